@@ -1,0 +1,175 @@
+import process from 'node:process';
+import {KubeConfig} from '@kubernetes/client-node';
+import type {ClusterSource} from '../kube/types.js';
+import {connectCluster} from '../kube/connect.js';
+import {describeKubeError} from '../kube/errors.js';
+import {startDemo, type Demo} from '../demo/demo.js';
+import {runList} from './list.js';
+import {runDescribe} from './describe.js';
+import {runNat} from './nat.js';
+import {runProbe} from './probe.js';
+import {runDashboard, isInteractive} from './dashboard.js';
+
+export type CliConfig = {
+	command: 'dashboard' | 'list' | 'describe' | 'nat' | 'probe';
+	args: string[];
+	demo: boolean;
+	kubeconfig?: string;
+	context?: string;
+	namespace?: string;
+	allNamespaces: boolean;
+	clusterDomain: string;
+	wide: boolean;
+	json: boolean;
+	file?: string;
+	natFile?: string;
+	mode?: 'iptables' | 'nftables' | 'ipvs';
+	service?: string;
+	node?: string;
+	nodeCmd?: string;
+	probe: {
+		count?: number;
+		intervalMs: number;
+		timeoutMs: number;
+		concurrency: number;
+		mode: 'http' | 'tcp' | 'dns';
+		path: string;
+		via?: string;
+		match?: string;
+	};
+};
+
+const io = {stdin: process.stdin, stdout: process.stdout, stderr: process.stderr};
+
+/** Does this command, with these arguments, need the API? */
+function needsCluster(config: CliConfig): 'required' | 'optional' | 'none' {
+	switch (config.command) {
+		case 'nat': {
+			return config.demo ? 'required' : 'optional';
+		}
+
+		case 'probe': {
+			const target = config.args[0] ?? '';
+			// host:port and URLs need no cluster; ns/name does.
+			return /^[a-z]+:\/\//i.test(target) || !target.includes('/') ? 'none' : 'required';
+		}
+
+		default: {
+			return 'required';
+		}
+	}
+}
+
+async function connect(config: CliConfig, demo: Demo | undefined): Promise<ClusterSource> {
+	const kubeConfigObject = demo ? kubeConfigFromYaml(demo.cluster.kubeconfigYaml) : undefined;
+	return connectCluster({
+		kubeconfig: config.kubeconfig,
+		context: config.context,
+		namespace: config.namespace,
+		allNamespaces: config.allNamespaces,
+		kubeConfigObject,
+	});
+}
+
+function kubeConfigFromYaml(yaml: string): KubeConfig {
+	const kc = new KubeConfig();
+	kc.loadFromString(yaml);
+	return kc;
+}
+
+/** Run one CLI command; every failure becomes one line on stderr and a non-zero exit code. */
+export async function runCommand(config: CliConfig): Promise<number> {
+	let demo: Demo | undefined;
+	let source: ClusterSource | undefined;
+	const abort = new AbortController();
+	const onSignal = () => abort.abort();
+	try {
+		if (config.demo) {
+			demo = await startDemo({withDataPlane: config.command === 'probe' || config.command === 'dashboard'});
+		}
+
+		const need = needsCluster(config);
+		if (need === 'required') {
+			source = await connect(config, demo);
+		} else if (need === 'optional') {
+			// The NAT decoder names pods and cross-checks when a cluster is reachable; without one it still works.
+			source = await connect(config, demo).catch(() => undefined);
+		}
+
+		switch (config.command) {
+			case 'list': {
+				return await runList(source!, {wide: config.wide, json: config.json, allNamespaces: config.allNamespaces}, io.stdout, Date.now());
+			}
+
+			case 'describe': {
+				const target = config.args[0];
+				if (!target) {
+					io.stderr.write('svctop: describe needs a Service: svctop describe NAMESPACE/NAME\n');
+					return 2;
+				}
+
+				return await runDescribe(source!, {target, json: config.json, clusterDomain: config.clusterDomain}, io.stdout, Date.now());
+			}
+
+			case 'nat': {
+				return await runNat(
+					{
+						file: config.file,
+						mode: config.mode,
+						json: config.json,
+						service: config.service,
+						nodeCmd: config.nodeCmd,
+						node: config.node,
+						source,
+						dump: demo && !config.file ? demo.ruleDump(config.node) : undefined,
+					},
+					io,
+				);
+			}
+
+			case 'probe': {
+				const target = config.args[0];
+				if (!target) {
+					io.stderr.write('svctop: probe needs a target: ns/name[:port], host:port or a URL\n');
+					return 2;
+				}
+
+				process.once('SIGINT', onSignal);
+				process.once('SIGTERM', onSignal);
+				return await runProbe(
+					{
+						target,
+						...config.probe,
+						json: config.json,
+						source,
+						resolveAddress: demo?.resolveAddress,
+					},
+					io,
+					abort.signal,
+				);
+			}
+
+			default: {
+				if (!isInteractive(io.stdout)) {
+					// A pipe gets the table, as kubectl would print it.
+					return await runList(source!, {wide: config.wide, json: config.json, allNamespaces: config.allNamespaces}, io.stdout, Date.now());
+				}
+
+				return await runDashboard(source!, {
+					clusterDomain: config.clusterDomain,
+					natFile: config.natFile,
+					nodeCmd: config.nodeCmd,
+					demo,
+				});
+			}
+		}
+	} catch (error) {
+		io.stderr.write(`svctop: ${describeKubeError(error)}\n`);
+		return 1;
+	} finally {
+		process.off('SIGINT', onSignal);
+		process.off('SIGTERM', onSignal);
+		await source?.stop().catch(() => undefined);
+		await demo?.stop().catch(() => undefined);
+	}
+}

@@ -1,0 +1,36 @@
+import {demoNodes} from './cluster.js';
+import {demoLocalNode, startDemoCluster, type DemoCluster} from './start-demo.js';
+import {startDemoDataPlane} from './data-plane.js';
+import {generateIptablesSave} from '../core/nat/generate/iptables.js';
+
+/** Everything `--demo` runs: the API server, its timeline, the rule dump and (for probes) the data plane. */
+export type Demo = {
+	readonly cluster: DemoCluster;
+	/** The kube-proxy iptables-save dump the demo's node (or `node`) would hold right now. */
+	ruleDump(node?: string): string;
+	/** Where a cluster address (ClusterIP, NodePort, external IP) is served on loopback, when the data plane runs. */
+	resolveAddress?: (ip: string, port: number) => {host: string; port: number} | undefined;
+	stop(): Promise<void>;
+};
+
+export async function startDemo(options: {withDataPlane: boolean; stepMs?: number}): Promise<Demo> {
+	const cluster = await startDemoCluster({stepMs: options.stepMs});
+	const dataPlane = options.withDataPlane ? await startDemoDataPlane(() => cluster.objects()) : undefined;
+	return {
+		cluster,
+		ruleDump(node = demoLocalNode) {
+			const {services, slices, nodes} = cluster.objects();
+			const local = demoNodes.find(n => n.name === node);
+			if (!local) {
+				throw new Error(`node "${node}" is not in the demo cluster (nodes: ${demoNodes.map(n => n.name).join(', ')})`);
+			}
+
+			return generateIptablesSave({services, slices, nodes, nodeName: local.name, nodeIPs: [local.ip]});
+		},
+		resolveAddress: dataPlane ? (ip, port) => dataPlane.resolveAddress(ip, port) : undefined,
+		async stop() {
+			await dataPlane?.close();
+			await cluster.stop();
+		},
+	};
+}

@@ -1,0 +1,79 @@
+import type {DemoPod, DemoState} from './cluster.js';
+
+/*
+ * The demo changes while you watch: the seeds' readers see a pod fail its readiness probe and come back,
+ * and a rollout replace pods one by one (terminating endpoint, new not-ready pod, ready). Each step is a
+ * pure function of the state, so tests can walk the timeline without timers.
+ */
+
+export const demoStepCount = 6;
+
+const flappingPod = 'deploy-echo-5c689d5454-cjpfp';
+
+function withPod(state: DemoState, name: string, change: (pod: DemoPod) => DemoPod): DemoState {
+	return {...state, pods: state.pods.map(p => (p.name === name ? change(p) : p))};
+}
+
+function rolloutName(step: number): string {
+	const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
+	let n = step * 7919 + 13;
+	let suffix = '';
+	for (let i = 0; i < 5; i++) {
+		suffix += alphabet[n % alphabet.length];
+		n = Math.floor(n / alphabet.length) + 3;
+	}
+
+	return `np-pods-6b9f8d7c5-${suffix}`;
+}
+
+/** Apply step `step` (counting from 0, forever) of the demo's timeline to `state` at time `now`. */
+export function advanceDemo(state: DemoState, step: number, now: number): DemoState {
+	switch (step % demoStepCount) {
+		case 0: {
+			return withPod(state, flappingPod, p => ({...p, ready: false, notReadyReason: 'Readiness probe failed: Get "http://10.10.2.3:8080/": context deadline exceeded'}));
+		}
+
+		case 1: {
+			return withPod(state, flappingPod, p => ({...p, ready: true, notReadyReason: undefined}));
+		}
+
+		case 2: {
+			// Rollout: the oldest np-pods pod starts terminating and its replacement is scheduled on the same node.
+			const old = state.pods
+				.filter(p => p.labels['app'] === 'np-pods' && !p.terminating)
+				.sort((a, b) => a.created - b.created)[0];
+			if (!old) {
+				return state;
+			}
+
+			const octets = old.ip.split('.');
+			const last = Number(octets[3]);
+			const replacement: DemoPod = {
+				...old,
+				name: rolloutName(step),
+				ip: [...octets.slice(0, 3), String(last >= 200 ? 20 : last + 1)].join('.'),
+				ready: false,
+				terminating: false,
+				created: now,
+				notReadyReason: 'containers with unready status: [np-pods]',
+			};
+			const withTerminating = withPod(state, old.name, p => ({...p, terminating: true, ready: false, notReadyReason: 'Pod is terminating'}));
+			return {...withTerminating, pods: [...withTerminating.pods, replacement]};
+		}
+
+		case 3: {
+			return {
+				...state,
+				pods: state.pods.map(p => (p.labels['app'] === 'np-pods' && !p.terminating && !p.ready ? {...p, ready: true, notReadyReason: undefined} : p)),
+			};
+		}
+
+		case 4: {
+			return {...state, pods: state.pods.filter(p => !(p.labels['app'] === 'np-pods' && p.terminating))};
+		}
+
+		default: {
+			return state;
+		}
+	}
+}
