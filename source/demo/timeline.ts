@@ -26,6 +26,19 @@ function rolloutName(step: number): string {
 	return `np-pods-6b9f8d7c5-${suffix}`;
 }
 
+/** The lowest address from .20 up in the pod's /24 that no pod holds, as the node's IPAM would hand out. */
+function freeAddress(state: DemoState, sameSubnetAs: string): string {
+	const prefix = sameSubnetAs.split('.').slice(0, 3).join('.');
+	const taken = new Set(state.pods.map(p => p.ip));
+	for (let last = 20; last < 255; last++) {
+		if (!taken.has(`${prefix}.${last}`)) {
+			return `${prefix}.${last}`;
+		}
+	}
+
+	return sameSubnetAs;
+}
+
 /** Apply step `step` (counting from 0, forever) of the demo's timeline to `state` at time `now`. */
 export function advanceDemo(state: DemoState, step: number, now: number): DemoState {
 	switch (step % demoStepCount) {
@@ -46,12 +59,10 @@ export function advanceDemo(state: DemoState, step: number, now: number): DemoSt
 				return state;
 			}
 
-			const octets = old.ip.split('.');
-			const last = Number(octets[3]);
 			const replacement: DemoPod = {
 				...old,
 				name: rolloutName(step),
-				ip: [...octets.slice(0, 3), String(last >= 200 ? 20 : last + 1)].join('.'),
+				ip: freeAddress(state, old.ip),
 				ready: false,
 				terminating: false,
 				created: now,
