@@ -1,0 +1,107 @@
+import process from 'node:process';
+import {type Instance, render} from 'ink';
+import type {ClusterSource} from '../kube/types.js';
+import App from '../ui/App.js';
+import ErrorBoundary from '../ui/components/ErrorBoundary.js';
+import type {Clock} from '../ui/hooks/use-now.js';
+import type {ServiceScreens} from '../ui/screens.js';
+
+export type DashboardOptions = {
+	/** DNS suffix for Service names, e.g. `cluster.local`. */
+	readonly clusterDomain: string;
+	/** Screens for one Service; the detail view is built in, NAT and probe views are plugged in here. */
+	readonly screens?: ServiceScreens;
+	/** Epoch milliseconds. Default: `Date.now`. */
+	readonly clock?: Clock;
+	/** The rule dump the NAT view reads (passed through for the NAT screen's wiring). */
+	readonly natFile?: string;
+	/** Command template printing another node's rules (passed through for the NAT screen's wiring). */
+	readonly nodeCmd?: string;
+	/** The running demo, when `--demo` (passed through for the NAT and probe screens' wiring). */
+	readonly demo?: unknown;
+	/** Draw on the terminal's alternate screen, leaving the shell's scrollback untouched. Default: true. */
+	readonly alternateScreen?: boolean;
+};
+
+export type DashboardIo = {
+	readonly stdin: NodeJS.ReadStream;
+	readonly stdout: NodeJS.WriteStream;
+	readonly stderr: NodeJS.WritableStream;
+	/** Where SIGINT, SIGTERM and uncaught errors are heard. Default: `process`. */
+	readonly signals?: NodeJS.EventEmitter;
+};
+
+/** Whether the dashboard can run on this stream; when not, the CLI prints the table instead. */
+export function isInteractive(stream: {readonly isTTY?: boolean}): boolean {
+	return stream.isTTY === true;
+}
+
+function describe(error: unknown): string {
+	const text = error instanceof Error ? error.message : String(error);
+	return text.split('\n')[0] || 'unknown error';
+}
+
+const signalCodes: Readonly<Record<string, number>> = {SIGINT: 130, SIGTERM: 143};
+
+/**
+ * Runs the dashboard until the user quits (0), a signal arrives (130 for SIGINT, 143 for SIGTERM)
+ * or something throws (1, reported as one line on stderr). The terminal is restored in every case:
+ * ink's unmount shows the cursor, turns raw mode off and leaves the alternate screen.
+ */
+export async function runDashboard(
+	source: ClusterSource,
+	options: DashboardOptions,
+	io: DashboardIo = {stdin: process.stdin, stdout: process.stdout, stderr: process.stderr},
+): Promise<number> {
+	const signals = io.signals ?? process;
+	let failure: unknown;
+	let exitCode = 0;
+	let instance: Instance | undefined;
+	const fail = (error: unknown) => {
+		failure ??= error;
+		// A render error can be caught while render() itself is still running; unmount after it returns.
+		setImmediate(() => instance?.unmount());
+	};
+
+	instance = render(
+		<ErrorBoundary onError={fail}>
+			<App source={source} clusterDomain={options.clusterDomain} clock={options.clock} screens={options.screens} />
+		</ErrorBoundary>,
+		{
+			stdin: io.stdin,
+			stdout: io.stdout,
+			stderr: io.stderr,
+			// Ctrl-C is a key in the registry so it leaves through the same path as `q`.
+			exitOnCtrlC: false,
+			alternateScreen: options.alternateScreen ?? true,
+			maxFps: 10,
+		},
+	);
+
+	const onSignal = (signal: NodeJS.Signals) => {
+		exitCode = signalCodes[signal] ?? 1;
+		instance?.unmount();
+	};
+
+	signals.on('SIGINT', onSignal);
+	signals.on('SIGTERM', onSignal);
+	signals.on('uncaughtException', fail);
+	signals.on('unhandledRejection', fail);
+	try {
+		await instance.waitUntilExit();
+	} catch (error) {
+		failure ??= error;
+	} finally {
+		signals.off('SIGINT', onSignal);
+		signals.off('SIGTERM', onSignal);
+		signals.off('uncaughtException', fail);
+		signals.off('unhandledRejection', fail);
+	}
+
+	if (failure !== undefined) {
+		io.stderr.write(`svctop: ${describe(failure)}\n`);
+		return 1;
+	}
+
+	return exitCode;
+}

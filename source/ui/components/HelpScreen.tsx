@@ -1,0 +1,47 @@
+import {Box, Text} from 'ink';
+import {type Command, type CommandSection, commandKeys, commands} from '../keys/commands.js';
+
+export type HelpScreenProps = {
+	/** Lines available. */
+	readonly height: number;
+	/** First help line shown, for scrolling with the navigation keys. Default: 0. */
+	readonly offset?: number;
+};
+
+const sections: readonly CommandSection[] = ['Navigation', 'Service list', 'Screens', 'General'];
+
+type HelpLine = {readonly key: string; readonly text: string; readonly bold: boolean};
+
+/** The help text, one entry per registered command, grouped by section. */
+export function helpLines(): HelpLine[] {
+	const entries = Object.keys(commands) as Command[];
+	const keyWidth = Math.max(...entries.map(command => commandKeys(command).length));
+	const lines: HelpLine[] = [{key: 'title', text: 'Keys (Esc, q or ? closes this help; j/k scroll)', bold: true}];
+	for (const section of sections) {
+		lines.push({key: `section-${section}`, text: section, bold: true});
+		for (const command of entries.filter(entry => commands[entry].section === section)) {
+			lines.push({
+				key: command,
+				text: `  ${commandKeys(command).padEnd(keyWidth)}  ${commands[command].description}`,
+				bold: false,
+			});
+		}
+	}
+
+	return lines;
+}
+
+/** The key help, generated from the command registry so it cannot drift from the bindings. */
+export default function HelpScreen({height, offset = 0}: HelpScreenProps) {
+	const lines = helpLines();
+	const start = Math.max(0, Math.min(offset, lines.length - height));
+	return (
+		<Box flexDirection="column" height={height} flexShrink={0}>
+			{lines.slice(start, start + height).map(line => (
+				<Text key={line.key} bold={line.bold} wrap="truncate">
+					{line.text}
+				</Text>
+			))}
+		</Box>
+	);
+}

@@ -1,0 +1,46 @@
+import {Box, Text} from 'ink';
+import type {ClusterSnapshot, ConnectionPhase, WatchedResource} from '../../kube/types.js';
+import {formatAgo, formatConnection} from '../format.js';
+import {type Clock, useNow} from '../hooks/use-now.js';
+
+export type StatusBarProps = {
+	readonly snapshot: ClusterSnapshot;
+	readonly clock: Clock;
+	/** How often the "updated … ago" text is refreshed. Default: 1000 ms. */
+	readonly tickMs?: number;
+};
+
+const resources: readonly WatchedResource[] = ['services', 'endpointslices', 'nodes'];
+
+const phaseColors: Readonly<Record<ConnectionPhase, string>> = {
+	connecting: 'yellow',
+	synced: 'green',
+	reconnecting: 'yellow',
+	error: 'red',
+	forbidden: 'red',
+};
+
+/**
+ * Two lines: context, namespace and the age of the last change; then the state of each informer.
+ * It keeps its own one-second clock so only these two lines re-render as time passes.
+ */
+export default function StatusBar({snapshot, clock, tickMs = 1000}: StatusBarProps) {
+	const now = useNow(clock, tickMs);
+	const updated = snapshot.lastUpdate === undefined ? 'not listed yet' : `updated ${formatAgo(snapshot.lastUpdate, now)}`;
+	return (
+		<Box flexDirection="column" flexShrink={0}>
+			<Text wrap="truncate">
+				<Text bold>svctop</Text>
+				{`  context ${snapshot.context}  namespace ${snapshot.namespace ?? 'all'}  ${updated}`}
+			</Text>
+			<Text wrap="truncate">
+				{resources.map((resource, index) => (
+					<Text key={resource} color={phaseColors[snapshot.states[resource].phase]}>
+						{index > 0 ? '  ' : ''}
+						{formatConnection(resource, snapshot.states[resource])}
+					</Text>
+				))}
+			</Text>
+		</Box>
+	);
+}

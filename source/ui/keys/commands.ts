@@ -1,0 +1,102 @@
+/**
+ * The one registry of keys: every command the dashboard understands, what it does and which keys
+ * trigger it. Matchers (match.ts) and the help screen are derived from this table, so a key is
+ * added or rebound here and nowhere else.
+ */
+export const Command = {
+	up: 'up',
+	down: 'down',
+	pageUp: 'pageUp',
+	pageDown: 'pageDown',
+	top: 'top',
+	bottom: 'bottom',
+	filter: 'filter',
+	namespace: 'namespace',
+	commandLine: 'commandLine',
+	sortName: 'sortName',
+	sortType: 'sortType',
+	sortAge: 'sortAge',
+	sortEndpoints: 'sortEndpoints',
+	open: 'open',
+	nat: 'nat',
+	probe: 'probe',
+	help: 'help',
+	back: 'back',
+	quit: 'quit',
+	forceQuit: 'forceQuit',
+} as const;
+
+export type Command = (typeof Command)[keyof typeof Command];
+
+/**
+ * One key combination. `name` is a named key (`up`, `down`, `pageup`, `pagedown`, `home`, `end`,
+ * `return`, `escape`, `tab`, `backspace`) or a single printable character (`j`, `G`, `/`).
+ */
+export type KeyBinding = {
+	readonly name: string;
+	readonly ctrl?: boolean;
+};
+
+/** Where a command applies; the help screen groups by it. */
+export type CommandSection = 'Navigation' | 'Service list' | 'Screens' | 'General';
+
+export type CommandSpec = {
+	readonly description: string;
+	readonly section: CommandSection;
+	readonly bindings: readonly KeyBinding[];
+};
+
+export const commands: Readonly<Record<Command, CommandSpec>> = {
+	up: {description: 'Move the selection up', section: 'Navigation', bindings: [{name: 'k'}, {name: 'up'}]},
+	down: {description: 'Move the selection down', section: 'Navigation', bindings: [{name: 'j'}, {name: 'down'}]},
+	pageUp: {description: 'One page up', section: 'Navigation', bindings: [{name: 'pageup'}, {name: 'b', ctrl: true}]},
+	pageDown: {description: 'One page down', section: 'Navigation', bindings: [{name: 'pagedown'}, {name: 'f', ctrl: true}]},
+	top: {description: 'First row', section: 'Navigation', bindings: [{name: 'g'}, {name: 'home'}]},
+	bottom: {description: 'Last row', section: 'Navigation', bindings: [{name: 'G'}, {name: 'end'}]},
+	filter: {
+		description: 'Filter by name, namespace, type or IP (Enter keeps, Esc clears)',
+		section: 'Service list',
+		bindings: [{name: '/'}],
+	},
+	namespace: {description: 'Switch namespace (`all` for every namespace)', section: 'Service list', bindings: [{name: 'n'}]},
+	commandLine: {description: 'Command line: `:ns NAME`, `:ns all`, `:q`', section: 'Service list', bindings: [{name: ':'}]},
+	sortName: {description: 'Sort by namespace/name (again: reverse)', section: 'Service list', bindings: [{name: '1'}]},
+	sortType: {description: 'Sort by type (again: reverse)', section: 'Service list', bindings: [{name: '2'}]},
+	sortAge: {description: 'Sort by age, newest first (again: reverse)', section: 'Service list', bindings: [{name: '3'}]},
+	sortEndpoints: {
+		description: 'Sort by ready endpoints, fewest first (again: reverse)',
+		section: 'Service list',
+		bindings: [{name: '4'}],
+	},
+	open: {description: 'Open the selected Service', section: 'Screens', bindings: [{name: 'return'}]},
+	nat: {description: 'NAT rules of the selected Service', section: 'Screens', bindings: [{name: 't'}]},
+	probe: {description: 'Probe the selected Service', section: 'Screens', bindings: [{name: 'p'}]},
+	help: {description: 'Show or hide this help', section: 'General', bindings: [{name: '?'}]},
+	back: {description: 'Back / clear the filter', section: 'General', bindings: [{name: 'escape'}]},
+	quit: {description: 'Back; quit from the list', section: 'General', bindings: [{name: 'q'}]},
+	forceQuit: {description: 'Quit', section: 'General', bindings: [{name: 'c', ctrl: true}]},
+};
+
+const keyLabels: Readonly<Record<string, string>> = {
+	up: '↑',
+	down: '↓',
+	pageup: 'PgUp',
+	pagedown: 'PgDn',
+	home: 'Home',
+	end: 'End',
+	return: 'Enter',
+	escape: 'Esc',
+	tab: 'Tab',
+	backspace: 'Backspace',
+};
+
+/** How a binding is written in help and hints, e.g. `Ctrl-C`, `PgDn`, `j`. */
+export function bindingLabel(binding: KeyBinding): string {
+	const base = keyLabels[binding.name] ?? binding.name;
+	return binding.ctrl ? `Ctrl-${base.toUpperCase()}` : base;
+}
+
+/** All bindings of a command joined for display, e.g. `j ↓`. */
+export function commandKeys(command: Command): string {
+	return commands[command].bindings.map(binding => bindingLabel(binding)).join(' ');
+}

@@ -1,0 +1,41 @@
+import type {ComponentType} from 'react';
+import type {ClusterSnapshot, ClusterSource} from '../kube/types.js';
+import type {Clock} from './hooks/use-now.js';
+
+/** The screens about one Service. */
+export type ServiceScreenName = 'detail' | 'nat' | 'probe';
+
+/** A place in the dashboard's screen stack. */
+export type Route = {readonly screen: 'list'} | {readonly screen: ServiceScreenName; readonly serviceKey: string};
+
+/**
+ * What the router hands every screen about one Service (detail, NAT, probe). A screen reads the
+ * snapshot it is given and never calls the API except through `source` for on-demand data (pods).
+ */
+export type ServiceScreenProps = {
+	/** `namespace/name` of the Service shown. */
+	readonly serviceKey: string;
+	/** The latest coalesced snapshot (changes at most a few times a second). */
+	readonly snapshot: ClusterSnapshot;
+	readonly source: ClusterSource;
+	readonly clock: Clock;
+	/** DNS suffix for Service names, e.g. `cluster.local`. */
+	readonly clusterDomain: string;
+	/** Columns available to the screen. */
+	readonly width: number;
+	/** Lines available to the screen (the status bar is drawn above it). */
+	readonly height: number;
+	/** Leaves the screen (what Esc and q do unless the screen consumes them). */
+	readonly onBack: () => void;
+	/** Opens another screen on top, e.g. the probe view from the detail view. */
+	readonly onOpen: (route: Route) => void;
+};
+
+export type ServiceScreen = ComponentType<ServiceScreenProps>;
+
+/** The screens that can be plugged into the router. Missing ones show a placeholder. */
+export type ServiceScreens = {
+	readonly detail?: ServiceScreen;
+	readonly nat?: ServiceScreen;
+	readonly probe?: ServiceScreen;
+};
