@@ -1,0 +1,136 @@
+import {lookupAddress, type EndpointEntry, type EndpointIndex} from './endpoint-index.js';
+import {formatHost} from './target.js';
+import type {AttributionMethod, ProbeTarget} from './types.js';
+
+export type Attribution = {
+	readonly pod: string | null;
+	readonly node: string | null;
+	readonly endpoint: string | null;
+	readonly via: AttributionMethod;
+};
+
+export const unknownAttribution: Attribution = {pod: null, node: null, endpoint: null, via: 'unknown'};
+
+function isNameChar(char: string | undefined): boolean {
+	return char !== undefined && /[A-Za-z0-9-]/.test(char);
+}
+
+function isIpContinuation(text: string, at: number): boolean {
+	const char = text[at];
+	return char !== undefined && (/\d/.test(char) || (char === '.' && /\d/.test(text[at + 1] ?? '')));
+}
+
+/** Whether `needle` occurs in `text` as a whole token (not inside a longer name or address). */
+export function containsToken(text: string, needle: string, kind: 'name' | 'ip'): boolean {
+	let from = 0;
+	for (;;) {
+		const at = text.indexOf(needle, from);
+		if (at === -1) {
+			return false;
+		}
+
+		const before = text[at - 1];
+		const end = at + needle.length;
+		const bounded = kind === 'name'
+			? !isNameChar(before) && !isNameChar(text[end])
+			: !(before !== undefined && /[\d.]/.test(before)) && !isIpContinuation(text, end);
+		if (bounded) {
+			return true;
+		}
+
+		from = at + 1;
+	}
+}
+
+/** The endpoint candidates a response is matched against: the Service's endpoints for the probed port. */
+export type ResponseCandidates = {
+	readonly entries: readonly EndpointEntry[];
+	/** Port name of the Service port, to build `ip:port`. */
+	readonly portName: string;
+};
+
+function endpointOf(entry: EndpointEntry, portName: string): string {
+	const port = entry.ports[portName];
+	return port === undefined ? formatHost(entry.ip) : `${formatHost(entry.ip)}:${port}`;
+}
+
+/**
+ * Finds which endpoint a response names. With `match`, its first group names the pod (or an IP);
+ * otherwise the longest pod name or hostname of a candidate found in the text wins, then a pod IP.
+ */
+export function attributeFromResponse(
+	text: string,
+	candidates: ResponseCandidates,
+	match?: RegExp,
+): Attribution | undefined {
+	if (match) {
+		const found = match.exec(text)?.[1];
+		if (found === undefined || found === '') {
+			return undefined;
+		}
+
+		const entry = candidates.entries.find(candidate => candidate.pod === found || candidate.hostname === found || candidate.ip === found);
+		return entry
+			? {pod: entry.pod ?? found, node: entry.node, endpoint: endpointOf(entry, candidates.portName), via: 'response'}
+			: {pod: found, node: null, endpoint: null, via: 'response'};
+	}
+
+	let best: EndpointEntry | undefined;
+	let bestLength = 0;
+	for (const entry of candidates.entries) {
+		for (const name of [entry.pod, entry.hostname]) {
+			if (name && name.length > bestLength && containsToken(text, name, 'name')) {
+				best = entry;
+				bestLength = name.length;
+			}
+		}
+	}
+
+	if (!best) {
+		best = candidates.entries.find(entry => containsToken(text, entry.ip, 'ip'));
+	}
+
+	return best
+		? {pod: best.pod ?? best.hostname, node: best.node, endpoint: endpointOf(best, candidates.portName), via: 'response'}
+		: undefined;
+}
+
+export type AttributionInput = {
+	readonly target: ProbeTarget;
+	readonly index: EndpointIndex;
+	/** `namespace/name` of the probed Service, when there is one. */
+	readonly service?: string;
+	/** The reply source of the probe's conntrack entry (the endpoint after DNAT). */
+	readonly conntrackReply?: {readonly ip: string; readonly port: number};
+	/** Headers and body of the response (HTTP) or its decoded text (DNS). */
+	readonly responseText?: string;
+	readonly candidates?: ResponseCandidates;
+	readonly match?: RegExp;
+	/** The address the socket was connected to, in cluster terms. */
+	readonly peer?: {readonly ip: string; readonly port: number};
+};
+
+/** conntrack, then the response, then the peer address (for pod IPs and plain addresses); else unknown. */
+export function attribute(input: AttributionInput): Attribution {
+	const {target, index, service} = input;
+	const reply = input.conntrackReply;
+	// A reply source equal to the address we dialled means no DNAT happened: conntrack names nobody.
+	if (reply && !(reply.ip === target.host && reply.port === target.port)) {
+		const owner = lookupAddress(index, reply.ip, reply.port, service);
+		return {pod: owner?.pod ?? null, node: owner?.node ?? null, endpoint: `${formatHost(reply.ip)}:${reply.port}`, via: 'conntrack'};
+	}
+
+	if (input.responseText !== undefined && (input.match || (input.candidates && input.candidates.entries.length > 0))) {
+		const found = attributeFromResponse(input.responseText, input.candidates ?? {entries: [], portName: ''}, input.match);
+		if (found) {
+			return found;
+		}
+	}
+
+	if (input.peer && (target.kind === 'endpoint' || target.kind === 'address')) {
+		const owner = lookupAddress(index, input.peer.ip, input.peer.port, service);
+		return {pod: owner?.pod ?? null, node: owner?.node ?? null, endpoint: `${formatHost(input.peer.ip)}:${input.peer.port}`, via: 'peer'};
+	}
+
+	return unknownAttribution;
+}

@@ -1,0 +1,213 @@
+import type {V1Node, V1Service, V1ServicePort} from '@kubernetes/client-node';
+import type {EndpointEntry} from './endpoint-index.js';
+import {formatHost} from './target.js';
+import type {ProbeTarget} from './types.js';
+
+export type Via = 'clusterip' | 'nodeport' | 'external' | 'lb' | 'dns' | 'endpoints';
+
+export const viaValues: readonly Via[] = ['clusterip', 'nodeport', 'external', 'lb', 'dns', 'endpoints'];
+
+export function parseVia(text: string | undefined): Via | {error: string} {
+	const value = (text ?? 'clusterip').toLowerCase();
+	const aliases: Record<string, Via> = {
+		cluster: 'clusterip',
+		clusterip: 'clusterip',
+		nodeport: 'nodeport',
+		external: 'external',
+		externalip: 'external',
+		lb: 'lb',
+		loadbalancer: 'lb',
+		dns: 'dns',
+		endpoint: 'endpoints',
+		endpoints: 'endpoints',
+		pods: 'endpoints',
+	};
+	return aliases[value] ?? {error: `invalid --via "${text}" (use ${viaValues.join(', ')})`};
+}
+
+/** The Service port a target names (by name or number); the first port when none is named. */
+export function pickServicePort(service: V1Service, port: string | undefined): V1ServicePort | {error: string} {
+	const ports = service.spec?.ports ?? [];
+	const name = `${service.metadata?.namespace}/${service.metadata?.name}`;
+	if (ports.length === 0) {
+		return {error: `service ${name} has no ports`};
+	}
+
+	if (port === undefined) {
+		return ports[0]!;
+	}
+
+	const found = ports.find(candidate => candidate.name === port || String(candidate.port) === port);
+	if (!found) {
+		const known = ports.map(candidate => candidate.name ? `${candidate.name}(${candidate.port})` : String(candidate.port));
+		return {error: `service ${name} has no port "${port}" (ports: ${known.join(', ')})`};
+	}
+
+	return found;
+}
+
+function internalIp(node: V1Node): string | undefined {
+	const addresses = node.status?.addresses ?? [];
+	return addresses.find(address => address.type === 'InternalIP')?.address
+		?? addresses.find(address => address.type === 'ExternalIP')?.address;
+}
+
+function target(kind: ProbeTarget['kind'], host: string, port: number, protocol: string, node?: string): ProbeTarget {
+	const base = {label: `${formatHost(host)}:${port}`, kind, host, port, protocol: protocol === 'UDP' ? 'UDP' : 'TCP'} as const;
+	return node === undefined ? base : {...base, node};
+}
+
+/**
+ * The addresses to probe for one Service port: one series per address (per node for
+ * NodePorts, per endpoint for `endpoints`). Errors say why a Service has no such address.
+ */
+export function resolveServiceTargets(
+	service: V1Service,
+	servicePort: V1ServicePort,
+	via: Via,
+	nodes: readonly V1Node[],
+	endpoints: readonly EndpointEntry[],
+	clusterDomain = 'cluster.local',
+): readonly ProbeTarget[] | {error: string} {
+	const spec = service.spec ?? {};
+	const name = `${service.metadata?.namespace}/${service.metadata?.name}`;
+	const protocol = servicePort.protocol ?? 'TCP';
+	const port = servicePort.port;
+	switch (via) {
+		case 'clusterip': {
+			if (spec.type === 'ExternalName') {
+				return spec.externalName
+					? [target('dns', spec.externalName, port, protocol)]
+					: {error: `service ${name} is ExternalName without a target`};
+			}
+
+			const ip = spec.clusterIPs?.[0] ?? spec.clusterIP;
+			if (!ip || ip === 'None') {
+				return {error: `service ${name} is headless (no ClusterIP); use --via endpoints or --via dns`};
+			}
+
+			return [target('clusterIP', ip, port, protocol)];
+		}
+
+		case 'nodeport': {
+			if (servicePort.nodePort === undefined) {
+				return {error: `service ${name} port ${port} has no nodePort (type ${spec.type ?? 'ClusterIP'})`};
+			}
+
+			const series = [...nodes]
+				.sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))
+				.flatMap(node => {
+					const ip = internalIp(node);
+					return ip ? [target('nodePort', ip, servicePort.nodePort!, protocol, node.metadata?.name)] : [];
+				});
+			return series.length > 0 ? series : {error: 'no node has an InternalIP to probe the NodePort on'};
+		}
+
+		case 'external': {
+			const ips = spec.externalIPs ?? [];
+			return ips.length > 0 ? ips.map(ip => target('externalIP', ip, port, protocol)) : {error: `service ${name} has no externalIPs`};
+		}
+
+		case 'lb': {
+			const ingress = service.status?.loadBalancer?.ingress ?? [];
+			const hosts = ingress.flatMap(entry => entry.ip ?? entry.hostname ?? []);
+			return hosts.length > 0
+				? hosts.map(host => target('loadBalancer', host, port, protocol))
+				: {error: `service ${name} has no LoadBalancer ingress (<pending>)`};
+		}
+
+		case 'dns': {
+			return [target('dns', `${service.metadata?.name}.${service.metadata?.namespace}.svc.${clusterDomain}`, port, protocol)];
+		}
+
+		case 'endpoints': {
+			const portName = servicePort.name ?? '';
+			const series = endpoints.flatMap(entry => {
+				const endpointPort = entry.ports[portName];
+				return endpointPort === undefined ? [] : [{...target('endpoint', entry.ip, endpointPort, protocol), ...(entry.node ? {node: entry.node} : {})}];
+			});
+			return series.length > 0 ? series : {error: `service ${name} has no endpoints`};
+		}
+	}
+}
+
+/** The key a pod is counted under: its name, or `ip:port` for an endpoint without a pod. */
+export function endpointKey(entry: EndpointEntry, port: number | undefined): string {
+	return entry.pod ?? `${formatHost(entry.ip)}:${port ?? 0}`;
+}
+
+export type AffinityPromise = {
+	readonly sessionAffinity: 'ClientIP' | 'None';
+	/** ClientIP only: how long a client sticks after its last request (default 10800 s). */
+	readonly timeoutSeconds: number | null;
+};
+
+export function affinityPromise(service: V1Service | undefined): AffinityPromise {
+	if (service?.spec?.sessionAffinity === 'ClientIP') {
+		return {sessionAffinity: 'ClientIP', timeoutSeconds: service.spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10_800};
+	}
+
+	return {sessionAffinity: 'None', timeoutSeconds: null};
+}
+
+export type Expectation = {
+	/** Share per pod key; empty when no endpoint may answer. */
+	readonly shares: Readonly<Record<string, number>>;
+	/** Whether this address should answer at all. */
+	readonly reachable: boolean;
+	/** Why, in a few words (shown next to NodePort rows). */
+	readonly reason: string;
+};
+
+/**
+ * What kube-proxy promises for one series: ready endpoints serving the port, restricted to the
+ * node's own endpoints for a NodePort under externalTrafficPolicy Local; shares from the decoded
+ * NAT probabilities (keyed `ip:port`) when given, else 1/n.
+ */
+export function expectedForTarget(
+	service: V1Service,
+	servicePort: V1ServicePort,
+	probeTarget: ProbeTarget,
+	endpoints: readonly EndpointEntry[],
+	probabilities?: ReadonlyMap<string, number>,
+): Expectation {
+	const portName = servicePort.name ?? '';
+	if (probeTarget.kind === 'endpoint') {
+		const entry = endpoints.find(candidate => candidate.ip === probeTarget.host);
+		return entry
+			? {shares: {[endpointKey(entry, probeTarget.port)]: 1}, reachable: true, reason: 'direct to the endpoint'}
+			: {shares: {}, reachable: true, reason: 'direct'};
+	}
+
+	let eligible = endpoints.filter(entry => entry.ready && entry.ports[portName] !== undefined);
+	let reason = `${eligible.length} ready endpoint${eligible.length === 1 ? '' : 's'}`;
+	const local = service.spec?.externalTrafficPolicy === 'Local' && probeTarget.kind === 'nodePort';
+	if (local) {
+		eligible = eligible.filter(entry => entry.node === probeTarget.node);
+		reason = eligible.length === 0
+			? 'externalTrafficPolicy Local: no endpoint on this node, traffic is dropped'
+			: `externalTrafficPolicy Local: ${eligible.length} endpoint${eligible.length === 1 ? '' : 's'} on this node`;
+	}
+
+	if (eligible.length === 0) {
+		return {shares: {}, reachable: false, reason: local ? reason : 'no ready endpoints'};
+	}
+
+	const weights = eligible.map(entry => {
+		const port = entry.ports[portName];
+		return probabilities?.get(`${formatHost(entry.ip)}:${port}`) ?? (probabilities ? 0 : 1);
+	});
+	let total = weights.reduce((sum, weight) => sum + weight, 0);
+	if (total === 0) {
+		weights.fill(1);
+		total = weights.length;
+	}
+
+	const shares: Record<string, number> = {};
+	for (const [i, entry] of eligible.entries()) {
+		const key = endpointKey(entry, entry.ports[portName]);
+		shares[key] = (shares[key] ?? 0) + weights[i]! / total;
+	}
+
+	return {shares, reachable: true, reason};
+}

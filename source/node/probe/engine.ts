@@ -1,0 +1,174 @@
+import process from 'node:process';
+import {performance} from 'node:perf_hooks';
+import {attribute, type ResponseCandidates} from '../../core/probe/attribution.js';
+import {buildEndpointIndex, type EndpointIndex} from '../../core/probe/endpoint-index.js';
+import {ProbeRunStats, type ProbeRunSnapshot, type SeriesSpec} from '../../core/probe/run-stats.js';
+import type {ProbeMode, ProbeSample, ProbeTarget} from '../../core/probe/types.js';
+import {startConntrackLookup, type ConntrackLookup} from './conntrack.js';
+import {probeDns, probeHttp, probeTcp, type RawProbeResult} from './probe-once.js';
+import {runSchedule, type ScheduleResult, type Timers} from './scheduler.js';
+
+export type AddressResolver = (ip: string, port: number) => {host: string; port: number} | undefined;
+
+export type ProbeEngineOptions = {
+	/** One entry per series, with what kube-proxy promises there. */
+	readonly series: readonly SeriesSpec[];
+	readonly mode: ProbeMode;
+	/** HTTP path, or the name to query in DNS mode. */
+	readonly path: string;
+	/** Between rounds (every series is probed once per round); 0 = back to back. */
+	readonly intervalMs: number;
+	/** Rounds; undefined = until aborted. */
+	readonly count?: number;
+	readonly timeoutMs: number;
+	/** Rounds launched per tick; in flight at most concurrency x (timeout / interval + 2). */
+	readonly concurrency: number;
+	/** For attribution: addresses to pods and nodes. */
+	readonly index?: EndpointIndex;
+	/** `namespace/name` of the probed Service. */
+	readonly service?: string;
+	readonly candidates?: ResponseCandidates;
+	readonly match?: RegExp;
+	/** The demo maps cluster addresses onto loopback listeners; unmapped addresses are dialled as they are. */
+	readonly resolveAddress?: AddressResolver;
+	/** `auto`: use conntrack when root on Linux and a target is not loopback. */
+	readonly conntrack?: 'auto' | 'off' | ConntrackLookup;
+	/** Samples kept for charts (ring buffer). */
+	readonly capacity?: number;
+	readonly onSample?: (sample: ProbeSample) => void;
+	readonly timers?: Timers;
+};
+
+export type ProbeEngine = {
+	/** A copy of the live state: series statistics, recent samples for lanes and latency charts. */
+	snapshot(): ProbeRunSnapshot;
+	/** Resolves when the count is reached or the run was stopped. */
+	readonly done: Promise<ScheduleResult>;
+	/** Stops scheduling, cancels probes in flight (they are not recorded) and waits for the end. */
+	stop(): Promise<ScheduleResult>;
+};
+
+const defaultDnsName = 'kubernetes.default.svc.cluster.local';
+
+function isLoopback(host: string): boolean {
+	return host.startsWith('127.') || host === '::1' || host === 'localhost';
+}
+
+function shouldUseConntrack(dialled: ReadonlyArray<{host: string}>): boolean {
+	return process.platform === 'linux' && process.getuid?.() === 0 && dialled.some(address => !isLoopback(address.host));
+}
+
+/** Starts a probe run; samples flow into running statistics and `onSample`. */
+export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSignal): ProbeEngine {
+	const stats = new ProbeRunStats(options.series, options.capacity ?? 1024);
+	const controller = new AbortController();
+	const onOuterAbort = () => controller.abort();
+	signal?.addEventListener('abort', onOuterAbort, {once: true});
+	if (signal?.aborted) {
+		controller.abort();
+	}
+
+	const index = options.index ?? buildEndpointIndex([]);
+	const targets = options.series.map(spec => spec.target);
+	const dialled = targets.map(target => options.resolveAddress?.(target.host, target.port) ?? {host: target.host, port: target.port});
+	const protocol = options.mode === 'dns' ? 'udp' : 'tcp';
+	let conntrack: ConntrackLookup | undefined;
+	let ownConntrack = false;
+	if (typeof options.conntrack === 'object') {
+		conntrack = options.conntrack;
+	} else if ((options.conntrack ?? 'auto') === 'auto' && shouldUseConntrack(dialled)) {
+		const ports = new Set(dialled.map(address => address.port));
+		conntrack = startConntrackLookup({protocols: [protocol], destinationPort: ports.size === 1 ? [...ports][0] : undefined});
+		ownConntrack = true;
+	}
+
+	const started = performance.now();
+	let seq = 0;
+	const dnsName = options.path && !options.path.startsWith('/') ? options.path : defaultDnsName;
+
+	const probe = async (target: ProbeTarget, address: {host: string; port: number}): Promise<void> => {
+		const mySeq = seq++;
+		const probeStart = performance.now();
+		const request = {host: address.host, port: address.port, timeoutMs: options.timeoutMs, signal: controller.signal};
+		let raw: RawProbeResult;
+		if (options.mode === 'dns') {
+			raw = await probeDns({...request, name: dnsName});
+		} else if (options.mode === 'tcp' && !target.scheme) {
+			raw = await probeTcp(request);
+		} else {
+			const hostHeader = target.kind === 'address' || target.kind === 'dns'
+				? (target.port === (target.scheme === 'https' ? 443 : 80) ? target.host : `${target.host}:${target.port}`)
+				: `${target.host}:${target.port}`;
+			raw = await probeHttp({...request, path: target.path ?? options.path, scheme: target.scheme, hostHeader});
+		}
+
+		if (raw.aborted) {
+			return;
+		}
+
+		// Only an answer tells who answered; a refused or dropped probe has no endpoint to name.
+		const answered = raw.responseText !== undefined || raw.ok;
+		const reply = answered && conntrack?.active && raw.local
+			? await conntrack.find(protocol, raw.local.port, {ip: address.host, port: address.port}, probeStart)
+			: undefined;
+		// Behind the demo's loopback listeners the peer is a stand-in: the logical address is the one to name.
+		const peer = raw.peer === undefined || !answered
+			? undefined
+			: (address.host === target.host && address.port === target.port ? {ip: raw.peer.address, port: raw.peer.port} : {ip: target.host, port: target.port});
+		const attribution = answered
+			? attribute({
+				target,
+				index,
+				service: options.service,
+				conntrackReply: reply,
+				responseText: raw.responseText,
+				candidates: options.candidates,
+				match: options.match,
+				peer,
+			})
+			: {pod: null, node: null, endpoint: null, via: 'unknown' as const};
+		const sample: ProbeSample = {
+			seq: mySeq,
+			t: Math.round((probeStart - started) * 1000) / 1000,
+			target: target.label,
+			ok: raw.ok,
+			latencyMs: Math.round(raw.latencyMs * 1000) / 1000,
+			pod: attribution.pod,
+			node: attribution.node,
+			endpoint: attribution.endpoint,
+			via: attribution.via,
+			error: raw.error,
+		};
+		stats.add(sample);
+		options.onSample?.(sample);
+	};
+
+	const perTickInFlight = options.intervalMs > 0 ? Math.ceil(options.timeoutMs / options.intervalMs) + 2 : 1;
+	const done = runSchedule(
+		{
+			intervalMs: options.intervalMs,
+			count: options.count,
+			concurrency: options.concurrency,
+			maxInFlight: Math.min(4096, Math.max(1, options.concurrency) * perTickInFlight),
+			signal: controller.signal,
+			timers: options.timers,
+		},
+		async () => {
+			await Promise.all(targets.map((target, i) => probe(target, dialled[i]!)));
+		},
+	).finally(() => {
+		signal?.removeEventListener('abort', onOuterAbort);
+		if (ownConntrack) {
+			conntrack?.close();
+		}
+	});
+
+	return {
+		snapshot: () => stats.snapshot(),
+		done,
+		async stop() {
+			controller.abort();
+			return done;
+		},
+	};
+}

@@ -1,0 +1,284 @@
+import dgram from 'node:dgram';
+import {lookup} from 'node:dns/promises';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import {performance} from 'node:perf_hooks';
+import {buildDnsQuery, parseDnsResponse, rcodeNames} from './dns-message.js';
+
+/** What one probe saw on the wire, before attribution. */
+export type RawProbeResult = {
+	readonly ok: boolean;
+	readonly latencyMs: number;
+	/** `refused`, `reset`, `timeout`, `dns failure`, `unreachable`, `http 500`, ... */
+	readonly error: string | null;
+	/** Our side of the connection: the source port finds the conntrack entry. */
+	readonly local?: {readonly address: string; readonly port: number};
+	/** The address actually connected to. */
+	readonly peer?: {readonly address: string; readonly port: number};
+	/** Status line, headers and the start of the body (HTTP), or the answer (DNS). */
+	readonly responseText?: string;
+	/** The probe was cancelled by the run stopping; not a sample. */
+	readonly aborted?: boolean;
+};
+
+export type ProbeRequest = {
+	readonly host: string;
+	readonly port: number;
+	readonly timeoutMs: number;
+	readonly signal?: AbortSignal;
+};
+
+/** How much of a response is kept for attribution. */
+const maxResponseBytes = 16 * 1024;
+
+/** Node's error codes to the reasons svctop reports. */
+export function failureReason(error: unknown): string {
+	const code = (error as {code?: string} | undefined)?.code;
+	switch (code) {
+		case 'ECONNREFUSED': {
+			return 'refused';
+		}
+
+		case 'ECONNRESET':
+		case 'EPIPE': {
+			return 'reset';
+		}
+
+		case 'ETIMEDOUT': {
+			return 'timeout';
+		}
+
+		case 'ENOTFOUND':
+		case 'EAI_AGAIN':
+		case 'EAI_NONAME':
+		case 'EAI_FAIL': {
+			return 'dns failure';
+		}
+
+		case 'EHOSTUNREACH':
+		case 'ENETUNREACH':
+		case 'EHOSTDOWN':
+		case 'ENETDOWN': {
+			return 'unreachable';
+		}
+
+		default: {
+			if (typeof code === 'string' && code.startsWith('HPE_')) {
+				return 'bad response';
+			}
+
+			const message = (error as Error | undefined)?.message ?? String(error);
+			return message === 'socket hang up' ? 'reset' : `error: ${message}`;
+		}
+	}
+}
+
+/**
+ * Settles once: the first of result, timeout or abort wins, and `cleanup` releases the socket.
+ * Timeouts run per probe so a hanging target never blocks the schedule.
+ */
+function once(
+	request: ProbeRequest,
+	start: number,
+	run: (finish: (result: RawProbeResult) => void) => () => void,
+): Promise<RawProbeResult> {
+	return new Promise(resolve => {
+		let done = false;
+		let cleanup: () => void = () => undefined;
+		const finish = (result: RawProbeResult) => {
+			if (done) {
+				return;
+			}
+
+			done = true;
+			clearTimeout(timer);
+			request.signal?.removeEventListener('abort', onAbort);
+			cleanup();
+			resolve(result);
+		};
+
+		const onAbort = () => finish({ok: false, latencyMs: performance.now() - start, error: 'aborted', aborted: true});
+		const timer = setTimeout(() => finish({ok: false, latencyMs: performance.now() - start, error: 'timeout'}), request.timeoutMs);
+		if (request.signal?.aborted) {
+			onAbort();
+			return;
+		}
+
+		request.signal?.addEventListener('abort', onAbort, {once: true});
+		cleanup = run(finish);
+		if (done) {
+			cleanup();
+		}
+	});
+}
+
+function addressOf(socket: net.Socket | undefined, side: 'local' | 'remote'): {address: string; port: number} | undefined {
+	const address = side === 'local' ? socket?.localAddress : socket?.remoteAddress;
+	const port = side === 'local' ? socket?.localPort : socket?.remotePort;
+	return address && port ? {address, port} : undefined;
+}
+
+/** A TCP connect, closed at once: success is the handshake. */
+export function probeTcp(request: ProbeRequest): Promise<RawProbeResult> {
+	const start = performance.now();
+	return once(request, start, finish => {
+		const socket = net.connect({host: request.host, port: request.port});
+		socket.once('connect', () => {
+			finish({ok: true, latencyMs: performance.now() - start, error: null, local: addressOf(socket, 'local'), peer: addressOf(socket, 'remote')});
+		});
+		socket.once('error', error => {
+			finish({ok: false, latencyMs: performance.now() - start, error: failureReason(error), local: addressOf(socket, 'local')});
+		});
+		return () => socket.destroy();
+	});
+}
+
+export type HttpProbeRequest = ProbeRequest & {
+	readonly path: string;
+	readonly scheme?: 'http' | 'https';
+	/** The Host header (the logical target, when the connection goes elsewhere). */
+	readonly hostHeader?: string;
+};
+
+/**
+ * One GET on a fresh connection (`agent: false`, `Connection: close`), so every probe meets the
+ * Service's load balancing anew. Status 400 and above is a failure `http STATUS`, still attributed.
+ */
+export function probeHttp(request: HttpProbeRequest): Promise<RawProbeResult> {
+	const start = performance.now();
+	const client = request.scheme === 'https' ? https : http;
+	return once(request, start, finish => {
+		let socket: net.Socket | undefined;
+		let local: {address: string; port: number} | undefined;
+		let peer: {address: string; port: number} | undefined;
+		const options: https.RequestOptions = {
+			host: request.host,
+			port: request.port,
+			path: request.path,
+			method: 'GET',
+			agent: false,
+			headers: {
+				Host: request.hostHeader ?? (request.port === (request.scheme === 'https' ? 443 : 80) ? request.host : `${request.host}:${request.port}`),
+				Connection: 'close',
+				'User-Agent': 'svctop-probe',
+			},
+			// A probe asks who answers; it does not vouch for certificates.
+			rejectUnauthorized: false,
+			...(request.scheme === 'https' && net.isIP(request.host) === 0 ? {servername: request.host} : {}),
+		};
+		const req = client.request(options, response => {
+			const status = response.statusCode ?? 0;
+			const head: string[] = [`HTTP/${response.httpVersion} ${status} ${response.statusMessage ?? ''}`];
+			for (let i = 0; i < response.rawHeaders.length; i += 2) {
+				head.push(`${response.rawHeaders[i]}: ${response.rawHeaders[i + 1]}`);
+			}
+
+			const chunks: Buffer[] = [];
+			let size = 0;
+			response.on('data', (chunk: Buffer) => {
+				if (size < maxResponseBytes) {
+					chunks.push(chunk);
+					size += chunk.length;
+				}
+			});
+			response.once('end', () => {
+				const body = Buffer.concat(chunks).subarray(0, maxResponseBytes).toString('utf8');
+				finish({
+					ok: status < 400,
+					latencyMs: performance.now() - start,
+					error: status < 400 ? null : `http ${status}`,
+					local,
+					peer,
+					responseText: `${head.join('\r\n')}\r\n\r\n${body}`,
+				});
+			});
+			response.once('error', error => finish({ok: false, latencyMs: performance.now() - start, error: failureReason(error), local, peer}));
+		});
+		req.once('socket', (assigned: net.Socket) => {
+			socket = assigned;
+			const remember = () => {
+				local = addressOf(assigned, 'local');
+				peer = addressOf(assigned, 'remote');
+			};
+
+			assigned.once(request.scheme === 'https' ? 'secureConnect' : 'connect', remember);
+			assigned.once('connect', remember);
+		});
+		req.once('error', error => {
+			finish({ok: false, latencyMs: performance.now() - start, error: failureReason(error), local: local ?? addressOf(socket, 'local'), peer});
+		});
+		req.end();
+		return () => {
+			req.destroy();
+			socket?.destroy();
+		};
+	});
+}
+
+export type DnsProbeRequest = ProbeRequest & {
+	/** The name asked for (an A query). */
+	readonly name: string;
+};
+
+let nextDnsId = Math.floor(Math.random() * 0xFF_FF);
+
+/** One A query over UDP from a fresh socket (fresh source port), answered or timed out. */
+export function probeDns(request: DnsProbeRequest): Promise<RawProbeResult> {
+	const start = performance.now();
+	return once(request, start, finish => {
+		let socket: dgram.Socket | undefined;
+		let closed = false;
+		const id = nextDnsId = (nextDnsId + 1) & 0xFF_FF;
+		const send = (address: string) => {
+			if (closed) {
+				return;
+			}
+
+			const udp = dgram.createSocket(net.isIPv6(address) ? 'udp6' : 'udp4');
+			socket = udp;
+			let local: {address: string; port: number} | undefined;
+			udp.once('error', error => finish({ok: false, latencyMs: performance.now() - start, error: failureReason(error), local}));
+			udp.on('message', (message, remote) => {
+				const answer = parseDnsResponse(message);
+				if (!answer || answer.id !== id) {
+					return;
+				}
+
+				const rcode = rcodeNames[answer.rcode] ?? `RCODE${answer.rcode}`;
+				const ok = answer.rcode === 0 || answer.rcode === 3;
+				finish({
+					ok,
+					latencyMs: performance.now() - start,
+					error: ok ? null : `dns ${rcode}`,
+					local,
+					peer: {address: remote.address, port: remote.port},
+					responseText: `${rcode} ${request.name} ${answer.addresses.join(' ')}`,
+				});
+			});
+			udp.bind(0, () => {
+				const bound = udp.address();
+				local = {address: bound.address, port: bound.port};
+				udp.send(buildDnsQuery(id, request.name), request.port, address);
+			});
+		};
+
+		if (net.isIP(request.host) === 0) {
+			lookup(request.host).then(
+				result => send(result.address),
+				(error: unknown) => finish({ok: false, latencyMs: performance.now() - start, error: failureReason(error)}),
+			);
+		} else {
+			send(request.host);
+		}
+
+		return () => {
+			closed = true;
+			try {
+				socket?.close();
+			} catch {
+				// Already closed by an error.
+			}
+		};
+	});
+}
