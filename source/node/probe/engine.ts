@@ -28,6 +28,8 @@ export type ProbeEngineOptions = {
 	/** `namespace/name` of the probed Service. */
 	readonly service?: string;
 	readonly candidates?: ResponseCandidates;
+	/** When given, read per probe instead of `index`/`candidates`: the cluster changes while probing. */
+	readonly attributionContext?: () => {readonly index: EndpointIndex; readonly candidates?: ResponseCandidates};
 	readonly match?: RegExp;
 	/** The demo maps cluster addresses onto loopback listeners; unmapped addresses are dialled as they are. */
 	readonly resolveAddress?: AddressResolver;
@@ -115,14 +117,15 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 		const peer = raw.peer === undefined || !answered
 			? undefined
 			: (address.host === target.host && address.port === target.port ? {ip: raw.peer.address, port: raw.peer.port} : {ip: target.host, port: target.port});
+		const context = options.attributionContext?.() ?? {index, candidates: options.candidates};
 		const attribution = answered
 			? attribute({
 				target,
-				index,
+				index: context.index,
 				service: options.service,
 				conntrackReply: reply,
 				responseText: raw.responseText,
-				candidates: options.candidates,
+				candidates: context.candidates,
 				match: options.match,
 				peer,
 			})

@@ -1,0 +1,330 @@
+import type {ClusterSource} from '../kube/types.js';
+import {attributionContext, planAddressProbe, planServiceProbe, type ClusterObjects, type ProbePlan} from '../core/probe/plan.js';
+import type {LatencySummary} from '../core/probe/latency.js';
+import type {ProbeRunSnapshot, SeriesSnapshot} from '../core/probe/run-stats.js';
+import {parseVia} from '../core/probe/service-targets.js';
+import {parseTarget} from '../core/probe/target.js';
+import type {ProbeMode, ProbeSample} from '../core/probe/types.js';
+import {startProbeEngine, type AddressResolver} from '../node/probe/engine.js';
+
+export type ProbeCommandOptions = {
+	/** `ns/name[:port]`, `host:port` or an http(s) URL. */
+	target: string;
+	/** Rounds (each series once per round); undefined = until stopped. */
+	count?: number;
+	intervalMs: number;
+	timeoutMs: number;
+	mode: ProbeMode;
+	/** HTTP path (DNS mode: the name to query when it does not start with `/`). */
+	path: string;
+	/** clusterip (default), nodeport, external, lb, dns, endpoints. */
+	via?: string;
+	/** A regular expression whose first group names the pod in the response. */
+	match?: string;
+	json: boolean;
+	concurrency: number;
+	source?: ClusterSource;
+	/** The demo maps cluster addresses onto loopback listeners. */
+	resolveAddress?: AddressResolver;
+	/** Decoded NAT shares keyed `ip:port`, when part 3 has them. */
+	probabilities?: ReadonlyMap<string, number>;
+	clusterDomain?: string;
+};
+
+export type ProbeIo = {
+	readonly stdout: {write(text: string): unknown};
+	readonly stderr: {write(text: string): unknown};
+};
+
+function percent(value: number | null | undefined): string {
+	return value === null || value === undefined ? '-' : `${(value * 100).toFixed(1)}%`;
+}
+
+function ms(value: number | undefined): string {
+	if (value === undefined) {
+		return '-';
+	}
+
+	return value >= 100 ? value.toFixed(0) : value.toFixed(value >= 10 ? 1 : 2);
+}
+
+function pad(text: string, width: number): string {
+	return text.length >= width ? text : text + ' '.repeat(width - text.length);
+}
+
+/** One compact line per probe for humans. */
+export function formatSampleLine(sample: ProbeSample, multiSeries: boolean): string {
+	const head = `${String(sample.seq + 1).padStart(5)}  +${(sample.t / 1000).toFixed(3)}s  ${multiSeries ? pad(sample.target, 22) + ' ' : ''}`;
+	const status = sample.ok ? 'ok  ' : 'FAIL';
+	const who = sample.pod ?? sample.endpoint ?? (sample.ok ? 'unknown' : undefined);
+	const parts = [`${status} ${ms(sample.latencyMs).padStart(7)} ms`];
+	if (who !== undefined) {
+		parts.push(who, ...(sample.node ? [sample.node] : []), `(${sample.via})`);
+	}
+
+	if (sample.error) {
+		parts.push(sample.error);
+	}
+
+	return `${head}${parts.join('  ')}`;
+}
+
+function roundLatency(latency: LatencySummary | undefined): LatencySummary | null {
+	if (!latency) {
+		return null;
+	}
+
+	const round = (value: number) => Math.round(value * 1000) / 1000;
+	return {min: round(latency.min), median: round(latency.median), p95: round(latency.p95), max: round(latency.max), mean: round(latency.mean)};
+}
+
+function summaryJson(snapshot: ProbeRunSnapshot): unknown {
+	const series = (entry: SeriesSnapshot) => ({
+		target: entry.label,
+		kind: entry.kind,
+		node: entry.node,
+		count: entry.count,
+		ok: entry.ok,
+		byPod: entry.byPod,
+		expected: entry.expected,
+		pValue: entry.fit?.pValue ?? null,
+		latency: roundLatency(entry.latency),
+		errors: entry.errors,
+		via: entry.via,
+		...(entry.reachability ? {reachability: entry.reachability} : {}),
+	});
+	return {
+		summary: {
+			count: snapshot.count,
+			ok: snapshot.ok,
+			byPod: snapshot.byPod,
+			expected: snapshot.expected,
+			pValue: snapshot.fit?.pValue ?? null,
+			chiSquare: snapshot.fit ? {statistic: snapshot.fit.statistic, degrees: snapshot.fit.degrees} : null,
+			affinity: snapshot.affinity,
+			latency: roundLatency(snapshot.latency),
+			methods: snapshot.methods,
+			series: snapshot.series.map(entry => series(entry)),
+		},
+	};
+}
+
+/** The summary as text: totals, latency, per-pod shares against expectation, fit, affinity, NodePort matrix. */
+export function formatSummary(snapshot: ProbeRunSnapshot, description: string): string {
+	const lines: string[] = [`--- ${description} ---`];
+	lines.push(`${snapshot.count} probes, ${snapshot.ok} ok (${percent(snapshot.count === 0 ? null : snapshot.ok / snapshot.count)})`
+		+ (snapshot.latency ? `, latency min/median/p95/max ${ms(snapshot.latency.min)}/${ms(snapshot.latency.median)}/${ms(snapshot.latency.p95)}/${ms(snapshot.latency.max)} ms` : ''));
+	const errors = new Map<string, number>();
+	for (const series of snapshot.series) {
+		for (const [reason, count] of Object.entries(series.errors)) {
+			errors.set(reason, (errors.get(reason) ?? 0) + count);
+		}
+	}
+
+	if (errors.size > 0) {
+		lines.push(`failures: ${[...errors].map(([reason, count]) => `${reason} ${count}`).join(', ')}`);
+	}
+
+	const pods = [...new Set([...Object.keys(snapshot.byPod), ...Object.keys(snapshot.expected)])].sort();
+	if (pods.length > 0) {
+		const attributed = Object.values(snapshot.byPod).reduce((sum, count) => sum + count, 0);
+		const width = Math.max(3, ...pods.map(pod => pod.length));
+		const nodeWidth = Math.max(4, ...pods.map(pod => (snapshot.podNodes[pod] ?? '').length));
+		lines.push(`${pad('POD', width)}  ${pad('NODE', nodeWidth)}  ${'COUNT'.padStart(6)}  ${'SHARE'.padStart(6)}  ${'EXPECTED'.padStart(8)}`);
+		for (const pod of pods) {
+			const count = snapshot.byPod[pod] ?? 0;
+			const expected = snapshot.expected[pod];
+			lines.push(`${pad(pod, width)}  ${pad(snapshot.podNodes[pod] ?? '', nodeWidth)}  ${String(count).padStart(6)}  ${percent(attributed === 0 ? null : count / attributed).padStart(6)}  ${(expected === undefined ? '-' : percent(expected)).padStart(8)}`);
+		}
+	}
+
+	if (snapshot.fit) {
+		const verdict = snapshot.fit.pValue < 0.001 ? 'NOT as expected' : (snapshot.fit.pValue < 0.05 ? 'doubtful' : 'consistent with expected shares');
+		lines.push(`chi-square ${snapshot.fit.statistic.toFixed(2)} (df ${snapshot.fit.degrees}), p = ${snapshot.fit.pValue.toPrecision(3)}: ${verdict}`);
+	}
+
+	const {affinity} = snapshot;
+	if (affinity.pairs > 0 && affinity.expectedSameRate !== null) {
+		const promise = affinity.sessionAffinity === 'ClientIP' ? `ClientIP (${affinity.timeoutSeconds}s) promises 100%` : `None expects ~${percent(affinity.expectedSameRate)}`;
+		lines.push(`affinity: ${affinity.same}/${affinity.pairs} consecutive answers from the same pod (${percent(affinity.sameRate)}); ${promise}${affinity.verdict ? ` -> ${affinity.verdict}` : ''}`);
+	}
+
+	const nodes = snapshot.series.filter(series => series.reachability);
+	if (nodes.length > 0) {
+		const width = Math.max(4, ...nodes.map(series => (series.node ?? '').length));
+		const labelWidth = Math.max(6, ...nodes.map(series => series.label.length));
+		lines.push(`${pad('NODE', width)}  ${pad('TARGET', labelWidth)}  ${'OK'.padStart(7)}  ${pad('EXPECTED', 11)}  VERDICT`);
+		for (const series of nodes) {
+			const reach = series.reachability!;
+			lines.push(`${pad(series.node ?? '', width)}  ${pad(series.label, labelWidth)}  ${`${series.ok}/${series.count}`.padStart(7)}  ${pad(reach.expected, 11)}  ${reach.verdict}  (${reach.reason})`);
+		}
+	}
+
+	return `${lines.join('\n')}\n`;
+}
+
+function validate(options: ProbeCommandOptions): string | undefined {
+	if (options.count !== undefined && (!Number.isInteger(options.count) || options.count < 1)) {
+		return `--count must be a positive integer (got ${options.count})`;
+	}
+
+	if (!(options.intervalMs >= 0) || !Number.isFinite(options.intervalMs)) {
+		return `--interval must be a duration of 0 or more (got ${options.intervalMs})`;
+	}
+
+	if (!(options.timeoutMs > 0) || !Number.isFinite(options.timeoutMs)) {
+		return `--timeout must be a positive duration (got ${options.timeoutMs})`;
+	}
+
+	if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
+		return `--concurrency must be a positive integer (got ${options.concurrency})`;
+	}
+
+	return undefined;
+}
+
+function objectsOf(source: ClusterSource): ClusterObjects {
+	const snapshot = source.snapshot();
+	return {services: snapshot.services, endpointSlices: snapshot.endpointSlices, nodes: snapshot.nodes};
+}
+
+/** Waits until the source shows the Service (switching namespace if needed) or gives up. */
+async function findService(source: ClusterSource, namespace: string, name: string, waitMs: number): Promise<void> {
+	await source.ready();
+	const has = () => source.snapshot().services.some(service => service.metadata?.namespace === namespace && service.metadata?.name === name);
+	if (has()) {
+		return;
+	}
+
+	const shown = source.snapshot().namespace;
+	if (shown !== undefined && shown !== namespace) {
+		source.setNamespace(namespace);
+	}
+
+	await new Promise<void>(resolve => {
+		const timer = setTimeout(done, waitMs);
+		const unsubscribe = source.subscribe(() => {
+			if (has()) {
+				done();
+			}
+		});
+		function done() {
+			clearTimeout(timer);
+			unsubscribe();
+			resolve();
+		}
+
+		if (has()) {
+			done();
+		}
+	});
+}
+
+/**
+ * `svctop probe TARGET`: probes on a fixed schedule with a new connection each time, attributes
+ * every answer to a pod, prints a line (or a JSON object) per probe and a summary at the end or on
+ * abort. Exit codes: 0 when anything answered, 1 when every probe failed, 2 for bad input.
+ */
+export async function runProbe(options: ProbeCommandOptions, io: ProbeIo, signal?: AbortSignal): Promise<number> {
+	const problem = validate(options);
+	if (problem) {
+		io.stderr.write(`svctop: ${problem}\n`);
+		return 2;
+	}
+
+	const spec = parseTarget(options.target);
+	if ('error' in spec) {
+		io.stderr.write(`svctop: ${spec.error}\n`);
+		return 2;
+	}
+
+	let match: RegExp | undefined;
+	if (options.match !== undefined) {
+		try {
+			match = new RegExp(options.match);
+		} catch (error) {
+			io.stderr.write(`svctop: invalid --match: ${(error as Error).message}\n`);
+			return 2;
+		}
+	}
+
+	let plan: ProbePlan;
+	let liveContext: (() => ReturnType<typeof attributionContext>) | undefined;
+	if (spec.kind === 'service') {
+		const via = parseVia(options.via);
+		if (typeof via === 'object') {
+			io.stderr.write(`svctop: ${via.error}\n`);
+			return 2;
+		}
+
+		const {source} = options;
+		if (!source) {
+			io.stderr.write(`svctop: ${spec.namespace}/${spec.name} is a Service: it needs a cluster (kubeconfig or --demo); host:port and URLs do not\n`);
+			return 2;
+		}
+
+		await findService(source, spec.namespace, spec.name, 5000);
+		const planned = planServiceProbe(objectsOf(source), spec, via, options.probabilities, options.clusterDomain);
+		if ('error' in planned) {
+			io.stderr.write(`svctop: ${planned.error}\n`);
+			return 1;
+		}
+
+		plan = planned;
+		// Pods come and go while probing: rebuild the attribution index when the cache changed.
+		let dirty = false;
+		let context = {index: plan.index, candidates: plan.candidates!};
+		const unsubscribe = source.subscribe(() => {
+			dirty = true;
+		});
+		signal?.addEventListener('abort', unsubscribe, {once: true});
+		liveContext = () => {
+			if (dirty) {
+				dirty = false;
+				context = attributionContext(objectsOf(source), plan.service!, plan.candidates!.portName);
+			}
+
+			return context;
+		};
+	} else {
+		if (spec.scheme === undefined && options.via !== undefined) {
+			io.stderr.write('svctop: --via applies to ns/name targets only\n');
+			return 2;
+		}
+
+		plan = planAddressProbe(spec);
+	}
+
+	const mode: ProbeMode = plan.protocol === 'UDP' ? 'dns' : options.mode;
+	const multiSeries = plan.series.length > 1;
+	if (!options.json) {
+		const what = mode === 'http' ? `http GET ${options.path}` : mode;
+		io.stdout.write(`PROBE ${plan.description}  ${what}  every ${options.intervalMs}ms, timeout ${options.timeoutMs}ms${options.count ? `, ${options.count} rounds` : ''}\n`);
+	}
+
+	const engine = startProbeEngine(
+		{
+			series: plan.series,
+			mode,
+			path: options.path,
+			intervalMs: options.intervalMs,
+			count: options.count,
+			timeoutMs: options.timeoutMs,
+			concurrency: options.concurrency,
+			index: plan.index,
+			service: plan.service,
+			candidates: plan.candidates,
+			attributionContext: liveContext,
+			match,
+			resolveAddress: options.resolveAddress,
+			onSample(sample) {
+				io.stdout.write(options.json ? `${JSON.stringify(sample)}\n` : `${formatSampleLine(sample, multiSeries)}\n`);
+			},
+		},
+		signal,
+	);
+	await engine.done;
+	const snapshot = engine.snapshot();
+	io.stdout.write(options.json ? `${JSON.stringify(summaryJson(snapshot))}\n` : formatSummary(snapshot, plan.description));
+	return snapshot.ok > 0 || snapshot.count === 0 ? 0 : 1;
+}

@@ -1,0 +1,97 @@
+import type {V1EndpointSlice, V1Node, V1Service} from '@kubernetes/client-node';
+import type {ResponseCandidates} from './attribution.js';
+import {buildEndpointIndex, serviceKey, type EndpointIndex} from './endpoint-index.js';
+import type {SeriesSpec} from './run-stats.js';
+import {affinityPromise, expectedForTarget, pickServicePort, resolveServiceTargets, type Via} from './service-targets.js';
+import type {TargetSpec} from './target.js';
+
+/** Everything a probe run needs to know before the first packet. */
+export type ProbePlan = {
+	readonly series: readonly SeriesSpec[];
+	/** `namespace/name` of the Service, when the target is one. */
+	readonly service?: string;
+	/** `ns/name:port (kind address)`, for the header line. */
+	readonly description: string;
+	readonly protocol: 'TCP' | 'UDP';
+	readonly index: EndpointIndex;
+	readonly candidates?: ResponseCandidates;
+};
+
+export type ClusterObjects = {
+	readonly services: readonly V1Service[];
+	readonly endpointSlices: readonly V1EndpointSlice[];
+	readonly nodes: readonly V1Node[];
+};
+
+/** A plain `host:port` or URL: one series, nothing expected, attribution by conntrack or peer. */
+export function planAddressProbe(spec: Extract<TargetSpec, {kind: 'address'}>): ProbePlan {
+	const target = {
+		label: spec.label,
+		kind: 'address' as const,
+		host: spec.host,
+		port: spec.port,
+		protocol: 'TCP' as const,
+		...(spec.scheme ? {scheme: spec.scheme} : {}),
+		...(spec.path === undefined ? {} : {path: spec.path}),
+	};
+	return {
+		series: [{target, affinity: {sessionAffinity: 'None', timeoutSeconds: null}}],
+		description: spec.label,
+		protocol: 'TCP',
+		index: buildEndpointIndex([]),
+	};
+}
+
+/** Attribution context for a Service port: the index and the endpoints a response may name. */
+export function attributionContext(objects: ClusterObjects, service: string, portName: string): {index: EndpointIndex; candidates: ResponseCandidates} {
+	const index = buildEndpointIndex(objects.endpointSlices, objects.nodes);
+	return {index, candidates: {entries: index.byService.get(service) ?? [], portName}};
+}
+
+/**
+ * A Service target: its addresses (one series per node for NodePorts), what each should answer
+ * with (shares from `probabilities` keyed `ip:port`, else 1/n of ready endpoints; Local policy per
+ * node) and the session affinity it promises.
+ */
+export function planServiceProbe(
+	objects: ClusterObjects,
+	spec: Extract<TargetSpec, {kind: 'service'}>,
+	via: Via,
+	probabilities?: ReadonlyMap<string, number>,
+	clusterDomain?: string,
+): ProbePlan | {error: string} {
+	const service = objects.services.find(candidate => candidate.metadata?.namespace === spec.namespace && candidate.metadata?.name === spec.name);
+	if (!service) {
+		return {error: `service ${spec.namespace}/${spec.name} not found`};
+	}
+
+	const servicePort = pickServicePort(service, spec.port);
+	if ('error' in servicePort) {
+		return servicePort;
+	}
+
+	const key = serviceKey(service);
+	const {index, candidates} = attributionContext(objects, key, servicePort.name ?? '');
+	const targets = resolveServiceTargets(service, servicePort, via, objects.nodes, candidates.entries, clusterDomain);
+	if ('error' in targets) {
+		return targets;
+	}
+
+	const affinity = affinityPromise(service);
+	const series = targets.map(target => ({
+		target,
+		expectation: expectedForTarget(service, servicePort, target, candidates.entries, probabilities),
+		affinity,
+	}));
+	const portLabel = servicePort.name ? servicePort.name : String(servicePort.port);
+	const kinds = [...new Set(targets.map(target => target.kind))].join(',');
+	const addresses = targets.length <= 3 ? targets.map(target => target.label).join(' ') : `${targets.length} addresses`;
+	return {
+		series,
+		service: key,
+		description: `${key}:${portLabel} (${kinds} ${addresses})`,
+		protocol: servicePort.protocol === 'UDP' ? 'UDP' : 'TCP',
+		index,
+		candidates,
+	};
+}
