@@ -2,20 +2,33 @@ import {randomUUID} from 'node:crypto';
 import {apiVersionOf, findResource, type ResourceInfo, type ResourceName, resources} from './resources.js';
 
 /** One stored object; never mutated once stored, so lists and watch events can share it. */
-export type StoredObject = {
-	readonly resource: ResourceInfo;
+export class StoredObject {
 	/** `namespace/name`, or `name` for cluster-scoped objects: the order of a list, as etcd keys sort. */
 	readonly key: string;
-	/** '' for cluster-scoped objects. */
-	readonly namespace: string;
-	readonly name: string;
 	readonly labels: Readonly<Record<string, string>> | undefined;
 	readonly resourceVersion: number;
-	/** The object as a list item serializes it: without kind and apiVersion. */
-	readonly itemJson: string;
-	/** The object with kind and apiVersion first, as GET and watch events carry it. */
-	readonly objectJson: string;
-};
+	private full: string | undefined;
+
+	constructor(
+		readonly resource: ResourceInfo,
+		/** '' for cluster-scoped objects. */
+		readonly namespace: string,
+		readonly name: string,
+		/** The object as a list item serializes it: without kind and apiVersion. */
+		readonly itemJson: string,
+		metadata: JsonObject,
+	) {
+		this.key = keyOf(namespace, name);
+		this.labels = isRecord(metadata.labels) ? (metadata.labels as Record<string, string>) : undefined;
+		this.resourceVersion = Number(metadata.resourceVersion);
+	}
+
+	/** The object with kind and apiVersion first, as GET and watch events carry it (built on first use). */
+	get objectJson(): string {
+		this.full ??= `{"kind":${JSON.stringify(this.resource.kind)},"apiVersion":${JSON.stringify(apiVersionOf(this.resource))},${this.itemJson.slice(1)}`;
+		return this.full;
+	}
+}
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -209,19 +222,7 @@ export class ObjectStore {
 	}
 
 	private makeStored(resource: ResourceInfo, namespace: string, name: string, body: JsonObject): StoredObject {
-		const itemJson = JSON.stringify(body);
-		const metadata = body.metadata as JsonObject;
-		const labels = isRecord(metadata.labels) ? (metadata.labels as Record<string, string>) : undefined;
-		return {
-			resource,
-			key: keyOf(namespace, name),
-			namespace,
-			name,
-			labels,
-			resourceVersion: Number(metadata.resourceVersion),
-			itemJson,
-			objectJson: `{"kind":${JSON.stringify(resource.kind)},"apiVersion":${JSON.stringify(apiVersionOf(resource))},${itemJson.slice(1)}`,
-		};
+		return new StoredObject(resource, namespace, name, JSON.stringify(body), body.metadata as JsonObject);
 	}
 
 	private timestamp(): string {
