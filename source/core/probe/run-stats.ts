@@ -99,10 +99,28 @@ function sumOfSquares(shares: Readonly<Record<string, number>>): number {
 	return Object.values(shares).reduce((sum, share) => sum + share * share, 0);
 }
 
-function affinitySummary(promise: AffinityPromise, pairs: number, same: number, expected: Readonly<Record<string, number>>): AffinitySummary {
-	const expectedSameRate = promise.sessionAffinity === 'ClientIP'
-		? 1
-		: (Object.keys(expected).length > 0 ? sumOfSquares(expected) : null);
+type AffinityPart = {readonly pairs: number; readonly same: number; readonly expected: Readonly<Record<string, number>>};
+
+/** Affinity over one or more series; each series' pairs are judged against its own expectation. */
+function affinitySummary(promise: AffinityPromise, parts: readonly AffinityPart[]): AffinitySummary {
+	let pairs = 0;
+	let same = 0;
+	let expectedSame = 0;
+	let variance = 0;
+	let judged = 0;
+	for (const part of parts) {
+		pairs += part.pairs;
+		same += part.same;
+		const rate = promise.sessionAffinity === 'ClientIP' ? 1 : (Object.keys(part.expected).length > 0 ? sumOfSquares(part.expected) : undefined);
+		if (rate !== undefined) {
+			judged += part.pairs;
+			expectedSame += part.pairs * rate;
+			variance += part.pairs * rate * (1 - rate);
+		}
+	}
+
+	const known = parts.some(part => promise.sessionAffinity === 'ClientIP' || Object.keys(part.expected).length > 0);
+	const expectedSameRate = known ? (judged === 0 ? (promise.sessionAffinity === 'ClientIP' ? 1 : sumOfSquares(parts[0]!.expected)) : expectedSame / judged) : null;
 	let verdict: AffinitySummary['verdict'] = null;
 	if (pairs >= 5 && expectedSameRate !== null) {
 		if (promise.sessionAffinity === 'ClientIP') {
@@ -110,8 +128,8 @@ function affinitySummary(promise: AffinityPromise, pairs: number, same: number, 
 			verdict = same >= pairs - 1 ? 'holds' : 'violated';
 		} else {
 			// Too many repeats for independent picks (a binomial z above 4) means something pins the client.
-			const sd = Math.sqrt(pairs * expectedSameRate * (1 - expectedSameRate));
-			const z = sd === 0 ? 0 : (same - pairs * expectedSameRate) / sd;
+			const sd = Math.sqrt(variance);
+			const z = sd === 0 ? 0 : (same - expectedSame) / sd;
 			verdict = z > 4 ? 'violated' : 'holds';
 		}
 	}
@@ -239,8 +257,6 @@ export class ProbeRunStats {
 		const byPod = new Map<string, number>();
 		const pooled: Record<string, number> = {};
 		let weight = 0;
-		let pairs = 0;
-		let same = 0;
 		const vias: Record<AttributionMethod, number> = {conntrack: 0, response: 0, peer: 0, unknown: 0};
 		for (const [i, state] of this.series.entries()) {
 			for (const [pod, count] of state.byPod) {
@@ -251,8 +267,6 @@ export class ProbeRunStats {
 				vias[method] += state.via[method];
 			}
 
-			pairs += state.pairs;
-			same += state.same;
 			// Pool each series' expectation weighted by its attributed answers (equal weights before any).
 			const attributed = [...state.byPod].reduce((sum, [pod, count]) => sum + (pod === unknownPod ? 0 : count), 0);
 			const seriesWeight = this.count() === 0 ? 1 : attributed;
@@ -278,7 +292,7 @@ export class ProbeRunStats {
 			byPod: Object.fromEntries(byPod),
 			expected,
 			fit: fitOf(byPod, expected),
-			affinity: affinitySummary(promise, pairs, same, expected),
+			affinity: affinitySummary(promise, this.series.map((state, i) => ({pairs: state.pairs, same: state.same, expected: series[i]!.expected}))),
 			latency: this.total.summary(),
 			recent: this.recent(),
 			podNodes: Object.fromEntries(this.podNodes),
@@ -303,7 +317,7 @@ export class ProbeRunStats {
 			byPod: Object.fromEntries(state.byPod),
 			expected,
 			fit: fitOf(state.byPod, expected),
-			affinity: affinitySummary(state.spec.affinity, state.pairs, state.same, expected),
+			affinity: affinitySummary(state.spec.affinity, [{pairs: state.pairs, same: state.same, expected}]),
 			errors: Object.fromEntries(state.errors),
 			via: {...state.via},
 			reachability: reachabilityOf(state),
