@@ -1,0 +1,100 @@
+import type {V1Pod} from '@kubernetes/client-node';
+import type {ClusterSource} from '../kube/types.js';
+import {describeService, type NameResolution} from '../core/detail/describe-service.js';
+import {describeJson} from '../core/detail/describe-json.js';
+import {describeText} from '../core/detail/describe-text.js';
+import {serviceNameLabel} from '../core/services/service-row.js';
+import {resolveName} from '../node/resolve-name.js';
+import {servicesProblem} from './list.js';
+
+export type DescribeOptions = {
+	/** `NAMESPACE/NAME`, or `NAME` in the source's namespace (`default` when watching all). */
+	readonly target: string;
+	readonly json: boolean;
+	/** Default `cluster.local`. */
+	readonly clusterDomain: string;
+	/** Resolves an ExternalName target; default: this machine's resolver with a 3 s timeout. */
+	readonly resolve?: (name: string) => Promise<NameResolution>;
+};
+
+/** Splits `ns/name` or `name`; undefined when the target is malformed. */
+export function parseTarget(target: string, fallbackNamespace: string): {namespace: string; name: string} | undefined {
+	const parts = target.replace(/^(services?|svc)\//, '').split('/');
+	if (parts.length === 1 && parts[0]) {
+		return {namespace: fallbackNamespace, name: parts[0]};
+	}
+
+	if (parts.length === 2 && parts[0] && parts[1]) {
+		return {namespace: parts[0], name: parts[1]};
+	}
+
+	return undefined;
+}
+
+/**
+ * `svctop describe NAMESPACE/NAME [--json]`: the detail of one Service (endpoints by node, pods that
+ * are not endpoints, findings) as text or JSON. Returns the exit code; problems go to `err` as one line.
+ */
+export async function runDescribe(
+	source: ClusterSource,
+	options: DescribeOptions,
+	out: NodeJS.WritableStream,
+	now: number,
+	err: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
+	const initial = source.snapshot();
+	const target = parseTarget(options.target, initial.namespace ?? 'default');
+	if (!target) {
+		err.write(`error: expected NAMESPACE/NAME or NAME, got "${options.target}"\n`);
+		return 1;
+	}
+
+	// The cache only holds the namespace being watched; switch to the target's when it differs.
+	if (initial.namespace !== undefined && initial.namespace !== target.namespace) {
+		source.setNamespace(target.namespace);
+	}
+
+	await source.ready();
+	const snapshot = source.snapshot();
+	const problem = servicesProblem(snapshot);
+	if (problem) {
+		err.write(problem + '\n');
+		return 1;
+	}
+
+	const service = snapshot.services.find(candidate =>
+		candidate.metadata?.namespace === target.namespace && candidate.metadata?.name === target.name);
+	if (!service) {
+		err.write(`services "${target.name}" not found${target.namespace === 'default' ? '' : ` in namespace "${target.namespace}"`}\n`);
+		return 1;
+	}
+
+	const slices = snapshot.endpointSlices.filter(slice =>
+		slice.metadata?.namespace === target.namespace && slice.metadata?.labels?.[serviceNameLabel] === target.name);
+	const selector = service.spec?.selector;
+	let pods: V1Pod[] | undefined;
+	if (selector && Object.keys(selector).length > 0) {
+		try {
+			pods = await source.listPods(target.namespace, selector);
+		} catch (error) {
+			err.write(`warning: could not list pods: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}\n`);
+		}
+	}
+
+	let resolution: NameResolution | undefined;
+	if (service.spec?.type === 'ExternalName' && service.spec.externalName) {
+		resolution = await (options.resolve ?? (async (name: string) => resolveName(name)))(service.spec.externalName);
+	}
+
+	const detail = describeService({
+		service,
+		slices,
+		nodes: snapshot.nodes,
+		pods,
+		clusterDomain: options.clusterDomain || 'cluster.local',
+		now,
+		resolution,
+	});
+	out.write(options.json ? JSON.stringify(describeJson(detail), null, 2) + '\n' : describeText(detail));
+	return 0;
+}

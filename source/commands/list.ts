@@ -1,0 +1,68 @@
+import type {ClusterSnapshot, ClusterSource} from '../kube/types.js';
+import {serviceRows} from '../core/services/service-row.js';
+import {serviceListJson} from '../core/services/service-json.js';
+import {formatServiceTable} from '../core/services/service-table.js';
+
+export type ListOptions = {
+	/** `-o wide`: full EXTERNAL-IP and SELECTOR. */
+	readonly wide: boolean;
+	/** `--json`: the document of issue 2 instead of the table. */
+	readonly json: boolean;
+	/** `-A`: show the NAMESPACE column (also shown whenever the source watches all namespaces). */
+	readonly allNamespaces: boolean;
+};
+
+/** One line saying why the Service list is unusable, or undefined when it can be printed. */
+export function servicesProblem(snapshot: ClusterSnapshot): string | undefined {
+	const state = snapshot.states.services;
+	if (state.phase === 'forbidden') {
+		return `error: ${state.message ?? 'services is forbidden'}`;
+	}
+
+	if (state.phase === 'error' && snapshot.services.length === 0) {
+		return `error: ${state.message ?? 'could not list services'}`;
+	}
+
+	return undefined;
+}
+
+/**
+ * `svctop list`: waits for the first complete list, then prints the table (or JSON) once. Returns the
+ * exit code. Problems and kubectl's "No resources found" go to `err`, as kubectl writes them to stderr.
+ */
+export async function runList(
+	source: ClusterSource,
+	options: ListOptions,
+	out: NodeJS.WritableStream,
+	now: number,
+	err: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
+	await source.ready();
+	const snapshot = source.snapshot();
+	const problem = servicesProblem(snapshot);
+	if (problem) {
+		err.write(problem + '\n');
+		return 1;
+	}
+
+	const slicesState = snapshot.states.endpointslices;
+	const slicesKnown = slicesState.phase !== 'forbidden' && !(slicesState.phase === 'error' && snapshot.endpointSlices.length === 0);
+	if (!slicesKnown) {
+		err.write(`warning: endpoint counts unavailable: ${slicesState.message ?? `endpointslices ${slicesState.phase}`}\n`);
+	}
+
+	const rows = serviceRows(snapshot.services, snapshot.endpointSlices, now, {slicesKnown});
+	if (options.json) {
+		out.write(JSON.stringify(serviceListJson(snapshot.context, rows), null, 2) + '\n');
+		return 0;
+	}
+
+	const allNamespaces = options.allNamespaces || snapshot.namespace === undefined;
+	if (rows.length === 0) {
+		err.write(allNamespaces ? 'No resources found\n' : `No resources found in ${snapshot.namespace} namespace.\n`);
+		return 0;
+	}
+
+	out.write(formatServiceTable(rows, {wide: options.wide, allNamespaces}));
+	return 0;
+}
