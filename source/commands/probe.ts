@@ -144,6 +144,10 @@ export function formatSummary(snapshot: ProbeRunSnapshot, description: string): 
 	}
 
 	const {affinity} = snapshot;
+	if (!snapshot.fit && affinity.sessionAffinity === 'ClientIP' && Object.keys(snapshot.expected).length > 1) {
+		lines.push('chi-square: not applicable, ClientIP affinity pins one client to one pod');
+	}
+
 	if (affinity.pairs > 0 && affinity.expectedSameRate !== null) {
 		const promise = affinity.sessionAffinity === 'ClientIP' ? `ClientIP (${affinity.timeoutSeconds}s) promises 100%` : `None expects ~${percent(affinity.expectedSameRate)}`;
 		lines.push(`affinity: ${affinity.same}/${affinity.pairs} consecutive answers from the same pod (${percent(affinity.sameRate)}); ${promise}${affinity.verdict ? ` -> ${affinity.verdict}` : ''}`);

@@ -32,10 +32,19 @@ export class LatencyHistogram {
 		}
 
 		const rank = Math.max(1, Math.ceil(q * this.count));
+		if (rank >= this.count) {
+			return this.max;
+		}
+
 		let seen = 0;
 		for (let i = 0; i < bucketCount; i++) {
 			seen += this.buckets[i]!;
 			if (seen >= rank) {
+				// The overflow bucket has no upper edge: its middle would be invented.
+				if (i === bucketCount - 1) {
+					return this.max;
+				}
+
 				return Math.min(this.max, Math.max(this.min, bucketMiddle(i)));
 			}
 		}

@@ -145,8 +145,9 @@ function affinitySummary(promise: AffinityPromise, parts: readonly AffinityPart[
 	};
 }
 
-function fitOf(byPod: ReadonlyMap<string, number>, expected: Readonly<Record<string, number>>): GoodnessOfFit | undefined {
-	if (Object.keys(expected).length === 0) {
+/** Under ClientIP affinity one client is pinned to one pod, so its shares say nothing about balance. */
+function fitOf(byPod: ReadonlyMap<string, number>, expected: Readonly<Record<string, number>>, promise: AffinityPromise): GoodnessOfFit | undefined {
+	if (Object.keys(expected).length === 0 || promise.sessionAffinity === 'ClientIP') {
 		return undefined;
 	}
 
@@ -291,7 +292,7 @@ export class ProbeRunStats {
 			series,
 			byPod: Object.fromEntries(byPod),
 			expected,
-			fit: fitOf(byPod, expected),
+			fit: fitOf(byPod, expected, promise),
 			affinity: affinitySummary(promise, this.series.map((state, i) => ({pairs: state.pairs, same: state.same, expected: series[i]!.expected}))),
 			latency: this.total.summary(),
 			recent: this.recent(),
@@ -316,7 +317,7 @@ export class ProbeRunStats {
 			latency: state.latency.summary(),
 			byPod: Object.fromEntries(state.byPod),
 			expected,
-			fit: fitOf(state.byPod, expected),
+			fit: fitOf(state.byPod, expected, state.spec.affinity),
 			affinity: affinitySummary(state.spec.affinity, [{pairs: state.pairs, same: state.same, expected}]),
 			errors: Object.fromEntries(state.errors),
 			via: {...state.via},

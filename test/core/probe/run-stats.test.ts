@@ -1,0 +1,109 @@
+import {describe, test} from 'node:test';
+import assert from 'node:assert/strict';
+import {planServiceProbe} from '../../../source/core/probe/plan.js';
+import {lanesOf, ProbeRunStats} from '../../../source/core/probe/run-stats.js';
+import type {ProbeSample} from '../../../source/core/probe/types.js';
+import {echoPods, echoSlice, nodePortService, nodes} from './fixtures.js';
+
+function series(policy: 'Local' | 'Cluster', via: 'clusterip' | 'nodeport', affinity: 'None' | 'ClientIP' = 'None') {
+	const plan = planServiceProbe({services: [nodePortService(policy, affinity)], endpointSlices: [echoSlice()], nodes}, {kind: 'service', namespace: 'default', name: 'svc-nodeport'}, via);
+	assert.ok(!('error' in plan));
+	return plan.series;
+}
+
+function sample(seq: number, target: string, pod: number | null, overrides: Partial<ProbeSample> = {}): ProbeSample {
+	const entry = pod === null ? undefined : echoPods[pod];
+	return {
+		seq, t: seq * 100, target, ok: true, latencyMs: 1 + seq % 3,
+		pod: entry?.[0] ?? null, node: entry?.[2] ?? null, endpoint: entry ? `${entry[1]}:8080` : null, via: entry ? 'response' : 'unknown', error: null,
+		...overrides,
+	};
+}
+
+describe('ProbeRunStats', () => {
+	test('counts, shares, fit and affinity for a balanced round robin', () => {
+		const stats = new ProbeRunStats(series('Cluster', 'clusterip'));
+		for (let i = 0; i < 30; i++) {
+			stats.add(sample(i, '10.200.1.60:9000', i % 3));
+		}
+
+		const snapshot = stats.snapshot();
+		assert.equal(snapshot.count, 30);
+		assert.equal(snapshot.ok, 30);
+		assert.deepEqual(Object.values(snapshot.byPod), [10, 10, 10]);
+		assert.equal(snapshot.fit?.pValue, 1);
+		// Round robin never repeats: fewer repeats than random is fine ('holds'), expected rate 1/3.
+		assert.deepEqual([snapshot.affinity.pairs, snapshot.affinity.same, snapshot.affinity.verdict], [29, 0, 'holds']);
+		assert.ok(Math.abs(snapshot.affinity.expectedSameRate! - 1 / 3) < 1e-12);
+		assert.deepEqual(snapshot.methods, ['response']);
+	});
+
+	test('a client pinned to one pod without sessionAffinity is flagged (keep-alive symptom)', () => {
+		const stats = new ProbeRunStats(series('Cluster', 'clusterip'));
+		for (let i = 0; i < 30; i++) {
+			stats.add(sample(i, '10.200.1.60:9000', 1));
+		}
+
+		const snapshot = stats.snapshot();
+		assert.equal(snapshot.affinity.verdict, 'violated');
+		assert.ok(snapshot.fit!.pValue < 1e-6);
+	});
+
+	test('ClientIP: sticking holds, switching violates, the chi-square is not applied', () => {
+		const sticky = new ProbeRunStats(series('Cluster', 'clusterip', 'ClientIP'));
+		const switching = new ProbeRunStats(series('Cluster', 'clusterip', 'ClientIP'));
+		for (let i = 0; i < 10; i++) {
+			sticky.add(sample(i, '10.200.1.60:9000', 2));
+			switching.add(sample(i, '10.200.1.60:9000', i % 2));
+		}
+
+		assert.equal(sticky.snapshot().affinity.verdict, 'holds');
+		assert.equal(sticky.snapshot().fit, undefined);
+		assert.equal(switching.snapshot().affinity.verdict, 'violated');
+	});
+
+	test('pairs further apart than the affinity timeout are not judged', () => {
+		const stats = new ProbeRunStats(series('Cluster', 'clusterip', 'ClientIP'));
+		stats.add(sample(0, '10.200.1.60:9000', 0, {t: 0}));
+		stats.add(sample(1, '10.200.1.60:9000', 1, {t: 61_000}));
+		stats.add(sample(2, '10.200.1.60:9000', 1, {t: 62_000}));
+		assert.deepEqual([stats.snapshot().affinity.pairs, stats.snapshot().affinity.same], [1, 1]);
+	});
+
+	test('NodePort Local: the node without endpoints failing is "expected", a worker failing is "broken"', () => {
+		const stats = new ProbeRunStats(series('Local', 'nodeport'));
+		for (let i = 0; i < 5; i++) {
+			stats.add(sample(i, '172.18.0.3:31254', null, {ok: false, error: 'timeout', latencyMs: 1000}));
+			stats.add(sample(i, '172.18.0.5:31254', 0));
+			stats.add(sample(i, '172.18.0.2:31254', null, {ok: false, error: 'refused'}));
+			stats.add(sample(i, '172.18.0.4:31254', 2));
+		}
+
+		const verdicts = stats.snapshot().series.map(entry => [entry.node, entry.reachability?.verdict]);
+		assert.deepEqual(verdicts, [['myk8s-control-plane', 'expected'], ['myk8s-worker', 'ok'], ['myk8s-worker2', 'broken'], ['myk8s-worker3', 'ok']]);
+		const pooled = stats.snapshot();
+		// Each worker series pins its one local pod: pooled affinity expects exactly that.
+		assert.equal(pooled.affinity.expectedSameRate, 1);
+		assert.equal(pooled.affinity.verdict, 'holds');
+		assert.deepEqual(pooled.series[0]!.errors, {timeout: 5});
+	});
+
+	test('the ring buffer keeps the last `capacity` samples, oldest first', () => {
+		const stats = new ProbeRunStats(series('Cluster', 'clusterip'), 4);
+		for (let i = 0; i < 10; i++) {
+			stats.add(sample(i, '10.200.1.60:9000', i % 3));
+		}
+
+		assert.deepEqual(stats.recent().map(entry => entry.seq), [6, 7, 8, 9]);
+		assert.equal(stats.snapshot().count, 10);
+	});
+});
+
+test('lanesOf: one row per pod, failures last', () => {
+	const samples = [sample(0, 't', 0), sample(1, 't', null, {ok: false, error: 'timeout'}), sample(2, 't', 1), sample(3, 't', 0)];
+	assert.deepEqual(lanesOf(samples, 3), [
+		{key: 'deploy-echo-5c689d5454-cjpfp', node: 'myk8s-worker2', marks: [false, true, false]},
+		{key: 'deploy-echo-5c689d5454-m4hd9', node: 'myk8s-worker', marks: [false, false, true]},
+		{key: 'failed', node: null, marks: [true, false, false]},
+	]);
+});
