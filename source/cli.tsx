@@ -99,15 +99,21 @@ if (!known.includes(command)) {
 }
 
 const flags = cli.flags;
-const interval = parseDuration(flags.interval);
-const timeout = parseDuration(flags.timeout);
-if (typeof interval === 'string') {
-	fail(`--interval: ${interval}`);
+function durationFlag(name: string, text: string): number {
+	const parsed = parseDuration(text);
+	if ('error' in parsed) {
+		fail(`--${name}: ${parsed.error}`);
+	}
+
+	if (parsed.ms <= 0) {
+		fail(`--${name} must be longer than zero`);
+	}
+
+	return parsed.ms;
 }
 
-if (typeof timeout === 'string') {
-	fail(`--timeout: ${timeout}`);
-}
+const interval = durationFlag('interval', flags.interval);
+const timeout = durationFlag('timeout', flags.timeout);
 
 if (flags.count !== undefined && (!Number.isInteger(flags.count) || flags.count < 1)) {
 	fail('--count must be a whole number of at least 1');

@@ -196,6 +196,12 @@ export function initialDemoState(now: number): DemoState {
 			clusterIP: '10.200.1.43',
 			ports: [port({name: 'postgres', port: 5432, targetPort: 5432 as never})],
 		}),
+		// A selectorless Service whose hand-written Endpoints serve TCP where the Service speaks UDP.
+		service('default', 'upstream-dns', now - 2 * hour, {
+			type: 'ClusterIP',
+			clusterIP: '10.200.1.53',
+			ports: [port({name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 as never})],
+		}),
 		service('default', 'orphan-svc', now - 15 * minute, {
 			type: 'ClusterIP',
 			clusterIP: '10.200.1.99',
@@ -245,6 +251,12 @@ export function initialDemoState(now: number): DemoState {
 			kind: 'Endpoints',
 			metadata: {namespace: 'default', name: 'my-service', creationTimestamp: iso(now - 2 * hour) as unknown as Date},
 			subsets: [{addresses: [{ip: '192.0.2.42'}], ports: [{port: 9376, protocol: 'TCP'}]}],
+		},
+		{
+			apiVersion: 'v1',
+			kind: 'Endpoints',
+			metadata: {namespace: 'default', name: 'upstream-dns', creationTimestamp: iso(now - 2 * hour) as unknown as Date},
+			subsets: [{addresses: [{ip: '192.0.2.53'}], ports: [{name: 'dns', port: 53, protocol: 'TCP'}]}],
 		},
 		{
 			apiVersion: 'v1',
