@@ -1,0 +1,51 @@
+import {test} from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import {planAddressProbe} from '../../../source/core/probe/plan.js';
+import type {ProbeSample} from '../../../source/core/probe/types.js';
+import {startProbeEngine} from '../../../source/node/probe/engine.js';
+
+test('the rate holds while every probe hangs until its timeout; failures are samples', async () => {
+	const sockets = new Set<net.Socket>();
+	const server = net.createServer(socket => sockets.add(socket));
+	const port = await new Promise<number>(resolve => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
+	try {
+		const plan = planAddressProbe({kind: 'address', host: '127.0.0.1', port, label: `127.0.0.1:${port}`});
+		const samples: ProbeSample[] = [];
+		const started = performance.now();
+		const engine = startProbeEngine({series: plan.series, mode: 'http', path: '/', intervalMs: 20, count: 10, timeoutMs: 300, concurrency: 1, conntrack: 'off', onSample: sample => samples.push(sample)});
+		await engine.done;
+		const elapsed = performance.now() - started;
+		assert.equal(samples.length, 10);
+		assert.ok(samples.every(sample => !sample.ok && sample.error === 'timeout' && sample.via === 'unknown'));
+		// Sequential probing would take 10 x 300 ms; scheduled on time it is about 9 x 20 + 300.
+		assert.ok(elapsed < 1500, `took ${elapsed} ms`);
+		const starts = samples.map(sample => sample.t).sort((a, b) => a - b);
+		assert.ok(starts.at(-1)! - starts[0]! < 600, `starts spread ${starts.at(-1)! - starts[0]!} ms`);
+		const snapshot = engine.snapshot();
+		assert.deepEqual([snapshot.count, snapshot.ok, snapshot.series[0]!.errors], [10, 0, {timeout: 10}]);
+		assert.equal(snapshot.recent.length, 10);
+	} finally {
+		for (const socket of sockets) {
+			socket.destroy();
+		}
+
+		await new Promise(resolve => server.close(resolve));
+	}
+});
+
+test('stop() cancels a run without a count; probes in flight are not recorded', async () => {
+	const server = net.createServer(() => undefined);
+	const port = await new Promise<number>(resolve => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
+	try {
+		const plan = planAddressProbe({kind: 'address', host: '127.0.0.1', port, label: 'x'});
+		const engine = startProbeEngine({series: plan.series, mode: 'tcp', path: '/', intervalMs: 5, timeoutMs: 1000, concurrency: 1, conntrack: 'off'});
+		await new Promise(resolve => setTimeout(resolve, 60));
+		const result = await engine.stop();
+		assert.ok(result.launched >= 3, `launched ${result.launched}`);
+		assert.ok(engine.snapshot().count <= result.launched);
+	} finally {
+		server.closeAllConnections?.();
+		await new Promise(resolve => server.close(resolve));
+	}
+});

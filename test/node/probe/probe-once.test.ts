@@ -1,0 +1,139 @@
+import {after, before, describe, test} from 'node:test';
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import http from 'node:http';
+import net from 'node:net';
+import {buildDnsQuery, parseDnsResponse} from '../../../source/node/probe/dns-message.js';
+import {probeDns, probeHttp, probeTcp} from '../../../source/node/probe/probe-once.js';
+
+const servers: Array<net.Server | dgram.Socket> = [];
+const hanging = new Set<net.Socket>();
+
+function listen(server: net.Server): Promise<number> {
+	servers.push(server);
+	return new Promise(resolve => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
+}
+
+/** A port nobody listens on: bind, note, close. */
+async function closedPort(): Promise<number> {
+	const server = net.createServer();
+	const port = await new Promise<number>(resolve => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
+	await new Promise(resolve => server.close(resolve));
+	return port;
+}
+
+let ports: Record<'echo' | 'error' | 'slow' | 'reset' | 'hang' | 'closed' | 'dns', number>;
+
+before(async () => {
+	const echo = await listen(http.createServer((request, response) => response.end(`deploy-echo-1 ${request.headers.connection}`)));
+	const error = await listen(http.createServer((_request, response) => {
+		response.statusCode = 500;
+		response.end('pod-b failed');
+	}));
+	const slow = await listen(http.createServer((_request, response) => setTimeout(() => response.end('late'), 150)));
+	const reset = await listen(net.createServer(socket => socket.resetAndDestroy()));
+	const hang = await listen(net.createServer(socket => {
+		hanging.add(socket);
+		socket.on('error', () => undefined);
+	}));
+	const udp = dgram.createSocket('udp4');
+	servers.push(udp);
+	udp.on('message', (message, remote) => {
+		// Answer with the query's id and one A record 10.96.0.10, name by compression pointer.
+		const answer = Buffer.from([0xC0, 12, 0, 1, 0, 1, 0, 0, 0, 30, 0, 4, 10, 96, 0, 10]);
+		const reply = Buffer.concat([message, answer]);
+		reply[2] = 0x81;
+		reply[3] = 0x80;
+		reply.writeUInt16BE(1, 6);
+		udp.send(reply, remote.port, remote.address);
+	});
+	const dns = await new Promise<number>(resolve => udp.bind(0, '127.0.0.1', () => resolve(udp.address().port)));
+	ports = {echo, error, slow, reset, hang, closed: await closedPort(), dns};
+});
+
+after(async () => {
+	for (const socket of hanging) {
+		socket.destroy();
+	}
+
+	await Promise.all(servers.map(server => new Promise(resolve => server.close(() => resolve(undefined)))));
+});
+
+const base = {host: '127.0.0.1', timeoutMs: 500};
+
+describe('probeHttp', () => {
+	test('ok: body, Connection: close, local and peer ports', async () => {
+		const result = await probeHttp({...base, port: ports.echo, path: '/'});
+		assert.equal(result.ok, true);
+		assert.equal(result.error, null);
+		assert.match(result.responseText!, /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\ndeploy-echo-1 close$/);
+		assert.equal(result.peer?.port, ports.echo);
+		assert.ok(result.local!.port > 0 && result.local!.port !== ports.echo);
+	});
+
+	test('every probe opens a new connection (a new source port)', async () => {
+		const first = await probeHttp({...base, port: ports.echo, path: '/'});
+		const second = await probeHttp({...base, port: ports.echo, path: '/'});
+		assert.notEqual(first.local?.port, second.local?.port);
+	});
+
+	test('HTTP 500 is a failure "http 500" that keeps the response for attribution', async () => {
+		const result = await probeHttp({...base, port: ports.error, path: '/'});
+		assert.deepEqual([result.ok, result.error], [false, 'http 500']);
+		assert.match(result.responseText!, /pod-b failed/);
+	});
+
+	test('refused, reset, timeout (hang), slow but in time', async () => {
+		assert.equal((await probeHttp({...base, port: ports.closed, path: '/'})).error, 'refused');
+		assert.equal((await probeHttp({...base, port: ports.reset, path: '/'})).error, 'reset');
+		const hung = await probeHttp({...base, port: ports.hang, path: '/', timeoutMs: 100});
+		assert.equal(hung.error, 'timeout');
+		assert.ok(hung.latencyMs >= 95 && hung.latencyMs < 400, `latency ${hung.latencyMs}`);
+		const slow = await probeHttp({...base, port: ports.slow, path: '/'});
+		assert.equal(slow.ok, true);
+		assert.ok(slow.latencyMs >= 140, `latency ${slow.latencyMs}`);
+	});
+
+	test('a name that does not resolve is "dns failure"', async () => {
+		assert.equal((await probeHttp({...base, host: 'no-such-host.invalid', port: 80, path: '/'})).error, 'dns failure');
+	});
+
+	test('abort ends the probe as aborted (not a sample)', async () => {
+		const controller = new AbortController();
+		const pending = probeHttp({...base, port: ports.hang, path: '/', signal: controller.signal});
+		controller.abort();
+		assert.equal((await pending).aborted, true);
+	});
+});
+
+describe('probeTcp', () => {
+	test('connect is success; refused and hang', async () => {
+		const ok = await probeTcp({...base, port: ports.hang});
+		assert.equal(ok.ok, true);
+		assert.ok(ok.local!.port > 0);
+		assert.equal((await probeTcp({...base, port: ports.closed})).error, 'refused');
+	});
+});
+
+describe('probeDns', () => {
+	test('A query answered: ok, rcode and addresses in the response text', async () => {
+		const result = await probeDns({...base, port: ports.dns, name: 'kube-dns.kube-system.svc.cluster.local'});
+		assert.equal(result.ok, true);
+		assert.equal(result.responseText, 'NOERROR kube-dns.kube-system.svc.cluster.local 10.96.0.10');
+		assert.ok(result.local!.port > 0);
+	});
+
+	test('no answer: timeout', async () => {
+		assert.equal((await probeDns({...base, port: ports.closed, name: 'x.test', timeoutMs: 100})).ok, false);
+	});
+
+	test('query bytes and response parsing round trip', () => {
+		const query = buildDnsQuery(0x12_34, 'a.bc.');
+		assert.deepEqual([...query], [0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 97, 2, 98, 99, 0, 0, 1, 0, 1]);
+		assert.equal(parseDnsResponse(query), undefined, 'a query is not a response');
+		const response = Buffer.from(query);
+		response[2] = 0x81;
+		response[3] = 0x83;
+		assert.deepEqual(parseDnsResponse(response), {id: 0x12_34, rcode: 3, addresses: []});
+	});
+});
