@@ -36,13 +36,27 @@ export default function KeypressProvider({children, isActive = true}: KeypressPr
 		};
 	}, []);
 
+	const dispatch = (keypress: Keypress): boolean => {
+		for (const registration of registrations.current) {
+			if (registration.handler.current(keypress)) {
+				return true;
+			}
+		}
+
+		return false;
+	};
+
 	useInput(
 		(input, key) => {
 			const keypress = toKeypress(input, key);
-			for (const registration of registrations.current) {
-				if (registration.handler.current(keypress)) {
-					return;
-				}
+			if (dispatch(keypress) || keypress.text.length <= 1) {
+				return;
+			}
+
+			// Keys typed faster than they are read arrive as one chunk ("jjj"); a prompt takes the chunk
+			// whole (a paste), anything else gets the keys one by one.
+			for (const character of keypress.text) {
+				dispatch({name: character, ctrl: false, text: character});
 			}
 		},
 		{isActive: isActive && isRawModeSupported},

@@ -92,6 +92,8 @@ export type Column = {readonly id: ColumnId; readonly header: string; readonly w
 
 export type TableLayout = {
 	readonly columns: readonly Column[];
+	/** Spaces between columns: 2, or 1 when the terminal is too narrow for that. */
+	readonly gap: number;
 	/** Full EXTERNAL-IP values instead of kubectl's clipped form. */
 	readonly fullExternalIP: boolean;
 };
@@ -108,21 +110,23 @@ const headers: Readonly<Record<ColumnId, string>> = {
 	selector: 'SELECTOR',
 };
 
-/** Columns that give up width when the terminal is too narrow, with the width each keeps. */
+/**
+ * Columns that give up width when the terminal is too narrow, with the width each keeps. TYPE and
+ * AGE never shrink, and CLUSTER-IP keeps a whole IPv4 address: a clipped address
+ * reads as a different one.
+ */
 const shrinkable: ReadonlyArray<[ColumnId, number]> = [
-	['name', 12],
-	['namespace', 9],
-	['ports', 9],
-	['externalIP', 11],
-	['type', 9],
-	['clusterIP', 10],
+	['name', 10],
+	['namespace', 7],
+	['ports', 7],
+	['externalIP', 7],
+	['clusterIP', 15],
+	// Its values are short (`3/3`); only the header gets clipped.
+	['endpoints', 5],
 ];
 
 /** SELECTOR is shown only when at least this much of it fits. */
 const selectorMinimum = 12;
-
-/** Space between columns. */
-export const columnGap = 2;
 
 /** Selection caret, warning marker and a space ahead of every row. */
 export const rowPrefixWidth = 3;
@@ -187,8 +191,8 @@ function naturalWidths(
 }
 
 /** Width of a whole line with these column widths. */
-function lineWidth(widths: Map<ColumnId, number>): number {
-	let sum = rowPrefixWidth + columnGap * (widths.size - 1);
+function lineWidth(widths: Map<ColumnId, number>, gap: number): number {
+	let sum = rowPrefixWidth + gap * (widths.size - 1);
 	for (const width of widths.values()) {
 		sum += width;
 	}
@@ -214,15 +218,16 @@ export function layoutTable(
 	for (const fullExternalIP of [true, false]) {
 		const widths = naturalWidths(rows, wideIds, fullExternalIP);
 		const selector = widths.get('selector')!;
-		const withoutSelector = lineWidth(widths) - selector;
+		const withoutSelector = lineWidth(widths, 2) - selector;
 		if (withoutSelector + Math.min(selector, selectorMinimum) <= options.width) {
 			widths.set('selector', Math.min(selector, options.width - withoutSelector));
-			return {columns: toColumns(wideIds, widths), fullExternalIP};
+			return {columns: toColumns(wideIds, widths), gap: 2, fullExternalIP};
 		}
 	}
 
 	const widths = naturalWidths(rows, base, false);
-	let excess = lineWidth(widths) - options.width;
+	const gap = lineWidth(widths, 2) <= options.width ? 2 : 1;
+	let excess = lineWidth(widths, gap) - options.width;
 	while (excess > 0) {
 		let widest: ColumnId | undefined;
 		for (const [id, minimum] of shrinkable) {
@@ -240,7 +245,7 @@ export function layoutTable(
 		excess--;
 	}
 
-	return {columns: toColumns(base, widths), fullExternalIP: false};
+	return {columns: toColumns(base, widths), gap, fullExternalIP: false};
 }
 
 function toColumns(ids: readonly ColumnId[], widths: Map<ColumnId, number>): Column[] {
@@ -256,17 +261,17 @@ export function fit(text: string, width: number, pad: boolean): string {
 	return pad ? text.padEnd(width) : text;
 }
 
-function joinCells(cells: readonly string[], columns: readonly Column[]): string {
+function joinCells(cells: readonly string[], layout: TableLayout): string {
 	return cells
-		.map((cell, index) => fit(cell, columns[index]!.width, index < cells.length - 1))
-		.join(' '.repeat(columnGap));
+		.map((cell, index) => fit(cell, layout.columns[index]!.width, index < cells.length - 1))
+		.join(' '.repeat(layout.gap));
 }
 
 /** The header line, without the row prefix. */
 export function headerLine(layout: TableLayout): string {
 	return joinCells(
 		layout.columns.map(column => column.header),
-		layout.columns,
+		layout,
 	);
 }
 
@@ -274,7 +279,7 @@ export function headerLine(layout: TableLayout): string {
 export function rowLine(row: ServiceRow, layout: TableLayout): string {
 	return joinCells(
 		layout.columns.map(column => cellText(row, column.id, layout.fullExternalIP)),
-		layout.columns,
+		layout,
 	);
 }
 

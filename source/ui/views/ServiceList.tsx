@@ -292,7 +292,8 @@ export default function ServiceList({
 		filter === '' ? '' : `  filter "${filter}"`
 	}`;
 	const emptyMessage = rows.length === 0 ? 'No Services.' : `No Service matches "${filter}".`;
-	const detailLine = message ?? (selected && selected.warnings.length > 0 ? `! ${selected.warnings.join('; ')}` : '');
+	// A space, not '', so the line keeps its height when there is nothing to say.
+	const detailLine = message ?? (selected && selected.warnings.length > 0 ? `! ${selected.warnings.join('; ')}` : ' ');
 
 	return (
 		<Box flexDirection="column" height={height} flexShrink={0}>
