@@ -1,0 +1,82 @@
+import {createHash} from 'node:crypto';
+
+/*
+ * kube-proxy names its per-service chains after a hash of the service port, so a dump without
+ * comments can still be tied to a Service: hash every Service port the API knows and look the
+ * chain up. The scheme (documented in kube-proxy's proxier.go): SHA-256, RFC 4648 base32, cut to
+ * 16 characters for iptables and 8 for nftables.
+ */
+
+const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+function base32(bytes: Uint8Array, characters: number): string {
+	let out = '';
+	let buffer = 0;
+	let bits = 0;
+	for (const byte of bytes) {
+		buffer = ((buffer << 8) | byte) & 0xFFFF;
+		bits += 8;
+		while (bits >= 5) {
+			out += alphabet[(buffer >>> (bits - 5)) & 31];
+			bits -= 5;
+			if (out.length === characters) {
+				return out;
+			}
+		}
+	}
+
+	return out;
+}
+
+function hash(text: string, characters: number): string {
+	return base32(createHash('sha256').update(text).digest(), characters);
+}
+
+/** `ns/name:port` as kube-proxy writes it (no colon when the port is unnamed). */
+export function servicePortName(namespace: string, name: string, port: string): string {
+	return port ? `${namespace}/${name}:${port}` : `${namespace}/${name}`;
+}
+
+/** The 16-character hash shared by KUBE-SVC-, KUBE-SVL-, KUBE-EXT-, KUBE-FW- and KUBE-XLB- chains. */
+export function iptablesServiceHash(portName: string, protocol: string): string {
+	return hash(portName + protocol.toLowerCase(), 16);
+}
+
+/** KUBE-SEP- chain of one endpoint (`ip:port`, IPv6 as `[ip]:port`). */
+export function iptablesEndpointChain(portName: string, protocol: string, endpoint: string): string {
+	return `KUBE-SEP-${hash(portName + protocol.toLowerCase() + endpoint, 16)}`;
+}
+
+/** nftables base name `HASH-ns/name/proto/port`, truncated as kube-proxy does past 112 characters. */
+export function nftServiceBase(namespace: string, name: string, protocol: string, port: string): string {
+	return hashAndTruncate(`${namespace}/${name}/${protocol.toLowerCase()}/${port}`);
+}
+
+/** nftables endpoint base `HASH-ns/name/proto/port__ip/port`. */
+export function nftEndpointBase(namespace: string, name: string, protocol: string, port: string, ip: string, endpointPort: number): string {
+	return hashAndTruncate(`${namespace}/${name}/${protocol.toLowerCase()}/${port}__${ip}/${endpointPort}`);
+}
+
+function hashAndTruncate(name: string): string {
+	const full = `${hash(name, 8)}-${name}`;
+	return full.length > 112 ? `${full.slice(0, 109)}...` : full;
+}
+
+/** Suffix of a kube-proxy iptables service chain (`KUBE-SVC-ABC…` -> `ABC…`), or null. */
+export function iptablesChainHash(chain: string): {kind: 'SVC' | 'SVL' | 'EXT' | 'FW' | 'XLB'; hash: string} | null {
+	if (!chain.startsWith('KUBE-')) {
+		return null;
+	}
+
+	const dash = chain.indexOf('-', 5);
+	if (dash === -1) {
+		return null;
+	}
+
+	const kind = chain.slice(5, dash);
+	if (kind === 'SVC' || kind === 'SVL' || kind === 'EXT' || kind === 'FW' || kind === 'XLB') {
+		return {kind, hash: chain.slice(dash + 1)};
+	}
+
+	return null;
+}

@@ -1,0 +1,186 @@
+import type {
+	NatAffinity, NatEndpoint, NatEntry, NatEntryKind, NatMasquerade, NatNoEndpoints, NatProblem, NatProtocol, NatServiceFlow,
+} from './types.js';
+import {sumShares} from './shares.js';
+
+/** Mutable flow used while decoding; `finishFlow` freezes it into a NatServiceFlow. */
+export type FlowDraft = {
+	key: string;
+	service: string | null;
+	port: string;
+	protocol: NatProtocol | null;
+	identified: boolean;
+	entries: NatEntry[];
+	chain: string | null;
+	endpoints: NatEndpoint[];
+	localChain: string | null;
+	localEndpoints: NatEndpoint[] | null;
+	affinity: NatAffinity | null;
+	noEndpoints: NatNoEndpoints | null;
+	noEndpointsLines: number[];
+	masquerade: NatMasquerade[];
+	scheduler: string | null;
+};
+
+export function newDraft(key: string): FlowDraft {
+	return {
+		key,
+		service: null,
+		port: '',
+		protocol: null,
+		identified: false,
+		entries: [],
+		chain: null,
+		endpoints: [],
+		localChain: null,
+		localEndpoints: null,
+		affinity: null,
+		noEndpoints: null,
+		noEndpointsLines: [],
+		masquerade: [],
+		scheduler: null,
+	};
+}
+
+const servicePortPattern = /^([a-z0-9][-a-z0-9.]*)\/([a-z0-9][-a-z0-9.]*)(?::([-a-z0-9]*))?$/;
+
+/**
+ * The Service port named in a kube-proxy comment: `ns/svc:port cluster IP`, `ns/svc:port -> ip:port`,
+ * `masquerade traffic for ns/svc:port external destinations`, `ns/svc has no endpoints`, ….
+ */
+export function servicePortFromComment(comment: string | null): {service: string; port: string} | null {
+	if (!comment) {
+		return null;
+	}
+
+	for (const word of comment.split(' ')) {
+		if (!word.includes('/')) {
+			continue;
+		}
+
+		const match = servicePortPattern.exec(word);
+		// A CIDR such as 10.0.0.0/8 also fits the pattern; namespaces never end in a digit-only label after a dot.
+		if (match && !/^\d+(\.\d+){3}$/.test(match[1]!)) {
+			return {service: `${match[1]!}/${match[2]!}`, port: match[3] ?? ''};
+		}
+	}
+
+	return null;
+}
+
+export function protocolOf(text: string | null | undefined): NatProtocol | null {
+	switch (text?.toLowerCase()) {
+		case 'tcp': {
+			return 'TCP';
+		}
+
+		case 'udp': {
+			return 'UDP';
+		}
+
+		case 'sctp': {
+			return 'SCTP';
+		}
+
+		default: {
+			return null;
+		}
+	}
+}
+
+/** `10.0.0.1/32` -> `10.0.0.1`, `fd00::1/128` -> `fd00::1`; other CIDRs stay. */
+export function hostAddress(address: string): string {
+	if (address.endsWith('/32') && !address.includes(':')) {
+		return address.slice(0, -3);
+	}
+
+	if (address.endsWith('/128')) {
+		return address.slice(0, -4);
+	}
+
+	return address;
+}
+
+/** `10.1.2.3:80` or `[fd00::1]:80` -> address and port; null when malformed. */
+export function splitHostPort(text: string): {ip: string; port: number} | null {
+	let ip: string;
+	let portText: string;
+	if (text.startsWith('[')) {
+		const close = text.indexOf(']:');
+		if (close === -1) {
+			return null;
+		}
+
+		ip = text.slice(1, close);
+		portText = text.slice(close + 2);
+	} else {
+		const colon = text.lastIndexOf(':');
+		if (colon === -1 || text.indexOf(':') !== colon) {
+			return null;
+		}
+
+		ip = text.slice(0, colon);
+		portText = text.slice(colon + 1);
+	}
+
+	const port = Number(portText);
+	if (!ip || !/^\d+$/.test(portText) || port > 65_535) {
+		return null;
+	}
+
+	return {ip, port};
+}
+
+export function addEntry(draft: FlowDraft, entry: NatEntry): void {
+	const same = draft.entries.find(each => each.kind === entry.kind && each.ip === entry.ip && each.port === entry.port);
+	if (!same) {
+		draft.entries.push(entry);
+	}
+}
+
+const kindOrder: Record<NatEntryKind, number> = {clusterIP: 0, externalIP: 1, loadBalancer: 2, nodePort: 3};
+
+/** Check shares and freeze. Problems about the flow are appended to `problems`. */
+export function finishFlow(draft: FlowDraft, problems: NatProblem[]): NatServiceFlow {
+	const service = draft.service ?? draft.key;
+	const label = `${service}${draft.port ? `:${draft.port}` : ''}`;
+	for (const [path, endpoints] of [[draft.chain, draft.endpoints], [draft.localChain, draft.localEndpoints ?? []]] as const) {
+		if (endpoints.length === 0) {
+			continue;
+		}
+
+		const sum = sumShares(endpoints.map(endpoint => endpoint.probability));
+		if (Math.abs(sum - 1) > 1e-9) {
+			problems.push({
+				line: endpoints.at(-1)!.line,
+				message: `${label}: shares of ${path ?? 'the endpoint path'} sum to ${sum.toPrecision(12)}, not 1 (the rest is not load-balanced)`,
+			});
+		}
+	}
+
+	const entries = [...draft.entries].sort((a, b) => kindOrder[a.kind] - kindOrder[b.kind]);
+	return {
+		service,
+		port: draft.port,
+		protocol: draft.protocol ?? 'TCP',
+		identified: draft.identified,
+		entries,
+		chain: draft.chain,
+		endpoints: draft.endpoints,
+		localChain: draft.localChain,
+		localEndpoints: draft.localEndpoints,
+		affinity: draft.affinity,
+		noEndpoints: draft.noEndpoints,
+		noEndpointsLines: draft.noEndpointsLines,
+		masquerade: draft.masquerade,
+		scheduler: draft.scheduler,
+	};
+}
+
+export function compareFlows(a: NatServiceFlow, b: NatServiceFlow): number {
+	return compareText(a.service, b.service) || compareText(a.port, b.port) || compareText(a.protocol, b.protocol);
+}
+
+function compareText(a: string, b: string): number {
+	return a < b ? -1 : (a > b ? 1 : 0);
+}

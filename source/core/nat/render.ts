@@ -1,0 +1,155 @@
+import type {NatEndpoint, NatEntry, NatFlowTable, NatJson, NatJsonEndpoint, NatServiceFlow} from './types.js';
+import {formatShare} from './shares.js';
+
+const entryLabel: Record<NatEntry['kind'], string> = {
+	clusterIP: 'ClusterIP',
+	nodePort: 'NodePort',
+	externalIP: 'ExternalIP',
+	loadBalancer: 'LoadBalancer',
+};
+
+function address(ip: string | null, port: number): string {
+	if (ip === null) {
+		return `*:${port}`;
+	}
+
+	return ip.includes(':') && !ip.includes('/') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+function endpointLine(endpoint: NatEndpoint, mode: NatFlowTable['mode']): string {
+	const where = endpoint.pod ? ` (${endpoint.pod}${endpoint.node ? ` on ${endpoint.node}` : ''})` : (endpoint.node ? ` (on ${endpoint.node})` : '');
+	const target = address(endpoint.ip, endpoint.port);
+	if (mode === 'ipvs') {
+		return `${formatShare(endpoint.probability)} -> ${endpoint.forward ?? 'masq'} ${target} (weight ${endpoint.written ?? '?'})${where}`;
+	}
+
+	return `${formatShare(endpoint.probability)} ${endpoint.chain} -> DNAT ${target}${where}`;
+}
+
+type Node = {text: string; children: Node[]};
+
+/** The flow of one Service port as a tree of lines (the text view and the dashboard share it). */
+export function flowTree(flow: NatServiceFlow, mode: NatFlowTable['mode']): Node {
+	const root: Node = {text: `${flow.service}${flow.port ? `:${flow.port}` : ''}  ${flow.protocol}${flow.scheduler ? `  (ipvs ${flow.scheduler})` : ''}`, children: []};
+	const endpointNodes = (endpoints: readonly NatEndpoint[]) => endpoints.map(endpoint => ({text: endpointLine(endpoint, mode), children: []}));
+	let clusterShown = false;
+	let localShown = false;
+	for (const entry of flow.entries) {
+		const hops = entry.path.length > 0 ? ` -> ${entry.path.join(' -> ')}` : '';
+		const notes: string[] = [];
+		if (entry.localOnly) {
+			notes.push('Local: only this node\'s endpoints');
+		}
+
+		if (entry.sourceRanges.length > 0) {
+			notes.push(`only from ${entry.sourceRanges.join(', ')}`);
+		}
+
+		if (entry.target === 'local' && flow.localEndpoints?.length === 0) {
+			notes.push('dropped: no local endpoints');
+		} else if (entry.target === 'none' && flow.noEndpoints) {
+			notes.push(flow.noEndpoints === 'reject' ? 'rejected: no endpoints' : 'dropped: no local endpoints');
+		}
+
+		const node: Node = {text: `${entryLabel[entry.kind]} ${address(entry.ip, entry.port)}${hops}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`, children: []};
+		if (entry.target === 'cluster' && !clusterShown) {
+			node.children = endpointNodes(flow.endpoints);
+			clusterShown = true;
+		} else if (entry.target === 'local' && !localShown && flow.localEndpoints && flow.localEndpoints.length > 0) {
+			node.children = endpointNodes(flow.localEndpoints);
+			localShown = true;
+		} else if (entry.target === 'cluster') {
+			node.text += ' (same endpoints as above)';
+		} else if (entry.target === 'local' && (flow.localEndpoints?.length ?? 0) > 0) {
+			node.text += ' (same local endpoints as above)';
+		}
+
+		root.children.push(node);
+	}
+
+	if (!clusterShown && flow.endpoints.length > 0) {
+		root.children.push({text: `Endpoints ${flow.chain ?? ''}`.trim(), children: endpointNodes(flow.endpoints)});
+	}
+
+	if (!localShown && flow.localEndpoints && flow.localEndpoints.length > 0) {
+		root.children.push({text: `Local endpoints ${flow.localChain ?? ''}`.trim(), children: endpointNodes(flow.localEndpoints)});
+	}
+
+	if (flow.affinity) {
+		root.children.push({text: `Session affinity: ClientIP, ${flow.affinity.timeoutSeconds}s`, children: []});
+	}
+
+	for (const masquerade of flow.masquerade) {
+		root.children.push({text: `Masquerade in ${masquerade.chain} ${masquerade.condition === 'always' ? 'always' : `when ${masquerade.condition}`}${masquerade.line === null ? '' : ` (line ${masquerade.line})`}`, children: []});
+	}
+
+	const hairpins = [...flow.endpoints, ...(flow.localEndpoints ?? [])].filter(endpoint => endpoint.hairpinMasquerade).length;
+	if (hairpins > 0) {
+		root.children.push({text: 'Masquerade hairpin traffic (a pod reaching itself through the Service)', children: []});
+	}
+
+	if (flow.noEndpoints) {
+		const lines = flow.noEndpointsLines.length > 0 ? ` (line ${flow.noEndpointsLines.join(', ')})` : '';
+		root.children.push({text: flow.noEndpoints === 'reject' ? `No endpoints: REJECT${lines}` : `No local endpoints: DROP external traffic${lines}`, children: []});
+	}
+
+	return root;
+}
+
+function drawTree(node: Node, prefix: string, out: string[]) {
+	for (const [index, child] of node.children.entries()) {
+		const last = index === node.children.length - 1;
+		out.push(`${prefix}${last ? '└─ ' : '├─ '}${child.text}`);
+		drawTree(child, `${prefix}${last ? '   ' : '│  '}`, out);
+	}
+}
+
+/** The text view: one tree per Service port, then the problems. */
+export function renderNatText(table: NatFlowTable): string {
+	const out: string[] = [];
+	const header = `kube-proxy mode: ${table.variant}${table.masqueradeMark ? `, masquerade mark ${table.masqueradeMark}` : ''}, ${table.services.length} service port${table.services.length === 1 ? '' : 's'}`;
+	out.push(header, '');
+	for (const flow of table.services) {
+		const tree = flowTree(flow, table.mode);
+		out.push(tree.text);
+		drawTree(tree, '', out);
+		out.push('');
+	}
+
+	if (table.problems.length > 0) {
+		out.push(`Problems (${table.problems.length}):`);
+		for (const problem of table.problems) {
+			out.push(`  ${problem.message}`);
+		}
+	}
+
+	return `${out.join('\n').trimEnd()}\n`;
+}
+
+function jsonEndpoint(endpoint: NatEndpoint): NatJsonEndpoint {
+	return {ip: endpoint.ip, port: endpoint.port, probability: endpoint.probability, chain: endpoint.chain};
+}
+
+/** The `--json` document, in exactly the shape of the issue. */
+export function toNatJson(table: NatFlowTable): NatJson {
+	return {
+		mode: table.mode,
+		services: table.services.map(flow => ({
+			service: flow.service,
+			port: flow.port,
+			protocol: flow.protocol,
+			entries: flow.entries.map(entry => ({kind: entry.kind, ip: entry.ip, port: entry.port, sourceRanges: [...entry.sourceRanges], localOnly: entry.localOnly})),
+			endpoints: flow.endpoints.map(endpoint => jsonEndpoint(endpoint)),
+			localEndpoints: flow.localEndpoints ? flow.localEndpoints.map(endpoint => jsonEndpoint(endpoint)) : null,
+			affinity: flow.affinity ? {timeoutSeconds: flow.affinity.timeoutSeconds} : null,
+			noEndpoints: flow.noEndpoints,
+		})),
+		problems: table.problems.map(problem => ({line: problem.line, message: problem.message})),
+	};
+}
+
+/** Keep only the flows of one Service (`ns/name`, or `ns/name:port`). */
+export function filterNatServices(table: NatFlowTable, service: string): NatFlowTable {
+	const [name, port] = service.split(':');
+	return {...table, services: table.services.filter(flow => flow.service === name && (port === undefined || flow.port === port))};
+}

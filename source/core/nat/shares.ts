@@ -1,0 +1,61 @@
+/**
+ * Effective shares of a chain of random-match rules.
+ *
+ * Rule i matches with probability p_i of the packets the earlier rules left, so its share is
+ * p_i * Π_{j<i} (1 - p_j); a rule without a probability (null) takes everything that is left, and
+ * any rule after it is unreachable (share 0). The probabilities are used as written (kube-proxy's
+ * `0.3333333333`, or the kernel's read-back `0.33333333349`): no rounding happens before the
+ * end, so the shares of a chain that ends in an unconditional rule sum to 1 up to float error.
+ */
+export function chainShares(probabilities: ReadonlyArray<number | null>): number[] {
+	const shares: number[] = [];
+	let remaining = 1;
+	for (const probability of probabilities) {
+		if (probability === null) {
+			shares.push(remaining);
+			remaining = 0;
+			continue;
+		}
+
+		const share = remaining * probability;
+		shares.push(share);
+		remaining -= share;
+	}
+
+	return shares;
+}
+
+/** Shares proportional to weights (IPVS weighted schedulers); zero weights get nothing. */
+export function weightShares(weights: readonly number[]): number[] {
+	const total = weights.reduce((sum, weight) => sum + Math.max(0, weight), 0);
+	return weights.map(weight => (total > 0 ? Math.max(0, weight) / total : 0));
+}
+
+/** Equal shares among the entries with a positive weight (IPVS rr and other unweighted schedulers). */
+export function equalShares(weights: readonly number[]): number[] {
+	const active = weights.filter(weight => weight > 0).length;
+	return weights.map(weight => (weight > 0 && active > 0 ? 1 / active : 0));
+}
+
+/** Sum of shares, compensated (Kahan) so long chains of small shares do not drift. */
+export function sumShares(shares: readonly number[]): number {
+	let sum = 0;
+	let carry = 0;
+	for (const share of shares) {
+		const y = share - carry;
+		const t = sum + y;
+		carry = (t - sum) - y;
+		sum = t;
+	}
+
+	return sum;
+}
+
+/** Percent text with one decimal, e.g. `33.3%`; `<0.1%` for tiny but non-zero shares. */
+export function formatShare(share: number): string {
+	if (share > 0 && share < 0.0005) {
+		return '<0.1%';
+	}
+
+	return `${(share * 100).toFixed(1)}%`;
+}

@@ -1,0 +1,137 @@
+/**
+ * The flow model: what a node's kube-proxy rules do with a packet for each Service port.
+ *
+ * One model for all three kube-proxy modes (iptables, nftables, IPVS). It is a plain data tree
+ * (no classes, no cycles) so the CLI renders it as text or JSON and the dashboard can render it
+ * as it likes. Every node that came from a rule carries the 1-based line of that rule in the
+ * dump, so a reader can go from the tree back to the text.
+ */
+
+export type NatMode = 'iptables' | 'nftables' | 'ipvs';
+
+/** How traffic reaches a Service port on this node. */
+export type NatEntryKind = 'clusterIP' | 'nodePort' | 'externalIP' | 'loadBalancer';
+
+export type NatProtocol = 'TCP' | 'UDP' | 'SCTP';
+
+/** A problem found while parsing, decoding or cross-checking; `line` is null when no rule is involved. */
+export type NatProblem = {
+	readonly line: number | null;
+	readonly message: string;
+};
+
+/** One place where the packet gets the masquerade mark (it will be SNATed on the way out). */
+export type NatMasquerade = {
+	/** Chain holding the rule, e.g. `KUBE-SVC-…`, `KUBE-EXT-…`, `service-…`. */
+	readonly chain: string;
+	/** Human condition, e.g. `source not in 10.0.0.0/8`, `always`, `source is a local address`. */
+	readonly condition: string;
+	readonly line: number | null;
+};
+
+export type NatEntry = {
+	readonly kind: NatEntryKind;
+	/** Destination address (or CIDR such as `127.0.0.0/8`); null for a NodePort on every local address. */
+	readonly ip: string | null;
+	readonly port: number;
+	/** loadBalancerSourceRanges (plus any LB IPs kube-proxy allows from the node); empty = no restriction. */
+	readonly sourceRanges: readonly string[];
+	/** True when traffic from outside the node only reaches this node's endpoints (policy Local). */
+	readonly localOnly: boolean;
+	/** Chains walked from the entry rule up to the endpoint dispatch chain, e.g. [KUBE-FW-x, KUBE-EXT-x, KUBE-SVL-x]. */
+	readonly path: readonly string[];
+	/** Which endpoint list the path ends in; `none` when it ends nowhere (dropped or rejected). */
+	readonly target: 'cluster' | 'local' | 'none';
+	readonly line: number | null;
+};
+
+export type NatEndpoint = {
+	readonly ip: string;
+	readonly port: number;
+	/** Effective share of new connections taking this endpoint on this path, 0..1. */
+	readonly probability: number;
+	/** Endpoint chain (`KUBE-SEP-…`, `endpoint-…`) or the IPVS real server `ip:port`. */
+	readonly chain: string;
+	/** The per-rule value as written (`--probability`, 1/N for numgen, weight for IPVS); null for the last rule. */
+	readonly written: number | null;
+	/** Line of the rule that jumps to the endpoint. */
+	readonly line: number | null;
+	/** True when the endpoint chain marks hairpin traffic (source = endpoint) for masquerade. */
+	readonly hairpinMasquerade: boolean;
+	/** Pod and node names, attached from EndpointSlices when the API is available. */
+	readonly pod?: string;
+	readonly node?: string;
+	/** IPVS forwarding method (masq, route, tunnel, local). */
+	readonly forward?: string;
+};
+
+export type NatAffinity = {
+	readonly timeoutSeconds: number;
+};
+
+export type NatNoEndpoints = 'reject' | 'drop';
+
+/** Everything the node does for one Service port. */
+export type NatServiceFlow = {
+	/** `namespace/name` when known; otherwise the rules' own identity (chain name or `ip:port`). */
+	readonly service: string;
+	/** Service port name, empty when unnamed or unknown. */
+	readonly port: string;
+	readonly protocol: NatProtocol;
+	/** True when `service` came from the rules or the API, false when it is only a chain name or address. */
+	readonly identified: boolean;
+	readonly entries: readonly NatEntry[];
+	/** Cluster-wide endpoint dispatch chain (KUBE-SVC-…, service-…, IPVS virtual server); null if none. */
+	readonly chain: string | null;
+	readonly endpoints: readonly NatEndpoint[];
+	/** Local-policy dispatch chain (KUBE-SVL-…, KUBE-XLB-…, local-…), null if the service has none. */
+	readonly localChain: string | null;
+	/** Path taken by external traffic when its policy is Local; null otherwise. */
+	readonly localEndpoints: readonly NatEndpoint[] | null;
+	readonly affinity: NatAffinity | null;
+	readonly noEndpoints: NatNoEndpoints | null;
+	/** Lines of the filter rules (or map elements) that reject or drop. */
+	readonly noEndpointsLines: readonly number[];
+	readonly masquerade: readonly NatMasquerade[];
+	/** IPVS scheduler (rr, wrr, lc, …); null for the other modes. */
+	readonly scheduler: string | null;
+};
+
+export type NatFlowTable = {
+	readonly mode: NatMode;
+	/** `iptables-new` (KUBE-EXT/KUBE-SVL era), `iptables-old` (KUBE-XLB era), `nftables`, `ipvs`. */
+	readonly variant: string;
+	readonly services: readonly NatServiceFlow[];
+	readonly problems: readonly NatProblem[];
+	/** Mark value set by KUBE-MARK-MASQ / mark-for-masquerade, e.g. `0x4000`; null when not found. */
+	readonly masqueradeMark: string | null;
+};
+
+/** The `--json` shape of the issue, exactly. */
+export type NatJson = {
+	mode: NatMode;
+	services: Array<{
+		service: string;
+		port: string;
+		protocol: string;
+		entries: Array<{
+			kind: NatEntryKind;
+			ip: string | null;
+			port: number;
+			sourceRanges: string[];
+			localOnly: boolean;
+		}>;
+		endpoints: NatJsonEndpoint[];
+		localEndpoints: NatJsonEndpoint[] | null;
+		affinity: {timeoutSeconds: number} | null;
+		noEndpoints: NatNoEndpoints | null;
+	}>;
+	problems: Array<{line: number | null; message: string}>;
+};
+
+export type NatJsonEndpoint = {
+	ip: string;
+	port: number;
+	probability: number;
+	chain: string;
+};
