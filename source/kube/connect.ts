@@ -1,0 +1,172 @@
+import type {V1Pod} from '@kubernetes/client-node';
+import {KubeError} from './errors.js';
+import {KubeHttp} from './http.js';
+import {type Backoff, Informer} from './informer.js';
+import {type ResolveOptions, resolveKubeConfig} from './kubeconfig.js';
+import {ClusterStore} from './store.js';
+import type {ClusterSource, WatchedResource} from './types.js';
+
+export type ConnectOptions = ResolveOptions & {
+	/** Retry delays for informers. Default 500 ms doubling to 30 s, jittered. */
+	readonly backoff?: Partial<Backoff>;
+	/** How long the first request (reachability, namespace check) may take. Default 10 s. */
+	readonly probeTimeoutMs?: number;
+	/** Items per list page. Default 500. */
+	readonly pageSize?: number;
+	/** The clock for `since` and `lastUpdate`. Default Date.now. */
+	readonly now?: () => number;
+};
+
+/** A ClusterSource plus where it points. */
+export type ConnectedCluster = ClusterSource & {
+	readonly context: string;
+	/** The API server URL. */
+	readonly server: string;
+	/** The namespace shown now, undefined for all namespaces. */
+	namespace(): string | undefined;
+};
+
+/** `{app: 'web', tier: 'front'}` -> `app=web,tier=front` (keys sorted, as kubectl prints selectors). */
+export function labelSelectorOf(selector: Readonly<Record<string, string>>): string {
+	return Object.keys(selector)
+		.sort()
+		.map(key => `${key}=${selector[key]}`)
+		.join(',');
+}
+
+function collectionPath(resource: WatchedResource, namespace: string | undefined): string {
+	const scope = namespace === undefined ? '' : `/namespaces/${encodeURIComponent(namespace)}`;
+	switch (resource) {
+		case 'services': {
+			return `/api/v1${scope}/services`;
+		}
+
+		case 'endpointslices': {
+			return `/apis/discovery.k8s.io/v1${scope}/endpointslices`;
+		}
+
+		case 'nodes': {
+			return '/api/v1/nodes';
+		}
+	}
+}
+
+/** Checks the API answers, and that a namespace named with -n exists (a 403 on that check is fine). */
+async function probe(http: KubeHttp, namespace: string | undefined, timeoutMs: number): Promise<void> {
+	try {
+		if (namespace === undefined) {
+			await http.getJson('/version', {}, {timeoutMs});
+		} else {
+			await http.getJson(`/api/v1/namespaces/${encodeURIComponent(namespace)}`, {}, {timeoutMs});
+		}
+	} catch (error) {
+		if (error instanceof KubeError && error.kind === 'not-found' && namespace !== undefined) {
+			throw new KubeError('not-found', `namespaces "${namespace}" not found`, 404, 'NotFound');
+		}
+
+		if (error instanceof KubeError && (error.kind === 'forbidden' || error.kind === 'not-found')) {
+			return;
+		}
+
+		throw error;
+	}
+}
+
+/**
+ * Resolves the kubeconfig as kubectl does, checks the API answers, then starts informers for
+ * Services and EndpointSlices (in the namespace, or all) and Nodes. Rejects with a KubeError whose
+ * message is one line: no kubeconfig, unknown context, unreachable API, unknown namespace, timeout.
+ */
+export async function connectCluster(options: ConnectOptions = {}): Promise<ConnectedCluster> {
+	const resolved = resolveKubeConfig(options);
+	const http = new KubeHttp(resolved.kubeConfig);
+	await probe(http, resolved.namespaceFromFlag ? resolved.namespace : undefined, options.probeTimeoutMs ?? 10_000);
+
+	const store = new ClusterStore(resolved.context, resolved.namespace, options.now);
+	let namespace = resolved.namespace;
+	let generation = 0;
+	const informers = new Map<WatchedResource, Informer>();
+	const settled = new Set<WatchedResource>();
+	let resolveReady!: () => void;
+	const readyPromise = new Promise<void>(resolve => {
+		resolveReady = resolve;
+	});
+
+	function startInformer(resource: WatchedResource): void {
+		const mine = generation;
+		const current = (): boolean => resource === 'nodes' || mine === generation;
+		const informer = new Informer({
+			http,
+			path: collectionPath(resource, resource === 'nodes' ? undefined : namespace),
+			backoff: options.backoff,
+			pageSize: options.pageSize,
+			sink: {
+				replace(items) {
+					if (current()) {
+						store.replace(resource, items);
+					}
+				},
+				event(type, object) {
+					if (current()) {
+						store.apply(resource, type, object);
+					}
+				},
+				state(phase, message) {
+					if (current()) {
+						store.setState(resource, phase, message);
+					}
+				},
+				settled() {
+					settled.add(resource);
+					if (settled.size === 3) {
+						resolveReady();
+					}
+				},
+			},
+		});
+		informers.set(resource, informer);
+		informer.start();
+	}
+
+	for (const resource of ['services', 'endpointslices', 'nodes'] as const) {
+		startInformer(resource);
+	}
+
+	return {
+		context: resolved.context,
+		server: http.server,
+		namespace: () => namespace,
+		snapshot: () => store.snapshot(),
+		subscribe: listener => store.subscribe(listener),
+		ready: () => readyPromise,
+		async listPods(podNamespace, selector) {
+			if (Object.keys(selector).length === 0) {
+				// A Service without a selector selects no pods; an empty selector would match them all.
+				return [];
+			}
+
+			const list = await http.getJson<{items?: V1Pod[]}>(`/api/v1/namespaces/${encodeURIComponent(podNamespace)}/pods`, {labelSelector: labelSelectorOf(selector)});
+			return list.items ?? [];
+		},
+		setNamespace(next) {
+			if (next === namespace) {
+				return;
+			}
+
+			namespace = next;
+			generation++;
+			for (const resource of ['services', 'endpointslices'] as const) {
+				void informers.get(resource)?.stop();
+				store.clear(resource);
+				store.setState(resource, 'connecting');
+				startInformer(resource);
+			}
+
+			store.setScope(resolved.context, namespace);
+		},
+		async stop() {
+			generation++;
+			await Promise.all([...informers.values()].map(informer => informer.stop()));
+		},
+	};
+}
