@@ -29,6 +29,8 @@ export type ProbeCommandOptions = {
 	/** Decoded NAT shares keyed `ip:port`, when part 3 has them. */
 	probabilities?: ReadonlyMap<string, number>;
 	clusterDomain?: string;
+	/** How long to wait for a Service the cache does not show yet (default 5 s). */
+	serviceWaitMs?: number;
 };
 
 export type ProbeIo = {
@@ -267,7 +269,7 @@ export async function runProbe(options: ProbeCommandOptions, io: ProbeIo, signal
 			return 2;
 		}
 
-		await findService(source, spec.namespace, spec.name, 5000);
+		await findService(source, spec.namespace, spec.name, options.serviceWaitMs ?? 5000);
 		const planned = planServiceProbe(objectsOf(source), spec, via, options.probabilities, options.clusterDomain);
 		if ('error' in planned) {
 			io.stderr.write(`svctop: ${planned.error}\n`);

@@ -1,0 +1,115 @@
+import {after, before, describe, test} from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type {AddressInfo} from 'node:net';
+import type {ClusterSource} from '../../source/kube/types.js';
+import {runProbe, type ProbeCommandOptions} from '../../source/commands/probe.js';
+import {startDemoDataPlane, type DemoDataPlane} from '../../source/demo/data-plane.js';
+import {echoSlice, nodePortService, nodes} from '../core/probe/fixtures.js';
+
+function capture() {
+	const out: string[] = [];
+	const err: string[] = [];
+	return {io: {stdout: {write: (text: string) => out.push(text)}, stderr: {write: (text: string) => err.push(text)}}, out: () => out.join(''), err: () => err.join('')};
+}
+
+const objects = {services: [nodePortService('Local')], endpointSlices: [echoSlice()], nodes};
+const source: ClusterSource = {
+	snapshot: () => ({version: 1, context: 'test', namespace: undefined, ...objects, states: {} as never, lastUpdate: 0}),
+	subscribe: () => () => undefined,
+	ready: async () => undefined,
+	listPods: async () => [],
+	setNamespace() {},
+	stop: async () => undefined,
+};
+
+const defaults: ProbeCommandOptions = {target: '', intervalMs: 2, timeoutMs: 300, mode: 'http', path: '/', json: true, concurrency: 1};
+
+describe('runProbe', () => {
+	let server: http.Server;
+	let port: number;
+	let plane: DemoDataPlane;
+	before(async () => {
+		server = http.createServer((_request, response) => response.end('hello'));
+		port = await new Promise(resolve => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+		plane = await startDemoDataPlane(() => ({services: objects.services, slices: objects.endpointSlices, nodes}), {dropHoldMs: 1000});
+	});
+	after(async () => {
+		await plane.close();
+		await new Promise(resolve => server.close(resolve));
+	});
+
+	test('host:port --json: one object per probe with the documented keys, then the summary', async () => {
+		const {io, out} = capture();
+		assert.equal(await runProbe({...defaults, target: `127.0.0.1:${port}`, count: 4}, io), 0);
+		const lines = out().trim().split('\n').map(line => JSON.parse(line) as Record<string, unknown>);
+		assert.equal(lines.length, 5);
+		assert.deepEqual(Object.keys(lines[0]!), ['seq', 't', 'target', 'ok', 'latencyMs', 'pod', 'node', 'endpoint', 'via', 'error']);
+		assert.deepEqual(lines.slice(0, 4).map(line => [line.seq, line.ok, line.pod, line.endpoint, line.via]), [0, 1, 2, 3].map(seq => [seq, true, null, `127.0.0.1:${port}`, 'peer']));
+		const summary = (lines[4] as {summary: Record<string, unknown>}).summary;
+		assert.deepEqual([summary.count, summary.ok, summary.byPod], [4, 4, {[`127.0.0.1:${port}`]: 4}]);
+		assert.ok('pValue' in summary && 'expected' in summary && 'affinity' in summary);
+	});
+
+	test('ns/name --via nodeport through the demo data plane: pods named by response, Local verdicts', async () => {
+		const {io, out} = capture();
+		assert.equal(await runProbe({...defaults, target: 'default/svc-nodeport', via: 'nodeport', count: 5, json: false, source, resolveAddress: plane.resolveAddress, timeoutMs: 150}, io), 0);
+		const text = out();
+		assert.match(text, /^PROBE default\/svc-nodeport:svc-webport \(nodePort 4 addresses\)/);
+		assert.match(text, /deploy-echo-5c689d5454-cjpfp {2}myk8s-worker2 {2}\(response\)/);
+		assert.match(text, /myk8s-control-plane +172\.18\.0\.3:31254 +0\/5 +unreachable +expected/);
+		assert.match(text, /myk8s-worker2 +172\.18\.0\.2:31254 +5\/5 +reachable +ok/);
+		assert.match(text, /failures: timeout 5/);
+	});
+
+	test('ClusterIP --json: shares against 1/n with a p-value', async () => {
+		const {io, out} = capture();
+		await runProbe({...defaults, target: 'default/svc-nodeport:9000', count: 60, source, resolveAddress: plane.resolveAddress}, io);
+		const summary = (JSON.parse(out().trim().split('\n').at(-1)!) as {summary: {byPod: Record<string, number>; expected: Record<string, number>; pValue: number}}).summary;
+		assert.equal(Object.values(summary.byPod).reduce((a, b) => a + b, 0), 60);
+		assert.deepEqual(Object.values(summary.expected).map(share => share.toFixed(4)), ['0.3333', '0.3333', '0.3333']);
+		assert.ok(summary.pValue > 0.0001, `p ${summary.pValue}`);
+	});
+
+	test('abort prints the summary and exits cleanly', async () => {
+		const {io, out} = capture();
+		const controller = new AbortController();
+		setTimeout(() => controller.abort(), 80);
+		assert.equal(await runProbe({...defaults, target: `127.0.0.1:${port}`, intervalMs: 10, json: false}, io, controller.signal), 0);
+		assert.match(out(), /--- 127\.0\.0\.1:\d+ ---\n\d+ probes, \d+ ok \(100\.0%\)/);
+	});
+
+	test('every probe failing exits 1', async () => {
+		const {io, out} = capture();
+		assert.equal(await runProbe({...defaults, target: 'default/svc-nodeport', via: 'nodeport', count: 1, source, resolveAddress: () => ({host: '127.0.0.1', port: 1})}, io), 1);
+		assert.match(out(), /"error":"refused"/);
+	});
+
+	const errors: Array<[Partial<ProbeCommandOptions>, RegExp]> = [
+		[{target: 'nonsense'}, /invalid target "nonsense"/],
+		[{target: 'default/svc-nodeport'}, /needs a cluster/],
+		[{target: '127.0.0.1:80', match: '('}, /invalid --match/],
+		[{target: '127.0.0.1:80', count: 0}, /--count must be a positive integer/],
+		[{target: '127.0.0.1:80', timeoutMs: 0}, /--timeout/],
+		[{target: 'default/svc-nodeport', via: 'sideways', source}, /invalid --via/],
+		[{target: '127.0.0.1:80', via: 'nodeport'}, /--via applies to ns\/name/],
+	];
+	for (const [options, message] of errors) {
+		test(`error: ${message.source}`, async () => {
+			const {io, out, err} = capture();
+			assert.equal(await runProbe({...defaults, ...options}, io), 2);
+			assert.match(err(), message);
+			assert.equal(err().split('\n').length, 2, 'one line');
+			assert.equal(out(), '');
+		});
+	}
+
+	test('a Service that does not exist is one line, exit 1', async () => {
+		const {io, err} = capture();
+		const emptySource = {...source, snapshot: () => ({...source.snapshot(), namespace: 'default', services: []}), subscribe: () => () => undefined};
+		const started = Date.now();
+		assert.equal(await runProbe({...defaults, target: 'default/ghost', source: emptySource, serviceWaitMs: 100}, io), 1);
+		assert.equal(err(), 'svctop: service default/ghost not found\n');
+		assert.ok(Date.now() - started >= 95, 'waited for the informer');
+	});
+});
