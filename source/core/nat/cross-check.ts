@@ -1,7 +1,7 @@
 import type {V1EndpointSlice, V1Service} from '@kubernetes/client-node';
 import type {NatEndpoint, NatEntry, NatEntryKind, NatFlowTable, NatProblem, NatServiceFlow} from './types.js';
 import {iptablesChainHash, iptablesServiceHash} from './chain-names.js';
-import {compareFlows} from './flow-builder.js';
+import {compareFlows, sortEntries} from './flow-builder.js';
 import {type PlannedServicePort, planServicePorts} from './generate/plan.js';
 
 export type NatApiObjects = {
@@ -45,7 +45,7 @@ export function crossCheckNat(table: NatFlowTable, api: NatApiObjects): NatFlowT
 
 		return {
 			...flow,
-			entries: flow.entries.map(entry => (port ? {...entry, kind: apiKind(port, entry)} : entry)),
+			entries: sortEntries(flow.entries.map(entry => (port ? {...entry, kind: apiKind(port, entry)} : entry))),
 			endpoints: flow.endpoints.map(endpoint => named(endpoint)),
 			localEndpoints: flow.localEndpoints ? flow.localEndpoints.map(endpoint => named(endpoint)) : null,
 		};
@@ -196,7 +196,16 @@ function mergeIpvsFlows(flows: NatServiceFlow[]): NatServiceFlow[] {
 			entries.push(...flow.entries.map(entry => (local ? {...entry, localOnly: true, target: (flow.endpoints.length > 0 ? 'local' : 'none') as NatEntry['target']} : entry)));
 		}
 
-		out.push({...main, entries, localEndpoints, localChain, affinity: main.affinity ?? group.find(flow => flow.affinity)?.affinity ?? null});
+		const refused = group.some(flow => flow !== main && flow.noEndpoints !== null);
+		out.push({
+			...main,
+			entries,
+			localEndpoints,
+			localChain,
+			affinity: main.affinity ?? group.find(flow => flow.affinity)?.affinity ?? null,
+			noEndpoints: main.noEndpoints ?? (refused ? 'reject' : null),
+			noEndpointsLines: group.flatMap(flow => flow.noEndpointsLines),
+		});
 	}
 
 	return out;

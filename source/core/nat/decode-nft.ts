@@ -140,7 +140,9 @@ export function decodeNft(dump: NftDump): NatFlowTable {
 					draft.noEndpoints = verdict;
 				}
 
-				draft.noEndpointsLines.push(element.line);
+				if (!draft.noEndpointsLines.includes(element.line)) {
+					draft.noEndpointsLines.push(element.line);
+				}
 			}
 		}
 

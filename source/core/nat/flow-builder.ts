@@ -158,7 +158,9 @@ export function finishFlow(draft: FlowDraft, problems: NatProblem[]): NatService
 		}
 	}
 
-	const entries = [...draft.entries].sort((a, b) => kindOrder[a.kind] - kindOrder[b.kind]);
+	// Dumps list the same rules in different orders (kube-proxy's map order, iptables-save's chain order, nft's set order).
+	const entries = sortEntries(draft.entries.map(entry => ({...entry, sourceRanges: [...entry.sourceRanges].sort()})));
+	const masquerade = [...draft.masquerade].sort((a, b) => compareText(a.chain, b.chain) || compareText(a.condition, b.condition));
 	return {
 		service,
 		port: draft.port,
@@ -172,9 +174,13 @@ export function finishFlow(draft: FlowDraft, problems: NatProblem[]): NatService
 		affinity: draft.affinity,
 		noEndpoints: draft.noEndpoints,
 		noEndpointsLines: draft.noEndpointsLines,
-		masquerade: draft.masquerade,
+		masquerade,
 		scheduler: draft.scheduler,
 	};
+}
+
+export function sortEntries(entries: readonly NatEntry[]): NatEntry[] {
+	return [...entries].sort((a, b) => kindOrder[a.kind] - kindOrder[b.kind] || compareText(a.ip ?? '', b.ip ?? '') || a.port - b.port);
 }
 
 export function compareFlows(a: NatServiceFlow, b: NatServiceFlow): number {
