@@ -34,7 +34,7 @@ export type KubeconfigOptions = {
 	readonly namespace?: string;
 };
 
-type Verb = 'get' | 'list' | 'watch';
+export type Verb = 'get' | 'list' | 'watch';
 
 /** Requests served per verb and resource, for tests that check what a client did. */
 export type RequestCounters = Readonly<Record<Verb, Readonly<Record<ResourceName, number>>>>;
@@ -74,6 +74,8 @@ export type ApiServer = {
 	openWatches(resource?: ResourceName): number;
 	/** Resolves once at least `count` watches of `resource` are open (tests use it instead of sleeping). */
 	waitForWatches(resource: ResourceName, count?: number): Promise<void>;
+	/** Resolves once `count` requests of `verb` on `resource` were served in total (open watches count when they start). */
+	waitForRequests(verb: Verb, resource: ResourceName, count: number): Promise<void>;
 	/** The last 1,000 requests, oldest first. */
 	requestLog(): readonly RequestLogEntry[];
 	close(): Promise<void>;
@@ -339,6 +341,10 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
 		const watch = legacyWatch || isTrue(query.get('watch'));
 		const verb: Verb = watch ? 'watch' : name === undefined ? 'list' : 'get';
 		counts[verb][resource.name]++;
+		if (verb !== 'watch') {
+			wakeWaiters();
+		}
+
 		if (forbiddenResources.has(resource.name)) {
 			sendStatus(response, forbidden(resource, verb, user, namespace, verb === 'get' ? name : undefined));
 			return;
@@ -612,9 +618,27 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
 			watcher.timers.push(timer);
 		}
 
+		wakeWaiters();
+	}
+
+	function wakeWaiters(): void {
 		for (const waiter of [...watchWaiters]) {
 			waiter();
 		}
+	}
+
+	function waitUntil(condition: () => boolean): Promise<void> {
+		return new Promise(resolve => {
+			const check = (): void => {
+				if (condition()) {
+					watchWaiters.delete(check);
+					resolve();
+				}
+			};
+
+			watchWaiters.add(check);
+			check();
+		});
 	}
 
 	const server: Server = createServer((request, response) => {
@@ -739,19 +763,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
 		count: resource => store.count(findResource(resource)!),
 		counters: () => ({get: {...counts.get}, list: {...counts.list}, watch: {...counts.watch}}),
 		openWatches,
-		waitForWatches(resource, count = 1) {
-			return new Promise(resolve => {
-				const check = (): void => {
-					if (openWatches(resource) >= count) {
-						watchWaiters.delete(check);
-						resolve();
-					}
-				};
-
-				watchWaiters.add(check);
-				check();
-			});
-		},
+		waitForWatches: (resource, count = 1) => waitUntil(() => openWatches(resource) >= count),
+		waitForRequests: (verb, resource, count) => waitUntil(() => counts[verb][resource] >= count),
 		requestLog: () => log.slice(),
 		async close() {
 			for (const set of watchers.values()) {

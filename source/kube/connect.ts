@@ -11,6 +11,8 @@ export type ConnectOptions = ResolveOptions & {
 	readonly backoff?: Partial<Backoff>;
 	/** How long the first request (reachability, namespace check) may take. Default 10 s. */
 	readonly probeTimeoutMs?: number;
+	/** Server-side timeout of each watch request. Default 5-10 minutes, random. */
+	readonly watchTimeoutSeconds?: number;
 	/** Items per list page. Default 500. */
 	readonly pageSize?: number;
 	/** The clock for `since` and `lastUpdate`. Default Date.now. */
@@ -100,6 +102,7 @@ export async function connectCluster(options: ConnectOptions = {}): Promise<Conn
 			path: collectionPath(resource, resource === 'nodes' ? undefined : namespace),
 			backoff: options.backoff,
 			pageSize: options.pageSize,
+			watchTimeoutSeconds: options.watchTimeoutSeconds,
 			sink: {
 				replace(items) {
 					if (current()) {

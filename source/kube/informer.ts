@@ -27,6 +27,8 @@ export type InformerOptions = {
 	readonly backoff?: Partial<Backoff>;
 	/** Items per list page, as client-go's reflector pages. Default 500. */
 	readonly pageSize?: number;
+	/** Server-side watch timeout. Default random between 5 and 10 minutes, as client-go picks. */
+	readonly watchTimeoutSeconds?: number;
 	/** Random source in [0, 1) for jitter and watch timeouts. Default Math.random. */
 	readonly random?: () => number;
 	/** Waits `ms` unless aborted. Default a real timer; tests may pass a fake. */
@@ -179,7 +181,7 @@ export class Informer {
 	private async watch(): Promise<WatchOutcome> {
 		const {sink, http, path} = this.options;
 		// Like client-go: a server-side timeout between 5 and 10 minutes, so idle streams are renewed.
-		const timeoutSeconds = 300 + Math.floor(this.random() * 300);
+		const timeoutSeconds = this.options.watchTimeoutSeconds ?? 300 + Math.floor(this.random() * 300);
 		const streamSignal = AbortSignal.any([this.controller.signal, AbortSignal.timeout((timeoutSeconds + 30) * 1000)]);
 		const lines = await http.streamLines(path, {watch: 'true', resourceVersion: this.resourceVersion, allowWatchBookmarks: 'true', timeoutSeconds}, {signal: streamSignal});
 		sink.state('synced');
