@@ -19,7 +19,9 @@ export type ConnectionState = {
 
 /**
  * An immutable copy of the cache. Views read it through a hook on a timer and compare `version`
- * to decide whether to redraw; they never call the API.
+ * to decide whether to redraw; they never call the API. Objects are the API's JSON as received
+ * (kept in namespace/name order): timestamps such as `metadata.creationTimestamp` are RFC 3339
+ * strings even though client-node's model types declare `Date`.
  */
 export type ClusterSnapshot = {
 	/** Bumped once per applied watch event or relist; equal versions mean equal content. */

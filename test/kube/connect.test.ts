@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import {after, afterEach, before, describe, test} from 'node:test';
-import {type ApiServer, startApiServer} from '../../source/apiserver/index.js';
+import {type ApiServer, type ApiServerOptions, startApiServer} from '../../source/apiserver/index.js';
 import {type ConnectedCluster, connectCluster, type ConnectOptions} from '../../source/kube/connect.js';
 import {describeKubeError, KubeError} from '../../source/kube/errors.js';
 import type {ClusterSnapshot} from '../../source/kube/types.js';
@@ -31,8 +31,8 @@ afterEach(async () => {
 
 const fastBackoff = {initialMs: 5, maxMs: 40};
 
-async function connect(objects: object[], options: Partial<ConnectOptions> = {}, prepare?: (api: ApiServer) => void): Promise<{api: ApiServer; source: ConnectedCluster}> {
-	const api = await startApiServer({objects});
+async function connect(objects: object[], options: Partial<ConnectOptions> = {}, prepare?: (api: ApiServer) => void, serverOptions: ApiServerOptions = {}): Promise<{api: ApiServer; source: ConnectedCluster}> {
+	const api = await startApiServer({objects, ...serverOptions});
 	server = api;
 	prepare?.(api);
 	const kubeconfig = await api.writeKubeconfig(path.join(directory, String(Math.random()).slice(2)));
@@ -193,6 +193,22 @@ describe('failure modes', () => {
 		assert.deepEqual(names(snapshot.nodes), ['control-plane', 'worker1']);
 	});
 
+	test('bookmarks keep an idle watch resumable after history moved on', async () => {
+		const {api, source} = await connect(cluster0, {allNamespaces: true}, undefined, {bookmarkIntervalMs: 10});
+		await api.waitForWatches('services');
+		// Only nodes change; the services watch sees nothing but bookmarks carrying the new resourceVersion.
+		for (let index = 0; index < 5; index++) {
+			api.upsert(node(`extra-${index}`, `192.168.56.${20 + index}`));
+		}
+
+		await new Promise(resolve => setTimeout(resolve, 100));
+		api.compact();
+		api.cutWatches();
+		api.upsert(service('shop', 'after-bookmark'));
+		await until(source, s => names(s.services).includes('shop/after-bookmark') && s.states.services.phase === 'synced', 'resumed after bookmark');
+		assert.equal(api.counters().list.services, 1, 'resumed from the bookmark, no relist');
+	});
+
 	test('forbidden nodes degrade only nodes, with the RBAC message', async () => {
 		const {source} = await connect(cluster0, {}, api => api.setForbidden('nodes', true));
 		const snapshot = source.snapshot();
@@ -269,6 +285,15 @@ describe('connect errors are one line', () => {
 		await cluster.ready();
 		assert.equal(cluster.snapshot().namespace, 'nope');
 		assert.equal(cluster.snapshot().states.services.phase, 'synced');
+	});
+
+	test('a plain-HTTP server without insecure-skip-tls-verify says what to set', async () => {
+		const api = await startApiServer();
+		server = api;
+		const kubeconfig = path.join(directory, 'http.yaml');
+		const {writeFile} = await import('node:fs/promises');
+		await writeFile(kubeconfig, api.kubeconfigYaml().replace('    insecure-skip-tls-verify: true\n', ''));
+		await assert.rejects(connectCluster({kubeconfig, env: {}}), {message: `${api.url} is plain HTTP: set insecure-skip-tls-verify: true on its cluster to allow it`});
 	});
 
 	test('a server that never answers is a timeout', async () => {
