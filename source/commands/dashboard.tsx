@@ -75,6 +75,8 @@ export async function runDashboard(
 			exitOnCtrlC: false,
 			alternateScreen: options.alternateScreen ?? true,
 			maxFps: 10,
+			// Only changed lines are rewritten: the status bar ticks every second, the table rarely.
+			incrementalRendering: true,
 		},
 	);
 

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import {performance} from 'node:perf_hooks';
+import {after, before, test} from 'node:test';
+import App from '../../../source/ui/App.js';
+import {FakeClusterSource, service, slice} from '../fake-source.js';
+import {keys, type Rendered, renderAt, settle} from '../render-at.js';
+import {seedNow} from '../seed-cluster.js';
+
+const count = 5000;
+const namespaces = ['default', 'kube-system', 'payments', 'search', 'web'];
+
+function bigCluster() {
+	const services = [];
+	const endpointSlices = [];
+	for (let index = 0; index < count; index++) {
+		const namespace = namespaces[index % namespaces.length]!;
+		const name = `svc-${String(index).padStart(4, '0')}`;
+		services.push(
+			service({
+				namespace,
+				name,
+				type: index % 3 === 0 ? 'NodePort' : 'ClusterIP',
+				clusterIP: `10.96.${index >> 8}.${index & 255}`,
+				ports: [{port: 80, nodePort: index % 3 === 0 ? 30_000 + index : undefined}],
+				selector: {app: name},
+				created: seedNow - index * 60_000,
+			}),
+		);
+		endpointSlices.push(
+			slice(
+				namespace,
+				name,
+				Array.from({length: 10}, (_, endpoint) => ({ip: `10.244.${endpoint}.${index & 255}`, ready: endpoint !== 0 || index % 7 !== 0})),
+			),
+		);
+	}
+
+	return {services, endpointSlices};
+}
+
+let view: Rendered;
+let firstFrameMs = 0;
+
+before(async () => {
+	const source = new FakeClusterSource({...bigCluster(), lastUpdate: seedNow});
+	const started = performance.now();
+	view = renderAt(<App source={source} clock={() => seedNow} />, {columns: 120, rows: 24});
+	await settle();
+	firstFrameMs = performance.now() - started;
+});
+
+after(() => {
+	view.unmount();
+});
+
+function rowLines(): string[] {
+	return view.frame().split('\n').filter(line => /^[> ][! ] \S+\s+svc-\d{4}/.test(line));
+}
+
+test('the first frame of 5,000 Services comes quickly', () => {
+	assert.ok(firstFrameMs < 2000, `${firstFrameMs.toFixed(0)} ms`);
+	assert.match(view.frame(), /5000\/5000 services/);
+});
+
+test('only the rows that fit are rendered', () => {
+	// 24 lines: status bar 2, header 1, counts, warnings and keys 3.
+	assert.equal(rowLines().length, 18);
+});
+
+test('scrolling through 5,000 rows stays fast and windowed', async () => {
+	const timings: number[] = [];
+	const press = async (input: string) => {
+		const started = performance.now();
+		await view.press(input);
+		timings.push(performance.now() - started);
+	};
+
+	for (let step = 0; step < 20; step++) {
+		await press('j');
+	}
+
+	for (let step = 0; step < 20; step++) {
+		await press(keys.pageDown);
+	}
+
+	await press('G');
+	const lines = rowLines();
+	assert.equal(lines.length, 18);
+	assert.match(lines.at(-1)!, /^> {2}web +svc-4999 /);
+	await press('g');
+	assert.match(rowLines()[0]!, /^> {2}default +svc-0000 /);
+	timings.sort((a, b) => a - b);
+	const median = timings[Math.floor(timings.length / 2)]!;
+	// A key press re-renders 18 rows, not 5,000: it should cost a few milliseconds.
+	assert.ok(median < 25, `median ${median.toFixed(1)} ms per key`);
+});
+
+test('filtering 5,000 rows as you type', async () => {
+	const started = performance.now();
+	await view.press('/', '4', '9', '9', '9');
+	const elapsed = performance.now() - started;
+	assert.deepEqual(
+		rowLines().map(line => line.trim().split(/\s+/)[2]),
+		['svc-4999'],
+	);
+	assert.ok(elapsed < 500, `${elapsed.toFixed(0)} ms for 5 keys`);
+});
