@@ -1,0 +1,428 @@
+import {after, before, describe, test} from 'node:test';
+import assert from 'node:assert/strict';
+import {spawn, spawnSync} from 'node:child_process';
+import {existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {createServer} from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {type ApiServer, startApiServer} from '../../source/apiserver/index.js';
+import {nodes, pod} from '../fixtures/services/kind-cluster.js';
+
+/*
+ * The built CLI as a user runs it: `node bin/svctop.js ...` in a child process against the fake
+ * kube-apiserver, with a kubeconfig on disk. The Service tables are checked cell for cell against the
+ * real kubectl talking to the same server.
+ */
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const bin = path.join(root, 'bin/svctop.js');
+const builtEntry = path.join(root, 'build/source/cli.js');
+
+type Fixture = {items: Array<Record<string, any>>};
+const seed = JSON.parse(readFileSync(path.join(root, 'test/fixtures/services/seed-cluster.json'), 'utf8')) as Fixture;
+
+/** Creation time of the objects added here; far enough back that AGE does not tick during the run. */
+const created = '2024-04-01T00:00:00Z';
+
+function namespace(name: string): object {
+	return {kind: 'Namespace', apiVersion: 'v1', metadata: {name, labels: {'kubernetes.io/metadata.name': name}, creationTimestamp: created}, spec: {finalizers: ['kubernetes']}, status: {phase: 'Active'}};
+}
+
+function edgeService(name: string, spec: Record<string, unknown>, status: Record<string, unknown> = {loadBalancer: {}}): object {
+	return {
+		kind: 'Service',
+		apiVersion: 'v1',
+		metadata: {name, namespace: 'edge', uid: `uid-edge-${name}`, creationTimestamp: created},
+		spec: {sessionAffinity: 'None', ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack', internalTrafficPolicy: 'Cluster', ...spec},
+		status,
+	};
+}
+
+/*
+ * Services where kubectl's printer rules are easy to get wrong: several load-balancer ingresses
+ * (de-duplicated and sorted), ingress plus externalIPs, headless, dual-stack, a hostname longer
+ * than the 16 characters the non-wide printer path would clip.
+ */
+const edgeServices = [
+	edgeService('lb-many-ingress', {type: 'LoadBalancer', clusterIP: '10.96.50.1', clusterIPs: ['10.96.50.1'], externalTrafficPolicy: 'Cluster', ports: [{name: 'http', port: 80, protocol: 'TCP', targetPort: 8080, nodePort: 30501}]}, {loadBalancer: {ingress: [{ip: '203.0.113.20'}, {ip: '203.0.113.10'}, {ip: '203.0.113.20'}]}}),
+	edgeService('lb-ingress-and-external', {type: 'LoadBalancer', clusterIP: '10.96.50.2', clusterIPs: ['10.96.50.2'], externalIPs: ['192.0.2.9'], externalTrafficPolicy: 'Cluster', ports: [{port: 443, protocol: 'TCP', targetPort: 8443, nodePort: 30502}]}, {loadBalancer: {ingress: [{ip: '198.51.100.7'}]}}),
+	edgeService('lb-hostname', {type: 'LoadBalancer', clusterIP: '10.96.50.3', clusterIPs: ['10.96.50.3'], externalTrafficPolicy: 'Cluster', ports: [{port: 80, protocol: 'TCP', targetPort: 80, nodePort: 30503}]}, {loadBalancer: {ingress: [{hostname: 'a1b2c3d4e5f6-1234567890.eu-west-1.elb.amazonaws.com'}]}}),
+	edgeService('headless', {type: 'ClusterIP', clusterIP: 'None', clusterIPs: ['None'], selector: {app: 'db', tier: 'backend'}, ports: [{name: 'pg', port: 5432, protocol: 'TCP', targetPort: 5432}]}),
+	edgeService('dual-stack', {type: 'ClusterIP', clusterIP: 'fd00:10:96::a', clusterIPs: ['fd00:10:96::a', '10.96.50.5'], ipFamilies: ['IPv6', 'IPv4'], ipFamilyPolicy: 'RequireDualStack', selector: {app: 'web'}, ports: [{name: 'dns', port: 53, protocol: 'UDP', targetPort: 53}, {name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53}]}),
+];
+
+/** Pods behind default/svc-nodeport (the seed's slice lists the first three), plus one not ready yet. */
+function echoPod(name: string, node: string, ip: string, ready: boolean): object {
+	return {...pod('default', name, {app: 'deploy-websrv', 'pod-template-hash': '5c689d5454'}, node, {ip, ready, ports: [{containerPort: 8080, protocol: 'TCP'}]}), kind: 'Pod', apiVersion: 'v1'};
+}
+
+const objects: object[] = [
+	...['eks', 'prod', 'ingress-nginx', 'test', 'edge'].map(name => namespace(name)),
+	...nodes.map(item => ({...item, kind: 'Node', apiVersion: 'v1'})),
+	...seed.items,
+	...edgeServices,
+	echoPod('deploy-echo-5c689d5454-b7gng', 'myk8s-worker3', '10.10.1.3', true),
+	echoPod('deploy-echo-5c689d5454-cjpfp', 'myk8s-worker2', '10.10.2.3', true),
+	echoPod('deploy-echo-5c689d5454-m4hd9', 'myk8s-worker', '10.10.3.4', true),
+	echoPod('deploy-echo-5c689d5454-zz9qk', 'myk8s-worker', '10.10.1.44', false),
+];
+
+const serviceCount = objects.filter(object => (object as {kind?: string}).kind === 'Service').length;
+
+let server: ApiServer;
+let directory: string;
+let kubeconfig: string;
+let home: string;
+
+type Run = {code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string};
+
+/** Runs a command without blocking this process's event loop: the API server lives in this process. */
+async function run(command: string, args: readonly string[], env: Record<string, string | undefined> = {}, timeoutMs = 30_000): Promise<Run> {
+	const child = spawn(command, args, {
+		cwd: directory,
+		env: {PATH: process.env.PATH, HOME: home, LANG: 'C.UTF-8', NO_COLOR: '1', FORCE_COLOR: '0', ...env},
+		stdio: ['ignore', 'pipe', 'pipe'],
+	});
+	let stdout = '';
+	let stderr = '';
+	child.stdout.setEncoding('utf8').on('data', chunk => {
+		stdout += chunk;
+	});
+	child.stderr.setEncoding('utf8').on('data', chunk => {
+		stderr += chunk;
+	});
+	const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+	return new Promise((resolve, reject) => {
+		child.on('error', reject);
+		child.on('close', (code, signal) => {
+			clearTimeout(timer);
+			resolve({code, signal, stdout, stderr});
+		});
+	});
+}
+
+async function svctop(args: readonly string[], env: Record<string, string | undefined> = {}): Promise<Run> {
+	return run(process.execPath, [bin, ...args], env);
+}
+
+async function kubectl(args: readonly string[]): Promise<Run> {
+	return run('kubectl', ['--kubeconfig', kubeconfig, ...args]);
+}
+
+/** Splits a kubectl-style table into rows of cells by the header's column starts. */
+function parseTable(text: string): {header: string[]; rows: Array<Record<string, string>>} {
+	const lines = text.split('\n').filter(line => line.trim() !== '');
+	assert.ok(lines.length > 0, 'a table with a header line');
+	const headerLine = lines[0]!;
+	const starts: Array<{name: string; at: number}> = [];
+	for (const match of headerLine.matchAll(/\S+/g)) {
+		starts.push({name: match[0], at: match.index});
+	}
+
+	const rows = lines.slice(1).map(line => Object.fromEntries(starts.map((column, index) => {
+		const end = index + 1 < starts.length ? starts[index + 1]!.at : line.length;
+		return [column.name, line.slice(column.at, end).trim()];
+	})));
+	return {header: starts.map(column => column.name), rows};
+}
+
+/** The table's rows keyed by NAMESPACE/NAME (or NAME), keeping only `columns`. */
+function cellsByService(table: ReturnType<typeof parseTable>, columns: readonly string[]): Map<string, Record<string, string>> {
+	return new Map(table.rows.map(row => [
+		row.NAMESPACE === undefined ? row.NAME! : `${row.NAMESPACE}/${row.NAME}`,
+		Object.fromEntries(columns.map(column => [column, row[column] ?? '(missing)'])),
+	]));
+}
+
+/** An error exit: non-zero, one clear line on stderr, nothing on stdout, no stack trace anywhere. */
+function assertOneLineError(result: Run, pattern: RegExp): void {
+	const all = result.stdout + result.stderr;
+	assert.doesNotMatch(all, /^ {4}at /m, `no stack trace; got:\n${all}`);
+	assert.notEqual(result.code, 0, `non-zero exit; stderr: ${result.stderr}`);
+	assert.equal(result.signal, null);
+	const lines = result.stderr.split('\n').filter(line => line.trim() !== '');
+	assert.equal(lines.length, 1, `exactly one line on stderr; got:\n${result.stderr}`);
+	assert.match(lines[0]!, pattern);
+	assert.equal(result.stdout, '', 'nothing on stdout');
+}
+
+/** Newest modification time of any file under `directory`. */
+function newestMtime(directory: string): number {
+	let newest = 0;
+	for (const entry of readdirSync(directory, {withFileTypes: true, recursive: true})) {
+		if (entry.isFile()) {
+			newest = Math.max(newest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
+		}
+	}
+
+	return newest;
+}
+
+before(async () => {
+	// The CLI under test is the built one; rebuild when any source file is newer than the build.
+	if (!existsSync(builtEntry) || newestMtime(path.join(root, 'source')) > statSync(builtEntry).mtimeMs) {
+		const tsc = path.join(root, 'node_modules/.bin/tsc');
+		const build = spawnSync(existsSync(tsc) ? tsc : 'tsc', ['-p', 'tsconfig.build.json'], {cwd: root, encoding: 'utf8'});
+		// Type errors elsewhere still emit JavaScript; a missing entry point is what stops these tests.
+		assert.ok(existsSync(builtEntry), `build failed:\n${build.stdout}${build.stderr}`);
+	}
+
+	directory = mkdtempSync(path.join(os.tmpdir(), 'svctop-e2e-'));
+	home = path.join(directory, 'home');
+	writeFileSync(path.join(directory, '.keep'), '');
+	server = await startApiServer({objects});
+	kubeconfig = await server.writeKubeconfig(directory, {context: 'e2e', namespace: 'default'});
+});
+
+after(async () => {
+	await server?.close();
+	if (directory) {
+		rmSync(directory, {recursive: true, force: true});
+	}
+});
+
+const sharedColumns = ['NAMESPACE', 'NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE', 'SELECTOR'];
+
+describe('svctop list', () => {
+	test('-A -o wide matches kubectl get svc -A -o wide cell for cell, plus ENDPOINTS', async () => {
+		const [ours, theirs] = await Promise.all([svctop(['list', '-A', '-o', 'wide', '--kubeconfig', kubeconfig]), kubectl(['get', 'svc', '-A', '-o', 'wide'])]);
+		assert.equal(theirs.code, 0, `kubectl: ${theirs.stderr}`);
+		assert.equal(ours.code, 0, `svctop: ${ours.stderr}`);
+		const ourTable = parseTable(ours.stdout);
+		const kubectlTable = parseTable(theirs.stdout);
+		assert.deepEqual(kubectlTable.header, sharedColumns);
+		assert.deepEqual(ourTable.header.filter(column => column !== 'ENDPOINTS'), sharedColumns, 'kubectl\'s columns in kubectl\'s order');
+		assert.ok(ourTable.header.includes('ENDPOINTS'));
+		assert.equal(ourTable.rows.length, serviceCount);
+		const ourCells = cellsByService(ourTable, sharedColumns);
+		const kubectlCells = cellsByService(kubectlTable, sharedColumns);
+		assert.deepEqual([...ourCells.keys()], [...kubectlCells.keys()], 'same Services in the same order');
+		const differences = [...kubectlCells].flatMap(([key, cells]) => sharedColumns
+			.filter(column => ourCells.get(key)?.[column] !== cells[column])
+			.map(column => `${key} ${column}: svctop "${ourCells.get(key)?.[column]}", kubectl "${cells[column]}"`));
+		assert.deepEqual(differences, []);
+		assert.equal(ourTable.rows.find(row => row.NAME === 'svc-nodeport')?.ENDPOINTS, '3/3');
+	});
+
+	test('the plain table matches kubectl get svc cell for cell (kubectl does not clip EXTERNAL-IP)', async () => {
+		const [ours, theirs] = await Promise.all([svctop(['list', '-A', '--kubeconfig', kubeconfig]), kubectl(['get', 'svc', '-A'])]);
+		assert.equal(theirs.code, 0, `kubectl: ${theirs.stderr}`);
+		assert.equal(ours.code, 0, `svctop: ${ours.stderr}`);
+		const columns = sharedColumns.filter(column => column !== 'SELECTOR');
+		const ourTable = parseTable(ours.stdout);
+		assert.deepEqual(ourTable.header.filter(column => column !== 'ENDPOINTS'), columns);
+		const ourCells = cellsByService(ourTable, columns);
+		const kubectlCells = cellsByService(parseTable(theirs.stdout), columns);
+		const differences = [...kubectlCells].flatMap(([key, cells]) => columns
+			.filter(column => ourCells.get(key)?.[column] !== cells[column])
+			.map(column => `${key} ${column}: svctop "${ourCells.get(key)?.[column]}", kubectl "${cells[column]}"`));
+		assert.deepEqual(differences, []);
+	});
+
+	test('without -A: the context\'s namespace, no NAMESPACE column, like kubectl get svc', async () => {
+		const [ours, theirs] = await Promise.all([svctop(['list', '--kubeconfig', kubeconfig]), kubectl(['get', 'svc'])]);
+		assert.equal(ours.code, 0, ours.stderr);
+		const ourTable = parseTable(ours.stdout);
+		const kubectlTable = parseTable(theirs.stdout);
+		assert.deepEqual(ourTable.header, ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'ENDPOINTS', 'AGE']);
+		assert.deepEqual(ourTable.rows.map(row => row.NAME), kubectlTable.rows.map(row => row.NAME));
+		assert.ok(ourTable.rows.length > 0);
+	});
+
+	test('-n NS lists that namespace only', async () => {
+		const result = await svctop(['list', '-n', 'test', '--kubeconfig', kubeconfig]);
+		assert.equal(result.code, 0, result.stderr);
+		assert.deepEqual(parseTable(result.stdout).rows.map(row => row.NAME), ['nginx-svc', 'nginx-svc-lb', 'nginx-svc-np']);
+	});
+
+	test('--json: the document of issue 2, sorted by namespace then name, with the wide strings', async () => {
+		const [json, wide] = await Promise.all([
+			svctop(['list', '-A', '--json', '--kubeconfig', kubeconfig]),
+			svctop(['list', '-A', '-o', 'wide', '--kubeconfig', kubeconfig]),
+		]);
+		assert.equal(json.code, 0, json.stderr);
+		const document = JSON.parse(json.stdout) as {context: string; services: Array<Record<string, any>>};
+		assert.deepEqual(Object.keys(document).sort(), ['context', 'services']);
+		assert.equal(document.context, 'e2e');
+		assert.equal(document.services.length, serviceCount);
+		const keys = ['age', 'clusterIP', 'endpoints', 'externalIP', 'name', 'namespace', 'ports', 'selector', 'type', 'warnings'];
+		for (const entry of document.services) {
+			assert.deepEqual(Object.keys(entry).sort(), keys, `${entry.namespace}/${entry.name}`);
+			assert.deepEqual(Object.keys(entry.endpoints).sort(), ['ready', 'total']);
+			assert.ok(Array.isArray(entry.warnings));
+		}
+
+		const order = document.services.map(entry => `${entry.namespace}/${entry.name}`);
+		assert.deepEqual(order, [...order].sort((a, b) => {
+			const [an, aName] = a.split('/');
+			const [bn, bName] = b.split('/');
+			return an! === bn! ? (aName! < bName! ? -1 : 1) : (an! < bn! ? -1 : 1);
+		}));
+		const table = cellsByService(parseTable(wide.stdout), sharedColumns);
+		for (const entry of document.services) {
+			const cells = table.get(`${entry.namespace}/${entry.name}`);
+			assert.deepEqual(
+				[entry.type, entry.clusterIP, entry.externalIP, entry.ports, entry.selector, entry.age],
+				[cells?.TYPE, cells?.['CLUSTER-IP'], cells?.['EXTERNAL-IP'], cells?.['PORT(S)'], cells?.SELECTOR, cells?.AGE],
+				`${entry.namespace}/${entry.name}`,
+			);
+		}
+
+		const byKey = new Map(document.services.map(entry => [`${entry.namespace}/${entry.name}`, entry]));
+		assert.deepEqual(byKey.get('default/svc-nodeport')?.endpoints, {ready: 3, total: 3});
+		assert.deepEqual(byKey.get('default/whms-loadbalancer')?.warnings.some((warning: string) => /pending/.test(warning)), true);
+		assert.equal(byKey.get('edge/lb-many-ingress')?.externalIP, '203.0.113.10,203.0.113.20');
+	});
+
+	test('-n missing: one line, non-zero', async () => {
+		const result = await svctop(['list', '-n', 'missing', '--kubeconfig', kubeconfig]);
+		assertOneLineError(result, /namespaces? "?missing"? not found/);
+	});
+});
+
+describe('svctop describe', () => {
+	test('text: spec, endpoints grouped by node, the pod that is not an endpoint, findings', async () => {
+		const result = await svctop(['describe', 'default/svc-nodeport', '--kubeconfig', kubeconfig]);
+		assert.equal(result.code, 0, result.stderr);
+		const text = result.stdout;
+		assert.match(text, /svc-nodeport/);
+		assert.match(text, /NodePort/);
+		assert.match(text, /svc-nodeport\.default\.svc\.cluster\.local/);
+		for (const node of ['myk8s-worker', 'myk8s-worker2', 'myk8s-worker3']) {
+			assert.match(text, new RegExp(`^.*${node}\\b.*$`, 'm'));
+		}
+
+		assert.match(text, /myk8s-control-plane/, 'the node without endpoints is listed');
+		assert.match(text, /deploy-echo-5c689d5454-zz9qk/, 'the unready pod is listed');
+		assert.match(text, /local-policy-nodes-without-endpoints/);
+		assert.equal(result.stderr, '');
+	});
+
+	test('--json: the shape of issue 3', async () => {
+		const result = await svctop(['describe', 'default/svc-nodeport', '--json', '--kubeconfig', kubeconfig]);
+		assert.equal(result.code, 0, result.stderr);
+		const document = JSON.parse(result.stdout) as Record<string, any>;
+		for (const key of ['service', 'dnsNames', 'ports', 'nodes', 'nodesWithoutEndpoints', 'unreadyPods', 'findings']) {
+			assert.ok(key in document, `has ${key}`);
+		}
+
+		assert.deepEqual([document.service.namespace, document.service.name, document.service.type], ['default', 'svc-nodeport', 'NodePort']);
+		assert.equal(document.dnsNames[0], 'svc-nodeport.default.svc.cluster.local');
+		for (const name of document.dnsNames as string[]) {
+			assert.match(name, /(^|\.)svc-nodeport\.default\.svc\.cluster\.local$/);
+		}
+
+		assert.deepEqual(document.ports.map((port: Record<string, unknown>) => [port.name, port.port, port.targetPort, port.nodePort, port.protocol]), [['svc-webport', 9000, 8080, 31254, 'TCP']]);
+		const groups = (document.nodes as Array<{node: string | null; nodeIP: string | null; zone: string | null; endpoints: Array<Record<string, any>>}>)
+			.map(group => [group.node, group.nodeIP, group.endpoints.map(endpoint => [endpoint.pod, endpoint.ip, endpoint.ports, endpoint.ready, endpoint.serving, endpoint.terminating])]);
+		assert.deepEqual(groups.sort(), [
+			['myk8s-worker', '172.18.0.5', [['deploy-echo-5c689d5454-m4hd9', '10.10.3.4', {'svc-webport': 8080}, true, true, false]]],
+			['myk8s-worker2', '172.18.0.2', [['deploy-echo-5c689d5454-cjpfp', '10.10.2.3', {'svc-webport': 8080}, true, true, false]]],
+			['myk8s-worker3', '172.18.0.4', [['deploy-echo-5c689d5454-b7gng', '10.10.1.3', {'svc-webport': 8080}, true, true, false]]],
+		]);
+		const withoutEndpoints = (document.nodesWithoutEndpoints as Array<string | {node: string}>).map(entry => (typeof entry === 'string' ? entry : entry.node));
+		assert.deepEqual(withoutEndpoints, ['myk8s-control-plane']);
+		assert.deepEqual(document.unreadyPods.map((entry: {pod: string}) => entry.pod), ['deploy-echo-5c689d5454-zz9qk']);
+		assert.match(document.unreadyPods[0].reason, /\S/);
+		const codes = document.findings.map((finding: {code: string; message: string}) => finding.code);
+		assert.ok(codes.includes('local-policy-nodes-without-endpoints'), codes.join(','));
+		for (const finding of document.findings) {
+			assert.match(finding.message, /\S/);
+		}
+	});
+
+	test('an unknown Service: one line, non-zero', async () => {
+		const result = await svctop(['describe', 'prod/nope', '--kubeconfig', kubeconfig]);
+		assertOneLineError(result, /nope/);
+	});
+});
+
+describe('errors: one clear line on stderr, no stack trace, non-zero exit', () => {
+	test('no kubeconfig at all', async () => {
+		const result = await svctop(['list'], {KUBECONFIG: '/nonexistent'});
+		assertOneLineError(result, /kubeconfig/i);
+	});
+
+	test('no kubeconfig: HOME without ~/.kube/config and no KUBECONFIG', async () => {
+		const result = await svctop(['list']);
+		assertOneLineError(result, /kubeconfig/i);
+	});
+
+	test('an API server that does not answer (closed loopback port)', async () => {
+		const port = await new Promise<number>((resolve, reject) => {
+			const probe = createServer();
+			probe.once('error', reject);
+			probe.listen(0, '127.0.0.1', () => {
+				const {port: free} = probe.address() as {port: number};
+				probe.close(() => resolve(free));
+			});
+		});
+		const dead = path.join(directory, 'dead-kubeconfig');
+		writeFileSync(dead, readFileSync(kubeconfig, 'utf8').replace(server.url, `http://127.0.0.1:${port}`));
+		assert.notEqual(readFileSync(dead, 'utf8'), readFileSync(kubeconfig, 'utf8'), 'the kubeconfig names the closed port');
+		const result = await svctop(['list', '--kubeconfig', dead]);
+		assertOneLineError(result, new RegExp(`127\\.0\\.0\\.1:${port}|refused|unreachable`, 'i'));
+	});
+
+	test('a bad flag', async () => {
+		const result = await svctop(['list', '--no-such-flag', '--kubeconfig', kubeconfig]);
+		assertOneLineError(result, /no-such-flag/);
+	});
+
+	test('an unknown command', async () => {
+		const result = await svctop(['frobnicate', '--kubeconfig', kubeconfig]);
+		assertOneLineError(result, /frobnicate/);
+	});
+
+	test('services forbidden by RBAC', async () => {
+		server.setForbidden('services', true);
+		try {
+			const result = await svctop(['list', '-A', '--kubeconfig', kubeconfig]);
+			assertOneLineError(result, /forbidden/);
+		} finally {
+			server.setForbidden('services', false);
+		}
+	});
+});
+
+describe('help, version, pipes, demo', () => {
+	test('--help has Usage, Options and Examples', async () => {
+		const result = await svctop(['--help']);
+		assert.equal(result.code, 0, result.stderr);
+		assert.match(result.stdout, /Usage/);
+		assert.match(result.stdout, /^\s+(\w+ )?options$/im, 'an options heading');
+		assert.match(result.stdout, /Examples/);
+		assert.match(result.stdout, /svctop list/);
+	});
+
+	test('--version prints the package version', async () => {
+		const {version} = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {version: string};
+		const result = await svctop(['--version']);
+		assert.equal(result.code, 0, result.stderr);
+		assert.equal(result.stdout.trim(), version);
+	});
+
+	test('svctop with stdout piped prints the table, not the dashboard', async () => {
+		const [piped, list] = await Promise.all([svctop(['--kubeconfig', kubeconfig]), svctop(['list', '--kubeconfig', kubeconfig])]);
+		assert.equal(piped.code, 0, piped.stderr);
+		assert.doesNotMatch(piped.stdout, /\u001B\[/, 'no terminal escape sequences');
+		assert.equal(piped.stdout, list.stdout);
+		assert.ok(parseTable(piped.stdout).rows.length > 0);
+	});
+
+	test('list --demo --json needs no cluster', async () => {
+		const result = await svctop(['list', '--demo', '--json'], {KUBECONFIG: '/nonexistent'});
+		assert.equal(result.code, 0, result.stderr);
+		const document = JSON.parse(result.stdout) as {context: string; services: Array<{namespace: string; name: string; type: string}>};
+		assert.equal(document.context, 'kind-myk8s');
+		const names = new Set(document.services.map(entry => `${entry.namespace}/${entry.name}`));
+		for (const name of ['default/svc-nodeport', 'default/my-database']) {
+			assert.ok(names.has(name), `the demo lists ${name}`);
+		}
+
+		assert.deepEqual([...new Set(document.services.map(entry => entry.namespace))], ['default'], 'the context\'s namespace only');
+
+		assert.ok(document.services.some(entry => entry.type === 'ExternalName'));
+	});
+});
