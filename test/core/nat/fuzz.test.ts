@@ -1,0 +1,129 @@
+import {test} from 'node:test';
+import assert from 'node:assert/strict';
+import {crossCheckNat} from '../../../source/core/nat/cross-check.js';
+import {decodeNatDump} from '../../../source/core/nat/decode.js';
+import {generateIptablesSave} from '../../../source/core/nat/generate/iptables.js';
+import {generateIpvsSave} from '../../../source/core/nat/generate/ipvs.js';
+import {generateNftTable} from '../../../source/core/nat/generate/nft.js';
+import type {NatMode} from '../../../source/core/nat/types.js';
+import {clusterCIDR, endpointSlices, input, services} from '../../fixtures/nat/cluster.js';
+
+/** Small deterministic PRNG (mulberry32) so a failure reproduces from its seed. */
+function random(seed: number): () => number {
+	let state = seed;
+	return () => {
+		state = (state + 0x6D_2B_79_F5) | 0;
+		let t = Math.imul(state ^ (state >>> 15), 1 | state);
+		t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+		return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+	};
+}
+
+const junk = ['"', '\\', '{', '}', '!', '-j', '--probability', '-A', '*nat', 'COMMIT', ':', ' . ', ' : ', '-', '/', '[', ']', '::', '0.5', 'x'.repeat(300), '\t', '', '-1', 'NaN', '1e400'];
+
+function mutate(text: string, next: () => number): string {
+	const lines = text.split('\n');
+	const edits = 1 + Math.floor(next() * 4);
+	for (let edit = 0; edit < edits; edit++) {
+		const index = Math.floor(next() * lines.length);
+		const line = lines[index] ?? '';
+		const choice = Math.floor(next() * 7);
+		const at = Math.floor(next() * (line.length + 1));
+		const word = junk[Math.floor(next() * junk.length)]!;
+		switch (choice) {
+			case 0: {
+				lines.splice(index, 1);
+				break;
+			}
+
+			case 1: {
+				lines.splice(index, 0, lines[Math.floor(next() * lines.length)] ?? '');
+				break;
+			}
+
+			case 2: {
+				lines[index] = line.slice(0, at) + word + line.slice(at);
+				break;
+			}
+
+			case 3: {
+				lines[index] = line.slice(0, at);
+				break;
+			}
+
+			case 4: {
+				const words = line.split(' ');
+				words.splice(Math.floor(next() * words.length), 1);
+				lines[index] = words.join(' ');
+				break;
+			}
+
+			case 5: {
+				lines[index] = line.replaceAll(/\d/g, digit => (next() < 0.2 ? String((Number(digit) + 7) % 10) : digit));
+				break;
+			}
+
+			default: {
+				lines[index] = [...line].reverse().join('');
+			}
+		}
+	}
+
+	return lines.join('\n');
+}
+
+const seeds: Array<[NatMode, string]> = [
+	['iptables', generateIptablesSave(input, {clusterCIDR})],
+	['iptables', generateIptablesSave(input, {clusterCIDR, style: 'old', form: 'save'})],
+	['nftables', generateNftTable(input, {clusterCIDR})],
+	['ipvs', generateIpvsSave(input, {clusterCIDR})],
+];
+
+test('3000 mutated dumps: no throw, every parse problem names a line', () => {
+	const next = random(20_240_601);
+	let problems = 0;
+	for (let round = 0; round < 3000; round++) {
+		const [mode, seed] = seeds[round % seeds.length]!;
+		const text = mutate(seed, next);
+		const lineCount = text.split('\n').length;
+		let table;
+		try {
+			table = decodeNatDump(text, round % 8 === 0 ? undefined : mode);
+			crossCheckNat(table, {services, endpointSlices});
+		} catch (error) {
+			assert.fail(`round ${round} (${mode}) threw ${String(error)}\n${text}`);
+		}
+
+		for (const problem of table.problems) {
+			problems++;
+			assert.equal(typeof problem.message, 'string');
+			// Only "there is no kube-proxy table at all" concerns no single line.
+			if (problem.message.startsWith('no `ip kube-proxy`')) {
+				continue;
+			}
+
+			assert.ok(problem.line !== null && Number.isInteger(problem.line) && problem.line >= 1 && problem.line <= lineCount, `round ${round}: line ${problem.line} of ${lineCount}: ${problem.message}`);
+		}
+
+		for (const problem of table.problems.filter(each => each.message.startsWith('line '))) {
+			assert.ok(problem.message.startsWith(`line ${problem.line}: `), problem.message);
+		}
+	}
+
+	assert.ok(problems > 1000, `mutations should produce problems, got ${problems}`);
+});
+
+test('garbage of every kind decodes to problems, never a throw', () => {
+	const inputs = ['', '\n\n', '*', '{', 'table ip kube-proxy {', '-A', '-A -t', 'TCP  ', '\u0000\u0001', '"'.repeat(1000), '*nat\n-A X -m comment --comment "unterminated'];
+	for (const text of inputs) {
+		for (const mode of [undefined, 'iptables', 'nftables', 'ipvs'] as const) {
+			const table = decodeNatDump(text, mode);
+			assert.ok(Array.isArray(table.problems));
+			for (const problem of table.problems) {
+				if (problem.message.startsWith('line ')) {
+					assert.ok(Number.isInteger(problem.line));
+				}
+			}
+		}
+	}
+});
