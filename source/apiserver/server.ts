@@ -721,7 +721,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
 			await writeFile(file, kubeconfigYaml(kubeconfig), {mode: 0o600});
 			return file;
 		},
-		upsert: object => store.upsert(object),
+		upsert: object => JSON.parse(store.upsert(object).objectJson) as Record<string, unknown>,
 		remove(kindOrResource, namespace, name) {
 			const resource = findResource(kindOrResource);
 			if (resource === undefined) {

@@ -7,6 +7,8 @@ export class StoredObject {
 	readonly key: string;
 	readonly labels: Readonly<Record<string, string>> | undefined;
 	readonly resourceVersion: number;
+	readonly uid: unknown;
+	readonly creationTimestamp: unknown;
 	private full: string | undefined;
 
 	constructor(
@@ -21,6 +23,8 @@ export class StoredObject {
 		this.key = keyOf(namespace, name);
 		this.labels = isRecord(metadata.labels) ? (metadata.labels as Record<string, string>) : undefined;
 		this.resourceVersion = Number(metadata.resourceVersion);
+		this.uid = metadata.uid;
+		this.creationTimestamp = metadata.creationTimestamp;
 	}
 
 	/** The object with kind and apiVersion first, as GET and watch events carry it (built on first use). */
@@ -73,7 +77,7 @@ export class ObjectStore {
 	}
 
 	/** Creates or replaces an object; fills uid, creationTimestamp and namespace when missing. */
-	upsert(input: object): JsonObject {
+	upsert(input: object): StoredObject {
 		if (!isRecord(input)) {
 			throw new TypeError('upsert needs an object');
 		}
@@ -84,7 +88,12 @@ export class ObjectStore {
 			throw new Error(`upsert: unsupported kind "${kind}"`);
 		}
 
-		const metadata: JsonObject = isRecord(input.metadata) ? structuredClone(input.metadata) : {};
+		// A shallow copy is enough: only top-level metadata fields are set, and the body is serialized at once.
+		const metadata: JsonObject = isRecord(input.metadata) ? {...input.metadata} : {};
+		if (isRecord(metadata.labels)) {
+			metadata.labels = {...metadata.labels};
+		}
+
 		const name = typeof metadata.name === 'string' ? metadata.name : '';
 		if (name === '') {
 			throw new Error(`upsert: ${resource.kind} without metadata.name`);
@@ -104,16 +113,15 @@ export class ObjectStore {
 		const bucket = this.objects.get(resource.name)!;
 		const key = keyOf(namespace, name);
 		const previous = bucket.get(key);
-		const previousMetadata = previous === undefined ? undefined : (JSON.parse(previous.itemJson) as {metadata: JsonObject}).metadata;
 		this.resourceVersion++;
-		metadata.uid ??= previousMetadata?.uid ?? randomUUID();
+		metadata.uid ??= previous?.uid ?? randomUUID();
 		metadata.resourceVersion = String(this.resourceVersion);
-		metadata.creationTimestamp ??= previousMetadata?.creationTimestamp ?? this.timestamp();
+		metadata.creationTimestamp ??= previous?.creationTimestamp ?? this.timestamp();
 
 		const body: JsonObject = {metadata};
 		for (const [field, value] of Object.entries(input)) {
 			if (field !== 'kind' && field !== 'apiVersion' && field !== 'metadata') {
-				body[field] = structuredClone(value);
+				body[field] = value;
 			}
 		}
 
@@ -124,7 +132,7 @@ export class ObjectStore {
 		}
 
 		this.record({type: previous === undefined ? 'ADDED' : 'MODIFIED', resourceVersion: this.resourceVersion, object: stored, previous});
-		return JSON.parse(stored.objectJson) as JsonObject;
+		return stored;
 	}
 
 	/** Deletes an object; the DELETED event carries its last state with a new resourceVersion. */
