@@ -1,0 +1,214 @@
+import {execFile} from 'node:child_process';
+import type {NatMode} from '../../core/nat/types.js';
+
+/** Result of running one command: never throws, errors are values. */
+export type CommandResult = {
+	readonly stdout: string;
+	readonly stderr: string;
+	/** Exit code, null when the process could not start or was killed. */
+	readonly code: number | null;
+	/** errno-style code when the process could not start (`ENOENT`, `EACCES`). */
+	readonly errorCode?: string;
+	readonly timedOut: boolean;
+};
+
+/** Runs argv without a shell. Injected in tests. */
+export type CommandRunner = (argv: readonly string[], timeoutMs: number) => Promise<CommandResult>;
+
+export type NatDump =
+	| {readonly ok: true; readonly text: string; readonly mode: NatMode | undefined; readonly source: string}
+	| {readonly ok: false; readonly error: string};
+
+export const defaultTimeoutMs = 20_000;
+
+/** The real runner: execFile (no shell), output up to 512 MB. */
+export const runCommand: CommandRunner = async (argv, timeoutMs) => new Promise(resolve => {
+	const [file, ...args] = argv;
+	if (!file) {
+		resolve({stdout: '', stderr: 'empty command', code: null, timedOut: false});
+		return;
+	}
+
+	execFile(file, args, {timeout: timeoutMs, maxBuffer: 512 * 1024 * 1024, encoding: 'utf8', killSignal: 'SIGKILL'}, (error, stdout, stderr) => {
+		if (!error) {
+			resolve({stdout, stderr, code: 0, timedOut: false});
+			return;
+		}
+
+		const failure = error as NodeJS.ErrnoException & {killed?: boolean; signal?: string | null; code?: number | string};
+		resolve({
+			stdout: stdout ?? '',
+			stderr: stderr ?? '',
+			code: typeof failure.code === 'number' ? failure.code : null,
+			errorCode: typeof failure.code === 'string' ? failure.code : undefined,
+			timedOut: Boolean(failure.killed) && failure.signal === 'SIGKILL',
+		});
+	});
+});
+
+/**
+ * Split a `--node-cmd` template into argv without a shell: words are separated by blanks,
+ * single and double quotes group words, and `{node}` is replaced inside its word, so a node name
+ * is always exactly one argument (or part of one) whatever characters it holds.
+ */
+export function splitCommandTemplate(template: string, node: string): string[] | {error: string} {
+	const words: string[] = [];
+	let current = '';
+	let inWord = false;
+	let quote: '"' | '\'' | null = null;
+	for (let index = 0; index < template.length; index++) {
+		const char = template[index]!;
+		if (quote) {
+			if (char === quote) {
+				quote = null;
+			} else if (char === '\\' && quote === '"' && (template[index + 1] === '"' || template[index + 1] === '\\')) {
+				current += template[++index];
+			} else {
+				current += char;
+			}
+
+			continue;
+		}
+
+		if (char === '"' || char === '\'') {
+			quote = char;
+			inWord = true;
+			continue;
+		}
+
+		if (char === ' ' || char === '\t' || char === '\n') {
+			if (inWord) {
+				words.push(current);
+				current = '';
+				inWord = false;
+			}
+
+			continue;
+		}
+
+		current += char;
+		inWord = true;
+	}
+
+	if (quote) {
+		return {error: `--node-cmd has an unclosed ${quote} quote`};
+	}
+
+	if (inWord) {
+		words.push(current);
+	}
+
+	if (words.length === 0) {
+		return {error: '--node-cmd is empty'};
+	}
+
+	// Substitute after splitting: the node name never becomes more than one word.
+	return words.map(word => word.replaceAll('{node}', node));
+}
+
+function describeFailure(argv: readonly string[], result: CommandResult, timeoutMs: number): string {
+	const name = argv[0] ?? '';
+	if (result.errorCode === 'ENOENT') {
+		return `${name} is not installed or not on PATH (pass the dump with --file instead)`;
+	}
+
+	if (result.errorCode === 'EACCES') {
+		return `${name} cannot be executed (permission denied)`;
+	}
+
+	if (result.timedOut) {
+		return `${argv.join(' ')} did not finish within ${Math.round(timeoutMs / 1000)}s`;
+	}
+
+	const stderr = result.stderr.trim().split('\n')[0] ?? '';
+	if (/permission denied|operation not permitted|must be root|you must be root/i.test(result.stderr)) {
+		return `${argv.join(' ')} needs root: run svctop nat with sudo, or pass a dump with --file (${stderr})`;
+	}
+
+	return `${argv.join(' ')} failed${result.code === null ? '' : ` with exit code ${result.code}`}${stderr ? `: ${stderr}` : ''}`;
+}
+
+async function run(argv: readonly string[], runner: CommandRunner, timeoutMs: number): Promise<NatDump> {
+	const result = await runner(argv, timeoutMs);
+	if (result.code !== 0) {
+		return {ok: false, error: describeFailure(argv, result, timeoutMs)};
+	}
+
+	return {ok: true, text: result.stdout, mode: undefined, source: argv.join(' ')};
+}
+
+/**
+ * Read this machine's kube-proxy rules with its own tools. With a mode, run that mode's tool;
+ * without, look for the nftables table first, then iptables KUBE-SVC- chains, then IPVS
+ * virtual services.
+ */
+export async function readLocalNatDump(options: {mode?: NatMode; timeoutMs?: number; runner?: CommandRunner} = {}): Promise<NatDump> {
+	const runner = options.runner ?? runCommand;
+	const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
+	const nftables = async (): Promise<NatDump> => {
+		const v4 = await run(['nft', 'list', 'table', 'ip', 'kube-proxy'], runner, timeoutMs);
+		const v6 = await run(['nft', 'list', 'table', 'ip6', 'kube-proxy'], runner, timeoutMs);
+		if (!v4.ok && !v6.ok) {
+			return v4;
+		}
+
+		return {ok: true, text: [v4, v6].map(each => (each.ok ? each.text : '')).join('\n'), mode: 'nftables', source: 'nft list table ip/ip6 kube-proxy'};
+	};
+
+	const iptables = async (): Promise<NatDump> => {
+		const dump = await run(['iptables-save'], runner, timeoutMs);
+		return dump.ok ? {...dump, mode: 'iptables'} : dump;
+	};
+
+	const ipvs = async (): Promise<NatDump> => {
+		const dump = await run(['ipvsadm', '-S', '-n'], runner, timeoutMs);
+		return dump.ok ? {...dump, mode: 'ipvs'} : dump;
+	};
+
+	switch (options.mode) {
+		case 'nftables': {
+			return nftables();
+		}
+
+		case 'iptables': {
+			return iptables();
+		}
+
+		case 'ipvs': {
+			return ipvs();
+		}
+
+		default: {
+			const fromNft = await nftables();
+			if (fromNft.ok && fromNft.text.includes('table ')) {
+				return fromNft;
+			}
+
+			const fromIptables = await iptables();
+			if (fromIptables.ok && fromIptables.text.includes('KUBE-SVC-')) {
+				return fromIptables;
+			}
+
+			const fromIpvs = await ipvs();
+			if (fromIpvs.ok && fromIpvs.text.trim() !== '') {
+				return fromIpvs;
+			}
+
+			if (fromIptables.ok) {
+				return fromIptables;
+			}
+
+			return {ok: false, error: `no kube-proxy rules could be read: ${fromIptables.error}`};
+		}
+	}
+}
+
+/** Run `--node-cmd` for one node (`{node}` substituted as one argument, no shell). */
+export async function readNodeNatDump(template: string, node: string, options: {timeoutMs?: number; runner?: CommandRunner} = {}): Promise<NatDump> {
+	const argv = splitCommandTemplate(template, node);
+	if (!Array.isArray(argv)) {
+		return {ok: false, error: argv.error};
+	}
+
+	return run(argv, options.runner ?? runCommand, options.timeoutMs ?? defaultTimeoutMs);
+}

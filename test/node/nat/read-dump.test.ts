@@ -1,0 +1,97 @@
+import {test, describe} from 'node:test';
+import assert from 'node:assert/strict';
+import {existsSync, mkdtempSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {type CommandResult, type CommandRunner, readLocalNatDump, readNodeNatDump, splitCommandTemplate} from '../../../source/node/nat/read-dump.js';
+
+const ok = (stdout: string): CommandResult => ({stdout, stderr: '', code: 0, timedOut: false});
+
+function fakeRunner(answers: Record<string, CommandResult>): {runner: CommandRunner; calls: string[][]} {
+	const calls: string[][] = [];
+	return {
+		calls,
+		runner: async argv => {
+			calls.push([...argv]);
+			return answers[argv.join(' ')] ?? {stdout: '', stderr: 'Error: No such file or directory', code: 1, timedOut: false};
+		},
+	};
+}
+
+describe('splitCommandTemplate', () => {
+	const cases: Array<[string, string, string[]]> = [
+		['ssh {node} sudo iptables-save', 'worker-1', ['ssh', 'worker-1', 'sudo', 'iptables-save']],
+		['ssh {node} sudo iptables-save', 'a;rm -rf /', ['ssh', 'a;rm -rf /', 'sudo', 'iptables-save']],
+		['ssh {node} sudo iptables-save', '$(touch x) `id` | cat', ['ssh', '$(touch x) `id` | cat', 'sudo', 'iptables-save']],
+		['docker exec {node}-control iptables-save', 'kind', ['docker', 'exec', 'kind-control', 'iptables-save']],
+		['sh -c "echo {node}"', 'n1', ['sh', '-c', 'echo n1']],
+		['kubectl debug node/{node} -it --image \'busybox:1.36\'', 'n 2', ['kubectl', 'debug', 'node/n 2', '-it', '--image', 'busybox:1.36']],
+	];
+	for (const [template, node, expected] of cases) {
+		test(`${template} with ${JSON.stringify(node)}`, () => {
+			assert.deepEqual(splitCommandTemplate(template, node), expected);
+		});
+	}
+
+	test('errors are values', () => {
+		assert.deepEqual(splitCommandTemplate('ssh "{node}', 'x'), {error: '--node-cmd has an unclosed " quote'});
+		assert.deepEqual(splitCommandTemplate('   ', 'x'), {error: '--node-cmd is empty'});
+	});
+
+	test('a hostile node name reaches the real process literally and runs nothing', async () => {
+		const directory = mkdtempSync(join(tmpdir(), 'svtnat-'));
+		const marker = join(directory, 'pwned');
+		try {
+			const node = `a;touch ${marker} $(touch ${marker}) \`touch ${marker}\``;
+			const dump = await readNodeNatDump('printf %s {node}', node, {timeoutMs: 5000});
+			assert.deepEqual(dump, {ok: true, text: node, mode: undefined, source: `printf %s ${node}`});
+			assert.equal(existsSync(marker), false);
+		} finally {
+			rmSync(directory, {recursive: true, force: true});
+		}
+	});
+});
+
+describe('readLocalNatDump', () => {
+	test('auto-detection prefers the nftables table', async () => {
+		const {runner, calls} = fakeRunner({'nft list table ip kube-proxy': ok('table ip kube-proxy {\n}\n')});
+		const dump = await readLocalNatDump({runner});
+		assert.ok(dump.ok);
+		assert.equal(dump.mode, 'nftables');
+		assert.deepEqual(calls, [['nft', 'list', 'table', 'ip', 'kube-proxy'], ['nft', 'list', 'table', 'ip6', 'kube-proxy']]);
+	});
+
+	test('then iptables-save when it has KUBE-SVC- chains', async () => {
+		const {runner} = fakeRunner({'iptables-save': ok('*nat\n:KUBE-SVC-X - [0:0]\nCOMMIT\n')});
+		const dump = await readLocalNatDump({runner});
+		assert.ok(dump.ok && dump.mode === 'iptables');
+	});
+
+	test('then ipvsadm', async () => {
+		const {runner} = fakeRunner({'iptables-save': ok('*nat\nCOMMIT\n'), 'ipvsadm -S -n': ok('-A -t 10.0.0.1:80 -s rr\n')});
+		const dump = await readLocalNatDump({runner});
+		assert.ok(dump.ok && dump.mode === 'ipvs');
+	});
+
+	const failures: Array<[string, CommandResult, RegExp]> = [
+		['missing tool', {stdout: '', stderr: '', code: null, errorCode: 'ENOENT', timedOut: false}, /^iptables-save is not installed or not on PATH/],
+		['not root', {stdout: '', stderr: 'iptables-save v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)\n', code: 4, timedOut: false}, /^iptables-save needs root: run svctop nat with sudo/],
+		['timeout', {stdout: '', stderr: '', code: null, timedOut: true}, /^iptables-save did not finish within 3s$/],
+		['other failure', {stdout: '', stderr: 'boom\nmore', code: 2, timedOut: false}, /^iptables-save failed with exit code 2: boom$/],
+	];
+	for (const [name, result, expected] of failures) {
+		test(`${name} is one clear line`, async () => {
+			const dump = await readLocalNatDump({mode: 'iptables', timeoutMs: 3000, runner: async () => result});
+			assert.equal(dump.ok, false);
+			assert.ok(!dump.ok);
+			assert.match(dump.error, expected);
+			assert.equal(dump.error.includes('\n'), false);
+		});
+	}
+
+	test('the real runner times out', async () => {
+		const dump = await readNodeNatDump('sleep 5', 'x', {timeoutMs: 200});
+		assert.ok(!dump.ok);
+		assert.match(dump.error, /did not finish within 0s|did not finish/);
+	});
+});
