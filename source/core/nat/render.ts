@@ -151,5 +151,8 @@ export function toNatJson(table: NatFlowTable): NatJson {
 /** Keep only the flows of one Service (`ns/name`, or `ns/name:port`). */
 export function filterNatServices(table: NatFlowTable, service: string): NatFlowTable {
 	const [name, port] = service.split(':');
-	return {...table, services: table.services.filter(flow => flow.service === name && (port === undefined || flow.port === port))};
+	const services = table.services.filter(flow => flow.service === name && (port === undefined || flow.port === port));
+	// Keep the problems about this Service and those about the text itself.
+	const problems = table.problems.filter(problem => problem.message.includes(`${name}`) || /^line \d+: (?!.*\w+\/\w+)/.test(problem.message));
+	return {...table, services, problems};
 }

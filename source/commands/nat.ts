@@ -1,0 +1,106 @@
+import {readFile} from 'node:fs/promises';
+import process from 'node:process';
+import type {ClusterSource} from '../kube/types.js';
+import type {NatFlowTable, NatMode} from '../core/nat/types.js';
+import {crossCheckNat} from '../core/nat/cross-check.js';
+import {decodeNatDump} from '../core/nat/decode.js';
+import {filterNatServices, renderNatText, toNatJson} from '../core/nat/render.js';
+import {type CommandRunner, type NatDump, readLocalNatDump, readNodeNatDump} from '../node/nat/read-dump.js';
+
+export type NatCommandOptions = {
+	/** Dump file; `-` reads stdin. */
+	readonly file?: string;
+	/** Overrides format detection. */
+	readonly mode?: NatMode;
+	readonly json: boolean;
+	/** `ns/name` or `ns/name:port`. */
+	readonly service?: string;
+	/** Template such as `ssh {node} sudo iptables-save`; needs `node`. */
+	readonly nodeCmd?: string;
+	readonly node?: string;
+	/** When connected: names for chains and endpoints, and the cross-check. */
+	readonly source?: ClusterSource;
+	/** A dump already in hand (the demo serves its own). */
+	readonly dump?: string;
+	readonly timeoutMs?: number;
+	/** Injected command runner (tests). */
+	readonly runner?: CommandRunner;
+	/** Platform, injected in tests; default process.platform. */
+	readonly platform?: string;
+};
+
+export type NatIo = {
+	readonly stdin: NodeJS.ReadableStream;
+	readonly stdout: NodeJS.WritableStream;
+	readonly stderr: NodeJS.WritableStream;
+};
+
+async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
+	const chunks: Buffer[] = [];
+	for await (const chunk of stream) {
+		chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+	}
+
+	return Buffer.concat(chunks).toString('utf8');
+}
+
+async function obtainDump(options: NatCommandOptions, io: NatIo): Promise<NatDump> {
+	if (options.dump !== undefined && options.file === undefined) {
+		return {ok: true, text: options.dump, mode: undefined, source: 'demo'};
+	}
+
+	if (options.file === '-') {
+		return {ok: true, text: await readStream(io.stdin), mode: undefined, source: 'stdin'};
+	}
+
+	if (options.file !== undefined) {
+		try {
+			return {ok: true, text: await readFile(options.file, 'utf8'), mode: undefined, source: options.file};
+		} catch (error) {
+			const code = (error as NodeJS.ErrnoException).code;
+			const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String((error as Error).message);
+			return {ok: false, error: `cannot read ${options.file}: ${reason}`};
+		}
+	}
+
+	if (options.nodeCmd !== undefined) {
+		if (!options.node) {
+			return {ok: false, error: '--node-cmd needs --node NAME (the value for {node})'};
+		}
+
+		return readNodeNatDump(options.nodeCmd, options.node, {timeoutMs: options.timeoutMs, runner: options.runner});
+	}
+
+	if ((options.platform ?? process.platform) !== 'linux') {
+		return {ok: false, error: 'reading the local rules needs Linux: pass a dump with --file FILE (or - for stdin), or --node-cmd'};
+	}
+
+	return readLocalNatDump({mode: options.mode, timeoutMs: options.timeoutMs, runner: options.runner});
+}
+
+/** `svctop nat`: decode kube-proxy's rules into one flow tree per Service port. Returns the exit code. */
+export async function runNat(options: NatCommandOptions, io: NatIo): Promise<number> {
+	const dump = await obtainDump(options, io);
+	if (!dump.ok) {
+		io.stderr.write(`svctop: ${dump.error}\n`);
+		return 1;
+	}
+
+	let table: NatFlowTable = decodeNatDump(dump.text, options.mode ?? dump.mode);
+	if (options.source) {
+		await options.source.ready();
+		const snapshot = options.source.snapshot();
+		table = crossCheckNat(table, {services: snapshot.services, endpointSlices: snapshot.endpointSlices});
+	}
+
+	if (options.service) {
+		table = filterNatServices(table, options.service);
+		if (table.services.length === 0) {
+			io.stderr.write(`svctop: no rules for ${options.service} in ${dump.source}\n`);
+			return 1;
+		}
+	}
+
+	io.stdout.write(options.json ? `${JSON.stringify(toNatJson(table), null, 2)}\n` : renderNatText(table));
+	return 0;
+}

@@ -1,0 +1,139 @@
+import {test, describe} from 'node:test';
+import assert from 'node:assert/strict';
+import {Readable} from 'node:stream';
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import type {ClusterSnapshot, ClusterSource} from '../../../source/kube/types.js';
+import {runNat} from '../../../source/commands/nat.js';
+import {generateIptablesSave} from '../../../source/core/nat/generate/iptables.js';
+import {generateNftTable} from '../../../source/core/nat/generate/nft.js';
+import {clusterCIDR, endpointSlices, input, services} from '../../fixtures/nat/cluster.js';
+
+function capture(stdinText = '') {
+	let stdout = '';
+	let stderr = '';
+	return {
+		io: {
+			stdin: Readable.from([stdinText]),
+			stdout: {write: (text: string) => { stdout += text; return true; }} as unknown as NodeJS.WritableStream,
+			stderr: {write: (text: string) => { stderr += text; return true; }} as unknown as NodeJS.WritableStream,
+		},
+		out: () => stdout,
+		err: () => stderr,
+	};
+}
+
+function fakeSource(): ClusterSource {
+	const snapshot: ClusterSnapshot = {
+		version: 1,
+		context: 'test',
+		namespace: undefined,
+		services,
+		endpointSlices,
+		nodes: [],
+		states: {
+			services: {phase: 'synced', since: 0},
+			endpointslices: {phase: 'synced', since: 0},
+			nodes: {phase: 'synced', since: 0},
+		},
+		lastUpdate: 0,
+	};
+	return {
+		snapshot: () => snapshot,
+		subscribe: () => () => undefined,
+		ready: async () => undefined,
+		listPods: async () => [],
+		setNamespace: () => undefined,
+		stop: async () => undefined,
+	};
+}
+
+const iptablesDump = generateIptablesSave(input, {clusterCIDR, form: 'save'});
+
+describe('runNat', () => {
+	test('reads stdin with --file - and prints the tree for one Service', async () => {
+		const run = capture(iptablesDump);
+		const code = await runNat({file: '-', json: false, service: 'default/svc-nodeport'}, run.io);
+		assert.equal(code, 0);
+		assert.equal(run.err(), '');
+		assert.equal(run.out(), [
+			'kube-proxy mode: iptables-new, masquerade mark 0x4000, 1 service port',
+			'',
+			'default/svc-nodeport:svc-webport  TCP',
+			'├─ ClusterIP 10.200.1.60:9000 -> KUBE-SVC-VTR7MTHHNMFZ3OFS',
+			'│  ├─ 33.3% KUBE-SEP-XEXGJWEWSC2GPNPZ -> DNAT 10.10.1.3:8080',
+			'│  ├─ 33.3% KUBE-SEP-2AEFSWYPQGZTCWEI -> DNAT 10.10.2.3:8080',
+			'│  └─ 33.3% KUBE-SEP-C5MCUQGLTHD455UI -> DNAT 10.10.3.4:8080',
+			'├─ NodePort *:31254 -> KUBE-EXT-VTR7MTHHNMFZ3OFS -> KUBE-SVC-VTR7MTHHNMFZ3OFS (same endpoints as above)',
+			'├─ Masquerade in KUBE-EXT-VTR7MTHHNMFZ3OFS always (line 76)',
+			'├─ Masquerade in KUBE-SVC-VTR7MTHHNMFZ3OFS when source not in 10.10.0.0/16 (line 165)',
+			'└─ Masquerade hairpin traffic (a pod reaching itself through the Service)',
+			'',
+		].join('\n'));
+	});
+
+	test('with the API: pod and node names', async () => {
+		const run = capture();
+		const code = await runNat({json: false, service: 'default/svc-nodeport', source: fakeSource(), dump: iptablesDump}, run.io);
+		assert.equal(code, 0);
+		assert.match(run.out(), /│ {2}├─ 33\.3% KUBE-SEP-XEXGJWEWSC2GPNPZ -> DNAT 10\.10\.1\.3:8080 \(deploy-echo-5c689d5454-m4hd9 on myk8s-worker\)\n/);
+	});
+
+	test('--json has exactly the issue\'s shape', async () => {
+		const directory = mkdtempSync(join(tmpdir(), 'svtnat-'));
+		try {
+			const file = join(directory, 'nft.txt');
+			writeFileSync(file, generateNftTable(input, {clusterCIDR}));
+			const run = capture();
+			const code = await runNat({file, json: true, source: fakeSource()}, run.io);
+			assert.equal(code, 0);
+			const document = JSON.parse(run.out()) as Record<string, unknown> & {services: Array<Record<string, unknown>>};
+			assert.deepEqual(Object.keys(document), ['mode', 'services', 'problems']);
+			assert.equal(document.mode, 'nftables');
+			assert.deepEqual(document.problems, []);
+			const lb = document.services.find(each => each.service === 'shop/lb')!;
+			assert.deepEqual(Object.keys(lb), ['service', 'port', 'protocol', 'entries', 'endpoints', 'localEndpoints', 'affinity', 'noEndpoints']);
+			assert.deepEqual(lb.entries, [
+				{kind: 'clusterIP', ip: '10.200.1.70', port: 80, sourceRanges: [], localOnly: false},
+				{kind: 'loadBalancer', ip: '192.0.2.10', port: 80, sourceRanges: ['198.51.100.0/24', '203.0.113.0/25'], localOnly: false},
+				{kind: 'nodePort', ip: null, port: 32_080, sourceRanges: [], localOnly: false},
+			]);
+			assert.deepEqual((lb.endpoints as Array<Record<string, unknown>>).map(each => Object.keys(each)), [['ip', 'port', 'probability', 'chain'], ['ip', 'port', 'probability', 'chain']]);
+			assert.deepEqual(lb.affinity, {timeoutSeconds: 600});
+			assert.equal(lb.localEndpoints, null);
+			const local = document.services.find(each => each.service === 'default/svc-local')!;
+			assert.deepEqual((local.localEndpoints as Array<{ip: string; probability: number}>).map(each => [each.ip, each.probability]), [['10.10.1.7', 0.5], ['10.10.1.8', 0.5]]);
+			assert.equal(document.services.find(each => each.service === 'shop/empty')!.noEndpoints, 'reject');
+		} finally {
+			rmSync(directory, {recursive: true, force: true});
+		}
+	});
+
+	const failures: Array<[string, Parameters<typeof runNat>[0], RegExp]> = [
+		['missing file', {file: '/nonexistent/dump.txt', json: false}, /^svctop: cannot read \/nonexistent\/dump\.txt: no such file\n$/],
+		['--node-cmd without --node', {nodeCmd: 'ssh {node} iptables-save', json: false}, /^svctop: --node-cmd needs --node NAME/],
+		['local tools off Linux', {json: false, platform: 'darwin'}, /^svctop: reading the local rules needs Linux/],
+		['unknown Service', {json: false, dump: iptablesDump, service: 'nope/nothing'}, /^svctop: no rules for nope\/nothing in demo\n$/],
+	];
+	for (const [name, options, expected] of failures) {
+		test(`${name}: one line on stderr, exit 1`, async () => {
+			const run = capture();
+			assert.equal(await runNat(options, run.io), 1);
+			assert.match(run.err(), expected);
+			assert.equal(run.out(), '');
+		});
+	}
+
+	test('--node-cmd runs the template with the node as one argument', async () => {
+		const run = capture();
+		const calls: string[][] = [];
+		const code = await runNat({nodeCmd: 'ssh {node} sudo iptables-save', node: 'w;1', json: true, runner: async argv => {
+			calls.push([...argv]);
+			return {stdout: iptablesDump, stderr: '', code: 0, timedOut: false};
+		}}, run.io);
+		assert.equal(code, 0);
+		assert.deepEqual(calls, [['ssh', 'w;1', 'sudo', 'iptables-save']]);
+		assert.equal((JSON.parse(run.out()) as {mode: string}).mode, 'iptables');
+	});
+});
