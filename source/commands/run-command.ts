@@ -60,13 +60,26 @@ function needsCluster(config: CliConfig): 'required' | 'optional' | 'none' {
 	}
 }
 
+/** Which namespaces the command watches: a `ns/name` target names its own; the NAT table spans them all. */
+function scopeOf(config: CliConfig): {namespace?: string; allNamespaces: boolean} {
+	const target = config.args[0];
+	if ((config.command === 'describe' || config.command === 'probe') && target?.includes('/') && !target.includes('://')) {
+		return {namespace: target.split('/')[0], allNamespaces: false};
+	}
+
+	if (config.command === 'nat' && config.namespace === undefined) {
+		return {allNamespaces: true};
+	}
+
+	return {namespace: config.namespace, allNamespaces: config.allNamespaces};
+}
+
 async function connect(config: CliConfig, demo: Demo | undefined): Promise<ClusterSource> {
 	const kubeConfigObject = demo ? kubeConfigFromYaml(demo.cluster.kubeconfigYaml) : undefined;
 	return connectCluster({
 		kubeconfig: config.kubeconfig,
 		context: config.context,
-		namespace: config.namespace,
-		allNamespaces: config.allNamespaces,
+		...scopeOf(config),
 		kubeConfigObject,
 	});
 }
@@ -98,7 +111,7 @@ export async function runCommand(config: CliConfig): Promise<number> {
 
 		switch (config.command) {
 			case 'list': {
-				return await runList(source!, {wide: config.wide, json: config.json, allNamespaces: config.allNamespaces}, io.stdout, Date.now());
+				return await runList(source!, {wide: config.wide, json: config.json, allNamespaces: config.allNamespaces}, io.stdout, Date.now(), io.stderr);
 			}
 
 			case 'describe': {
@@ -108,7 +121,7 @@ export async function runCommand(config: CliConfig): Promise<number> {
 					return 2;
 				}
 
-				return await runDescribe(source!, {target, json: config.json, clusterDomain: config.clusterDomain}, io.stdout, Date.now());
+				return await runDescribe(source!, {target, json: config.json, clusterDomain: config.clusterDomain}, io.stdout, Date.now(), io.stderr);
 			}
 
 			case 'nat': {
@@ -152,7 +165,7 @@ export async function runCommand(config: CliConfig): Promise<number> {
 			default: {
 				if (!isInteractive(io.stdout)) {
 					// A pipe gets the table, as kubectl would print it.
-					return await runList(source!, {wide: config.wide, json: config.json, allNamespaces: config.allNamespaces}, io.stdout, Date.now());
+					return await runList(source!, {wide: config.wide, json: config.json, allNamespaces: config.allNamespaces}, io.stdout, Date.now(), io.stderr);
 				}
 
 				return await runDashboard(source!, {

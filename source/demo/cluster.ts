@@ -17,6 +17,9 @@ import type {
  * controller (and the mirroring controller, for manual Endpoints) would write them.
  */
 
+/** The pod network (kube-proxy's --cluster-cidr); nodes take /24s of it. */
+export const demoClusterCidr = '10.10.0.0/16';
+
 export type DemoNode = {name: string; ip: string; podCidrPrefix: string; zone: string; controlPlane: boolean};
 
 export const demoNodes: readonly DemoNode[] = [

@@ -1,4 +1,4 @@
-import {demoNodes} from './cluster.js';
+import {demoClusterCidr, demoNodes} from './cluster.js';
 import {demoLocalNode, startDemoCluster, type DemoCluster} from './start-demo.js';
 import {startDemoDataPlane} from './data-plane.js';
 import {generateIptablesSave} from '../core/nat/generate/iptables.js';
@@ -25,7 +25,7 @@ export async function startDemo(options: {withDataPlane: boolean; stepMs?: numbe
 				throw new Error(`node "${node}" is not in the demo cluster (nodes: ${demoNodes.map(n => n.name).join(', ')})`);
 			}
 
-			return generateIptablesSave({services, slices, nodes, nodeName: local.name, nodeIPs: [local.ip]});
+			return generateIptablesSave({services, slices, nodes, nodeName: local.name, nodeIPs: [local.ip]}, {clusterCIDR: demoClusterCidr});
 		},
 		resolveAddress: dataPlane ? (ip, port) => dataPlane.resolveAddress(ip, port) : undefined,
 		async stop() {
