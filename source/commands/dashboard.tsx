@@ -4,12 +4,14 @@ import type {ClusterSource} from '../kube/types.js';
 import App from '../ui/App.js';
 import ErrorBoundary from '../ui/components/ErrorBoundary.js';
 import type {Clock} from '../ui/hooks/use-now.js';
-import type {ServiceScreens} from '../ui/screens.js';
+import type {ServiceScreenProps, ServiceScreens} from '../ui/screens.js';
+import ServiceDetail from '../ui/views/ServiceDetail.js';
+import {resolveName} from '../node/resolve-name.js';
 
 export type DashboardOptions = {
 	/** DNS suffix for Service names, e.g. `cluster.local`. */
 	readonly clusterDomain: string;
-	/** Screens for one Service; the detail view is built in, NAT and probe views are plugged in here. */
+	/** Screens for one Service: NAT and probe views are plugged in here; detail defaults to ServiceDetail. */
 	readonly screens?: ServiceScreens;
 	/** Epoch milliseconds. Default: `Date.now`. */
 	readonly clock?: Clock;
@@ -22,6 +24,11 @@ export type DashboardOptions = {
 	/** Draw on the terminal's alternate screen, leaving the shell's scrollback untouched. Default: true. */
 	readonly alternateScreen?: boolean;
 };
+
+/** The detail view with ExternalName targets resolved live on this machine. */
+function ResolvingServiceDetail(props: ServiceScreenProps) {
+	return <ServiceDetail {...props} resolveName={resolveName} />;
+}
 
 export type DashboardIo = {
 	readonly stdin: NodeJS.ReadStream;
@@ -65,7 +72,12 @@ export async function runDashboard(
 
 	instance = render(
 		<ErrorBoundary onError={fail}>
-			<App source={source} clusterDomain={options.clusterDomain} clock={options.clock} screens={options.screens} />
+			<App
+				source={source}
+				clusterDomain={options.clusterDomain}
+				clock={options.clock}
+				screens={{detail: ResolvingServiceDetail, ...options.screens}}
+			/>
 		</ErrorBoundary>,
 		{
 			stdin: io.stdin,

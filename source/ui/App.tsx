@@ -11,7 +11,10 @@ export type AppProps = {
 	readonly clusterDomain?: string;
 	/** Epoch milliseconds. Default: `Date.now`. */
 	readonly clock?: Clock;
-	/** Screens for one Service (detail, NAT, probe); missing ones show a placeholder. Default: none. */
+	/**
+	 * Screens for one Service. Default: the built-in ServiceDetail (without name resolution) for
+	 * detail; a placeholder for NAT and probe until they are plugged in.
+	 */
 	readonly screens?: ServiceScreens;
 	/** How often the snapshot is checked for a new version. Default: 200 ms (at most 5 frames a second). */
 	readonly refreshMs?: number;

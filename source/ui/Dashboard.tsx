@@ -12,6 +12,7 @@ import {commandFor, matches} from './keys/match.js';
 import {KeyPriority, useKeypress} from './keys/use-keypress.js';
 import type {Route, ServiceScreenName, ServiceScreens} from './screens.js';
 import {initialListState, type ServiceListState} from './views/list-state.js';
+import ServiceDetail from './views/ServiceDetail.js';
 import ServiceList from './views/ServiceList.js';
 
 export type DashboardProps = {
@@ -19,7 +20,7 @@ export type DashboardProps = {
 	/** DNS suffix for Service names. */
 	readonly clusterDomain: string;
 	readonly clock: Clock;
-	/** Screens for one Service; missing ones show a placeholder. */
+	/** Screens for one Service; the detail view defaults to ServiceDetail, NAT and probe to a placeholder. */
 	readonly screens: ServiceScreens;
 	/** How often the snapshot is checked for a new version. */
 	readonly refreshMs: number;
@@ -156,7 +157,7 @@ export default function Dashboard({
 			/>
 		);
 	} else {
-		const Screen = screens[route.screen];
+		const Screen = screens[route.screen] ?? (route.screen === 'detail' ? ServiceDetail : undefined);
 		content = Screen ? (
 			<Screen
 				key={`${route.screen}:${route.serviceKey}`}

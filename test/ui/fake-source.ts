@@ -146,3 +146,47 @@ export function node(name: string, ip: string): V1Node {
 		status: {addresses: [{type: 'InternalIP', address: ip}]},
 	};
 }
+
+export type PodSpec = {
+	readonly namespace?: string;
+	readonly name: string;
+	readonly labels: Record<string, string>;
+	readonly node?: string;
+	readonly ip?: string;
+	readonly ready?: boolean;
+	/** A container waiting for this reason (e.g. `ImagePullBackOff`). */
+	readonly waiting?: string;
+	readonly containerPort?: {name: string; containerPort: number};
+};
+
+/** A pod as the API returns it. */
+export function pod(spec: PodSpec): V1Pod {
+	const ready = spec.ready ?? true;
+	return {
+		apiVersion: 'v1',
+		kind: 'Pod',
+		metadata: {namespace: spec.namespace ?? 'default', name: spec.name, labels: spec.labels},
+		spec: {
+			nodeName: spec.node,
+			containers: [{name: 'app', image: 'sysnet4admin/echo-hname', ports: spec.containerPort ? [spec.containerPort] : []}],
+		},
+		status: {
+			phase: spec.ip ? 'Running' : 'Pending',
+			podIP: spec.ip,
+			conditions: [
+				{type: 'PodScheduled', status: 'True'},
+				{type: 'Ready', status: ready ? 'True' : 'False', reason: ready ? undefined : 'ContainersNotReady'},
+			],
+			containerStatuses: [
+				{
+					name: 'app',
+					image: 'sysnet4admin/echo-hname',
+					imageID: '',
+					ready,
+					restartCount: 0,
+					state: spec.waiting ? {waiting: {reason: spec.waiting}} : {running: {}},
+				},
+			],
+		},
+	};
+}

@@ -20,6 +20,13 @@ export const Command = {
 	open: 'open',
 	nat: 'nat',
 	probe: 'probe',
+	refresh: 'refresh',
+	probeRun: 'probeRun',
+	probePause: 'probePause',
+	probeClear: 'probeClear',
+	probeVia: 'probeVia',
+	probeSlower: 'probeSlower',
+	probeFaster: 'probeFaster',
 	help: 'help',
 	back: 'back',
 	quit: 'quit',
@@ -47,8 +54,8 @@ export type CommandSpec = {
 };
 
 export const commands: Readonly<Record<Command, CommandSpec>> = {
-	up: {description: 'Move the selection up', section: 'Navigation', bindings: [{name: 'k'}, {name: 'up'}]},
-	down: {description: 'Move the selection down', section: 'Navigation', bindings: [{name: 'j'}, {name: 'down'}]},
+	up: {description: 'Up one row (detail: scroll)', section: 'Navigation', bindings: [{name: 'k'}, {name: 'up'}]},
+	down: {description: 'Down one row (detail: scroll)', section: 'Navigation', bindings: [{name: 'j'}, {name: 'down'}]},
 	pageUp: {description: 'One page up', section: 'Navigation', bindings: [{name: 'pageup'}, {name: 'b', ctrl: true}]},
 	pageDown: {description: 'One page down', section: 'Navigation', bindings: [{name: 'pagedown'}, {name: 'f', ctrl: true}]},
 	top: {description: 'First row', section: 'Navigation', bindings: [{name: 'g'}, {name: 'home'}]},
@@ -71,6 +78,14 @@ export const commands: Readonly<Record<Command, CommandSpec>> = {
 	open: {description: 'Open the selected Service', section: 'Screens', bindings: [{name: 'return'}]},
 	nat: {description: 'NAT rules of the selected Service', section: 'Screens', bindings: [{name: 't'}]},
 	probe: {description: 'Probe the selected Service', section: 'Screens', bindings: [{name: 'p'}]},
+	refresh: {description: 'Detail: fetch pods and resolve names again', section: 'Screens', bindings: [{name: 'r'}]},
+	// The probe view's own keys (source/ui/views/ProbeView.tsx).
+	probeRun: {description: 'Probe view: start / stop probing', section: 'Screens', bindings: [{name: ' '}]},
+	probePause: {description: 'Probe view: freeze / resume the display (probing goes on)', section: 'Screens', bindings: [{name: 'z'}]},
+	probeClear: {description: 'Probe view: clear samples and counts', section: 'Screens', bindings: [{name: 'c'}]},
+	probeVia: {description: 'Probe view: next target: ClusterIP, NodePort, externalIPs, LoadBalancer', section: 'Screens', bindings: [{name: 'v'}]},
+	probeSlower: {description: 'Probe view: longer interval, up to 1s', section: 'Screens', bindings: [{name: '+'}]},
+	probeFaster: {description: 'Probe view: shorter interval, down to 10ms', section: 'Screens', bindings: [{name: '-'}]},
 	help: {description: 'Show or hide this help', section: 'General', bindings: [{name: '?'}]},
 	back: {description: 'Back / clear the filter', section: 'General', bindings: [{name: 'escape'}]},
 	quit: {description: 'Back; quit from the list', section: 'General', bindings: [{name: 'q'}]},
@@ -88,6 +103,7 @@ const keyLabels: Readonly<Record<string, string>> = {
 	escape: 'Esc',
 	tab: 'Tab',
 	backspace: 'Backspace',
+	' ': 'Space',
 };
 
 /** How a binding is written in help and hints, e.g. `Ctrl-C`, `PgDn`, `j`. */

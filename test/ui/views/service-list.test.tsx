@@ -254,7 +254,7 @@ describe('keys', () => {
 		const {view} = start({rows: 40});
 		await view.press('?');
 		const help = view.frame();
-		assert.match(help, /^ {2}j ↓ +Move the selection down$/m);
+		assert.match(help, /^ {2}j ↓ +Down one row \(detail: scroll\)$/m);
 		assert.match(help, /^ {2}Ctrl-C +Quit$/m);
 		assert.match(help, /^ {2}t +NAT rules of the selected Service$/m);
 		assert.doesNotMatch(help, /NAMESPACE/);
@@ -294,10 +294,10 @@ describe('router', () => {
 		return <Text>{`probe of ${serviceKey} in ${width}x${height}`}</Text>;
 	}
 
-	test('Enter opens the detail slot with the selected Service; Esc and q go back', async () => {
+	test('Enter opens the detail view of the selected Service; Esc and q go back', async () => {
 		const {view} = start({namespace: 'default', screens: {probe: Probe}});
 		await view.press('j', keys.enter);
-		assert.match(view.frame(), /^default\/kubernetes\nThe detail view is not available in this build\./m);
+		assert.match(view.frame(), /^default\/kubernetes {2}ClusterIP {2}age 4d21h {2}endpoints 1\/1 ready$/m);
 		await pressEscape(view);
 		assert.equal(tableNames(view.frame())[1], '>kubernetes');
 		await view.press('j', 'p');

@@ -1,0 +1,272 @@
+import type {EndpointDetail, ServiceDetail} from '../../core/detail/describe-service.js';
+import {formatPort} from '../../core/detail/describe-text.js';
+import {selectorColumn} from '../../core/services/service-row.js';
+
+/** How a line is drawn: a section heading, a good or bad state, a warning, or secondary text. */
+export type LineTone = 'heading' | 'good' | 'warn' | 'bad' | 'dim' | 'plain';
+
+export type DetailLine = {readonly key: string; readonly text: string; readonly tone: LineTone};
+
+function fieldLines(section: string, pairs: ReadonlyArray<[string, string]>): DetailLine[] {
+	const width = Math.max(...pairs.map(([name]) => name.length)) + 2;
+	return pairs.map(([name, value], index) => ({
+		key: `${section}-${index}`,
+		text: `  ${name.padEnd(width)}${value}`,
+		tone: 'plain',
+	}));
+}
+
+/** Cells aligned in columns, the last one unpadded. */
+function alignRows(rows: ReadonlyArray<readonly string[]>): string[] {
+	const widths: number[] = [];
+	for (const row of rows) {
+		for (const [index, cell] of row.entries()) {
+			widths[index] = Math.max(widths[index] ?? 0, cell.length);
+		}
+	}
+
+	return rows.map(row => row.map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(widths[index]! + 2))).join(''));
+}
+
+function endpointState(endpoint: EndpointDetail): string {
+	const flags = [endpoint.ready ? 'ready' : 'not ready'];
+	if (!endpoint.ready && endpoint.serving) {
+		flags.push('serving');
+	}
+
+	if (endpoint.terminating) {
+		flags.push('terminating');
+	}
+
+	return flags.join(', ');
+}
+
+function endpointTone(endpoint: EndpointDetail): LineTone {
+	if (endpoint.ready) {
+		return 'good';
+	}
+
+	return endpoint.terminating ? 'dim' : 'bad';
+}
+
+function endpointPorts(endpoint: EndpointDetail): string {
+	const entries = Object.entries(endpoint.ports);
+	return entries.length === 0 ? '<no ports>' : entries.map(([name, port]) => (name ? `${name}=${port}` : String(port))).join(',');
+}
+
+function specPairs(detail: ServiceDetail): Array<[string, string]> {
+	const {service} = detail;
+	const pairs: Array<[string, string]> = [['Type', service.type]];
+	if (service.type === 'ExternalName') {
+		pairs.push(['External name', service.externalName ?? '<none>']);
+	} else {
+		const families = [service.ipFamilies.join(','), service.ipFamilyPolicy].filter(Boolean).join(', ');
+		pairs.push(['ClusterIPs', `${service.clusterIPs.join(', ') || '<none>'}${families ? ` (${families})` : ''}`]);
+	}
+
+	for (const port of detail.ports) {
+		pairs.push(['Port', formatPort(port)]);
+	}
+
+	pairs.push([
+		'Session affinity',
+		service.sessionAffinityTimeoutSeconds === null
+			? service.sessionAffinity
+			: `${service.sessionAffinity} (timeout ${service.sessionAffinityTimeoutSeconds}s)`,
+	]);
+	if (service.externalTrafficPolicy) {
+		pairs.push(['External traffic policy', service.externalTrafficPolicy]);
+	}
+
+	if (service.internalTrafficPolicy) {
+		pairs.push(['Internal traffic policy', service.internalTrafficPolicy]);
+	}
+
+	if (service.healthCheckNodePort !== null) {
+		pairs.push(['HealthCheck NodePort', String(service.healthCheckNodePort)]);
+	}
+
+	if (service.externalIPs.length > 0) {
+		pairs.push(['External IPs', service.externalIPs.join(', ')]);
+	}
+
+	if (service.type === 'LoadBalancer') {
+		pairs.push([
+			'LoadBalancer ingress',
+			service.loadBalancerPending
+				? `<pending> (Service created ${service.age} ago)`
+				: service.loadBalancerIngress
+						.map(
+							entry =>
+								[entry.ip, entry.hostname].filter(Boolean).join(' / ') + (entry.ipMode ? ` (ipMode ${entry.ipMode})` : ''),
+						)
+						.join(', '),
+		]);
+	}
+
+	if (service.loadBalancerSourceRanges.length > 0) {
+		pairs.push(['Source ranges', service.loadBalancerSourceRanges.join(', ')]);
+	}
+
+	for (const [index, name] of detail.dnsNames.entries()) {
+		pairs.push([index === 0 ? 'DNS' : '', name]);
+	}
+
+	pairs.push(['Selector', service.selector ? selectorColumn(service.selector) : '<none> (endpoints managed by hand)']);
+	return pairs;
+}
+
+function endpointLines(detail: ServiceDetail): DetailLine[] {
+	const slices = detail.slices.map(slice => `${slice.name}${slice.managedBy ? ` by ${slice.managedBy}` : ''}`).join(', ');
+	const lines: DetailLine[] = [
+		{
+			key: 'endpoints',
+			text: `Endpoints by node: ${detail.endpoints.ready}/${detail.endpoints.total} ready${slices ? `  (slices: ${slices})` : ''}`,
+			tone: 'heading',
+		},
+	];
+	if (detail.nodes.length === 0) {
+		lines.push({key: 'endpoints-none', text: '  <none>', tone: 'warn'});
+	}
+
+	for (const group of detail.nodes) {
+		const groupKey = `node-${group.node ?? '<none>'}`;
+		lines.push({
+			key: groupKey,
+			text:
+				group.node === null
+					? '  no node (addresses without a nodeName)'
+					: `  ${group.node}  ${group.nodeIP ?? 'no InternalIP'}${group.zone ? `  zone ${group.zone}` : ''}`,
+			tone: 'plain',
+		});
+		const texts = alignRows(
+			group.endpoints.map(endpoint => [endpoint.pod ?? '-', endpoint.addresses.join(','), endpointPorts(endpoint), endpointState(endpoint)]),
+		);
+		for (const [index, endpoint] of group.endpoints.entries()) {
+			lines.push({key: `${groupKey}-${index}`, text: `    ${texts[index]}`, tone: endpointTone(endpoint)});
+		}
+	}
+
+	if (detail.nodesWithoutEndpoints.length > 0) {
+		lines.push({key: 'idle-nodes', text: 'Nodes without endpoints', tone: 'heading'});
+		const texts = alignRows(
+			detail.nodesWithoutEndpoints.map(node => [node.node, node.nodeIP ?? 'no InternalIP', node.zone ? `zone ${node.zone}` : '']),
+		);
+		for (const [index, text] of texts.entries()) {
+			lines.push({key: `idle-node-${index}`, text: `  ${text}`.trimEnd(), tone: 'plain'});
+		}
+	}
+
+	for (const [index, note] of detail.trafficNotes.entries()) {
+		lines.push({key: `traffic-note-${index}`, text: `  ! ${note}`, tone: 'warn'});
+	}
+
+	return lines;
+}
+
+function podLines(detail: ServiceDetail): DetailLine[] {
+	if (!detail.service.selector) {
+		return [];
+	}
+
+	if (!detail.podsFetched) {
+		return [{key: 'pods', text: 'Pods matching the selector: fetching…', tone: 'dim'}];
+	}
+
+	const heading = `Pods matching the selector: ${detail.matchingPods ?? 0}; not ready endpoints: ${
+		detail.unreadyPods.length === 0 ? 'none' : detail.unreadyPods.length
+	}`;
+	const lines: DetailLine[] = [{key: 'pods', text: heading, tone: 'heading'}];
+	const texts = alignRows(detail.unreadyPods.map(pod => [pod.pod, pod.node ?? '<no node>', pod.reason]));
+	for (const [index, text] of texts.entries()) {
+		lines.push({key: `pod-${index}`, text: `  ${text}`, tone: 'bad'});
+	}
+
+	return lines;
+}
+
+function externalNameLines(detail: ServiceDetail): DetailLine[] {
+	if (!detail.externalName) {
+		return [];
+	}
+
+	const {target, resolution} = detail.externalName;
+	let text: string;
+	let tone: LineTone = 'plain';
+	if (!resolution) {
+		text = `  ${target}: resolving…`;
+		tone = 'dim';
+	} else if (resolution.error === undefined) {
+		text = `  ${[resolution.name, ...resolution.chain].join(' -> ')} -> ${resolution.addresses.join(', ')}`;
+	} else {
+		text = `  ${[resolution.name, ...resolution.chain].join(' -> ')}: ${resolution.error}`;
+		tone = 'bad';
+	}
+
+	return [
+		{key: 'resolution', text: 'Resolved on this machine', tone: 'heading'},
+		{key: 'resolution-result', text, tone},
+	];
+}
+
+/**
+ * `line` broken at spaces into lines of at most `width` columns, continuation lines indented under
+ * the text after the line's marker. A word longer than the width is left to be cut by the screen.
+ */
+export function wrapLine(line: DetailLine, width: number): DetailLine[] {
+	if (line.text.length <= width) {
+		return [line];
+	}
+
+	const indent = ' '.repeat(/^\s*(?:! )?/.exec(line.text)![0].length);
+	const words = line.text.trimStart().split(' ');
+	const lines: DetailLine[] = [];
+	let current = line.text.slice(0, line.text.length - line.text.trimStart().length);
+	for (const word of words) {
+		const candidate = current.trim() === '' || current.endsWith('! ') ? current + word : `${current} ${word}`;
+		if (candidate.length > width && current.trim() !== '' && !current.endsWith('! ')) {
+			lines.push({...line, key: `${line.key}~${lines.length}`, text: current});
+			current = indent + word;
+		} else {
+			current = candidate;
+		}
+	}
+
+	lines.push({...line, key: `${line.key}~${lines.length}`, text: current});
+	return lines;
+}
+
+/**
+ * The detail view's content as lines: a title, the findings first (what is wrong, at a glance),
+ * then the spec, the endpoints grouped by node, the pods that are not endpoints and, for an
+ * ExternalName, the live resolution. Findings and notes are wrapped to `width`.
+ */
+export function detailLines(detail: ServiceDetail, width: number): DetailLine[] {
+	const {service} = detail;
+	const lines: DetailLine[] = [
+		{
+			key: 'title',
+			text: `${service.namespace}/${service.name}  ${service.type}  age ${service.age}${
+				service.type === 'ExternalName' ? '' : `  endpoints ${detail.endpoints.ready}/${detail.endpoints.total} ready`
+			}`,
+			tone: 'heading',
+		},
+	];
+	if (detail.findings.length === 0) {
+		lines.push({key: 'findings', text: 'Findings: none', tone: 'good'});
+	} else {
+		lines.push({key: 'findings', text: 'Findings', tone: 'heading'});
+		for (const finding of detail.findings) {
+			lines.push({key: `finding-${finding.code}`, text: `  ! ${finding.message} [${finding.code}]`, tone: 'warn'});
+		}
+	}
+
+	lines.push({key: 'spec', text: 'Spec', tone: 'heading'}, ...fieldLines('spec', specPairs(detail)));
+	if (service.type !== 'ExternalName') {
+		lines.push(...endpointLines(detail));
+	}
+
+	lines.push(...podLines(detail), ...externalNameLines(detail));
+	// Findings and traffic notes are the point of the view: they wrap instead of being cut.
+	return lines.flatMap(line => (line.tone === 'warn' ? wrapLine(line, width) : [line]));
+}

@@ -1,0 +1,200 @@
+import assert from 'node:assert/strict';
+import {afterEach, beforeEach, describe, mock, test} from 'node:test';
+import type {NameResolution} from '../../../source/core/detail/describe-service.js';
+import App from '../../../source/ui/App.js';
+import type {ServiceScreenProps} from '../../../source/ui/screens.js';
+import ServiceDetail from '../../../source/ui/views/ServiceDetail.js';
+import {FakeClusterSource, node, pod, slice} from '../fake-source.js';
+import {keys, type Rendered, renderAt, settle} from '../render-at.js';
+import {seedCluster, seedNow} from '../seed-cluster.js';
+
+const rendered: Rendered[] = [];
+
+beforeEach(() => {
+	mock.timers.enable({apis: ['setInterval', 'setTimeout']});
+});
+
+afterEach(() => {
+	for (const view of rendered.splice(0)) {
+		view.unmount();
+	}
+
+	mock.timers.reset();
+});
+
+function cluster() {
+	const source = new FakeClusterSource({
+		...seedCluster(),
+		nodes: [
+			node('myk8s-control-plane', '172.18.0.2'),
+			node('myk8s-worker', '172.18.0.3'),
+			node('myk8s-worker2', '172.18.0.4'),
+			node('myk8s-worker3', '172.18.0.5'),
+		],
+		lastUpdate: seedNow - 2000,
+	});
+	source.pods = [
+		pod({name: 'np-deployment-6b96849c57-4xk2m', labels: {app: 'np-pods'}, node: 'myk8s-worker', ip: '10.244.1.2', containerPort: {name: 'http', containerPort: 80}}),
+		pod({name: 'np-deployment-6b96849c57-9ptwl', labels: {app: 'np-pods'}, node: 'myk8s-worker2', ip: '10.244.2.2', containerPort: {name: 'http', containerPort: 80}}),
+		pod({name: 'np-deployment-6b96849c57-zz7qp', labels: {app: 'np-pods'}, node: 'myk8s-worker3', ready: false, waiting: 'ImagePullBackOff', containerPort: {name: 'http', containerPort: 80}}),
+		pod({name: 'unrelated', labels: {app: 'other'}, node: 'myk8s-worker', ip: '10.244.1.9'}),
+	];
+	const podQueries: Array<[string, Readonly<Record<string, string>>]> = [];
+	const listPods = source.listPods.bind(source);
+	source.listPods = async (namespace, selector) => {
+		podQueries.push([namespace, selector]);
+		return listPods(namespace, selector);
+	};
+
+	return {source, podQueries};
+}
+
+function open(source: FakeClusterSource, serviceKey: string, size = {columns: 80, rows: 24}, resolveName?: (name: string) => Promise<NameResolution>) {
+	function Detail(props: ServiceScreenProps) {
+		return <ServiceDetail {...props} resolveName={resolveName} />;
+	}
+
+	const view = renderAt(
+		<App source={source} clock={() => seedNow} initialRoute={{screen: 'detail', serviceKey}} screens={{detail: Detail}} />,
+		size,
+	);
+	rendered.push(view);
+	return view;
+}
+
+describe('ServiceDetail', () => {
+	test('80x24: findings first, spec, endpoints by node, nodes without endpoints, pods that are not endpoints', async () => {
+		const {source} = cluster();
+		const view = open(source, 'default/np-svc');
+		await settle();
+		assert.equal(
+			view.frame(),
+			[
+				'svctop  context kind-myk8s  namespace all  updated 2s ago',
+				'services synced  endpointslices synced  nodes synced',
+				'default/np-svc  NodePort  age 6m41s  endpoints 2/2 ready',
+				'Findings: none',
+				'Spec',
+				'  Type              NodePort',
+				'  ClusterIPs        10.103.126.111',
+				'  Port              <unset> 80 -> 80 (nodePort 30000) /TCP',
+				'  Session affinity  None',
+				'  DNS               np-svc.default.svc.cluster.local',
+				'  Selector          app=np-pods',
+				'Endpoints by node: 2/2 ready  (slices: np-svc-abcde)',
+				'  myk8s-worker  172.18.0.3  zone zone-a',
+				'    np-deployment-6b96849c57-4xk2m  10.244.1.2  80  ready',
+				'  myk8s-worker2  172.18.0.4  zone zone-a',
+				'    np-deployment-6b96849c57-9ptwl  10.244.2.2  80  ready',
+				'Nodes without endpoints',
+				'  myk8s-control-plane  172.18.0.2  zone zone-a',
+				'  myk8s-worker3        172.18.0.5  zone zone-a',
+				'Pods matching the selector: 3; not ready endpoints: 1',
+				// Only findings and notes wrap; other lines are cut at the terminal's width.
+				'  np-deployment-6b96849c57-zz7qp  myk8s-worker3  no IP yet (app: ImagePullBackO…',
+				'',
+				'',
+				'j/k scroll  t nat  p probe  r refresh  Esc back  ? help',
+			].join('\n'),
+		);
+	});
+
+	test('pods are fetched by the selector, again on r and when the endpoints move, never for other changes', async () => {
+		const {source, podQueries} = cluster();
+		const view = open(source, 'default/np-svc');
+		await settle();
+		assert.deepEqual(podQueries, [['default', {app: 'np-pods'}]]);
+		await view.press('r');
+		assert.equal(podQueries.length, 2);
+		// A change elsewhere in the cluster: a new snapshot, same endpoints, no fetch.
+		source.update({lastUpdate: seedNow});
+		mock.timers.tick(200);
+		await settle();
+		assert.equal(podQueries.length, 2);
+		// The third pod becomes a ready endpoint.
+		source.update({
+			endpointSlices: source.current.endpointSlices.map(item =>
+				item.metadata?.name === 'np-svc-abcde'
+					? slice('default', 'np-svc', [
+							{ip: '10.244.1.2', node: 'myk8s-worker', pod: 'np-deployment-6b96849c57-4xk2m'},
+							{ip: '10.244.2.2', node: 'myk8s-worker2', pod: 'np-deployment-6b96849c57-9ptwl'},
+							{ip: '10.244.3.3', node: 'myk8s-worker3', pod: 'np-deployment-6b96849c57-zz7qp'},
+						], 80)
+					: item,
+			),
+		});
+		source.pods[2] = pod({name: 'np-deployment-6b96849c57-zz7qp', labels: {app: 'np-pods'}, node: 'myk8s-worker3', ip: '10.244.3.3'});
+		mock.timers.tick(200);
+		await settle();
+		assert.equal(podQueries.length, 3);
+		assert.match(view.frame(), /^default\/np-svc {2}NodePort {2}age 6m41s {2}endpoints 3\/3 ready$/m);
+		assert.match(view.frame(), /^ {4}np-deployment-6b96849c57-zz7qp {2}10\.244\.3\.3 {2}80 {2}ready$/m);
+		assert.match(view.frame(), /^Pods matching the selector: 3; not ready endpoints: none$/m);
+		// And every five seconds while open.
+		mock.timers.tick(5000);
+		await settle();
+		assert.equal(podQueries.length, 4);
+	});
+
+	test('findings for a pending LoadBalancer without endpoints', async () => {
+		const {source} = cluster();
+		const view = open(source, 'default/whms-loadbalancer', {columns: 120, rows: 30});
+		await settle();
+		const frame = view.frame();
+		assert.match(frame, /^Findings$/m);
+		assert.match(frame, /^ {2}! .*\[lb-pending\]$/m);
+		assert.match(frame, /^ {2}! .*\[no-endpoints\]$/m);
+		assert.match(frame, /^ {2}LoadBalancer ingress +<pending> \(Service created 4h58m ago\)$/m);
+	});
+
+	test('an ExternalName is resolved live on this machine', async () => {
+		const {source} = cluster();
+		const asked: string[] = [];
+		const view = open(source, 'default/external-db', {columns: 100, rows: 24}, async name => {
+			asked.push(name);
+			return {name, chain: ['db.internal.example.com'], addresses: ['192.0.2.10']};
+		});
+		await settle();
+		assert.deepEqual(asked, ['db.example.com']);
+		assert.match(view.frame(), /^Resolved on this machine\n {2}db\.example\.com -> db\.internal\.example\.com -> 192\.0\.2\.10$/m);
+		assert.doesNotMatch(view.frame(), /Endpoints by node/);
+	});
+
+	test('scrolls with the navigation keys when the content is taller than the screen', async () => {
+		const {source} = cluster();
+		const view = open(source, 'default/np-svc', {columns: 80, rows: 10});
+		await settle();
+		assert.equal(view.frame().split('\n')[2], 'default/np-svc  NodePort  age 6m41s  endpoints 2/2 ready');
+		await view.press('j', 'j');
+		assert.equal(view.frame().split('\n')[2], 'Spec');
+		await view.press('G');
+		assert.equal(view.frame().split('\n').at(-2), '  np-deployment-6b96849c57-zz7qp  myk8s-worker3  no IP yet (app: ImagePullBackO…');
+		await view.press('g');
+		assert.equal(view.frame().split('\n')[2], 'default/np-svc  NodePort  age 6m41s  endpoints 2/2 ready');
+	});
+
+	test('a deleted Service says so; Esc goes back to the list', async () => {
+		const {source} = cluster();
+		const view = open(source, 'default/np-svc');
+		await settle();
+		source.update({services: source.current.services.filter(item => item.metadata?.name !== 'np-svc')});
+		mock.timers.tick(200);
+		await settle();
+		assert.match(view.frame(), /^Service default\/np-svc is gone \(deleted, or not in the namespace shown\)\.$/m);
+		await view.press(keys.escape);
+		mock.timers.tick(25);
+		await settle();
+		assert.match(view.frame(), /^ {3}NAMESP… NAME/m);
+	});
+
+	test('t and p open the NAT and probe screens of this Service', async () => {
+		const {source} = cluster();
+		const view = open(source, 'default/np-svc');
+		await settle();
+		await view.press('p');
+		assert.match(view.frame(), /^default\/np-svc\nThe probe view is not available in this build\.$/m);
+		await view.press('q');
+		await view.press('t');
+		assert.match(view.frame(), /^The NAT view is not available in this build\.$/m);
+	});
+});
