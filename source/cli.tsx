@@ -3,6 +3,32 @@ import meow from 'meow';
 import {parseDuration} from './core/probe/duration.js';
 import {runCommand, type CliConfig} from './commands/run-command.js';
 
+const meowFlags = {
+	demo: {type: 'boolean', default: false},
+	kubeconfig: {type: 'string'},
+	context: {type: 'string'},
+	namespace: {type: 'string', shortFlag: 'n'},
+	allNamespaces: {type: 'boolean', shortFlag: 'A', default: false},
+	clusterDomain: {type: 'string', default: 'cluster.local'},
+	output: {type: 'string', shortFlag: 'o'},
+	json: {type: 'boolean', default: false},
+	file: {type: 'string'},
+	natFile: {type: 'string'},
+	mode: {type: 'string'},
+	service: {type: 'string'},
+	node: {type: 'string'},
+	nodeCmd: {type: 'string'},
+	count: {type: 'number'},
+	interval: {type: 'string', default: '1s'},
+	timeout: {type: 'string', default: '1s'},
+	concurrency: {type: 'number', default: 1},
+	http: {type: 'string'},
+	tcp: {type: 'boolean', default: false},
+	dns: {type: 'boolean', default: false},
+	via: {type: 'string'},
+	match: {type: 'string'},
+} as const;
+
 const cli = meow(
 	`
 	Usage
@@ -43,7 +69,7 @@ const cli = meow(
 	  --http PATH            HTTP GET of PATH (default for HTTP ports: /)
 	  --tcp                  TCP connect only
 	  --dns                  a DNS query (UDP DNS Services)
-	  --via WAY              clusterip | nodeport | external | lb | dns (ns/name targets)
+	  --via WAY              clusterip | nodeport | external | lb | dns | endpoints (ns/name targets)
 	  --match REGEX          the first group of REGEX in the response names the pod
 
 	Examples
@@ -58,32 +84,9 @@ const cli = meow(
 `,
 	{
 		importMeta: import.meta,
-		allowUnknownFlags: false,
-		flags: {
-			demo: {type: 'boolean', default: false},
-			kubeconfig: {type: 'string'},
-			context: {type: 'string'},
-			namespace: {type: 'string', shortFlag: 'n'},
-			allNamespaces: {type: 'boolean', shortFlag: 'A', default: false},
-			clusterDomain: {type: 'string', default: 'cluster.local'},
-			output: {type: 'string', shortFlag: 'o', choices: ['wide', 'json']},
-			json: {type: 'boolean', default: false},
-			file: {type: 'string'},
-			natFile: {type: 'string'},
-			mode: {type: 'string', choices: ['iptables', 'nftables', 'ipvs']},
-			service: {type: 'string'},
-			node: {type: 'string'},
-			nodeCmd: {type: 'string'},
-			count: {type: 'number'},
-			interval: {type: 'string', default: '1s'},
-			timeout: {type: 'string', default: '1s'},
-			concurrency: {type: 'number', default: 1},
-			http: {type: 'string'},
-			tcp: {type: 'boolean', default: false},
-			dns: {type: 'boolean', default: false},
-			via: {type: 'string', choices: ['clusterip', 'nodeport', 'external', 'lb', 'dns']},
-			match: {type: 'string'},
-		},
+		// Unknown flags and bad choices are reported below as one line, not as meow's multi-line error.
+		allowUnknownFlags: true,
+		flags: meowFlags,
 	},
 );
 
@@ -91,6 +94,39 @@ function fail(message: string): never {
 	process.stderr.write(`svctop: ${message}\n`);
 	process.exit(2);
 }
+
+function kebab(name: string): string {
+	return name.replace(/[A-Z]/g, c => `-${c.toLowerCase()}`);
+}
+
+const spellings = new Set<string>(['--help', '--version']);
+for (const [name, flag] of Object.entries(meowFlags)) {
+	spellings.add(`--${kebab(name)}`).add(`--${name}`).add(`--no-${kebab(name)}`);
+	if ('shortFlag' in flag && flag.shortFlag) {
+		spellings.add(`-${flag.shortFlag}`);
+	}
+}
+
+for (const argument of process.argv.slice(2)) {
+	if (argument === '--') {
+		break;
+	}
+
+	const spelled = argument.split('=')[0]!;
+	if (argument.startsWith('-') && argument.length > 1 && !/^-\d/.test(argument) && !spellings.has(spelled)) {
+		fail(`unknown flag ${spelled} (see svctop --help)`);
+	}
+}
+
+function oneOf(name: string, value: string | undefined, allowed: readonly string[]): void {
+	if (value !== undefined && !allowed.includes(value)) {
+		fail(`--${name} must be one of ${allowed.join(', ')} (got "${value}")`);
+	}
+}
+
+oneOf('output', cli.flags.output, ['wide', 'json']);
+oneOf('mode', cli.flags.mode, ['iptables', 'nftables', 'ipvs']);
+oneOf('via', cli.flags.via, ['clusterip', 'nodeport', 'external', 'lb', 'dns', 'endpoints']);
 
 const [command = 'dashboard', ...args] = cli.input;
 const known = ['dashboard', 'list', 'describe', 'nat', 'probe'];
