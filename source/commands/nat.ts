@@ -44,7 +44,8 @@ async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
 	return Buffer.concat(chunks).toString('utf8');
 }
 
-async function obtainDump(options: NatCommandOptions, io: NatIo): Promise<NatDump> {
+/** Where the rules come from: a dump in hand (demo), a file or stdin, another node's command, or this node's tools. */
+export async function obtainDump(options: NatCommandOptions, io: NatIo): Promise<NatDump> {
 	if (options.dump !== undefined && options.file === undefined) {
 		return {ok: true, text: options.dump, mode: undefined, source: 'demo'};
 	}

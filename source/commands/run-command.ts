@@ -6,7 +6,8 @@ import {describeKubeError} from '../kube/errors.js';
 import {startDemo, type Demo} from '../demo/demo.js';
 import {runList} from './list.js';
 import {runDescribe} from './describe.js';
-import {runNat} from './nat.js';
+import {obtainDump, runNat} from './nat.js';
+import {makeNatView} from '../ui/views/NatView.js';
 import {runProbe} from './probe.js';
 import {runDashboard, isInteractive} from './dashboard.js';
 
@@ -168,11 +169,14 @@ export async function runCommand(config: CliConfig): Promise<number> {
 					return await runList(source!, {wide: config.wide, json: config.json, allNamespaces: config.allNamespaces}, io.stdout, Date.now(), io.stderr);
 				}
 
+				const loadRules = async () =>
+					obtainDump(
+						{json: false, file: config.natFile, mode: config.mode, nodeCmd: config.nodeCmd, node: config.node, dump: demo && !config.natFile ? demo.ruleDump(config.node) : undefined},
+						io,
+					);
 				return await runDashboard(source!, {
 					clusterDomain: config.clusterDomain,
-					natFile: config.natFile,
-					nodeCmd: config.nodeCmd,
-					demo,
+					screens: {nat: makeNatView(loadRules)},
 				});
 			}
 		}

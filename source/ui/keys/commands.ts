@@ -21,6 +21,7 @@ export const Command = {
 	nat: 'nat',
 	probe: 'probe',
 	refresh: 'refresh',
+	natAll: 'natAll',
 	probeRun: 'probeRun',
 	probePause: 'probePause',
 	probeClear: 'probeClear',
@@ -78,7 +79,8 @@ export const commands: Readonly<Record<Command, CommandSpec>> = {
 	open: {description: 'Open the selected Service', section: 'Screens', bindings: [{name: 'return'}]},
 	nat: {description: 'NAT rules of the selected Service', section: 'Screens', bindings: [{name: 't'}]},
 	probe: {description: 'Probe the selected Service', section: 'Screens', bindings: [{name: 'p'}]},
-	refresh: {description: 'Detail: fetch pods and resolve names again', section: 'Screens', bindings: [{name: 'r'}]},
+	refresh: {description: 'Detail: fetch pods and resolve names again; NAT view: read the rules again', section: 'Screens', bindings: [{name: 'r'}]},
+	natAll: {description: 'NAT view: this Service or the whole table', section: 'Screens', bindings: [{name: 'a'}]},
 	// The probe view's own keys (source/ui/views/ProbeView.tsx).
 	probeRun: {description: 'Probe view: start / stop probing', section: 'Screens', bindings: [{name: ' '}]},
 	probePause: {description: 'Probe view: freeze / resume the display (probing goes on)', section: 'Screens', bindings: [{name: 'z'}]},

@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import {afterEach, describe, test} from 'node:test';
+import {endpointSlicesFor, initialDemoState, nodeObject, demoNodes, demoClusterCidr} from '../../../source/demo/cluster.js';
+import {generateIptablesSave} from '../../../source/core/nat/generate/iptables.js';
+import type {NatDump} from '../../../source/node/nat/read-dump.js';
+import App from '../../../source/ui/App.js';
+import {makeNatView} from '../../../source/ui/views/NatView.js';
+import {FakeClusterSource} from '../fake-source.js';
+import {type Rendered, renderAt, settle} from '../render-at.js';
+
+const now = Date.UTC(2026, 10, 23, 0, 0, 0);
+const rendered: Rendered[] = [];
+
+afterEach(() => {
+	for (const view of rendered.splice(0)) {
+		view.unmount();
+	}
+});
+
+function demoCluster() {
+	const state = initialDemoState(now);
+	const services = state.services;
+	const endpointSlices = endpointSlicesFor(state);
+	const nodes = demoNodes.map(n => nodeObject(n, now));
+	const dump = generateIptablesSave(
+		{services, slices: endpointSlices, nodeName: 'myk8s-control-plane', nodeIPs: ['172.18.0.3']},
+		{clusterCIDR: demoClusterCidr},
+	);
+	return {source: new FakeClusterSource({services, endpointSlices, nodes, lastUpdate: now}), dump};
+}
+
+function open(source: FakeClusterSource, serviceKey: string, load: () => Promise<NatDump>, size = {columns: 130, rows: 24}) {
+	const view = renderAt(
+		<App source={source} clock={() => now} initialRoute={{screen: 'nat', serviceKey}} screens={{nat: makeNatView(load)}} />,
+		size,
+	);
+	rendered.push(view);
+	return view;
+}
+
+describe('NatView', () => {
+	test('shows the Service\'s flow tree with exact shares, pods and nodes, decoded from the dump', async () => {
+		const {source, dump} = demoCluster();
+		let loads = 0;
+		const view = open(source, 'default/svc-nodeport', async () => {
+			loads++;
+			return {ok: true, text: dump, mode: undefined, source: 'iptables-save'};
+		});
+		await settle();
+		const lines = view.frame().split('\n');
+		assert.equal(lines[2], 'NAT rules of default/svc-nodeport  from iptables-save  read just now');
+		assert.equal(lines[3], 'kube-proxy mode: iptables-new, masquerade mark 0x4000, 1 service port');
+		assert.equal(lines[5], 'default/svc-nodeport:svc-webport  TCP');
+		assert.equal(lines[6], '├─ ClusterIP 10.200.1.60:9000 -> KUBE-SVC-VTR7MTHHNMFZ3OFS');
+		assert.equal(lines[7], '│  ├─ 33.3% KUBE-SEP-XEXGJWEWSC2GPNPZ -> DNAT 10.10.1.3:8080 (deploy-echo-5c689d5454-m4hd9 on myk8s-worker)');
+		assert.match(view.frame(), /NodePort \*:31254 -> KUBE-EXT-VTR7MTHHNMFZ3OFS \(Local: only this node's endpoints; dropped: no local endpoints\)/);
+		assert.equal(loads, 1);
+
+		await view.press('r');
+		await settle();
+		assert.equal(loads, 2, 'r reads the rules again');
+	});
+
+	test('a toggles between this Service and the whole table', async () => {
+		const {source, dump} = demoCluster();
+		const view = open(source, 'default/svc-nodeport', async () => ({ok: true, text: dump, mode: undefined, source: 'demo'}));
+		await settle();
+		await view.press('a');
+		const frame = view.frame();
+		assert.match(frame, /^NAT table {2}from demo/m);
+		assert.match(frame, /^kube-proxy mode: iptables-new, masquerade mark 0x4000, \d+ service ports$/m);
+		assert.match(frame, /^default\/echo-lb:http {2}TCP$/m, 'the table starts with the first Service by name');
+		await view.press('a');
+		assert.match(view.frame(), /^NAT rules of default\/svc-nodeport/m);
+	});
+
+	test('a Service without rules, and a dump that cannot be read, say so in one line', async () => {
+		const {source, dump} = demoCluster();
+		const external = open(source, 'default/my-database', async () => ({ok: true, text: dump, mode: undefined, source: 'demo'}));
+		await settle();
+		assert.match(external.frame(), /^No kube-proxy rules for default\/my-database in this dump\.$/m);
+		external.unmount();
+
+		const failing = open(source, 'default/svc-nodeport', async () => ({ok: false, error: 'iptables-save not found (is this a node? run as root)'}));
+		await settle();
+		assert.match(failing.frame(), /^Cannot read the rules: iptables-save not found \(is this a node\? run as root\)$/m);
+	});
+
+	test('the body scrolls inside the screen and never overflows a small terminal', async () => {
+		const {source, dump} = demoCluster();
+		const view = open(source, 'default/svc-nodeport', async () => ({ok: true, text: dump, mode: undefined, source: 'demo'}), {columns: 80, rows: 12});
+		await settle();
+		await view.press('a');
+		const before = view.frame();
+		assert.ok(before.split('\n').length <= 12, `frame has ${before.split('\n').length} lines`);
+		assert.match(before, /^\[1-8\/\d+\] {2}j\/k scroll/m);
+		await view.press('j', 'j');
+		assert.match(view.frame(), /^\[3-10\/\d+\] {2}j\/k scroll/m);
+	});
+});
