@@ -1,0 +1,160 @@
+import {useState} from 'react';
+import type {Via} from '../../core/probe/service-targets.js';
+import type {AddressResolver} from '../../node/probe/engine.js';
+import {type Command, commandKeys} from '../keys/commands.js';
+import {commandFor} from '../keys/match.js';
+import {KeyPriority, useKeypress} from '../keys/use-keypress.js';
+import type {ServiceScreen, ServiceScreenProps} from '../screens.js';
+import ProbeViewBody from './probe/ProbeViewBody.js';
+import {type ProbeRunConfig, useProbeRun} from './probe/use-probe-run.js';
+
+export type ProbeViewProps = ServiceScreenProps & {
+	/** How probes are sent and read (address resolver, probabilities, timeout, ...). Default: `{}`. */
+	readonly config?: ProbeRunConfig;
+	/** The target first probed. Default: `clusterip`. */
+	readonly initialVia?: Via;
+	/** The interval first used. Default: 1000 ms. */
+	readonly initialIntervalMs?: number;
+};
+
+/** The targets `v` cycles through. */
+export const viaCycle: readonly Via[] = ['clusterip', 'nodeport', 'external', 'lb'];
+
+/** The intervals `+` and `-` step through, longest first. */
+export const intervalSteps: readonly number[] = [1000, 500, 200, 100, 50, 10];
+
+const probeCommands: readonly Command[] = ['probeRun', 'probePause', 'probeClear', 'probeVia', 'probeSlower', 'probeFaster'];
+
+function hintFor(running: boolean, paused: boolean): string {
+	return [
+		`${commandKeys('probeRun')} ${running ? 'stop' : 'start'}`,
+		`${commandKeys('probePause')} ${paused ? 'unfreeze' : 'freeze'}`,
+		`${commandKeys('probeClear')} clear`,
+		`${commandKeys('probeVia')} target`,
+		`${commandKeys('probeSlower')}/${commandKeys('probeFaster')} interval`,
+		`${commandKeys('back')} back`,
+		`${commandKeys('help')} help`,
+	].join('  ');
+}
+
+/** The next interval step from `current` (a value off the steps snaps to the nearest one). */
+export function stepInterval(current: number, direction: 1 | -1): number {
+	let nearest = 0;
+	for (const [i, step] of intervalSteps.entries()) {
+		if (Math.abs(step - current) < Math.abs(intervalSteps[nearest]! - current)) {
+			nearest = i;
+		}
+	}
+
+	// Steps are longest first: a longer interval is a step to the left.
+	const next = Math.max(0, Math.min(intervalSteps.length - 1, nearest - direction));
+	return intervalSteps[next]!;
+}
+
+/**
+ * Issue 5's probe view: probes the Service live and shows which pod answered each request (lanes),
+ * latency, shares against expectation with a verdict, the NodePort matrix and the attribution in use.
+ */
+export default function ProbeView({
+	serviceKey,
+	snapshot,
+	clusterDomain,
+	width,
+	height,
+	config = {},
+	initialVia = 'clusterip',
+	initialIntervalMs = 1000,
+}: ProbeViewProps) {
+	const [via, setVia] = useState<Via>(initialVia);
+	const [intervalMs, setIntervalMs] = useState(initialIntervalMs);
+	const [running, setRunning] = useState(true);
+	const [paused, setPaused] = useState(false);
+	const [generation, setGeneration] = useState(0);
+	const run = useProbeRun({serviceKey, cluster: snapshot, clusterDomain, via, intervalMs, running, paused, generation, config});
+
+	useKeypress(
+		keypress => {
+			switch (commandFor(keypress, probeCommands)) {
+				case 'probeRun': {
+					// After a counted run finished, the key starts the next one.
+					setRunning(previous => (run.state === 'finished' ? previous : !previous));
+					if (run.state === 'finished') {
+						setGeneration(previous => previous + 1);
+					}
+
+					return true;
+				}
+
+				case 'probePause': {
+					setPaused(previous => !previous);
+					return true;
+				}
+
+				case 'probeClear': {
+					setGeneration(previous => previous + 1);
+					return true;
+				}
+
+				case 'probeVia': {
+					setVia(previous => viaCycle[(viaCycle.indexOf(previous) + 1) % viaCycle.length]!);
+					return true;
+				}
+
+				case 'probeSlower': {
+					setIntervalMs(previous => stepInterval(previous, 1));
+					return true;
+				}
+
+				case 'probeFaster': {
+					setIntervalMs(previous => stepInterval(previous, -1));
+					return true;
+				}
+
+				default: {
+					return false;
+				}
+			}
+		},
+		{priority: KeyPriority.screen},
+	);
+
+	return (
+		<ProbeViewBody
+			width={width}
+			height={height}
+			model={{
+				serviceKey,
+				description: run.description,
+				via,
+				intervalMs,
+				state: run.state,
+				paused,
+				error: run.error,
+				snapshot: run.snapshot,
+				endpointNodes: run.endpointNodes,
+				hint: hintFor(run.state === 'running', paused),
+			}}
+		/>
+	);
+}
+
+export type ProbeViewOptions = ProbeRunConfig & {
+	/** The target first probed. Default: `clusterip`. */
+	readonly initialVia?: Via;
+	/** Default: 1000 ms. */
+	readonly initialIntervalMs?: number;
+};
+
+/**
+ * The probe screen for the router, with what the dashboard knows at start: the demo plugs
+ * `makeProbeView({resolveAddress: demo.resolveAddress})` so cluster addresses reach its loopback
+ * listeners.
+ */
+export function makeProbeView(options: ProbeViewOptions & {readonly resolveAddress?: AddressResolver} = {}): ServiceScreen {
+	const {initialVia, initialIntervalMs, ...config} = options;
+	function PluggedProbeView(props: ServiceScreenProps) {
+		return <ProbeView {...props} config={config} initialVia={initialVia} initialIntervalMs={initialIntervalMs} />;
+	}
+
+	return PluggedProbeView;
+}

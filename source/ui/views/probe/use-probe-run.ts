@@ -1,0 +1,217 @@
+import {performance} from 'node:perf_hooks';
+import {useEffect, useMemo, useRef, useState} from 'react';
+import {attributionContext, planServiceProbe, type ClusterObjects, type ProbePlan} from '../../../core/probe/plan.js';
+import {ProbeRunStats, type ProbeRunSnapshot} from '../../../core/probe/run-stats.js';
+import type {Via} from '../../../core/probe/service-targets.js';
+import type {ProbeMode} from '../../../core/probe/types.js';
+import type {ClusterSnapshot} from '../../../kube/types.js';
+import {startProbeEngine, type AddressResolver} from '../../../node/probe/engine.js';
+import type {Timers} from '../../../node/probe/scheduler.js';
+
+/** How the probe view probes; fixed for the view's life. */
+export type ProbeRunConfig = {
+	/** Where the demo serves cluster addresses on loopback. Default: addresses are dialled as they are. */
+	readonly resolveAddress?: AddressResolver;
+	/** Decoded NAT shares keyed `ip:port` (part 3). Default: 1/n of the ready endpoints. */
+	readonly probabilities?: ReadonlyMap<string, number>;
+	/** Default: `http`. */
+	readonly mode?: ProbeMode;
+	/** HTTP path. Default: `/`. */
+	readonly path?: string;
+	/** Default: 1000 ms. */
+	readonly timeoutMs?: number;
+	/** Rounds launched per tick. Default: 1. */
+	readonly concurrency?: number;
+	/** Rounds per run, then the run is `finished`. Default: until stopped. */
+	readonly count?: number;
+	/** Samples kept for the charts. Default: 1024. */
+	readonly capacity?: number;
+	/** How often the view reads the statistics. Default: 250 ms (4 frames a second). */
+	readonly refreshMs?: number;
+	/** The engine's schedule clock (tests). Default: real timers. */
+	readonly timers?: Timers;
+	/** Default: `auto` (conntrack when root on Linux and the target is not loopback). */
+	readonly conntrack?: 'auto' | 'off';
+};
+
+export type ProbeRunInput = {
+	/** `namespace/name` of the Service. */
+	readonly serviceKey: string;
+	/** The latest cluster snapshot: plans are made from it, answers attributed through it. */
+	readonly cluster: ClusterSnapshot;
+	readonly clusterDomain: string;
+	readonly via: Via;
+	readonly intervalMs: number;
+	/** Whether probes should be sent. */
+	readonly running: boolean;
+	/** Whether the display is frozen; the engine keeps probing. */
+	readonly paused: boolean;
+	/** Bumped to throw the samples away and start counting again. */
+	readonly generation: number;
+	readonly config: ProbeRunConfig;
+};
+
+export type ProbeRun = {
+	/** The statistics as last read (frozen while paused); undefined without a plan. */
+	readonly snapshot: ProbeRunSnapshot | undefined;
+	readonly description: string | undefined;
+	/** Why there is no plan (Service not found, no nodePort, ...). */
+	readonly error: string | undefined;
+	readonly state: 'running' | 'stopped' | 'finished';
+	/** Node of every endpoint of the planned Service port. */
+	readonly endpointNodes: Readonly<Record<string, string | null>>;
+};
+
+export const defaultProbeRefreshMs = 250;
+
+function objectsOf(cluster: ClusterSnapshot): ClusterObjects {
+	return {services: cluster.services, endpointSlices: cluster.endpointSlices, nodes: cluster.nodes};
+}
+
+/**
+ * Owns one probe engine for the probe view. Samples go into statistics kept here, so changing the
+ * interval or stopping and starting again keeps the counts; a new target (via) or a clear starts
+ * new statistics. The statistics are read on one timer (about 4 fps), skipped while nothing
+ * changed or the display is frozen. The engine is stopped on unmount and on every change of plan
+ * or interval; probes in flight are cancelled, so a hanging target never blocks the screen.
+ */
+export function useProbeRun(input: ProbeRunInput): ProbeRun {
+	const {serviceKey, cluster, clusterDomain, via, intervalMs, running, paused, generation, config} = input;
+	const clusterRef = useRef(cluster);
+	clusterRef.current = cluster;
+	const slash = serviceKey.indexOf('/');
+	const namespace = serviceKey.slice(0, slash);
+	const name = serviceKey.slice(slash + 1);
+	// A Service that shows up after the view opened (informers still listing) gets planned then.
+	const exists = cluster.services.some(service => service.metadata?.namespace === namespace && service.metadata?.name === name);
+	const {probabilities} = config;
+
+	const plan = useMemo<ProbePlan | {error: string}>(
+		() => planServiceProbe(objectsOf(clusterRef.current), {kind: 'service', namespace, name}, via, probabilities, clusterDomain),
+		// `generation` and `exists` are triggers: a clear or the Service appearing plans again.
+		// eslint-disable-next-line react-hooks/exhaustive-deps
+		[namespace, name, via, probabilities, clusterDomain, generation, exists],
+	);
+	const planned = 'error' in plan ? undefined : plan;
+	const capacity = config.capacity ?? 1024;
+	const run = useMemo(
+		() => (planned ? {stats: new ProbeRunStats(planned.series, capacity), startedAt: performance.now(), added: 0, nextSeq: 0} : undefined),
+		[planned, capacity],
+	);
+
+	const [snapshot, setSnapshot] = useState<ProbeRunSnapshot | undefined>(() => run?.stats.snapshot());
+	const [finished, setFinished] = useState(false);
+	const shownRef = useRef<{run: typeof run; added: number} | undefined>(undefined);
+	const pausedRef = useRef(paused);
+	pausedRef.current = paused;
+
+	// The one scheduler of the view: read the statistics while the display is not frozen.
+	const refreshMs = config.refreshMs ?? defaultProbeRefreshMs;
+	useEffect(() => {
+		const refresh = () => {
+			const shown = shownRef.current;
+			if (shown && shown.run === run && shown.added === (run?.added ?? 0)) {
+				return;
+			}
+
+			shownRef.current = {run, added: run?.added ?? 0};
+			setSnapshot(run?.stats.snapshot());
+		};
+
+		// A clear or a new target shows at once, even on a frozen display.
+		refresh();
+		if (paused) {
+			return;
+		}
+
+		const timer = setInterval(refresh, refreshMs);
+		return () => {
+			clearInterval(timer);
+		};
+	}, [run, paused, refreshMs]);
+
+	const {resolveAddress, mode = 'http', path = '/', timeoutMs = 1000, concurrency = 1, count, timers, conntrack = 'auto'} = config;
+	useEffect(() => {
+		setFinished(false);
+		if (!running || !planned || !run) {
+			return;
+		}
+
+		let cancelled = false;
+		const offsetT = performance.now() - run.startedAt;
+		const seqBase = run.nextSeq;
+		// Pods come and go while probing: attribute through the cluster as it is now.
+		let contextVersion = -1;
+		let context = {index: planned.index, candidates: planned.candidates};
+		const liveContext = () => {
+			const current = clusterRef.current;
+			if (current.version !== contextVersion && planned.service && planned.candidates) {
+				contextVersion = current.version;
+				context = attributionContext(objectsOf(current), planned.service, planned.candidates.portName);
+			}
+
+			return context;
+		};
+
+		const engine = startProbeEngine({
+			series: planned.series,
+			mode: planned.protocol === 'UDP' ? 'dns' : mode,
+			path,
+			intervalMs,
+			count,
+			timeoutMs,
+			concurrency,
+			index: planned.index,
+			service: planned.service,
+			candidates: planned.candidates,
+			attributionContext: liveContext,
+			resolveAddress,
+			conntrack,
+			// The view keeps its own statistics; the engine's ring is not read.
+			capacity: 1,
+			timers,
+			onSample(sample) {
+				if (cancelled) {
+					return;
+				}
+
+				const seq = seqBase + sample.seq;
+				run.nextSeq = Math.max(run.nextSeq, seq + 1);
+				run.added++;
+				run.stats.add({...sample, seq, t: Math.round((sample.t + offsetT) * 1000) / 1000});
+			},
+		});
+		void engine.done.then(() => {
+			if (!cancelled) {
+				setFinished(true);
+				if (!pausedRef.current) {
+					shownRef.current = {run, added: run.added};
+					setSnapshot(run.stats.snapshot());
+				}
+			}
+		});
+		return () => {
+			cancelled = true;
+			void engine.stop();
+		};
+	}, [running, planned, run, intervalMs, mode, path, timeoutMs, concurrency, count, resolveAddress, timers, conntrack]);
+
+	const endpointNodes = useMemo(() => {
+		const nodes: Record<string, string | null> = {};
+		for (const entry of planned?.candidates?.entries ?? []) {
+			if (entry.pod) {
+				nodes[entry.pod] = entry.node;
+			}
+		}
+
+		return nodes;
+	}, [planned]);
+
+	return {
+		snapshot: run ? snapshot : undefined,
+		description: planned?.description,
+		error: 'error' in plan ? plan.error : undefined,
+		state: !planned || !running ? 'stopped' : (finished ? 'finished' : 'running'),
+		endpointNodes,
+	};
+}

@@ -1,0 +1,365 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type {AddressInfo, Socket} from 'node:net';
+import {after, before, describe, test} from 'node:test';
+import {planServiceProbe, type ProbePlan} from '../../source/core/probe/plan.js';
+import {ProbeRunStats, type ProbeRunSnapshot} from '../../source/core/probe/run-stats.js';
+import type {Via} from '../../source/core/probe/service-targets.js';
+import type {ProbeSample} from '../../source/core/probe/types.js';
+import KeypressProvider from '../../source/ui/keys/KeypressProvider.js';
+import {probeViewLines, type ProbeViewModel} from '../../source/ui/views/probe/probe-lines.js';
+import ProbeViewBody from '../../source/ui/views/probe/ProbeViewBody.js';
+import {makeProbeView, stepInterval} from '../../source/ui/views/ProbeView.js';
+import {echoPods, echoSlice, nodePortService, nodes} from '../core/probe/fixtures.js';
+import {FakeClusterSource} from './fake-source.js';
+import {renderAt, settle} from './render-at.js';
+
+const hint = 'Space stop  z freeze  c clear  v target  +/- interval  Esc back  ? help';
+
+function planOf(via: Via, service = nodePortService('Local')): ProbePlan {
+	const plan = planServiceProbe({services: [service], endpointSlices: [echoSlice()], nodes}, {kind: 'service', namespace: 'default', name: 'svc-nodeport'}, via);
+	if ('error' in plan) {
+		throw new Error(plan.error);
+	}
+
+	return plan;
+}
+
+type Outcome = {readonly pod: (typeof echoPods)[number]} | {readonly error: string};
+
+/** A snapshot built by the real statistics from the given outcomes, one per probe, 10 ms apart. */
+function snapshotOf(plan: ProbePlan, outcomes: ReadonlyArray<readonly [string, Outcome]>): ProbeRunSnapshot {
+	const stats = new ProbeRunStats(plan.series, 1024);
+	for (const [seq, [target, outcome]] of outcomes.entries()) {
+		const answered = 'pod' in outcome;
+		const sample: ProbeSample = {
+			seq,
+			t: seq * 10,
+			target,
+			ok: answered,
+			latencyMs: answered ? 1 + (seq % 4) * 0.5 : 1000,
+			pod: answered ? outcome.pod[0] : null,
+			node: answered ? outcome.pod[2] : null,
+			endpoint: answered ? `${outcome.pod[1]}:8080` : null,
+			via: answered ? 'response' : 'unknown',
+			error: answered ? null : outcome.error,
+		};
+		stats.add(sample);
+	}
+
+	return stats.snapshot();
+}
+
+function modelOf(plan: ProbePlan, via: Via, snapshot: ProbeRunSnapshot): ProbeViewModel {
+	// As the hook does: the node of every endpoint, for lanes of pods that have not answered.
+	const endpointNodes = Object.fromEntries((plan.candidates?.entries ?? []).map(entry => [entry.pod!, entry.node]));
+	return {serviceKey: 'default/svc-nodeport', description: plan.description, via, intervalMs: 1000, state: 'running', paused: false, snapshot, endpointNodes, hint};
+}
+
+async function frameOf(model: ProbeViewModel, columns: number, rows: number): Promise<string> {
+	const rendered = renderAt(<ProbeViewBody model={model} width={columns} height={rows} />, {columns, rows});
+	await settle();
+	const frame = rendered.frame();
+	rendered.unmount();
+	return frame;
+}
+
+/** ClusterIP: the pods take turns, every 7th probe times out and one is refused. */
+function clusterIpRun() {
+	const plan = planOf('clusterip');
+	const label = plan.series[0]!.target.label;
+	const outcomes = Array.from({length: 24}, (_, i): readonly [string, Outcome] => {
+		if (i % 7 === 6) {
+			return [label, {error: 'timeout'}];
+		}
+
+		return [label, i === 10 ? {error: 'refused'} : {pod: echoPods[i % 3]!}];
+	});
+	return {plan, snapshot: snapshotOf(plan, outcomes)};
+}
+
+/** NodePort with externalTrafficPolicy Local: each worker answers with its own pod, the control plane drops. */
+function nodePortRun() {
+	const plan = planOf('nodeport');
+	const outcomes: Array<readonly [string, Outcome]> = [];
+	for (let round = 0; round < 6; round++) {
+		for (const series of plan.series) {
+			const pod = echoPods.find(candidate => candidate[2] === series.target.node);
+			outcomes.push([series.target.label, pod ? {pod} : {error: 'timeout'}]);
+		}
+	}
+
+	return {plan, snapshot: snapshotOf(plan, outcomes)};
+}
+
+describe('probe view frames (pure: snapshot + size)', () => {
+	test('ClusterIP at 80x22: lanes with a failure row, latency chart, shares and the chi-square verdict', async () => {
+		const {plan, snapshot} = clusterIpRun();
+		assert.equal(await frameOf(modelOf(plan, 'clusterip', snapshot), 80, 22), FRAME_CLUSTERIP);
+	});
+
+	test('NodePort under Local at 80x22: per-node matrix with "expected", a shorter latency chart', async () => {
+		const {plan, snapshot} = nodePortRun();
+		assert.equal(await frameOf(modelOf(plan, 'nodeport', snapshot), 80, 22), FRAME_NODEPORT);
+	});
+
+	test('ClientIP: the affinity verdict instead of chi-square', async () => {
+		const plan = planOf('clusterip', nodePortService('Cluster', 'ClientIP'));
+		const label = plan.series[0]!.target.label;
+		const snapshot = snapshotOf(plan, Array.from({length: 8}, () => [label, {pod: echoPods[1]}] as const));
+		const frame = await frameOf(modelOf(plan, 'clusterip', snapshot), 80, 22);
+		assert.match(frame, /^affinity ClientIP \(60s\): 7\/7 follow-ups on the same pod → sticks$/m);
+		assert.doesNotMatch(frame, /chi-square/);
+		const broken = snapshotOf(plan, Array.from({length: 8}, (_, i) => [label, {pod: echoPods[i % 3]!}] as const));
+		assert.match(await frameOf(modelOf(plan, 'clusterip', broken), 80, 22), /0\/7 follow-ups on the same pod → does not stick$/m);
+	});
+
+	test('before any sample and with a plan error', async () => {
+		const plan = planOf('clusterip');
+		const empty = new ProbeRunStats(plan.series).snapshot();
+		const frame = await frameOf({...modelOf(plan, 'clusterip', empty), state: 'stopped', paused: true}, 80, 22);
+		assert.match(frame, /■ stopped {2}frozen$/m);
+		assert.match(frame, /^no samples yet$/m);
+		// Every ready endpoint gets its lane before it answers.
+		assert.match(frame, /^deploy-ech…d5454-b7gng myk8s-worker3$/m);
+		const failed = await frameOf({serviceKey: 'default/web', via: 'external', intervalMs: 50, state: 'stopped', paused: false, error: 'service default/web has no externalIPs', hint}, 80, 22);
+		assert.equal(failed, [
+			'PROBE default/web via externalIPs                          every 50ms  ■ stopped',
+			'no samples yet',
+			'cannot probe: service default/web has no externalIPs',
+			hint,
+		].join('\n'));
+	});
+
+	test('never taller or wider than the space given; the latency chart goes first', async () => {
+		const {plan, snapshot} = nodePortRun();
+		for (const [columns, rows] of [[80, 22], [80, 14], [60, 10], [40, 6], [200, 50], [80, 3]] as const) {
+			const lines = probeViewLines(modelOf(plan, 'nodeport', snapshot), columns, rows);
+			assert.ok(lines.length <= rows, `${columns}x${rows}: ${lines.length} lines`);
+			for (const entry of lines) {
+				const text = entry.segments.map(segment => segment.text).join('');
+				assert.ok(text.length <= columns, `${columns}x${rows}: ${JSON.stringify(text)}`);
+			}
+
+			assert.equal(new Set(lines.map(entry => entry.key)).size, lines.length, 'keys are unique');
+		}
+
+		const {plan: cluster, snapshot: clusterSnapshot} = clusterIpRun();
+		const keysAt = (rows: number) => probeViewLines(modelOf(cluster, 'clusterip', clusterSnapshot), 80, rows).map(entry => entry.key);
+		assert.ok(keysAt(22).includes('latency-title'));
+		const small = keysAt(14);
+		assert.ok(!small.includes('latency-title'), 'chart dropped at 14 lines');
+		assert.ok(small.includes('lanes-title') && small.includes('verdict') && small.includes('lane:failed'), small.join(','));
+	});
+
+	test('many pods: lanes and shares are cut to fit, the failure lane stays', () => {
+		const plan = planOf('clusterip');
+		const label = plan.series[0]!.target.label;
+		const pods = Array.from({length: 20}, (_, i) => [`web-${String(i).padStart(2, '0')}`, `10.0.0.${i}`, `node-${i % 4}`] as const);
+		const outcomes = Array.from({length: 60}, (_, i): readonly [string, Outcome] => [label, i % 10 === 9 ? {error: 'reset'} : {pod: pods[i % 20] as never}]);
+		const lines = probeViewLines(modelOf(plan, 'clusterip', snapshotOf(plan, outcomes)), 80, 22);
+		assert.equal(lines.length, 22);
+		assert.ok(lines.some(entry => entry.key === 'lane:failed'));
+		assert.match(lines.find(entry => entry.key === 'lanes-title')!.segments.map(segment => segment.text).join(''), /lanes hidden\).*x reset/);
+	});
+
+	test('interval steps: + longer, - shorter, clamped at 1s and 10ms', () => {
+		assert.equal(stepInterval(1000, -1), 500);
+		assert.equal(stepInterval(50, -1), 10);
+		assert.equal(stepInterval(10, -1), 10);
+		assert.equal(stepInterval(500, 1), 1000);
+		assert.equal(stepInterval(1000, 1), 1000);
+		assert.equal(stepInterval(300, -1), 100, 'off the steps: from the nearest');
+	});
+});
+
+/** Waits for a condition the app reaches through real sockets; fails with the last frame. */
+async function waitFor(check: () => boolean, describeState: () => string, timeoutMs = 5000): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	while (!check()) {
+		if (Date.now() > deadline) {
+			assert.fail(`timed out; last frame:\n${describeState()}`);
+		}
+
+		// eslint-disable-next-line no-await-in-loop
+		await new Promise(resolve => {
+			setTimeout(resolve, 5);
+		});
+		// eslint-disable-next-line no-await-in-loop
+		await settle();
+	}
+}
+
+describe('probe view, live against loopback servers', () => {
+	let echo: http.Server;
+	let echoPort: number;
+	let hang: http.Server;
+	let hangPort: number;
+	const hanging = new Set<Socket>();
+	let gate: Promise<void> = Promise.resolve();
+	let served = 0;
+	before(async () => {
+		// An echo server that names the pod it plays, in turn, as echo-hname does.
+		echo = http.createServer(async (_request, response) => {
+			const pod = echoPods[served++ % 3]!;
+			await gate;
+			response.end(`${pod[0]}\n`);
+		});
+		echoPort = await new Promise(resolve => echo.listen(0, '127.0.0.1', () => resolve((echo.address() as AddressInfo).port)));
+		// A server that accepts and never answers.
+		hang = http.createServer(() => undefined);
+		hang.on('connection', socket => {
+			hanging.add(socket);
+			socket.on('close', () => hanging.delete(socket));
+		});
+		hangPort = await new Promise(resolve => hang.listen(0, '127.0.0.1', () => resolve((hang.address() as AddressInfo).port)));
+	});
+	after(async () => {
+		echo.closeAllConnections();
+		hang.closeAllConnections();
+		await Promise.all([new Promise(resolve => echo.close(resolve)), new Promise(resolve => hang.close(resolve))]);
+	});
+
+	const source = new FakeClusterSource({services: [nodePortService('Cluster')], endpointSlices: [echoSlice()], nodes});
+	const screenProps = {serviceKey: 'default/svc-nodeport', snapshot: source.current, source, clock: () => 0, clusterDomain: 'cluster.local', width: 100, height: 22, onBack() {}, onOpen() {}};
+
+	test('attribution by response: each pod gets its lane and its count', async () => {
+		served = 0;
+		const ProbeScreen = makeProbeView({
+			resolveAddress: (ip, port) => (ip === '10.200.1.60' && port === 9000 ? {host: '127.0.0.1', port: echoPort} : undefined),
+			count: 6,
+			initialIntervalMs: 10,
+			refreshMs: 20,
+			conntrack: 'off',
+		});
+		const rendered = renderAt(<KeypressProvider><ProbeScreen {...screenProps} /></KeypressProvider>, {columns: 100, rows: 22});
+		try {
+			await waitFor(() => /■ finished/.test(rendered.frame()), () => rendered.frame());
+			const frame = rendered.frame();
+			assert.match(frame, /^6 probes, 6 ok \(100\.0%\) .* via response 6$/m);
+			for (const [pod, , node] of echoPods) {
+				const lane = frame.split('\n').find(text => text.startsWith(`${pod} ${node}`));
+				assert.ok(lane, `a lane for ${pod}:\n${frame}`);
+				assert.equal([...lane.slice(`${pod} ${node}`.length)].filter(char => char === '█').length, 2, lane);
+				assert.match(frame, new RegExp(`^${pod} +${node} +2 +33\\.3% +33\\.3%$`, 'm'));
+			}
+
+			assert.doesNotMatch(frame, /^failed/m);
+			assert.match(frame, /→ balanced/);
+		} finally {
+			rendered.unmount();
+		}
+	});
+
+	test('keys: freeze holds the display while probing goes on; interval, target, stop', async () => {
+		served = 0;
+		let release!: () => void;
+		gate = new Promise(resolve => {
+			release = resolve;
+		});
+		const ProbeScreen = makeProbeView({
+			resolveAddress: (ip, port) => (ip === '10.200.1.60' && port === 9000 ? {host: '127.0.0.1', port: echoPort} : undefined),
+			count: 3,
+			initialIntervalMs: 10,
+			refreshMs: 20,
+			conntrack: 'off',
+		});
+		const rendered = renderAt(<KeypressProvider><ProbeScreen {...screenProps} /></KeypressProvider>, {columns: 100, rows: 22});
+		try {
+			await rendered.press('z');
+			assert.match(rendered.frame(), /● running {2}frozen/);
+			release();
+			// The run finishes underneath a frozen display.
+			await waitFor(() => /■ finished {2}frozen/.test(rendered.frame()), () => rendered.frame());
+			assert.match(rendered.frame(), /^no samples yet$/m);
+			await rendered.press('z');
+			assert.match(rendered.frame(), /^3 probes, 3 ok/m);
+			await rendered.press('+');
+			assert.match(rendered.frame(), /every 50ms/);
+			await rendered.press('-', '-', '-');
+			assert.match(rendered.frame(), /every 10ms/);
+			await rendered.press('v');
+			// svc-nodeport via NodePort: one series per node, so the description names 4 addresses.
+			await waitFor(() => /nodePort 4 addresses/.test(rendered.frame()), () => rendered.frame());
+			await rendered.press('v');
+			assert.match(rendered.frame(), /cannot probe: service default\/svc-nodeport has no externalIPs/);
+			await rendered.press('v', 'v');
+			assert.match(rendered.frame(), /clusterIP 10\.200\.1\.60:9000/);
+			await rendered.press(' ');
+			assert.match(rendered.frame(), /■ stopped/);
+			assert.match(rendered.frame(), /Space start/);
+		} finally {
+			gate = Promise.resolve();
+			rendered.unmount();
+		}
+	});
+
+	test('every probe hangs: the screen still answers keys, failures show as timeouts, unmount closes the sockets', async () => {
+		const ProbeScreen = makeProbeView({
+			resolveAddress: () => ({host: '127.0.0.1', port: hangPort}),
+			initialIntervalMs: 10,
+			timeoutMs: 150,
+			refreshMs: 20,
+			conntrack: 'off',
+		});
+		const rendered = renderAt(<KeypressProvider><ProbeScreen {...screenProps} /></KeypressProvider>, {columns: 100, rows: 22});
+		try {
+			await waitFor(() => hanging.size >= 5, () => `${hanging.size} hanging connections`);
+			const started = Date.now();
+			await rendered.press('+');
+			assert.match(rendered.frame(), /every 50ms/);
+			assert.ok(Date.now() - started < 500, 'a key is handled while probes hang');
+			await waitFor(() => /^failed +t/m.test(rendered.frame()), () => rendered.frame());
+			assert.match(rendered.frame(), /failures: t timeout/);
+		} finally {
+			rendered.unmount();
+		}
+
+		await waitFor(() => hanging.size === 0, () => `${hanging.size} connections still open after unmount`);
+	});
+});
+
+const FRAME_CLUSTERIP = `PROBE default/svc-nodeport:svc-webport (clusterIP 10.200.1…  every 1s  ● running
+24 probes, 20 ok (83.3%)  median 1.50 p95 2.50 ms  via response 20
+lanes: last 24 requests, newest right  failures: r refused, t timeout
+deploy-ech…d5454-b7gng myk8s-worker3 ··█··█··█··█··█··█·····█
+deploy-ech…d5454-cjpfp myk8s-worker2 ·█··█··█········█··█··█·
+deploy-ech…d5454-m4hd9 myk8s-worker  █··█·····█··█··█··█··█··
+failed                               ······t···r··t······t···
+latency (ms) of the last 20 answers
+  2.50 ┼  ╭╮ ╭╮ ╭╮ ╭╮  ╭╮ ╭
+  2.14 ┤ ╭╯│ ││ ││╭╯│ ╭╯│╭╯
+  1.79 ┤ │ │ ││ │││ │ │ ││
+  1.43 ┤╭╯ │╭╯│╭╯││ │╭╯ ╰╯
+  1.07 ┼╯  ╰╯ ╰╯ ╰╯ ╰╯
+  0.71 ┤
+  0.36 ┤
+  0.00 ┤
+POD                           NODE            COUNT    SHARE  EXPECTED
+deploy-echo-5c689d5454-b7gng  myk8s-worker3       7    35.0%     33.3%
+deploy-echo-5c689d5454-cjpfp  myk8s-worker2       6    30.0%     33.3%
+deploy-echo-5c689d5454-m4hd9  myk8s-worker        7    35.0%     33.3%
+chi-square 0.10 (df 2), p = 0.951 → balanced
+Space stop  z freeze  c clear  v target  +/- interval  Esc back  ? help`;
+const FRAME_NODEPORT = `PROBE default/svc-nodeport:svc-webport (nodePort 4 address…  every 1s  ● running
+24 probes, 18 ok (75.0%)  median 1.98 p95 2.50 ms  via response 18
+lanes: last 24 requests, newest right  failures: t timeout
+deploy-ech…d5454-b7gng myk8s-worker3 ···█···█···█···█···█···█
+deploy-ech…d5454-cjpfp myk8s-worker2 ··█···█···█···█···█···█·
+deploy-ech…d5454-m4hd9 myk8s-worker  ·█···█···█···█···█···█··
+failed                               t···t···t···t···t···t···
+latency (ms) of the last 18 answers
+  2.50 ┼╭─╮╭─╮╭─╮╭─╮╭─╮╭─
+  1.25 ┼╯ ╰╯ ╰╯ ╰╯ ╰╯ ╰╯
+  0.00 ┤
+POD                           NODE            COUNT    SHARE  EXPECTED
+deploy-echo-5c689d5454-b7gng  myk8s-worker3       6    33.3%     33.3%
+deploy-echo-5c689d5454-cjpfp  myk8s-worker2       6    33.3%     33.3%
+deploy-echo-5c689d5454-m4hd9  myk8s-worker        6    33.3%     33.3%
+chi-square 0.00 (df 2), p = 1.00 → balanced
+NODE                 NODEPORT           OK  RESULT     WHY
+myk8s-control-plane  172.18.0.3:31254  0/6  expected   Local: no endpoint on th…
+myk8s-worker         172.18.0.5:31254  6/6  reachable  Local: 1 endpoint on thi…
+myk8s-worker2        172.18.0.2:31254  6/6  reachable  Local: 1 endpoint on thi…
+myk8s-worker3        172.18.0.4:31254  6/6  reachable  Local: 1 endpoint on thi…
+Space stop  z freeze  c clear  v target  +/- interval  Esc back  ? help`;
