@@ -8,6 +8,7 @@ import {runList} from './list.js';
 import {runDescribe} from './describe.js';
 import {obtainDump, runNat} from './nat.js';
 import {makeNatView} from '../ui/views/NatView.js';
+import {makeProbeView} from '../ui/views/ProbeView.js';
 import {runProbe} from './probe.js';
 import {runDashboard, isInteractive} from './dashboard.js';
 
@@ -176,7 +177,7 @@ export async function runCommand(config: CliConfig): Promise<number> {
 					);
 				return await runDashboard(source!, {
 					clusterDomain: config.clusterDomain,
-					screens: {nat: makeNatView(loadRules)},
+					screens: {nat: makeNatView(loadRules), probe: makeProbeView({resolveAddress: demo?.resolveAddress})},
 				});
 			}
 		}
