@@ -1,4 +1,4 @@
-import type {IptablesChain, IptablesDump, IptablesRule} from './iptables-parse.js';
+import {type IptablesChain, type IptablesDump, type IptablesRule, type IptablesRuleLine, ruleDetails} from './iptables-parse.js';
 import type {NatEndpoint, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
 import {iptablesChainHash, iptablesServiceHash} from './chain-names.js';
 import {
@@ -51,7 +51,19 @@ export function decodeIptables(dump: IptablesDump): NatFlowTable {
 		}
 	};
 
-	const rulesOf = (name: string): IptablesRule[] => nat.get(name)?.rules ?? [];
+	const detail = (rule: IptablesRuleLine): IptablesRule | null => ruleDetails(rule, problems);
+	/** Parsed rules of a nat chain (the small chains: entry points, EXT, FW, XLB, marks). */
+	const rulesOf = (name: string): IptablesRule[] => {
+		const rules: IptablesRule[] = [];
+		for (const rule of nat.get(name)?.rules ?? []) {
+			const parsed = detail(rule);
+			if (parsed) {
+				rules.push(parsed);
+			}
+		}
+
+		return rules;
+	};
 	const masqueradeMark = findMark(rulesOf('KUBE-MARK-MASQ'));
 	const oldStyle = nat.has('KUBE-MARK-DROP') || [...nat.keys()].some(name => name.startsWith('KUBE-XLB-'));
 
@@ -147,8 +159,9 @@ export function decodeIptables(dump: IptablesDump): NatFlowTable {
 
 	// Filter table: services without (local) endpoints are rejected or dropped there.
 	for (const chainName of ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-NODEPORTS']) {
-		for (const rule of filter.get(chainName)?.rules ?? []) {
-			if (rule.target !== 'REJECT' && rule.target !== 'DROP') {
+		for (const line of filter.get(chainName)?.rules ?? []) {
+			const rule = detail(line);
+			if (rule?.target !== 'REJECT' && rule?.target !== 'DROP') {
 				continue;
 			}
 
@@ -300,8 +313,14 @@ export function decodeIptables(dump: IptablesDump): NatFlowTable {
 	}
 
 	function collectMasquerade(draft: FlowDraft, chain: string) {
-		for (const rule of rulesOf(chain)) {
-			if (rule.target === 'KUBE-MARK-MASQ' && !draft.masquerade.some(each => each.line === rule.line)) {
+		for (const line of nat.get(chain)?.rules ?? []) {
+			// Only the mark rules need a full parse; dispatch chains hold mostly KUBE-SEP- jumps.
+			if (!line.raw.endsWith(' -j KUBE-MARK-MASQ')) {
+				continue;
+			}
+
+			const rule = detail(line);
+			if (rule?.target === 'KUBE-MARK-MASQ' && !draft.masquerade.some(each => each.line === rule.line)) {
 				draft.masquerade.push({chain, condition: masqueradeCondition(rule), line: rule.line});
 			}
 		}
@@ -309,48 +328,63 @@ export function decodeIptables(dump: IptablesDump): NatFlowTable {
 
 	/** The endpoint list of a KUBE-SVC-/KUBE-SVL-/KUBE-XLB- chain, with effective shares. */
 	function dispatch(draft: FlowDraft, chain: string): NatEndpoint[] {
-		const jumps: IptablesRule[] = [];
+		const jumps: Jump[] = [];
 		let sawUnconditional = false;
-		for (const rule of rulesOf(chain)) {
-			const target = rule.target;
-			if (target === 'KUBE-MARK-DROP') {
-				setNoEndpoints(draft, 'drop', rule.line);
-				continue;
-			}
-
-			if (!target?.startsWith('KUBE-SEP-')) {
-				continue;
-			}
-
-			identify(draft, rule);
-			if (rule.recent && rule.recent.action === 'rcheck') {
-				if (rule.recent.seconds !== null) {
-					draft.affinity = {timeoutSeconds: rule.recent.seconds};
+		for (const line of nat.get(chain)?.rules ?? []) {
+			// Fast path for kube-proxy's plain ladder rules; anything else gets a full parse.
+			let jump = quickJump(line);
+			if (!jump || !draft.identified) {
+				const rule = detail(line);
+				if (!rule) {
+					continue;
 				}
 
+				identify(draft, rule);
+				if (rule.target === 'KUBE-MARK-DROP') {
+					setNoEndpoints(draft, 'drop', rule.line);
+					continue;
+				}
+
+				if (!rule.target?.startsWith('KUBE-SEP-')) {
+					continue;
+				}
+
+				if (rule.recent && rule.recent.action === 'rcheck') {
+					if (rule.recent.seconds !== null) {
+						draft.affinity = {timeoutSeconds: rule.recent.seconds};
+					}
+
+					continue;
+				}
+
+				jump = {line: rule.line, raw: rule.raw, target: rule.target, probability: rule.probability, source: line};
+			} else if (jump.target === 'KUBE-MARK-DROP') {
+				setNoEndpoints(draft, 'drop', jump.line);
+				continue;
+			} else if (!jump.target.startsWith('KUBE-SEP-')) {
 				continue;
 			}
 
 			if (sawUnconditional) {
-				problems.push({line: rule.line, message: `line ${rule.line}: unreachable rule after the last unconditional jump in ${chain}: ${rule.raw}`});
+				problems.push({line: jump.line, message: `line ${jump.line}: unreachable rule after the last unconditional jump in ${chain}: ${jump.raw}`});
 				continue;
 			}
 
-			if (rule.probability === null) {
+			if (jump.probability === null) {
 				sawUnconditional = true;
 			}
 
-			jumps.push(rule);
+			jumps.push(jump);
 		}
 
 		if (jumps.length > 0 && !sawUnconditional) {
 			problems.push({line: jumps.at(-1)!.line, message: `line ${jumps.at(-1)!.line}: ${chain} ends with a random match: some new connections fall through without DNAT`});
 		}
 
-		const shares = chainShares(jumps.map(rule => rule.probability));
+		const shares = chainShares(jumps.map(jump => jump.probability));
 		const endpoints: NatEndpoint[] = [];
-		for (const [index, rule] of jumps.entries()) {
-			const target = endpointOf(draft, rule.target!, rule);
+		for (const [index, jump] of jumps.entries()) {
+			const target = endpointOf(draft, jump);
 			if (!target) {
 				continue;
 			}
@@ -359,9 +393,9 @@ export function decodeIptables(dump: IptablesDump): NatFlowTable {
 				ip: target.ip,
 				port: target.port,
 				probability: shares[index]!,
-				chain: rule.target!,
-				written: rule.probability,
-				line: rule.line,
+				chain: jump.target,
+				written: jump.probability,
+				line: jump.line,
 				hairpinMasquerade: target.hairpin,
 			});
 		}
@@ -369,34 +403,51 @@ export function decodeIptables(dump: IptablesDump): NatFlowTable {
 		return endpoints;
 	}
 
-	function endpointOf(draft: FlowDraft, chain: string, jump: IptablesRule): EndpointTarget | null {
+	function endpointOf(draft: FlowDraft, jump: Jump): EndpointTarget | null {
+		const chain = jump.target;
 		const cached = endpointCache.get(chain);
 		if (cached !== undefined) {
 			return cached;
 		}
 
-		const rules = nat.get(chain)?.rules;
+		const lines = nat.get(chain)?.rules;
 		let result: EndpointTarget | null = null;
-		if (rules) {
+		if (lines) {
 			let hairpin = false;
-			for (const rule of rules) {
+			let destination: {text: string; line: number; raw: string} | null = null;
+			for (const line of lines) {
+				const quick = quickEndpointRule(line);
+				if (quick && draft.identified) {
+					hairpin ||= quick.hairpin;
+					if (quick.toDestination) {
+						destination = {text: quick.toDestination, line: line.line, raw: line.raw};
+					}
+
+					continue;
+				}
+
+				const rule = detail(line);
+				if (!rule) {
+					continue;
+				}
+
 				identify(draft, rule);
 				if (rule.target === 'KUBE-MARK-MASQ' && rule.source) {
 					hairpin = true;
 				}
 
 				if (rule.target === 'DNAT' && rule.toDestination) {
-					const split = splitHostPort(rule.toDestination);
-					if (split) {
-						result = {ip: split.ip, port: split.port, hairpin, line: rule.line};
-					} else {
-						problems.push({line: rule.line, message: `line ${rule.line}: bad --to-destination ${rule.toDestination}: ${rule.raw}`});
-					}
+					destination = {text: rule.toDestination, line: rule.line, raw: rule.raw};
 				}
 			}
 
-			if (result) {
-				result.hairpin = hairpin;
+			if (destination) {
+				const split = splitHostPort(destination.text);
+				if (split) {
+					result = {ip: split.ip, port: split.port, hairpin, line: destination.line};
+				} else {
+					problems.push({line: destination.line, message: `line ${destination.line}: bad --to-destination ${destination.text}: ${destination.raw}`});
+				}
 			} else {
 				problems.push({line: jump.line, message: `line ${jump.line}: endpoint chain ${chain} has no DNAT rule`});
 			}
@@ -405,7 +456,7 @@ export function decodeIptables(dump: IptablesDump): NatFlowTable {
 		}
 
 		// A partial dump (grep output) may lack the KUBE-SEP chain; the jump's comment still names the endpoint.
-		const named = result ?? endpointFromComment(jump.comment);
+		const named = result ?? endpointFromComment(detail(jump.source)?.comment ?? null);
 		if (!result && named) {
 			return named;
 		}
@@ -443,6 +494,73 @@ export function decodeIptables(dump: IptablesDump): NatFlowTable {
 
 		setNoEndpoints(draft, rule.target === 'REJECT' ? 'reject' : 'drop', rule.line);
 	}
+}
+
+type Jump = {line: number; raw: string; target: string; probability: number | null; source: IptablesRuleLine};
+
+/*
+ * The fast paths below only search for single characters or patterns under 7 characters, and
+ * otherwise compare at fixed places (startsWith/endsWith): V8 sets up a Boyer-Moore table for
+ * every longer pattern, which costs more than the rest of the work on a 200,000-rule dump.
+ */
+
+/**
+ * `-A KUBE-SVC-… [-m comment …] [-m statistic --mode random --probability P] -j KUBE-SEP-…` read
+ * without a full parse. Null when the rule has anything else (negation, recent, escapes, goto),
+ * which then goes through the full parser.
+ */
+function quickJump(line: IptablesRuleLine): Jump | null {
+	const raw = line.raw;
+	if (raw.indexOf('\\') !== -1 || raw.indexOf('!') !== -1) {
+		return null;
+	}
+
+	const jumpAt = raw.lastIndexOf(' -j ');
+	if (jumpAt === -1) {
+		return null;
+	}
+
+	const target = raw.slice(jumpAt + 4);
+	if (target.indexOf(' ') !== -1 || target.indexOf('"') !== -1 || target === '') {
+		return null;
+	}
+
+	// kube-proxy and iptables-save both put `--probability P` right before the jump.
+	const wordStart = raw.lastIndexOf(' ', jumpAt - 1);
+	if (wordStart > 14 && raw.startsWith(' --probability', wordStart - 14)) {
+		const probability = Number(raw.slice(wordStart + 1, jumpAt));
+		return probability >= 0 && probability <= 1 ? {line: line.line, raw, target, probability, source: line} : null;
+	}
+
+	if (raw.indexOf('statistic') !== -1 || raw.indexOf('recent') !== -1 || raw.indexOf(' -g ') !== -1) {
+		return null;
+	}
+
+	return {line: line.line, raw, target, probability: null, source: line};
+}
+
+/** A KUBE-SEP- rule read without a full parse: the hairpin mark or the DNAT. */
+function quickEndpointRule(line: IptablesRuleLine): {hairpin: boolean; toDestination: string | null} | null {
+	const raw = line.raw;
+	if (raw.indexOf('\\') !== -1 || raw.indexOf('!') !== -1) {
+		return null;
+	}
+
+	const jumpAt = raw.lastIndexOf(' -j ');
+	if (jumpAt === -1) {
+		return null;
+	}
+
+	if (raw.length === jumpAt + 18 && raw.endsWith(' -j KUBE-MARK-MASQ')) {
+		return {hairpin: raw.indexOf(' -s ') !== -1, toDestination: null};
+	}
+
+	if (raw.startsWith(' -j DNAT --to-destination ', jumpAt)) {
+		const destination = raw.slice(jumpAt + 26);
+		return destination.indexOf(' ') !== -1 || destination === '' ? null : {hairpin: false, toDestination: destination};
+	}
+
+	return null;
 }
 
 function endpointFromComment(comment: string | null): EndpointTarget | null {

@@ -49,6 +49,19 @@ export type IptablesRecent = {
 	reap: boolean;
 };
 
+/**
+ * A rule as stored by the parser: its line, raw text and chain. The options are parsed on first
+ * use by `ruleDetails` (a 200,000-rule dump is mostly read by fast paths that never need them).
+ */
+export type IptablesRuleLine = {
+	readonly line: number;
+	readonly raw: string;
+	readonly table: string;
+	readonly chain: string;
+	/** Cache for ruleDetails: undefined before, null when the rule could not be parsed. */
+	details?: IptablesRule | null;
+};
+
 export type IptablesChain = {
 	readonly name: string;
 	/** Built-in policy (`ACCEPT`, `DROP`) or `-` for user chains; null when declared by `-N`. */
@@ -57,7 +70,7 @@ export type IptablesChain = {
 	readonly counters: string | null;
 	/** Line of the declaration, null when the chain was only seen in a rule. */
 	readonly line: number | null;
-	readonly rules: IptablesRule[];
+	readonly rules: IptablesRuleLine[];
 };
 
 export type IptablesTable = {
@@ -76,7 +89,18 @@ export type IptablesDump = {
 export type IptablesParseOptions = {
 	/** Table for rules that come before any `*table` line (`iptables -t nat -S` output). Default `nat`. */
 	readonly defaultTable?: string;
+	/** Parse every rule's options now, so `problems` covers every line. Default false (parsed on use). */
+	readonly eager?: boolean;
 };
+
+/** The parsed options of a rule, parsed once; problems go to `problems`. Null when the line is not a rule. */
+export function ruleDetails(rule: IptablesRuleLine, problems: NatProblem[]): IptablesRule | null {
+	if (rule.details === undefined) {
+		rule.details = parseRuleLine(rule.raw, rule.line, rule.table, problems);
+	}
+
+	return rule.details;
+}
 
 const flagsWithoutValue = new Set([
 	'--rcheck', '--set', '--update', '--remove', '--reap', '--rsource', '--rdest', '--random',
@@ -92,6 +116,8 @@ export function parseIptablesSave(text: string, options: IptablesParseOptions = 
 	let inSaveSection = false;
 	let ruleCount = 0;
 	let lineNumber = 0;
+	let lastChain: IptablesChain | undefined;
+	let lastTable: IptablesTable | undefined;
 	let start = 0;
 	const length = text.length;
 
@@ -126,29 +152,43 @@ export function parseIptablesSave(text: string, options: IptablesParseOptions = 
 		// '-' : the hot path, a rule line.
 		if (first === 45) {
 			const op = raw.charCodeAt(1);
-			if ((op === 65 || op === 73) && raw.charCodeAt(2) === 32) {
+			if (op === 65 && raw.charCodeAt(2) === 32) {
 				current ??= tableNamed(options.defaultTable ?? 'nat', null);
-				const rule = parseRuleLine(raw, lineNumber, current.name, problems);
-				if (rule) {
-					let chain = current.chains.get(rule.chain);
-					if (!chain) {
-						if (inSaveSection) {
-							problem(lineNumber, raw, `rule for undeclared chain ${rule.chain}`);
-						}
-
-						chain = {name: rule.chain, policy: null, counters: null, line: null, rules: []};
-						current.chains.set(rule.chain, chain);
-					}
-
-					if (op === 73) {
-						chain.rules.unshift(rule);
-					} else {
-						chain.rules.push(rule);
-					}
-
-					ruleCount++;
+				let chainEnd = raw.indexOf(' ', 3);
+				if (chainEnd === -1) {
+					chainEnd = raw.length;
 				}
 
+				// iptables-save groups rules by chain: most lines continue the previous chain.
+				let chain = lastChain;
+				if (!chain || chainEnd - 3 !== chain.name.length || !raw.startsWith(chain.name, 3) || lastTable !== current) {
+					const name = raw.slice(3, chainEnd);
+					if (name === '' || name.startsWith('-')) {
+						problem(lineNumber, raw, 'rule without a chain name');
+						continue;
+					}
+
+					chain = current.chains.get(name);
+					if (!chain) {
+						if (inSaveSection) {
+							problem(lineNumber, raw, `rule for undeclared chain ${name}`);
+						}
+
+						chain = {name, policy: null, counters: null, line: null, rules: []};
+						current.chains.set(name, chain);
+					}
+
+					lastChain = chain;
+					lastTable = current;
+				}
+
+				const rule: IptablesRuleLine = {line: lineNumber, raw, table: current.name, chain: chain.name};
+				if (options.eager) {
+					ruleDetails(rule, problems);
+				}
+
+				chain.rules.push(rule);
+				ruleCount++;
 				continue;
 			}
 
@@ -218,6 +258,7 @@ export function parseIptablesSave(text: string, options: IptablesParseOptions = 
 
 	function declareChain(table: IptablesTable, name: string, policy: string | null, counters: string | null, line: number) {
 		const existing = table.chains.get(name);
+		lastChain = undefined;
 		// A second declaration flushes the chain, as iptables-restore does.
 		table.chains.set(name, {name, policy, counters, line, rules: existing && existing.line === null ? existing.rules : []});
 	}
@@ -232,15 +273,28 @@ export function parseIptablesSave(text: string, options: IptablesParseOptions = 
 			case '--append':
 			case '-I':
 			case '--insert': {
-				const rule = parseRuleLine(`-A ${tokens.slice(1).map(quoteIfNeeded).join(' ')}`, line, current.name, problems, raw);
-				if (rule) {
-					let chain = current.chains.get(rule.chain);
+				const insert = command === '-I' || command === '--insert';
+				const withoutPosition = insert && tokens[2] !== undefined && /^\d+$/.test(tokens[2]) ? [tokens[1]!, ...tokens.slice(3)] : tokens.slice(1);
+				const details = parseRuleLine(`-A ${withoutPosition.map(quoteIfNeeded).join(' ')}`, line, current.name, problems, raw);
+				if (details) {
+					let chain = current.chains.get(details.chain);
 					if (!chain) {
-						chain = {name: rule.chain, policy: null, counters: null, line: null, rules: []};
-						current.chains.set(rule.chain, chain);
+						if (inSaveSection) {
+							problem(line, raw, `rule for undeclared chain ${details.chain}`);
+						}
+
+						chain = {name: details.chain, policy: null, counters: null, line: null, rules: []};
+						current.chains.set(details.chain, chain);
 					}
 
-					chain.rules.push(rule);
+					const rule: IptablesRuleLine = {line, raw, table: current.name, chain: details.chain, details};
+					if (insert) {
+						chain.rules.unshift(rule);
+					} else {
+						chain.rules.push(rule);
+					}
+
+					lastChain = undefined;
 					ruleCount++;
 				}
 
@@ -335,6 +389,10 @@ export function tokenize(line: string): string[] {
 		return words;
 	}
 
+	if (!line.includes('\\')) {
+		return tokenizeWithoutEscapes(line);
+	}
+
 	const tokens: string[] = [];
 	let index = 0;
 	const length = line.length;
@@ -370,6 +428,56 @@ export function tokenize(line: string): string[] {
 
 			token += line[index];
 			index++;
+		}
+
+		tokens.push(token);
+	}
+
+	return tokens;
+}
+
+/** Quotes but no backslashes (the common case): whole slices instead of character by character. */
+function tokenizeWithoutEscapes(line: string): string[] {
+	const tokens: string[] = [];
+	const length = line.length;
+	let index = 0;
+	while (index < length) {
+		const code = line.charCodeAt(index);
+		if (code === 32 || code === 9) {
+			index++;
+			continue;
+		}
+
+		let token = '';
+		while (index < length) {
+			const char = line.charCodeAt(index);
+			if (char === 32 || char === 9) {
+				break;
+			}
+
+			if (char === 34) {
+				let close = line.indexOf('"', index + 1);
+				if (close === -1) {
+					close = length;
+				}
+
+				token += line.slice(index + 1, close);
+				index = close + 1;
+				continue;
+			}
+
+			let end = index + 1;
+			while (end < length) {
+				const next = line.charCodeAt(end);
+				if (next === 32 || next === 9 || next === 34) {
+					break;
+				}
+
+				end++;
+			}
+
+			token += line.slice(index, end);
+			index = end;
 		}
 
 		tokens.push(token);

@@ -1,6 +1,6 @@
 import {test, describe} from 'node:test';
 import assert from 'node:assert/strict';
-import {parseIptablesSave, parseRuleLine, tokenize} from '../../../source/core/nat/iptables-parse.js';
+import {parseIptablesSave, parseRuleLine, ruleDetails, tokenize} from '../../../source/core/nat/iptables-parse.js';
 
 describe('tokenize', () => {
 	const cases: Array<[string, string[]]> = [
@@ -119,7 +119,7 @@ describe('parseIptablesSave', () => {
 		assert.equal(nat.chains.get('PREROUTING')!.counters, '[12:720]');
 		assert.equal(nat.chains.get('PREROUTING')!.policy, 'ACCEPT');
 		assert.equal(nat.chains.get('KUBE-SERVICES')!.rules[0]!.line, 7);
-		assert.equal(dump.tables.get('filter')!.chains.get('KUBE-SERVICES')!.rules[0]!.target, 'REJECT');
+		assert.equal(ruleDetails(dump.tables.get('filter')!.chains.get('KUBE-SERVICES')!.rules[0]!, [])?.target, 'REJECT');
 		assert.equal(dump.ruleCount, 3);
 	});
 
@@ -131,18 +131,35 @@ describe('parseIptablesSave', () => {
 
 	test('malformed input: every problem names its line and quotes it', () => {
 		const text = ['*nat', ':BROKEN', '-A', 'hello world', '-A X -j', '*filter', 'COMMIT', '-Z'].join('\n');
-		const dump = parseIptablesSave(text);
+		const dump = parseIptablesSave(text, {eager: true});
 		const lines = dump.problems.map(problem => problem.line);
 		assert.deepEqual(lines, [2, 3, 4, 5, 5, 6, 8]);
 		assert.match(dump.problems[0]!.message, /^line 2: bad chain declaration: :BROKEN$/);
-		assert.match(dump.problems[3]!.message, /^line 5: /);
-		assert.match(dump.problems[4]!.message, /rule for undeclared chain X/);
+		assert.deepEqual(dump.problems.filter(problem => problem.line === 5).map(problem => problem.message).sort(), [
+			'line 5: option -j needs a value: -A X -j',
+			'line 5: rule for undeclared chain X: -A X -j',
+		]);
 		assert.match(dump.problems[5]!.message, /table nat was not closed with COMMIT/);
+	});
+
+	test('rule options are parsed on use unless eager', () => {
+		const lazy = parseIptablesSave('*nat\n:X - [0:0]\n-A X -j\nCOMMIT\n');
+		assert.deepEqual(lazy.problems, []);
+		const problems: Array<{line: number | null; message: string}> = [];
+		const rule = lazy.tables.get('nat')!.chains.get('X')!.rules[0]!;
+		assert.equal(ruleDetails(rule, problems)?.target, null);
+		assert.equal(ruleDetails(rule, problems)?.target, null);
+		assert.deepEqual(problems, [{line: 3, message: 'line 3: option -j needs a value: -A X -j'}]);
+	});
+
+	test('-I puts the rule first', () => {
+		const dump = parseIptablesSave('*nat\n:X - [0:0]\n-A X -j B\n-I X 1 -j A\nCOMMIT\n');
+		assert.deepEqual(dump.tables.get('nat')!.chains.get('X')!.rules.map(rule => ruleDetails(rule, [])?.target), ['A', 'B']);
 	});
 
 	test('CRLF line ends are accepted', () => {
 		const dump = parseIptablesSave('*nat\r\n:X - [0:0]\r\n-A X -j Y\r\nCOMMIT\r\n');
 		assert.deepEqual(dump.problems, []);
-		assert.equal(dump.tables.get('nat')!.chains.get('X')!.rules[0]!.target, 'Y');
+		assert.equal(ruleDetails(dump.tables.get('nat')!.chains.get('X')!.rules[0]!, [])?.target, 'Y');
 	});
 });

@@ -38,7 +38,7 @@ type Rule = {
 	readonly targetArgs?: readonly string[];
 };
 
-type TableOut = {chains: string[]; rules: Rule[]};
+type TableOut = {chains: Set<string>; rules: Rule[]};
 
 const natBuiltins = ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'];
 const filterBuiltins = ['INPUT', 'FORWARD', 'OUTPUT'];
@@ -55,12 +55,12 @@ export function generateIptablesSave(input: NatGeneratorInput, options: Iptables
 	const ipv6 = options.family === 'IPv6';
 	const host = (ip: string) => (style === 'old' || options.form === 'save' ? hostMask(ip) : ip);
 
-	const filter: TableOut = {chains: ['KUBE-NODEPORTS', 'KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-FORWARD'], rules: []};
-	const nat: TableOut = {chains: ['KUBE-SERVICES', 'KUBE-NODEPORTS', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ'], rules: []};
+	const filter: TableOut = {chains: new Set(['KUBE-NODEPORTS', 'KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-FORWARD']), rules: []};
+	const nat: TableOut = {chains: new Set(['KUBE-SERVICES', 'KUBE-NODEPORTS', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ']), rules: []};
 	if (style === 'new') {
-		filter.chains.push('KUBE-PROXY-FIREWALL');
+		filter.chains.add('KUBE-PROXY-FIREWALL');
 	} else {
-		nat.chains.push('KUBE-MARK-DROP');
+		nat.chains.add('KUBE-MARK-DROP');
 	}
 
 	// Jumps kube-proxy ensures from the built-in chains.
@@ -134,11 +134,11 @@ export function generateIptablesSave(input: NatGeneratorInput, options: Iptables
 	function endpointChainRules(port: PlannedServicePort, endpoints: readonly PlannedEndpoint[]) {
 		for (const endpoint of endpoints) {
 			const chain = sepChain(port, endpoint);
-			if (nat.chains.includes(chain)) {
+			if (nat.chains.has(chain)) {
 				continue;
 			}
 
-			nat.chains.push(chain);
+			nat.chains.add(chain);
 			const comment = endpointComments ? port.portString : undefined;
 			nat.rules.push({chain, comment, source: host(endpoint.ip), jump: 'KUBE-MARK-MASQ'});
 			const recent: Match[] = port.affinitySeconds === null ? [] : [{module: 'recent', args: ['--name', chain, '--set']}];
@@ -250,7 +250,7 @@ export function generateIptablesSave(input: NatGeneratorInput, options: Iptables
 		}
 
 		if (usesExt) {
-			nat.chains.push(ext);
+			nat.chains.add(ext);
 			if (port.externalLocal) {
 				if (podCidr !== null) {
 					nat.rules.push({chain: ext, comment: `pod traffic for ${name} external destinations`, source: podCidr, jump: svc});
@@ -270,7 +270,7 @@ export function generateIptablesSave(input: NatGeneratorInput, options: Iptables
 		}
 
 		if (usesFw) {
-			nat.chains.push(fw);
+			nat.chains.add(fw);
 			for (const range of port.sourceRanges) {
 				nat.rules.push({chain: fw, comment: `${name} loadbalancer IP`, source: range, jump: ext});
 			}
@@ -280,12 +280,12 @@ export function generateIptablesSave(input: NatGeneratorInput, options: Iptables
 
 		const ladderComment = (endpoint: PlannedEndpoint) => (endpointComments ? `${name} -> ${joinHostPort(endpoint.ip, endpoint.port)}` : undefined);
 		if (usesCluster) {
-			nat.chains.push(svc);
+			nat.chains.add(svc);
 			dispatchRules(port, svc, port.clusterEndpoints, ladderComment);
 		}
 
 		if (usesLocal) {
-			nat.chains.push(svl);
+			nat.chains.add(svl);
 			dispatchRules(port, svl, port.localEndpoints, ladderComment);
 		}
 
@@ -314,7 +314,7 @@ export function generateIptablesSave(input: NatGeneratorInput, options: Iptables
 			return;
 		}
 
-		nat.chains.push(svc);
+		nat.chains.add(svc);
 		const clusterComment = `${name} cluster IP`;
 		if (podCidr !== null) {
 			nat.rules.push({chain: 'KUBE-SERVICES', source: podCidr, sourceNegated: true, comment: clusterComment, ...tcp, destination: host(port.clusterIP), jump: 'KUBE-MARK-MASQ'});
@@ -339,8 +339,8 @@ export function generateIptablesSave(input: NatGeneratorInput, options: Iptables
 		for (const ip of port.loadBalancerIPs) {
 			const comment = `${name} loadbalancer IP`;
 			nat.rules.push({chain: 'KUBE-SERVICES', comment, ...tcp, destination: host(ip), jump: fw});
-			if (!nat.chains.includes(fw)) {
-				nat.chains.push(fw);
+			if (!nat.chains.has(fw)) {
+				nat.chains.add(fw);
 				if (!port.externalLocal) {
 					nat.rules.push({chain: fw, comment, jump: 'KUBE-MARK-MASQ'});
 				}
@@ -377,7 +377,7 @@ export function generateIptablesSave(input: NatGeneratorInput, options: Iptables
 		endpointChainRules(port, port.clusterEndpoints);
 
 		if (port.externalLocal) {
-			nat.chains.push(xlb);
+			nat.chains.add(xlb);
 			if (podCidr !== null) {
 				nat.rules.push({chain: xlb, comment: 'Redirect pods trying to reach external loadbalancer VIP to clusterIP', source: podCidr, jump: svc});
 			}
@@ -414,7 +414,7 @@ function quoteComment(comment: string, always: boolean): string {
 
 function printTable(name: string, builtins: string[], table: TableOut, printer: (rule: Rule) => string, saved: boolean): string[] {
 	const lines = [`*${name}`];
-	const user = saved ? [...new Set(table.chains)].sort() : [...new Set(table.chains)];
+	const user = saved ? [...table.chains].sort() : [...table.chains];
 	for (const chain of builtins) {
 		lines.push(`:${chain} ACCEPT [0:0]`);
 	}
