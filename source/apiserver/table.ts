@@ -87,7 +87,10 @@ function serviceCells(service: Json): unknown[] {
 	const spec = service.spec ?? {};
 	const type = spec.type ?? 'ClusterIP';
 	const clusterIp = type === 'ExternalName' ? '<none>' : (spec.clusterIPs?.[0] ?? spec.clusterIP ?? '<none>');
-	const ingress = ((service.status?.loadBalancer?.ingress ?? []) as Json[]).map(entry => entry.ip ?? entry.hostname).filter(Boolean);
+	// kubectl's printer collects load-balancer addresses in a set: unique and sorted. Other types show only spec.externalIPs.
+	const ingress = type === 'LoadBalancer'
+		? [...new Set(((service.status?.loadBalancer?.ingress ?? []) as Json[]).map(entry => (entry.ip || entry.hostname) as string).filter(Boolean))].sort()
+		: [];
 	const external = type === 'ExternalName' ? [spec.externalName] : [...ingress, ...(spec.externalIPs ?? [])];
 	const externalText = external.length > 0 ? external.join(',') : type === 'LoadBalancer' ? '<pending>' : '<none>';
 	const ports = ((spec.ports ?? []) as Json[]).map(port => (port.nodePort ? `${port.port}:${port.nodePort}/${port.protocol ?? 'TCP'}` : `${port.port}/${port.protocol ?? 'TCP'}`));

@@ -1,7 +1,7 @@
 import type {ServiceRow} from './service-row.js';
 
 export type ServiceTableOptions = {
-	/** `-o wide`: full EXTERNAL-IP and the SELECTOR column. */
+	/** `-o wide`: the SELECTOR column. */
 	readonly wide: boolean;
 	/** `-A`: a leading NAMESPACE column. */
 	readonly allNamespaces: boolean;
@@ -71,7 +71,8 @@ export function serviceTableCells(row: ServiceRow, options: ServiceTableOptions)
 		row.name,
 		row.type,
 		row.clusterIP,
-		options.wide ? row.externalIP : row.externalIPShort,
+		// Not externalIPShort: the API server builds kubectl's table in wide mode, so kubectl never clips it.
+		row.externalIP,
 		row.ports,
 		`${row.endpoints.ready}/${row.endpoints.total}`,
 		row.age,

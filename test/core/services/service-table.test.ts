@@ -52,15 +52,17 @@ describe('padColumns reproduces kubectl tabwriter output byte for byte', () => {
 });
 
 describe('formatServiceTable', () => {
-	test('one namespace, not wide: the load-balancer part clipped, no SELECTOR', () => {
+	test('one namespace, not wide: EXTERNAL-IP in full as kubectl prints it (the server builds its table in wide mode), no SELECTOR', () => {
 		const expected = [
-			'NAME        TYPE           CLUSTER-IP       EXTERNAL-IP        PORT(S)        ENDPOINTS   AGE',
-			'np-svc      LoadBalancer   172.16.107.200   ac0c6f11e2b97...   80:30000/TCP   1/2         44s',
-			'light-api   NodePort       10.100.134.179   <none>             80:30427/TCP   0/0         211d',
+			'NAME        TYPE           CLUSTER-IP       EXTERNAL-IP                                                                  PORT(S)        ENDPOINTS   AGE',
+			'np-svc      LoadBalancer   172.16.107.200   ac0c6f11e2b974fe0a44b970b63be449-52265006.ap-northeast-2.elb.amazonaws.com   80:30000/TCP   1/2         44s',
+			'light-api   NodePort       10.100.134.179   <none>                                                                       80:30427/TCP   0/0         211d',
 		];
 		const selected = rows.filter(row => row.key === 'eks/np-svc' || row.key === 'prod/light-api');
 		const table = formatServiceTable(selected, {wide: false, allNamespaces: false});
 		assert.equal(table, expected.join('\n') + '\n');
+		// The clipped form stays available for the dashboard's narrow columns.
+		assert.equal(selected.find(row => row.key === 'eks/np-svc')?.externalIPShort, 'ac0c6f11e2b97...');
 	});
 
 	test('-A -o wide: NAMESPACE first, full EXTERNAL-IP, SELECTOR last', () => {
