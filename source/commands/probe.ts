@@ -1,5 +1,5 @@
 import type {ClusterSource} from '../kube/types.js';
-import {attributionContext, planAddressProbe, planServiceProbe, type ClusterObjects, type ProbePlan} from '../core/probe/plan.js';
+import {planAddressProbe, planServiceProbe, replan, type ClusterObjects, type LivePlan, type ProbePlan} from '../core/probe/plan.js';
 import type {LatencySummary} from '../core/probe/latency.js';
 import type {ProbeRunSnapshot, SeriesSnapshot} from '../core/probe/run-stats.js';
 import {parseVia} from '../core/probe/service-targets.js';
@@ -255,7 +255,7 @@ export async function runProbe(options: ProbeCommandOptions, io: ProbeIo, signal
 	}
 
 	let plan: ProbePlan;
-	let liveContext: (() => ReturnType<typeof attributionContext>) | undefined;
+	let liveContext: (() => LivePlan) | undefined;
 	if (spec.kind === 'service') {
 		const via = parseVia(options.via);
 		if (typeof via === 'object') {
@@ -277,9 +277,10 @@ export async function runProbe(options: ProbeCommandOptions, io: ProbeIo, signal
 		}
 
 		plan = planned;
-		// Pods come and go while probing: rebuild the attribution index when the cache changed.
+		// Pods come and go while probing: when the cache changed, plan again for the attribution
+		// index and for what each series should see from now on (the expectation follows readiness).
 		let dirty = false;
-		let context = {index: plan.index, candidates: plan.candidates!};
+		let context: LivePlan = replan(objectsOf(source), planned, options.probabilities);
 		const unsubscribe = source.subscribe(() => {
 			dirty = true;
 		});
@@ -287,7 +288,7 @@ export async function runProbe(options: ProbeCommandOptions, io: ProbeIo, signal
 		liveContext = () => {
 			if (dirty) {
 				dirty = false;
-				context = attributionContext(objectsOf(source), plan.service!, plan.candidates!.portName);
+				context = replan(objectsOf(source), planned, options.probabilities);
 			}
 
 			return context;

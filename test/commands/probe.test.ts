@@ -71,6 +71,49 @@ describe('runProbe', () => {
 		assert.ok(summary.pValue > 0.0001, `p ${summary.pValue}`);
 	});
 
+	test('a pod going not ready mid-run: the expectation follows it and the run is judged balanced', async () => {
+		const live = {services: [nodePortService('Cluster')], endpointSlices: [echoSlice(3)], nodes, version: 1};
+		const listeners = new Set<() => void>();
+		const flapping: ClusterSource = {
+			...source,
+			snapshot: () => ({version: live.version, context: 'test', namespace: undefined, services: live.services, endpointSlices: live.endpointSlices, nodes, states: {} as never, lastUpdate: 0}),
+			subscribe(listener) {
+				listeners.add(listener);
+				return () => listeners.delete(listener);
+			},
+		};
+		const livePlane = await startDemoDataPlane(() => ({services: live.services, slices: live.endpointSlices, nodes}));
+		try {
+			const lines: string[] = [];
+			const io = {
+				stdout: {
+					write(text: string) {
+						lines.push(text);
+						if (lines.length === 60) {
+							// The third pod (b7gng) fails its readiness probe: kube-proxy and the cache both drop it.
+							live.endpointSlices = [echoSlice(2)];
+							live.version++;
+							for (const listener of listeners) {
+								listener();
+							}
+						}
+					},
+				},
+				stderr: {write: () => undefined},
+			};
+			assert.equal(await runProbe({...defaults, target: 'default/svc-nodeport:9000', count: 120, source: flapping, resolveAddress: livePlane.resolveAddress}, io), 0);
+			const samples = lines.slice(0, -1).map(line => JSON.parse(line) as {pod: string});
+			const summary = (JSON.parse(lines.at(-1)!) as {summary: {byPod: Record<string, number>; expected: Record<string, number>; pValue: number}}).summary;
+			const out = 'deploy-echo-5c689d5454-b7gng';
+			assert.ok(samples.slice(61).every(sample => sample.pod !== out), 'no answer from the pod while not ready');
+			// 60 answers at 1/3, 60 at 0: 1/6 expected over the run (the change lands between answers 60 and 62).
+			assert.ok(Math.abs(summary.expected[out]! - 1 / 6) < 0.02, `expected ${summary.expected[out]}`);
+			assert.ok(summary.pValue > 0.001, `p ${summary.pValue}`);
+		} finally {
+			await livePlane.close();
+		}
+	});
+
 	test('abort prints the summary and exits cleanly', async () => {
 		const {io, out} = capture();
 		const controller = new AbortController();

@@ -2,7 +2,7 @@ import type {V1EndpointSlice, V1Node, V1Service} from '@kubernetes/client-node';
 import type {ResponseCandidates} from './attribution.js';
 import {buildEndpointIndex, serviceKey, type EndpointIndex} from './endpoint-index.js';
 import type {SeriesSpec} from './run-stats.js';
-import {affinityPromise, expectedForTarget, pickServicePort, resolveServiceTargets, type Via} from './service-targets.js';
+import {affinityPromise, expectedForTarget, pickServicePort, resolveServiceTargets, type Expectation, type SharesSource, type Via} from './service-targets.js';
 import type {TargetSpec} from './target.js';
 
 /** Everything a probe run needs to know before the first packet. */
@@ -15,6 +15,8 @@ export type ProbePlan = {
 	readonly protocol: 'TCP' | 'UDP';
 	readonly index: EndpointIndex;
 	readonly candidates?: ResponseCandidates;
+	/** For a Service: what was asked, so the plan can be made again from a newer snapshot. */
+	readonly request?: {readonly spec: Extract<TargetSpec, {kind: 'service'}>; readonly via: Via; readonly clusterDomain?: string};
 };
 
 export type ClusterObjects = {
@@ -57,7 +59,7 @@ export function planServiceProbe(
 	objects: ClusterObjects,
 	spec: Extract<TargetSpec, {kind: 'service'}>,
 	via: Via,
-	probabilities?: ReadonlyMap<string, number>,
+	probabilities?: SharesSource,
 	clusterDomain?: string,
 ): ProbePlan | {error: string} {
 	const service = objects.services.find(candidate => candidate.metadata?.namespace === spec.namespace && candidate.metadata?.name === spec.name);
@@ -93,5 +95,43 @@ export function planServiceProbe(
 		protocol: servicePort.protocol === 'UDP' ? 'UDP' : 'TCP',
 		index,
 		candidates,
+		request: {spec, via, ...(clusterDomain === undefined ? {} : {clusterDomain})},
 	};
+}
+
+/** What each series (by label) should see now. */
+export type LiveExpectations = ReadonlyMap<string, Expectation>;
+
+export type LivePlan = {
+	readonly index: EndpointIndex;
+	readonly candidates?: ResponseCandidates;
+	readonly expectations: LiveExpectations;
+};
+
+/**
+ * The plan made again from a newer snapshot: the attribution index and what each of the original
+ * series (same labels) should see now. A series whose address is gone, or a Service that is gone,
+ * expects nothing. Address probes expect what they always did.
+ */
+export function replan(objects: ClusterObjects, plan: ProbePlan, probabilities?: SharesSource): LivePlan {
+	const fresh = plan.request ? planServiceProbe(objects, plan.request.spec, plan.request.via, probabilities, plan.request.clusterDomain) : undefined;
+	const expectations = new Map<string, Expectation>();
+	const gone: Expectation = {shares: {}, reachable: false, reason: fresh && 'error' in fresh ? fresh.error : 'address gone', basis: 'ready'};
+	const current = fresh && !('error' in fresh) ? new Map(fresh.series.map(spec => [spec.target.label, spec.expectation])) : undefined;
+	for (const spec of plan.series) {
+		const expectation = plan.request ? current?.get(spec.target.label) ?? gone : spec.expectation;
+		if (expectation) {
+			expectations.set(spec.target.label, expectation);
+		}
+	}
+
+	if (fresh && !('error' in fresh)) {
+		return {index: fresh.index, candidates: fresh.candidates, expectations};
+	}
+
+	// The Service vanished: keep naming its old pods by the index we had.
+	const {index, candidates} = plan.request && plan.service && plan.candidates
+		? attributionContext(objects, plan.service, plan.candidates.portName)
+		: plan;
+	return {index, ...(candidates ? {candidates} : {}), expectations};
 }

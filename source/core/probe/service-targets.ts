@@ -150,6 +150,9 @@ export function affinityPromise(service: V1Service | undefined): AffinityPromise
 	return {sessionAffinity: 'None', timeoutSeconds: null};
 }
 
+/** Where an expectation's shares came from. */
+export type ExpectationBasis = 'nat' | 'ready';
+
 export type Expectation = {
 	/** Share per pod key; empty when no endpoint may answer. */
 	readonly shares: Readonly<Record<string, number>>;
@@ -157,26 +160,34 @@ export type Expectation = {
 	readonly reachable: boolean;
 	/** Why, in a few words (shown next to NodePort rows). */
 	readonly reason: string;
+	/** `nat`: the decoded NAT probabilities; `ready`: 1/n of the ready endpoints. */
+	readonly basis: ExpectationBasis;
 };
+
+/** Decoded NAT shares keyed `ip:port`: one map for every target, or per Service port and target (the path differs). */
+export type SharesSource =
+	| ReadonlyMap<string, number>
+	| ((service: V1Service, servicePort: V1ServicePort, target: ProbeTarget) => ReadonlyMap<string, number> | undefined);
 
 /**
  * What kube-proxy promises for one series: ready endpoints serving the port, restricted to the
  * node's own endpoints for a NodePort under externalTrafficPolicy Local; shares from the decoded
- * NAT probabilities (keyed `ip:port`) when given, else 1/n.
+ * NAT probabilities (keyed `ip:port`) when they cover every eligible endpoint, else 1/n (rules
+ * read before a rollout do not name the new pods: then they say nothing about the split now).
  */
 export function expectedForTarget(
 	service: V1Service,
 	servicePort: V1ServicePort,
 	probeTarget: ProbeTarget,
 	endpoints: readonly EndpointEntry[],
-	probabilities?: ReadonlyMap<string, number>,
+	sharesSource?: SharesSource,
 ): Expectation {
 	const portName = servicePort.name ?? '';
 	if (probeTarget.kind === 'endpoint') {
 		const entry = endpoints.find(candidate => candidate.ip === probeTarget.host);
 		return entry
-			? {shares: {[endpointKey(entry, probeTarget.port)]: 1}, reachable: true, reason: 'direct to the endpoint'}
-			: {shares: {}, reachable: true, reason: 'direct'};
+			? {shares: {[endpointKey(entry, probeTarget.port)]: 1}, reachable: true, reason: 'direct to the endpoint', basis: 'ready'}
+			: {shares: {}, reachable: true, reason: 'direct', basis: 'ready'};
 	}
 
 	let eligible = endpoints.filter(entry => entry.ready && entry.ports[portName] !== undefined);
@@ -190,16 +201,17 @@ export function expectedForTarget(
 	}
 
 	if (eligible.length === 0) {
-		return {shares: {}, reachable: false, reason: local ? reason : 'no ready endpoints'};
+		return {shares: {}, reachable: false, reason: local ? reason : 'no ready endpoints', basis: 'ready'};
 	}
 
-	const weights = eligible.map(entry => {
-		const port = entry.ports[portName];
-		return probabilities?.get(`${formatHost(entry.ip)}:${port}`) ?? (probabilities ? 0 : 1);
-	});
+	const probabilities = typeof sharesSource === 'function' ? sharesSource(service, servicePort, probeTarget) : sharesSource;
+	const keys = eligible.map(entry => `${formatHost(entry.ip)}:${entry.ports[portName]}`);
+	let weights = keys.map(key => probabilities?.get(key) ?? 0);
 	let total = weights.reduce((sum, weight) => sum + weight, 0);
-	if (total === 0) {
-		weights.fill(1);
+	// A weight of 0 is a real answer (an IPVS real server being drained); a missing key is not.
+	const basis: ExpectationBasis = probabilities !== undefined && total > 0 && keys.every(key => probabilities.has(key)) ? 'nat' : 'ready';
+	if (basis === 'ready') {
+		weights = eligible.map(() => 1);
 		total = weights.length;
 	}
 
@@ -209,5 +221,5 @@ export function expectedForTarget(
 		shares[key] = (shares[key] ?? 0) + weights[i]! / total;
 	}
 
-	return {shares, reachable: true, reason};
+	return {shares, reachable: true, reason, basis};
 }

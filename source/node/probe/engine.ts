@@ -3,6 +3,8 @@ import {performance} from 'node:perf_hooks';
 import {attribute, type ResponseCandidates} from '../../core/probe/attribution.js';
 import {buildEndpointIndex, type EndpointIndex} from '../../core/probe/endpoint-index.js';
 import {ProbeRunStats, type ProbeRunSnapshot, type SeriesSpec} from '../../core/probe/run-stats.js';
+import type {LivePlan} from '../../core/probe/plan.js';
+import type {Expectation} from '../../core/probe/service-targets.js';
 import type {ProbeMode, ProbeSample, ProbeTarget} from '../../core/probe/types.js';
 import {startConntrackLookup, type ConntrackLookup} from './conntrack.js';
 import {probeDns, probeHttp, probeTcp, type RawProbeResult} from './probe-once.js';
@@ -28,8 +30,11 @@ export type ProbeEngineOptions = {
 	/** `namespace/name` of the probed Service. */
 	readonly service?: string;
 	readonly candidates?: ResponseCandidates;
-	/** When given, read per probe instead of `index`/`candidates`: the cluster changes while probing. */
-	readonly attributionContext?: () => {readonly index: EndpointIndex; readonly candidates?: ResponseCandidates};
+	/**
+	 * When given, read per answer instead of `index`/`candidates`: the cluster changes while probing.
+	 * Its `expectations` (by series label) are what each series should see at that moment.
+	 */
+	readonly attributionContext?: () => Pick<LivePlan, 'index' | 'candidates'> & {readonly expectations?: LivePlan['expectations']};
 	readonly match?: RegExp;
 	/** The demo maps cluster addresses onto loopback listeners; unmapped addresses are dialled as they are. */
 	readonly resolveAddress?: AddressResolver;
@@ -37,7 +42,8 @@ export type ProbeEngineOptions = {
 	readonly conntrack?: 'auto' | 'off' | ConntrackLookup;
 	/** Samples kept for charts (ring buffer). */
 	readonly capacity?: number;
-	readonly onSample?: (sample: ProbeSample) => void;
+	/** Each sample, with the expectation its series had at that moment (when the context gives one). */
+	readonly onSample?: (sample: ProbeSample, expectation: Expectation | undefined) => void;
 	readonly timers?: Timers;
 };
 
@@ -117,7 +123,7 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 		const peer = raw.peer === undefined || !answered
 			? undefined
 			: (address.host === target.host && address.port === target.port ? {ip: raw.peer.address, port: raw.peer.port} : {ip: target.host, port: target.port});
-		const context = options.attributionContext?.() ?? {index, candidates: options.candidates};
+		const context = options.attributionContext?.() ?? {index, candidates: options.candidates, expectations: undefined};
 		const attribution = answered
 			? attribute({
 				target,
@@ -142,8 +148,9 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 			via: attribution.via,
 			error: raw.error,
 		};
-		stats.add(sample);
-		options.onSample?.(sample);
+		const expectation = context.expectations?.get(target.label);
+		stats.add(sample, expectation);
+		options.onSample?.(sample, expectation);
 	};
 
 	const perTickInFlight = options.intervalMs > 0 ? Math.ceil(options.timeoutMs / options.intervalMs) + 2 : 1;

@@ -1,6 +1,6 @@
 import {performance} from 'node:perf_hooks';
 import {useEffect, useMemo, useRef, useState} from 'react';
-import {attributionContext, planServiceProbe, type ClusterObjects, type ProbePlan} from '../../../core/probe/plan.js';
+import {planServiceProbe, replan, type ClusterObjects, type LivePlan, type ProbePlan} from '../../../core/probe/plan.js';
 import {ProbeRunStats, type ProbeRunSnapshot} from '../../../core/probe/run-stats.js';
 import type {Via} from '../../../core/probe/service-targets.js';
 import type {ProbeMode} from '../../../core/probe/types.js';
@@ -140,14 +140,15 @@ export function useProbeRun(input: ProbeRunInput): ProbeRun {
 		let cancelled = false;
 		const offsetT = performance.now() - run.startedAt;
 		const seqBase = run.nextSeq;
-		// Pods come and go while probing: attribute through the cluster as it is now.
+		// Pods come and go while probing: attribute through the cluster as it is now, and expect what
+		// its ready endpoints promise now (planned again only when the snapshot's version moved).
 		let contextVersion = -1;
-		let context = {index: planned.index, candidates: planned.candidates};
-		const liveContext = () => {
+		let context: LivePlan | undefined;
+		const liveContext = (): LivePlan => {
 			const current = clusterRef.current;
-			if (current.version !== contextVersion && planned.service && planned.candidates) {
+			if (current.version !== contextVersion || !context) {
 				contextVersion = current.version;
-				context = attributionContext(objectsOf(current), planned.service, planned.candidates.portName);
+				context = replan(objectsOf(current), planned, probabilities);
 			}
 
 			return context;
@@ -170,7 +171,7 @@ export function useProbeRun(input: ProbeRunInput): ProbeRun {
 			// The view keeps its own statistics; the engine's ring is not read.
 			capacity: 1,
 			timers,
-			onSample(sample) {
+			onSample(sample, expectation) {
 				if (cancelled) {
 					return;
 				}
@@ -178,7 +179,7 @@ export function useProbeRun(input: ProbeRunInput): ProbeRun {
 				const seq = seqBase + sample.seq;
 				run.nextSeq = Math.max(run.nextSeq, seq + 1);
 				run.added++;
-				run.stats.add({...sample, seq, t: Math.round((sample.t + offsetT) * 1000) / 1000});
+				run.stats.add({...sample, seq, t: Math.round((sample.t + offsetT) * 1000) / 1000}, expectation);
 			},
 		});
 		void engine.done.then(() => {
@@ -194,7 +195,7 @@ export function useProbeRun(input: ProbeRunInput): ProbeRun {
 			cancelled = true;
 			void engine.stop();
 		};
-	}, [running, planned, run, intervalMs, mode, path, timeoutMs, concurrency, count, resolveAddress, timers, conntrack]);
+	}, [running, planned, run, intervalMs, mode, path, timeoutMs, concurrency, count, resolveAddress, timers, conntrack, probabilities]);
 
 	const endpointNodes = useMemo(() => {
 		const nodes: Record<string, string | null> = {};
