@@ -18,7 +18,7 @@ function plan(slice: V1EndpointSlice): ProbePlan {
 /** The slice with only the pods at `ready` (indexes into echoPods) ready. */
 function sliceWithReady(ready: readonly number[]): V1EndpointSlice {
 	const slice = echoSlice(3);
-	return {...slice, endpoints: slice.endpoints.map((endpoint, i) => ({...endpoint, conditions: {ready: ready.includes(i)}}))};
+	return {...slice, endpoints: (slice.endpoints ?? []).map((endpoint, i) => ({...endpoint, conditions: {ready: ready.includes(i)}}))};
 }
 
 function answer(seq: number, pod: number): ProbeSample {
