@@ -1,7 +1,7 @@
 import process from 'node:process';
 import meow from 'meow';
 import {parseDuration} from './core/probe/duration.js';
-import {runCommand, type CliConfig} from './commands/run-command.js';
+import type {CliConfig} from './commands/run-command.js';
 
 const meowFlags = {
 	demo: {type: 'boolean', default: false},
@@ -192,4 +192,6 @@ const config: CliConfig = {
 	},
 };
 
+// Loaded after the flags are parsed, so --help, --version and flag errors answer at once.
+const {runCommand} = await import('./commands/run-command.js');
 process.exitCode = await runCommand(config);

@@ -7,10 +7,17 @@ import {startDemo, type Demo} from '../demo/demo.js';
 import {runList} from './list.js';
 import {runDescribe} from './describe.js';
 import {obtainDump, runNat} from './nat.js';
-import {makeNatView} from '../ui/views/NatView.js';
-import {makeProbeView} from '../ui/views/ProbeView.js';
 import {runProbe} from './probe.js';
-import {runDashboard, isInteractive} from './dashboard.js';
+
+/** The dashboard's modules (Ink, React, the views), loaded only when the dashboard runs. */
+async function loadDashboard() {
+	const [{runDashboard}, {makeNatView}, {makeProbeView}] = await Promise.all([
+		import('./dashboard.js'),
+		import('../ui/views/NatView.js'),
+		import('../ui/views/ProbeView.js'),
+	]);
+	return {runDashboard, makeNatView, makeProbeView};
+}
 
 export type CliConfig = {
 	command: 'dashboard' | 'list' | 'describe' | 'nat' | 'probe';
@@ -92,6 +99,23 @@ function kubeConfigFromYaml(yaml: string): KubeConfig {
 	return kc;
 }
 
+async function runInteractive(
+	config: CliConfig,
+	source: ClusterSource,
+	demo: Demo | undefined,
+	ui: Awaited<ReturnType<typeof loadDashboard>>,
+): Promise<number> {
+	const loadRules = async () =>
+		obtainDump(
+			{json: false, file: config.natFile, mode: config.mode, nodeCmd: config.nodeCmd, node: config.node, dump: demo && !config.natFile ? demo.ruleDump(config.node) : undefined},
+			io,
+		);
+	return ui.runDashboard(source, {
+		clusterDomain: config.clusterDomain,
+		screens: {nat: ui.makeNatView(loadRules), probe: ui.makeProbeView({resolveAddress: demo?.resolveAddress})},
+	});
+}
+
 /** Run one CLI command; every failure becomes one line on stderr and a non-zero exit code. */
 export async function runCommand(config: CliConfig): Promise<number> {
 	let demo: Demo | undefined;
@@ -104,6 +128,14 @@ export async function runCommand(config: CliConfig): Promise<number> {
 		}
 
 		const need = needsCluster(config);
+		const dashboard = config.command === 'dashboard' && io.stdout.isTTY === true;
+		if (need === 'required' && dashboard) {
+			// Load the UI while the first lists are in flight, so start-up pays for the slower of the two only.
+			const [connected, ui] = await Promise.all([connect(config, demo), loadDashboard()]);
+			source = connected;
+			return await runInteractive(config, source, demo, ui);
+		}
+
 		if (need === 'required') {
 			source = await connect(config, demo);
 		} else if (need === 'optional') {
@@ -165,20 +197,8 @@ export async function runCommand(config: CliConfig): Promise<number> {
 			}
 
 			default: {
-				if (!isInteractive(io.stdout)) {
-					// A pipe gets the table, as kubectl would print it.
-					return await runList(source!, {wide: config.wide, json: config.json, allNamespaces: config.allNamespaces}, io.stdout, Date.now(), io.stderr);
-				}
-
-				const loadRules = async () =>
-					obtainDump(
-						{json: false, file: config.natFile, mode: config.mode, nodeCmd: config.nodeCmd, node: config.node, dump: demo && !config.natFile ? demo.ruleDump(config.node) : undefined},
-						io,
-					);
-				return await runDashboard(source!, {
-					clusterDomain: config.clusterDomain,
-					screens: {nat: makeNatView(loadRules), probe: makeProbeView({resolveAddress: demo?.resolveAddress})},
-				});
+				// A pipe gets the table, as kubectl would print it.
+				return await runList(source!, {wide: config.wide, json: config.json, allNamespaces: config.allNamespaces}, io.stdout, Date.now(), io.stderr);
 			}
 		}
 	} catch (error) {
