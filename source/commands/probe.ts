@@ -1,11 +1,12 @@
 import type {ClusterSource} from '../kube/types.js';
 import {planAddressProbe, planServiceProbe, replan, type ClusterObjects, type LivePlan, type ProbePlan} from '../core/probe/plan.js';
 import type {LatencySummary} from '../core/probe/latency.js';
-import type {ProbeRunSnapshot, SeriesSnapshot} from '../core/probe/run-stats.js';
+import {expectedFromText, type ProbeRunSnapshot, type SeriesSnapshot} from '../core/probe/run-stats.js';
 import {parseVia} from '../core/probe/service-targets.js';
 import {parseTarget} from '../core/probe/target.js';
 import type {ProbeMode, ProbeSample} from '../core/probe/types.js';
 import {startProbeEngine, type AddressResolver} from '../node/probe/engine.js';
+import {natSharesFrom, startNatRules, type NatRules, type NatRulesLoader} from '../node/probe/nat-rules.js';
 
 export type ProbeCommandOptions = {
 	/** `ns/name[:port]`, `host:port` or an http(s) URL. */
@@ -26,8 +27,16 @@ export type ProbeCommandOptions = {
 	source?: ClusterSource;
 	/** The demo maps cluster addresses onto loopback listeners. */
 	resolveAddress?: AddressResolver;
-	/** Decoded NAT shares keyed `ip:port`, when part 3 has them. */
+	/** Decoded NAT shares keyed `ip:port` (fixed for the run); overrides `natRules`. */
 	probabilities?: ReadonlyMap<string, number>;
+	/**
+	 * Reads this node's kube-proxy rules (iptables-save, nft or ipvsadm text) for the expected
+	 * shares; read at the start and again (at most every few seconds) when the cluster changes.
+	 * Failing or undefined: 1/n of the ready endpoints, quietly.
+	 */
+	natRules?: NatRulesLoader;
+	/** The node the rules are read on: another node's Local NodePort keeps 1/n. */
+	natNode?: string;
 	clusterDomain?: string;
 	/** How long to wait for a Service the cache does not show yet (default 5 s). */
 	serviceWaitMs?: number;
@@ -37,6 +46,9 @@ export type ProbeIo = {
 	readonly stdout: {write(text: string): unknown};
 	readonly stderr: {write(text: string): unknown};
 };
+
+/** How long the start waits for the first read of the rules before probing on 1/n. */
+const natFirstReadMs = 3000;
 
 function percent(value: number | null | undefined): string {
 	return value === null || value === undefined ? '-' : `${(value * 100).toFixed(1)}%`;
@@ -89,6 +101,7 @@ function summaryJson(snapshot: ProbeRunSnapshot): unknown {
 		ok: entry.ok,
 		byPod: entry.byPod,
 		expected: entry.expected,
+		expectedFrom: entry.expectedFrom,
 		pValue: entry.fit?.pValue ?? null,
 		latency: roundLatency(entry.latency),
 		errors: entry.errors,
@@ -101,6 +114,7 @@ function summaryJson(snapshot: ProbeRunSnapshot): unknown {
 			ok: snapshot.ok,
 			byPod: snapshot.byPod,
 			expected: snapshot.expected,
+			expectedFrom: snapshot.expectedFrom,
 			pValue: snapshot.fit?.pValue ?? null,
 			chiSquare: snapshot.fit ? {statistic: snapshot.fit.statistic, degrees: snapshot.fit.degrees} : null,
 			affinity: snapshot.affinity,
@@ -138,6 +152,10 @@ export function formatSummary(snapshot: ProbeRunSnapshot, description: string): 
 			const expected = snapshot.expected[pod];
 			lines.push(`${pad(pod, width)}  ${pad(snapshot.podNodes[pod] ?? '', nodeWidth)}  ${String(count).padStart(6)}  ${percent(attributed === 0 ? null : count / attributed).padStart(6)}  ${(expected === undefined ? '-' : percent(expected)).padStart(8)}`);
 		}
+	}
+
+	if (snapshot.expectedFrom !== null && pods.length > 0) {
+		lines.push(expectedFromText(snapshot.expectedFrom, 'long'));
 	}
 
 	if (snapshot.fit) {
@@ -256,6 +274,8 @@ export async function runProbe(options: ProbeCommandOptions, io: ProbeIo, signal
 
 	let plan: ProbePlan;
 	let liveContext: (() => LivePlan) | undefined;
+	let natRules: NatRules | undefined;
+	const cleanups: Array<() => void> = [() => natRules?.close()];
 	if (spec.kind === 'service') {
 		const via = parseVia(options.via);
 		if (typeof via === 'object') {
@@ -269,26 +289,41 @@ export async function runProbe(options: ProbeCommandOptions, io: ProbeIo, signal
 			return 2;
 		}
 
+		let dirty = false;
+		if (options.natRules && !options.probabilities) {
+			const loaded = startNatRules(options.natRules, {onChange() {
+				dirty = true;
+			}});
+			natRules = loaded;
+			// The first read is waited for (briefly): the plan's expectation should start from the rules.
+			await Promise.race([loaded.refresh(), new Promise(resolve => {
+				setTimeout(resolve, natFirstReadMs).unref();
+			})]);
+		}
+
+		const shares = natSharesFrom(natRules, options.natNode, options.probabilities);
 		await findService(source, spec.namespace, spec.name, options.serviceWaitMs ?? 5000);
-		const planned = planServiceProbe(objectsOf(source), spec, via, options.probabilities, options.clusterDomain);
+		const planned = planServiceProbe(objectsOf(source), spec, via, shares, options.clusterDomain);
 		if ('error' in planned) {
+			natRules?.close();
 			io.stderr.write(`svctop: ${planned.error}\n`);
 			return 1;
 		}
 
 		plan = planned;
 		// Pods come and go while probing: when the cache changed, plan again for the attribution
-		// index and for what each series should see from now on (the expectation follows readiness).
-		let dirty = false;
-		let context: LivePlan = replan(objectsOf(source), planned, options.probabilities);
+		// index and for what each series should see from now on (the expectation follows readiness;
+		// the rules are read again too, throttled, since kube-proxy rewrites them on the same change).
+		let context: LivePlan = replan(objectsOf(source), planned, shares);
 		const unsubscribe = source.subscribe(() => {
 			dirty = true;
+			void natRules?.refresh();
 		});
-		signal?.addEventListener('abort', unsubscribe, {once: true});
+		cleanups.push(unsubscribe);
 		liveContext = () => {
 			if (dirty) {
 				dirty = false;
-				context = replan(objectsOf(source), planned, options.probabilities);
+				context = replan(objectsOf(source), planned, shares);
 			}
 
 			return context;
@@ -331,6 +366,10 @@ export async function runProbe(options: ProbeCommandOptions, io: ProbeIo, signal
 		signal,
 	);
 	await engine.done;
+	for (const cleanup of cleanups) {
+		cleanup();
+	}
+
 	const snapshot = engine.snapshot();
 	io.stdout.write(options.json ? `${JSON.stringify(summaryJson(snapshot))}\n` : formatSummary(snapshot, plan.description));
 	return snapshot.ok > 0 || snapshot.count === 0 ? 0 : 1;

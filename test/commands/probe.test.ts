@@ -114,6 +114,21 @@ describe('runProbe', () => {
 		}
 	});
 
+	test('the summary says where the expectation came from: NAT rules when read, else 1/n quietly', async () => {
+		const clusterSource: ClusterSource = {...source, snapshot: () => ({...source.snapshot(), services: [nodePortService('Cluster')]})};
+		const rules = async () => '-A -t 10.200.1.60:9000 -s rr\n-a -t 10.200.1.60:9000 -r 10.10.1.3:8080 -m -w 1\n-a -t 10.200.1.60:9000 -r 10.10.2.3:8080 -m -w 1\n-a -t 10.200.1.60:9000 -r 10.10.3.4:8080 -m -w 1\n';
+		const fromNat = capture();
+		await runProbe({...defaults, json: false, target: 'default/svc-nodeport:9000', count: 6, source: clusterSource, resolveAddress: plane.resolveAddress, natRules: rules}, fromNat.io);
+		assert.match(fromNat.out(), /^expected from NAT rules$/m);
+		const failing = capture();
+		await runProbe({...defaults, json: true, target: 'default/svc-nodeport:9000', count: 6, source: clusterSource, resolveAddress: plane.resolveAddress, natRules: async () => {
+			throw new Error('iptables-save: permission denied');
+		}}, failing.io);
+		assert.equal(failing.err(), '');
+		const summary = (JSON.parse(failing.out().trim().split('\n').at(-1)!) as {summary: {expectedFrom: string}}).summary;
+		assert.equal(summary.expectedFrom, 'ready');
+	});
+
 	test('abort prints the summary and exits cleanly', async () => {
 		const {io, out} = capture();
 		const controller = new AbortController();

@@ -339,7 +339,7 @@ POD                           NODE            COUNT    SHARE  EXPECTED
 deploy-echo-5c689d5454-b7gng  myk8s-worker3       7    35.0%     33.3%
 deploy-echo-5c689d5454-cjpfp  myk8s-worker2       6    30.0%     33.3%
 deploy-echo-5c689d5454-m4hd9  myk8s-worker        7    35.0%     33.3%
-chi-square 0.10 (df 2), p = 0.951 → balanced
+chi-square 0.10 (df 2), p = 0.951 → balanced  vs 1/n ready
 Space stop  z freeze  c clear  v target  +/- interval  Esc back  ? help`;
 const FRAME_NODEPORT = `PROBE default/svc-nodeport:svc-webport (nodePort 4 address…  every 1s  ● running
 24 probes, 18 ok (75.0%)  median 1.98 p95 2.50 ms  via response 18
@@ -356,7 +356,7 @@ POD                           NODE            COUNT    SHARE  EXPECTED
 deploy-echo-5c689d5454-b7gng  myk8s-worker3       6    33.3%     33.3%
 deploy-echo-5c689d5454-cjpfp  myk8s-worker2       6    33.3%     33.3%
 deploy-echo-5c689d5454-m4hd9  myk8s-worker        6    33.3%     33.3%
-chi-square 0.00 (df 2), p = 1.00 → balanced
+chi-square 0.00 (df 2), p = 1.00 → balanced  vs 1/n ready
 NODE                 NODEPORT           OK  RESULT     WHY
 myk8s-control-plane  172.18.0.3:31254  0/6  expected   Local: no endpoint on th…
 myk8s-worker         172.18.0.5:31254  6/6  reachable  Local: 1 endpoint on thi…

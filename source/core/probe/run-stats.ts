@@ -37,6 +37,16 @@ export type Reachability = {
 /** Where the expected shares came from over the run: NAT rules, 1/n of ready endpoints, both at times, or nowhere. */
 export type ExpectedFrom = ExpectationBasis | 'mixed' | null;
 
+/** Where the expected shares came from, for the CLI summary (`long`) or the view's verdict line (`short`). */
+export function expectedFromText(from: ExpectedFrom, form: 'long' | 'short'): string {
+	const texts = {
+		nat: ['expected from NAT rules', '  vs NAT rules'],
+		ready: ['expected 1/n of ready endpoints', '  vs 1/n ready'],
+		mixed: ['expected from NAT rules, 1/n of ready endpoints while the rules lagged', '  vs NAT rules/1/n'],
+	} as const;
+	return from === null ? '' : texts[from][form === 'long' ? 0 : 1];
+}
+
 export type SeriesSnapshot = {
 	readonly label: string;
 	readonly kind: ProbeTarget['kind'];

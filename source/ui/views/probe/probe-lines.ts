@@ -1,5 +1,5 @@
 import {plot} from 'asciichart';
-import {lanesOf, type Lane, type ProbeRunSnapshot, unknownPod} from '../../../core/probe/run-stats.js';
+import {expectedFromText, lanesOf, type Lane, type ProbeRunSnapshot, unknownPod} from '../../../core/probe/run-stats.js';
 import type {Via} from '../../../core/probe/service-targets.js';
 import type {AttributionMethod, ProbeSample} from '../../../core/probe/types.js';
 
@@ -312,7 +312,7 @@ export function verdictLine(snapshot: ProbeRunSnapshot | undefined): ProbeLine {
 		'verdict',
 		seg(`chi-square ${fit.statistic.toFixed(2)} (df ${fit.degrees}), p = ${fit.pValue.toPrecision(3)} → `),
 		seg(balanced ? 'balanced' : 'not balanced', balanced ? 'good' : 'bad'),
-		seg(few ? '  (few samples yet)' : '', 'dim'),
+		seg(`${expectedFromText(snapshot.expectedFrom, 'short')}${few ? '  (few samples yet)' : ''}`, 'dim'),
 	);
 }
 

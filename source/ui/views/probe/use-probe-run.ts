@@ -7,13 +7,21 @@ import type {ProbeMode} from '../../../core/probe/types.js';
 import type {ClusterSnapshot} from '../../../kube/types.js';
 import {startProbeEngine, type AddressResolver} from '../../../node/probe/engine.js';
 import type {Timers} from '../../../node/probe/scheduler.js';
+import {natSharesFrom, startNatRules, type NatRulesLoader} from '../../../node/probe/nat-rules.js';
 
 /** How the probe view probes; fixed for the view's life. */
 export type ProbeRunConfig = {
 	/** Where the demo serves cluster addresses on loopback. Default: addresses are dialled as they are. */
 	readonly resolveAddress?: AddressResolver;
-	/** Decoded NAT shares keyed `ip:port` (part 3). Default: 1/n of the ready endpoints. */
+	/** Decoded NAT shares keyed `ip:port` (part 3), fixed; overrides `natRules`. Default: 1/n of the ready endpoints. */
 	readonly probabilities?: ReadonlyMap<string, number>;
+	/**
+	 * Reads the node's kube-proxy rules for the expected shares: once when the view opens, again
+	 * (at most every 5 s) when the cluster changes. Failing: 1/n of the ready endpoints. Default: none.
+	 */
+	readonly natRules?: NatRulesLoader;
+	/** The node the rules are read on (another node's Local NodePort keeps 1/n). Default: unknown. */
+	readonly natNode?: string;
 	/** Default: `http`. */
 	readonly mode?: ProbeMode;
 	/** HTTP path. Default: `/`. */
@@ -84,7 +92,20 @@ export function useProbeRun(input: ProbeRunInput): ProbeRun {
 	const name = serviceKey.slice(slash + 1);
 	// A Service that shows up after the view opened (informers still listing) gets planned then.
 	const exists = cluster.services.some(service => service.metadata?.namespace === namespace && service.metadata?.name === name);
-	const {probabilities} = config;
+	const {natRules: loadNatRules, natNode} = config;
+	// The rules cache lives as long as the view; each read that changes the table bumps `natVersion`.
+	const [natVersion, setNatVersion] = useState(0);
+	const natRules = useMemo(
+		() => (loadNatRules && !config.probabilities ? startNatRules(loadNatRules, {onChange: () => setNatVersion(previous => previous + 1)}) : undefined),
+		[loadNatRules, config.probabilities],
+	);
+	useEffect(() => () => natRules?.close(), [natRules]);
+	useEffect(() => {
+		void natRules?.refresh();
+	}, [natRules, cluster.version]);
+	const natVersionRef = useRef(natVersion);
+	natVersionRef.current = natVersion;
+	const probabilities = useMemo(() => natSharesFrom(natRules, natNode, config.probabilities), [natRules, natNode, config.probabilities]);
 
 	const plan = useMemo<ProbePlan | {error: string}>(
 		() => planServiceProbe(objectsOf(clusterRef.current), {kind: 'service', namespace, name}, via, probabilities, clusterDomain),
@@ -142,12 +163,13 @@ export function useProbeRun(input: ProbeRunInput): ProbeRun {
 		const seqBase = run.nextSeq;
 		// Pods come and go while probing: attribute through the cluster as it is now, and expect what
 		// its ready endpoints promise now (planned again only when the snapshot's version moved).
-		let contextVersion = -1;
+		let contextVersion = '';
 		let context: LivePlan | undefined;
 		const liveContext = (): LivePlan => {
 			const current = clusterRef.current;
-			if (current.version !== contextVersion || !context) {
-				contextVersion = current.version;
+			const version = `${current.version}/${natVersionRef.current}`;
+			if (version !== contextVersion || !context) {
+				contextVersion = version;
 				context = replan(objectsOf(current), planned, probabilities);
 			}
 
