@@ -1,4 +1,5 @@
 import type {ResourceInfo} from './resources.js';
+import {humanDuration} from '../core/services/human-duration.js';
 
 /**
  * Server-side printing (meta.k8s.io/v1 Table) so `kubectl get` without `-o` prints columns. The cells
@@ -22,57 +23,6 @@ function column(name: string, priority = 0, type = 'string', format = ''): Colum
 	return {name, type, format, description: name, priority};
 }
 
-/** kubectl's HumanDuration, the AGE column. */
-export function humanDuration(milliseconds: number): string {
-	const seconds = Math.floor(milliseconds / 1000);
-	if (seconds < -1) {
-		return '<invalid>';
-	}
-
-	if (seconds < 0) {
-		return '0s';
-	}
-
-	if (seconds < 60 * 2) {
-		return `${seconds}s`;
-	}
-
-	const minutes = Math.floor(seconds / 60);
-	if (minutes < 10) {
-		const rest = seconds % 60;
-		return rest === 0 ? `${minutes}m` : `${minutes}m${rest}s`;
-	}
-
-	if (minutes < 60 * 3) {
-		return `${minutes}m`;
-	}
-
-	const hours = Math.floor(minutes / 60);
-	if (hours < 8) {
-		const rest = minutes % 60;
-		return rest === 0 ? `${hours}h` : `${hours}h${rest}m`;
-	}
-
-	if (hours < 48) {
-		return `${hours}h`;
-	}
-
-	if (hours < 24 * 8) {
-		const rest = hours % 24;
-		return rest === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${rest}h`;
-	}
-
-	if (hours < 24 * 365 * 2) {
-		return `${Math.floor(hours / 24)}d`;
-	}
-
-	if (hours < 24 * 365 * 8) {
-		const days = Math.floor(hours / 24) % 365;
-		return days === 0 ? `${Math.floor(hours / 24 / 365)}y` : `${Math.floor(hours / 24 / 365)}y${days}d`;
-	}
-
-	return `${Math.floor(hours / 24 / 365)}y`;
-}
 
 function age(object: Json): string {
 	const timestamp = object.metadata?.creationTimestamp;

@@ -6,6 +6,7 @@ import {KeyPriority, useKeypress} from '../keys/use-keypress.js';
 import {formatAgo} from '../format.js';
 import {type NatDumpLoader, useNatTable} from '../hooks/use-nat-table.js';
 import {useNow} from '../hooks/use-now.js';
+import {scrollCommands, useScroll} from '../hooks/use-scroll.js';
 import type {ServiceScreen, ServiceScreenProps} from '../screens.js';
 import {type NatLineTone, natLines} from './nat/nat-lines.js';
 
@@ -22,7 +23,7 @@ const toneStyles: Readonly<Record<NatLineTone, {color?: string; bold?: boolean; 
 	plain: {},
 };
 
-const natCommands: readonly Command[] = ['up', 'down', 'pageUp', 'pageDown', 'top', 'bottom', 'refresh', 'natAll', 'probe'];
+const natCommands: readonly Command[] = [...scrollCommands, 'refresh', 'natAll', 'probe'];
 
 const hint = [
 	`${commandKeys('down').split(' ')[0]}/${commandKeys('up').split(' ')[0]} scroll`,
@@ -36,53 +37,21 @@ const hint = [
 export function NatView({serviceKey, snapshot, clock, width, height, onOpen, loadDump}: NatViewProps) {
 	const [generation, setGeneration] = useState(0);
 	const [wholeTable, setWholeTable] = useState(false);
-	const [offset, setOffset] = useState(0);
 	const now = useNow(clock, 1000);
 	const {table, origin, error, loading, loadedAt} = useNatTable(loadDump, snapshot, generation, clock);
 
 	const lines = useMemo(() => (table ? natLines(table, wholeTable ? undefined : serviceKey) : []), [table, wholeTable, serviceKey]);
 	const bodyHeight = Math.max(1, height - 2);
-	const lastOffset = Math.max(0, lines.length - bodyHeight);
-	const shown = Math.min(offset, lastOffset);
+	const {offset: shown, scroll, reset} = useScroll(lines.length, bodyHeight);
 
 	useKeypress(
 		keypress => {
 			const command = commandFor(keypress, natCommands);
-			const scroll = (target: number) => {
-				setOffset(Math.max(0, Math.min(lastOffset, target)));
-			};
+			if (scroll(command)) {
+				return true;
+			}
 
 			switch (command) {
-				case 'up': {
-					scroll(shown - 1);
-					return true;
-				}
-
-				case 'down': {
-					scroll(shown + 1);
-					return true;
-				}
-
-				case 'pageUp': {
-					scroll(shown - bodyHeight);
-					return true;
-				}
-
-				case 'pageDown': {
-					scroll(shown + bodyHeight);
-					return true;
-				}
-
-				case 'top': {
-					scroll(0);
-					return true;
-				}
-
-				case 'bottom': {
-					scroll(lastOffset);
-					return true;
-				}
-
 				case 'refresh': {
 					setGeneration(previous => previous + 1);
 					return true;
@@ -90,7 +59,7 @@ export function NatView({serviceKey, snapshot, clock, width, height, onOpen, loa
 
 				case 'natAll': {
 					setWholeTable(previous => !previous);
-					setOffset(0);
+					reset();
 					return true;
 				}
 

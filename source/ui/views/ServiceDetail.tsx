@@ -7,6 +7,7 @@ import {commandFor} from '../keys/match.js';
 import {KeyPriority, useKeypress} from '../keys/use-keypress.js';
 import {type ResolveName, useNameResolution} from '../hooks/use-name-resolution.js';
 import {useNow} from '../hooks/use-now.js';
+import {scrollCommands, useScroll} from '../hooks/use-scroll.js';
 import {useServicePods} from '../hooks/use-service-pods.js';
 import type {ServiceScreenProps} from '../screens.js';
 import {detailLines, type LineTone} from './service-detail-lines.js';
@@ -27,7 +28,7 @@ const toneStyles: Readonly<Record<LineTone, {color?: string; bold?: boolean; dim
 	plain: {},
 };
 
-const detailCommands: readonly Command[] = ['up', 'down', 'pageUp', 'pageDown', 'top', 'bottom', 'nat', 'probe', 'refresh'];
+const detailCommands: readonly Command[] = [...scrollCommands, 'nat', 'probe', 'refresh'];
 
 const hint = [
 	`${commandKeys('down').split(' ')[0]}/${commandKeys('up').split(' ')[0]} scroll`,
@@ -54,7 +55,6 @@ export default function ServiceDetail({
 	const slash = serviceKey.indexOf('/');
 	const namespace = serviceKey.slice(0, slash);
 	const name = serviceKey.slice(slash + 1);
-	const [offset, setOffset] = useState(0);
 	const [refreshes, setRefreshes] = useState(0);
 	const now = useNow(clock, 5000);
 
@@ -98,47 +98,16 @@ export default function ServiceDetail({
 	}, [service, slices, snapshot.nodes, pods, clusterDomain, now, resolution, width]);
 
 	const bodyHeight = Math.max(1, height - 1);
-	const lastOffset = Math.max(0, lines.length - bodyHeight);
-	const shown = Math.min(offset, lastOffset);
+	const {offset: shown, scroll} = useScroll(lines.length, bodyHeight);
 
 	useKeypress(
 		keypress => {
 			const command = commandFor(keypress, detailCommands);
-			const scroll = (target: number) => {
-				setOffset(Math.max(0, Math.min(lastOffset, target)));
-			};
+			if (scroll(command)) {
+				return true;
+			}
 
 			switch (command) {
-				case 'up': {
-					scroll(shown - 1);
-					return true;
-				}
-
-				case 'down': {
-					scroll(shown + 1);
-					return true;
-				}
-
-				case 'pageUp': {
-					scroll(shown - bodyHeight);
-					return true;
-				}
-
-				case 'pageDown': {
-					scroll(shown + bodyHeight);
-					return true;
-				}
-
-				case 'top': {
-					scroll(0);
-					return true;
-				}
-
-				case 'bottom': {
-					scroll(lastOffset);
-					return true;
-				}
-
 				case 'nat':
 				case 'probe': {
 					onOpen({screen: command, serviceKey});
