@@ -90,6 +90,8 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 		ownConntrack = true;
 	}
 
+	// Our own address is read (a syscall per probe) only when conntrack will look it up.
+	const wantLocal = conntrack !== undefined;
 	const started = performance.now();
 	let seq = 0;
 	const dnsName = options.path && !options.path.startsWith('/') ? options.path : defaultDnsName;
@@ -97,7 +99,7 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 	const probe = async (target: ProbeTarget, address: {host: string; port: number}): Promise<void> => {
 		const mySeq = seq++;
 		const probeStart = performance.now();
-		const request = {host: address.host, port: address.port, timeoutMs: options.timeoutMs, signal: controller.signal};
+		const request = {host: address.host, port: address.port, timeoutMs: options.timeoutMs, signal: controller.signal, wantLocal};
 		let raw: RawProbeResult;
 		if (options.mode === 'dns') {
 			raw = await probeDns({...request, name: dnsName});
@@ -116,9 +118,29 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 
 		// Only an answer tells who answered; a refused or dropped probe has no endpoint to name.
 		const answered = raw.responseText !== undefined || raw.ok;
-		const reply = answered && conntrack?.active && raw.local
-			? await conntrack.find(protocol, raw.local.port, {ip: address.host, port: address.port}, probeStart)
+		const replyLookup = answered && conntrack?.active && raw.local
+			? conntrack.find(protocol, raw.local.port, {ip: address.host, port: address.port}, probeStart)
 			: undefined;
+		// The request is over: the schedule goes on (the next probe may start) while this answer is
+		// attributed and recorded. Records stay in probe order; lookups run side by side.
+		const previous = recorded;
+		recorded = (async () => {
+			const reply = await replyLookup;
+			await previous;
+			record(target, address, raw, mySeq, probeStart, answered, reply);
+		})().catch(() => undefined);
+	};
+
+	let recorded: Promise<void> = Promise.resolve();
+	const record = (
+		target: ProbeTarget,
+		address: {host: string; port: number},
+		raw: RawProbeResult,
+		mySeq: number,
+		probeStart: number,
+		answered: boolean,
+		reply: {ip: string; port: number} | undefined,
+	): void => {
 		// Behind the demo's loopback listeners the peer is a stand-in: the logical address is the one to name.
 		const peer = raw.peer === undefined || !answered
 			? undefined
@@ -166,7 +188,10 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 		async () => {
 			await Promise.all(targets.map((target, i) => probe(target, dialled[i]!)));
 		},
-	).finally(() => {
+	).then(async result => {
+		await recorded;
+		return result;
+	}).finally(() => {
 		signal?.removeEventListener('abort', onOuterAbort);
 		if (ownConntrack) {
 			conntrack?.close();

@@ -27,6 +27,11 @@ export type ProbeRequest = {
 	readonly port: number;
 	readonly timeoutMs: number;
 	readonly signal?: AbortSignal;
+	/**
+	 * Whether to read our own address (a getsockname per probe): only conntrack needs it.
+	 * Default: true.
+	 */
+	readonly wantLocal?: boolean;
 };
 
 /** How much of a response is kept for attribution. */
@@ -94,8 +99,9 @@ function once(
 			done = true;
 			clearTimeout(timer);
 			request.signal?.removeEventListener('abort', onAbort);
-			cleanup();
 			resolve(result);
+			// Closing the socket is off the critical path: the next probe's connect goes out first.
+			setImmediate(() => cleanup());
 		};
 
 		const onAbort = () => finish({ok: false, latencyMs: performance.now() - start, error: 'aborted', aborted: true});
@@ -107,9 +113,6 @@ function once(
 
 		request.signal?.addEventListener('abort', onAbort, {once: true});
 		cleanup = run(finish);
-		if (done) {
-			cleanup();
-		}
 	});
 }
 
@@ -125,7 +128,7 @@ export function probeTcp(request: ProbeRequest): Promise<RawProbeResult> {
 	return once(request, start, finish => {
 		const socket = net.connect({host: request.host, port: request.port});
 		socket.once('connect', () => {
-			finish({ok: true, latencyMs: performance.now() - start, error: null, local: addressOf(socket, 'local'), peer: addressOf(socket, 'remote')});
+			finish({ok: true, latencyMs: performance.now() - start, error: null, local: request.wantLocal === false ? undefined : addressOf(socket, 'local'), peer: addressOf(socket, 'remote')});
 		});
 		socket.once('error', error => {
 			finish({ok: false, latencyMs: performance.now() - start, error: failureReason(error), local: addressOf(socket, 'local')});
@@ -149,17 +152,6 @@ export function probeHttp(request: HttpProbeRequest): Promise<RawProbeResult> {
 	return request.scheme === 'https' ? probeHttpWithClient(request) : probeHttpPlain(request);
 }
 
-/** Whether a buffered HTTP/1.1 response is complete: by Content-Length, a final chunk, or (else) the close. */
-function responseComplete(buffer: string, headerEnd: number, received: number): boolean {
-	const head = buffer.slice(0, headerEnd).toLowerCase();
-	const length = /\r\ncontent-length:\s*(\d+)/.exec(head);
-	if (length) {
-		return received - headerEnd - 4 >= Number(length[1]);
-	}
-
-	return head.includes('transfer-encoding: chunked') && buffer.endsWith('\r\n0\r\n\r\n');
-}
-
 /**
  * Plain HTTP over a raw socket: the request is one write, the response is read until it is
  * complete (Content-Length, last chunk) or the server closes. It does exactly what node:http would
@@ -167,32 +159,34 @@ function responseComplete(buffer: string, headerEnd: number, received: number): 
  */
 function probeHttpPlain(request: HttpProbeRequest): Promise<RawProbeResult> {
 	const start = performance.now();
+	const payload = requestBytes(request);
+	const wantLocal = request.wantLocal ?? true;
+	// A literal address is the peer we reach; only a name needs asking the socket which address it took.
+	const literalPeer = net.isIP(request.host) === 0 ? undefined : {address: request.host, port: request.port};
 	return once(request, start, finish => {
-		const socket = net.connect({host: request.host, port: request.port});
 		let local: {address: string; port: number} | undefined;
 		let peer: {address: string; port: number} | undefined;
 		let text = '';
 		let received = 0;
 		let headerEnd = -1;
+		let contentLength = -2;
 		const done = () => {
-			const status = /^HTTP\/\d(?:\.\d)? (\d{3})/.exec(text);
-			if (!status) {
+			const status = statusOf(text);
+			if (status === undefined) {
 				finish({ok: false, latencyMs: performance.now() - start, error: received === 0 ? 'reset' : 'bad response', local, peer});
 				return;
 			}
 
-			const code = Number(status[1]);
-			finish({ok: code < 400, latencyMs: performance.now() - start, error: code < 400 ? null : `http ${code}`, local, peer, responseText: text});
+			finish({ok: status < 400, latencyMs: performance.now() - start, error: status < 400 ? null : `http ${status}`, local, peer, responseText: text});
 		};
 
-		socket.setNoDelay(true);
-		socket.once('connect', () => {
-			local = addressOf(socket, 'local');
-			peer = addressOf(socket, 'remote');
-			const host = request.hostHeader ?? (request.port === 80 ? request.host : `${request.host}:${request.port}`);
-			socket.write(`GET ${request.path} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: svctop-probe\r\nAccept: */*\r\nConnection: close\r\n\r\n`);
-		});
-		socket.on('data', (chunk: Buffer) => {
+		const onConnect = () => {
+			local = wantLocal ? addressOf(socket, 'local') : undefined;
+			peer = literalPeer ?? addressOf(socket, 'remote');
+			// One write of the request prepared once per target (no Nagle wait: nothing is unacknowledged yet).
+			socket.write(payload);
+		};
+		const onData = (chunk: Buffer) => {
 			received += chunk.length;
 			if (text.length < maxResponseBytes) {
 				text += chunk.toString('latin1');
@@ -200,12 +194,21 @@ function probeHttpPlain(request: HttpProbeRequest): Promise<RawProbeResult> {
 
 			if (headerEnd === -1) {
 				headerEnd = text.indexOf('\r\n\r\n');
+				if (headerEnd !== -1) {
+					contentLength = contentLengthOf(text, headerEnd);
+				}
 			}
 
-			if (headerEnd !== -1 && responseComplete(text, headerEnd, received)) {
+			if (headerEnd !== -1 && (contentLength >= 0
+				? received - headerEnd - 4 >= contentLength
+				: text.endsWith('\r\n0\r\n\r\n') && isChunked(text, headerEnd))) {
 				done();
 			}
-		});
+		};
+
+		const socket = net.connect({host: request.host, port: request.port});
+		socket.once('connect', onConnect);
+		socket.on('data', onData);
 		socket.once('end', done);
 		socket.once('error', error => {
 			if (headerEnd !== -1) {
@@ -213,10 +216,61 @@ function probeHttpPlain(request: HttpProbeRequest): Promise<RawProbeResult> {
 				return;
 			}
 
-			finish({ok: false, latencyMs: performance.now() - start, error: failureReason(error), local: local ?? addressOf(socket, 'local'), peer});
+			finish({ok: false, latencyMs: performance.now() - start, error: failureReason(error), local: local ?? (wantLocal ? addressOf(socket, 'local') : undefined), peer});
 		});
 		return () => socket.destroy();
 	});
+}
+
+/** The status code of `HTTP/x.y NNN`, without a regular expression over the response. */
+function statusOf(text: string): number | undefined {
+	if (!text.startsWith('HTTP/')) {
+		return undefined;
+	}
+
+	const space = text.indexOf(' ', 5);
+	if (space === -1 || space > 9) {
+		return undefined;
+	}
+
+	const code = text.slice(space + 1, space + 4);
+	return /^\d{3}$/.test(code) ? Number(code) : undefined;
+}
+
+/** Content-Length from the header block only (-1 when absent). */
+function contentLengthOf(text: string, headerEnd: number): number {
+	const head = text.slice(0, headerEnd).toLowerCase();
+	const at = head.indexOf('\r\ncontent-length:');
+	if (at === -1) {
+		return -1;
+	}
+
+	const value = Number.parseInt(head.slice(at + 17).trimStart(), 10);
+	return Number.isNaN(value) ? -1 : value;
+}
+
+function isChunked(text: string, headerEnd: number): boolean {
+	return text.slice(0, headerEnd).toLowerCase().includes('transfer-encoding: chunked');
+}
+
+/** Request bytes by host, port, path and Host header: built once, reused by every probe of a target. */
+const requestCache = new Map<string, Buffer>();
+
+function requestBytes(request: HttpProbeRequest): Buffer {
+	const host = request.hostHeader ?? (request.port === 80 ? request.host : `${request.host}:${request.port}`);
+	const key = `${host} ${request.path}`;
+	let bytes = requestCache.get(key);
+	if (!bytes) {
+		bytes = Buffer.from(`GET ${request.path} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: svctop-probe\r\nAccept: */*\r\nConnection: close\r\n\r\n`, 'utf8');
+		// Bounded: a dashboard cycles through a handful of targets, not thousands.
+		if (requestCache.size >= 256) {
+			requestCache.clear();
+		}
+
+		requestCache.set(key, bytes);
+	}
+
+	return bytes;
 }
 
 /** HTTPS through node:https with `agent: false` (a fresh TLS connection per probe). */
