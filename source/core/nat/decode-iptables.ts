@@ -1,4 +1,6 @@
-import {type IptablesChain, type IptablesDump, type IptablesRule, type IptablesRuleLine, ruleDetails} from './iptables-parse.js';
+import {
+	type IndexedChain, type IptablesIndex, type IptablesRule, indexedRuleDetails, indexedRuleRaw,
+} from './iptables-parse.js';
 import type {NatEndpoint, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
 import {iptablesChainHash, iptablesServiceHash} from './chain-names.js';
 import {
@@ -20,12 +22,15 @@ type PathResult = {
  * Handles both generations: KUBE-XLB-/KUBE-MARK-DROP (up to ~1.23) and KUBE-EXT-/KUBE-SVL- (1.24+),
  * with or without comments.
  */
-export function decodeIptables(dump: IptablesDump): NatFlowTable {
+export function decodeIptables(dump: IptablesIndex): NatFlowTable {
 	const problems: NatProblem[] = [...dump.problems];
-	const nat = dump.tables.get('nat')?.chains ?? new Map<string, IptablesChain>();
-	const filter = dump.tables.get('filter')?.chains ?? new Map<string, IptablesChain>();
+	const nat = dump.tables.get('nat')?.chains ?? new Map<string, IndexedChain>();
+	const filter = dump.tables.get('filter')?.chains ?? new Map<string, IndexedChain>();
+	const {text, starts, ends, lines: ruleLines, next} = dump;
 	const drafts = new Map<string, FlowDraft>();
-	const endpointCache = new Map<string, EndpointTarget | null>();
+	// Endpoint of each KUBE-SEP chain by chain id, once read; by name for chains the dump lacks.
+	const endpointByChain = new Array<EndpointTarget | null | undefined>(dump.chainIds);
+	const missingEndpoints = new Map<string, EndpointTarget | null>();
 
 	const draftFor = (hash: string): FlowDraft => {
 		let draft = drafts.get(hash);
@@ -51,12 +56,17 @@ export function decodeIptables(dump: IptablesDump): NatFlowTable {
 		}
 	};
 
-	const detail = (rule: IptablesRuleLine): IptablesRule | null => ruleDetails(rule, problems);
+	const detail = (id: number, chain: IndexedChain): IptablesRule | null => indexedRuleDetails(dump, id, chain.table, problems);
 	/** Parsed rules of a nat chain (the small chains: entry points, EXT, FW, XLB, marks). */
 	const rulesOf = (name: string): IptablesRule[] => {
 		const rules: IptablesRule[] = [];
-		for (const rule of nat.get(name)?.rules ?? []) {
-			const parsed = detail(rule);
+		const chain = nat.get(name);
+		if (!chain) {
+			return rules;
+		}
+
+		for (let id = chain.first; id !== -1; id = next[id]!) {
+			const parsed = detail(id, chain);
 			if (parsed) {
 				rules.push(parsed);
 			}
@@ -159,8 +169,9 @@ export function decodeIptables(dump: IptablesDump): NatFlowTable {
 
 	// Filter table: services without (local) endpoints are rejected or dropped there.
 	for (const chainName of ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-NODEPORTS']) {
-		for (const line of filter.get(chainName)?.rules ?? []) {
-			const rule = detail(line);
+		const chain = filter.get(chainName);
+		for (let id = chain ? chain.first : -1; id !== -1; id = next[id]!) {
+			const rule = detail(id, chain!);
 			if (rule?.target !== 'REJECT' && rule?.target !== 'DROP') {
 				continue;
 			}
@@ -313,13 +324,14 @@ export function decodeIptables(dump: IptablesDump): NatFlowTable {
 	}
 
 	function collectMasquerade(draft: FlowDraft, chain: string) {
-		for (const line of nat.get(chain)?.rules ?? []) {
+		const indexed = nat.get(chain);
+		for (let id = indexed ? indexed.first : -1; id !== -1; id = next[id]!) {
 			// Only the mark rules need a full parse; dispatch chains hold mostly KUBE-SEP- jumps.
-			if (!line.raw.endsWith(' -j KUBE-MARK-MASQ')) {
+			if (ends[id]! - starts[id]! < 18 || !text.startsWith(' -j KUBE-MARK-MASQ', ends[id]! - 18)) {
 				continue;
 			}
 
-			const rule = detail(line);
+			const rule = detail(id, indexed!);
 			if (rule?.target === 'KUBE-MARK-MASQ' && !draft.masquerade.some(each => each.line === rule.line)) {
 				draft.masquerade.push({chain, condition: masqueradeCondition(rule), line: rule.line});
 			}
@@ -330,11 +342,12 @@ export function decodeIptables(dump: IptablesDump): NatFlowTable {
 	function dispatch(draft: FlowDraft, chain: string): NatEndpoint[] {
 		const jumps: Jump[] = [];
 		let sawUnconditional = false;
-		for (const line of nat.get(chain)?.rules ?? []) {
+		const indexed = nat.get(chain);
+		for (let id = indexed ? indexed.first : -1; id !== -1; id = next[id]!) {
 			// Fast path for kube-proxy's plain ladder rules; anything else gets a full parse.
-			let jump = quickJump(line);
+			let jump = quickJump(text.slice(starts[id], ends[id]), ruleLines[id]!, id);
 			if (!jump || !draft.identified) {
-				const rule = detail(line);
+				const rule = detail(id, indexed!);
 				if (!rule) {
 					continue;
 				}
@@ -357,7 +370,7 @@ export function decodeIptables(dump: IptablesDump): NatFlowTable {
 					continue;
 				}
 
-				jump = {line: rule.line, raw: rule.raw, target: rule.target, probability: rule.probability, source: line};
+				jump = {line: rule.line, raw: rule.raw, target: rule.target, probability: rule.probability, id};
 			} else if (jump.target === 'KUBE-MARK-DROP') {
 				setNoEndpoints(draft, 'drop', jump.line);
 				continue;
@@ -384,7 +397,7 @@ export function decodeIptables(dump: IptablesDump): NatFlowTable {
 		const shares = chainShares(jumps.map(jump => jump.probability));
 		const endpoints: NatEndpoint[] = [];
 		for (const [index, jump] of jumps.entries()) {
-			const target = endpointOf(draft, jump);
+			const target = endpointOf(draft, jump, indexed!);
 			if (!target) {
 				continue;
 			}
@@ -403,30 +416,31 @@ export function decodeIptables(dump: IptablesDump): NatFlowTable {
 		return endpoints;
 	}
 
-	function endpointOf(draft: FlowDraft, jump: Jump): EndpointTarget | null {
+	function endpointOf(draft: FlowDraft, jump: Jump, from: IndexedChain): EndpointTarget | null {
 		const chain = jump.target;
-		const cached = endpointCache.get(chain);
+		const indexed = nat.get(chain);
+		const cached = indexed ? endpointByChain[indexed.id] : missingEndpoints.get(chain);
 		if (cached !== undefined) {
 			return cached;
 		}
 
-		const lines = nat.get(chain)?.rules;
 		let result: EndpointTarget | null = null;
-		if (lines) {
+		if (indexed) {
 			let hairpin = false;
 			let destination: {text: string; line: number; raw: string} | null = null;
-			for (const line of lines) {
-				const quick = quickEndpointRule(line);
+			for (let id = indexed.first; id !== -1; id = next[id]!) {
+				const raw = text.slice(starts[id], ends[id]);
+				const quick = quickEndpointRule(raw);
 				if (quick && draft.identified) {
 					hairpin ||= quick.hairpin;
 					if (quick.toDestination) {
-						destination = {text: quick.toDestination, line: line.line, raw: line.raw};
+						destination = {text: quick.toDestination, line: ruleLines[id]!, raw};
 					}
 
 					continue;
 				}
 
-				const rule = detail(line);
+				const rule = detail(id, indexed);
 				if (!rule) {
 					continue;
 				}
@@ -456,12 +470,17 @@ export function decodeIptables(dump: IptablesDump): NatFlowTable {
 		}
 
 		// A partial dump (grep output) may lack the KUBE-SEP chain; the jump's comment still names the endpoint.
-		const named = result ?? endpointFromComment(detail(jump.source)?.comment ?? null);
+		const named = result ?? endpointFromComment(detail(jump.id, from)?.comment ?? null);
 		if (!result && named) {
 			return named;
 		}
 
-		endpointCache.set(chain, result);
+		if (indexed) {
+			endpointByChain[indexed.id] = result;
+		} else {
+			missingEndpoints.set(chain, result);
+		}
+
 		return result;
 	}
 
@@ -496,7 +515,7 @@ export function decodeIptables(dump: IptablesDump): NatFlowTable {
 	}
 }
 
-type Jump = {line: number; raw: string; target: string; probability: number | null; source: IptablesRuleLine};
+type Jump = {line: number; raw: string; target: string; probability: number | null; id: number};
 
 /*
  * The fast paths below only search for single characters or patterns under 7 characters, and
@@ -509,8 +528,7 @@ type Jump = {line: number; raw: string; target: string; probability: number | nu
  * without a full parse. Null when the rule has anything else (negation, recent, escapes, goto),
  * which then goes through the full parser.
  */
-function quickJump(line: IptablesRuleLine): Jump | null {
-	const raw = line.raw;
+function quickJump(raw: string, line: number, id: number): Jump | null {
 	if (raw.indexOf('\\') !== -1 || raw.indexOf('!') !== -1) {
 		return null;
 	}
@@ -529,19 +547,18 @@ function quickJump(line: IptablesRuleLine): Jump | null {
 	const wordStart = raw.lastIndexOf(' ', jumpAt - 1);
 	if (wordStart > 14 && raw.startsWith(' --probability', wordStart - 14)) {
 		const probability = Number(raw.slice(wordStart + 1, jumpAt));
-		return probability >= 0 && probability <= 1 ? {line: line.line, raw, target, probability, source: line} : null;
+		return probability >= 0 && probability <= 1 ? {line, raw, target, probability, id} : null;
 	}
 
 	if (raw.indexOf('statistic') !== -1 || raw.indexOf('recent') !== -1 || raw.indexOf(' -g ') !== -1) {
 		return null;
 	}
 
-	return {line: line.line, raw, target, probability: null, source: line};
+	return {line, raw, target, probability: null, id};
 }
 
 /** A KUBE-SEP- rule read without a full parse: the hairpin mark or the DNAT. */
-function quickEndpointRule(line: IptablesRuleLine): {hairpin: boolean; toDestination: string | null} | null {
-	const raw = line.raw;
+function quickEndpointRule(raw: string): {hairpin: boolean; toDestination: string | null} | null {
 	if (raw.indexOf('\\') !== -1 || raw.indexOf('!') !== -1) {
 		return null;
 	}

@@ -1,7 +1,7 @@
 import type {NatFlowTable, NatMode} from './types.js';
 import {decodeIptables} from './decode-iptables.js';
 import {decodeNft} from './decode-nft.js';
-import {parseIptablesSave} from './iptables-parse.js';
+import {indexIptablesSave} from './iptables-parse.js';
 import {decodeIpvs, parseIpvs} from './ipvs.js';
 import {parseNft} from './nft-parse.js';
 
@@ -34,7 +34,7 @@ export function decodeNatDump(text: string, mode: NatMode = detectNatMode(text))
 		}
 
 		default: {
-			return decodeIptables(parseIptablesSave(text));
+			return decodeIptables(indexIptablesSave(text));
 		}
 	}
 }

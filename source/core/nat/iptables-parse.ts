@@ -108,32 +108,529 @@ const flagsWithoutValue = new Set([
 	'--syn', '--persistent',
 ]);
 
+/**
+ * A chain in the index: its rules are a linked list of rule ids (`first`, then `next[id]`), so
+ * a 200,000-rule dump costs a few integer arrays instead of an object per rule.
+ */
+export type IndexedChain = {
+	/** Position in declaration order over the whole dump (0, 1, …), for per-chain arrays. */
+	readonly id: number;
+	readonly name: string;
+	readonly table: string;
+	readonly policy: string | null;
+	readonly counters: string | null;
+	readonly line: number | null;
+	/** First and last rule id, -1 when the chain is empty. */
+	first: number;
+	last: number;
+};
+
+export type IndexedTable = {
+	readonly name: string;
+	readonly line: number | null;
+	readonly chains: Map<string, IndexedChain>;
+};
+
+/** Parser state of a table: chains in declaration order, and those only seen in rules so far. */
+type TableState = {
+	readonly table: IndexedTable;
+	readonly declared: IndexedChain[];
+	/** Where the last rule block's chain sits in `declared`. */
+	cursor: number;
+	/** Live chains created by a rule before (or without) any declaration. */
+	readonly undeclared: Map<string, IndexedChain>;
+	/** Deletions and second declarations seen: while zero, `declared` holds only live chains. */
+	changes: number;
+};
+
+/**
+ * The dump as offsets into its text: rule `id` is `text.slice(starts[id], ends[id])` on line
+ * `lines[id]`. Rule options are parsed on use (`indexedRuleDetails`) and cached in `details`.
+ */
+export type IptablesIndex = {
+	readonly text: string;
+	readonly tables: Map<string, IndexedTable>;
+	readonly ruleCount: number;
+	readonly problems: NatProblem[];
+	readonly starts: Int32Array;
+	readonly ends: Int32Array;
+	readonly lines: Int32Array;
+	/** Next rule id in the same chain, -1 at the end. */
+	readonly next: Int32Array;
+	/** Parsed options by rule id (absent before, null when the rule could not be parsed). */
+	readonly details: Map<number, IptablesRule | null>;
+	/** How many chain ids were handed out (an upper bound for `IndexedChain.id`). */
+	readonly chainIds: number;
+};
+
+/** The raw text of an indexed rule. */
+export function indexedRuleRaw(index: IptablesIndex, id: number): string {
+	return index.text.slice(index.starts[id], index.ends[id]);
+}
+
+/** The parsed options of an indexed rule, parsed once; problems go to `problems`. */
+export function indexedRuleDetails(index: IptablesIndex, id: number, table: string, problems: NatProblem[]): IptablesRule | null {
+	let details = index.details.get(id);
+	if (details === undefined) {
+		// Plain rules are read again when asked again: cheaper than keeping 20,000 parsed rules alive.
+		const plain = parsePlainRule(index.text, index.starts[id]!, index.ends[id]!, index.lines[id]!, table);
+		if (plain) {
+			return plain;
+		}
+
+		details = parseRuleLine(indexedRuleRaw(index, id), index.lines[id]!, table, problems);
+		index.details.set(id, details);
+	}
+
+	return details;
+}
+
+/**
+ * `parseRuleLine` for the rules kube-proxy writes by the ten thousand, read straight from the
+ * text: single spaces, plain words, one double-quoted comment without escapes, and only the
+ * options -s -d (either negated), -p -m --comment --dport --mode --probability -j
+ * --to-destination --src-type --dst-type. Anything else, and anything parseRuleLine would
+ * report as a problem, returns null so the caller takes the full parser; when it returns a
+ * rule, that rule is what parseRuleLine returns for the same line.
+ */
+export function parsePlainRule(text: string, start: number, end: number, line: number, table: string): IptablesRule | null {
+	if (!text.startsWith('-A ', start)) {
+		return null;
+	}
+
+	let at = start + 3;
+	let wordEnd = plainWordEnd(text, at, end);
+	if (wordEnd === at || text.charCodeAt(at) === 45 || (wordEnd === at + 1 && text.charCodeAt(at) === 33)) {
+		return null;
+	}
+
+	const rule: IptablesRule = {
+		line,
+		raw: text.slice(start, end),
+		table,
+		chain: text.slice(at, wordEnd),
+		source: null,
+		sourceNegated: false,
+		destination: null,
+		destinationNegated: false,
+		protocol: null,
+		destinationPort: null,
+		comment: null,
+		target: null,
+		goto: false,
+		probability: null,
+		probabilityText: null,
+		toDestination: null,
+		recent: null,
+		srcType: null,
+		srcTypeNegated: false,
+		dstType: null,
+		dstTypeNegated: false,
+		markMatch: null,
+		markMatchNegated: false,
+		setMark: null,
+		modules: [],
+		other: null,
+	};
+	let negate = false;
+	at = wordEnd;
+	while (at < end) {
+		// One space, then an option word.
+		if (text.charCodeAt(at) !== 32) {
+			return null;
+		}
+
+		at++;
+		wordEnd = plainWordEnd(text, at, end);
+		if (wordEnd === at || text.charCodeAt(at) !== 45) {
+			if (wordEnd === at + 1 && text.charCodeAt(at) === 33 && !negate) {
+				negate = true;
+				at = wordEnd;
+				continue;
+			}
+
+			return null;
+		}
+
+		const option = optionCode(text, at, wordEnd);
+		if (option === 0 || (negate && option !== optionSource && option !== optionDestination && option !== optionSrcType && option !== optionDstType)) {
+			return null;
+		}
+
+		// The value: a quoted comment or a plain word.
+		at = wordEnd;
+		if (at >= end || text.charCodeAt(at) !== 32) {
+			return null;
+		}
+
+		at++;
+		let value: string;
+		if (option === optionComment && text.charCodeAt(at) === 34) {
+			const close = quotedEnd(text, at + 1, end);
+			if (close === -1) {
+				return null;
+			}
+
+			value = text.slice(at + 1, close);
+			at = close + 1;
+		} else {
+			wordEnd = plainWordEnd(text, at, end);
+			if (wordEnd === at) {
+				return null;
+			}
+
+			value = text.slice(at, wordEnd);
+			at = wordEnd;
+		}
+
+		switch (option) {
+			case optionSource: {
+				rule.source = value;
+				rule.sourceNegated = negate;
+				break;
+			}
+
+			case optionDestination: {
+				rule.destination = value;
+				rule.destinationNegated = negate;
+				break;
+			}
+
+			case optionProtocol: {
+				rule.protocol = value.toLowerCase();
+				break;
+			}
+
+			case optionMatch: {
+				rule.modules.push(value);
+				break;
+			}
+
+			case optionComment: {
+				// parseRuleLine would add the following words to the comment unless an option follows.
+				if (at < end && !(text.charCodeAt(at) === 32 && startsOption(text, at + 1, end))) {
+					return null;
+				}
+
+				rule.comment = value;
+				break;
+			}
+
+			case optionDport: {
+				rule.destinationPort = value;
+				break;
+			}
+
+			case optionProbability: {
+				const probability = Number(value);
+				if (!Number.isFinite(probability) || probability < 0 || probability > 1) {
+					return null;
+				}
+
+				rule.probability = probability;
+				rule.probabilityText = value;
+				break;
+			}
+
+			case optionJump: {
+				rule.target = value;
+				break;
+			}
+
+			case optionToDestination: {
+				rule.toDestination = value;
+				break;
+			}
+
+			case optionSrcType: {
+				rule.srcType = value;
+				rule.srcTypeNegated = negate;
+				break;
+			}
+
+			case optionDstType: {
+				rule.dstType = value;
+				rule.dstTypeNegated = negate;
+				break;
+			}
+
+			default: {
+				// --mode
+				break;
+			}
+		}
+
+		negate = false;
+	}
+
+	return negate ? null : rule;
+}
+
+const optionSource = 1;
+const optionDestination = 2;
+const optionProtocol = 3;
+const optionMatch = 4;
+const optionComment = 5;
+const optionDport = 6;
+const optionMode = 7;
+const optionProbability = 8;
+const optionJump = 9;
+const optionToDestination = 10;
+const optionSrcType = 11;
+const optionDstType = 12;
+
+/** Which of the plain options text[from, to) is, 0 for any other. */
+function optionCode(text: string, from: number, to: number): number {
+	const length = to - from;
+	if (length === 2) {
+		switch (text.charCodeAt(from + 1)) {
+			case 115: {
+				return optionSource;
+			}
+
+			case 100: {
+				return optionDestination;
+			}
+
+			case 112: {
+				return optionProtocol;
+			}
+
+			case 109: {
+				return optionMatch;
+			}
+
+			case 106: {
+				return optionJump;
+			}
+
+			default: {
+				return 0;
+			}
+		}
+	}
+
+	if (text.charCodeAt(from + 1) !== 45) {
+		return 0;
+	}
+
+	switch (length) {
+		case 6: {
+			return text.startsWith('--mode', from) ? optionMode : 0;
+		}
+
+		case 7: {
+			return text.startsWith('--dport', from) ? optionDport : 0;
+		}
+
+		case 9: {
+			return text.startsWith('--comment', from) ? optionComment : 0;
+		}
+
+		case 10: {
+			return text.startsWith('--src-type', from) ? optionSrcType : (text.startsWith('--dst-type', from) ? optionDstType : 0);
+		}
+
+		case 13: {
+			return text.startsWith('--probability', from) ? optionProbability : 0;
+		}
+
+		case 16: {
+			return text.startsWith('--to-destination', from) ? optionToDestination : 0;
+		}
+
+		default: {
+			return 0;
+		}
+	}
+}
+
+/** End of a word of printable ASCII other than quotes and backslashes starting at `from`. */
+function plainWordEnd(text: string, from: number, to: number): number {
+	let at = from;
+	while (at < to) {
+		const code = text.charCodeAt(at);
+		if (code <= 32 || code >= 127 || code === 34 || code === 92) {
+			break;
+		}
+
+		at++;
+	}
+
+	return at;
+}
+
+/** Closing quote of a quoted word without escapes, followed by a space or the end; else -1. */
+function quotedEnd(text: string, from: number, to: number): number {
+	for (let at = from; at < to; at++) {
+		const code = text.charCodeAt(at);
+		if (code === 34) {
+			return at + 1 === to || text.charCodeAt(at + 1) === 32 ? at : -1;
+		}
+
+		if (code === 92) {
+			return -1;
+		}
+	}
+
+	return -1;
+}
+
+/** Whether the plain word at `from` is one parseRuleLine takes for an option (`-x`, `--word`, `!`). */
+function startsOption(text: string, from: number, to: number): boolean {
+	const wordEnd = plainWordEnd(text, from, to);
+	if (wordEnd === to || text.charCodeAt(wordEnd) === 32) {
+		const length = wordEnd - from;
+		if (length === 1) {
+			return text.charCodeAt(from) === 33;
+		}
+
+		if (length >= 2 && text.charCodeAt(from) === 45) {
+			const second = text.charCodeAt(from + 1);
+			return second === 45 ? length > 2 && isLetter(text.charCodeAt(from + 2)) : length === 2 && isLetter(second);
+		}
+	}
+
+	return false;
+}
+
 /** Parse iptables-save / ip6tables-save / `iptables -S` text. Never throws; problems name their line. */
 export function parseIptablesSave(text: string, options: IptablesParseOptions = {}): IptablesDump {
+	const index = indexIptablesSave(text, options);
 	const tables = new Map<string, IptablesTable>();
+	for (const table of index.tables.values()) {
+		const chains = new Map<string, IptablesChain>();
+		for (const [key, chain] of table.chains) {
+			const rules: IptablesRuleLine[] = [];
+			for (let id = chain.first; id !== -1; id = index.next[id]!) {
+				const rule: IptablesRuleLine = {line: index.lines[id]!, raw: indexedRuleRaw(index, id), table: chain.table, chain: chain.name};
+				const details = index.details.get(id);
+				if (details !== undefined) {
+					rule.details = details;
+				}
+
+				rules.push(rule);
+			}
+
+			chains.set(key, {name: chain.name, policy: chain.policy, counters: chain.counters, line: chain.line, rules});
+		}
+
+		tables.set(table.name, {name: table.name, line: table.line, chains});
+	}
+
+	return {tables, ruleCount: index.ruleCount, problems: index.problems};
+}
+
+/**
+ * One pass over the text: tables, chains and the offsets of every rule. Only lines that are not
+ * plain `-A` rules (declarations, `-N`/`-X`/`-I`, odd spacing) are tokenized here.
+ */
+export function indexIptablesSave(text: string, options: IptablesParseOptions = {}): IptablesIndex {
+	const tables = new Map<string, IndexedTable>();
 	const problems: NatProblem[] = [];
-	let current: IptablesTable | undefined;
+	const defaultTable = options.defaultTable ?? 'nat';
+	const details = new Map<number, IptablesRule | null>();
+	let capacity = Math.max(1024, Math.ceil(text.length / 96));
+	let starts = new Int32Array(capacity);
+	let ends = new Int32Array(capacity);
+	let lines = new Int32Array(capacity);
+	let next = new Int32Array(capacity);
+	let ruleIds = 0;
+	let current: IndexedTable | undefined;
+	let state: TableState | undefined;
+	const states = new Map<string, TableState>();
+	/** Position of each chain id in its table's `declared`, -1 for chains created by a rule. */
+	const declaredAt: number[] = [];
+	let chainIds = 0;
 	let inSaveSection = false;
 	let ruleCount = 0;
 	let lineNumber = 0;
-	let lastChain: IptablesChain | undefined;
-	let lastTable: IptablesTable | undefined;
+	let lastChain: IndexedChain | undefined;
+	let lastTable: IndexedTable | undefined;
 	let start = 0;
 	const length = text.length;
 
-	const tableNamed = (name: string, line: number | null): IptablesTable => {
+	/** Make `name` the current table (creating it) and return it. */
+	const tableNamed = (name: string, line: number | null): IndexedTable => {
 		let table = tables.get(name);
 		if (!table) {
 			table = {name, line, chains: new Map()};
 			tables.set(name, table);
+			states.set(name, {table, declared: [], cursor: -1, undeclared: new Map(), changes: 0});
 		}
 
+		state = states.get(name);
 		return table;
+	};
+
+	const newChain = (name: string, table: string, policy: string | null, counters: string | null, line: number | null, first: number, last: number, position: number): IndexedChain => {
+		declaredAt.push(position);
+		return {id: chainIds++, name, table, policy, counters, line, first, last};
+	};
+
+	/** A chain only seen in a rule so far. */
+	const undeclaredChain = (table: IndexedTable, name: string): IndexedChain => {
+		const chain = newChain(name, table.name, null, null, null, -1, -1, -1);
+		table.chains.set(name, chain);
+		state!.undeclared.set(name, chain);
+		return chain;
+	};
+
+	/**
+	 * iptables-save prints the rule blocks in the order it declared the chains (skipping empty
+	 * ones): the next few declared chains are compared before any map lookup.
+	 */
+	const predictedChain = (from: number, length: number): IndexedChain | undefined => {
+		const tableState = state!;
+		if (tableState.changes > 0) {
+			return undefined;
+		}
+
+		const {declared} = tableState;
+		const stop = Math.min(declared.length, tableState.cursor + 9);
+		for (let position = tableState.cursor + 1; position < stop; position++) {
+			const chain = declared[position]!;
+			if (chain.name.length === length && text.startsWith(chain.name, from)) {
+				tableState.cursor = position;
+				return chain;
+			}
+		}
+
+		return undefined;
 	};
 
 	const problem = (line: number, raw: string, message: string) => {
 		problems.push({line, message: `line ${line}: ${message}: ${clip(raw)}`});
 	};
+
+	/** A new rule id for text[from, to) on `line`; the arrays grow by doubling. */
+	const newRule = (from: number, to: number, line: number): number => {
+		if (ruleIds === capacity) {
+			capacity *= 2;
+			starts = grow(starts, capacity);
+			ends = grow(ends, capacity);
+			lines = grow(lines, capacity);
+			next = grow(next, capacity);
+		}
+
+		starts[ruleIds] = from;
+		ends[ruleIds] = to;
+		lines[ruleIds] = line;
+		next[ruleIds] = -1;
+		return ruleIds++;
+	};
+
+	const append = (chain: IndexedChain, id: number) => {
+		if (chain.last === -1) {
+			chain.first = id;
+		} else {
+			next[chain.last] = id;
+		}
+
+		chain.last = id;
+	};
+
+	const view = (): IptablesIndex => ({text, tables, ruleCount, problems, starts, ends, lines, next, details, chainIds});
 
 	while (start <= length) {
 		let end = text.indexOf('\n', start);
@@ -142,60 +639,74 @@ export function parseIptablesSave(text: string, options: IptablesParseOptions = 
 		}
 
 		lineNumber++;
-		let raw = text.slice(start, end);
+		const lineStart = start;
 		start = end + 1;
-		if (raw.length > 0 && raw.charCodeAt(raw.length - 1) === 13) {
-			raw = raw.slice(0, -1);
+		if (end > lineStart && text.charCodeAt(end - 1) === 13) {
+			end--;
 		}
 
-		const first = raw.charCodeAt(0);
+		const first = text.charCodeAt(lineStart);
 		// '-' : the hot path, a rule line.
 		if (first === 45) {
-			const op = raw.charCodeAt(1);
-			if (op === 65 && raw.charCodeAt(2) === 32) {
-				current ??= tableNamed(options.defaultTable ?? 'nat', null);
-				let chainEnd = raw.indexOf(' ', 3);
-				if (chainEnd === -1) {
-					chainEnd = raw.length;
+			if (text.charCodeAt(lineStart + 1) === 65 && text.charCodeAt(lineStart + 2) === 32 && lineStart + 2 < end) {
+				current ??= tableNamed(defaultTable, null);
+				let chainEnd = text.indexOf(' ', lineStart + 3);
+				if (chainEnd === -1 || chainEnd > end) {
+					chainEnd = end;
 				}
 
 				// iptables-save groups rules by chain: most lines continue the previous chain.
 				let chain = lastChain;
-				if (!chain || chainEnd - 3 !== chain.name.length || !raw.startsWith(chain.name, 3) || lastTable !== current) {
-					const name = raw.slice(3, chainEnd);
-					if (name === '' || name.startsWith('-')) {
-						problem(lineNumber, raw, 'rule without a chain name');
-						continue;
-					}
-
-					chain = current.chains.get(name);
+				if (!chain || lastTable !== current || chainEnd - lineStart - 3 !== chain.name.length || !text.startsWith(chain.name, lineStart + 3)) {
+					chain = chainEnd > lineStart + 3 ? predictedChain(lineStart + 3, chainEnd - lineStart - 3) : undefined;
 					if (!chain) {
-						if (inSaveSection) {
-							problem(lineNumber, raw, `rule for undeclared chain ${name}`);
+						const name = text.slice(lineStart + 3, chainEnd);
+						if (name === '' || name.charCodeAt(0) === 45) {
+							problem(lineNumber, text.slice(lineStart, end), 'rule without a chain name');
+							continue;
 						}
 
-						chain = {name, policy: null, counters: null, line: null, rules: []};
-						current.chains.set(name, chain);
+						chain = current.chains.get(name);
+						if (chain) {
+							if (declaredAt[chain.id]! >= 0) {
+								state!.cursor = declaredAt[chain.id]!;
+							}
+						} else {
+							if (inSaveSection) {
+								problem(lineNumber, text.slice(lineStart, end), `rule for undeclared chain ${name}`);
+							}
+
+							chain = undeclaredChain(current, name);
+						}
 					}
 
 					lastChain = chain;
 					lastTable = current;
 				}
 
-				const rule: IptablesRuleLine = {line: lineNumber, raw, table: current.name, chain: chain.name};
+				const id = newRule(lineStart, end, lineNumber);
 				if (options.eager) {
-					ruleDetails(rule, problems);
+					indexedRuleDetails(view(), id, current.name, problems);
 				}
 
-				chain.rules.push(rule);
+				append(chain, id);
 				ruleCount++;
 				continue;
 			}
 
-			handleCommandLine(raw, lineNumber);
+			handleCommandLine(text.slice(lineStart, end), lineStart, end, lineNumber);
 			continue;
 		}
 
+		// ':' a chain declaration as iptables-save writes it: `:NAME POLICY [p:b]`.
+		if (first === 58) {
+			const declaration = quickDeclaration(lineStart, end);
+			if (declaration) {
+				continue;
+			}
+		}
+
+		const raw = text.slice(lineStart, end);
 		const trimmed = raw.trim();
 		if (trimmed === '' || trimmed.startsWith('#')) {
 			continue;
@@ -237,13 +748,14 @@ export function parseIptablesSave(text: string, options: IptablesParseOptions = 
 				problem(lineNumber, raw, 'chain declaration outside a table');
 			}
 
-			current ??= tableNamed(options.defaultTable ?? 'nat', null);
+			current ??= tableNamed(defaultTable, null);
 			declareChain(current, match[1]!, match[2]!, match[3] ?? null, lineNumber);
 			continue;
 		}
 
 		if (trimmed.startsWith('-')) {
-			handleCommandLine(trimmed, lineNumber);
+			const from = lineStart + (raw.length - raw.trimStart().length);
+			handleCommandLine(trimmed, from, from + trimmed.length, lineNumber);
 			continue;
 		}
 
@@ -254,20 +766,97 @@ export function parseIptablesSave(text: string, options: IptablesParseOptions = 
 		problems.push({line: lineNumber, message: `line ${lineNumber}: table ${current.name} was not closed with COMMIT`});
 	}
 
-	return {tables, ruleCount, problems};
+	return view();
 
-	function declareChain(table: IptablesTable, name: string, policy: string | null, counters: string | null, line: number) {
-		const existing = table.chains.get(name);
+	/**
+	 * `:NAME POLICY [p:b]` or `:NAME POLICY` inside a table, with single spaces and nothing odd:
+	 * declared without a regex. False sends the line through the general path (which also
+	 * reports the problems).
+	 */
+	function quickDeclaration(from: number, to: number): boolean {
+		if (!inSaveSection || !current) {
+			return false;
+		}
+
+		const nameEnd = text.indexOf(' ', from + 1);
+		if (nameEnd === -1 || nameEnd >= to || nameEnd === from + 1) {
+			return false;
+		}
+
+		let policyEnd = text.indexOf(' ', nameEnd + 1);
+		if (policyEnd === -1 || policyEnd > to) {
+			policyEnd = to;
+		}
+
+		if (policyEnd === nameEnd + 1 || !plainWord(from + 1, nameEnd) || !plainWord(nameEnd + 1, policyEnd)) {
+			return false;
+		}
+
+		let counters: string | null = null;
+		if (policyEnd < to) {
+			// `[digits:digits]` and nothing after it.
+			if (text.charCodeAt(policyEnd + 1) !== 91 || text.charCodeAt(to - 1) !== 93) {
+				return false;
+			}
+
+			let colon = -1;
+			for (let at = policyEnd + 2; at < to - 1; at++) {
+				const code = text.charCodeAt(at);
+				if (code === 58 && colon === -1) {
+					colon = at;
+				} else if (code < 48 || code > 57) {
+					return false;
+				}
+			}
+
+			if (colon === -1 || colon === policyEnd + 2 || colon === to - 2) {
+				return false;
+			}
+
+			counters = text.slice(policyEnd + 1, to);
+		}
+
+		declareChain(current, text.slice(from + 1, nameEnd), text.slice(nameEnd + 1, policyEnd), counters, lineNumber);
+		return true;
+	}
+
+	/** Non-empty, no whitespace of any kind (what `\S+` accepts, restricted to printable ASCII). */
+	function plainWord(from: number, to: number): boolean {
+		for (let at = from; at < to; at++) {
+			const code = text.charCodeAt(at);
+			if (code <= 32 || code >= 127) {
+				return false;
+			}
+		}
+
+		return to > from;
+	}
+
+	function declareChain(table: IndexedTable, name: string, policy: string | null, counters: string | null, line: number) {
+		const tableState = state!;
 		lastChain = undefined;
-		// A second declaration flushes the chain, as iptables-restore does.
-		table.chains.set(name, {name, policy, counters, line, rules: existing && existing.line === null ? existing.rules : []});
+		const chain = newChain(name, table.name, policy, counters, line, -1, -1, tableState.declared.length);
+		tableState.declared.push(chain);
+		const size = table.chains.size;
+		table.chains.set(name, chain);
+		if (table.chains.size === size) {
+			// Declared again: that flushes the chain, as iptables-restore does, unless it was only
+			// seen in rules so far.
+			tableState.changes++;
+			const existing = tableState.undeclared.get(name);
+			if (existing) {
+				chain.first = existing.first;
+				chain.last = existing.last;
+				tableState.undeclared.delete(name);
+			}
+		}
 	}
 
 	// `-N`, `-P`, `-X`, `-F`, `-A`/`-I` with odd spacing: the `iptables -S` commands.
-	function handleCommandLine(raw: string, line: number) {
+	function handleCommandLine(raw: string, from: number, to: number, line: number) {
 		const tokens = tokenize(raw);
 		const command = tokens[0];
-		current ??= tableNamed(options.defaultTable ?? 'nat', null);
+		current ??= tableNamed(defaultTable, null);
 		switch (command) {
 			case '-A':
 			case '--append':
@@ -275,23 +864,27 @@ export function parseIptablesSave(text: string, options: IptablesParseOptions = 
 			case '--insert': {
 				const insert = command === '-I' || command === '--insert';
 				const withoutPosition = insert && tokens[2] !== undefined && /^\d+$/.test(tokens[2]) ? [tokens[1]!, ...tokens.slice(3)] : tokens.slice(1);
-				const details = parseRuleLine(`-A ${withoutPosition.map(quoteIfNeeded).join(' ')}`, line, current.name, problems, raw);
-				if (details) {
-					let chain = current.chains.get(details.chain);
+				const parsed = parseRuleLine(`-A ${withoutPosition.map(quoteIfNeeded).join(' ')}`, line, current.name, problems, raw);
+				if (parsed) {
+					let chain = current.chains.get(parsed.chain);
 					if (!chain) {
 						if (inSaveSection) {
-							problem(line, raw, `rule for undeclared chain ${details.chain}`);
+							problem(line, raw, `rule for undeclared chain ${parsed.chain}`);
 						}
 
-						chain = {name: details.chain, policy: null, counters: null, line: null, rules: []};
-						current.chains.set(details.chain, chain);
+						chain = undeclaredChain(current, parsed.chain);
 					}
 
-					const rule: IptablesRuleLine = {line, raw, table: current.name, chain: details.chain, details};
+					const id = newRule(from, to, line);
+					details.set(id, parsed);
 					if (insert) {
-						chain.rules.unshift(rule);
+						next[id] = chain.first;
+						chain.first = id;
+						if (chain.last === -1) {
+							chain.last = id;
+						}
 					} else {
-						chain.rules.push(rule);
+						append(chain, id);
 					}
 
 					lastChain = undefined;
@@ -329,13 +922,18 @@ export function parseIptablesSave(text: string, options: IptablesParseOptions = 
 					for (const [name, chain] of current.chains) {
 						if (chain.policy === '-' || chain.policy === null) {
 							current.chains.delete(name);
+							state!.undeclared.delete(name);
 						}
 					}
 
+					state!.changes++;
 					return;
 				}
 
-				if (!current.chains.delete(tokens[1]!)) {
+				if (current.chains.delete(tokens[1]!)) {
+					state!.undeclared.delete(tokens[1]!);
+					state!.changes++;
+				} else {
 					problem(line, raw, `-X of unknown chain ${tokens[1]!}`);
 				}
 
@@ -346,10 +944,12 @@ export function parseIptablesSave(text: string, options: IptablesParseOptions = 
 			case '--flush': {
 				const chain = tokens[1] ? current.chains.get(tokens[1]) : undefined;
 				if (chain) {
-					chain.rules.length = 0;
+					chain.first = -1;
+					chain.last = -1;
 				} else if (!tokens[1]) {
 					for (const each of current.chains.values()) {
-						each.rules.length = 0;
+						each.first = -1;
+						each.last = -1;
 					}
 				}
 
@@ -361,6 +961,12 @@ export function parseIptablesSave(text: string, options: IptablesParseOptions = 
 			}
 		}
 	}
+}
+
+function grow(array: Int32Array, capacity: number): Int32Array<ArrayBuffer> {
+	const bigger = new Int32Array(capacity);
+	bigger.set(array);
+	return bigger;
 }
 
 function clip(raw: string): string {
