@@ -4,6 +4,8 @@ import type {ClusterSource} from '../kube/types.js';
 import {connectCluster} from '../kube/connect.js';
 import {describeKubeError} from '../kube/errors.js';
 import {startDemo, type Demo} from '../demo/demo.js';
+import {demoLocalNode} from '../demo/start-demo.js';
+import {readLocalNatDump} from '../node/nat/read-dump.js';
 import {runList} from './list.js';
 import {runDescribe} from './describe.js';
 import {obtainDump, runNat} from './nat.js';
@@ -49,6 +51,26 @@ export type CliConfig = {
 };
 
 const io = {stdin: process.stdin, stdout: process.stdout, stderr: process.stderr};
+
+/**
+ * Where the probe's expected shares come from when they can: the demo's own rules, or this node's
+ * kube-proxy rules when running as root. Anything that fails falls back to 1/n of ready endpoints.
+ */
+function natRulesFor(config: CliConfig, demo: Demo | undefined) {
+	if (demo) {
+		return {natRules: async () => ({text: demo.ruleDump(config.node), mode: undefined}), natNode: config.node ?? demoLocalNode};
+	}
+
+	if (process.platform === 'linux' && process.getuid?.() === 0) {
+		const natRules = async () => {
+			const dump = await readLocalNatDump({timeoutMs: 3000});
+			return dump.ok ? {text: dump.text, mode: dump.mode} : undefined;
+		};
+		return {natRules, natNode: undefined};
+	}
+
+	return {natRules: undefined, natNode: undefined};
+}
 
 /** Does this command, with these arguments, need the API? */
 function needsCluster(config: CliConfig): 'required' | 'optional' | 'none' {
@@ -112,7 +134,7 @@ async function runInteractive(
 		);
 	return ui.runDashboard(source, {
 		clusterDomain: config.clusterDomain,
-		screens: {nat: ui.makeNatView(loadRules), probe: ui.makeProbeView({resolveAddress: demo?.resolveAddress})},
+		screens: {nat: ui.makeNatView(loadRules), probe: ui.makeProbeView({resolveAddress: demo?.resolveAddress, ...natRulesFor(config, demo)})},
 	});
 }
 
@@ -190,6 +212,7 @@ export async function runCommand(config: CliConfig): Promise<number> {
 						json: config.json,
 						source,
 						resolveAddress: demo?.resolveAddress,
+						...natRulesFor(config, demo),
 					},
 					io,
 					abort.signal,
