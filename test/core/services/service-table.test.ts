@@ -14,7 +14,8 @@ const rows = serviceRows(
 	Date.parse(fixture.now),
 );
 
-const seedsDirectory = '/work/shared/seeds/';
+// shared/ stands beside the repository (as CI lays it out).
+const seedsDirectory = new URL('../../../../shared/seeds/', import.meta.url).pathname;
 
 /** Real `kubectl get` output copied from the walkthroughs: the cells, split on runs of 2+ spaces. */
 function kubectlBlock(file: string, from: number, to: number): string | undefined {
