@@ -813,7 +813,8 @@ export function indexIptablesSave(text: string, options: IptablesParseOptions = 
 				return false;
 			}
 
-			counters = text.slice(policyEnd + 1, to);
+			// Nearly every chain of a dump reads `[0:0]`: one shared string instead of 60,000 copies.
+			counters = to - policyEnd === 6 && text.startsWith('[0:0]', policyEnd + 1) ? '[0:0]' : text.slice(policyEnd + 1, to);
 		}
 
 		declareChain(current, text.slice(from + 1, nameEnd), text.slice(nameEnd + 1, policyEnd), counters, lineNumber);
