@@ -1,6 +1,9 @@
+import dgram from 'node:dgram';
 import http from 'node:http';
 import net from 'node:net';
 import type {V1EndpointSlice, V1Node, V1Service} from '@kubernetes/client-node';
+import {buildDnsError, buildDnsResponse, parseDnsQuery} from '../node/probe/dns-message.js';
+import {answerFromObjects} from './data-plane/dns-zone.js';
 
 export type DemoObjects = {
 	services: readonly V1Service[];
@@ -9,7 +12,11 @@ export type DemoObjects = {
 };
 
 export type DemoDataPlane = {
-	/** The loopback listener standing in for a cluster address (ClusterIP, NodePort, external IP, LB, pod IP, DNS name). */
+	/**
+	 * The loopback port standing in for a cluster address (ClusterIP, NodePort, external IP, LB, pod
+	 * IP, DNS name). TCP and UDP are separate port spaces, so one address's TCP listener and UDP
+	 * socket share the loopback port number and this one answer serves both protocols.
+	 */
 	resolveAddress(ip: string, port: number): {host: string; port: number} | undefined;
 	/** Brings listeners in line with the objects now (also done on a timer and on every connection). */
 	reconcile(): Promise<void>;
@@ -25,14 +32,21 @@ export type DemoDataPlaneOptions = {
 	readonly clusterDomain?: string;
 	/** How long a connection to a node without local endpoints hangs before it is reset. */
 	readonly dropHoldMs?: number;
+	/** How long a relayed UDP flow waits for the pod's reply before its upstream socket is closed. */
+	readonly udpFlowMs?: number;
 };
 
 type AddressKind = 'clusterIP' | 'nodePort' | 'externalIP' | 'loadBalancer';
+
+type Protocol = 'TCP' | 'UDP';
+
+const protocols: readonly Protocol[] = ['TCP', 'UDP'];
 
 type ServiceAddress = {
 	readonly key: string;
 	readonly service: string;
 	readonly portName: string;
+	readonly protocol: Protocol;
 	readonly kind: AddressKind;
 	readonly node?: string;
 };
@@ -46,9 +60,20 @@ type Endpoint = {
 	readonly ready: boolean;
 	readonly service: string;
 	readonly portName: string;
+	readonly protocol: Protocol;
 };
 
-type Listener<T> = {readonly server: net.Server; readonly port: number; meta: T};
+/** What an address wants served, per protocol. */
+type Wanted<T> = Partial<Record<Protocol, T>>;
+
+/** One protocol's server on a slot; `meta` is updated in place on reconcile. */
+type Side<T> = {meta: T; close(): Promise<void>};
+
+/** One cluster address on loopback: one port number, a TCP server and/or a UDP socket on it. */
+type Slot<T> = {readonly port: number; sides: Partial<Record<Protocol, Side<T>>>};
+
+/** Binds one protocol's server for `meta` on `port` (0: any); rejects with the bind error. */
+type Opener<T> = (meta: () => T, port: number) => Promise<{port: number; close(): Promise<void>}>;
 
 const loopback = '127.0.0.1';
 
@@ -60,9 +85,9 @@ function serviceKeyOf(service: V1Service): string {
 	return `${service.metadata?.namespace ?? 'default'}/${service.metadata?.name ?? ''}`;
 }
 
-/** Every TCP address of every Service port, as kube-proxy would program it. */
-function serviceAddresses(objects: DemoObjects, clusterDomain: string): Map<string, ServiceAddress> {
-	const out = new Map<string, ServiceAddress>();
+/** Every TCP and UDP address of every Service port, as kube-proxy would program it. */
+function serviceAddresses(objects: DemoObjects, clusterDomain: string): Map<string, Wanted<ServiceAddress>> {
+	const out = new Map<string, Wanted<ServiceAddress>>();
 	const nodeIps = objects.nodes.flatMap(node => {
 		const ip = node.status?.addresses?.find(address => address.type === 'InternalIP')?.address;
 		return ip && node.metadata?.name ? [{ip, node: node.metadata.name}] : [];
@@ -75,16 +100,18 @@ function serviceAddresses(objects: DemoObjects, clusterDomain: string): Map<stri
 
 		const key = serviceKeyOf(service);
 		for (const port of spec.ports ?? []) {
-			if ((port.protocol ?? 'TCP') !== 'TCP') {
+			const declared = port.protocol ?? 'TCP';
+			if (declared !== 'TCP' && declared !== 'UDP') {
 				continue;
 			}
 
-			const base = {service: key, portName: port.name ?? ''};
+			const protocol: Protocol = declared;
+			const base = {service: key, portName: port.name ?? '', protocol};
 			const add = (host: string, number: number, kind: AddressKind, node?: string) => {
 				const address = addressKey(host, number);
-				if (!out.has(address)) {
-					out.set(address, {...base, key: address, kind, ...(node ? {node} : {})});
-				}
+				const wanted = out.get(address) ?? {};
+				wanted[protocol] ??= {...base, key: address, kind, ...(node ? {node} : {})};
+				out.set(address, wanted);
 			};
 
 			for (const ip of spec.clusterIPs ?? (spec.clusterIP ? [spec.clusterIP] : [])) {
@@ -116,9 +143,9 @@ function serviceAddresses(objects: DemoObjects, clusterDomain: string): Map<stri
 	return out;
 }
 
-/** Every endpoint address and port of every slice (ready or not: a pod answers when dialled directly). */
-function endpointsOf(objects: DemoObjects): Map<string, Endpoint[]> {
-	const byAddress = new Map<string, Endpoint[]>();
+/** Every endpoint address and TCP or UDP port of every slice (ready or not: a pod answers when dialled directly). */
+function endpointsOf(objects: DemoObjects): Endpoint[] {
+	const out: Endpoint[] = [];
 	for (const slice of objects.slices) {
 		const serviceName = slice.metadata?.labels?.['kubernetes.io/service-name'];
 		if (!serviceName) {
@@ -129,11 +156,12 @@ function endpointsOf(objects: DemoObjects): Map<string, Endpoint[]> {
 		for (const endpoint of slice.endpoints ?? []) {
 			for (const ip of endpoint.addresses ?? []) {
 				for (const port of slice.ports ?? []) {
-					if (port.port === undefined || (port.protocol ?? 'TCP') !== 'TCP') {
+					const protocol = port.protocol ?? 'TCP';
+					if (port.port === undefined || (protocol !== 'TCP' && protocol !== 'UDP')) {
 						continue;
 					}
 
-					const entry: Endpoint = {
+					out.push({
 						ip,
 						port: port.port,
 						pod: endpoint.targetRef?.name ?? null,
@@ -142,24 +170,65 @@ function endpointsOf(objects: DemoObjects): Map<string, Endpoint[]> {
 						ready: endpoint.conditions?.ready !== false,
 						service,
 						portName: port.name ?? '',
-					};
-					const key = addressKey(ip, port.port);
-					byAddress.set(key, [...(byAddress.get(key) ?? []), entry]);
+						protocol,
+					});
 				}
 			}
 		}
 	}
 
-	return byAddress;
+	return out;
 }
 
-function listen(server: net.Server): Promise<number> {
+/**
+ * The pod servers: an echo HTTP server on every TCP endpoint port, a DNS responder on every UDP
+ * endpoint port 53 or named `dns` (the demo's UDP pods are CoreDNS). Other UDP endpoint ports get
+ * nothing, like a pod that does not listen there: datagrams to them go unanswered.
+ */
+function podServers(endpoints: readonly Endpoint[]): Map<string, Wanted<Endpoint>> {
+	const out = new Map<string, Wanted<Endpoint>>();
+	for (const endpoint of endpoints) {
+		if (endpoint.protocol === 'UDP' && endpoint.port !== 53 && endpoint.portName !== 'dns') {
+			continue;
+		}
+
+		const key = addressKey(endpoint.ip, endpoint.port);
+		const wanted = out.get(key) ?? {};
+		wanted[endpoint.protocol] ??= endpoint;
+		out.set(key, wanted);
+	}
+
+	return out;
+}
+
+function listen(server: net.Server, port: number): Promise<number> {
 	return new Promise((resolve, reject) => {
 		server.once('error', reject);
-		server.listen(0, loopback, () => {
+		server.listen(port, loopback, () => {
 			server.off('error', reject);
 			resolve((server.address() as net.AddressInfo).port);
 		});
+	});
+}
+
+function bindUdp(socket: dgram.Socket, port: number): Promise<number> {
+	return new Promise((resolve, reject) => {
+		socket.once('error', reject);
+		socket.bind(port, loopback, () => {
+			socket.off('error', reject);
+			resolve(socket.address().port);
+		});
+	});
+}
+
+function closeUdp(socket: dgram.Socket): Promise<void> {
+	return new Promise(resolve => {
+		try {
+			socket.close(() => resolve());
+		} catch {
+			// Never bound, or closed already.
+			resolve();
+		}
 	});
 }
 
@@ -188,19 +257,28 @@ function echoServer(getEndpoint: () => Endpoint): http.Server {
 }
 
 /**
- * Serves the demo cluster's traffic on 127.0.0.1: an echo HTTP server per pod endpoint, and a TCP
- * listener per Service address that picks an endpoint per connection as kube-proxy does (uniform
- * or given shares over ready endpoints; ClientIP affinity with its timeout; externalTrafficPolicy
- * Local per node, where a node without local endpoints drops the connection; no endpoints rejects)
- * and splices the connection to that pod's echo server. Objects are re-read on every connection.
+ * Serves the demo cluster's traffic on 127.0.0.1, as kube-proxy and the pods would:
+ * - an echo HTTP server per TCP pod endpoint, and a DNS responder per CoreDNS pod endpoint (UDP 53)
+ *   that answers for the Services from the live objects and names its pod in the NSID option;
+ * - a TCP listener per Service address that picks an endpoint per connection (uniform or given
+ *   shares over ready endpoints; ClientIP affinity with its timeout; externalTrafficPolicy Local per
+ *   node, where a node without local endpoints drops the connection; no endpoints rejects) and
+ *   splices the connection to that pod's server;
+ * - a UDP socket per Service address with a UDP port, on the same loopback port number as the
+ *   address's TCP listener, that picks an endpoint per new client flow with the same rules and
+ *   relays the datagram to the pod and its reply back. Without an endpoint the datagram is dropped:
+ *   the client hears nothing and times out, as with kube-proxy's REJECT or DROP seen from an
+ *   unconnected UDP socket.
+ * Objects are re-read on every connection and every new flow.
  */
 export async function startDemoDataPlane(getObjects: () => DemoObjects, options: DemoDataPlaneOptions = {}): Promise<DemoDataPlane> {
 	const now = options.now ?? Date.now;
 	const random = options.random ?? Math.random;
 	const clusterDomain = options.clusterDomain ?? 'cluster.local';
 	const dropHoldMs = options.dropHoldMs ?? 30_000;
-	const pods = new Map<string, Listener<Endpoint>>();
-	const addresses = new Map<string, Listener<ServiceAddress>>();
+	const udpFlowMs = options.udpFlowMs ?? 5000;
+	const pods = new Map<string, Slot<Endpoint>>();
+	const addresses = new Map<string, Slot<ServiceAddress>>();
 	const affinity = new Map<string, {endpoint: string; last: number}>();
 	const held = new Set<net.Socket>();
 	let closed = false;
@@ -213,8 +291,10 @@ export async function startDemoDataPlane(getObjects: () => DemoObjects, options:
 			return {kind: 'reject'};
 		}
 
-		const ready = [...endpointsOf(objects).values()].flat()
-			.filter(endpoint => endpoint.service === address.service && endpoint.portName === address.portName && endpoint.ready);
+		const ready = endpointsOf(objects).filter(endpoint => endpoint.service === address.service
+			&& endpoint.portName === address.portName
+			&& endpoint.protocol === address.protocol
+			&& endpoint.ready);
 		let eligible = ready;
 		if (address.kind === 'nodePort' && service.spec?.externalTrafficPolicy === 'Local') {
 			eligible = ready.filter(endpoint => endpoint.node === address.node);
@@ -260,9 +340,9 @@ export async function startDemoDataPlane(getObjects: () => DemoObjects, options:
 		return {kind: 'endpoint', key: chosen};
 	};
 
-	const onServiceConnection = (listener: Listener<ServiceAddress>, socket: net.Socket) => {
+	const onServiceConnection = (address: ServiceAddress, socket: net.Socket) => {
 		socket.on('error', () => socket.destroy());
-		const decision = pick(listener.meta, socket.remoteAddress ?? '');
+		const decision = pick(address, socket.remoteAddress ?? '');
 		if (decision.kind === 'reject') {
 			socket.resetAndDestroy();
 			return;
@@ -282,7 +362,7 @@ export async function startDemoDataPlane(getObjects: () => DemoObjects, options:
 		}
 
 		const pod = pods.get(decision.key);
-		if (!pod) {
+		if (!pod?.sides.TCP) {
 			socket.resetAndDestroy();
 			void reconcile();
 			return;
@@ -296,72 +376,224 @@ export async function startDemoDataPlane(getObjects: () => DemoObjects, options:
 		upstream.pipe(socket);
 	};
 
-	const reconcileOnce = async () => {
-		const objects = getObjects();
-		const wantedPods = endpointsOf(objects);
-		const wantedAddresses = serviceAddresses(objects, clusterDomain);
-		const work: Array<Promise<unknown>> = [];
-		for (const [key, listener] of pods) {
-			const wanted = wantedPods.get(key);
-			if (wanted) {
-				listener.meta = wanted[0]!;
-			} else {
-				pods.delete(key);
-				work.push(closeServer(listener.server));
-			}
+	/** The CoreDNS stand-in's answer to one datagram; undefined when it is not a query (ignored). */
+	const dnsAnswer = (message: Buffer, endpoint: Endpoint): Buffer | undefined => {
+		const query = parseDnsQuery(message);
+		if (query === undefined) {
+			return undefined;
 		}
 
-		for (const [key, listener] of addresses) {
-			const wanted = wantedAddresses.get(key);
-			if (wanted) {
-				listener.meta = wanted;
-			} else {
-				addresses.delete(key);
-				work.push(closeServer(listener.server));
-			}
+		if ('formerr' in query) {
+			return buildDnsError(query.id, 1);
 		}
 
-		for (const [key, entries] of wantedPods) {
-			if (pods.has(key)) {
-				continue;
+		if (query.opcode !== 0) {
+			return buildDnsError(query.id, 4);
+		}
+
+		const reply = answerFromObjects(getObjects(), query, clusterDomain);
+		return buildDnsResponse(query, {...reply, nsid: endpoint.pod ?? endpoint.hostname});
+	};
+
+	const openEcho: Opener<Endpoint> = async (meta, port) => {
+		const server = echoServer(meta);
+		try {
+			return {port: await listen(server, port), close: async () => closeServer(server)};
+		} catch (error) {
+			server.close();
+			throw error;
+		}
+	};
+
+	const openDnsResponder: Opener<Endpoint> = async (meta, port) => {
+		const socket = dgram.createSocket('udp4');
+		socket.on('message', (message, client) => {
+			const answer = dnsAnswer(message, meta());
+			if (answer) {
+				socket.send(answer, client.port, client.address);
+			}
+		});
+		try {
+			const bound = await bindUdp(socket, port);
+			socket.on('error', () => undefined);
+			return {port: bound, close: async () => closeUdp(socket)};
+		} catch (error) {
+			await closeUdp(socket);
+			throw error;
+		}
+	};
+
+	const openTcpService: Opener<ServiceAddress> = async (meta, port) => {
+		const server = net.createServer(socket => onServiceConnection(meta(), socket));
+		try {
+			return {port: await listen(server, port), close: async () => closeServer(server)};
+		} catch (error) {
+			server.close();
+			throw error;
+		}
+	};
+
+	/**
+	 * The UDP side of a Service address: a flow is the client's address and port, as conntrack's
+	 * entry would be. Its first datagram picks the pod; an upstream socket of its own carries the
+	 * flow to the pod and the reply back, and is closed after the reply or `udpFlowMs` without one.
+	 */
+	const openUdpService: Opener<ServiceAddress> = async (meta, port) => {
+		const socket = dgram.createSocket('udp4');
+		const flows = new Map<string, {upstream: dgram.Socket; podPort: number; timer: NodeJS.Timeout}>();
+		const endFlow = (key: string) => {
+			const flow = flows.get(key);
+			if (flow) {
+				flows.delete(key);
+				clearTimeout(flow.timer);
+				void closeUdp(flow.upstream);
+			}
+		};
+
+		socket.on('message', (message, client) => {
+			const key = addressKey(client.address, client.port);
+			const existing = flows.get(key);
+			if (existing) {
+				existing.upstream.send(message, existing.podPort, loopback);
+				return;
 			}
 
-			const holder: {listener?: Listener<Endpoint>} = {};
-			const server = echoServer(() => holder.listener?.meta ?? entries[0]!);
-			work.push(listen(server).then(port => {
-				holder.listener = {server, port, meta: entries[0]!};
-				if (closed) {
-					void closeServer(server);
-				} else {
-					pods.set(key, holder.listener);
+			const decision = pick(meta(), client.address);
+			if (decision.kind !== 'endpoint') {
+				return;
+			}
+
+			const pod = pods.get(decision.key);
+			if (!pod?.sides.UDP) {
+				// Nothing listens on that pod port (or its responder is not up yet): the datagram is lost.
+				if (!pod) {
+					void reconcile();
 				}
-			}, () => undefined));
-		}
 
-		for (const [key, meta] of wantedAddresses) {
-			if (addresses.has(key)) {
-				continue;
+				return;
 			}
 
-			const holder: {listener?: Listener<ServiceAddress>} = {};
-			const server = net.createServer(socket => {
-				if (holder.listener) {
-					onServiceConnection(holder.listener, socket);
-				} else {
-					socket.destroy();
+			const upstream = dgram.createSocket('udp4');
+			const timer = setTimeout(() => endFlow(key), udpFlowMs);
+			timer.unref();
+			flows.set(key, {upstream, podPort: pod.port, timer});
+			upstream.on('error', () => endFlow(key));
+			upstream.on('message', reply => {
+				if (!closed) {
+					socket.send(reply, client.port, client.address);
 				}
+
+				endFlow(key);
 			});
-			work.push(listen(server).then(port => {
-				holder.listener = {server, port, meta};
-				if (closed) {
-					void closeServer(server);
-				} else {
-					addresses.set(key, holder.listener);
+			upstream.send(message, pod.port, loopback);
+		});
+		try {
+			const bound = await bindUdp(socket, port);
+			socket.on('error', () => undefined);
+			return {
+				port: bound,
+				async close() {
+					for (const key of [...flows.keys()]) {
+						endFlow(key);
+					}
+
+					await closeUdp(socket);
+				},
+			};
+		} catch (error) {
+			await closeUdp(socket);
+			throw error;
+		}
+	};
+
+	/** Opens `wanted`'s protocols on one port number: `port`, or a free one tried a few times over. */
+	const openSlot = async <T>(wanted: Wanted<T>, openers: Record<Protocol, Opener<T>>, port?: number): Promise<Slot<T> | undefined> => {
+		const needed = protocols.filter(protocol => wanted[protocol] !== undefined);
+		for (let attempt = 0; attempt < (port === undefined ? 8 : 1); attempt++) {
+			const sides: Partial<Record<Protocol, Side<T>>> = {};
+			let at = port ?? 0;
+			try {
+				for (const protocol of needed) {
+					const side: Side<T> = {meta: wanted[protocol]!, close: async () => undefined};
+					// eslint-disable-next-line no-await-in-loop -- the second protocol binds the port the first got.
+					const bound = await openers[protocol](() => side.meta, at);
+					side.close = bound.close;
+					sides[protocol] = side;
+					at = bound.port;
 				}
-			}, () => undefined));
+
+				return {port: at, sides};
+			} catch {
+				// The other protocol's port of that number is taken: let go and try another number.
+				// eslint-disable-next-line no-await-in-loop -- release before retrying.
+				await Promise.all(Object.values(sides).map(async side => side.close()));
+			}
+		}
+
+		return undefined;
+	};
+
+	/** Brings one kind of slot (pods or Service addresses) in line with what is wanted. */
+	const syncSlots = async <T>(slots: Map<string, Slot<T>>, wanted: Map<string, Wanted<T>>, openers: Record<Protocol, Opener<T>>) => {
+		const work: Array<Promise<unknown>> = [];
+		for (const [key, slot] of slots) {
+			const want = wanted.get(key) ?? {};
+			for (const protocol of protocols) {
+				const side = slot.sides[protocol];
+				if (side && want[protocol]) {
+					side.meta = want[protocol];
+				} else if (side) {
+					delete slot.sides[protocol];
+					work.push(side.close());
+				}
+			}
+
+			if (Object.keys(want).length === 0) {
+				slots.delete(key);
+			}
+		}
+
+		for (const [key, want] of wanted) {
+			const existing = slots.get(key);
+			const missing: Wanted<T> = {};
+			for (const protocol of protocols) {
+				if (want[protocol] && !existing?.sides[protocol]) {
+					missing[protocol] = want[protocol];
+				}
+			}
+
+			if (Object.keys(missing).length === 0) {
+				continue;
+			}
+
+			work.push(openSlot(missing, openers, existing?.port).then(async opened => {
+				if (!opened) {
+					return; // Tried again on the next reconcile.
+				}
+
+				if (closed) {
+					await Promise.all(Object.values(opened.sides).map(async side => side.close()));
+					return;
+				}
+
+				const slot = slots.get(key);
+				if (slot) {
+					Object.assign(slot.sides, opened.sides);
+				} else {
+					slots.set(key, opened);
+				}
+			}));
 		}
 
 		await Promise.all(work);
+	};
+
+	const reconcileOnce = async () => {
+		const objects = getObjects();
+		await Promise.all([
+			syncSlots(pods, podServers(endpointsOf(objects)), {TCP: openEcho, UDP: openDnsResponder}),
+			syncSlots(addresses, serviceAddresses(objects, clusterDomain), {TCP: openTcpService, UDP: openUdpService}),
+		]);
 	};
 
 	const reconcile = async () => {
@@ -383,8 +615,8 @@ export async function startDemoDataPlane(getObjects: () => DemoObjects, options:
 	return {
 		resolveAddress(ip, port) {
 			const key = addressKey(ip, port);
-			const listener = addresses.get(key) ?? pods.get(key);
-			return listener ? {host: loopback, port: listener.port} : undefined;
+			const slot = addresses.get(key) ?? pods.get(key);
+			return slot ? {host: loopback, port: slot.port} : undefined;
 		},
 		reconcile,
 		async close() {
@@ -395,7 +627,7 @@ export async function startDemoDataPlane(getObjects: () => DemoObjects, options:
 				socket.destroy();
 			}
 
-			await Promise.all([...pods.values(), ...addresses.values()].map(listener => closeServer(listener.server)));
+			await Promise.all([...pods.values(), ...addresses.values()].flatMap(slot => Object.values(slot.sides).map(async side => side.close())));
 			pods.clear();
 			addresses.clear();
 		},

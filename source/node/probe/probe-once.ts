@@ -352,7 +352,11 @@ export type DnsProbeRequest = ProbeRequest & {
 
 let nextDnsId = Math.floor(Math.random() * 0xFF_FF);
 
-/** One A query over UDP from a fresh socket (fresh source port), answered or timed out. */
+/**
+ * One A query over UDP from a fresh socket (fresh source port), answered or timed out. It asks for
+ * the server's NSID (EDNS), which a server may use to name itself in the answer. NXDOMAIN is a
+ * successful probe (the server answered); other error rcodes are failures `dns RCODE`.
+ */
 export function probeDns(request: DnsProbeRequest): Promise<RawProbeResult> {
 	const start = performance.now();
 	return once(request, start, finish => {
@@ -382,13 +386,14 @@ export function probeDns(request: DnsProbeRequest): Promise<RawProbeResult> {
 					error: ok ? null : `dns ${rcode}`,
 					local,
 					peer: {address: remote.address, port: remote.port},
-					responseText: `${rcode} ${request.name} ${answer.addresses.join(' ')}`,
+					// The server's NSID, when it gives one, names the pod that answered (CoreDNS's `nsid` plugin).
+					responseText: [rcode, request.name, ...answer.addresses, ...(answer.nsid === undefined ? [] : [`nsid=${answer.nsid}`])].join(' '),
 				});
 			});
 			udp.bind(0, () => {
 				const bound = udp.address();
 				local = {address: bound.address, port: bound.port};
-				udp.send(buildDnsQuery(id, request.name), request.port, address);
+				udp.send(buildDnsQuery(id, request.name, {nsid: true}), request.port, address);
 			});
 		};
 

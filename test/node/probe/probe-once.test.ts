@@ -39,12 +39,23 @@ before(async () => {
 	const udp = dgram.createSocket('udp4');
 	servers.push(udp);
 	udp.on('message', (message, remote) => {
-		// Answer with the query's id and one A record 10.96.0.10, name by compression pointer.
+		// Answer with the query's id and question, one A record 10.96.0.10 (name by compression
+		// pointer) and, when the query carried an OPT record asking for the NSID, an OPT record with
+		// NSID "coredns-a", all written out byte by byte.
+		let questionEnd = 12;
+		while (message[questionEnd]! > 0) {
+			questionEnd += message[questionEnd]! + 1;
+		}
+
+		questionEnd += 5;
 		const answer = Buffer.from([0xC0, 12, 0, 1, 0, 1, 0, 0, 0, 30, 0, 4, 10, 96, 0, 10]);
-		const reply = Buffer.concat([message, answer]);
+		const askedNsid = message.readUInt16BE(10) === 1 && message.subarray(questionEnd).includes(Buffer.from([0, 3, 0, 0]));
+		const opt = Buffer.from([0, 0, 41, 0x04, 0xD0, 0, 0, 0, 0, 0, 13, 0, 3, 0, 9, ...Buffer.from('coredns-a')]);
+		const reply = Buffer.concat([message.subarray(0, questionEnd), answer, ...(askedNsid ? [opt] : [])]);
 		reply[2] = 0x81;
 		reply[3] = 0x80;
 		reply.writeUInt16BE(1, 6);
+		reply.writeUInt16BE(askedNsid ? 1 : 0, 10);
 		udp.send(reply, remote.port, remote.address);
 	});
 	const dns = await new Promise<number>(resolve => udp.bind(0, '127.0.0.1', () => resolve(udp.address().port)));
@@ -119,7 +130,7 @@ describe('probeDns', () => {
 	test('A query answered: ok, rcode and addresses in the response text', async () => {
 		const result = await probeDns({...base, port: ports.dns, name: 'kube-dns.kube-system.svc.cluster.local'});
 		assert.equal(result.ok, true);
-		assert.equal(result.responseText, 'NOERROR kube-dns.kube-system.svc.cluster.local 10.96.0.10');
+		assert.equal(result.responseText, 'NOERROR kube-dns.kube-system.svc.cluster.local 10.96.0.10 nsid=coredns-a');
 		assert.ok(result.local!.port > 0);
 	});
 
@@ -135,5 +146,25 @@ describe('probeDns', () => {
 		response[2] = 0x81;
 		response[3] = 0x83;
 		assert.deepEqual(parseDnsResponse(response), {id: 0x12_34, rcode: 3, addresses: []});
+	});
+
+	test('the query asks for the NSID in an OPT record (RFC 6891, RFC 5001)', () => {
+		const query = buildDnsQuery(0x12_34, 'a.bc', {nsid: true});
+		assert.deepEqual([...query.subarray(10, 12)], [0, 1], 'ARCOUNT 1');
+		// Root owner, type 41, payload 1232, extended rcode/version/flags 0, rdlength 4, option NSID empty.
+		assert.deepEqual([...query.subarray(22)], [0, 0, 41, 0x04, 0xD0, 0, 0, 0, 0, 0, 4, 0, 3, 0, 0]);
+	});
+
+	test('response parsing: answers, OPT in the additional section, NSID as text or hex, truncation', () => {
+		const header = [0xAB, 0xCD, 0x81, 0x80, 0, 1, 0, 2, 0, 0, 0, 1];
+		const question = [3, 107, 101, 121, 0, 0, 1, 0, 1];
+		const cname = [0xC0, 12, 0, 5, 0, 1, 0, 0, 0, 5, 0, 2, 0xC0, 12];
+		const a = [0xC0, 12, 0, 1, 0, 1, 0, 0, 0, 5, 0, 4, 10, 200, 1, 10];
+		const opt = (data: number[]) => [0, 0, 41, 0x04, 0xD0, 0, 0, 0, 0, 0, data.length + 4, 0, 3, 0, data.length, ...data];
+		const withText = Buffer.from([...header, ...question, ...cname, ...a, ...opt([...Buffer.from('coredns-76f75df574-8xq2p')])]);
+		assert.deepEqual(parseDnsResponse(withText), {id: 0xAB_CD, rcode: 0, addresses: ['10.200.1.10'], nsid: 'coredns-76f75df574-8xq2p'});
+		const withBinary = Buffer.from([...header, ...question, ...cname, ...a, ...opt([0x00, 0xFF])]);
+		assert.equal(parseDnsResponse(withBinary)?.nsid, '00ff');
+		assert.equal(parseDnsResponse(withText.subarray(0, withText.length - 3)), undefined, 'a record running past the end');
 	});
 });
