@@ -1,5 +1,5 @@
-import {spawn, spawnSync} from 'node:child_process';
-import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs';
+import {spawn} from 'node:child_process';
+import {mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
@@ -10,6 +10,7 @@ import {createElement} from 'react';
 import {startApiServer} from '../source/apiserver/index.js';
 import {connectCluster} from '../source/kube/index.js';
 import App from '../source/ui/App.js';
+import {ensureBuilt} from '../test/helpers/built-cli.js';
 
 /*
  * Issue 2's benchmark. A cluster of 5,000 Services with 10 endpoints each (50,000 endpoints in
@@ -23,7 +24,6 @@ import App from '../source/ui/App.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin/svctop.js');
-const builtEntry = path.join(root, 'build/source/cli.js');
 
 const serviceTotal = 5000;
 const endpointsPerService = 10;
@@ -97,29 +97,6 @@ function buildObjects(): object[] {
 	}
 
 	return objects;
-}
-
-function newestMtime(directory: string): number {
-	let newest = 0;
-	for (const entry of readdirSync(directory, {withFileTypes: true, recursive: true})) {
-		if (entry.isFile()) {
-			newest = Math.max(newest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
-		}
-	}
-
-	return newest;
-}
-
-function ensureBuilt(): void {
-	if (existsSync(builtEntry) && newestMtime(path.join(root, 'source')) <= statSync(builtEntry).mtimeMs) {
-		return;
-	}
-
-	const tsc = path.join(root, 'node_modules/.bin/tsc');
-	spawnSync(existsSync(tsc) ? tsc : 'tsc', ['-p', 'tsconfig.build.json'], {cwd: root, stdio: 'ignore'});
-	if (!existsSync(builtEntry)) {
-		throw new Error('the build did not produce build/source/cli.js');
-	}
 }
 
 /** VmHWM (peak resident set) of a process in MB, or undefined once it is gone. */

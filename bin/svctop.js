@@ -12,4 +12,4 @@ if (major < 22) {
 // Start-up is dominated by compiling @kubernetes/client-node and Ink; Node's on-disk compile cache
 // lets the second and later runs skip most of that.
 module.enableCompileCache?.();
-await import('../build/source/cli.js');
+await import('../build/bundle/cli.js');

@@ -1,13 +1,14 @@
 import {after, before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
-import {spawn, spawnSync} from 'node:child_process';
-import {existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {spawn} from 'node:child_process';
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {createServer} from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {type ApiServer, startApiServer} from '../../source/apiserver/index.js';
 import {nodes, pod} from '../fixtures/services/kind-cluster.js';
+import {ensureBuilt} from '../helpers/built-cli.js';
 
 /*
  * The built CLI as a user runs it: `node bin/svctop.js ...` in a child process against the fake
@@ -17,7 +18,6 @@ import {nodes, pod} from '../fixtures/services/kind-cluster.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = path.join(root, 'bin/svctop.js');
-const builtEntry = path.join(root, 'build/source/cli.js');
 
 type Fixture = {items: Array<Record<string, any>>};
 const seed = JSON.parse(readFileSync(path.join(root, 'test/fixtures/services/seed-cluster.json'), 'utf8')) as Fixture;
@@ -147,26 +147,9 @@ function assertOneLineError(result: Run, pattern: RegExp): void {
 	assert.equal(result.stdout, '', 'nothing on stdout');
 }
 
-/** Newest modification time of any file under `directory`. */
-function newestMtime(directory: string): number {
-	let newest = 0;
-	for (const entry of readdirSync(directory, {withFileTypes: true, recursive: true})) {
-		if (entry.isFile()) {
-			newest = Math.max(newest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
-		}
-	}
-
-	return newest;
-}
-
 before(async () => {
-	// The CLI under test is the built one; rebuild when any source file is newer than the build.
-	if (!existsSync(builtEntry) || newestMtime(path.join(root, 'source')) > statSync(builtEntry).mtimeMs) {
-		const tsc = path.join(root, 'node_modules/.bin/tsc');
-		const build = spawnSync(existsSync(tsc) ? tsc : 'tsc', ['-p', 'tsconfig.build.json'], {cwd: root, encoding: 'utf8'});
-		// Type errors elsewhere still emit JavaScript; a missing entry point is what stops these tests.
-		assert.ok(existsSync(builtEntry), `build failed:\n${build.stdout}${build.stderr}`);
-	}
+	// The CLI under test is the built one (tsc + bundle), rebuilt when a source file is newer.
+	ensureBuilt();
 
 	directory = mkdtempSync(path.join(os.tmpdir(), 'svctop-e2e-'));
 	home = path.join(directory, 'home');
