@@ -192,6 +192,16 @@ const config: CliConfig = {
 	},
 };
 
+// A reader that goes away (`svctop probe ... | head`) ends svctop quietly, as other Unix tools do.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+	if (error.code === 'EPIPE') {
+		process.exit(0);
+	}
+
+	process.stderr.write(`svctop: cannot write the output: ${error.message}\n`);
+	process.exit(1);
+});
+
 // Loaded after the flags are parsed, so --help, --version and flag errors answer at once.
 const {runCommand} = await import('./commands/run-command.js');
 process.exitCode = await runCommand(config);

@@ -140,6 +140,18 @@ async function runInteractive(
 
 /** Run one CLI command; every failure becomes one line on stderr and a non-zero exit code. */
 export async function runCommand(config: CliConfig): Promise<number> {
+	if (config.command !== 'dashboard') {
+		// The last line of defence for the plain commands (the dashboard restores the terminal first):
+		// one line on stderr, never a stack trace.
+		const fatal = (error: unknown) => {
+			io.stderr.write(`svctop: ${describeKubeError(error)}\n`);
+			process.exit(1);
+		};
+
+		process.on('uncaughtException', fatal);
+		process.on('unhandledRejection', fatal);
+	}
+
 	let demo: Demo | undefined;
 	let source: ClusterSource | undefined;
 	const abort = new AbortController();

@@ -394,6 +394,31 @@ describe('help, version, pipes, demo', () => {
 		assert.ok(parseTable(piped.stdout).rows.length > 0);
 	});
 
+	test('a reader that goes away early (| head) ends svctop quietly, exit 0, no stack trace', async () => {
+		const child = spawn(process.execPath, [bin, 'probe', '--demo', 'default/svc-clusterip', '--interval', '5ms', '--count', '2000'], {
+			cwd: directory,
+			env: {PATH: process.env.PATH, HOME: home, NO_COLOR: '1'},
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
+		let stderr = '';
+		child.stderr.setEncoding('utf8').on('data', chunk => {
+			stderr += chunk;
+		});
+		// Like `head -1`: read the first chunk, then close our end of the pipe.
+		await new Promise<void>(resolve => {
+			child.stdout.once('data', () => {
+				child.stdout.destroy();
+				resolve();
+			});
+		});
+		const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+		const code = await new Promise<number | null>(resolve => child.on('close', resolve));
+		clearTimeout(timer);
+		assert.equal(code, 0, stderr);
+		assert.doesNotMatch(stderr, /^\s+at /m);
+		assert.equal(stderr, '');
+	});
+
 	test('list --demo --json needs no cluster', async () => {
 		const result = await svctop(['list', '--demo', '--json'], {KUBECONFIG: '/nonexistent'});
 		assert.equal(result.code, 0, result.stderr);
