@@ -105,7 +105,10 @@ describe('runProbe', () => {
 			const samples = lines.slice(0, -1).map(line => JSON.parse(line) as {pod: string});
 			const summary = (JSON.parse(lines.at(-1)!) as {summary: {byPod: Record<string, number>; expected: Record<string, number>; pValue: number}}).summary;
 			const out = 'deploy-echo-5c689d5454-b7gng';
-			assert.ok(samples.slice(61).every(sample => sample.pod !== out), 'no answer from the pod while not ready');
+			// Probes already in flight when the pod flips may still reach it (recording trails the next launch,
+			// and a loaded machine stretches that); well after the change it gets nothing.
+			assert.ok(samples.slice(80).every(sample => sample.pod !== out), 'no answer from the pod while not ready');
+			assert.ok(samples.slice(0, 60).some(sample => sample.pod === out), 'it did answer before the change');
 			// 60 answers at 1/3, 60 at 0: 1/6 expected over the run (the change lands between answers 60 and 62).
 			assert.ok(Math.abs(summary.expected[out]! - 1 / 6) < 0.02, `expected ${summary.expected[out]}`);
 			assert.ok(summary.pValue > 0.001, `p ${summary.pValue}`);
