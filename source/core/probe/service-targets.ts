@@ -190,7 +190,9 @@ export function expectedForTarget(
 			: {shares: {}, reachable: true, reason: 'direct', basis: 'ready'};
 	}
 
-	let eligible = endpoints.filter(entry => entry.ready && entry.ports[portName] !== undefined);
+	// kube-proxy pairs a Service port with endpoint ports by name and protocol: a TCP endpoint port serves no UDP Service port.
+	const protocol = servicePort.protocol ?? 'TCP';
+	let eligible = endpoints.filter(entry => entry.ready && entry.ports[portName] !== undefined && (entry.protocols[portName] ?? 'TCP') === protocol);
 	let reason = `${eligible.length} ready endpoint${eligible.length === 1 ? '' : 's'}`;
 	const local = service.spec?.externalTrafficPolicy === 'Local' && probeTarget.kind === 'nodePort';
 	if (local) {

@@ -40,6 +40,15 @@ describe('planServiceProbe', () => {
 		assert.deepEqual(result.series[0]!.expectation!.shares, {'deploy-echo-5c689d5454-m4hd9': 0.2, 'deploy-echo-5c689d5454-cjpfp': 0.3, 'deploy-echo-5c689d5454-b7gng': 0.5});
 	});
 
+	test('endpoint ports serve a Service port only with the same protocol, as kube-proxy pairs them', () => {
+		const udpService = nodePortService('Cluster');
+		udpService.spec!.ports = udpService.spec!.ports!.map(port => ({...port, protocol: 'UDP'}));
+		const result = planServiceProbe({services: [udpService], endpointSlices: [echoSlice(3)], nodes}, spec, 'clusterip');
+		assert.ok(!('error' in result), JSON.stringify(result));
+		assert.deepEqual(result.series[0]!.expectation!.shares, {}, 'the slice serves the port over TCP only');
+		assert.equal(result.series[0]!.expectation!.reachable, false);
+	});
+
 	test('errors name the problem', () => {
 		const objects = {services: [nodePortService('Local')], endpointSlices: [], nodes};
 		assert.deepEqual(planServiceProbe(objects, {...spec, name: 'nope'}, 'clusterip'), {error: 'service default/nope not found'});
