@@ -7,6 +7,7 @@ import type {Clock} from '../ui/hooks/use-now.js';
 import type {ServiceScreenProps, ServiceScreens} from '../ui/screens.js';
 import ServiceDetail from '../ui/views/ServiceDetail.js';
 import {resolveName} from '../node/resolve-name.js';
+import type {ResolveName} from '../ui/hooks/use-name-resolution.js';
 
 export type DashboardOptions = {
 	/** DNS suffix for Service names, e.g. `cluster.local`. */
@@ -15,19 +16,17 @@ export type DashboardOptions = {
 	readonly screens?: ServiceScreens;
 	/** Epoch milliseconds. Default: `Date.now`. */
 	readonly clock?: Clock;
-	/** The rule dump the NAT view reads (passed through for the NAT screen's wiring). */
-	readonly natFile?: string;
-	/** Command template printing another node's rules (passed through for the NAT screen's wiring). */
-	readonly nodeCmd?: string;
-	/** The running demo, when `--demo` (passed through for the NAT and probe screens' wiring). */
-	readonly demo?: unknown;
+	/** How the detail view resolves ExternalName targets. Default: this machine's resolver. */
+	readonly resolveName?: ResolveName;
 	/** Draw on the terminal's alternate screen, leaving the shell's scrollback untouched. Default: true. */
 	readonly alternateScreen?: boolean;
 };
 
-/** The detail view with ExternalName targets resolved live on this machine. */
-function ResolvingServiceDetail(props: ServiceScreenProps) {
-	return <ServiceDetail {...props} resolveName={resolveName} />;
+/** The detail view with ExternalName targets resolved by `resolve`. */
+function resolvingDetail(resolve: ResolveName) {
+	return function ResolvingServiceDetail(props: ServiceScreenProps) {
+		return <ServiceDetail {...props} resolveName={resolve} />;
+	};
 }
 
 export type DashboardIo = {
@@ -76,7 +75,7 @@ export async function runDashboard(
 				source={source}
 				clusterDomain={options.clusterDomain}
 				clock={options.clock}
-				screens={{detail: ResolvingServiceDetail, ...options.screens}}
+				screens={{detail: resolvingDetail(options.resolveName ?? (async name => resolveName(name))), ...options.screens}}
 			/>
 		</ErrorBoundary>,
 		{

@@ -134,6 +134,7 @@ async function runInteractive(
 		);
 	return ui.runDashboard(source, {
 		clusterDomain: config.clusterDomain,
+		resolveName: demo?.resolveName,
 		screens: {nat: ui.makeNatView(loadRules), probe: ui.makeProbeView({resolveAddress: demo?.resolveAddress, ...natRulesFor(config, demo)})},
 	});
 }
@@ -189,7 +190,7 @@ export async function runCommand(config: CliConfig): Promise<number> {
 					return 2;
 				}
 
-				return await runDescribe(source!, {target, json: config.json, clusterDomain: config.clusterDomain}, io.stdout, Date.now(), io.stderr);
+				return await runDescribe(source!, {target, json: config.json, clusterDomain: config.clusterDomain, resolve: demo?.resolveName}, io.stdout, Date.now(), io.stderr);
 			}
 
 			case 'nat': {

@@ -188,6 +188,8 @@ export function initialDemoState(now: number): DemoState {
 		}, {loadBalancer: {ingress: [{ip: '192.0.2.127', ipMode: 'VIP'}]}}),
 		// 002: ExternalName is a CNAME, nothing more.
 		service('default', 'my-database', now - 211 * day, {type: 'ExternalName', externalName: 'my.database.example.com'}),
+		// An ExternalName that stays inside the cluster: a CNAME to another Service's name.
+		service('default', 'api-alias', now - 13 * day, {type: 'ExternalName', externalName: 'kubernetes.default.svc.cluster.local'}),
 		// 000/002: a selectorless Service and its manual Endpoints.
 		service('default', 'my-service', now - 2 * hour, {
 			type: 'ClusterIP',

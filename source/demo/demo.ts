@@ -2,6 +2,9 @@ import {demoClusterCidr, demoNodes} from './cluster.js';
 import {demoLocalNode, startDemoCluster, type DemoCluster} from './start-demo.js';
 import {startDemoDataPlane} from './data-plane.js';
 import {generateIptablesSave} from '../core/nat/generate/iptables.js';
+import type {NameResolution} from '../core/detail/describe-service.js';
+import {resolveName} from '../node/resolve-name.js';
+import {demoDnsClient} from './demo-dns.js';
 
 /** Everything `--demo` runs: the API server, its timeline, the rule dump and (for probes) the data plane. */
 export type Demo = {
@@ -10,6 +13,8 @@ export type Demo = {
 	ruleDump(node?: string): string;
 	/** Where a cluster address (ClusterIP, NodePort, external IP) is served on loopback, when the data plane runs. */
 	resolveAddress?: (ip: string, port: number) => {host: string; port: number} | undefined;
+	/** Resolves a name in the demo's own DNS (never this machine's resolver). */
+	resolveName(name: string): Promise<NameResolution>;
 	stop(): Promise<void>;
 };
 
@@ -28,6 +33,7 @@ export async function startDemo(options: {withDataPlane: boolean; stepMs?: numbe
 			return generateIptablesSave({services, slices, nodes, nodeName: local.name, nodeIPs: [local.ip]}, {clusterCIDR: demoClusterCidr});
 		},
 		resolveAddress: dataPlane ? (ip, port) => dataPlane.resolveAddress(ip, port) : undefined,
+		resolveName: async name => resolveName(name, {dns: demoDnsClient(() => cluster.objects())}),
 		async stop() {
 			await dataPlane?.close();
 			await cluster.stop();
