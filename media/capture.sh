@@ -35,7 +35,7 @@ shot() { # name, then the keys to send before the capture
 tmux new-session -d -s "$session" -x "$cols" -y "$rows" "node bin/svctop.js --demo -A"
 sleep 3
 shot dashboard
-shot detail j j j j j j j j j Enter
+shot detail / svc-nodeport Enter Enter
 shot nat t
 shot probe Escape p
 sleep 4
