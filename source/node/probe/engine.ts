@@ -7,8 +7,8 @@ import type {LivePlan} from '../../core/probe/plan.js';
 import type {Expectation} from '../../core/probe/service-targets.js';
 import type {ProbeMode, ProbeSample, ProbeTarget} from '../../core/probe/types.js';
 import {startConntrackLookup, type ConntrackLookup} from './conntrack.js';
-import {probeDns, probeHttp, probeTcp, type RawProbeResult} from './probe-once.js';
-import {runSchedule, type ScheduleResult, type Timers} from './scheduler.js';
+import {startProbe, type ProbeHandle, type RawProbeResult} from './probe-once.js';
+import {runScheduleWithCallbacks, type ScheduleResult, type Timers} from './scheduler.js';
 
 export type AddressResolver = (ip: string, port: number) => {host: string; port: number} | undefined;
 
@@ -95,43 +95,97 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 	const started = performance.now();
 	let seq = 0;
 	const dnsName = options.path && !options.path.startsWith('/') ? options.path : defaultDnsName;
+	// What each target's probes ask for, built once per run.
+	const requests = targets.map((target, i) => {
+		const address = dialled[i]!;
+		const hostHeader = target.kind === 'address' || target.kind === 'dns'
+			? (target.port === (target.scheme === 'https' ? 443 : 80) ? target.host : `${target.host}:${target.port}`)
+			: `${target.host}:${target.port}`;
+		return {
+			kind: options.mode === 'dns' ? 'dns' as const : (options.mode === 'tcp' && !target.scheme ? 'tcp' as const : 'http' as const),
+			request: {host: address.host, port: address.port, timeoutMs: options.timeoutMs, wantLocal, name: dnsName, path: target.path ?? options.path, scheme: target.scheme, hostHeader},
+		};
+	});
 
-	const probe = async (target: ProbeTarget, address: {host: string; port: number}): Promise<void> => {
-		const mySeq = seq++;
-		const probeStart = performance.now();
-		const request = {host: address.host, port: address.port, timeoutMs: options.timeoutMs, signal: controller.signal, wantLocal};
-		let raw: RawProbeResult;
-		if (options.mode === 'dns') {
-			raw = await probeDns({...request, name: dnsName});
-		} else if (options.mode === 'tcp' && !target.scheme) {
-			raw = await probeTcp(request);
-		} else {
-			const hostHeader = target.kind === 'address' || target.kind === 'dns'
-				? (target.port === (target.scheme === 'https' ? 443 : 80) ? target.host : `${target.host}:${target.port}`)
-				: `${target.host}:${target.port}`;
-			raw = await probeHttp({...request, path: target.path ?? options.path, scheme: target.scheme, hostHeader});
+	// Probes in flight, in start order: one sweep ends those past their timeout (no timer per probe)
+	// and an abort ends them all (no listener per probe).
+	const inFlight = new Set<ProbeHandle>();
+	const sweepMs = Math.min(50, Math.max(1, Math.floor(options.timeoutMs / 20)));
+	const sweep = setInterval(() => {
+		const now = performance.now();
+		for (const handle of inFlight) {
+			if (now - handle.start < options.timeoutMs) {
+				break;
+			}
+
+			inFlight.delete(handle);
+			handle.end('timeout');
 		}
-
-		if (raw.aborted) {
-			return;
+	}, sweepMs);
+	// Every probe in flight holds a socket (or a lookup) that keeps the process alive on its own.
+	sweep.unref();
+	const onAbort = () => {
+		for (const handle of inFlight) {
+			inFlight.delete(handle);
+			handle.end('aborted');
 		}
-
-		// Only an answer tells who answered; a refused or dropped probe has no endpoint to name.
-		const answered = raw.responseText !== undefined || raw.ok;
-		const replyLookup = answered && conntrack?.active && raw.local
-			? conntrack.find(protocol, raw.local.port, {ip: address.host, port: address.port}, probeStart)
-			: undefined;
-		// The request is over: the schedule goes on (the next probe may start) while this answer is
-		// attributed and recorded. Records stay in probe order; lookups run side by side.
-		const previous = recorded;
-		recorded = (async () => {
-			const reply = await replyLookup;
-			await previous;
-			record(target, address, raw, mySeq, probeStart, answered, reply);
-		})().catch(() => undefined);
 	};
 
+	controller.signal.addEventListener('abort', onAbort, {once: true});
+
 	let recorded: Promise<void> = Promise.resolve();
+	// Records waiting in the chain behind a conntrack lookup; later records queue behind them to keep the order.
+	let chained = 0;
+	const probe = (i: number, probeDone: () => void): void => {
+		const target = targets[i]!;
+		const address = dialled[i]!;
+		const {kind: probeKind, request} = requests[i]!;
+		const mySeq = seq++;
+		const probeStart = performance.now();
+		let ended = false;
+		const handle = startProbe(probeKind, request, raw => {
+			ended = true;
+			inFlight.delete(handle);
+			if (raw.aborted) {
+				probeDone();
+				return;
+			}
+
+			// Only an answer tells who answered; a refused or dropped probe has no endpoint to name.
+			const answered = raw.responseText !== undefined || raw.ok;
+			const replyLookup = answered && conntrack?.active && raw.local
+				? conntrack.find(protocol, raw.local.port, {ip: address.host, port: address.port}, probeStart)
+				: undefined;
+			// The request is over: the schedule goes on (the next probe's connect goes out) before
+			// this answer is attributed and recorded. Records stay in the order answers came.
+			probeDone();
+			if (replyLookup === undefined && chained === 0) {
+				try {
+					record(target, address, raw, mySeq, probeStart, answered, undefined);
+				} catch {
+					// A failing listener must not stop the run.
+				}
+
+				return;
+			}
+
+			chained++;
+			const previous = recorded;
+			recorded = (async () => {
+				try {
+					const reply = await replyLookup;
+					await previous;
+					record(target, address, raw, mySeq, probeStart, answered, reply);
+				} finally {
+					chained--;
+				}
+			})().catch(() => undefined);
+		});
+		if (!ended) {
+			inFlight.add(handle);
+		}
+	};
+
 	const record = (
 		target: ProbeTarget,
 		address: {host: string; port: number},
@@ -176,7 +230,7 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 	};
 
 	const perTickInFlight = options.intervalMs > 0 ? Math.ceil(options.timeoutMs / options.intervalMs) + 2 : 1;
-	const done = runSchedule(
+	const done = runScheduleWithCallbacks(
 		{
 			intervalMs: options.intervalMs,
 			count: options.count,
@@ -185,13 +239,24 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 			signal: controller.signal,
 			timers: options.timers,
 		},
-		async () => {
-			await Promise.all(targets.map((target, i) => probe(target, dialled[i]!)));
+		(_round, roundDone) => {
+			let pending = targets.length;
+			const probeDone = () => {
+				if (--pending === 0) {
+					roundDone();
+				}
+			};
+
+			for (let i = 0; i < targets.length; i++) {
+				probe(i, probeDone);
+			}
 		},
 	).then(async result => {
 		await recorded;
 		return result;
 	}).finally(() => {
+		clearInterval(sweep);
+		controller.signal.removeEventListener('abort', onAbort);
 		signal?.removeEventListener('abort', onOuterAbort);
 		if (ownConntrack) {
 			conntrack?.close();

@@ -79,40 +79,79 @@ export function failureReason(error: unknown): string {
 	}
 }
 
+/** A probe in flight, as the engine holds it: it ends early on a timeout or when the run stops. */
+export type ProbeHandle = {
+	/** Ends the probe now as a timeout or an abort, unless it already ended. */
+	end(reason: 'timeout' | 'aborted'): void;
+	/** `performance.now()` when it started. */
+	readonly start: number;
+};
+
 /**
- * Settles once: the first of result, timeout or abort wins, and `cleanup` releases the socket.
- * Timeouts run per probe so a hanging target never blocks the schedule.
+ * Settles once: the first of result, `end(timeout)` or `end(aborted)` wins, then the socket is
+ * released. The result is delivered before the socket closes, so a caller that starts its next
+ * probe from the callback has that connect out before this close.
  */
+function settleOnce(
+	start: number,
+	onResult: (result: RawProbeResult) => void,
+	run: (finish: (result: RawProbeResult) => void) => () => void,
+): ProbeHandle {
+	let done = false;
+	let release: (() => void) | undefined;
+	const finish = (result: RawProbeResult) => {
+		if (done) {
+			return;
+		}
+
+		done = true;
+		onResult(result);
+		release?.();
+	};
+
+	const cleanup = run(finish);
+	if (done) {
+		// Settled while starting (a synchronous error): release once the caller has its handle.
+		queueMicrotask(cleanup);
+	} else {
+		release = cleanup;
+	}
+
+	return {
+		start,
+		end(reason) {
+			finish(reason === 'timeout'
+				? {ok: false, latencyMs: performance.now() - start, error: 'timeout'}
+				: {ok: false, latencyMs: performance.now() - start, error: 'aborted', aborted: true});
+		},
+	};
+}
+
+/** The promise form: a timer and an abort listener of its own (the engine sweeps timeouts for all its probes instead). */
 function once(
 	request: ProbeRequest,
 	start: number,
 	run: (finish: (result: RawProbeResult) => void) => () => void,
 ): Promise<RawProbeResult> {
 	return new Promise(resolve => {
-		let done = false;
-		let cleanup: () => void = () => undefined;
-		const finish = (result: RawProbeResult) => {
-			if (done) {
-				return;
-			}
-
-			done = true;
-			clearTimeout(timer);
-			request.signal?.removeEventListener('abort', onAbort);
-			resolve(result);
-			// Closing the socket is off the critical path: the next probe's connect goes out first.
-			setImmediate(() => cleanup());
-		};
-
-		const onAbort = () => finish({ok: false, latencyMs: performance.now() - start, error: 'aborted', aborted: true});
-		const timer = setTimeout(() => finish({ok: false, latencyMs: performance.now() - start, error: 'timeout'}), request.timeoutMs);
 		if (request.signal?.aborted) {
-			onAbort();
+			resolve({ok: false, latencyMs: performance.now() - start, error: 'aborted', aborted: true});
 			return;
 		}
 
-		request.signal?.addEventListener('abort', onAbort, {once: true});
-		cleanup = run(finish);
+		let settled = false;
+		let timer: NodeJS.Timeout | undefined;
+		const onAbort = () => handle.end('aborted');
+		const handle = settleOnce(start, result => {
+			settled = true;
+			clearTimeout(timer);
+			request.signal?.removeEventListener('abort', onAbort);
+			resolve(result);
+		}, run);
+		if (!settled) {
+			timer = setTimeout(() => handle.end('timeout'), request.timeoutMs);
+			request.signal?.addEventListener('abort', onAbort, {once: true});
+		}
 	});
 }
 
@@ -122,10 +161,11 @@ function addressOf(socket: net.Socket | undefined, side: 'local' | 'remote'): {a
 	return address && port ? {address, port} : undefined;
 }
 
+type Runner = (finish: (result: RawProbeResult) => void) => () => void;
+
 /** A TCP connect, closed at once: success is the handshake. */
-export function probeTcp(request: ProbeRequest): Promise<RawProbeResult> {
-	const start = performance.now();
-	return once(request, start, finish => {
+function tcpRunner(request: ProbeRequest, start: number): Runner {
+	return finish => {
 		const socket = net.connect({host: request.host, port: request.port});
 		socket.once('connect', () => {
 			finish({ok: true, latencyMs: performance.now() - start, error: null, local: request.wantLocal === false ? undefined : addressOf(socket, 'local'), peer: addressOf(socket, 'remote')});
@@ -134,7 +174,12 @@ export function probeTcp(request: ProbeRequest): Promise<RawProbeResult> {
 			finish({ok: false, latencyMs: performance.now() - start, error: failureReason(error), local: addressOf(socket, 'local')});
 		});
 		return () => socket.destroy();
-	});
+	};
+}
+
+export function probeTcp(request: ProbeRequest): Promise<RawProbeResult> {
+	const start = performance.now();
+	return once(request, start, tcpRunner(request, start));
 }
 
 export type HttpProbeRequest = ProbeRequest & {
@@ -149,27 +194,56 @@ export type HttpProbeRequest = ProbeRequest & {
  * Service's load balancing anew. Status 400 and above is a failure `http STATUS`, still attributed.
  */
 export function probeHttp(request: HttpProbeRequest): Promise<RawProbeResult> {
-	return request.scheme === 'https' ? probeHttpWithClient(request) : probeHttpPlain(request);
+	const start = performance.now();
+	return once(request, start, request.scheme === 'https' ? httpClientRunner(request, start) : httpPlainRunner(request, start));
 }
+
+/**
+ * The engine's form of the probes: no promise, no timer and no abort listener per probe. The
+ * caller ends it (`end('timeout')`, `end('aborted')`); `onResult` is called exactly once.
+ */
+export function startProbe(
+	kind: 'tcp' | 'http' | 'dns',
+	request: ProbeRequest & Partial<HttpProbeRequest> & Partial<DnsProbeRequest>,
+	onResult: (result: RawProbeResult) => void,
+): ProbeHandle {
+	const start = performance.now();
+	const run = kind === 'tcp'
+		? tcpRunner(request, start)
+		: (kind === 'dns'
+			? dnsRunner({...request, name: request.name ?? ''}, start)
+			: (request.scheme === 'https'
+				? httpClientRunner({...request, path: request.path ?? '/'}, start)
+				: httpPlainRunner({...request, path: request.path ?? '/'}, start)));
+	return settleOnce(start, onResult, run);
+}
+
+/**
+ * Where every plain-HTTP probe's socket reads into (`onread`): no buffer per read and no stream
+ * queue. Shared safely: each read is consumed synchronously, before the next read of any socket.
+ */
+const readBuffer = Buffer.allocUnsafe(64 * 1024);
 
 /**
  * Plain HTTP over a raw socket: the request is one write, the response is read until it is
  * complete (Content-Length, last chunk) or the server closes. It does exactly what node:http would
  * for this one request on a fresh connection, at a fraction of the cost per probe.
  */
-function probeHttpPlain(request: HttpProbeRequest): Promise<RawProbeResult> {
-	const start = performance.now();
+function httpPlainRunner(request: HttpProbeRequest, start: number): Runner {
 	const payload = requestBytes(request);
 	const wantLocal = request.wantLocal ?? true;
 	// A literal address is the peer we reach; only a name needs asking the socket which address it took.
 	const literalPeer = net.isIP(request.host) === 0 ? undefined : {address: request.host, port: request.port};
-	return once(request, start, finish => {
+	return finish => {
 		let local: {address: string; port: number} | undefined;
 		let peer: {address: string; port: number} | undefined;
 		let text = '';
 		let received = 0;
 		let headerEnd = -1;
-		let contentLength = -2;
+		let contentLength = -1;
+		let chunked = false;
+		// The last bytes seen, to find the end of a chunked body however the reads split it.
+		let tail = '';
 		const done = () => {
 			const status = statusOf(text);
 			if (status === undefined) {
@@ -180,35 +254,41 @@ function probeHttpPlain(request: HttpProbeRequest): Promise<RawProbeResult> {
 			finish({ok: status < 400, latencyMs: performance.now() - start, error: status < 400 ? null : `http ${status}`, local, peer, responseText: text});
 		};
 
-		const onConnect = () => {
+		const onRead = (length: number, buffer: Buffer): boolean => {
+			received += length;
+			const searchFrom = text.length;
+			if (searchFrom < maxResponseBytes) {
+				text += buffer.toString('latin1', 0, Math.min(length, maxResponseBytes - searchFrom));
+			}
+
+			if (headerEnd === -1) {
+				headerEnd = text.indexOf('\r\n\r\n', Math.max(0, searchFrom - 3));
+				if (headerEnd !== -1) {
+					contentLength = contentLengthOf(text, headerEnd);
+					chunked = contentLength === -1 && isChunked(text, headerEnd);
+				}
+			}
+
+			if (chunked) {
+				tail = (tail + buffer.toString('latin1', Math.max(0, length - 7), length)).slice(-7);
+			}
+
+			if (headerEnd !== -1 && (contentLength >= 0 ? received - headerEnd - 4 >= contentLength : chunked && tail === '\r\n0\r\n\r\n')) {
+				done();
+			}
+
+			return true;
+		};
+
+		// allowHalfOpen: the server's FIN is read as the end of the answer; no shutdown of our side
+		// follows it (the socket is closed outright).
+		const socket = net.connect({host: request.host, port: request.port, allowHalfOpen: true, onread: {buffer: readBuffer, callback: onRead}});
+		socket.once('connect', () => {
 			local = wantLocal ? addressOf(socket, 'local') : undefined;
 			peer = literalPeer ?? addressOf(socket, 'remote');
 			// One write of the request prepared once per target (no Nagle wait: nothing is unacknowledged yet).
 			socket.write(payload);
-		};
-		const onData = (chunk: Buffer) => {
-			received += chunk.length;
-			if (text.length < maxResponseBytes) {
-				text += chunk.toString('latin1');
-			}
-
-			if (headerEnd === -1) {
-				headerEnd = text.indexOf('\r\n\r\n');
-				if (headerEnd !== -1) {
-					contentLength = contentLengthOf(text, headerEnd);
-				}
-			}
-
-			if (headerEnd !== -1 && (contentLength >= 0
-				? received - headerEnd - 4 >= contentLength
-				: text.endsWith('\r\n0\r\n\r\n') && isChunked(text, headerEnd))) {
-				done();
-			}
-		};
-
-		const socket = net.connect({host: request.host, port: request.port});
-		socket.once('connect', onConnect);
-		socket.on('data', onData);
+		});
 		socket.once('end', done);
 		socket.once('error', error => {
 			if (headerEnd !== -1) {
@@ -219,7 +299,7 @@ function probeHttpPlain(request: HttpProbeRequest): Promise<RawProbeResult> {
 			finish({ok: false, latencyMs: performance.now() - start, error: failureReason(error), local: local ?? (wantLocal ? addressOf(socket, 'local') : undefined), peer});
 		});
 		return () => socket.destroy();
-	});
+	};
 }
 
 /** The status code of `HTTP/x.y NNN`, without a regular expression over the response. */
@@ -233,24 +313,70 @@ function statusOf(text: string): number | undefined {
 		return undefined;
 	}
 
-	const code = text.slice(space + 1, space + 4);
-	return /^\d{3}$/.test(code) ? Number(code) : undefined;
+	let code = 0;
+	for (let i = space + 1; i < space + 4; i++) {
+		const digit = text.charCodeAt(i) - 48;
+		if (!(digit >= 0 && digit <= 9)) {
+			return undefined;
+		}
+
+		code = (code * 10) + digit;
+	}
+
+	return code;
 }
 
-/** Content-Length from the header block only (-1 when absent). */
+/**
+ * Where the value of header `name` (lower case, with its colon) starts in the header block, or -1.
+ * Compared by char code, case-insensitively, without copying the block.
+ */
+function headerValueAt(text: string, headerEnd: number, name: string): number {
+	let line = text.indexOf('\r\n');
+	while (line !== -1 && line < headerEnd) {
+		const at = line + 2;
+		let i = 0;
+		while (i < name.length && (text.charCodeAt(at + i) | 0x20) === name.charCodeAt(i)) {
+			i++;
+		}
+
+		if (i === name.length) {
+			let value = at + i;
+			while (text.charCodeAt(value) === 32 || text.charCodeAt(value) === 9) {
+				value++;
+			}
+
+			return value;
+		}
+
+		line = text.indexOf('\r\n', at);
+	}
+
+	return -1;
+}
+
+/** Content-Length from the header block only (-1 when absent or not a number). */
 function contentLengthOf(text: string, headerEnd: number): number {
-	const head = text.slice(0, headerEnd).toLowerCase();
-	const at = head.indexOf('\r\ncontent-length:');
+	const at = headerValueAt(text, headerEnd, 'content-length:');
 	if (at === -1) {
 		return -1;
 	}
 
-	const value = Number.parseInt(head.slice(at + 17).trimStart(), 10);
-	return Number.isNaN(value) ? -1 : value;
+	let value = -1;
+	for (let i = at; i < headerEnd; i++) {
+		const digit = text.charCodeAt(i) - 48;
+		if (!(digit >= 0 && digit <= 9)) {
+			break;
+		}
+
+		value = (value === -1 ? 0 : value * 10) + digit;
+	}
+
+	return value;
 }
 
 function isChunked(text: string, headerEnd: number): boolean {
-	return text.slice(0, headerEnd).toLowerCase().includes('transfer-encoding: chunked');
+	const at = headerValueAt(text, headerEnd, 'transfer-encoding:');
+	return at !== -1 && text.slice(at, text.indexOf('\r\n', at)).toLowerCase().includes('chunked');
 }
 
 /** Request bytes by host, port, path and Host header: built once, reused by every probe of a target. */
@@ -274,10 +400,9 @@ function requestBytes(request: HttpProbeRequest): Buffer {
 }
 
 /** HTTPS through node:https with `agent: false` (a fresh TLS connection per probe). */
-function probeHttpWithClient(request: HttpProbeRequest): Promise<RawProbeResult> {
-	const start = performance.now();
+function httpClientRunner(request: HttpProbeRequest, start: number): Runner {
 	const client = request.scheme === 'https' ? https : http;
-	return once(request, start, finish => {
+	return finish => {
 		let socket: net.Socket | undefined;
 		let local: {address: string; port: number} | undefined;
 		let peer: {address: string; port: number} | undefined;
@@ -342,7 +467,7 @@ function probeHttpWithClient(request: HttpProbeRequest): Promise<RawProbeResult>
 			req.destroy();
 			socket?.destroy();
 		};
-	});
+	};
 }
 
 export type DnsProbeRequest = ProbeRequest & {
@@ -359,7 +484,11 @@ let nextDnsId = Math.floor(Math.random() * 0xFF_FF);
  */
 export function probeDns(request: DnsProbeRequest): Promise<RawProbeResult> {
 	const start = performance.now();
-	return once(request, start, finish => {
+	return once(request, start, dnsRunner(request, start));
+}
+
+function dnsRunner(request: DnsProbeRequest, start: number): Runner {
+	return finish => {
 		let socket: dgram.Socket | undefined;
 		let closed = false;
 		const id = nextDnsId = (nextDnsId + 1) & 0xFF_FF;
@@ -414,5 +543,5 @@ export function probeDns(request: DnsProbeRequest): Promise<RawProbeResult> {
 				// Already closed by an error.
 			}
 		};
-	});
+	};
 }

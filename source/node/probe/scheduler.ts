@@ -35,6 +35,16 @@ export type ScheduleResult = {
  * when `count` rounds have finished, or when aborted and the rounds in flight have settled.
  */
 export async function runSchedule(options: ScheduleOptions, launch: (round: number) => Promise<void>): Promise<ScheduleResult> {
+	return runScheduleWithCallbacks(options, (round, roundDone) => {
+		launch(round).then(roundDone, roundDone);
+	});
+}
+
+/**
+ * The same schedule for rounds that report their end by calling `roundDone` (exactly once): no
+ * promise per round, which is what a closed loop of thousands of probes a second wants.
+ */
+export function runScheduleWithCallbacks(options: ScheduleOptions, launch: (round: number, roundDone: () => void) => void): Promise<ScheduleResult> {
 	const timers = options.timers ?? realTimers;
 	const {signal} = options;
 	const concurrency = Math.max(1, Math.floor(options.concurrency));
@@ -42,34 +52,65 @@ export async function runSchedule(options: ScheduleOptions, launch: (round: numb
 	let launched = 0;
 	let skipped = 0;
 	if (signal?.aborted || limit <= 0) {
-		return {launched, skipped};
+		return Promise.resolve({launched, skipped});
 	}
 
 	if (options.intervalMs <= 0) {
-		const worker = async () => {
-			while (launched < limit && !signal?.aborted) {
-				const round = launched++;
-				// eslint-disable-next-line no-await-in-loop -- closed loop: one round after the other.
-				await launch(round);
-			}
-		};
+		return new Promise(resolve => {
+			let workers = concurrency;
+			const worker = () => {
+				// A round that ends while it is being launched loops here instead of recursing.
+				let launching = false;
+				let endedWhileLaunching = false;
+				const next = () => {
+					if (launching) {
+						endedWhileLaunching = true;
+						return;
+					}
 
-		await Promise.all(Array.from({length: concurrency}, worker));
-		return {launched, skipped};
+					do {
+						endedWhileLaunching = false;
+						if (launched >= limit || signal?.aborted) {
+							if (--workers === 0) {
+								resolve({launched, skipped});
+							}
+
+							return;
+						}
+
+						const round = launched++;
+						launching = true;
+						launch(round, next);
+						launching = false;
+					} while (endedWhileLaunching);
+				};
+
+				next();
+			};
+
+			for (let i = 0; i < concurrency; i++) {
+				worker();
+			}
+		});
 	}
 
 	return new Promise(resolve => {
-		const inFlight = new Set<Promise<void>>();
+		let inFlight = 0;
 		let handle: unknown;
 		let stopped = false;
 		const start = timers.now();
 		let tick = 0;
 		let rounds = 0;
 		const finishWhenIdle = () => {
-			if (stopped && inFlight.size === 0) {
+			if (stopped && inFlight === 0) {
 				signal?.removeEventListener('abort', stop);
 				resolve({launched, skipped});
 			}
+		};
+
+		const roundDone = () => {
+			inFlight--;
+			finishWhenIdle();
 		};
 
 		const stop = () => {
@@ -81,17 +122,20 @@ export async function runSchedule(options: ScheduleOptions, launch: (round: numb
 		const fire = () => {
 			for (let i = 0; i < concurrency && rounds < limit; i++) {
 				const round = rounds++;
-				if (inFlight.size >= options.maxInFlight) {
+				if (inFlight >= options.maxInFlight) {
 					skipped++;
 					continue;
 				}
 
 				launched++;
-				const running = launch(round).catch(() => undefined).finally(() => {
-					inFlight.delete(running);
-					finishWhenIdle();
+				inFlight++;
+				let ended = false;
+				launch(round, () => {
+					if (!ended) {
+						ended = true;
+						roundDone();
+					}
 				});
-				inFlight.add(running);
 			}
 
 			if (rounds >= limit) {
