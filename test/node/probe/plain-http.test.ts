@@ -1,0 +1,83 @@
+import {after, test} from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import {probeHttp, startProbe, type RawProbeResult} from '../../../source/node/probe/probe-once.js';
+
+const servers: net.Server[] = [];
+const open = new Set<net.Socket>();
+
+/** A server that answers every request with `pieces`, written apart (so they arrive as separate reads), and keeps the connection open unless told to close. */
+async function piecewise(pieces: readonly string[], close = false): Promise<number> {
+	const server = net.createServer(socket => {
+		open.add(socket);
+		socket.on('error', () => undefined);
+		socket.once('data', () => {
+			let next = 0;
+			const write = () => {
+				if (next < pieces.length) {
+					socket.write(pieces[next++]!);
+					setTimeout(write, 15);
+				} else if (close) {
+					socket.end();
+				}
+			};
+
+			write();
+		});
+	});
+	servers.push(server);
+	return new Promise(resolve => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
+}
+
+after(async () => {
+	for (const socket of open) {
+		socket.destroy();
+	}
+
+	await Promise.all(servers.map(server => new Promise(resolve => server.close(resolve))));
+});
+
+const base = {host: '127.0.0.1', path: '/', timeoutMs: 1000};
+
+test('Content-Length (any case) across split reads ends the probe without waiting for the close', async () => {
+	const port = await piecewise(['HTTP/1.1 200 OK\r\ncontent-LENGTH:  11\r', '\n\r', '\nhello ', 'pod-a']);
+	const result = await probeHttp({...base, port});
+	assert.deepEqual([result.ok, result.error], [true, null]);
+	assert.ok(result.latencyMs < 900, `latency ${result.latencyMs}`);
+	assert.ok(result.responseText!.endsWith('\r\n\r\nhello pod-a'), result.responseText);
+});
+
+test('a chunked body ends at its last chunk, even when the terminator is split across reads', async () => {
+	const port = await piecewise(['HTTP/1.1 503 Service Unavailable\r\nTransfer-Encoding: chunked\r\n\r\n', '5\r\npod-b\r\n', '0\r\n\r', '\n']);
+	const result = await probeHttp({...base, port});
+	assert.deepEqual([result.ok, result.error], [false, 'http 503']);
+	assert.ok(result.latencyMs < 900, `latency ${result.latencyMs}`);
+	assert.match(result.responseText!, /pod-b/);
+});
+
+test('without a length the answer ends when the server closes', async () => {
+	const port = await piecewise(['HTTP/1.0 200 OK\r\n\r\n', 'pod-c says hi'], true);
+	const result = await probeHttp({...base, port});
+	assert.equal(result.ok, true);
+	assert.ok(result.responseText!.endsWith('pod-c says hi'));
+});
+
+test('a status line that is not HTTP is a bad response', async () => {
+	const port = await piecewise(['SSH-2.0-OpenSSH_9.6\r\n'], true);
+	assert.equal((await probeHttp({...base, port})).error, 'bad response');
+});
+
+test('startProbe: the result is delivered once, ended early by the caller as timeout or abort', async () => {
+	const port = await piecewise([]);
+	for (const reason of ['timeout', 'aborted'] as const) {
+		const results: RawProbeResult[] = [];
+		const handle = startProbe('http', {...base, port}, result => results.push(result));
+		// eslint-disable-next-line no-await-in-loop -- let the connection open first.
+		await new Promise(resolve => setTimeout(resolve, 20));
+		handle.end(reason);
+		handle.end('timeout');
+		assert.equal(results.length, 1);
+		assert.equal(results[0]!.error, reason);
+		assert.equal(results[0]!.aborted, reason === 'aborted' ? true : undefined);
+	}
+});
