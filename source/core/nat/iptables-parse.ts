@@ -185,30 +185,13 @@ export function indexedRuleDetails(index: IptablesIndex, id: number, table: stri
 	return details;
 }
 
-/**
- * `parseRuleLine` for the rules kube-proxy writes by the ten thousand, read straight from the
- * text: single spaces, plain words, one double-quoted comment without escapes, and only the
- * options -s -d (either negated), -p -m --comment --dport --mode --probability -j
- * --to-destination --src-type --dst-type. Anything else, and anything parseRuleLine would
- * report as a problem, returns null so the caller takes the full parser; when it returns a
- * rule, that rule is what parseRuleLine returns for the same line.
- */
-export function parsePlainRule(text: string, start: number, end: number, line: number, table: string): IptablesRule | null {
-	if (!text.startsWith('-A ', start)) {
-		return null;
-	}
-
-	let at = start + 3;
-	let wordEnd = plainWordEnd(text, at, end);
-	if (wordEnd === at || text.charCodeAt(at) === 45 || (wordEnd === at + 1 && text.charCodeAt(at) === 33)) {
-		return null;
-	}
-
-	const rule: IptablesRule = {
+/** A rule with nothing matched yet; both the fast path and the tokenizer fill it in. */
+function emptyRule(line: number, raw: string, table: string, chain: string): IptablesRule {
+	return {
 		line,
-		raw: text.slice(start, end),
+		raw,
 		table,
-		chain: text.slice(at, wordEnd),
+		chain,
 		source: null,
 		sourceNegated: false,
 		destination: null,
@@ -232,6 +215,28 @@ export function parsePlainRule(text: string, start: number, end: number, line: n
 		modules: [],
 		other: null,
 	};
+}
+
+/**
+ * `parseRuleLine` for the rules kube-proxy writes by the ten thousand, read straight from the
+ * text: single spaces, plain words, one double-quoted comment without escapes, and only the
+ * options -s -d (either negated), -p -m --comment --dport --mode --probability -j
+ * --to-destination --src-type --dst-type. Anything else, and anything parseRuleLine would
+ * report as a problem, returns null so the caller takes the full parser; when it returns a
+ * rule, that rule is what parseRuleLine returns for the same line.
+ */
+export function parsePlainRule(text: string, start: number, end: number, line: number, table: string): IptablesRule | null {
+	if (!text.startsWith('-A ', start)) {
+		return null;
+	}
+
+	let at = start + 3;
+	let wordEnd = plainWordEnd(text, at, end);
+	if (wordEnd === at || text.charCodeAt(at) === 45 || (wordEnd === at + 1 && text.charCodeAt(at) === 33)) {
+		return null;
+	}
+
+	const rule = emptyRule(line, text.slice(start, end), table, text.slice(at, wordEnd));
 	let negate = false;
 	at = wordEnd;
 	while (at < end) {
@@ -1131,34 +1136,7 @@ export function parseRuleLine(line: string, lineNumber: number, table: string, p
 		return null;
 	}
 
-	const rule: IptablesRule = {
-		line: lineNumber,
-		raw,
-		table,
-		chain: chainName,
-		source: null,
-		sourceNegated: false,
-		destination: null,
-		destinationNegated: false,
-		protocol: null,
-		destinationPort: null,
-		comment: null,
-		target: null,
-		goto: false,
-		probability: null,
-		probabilityText: null,
-		toDestination: null,
-		recent: null,
-		srcType: null,
-		srcTypeNegated: false,
-		dstType: null,
-		dstTypeNegated: false,
-		markMatch: null,
-		markMatchNegated: false,
-		setMark: null,
-		modules: [],
-		other: null,
-	};
+	const rule = emptyRule(lineNumber, raw, table, chainName);
 
 	let index = 2;
 	// `-I CHAIN 3 …` carries a position.
