@@ -16,7 +16,8 @@ export function formatPort(port: PortDetail): string {
 	return `${name} ${port.port} -> ${target}${nodePort} /${port.protocol}`;
 }
 
-function endpointState(endpoint: EndpointDetail): string {
+/** `ready`, `not ready, serving, terminating`, ...: the EndpointSlice conditions in words. */
+export function endpointState(endpoint: EndpointDetail): string {
 	const flags = [endpoint.ready ? 'ready' : 'not ready'];
 	if (!endpoint.ready && endpoint.serving) {
 		flags.push('serving');
@@ -40,15 +41,20 @@ function fields(pairs: ReadonlyArray<[string, string]>): string[] {
 	return pairs.map(([key, value]) => `${`${key}:`.padEnd(width)}${value}`);
 }
 
-function table(rows: ReadonlyArray<readonly string[]>, indent: string): string[] {
+/** Cells aligned in columns two spaces apart, the last one unpadded. */
+export function alignRows(rows: ReadonlyArray<readonly string[]>): string[] {
 	const widths: number[] = [];
 	for (const row of rows) {
-		row.forEach((cell, index) => {
+		for (const [index, cell] of row.entries()) {
 			widths[index] = Math.max(widths[index] ?? 0, cell.length);
-		});
+		}
 	}
 
-	return rows.map(row => indent + row.map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(widths[index]! + 2))).join(''));
+	return rows.map(row => row.map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(widths[index]! + 2))).join(''));
+}
+
+function table(rows: ReadonlyArray<readonly string[]>, indent: string): string[] {
+	return alignRows(rows).map(line => indent + line);
 }
 
 /** `svctop describe`: readable like `kubectl describe svc`, with endpoints grouped by node. */

@@ -1,5 +1,5 @@
 import type {EndpointDetail, ServiceDetail} from '../../core/detail/describe-service.js';
-import {formatPort} from '../../core/detail/describe-text.js';
+import {alignRows, endpointState, formatPort} from '../../core/detail/describe-text.js';
 import {selectorColumn} from '../../core/services/service-row.js';
 
 /** How a line is drawn: a section heading, a good or bad state, a warning, or secondary text. */
@@ -14,31 +14,6 @@ function fieldLines(section: string, pairs: ReadonlyArray<[string, string]>): De
 		text: `  ${name.padEnd(width)}${value}`,
 		tone: 'plain',
 	}));
-}
-
-/** Cells aligned in columns, the last one unpadded. */
-function alignRows(rows: ReadonlyArray<readonly string[]>): string[] {
-	const widths: number[] = [];
-	for (const row of rows) {
-		for (const [index, cell] of row.entries()) {
-			widths[index] = Math.max(widths[index] ?? 0, cell.length);
-		}
-	}
-
-	return rows.map(row => row.map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(widths[index]! + 2))).join(''));
-}
-
-function endpointState(endpoint: EndpointDetail): string {
-	const flags = [endpoint.ready ? 'ready' : 'not ready'];
-	if (!endpoint.ready && endpoint.serving) {
-		flags.push('serving');
-	}
-
-	if (endpoint.terminating) {
-		flags.push('terminating');
-	}
-
-	return flags.join(', ');
 }
 
 function endpointTone(endpoint: EndpointDetail): LineTone {
