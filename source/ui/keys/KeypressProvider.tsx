@@ -20,6 +20,14 @@ export type KeypressProviderProps = {
 	readonly isActive?: boolean;
 };
 
+/** Control characters inside a chunk mean what the named keys mean. */
+const namedCharacters: Readonly<Record<string, string>> = {'\r': 'return', '\n': 'return', '\t': 'tab', '\u007F': 'backspace', '\b': 'backspace'};
+
+function keypressOf(character: string): Keypress {
+	const name = namedCharacters[character];
+	return name ? {name, ctrl: false, text: ''} : {name: character, ctrl: false, text: character};
+}
+
 /** The one keypress bus: a single `useInput` that offers each key to the registered handlers in turn. */
 export default function KeypressProvider({children, isActive = true}: KeypressProviderProps) {
 	const registrations = useRef<Registration[]>([]);
@@ -46,18 +54,38 @@ export default function KeypressProvider({children, isActive = true}: KeypressPr
 		return false;
 	};
 
+	// Keys typed faster than they are read (a slow SSH link, key repeat) arrive as one chunk ("/np");
+	// they are offered one per turn of the event loop, so a key that opens a prompt has rendered it,
+	// and the prompt has registered, before the next key arrives.
+	const pending = useRef<string[]>([]);
+	const drain = () => {
+		const character = pending.current.shift();
+		if (character === undefined) {
+			return;
+		}
+
+		dispatch(keypressOf(character));
+		if (pending.current.length > 0) {
+			setImmediate(drain);
+		}
+	};
+
 	useInput(
 		(input, key) => {
 			const keypress = toKeypress(input, key);
+			if (pending.current.length > 0) {
+				// Still replaying an earlier chunk: keep the order.
+				pending.current.push(...(keypress.text.length > 0 ? [...keypress.text] : []));
+				return;
+			}
+
 			if (dispatch(keypress) || keypress.text.length <= 1) {
 				return;
 			}
 
-			// Keys typed faster than they are read arrive as one chunk ("jjj"); a prompt takes the chunk
-			// whole (a paste), anything else gets the keys one by one.
-			for (const character of keypress.text) {
-				dispatch({name: character, ctrl: false, text: character});
-			}
+			// Not taken whole (a prompt takes a paste whole): one key at a time.
+			pending.current.push(...keypress.text);
+			drain();
 		},
 		{isActive: isActive && isRawModeSupported},
 	);

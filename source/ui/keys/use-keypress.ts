@@ -1,4 +1,4 @@
-import {useContext, useEffect, useRef} from 'react';
+import {useContext, useLayoutEffect, useRef} from 'react';
 import {type KeypressHandler, KeypressContext} from './KeypressProvider.js';
 
 /**
@@ -23,7 +23,8 @@ export function useKeypress(
 	const ref = useRef(handler);
 	ref.current = handler;
 	const {priority = KeyPriority.screen, isActive = true} = options;
-	useEffect(() => {
+	// Registered during the commit, not after paint, so a prompt that just opened hears the very next key.
+	useLayoutEffect(() => {
 		if (!isActive) {
 			return;
 		}
