@@ -284,6 +284,9 @@ describe('probe view, live against loopback servers', () => {
 			await rendered.press('v');
 			assert.match(rendered.frame(), /cannot probe: service default\/svc-nodeport has no externalIPs/);
 			await rendered.press('v', 'v');
+			// After the load balancer: the Service's DNS name, then each endpoint, then round to the ClusterIP.
+			assert.match(rendered.frame(), /\(dns svc-nodeport\.default\.svc\.cluster/);
+			await rendered.press('v', 'v');
 			assert.match(rendered.frame(), /clusterIP 10\.200\.1\.60:9000/);
 			await rendered.press(' ');
 			assert.match(rendered.frame(), /■ stopped/);

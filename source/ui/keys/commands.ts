@@ -85,7 +85,7 @@ export const commands: Readonly<Record<Command, CommandSpec>> = {
 	probeRun: {description: 'Probe view: start / stop probing', section: 'Screens', bindings: [{name: ' '}]},
 	probePause: {description: 'Probe view: freeze / resume the display (probing goes on)', section: 'Screens', bindings: [{name: 'z'}]},
 	probeClear: {description: 'Probe view: clear samples and counts', section: 'Screens', bindings: [{name: 'c'}]},
-	probeVia: {description: 'Probe view: next target: ClusterIP, NodePort, externalIPs, LoadBalancer', section: 'Screens', bindings: [{name: 'v'}]},
+	probeVia: {description: 'Probe view: next target: ClusterIP, NodePort, externalIPs, LoadBalancer, DNS name, each endpoint', section: 'Screens', bindings: [{name: 'v'}]},
 	probeSlower: {description: 'Probe view: longer interval, up to 1s', section: 'Screens', bindings: [{name: '+'}]},
 	probeFaster: {description: 'Probe view: shorter interval, down to 10ms', section: 'Screens', bindings: [{name: '-'}]},
 	help: {description: 'Show or hide this help', section: 'General', bindings: [{name: '?'}]},

@@ -18,7 +18,7 @@ export type ProbeViewProps = ServiceScreenProps & {
 };
 
 /** The targets `v` cycles through. */
-export const viaCycle: readonly Via[] = ['clusterip', 'nodeport', 'external', 'lb'];
+export const viaCycle: readonly Via[] = ['clusterip', 'nodeport', 'external', 'lb', 'dns', 'endpoints'];
 
 /** The intervals `+` and `-` step through, longest first. */
 export const intervalSteps: readonly number[] = [1000, 500, 200, 100, 50, 10];
