@@ -29,6 +29,24 @@ const meowFlags = {
 	match: {type: 'string'},
 } as const;
 
+/** `--file -` means stdin; the flag parser would take a lone `-` for an argument, so join it to its flag. */
+function joinStdinValues(argv: readonly string[]): string[] {
+	const joined: string[] = [];
+	for (let index = 0; index < argv.length; index++) {
+		const argument = argv[index]!;
+		if ((argument === '--file' || argument === '--nat-file') && argv[index + 1] === '-') {
+			joined.push(`${argument}=-`);
+			index++;
+		} else {
+			joined.push(argument);
+		}
+	}
+
+	return joined;
+}
+
+const argv = joinStdinValues(process.argv.slice(2));
+
 const cli = meow(
 	`
 	Usage
@@ -84,6 +102,7 @@ const cli = meow(
 `,
 	{
 		importMeta: import.meta,
+		argv,
 		// Unknown flags and bad choices are reported below as one line, not as meow's multi-line error.
 		allowUnknownFlags: true,
 		flags: meowFlags,
@@ -107,7 +126,7 @@ for (const [name, flag] of Object.entries(meowFlags)) {
 	}
 }
 
-for (const argument of process.argv.slice(2)) {
+for (const argument of argv) {
 	if (argument === '--') {
 		break;
 	}

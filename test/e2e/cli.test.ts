@@ -1,6 +1,6 @@
 import {after, before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
-import {spawn} from 'node:child_process';
+import {spawn, spawnSync} from 'node:child_process';
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {createServer} from 'node:net';
 import os from 'node:os';
@@ -9,6 +9,8 @@ import {fileURLToPath} from 'node:url';
 import {type ApiServer, startApiServer} from '../../source/apiserver/index.js';
 import {nodes, pod} from '../fixtures/services/kind-cluster.js';
 import {ensureBuilt} from '../helpers/built-cli.js';
+import {generateIptablesSave} from '../../source/core/nat/generate/iptables.js';
+import {endpointSlicesFor, initialDemoState} from '../../source/demo/cluster.js';
 
 /*
  * The built CLI as a user runs it: `node bin/svctop.js ...` in a child process against the fake
@@ -417,6 +419,23 @@ describe('help, version, pipes, demo', () => {
 		assert.equal(code, 0, stderr);
 		assert.doesNotMatch(stderr, /^\s+at /m);
 		assert.equal(stderr, '');
+	});
+
+	test('nat --file - reads the dump from stdin (a lone - is not taken for an argument)', () => {
+		const state = initialDemoState(Date.now());
+		const dump = generateIptablesSave({services: state.services, slices: endpointSlicesFor(state), nodeName: 'myk8s-worker', nodeIPs: ['172.18.0.5']});
+		// spawnSync is fine here: this command needs no API server (none is reachable with this kubeconfig).
+		const result = spawnSync(process.execPath, [bin, 'nat', '--file', '-', '--service', 'default/svc-nodeport', '--json'], {
+			input: dump,
+			encoding: 'utf8',
+			env: {PATH: process.env.PATH, HOME: home, KUBECONFIG: '/nonexistent'},
+			timeout: 30_000,
+		});
+		assert.equal(result.status, 0, result.stderr);
+		const document = JSON.parse(result.stdout) as {mode: string; services: Array<{service: string; endpoints: Array<{probability: number}>}>};
+		assert.equal(document.mode, 'iptables');
+		assert.deepEqual(document.services.map(flow => flow.service), ['default/svc-nodeport']);
+		assert.equal(document.services[0]!.endpoints.length, 3);
 	});
 
 	test('list --demo --json needs no cluster', async () => {
