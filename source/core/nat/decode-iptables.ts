@@ -7,6 +7,9 @@ import {
 	addEntry, compareFlows, finishFlow, type FlowDraft, hostAddress, newDraft, protocolOf, servicePortFromComment, splitHostPort,
 } from './flow-builder.js';
 import {chainShares} from './shares.js';
+import {decodeIptablesFast, findMark, kindFromComment, masqueradeCondition} from './decode-iptables-fast.js';
+
+export {masqueradeCondition} from './decode-iptables-fast.js';
 
 type EndpointTarget = {ip: string; port: number; hairpin: boolean; line: number | null};
 
@@ -23,6 +26,14 @@ type PathResult = {
  * with or without comments.
  */
 export function decodeIptables(dump: IptablesIndex): NatFlowTable {
+	// Ordinary kube-proxy dumps are decoded straight from the text, before any index is built.
+	if (!dump.eager) {
+		const fast = decodeIptablesFast(dump.text);
+		if (fast) {
+			return fast;
+		}
+	}
+
 	const problems: NatProblem[] = [...dump.problems];
 	const nat = dump.tables.get('nat')?.chains ?? new Map<string, IndexedChain>();
 	const filter = dump.tables.get('filter')?.chains ?? new Map<string, IndexedChain>();
@@ -598,54 +609,4 @@ function setNoEndpoints(draft: FlowDraft, verdict: 'reject' | 'drop', line: numb
 
 function label(draft: FlowDraft): string {
 	return draft.service ? `${draft.service}${draft.port ? `:${draft.port}` : ''}` : draft.key;
-}
-
-function kindFromComment(comment: string | null): NatEntryKind | null {
-	if (!comment) {
-		return null;
-	}
-
-	if (comment.endsWith(' cluster IP')) {
-		return 'clusterIP';
-	}
-
-	if (comment.endsWith(' external IP')) {
-		return 'externalIP';
-	}
-
-	if (comment.endsWith(' loadbalancer IP')) {
-		return 'loadBalancer';
-	}
-
-	return null;
-}
-
-function findMark(rules: IptablesRule[]): string | null {
-	for (const rule of rules) {
-		if (rule.target === 'MARK' && rule.setMark) {
-			// `or-mark 0x4000`, `set-xmark 0x4000/0x4000`: the bit is the value before any mask.
-			const value = rule.setMark.split(' ').at(-1)!;
-			return value.split('/')[0]!;
-		}
-	}
-
-	return null;
-}
-
-/** Human wording of a KUBE-MARK-MASQ rule's conditions. */
-export function masqueradeCondition(rule: IptablesRule): string {
-	const parts: string[] = [];
-	if (rule.source) {
-		parts.push(`${rule.sourceNegated ? 'source not in' : 'source'} ${rule.source}`);
-	}
-
-	if (rule.srcType) {
-		parts.push(`source ${rule.srcTypeNegated ? 'is not' : 'is'} ${rule.srcType === 'LOCAL' ? 'a local address' : rule.srcType}`);
-	}
-
-	if (rule.other?.includes('--physdev-is-in')) {
-		parts.push('bridged');
-	}
-
-	return parts.length > 0 ? parts.join(', ') : 'always';
 }

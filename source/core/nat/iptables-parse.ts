@@ -161,6 +161,8 @@ export type IptablesIndex = {
 	readonly details: Map<number, IptablesRule | null>;
 	/** How many chain ids were handed out (an upper bound for `IndexedChain.id`). */
 	readonly chainIds: number;
+	/** True when every rule was parsed while indexing (`IptablesParseOptions.eager`). */
+	readonly eager: boolean;
 };
 
 /** The raw text of an indexed rule. */
@@ -527,10 +529,59 @@ export function parseIptablesSave(text: string, options: IptablesParseOptions = 
 }
 
 /**
+ * The dump indexed (see buildIndex). Without `eager` the pass runs on first use of anything but
+ * `text`, so a decoder that reads an ordinary kube-proxy dump straight from the text never pays
+ * for it.
+ */
+export function indexIptablesSave(text: string, options: IptablesParseOptions = {}): IptablesIndex {
+	if (options.eager) {
+		return buildIndex(text, options);
+	}
+
+	let built: IptablesIndex | undefined;
+	const index = (): IptablesIndex => {
+		built ??= buildIndex(text, options);
+		return built;
+	};
+
+	return {
+		text,
+		eager: false,
+		get tables() {
+			return index().tables;
+		},
+		get ruleCount() {
+			return index().ruleCount;
+		},
+		get problems() {
+			return index().problems;
+		},
+		get starts() {
+			return index().starts;
+		},
+		get ends() {
+			return index().ends;
+		},
+		get lines() {
+			return index().lines;
+		},
+		get next() {
+			return index().next;
+		},
+		get details() {
+			return index().details;
+		},
+		get chainIds() {
+			return index().chainIds;
+		},
+	};
+}
+
+/**
  * One pass over the text: tables, chains and the offsets of every rule. Only lines that are not
  * plain `-A` rules (declarations, `-N`/`-X`/`-I`, odd spacing) are tokenized here.
  */
-export function indexIptablesSave(text: string, options: IptablesParseOptions = {}): IptablesIndex {
+function buildIndex(text: string, options: IptablesParseOptions): IptablesIndex {
 	const tables = new Map<string, IndexedTable>();
 	const problems: NatProblem[] = [];
 	const defaultTable = options.defaultTable ?? 'nat';
@@ -635,7 +686,7 @@ export function indexIptablesSave(text: string, options: IptablesParseOptions = 
 		chain.last = id;
 	};
 
-	const view = (): IptablesIndex => ({text, tables, ruleCount, problems, starts, ends, lines, next, details, chainIds});
+	const view = (): IptablesIndex => ({text, tables, ruleCount, problems, starts, ends, lines, next, details, chainIds, eager: options.eager ?? false});
 
 	while (start <= length) {
 		let end = text.indexOf('\n', start);
