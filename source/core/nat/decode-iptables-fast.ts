@@ -2,7 +2,7 @@ import {type IptablesRule, parsePlainRule, parseRuleLine} from './iptables-parse
 import type {NatEndpoint, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
 import {iptablesChainHash} from './chain-names.js';
 import {
-	addEntry, compareFlows, finishFlow, type FlowDraft, hostAddress, newDraft, protocolOf, servicePortFromComment, splitHostPort,
+	addEntry, compareFlows, finishFlow, type FlowDraft, hostAddress, identifyFlow, newDraft, splitHostPort,
 } from './flow-builder.js';
 import {chainShares} from './shares.js';
 
@@ -448,7 +448,7 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 		}
 
 		const draft = draftFor(chain.hash);
-		identify(draft, rule);
+		identifyFlow(draft, rule);
 		const kind = kindFromComment(rule.comment) ?? (chain.kind === 'SVC' ? 'clusterIP' : 'externalIP');
 		addEntryStart(draft, kind, hostAddress(rule.destination), port, rule, target);
 	}
@@ -470,7 +470,7 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 		}
 
 		const draft = draftFor(chain.hash);
-		identify(draft, rule);
+		identifyFlow(draft, rule);
 		if (rule.destination) {
 			addEntryStart(draft, 'nodePort', hostAddress(rule.destination), port, rule, target);
 		} else if (nodePortAddresses.length > 0 && nodePortAddresses.every(address => address !== null)) {
@@ -839,21 +839,6 @@ function grow(array: Int32Array, capacity: number): Int32Array<ArrayBuffer> {
 	const bigger = new Int32Array(capacity);
 	bigger.set(array);
 	return bigger;
-}
-
-/** Service port, name and protocol from a rule, unless the flow already has them. */
-function identify(draft: FlowDraft, rule: IptablesRule): void {
-	draft.protocol ??= protocolOf(rule.protocol);
-	if (draft.identified) {
-		return;
-	}
-
-	const named = servicePortFromComment(rule.comment);
-	if (named) {
-		draft.service = named.service;
-		draft.port = named.port;
-		draft.identified = true;
-	}
 }
 
 export function kindFromComment(comment: string | null): NatEntryKind | null {

@@ -4,7 +4,7 @@ import {
 import type {NatEndpoint, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
 import {iptablesChainHash, iptablesServiceHash} from './chain-names.js';
 import {
-	addEntry, compareFlows, finishFlow, type FlowDraft, hostAddress, newDraft, protocolOf, servicePortFromComment, splitHostPort,
+	addEntry, compareFlows, finishFlow, type FlowDraft, hostAddress, identifyFlow, newDraft, protocolOf, servicePortFromComment, splitHostPort,
 } from './flow-builder.js';
 import {chainShares} from './shares.js';
 import {decodeIptablesFast, findMark, kindFromComment, masqueradeCondition} from './decode-iptables-fast.js';
@@ -53,20 +53,6 @@ export function decodeIptables(dump: IptablesIndex): NatFlowTable {
 		return draft;
 	};
 
-	const identify = (draft: FlowDraft, rule: IptablesRule) => {
-		draft.protocol ??= protocolOf(rule.protocol);
-		if (draft.identified) {
-			return;
-		}
-
-		const named = servicePortFromComment(rule.comment);
-		if (named) {
-			draft.service = named.service;
-			draft.port = named.port;
-			draft.identified = true;
-		}
-	};
-
 	const detail = (id: number, chain: IndexedChain): IptablesRule | null => indexedRuleDetails(dump, id, chain.table, problems);
 	/** Parsed rules of a nat chain (the small chains: entry points, EXT, FW, XLB, marks). */
 	const rulesOf = (name: string): IptablesRule[] => {
@@ -110,7 +96,7 @@ export function decodeIptables(dump: IptablesIndex): NatFlowTable {
 		}
 
 		const draft = draftFor(chain.hash);
-		identify(draft, rule);
+		identifyFlow(draft, rule);
 		const kind = kindFromComment(rule.comment) ?? (chain.kind === 'FW' ? 'loadBalancer' : (chain.kind === 'SVC' || chain.kind === 'SVL' ? 'clusterIP' : 'externalIP'));
 		const port = Number(rule.destinationPort);
 		if (!rule.destination || !Number.isInteger(port)) {
@@ -134,7 +120,7 @@ export function decodeIptables(dump: IptablesIndex): NatFlowTable {
 		}
 
 		const draft = draftFor(chain.hash);
-		identify(draft, rule);
+		identifyFlow(draft, rule);
 		const port = Number(rule.destinationPort);
 		if (!Number.isInteger(port)) {
 			problems.push({line: rule.line, message: `line ${rule.line}: NodePort rule without --dport: ${rule.raw}`});
@@ -261,7 +247,7 @@ export function decodeIptables(dump: IptablesIndex): NatFlowTable {
 					draft.localChain ??= current;
 					collectMasquerade(draft, current);
 					for (const rule of rulesOf(current)) {
-						identify(draft, rule);
+						identifyFlow(draft, rule);
 						if (rule.target?.startsWith('KUBE-SVC-')) {
 							draft.chain ??= rule.target;
 						}
@@ -275,7 +261,7 @@ export function decodeIptables(dump: IptablesIndex): NatFlowTable {
 					let next: string | null = null;
 					let unrestricted = false;
 					for (const rule of rulesOf(current) as IptablesRule[]) {
-						identify(draft, rule);
+						identifyFlow(draft, rule);
 						const targetKind = rule.target ? iptablesChainHash(rule.target)?.kind : undefined;
 						if (targetKind === 'EXT' || targetKind === 'SVC' || targetKind === 'XLB' || targetKind === 'SVL') {
 							next ??= rule.target;
@@ -299,7 +285,7 @@ export function decodeIptables(dump: IptablesIndex): NatFlowTable {
 					collectMasquerade(draft, current);
 					let next: string | null = null;
 					for (const rule of rulesOf(current) as IptablesRule[]) {
-						identify(draft, rule);
+						identifyFlow(draft, rule);
 						const target: string | null = rule.target;
 						const targetKind = target ? iptablesChainHash(target)?.kind : undefined;
 						if (targetKind !== 'SVC' && targetKind !== 'SVL') {
@@ -363,7 +349,7 @@ export function decodeIptables(dump: IptablesIndex): NatFlowTable {
 					continue;
 				}
 
-				identify(draft, rule);
+				identifyFlow(draft, rule);
 				if (rule.target === 'KUBE-MARK-DROP') {
 					setNoEndpoints(draft, 'drop', rule.line);
 					continue;
@@ -456,7 +442,7 @@ export function decodeIptables(dump: IptablesIndex): NatFlowTable {
 					continue;
 				}
 
-				identify(draft, rule);
+				identifyFlow(draft, rule);
 				if (rule.target === 'KUBE-MARK-MASQ' && rule.source) {
 					hairpin = true;
 				}
@@ -504,7 +490,7 @@ export function decodeIptables(dump: IptablesIndex): NatFlowTable {
 		if (named) {
 			const hash = iptablesServiceHash(named.port ? `${named.service}:${named.port}` : named.service, protocol);
 			draft = draftFor(hash);
-			identify(draft, rule);
+			identifyFlow(draft, rule);
 		} else {
 			draft = draftForRule(rule);
 			if (!draft) {

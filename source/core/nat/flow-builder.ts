@@ -1,6 +1,7 @@
 import type {
 	NatAffinity, NatEndpoint, NatEntry, NatEntryKind, NatMasquerade, NatNoEndpoints, NatProblem, NatProtocol, NatServiceFlow,
 } from './types.js';
+import type {IptablesRule} from './iptables-parse.js';
 import {sumShares} from './shares.js';
 
 /** Mutable flow used while decoding; `finishFlow` freezes it into a NatServiceFlow. */
@@ -189,4 +190,19 @@ export function compareFlows(a: NatServiceFlow, b: NatServiceFlow): number {
 
 function compareText(a: string, b: string): number {
 	return a < b ? -1 : (a > b ? 1 : 0);
+}
+
+/** Takes the flow's protocol, and its Service port from a kube-proxy comment, from the first rule that has them. */
+export function identifyFlow(draft: FlowDraft, rule: IptablesRule): void {
+	draft.protocol ??= protocolOf(rule.protocol);
+	if (draft.identified) {
+		return;
+	}
+
+	const named = servicePortFromComment(rule.comment);
+	if (named) {
+		draft.service = named.service;
+		draft.port = named.port;
+		draft.identified = true;
+	}
 }
