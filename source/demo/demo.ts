@@ -33,7 +33,7 @@ export async function startDemo(options: {withDataPlane: boolean; stepMs?: numbe
 			return generateIptablesSave({services, slices, nodes, nodeName: local.name, nodeIPs: [local.ip]}, {clusterCIDR: demoClusterCidr});
 		},
 		resolveAddress: dataPlane ? (ip, port) => dataPlane.resolveAddress(ip, port) : undefined,
-		resolveName: async name => resolveName(name, {dns: demoDnsClient(() => cluster.objects())}),
+		resolveName: async name => ({...(await resolveName(name, {dns: demoDnsClient(() => cluster.objects())})), resolver: 'the demo cluster\'s DNS'}),
 		async stop() {
 			await dataPlane?.close();
 			await cluster.stop();

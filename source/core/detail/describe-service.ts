@@ -12,6 +12,8 @@ export type NameResolution = {
 	readonly addresses: readonly string[];
 	/** The resolver's error as one line, when the name did not resolve to any address. */
 	readonly error?: string;
+	/** Who answered, when not this machine's resolver (e.g. the demo cluster's own DNS). */
+	readonly resolver?: string;
 };
 
 export type DescribeInput = {
@@ -590,7 +592,7 @@ function findings(detail: Omit<ServiceDetail, 'findings'>, slices: readonly V1En
 
 	const resolution = detail.externalName?.resolution;
 	if (detail.externalName && resolution && (resolution.error !== undefined || resolution.addresses.length === 0)) {
-		add('external-name-unresolved', `ExternalName target ${detail.externalName.target} does not resolve on this machine: ${resolution.error ?? 'no addresses'}`);
+		add('external-name-unresolved', `ExternalName target ${detail.externalName.target} does not resolve ${resolution.resolver ? `in ${resolution.resolver}` : 'on this machine'}: ${resolution.error ?? 'no addresses'}`);
 	}
 
 	return result;

@@ -116,7 +116,7 @@ export function describeText(detail: ServiceDetail): string {
 
 	if (detail.externalName) {
 		const resolution = detail.externalName.resolution;
-		lines.push('', 'Resolved on this machine:');
+		lines.push('', `Resolved ${resolution?.resolver ? `in ${resolution.resolver}` : 'on this machine'}:`);
 		if (!resolution) {
 			lines.push('  (not resolved)');
 		} else if (resolution.error !== undefined) {

@@ -179,7 +179,7 @@ function externalNameLines(detail: ServiceDetail): DetailLine[] {
 	}
 
 	return [
-		{key: 'resolution', text: 'Resolved on this machine', tone: 'heading'},
+		{key: 'resolution', text: `Resolved ${resolution?.resolver ? `in ${resolution.resolver}` : 'on this machine'}`, tone: 'heading'},
 		{key: 'resolution-result', text, tone},
 	];
 }

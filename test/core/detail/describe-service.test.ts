@@ -256,6 +256,11 @@ describe('findings from the spec and the pods', () => {
 		const failed = describeService({service: svc, slices: [], nodes, pods: undefined, now, resolution: {name: 'my.database.example.com', chain: [], addresses: [], error: 'queryA ENOTFOUND my.database.example.com'}});
 		assert.deepEqual(failed.findings, [{code: 'external-name-unresolved', message: 'ExternalName target my.database.example.com does not resolve on this machine: queryA ENOTFOUND my.database.example.com'}]);
 		assert.deepEqual((describeJson(failed) as {externalName: unknown}).externalName, {target: 'my.database.example.com', chain: [], addresses: [], error: 'queryA ENOTFOUND my.database.example.com'});
+		assert.match(describeText(failed), /^Resolved on this machine:$/m);
+		// Another resolver (the demo's own DNS) is named instead of this machine.
+		const elsewhere = describeService({service: svc, slices: [], nodes, pods: undefined, now, resolution: {name: 'my.database.example.com', chain: [], addresses: [], error: 'ENOTFOUND my.database.example.com', resolver: 'the demo cluster\'s DNS'}});
+		assert.match(describeText(elsewhere), /^Resolved in the demo cluster's DNS:$/m);
+		assert.match(elsewhere.findings[0]!.message, /does not resolve in the demo cluster's DNS: ENOTFOUND/);
 		const unresolved = describeService({service: svc, slices: [], nodes, pods: undefined, now});
 		assert.deepEqual(codes(unresolved), []);
 		assert.equal(unresolved.externalName?.resolution, null);
