@@ -2,7 +2,7 @@ import {type IptablesRule, parsePlainRule, parseRuleLine} from './iptables-parse
 import type {NatEndpoint, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
 import {iptablesChainHash} from './chain-names.js';
 import {
-	addEntry, compareFlows, finishFlow, type FlowDraft, hostAddress, identifyFlow, newDraft, splitHostPort,
+	addEntry, compareFlows, finishFlow, type FlowDraft, draftIn, hostAddress, identifyFlow, splitHostPort,
 } from './flow-builder.js';
 import {chainShares} from './shares.js';
 
@@ -407,15 +407,7 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 	const masqueradeMark = findMark(markRules);
 	const drafts = new Map<string, FlowDraft>();
 	const entryStarts: Array<{draft: FlowDraft; index: number; chain: string}> = [];
-	const draftFor = (hash: string): FlowDraft => {
-		let draft = drafts.get(hash);
-		if (!draft) {
-			draft = newDraft(hash);
-			drafts.set(hash, draft);
-		}
-
-		return draft;
-	};
+	const draftFor = (hash: string): FlowDraft => draftIn(drafts, hash);
 
 	const addEntryStart = (draft: FlowDraft, kind: NatEntryKind, ip: string | null, port: number, rule: IptablesRule, chain: string) => {
 		const before = draft.entries.length;

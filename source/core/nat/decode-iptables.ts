@@ -4,7 +4,7 @@ import {
 import type {NatEndpoint, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
 import {iptablesChainHash, iptablesServiceHash} from './chain-names.js';
 import {
-	addEntry, compareFlows, finishFlow, type FlowDraft, hostAddress, identifyFlow, newDraft, protocolOf, servicePortFromComment, splitHostPort,
+	addEntry, compareFlows, finishFlow, type FlowDraft, draftIn, hostAddress, identifyFlow, protocolOf, servicePortFromComment, splitHostPort,
 } from './flow-builder.js';
 import {chainShares} from './shares.js';
 import {decodeIptablesFast, findMark, kindFromComment, masqueradeCondition} from './decode-iptables-fast.js';
@@ -43,15 +43,7 @@ export function decodeIptables(dump: IptablesIndex): NatFlowTable {
 	const endpointByChain = new Array<EndpointTarget | null | undefined>(dump.chainIds);
 	const missingEndpoints = new Map<string, EndpointTarget | null>();
 
-	const draftFor = (hash: string): FlowDraft => {
-		let draft = drafts.get(hash);
-		if (!draft) {
-			draft = newDraft(hash);
-			drafts.set(hash, draft);
-		}
-
-		return draft;
-	};
+	const draftFor = (hash: string): FlowDraft => draftIn(drafts, hash);
 
 	const detail = (id: number, chain: IndexedChain): IptablesRule | null => indexedRuleDetails(dump, id, chain.table, problems);
 	/** Parsed rules of a nat chain (the small chains: entry points, EXT, FW, XLB, marks). */

@@ -43,6 +43,17 @@ export function newDraft(key: string): FlowDraft {
 	};
 }
 
+/** The draft kept under `key` in `drafts`, created on first use. */
+export function draftIn(drafts: Map<string, FlowDraft>, key: string): FlowDraft {
+	let draft = drafts.get(key);
+	if (!draft) {
+		draft = newDraft(key);
+		drafts.set(key, draft);
+	}
+
+	return draft;
+}
+
 const servicePortPattern = /^([a-z0-9][-a-z0-9.]*)\/([a-z0-9][-a-z0-9.]*)(?::([-a-z0-9]*))?$/;
 
 /**
