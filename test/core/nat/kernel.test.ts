@@ -27,6 +27,14 @@ if (!isRoot) {
 const inNamespace = (command: string, args: string[], stdin?: string) =>
 	execFileSync('ip', ['netns', 'exec', namespace, command, ...args], {input: stdin, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe']});
 
+/** Empties the namespace's nat and filter tables for the next case. */
+function flushIptables(): void {
+	for (const table of ['nat', 'filter']) {
+		inNamespace('iptables', ['-t', table, '-F']);
+		inNamespace('iptables', ['-t', table, '-X']);
+	}
+}
+
 describe('kernel round trip', () => {
 	before(() => {
 		if (!skipReason) {
@@ -62,10 +70,7 @@ describe('kernel round trip', () => {
 				assert.deepEqual(summarize(fromKernel), summarize(fromWritten));
 				assert.equal(fromKernel.masqueradeMark, '0x4000');
 			} finally {
-				for (const table of ['nat', 'filter']) {
-					inNamespace('iptables', ['-t', table, '-F']);
-					inNamespace('iptables', ['-t', table, '-X']);
-				}
+				flushIptables();
 			}
 		});
 	}
@@ -83,10 +88,7 @@ describe('kernel round trip', () => {
 			const ours = generateIptablesSave(input, {clusterCIDR, form: 'save'}).split('\n').filter(line => line.startsWith('-A ')).sort();
 			assert.deepEqual(ours, readBack);
 		} finally {
-			for (const table of ['nat', 'filter']) {
-				inNamespace('iptables', ['-t', table, '-F']);
-				inNamespace('iptables', ['-t', table, '-X']);
-			}
+			flushIptables();
 		}
 	});
 
