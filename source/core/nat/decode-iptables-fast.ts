@@ -1,10 +1,12 @@
-import {type IptablesRule, parsePlainRule, parseRuleLine} from './iptables-parse.js';
+import {
+	type IptablesRule, newPlainScan, parsePlainRule, parseRuleLine, plainComment, plainDestination, plainDestinationNegated, plainDport,
+	plainProtocol, plainSource, plainSourceNegated, plainSrcType, plainSrcTypeNegated, plainTarget, scanPlainRule,
+} from './iptables-parse.js';
 import type {NatEndpoint, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
 import {iptablesChainHash} from './chain-names.js';
 import {
-	addEntry, compareFlows, finishFlow, type FlowDraft, draftIn, hostAddress, identifyFlow, splitHostPort,
+	addEntry, compareFlows, type EntryRule, finishFlow, type FlowDraft, hostAddress, identifyFlow, newDraft, splitHostPort,
 } from './flow-builder.js';
-import {chainShares} from './shares.js';
 
 /*
  * The dump kube-proxy (1.24+) writes for ordinary Services, decoded in one pass over the text
@@ -21,6 +23,9 @@ const kindSep = 2;
 const kindExt = 3;
 
 const tableBits = 17;
+
+// One scratch for every plain rule the fast path reads without a rule object.
+const scan = newPlainScan();
 
 /**
  * Decode kube-proxy's iptables-save text through the fast path; null when the general decoder
@@ -67,17 +72,17 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 	let high = 0;
 	let low = 0;
 	/** Kind of the hashed chain named text[from, to) (setting high/low), 0 when not one, -1 when odd. */
-	const hashedName = (source: string, from: number, to: number): number => {
-		if (to - from < 9 || source.charCodeAt(from) !== 75 || source.charCodeAt(from + 1) !== 85 || source.charCodeAt(from + 2) !== 66 || source.charCodeAt(from + 3) !== 69 || source.charCodeAt(from + 4) !== 45) {
+	const hashedName = (from: number, to: number): number => {
+		if (to - from < 9 || text.charCodeAt(from) !== 75 || text.charCodeAt(from + 1) !== 85 || text.charCodeAt(from + 2) !== 66 || text.charCodeAt(from + 3) !== 69 || text.charCodeAt(from + 4) !== 45) {
 			return 0;
 		}
 
 		// SVC-, SEP-, EXT- are read; SVL-, FW-, XLB- and KUBE-MARK-DROP are the general path's.
-		const a = source.charCodeAt(from + 5);
-		const b = source.charCodeAt(from + 6);
-		const c = source.charCodeAt(from + 7);
+		const a = text.charCodeAt(from + 5);
+		const b = text.charCodeAt(from + 6);
+		const c = text.charCodeAt(from + 7);
 		let kind = 0;
-		if (source.charCodeAt(from + 8) === 45) {
+		if (text.charCodeAt(from + 8) === 45) {
 			if (a === 83 && b === 86 && c === 67) {
 				kind = kindSvc;
 			} else if (a === 83 && b === 69 && c === 80) {
@@ -89,7 +94,7 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 			} else {
 				return 0;
 			}
-		} else if ((a === 70 && b === 87 && c === 45) || source.startsWith('MARK-DROP', from + 5)) {
+		} else if ((a === 70 && b === 87 && c === 45) || text.startsWith('MARK-DROP', from + 5)) {
 			return -1;
 		} else {
 			return 0;
@@ -99,10 +104,10 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 			return -1;
 		}
 
-		const g0 = base32Group(source, from + 9);
-		const g1 = base32Group(source, from + 13);
-		const g2 = base32Group(source, from + 17);
-		const g3 = base32Group(source, from + 21);
+		const g0 = base32Group(text, from + 9);
+		const g1 = base32Group(text, from + 13);
+		const g2 = base32Group(text, from + 17);
+		const g3 = base32Group(text, from + 21);
 		if ((g0 | g1 | g2 | g3) < 0) {
 			return -1;
 		}
@@ -129,8 +134,8 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 	};
 
 	/** Id of a declared hashed chain of `kind` named source[from, to), -1 when there is none. */
-	const declared = (source: string, from: number, to: number, kind: number): number => {
-		if (hashedName(source, from, to) !== kind) {
+	const declared = (from: number, to: number, kind: number): number => {
+		if (hashedName(from, to) !== kind) {
 			return -1;
 		}
 
@@ -202,7 +207,7 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 
 				const predicted = lastBlock + 1;
 				const hit = predicted < hashedCount && nameEnd - nameStart === 25 && sameText(text, declaredAt[predicted]!, nameStart, 25);
-				const kind = hit ? chainKind[predicted]! : hashedName(text, nameStart, nameEnd);
+				const kind = hit ? chainKind[predicted]! : hashedName(nameStart, nameEnd);
 				if (kind < 0) {
 					return null;
 				}
@@ -294,7 +299,7 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 				return null;
 			}
 
-			const kind = hashedName(text, lineStart + 1, nameEnd);
+			const kind = hashedName(lineStart + 1, nameEnd);
 			if (kind < 0) {
 				return null;
 			}
@@ -382,55 +387,115 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 		return problems.length > 0 ? null : parsed;
 	};
 
-	const plainRules = (name: string): IptablesRule[] | null => {
-		const chain = natChains.get(name);
-		const parsed: IptablesRule[] = [];
-		for (let index = chain?.seen ? chain.first : 0, stop = chain?.seen ? chain.first + chain.count : 0; index < stop; index++) {
-			const rule = ruleAt(index);
-			if (!rule) {
-				return null;
-			}
-
-			parsed.push(rule);
+	const markChain = natChains.get('KUBE-MARK-MASQ');
+	const markRules: IptablesRule[] = [];
+	for (let index = markChain?.seen ? markChain.first : 0, stop = markChain?.seen ? markChain.first + markChain.count : 0; index < stop; index++) {
+		const rule = ruleAt(index);
+		if (!rule) {
+			return null;
 		}
 
-		return parsed;
-	};
-
-	const markRules = plainRules('KUBE-MARK-MASQ');
-	const serviceRules = plainRules('KUBE-SERVICES');
-	const nodePortRules = plainRules('KUBE-NODEPORTS');
-	if (!markRules || !serviceRules || !nodePortRules) {
-		return null;
+		markRules.push(rule);
 	}
 
 	const masqueradeMark = findMark(markRules);
-	const drafts = new Map<string, FlowDraft>();
-	const entryStarts: Array<{draft: FlowDraft; index: number; chain: string}> = [];
-	const draftFor = (hash: string): FlowDraft => draftIn(drafts, hash);
+	const {fields} = scan;
+	const field = (at: number): string | null => (fields[at] === -1 ? null : text.slice(fields[at], fields[at + 1]));
+	/** The fields of a kept rule the entries and marks are read from, without a full rule object when it is plain. */
+	const readRule = (index: number): EntryRule | null => {
+		if (scanPlainRule(text, ruleStarts[index]!, ruleEnds[index]!, scan)) {
+			return {
+				line: ruleLines[index]!,
+				target: field(plainTarget),
+				source: field(plainSource),
+				sourceNegated: fields[plainSourceNegated] === 1,
+				srcType: field(plainSrcType),
+				srcTypeNegated: fields[plainSrcTypeNegated] === 1,
+				destination: field(plainDestination),
+				destinationNegated: fields[plainDestinationNegated] === 1,
+				destinationPort: field(plainDport),
+				protocol: field(plainProtocol)?.toLowerCase() ?? null,
+				comment: field(plainComment),
+				other: null,
+			};
+		}
 
-	const addEntryStart = (draft: FlowDraft, kind: NatEntryKind, ip: string | null, port: number, rule: IptablesRule, chain: string) => {
+		return ruleAt(index);
+	};
+
+	/** Slot of the declared hashed chain `name` of `kind` (found where the rule wrote it), -1 when none. */
+	const slotOfName = (index: number, name: string, kind: number): number => {
+		const from = ruleStarts[index]!;
+		const at = text.lastIndexOf(name, ruleEnds[index]! - name.length);
+		return at < from ? -1 : declared(at, at + name.length, kind);
+	};
+
+	// Flows by chain hash, in the order the entry rules name them, with the slot of their KUBE-SVC- chain.
+	const drafts = new Map<string, number>();
+	const draftList: FlowDraft[] = [];
+	const draftChainSlot: number[] = [];
+	const draftFor = (hash: string): number => {
+		let index = drafts.get(hash);
+		if (index === undefined) {
+			index = draftList.length;
+			drafts.set(hash, index);
+			draftList.push(newDraft(hash));
+			draftChainSlot.push(-1);
+		}
+
+		return index;
+	};
+
+	// Entries to walk: the draft, the entry's index in it, the slot of the chain it jumps to.
+	const entryDrafts: number[] = [];
+	const entryIndexes: number[] = [];
+	const entrySlots: number[] = [];
+	const addEntryStart = (draftIndex: number, kind: NatEntryKind, ip: string | null, port: number, rule: EntryRule, slot: number) => {
+		const draft = draftList[draftIndex]!;
 		const before = draft.entries.length;
-		addEntry(draft, {kind, ip, port, sourceRanges: [], localOnly: false, path: [chain], target: 'none', line: rule.line});
+		addEntry(draft, {kind, ip, port, sourceRanges: [], localOnly: false, path: [], target: 'none', line: rule.line});
 		if (draft.entries.length > before) {
-			entryStarts.push({draft, index: before, chain});
+			entryDrafts.push(draftIndex);
+			entryIndexes.push(before);
+			entrySlots.push(slot);
 		}
 	};
 
-	const nodePortAddresses: Array<string | null> = [];
-	for (const rule of serviceRules) {
+	/** The draft and chain slot of an entry rule's jump; undefined to skip the rule, null to give up. */
+	const entryTarget = (index: number, rule: EntryRule): {draft: number; slot: number; kind: 'SVC' | 'EXT'} | undefined | null => {
 		const target = rule.target;
-		if (target === 'KUBE-NODEPORTS') {
-			nodePortAddresses.push(rule.destination && !rule.destinationNegated ? hostAddress(rule.destination) : null);
-			continue;
-		}
-
 		const chain = target ? iptablesChainHash(target) : null;
 		if (target === 'KUBE-MARK-MASQ' || (chain && chain.kind !== 'SVC' && chain.kind !== 'EXT')) {
 			return null;
 		}
 
 		if (!chain || !target) {
+			return undefined;
+		}
+
+		const slot = slotOfName(index, target, chain.kind === 'SVC' ? kindSvc : kindExt);
+		return slot === -1 ? null : {draft: draftFor(chain.hash), slot, kind: chain.kind as 'SVC' | 'EXT'};
+	};
+
+	const nodePortAddresses: Array<string | null> = [];
+	const servicesChain = natChains.get('KUBE-SERVICES');
+	for (let index = servicesChain?.seen ? servicesChain.first : 0, stop = servicesChain?.seen ? servicesChain.first + servicesChain.count : 0; index < stop; index++) {
+		const rule = readRule(index);
+		if (!rule) {
+			return null;
+		}
+
+		if (rule.target === 'KUBE-NODEPORTS') {
+			nodePortAddresses.push(rule.destination && !rule.destinationNegated ? hostAddress(rule.destination) : null);
+			continue;
+		}
+
+		const jump = entryTarget(index, rule);
+		if (jump === null) {
+			return null;
+		}
+
+		if (!jump) {
 			continue;
 		}
 
@@ -439,20 +504,24 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 			return null;
 		}
 
-		const draft = draftFor(chain.hash);
-		identifyFlow(draft, rule);
-		const kind = kindFromComment(rule.comment) ?? (chain.kind === 'SVC' ? 'clusterIP' : 'externalIP');
-		addEntryStart(draft, kind, hostAddress(rule.destination), port, rule, target);
+		identifyFlow(draftList[jump.draft]!, rule);
+		const kind = kindFromComment(rule.comment) ?? (jump.kind === 'SVC' ? 'clusterIP' : 'externalIP');
+		addEntryStart(jump.draft, kind, hostAddress(rule.destination), port, rule, jump.slot);
 	}
 
-	for (const rule of nodePortRules) {
-		const target = rule.target;
-		const chain = target ? iptablesChainHash(target) : null;
-		if (target === 'KUBE-MARK-MASQ' || (chain && chain.kind !== 'SVC' && chain.kind !== 'EXT')) {
+	const nodePortsChain = natChains.get('KUBE-NODEPORTS');
+	for (let index = nodePortsChain?.seen ? nodePortsChain.first : 0, stop = nodePortsChain?.seen ? nodePortsChain.first + nodePortsChain.count : 0; index < stop; index++) {
+		const rule = readRule(index);
+		if (!rule) {
 			return null;
 		}
 
-		if (!chain || !target) {
+		const jump = entryTarget(index, rule);
+		if (jump === null) {
+			return null;
+		}
+
+		if (!jump) {
 			continue;
 		}
 
@@ -461,21 +530,20 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 			return null;
 		}
 
-		const draft = draftFor(chain.hash);
-		identifyFlow(draft, rule);
+		identifyFlow(draftList[jump.draft]!, rule);
 		if (rule.destination) {
-			addEntryStart(draft, 'nodePort', hostAddress(rule.destination), port, rule, target);
+			addEntryStart(jump.draft, 'nodePort', hostAddress(rule.destination), port, rule, jump.slot);
 		} else if (nodePortAddresses.length > 0 && nodePortAddresses.every(address => address !== null)) {
 			for (const address of nodePortAddresses) {
-				addEntryStart(draft, 'nodePort', address, port, rule, target);
+				addEntryStart(jump.draft, 'nodePort', address, port, rule, jump.slot);
 			}
 		} else {
-			addEntryStart(draft, 'nodePort', null, port, rule, target);
+			addEntryStart(jump.draft, 'nodePort', null, port, rule, jump.slot);
 		}
 	}
 
 	// Later rules identify a flow only when its entry rule did not: that is the general path's work.
-	for (const draft of drafts.values()) {
+	for (const draft of draftList) {
 		if (!draft.identified || draft.protocol === null) {
 			return null;
 		}
@@ -491,10 +559,16 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 		return end - from > 41 && literalAt(text, from, ' -m comment --comment "') && literalAt(text, end - 19, '" -j KUBE-MARK-MASQ') && text.indexOf('"', from + 23) === end - 19;
 	};
 
+	const names = new Array<string | undefined>(hashedCount);
+	const nameOf = (slot: number): string => {
+		names[slot] ??= text.slice(declaredAt[slot], declaredAt[slot]! + 25);
+		return names[slot];
+	};
+
 	// Masquerade rules of each kept chain, as collectMasquerade reads them (once per chain).
-	const masqueradeBySlot = new Map<number, Array<{line: number; condition: string}>>();
-	const collectMasquerade = (draft: FlowDraft, chain: string, slot: number): boolean => {
-		let marks = masqueradeBySlot.get(slot);
+	const masqueradeBySlot = new Array<Array<{line: number; condition: string}> | undefined>(hashedCount);
+	const collectMasquerade = (draft: FlowDraft, slot: number): boolean => {
+		let marks = masqueradeBySlot[slot];
 		if (!marks) {
 			marks = [];
 			for (let index = chainFirst[slot]!, stop = index + chainRules[slot]!; index < stop; index++) {
@@ -508,7 +582,7 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 					continue;
 				}
 
-				const rule = ruleAt(index);
+				const rule = readRule(index);
 				if (rule?.target !== 'KUBE-MARK-MASQ') {
 					return false;
 				}
@@ -516,91 +590,128 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 				marks.push({line: rule.line, condition: masqueradeCondition(rule)});
 			}
 
-			masqueradeBySlot.set(slot, marks);
+			masqueradeBySlot[slot] = marks;
 		}
 
-		for (const {line, condition} of marks) {
-			if (!draft.masquerade.some(each => each.line === line)) {
-				draft.masquerade.push({chain, condition, line});
+		if (marks.length > 0) {
+			const chain = nameOf(slot);
+			for (const {line, condition} of marks) {
+				if (!draft.masquerade.some(each => each.line === line)) {
+					draft.masquerade.push({chain, condition, line});
+				}
 			}
 		}
 
 		return true;
 	};
 
+	/** The KUBE-SVC- chain a KUBE-EXT- chain jumps to (its first such jump): its slot, -1 for none, -2 to give up. */
+	const externalNext = (slot: number): number => {
+		let next = -1;
+		for (let rule = chainFirst[slot]!, stop = rule + chainRules[slot]!; rule < stop; rule++) {
+			// `-A KUBE-EXT-… -j KUBE-SVC-…` and the mark, read from the text.
+			const end = ruleEnds[rule]!;
+			if (end - ruleStarts[rule]! === 57 && literalAt(text, end - 29, ' -j KUBE-SVC-') && hashedName(end - 25, end) === kindSvc) {
+				if (next === -1) {
+					next = declared(end - 25, end, kindSvc);
+					if (next === -1) {
+						return -2;
+					}
+				}
+
+				continue;
+			}
+
+			if (plainMark(rule)) {
+				continue;
+			}
+
+			const parsed = ruleAt(rule);
+			if (!parsed) {
+				return -2;
+			}
+
+			const targetKind = parsed.target ? iptablesChainHash(parsed.target)?.kind : undefined;
+			if (targetKind === 'SVL' || targetKind === 'EXT' || targetKind === 'FW' || targetKind === 'XLB') {
+				return -2;
+			}
+
+			if (targetKind === 'SVC') {
+				if (parsed.source || parsed.srcType) {
+					return -2;
+				}
+
+				if (next === -1) {
+					next = slotOfName(rule, parsed.target!, kindSvc);
+					if (next === -1) {
+						return -2;
+					}
+				}
+			}
+		}
+
+		return next;
+	};
+
 	// Walk each entry: straight to KUBE-SVC-, or KUBE-EXT- then KUBE-SVC-.
-	for (const {draft, index, chain} of entryStarts) {
+	const nextBySlot = new Map<number, number>();
+	for (let entry = 0; entry < entryDrafts.length; entry++) {
+		const draftIndex = entryDrafts[entry]!;
+		const draft = draftList[draftIndex]!;
+		let slot = entrySlots[entry]!;
 		const path: string[] = [];
-		let current: string | null = chain;
 		let target: 'cluster' | 'none' = 'none';
-		while (current) {
-			path.push(current);
-			const kind = iptablesChainHash(current)!.kind;
-			const slot = declared(current, 0, current.length, kind === 'SVC' ? kindSvc : kindExt);
-			if (slot === -1 || !collectMasquerade(draft, current, slot)) {
+		for (;;) {
+			path.push(nameOf(slot));
+			if (!collectMasquerade(draft, slot)) {
 				return null;
 			}
 
-			if (kind === 'SVC') {
-				draft.chain ??= current;
+			if (chainKind[slot] === kindSvc) {
+				if (draftChainSlot[draftIndex] === -1) {
+					draftChainSlot[draftIndex] = slot;
+					draft.chain = nameOf(slot);
+				}
+
 				target = 'cluster';
 				break;
 			}
 
-			let next: string | null = null;
-			for (let rule = chainFirst[slot]!, stop = rule + chainRules[slot]!; rule < stop; rule++) {
-				// `-A KUBE-EXT-… -j KUBE-SVC-…` and the mark, read from the text.
-				const end = ruleEnds[rule]!;
-				if (end - ruleStarts[rule]! === 57 && literalAt(text, end - 29, ' -j KUBE-SVC-') && hashedName(text, end - 25, end) === kindSvc) {
-					next ??= text.slice(end - 25, end);
-					continue;
-				}
-
-				if (plainMark(rule)) {
-					continue;
-				}
-
-				const parsed = ruleAt(rule);
-				if (!parsed) {
-					return null;
-				}
-
-				const targetKind = parsed.target ? iptablesChainHash(parsed.target)?.kind : undefined;
-				if (targetKind === 'SVL' || targetKind === 'EXT' || targetKind === 'FW' || targetKind === 'XLB') {
-					return null;
-				}
-
-				if (targetKind === 'SVC') {
-					if (parsed.source || parsed.srcType) {
-						return null;
-					}
-
-					next ??= parsed.target;
-				}
+			let next = nextBySlot.get(slot);
+			if (next === undefined) {
+				next = externalNext(slot);
+				nextBySlot.set(slot, next);
 			}
 
-			current = next;
-			if (path.length > 2) {
+			if (next === -2) {
 				return null;
 			}
+
+			if (next === -1) {
+				break;
+			}
+
+			slot = next;
 		}
 
-		const entry = draft.entries[index]!;
-		draft.entries[index] = {...entry, path, target, sourceRanges: [], localOnly: false};
+		const index = entryIndexes[entry]!;
+		const entryNow = draft.entries[index]!;
+		draft.entries[index] = {...entryNow, path, target, sourceRanges: [], localOnly: false};
 	}
 
-	for (const draft of drafts.values()) {
-		if (draft.chain) {
-			const endpoints = dispatch(draft.chain);
+	for (let index = 0; index < draftList.length; index++) {
+		const slot = draftChainSlot[index]!;
+		if (slot !== -1) {
+			const endpoints = dispatch(slot);
 			if (!endpoints) {
 				return null;
 			}
 
-			draft.endpoints = endpoints;
+			draftList[index]!.endpoints = endpoints;
 		}
 	}
 
-	const services = [...drafts.values()].map(draft => finishFlow(draft, problems)).sort(compareFlows);
+	const services = draftList.map(draft => finishFlow(draft, problems)).sort(compareFlows);
 	return {
 		mode: 'iptables',
 		variant: 'iptables-new',
@@ -615,12 +726,8 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 			return false;
 		}
 
-		const jumpAt = text.lastIndexOf(' -j ', to - 4);
-		if (jumpAt < from) {
-			return false;
-		}
-
-		if (to === jumpAt + 18 && literalAt(text, jumpAt, ' -j KUBE-MARK-MASQ')) {
+		// The last ` -j ` is where one of the two shapes starts: nothing after it holds another.
+		if (to - 18 >= from && text.charCodeAt(to - 1) === 81 && literalAt(text, to - 18, ' -j KUBE-MARK-MASQ')) {
 			if (hasSource(from, to)) {
 				endpointData[(slot * 4) + 2] = 1;
 			}
@@ -628,12 +735,13 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 			return true;
 		}
 
-		if (to === jumpAt + 26 || !literalAt(text, jumpAt, ' -j DNAT --to-destination ')) {
-			return false;
+		let space = to - 1;
+		while (space >= from && text.charCodeAt(space) !== 32) {
+			space--;
 		}
 
-		const space = text.indexOf(' ', jumpAt + 26);
-		if (space !== -1 && space < to) {
+		const jumpAt = space - 25;
+		if (jumpAt < from || space === to - 1 || !literalAt(text, jumpAt, ' -j DNAT --to-destination ')) {
 			return false;
 		}
 
@@ -647,66 +755,62 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 	}
 
 	/** The endpoints of a KUBE-SVC- chain, as the general dispatch gives them; null on anything it would report. */
-	function dispatch(chain: string): NatEndpoint[] | null {
-		const slot = declared(chain, 0, chain.length, kindSvc);
-		if (slot === -1) {
-			return null;
-		}
-
-		const targets: number[] = [];
-		const probabilities: Array<number | null> = [];
-		const lines: number[] = [];
+	function dispatch(slot: number): NatEndpoint[] | null {
+		const endpoints: NatEndpoint[] = [];
+		let remaining = 1;
 		let sawUnconditional = false;
 		for (let index = chainFirst[slot]!, stop = index + chainRules[slot]!; index < stop; index++) {
 			const from = ruleStarts[index]!;
 			const to = ruleEnds[index]!;
-			// quickJump: no `!`, a plain target after the last ` -j `.
-			if (ruleBang[index] === 1) {
-				if (to - from >= 18 && literalAt(text, to - 18, ' -j KUBE-MARK-MASQ')) {
-					// Read in full by collectMasquerade already: a mark, not a jump.
-					continue;
-				}
-
-				return null;
-			}
-
-			const jumpAt = text.lastIndexOf(' -j ', to - 4);
-			if (jumpAt < from || jumpAt + 4 === to) {
-				return null;
-			}
-
-			let probability: number | null = null;
-			const wordStart = text.lastIndexOf(' ', jumpAt - 1);
-			if (wordStart - from > 14 && literalAt(text, wordStart - 14, ' --probability')) {
-				probability = Number(text.slice(wordStart + 1, jumpAt));
-				if (!(probability >= 0 && probability <= 1)) {
+			let jumpAt: number;
+			let target: number;
+			if (ruleBang[index] === 0 && to - from > 29 && literalAt(text, to - 29, ' -j KUBE-SEP-')) {
+				// kube-proxy's jump to an endpoint chain: its name is the line's last 25 characters.
+				jumpAt = to - 29;
+				target = declared(to - 25, to, kindSep);
+				if (target === -1) {
 					return null;
 				}
 			} else {
-				const raw = text.slice(from, to);
-				if (raw.includes('statistic') || raw.includes('recent') || raw.includes(' -g ')) {
+				// quickJump: no `!`, a plain target after the last ` -j `.
+				if (ruleBang[index] === 1) {
+					if (to - from >= 18 && literalAt(text, to - 18, ' -j KUBE-MARK-MASQ')) {
+						// Read in full by collectMasquerade already: a mark, not a jump.
+						continue;
+					}
+
 					return null;
 				}
-			}
 
-			// A declared KUBE-SEP- name is plain base32; any other target must be one word to be a jump.
-			const target = literalAt(text, jumpAt + 4, 'KUBE-SEP-') ? declared(text, jumpAt + 4, to, kindSep) : -1;
-			if (target === -1) {
-				for (let at = jumpAt + 4; at < to; at++) {
-					const code = text.charCodeAt(at);
-					if (code === 32 || code === 34) {
+				jumpAt = text.lastIndexOf(' -j ', to - 4);
+				if (jumpAt < from || jumpAt + 4 === to) {
+					return null;
+				}
+
+				// A declared KUBE-SEP- name is plain base32; any other target must be one word to be a jump.
+				target = literalAt(text, jumpAt + 4, 'KUBE-SEP-') ? declared(jumpAt + 4, to, kindSep) : -1;
+				if (target === -1) {
+					if (probabilityBefore(from, jumpAt) === -2) {
 						return null;
 					}
-				}
 
-				if (literalAt(text, jumpAt + 4, 'KUBE-SEP-') || (to === jumpAt + 18 && literalAt(text, jumpAt + 4, 'KUBE-MARK-DROP'))) {
-					return null;
-				}
+					for (let at = jumpAt + 4; at < to; at++) {
+						const code = text.charCodeAt(at);
+						if (code === 32 || code === 34) {
+							return null;
+						}
+					}
 
-				continue;
+					if (literalAt(text, jumpAt + 4, 'KUBE-SEP-') || (to === jumpAt + 18 && literalAt(text, jumpAt + 4, 'KUBE-MARK-DROP'))) {
+						return null;
+					}
+
+					continue;
+				}
 			}
 
-			if (sawUnconditional) {
+			const written = probabilityBefore(from, jumpAt);
+			if (written === -2 || sawUnconditional) {
 				return null;
 			}
 
@@ -714,32 +818,66 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 				return null;
 			}
 
+			const probability = written === -1 ? null : written;
 			sawUnconditional = probability === null;
-			targets.push(jumpAt + 4, to, target);
-			probabilities.push(probability);
-			lines.push(ruleLines[index]!);
-		}
-
-		if (probabilities.length > 0 && !sawUnconditional) {
-			return null;
-		}
-
-		const shares = chainShares(probabilities);
-		const endpoints: NatEndpoint[] = [];
-		for (let index = 0; index < probabilities.length; index++) {
-			const target = targets[(index * 3) + 2]!;
+			// chainShares, one rule at a time.
+			const share = probability === null ? remaining : remaining * probability;
+			remaining = probability === null ? 0 : remaining - share;
 			endpoints.push({
 				ip: endpointIps[target]!,
 				port: endpointData[target * 4]! - 1,
-				probability: shares[index]!,
-				chain: text.slice(targets[index * 3], targets[(index * 3) + 1]),
-				written: probabilities[index]!,
-				line: lines[index]!,
+				probability: share,
+				chain: text.slice(jumpAt + 4, to),
+				written: probability,
+				line: ruleLines[index]!,
 				hairpinMasquerade: endpointData[(target * 4) + 2] === 1,
 			});
 		}
 
+		if (endpoints.length > 0 && !sawUnconditional) {
+			return null;
+		}
+
 		return endpoints;
+	}
+
+	/**
+	 * The `--probability` written just before the ` -j ` at `jumpAt`: the number, -1 when the rule
+	 * has none (and no other statistic, recent or goto match), -2 when the general path must decide.
+	 */
+	function probabilityBefore(from: number, jumpAt: number): number {
+		let wordStart = jumpAt - 1;
+		while (wordStart >= from && text.charCodeAt(wordStart) !== 32) {
+			wordStart--;
+		}
+
+		if (wordStart - from > 14 && literalAt(text, wordStart - 14, ' --probability')) {
+			const probability = decimalAt(wordStart + 1, jumpAt);
+			return probability >= 0 && probability <= 1 ? probability : -2;
+		}
+
+		const raw = text.slice(from, jumpAt + 4);
+		return raw.includes('statistic') || raw.includes('recent') || raw.includes(' -g ') ? -2 : -1;
+	}
+
+	/** Number(text[from, to)); `0.` and up to 15 digits are read without a string (m / 10^k is exact). */
+	function decimalAt(from: number, to: number): number {
+		const digits = to - from - 2;
+		if (digits < 1 || digits > 15 || text.charCodeAt(from) !== 48 || text.charCodeAt(from + 1) !== 46) {
+			return Number(text.slice(from, to));
+		}
+
+		let value = 0;
+		for (let at = from + 2; at < to; at++) {
+			const code = text.charCodeAt(at) - 48;
+			if (code < 0 || code > 9) {
+				return Number(text.slice(from, to));
+			}
+
+			value = (value * 10) + code;
+		}
+
+		return value / powersOfTen[digits]!;
 	}
 
 	/** splitHostPort of text[from, to): the port (address in destinationIp), -1 when malformed. */
@@ -827,6 +965,8 @@ function base32Group(source: string, at: number): number {
 	return (da | db | dc | dd) < 0 ? -1 : (da << 15) | (db << 10) | (dc << 5) | dd;
 }
 
+const powersOfTen = Array.from({length: 16}, (_, digits) => Number(`1e${digits}`));
+
 function grow(array: Int32Array, capacity: number): Int32Array<ArrayBuffer> {
 	const bigger = new Int32Array(capacity);
 	bigger.set(array);
@@ -866,7 +1006,7 @@ export function findMark(rules: IptablesRule[]): string | null {
 }
 
 /** Human wording of a KUBE-MARK-MASQ rule's conditions. */
-export function masqueradeCondition(rule: IptablesRule): string {
+export function masqueradeCondition(rule: Pick<IptablesRule, 'source' | 'sourceNegated' | 'srcType' | 'srcTypeNegated' | 'other'>): string {
 	const parts: string[] = [];
 	if (rule.source) {
 		parts.push(`${rule.sourceNegated ? 'source not in' : 'source'} ${rule.source}`);

@@ -2,7 +2,7 @@ import type {
 	NatAffinity, NatEndpoint, NatEntry, NatEntryKind, NatMasquerade, NatNoEndpoints, NatProblem, NatProtocol, NatServiceFlow,
 } from './types.js';
 import type {IptablesRule} from './iptables-parse.js';
-import {sumShares} from './shares.js';
+import {sumSharesOf} from './shares.js';
 
 /** Mutable flow used while decoding; `finishFlow` freezes it into a NatServiceFlow. */
 export type FlowDraft = {
@@ -155,24 +155,11 @@ const kindOrder: Record<NatEntryKind, number> = {clusterIP: 0, externalIP: 1, lo
 /** Check shares and freeze. Problems about the flow are appended to `problems`. */
 export function finishFlow(draft: FlowDraft, problems: NatProblem[]): NatServiceFlow {
 	const service = draft.service ?? draft.key;
-	const label = `${service}${draft.port ? `:${draft.port}` : ''}`;
-	for (const [path, endpoints] of [[draft.chain, draft.endpoints], [draft.localChain, draft.localEndpoints ?? []]] as const) {
-		if (endpoints.length === 0) {
-			continue;
-		}
-
-		const sum = sumShares(endpoints.map(endpoint => endpoint.probability));
-		if (Math.abs(sum - 1) > 1e-9) {
-			problems.push({
-				line: endpoints.at(-1)!.line,
-				message: `${label}: shares of ${path ?? 'the endpoint path'} sum to ${sum.toPrecision(12)}, not 1 (the rest is not load-balanced)`,
-			});
-		}
-	}
-
+	checkShares(draft, service, draft.chain, draft.endpoints, problems);
+	checkShares(draft, service, draft.localChain, draft.localEndpoints ?? [], problems);
 	// Dumps list the same rules in different orders (kube-proxy's map order, iptables-save's chain order, nft's set order).
-	const entries = sortEntries(draft.entries.map(entry => ({...entry, sourceRanges: [...entry.sourceRanges].sort()})));
-	const masquerade = [...draft.masquerade].sort((a, b) => compareText(a.chain, b.chain) || compareText(a.condition, b.condition));
+	const entries = sortEntries(draft.entries.map(entry => (entry.sourceRanges.length === 0 ? entry : {...entry, sourceRanges: [...entry.sourceRanges].sort()})));
+	const masquerade = draft.masquerade.length < 2 ? draft.masquerade : [...draft.masquerade].sort((a, b) => compareText(a.chain, b.chain) || compareText(a.condition, b.condition));
 	return {
 		service,
 		port: draft.port,
@@ -191,8 +178,24 @@ export function finishFlow(draft: FlowDraft, problems: NatProblem[]): NatService
 	};
 }
 
+/** A problem when the shares of one endpoint path do not sum to 1. */
+function checkShares(draft: FlowDraft, service: string, path: string | null, endpoints: readonly NatEndpoint[], problems: NatProblem[]): void {
+	if (endpoints.length === 0) {
+		return;
+	}
+
+	const sum = sumSharesOf(endpoints, endpoint => endpoint.probability);
+	if (Math.abs(sum - 1) > 1e-9) {
+		const label = `${service}${draft.port ? `:${draft.port}` : ''}`;
+		problems.push({
+			line: endpoints.at(-1)!.line,
+			message: `${label}: shares of ${path ?? 'the endpoint path'} sum to ${sum.toPrecision(12)}, not 1 (the rest is not load-balanced)`,
+		});
+	}
+}
+
 export function sortEntries(entries: readonly NatEntry[]): NatEntry[] {
-	return [...entries].sort((a, b) => kindOrder[a.kind] - kindOrder[b.kind] || compareText(a.ip ?? '', b.ip ?? '') || a.port - b.port);
+	return entries.length < 2 ? [...entries] : [...entries].sort((a, b) => kindOrder[a.kind] - kindOrder[b.kind] || compareText(a.ip ?? '', b.ip ?? '') || a.port - b.port);
 }
 
 export function compareFlows(a: NatServiceFlow, b: NatServiceFlow): number {
@@ -203,8 +206,11 @@ function compareText(a: string, b: string): number {
 	return a < b ? -1 : (a > b ? 1 : 0);
 }
 
+/** What the iptables decoders read from an entry or mark rule: a rule object or the plain scan's fields. */
+export type EntryRule = Pick<IptablesRule, 'line' | 'target' | 'source' | 'sourceNegated' | 'srcType' | 'srcTypeNegated' | 'destination' | 'destinationNegated' | 'destinationPort' | 'protocol' | 'comment' | 'other'>;
+
 /** Takes the flow's protocol, and its Service port from a kube-proxy comment, from the first rule that has them. */
-export function identifyFlow(draft: FlowDraft, rule: IptablesRule): void {
+export function identifyFlow(draft: FlowDraft, rule: Pick<IptablesRule, 'protocol' | 'comment'>): void {
 	draft.protocol ??= protocolOf(rule.protocol);
 	if (draft.identified) {
 		return;

@@ -219,6 +219,33 @@ function emptyRule(line: number, raw: string, table: string, chain: string): Ipt
 	};
 }
 
+/*
+ * Where scanPlainRule leaves each option's value: [start, end) pairs of offsets into the text,
+ * -1 when the option is absent, and 1 for a negated -s, -d, --src-type or --dst-type.
+ */
+export const plainChain = 0;
+export const plainSource = 2;
+export const plainSourceNegated = 4;
+export const plainDestination = 5;
+export const plainDestinationNegated = 7;
+export const plainProtocol = 8;
+export const plainComment = 10;
+export const plainDport = 12;
+export const plainProbability = 14;
+export const plainTarget = 16;
+export const plainToDestination = 18;
+export const plainSrcType = 20;
+export const plainSrcTypeNegated = 22;
+export const plainDstType = 23;
+export const plainDstTypeNegated = 25;
+
+/** Scratch space for scanPlainRule: offsets of the values, `-m` names in order, the probability. */
+export type PlainScan = {fields: Int32Array; modules: number[]; probability: number};
+
+export function newPlainScan(): PlainScan {
+	return {fields: new Int32Array(26), modules: [], probability: 0};
+}
+
 /**
  * `parseRuleLine` for the rules kube-proxy writes by the ten thousand, read straight from the
  * text: single spaces, plain words, one double-quoted comment without escapes, and only the
@@ -228,23 +255,70 @@ function emptyRule(line: number, raw: string, table: string, chain: string): Ipt
  * rule, that rule is what parseRuleLine returns for the same line.
  */
 export function parsePlainRule(text: string, start: number, end: number, line: number, table: string): IptablesRule | null {
-	if (!text.startsWith('-A ', start)) {
+	if (!scanPlainRule(text, start, end, sharedScan)) {
 		return null;
 	}
 
+	const {fields, modules} = sharedScan;
+	const value = (at: number): string | null => (fields[at] === -1 ? null : text.slice(fields[at], fields[at + 1]));
+	const rule = emptyRule(line, text.slice(start, end), table, value(plainChain)!);
+	rule.source = value(plainSource);
+	rule.sourceNegated = fields[plainSourceNegated] === 1;
+	rule.destination = value(plainDestination);
+	rule.destinationNegated = fields[plainDestinationNegated] === 1;
+	rule.protocol = value(plainProtocol)?.toLowerCase() ?? null;
+	rule.destinationPort = value(plainDport);
+	rule.comment = value(plainComment);
+	rule.target = value(plainTarget);
+	if (fields[plainProbability] !== -1) {
+		rule.probability = sharedScan.probability;
+		rule.probabilityText = value(plainProbability);
+	}
+
+	rule.toDestination = value(plainToDestination);
+	rule.srcType = value(plainSrcType);
+	rule.srcTypeNegated = fields[plainSrcTypeNegated] === 1;
+	rule.dstType = value(plainDstType);
+	rule.dstTypeNegated = fields[plainDstTypeNegated] === 1;
+	for (let index = 0; index < modules.length; index += 2) {
+		rule.modules.push(text.slice(modules[index], modules[index + 1]));
+	}
+
+	return rule;
+}
+
+const sharedScan = newPlainScan();
+
+/**
+ * parsePlainRule without the rule object: the offsets of each value go to `scan`, so a caller
+ * that needs two fields of a rule slices only those. False when parsePlainRule would return null.
+ */
+export function scanPlainRule(text: string, start: number, end: number, scan: PlainScan): boolean {
+	if (!text.startsWith('-A ', start)) {
+		return false;
+	}
+
+	const {fields, modules} = scan;
+	fields.fill(-1);
+	fields[plainSourceNegated] = 0;
+	fields[plainDestinationNegated] = 0;
+	fields[plainSrcTypeNegated] = 0;
+	fields[plainDstTypeNegated] = 0;
+	modules.length = 0;
 	let at = start + 3;
 	let wordEnd = plainWordEnd(text, at, end);
 	if (wordEnd === at || text.charCodeAt(at) === 45 || (wordEnd === at + 1 && text.charCodeAt(at) === 33)) {
-		return null;
+		return false;
 	}
 
-	const rule = emptyRule(line, text.slice(start, end), table, text.slice(at, wordEnd));
+	fields[plainChain] = at;
+	fields[plainChain + 1] = wordEnd;
 	let negate = false;
 	at = wordEnd;
 	while (at < end) {
 		// One space, then an option word.
 		if (text.charCodeAt(at) !== 32) {
-			return null;
+			return false;
 		}
 
 		at++;
@@ -256,121 +330,74 @@ export function parsePlainRule(text: string, start: number, end: number, line: n
 				continue;
 			}
 
-			return null;
+			return false;
 		}
 
 		const option = optionCode(text, at, wordEnd);
 		if (option === 0 || (negate && option !== optionSource && option !== optionDestination && option !== optionSrcType && option !== optionDstType)) {
-			return null;
+			return false;
 		}
 
 		// The value: a quoted comment or a plain word.
 		at = wordEnd;
 		if (at >= end || text.charCodeAt(at) !== 32) {
-			return null;
+			return false;
 		}
 
 		at++;
-		let value: string;
+		let valueStart = at;
+		let valueEnd: number;
 		if (option === optionComment && text.charCodeAt(at) === 34) {
 			const close = quotedEnd(text, at + 1, end);
 			if (close === -1) {
-				return null;
+				return false;
 			}
 
-			value = text.slice(at + 1, close);
+			valueStart = at + 1;
+			valueEnd = close;
 			at = close + 1;
+			// parseRuleLine would add the following words to the comment unless an option follows.
+			if (at < end && !(text.charCodeAt(at) === 32 && startsOption(text, at + 1, end))) {
+				return false;
+			}
 		} else {
 			wordEnd = plainWordEnd(text, at, end);
 			if (wordEnd === at) {
-				return null;
+				return false;
 			}
 
-			value = text.slice(at, wordEnd);
+			valueEnd = wordEnd;
 			at = wordEnd;
+			if (option === optionComment && at < end && !(text.charCodeAt(at) === 32 && startsOption(text, at + 1, end))) {
+				return false;
+			}
 		}
 
-		switch (option) {
-			case optionSource: {
-				rule.source = value;
-				rule.sourceNegated = negate;
-				break;
+		const slot = optionField[option]!;
+		if (slot === -2) {
+			modules.push(valueStart, valueEnd);
+		} else if (slot >= 0) {
+			fields[slot] = valueStart;
+			fields[slot + 1] = valueEnd;
+			const negatedAt = optionNegatedField[option]!;
+			if (negatedAt >= 0) {
+				fields[negatedAt] = negate ? 1 : 0;
 			}
 
-			case optionDestination: {
-				rule.destination = value;
-				rule.destinationNegated = negate;
-				break;
-			}
-
-			case optionProtocol: {
-				rule.protocol = value.toLowerCase();
-				break;
-			}
-
-			case optionMatch: {
-				rule.modules.push(value);
-				break;
-			}
-
-			case optionComment: {
-				// parseRuleLine would add the following words to the comment unless an option follows.
-				if (at < end && !(text.charCodeAt(at) === 32 && startsOption(text, at + 1, end))) {
-					return null;
-				}
-
-				rule.comment = value;
-				break;
-			}
-
-			case optionDport: {
-				rule.destinationPort = value;
-				break;
-			}
-
-			case optionProbability: {
-				const probability = Number(value);
+			if (option === optionProbability) {
+				const probability = Number(text.slice(valueStart, valueEnd));
 				if (!Number.isFinite(probability) || probability < 0 || probability > 1) {
-					return null;
+					return false;
 				}
 
-				rule.probability = probability;
-				rule.probabilityText = value;
-				break;
-			}
-
-			case optionJump: {
-				rule.target = value;
-				break;
-			}
-
-			case optionToDestination: {
-				rule.toDestination = value;
-				break;
-			}
-
-			case optionSrcType: {
-				rule.srcType = value;
-				rule.srcTypeNegated = negate;
-				break;
-			}
-
-			case optionDstType: {
-				rule.dstType = value;
-				rule.dstTypeNegated = negate;
-				break;
-			}
-
-			default: {
-				// --mode
-				break;
+				scan.probability = probability;
 			}
 		}
 
 		negate = false;
 	}
 
-	return negate ? null : rule;
+	return !negate;
 }
 
 const optionSource = 1;
@@ -385,6 +412,10 @@ const optionJump = 9;
 const optionToDestination = 10;
 const optionSrcType = 11;
 const optionDstType = 12;
+
+// Field of each option code in PlainScan.fields; -2 for -m (kept in order), -1 for --mode (ignored).
+const optionField = [-1, plainSource, plainDestination, plainProtocol, -2, plainComment, plainDport, -1, plainProbability, plainTarget, plainToDestination, plainSrcType, plainDstType];
+const optionNegatedField = [-1, plainSourceNegated, plainDestinationNegated, -1, -1, -1, -1, -1, -1, -1, -1, plainSrcTypeNegated, plainDstTypeNegated];
 
 /** Which of the plain options text[from, to) is, 0 for any other. */
 function optionCode(text: string, from: number, to: number): number {

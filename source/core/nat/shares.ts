@@ -39,10 +39,15 @@ export function equalShares(weights: readonly number[]): number[] {
 
 /** Sum of shares, compensated (Kahan) so long chains of small shares do not drift. */
 export function sumShares(shares: readonly number[]): number {
+	return sumSharesOf(shares, share => share);
+}
+
+/** sumShares of a field of each item, without building the array of numbers first. */
+export function sumSharesOf<T>(items: readonly T[], share: (item: T) => number): number {
 	let sum = 0;
 	let carry = 0;
-	for (const share of shares) {
-		const y = share - carry;
+	for (const item of items) {
+		const y = share(item) - carry;
 		const t = sum + y;
 		carry = (t - sum) - y;
 		sum = t;
