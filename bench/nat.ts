@@ -2,7 +2,8 @@
  * svctop nat benchmark: a 5,000 Service x 10 endpoint cluster written the way iptables-save
  * prints it, decoded end to end. Baseline: the same process reading the file and splitting it
  * into lines. Goal: read + parse + decode within 3x the baseline. Each measurement runs in a
- * fresh child process so its peak RSS is its own.
+ * fresh child process so its peak RSS is its own. For scale it also times a floor: reading the
+ * file and only grouping the rules by chain with each rule's target, which any decoder must do.
  *
  *   node --import tsx bench/nat.ts
  */
@@ -22,7 +23,9 @@ const runs = 5;
 
 type Measurement = {ms: number; cpuMs: number; maxRssMb: number; heapUsedMb: number; lines?: number; services?: number; problems?: number};
 
-function child(kind: 'baseline' | 'decode', file: string): Measurement {
+type Kind = 'baseline' | 'floor' | 'decode';
+
+function child(kind: Kind, file: string): Measurement {
 	const before = process.memoryUsage();
 	const cpuBefore = process.cpuUsage();
 	const start = process.hrtime.bigint();
@@ -30,6 +33,8 @@ function child(kind: 'baseline' | 'decode', file: string): Measurement {
 	if (kind === 'baseline') {
 		const lines = readFileSync(file, 'utf8').split('\n');
 		result = {lines: lines.length};
+	} else if (kind === 'floor') {
+		result = {lines: groupByChain(readFileSync(file, 'utf8'))};
 	} else {
 		const table = decodeNatDump(readFileSync(file, 'utf8'));
 		result = {services: table.services.length, problems: table.problems.length};
@@ -39,6 +44,29 @@ function child(kind: 'baseline' | 'decode', file: string): Measurement {
 	const cpu = process.cpuUsage(cpuBefore);
 	const after = process.memoryUsage();
 	return {ms, cpuMs: (cpu.user + cpu.system) / 1000, maxRssMb: process.resourceUsage().maxRSS / 1024, heapUsedMb: Math.max(before.heapUsed, after.heapUsed) / 1024 / 1024, ...result};
+}
+
+/** The floor: each `-A` rule's target (its last word) filed under its chain; returns the chain count. */
+function groupByChain(text: string): number {
+	const chains = new Map<string, string[]>();
+	for (let start = 0; start < text.length;) {
+		let end = text.indexOf('\n', start);
+		end = end === -1 ? text.length : end;
+		if (text.startsWith('-A ', start)) {
+			const chain = text.slice(start + 3, text.indexOf(' ', start + 3));
+			let targets = chains.get(chain);
+			if (!targets) {
+				targets = [];
+				chains.set(chain, targets);
+			}
+
+			targets.push(text.slice(text.lastIndexOf(' ', end - 1) + 1, end));
+		}
+
+		start = end + 1;
+	}
+
+	return chains.size;
 }
 
 function cluster(): {services: V1Service[]; endpointSlices: V1EndpointSlice[]} {
@@ -72,7 +100,7 @@ function median(values: number[]): number {
 }
 
 if (process.argv[2] === '--child') {
-	process.stdout.write(JSON.stringify(child(process.argv[3] as 'baseline' | 'decode', process.argv[4]!)));
+	process.stdout.write(JSON.stringify(child(process.argv[3] as Kind, process.argv[4]!)));
 } else {
 	const directory = mkdtempSync(join(tmpdir(), 'svtnat-bench-'));
 	try {
@@ -86,11 +114,13 @@ if (process.argv[2] === '--child') {
 		console.log(`dump: ${serviceCount} Services x ${endpointsPerService} endpoints, ${rules.toLocaleString('en-US')} rules, ${megabytes.toFixed(1)} MB (generated in ${Date.now() - generateStart} ms)`);
 
 		const self = fileURLToPath(import.meta.url);
-		const measure = (kind: 'baseline' | 'decode'): Measurement => JSON.parse(execFileSync(process.execPath, [...process.execArgv, self, '--child', kind, file], {encoding: 'utf8', maxBuffer: 1024 * 1024})) as Measurement;
+		const measure = (kind: Kind): Measurement => JSON.parse(execFileSync(process.execPath, [...process.execArgv, self, '--child', kind, file], {encoding: 'utf8', maxBuffer: 1024 * 1024})) as Measurement;
 		const baselines: Measurement[] = [];
+		const floors: Measurement[] = [];
 		const decodes: Measurement[] = [];
 		for (let run = 0; run < runs; run++) {
 			baselines.push(measure('baseline'));
+			floors.push(measure('floor'));
 			decodes.push(measure('decode'));
 		}
 
@@ -102,6 +132,8 @@ if (process.argv[2] === '--child') {
 		const cpuRatio = decodeCpu / baselineCpu;
 		const last = decodes.at(-1)!;
 		console.log(`baseline (read file + split lines): ${baseline.toFixed(0)} ms wall, ${baselineCpu.toFixed(0)} ms CPU (median of ${runs}), peak RSS ${median(baselines.map(each => each.maxRssMb)).toFixed(0)} MB`);
+		const floor = median(floors.map(each => each.ms));
+		console.log(`floor (read + group rules by chain): ${floor.toFixed(0)} ms wall (median of ${runs}) = ${(floor / baseline).toFixed(2)}x baseline, for scale`);
 		console.log(`decode (read + parse + decode):     ${decode.toFixed(0)} ms wall, ${decodeCpu.toFixed(0)} ms CPU (median of ${runs}), peak RSS ${median(decodes.map(each => each.maxRssMb)).toFixed(0)} MB, heap ${last.heapUsedMb.toFixed(0)} MB`);
 		console.log(`decoded ${last.services} service ports, ${last.problems} problems`);
 		const correct = last.services === serviceCount && last.problems === 0;
