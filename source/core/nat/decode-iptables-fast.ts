@@ -790,7 +790,7 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 				// A declared KUBE-SEP- name is plain base32; any other target must be one word to be a jump.
 				target = literalAt(text, jumpAt + 4, 'KUBE-SEP-') ? declared(jumpAt + 4, to, kindSep) : -1;
 				if (target === -1) {
-					if (probabilityBefore(from, jumpAt) === -2) {
+					if (probabilityBefore(from, jumpAt, to) === -2) {
 						return null;
 					}
 
@@ -809,7 +809,7 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 				}
 			}
 
-			const written = probabilityBefore(from, jumpAt);
+			const written = probabilityBefore(from, jumpAt, to);
 			if (written === -2 || sawUnconditional) {
 				return null;
 			}
@@ -842,10 +842,11 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 	}
 
 	/**
-	 * The `--probability` written just before the ` -j ` at `jumpAt`: the number, -1 when the rule
-	 * has none (and no other statistic, recent or goto match), -2 when the general path must decide.
+	 * The `--probability` written just before the ` -j ` at `jumpAt` of the rule text[from, to): the
+	 * number, -1 when the rule has none (and no other statistic, recent or goto word anywhere in the
+	 * line, target included), -2 when the general path must decide.
 	 */
-	function probabilityBefore(from: number, jumpAt: number): number {
+	function probabilityBefore(from: number, jumpAt: number, to: number): number {
 		let wordStart = jumpAt - 1;
 		while (wordStart >= from && text.charCodeAt(wordStart) !== 32) {
 			wordStart--;
@@ -856,7 +857,7 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 			return probability >= 0 && probability <= 1 ? probability : -2;
 		}
 
-		const raw = text.slice(from, jumpAt + 4);
+		const raw = text.slice(from, to);
 		return raw.includes('statistic') || raw.includes('recent') || raw.includes(' -g ') ? -2 : -1;
 	}
 

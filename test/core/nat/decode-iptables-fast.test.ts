@@ -57,6 +57,7 @@ describe('decodeIptablesFast', () => {
 		['a rule for an undeclared chain', text => text.replace('COMMIT\n*nat', '-A NOWHERE -j ACCEPT\nCOMMIT\n*nat')],
 		['a second block for one chain', text => `${text.trimEnd().replace(/COMMIT$/, '')}-A KUBE-SERVICES -j RETURN\nCOMMIT\n`],
 		['an -X line', text => text.replace('COMMIT\n*nat', '-X KUBE-FORWARD\nCOMMIT\n*nat')],
+		['a KUBE-SVC- rule whose target names a recent match', text => text.replace(/^(-A (KUBE-SVC-\S+) .*)$/m, '$1\n-A $2 -j recent-check')],
 	];
 	for (const [name, change] of declines) {
 		test(`leaves ${name} to the general path`, () => {
