@@ -387,9 +387,14 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 		return problems.length > 0 ? null : parsed;
 	};
 
-	const markChain = natChains.get('KUBE-MARK-MASQ');
+	/** Indexes [first, stop) of the kept rules of a plain nat chain; empty when the dump has none. */
+	const keptRules = (name: string): [number, number] => {
+		const chain = natChains.get(name);
+		return chain?.seen ? [chain.first, chain.first + chain.count] : [0, 0];
+	};
+
 	const markRules: IptablesRule[] = [];
-	for (let index = markChain?.seen ? markChain.first : 0, stop = markChain?.seen ? markChain.first + markChain.count : 0; index < stop; index++) {
+	for (let [index, stop] = keptRules('KUBE-MARK-MASQ'); index < stop; index++) {
 		const rule = ruleAt(index);
 		if (!rule) {
 			return null;
@@ -477,22 +482,24 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 		return slot === -1 ? null : {draft: draftFor(chain.hash), slot, kind: chain.kind as 'SVC' | 'EXT'};
 	};
 
-	const nodePortAddresses: Array<string | null> = [];
-	const servicesChain = natChains.get('KUBE-SERVICES');
-	for (let index = servicesChain?.seen ? servicesChain.first : 0, stop = servicesChain?.seen ? servicesChain.first + servicesChain.count : 0; index < stop; index++) {
+	/** An entry rule and its jump (undefined when it jumps to no Service chain); null to give up. */
+	const readEntry = (index: number): {rule: EntryRule; jump: ReturnType<typeof entryTarget>} | null => {
 		const rule = readRule(index);
-		if (!rule) {
+		const jump = rule ? entryTarget(index, rule) : null;
+		return rule && jump !== null ? {rule, jump} : null;
+	};
+
+	const nodePortAddresses: Array<string | null> = [];
+	for (let [index, stop] = keptRules('KUBE-SERVICES'); index < stop; index++) {
+		const entry = readEntry(index);
+		if (!entry) {
 			return null;
 		}
 
+		const {rule, jump} = entry;
 		if (rule.target === 'KUBE-NODEPORTS') {
 			nodePortAddresses.push(rule.destination && !rule.destinationNegated ? hostAddress(rule.destination) : null);
 			continue;
-		}
-
-		const jump = entryTarget(index, rule);
-		if (jump === null) {
-			return null;
 		}
 
 		if (!jump) {
@@ -509,18 +516,13 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 		addEntryStart(jump.draft, kind, hostAddress(rule.destination), port, rule, jump.slot);
 	}
 
-	const nodePortsChain = natChains.get('KUBE-NODEPORTS');
-	for (let index = nodePortsChain?.seen ? nodePortsChain.first : 0, stop = nodePortsChain?.seen ? nodePortsChain.first + nodePortsChain.count : 0; index < stop; index++) {
-		const rule = readRule(index);
-		if (!rule) {
+	for (let [index, stop] = keptRules('KUBE-NODEPORTS'); index < stop; index++) {
+		const entry = readEntry(index);
+		if (!entry) {
 			return null;
 		}
 
-		const jump = entryTarget(index, rule);
-		if (jump === null) {
-			return null;
-		}
-
+		const {rule, jump} = entry;
 		if (!jump) {
 			continue;
 		}
