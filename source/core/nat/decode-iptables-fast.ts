@@ -58,8 +58,8 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 	const endpointData = new Int32Array(chainCapacity * 4);
 	const endpointIps = new Array<string>(chainCapacity);
 	let destinationIp = '';
-	// Where each hashed chain's name is declared: iptables-save writes the rule blocks in that order.
-	const declaredAt = new Int32Array(chainCapacity);
+	// Each hashed chain's name, in declaration order: iptables-save writes the rule blocks in that order.
+	const names = new Array<string>(chainCapacity);
 	let lastBlock = -1;
 
 	let ruleCapacity = 4096;
@@ -143,7 +143,7 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 		return slots[at] === kind ? slots[at + 3]! : -1;
 	};
 
-	type PlainChain = {first: number; count: number; seen: boolean; keep: boolean};
+	type PlainChain = {name: string; first: number; count: number; seen: boolean; keep: boolean};
 	const natChains = new Map<string, PlainChain>();
 	const filterChains = new Map<string, PlainChain>();
 	const tablesSeen = new Set<string>();
@@ -171,8 +171,7 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 	};
 
 	// The chain of the previous rule line: most lines continue it.
-	let previousStart = -1;
-	let previousLength = 0;
+	let previousName = '';
 	let previousSlot = -1;
 	let previousPlain: PlainChain | undefined;
 	let lineNumber = 0;
@@ -196,7 +195,7 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 			const nameStart = lineStart + 3;
 			let slot: number;
 			let plain: PlainChain | undefined;
-			if (previousStart !== -1 && text.charCodeAt(nameStart + previousLength) === 32 && sameText(text, previousStart, nameStart, previousLength)) {
+			if (previousName !== '' && text.charCodeAt(nameStart + previousName.length) === 32 && text.startsWith(previousName, nameStart)) {
 				slot = previousSlot;
 				plain = previousPlain;
 			} else {
@@ -206,7 +205,7 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 				}
 
 				const predicted = lastBlock + 1;
-				const hit = predicted < hashedCount && nameEnd - nameStart === 25 && sameText(text, declaredAt[predicted]!, nameStart, 25);
+				const hit = predicted < hashedCount && nameEnd - nameStart === 25 && text.startsWith(names[predicted]!, nameStart);
 				const kind = hit ? chainKind[predicted]! : hashedName(nameStart, nameEnd);
 				if (kind < 0) {
 					return null;
@@ -235,7 +234,8 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 					plain = undefined;
 				} else {
 					slot = -1;
-					plain = chains.get(text.slice(nameStart, nameEnd));
+					const name = text.slice(nameStart, nameEnd);
+					plain = chains.get(name);
 					if (!plain || plain.seen) {
 						return null;
 					}
@@ -244,8 +244,7 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 					plain.first = rules;
 				}
 
-				previousStart = nameStart;
-				previousLength = nameEnd - nameStart;
+				previousName = slot >= 0 ? names[slot]! : plain!.name;
 				previousSlot = slot;
 				previousPlain = plain;
 			}
@@ -319,7 +318,7 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 				slots[at + 1] = high;
 				slots[at + 2] = low;
 				slots[at + 3] = hashedCount;
-				declaredAt[hashedCount] = lineStart + 1;
+				names[hashedCount] = text.slice(lineStart + 1, nameEnd);
 				chainKind[hashedCount++] = kind;
 
 				continue;
@@ -331,7 +330,7 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 			}
 
 			const name = match[1]!;
-			chains.set(name, {first: 0, count: 0, seen: false, keep: inNat && (name === 'KUBE-SERVICES' || name === 'KUBE-NODEPORTS' || name === 'KUBE-MARK-MASQ')});
+			chains.set(name, {name, first: 0, count: 0, seen: false, keep: inNat && (name === 'KUBE-SERVICES' || name === 'KUBE-NODEPORTS' || name === 'KUBE-MARK-MASQ')});
 			continue;
 		}
 
@@ -353,7 +352,7 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 			}
 
 			chains = undefined;
-			previousStart = -1;
+			previousName = '';
 			continue;
 		}
 
@@ -561,12 +560,6 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 		return end - from > 41 && literalAt(text, from, ' -m comment --comment "') && literalAt(text, end - 19, '" -j KUBE-MARK-MASQ') && text.indexOf('"', from + 23) === end - 19;
 	};
 
-	const names = new Array<string | undefined>(hashedCount);
-	const nameOf = (slot: number): string => {
-		names[slot] ??= text.slice(declaredAt[slot], declaredAt[slot]! + 25);
-		return names[slot];
-	};
-
 	// Masquerade rules of each kept chain, as collectMasquerade reads them (once per chain).
 	const masqueradeBySlot = new Array<Array<{line: number; condition: string}> | undefined>(hashedCount);
 	const collectMasquerade = (draft: FlowDraft, slot: number): boolean => {
@@ -596,7 +589,7 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 		}
 
 		if (marks.length > 0) {
-			const chain = nameOf(slot);
+			const chain = names[slot]!;
 			for (const {line, condition} of marks) {
 				if (!draft.masquerade.some(each => each.line === line)) {
 					draft.masquerade.push({chain, condition, line});
@@ -664,7 +657,7 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 		const path: string[] = [];
 		let target: 'cluster' | 'none' = 'none';
 		for (;;) {
-			path.push(nameOf(slot));
+			path.push(names[slot]!);
 			if (!collectMasquerade(draft, slot)) {
 				return null;
 			}
@@ -672,7 +665,7 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 			if (chainKind[slot] === kindSvc) {
 				if (draftChainSlot[draftIndex] === -1) {
 					draftChainSlot[draftIndex] = slot;
-					draft.chain = nameOf(slot);
+					draft.chain = names[slot]!;
 				}
 
 				target = 'cluster';
@@ -829,7 +822,7 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 				ip: endpointIps[target]!,
 				port: endpointData[target * 4]! - 1,
 				probability: share,
-				chain: text.slice(jumpAt + 4, to),
+				chain: names[target]!,
 				written: probability,
 				line: ruleLines[index]!,
 				hairpinMasquerade: endpointData[(target * 4) + 2] === 1,
@@ -928,17 +921,6 @@ function literalAt(source: string, at: number, literal: string): boolean {
 
 	for (let index = 0; index < length; index++) {
 		if (source.charCodeAt(at + index) !== literal.charCodeAt(index)) {
-			return false;
-		}
-	}
-
-	return true;
-}
-
-/** Whether text[first, first + length) and text[second, second + length) are the same. */
-function sameText(text: string, first: number, second: number, length: number): boolean {
-	for (let index = 0; index < length; index++) {
-		if (text.charCodeAt(first + index) !== text.charCodeAt(second + index)) {
 			return false;
 		}
 	}
