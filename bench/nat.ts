@@ -1,9 +1,14 @@
 /*
  * svctop nat benchmark: a 5,000 Service x 10 endpoint cluster written the way iptables-save
  * prints it, decoded end to end. Baseline: the same process reading the file and splitting it
- * into lines. Goal: read + parse + decode within 3x the baseline. Each measurement runs in a
- * fresh child process so its peak RSS is its own. For scale it also times a floor: reading the
- * file and only grouping the rules by chain with each rule's target, which any decoder must do.
+ * into lines. Goal: read + parse + decode within 3x the baseline.
+ *
+ * Each "paired" child process times the baseline and then the decode, as issue 4 asks (the same
+ * process), and repeats the pair: the first pair is what a one-shot `svctop nat` pays (the decoder
+ * runs before V8 has optimized it), the later ones what the dashboard pays when it refreshes the
+ * NAT view. The goal is judged on the first pair. Peak RSS comes from a child that only decodes,
+ * so it is the decode's own. For scale it also times a floor: reading the file and only grouping
+ * the rules by chain with each rule's target, which any decoder must do.
  *
  *   node --import tsx bench/nat.ts
  */
@@ -20,10 +25,16 @@ import {generateIptablesSave} from '../source/core/nat/generate/iptables.js';
 const serviceCount = 5000;
 const endpointsPerService = 10;
 const runs = 5;
+/** Baseline/decode pairs in each paired child; pairs after the third are the steady state. */
+const pairs = 8;
+const settledAfter = 3;
 
 type Measurement = {ms: number; cpuMs: number; maxRssMb: number; heapUsedMb: number; lines?: number; services?: number; problems?: number};
 
 type Kind = 'baseline' | 'floor' | 'decode';
+
+/** One paired child: per pair, the baseline's and the decode's wall-clock and CPU ms. */
+type Pairs = {baselineMs: number[]; decodeMs: number[]; baselineCpuMs: number[]; decodeCpuMs: number[]};
 
 function child(kind: Kind, file: string): Measurement {
 	const before = process.memoryUsage();
@@ -99,8 +110,25 @@ function median(values: number[]): number {
 	return sorted[Math.floor(sorted.length / 2)]!;
 }
 
+/** Baseline then decode, `pairs` times, in this process. */
+function pairedChild(file: string): Pairs {
+	const result: Pairs = {baselineMs: [], decodeMs: [], baselineCpuMs: [], decodeCpuMs: []};
+	for (let pair = 0; pair < pairs; pair++) {
+		const baseline = child('baseline', file);
+		const decode = child('decode', file);
+		result.baselineMs.push(baseline.ms);
+		result.baselineCpuMs.push(baseline.cpuMs);
+		result.decodeMs.push(decode.ms);
+		result.decodeCpuMs.push(decode.cpuMs);
+	}
+
+	return result;
+}
+
 if (process.argv[2] === '--child') {
 	process.stdout.write(JSON.stringify(child(process.argv[3] as Kind, process.argv[4]!)));
+} else if (process.argv[2] === '--pairs') {
+	process.stdout.write(JSON.stringify(pairedChild(process.argv[3]!)));
 } else {
 	const directory = mkdtempSync(join(tmpdir(), 'svtnat-bench-'));
 	try {
@@ -114,32 +142,40 @@ if (process.argv[2] === '--child') {
 		console.log(`dump: ${serviceCount} Services x ${endpointsPerService} endpoints, ${rules.toLocaleString('en-US')} rules, ${megabytes.toFixed(1)} MB (generated in ${Date.now() - generateStart} ms)`);
 
 		const self = fileURLToPath(import.meta.url);
-		const measure = (kind: Kind): Measurement => JSON.parse(execFileSync(process.execPath, [...process.execArgv, self, '--child', kind, file], {encoding: 'utf8', maxBuffer: 1024 * 1024})) as Measurement;
-		const baselines: Measurement[] = [];
+		const run = (mode: string, kind?: Kind): string => execFileSync(process.execPath, [...process.execArgv, self, mode, ...(kind ? [kind] : []), file], {encoding: 'utf8', maxBuffer: 1024 * 1024});
 		const floors: Measurement[] = [];
 		const decodes: Measurement[] = [];
-		for (let run = 0; run < runs; run++) {
-			baselines.push(measure('baseline'));
-			floors.push(measure('floor'));
-			decodes.push(measure('decode'));
+		const paired: Pairs[] = [];
+		for (let round = 0; round < runs; round++) {
+			floors.push(JSON.parse(run('--child', 'floor')) as Measurement);
+			decodes.push(JSON.parse(run('--child', 'decode')) as Measurement);
+			paired.push(JSON.parse(run('--pairs')) as Pairs);
 		}
 
-		const baseline = median(baselines.map(each => each.ms));
-		const decode = median(decodes.map(each => each.ms));
-		const baselineCpu = median(baselines.map(each => each.cpuMs));
-		const decodeCpu = median(decodes.map(each => each.cpuMs));
-		const ratio = decode / baseline;
-		const cpuRatio = decodeCpu / baselineCpu;
+		// The first pair of each process: a one-shot decode, the goal.
+		const baseline = median(paired.map(each => each.baselineMs[0]!));
+		const decode = median(paired.map(each => each.decodeMs[0]!));
+		const ratio = median(paired.map(each => each.decodeMs[0]! / each.baselineMs[0]!));
+		const cpuRatio = median(paired.map(each => each.decodeCpuMs[0]! / each.baselineCpuMs[0]!));
+		// Later pairs: the same process decoding again, as a dashboard refresh does.
+		const settled = (values: number[]) => median(values.slice(settledAfter));
+		const steadyBaseline = median(paired.map(each => settled(each.baselineMs)));
+		const steadyDecode = median(paired.map(each => settled(each.decodeMs)));
+		const steadyRatio = median(paired.map(each => settled(each.decodeMs) / settled(each.baselineMs)));
 		const last = decodes.at(-1)!;
-		console.log(`baseline (read file + split lines): ${baseline.toFixed(0)} ms wall, ${baselineCpu.toFixed(0)} ms CPU (median of ${runs}), peak RSS ${median(baselines.map(each => each.maxRssMb)).toFixed(0)} MB`);
+		console.log(`first pair in each of ${runs} processes (one-shot \`svctop nat\`), medians:`);
+		console.log(`  baseline (read file + split lines): ${baseline.toFixed(0)} ms wall`);
+		console.log(`  decode (read + parse + decode):     ${decode.toFixed(0)} ms wall = ${ratio.toFixed(2)}x its process's baseline (CPU ${cpuRatio.toFixed(2)}x)`);
+		console.log(`pairs ${settledAfter + 1}-${pairs} in the same processes (a dashboard refreshing the NAT view), medians:`);
+		console.log(`  baseline ${steadyBaseline.toFixed(0)} ms, decode ${steadyDecode.toFixed(0)} ms = ${steadyRatio.toFixed(2)}x`);
 		const floor = median(floors.map(each => each.ms));
-		console.log(`floor (read + group rules by chain): ${floor.toFixed(0)} ms wall (median of ${runs}) = ${(floor / baseline).toFixed(2)}x baseline, for scale`);
-		console.log(`decode (read + parse + decode):     ${decode.toFixed(0)} ms wall, ${decodeCpu.toFixed(0)} ms CPU (median of ${runs}), peak RSS ${median(decodes.map(each => each.maxRssMb)).toFixed(0)} MB, heap ${last.heapUsedMb.toFixed(0)} MB`);
+		console.log(`floor (read + group rules by chain, own process): ${floor.toFixed(0)} ms wall = ${(floor / baseline).toFixed(2)}x the first-pair baseline, for scale`);
+		console.log(`decode alone in its own process: ${median(decodes.map(each => each.ms)).toFixed(0)} ms wall, peak RSS ${median(decodes.map(each => each.maxRssMb)).toFixed(0)} MB, heap ${last.heapUsedMb.toFixed(0)} MB`);
 		console.log(`decoded ${last.services} service ports, ${last.problems} problems`);
 		const correct = last.services === serviceCount && last.problems === 0;
 		console.log(`${correct ? 'PASS' : 'FAIL'}  every Service decoded without problems`);
-		console.log(`${ratio <= 3 ? 'PASS' : 'FAIL'}  decode within 3x baseline (wall clock): ${ratio.toFixed(2)}x`);
-		console.log(`${cpuRatio <= 3 ? 'PASS' : 'FAIL'}  decode within 3x baseline (CPU time, steadier on a shared machine): ${cpuRatio.toFixed(2)}x`);
+		console.log(`${ratio <= 3 ? 'PASS' : 'FAIL'}  decode within 3x the same process's baseline (first pair, wall clock): ${ratio.toFixed(2)}x`);
+		console.log(`${steadyRatio <= 3 ? 'pass' : 'miss'}  (for information) the same after ${settledAfter} pairs: ${steadyRatio.toFixed(2)}x`);
 		process.exitCode = correct && ratio <= 3 ? 0 : 1;
 	} finally {
 		rmSync(directory, {recursive: true, force: true});
