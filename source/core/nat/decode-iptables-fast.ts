@@ -234,8 +234,7 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 					plain = undefined;
 				} else {
 					slot = -1;
-					const name = text.slice(nameStart, nameEnd);
-					plain = chains.get(name);
+					plain = chains.get(text.slice(nameStart, nameEnd));
 					if (!plain || plain.seen) {
 						return null;
 					}
