@@ -20,6 +20,7 @@ import process from 'node:process';
 import {fileURLToPath} from 'node:url';
 import type {V1EndpointSlice, V1Service} from '@kubernetes/client-node';
 import {decodeNatDump} from '../source/core/nat/decode.js';
+import {readNatDumpFile} from '../source/node/nat/read-dump.js';
 import {generateIptablesSave} from '../source/core/nat/generate/iptables.js';
 
 const serviceCount = 5000;
@@ -36,7 +37,7 @@ type Kind = 'baseline' | 'floor' | 'decode';
 /** One paired child: per pair, the baseline's and the decode's wall-clock and CPU ms. */
 type Pairs = {baselineMs: number[]; decodeMs: number[]; baselineCpuMs: number[]; decodeCpuMs: number[]};
 
-function child(kind: Kind, file: string): Measurement {
+async function child(kind: Kind, file: string): Promise<Measurement> {
 	const before = process.memoryUsage();
 	const cpuBefore = process.cpuUsage();
 	const start = process.hrtime.bigint();
@@ -47,7 +48,13 @@ function child(kind: Kind, file: string): Measurement {
 	} else if (kind === 'floor') {
 		result = {lines: groupByChain(readFileSync(file, 'utf8'))};
 	} else {
-		const table = decodeNatDump(readFileSync(file, 'utf8'));
+		// As `svctop nat --file` reads it: into the decoder's own buffer, no text of the whole dump.
+		const dump = await readNatDumpFile(file);
+		if (!dump.ok) {
+			throw new Error(dump.error);
+		}
+
+		const table = decodeNatDump(dump.text);
 		result = {services: table.services.length, problems: table.problems.length};
 	}
 
@@ -111,11 +118,13 @@ function median(values: number[]): number {
 }
 
 /** Baseline then decode, `pairs` times, in this process. */
-function pairedChild(file: string): Pairs {
+async function pairedChild(file: string): Promise<Pairs> {
 	const result: Pairs = {baselineMs: [], decodeMs: [], baselineCpuMs: [], decodeCpuMs: []};
 	for (let pair = 0; pair < pairs; pair++) {
-		const baseline = child('baseline', file);
-		const decode = child('decode', file);
+		// eslint-disable-next-line no-await-in-loop
+		const baseline = await child('baseline', file);
+		// eslint-disable-next-line no-await-in-loop
+		const decode = await child('decode', file);
 		result.baselineMs.push(baseline.ms);
 		result.baselineCpuMs.push(baseline.cpuMs);
 		result.decodeMs.push(decode.ms);
@@ -126,9 +135,9 @@ function pairedChild(file: string): Pairs {
 }
 
 if (process.argv[2] === '--child') {
-	process.stdout.write(JSON.stringify(child(process.argv[3] as Kind, process.argv[4]!)));
+	process.stdout.write(JSON.stringify(await child(process.argv[3] as Kind, process.argv[4]!)));
 } else if (process.argv[2] === '--pairs') {
-	process.stdout.write(JSON.stringify(pairedChild(process.argv[3]!)));
+	process.stdout.write(JSON.stringify(await pairedChild(process.argv[3]!)));
 } else {
 	const directory = mkdtempSync(join(tmpdir(), 'svtnat-bench-'));
 	try {

@@ -1,11 +1,10 @@
-import {readFile} from 'node:fs/promises';
 import process from 'node:process';
 import type {ClusterSource} from '../kube/types.js';
 import type {NatFlowTable, NatMode} from '../core/nat/types.js';
 import {crossCheckNat} from '../core/nat/cross-check.js';
 import {decodeNatDump} from '../core/nat/decode.js';
 import {filterNatServices, renderNatText, toNatJson} from '../core/nat/render.js';
-import {type CommandRunner, type NatDump, readLocalNatDump, readNodeNatDump} from '../node/nat/read-dump.js';
+import {type CommandRunner, type NatDump, readLocalNatDump, readNatDumpFile, readNodeNatDump} from '../node/nat/read-dump.js';
 
 export type NatCommandOptions = {
 	/** Dump file; `-` reads stdin. */
@@ -35,13 +34,13 @@ export type NatIo = {
 	readonly stderr: NodeJS.WritableStream;
 };
 
-async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
+async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
 	const chunks: Buffer[] = [];
 	for await (const chunk of stream) {
 		chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
 	}
 
-	return Buffer.concat(chunks).toString('utf8');
+	return Buffer.concat(chunks);
 }
 
 /** Where the rules come from: a dump in hand (demo), a file or stdin, another node's command, or this node's tools. */
@@ -55,13 +54,7 @@ export async function obtainDump(options: NatCommandOptions, io: NatIo): Promise
 	}
 
 	if (options.file !== undefined) {
-		try {
-			return {ok: true, text: await readFile(options.file, 'utf8'), mode: undefined, source: options.file};
-		} catch (error) {
-			const code = (error as NodeJS.ErrnoException).code;
-			const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String((error as Error).message);
-			return {ok: false, error: `cannot read ${options.file}: ${reason}`};
-		}
+		return readNatDumpFile(options.file);
 	}
 
 	if (options.nodeCmd !== undefined) {

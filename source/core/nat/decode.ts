@@ -1,5 +1,7 @@
+import {Buffer} from 'node:buffer';
 import type {NatFlowTable, NatMode} from './types.js';
 import {decodeIptables} from './decode-iptables.js';
+import {decodeIptablesTemplates, templateInput} from './decode-iptables-wasm.js';
 import {decodeNft} from './decode-nft.js';
 import {indexIptablesSave} from './iptables-parse.js';
 import {decodeIpvs, parseIpvs} from './ipvs.js';
@@ -22,8 +24,29 @@ export function detectNatMode(text: string): NatMode {
 	return 'iptables';
 }
 
-/** Parse and decode a rule dump into the flow model. `mode` overrides detection. Never throws. */
-export function decodeNatDump(text: string, mode: NatMode = detectNatMode(text)): NatFlowTable {
+/**
+ * A buffer to read a dump of `length` bytes into before decodeNatDump: an iptables-save dump read
+ * there is decoded where it lies, without a copy or a string of the whole dump.
+ */
+export function newNatDumpBuffer(length: number): Uint8Array {
+	return templateInput(length);
+}
+
+/**
+ * Parse and decode a rule dump (text, or the bytes a tool wrote) into the flow model. `mode`
+ * overrides detection. Never throws.
+ */
+export function decodeNatDump(dump: string | Uint8Array, mode?: NatMode): NatFlowTable {
+	mode ??= detectNatMode(typeof dump === 'string' ? dump : Buffer.from(dump.buffer, dump.byteOffset, Math.min(dump.length, 64 * 1024)).toString('utf8'));
+	if (mode === 'iptables') {
+		// kube-proxy's own shape first, read from the bytes without building a string of the dump.
+		const templated = decodeIptablesTemplates(typeof dump === 'string' ? Buffer.from(dump, 'utf8') : dump);
+		if (templated) {
+			return templated;
+		}
+	}
+
+	const text = typeof dump === 'string' ? dump : Buffer.from(dump.buffer, dump.byteOffset, dump.length).toString('utf8');
 	switch (mode) {
 		case 'nftables': {
 			return decodeNft(parseNft(text));

@@ -1,4 +1,6 @@
 import {execFile} from 'node:child_process';
+import {open, readFile} from 'node:fs/promises';
+import {newNatDumpBuffer} from '../../core/nat/decode.js';
 import type {NatMode} from '../../core/nat/types.js';
 
 /** Result of running one command: never throws, errors are values. */
@@ -15,9 +17,13 @@ export type CommandResult = {
 /** Runs argv without a shell. Injected in tests. */
 export type CommandRunner = (argv: readonly string[], timeoutMs: number) => Promise<CommandResult>;
 
+/** A dump as text, or as the bytes of a file (decodeNatDump takes both). */
 export type NatDump =
-	| {readonly ok: true; readonly text: string; readonly mode: NatMode | undefined; readonly source: string}
+	| {readonly ok: true; readonly text: string | Uint8Array; readonly mode: NatMode | undefined; readonly source: string}
 	| {readonly ok: false; readonly error: string};
+
+/** What the node's own tools print. */
+type ToolDump = Exclude<NatDump, {ok: true}> | {readonly ok: true; readonly text: string; readonly mode: NatMode | undefined; readonly source: string};
 
 export const defaultTimeoutMs = 20_000;
 
@@ -128,7 +134,7 @@ function describeFailure(argv: readonly string[], result: CommandResult, timeout
 	return `${argv.join(' ')} failed${result.code === null ? '' : ` with exit code ${result.code}`}${stderr ? `: ${stderr}` : ''}`;
 }
 
-async function run(argv: readonly string[], runner: CommandRunner, timeoutMs: number): Promise<NatDump> {
+async function run(argv: readonly string[], runner: CommandRunner, timeoutMs: number): Promise<ToolDump> {
 	const result = await runner(argv, timeoutMs);
 	if (result.code !== 0) {
 		return {ok: false, error: describeFailure(argv, result, timeoutMs)};
@@ -145,7 +151,7 @@ async function run(argv: readonly string[], runner: CommandRunner, timeoutMs: nu
 export async function readLocalNatDump(options: {mode?: NatMode; timeoutMs?: number; runner?: CommandRunner} = {}): Promise<NatDump> {
 	const runner = options.runner ?? runCommand;
 	const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
-	const nftables = async (): Promise<NatDump> => {
+	const nftables = async (): Promise<ToolDump> => {
 		const v4 = await run(['nft', 'list', 'table', 'ip', 'kube-proxy'], runner, timeoutMs);
 		const v6 = await run(['nft', 'list', 'table', 'ip6', 'kube-proxy'], runner, timeoutMs);
 		if (!v4.ok && !v6.ok) {
@@ -155,12 +161,12 @@ export async function readLocalNatDump(options: {mode?: NatMode; timeoutMs?: num
 		return {ok: true, text: [v4, v6].map(each => (each.ok ? each.text : '')).join('\n'), mode: 'nftables', source: 'nft list table ip/ip6 kube-proxy'};
 	};
 
-	const iptables = async (): Promise<NatDump> => {
+	const iptables = async (): Promise<ToolDump> => {
 		const dump = await run(['iptables-save'], runner, timeoutMs);
 		return dump.ok ? {...dump, mode: 'iptables'} : dump;
 	};
 
-	const ipvs = async (): Promise<NatDump> => {
+	const ipvs = async (): Promise<ToolDump> => {
 		const dump = await run(['ipvsadm', '-S', '-n'], runner, timeoutMs);
 		return dump.ok ? {...dump, mode: 'ipvs'} : dump;
 	};
@@ -200,6 +206,42 @@ export async function readLocalNatDump(options: {mode?: NatMode; timeoutMs?: num
 
 			return {ok: false, error: `no kube-proxy rules could be read: ${fromIptables.error}`};
 		}
+	}
+}
+
+/**
+ * Read a dump file. A regular file goes straight into the decoder's own buffer (a 24 MB
+ * iptables-save dump is neither copied nor made into one string); anything else (a pipe, a
+ * device) is read whole.
+ */
+export async function readNatDumpFile(path: string): Promise<NatDump> {
+	let handle: Awaited<ReturnType<typeof open>> | undefined;
+	try {
+		handle = await open(path, 'r');
+		const stats = await handle.stat();
+		if (!stats.isFile()) {
+			return {ok: true, text: await readFile(path), mode: undefined, source: path};
+		}
+
+		const bytes = newNatDumpBuffer(stats.size);
+		let filled = 0;
+		while (filled < bytes.length) {
+			// eslint-disable-next-line no-await-in-loop
+			const {bytesRead} = await handle.read(bytes, filled, bytes.length - filled, filled);
+			if (bytesRead === 0) {
+				break;
+			}
+
+			filled += bytesRead;
+		}
+
+		return {ok: true, text: bytes.subarray(0, filled), mode: undefined, source: path};
+	} catch (error) {
+		const code = (error as NodeJS.ErrnoException).code;
+		const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String((error as Error).message);
+		return {ok: false, error: `cannot read ${path}: ${reason}`};
+	} finally {
+		await handle?.close();
 	}
 }
 

@@ -4,7 +4,7 @@ import {natSharesForTarget} from '../../core/probe/nat-expectation.js';
 import type {SharesSource} from '../../core/probe/service-targets.js';
 
 /** Reads kube-proxy's rules: the dump text (and its mode when known); undefined or a throw = none. */
-export type NatRulesLoader = () => Promise<{readonly text: string; readonly mode?: NatMode} | string | undefined>;
+export type NatRulesLoader = () => Promise<{readonly text: string | Uint8Array; readonly mode?: NatMode} | string | undefined>;
 
 export type NatRules = {
 	/** The last table read successfully (or undefined). */
