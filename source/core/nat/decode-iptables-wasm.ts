@@ -1,6 +1,6 @@
 import {Buffer} from 'node:buffer';
 import type {NatEndpoint, NatEntryKind, NatFlowTable, NatMasquerade, NatProblem} from './types.js';
-import {addEntry, compareFlows, finishFlow, type FlowDraft, identifyFlow, newDraft} from './flow-builder.js';
+import {compareFlows, finishFlow, type FlowDraft, identifyFlow, newDraft} from './flow-builder.js';
 import {kindFromComment, masqueradeCondition} from './decode-iptables-fast.js';
 import {iptablesTemplatesWasm} from './assembly/iptables-templates.wasm.js';
 
@@ -23,7 +23,7 @@ const kindSvc = 1;
 const kindExt = 3;
 const entryServices = 1;
 const entryNodePorts = 2;
-const whatNodePortsJump = 2;
+const protocolNames = ['', 'tcp', 'udp', 'sctp'];
 /** Lines per call into the scanner: between calls V8 may swap in optimized code. */
 const linesPerCall = 4096;
 
@@ -116,6 +116,8 @@ export function decodeIptablesTemplates(bytes: Uint8Array): NatFlowTable | null 
 	const chainKind = (id: number): number => uint8[chainBase + (id * chainSize)]!;
 	const chainName = (id: number): string => strings[chainField(id, 4)]!;
 
+	const memoryBytes = Buffer.from(buffer);
+
 	// Flows by chain hash, in the order the entry rules name them, with the id of their KUBE-SVC- chain.
 	const drafts = new Map<string, number>();
 	const draftList: FlowDraft[] = [];
@@ -132,87 +134,36 @@ export function decodeIptablesTemplates(bytes: Uint8Array): NatFlowTable | null 
 		return index;
 	};
 
-	// Entries to walk: the draft, the entry's index in it, the chain it jumps to.
-	const entryDrafts: number[] = [];
-	const entryIndexes: number[] = [];
-	const entryChains: number[] = [];
-	const entryTotal = scanner.entryTotal();
-	// KUBE-SERVICES first, then KUBE-NODEPORTS, whatever order the dump wrote the two chains in.
-	for (const chain of [entryServices, entryNodePorts]) {
-		for (let index = 0; index < entryTotal; index++) {
-			const at = (entryBase + (index * entrySize)) >> 2;
-			if (int32[at] !== chain || int32[at + 1] === whatNodePortsJump) {
-				// The jump to KUBE-NODEPORTS says NodePorts are on every local address, as an entry with no address.
-				continue;
-			}
-
-			const target = int32[at + 6]!;
-			const targetName = chainName(target);
-			const draftIndex = draftFor(targetName.slice(9));
-			const draft = draftList[draftIndex]!;
-			const comment = strings[int32[at + 5]!]!;
-			identifyFlow(draft, {protocol: strings[int32[at + 2]!]!, comment});
-			const kind: NatEntryKind = chain === entryNodePorts ? 'nodePort' : (kindFromComment(comment) ?? (chainKind(target) === kindSvc ? 'clusterIP' : 'externalIP'));
-			const ip = chain === entryNodePorts ? null : strings[int32[at + 3]!]!;
-			const before = draft.entries.length;
-			addEntry(draft, {kind, ip, port: int32[at + 4]!, sourceRanges: [], localOnly: false, path: [], target: 'none', line: int32[at + 7]!});
-			if (draft.entries.length > before) {
-				entryDrafts.push(draftIndex);
-				entryIndexes.push(before);
-				entryChains.push(target);
-			}
-		}
-	}
-
-	// Later rules identify a flow only when its entry rule did not: that is the general path's work.
-	for (const draft of draftList) {
-		if (!draft.identified || draft.protocol === null) {
-			return null;
-		}
-	}
-
-	// Each chain's masquerade marks, read once.
-	const marksByChain = new Map<number, Array<{line: number; condition: string}>>();
-	const marksOf = (id: number): Array<{line: number; condition: string}> => {
-		let found = marksByChain.get(id);
-		if (!found) {
-			found = [];
-			const first = chainField(id, 24);
-			for (let index = first, stop = first + chainField(id, 28); index < stop; index++) {
-				const at = (markBase + (index * markSize)) >> 2;
-				const source = int32[at + 1]!;
-				const condition = source === -1 ? 'always' : masqueradeCondition({source: strings[source]!, sourceNegated: true, srcType: null, srcTypeNegated: false, other: null});
-				found.push({line: int32[at]!, condition});
-			}
-
-			marksByChain.set(id, found);
+	// The wording of each `! -s CIDR` mark (kube-proxy writes one cluster CIDR, so one string).
+	const conditions = new Map<number, string>();
+	const conditionOf = (source: number): string => {
+		let condition = conditions.get(source);
+		if (condition === undefined) {
+			condition = source === -1 ? 'always' : masqueradeCondition({source: strings[source]!, sourceNegated: true, srcType: null, srcTypeNegated: false, other: null});
+			conditions.set(source, condition);
 		}
 
-		return found;
+		return condition;
 	};
 
+	/** The chain's masquerade marks, added to the flow unless it has them (by line) already. */
 	const collectMasquerade = (draft: FlowDraft, id: number) => {
-		const found = marksOf(id);
-		if (found.length === 0) {
-			return;
-		}
-
-		const chain = chainName(id);
-		for (const {line, condition} of found) {
+		const first = chainField(id, 24);
+		const stop = first + chainField(id, 28);
+		for (let index = first; index < stop; index++) {
+			const at = (markBase + (index * markSize)) >> 2;
+			const line = int32[at]!;
 			if (!draft.masquerade.some(each => each.line === line)) {
-				draft.masquerade.push({chain, condition, line} satisfies NatMasquerade);
+				draft.masquerade.push({chain: chainName(id), condition: conditionOf(int32[at + 1]!), line} satisfies NatMasquerade);
 			}
 		}
 	};
 
-	// Walk each entry: straight to KUBE-SVC-, or KUBE-EXT- then the KUBE-SVC- it jumps to.
-	for (let entry = 0; entry < entryDrafts.length; entry++) {
-		const draftIndex = entryDrafts[entry]!;
+	/** The chains from an entry's first to its KUBE-SVC- chain (through a KUBE-EXT-), collecting their marks. */
+	const walk = (draftIndex: number, first: number): {path: string[]; target: 'cluster' | 'none'} => {
 		const draft = draftList[draftIndex]!;
-		let id = entryChains[entry]!;
 		const path: string[] = [];
-		let target: 'cluster' | 'none' = 'none';
-		for (;;) {
+		for (let id = first; ;) {
 			path.push(chainName(id));
 			collectMasquerade(draft, id);
 			if (chainKind(id) === kindSvc) {
@@ -221,21 +172,51 @@ export function decodeIptablesTemplates(bytes: Uint8Array): NatFlowTable | null 
 					draft.chain = chainName(id);
 				}
 
-				target = 'cluster';
-				break;
+				return {path, target: 'cluster'};
 			}
 
-			// A KUBE-EXT- chain: the KUBE-SVC- chain it jumps to, -1 when none.
-			const next = chainKind(id) === kindExt ? chainField(id, 12) : -1;
-			if (next === -1) {
-				break;
+			// A KUBE-EXT- chain: on to the KUBE-SVC- chain it jumps to, if any.
+			id = chainKind(id) === kindExt ? chainField(id, 12) : -1;
+			if (id === -1) {
+				return {path, target: 'none'};
 			}
-
-			id = next;
 		}
+	};
 
-		const index = entryIndexes[entry]!;
-		draft.entries[index] = {...draft.entries[index]!, path, target, sourceRanges: [], localOnly: false};
+	// Each entry rule, walked as it is read (the steps and their order are the fast path's): KUBE-SERVICES
+	// first, then KUBE-NODEPORTS, whatever order the dump wrote the two chains in.
+	const entryTotal = scanner.entryTotal();
+	for (const rule of [entryServices, entryNodePorts]) {
+		for (let index = 0; index < entryTotal; index++) {
+			const at = (entryBase + (index * entrySize)) >> 2;
+			// The KUBE-SERVICES jump to KUBE-NODEPORTS (rule 3) says NodePorts are on every local address: an entry with no address.
+			if (int32[at] !== rule) {
+				continue;
+			}
+
+			const target = int32[at + 6]!;
+			const draftIndex = draftFor(chainName(target).slice(9));
+			const draft = draftList[draftIndex]!;
+			// The comment names the Service; a KUBE-NODEPORTS rule's is only read when no earlier rule named it.
+			const comment = rule === entryServices || !draft.identified ? memoryBytes.toString('latin1', int32[at + 4]!, int32[at + 5]!) : null;
+			identifyFlow(draft, {protocol: protocolNames[int32[at + 1]!]!, comment});
+			const kind: NatEntryKind = rule === entryNodePorts ? 'nodePort' : (kindFromComment(comment) ?? (chainKind(target) === kindSvc ? 'clusterIP' : 'externalIP'));
+			const ip = rule === entryNodePorts ? null : strings[int32[at + 2]!]!;
+			const port = int32[at + 3]!;
+			if (draft.entries.some(each => each.kind === kind && each.ip === ip && each.port === port)) {
+				continue;
+			}
+
+			const {path, target: reached} = walk(draftIndex, target);
+			draft.entries.push({kind, ip, port, sourceRanges: [], localOnly: false, path, target: reached, line: int32[at + 7]!});
+		}
+	}
+
+	// Later rules identify a flow only when its entry rule did not: that is the general path's work.
+	for (const draft of draftList) {
+		if (!draft.identified || draft.protocol === null) {
+			return null;
+		}
 	}
 
 	for (let index = 0; index < draftList.length; index++) {

@@ -31,8 +31,9 @@ const chainSize: usize = 48;
 const jumpSize: usize = 16;
 // Mark record (a rule of a KUBE-SVC- or KUBE-EXT- chain jumping to KUBE-MARK-MASQ), 8 bytes: i32 line, i32 string: `! -s` range (-1 when none).
 const markSize: usize = 8;
-// Entry record, 32 bytes: i32 chain (1 KUBE-SERVICES, 2 KUBE-NODEPORTS), i32 what (1 a Service jump, 2 the jump to KUBE-NODEPORTS),
-//   i32 string: protocol, i32 string: address (-1 none), i32 port, i32 string: comment, i32 target chain id, i32 line
+// Entry record, 32 bytes: i32 rule (1 a KUBE-SERVICES jump to a Service, 2 a KUBE-NODEPORTS one, 3 the KUBE-SERVICES
+//   jump to KUBE-NODEPORTS), i32 protocol (1 tcp, 2 udp, 3 sctp), i32 string: address (-1 none), i32 port,
+//   u32 + u32 where the comment's text starts and ends in memory (read only when needed), i32 target chain id, i32 line
 const entrySize: usize = 32;
 
 // Plain chains (every chain that is not hashed), 16 bytes each: u32 name offset, u32 name length, u8 table, u8 role, u8 block seen.
@@ -136,6 +137,7 @@ export function begin(length: usize): void {
 	plainCount = 0;
 	stringCount = 0;
 	masqueradeMark = -1;
+	lastCidrString = -1;
 	currentTable = 0;
 	tablesSeen = 0;
 	previousChain = -1;
@@ -553,7 +555,7 @@ function serviceChainRule(record: usize, from: usize, to: usize): bool {
 				return false;
 			}
 
-			source = addString(cidrStart, at);
+			source = cidrString(cidrStart, at);
 			at++;
 		}
 
@@ -631,6 +633,22 @@ function externalRule(record: usize, from: usize, to: usize): bool {
 	return at != 0 && to - at == 17 && literal(at, '-j KUBE-MARK-MASQ') && addMark(record, -1);
 }
 
+// kube-proxy writes the same cluster CIDR in every Service's mark: one string for a run of them.
+let lastCidr: usize = 0;
+let lastCidrLength: usize = 0;
+let lastCidrString: i32 = -1;
+
+function cidrString(from: usize, to: usize): i32 {
+	const length = to - from;
+	if (lastCidrString < 0 || length != lastCidrLength || !sameBytes(from, lastCidr, length)) {
+		lastCidr = from;
+		lastCidrLength = length;
+		lastCidrString = addString(from, to);
+	}
+
+	return lastCidrString;
+}
+
 function addMark(record: usize, source: i32): bool {
 	if (markCount == markLimit) {
 		return false;
@@ -674,7 +692,7 @@ function servicesRule(from: usize, to: usize): bool {
 		return false;
 	}
 
-	return addEntry(1, 2, -1, -1, 0, -1, -1);
+	return addEntry(3, 0, -1, 0, 0, 0, -1);
 }
 
 // KUBE-NODEPORTS: `-p PROTO -m comment --comment "…" -m PROTO --dport N -j KUBE-EXT-…`.
@@ -713,7 +731,7 @@ function serviceEntry(chain: i32, from: usize, to: usize): bool {
 		return false;
 	}
 
-	const comment = addString(commentStart, at - 1);
+	const commentEnd = at - 1;
 	at += 4 + protocolLength;
 	if (!literal(at, ' --dport ')) {
 		return false;
@@ -735,21 +753,22 @@ function serviceEntry(chain: i32, from: usize, to: usize): bool {
 	}
 
 	const target = declared();
-	return target >= 0 && addEntry(chain, 1, addString(protocolStart, protocolStart + protocolLength), destination, port, comment, target);
+	const code = load<u8>(protocolStart);
+	return target >= 0 && addEntry(chain, code == 116 ? 1 : (code == 117 ? 2 : 3), destination, port, commentStart, commentEnd, target);
 }
 
-function addEntry(chain: i32, what: i32, protocolString: i32, destination: i32, port: i32, comment: i32, target: i32): bool {
+function addEntry(rule: i32, protocolCode: i32, destination: i32, port: i32, commentStart: usize, commentEnd: usize, target: i32): bool {
 	if (entryCount == entryLimit) {
 		return false;
 	}
 
 	const entry = entries + (<usize>entryCount * entrySize);
-	store<i32>(entry, chain);
-	store<i32>(entry, what, 4);
-	store<i32>(entry, protocolString, 8);
-	store<i32>(entry, destination, 12);
-	store<i32>(entry, port, 16);
-	store<i32>(entry, comment, 20);
+	store<i32>(entry, rule);
+	store<i32>(entry, protocolCode, 4);
+	store<i32>(entry, destination, 8);
+	store<i32>(entry, port, 12);
+	store<u32>(entry, <u32>commentStart, 16);
+	store<u32>(entry, <u32>commentEnd, 20);
 	store<i32>(entry, target, 24);
 	store<i32>(entry, lineNumber, 28);
 	entryCount++;
@@ -1068,7 +1087,9 @@ function declared(): i32 {
 function addString(from: usize, to: usize): i32 {
 	const length = to - from;
 	if (stringsEnd + length + 1 > strings + stringLimit) {
-		return -1;
+		// Cannot happen (strings are parts of the dump); if it did, the scan gives up.
+		sawEscape = true;
+		return 0;
 	}
 
 	memory.copy(stringsEnd, from, length);
