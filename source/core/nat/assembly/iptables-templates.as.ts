@@ -101,6 +101,13 @@ function allocate(bytes: usize): usize {
 	return at;
 }
 
+/** A region of `bytes` holding the first `used` bytes of the one at `from` (which is left behind). */
+function moved(from: usize, used: usize, bytes: usize): usize {
+	const to = allocate(bytes);
+	memory.copy(to, from, used);
+	return to;
+}
+
 /** Prepare for a dump of `length` bytes copied to `input` in fresh memory (at least 16 bytes more). */
 export function begin(length: usize): void {
 	end = input + length;
@@ -111,23 +118,22 @@ export function begin(length: usize): void {
 	lineNumber = 0;
 	failedLine = 0;
 	sawEscape = false;
-	// Every hashed chain has a 35-byte declaration: room for all of them. Pages are only paid for
-	// when touched (the caller hands over fresh, zeroed memory), so the tables start empty and
-	// their unused ends cost nothing.
-	chainLimit = <i32>(length / 35) + 1;
+	// The record tables start small and double when full: V8 counts all of this memory, touched or
+	// not, when it decides to collect garbage. The caller hands over fresh (zeroed) memory.
+	chainLimit = 1024;
 	chains = allocate(<usize>chainLimit * chainSize);
 	newTable(12);
 	for (let code = 0; code < 256; code++) {
 		store<i8>(base32Digits + <usize>code, <i8>(code >= 65 && code <= 90 ? code - 65 : (code >= 50 && code <= 55 ? code - 24 : -1)));
 	}
-	jumpLimit = <i32>(length / 64) + 64;
+	jumpLimit = 1024;
 	jumps = allocate(<usize>jumpLimit * jumpSize);
-	markLimit = <i32>(length / 64) + 64;
+	markLimit = 1024;
 	marks = allocate(<usize>markLimit * markSize);
-	entryLimit = <i32>(length / 64) + 64;
+	entryLimit = 1024;
 	entries = allocate(<usize>entryLimit * entrySize);
 	plains = allocate(<usize>plainLimit * plainSize);
-	stringLimit = length + 1024;
+	stringLimit = 65536;
 	strings = allocate(stringLimit);
 	stringsEnd = strings;
 	chainCount = 0;
@@ -279,8 +285,13 @@ function declaration(from: usize, to: usize): bool {
 	}
 
 	if (kind > 0) {
-		if (currentTable != 1 || to - nameEnd != 8 || !literal(nameEnd, ' - [0:0]') || chainCount == chainLimit) {
+		if (currentTable != 1 || to - nameEnd != 8 || !literal(nameEnd, ' - [0:0]')) {
 			return false;
+		}
+
+		if (chainCount == chainLimit) {
+			chains = moved(chains, <usize>chainLimit * chainSize, <usize>chainLimit * 2 * chainSize);
+			chainLimit *= 2;
 		}
 
 		const slot = slotOf();
@@ -596,8 +607,13 @@ function serviceChainRule(record: usize, from: usize, to: usize): bool {
 	}
 
 	const target = reference(at + 3, to, kindSep);
-	if (target < 0 || jumpCount == jumpLimit) {
+	if (target < 0) {
 		return false;
+	}
+
+	if (jumpCount == jumpLimit) {
+		jumps = moved(jumps, <usize>jumpLimit * jumpSize, <usize>jumpLimit * 2 * jumpSize);
+		jumpLimit *= 2;
 	}
 
 	if (load<i32>(record, 20) == 0) {
@@ -651,7 +667,8 @@ function cidrString(from: usize, to: usize): i32 {
 
 function addMark(record: usize, source: i32): bool {
 	if (markCount == markLimit) {
-		return false;
+		marks = moved(marks, <usize>markLimit * markSize, <usize>markLimit * 2 * markSize);
+		markLimit *= 2;
 	}
 
 	if (load<i32>(record, 28) == 0) {
@@ -759,7 +776,8 @@ function serviceEntry(chain: i32, from: usize, to: usize): bool {
 
 function addEntry(rule: i32, protocolCode: i32, destination: i32, port: i32, commentStart: usize, commentEnd: usize, target: i32): bool {
 	if (entryCount == entryLimit) {
-		return false;
+		entries = moved(entries, <usize>entryLimit * entrySize, <usize>entryLimit * 2 * entrySize);
+		entryLimit *= 2;
 	}
 
 	const entry = entries + (<usize>entryCount * entrySize);
@@ -1087,9 +1105,10 @@ function declared(): i32 {
 function addString(from: usize, to: usize): i32 {
 	const length = to - from;
 	if (stringsEnd + length + 1 > strings + stringLimit) {
-		// Cannot happen (strings are parts of the dump); if it did, the scan gives up.
-		sawEscape = true;
-		return 0;
+		const used = stringsEnd - strings;
+		stringLimit = (stringLimit + length + 1) * 2;
+		strings = moved(strings, used, stringLimit);
+		stringsEnd = strings + used;
 	}
 
 	memory.copy(stringsEnd, from, length);
