@@ -15,7 +15,7 @@ import {iptablesTemplatesWasm} from './assembly/iptables-templates.wasm.js';
 
 // Must match iptables-templates.as.ts: where the dump goes and the record layouts.
 const inputOffset = 65_536;
-const chainSize = 48;
+const chainSize = 40;
 const jumpSize = 16;
 const markSize = 8;
 const entrySize = 32;

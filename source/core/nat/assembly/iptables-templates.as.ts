@@ -25,8 +25,8 @@ const kindExt: u8 = 3;
 //   0 u8 kind, 1 u8 hairpin mark (SEP), 2 u8 block seen, 3 u8 has DNAT (SEP)
 //   4 i32 string: name, 8 i32 string: DNAT address (SEP), 12 i32 DNAT port (SEP) or next KUBE-SVC- id (EXT, -1 none)
 //   16 i32 first jump record, 20 i32 jump records, 24 i32 first mark record, 28 i32 mark records,
-//   and for this module only: 32 u32 where the name is in the dump, 40 u64 + 36 u32 the name's hash key
-const chainSize: usize = 48;
+//   and for this module only: 32 u32 where the name is in the dump (36: padding)
+const chainSize: usize = 40;
 // Jump record (KUBE-SVC- to KUBE-SEP-), 16 bytes: f64 probability as written (-1 when none), i32 endpoint chain id, i32 line.
 const jumpSize: usize = 16;
 // Mark record (a rule of a KUBE-SVC- or KUBE-EXT- chain jumping to KUBE-MARK-MASQ), 8 bytes: i32 line, i32 string: `! -s` range (-1 when none).
@@ -122,7 +122,14 @@ export function begin(length: usize): void {
 	// not, when it decides to collect garbage. The caller hands over fresh (zeroed) memory.
 	chainLimit = 1024;
 	chains = allocate(<usize>chainLimit * chainSize);
-	newTable(12);
+	// Sized for a dump of about 500 bytes a chain (kube-proxy writes more); doubled when half full.
+	table = 0;
+	let bits: u32 = 12;
+	while ((<usize>1 << bits) < length / 256) {
+		bits++;
+	}
+
+	newTable(bits);
 	for (let code = 0; code < 256; code++) {
 		store<i8>(base32Digits + <usize>code, <i8>(code >= 65 && code <= 90 ? code - 65 : (code >= 50 && code <= 55 ? code - 24 : -1)));
 	}
@@ -295,14 +302,14 @@ function declaration(from: usize, to: usize): bool {
 		}
 
 		const slot = slotOf();
-		if (load<i32>(slot) != 0) {
+		if (load<i32>(slot, 12) != 0) {
 			return false;
 		}
 
-		store<i32>(slot, chainCount + 1);
+		store<u64>(slot, keyHigh);
+		store<u32>(slot, keyLow, 8);
+		store<i32>(slot, chainCount + 1, 12);
 		const chain = chains + (<usize>chainCount * chainSize);
-		store<u64>(chain, keyHigh, 40);
-		store<u32>(chain, keyLow, 36);
 		store<u8>(chain, <u8>kind);
 		store<u8>(chain, 0, 1);
 		store<u8>(chain, 0, 2);
@@ -1064,15 +1071,22 @@ function base32(code: u8): i32 {
 	return <i32>load<i8>(base32Digits + <usize>code);
 }
 
-/** A table of 2^bits slots holding the chains declared so far. */
+/**
+ * A table of 2^bits slots holding the chains declared so far. A slot is 16 bytes: the name's
+ * key (u64 + u32) and the chain's id + 1 (0 = empty), so a lookup touches one place in memory.
+ */
 function newTable(bits: u32): void {
+	const oldTable = table;
+	const oldSlots: u32 = table == 0 ? 0 : tableMask + 1;
 	tableMask = (1 << bits) - 1;
-	table = allocate(<usize>(1 << bits) * 4);
-	for (let id = 0; id < chainCount; id++) {
-		const chain = chains + (<usize>id * chainSize);
-		keyHigh = load<u64>(chain, 40);
-		keyLow = load<u32>(chain, 36);
-		store<i32>(slotOf(), id + 1);
+	table = allocate(<usize>(1 << bits) << 4);
+	for (let index: u32 = 0; index < oldSlots; index++) {
+		const from = oldTable + (<usize>index << 4);
+		if (load<i32>(from, 12) != 0) {
+			keyHigh = load<u64>(from);
+			keyLow = load<u32>(from, 8);
+			memory.copy(slotOf(), from, 16);
+		}
 	}
 }
 
@@ -1080,14 +1094,8 @@ function newTable(bits: u32): void {
 function slotOf(): usize {
 	let slot = (<u32>keyHigh ^ <u32>(keyHigh >> 32) ^ (keyLow * 0x9E3779B1)) & tableMask;
 	for (;;) {
-		const at = table + (<usize>slot << 2);
-		const id = load<i32>(at);
-		if (id == 0) {
-			return at;
-		}
-
-		const chain = chains + (<usize>(id - 1) * chainSize);
-		if (load<u64>(chain, 40) == keyHigh && load<u32>(chain, 36) == keyLow) {
+		const at = table + (<usize>slot << 4);
+		if (load<i32>(at, 12) == 0 || (load<u64>(at) == keyHigh && load<u32>(at, 8) == keyLow)) {
 			return at;
 		}
 
@@ -1099,7 +1107,7 @@ function slotOf(): usize {
 
 /** Id of the declared hashed chain in keyHigh/keyLow (its kind is part of the key), -1 when none. */
 function declared(): i32 {
-	return load<i32>(slotOf()) - 1;
+	return load<i32>(slotOf(), 12) - 1;
 }
 
 function addString(from: usize, to: usize): i32 {
