@@ -55,8 +55,13 @@ let compiled: object | undefined;
 /** Memories handed out by templateInput and not yet scanned, by their buffer. */
 const handedOut = new WeakMap<ArrayBuffer, ScannerMemory>();
 
+/**
+ * Memory for a dump of `length` bytes and room for the scanner's tables: as much again as the dump
+ * (a kube-proxy dump needs about 0.8 of it). Untouched pages cost nothing, while growing the
+ * memory midway costs the engine tens of milliseconds.
+ */
 function newMemory(length: number): ScannerMemory {
-	return new WebAssembly.Memory({initial: Math.ceil((inputOffset + length + 16) / 65_536)});
+	return new WebAssembly.Memory({initial: Math.ceil((inputOffset + (2 * length) + (1 << 20)) / 65_536)});
 }
 
 /**

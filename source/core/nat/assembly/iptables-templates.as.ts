@@ -95,7 +95,8 @@ function allocate(bytes: usize): usize {
 	const pages = <i32>((heap + 0xFFFF) >> 16);
 	const have = memory.size();
 	if (pages > have) {
-		memory.grow(pages - have);
+		// Growing costs the engine a good deal each time: by half again at least.
+		memory.grow(max(pages - have, have >> 1));
 	}
 
 	return at;
