@@ -30,6 +30,7 @@ const linesPerCall = 4096;
 type TemplateExports = {
 	begin(length: number): void;
 	scan(lines: number): number;
+	scanArrived(available: number): number;
 	failed(): number;
 	chainTable(): number;
 	chainTotal(): number;
@@ -51,41 +52,27 @@ declare const WebAssembly: {
 
 type ScannerMemory = {readonly buffer: ArrayBuffer};
 
+/** A dump being read into a scanner's memory, scanned as it arrives. */
+type Session = {
+	readonly memory: ScannerMemory;
+	readonly scanner: TemplateExports;
+	readonly length: number;
+	/** False once the scanner has turned the dump down. */
+	open: boolean;
+};
+
 let compiled: object | undefined;
-/** Memories handed out by templateInput and not yet scanned, by their buffer. */
-const handedOut = new WeakMap<ArrayBuffer, ScannerMemory>();
+/** Sessions of the buffers templateInput handed out, by buffer, until they are decoded. */
+const sessions = new WeakMap<ArrayBuffer, Session>();
 
 /**
- * Memory for a dump of `length` bytes and room for the scanner's tables: as much again as the dump
- * (a kube-proxy dump needs about 0.8 of it). Untouched pages cost nothing, while growing the
- * memory midway costs the engine tens of milliseconds.
+ * A fresh scanner: memory for a dump of `length` bytes and room for its tables, as much again as
+ * the dump (a kube-proxy dump needs about 0.8 of it). Untouched pages cost nothing, while growing
+ * the memory midway costs the engine tens of milliseconds.
  */
-function newMemory(length: number): ScannerMemory {
-	return new WebAssembly.Memory({initial: Math.ceil((inputOffset + (2 * length) + (1 << 20)) / 65_536)});
-}
-
-/**
- * Room for a dump of `length` bytes inside a fresh scanner memory: a caller that reads the dump
- * into it spares the decoder a copy of the whole dump (and the page faults of a second copy).
- */
-export function templateInput(length: number): Uint8Array {
-	const memory = newMemory(length);
-	handedOut.set(memory.buffer, memory);
-	return new Uint8Array(memory.buffer, inputOffset, length);
-}
-
-/** The flow table of a dump the template scanner takes; null when the JavaScript decoders must read it. */
-export function decodeIptablesTemplates(bytes: Uint8Array): NatFlowTable | null {
+function newSession(length: number): Session {
 	compiled ??= new WebAssembly.Module(Buffer.from(iptablesTemplatesWasm, 'base64'));
-	let memory = bytes.byteOffset === inputOffset ? handedOut.get(bytes.buffer as ArrayBuffer) : undefined;
-	if (memory) {
-		// Scanned once: the scanner's tables must start in zeroed memory.
-		handedOut.delete(memory.buffer);
-	} else {
-		memory = newMemory(bytes.length);
-		new Uint8Array(memory.buffer, inputOffset, bytes.length).set(bytes);
-	}
-
+	const memory = new WebAssembly.Memory({initial: Math.ceil((inputOffset + (2 * length) + (1 << 20)) / 65_536)});
 	const instance = new WebAssembly.Instance(compiled, {
 		env: {
 			memory,
@@ -95,7 +82,49 @@ export function decodeIptablesTemplates(bytes: Uint8Array): NatFlowTable | null 
 		},
 	});
 	const scanner = instance.exports as unknown as TemplateExports;
-	scanner.begin(bytes.length);
+	scanner.begin(length);
+	return {memory, scanner, length, open: true};
+}
+
+/**
+ * Room for a dump of `length` bytes inside a fresh scanner: a caller that reads the dump into it
+ * spares the decoder a copy of the whole dump, and may call templateArrived as parts of it come in.
+ */
+export function templateInput(length: number): Uint8Array {
+	const session = newSession(length);
+	sessions.set(session.memory.buffer, session);
+	return new Uint8Array(session.memory.buffer, inputOffset, length);
+}
+
+/** The first `available` bytes of a buffer from templateInput are in: scan their whole lines now. */
+export function templateArrived(bytes: Uint8Array, available: number): void {
+	const session = sessions.get(bytes.buffer as ArrayBuffer);
+	if (session?.open && bytes.byteOffset === inputOffset) {
+		session.open = session.scanner.scanArrived(Math.min(available, session.length)) === 0;
+	}
+}
+
+/** What decodeIptablesTemplates gives: the table, or the dump (where it now lies) for the other decoders. */
+export type TemplateResult = {readonly table: NatFlowTable} | {readonly table: null; readonly bytes: Uint8Array};
+
+/** The flow table of a dump the template scanner takes, or the dump back when the JavaScript decoders must read it. */
+export function decodeIptablesTemplates(bytes: Uint8Array): TemplateResult {
+	let session = bytes.byteOffset === inputOffset ? sessions.get(bytes.buffer as ArrayBuffer) : undefined;
+	if (session && session.length === bytes.length) {
+		// Scanned once: the scanner's tables only ever start empty.
+		sessions.delete(bytes.buffer as ArrayBuffer);
+	} else {
+		session = newSession(bytes.length);
+		new Uint8Array(session.memory.buffer, inputOffset, bytes.length).set(bytes);
+	}
+
+	const table = session.open ? finishScan(session) : null;
+	// The scanner may have grown its memory, which moves the dump to a new buffer.
+	return table ? {table} : {table: null, bytes: new Uint8Array(session.memory.buffer, inputOffset, session.length)};
+}
+
+function finishScan(session: Session): NatFlowTable | null {
+	const {memory, scanner} = session;
 	let status = scanner.scan(linesPerCall);
 	while (status > 0) {
 		status = scanner.scan(linesPerCall);

@@ -1,7 +1,7 @@
 import {Buffer} from 'node:buffer';
 import type {NatFlowTable, NatMode} from './types.js';
 import {decodeIptables} from './decode-iptables.js';
-import {decodeIptablesTemplates, templateInput} from './decode-iptables-wasm.js';
+import {decodeIptablesTemplates, templateArrived, templateInput} from './decode-iptables-wasm.js';
 import {decodeNft} from './decode-nft.js';
 import {indexIptablesSave} from './iptables-parse.js';
 import {decodeIpvs, parseIpvs} from './ipvs.js';
@@ -26,10 +26,16 @@ export function detectNatMode(text: string): NatMode {
 
 /**
  * A buffer to read a dump of `length` bytes into before decodeNatDump: an iptables-save dump read
- * there is decoded where it lies, without a copy or a string of the whole dump.
+ * there is decoded where it lies, without a copy or a string of the whole dump. Calling
+ * natDumpArrived as parts of it come in lets the decoder work while the rest is read.
  */
 export function newNatDumpBuffer(length: number): Uint8Array {
 	return templateInput(length);
+}
+
+/** The first `available` bytes of a buffer from newNatDumpBuffer hold the dump's beginning. */
+export function natDumpArrived(buffer: Uint8Array, available: number): void {
+	templateArrived(buffer, available);
 }
 
 /**
@@ -38,15 +44,18 @@ export function newNatDumpBuffer(length: number): Uint8Array {
  */
 export function decodeNatDump(dump: string | Uint8Array, mode?: NatMode): NatFlowTable {
 	mode ??= detectNatMode(typeof dump === 'string' ? dump : Buffer.from(dump.buffer, dump.byteOffset, Math.min(dump.length, 64 * 1024)).toString('utf8'));
+	let bytes = typeof dump === 'string' ? undefined : dump;
 	if (mode === 'iptables') {
 		// kube-proxy's own shape first, read from the bytes without building a string of the dump.
-		const templated = decodeIptablesTemplates(typeof dump === 'string' ? Buffer.from(dump, 'utf8') : dump);
-		if (templated) {
-			return templated;
+		const templated = decodeIptablesTemplates(bytes ?? Buffer.from(dump as string, 'utf8'));
+		if (templated.table) {
+			return templated.table;
 		}
+
+		bytes &&= templated.bytes;
 	}
 
-	const text = typeof dump === 'string' ? dump : Buffer.from(dump.buffer, dump.byteOffset, dump.length).toString('utf8');
+	const text = bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8') : dump as string;
 	switch (mode) {
 		case 'nftables': {
 			return decodeNft(parseNft(text));

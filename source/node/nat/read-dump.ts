@@ -1,6 +1,6 @@
 import {execFile} from 'node:child_process';
 import {open, readFile} from 'node:fs/promises';
-import {newNatDumpBuffer} from '../../core/nat/decode.js';
+import {natDumpArrived, newNatDumpBuffer} from '../../core/nat/decode.js';
 import type {NatMode} from '../../core/nat/types.js';
 
 /** Result of running one command: never throws, errors are values. */
@@ -209,6 +209,9 @@ export async function readLocalNatDump(options: {mode?: NatMode; timeoutMs?: num
 	}
 }
 
+/** How much of a dump file one read takes: small enough to keep the decoder busy while the next part is read. */
+const readPartBytes = 1 << 20;
+
 /**
  * Read a dump file. A regular file goes straight into the decoder's own buffer (a 24 MB
  * iptables-save dump is neither copied nor made into one string); anything else (a pipe, a
@@ -223,16 +226,20 @@ export async function readNatDumpFile(path: string): Promise<NatDump> {
 			return {ok: true, text: await readFile(path), mode: undefined, source: path};
 		}
 
+		// Read in parts, and let the decoder work on each part while the next one is read.
 		const bytes = newNatDumpBuffer(stats.size);
+		const file = handle;
+		const readPart = async (from: number) => file.read(bytes, from, Math.min(readPartBytes, bytes.length - from), from);
 		let filled = 0;
-		while (filled < bytes.length) {
+		let reading = bytes.length > 0 ? readPart(0) : undefined;
+		while (reading) {
 			// eslint-disable-next-line no-await-in-loop
-			const {bytesRead} = await handle.read(bytes, filled, bytes.length - filled, filled);
-			if (bytesRead === 0) {
-				break;
-			}
-
+			const {bytesRead} = await reading;
 			filled += bytesRead;
+			reading = bytesRead > 0 && filled < bytes.length ? readPart(filled) : undefined;
+			if (reading) {
+				natDumpArrived(bytes, filled);
+			}
 		}
 
 		return {ok: true, text: bytes.subarray(0, filled), mode: undefined, source: path};

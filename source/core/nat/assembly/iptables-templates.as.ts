@@ -47,7 +47,11 @@ const roleMarkMasq: u8 = 3;
 const roleMustBeEmpty: u8 = 4;
 
 let heap: usize = 0;
+// The dump's length, and the end of what may be read now (the dump's end once it has all arrived).
+let length: usize = 0;
 let end: usize = 0;
+// Where the tables start (after the dump).
+let tables: usize = 0;
 let cursor: usize = 0;
 let lineNumber: i32 = 0;
 let failedLine: i32 = 0;
@@ -110,11 +114,13 @@ function moved(from: usize, used: usize, bytes: usize): usize {
 }
 
 /** Prepare for a dump of `length` bytes copied to `input` in fresh memory (at least 16 bytes more). */
-export function begin(length: usize): void {
+export function begin(dumpLength: usize): void {
+	length = dumpLength;
 	end = input + length;
 	cursor = input;
 	// A newline after the dump, so a look one byte past a line's end never reads the tables.
 	heap = (end + 31) & ~15;
+	tables = heap;
 	store<u8>(end, 10);
 	lineNumber = 0;
 	failedLine = 0;
@@ -164,6 +170,7 @@ export function begin(length: usize): void {
  * can swap in optimized code between calls.
  */
 export function scan(lines: i32): i32 {
+	end = input + length;
 	let read = 0;
 	while (cursor < end && read < lines) {
 		const lineEnd = newline(cursor);
@@ -187,6 +194,34 @@ export function scan(lines: i32): i32 {
 		return -1;
 	}
 
+	return 0;
+}
+
+/**
+ * Read the whole lines among the first `available` bytes of the dump (the rest is still being
+ * read into memory). Stops early, leaving the rest to scan, where a line could need more memory
+ * than is free: growing the memory while a read into it is under way is not safe. Returns -1
+ * when the dump is not one this tier reads, else 0.
+ */
+export function scanArrived(available: usize): i32 {
+	end = input + available;
+	while (cursor < end) {
+		const lineEnd = newline(cursor);
+		if (lineEnd == end || (heap - tables) * 2 + (lineEnd - cursor) * 2 + 65536 > (<usize>memory.size() << 16) - heap) {
+			break;
+		}
+
+		lineNumber++;
+		if (sawEscape || !line(cursor, lineEnd)) {
+			failedLine = lineNumber;
+			return -1;
+		}
+
+		cursor = lineEnd + 1;
+	}
+
+	// A partial line may have shown an escape that is not there once the line is whole.
+	sawEscape = false;
 	return 0;
 }
 
