@@ -207,7 +207,7 @@ export function scanArrived(available: usize): i32 {
 	end = input + available;
 	while (cursor < end) {
 		const lineEnd = newline(cursor);
-		if (lineEnd == end || (heap - tables) * 2 + (lineEnd - cursor) * 2 + 65536 > (<usize>memory.size() << 16) - heap) {
+		if (lineEnd == end || heap + mostAllocatedBy(lineEnd - cursor) > <usize>memory.size() << 16) {
 			break;
 		}
 
@@ -223,6 +223,36 @@ export function scanArrived(available: usize): i32 {
 	// A partial line may have shown an escape that is not there once the line is whole.
 	sawEscape = false;
 	return 0;
+}
+
+/** The most memory one line of `lineLength` bytes can take: every table that is full doubles, the strings grow. */
+function mostAllocatedBy(lineLength: usize): usize {
+	let bytes = lineLength + 1024;
+	if (chainCount == chainLimit) {
+		bytes += <usize>chainLimit * 2 * chainSize;
+	}
+
+	if (<u32>(chainCount + 1) * 2 > tableMask) {
+		bytes += (<usize>tableMask + 1) * 2 * 16;
+	}
+
+	if (jumpCount == jumpLimit) {
+		bytes += <usize>jumpLimit * 2 * jumpSize;
+	}
+
+	if (markCount == markLimit) {
+		bytes += <usize>markLimit * 2 * markSize;
+	}
+
+	if (entryCount == entryLimit) {
+		bytes += <usize>entryLimit * 2 * entrySize;
+	}
+
+	if (stringsEnd + (lineLength * 2) + 2 > strings + stringLimit) {
+		bytes += (stringLimit + (lineLength * 2) + 2) * 2;
+	}
+
+	return bytes;
 }
 
 const newlines = i8x16.splat(10);
