@@ -1,5 +1,5 @@
 import {Buffer} from 'node:buffer';
-import type {NatEndpoint, NatEntryKind, NatFlowTable, NatMasquerade, NatProblem} from './types.js';
+import type {NatEndpoint, NatEntry, NatEntryKind, NatFlowTable, NatMasquerade, NatProblem} from './types.js';
 import {compareFlows, finishFlow, type FlowDraft, identifyFlow, newDraft} from './flow-builder.js';
 import {kindFromComment, masqueradeCondition} from './decode-iptables-fast.js';
 import {iptablesTemplatesWasm} from './assembly/iptables-templates.wasm.js';
@@ -134,179 +134,228 @@ function finishScan(session: Session): NatFlowTable | null {
 		return null;
 	}
 
-	// The scanner grew the memory: views only now.
+	// Views only now: the scanner may have grown the memory.
 	const {buffer} = memory;
-	const int32 = new Int32Array(buffer);
-	const uint8 = new Uint8Array(buffer);
-	const float64 = new Float64Array(buffer);
 	const stringStart = scanner.stringTable();
-	const strings = Buffer.from(buffer, stringStart, Math.max(0, scanner.stringTableEnd() - stringStart - 1)).toString('latin1').split('\n');
-	const chainBase = scanner.chainTable();
-	const jumpBase = scanner.jumpTable();
-	const markBase = scanner.markTable();
-	const entryBase = scanner.entryTable();
-
-	const chainField = (id: number, offset: number): number => int32[(chainBase + (id * chainSize) + offset) >> 2]!;
-	const chainKind = (id: number): number => uint8[chainBase + (id * chainSize)]!;
-	const chainName = (id: number): string => strings[chainField(id, 4)]!;
-
-	const memoryBytes = Buffer.from(buffer);
-
-	// Flows by chain hash, in the order the entry rules name them, with the id of their KUBE-SVC- chain.
-	const drafts = new Map<string, number>();
-	const draftList: FlowDraft[] = [];
-	const draftChain: number[] = [];
-	const draftFor = (hash: string): number => {
-		let index = drafts.get(hash);
-		if (index === undefined) {
-			index = draftList.length;
-			drafts.set(hash, index);
-			draftList.push(newDraft(hash));
-			draftChain.push(-1);
-		}
-
-		return index;
+	const records: Records = {
+		int32: new Int32Array(buffer),
+		uint8: new Uint8Array(buffer),
+		float64: new Float64Array(buffer),
+		bytes: Buffer.from(buffer),
+		strings: Buffer.from(buffer, stringStart, Math.max(0, scanner.stringTableEnd() - stringStart - 1)).toString('latin1').split('\n'),
+		chains: scanner.chainTable(),
+		jumps: scanner.jumpTable(),
+		marks: scanner.markTable(),
+		entries: scanner.entryTable(),
 	};
-
-	// The wording of each `! -s CIDR` mark (kube-proxy writes one cluster CIDR, so one string).
-	const conditions = new Map<number, string>();
-	const conditionOf = (source: number): string => {
-		let condition = conditions.get(source);
-		if (condition === undefined) {
-			condition = source === -1 ? 'always' : masqueradeCondition({source: strings[source]!, sourceNegated: true, srcType: null, srcTypeNegated: false, other: null});
-			conditions.set(source, condition);
-		}
-
-		return condition;
-	};
-
-	/** The chain's masquerade marks, added to the flow unless it has them (by line) already. */
-	const collectMasquerade = (draft: FlowDraft, id: number) => {
-		const first = chainField(id, 24);
-		const stop = first + chainField(id, 28);
-		for (let index = first; index < stop; index++) {
-			const at = (markBase + (index * markSize)) >> 2;
-			const line = int32[at]!;
-			if (!draft.masquerade.some(each => each.line === line)) {
-				draft.masquerade.push({chain: chainName(id), condition: conditionOf(int32[at + 1]!), line} satisfies NatMasquerade);
-			}
-		}
-	};
-
-	/** The chains from an entry's first to its KUBE-SVC- chain (through a KUBE-EXT-), collecting their marks. */
-	const walk = (draftIndex: number, first: number): {path: string[]; target: 'cluster' | 'none'} => {
-		const draft = draftList[draftIndex]!;
-		const path: string[] = [];
-		for (let id = first; ;) {
-			path.push(chainName(id));
-			collectMasquerade(draft, id);
-			if (chainKind(id) === kindSvc) {
-				if (draftChain[draftIndex] === -1) {
-					draftChain[draftIndex] = id;
-					draft.chain = chainName(id);
-				}
-
-				return {path, target: 'cluster'};
-			}
-
-			// A KUBE-EXT- chain: on to the KUBE-SVC- chain it jumps to, if any.
-			id = chainKind(id) === kindExt ? chainField(id, 12) : -1;
-			if (id === -1) {
-				return {path, target: 'none'};
-			}
-		}
-	};
-
-	// Each entry rule, walked as it is read (the steps and their order are the fast path's): KUBE-SERVICES
-	// first, then KUBE-NODEPORTS, whatever order the dump wrote the two chains in.
-	const entryTotal = scanner.entryTotal();
-	for (const rule of [entryServices, entryNodePorts]) {
-		for (let index = 0; index < entryTotal; index++) {
-			const at = (entryBase + (index * entrySize)) >> 2;
-			// The KUBE-SERVICES jump to KUBE-NODEPORTS (rule 3) says NodePorts are on every local address: an entry with no address.
-			if (int32[at] !== rule) {
-				continue;
-			}
-
-			const target = int32[at + 6]!;
-			const draftIndex = draftFor(chainName(target).slice(9));
-			const draft = draftList[draftIndex]!;
-			// The comment names the Service; a KUBE-NODEPORTS rule's is only read when no earlier rule named it.
-			const comment = rule === entryServices || !draft.identified ? memoryBytes.toString('latin1', int32[at + 4]!, int32[at + 5]!) : null;
-			identifyFlow(draft, {protocol: protocolNames[int32[at + 1]!]!, comment});
-			const kind: NatEntryKind = rule === entryNodePorts ? 'nodePort' : (kindFromComment(comment) ?? (chainKind(target) === kindSvc ? 'clusterIP' : 'externalIP'));
-			const ip = rule === entryNodePorts ? null : strings[int32[at + 2]!]!;
-			const port = int32[at + 3]!;
-			if (draft.entries.some(each => each.kind === kind && each.ip === ip && each.port === port)) {
-				continue;
-			}
-
-			const {path, target: reached} = walk(draftIndex, target);
-			draft.entries.push({kind, ip, port, sourceRanges: [], localOnly: false, path, target: reached, line: int32[at + 7]!});
-		}
-	}
-
-	// Later rules identify a flow only when its entry rule did not: that is the general path's work.
-	for (const draft of draftList) {
-		if (!draft.identified || draft.protocol === null) {
-			return null;
-		}
-	}
-
-	for (let index = 0; index < draftList.length; index++) {
-		const id = draftChain[index]!;
-		if (id !== -1) {
-			const endpoints = dispatch(id);
-			if (!endpoints) {
-				return null;
-			}
-
-			draftList[index]!.endpoints = endpoints;
-		}
+	const flows = entryFlows(records, scanner.entryTotal());
+	if (!flows || !addEndpoints(records, flows)) {
+		return null;
 	}
 
 	const problems: NatProblem[] = [];
-	const services = draftList.map(draft => finishFlow(draft, problems)).sort(compareFlows);
+	const services = flows.drafts.map(draft => finishFlow(draft, problems)).sort(compareFlows);
 	const mark = scanner.mark();
 	return {
 		mode: 'iptables',
 		variant: 'iptables-new',
 		services,
 		problems,
-		masqueradeMark: mark === -1 ? null : strings[mark]!,
+		masqueradeMark: mark === -1 ? null : records.strings[mark]!,
 	};
+}
 
-	/** The endpoints of a KUBE-SVC- chain with their shares; null when the general path must decide. */
-	function dispatch(id: number): NatEndpoint[] | null {
-		const endpoints: NatEndpoint[] = [];
-		let remaining = 1;
-		let sawUnconditional = false;
-		const first = chainField(id, 16);
-		for (let index = first, stop = first + chainField(id, 20); index < stop; index++) {
-			const at = jumpBase + (index * jumpSize);
-			const written = float64[at >> 3]!;
-			const endpoint = int32[(at >> 2) + 2]!;
-			// An endpoint chain without its DNAT, or a jump after the unconditional one.
-			if (sawUnconditional || uint8[chainBase + (endpoint * chainSize) + 3] !== 1) {
-				return null;
+/** The scanner's records: views of its memory and its strings. */
+type Records = {
+	readonly int32: Int32Array;
+	readonly uint8: Uint8Array;
+	readonly float64: Float64Array;
+	readonly bytes: Buffer;
+	readonly strings: readonly string[];
+	readonly chains: number;
+	readonly jumps: number;
+	readonly marks: number;
+	readonly entries: number;
+};
+
+/** The flows, in the order the entry rules name them, and the KUBE-SVC- chain of each (-1 for none). */
+type Flows = {drafts: FlowDraft[]; serviceChains: number[]};
+
+function chainField(records: Records, id: number, offset: number): number {
+	return records.int32[(records.chains + (id * chainSize) + offset) >> 2]!;
+}
+
+function chainKind(records: Records, id: number): number {
+	return records.uint8[records.chains + (id * chainSize)]!;
+}
+
+function chainName(records: Records, id: number): string {
+	return records.strings[chainField(records, id, 4)]!;
+}
+
+/**
+ * Each entry rule, walked as it is read, with the fast path's steps in the fast path's order:
+ * KUBE-SERVICES first, then KUBE-NODEPORTS, whatever order the dump wrote the two chains in.
+ * Null when a flow is left without a name (the general path's work).
+ */
+function entryFlows(records: Records, entryTotal: number): Flows | null {
+	const {int32, strings, bytes} = records;
+	const flows: Flows = {drafts: [], serviceChains: []};
+	const byHash = new Map<string, number>();
+	const conditions = new Map<number, string>();
+	for (const rule of [entryServices, entryNodePorts]) {
+		for (let index = 0; index < entryTotal; index++) {
+			const at = (records.entries + (index * entrySize)) >> 2;
+			// The KUBE-SERVICES jump to KUBE-NODEPORTS (rule 3) says NodePorts are on every local address: an entry with no address.
+			if (int32[at] !== rule) {
+				continue;
 			}
 
-			const probability = written < 0 ? null : written;
-			sawUnconditional = probability === null;
-			// chainShares, one rule at a time.
-			const share = probability === null ? remaining : remaining * probability;
-			remaining = probability === null ? 0 : remaining - share;
-			endpoints.push({
-				ip: strings[chainField(endpoint, 8)]!,
-				port: chainField(endpoint, 12),
-				probability: share,
-				chain: chainName(endpoint),
-				written: probability,
-				line: int32[(at >> 2) + 3]!,
-				hairpinMasquerade: uint8[chainBase + (endpoint * chainSize) + 1] === 1,
-			});
+			const target = int32[at + 6]!;
+			const hash = chainName(records, target).slice(9);
+			let flow = byHash.get(hash);
+			if (flow === undefined) {
+				flow = flows.drafts.length;
+				byHash.set(hash, flow);
+				flows.drafts.push(newDraft(hash));
+				flows.serviceChains.push(-1);
+			}
+
+			const draft = flows.drafts[flow]!;
+			// The comment names the Service; a KUBE-NODEPORTS rule's is only read when no earlier rule named it.
+			const comment = rule === entryServices || !draft.identified ? bytes.toString('latin1', int32[at + 4]!, int32[at + 5]!) : null;
+			identifyFlow(draft, {protocol: protocolNames[int32[at + 1]!]!, comment});
+			const kind: NatEntryKind = rule === entryNodePorts ? 'nodePort' : (kindFromComment(comment) ?? (chainKind(records, target) === kindSvc ? 'clusterIP' : 'externalIP'));
+			const ip = rule === entryNodePorts ? null : strings[int32[at + 2]!]!;
+			const port = int32[at + 3]!;
+			if (hasEntry(draft.entries, kind, ip, port)) {
+				continue;
+			}
+
+			// Straight to KUBE-SVC-, or KUBE-EXT- then the KUBE-SVC- chain it jumps to, taking each chain's marks.
+			const path: string[] = [];
+			let reached: 'cluster' | 'none' = 'none';
+			for (let id = target; id !== -1;) {
+				path.push(chainName(records, id));
+				addMarks(records, draft, id, conditions);
+				if (chainKind(records, id) === kindSvc) {
+					if (flows.serviceChains[flow] === -1) {
+						flows.serviceChains[flow] = id;
+						draft.chain = chainName(records, id);
+					}
+
+					reached = 'cluster';
+					break;
+				}
+
+				id = chainKind(records, id) === kindExt ? chainField(records, id, 12) : -1;
+			}
+
+			draft.entries.push({kind, ip, port, sourceRanges: [], localOnly: false, path, target: reached, line: int32[at + 7]!});
+		}
+	}
+
+	for (const draft of flows.drafts) {
+		if (!draft.identified || draft.protocol === null) {
+			return null;
+		}
+	}
+
+	return flows;
+}
+
+/** A chain's masquerade marks, added to the flow unless it has them (by line) already. */
+function addMarks(records: Records, draft: FlowDraft, id: number, conditions: Map<number, string>): void {
+	const {int32, strings} = records;
+	const first = chainField(records, id, 24);
+	const stop = first + chainField(records, id, 28);
+	for (let index = first; index < stop; index++) {
+		const at = (records.marks + (index * markSize)) >> 2;
+		const line = int32[at]!;
+		if (hasLine(draft.masquerade, line)) {
+			continue;
 		}
 
-		return endpoints.length > 0 && !sawUnconditional ? null : endpoints;
+		// kube-proxy writes one cluster CIDR, so the scanner hands over one string and this words it once.
+		const source = int32[at + 1]!;
+		let condition = conditions.get(source);
+		if (condition === undefined) {
+			condition = source === -1 ? 'always' : masqueradeCondition({source: strings[source]!, sourceNegated: true, srcType: null, srcTypeNegated: false, other: null});
+			conditions.set(source, condition);
+		}
+
+		draft.masquerade.push({chain: chainName(records, id), condition, line} satisfies NatMasquerade);
 	}
+}
+
+/**
+ * Each flow's endpoints from its KUBE-SVC- chain's jumps, with their shares (chainShares, one rule
+ * at a time). False when one would need the general path: a jump to an endpoint chain without its
+ * DNAT, a jump after the unconditional one, or no unconditional one at the end.
+ */
+function addEndpoints(records: Records, flows: Flows): boolean {
+	const {int32, uint8, float64, strings, chains, jumps} = records;
+	for (let flow = 0; flow < flows.drafts.length; flow++) {
+		const id = flows.serviceChains[flow]!;
+		if (id === -1) {
+			continue;
+		}
+
+		const first = int32[(chains + (id * chainSize) + 16) >> 2]!;
+		const count = int32[(chains + (id * chainSize) + 20) >> 2]!;
+		const endpoints = new Array<NatEndpoint>(count);
+		let remaining = 1;
+		let sawUnconditional = false;
+		for (let index = 0; index < count; index++) {
+			const at = jumps + ((first + index) * jumpSize);
+			const endpoint = chains + (int32[(at >> 2) + 2]! * chainSize);
+			if (sawUnconditional || uint8[endpoint + 3] !== 1) {
+				return false;
+			}
+
+			const written = float64[at >> 3]!;
+			const probability = written < 0 ? null : written;
+			sawUnconditional = probability === null;
+			const share = probability === null ? remaining : remaining * probability;
+			remaining = probability === null ? 0 : remaining - share;
+			endpoints[index] = {
+				ip: strings[int32[(endpoint + 8) >> 2]!]!,
+				port: int32[(endpoint + 12) >> 2]!,
+				probability: share,
+				chain: strings[int32[(endpoint + 4) >> 2]!]!,
+				written: probability,
+				line: int32[(at >> 2) + 3]!,
+				hairpinMasquerade: uint8[endpoint + 1] === 1,
+			};
+		}
+
+		if (count > 0 && !sawUnconditional) {
+			return false;
+		}
+
+		flows.drafts[flow]!.endpoints = endpoints;
+	}
+
+	return true;
+}
+
+/** addEntry's test: the flow has an entry of this kind, address and port already. */
+function hasEntry(entries: readonly NatEntry[], kind: NatEntryKind, ip: string | null, port: number): boolean {
+	for (const entry of entries) {
+		if (entry.kind === kind && entry.ip === ip && entry.port === port) {
+			return true;
+		}
+	}
+
+	return false;
+}
+
+function hasLine(marks: readonly NatMasquerade[], line: number): boolean {
+	for (const mark of marks) {
+		if (mark.line === line) {
+			return true;
+		}
+	}
+
+	return false;
 }
