@@ -125,9 +125,11 @@ export function begin(dumpLength: usize): void {
 	lineNumber = 0;
 	failedLine = 0;
 	sawEscape = false;
-	// The record tables start small and double when full: V8 counts all of this memory, touched or
-	// not, when it decides to collect garbage. The caller hands over fresh (zeroed) memory.
-	chainLimit = 1024;
+	// The record tables start at what a kube-proxy dump of this length holds (a chain, an endpoint
+	// jump, for about every 400 bytes; an entry or a mark for about every 2,000) and double when
+	// full. The caller hands over fresh (zeroed) memory, and pages are only paid for when touched.
+	const expected = <i32>(length / 400);
+	chainLimit = max(1024, expected);
 	chains = allocate(<usize>chainLimit * chainSize);
 	// Sized for a dump of about 500 bytes a chain (kube-proxy writes more); doubled when half full.
 	table = 0;
@@ -140,14 +142,15 @@ export function begin(dumpLength: usize): void {
 	for (let code = 0; code < 256; code++) {
 		store<i8>(base32Digits + <usize>code, <i8>(code >= 65 && code <= 90 ? code - 65 : (code >= 50 && code <= 55 ? code - 24 : -1)));
 	}
-	jumpLimit = 1024;
+	jumpLimit = max(1024, expected);
 	jumps = allocate(<usize>jumpLimit * jumpSize);
-	markLimit = 1024;
+	markLimit = max(1024, expected / 5);
 	marks = allocate(<usize>markLimit * markSize);
-	entryLimit = 1024;
+	entryLimit = max(1024, expected / 5);
 	entries = allocate(<usize>entryLimit * entrySize);
 	plains = allocate(<usize>plainLimit * plainSize);
-	stringLimit = 65536;
+	// Names and addresses: about a tenth of the dump.
+	stringLimit = max(65536, length / 8);
 	strings = allocate(stringLimit);
 	stringsEnd = strings;
 	chainCount = 0;
