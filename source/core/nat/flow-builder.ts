@@ -65,15 +65,17 @@ export function servicePortFromComment(comment: string | null): {service: string
 		return null;
 	}
 
-	for (const word of comment.split(' ')) {
-		if (!word.includes('/')) {
-			continue;
-		}
-
-		const match = servicePortPattern.exec(word);
+	// Word by word (a 200,000-rule dump asks this of thousands of comments: no array of words).
+	for (let start = 0; start <= comment.length;) {
+		let end = comment.indexOf(' ', start);
+		end = end === -1 ? comment.length : end;
+		const slash = comment.indexOf('/', start);
+		const word = slash === -1 || slash >= end ? null : comment.slice(start, end);
+		start = end + 1;
+		const match = word === null ? null : servicePortPattern.exec(word);
 		// A CIDR such as 10.0.0.0/8 also fits the pattern; namespaces never end in a digit-only label after a dot.
 		if (match && !/^\d+(\.\d+){3}$/.test(match[1]!)) {
-			return {service: `${match[1]!}/${match[2]!}`, port: match[3] ?? ''};
+			return {service: word!.slice(0, match[1]!.length + 1 + match[2]!.length), port: match[3] ?? ''};
 		}
 	}
 
@@ -158,7 +160,8 @@ export function finishFlow(draft: FlowDraft, problems: NatProblem[]): NatService
 	checkShares(draft, service, draft.chain, draft.endpoints, problems);
 	checkShares(draft, service, draft.localChain, draft.localEndpoints ?? [], problems);
 	// Dumps list the same rules in different orders (kube-proxy's map order, iptables-save's chain order, nft's set order).
-	const entries = sortEntries(draft.entries.map(entry => (entry.sourceRanges.length === 0 ? entry : {...entry, sourceRanges: [...entry.sourceRanges].sort()})));
+	const entries = draft.entries.map(entry => (entry.sourceRanges.length === 0 ? entry : {...entry, sourceRanges: [...entry.sourceRanges].sort()}));
+	entries.sort(compareEntries);
 	const masquerade = draft.masquerade.length < 2 ? draft.masquerade : [...draft.masquerade].sort((a, b) => compareText(a.chain, b.chain) || compareText(a.condition, b.condition));
 	return {
 		service,
@@ -195,7 +198,11 @@ function checkShares(draft: FlowDraft, service: string, path: string | null, end
 }
 
 export function sortEntries(entries: readonly NatEntry[]): NatEntry[] {
-	return entries.length < 2 ? [...entries] : [...entries].sort((a, b) => kindOrder[a.kind] - kindOrder[b.kind] || compareText(a.ip ?? '', b.ip ?? '') || a.port - b.port);
+	return [...entries].sort(compareEntries);
+}
+
+function compareEntries(a: NatEntry, b: NatEntry): number {
+	return kindOrder[a.kind] - kindOrder[b.kind] || compareText(a.ip ?? '', b.ip ?? '') || a.port - b.port;
 }
 
 export function compareFlows(a: NatServiceFlow, b: NatServiceFlow): number {
