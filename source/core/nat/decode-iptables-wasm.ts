@@ -104,8 +104,12 @@ export function templateArrived(bytes: Uint8Array, available: number): void {
 	}
 }
 
-/** What decodeIptablesTemplates gives: the table, or the dump (where it now lies) for the other decoders. */
-export type TemplateResult = {readonly table: NatFlowTable} | {readonly table: null; readonly bytes: Uint8Array};
+/**
+ * What decodeIptablesTemplates gives: the table, or the dump (where it now lies) for the other
+ * decoders with the line the scanner stopped at (0 when the lines were fine but the flows they
+ * make are not the template's, such as a Service without a name or an endpoint without a DNAT).
+ */
+export type TemplateResult = {readonly table: NatFlowTable} | {readonly table: null; readonly bytes: Uint8Array; readonly declinedAt: number};
 
 /** The flow table of a dump the template scanner takes, or the dump back when the JavaScript decoders must read it. */
 export function decodeIptablesTemplates(bytes: Uint8Array): TemplateResult {
@@ -120,7 +124,7 @@ export function decodeIptablesTemplates(bytes: Uint8Array): TemplateResult {
 
 	const table = session.open ? finishScan(session) : null;
 	// The scanner may have grown its memory, which moves the dump to a new buffer.
-	return table ? {table} : {table: null, bytes: new Uint8Array(session.memory.buffer, inputOffset, session.length)};
+	return table ? {table} : {table: null, bytes: new Uint8Array(session.memory.buffer, inputOffset, session.length), declinedAt: session.scanner.failed()};
 }
 
 function finishScan(session: Session): NatFlowTable | null {

@@ -13,15 +13,16 @@ const {error, stderr} = await asc.main([
 	'iptables-templates.as.ts',
 	'--baseDir', here,
 	'--outFile', 'iptables-templates.wasm',
-	'--optimizeLevel', process.env.WASM_O ?? '3',
-	// Small code over inlined code: V8 compiles it sooner, and a one-shot decode runs it only once.
-	'--shrinkLevel', process.env.WASM_S ?? '2',
+	'--optimizeLevel', '3',
+	// Small code over inlined code: V8 has it optimized sooner, and a one-shot decode runs it once.
+	'--shrinkLevel', '2',
 	'--runtime', 'stub',
 	'--importMemory',
 	'--noAssert',
 	'--enable', 'simd',
 	'--enable', 'bulk-memory',
 	'--noExportMemory',
+	// WASM_DEBUG=1 keeps the function names, for a profile (node --cpu-prof).
 	...(process.env.WASM_DEBUG ? ['--debug'] : []),
 ], {
 	writeFile(name, contents) {

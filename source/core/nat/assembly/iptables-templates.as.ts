@@ -47,6 +47,8 @@ const roleMarkMasq: u8 = 3;
 const roleMustBeEmpty: u8 = 4;
 
 let heap: usize = 0;
+// True while scanArrived runs: the caller may be reading into the memory, which must not grow then.
+let arriving = false;
 // The dump's length, and the end of what may be read now (the dump's end once it has all arrived).
 let length: usize = 0;
 let end: usize = 0;
@@ -99,6 +101,11 @@ function allocate(bytes: usize): usize {
 	const pages = <i32>((heap + 0xFFFF) >> 16);
 	const have = memory.size();
 	if (pages > have) {
+		// Never while a read into the memory is under way (scanArrived checks the room first).
+		if (arriving) {
+			unreachable();
+		}
+
 		// Growing costs the engine a good deal each time: by half again at least.
 		memory.grow(max(pages - have, have >> 1));
 	}
@@ -208,6 +215,7 @@ export function scan(lines: i32): i32 {
  */
 export function scanArrived(available: usize): i32 {
 	end = input + available;
+	arriving = true;
 	while (cursor < end) {
 		const lineEnd = newline(cursor);
 		if (lineEnd == end || heap + mostAllocatedBy(lineEnd - cursor) > <usize>memory.size() << 16) {
@@ -217,6 +225,7 @@ export function scanArrived(available: usize): i32 {
 		lineNumber++;
 		if (sawEscape || !line(cursor, lineEnd)) {
 			failedLine = lineNumber;
+			arriving = false;
 			return -1;
 		}
 
@@ -225,6 +234,7 @@ export function scanArrived(available: usize): i32 {
 
 	// A partial line may have shown an escape that is not there once the line is whole.
 	sawEscape = false;
+	arriving = false;
 	return 0;
 }
 
