@@ -1,29 +1,11 @@
 import {describe, test} from 'node:test';
 import assert from 'node:assert/strict';
-import type {V1EndpointSlice, V1Service} from '@kubernetes/client-node';
 import {decodeIptables} from '../../../source/core/nat/decode-iptables.js';
 import {decodeIptablesFast} from '../../../source/core/nat/decode-iptables-fast.js';
 import {indexIptablesSave} from '../../../source/core/nat/iptables-parse.js';
 import {generateIptablesSave} from '../../../source/core/nat/generate/iptables.js';
 import {input} from '../../fixtures/nat/cluster.js';
-
-/** NodePort Services with `endpoints` ready endpoints each, the bench's shape in small. */
-function nodePortCluster(count: number, endpoints: number): {services: V1Service[]; endpointSlices: V1EndpointSlice[]} {
-	const services: V1Service[] = [];
-	const endpointSlices: V1EndpointSlice[] = [];
-	for (let index = 0; index < count; index++) {
-		const name = `svc-${index}`;
-		services.push({metadata: {namespace: 'ns', name}, spec: {type: 'NodePort', clusterIP: `10.96.0.${index + 1}`, ports: [{name: 'http', port: 80, nodePort: 30_000 + index, protocol: 'TCP'}]}});
-		endpointSlices.push({
-			addressType: 'IPv4',
-			metadata: {namespace: 'ns', name: `${name}-x`, labels: {'kubernetes.io/service-name': name}},
-			ports: [{name: 'http', port: 8080, protocol: 'TCP'}],
-			endpoints: Array.from({length: endpoints}, (_, endpoint) => ({addresses: [`10.64.${index}.${endpoint + 1}`], nodeName: 'node-0', conditions: {ready: true}})),
-		});
-	}
-
-	return {services, endpointSlices};
-}
+import {nodePortCluster} from '../../fixtures/nat/plain-services.js';
 
 const plain = (comments: 'always' | 'never') => generateIptablesSave({...nodePortCluster(6, 3), nodeName: 'node-0', nodeIPs: ['10.0.0.1']}, {form: 'save', comments});
 /** The general decoder alone: an eager index never takes the fast path. */

@@ -1,9 +1,13 @@
 import {test, describe} from 'node:test';
 import assert from 'node:assert/strict';
-import {existsSync, mkdtempSync, rmSync} from 'node:fs';
+import {Buffer} from 'node:buffer';
+import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {type CommandResult, type CommandRunner, readLocalNatDump, readNodeNatDump, splitCommandTemplate} from '../../../source/node/nat/read-dump.js';
+import {decodeNatDump} from '../../../source/core/nat/decode.js';
+import {generateIptablesSave} from '../../../source/core/nat/generate/iptables.js';
+import {type CommandResult, type CommandRunner, readLocalNatDump, readNatDumpFile, readNodeNatDump, splitCommandTemplate} from '../../../source/node/nat/read-dump.js';
+import {nodePortCluster} from '../../fixtures/nat/plain-services.js';
 
 const ok = (stdout: string): CommandResult => ({stdout, stderr: '', code: 0, timedOut: false});
 
@@ -93,5 +97,43 @@ describe('readLocalNatDump', () => {
 		const dump = await readNodeNatDump('sleep 5', 'x', {timeoutMs: 200});
 		assert.ok(!dump.ok);
 		assert.match(dump.error, /did not finish within 0s|did not finish/);
+	});
+});
+
+describe('readNatDumpFile', () => {
+	const dump = generateIptablesSave({...nodePortCluster(40, 3), nodeName: 'node-0', nodeIPs: ['10.0.0.1']}, {form: 'save'});
+
+	test('reads a file in parts into the decoder\'s buffer, and it decodes as the text does', async () => {
+		const directory = mkdtempSync(join(tmpdir(), 'svtnat-read-'));
+		try {
+			const file = join(directory, 'iptables-save.txt');
+			// Several read parts (1 MiB each), so the decoder works while the rest is read.
+			const big = dump.replace('*nat\n', `*nat\n${'# padding\n'.repeat(300_000)}`);
+			writeFileSync(file, big);
+			const read = await readNatDumpFile(file);
+			assert.ok(read.ok);
+			assert.ok(read.text instanceof Uint8Array);
+			assert.equal(read.text.length, Buffer.byteLength(big));
+			assert.deepEqual(decodeNatDump(read.text), decodeNatDump(big));
+			assert.equal(decodeNatDump(read.text).services.length, 40);
+		} finally {
+			rmSync(directory, {recursive: true, force: true});
+		}
+	});
+
+	test('reads what is not a regular file whole', async () => {
+		const read = await readNatDumpFile('/dev/null');
+		assert.ok(read.ok);
+		assert.equal(read.text.length, 0);
+	});
+
+	test('a missing file and a directory are one clear line each', async () => {
+		assert.deepEqual(await readNatDumpFile('/nonexistent/dump.txt'), {ok: false, error: 'cannot read /nonexistent/dump.txt: no such file'});
+		const directory = mkdtempSync(join(tmpdir(), 'svtnat-read-'));
+		try {
+			assert.deepEqual(await readNatDumpFile(directory), {ok: false, error: `cannot read ${directory}: is a directory`});
+		} finally {
+			rmSync(directory, {recursive: true, force: true});
+		}
 	});
 });
