@@ -9,8 +9,8 @@ import {iptablesTemplatesWasm} from './assembly/iptables-templates.wasm.js';
  * assembly/iptables-templates.as.ts, which files each rule into flat records when the whole dump
  * is written the way kube-proxy 1.24+ writes ordinary Services (policy Cluster, no affinity, no
  * firewall). The flows are built here from those records with the same steps and helpers as the
- * JavaScript fast path (decode-iptables-fast.ts), so both give the general decoder's table; on
- * any dump the scanner does not take, this returns null and those decoders read it.
+ * JavaScript fast path (decode-iptables-fast.ts), so both give the general decoder's table; a dump
+ * the scanner does not take goes back to the caller for those decoders.
  */
 
 // Must match iptables-templates.as.ts: where the dump goes and the record layouts.
