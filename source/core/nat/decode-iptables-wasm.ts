@@ -33,7 +33,6 @@ type TemplateExports = {
 	scanArrived(available: number): number;
 	failed(): number;
 	chainTable(): number;
-	chainTotal(): number;
 	jumpTable(): number;
 	markTable(): number;
 	entryTable(): number;
@@ -100,7 +99,7 @@ export function templateInput(length: number): Uint8Array {
 export function templateArrived(bytes: Uint8Array, available: number): void {
 	const session = sessions.get(bytes.buffer as ArrayBuffer);
 	if (session?.open && bytes.byteOffset === inputOffset) {
-		session.open = session.scanner.scanArrived(Math.min(available, session.length)) === 0;
+		session.open = scanSafely(() => session.scanner.scanArrived(Math.min(available, session.length))) === 0;
 	}
 }
 
@@ -127,11 +126,20 @@ export function decodeIptablesTemplates(bytes: Uint8Array): TemplateResult {
 	return table ? {table} : {table: null, bytes: new Uint8Array(session.memory.buffer, inputOffset, session.length), declinedAt: session.scanner.failed()};
 }
 
+/** A scanner call's status; -1 (decline) when it traps, as it would if the memory could not grow. */
+function scanSafely(call: () => number): number {
+	try {
+		return call();
+	} catch {
+		return -1;
+	}
+}
+
 function finishScan(session: Session): NatFlowTable | null {
 	const {memory, scanner} = session;
-	let status = scanner.scan(linesPerCall);
+	let status = scanSafely(() => scanner.scan(linesPerCall));
 	while (status > 0) {
-		status = scanner.scan(linesPerCall);
+		status = scanSafely(() => scanner.scan(linesPerCall));
 	}
 
 	if (status < 0) {

@@ -21,7 +21,7 @@ const kindSvc: u8 = 1;
 const kindSep: u8 = 2;
 const kindExt: u8 = 3;
 
-// Chain record, 48 bytes, by id (declaration order):
+// Chain record, 40 bytes, by id (declaration order):
 //   0 u8 kind, 1 u8 hairpin mark (SEP), 2 u8 block seen, 3 u8 has DNAT (SEP)
 //   4 i32 string: name, 8 i32 string: DNAT address (SEP), 12 i32 DNAT port (SEP) or next KUBE-SVC- id (EXT, -1 none)
 //   16 i32 first jump record, 20 i32 jump records, 24 i32 first mark record, 28 i32 mark records,
@@ -36,7 +36,8 @@ const markSize: usize = 8;
 //   u32 + u32 where the comment's text starts and ends in memory (read only when needed), i32 target chain id, i32 line
 const entrySize: usize = 32;
 
-// Plain chains (every chain that is not hashed), 16 bytes each: u32 name offset, u32 name length, u8 table, u8 role, u8 block seen.
+// Plain chains (every chain that is not hashed), 12 bytes each: u32 name offset, u32 name length, u8 table, u8 role,
+// u8 block seen. A dump with more of them than kube-proxy writes is declined.
 const plainLimit: i32 = 256;
 const plainSize: usize = 12;
 const roleIgnored: u8 = 0;
@@ -58,7 +59,7 @@ let cursor: usize = 0;
 let lineNumber: i32 = 0;
 let failedLine: i32 = 0;
 
-// Hashed chains by name: open addressing over chain ids + 1 (0 = empty), kept under half full.
+// Hashed chains by name: open addressing, 16-byte slots (see newTable), kept under half full.
 let tableMask: u32 = 0;
 let table: usize = 0;
 let chains: usize = 0;
@@ -120,7 +121,7 @@ function moved(from: usize, used: usize, bytes: usize): usize {
 	return to;
 }
 
-/** Prepare for a dump of `length` bytes copied to `input` in fresh memory (at least 16 bytes more). */
+/** Prepare for a dump of `dumpLength` bytes at `input`, in fresh memory with room for the tables after it. */
 export function begin(dumpLength: usize): void {
 	length = dumpLength;
 	end = input + length;
@@ -1272,10 +1273,6 @@ export function failed(): i32 {
 
 export function chainTable(): usize {
 	return chains;
-}
-
-export function chainTotal(): i32 {
-	return chainCount;
 }
 
 export function jumpTable(): usize {
