@@ -36,6 +36,7 @@ type TemplateExports = {
 	jumpTable(): number;
 	markTable(): number;
 	entryTable(): number;
+	flowTotal(): number;
 	entryTotal(): number;
 	stringTable(): number;
 	stringTableEnd(): number;
@@ -160,7 +161,7 @@ function finishScan(session: Session): NatFlowTable | null {
 		marks: scanner.markTable(),
 		entries: scanner.entryTable(),
 	};
-	const flows = entryFlows(records, scanner.entryTotal());
+	const flows = entryFlows(records, scanner.flowTotal(), scanner.entryTotal());
 	if (!flows || !addEndpoints(records, flows)) {
 		return null;
 	}
@@ -210,33 +211,33 @@ function chainName(records: Records, id: number): string {
  * KUBE-SERVICES first, then KUBE-NODEPORTS, whatever order the dump wrote the two chains in.
  * Null when a flow is left without a name (the general path's work).
  */
-function entryFlows(records: Records, entryTotal: number): Flows | null {
+function entryFlows(records: Records, flowTotal: number, entryTotal: number): Flows | null {
 	const {int32, strings, bytes} = records;
 	const flows: Flows = {drafts: [], serviceChains: []};
-	const byHash = new Map<string, number>();
+	// The draft of each of the scanner's flows, numbered here as this loop meets them.
+	const draftOf = new Int32Array(flowTotal).fill(-1);
 	const conditions = new Map<number, string>();
 	for (const rule of [entryServices, entryNodePorts]) {
 		for (let index = 0; index < entryTotal; index++) {
 			const at = (records.entries + (index * entrySize)) >> 2;
 			// The KUBE-SERVICES jump to KUBE-NODEPORTS (rule 3) says NodePorts are on every local address: an entry with no address.
-			if (int32[at] !== rule) {
+			if ((int32[at]! & 0xFF) !== rule) {
 				continue;
 			}
 
 			const target = int32[at + 6]!;
-			const hash = chainName(records, target).slice(9);
-			let flow = byHash.get(hash);
-			if (flow === undefined) {
+			let flow = draftOf[int32[at + 1]!]!;
+			if (flow === -1) {
 				flow = flows.drafts.length;
-				byHash.set(hash, flow);
-				flows.drafts.push(newDraft(hash));
+				draftOf[int32[at + 1]!] = flow;
+				flows.drafts.push(newDraft(chainName(records, target).slice(9)));
 				flows.serviceChains.push(-1);
 			}
 
 			const draft = flows.drafts[flow]!;
 			// The comment names the Service; a KUBE-NODEPORTS rule's is only read when no earlier rule named it.
 			const comment = rule === entryServices || !draft.identified ? bytes.toString('latin1', int32[at + 4]!, int32[at + 5]!) : null;
-			identifyFlow(draft, {protocol: protocolNames[int32[at + 1]!]!, comment});
+			identifyFlow(draft, {protocol: protocolNames[int32[at]! >> 8]!, comment});
 			const kind: NatEntryKind = rule === entryNodePorts ? 'nodePort' : (kindFromComment(comment) ?? (chainKind(records, target) === kindSvc ? 'clusterIP' : 'externalIP'));
 			const ip = rule === entryNodePorts ? null : strings[int32[at + 2]!]!;
 			const port = int32[at + 3]!;

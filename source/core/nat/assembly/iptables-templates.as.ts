@@ -31,9 +31,10 @@ const chainSize: usize = 40;
 const jumpSize: usize = 16;
 // Mark record (a rule of a KUBE-SVC- or KUBE-EXT- chain jumping to KUBE-MARK-MASQ), 8 bytes: i32 line, i32 string: `! -s` range (-1 when none).
 const markSize: usize = 8;
-// Entry record, 32 bytes: i32 rule (1 a KUBE-SERVICES jump to a Service, 2 a KUBE-NODEPORTS one, 3 the KUBE-SERVICES
-//   jump to KUBE-NODEPORTS), i32 protocol (1 tcp, 2 udp, 3 sctp), i32 string: address (-1 none), i32 port,
-//   u32 + u32 where the comment's text starts and ends in memory (read only when needed), i32 target chain id, i32 line
+// Entry record, 32 bytes: u8 rule (1 a KUBE-SERVICES jump to a Service, 2 a KUBE-NODEPORTS one, 3 the KUBE-SERVICES
+//   jump to KUBE-NODEPORTS), u8 protocol (1 tcp, 2 udp, 3 sctp), i32 flow (the Service port: entries whose target
+//   chains share a hash share it, numbered as first seen), i32 string: address (-1 none), i32 port, u32 + u32 where
+//   the comment's text starts and ends in memory (read only when needed), i32 target chain id, i32 line
 const entrySize: usize = 32;
 
 // Plain chains (every chain that is not hashed), 12 bytes each: u32 name offset, u32 name length, u8 table, u8 role,
@@ -65,6 +66,8 @@ let table: usize = 0;
 let chains: usize = 0;
 let chainCount: i32 = 0;
 let chainLimit: i32 = 0;
+// Flows (Service ports) named by entry rules; their keys share the chains' table.
+let flowCount: i32 = 0;
 let jumps: usize = 0;
 let jumpCount: i32 = 0;
 let jumpLimit: i32 = 0;
@@ -162,6 +165,7 @@ export function begin(dumpLength: usize): void {
 	strings = allocate(stringLimit);
 	stringsEnd = strings;
 	chainCount = 0;
+	flowCount = 0;
 	jumpCount = 0;
 	markCount = 0;
 	entryCount = 0;
@@ -246,7 +250,7 @@ function mostAllocatedBy(lineLength: usize): usize {
 		bytes += <usize>chainLimit * 2 * chainSize;
 	}
 
-	if (<u32>(chainCount + 1) * 2 > tableMask) {
+	if (<u32>(chainCount + flowCount + 1) * 2 > tableMask) {
 		bytes += (<usize>tableMask + 1) * 2 * 16;
 	}
 
@@ -403,9 +407,7 @@ function declaration(from: usize, to: usize): bool {
 		store<i32>(chain, 0, 28);
 		store<u32>(chain, <u32>from, 32);
 		chainCount++;
-		if (<u32>chainCount * 2 > tableMask) {
-			newTable(ctz(tableMask + 1) + 1);
-		}
+		growTableIfHalfFull();
 
 		return true;
 	}
@@ -796,7 +798,7 @@ function servicesRule(from: usize, to: usize): bool {
 		return false;
 	}
 
-	return addEntry(3, 0, -1, 0, 0, 0, -1);
+	return addEntry(3, -1, -1, 0, 0, 0, -1);
 }
 
 // KUBE-NODEPORTS: `-p PROTO -m comment --comment "…" -m PROTO --dport N -j KUBE-EXT-…`.
@@ -857,19 +859,33 @@ function serviceEntry(chain: i32, from: usize, to: usize): bool {
 	}
 
 	const target = declared();
+	if (target < 0) {
+		return false;
+	}
+
+	// The flow: the same hash under no chain kind (kind bits 0), in the chains' table.
+	keyHigh &= (<u64>1 << 60) - 1;
+	const slot = slotOf();
+	if (load<i32>(slot, 12) == 0) {
+		store<u64>(slot, keyHigh);
+		store<u32>(slot, keyLow, 8);
+		store<i32>(slot, ++flowCount, 12);
+		growTableIfHalfFull();
+	}
+
 	const code = load<u8>(protocolStart);
-	return target >= 0 && addEntry(chain, code == 116 ? 1 : (code == 117 ? 2 : 3), destination, port, commentStart, commentEnd, target);
+	return addEntry(chain | ((code == 116 ? 1 : (code == 117 ? 2 : 3)) << 8), load<i32>(slotOf(), 12) - 1, destination, port, commentStart, commentEnd, target);
 }
 
-function addEntry(rule: i32, protocolCode: i32, destination: i32, port: i32, commentStart: usize, commentEnd: usize, target: i32): bool {
+function addEntry(ruleAndProtocol: i32, flow: i32, destination: i32, port: i32, commentStart: usize, commentEnd: usize, target: i32): bool {
 	if (entryCount == entryLimit) {
 		entries = moved(entries, <usize>entryLimit * entrySize, <usize>entryLimit * 2 * entrySize);
 		entryLimit *= 2;
 	}
 
 	const entry = entries + (<usize>entryCount * entrySize);
-	store<i32>(entry, rule);
-	store<i32>(entry, protocolCode, 4);
+	store<i32>(entry, ruleAndProtocol);
+	store<i32>(entry, flow, 4);
 	store<i32>(entry, destination, 8);
 	store<i32>(entry, port, 12);
 	store<u32>(entry, <u32>commentStart, 16);
@@ -1151,6 +1167,12 @@ function base32(code: u8): i32 {
 	return <i32>load<i8>(base32Digits + <usize>code);
 }
 
+function growTableIfHalfFull(): void {
+	if (<u32>(chainCount + flowCount) * 2 > tableMask) {
+		newTable(ctz(tableMask + 1) + 1);
+	}
+}
+
 /**
  * A table of 2^bits slots holding the chains declared so far. A slot is 16 bytes: the name's
  * key (u64 + u32) and the chain's id + 1 (0 = empty), so a lookup touches one place in memory.
@@ -1285,6 +1307,10 @@ export function markTable(): usize {
 
 export function entryTable(): usize {
 	return entries;
+}
+
+export function flowTotal(): i32 {
+	return flowCount;
 }
 
 export function entryTotal(): i32 {
