@@ -78,6 +78,12 @@ describe('decodeIptablesTemplates (the WebAssembly scanner)', () => {
 		assert.equal(table.masqueradeMark, '0x4000');
 	});
 
+	test('numbers the flows right when the chains\' table grows while they are added', () => {
+		// 600 Services x 1 endpoint: 1,800 chains, then the 249th flow takes the table past half of its 4,096 slots.
+		const text = nodePorts(600, 1);
+		assert.deepEqual(templated(text), general(text));
+	});
+
 	test('reads probabilities exactly as written', () => {
 		const text = nodePorts(2, 3).replaceAll('--probability 0.33333333349', '--probability 0.1');
 		for (const flow of templated(text).services) {

@@ -866,15 +866,18 @@ function serviceEntry(chain: i32, from: usize, to: usize): bool {
 	// The flow: the same hash under no chain kind (kind bits 0), in the chains' table.
 	keyHigh &= (<u64>1 << 60) - 1;
 	const slot = slotOf();
-	if (load<i32>(slot, 12) == 0) {
+	let flow = load<i32>(slot, 12) - 1;
+	if (flow < 0) {
+		flow = flowCount++;
 		store<u64>(slot, keyHigh);
 		store<u32>(slot, keyLow, 8);
-		store<i32>(slot, ++flowCount, 12);
+		store<i32>(slot, flow + 1, 12);
+		// Last: growing the table rehashes with keyHigh/keyLow.
 		growTableIfHalfFull();
 	}
 
 	const code = load<u8>(protocolStart);
-	return addEntry(chain | ((code == 116 ? 1 : (code == 117 ? 2 : 3)) << 8), load<i32>(slotOf(), 12) - 1, destination, port, commentStart, commentEnd, target);
+	return addEntry(chain | ((code == 116 ? 1 : (code == 117 ? 2 : 3)) << 8), flow, destination, port, commentStart, commentEnd, target);
 }
 
 function addEntry(ruleAndProtocol: i32, flow: i32, destination: i32, port: i32, commentStart: usize, commentEnd: usize, target: i32): bool {
