@@ -73,8 +73,8 @@ export function servicePortFromComment(comment: string | null): {service: string
 		const word = slash === -1 || slash >= end ? null : comment.slice(start, end);
 		start = end + 1;
 		const match = word === null ? null : servicePortPattern.exec(word);
-		// A CIDR such as 10.0.0.0/8 also fits the pattern; namespaces never end in a digit-only label after a dot.
-		if (match && !/^\d+(\.\d+){3}$/.test(match[1]!)) {
+		// A CIDR such as 10.0.0.0/8 also fits the pattern (only a namespace starting with a digit can be an address).
+		if (match && !(match[1]!.charCodeAt(0) <= 57 && /^\d+(\.\d+){3}$/.test(match[1]!))) {
 			return {service: word!.slice(0, match[1]!.length + 1 + match[2]!.length), port: match[3] ?? ''};
 		}
 	}
