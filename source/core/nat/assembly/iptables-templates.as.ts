@@ -95,9 +95,17 @@ let previousName: usize = 0;
 let previousNameLength: usize = 0;
 let lastBlock: i32 = -1;
 
-// Set by hashedName.
+// Set by hashedName: a hashed chain's 16 characters and kind (see there).
 let keyHigh: u64 = 0;
-let keyLow: u32 = 0;
+let keyLow: u64 = 0;
+const kindBits: u64 = (<u64>1 << 63) | (<u64>1 << 55);
+const letterA = i8x16.splat(65);
+const letterZ = i8x16.splat(90);
+const digit2 = i8x16.splat(50);
+const digit7 = i8x16.splat(55);
+// A slot of the chains' table: u64 + u64 key, i32 chain id + 1 (0 = empty; flows keep their number + 1 there).
+const slotSize: usize = 24;
+const slotValue: usize = 16;
 
 function allocate(bytes: usize): usize {
 	const at = heap;
@@ -150,9 +158,6 @@ export function begin(dumpLength: usize): void {
 	}
 
 	newTable(bits);
-	for (let code = 0; code < 256; code++) {
-		store<i8>(base32Digits + <usize>code, <i8>(code >= 65 && code <= 90 ? code - 65 : (code >= 50 && code <= 55 ? code - 24 : -1)));
-	}
 	jumpLimit = max(1024, expected);
 	jumps = allocate(<usize>jumpLimit * jumpSize);
 	markLimit = max(1024, expected / 5);
@@ -251,7 +256,7 @@ function mostAllocatedBy(lineLength: usize): usize {
 	}
 
 	if (<u32>(chainCount + flowCount + 1) * 2 > tableMask) {
-		bytes += (<usize>tableMask + 1) * 2 * 16;
+		bytes += (<usize>tableMask + 1) * 2 * slotSize;
 	}
 
 	if (jumpCount == jumpLimit) {
@@ -386,13 +391,13 @@ function declaration(from: usize, to: usize): bool {
 		}
 
 		const slot = slotOf();
-		if (load<i32>(slot, 12) != 0) {
+		if (load<i32>(slot, slotValue) != 0) {
 			return false;
 		}
 
 		store<u64>(slot, keyHigh);
-		store<u32>(slot, keyLow, 8);
-		store<i32>(slot, chainCount + 1, 12);
+		store<u64>(slot, keyLow, 8);
+		store<i32>(slot, chainCount + 1, slotValue);
 		const chain = chains + (<usize>chainCount * chainSize);
 		store<u8>(chain, <u8>kind);
 		store<u8>(chain, 0, 1);
@@ -863,15 +868,15 @@ function serviceEntry(chain: i32, from: usize, to: usize): bool {
 		return false;
 	}
 
-	// The flow: the same hash under no chain kind (kind bits 0), in the chains' table.
-	keyHigh &= (<u64>1 << 60) - 1;
+	// The flow: the same characters under no chain kind, in the chains' table.
+	keyHigh &= ~kindBits;
 	const slot = slotOf();
-	let flow = load<i32>(slot, 12) - 1;
+	let flow = load<i32>(slot, slotValue) - 1;
 	if (flow < 0) {
 		flow = flowCount++;
 		store<u64>(slot, keyHigh);
-		store<u32>(slot, keyLow, 8);
-		store<i32>(slot, flow + 1, 12);
+		store<u64>(slot, keyLow, 8);
+		store<i32>(slot, flow + 1, slotValue);
 		// Last: growing the table rehashes with keyHigh/keyLow.
 		growTableIfHalfFull();
 	}
@@ -1117,18 +1122,21 @@ function reference(from: usize, to: usize, kind: u8): i32 {
  */
 function hashedName(from: usize, to: usize): i32 {
 	const length = to - from;
-	if (length < 9 || !literal(from, 'KUBE-')) {
+	// `KUBE` and `-`, then the kind and its dash, read as whole words.
+	if (length < 9 || load<u32>(from) != 0x4542554B || load<u8>(from + 4) != 45) {
 		return 0;
 	}
 
+	const word = load<u32>(from + 5);
 	let kind = 0;
-	if (literal(from + 5, 'SVC-')) {
+	if (word == 0x2D435653) {
 		kind = kindSvc;
-	} else if (literal(from + 5, 'SEP-')) {
+	} else if (word == 0x2D504553) {
 		kind = kindSep;
-	} else if (literal(from + 5, 'EXT-')) {
+	} else if (word == 0x2D545845) {
 		kind = kindExt;
-	} else if (literal(from + 5, 'SVL-') || literal(from + 5, 'XLB-') || literal(from + 5, 'FW-') || literal(from + 5, 'MARK-DROP')) {
+	} else if (word == 0x2D4C5653 || word == 0x2D424C58 || (word & 0xFFFFFF) == 0x2D5746 || literal(from + 5, 'MARK-DROP')) {
+		// KUBE-SVL-, KUBE-XLB-, KUBE-FW-, KUBE-MARK-DROP.
 		return -1;
 	} else {
 		return 0;
@@ -1138,37 +1146,20 @@ function hashedName(from: usize, to: usize): i32 {
 		return -1;
 	}
 
-	let high: u64 = 0;
-	for (let at = from + 9; at < from + 21; at++) {
-		const digit = base32(load<u8>(at));
-		if (digit < 0) {
-			return -1;
-		}
-
-		high = (high << 5) | <u64>digit;
+	// 16 base32 characters (A-Z, 2-7), checked together.
+	const name = v128.load(from + 9);
+	const letters = v128.and(i8x16.ge_u(name, letterA), i8x16.le_u(name, letterZ));
+	const digits = v128.and(i8x16.ge_u(name, digit2), i8x16.le_u(name, digit7));
+	if (!i8x16.all_true(v128.or(letters, digits))) {
+		return -1;
 	}
 
-	let low: u32 = 0;
-	for (let at = from + 21; at < to; at++) {
-		const digit = base32(load<u8>(at));
-		if (digit < 0) {
-			return -1;
-		}
-
-		low = (low << 5) | <u32>digit;
-	}
-
-	keyHigh = high | (<u64>kind << 60);
-	keyLow = low;
+	// The characters themselves are the key; the kind goes in two of their top bits (ASCII leaves them 0).
+	keyHigh = load<u64>(from + 9) | (<u64>(kind & 1) << 63) | (<u64>(kind >> 1) << 55);
+	keyLow = load<u64>(from + 17);
 	return kind;
 }
 
-// Base32 digit of each byte, -1 for the others (filled by begin).
-const base32Digits = memory.data(256);
-
-function base32(code: u8): i32 {
-	return <i32>load<i8>(base32Digits + <usize>code);
-}
 
 function growTableIfHalfFull(): void {
 	if (<u32>(chainCount + flowCount) * 2 > tableMask) {
@@ -1176,31 +1167,30 @@ function growTableIfHalfFull(): void {
 	}
 }
 
-/**
- * A table of 2^bits slots holding the chains declared so far. A slot is 16 bytes: the name's
- * key (u64 + u32) and the chain's id + 1 (0 = empty), so a lookup touches one place in memory.
- */
+/** A table of 2^bits slots holding the chains (and flows) so far. */
 function newTable(bits: u32): void {
 	const oldTable = table;
 	const oldSlots: u32 = table == 0 ? 0 : tableMask + 1;
 	tableMask = (1 << bits) - 1;
-	table = allocate(<usize>(1 << bits) << 4);
+	table = allocate(<usize>(1 << bits) * slotSize);
 	for (let index: u32 = 0; index < oldSlots; index++) {
-		const from = oldTable + (<usize>index << 4);
-		if (load<i32>(from, 12) != 0) {
+		const from = oldTable + (<usize>index * slotSize);
+		if (load<i32>(from, slotValue) != 0) {
 			keyHigh = load<u64>(from);
-			keyLow = load<u32>(from, 8);
-			memory.copy(slotOf(), from, 16);
+			keyLow = load<u64>(from, 8);
+			memory.copy(slotOf(), from, slotSize);
 		}
 	}
 }
 
-/** Slot of the hashed chain in keyHigh/keyLow, or of the empty slot where it would go. */
+/** Slot of the key in keyHigh/keyLow, or of the empty slot where it would go. */
 function slotOf(): usize {
-	let slot = (<u32>keyHigh ^ <u32>(keyHigh >> 32) ^ (keyLow * 0x9E3779B1)) & tableMask;
+	let mixed = (keyHigh * 0x9E3779B97F4A7C15) ^ keyLow;
+	mixed = (mixed ^ (mixed >> 29)) * 0xBF58476D1CE4E5B9;
+	let slot = <u32>(mixed >> 32) & tableMask;
 	for (;;) {
-		const at = table + (<usize>slot << 4);
-		if (load<i32>(at, 12) == 0 || (load<u64>(at) == keyHigh && load<u32>(at, 8) == keyLow)) {
+		const at = table + (<usize>slot * slotSize);
+		if (load<i32>(at, slotValue) == 0 || (load<u64>(at) == keyHigh && load<u64>(at, 8) == keyLow)) {
 			return at;
 		}
 
@@ -1212,7 +1202,7 @@ function slotOf(): usize {
 
 /** Id of the declared hashed chain in keyHigh/keyLow (its kind is part of the key), -1 when none. */
 function declared(): i32 {
-	return load<i32>(slotOf(), 12) - 1;
+	return load<i32>(slotOf(), slotValue) - 1;
 }
 
 function addString(from: usize, to: usize): i32 {
