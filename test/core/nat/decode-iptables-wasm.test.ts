@@ -9,6 +9,7 @@ import {generateIptablesSave} from '../../../source/core/nat/generate/iptables.j
 import type {NatFlowTable} from '../../../source/core/nat/types.js';
 import {input} from '../../fixtures/nat/cluster.js';
 import {mixedCluster, nodePortCluster} from '../../fixtures/nat/plain-services.js';
+import {random} from '../../fixtures/random.js';
 
 const node = {nodeName: 'node-0', nodeIPs: ['10.0.0.1']};
 const nodePorts = (count: number, endpoints: number, comments: 'always' | 'auto' = 'always') => generateIptablesSave({...nodePortCluster(count, endpoints), ...node}, {form: 'save', comments});
@@ -22,17 +23,6 @@ function templated(text: string): NatFlowTable {
 	const result = decodeIptablesTemplates(Buffer.from(text));
 	assert.ok(result.table, `the template scanner declined at line ${result.table === null ? result.declinedAt : 0}`);
 	return result.table;
-}
-
-/** Small deterministic PRNG (mulberry32) so a failure reproduces from its seed. */
-function random(seed: number): () => number {
-	let state = seed;
-	return () => {
-		state = (state + 0x6D_2B_79_F5) | 0;
-		let t = Math.imul(state ^ (state >>> 15), 1 | state);
-		t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-		return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-	};
 }
 
 /** The dump read into a decoder buffer in parts of the given sizes, the decoder told after each. */

@@ -7,17 +7,7 @@ import {generateIpvsSave} from '../../../source/core/nat/generate/ipvs.js';
 import {generateNftTable} from '../../../source/core/nat/generate/nft.js';
 import type {NatMode} from '../../../source/core/nat/types.js';
 import {clusterCIDR, endpointSlices, input, services} from '../../fixtures/nat/cluster.js';
-
-/** Small deterministic PRNG (mulberry32) so a failure reproduces from its seed. */
-function random(seed: number): () => number {
-	let state = seed;
-	return () => {
-		state = (state + 0x6D_2B_79_F5) | 0;
-		let t = Math.imul(state ^ (state >>> 15), 1 | state);
-		t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-		return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-	};
-}
+import {random} from '../../fixtures/random.js';
 
 const junk = ['"', '\\', '{', '}', '!', '-j', '--probability', '-A', '*nat', 'COMMIT', ':', ' . ', ' : ', '-', '/', '[', ']', '::', '0.5', 'x'.repeat(300), '\t', '', '-1', 'NaN', '1e400'];
 
