@@ -91,9 +91,22 @@ function newSession(length: number): Session {
  * spares the decoder a copy of the whole dump, and may call templateArrived as parts of it come in.
  */
 export function templateInput(length: number): Uint8Array {
-	const session = newSession(length);
+	const session = trySession(length);
+	if (!session) {
+		// No memory for a scanner (a dump of gigabytes): a plain buffer, for the JavaScript decoders.
+		return new Uint8Array(length);
+	}
+
 	sessions.set(session.memory.buffer, session);
 	return new Uint8Array(session.memory.buffer, inputOffset, length);
+}
+
+function trySession(length: number): Session | undefined {
+	try {
+		return newSession(length);
+	} catch {
+		return undefined;
+	}
 }
 
 /** The first `available` bytes of a buffer from templateInput are in: scan their whole lines now. */
@@ -118,7 +131,11 @@ export function decodeIptablesTemplates(bytes: Uint8Array): TemplateResult {
 		// Scanned once: the scanner's tables only ever start empty.
 		sessions.delete(bytes.buffer as ArrayBuffer);
 	} else {
-		session = newSession(bytes.length);
+		session = trySession(bytes.length);
+		if (!session) {
+			return {table: null, bytes, declinedAt: 0};
+		}
+
 		new Uint8Array(session.memory.buffer, inputOffset, bytes.length).set(bytes);
 	}
 
