@@ -24,13 +24,13 @@ const kindExt = 3;
 const entryServices = 1;
 const entryNodePorts = 2;
 const protocolNames = ['', 'tcp', 'udp', 'sctp'];
-/** Lines per call into the scanner: between calls V8 may swap in optimized code. */
-const linesPerCall = 4096;
+/** Lines per call into the scanner: between calls V8 may swap in optimized code (WebAssembly has no on-stack replacement). */
+const linesPerCall = 2048;
 
 type TemplateExports = {
 	begin(length: number): void;
 	scan(lines: number): number;
-	scanArrived(available: number): number;
+	scanArrived(available: number, lines: number): number;
 	failed(): number;
 	chainTable(): number;
 	jumpTable(): number;
@@ -113,7 +113,13 @@ function trySession(length: number): Session | undefined {
 export function templateArrived(bytes: Uint8Array, available: number): void {
 	const session = sessions.get(bytes.buffer as ArrayBuffer);
 	if (session?.open && bytes.byteOffset === inputOffset) {
-		session.open = scanSafely(() => session.scanner.scanArrived(Math.min(available, session.length))) === 0;
+		const limit = Math.min(available, session.length);
+		let read = scanSafely(() => session.scanner.scanArrived(limit, linesPerCall));
+		while (read > 0) {
+			read = scanSafely(() => session.scanner.scanArrived(limit, linesPerCall));
+		}
+
+		session.open = read === 0;
 	}
 }
 

@@ -218,21 +218,23 @@ export function scan(lines: i32): i32 {
 }
 
 /**
- * Read the whole lines among the first `available` bytes of the dump (the rest is still being
- * read into memory). Stops early, leaving the rest to scan, where a line could need more memory
- * than is free: growing the memory while a read into it is under way is not safe. Returns -1
- * when the dump is not one this tier reads, else 0.
+ * Read up to `lines` of the whole lines among the first `available` bytes of the dump (the rest is
+ * still being read into memory): the number read, -1 when the dump is not one this tier reads.
+ * Stops early, leaving the rest to scan, where a line could need more memory than is free:
+ * growing the memory while a read into it is under way is not safe.
  */
-export function scanArrived(available: usize): i32 {
+export function scanArrived(available: usize, lines: i32): i32 {
 	end = input + available;
 	arriving = true;
-	while (cursor < end) {
+	let read = 0;
+	while (cursor < end && read < lines) {
 		const lineEnd = newline(cursor);
 		if (lineEnd == end || heap + mostAllocatedBy(lineEnd - cursor) > <usize>memory.size() << 16) {
 			break;
 		}
 
 		lineNumber++;
+		read++;
 		if (sawEscape || !line(cursor, lineEnd)) {
 			failedLine = lineNumber;
 			arriving = false;
@@ -245,7 +247,7 @@ export function scanArrived(available: usize): i32 {
 	// A partial line may have shown an escape that is not there once the line is whole.
 	sawEscape = false;
 	arriving = false;
-	return 0;
+	return read;
 }
 
 /** The most memory one line of `lineLength` bytes can take: every table that is full doubles, the strings grow. */
