@@ -372,18 +372,25 @@ function openTable(from: usize, to: usize): bool {
 
 /** `:NAME POLICY [packets:bytes]`; hashed chains only as kube-proxy declares them, in the nat table. */
 function declaration(from: usize, to: usize): bool {
-	let nameEnd = from;
-	while (nameEnd < to && load<u8>(nameEnd) != 32) {
-		nameEnd++;
+	// kube-proxy's own, `:KUBE-SVC-` and 16 characters then ` - [0:0]`, is looked at whole; the rest word by word.
+	let nameEnd = from + 25;
+	let kind = to - from == 33 && load<u8>(nameEnd) == 32 ? hashedName(from, nameEnd) : 0;
+	if (kind <= 0) {
+		nameEnd = from;
+		while (nameEnd < to && load<u8>(nameEnd) != 32) {
+			nameEnd++;
+		}
+
+		kind = hashedName(from, nameEnd);
 	}
 
-	const kind = hashedName(from, nameEnd);
 	if (kind < 0) {
 		return false;
 	}
 
 	if (kind > 0) {
-		if (currentTable != 1 || to - nameEnd != 8 || !literal(nameEnd, ' - [0:0]')) {
+		// ` - [0:0]` as one little-endian word.
+		if (currentTable != 1 || to - nameEnd != 8 || load<u64>(nameEnd) != 0x5D303A305B202D20) {
 			return false;
 		}
 
@@ -400,18 +407,15 @@ function declaration(from: usize, to: usize): bool {
 		store<u64>(slot, keyHigh);
 		store<u64>(slot, keyLow, 8);
 		store<i32>(slot, chainCount + 1, slotValue);
+		// The record's other fields start at 0 in fresh memory.
 		const chain = chains + (<usize>chainCount * chainSize);
 		store<u8>(chain, <u8>kind);
-		store<u8>(chain, 0, 1);
-		store<u8>(chain, 0, 2);
-		store<u8>(chain, 0, 3);
 		store<i32>(chain, addString(from, nameEnd), 4);
 		store<i32>(chain, -1, 8);
-		store<i32>(chain, kind == kindExt ? -1 : 0, 12);
-		store<i32>(chain, 0, 16);
-		store<i32>(chain, 0, 20);
-		store<i32>(chain, 0, 24);
-		store<i32>(chain, 0, 28);
+		if (kind == kindExt) {
+			store<i32>(chain, -1, 12);
+		}
+
 		store<u32>(chain, <u32>from, 32);
 		chainCount++;
 		growTableIfHalfFull();
