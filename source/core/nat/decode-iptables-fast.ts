@@ -5,7 +5,7 @@ import {
 import type {NatEndpoint, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
 import {iptablesChainHash} from './chain-names.js';
 import {
-	addEntry, compareFlows, type EntryRule, finishFlow, type FlowDraft, hostAddress, identifyFlow, newDraft, splitHostPort,
+	addEntry, addMasquerade, compareFlows, type EntryRule, finishFlow, type FlowDraft, hostAddress, identifyFlow, newDraft, splitHostPort,
 } from './flow-builder.js';
 
 /*
@@ -590,9 +590,7 @@ export function decodeIptablesFast(text: string): NatFlowTable | null {
 		if (marks.length > 0) {
 			const chain = names[slot]!;
 			for (const {line, condition} of marks) {
-				if (!draft.masquerade.some(each => each.line === line)) {
-					draft.masquerade.push({chain, condition, line});
-				}
+				addMasquerade(draft, {chain, condition, line});
 			}
 		}
 

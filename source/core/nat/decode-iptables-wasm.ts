@@ -1,6 +1,6 @@
 import {Buffer} from 'node:buffer';
-import type {NatEndpoint, NatEntry, NatEntryKind, NatFlowTable, NatMasquerade, NatProblem} from './types.js';
-import {compareFlows, finishFlow, type FlowDraft, identifyFlow, newDraft} from './flow-builder.js';
+import type {NatEndpoint, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
+import {addMasquerade, compareFlows, finishFlow, type FlowDraft, hasEntry, identifyFlow, newDraft} from './flow-builder.js';
 import {kindFromComment, masqueradeCondition} from './decode-iptables-fast.js';
 import {iptablesTemplatesWasm} from './assembly/iptables-templates.wasm.js';
 
@@ -264,7 +264,7 @@ function entryFlows(records: Records, flowTotal: number, entryTotal: number): Fl
 			const kind: NatEntryKind = rule === entryNodePorts ? 'nodePort' : (kindFromComment(comment) ?? (chainKind(records, target) === kindSvc ? 'clusterIP' : 'externalIP'));
 			const ip = rule === entryNodePorts ? null : strings[int32[at + 2]!]!;
 			const port = int32[at + 3]!;
-			if (hasEntry(draft.entries, kind, ip, port)) {
+			if (hasEntry(draft, kind, ip, port)) {
 				continue;
 			}
 
@@ -300,18 +300,13 @@ function entryFlows(records: Records, flowTotal: number, entryTotal: number): Fl
 	return flows;
 }
 
-/** A chain's masquerade marks, added to the flow unless it has them (by line) already. */
+/** A chain's masquerade marks, added to the flow (addMasquerade skips the ones it has). */
 function addMarks(records: Records, draft: FlowDraft, id: number, conditions: Map<number, string>): void {
 	const {int32, strings} = records;
 	const first = chainField(records, id, 24);
 	const stop = first + chainField(records, id, 28);
 	for (let index = first; index < stop; index++) {
 		const at = (records.marks + (index * markSize)) >> 2;
-		const line = int32[at]!;
-		if (hasLine(draft.masquerade, line)) {
-			continue;
-		}
-
 		// kube-proxy writes one cluster CIDR, so the scanner hands over one string and this words it once.
 		const source = int32[at + 1]!;
 		let condition = conditions.get(source);
@@ -320,7 +315,7 @@ function addMarks(records: Records, draft: FlowDraft, id: number, conditions: Ma
 			conditions.set(source, condition);
 		}
 
-		draft.masquerade.push({chain: chainName(records, id), condition, line} satisfies NatMasquerade);
+		addMasquerade(draft, {chain: chainName(records, id), condition, line: int32[at]!});
 	}
 }
 
@@ -337,8 +332,8 @@ function addEndpoints(records: Records, flows: Flows): boolean {
 			continue;
 		}
 
-		const first = int32[(chains + (id * chainSize) + 16) >> 2]!;
-		const count = int32[(chains + (id * chainSize) + 20) >> 2]!;
+		const first = chainField(records, id, 16);
+		const count = chainField(records, id, 20);
 		const endpoints = new Array<NatEndpoint>(count);
 		let remaining = 1;
 		let sawUnconditional = false;
@@ -373,25 +368,4 @@ function addEndpoints(records: Records, flows: Flows): boolean {
 	}
 
 	return true;
-}
-
-/** addEntry's test: the flow has an entry of this kind, address and port already. */
-function hasEntry(entries: readonly NatEntry[], kind: NatEntryKind, ip: string | null, port: number): boolean {
-	for (const entry of entries) {
-		if (entry.kind === kind && entry.ip === ip && entry.port === port) {
-			return true;
-		}
-	}
-
-	return false;
-}
-
-function hasLine(marks: readonly NatMasquerade[], line: number): boolean {
-	for (const mark of marks) {
-		if (mark.line === line) {
-			return true;
-		}
-	}
-
-	return false;
 }

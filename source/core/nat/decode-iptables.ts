@@ -4,7 +4,7 @@ import {
 import type {NatEndpoint, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
 import {iptablesChainHash, iptablesServiceHash} from './chain-names.js';
 import {
-	addEntry, compareFlows, finishFlow, type FlowDraft, draftIn, hostAddress, identifyFlow, protocolOf, servicePortFromComment, splitHostPort,
+	addEntry, addMasquerade, compareFlows, finishFlow, type FlowDraft, draftIn, hostAddress, identifyFlow, protocolOf, servicePortFromComment, splitHostPort,
 } from './flow-builder.js';
 import {chainShares} from './shares.js';
 import {decodeIptablesFast, findMark, kindFromComment, masqueradeCondition} from './decode-iptables-fast.js';
@@ -321,8 +321,8 @@ export function decodeIptables(dump: IptablesIndex): NatFlowTable {
 			}
 
 			const rule = detail(id, indexed!);
-			if (rule?.target === 'KUBE-MARK-MASQ' && !draft.masquerade.some(each => each.line === rule.line)) {
-				draft.masquerade.push({chain, condition: masqueradeCondition(rule), line: rule.line});
+			if (rule?.target === 'KUBE-MARK-MASQ') {
+				addMasquerade(draft, {chain, condition: masqueradeCondition(rule), line: rule.line});
 			}
 		}
 	}

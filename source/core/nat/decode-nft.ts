@@ -1,6 +1,6 @@
 import type {NftDump, NftElement, NftTable} from './nft-parse.js';
 import type {NatEndpoint, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
-import {addEntry, compareFlows, finishFlow, type FlowDraft, newDraft, protocolOf, servicePortFromComment, splitHostPort} from './flow-builder.js';
+import {addEntry, addMasquerade, compareFlows, finishFlow, type FlowDraft, newDraft, protocolOf, servicePortFromComment, splitHostPort} from './flow-builder.js';
 
 const chainPattern = /^(service|external|local|firewall|endpoint)-[A-Z2-7]{8}-(.+)$/;
 
@@ -237,8 +237,8 @@ export function decodeNft(dump: NftDump): NatFlowTable {
 
 		function collectMasquerade(draft: FlowDraft, chain: string) {
 			for (const rule of rulesOf(chain)) {
-				if (/(?:^|\s)jump mark-for-masquerade$/.test(rule.text) && !draft.masquerade.some(each => each.line === rule.line)) {
-					draft.masquerade.push({chain, condition: nftCondition(rule.text.replace(/\s*jump mark-for-masquerade$/, '')), line: rule.line});
+				if (/(?:^|\s)jump mark-for-masquerade$/.test(rule.text)) {
+					addMasquerade(draft, {chain, condition: nftCondition(rule.text.replace(/\s*jump mark-for-masquerade$/, '')), line: rule.line});
 				}
 			}
 		}

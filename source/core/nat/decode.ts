@@ -1,7 +1,7 @@
 import {Buffer} from 'node:buffer';
 import type {NatFlowTable, NatMode} from './types.js';
 import {decodeIptables} from './decode-iptables.js';
-import {decodeIptablesTemplates, templateArrived, templateInput} from './decode-iptables-wasm.js';
+import {decodeIptablesTemplates} from './decode-iptables-wasm.js';
 import {decodeNft} from './decode-nft.js';
 import {indexIptablesSave} from './iptables-parse.js';
 import {decodeIpvs, parseIpvs} from './ipvs.js';
@@ -24,18 +24,13 @@ export function detectNatMode(text: string): NatMode {
 	return 'iptables';
 }
 
-/**
- * A buffer to read a dump of `length` bytes into before decodeNatDump: an iptables-save dump read
- * there is decoded where it lies, without a copy or a string of the whole dump. Calling
- * natDumpArrived as parts of it come in lets the decoder work while the rest is read.
- */
-export function newNatDumpBuffer(length: number): Uint8Array {
-	return templateInput(length);
-}
+// A buffer to read a dump into before decodeNatDump (an iptables-save dump read there is decoded
+// where it lies), and the call that lets the decoder work on the part that has arrived.
+export {templateInput as newNatDumpBuffer, templateArrived as natDumpArrived} from './decode-iptables-wasm.js';
 
-/** The first `available` bytes of a buffer from newNatDumpBuffer hold the dump's beginning. */
-export function natDumpArrived(buffer: Uint8Array, available: number): void {
-	templateArrived(buffer, available);
+/** Text of `length` bytes from the start of `bytes`. */
+function utf8(bytes: Uint8Array, length = bytes.length): string {
+	return Buffer.from(bytes.buffer, bytes.byteOffset, length).toString('utf8');
 }
 
 /**
@@ -43,7 +38,7 @@ export function natDumpArrived(buffer: Uint8Array, available: number): void {
  * overrides detection. Never throws.
  */
 export function decodeNatDump(dump: string | Uint8Array, mode?: NatMode): NatFlowTable {
-	mode ??= detectNatMode(typeof dump === 'string' ? dump : Buffer.from(dump.buffer, dump.byteOffset, Math.min(dump.length, 64 * 1024)).toString('utf8'));
+	mode ??= detectNatMode(typeof dump === 'string' ? dump : utf8(dump, Math.min(dump.length, 64 * 1024)));
 	let bytes = typeof dump === 'string' ? undefined : dump;
 	if (mode === 'iptables') {
 		// kube-proxy's own shape first, read from the bytes without building a string of the dump.
@@ -55,7 +50,7 @@ export function decodeNatDump(dump: string | Uint8Array, mode?: NatMode): NatFlo
 		bytes &&= templated.bytes;
 	}
 
-	const text = bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8') : dump as string;
+	const text = bytes ? utf8(bytes) : dump as string;
 	switch (mode) {
 		case 'nftables': {
 			return decodeNft(parseNft(text));

@@ -146,10 +146,31 @@ export function splitHostPort(text: string): {ip: string; port: number} | null {
 }
 
 export function addEntry(draft: FlowDraft, entry: NatEntry): void {
-	const same = draft.entries.find(each => each.kind === entry.kind && each.ip === entry.ip && each.port === entry.port);
-	if (!same) {
+	if (!hasEntry(draft, entry.kind, entry.ip, entry.port)) {
 		draft.entries.push(entry);
 	}
+}
+
+/** Whether the flow has an entry of this kind, address and port already (addEntry adds no second one). */
+export function hasEntry(draft: FlowDraft, kind: NatEntryKind, ip: string | null, port: number): boolean {
+	for (const entry of draft.entries) {
+		if (entry.kind === kind && entry.ip === ip && entry.port === port) {
+			return true;
+		}
+	}
+
+	return false;
+}
+
+/** A masquerade mark, unless the flow has the one from that rule line already (chains are walked once per entry). */
+export function addMasquerade(draft: FlowDraft, mark: NatMasquerade): void {
+	for (const each of draft.masquerade) {
+		if (each.line === mark.line) {
+			return;
+		}
+	}
+
+	draft.masquerade.push(mark);
 }
 
 const kindOrder: Record<NatEntryKind, number> = {clusterIP: 0, externalIP: 1, loadBalancer: 2, nodePort: 3};

@@ -1,5 +1,5 @@
 import {execFile} from 'node:child_process';
-import {open, readFile} from 'node:fs/promises';
+import {open} from 'node:fs/promises';
 import {natDumpArrived, newNatDumpBuffer} from '../../core/nat/decode.js';
 import type {NatMode} from '../../core/nat/types.js';
 
@@ -223,7 +223,7 @@ export async function readNatDumpFile(path: string): Promise<NatDump> {
 		handle = await open(path, 'r');
 		const stats = await handle.stat();
 		if (!stats.isFile()) {
-			return {ok: true, text: await readFile(path), mode: undefined, source: path};
+			return {ok: true, text: await handle.readFile(), mode: undefined, source: path};
 		}
 
 		// Read in parts, and let the decoder work on each part while the next one is read.

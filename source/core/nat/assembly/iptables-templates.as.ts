@@ -190,21 +190,8 @@ export function begin(dumpLength: usize): void {
  * can swap in optimized code between calls.
  */
 export function scan(lines: i32): i32 {
-	end = input + length;
-	let read = 0;
-	while (cursor < end && read < lines) {
-		const lineEnd = newline(cursor);
-		lineNumber++;
-		read++;
-		if (sawEscape || !line(cursor, lineEnd)) {
-			failedLine = lineNumber;
-			return -1;
-		}
-
-		cursor = lineEnd + 1;
-	}
-
-	if (read > 0) {
+	const read = readLines(length, lines, false);
+	if (read != 0) {
 		return read;
 	}
 
@@ -220,16 +207,29 @@ export function scan(lines: i32): i32 {
 /**
  * Read up to `lines` of the whole lines among the first `available` bytes of the dump (the rest is
  * still being read into memory): the number read, -1 when the dump is not one this tier reads.
- * Stops early, leaving the rest to scan, where a line could need more memory than is free:
- * growing the memory while a read into it is under way is not safe.
  */
 export function scanArrived(available: usize, lines: i32): i32 {
+	const read = readLines(available, lines, true);
+	if (read >= 0) {
+		// A partial line may have shown an escape that is not there once the line is whole.
+		sawEscape = false;
+	}
+
+	return read;
+}
+
+/**
+ * Up to `count` lines among the first `available` bytes: the number read, -1 when one is not this
+ * tier's. While the dump is still `arriving`, only whole lines, and none where a line could need
+ * more memory than is free: growing the memory while a read into it is under way is not safe.
+ */
+function readLines(available: usize, count: i32, stillArriving: bool): i32 {
 	end = input + available;
-	arriving = true;
+	arriving = stillArriving;
 	let read = 0;
-	while (cursor < end && read < lines) {
+	while (cursor < end && read < count) {
 		const lineEnd = newline(cursor);
-		if (lineEnd == end || heap + mostAllocatedBy(lineEnd - cursor) > <usize>memory.size() << 16) {
+		if (stillArriving && (lineEnd == end || heap + mostAllocatedBy(lineEnd - cursor) > <usize>memory.size() << 16)) {
 			break;
 		}
 
@@ -244,8 +244,6 @@ export function scanArrived(available: usize, lines: i32): i32 {
 		cursor = lineEnd + 1;
 	}
 
-	// A partial line may have shown an escape that is not there once the line is whole.
-	sawEscape = false;
 	arriving = false;
 	return read;
 }
