@@ -31,7 +31,10 @@ export type CliConfig = {
 	allNamespaces: boolean;
 	clusterDomain: string;
 	wide: boolean;
+	/** `--json`: svctop's own document. */
 	json: boolean;
+	/** `-o json|yaml|name`: what kubectl get svc prints (list). */
+	kubectlFormat?: 'json' | 'yaml' | 'name';
 	file?: string;
 	natFile?: string;
 	mode?: 'iptables' | 'nftables' | 'ipvs';
@@ -180,7 +183,7 @@ export async function runCommand(config: CliConfig): Promise<number> {
 
 		switch (config.command) {
 			case 'list': {
-				return await runList(source!, {wide: config.wide, json: config.json, allNamespaces: config.allNamespaces}, io.stdout, Date.now(), io.stderr);
+				return await runList(source!, {wide: config.wide, json: config.json, kubectlFormat: config.kubectlFormat, allNamespaces: config.allNamespaces}, io.stdout, Date.now(), io.stderr);
 			}
 
 			case 'describe': {
@@ -234,7 +237,7 @@ export async function runCommand(config: CliConfig): Promise<number> {
 
 			default: {
 				// A pipe gets the table, as kubectl would print it.
-				return await runList(source!, {wide: config.wide, json: config.json, allNamespaces: config.allNamespaces}, io.stdout, Date.now(), io.stderr);
+				return await runList(source!, {wide: config.wide, json: config.json, kubectlFormat: config.kubectlFormat, allNamespaces: config.allNamespaces}, io.stdout, Date.now(), io.stderr);
 			}
 		}
 	} catch (error) {

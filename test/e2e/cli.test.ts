@@ -167,6 +167,8 @@ after(async () => {
 	}
 });
 
+/** The columns svctop adds to kubectl's. */
+const ourColumns = ['ENDPOINTS', 'WARNINGS'];
 const sharedColumns = ['NAMESPACE', 'NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE', 'SELECTOR'];
 
 describe('svctop list', () => {
@@ -177,8 +179,9 @@ describe('svctop list', () => {
 		const ourTable = parseTable(ours.stdout);
 		const kubectlTable = parseTable(theirs.stdout);
 		assert.deepEqual(kubectlTable.header, sharedColumns);
-		assert.deepEqual(ourTable.header.filter(column => column !== 'ENDPOINTS'), sharedColumns, 'kubectl\'s columns in kubectl\'s order');
+		assert.deepEqual(ourTable.header.filter(column => !ourColumns.includes(column)), sharedColumns, 'kubectl\'s columns in kubectl\'s order');
 		assert.ok(ourTable.header.includes('ENDPOINTS'));
+		assert.equal(ourTable.header.at(-1), 'WARNINGS');
 		assert.equal(ourTable.rows.length, serviceCount);
 		const ourCells = cellsByService(ourTable, sharedColumns);
 		const kubectlCells = cellsByService(kubectlTable, sharedColumns);
@@ -196,7 +199,7 @@ describe('svctop list', () => {
 		assert.equal(ours.code, 0, `svctop: ${ours.stderr}`);
 		const columns = sharedColumns.filter(column => column !== 'SELECTOR');
 		const ourTable = parseTable(ours.stdout);
-		assert.deepEqual(ourTable.header.filter(column => column !== 'ENDPOINTS'), columns);
+		assert.deepEqual(ourTable.header.filter(column => !ourColumns.includes(column)), columns);
 		const ourCells = cellsByService(ourTable, columns);
 		const kubectlCells = cellsByService(parseTable(theirs.stdout), columns);
 		const differences = [...kubectlCells].flatMap(([key, cells]) => columns
@@ -210,7 +213,7 @@ describe('svctop list', () => {
 		assert.equal(ours.code, 0, ours.stderr);
 		const ourTable = parseTable(ours.stdout);
 		const kubectlTable = parseTable(theirs.stdout);
-		assert.deepEqual(ourTable.header, ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'ENDPOINTS', 'AGE']);
+		assert.deepEqual(ourTable.header, ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'ENDPOINTS', 'AGE', 'WARNINGS']);
 		assert.deepEqual(ourTable.rows.map(row => row.NAME), kubectlTable.rows.map(row => row.NAME));
 		assert.ok(ourTable.rows.length > 0);
 	});
