@@ -9,7 +9,7 @@ import type {
 } from '@kubernetes/client-node';
 
 /*
- * The built-in demo cluster. Its content reproduces the walkthroughs in shared/seeds: a kind cluster
+ * The built-in demo cluster. Its content reproduces the walkthroughs the README describes: a kind cluster
  * `myk8s` with a control plane and three workers, the echo Deployment behind `svc-nodeport` with
  * externalTrafficPolicy Local, Services sharing externalIPs, a LoadBalancer stuck <pending>, one with a
  * cloud hostname, an ExternalName, a selectorless Service with a manual Endpoints object, kube-dns, and a
