@@ -34,7 +34,7 @@ export const commandHelp = {
 		usage: 'list [options]',
 		summary: 'the Services, as kubectl get svc prints them, plus ENDPOINTS and WARNINGS',
 		description: [
-			'Output formats:',
+			'Output formats',
 			'  (default), -o wide   kubectl\'s table plus ENDPOINTS (ready/total) and WARNINGS',
 			'  -o json, -o yaml     exactly what kubectl get svc -o json|yaml prints: a v1 List of the Service objects',
 			'  -o name              service/NAME, one a line, as kubectl',
@@ -45,11 +45,11 @@ export const commandHelp = {
 		examples: ['svctop list -A -o wide', 'svctop list -o json | jq \'.items[].metadata.name\'', 'svctop list --demo --json', 'svctop list -n kube-system -o name'],
 	},
 	describe: {
-		usage: 'describe NAMESPACE/NAME [options]',
+		usage: 'describe [NAMESPACE/]NAME [options]',
 		summary: 'one Service: its spec, endpoints grouped by node, findings',
-		options: {'Options': ['json'], 'Cluster options': clusterFlags.filter(name => name !== 'namespace' && name !== 'allNamespaces')},
+		options: {'Options': ['json'], 'Cluster options': clusterFlags.filter(name => name !== 'allNamespaces')},
 		flagHelp: {json: 'the same as a JSON document'},
-		examples: ['svctop describe default/svc-nodeport', 'svctop describe --demo default/svc-nodeport --json'],
+		examples: ['svctop describe default/svc-nodeport', 'svctop describe -n kube-system kube-dns', 'svctop describe --demo default/svc-nodeport --json'],
 	},
 	nat: {
 		usage: 'nat [options]',
@@ -98,6 +98,7 @@ export function generalHelp(): string {
 		'',
 		'  Commands',
 		...commands,
+		`    ${'help [COMMAND]'.padEnd(column - 1)} a command's usage: its flags and examples`,
 		'',
 		'  Options',
 		`    ${'-h, --help'.padEnd(column - 1)} this help; \`svctop COMMAND --help\` or \`svctop help COMMAND\` for one command`,
