@@ -2,7 +2,7 @@ import meow from 'meow';
 import type {CliConfig} from '../commands/run-command.js';
 import {parseDuration} from '../core/probe/duration.js';
 import {flagNamed, flagSpec, flagTable, kebab, type FlagName} from './flags.js';
-import {commandUsage, generalHelp, isCommand} from './help.js';
+import {commandUsage, generalHelp, isCommand, type CommandName} from './help.js';
 
 /** What the command line asks for; nothing here reads the cluster, the node or the network. */
 export type ParsedCommandLine =
@@ -137,13 +137,8 @@ function unknownCommand(word: string): string {
 	return `unknown command "${word}" (expected one of: list, describe, nat, probe, help; see svctop --help)`;
 }
 
-/** The config of a run, or the usage error in it. */
-function configOf(words: Words): CliConfig {
-	const [command = 'dashboard', ...args] = words.positionals;
-	if (!isCommand(command)) {
-		throw new UsageError(unknownCommand(command));
-	}
-
+/** Unknown, repeated or value-less flags: what the flag parser cannot be trusted with. */
+function checkWords(words: Words, command: CommandName): void {
 	const usage = `(see svctop ${command === 'dashboard' ? '' : `${command} `}--help)`;
 	if (words.problem) {
 		throw new UsageError(`${words.problem} ${usage}`);
@@ -158,7 +153,16 @@ function configOf(words: Words): CliConfig {
 	if (missing) {
 		throw new UsageError(`${missing.text.replace(/=$/, '')} needs a value ${usage}`);
 	}
+}
 
+/** The config of a run, or the usage error in it. */
+function configOf(words: Words): CliConfig {
+	const [command = 'dashboard', ...args] = words.positionals;
+	if (!isCommand(command)) {
+		throw new UsageError(unknownCommand(command));
+	}
+
+	checkWords(words, command);
 	const {flags} = meow({importMeta: import.meta, argv: words.argv, autoHelp: false, autoVersion: false, allowUnknownFlags: true, flags: flagTable});
 	const output = oneOf('output', flags.output, outputFormats);
 	const mode = oneOf('mode', flags.mode, ['iptables', 'nftables', 'ipvs'] as const);
