@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {iptablesServiceHash} from '../../../source/core/nat/chain-names.js';
+import {decodeIptables} from '../../../source/core/nat/decode-iptables.js';
+import {decodeIptablesFast} from '../../../source/core/nat/decode-iptables-fast.js';
+import {indexIptablesSave} from '../../../source/core/nat/iptables-parse.js';
 import {crossCheckNat} from '../../../source/core/nat/cross-check.js';
 import {decodeNatDump, detectNatMode} from '../../../source/core/nat/decode.js';
 import {renderNatText, toNatJson} from '../../../source/core/nat/render.js';
@@ -146,6 +149,16 @@ describe('kube-proxy dumps read back from the kernel', () => {
 		const shares = flow.endpoints.map(endpoint => endpoint.probability);
 		assert.ok(Math.abs(shares.reduce((sum, share) => sum + share, 0) - 1) < 1e-9);
 		assert.ok(shares.every(share => Math.abs(share - 0.001) < 1e-6), 'each of 1,000 endpoints gets 1/1000');
+	});
+
+	test('every iptables tier gives the general decoder\'s table (the fast ones decline Local policy)', () => {
+		for (const {file, mode} of cases.filter(each => each.mode === 'iptables')) {
+			const dump = fixture(file);
+			const general = decodeIptables(indexIptablesSave(dump, {eager: true}));
+			assert.equal(decodeIptablesFast(dump), null, file);
+			assert.deepEqual(decodeNatDump(dump, mode), general, file);
+			assert.deepEqual(decodeNatDump(new TextEncoder().encode(dump), mode), general, `${file} as bytes (the WebAssembly tier first)`);
+		}
 	});
 
 	test('the fixtures use kube-proxy\'s chain names', () => {
