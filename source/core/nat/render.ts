@@ -138,7 +138,7 @@ function drawTree(node: Node, prefix: string, out: string[]) {
 export function renderNatText(table: NatFlowTable): string {
 	const out: string[] = [];
 	const header = `kube-proxy mode: ${table.variant}${table.masqueradeMark ? `, masquerade mark ${table.masqueradeMark}` : ''}, ${table.services.length} service port${table.services.length === 1 ? '' : 's'}`;
-	out.push(header, '');
+	out.push(header, ...(table.notes ?? []).map(note => `Note: ${note}`), '');
 	for (const flow of table.services) {
 		const tree = flowTree(flow, table.mode);
 		out.push(tree.text);
@@ -176,6 +176,7 @@ export function toNatJson(table: NatFlowTable): NatJson {
 			bypass: flow.bypass.map(bypass => ({from: bypass.from, condition: bypass.condition, chain: bypass.chain})),
 		})),
 		problems: table.problems.map(problem => ({line: problem.line, message: problem.message})),
+		notes: [...(table.notes ?? [])],
 	};
 }
 
@@ -185,5 +186,7 @@ export function filterNatServices(table: NatFlowTable, service: string): NatFlow
 	const services = table.services.filter(flow => flow.service === name && (port === undefined || flow.port === port));
 	// Keep the problems about this Service and those about the text itself.
 	const problems = table.problems.filter(problem => problem.message.includes(`${name}`) || /^line \d+: (?!.*\w+\/\w+)/.test(problem.message));
-	return {...table, services, problems};
+	// Notes are about the whole table (other namespaces), not about the one Service shown.
+	const {notes: _notes, ...rest} = table;
+	return {...rest, services, problems};
 }

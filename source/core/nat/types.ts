@@ -122,6 +122,8 @@ export type NatFlowTable = {
 	readonly variant: string;
 	readonly services: readonly NatServiceFlow[];
 	readonly problems: readonly NatProblem[];
+	/** What was not checked and why (e.g. the rules of namespaces the API was not asked for); not problems. */
+	readonly notes?: readonly string[];
 	/** Mark value set by KUBE-MARK-MASQ / mark-for-masquerade, e.g. `0x4000`; null when not found. */
 	readonly masqueradeMark: string | null;
 };
@@ -148,6 +150,8 @@ export type NatJson = {
 		bypass: Array<{from: NatBypass['from']; condition: string; chain: string}>;
 	}>;
 	problems: Array<{line: number | null; message: string}>;
+	/** Added after the issue's shape: what was not checked. */
+	notes: string[];
 };
 
 export type NatJsonEndpoint = {

@@ -89,7 +89,7 @@ describe('runNat', () => {
 			const code = await runNat({file, json: true, source: fakeSource()}, run.io);
 			assert.equal(code, 0);
 			const document = JSON.parse(run.out()) as Record<string, unknown> & {services: Array<Record<string, unknown>>};
-			assert.deepEqual(Object.keys(document), ['mode', 'services', 'problems']);
+			assert.deepEqual(Object.keys(document), ['mode', 'services', 'problems', 'notes']);
 			assert.equal(document.mode, 'nftables');
 			assert.deepEqual(document.problems, []);
 			const lb = document.services.find(each => each.service === 'shop/lb')!;
