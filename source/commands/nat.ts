@@ -84,7 +84,7 @@ export async function runNat(options: NatCommandOptions, io: NatIo): Promise<num
 	if (options.source) {
 		await options.source.ready();
 		const snapshot = options.source.snapshot();
-		table = crossCheckNat(table, {services: snapshot.services, endpointSlices: snapshot.endpointSlices});
+		table = crossCheckNat(table, {services: snapshot.services, endpointSlices: snapshot.endpointSlices, namespace: snapshot.namespace});
 	}
 
 	if (options.service) {

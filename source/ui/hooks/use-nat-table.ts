@@ -74,7 +74,7 @@ export function useNatTable(
 			return decoded.table;
 		}
 
-		return crossCheckNat(decoded.table, {services: snapshot.services, endpointSlices: snapshot.endpointSlices});
+		return crossCheckNat(decoded.table, {services: snapshot.services, endpointSlices: snapshot.endpointSlices, namespace: snapshot.namespace});
 	}, [decoded.table, snapshot]);
 
 	return {table: checked, origin: decoded.origin, error: decoded.error, loading, loadedAt: decoded.loadedAt};

@@ -89,11 +89,11 @@ describe('runNat', () => {
 			const code = await runNat({file, json: true, source: fakeSource()}, run.io);
 			assert.equal(code, 0);
 			const document = JSON.parse(run.out()) as Record<string, unknown> & {services: Array<Record<string, unknown>>};
-			assert.deepEqual(Object.keys(document), ['mode', 'services', 'problems']);
+			assert.deepEqual(Object.keys(document), ['mode', 'services', 'problems', 'notes']);
 			assert.equal(document.mode, 'nftables');
 			assert.deepEqual(document.problems, []);
 			const lb = document.services.find(each => each.service === 'shop/lb')!;
-			assert.deepEqual(Object.keys(lb), ['service', 'port', 'protocol', 'entries', 'endpoints', 'localEndpoints', 'affinity', 'noEndpoints']);
+			assert.deepEqual(Object.keys(lb), ['service', 'port', 'protocol', 'entries', 'endpoints', 'localEndpoints', 'affinity', 'noEndpoints', 'bypass']);
 			assert.deepEqual(lb.entries, [
 				{kind: 'clusterIP', ip: '10.200.1.70', port: 80, sourceRanges: [], localOnly: false},
 				{kind: 'loadBalancer', ip: '192.0.2.10', port: 80, sourceRanges: ['198.51.100.0/24', '203.0.113.0/25'], localOnly: false},
