@@ -1,5 +1,6 @@
 import process from 'node:process';
 import meow from 'meow';
+import {parseByteSize} from './core/nat/dump-limits.js';
 import {parseDuration} from './core/probe/duration.js';
 import type {CliConfig} from './commands/run-command.js';
 
@@ -18,6 +19,7 @@ const meowFlags = {
 	service: {type: 'string'},
 	node: {type: 'string'},
 	nodeCmd: {type: 'string'},
+	maxBytes: {type: 'string'},
 	count: {type: 'number'},
 	interval: {type: 'string', default: '1s'},
 	timeout: {type: 'string', default: '1s'},
@@ -78,6 +80,7 @@ const cli = meow(
 	  --service NS/NAME      only this Service
 	  --node NAME            the node whose rules to read (with --node-cmd, or in --demo)
 	  --node-cmd TEMPLATE    command printing another node's rules, e.g. 'ssh {node} sudo iptables-save'
+	  --max-bytes SIZE       largest dump --file or stdin may be, e.g. 1G (default: 512M)
 
 	Probe options
 	  --count N              stop after N probes (default: until Ctrl-C)
@@ -178,6 +181,11 @@ if (!Number.isInteger(flags.concurrency) || flags.concurrency < 1) {
 	fail('--concurrency must be a whole number of at least 1');
 }
 
+const maxBytes = flags.maxBytes === undefined ? undefined : parseByteSize(flags.maxBytes);
+if (typeof maxBytes === 'object') {
+	fail(`--max-bytes: ${maxBytes.error}`);
+}
+
 if (flags.namespace !== undefined && flags.allNamespaces) {
 	fail('--namespace and --all-namespaces cannot be used together');
 }
@@ -199,6 +207,7 @@ const config: CliConfig = {
 	service: flags.service,
 	node: flags.node,
 	nodeCmd: flags.nodeCmd,
+	maxBytes,
 	probe: {
 		count: flags.count,
 		intervalMs: interval,

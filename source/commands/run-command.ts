@@ -38,6 +38,8 @@ export type CliConfig = {
 	service?: string;
 	node?: string;
 	nodeCmd?: string;
+	/** Largest NAT dump read from a file or stdin, in bytes. */
+	maxBytes?: number;
 	probe: {
 		count?: number;
 		intervalMs: number;
@@ -129,7 +131,7 @@ async function runInteractive(
 ): Promise<number> {
 	const loadRules = async () =>
 		obtainDump(
-			{json: false, file: config.natFile, mode: config.mode, nodeCmd: config.nodeCmd, node: config.node, dump: demo && !config.natFile ? demo.ruleDump(config.node) : undefined},
+			{json: false, file: config.natFile, mode: config.mode, nodeCmd: config.nodeCmd, node: config.node, maxBytes: config.maxBytes, dump: demo && !config.natFile ? demo.ruleDump(config.node) : undefined},
 			io,
 		);
 	return ui.runDashboard(source, {
@@ -202,6 +204,7 @@ export async function runCommand(config: CliConfig): Promise<number> {
 						service: config.service,
 						nodeCmd: config.nodeCmd,
 						node: config.node,
+						maxBytes: config.maxBytes,
 						source,
 						dump: demo && !config.file ? demo.ruleDump(config.node) : undefined,
 					},
