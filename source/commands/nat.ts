@@ -22,6 +22,8 @@ export type NatCommandOptions = {
 	readonly node?: string;
 	/** When connected: names for chains and endpoints, and the cross-check. */
 	readonly source?: ClusterSource;
+	/** Connects when there is no `source`, after the rules are read (undefined when no cluster answers). */
+	readonly connect?: () => Promise<ClusterSource | undefined>;
 	/** A dump already in hand (the demo serves its own). */
 	readonly dump?: string;
 	readonly timeoutMs?: number;
@@ -90,9 +92,10 @@ export async function runNat(options: NatCommandOptions, io: NatIo): Promise<num
 		return 1;
 	}
 
-	if (options.source) {
-		await options.source.ready();
-		const snapshot = options.source.snapshot();
+	const source = options.source ?? await options.connect?.();
+	if (source) {
+		await source.ready();
+		const snapshot = source.snapshot();
 		table = crossCheckNat(table, {services: snapshot.services, endpointSlices: snapshot.endpointSlices, namespace: snapshot.namespace});
 	}
 

@@ -175,10 +175,14 @@ export async function runCommand(config: CliConfig): Promise<number> {
 
 		if (need === 'required') {
 			source = await connect(config, demo);
-		} else if (need === 'optional') {
-			// The NAT decoder names pods and cross-checks when a cluster is reachable; without one it still works.
-			source = await connect(config, demo).catch(() => undefined);
 		}
+
+		// The NAT decoder names pods and cross-checks when a cluster is reachable; without one it still
+		// works. It connects once the rules are read, so bad input fails before any API wait.
+		const connectOptional = async () => {
+			source = await connect(config, demo).catch(() => undefined);
+			return source;
+		};
 
 		switch (config.command) {
 			case 'list': {
@@ -206,6 +210,7 @@ export async function runCommand(config: CliConfig): Promise<number> {
 						node: config.node,
 						maxBytes: config.maxBytes,
 						source,
+						connect: need === 'optional' ? connectOptional : undefined,
 						dump: demo && !config.file ? demo.ruleDump(config.node) : undefined,
 					},
 					io,

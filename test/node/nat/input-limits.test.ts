@@ -150,6 +150,23 @@ describe('svctop nat on unbounded or bad input', () => {
 	});
 });
 
+describe('runNat connects to the API only after the rules are read', () => {
+	test('bad input fails without waiting for a cluster', async () => {
+		let connects = 0;
+		const io = {
+			stdin: Readable.from([Buffer.alloc(1024)]),
+			stdout: {write: () => true} as unknown as NodeJS.WritableStream,
+			stderr: {write: () => true} as unknown as NodeJS.WritableStream,
+		};
+		const code = await runNat({json: false, file: '-', connect: async () => {
+			connects++;
+			return undefined;
+		}}, io);
+		assert.equal(code, 1);
+		assert.equal(connects, 0);
+	});
+});
+
 describe('runNat on a node without kube-proxy rules', () => {
 	test('says which tools were tried and exits 1', async () => {
 		const answers: Record<string, CommandResult> = {
