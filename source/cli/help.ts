@@ -15,7 +15,7 @@ type CommandHelp = {
 };
 
 const clusterFlags: readonly FlagName[] = ['demo', 'kubeconfig', 'context', 'namespace', 'allNamespaces', 'clusterDomain'];
-const natSourceFlags: readonly FlagName[] = ['mode', 'node', 'nodeCmd'];
+const natSourceFlags: readonly FlagName[] = ['mode', 'node', 'nodeCmd', 'maxBytes'];
 const probeFlags: readonly FlagName[] = ['count', 'interval', 'timeout', 'concurrency', 'http', 'tcp', 'dns', 'via', 'match'];
 
 /** The usage of every command, keyed by its name; `dashboard` is svctop without a command. */

@@ -1,5 +1,6 @@
 import meow from 'meow';
 import type {CliConfig} from '../commands/run-command.js';
+import {parseByteSize} from '../core/nat/dump-limits.js';
 import {parseDuration} from '../core/probe/duration.js';
 import {flagNamed, flagSpec, flagTable, kebab, type FlagName} from './flags.js';
 import {commandUsage, generalHelp, isCommand, type CommandName} from './help.js';
@@ -114,6 +115,15 @@ function duration(name: FlagName, text: string): number {
 	return parsed.ms;
 }
 
+function byteSize(text: string | undefined): number | undefined {
+	const parsed = text === undefined ? undefined : parseByteSize(text);
+	if (typeof parsed === 'object') {
+		throw new UsageError(`--max-bytes: ${parsed.error}`);
+	}
+
+	return parsed;
+}
+
 function wholeNumber(name: FlagName, value: number | undefined): void {
 	if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
 		throw new UsageError(`--${kebab(name)} must be a whole number of at least 1`);
@@ -177,6 +187,7 @@ function configOf(words: Words): CliConfig {
 
 	const intervalMs = duration('interval', flags.interval);
 	const timeoutMs = duration('timeout', flags.timeout);
+	const maxBytes = byteSize(flags.maxBytes);
 	wholeNumber('count', flags.count);
 	wholeNumber('concurrency', flags.concurrency);
 	if (flags.namespace !== undefined && flags.allNamespaces) {
@@ -201,6 +212,7 @@ function configOf(words: Words): CliConfig {
 		service: flags.service,
 		node: flags.node,
 		nodeCmd: flags.nodeCmd,
+		maxBytes,
 		probe: {
 			count: flags.count,
 			intervalMs,

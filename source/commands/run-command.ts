@@ -41,6 +41,8 @@ export type CliConfig = {
 	service?: string;
 	node?: string;
 	nodeCmd?: string;
+	/** Largest NAT dump read from a file or stdin, in bytes. */
+	maxBytes?: number;
 	probe: {
 		count?: number;
 		intervalMs: number;
@@ -132,7 +134,7 @@ async function runInteractive(
 ): Promise<number> {
 	const loadRules = async () =>
 		obtainDump(
-			{json: false, file: config.natFile, mode: config.mode, nodeCmd: config.nodeCmd, node: config.node, dump: demo && !config.natFile ? demo.ruleDump(config.node) : undefined},
+			{json: false, file: config.natFile, mode: config.mode, nodeCmd: config.nodeCmd, node: config.node, maxBytes: config.maxBytes, dump: demo && !config.natFile ? demo.ruleDump(config.node) : undefined},
 			io,
 		);
 	return ui.runDashboard(source, {
@@ -176,10 +178,14 @@ export async function runCommand(config: CliConfig): Promise<number> {
 
 		if (need === 'required') {
 			source = await connect(config, demo);
-		} else if (need === 'optional') {
-			// The NAT decoder names pods and cross-checks when a cluster is reachable; without one it still works.
-			source = await connect(config, demo).catch(() => undefined);
 		}
+
+		// The NAT decoder names pods and cross-checks when a cluster is reachable; without one it still
+		// works. It connects once the rules are read, so bad input fails before any API wait.
+		const connectOptional = async () => {
+			source = await connect(config, demo).catch(() => undefined);
+			return source;
+		};
 
 		switch (config.command) {
 			case 'list': {
@@ -205,7 +211,9 @@ export async function runCommand(config: CliConfig): Promise<number> {
 						service: config.service,
 						nodeCmd: config.nodeCmd,
 						node: config.node,
+						maxBytes: config.maxBytes,
 						source,
+						connect: need === 'optional' ? connectOptional : undefined,
 						dump: demo && !config.file ? demo.ruleDump(config.node) : undefined,
 					},
 					io,

@@ -161,6 +161,18 @@ describe('kube-proxy dumps read back from the kernel', () => {
 		}
 	});
 
+	test('kube-proxy\'s interface local detectors (--detect-local-mode BridgeInterface / InterfaceNamePrefix) are pod traffic too', () => {
+		const iptables = fixture('iptables-1.28-save-nat.txt').replace(/^(-A KUBE-EXT-\S+) -s 10\.244\.0\.0\/16 (-m comment --comment "pod traffic for default\/web-local:http)/m, '$1 -i cni0 $2');
+		const nft = fixture('nft-list-table.txt').replace(/ip saddr 10\.244\.0\.0\/16 (goto service-\S+-default\/web-local\/)/, 'iifname "veth*" $1');
+		for (const [dump, original, condition] of [[iptables, 'iptables-1.28-save-nat.txt', 'in through cni0'], [nft, 'nft-list-table.txt', 'in through veth*']] as const) {
+			assert.notEqual(dump, fixture(original));
+			const flow = decodeNatDump(dump).services.find(each => each.service === 'default/web-local')!;
+			assert.deepEqual(flow.bypass.map(bypass => `${bypass.from}: ${bypass.condition}`), [`pods: ${condition}`, 'node: source is a local address']);
+			assert.equal(flow.noEndpoints, 'drop');
+			assert.deepEqual(flow.localEndpoints, []);
+		}
+	});
+
 	test('the fixtures use kube-proxy\'s chain names', () => {
 		assert.match(fixture('iptables-1.28-save-nat.txt'), new RegExp(`KUBE-EXT-${iptablesServiceHash('default/web-local:http', 'tcp')} `));
 	});

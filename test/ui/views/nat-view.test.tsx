@@ -87,6 +87,13 @@ describe('NatView', () => {
 		const failing = open(source, 'default/svc-nodeport', async () => ({ok: false, error: 'iptables-save not found (is this a node? run as root)'}));
 		await settle();
 		assert.match(failing.frame(), /^Cannot read the rules: iptables-save not found \(is this a node\? run as root\)$/m);
+		failing.unmount();
+
+		// A dump holding no kube-proxy rule is not an empty table.
+		const empty = open(source, 'default/svc-nodeport', async () => ({ok: true, text: '', mode: undefined, source: 'empty.txt'}), {columns: 200, rows: 12});
+		await settle();
+		assert.match(empty.frame(), /^Cannot read the rules: no kube-proxy rules found in empty\.txt: it is empty \(0 bytes\)$/m);
+		assert.doesNotMatch(empty.frame(), /service ports|kube-proxy mode/);
 	});
 
 	test('the body scrolls inside the screen and never overflows a small terminal', async () => {
