@@ -24,6 +24,7 @@ const validValue: Partial<Record<FlagName, string>> = {
 	interval: '5ms',
 	timeout: '2s',
 	service: 'default/web',
+	maxBytes: '1G',
 };
 
 function given(name: FlagName, value?: string): string[] {
