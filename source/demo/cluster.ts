@@ -76,13 +76,14 @@ function service(
 	created: number,
 	spec: V1Service['spec'],
 	status?: V1Service['status'],
+	meta?: {labels?: Record<string, string>; annotations?: Record<string, string>},
 ): V1Service {
 	const ipFamilies = spec?.ipFamilies ?? (spec?.type === 'ExternalName' ? undefined : ['IPv4']);
 	return {
 		apiVersion: 'v1',
 		kind: 'Service',
 		// A fixed uid: the demo's events name it in involvedObject.uid, as kubectl's lookup requires.
-		metadata: {namespace, name, uid: demoUid(`Service/${namespace}/${name}`), creationTimestamp: iso(created) as unknown as Date},
+		metadata: {namespace, name, uid: demoUid(`Service/${namespace}/${name}`), creationTimestamp: iso(created) as unknown as Date, ...meta},
 		spec: {
 			sessionAffinity: 'None',
 			...(spec?.type === 'ExternalName'
@@ -126,7 +127,7 @@ export function initialDemoState(now: number): DemoState {
 	];
 
 	const services: V1Service[] = [
-		service('default', 'kubernetes', created13d, {type: 'ClusterIP', clusterIP: '10.200.1.1', ports: [port({name: 'https', port: 443, targetPort: 6443 as never})]}),
+		service('default', 'kubernetes', created13d, {type: 'ClusterIP', clusterIP: '10.200.1.1', ports: [port({name: 'https', port: 443, targetPort: 6443 as never})]}, undefined, {labels: {component: 'apiserver', provider: 'kubernetes'}}),
 		service('kube-system', 'kube-dns', created13d, {
 			type: 'ClusterIP',
 			clusterIP: '10.200.1.10',
@@ -136,6 +137,9 @@ export function initialDemoState(now: number): DemoState {
 				port({name: 'dns-tcp', port: 53, targetPort: 53 as never}),
 				port({name: 'metrics', port: 9153, targetPort: 9153 as never}),
 			],
+		}, undefined, {
+			labels: {'k8s-app': 'kube-dns', 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'CoreDNS'},
+			annotations: {'prometheus.io/port': '9153', 'prometheus.io/scrape': 'true'},
 		}),
 		// 003: the echo Deployment behind a NodePort with externalTrafficPolicy Local.
 		service('default', 'svc-nodeport', now - 6 * minute, {
@@ -145,6 +149,9 @@ export function initialDemoState(now: number): DemoState {
 			externalTrafficPolicy: 'Local',
 			healthCheckNodePort: 32017,
 			ports: [port({name: 'svc-webport', port: 9000, targetPort: 8080 as never, nodePort: 31254})],
+		}, undefined, {
+			// The walkthrough applies it with kubectl apply, which leaves this annotation (kubectl describe hides it).
+			annotations: {'kubectl.kubernetes.io/last-applied-configuration': '{"apiVersion":"v1","kind":"Service","metadata":{"annotations":{},"name":"svc-nodeport","namespace":"default"},"spec":{"externalTrafficPolicy":"Local","ports":[{"name":"svc-webport","nodePort":31254,"port":9000,"targetPort":8080}],"selector":{"app":"deploy-websrv"},"type":"NodePort"}}\n'},
 		}),
 		service('default', 'svc-clusterip', now - 29 * minute, {
 			type: 'ClusterIP',
@@ -167,7 +174,7 @@ export function initialDemoState(now: number): DemoState {
 			clusterIP: '10.200.1.160',
 			selector: {app: 'zonal-echo'},
 			trafficDistribution: 'PreferSameZone',
-			ports: [port({name: 'http', port: 80, targetPort: 'http' as never})],
+			ports: [port({name: 'http', port: 80, targetPort: 'http' as never, appProtocol: 'http'})],
 		}),
 		service('default', 'svc-sticky', now - 20 * minute, {
 			type: 'ClusterIP',
