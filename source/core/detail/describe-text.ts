@@ -111,7 +111,17 @@ export function endpointHints(detail: ServiceDetail): Array<{label: string; hint
 /** `svctop describe`: readable like `kubectl describe svc`, with endpoints grouped by node. */
 export function describeText(detail: ServiceDetail): string {
 	const {service} = detail;
-	const pairs: Array<[string, string]> = [['Age', service.age], ['DNS', detail.dnsNames[0] ?? '<none>']];
+	const pairs: Array<[string, string]> = [['Age', service.age]];
+	// What kubectl leaves out: a pending load balancer (no ingress line at all) and the affinity timeout.
+	if (service.loadBalancerPending) {
+		pairs.push(['LoadBalancer', '<pending> (no ingress in the status yet)']);
+	}
+
+	if (service.sessionAffinityTimeoutSeconds !== null) {
+		pairs.push(['ClientIP timeout', `${service.sessionAffinityTimeoutSeconds}s`]);
+	}
+
+	pairs.push(['DNS', detail.dnsNames[0] ?? '<none>']);
 	for (const name of detail.dnsNames.slice(1)) {
 		pairs.push(['', name]);
 	}
