@@ -64,7 +64,7 @@ function table(rows: ReadonlyArray<readonly string[]>, indent: string): string[]
  */
 export function topologyLines(topology: TopologyDetail, endpoints: ReadonlyArray<{readonly label: string; readonly hints: string}> = []): string[] {
 	if (!hasTopology(topology)) {
-		return ['Topology: <none> (no trafficDistribution, no hints: every node uses every ready endpoint)'];
+		return ['Topology: <none> (no trafficDistribution, no hints)'];
 	}
 
 	const lines = [`Topology: ${topology.trafficDistribution ? `trafficDistribution ${trafficDistributionMeaning(topology.trafficDistribution)}` : 'hints without a trafficDistribution'}`];
