@@ -20,10 +20,9 @@ const extraFields: Partial<Record<string, readonly string[]>> = {
 	events: ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'],
 };
 
-/** Event fields whose selectable name differs from the object's path (source falls back as the server's does). */
+/** Event fields read from more than one place: `source` is the component, else the reporting controller, as on the real server. */
 const eventFieldPaths: Readonly<Record<string, readonly string[]>> = {
-	source: ['source.component', 'reportingController'],
-	reportingComponent: ['reportingController'],
+	source: ['source.component', 'reportingComponent'],
 };
 
 /** Parses `metadata.name=x,metadata.namespace!=y`; unsupported fields are a 400 as on the real server. */
