@@ -1,6 +1,6 @@
 import type {EndpointDetail, PortDetail, ServiceDetail} from './describe-service.js';
 import {kubectlDescribeText} from './kubectl-fields.js';
-import {hasTopology, type NodeTopology, type TopologyDetail, trafficDistributionMeaning} from './topology.js';
+import {hasTopology, type NodeTopology, type TopologyDetail, trafficDistributionMeaning, trafficDistributionName} from './topology.js';
 
 /** `name port -> targetPort (nodePort N) /PROTO`, with a named targetPort resolved per pod. */
 export function formatPort(port: PortDetail): string {
@@ -67,8 +67,10 @@ export function topologyLines(topology: TopologyDetail, endpoints: ReadonlyArray
 		return ['Topology: <none> (no trafficDistribution, no hints)'];
 	}
 
-	const lines = [`Topology: ${topology.trafficDistribution ? `trafficDistribution ${trafficDistributionMeaning(topology.trafficDistribution)}` : 'hints without a trafficDistribution'}`];
-	lines.push(`  hints: ${topology.zoneHinted} of ${topology.readyEndpoints} ready endpoints forZones, ${topology.nodeHinted} forNodes (kube-proxy follows them only when every ready endpoint has them)`);
+	const lines = topology.trafficDistribution
+		? [`Topology: trafficDistribution ${trafficDistributionName(topology.trafficDistribution)}`, `  ${trafficDistributionMeaning(topology.trafficDistribution)}`]
+		: ['Topology: hints without a trafficDistribution'];
+	lines.push(`  hints: zone on ${topology.zoneHinted} of ${topology.readyEndpoints} ready endpoints, node on ${topology.nodeHinted} (used only if all have one)`);
 	for (const row of alignRows(endpoints.map(endpoint => [endpoint.label, endpoint.hints]))) {
 		lines.push(`    ${row}`);
 	}

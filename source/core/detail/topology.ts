@@ -52,20 +52,25 @@ export type TopologyService = {
 	readonly hasExternalAddresses: boolean;
 };
 
-/** What trafficDistribution asks for, in words (PreferClose is PreferSameZone's older name). */
+/** `PreferClose (older name of PreferSameZone)`, or the value as written. */
+export function trafficDistributionName(value: string): string {
+	return value === 'PreferClose' ? 'PreferClose (older name of PreferSameZone)' : value;
+}
+
+/** What a trafficDistribution asks of each node, in words. */
 export function trafficDistributionMeaning(value: string): string {
 	switch (value) {
 		case 'PreferClose':
 		case 'PreferSameZone': {
-			return `${value === 'PreferClose' ? 'PreferClose (older name of PreferSameZone)' : value}: endpoints hinted for their zone; nodes prefer endpoints in their own zone`;
+			return 'nodes prefer endpoints in their own zone';
 		}
 
 		case 'PreferSameNode': {
-			return 'PreferSameNode: endpoints hinted for their node and zone; nodes prefer endpoints on themselves, then in their zone';
+			return 'nodes prefer endpoints on themselves, then in their zone';
 		}
 
 		default: {
-			return `${value}: not a value this version of svctop knows`;
+			return 'a value svctop does not know';
 		}
 	}
 }
