@@ -85,7 +85,7 @@ export function topologyLines(topology: TopologyDetail, endpoints: ReadonlyArray
 	return lines;
 }
 
-/** `zonal-1 (hinted for zone zone-b)`, `all 2 (no endpoint hinted for zone zone-a: falls back to all)`. */
+/** `zonal-1 (zone hint)`, `all 2 (no endpoint hinted for zone-a)`. */
 function nodeUse(node: NodeTopology, ready: number): string {
 	const used = node.mode === null && ready > 0 && node.endpoints.length === ready ? `all ${ready}` : node.endpoints.join(',') || '<none>';
 	return `${used} (${node.reason})`;

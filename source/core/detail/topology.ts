@@ -97,7 +97,7 @@ function modeFor(ready: readonly TopologyEndpoint[], node: string, zone: string 
 	const nodeHinted = ready.filter(endpoint => endpoint.hints.forNodes.length > 0);
 	const zoneHinted = ready.filter(endpoint => endpoint.hints.forZones.length > 0);
 	if (nodeHinted.length === ready.length && ready.some(endpoint => endpoint.hints.forNodes.includes(node))) {
-		return {mode: 'PreferSameNode', reason: 'hinted for this node'};
+		return {mode: 'PreferSameNode', reason: 'node hint'};
 	}
 
 	if (zoneHinted.length === ready.length) {
@@ -106,10 +106,10 @@ function modeFor(ready: readonly TopologyEndpoint[], node: string, zone: string 
 		}
 
 		if (ready.some(endpoint => endpoint.hints.forZones.includes(zone))) {
-			return {mode: 'PreferSameZone', reason: `hinted for zone ${zone}`};
+			return {mode: 'PreferSameZone', reason: 'zone hint'};
 		}
 
-		return {mode: null, reason: `no endpoint hinted for zone ${zone}`};
+		return {mode: null, reason: `no endpoint hinted for ${zone}`};
 	}
 
 	if (zoneHinted.length === 0 && nodeHinted.length === 0) {

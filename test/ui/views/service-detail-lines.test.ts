@@ -55,10 +55,10 @@ test('the demo\'s svc-zonal at 80 columns: trafficDistribution, each endpoint\'s
 		'    zonal-echo-6d8f7b9c4-k2m7p  forZones=zone-b',
 		'    zonal-echo-6d8f7b9c4-w9t4x  forZones=zone-c',
 		'  per node, for in-cluster traffic (internalTrafficPolicy Cluster):',
-		'    myk8s-control-plane  zone-a  all 2 (no endpoint hinted for zone zone-a)',
-		'    myk8s-worker         zone-a  all 2 (no endpoint hinted for zone zone-a)',
-		'    myk8s-worker2        zone-b  zonal-echo-6d8f7b9c4-k2m7p (hinted for zone zone-b)',
-		'    myk8s-worker3        zone-c  zonal-echo-6d8f7b9c4-w9t4x (hinted for zone zone-c)',
+		'    myk8s-control-plane  zone-a  all 2 (no endpoint hinted for zone-a)',
+		'    myk8s-worker         zone-a  all 2 (no endpoint hinted for zone-a)',
+		'    myk8s-worker2        zone-b  zonal-echo-6d8f7b9c4-k2m7p (zone hint)',
+		'    myk8s-worker3        zone-c  zonal-echo-6d8f7b9c4-w9t4x (zone hint)',
 	]);
 	assert.ok(lines.slice(start, start + 10).every(line => line.length <= 80), 'the topology section fits 80 columns');
 	assert.ok(lines.includes('  Traffic Distribution:     PreferSameZone'));
