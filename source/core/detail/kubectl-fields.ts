@@ -143,12 +143,11 @@ export function kubectlServiceFields(service: V1Service, slices: readonly V1Endp
 		loadBalancerIngress: ingressText(service),
 		ports: (spec.ports ?? []).map(port => {
 			const protocol = port.protocol ?? '';
-			const target = port.targetPort as unknown as number | string | undefined;
 			return {
 				name: port.name || '<unset>',
 				port: port.port,
 				protocol,
-				targetPort: `${target ?? 0}/${protocol}`,
+				targetPort: `${port.targetPort ?? 0}/${protocol}`,
 				appProtocol: port.appProtocol ?? null,
 				nodePort: port.nodePort || null,
 				endpoints: kubectlEndpoints(slices, port.name ?? ''),

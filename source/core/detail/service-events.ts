@@ -27,12 +27,13 @@ export type ServiceEvents =
 	| {readonly state: 'unknown'; readonly reason: string};
 
 /** `<unknown>` for a missing time, as kubectl's translateTimestampSince. */
-function since(timestamp: unknown, now: number): string {
-	const ms = timestampMs(timestamp as string | undefined);
+function since(timestamp: Date | string | undefined, now: number): string {
+	const ms = timestampMs(timestamp);
 	return ms === undefined ? '<unknown>' : humanDuration(now - ms);
 }
 
-function text(value: unknown): string | null {
+/** A time as RFC 3339 text (the API's JSON keeps them as strings although the types say Date). */
+function text(value: Date | string | undefined): string | null {
 	if (value instanceof Date) {
 		return value.toISOString();
 	}
@@ -42,7 +43,7 @@ function text(value: unknown): string | null {
 
 /** kubectl sorts by lastTimestamp only; events written through events.k8s.io lack it, so their own time stands in. */
 function sortTime(event: CoreV1Event): number {
-	return timestampMs((event.lastTimestamp ?? event.series?.lastObservedTime ?? event.eventTime ?? event.firstTimestamp) as unknown as string | undefined) ?? 0;
+	return timestampMs(event.lastTimestamp ?? event.series?.lastObservedTime ?? event.eventTime ?? event.firstTimestamp) ?? 0;
 }
 
 function eventRow(event: CoreV1Event, now: number): EventRow {
