@@ -1,7 +1,7 @@
 import {after, before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type {AddressInfo} from 'node:net';
+import net, {type AddressInfo} from 'node:net';
 import type {ClusterSource} from '../../source/kube/types.js';
 import {runProbe, type ProbeCommandOptions} from '../../source/commands/probe.js';
 import {startDemoDataPlane, type DemoDataPlane} from '../../source/demo/data-plane.js';
@@ -130,6 +130,26 @@ describe('runProbe', () => {
 		assert.equal(failing.err(), '');
 		const summary = (JSON.parse(failing.out().trim().split('\n').at(-1)!) as {summary: {expectedFrom: string}}).summary;
 		assert.equal(summary.expectedFrom, 'ready');
+	});
+
+	test('a reply cut mid-body is a failed sample with its reason, still attributed to the pod that sent it', async () => {
+		const truncating = net.createServer(socket => {
+			socket.on('error', () => undefined);
+			socket.once('data', () => {
+				socket.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\ndeploy-echo-5c689d5454-cjpfp\n');
+				setTimeout(() => socket.end(), 10);
+			});
+		});
+		const truncPort = await new Promise<number>(resolve => truncating.listen(0, '127.0.0.1', () => resolve((truncating.address() as AddressInfo).port)));
+		try {
+			const {io, out} = capture();
+			assert.equal(await runProbe({...defaults, target: 'default/svc-nodeport:9000', count: 3, source, resolveAddress: () => ({host: '127.0.0.1', port: truncPort})}, io), 1);
+			const lines = out().trim().split('\n').map(line => JSON.parse(line) as Record<string, any>);
+			assert.deepEqual(lines.slice(0, 3).map(line => [line.ok, line.error, line.pod, line.via]), Array.from({length: 3}, () => [false, 'truncated body', 'deploy-echo-5c689d5454-cjpfp', 'response']));
+			assert.deepEqual([lines[3]!.summary.ok, lines[3]!.summary.series[0].errors], [0, {'truncated body': 3}]);
+		} finally {
+			await new Promise(resolve => truncating.close(resolve));
+		}
 	});
 
 	test('abort prints the summary and exits cleanly', async () => {

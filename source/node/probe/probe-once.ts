@@ -244,14 +244,18 @@ function httpPlainRunner(request: HttpProbeRequest, start: number): Runner {
 		let chunked = false;
 		// The last bytes seen, to find the end of a chunked body however the reads split it.
 		let tail = '';
-		const done = () => {
+		let complete = false;
+		// `cut`: the connection ended before the body did (a FIN: truncated; an error: reset after headers).
+		const done = (cut?: 'truncated headers' | 'truncated body' | 'reset after headers') => {
 			const status = statusOf(text);
 			if (status === undefined) {
 				finish({ok: false, latencyMs: performance.now() - start, error: received === 0 ? 'reset' : 'bad response', local, peer});
 				return;
 			}
 
-			finish({ok: status < 400, latencyMs: performance.now() - start, error: status < 400 ? null : `http ${status}`, local, peer, responseText: text});
+			// A broken body is a failed probe; the text read so far still names the pod that sent it.
+			const error = cut ?? (status < 400 ? null : `http ${status}`);
+			finish({ok: error === null, latencyMs: performance.now() - start, error, local, peer, responseText: text});
 		};
 
 		const onRead = (length: number, buffer: Buffer): boolean => {
@@ -274,6 +278,7 @@ function httpPlainRunner(request: HttpProbeRequest, start: number): Runner {
 			}
 
 			if (headerEnd !== -1 && (contentLength >= 0 ? received - headerEnd - 4 >= contentLength : chunked && tail === '\r\n0\r\n\r\n')) {
+				complete = true;
 				done();
 			}
 
@@ -289,10 +294,19 @@ function httpPlainRunner(request: HttpProbeRequest, start: number): Runner {
 			// One write of the request prepared once per target (no Nagle wait: nothing is unacknowledged yet).
 			socket.write(payload);
 		});
-		socket.once('end', done);
+		// Without a length or chunked framing the body ends at the server's FIN, so that end is complete.
+		const framed = () => contentLength >= 0 || chunked;
+		socket.once('end', () => {
+			if (headerEnd === -1) {
+				done(received === 0 ? undefined : 'truncated headers');
+				return;
+			}
+
+			done(framed() && !complete ? 'truncated body' : undefined);
+		});
 		socket.once('error', error => {
 			if (headerEnd !== -1) {
-				done();
+				done('reset after headers');
 				return;
 			}
 
@@ -404,6 +418,7 @@ function httpClientRunner(request: HttpProbeRequest, start: number): Runner {
 	const client = request.scheme === 'https' ? https : http;
 	return finish => {
 		let socket: net.Socket | undefined;
+		let socketFailed = false;
 		let local: {address: string; port: number} | undefined;
 		let peer: {address: string; port: number} | undefined;
 		const options: https.RequestOptions = {
@@ -436,21 +451,25 @@ function httpClientRunner(request: HttpProbeRequest, start: number): Runner {
 					size += chunk.length;
 				}
 			});
+			const responseText = () => `${head.join('\r\n')}\r\n\r\n${Buffer.concat(chunks).subarray(0, maxResponseBytes).toString('utf8')}`;
 			response.once('end', () => {
-				const body = Buffer.concat(chunks).subarray(0, maxResponseBytes).toString('utf8');
 				finish({
 					ok: status < 400,
 					latencyMs: performance.now() - start,
 					error: status < 400 ? null : `http ${status}`,
 					local,
 					peer,
-					responseText: `${head.join('\r\n')}\r\n\r\n${body}`,
+					responseText: responseText(),
 				});
 			});
-			response.once('error', error => finish({ok: false, latencyMs: performance.now() - start, error: failureReason(error), local, peer}));
+			// The connection ended before the body did: a failure, still attributed by what arrived.
+			response.once('error', () => finish({ok: false, latencyMs: performance.now() - start, error: socketFailed ? 'reset after headers' : 'truncated body', local, peer, responseText: responseText()}));
 		});
 		req.once('socket', (assigned: net.Socket) => {
 			socket = assigned;
+			assigned.once('error', () => {
+				socketFailed = true;
+			});
 			const remember = () => {
 				local = addressOf(assigned, 'local');
 				peer = addressOf(assigned, 'remote');
