@@ -80,7 +80,7 @@ const cli = meow(
 	  --node-cmd TEMPLATE    command printing another node's rules, e.g. 'ssh {node} sudo iptables-save'
 
 	Probe options
-	  --count N              stop after N probes (default: until Ctrl-C)
+	  --count N              stop after N probes in all, over every node or address (default: until Ctrl-C)
 	  --interval DURATION    time between probes, e.g. 1s, 100ms, 1ms (default: 1s)
 	  --timeout DURATION     give up on one probe after this long (default: 1s)
 	  --concurrency N        probes in flight at most (default: 1)

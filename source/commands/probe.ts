@@ -3,6 +3,7 @@ import {planAddressProbe, planServiceProbe, replan, type ClusterObjects, type Li
 import type {LatencySummary} from '../core/probe/latency.js';
 import {expectedFromText, type ProbeRunSnapshot, type SeriesSnapshot} from '../core/probe/run-stats.js';
 import {parseVia} from '../core/probe/service-targets.js';
+import {inSeqOrder} from '../core/probe/in-order.js';
 import {parseTarget} from '../core/probe/target.js';
 import type {ProbeMode, ProbeSample} from '../core/probe/types.js';
 import {startProbeEngine, type AddressResolver} from '../node/probe/engine.js';
@@ -11,7 +12,7 @@ import {natSharesFrom, startNatRules, type NatRules, type NatRulesLoader} from '
 export type ProbeCommandOptions = {
 	/** `ns/name[:port]`, `host:port` or an http(s) URL. */
 	target: string;
-	/** Rounds (each series once per round); undefined = until stopped. */
+	/** Probes in all, over every series (a NodePort run probes each node in turn); undefined = until stopped. */
 	count?: number;
 	intervalMs: number;
 	timeoutMs: number;
@@ -341,9 +342,13 @@ export async function runProbe(options: ProbeCommandOptions, io: ProbeIo, signal
 	const multiSeries = plan.series.length > 1;
 	if (!options.json) {
 		const what = mode === 'http' ? `http GET ${options.path}` : mode;
-		io.stdout.write(`PROBE ${plan.description}  ${what}  every ${options.intervalMs}ms, timeout ${options.timeoutMs}ms${options.count ? `, ${options.count} rounds` : ''}\n`);
+		io.stdout.write(`PROBE ${plan.description}  ${what}  every ${options.intervalMs}ms, timeout ${options.timeoutMs}ms${options.count ? `, ${options.count} probes` : ''}\n`);
 	}
 
+	// Lines in probe order: a dropped probe's timeout is printed before the answers that came after it.
+	const output = inSeqOrder<ProbeSample>(sample => {
+		io.stdout.write(options.json ? `${JSON.stringify(sample)}\n` : `${formatSampleLine(sample, multiSeries)}\n`);
+	});
 	const engine = startProbeEngine(
 		{
 			series: plan.series,
@@ -359,13 +364,12 @@ export async function runProbe(options: ProbeCommandOptions, io: ProbeIo, signal
 			attributionContext: liveContext,
 			match,
 			resolveAddress: options.resolveAddress,
-			onSample(sample) {
-				io.stdout.write(options.json ? `${JSON.stringify(sample)}\n` : `${formatSampleLine(sample, multiSeries)}\n`);
-			},
+			onSample: sample => output.push(sample),
 		},
 		signal,
 	);
 	await engine.done;
+	output.flush();
 	for (const cleanup of cleanups) {
 		cleanup();
 	}

@@ -1,4 +1,6 @@
 import {after, before, describe, test} from 'node:test';
+import {execFileSync} from 'node:child_process';
+import process from 'node:process';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net, {type AddressInfo} from 'node:net';
@@ -6,6 +8,7 @@ import type {ClusterSource} from '../../source/kube/types.js';
 import {runProbe, type ProbeCommandOptions} from '../../source/commands/probe.js';
 import {startDemoDataPlane, type DemoDataPlane} from '../../source/demo/data-plane.js';
 import {echoSlice, nodePortService, nodes} from '../core/probe/fixtures.js';
+import {ensureBuilt, svctopBin} from '../helpers/built-cli.js';
 
 function capture() {
 	const out: string[] = [];
@@ -53,13 +56,25 @@ describe('runProbe', () => {
 
 	test('ns/name --via nodeport through the demo data plane: pods named by response, Local verdicts', async () => {
 		const {io, out} = capture();
-		assert.equal(await runProbe({...defaults, target: 'default/svc-nodeport', via: 'nodeport', count: 5, json: false, source, resolveAddress: plane.resolveAddress, timeoutMs: 150}, io), 0);
+		assert.equal(await runProbe({...defaults, target: 'default/svc-nodeport', via: 'nodeport', count: 20, json: false, source, resolveAddress: plane.resolveAddress, timeoutMs: 150}, io), 0);
 		const text = out();
+		// --count is probes in all (5 rounds of 4 nodes), printed in probe order although the dropped ones end last.
+		const seqs = text.split('\n').flatMap(line => /^ +(\d+) {2}\+/.exec(line)?.[1] ?? []).map(Number);
+		assert.deepEqual(seqs, Array.from({length: 20}, (_, i) => i + 1));
 		assert.match(text, /^PROBE default\/svc-nodeport:svc-webport \(nodePort 4 addresses\)/);
 		assert.match(text, /deploy-echo-5c689d5454-cjpfp {2}myk8s-worker2 {2}\(response\)/);
 		assert.match(text, /myk8s-control-plane +172\.18\.0\.3:31254 +0\/5 +unreachable +expected/);
 		assert.match(text, /myk8s-worker2 +172\.18\.0\.2:31254 +5\/5 +reachable +ok/);
 		assert.match(text, /failures: timeout 5/);
+	});
+
+	test('--count N is N probes in all, however many nodes: 10 over 4 NodePorts is 3, 3, 2, 2', async () => {
+		const {io, out} = capture();
+		await runProbe({...defaults, target: 'default/svc-nodeport', via: 'nodeport', count: 10, source, resolveAddress: plane.resolveAddress, timeoutMs: 100}, io);
+		const lines = out().trim().split('\n').map(line => JSON.parse(line) as Record<string, any>);
+		assert.equal(lines.length, 11);
+		assert.deepEqual(lines.slice(0, 10).map(line => line.seq), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+		assert.deepEqual(lines[10]!.summary.series.map((entry: {count: number}) => entry.count), [3, 3, 2, 2]);
 	});
 
 	test('ClusterIP --json: shares against 1/n with a p-value', async () => {
@@ -193,4 +208,10 @@ describe('runProbe', () => {
 		assert.equal(err(), 'svctop: service default/ghost not found\n');
 		assert.ok(Date.now() - started >= 95, 'waited for the informer');
 	});
+});
+
+test('--help says what --count counts', () => {
+	ensureBuilt();
+	const help = execFileSync(process.execPath, [svctopBin, '--help'], {encoding: 'utf8', env: {...process.env, KUBECONFIG: '/nonexistent'}});
+	assert.match(help, /--count N +stop after N probes in all, over every node or address/);
 });

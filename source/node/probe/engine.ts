@@ -20,7 +20,7 @@ export type ProbeEngineOptions = {
 	readonly path: string;
 	/** Between rounds (every series is probed once per round); 0 = back to back. */
 	readonly intervalMs: number;
-	/** Rounds; undefined = until aborted. */
+	/** Probes in all, over every series (the last round may probe only the first few); undefined = until aborted. */
 	readonly count?: number;
 	readonly timeoutMs: number;
 	/** Rounds launched per tick; in flight at most concurrency x (timeout / interval + 2). */
@@ -233,21 +233,22 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 	const done = runScheduleWithCallbacks(
 		{
 			intervalMs: options.intervalMs,
-			count: options.count,
+			count: options.count === undefined ? undefined : Math.ceil(options.count / Math.max(1, targets.length)),
 			concurrency: options.concurrency,
 			maxInFlight: Math.min(4096, Math.max(1, options.concurrency) * perTickInFlight),
 			signal: controller.signal,
 			timers: options.timers,
 		},
-		(_round, roundDone) => {
-			let pending = targets.length;
+		(round, roundDone) => {
+			const size = options.count === undefined ? targets.length : Math.min(targets.length, options.count - (round * targets.length));
+			let pending = size;
 			const probeDone = () => {
 				if (--pending === 0) {
 					roundDone();
 				}
 			};
 
-			for (let i = 0; i < targets.length; i++) {
+			for (let i = 0; i < size; i++) {
 				probe(i, probeDone);
 			}
 		},

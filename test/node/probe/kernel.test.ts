@@ -229,7 +229,7 @@ describe('real kernel: kube-proxy rules in network namespaces, attributed by con
 			return;
 		}
 
-		const lines = probeIn(ns.client, {target: 'default/echo', via: 'nodeport', count: 6, timeoutMs: 300});
+		const lines = probeIn(ns.client, {target: 'default/echo', via: 'nodeport', count: 12, timeoutMs: 300});
 		const samples = lines.filter(line => line.summary === undefined);
 		const byTarget = (target: string) => samples.filter(sample => sample.target === target);
 		assert.ok(byTarget('172.30.1.10:30080').every(sample => sample.ok), 'node A answers');

@@ -30,7 +30,7 @@ export type ProbeRunConfig = {
 	readonly timeoutMs?: number;
 	/** Rounds launched per tick. Default: 1. */
 	readonly concurrency?: number;
-	/** Rounds per run, then the run is `finished`. Default: until stopped. */
+	/** Probes per run (over every series), then the run is `finished`. Default: until stopped. */
 	readonly count?: number;
 	/** Samples kept for the charts. Default: 1024. */
 	readonly capacity?: number;
