@@ -63,9 +63,16 @@ describe('runProbe', () => {
 		assert.deepEqual(seqs, Array.from({length: 20}, (_, i) => i + 1));
 		assert.match(text, /^PROBE default\/svc-nodeport:svc-webport \(nodePort 4 addresses\)/);
 		assert.match(text, /deploy-echo-5c689d5454-cjpfp {2}myk8s-worker2 {2}\(response\)/);
-		assert.match(text, /myk8s-control-plane +172\.18\.0\.3:31254 +0\/5 +unreachable +expected/);
+		assert.match(text, /myk8s-control-plane +172\.18\.0\.3:31254 +0\/5 +unreachable +dropped as expected/);
 		assert.match(text, /myk8s-worker2 +172\.18\.0\.2:31254 +5\/5 +reachable +ok/);
-		assert.match(text, /failures: timeout 5/);
+		// The control plane's drops are what kube-proxy is told to do: apart from failures, out of the success rate.
+		assert.match(text, /^20 probes, 15 ok \(100\.0% of the 15 that should be answered\), 5 dropped as expected, 0 failed, latency/m);
+		assert.match(text, /^dropped as expected \(Local, no endpoints on myk8s-control-plane\): 5$/m);
+		assert.match(text, /^ +1 {2}\+0\.000s {2}172\.18\.0\.3:31254 +drop +\d+ ms {2}dropped as expected \(Local, no endpoints on myk8s-control-plane\)$/m);
+		assert.doesNotMatch(text, /failures:|FAIL/);
+		// No sessionAffinity: the repeats are a number, no verdict.
+		assert.match(text, /^same pod as the previous answer: \d+\/\d+ \(.*\); sessionAffinity None, no stickiness promised$/m);
+		assert.doesNotMatch(text, /holds|violated/);
 	});
 
 	test('--count N is N probes in all, however many nodes: 10 over 4 NodePorts is 3, 3, 2, 2', async () => {
@@ -75,6 +82,33 @@ describe('runProbe', () => {
 		assert.equal(lines.length, 11);
 		assert.deepEqual(lines.slice(0, 10).map(line => line.seq), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
 		assert.deepEqual(lines[10]!.summary.series.map((entry: {count: number}) => entry.count), [3, 3, 2, 2]);
+		// JSON: the control plane's 3 timeouts are expected drops, marked per sample and counted apart.
+		assert.deepEqual(lines.filter(line => line.target === '172.18.0.3:31254').map(line => [line.error, line.dropExpected]), Array.from({length: 3}, () => ['timeout', 'Local, no endpoints on myk8s-control-plane']));
+		const {summary} = lines[10]!;
+		assert.deepEqual([summary.count, summary.ok, summary.dropped, summary.failed, summary.successRate, summary.dropReasons], [10, 7, 3, 0, 1, {'Local, no endpoints on myk8s-control-plane': 3}]);
+	});
+
+	test('ClientIP: EXPECTED is all on one pod, not the NAT split; the verdict names the pod', async () => {
+		const stickyObjects = {services: [nodePortService('Cluster', 'ClientIP')], endpointSlices: [echoSlice()], nodes};
+		const stickySource: ClusterSource = {...source, snapshot: () => ({...source.snapshot(), ...stickyObjects})};
+		const stickyPlane = await startDemoDataPlane(() => ({services: stickyObjects.services, slices: stickyObjects.endpointSlices, nodes}));
+		try {
+			const {io, out} = capture();
+			const split = new Map([['10.10.1.3:8080', 0.367], ['10.10.2.3:8080', 0.266], ['10.10.3.4:8080', 0.367]]);
+			await runProbe({...defaults, json: false, target: 'default/svc-nodeport:9000', count: 12, source: stickySource, resolveAddress: stickyPlane.resolveAddress, probabilities: split}, io);
+			const text = out();
+			const rows = text.split('\n').filter(line => line.startsWith('deploy-echo-'));
+			assert.equal(rows.length, 3);
+			assert.doesNotMatch(text, /36\.7%|26\.6%/);
+			const pinned = rows.find(row => / 12 +100\.0% +100\.0%$/.test(row));
+			assert.ok(pinned, rows.join('\n'));
+			assert.equal(rows.filter(row => / 0 +0\.0% +0\.0%$/.test(row)).length, 2, rows.join('\n'));
+			const pod = pinned.split(' ')[0]!;
+			assert.match(text, new RegExp(`^affinity ClientIP \\(60s\\): 11/11 follow-ups on the same pod \\(${pod}\\) -> holds$`, 'm'));
+			assert.match(text, /^expected: every answer from one pod/m);
+		} finally {
+			await stickyPlane.close();
+		}
 	});
 
 	test('ClusterIP --json: shares against 1/n with a p-value', async () => {

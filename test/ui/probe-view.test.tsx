@@ -98,7 +98,7 @@ describe('probe view frames (pure: snapshot + size)', () => {
 		assert.equal(await frameOf(modelOf(plan, 'clusterip', snapshot), 80, 22), FRAME_CLUSTERIP);
 	});
 
-	test('NodePort under Local at 80x22: per-node matrix with "expected", a shorter latency chart', async () => {
+	test('NodePort under Local at 80x22: the drops counted as expected in their own lane, per-node matrix, a shorter latency chart', async () => {
 		const {plan, snapshot} = nodePortRun();
 		assert.equal(await frameOf(modelOf(plan, 'nodeport', snapshot), 80, 22), FRAME_NODEPORT);
 	});
@@ -108,10 +108,14 @@ describe('probe view frames (pure: snapshot + size)', () => {
 		const label = plan.series[0]!.target.label;
 		const snapshot = snapshotOf(plan, Array.from({length: 8}, () => [label, {pod: echoPods[1]}] as const));
 		const frame = await frameOf(modelOf(plan, 'clusterip', snapshot), 80, 22);
-		assert.match(frame, /^affinity ClientIP \(60s\): 7\/7 follow-ups on the same pod → sticks$/m);
+		assert.match(frame, /^affinity ClientIP \(60s\) → sticks: 7\/7 follow-ups on deploy-echo-5c689d5454-cjpfp$/m);
 		assert.doesNotMatch(frame, /chi-square/);
+		// EXPECTED for one sticky client is all on its pod, not the split between the pods.
+		assert.match(frame, /^deploy-echo-5c689d5454-cjpfp +myk8s-worker2 +8 +100\.0% +100\.0%$/m);
+		assert.match(frame, /^deploy-echo-5c689d5454-b7gng +myk8s-worker3 +0 +0\.0% +0\.0%$/m);
+		assert.doesNotMatch(frame, /33\.3%/);
 		const broken = snapshotOf(plan, Array.from({length: 8}, (_, i) => [label, {pod: echoPods[i % 3]!}] as const));
-		assert.match(await frameOf(modelOf(plan, 'clusterip', broken), 80, 22), /0\/7 follow-ups on the same pod → does not stick$/m);
+		assert.match(await frameOf(modelOf(plan, 'clusterip', broken), 80, 22), /^affinity ClientIP \(60s\) → does not stick: 7 switches away from a ready pod$/m);
 	});
 
 	test('before any sample and with a plan error', async () => {
@@ -345,12 +349,12 @@ deploy-echo-5c689d5454-m4hd9  myk8s-worker        7    35.0%     33.3%
 chi-square 0.10 (df 2), p = 0.951 → balanced  vs 1/n ready
 Space stop  z freeze  c clear  v target  +/- interval  Esc back  ? help`;
 const FRAME_NODEPORT = `PROBE default/svc-nodeport:svc-webport (nodePort 4 address…  every 1s  ● running
-24 probes, 18 ok (75.0%)  median 1.98 p95 2.50 ms  via response 18
-lanes: last 24 requests, newest right  failures: t timeout
+24 probes, 18 ok (100.0%), 6 dropped as expected  median 1.98 p95 2.50 ms  via …
+lanes: last 24 requests, newest right
 deploy-ech…d5454-b7gng myk8s-worker3 ···█···█···█···█···█···█
 deploy-ech…d5454-cjpfp myk8s-worker2 ··█···█···█···█···█···█·
 deploy-ech…d5454-m4hd9 myk8s-worker  ·█···█···█···█···█···█··
-failed                               t···t···t···t···t···t···
+dropped                              -···-···-···-···-···-···
 latency (ms) of the last 18 answers
   2.50 ┼╭─╮╭─╮╭─╮╭─╮╭─╮╭─
   1.25 ┼╯ ╰╯ ╰╯ ╰╯ ╰╯ ╰╯
@@ -360,9 +364,9 @@ deploy-echo-5c689d5454-b7gng  myk8s-worker3       6    33.3%     33.3%
 deploy-echo-5c689d5454-cjpfp  myk8s-worker2       6    33.3%     33.3%
 deploy-echo-5c689d5454-m4hd9  myk8s-worker        6    33.3%     33.3%
 chi-square 0.00 (df 2), p = 1.00 → balanced  vs 1/n ready
-NODE                 NODEPORT           OK  RESULT     WHY
-myk8s-control-plane  172.18.0.3:31254  0/6  expected   Local: no endpoint on th…
-myk8s-worker         172.18.0.5:31254  6/6  reachable  Local: 1 endpoint on thi…
-myk8s-worker2        172.18.0.2:31254  6/6  reachable  Local: 1 endpoint on thi…
-myk8s-worker3        172.18.0.4:31254  6/6  reachable  Local: 1 endpoint on thi…
+NODE                 NODEPORT           OK  RESULT         WHY
+myk8s-control-plane  172.18.0.3:31254  0/6  expected drop  Local: no endpoint o…
+myk8s-worker         172.18.0.5:31254  6/6  reachable      Local: 1 endpoint on…
+myk8s-worker2        172.18.0.2:31254  6/6  reachable      Local: 1 endpoint on…
+myk8s-worker3        172.18.0.4:31254  6/6  reachable      Local: 1 endpoint on…
 Space stop  z freeze  c clear  v target  +/- interval  Esc back  ? help`;

@@ -37,4 +37,9 @@ export type ProbeSample = {
 	readonly via: AttributionMethod;
 	/** `refused`, `reset`, `timeout`, `dns failure`, `unreachable`, `http 503`, ... or null. */
 	readonly error: string | null;
+	/**
+	 * Set when kube-proxy was told to drop this probe (why, e.g. `Local, no endpoints on node-b`):
+	 * a timeout is then dropped as expected; an answer is one that should not have come.
+	 */
+	readonly dropExpected?: string;
 };

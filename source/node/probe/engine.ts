@@ -225,8 +225,8 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 			error: raw.error,
 		};
 		const expectation = context.expectations?.get(target.label);
-		stats.add(sample, expectation);
-		options.onSample?.(sample, expectation);
+		// As recorded: marked where kube-proxy is told to drop it.
+		options.onSample?.(stats.add(sample, expectation), expectation);
 	};
 
 	const perTickInFlight = options.intervalMs > 0 ? Math.ceil(options.timeoutMs / options.intervalMs) + 2 : 1;
