@@ -1,10 +1,12 @@
+import os from 'node:os';
 import type {ClusterSource} from '../kube/types.js';
 import {planAddressProbe, planServiceProbe, replan, type ClusterObjects, type LivePlan, type ProbePlan} from '../core/probe/plan.js';
 import type {LatencySummary} from '../core/probe/latency.js';
 import {expectedFromText, isExpectedDrop, type AffinitySummary, type ProbeRunSnapshot, type Reachability, type SeriesSnapshot} from '../core/probe/run-stats.js';
 import {parseVia} from '../core/probe/service-targets.js';
 import {inSeqOrder} from '../core/probe/in-order.js';
-import {parseTarget} from '../core/probe/target.js';
+import {natExpectationForAddress, type AddressNatMatch} from '../core/probe/nat-expectation.js';
+import {parseTarget, type TargetSpec} from '../core/probe/target.js';
 import type {ProbeMode, ProbeSample} from '../core/probe/types.js';
 import {startProbeEngine, type AddressResolver} from '../node/probe/engine.js';
 import {natSharesFrom, startNatRules, type NatRules, type NatRulesLoader} from '../node/probe/nat-rules.js';
@@ -263,6 +265,26 @@ function validate(options: ProbeCommandOptions): string | undefined {
 	return undefined;
 }
 
+/** This machine's addresses: a NodePort is looked up in these rules only when it is dialled on one of them. */
+function localAddresses(): Set<string> {
+	return new Set(Object.values(os.networkInterfaces()).flatMap(list => (list ?? []).map(entry => entry.address)));
+}
+
+/** A plain address in this node's kube-proxy rules (read once, briefly waited for), or undefined. */
+async function addressInRules(options: ProbeCommandOptions, spec: Extract<TargetSpec, {kind: 'address'}>, keep: (rules: NatRules) => void): Promise<AddressNatMatch | undefined> {
+	if (!options.natRules) {
+		return undefined;
+	}
+
+	const rules = startNatRules(options.natRules);
+	keep(rules);
+	await Promise.race([rules.refresh(), new Promise(resolve => {
+		setTimeout(resolve, natFirstReadMs).unref();
+	})]);
+	const table = rules.current();
+	return table ? natExpectationForAddress(table, spec.host, spec.port, options.mode === 'dns' ? 'UDP' : 'TCP', localAddresses()) : undefined;
+}
+
 function objectsOf(source: ClusterSource): ClusterObjects {
 	const snapshot = source.snapshot();
 	return {services: snapshot.services, endpointSlices: snapshot.endpointSlices, nodes: snapshot.nodes};
@@ -390,7 +412,9 @@ export async function runProbe(options: ProbeCommandOptions, io: ProbeIo, signal
 			return 2;
 		}
 
-		plan = planAddressProbe(spec);
+		plan = planAddressProbe(spec, await addressInRules(options, spec, loaded => {
+			natRules = loaded;
+		}));
 	}
 
 	const mode: ProbeMode = plan.protocol === 'UDP' ? 'dns' : options.mode;

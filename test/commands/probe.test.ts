@@ -201,6 +201,27 @@ describe('runProbe', () => {
 		}
 	});
 
+	test('a raw ip:port with the node\'s rules: looked up there (UDP for --dns), expected shares from them', async () => {
+		const dns = [
+			'*nat', ':KUBE-SERVICES - [0:0]', ':KUBE-SVC-TCOU7JCQXEZGVUNU - [0:0]', ':KUBE-SEP-AAAAAAAAAAAAAAAA - [0:0]', ':KUBE-SEP-BBBBBBBBBBBBBBBB - [0:0]',
+			'-A KUBE-SERVICES -d 127.0.0.1/32 -p udp -m comment --comment "kube-system/kube-dns:dns cluster IP" -m udp --dport 9 -j KUBE-SVC-TCOU7JCQXEZGVUNU',
+			'-A KUBE-SVC-TCOU7JCQXEZGVUNU -m comment --comment "kube-system/kube-dns:dns -> 10.244.0.2:53" -m statistic --mode random --probability 0.50000000000 -j KUBE-SEP-AAAAAAAAAAAAAAAA',
+			'-A KUBE-SVC-TCOU7JCQXEZGVUNU -m comment --comment "kube-system/kube-dns:dns -> 10.244.0.3:53" -j KUBE-SEP-BBBBBBBBBBBBBBBB',
+			'-A KUBE-SEP-AAAAAAAAAAAAAAAA -p udp -m comment --comment "kube-system/kube-dns:dns" -m udp -j DNAT --to-destination 10.244.0.2:53',
+			'-A KUBE-SEP-BBBBBBBBBBBBBBBB -p udp -m comment --comment "kube-system/kube-dns:dns" -m udp -j DNAT --to-destination 10.244.0.3:53',
+			'COMMIT', '',
+		].join('\n');
+		const udp = capture();
+		await runProbe({...defaults, json: false, target: '127.0.0.1:9', mode: 'dns', count: 1, timeoutMs: 50, natRules: async () => dns}, udp.io);
+		assert.match(udp.out(), /^PROBE 127\.0\.0\.1:9 \(kube-system\/kube-dns:dns clusterIP in this node's rules\)/);
+		assert.match(udp.out(), /^10\.244\.0\.2:53 +0 +- +50\.0%$/m);
+		assert.match(udp.out(), /^expected from NAT rules$/m);
+		// The same address over TCP is not that Service port: nothing expected.
+		const tcp = capture();
+		await runProbe({...defaults, target: '127.0.0.1:9', count: 1, timeoutMs: 50, natRules: async () => dns}, tcp.io);
+		assert.deepEqual((JSON.parse(tcp.out().trim().split('\n').at(-1)!) as {summary: {expected: unknown}}).summary.expected, {});
+	});
+
 	test('abort prints the summary and exits cleanly', async () => {
 		const {io, out} = capture();
 		const controller = new AbortController();

@@ -1,5 +1,6 @@
 import type {V1EndpointSlice, V1Node, V1Service} from '@kubernetes/client-node';
 import type {ResponseCandidates} from './attribution.js';
+import type {AddressNatMatch} from './nat-expectation.js';
 import {buildEndpointIndex, serviceKey, type EndpointIndex} from './endpoint-index.js';
 import type {SeriesSpec} from './run-stats.js';
 import {affinityPromise, expectedForTarget, pickServicePort, resolveServiceTargets, type Expectation, type SharesSource, type Via} from './service-targets.js';
@@ -25,11 +26,15 @@ export type ClusterObjects = {
 	readonly nodes: readonly V1Node[];
 };
 
-/** A plain `host:port` or URL: one series, nothing expected, attribution by conntrack or peer. */
-export function planAddressProbe(spec: Extract<TargetSpec, {kind: 'address'}>): ProbePlan {
+/**
+ * A plain `host:port` or URL: one series, attribution by conntrack or peer. Nothing is expected
+ * unless this node's rules know the address (`nat`): then their split and affinity, as for `ns/name`.
+ */
+export function planAddressProbe(spec: Extract<TargetSpec, {kind: 'address'}>, nat?: AddressNatMatch): ProbePlan {
 	const target = {
 		label: spec.label,
-		kind: 'address' as const,
+		// A Service address in the rules: the socket's peer is that virtual address, which names no pod (only conntrack does).
+		kind: nat?.entryKind ?? 'address' as const,
 		host: spec.host,
 		port: spec.port,
 		protocol: 'TCP' as const,
@@ -37,8 +42,8 @@ export function planAddressProbe(spec: Extract<TargetSpec, {kind: 'address'}>): 
 		...(spec.path === undefined ? {} : {path: spec.path}),
 	};
 	return {
-		series: [{target, affinity: {sessionAffinity: 'None', timeoutSeconds: null}}],
-		description: spec.label,
+		series: [nat ? {target, expectation: nat.expectation, affinity: nat.affinity} : {target, affinity: {sessionAffinity: 'None', timeoutSeconds: null}}],
+		description: nat ? `${spec.label} (${nat.service} ${nat.entryKind} in this node's rules)` : spec.label,
 		protocol: 'TCP',
 		index: buildEndpointIndex([]),
 	};
