@@ -10,6 +10,7 @@ import {parseTarget, type TargetSpec} from '../core/probe/target.js';
 import type {ProbeMode, ProbeSample} from '../core/probe/types.js';
 import {startProbeEngine, type AddressResolver} from '../node/probe/engine.js';
 import {natSharesFrom, startNatRules, type NatRules, type NatRulesLoader} from '../node/probe/nat-rules.js';
+import type {NameResolver} from '../node/probe/probe-once.js';
 
 export type ProbeCommandOptions = {
 	/** `ns/name[:port]`, `host:port` or an http(s) URL. */
@@ -30,6 +31,8 @@ export type ProbeCommandOptions = {
 	source?: ClusterSource;
 	/** The demo maps cluster addresses onto loopback listeners. */
 	resolveAddress?: AddressResolver;
+	/** How an ExternalName's target is looked up (the demo's DNS); default this machine's resolver. */
+	resolveName?: NameResolver;
 	/** Decoded NAT shares keyed `ip:port` (fixed for the run); overrides `natRules`. */
 	probabilities?: ReadonlyMap<string, number>;
 	/**
@@ -417,7 +420,7 @@ export async function runProbe(options: ProbeCommandOptions, io: ProbeIo, signal
 		}));
 	}
 
-	const mode: ProbeMode = plan.protocol === 'UDP' ? 'dns' : options.mode;
+	const mode: ProbeMode = plan.mode ?? (plan.protocol === 'UDP' ? 'dns' : options.mode);
 	const multiSeries = plan.series.length > 1;
 	if (!options.json) {
 		const what = mode === 'http' ? `http GET ${options.path}` : mode;
@@ -443,6 +446,7 @@ export async function runProbe(options: ProbeCommandOptions, io: ProbeIo, signal
 			attributionContext: liveContext,
 			match,
 			resolveAddress: options.resolveAddress,
+			resolveName: options.resolveName,
 			onSample: sample => output.push(sample),
 		},
 		signal,

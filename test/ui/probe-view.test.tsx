@@ -285,18 +285,66 @@ describe('probe view, live against loopback servers', () => {
 			await rendered.press('v');
 			// svc-nodeport via NodePort: one series per node, so the description names 4 addresses.
 			await waitFor(() => /nodePort 4 addresses/.test(rendered.frame()), () => rendered.frame());
+			// It has no externalIPs and no load balancer: `v` skips them, to its DNS name, each endpoint, round to the ClusterIP.
 			await rendered.press('v');
-			assert.match(rendered.frame(), /cannot probe: service default\/svc-nodeport has no externalIPs/);
-			await rendered.press('v', 'v');
-			// After the load balancer: the Service's DNS name, then each endpoint, then round to the ClusterIP.
 			assert.match(rendered.frame(), /\(dns svc-nodeport\.default\.svc\.cluster/);
-			await rendered.press('v', 'v');
+			await rendered.press('v');
+			assert.match(rendered.frame(), /\(endpoint 10\.10\.1\.3:8080/);
+			await rendered.press('v');
 			assert.match(rendered.frame(), /clusterIP 10\.200\.1\.60:9000/);
+			assert.doesNotMatch(rendered.frame(), /cannot probe/);
 			await rendered.press(' ');
 			assert.match(rendered.frame(), /■ stopped/);
 			assert.match(rendered.frame(), /Space start/);
 		} finally {
 			gate = Promise.resolve();
+			rendered.unmount();
+		}
+	});
+
+	test('targets: `v` on a ClusterIP Service never reaches a NodePort, externalIPs or LB it does not have', async () => {
+		const clusterOnly = {...nodePortService('Cluster'), spec: {...nodePortService('Cluster').spec, type: 'ClusterIP', externalTrafficPolicy: undefined, ports: [{name: 'svc-webport', port: 9000, targetPort: 8080 as never, protocol: 'TCP'}]}};
+		const plain = new FakeClusterSource({services: [clusterOnly], endpointSlices: [echoSlice()], nodes});
+		const ProbeScreen = makeProbeView({resolveAddress: () => ({host: '127.0.0.1', port: echoPort}), initialIntervalMs: 1000, refreshMs: 20, conntrack: 'off'});
+		const rendered = renderAt(<KeypressProvider><ProbeScreen {...screenProps} source={plain} snapshot={plain.current} /></KeypressProvider>, {columns: 100, rows: 22});
+		try {
+			const seen: string[] = [];
+			for (let i = 0; i < 6; i++) {
+				// eslint-disable-next-line no-await-in-loop
+				await rendered.press('v');
+				seen.push(/^PROBE \S+ \((\w+)/m.exec(rendered.frame())?.[1] ?? rendered.frame());
+			}
+
+			assert.deepEqual(seen, ['dns', 'endpoint', 'clusterIP', 'dns', 'endpoint', 'clusterIP']);
+			assert.doesNotMatch(rendered.frame(), /nodePort|cannot probe/);
+		} finally {
+			rendered.unmount();
+		}
+	});
+
+	test('ports: `o` cycles a multi-port Service\'s ports (kube-dns: dns/UDP, then dns-tcp, then metrics)', async () => {
+		const kubeDns = {
+			metadata: {namespace: 'kube-system', name: 'kube-dns'},
+			spec: {type: 'ClusterIP', clusterIP: '10.96.0.10', clusterIPs: ['10.96.0.10'], ports: [
+				{name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 as never},
+				{name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 as never},
+				{name: 'metrics', port: 9153, protocol: 'TCP', targetPort: 9153 as never},
+			]},
+		};
+		const dns = new FakeClusterSource({services: [kubeDns], endpointSlices: [], nodes});
+		const ProbeScreen = makeProbeView({resolveAddress: () => ({host: '127.0.0.1', port: 9}), initialIntervalMs: 1000, timeoutMs: 100, refreshMs: 20, conntrack: 'off'});
+		const rendered = renderAt(<KeypressProvider><ProbeScreen {...screenProps} serviceKey="kube-system/kube-dns" source={dns} snapshot={dns.current} /></KeypressProvider>, {columns: 100, rows: 22});
+		try {
+			const header = () => /^PROBE (\S+)/m.exec(rendered.frame())?.[1];
+			assert.equal(header(), 'kube-system/kube-dns:dns');
+			assert.match(rendered.frame(), /o port/);
+			await rendered.press('o');
+			assert.equal(header(), 'kube-system/kube-dns:dns-tcp');
+			await rendered.press('o');
+			assert.equal(header(), 'kube-system/kube-dns:metrics');
+			await rendered.press('o');
+			assert.equal(header(), 'kube-system/kube-dns:dns');
+		} finally {
 			rendered.unmount();
 		}
 	});

@@ -1,7 +1,7 @@
 import type {V1Node, V1Service, V1ServicePort} from '@kubernetes/client-node';
 import type {EndpointEntry} from './endpoint-index.js';
 import {formatHost} from './target.js';
-import type {ProbeTarget} from './types.js';
+import type {ProbeMode, ProbeTarget} from './types.js';
 
 export type Via = 'clusterip' | 'nodeport' | 'external' | 'lb' | 'dns' | 'endpoints';
 
@@ -234,4 +234,34 @@ export function expectedForTarget(
 	}
 
 	return {shares, reachable: true, reason, basis};
+}
+
+/**
+ * How a Service port is probed unless told otherwise: UDP is DNS (the UDP Services svctop knows
+ * are DNS), a TCP DNS port (53) a TCP connect (a DNS server does not speak HTTP), else `fallback`.
+ */
+export function probeModeFor(servicePort: Pick<V1ServicePort, 'port' | 'protocol'>, fallback: ProbeMode): ProbeMode {
+	if (servicePort.protocol === 'UDP') {
+		return 'dns';
+	}
+
+	return servicePort.port === 53 ? 'tcp' : fallback;
+}
+
+/** The next of `applicable` after `current` in `viaValues` order (round); `current` when none applies. */
+export function nextVia(current: Via, applicable: readonly Via[]): Via {
+	const start = viaValues.indexOf(current);
+	for (let step = 1; step <= viaValues.length; step++) {
+		const candidate = viaValues[(start + step) % viaValues.length]!;
+		if (applicable.includes(candidate)) {
+			return candidate;
+		}
+	}
+
+	return current;
+}
+
+/** `wanted` when this Service port has it (or nothing is known yet), else the next target it has. */
+export function applicableVia(wanted: Via, applicable: readonly Via[]): Via {
+	return applicable.length === 0 || applicable.includes(wanted) ? wanted : nextVia(wanted, applicable);
 }

@@ -1,7 +1,8 @@
 /** How a sample's pod was found, in the order svctop tries them. */
 export type AttributionMethod = 'conntrack' | 'response' | 'peer' | 'unknown';
 
-export type ProbeMode = 'http' | 'tcp' | 'dns';
+/** `resolve`: look the name up (an ExternalName Service without ports has nothing else to probe). */
+export type ProbeMode = 'http' | 'tcp' | 'dns' | 'resolve';
 
 /** What one address of a Service is, as far as probing goes. */
 export type TargetKind = 'clusterIP' | 'nodePort' | 'externalIP' | 'loadBalancer' | 'dns' | 'endpoint' | 'address';

@@ -4,6 +4,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import {performance} from 'node:perf_hooks';
+import {resolveName} from '../resolve-name.js';
 import {buildDnsQuery, parseDnsResponse, rcodeNames} from './dns-message.js';
 
 /** What one probe saw on the wire, before attribution. */
@@ -203,11 +204,15 @@ export function probeHttp(request: HttpProbeRequest): Promise<RawProbeResult> {
  * caller ends it (`end('timeout')`, `end('aborted')`); `onResult` is called exactly once.
  */
 export function startProbe(
-	kind: 'tcp' | 'http' | 'dns',
-	request: ProbeRequest & Partial<HttpProbeRequest> & Partial<DnsProbeRequest>,
+	kind: 'tcp' | 'http' | 'dns' | 'resolve',
+	request: ProbeRequest & Partial<HttpProbeRequest> & Partial<DnsProbeRequest> & {readonly resolver?: NameResolver},
 	onResult: (result: RawProbeResult) => void,
 ): ProbeHandle {
 	const start = performance.now();
+	if (kind === 'resolve') {
+		return settleOnce(start, onResult, resolveRunner(request.name ?? request.host, request.resolver ?? defaultResolver, start));
+	}
+
 	const run = kind === 'tcp'
 		? tcpRunner(request, start)
 		: (kind === 'dns'
@@ -486,6 +491,36 @@ function httpClientRunner(request: HttpProbeRequest, start: number): Runner {
 			req.destroy();
 			socket?.destroy();
 		};
+	};
+}
+
+/** Looks a name up the way the probe's user would (the demo passes its own DNS); never throws. */
+export type NameResolver = (name: string) => Promise<{readonly addresses: readonly string[]; readonly chain?: readonly string[]; readonly error?: string}>;
+
+const defaultResolver: NameResolver = async name => resolveName(name);
+
+/**
+ * One lookup of a name (CNAME chain, then A/AAAA): success is an address. The answer is the sorted
+ * address set, which names what answered (DNS round robin shows as several sets).
+ */
+function resolveRunner(name: string, resolver: NameResolver, start: number): Runner {
+	return finish => {
+		resolver(name).then(
+			result => {
+				const addresses = [...result.addresses].sort();
+				const ok = addresses.length > 0;
+				finish({
+					ok,
+					latencyMs: performance.now() - start,
+					error: ok ? null : `dns failure${result.error ? `: ${result.error}` : ''}`,
+					...(ok ? {peer: {address: addresses.join(' '), port: 0}} : {}),
+					responseText: [...(result.chain ?? []), ...addresses].join(' '),
+				});
+			},
+			(error: unknown) => finish({ok: false, latencyMs: performance.now() - start, error: failureReason(error)}),
+		);
+		// A lookup in flight cannot be cancelled; its late answer is ignored.
+		return () => undefined;
 	};
 }
 
