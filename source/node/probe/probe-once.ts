@@ -424,6 +424,8 @@ function httpClientRunner(request: HttpProbeRequest, start: number): Runner {
 	return finish => {
 		let socket: net.Socket | undefined;
 		let socketFailed = false;
+		// Set once the status line and headers are in: what arrived so far.
+		let received: (() => string) | undefined;
 		let local: {address: string; port: number} | undefined;
 		let peer: {address: string; port: number} | undefined;
 		const options: https.RequestOptions = {
@@ -457,6 +459,7 @@ function httpClientRunner(request: HttpProbeRequest, start: number): Runner {
 				}
 			});
 			const responseText = () => `${head.join('\r\n')}\r\n\r\n${Buffer.concat(chunks).subarray(0, maxResponseBytes).toString('utf8')}`;
+			received = responseText;
 			response.once('end', () => {
 				finish({
 					ok: status < 400,
@@ -484,7 +487,10 @@ function httpClientRunner(request: HttpProbeRequest, start: number): Runner {
 			assigned.once('connect', remember);
 		});
 		req.once('error', error => {
-			finish({ok: false, latencyMs: performance.now() - start, error: failureReason(error), local: local ?? addressOf(socket, 'local'), peer});
+			// After the headers a reset ends the body early: still a failure, still attributed by what came.
+			finish(received
+				? {ok: false, latencyMs: performance.now() - start, error: 'reset after headers', local, peer, responseText: received()}
+				: {ok: false, latencyMs: performance.now() - start, error: failureReason(error), local: local ?? addressOf(socket, 'local'), peer});
 		});
 		req.end();
 		return () => {
