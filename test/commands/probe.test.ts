@@ -56,7 +56,7 @@ describe('runProbe', () => {
 
 	test('ns/name --via nodeport through the demo data plane: pods named by response, Local verdicts', async () => {
 		const {io, out} = capture();
-		assert.equal(await runProbe({...defaults, target: 'default/svc-nodeport', via: 'nodeport', count: 20, json: false, source, resolveAddress: plane.resolveAddress, timeoutMs: 150}, io), 0);
+		assert.equal(await runProbe({...defaults, target: 'default/svc-nodeport', via: 'nodeport', count: 20, json: false, source, resolveAddress: plane.resolveAddress, timeoutMs: 400}, io), 0);
 		const text = out();
 		// --count is probes in all (5 rounds of 4 nodes), printed in probe order although the dropped ones end last.
 		const seqs = text.split('\n').flatMap(line => /^ +(\d+) {2}\+/.exec(line)?.[1] ?? []).map(Number);
@@ -77,7 +77,7 @@ describe('runProbe', () => {
 
 	test('--count N is N probes in all, however many nodes: 10 over 4 NodePorts is 3, 3, 2, 2', async () => {
 		const {io, out} = capture();
-		await runProbe({...defaults, target: 'default/svc-nodeport', via: 'nodeport', count: 10, source, resolveAddress: plane.resolveAddress, timeoutMs: 100}, io);
+		await runProbe({...defaults, target: 'default/svc-nodeport', via: 'nodeport', count: 10, source, resolveAddress: plane.resolveAddress, timeoutMs: 500}, io);
 		const lines = out().trim().split('\n').map(line => JSON.parse(line) as Record<string, any>);
 		assert.equal(lines.length, 11);
 		assert.deepEqual(lines.slice(0, 10).map(line => line.seq), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);

@@ -118,7 +118,7 @@ export const unknownPod = 'unknown';
 /** The lane of probes dropped where kube-proxy is told to drop them. */
 export const droppedLane = 'dropped';
 
-/** A probe that got no answer where kube-proxy drops: as expected, not a failure. */
+/** A probe that got no answer where kube-proxy drops: as expected, not a failure (a refusal or a reset is something else). */
 export function isExpectedDrop(sample: ProbeSample): boolean {
 	return !sample.ok && sample.dropExpected !== undefined && sample.error === 'timeout';
 }
@@ -284,19 +284,19 @@ function reachabilityOf(state: SeriesState): Reachability | undefined {
 	return {node: target.node ?? null, expected, observed, verdict: verdicts[observed][expected], reason: expectation.reason};
 }
 
-function countOutcome(state: SeriesState, sample: ProbeSample, drop: string | undefined): void {
+/** `sample` as recorded: with `dropExpected` where kube-proxy is told to drop it. */
+function countOutcome(state: SeriesState, sample: ProbeSample): void {
 	state.count++;
 	state.via[sample.via]++;
 	if (sample.ok) {
 		state.ok++;
 		state.latency.add(sample.latencyMs);
-		if (drop !== undefined) {
+		if (sample.dropExpected !== undefined) {
 			state.answeredShouldDrop++;
 		}
-	} else if (drop !== undefined && sample.error === 'timeout') {
-		// No answer where kube-proxy drops: what it was told to do (isExpectedDrop). A refusal or a reset is something else.
+	} else if (isExpectedDrop(sample)) {
 		state.dropped++;
-		increment(state.dropReasons, drop);
+		increment(state.dropReasons, sample.dropExpected!);
 	} else {
 		increment(state.errors, sample.error ?? 'error');
 	}
@@ -417,7 +417,7 @@ export class ProbeRunStats {
 			return recorded;
 		}
 
-		countOutcome(state, sample, drop);
+		countOutcome(state, recorded);
 		if (sample.ok) {
 			this.total.add(sample.latencyMs);
 		}
