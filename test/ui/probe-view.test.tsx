@@ -118,6 +118,14 @@ describe('probe view frames (pure: snapshot + size)', () => {
 		assert.match(await frameOf(modelOf(plan, 'clusterip', broken), 80, 22), /^affinity ClientIP \(60s\) → does not stick: 7 switches away from a ready pod$/m);
 	});
 
+	test('NodePort under Local: a node that should drop but answers is flagged, in the counts and the matrix', async () => {
+		const plan = planOf('nodeport');
+		const outcomes = plan.series.map(series => [series.target.label, {pod: echoPods.find(candidate => candidate[2] === series.target.node) ?? echoPods[0]}] as const);
+		const frame = await frameOf(modelOf(plan, 'nodeport', snapshotOf(plan, [...outcomes, ...outcomes])), 80, 22);
+		assert.match(frame, /^8 probes, 8 ok \(100\.0%\), 2 answered where it should drop/m);
+		assert.match(frame, /^myk8s-control-plane +172\.18\.0\.3:31254 +2\/2 +answers, should not/m);
+	});
+
 	test('before any sample and with a plan error', async () => {
 		const plan = planOf('clusterip');
 		const empty = new ProbeRunStats(plan.series).snapshot();
