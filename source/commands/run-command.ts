@@ -140,7 +140,7 @@ async function runInteractive(
 	return ui.runDashboard(source, {
 		clusterDomain: config.clusterDomain,
 		resolveName: demo?.resolveName,
-		screens: {nat: ui.makeNatView(loadRules), probe: ui.makeProbeView({resolveAddress: demo?.resolveAddress, ...natRulesFor(config, demo)})},
+		screens: {nat: ui.makeNatView(loadRules), probe: ui.makeProbeView({resolveAddress: demo?.resolveAddress, resolveName: demo?.resolveName, ...natRulesFor(config, demo)})},
 	});
 }
 
@@ -236,6 +236,7 @@ export async function runCommand(config: CliConfig): Promise<number> {
 						json: config.json,
 						source,
 						resolveAddress: demo?.resolveAddress,
+						resolveName: demo?.resolveName,
 						...natRulesFor(config, demo),
 					},
 					io,
