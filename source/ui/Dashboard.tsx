@@ -134,11 +134,9 @@ export default function Dashboard({
 		{priority: KeyPriority.app},
 	);
 
-	let content;
-	if (helpOffset !== undefined) {
-		content = <HelpScreen height={height} offset={helpOffset} />;
-	} else if (route.screen === 'list') {
-		content = (
+	let screen;
+	if (route.screen === 'list') {
+		screen = (
 			<ServiceList
 				snapshot={snapshot}
 				clock={clock}
@@ -158,7 +156,7 @@ export default function Dashboard({
 		);
 	} else {
 		const Screen = screens[route.screen] ?? (route.screen === 'detail' ? ServiceDetail : undefined);
-		content = Screen ? (
+		screen = Screen ? (
 			<Screen
 				key={`${route.screen}:${route.serviceKey}`}
 				serviceKey={route.serviceKey}
@@ -175,6 +173,17 @@ export default function Dashboard({
 			<UnavailableScreen what={screenNames[route.screen]} serviceKey={route.serviceKey} height={height} />
 		);
 	}
+
+	// The help is drawn instead of the screen, which stays mounted underneath: a running probe
+	// keeps its samples and its timer, a half-typed filter its text.
+	const content = (
+		<>
+			<Box display={helpOffset === undefined ? 'flex' : 'none'} flexDirection="column" flexShrink={0}>
+				{screen}
+			</Box>
+			{helpOffset === undefined ? undefined : <HelpScreen height={height} offset={helpOffset} />}
+		</>
+	);
 
 	return (
 		<Box flexDirection="column" width={columns} height={rows}>
