@@ -151,6 +151,10 @@ export async function connectCluster(options: ConnectOptions = {}): Promise<Conn
 			const list = await http.getJson<{items?: V1Pod[]}>(`/api/v1/namespaces/${encodeURIComponent(podNamespace)}/pods`, {labelSelector: labelSelectorOf(selector)});
 			return list.items ?? [];
 		},
+		async listNamespaces() {
+			const list = await http.getJson<{items?: Array<{metadata?: {name?: string}}>}>('/api/v1/namespaces', {});
+			return (list.items ?? []).map(item => item.metadata?.name ?? '').filter(name => name !== '');
+		},
 		setNamespace(next) {
 			if (next === namespace) {
 				return;

@@ -46,6 +46,8 @@ export type ClusterSource = {
 	ready(): Promise<void>;
 	/** Pods of one namespace matching a Service selector, fetched on demand (never cached cluster-wide). */
 	listPods(namespace: string, selector: Readonly<Record<string, string>>): Promise<V1Pod[]>;
+	/** Names of the cluster's namespaces, fetched on demand for completion; rejects when forbidden. */
+	listNamespaces?(): Promise<string[]>;
 	/** Switch the namespace shown (undefined = all); restarts informers. */
 	setNamespace(namespace: string | undefined): void;
 	stop(): Promise<void>;

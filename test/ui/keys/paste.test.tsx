@@ -64,7 +64,7 @@ describe('prompts take text and Enter in one chunk', () => {
 		const {source, view} = start();
 		await settle();
 		await view.press('n', paste('kube-system'));
-		await until(view, /^namespace \(all for every namespace\): kube-system/m);
+		await until(view, /^namespace: kube-system/m);
 		assert.deepEqual(source.namespaceCalls, []);
 		await view.press('\r');
 		await until(view, /switching to namespace kube-system/);

@@ -61,7 +61,7 @@ describe('80x24 frames of the demo cluster', () => {
 				'',
 				'16/16 services  sort name ↑',
 				'',
-				'? help  / filter  n ns  1-4 sort  Enter open  t nat  p probe  q quit',
+				'? help  / filter  n ns  1-4 sort  Enter open  y yaml  t nat  p probe  q quit',
 			].join('\n'),
 		);
 	});

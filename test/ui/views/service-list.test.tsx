@@ -81,7 +81,7 @@ describe('frames', () => {
 				...Array.from({length: 13}, () => ''),
 				'5/5 services  sort name ↑',
 				'',
-				'? help  / filter  n ns  1-4 sort  Enter open  t nat  p probe  q quit',
+				'? help  / filter  n ns  1-4 sort  Enter open  y yaml  t nat  p probe  q quit',
 			].join('\n'),
 		);
 	});
@@ -105,7 +105,7 @@ describe('frames', () => {
 				...Array.from({length: 11}, () => ''),
 				'7/7 services  sort name ↑',
 				'',
-				'? help  / filter  n ns  1-4 sort  Enter open  t nat  p probe  q quit',
+				'? help  / filter  n ns  1-4 sort  Enter open  y yaml  t nat  p probe  q quit',
 			].join('\n'),
 		);
 	});
@@ -230,7 +230,7 @@ describe('keys', () => {
 		await view.press(':', ...'ns default', keys.enter);
 		assert.deepEqual(source.namespaceCalls, ['kube-system', undefined, 'default']);
 		await view.press(':', ...'frobnicate', keys.enter);
-		assert.match(view.frame(), /unknown command: frobnicate \(try :ns NAME\)/);
+		assert.match(view.frame(), /unknown command: frobnicate \(try :ns NAME, :ctx, :svc\)/);
 		assert.equal(source.namespaceCalls.length, 3);
 	});
 
