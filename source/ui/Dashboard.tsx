@@ -1,26 +1,31 @@
-import {Box, useApp} from 'ink';
+import {Box, Text, useApp} from 'ink';
 import {useState} from 'react';
 import type {ClusterSource} from '../kube/types.js';
 import HelpScreen, {helpLines} from './components/HelpScreen.js';
+import Prompt from './components/Prompt.js';
 import StatusBar from './components/StatusBar.js';
 import UnavailableScreen from './components/UnavailableScreen.js';
 import {useClusterSnapshot} from './hooks/use-cluster-snapshot.js';
+import {useNamespaceNames} from './hooks/use-namespace-names.js';
 import type {Clock} from './hooks/use-now.js';
 import {useTerminalSize} from './hooks/use-terminal-size.js';
+import {completeCommandLine, parseCommandLine} from './keys/command-line.js';
 import {type Command} from './keys/commands.js';
 import {commandFor, matches} from './keys/match.js';
 import {KeyPriority, useKeypress} from './keys/use-keypress.js';
-import type {Route, ServiceScreenName, ServiceScreens} from './screens.js';
+import type {ContextSwitch, Route, ServiceScreenName, ServiceScreens} from './screens.js';
+import ContextList from './views/ContextList.js';
 import {initialListState, type ServiceListState} from './views/list-state.js';
 import ServiceDetail from './views/ServiceDetail.js';
 import ServiceList from './views/ServiceList.js';
+import ServiceYaml from './views/ServiceYaml.js';
 
 export type DashboardProps = {
 	readonly source: ClusterSource;
 	/** DNS suffix for Service names. */
 	readonly clusterDomain: string;
 	readonly clock: Clock;
-	/** Screens for one Service; the detail view defaults to ServiceDetail, NAT and probe to a placeholder. */
+	/** Screens for one Service; detail and YAML default to the built-in ones, NAT and probe to a placeholder. */
 	readonly screens: ServiceScreens;
 	/** How often the snapshot is checked for a new version. */
 	readonly refreshMs: number;
@@ -30,6 +35,8 @@ export type DashboardProps = {
 	readonly ageRefreshMs: number;
 	/** How often the status bar's "updated … ago" ticks. */
 	readonly statusTickMs: number;
+	/** `:ctx`: the kubeconfig's contexts; undefined when there is no kubeconfig to switch in. */
+	readonly contextSwitch: ContextSwitch | undefined;
 };
 
 /** Lines of the status bar above every screen. */
@@ -39,11 +46,21 @@ const screenNames: Readonly<Record<ServiceScreenName, string>> = {
 	detail: 'The detail view',
 	nat: 'The NAT view',
 	probe: 'The probe view',
+	yaml: 'The YAML view',
 };
+
+const builtInScreens: ServiceScreens = {detail: ServiceDetail, yaml: ServiceYaml};
 
 const helpScrollCommands: readonly Command[] = ['up', 'down', 'pageUp', 'pageDown', 'top', 'bottom'];
 
-/** The router: a stack of screens under one status bar, the help overlay, and the app-wide keys. */
+function firstLine(error: unknown): string {
+	return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+}
+
+/**
+ * The router: a stack of screens under one status bar; the help, the `:` command line and notices
+ * drawn over or below the screen without unmounting it; the app-wide keys.
+ */
 export default function Dashboard({
 	source,
 	clusterDomain,
@@ -53,17 +70,22 @@ export default function Dashboard({
 	initialRoute,
 	ageRefreshMs,
 	statusTickMs,
+	contextSwitch,
 }: DashboardProps) {
 	const {exit} = useApp();
 	const snapshot = useClusterSnapshot(source, refreshMs);
+	const namespaces = useNamespaceNames(source, snapshot);
 	const {columns, rows} = useTerminalSize();
 	const [stack, setStack] = useState<readonly Route[]>(() =>
 		initialRoute.screen === 'list' ? [initialRoute] : [{screen: 'list'}, initialRoute],
 	);
 	const [listState, setListState] = useState<ServiceListState>(initialListState);
 	const [helpOffset, setHelpOffset] = useState<number | undefined>(undefined);
+	const [commandText, setCommandText] = useState<string | undefined>(undefined);
+	const [notice, setNotice] = useState<string | undefined>(undefined);
 	const route = stack.at(-1)!;
-	const height = Math.max(1, rows - statusLines);
+	const bottomLine = commandText !== undefined || notice !== undefined;
+	const height = Math.max(1, rows - statusLines - (bottomLine ? 1 : 0));
 
 	const open = (next: Route) => {
 		setStack(previous => [...previous, next]);
@@ -71,6 +93,70 @@ export default function Dashboard({
 
 	const back = () => {
 		setStack(previous => (previous.length > 1 ? previous.slice(0, -1) : previous));
+	};
+
+	const toList = () => {
+		setStack([{screen: 'list'}]);
+	};
+
+	const switchNamespace = (namespace: string | undefined) => {
+		source.setNamespace(namespace);
+		toList();
+		setNotice(`switching to ${namespace === undefined ? 'all namespaces' : `namespace ${namespace}`}`);
+	};
+
+	const switchContext = (name: string) => {
+		if (!contextSwitch?.contexts.some(context => context.name === name)) {
+			setNotice(contextSwitch ? `no context "${name}" in the kubeconfig (:ctx lists them)` : 'no kubeconfig to switch contexts in');
+			return;
+		}
+
+		if (name === snapshot.context) {
+			toList();
+			return;
+		}
+
+		setNotice(`switching to context ${name}…`);
+		// On success the dashboard starts over on the new context; only a failure comes back here.
+		contextSwitch.switchTo(name).catch((error: unknown) => {
+			setNotice(`cannot switch to context ${name}: ${firstLine(error)}`);
+		});
+	};
+
+	const runCommandLine = (text: string) => {
+		setCommandText(undefined);
+		const parsed = parseCommandLine(text);
+		switch (parsed.kind) {
+			case 'quit': {
+				exit();
+				break;
+			}
+
+			case 'services': {
+				toList();
+				break;
+			}
+
+			case 'namespace': {
+				switchNamespace(parsed.namespace);
+				break;
+			}
+
+			case 'context': {
+				if (parsed.context !== undefined) {
+					switchContext(parsed.context);
+				} else if (route.screen !== 'contexts') {
+					open({screen: 'contexts'});
+				}
+
+				break;
+			}
+
+			case 'error': {
+				setNotice(parsed.message);
+				break;
+			}
+		}
 	};
 
 	useKeypress(
@@ -83,6 +169,15 @@ export default function Dashboard({
 			return true;
 		},
 		{priority: KeyPriority.interrupt},
+	);
+
+	// A notice stays until the next key, which still does what it does.
+	useKeypress(
+		() => {
+			setNotice(undefined);
+			return false;
+		},
+		{priority: KeyPriority.interrupt, isActive: notice !== undefined},
 	);
 
 	useKeypress(
@@ -114,6 +209,16 @@ export default function Dashboard({
 				return true;
 			}
 
+			if (matches('commandLine', keypress)) {
+				setCommandText('');
+				return true;
+			}
+
+			if (matches('yaml', keypress) && 'serviceKey' in route && route.screen !== 'yaml') {
+				open({screen: 'yaml', serviceKey: route.serviceKey});
+				return true;
+			}
+
 			if (matches('quit', keypress)) {
 				if (stack.length > 1) {
 					back();
@@ -134,31 +239,37 @@ export default function Dashboard({
 		{priority: KeyPriority.app},
 	);
 
-	let content;
-	if (helpOffset !== undefined) {
-		content = <HelpScreen height={height} offset={helpOffset} />;
-	} else if (route.screen === 'list') {
-		content = (
+	let screen;
+	if (route.screen === 'list') {
+		screen = (
 			<ServiceList
 				snapshot={snapshot}
 				clock={clock}
 				width={columns}
 				height={height}
 				state={listState}
+				namespaces={namespaces}
 				onStateChange={setListState}
-				onNamespace={namespace => {
-					source.setNamespace(namespace);
-				}}
+				onNamespace={switchNamespace}
 				onOpen={(screen, serviceKey) => {
 					open({screen, serviceKey});
 				}}
-				onQuit={exit}
 				ageRefreshMs={ageRefreshMs}
 			/>
 		);
+	} else if (route.screen === 'contexts') {
+		screen = (
+			<ContextList
+				contexts={contextSwitch?.contexts ?? []}
+				current={snapshot.context}
+				width={columns}
+				height={height}
+				onSelect={switchContext}
+			/>
+		);
 	} else {
-		const Screen = screens[route.screen] ?? (route.screen === 'detail' ? ServiceDetail : undefined);
-		content = Screen ? (
+		const Screen = screens[route.screen] ?? builtInScreens[route.screen];
+		screen = Screen ? (
 			<Screen
 				key={`${route.screen}:${route.serviceKey}`}
 				serviceKey={route.serviceKey}
@@ -179,7 +290,28 @@ export default function Dashboard({
 	return (
 		<Box flexDirection="column" width={columns} height={rows}>
 			<StatusBar snapshot={snapshot} clock={clock} tickMs={statusTickMs} />
-			{content}
+			{/* The help is drawn instead of the screen, which stays mounted underneath: a running probe
+			    keeps its samples and its timer, a half-typed filter its text. */}
+			<Box display={helpOffset === undefined ? 'flex' : 'none'} flexDirection="column" flexShrink={0}>
+				{screen}
+			</Box>
+			{helpOffset === undefined ? undefined : <HelpScreen height={height} offset={helpOffset} />}
+			{commandText === undefined ? undefined : (
+				<Prompt
+					label=":"
+					value={commandText}
+					onChange={setCommandText}
+					placeholder="ns NAME, ctx NAME, svc, q (Tab completes)"
+					onSubmit={runCommandLine}
+					onCancel={() => {
+						setCommandText(undefined);
+					}}
+					complete={text =>
+						completeCommandLine(text, {namespaces, contexts: (contextSwitch?.contexts ?? []).map(context => context.name)})
+					}
+				/>
+			)}
+			{commandText === undefined && notice !== undefined ? <Text wrap="truncate">{notice}</Text> : undefined}
 		</Box>
 	);
 }
