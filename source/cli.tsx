@@ -2,6 +2,7 @@ import process from 'node:process';
 import meow from 'meow';
 import {parseDuration} from './core/probe/duration.js';
 import type {CliConfig} from './commands/run-command.js';
+import {buildInfo, versionText} from './version.js';
 
 const meowFlags = {
 	demo: {type: 'boolean', default: false},
@@ -102,6 +103,9 @@ const cli = meow(
 `,
 	{
 		importMeta: import.meta,
+		// From the build, not a package.json found on disk: a single executable has none beside it.
+		pkg: buildInfo,
+		version: versionText(),
 		argv,
 		// Unknown flags and bad choices are reported below as one line, not as meow's multi-line error.
 		allowUnknownFlags: true,
