@@ -8,6 +8,7 @@
  */
 import {execFileSync} from 'node:child_process';
 import {readFileSync} from 'node:fs';
+import {builtinModules} from 'node:module';
 import process from 'node:process';
 import {fileURLToPath} from 'node:url';
 import * as esbuild from 'esbuild';
@@ -63,6 +64,24 @@ const absentOptionalModules = {
 	},
 };
 
+/**
+ * In one script, every `import ... from 'node:http'` of every module would be hoisted to the top and
+ * load at start-up, where the split bundle loads them with the chunk that needs them (http, tls and
+ * undici cost ~150 ms before `--version` could answer). As a CommonJS module re-exporting require(),
+ * a built-in loads when the first module that imports it is initialised.
+ */
+const builtinsOnFirstUse = {
+	name: 'builtins-on-first-use',
+	setup(build) {
+		const builtins = new Set(builtinModules);
+		build.onResolve({filter: /^[a-z_:/]+$/}, args => {
+			const name = args.path.replace(/^node:/, '');
+			return args.namespace !== 'builtin' && builtins.has(name) ? {path: name, namespace: 'builtin'} : undefined;
+		});
+		build.onLoad({filter: /.*/, namespace: 'builtin'}, args => ({contents: `module.exports = require('node:${args.path}');`, loader: 'js'}));
+	},
+};
+
 await esbuild.build({
 	...common,
 	outdir: 'build/bundle',
@@ -76,6 +95,8 @@ if (process.argv.includes('--sea')) {
 	await esbuild.build({
 		...common,
 		outfile: 'build/sea/svctop.mjs',
-		plugins: [absentOptionalModules],
+		minifyWhitespace: true,
+		minifySyntax: true,
+		plugins: [absentOptionalModules, builtinsOnFirstUse],
 	});
 }
