@@ -7,7 +7,7 @@
  * Both carry the build's version and commit (source/version.ts reads them).
  */
 import {execFileSync} from 'node:child_process';
-import {readFileSync} from 'node:fs';
+import {readFileSync, rmSync} from 'node:fs';
 import {builtinModules} from 'node:module';
 import process from 'node:process';
 import {fileURLToPath} from 'node:url';
@@ -82,6 +82,8 @@ const builtinsOnFirstUse = {
 	},
 };
 
+// Chunk names carry a hash: without this, every build would leave the last one's chunks (and ship them).
+rmSync(new URL('../build/bundle', import.meta.url), {recursive: true, force: true});
 await esbuild.build({
 	...common,
 	outdir: 'build/bundle',

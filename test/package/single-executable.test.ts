@@ -190,6 +190,25 @@ describe('the single executable, on a machine without Node.js', {timeout: 15 * 6
 		assert.equal(result.stdout, onNode.stdout);
 	});
 
+	test('kubectl svctop runs the executable as a plugin', async t => {
+		if (!supported) {
+			t.skip(`single executables are built for linux-x64 and linux-arm64, this is ${process.platform}-${process.arch}`);
+			return;
+		}
+
+		if (spawnSync('kubectl', ['version', '--client'], {env: environment}).status !== 0) {
+			t.skip('kubectl is not installed');
+			return;
+		}
+
+		const plugins = path.join(directory, 'plugins');
+		mkdirSync(plugins);
+		symlinkSync(executable, path.join(plugins, 'kubectl-svctop'));
+		const result = spawnSync('kubectl', ['svctop', '--version'], {cwd: directory, env: {...environment, PATH: `${plugins}:${environment.PATH!}`}, encoding: 'utf8'});
+		assert.equal(result.status, 0, result.stderr);
+		assert.match(result.stdout, new RegExp(String.raw`^svctop .*Node\.js ${embeddedNode}\)\n$`));
+	});
+
 	test('the dashboard in a pseudo-terminal draws a first frame and quits on q, the terminal restored', async t => {
 		if (!supported) {
 			t.skip(`single executables are built for linux-x64 and linux-arm64, this is ${process.platform}-${process.arch}`);
