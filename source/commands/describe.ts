@@ -1,10 +1,11 @@
-import type {V1Pod} from '@kubernetes/client-node';
+import type {V1Pod, V1Service} from '@kubernetes/client-node';
 import type {ClusterSource} from '../kube/types.js';
 import {describeService, type NameResolution} from '../core/detail/describe-service.js';
 import {describeJson} from '../core/detail/describe-json.js';
 import {describeText} from '../core/detail/describe-text.js';
 import {serviceNameLabel} from '../core/services/service-row.js';
 import {resolveName} from '../node/resolve-name.js';
+import type {EventsInput} from '../core/detail/service-events.js';
 import {servicesProblem} from './list.js';
 
 export type DescribeOptions = {
@@ -29,6 +30,24 @@ export function parseTarget(target: string, fallbackNamespace: string): {namespa
 	}
 
 	return undefined;
+}
+
+function firstLine(error: unknown): string {
+	return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+}
+
+/** The Service's events; a failure (forbidden, timeout) makes them unknown with its reason, never none. */
+export async function readEvents(source: ClusterSource, service: V1Service): Promise<EventsInput> {
+	if (!source.listEvents) {
+		return {ok: false, reason: 'this source does not read events'};
+	}
+
+	try {
+		const items = await source.listEvents(service.metadata?.namespace ?? '', {kind: 'Service', name: service.metadata?.name ?? '', uid: service.metadata?.uid});
+		return {ok: true, items};
+	} catch (error) {
+		return {ok: false, reason: firstLine(error)};
+	}
 }
 
 /**
@@ -81,6 +100,7 @@ export async function runDescribe(
 		}
 	}
 
+	const events = await readEvents(source, service);
 	let resolution: NameResolution | undefined;
 	if (service.spec?.type === 'ExternalName' && service.spec.externalName) {
 		resolution = await (options.resolve ?? (async (name: string) => resolveName(name)))(service.spec.externalName);
@@ -94,6 +114,7 @@ export async function runDescribe(
 		clusterDomain: options.clusterDomain || 'cluster.local',
 		now,
 		resolution,
+		events,
 	});
 	out.write(options.json ? JSON.stringify(describeJson(detail), null, 2) + '\n' : describeText(detail));
 	return 0;

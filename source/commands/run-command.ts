@@ -31,13 +31,18 @@ export type CliConfig = {
 	allNamespaces: boolean;
 	clusterDomain: string;
 	wide: boolean;
+	/** `--json`: svctop's own document. */
 	json: boolean;
+	/** `-o json|yaml|name`: what kubectl get svc prints (list). */
+	kubectlFormat?: 'json' | 'yaml' | 'name';
 	file?: string;
 	natFile?: string;
 	mode?: 'iptables' | 'nftables' | 'ipvs';
 	service?: string;
 	node?: string;
 	nodeCmd?: string;
+	/** Largest NAT dump read from a file or stdin, in bytes. */
+	maxBytes?: number;
 	probe: {
 		count?: number;
 		intervalMs: number;
@@ -129,7 +134,7 @@ async function runInteractive(
 ): Promise<number> {
 	const loadRules = async () =>
 		obtainDump(
-			{json: false, file: config.natFile, mode: config.mode, nodeCmd: config.nodeCmd, node: config.node, dump: demo && !config.natFile ? demo.ruleDump(config.node) : undefined},
+			{json: false, file: config.natFile, mode: config.mode, nodeCmd: config.nodeCmd, node: config.node, maxBytes: config.maxBytes, dump: demo && !config.natFile ? demo.ruleDump(config.node) : undefined},
 			io,
 		);
 	return ui.runDashboard(source, {
@@ -173,14 +178,18 @@ export async function runCommand(config: CliConfig): Promise<number> {
 
 		if (need === 'required') {
 			source = await connect(config, demo);
-		} else if (need === 'optional') {
-			// The NAT decoder names pods and cross-checks when a cluster is reachable; without one it still works.
-			source = await connect(config, demo).catch(() => undefined);
 		}
+
+		// The NAT decoder names pods and cross-checks when a cluster is reachable; without one it still
+		// works. It connects once the rules are read, so bad input fails before any API wait.
+		const connectOptional = async () => {
+			source = await connect(config, demo).catch(() => undefined);
+			return source;
+		};
 
 		switch (config.command) {
 			case 'list': {
-				return await runList(source!, {wide: config.wide, json: config.json, allNamespaces: config.allNamespaces}, io.stdout, Date.now(), io.stderr);
+				return await runList(source!, {wide: config.wide, json: config.json, kubectlFormat: config.kubectlFormat, allNamespaces: config.allNamespaces}, io.stdout, Date.now(), io.stderr);
 			}
 
 			case 'describe': {
@@ -202,7 +211,9 @@ export async function runCommand(config: CliConfig): Promise<number> {
 						service: config.service,
 						nodeCmd: config.nodeCmd,
 						node: config.node,
+						maxBytes: config.maxBytes,
 						source,
+						connect: need === 'optional' ? connectOptional : undefined,
 						dump: demo && !config.file ? demo.ruleDump(config.node) : undefined,
 					},
 					io,
@@ -234,7 +245,7 @@ export async function runCommand(config: CliConfig): Promise<number> {
 
 			default: {
 				// A pipe gets the table, as kubectl would print it.
-				return await runList(source!, {wide: config.wide, json: config.json, allNamespaces: config.allNamespaces}, io.stdout, Date.now(), io.stderr);
+				return await runList(source!, {wide: config.wide, json: config.json, kubectlFormat: config.kubectlFormat, allNamespaces: config.allNamespaces}, io.stdout, Date.now(), io.stderr);
 			}
 		}
 	} catch (error) {
