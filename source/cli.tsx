@@ -1,5 +1,6 @@
 import process from 'node:process';
 import {parseCommandLine} from './cli/parse-command-line.js';
+import {versionText} from './version.js';
 
 // Flags and help live in ./cli/ (flags.ts: every flag and its help line; help.ts: each command's usage).
 const parsed = parseCommandLine(process.argv.slice(2));
@@ -9,7 +10,8 @@ if (parsed.kind === 'help') {
 }
 
 if (parsed.kind === 'version') {
-	process.stdout.write(`${parsed.version}\n`);
+	// The version, commit and Node.js of this build (a single executable has no package.json to read).
+	process.stdout.write(`${versionText()}\n`);
 	process.exit(0);
 }
 

@@ -439,11 +439,12 @@ describe('help, version, pipes, demo', () => {
 		assert.match(result.stdout, /svctop list/);
 	});
 
-	test('--version prints the package version', async () => {
+	test('--version prints the package version, the commit built and the Node.js running it', async () => {
 		const {version} = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {version: string};
 		const result = await svctop(['--version']);
 		assert.equal(result.code, 0, result.stderr);
-		assert.equal(result.stdout.trim(), version);
+		const escaped = version.replaceAll('.', String.raw`\.`);
+		assert.match(result.stdout, new RegExp(String.raw`^svctop ${escaped} \(commit ([0-9a-f]{7,}|unknown), Node\.js ${process.version}\)\n$`));
 	});
 
 	test('svctop with stdout piped prints the table, not the dashboard', async () => {
