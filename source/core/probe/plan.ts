@@ -196,8 +196,10 @@ export function probeChoices(objects: ClusterObjects, spec: Extract<TargetSpec, 
 		return {ports, vias: []};
 	}
 
-	const {candidates} = attributionContext(objects, serviceKey(service), servicePort.name ?? '');
+	// Read on every cluster change: index this Service's slices only, not the whole cluster's.
+	const own = objects.endpointSlices.filter(slice => slice.metadata?.namespace === spec.namespace && slice.metadata?.labels?.['kubernetes.io/service-name'] === spec.name);
+	const entries = buildEndpointIndex(own).byService.get(serviceKey(service)) ?? [];
 	// Exactly the targets the plan would accept: the same resolver decides.
-	const vias = viaValues.filter(via => !('error' in resolveServiceTargets(service, servicePort, via, objects.nodes, candidates.entries)));
+	const vias = viaValues.filter(via => !('error' in resolveServiceTargets(service, servicePort, via, objects.nodes, entries)));
 	return {ports, vias};
 }
