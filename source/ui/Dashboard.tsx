@@ -6,10 +6,12 @@ import Prompt from './components/Prompt.js';
 import StatusBar from './components/StatusBar.js';
 import UnavailableScreen from './components/UnavailableScreen.js';
 import {useClusterSnapshot} from './hooks/use-cluster-snapshot.js';
+import {useCommands} from './hooks/use-commands.js';
 import {useNamespaceNames} from './hooks/use-namespace-names.js';
 import type {Clock} from './hooks/use-now.js';
+import {useScreenStack} from './hooks/use-screen-stack.js';
 import {useTerminalSize} from './hooks/use-terminal-size.js';
-import {completeCommandLine, parseCommandLine} from './keys/command-line.js';
+import {completeCommandLine} from './keys/command-line.js';
 import {type Command} from './keys/commands.js';
 import {commandFor, matches} from './keys/match.js';
 import {KeyPriority, useKeypress} from './keys/use-keypress.js';
@@ -53,10 +55,6 @@ const builtInScreens: ServiceScreens = {detail: ServiceDetail, yaml: ServiceYaml
 
 const helpScrollCommands: readonly Command[] = ['up', 'down', 'pageUp', 'pageDown', 'top', 'bottom'];
 
-function firstLine(error: unknown): string {
-	return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
-}
-
 /**
  * The router: a stack of screens under one status bar; the help, the `:` command line and notices
  * drawn over or below the screen without unmounting it; the app-wide keys.
@@ -76,88 +74,15 @@ export default function Dashboard({
 	const snapshot = useClusterSnapshot(source, refreshMs);
 	const namespaces = useNamespaceNames(source, snapshot);
 	const {columns, rows} = useTerminalSize();
-	const [stack, setStack] = useState<readonly Route[]>(() =>
-		initialRoute.screen === 'list' ? [initialRoute] : [{screen: 'list'}, initialRoute],
-	);
+	const screenStack = useScreenStack(initialRoute);
+	const {stack, route, open, back} = screenStack;
+	const commands = useCommands({source, contextSwitch, context: snapshot.context, screens: screenStack, exit});
 	const [listState, setListState] = useState<ServiceListState>(initialListState);
 	const [helpOffset, setHelpOffset] = useState<number | undefined>(undefined);
 	const [commandText, setCommandText] = useState<string | undefined>(undefined);
-	const [notice, setNotice] = useState<string | undefined>(undefined);
-	const route = stack.at(-1)!;
+	const {notice} = commands;
 	const bottomLine = commandText !== undefined || notice !== undefined;
 	const height = Math.max(1, rows - statusLines - (bottomLine ? 1 : 0));
-
-	const open = (next: Route) => {
-		setStack(previous => [...previous, next]);
-	};
-
-	const back = () => {
-		setStack(previous => (previous.length > 1 ? previous.slice(0, -1) : previous));
-	};
-
-	const toList = () => {
-		setStack([{screen: 'list'}]);
-	};
-
-	const switchNamespace = (namespace: string | undefined) => {
-		source.setNamespace(namespace);
-		toList();
-		setNotice(`switching to ${namespace === undefined ? 'all namespaces' : `namespace ${namespace}`}`);
-	};
-
-	const switchContext = (name: string) => {
-		if (!contextSwitch?.contexts.some(context => context.name === name)) {
-			setNotice(contextSwitch ? `no context "${name}" in the kubeconfig (:ctx lists them)` : 'no kubeconfig to switch contexts in');
-			return;
-		}
-
-		if (name === snapshot.context) {
-			toList();
-			return;
-		}
-
-		setNotice(`switching to context ${name}…`);
-		// On success the dashboard starts over on the new context; only a failure comes back here.
-		contextSwitch.switchTo(name).catch((error: unknown) => {
-			setNotice(`cannot switch to context ${name}: ${firstLine(error)}`);
-		});
-	};
-
-	const runCommandLine = (text: string) => {
-		setCommandText(undefined);
-		const parsed = parseCommandLine(text);
-		switch (parsed.kind) {
-			case 'quit': {
-				exit();
-				break;
-			}
-
-			case 'services': {
-				toList();
-				break;
-			}
-
-			case 'namespace': {
-				switchNamespace(parsed.namespace);
-				break;
-			}
-
-			case 'context': {
-				if (parsed.context !== undefined) {
-					switchContext(parsed.context);
-				} else if (route.screen !== 'contexts') {
-					open({screen: 'contexts'});
-				}
-
-				break;
-			}
-
-			case 'error': {
-				setNotice(parsed.message);
-				break;
-			}
-		}
-	};
 
 	useKeypress(
 		keypress => {
@@ -174,7 +99,7 @@ export default function Dashboard({
 	// A notice stays until the next key, which still does what it does.
 	useKeypress(
 		() => {
-			setNotice(undefined);
+			commands.clearNotice();
 			return false;
 		},
 		{priority: KeyPriority.interrupt, isActive: notice !== undefined},
@@ -250,7 +175,7 @@ export default function Dashboard({
 				state={listState}
 				namespaces={namespaces}
 				onStateChange={setListState}
-				onNamespace={switchNamespace}
+				onNamespace={commands.switchNamespace}
 				onOpen={(screen, serviceKey) => {
 					open({screen, serviceKey});
 				}}
@@ -264,7 +189,7 @@ export default function Dashboard({
 				current={snapshot.context}
 				width={columns}
 				height={height}
-				onSelect={switchContext}
+				onSelect={commands.switchContext}
 			/>
 		);
 	} else {
@@ -302,7 +227,10 @@ export default function Dashboard({
 					value={commandText}
 					onChange={setCommandText}
 					placeholder="ns NAME, ctx NAME, svc, q (Tab completes)"
-					onSubmit={runCommandLine}
+					onSubmit={text => {
+						setCommandText(undefined);
+						commands.run(text);
+					}}
 					onCancel={() => {
 						setCommandText(undefined);
 					}}
