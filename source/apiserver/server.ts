@@ -714,8 +714,6 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
 			`- name: ${name}`,
 			'  cluster:',
 			`    server: ${yamlString(url)}`,
-			// client-node refuses http:// servers unless TLS verification is explicitly off.
-			'    insecure-skip-tls-verify: true',
 			'contexts:',
 			`- name: ${name}`,
 			'  context:',
