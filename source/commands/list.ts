@@ -41,7 +41,7 @@ export async function runList(
 	const slicesUnknown = unknownReason(snapshot.states.endpointslices);
 	const slicesKnown = slicesUnknown === undefined;
 	if (!slicesKnown) {
-		err.write(`warning: endpoints unknown (shown as ?/?): ${slicesUnknown}\n`);
+		err.write(`warning: endpoints unknown: ${slicesUnknown}\n`);
 	}
 
 	const rows = serviceRows(snapshot.services, snapshot.endpointSlices, now, {slicesKnown});

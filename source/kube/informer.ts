@@ -156,7 +156,7 @@ export class Informer {
 						break;
 					}
 
-					// Fresh data, but while failures repeat only a watch that holds proves the resource healthy.
+					// Fresh data; but while failures repeat, only a watch that holds proves the resource healthy.
 					if (this.failures === 0) {
 						this.options.sink.state('synced');
 					}
@@ -273,7 +273,8 @@ export class Informer {
 			sink.state('synced');
 		} else {
 			// After failures, `synced` waits until the stream has held for a second (or delivered an event).
-			void this.sleep(1000, streamSignal).then(confirm);
+			// A real timer: this wait is no retry, and the injected sleep stands for retries only.
+			void realSleep(1000, streamSignal).then(confirm);
 		}
 
 		const end = (outcome: WatchEnd['outcome'], error?: string): WatchEnd => {

@@ -144,7 +144,7 @@ describe('frames', () => {
 		assert.equal(first, 'svctop  context kind-myk8s  namespace all  updated 63s ago');
 		assert.equal(
 			second,
-			'services synced  endpointslices retrying in 4s (watch closed)  nodes forbidden: nodes is forbidden: U…',
+			'services synced  endpointslices retrying in 4s (watch closed)  nodes forbidden: nodes is forbidden:…',
 		);
 	});
 });
