@@ -3,6 +3,7 @@ import {isTransient, KubeError} from './errors.js';
 import {KubeHttp} from './http.js';
 import {type Backoff, Informer} from './informer.js';
 import {type ResolveOptions, resolveKubeConfig} from './kubeconfig.js';
+import {retryTransient} from './retry.js';
 import {ClusterStore} from './store.js';
 import type {ClusterSource, WatchedResource} from './types.js';
 
@@ -166,7 +167,12 @@ export async function connectCluster(options: ConnectOptions = {}): Promise<Conn
 				return [];
 			}
 
-			const list = await http.getJson<{items?: V1Pod[]}>(`/api/v1/namespaces/${encodeURIComponent(podNamespace)}/pods`, {labelSelector: labelSelectorOf(selector)});
+			const path = `/api/v1/namespaces/${encodeURIComponent(podNamespace)}/pods`;
+			const list = await retryTransient(async () => http.getJson<{items?: V1Pod[]}>(path, {labelSelector: labelSelectorOf(selector)}, {timeoutMs: options.requestTimeoutMs ?? 10_000}), {initialMs: options.backoff?.initialMs});
+			if (typeof list !== 'object' || list === null || !Array.isArray(list.items ?? [])) {
+				throw new KubeError('garbage', `the API server answered ${path} with JSON that is not a list`);
+			}
+
 			return list.items ?? [];
 		},
 		setNamespace(next) {

@@ -1,4 +1,4 @@
-import type {ConnectionState} from './types.js';
+import type {ClusterSnapshot, ConnectionState} from './types.js';
 
 /**
  * Why a resource's objects cannot be taken as the truth, or undefined when they can (synced, or
@@ -22,4 +22,17 @@ export function unknownReason(state: ConnectionState): string | undefined {
 			return state.staleSince === undefined ? (state.message ?? 'could not be listed') : undefined;
 		}
 	}
+}
+
+/** The watched resources a Service's detail rests on that cannot be taken as the truth, with why. */
+export function unknownResources(states: ClusterSnapshot['states']): Array<{resource: 'endpointslices' | 'nodes'; reason: string}> {
+	const unknown: Array<{resource: 'endpointslices' | 'nodes'; reason: string}> = [];
+	for (const resource of ['endpointslices', 'nodes'] as const) {
+		const reason = unknownReason(states[resource]);
+		if (reason !== undefined) {
+			unknown.push({resource, reason});
+		}
+	}
+
+	return unknown;
 }

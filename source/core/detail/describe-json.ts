@@ -61,5 +61,6 @@ export function describeJson(detail: ServiceDetail): object {
 			}}
 			: {}),
 		findings: detail.findings,
+		unknown: detail.unknown,
 	};
 }

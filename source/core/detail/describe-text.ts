@@ -57,6 +57,11 @@ function table(rows: ReadonlyArray<readonly string[]>, indent: string): string[]
 	return alignRows(rows).map(line => indent + line);
 }
 
+/** Why a resource is unknown, as the API said it. */
+function unknownReasonOf(detail: ServiceDetail, resource: string): string {
+	return detail.unknown.find(entry => entry.resource === resource)?.reason ?? 'not read';
+}
+
 /** `svctop describe`: readable like `kubectl describe svc`, with endpoints grouped by node. */
 export function describeText(detail: ServiceDetail): string {
 	const {service} = detail;
@@ -124,6 +129,8 @@ export function describeText(detail: ServiceDetail): string {
 		} else {
 			lines.push(`  ${[resolution.name, ...resolution.chain].join(' -> ')} -> ${resolution.addresses.join(', ')}`);
 		}
+	} else if (detail.endpoints === null) {
+		lines.push('', `Endpoints: unknown (${unknownReasonOf(detail, 'endpointslices')})`);
 	} else {
 		lines.push('', `Endpoints: ${detail.endpoints.ready}/${detail.endpoints.total} ready${detail.slices.length > 0 ? ` (slices: ${detail.slices.map(slice => `${slice.name}${slice.managedBy ? ` by ${slice.managedBy}` : ''}`).join(', ')})` : ''}`);
 		if (detail.nodes.length === 0) {
@@ -161,6 +168,12 @@ export function describeText(detail: ServiceDetail): string {
 	lines.push('', `Findings: ${detail.findings.length === 0 ? '<none>' : ''}`.trimEnd());
 	for (const finding of detail.findings) {
 		lines.push(`  [${finding.code}] ${finding.message}`);
+	}
+
+	if (detail.unknown.length > 0) {
+		// "Findings: <none>" must not read as "all is well" when part of the data was never seen.
+		lines.push('', 'Not checked (could not be read):');
+		lines.push(...detail.unknown.map(entry => `  ${entry.resource}: ${entry.reason}`));
 	}
 
 	return lines.join('\n') + '\n';
