@@ -7,7 +7,7 @@ import {startDemo, type Demo} from '../demo/demo.js';
 import {demoLocalNode} from '../demo/start-demo.js';
 import {readLocalNatDump} from '../node/nat/read-dump.js';
 import {runList} from './list.js';
-import {runDescribe} from './describe.js';
+import {parseTarget, runDescribe} from './describe.js';
 import {obtainDump, runNat} from './nat.js';
 import {runProbe} from './probe.js';
 
@@ -160,6 +160,12 @@ export async function runCommand(config: CliConfig): Promise<number> {
 	try {
 		if (config.demo) {
 			demo = await startDemo({withDataPlane: config.command === 'probe' || config.command === 'dashboard'});
+		}
+
+		// A malformed name is the user's to fix: say so before asking the API anything about it.
+		if (config.command === 'describe' && config.args[0] && parseTarget(config.args[0], 'default') === undefined) {
+			io.stderr.write(`svctop: describe: "${config.args[0]}" is not a Service name: expected NAMESPACE/NAME or NAME\n`);
+			return 2;
 		}
 
 		const need = needsCluster(config);
