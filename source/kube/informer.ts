@@ -96,6 +96,8 @@ export class Informer {
 	/** Transient failures before the first successful list, for settling one-shot commands. */
 	private failuresBeforeSync = 0;
 	private settledOnce = false;
+	/** Whether a list ever succeeded: the first one makes the data known, whatever failed before. */
+	private listedOnce = false;
 	private readonly backoff: Backoff;
 	private readonly random: () => number;
 	private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
@@ -156,8 +158,9 @@ export class Informer {
 						break;
 					}
 
-					// Fresh data; but while failures repeat, only a watch that holds proves the resource healthy.
-					if (this.failures === 0) {
+					// Fresh data; but while relists repeat, only a watch that holds proves the resource healthy.
+					if (this.failures === 0 || !this.listedOnce) {
+						this.listedOnce = true;
 						this.options.sink.state('synced');
 					}
 
