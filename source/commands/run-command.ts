@@ -3,6 +3,7 @@ import {KubeConfig} from '@kubernetes/client-node';
 import type {ClusterSource} from '../kube/types.js';
 import {connectCluster} from '../kube/connect.js';
 import {describeKubeError} from '../kube/errors.js';
+import {unknownReason} from '../kube/connection-state.js';
 import {startDemo, type Demo} from '../demo/demo.js';
 import {demoLocalNode} from '../demo/start-demo.js';
 import {readLocalNatDump} from '../node/nat/read-dump.js';
@@ -105,14 +106,35 @@ function scopeOf(config: CliConfig): {namespace?: string; allNamespaces: boolean
 	return {namespace: config.namespace, allNamespaces: config.allNamespaces};
 }
 
-async function connect(config: CliConfig, demo: Demo | undefined): Promise<ClusterSource> {
+async function connect(config: CliConfig, demo: Demo | undefined, settleAfterFailures?: number): Promise<ClusterSource> {
 	const kubeConfigObject = demo ? kubeConfigFromYaml(demo.cluster.kubeconfigYaml) : undefined;
 	return connectCluster({
 		kubeconfig: config.kubeconfig,
 		context: config.context,
 		...scopeOf(config),
 		kubeConfigObject,
+		settleAfterFailures,
 	});
+}
+
+/**
+ * A cluster for a command that works without one: only when its Services and EndpointSlices could
+ * be read, since a cross-check against data that is missing would report every rule as unknown.
+ */
+async function connectOptional(config: CliConfig, demo: Demo | undefined): Promise<ClusterSource | undefined> {
+	const source = await connect(config, demo, 1).catch(() => undefined);
+	if (source === undefined) {
+		return undefined;
+	}
+
+	await source.ready();
+	const {states} = source.snapshot();
+	if (unknownReason(states.services) === undefined && unknownReason(states.endpointslices) === undefined) {
+		return source;
+	}
+
+	await source.stop();
+	return undefined;
 }
 
 function kubeConfigFromYaml(yaml: string): KubeConfig {
@@ -181,7 +203,7 @@ export async function runCommand(config: CliConfig): Promise<number> {
 			source = await connect(config, demo);
 		} else if (need === 'optional') {
 			// The NAT decoder names pods and cross-checks when a cluster is reachable; without one it still works.
-			source = await connect(config, demo).catch(() => undefined);
+			source = await connectOptional(config, demo);
 		}
 
 		switch (config.command) {
