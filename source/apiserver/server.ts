@@ -2,6 +2,7 @@ import {mkdir, writeFile} from 'node:fs/promises';
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http';
 import type {AddressInfo, Socket} from 'node:net';
 import path from 'node:path';
+import {type Fault, type FaultOptions, FaultSwitches, type FaultTarget} from './faults.js';
 import {aggregatedContentType, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo, wantsAggregatedDiscovery} from './discovery.js';
 import {type FieldSelector, matchesFields, parseFieldSelector} from './field-selector.js';
 import {type LabelSelector, matchesLabels, parseLabelSelector} from './label-selector.js';
@@ -64,6 +65,12 @@ export type ApiServer = {
 	compact(): void;
 	/** Answers every request for `resource` (e.g. `nodes`) with a 403 Status, as RBAC would. */
 	setForbidden(resource: string, forbidden: boolean): void;
+	/**
+	 * Breaks requests for `resource` (`*`: every request, /version and discovery included) with
+	 * `fault` until it is switched off with undefined (or `times` requests got it). Requests are
+	 * counted before the fault applies.
+	 */
+	setFault(resource: string, fault: Fault | undefined, options?: FaultOptions): void;
 	/** The newest resourceVersion. */
 	resourceVersion(): number;
 	/** Number of stored objects of a resource. */
@@ -125,6 +132,11 @@ function decodeContinue(value: string): ContinueToken | undefined {
 	return undefined;
 }
 
+/** `/api/v1/...` or `/apis/group/version/...` below discovery: a resource request. */
+function isResourcePath(segments: readonly string[]): boolean {
+	return (segments[0] === 'api' && segments.length >= 3) || (segments[0] === 'apis' && segments.length >= 4);
+}
+
 function isTrue(value: string | null): boolean {
 	return value === 'true' || value === '1';
 }
@@ -138,6 +150,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
 	const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
 	const user = options.user ?? 'svctop-demo';
 	const forbiddenResources = new Set<ResourceName>();
+	const faults = new FaultSwitches();
 	const watchers = new Map<ResourceName, Set<Watcher>>(resources.map(resource => [resource.name, new Set()]));
 	const watchWaiters = new Set<() => void>();
 	const counts: Record<Verb, Record<ResourceName, number>> = {get: emptyCounters(), list: emptyCounters(), watch: emptyCounters()};
@@ -280,6 +293,10 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
 	function handle(request: IncomingMessage, response: ServerResponse): void {
 		const url = new URL(request.url ?? '/', 'http://localhost');
 		const segments = url.pathname.split('/').filter(segment => segment !== '').map(segment => decodeURIComponent(segment));
+		if (!isResourcePath(segments) && faults.intercept(request, response, undefined, false)) {
+			return;
+		}
+
 		if (discovery(request, response, segments)) {
 			return;
 		}
@@ -343,6 +360,10 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
 		counts[verb][resource.name]++;
 		if (verb !== 'watch') {
 			wakeWaiters();
+		}
+
+		if (faults.intercept(request, response, resource.name, watch)) {
+			return;
 		}
 
 		if (forbiddenResources.has(resource.name)) {
@@ -693,8 +714,6 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
 			`- name: ${name}`,
 			'  cluster:',
 			`    server: ${yamlString(url)}`,
-			// client-node refuses http:// servers unless TLS verification is explicitly off.
-			'    insecure-skip-tls-verify: true',
 			'contexts:',
 			`- name: ${name}`,
 			'  context:',
@@ -759,6 +778,14 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
 				forbiddenResources.delete(resource.name);
 			}
 		},
+		setFault(resourceName, fault, faultOptions) {
+			const target = resourceName === '*' ? '*' : findResource(resourceName)?.name;
+			if (target === undefined) {
+				throw new Error(`setFault: unknown resource "${resourceName}"`);
+			}
+
+			faults.set(target as FaultTarget, fault, faultOptions);
+		},
 		resourceVersion: () => store.resourceVersion,
 		count: resource => store.count(findResource(resource)!),
 		counters: () => ({get: {...counts.get}, list: {...counts.list}, watch: {...counts.watch}}),
@@ -767,6 +794,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
 		waitForRequests: (verb, resource, count) => waitUntil(() => counts[verb][resource] >= count),
 		requestLog: () => log.slice(),
 		async close() {
+			faults.release();
 			for (const set of watchers.values()) {
 				for (const watcher of set) {
 					watcher.closed = true;

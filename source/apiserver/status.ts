@@ -8,7 +8,7 @@ export type StatusBody = {
 	status: 'Failure';
 	message: string;
 	reason: string;
-	details?: {name?: string; group?: string; kind?: string; causes?: Array<{reason: string; message: string}>; retryAfterSeconds?: number};
+	details?: {name?: string; group?: string; kind?: string; causes?: Array<{reason?: string; message: string}>; retryAfterSeconds?: number};
 	code: number;
 };
 
@@ -83,4 +83,31 @@ export function continueExpired(): StatusBody {
 
 export function tooLargeResourceVersion(requested: number, current: number): StatusBody {
 	return status(504, 'Timeout', `Too large resource version: ${requested}, current: ${current}`, {causes: [{reason: 'ResourceVersionTooLarge', message: 'Too large resource version'}], retryAfterSeconds: 1});
+}
+
+/** A 5xx as kube-apiserver words it: 500 InternalError, 503 ServiceUnavailable, 504 Timeout. */
+export function serverError(code: number): StatusBody {
+	if (code === 503) {
+		return status(503, 'ServiceUnavailable', 'the server is currently unable to handle the request', {});
+	}
+
+	if (code === 504) {
+		return status(504, 'Timeout', 'the server was unable to return a response in the time allotted, but may still be processing the request', {});
+	}
+
+	if (code === 500) {
+		return status(500, 'InternalError', 'Internal error occurred: injected fault', {causes: [{message: 'injected fault'}]});
+	}
+
+	return status(code, 'Unknown', `the server responded with the status code ${code} but did not return more information`, {});
+}
+
+/** The API Priority and Fairness rejection (the server also sends a Retry-After header). */
+export function tooManyRequests(retryAfterSeconds: number): StatusBody {
+	return status(429, 'TooManyRequests', 'Too many requests, please try again later.', {retryAfterSeconds});
+}
+
+/** The 410 a watch gets when its resourceVersion was compacted, as an HTTP answer or an ERROR event. */
+export function watchExpired(): StatusBody {
+	return status(410, 'Expired', 'too old resource version: 1 (2)');
 }

@@ -1,12 +1,14 @@
 import type {V1Pod, V1Service} from '@kubernetes/client-node';
 import type {ClusterSource} from '../kube/types.js';
-import {describeService, type NameResolution} from '../core/detail/describe-service.js';
+import {describeService, type NameResolution, type UnknownData} from '../core/detail/describe-service.js';
+import {unknownResources} from '../kube/connection-state.js';
 import {describeJson} from '../core/detail/describe-json.js';
 import {describeText} from '../core/detail/describe-text.js';
 import {serviceNameLabel} from '../core/services/service-row.js';
 import {resolveName} from '../node/resolve-name.js';
 import type {EventsInput} from '../core/detail/service-events.js';
 import {servicesProblem} from './list.js';
+import {describeKubeError} from '../kube/errors.js';
 
 export type DescribeOptions = {
 	/** `NAMESPACE/NAME`, or `NAME` in the source's namespace (`default` when watching all). */
@@ -91,16 +93,22 @@ export async function runDescribe(
 	const slices = snapshot.endpointSlices.filter(slice =>
 		slice.metadata?.namespace === target.namespace && slice.metadata?.labels?.[serviceNameLabel] === target.name);
 	const selector = service.spec?.selector;
+	// Data that could not be read is unknown, said on stderr and in --json, and no finding rests on it.
+	const unknown: UnknownData[] = unknownResources(snapshot.states);
 	let pods: V1Pod[] | undefined;
 	if (selector && Object.keys(selector).length > 0) {
 		try {
 			pods = await source.listPods(target.namespace, selector);
 		} catch (error) {
-			err.write(`warning: could not list pods: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}\n`);
+			unknown.push({resource: 'pods', reason: describeKubeError(error)});
 		}
 	}
 
 	const events = await readEvents(source, service);
+	for (const entry of unknown) {
+		err.write(`warning: ${entry.resource === 'endpointslices' ? 'endpoints' : entry.resource} unknown: ${entry.reason}\n`);
+	}
+
 	let resolution: NameResolution | undefined;
 	if (service.spec?.type === 'ExternalName' && service.spec.externalName) {
 		resolution = await (options.resolve ?? (async (name: string) => resolveName(name)))(service.spec.externalName);
@@ -115,6 +123,7 @@ export async function runDescribe(
 		now,
 		resolution,
 		events,
+		unknown,
 	});
 	out.write(options.json ? JSON.stringify(describeJson(detail), null, 2) + '\n' : describeText(detail));
 	return 0;

@@ -1,4 +1,5 @@
 import type {ClusterSnapshot, ClusterSource} from '../kube/types.js';
+import {unknownReason} from '../kube/connection-state.js';
 import {serviceRows} from '../core/services/service-row.js';
 import {dumpYaml} from '@kubernetes/client-node';
 import {kubectlJson, kubectlServiceList, serviceListJson} from '../core/services/service-json.js';
@@ -17,16 +18,8 @@ export type ListOptions = {
 
 /** One line saying why the Service list is unusable, or undefined when it can be printed. */
 export function servicesProblem(snapshot: ClusterSnapshot): string | undefined {
-	const state = snapshot.states.services;
-	if (state.phase === 'forbidden') {
-		return `error: ${state.message ?? 'services is forbidden'}`;
-	}
-
-	if (state.phase === 'error' && snapshot.services.length === 0) {
-		return `error: ${state.message ?? 'could not list services'}`;
-	}
-
-	return undefined;
+	const reason = unknownReason(snapshot.states.services);
+	return reason === undefined ? undefined : `error: ${reason}`;
 }
 
 /**
@@ -55,10 +48,10 @@ export async function runList(
 		return 0;
 	}
 
-	const slicesState = snapshot.states.endpointslices;
-	const slicesKnown = slicesState.phase !== 'forbidden' && !(slicesState.phase === 'error' && snapshot.endpointSlices.length === 0);
+	const slicesUnknown = unknownReason(snapshot.states.endpointslices);
+	const slicesKnown = slicesUnknown === undefined;
 	if (!slicesKnown) {
-		err.write(`warning: endpoint counts unavailable: ${slicesState.message ?? `endpointslices ${slicesState.phase}`}\n`);
+		err.write(`warning: endpoints unknown: ${slicesUnknown}\n`);
 	}
 
 	const rows = serviceRows(snapshot.services, snapshot.endpointSlices, now, {slicesKnown});

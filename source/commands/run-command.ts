@@ -4,11 +4,12 @@ import type {ClusterSource} from '../kube/types.js';
 import {connectCluster} from '../kube/connect.js';
 import {kubeContexts} from '../kube/contexts.js';
 import {describeKubeError} from '../kube/errors.js';
+import {unknownReason} from '../kube/connection-state.js';
 import {startDemo, type Demo} from '../demo/demo.js';
 import {demoLocalNode} from '../demo/start-demo.js';
 import {readLocalNatDump} from '../node/nat/read-dump.js';
 import {runList} from './list.js';
-import {runDescribe} from './describe.js';
+import {parseTarget, runDescribe} from './describe.js';
 import {obtainDump, runNat} from './nat.js';
 import {runProbe} from './probe.js';
 
@@ -111,14 +112,35 @@ function scopeOf(config: CliConfig): {namespace?: string; allNamespaces: boolean
 	return {namespace: config.namespace, allNamespaces: config.allNamespaces};
 }
 
-async function connect(config: CliConfig, demo: Demo | undefined): Promise<ClusterSource> {
+async function connect(config: CliConfig, demo: Demo | undefined, settleAfterFailures?: number): Promise<ClusterSource> {
 	const kubeConfigObject = demo ? kubeConfigFromYaml(demo.cluster.kubeconfigYaml) : undefined;
 	return connectCluster({
 		kubeconfig: config.kubeconfig,
 		context: config.context,
 		...scopeOf(config),
 		kubeConfigObject,
+		settleAfterFailures,
 	});
+}
+
+/**
+ * A cluster for a command that works without one: only when its Services and EndpointSlices could
+ * be read, since a cross-check against data that is missing would report every rule as unknown.
+ */
+async function connectOptional(config: CliConfig, demo: Demo | undefined): Promise<ClusterSource | undefined> {
+	const source = await connect(config, demo, 1).catch(() => undefined);
+	if (source === undefined) {
+		return undefined;
+	}
+
+	await source.ready();
+	const {states} = source.snapshot();
+	if (unknownReason(states.services) === undefined && unknownReason(states.endpointslices) === undefined) {
+		return source;
+	}
+
+	await source.stop();
+	return undefined;
 }
 
 function kubeConfigFromYaml(yaml: string): KubeConfig {
@@ -185,6 +207,12 @@ export async function runCommand(config: CliConfig): Promise<number> {
 	try {
 		if (config.demo) {
 			demo = await startDemo({withDataPlane: config.command === 'probe' || config.command === 'dashboard'});
+		}
+
+		// A malformed name is the user's to fix: say so before asking the API anything about it.
+		if (config.command === 'describe' && config.args[0] && parseTarget(config.args[0], 'default') === undefined) {
+			io.stderr.write(`svctop: describe: "${config.args[0]}" is not a Service name: expected NAMESPACE/NAME or NAME\n`);
+			return 2;
 		}
 
 		const need = needsCluster(config);

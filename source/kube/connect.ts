@@ -1,14 +1,23 @@
 import type {CoreV1Event, V1Pod} from '@kubernetes/client-node';
-import {KubeError} from './errors.js';
+import {isTransient, KubeError} from './errors.js';
 import {KubeHttp} from './http.js';
 import {type Backoff, Informer} from './informer.js';
 import {type ResolveOptions, resolveKubeConfig} from './kubeconfig.js';
+import {retryTransient} from './retry.js';
 import {ClusterStore} from './store.js';
 import type {ClusterSource, InvolvedObject, WatchedResource} from './types.js';
 
 export type ConnectOptions = ResolveOptions & {
-	/** Retry delays for informers. Default 500 ms doubling to 30 s, jittered. */
+	/** Retry delays for informers. Default 1 s doubling to 30 s, jittered, reset after a watch held 30 s. */
 	readonly backoff?: Partial<Backoff>;
+	/** Transient failures of a first list after which ready() stops waiting for it. Default 4. */
+	readonly settleAfterFailures?: number;
+	/** ready() resolves at the latest after this long, with unlisted resources still `connecting`. Default 30 s. */
+	readonly readyTimeoutMs?: number;
+	/** How long one list page may take. Default 30 s. */
+	readonly requestTimeoutMs?: number;
+	/** How long an exec credential plugin may run. Default 30 s. */
+	readonly execTimeoutMs?: number;
 	/** How long the first request (reachability, namespace check) may take. Default 10 s. */
 	readonly probeTimeoutMs?: number;
 	/** Server-side timeout of each watch request. Default 5-10 minutes, random. */
@@ -80,7 +89,11 @@ async function listEvents(http: KubeHttp, namespace: string, involved: InvolvedO
 	return items;
 }
 
-/** Checks the API answers, and that a namespace named with -n exists (a 403 on that check is fine). */
+/**
+ * Checks the API answers, and that a namespace named with -n exists (a 403 on that check is fine).
+ * A server that is down or failing is no reason to stop: the informers retry it with backoff and
+ * the status line says so. What retrying cannot fix (credentials, TLS trust, no such namespace) is.
+ */
 async function probe(http: KubeHttp, namespace: string | undefined, timeoutMs: number): Promise<void> {
 	try {
 		if (namespace === undefined) {
@@ -93,7 +106,7 @@ async function probe(http: KubeHttp, namespace: string | undefined, timeoutMs: n
 			throw new KubeError('not-found', `namespaces "${namespace}" not found`, 404, 'NotFound');
 		}
 
-		if (error instanceof KubeError && (error.kind === 'forbidden' || error.kind === 'not-found')) {
+		if (isTransient(error) || (error instanceof KubeError && (error.kind === 'forbidden' || error.kind === 'not-found'))) {
 			return;
 		}
 
@@ -108,7 +121,7 @@ async function probe(http: KubeHttp, namespace: string | undefined, timeoutMs: n
  */
 export async function connectCluster(options: ConnectOptions = {}): Promise<ConnectedCluster> {
 	const resolved = resolveKubeConfig(options);
-	const http = new KubeHttp(resolved.kubeConfig);
+	const http = new KubeHttp(resolved.kubeConfig, options.execTimeoutMs);
 	await probe(http, resolved.namespaceFromFlag ? resolved.namespace : undefined, options.probeTimeoutMs ?? 10_000);
 
 	const store = new ClusterStore(resolved.context, resolved.namespace, options.now);
@@ -120,6 +133,9 @@ export async function connectCluster(options: ConnectOptions = {}): Promise<Conn
 	const readyPromise = new Promise<void>(resolve => {
 		resolveReady = resolve;
 	});
+	// A resource whose requests hang must not hold a one-shot command forever: it stays unknown.
+	const readyTimer = setTimeout(() => resolveReady(), options.readyTimeoutMs ?? 30_000);
+	readyTimer.unref();
 
 	function startInformer(resource: WatchedResource): void {
 		const mine = generation;
@@ -128,6 +144,9 @@ export async function connectCluster(options: ConnectOptions = {}): Promise<Conn
 			http,
 			path: collectionPath(resource, resource === 'nodes' ? undefined : namespace),
 			backoff: options.backoff,
+			settleAfterFailures: options.settleAfterFailures,
+			requestTimeoutMs: options.requestTimeoutMs,
+			now: options.now,
 			pageSize: options.pageSize,
 			watchTimeoutSeconds: options.watchTimeoutSeconds,
 			sink: {
@@ -141,9 +160,9 @@ export async function connectCluster(options: ConnectOptions = {}): Promise<Conn
 						store.apply(resource, type, object);
 					}
 				},
-				state(phase, message) {
+				state(phase, message, retryInMs) {
 					if (current()) {
-						store.setState(resource, phase, message);
+						store.setState(resource, phase, message, retryInMs);
 					}
 				},
 				settled() {
@@ -175,7 +194,12 @@ export async function connectCluster(options: ConnectOptions = {}): Promise<Conn
 				return [];
 			}
 
-			const list = await http.getJson<{items?: V1Pod[]}>(`/api/v1/namespaces/${encodeURIComponent(podNamespace)}/pods`, {labelSelector: labelSelectorOf(selector)});
+			const path = `/api/v1/namespaces/${encodeURIComponent(podNamespace)}/pods`;
+			const list = await retryTransient(async () => http.getJson<{items?: V1Pod[]}>(path, {labelSelector: labelSelectorOf(selector)}, {timeoutMs: options.requestTimeoutMs ?? 10_000}), {initialMs: options.backoff?.initialMs});
+			if (typeof list !== 'object' || list === null || !Array.isArray(list.items ?? [])) {
+				throw new KubeError('garbage', `the API server answered ${path} with JSON that is not a list`);
+			}
+
 			return list.items ?? [];
 		},
 		listEvents: async (eventNamespace, involved) => listEvents(http, eventNamespace, involved, options.pageSize ?? 500),
@@ -201,6 +225,7 @@ export async function connectCluster(options: ConnectOptions = {}): Promise<Conn
 		},
 		async stop() {
 			generation++;
+			clearTimeout(readyTimer);
 			await Promise.all([...informers.values()].map(informer => informer.stop()));
 		},
 	};

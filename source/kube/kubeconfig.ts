@@ -103,6 +103,19 @@ function loadInCluster(env: Readonly<Record<string, string | undefined>>, direct
 }
 
 /**
+ * A plain `http://` server (what `kubectl proxy` serves) has no TLS to verify, and kubectl talks to
+ * it as it is. client-node refuses it unless TLS verification is off, so say that for this cluster.
+ */
+function allowPlainHttp(config: KubeConfig, cluster: Cluster): void {
+	if (!cluster.server.startsWith('http:') || cluster.skipTLSVerify) {
+		return;
+	}
+
+	const clusters = config.getClusters().map(candidate => (candidate.name === cluster.name ? {...candidate, skipTLSVerify: true} : candidate));
+	config.loadFromOptions({clusters, users: config.getUsers(), contexts: config.getContexts(), currentContext: config.getCurrentContext()});
+}
+
+/**
  * Finds the kubeconfig, context and namespace exactly as kubectl does: `--kubeconfig`, else
  * KUBECONFIG (a path list, merged), else ~/.kube/config, else in-cluster credentials.
  */
@@ -163,6 +176,7 @@ export function resolveKubeConfig(options: ResolveOptions = {}): ResolvedConfig 
 	}
 
 	config.setCurrentContext(contextName);
+	allowPlainHttp(config, cluster);
 	const flagNamespace = options.namespace !== undefined && options.namespace !== '' ? options.namespace : undefined;
 	const namespace = options.allNamespaces ? undefined : (flagNamespace ?? (context.namespace || undefined) ?? inClusterNamespace ?? 'default');
 	return {kubeConfig: config, context: contextName, server: cluster.server, namespace, namespaceFromFlag: !options.allNamespaces && flagNamespace !== undefined, origin};

@@ -78,13 +78,27 @@ export class ClusterStore {
 		this.changed(bucket, false);
 	}
 
-	setState(resource: WatchedResource, phase: ConnectionState['phase'], message?: string): void {
+	/**
+	 * Records where an informer stands. `retryInMs` is the wait before its next attempt; leaving
+	 * `synced` marks the held objects stale from now until the next sync.
+	 */
+	setState(resource: WatchedResource, phase: ConnectionState['phase'], message?: string, retryInMs?: number): void {
 		const current = this.states[resource];
-		if (current.phase === phase && current.message === message) {
+		const retryAt = retryInMs === undefined ? undefined : this.now() + retryInMs;
+		if (current.phase === phase && current.message === message && current.retryAt === retryAt) {
 			return;
 		}
 
-		this.states = {...this.states, [resource]: message === undefined ? {phase, since: this.now()} : {phase, message, since: this.now()}};
+		const wasSynced = current.phase === 'synced';
+		const staleSince = phase === 'synced' || phase === 'connecting' ? undefined : wasSynced ? this.now() : current.staleSince;
+		const state: ConnectionState = {
+			phase,
+			since: current.phase === phase ? current.since : this.now(),
+			...(message === undefined ? {} : {message}),
+			...(retryAt === undefined ? {} : {retryAt}),
+			...(staleSince === undefined ? {} : {staleSince}),
+		};
+		this.states = {...this.states, [resource]: state};
 		this.changed(undefined, false);
 	}
 

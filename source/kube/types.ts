@@ -4,17 +4,25 @@ import type {CoreV1Event, V1EndpointSlice, V1Node, V1Pod, V1Service} from '@kube
 export type WatchedResource = 'services' | 'endpointslices' | 'nodes';
 
 /**
- * Where one informer stands. `forbidden` is an RBAC 403: that part of the screen degrades with
- * `message`, the rest keeps working.
+ * Where one informer stands. `synced`: listed and watching. `retrying`: the last list or watch
+ * failed and the next attempt waits for its backoff (`retryAt`). `forbidden` is an RBAC 403: that
+ * part of the screen degrades with `message`, the rest keeps working.
  */
-export type ConnectionPhase = 'connecting' | 'synced' | 'reconnecting' | 'error' | 'forbidden';
+export type ConnectionPhase = 'connecting' | 'synced' | 'retrying' | 'forbidden';
 
 export type ConnectionState = {
 	readonly phase: ConnectionPhase;
-	/** One line for the status bar, e.g. the API error or `services is forbidden: ...`. */
+	/** The last error as one line, e.g. the API's Status message or `services is forbidden: ...`. */
 	readonly message?: string;
 	/** Epoch ms of the last phase change. */
 	readonly since: number;
+	/** Epoch ms of the next attempt while `retrying` (or `forbidden`, which is retried slowly). */
+	readonly retryAt?: number;
+	/**
+	 * Epoch ms since which the held objects may be out of date: set when a resource that was synced
+	 * stops being watched. Undefined while synced, and when nothing was ever listed.
+	 */
+	readonly staleSince?: number;
 };
 
 /**

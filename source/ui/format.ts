@@ -26,8 +26,33 @@ const resourceLabels: Readonly<Record<WatchedResource, string>> = {
 	nodes: 'nodes',
 };
 
-/** `services synced`, `nodes forbidden: nodes is forbidden: ...` */
-export function formatConnection(resource: WatchedResource, state: ConnectionState): string {
-	const label = `${resourceLabels[resource]} ${state.phase}`;
-	return state.message && state.phase !== 'synced' ? `${label}: ${state.message}` : label;
+/** `10:42:03`, this machine's local time. */
+function clockTime(epochMs: number): string {
+	return new Date(epochMs).toTimeString().slice(0, 8);
+}
+
+/**
+ * One informer on the status line: `services synced`, `endpointslices retrying in 4s (the API server
+ * ... answered 500)`, `services stale since 10:42:03, retrying in 8s (watch expired ...)`,
+ * `nodes forbidden: nodes is forbidden: ...`. Never `synced` unless the informer said so.
+ */
+export function formatConnection(resource: WatchedResource, state: ConnectionState, now: number): string {
+	const label = resourceLabels[resource];
+	switch (state.phase) {
+		case 'synced':
+		case 'connecting': {
+			return `${label} ${state.phase}`;
+		}
+
+		case 'forbidden': {
+			return `${label} forbidden${state.message ? `: ${state.message}` : ''}`;
+		}
+
+		case 'retrying': {
+			const seconds = state.retryAt === undefined ? 0 : Math.ceil((state.retryAt - now) / 1000);
+			const retry = seconds > 0 ? `retrying in ${seconds}s` : 'retrying now';
+			const stale = state.staleSince === undefined ? '' : `stale since ${clockTime(state.staleSince)}, `;
+			return `${label} ${stale}${retry}${state.message ? ` (${state.message})` : ''}`;
+		}
+	}
 }

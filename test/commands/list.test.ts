@@ -74,6 +74,7 @@ describe('runList', () => {
 		const source = stubSource({namespace: 'prod', services, states: {endpointslices: {phase: 'forbidden', message: 'endpointslices.discovery.k8s.io is forbidden', since: 0}}});
 		assert.equal(await runList(source, {wide: false, json: true, allNamespaces: false}, out, now, err), 0);
 		assert.deepEqual(JSON.parse(out.text()).services.map((service: {warnings: string[]}) => service.warnings), [[], [], []]);
-		assert.equal(err.text(), 'warning: endpoint counts unavailable: endpointslices.discovery.k8s.io is forbidden\n');
+		assert.equal(err.text(), 'warning: endpoints unknown: endpointslices.discovery.k8s.io is forbidden\n');
+		assert.deepEqual(JSON.parse(out.text()).services.map((service: {endpoints: unknown}) => service.endpoints), [null, null, null], 'unknown, not 0/0');
 	});
 });

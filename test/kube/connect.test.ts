@@ -229,13 +229,15 @@ describe('failure modes', () => {
 		assert.deepEqual(names(recovered.endpointSlices), ['default/echo-x7k2p']);
 	});
 
-	test('the API going away shows reconnecting, then error with the cause', async () => {
+	test('the API going away shows the data stale and retrying, with the cause', async () => {
 		const {api, source} = await connect(cluster0);
 		await api.waitForWatches('services');
 		await api.close();
 		server = undefined;
-		const down = await until(source, s => s.states.services.phase === 'error', 'error phase');
+		const down = await until(source, s => s.states.services.phase === 'retrying' && /ECONNREFUSED/.test(s.states.services.message ?? ''), 'retrying with the cause');
 		assert.match(down.states.services.message!, /^cannot reach the API server at http:\/\/127\.0\.0\.1:\d+: connection refused \(ECONNREFUSED\)$/);
+		assert.ok(down.states.services.staleSince !== undefined, 'the data held is marked stale');
+		assert.ok(down.states.services.retryAt !== undefined, 'the next attempt is scheduled');
 		assert.deepEqual(names(down.services), ['default/echo', 'default/web'], 'the last known state stays');
 	});
 
@@ -263,16 +265,16 @@ describe('connect errors are one line', () => {
 		return port;
 	}
 
-	test('unreachable server names the URL and the cause', async () => {
+	test('an unreachable server does not stop start-up: the informers retry, then report the cause', async () => {
 		const api = await startApiServer({port: await closedPort()});
 		const kubeconfig = await api.writeKubeconfig(path.join(directory, 'unreachable'));
 		await api.close();
-		await assert.rejects(connectCluster({kubeconfig, env: {}}), (error: unknown) => {
-			assert.ok(error instanceof KubeError);
-			assert.equal(error.kind, 'unreachable');
-			assert.equal(describeKubeError(error), `cannot reach the API server at ${api.url}: connection refused (ECONNREFUSED)`);
-			return true;
-		});
+		cluster = await connectCluster({kubeconfig, env: {}, backoff: fastBackoff, settleAfterFailures: 2});
+		await cluster.ready();
+		const state = cluster.snapshot().states.services;
+		assert.equal(state.phase, 'retrying');
+		assert.equal(state.staleSince, undefined, 'nothing was ever listed, so nothing is stale: it is unknown');
+		assert.equal(state.message, `cannot reach the API server at ${api.url}: connection refused (ECONNREFUSED)`);
 	});
 
 	test('an unknown namespace given with -n is an error; a forbidden check is not', async () => {
@@ -287,17 +289,23 @@ describe('connect errors are one line', () => {
 		assert.equal(cluster.snapshot().states.services.phase, 'synced');
 	});
 
-	test('a plain-HTTP server without insecure-skip-tls-verify says what to set', async () => {
-		const api = await startApiServer();
+	test('a plain-HTTP server works without insecure-skip-tls-verify, as with kubectl proxy', async () => {
+		const api = await startApiServer({objects: cluster0});
 		server = api;
 		const kubeconfig = path.join(directory, 'http.yaml');
 		const {writeFile} = await import('node:fs/promises');
-		await writeFile(kubeconfig, api.kubeconfigYaml().replace('    insecure-skip-tls-verify: true\n', ''));
-		await assert.rejects(connectCluster({kubeconfig, env: {}}), {message: `${api.url} is plain HTTP: set insecure-skip-tls-verify: true on its cluster to allow it`});
+		const yaml = api.kubeconfigYaml();
+		assert.ok(!yaml.includes('insecure-skip-tls-verify'), 'the server hands out what kubectl proxy users have');
+		await writeFile(kubeconfig, yaml);
+		cluster = await connectCluster({kubeconfig, env: {}});
+		await cluster.ready();
+		assert.equal(cluster.snapshot().states.services.phase, 'synced');
+		assert.deepEqual(names(cluster.snapshot().services), ['default/echo', 'default/web']);
 	});
 
 	test('a server that never answers is a timeout', async () => {
-		const silent = createServer(() => {});
+		const sockets = new Set<import('node:net').Socket>();
+		const silent = createServer(socket => sockets.add(socket));
 		await new Promise<void>(resolve => silent.listen(0, '127.0.0.1', resolve));
 		const {port} = silent.address() as {port: number};
 		const api = await startApiServer();
@@ -306,8 +314,16 @@ describe('connect errors are one line', () => {
 		await writeFile(kubeconfig, api.kubeconfigYaml().replace(api.url, `http://127.0.0.1:${port}`));
 		await api.close();
 		try {
-			await assert.rejects(connectCluster({kubeconfig, env: {}, probeTimeoutMs: 200}), {message: `the API server at http://127.0.0.1:${port} did not answer in time`});
+			cluster = await connectCluster({kubeconfig, env: {}, probeTimeoutMs: 200, requestTimeoutMs: 200, backoff: fastBackoff, settleAfterFailures: 2});
+			await cluster.ready();
+			assert.equal(cluster.snapshot().states.services.message, `the API server at http://127.0.0.1:${port} did not answer in time`);
+			await cluster.stop();
+			cluster = undefined;
 		} finally {
+			for (const socket of sockets) {
+				socket.destroy();
+			}
+
 			silent.close();
 		}
 	});

@@ -68,5 +68,6 @@ export function describeJson(detail: ServiceDetail): object {
 		events: detail.events.state === 'read' ? {state: 'read', items: detail.events.events} : detail.events,
 		topology: detail.topology,
 		findings: detail.findings,
+		unknown: detail.unknown,
 	};
 }

@@ -35,7 +35,18 @@ export type DescribeInput = {
 	readonly resolution?: NameResolution;
 	/** The Service's events as read from the API; undefined when they were not read (shown as unknown). */
 	readonly events?: EventsInput;
+	/**
+	 * Data that could not be read (forbidden, failed, timed out). Its objects above are ignored:
+	 * what rests on it is shown as unknown and no finding is drawn from it.
+	 */
+	readonly unknown?: readonly UnknownData[];
 };
+
+/** What a finding or a figure is drawn from. */
+export type DataSource = 'service' | 'endpointslices' | 'nodes' | 'pods' | 'dns';
+
+/** One kind of data svctop could not read, and why (the API's words). */
+export type UnknownData = {readonly resource: 'endpointslices' | 'nodes' | 'pods'; readonly reason: string};
 
 export const findingCodes = [
 	'no-endpoints',
@@ -54,7 +65,27 @@ export const findingCodes = [
 /** Stable kebab-case codes; scripts may match on them. */
 export type FindingCode = typeof findingCodes[number];
 
-export type Finding = {readonly code: FindingCode; readonly message: string};
+export type Finding = {
+	readonly code: FindingCode;
+	readonly message: string;
+	/** The data this finding rests on; a finding is never drawn when any of it is unknown. */
+	readonly restsOn: readonly DataSource[];
+};
+
+/** What each finding is drawn from. */
+const findingData: Readonly<Record<FindingCode, readonly DataSource[]>> = {
+	'no-endpoints': ['service', 'endpointslices'],
+	'no-ready-endpoints': ['service', 'endpointslices'],
+	'endpoints-not-ready': ['service', 'endpointslices'],
+	'selector-matches-nothing': ['service', 'pods'],
+	'selectorless-without-endpoints': ['service', 'endpointslices'],
+	'target-port-not-exposed': ['service', 'pods'],
+	'protocol-not-served': ['service', 'endpointslices'],
+	'lb-pending': ['service'],
+	'local-policy-nodes-without-endpoints': ['service', 'endpointslices', 'nodes'],
+	'session-affinity-client-ip': ['service'],
+	'external-name-unresolved': ['service', 'dns'],
+};
 
 export type ServiceSummary = {
 	readonly namespace: string;
@@ -141,8 +172,8 @@ export type ServiceDetail = {
 	readonly dnsNames: readonly string[];
 	readonly ports: readonly PortDetail[];
 	readonly slices: readonly SliceSummary[];
-	/** Distinct backends, as in the list's ENDPOINTS column. */
-	readonly endpoints: {readonly ready: number; readonly total: number};
+	/** Distinct backends, as in the list's ENDPOINTS column; null when the EndpointSlices are unknown. */
+	readonly endpoints: {readonly ready: number; readonly total: number} | null;
 	/** Nodes holding endpoints (sorted by name), then the group without a node. */
 	readonly nodes: readonly NodeGroup[];
 	/** Cluster nodes that hold no endpoint of this Service. */
@@ -163,6 +194,8 @@ export type ServiceDetail = {
 	/** What topology hints and trafficDistribution mean for each node. */
 	readonly topology: TopologyDetail;
 	readonly findings: readonly Finding[];
+	/** Data that could not be read: everything drawn from it is left out, not zero. */
+	readonly unknown: readonly UnknownData[];
 };
 
 const zoneLabel = 'topology.kubernetes.io/zone';
@@ -171,21 +204,30 @@ const defaultClientIPTimeoutSeconds = 10_800;
 
 /** Everything the detail view and `svctop describe` show about one Service. Pure. */
 export function describeService(input: DescribeInput): ServiceDetail {
-	const {service, slices, nodes, pods, now} = input;
+	const {service, now} = input;
+	const unknown = input.unknown ?? [];
+	const isKnown = (resource: UnknownData['resource']): boolean => !unknown.some(entry => entry.resource === resource);
+	// Objects of a resource that could not be read (a stale cache, nothing at all) are not evidence.
+	const slicesKnown = isKnown('endpointslices');
+	const nodesKnown = isKnown('nodes');
+	const slices = slicesKnown ? input.slices : [];
+	const nodes = nodesKnown ? input.nodes : [];
+	const pods = isKnown('pods') ? input.pods : undefined;
 	const clusterDomain = input.clusterDomain ?? 'cluster.local';
 	const summary = summarize(service, now);
 	const nodesByName = new Map(nodes.map(node => [node.metadata?.name ?? '', node]));
 	const backends = mergeBackends(slices, summary.ipFamilies[0]);
 	const groups = groupByNode(backends, nodesByName);
 	const occupied = new Set(groups.map(group => group.node));
-	const nodesWithoutEndpoints = [...nodesByName.values()]
+	const nodesWithoutEndpoints = !slicesKnown ? [] : [...nodesByName.values()]
 		.filter(node => !occupied.has(node.metadata?.name ?? ''))
 		.map(node => nodeRef(node))
 		.sort((a, b) => compareText(a.node, b.node));
 	const ports = (service.spec?.ports ?? []).map(port => portDetail(port, pods ?? []));
 	const ready = backends.filter(backend => backend.ready).length;
-	const unreadyPods = pods ? podsNotServing(pods, backends, service.spec?.ports ?? [], now) : [];
-	const trafficNotes = localPolicyNotes(summary, ports, groups, [...nodesByName.values()]);
+	// Which pods are endpoints, and which nodes hold none, is unknown without the slices.
+	const unreadyPods = pods && slicesKnown ? podsNotServing(pods, backends, service.spec?.ports ?? [], now) : [];
+	const trafficNotes = slicesKnown ? localPolicyNotes(summary, ports, groups, [...nodesByName.values()]) : [];
 	const externalName = summary.type === 'ExternalName'
 		? {target: summary.externalName ?? '', resolution: input.resolution ?? null}
 		: null;
@@ -202,7 +244,7 @@ export function describeService(input: DescribeInput): ServiceDetail {
 				endpoints: slice.endpoints?.length ?? 0,
 			}))
 			.sort((a, b) => compareText(a.name, b.name)),
-		endpoints: {ready, total: backends.length},
+		endpoints: slicesKnown ? {ready, total: backends.length} : null,
 		nodes: groups,
 		nodesWithoutEndpoints,
 		trafficNotes,
@@ -210,13 +252,14 @@ export function describeService(input: DescribeInput): ServiceDetail {
 		matchingPods: pods && summary.selector ? pods.length : null,
 		unreadyPods,
 		externalName,
-		kubectl: kubectlServiceFields(service, slices),
+		kubectl: kubectlServiceFields(service, slicesKnown ? slices : null),
 		events: serviceEvents(input.events, now),
 		topology: topologyOf(
 			{...summary, trafficDistribution: service.spec?.trafficDistribution ?? null, hasExternalAddresses: summary.externalIPs.length > 0},
 			groups.flatMap(group => group.endpoints.map(endpoint => ({...endpoint, label: endpoint.pod ?? endpoint.ip}))),
 			[...nodesByName.values()].map(node => nodeRef(node)).sort((a, b) => compareText(a.node, b.node)),
 		),
+		unknown,
 	};
 	return {...detail, findings: findings(detail, slices, pods, now)};
 }
@@ -546,11 +589,11 @@ function findings(detail: Omit<ServiceDetail, 'findings'>, slices: readonly V1En
 	const {service} = detail;
 	const result: Finding[] = [];
 	const add = (code: FindingCode, message: string) => {
-		result.push({code, message});
+		result.push({code, message, restsOn: findingData[code]});
 	};
 
 	const address = service.clusterIPs[0] && service.clusterIPs[0] !== 'None' ? service.clusterIPs[0] : `${service.name}`;
-	if (service.type !== 'ExternalName') {
+	if (service.type !== 'ExternalName' && detail.endpoints !== null) {
 		const {ready, total} = detail.endpoints;
 		if (total === 0) {
 			add('no-endpoints', `no endpoints: connections to ${address} have no backend (kube-proxy rejects them)`);
@@ -564,6 +607,9 @@ function findings(detail: Omit<ServiceDetail, 'findings'>, slices: readonly V1En
 			add('selectorless-without-endpoints', `no selector, and no EndpointSlice (nor Endpoints object named "${service.name}") lists any address for it`);
 		}
 
+	}
+
+	if (service.type !== 'ExternalName') {
 		if (service.selector !== null && pods !== undefined && pods.length === 0) {
 			add('selector-matches-nothing', `selector ${selectorColumn(service.selector)} matches no pods in namespace ${service.namespace}`);
 		}

@@ -110,6 +110,11 @@ export function endpointHints(detail: ServiceDetail): Array<{label: string; hint
 	return detail.nodes.flatMap(group => group.endpoints.map(endpoint => ({label: endpoint.pod ?? endpoint.ip, hints: hintText(endpoint)})));
 }
 
+/** Why a resource is unknown, as the API said it. */
+function unknownReasonOf(detail: ServiceDetail, resource: string): string {
+	return detail.unknown.find(entry => entry.resource === resource)?.reason ?? 'not read';
+}
+
 /** `svctop describe`: readable like `kubectl describe svc`, with endpoints grouped by node. */
 export function describeText(detail: ServiceDetail): string {
 	const {service} = detail;
@@ -142,6 +147,8 @@ export function describeText(detail: ServiceDetail): string {
 		} else {
 			lines.push(`  ${[resolution.name, ...resolution.chain].join(' -> ')} -> ${resolution.addresses.join(', ')}`);
 		}
+	} else if (detail.endpoints === null) {
+		lines.push('', `Endpoints: unknown (${unknownReasonOf(detail, 'endpointslices')})`);
 	} else {
 		lines.push('', `Endpoints: ${detail.endpoints.ready}/${detail.endpoints.total} ready${detail.slices.length > 0 ? ` (slices: ${detail.slices.map(slice => `${slice.name}${slice.managedBy ? ` by ${slice.managedBy}` : ''}`).join(', ')})` : ''}`);
 		if (detail.nodes.length === 0) {
@@ -181,6 +188,12 @@ export function describeText(detail: ServiceDetail): string {
 	lines.push('', `Findings: ${detail.findings.length === 0 ? '<none>' : ''}`.trimEnd());
 	for (const finding of detail.findings) {
 		lines.push(`  [${finding.code}] ${finding.message}`);
+	}
+
+	if (detail.unknown.length > 0) {
+		// "Findings: <none>" must not read as "all is well" when part of the data was never seen.
+		lines.push('', 'Not checked (could not be read):');
+		lines.push(...detail.unknown.map(entry => `  ${entry.resource}: ${entry.reason}`));
 	}
 
 	return lines.join('\n') + '\n';

@@ -11,7 +11,7 @@ export type ServiceJson = {
 	ports: string;
 	selector: string;
 	age: string;
-	endpoints: {ready: number; total: number};
+	endpoints: {ready: number; total: number} | null;
 	warnings: string[];
 };
 
@@ -33,7 +33,7 @@ export function serviceListJson(context: string, rows: readonly ServiceRow[]): S
 			ports: row.ports,
 			selector: row.selector,
 			age: row.age,
-			endpoints: {ready: row.endpoints.ready, total: row.endpoints.total},
+			endpoints: row.endpoints === null ? null : {ready: row.endpoints.ready, total: row.endpoints.total},
 			warnings: [...row.warnings],
 		})),
 	};

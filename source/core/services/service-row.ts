@@ -23,8 +23,11 @@ export type ServiceRow = {
 	readonly selector: string;
 	/** AGE: kubectl's human duration, `<unknown>` without a creation timestamp. */
 	readonly age: string;
-	/** Distinct backends across all the Service's EndpointSlices (see `countEndpoints`). */
-	readonly endpoints: {readonly ready: number; readonly total: number};
+	/**
+	 * Distinct backends across all the Service's EndpointSlices (see `countEndpoints`); null when the
+	 * EndpointSlices could not be read, which is unknown, not zero.
+	 */
+	readonly endpoints: {readonly ready: number; readonly total: number} | null;
 	/** Short human phrases, e.g. `no endpoints`, `no ready endpoints`, `load balancer pending`. */
 	readonly warnings: readonly string[];
 	/** Creation time in epoch ms, for sorting by age; undefined without a timestamp. */
@@ -33,8 +36,8 @@ export type ServiceRow = {
 
 export type ServiceRowOptions = {
 	/**
-	 * Whether the EndpointSlices are known (listed). When they are not (for example the user may not
-	 * list endpointslices), endpoint warnings are left out instead of claiming `no endpoints`.
+	 * Whether the EndpointSlices are known (listed). When they are not (forbidden, failing, never
+	 * answered), `endpoints` is null and no endpoint warning is drawn from the missing data.
 	 * Default: true.
 	 */
 	readonly slicesKnown?: boolean;
@@ -49,6 +52,11 @@ const loadBalancerWidth = 16;
 export const warningNoEndpoints = 'no endpoints';
 export const warningNoReadyEndpoints = 'no ready endpoints';
 export const warningLoadBalancerPending = 'load balancer pending';
+
+/** ENDPOINTS as printed: `ready/total`, or `?/?` when the EndpointSlices could not be read. */
+export function endpointsColumn(endpoints: ServiceRow['endpoints']): string {
+	return endpoints === null ? '?/?' : `${endpoints.ready}/${endpoints.total}`;
+}
 
 /**
  * The row of one Service. `slices` are this Service's EndpointSlices (label
@@ -65,7 +73,7 @@ export function serviceRow(
 	const spec = service.spec ?? {};
 	const type = spec.type ?? '';
 	const createdAt = timestampMs(service.metadata?.creationTimestamp);
-	const endpoints = countEndpoints(slices);
+	const endpoints = options.slicesKnown === false ? null : countEndpoints(slices);
 	const lbIngress = loadBalancerIngress(service);
 
 	const warnings: string[] = [];
@@ -73,7 +81,7 @@ export function serviceRow(
 		warnings.push(warningLoadBalancerPending);
 	}
 
-	if (type !== 'ExternalName' && options.slicesKnown !== false) {
+	if (type !== 'ExternalName' && endpoints !== null) {
 		if (endpoints.total === 0) {
 			warnings.push(warningNoEndpoints);
 		} else if (endpoints.ready === 0) {

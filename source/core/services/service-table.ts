@@ -1,4 +1,4 @@
-import type {ServiceRow} from './service-row.js';
+import {endpointsColumn, type ServiceRow} from './service-row.js';
 
 export type ServiceTableOptions = {
 	/** `-o wide`: the SELECTOR column. */
@@ -75,7 +75,7 @@ export function serviceTableCells(row: ServiceRow, options: ServiceTableOptions)
 		// Not externalIPShort: the API server builds kubectl's table in wide mode, so kubectl never clips it.
 		row.externalIP,
 		row.ports,
-		`${row.endpoints.ready}/${row.endpoints.total}`,
+		endpointsColumn(row.endpoints),
 		row.age,
 		...(options.wide ? [row.selector] : []),
 		warningsCell(row),

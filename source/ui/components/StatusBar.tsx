@@ -1,5 +1,5 @@
 import {Box, Text} from 'ink';
-import type {ClusterSnapshot, ConnectionPhase, WatchedResource} from '../../kube/types.js';
+import type {ClusterSnapshot, ConnectionState, WatchedResource} from '../../kube/types.js';
 import {formatAgo, formatConnection} from '../format.js';
 import {type Clock, useNow} from '../hooks/use-now.js';
 
@@ -12,13 +12,26 @@ export type StatusBarProps = {
 
 const resources: readonly WatchedResource[] = ['services', 'endpointslices', 'nodes'];
 
-const phaseColors: Readonly<Record<ConnectionPhase, string>> = {
-	connecting: 'yellow',
-	synced: 'green',
-	reconnecting: 'yellow',
-	error: 'red',
-	forbidden: 'red',
-};
+/** Red when the data is missing; yellow when it is on its way or stale. */
+function colorOf(state: ConnectionState): string {
+	switch (state.phase) {
+		case 'synced': {
+			return 'green';
+		}
+
+		case 'connecting': {
+			return 'yellow';
+		}
+
+		case 'retrying': {
+			return state.staleSince === undefined ? 'red' : 'yellow';
+		}
+
+		case 'forbidden': {
+			return 'red';
+		}
+	}
+}
 
 /**
  * Two lines: context, namespace and the age of the last change; then the state of each informer.
@@ -35,9 +48,9 @@ export default function StatusBar({snapshot, clock, tickMs = 1000}: StatusBarPro
 			</Text>
 			<Text wrap="truncate">
 				{resources.map((resource, index) => (
-					<Text key={resource} color={phaseColors[snapshot.states[resource].phase]}>
+					<Text key={resource} color={colorOf(snapshot.states[resource])}>
 						{index > 0 ? '  ' : ''}
-						{formatConnection(resource, snapshot.states[resource])}
+						{formatConnection(resource, snapshot.states[resource], now)}
 					</Text>
 				))}
 			</Text>

@@ -1,4 +1,4 @@
-import type {ServiceRow} from '../../core/services/service-row.js';
+import {endpointsColumn, type ServiceRow} from '../../core/services/service-row.js';
 
 /** What the Service list is sorted by. */
 export type SortKey = 'name' | 'type' | 'age' | 'endpoints';
@@ -22,7 +22,7 @@ const comparators: Readonly<Record<SortKey, (a: ServiceRow, b: ServiceRow) => nu
 	age: (a, b) => compareAge(a, b) || compareNames(a, b),
 	// The Services with the fewest ready endpoints are the ones worth looking at.
 	endpoints: (a, b) =>
-		a.endpoints.ready - b.endpoints.ready || b.endpoints.total - a.endpoints.total || compareNames(a, b),
+		(a.endpoints?.ready ?? -1) - (b.endpoints?.ready ?? -1) || (b.endpoints?.total ?? -1) - (a.endpoints?.total ?? -1) || compareNames(a, b),
 };
 
 function compareAge(a: ServiceRow, b: ServiceRow): number {
@@ -182,7 +182,7 @@ export function cellText(row: ServiceRow, id: ColumnId, fullExternalIP: boolean)
 		}
 
 		case 'endpoints': {
-			return `${row.endpoints.ready}/${row.endpoints.total}`;
+			return endpointsColumn(row.endpoints);
 		}
 
 		case 'age': {

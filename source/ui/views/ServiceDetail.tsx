@@ -1,3 +1,4 @@
+import {unknownResources} from '../../kube/connection-state.js';
 import {Box, Text} from 'ink';
 import {useMemo, useState} from 'react';
 import {describeService} from '../../core/detail/describe-service.js';
@@ -97,10 +98,10 @@ export default function ServiceDetail({
 		}
 
 		return detailLines(
-			describeService({service, slices, nodes: snapshot.nodes, pods, clusterDomain, now, resolution, events: events ?? {ok: false, reason: readingEvents}}),
+			describeService({service, slices, nodes: snapshot.nodes, pods, clusterDomain, now, resolution, events: events ?? {ok: false, reason: readingEvents}, unknown: unknownResources(snapshot.states)}),
 			width,
 		);
-	}, [service, slices, snapshot.nodes, pods, clusterDomain, now, resolution, events, width]);
+	}, [service, slices, snapshot.nodes, snapshot.states, pods, clusterDomain, now, resolution, events, width]);
 
 	const bodyHeight = Math.max(1, height - 1);
 	const {offset: shown, scroll} = useScroll(lines.length, bodyHeight);

@@ -1,3 +1,4 @@
+import {unknownReason} from '../../kube/connection-state.js';
 import {Box, Text} from 'ink';
 import {useMemo, useRef, useState} from 'react';
 import type {ServiceRow} from '../../core/services/service-row.js';
@@ -269,7 +270,9 @@ export default function ServiceList({
 	const counts = `${filtered.length}/${rows.length} services  sort ${sortLabel(state.sort)}${
 		filter === '' ? '' : `  filter "${filter}"`
 	}`;
-	const emptyMessage = rows.length === 0 ? 'No Services.' : `No Service matches "${filter}".`;
+	// Services not listed yet (or refused) are unknown, not absent: say why instead of "No Services.".
+	const servicesUnknown = unknownReason(snapshot.states.services);
+	const emptyMessage = rows.length > 0 ? `No Service matches "${filter}".` : servicesUnknown === undefined ? 'No Services.' : `Services unknown: ${servicesUnknown}`;
 	// A space, not '', so the line keeps its height when there is nothing to say.
 	const detailLine = selected && selected.warnings.length > 0 ? `! ${selected.warnings.join('; ')}` : ' ';
 

@@ -105,11 +105,13 @@ function endpointLines(detail: ServiceDetail): DetailLine[] {
 	const lines: DetailLine[] = [
 		{
 			key: 'endpoints',
-			text: `Endpoints by node: ${detail.endpoints.ready}/${detail.endpoints.total} ready${slices ? `  (slices: ${slices})` : ''}`,
+			text: detail.endpoints === null
+				? `Endpoints by node: unknown (${detail.unknown.find(entry => entry.resource === 'endpointslices')?.reason ?? 'not read'})`
+				: `Endpoints by node: ${detail.endpoints.ready}/${detail.endpoints.total} ready${slices ? `  (slices: ${slices})` : ''}`,
 			tone: 'heading',
 		},
 	];
-	if (detail.nodes.length === 0) {
+	if (detail.nodes.length === 0 && detail.endpoints !== null) {
 		lines.push({key: 'endpoints-none', text: '  <none>', tone: 'warn'});
 	}
 
@@ -232,7 +234,7 @@ export function detailLines(detail: ServiceDetail, width: number): DetailLine[] 
 		{
 			key: 'title',
 			text: `${service.namespace}/${service.name}  ${service.type}  age ${service.age}${
-				service.type === 'ExternalName' ? '' : `  endpoints ${detail.endpoints.ready}/${detail.endpoints.total} ready`
+				service.type === 'ExternalName' ? '' : `  endpoints ${detail.endpoints === null ? '?/? (unknown)' : `${detail.endpoints.ready}/${detail.endpoints.total} ready`}`
 			}`,
 			tone: 'heading',
 		},

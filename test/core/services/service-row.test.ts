@@ -2,7 +2,7 @@ import {readFileSync} from 'node:fs';
 import {describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import type {V1EndpointSlice, V1Service} from '@kubernetes/client-node';
-import {countEndpoints, serviceRow, serviceRows} from '../../../source/core/services/service-row.js';
+import {countEndpoints, endpointsColumn, serviceRow, serviceRows} from '../../../source/core/services/service-row.js';
 
 type Fixture = {now: string; items: Array<V1Service | V1EndpointSlice>};
 const fixture = JSON.parse(readFileSync(new URL('../../fixtures/services/seed-cluster.json', import.meta.url), 'utf8')) as Fixture;
@@ -216,7 +216,7 @@ describe('serviceRows: the walkthroughs', () => {
 			const row = rows.find(candidate => candidate.key === key);
 			assert.ok(row, `no row for ${key}`);
 			assert.deepEqual(
-				[row.type, row.clusterIP, row.externalIP, row.externalIPShort, row.ports, row.selector, row.age, `${row.endpoints.ready}/${row.endpoints.total}`, row.warnings],
+				[row.type, row.clusterIP, row.externalIP, row.externalIPShort, row.ports, row.selector, row.age, endpointsColumn(row.endpoints), row.warnings],
 				[type, clusterIP, externalIP, externalIPShort, ports, selector, age, endpoints, warnings],
 			);
 		});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import {describe, test} from 'node:test';
-import {serviceRows} from '../../../source/core/services/service-row.js';
+import {endpointsColumn, serviceRows} from '../../../source/core/services/service-row.js';
 import {
 	filterRows,
 	fit,
@@ -51,7 +51,7 @@ describe('sortRows', () => {
 	test('by endpoints puts the fewest ready first', () => {
 		const order = sortRows(rows, {key: 'endpoints', reversed: false});
 		assert.deepEqual(
-			order.map(row => `${row.name} ${row.endpoints.ready}/${row.endpoints.total}`),
+			order.map(row => `${row.name} ${endpointsColumn(row.endpoints)}`),
 			['external-db 0/0', 'whms-loadbalancer 0/0', 'nginx-svc 1/2', 'kubernetes 1/1', 'lb-svc 2/2', 'np-svc 2/2', 'kube-dns 2/2'],
 		);
 	});

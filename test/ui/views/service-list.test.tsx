@@ -137,7 +137,7 @@ describe('frames', () => {
 		const view = renderAt(<App source={source} clock={() => now} />, {columns: 100, rows: 12});
 		rendered.push(view);
 		source.setState('nodes', {phase: 'forbidden', message: 'nodes is forbidden: User "dev" cannot list resource "nodes"', since: now});
-		source.setState('endpointslices', {phase: 'reconnecting', message: 'watch closed', since: now});
+		source.setState('endpointslices', {phase: 'retrying', message: 'watch closed', since: now, retryAt: now + 61_000 + 4000});
 		now += 61_000;
 		mock.timers.tick(1000);
 		await settle();
@@ -145,7 +145,7 @@ describe('frames', () => {
 		assert.equal(first, 'svctop  context kind-myk8s  namespace all  updated 63s ago');
 		assert.equal(
 			second,
-			'services synced  endpointslices reconnecting: watch closed  nodes forbidden: nodes is forbidden: Us…',
+			'services synced  endpointslices retrying in 4s (watch closed)  nodes forbidden: nodes is forbidden:…',
 		);
 	});
 });

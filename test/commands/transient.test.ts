@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import {mkdtemp, rm} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import {after, afterEach, before, describe, test} from 'node:test';
+import {type ApiServer, type Fault, startApiServer} from '../../source/apiserver/index.js';
+import {runList} from '../../source/commands/list.js';
+import {type ConnectedCluster, connectCluster} from '../../source/kube/connect.js';
+import {capture} from '../fixtures/services/cluster-source-stub.js';
+import {endpointSlice, node, service} from '../apiserver/fixtures.js';
+
+/* `svctop list` rides out a few transient failures, then fails with one line naming the cause. */
+
+let directory: string;
+let api: ApiServer | undefined;
+let cluster: ConnectedCluster | undefined;
+
+before(async () => {
+	directory = await mkdtemp(path.join(tmpdir(), 'svttransient-'));
+});
+
+after(async () => {
+	await rm(directory, {recursive: true, force: true});
+});
+
+afterEach(async () => {
+	await cluster?.stop();
+	cluster = undefined;
+	await api?.close();
+	api = undefined;
+});
+
+async function listWith(fault: Fault, times?: number): Promise<{code: number; out: string; err: string}> {
+	api = await startApiServer({objects: [node('worker1', '192.168.56.11'), service('default', 'echo'), endpointSlice('default', 'echo', 'a', ['10.244.1.2'])]});
+	api.setFault('services', fault, {times});
+	const kubeconfig = await api.writeKubeconfig(path.join(directory, String(Math.random()).slice(2)));
+	cluster = await connectCluster({kubeconfig, env: {}, backoff: {initialMs: 20, maxMs: 100}});
+	const out = capture();
+	const err = capture();
+	const code = await runList(cluster, {wide: false, json: false, allNamespaces: false}, out, Date.now(), err);
+	return {code, out: out.text(), err: err.text()};
+}
+
+describe('list retries transient errors before failing', () => {
+	for (const [name, fault] of [
+		['500', {kind: 'status', code: 500}],
+		['429 with Retry-After: 0', {kind: 'status', code: 429, retryAfterSeconds: 0}],
+		['a reset connection', {kind: 'reset'}],
+	] as Array<[string, Fault]>) {
+		test(`${name} twice, then an answer: the table prints`, async () => {
+			const run = await listWith(fault, 2);
+			assert.equal(run.code, 0, run.err);
+			assert.match(run.out, /^echo +ClusterIP/m);
+			assert.equal(api!.counters().list.services, 3);
+		});
+	}
+
+	test('500 every time: four attempts, then one line with the cause, exit 1', async () => {
+		const run = await listWith({kind: 'status', code: 500});
+		assert.equal(run.code, 1);
+		assert.equal(run.out, '');
+		assert.match(run.err, /^error: the API server at http:\/\/127\.0\.0\.1:\d+ answered 500 to list services: Internal error occurred: injected fault\n$/);
+		assert.equal(api!.counters().list.services, 4);
+	});
+});

@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import {mkdtemp, rm} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import {after, afterEach, before, describe, test} from 'node:test';
+import {type ApiServer, type Fault, startApiServer} from '../../source/apiserver/index.js';
+import {runDescribe} from '../../source/commands/describe.js';
+import {runList} from '../../source/commands/list.js';
+import {type ConnectedCluster, connectCluster} from '../../source/kube/connect.js';
+import {capture} from '../fixtures/services/cluster-source-stub.js';
+import {endpointSlice, node, pod} from '../apiserver/fixtures.js';
+
+/*
+ * Issue 11, "unknown is not zero": the real client over HTTP against the in-process API server with
+ * a fault on one resource. Whatever could not be read must show as unknown with its reason, and no
+ * finding may be drawn from it: no "0/0", no "no-endpoints", no "dropped on every node".
+ */
+
+let directory: string;
+let api: ApiServer | undefined;
+let cluster: ConnectedCluster | undefined;
+
+before(async () => {
+	directory = await mkdtemp(path.join(tmpdir(), 'svtunknown-'));
+});
+
+after(async () => {
+	await rm(directory, {recursive: true, force: true});
+});
+
+afterEach(async () => {
+	await cluster?.stop();
+	cluster = undefined;
+	await api?.close();
+	api = undefined;
+});
+
+/** A NodePort Service with externalTrafficPolicy Local: its two endpoints run on worker1 only. */
+const web = {
+	kind: 'Service',
+	apiVersion: 'v1',
+	metadata: {name: 'web', namespace: 'default', creationTimestamp: '2026-12-01T00:00:00Z'},
+	spec: {
+		type: 'NodePort',
+		clusterIP: '10.96.0.20',
+		clusterIPs: ['10.96.0.20'],
+		ports: [{name: 'http', port: 80, protocol: 'TCP', targetPort: 8080, nodePort: 30080}],
+		selector: {app: 'web'},
+		externalTrafficPolicy: 'Local',
+		sessionAffinity: 'None',
+		ipFamilies: ['IPv4'],
+	},
+	status: {loadBalancer: {}},
+};
+const objects = [
+	web,
+	node('worker1', '192.168.56.11'),
+	node('worker2', '192.168.56.12'),
+	endpointSlice('default', 'web', 'a1b2c', ['10.244.1.2', '10.244.1.3']),
+	pod('default', 'web-1', {app: 'web'}, '10.244.1.2'),
+	pod('default', 'web-2', {app: 'web'}, '10.244.1.3'),
+];
+// Both endpoints on worker1 (the fixture numbers nodes per endpoint).
+(objects[3] as {endpoints: Array<{nodeName: string}>}).endpoints.forEach(endpoint => {
+	endpoint.nodeName = 'worker1';
+});
+
+async function connectWith(resource: string, fault: Fault | 'forbidden'): Promise<ConnectedCluster> {
+	api = await startApiServer({objects, user: 'dev'});
+	if (fault === 'forbidden') {
+		api.setForbidden(resource, true);
+	} else {
+		api.setFault(resource, fault);
+	}
+
+	const kubeconfig = await api.writeKubeconfig(path.join(directory, String(Math.random()).slice(2)));
+	cluster = await connectCluster({kubeconfig, env: {}, backoff: {initialMs: 5, maxMs: 20}, settleAfterFailures: 2, requestTimeoutMs: 300, readyTimeoutMs: 3000});
+	return cluster;
+}
+
+async function describeWeb(source: ConnectedCluster, json: boolean): Promise<{out: string; err: string; code: number}> {
+	const out = capture();
+	const err = capture();
+	const code = await runDescribe(source, {target: 'default/web', json, clusterDomain: 'cluster.local', resolve: async name => ({name, chain: [], addresses: []})}, out, Date.parse('2026-12-07T00:00:00Z'), err);
+	return {out: out.text(), err: err.text(), code};
+}
+
+const sliceFaults: Array<[string, Fault | 'forbidden', RegExp]> = [
+	['403 forbidden', 'forbidden', /^endpointslices\.discovery\.k8s\.io is forbidden: User "dev" cannot list resource "endpointslices"/],
+	['500', {kind: 'status', code: 500}, /answered 500 to list endpointslices\.discovery\.k8s\.io: Internal error occurred/],
+	['a garbled answer', {kind: 'garbled'}, /answered with something that is not JSON/],
+	['a cut answer', {kind: 'cut'}, /was cut off|not JSON/],
+	['no answer (timeout)', {kind: 'hang'}, /did not answer in time/],
+];
+
+describe('EndpointSlices that cannot be read are unknown, not zero', () => {
+	for (const [name, fault, reason] of sliceFaults) {
+		test(`${name}: describe shows unknown with the reason and draws no endpoint finding`, async () => {
+			const source = await connectWith('endpointslices', fault);
+			const text = await describeWeb(source, false);
+			assert.equal(text.code, 0);
+			assert.doesNotMatch(text.out, /0\/0/);
+			assert.doesNotMatch(text.out, /no-endpoints|no endpoints|dropped|Nodes without endpoints/);
+			assert.match(text.out, /^Endpoints: unknown \(.+\)$/m);
+			assert.match(text.out, /^Not checked \(could not be read\):\n {2}endpointslices: /m);
+			assert.match(text.err, /^warning: endpoints unknown: /);
+			assert.match(text.err.replace('warning: endpoints unknown: ', ''), reason);
+
+			const json = JSON.parse((await describeWeb(source, true)).out) as {endpoints: unknown; unknown: Array<{resource: string; reason: string}>; findings: Array<{code: string; restsOn: string[]}>; nodesWithoutEndpoints: unknown[]};
+			assert.equal(json.endpoints, null);
+			assert.deepEqual(json.unknown.map(entry => entry.resource), ['endpointslices']);
+			assert.match(json.unknown[0]!.reason, reason);
+			assert.deepEqual(json.nodesWithoutEndpoints, []);
+			assert.ok(json.findings.every(finding => !finding.restsOn.includes('endpointslices')), JSON.stringify(json.findings));
+		});
+	}
+
+	test('list prints ?/? and says why on stderr', async () => {
+		const source = await connectWith('endpointslices', 'forbidden');
+		await source.ready();
+		const out = capture();
+		const err = capture();
+		assert.equal(await runList(source, {wide: false, json: false, allNamespaces: false}, out, Date.now(), err), 0);
+		assert.match(out.text(), /^web +NodePort +10\.96\.0\.20 +<none> +80:30080\/TCP +\?\/\? /m);
+		assert.doesNotMatch(out.text(), /0\/0/);
+		assert.match(err.text(), /^warning: endpoints unknown: endpointslices\.discovery\.k8s\.io is forbidden: User "dev" cannot list/);
+	});
+
+	test('control: with every resource readable the same Service gets its findings', async () => {
+		const source = await connectWith('endpointslices', {kind: 'status', code: 500, retryAfterSeconds: 0});
+		api!.setFault('endpointslices', undefined);
+		const text = await describeWeb(source, false);
+		assert.match(text.out, /^Endpoints: 2\/2 ready/m);
+		assert.match(text.out, /\[local-policy-nodes-without-endpoints\] .*worker2 is dropped/);
+		assert.equal(text.err, '');
+	});
+});
+
+describe('nodes and pods that cannot be read', () => {
+	test('nodes forbidden: no claim about which nodes drop NodePort traffic', async () => {
+		const source = await connectWith('nodes', 'forbidden');
+		const text = await describeWeb(source, false);
+		assert.match(text.out, /^Endpoints: 2\/2 ready/m);
+		assert.doesNotMatch(text.out, /dropped|Nodes without endpoints/);
+		assert.match(text.err, /^warning: nodes unknown: nodes is forbidden: User "dev" cannot list resource "nodes"/m);
+	});
+
+	test('pods failing: no selector or targetPort finding, pods named unknown', async () => {
+		const source = await connectWith('pods', {kind: 'status', code: 503});
+		const {out, err} = await describeWeb(source, true);
+		const json = JSON.parse(out) as {unknown: Array<{resource: string; reason: string}>; findings: Array<{code: string; restsOn: string[]}>};
+		assert.deepEqual(json.unknown.map(entry => entry.resource), ['pods']);
+		assert.match(json.unknown[0]!.reason, /answered 503 to list pods/);
+		assert.ok(json.findings.every(finding => !finding.restsOn.includes('pods')), JSON.stringify(json.findings));
+		assert.match(err, /^warning: pods unknown: /m);
+		assert.ok(api!.counters().list.pods >= 2, 'a transient failure is retried before giving up');
+	});
+});

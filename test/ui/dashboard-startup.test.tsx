@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import {EventEmitter} from 'node:events';
+import {mkdtemp, rm} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import {describe, test} from 'node:test';
+import {startApiServer} from '../../source/apiserver/index.js';
+import {runDashboard} from '../../source/commands/dashboard.js';
+import {connectCluster} from '../../source/kube/connect.js';
+import {formatConnection} from '../../source/ui/format.js';
+import {node, service} from '../apiserver/fixtures.js';
+
+class Sink extends EventEmitter {
+	text = '';
+	// A terminal, so that ink draws every frame rather than only the last one.
+	isTTY = true;
+	columns = 200;
+	rows = 24;
+	write = (chunk: string, callback?: () => void) => {
+		this.text += chunk;
+		callback?.();
+		return true;
+	};
+}
+
+class Keyboard extends EventEmitter {
+	isTTY = true;
+	private data: string | null = null;
+	type(data: string) {
+		this.data = data;
+		this.emit('readable');
+	}
+
+	read = () => {
+		const {data} = this;
+		this.data = null;
+		return data;
+	};
+
+	setEncoding() {}
+	setRawMode() {}
+	resume() {}
+	pause() {}
+	ref() {}
+	unref() {}
+}
+
+/** Polls the terminal output until it matches, so the test waits on what the user would see. */
+async function screenShows(sink: Sink, pattern: RegExp, what: string, timeoutMs = 8000): Promise<void> {
+	const started = Date.now();
+	while (!pattern.test(sink.text)) {
+		if (Date.now() - started > timeoutMs) {
+			throw new Error(`the screen never showed ${what}; last output: ${JSON.stringify(sink.text.slice(-600))}`);
+		}
+
+		await new Promise(resolve => {
+			setTimeout(resolve, 25);
+		});
+	}
+}
+
+describe('dashboard start-up against a failing API server', () => {
+	test('500 on every request at start-up: the dashboard comes up, says retrying with the cause, then syncs', async () => {
+		const directory = await mkdtemp(path.join(tmpdir(), 'svtstartup-'));
+		const api = await startApiServer({objects: [node('worker1', '192.168.56.11'), service('default', 'echo')]});
+		api.setFault('*', {kind: 'status', code: 500});
+		const kubeconfig = await api.writeKubeconfig(directory);
+		const source = await connectCluster({kubeconfig, env: {}, backoff: {initialMs: 200, maxMs: 400}});
+		const stdin = new Keyboard();
+		const stdout = new Sink();
+		const stderr = new Sink();
+		stderr.isTTY = false;
+		const running = runDashboard(source, {clusterDomain: 'cluster.local', alternateScreen: false}, {
+			stdin: stdin as unknown as NodeJS.ReadStream,
+			stdout: stdout as unknown as NodeJS.WriteStream,
+			stderr: stderr as unknown as NodeJS.WritableStream,
+			signals: new EventEmitter(),
+		});
+		try {
+			// Ink rewrites only the changed part of a line, so match the parts.
+			await screenShows(stdout, /answered 500 to list services: Internal error occurred: injected fault/, 'the 500 as the cause');
+			assert.match(stdout.text, /retrying in \d+s/);
+			assert.doesNotMatch(stdout.text, /No Services\./, 'services that could not be listed are not "none"');
+			assert.doesNotMatch(stdout.text, /synced/);
+			api.setFault('*', undefined);
+			await screenShows(stdout, /synced/, 'synced after the server recovered');
+			await screenShows(stdout, /echo/, 'the Service once listed');
+			stdin.type('q');
+			assert.equal(await running, 0);
+			assert.equal(stderr.text, '');
+		} finally {
+			stdin.type('q');
+			await running;
+			await source.stop();
+			await api.close();
+			await rm(directory, {recursive: true, force: true});
+		}
+	});
+});
+
+describe('the status line', () => {
+	const now = Date.UTC(2026, 11, 7, 10, 42, 10);
+	test('each state in words, never synced unless synced', () => {
+		process.env.TZ = 'UTC';
+		assert.equal(formatConnection('services', {phase: 'synced', since: now}, now), 'services synced');
+		assert.equal(formatConnection('services', {phase: 'retrying', since: now, message: 'the API server at https://k answered 500', retryAt: now + 4200}, now), 'services retrying in 5s (the API server at https://k answered 500)');
+		assert.equal(
+			formatConnection('endpointslices', {phase: 'retrying', since: now, message: 'watch expired (410 Gone); relisting', retryAt: now + 8000, staleSince: now - 7000}, now),
+			'endpointslices stale since 10:42:03, retrying in 8s (watch expired (410 Gone); relisting)',
+		);
+		assert.equal(formatConnection('nodes', {phase: 'retrying', since: now, message: 'x', retryAt: now - 10}, now), 'nodes retrying now (x)');
+		assert.equal(formatConnection('nodes', {phase: 'forbidden', since: now, message: 'nodes is forbidden: User "dev" cannot list resource "nodes"'}, now), 'nodes forbidden: nodes is forbidden: User "dev" cannot list resource "nodes"');
+	});
+});
