@@ -1,8 +1,8 @@
 import type {ClusterSnapshot, ClusterSource} from '../kube/types.js';
 import {serviceRows} from '../core/services/service-row.js';
-import {dumpYaml} from '@kubernetes/client-node';
 import {kubectlJson, kubectlServiceList, serviceListJson} from '../core/services/service-json.js';
 import {formatServiceTable} from '../core/services/service-table.js';
+import {kubectlYaml} from '../core/services/kubectl-yaml.js';
 
 export type ListOptions = {
 	/** `-o wide`: full EXTERNAL-IP and SELECTOR. */
@@ -51,7 +51,7 @@ export async function runList(
 	if (options.kubectlFormat === 'json' || options.kubectlFormat === 'yaml') {
 		// kubectl prints the empty List too, and nothing on stderr.
 		const list = kubectlServiceList(snapshot.services);
-		out.write(options.kubectlFormat === 'json' ? kubectlJson(list) : dumpYaml(list, {sortKeys: true, lineWidth: -1}));
+		out.write(options.kubectlFormat === 'json' ? kubectlJson(list) : kubectlYaml(list));
 		return 0;
 	}
 

@@ -12,6 +12,7 @@ import {nodes, pod} from '../fixtures/services/kind-cluster.js';
 import {ensureBuilt} from '../helpers/built-cli.js';
 import {generateIptablesSave} from '../../source/core/nat/generate/iptables.js';
 import {endpointSlicesFor, initialDemoState} from '../../source/demo/cluster.js';
+import {startDemoCluster} from '../../source/demo/start-demo.js';
 
 /*
  * The built CLI as a user runs it: `node bin/svctop.js ...` in a child process against the fake
@@ -52,6 +53,32 @@ const edgeServices = [
 	edgeService('lb-ingress-and-external', {type: 'LoadBalancer', clusterIP: '10.96.50.2', clusterIPs: ['10.96.50.2'], externalIPs: ['192.0.2.9'], externalTrafficPolicy: 'Cluster', ports: [{port: 443, protocol: 'TCP', targetPort: 8443, nodePort: 30502}]}, {loadBalancer: {ingress: [{ip: '198.51.100.7'}]}}),
 	edgeService('lb-hostname', {type: 'LoadBalancer', clusterIP: '10.96.50.3', clusterIPs: ['10.96.50.3'], externalTrafficPolicy: 'Cluster', ports: [{port: 80, protocol: 'TCP', targetPort: 80, nodePort: 30503}]}, {loadBalancer: {ingress: [{hostname: 'a1b2c3d4e5f6-1234567890.eu-west-1.elb.amazonaws.com'}]}}),
 	edgeService('headless', {type: 'ClusterIP', clusterIP: 'None', clusterIPs: ['None'], selector: {app: 'db', tier: 'backend'}, ports: [{name: 'pg', port: 5432, protocol: 'TCP', targetPort: 5432}]}),
+	// Annotations whose YAML go-yaml v2 writes in every style: folded past column 80, `|-`, `|`, `|+`, `|2-`,
+	// double quotes for what reads as a number, bool, null or timestamp, single quotes for indicators.
+	{...edgeService('annotated', {type: 'ClusterIP', clusterIP: '10.96.50.6', clusterIPs: ['10.96.50.6'], selector: {app: 'annotated'}, ports: [{port: 80, protocol: 'TCP', targetPort: 'http'}]}), metadata: {
+		name: 'annotated', namespace: 'edge', uid: 'uid-edge-annotated', creationTimestamp: created, labels: {'app.kubernetes.io/name': 'annotated', tier9: 'x', tier10: 'y'},
+		annotations: {
+			'example.com/description': 'A Service whose description is long enough that go-yaml folds it at a space after column eighty, twice over.',
+			'example.com/script': 'set -e\necho "ready"\n',
+			'example.com/no-newline': 'first line\nsecond line',
+			'example.com/blank-lines': 'x\n\n',
+			'example.com/indented': '  indented\nnext',
+			'example.com/space-before-newline': 'a \nb',
+			'example.com/port': '8080',
+			'example.com/enabled': 'true',
+			'example.com/yes': 'yes',
+			'example.com/none': 'null',
+			'example.com/empty': '',
+			'example.com/date': '2024-04-01',
+			'example.com/hex': '0x1F',
+			'example.com/colon': 'key: value',
+			'example.com/star': '*',
+			'example.com/quote': 'it\'s "quoted"',
+			'example.com/tab': 'a\tb',
+			'example.com/unicode': 'héllo ✓ 😀',
+			'example.com/json': '{"a":1,"b":[true,null],"c":"a long string value with spaces in it to cross the eighty column line"}',
+		},
+	}},
 	edgeService('dual-stack', {type: 'ClusterIP', clusterIP: 'fd00:10:96::a', clusterIPs: ['fd00:10:96::a', '10.96.50.5'], ipFamilies: ['IPv6', 'IPv4'], ipFamilyPolicy: 'RequireDualStack', selector: {app: 'web'}, ports: [{name: 'dns', port: 53, protocol: 'UDP', targetPort: 53}, {name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53}]}),
 ];
 
@@ -292,14 +319,35 @@ describe('svctop list', () => {
 		});
 	}
 
-	test('-o yaml: parses to what kubectl get svc -o yaml parses to', async () => {
-		const [ours, theirs] = await Promise.all([svctop(['list', '-A', '-o', 'yaml', '--kubeconfig', kubeconfig]), kubectl(['get', 'svc', '-A', '-o', 'yaml'])]);
-		assert.equal(theirs.code, 0, `kubectl: ${theirs.stderr}`);
-		assert.equal(ours.code, 0, `svctop: ${ours.stderr}`);
-		const [document] = loadAllYaml(ours.stdout) as Array<{kind: string; items: unknown[]}>;
-		assert.equal(document?.kind, 'List');
-		assert.equal(document?.items.length, serviceCount);
-		assert.deepEqual(document, loadAllYaml(theirs.stdout)[0]);
+	for (const scope of [['-A'], [], ['-n', 'edge']]) {
+		test(`-o yaml ${scope.join(' ')}: what kubectl get svc -o yaml prints, byte for byte`, async () => {
+			const [ours, theirs] = await Promise.all([svctop(['list', ...scope, '-o', 'yaml', '--kubeconfig', kubeconfig]), kubectl(['get', 'svc', ...scope, '-o', 'yaml'])]);
+			assert.equal(theirs.code, 0, `kubectl: ${theirs.stderr}`);
+			assert.equal(ours.code, 0, `svctop: ${ours.stderr}`);
+			const [document] = loadAllYaml(ours.stdout) as Array<{kind: string; items: unknown[]}>;
+			assert.equal(document?.kind, 'List');
+			assert.ok((document?.items.length ?? 0) > 0);
+			assert.equal(ours.stdout, theirs.stdout);
+			assert.equal(ours.stderr, '');
+		});
+	}
+
+	test('-o yaml -A on the demo cluster (last-applied and prometheus annotations): kubectl\'s bytes', async () => {
+		const demo = await startDemoCluster({stepMs: 0});
+		try {
+			const demoKubeconfig = path.join(directory, 'demo-kubeconfig');
+			writeFileSync(demoKubeconfig, demo.kubeconfigYaml);
+			const [ours, theirs] = await Promise.all([
+				svctop(['list', '-A', '-o', 'yaml', '--kubeconfig', demoKubeconfig]),
+				run('kubectl', ['--kubeconfig', demoKubeconfig, 'get', 'svc', '-A', '-o', 'yaml']),
+			]);
+			assert.equal(theirs.code, 0, `kubectl: ${theirs.stderr}`);
+			assert.equal(ours.code, 0, `svctop: ${ours.stderr}`);
+			assert.match(theirs.stdout, /last-applied-configuration: \|\n/, 'a literal block in the input');
+			assert.equal(ours.stdout, theirs.stdout);
+		} finally {
+			await demo.stop();
+		}
 	});
 
 	test('-o name: service/NAME as kubectl prints it', async () => {
