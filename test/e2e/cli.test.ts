@@ -88,7 +88,7 @@ function echoPod(name: string, node: string, ip: string, ready: boolean): object
 }
 
 const objects: object[] = [
-	...['eks', 'prod', 'ingress-nginx', 'test', 'edge'].map(name => namespace(name)),
+	...['eks', 'prod', 'ingress-nginx', 'test', 'edge', 'empty'].map(name => namespace(name)),
 	...nodes.map(item => ({...item, kind: 'Node', apiVersion: 'v1'})),
 	...seed.items,
 	...edgeServices,
@@ -366,9 +366,37 @@ describe('svctop list', () => {
 		assert.ok(Array.isArray(document.services));
 	});
 
-	test('-n missing: one line, non-zero', async () => {
-		const result = await svctop(['list', '-n', 'missing', '--kubeconfig', kubeconfig]);
-		assertOneLineError(result, /namespaces? "?missing"? not found/);
+	for (const ns of ['missing', 'empty']) {
+		for (const format of [[], ['-o', 'json'], ['-o', 'yaml'], ['-o', 'name']]) {
+			test(`-n ${ns} ${format.join(' ')}: what kubectl prints for a namespace ${ns === 'missing' ? 'that does not exist' : 'without Services'}, exit 0`, async () => {
+				const [ours, theirs] = await Promise.all([svctop(['list', '-n', ns, ...format, '--kubeconfig', kubeconfig]), kubectl(['get', 'svc', '-n', ns, ...format])]);
+				assert.equal(theirs.code, 0, `kubectl: ${theirs.stderr}`);
+				assert.deepEqual([ours.code, ours.stdout, ours.stderr], [theirs.code, theirs.stdout, theirs.stderr]);
+			});
+		}
+	}
+
+	test('list NAME...: those Services in that order, then kubectl\'s NotFound line per missing name, exit 1', async () => {
+		const names = ['svc-nodeport', 'extra-arg', 'kubernetes', 'gone'];
+		const [ours, theirs] = await Promise.all([svctop(['list', ...names, '--kubeconfig', kubeconfig]), kubectl(['get', 'svc', ...names])]);
+		assert.equal(theirs.code, 1);
+		assert.equal(ours.code, 1, ours.stderr);
+		assert.equal(ours.stderr, theirs.stderr);
+		assert.match(ours.stderr, /^Error from server \(NotFound\): services "extra-arg" not found$/m);
+		assert.deepEqual(parseTable(ours.stdout).rows.map(row => row.NAME), parseTable(theirs.stdout).rows.map(row => row.NAME));
+		assert.deepEqual(parseTable(ours.stdout).rows.map(row => row.NAME), ['svc-nodeport', 'kubernetes']);
+	});
+
+	test('list NAME... -o json|yaml|name: kubectl\'s bytes (one name prints the object alone)', async () => {
+		for (const args of [['svc-nodeport', '-o', 'json'], ['svc-nodeport', '-o', 'yaml'], ['svc-nodeport', 'kubernetes', '-o', 'json'], ['kubernetes', 'nope', '-o', 'name'], ['nope', '-o', 'yaml']]) {
+			const [ours, theirs] = await Promise.all([svctop(['list', ...args, '--kubeconfig', kubeconfig]), kubectl(['get', 'svc', ...args])]);
+			assert.deepEqual([ours.code, ours.stdout, ours.stderr], [theirs.code, theirs.stdout, theirs.stderr], args.join(' '));
+		}
+	});
+
+	test('list -A NAME: kubectl\'s refusal, before any request', async () => {
+		const result = await svctop(['list', '-A', 'svc-nodeport', '--kubeconfig', '/nonexistent']);
+		assertOneLineError(result, /^svctop: a resource cannot be retrieved by name across all namespaces$/);
 	});
 });
 
@@ -423,9 +451,18 @@ describe('svctop describe', () => {
 		}
 	});
 
-	test('an unknown Service: one line, non-zero', async () => {
+	test('an unknown Service: kubectl\'s NotFound line, non-zero', async () => {
 		const result = await svctop(['describe', 'prod/nope', '--kubeconfig', kubeconfig]);
-		assertOneLineError(result, /nope/);
+		assertOneLineError(result, /^Error from server \(NotFound\): services "nope" not found$/);
+	});
+
+	test('a malformed name or a second argument: a usage error (exit 2) before any request', async () => {
+		for (const [args, pattern] of [[['a/b/c'], /^svctop: expected NAMESPACE\/NAME or NAME, got "a\/b\/c"$/], [['/x'], /^svctop: expected NAMESPACE\/NAME or NAME, got "\/x"$/], [['a', 'b'], /^svctop: describe takes one Service, got 2: a b/]] as const) {
+			// A kubeconfig that does not exist: the error must come before svctop looks for a cluster.
+			const result = await svctop(['describe', ...args, '--kubeconfig', '/nonexistent']);
+			assertOneLineError(result, pattern);
+			assert.equal(result.code, 2);
+		}
 	});
 });
 
@@ -543,6 +580,43 @@ describe('help, version, pipes, demo', () => {
 		assert.equal(document.mode, 'iptables');
 		assert.deepEqual(document.services.map(flow => flow.service), ['default/svc-nodeport']);
 		assert.equal(document.services[0]!.endpoints.length, 3);
+	});
+
+	test('nat: a bare --service NAME is in the context\'s namespace (or -n\'s); -n shows only that namespace', async () => {
+		const flows = async (args: string[]) => {
+			const result = await svctop(['nat', '--demo', '--json', ...args], {KUBECONFIG: '/nonexistent'});
+			assert.equal(result.code, 0, result.stderr);
+			return (JSON.parse(result.stdout) as {services: Array<{service: string}>}).services.map(flow => flow.service);
+		};
+
+		assert.deepEqual([...new Set(await flows(['--service', 'svc-sticky']))], ['default/svc-sticky']);
+		assert.deepEqual([...new Set(await flows(['-n', 'kube-system', '--service', 'kube-dns:dns']))], ['kube-system/kube-dns']);
+		const all = new Set((await flows([])).map(service => service.split('/')[0]));
+		assert.ok(all.has('default') && all.has('kube-system'), `node-wide without -n: ${[...all].join(', ')}`);
+		assert.deepEqual([...new Set((await flows(['-n', 'kube-system'])).map(service => service.split('/')[0]))], ['kube-system']);
+	});
+
+	test('nat --mode naming another format than the dump\'s says which it is', () => {
+		const state = initialDemoState(Date.now());
+		const dump = generateIptablesSave({services: state.services, slices: endpointSlicesFor(state), nodeName: 'myk8s-worker', nodeIPs: ['172.18.0.5']});
+		const file = path.join(directory, 'iptables-save.txt');
+		writeFileSync(file, dump);
+		const result = spawnSync(process.execPath, [bin, 'nat', '--file', file, '--mode', 'nftables'], {encoding: 'utf8', env: {PATH: process.env.PATH, HOME: home, KUBECONFIG: '/nonexistent'}, timeout: 30_000});
+		assertOneLineError({code: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr}, /^svctop: --mode nftables, but .*iptables-save\.txt is iptables-save output, not nftables: drop --mode/);
+	});
+
+	test('svctop -o json in a terminal prints the list instead of starting the dashboard', async t => {
+		if (spawnSync('script', ['--version']).status !== 0) {
+			t.skip('no script(1) to give svctop a terminal');
+			return;
+		}
+
+		const [tty, list] = await Promise.all([
+			run('script', ['-qec', `${process.execPath} ${bin} -o json --kubeconfig ${kubeconfig}`, '/dev/null'], {}, 20_000),
+			svctop(['list', '-o', 'json', '--kubeconfig', kubeconfig]),
+		]);
+		assert.equal(tty.code, 0, `exited by itself: ${tty.stdout.slice(0, 300)}`);
+		assert.equal(tty.stdout.replaceAll('\r\n', '\n'), list.stdout);
 	});
 
 	test('list --demo --json needs no cluster', async () => {
