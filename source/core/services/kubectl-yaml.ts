@@ -9,13 +9,20 @@
 
 const bestIndent = 2;
 const bestWidth = 80;
+const ascii = /^[\u0000-\u007F]*$/;
+const utf8 = new TextEncoder();
 
 type Json = null | boolean | number | string | Json[] | {[key: string]: Json};
 type Style = 'plain' | 'single' | 'double' | 'literal';
 
+/** The string's characters by code point; a plain-ASCII string indexes as it is, without a copy. */
+function codePoints(value: string): ArrayLike<string> {
+	return ascii.test(value) ? value : [...value];
+}
+
 const isBreak = (c: string | undefined) => c === '\n' || c === '\r' || c === '\u0085' || c === '\u2028' || c === '\u2029';
 const isBlankOrEnd = (c: string | undefined) => c === undefined || c === ' ' || c === '\t' || isBreak(c);
-const isLetter = (c: string) => /\p{L}/u.test(c);
+const isLetter = (c: string) => (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c > '\u007F' && /\p{L}/u.test(c));
 const isDigit = (c: string | undefined) => c !== undefined && c >= '0' && c <= '9';
 
 /** go-yaml's is_printable, by code point (characters outside the BMP are not "printable" there). */
@@ -26,8 +33,9 @@ function isPrintable(c: string): boolean {
 
 /** sorter.go's keyList.Less for string keys: letters after other characters, runs of digits by value. */
 export function compareKeys(a: string, b: string): number {
-	const ar = [...a];
-	const br = [...b];
+	// By code point, as Go compares runes; plain strings index as they are.
+	const ar = ascii.test(a) ? a : [...a];
+	const br = ascii.test(b) ? b : [...b];
 	for (let i = 0; i < ar.length && i < br.length; i++) {
 		if (ar[i] === br[i]) {
 			continue;
@@ -143,7 +151,7 @@ type Analysis = {blockPlainAllowed: boolean; singleQuotedAllowed: boolean; block
 
 /** emitterc.go's yaml_emitter_analyze_scalar, for block context. */
 function analyzeScalar(value: string): Analysis {
-	const chars = [...value];
+	const chars = codePoints(value);
 	if (chars.length === 0) {
 		return {blockPlainAllowed: true, singleQuotedAllowed: true, blockAllowed: false, multiline: false};
 	}
@@ -172,15 +180,18 @@ function analyzeScalar(value: string): Analysis {
 			leadingSpace ||= i === 0;
 			trailingSpace ||= last;
 			breakSpace ||= previousBreak;
-			[previousSpace, previousBreak] = [true, false];
+			previousSpace = true;
+			previousBreak = false;
 		} else if (isBreak(c)) {
 			lineBreaks = true;
 			leadingBreak ||= i === 0;
 			trailingBreak ||= last;
 			spaceBreak ||= previousSpace;
-			[previousSpace, previousBreak] = [false, true];
+			previousSpace = false;
+			previousBreak = true;
 		} else {
-			[previousSpace, previousBreak] = [false, false];
+			previousSpace = false;
+			previousBreak = false;
 		}
 
 		precededByWhitespace = isBlankOrEnd(c);
@@ -267,7 +278,7 @@ class Emitter {
 
 	write(text: string): void {
 		this.out += text;
-		this.column += [...text].length;
+		this.column += text.length === 1 || ascii.test(text) ? text.length : [...text].length;
 	}
 
 	putBreak(): void {
@@ -297,13 +308,26 @@ class Emitter {
 	}
 
 	/** Plain, single- or double-quoted text, folded at a space once past the width unless it is a key. */
-	writeFlowScalar(chars: string[], style: 'plain' | 'single' | 'double', indent: number, allowBreaks: boolean): void {
+	writeFlowScalar(value: string, style: 'plain' | 'single' | 'double', indent: number, allowBreaks: boolean): void {
 		if (style === 'plain') {
 			if (!this.whitespace) {
 				this.write(' ');
 			}
 		} else {
 			this.writeIndicator(style === 'single' ? '\'' : '"', true, false, false);
+		}
+
+		// Short enough that no space can come past the width, and nothing to escape: the text as it is.
+		const chars = codePoints(value);
+		if (this.column + chars.length <= bestWidth && (style !== 'double' || /^[\u0020\u0021\u0023-\u005B\u005D-\u007E]*$/.test(value))) {
+			this.write(style === 'single' ? value.replaceAll('\'', '\'\'') : value);
+			this.whitespace = false;
+			this.indention = false;
+			if (style !== 'plain') {
+				this.writeIndicator(style === 'single' ? '\'' : '"', false, false, false);
+			}
+
+			return;
 		}
 
 		let spaces = false;
@@ -381,7 +405,7 @@ class Emitter {
 		if (style === 'literal') {
 			this.writeLiteral([...value], inner);
 		} else {
-			this.writeFlowScalar([...value], style, inner, !simpleKey);
+			this.writeFlowScalar(value, style, inner, !simpleKey);
 		}
 	}
 
@@ -430,7 +454,7 @@ class Emitter {
 			this.writeIndent(inner);
 			const analysis = analyzeScalar(key);
 			// check_simple_key: a long or multi-line key takes the explicit `? key` / `: value` form.
-			if (analysis.multiline || new TextEncoder().encode(key).length > 128) {
+			if (analysis.multiline || (key.length > 42 && utf8.encode(key).length > 128)) {
 				this.writeIndicator('?', true, false, true);
 				this.scalar(key, inner, false);
 				this.writeIndent(inner);
