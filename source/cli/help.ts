@@ -21,19 +21,25 @@ const probeFlags: readonly FlagName[] = ['count', 'interval', 'timeout', 'concur
 /** The usage of every command, keyed by its name; `dashboard` is svctop without a command. */
 export const commandHelp = {
 	dashboard: {
-		usage: '[options]',
-		summary: 'the live dashboard of the Services (prints the list table when stdout is not a terminal)',
+		usage: '[dashboard] [options]',
+		summary: 'the live dashboard of the Services (prints the list instead when stdout is not a terminal, or with -o/--json)',
+		description: [
+			'`svctop` and `svctop dashboard` are the same. With -o FORMAT or --json, or when stdout is not a',
+			'terminal, it prints what `svctop list` prints with the same flags, once, and exits.',
+		],
 		options: {
 			'Cluster options': clusterFlags,
 			'NAT view options': ['natFile', ...natSourceFlags],
-			'Output options (stdout not a terminal)': ['output', 'json'],
+			'Output options (print the list instead of the dashboard)': ['output', 'json'],
 		},
 		examples: ['svctop --demo', 'svctop -A', 'svctop --context kind-myk8s -n kube-system', 'svctop | grep -v \'<none>\''],
 	},
 	list: {
-		usage: 'list [options]',
+		usage: 'list [NAME...] [options]',
 		summary: 'the Services, as kubectl get svc prints them, plus ENDPOINTS and WARNINGS',
 		description: [
+			'NAME...: only these Services of the namespace, as kubectl get svc NAME... (one not found is an error line).',
+			'',
 			'Output formats',
 			'  (default), -o wide   kubectl\'s table plus ENDPOINTS (ready/total) and WARNINGS',
 			'  -o json, -o yaml     exactly what kubectl get svc -o json|yaml prints: a v1 List of the Service objects',
@@ -57,6 +63,8 @@ export const commandHelp = {
 		description: [
 			'Reads this node\'s rules with iptables-save, nft or ipvsadm (root needed) unless --file or --node-cmd',
 			'says where the dump comes from. Names pods and cross-checks with the API when a cluster is reachable.',
+			'The rules are node-wide: without -n every namespace\'s Services are shown; -n NS shows only NS\'s.',
+			'--service NAME (without NAMESPACE/) means the Service in -n NS, else in the context\'s namespace.',
 		],
 		options: {'Options': ['file', 'service', ...natSourceFlags, 'json'], 'Cluster options': clusterFlags},
 		flagHelp: {json: 'the flow tree as a JSON document'},
@@ -88,7 +96,7 @@ function optionLine(name: FlagName, command: CommandHelp): string {
 
 /** `svctop help`: every command in one line each, the general flags and where to look next. */
 export function generalHelp(): string {
-	const commands = Object.entries(commandHelp).map(([name, help]) => `    ${(name === 'dashboard' ? '(none)' : name).padEnd(column - 1)} ${help.summary}`);
+	const commands = Object.entries(commandHelp).map(([name, help]) => `    ${(name === 'dashboard' ? '(none), dashboard' : name).padEnd(column - 1)} ${help.summary}`);
 	return [
 		'',
 		'  Where does traffic to a Kubernetes Service actually go, and why?',
@@ -114,10 +122,6 @@ export function generalHelp(): string {
 /** `svctop COMMAND --help`: what it does, its flags, examples, in meow's Usage/Options/Examples layout. */
 export function commandUsage(name: CommandName): string {
 	const help: CommandHelp = commandHelp[name];
-	if (name === 'dashboard') {
-		return generalHelp();
-	}
-
 	return [
 		'',
 		`  ${help.summary[0]!.toUpperCase()}${help.summary.slice(1)}.`,

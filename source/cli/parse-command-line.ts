@@ -2,8 +2,9 @@ import meow from 'meow';
 import type {CliConfig} from '../commands/run-command.js';
 import {parseByteSize} from '../core/nat/dump-limits.js';
 import {parseDuration} from '../core/probe/duration.js';
+import {badTarget, parseTarget} from '../core/services/service-target.js';
 import {flagNamed, flagSpec, flagTable, kebab, type FlagName} from './flags.js';
-import {commandUsage, generalHelp, isCommand, type CommandName} from './help.js';
+import {commandHelp, commandUsage, generalHelp, isCommand, type CommandName} from './help.js';
 
 /** What the command line asks for; nothing here reads the cluster, the node or the network. */
 export type ParsedCommandLine =
@@ -107,6 +108,11 @@ function oneOf<T extends string>(name: FlagName, value: string | undefined, allo
 }
 
 function duration(name: FlagName, text: string): number {
+	// kubectl's durations carry a unit; a bare 5 would silently be 5 ms. (0 is out of range either way.)
+	if (/^\s*\d+(\.\d+)?\s*$/.test(text) && Number(text) !== 0) {
+		throw new UsageError(`--${kebab(name)} ${text.trim()} has no unit: write e.g. ${text.trim()}s or ${text.trim()}ms (a duration from ${durationRange.text})`);
+	}
+
 	const parsed = parseDuration(text);
 	if ('error' in parsed || parsed.ms < durationRange.minMs || parsed.ms > durationRange.maxMs) {
 		throw new UsageError(`--${kebab(name)} must be a duration from ${durationRange.text}, e.g. 200ms or 2s (got "${text}")`);
@@ -144,7 +150,7 @@ function helpFor(words: Words): ParsedCommandLine {
 }
 
 function unknownCommand(word: string): string {
-	return `unknown command "${word}" (expected one of: list, describe, nat, probe, help; see svctop --help)`;
+	return `unknown command "${word}" (expected one of: ${Object.keys(commandHelp).join(', ')}, help; see svctop --help)`;
 }
 
 /** Unknown, repeated or value-less flags: what the flag parser cannot be trusted with. */
@@ -162,6 +168,40 @@ function checkWords(words: Words, command: CommandName): void {
 	const missing = words.flags.find(flag => flag.missing);
 	if (missing) {
 		throw new UsageError(`${missing.text.replace(/=$/, '')} needs a value ${usage}`);
+	}
+}
+
+/** The arguments each command takes: describe one Service, probe one target, list names, the others none. */
+function checkArguments(command: CommandName, args: readonly string[], allNamespaces: boolean): void {
+	const usage = `(see svctop ${command} --help)`;
+	if (command === 'describe' || command === 'probe') {
+		if (args.length > 1) {
+			throw new UsageError(`${command} takes one ${command === 'describe' ? 'Service' : 'target'}, got ${args.length}: ${args.join(' ')} ${usage}`);
+		}
+
+		if (command === 'describe' && args[0] !== undefined && !parseTarget(args[0], 'default')) {
+			throw new UsageError(badTarget(args[0]));
+		}
+
+		return;
+	}
+
+	if (command === 'list') {
+		const qualified = args.find(arg => arg.includes('/'));
+		if (qualified) {
+			throw new UsageError(`list takes Service names, got "${qualified}" (another namespace: -n NAMESPACE)`);
+		}
+
+		if (args.length > 0 && allNamespaces) {
+			// kubectl's words for `kubectl get svc -A NAME`.
+			throw new UsageError('a resource cannot be retrieved by name across all namespaces');
+		}
+
+		return;
+	}
+
+	if (args.length > 0) {
+		throw new UsageError(`${command === 'dashboard' ? 'the dashboard' : command} takes no arguments, got "${args.join(' ')}" ${usage}`);
 	}
 }
 
@@ -192,6 +232,11 @@ function configOf(words: Words): CliConfig {
 	wholeNumber('concurrency', flags.concurrency);
 	if (flags.namespace !== undefined && flags.allNamespaces) {
 		throw new UsageError('--namespace and --all-namespaces cannot be used together');
+	}
+
+	checkArguments(command, args, flags.allNamespaces);
+	if (flags.service !== undefined && !parseTarget(flags.service.split(':')[0]!, 'default')) {
+		throw new UsageError(`--service: ${badTarget(flags.service)}`);
 	}
 
 	return {

@@ -9,6 +9,9 @@ import {resolveName} from '../node/resolve-name.js';
 import type {EventsInput} from '../core/detail/service-events.js';
 import {servicesProblem} from './list.js';
 import {describeKubeError} from '../kube/errors.js';
+import {badTarget, parseTarget} from '../core/services/service-target.js';
+
+export {parseTarget} from '../core/services/service-target.js';
 
 export type DescribeOptions = {
 	/** `NAMESPACE/NAME`, or `NAME` in the source's namespace (`default` when watching all). */
@@ -19,20 +22,6 @@ export type DescribeOptions = {
 	/** Resolves an ExternalName target; default: this machine's resolver with a 3 s timeout. */
 	readonly resolve?: (name: string) => Promise<NameResolution>;
 };
-
-/** Splits `ns/name` or `name`; undefined when the target is malformed. */
-export function parseTarget(target: string, fallbackNamespace: string): {namespace: string; name: string} | undefined {
-	const parts = target.replace(/^(services?|svc)\//, '').split('/');
-	if (parts.length === 1 && parts[0]) {
-		return {namespace: fallbackNamespace, name: parts[0]};
-	}
-
-	if (parts.length === 2 && parts[0] && parts[1]) {
-		return {namespace: parts[0], name: parts[1]};
-	}
-
-	return undefined;
-}
 
 function firstLine(error: unknown): string {
 	return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
@@ -66,8 +55,8 @@ export async function runDescribe(
 	const initial = source.snapshot();
 	const target = parseTarget(options.target, initial.namespace ?? 'default');
 	if (!target) {
-		err.write(`error: expected NAMESPACE/NAME or NAME, got "${options.target}"\n`);
-		return 1;
+		err.write(`svctop: ${badTarget(options.target)}\n`);
+		return 2;
 	}
 
 	// The cache only holds the namespace being watched; switch to the target's when it differs.
@@ -86,7 +75,7 @@ export async function runDescribe(
 	const service = snapshot.services.find(candidate =>
 		candidate.metadata?.namespace === target.namespace && candidate.metadata?.name === target.name);
 	if (!service) {
-		err.write(`services "${target.name}" not found${target.namespace === 'default' ? '' : ` in namespace "${target.namespace}"`}\n`);
+		err.write(`Error from server (NotFound): services "${target.name}" not found\n`);
 		return 1;
 	}
 

@@ -3,7 +3,7 @@ import type {ClusterSource} from '../kube/types.js';
 import type {NatFlowTable, NatMode} from '../core/nat/types.js';
 import {crossCheckNat} from '../core/nat/cross-check.js';
 import {dumpCutShort} from '../core/nat/cut-short.js';
-import {decodeNatDump} from '../core/nat/decode.js';
+import {decodeNatDump, detectNatMode} from '../core/nat/decode.js';
 import {defaultDumpLimits} from '../core/nat/dump-limits.js';
 import {invalidNodeName} from '../core/nat/node-name.js';
 import {missingKubeProxyRules} from '../core/nat/no-rules.js';
@@ -16,8 +16,12 @@ export type NatCommandOptions = {
 	/** Overrides format detection. */
 	readonly mode?: NatMode;
 	readonly json: boolean;
-	/** `ns/name` or `ns/name:port`. */
+	/** `ns/name` or `ns/name:port`; a bare `name[:port]` is in `defaultNamespace`. */
 	readonly service?: string;
+	/** `-n`: only this namespace's Services (the rules are node-wide; without it all are shown). */
+	readonly namespace?: string;
+	/** The namespace of a bare --service name: -n, else the context's. Default `default`. */
+	readonly defaultNamespace?: string;
 	/** Template such as `ssh {node} sudo iptables-save`; needs `node`. */
 	readonly nodeCmd?: string;
 	readonly node?: string;
@@ -88,6 +92,12 @@ export async function runNat(options: NatCommandOptions, io: NatIo): Promise<num
 
 	let table: NatFlowTable = decodeNatDump(dump.text, options.mode ?? dump.mode);
 	const missing = missingKubeProxyRules(dump.text, table, dump.source);
+	const mismatch = missing && options.mode ? modeMismatch(dump.text, options.mode, dump.source) : undefined;
+	if (mismatch) {
+		io.stderr.write(`svctop: ${mismatch}\n`);
+		return 1;
+	}
+
 	if (missing) {
 		io.stderr.write(`svctop: ${missing}${dump.tried ? ` (tried ${dump.tried.join('; ')})` : ''}\n`);
 		return 1;
@@ -106,10 +116,15 @@ export async function runNat(options: NatCommandOptions, io: NatIo): Promise<num
 		table = crossCheckNat(table, {services: snapshot.services, endpointSlices: snapshot.endpointSlices, namespace: snapshot.namespace});
 	}
 
+	if (options.namespace !== undefined) {
+		table = inNamespace(table, options.namespace);
+	}
+
 	if (options.service) {
-		table = filterNatServices(table, options.service);
+		const service = options.service.includes('/') ? options.service : `${options.defaultNamespace ?? 'default'}/${options.service}`;
+		table = filterNatServices(table, service);
 		if (table.services.length === 0) {
-			io.stderr.write(`svctop: no rules for ${options.service} in ${dump.source}\n`);
+			io.stderr.write(`svctop: no rules for ${service} in ${dump.source}\n`);
 			return 1;
 		}
 	}
@@ -117,4 +132,24 @@ export async function runNat(options: NatCommandOptions, io: NatIo): Promise<num
 	const header = cutShort && !options.json ? `WARNING: incomplete dump (${cutShort}); Services and endpoints may be missing\n` : '';
 	io.stdout.write(options.json ? `${JSON.stringify(toNatJson(table), null, 2)}\n` : header + renderNatText(table));
 	return cutShort ? 1 : 0;
+}
+
+/** The flows of one namespace's Services; rules that name no Service cannot be placed, and a note says so. */
+function inNamespace(table: NatFlowTable, namespace: string): NatFlowTable {
+	const services = table.services.filter(flow => flow.identified && flow.service.startsWith(`${namespace}/`));
+	const anonymous = table.services.filter(flow => !flow.identified).length;
+	const note = anonymous > 0 ? [`${anonymous} Service port${anonymous === 1 ? '' : 's'} whose rules name no Service ${anonymous === 1 ? 'is' : 'are'} not shown with -n (no namespace to match)`] : [];
+	return {...table, services, notes: [...(table.notes ?? []), ...note]};
+}
+
+const dumpKinds: Record<NatMode, string> = {iptables: 'iptables-save output', nftables: 'nft list ruleset output', ipvs: 'ipvsadm output'};
+
+/** When --mode names another format than the dump's, and the dump read as its own format has Service rules: say so. */
+function modeMismatch(text: string | Uint8Array, mode: NatMode, source: string): string | undefined {
+	const detected = detectNatMode(typeof text === 'string' ? text : new TextDecoder().decode(text.subarray(0, 64 * 1024)));
+	if (detected === mode || decodeNatDump(text, detected).services.length === 0) {
+		return undefined;
+	}
+
+	return `--mode ${mode}, but ${source} is ${dumpKinds[detected]}, not ${mode}: drop --mode (the format is detected from the dump)`;
 }

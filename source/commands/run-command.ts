@@ -3,13 +3,15 @@ import {KubeConfig} from '@kubernetes/client-node';
 import type {ClusterSource} from '../kube/types.js';
 import {connectCluster} from '../kube/connect.js';
 import {kubeContexts} from '../kube/contexts.js';
-import {describeKubeError} from '../kube/errors.js';
+import {describeKubeError, KubeError} from '../kube/errors.js';
 import {unknownReason} from '../kube/connection-state.js';
+import {resolveKubeConfig} from '../kube/kubeconfig.js';
+import {parseTarget} from '../core/services/service-target.js';
 import {startDemo, type Demo} from '../demo/demo.js';
 import {demoLocalNode} from '../demo/start-demo.js';
 import {readLocalNatDump} from '../node/nat/read-dump.js';
-import {runList} from './list.js';
-import {parseTarget, runDescribe} from './describe.js';
+import {emptySnapshot, printList, runList} from './list.js';
+import {runDescribe} from './describe.js';
 import {obtainDump, runNat} from './nat.js';
 import {runProbe} from './probe.js';
 
@@ -101,7 +103,12 @@ function needsCluster(config: CliConfig): 'required' | 'optional' | 'none' {
 /** Which namespaces the command watches: a `ns/name` target names its own; the NAT table spans them all. */
 function scopeOf(config: CliConfig): {namespace?: string; allNamespaces: boolean} {
 	const target = config.args[0];
-	if ((config.command === 'describe' || config.command === 'probe') && target?.includes('/') && !target.includes('://')) {
+	const named = config.command === 'describe' && target?.replace(/^(services?|svc)\//, '').includes('/') ? parseTarget(target, '') : undefined;
+	if (named) {
+		return {namespace: named.namespace, allNamespaces: false};
+	}
+
+	if (config.command === 'probe' && target?.includes('/') && !target.includes('://')) {
 		return {namespace: target.split('/')[0], allNamespaces: false};
 	}
 
@@ -147,6 +154,42 @@ function kubeConfigFromYaml(yaml: string): KubeConfig {
 	const kc = new KubeConfig();
 	kc.loadFromString(yaml);
 	return kc;
+}
+
+/** The namespace a bare name means: -n, else the context's (`default` when there is no kubeconfig to say). */
+function contextNamespace(config: CliConfig, demo: Demo | undefined): string {
+	if (config.namespace) {
+		return config.namespace;
+	}
+
+	try {
+		const kubeConfigObject = demo ? kubeConfigFromYaml(demo.cluster.kubeconfigYaml) : undefined;
+		return resolveKubeConfig({kubeconfig: config.kubeconfig, context: config.context, kubeConfigObject}).namespace ?? 'default';
+	} catch {
+		return 'default';
+	}
+}
+
+/** `svctop list` (and the dashboard printing instead): a namespace that does not exist lists nothing, as kubectl says. */
+async function listServices(config: CliConfig, demo: Demo | undefined): Promise<number> {
+	const options = {wide: config.wide, json: config.json, kubectlFormat: config.kubectlFormat, allNamespaces: config.allNamespaces, names: config.args.length > 0 ? config.args : undefined};
+	let source: ClusterSource;
+	try {
+		source = await connect(config, demo);
+	} catch (error) {
+		if (!(error instanceof KubeError && error.kind === 'not-found' && config.namespace !== undefined && error.message === `namespaces "${config.namespace}" not found`)) {
+			throw error;
+		}
+
+		const {context} = resolveKubeConfig({kubeconfig: config.kubeconfig, context: config.context, kubeConfigObject: demo ? kubeConfigFromYaml(demo.cluster.kubeconfigYaml) : undefined});
+		return printList(emptySnapshot(context, config.namespace, Date.now()), options, io.stdout, Date.now(), io.stderr);
+	}
+
+	try {
+		return await runList(source, options, io.stdout, Date.now(), io.stderr);
+	} finally {
+		await source.stop().catch(() => undefined);
+	}
 }
 
 /** `:ctx` in the dashboard: the kubeconfig's contexts, each connected as at start-up. */
@@ -216,12 +259,19 @@ export async function runCommand(config: CliConfig): Promise<number> {
 		}
 
 		const need = needsCluster(config);
-		const dashboard = config.command === 'dashboard' && io.stdout.isTTY === true;
+		// -o and --json ask for the list's output: printed, as kubectl would, instead of the dashboard.
+		const printed = config.json || config.wide || config.kubectlFormat !== undefined;
+		const dashboard = config.command === 'dashboard' && io.stdout.isTTY === true && !printed;
 		if (need === 'required' && dashboard) {
 			// Load the UI while the first lists are in flight, so start-up pays for the slower of the two only.
 			const [connected, ui] = await Promise.all([connect(config, demo), loadDashboard()]);
 			source = connected;
 			return await runInteractive(config, source, demo, ui);
+		}
+
+		if (config.command === 'list' || config.command === 'dashboard') {
+			// A pipe gets the table, as kubectl would print it.
+			return await listServices(config, demo);
 		}
 
 		if (need === 'required') {
@@ -236,10 +286,6 @@ export async function runCommand(config: CliConfig): Promise<number> {
 		};
 
 		switch (config.command) {
-			case 'list': {
-				return await runList(source!, {wide: config.wide, json: config.json, kubectlFormat: config.kubectlFormat, allNamespaces: config.allNamespaces}, io.stdout, Date.now(), io.stderr);
-			}
-
 			case 'describe': {
 				const target = config.args[0];
 				if (!target) {
@@ -257,6 +303,8 @@ export async function runCommand(config: CliConfig): Promise<number> {
 						mode: config.mode,
 						json: config.json,
 						service: config.service,
+						namespace: config.namespace,
+						defaultNamespace: contextNamespace(config, demo),
 						nodeCmd: config.nodeCmd,
 						node: config.node,
 						maxBytes: config.maxBytes,
@@ -293,8 +341,7 @@ export async function runCommand(config: CliConfig): Promise<number> {
 			}
 
 			default: {
-				// A pipe gets the table, as kubectl would print it.
-				return await runList(source!, {wide: config.wide, json: config.json, kubectlFormat: config.kubectlFormat, allNamespaces: config.allNamespaces}, io.stdout, Date.now(), io.stderr);
+				return 2;
 			}
 		}
 	} catch (error) {

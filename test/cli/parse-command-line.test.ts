@@ -173,3 +173,53 @@ describe('help', () => {
 		assert.match(errorOf(parseCommandLine(['frobnicate', '--help'])), /^unknown command "frobnicate"/);
 	});
 });
+
+describe('arguments: what each command takes, checked before any cluster is asked', () => {
+	test('describe: one well-formed [NAMESPACE/]NAME', () => {
+		assert.equal(errorOf(parseCommandLine(['describe', '--demo', 'a/b/c'])), 'expected NAMESPACE/NAME or NAME, got "a/b/c"');
+		assert.equal(errorOf(parseCommandLine(['describe', '/x'])), 'expected NAMESPACE/NAME or NAME, got "/x"');
+		assert.equal(errorOf(parseCommandLine(['describe', '--demo', 'a', 'b'])), 'describe takes one Service, got 2: a b (see svctop describe --help)');
+		assert.deepEqual(configOf(parseCommandLine(['describe', 'svc/kube-dns'])).args, ['svc/kube-dns']);
+	});
+
+	test('list NAME...: names of the namespace, as kubectl get svc NAME...', () => {
+		assert.deepEqual(configOf(parseCommandLine(['list', 'a', 'b'])).args, ['a', 'b']);
+		assert.equal(errorOf(parseCommandLine(['list', '-A', 'a'])), 'a resource cannot be retrieved by name across all namespaces');
+		assert.match(errorOf(parseCommandLine(['list', 'ns/a'])), /^list takes Service names, got "ns\/a"/);
+	});
+
+	test('nat, probe and the dashboard take no more than they use', () => {
+		assert.match(errorOf(parseCommandLine(['nat', 'extra'])), /^nat takes no arguments, got "extra"/);
+		assert.match(errorOf(parseCommandLine(['dashboard', 'extra'])), /^the dashboard takes no arguments/);
+		assert.match(errorOf(parseCommandLine(['probe', 'a/b', 'c/d'])), /^probe takes one target, got 2/);
+		assert.equal(errorOf(parseCommandLine(['nat', '--service', 'a/b/c'])), '--service: expected NAMESPACE/NAME or NAME, got "a/b/c"');
+		assert.equal(configOf(parseCommandLine(['nat', '--service', 'svc-sticky:http'])).service, 'svc-sticky:http');
+	});
+});
+
+describe('the dashboard command and durations', () => {
+	test('the unknown-command error names every command, dashboard included', () => {
+		const message = errorOf(parseCommandLine(['frobnicate']));
+		for (const command of Object.keys(commandHelp)) {
+			assert.match(message, new RegExp(`\\b${command}\\b`));
+		}
+	});
+
+	test('help dashboard is the dashboard\'s own usage, not the general help', () => {
+		const own = parseCommandLine(['help', 'dashboard']);
+		assert.equal(own.kind, 'help');
+		const {text} = own as {text: string};
+		assert.notEqual(text, (parseCommandLine(['--help']) as {text: string}).text);
+		assert.match(text, /^ {4}\$ svctop \[dashboard\] \[options\]$/m);
+		assert.equal((parseCommandLine(['dashboard', '--help']) as {text: string}).text, text);
+	});
+
+	test('a duration without a unit is an error that says so; 0 stays out of range', () => {
+		for (const name of ['interval', 'timeout']) {
+			assert.equal(errorOf(parseCommandLine(['probe', '1.2.3.4:80', `--${name}`, '5'])), `--${name} 5 has no unit: write e.g. 5s or 5ms (a duration from 1ms to 1h)`);
+			assert.match(errorOf(parseCommandLine(['probe', '1.2.3.4:80', `--${name}`, '0'])), /must be a duration from 1ms to 1h/);
+		}
+
+		assert.equal(configOf(parseCommandLine(['probe', '1.2.3.4:80', '--interval', '5ms'])).probe.intervalMs, 5);
+	});
+});

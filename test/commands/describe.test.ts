@@ -74,11 +74,11 @@ describe('runDescribe', () => {
 		const out = capture();
 		const err = capture();
 		assert.equal(await runDescribe(stubSource(content), {target: 'default/nope', json: false, clusterDomain: 'cluster.local'}, out, now, err), 1);
-		assert.equal(err.text(), 'services "nope" not found\n');
+		assert.equal(err.text(), 'Error from server (NotFound): services "nope" not found\n');
 		assert.equal(out.text(), '');
 		const errNs = capture();
 		await runDescribe(stubSource(content), {target: 'shop/nope', json: false, clusterDomain: 'cluster.local'}, capture(), now, errNs);
-		assert.equal(errNs.text(), 'services "nope" not found in namespace "shop"\n');
+		assert.equal(errNs.text(), 'Error from server (NotFound): services "nope" not found\n');
 	});
 
 	test('pods forbidden: a warning, the rest still described', async () => {
@@ -95,10 +95,10 @@ describe('runDescribe', () => {
 		const err = capture();
 		const source = stubSource({...content, states: {services: {phase: 'forbidden', message: 'services is forbidden', since: 0}}});
 		assert.equal(await runDescribe(source, {target: 'default/svc-nodeport', json: false, clusterDomain: 'cluster.local'}, capture(), now, err), 1);
-		assert.equal(err.text(), 'error: services is forbidden\n');
+		assert.equal(err.text(), 'Error from server (Forbidden): services is forbidden\n');
 		const errTarget = capture();
-		assert.equal(await runDescribe(stubSource(content), {target: 'a/b/c', json: false, clusterDomain: 'cluster.local'}, capture(), now, errTarget), 1);
-		assert.equal(errTarget.text(), 'error: expected NAMESPACE/NAME or NAME, got "a/b/c"\n');
+		assert.equal(await runDescribe(stubSource(content), {target: 'a/b/c', json: false, clusterDomain: 'cluster.local'}, capture(), now, errTarget), 2);
+		assert.equal(errTarget.text(), 'svctop: expected NAMESPACE/NAME or NAME, got "a/b/c"\n');
 	});
 
 	test('events: read by involvedObject and shown newest last; JSON carries events, kubectl fields, topology, hints', async () => {

@@ -65,7 +65,7 @@ describe('runList', () => {
 		const source = stubSource({namespace: 'default', states: {services: {phase: 'forbidden', message: 'services is forbidden: User "dev" cannot list resource "services" in API group "" in the namespace "default"', since: 0}}});
 		assert.equal(await runList(source, {wide: false, json: false, allNamespaces: false}, out, now, err), 1);
 		assert.equal(out.text(), '');
-		assert.equal(err.text(), 'error: services is forbidden: User "dev" cannot list resource "services" in API group "" in the namespace "default"\n');
+		assert.equal(err.text(), 'Error from server (Forbidden): services is forbidden: User "dev" cannot list resource "services" in API group "" in the namespace "default"\n');
 	});
 
 	test('endpointslices forbidden: the table still prints, without false "no endpoints" warnings', async () => {

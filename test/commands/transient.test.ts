@@ -59,7 +59,7 @@ describe('list retries transient errors before failing', () => {
 		const run = await listWith({kind: 'status', code: 500});
 		assert.equal(run.code, 1);
 		assert.equal(run.out, '');
-		assert.match(run.err, /^error: the API server at http:\/\/127\.0\.0\.1:\d+ answered 500 to list services: Internal error occurred: injected fault\n$/);
+		assert.match(run.err, /^svctop: the API server at http:\/\/127\.0\.0\.1:\d+ answered 500 to list services: Internal error occurred: injected fault\n$/);
 		assert.equal(api!.counters().list.services, 4);
 	});
 });

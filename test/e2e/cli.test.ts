@@ -12,6 +12,7 @@ import {nodes, pod} from '../fixtures/services/kind-cluster.js';
 import {ensureBuilt} from '../helpers/built-cli.js';
 import {generateIptablesSave} from '../../source/core/nat/generate/iptables.js';
 import {endpointSlicesFor, initialDemoState} from '../../source/demo/cluster.js';
+import {startDemoCluster} from '../../source/demo/start-demo.js';
 
 /*
  * The built CLI as a user runs it: `node bin/svctop.js ...` in a child process against the fake
@@ -52,6 +53,32 @@ const edgeServices = [
 	edgeService('lb-ingress-and-external', {type: 'LoadBalancer', clusterIP: '10.96.50.2', clusterIPs: ['10.96.50.2'], externalIPs: ['192.0.2.9'], externalTrafficPolicy: 'Cluster', ports: [{port: 443, protocol: 'TCP', targetPort: 8443, nodePort: 30502}]}, {loadBalancer: {ingress: [{ip: '198.51.100.7'}]}}),
 	edgeService('lb-hostname', {type: 'LoadBalancer', clusterIP: '10.96.50.3', clusterIPs: ['10.96.50.3'], externalTrafficPolicy: 'Cluster', ports: [{port: 80, protocol: 'TCP', targetPort: 80, nodePort: 30503}]}, {loadBalancer: {ingress: [{hostname: 'a1b2c3d4e5f6-1234567890.eu-west-1.elb.amazonaws.com'}]}}),
 	edgeService('headless', {type: 'ClusterIP', clusterIP: 'None', clusterIPs: ['None'], selector: {app: 'db', tier: 'backend'}, ports: [{name: 'pg', port: 5432, protocol: 'TCP', targetPort: 5432}]}),
+	// Annotations whose YAML go-yaml v2 writes in every style: folded past column 80, `|-`, `|`, `|+`, `|2-`,
+	// double quotes for what reads as a number, bool, null or timestamp, single quotes for indicators.
+	{...edgeService('annotated', {type: 'ClusterIP', clusterIP: '10.96.50.6', clusterIPs: ['10.96.50.6'], selector: {app: 'annotated'}, ports: [{port: 80, protocol: 'TCP', targetPort: 'http'}]}), metadata: {
+		name: 'annotated', namespace: 'edge', uid: 'uid-edge-annotated', creationTimestamp: created, labels: {'app.kubernetes.io/name': 'annotated', tier9: 'x', tier10: 'y'},
+		annotations: {
+			'example.com/description': 'A Service whose description is long enough that go-yaml folds it at a space after column eighty, twice over.',
+			'example.com/script': 'set -e\necho "ready"\n',
+			'example.com/no-newline': 'first line\nsecond line',
+			'example.com/blank-lines': 'x\n\n',
+			'example.com/indented': '  indented\nnext',
+			'example.com/space-before-newline': 'a \nb',
+			'example.com/port': '8080',
+			'example.com/enabled': 'true',
+			'example.com/yes': 'yes',
+			'example.com/none': 'null',
+			'example.com/empty': '',
+			'example.com/date': '2024-04-01',
+			'example.com/hex': '0x1F',
+			'example.com/colon': 'key: value',
+			'example.com/star': '*',
+			'example.com/quote': 'it\'s "quoted"',
+			'example.com/tab': 'a\tb',
+			'example.com/unicode': 'héllo ✓ 😀',
+			'example.com/json': '{"a":1,"b":[true,null],"c":"a long string value with spaces in it to cross the eighty column line"}',
+		},
+	}},
 	edgeService('dual-stack', {type: 'ClusterIP', clusterIP: 'fd00:10:96::a', clusterIPs: ['fd00:10:96::a', '10.96.50.5'], ipFamilies: ['IPv6', 'IPv4'], ipFamilyPolicy: 'RequireDualStack', selector: {app: 'web'}, ports: [{name: 'dns', port: 53, protocol: 'UDP', targetPort: 53}, {name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53}]}),
 ];
 
@@ -61,7 +88,7 @@ function echoPod(name: string, node: string, ip: string, ready: boolean): object
 }
 
 const objects: object[] = [
-	...['eks', 'prod', 'ingress-nginx', 'test', 'edge'].map(name => namespace(name)),
+	...['eks', 'prod', 'ingress-nginx', 'test', 'edge', 'empty'].map(name => namespace(name)),
 	...nodes.map(item => ({...item, kind: 'Node', apiVersion: 'v1'})),
 	...seed.items,
 	...edgeServices,
@@ -292,14 +319,35 @@ describe('svctop list', () => {
 		});
 	}
 
-	test('-o yaml: parses to what kubectl get svc -o yaml parses to', async () => {
-		const [ours, theirs] = await Promise.all([svctop(['list', '-A', '-o', 'yaml', '--kubeconfig', kubeconfig]), kubectl(['get', 'svc', '-A', '-o', 'yaml'])]);
-		assert.equal(theirs.code, 0, `kubectl: ${theirs.stderr}`);
-		assert.equal(ours.code, 0, `svctop: ${ours.stderr}`);
-		const [document] = loadAllYaml(ours.stdout) as Array<{kind: string; items: unknown[]}>;
-		assert.equal(document?.kind, 'List');
-		assert.equal(document?.items.length, serviceCount);
-		assert.deepEqual(document, loadAllYaml(theirs.stdout)[0]);
+	for (const scope of [['-A'], [], ['-n', 'edge']]) {
+		test(`-o yaml ${scope.join(' ')}: what kubectl get svc -o yaml prints, byte for byte`, async () => {
+			const [ours, theirs] = await Promise.all([svctop(['list', ...scope, '-o', 'yaml', '--kubeconfig', kubeconfig]), kubectl(['get', 'svc', ...scope, '-o', 'yaml'])]);
+			assert.equal(theirs.code, 0, `kubectl: ${theirs.stderr}`);
+			assert.equal(ours.code, 0, `svctop: ${ours.stderr}`);
+			const [document] = loadAllYaml(ours.stdout) as Array<{kind: string; items: unknown[]}>;
+			assert.equal(document?.kind, 'List');
+			assert.ok((document?.items.length ?? 0) > 0);
+			assert.equal(ours.stdout, theirs.stdout);
+			assert.equal(ours.stderr, '');
+		});
+	}
+
+	test('-o yaml -A on the demo cluster (last-applied and prometheus annotations): kubectl\'s bytes', async () => {
+		const demo = await startDemoCluster({stepMs: 0});
+		try {
+			const demoKubeconfig = path.join(directory, 'demo-kubeconfig');
+			writeFileSync(demoKubeconfig, demo.kubeconfigYaml);
+			const [ours, theirs] = await Promise.all([
+				svctop(['list', '-A', '-o', 'yaml', '--kubeconfig', demoKubeconfig]),
+				run('kubectl', ['--kubeconfig', demoKubeconfig, 'get', 'svc', '-A', '-o', 'yaml']),
+			]);
+			assert.equal(theirs.code, 0, `kubectl: ${theirs.stderr}`);
+			assert.equal(ours.code, 0, `svctop: ${ours.stderr}`);
+			assert.match(theirs.stdout, /last-applied-configuration: \|\n/, 'a literal block in the input');
+			assert.equal(ours.stdout, theirs.stdout);
+		} finally {
+			await demo.stop();
+		}
 	});
 
 	test('-o name: service/NAME as kubectl prints it', async () => {
@@ -318,9 +366,37 @@ describe('svctop list', () => {
 		assert.ok(Array.isArray(document.services));
 	});
 
-	test('-n missing: one line, non-zero', async () => {
-		const result = await svctop(['list', '-n', 'missing', '--kubeconfig', kubeconfig]);
-		assertOneLineError(result, /namespaces? "?missing"? not found/);
+	for (const ns of ['missing', 'empty']) {
+		for (const format of [[], ['-o', 'json'], ['-o', 'yaml'], ['-o', 'name']]) {
+			test(`-n ${ns} ${format.join(' ')}: what kubectl prints for a namespace ${ns === 'missing' ? 'that does not exist' : 'without Services'}, exit 0`, async () => {
+				const [ours, theirs] = await Promise.all([svctop(['list', '-n', ns, ...format, '--kubeconfig', kubeconfig]), kubectl(['get', 'svc', '-n', ns, ...format])]);
+				assert.equal(theirs.code, 0, `kubectl: ${theirs.stderr}`);
+				assert.deepEqual([ours.code, ours.stdout, ours.stderr], [theirs.code, theirs.stdout, theirs.stderr]);
+			});
+		}
+	}
+
+	test('list NAME...: those Services in that order, then kubectl\'s NotFound line per missing name, exit 1', async () => {
+		const names = ['svc-nodeport', 'extra-arg', 'kubernetes', 'gone'];
+		const [ours, theirs] = await Promise.all([svctop(['list', ...names, '--kubeconfig', kubeconfig]), kubectl(['get', 'svc', ...names])]);
+		assert.equal(theirs.code, 1);
+		assert.equal(ours.code, 1, ours.stderr);
+		assert.equal(ours.stderr, theirs.stderr);
+		assert.match(ours.stderr, /^Error from server \(NotFound\): services "extra-arg" not found$/m);
+		assert.deepEqual(parseTable(ours.stdout).rows.map(row => row.NAME), parseTable(theirs.stdout).rows.map(row => row.NAME));
+		assert.deepEqual(parseTable(ours.stdout).rows.map(row => row.NAME), ['svc-nodeport', 'kubernetes']);
+	});
+
+	test('list NAME... -o json|yaml|name: kubectl\'s bytes (one name prints the object alone)', async () => {
+		for (const args of [['svc-nodeport', '-o', 'json'], ['svc-nodeport', '-o', 'yaml'], ['svc-nodeport', 'kubernetes', '-o', 'json'], ['kubernetes', 'nope', '-o', 'name'], ['nope', '-o', 'yaml']]) {
+			const [ours, theirs] = await Promise.all([svctop(['list', ...args, '--kubeconfig', kubeconfig]), kubectl(['get', 'svc', ...args])]);
+			assert.deepEqual([ours.code, ours.stdout, ours.stderr], [theirs.code, theirs.stdout, theirs.stderr], args.join(' '));
+		}
+	});
+
+	test('list -A NAME: kubectl\'s refusal, before any request', async () => {
+		const result = await svctop(['list', '-A', 'svc-nodeport', '--kubeconfig', '/nonexistent']);
+		assertOneLineError(result, /^svctop: a resource cannot be retrieved by name across all namespaces$/);
 	});
 });
 
@@ -375,9 +451,18 @@ describe('svctop describe', () => {
 		}
 	});
 
-	test('an unknown Service: one line, non-zero', async () => {
+	test('an unknown Service: kubectl\'s NotFound line, non-zero', async () => {
 		const result = await svctop(['describe', 'prod/nope', '--kubeconfig', kubeconfig]);
-		assertOneLineError(result, /nope/);
+		assertOneLineError(result, /^Error from server \(NotFound\): services "nope" not found$/);
+	});
+
+	test('a malformed name or a second argument: a usage error (exit 2) before any request', async () => {
+		for (const [args, pattern] of [[['a/b/c'], /^svctop: expected NAMESPACE\/NAME or NAME, got "a\/b\/c"$/], [['/x'], /^svctop: expected NAMESPACE\/NAME or NAME, got "\/x"$/], [['a', 'b'], /^svctop: describe takes one Service, got 2: a b/]] as const) {
+			// A kubeconfig that does not exist: the error must come before svctop looks for a cluster.
+			const result = await svctop(['describe', ...args, '--kubeconfig', '/nonexistent']);
+			assertOneLineError(result, pattern);
+			assert.equal(result.code, 2);
+		}
 	});
 });
 
@@ -495,6 +580,43 @@ describe('help, version, pipes, demo', () => {
 		assert.equal(document.mode, 'iptables');
 		assert.deepEqual(document.services.map(flow => flow.service), ['default/svc-nodeport']);
 		assert.equal(document.services[0]!.endpoints.length, 3);
+	});
+
+	test('nat: a bare --service NAME is in the context\'s namespace (or -n\'s); -n shows only that namespace', async () => {
+		const flows = async (args: string[]) => {
+			const result = await svctop(['nat', '--demo', '--json', ...args], {KUBECONFIG: '/nonexistent'});
+			assert.equal(result.code, 0, result.stderr);
+			return (JSON.parse(result.stdout) as {services: Array<{service: string}>}).services.map(flow => flow.service);
+		};
+
+		assert.deepEqual([...new Set(await flows(['--service', 'svc-sticky']))], ['default/svc-sticky']);
+		assert.deepEqual([...new Set(await flows(['-n', 'kube-system', '--service', 'kube-dns:dns']))], ['kube-system/kube-dns']);
+		const all = new Set((await flows([])).map(service => service.split('/')[0]));
+		assert.ok(all.has('default') && all.has('kube-system'), `node-wide without -n: ${[...all].join(', ')}`);
+		assert.deepEqual([...new Set((await flows(['-n', 'kube-system'])).map(service => service.split('/')[0]))], ['kube-system']);
+	});
+
+	test('nat --mode naming another format than the dump\'s says which it is', () => {
+		const state = initialDemoState(Date.now());
+		const dump = generateIptablesSave({services: state.services, slices: endpointSlicesFor(state), nodeName: 'myk8s-worker', nodeIPs: ['172.18.0.5']});
+		const file = path.join(directory, 'iptables-save.txt');
+		writeFileSync(file, dump);
+		const result = spawnSync(process.execPath, [bin, 'nat', '--file', file, '--mode', 'nftables'], {encoding: 'utf8', env: {PATH: process.env.PATH, HOME: home, KUBECONFIG: '/nonexistent'}, timeout: 30_000});
+		assertOneLineError({code: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr}, /^svctop: --mode nftables, but .*iptables-save\.txt is iptables-save output, not nftables: drop --mode/);
+	});
+
+	test('svctop -o json in a terminal prints the list instead of starting the dashboard', async t => {
+		if (spawnSync('script', ['--version']).status !== 0) {
+			t.skip('no script(1) to give svctop a terminal');
+			return;
+		}
+
+		const [tty, list] = await Promise.all([
+			run('script', ['-qec', `${process.execPath} ${bin} -o json --kubeconfig ${kubeconfig}`, '/dev/null'], {}, 20_000),
+			svctop(['list', '-o', 'json', '--kubeconfig', kubeconfig]),
+		]);
+		assert.equal(tty.code, 0, `exited by itself: ${tty.stdout.slice(0, 300)}`);
+		assert.equal(tty.stdout.replaceAll('\r\n', '\n'), list.stdout);
 	});
 
 	test('list --demo --json needs no cluster', async () => {

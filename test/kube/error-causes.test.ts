@@ -161,7 +161,7 @@ describe('what the server answered is the cause', () => {
 			stderr += chunk.toString();
 		});
 		const code = await new Promise<number | null>(resolve => child.on('close', resolve));
-		assert.equal(stderr, 'svctop: describe: "a/b/c" is not a Service name: expected NAMESPACE/NAME or NAME\n');
+		assert.equal(stderr, 'svctop: expected NAMESPACE/NAME or NAME, got "a/b/c"\n');
 		assert.equal(code, 2);
 		assert.equal(api.requestLog().length, 0, 'no request for namespace "a"');
 	});

@@ -1,4 +1,5 @@
-import {dumpYaml, type V1Service} from '@kubernetes/client-node';
+import type {V1Service} from '@kubernetes/client-node';
+import {kubectlYaml} from './kubectl-yaml.js';
 
 /** kubectl apply's copy of the whole object: noise when reading a Service. */
 const lastAppliedAnnotation = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -19,7 +20,7 @@ export function serviceManifest(service: V1Service): Record<string, unknown> {
 	};
 }
 
-/** The Service's YAML in kubectl's layout: keys sorted, list items at their parent's indent, `"80"` double-quoted, no line folding. */
+/** The Service's YAML byte for byte as kubectl prints it (see kubectl-yaml.ts). */
 export function serviceYaml(service: V1Service): string {
-	return dumpYaml(serviceManifest(service), {sortKeys: true, lineWidth: -1, seqNoIndent: true, quoteStyle: 'double'});
+	return kubectlYaml(serviceManifest(service));
 }
