@@ -86,8 +86,9 @@ describe('runDescribe', () => {
 		const err = capture();
 		const source = stubSource({...content, podsError: new Error('pods is forbidden: User "dev" cannot list resource "pods"')});
 		assert.equal(await runDescribe(source, {target: 'default/svc-nodeport', json: true, clusterDomain: 'cluster.local'}, out, now, err), 0);
-		assert.equal(err.text(), 'warning: could not list pods: pods is forbidden: User "dev" cannot list resource "pods"\n');
+		assert.equal(err.text(), 'warning: pods unknown: pods is forbidden: User "dev" cannot list resource "pods"\n');
 		assert.equal(JSON.parse(out.text()).podsFetched, false);
+		assert.deepEqual(JSON.parse(out.text()).unknown, [{resource: 'pods', reason: 'pods is forbidden: User "dev" cannot list resource "pods"'}]);
 	});
 
 	test('services forbidden, malformed target', async () => {

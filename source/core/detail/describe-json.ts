@@ -1,4 +1,4 @@
-import type {ServiceDetail} from './describe-service.js';
+import {findingData, type ServiceDetail} from './describe-service.js';
 
 /** `svctop describe --json`: the shape of issue 3, with a few extra fields where they help scripts. */
 export function describeJson(detail: ServiceDetail): object {
@@ -60,7 +60,7 @@ export function describeJson(detail: ServiceDetail): object {
 				error: detail.externalName.resolution?.error ?? null,
 			}}
 			: {}),
-		findings: detail.findings,
+		findings: detail.findings.map(finding => ({...finding, restsOn: findingData[finding.code]})),
 		unknown: detail.unknown,
 	};
 }

@@ -60,15 +60,10 @@ export const findingCodes = [
 /** Stable kebab-case codes; scripts may match on them. */
 export type FindingCode = typeof findingCodes[number];
 
-export type Finding = {
-	readonly code: FindingCode;
-	readonly message: string;
-	/** The data this finding rests on; a finding is never drawn when any of it is unknown. */
-	readonly restsOn: readonly DataSource[];
-};
+export type Finding = {readonly code: FindingCode; readonly message: string};
 
-/** What each finding is drawn from. */
-const findingData: Readonly<Record<FindingCode, readonly DataSource[]>> = {
+/** What each finding is drawn from; a finding is never drawn when any of it is unknown. */
+export const findingData: Readonly<Record<FindingCode, readonly DataSource[]>> = {
 	'no-endpoints': ['service', 'endpointslices'],
 	'no-ready-endpoints': ['service', 'endpointslices'],
 	'endpoints-not-ready': ['service', 'endpointslices'],
@@ -559,7 +554,7 @@ function findings(detail: Omit<ServiceDetail, 'findings'>, slices: readonly V1En
 	const {service} = detail;
 	const result: Finding[] = [];
 	const add = (code: FindingCode, message: string) => {
-		result.push({code, message, restsOn: findingData[code]});
+		result.push({code, message});
 	};
 
 	const address = service.clusterIPs[0] && service.clusterIPs[0] !== 'None' ? service.clusterIPs[0] : `${service.name}`;

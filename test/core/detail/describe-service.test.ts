@@ -45,7 +45,9 @@ describe('svc-nodeport (walkthrough 003, externalTrafficPolicy Local)', () => {
 		assert.deepEqual(Object.keys(json).filter(key => ['service', 'dnsNames', 'ports', 'nodes', 'nodesWithoutEndpoints', 'unreadyPods', 'findings'].includes(key)).length, 7);
 		assert.deepEqual(json.ports, [{name: 'svc-webport', port: 9000, targetPort: 8080, nodePort: 31254, protocol: 'TCP'}]);
 		assert.deepEqual((json.nodes as unknown[])[0], {node: 'myk8s-worker', nodeIP: '172.18.0.5', zone: 'zone-a', endpoints: [{pod: 'deploy-echo-5c689d5454-m4hd9', ip: '10.10.1.3', ports: {'svc-webport': 8080}, ready: true, serving: true, terminating: false}]});
-		assert.deepEqual(json.findings, detail.findings);
+		// Each finding in JSON also names the data it rests on.
+		assert.deepEqual(json.findings, detail.findings.map(finding => ({...finding, restsOn: ['service', 'endpointslices', 'nodes']})));
+		assert.deepEqual(json.unknown, []);
 		assert.equal((json.service as Record<string, unknown>).externalTrafficPolicy, 'Local');
 		assert.doesNotThrow(() => JSON.stringify(json));
 	});
