@@ -16,6 +16,13 @@ const extraFields: Partial<Record<string, readonly string[]>> = {
 	nodes: ['spec.unschedulable'],
 	namespaces: ['status.phase'],
 	services: ['spec.clusterIP', 'spec.type'],
+	// kube-apiserver's event fields: kubectl describe finds an object's events through involvedObject.*.
+	events: ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'],
+};
+
+/** Event fields read from more than one place: `source` is the component, else the reporting controller, as on the real server. */
+const eventFieldPaths: Readonly<Record<string, readonly string[]>> = {
+	source: ['source.component', 'reportingComponent'],
 };
 
 /** Parses `metadata.name=x,metadata.namespace!=y`; unsupported fields are a 400 as on the real server. */
@@ -52,12 +59,18 @@ function fieldValue(object: StoredObject, field: string, parsed: () => Record<st
 		return object.namespace;
 	}
 
-	let value: unknown = parsed();
-	for (const part of field.split('.')) {
-		value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[part] : undefined;
+	for (const path of eventFieldPaths[field] ?? [field]) {
+		let value: unknown = parsed();
+		for (const part of path.split('.')) {
+			value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[part] : undefined;
+		}
+
+		if (value !== undefined && value !== null && value !== '') {
+			return String(value);
+		}
 	}
 
-	return value === undefined || value === null ? '' : String(value);
+	return '';
 }
 
 export function matchesFields(selector: FieldSelector, object: StoredObject): boolean {

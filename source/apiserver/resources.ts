@@ -1,6 +1,6 @@
 /** The resources the fake API server serves, with the discovery facts kube-apiserver publishes for them. */
 
-export type ResourceName = 'namespaces' | 'nodes' | 'services' | 'endpoints' | 'pods' | 'endpointslices';
+export type ResourceName = 'namespaces' | 'nodes' | 'services' | 'endpoints' | 'pods' | 'endpointslices' | 'events';
 
 export type ResourceInfo = {
 	readonly name: ResourceName;
@@ -24,6 +24,7 @@ export const resources: readonly ResourceInfo[] = [
 	{name: 'services', singular: 'service', kind: 'Service', group: '', version: 'v1', namespaced: true, shortNames: ['svc'], categories: ['all'], subresources: ['proxy', 'status'], storageVersionHash: '0/CO1lhkEBI='},
 	{name: 'endpoints', singular: 'endpoints', kind: 'Endpoints', group: '', version: 'v1', namespaced: true, shortNames: ['ep'], categories: [], subresources: [], storageVersionHash: 'fWeeMqaN/OA='},
 	{name: 'pods', singular: 'pod', kind: 'Pod', group: '', version: 'v1', namespaced: true, shortNames: ['po'], categories: ['all'], subresources: ['log', 'status', 'exec', 'portforward', 'proxy'], storageVersionHash: 'xPOwRZ+Yhw8='},
+	{name: 'events', singular: 'event', kind: 'Event', group: '', version: 'v1', namespaced: true, shortNames: ['ev'], categories: [], subresources: [], storageVersionHash: 'r2yiGXH7wu8='},
 	{name: 'endpointslices', singular: 'endpointslice', kind: 'EndpointSlice', group: 'discovery.k8s.io', version: 'v1', namespaced: true, shortNames: [], categories: [], subresources: [], storageVersionHash: 'Nx3SIv6I0mE='},
 ];
 

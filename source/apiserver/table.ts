@@ -91,6 +91,13 @@ function endpointsCells(endpoints: Json): unknown[] {
 	return [endpoints.metadata.name, shown, age(endpoints)];
 }
 
+function eventCells(event: Json): unknown[] {
+	const last = event.lastTimestamp ?? event.series?.lastObservedTime ?? event.eventTime ?? event.firstTimestamp;
+	const seen = typeof last === 'string' ? humanDuration(Date.now() - Date.parse(last)) : '<unknown>';
+	const object = event.involvedObject ?? {};
+	return [seen, event.type ?? '', event.reason ?? '', `${String(object.kind ?? '').toLowerCase()}/${object.name ?? ''}`, event.message ?? ''];
+}
+
 const layouts: Record<string, {columns: Column[]; cells: (object: Json) => unknown[]}> = {
 	services: {
 		columns: [column('Name', 0, 'string', 'name'), column('Type'), column('Cluster-IP'), column('External-IP'), column('Port(s)'), column('Age'), column('Selector', 1)],
@@ -111,6 +118,10 @@ const layouts: Record<string, {columns: Column[]; cells: (object: Json) => unkno
 	endpoints: {
 		columns: [column('Name', 0, 'string', 'name'), column('Endpoints'), column('Age')],
 		cells: endpointsCells,
+	},
+	events: {
+		columns: [column('Last Seen'), column('Type'), column('Reason'), column('Object'), column('Message')],
+		cells: eventCells,
 	},
 	namespaces: {
 		columns: [column('Name', 0, 'string', 'name'), column('Status'), column('Age')],

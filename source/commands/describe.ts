@@ -1,4 +1,4 @@
-import type {V1Pod} from '@kubernetes/client-node';
+import type {V1Pod, V1Service} from '@kubernetes/client-node';
 import type {ClusterSource} from '../kube/types.js';
 import {describeService, type NameResolution, type UnknownData} from '../core/detail/describe-service.js';
 import {unknownResources} from '../kube/connection-state.js';
@@ -6,6 +6,7 @@ import {describeJson} from '../core/detail/describe-json.js';
 import {describeText} from '../core/detail/describe-text.js';
 import {serviceNameLabel} from '../core/services/service-row.js';
 import {resolveName} from '../node/resolve-name.js';
+import type {EventsInput} from '../core/detail/service-events.js';
 import {servicesProblem} from './list.js';
 import {describeKubeError} from '../kube/errors.js';
 
@@ -31,6 +32,24 @@ export function parseTarget(target: string, fallbackNamespace: string): {namespa
 	}
 
 	return undefined;
+}
+
+function firstLine(error: unknown): string {
+	return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+}
+
+/** The Service's events; a failure (forbidden, timeout) makes them unknown with its reason, never none. */
+export async function readEvents(source: ClusterSource, service: V1Service): Promise<EventsInput> {
+	if (!source.listEvents) {
+		return {ok: false, reason: 'this source does not read events'};
+	}
+
+	try {
+		const items = await source.listEvents(service.metadata?.namespace ?? '', {kind: 'Service', name: service.metadata?.name ?? '', uid: service.metadata?.uid});
+		return {ok: true, items};
+	} catch (error) {
+		return {ok: false, reason: firstLine(error)};
+	}
 }
 
 /**
@@ -89,6 +108,7 @@ export async function runDescribe(
 		err.write(`warning: ${entry.resource === 'endpointslices' ? 'endpoints' : entry.resource} unknown: ${entry.reason}\n`);
 	}
 
+	const events = await readEvents(source, service);
 	let resolution: NameResolution | undefined;
 	if (service.spec?.type === 'ExternalName' && service.spec.externalName) {
 		resolution = await (options.resolve ?? (async (name: string) => resolveName(name)))(service.spec.externalName);
@@ -103,6 +123,7 @@ export async function runDescribe(
 		now,
 		resolution,
 		unknown,
+		events,
 	});
 	out.write(options.json ? JSON.stringify(describeJson(detail), null, 2) + '\n' : describeText(detail));
 	return 0;

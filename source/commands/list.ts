@@ -1,7 +1,8 @@
 import type {ClusterSnapshot, ClusterSource} from '../kube/types.js';
 import {unknownReason} from '../kube/connection-state.js';
 import {serviceRows} from '../core/services/service-row.js';
-import {serviceListJson} from '../core/services/service-json.js';
+import {dumpYaml} from '@kubernetes/client-node';
+import {kubectlJson, kubectlServiceList, serviceListJson} from '../core/services/service-json.js';
 import {formatServiceTable} from '../core/services/service-table.js';
 
 export type ListOptions = {
@@ -9,6 +10,8 @@ export type ListOptions = {
 	readonly wide: boolean;
 	/** `--json`: the document of issue 2 instead of the table. */
 	readonly json: boolean;
+	/** `-o json|yaml|name`: what kubectl get svc prints. */
+	readonly kubectlFormat?: 'json' | 'yaml' | 'name';
 	/** `-A`: show the NAMESPACE column (also shown whenever the source watches all namespaces). */
 	readonly allNamespaces: boolean;
 };
@@ -38,6 +41,13 @@ export async function runList(
 		return 1;
 	}
 
+	if (options.kubectlFormat === 'json' || options.kubectlFormat === 'yaml') {
+		// kubectl prints the empty List too, and nothing on stderr.
+		const list = kubectlServiceList(snapshot.services);
+		out.write(options.kubectlFormat === 'json' ? kubectlJson(list) : dumpYaml(list, {sortKeys: true, lineWidth: -1}));
+		return 0;
+	}
+
 	const slicesUnknown = unknownReason(snapshot.states.endpointslices);
 	const slicesKnown = slicesUnknown === undefined;
 	if (!slicesKnown) {
@@ -53,6 +63,11 @@ export async function runList(
 	const allNamespaces = options.allNamespaces || snapshot.namespace === undefined;
 	if (rows.length === 0) {
 		err.write(allNamespaces ? 'No resources found\n' : `No resources found in ${snapshot.namespace} namespace.\n`);
+		return 0;
+	}
+
+	if (options.kubectlFormat === 'name') {
+		out.write(rows.map(row => `service/${row.name}\n`).join(''));
 		return 0;
 	}
 

@@ -2,9 +2,13 @@ import process from 'node:process';
 import type {ClusterSource} from '../kube/types.js';
 import type {NatFlowTable, NatMode} from '../core/nat/types.js';
 import {crossCheckNat} from '../core/nat/cross-check.js';
+import {dumpCutShort} from '../core/nat/cut-short.js';
 import {decodeNatDump} from '../core/nat/decode.js';
+import {defaultDumpLimits} from '../core/nat/dump-limits.js';
+import {invalidNodeName} from '../core/nat/node-name.js';
+import {missingKubeProxyRules} from '../core/nat/no-rules.js';
 import {filterNatServices, renderNatText, toNatJson} from '../core/nat/render.js';
-import {type CommandRunner, type NatDump, readLocalNatDump, readNatDumpFile, readNodeNatDump} from '../node/nat/read-dump.js';
+import {type CommandRunner, type NatDump, readLocalNatDump, readNatDumpFile, readNatDumpStream, readNodeNatDump} from '../node/nat/read-dump.js';
 
 export type NatCommandOptions = {
 	/** Dump file; `-` reads stdin. */
@@ -19,9 +23,13 @@ export type NatCommandOptions = {
 	readonly node?: string;
 	/** When connected: names for chains and endpoints, and the cross-check. */
 	readonly source?: ClusterSource;
+	/** Connects when there is no `source`, after the rules are read (undefined when no cluster answers). */
+	readonly connect?: () => Promise<ClusterSource | undefined>;
 	/** A dump already in hand (the demo serves its own). */
 	readonly dump?: string;
 	readonly timeoutMs?: number;
+	/** Largest dump read from --file or stdin, in bytes (default 512 MiB). */
+	readonly maxBytes?: number;
 	/** Injected command runner (tests). */
 	readonly runner?: CommandRunner;
 	/** Platform, injected in tests; default process.platform. */
@@ -34,27 +42,25 @@ export type NatIo = {
 	readonly stderr: NodeJS.WritableStream;
 };
 
-async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
-	const chunks: Buffer[] = [];
-	for await (const chunk of stream) {
-		chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-	}
-
-	return Buffer.concat(chunks);
-}
-
 /** Where the rules come from: a dump in hand (demo), a file or stdin, another node's command, or this node's tools. */
 export async function obtainDump(options: NatCommandOptions, io: NatIo): Promise<NatDump> {
+	// The name goes into a command line as one argument; it must never be read as an option there.
+	const badNode = options.node === undefined ? null : invalidNodeName(options.node);
+	if (badNode) {
+		return {ok: false, error: `--node ${JSON.stringify(options.node)} ${badNode}`};
+	}
+
 	if (options.dump !== undefined && options.file === undefined) {
 		return {ok: true, text: options.dump, mode: undefined, source: 'demo'};
 	}
 
+	const limits = {...defaultDumpLimits, ...(options.maxBytes === undefined ? {} : {maxBytes: options.maxBytes})};
 	if (options.file === '-') {
-		return {ok: true, text: await readStream(io.stdin), mode: undefined, source: 'stdin'};
+		return readNatDumpStream(io.stdin, 'stdin', limits);
 	}
 
 	if (options.file !== undefined) {
-		return readNatDumpFile(options.file);
+		return readNatDumpFile(options.file, limits);
 	}
 
 	if (options.nodeCmd !== undefined) {
@@ -81,10 +87,23 @@ export async function runNat(options: NatCommandOptions, io: NatIo): Promise<num
 	}
 
 	let table: NatFlowTable = decodeNatDump(dump.text, options.mode ?? dump.mode);
-	if (options.source) {
-		await options.source.ready();
-		const snapshot = options.source.snapshot();
-		table = crossCheckNat(table, {services: snapshot.services, endpointSlices: snapshot.endpointSlices});
+	const missing = missingKubeProxyRules(dump.text, table, dump.source);
+	if (missing) {
+		io.stderr.write(`svctop: ${missing}${dump.tried ? ` (tried ${dump.tried.join('; ')})` : ''}\n`);
+		return 1;
+	}
+
+	// A partial dump decodes into a partial table that looks whole: say so first, and fail the command.
+	const cutShort = dumpCutShort(dump.text);
+	if (cutShort) {
+		io.stderr.write(`svctop: ${dump.source} looks cut short: ${cutShort}; what follows is only the part that was read\n`);
+	}
+
+	const source = options.source ?? await options.connect?.();
+	if (source) {
+		await source.ready();
+		const snapshot = source.snapshot();
+		table = crossCheckNat(table, {services: snapshot.services, endpointSlices: snapshot.endpointSlices, namespace: snapshot.namespace});
 	}
 
 	if (options.service) {
@@ -95,6 +114,7 @@ export async function runNat(options: NatCommandOptions, io: NatIo): Promise<num
 		}
 	}
 
-	io.stdout.write(options.json ? `${JSON.stringify(toNatJson(table), null, 2)}\n` : renderNatText(table));
-	return 0;
+	const header = cutShort && !options.json ? `WARNING: incomplete dump (${cutShort}); Services and endpoints may be missing\n` : '';
+	io.stdout.write(options.json ? `${JSON.stringify(toNatJson(table), null, 2)}\n` : header + renderNatText(table));
+	return cutShort ? 1 : 0;
 }

@@ -2,6 +2,7 @@ import process from 'node:process';
 import {KubeConfig} from '@kubernetes/client-node';
 import type {ClusterSource} from '../kube/types.js';
 import {connectCluster} from '../kube/connect.js';
+import {kubeContexts} from '../kube/contexts.js';
 import {describeKubeError} from '../kube/errors.js';
 import {unknownReason} from '../kube/connection-state.js';
 import {startDemo, type Demo} from '../demo/demo.js';
@@ -32,13 +33,18 @@ export type CliConfig = {
 	allNamespaces: boolean;
 	clusterDomain: string;
 	wide: boolean;
+	/** `--json`: svctop's own document. */
 	json: boolean;
+	/** `-o json|yaml|name`: what kubectl get svc prints (list). */
+	kubectlFormat?: 'json' | 'yaml' | 'name';
 	file?: string;
 	natFile?: string;
 	mode?: 'iptables' | 'nftables' | 'ipvs';
 	service?: string;
 	node?: string;
 	nodeCmd?: string;
+	/** Largest NAT dump read from a file or stdin, in bytes. */
+	maxBytes?: number;
 	probe: {
 		count?: number;
 		intervalMs: number;
@@ -121,7 +127,7 @@ async function connect(config: CliConfig, demo: Demo | undefined, settleAfterFai
  * A cluster for a command that works without one: only when its Services and EndpointSlices could
  * be read, since a cross-check against data that is missing would report every rule as unknown.
  */
-async function connectOptional(config: CliConfig, demo: Demo | undefined): Promise<ClusterSource | undefined> {
+async function connectIfReadable(config: CliConfig, demo: Demo | undefined): Promise<ClusterSource | undefined> {
 	const source = await connect(config, demo, 1).catch(() => undefined);
 	if (source === undefined) {
 		return undefined;
@@ -143,6 +149,24 @@ function kubeConfigFromYaml(yaml: string): KubeConfig {
 	return kc;
 }
 
+/** `:ctx` in the dashboard: the kubeconfig's contexts, each connected as at start-up. */
+function dashboardContexts(config: CliConfig, demo: Demo | undefined) {
+	const kubeConfigObject = demo ? kubeConfigFromYaml(demo.cluster.kubeconfigYaml) : undefined;
+	try {
+		return {
+			list: kubeContexts({kubeconfig: config.kubeconfig, kubeConfigObject}),
+			async connect(context: string, allNamespaces: boolean) {
+				return connect({...config, context, namespace: undefined, allNamespaces}, demo).catch((error: unknown) => {
+					throw new Error(describeKubeError(error));
+				});
+			},
+		};
+	} catch {
+		// In-cluster credentials, or a kubeconfig that went away: nothing to switch to.
+		return undefined;
+	}
+}
+
 async function runInteractive(
 	config: CliConfig,
 	source: ClusterSource,
@@ -151,13 +175,14 @@ async function runInteractive(
 ): Promise<number> {
 	const loadRules = async () =>
 		obtainDump(
-			{json: false, file: config.natFile, mode: config.mode, nodeCmd: config.nodeCmd, node: config.node, dump: demo && !config.natFile ? demo.ruleDump(config.node) : undefined},
+			{json: false, file: config.natFile, mode: config.mode, nodeCmd: config.nodeCmd, node: config.node, maxBytes: config.maxBytes, dump: demo && !config.natFile ? demo.ruleDump(config.node) : undefined},
 			io,
 		);
 	return ui.runDashboard(source, {
 		clusterDomain: config.clusterDomain,
+		contexts: dashboardContexts(config, demo),
 		resolveName: demo?.resolveName,
-		screens: {nat: ui.makeNatView(loadRules), probe: ui.makeProbeView({resolveAddress: demo?.resolveAddress, ...natRulesFor(config, demo)})},
+		screens: {nat: ui.makeNatView(loadRules), probe: ui.makeProbeView({resolveAddress: demo?.resolveAddress, resolveName: demo?.resolveName, ...natRulesFor(config, demo)})},
 	});
 }
 
@@ -201,14 +226,18 @@ export async function runCommand(config: CliConfig): Promise<number> {
 
 		if (need === 'required') {
 			source = await connect(config, demo);
-		} else if (need === 'optional') {
-			// The NAT decoder names pods and cross-checks when a cluster is reachable; without one it still works.
-			source = await connectOptional(config, demo);
 		}
+
+		// The NAT decoder names pods and cross-checks when a cluster is reachable; without one it still
+		// works. It connects once the rules are read, so bad input fails before any API wait.
+		const connectOptional = async () => {
+			source = await connectIfReadable(config, demo);
+			return source;
+		};
 
 		switch (config.command) {
 			case 'list': {
-				return await runList(source!, {wide: config.wide, json: config.json, allNamespaces: config.allNamespaces}, io.stdout, Date.now(), io.stderr);
+				return await runList(source!, {wide: config.wide, json: config.json, kubectlFormat: config.kubectlFormat, allNamespaces: config.allNamespaces}, io.stdout, Date.now(), io.stderr);
 			}
 
 			case 'describe': {
@@ -230,7 +259,9 @@ export async function runCommand(config: CliConfig): Promise<number> {
 						service: config.service,
 						nodeCmd: config.nodeCmd,
 						node: config.node,
+						maxBytes: config.maxBytes,
 						source,
+						connect: need === 'optional' ? connectOptional : undefined,
 						dump: demo && !config.file ? demo.ruleDump(config.node) : undefined,
 					},
 					io,
@@ -253,6 +284,7 @@ export async function runCommand(config: CliConfig): Promise<number> {
 						json: config.json,
 						source,
 						resolveAddress: demo?.resolveAddress,
+						resolveName: demo?.resolveName,
 						...natRulesFor(config, demo),
 					},
 					io,
@@ -262,7 +294,7 @@ export async function runCommand(config: CliConfig): Promise<number> {
 
 			default: {
 				// A pipe gets the table, as kubectl would print it.
-				return await runList(source!, {wide: config.wide, json: config.json, allNamespaces: config.allNamespaces}, io.stdout, Date.now(), io.stderr);
+				return await runList(source!, {wide: config.wide, json: config.json, kubectlFormat: config.kubectlFormat, allNamespaces: config.allNamespaces}, io.stdout, Date.now(), io.stderr);
 			}
 		}
 	} catch (error) {

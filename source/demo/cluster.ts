@@ -1,4 +1,6 @@
 import type {
+	CoreV1Event,
+	V1EndpointHints,
 	V1Endpoints,
 	V1EndpointSlice,
 	V1Namespace,
@@ -9,7 +11,7 @@ import type {
 } from '@kubernetes/client-node';
 
 /*
- * The built-in demo cluster. Its content reproduces the walkthroughs in shared/seeds: a kind cluster
+ * The built-in demo cluster. Its content reproduces the walkthroughs the README describes: a kind cluster
  * `myk8s` with a control plane and three workers, the echo Deployment behind `svc-nodeport` with
  * externalTrafficPolicy Local, Services sharing externalIPs, a LoadBalancer stuck <pending>, one with a
  * cloud hostname, an ExternalName, a selectorless Service with a manual Endpoints object, kube-dns, and a
@@ -52,6 +54,8 @@ export type DemoState = {
 	pods: DemoPod[];
 	/** Manual Endpoints objects (selectorless Services). */
 	endpoints: V1Endpoints[];
+	/** Events about Services, as the service controller records them. */
+	events: CoreV1Event[];
 };
 
 const minute = 60_000;
@@ -72,12 +76,14 @@ function service(
 	created: number,
 	spec: V1Service['spec'],
 	status?: V1Service['status'],
+	meta?: {labels?: Record<string, string>; annotations?: Record<string, string>},
 ): V1Service {
 	const ipFamilies = spec?.ipFamilies ?? (spec?.type === 'ExternalName' ? undefined : ['IPv4']);
 	return {
 		apiVersion: 'v1',
 		kind: 'Service',
-		metadata: {namespace, name, creationTimestamp: iso(created) as unknown as Date},
+		// A fixed uid: the demo's events name it in involvedObject.uid, as kubectl's lookup requires.
+		metadata: {namespace, name, uid: demoUid(`Service/${namespace}/${name}`), creationTimestamp: iso(created) as unknown as Date, ...meta},
 		spec: {
 			sessionAffinity: 'None',
 			...(spec?.type === 'ExternalName'
@@ -112,6 +118,8 @@ export function initialDemoState(now: number): DemoState {
 		{namespace: 'default', name: 'np-pods-6b9f8d7c5-4hxkq', labels: {app: 'np-pods'}, node: 'myk8s-worker', ip: '10.10.1.9', ports: [{containerPort: 80}], ready: true, terminating: false, created: now - 44 * minute},
 		{namespace: 'default', name: 'np-pods-6b9f8d7c5-9wz2m', labels: {app: 'np-pods'}, node: 'myk8s-worker2', ip: '10.10.2.9', ports: [{containerPort: 80}], ready: true, terminating: false, created: now - 44 * minute},
 		{namespace: 'default', name: 'np-pods-6b9f8d7c5-tj7rn', labels: {app: 'np-pods'}, node: 'myk8s-worker3', ip: '10.10.3.9', ports: [{containerPort: 80}], ready: true, terminating: false, created: now - 44 * minute},
+		{namespace: 'default', name: 'zonal-echo-6d8f7b9c4-k2m7p', labels: {app: 'zonal-echo'}, node: 'myk8s-worker2', ip: '10.10.2.16', ports: [{name: 'http', containerPort: 8080}], ready: true, terminating: false, created: now - 52 * minute},
+		{namespace: 'default', name: 'zonal-echo-6d8f7b9c4-w9t4x', labels: {app: 'zonal-echo'}, node: 'myk8s-worker3', ip: '10.10.3.16', ports: [{name: 'http', containerPort: 8080}], ready: true, terminating: false, created: now - 52 * minute},
 		{namespace: 'default', name: 'warming-app-84d5c7b9f-x2v4n', labels: {app: 'warming-app'}, node: 'myk8s-worker2', ip: '10.10.2.11', ports: [{name: 'http', containerPort: 8080}], ready: false, terminating: false, created: now - 3 * minute, notReadyReason: 'Readiness probe failed: HTTP probe failed with statuscode: 503'},
 		// test: the externalIPs walkthrough.
 		{namespace: 'test', name: 'nginx-6c8cf466cd-mpfz4', labels: {app: 'nginx'}, node: 'myk8s-worker', ip: '10.10.1.15', ports: [{name: 'http', containerPort: 80}], ready: true, terminating: false, created: now - 45 * hour},
@@ -119,7 +127,7 @@ export function initialDemoState(now: number): DemoState {
 	];
 
 	const services: V1Service[] = [
-		service('default', 'kubernetes', created13d, {type: 'ClusterIP', clusterIP: '10.200.1.1', ports: [port({name: 'https', port: 443, targetPort: 6443 as never})]}),
+		service('default', 'kubernetes', created13d, {type: 'ClusterIP', clusterIP: '10.200.1.1', ports: [port({name: 'https', port: 443, targetPort: 6443 as never})]}, undefined, {labels: {component: 'apiserver', provider: 'kubernetes'}}),
 		service('kube-system', 'kube-dns', created13d, {
 			type: 'ClusterIP',
 			clusterIP: '10.200.1.10',
@@ -129,6 +137,9 @@ export function initialDemoState(now: number): DemoState {
 				port({name: 'dns-tcp', port: 53, targetPort: 53 as never}),
 				port({name: 'metrics', port: 9153, targetPort: 9153 as never}),
 			],
+		}, undefined, {
+			labels: {'k8s-app': 'kube-dns', 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'CoreDNS'},
+			annotations: {'prometheus.io/port': '9153', 'prometheus.io/scrape': 'true'},
 		}),
 		// 003: the echo Deployment behind a NodePort with externalTrafficPolicy Local.
 		service('default', 'svc-nodeport', now - 6 * minute, {
@@ -138,6 +149,9 @@ export function initialDemoState(now: number): DemoState {
 			externalTrafficPolicy: 'Local',
 			healthCheckNodePort: 32017,
 			ports: [port({name: 'svc-webport', port: 9000, targetPort: 8080 as never, nodePort: 31254})],
+		}, undefined, {
+			// The walkthrough applies it with kubectl apply, which leaves this annotation (kubectl describe hides it).
+			annotations: {'kubectl.kubernetes.io/last-applied-configuration': '{"apiVersion":"v1","kind":"Service","metadata":{"annotations":{},"name":"svc-nodeport","namespace":"default"},"spec":{"externalTrafficPolicy":"Local","ports":[{"name":"svc-webport","nodePort":31254,"port":9000,"targetPort":8080}],"selector":{"app":"deploy-websrv"},"type":"NodePort"}}\n'},
 		}),
 		service('default', 'svc-clusterip', now - 29 * minute, {
 			type: 'ClusterIP',
@@ -153,6 +167,14 @@ export function initialDemoState(now: number): DemoState {
 			ipFamilyPolicy: 'PreferDualStack',
 			selector: {app: 'webpod'},
 			ports: [port({name: 'http', port: 80, targetPort: 80 as never})],
+		}),
+		// Topology-aware routing: the controller hints each endpoint for its zone; zone-a has none, so its nodes use both.
+		service('default', 'svc-zonal', now - 52 * minute, {
+			type: 'ClusterIP',
+			clusterIP: '10.200.1.160',
+			selector: {app: 'zonal-echo'},
+			trafficDistribution: 'PreferSameZone',
+			ports: [port({name: 'http', port: 80, targetPort: 'http' as never, appProtocol: 'http'})],
 		}),
 		service('default', 'svc-sticky', now - 20 * minute, {
 			type: 'ClusterIP',
@@ -271,7 +293,50 @@ export function initialDemoState(now: number): DemoState {
 		},
 	];
 
-	return {namespaces: ['default', 'kube-node-lease', 'kube-public', 'kube-system', 'test'], services, pods, endpoints};
+	const events = [
+		// 001: something keeps trying to provision whms-loadbalancer and fails; it stays <pending>.
+		serviceEvent(services, 'default/whms-loadbalancer', 'Normal', 'EnsuringLoadBalancer', 'Ensuring load balancer', {first: now - (4 * hour + 58 * minute), last: now - 3 * minute, count: 61}),
+		serviceEvent(services, 'default/whms-loadbalancer', 'Warning', 'SyncLoadBalancerFailed', 'Error syncing load balancer: failed to ensure load balancer: timed out waiting for the load balancer to be provisioned', {first: now - (4 * hour + 53 * minute), last: now - 2 * minute, count: 60}),
+		// 000: the cloud's load balancers came up.
+		serviceEvent(services, 'default/np-svc', 'Normal', 'EnsuringLoadBalancer', 'Ensuring load balancer', {first: now - 44 * minute, last: now - 44 * minute, count: 1}),
+		serviceEvent(services, 'default/np-svc', 'Normal', 'EnsuredLoadBalancer', 'Ensured load balancer', {first: now - 43 * minute, last: now - 43 * minute, count: 1}),
+		serviceEvent(services, 'default/echo-lb', 'Normal', 'EnsuringLoadBalancer', 'Ensuring load balancer', {first: now - 44 * minute, last: now - 44 * minute, count: 1}),
+		serviceEvent(services, 'default/echo-lb', 'Normal', 'EnsuredLoadBalancer', 'Ensured load balancer', {first: now - 42 * minute, last: now - 42 * minute, count: 1}),
+		serviceEvent(services, 'default/echo-lb', 'Normal', 'UpdatedLoadBalancer', 'Updated load balancer with new hosts', {first: now - 6 * minute, last: now - 6 * minute, count: 1}),
+	];
+
+	return {namespaces: ['default', 'kube-node-lease', 'kube-public', 'kube-system', 'test'], services, pods, endpoints, events};
+}
+
+/**
+ * A core v1 Event about a Service as the service controller records it (source service-controller);
+ * `count` repeats of it between `first` and `last` (epoch ms).
+ */
+export function serviceEvent(
+	services: readonly V1Service[],
+	key: string,
+	type: 'Normal' | 'Warning',
+	reason: string,
+	message: string,
+	times: {first: number; last: number; count: number},
+): CoreV1Event {
+	const [namespace, name] = key.split('/') as [string, string];
+	const service = services.find(candidate => candidate.metadata?.namespace === namespace && candidate.metadata?.name === name);
+	return {
+		apiVersion: 'v1',
+		kind: 'Event',
+		metadata: {namespace, name: `${name}.${demoUid(`${key}/${reason}`).slice(0, 8)}${demoUid(`${reason}/${key}`).slice(0, 8)}`, creationTimestamp: iso(times.first) as unknown as Date},
+		involvedObject: {apiVersion: 'v1', kind: 'Service', namespace, name, uid: service?.metadata?.uid},
+		type,
+		reason,
+		message,
+		source: {component: 'service-controller'},
+		reportingComponent: 'service-controller',
+		reportingInstance: '',
+		firstTimestamp: iso(times.first) as unknown as Date,
+		lastTimestamp: iso(times.last) as unknown as Date,
+		count: times.count,
+	};
 }
 
 export function nodeObject(node: DemoNode, now: number): V1Node {
@@ -341,8 +406,13 @@ export function podObject(pod: DemoPod): V1Pod {
 }
 
 function podUid(pod: DemoPod): string {
+	return demoUid(`${pod.namespace}/${pod.name}`);
+}
+
+/** A stable uid for a demo object (the pods' keys are namespace/name, as they always were). */
+function demoUid(key: string): string {
 	let h = 2_166_136_261;
-	for (const c of `${pod.namespace}/${pod.name}`) {
+	for (const c of key) {
 		h = Math.imul(h ^ c.charCodeAt(0), 16_777_619) >>> 0;
 	}
 
@@ -389,6 +459,27 @@ function sliceSuffix(key: string): string {
 }
 
 /**
+ * The hints the EndpointSlice controller writes for a trafficDistribution: each endpoint for its own
+ * zone, and for PreferSameNode also for its own node. None without a trafficDistribution.
+ */
+function topologyHints(trafficDistribution: string | undefined): ((node: string, zone: string) => V1EndpointHints) | undefined {
+	switch (trafficDistribution) {
+		case 'PreferClose':
+		case 'PreferSameZone': {
+			return (_node, zone) => ({forZones: [{name: zone}]});
+		}
+
+		case 'PreferSameNode': {
+			return (node, zone) => ({forNodes: [{name: node}], forZones: [{name: zone}]});
+		}
+
+		default: {
+			return undefined;
+		}
+	}
+}
+
+/**
  * The EndpointSlices the controllers would write for the current state: one slice per Service and
  * address family for selector Services (endpointslice-controller), and a mirrored slice for each
  * manual Endpoints object of a selectorless Service (endpointslicemirroring-controller).
@@ -409,6 +500,7 @@ export function endpointSlicesFor(state: DemoState): V1EndpointSlice[] {
 				const v6 = family === 'IPv6';
 				const members = pods.filter(p => (v6 ? p.ipv6 : p.ip));
 				// The controller keeps one port list per slice; pods whose named port resolves differently would get their own slice.
+				const hints = topologyHints(svc.spec.trafficDistribution);
 				const ports = (svc.spec.ports ?? []).map(sp => ({
 					name: sp.name ?? '',
 					port: members.length > 0 ? targetPortFor(sp, members[0]!) ?? (sp.targetPort as unknown as number) : undefined,
@@ -433,6 +525,7 @@ export function endpointSlicesFor(state: DemoState): V1EndpointSlice[] {
 						conditions: {ready: p.ready && !p.terminating, serving: p.ready, terminating: p.terminating},
 						nodeName: p.node,
 						zone: nodeZone.get(p.node),
+						...(hints ? {hints: hints(p.node, nodeZone.get(p.node) ?? '')} : {}),
 						targetRef: {kind: 'Pod', namespace: ns, name: p.name, uid: podUid(p)},
 					})),
 					ports: members.length > 0 ? ports.map(p => ({...p, port: p.port})) : [],

@@ -33,6 +33,7 @@ function objectsOf(state: DemoState, now: number): KubernetesObject[] {
 		...state.endpoints,
 		...state.pods.map(p => podObject(p)),
 		...endpointSlicesFor(state),
+		...state.events,
 	];
 }
 

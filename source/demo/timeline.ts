@@ -2,8 +2,9 @@ import type {DemoPod, DemoState} from './cluster.js';
 
 /*
  * The demo changes while you watch: the seeds' readers see a pod fail its readiness probe and come back,
- * and a rollout replace pods one by one (terminating endpoint, new not-ready pod, ready). Each step is a
- * pure function of the state, so tests can walk the timeline without timers.
+ * and a rollout replace pods one by one (terminating endpoint, new not-ready pod, ready); the stuck load
+ * balancer's failed attempts add up in its events. Each step is a pure function of the state, so tests
+ * can walk the timeline without timers.
  */
 
 export const demoStepCount = 6;
@@ -81,6 +82,16 @@ export function advanceDemo(state: DemoState, step: number, now: number): DemoSt
 
 		case 4: {
 			return {...state, pods: state.pods.filter(p => !(p.labels['app'] === 'np-pods' && p.terminating))};
+		}
+
+		case 5: {
+			// The service controller retries whms-loadbalancer and fails again: the Warning's count grows.
+			return {
+				...state,
+				events: state.events.map(event => (event.reason === 'SyncLoadBalancerFailed'
+					? {...event, count: (event.count ?? 1) + 1, lastTimestamp: new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z') as unknown as Date}
+					: event)),
+			};
 		}
 
 		default: {

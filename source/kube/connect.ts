@@ -1,11 +1,11 @@
-import type {V1Pod} from '@kubernetes/client-node';
+import type {CoreV1Event, V1Pod} from '@kubernetes/client-node';
 import {isTransient, KubeError} from './errors.js';
 import {KubeHttp} from './http.js';
 import {type Backoff, Informer} from './informer.js';
 import {type ResolveOptions, resolveKubeConfig} from './kubeconfig.js';
 import {retryTransient} from './retry.js';
 import {ClusterStore} from './store.js';
-import type {ClusterSource, WatchedResource} from './types.js';
+import type {ClusterSource, InvolvedObject, WatchedResource} from './types.js';
 
 export type ConnectOptions = ResolveOptions & {
 	/** Retry delays for informers. Default 1 s doubling to 30 s, jittered, reset after a watch held 30 s. */
@@ -60,6 +60,33 @@ function collectionPath(resource: WatchedResource, namespace: string | undefined
 			return '/api/v1/nodes';
 		}
 	}
+}
+
+/** kubectl's field selector for an object's events (client-go's GetFieldSelector). */
+export function eventFieldSelector(namespace: string, involved: InvolvedObject): string {
+	return [
+		`involvedObject.kind=${involved.kind}`,
+		`involvedObject.name=${involved.name}`,
+		`involvedObject.namespace=${namespace}`,
+		...(involved.uid ? [`involvedObject.uid=${involved.uid}`] : []),
+	].join(',');
+}
+
+/** Every page of an object's events, as kubectl describe reads them (500 a page, following continue). */
+async function listEvents(http: KubeHttp, namespace: string, involved: InvolvedObject, pageSize: number): Promise<CoreV1Event[]> {
+	const items: CoreV1Event[] = [];
+	let token: string | undefined;
+	do {
+		// Each page needs the previous page's token.
+		const page = await http.getJson<{items?: CoreV1Event[]; metadata?: {continue?: string}}>(
+			`/api/v1/namespaces/${encodeURIComponent(namespace)}/events`,
+			{fieldSelector: eventFieldSelector(namespace, involved), limit: String(pageSize), ...(token ? {continue: token} : {})},
+		);
+		items.push(...(page.items ?? []));
+		token = page.metadata?.continue || undefined;
+	} while (token);
+
+	return items;
 }
 
 /**
@@ -174,6 +201,11 @@ export async function connectCluster(options: ConnectOptions = {}): Promise<Conn
 			}
 
 			return list.items ?? [];
+		},
+		listEvents: async (eventNamespace, involved) => listEvents(http, eventNamespace, involved, options.pageSize ?? 500),
+		async listNamespaces() {
+			const list = await http.getJson<{items?: Array<{metadata?: {name?: string}}>}>('/api/v1/namespaces', {});
+			return (list.items ?? []).map(item => item.metadata?.name ?? '').filter(name => name !== '');
 		},
 		setNamespace(next) {
 			if (next === namespace) {

@@ -1,4 +1,4 @@
-import type {V1EndpointSlice, V1Node, V1Pod, V1Service} from '@kubernetes/client-node';
+import type {CoreV1Event, V1EndpointSlice, V1Node, V1Pod, V1Service} from '@kubernetes/client-node';
 
 /** The resources svctop keeps in its cache through informers. Pods are fetched on demand. */
 export type WatchedResource = 'services' | 'endpointslices' | 'nodes';
@@ -45,6 +45,9 @@ export type ClusterSnapshot = {
 	readonly lastUpdate: number | undefined;
 };
 
+/** The object events are about. */
+export type InvolvedObject = {readonly kind: string; readonly name: string; readonly uid?: string};
+
 /** The data layer as views and commands see it. */
 export type ClusterSource = {
 	snapshot(): ClusterSnapshot;
@@ -54,6 +57,13 @@ export type ClusterSource = {
 	ready(): Promise<void>;
 	/** Pods of one namespace matching a Service selector, fetched on demand (never cached cluster-wide). */
 	listPods(namespace: string, selector: Readonly<Record<string, string>>): Promise<V1Pod[]>;
+	/**
+	 * Core v1 events about one object, as kubectl describe finds them (involvedObject field selector),
+	 * fetched on demand. Absent on sources that cannot read events: they are then unknown, not none.
+	 */
+	listEvents?(namespace: string, involved: InvolvedObject): Promise<CoreV1Event[]>;
+	/** Names of the cluster's namespaces, fetched on demand for completion; rejects when forbidden. */
+	listNamespaces?(): Promise<string[]>;
 	/** Switch the namespace shown (undefined = all); restarts informers. */
 	setNamespace(namespace: string | undefined): void;
 	stop(): Promise<void>;

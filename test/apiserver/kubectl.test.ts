@@ -139,7 +139,7 @@ describe('the real kubectl against the fake API server', {skip: kubectlMissing},
 	test('discovery satisfies api-resources and version', async () => {
 		const resources = await kubectl('api-resources', '--no-headers', '-o', 'name');
 		assert.equal(resources.code, 0, resources.stderr);
-		assert.deepEqual(resources.stdout.trim().split('\n').sort(), ['endpoints', 'endpointslices.discovery.k8s.io', 'namespaces', 'nodes', 'pods', 'services']);
+		assert.deepEqual(resources.stdout.trim().split('\n').sort(), ['endpoints', 'endpointslices.discovery.k8s.io', 'events', 'namespaces', 'nodes', 'pods', 'services']);
 		const version = await kubectl('version', '-o', 'json');
 		assert.equal(JSON.parse(version.stdout).serverVersion.gitVersion, 'v1.32.0');
 	});

@@ -100,4 +100,46 @@ describe('runDescribe', () => {
 		assert.equal(await runDescribe(stubSource(content), {target: 'a/b/c', json: false, clusterDomain: 'cluster.local'}, capture(), now, errTarget), 1);
 		assert.equal(errTarget.text(), 'error: expected NAMESPACE/NAME or NAME, got "a/b/c"\n');
 	});
+
+	test('events: read by involvedObject and shown newest last; JSON carries events, kubectl fields, topology, hints', async () => {
+		const asked: string[] = [];
+		const source = {
+			...stubSource(content),
+			async listEvents(namespace: string, involved: {kind: string; name: string; uid?: string}) {
+				asked.push(`${namespace} ${involved.kind} ${involved.name}`);
+				return [
+					{metadata: {name: 'b'}, involvedObject: {}, type: 'Warning', reason: 'Second', message: 'later', source: {component: 'c'}, lastTimestamp: new Date(now - 60_000), firstTimestamp: new Date(now - 60_000), count: 1},
+					{metadata: {name: 'a'}, involvedObject: {}, type: 'Normal', reason: 'First', message: 'earlier', source: {component: 'c'}, lastTimestamp: new Date(now - 600_000), firstTimestamp: new Date(now - 600_000), count: 1},
+				];
+			},
+		};
+		const text = capture();
+		assert.equal(await runDescribe(source, {target: 'default/svc-nodeport', json: false, clusterDomain: 'cluster.local', resolve: noResolve}, text, now, capture()), 0);
+		assert.deepEqual(asked, ['default Service svc-nodeport']);
+		assert.match(text.text(), /^Events:\n {2}Type +Reason +Age +From +Message\n {2}-+ +-+ +-+ +-+ +-+\n {2}Normal +First +10m +c +earlier\n {2}Warning +Second +60s +c +later\n\nAge:/m);
+		const json = capture();
+		assert.equal(await runDescribe(source, {target: 'default/svc-nodeport', json: true, clusterDomain: 'cluster.local', resolve: noResolve}, json, now, capture()), 0);
+		const document = JSON.parse(json.text());
+		assert.deepEqual(document.events.items.map((row: {reason: string}) => row.reason), ['First', 'Second']);
+		assert.equal(document.events.state, 'read');
+		assert.equal(document.kubectl.ports[0].endpoints, '10.10.3.2:8080,10.10.2.3:8080,10.10.1.3:8080');
+		assert.equal(document.kubectl.externalTrafficPolicy, 'Local');
+		assert.deepEqual(document.nodes[0].endpoints[0].hints, {forZones: [], forNodes: []});
+		assert.deepEqual(document.topology.nodes.map((node: {node: string}) => node.node), ['myk8s-control-plane', 'myk8s-worker', 'myk8s-worker2', 'myk8s-worker3']);
+	});
+
+	test('events unreadable: unknown with the reason, in text and JSON, never <none>', async () => {
+		const source = {...stubSource(content), listEvents: async () => Promise.reject(new Error('events is forbidden: User "dev" cannot list resource "events"\ndetails'))};
+		const text = capture();
+		assert.equal(await runDescribe(source, {target: 'default/svc-nodeport', json: false, clusterDomain: 'cluster.local'}, text, now, capture()), 0);
+		assert.match(text.text(), /^Events: +unknown \(events is forbidden: User "dev" cannot list resource "events"\)$/m);
+		assert.doesNotMatch(text.text(), /^Events: +<none>/m);
+		const json = capture();
+		assert.equal(await runDescribe(source, {target: 'default/svc-nodeport', json: true, clusterDomain: 'cluster.local'}, json, now, capture()), 0);
+		assert.deepEqual(JSON.parse(json.text()).events, {state: 'unknown', reason: 'events is forbidden: User "dev" cannot list resource "events"'});
+		// A source that cannot read events at all says so too.
+		const plain = capture();
+		assert.equal(await runDescribe(stubSource(content), {target: 'default/svc-nodeport', json: false, clusterDomain: 'cluster.local'}, plain, now, capture()), 0);
+		assert.match(plain.text(), /^Events: +unknown \(this source does not read events\)$/m);
+	});
 });

@@ -12,29 +12,30 @@ const services = fixture.items.filter(item => item.kind === 'Service') as V1Serv
 const endpointSlices = fixture.items.filter(item => item.kind === 'EndpointSlice') as V1EndpointSlice[];
 
 describe('runList', () => {
-	test('one namespace: the kubectl table plus ENDPOINTS, nothing on stderr', async () => {
+	test('one namespace: the kubectl table plus ENDPOINTS and WARNINGS, nothing on stderr', async () => {
 		const out = capture();
 		const err = capture();
 		const code = await runList(stubSource({namespace: 'test', services, endpointSlices}), {wide: false, json: false, allNamespaces: false}, out, now, err);
 		assert.equal(code, 0);
 		assert.equal(out.text(), [
-			'NAME           TYPE           CLUSTER-IP       EXTERNAL-IP               PORT(S)          ENDPOINTS   AGE',
-			'nginx-svc      ClusterIP      10.105.132.127   10.20.2.235,10.20.2.236   80/TCP           2/2         45h',
-			'nginx-svc-lb   LoadBalancer   10.110.214.153   10.20.2.235,10.20.2.236   8080:31558/TCP   2/2         45h',
-			'nginx-svc-np   NodePort       10.97.16.76      10.20.2.235,10.20.2.236   8081:31511/TCP   2/2         45h',
+			'NAME           TYPE           CLUSTER-IP       EXTERNAL-IP               PORT(S)          ENDPOINTS   AGE   WARNINGS',
+			'nginx-svc      ClusterIP      10.105.132.127   10.20.2.235,10.20.2.236   80/TCP           2/2         45h   <none>',
+			'nginx-svc-lb   LoadBalancer   10.110.214.153   10.20.2.235,10.20.2.236   8080:31558/TCP   2/2         45h   load balancer pending',
+			'nginx-svc-np   NodePort       10.97.16.76      10.20.2.235,10.20.2.236   8081:31511/TCP   2/2         45h   <none>',
 			'',
 		].join('\n'));
 		assert.equal(err.text(), '');
 	});
 
-	test('all namespaces -o wide: NAMESPACE and SELECTOR columns', async () => {
+	test('all namespaces -o wide: NAMESPACE, SELECTOR and WARNINGS columns', async () => {
 		const out = capture();
 		const code = await runList(stubSource({namespace: undefined, services, endpointSlices}), {wide: true, json: false, allNamespaces: true}, out, now, capture());
 		assert.equal(code, 0);
 		const lines = out.text().trimEnd().split('\n');
 		assert.equal(lines.length, services.length + 1);
-		assert.match(lines[0]!, /^NAMESPACE +NAME +TYPE +CLUSTER-IP +EXTERNAL-IP +PORT\(S\) +ENDPOINTS +AGE +SELECTOR$/);
-		assert.match(lines.find(line => line.startsWith('default ') && line.includes('svc-nodeport'))!, /NodePort +10\.200\.1\.60 +<none> +9000:31254\/TCP +3\/3 +12m +app=deploy-websrv$/);
+		assert.match(lines[0]!, /^NAMESPACE +NAME +TYPE +CLUSTER-IP +EXTERNAL-IP +PORT\(S\) +ENDPOINTS +AGE +SELECTOR +WARNINGS$/);
+		assert.match(lines.find(line => line.startsWith('default ') && line.includes('svc-nodeport'))!, /NodePort +10\.200\.1\.60 +<none> +9000:31254\/TCP +3\/3 +12m +app=deploy-websrv +<none>$/);
+		assert.match(lines.find(line => / light-api /.test(line))!, / 0\/0 +\S+ +\S+ +no endpoints$/);
 	});
 
 	test('--json: the document of issue 2', async () => {

@@ -102,6 +102,7 @@ describe('EndpointSlices that cannot be read are unknown, not zero', () => {
 			assert.doesNotMatch(text.out, /0\/0/);
 			assert.doesNotMatch(text.out, /no-endpoints|no endpoints|dropped|Nodes without endpoints/);
 			assert.match(text.out, /^Endpoints: unknown \(.+\)$/m);
+			assert.doesNotMatch(text.out, /^Endpoints:\s+<none>$/m, 'the kubectl-style field says unknown too');
 			assert.match(text.out, /^Not checked \(could not be read\):\n {2}endpointslices: /m);
 			assert.match(text.err, /^warning: endpoints unknown: /);
 			assert.match(text.err.replace('warning: endpoints unknown: ', ''), reason);

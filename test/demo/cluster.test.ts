@@ -67,3 +67,35 @@ test('the timeline flaps a pod\'s readiness and rolls a pod over, then returns t
 	assert.equal(new Set(state.pods.map(p => `${p.namespace}/${p.name}`)).size, state.pods.length, 'pod names stay unique');
 	assert.equal(new Set(state.pods.map(p => p.ip)).size, state.pods.length, 'pod IPs stay unique');
 });
+
+test('svc-zonal: PreferSameZone, each endpoint hinted for its own zone, and zone-a has none of them', () => {
+	const state = initialDemoState(now);
+	const zonal = state.services.find(s => s.metadata?.name === 'svc-zonal');
+	assert.equal(zonal?.spec?.trafficDistribution, 'PreferSameZone');
+	const slice = sliceOf(endpointSlicesFor(state), 'default', 'svc-zonal');
+	assert.deepEqual(
+		(slice?.endpoints ?? []).map(e => [e.nodeName, e.zone, e.hints?.forZones?.map(z => z.name), e.hints?.forNodes]),
+		[
+			['myk8s-worker2', 'zone-b', ['zone-b'], undefined],
+			['myk8s-worker3', 'zone-c', ['zone-c'], undefined],
+		],
+	);
+	// Other Services carry no hints: the controller writes them only for a trafficDistribution.
+	assert.equal(sliceOf(endpointSlicesFor(state), 'default', 'svc-nodeport')?.endpoints?.some(e => e.hints), false);
+});
+
+test('Service events name their Service by uid; the stuck load balancer\'s failures add up over the timeline', () => {
+	let state = initialDemoState(now);
+	const whms = state.services.find(s => s.metadata?.name === 'whms-loadbalancer')!;
+	const failures = () => state.events.find(e => e.reason === 'SyncLoadBalancerFailed')!;
+	assert.equal(failures().involvedObject.uid, whms.metadata?.uid);
+	assert.ok(whms.metadata?.uid);
+	assert.ok(state.events.every(e => e.involvedObject.kind === 'Service' && state.services.some(s => s.metadata?.uid === e.involvedObject.uid)));
+	const before = failures().count!;
+	for (let step = 0; step < demoStepCount; step++) {
+		state = advanceDemo(state, step, now + (step + 1) * 5000);
+	}
+
+	assert.equal(failures().count, before + 1);
+	assert.equal(String(failures().lastTimestamp), new Date(now + demoStepCount * 5000).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+});

@@ -6,6 +6,7 @@ import {createServer} from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {loadAllYaml} from '@kubernetes/client-node';
 import {type ApiServer, startApiServer} from '../../source/apiserver/index.js';
 import {nodes, pod} from '../fixtures/services/kind-cluster.js';
 import {ensureBuilt} from '../helpers/built-cli.js';
@@ -167,6 +168,8 @@ after(async () => {
 	}
 });
 
+/** The columns svctop adds to kubectl's. */
+const ourColumns = ['ENDPOINTS', 'WARNINGS'];
 const sharedColumns = ['NAMESPACE', 'NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE', 'SELECTOR'];
 
 describe('svctop list', () => {
@@ -177,8 +180,9 @@ describe('svctop list', () => {
 		const ourTable = parseTable(ours.stdout);
 		const kubectlTable = parseTable(theirs.stdout);
 		assert.deepEqual(kubectlTable.header, sharedColumns);
-		assert.deepEqual(ourTable.header.filter(column => column !== 'ENDPOINTS'), sharedColumns, 'kubectl\'s columns in kubectl\'s order');
+		assert.deepEqual(ourTable.header.filter(column => !ourColumns.includes(column)), sharedColumns, 'kubectl\'s columns in kubectl\'s order');
 		assert.ok(ourTable.header.includes('ENDPOINTS'));
+		assert.equal(ourTable.header.at(-1), 'WARNINGS');
 		assert.equal(ourTable.rows.length, serviceCount);
 		const ourCells = cellsByService(ourTable, sharedColumns);
 		const kubectlCells = cellsByService(kubectlTable, sharedColumns);
@@ -196,7 +200,7 @@ describe('svctop list', () => {
 		assert.equal(ours.code, 0, `svctop: ${ours.stderr}`);
 		const columns = sharedColumns.filter(column => column !== 'SELECTOR');
 		const ourTable = parseTable(ours.stdout);
-		assert.deepEqual(ourTable.header.filter(column => column !== 'ENDPOINTS'), columns);
+		assert.deepEqual(ourTable.header.filter(column => !ourColumns.includes(column)), columns);
 		const ourCells = cellsByService(ourTable, columns);
 		const kubectlCells = cellsByService(parseTable(theirs.stdout), columns);
 		const differences = [...kubectlCells].flatMap(([key, cells]) => columns
@@ -210,7 +214,7 @@ describe('svctop list', () => {
 		assert.equal(ours.code, 0, ours.stderr);
 		const ourTable = parseTable(ours.stdout);
 		const kubectlTable = parseTable(theirs.stdout);
-		assert.deepEqual(ourTable.header, ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'ENDPOINTS', 'AGE']);
+		assert.deepEqual(ourTable.header, ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'ENDPOINTS', 'AGE', 'WARNINGS']);
 		assert.deepEqual(ourTable.rows.map(row => row.NAME), kubectlTable.rows.map(row => row.NAME));
 		assert.ok(ourTable.rows.length > 0);
 	});
@@ -258,6 +262,60 @@ describe('svctop list', () => {
 		assert.deepEqual(byKey.get('default/svc-nodeport')?.endpoints, {ready: 3, total: 3});
 		assert.deepEqual(byKey.get('default/whms-loadbalancer')?.warnings.some((warning: string) => /pending/.test(warning)), true);
 		assert.equal(byKey.get('edge/lb-many-ingress')?.externalIP, '203.0.113.10,203.0.113.20');
+	});
+
+	test('the WARNINGS column carries the reasons --json has', async () => {
+		const [table, json] = await Promise.all([svctop(['list', '-A', '--kubeconfig', kubeconfig]), svctop(['list', '-A', '--json', '--kubeconfig', kubeconfig])]);
+		assert.equal(table.code, 0, table.stderr);
+		const warnings = new Map(parseTable(table.stdout).rows.map(row => [`${row.NAMESPACE}/${row.NAME}`, row.WARNINGS]));
+		const document = JSON.parse(json.stdout) as {services: Array<{namespace: string; name: string; warnings: string[]}>};
+		for (const entry of document.services) {
+			assert.equal(warnings.get(`${entry.namespace}/${entry.name}`), entry.warnings.length > 0 ? entry.warnings.join('; ') : '<none>', `${entry.namespace}/${entry.name}`);
+		}
+
+		assert.match(warnings.get('default/whms-loadbalancer') ?? '', /load balancer pending/);
+	});
+
+	for (const scope of [['-A'], [], ['-n', 'test']]) {
+		test(`-o json ${scope.join(' ')}: the objects kubectl get svc -o json prints, byte for byte`, async () => {
+			const [ours, theirs] = await Promise.all([svctop(['list', ...scope, '-o', 'json', '--kubeconfig', kubeconfig]), kubectl(['get', 'svc', ...scope, '-o', 'json'])]);
+			assert.equal(theirs.code, 0, `kubectl: ${theirs.stderr}`);
+			assert.equal(ours.code, 0, `svctop: ${ours.stderr}`);
+			const document = JSON.parse(ours.stdout) as {apiVersion: string; kind: string; items: Array<{kind: string; apiVersion: string}>};
+			assert.equal(document.kind, 'List');
+			assert.equal(document.apiVersion, 'v1');
+			assert.ok(document.items.length > 0);
+			assert.ok(document.items.every(item => item.kind === 'Service' && item.apiVersion === 'v1'));
+			assert.deepEqual(document, JSON.parse(theirs.stdout));
+			assert.equal(ours.stdout, theirs.stdout);
+			assert.equal(ours.stderr, '');
+		});
+	}
+
+	test('-o yaml: parses to what kubectl get svc -o yaml parses to', async () => {
+		const [ours, theirs] = await Promise.all([svctop(['list', '-A', '-o', 'yaml', '--kubeconfig', kubeconfig]), kubectl(['get', 'svc', '-A', '-o', 'yaml'])]);
+		assert.equal(theirs.code, 0, `kubectl: ${theirs.stderr}`);
+		assert.equal(ours.code, 0, `svctop: ${ours.stderr}`);
+		const [document] = loadAllYaml(ours.stdout) as Array<{kind: string; items: unknown[]}>;
+		assert.equal(document?.kind, 'List');
+		assert.equal(document?.items.length, serviceCount);
+		assert.deepEqual(document, loadAllYaml(theirs.stdout)[0]);
+	});
+
+	test('-o name: service/NAME as kubectl prints it', async () => {
+		for (const scope of [['-A'], ['-n', 'test']]) {
+			const [ours, theirs] = await Promise.all([svctop(['list', ...scope, '-o', 'name', '--kubeconfig', kubeconfig]), kubectl(['get', 'svc', ...scope, '-o', 'name'])]);
+			assert.equal(ours.code, 0, ours.stderr);
+			assert.match(ours.stdout, /^service\/nginx-svc$/m);
+			assert.equal(ours.stdout, theirs.stdout);
+		}
+	});
+
+	test('--json stays svctop\'s rows, not kubectl\'s List', async () => {
+		const result = await svctop(['list', '-A', '--json', '--kubeconfig', kubeconfig]);
+		const document = JSON.parse(result.stdout) as Record<string, unknown>;
+		assert.equal(document.kind, undefined);
+		assert.ok(Array.isArray(document.services));
 	});
 
 	test('-n missing: one line, non-zero', async () => {
@@ -381,11 +439,12 @@ describe('help, version, pipes, demo', () => {
 		assert.match(result.stdout, /svctop list/);
 	});
 
-	test('--version prints the package version', async () => {
+	test('--version prints the package version, the commit built and the Node.js running it', async () => {
 		const {version} = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {version: string};
 		const result = await svctop(['--version']);
 		assert.equal(result.code, 0, result.stderr);
-		assert.equal(result.stdout.trim(), version);
+		const escaped = version.replaceAll('.', String.raw`\.`);
+		assert.match(result.stdout, new RegExp(String.raw`^svctop ${escaped} \(commit ([0-9a-f]{7,}|unknown), Node\.js ${process.version}\)\n$`));
 	});
 
 	test('svctop with stdout piped prints the table, not the dashboard', async () => {

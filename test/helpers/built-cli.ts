@@ -11,7 +11,7 @@ export const builtEntry = path.join(repositoryRoot, 'build/bundle/cli.js');
 /** The svctop executable. */
 export const svctopBin = path.join(repositoryRoot, 'bin/svctop.js');
 
-function newestMtime(directory: string): number {
+export function newestMtime(directory: string): number {
 	let newest = 0;
 	for (const entry of readdirSync(directory, {withFileTypes: true, recursive: true})) {
 		if (entry.isFile()) {

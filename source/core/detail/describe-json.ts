@@ -22,6 +22,9 @@ export function describeJson(detail: ServiceDetail): object {
 			externalName: service.externalName,
 			publishNotReadyAddresses: service.publishNotReadyAddresses,
 			age: service.age,
+			labels: detail.kubectl.labels,
+			annotations: detail.kubectl.annotations,
+			trafficDistribution: detail.kubectl.trafficDistribution,
 		},
 		dnsNames: detail.dnsNames,
 		ports: detail.ports.map(port => ({
@@ -47,6 +50,7 @@ export function describeJson(detail: ServiceDetail): object {
 				ready: endpoint.ready,
 				serving: endpoint.serving,
 				terminating: endpoint.terminating,
+				hints: endpoint.hints,
 			})),
 		})),
 		nodesWithoutEndpoints: detail.nodesWithoutEndpoints,
@@ -60,6 +64,9 @@ export function describeJson(detail: ServiceDetail): object {
 				error: detail.externalName.resolution?.error ?? null,
 			}}
 			: {}),
+		kubectl: detail.kubectl,
+		events: detail.events.state === 'read' ? {state: 'read', items: detail.events.events} : detail.events,
+		topology: detail.topology,
 		findings: detail.findings.map(finding => ({...finding, restsOn: findingData[finding.code]})),
 		unknown: detail.unknown,
 	};

@@ -1,7 +1,10 @@
 import type {V1Endpoint, V1EndpointSlice, V1Node, V1Pod, V1Service, V1ServicePort} from '@kubernetes/client-node';
 import {humanDuration} from '../services/human-duration.js';
 import {endpointIdentity, isEndpointReady, selectorColumn, timestampMs} from '../services/service-row.js';
+import {kubectlServiceFields, type KubectlServiceFields} from './kubectl-fields.js';
 import {podNotReadyReason} from './pod-reason.js';
+import {type EventsInput, serviceEvents, type ServiceEvents} from './service-events.js';
+import {type EndpointHints, topologyOf, type TopologyDetail} from './topology.js';
 
 /** The outcome of resolving an ExternalName target on this machine (see source/node/resolve-name.ts). */
 export type NameResolution = {
@@ -35,6 +38,8 @@ export type DescribeInput = {
 	 * what rests on it is shown as unknown and no finding is drawn from it.
 	 */
 	readonly unknown?: readonly UnknownData[];
+	/** The Service's events as read from the API; undefined when they were not read (shown as unknown). */
+	readonly events?: EventsInput;
 };
 
 /** What a finding or a figure is drawn from. */
@@ -133,6 +138,8 @@ export type EndpointDetail = {
 	readonly hostname: string | null;
 	/** The slices this backend appears in. */
 	readonly slices: readonly string[];
+	/** Topology hints the EndpointSlice controller wrote (hints.forZones, hints.forNodes). */
+	readonly hints: EndpointHints;
 };
 
 export type NodeRef = {readonly node: string; readonly nodeIP: string | null; readonly zone: string | null};
@@ -175,6 +182,12 @@ export type ServiceDetail = {
 	/** Matching pods that are not ready endpoints, with the reason. */
 	readonly unreadyPods: readonly UnreadyPod[];
 	readonly externalName: {readonly target: string; readonly resolution: NameResolution | null} | null;
+	/** The fields `kubectl describe svc` prints, in its own strings. */
+	readonly kubectl: KubectlServiceFields;
+	/** The Service's events, or why they are unknown. */
+	readonly events: ServiceEvents;
+	/** What topology hints and trafficDistribution mean for each node. */
+	readonly topology: TopologyDetail;
 	readonly findings: readonly Finding[];
 	/** Data that could not be read: everything drawn from it is left out, not zero. */
 	readonly unknown: readonly UnknownData[];
@@ -235,6 +248,13 @@ export function describeService(input: DescribeInput): ServiceDetail {
 		unreadyPods,
 		externalName,
 		unknown,
+		kubectl: kubectlServiceFields(service, slicesKnown ? slices : undefined),
+		events: serviceEvents(input.events, now),
+		topology: topologyOf(
+			{...summary, trafficDistribution: service.spec?.trafficDistribution ?? null, hasExternalAddresses: summary.externalIPs.length > 0},
+			groups.flatMap(group => group.endpoints.map(endpoint => ({...endpoint, label: endpoint.pod ?? endpoint.ip}))),
+			[...nodesByName.values()].map(node => nodeRef(node)).sort((a, b) => compareText(a.node, b.node)),
+		),
 	};
 	return {...detail, findings: findings(detail, slices, pods, now)};
 }
@@ -284,6 +304,7 @@ type Backend = {
 	zone: string | null;
 	hostname: string | null;
 	slices: string[];
+	hints: EndpointHints;
 };
 
 function conditionsOf(endpoint: V1Endpoint): {ready: boolean; serving: boolean; terminating: boolean} {
@@ -324,6 +345,7 @@ function mergeBackends(slices: readonly V1EndpointSlice[], primaryFamily: string
 					zone: endpoint.zone ?? null,
 					hostname: endpoint.hostname ?? null,
 					slices: [sliceName],
+					hints: hintsOf(endpoint),
 				});
 				continue;
 			}
@@ -357,6 +379,13 @@ function mergeBackends(slices: readonly V1EndpointSlice[], primaryFamily: string
 	}
 
 	return backends;
+}
+
+function hintsOf(endpoint: V1Endpoint): EndpointHints {
+	return {
+		forZones: (endpoint.hints?.forZones ?? []).map(zone => zone.name),
+		forNodes: (endpoint.hints?.forNodes ?? []).map(node => node.name),
+	};
 }
 
 function rank(conditions: {ready: boolean; serving: boolean}): number {
@@ -404,6 +433,7 @@ function groupByNode(backends: readonly Backend[], nodesByName: ReadonlyMap<stri
 					zone: member.zone,
 					hostname: member.hostname,
 					slices: member.slices,
+					hints: member.hints,
 				}))
 				.sort((a, b) => compareText(a.pod ?? '', b.pod ?? '') || compareText(a.ip, b.ip)),
 		};

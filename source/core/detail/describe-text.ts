@@ -1,5 +1,6 @@
-import {selectorColumn} from '../services/service-row.js';
 import type {EndpointDetail, PortDetail, ServiceDetail} from './describe-service.js';
+import {kubectlDescribeText} from './kubectl-fields.js';
+import {hasTopology, type NodeTopology, type TopologyDetail, trafficDistributionMeaning, trafficDistributionName} from './topology.js';
 
 /** `name port -> targetPort (nodePort N) /PROTO`, with a named targetPort resolved per pod. */
 export function formatPort(port: PortDetail): string {
@@ -62,54 +63,69 @@ function unknownReasonOf(detail: ServiceDetail, resource: string): string {
 	return detail.unknown.find(entry => entry.resource === resource)?.reason ?? 'not read';
 }
 
+/**
+ * The Topology section: trafficDistribution, each ready endpoint's hints, and for each node the
+ * endpoints its kube-proxy uses for Cluster-policy traffic. One line when there is nothing to say.
+ */
+export function topologyLines(topology: TopologyDetail, endpoints: ReadonlyArray<{readonly label: string; readonly hints: string}> = []): string[] {
+	if (!hasTopology(topology)) {
+		return ['Topology: <none> (no trafficDistribution, no hints)'];
+	}
+
+	const lines = topology.trafficDistribution
+		? [`Topology: trafficDistribution ${trafficDistributionName(topology.trafficDistribution)}`, `  ${trafficDistributionMeaning(topology.trafficDistribution)}`]
+		: ['Topology: hints without a trafficDistribution'];
+	lines.push(`  hints: zone on ${topology.zoneHinted} of ${topology.readyEndpoints} ready endpoints, node on ${topology.nodeHinted} (used only if all have one)`);
+	for (const row of alignRows(endpoints.map(endpoint => [endpoint.label, endpoint.hints]))) {
+		lines.push(`    ${row}`);
+	}
+
+	if (topology.appliesTo.length === 0) {
+		lines.push('  hints do not apply: every traffic policy of this Service is Local');
+		return lines;
+	}
+
+	lines.push(`  per node, for ${topology.appliesTo.join(' and ')}:`);
+	lines.push(...table(topology.nodes.map(node => [node.node, node.zone ?? '<no zone>', nodeUse(node, topology.readyEndpoints)]), '    '));
+	return lines;
+}
+
+/** `zonal-1 (zone hint)`, `all 2 (no endpoint hinted for zone-a)`. */
+function nodeUse(node: NodeTopology, ready: number): string {
+	const used = node.mode === null && ready > 0 && node.endpoints.length === ready ? `all ${ready}` : node.endpoints.join(',') || '<none>';
+	return `${used} (${node.reason})`;
+}
+
+/** `forZones=zone-b forNodes=myk8s-worker2`, or `<none>`. */
+export function hintText(endpoint: EndpointDetail): string {
+	const parts: string[] = [];
+	if (endpoint.hints.forZones.length > 0) {
+		parts.push(`forZones=${endpoint.hints.forZones.join(',')}`);
+	}
+
+	if (endpoint.hints.forNodes.length > 0) {
+		parts.push(`forNodes=${endpoint.hints.forNodes.join(',')}`);
+	}
+
+	return parts.length > 0 ? parts.join(' ') : '<none>';
+}
+
+/** The endpoints of every node group, labelled and with their hints, for topologyLines. */
+export function endpointHints(detail: ServiceDetail): Array<{label: string; hints: string}> {
+	return detail.nodes.flatMap(group => group.endpoints.map(endpoint => ({label: endpoint.pod ?? endpoint.ip, hints: hintText(endpoint)})));
+}
+
 /** `svctop describe`: readable like `kubectl describe svc`, with endpoints grouped by node. */
 export function describeText(detail: ServiceDetail): string {
 	const {service} = detail;
-	const pairs: Array<[string, string]> = [
-		['Name', service.name],
-		['Namespace', service.namespace],
-		['Type', service.type],
-		['Age', service.age],
-		['Selector', service.selector ? selectorColumn(service.selector) : '<none>'],
-	];
-	if (service.type === 'ExternalName') {
-		pairs.push(['External Name', service.externalName ?? '<none>']);
-	} else {
-		pairs.push(
-			['IP Family Policy', service.ipFamilyPolicy ?? '<none>'],
-			['IP Families', service.ipFamilies.join(',') || '<none>'],
-			['IPs', service.clusterIPs.join(',') || '<none>'],
-		);
+	const pairs: Array<[string, string]> = [['Age', service.age]];
+	// What kubectl leaves out: a pending load balancer (no ingress line at all) and the affinity timeout.
+	if (service.loadBalancerPending) {
+		pairs.push(['LoadBalancer', '<pending> (no ingress in the status yet)']);
 	}
 
-	if (service.externalIPs.length > 0) {
-		pairs.push(['External IPs', service.externalIPs.join(',')]);
-	}
-
-	if (service.type === 'LoadBalancer') {
-		pairs.push(['LoadBalancer Ingress', service.loadBalancerPending
-			? '<pending>'
-			: service.loadBalancerIngress.map(entry => [entry.ip, entry.hostname].filter(Boolean).join(' / ') + (entry.ipMode ? ` (ipMode ${entry.ipMode})` : '')).join(', ')]);
-		if (service.loadBalancerSourceRanges.length > 0) {
-			pairs.push(['LoadBalancer Source Ranges', service.loadBalancerSourceRanges.join(',')]);
-		}
-	}
-
-	for (const port of detail.ports) {
-		pairs.push(['Port', formatPort(port)]);
-	}
-
-	pairs.push(['Session Affinity', service.sessionAffinityTimeoutSeconds === null ? service.sessionAffinity : `${service.sessionAffinity} (timeout ${service.sessionAffinityTimeoutSeconds}s)`]);
-	if (service.externalTrafficPolicy) {
-		pairs.push(['External Traffic Policy', service.externalTrafficPolicy]);
-	}
-
-	if (service.internalTrafficPolicy) {
-		pairs.push(['Internal Traffic Policy', service.internalTrafficPolicy]);
-	}
-
-	if (service.healthCheckNodePort !== null) {
-		pairs.push(['HealthCheck NodePort', String(service.healthCheckNodePort)]);
+	if (service.sessionAffinityTimeoutSeconds !== null) {
+		pairs.push(['ClientIP timeout', `${service.sessionAffinityTimeoutSeconds}s`]);
 	}
 
 	pairs.push(['DNS', detail.dnsNames[0] ?? '<none>']);
@@ -117,7 +133,9 @@ export function describeText(detail: ServiceDetail): string {
 		pairs.push(['', name]);
 	}
 
-	const lines = fields(pairs).map(line => (line.startsWith(':') ? ' ' + line.slice(1) : line));
+	// kubectl's own description first, then svctop's sections.
+	const lines = [...kubectlDescribeText(detail.kubectl, detail.events).replace(/\n$/, '').split('\n'), ''];
+	lines.push(...fields(pairs).map(line => (line.startsWith(':') ? ' ' + line.slice(1) : line)));
 
 	if (detail.externalName) {
 		const resolution = detail.externalName.resolution;
@@ -158,6 +176,8 @@ export function describeText(detail: ServiceDetail): string {
 		for (const note of detail.trafficNotes) {
 			lines.push(`  ${note}`);
 		}
+
+		lines.push('', ...topologyLines(detail.topology, endpointHints(detail)));
 	}
 
 	if (detail.podsFetched && service.selector) {

@@ -7,6 +7,8 @@ import {type PlannedServicePort, planServicePorts} from './generate/plan.js';
 export type NatApiObjects = {
 	readonly services: readonly V1Service[];
 	readonly endpointSlices: readonly V1EndpointSlice[];
+	/** The one namespace the API was asked for; undefined when it listed all of them. */
+	readonly namespace?: string;
 };
 
 type ApiPort = PlannedServicePort & {readonly family: 'IPv4' | 'IPv6'; readonly hash: string};
@@ -51,9 +53,16 @@ export function crossCheckNat(table: NatFlowTable, api: NatApiObjects): NatFlowT
 		};
 	});
 
+	let unchecked = 0;
 	for (const flow of flows) {
 		const port = apiPortOf(flow);
 		const label = `${flow.service}${flow.port ? `:${flow.port}` : ''} (${flow.protocol})`;
+		if (!port && !inScope(flow, api.namespace)) {
+			// The API was not asked about this namespace: its absence from the lists says nothing.
+			unchecked++;
+			continue;
+		}
+
 		if (!port) {
 			const line = flow.entries.find(entry => entry.line !== null)?.line ?? null;
 			problems.push({line, message: `${line === null ? '' : `line ${line}: `}rules for ${label}, which the API does not have`});
@@ -89,7 +98,12 @@ export function crossCheckNat(table: NatFlowTable, api: NatApiObjects): NatFlowT
 		}
 	}
 
-	return {...table, services: flows.sort(compareFlows), problems};
+	const notes = [...(table.notes ?? [])];
+	if (unchecked > 0) {
+		notes.push(`rules of ${unchecked} Service port${unchecked === 1 ? '' : 's'} outside namespace ${api.namespace} were not checked against the API (it was asked for ${api.namespace} only; -A checks all)`);
+	}
+
+	return {...table, services: flows.sort(compareFlows), problems, ...(notes.length > 0 ? {notes} : {})};
 
 	function named(endpoint: NatEndpoint): NatEndpoint {
 		const owner = owners.get(endpoint.ip);
@@ -124,6 +138,16 @@ export function crossCheckNat(table: NatFlowTable, api: NatApiObjects): NatFlowT
 
 		return flow;
 	}
+}
+
+/** Whether the API lists could have held this flow's Service: every namespace, or the flow's own. */
+function inScope(flow: NatServiceFlow, namespace: string | undefined): boolean {
+	if (namespace === undefined) {
+		return true;
+	}
+
+	// A flow the rules leave anonymous (no comments) may belong to any namespace.
+	return flow.identified && flow.service.split('/')[0] === namespace;
 }
 
 function entryMatches(port: PlannedServicePort, entry: NatEntry): boolean {

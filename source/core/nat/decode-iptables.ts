@@ -1,10 +1,10 @@
 import {
 	type IndexedChain, type IptablesIndex, type IptablesRule, indexedRuleDetails, indexedRuleRaw,
 } from './iptables-parse.js';
-import type {NatEndpoint, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
+import type {NatBypass, NatEndpoint, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
 import {iptablesChainHash, iptablesServiceHash} from './chain-names.js';
 import {
-	addEntry, addMasquerade, compareFlows, finishFlow, type FlowDraft, draftIn, hostAddress, identifyFlow, protocolOf, servicePortFromComment, splitHostPort,
+	addBypass, addEntry, addMasquerade, compareFlows, finishFlow, type FlowDraft, draftIn, hostAddress, identifyFlow, markLocalDrop, protocolOf, servicePortFromComment, splitHostPort,
 } from './flow-builder.js';
 import {chainShares} from './shares.js';
 import {decodeIptablesFast, findMark, kindFromComment, masqueradeCondition} from './decode-iptables-fast.js';
@@ -242,6 +242,7 @@ export function decodeIptables(dump: IptablesIndex): NatFlowTable {
 						identifyFlow(draft, rule);
 						if (rule.target?.startsWith('KUBE-SVC-')) {
 							draft.chain ??= rule.target;
+							addBypass(draft, bypassOf(rule, current));
 						}
 					}
 
@@ -284,11 +285,12 @@ export function decodeIptables(dump: IptablesIndex): NatFlowTable {
 							continue;
 						}
 
-						if (rule.source || rule.srcType) {
+						if (rule.source || rule.srcType || rule.other) {
 							// Pod and node traffic short-circuit to the cluster chain: only kept for policy Local.
 							localOnly = true;
 							if (targetKind === 'SVC') {
 								draft.chain ??= target;
+								addBypass(draft, bypassOf(rule, current));
 							}
 						} else {
 							next ??= target;
@@ -297,6 +299,12 @@ export function decodeIptables(dump: IptablesIndex): NatFlowTable {
 
 					if (next && iptablesChainHash(next)?.kind === 'SVL') {
 						localOnly = true;
+					}
+
+					if (!next && localOnly) {
+						// Policy Local without a local endpoint: kube-proxy writes no jump to KUBE-SVL-, so
+						// outside traffic falls off the chain and the filter table drops it.
+						markLocalDrop(draft);
 					}
 
 					current = next;
@@ -573,6 +581,20 @@ function endpointFromComment(comment: string | null): EndpointTarget | null {
 	const match = comment ? / -> (\S+)$/.exec(comment) : null;
 	const split = match ? splitHostPort(match[1]!) : null;
 	return split ? {ip: split.ip, port: split.port, hairpin: false, line: null} : null;
+}
+
+/** The Local-policy bypass a conditional jump to KUBE-SVC- makes: node traffic by --src-type LOCAL, pod traffic otherwise. */
+function bypassOf(rule: IptablesRule, chain: string): NatBypass {
+	const node = rule.srcType === 'LOCAL' && !rule.srcTypeNegated && !rule.source;
+	return {from: node ? 'node' : 'pods', condition: bypassCondition(rule), chain, target: rule.target!, line: rule.line};
+}
+
+function bypassCondition(rule: IptablesRule): string {
+	const condition = masqueradeCondition(rule);
+	// kube-proxy's bridge and interface-prefix detectors match on the input interface.
+	const inInterface = rule.other ? rule.other.indexOf('-i') : -1;
+	const viaInterface = inInterface === -1 ? null : `${rule.other![inInterface - 1] === '!' ? 'not ' : ''}in through ${rule.other![inInterface + 1] ?? '?'}`;
+	return viaInterface ? (condition === 'always' ? viaInterface : `${condition}, ${viaInterface}`) : condition;
 }
 
 function setNoEndpoints(draft: FlowDraft, verdict: 'reject' | 'drop', line: number) {

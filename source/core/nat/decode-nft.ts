@@ -1,6 +1,6 @@
 import type {NftDump, NftElement, NftTable} from './nft-parse.js';
 import type {NatEndpoint, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
-import {addEntry, addMasquerade, compareFlows, finishFlow, type FlowDraft, newDraft, protocolOf, servicePortFromComment, splitHostPort} from './flow-builder.js';
+import {addBypass, addEntry, addMasquerade, compareFlows, finishFlow, type FlowDraft, markLocalDrop, newDraft, protocolOf, servicePortFromComment, splitHostPort} from './flow-builder.js';
 
 const chainPattern = /^(service|external|local|firewall|endpoint)-[A-Z2-7]{8}-(.+)$/;
 
@@ -214,11 +214,13 @@ export function decodeNft(dump: NftDump): NatFlowTable {
 						continue;
 					}
 
-					const conditional = rule.text.slice(0, jump.index).trim() !== '';
-					if (conditional) {
+					const match = rule.text.slice(0, jump.index).trim();
+					if (match !== '') {
 						localOnly = true;
 						if (jump[1]!.startsWith('service-')) {
 							draft.chain ??= jump[1]!;
+							const node = /fib saddr type local/.test(match) && !/ip6? saddr/.test(match);
+							addBypass(draft, {from: node ? 'node' : 'pods', condition: nftCondition(match), chain: current, target: jump[1]!, line: rule.line});
 						}
 					} else {
 						next ??= jump[1]!;
@@ -227,6 +229,12 @@ export function decodeNft(dump: NftDump): NatFlowTable {
 
 				if (next?.startsWith('local-')) {
 					localOnly = true;
+				}
+
+				if (!next && localOnly) {
+					// Policy Local without a local endpoint: no goto to the local- chain; the
+					// no-endpoint maps drop what falls off the end.
+					markLocalDrop(draft);
 				}
 
 				current = next;
@@ -372,6 +380,12 @@ function nftCondition(match: string): string {
 
 	if (/fib saddr type local/.test(match)) {
 		parts.push('source is a local address');
+	}
+
+	// kube-proxy's bridge and interface-prefix detectors match on the input interface.
+	const inInterface = /iifname (!= )?"?([^"\s]+)"?/.exec(match);
+	if (inInterface) {
+		parts.push(`${inInterface[1] ? 'not ' : ''}in through ${inInterface[2]!}`);
 	}
 
 	return parts.length > 0 ? parts.join(', ') : 'always';

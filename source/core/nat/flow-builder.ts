@@ -1,5 +1,5 @@
 import type {
-	NatAffinity, NatEndpoint, NatEntry, NatEntryKind, NatMasquerade, NatNoEndpoints, NatProblem, NatProtocol, NatServiceFlow,
+	NatAffinity, NatBypass, NatEndpoint, NatEntry, NatEntryKind, NatMasquerade, NatNoEndpoints, NatProblem, NatProtocol, NatServiceFlow,
 } from './types.js';
 import type {IptablesRule} from './iptables-parse.js';
 import {sumSharesOf} from './shares.js';
@@ -19,6 +19,7 @@ export type FlowDraft = {
 	affinity: NatAffinity | null;
 	noEndpoints: NatNoEndpoints | null;
 	noEndpointsLines: number[];
+	bypass: NatBypass[];
 	masquerade: NatMasquerade[];
 	scheduler: string | null;
 };
@@ -38,6 +39,7 @@ export function newDraft(key: string): FlowDraft {
 		affinity: null,
 		noEndpoints: null,
 		noEndpointsLines: [],
+		bypass: [],
 		masquerade: [],
 		scheduler: null,
 	};
@@ -173,6 +175,28 @@ export function addMasquerade(draft: FlowDraft, mark: NatMasquerade): void {
 	draft.masquerade.push(mark);
 }
 
+/** A Local-policy bypass, unless the flow has the one from that rule line already (chains are walked once per entry). */
+export function addBypass(draft: FlowDraft, bypass: NatBypass): void {
+	for (const each of draft.bypass) {
+		if (each.line === bypass.line && each.chain === bypass.chain && each.condition === bypass.condition) {
+			return;
+		}
+	}
+
+	draft.bypass.push(bypass);
+}
+
+/**
+ * Policy Local with no local endpoint on this node: external traffic that no bypass takes falls off
+ * the end of the chain (nat table) and is dropped (filter table / no-endpoint maps say the same).
+ */
+export function markLocalDrop(draft: FlowDraft): void {
+	draft.localEndpoints ??= [];
+	if (draft.noEndpoints !== 'reject') {
+		draft.noEndpoints = 'drop';
+	}
+}
+
 const kindOrder: Record<NatEntryKind, number> = {clusterIP: 0, externalIP: 1, loadBalancer: 2, nodePort: 3};
 
 /** Check shares and freeze. Problems about the flow are appended to `problems`. */
@@ -197,6 +221,7 @@ export function finishFlow(draft: FlowDraft, problems: NatProblem[]): NatService
 		affinity: draft.affinity,
 		noEndpoints: draft.noEndpoints,
 		noEndpointsLines: draft.noEndpointsLines,
+		bypass: draft.bypass.length < 2 ? draft.bypass : [...draft.bypass].sort((a, b) => compareText(b.from, a.from) || compareText(a.chain, b.chain) || compareText(a.condition, b.condition)),
 		masquerade,
 		scheduler: draft.scheduler,
 	};

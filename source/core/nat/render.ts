@@ -1,4 +1,4 @@
-import type {NatEndpoint, NatEntry, NatFlowTable, NatJson, NatJsonEndpoint, NatServiceFlow} from './types.js';
+import type {NatBypass, NatEndpoint, NatEntry, NatFlowTable, NatJson, NatJsonEndpoint, NatServiceFlow} from './types.js';
 import {formatShare} from './shares.js';
 
 const entryLabel: Record<NatEntry['kind'], string> = {
@@ -36,20 +36,7 @@ export function flowTree(flow: NatServiceFlow, mode: NatFlowTable['mode']): Node
 	let localShown = false;
 	for (const entry of flow.entries) {
 		const hops = entry.path.length > 0 ? ` -> ${entry.path.join(' -> ')}` : '';
-		const notes: string[] = [];
-		if (entry.localOnly) {
-			notes.push('Local: only this node\'s endpoints');
-		}
-
-		if (entry.sourceRanges.length > 0) {
-			notes.push(`only from ${entry.sourceRanges.join(', ')}`);
-		}
-
-		if (entry.target === 'local' && flow.localEndpoints?.length === 0) {
-			notes.push('dropped: no local endpoints');
-		} else if (entry.target === 'none' && flow.noEndpoints) {
-			notes.push(flow.noEndpoints === 'reject' ? 'rejected: no endpoints' : 'dropped: no local endpoints');
-		}
+		const notes = entryNotes(flow, entry);
 
 		const node: Node = {text: `${entryLabel[entry.kind]} ${address(entry.ip, entry.port)}${hops}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`, children: []};
 		if (entry.target === 'cluster' && !clusterShown) {
@@ -65,6 +52,10 @@ export function flowTree(flow: NatServiceFlow, mode: NatFlowTable['mode']): Node
 		}
 
 		root.children.push(node);
+	}
+
+	for (const bypass of flow.bypass) {
+		root.children.push({text: bypassLine(bypass), children: []});
 	}
 
 	if (!clusterShown && flow.endpoints.length > 0) {
@@ -90,10 +81,56 @@ export function flowTree(flow: NatServiceFlow, mode: NatFlowTable['mode']): Node
 
 	if (flow.noEndpoints) {
 		const lines = flow.noEndpointsLines.length > 0 ? ` (line ${flow.noEndpointsLines.join(', ')})` : '';
-		root.children.push({text: flow.noEndpoints === 'reject' ? `No endpoints: REJECT${lines}` : `No local endpoints: DROP external traffic${lines}`, children: []});
+		root.children.push({text: noEndpointsLine(flow, lines), children: []});
 	}
 
 	return root;
+}
+
+/** Policy Local, and nothing on this node to send outside traffic to. */
+function dropsExternal(flow: NatServiceFlow, entry: NatEntry): boolean {
+	return entry.localOnly && flow.noEndpoints === 'drop' && (flow.localEndpoints?.length ?? 0) === 0 && entry.target !== 'cluster';
+}
+
+function entryNotes(flow: NatServiceFlow, entry: NatEntry): string[] {
+	const notes: string[] = [];
+	if (dropsExternal(flow, entry)) {
+		notes.push('Local, no local endpoints: traffic from outside is dropped on this node');
+	} else if (entry.localOnly) {
+		notes.push('Local: only this node\'s endpoints');
+	}
+
+	if (entry.sourceRanges.length > 0) {
+		notes.push(`only from ${entry.sourceRanges.join(', ')}`);
+	}
+
+	if (!entry.localOnly && entry.target === 'none' && flow.noEndpoints) {
+		notes.push(flow.noEndpoints === 'reject' ? 'rejected: no endpoints' : entry.kind === 'clusterIP' ? 'dropped: no endpoints on this node, internalTrafficPolicy Local' : 'dropped: no endpoints here');
+	}
+
+	return notes;
+}
+
+/** The path that keeps a Local Service reachable from pods and from the node whatever the policy. */
+function bypassLine(bypass: NatBypass): string {
+	const who = bypass.from === 'pods' ? 'Pod traffic' : 'Node traffic';
+	return `${who} (${bypass.condition}) -> ${bypass.target}: cluster-wide endpoints${bypass.line === null ? '' : ` (line ${bypass.line})`}`;
+}
+
+function noEndpointsLine(flow: NatServiceFlow, lines: string): string {
+	if (flow.noEndpoints === 'reject') {
+		return `No endpoints: REJECT${lines}`;
+	}
+
+	// kube-proxy drops (rather than rejects) only for a Local policy with endpoints elsewhere: say which
+	// traffic that is, from the entries that end nowhere, so an internal-only drop is not told as external.
+	const internal = flow.entries.some(entry => entry.kind === 'clusterIP' && entry.target === 'none');
+	const external = flow.entries.some(entry => entry.kind !== 'clusterIP' && (dropsExternal(flow, entry) || entry.target === 'none'));
+	const dropped = [
+		internal ? 'traffic to the ClusterIP (internalTrafficPolicy Local) dropped' : '',
+		external ? `traffic from outside dropped${flow.bypass.length > 0 ? ', pods and node still served' : ''}` : '',
+	].filter(Boolean);
+	return `No local endpoints: ${dropped.length > 0 ? dropped.join('; ') : 'traffic dropped'}${lines}`;
 }
 
 function drawTree(node: Node, prefix: string, out: string[]) {
@@ -108,7 +145,7 @@ function drawTree(node: Node, prefix: string, out: string[]) {
 export function renderNatText(table: NatFlowTable): string {
 	const out: string[] = [];
 	const header = `kube-proxy mode: ${table.variant}${table.masqueradeMark ? `, masquerade mark ${table.masqueradeMark}` : ''}, ${table.services.length} service port${table.services.length === 1 ? '' : 's'}`;
-	out.push(header, '');
+	out.push(header, ...(table.notes ?? []).map(note => `Note: ${note}`), '');
 	for (const flow of table.services) {
 		const tree = flowTree(flow, table.mode);
 		out.push(tree.text);
@@ -143,8 +180,10 @@ export function toNatJson(table: NatFlowTable): NatJson {
 			localEndpoints: flow.localEndpoints ? flow.localEndpoints.map(endpoint => jsonEndpoint(endpoint)) : null,
 			affinity: flow.affinity ? {timeoutSeconds: flow.affinity.timeoutSeconds} : null,
 			noEndpoints: flow.noEndpoints,
+			bypass: flow.bypass.map(bypass => ({from: bypass.from, condition: bypass.condition, chain: bypass.chain})),
 		})),
 		problems: table.problems.map(problem => ({line: problem.line, message: problem.message})),
+		notes: [...(table.notes ?? [])],
 	};
 }
 
@@ -154,5 +193,7 @@ export function filterNatServices(table: NatFlowTable, service: string): NatFlow
 	const services = table.services.filter(flow => flow.service === name && (port === undefined || flow.port === port));
 	// Keep the problems about this Service and those about the text itself.
 	const problems = table.problems.filter(problem => problem.message.includes(`${name}`) || /^line \d+: (?!.*\w+\/\w+)/.test(problem.message));
-	return {...table, services, problems};
+	// Notes are about the whole table (other namespaces), not about the one Service shown.
+	const {notes: _notes, ...rest} = table;
+	return {...rest, services, problems};
 }

@@ -71,6 +71,23 @@ export type NatAffinity = {
 
 export type NatNoEndpoints = 'reject' | 'drop';
 
+/**
+ * A rule by which traffic to a Local Service's external destinations skips the Local policy and
+ * goes to the cluster-wide endpoints: kube-proxy does this for traffic from pods (its local
+ * detector: the cluster CIDR, the node's pod CIDR or a bridge interface) and from the node itself.
+ */
+export type NatBypass = {
+	/** `pods`: source matched by kube-proxy's local detector; `node`: source is a local address. */
+	readonly from: 'pods' | 'node';
+	/** Human condition, e.g. `source 10.244.0.0/16`, `source is a local address`. */
+	readonly condition: string;
+	/** Chain holding the rule (`KUBE-EXT-…`, `KUBE-XLB-…`, `external-…`). */
+	readonly chain: string;
+	/** Cluster-wide dispatch chain it goes to. */
+	readonly target: string;
+	readonly line: number | null;
+};
+
 /** Everything the node does for one Service port. */
 export type NatServiceFlow = {
 	/** `namespace/name` when known; otherwise the rules' own identity (chain name or `ip:port`). */
@@ -92,6 +109,8 @@ export type NatServiceFlow = {
 	readonly noEndpoints: NatNoEndpoints | null;
 	/** Lines of the filter rules (or map elements) that reject or drop. */
 	readonly noEndpointsLines: readonly number[];
+	/** Policy Local: the pod and node traffic that still goes to the cluster-wide endpoints; empty otherwise. */
+	readonly bypass: readonly NatBypass[];
 	readonly masquerade: readonly NatMasquerade[];
 	/** IPVS scheduler (rr, wrr, lc, …); null for the other modes. */
 	readonly scheduler: string | null;
@@ -103,6 +122,8 @@ export type NatFlowTable = {
 	readonly variant: string;
 	readonly services: readonly NatServiceFlow[];
 	readonly problems: readonly NatProblem[];
+	/** What was not checked and why (e.g. the rules of namespaces the API was not asked for); not problems. */
+	readonly notes?: readonly string[];
 	/** Mark value set by KUBE-MARK-MASQ / mark-for-masquerade, e.g. `0x4000`; null when not found. */
 	readonly masqueradeMark: string | null;
 };
@@ -125,8 +146,12 @@ export type NatJson = {
 		localEndpoints: NatJsonEndpoint[] | null;
 		affinity: {timeoutSeconds: number} | null;
 		noEndpoints: NatNoEndpoints | null;
+		/** Added after the issue's shape: pod and node traffic that skips the Local policy. */
+		bypass: Array<{from: NatBypass['from']; condition: string; chain: string}>;
 	}>;
 	problems: Array<{line: number | null; message: string}>;
+	/** Added after the issue's shape: what was not checked. */
+	notes: string[];
 };
 
 export type NatJsonEndpoint = {

@@ -1,3 +1,4 @@
+import type {V1Service} from '@kubernetes/client-node';
 import {compareRows, type ServiceRow} from './service-row.js';
 
 /** One Service in `svctop list --json`; the strings are the wide-mode column values. */
@@ -36,4 +37,46 @@ export function serviceListJson(context: string, rows: readonly ServiceRow[]): S
 			warnings: [...row.warnings],
 		})),
 	};
+}
+
+/** What `kubectl get svc -o json|yaml` prints: a v1 List; its items are the API objects. */
+export type KubectlServiceList = {
+	apiVersion: 'v1';
+	items: Array<Record<string, unknown>>;
+	kind: 'List';
+	metadata: {resourceVersion: ''};
+};
+
+/**
+ * The Services as kubectl prints them with `-o json` or `-o yaml`: each object as the API returned it,
+ * with its kind and apiVersion (a list's items come without them) and without `managedFields`
+ * (kubectl's `--show-managed-fields=false`), in the order given.
+ */
+export function kubectlServiceList(services: readonly V1Service[]): KubectlServiceList {
+	return {
+		apiVersion: 'v1',
+		items: services.map(service => {
+			const {managedFields: _, ...metadata} = service.metadata ?? {};
+			return {...service, apiVersion: 'v1', kind: 'Service', metadata};
+		}),
+		kind: 'List',
+		metadata: {resourceVersion: ''},
+	};
+}
+
+/** JSON as kubectl writes it (Go's encoder): keys sorted, four-space indent, `<`, `>` and `&` escaped. */
+export function kubectlJson(value: unknown): string {
+	return JSON.stringify(sortKeys(value), null, 4).replace(/[<>&\u2028\u2029]/g, c => `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`) + '\n';
+}
+
+function sortKeys(value: unknown): unknown {
+	if (Array.isArray(value)) {
+		return value.map(item => sortKeys(item));
+	}
+
+	if (value !== null && typeof value === 'object') {
+		return Object.fromEntries(Object.keys(value).sort().map(key => [key, sortKeys((value as Record<string, unknown>)[key])]));
+	}
+
+	return value;
 }

@@ -61,6 +61,7 @@ export function serviceTableHeaders(options: ServiceTableOptions): string[] {
 		'ENDPOINTS',
 		'AGE',
 		...(options.wide ? ['SELECTOR'] : []),
+		'WARNINGS',
 	];
 }
 
@@ -77,10 +78,16 @@ export function serviceTableCells(row: ServiceRow, options: ServiceTableOptions)
 		endpointsColumn(row.endpoints),
 		row.age,
 		...(options.wide ? [row.selector] : []),
+		warningsCell(row),
 	];
 }
 
-/** The table `svctop list` prints: kubectl's `get svc` columns plus ENDPOINTS, in the rows' order. */
+/** The reasons the dashboard marks with `!`, in one cell; `<none>` as kubectl prints an empty cell. */
+export function warningsCell(row: ServiceRow): string {
+	return row.warnings.length > 0 ? row.warnings.join('; ') : '<none>';
+}
+
+/** The table `svctop list` prints: kubectl's `get svc` columns plus ENDPOINTS and WARNINGS, in the rows' order. */
 export function formatServiceTable(rows: readonly ServiceRow[], options: ServiceTableOptions): string {
 	return padColumns([serviceTableHeaders(options), ...rows.map(row => serviceTableCells(row, options))]);
 }

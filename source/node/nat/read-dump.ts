@@ -1,5 +1,8 @@
 import {execFile} from 'node:child_process';
-import {open} from 'node:fs/promises';
+import {Buffer} from 'node:buffer';
+import {type FileHandle, open} from 'node:fs/promises';
+import {defaultDumpLimits, type DumpLimits, dumpChecker} from '../../core/nat/dump-limits.js';
+import {formatBytes} from '../../core/nat/no-rules.js';
 import {natDumpArrived, newNatDumpBuffer} from '../../core/nat/decode.js';
 import type {NatMode} from '../../core/nat/types.js';
 
@@ -19,7 +22,14 @@ export type CommandRunner = (argv: readonly string[], timeoutMs: number) => Prom
 
 /** A dump as text, or as the bytes of a file (decodeNatDump takes both). */
 export type NatDump =
-	| {readonly ok: true; readonly text: string | Uint8Array; readonly mode: NatMode | undefined; readonly source: string}
+	| {
+		readonly ok: true;
+		readonly text: string | Uint8Array;
+		readonly mode: NatMode | undefined;
+		readonly source: string;
+		/** On a node, each tool asked and what it answered, when none of them had kube-proxy's rules. */
+		readonly tried?: readonly string[];
+	}
 	| {readonly ok: false; readonly error: string};
 
 /** What the node's own tools print. */
@@ -185,26 +195,31 @@ export async function readLocalNatDump(options: {mode?: NatMode; timeoutMs?: num
 		}
 
 		default: {
+			// Each tool asked, with its answer, for the message when none has kube-proxy's rules.
+			const tried: string[] = [];
 			const fromNft = await nftables();
+			tried.push(`nft list table ip/ip6 kube-proxy: ${fromNft.ok ? (fromNft.text.includes('table ') ? 'found' : 'no table') : fromNft.error}`);
 			if (fromNft.ok && fromNft.text.includes('table ')) {
 				return fromNft;
 			}
 
 			const fromIptables = await iptables();
+			tried.push(`iptables-save: ${fromIptables.ok ? 'no KUBE-SVC- chain' : fromIptables.error}`);
 			if (fromIptables.ok && fromIptables.text.includes('KUBE-SVC-')) {
 				return fromIptables;
 			}
 
 			const fromIpvs = await ipvs();
+			tried.push(`ipvsadm -S -n: ${fromIpvs.ok ? (fromIpvs.text.trim() === '' ? 'no virtual service' : 'found') : fromIpvs.error}`);
 			if (fromIpvs.ok && fromIpvs.text.trim() !== '') {
 				return fromIpvs;
 			}
 
 			if (fromIptables.ok) {
-				return fromIptables;
+				return {...fromIptables, tried};
 			}
 
-			return {ok: false, error: `no kube-proxy rules could be read: ${fromIptables.error}`};
+			return {ok: false, error: `no kube-proxy rules found on this node (tried ${tried.join('; ')})`};
 		}
 	}
 }
@@ -213,17 +228,23 @@ export async function readLocalNatDump(options: {mode?: NatMode; timeoutMs?: num
 const readPartBytes = 1 << 20;
 
 /**
- * Read a dump file. A regular file goes straight into the decoder's own buffer (a 24 MB
- * iptables-save dump is neither copied nor made into one string); anything else (a pipe, a
- * device) is read whole.
+ * Read a dump file, within `limits` (a file over the size limit is refused before it is read;
+ * a device or pipe such as /dev/zero fails at its first bad part). A regular file goes straight
+ * into the decoder's own buffer (a 24 MB iptables-save dump is neither copied nor made into one
+ * string); anything else is read in parts.
  */
-export async function readNatDumpFile(path: string): Promise<NatDump> {
+export async function readNatDumpFile(path: string, limits: DumpLimits = defaultDumpLimits): Promise<NatDump> {
 	let handle: Awaited<ReturnType<typeof open>> | undefined;
 	try {
 		handle = await open(path, 'r');
 		const stats = await handle.stat();
+		const check = dumpChecker(path, limits);
 		if (!stats.isFile()) {
-			return {ok: true, text: await handle.readFile(), mode: undefined, source: path};
+			return await readUnsized(handle, path, check);
+		}
+
+		if (stats.size > limits.maxBytes) {
+			return {ok: false, error: `${path} is ${formatBytes(stats.size)}, over ${formatBytes(limits.maxBytes)}, the limit for a rule dump (raise it with --max-bytes)`};
 		}
 
 		// Read in parts, and let the decoder work on each part while the next one is read.
@@ -235,6 +256,11 @@ export async function readNatDumpFile(path: string): Promise<NatDump> {
 		while (reading) {
 			// eslint-disable-next-line no-await-in-loop
 			const {bytesRead} = await reading;
+			const error = check(bytes.subarray(filled, filled + bytesRead));
+			if (error) {
+				return {ok: false, error};
+			}
+
 			filled += bytesRead;
 			reading = bytesRead > 0 && filled < bytes.length ? readPart(filled) : undefined;
 			if (reading) {
@@ -250,6 +276,48 @@ export async function readNatDumpFile(path: string): Promise<NatDump> {
 	} finally {
 		await handle?.close();
 	}
+}
+
+/** A device, pipe or socket, read part by part until it ends or a part breaks a limit. */
+async function readUnsized(handle: FileHandle, source: string, check: (part: Uint8Array) => string | null): Promise<NatDump> {
+	const parts: Uint8Array[] = [];
+	for (;;) {
+		const part = new Uint8Array(64 * 1024);
+		// eslint-disable-next-line no-await-in-loop
+		const {bytesRead} = await handle.read(part, 0, part.length, null);
+		if (bytesRead === 0) {
+			return {ok: true, text: Buffer.concat(parts), mode: undefined, source};
+		}
+
+		const error = check(part.subarray(0, bytesRead));
+		if (error) {
+			return {ok: false, error};
+		}
+
+		parts.push(part.subarray(0, bytesRead));
+	}
+}
+
+/** Read a dump from a stream (stdin) within `limits`; the stream is closed at the first bad part. */
+export async function readNatDumpStream(stream: NodeJS.ReadableStream, source: string, limits: DumpLimits = defaultDumpLimits): Promise<NatDump> {
+	const check = dumpChecker(source, limits);
+	const parts: Uint8Array[] = [];
+	try {
+		for await (const chunk of stream) {
+			const part = typeof chunk === 'string' ? Buffer.from(chunk) : chunk as Uint8Array;
+			const error = check(part);
+			if (error) {
+				// Leaving the loop destroys the stream, so /dev/zero on stdin is not read on.
+				return {ok: false, error};
+			}
+
+			parts.push(part);
+		}
+	} catch (error) {
+		return {ok: false, error: `cannot read ${source}: ${(error as Error).message.split('\n')[0]!}`};
+	}
+
+	return {ok: true, text: Buffer.concat(parts), mode: undefined, source};
 }
 
 /** Run `--node-cmd` for one node (`{node}` substituted as one argument, no shell). */

@@ -1,6 +1,7 @@
 import {useEffect, useMemo, useState} from 'react';
 import {crossCheckNat} from '../../core/nat/cross-check.js';
 import {decodeNatDump} from '../../core/nat/decode.js';
+import {missingKubeProxyRules} from '../../core/nat/no-rules.js';
 import type {NatFlowTable} from '../../core/nat/types.js';
 import type {ClusterSnapshot} from '../../kube/types.js';
 import type {NatDump} from '../../node/nat/read-dump.js';
@@ -19,6 +20,17 @@ export type NatTableState = {
 	/** Epoch ms of the last finished load. */
 	readonly loadedAt: number | undefined;
 };
+
+/** The decoded dump, or the one line saying it holds no kube-proxy rules (never an empty table). */
+function decodedState(dump: Extract<NatDump, {ok: true}>, loadedAt: number): {table?: NatFlowTable; origin?: string; error?: string; loadedAt: number} {
+	const table = decodeNatDump(dump.text, dump.mode);
+	const missing = missingKubeProxyRules(dump.text, table, dump.source);
+	if (missing) {
+		return {error: `${missing}${dump.tried ? ` (tried ${dump.tried.join('; ')})` : ''}`, origin: dump.source, loadedAt};
+	}
+
+	return {table, origin: dump.source, loadedAt};
+}
 
 /**
  * Loads and decodes the dump once per `generation` (the view bumps it on `r`): rules are read on
@@ -43,11 +55,7 @@ export function useNatTable(
 					return;
 				}
 
-				setDecoded(
-					dump.ok
-						? {table: decodeNatDump(dump.text, dump.mode), origin: dump.source, loadedAt: clock()}
-						: {error: dump.error, loadedAt: clock()},
-				);
+				setDecoded(dump.ok ? decodedState(dump, clock()) : {error: dump.error, loadedAt: clock()});
 			})
 			.catch((error: unknown) => {
 				if (!cancelled) {
@@ -74,7 +82,7 @@ export function useNatTable(
 			return decoded.table;
 		}
 
-		return crossCheckNat(decoded.table, {services: snapshot.services, endpointSlices: snapshot.endpointSlices});
+		return crossCheckNat(decoded.table, {services: snapshot.services, endpointSlices: snapshot.endpointSlices, namespace: snapshot.namespace});
 	}, [decoded.table, snapshot]);
 
 	return {table: checked, origin: decoded.origin, error: decoded.error, loading, loadedAt: decoded.loadedAt};

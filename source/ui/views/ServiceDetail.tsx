@@ -9,14 +9,15 @@ import {KeyPriority, useKeypress} from '../keys/use-keypress.js';
 import {type ResolveName, useNameResolution} from '../hooks/use-name-resolution.js';
 import {useNow} from '../hooks/use-now.js';
 import {scrollCommands, useScroll} from '../hooks/use-scroll.js';
+import {useServiceEvents} from '../hooks/use-service-events.js';
 import {useServicePods} from '../hooks/use-service-pods.js';
 import type {ServiceScreenProps} from '../screens.js';
-import {detailLines, type LineTone} from './service-detail-lines.js';
+import {detailLines, type LineTone, readingEvents} from './service-detail-lines.js';
 
 export type ServiceDetailProps = ServiceScreenProps & {
 	/** Resolves an ExternalName target on this machine. Default: not resolved. */
 	readonly resolveName?: ResolveName;
-	/** How often the selector's pods are fetched again while the view is open. Default: 5000 ms. */
+	/** How often the selector's pods and the Service's events are fetched again while the view is open. Default: 5000 ms. */
 	readonly podRefreshMs?: number;
 };
 
@@ -40,7 +41,10 @@ const hint = [
 	`${commandKeys('help')} help`,
 ].join('  ');
 
-/** Issue 3's detail view: one Service's spec, endpoints by node, pods that are not endpoints, findings. */
+/**
+ * Issue 3's detail view: one Service's findings, what `kubectl describe svc` prints (Events included),
+ * endpoints by node, topology, pods that are not endpoints.
+ */
 export default function ServiceDetail({
 	serviceKey,
 	snapshot,
@@ -86,6 +90,7 @@ export default function ServiceDetail({
 	);
 	const externalName = service?.spec?.type === 'ExternalName' ? service.spec.externalName : undefined;
 	const resolution = useNameResolution(resolveName, externalName, refreshes);
+	const events = useServiceEvents(source, namespace, name, service?.metadata?.uid, String(refreshes), podRefreshMs);
 
 	const lines = useMemo(() => {
 		if (!service) {
@@ -93,10 +98,10 @@ export default function ServiceDetail({
 		}
 
 		return detailLines(
-			describeService({service, slices, nodes: snapshot.nodes, pods, clusterDomain, now, resolution, unknown: unknownResources(snapshot.states)}),
+			describeService({service, slices, nodes: snapshot.nodes, pods, clusterDomain, now, resolution, events: events ?? {ok: false, reason: readingEvents}, unknown: unknownResources(snapshot.states)}),
 			width,
 		);
-	}, [service, slices, snapshot.nodes, snapshot.states, pods, clusterDomain, now, resolution, width]);
+	}, [service, slices, snapshot.nodes, snapshot.states, pods, clusterDomain, now, resolution, events, width]);
 
 	const bodyHeight = Math.max(1, height - 1);
 	const {offset: shown, scroll} = useScroll(lines.length, bodyHeight);

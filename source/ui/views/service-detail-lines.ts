@@ -1,6 +1,10 @@
 import type {EndpointDetail, ServiceDetail} from '../../core/detail/describe-service.js';
-import {alignRows, endpointState, formatPort} from '../../core/detail/describe-text.js';
-import {selectorColumn} from '../../core/services/service-row.js';
+import {alignRows, endpointHints, endpointState, topologyLines} from '../../core/detail/describe-text.js';
+import {kubectlDescribeText} from '../../core/detail/kubectl-fields.js';
+import type {EventRow} from '../../core/detail/service-events.js';
+
+/** The reason the view gives describeService while the first read of the events is under way. */
+export const readingEvents = 'reading…';
 
 /** How a line is drawn: a section heading, a good or bad state, a warning, or secondary text. */
 export type LineTone = 'heading' | 'good' | 'warn' | 'bad' | 'dim' | 'plain';
@@ -29,66 +33,71 @@ function endpointPorts(endpoint: EndpointDetail): string {
 	return entries.length === 0 ? '<no ports>' : entries.map(([name, port]) => (name ? `${name}=${port}` : String(port))).join(',');
 }
 
-function specPairs(detail: ServiceDetail): Array<[string, string]> {
+/**
+ * What `kubectl describe svc` prints, as kubectl lays it out, Events included: Warning events in
+ * yellow, events that could not be read in yellow with the reason.
+ */
+function kubectlLines(detail: ServiceDetail, width: number): DetailLine[] {
+	const reading = detail.events.state === 'unknown' && detail.events.reason === readingEvents;
+	let texts = kubectlDescribeText(detail.kubectl, detail.events).replace(/\n$/, '').split('\n');
+	const table = texts.indexOf('Events:');
+	if (table >= 0 && detail.events.state === 'read' && texts.slice(table).some(line => line.length + 2 > width)) {
+		return [...kubectlLines({...detail, events: {state: 'read', events: []}}, width).slice(0, table + 1), {key: `describe-${table}`, text: '  Events:', tone: 'plain'}, ...narrowEvents(detail.events.events, width)];
+	}
+
+	const lines: DetailLine[] = [{key: 'describe', text: 'kubectl describe', tone: 'heading'}];
+	for (const [index, line] of texts.entries()) {
+		let tone: LineTone = 'plain';
+		if (line.startsWith('Events:') && detail.events.state === 'unknown') {
+			tone = reading ? 'dim' : 'warn';
+		} else if (line.startsWith('  Warning ')) {
+			tone = 'warn';
+		}
+
+		lines.push({key: `describe-${index}`, text: `  ${reading ? line.replace(`unknown (${readingEvents})`, readingEvents) : line}`, tone});
+	}
+
+	return lines;
+}
+
+/** kubectl's Events table without its Message column, each message on a line of its own under its row. */
+function narrowEvents(events: readonly EventRow[], width: number): DetailLine[] {
+	const rows = alignRows([['Type', 'Reason', 'Age', 'From'], ['----', '------', '----', '----'], ...events.map(row => [row.type, row.reason, row.age, row.from])]);
+	const lines: DetailLine[] = rows.slice(0, 2).map((text, index) => ({key: `events-head-${index}`, text: `    ${text}`, tone: 'plain'}));
+	for (const [index, row] of events.entries()) {
+		const tone: LineTone = row.type === 'Warning' ? 'warn' : 'plain';
+		lines.push({key: `event-${index}`, text: `    ${rows[index + 2]}`, tone});
+		lines.push(...wrapLine({key: `event-${index}-message`, text: `      ${row.message}`, tone}, width));
+	}
+
+	return lines;
+}
+
+/** What svctop adds to kubectl's fields: a pending load balancer, the affinity timeout, DNS names. */
+function extraLines(detail: ServiceDetail): DetailLine[] {
 	const {service} = detail;
-	const pairs: Array<[string, string]> = [['Type', service.type]];
-	if (service.type === 'ExternalName') {
-		pairs.push(['External name', service.externalName ?? '<none>']);
-	} else {
-		const families = [service.ipFamilies.join(','), service.ipFamilyPolicy].filter(Boolean).join(', ');
-		pairs.push(['ClusterIPs', `${service.clusterIPs.join(', ') || '<none>'}${families ? ` (${families})` : ''}`]);
+	const pairs: Array<[string, string]> = [];
+	if (service.loadBalancerPending) {
+		pairs.push(['LoadBalancer', `<pending> (Service created ${service.age} ago)`]);
 	}
 
-	for (const port of detail.ports) {
-		pairs.push(['Port', formatPort(port)]);
-	}
-
-	pairs.push([
-		'Session affinity',
-		service.sessionAffinityTimeoutSeconds === null
-			? service.sessionAffinity
-			: `${service.sessionAffinity} (timeout ${service.sessionAffinityTimeoutSeconds}s)`,
-	]);
-	if (service.externalTrafficPolicy) {
-		pairs.push(['External traffic policy', service.externalTrafficPolicy]);
-	}
-
-	if (service.internalTrafficPolicy) {
-		pairs.push(['Internal traffic policy', service.internalTrafficPolicy]);
-	}
-
-	if (service.healthCheckNodePort !== null) {
-		pairs.push(['HealthCheck NodePort', String(service.healthCheckNodePort)]);
-	}
-
-	if (service.externalIPs.length > 0) {
-		pairs.push(['External IPs', service.externalIPs.join(', ')]);
-	}
-
-	if (service.type === 'LoadBalancer') {
-		pairs.push([
-			'LoadBalancer ingress',
-			service.loadBalancerPending
-				? `<pending> (Service created ${service.age} ago)`
-				: service.loadBalancerIngress
-						.map(
-							entry =>
-								[entry.ip, entry.hostname].filter(Boolean).join(' / ') + (entry.ipMode ? ` (ipMode ${entry.ipMode})` : ''),
-						)
-						.join(', '),
-		]);
-	}
-
-	if (service.loadBalancerSourceRanges.length > 0) {
-		pairs.push(['Source ranges', service.loadBalancerSourceRanges.join(', ')]);
+	if (service.sessionAffinityTimeoutSeconds !== null) {
+		pairs.push(['ClientIP timeout', `${service.sessionAffinityTimeoutSeconds}s`]);
 	}
 
 	for (const [index, name] of detail.dnsNames.entries()) {
 		pairs.push([index === 0 ? 'DNS' : '', name]);
 	}
 
-	pairs.push(['Selector', service.selector ? selectorColumn(service.selector) : '<none> (endpoints managed by hand)']);
-	return pairs;
+	return [{key: 'extra', text: 'Not in kubectl describe', tone: 'heading'}, ...fieldLines('extra', pairs)];
+}
+
+function topologySectionLines(detail: ServiceDetail): DetailLine[] {
+	return topologyLines(detail.topology, endpointHints(detail)).map((text, index) => ({
+		key: `topology-${index}`,
+		text,
+		tone: index === 0 ? 'heading' : 'plain',
+	}));
 }
 
 function endpointLines(detail: ServiceDetail): DetailLine[] {
@@ -215,7 +224,8 @@ export function wrapLine(line: DetailLine, width: number): DetailLine[] {
 
 /**
  * The detail view's content as lines: a title, the findings first (what is wrong, at a glance),
- * then the spec, the endpoints grouped by node, the pods that are not endpoints and, for an
+ * then what kubectl describe prints (Events included) and what it leaves out, the endpoints grouped
+ * by node, topology, the pods that are not endpoints and, for an
  * ExternalName, the live resolution. Findings and notes are wrapped to `width`.
  */
 export function detailLines(detail: ServiceDetail, width: number): DetailLine[] {
@@ -238,12 +248,12 @@ export function detailLines(detail: ServiceDetail, width: number): DetailLine[] 
 		}
 	}
 
-	lines.push({key: 'spec', text: 'Spec', tone: 'heading'}, ...fieldLines('spec', specPairs(detail)));
+	lines.push(...kubectlLines(detail, width), ...extraLines(detail));
 	if (service.type !== 'ExternalName') {
-		lines.push(...endpointLines(detail));
+		lines.push(...endpointLines(detail), ...topologySectionLines(detail));
 	}
 
 	lines.push(...podLines(detail), ...externalNameLines(detail));
-	// Findings and traffic notes are the point of the view: they wrap instead of being cut.
-	return lines.flatMap(line => (line.tone === 'warn' ? wrapLine(line, width) : [line]));
+	// Findings and traffic notes are the point of the view: they wrap instead of being cut (event rows keep their columns).
+	return lines.flatMap(line => (line.tone === 'warn' && !line.key.startsWith('describe-') && !line.key.startsWith('event-') ? wrapLine(line, width) : [line]));
 }

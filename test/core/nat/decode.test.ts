@@ -23,6 +23,7 @@ const expected: Record<string, unknown> = {
 		localEndpoints: null,
 		affinity: null,
 		noEndpoints: null,
+		bypass: [],
 	},
 	'default/svc-local:http/TCP': {
 		entries: [
@@ -40,6 +41,7 @@ const expected: Record<string, unknown> = {
 		],
 		affinity: null,
 		noEndpoints: null,
+		bypass: ['node', 'pods'],
 	},
 	'default/svc-nodeport:svc-webport/TCP': {
 		entries: [
@@ -54,6 +56,7 @@ const expected: Record<string, unknown> = {
 		localEndpoints: null,
 		affinity: null,
 		noEndpoints: null,
+		bypass: [],
 	},
 	'kube-system/kube-dns:dns/UDP': {
 		entries: [
@@ -69,6 +72,7 @@ const expected: Record<string, unknown> = {
 		localEndpoints: null,
 		affinity: null,
 		noEndpoints: null,
+		bypass: [],
 	},
 	'kube-system/kube-dns:dns-tcp/TCP': {
 		entries: [
@@ -84,6 +88,7 @@ const expected: Record<string, unknown> = {
 		localEndpoints: null,
 		affinity: null,
 		noEndpoints: null,
+		bypass: [],
 	},
 	'shop/empty:p/TCP': {
 		entries: [
@@ -93,6 +98,7 @@ const expected: Record<string, unknown> = {
 		localEndpoints: null,
 		affinity: null,
 		noEndpoints: 'reject',
+		bypass: [],
 	},
 	'shop/lb:web/TCP': {
 		entries: [
@@ -107,6 +113,7 @@ const expected: Record<string, unknown> = {
 		localEndpoints: null,
 		affinity: 600,
 		noEndpoints: null,
+		bypass: [],
 	},
 	'shop/lb-local:/TCP': {
 		entries: [
@@ -118,9 +125,11 @@ const expected: Record<string, unknown> = {
 		endpoints: [
 			'10.10.5.1:8080 1.000000',
 		],
-		localEndpoints: null,
+		// Policy Local with no endpoint on this node: an empty local list, not null ("not Local").
+		localEndpoints: [],
 		affinity: null,
 		noEndpoints: 'drop',
+		bypass: ['node', 'pods'],
 	},
 };
 
@@ -137,6 +146,7 @@ const oldStyleDifferences = {
 		localEndpoints: [],
 		affinity: null,
 		noEndpoints: 'drop',
+		bypass: ['node', 'pods'],
 	},
 };
 
@@ -255,6 +265,7 @@ describe('iptables details', () => {
 					localEndpoints: null,
 					affinity: null,
 					noEndpoints: null,
+					bypass: [],
 				},
 			});
 		}
@@ -299,6 +310,7 @@ describe('IPVS', () => {
 			localEndpoints: null,
 			affinity: 600,
 			noEndpoints: null,
+			bypass: [],
 		});
 		assert.deepEqual(summary['default/svc-local:http/TCP']!.localEndpoints, ['10.10.1.7:8080 0.500000', '10.10.1.8:8080 0.500000']);
 		assert.equal(summary['shop/empty:p/TCP']!.noEndpoints, 'reject');

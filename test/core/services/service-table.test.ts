@@ -5,6 +5,7 @@ import type {V1EndpointSlice, V1Service} from '@kubernetes/client-node';
 import {serviceRows} from '../../../source/core/services/service-row.js';
 import {formatServiceTable, padColumns} from '../../../source/core/services/service-table.js';
 import {serviceListJson} from '../../../source/core/services/service-json.js';
+import {eksLoadBalancerWide, kubeadmServicesWide} from '../../fixtures/services/kubectl-tables.js';
 
 type Fixture = {now: string; items: Array<V1Service | V1EndpointSlice>};
 const fixture = JSON.parse(readFileSync(new URL('../../fixtures/services/seed-cluster.json', import.meta.url), 'utf8')) as Fixture;
@@ -14,33 +15,14 @@ const rows = serviceRows(
 	Date.parse(fixture.now),
 );
 
-// shared/ stands beside the repository (as CI lays it out).
-const seedsDirectory = new URL('../../../../shared/seeds/', import.meta.url).pathname;
-
-/** Real `kubectl get` output copied from the walkthroughs: the cells, split on runs of 2+ spaces. */
-function kubectlBlock(file: string, from: number, to: number): string | undefined {
-	try {
-		const lines = readFileSync(seedsDirectory + file, 'utf8').split('\n').slice(from - 1, to);
-		return lines.join('\n') + '\n';
-	} catch {
-		return undefined;
-	}
-}
-
 describe('padColumns reproduces kubectl tabwriter output byte for byte', () => {
-	const blocks: Array<[string, string, number, number]> = [
-		['kubeadm get all -o wide', '000_f09f0fbc8c0de9dc.txt', 182, 184],
-		['EKS LoadBalancer with a 74-char hostname', '000_f09f0fbc8c0de9dc.txt', 291, 293],
-		// 001's tables were masked by hand (35.222.XXX.XXX) after kubectl padded them, so they are not used.
+	const blocks: Array<[string, string]> = [
+		['kubeadm get all -o wide', kubeadmServicesWide],
+		['EKS LoadBalancer with a 74-char hostname', eksLoadBalancerWide],
 	];
-	for (const [name, file, from, to] of blocks) {
-		test(name, t => {
-			const text = kubectlBlock(file, from, to);
-			if (text === undefined) {
-				t.skip(`the walkthrough ${file} is not on this machine`);
-				return;
-			}
-
+	for (const [name, text] of blocks) {
+		test(name, () => {
+			// kubectl's cells, split on runs of 2+ spaces, laid out again.
 			const cells = text.trimEnd().split('\n').map(line => line.split(/ {2,}/));
 			assert.equal(padColumns(cells), text);
 		});
@@ -53,11 +35,11 @@ describe('padColumns reproduces kubectl tabwriter output byte for byte', () => {
 });
 
 describe('formatServiceTable', () => {
-	test('one namespace, not wide: EXTERNAL-IP in full as kubectl prints it (the server builds its table in wide mode), no SELECTOR', () => {
+	test('one namespace, not wide: EXTERNAL-IP in full as kubectl prints it (the server builds its table in wide mode), no SELECTOR, WARNINGS last', () => {
 		const expected = [
-			'NAME        TYPE           CLUSTER-IP       EXTERNAL-IP                                                                  PORT(S)        ENDPOINTS   AGE',
-			'np-svc      LoadBalancer   172.16.107.200   ac0c6f11e2b974fe0a44b970b63be449-52265006.ap-northeast-2.elb.amazonaws.com   80:30000/TCP   1/2         44s',
-			'light-api   NodePort       10.100.134.179   <none>                                                                       80:30427/TCP   0/0         211d',
+			'NAME        TYPE           CLUSTER-IP       EXTERNAL-IP                                                                  PORT(S)        ENDPOINTS   AGE    WARNINGS',
+			'np-svc      LoadBalancer   172.16.107.200   ac0c6f11e2b974fe0a44b970b63be449-52265006.ap-northeast-2.elb.amazonaws.com   80:30000/TCP   1/2         44s    <none>',
+			'light-api   NodePort       10.100.134.179   <none>                                                                       80:30427/TCP   0/0         211d   no endpoints',
 		];
 		const selected = rows.filter(row => row.key === 'eks/np-svc' || row.key === 'prod/light-api');
 		const table = formatServiceTable(selected, {wide: false, allNamespaces: false});
@@ -66,20 +48,20 @@ describe('formatServiceTable', () => {
 		assert.equal(selected.find(row => row.key === 'eks/np-svc')?.externalIPShort, 'ac0c6f11e2b97...');
 	});
 
-	test('-A -o wide: NAMESPACE first, full EXTERNAL-IP, SELECTOR last', () => {
+	test('-A -o wide: NAMESPACE first, full EXTERNAL-IP, SELECTOR then WARNINGS', () => {
 		const selected = rows.filter(row => ['default/svc-nodeport', 'kube-system/kube-dns', 'prod/my-service', 'ingress-nginx/ingress-nginx'].includes(row.key));
 		const expected = [
-			'NAMESPACE       NAME            TYPE           CLUSTER-IP      EXTERNAL-IP                               PORT(S)                      ENDPOINTS   AGE    SELECTOR',
-			'default         svc-nodeport    NodePort       10.200.1.60     <none>                                    9000:31254/TCP               3/3         12m    app=deploy-websrv',
-			'ingress-nginx   ingress-nginx   LoadBalancer   10.100.72.159   xxxxxx.ap-northeast-2.elb.amazonaws.com   80:31930/TCP,443:32120/TCP   1/1         58d    app.kubernetes.io/component=controller,app.kubernetes.io/name=ingress-nginx',
-			'kube-system     kube-dns        ClusterIP      10.96.0.10      <none>                                    53/UDP,53/TCP,9153/TCP       2/2         13d    k8s-app=kube-dns',
-			'prod            my-service      ExternalName   <none>          my.database.example.com                   <none>                       0/0         120m   <none>',
+			'NAMESPACE       NAME            TYPE           CLUSTER-IP      EXTERNAL-IP                               PORT(S)                      ENDPOINTS   AGE    SELECTOR                                                                      WARNINGS',
+			'default         svc-nodeport    NodePort       10.200.1.60     <none>                                    9000:31254/TCP               3/3         12m    app=deploy-websrv                                                             <none>',
+			'ingress-nginx   ingress-nginx   LoadBalancer   10.100.72.159   xxxxxx.ap-northeast-2.elb.amazonaws.com   80:31930/TCP,443:32120/TCP   1/1         58d    app.kubernetes.io/component=controller,app.kubernetes.io/name=ingress-nginx   <none>',
+			'kube-system     kube-dns        ClusterIP      10.96.0.10      <none>                                    53/UDP,53/TCP,9153/TCP       2/2         13d    k8s-app=kube-dns                                                              <none>',
+			'prod            my-service      ExternalName   <none>          my.database.example.com                   <none>                       0/0         120m   <none>                                                                        <none>',
 		];
 		assert.equal(formatServiceTable(selected, {wide: true, allNamespaces: true}), expected.join('\n') + '\n');
 	});
 
 	test('no rows: the header alone', () => {
-		assert.equal(formatServiceTable([], {wide: false, allNamespaces: false}), 'NAME   TYPE   CLUSTER-IP   EXTERNAL-IP   PORT(S)   ENDPOINTS   AGE\n');
+		assert.equal(formatServiceTable([], {wide: false, allNamespaces: false}), 'NAME   TYPE   CLUSTER-IP   EXTERNAL-IP   PORT(S)   ENDPOINTS   AGE   WARNINGS\n');
 	});
 });
 

@@ -52,6 +52,15 @@ function fakeSource(): ClusterSource {
 const iptablesDump = generateIptablesSave(input, {clusterCIDR, form: 'save'});
 
 describe('runNat', () => {
+	test('a dump cut short is decoded with a warning first and exits 1', async () => {
+		const cut = `${iptablesDump.split('\n').slice(0, 40).join('\n')}\n`;
+		const run = capture(cut);
+		const code = await runNat({file: '-', json: false}, run.io);
+		assert.equal(code, 1);
+		assert.match(run.err(), /^svctop: stdin looks cut short: .*not closed with COMMIT; what follows is only the part that was read\n$/);
+		assert.match(run.out(), /^WARNING: incomplete dump \(.*not closed with COMMIT\); Services and endpoints may be missing\n/);
+	});
+
 	test('reads stdin with --file - and prints the tree for one Service', async () => {
 		const run = capture(iptablesDump);
 		const code = await runNat({file: '-', json: false, service: 'default/svc-nodeport'}, run.io);
@@ -89,11 +98,11 @@ describe('runNat', () => {
 			const code = await runNat({file, json: true, source: fakeSource()}, run.io);
 			assert.equal(code, 0);
 			const document = JSON.parse(run.out()) as Record<string, unknown> & {services: Array<Record<string, unknown>>};
-			assert.deepEqual(Object.keys(document), ['mode', 'services', 'problems']);
+			assert.deepEqual(Object.keys(document), ['mode', 'services', 'problems', 'notes']);
 			assert.equal(document.mode, 'nftables');
 			assert.deepEqual(document.problems, []);
 			const lb = document.services.find(each => each.service === 'shop/lb')!;
-			assert.deepEqual(Object.keys(lb), ['service', 'port', 'protocol', 'entries', 'endpoints', 'localEndpoints', 'affinity', 'noEndpoints']);
+			assert.deepEqual(Object.keys(lb), ['service', 'port', 'protocol', 'entries', 'endpoints', 'localEndpoints', 'affinity', 'noEndpoints', 'bypass']);
 			assert.deepEqual(lb.entries, [
 				{kind: 'clusterIP', ip: '10.200.1.70', port: 80, sourceRanges: [], localOnly: false},
 				{kind: 'loadBalancer', ip: '192.0.2.10', port: 80, sourceRanges: ['198.51.100.0/24', '203.0.113.0/25'], localOnly: false},
@@ -128,12 +137,26 @@ describe('runNat', () => {
 	test('--node-cmd runs the template with the node as one argument', async () => {
 		const run = capture();
 		const calls: string[][] = [];
-		const code = await runNat({nodeCmd: 'ssh {node} sudo iptables-save', node: 'w;1', json: true, runner: async argv => {
+		const code = await runNat({nodeCmd: 'ssh {node} sudo iptables-save', node: 'worker-1.example', json: true, runner: async argv => {
 			calls.push([...argv]);
 			return {stdout: iptablesDump, stderr: '', code: 0, timedOut: false};
 		}}, run.io);
 		assert.equal(code, 0);
-		assert.deepEqual(calls, [['ssh', 'w;1', 'sudo', 'iptables-save']]);
+		assert.deepEqual(calls, [['ssh', 'worker-1.example', 'sudo', 'iptables-save']]);
 		assert.equal((JSON.parse(run.out()) as {mode: string}).mode, 'iptables');
 	});
+
+	for (const node of ['w;1', '-oProxyCommand=touch /tmp/x', '-F/dev/null']) {
+		test(`--node ${JSON.stringify(node)} is refused before anything runs`, async () => {
+			const run = capture();
+			const calls: string[][] = [];
+			const code = await runNat({nodeCmd: 'ssh {node} sudo iptables-save', node, json: false, runner: async argv => {
+				calls.push([...argv]);
+				return {stdout: iptablesDump, stderr: '', code: 0, timedOut: false};
+			}}, run.io);
+			assert.equal(code, 1);
+			assert.deepEqual(calls, []);
+			assert.equal(run.err(), `svctop: --node ${JSON.stringify(node)} is not a DNS-1123 subdomain (lower-case letters, digits, '-' and '.', starting and ending with a letter or digit)\n`);
+		});
+	}
 });

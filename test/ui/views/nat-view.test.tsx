@@ -53,7 +53,10 @@ describe('NatView', () => {
 		assert.equal(lines[5], 'default/svc-nodeport:svc-webport  TCP');
 		assert.equal(lines[6], '├─ ClusterIP 10.200.1.60:9000 -> KUBE-SVC-VTR7MTHHNMFZ3OFS');
 		assert.equal(lines[7], '│  ├─ 33.3% KUBE-SEP-XEXGJWEWSC2GPNPZ -> DNAT 10.10.1.3:8080 (deploy-echo-5c689d5454-m4hd9 on myk8s-worker)');
-		assert.match(view.frame(), /NodePort \*:31254 -> KUBE-EXT-VTR7MTHHNMFZ3OFS \(Local: only this node's endpoints; dropped: no local endpoints\)/);
+		assert.match(view.frame(), /NodePort \*:31254 -> KUBE-EXT-VTR7MTHHNMFZ3OFS \(Local, no local endpoints: traffic from outside is dropped on this node\)/);
+		// The paths that still work, so "dropped" does not read as "every connection dies".
+		assert.match(view.frame(), /├─ Pod traffic \(source 10\.10\.0\.0\/16\) -> KUBE-SVC-VTR7MTHHNMFZ3OFS: cluster-wide endpoints \(line \d+\)/);
+		assert.match(view.frame(), /├─ Node traffic \(source is a local address\) -> KUBE-SVC-VTR7MTHHNMFZ3OFS: cluster-wide endpoints \(line \d+\)/);
 		assert.equal(loads, 1);
 
 		await view.press('r');
@@ -84,6 +87,13 @@ describe('NatView', () => {
 		const failing = open(source, 'default/svc-nodeport', async () => ({ok: false, error: 'iptables-save not found (is this a node? run as root)'}));
 		await settle();
 		assert.match(failing.frame(), /^Cannot read the rules: iptables-save not found \(is this a node\? run as root\)$/m);
+		failing.unmount();
+
+		// A dump holding no kube-proxy rule is not an empty table.
+		const empty = open(source, 'default/svc-nodeport', async () => ({ok: true, text: '', mode: undefined, source: 'empty.txt'}), {columns: 200, rows: 12});
+		await settle();
+		assert.match(empty.frame(), /^Cannot read the rules: no kube-proxy rules found in empty\.txt: it is empty \(0 bytes\)$/m);
+		assert.doesNotMatch(empty.frame(), /service ports|kube-proxy mode/);
 	});
 
 	test('the body scrolls inside the screen and never overflows a small terminal', async () => {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
-import {type DetailLine, wrapLine} from '../../../source/ui/views/service-detail-lines.js';
+import {describeService} from '../../../source/core/detail/describe-service.js';
+import {demoNodes, endpointSlicesFor, initialDemoState, nodeObject} from '../../../source/demo/cluster.js';
+import {type DetailLine, detailLines, wrapLine} from '../../../source/ui/views/service-detail-lines.js';
 
 const finding: DetailLine = {
 	key: 'finding-lb-pending',
@@ -36,4 +38,29 @@ test('a word longer than the width stays whole on its own line', () => {
 		wrapLine(long, 20).map(line => line.text),
 		['  ! see', `    ${'a'.repeat(30)}`, '    now'],
 	);
+});
+
+test('the demo\'s svc-zonal at 80 columns: trafficDistribution, each endpoint\'s hints, and which endpoints each node uses', () => {
+	const now = Date.parse('2026-11-23T00:00:00Z');
+	const state = initialDemoState(now);
+	const service = state.services.find(item => item.metadata?.name === 'svc-zonal')!;
+	const slices = endpointSlicesFor(state).filter(slice => slice.metadata?.labels?.['kubernetes.io/service-name'] === 'svc-zonal');
+	const detail = describeService({service, slices, nodes: demoNodes.map(node => nodeObject(node, now)), pods: undefined, now, events: {ok: true, items: []}});
+	const lines = detailLines(detail, 80).map(line => line.text);
+	const start = lines.findIndex(line => line.startsWith('Topology:'));
+	assert.deepEqual(lines.slice(start, start + 10), [
+		'Topology: trafficDistribution PreferSameZone',
+		'  nodes prefer endpoints in their own zone',
+		'  hints: zone on 2 of 2 ready endpoints, node on 0 (used only if all have one)',
+		'    zonal-echo-6d8f7b9c4-k2m7p  forZones=zone-b',
+		'    zonal-echo-6d8f7b9c4-w9t4x  forZones=zone-c',
+		'  per node, for in-cluster traffic (internalTrafficPolicy Cluster):',
+		'    myk8s-control-plane  zone-a  all 2 (no endpoint hinted for zone-a)',
+		'    myk8s-worker         zone-a  all 2 (no endpoint hinted for zone-a)',
+		'    myk8s-worker2        zone-b  zonal-echo-6d8f7b9c4-k2m7p (zone hint)',
+		'    myk8s-worker3        zone-c  zonal-echo-6d8f7b9c4-w9t4x (zone hint)',
+	]);
+	assert.ok(lines.slice(start, start + 10).every(line => line.length <= 80), 'the topology section fits 80 columns');
+	assert.ok(lines.includes('  Traffic Distribution:     PreferSameZone'));
+	assert.ok(lines.includes('  Events:                   <none>'));
 });

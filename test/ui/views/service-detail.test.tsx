@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import type {CoreV1Event} from '@kubernetes/client-node';
+import type {ClusterSource} from '../../../source/kube/types.js';
 import {afterEach, beforeEach, describe, mock, test} from 'node:test';
 import type {NameResolution} from '../../../source/core/detail/describe-service.js';
 import App from '../../../source/ui/App.js';
@@ -39,6 +41,18 @@ function cluster() {
 		pod({name: 'np-deployment-6b96849c57-zz7qp', labels: {app: 'np-pods'}, node: 'myk8s-worker3', ready: false, waiting: 'ImagePullBackOff', containerPort: {name: 'http', containerPort: 80}}),
 		pod({name: 'unrelated', labels: {app: 'other'}, node: 'myk8s-worker', ip: '10.244.1.9'}),
 	];
+	const eventQueries: string[] = [];
+	// The Service controller's events about the stuck load balancer, as the events API would list them.
+	const withEvents: ClusterSource = source;
+	withEvents.listEvents = async (namespace, involved) => {
+		eventQueries.push(`${namespace}/${involved.kind}/${involved.name}`);
+		return involved.name === 'whms-loadbalancer'
+			? [
+					serviceEvent('Normal', 'EnsuringLoadBalancer', 'Ensuring load balancer', 4 * 3_600_000 + 58 * 60_000, 3 * 60_000, 61),
+					serviceEvent('Warning', 'SyncLoadBalancerFailed', 'Error syncing load balancer: failed to ensure load balancer: timed out', 4 * 3_600_000 + 53 * 60_000, 2 * 60_000, 60),
+				]
+			: [];
+	};
 	const podQueries: Array<[string, Readonly<Record<string, string>>]> = [];
 	const listPods = source.listPods.bind(source);
 	source.listPods = async (namespace, selector) => {
@@ -46,7 +60,22 @@ function cluster() {
 		return listPods(namespace, selector);
 	};
 
-	return {source, podQueries};
+	return {source, podQueries, eventQueries};
+}
+
+/** A core v1 Event about whms-loadbalancer, `count` times from `firstAgoMs` to `lastAgoMs` before seedNow. */
+function serviceEvent(type: string, reason: string, message: string, firstAgoMs: number, lastAgoMs: number, count: number): CoreV1Event {
+	return {
+		metadata: {name: `whms-loadbalancer.${reason}`},
+		involvedObject: {kind: 'Service', namespace: 'default', name: 'whms-loadbalancer'},
+		type,
+		reason,
+		message,
+		source: {component: 'service-controller'},
+		firstTimestamp: new Date(seedNow - firstAgoMs),
+		lastTimestamp: new Date(seedNow - lastAgoMs),
+		count,
+	};
 }
 
 function open(source: FakeClusterSource, serviceKey: string, size = {columns: 80, rows: 24}, resolveName?: (name: string) => Promise<NameResolution>) {
@@ -63,45 +92,37 @@ function open(source: FakeClusterSource, serviceKey: string, size = {columns: 80
 }
 
 describe('ServiceDetail', () => {
-	test('80x24: findings first, spec, endpoints by node, nodes without endpoints, pods that are not endpoints', async () => {
+	test('80x24: findings first, kubectl describe\'s fields and Events, then endpoints by node, topology, pods', async () => {
 		const {source} = cluster();
-		const view = open(source, 'default/np-svc');
+		// The fields kube-apiserver fills in by default, as kubectl describe would see them.
+		source.update({
+			services: source.current.services.map(item =>
+				item.metadata?.name === 'whms-loadbalancer'
+					? {
+							...item,
+							spec: {
+								...item.spec,
+								ipFamilies: ['IPv4'],
+								ipFamilyPolicy: 'SingleStack',
+								sessionAffinity: 'None',
+								externalTrafficPolicy: 'Cluster',
+								internalTrafficPolicy: 'Cluster',
+								ports: [{port: 80, targetPort: 8080 as unknown as string, nodePort: 30_081, protocol: 'TCP'}],
+							},
+						}
+					: item,
+			),
+		});
+		const view = open(source, 'default/whms-loadbalancer');
 		await settle();
-		assert.equal(
-			view.frame(),
-			[
-				'svctop  context kind-myk8s  namespace all  updated 2s ago',
-				'services synced  endpointslices synced  nodes synced',
-				'default/np-svc  NodePort  age 6m41s  endpoints 2/2 ready',
-				'Findings: none',
-				'Spec',
-				'  Type              NodePort',
-				'  ClusterIPs        10.103.126.111',
-				'  Port              <unset> 80 -> 80 (nodePort 30000) /TCP',
-				'  Session affinity  None',
-				'  DNS               np-svc.default.svc.cluster.local',
-				'  Selector          app=np-pods',
-				'Endpoints by node: 2/2 ready  (slices: np-svc-abcde)',
-				'  myk8s-worker  172.18.0.3  zone zone-a',
-				'    np-deployment-6b96849c57-4xk2m  10.244.1.2  80  ready',
-				'  myk8s-worker2  172.18.0.4  zone zone-a',
-				'    np-deployment-6b96849c57-9ptwl  10.244.2.2  80  ready',
-				'Nodes without endpoints',
-				'  myk8s-control-plane  172.18.0.2  zone zone-a',
-				'  myk8s-worker3        172.18.0.5  zone zone-a',
-				'Pods matching the selector: 3; not ready endpoints: 1',
-				// Only findings and notes wrap; other lines are cut at the terminal's width.
-				'  np-deployment-6b96849c57-zz7qp  myk8s-worker3  no IP yet (app: ImagePullBackO…',
-				'',
-				'',
-				'j/k scroll  t nat  p probe  r refresh  Esc back  ? help',
-			].join('\n'),
-		);
+		assert.equal(view.frame(), FIRST_FRAME);
+		await view.press(keys.pageDown);
+		assert.equal(view.frame(), SECOND_FRAME);
 	});
 
 	test('pods are fetched by the selector, again on r and when the endpoints move, never for other changes', async () => {
 		const {source, podQueries} = cluster();
-		const view = open(source, 'default/np-svc');
+		const view = open(source, 'default/np-svc', {columns: 100, rows: 60});
 		await settle();
 		assert.deepEqual(podQueries, [['default', {app: 'np-pods'}]]);
 		await view.press('r');
@@ -138,13 +159,31 @@ describe('ServiceDetail', () => {
 
 	test('findings for a pending LoadBalancer without endpoints', async () => {
 		const {source} = cluster();
-		const view = open(source, 'default/whms-loadbalancer', {columns: 120, rows: 30});
+		const view = open(source, 'default/whms-loadbalancer', {columns: 120, rows: 60});
 		await settle();
 		const frame = view.frame();
 		assert.match(frame, /^Findings$/m);
 		assert.match(frame, /^ {2}! .*\[lb-pending\]$/m);
 		assert.match(frame, /^ {2}! .*\[no-endpoints\]$/m);
-		assert.match(frame, /^ {2}LoadBalancer ingress +<pending> \(Service created 4h58m ago\)$/m);
+		assert.match(frame, /^ {2}LoadBalancer +<pending> \(Service created 4h58m ago\)$/m);
+		assert.doesNotMatch(frame, /LoadBalancer Ingress/, 'kubectl prints no ingress while pending');
+	});
+
+	test('events: read once on open, again on r; unreadable events say unknown with the reason, never <none>', async () => {
+		const {source, eventQueries} = cluster();
+		const view = open(source, 'default/np-svc', {columns: 200, rows: 40});
+		await settle();
+		assert.deepEqual(eventQueries, ['default/Service/np-svc']);
+		assert.match(view.frame(), /^ {2}Events: +<none>$/m);
+		await view.press('r');
+		assert.equal(eventQueries.length, 2);
+		const withEvents: ClusterSource = source;
+		withEvents.listEvents = async () => {
+			throw new Error('events is forbidden: User "me" cannot list resource "events" in API group "" in the namespace "default"\nmore');
+		};
+		await view.press('r');
+		assert.match(view.frame(), /^ {2}Events: +unknown \(events is forbidden: User "me" cannot list resource "events" in API group "" in the namespace "default"\)$/m);
+		assert.doesNotMatch(view.frame(), /Events: +<none>/);
 	});
 
 	test('an ExternalName is resolved live on this machine', async () => {
@@ -166,7 +205,7 @@ describe('ServiceDetail', () => {
 		await settle();
 		assert.equal(view.frame().split('\n')[2], 'default/np-svc  NodePort  age 6m41s  endpoints 2/2 ready');
 		await view.press('j', 'j');
-		assert.equal(view.frame().split('\n')[2], 'Spec');
+		assert.equal(view.frame().split('\n')[2], 'kubectl describe');
 		await view.press('G');
 		assert.equal(view.frame().split('\n').at(-2), '  np-deployment-6b96849c57-zz7qp  myk8s-worker3  no IP yet (app: ImagePullBackO…');
 		await view.press('g');
@@ -184,7 +223,7 @@ describe('ServiceDetail', () => {
 		await view.press(keys.escape);
 		mock.timers.tick(25);
 		await settle();
-		assert.match(view.frame(), /^ {3}NAMESP… NAME/m);
+		assert.match(view.frame(), /^ {3}NAMESPACE   NAME/m);
 	});
 
 	test('t and p open the NAT and probe screens of this Service', async () => {
@@ -198,3 +237,56 @@ describe('ServiceDetail', () => {
 		assert.match(view.frame(), /^The NAT view is not available in this build\.$/m);
 	});
 });
+
+const FIRST_FRAME = [
+	'svctop  context kind-myk8s  namespace all  updated 2s ago',
+	'services synced  endpointslices synced  nodes synced',
+	'default/whms-loadbalancer  LoadBalancer  age 4h58m  endpoints 0/0 ready',
+	'Findings',
+	'  ! no endpoints: connections to 10.111.205.225 have no backend (kube-proxy',
+	'    rejects them) [no-endpoints]',
+	'  ! selector app=whms matches no pods in namespace default',
+	'    [selector-matches-nothing]',
+	'  ! LoadBalancer still <pending> 4h58m after creation: no controller has',
+	'    provisioned a load balancer [lb-pending]',
+	'kubectl describe',
+	'  Name:                     whms-loadbalancer',
+	'  Namespace:                default',
+	'  Labels:                   <none>',
+	'  Annotations:              <none>',
+	'  Selector:                 app=whms',
+	'  Type:                     LoadBalancer',
+	'  IP Family Policy:         SingleStack',
+	'  IP Families:              IPv4',
+	'  IP:                       10.111.205.225',
+	'  IPs:                      10.111.205.225',
+	'  Port:                     <unset>  80/TCP',
+	'  TargetPort:               8080/TCP',
+	'j/k scroll  t nat  p probe  r refresh  Esc back  ? help',
+].join('\n');
+const SECOND_FRAME = [
+	'svctop  context kind-myk8s  namespace all  updated 2s ago',
+	'services synced  endpointslices synced  nodes synced',
+	'  NodePort:                 <unset>  30081/TCP',
+	'  Endpoints:                <none>',
+	'  Session Affinity:         None',
+	'  External Traffic Policy:  Cluster',
+	'  Internal Traffic Policy:  Cluster',
+	'  Events:',
+	'    Type     Reason                  Age                  From',
+	'    ----     ------                  ----                 ----',
+	'    Normal   EnsuringLoadBalancer    3m (x61 over 4h58m)  service-controller',
+	'      Ensuring load balancer',
+	'    Warning  SyncLoadBalancerFailed  2m (x60 over 4h53m)  service-controller',
+	'      Error syncing load balancer: failed to ensure load balancer: timed out',
+	'Not in kubectl describe',
+	'  LoadBalancer  <pending> (Service created 4h58m ago)',
+	'  DNS           whms-loadbalancer.default.svc.cluster.local',
+	'Endpoints by node: 0/0 ready',
+	'  <none>',
+	'Nodes without endpoints',
+	'  myk8s-control-plane  172.18.0.2  zone zone-a',
+	'  myk8s-worker         172.18.0.3  zone zone-a',
+	'  myk8s-worker2        172.18.0.4  zone zone-a',
+	'j/k scroll  t nat  p probe  r refresh  Esc back  ? help',
+].join('\n');

@@ -1,0 +1,139 @@
+import {flagSpec, kebab, type FlagName} from './flags.js';
+
+type CommandHelp = {
+	/** The words after `svctop` in the usage line. */
+	readonly usage: string;
+	/** One line: what the command does. */
+	readonly summary: string;
+	/** More lines about it (arguments, output formats). */
+	readonly description?: readonly string[];
+	/** Flag sections in order: heading -> the flags under it. */
+	readonly options: Readonly<Record<string, readonly FlagName[]>>;
+	/** A flag's help line where this command reads it differently from the table's. */
+	readonly flagHelp?: Partial<Record<FlagName, string>>;
+	readonly examples: readonly string[];
+};
+
+const clusterFlags: readonly FlagName[] = ['demo', 'kubeconfig', 'context', 'namespace', 'allNamespaces', 'clusterDomain'];
+const natSourceFlags: readonly FlagName[] = ['mode', 'node', 'nodeCmd', 'maxBytes'];
+const probeFlags: readonly FlagName[] = ['count', 'interval', 'timeout', 'concurrency', 'http', 'tcp', 'dns', 'via', 'match'];
+
+/** The usage of every command, keyed by its name; `dashboard` is svctop without a command. */
+export const commandHelp = {
+	dashboard: {
+		usage: '[options]',
+		summary: 'the live dashboard of the Services (prints the list table when stdout is not a terminal)',
+		options: {
+			'Cluster options': clusterFlags,
+			'NAT view options': ['natFile', ...natSourceFlags],
+			'Output options (stdout not a terminal)': ['output', 'json'],
+		},
+		examples: ['svctop --demo', 'svctop -A', 'svctop --context kind-myk8s -n kube-system', 'svctop | grep -v \'<none>\''],
+	},
+	list: {
+		usage: 'list [options]',
+		summary: 'the Services, as kubectl get svc prints them, plus ENDPOINTS and WARNINGS',
+		description: [
+			'Output formats',
+			'  (default), -o wide   kubectl\'s table plus ENDPOINTS (ready/total) and WARNINGS',
+			'  -o json, -o yaml     exactly what kubectl get svc -o json|yaml prints: a v1 List of the Service objects',
+			'  -o name              service/NAME, one a line, as kubectl',
+			'  --json               svctop\'s own rows: {context, services: [{..., endpoints, warnings}]}',
+		],
+		options: {'Options': ['output', 'json'], 'Cluster options': clusterFlags},
+		flagHelp: {json: 'svctop\'s own rows with endpoints and warnings (not kubectl\'s shape)'},
+		examples: ['svctop list -A -o wide', 'svctop list -o json | jq \'.items[].metadata.name\'', 'svctop list --demo --json', 'svctop list -n kube-system -o name'],
+	},
+	describe: {
+		usage: 'describe [NAMESPACE/]NAME [options]',
+		summary: 'one Service: its spec, endpoints grouped by node, findings',
+		options: {'Options': ['json'], 'Cluster options': clusterFlags.filter(name => name !== 'allNamespaces')},
+		flagHelp: {json: 'the same as a JSON document'},
+		examples: ['svctop describe default/svc-nodeport', 'svctop describe -n kube-system kube-dns', 'svctop describe --demo default/svc-nodeport --json'],
+	},
+	nat: {
+		usage: 'nat [options]',
+		summary: 'the node\'s kube-proxy rules (iptables, nftables or IPVS) decoded into a flow tree',
+		description: [
+			'Reads this node\'s rules with iptables-save, nft or ipvsadm (root needed) unless --file or --node-cmd',
+			'says where the dump comes from. Names pods and cross-checks with the API when a cluster is reachable.',
+		],
+		options: {'Options': ['file', 'service', ...natSourceFlags, 'json'], 'Cluster options': clusterFlags},
+		flagHelp: {json: 'the flow tree as a JSON document'},
+		examples: ['sudo svctop nat --service default/svc-nodeport', 'iptables-save | svctop nat --file -', 'svctop nat --node-cmd \'ssh {node} sudo iptables-save\' --node myk8s-worker', 'svctop nat --demo --json'],
+	},
+	probe: {
+		usage: 'probe TARGET [options]',
+		summary: 'a live loop of new-connection requests: which pod answered, and when',
+		description: ['TARGET is NAMESPACE/NAME[:PORT] (a Service), HOST:PORT or a URL.'],
+		options: {'Probe options': probeFlags, 'Options': ['json'], 'Cluster options': clusterFlags.filter(name => name !== 'allNamespaces')},
+		flagHelp: {json: 'one JSON line per probe, then the summary'},
+		examples: ['svctop probe default/svc-nodeport --via nodeport --interval 200ms', 'svctop probe 127.0.0.1:8080 --count 100 --json', 'svctop probe --demo default/svc-clusterip --count 20'],
+	},
+} as const satisfies Record<string, CommandHelp>;
+
+export type CommandName = keyof typeof commandHelp;
+
+export function isCommand(word: string): word is CommandName {
+	return Object.hasOwn(commandHelp, word);
+}
+
+const column = 26;
+
+function optionLine(name: FlagName, command: CommandHelp): string {
+	const flag = flagSpec(name);
+	const spelled = `${flag.shortFlag ? `-${flag.shortFlag}, ` : ''}--${kebab(name)}${flag.value ? ` ${flag.value}` : ''}`;
+	return `    ${spelled.padEnd(column - 1)} ${command.flagHelp?.[name] ?? flag.help}`;
+}
+
+/** `svctop help`: every command in one line each, the general flags and where to look next. */
+export function generalHelp(): string {
+	const commands = Object.entries(commandHelp).map(([name, help]) => `    ${(name === 'dashboard' ? '(none)' : name).padEnd(column - 1)} ${help.summary}`);
+	return [
+		'',
+		'  Where does traffic to a Kubernetes Service actually go, and why?',
+		'',
+		'  Usage',
+		'    $ svctop [COMMAND] [options]',
+		'',
+		'  Commands',
+		...commands,
+		`    ${'help [COMMAND]'.padEnd(column - 1)} a command's usage: its flags and examples`,
+		'',
+		'  Options',
+		`    ${'-h, --help'.padEnd(column - 1)} this help; \`svctop COMMAND --help\` or \`svctop help COMMAND\` for one command`,
+		`    ${'--version'.padEnd(column - 1)} the version`,
+		...Object.entries(commandHelp.dashboard.options).flatMap(([heading, names]) => ['', `  ${heading}`, ...names.map(name => optionLine(name, commandHelp.dashboard))]),
+		'',
+		'  Examples',
+		...['svctop --demo', 'svctop list -A -o wide', 'svctop describe default/svc-nodeport', 'sudo svctop nat --service default/svc-nodeport', 'svctop probe default/svc-nodeport --via nodeport'].map(example => `    $ ${example}`),
+		'',
+	].join('\n');
+}
+
+/** `svctop COMMAND --help`: what it does, its flags, examples, in meow's Usage/Options/Examples layout. */
+export function commandUsage(name: CommandName): string {
+	const help: CommandHelp = commandHelp[name];
+	if (name === 'dashboard') {
+		return generalHelp();
+	}
+
+	return [
+		'',
+		`  ${help.summary[0]!.toUpperCase()}${help.summary.slice(1)}.`,
+		'',
+		'  Usage',
+		`    $ svctop ${help.usage}`,
+		...(help.description ? ['', ...help.description.map(line => `  ${line}`)] : []),
+		...Object.entries(help.options).flatMap(([heading, names]) => [
+			'',
+			`  ${heading}`,
+			...names.map(flag => optionLine(flag, help)),
+			...(heading === 'Options' ? [`    ${'-h, --help'.padEnd(column - 1)} this help`] : []),
+		]),
+		'',
+		'  Examples',
+		...help.examples.map(example => `    $ ${example}`),
+		'',
+	].join('\n');
+}

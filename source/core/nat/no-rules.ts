@@ -1,0 +1,65 @@
+import type {NatFlowTable} from './types.js';
+
+/** How much of the dump is looked at to call it binary. */
+const sniffBytes = 64 * 1024;
+
+/**
+ * Why a decoded dump is not a kube-proxy table (one line naming `source` and what was read), or
+ * null when it holds Service rules. An empty file, a machine that is not a node and binary data
+ * all decode to zero Service ports; that is no verdict about kube-proxy, so it must not be shown
+ * as "0 service ports".
+ */
+export function missingKubeProxyRules(dump: string | Uint8Array, table: NatFlowTable, source: string): string | null {
+	if (table.services.length > 0) {
+		return null;
+	}
+
+	return `no kube-proxy rules found in ${source}: ${describeInput(dump)}`;
+}
+
+function describeInput(dump: string | Uint8Array): string {
+	const bytes = typeof dump === 'string' ? new TextEncoder().encode(dump.slice(0, sniffBytes)) : dump;
+	const size = typeof dump === 'string' ? new TextEncoder().encode(dump).length : dump.length;
+	if (size === 0) {
+		return 'it is empty (0 bytes)';
+	}
+
+	const nul = bytes.subarray(0, sniffBytes).indexOf(0);
+	if (nul !== -1) {
+		return `read ${formatBytes(size)} of binary data (a NUL byte at offset ${nul}), not a rule dump`;
+	}
+
+	const text = typeof dump === 'string' ? dump : new TextDecoder().decode(dump);
+	const lines = countLines(text);
+	const read = `read ${formatBytes(size)} in ${lines} line${lines === 1 ? '' : 's'}`;
+	if (/KUBE-(SERVICES|NODEPORTS|POSTROUTING|MARK-MASQ)|table ip6? kube-proxy|^add table ip6? kube-proxy/m.test(text)) {
+		return `${read}: kube-proxy's own chains are there, but no Service rules`;
+	}
+
+	return `${read}, none from kube-proxy (no KUBE- chain, no kube-proxy nftables table, no IPVS virtual service)`;
+}
+
+function countLines(text: string): number {
+	let lines = 0;
+	for (let index = text.indexOf('\n'); index !== -1; index = text.indexOf('\n', index + 1)) {
+		lines++;
+	}
+
+	return text.endsWith('\n') ? lines : lines + 1;
+}
+
+export function formatBytes(size: number): string {
+	if (size < 1024) {
+		return `${size} byte${size === 1 ? '' : 's'}`;
+	}
+
+	const units = ['KiB', 'MiB', 'GiB'];
+	let value = size / 1024;
+	let unit = 0;
+	while (value >= 1024 && unit < units.length - 1) {
+		value /= 1024;
+		unit++;
+	}
+
+	return `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]!}`;
+}

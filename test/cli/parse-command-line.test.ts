@@ -1,0 +1,175 @@
+import {describe, test} from 'node:test';
+import assert from 'node:assert/strict';
+import {parseCommandLine, type ParsedCommandLine} from '../../source/cli/parse-command-line.js';
+import {flagTable, kebab, type FlagName} from '../../source/cli/flags.js';
+import {commandHelp} from '../../source/cli/help.js';
+
+function errorOf(parsed: ParsedCommandLine): string {
+	assert.equal(parsed.kind, 'error', `expected a usage error, got ${JSON.stringify(parsed).slice(0, 300)}`);
+	return (parsed as {message: string}).message;
+}
+
+function configOf(parsed: ParsedCommandLine) {
+	assert.equal(parsed.kind, 'run', JSON.stringify(parsed).slice(0, 300));
+	return (parsed as Extract<ParsedCommandLine, {kind: 'run'}>).config;
+}
+
+/** A value each flag accepts, so that giving it twice is the only problem. */
+const validValue: Partial<Record<FlagName, string>> = {
+	output: 'wide',
+	mode: 'iptables',
+	via: 'clusterip',
+	count: '3',
+	concurrency: '2',
+	interval: '5ms',
+	timeout: '2s',
+	service: 'default/web',
+	maxBytes: '1G',
+};
+
+function given(name: FlagName, value?: string): string[] {
+	const flag = flagTable[name];
+	if (flag.type === 'boolean') {
+		return [`--${kebab(name)}`];
+	}
+
+	return [`--${kebab(name)}`, value ?? validValue[name] ?? 'x'];
+}
+
+describe('a repeated flag is one line naming the flag and both uses', () => {
+	for (const name of Object.keys(flagTable) as FlagName[]) {
+		test(`--${kebab(name)} twice`, () => {
+			const command = name === 'output' ? 'list' : 'probe';
+			const once = parseCommandLine([command, ...(command === 'probe' ? ['1.2.3.4:80'] : []), ...given(name)]);
+			assert.equal(once.kind, 'run', `once is fine: ${JSON.stringify(once).slice(0, 200)}`);
+			const message = errorOf(parseCommandLine([command, ...(command === 'probe' ? ['1.2.3.4:80'] : []), ...given(name), ...given(name)]));
+			assert.match(message, new RegExp(`^--${kebab(name)} is given 2 times \\(.*\\); give it once$`));
+			assert.doesNotMatch(message, /\n/);
+		});
+	}
+
+	test('short and long spellings of one flag count as the same flag', () => {
+		assert.equal(errorOf(parseCommandLine(['list', '-o', 'json', '--output=wide'])), '--output is given 2 times (-o json, --output=wide); give it once');
+		assert.match(errorOf(parseCommandLine(['list', '-A', '--all-namespaces'])), /^--all-namespaces is given 2 times/);
+		assert.match(errorOf(parseCommandLine(['list', '--json', '--no-json'])), /^--json is given 2 times/);
+		assert.match(errorOf(parseCommandLine(['list', '-n', 'a', '--namespace', 'b'])), /^--namespace is given 2 times \(-n a, --namespace b\)/);
+	});
+});
+
+describe('durations: a clear range, never a silent default', () => {
+	for (const name of ['interval', 'timeout'] as const) {
+		for (const bad of ['-5ms', '0', '0s', '0.5ms', '2h', 'abc', '5 parsecs', '-1']) {
+			test(`--${name} ${bad}`, () => {
+				assert.equal(errorOf(parseCommandLine(['probe', '1.2.3.4:80', `--${name}`, bad])), `--${name} must be a duration from 1ms to 1h, e.g. 200ms or 2s (got "${bad}")`);
+				assert.equal(errorOf(parseCommandLine(['probe', '1.2.3.4:80', `--${name}=${bad}`])), `--${name} must be a duration from 1ms to 1h, e.g. 200ms or 2s (got "${bad}")`);
+			});
+		}
+
+		test(`--${name} without a value`, () => {
+			assert.match(errorOf(parseCommandLine(['probe', '1.2.3.4:80', `--${name}`])), new RegExp(`^--${name} needs a value`));
+			assert.match(errorOf(parseCommandLine(['probe', '1.2.3.4:80', `--${name}`, '--tcp'])), new RegExp(`^--${name} needs a value`));
+		});
+	}
+
+	test('good durations reach the config in milliseconds', () => {
+		const config = configOf(parseCommandLine(['probe', '1.2.3.4:80', '--interval', '1ms', '--timeout', '1h']));
+		assert.equal(config.probe.intervalMs, 1);
+		assert.equal(config.probe.timeoutMs, 3_600_000);
+		assert.equal(configOf(parseCommandLine(['probe', '1.2.3.4:80', '--interval=1m30s'])).probe.intervalMs, 90_000);
+		assert.equal(configOf(parseCommandLine(['probe', '1.2.3.4:80'])).probe.intervalMs, 1000);
+	});
+});
+
+describe('other flag errors are one line', () => {
+	const cases: Array<[string[], RegExp]> = [
+		[['list', '--bogus'], /^unknown flag --bogus \(see svctop list --help\)$/],
+		[['--bogus'], /^unknown flag --bogus \(see svctop --help\)$/],
+		[['frobnicate'], /^unknown command "frobnicate"/],
+		[['list', '-o', 'table'], /^--output must be one of wide, json, yaml, name \(got "table"\)$/],
+		[['list', '-o', 'json', '--json'], /^-o json and --json cannot be used together/],
+		[['describe', 'a/b', '-o', 'json'], /^-o\/--output is for svctop list; describe takes --json$/],
+		[['list', '--namespace', '-A'], /^--namespace needs a value/],
+		[['list', '-n'], /^-n needs a value/],
+		[['list', '--namespace='], /^--namespace needs a value/],
+		[['probe', 'x:1', '--count', '0'], /^--count must be a whole number of at least 1$/],
+		[['probe', 'x:1', '--count', '-3'], /^--count must be a whole number of at least 1$/],
+		[['probe', 'x:1', '--concurrency', '1.5'], /^--concurrency must be a whole number of at least 1$/],
+		[['nat', '--mode', 'bpf'], /^--mode must be one of iptables, nftables, ipvs/],
+		[['list', '-n', 'a', '-A'], /^--namespace and --all-namespaces cannot be used together$/],
+	];
+	for (const [argv, pattern] of cases) {
+		test(argv.join(' '), () => {
+			const message = errorOf(parseCommandLine(argv));
+			assert.match(message, pattern);
+			assert.doesNotMatch(message, /\n/);
+		});
+	}
+});
+
+describe('values that start with a dash reach their flag', () => {
+	test('--file - and --match -x', () => {
+		const config = configOf(parseCommandLine(['nat', '--file', '-', '--service', 'default/web']));
+		assert.equal(config.file, '-');
+		assert.equal(config.service, 'default/web');
+		assert.equal(configOf(parseCommandLine(['probe', 'h:1', '--match', '-(\\w+)'])).probe.match, '-(\\w+)');
+	});
+
+	test('a --node value that looks like an ssh option is the node\'s value, not -o', () => {
+		const config = configOf(parseCommandLine(['nat', '--node', '-oProxyCommand=touch /tmp/x']));
+		assert.equal(config.node, '-oProxyCommand=touch /tmp/x');
+		assert.equal(config.kubectlFormat, undefined);
+	});
+
+	test('-o formats: wide is the table, json|yaml|name are kubectl\'s, --json svctop\'s rows', () => {
+		assert.deepEqual([configOf(parseCommandLine(['list', '-o', 'wide'])).wide, configOf(parseCommandLine(['list', '-o', 'wide'])).kubectlFormat], [true, undefined]);
+		for (const format of ['json', 'yaml', 'name'] as const) {
+			const config = configOf(parseCommandLine(['list', '-o', format]));
+			assert.deepEqual([config.kubectlFormat, config.json, config.wide], [format, false, false]);
+		}
+
+		assert.deepEqual([configOf(parseCommandLine(['list', '--json'])).json, configOf(parseCommandLine(['list', '--json'])).kubectlFormat], [true, undefined]);
+	});
+});
+
+describe('help', () => {
+	const commands = Object.keys(commandHelp).filter(name => name !== 'dashboard');
+	for (const command of commands) {
+		for (const argv of [[command, '--help'], [command, '-h'], ['help', command], [command, 'ns/name', '--help', '-o', 'json', '-o', 'json', '--bogus']]) {
+			test(argv.join(' '), () => {
+				const parsed = parseCommandLine(argv);
+				assert.equal(parsed.kind, 'help', JSON.stringify(parsed));
+				const {text} = parsed as {text: string};
+				assert.match(text, new RegExp(`^ {2}Usage\\n {4}\\$ svctop ${command}\\b`, 'm'));
+				assert.match(text, /^ {2}Options$/m);
+				assert.match(text, new RegExp(`^ {2}Examples\\n {4}\\$ (sudo )?svctop ${command}\\b`, 'm'));
+				for (const flags of Object.values(commandHelp[command as keyof typeof commandHelp].options)) {
+					for (const flag of flags) {
+						assert.match(text, new RegExp(`^ {4}(-\\w, )?--${kebab(flag)}\\b`, 'm'), `--${kebab(flag)} is described`);
+					}
+				}
+			});
+		}
+	}
+
+	test('--help, -h, help: the general usage listing every command', () => {
+		for (const argv of [['--help'], ['-h'], ['help'], ['help', 'help'], ['-n', 'kube-system', '--help']]) {
+			const parsed = parseCommandLine(argv);
+			assert.equal(parsed.kind, 'help', argv.join(' '));
+			for (const command of commands) {
+				assert.match((parsed as {text: string}).text, new RegExp(`^ {4}${command} `, 'm'));
+			}
+		}
+	});
+
+	test('each command\'s help is its own', () => {
+		const texts = commands.map(command => (parseCommandLine([command, '--help']) as {text: string}).text);
+		assert.equal(new Set(texts).size, commands.length);
+		assert.match(texts[commands.indexOf('list')]!, /-o json, -o yaml +exactly what kubectl get svc -o json\|yaml prints/);
+		assert.match(texts[commands.indexOf('list')]!, /--json +svctop's own rows/);
+	});
+
+	test('help for an unknown command is a usage error', () => {
+		assert.match(errorOf(parseCommandLine(['help', 'frobnicate'])), /^unknown command "frobnicate"/);
+		assert.match(errorOf(parseCommandLine(['frobnicate', '--help'])), /^unknown command "frobnicate"/);
+	});
+});

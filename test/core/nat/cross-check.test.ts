@@ -1,0 +1,54 @@
+import {test, describe} from 'node:test';
+import assert from 'node:assert/strict';
+import {readFileSync} from 'node:fs';
+import {join} from 'node:path';
+import {crossCheckNat} from '../../../source/core/nat/cross-check.js';
+import {decodeNatDump} from '../../../source/core/nat/decode.js';
+import {renderNatText, toNatJson} from '../../../source/core/nat/render.js';
+import {fixtureApi} from '../../fixtures/nat/kernel/api.js';
+
+const dump = readFileSync(join(import.meta.dirname, '../../fixtures/nat/kernel/iptables-1.28-save-nat.txt'), 'utf8');
+const stripped = dump.replaceAll(/ -m comment --comment ("(\\.|[^"\\])*"|\S+)/g, '');
+
+/** What `-n NAMESPACE` lists: only that namespace's objects. */
+function listed(namespace: string) {
+	return {
+		services: fixtureApi.services.filter(service => service.metadata?.namespace === namespace),
+		endpointSlices: fixtureApi.endpointSlices.filter(slice => slice.metadata?.namespace === namespace),
+		namespace,
+	};
+}
+
+const missing = (messages: string[]) => messages.filter(message => message.includes('which the API does not have'));
+
+describe('cross-check scoped to what the API was asked for', () => {
+	test('with -n default, Services of other namespaces are not "rules the API does not have"', () => {
+		const table = crossCheckNat(decodeNatDump(dump), listed('default'));
+		assert.deepEqual(table.problems, []);
+		// shop/lb-fw and kube-system/kube-dns: two Service ports in other namespaces.
+		assert.deepEqual(table.notes, ['rules of 2 Service ports outside namespace default were not checked against the API (it was asked for default only; -A checks all)']);
+		assert.match(renderNatText(table), /^kube-proxy mode: iptables-new.*\nNote: rules of 2 Service ports outside namespace default were not checked/);
+		assert.deepEqual(toNatJson(table).notes, table.notes);
+	});
+
+	test('a Service missing from a listed namespace is still reported', () => {
+		const api = listed('default');
+		const withoutOne = {...api, services: api.services.filter(service => service.metadata?.name !== 'web-cluster')};
+		const table = crossCheckNat(decodeNatDump(dump), withoutOne);
+		assert.deepEqual(missing(table.problems.map(problem => problem.message.replace(/^line \d+: /, ''))), ['rules for default/web-cluster:http (TCP), which the API does not have']);
+	});
+
+	test('every namespace listed (-A): a Service the API lacks is reported whatever its namespace, and no note', () => {
+		const table = crossCheckNat(decodeNatDump(dump), {...fixtureApi, services: fixtureApi.services.filter(service => service.metadata?.name !== 'kube-dns')});
+		assert.deepEqual(missing(table.problems.map(problem => problem.message.replace(/^line \d+: /, ''))), ['rules for kube-system/kube-dns:dns (UDP), which the API does not have']);
+		assert.equal(table.notes, undefined);
+	});
+
+	test('rules without comments: the ones not matched to a listed Service are not checked, not called stale', () => {
+		const table = crossCheckNat(decodeNatDump(stripped), listed('default'));
+		assert.deepEqual(missing(table.problems.map(problem => problem.message)), []);
+		assert.equal(table.notes?.length, 1);
+		// The default namespace's flows are still named through the API.
+		assert.ok(table.services.some(flow => flow.service === 'default/web-local'));
+	});
+});
