@@ -104,11 +104,11 @@ export async function runDescribe(
 		}
 	}
 
+	const events = await readEvents(source, service);
 	for (const entry of unknown) {
 		err.write(`warning: ${entry.resource === 'endpointslices' ? 'endpoints' : entry.resource} unknown: ${entry.reason}\n`);
 	}
 
-	const events = await readEvents(source, service);
 	let resolution: NameResolution | undefined;
 	if (service.spec?.type === 'ExternalName' && service.spec.externalName) {
 		resolution = await (options.resolve ?? (async (name: string) => resolveName(name)))(service.spec.externalName);
@@ -122,8 +122,8 @@ export async function runDescribe(
 		clusterDomain: options.clusterDomain || 'cluster.local',
 		now,
 		resolution,
-		unknown,
 		events,
+		unknown,
 	});
 	out.write(options.json ? JSON.stringify(describeJson(detail), null, 2) + '\n' : describeText(detail));
 	return 0;

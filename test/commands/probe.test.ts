@@ -286,8 +286,8 @@ describe('runProbe', () => {
 	});
 });
 
-test('--help says what --count counts', () => {
+test('probe --help says what --count counts', () => {
 	ensureBuilt();
-	const help = execFileSync(process.execPath, [svctopBin, '--help'], {encoding: 'utf8', env: {...process.env, KUBECONFIG: '/nonexistent'}});
+	const help = execFileSync(process.execPath, [svctopBin, 'probe', '--help'], {encoding: 'utf8', env: {...process.env, KUBECONFIG: '/nonexistent'}});
 	assert.match(help, /--count N +stop after N probes in all, over every node or address/);
 });

@@ -295,7 +295,7 @@ describe('probe view, live against loopback servers', () => {
 			await waitFor(() => /nodePort 4 addresses/.test(rendered.frame()), () => rendered.frame());
 			// It has no externalIPs and no load balancer: `v` skips them, to its DNS name, each endpoint, round to the ClusterIP.
 			await rendered.press('v');
-			assert.match(rendered.frame(), /\(dns svc-nodeport\.default\.svc\.cluster/);
+			assert.match(rendered.frame(), /\(dns svc-nodeport\.default\.svc\.clust/);
 			await rendered.press('v');
 			assert.match(rendered.frame(), /\(endpoint 10\.10\.1\.3:8080/);
 			await rendered.press('v');

@@ -1,4 +1,4 @@
-import {findingData, type ServiceDetail} from './describe-service.js';
+import type {ServiceDetail} from './describe-service.js';
 
 /** `svctop describe --json`: the shape of issue 3, with a few extra fields where they help scripts. */
 export function describeJson(detail: ServiceDetail): object {
@@ -67,7 +67,7 @@ export function describeJson(detail: ServiceDetail): object {
 		kubectl: detail.kubectl,
 		events: detail.events.state === 'read' ? {state: 'read', items: detail.events.events} : detail.events,
 		topology: detail.topology,
-		findings: detail.findings.map(finding => ({...finding, restsOn: findingData[finding.code]})),
+		findings: detail.findings,
 		unknown: detail.unknown,
 	};
 }

@@ -33,13 +33,13 @@ export type DescribeInput = {
 	readonly now: number;
 	/** The live resolution of an ExternalName target, when one was made. */
 	readonly resolution?: NameResolution;
+	/** The Service's events as read from the API; undefined when they were not read (shown as unknown). */
+	readonly events?: EventsInput;
 	/**
 	 * Data that could not be read (forbidden, failed, timed out). Its objects above are ignored:
 	 * what rests on it is shown as unknown and no finding is drawn from it.
 	 */
 	readonly unknown?: readonly UnknownData[];
-	/** The Service's events as read from the API; undefined when they were not read (shown as unknown). */
-	readonly events?: EventsInput;
 };
 
 /** What a finding or a figure is drawn from. */
@@ -65,10 +65,15 @@ export const findingCodes = [
 /** Stable kebab-case codes; scripts may match on them. */
 export type FindingCode = typeof findingCodes[number];
 
-export type Finding = {readonly code: FindingCode; readonly message: string};
+export type Finding = {
+	readonly code: FindingCode;
+	readonly message: string;
+	/** The data this finding rests on; a finding is never drawn when any of it is unknown. */
+	readonly restsOn: readonly DataSource[];
+};
 
-/** What each finding is drawn from; a finding is never drawn when any of it is unknown. */
-export const findingData: Readonly<Record<FindingCode, readonly DataSource[]>> = {
+/** What each finding is drawn from. */
+const findingData: Readonly<Record<FindingCode, readonly DataSource[]>> = {
 	'no-endpoints': ['service', 'endpointslices'],
 	'no-ready-endpoints': ['service', 'endpointslices'],
 	'endpoints-not-ready': ['service', 'endpointslices'],
@@ -247,14 +252,14 @@ export function describeService(input: DescribeInput): ServiceDetail {
 		matchingPods: pods && summary.selector ? pods.length : null,
 		unreadyPods,
 		externalName,
-		unknown,
-		kubectl: kubectlServiceFields(service, slicesKnown ? slices : undefined),
+		kubectl: kubectlServiceFields(service, slicesKnown ? slices : null),
 		events: serviceEvents(input.events, now),
 		topology: topologyOf(
 			{...summary, trafficDistribution: service.spec?.trafficDistribution ?? null, hasExternalAddresses: summary.externalIPs.length > 0},
 			groups.flatMap(group => group.endpoints.map(endpoint => ({...endpoint, label: endpoint.pod ?? endpoint.ip}))),
 			[...nodesByName.values()].map(node => nodeRef(node)).sort((a, b) => compareText(a.node, b.node)),
 		),
+		unknown,
 	};
 	return {...detail, findings: findings(detail, slices, pods, now)};
 }
@@ -584,7 +589,7 @@ function findings(detail: Omit<ServiceDetail, 'findings'>, slices: readonly V1En
 	const {service} = detail;
 	const result: Finding[] = [];
 	const add = (code: FindingCode, message: string) => {
-		result.push({code, message});
+		result.push({code, message, restsOn: findingData[code]});
 	};
 
 	const address = service.clusterIPs[0] && service.clusterIPs[0] !== 'None' ? service.clusterIPs[0] : `${service.name}`;

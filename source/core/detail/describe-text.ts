@@ -58,11 +58,6 @@ function table(rows: ReadonlyArray<readonly string[]>, indent: string): string[]
 	return alignRows(rows).map(line => indent + line);
 }
 
-/** Why a resource is unknown, as the API said it. */
-function unknownReasonOf(detail: ServiceDetail, resource: string): string {
-	return detail.unknown.find(entry => entry.resource === resource)?.reason ?? 'not read';
-}
-
 /**
  * The Topology section: trafficDistribution, each ready endpoint's hints, and for each node the
  * endpoints its kube-proxy uses for Cluster-policy traffic. One line when there is nothing to say.
@@ -113,6 +108,11 @@ export function hintText(endpoint: EndpointDetail): string {
 /** The endpoints of every node group, labelled and with their hints, for topologyLines. */
 export function endpointHints(detail: ServiceDetail): Array<{label: string; hints: string}> {
 	return detail.nodes.flatMap(group => group.endpoints.map(endpoint => ({label: endpoint.pod ?? endpoint.ip, hints: hintText(endpoint)})));
+}
+
+/** Why a resource is unknown, as the API said it. */
+function unknownReasonOf(detail: ServiceDetail, resource: string): string {
+	return detail.unknown.find(entry => entry.resource === resource)?.reason ?? 'not read';
 }
 
 /** `svctop describe`: readable like `kubectl describe svc`, with endpoints grouped by node. */

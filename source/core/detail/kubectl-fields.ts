@@ -121,8 +121,11 @@ export function kubectlEndpoints(slices: readonly V1EndpointSlice[], portName: s
 	return more ? `${shown.join(',')} + ${count - maxEndpointsShown} more...` : shown.join(',');
 }
 
-/** The fields kubectl describe prints for `service`, given its EndpointSlices. Pure. */
-export function kubectlServiceFields(service: V1Service, slices: readonly V1EndpointSlice[] | undefined): KubectlServiceFields {
+/**
+ * The fields kubectl describe prints for `service`, given its EndpointSlices; `null` slices could
+ * not be read, and their Endpoints field says `<unknown>` rather than kubectl's `<none>`. Pure.
+ */
+export function kubectlServiceFields(service: V1Service, slices: readonly V1EndpointSlice[] | null): KubectlServiceFields {
 	const spec = service.spec ?? {};
 	const annotations = {...service.metadata?.annotations};
 	delete annotations[lastAppliedAnnotation];
@@ -150,8 +153,7 @@ export function kubectlServiceFields(service: V1Service, slices: readonly V1Endp
 				targetPort: `${port.targetPort ?? 0}/${protocol}`,
 				appProtocol: port.appProtocol ?? null,
 				nodePort: port.nodePort || null,
-				// EndpointSlices that could not be read are unknown, never `<none>`.
-				endpoints: slices === undefined ? '<unknown>' : kubectlEndpoints(slices, port.name ?? ''),
+				endpoints: slices === null ? '<unknown>' : kubectlEndpoints(slices, port.name ?? ''),
 			};
 		}),
 		sessionAffinity: spec.sessionAffinity ?? '',

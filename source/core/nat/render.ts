@@ -95,7 +95,7 @@ function dropsExternal(flow: NatServiceFlow, entry: NatEntry): boolean {
 function entryNotes(flow: NatServiceFlow, entry: NatEntry): string[] {
 	const notes: string[] = [];
 	if (dropsExternal(flow, entry)) {
-		notes.push('Local, no local endpoints: traffic from outside is dropped on this node');
+		notes.push('Local: outside traffic dropped here');
 	} else if (entry.localOnly) {
 		notes.push('Local: only this node\'s endpoints');
 	}

@@ -192,7 +192,7 @@ describe('kube-proxy dumps read back from the kernel', () => {
 		for (const file of ['iptables-1.28-save-nat.txt', 'iptables-1.23-save-nat.txt', 'nft-list-table.txt']) {
 			const text = renderNatText(decodeNatDump(fixture(file)));
 			const tree = text.split('\n\n').find(block => block.startsWith('default/web-local:http'))!;
-			assert.match(tree, /NodePort \*:30080 -> \S+ \(Local, no local endpoints: traffic from outside is dropped on this node\)/, file);
+			assert.match(tree, /NodePort \*:30080 -> \S+ \(Local: outside traffic dropped here\)/, file);
 			assert.match(tree, /Pod traffic \(source 10\.244\.0\.0\/16\) -> \S+: cluster-wide endpoints/, file);
 			assert.match(tree, /Node traffic \(source is a local address\) -> \S+: cluster-wide endpoints/, file);
 			assert.match(tree, /No local endpoints: traffic from outside dropped.*, pods and node still served/, file);

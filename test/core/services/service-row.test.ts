@@ -288,7 +288,8 @@ describe('countEndpoints', () => {
 });
 
 describe('serviceRows at scale', () => {
-	test('5,000 Services with 10 endpoints each in well under a second', () => {
+	// Its speed is a goal of `npm run bench` (services), not of this test, which checks the result at scale.
+	test('5,000 Services with 10 endpoints each', () => {
 		const services: V1Service[] = [];
 		const slices: V1EndpointSlice[] = [];
 		for (let index = 0; index < 5000; index++) {
@@ -302,11 +303,8 @@ describe('serviceRows at scale', () => {
 			});
 		}
 
-		const started = performance.now();
 		const rows = serviceRows(services, slices, 1e12);
-		const elapsed = performance.now() - started;
 		assert.equal(rows.length, 5000);
 		assert.deepEqual(rows.find(row => row.key === 'ns-7/svc-7')?.endpoints, {ready: 9, total: 10});
-		assert.ok(elapsed < 500, `took ${elapsed.toFixed(1)} ms`);
 	});
 });

@@ -53,13 +53,13 @@ describe('80x24 frames of the demo cluster', () => {
 				'   svc-dualstack     ClusterIP    10.200.1.156 <none>       80/TCP         2/2',
 				'   svc-nodeport      NodePort     10.200.1.60  <none>       9000:31254/TCP 3/3',
 				'   svc-sticky        ClusterIP    10.200.1.77  <none>       80/TCP         3/3',
+				'   svc-zonal         ClusterIP    10.200.1.160 <none>       80/TCP         2/2',
 				'   upstream-dns      ClusterIP    10.200.1.53  <none>       53/UDP         1/1',
 				' ! warming-app       ClusterIP    10.200.1.111 <none>       80/TCP         0/1',
 				' ! whms-loadbalancer LoadBalancer 10.200.1.205 <pending>    80:30081/TCP   2/2',
 				'   wrong-port        ClusterIP    10.200.1.112 <none>       80/TCP,514/UDP 3/3',
 				'',
-				'',
-				'16/16 services  sort name ↑',
+				'17/17 services  sort name ↑',
 				'',
 				'? help  / filter  n ns  1-4 sort  Enter open  y yaml  t nat  p probe  q quit',
 			].join('\n'),
@@ -73,8 +73,8 @@ describe('80x24 frames of the demo cluster', () => {
 		await settle();
 		const lines = view.frame().split('\n');
 		assert.equal(lines[2], '   NAMESPACE   NAME              TYPE         CLUSTER-IP   PORT(S)         ENDP…');
-		assert.equal(lines[19], '   kube-system kube-dns          ClusterIP    10.200.1.10  53/UDP,53/TCP,… 2/2');
-		for (const service of source.current.services.slice(0, 17)) {
+		assert.equal(lines[20], '   kube-system kube-dns          ClusterIP    10.200.1.10  53/UDP,53/TCP,… 2/2');
+		for (const service of source.current.services.slice(0, 18)) {
 			assert.match(view.frame(), new RegExp(`^[> ][! ] ${service.metadata!.namespace!.padEnd(11)} ${service.metadata!.name} `, 'm'));
 		}
 	});
@@ -105,12 +105,14 @@ describe('80x24 frames of the demo cluster', () => {
 				'│  ├─ 33.3% DNAT 10.10.1.3:8080 (deploy-echo-5c689d5454-m4hd9 on myk8s-worker)',
 				'│  ├─ 33.3% DNAT 10.10.2.3:8080 (deploy-echo-5c689d5454-cjpfp on myk8s-worker2)',
 				'│  └─ 33.3% DNAT 10.10.3.4:8080 (deploy-echo-5c689d5454-b7gng on myk8s-worker3)',
-				'├─ NodePort *:31254 -> KUBE-EXT-VTR7… (Local: only this node\'s endpoints; dropp…',
+				'├─ NodePort *:31254 -> KUBE-EXT-VTR7… (Local: outside traffic dropped here)',
+				'├─ Pod traffic (source 10.10.0.0/16) -> KUBE-SVC-VTR7…: cluster-wide endpoints',
+				'├─ Node traffic (source is a local address) -> KUBE-SVC-VTR7…: cluster-wide end…',
 				'├─ Masquerade in KUBE-EXT-VTR7MTHHNMFZ3OFS when source is a local address',
 				'├─ Masquerade in KUBE-SVC-VTR7MTHHNMFZ3OFS when source not in 10.10.0.0/16',
 				'├─ Masquerade hairpin traffic (a pod reaching itself through the Service)',
-				'└─ No local endpoints: DROP external traffic (line 17)',
-				...Array.from({length: 8}, () => ''),
+				'└─ No local endpoints: traffic from outside dropped, pods and node still served',
+				...Array.from({length: 6}, () => ''),
 				'j/k scroll  a this Service / whole table  r read again  p probe  Esc back',
 			].join('\n'),
 		);

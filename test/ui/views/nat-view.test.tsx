@@ -53,7 +53,7 @@ describe('NatView', () => {
 		assert.equal(lines[5], 'default/svc-nodeport:svc-webport  TCP');
 		assert.equal(lines[6], '├─ ClusterIP 10.200.1.60:9000 -> KUBE-SVC-VTR7MTHHNMFZ3OFS');
 		assert.equal(lines[7], '│  ├─ 33.3% KUBE-SEP-XEXGJWEWSC2GPNPZ -> DNAT 10.10.1.3:8080 (deploy-echo-5c689d5454-m4hd9 on myk8s-worker)');
-		assert.match(view.frame(), /NodePort \*:31254 -> KUBE-EXT-VTR7MTHHNMFZ3OFS \(Local, no local endpoints: traffic from outside is dropped on this node\)/);
+		assert.match(view.frame(), /NodePort \*:31254 -> KUBE-EXT-VTR7MTHHNMFZ3OFS \(Local: outside traffic dropped here\)/);
 		// The paths that still work, so "dropped" does not read as "every connection dies".
 		assert.match(view.frame(), /├─ Pod traffic \(source 10\.10\.0\.0\/16\) -> KUBE-SVC-VTR7MTHHNMFZ3OFS: cluster-wide endpoints \(line \d+\)/);
 		assert.match(view.frame(), /├─ Node traffic \(source is a local address\) -> KUBE-SVC-VTR7MTHHNMFZ3OFS: cluster-wide endpoints \(line \d+\)/);
