@@ -64,7 +64,7 @@ const lists = watched.reduce((sum, resource) => sum + counters.list[resource], 0
 const watches = watched.reduce((sum, resource) => sum + counters.watch[resource], 0);
 const total = lists + watches;
 const mb = (bytes: number): string => `${Math.round(bytes / 1024 / 1024)} MB`;
-process.stdout.write(`fault ${faultName} on every ${faultName.includes("watch") ? "watch" : "request"}, ${seconds} s, three resources\n`);
+process.stdout.write(`fault ${faultName} on every ${faultName.includes('watch') ? 'watch' : 'request'}, ${seconds} s, three resources\n`);
 for (const resource of watched) {
 	process.stdout.write(`  ${resource.padEnd(15)} list ${counters.list[resource]}  watch ${counters.watch[resource]}  state ${states[resource].phase}${states[resource].message ? ` (${states[resource].message})` : ''}\n`);
 }

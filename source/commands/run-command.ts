@@ -134,7 +134,7 @@ async function connect(config: CliConfig, demo: Demo | undefined, settleAfterFai
  * A cluster for a command that works without one: only when its Services and EndpointSlices could
  * be read, since a cross-check against data that is missing would report every rule as unknown.
  */
-async function connectOptional(config: CliConfig, demo: Demo | undefined): Promise<ClusterSource | undefined> {
+async function connectIfReadable(config: CliConfig, demo: Demo | undefined): Promise<ClusterSource | undefined> {
 	const source = await connect(config, demo, 1).catch(() => undefined);
 	if (source === undefined) {
 		return undefined;
@@ -281,7 +281,7 @@ export async function runCommand(config: CliConfig): Promise<number> {
 		// The NAT decoder names pods and cross-checks when a cluster is reachable; without one it still
 		// works. It connects once the rules are read, so bad input fails before any API wait.
 		const connectOptional = async () => {
-			source = await connect(config, demo).catch(() => undefined);
+			source = await connectIfReadable(config, demo);
 			return source;
 		};
 

@@ -102,6 +102,7 @@ describe('EndpointSlices that cannot be read are unknown, not zero', () => {
 			assert.doesNotMatch(text.out, /0\/0/);
 			assert.doesNotMatch(text.out, /no-endpoints|no endpoints|dropped|Nodes without endpoints/);
 			assert.match(text.out, /^Endpoints: unknown \(.+\)$/m);
+			assert.doesNotMatch(text.out, /^Endpoints:\s+<none>$/m, 'the kubectl-style field says unknown too');
 			assert.match(text.out, /^Not checked \(could not be read\):\n {2}endpointslices: /m);
 			assert.match(text.err, /^warning: endpoints unknown: /);
 			assert.match(text.err.replace('warning: endpoints unknown: ', ''), reason);
@@ -154,5 +155,35 @@ describe('nodes and pods that cannot be read', () => {
 		assert.ok(json.findings.every(finding => !finding.restsOn.includes('pods')), JSON.stringify(json.findings));
 		assert.match(err, /^warning: pods unknown: /m);
 		assert.ok(api!.counters().list.pods >= 2, 'a transient failure is retried before giving up');
+	});
+});
+
+describe('nat does not cross-check against a cluster it could not read', () => {
+	test('services answering 500: no "rules for ..., which the API does not have"', {timeout: 60_000}, async () => {
+		const {spawn} = await import('node:child_process');
+		const {writeFile} = await import('node:fs/promises');
+		const {fileURLToPath} = await import('node:url');
+		const {generateIptablesSave} = await import('../../source/core/nat/generate/iptables.js');
+		const {endpointSlicesFor, initialDemoState} = await import('../../source/demo/cluster.js');
+		const state = initialDemoState(Date.now());
+		const dumpFile = path.join(directory, 'nat-dump.txt');
+		await writeFile(dumpFile, generateIptablesSave({services: state.services, slices: endpointSlicesFor(state), nodeName: 'myk8s-worker', nodeIPs: ['172.18.0.5']}));
+		api = await startApiServer({objects: state.services});
+		api.setFault('services', {kind: 'status', code: 500});
+		const kubeconfig = await api.writeKubeconfig(path.join(directory, 'nat'));
+		const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+		const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'source/cli.tsx'), 'nat', '--file', dumpFile, '--kubeconfig', kubeconfig], {cwd: root});
+		let output = '';
+		child.stdout.on('data', (chunk: Buffer) => {
+			output += chunk.toString();
+		});
+		child.stderr.on('data', (chunk: Buffer) => {
+			output += chunk.toString();
+		});
+		const code = await new Promise<number | null>(resolve => child.on('close', resolve));
+		assert.equal(code, 0, output);
+		assert.match(output, /svc-nodeport/);
+		assert.doesNotMatch(output, /which the API does not have/);
+		assert.ok(api.counters().list.services >= 1, 'the API was asked');
 	});
 });
