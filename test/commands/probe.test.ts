@@ -1,5 +1,5 @@
 import {after, before, describe, test} from 'node:test';
-import {execFileSync} from 'node:child_process';
+import {execFileSync, spawnSync} from 'node:child_process';
 import process from 'node:process';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -290,4 +290,18 @@ test('--help says what --count counts', () => {
 	ensureBuilt();
 	const help = execFileSync(process.execPath, [svctopBin, '--help'], {encoding: 'utf8', env: {...process.env, KUBECONFIG: '/nonexistent'}});
 	assert.match(help, /--count N +stop after N probes in all, over every node or address/);
+});
+
+// The demo's splice used to reset a socket it had already ended after a TCP probe closed: node left
+// that handle open and the process spun at exit, after printing its summary.
+test('probe --demo --tcp exits after its summary', () => {
+	ensureBuilt();
+	const result = spawnSync(process.execPath, [svctopBin, 'probe', '--demo', 'default/svc-clusterip', '--tcp', '--count', '2', '--interval', '100ms'], {
+		encoding: 'utf8',
+		timeout: 40_000,
+		env: {...process.env, KUBECONFIG: '/nonexistent'},
+	});
+	assert.match(result.stdout, /^2 probes, 2 ok/m);
+	assert.equal(result.signal, null, `still running 40 s later (killed by ${result.signal})`);
+	assert.equal(result.status, 0);
 });
