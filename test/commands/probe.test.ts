@@ -286,10 +286,11 @@ describe('runProbe', () => {
 	});
 });
 
-test('--help says what --count counts', () => {
+test('probe --help says what --count and --concurrency count', () => {
 	ensureBuilt();
-	const help = execFileSync(process.execPath, [svctopBin, '--help'], {encoding: 'utf8', env: {...process.env, KUBECONFIG: '/nonexistent'}});
+	const help = execFileSync(process.execPath, [svctopBin, 'probe', '--help'], {encoding: 'utf8', env: {...process.env, KUBECONFIG: '/nonexistent'}});
 	assert.match(help, /--count N +stop after N probes in all, over every node or address/);
+	assert.match(help, /--concurrency N +probes in flight at most, per node or address/);
 });
 
 // The demo's splice used to reset a socket it had already ended after a TCP probe closed: node left

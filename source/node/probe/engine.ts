@@ -23,7 +23,10 @@ export type ProbeEngineOptions = {
 	/** Probes in all, over every series (the last round may probe only the first few); undefined = until aborted. */
 	readonly count?: number;
 	readonly timeoutMs: number;
-	/** Rounds launched per tick; in flight at most concurrency x (timeout / interval + 2). */
+	/**
+	 * Rounds in flight at most (a round probes each series once, so per series: probes in flight):
+	 * a tick that finds them out waits for one to end. Closed loop (interval 0): workers.
+	 */
 	readonly concurrency: number;
 	/** For attribution: addresses to pods and nodes. */
 	readonly index?: EndpointIndex;
@@ -239,13 +242,11 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 		options.onSample?.(stats.add(sample, expectation), expectation);
 	};
 
-	const perTickInFlight = options.intervalMs > 0 ? Math.ceil(options.timeoutMs / options.intervalMs) + 2 : 1;
 	const done = runScheduleWithCallbacks(
 		{
 			intervalMs: options.intervalMs,
 			count: options.count === undefined ? undefined : Math.ceil(options.count / Math.max(1, targets.length)),
 			concurrency: options.concurrency,
-			maxInFlight: Math.min(4096, Math.max(1, options.concurrency) * perTickInFlight),
 			signal: controller.signal,
 			timers: options.timers,
 		},

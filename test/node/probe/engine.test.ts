@@ -5,7 +5,7 @@ import {planAddressProbe} from '../../../source/core/probe/plan.js';
 import type {ProbeSample} from '../../../source/core/probe/types.js';
 import {startProbeEngine} from '../../../source/node/probe/engine.js';
 
-test('the rate holds while every probe hangs until its timeout; failures are samples', async () => {
+test('with --concurrency 10 the rate holds while every probe hangs until its timeout; failures are samples', async () => {
 	const sockets = new Set<net.Socket>();
 	const server = net.createServer(socket => sockets.add(socket));
 	const port = await new Promise<number>(resolve => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
@@ -13,7 +13,7 @@ test('the rate holds while every probe hangs until its timeout; failures are sam
 		const plan = planAddressProbe({kind: 'address', host: '127.0.0.1', port, label: `127.0.0.1:${port}`});
 		const samples: ProbeSample[] = [];
 		const started = performance.now();
-		const engine = startProbeEngine({series: plan.series, mode: 'http', path: '/', intervalMs: 20, count: 10, timeoutMs: 300, concurrency: 1, conntrack: 'off', onSample: sample => samples.push(sample)});
+		const engine = startProbeEngine({series: plan.series, mode: 'http', path: '/', intervalMs: 20, count: 10, timeoutMs: 300, concurrency: 10, conntrack: 'off', onSample: sample => samples.push(sample)});
 		await engine.done;
 		const elapsed = performance.now() - started;
 		assert.equal(samples.length, 10);
@@ -25,6 +25,31 @@ test('the rate holds while every probe hangs until its timeout; failures are sam
 		const snapshot = engine.snapshot();
 		assert.deepEqual([snapshot.count, snapshot.ok, snapshot.series[0]!.errors], [10, 0, {timeout: 10}]);
 		assert.equal(snapshot.recent.length, 10);
+	} finally {
+		for (const socket of sockets) {
+			socket.destroy();
+		}
+
+		await new Promise(resolve => server.close(resolve));
+	}
+});
+
+test('--concurrency 1: never two probes in flight, however short the interval; --count is still reached', async () => {
+	const sockets = new Set<net.Socket>();
+	// Every probe hangs until its 60 ms timeout, against a 5 ms interval.
+	const server = net.createServer(socket => sockets.add(socket));
+	const port = await new Promise<number>(resolve => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
+	try {
+		const plan = planAddressProbe({kind: 'address', host: '127.0.0.1', port, label: `127.0.0.1:${port}`});
+		const samples: ProbeSample[] = [];
+		const engine = startProbeEngine({series: plan.series, mode: 'http', path: '/', intervalMs: 5, count: 6, timeoutMs: 60, concurrency: 1, conntrack: 'off', onSample: sample => samples.push(sample)});
+		const result = await engine.done;
+		assert.equal(samples.length, 6);
+		assert.equal(result.launched, 6);
+		const spans = samples.map(sample => [sample.t, sample.t + sample.latencyMs] as const).sort((a, b) => a[0] - b[0]);
+		for (let i = 1; i < spans.length; i++) {
+			assert.ok(spans[i]![0] >= spans[i - 1]![1] - 0.01, `probe ${i} started at ${spans[i]![0]} ms, before probe ${i - 1} ended at ${spans[i - 1]![1]} ms`);
+		}
 	} finally {
 		for (const socket of sockets) {
 			socket.destroy();
