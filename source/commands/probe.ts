@@ -149,6 +149,7 @@ const reachabilityWords: Readonly<Record<Reachability['verdict'], string>> = {
 	broken: 'FAILING',
 	unexpected: 'ANSWERED, should drop',
 	partial: 'partly failing',
+	mixed: 'as expected while endpoint readiness changed',
 	pending: 'pending',
 };
 

@@ -47,7 +47,7 @@ export type ProbeEngineOptions = {
 	readonly conntrack?: 'auto' | 'off' | ConntrackLookup;
 	/** Samples kept for charts (ring buffer). */
 	readonly capacity?: number;
-	/** Each sample, with the expectation its series had at that moment (when the context gives one). */
+	/** Each sample, with the expectation its series had when it was sent (when the context gives one). */
 	readonly onSample?: (sample: ProbeSample, expectation: Expectation | undefined) => void;
 	readonly timers?: Timers;
 };
@@ -150,6 +150,8 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 		const address = dialled[i]!;
 		const {kind: probeKind, request} = requests[i]!;
 		const mySeq = seq++;
+		// What this probe should meet, as the cluster is when it goes out: it is judged against that.
+		const sent = options.attributionContext?.().expectations?.get(target.label);
 		const probeStart = performance.now();
 		let ended = false;
 		const handle = startProbe(probeKind, request, raw => {
@@ -170,7 +172,7 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 			probeDone();
 			if (replyLookup === undefined && chained === 0) {
 				try {
-					record(target, address, raw, mySeq, probeStart, answered, undefined);
+					record(target, address, raw, mySeq, probeStart, answered, undefined, sent);
 				} catch {
 					// A failing listener must not stop the run.
 				}
@@ -184,7 +186,7 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 				try {
 					const reply = await replyLookup;
 					await previous;
-					record(target, address, raw, mySeq, probeStart, answered, reply);
+					record(target, address, raw, mySeq, probeStart, answered, reply, sent);
 				} finally {
 					chained--;
 				}
@@ -203,6 +205,7 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 		probeStart: number,
 		answered: boolean,
 		reply: {ip: string; port: number} | undefined,
+		sent: Expectation | undefined,
 	): void => {
 		// Behind the demo's loopback listeners the peer is a stand-in: the logical address is the one to name.
 		const peer = raw.peer === undefined || !answered
@@ -237,7 +240,7 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 			via: attribution.via,
 			error: raw.error,
 		};
-		const expectation = context.expectations?.get(target.label);
+		const expectation = sent ?? context.expectations?.get(target.label);
 		// As recorded: marked where kube-proxy is told to drop it.
 		options.onSample?.(stats.add(sample, expectation), expectation);
 	};

@@ -1,5 +1,6 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import net from 'node:net';
 import {planAddressProbe} from '../../../source/core/probe/plan.js';
 import type {ProbeSample} from '../../../source/core/probe/types.js';
@@ -69,6 +70,37 @@ test('stop() cancels a run without a count; probes in flight are not recorded', 
 		const result = await engine.stop();
 		assert.ok(result.launched >= 3, `launched ${result.launched}`);
 		assert.ok(engine.snapshot().count <= result.launched);
+	} finally {
+		await new Promise(resolve => server.close(resolve));
+	}
+});
+
+test('a probe is judged against what was expected when it was sent, not when its answer came', async () => {
+	const {planServiceProbe, replan} = await import('../../../source/core/probe/plan.js');
+	const {echoSlice, nodePortService, nodes} = await import('../../core/probe/fixtures.js');
+	// The answer takes 150 ms; the pod goes not ready 50 ms into it.
+	const server = http.createServer((_request, response) => setTimeout(() => response.end('{"pod":{"name":"deploy-echo-5c689d5454-cjpfp"}}'), 150));
+	const port = await new Promise<number>(resolve => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
+	try {
+		const objects = (ready: number) => ({services: [nodePortService('Local')], endpointSlices: [echoSlice(ready)], nodes});
+		const plan = planServiceProbe(objects(3), {kind: 'service', namespace: 'default', name: 'svc-nodeport'}, 'nodeport');
+		assert.ok(!('error' in plan));
+		const worker2 = plan.series.filter(spec => spec.target.label === '172.18.0.2:31254');
+		let context = replan(objects(3), plan);
+		setTimeout(() => {
+			context = replan(objects(1), plan);
+		}, 50);
+		const samples: ProbeSample[] = [];
+		const engine = startProbeEngine({
+			series: worker2, mode: 'http', path: '/', intervalMs: 10, count: 1, timeoutMs: 1000, concurrency: 1, conntrack: 'off',
+			attributionContext: () => context,
+			resolveAddress: () => ({host: '127.0.0.1', port}),
+			onSample: sample => samples.push(sample),
+		});
+		await engine.done;
+		assert.deepEqual(samples.map(sample => [sample.ok, sample.dropExpected]), [[true, undefined]]);
+		assert.equal(engine.snapshot().answeredShouldDrop, 0);
+		assert.equal(engine.snapshot().series[0]!.reachability!.verdict, 'ok');
 	} finally {
 		await new Promise(resolve => server.close(resolve));
 	}

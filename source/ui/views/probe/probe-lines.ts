@@ -389,6 +389,7 @@ const matrixVerdicts: Readonly<Record<string, {readonly text: string; readonly t
 	broken: {text: 'failing', tone: 'bad'},
 	partial: {text: 'partly failing', tone: 'warn'},
 	unexpected: {text: 'answers, should not', tone: 'warn'},
+	mixed: {text: 'mixed: readiness changed', tone: 'good'},
 	pending: {text: 'pending', tone: 'dim'},
 };
 
