@@ -424,7 +424,9 @@ export async function runProbe(options: ProbeCommandOptions, io: ProbeIo, signal
 	const mode: ProbeMode = plan.mode ?? (plan.protocol === 'UDP' ? 'dns' : options.mode);
 	const multiSeries = plan.series.length > 1;
 	if (!options.json) {
-		const what = mode === 'http' ? `http GET ${options.path}` : mode;
+		// A URL target carries its own scheme, path and query: that is what is asked for.
+		const first = plan.series[0]?.target;
+		const what = mode === 'http' ? `${first?.scheme ?? 'http'} GET ${first?.path ?? options.path}` : mode;
 		io.stdout.write(`PROBE ${plan.description}  ${what}  every ${options.intervalMs}ms, timeout ${options.timeoutMs}ms${options.count ? `, ${options.count} probes` : ''}\n`);
 	}
 

@@ -243,6 +243,23 @@ describe('runProbe', () => {
 		assert.match(text, /FAIL .*dns failure: queryA ENOTFOUND db\.example\.test$/m);
 	});
 
+	test('a URL target: the header shows the path and query the server is asked for', async () => {
+		const asked: string[] = [];
+		const urlServer = http.createServer((request, response) => {
+			asked.push(request.url ?? '');
+			response.end('ok');
+		});
+		const urlPort = await new Promise<number>(resolve => urlServer.listen(0, '127.0.0.1', () => resolve((urlServer.address() as AddressInfo).port)));
+		try {
+			const {io, out} = capture();
+			assert.equal(await runProbe({...defaults, target: `http://127.0.0.1:${urlPort}/some/path?q=1`, count: 1, json: false}, io), 0);
+			assert.deepEqual(asked, ['/some/path?q=1']);
+			assert.match(out(), new RegExp(`^PROBE http://127\\.0\\.0\\.1:${urlPort}/some/path\\?q=1 +http GET /some/path\\?q=1 +every`));
+		} finally {
+			await new Promise(resolve => urlServer.close(resolve));
+		}
+	});
+
 	test('abort prints the summary and exits cleanly', async () => {
 		const {io, out} = capture();
 		const controller = new AbortController();
