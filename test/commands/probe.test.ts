@@ -48,7 +48,7 @@ describe('runProbe', () => {
 		const lines = out().trim().split('\n').map(line => JSON.parse(line) as Record<string, unknown>);
 		assert.equal(lines.length, 5);
 		assert.deepEqual(Object.keys(lines[0]!), ['seq', 't', 'target', 'ok', 'latencyMs', 'pod', 'node', 'endpoint', 'via', 'error']);
-		assert.deepEqual(lines.slice(0, 4).map(line => [line.seq, line.ok, line.pod, line.endpoint, line.via]), [0, 1, 2, 3].map(seq => [seq, true, null, `127.0.0.1:${port}`, 'peer']));
+		assert.deepEqual(lines.slice(0, 4).map(line => [line.seq, line.ok, line.pod, line.endpoint, line.via]), [1, 2, 3, 4].map(seq => [seq, true, null, `127.0.0.1:${port}`, 'peer']));
 		const summary = (lines[4] as {summary: Record<string, unknown>}).summary;
 		assert.deepEqual([summary.count, summary.ok, summary.byPod], [4, 4, {[`127.0.0.1:${port}`]: 4}]);
 		assert.ok('pValue' in summary && 'expected' in summary && 'affinity' in summary);
@@ -80,7 +80,7 @@ describe('runProbe', () => {
 		await runProbe({...defaults, target: 'default/svc-nodeport', via: 'nodeport', count: 10, source, resolveAddress: plane.resolveAddress, timeoutMs: 500}, io);
 		const lines = out().trim().split('\n').map(line => JSON.parse(line) as Record<string, any>);
 		assert.equal(lines.length, 11);
-		assert.deepEqual(lines.slice(0, 10).map(line => line.seq), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+		assert.deepEqual(lines.slice(0, 10).map(line => line.seq), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
 		assert.deepEqual(lines[10]!.summary.series.map((entry: {count: number}) => entry.count), [3, 3, 2, 2]);
 		// JSON: the control plane's 3 timeouts are expected drops, marked per sample and counted apart.
 		assert.deepEqual(lines.filter(line => line.target === '172.18.0.3:31254').map(line => [line.error, line.dropExpected]), Array.from({length: 3}, () => ['timeout', 'Local, no endpoints on myk8s-control-plane']));
@@ -255,6 +255,9 @@ describe('runProbe', () => {
 			assert.equal(await runProbe({...defaults, target: `http://127.0.0.1:${urlPort}/some/path?q=1`, count: 1, json: false}, io), 0);
 			assert.deepEqual(asked, ['/some/path?q=1']);
 			assert.match(out(), new RegExp(`^PROBE http://127\\.0\\.0\\.1:${urlPort}/some/path\\?q=1 +http GET /some/path\\?q=1 +every`));
+			// One probe is one probe, in the header and the summary.
+			assert.match(out(), /timeout 300ms, 1 probe\n/);
+			assert.match(out(), /^1 probe, 1 ok \(100\.0%\)/m);
 		} finally {
 			await new Promise(resolve => urlServer.close(resolve));
 		}
