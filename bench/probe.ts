@@ -136,7 +136,7 @@ try {
 	const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 	const curl = await runCurl(server.port, curlCount);
 	const list = (values: number[]) => values.map(value => value.toFixed(0)).join(', ');
-	console.log(`probe bench: HTTP GET against a local echo server, concurrency 1, new connection per request; best of ${rounds} interleaved runs of ${probeCount}`);
+	console.log(`probe bench: HTTP GET against a local echo server, concurrency 1, new connection per request; best of ${rounds} interleaved run${rounds === 1 ? '' : 's'} of ${probeCount}`);
 	console.log(`  svctop engine   ${ours.rate.toFixed(0).padStart(7)} probes/s  (median ${median(oursRuns.map(run => run.rate)).toFixed(0)}; runs: ${list(oursRuns.map(run => run.rate))}; ${ours.byResponse}/${probeCount} attributed by response; CPU ${median(oursRuns.map(run => run.cpuUs)).toFixed(0)} us/probe median)`);
 	console.log(`  ab -n ${probeCount} -c 1 ${ab === undefined ? '   (ab not installed)' : `${ab.toFixed(0).padStart(7)} req/s     (median ${median(abRuns.map(run => run.rate)).toFixed(0)}; runs: ${list(abRuns.map(run => run.rate))}; CPU ${median(abRuns.map(run => run.cpuUs)).toFixed(0)} us/request median)`}`);
 	console.log(`  curl per request ${curl === undefined ? '  (curl not installed)' : `${curl.toFixed(0).padStart(6)} req/s  (${curlCount} requests)`}`);

@@ -21,7 +21,7 @@ export const flagTable = {
 	count: {type: 'number', value: 'N', help: 'stop after N probes in all, over every node or address (default: until Ctrl-C)'},
 	interval: {type: 'string', default: '1s', value: 'DURATION', help: 'time between probes, 1ms to 1h, e.g. 200ms, 2s (default: 1s)'},
 	timeout: {type: 'string', default: '1s', value: 'DURATION', help: 'give up on one probe after this long, 1ms to 1h (default: 1s)'},
-	concurrency: {type: 'number', default: 1, value: 'N', help: 'probes in flight at most (default: 1)'},
+	concurrency: {type: 'number', default: 1, value: 'N', help: 'probes in flight at most, per node or address (default: 1)'},
 	http: {type: 'string', value: 'PATH', help: 'HTTP GET of PATH (default for HTTP ports: /)'},
 	tcp: {type: 'boolean', default: false, help: 'TCP connect only'},
 	dns: {type: 'boolean', default: false, help: 'a DNS query (UDP DNS Services)'},

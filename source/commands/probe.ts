@@ -68,6 +68,11 @@ function ms(value: number | undefined): string {
 	return value >= 100 ? value.toFixed(0) : value.toFixed(value >= 10 ? 1 : 2);
 }
 
+/** `1 probe`, `2 probes`. */
+function probes(count: number): string {
+	return `${count} probe${count === 1 ? '' : 's'}`;
+}
+
 function pad(text: string, width: number): string {
 	return text.length >= width ? text : text + ' '.repeat(width - text.length);
 }
@@ -149,6 +154,7 @@ const reachabilityWords: Readonly<Record<Reachability['verdict'], string>> = {
 	broken: 'FAILING',
 	unexpected: 'ANSWERED, should drop',
 	partial: 'partly failing',
+	mixed: 'as expected while endpoint readiness changed',
 	pending: 'pending',
 };
 
@@ -156,11 +162,11 @@ const reachabilityWords: Readonly<Record<Reachability['verdict'], string>> = {
 function headline(snapshot: ProbeRunSnapshot): string {
 	const latency = snapshot.latency ? `, latency min/median/p95/max ${ms(snapshot.latency.min)}/${ms(snapshot.latency.median)}/${ms(snapshot.latency.p95)}/${ms(snapshot.latency.max)} ms` : '';
 	if (snapshot.dropped === 0) {
-		return `${snapshot.count} probes, ${snapshot.ok} ok (${percent(snapshot.successRate)})${latency}`;
+		return `${probes(snapshot.count)}, ${snapshot.ok} ok (${percent(snapshot.successRate)})${latency}`;
 	}
 
 	const shouldAnswer = snapshot.count - snapshot.dropped;
-	return `${snapshot.count} probes, ${snapshot.ok} ok (${percent(snapshot.successRate)} of the ${shouldAnswer} that should be answered), ${snapshot.dropped} dropped as expected, ${snapshot.failed} failed${latency}`;
+	return `${probes(snapshot.count)}, ${snapshot.ok} ok (${percent(snapshot.successRate)} of the ${shouldAnswer} that should be answered), ${snapshot.dropped} dropped as expected, ${snapshot.failed} failed${latency}`;
 }
 
 function affinityLine(affinity: AffinitySummary): string | undefined {
@@ -423,13 +429,16 @@ export async function runProbe(options: ProbeCommandOptions, io: ProbeIo, signal
 	const mode: ProbeMode = plan.mode ?? (plan.protocol === 'UDP' ? 'dns' : options.mode);
 	const multiSeries = plan.series.length > 1;
 	if (!options.json) {
-		const what = mode === 'http' ? `http GET ${options.path}` : mode;
-		io.stdout.write(`PROBE ${plan.description}  ${what}  every ${options.intervalMs}ms, timeout ${options.timeoutMs}ms${options.count ? `, ${options.count} probes` : ''}\n`);
+		// A URL target carries its own scheme, path and query: that is what is asked for.
+		const first = plan.series[0]?.target;
+		const what = mode === 'http' ? `${first?.scheme ?? 'http'} GET ${first?.path ?? options.path}` : mode;
+		io.stdout.write(`PROBE ${plan.description}  ${what}  every ${options.intervalMs}ms, timeout ${options.timeoutMs}ms${options.count ? `, ${probes(options.count)}` : ''}\n`);
 	}
 
 	// Lines in probe order: a dropped probe's timeout is printed before the answers that came after it.
 	const output = inSeqOrder<ProbeSample>(sample => {
-		io.stdout.write(options.json ? `${JSON.stringify(sample)}\n` : `${formatSampleLine(sample, multiSeries)}\n`);
+		// Counted from 1 for people, in the JSON as in the text (kubectl-style): `seq` 1 is the first probe.
+		io.stdout.write(options.json ? `${JSON.stringify({...sample, seq: sample.seq + 1})}\n` : `${formatSampleLine(sample, multiSeries)}\n`);
 	});
 	const engine = startProbeEngine(
 		{

@@ -232,6 +232,19 @@ function closeUdp(socket: dgram.Socket): Promise<void> {
 	});
 }
 
+/**
+ * A reset (RST) where one can still go out, else a plain close. Once our side has ended (a pipe
+ * passes the pod's FIN on), node cannot reset the socket: it reports EINVAL and never closes the
+ * handle, and the process then spins at exit waiting for it.
+ */
+export function resetSocket(socket: net.Socket): void {
+	if (socket.writableEnded || socket.destroyed) {
+		socket.destroy();
+	} else {
+		socket.resetAndDestroy();
+	}
+}
+
 function closeServer(server: net.Server): Promise<void> {
 	return new Promise(resolve => {
 		server.close(() => resolve());
@@ -344,7 +357,7 @@ export async function startDemoDataPlane(getObjects: () => DemoObjects, options:
 		socket.on('error', () => socket.destroy());
 		const decision = pick(address, socket.remoteAddress ?? '');
 		if (decision.kind === 'reject') {
-			socket.resetAndDestroy();
+			resetSocket(socket);
 			return;
 		}
 
@@ -352,7 +365,7 @@ export async function startDemoDataPlane(getObjects: () => DemoObjects, options:
 			// As kube-proxy's DROP: no answer at all; the client times out. Reset after a while to free it.
 			held.add(socket);
 			socket.pause();
-			const timer = setTimeout(() => socket.resetAndDestroy(), dropHoldMs);
+			const timer = setTimeout(() => resetSocket(socket), dropHoldMs);
 			timer.unref();
 			socket.once('close', () => {
 				clearTimeout(timer);
@@ -363,13 +376,13 @@ export async function startDemoDataPlane(getObjects: () => DemoObjects, options:
 
 		const pod = pods.get(decision.key);
 		if (!pod?.sides.TCP) {
-			socket.resetAndDestroy();
+			resetSocket(socket);
 			void reconcile();
 			return;
 		}
 
 		const upstream = net.connect({host: loopback, port: pod.port});
-		upstream.on('error', () => socket.resetAndDestroy());
+		upstream.on('error', () => resetSocket(socket));
 		socket.on('close', () => upstream.destroy());
 		upstream.on('close', () => socket.destroy());
 		socket.pipe(upstream);

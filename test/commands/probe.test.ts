@@ -1,5 +1,5 @@
 import {after, before, describe, test} from 'node:test';
-import {execFileSync} from 'node:child_process';
+import {execFileSync, spawnSync} from 'node:child_process';
 import process from 'node:process';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -48,7 +48,7 @@ describe('runProbe', () => {
 		const lines = out().trim().split('\n').map(line => JSON.parse(line) as Record<string, unknown>);
 		assert.equal(lines.length, 5);
 		assert.deepEqual(Object.keys(lines[0]!), ['seq', 't', 'target', 'ok', 'latencyMs', 'pod', 'node', 'endpoint', 'via', 'error']);
-		assert.deepEqual(lines.slice(0, 4).map(line => [line.seq, line.ok, line.pod, line.endpoint, line.via]), [0, 1, 2, 3].map(seq => [seq, true, null, `127.0.0.1:${port}`, 'peer']));
+		assert.deepEqual(lines.slice(0, 4).map(line => [line.seq, line.ok, line.pod, line.endpoint, line.via]), [1, 2, 3, 4].map(seq => [seq, true, null, `127.0.0.1:${port}`, 'peer']));
 		const summary = (lines[4] as {summary: Record<string, unknown>}).summary;
 		assert.deepEqual([summary.count, summary.ok, summary.byPod], [4, 4, {[`127.0.0.1:${port}`]: 4}]);
 		assert.ok('pValue' in summary && 'expected' in summary && 'affinity' in summary);
@@ -80,7 +80,7 @@ describe('runProbe', () => {
 		await runProbe({...defaults, target: 'default/svc-nodeport', via: 'nodeport', count: 10, source, resolveAddress: plane.resolveAddress, timeoutMs: 500}, io);
 		const lines = out().trim().split('\n').map(line => JSON.parse(line) as Record<string, any>);
 		assert.equal(lines.length, 11);
-		assert.deepEqual(lines.slice(0, 10).map(line => line.seq), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+		assert.deepEqual(lines.slice(0, 10).map(line => line.seq), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
 		assert.deepEqual(lines[10]!.summary.series.map((entry: {count: number}) => entry.count), [3, 3, 2, 2]);
 		// JSON: the control plane's 3 timeouts are expected drops, marked per sample and counted apart.
 		assert.deepEqual(lines.filter(line => line.target === '172.18.0.3:31254').map(line => [line.error, line.dropExpected]), Array.from({length: 3}, () => ['timeout', 'Local, no endpoints on myk8s-control-plane']));
@@ -243,6 +243,26 @@ describe('runProbe', () => {
 		assert.match(text, /FAIL .*dns failure: queryA ENOTFOUND db\.example\.test$/m);
 	});
 
+	test('a URL target: the header shows the path and query the server is asked for', async () => {
+		const asked: string[] = [];
+		const urlServer = http.createServer((request, response) => {
+			asked.push(request.url ?? '');
+			response.end('ok');
+		});
+		const urlPort = await new Promise<number>(resolve => urlServer.listen(0, '127.0.0.1', () => resolve((urlServer.address() as AddressInfo).port)));
+		try {
+			const {io, out} = capture();
+			assert.equal(await runProbe({...defaults, target: `http://127.0.0.1:${urlPort}/some/path?q=1`, count: 1, json: false}, io), 0);
+			assert.deepEqual(asked, ['/some/path?q=1']);
+			assert.match(out(), new RegExp(`^PROBE http://127\\.0\\.0\\.1:${urlPort}/some/path\\?q=1 +http GET /some/path\\?q=1 +every`));
+			// One probe is one probe, in the header and the summary.
+			assert.match(out(), /timeout 300ms, 1 probe\n/);
+			assert.match(out(), /^1 probe, 1 ok \(100\.0%\)/m);
+		} finally {
+			await new Promise(resolve => urlServer.close(resolve));
+		}
+	});
+
 	test('abort prints the summary and exits cleanly', async () => {
 		const {io, out} = capture();
 		const controller = new AbortController();
@@ -286,8 +306,23 @@ describe('runProbe', () => {
 	});
 });
 
-test('probe --help says what --count counts', () => {
+test('probe --help says what --count and --concurrency count', () => {
 	ensureBuilt();
 	const help = execFileSync(process.execPath, [svctopBin, 'probe', '--help'], {encoding: 'utf8', env: {...process.env, KUBECONFIG: '/nonexistent'}});
 	assert.match(help, /--count N +stop after N probes in all, over every node or address/);
+	assert.match(help, /--concurrency N +probes in flight at most, per node or address/);
+});
+
+// The demo's splice used to reset a socket it had already ended after a TCP probe closed: node left
+// that handle open and the process spun at exit, after printing its summary.
+test('probe --demo --tcp exits after its summary', () => {
+	ensureBuilt();
+	const result = spawnSync(process.execPath, [svctopBin, 'probe', '--demo', 'default/svc-clusterip', '--tcp', '--count', '2', '--interval', '100ms'], {
+		encoding: 'utf8',
+		timeout: 40_000,
+		env: {...process.env, KUBECONFIG: '/nonexistent'},
+	});
+	assert.match(result.stdout, /^2 probes, 2 ok/m);
+	assert.equal(result.signal, null, `still running 40 s later (killed by ${result.signal})`);
+	assert.equal(result.status, 0);
 });

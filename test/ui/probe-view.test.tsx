@@ -7,7 +7,7 @@ import {ProbeRunStats, type ProbeRunSnapshot} from '../../source/core/probe/run-
 import type {Via} from '../../source/core/probe/service-targets.js';
 import type {ProbeSample} from '../../source/core/probe/types.js';
 import KeypressProvider from '../../source/ui/keys/KeypressProvider.js';
-import {probeViewLines, type ProbeViewModel} from '../../source/ui/views/probe/probe-lines.js';
+import {latencyLines, probeViewLines, type ProbeViewModel} from '../../source/ui/views/probe/probe-lines.js';
 import ProbeViewBody from '../../source/ui/views/probe/ProbeViewBody.js';
 import {makeProbeView, stepInterval} from '../../source/ui/views/ProbeView.js';
 import {echoPods, echoSlice, nodePortService, nodes} from '../core/probe/fixtures.js';
@@ -101,6 +101,33 @@ describe('probe view frames (pure: snapshot + size)', () => {
 	test('NodePort under Local at 80x22: the drops counted as expected in their own lane, per-node matrix, a shorter latency chart', async () => {
 		const {plan, snapshot} = nodePortRun();
 		assert.equal(await frameOf(modelOf(plan, 'nodeport', snapshot), 80, 22), FRAME_NODEPORT);
+	});
+
+	test('the counts line never cuts the attribution method: latency figures go first, then the drop wording shortens', async () => {
+		const {plan, snapshot} = nodePortRun();
+		const big = {...snapshot, count: 1368, ok: 1198, dropped: 167, failed: 3, successRate: 1198 / 1201, series: snapshot.series.map(entry => ({...entry, via: {...entry.via, response: entry.via.response * 66}}))};
+		const frame = await frameOf(modelOf(plan, 'nodeport', big), 80, 22);
+		const counts = frame.split('\n')[1]!;
+		assert.ok(counts.length <= 80, counts);
+		assert.match(counts, /^1368 probes, 1198 ok \(99\.8%\), 167 expected drops, 3 failed {2}via response 1188$/);
+		// Wide enough, everything at full length.
+		assert.match((await frameOf(modelOf(plan, 'nodeport', big), 140, 22)).split('\n')[1]!, /167 dropped as expected, 3 failed {2}median [\d.]+ p95 [\d.]+ ms {2}via response 1188$/);
+	});
+
+	test('the latency axis never reads -0.00', () => {
+		const plan = planOf('clusterip');
+		const label = plan.series[0]!.target.label;
+		// 86.775 ms over a 3-row chart puts asciichart's bottom label a hair below 0.
+		const stats = new ProbeRunStats(plan.series);
+		for (const [seq, latencyMs] of [43.3875, 86.775].entries()) {
+			const [pod, ip, node] = echoPods[seq]!;
+			stats.add({seq, t: seq * 10, target: label, ok: true, latencyMs, pod, node, endpoint: `${ip}:8080`, via: 'response', error: null});
+		}
+
+		const snapshot = stats.snapshot();
+		const chart = latencyLines(modelOf(plan, 'clusterip', snapshot), 80, 5).map(entry => entry.segments.map(segment => segment.text).join(''));
+		assert.doesNotMatch(chart.join('\n'), /-0\.00/);
+		assert.match(chart.at(-1)!, /^ +0\.00 ┤/);
 	});
 
 	test('ClientIP: the affinity verdict instead of chi-square', async () => {
@@ -367,7 +394,8 @@ describe('probe view, live against loopback servers', () => {
 		});
 		const rendered = renderAt(<KeypressProvider><ProbeScreen {...screenProps} /></KeypressProvider>, {columns: 100, rows: 22});
 		try {
-			await waitFor(() => hanging.size >= 5, () => `${hanging.size} hanging connections`);
+			// One probe in flight at a time (concurrency 1): the next goes out when it times out.
+			await waitFor(() => hanging.size >= 1, () => `${hanging.size} hanging connections`);
 			const started = Date.now();
 			await rendered.press('+');
 			assert.match(rendered.frame(), /every 50ms/);
@@ -405,7 +433,7 @@ deploy-echo-5c689d5454-m4hd9  myk8s-worker        7    35.0%     33.3%
 chi-square 0.10 (df 2), p = 0.951 → balanced  vs 1/n ready
 Space stop  z freeze  c clear  v target  +/- interval  Esc back  ? help`;
 const FRAME_NODEPORT = `PROBE default/svc-nodeport:svc-webport (nodePort 4 address…  every 1s  ● running
-24 probes, 18 ok (100.0%), 6 dropped as expected  median 1.98 p95 2.50 ms  via …
+24 probes, 18 ok (100.0%), 6 dropped as expected  via response 18
 lanes: last 24 requests, newest right
 deploy-ech…d5454-b7gng myk8s-worker3 ···█···█···█···█···█···█
 deploy-ech…d5454-cjpfp myk8s-worker2 ··█···█···█···█···█···█·

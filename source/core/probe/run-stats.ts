@@ -34,11 +34,18 @@ export type AffinitySummary = {
 
 export type Reachability = {
 	readonly node: string | null;
-	readonly expected: 'reachable' | 'unreachable';
+	/** What was expected when the probes were sent; `mixed`: reachable for some, not for others. */
+	readonly expected: 'reachable' | 'unreachable' | 'mixed';
 	readonly observed: 'reachable' | 'unreachable' | 'partial' | 'none';
-	/** ok: answers as it should; expected: fails as the policy says; broken: fails but should answer. */
-	readonly verdict: 'ok' | 'expected' | 'broken' | 'unexpected' | 'partial' | 'pending';
+	/**
+	 * Each probe judged against what was expected when it was sent. ok: answers as it should;
+	 * expected: fails as the policy says; broken: fails but should answer; unexpected: answered when
+	 * it should not; mixed: readiness changed during the run and every probe did what was expected then.
+	 */
+	readonly verdict: 'ok' | 'expected' | 'broken' | 'unexpected' | 'partial' | 'mixed' | 'pending';
 	readonly reason: string;
+	/** Probes that missed their expectation within a moment of it changing (kube-proxy and the cache race): not judged. */
+	readonly aroundChange: number;
 };
 
 /** Where the expected shares came from over the run: NAT rules, 1/n of ready endpoints, both at times, or nowhere. */
@@ -161,6 +168,13 @@ class SeriesState {
 	suspect: {readonly from: string; readonly t: number} | undefined;
 	/** The expectation in force now. */
 	current: PreparedExpectation;
+	/** NodePort reachability: probes by what was expected when they were sent, and how many answered. */
+	readonly reach = {reachable: {count: 0, ok: 0}, unreachable: {count: 0, ok: 0}, aroundChange: 0};
+	/** When (sample time) the expected reachability last changed, and what it was. */
+	lastReachable: boolean | undefined;
+	lastChangeT: number | undefined;
+	/** Probes that missed their expectation in the last moment: forgiven if it changes right after. */
+	recentMisses: Array<{readonly t: number; readonly reachable: boolean; readonly ok: boolean}> = [];
 	/** Sum over attributed answers of the share each pod was expected to get at that moment. */
 	readonly expectedCounts = new Map<string, number>();
 	/** Attributed answers that had an expectation, by where it came from. */
@@ -273,15 +287,69 @@ function reachabilityOf(state: SeriesState): Reachability | undefined {
 		return undefined;
 	}
 
-	const expected = expectation.reachable ? 'reachable' : 'unreachable';
-	const observed = state.count === 0 ? 'none' : (state.ok === state.count ? 'reachable' : (state.ok === 0 ? 'unreachable' : 'partial'));
-	const verdicts: Record<typeof observed, Record<typeof expected, Reachability['verdict']>> = {
-		none: {reachable: 'pending', unreachable: 'pending'},
-		reachable: {reachable: 'ok', unreachable: 'unexpected'},
-		unreachable: {reachable: 'broken', unreachable: 'expected'},
-		partial: {reachable: 'partial', unreachable: 'unexpected'},
-	};
-	return {node: target.node ?? null, expected, observed, verdict: verdicts[observed][expected], reason: expectation.reason};
+	const {reachable, unreachable, aroundChange} = state.reach;
+	const count = reachable.count + unreachable.count;
+	const ok = reachable.ok + unreachable.ok;
+	const node = target.node ?? null;
+	const notJudged = aroundChange > 0 ? `; ${aroundChange} around a readiness change not judged` : '';
+	if (count === 0) {
+		return {node, expected: expectation.reachable ? 'reachable' : 'unreachable', observed: 'none', verdict: 'pending', reason: expectation.reason + notJudged, aroundChange};
+	}
+
+	const mixed = reachable.count > 0 && unreachable.count > 0;
+	const expected = mixed ? 'mixed' : (reachable.count > 0 ? 'reachable' : 'unreachable');
+	const observed = ok === count ? 'reachable' : (ok === 0 ? 'unreachable' : 'partial');
+	// Answers where a drop was expected first: that is the finding; then probes that should have been answered.
+	const verdict: Reachability['verdict'] = unreachable.ok > 0
+		? 'unexpected'
+		: (reachable.ok < reachable.count
+			? (reachable.ok === 0 ? 'broken' : 'partial')
+			: (mixed ? 'mixed' : (reachable.count > 0 ? 'ok' : 'expected')));
+	const reason = mixed
+		? `endpoint readiness changed: ${reachable.count} sent while reachable, ${unreachable.count} while not; now ${expectation.reason}`
+		: expectation.reason;
+	return {node, expected, observed, verdict, reason: reason + notJudged, aroundChange};
+}
+
+/** How long a miss may precede or follow a change of what is expected and still be put down to the race between kube-proxy and the cache. */
+const reachabilityLagMs = readinessLagMs;
+
+/**
+ * NodePort reachability per probe, against `reachable` as expected when it was sent. A miss within
+ * a moment of that expectation changing (before or after) is not judged: kube-proxy and svctop's
+ * cache learn of a readiness change at slightly different times.
+ */
+function judgeReachability(state: SeriesState, sample: ProbeSample, reachable: boolean): void {
+	const {reach} = state;
+	if (state.lastReachable !== undefined && state.lastReachable !== reachable) {
+		state.lastChangeT = sample.t;
+		// Misses just before the change: forgiven.
+		for (const miss of state.recentMisses) {
+			if (sample.t - miss.t <= reachabilityLagMs) {
+				const part = miss.reachable ? reach.reachable : reach.unreachable;
+				part.count--;
+				part.ok -= miss.ok ? 1 : 0;
+				reach.aroundChange++;
+			}
+		}
+
+		state.recentMisses = [];
+	}
+
+	state.lastReachable = reachable;
+	const missed = reachable ? !sample.ok : sample.ok;
+	if (missed && state.lastChangeT !== undefined && sample.t - state.lastChangeT <= reachabilityLagMs) {
+		reach.aroundChange++;
+		return;
+	}
+
+	const part = reachable ? reach.reachable : reach.unreachable;
+	part.count++;
+	part.ok += sample.ok ? 1 : 0;
+	state.recentMisses = state.recentMisses.filter(miss => sample.t - miss.t <= reachabilityLagMs);
+	if (missed) {
+		state.recentMisses.push({t: sample.t, reachable, ok: sample.ok});
+	}
 }
 
 /** `sample` as recorded: with `dropExpected` where kube-proxy is told to drop it. */
@@ -397,8 +465,8 @@ export class ProbeRunStats {
 
 	/**
 	 * Adds a sample to the series whose label is `sample.target` (the first series if none matches).
-	 * `expectation` is what that series should see at the sample's moment (from the endpoints ready
-	 * then); without it the last one given (or the plan's) still holds. Returns the sample as
+	 * `expectation` is what that series should see when the probe was sent (from the endpoints ready
+	 * then): the probe is judged against it; without it the last one given (or the plan's) holds. Returns the sample as
 	 * recorded: marked `dropExpected` where kube-proxy is told to drop it.
 	 */
 	add(sample: ProbeSample, expectation?: Expectation): ProbeSample {
@@ -418,6 +486,10 @@ export class ProbeRunStats {
 		}
 
 		countOutcome(state, recorded);
+		if (state.spec.target.kind === 'nodePort' && state.current.source) {
+			judgeReachability(state, sample, state.current.source.reachable);
+		}
+
 		if (sample.ok) {
 			this.total.add(sample.latencyMs);
 		}

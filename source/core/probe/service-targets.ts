@@ -91,7 +91,10 @@ export function resolveServiceTargets(
 
 		case 'nodeport': {
 			if (servicePort.nodePort === undefined) {
-				return {error: `service ${name} port ${port} has no nodePort (type ${spec.type ?? 'ClusterIP'})`};
+				const type = spec.type ?? 'ClusterIP';
+				return {error: type === 'NodePort' || type === 'LoadBalancer'
+					? `service ${name} port ${port} has no nodePort`
+					: `service ${name} is type ${type}, not NodePort: it has no NodePort to probe`};
 			}
 
 			const series = [...nodes]
@@ -105,7 +108,7 @@ export function resolveServiceTargets(
 
 		case 'external': {
 			const ips = spec.externalIPs ?? [];
-			return ips.length > 0 ? ips.map(ip => target('externalIP', ip, port, protocol)) : {error: `service ${name} has no externalIPs`};
+			return ips.length > 0 ? ips.map(ip => target('externalIP', ip, port, protocol)) : {error: `service ${name} (type ${spec.type ?? 'ClusterIP'}) has no externalIPs`};
 		}
 
 		case 'lb': {
@@ -113,7 +116,9 @@ export function resolveServiceTargets(
 			const hosts = ingress.flatMap(entry => entry.ip ?? entry.hostname ?? []);
 			return hosts.length > 0
 				? hosts.map(host => target('loadBalancer', host, port, protocol))
-				: {error: `service ${name} has no LoadBalancer ingress (<pending>)`};
+				: {error: spec.type === 'LoadBalancer'
+					? `service ${name} has no LoadBalancer ingress yet (<pending>)`
+					: `service ${name} is type ${spec.type ?? 'ClusterIP'}, not LoadBalancer: it has no load balancer address`};
 		}
 
 		case 'dns': {

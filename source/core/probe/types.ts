@@ -25,6 +25,7 @@ export type ProbeTarget = {
 
 /** One probe's outcome after attribution. Failures are samples too. */
 export type ProbeSample = {
+	/** From 0 inside svctop; what people see (the text lines and `--json`) counts from 1, kubectl-style. */
 	readonly seq: number;
 	/** Milliseconds since the run started. */
 	readonly t: number;

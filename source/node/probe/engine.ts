@@ -23,7 +23,10 @@ export type ProbeEngineOptions = {
 	/** Probes in all, over every series (the last round may probe only the first few); undefined = until aborted. */
 	readonly count?: number;
 	readonly timeoutMs: number;
-	/** Rounds launched per tick; in flight at most concurrency x (timeout / interval + 2). */
+	/**
+	 * Rounds in flight at most (a round probes each series once, so per series: probes in flight):
+	 * a tick that finds them out waits for one to end. Closed loop (interval 0): workers.
+	 */
 	readonly concurrency: number;
 	/** For attribution: addresses to pods and nodes. */
 	readonly index?: EndpointIndex;
@@ -44,7 +47,7 @@ export type ProbeEngineOptions = {
 	readonly conntrack?: 'auto' | 'off' | ConntrackLookup;
 	/** Samples kept for charts (ring buffer). */
 	readonly capacity?: number;
-	/** Each sample, with the expectation its series had at that moment (when the context gives one). */
+	/** Each sample, with the expectation its series had when it was sent (when the context gives one). */
 	readonly onSample?: (sample: ProbeSample, expectation: Expectation | undefined) => void;
 	readonly timers?: Timers;
 };
@@ -147,6 +150,8 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 		const address = dialled[i]!;
 		const {kind: probeKind, request} = requests[i]!;
 		const mySeq = seq++;
+		// What this probe should meet, as the cluster is when it goes out: it is judged against that.
+		const sent = options.attributionContext?.().expectations?.get(target.label);
 		const probeStart = performance.now();
 		let ended = false;
 		const handle = startProbe(probeKind, request, raw => {
@@ -167,7 +172,7 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 			probeDone();
 			if (replyLookup === undefined && chained === 0) {
 				try {
-					record(target, address, raw, mySeq, probeStart, answered, undefined);
+					record(target, address, raw, mySeq, probeStart, answered, undefined, sent);
 				} catch {
 					// A failing listener must not stop the run.
 				}
@@ -181,7 +186,7 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 				try {
 					const reply = await replyLookup;
 					await previous;
-					record(target, address, raw, mySeq, probeStart, answered, reply);
+					record(target, address, raw, mySeq, probeStart, answered, reply, sent);
 				} finally {
 					chained--;
 				}
@@ -200,6 +205,7 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 		probeStart: number,
 		answered: boolean,
 		reply: {ip: string; port: number} | undefined,
+		sent: Expectation | undefined,
 	): void => {
 		// Behind the demo's loopback listeners the peer is a stand-in: the logical address is the one to name.
 		const peer = raw.peer === undefined || !answered
@@ -234,18 +240,16 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 			via: attribution.via,
 			error: raw.error,
 		};
-		const expectation = context.expectations?.get(target.label);
+		const expectation = sent ?? context.expectations?.get(target.label);
 		// As recorded: marked where kube-proxy is told to drop it.
 		options.onSample?.(stats.add(sample, expectation), expectation);
 	};
 
-	const perTickInFlight = options.intervalMs > 0 ? Math.ceil(options.timeoutMs / options.intervalMs) + 2 : 1;
 	const done = runScheduleWithCallbacks(
 		{
 			intervalMs: options.intervalMs,
 			count: options.count === undefined ? undefined : Math.ceil(options.count / Math.max(1, targets.length)),
 			concurrency: options.concurrency,
-			maxInFlight: Math.min(4096, Math.max(1, options.concurrency) * perTickInFlight),
 			signal: controller.signal,
 			timers: options.timers,
 		},

@@ -15,24 +15,26 @@ export type ScheduleOptions = {
 	readonly intervalMs: number;
 	/** Rounds to launch; undefined runs until aborted. */
 	readonly count?: number;
-	/** Rounds launched per tick (closed loop: workers). */
+	/**
+	 * Rounds in flight at most. A tick that finds this many still out waits for the first to end
+	 * (one tick is owed at most; further ticks are skipped, not queued). Closed loop: workers.
+	 */
 	readonly concurrency: number;
-	/** Rounds allowed in flight at once; a tick that would exceed it is skipped, not queued. */
-	readonly maxInFlight: number;
 	readonly signal?: AbortSignal;
 	readonly timers?: Timers;
 };
 
 export type ScheduleResult = {
 	readonly launched: number;
-	/** Rounds not launched because too many were still in flight. */
+	/** Ticks dropped because `concurrency` rounds were still in flight (and one tick was owed already). */
 	readonly skipped: number;
 };
 
 /**
- * Runs `launch(round)` on a fixed-rate schedule. A round that hangs does not delay the next tick
- * (open loop): rounds overlap up to `maxInFlight`, so the rate holds while timeouts run. Resolves
- * when `count` rounds have finished, or when aborted and the rounds in flight have settled.
+ * Runs `launch(round)` on a fixed-rate schedule with at most `concurrency` rounds in flight: a tick
+ * that finds them all out launches when the first one ends (a round that outlasts the interval
+ * delays the next, it does not pile up), further ticks meanwhile are skipped. Resolves when
+ * `count` rounds have finished, or when aborted and the rounds in flight have settled.
  */
 export async function runSchedule(options: ScheduleOptions, launch: (round: number) => Promise<void>): Promise<ScheduleResult> {
 	return runScheduleWithCallbacks(options, (round, roundDone) => {
@@ -98,9 +100,10 @@ export function runScheduleWithCallbacks(options: ScheduleOptions, launch: (roun
 		let inFlight = 0;
 		let handle: unknown;
 		let stopped = false;
+		// A tick came while `concurrency` rounds were out: launch when one ends.
+		let owed = false;
 		const start = timers.now();
 		let tick = 0;
-		let rounds = 0;
 		const finishWhenIdle = () => {
 			if (stopped && inFlight === 0) {
 				signal?.removeEventListener('abort', stop);
@@ -108,38 +111,47 @@ export function runScheduleWithCallbacks(options: ScheduleOptions, launch: (roun
 			}
 		};
 
-		const roundDone = () => {
-			inFlight--;
-			finishWhenIdle();
-		};
-
 		const stop = () => {
 			stopped = true;
+			owed = false;
 			timers.clearTimeout(handle);
 			finishWhenIdle();
 		};
 
-		const fire = () => {
-			for (let i = 0; i < concurrency && rounds < limit; i++) {
-				const round = rounds++;
-				if (inFlight >= options.maxInFlight) {
-					skipped++;
-					continue;
-				}
-
-				launched++;
-				inFlight++;
-				let ended = false;
-				launch(round, () => {
-					if (!ended) {
-						ended = true;
-						roundDone();
-					}
-				});
+		const launchOne = () => {
+			const round = launched++;
+			inFlight++;
+			if (launched >= limit) {
+				stop();
 			}
 
-			if (rounds >= limit) {
-				stop();
+			let ended = false;
+			launch(round, () => {
+				if (ended) {
+					return;
+				}
+
+				ended = true;
+				inFlight--;
+				if (owed && !stopped) {
+					owed = false;
+					launchOne();
+				}
+
+				finishWhenIdle();
+			});
+		};
+
+		const fire = () => {
+			if (inFlight < concurrency) {
+				launchOne();
+			} else if (owed) {
+				skipped++;
+			} else {
+				owed = true;
+			}
+
+			if (stopped) {
 				return;
 			}
 

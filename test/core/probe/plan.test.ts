@@ -54,8 +54,14 @@ describe('planServiceProbe', () => {
 		const objects = {services: [nodePortService('Local')], endpointSlices: [], nodes};
 		assert.deepEqual(planServiceProbe(objects, {...spec, name: 'nope'}, 'clusterip'), {error: 'service default/nope not found'});
 		assert.match((planServiceProbe(objects, {...spec, port: 'http'}, 'clusterip') as {error: string}).error, /no port "http".*svc-webport\(9000\)/);
-		assert.match((planServiceProbe(objects, spec, 'external') as {error: string}).error, /no externalIPs/);
-		assert.match((planServiceProbe(objects, spec, 'lb') as {error: string}).error, /pending/);
+		assert.equal((planServiceProbe(objects, spec, 'external') as {error: string}).error, 'service default/svc-nodeport (type NodePort) has no externalIPs');
+		// A NodePort Service is no LoadBalancer waiting for an address: it is not a LoadBalancer at all.
+		assert.equal((planServiceProbe(objects, spec, 'lb') as {error: string}).error, 'service default/svc-nodeport is type NodePort, not LoadBalancer: it has no load balancer address');
+		const base = nodePortService('Cluster');
+		const pendingLb: V1Service = {...base, spec: {...base.spec, type: 'LoadBalancer'}};
+		assert.equal((planServiceProbe({...objects, services: [pendingLb]}, spec, 'lb') as {error: string}).error, 'service default/svc-nodeport has no LoadBalancer ingress yet (<pending>)');
+		const clusterIp: V1Service = {...base, spec: {...base.spec, type: 'ClusterIP', ports: [{name: 'svc-webport', port: 9000, protocol: 'TCP'}]}};
+		assert.equal((planServiceProbe({...objects, services: [clusterIp]}, spec, 'nodeport') as {error: string}).error, 'service default/svc-nodeport is type ClusterIP, not NodePort: it has no NodePort to probe');
 		assert.deepEqual(parseVia('sideways'), {error: 'invalid --via "sideways" (use clusterip, nodeport, external, lb, dns, endpoints)'});
 	});
 });

@@ -1,6 +1,6 @@
 import {describe, test} from 'node:test';
 import assert from 'node:assert/strict';
-import {planServiceProbe} from '../../../source/core/probe/plan.js';
+import {planServiceProbe, replan} from '../../../source/core/probe/plan.js';
 import {lanesOf, ProbeRunStats} from '../../../source/core/probe/run-stats.js';
 import type {ProbeSample} from '../../../source/core/probe/types.js';
 import {echoPods, echoSlice, nodePortService, nodes} from './fixtures.js';
@@ -111,6 +111,52 @@ describe('ProbeRunStats', () => {
 		const [control] = stats.snapshot().series;
 		assert.deepEqual([control!.answeredShouldDrop, control!.dropped, control!.failed, control!.errors], [4, 0, 1, {refused: 1}]);
 		assert.equal(control!.reachability!.verdict, 'unexpected');
+	});
+
+	test('NodePort Local while its pod flips readiness: each probe is judged against what was expected when it was sent', () => {
+		const plan = planServiceProbe({services: [nodePortService('Local')], endpointSlices: [echoSlice()], nodes}, {kind: 'service', namespace: 'default', name: 'svc-nodeport'}, 'nodeport');
+		assert.ok(!('error' in plan));
+		const worker2 = '172.18.0.2:31254';
+		const ready = replan({services: [nodePortService('Local')], endpointSlices: [echoSlice()], nodes}, plan).expectations.get(worker2);
+		// echoSlice(1): only m4hd9 is ready, worker2's cjpfp is not: kube-proxy drops there.
+		const notReady = replan({services: [nodePortService('Local')], endpointSlices: [echoSlice(1)], nodes}, plan).expectations.get(worker2);
+		assert.deepEqual([ready?.reachable, notReady?.reachable, notReady?.drop], [true, false, 'Local, no endpoints on myk8s-worker2']);
+		const stats = new ProbeRunStats(plan.series);
+		for (let i = 0; i < 30; i++) {
+			stats.add(sample(i, worker2, 1), ready);
+		}
+
+		// The first probe after the change still gets an answer: kube-proxy had not caught up. Not judged.
+		stats.add(sample(30, worker2, 1), notReady);
+		for (let i = 31; i < 60; i++) {
+			stats.add(sample(i, worker2, null, {ok: false, error: 'timeout', latencyMs: 1000}), notReady);
+		}
+
+		const reach = () => stats.snapshot().series.find(entry => entry.label === worker2)!.reachability!;
+		// Against the readiness now, 31 answers would read 'answers, should not'.
+		assert.deepEqual([reach().expected, reach().verdict, reach().aroundChange], ['mixed', 'mixed', 1]);
+		assert.match(reach().reason, /^endpoint readiness changed: 30 sent while reachable, 29 while not; now /);
+		// An answer long after the change is judged: the node answers where it should drop.
+		stats.add(sample(60, worker2, 1), notReady);
+		assert.equal(reach().verdict, 'unexpected');
+	});
+
+	test('a miss just before readiness changes is put down to the race, not judged', () => {
+		const plan = planServiceProbe({services: [nodePortService('Local')], endpointSlices: [echoSlice()], nodes}, {kind: 'service', namespace: 'default', name: 'svc-nodeport'}, 'nodeport');
+		assert.ok(!('error' in plan));
+		const worker2 = '172.18.0.2:31254';
+		const ready = replan({services: [nodePortService('Local')], endpointSlices: [echoSlice()], nodes}, plan).expectations.get(worker2);
+		const notReady = replan({services: [nodePortService('Local')], endpointSlices: [echoSlice(1)], nodes}, plan).expectations.get(worker2);
+		const stats = new ProbeRunStats(plan.series);
+		for (let i = 0; i < 10; i++) {
+			stats.add(sample(i, worker2, 1), ready);
+		}
+
+		// kube-proxy dropped before the cache said the pod went: a timeout while still expected reachable.
+		stats.add(sample(10, worker2, null, {ok: false, error: 'timeout'}), ready);
+		stats.add(sample(11, worker2, null, {ok: false, error: 'timeout'}), notReady);
+		const reach = stats.snapshot().series.find(entry => entry.label === worker2)!.reachability!;
+		assert.deepEqual([reach.verdict, reach.aroundChange], ['mixed', 1]);
 	});
 
 	test('a Local NodePort with no ready endpoint anywhere is rejected, not dropped: its failures count', () => {

@@ -1,6 +1,6 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {runSchedule, type Timers} from '../../../source/node/probe/scheduler.js';
+import {runSchedule, runScheduleWithCallbacks, type Timers} from '../../../source/node/probe/scheduler.js';
 
 /** Virtual time: timers fire in order when the test advances the clock. */
 function fakeTimers() {
@@ -37,12 +37,12 @@ function fakeTimers() {
 	return {timers, advance, started: () => now};
 }
 
-test('a hanging target does not slow the schedule: rounds start every interval, in flight bounded', async () => {
+test('rounds start every interval while they overlap up to `concurrency`', async () => {
 	const clock = fakeTimers();
 	const starts: number[] = [];
 	let inFlight = 0;
 	let maxSeen = 0;
-	const running = runSchedule({intervalMs: 100, count: 10, concurrency: 1, maxInFlight: 12, timers: clock.timers}, async () => {
+	const running = runSchedule({intervalMs: 100, count: 10, concurrency: 12, timers: clock.timers}, async () => {
 		starts.push(clock.timers.now());
 		inFlight++;
 		maxSeen = Math.max(maxSeen, inFlight);
@@ -57,34 +57,61 @@ test('a hanging target does not slow the schedule: rounds start every interval, 
 	assert.deepEqual(result, {launched: 10, skipped: 0});
 });
 
-test('beyond maxInFlight a tick is skipped, not queued', async () => {
+test('concurrency 1: never two rounds in flight; a tick during one waits for its end, further ticks are skipped; the count is still reached', async () => {
 	const clock = fakeTimers();
-	const running = runSchedule({intervalMs: 10, count: 10, concurrency: 1, maxInFlight: 3, timers: clock.timers}, async () => {
-		await new Promise<void>(resolve => clock.timers.setTimeout(resolve, 1000));
+	const starts: number[] = [];
+	let inFlight = 0;
+	let maxSeen = 0;
+	// Every round takes 25 ms against a 10 ms interval.
+	const running = runScheduleWithCallbacks({intervalMs: 10, count: 4, concurrency: 1, timers: clock.timers}, (_round, roundDone) => {
+		starts.push(clock.timers.now());
+		inFlight++;
+		maxSeen = Math.max(maxSeen, inFlight);
+		clock.timers.setTimeout(() => {
+			inFlight--;
+			roundDone();
+		}, 25);
 	});
-	await clock.advance(5000);
-	assert.deepEqual(await running, {launched: 3, skipped: 7});
+	await clock.advance(1000);
+	const result = await running;
+	assert.equal(maxSeen, 1);
+	// 0 ends at 25 (the tick at 10 waits for it, 20 is skipped); 25 ends at 50 (30 waits, 40 skipped);
+	// 50 ends at 75 (the tick at 50 waits, 60 and 70 skipped), which launches the last.
+	assert.deepEqual(starts, [0, 25, 50, 75]);
+	assert.deepEqual(result, {launched: 4, skipped: 4});
+});
+
+test('a round shorter than the interval: one per tick, nothing owed or skipped', async () => {
+	const clock = fakeTimers();
+	const starts: number[] = [];
+	const running = runScheduleWithCallbacks({intervalMs: 10, count: 3, concurrency: 1, timers: clock.timers}, (_round, roundDone) => {
+		starts.push(clock.timers.now());
+		clock.timers.setTimeout(roundDone, 4);
+	});
+	await clock.advance(1000);
+	assert.deepEqual(await running, {launched: 3, skipped: 0});
+	assert.deepEqual(starts, [0, 10, 20]);
 });
 
 test('abort stops scheduling and resolves once rounds in flight settle', async () => {
 	const clock = fakeTimers();
 	const controller = new AbortController();
 	let launched = 0;
-	const running = runSchedule({intervalMs: 100, concurrency: 2, maxInFlight: 100, signal: controller.signal, timers: clock.timers}, async () => {
+	const running = runSchedule({intervalMs: 100, concurrency: 2, signal: controller.signal, timers: clock.timers}, async () => {
 		launched++;
 	});
 	await clock.advance(250);
 	controller.abort();
 	await clock.advance(1000);
 	const result = await running;
-	assert.equal(launched, 6, 'ticks at 0, 100, 200 with 2 per tick');
-	assert.equal(result.launched, 6);
+	assert.equal(launched, 3, 'ticks at 0, 100, 200');
+	assert.equal(result.launched, 3);
 });
 
 test('interval 0 runs back to back with `concurrency` workers', async () => {
 	let active = 0;
 	let peak = 0;
-	const result = await runSchedule({intervalMs: 0, count: 20, concurrency: 3, maxInFlight: 3}, async () => {
+	const result = await runSchedule({intervalMs: 0, count: 20, concurrency: 3}, async () => {
 		active++;
 		peak = Math.max(peak, active);
 		await new Promise(resolve => setImmediate(resolve));

@@ -162,28 +162,38 @@ function viaCounts(snapshot: ProbeRunSnapshot): Record<AttributionMethod, number
 	return counts;
 }
 
-function statsLine(snapshot: ProbeRunSnapshot | undefined): ProbeLine {
+/**
+ * The counts line at its longest that fits `width`: the latency figures go first (the chart shows
+ * them), then the drop wording is shortened, so the attribution method is never cut.
+ */
+function statsLine(snapshot: ProbeRunSnapshot | undefined, width: number): ProbeLine {
 	if (!snapshot || snapshot.count === 0) {
 		return line('stats', seg('no samples yet', 'dim'));
 	}
 
+	const variants = [statsSegments(snapshot, true, false), statsSegments(snapshot, false, false), statsSegments(snapshot, false, true)];
+	const fits = variants.find(segments => segments.reduce((sum, segment) => sum + segment.text.length, 0) <= width);
+	return line('stats', ...(fits ?? variants.at(-1)!));
+}
+
+function statsSegments(snapshot: ProbeRunSnapshot, withLatency: boolean, short: boolean): Segment[] {
 	// Drops kube-proxy is told to make are neither successes nor failures: the rate is of the probes that should be answered.
 	const segments: Segment[] = [
-		seg(`${snapshot.count} probes, `),
+		seg(`${snapshot.count} probe${snapshot.count === 1 ? '' : 's'}, `),
 		seg(`${snapshot.ok} ok (${percent(snapshot.successRate)})`, snapshot.failed === 0 ? 'good' : 'warn'),
 	];
 	if (snapshot.dropped > 0) {
-		segments.push(seg(`, ${snapshot.dropped} dropped as expected`, 'dim'));
+		segments.push(seg(short ? `, ${snapshot.dropped} expected drops` : `, ${snapshot.dropped} dropped as expected`, 'dim'));
 		if (snapshot.failed > 0) {
 			segments.push(seg(`, ${snapshot.failed} failed`, 'bad'));
 		}
 	}
 
 	if (snapshot.answeredShouldDrop > 0) {
-		segments.push(seg(`, ${snapshot.answeredShouldDrop} answered where it should drop`, 'bad'));
+		segments.push(seg(short ? `, ${snapshot.answeredShouldDrop} answered, should drop` : `, ${snapshot.answeredShouldDrop} answered where it should drop`, 'bad'));
 	}
 
-	if (snapshot.latency) {
+	if (snapshot.latency && withLatency) {
 		segments.push(seg(`  median ${formatMs(snapshot.latency.median)} p95 ${formatMs(snapshot.latency.p95)} ms`));
 	}
 
@@ -191,7 +201,7 @@ function statsLine(snapshot: ProbeRunSnapshot | undefined): ProbeLine {
 	const counts = viaCounts(snapshot);
 	const methods = (Object.keys(counts) as AttributionMethod[]).filter(method => counts[method] > 0);
 	segments.push(seg(`  via ${methods.length === 0 ? '-' : methods.map(method => `${method} ${counts[method]}`).join(', ')}`, 'dim'));
-	return line('stats', ...segments);
+	return segments;
 }
 
 /** Lanes plus a lane for every expected pod that has not answered yet. */
@@ -296,7 +306,8 @@ export function latencyLines(model: ProbeViewModel, width: number, lines: number
 		height: lines - 2,
 		min: 0,
 		max: max > 0 ? max : 1,
-		format: value => formatMs(value).padStart(axisWidth - 1),
+		// Rounding can put the bottom row a hair below 0: no `-0.00` on the axis.
+		format: value => formatMs(Math.max(0, value)).padStart(axisWidth - 1),
 	});
 	return [title, ...chart.split('\n').slice(0, lines - 1).map((text, row) => line(`latency:${row}`, seg(text, 'chart')))];
 }
@@ -389,6 +400,7 @@ const matrixVerdicts: Readonly<Record<string, {readonly text: string; readonly t
 	broken: {text: 'failing', tone: 'bad'},
 	partial: {text: 'partly failing', tone: 'warn'},
 	unexpected: {text: 'answers, should not', tone: 'warn'},
+	mixed: {text: 'mixed: readiness changed', tone: 'good'},
 	pending: {text: 'pending', tone: 'dim'},
 };
 
@@ -432,7 +444,7 @@ const latencyMax = 9;
  * what is left and is the first thing dropped on a small terminal.
  */
 export function probeViewLines(model: ProbeViewModel, width: number, height: number): ProbeLine[] {
-	const top = [headerLine(model, width), statsLine(model.snapshot)];
+	const top = [headerLine(model, width), statsLine(model.snapshot, width)];
 	const hint = line('hint', seg(model.hint, 'dim'));
 	let body: ProbeLine[];
 	const available = Math.max(0, height - 3);
