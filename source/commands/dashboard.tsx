@@ -1,10 +1,11 @@
 import process from 'node:process';
 import {type Instance, render} from 'ink';
+import type {KubeContext} from '../kube/contexts.js';
 import type {ClusterSource} from '../kube/types.js';
 import App from '../ui/App.js';
 import ErrorBoundary from '../ui/components/ErrorBoundary.js';
 import type {Clock} from '../ui/hooks/use-now.js';
-import type {ServiceScreenProps, ServiceScreens} from '../ui/screens.js';
+import type {ContextSwitch, ServiceScreenProps, ServiceScreens} from '../ui/screens.js';
 import ServiceDetail from '../ui/views/ServiceDetail.js';
 import {resolveName} from '../node/resolve-name.js';
 import type {ResolveName} from '../ui/hooks/use-name-resolution.js';
@@ -20,6 +21,14 @@ export type DashboardOptions = {
 	readonly resolveName?: ResolveName;
 	/** Draw on the terminal's alternate screen, leaving the shell's scrollback untouched. Default: true. */
 	readonly alternateScreen?: boolean;
+	/** `:ctx`: the kubeconfig's contexts and how to connect to one. Default: no switching. */
+	readonly contexts?: DashboardContexts;
+};
+
+export type DashboardContexts = {
+	readonly list: readonly KubeContext[];
+	/** A started source for the context; rejects with a one-line message. */
+	connect(context: string, allNamespaces: boolean): Promise<ClusterSource>;
 };
 
 /** The detail view with ExternalName targets resolved by `resolve`. */
@@ -69,15 +78,36 @@ export async function runDashboard(
 		setImmediate(() => instance?.unmount());
 	};
 
-	instance = render(
+	// `:ctx` swaps the source under the running dashboard: the new one connected first (a failure
+	// keeps the old), then the screens start over on it and the old informers stop.
+	let current = source;
+	let generation = 0;
+	let finished = false;
+	const contextSwitch: ContextSwitch | undefined = options.contexts && {
+		contexts: options.contexts.list,
+		async switchTo(name) {
+			const next = await options.contexts!.connect(name, current.snapshot().namespace === undefined);
+			if (finished) {
+				await next.stop();
+				return;
+			}
+
+			const previous = current;
+			current = next;
+			generation++;
+			instance?.rerender(tree());
+			await previous.stop().catch(() => undefined);
+		},
+	};
+	const screens = {detail: resolvingDetail(options.resolveName ?? (async name => resolveName(name))), ...options.screens};
+	const tree = () => (
 		<ErrorBoundary onError={fail}>
-			<App
-				source={source}
-				clusterDomain={options.clusterDomain}
-				clock={options.clock}
-				screens={{detail: resolvingDetail(options.resolveName ?? (async name => resolveName(name))), ...options.screens}}
-			/>
-		</ErrorBoundary>,
+			<App key={generation} source={current} clusterDomain={options.clusterDomain} clock={options.clock} screens={screens} contextSwitch={contextSwitch} />
+		</ErrorBoundary>
+	);
+
+	instance = render(
+		tree(),
 		{
 			stdin: io.stdin,
 			stdout: io.stdout,
@@ -109,6 +139,11 @@ export async function runDashboard(
 		signals.off('SIGTERM', onSignal);
 		signals.off('uncaughtException', fail);
 		signals.off('unhandledRejection', fail);
+		finished = true;
+		// The caller stops the source it gave; one connected by `:ctx` is ours to stop.
+		if (current !== source) {
+			await current.stop().catch(() => undefined);
+		}
 	}
 
 	if (failure !== undefined) {

@@ -2,6 +2,7 @@ import process from 'node:process';
 import type {ClusterSource} from '../kube/types.js';
 import type {NatFlowTable, NatMode} from '../core/nat/types.js';
 import {crossCheckNat} from '../core/nat/cross-check.js';
+import {dumpCutShort} from '../core/nat/cut-short.js';
 import {decodeNatDump} from '../core/nat/decode.js';
 import {defaultDumpLimits} from '../core/nat/dump-limits.js';
 import {invalidNodeName} from '../core/nat/node-name.js';
@@ -92,6 +93,12 @@ export async function runNat(options: NatCommandOptions, io: NatIo): Promise<num
 		return 1;
 	}
 
+	// A partial dump decodes into a partial table that looks whole: say so first, and fail the command.
+	const cutShort = dumpCutShort(dump.text);
+	if (cutShort) {
+		io.stderr.write(`svctop: ${dump.source} looks cut short: ${cutShort}; what follows is only the part that was read\n`);
+	}
+
 	const source = options.source ?? await options.connect?.();
 	if (source) {
 		await source.ready();
@@ -107,6 +114,7 @@ export async function runNat(options: NatCommandOptions, io: NatIo): Promise<num
 		}
 	}
 
-	io.stdout.write(options.json ? `${JSON.stringify(toNatJson(table), null, 2)}\n` : renderNatText(table));
-	return 0;
+	const header = cutShort && !options.json ? `WARNING: incomplete dump (${cutShort}); Services and endpoints may be missing\n` : '';
+	io.stdout.write(options.json ? `${JSON.stringify(toNatJson(table), null, 2)}\n` : header + renderNatText(table));
+	return cutShort ? 1 : 0;
 }

@@ -1,17 +1,21 @@
+import os from 'node:os';
 import type {ClusterSource} from '../kube/types.js';
 import {planAddressProbe, planServiceProbe, replan, type ClusterObjects, type LivePlan, type ProbePlan} from '../core/probe/plan.js';
 import type {LatencySummary} from '../core/probe/latency.js';
-import {expectedFromText, type ProbeRunSnapshot, type SeriesSnapshot} from '../core/probe/run-stats.js';
+import {expectedFromText, isExpectedDrop, type AffinitySummary, type ProbeRunSnapshot, type Reachability, type SeriesSnapshot} from '../core/probe/run-stats.js';
 import {parseVia} from '../core/probe/service-targets.js';
-import {parseTarget} from '../core/probe/target.js';
+import {inSeqOrder} from '../core/probe/in-order.js';
+import {natExpectationForAddress, type AddressNatMatch} from '../core/probe/nat-expectation.js';
+import {parseTarget, type TargetSpec} from '../core/probe/target.js';
 import type {ProbeMode, ProbeSample} from '../core/probe/types.js';
 import {startProbeEngine, type AddressResolver} from '../node/probe/engine.js';
 import {natSharesFrom, startNatRules, type NatRules, type NatRulesLoader} from '../node/probe/nat-rules.js';
+import type {NameResolver} from '../node/probe/probe-once.js';
 
 export type ProbeCommandOptions = {
 	/** `ns/name[:port]`, `host:port` or an http(s) URL. */
 	target: string;
-	/** Rounds (each series once per round); undefined = until stopped. */
+	/** Probes in all, over every series (a NodePort run probes each node in turn); undefined = until stopped. */
 	count?: number;
 	intervalMs: number;
 	timeoutMs: number;
@@ -27,6 +31,8 @@ export type ProbeCommandOptions = {
 	source?: ClusterSource;
 	/** The demo maps cluster addresses onto loopback listeners. */
 	resolveAddress?: AddressResolver;
+	/** How an ExternalName's target is looked up (the demo's DNS); default this machine's resolver. */
+	resolveName?: NameResolver;
 	/** Decoded NAT shares keyed `ip:port` (fixed for the run); overrides `natRules`. */
 	probabilities?: ReadonlyMap<string, number>;
 	/**
@@ -69,15 +75,20 @@ function pad(text: string, width: number): string {
 /** One compact line per probe for humans. */
 export function formatSampleLine(sample: ProbeSample, multiSeries: boolean): string {
 	const head = `${String(sample.seq + 1).padStart(5)}  +${(sample.t / 1000).toFixed(3)}s  ${multiSeries ? pad(sample.target, 22) + ' ' : ''}`;
-	const status = sample.ok ? 'ok  ' : 'FAIL';
+	const dropped = isExpectedDrop(sample);
+	const status = sample.ok ? 'ok  ' : (dropped ? 'drop' : 'FAIL');
 	const who = sample.pod ?? sample.endpoint ?? (sample.ok ? 'unknown' : undefined);
 	const parts = [`${status} ${ms(sample.latencyMs).padStart(7)} ms`];
 	if (who !== undefined) {
 		parts.push(who, ...(sample.node ? [sample.node] : []), `(${sample.via})`);
 	}
 
-	if (sample.error) {
-		parts.push(sample.error);
+	if (dropped) {
+		parts.push(`dropped as expected (${sample.dropExpected})`);
+	} else if (sample.error) {
+		parts.push(sample.error + (sample.dropExpected === undefined ? '' : ` (kube-proxy should drop here silently: ${sample.dropExpected})`));
+	} else if (sample.dropExpected !== undefined) {
+		parts.push(`ANSWERED where kube-proxy should drop (${sample.dropExpected})`);
 	}
 
 	return `${head}${parts.join('  ')}`;
@@ -93,12 +104,20 @@ function roundLatency(latency: LatencySummary | undefined): LatencySummary | nul
 }
 
 function summaryJson(snapshot: ProbeRunSnapshot): unknown {
+	const outcomes = (entry: SeriesSnapshot | ProbeRunSnapshot) => ({
+		count: entry.count,
+		ok: entry.ok,
+		dropped: entry.dropped,
+		dropReasons: entry.dropReasons,
+		answeredShouldDrop: entry.answeredShouldDrop,
+		failed: entry.failed,
+		successRate: entry.successRate,
+	});
 	const series = (entry: SeriesSnapshot) => ({
 		target: entry.label,
 		kind: entry.kind,
 		node: entry.node,
-		count: entry.count,
-		ok: entry.ok,
+		...outcomes(entry),
 		byPod: entry.byPod,
 		expected: entry.expected,
 		expectedFrom: entry.expectedFrom,
@@ -110,8 +129,7 @@ function summaryJson(snapshot: ProbeRunSnapshot): unknown {
 	});
 	return {
 		summary: {
-			count: snapshot.count,
-			ok: snapshot.ok,
+			...outcomes(snapshot),
 			byPod: snapshot.byPod,
 			expected: snapshot.expected,
 			expectedFrom: snapshot.expectedFrom,
@@ -125,11 +143,54 @@ function summaryJson(snapshot: ProbeRunSnapshot): unknown {
 	};
 }
 
+const reachabilityWords: Readonly<Record<Reachability['verdict'], string>> = {
+	ok: 'ok',
+	expected: 'dropped as expected',
+	broken: 'FAILING',
+	unexpected: 'ANSWERED, should drop',
+	partial: 'partly failing',
+	pending: 'pending',
+};
+
+/** The headline: expected drops are counted apart, so the success rate is about probes that should be answered. */
+function headline(snapshot: ProbeRunSnapshot): string {
+	const latency = snapshot.latency ? `, latency min/median/p95/max ${ms(snapshot.latency.min)}/${ms(snapshot.latency.median)}/${ms(snapshot.latency.p95)}/${ms(snapshot.latency.max)} ms` : '';
+	if (snapshot.dropped === 0) {
+		return `${snapshot.count} probes, ${snapshot.ok} ok (${percent(snapshot.successRate)})${latency}`;
+	}
+
+	const shouldAnswer = snapshot.count - snapshot.dropped;
+	return `${snapshot.count} probes, ${snapshot.ok} ok (${percent(snapshot.successRate)} of the ${shouldAnswer} that should be answered), ${snapshot.dropped} dropped as expected, ${snapshot.failed} failed${latency}`;
+}
+
+function affinityLine(affinity: AffinitySummary): string | undefined {
+	if (affinity.pairs === 0) {
+		return undefined;
+	}
+
+	if (affinity.sessionAffinity === 'None') {
+		// Nothing is promised, so nothing is judged: the repeats are a number only.
+		return `same pod as the previous answer: ${affinity.same}/${affinity.pairs} (${percent(affinity.sameRate)}); sessionAffinity None, no stickiness promised`;
+	}
+
+	const pods = affinity.pods.join(', ');
+	const what = affinity.switches === 0
+		? `${affinity.same}/${affinity.pairs} follow-ups on the same pod (${pods})`
+		: `${affinity.switches} switch${affinity.switches === 1 ? '' : 'es'} to another pod while the pinned one was ready (pods ${pods})`;
+	return `affinity ClientIP (${affinity.timeoutSeconds}s): ${what}${affinity.verdict ? ` -> ${affinity.verdict}` : ' (fewer than 5 follow-ups: no verdict yet)'}`;
+}
+
 /** The summary as text: totals, latency, per-pod shares against expectation, fit, affinity, NodePort matrix. */
 export function formatSummary(snapshot: ProbeRunSnapshot, description: string): string {
-	const lines: string[] = [`--- ${description} ---`];
-	lines.push(`${snapshot.count} probes, ${snapshot.ok} ok (${percent(snapshot.count === 0 ? null : snapshot.ok / snapshot.count)})`
-		+ (snapshot.latency ? `, latency min/median/p95/max ${ms(snapshot.latency.min)}/${ms(snapshot.latency.median)}/${ms(snapshot.latency.p95)}/${ms(snapshot.latency.max)} ms` : ''));
+	const lines: string[] = [`--- ${description} ---`, headline(snapshot)];
+	for (const [reason, count] of Object.entries(snapshot.dropReasons)) {
+		lines.push(`dropped as expected (${reason}): ${count}`);
+	}
+
+	for (const series of snapshot.series.filter(entry => entry.answeredShouldDrop > 0)) {
+		lines.push(`ANSWERED where kube-proxy should drop: ${series.label}${series.node ? ` (${series.node})` : ''} ${series.answeredShouldDrop}/${series.count}`);
+	}
+
 	const errors = new Map<string, number>();
 	for (const series of snapshot.series) {
 		for (const [reason, count] of Object.entries(series.errors)) {
@@ -164,13 +225,13 @@ export function formatSummary(snapshot: ProbeRunSnapshot, description: string): 
 	}
 
 	const {affinity} = snapshot;
-	if (!snapshot.fit && affinity.sessionAffinity === 'ClientIP' && Object.keys(snapshot.expected).length > 1) {
+	if (!snapshot.fit && affinity.sessionAffinity === 'ClientIP' && pods.length > 1) {
 		lines.push('chi-square: not applicable, ClientIP affinity pins one client to one pod');
 	}
 
-	if (affinity.pairs > 0 && affinity.expectedSameRate !== null) {
-		const promise = affinity.sessionAffinity === 'ClientIP' ? `ClientIP (${affinity.timeoutSeconds}s) promises 100%` : `None expects ~${percent(affinity.expectedSameRate)}`;
-		lines.push(`affinity: ${affinity.same}/${affinity.pairs} consecutive answers from the same pod (${percent(affinity.sameRate)}); ${promise}${affinity.verdict ? ` -> ${affinity.verdict}` : ''}`);
+	const affinityText = affinityLine(affinity);
+	if (affinityText) {
+		lines.push(affinityText);
 	}
 
 	const nodes = snapshot.series.filter(series => series.reachability);
@@ -180,7 +241,7 @@ export function formatSummary(snapshot: ProbeRunSnapshot, description: string): 
 		lines.push(`${pad('NODE', width)}  ${pad('TARGET', labelWidth)}  ${'OK'.padStart(7)}  ${pad('EXPECTED', 11)}  VERDICT`);
 		for (const series of nodes) {
 			const reach = series.reachability!;
-			lines.push(`${pad(series.node ?? '', width)}  ${pad(series.label, labelWidth)}  ${`${series.ok}/${series.count}`.padStart(7)}  ${pad(reach.expected, 11)}  ${reach.verdict}  (${reach.reason})`);
+			lines.push(`${pad(series.node ?? '', width)}  ${pad(series.label, labelWidth)}  ${`${series.ok}/${series.count}`.padStart(7)}  ${pad(reach.expected, 11)}  ${reachabilityWords[reach.verdict]}  (${reach.reason})`);
 		}
 	}
 
@@ -205,6 +266,26 @@ function validate(options: ProbeCommandOptions): string | undefined {
 	}
 
 	return undefined;
+}
+
+/** This machine's addresses: a NodePort is looked up in these rules only when it is dialled on one of them. */
+function localAddresses(): Set<string> {
+	return new Set(Object.values(os.networkInterfaces()).flatMap(list => (list ?? []).map(entry => entry.address)));
+}
+
+/** A plain address in this node's kube-proxy rules (read once, briefly waited for), or undefined. */
+async function addressInRules(options: ProbeCommandOptions, spec: Extract<TargetSpec, {kind: 'address'}>, keep: (rules: NatRules) => void): Promise<AddressNatMatch | undefined> {
+	if (!options.natRules) {
+		return undefined;
+	}
+
+	const rules = startNatRules(options.natRules);
+	keep(rules);
+	await Promise.race([rules.refresh(), new Promise(resolve => {
+		setTimeout(resolve, natFirstReadMs).unref();
+	})]);
+	const table = rules.current();
+	return table ? natExpectationForAddress(table, spec.host, spec.port, options.mode === 'dns' ? 'UDP' : 'TCP', localAddresses()) : undefined;
 }
 
 function objectsOf(source: ClusterSource): ClusterObjects {
@@ -334,16 +415,22 @@ export async function runProbe(options: ProbeCommandOptions, io: ProbeIo, signal
 			return 2;
 		}
 
-		plan = planAddressProbe(spec);
+		plan = planAddressProbe(spec, await addressInRules(options, spec, loaded => {
+			natRules = loaded;
+		}));
 	}
 
-	const mode: ProbeMode = plan.protocol === 'UDP' ? 'dns' : options.mode;
+	const mode: ProbeMode = plan.mode ?? (plan.protocol === 'UDP' ? 'dns' : options.mode);
 	const multiSeries = plan.series.length > 1;
 	if (!options.json) {
 		const what = mode === 'http' ? `http GET ${options.path}` : mode;
-		io.stdout.write(`PROBE ${plan.description}  ${what}  every ${options.intervalMs}ms, timeout ${options.timeoutMs}ms${options.count ? `, ${options.count} rounds` : ''}\n`);
+		io.stdout.write(`PROBE ${plan.description}  ${what}  every ${options.intervalMs}ms, timeout ${options.timeoutMs}ms${options.count ? `, ${options.count} probes` : ''}\n`);
 	}
 
+	// Lines in probe order: a dropped probe's timeout is printed before the answers that came after it.
+	const output = inSeqOrder<ProbeSample>(sample => {
+		io.stdout.write(options.json ? `${JSON.stringify(sample)}\n` : `${formatSampleLine(sample, multiSeries)}\n`);
+	});
 	const engine = startProbeEngine(
 		{
 			series: plan.series,
@@ -359,13 +446,13 @@ export async function runProbe(options: ProbeCommandOptions, io: ProbeIo, signal
 			attributionContext: liveContext,
 			match,
 			resolveAddress: options.resolveAddress,
-			onSample(sample) {
-				io.stdout.write(options.json ? `${JSON.stringify(sample)}\n` : `${formatSampleLine(sample, multiSeries)}\n`);
-			},
+			resolveName: options.resolveName,
+			onSample: sample => output.push(sample),
 		},
 		signal,
 	);
 	await engine.done;
+	output.flush();
 	for (const cleanup of cleanups) {
 		cleanup();
 	}

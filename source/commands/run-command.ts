@@ -2,6 +2,7 @@ import process from 'node:process';
 import {KubeConfig} from '@kubernetes/client-node';
 import type {ClusterSource} from '../kube/types.js';
 import {connectCluster} from '../kube/connect.js';
+import {kubeContexts} from '../kube/contexts.js';
 import {describeKubeError} from '../kube/errors.js';
 import {startDemo, type Demo} from '../demo/demo.js';
 import {demoLocalNode} from '../demo/start-demo.js';
@@ -126,6 +127,24 @@ function kubeConfigFromYaml(yaml: string): KubeConfig {
 	return kc;
 }
 
+/** `:ctx` in the dashboard: the kubeconfig's contexts, each connected as at start-up. */
+function dashboardContexts(config: CliConfig, demo: Demo | undefined) {
+	const kubeConfigObject = demo ? kubeConfigFromYaml(demo.cluster.kubeconfigYaml) : undefined;
+	try {
+		return {
+			list: kubeContexts({kubeconfig: config.kubeconfig, kubeConfigObject}),
+			async connect(context: string, allNamespaces: boolean) {
+				return connect({...config, context, namespace: undefined, allNamespaces}, demo).catch((error: unknown) => {
+					throw new Error(describeKubeError(error));
+				});
+			},
+		};
+	} catch {
+		// In-cluster credentials, or a kubeconfig that went away: nothing to switch to.
+		return undefined;
+	}
+}
+
 async function runInteractive(
 	config: CliConfig,
 	source: ClusterSource,
@@ -139,8 +158,9 @@ async function runInteractive(
 		);
 	return ui.runDashboard(source, {
 		clusterDomain: config.clusterDomain,
+		contexts: dashboardContexts(config, demo),
 		resolveName: demo?.resolveName,
-		screens: {nat: ui.makeNatView(loadRules), probe: ui.makeProbeView({resolveAddress: demo?.resolveAddress, ...natRulesFor(config, demo)})},
+		screens: {nat: ui.makeNatView(loadRules), probe: ui.makeProbeView({resolveAddress: demo?.resolveAddress, resolveName: demo?.resolveName, ...natRulesFor(config, demo)})},
 	});
 }
 
@@ -236,6 +256,7 @@ export async function runCommand(config: CliConfig): Promise<number> {
 						json: config.json,
 						source,
 						resolveAddress: demo?.resolveAddress,
+						resolveName: demo?.resolveName,
 						...natRulesFor(config, demo),
 					},
 					io,

@@ -179,6 +179,10 @@ export async function connectCluster(options: ConnectOptions = {}): Promise<Conn
 			return list.items ?? [];
 		},
 		listEvents: async (eventNamespace, involved) => listEvents(http, eventNamespace, involved, options.pageSize ?? 500),
+		async listNamespaces() {
+			const list = await http.getJson<{items?: Array<{metadata?: {name?: string}}>}>('/api/v1/namespaces', {});
+			return (list.items ?? []).map(item => item.metadata?.name ?? '').filter(name => name !== '');
+		},
 		setNamespace(next) {
 			if (next === namespace) {
 				return;

@@ -54,6 +54,8 @@ export type ClusterSource = {
 	 * fetched on demand. Absent on sources that cannot read events: they are then unknown, not none.
 	 */
 	listEvents?(namespace: string, involved: InvolvedObject): Promise<CoreV1Event[]>;
+	/** Names of the cluster's namespaces, fetched on demand for completion; rejects when forbidden. */
+	listNamespaces?(): Promise<string[]>;
 	/** Switch the namespace shown (undefined = all); restarts informers. */
 	setNamespace(namespace: string | undefined): void;
 	stop(): Promise<void>;

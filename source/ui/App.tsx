@@ -3,7 +3,7 @@ import Dashboard from './Dashboard.js';
 import {defaultRefreshMs} from './hooks/use-cluster-snapshot.js';
 import type {Clock} from './hooks/use-now.js';
 import KeypressProvider from './keys/KeypressProvider.js';
-import type {Route, ServiceScreens} from './screens.js';
+import type {ContextSwitch, Route, ServiceScreens} from './screens.js';
 
 export type AppProps = {
 	readonly source: ClusterSource;
@@ -24,6 +24,8 @@ export type AppProps = {
 	readonly ageRefreshMs?: number;
 	/** How often the status bar's "updated … ago" ticks. Default: 1000 ms. */
 	readonly statusTickMs?: number;
+	/** `:ctx`: the kubeconfig's contexts and how to switch. Default: none (the demo, in-cluster). */
+	readonly contextSwitch?: ContextSwitch;
 };
 
 const listRoute: Route = {screen: 'list'};
@@ -38,6 +40,7 @@ export default function App({
 	initialRoute = listRoute,
 	ageRefreshMs = 5000,
 	statusTickMs = 1000,
+	contextSwitch,
 }: AppProps) {
 	return (
 		<KeypressProvider>
@@ -50,6 +53,7 @@ export default function App({
 				initialRoute={initialRoute}
 				ageRefreshMs={ageRefreshMs}
 				statusTickMs={statusTickMs}
+				contextSwitch={contextSwitch}
 			/>
 		</KeypressProvider>
 	);

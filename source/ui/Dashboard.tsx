@@ -1,26 +1,33 @@
-import {Box, useApp} from 'ink';
+import {Box, Text, useApp} from 'ink';
 import {useState} from 'react';
 import type {ClusterSource} from '../kube/types.js';
 import HelpScreen, {helpLines} from './components/HelpScreen.js';
+import Prompt from './components/Prompt.js';
 import StatusBar from './components/StatusBar.js';
 import UnavailableScreen from './components/UnavailableScreen.js';
 import {useClusterSnapshot} from './hooks/use-cluster-snapshot.js';
+import {useCommands} from './hooks/use-commands.js';
+import {useNamespaceNames} from './hooks/use-namespace-names.js';
 import type {Clock} from './hooks/use-now.js';
+import {useScreenStack} from './hooks/use-screen-stack.js';
 import {useTerminalSize} from './hooks/use-terminal-size.js';
+import {completeCommandLine} from './keys/command-line.js';
 import {type Command} from './keys/commands.js';
 import {commandFor, matches} from './keys/match.js';
 import {KeyPriority, useKeypress} from './keys/use-keypress.js';
-import type {Route, ServiceScreenName, ServiceScreens} from './screens.js';
+import type {ContextSwitch, Route, ServiceScreenName, ServiceScreens} from './screens.js';
+import ContextList from './views/ContextList.js';
 import {initialListState, type ServiceListState} from './views/list-state.js';
 import ServiceDetail from './views/ServiceDetail.js';
 import ServiceList from './views/ServiceList.js';
+import ServiceYaml from './views/ServiceYaml.js';
 
 export type DashboardProps = {
 	readonly source: ClusterSource;
 	/** DNS suffix for Service names. */
 	readonly clusterDomain: string;
 	readonly clock: Clock;
-	/** Screens for one Service; the detail view defaults to ServiceDetail, NAT and probe to a placeholder. */
+	/** Screens for one Service; detail and YAML default to the built-in ones, NAT and probe to a placeholder. */
 	readonly screens: ServiceScreens;
 	/** How often the snapshot is checked for a new version. */
 	readonly refreshMs: number;
@@ -30,6 +37,8 @@ export type DashboardProps = {
 	readonly ageRefreshMs: number;
 	/** How often the status bar's "updated … ago" ticks. */
 	readonly statusTickMs: number;
+	/** `:ctx`: the kubeconfig's contexts; undefined when there is no kubeconfig to switch in. */
+	readonly contextSwitch: ContextSwitch | undefined;
 };
 
 /** Lines of the status bar above every screen. */
@@ -39,11 +48,17 @@ const screenNames: Readonly<Record<ServiceScreenName, string>> = {
 	detail: 'The detail view',
 	nat: 'The NAT view',
 	probe: 'The probe view',
+	yaml: 'The YAML view',
 };
+
+const builtInScreens: ServiceScreens = {detail: ServiceDetail, yaml: ServiceYaml};
 
 const helpScrollCommands: readonly Command[] = ['up', 'down', 'pageUp', 'pageDown', 'top', 'bottom'];
 
-/** The router: a stack of screens under one status bar, the help overlay, and the app-wide keys. */
+/**
+ * The router: a stack of screens under one status bar; the help, the `:` command line and notices
+ * drawn over or below the screen without unmounting it; the app-wide keys.
+ */
 export default function Dashboard({
 	source,
 	clusterDomain,
@@ -53,25 +68,21 @@ export default function Dashboard({
 	initialRoute,
 	ageRefreshMs,
 	statusTickMs,
+	contextSwitch,
 }: DashboardProps) {
 	const {exit} = useApp();
 	const snapshot = useClusterSnapshot(source, refreshMs);
+	const namespaces = useNamespaceNames(source, snapshot);
 	const {columns, rows} = useTerminalSize();
-	const [stack, setStack] = useState<readonly Route[]>(() =>
-		initialRoute.screen === 'list' ? [initialRoute] : [{screen: 'list'}, initialRoute],
-	);
+	const screenStack = useScreenStack(initialRoute);
+	const {stack, route, open, back} = screenStack;
+	const commands = useCommands({source, contextSwitch, context: snapshot.context, screens: screenStack, exit});
 	const [listState, setListState] = useState<ServiceListState>(initialListState);
 	const [helpOffset, setHelpOffset] = useState<number | undefined>(undefined);
-	const route = stack.at(-1)!;
-	const height = Math.max(1, rows - statusLines);
-
-	const open = (next: Route) => {
-		setStack(previous => [...previous, next]);
-	};
-
-	const back = () => {
-		setStack(previous => (previous.length > 1 ? previous.slice(0, -1) : previous));
-	};
+	const [commandText, setCommandText] = useState<string | undefined>(undefined);
+	const {notice} = commands;
+	const bottomLine = commandText !== undefined || notice !== undefined;
+	const height = Math.max(1, rows - statusLines - (bottomLine ? 1 : 0));
 
 	useKeypress(
 		keypress => {
@@ -83,6 +94,15 @@ export default function Dashboard({
 			return true;
 		},
 		{priority: KeyPriority.interrupt},
+	);
+
+	// A notice stays until the next key, which still does what it does.
+	useKeypress(
+		() => {
+			commands.clearNotice();
+			return false;
+		},
+		{priority: KeyPriority.interrupt, isActive: notice !== undefined},
 	);
 
 	useKeypress(
@@ -114,6 +134,16 @@ export default function Dashboard({
 				return true;
 			}
 
+			if (matches('commandLine', keypress)) {
+				setCommandText('');
+				return true;
+			}
+
+			if (matches('yaml', keypress) && 'serviceKey' in route && route.screen !== 'yaml') {
+				open({screen: 'yaml', serviceKey: route.serviceKey});
+				return true;
+			}
+
 			if (matches('quit', keypress)) {
 				if (stack.length > 1) {
 					back();
@@ -134,31 +164,37 @@ export default function Dashboard({
 		{priority: KeyPriority.app},
 	);
 
-	let content;
-	if (helpOffset !== undefined) {
-		content = <HelpScreen height={height} offset={helpOffset} />;
-	} else if (route.screen === 'list') {
-		content = (
+	let screen;
+	if (route.screen === 'list') {
+		screen = (
 			<ServiceList
 				snapshot={snapshot}
 				clock={clock}
 				width={columns}
 				height={height}
 				state={listState}
+				namespaces={namespaces}
 				onStateChange={setListState}
-				onNamespace={namespace => {
-					source.setNamespace(namespace);
-				}}
+				onNamespace={commands.switchNamespace}
 				onOpen={(screen, serviceKey) => {
 					open({screen, serviceKey});
 				}}
-				onQuit={exit}
 				ageRefreshMs={ageRefreshMs}
 			/>
 		);
+	} else if (route.screen === 'contexts') {
+		screen = (
+			<ContextList
+				contexts={contextSwitch?.contexts ?? []}
+				current={snapshot.context}
+				width={columns}
+				height={height}
+				onSelect={commands.switchContext}
+			/>
+		);
 	} else {
-		const Screen = screens[route.screen] ?? (route.screen === 'detail' ? ServiceDetail : undefined);
-		content = Screen ? (
+		const Screen = screens[route.screen] ?? builtInScreens[route.screen];
+		screen = Screen ? (
 			<Screen
 				key={`${route.screen}:${route.serviceKey}`}
 				serviceKey={route.serviceKey}
@@ -179,7 +215,31 @@ export default function Dashboard({
 	return (
 		<Box flexDirection="column" width={columns} height={rows}>
 			<StatusBar snapshot={snapshot} clock={clock} tickMs={statusTickMs} />
-			{content}
+			{/* The help is drawn instead of the screen, which stays mounted underneath: a running probe
+			    keeps its samples and its timer, a half-typed filter its text. */}
+			<Box display={helpOffset === undefined ? 'flex' : 'none'} flexDirection="column" flexShrink={0}>
+				{screen}
+			</Box>
+			{helpOffset === undefined ? undefined : <HelpScreen height={height} offset={helpOffset} />}
+			{commandText === undefined ? undefined : (
+				<Prompt
+					label=":"
+					value={commandText}
+					onChange={setCommandText}
+					placeholder="ns NAME, ctx NAME, svc, q (Tab completes)"
+					onSubmit={text => {
+						setCommandText(undefined);
+						commands.run(text);
+					}}
+					onCancel={() => {
+						setCommandText(undefined);
+					}}
+					complete={text =>
+						completeCommandLine(text, {namespaces, contexts: (contextSwitch?.contexts ?? []).map(context => context.name)})
+					}
+				/>
+			)}
+			{commandText === undefined && notice !== undefined ? <Text wrap="truncate">{notice}</Text> : undefined}
 		</Box>
 	);
 }

@@ -1,12 +1,26 @@
 import type {ComponentType} from 'react';
+import type {KubeContext} from '../kube/contexts.js';
 import type {ClusterSnapshot, ClusterSource} from '../kube/types.js';
 import type {Clock} from './hooks/use-now.js';
 
 /** The screens about one Service. */
-export type ServiceScreenName = 'detail' | 'nat' | 'probe';
+export type ServiceScreenName = 'detail' | 'nat' | 'probe' | 'yaml';
 
 /** A place in the dashboard's screen stack. */
-export type Route = {readonly screen: 'list'} | {readonly screen: ServiceScreenName; readonly serviceKey: string};
+export type Route =
+	| {readonly screen: 'list'}
+	| {readonly screen: 'contexts'}
+	| {readonly screen: ServiceScreenName; readonly serviceKey: string};
+
+/**
+ * The kubeconfig's contexts and the command that moves the dashboard to another one. The command
+ * layer does the I/O (connect, stop the old informers); the view only asks.
+ */
+export type ContextSwitch = {
+	readonly contexts: readonly KubeContext[];
+	/** Connects to the context and shows it; rejects with a one-line reason, the current one kept. */
+	switchTo(name: string): Promise<void>;
+};
 
 /**
  * What the router hands every screen about one Service (detail, NAT, probe). A screen reads the
@@ -38,4 +52,5 @@ export type ServiceScreens = {
 	readonly detail?: ServiceScreen;
 	readonly nat?: ServiceScreen;
 	readonly probe?: ServiceScreen;
+	readonly yaml?: ServiceScreen;
 };

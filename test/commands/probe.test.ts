@@ -1,11 +1,14 @@
 import {after, before, describe, test} from 'node:test';
+import {execFileSync} from 'node:child_process';
+import process from 'node:process';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type {AddressInfo} from 'node:net';
+import net, {type AddressInfo} from 'node:net';
 import type {ClusterSource} from '../../source/kube/types.js';
 import {runProbe, type ProbeCommandOptions} from '../../source/commands/probe.js';
 import {startDemoDataPlane, type DemoDataPlane} from '../../source/demo/data-plane.js';
 import {echoSlice, nodePortService, nodes} from '../core/probe/fixtures.js';
+import {ensureBuilt, svctopBin} from '../helpers/built-cli.js';
 
 function capture() {
 	const out: string[] = [];
@@ -53,13 +56,59 @@ describe('runProbe', () => {
 
 	test('ns/name --via nodeport through the demo data plane: pods named by response, Local verdicts', async () => {
 		const {io, out} = capture();
-		assert.equal(await runProbe({...defaults, target: 'default/svc-nodeport', via: 'nodeport', count: 5, json: false, source, resolveAddress: plane.resolveAddress, timeoutMs: 150}, io), 0);
+		assert.equal(await runProbe({...defaults, target: 'default/svc-nodeport', via: 'nodeport', count: 20, json: false, source, resolveAddress: plane.resolveAddress, timeoutMs: 400}, io), 0);
 		const text = out();
+		// --count is probes in all (5 rounds of 4 nodes), printed in probe order although the dropped ones end last.
+		const seqs = text.split('\n').flatMap(line => /^ +(\d+) {2}\+/.exec(line)?.[1] ?? []).map(Number);
+		assert.deepEqual(seqs, Array.from({length: 20}, (_, i) => i + 1));
 		assert.match(text, /^PROBE default\/svc-nodeport:svc-webport \(nodePort 4 addresses\)/);
 		assert.match(text, /deploy-echo-5c689d5454-cjpfp {2}myk8s-worker2 {2}\(response\)/);
-		assert.match(text, /myk8s-control-plane +172\.18\.0\.3:31254 +0\/5 +unreachable +expected/);
+		assert.match(text, /myk8s-control-plane +172\.18\.0\.3:31254 +0\/5 +unreachable +dropped as expected/);
 		assert.match(text, /myk8s-worker2 +172\.18\.0\.2:31254 +5\/5 +reachable +ok/);
-		assert.match(text, /failures: timeout 5/);
+		// The control plane's drops are what kube-proxy is told to do: apart from failures, out of the success rate.
+		assert.match(text, /^20 probes, 15 ok \(100\.0% of the 15 that should be answered\), 5 dropped as expected, 0 failed, latency/m);
+		assert.match(text, /^dropped as expected \(Local, no endpoints on myk8s-control-plane\): 5$/m);
+		assert.match(text, /^ +1 {2}\+0\.\d{3}s {2}172\.18\.0\.3:31254 +drop +\d+ ms {2}dropped as expected \(Local, no endpoints on myk8s-control-plane\)$/m);
+		assert.doesNotMatch(text, /failures:|FAIL/);
+		// No sessionAffinity: the repeats are a number, no verdict.
+		assert.match(text, /^same pod as the previous answer: \d+\/\d+ \(.*\); sessionAffinity None, no stickiness promised$/m);
+		assert.doesNotMatch(text, /holds|violated/);
+	});
+
+	test('--count N is N probes in all, however many nodes: 10 over 4 NodePorts is 3, 3, 2, 2', async () => {
+		const {io, out} = capture();
+		await runProbe({...defaults, target: 'default/svc-nodeport', via: 'nodeport', count: 10, source, resolveAddress: plane.resolveAddress, timeoutMs: 500}, io);
+		const lines = out().trim().split('\n').map(line => JSON.parse(line) as Record<string, any>);
+		assert.equal(lines.length, 11);
+		assert.deepEqual(lines.slice(0, 10).map(line => line.seq), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+		assert.deepEqual(lines[10]!.summary.series.map((entry: {count: number}) => entry.count), [3, 3, 2, 2]);
+		// JSON: the control plane's 3 timeouts are expected drops, marked per sample and counted apart.
+		assert.deepEqual(lines.filter(line => line.target === '172.18.0.3:31254').map(line => [line.error, line.dropExpected]), Array.from({length: 3}, () => ['timeout', 'Local, no endpoints on myk8s-control-plane']));
+		const {summary} = lines[10]!;
+		assert.deepEqual([summary.count, summary.ok, summary.dropped, summary.failed, summary.successRate, summary.dropReasons], [10, 7, 3, 0, 1, {'Local, no endpoints on myk8s-control-plane': 3}]);
+	});
+
+	test('ClientIP: EXPECTED is all on one pod, not the NAT split; the verdict names the pod', async () => {
+		const stickyObjects = {services: [nodePortService('Cluster', 'ClientIP')], endpointSlices: [echoSlice()], nodes};
+		const stickySource: ClusterSource = {...source, snapshot: () => ({...source.snapshot(), ...stickyObjects})};
+		const stickyPlane = await startDemoDataPlane(() => ({services: stickyObjects.services, slices: stickyObjects.endpointSlices, nodes}));
+		try {
+			const {io, out} = capture();
+			const split = new Map([['10.10.1.3:8080', 0.367], ['10.10.2.3:8080', 0.266], ['10.10.3.4:8080', 0.367]]);
+			await runProbe({...defaults, json: false, target: 'default/svc-nodeport:9000', count: 12, source: stickySource, resolveAddress: stickyPlane.resolveAddress, probabilities: split}, io);
+			const text = out();
+			const rows = text.split('\n').filter(line => line.startsWith('deploy-echo-'));
+			assert.equal(rows.length, 3);
+			assert.doesNotMatch(text, /36\.7%|26\.6%/);
+			const pinned = rows.find(row => / 12 +100\.0% +100\.0%$/.test(row));
+			assert.ok(pinned, rows.join('\n'));
+			assert.equal(rows.filter(row => / 0 +0\.0% +0\.0%$/.test(row)).length, 2, rows.join('\n'));
+			const pod = pinned.split(' ')[0]!;
+			assert.match(text, new RegExp(`^affinity ClientIP \\(60s\\): 11/11 follow-ups on the same pod \\(${pod}\\) -> holds$`, 'm'));
+			assert.match(text, /^expected: every answer from one pod/m);
+		} finally {
+			await stickyPlane.close();
+		}
 	});
 
 	test('ClusterIP --json: shares against 1/n with a p-value', async () => {
@@ -132,6 +181,68 @@ describe('runProbe', () => {
 		assert.equal(summary.expectedFrom, 'ready');
 	});
 
+	test('a reply cut mid-body is a failed sample with its reason, still attributed to the pod that sent it', async () => {
+		const truncating = net.createServer(socket => {
+			socket.on('error', () => undefined);
+			socket.once('data', () => {
+				socket.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\ndeploy-echo-5c689d5454-cjpfp\n');
+				setTimeout(() => socket.end(), 10);
+			});
+		});
+		const truncPort = await new Promise<number>(resolve => truncating.listen(0, '127.0.0.1', () => resolve((truncating.address() as AddressInfo).port)));
+		try {
+			const {io, out} = capture();
+			assert.equal(await runProbe({...defaults, target: 'default/svc-nodeport:9000', count: 3, source, resolveAddress: () => ({host: '127.0.0.1', port: truncPort})}, io), 1);
+			const lines = out().trim().split('\n').map(line => JSON.parse(line) as Record<string, any>);
+			assert.deepEqual(lines.slice(0, 3).map(line => [line.ok, line.error, line.pod, line.via]), Array.from({length: 3}, () => [false, 'truncated body', 'deploy-echo-5c689d5454-cjpfp', 'response']));
+			assert.deepEqual([lines[3]!.summary.ok, lines[3]!.summary.series[0].errors], [0, {'truncated body': 3}]);
+		} finally {
+			await new Promise(resolve => truncating.close(resolve));
+		}
+	});
+
+	test('a raw ip:port with the node\'s rules: looked up there (UDP for --dns), expected shares from them', async () => {
+		const dns = [
+			'*nat', ':KUBE-SERVICES - [0:0]', ':KUBE-SVC-TCOU7JCQXEZGVUNU - [0:0]', ':KUBE-SEP-AAAAAAAAAAAAAAAA - [0:0]', ':KUBE-SEP-BBBBBBBBBBBBBBBB - [0:0]',
+			'-A KUBE-SERVICES -d 127.0.0.1/32 -p udp -m comment --comment "kube-system/kube-dns:dns cluster IP" -m udp --dport 9 -j KUBE-SVC-TCOU7JCQXEZGVUNU',
+			'-A KUBE-SVC-TCOU7JCQXEZGVUNU -m comment --comment "kube-system/kube-dns:dns -> 10.244.0.2:53" -m statistic --mode random --probability 0.50000000000 -j KUBE-SEP-AAAAAAAAAAAAAAAA',
+			'-A KUBE-SVC-TCOU7JCQXEZGVUNU -m comment --comment "kube-system/kube-dns:dns -> 10.244.0.3:53" -j KUBE-SEP-BBBBBBBBBBBBBBBB',
+			'-A KUBE-SEP-AAAAAAAAAAAAAAAA -p udp -m comment --comment "kube-system/kube-dns:dns" -m udp -j DNAT --to-destination 10.244.0.2:53',
+			'-A KUBE-SEP-BBBBBBBBBBBBBBBB -p udp -m comment --comment "kube-system/kube-dns:dns" -m udp -j DNAT --to-destination 10.244.0.3:53',
+			'COMMIT', '',
+		].join('\n');
+		const udp = capture();
+		await runProbe({...defaults, json: false, target: '127.0.0.1:9', mode: 'dns', count: 1, timeoutMs: 50, natRules: async () => dns}, udp.io);
+		assert.match(udp.out(), /^PROBE 127\.0\.0\.1:9 \(kube-system\/kube-dns:dns clusterIP in this node's rules\)/);
+		assert.match(udp.out(), /^10\.244\.0\.2:53 +0 +- +50\.0%$/m);
+		assert.match(udp.out(), /^expected from NAT rules$/m);
+		// The same address over TCP is not that Service port: nothing expected.
+		const tcp = capture();
+		await runProbe({...defaults, target: '127.0.0.1:9', count: 1, timeoutMs: 50, natRules: async () => dns}, tcp.io);
+		assert.deepEqual((JSON.parse(tcp.out().trim().split('\n').at(-1)!) as {summary: {expected: unknown}}).summary.expected, {});
+	});
+
+	test('an ExternalName without ports is probed through the name it points to: one lookup per probe', async () => {
+		const alias = {metadata: {namespace: 'default', name: 'db'}, spec: {type: 'ExternalName', externalName: 'db.example.test'}};
+		const aliasSource: ClusterSource = {...source, snapshot: () => ({...source.snapshot(), services: [alias]})};
+		const asked: string[] = [];
+		const answers = [['192.0.2.10', '192.0.2.11'], ['192.0.2.11', '192.0.2.10'], []];
+		const resolveName = async (name: string) => {
+			asked.push(name);
+			const addresses = answers[(asked.length - 1) % answers.length]!;
+			return {name, chain: ['db.internal.example.test'], addresses, ...(addresses.length === 0 ? {error: 'queryA ENOTFOUND db.example.test'} : {})};
+		};
+
+		const {io, out} = capture();
+		assert.equal(await runProbe({...defaults, json: false, target: 'default/db', count: 3, source: aliasSource, resolveName}, io), 0);
+		assert.deepEqual(asked, ['db.example.test', 'db.example.test', 'db.example.test']);
+		const text = out();
+		assert.match(text, /^PROBE default\/db \(ExternalName: lookups of db\.example\.test\) {2}resolve/);
+		// The same address set in another order is the same answer.
+		assert.match(text, /^192\.0\.2\.10 192\.0\.2\.11 +2 +100\.0% +-$/m);
+		assert.match(text, /FAIL .*dns failure: queryA ENOTFOUND db\.example\.test$/m);
+	});
+
 	test('abort prints the summary and exits cleanly', async () => {
 		const {io, out} = capture();
 		const controller = new AbortController();
@@ -173,4 +284,10 @@ describe('runProbe', () => {
 		assert.equal(err(), 'svctop: service default/ghost not found\n');
 		assert.ok(Date.now() - started >= 95, 'waited for the informer');
 	});
+});
+
+test('--help says what --count counts', () => {
+	ensureBuilt();
+	const help = execFileSync(process.execPath, [svctopBin, '--help'], {encoding: 'utf8', env: {...process.env, KUBECONFIG: '/nonexistent'}});
+	assert.match(help, /--count N +stop after N probes in all, over every node or address/);
 });

@@ -259,7 +259,7 @@ describe('demo data plane: DNS over UDP', () => {
 	});
 
 	test('a UDP NodePort with externalTrafficPolicy Local answers on the CoreDNS pods\' node and drops elsewhere', async () => {
-		const {snapshot} = await probe('kube-system/dns-nodeport:dns', {count: 4, via: 'nodeport', timeoutMs: 200});
+		const {snapshot} = await probe('kube-system/dns-nodeport:dns', {count: 16, via: 'nodeport', timeoutMs: 200});
 		const byNode = Object.fromEntries(snapshot.series.map(series => [series.node, `${series.ok}/${series.count}`]));
 		assert.deepEqual(byNode, {'myk8s-control-plane': '4/4', 'myk8s-worker': '0/4', 'myk8s-worker2': '0/4', 'myk8s-worker3': '0/4'});
 	});

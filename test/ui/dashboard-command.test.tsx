@@ -119,6 +119,54 @@ describe('runDashboard', () => {
 		assert.doesNotMatch(stdout.text, /stack line/);
 	});
 
+	test(':ctx NAME connects the other context, shows it, and stops the old source; the new one is stopped at the end', async () => {
+		const {stdin, stdout, signals, streams} = io();
+		// A terminal, so that ink draws every frame rather than the last one only.
+		stdout.isTTY = true;
+		const first = source();
+		const connected: FakeClusterSource[] = [];
+		const contexts = {
+			list: [
+				{name: 'kind-myk8s', cluster: 'kind-myk8s', user: 'kind-myk8s', namespace: ''},
+				{name: 'prod-eu', cluster: 'eu-1', user: 'admin', namespace: 'shop'},
+				{name: 'broken', cluster: 'gone', user: 'admin', namespace: ''},
+			],
+			async connect(context: string, allNamespaces: boolean) {
+				if (context === 'broken') {
+					throw new Error('Get "https://gone:6443/version": dial tcp: lookup gone: no such host');
+				}
+
+				const next = new FakeClusterSource({...seedCluster(), context, namespace: allNamespaces ? undefined : 'shop', lastUpdate: seedNow});
+				connected.push(next);
+				return next;
+			},
+		};
+		const running = runDashboard(first, {clusterDomain: 'cluster.local', clock: () => seedNow, contexts, alternateScreen: false}, streams);
+		const waitFor = async (pattern: RegExp) => {
+			for (let round = 0; round < 100 && !pattern.test(stdout.text); round++) {
+				await tick();
+			}
+
+			assert.match(stdout.text, pattern);
+		};
+
+		try {
+			await waitFor(/7\/7 services/);
+			stdin.type(':ctx broken\r');
+			await waitFor(/cannot switch to context broken: Get "https:\/\/gone:6443\/version": dial tcp/);
+			assert.equal(first.stopped, false, 'a failed switch keeps the source');
+			stdin.type(':ctx prod-eu\r');
+			await waitFor(/prod-eu {2}namespace all/);
+			assert.equal(connected.length, 1);
+			assert.equal(first.stopped, true);
+			stdin.type('q');
+			assert.equal(await running, 0);
+			assert.equal(connected[0]!.stopped, true);
+		} finally {
+			signals.emit('SIGTERM', 'SIGTERM');
+		}
+	});
+
 	test('isInteractive is true only for a terminal', () => {
 		assert.equal(isInteractive({isTTY: true}), true);
 		assert.equal(isInteractive({isTTY: false}), false);
@@ -196,6 +244,9 @@ describe('in a pseudo-terminal', () => {
 		const stty = output.slice(exit);
 		assert.match(stty, /(?:^|\s)icanon(?:\s|$)/m, 'canonical mode back on');
 		assert.match(stty, /(?:^|\s)echo(?:\s|$)/m, 'echo back on');
+		if (beforeExit.includes('\u001B[?2004h')) {
+			assert.ok(beforeExit.lastIndexOf('\u001B[?2004l') > beforeExit.lastIndexOf('\u001B[?2004h'), 'bracketed paste off again');
+		}
 	});
 
 	test('a screen that throws restores the terminal too and prints one line', async t => {

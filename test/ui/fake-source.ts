@@ -8,6 +8,9 @@ export class FakeClusterSource implements ClusterSource {
 	/** Every setNamespace call, in order. */
 	readonly namespaceCalls: Array<string | undefined> = [];
 	snapshotCalls = 0;
+	/** What listNamespaces answers: names, or an error (a 403) to reject with. */
+	namespaceList: string[] | Error = [];
+	stopped = false;
 	private readonly listeners = new Set<() => void>();
 
 	constructor(initial: Partial<ClusterSnapshot> = {}) {
@@ -55,7 +58,17 @@ export class FakeClusterSource implements ClusterSource {
 		this.namespaceCalls.push(namespace);
 	}
 
-	async stop(): Promise<void> {}
+	async listNamespaces(): Promise<string[]> {
+		if (this.namespaceList instanceof Error) {
+			throw this.namespaceList;
+		}
+
+		return this.namespaceList;
+	}
+
+	async stop(): Promise<void> {
+		this.stopped = true;
+	}
 
 	/** Applies a change as a watch event would: new content, version + 1, listeners told. */
 	update(change: Partial<Omit<ClusterSnapshot, 'version'>>): void {

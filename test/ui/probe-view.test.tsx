@@ -98,7 +98,7 @@ describe('probe view frames (pure: snapshot + size)', () => {
 		assert.equal(await frameOf(modelOf(plan, 'clusterip', snapshot), 80, 22), FRAME_CLUSTERIP);
 	});
 
-	test('NodePort under Local at 80x22: per-node matrix with "expected", a shorter latency chart', async () => {
+	test('NodePort under Local at 80x22: the drops counted as expected in their own lane, per-node matrix, a shorter latency chart', async () => {
 		const {plan, snapshot} = nodePortRun();
 		assert.equal(await frameOf(modelOf(plan, 'nodeport', snapshot), 80, 22), FRAME_NODEPORT);
 	});
@@ -108,10 +108,22 @@ describe('probe view frames (pure: snapshot + size)', () => {
 		const label = plan.series[0]!.target.label;
 		const snapshot = snapshotOf(plan, Array.from({length: 8}, () => [label, {pod: echoPods[1]}] as const));
 		const frame = await frameOf(modelOf(plan, 'clusterip', snapshot), 80, 22);
-		assert.match(frame, /^affinity ClientIP \(60s\): 7\/7 follow-ups on the same pod → sticks$/m);
+		assert.match(frame, /^affinity ClientIP \(60s\) → sticks: 7\/7 follow-ups on deploy-echo-5c689d5454-cjpfp$/m);
 		assert.doesNotMatch(frame, /chi-square/);
+		// EXPECTED for one sticky client is all on its pod, not the split between the pods.
+		assert.match(frame, /^deploy-echo-5c689d5454-cjpfp +myk8s-worker2 +8 +100\.0% +100\.0%$/m);
+		assert.match(frame, /^deploy-echo-5c689d5454-b7gng +myk8s-worker3 +0 +0\.0% +0\.0%$/m);
+		assert.doesNotMatch(frame, /33\.3%/);
 		const broken = snapshotOf(plan, Array.from({length: 8}, (_, i) => [label, {pod: echoPods[i % 3]!}] as const));
-		assert.match(await frameOf(modelOf(plan, 'clusterip', broken), 80, 22), /0\/7 follow-ups on the same pod → does not stick$/m);
+		assert.match(await frameOf(modelOf(plan, 'clusterip', broken), 80, 22), /^affinity ClientIP \(60s\) → does not stick: 7 switches away from a ready pod$/m);
+	});
+
+	test('NodePort under Local: a node that should drop but answers is flagged, in the counts and the matrix', async () => {
+		const plan = planOf('nodeport');
+		const outcomes = plan.series.map(series => [series.target.label, {pod: echoPods.find(candidate => candidate[2] === series.target.node) ?? echoPods[0]}] as const);
+		const frame = await frameOf(modelOf(plan, 'nodeport', snapshotOf(plan, [...outcomes, ...outcomes])), 80, 22);
+		assert.match(frame, /^8 probes, 8 ok \(100\.0%\), 2 answered where it should drop/m);
+		assert.match(frame, /^myk8s-control-plane +172\.18\.0\.3:31254 +2\/2 +answers, should not/m);
 	});
 
 	test('before any sample and with a plan error', async () => {
@@ -281,18 +293,66 @@ describe('probe view, live against loopback servers', () => {
 			await rendered.press('v');
 			// svc-nodeport via NodePort: one series per node, so the description names 4 addresses.
 			await waitFor(() => /nodePort 4 addresses/.test(rendered.frame()), () => rendered.frame());
+			// It has no externalIPs and no load balancer: `v` skips them, to its DNS name, each endpoint, round to the ClusterIP.
 			await rendered.press('v');
-			assert.match(rendered.frame(), /cannot probe: service default\/svc-nodeport has no externalIPs/);
-			await rendered.press('v', 'v');
-			// After the load balancer: the Service's DNS name, then each endpoint, then round to the ClusterIP.
 			assert.match(rendered.frame(), /\(dns svc-nodeport\.default\.svc\.cluster/);
-			await rendered.press('v', 'v');
+			await rendered.press('v');
+			assert.match(rendered.frame(), /\(endpoint 10\.10\.1\.3:8080/);
+			await rendered.press('v');
 			assert.match(rendered.frame(), /clusterIP 10\.200\.1\.60:9000/);
+			assert.doesNotMatch(rendered.frame(), /cannot probe/);
 			await rendered.press(' ');
 			assert.match(rendered.frame(), /■ stopped/);
 			assert.match(rendered.frame(), /Space start/);
 		} finally {
 			gate = Promise.resolve();
+			rendered.unmount();
+		}
+	});
+
+	test('targets: `v` on a ClusterIP Service never reaches a NodePort, externalIPs or LB it does not have', async () => {
+		const clusterOnly = {...nodePortService('Cluster'), spec: {...nodePortService('Cluster').spec, type: 'ClusterIP', externalTrafficPolicy: undefined, ports: [{name: 'svc-webport', port: 9000, targetPort: 8080 as never, protocol: 'TCP'}]}};
+		const plain = new FakeClusterSource({services: [clusterOnly], endpointSlices: [echoSlice()], nodes});
+		const ProbeScreen = makeProbeView({resolveAddress: () => ({host: '127.0.0.1', port: echoPort}), initialIntervalMs: 1000, refreshMs: 20, conntrack: 'off'});
+		const rendered = renderAt(<KeypressProvider><ProbeScreen {...screenProps} source={plain} snapshot={plain.current} /></KeypressProvider>, {columns: 100, rows: 22});
+		try {
+			const seen: string[] = [];
+			for (let i = 0; i < 6; i++) {
+				// eslint-disable-next-line no-await-in-loop
+				await rendered.press('v');
+				seen.push(/^PROBE \S+ \((\w+)/m.exec(rendered.frame())?.[1] ?? rendered.frame());
+			}
+
+			assert.deepEqual(seen, ['dns', 'endpoint', 'clusterIP', 'dns', 'endpoint', 'clusterIP']);
+			assert.doesNotMatch(rendered.frame(), /nodePort|cannot probe/);
+		} finally {
+			rendered.unmount();
+		}
+	});
+
+	test('ports: `o` cycles a multi-port Service\'s ports (kube-dns: dns/UDP, then dns-tcp, then metrics)', async () => {
+		const kubeDns = {
+			metadata: {namespace: 'kube-system', name: 'kube-dns'},
+			spec: {type: 'ClusterIP', clusterIP: '10.96.0.10', clusterIPs: ['10.96.0.10'], ports: [
+				{name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 as never},
+				{name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 as never},
+				{name: 'metrics', port: 9153, protocol: 'TCP', targetPort: 9153 as never},
+			]},
+		};
+		const dns = new FakeClusterSource({services: [kubeDns], endpointSlices: [], nodes});
+		const ProbeScreen = makeProbeView({resolveAddress: () => ({host: '127.0.0.1', port: 9}), initialIntervalMs: 1000, timeoutMs: 100, refreshMs: 20, conntrack: 'off'});
+		const rendered = renderAt(<KeypressProvider><ProbeScreen {...screenProps} serviceKey="kube-system/kube-dns" source={dns} snapshot={dns.current} /></KeypressProvider>, {columns: 100, rows: 22});
+		try {
+			const header = () => /^PROBE (\S+)/m.exec(rendered.frame())?.[1];
+			assert.equal(header(), 'kube-system/kube-dns:dns');
+			assert.match(rendered.frame(), /o port/);
+			await rendered.press('o');
+			assert.equal(header(), 'kube-system/kube-dns:dns-tcp');
+			await rendered.press('o');
+			assert.equal(header(), 'kube-system/kube-dns:metrics');
+			await rendered.press('o');
+			assert.equal(header(), 'kube-system/kube-dns:dns');
+		} finally {
 			rendered.unmount();
 		}
 	});
@@ -345,12 +405,12 @@ deploy-echo-5c689d5454-m4hd9  myk8s-worker        7    35.0%     33.3%
 chi-square 0.10 (df 2), p = 0.951 → balanced  vs 1/n ready
 Space stop  z freeze  c clear  v target  +/- interval  Esc back  ? help`;
 const FRAME_NODEPORT = `PROBE default/svc-nodeport:svc-webport (nodePort 4 address…  every 1s  ● running
-24 probes, 18 ok (75.0%)  median 1.98 p95 2.50 ms  via response 18
-lanes: last 24 requests, newest right  failures: t timeout
+24 probes, 18 ok (100.0%), 6 dropped as expected  median 1.98 p95 2.50 ms  via …
+lanes: last 24 requests, newest right
 deploy-ech…d5454-b7gng myk8s-worker3 ···█···█···█···█···█···█
 deploy-ech…d5454-cjpfp myk8s-worker2 ··█···█···█···█···█···█·
 deploy-ech…d5454-m4hd9 myk8s-worker  ·█···█···█···█···█···█··
-failed                               t···t···t···t···t···t···
+dropped                              -···-···-···-···-···-···
 latency (ms) of the last 18 answers
   2.50 ┼╭─╮╭─╮╭─╮╭─╮╭─╮╭─
   1.25 ┼╯ ╰╯ ╰╯ ╰╯ ╰╯ ╰╯
@@ -360,9 +420,9 @@ deploy-echo-5c689d5454-b7gng  myk8s-worker3       6    33.3%     33.3%
 deploy-echo-5c689d5454-cjpfp  myk8s-worker2       6    33.3%     33.3%
 deploy-echo-5c689d5454-m4hd9  myk8s-worker        6    33.3%     33.3%
 chi-square 0.00 (df 2), p = 1.00 → balanced  vs 1/n ready
-NODE                 NODEPORT           OK  RESULT     WHY
-myk8s-control-plane  172.18.0.3:31254  0/6  expected   Local: no endpoint on th…
-myk8s-worker         172.18.0.5:31254  6/6  reachable  Local: 1 endpoint on thi…
-myk8s-worker2        172.18.0.2:31254  6/6  reachable  Local: 1 endpoint on thi…
-myk8s-worker3        172.18.0.4:31254  6/6  reachable  Local: 1 endpoint on thi…
+NODE                 NODEPORT           OK  RESULT         WHY
+myk8s-control-plane  172.18.0.3:31254  0/6  expected drop  Local: no endpoint o…
+myk8s-worker         172.18.0.5:31254  6/6  reachable      Local: 1 endpoint on…
+myk8s-worker2        172.18.0.2:31254  6/6  reachable      Local: 1 endpoint on…
+myk8s-worker3        172.18.0.4:31254  6/6  reachable      Local: 1 endpoint on…
 Space stop  z freeze  c clear  v target  +/- interval  Esc back  ? help`;

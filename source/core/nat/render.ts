@@ -105,7 +105,7 @@ function entryNotes(flow: NatServiceFlow, entry: NatEntry): string[] {
 	}
 
 	if (!entry.localOnly && entry.target === 'none' && flow.noEndpoints) {
-		notes.push(flow.noEndpoints === 'reject' ? 'rejected: no endpoints' : 'dropped: no endpoints here');
+		notes.push(flow.noEndpoints === 'reject' ? 'rejected: no endpoints' : entry.kind === 'clusterIP' ? 'dropped: no endpoints on this node, internalTrafficPolicy Local' : 'dropped: no endpoints here');
 	}
 
 	return notes;
@@ -122,8 +122,15 @@ function noEndpointsLine(flow: NatServiceFlow, lines: string): string {
 		return `No endpoints: REJECT${lines}`;
 	}
 
-	const still = flow.bypass.length > 0 ? ', pods and node still served' : '';
-	return `No local endpoints: traffic from outside dropped${lines}${still}`;
+	// kube-proxy drops (rather than rejects) only for a Local policy with endpoints elsewhere: say which
+	// traffic that is, from the entries that end nowhere, so an internal-only drop is not told as external.
+	const internal = flow.entries.some(entry => entry.kind === 'clusterIP' && entry.target === 'none');
+	const external = flow.entries.some(entry => entry.kind !== 'clusterIP' && (dropsExternal(flow, entry) || entry.target === 'none'));
+	const dropped = [
+		internal ? 'traffic to the ClusterIP (internalTrafficPolicy Local) dropped' : '',
+		external ? `traffic from outside dropped${flow.bypass.length > 0 ? ', pods and node still served' : ''}` : '',
+	].filter(Boolean);
+	return `No local endpoints: ${dropped.length > 0 ? dropped.join('; ') : 'traffic dropped'}${lines}`;
 }
 
 function drawTree(node: Node, prefix: string, out: string[]) {

@@ -1,7 +1,7 @@
 import type {V1Service, V1ServicePort} from '@kubernetes/client-node';
-import type {NatEndpoint, NatFlowTable, NatServiceFlow} from '../nat/types.js';
+import type {NatEndpoint, NatEntry, NatEntryKind, NatFlowTable, NatServiceFlow} from '../nat/types.js';
 import {serviceKey} from './endpoint-index.js';
-import type {SharesSource} from './service-targets.js';
+import type {AffinityPromise, Expectation, SharesSource} from './service-targets.js';
 import {formatHost} from './target.js';
 import type {ProbeTarget} from './types.js';
 
@@ -76,4 +76,59 @@ export function natSharesForTarget(
 /** `natSharesForTarget` over one decoded table, in the form the probe plan takes. */
 export function natSharesSource(table: NatFlowTable, dumpNode?: string): SharesSource {
 	return (service, servicePort, target) => natSharesForTarget(table, service, servicePort, target, dumpNode);
+}
+
+/** What this node's rules say about a plain `ip:port`: the Service port they send it to and the split. */
+export type AddressNatMatch = {
+	/** `namespace/name:port` as the rules name it. */
+	readonly service: string;
+	readonly entryKind: NatEntryKind;
+	readonly expectation: Expectation;
+	readonly affinity: AffinityPromise;
+};
+
+/**
+ * Looks a plain address up in the decoded rules of the node the probe runs on: a ClusterIP, external
+ * IP or load-balancer address by address and port, a NodePort by port when the address is one of
+ * `localAddresses` (another node's NodePort is that node's rules). Probes sent from the node itself
+ * take the cluster-wide endpoint list even under policy Local (kube-proxy's "route LOCAL" and
+ * "pod traffic" rules send them there), so that list's probabilities are the expected shares,
+ * keyed `ip:port` as attribution names endpoints without a cluster.
+ */
+export function natExpectationForAddress(
+	table: NatFlowTable,
+	host: string,
+	port: number,
+	protocol: 'TCP' | 'UDP',
+	localAddresses: ReadonlySet<string>,
+): AddressNatMatch | undefined {
+	const flows = table.services.filter(flow => flow.protocol === protocol);
+	const matches = (entry: NatEntry) => entry.port === port && (entry.ip === host || (entry.kind === 'nodePort' && (entry.ip === null || entry.ip === host) && localAddresses.has(host)));
+	let found: {flow: NatServiceFlow; entry: NatEntry} | undefined;
+	for (const flow of flows) {
+		const entry = flow.entries.find(candidate => candidate.kind !== 'nodePort' && matches(candidate)) ?? flow.entries.find(candidate => matches(candidate));
+		if (entry && (!found || (found.entry.kind === 'nodePort' && entry.kind !== 'nodePort'))) {
+			found = {flow, entry};
+		}
+	}
+
+	if (!found) {
+		return undefined;
+	}
+
+	const {flow, entry} = found;
+	const service = flow.port === '' ? flow.service : `${flow.service}:${flow.port}`;
+	const shares = sharesOf(flow.endpoints);
+	let total = 0;
+	for (const share of shares.values()) {
+		total += share;
+	}
+
+	const expectation: Expectation = total > 0
+		? {shares: Object.fromEntries([...shares].map(([key, share]) => [key, share / total])), reachable: true, reason: `${flow.endpoints.length} endpoint${flow.endpoints.length === 1 ? '' : 's'} in this node's rules`, basis: 'nat'}
+		: {shares: {}, reachable: false, reason: `no endpoints in this node's rules (${flow.noEndpoints ?? 'no rule'})`, basis: 'nat'};
+	const affinity: AffinityPromise = flow.affinity
+		? {sessionAffinity: 'ClientIP', timeoutSeconds: flow.affinity.timeoutSeconds}
+		: {sessionAffinity: 'None', timeoutSeconds: null};
+	return {service, entryKind: entry.kind, expectation, affinity};
 }

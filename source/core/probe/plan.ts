@@ -1,8 +1,9 @@
-import type {V1EndpointSlice, V1Node, V1Service} from '@kubernetes/client-node';
+import type {V1EndpointSlice, V1Node, V1Service, V1ServicePort} from '@kubernetes/client-node';
 import type {ResponseCandidates} from './attribution.js';
+import type {AddressNatMatch} from './nat-expectation.js';
 import {buildEndpointIndex, serviceKey, type EndpointIndex} from './endpoint-index.js';
 import type {SeriesSpec} from './run-stats.js';
-import {affinityPromise, expectedForTarget, pickServicePort, resolveServiceTargets, type Expectation, type SharesSource, type Via} from './service-targets.js';
+import {affinityPromise, expectedForTarget, pickServicePort, resolveServiceTargets, viaValues, type Expectation, type SharesSource, type Via} from './service-targets.js';
 import type {TargetSpec} from './target.js';
 
 /** Everything a probe run needs to know before the first packet. */
@@ -13,6 +14,10 @@ export type ProbePlan = {
 	/** `ns/name:port (kind address)`, for the header line. */
 	readonly description: string;
 	readonly protocol: 'TCP' | 'UDP';
+	/** For a Service: the port probed (its number and protocol choose how, see probeModeFor). */
+	readonly servicePort?: V1ServicePort;
+	/** Set when only one way of probing makes sense: `resolve` for an ExternalName Service without ports. */
+	readonly mode?: 'resolve';
 	readonly index: EndpointIndex;
 	readonly candidates?: ResponseCandidates;
 	/** For a Service: what was asked, so the plan can be made again from a newer snapshot. */
@@ -25,11 +30,15 @@ export type ClusterObjects = {
 	readonly nodes: readonly V1Node[];
 };
 
-/** A plain `host:port` or URL: one series, nothing expected, attribution by conntrack or peer. */
-export function planAddressProbe(spec: Extract<TargetSpec, {kind: 'address'}>): ProbePlan {
+/**
+ * A plain `host:port` or URL: one series, attribution by conntrack or peer. Nothing is expected
+ * unless this node's rules know the address (`nat`): then their split and affinity, as for `ns/name`.
+ */
+export function planAddressProbe(spec: Extract<TargetSpec, {kind: 'address'}>, nat?: AddressNatMatch): ProbePlan {
 	const target = {
 		label: spec.label,
-		kind: 'address' as const,
+		// A Service address in the rules: the socket's peer is that virtual address, which names no pod (only conntrack does).
+		kind: nat?.entryKind ?? 'address' as const,
 		host: spec.host,
 		port: spec.port,
 		protocol: 'TCP' as const,
@@ -37,8 +46,8 @@ export function planAddressProbe(spec: Extract<TargetSpec, {kind: 'address'}>): 
 		...(spec.path === undefined ? {} : {path: spec.path}),
 	};
 	return {
-		series: [{target, affinity: {sessionAffinity: 'None', timeoutSeconds: null}}],
-		description: spec.label,
+		series: [nat ? {target, expectation: nat.expectation, affinity: nat.affinity} : {target, affinity: {sessionAffinity: 'None', timeoutSeconds: null}}],
+		description: nat ? `${spec.label} (${nat.service} ${nat.entryKind} in this node's rules)` : spec.label,
 		protocol: 'TCP',
 		index: buildEndpointIndex([]),
 	};
@@ -67,6 +76,10 @@ export function planServiceProbe(
 		return {error: `service ${spec.namespace}/${spec.name} not found`};
 	}
 
+	if (service.spec?.type === 'ExternalName' && (service.spec.ports ?? []).length === 0) {
+		return planExternalNameLookup(service, spec, via);
+	}
+
 	const servicePort = pickServicePort(service, spec.port);
 	if ('error' in servicePort) {
 		return servicePort;
@@ -93,9 +106,37 @@ export function planServiceProbe(
 		service: key,
 		description: `${key}:${portLabel} (${kinds} ${addresses})`,
 		protocol: servicePort.protocol === 'UDP' ? 'UDP' : 'TCP',
+		servicePort,
 		index,
 		candidates,
 		request: {spec, via, ...(clusterDomain === undefined ? {} : {clusterDomain})},
+	};
+}
+
+/**
+ * An ExternalName Service without ports is a CNAME and nothing more: it is probed through the name
+ * it points to, one lookup per probe (which addresses it resolves to, and whether it does).
+ */
+function planExternalNameLookup(service: V1Service, spec: Extract<TargetSpec, {kind: 'service'}>, via: Via): ProbePlan | {error: string} {
+	const key = serviceKey(service);
+	const name = service.spec?.externalName;
+	if (!name) {
+		return {error: `service ${key} is ExternalName without a target`};
+	}
+
+	if (via !== 'clusterip') {
+		return {error: `service ${key} is ExternalName without ports: only its name ${name} can be probed`};
+	}
+
+	const target = {label: name, kind: 'dns' as const, host: name, port: 0, protocol: 'TCP' as const};
+	return {
+		series: [{target, affinity: affinityPromise(undefined)}],
+		service: key,
+		description: `${key} (ExternalName: lookups of ${name})`,
+		protocol: 'TCP',
+		mode: 'resolve',
+		index: buildEndpointIndex([]),
+		request: {spec, via},
 	};
 }
 
@@ -134,4 +175,31 @@ export function replan(objects: ClusterObjects, plan: ProbePlan, probabilities?:
 		? attributionContext(objects, plan.service, plan.candidates.portName)
 		: plan;
 	return {index, ...(candidates ? {candidates} : {}), expectations};
+}
+
+/** What the probe screen may choose for a Service: its ports (by name, else number) and the targets this port has. */
+export type ProbeChoices = {
+	readonly ports: readonly string[];
+	/** The `--via` values that give at least one address for the chosen port, in `viaValues` order. */
+	readonly vias: readonly Via[];
+};
+
+export function probeChoices(objects: ClusterObjects, spec: Extract<TargetSpec, {kind: 'service'}>): ProbeChoices {
+	const service = objects.services.find(candidate => candidate.metadata?.namespace === spec.namespace && candidate.metadata?.name === spec.name);
+	const ports = (service?.spec?.ports ?? []).map(port => port.name || String(port.port));
+	if (service?.spec?.type === 'ExternalName' && ports.length === 0) {
+		return {ports, vias: service.spec.externalName ? ['clusterip'] : []};
+	}
+
+	const servicePort = service ? pickServicePort(service, spec.port) : undefined;
+	if (!service || !servicePort || 'error' in servicePort) {
+		return {ports, vias: []};
+	}
+
+	// Read on every cluster change: index this Service's slices only, not the whole cluster's.
+	const own = objects.endpointSlices.filter(slice => slice.metadata?.namespace === spec.namespace && slice.metadata?.labels?.['kubernetes.io/service-name'] === spec.name);
+	const entries = buildEndpointIndex(own).byService.get(serviceKey(service)) ?? [];
+	// Exactly the targets the plan would accept: the same resolver decides.
+	const vias = viaValues.filter(via => !('error' in resolveServiceTargets(service, servicePort, via, objects.nodes, entries)));
+	return {ports, vias};
 }

@@ -16,12 +16,19 @@ export type AffinitySummary = {
 	readonly timeoutSeconds: number | null;
 	/** Consecutive pairs of attributed answers (within the affinity timeout for ClientIP). */
 	readonly pairs: number;
-	/** Of those, how many landed on the same pod as the one before. */
+	/** Of those, how many landed on the same pod as the one before: observed stickiness, a number only. */
 	readonly same: number;
 	readonly sameRate: number | null;
-	/** What the promise implies: 1 under ClientIP, the sum of squared shares (at each pair's time) without affinity. */
+	/** 1 under ClientIP (every follow-up on the same pod); null without affinity: nothing is promised. */
 	readonly expectedSameRate: number | null;
-	/** `holds` / `violated`; null with fewer than 5 pairs or nothing expected. */
+	/** ClientIP only: the pods answers stuck to (one per series and affinity window), in order seen. */
+	readonly pods: readonly string[];
+	/** ClientIP only: answers from another pod within the timeout while the pinned pod was still ready. */
+	readonly switches: number;
+	/**
+	 * ClientIP only: `violated` after any switch, `holds` from 5 follow-ups without one; null before
+	 * that, and always null under `None` (no promise, so no verdict).
+	 */
 	readonly verdict: 'holds' | 'violated' | null;
 };
 
@@ -35,7 +42,7 @@ export type Reachability = {
 };
 
 /** Where the expected shares came from over the run: NAT rules, 1/n of ready endpoints, both at times, or nowhere. */
-export type ExpectedFrom = ExpectationBasis | 'mixed' | null;
+export type ExpectedFrom = ExpectationBasis | 'mixed' | 'affinity' | null;
 
 /** Where the expected shares came from, for the CLI summary (`long`) or the view's verdict line (`short`). */
 export function expectedFromText(from: ExpectedFrom, form: 'long' | 'short'): string {
@@ -43,6 +50,7 @@ export function expectedFromText(from: ExpectedFrom, form: 'long' | 'short'): st
 		nat: ['expected from NAT rules', '  vs NAT rules'],
 		ready: ['expected 1/n of ready endpoints', '  vs 1/n ready'],
 		mixed: ['expected from NAT rules, 1/n of ready endpoints while the rules lagged', '  vs NAT rules/1/n'],
+		affinity: ['expected: every answer from one pod (sessionAffinity ClientIP pins this client)', '  vs one pod (ClientIP)'],
 	} as const;
 	return from === null ? '' : texts[from][form === 'long' ? 0 : 1];
 }
@@ -53,6 +61,15 @@ export type SeriesSnapshot = {
 	readonly node: string | null;
 	readonly count: number;
 	readonly ok: number;
+	/** Probes that got no answer where kube-proxy is told to drop them (Local, no endpoints on the node). */
+	readonly dropped: number;
+	/** Why they were dropped, with counts. */
+	readonly dropReasons: Readonly<Record<string, number>>;
+	/** Answers where kube-proxy should have dropped: a node that should not answer did. */
+	readonly answeredShouldDrop: number;
+	/** Failures nobody expected: count - ok - dropped. */
+	readonly failed: number;
+	/** ok / (count - dropped): the share of probes that should have been answered and were. */
 	readonly successRate: number | null;
 	readonly latency: LatencySummary | undefined;
 	/** Requests each pod answered (including HTTP errors it returned); `unknown` when unattributed. */
@@ -74,6 +91,12 @@ export type SeriesSnapshot = {
 export type ProbeRunSnapshot = {
 	readonly count: number;
 	readonly ok: number;
+	/** As in SeriesSnapshot, over every series. */
+	readonly dropped: number;
+	readonly dropReasons: Readonly<Record<string, number>>;
+	readonly answeredShouldDrop: number;
+	readonly failed: number;
+	readonly successRate: number | null;
 	readonly series: readonly SeriesSnapshot[];
 	/** All series pooled: counts, pooled expectation, fit and affinity. */
 	readonly byPod: Readonly<Record<string, number>>;
@@ -92,22 +115,29 @@ export type ProbeRunSnapshot = {
 
 export const unknownPod = 'unknown';
 
+/** The lane of probes dropped where kube-proxy is told to drop them. */
+export const droppedLane = 'dropped';
+
+/** A probe that got no answer where kube-proxy drops: as expected, not a failure (a refusal or a reset is something else). */
+export function isExpectedDrop(sample: ProbeSample): boolean {
+	return !sample.ok && sample.dropExpected !== undefined && sample.error === 'timeout';
+}
+
 /** An expectation prepared once for the per-sample work: its entries and its same-pod rate. */
 type PreparedExpectation = {
 	readonly source: Expectation | undefined;
 	readonly entries: ReadonlyArray<readonly [string, number]>;
-	/** Sum of squared shares; undefined when nothing is expected. */
-	readonly sameRate: number | undefined;
+	/** The pods that may answer now. */
+	readonly pods: ReadonlySet<string>;
 };
 
 function prepare(expectation: Expectation | undefined): PreparedExpectation {
 	const entries = expectation ? Object.entries(expectation.shares).filter(([, share]) => share > 0) : [];
-	return {
-		source: expectation,
-		entries,
-		sameRate: entries.length === 0 ? undefined : entries.reduce((sum, [, share]) => sum + share * share, 0),
-	};
+	return {source: expectation, entries, pods: new Set(entries.map(([pod]) => pod))};
 }
+
+/** How long a switch of pods may wait for the cache to say the pinned pod went away (kube-proxy acts first). */
+const readinessLagMs = 2000;
 
 class SeriesState {
 	count = 0;
@@ -116,21 +146,25 @@ class SeriesState {
 	readonly byPod = new Map<string, number>();
 	readonly errors = new Map<string, number>();
 	readonly via: Record<AttributionMethod, number> = {conntrack: 0, response: 0, peer: 0, unknown: 0};
+	dropped = 0;
+	readonly dropReasons = new Map<string, number>();
+	answeredShouldDrop = 0;
 	lastPod: string | undefined;
 	lastT = 0;
 	pairs = 0;
 	same = 0;
+	/** ClientIP: the pod this affinity window is pinned to, every pod pinned so far, and unexplained switches. */
+	pinned: string | undefined;
+	readonly pinnedPods: string[] = [];
+	switches = 0;
+	/** The last unexplained switch, forgiven if the cache soon says its pod went away. */
+	suspect: {readonly from: string; readonly t: number} | undefined;
 	/** The expectation in force now. */
 	current: PreparedExpectation;
 	/** Sum over attributed answers of the share each pod was expected to get at that moment. */
 	readonly expectedCounts = new Map<string, number>();
 	/** Attributed answers that had an expectation, by where it came from. */
 	readonly basis: Record<ExpectationBasis, number> = {nat: 0, ready: 0};
-	/** Pairs judged against an expectation, their repeats, and the repeats and variance expected. */
-	judged = 0;
-	judgedSame = 0;
-	expectedSame = 0;
-	variance = 0;
 
 	constructor(readonly spec: SeriesSpec) {
 		this.current = prepare(spec.expectation);
@@ -145,6 +179,7 @@ function podKeyOf(sample: ProbeSample): string | undefined {
 	return sample.pod ?? sample.endpoint ?? undefined;
 }
 
+/** Weights as shares; a pod present with weight 0 stays at 0 (ClientIP: the pods this client should not reach). */
 function normalized(weights: ReadonlyMap<string, number>): Record<string, number> {
 	let total = 0;
 	for (const weight of weights.values()) {
@@ -152,8 +187,12 @@ function normalized(weights: ReadonlyMap<string, number>): Record<string, number
 	}
 
 	const out: Record<string, number> = {};
+	if (total <= 0) {
+		return out;
+	}
+
 	for (const [key, weight] of weights) {
-		if (weight > 0) {
+		if (weight >= 0) {
 			out[key] = weight / total;
 		}
 	}
@@ -172,54 +211,40 @@ function expectedFromOf(basis: Readonly<Record<ExpectationBasis, number>>, fallb
 type AffinityPart = {
 	readonly pairs: number;
 	readonly same: number;
-	readonly judged: number;
-	readonly judgedSame: number;
-	readonly expectedSame: number;
-	readonly variance: number;
-	/** The same-pod rate of the expectation in force now, for a verdict before any pair was judged. */
-	readonly currentRate: number | undefined;
+	readonly pods: readonly string[];
+	readonly switches: number;
 };
 
-/** Affinity over one or more series; each pair is judged against the expectation in force when it happened. */
+/**
+ * Affinity over one or more series. Without affinity nothing is promised: the repeats are reported
+ * as a number and judged by nobody (the chi-square speaks to balance). Under ClientIP every answer
+ * within the timeout must come from the pod the window started on, unless that pod stopped being ready.
+ */
 function affinitySummary(promise: AffinityPromise, parts: readonly AffinityPart[]): AffinitySummary {
 	let pairs = 0;
 	let same = 0;
-	let judged = 0;
-	let judgedSame = 0;
-	let expectedSame = 0;
-	let variance = 0;
+	let switches = 0;
+	const pods = new Set<string>();
 	for (const part of parts) {
 		pairs += part.pairs;
 		same += part.same;
-		judged += part.judged;
-		judgedSame += part.judgedSame;
-		expectedSame += part.expectedSame;
-		variance += part.variance;
-	}
-
-	const clientIp = promise.sessionAffinity === 'ClientIP';
-	const fallback = clientIp ? 1 : parts.find(part => part.currentRate !== undefined)?.currentRate;
-	const expectedSameRate = judged > 0 ? expectedSame / judged : (fallback ?? null);
-	let verdict: AffinitySummary['verdict'] = null;
-	if (pairs >= 5 && expectedSameRate !== null) {
-		if (clientIp) {
-			// One switch is allowed: the pod may have been replaced during the run.
-			verdict = same >= pairs - 1 ? 'holds' : 'violated';
-		} else {
-			// Too many repeats for independent picks (a binomial z above 4) means something pins the client.
-			const sd = Math.sqrt(variance);
-			const z = sd === 0 ? 0 : (judgedSame - expectedSame) / sd;
-			verdict = z > 4 ? 'violated' : 'holds';
+		switches += part.switches;
+		for (const pod of part.pods) {
+			pods.add(pod);
 		}
 	}
 
+	const clientIp = promise.sessionAffinity === 'ClientIP';
+	const verdict = clientIp ? (switches > 0 ? 'violated' : (pairs >= 5 ? 'holds' : null)) : null;
 	return {
 		sessionAffinity: promise.sessionAffinity,
 		timeoutSeconds: promise.timeoutSeconds,
 		pairs,
 		same,
 		sameRate: pairs === 0 ? null : same / pairs,
-		expectedSameRate,
+		expectedSameRate: clientIp ? 1 : null,
+		pods: clientIp ? [...pods] : [],
+		switches: clientIp ? switches : 0,
 		verdict,
 	};
 }
@@ -259,6 +284,91 @@ function reachabilityOf(state: SeriesState): Reachability | undefined {
 	return {node: target.node ?? null, expected, observed, verdict: verdicts[observed][expected], reason: expectation.reason};
 }
 
+/** `sample` as recorded: with `dropExpected` where kube-proxy is told to drop it. */
+function countOutcome(state: SeriesState, sample: ProbeSample): void {
+	state.count++;
+	state.via[sample.via]++;
+	if (sample.ok) {
+		state.ok++;
+		state.latency.add(sample.latencyMs);
+		if (sample.dropExpected !== undefined) {
+			state.answeredShouldDrop++;
+		}
+	} else if (isExpectedDrop(sample)) {
+		state.dropped++;
+		increment(state.dropReasons, sample.dropExpected!);
+	} else {
+		increment(state.errors, sample.error ?? 'error');
+	}
+}
+
+/** ClientIP: a new window when the last answer is older than the timeout or its pod stopped being ready; else a switch. */
+function trackAffinity(state: SeriesState, pod: string, t: number): void {
+	const {affinity} = state.spec;
+	const timeoutMs = (affinity.timeoutSeconds ?? Number.POSITIVE_INFINITY) * 1000;
+	const inWindow = state.lastPod !== undefined && t - state.lastT <= timeoutMs;
+	if (inWindow) {
+		state.pairs++;
+		if (state.lastPod === pod) {
+			state.same++;
+		}
+	}
+
+	if (affinity.sessionAffinity !== 'ClientIP') {
+		return;
+	}
+
+	const pinnedGone = state.pinned !== undefined && state.current.pods.size > 0 && !state.current.pods.has(state.pinned);
+	if (state.pinned === undefined || !inWindow || pinnedGone) {
+		pin(state, pod);
+	} else if (pod !== state.pinned) {
+		state.switches++;
+		state.suspect = {from: state.pinned, t};
+		pin(state, pod);
+	}
+}
+
+function pin(state: SeriesState, pod: string): void {
+	state.pinned = pod;
+	if (!state.pinnedPods.includes(pod)) {
+		state.pinnedPods.push(pod);
+	}
+}
+
+/** kube-proxy follows readiness before the cache does: a switch away from a pod the next expectation drops was no violation. */
+function forgiveSwitch(state: SeriesState, t: number): void {
+	const {suspect} = state;
+	if (suspect && t - suspect.t <= readinessLagMs && state.current.pods.size > 0 && !state.current.pods.has(suspect.from)) {
+		state.switches--;
+		state.suspect = undefined;
+	}
+}
+
+/**
+ * Adds what this attributed answer was expected to be: the shares in force (the NAT split or 1/n),
+ * or under ClientIP all of it on the pinned pod, 0 on the others that may answer.
+ */
+function addExpected(state: SeriesState): void {
+	const {current} = state;
+	if (current.entries.length === 0) {
+		return;
+	}
+
+	if (state.spec.affinity.sessionAffinity === 'ClientIP' && state.pinned !== undefined) {
+		for (const [key] of current.entries) {
+			state.expectedCounts.set(key, state.expectedCounts.get(key) ?? 0);
+		}
+
+		state.expectedCounts.set(state.pinned, (state.expectedCounts.get(state.pinned) ?? 0) + 1);
+	} else {
+		for (const [key, share] of current.entries) {
+			state.expectedCounts.set(key, (state.expectedCounts.get(key) ?? 0) + share);
+		}
+	}
+
+	state.basis[current.source!.basis]++;
+}
+
 /**
  * Running statistics of a probe run in bounded memory: per-series aggregates plus a ring
  * buffer of the last `capacity` samples for lane and latency charts. Pure: time comes in samples.
@@ -288,29 +398,28 @@ export class ProbeRunStats {
 	/**
 	 * Adds a sample to the series whose label is `sample.target` (the first series if none matches).
 	 * `expectation` is what that series should see at the sample's moment (from the endpoints ready
-	 * then); without it the last one given (or the plan's) still holds.
+	 * then); without it the last one given (or the plan's) still holds. Returns the sample as
+	 * recorded: marked `dropExpected` where kube-proxy is told to drop it.
 	 */
-	add(sample: ProbeSample, expectation?: Expectation): void {
+	add(sample: ProbeSample, expectation?: Expectation): ProbeSample {
 		const state = this.byLabel.get(sample.target) ?? this.series[0];
-		this.ring[this.ringNext] = sample;
+		if (state && expectation !== undefined && expectation !== state.current.source) {
+			state.current = prepare(expectation);
+			forgiveSwitch(state, sample.t);
+		}
+
+		const drop = state?.current.source?.drop;
+		const recorded = drop === undefined ? sample : {...sample, dropExpected: drop};
+		this.ring[this.ringNext] = recorded;
 		this.ringNext = (this.ringNext + 1) % this.capacity;
 		this.ringSize = Math.min(this.capacity, this.ringSize + 1);
 		if (!state) {
-			return;
+			return recorded;
 		}
 
-		if (expectation !== undefined && expectation !== state.current.source) {
-			state.current = prepare(expectation);
-		}
-
-		state.count++;
-		state.via[sample.via]++;
+		countOutcome(state, recorded);
 		if (sample.ok) {
-			state.ok++;
-			state.latency.add(sample.latencyMs);
 			this.total.add(sample.latencyMs);
-		} else {
-			increment(state.errors, sample.error ?? 'error');
 		}
 
 		const pod = podKeyOf(sample);
@@ -319,7 +428,7 @@ export class ProbeRunStats {
 				increment(state.byPod, unknownPod);
 			}
 
-			return;
+			return recorded;
 		}
 
 		increment(state.byPod, pod);
@@ -327,34 +436,11 @@ export class ProbeRunStats {
 			this.podNodes.set(sample.pod, sample.node);
 		}
 
-		const {current} = state;
-		if (current.entries.length > 0) {
-			for (const [key, share] of current.entries) {
-				state.expectedCounts.set(key, (state.expectedCounts.get(key) ?? 0) + share);
-			}
-
-			state.basis[current.source!.basis]++;
-		}
-
-		const timeoutMs = (state.spec.affinity.timeoutSeconds ?? Number.POSITIVE_INFINITY) * 1000;
-		if (state.lastPod !== undefined && sample.t - state.lastT <= timeoutMs) {
-			state.pairs++;
-			const repeat = state.lastPod === pod;
-			if (repeat) {
-				state.same++;
-			}
-
-			const rate = state.spec.affinity.sessionAffinity === 'ClientIP' ? 1 : current.sameRate;
-			if (rate !== undefined) {
-				state.judged++;
-				state.judgedSame += repeat ? 1 : 0;
-				state.expectedSame += rate;
-				state.variance += rate * (1 - rate);
-			}
-		}
-
+		trackAffinity(state, pod, sample.t);
+		addExpected(state);
 		state.lastPod = pod;
 		state.lastT = sample.t;
+		return recorded;
 	}
 
 	/** The ring buffer's samples, oldest first. */
@@ -392,8 +478,10 @@ export class ProbeRunStats {
 			basis.ready += state.basis.ready;
 		}
 
-		if (expectedCounts.size === 0) {
-			// Nothing answered yet: the series' current expectations, equally weighted.
+		const promise = this.series[0]?.spec.affinity ?? {sessionAffinity: 'None', timeoutSeconds: null};
+		const clientIp = promise.sessionAffinity === 'ClientIP';
+		// Nothing answered yet: the series' current expectations, equally weighted (under ClientIP: one pod, not known yet).
+		if (expectedCounts.size === 0 && !clientIp) {
 			for (const state of this.series) {
 				for (const [pod, share] of state.current.entries) {
 					expectedCounts.set(pod, (expectedCounts.get(pod) ?? 0) + share);
@@ -401,15 +489,21 @@ export class ProbeRunStats {
 			}
 		}
 
-		const promise = this.series[0]?.spec.affinity ?? {sessionAffinity: 'None', timeoutSeconds: null};
 		const expectedWeights = Object.fromEntries(expectedCounts);
+		const dropReasons = new Map<string, number>();
+		for (const entry of series) {
+			for (const [reason, count] of Object.entries(entry.dropReasons)) {
+				dropReasons.set(reason, (dropReasons.get(reason) ?? 0) + count);
+			}
+		}
+
 		return {
-			count: this.count(),
-			ok: this.series.reduce((sum, state) => sum + state.ok, 0),
+			...outcomesOf(this.count(), sum(series, 'ok'), sum(series, 'dropped'), sum(series, 'answeredShouldDrop')),
+			dropReasons: Object.fromEntries(dropReasons),
 			series,
 			byPod: Object.fromEntries(byPod),
 			expected: normalized(expectedCounts),
-			expectedFrom: expectedFromOf(basis, this.series.find(state => state.current.entries.length > 0)?.current.source?.basis),
+			expectedFrom: clientIp ? 'affinity' : expectedFromOf(basis, this.series.find(state => state.current.entries.length > 0)?.current.source?.basis),
 			fit: fitOf(byPod, expectedWeights, promise),
 			affinity: affinitySummary(promise, this.series.map(state => affinityPartOf(state))),
 			latency: this.total.summary(),
@@ -424,18 +518,18 @@ export class ProbeRunStats {
 	}
 
 	private seriesSnapshot(state: SeriesState): SeriesSnapshot {
-		const weights = state.expectedCounts.size > 0 ? state.expectedCounts : new Map(state.current.entries);
+		const clientIp = state.spec.affinity.sessionAffinity === 'ClientIP';
+		const weights = state.expectedCounts.size > 0 || clientIp ? state.expectedCounts : new Map(state.current.entries);
 		return {
 			label: state.spec.target.label,
 			kind: state.spec.target.kind,
 			node: state.spec.target.node ?? null,
-			count: state.count,
-			ok: state.ok,
-			successRate: state.count === 0 ? null : state.ok / state.count,
+			...outcomesOf(state.count, state.ok, state.dropped, state.answeredShouldDrop),
+			dropReasons: Object.fromEntries(state.dropReasons),
 			latency: state.latency.summary(),
 			byPod: Object.fromEntries(state.byPod),
 			expected: normalized(weights),
-			expectedFrom: expectedFromOf(state.basis, state.current.entries.length > 0 ? state.current.source?.basis : undefined),
+			expectedFrom: clientIp ? 'affinity' : expectedFromOf(state.basis, state.current.entries.length > 0 ? state.current.source?.basis : undefined),
 			fit: fitOf(state.byPod, Object.fromEntries(weights), state.spec.affinity),
 			affinity: affinitySummary(state.spec.affinity, [affinityPartOf(state)]),
 			errors: Object.fromEntries(state.errors),
@@ -446,19 +540,21 @@ export class ProbeRunStats {
 }
 
 function affinityPartOf(state: SeriesState): AffinityPart {
-	return {
-		pairs: state.pairs,
-		same: state.same,
-		judged: state.judged,
-		judgedSame: state.judgedSame,
-		expectedSame: state.expectedSame,
-		variance: state.variance,
-		currentRate: state.current.sameRate,
-	};
+	return {pairs: state.pairs, same: state.same, pods: state.pinnedPods, switches: state.switches};
+}
+
+function sum(series: readonly SeriesSnapshot[], key: 'ok' | 'dropped' | 'answeredShouldDrop'): number {
+	return series.reduce((total, entry) => total + entry[key], 0);
+}
+
+/** The headline numbers: expected drops are neither successes nor failures. */
+function outcomesOf(count: number, ok: number, dropped: number, answeredShouldDrop: number) {
+	const shouldAnswer = count - dropped;
+	return {count, ok, dropped, answeredShouldDrop, failed: shouldAnswer - ok, successRate: shouldAnswer === 0 ? null : ok / shouldAnswer};
 }
 
 export type Lane = {
-	/** Pod name (or endpoint), `unknown`, or `failed`. */
+	/** Pod name (or endpoint), `unknown`, `dropped` (as kube-proxy was told to) or `failed`. */
 	readonly key: string;
 	readonly node: string | null;
 	/** One entry per column, oldest left: whether this lane answered a request in that column. */
@@ -483,11 +579,11 @@ export function lanesOf(samples: readonly ProbeSample[], columns: number): Lane[
 	};
 
 	for (const [column, sample] of shown.entries()) {
-		const key = sample.ok ? (podKeyOf(sample) ?? unknownPod) : 'failed';
+		const key = sample.ok ? (podKeyOf(sample) ?? unknownPod) : (isExpectedDrop(sample) ? droppedLane : 'failed');
 		row(key, sample.ok ? sample.node : null).marks[column] = true;
 	}
 
-	const order = (key: string) => (key === 'failed' ? 2 : (key === unknownPod ? 1 : 0));
+	const order = (key: string) => ({[unknownPod]: 1, [droppedLane]: 2, failed: 3})[key] ?? 0;
 	return [...rows]
 		.sort(([a], [b]) => order(a) - order(b) || a.localeCompare(b))
 		.map(([key, lane]) => ({key, node: lane.node, marks: lane.marks}));

@@ -1,7 +1,7 @@
 import type {V1Node, V1Service, V1ServicePort} from '@kubernetes/client-node';
 import type {EndpointEntry} from './endpoint-index.js';
 import {formatHost} from './target.js';
-import type {ProbeTarget} from './types.js';
+import type {ProbeMode, ProbeTarget} from './types.js';
 
 export type Via = 'clusterip' | 'nodeport' | 'external' | 'lb' | 'dns' | 'endpoints';
 
@@ -162,6 +162,12 @@ export type Expectation = {
 	readonly reason: string;
 	/** `nat`: the decoded NAT probabilities; `ready`: 1/n of the ready endpoints. */
 	readonly basis: ExpectationBasis;
+	/**
+	 * Set when kube-proxy is told to drop this traffic (a Local NodePort on a node without
+	 * endpoints while other nodes have some): why, e.g. `Local, no endpoints on node-b`. A probe
+	 * that gets no answer there is dropped as expected, not a failure.
+	 */
+	readonly drop?: string;
 };
 
 /** Decoded NAT shares keyed `ip:port`: one map for every target, or per Service port and target (the path differs). */
@@ -195,6 +201,7 @@ export function expectedForTarget(
 	let eligible = endpoints.filter(entry => entry.ready && entry.ports[portName] !== undefined && (entry.protocols[portName] ?? 'TCP') === protocol);
 	let reason = `${eligible.length} ready endpoint${eligible.length === 1 ? '' : 's'}`;
 	const local = service.spec?.externalTrafficPolicy === 'Local' && probeTarget.kind === 'nodePort';
+	const anywhere = eligible.length;
 	if (local) {
 		eligible = eligible.filter(entry => entry.node === probeTarget.node);
 		reason = eligible.length === 0
@@ -203,7 +210,10 @@ export function expectedForTarget(
 	}
 
 	if (eligible.length === 0) {
-		return {shares: {}, reachable: false, reason: local ? reason : 'no ready endpoints', basis: 'ready'};
+		// Without any ready endpoint kube-proxy rejects everywhere: that is a broken Service, not a Local drop.
+		return local && anywhere > 0
+			? {shares: {}, reachable: false, reason, basis: 'ready', drop: `Local, no endpoints on ${probeTarget.node ?? 'this node'}`}
+			: {shares: {}, reachable: false, reason: local ? 'no ready endpoints on any node' : 'no ready endpoints', basis: 'ready'};
 	}
 
 	const probabilities = typeof sharesSource === 'function' ? sharesSource(service, servicePort, probeTarget) : sharesSource;
@@ -224,4 +234,34 @@ export function expectedForTarget(
 	}
 
 	return {shares, reachable: true, reason, basis};
+}
+
+/**
+ * How a Service port is probed unless told otherwise: UDP is DNS (the UDP Services svctop knows
+ * are DNS), a TCP DNS port (53) a TCP connect (a DNS server does not speak HTTP), else `fallback`.
+ */
+export function probeModeFor(servicePort: Pick<V1ServicePort, 'port' | 'protocol'>, fallback: ProbeMode): ProbeMode {
+	if (servicePort.protocol === 'UDP') {
+		return 'dns';
+	}
+
+	return servicePort.port === 53 ? 'tcp' : fallback;
+}
+
+/** The next of `applicable` after `current` in `viaValues` order (round); `current` when none applies. */
+export function nextVia(current: Via, applicable: readonly Via[]): Via {
+	const start = viaValues.indexOf(current);
+	for (let step = 1; step <= viaValues.length; step++) {
+		const candidate = viaValues[(start + step) % viaValues.length]!;
+		if (applicable.includes(candidate)) {
+			return candidate;
+		}
+	}
+
+	return current;
+}
+
+/** `wanted` when this Service port has it (or nothing is known yet), else the next target it has. */
+export function applicableVia(wanted: Via, applicable: readonly Via[]): Via {
+	return applicable.length === 0 || applicable.includes(wanted) ? wanted : nextVia(wanted, applicable);
 }

@@ -1,7 +1,8 @@
 /** How a sample's pod was found, in the order svctop tries them. */
 export type AttributionMethod = 'conntrack' | 'response' | 'peer' | 'unknown';
 
-export type ProbeMode = 'http' | 'tcp' | 'dns';
+/** `resolve`: look the name up (an ExternalName Service without ports has nothing else to probe). */
+export type ProbeMode = 'http' | 'tcp' | 'dns' | 'resolve';
 
 /** What one address of a Service is, as far as probing goes. */
 export type TargetKind = 'clusterIP' | 'nodePort' | 'externalIP' | 'loadBalancer' | 'dns' | 'endpoint' | 'address';
@@ -37,4 +38,9 @@ export type ProbeSample = {
 	readonly via: AttributionMethod;
 	/** `refused`, `reset`, `timeout`, `dns failure`, `unreachable`, `http 503`, ... or null. */
 	readonly error: string | null;
+	/**
+	 * Set when kube-proxy was told to drop this probe (why, e.g. `Local, no endpoints on node-b`):
+	 * a timeout is then dropped as expected; an answer is one that should not have come.
+	 */
+	readonly dropExpected?: string;
 };

@@ -7,7 +7,7 @@ import type {LivePlan} from '../../core/probe/plan.js';
 import type {Expectation} from '../../core/probe/service-targets.js';
 import type {ProbeMode, ProbeSample, ProbeTarget} from '../../core/probe/types.js';
 import {startConntrackLookup, type ConntrackLookup} from './conntrack.js';
-import {startProbe, type ProbeHandle, type RawProbeResult} from './probe-once.js';
+import {startProbe, type NameResolver, type ProbeHandle, type RawProbeResult} from './probe-once.js';
 import {runScheduleWithCallbacks, type ScheduleResult, type Timers} from './scheduler.js';
 
 export type AddressResolver = (ip: string, port: number) => {host: string; port: number} | undefined;
@@ -20,7 +20,7 @@ export type ProbeEngineOptions = {
 	readonly path: string;
 	/** Between rounds (every series is probed once per round); 0 = back to back. */
 	readonly intervalMs: number;
-	/** Rounds; undefined = until aborted. */
+	/** Probes in all, over every series (the last round may probe only the first few); undefined = until aborted. */
 	readonly count?: number;
 	readonly timeoutMs: number;
 	/** Rounds launched per tick; in flight at most concurrency x (timeout / interval + 2). */
@@ -38,6 +38,8 @@ export type ProbeEngineOptions = {
 	readonly match?: RegExp;
 	/** The demo maps cluster addresses onto loopback listeners; unmapped addresses are dialled as they are. */
 	readonly resolveAddress?: AddressResolver;
+	/** `resolve` mode: how a name is looked up (the demo's own DNS). Default: this machine's resolver. */
+	readonly resolveName?: NameResolver;
 	/** `auto`: use conntrack when root on Linux and a target is not loopback. */
 	readonly conntrack?: 'auto' | 'off' | ConntrackLookup;
 	/** Samples kept for charts (ring buffer). */
@@ -84,7 +86,7 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 	let ownConntrack = false;
 	if (typeof options.conntrack === 'object') {
 		conntrack = options.conntrack;
-	} else if ((options.conntrack ?? 'auto') === 'auto' && shouldUseConntrack(dialled)) {
+	} else if ((options.conntrack ?? 'auto') === 'auto' && options.mode !== 'resolve' && shouldUseConntrack(dialled)) {
 		const ports = new Set(dialled.map(address => address.port));
 		conntrack = startConntrackLookup({protocols: [protocol], destinationPort: ports.size === 1 ? [...ports][0] : undefined});
 		ownConntrack = true;
@@ -101,6 +103,10 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 		const hostHeader = target.kind === 'address' || target.kind === 'dns'
 			? (target.port === (target.scheme === 'https' ? 443 : 80) ? target.host : `${target.host}:${target.port}`)
 			: `${target.host}:${target.port}`;
+		if (options.mode === 'resolve') {
+			return {kind: 'resolve' as const, request: {host: target.host, port: 0, timeoutMs: options.timeoutMs, name: target.host, resolver: options.resolveName}};
+		}
+
 		return {
 			kind: options.mode === 'dns' ? 'dns' as const : (options.mode === 'tcp' && !target.scheme ? 'tcp' as const : 'http' as const),
 			request: {host: address.host, port: address.port, timeoutMs: options.timeoutMs, wantLocal, name: dnsName, path: target.path ?? options.path, scheme: target.scheme, hostHeader},
@@ -200,7 +206,11 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 			? undefined
 			: (address.host === target.host && address.port === target.port ? {ip: raw.peer.address, port: raw.peer.port} : {ip: target.host, port: target.port});
 		const context = options.attributionContext?.() ?? {index, candidates: options.candidates, expectations: undefined};
-		const attribution = answered
+		// A lookup's answer is its address set: that is what answered, no pod behind it.
+		const resolved = options.mode === 'resolve' && raw.ok && raw.peer
+			? {pod: null, node: null, endpoint: raw.peer.address, via: 'response' as const}
+			: undefined;
+		const attribution = resolved ?? (answered
 			? attribute({
 				target,
 				index: context.index,
@@ -211,7 +221,7 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 				match: options.match,
 				peer,
 			})
-			: {pod: null, node: null, endpoint: null, via: 'unknown' as const};
+			: {pod: null, node: null, endpoint: null, via: 'unknown' as const});
 		const sample: ProbeSample = {
 			seq: mySeq,
 			t: Math.round((probeStart - started) * 1000) / 1000,
@@ -225,29 +235,30 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 			error: raw.error,
 		};
 		const expectation = context.expectations?.get(target.label);
-		stats.add(sample, expectation);
-		options.onSample?.(sample, expectation);
+		// As recorded: marked where kube-proxy is told to drop it.
+		options.onSample?.(stats.add(sample, expectation), expectation);
 	};
 
 	const perTickInFlight = options.intervalMs > 0 ? Math.ceil(options.timeoutMs / options.intervalMs) + 2 : 1;
 	const done = runScheduleWithCallbacks(
 		{
 			intervalMs: options.intervalMs,
-			count: options.count,
+			count: options.count === undefined ? undefined : Math.ceil(options.count / Math.max(1, targets.length)),
 			concurrency: options.concurrency,
 			maxInFlight: Math.min(4096, Math.max(1, options.concurrency) * perTickInFlight),
 			signal: controller.signal,
 			timers: options.timers,
 		},
-		(_round, roundDone) => {
-			let pending = targets.length;
+		(round, roundDone) => {
+			const size = options.count === undefined ? targets.length : Math.min(targets.length, options.count - (round * targets.length));
+			let pending = size;
 			const probeDone = () => {
 				if (--pending === 0) {
 					roundDone();
 				}
 			};
 
-			for (let i = 0; i < targets.length; i++) {
+			for (let i = 0; i < size; i++) {
 				probe(i, probeDone);
 			}
 		},

@@ -4,6 +4,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import {performance} from 'node:perf_hooks';
+import {resolveName} from '../resolve-name.js';
 import {buildDnsQuery, parseDnsResponse, rcodeNames} from './dns-message.js';
 
 /** What one probe saw on the wire, before attribution. */
@@ -203,11 +204,15 @@ export function probeHttp(request: HttpProbeRequest): Promise<RawProbeResult> {
  * caller ends it (`end('timeout')`, `end('aborted')`); `onResult` is called exactly once.
  */
 export function startProbe(
-	kind: 'tcp' | 'http' | 'dns',
-	request: ProbeRequest & Partial<HttpProbeRequest> & Partial<DnsProbeRequest>,
+	kind: 'tcp' | 'http' | 'dns' | 'resolve',
+	request: ProbeRequest & Partial<HttpProbeRequest> & Partial<DnsProbeRequest> & {readonly resolver?: NameResolver},
 	onResult: (result: RawProbeResult) => void,
 ): ProbeHandle {
 	const start = performance.now();
+	if (kind === 'resolve') {
+		return settleOnce(start, onResult, resolveRunner(request.name ?? request.host, request.resolver ?? defaultResolver, start));
+	}
+
 	const run = kind === 'tcp'
 		? tcpRunner(request, start)
 		: (kind === 'dns'
@@ -244,14 +249,18 @@ function httpPlainRunner(request: HttpProbeRequest, start: number): Runner {
 		let chunked = false;
 		// The last bytes seen, to find the end of a chunked body however the reads split it.
 		let tail = '';
-		const done = () => {
+		let complete = false;
+		// `cut`: the connection ended before the body did (a FIN: truncated; an error: reset after headers).
+		const done = (cut?: 'truncated headers' | 'truncated body' | 'reset after headers') => {
 			const status = statusOf(text);
 			if (status === undefined) {
 				finish({ok: false, latencyMs: performance.now() - start, error: received === 0 ? 'reset' : 'bad response', local, peer});
 				return;
 			}
 
-			finish({ok: status < 400, latencyMs: performance.now() - start, error: status < 400 ? null : `http ${status}`, local, peer, responseText: text});
+			// A broken body is a failed probe; the text read so far still names the pod that sent it.
+			const error = cut ?? (status < 400 ? null : `http ${status}`);
+			finish({ok: error === null, latencyMs: performance.now() - start, error, local, peer, responseText: text});
 		};
 
 		const onRead = (length: number, buffer: Buffer): boolean => {
@@ -274,6 +283,7 @@ function httpPlainRunner(request: HttpProbeRequest, start: number): Runner {
 			}
 
 			if (headerEnd !== -1 && (contentLength >= 0 ? received - headerEnd - 4 >= contentLength : chunked && tail === '\r\n0\r\n\r\n')) {
+				complete = true;
 				done();
 			}
 
@@ -289,10 +299,19 @@ function httpPlainRunner(request: HttpProbeRequest, start: number): Runner {
 			// One write of the request prepared once per target (no Nagle wait: nothing is unacknowledged yet).
 			socket.write(payload);
 		});
-		socket.once('end', done);
+		// Without a length or chunked framing the body ends at the server's FIN, so that end is complete.
+		const framed = () => contentLength >= 0 || chunked;
+		socket.once('end', () => {
+			if (headerEnd === -1) {
+				done(received === 0 ? undefined : 'truncated headers');
+				return;
+			}
+
+			done(framed() && !complete ? 'truncated body' : undefined);
+		});
 		socket.once('error', error => {
 			if (headerEnd !== -1) {
-				done();
+				done('reset after headers');
 				return;
 			}
 
@@ -404,6 +423,9 @@ function httpClientRunner(request: HttpProbeRequest, start: number): Runner {
 	const client = request.scheme === 'https' ? https : http;
 	return finish => {
 		let socket: net.Socket | undefined;
+		let socketFailed = false;
+		// Set once the status line and headers are in: what arrived so far.
+		let received: (() => string) | undefined;
 		let local: {address: string; port: number} | undefined;
 		let peer: {address: string; port: number} | undefined;
 		const options: https.RequestOptions = {
@@ -436,21 +458,26 @@ function httpClientRunner(request: HttpProbeRequest, start: number): Runner {
 					size += chunk.length;
 				}
 			});
+			const responseText = () => `${head.join('\r\n')}\r\n\r\n${Buffer.concat(chunks).subarray(0, maxResponseBytes).toString('utf8')}`;
+			received = responseText;
 			response.once('end', () => {
-				const body = Buffer.concat(chunks).subarray(0, maxResponseBytes).toString('utf8');
 				finish({
 					ok: status < 400,
 					latencyMs: performance.now() - start,
 					error: status < 400 ? null : `http ${status}`,
 					local,
 					peer,
-					responseText: `${head.join('\r\n')}\r\n\r\n${body}`,
+					responseText: responseText(),
 				});
 			});
-			response.once('error', error => finish({ok: false, latencyMs: performance.now() - start, error: failureReason(error), local, peer}));
+			// The connection ended before the body did: a failure, still attributed by what arrived.
+			response.once('error', () => finish({ok: false, latencyMs: performance.now() - start, error: socketFailed ? 'reset after headers' : 'truncated body', local, peer, responseText: responseText()}));
 		});
 		req.once('socket', (assigned: net.Socket) => {
 			socket = assigned;
+			assigned.once('error', () => {
+				socketFailed = true;
+			});
 			const remember = () => {
 				local = addressOf(assigned, 'local');
 				peer = addressOf(assigned, 'remote');
@@ -460,13 +487,46 @@ function httpClientRunner(request: HttpProbeRequest, start: number): Runner {
 			assigned.once('connect', remember);
 		});
 		req.once('error', error => {
-			finish({ok: false, latencyMs: performance.now() - start, error: failureReason(error), local: local ?? addressOf(socket, 'local'), peer});
+			// After the headers a reset ends the body early: still a failure, still attributed by what came.
+			finish(received
+				? {ok: false, latencyMs: performance.now() - start, error: 'reset after headers', local, peer, responseText: received()}
+				: {ok: false, latencyMs: performance.now() - start, error: failureReason(error), local: local ?? addressOf(socket, 'local'), peer});
 		});
 		req.end();
 		return () => {
 			req.destroy();
 			socket?.destroy();
 		};
+	};
+}
+
+/** Looks a name up the way the probe's user would (the demo passes its own DNS); never throws. */
+export type NameResolver = (name: string) => Promise<{readonly addresses: readonly string[]; readonly chain?: readonly string[]; readonly error?: string}>;
+
+const defaultResolver: NameResolver = async name => resolveName(name);
+
+/**
+ * One lookup of a name (CNAME chain, then A/AAAA): success is an address. The answer is the sorted
+ * address set, which names what answered (DNS round robin shows as several sets).
+ */
+function resolveRunner(name: string, resolver: NameResolver, start: number): Runner {
+	return finish => {
+		resolver(name).then(
+			result => {
+				const addresses = [...result.addresses].sort();
+				const ok = addresses.length > 0;
+				finish({
+					ok,
+					latencyMs: performance.now() - start,
+					error: ok ? null : `dns failure${result.error ? `: ${result.error}` : ''}`,
+					...(ok ? {peer: {address: addresses.join(' '), port: 0}} : {}),
+					responseText: [...(result.chain ?? []), ...addresses].join(' '),
+				});
+			},
+			(error: unknown) => finish({ok: false, latencyMs: performance.now() - start, error: failureReason(error)}),
+		);
+		// A lookup in flight cannot be cancelled; its late answer is ignored.
+		return () => undefined;
 	};
 }
 

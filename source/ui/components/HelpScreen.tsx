@@ -1,4 +1,5 @@
 import {Box, Text} from 'ink';
+import {type CommandLineVerb, commandLineVerbs} from '../keys/command-line.js';
 import {type Command, type CommandSection, commandKeys, commands} from '../keys/commands.js';
 
 export type HelpScreenProps = {
@@ -12,7 +13,7 @@ const sections: readonly CommandSection[] = ['Navigation', 'Service list', 'Scre
 
 type HelpLine = {readonly key: string; readonly text: string; readonly bold: boolean};
 
-/** The help text, one entry per registered command, grouped by section. */
+/** The help text, one entry per registered command, grouped by section, then the `:` commands. */
 export function helpLines(): HelpLine[] {
 	const entries = Object.keys(commands) as Command[];
 	const keyWidth = Math.max(...entries.map(command => commandKeys(command).length));
@@ -26,6 +27,14 @@ export function helpLines(): HelpLine[] {
 				bold: false,
 			});
 		}
+	}
+
+	lines.push({key: 'section-command-line', text: 'Command line (:)', bold: true});
+	const verbs = Object.keys(commandLineVerbs) as CommandLineVerb[];
+	const usages = verbs.map(verb => `:${commandLineVerbs[verb].names[0]!} ${commandLineVerbs[verb].argument}`.trimEnd());
+	const usageWidth = Math.max(...usages.map(usage => usage.length));
+	for (const [index, verb] of verbs.entries()) {
+		lines.push({key: `verb-${verb}`, text: `  ${usages[index]!.padEnd(usageWidth)}  ${commandLineVerbs[verb].description}`, bold: false});
 	}
 
 	return lines;

@@ -1,4 +1,4 @@
-import {useInput, useStdin} from 'ink';
+import {useInput, usePaste, useStdin} from 'ink';
 import {createContext, type ReactNode, useCallback, useMemo, useRef} from 'react';
 import {type Keypress, toKeypress} from './match.js';
 
@@ -23,9 +23,17 @@ export type KeypressProviderProps = {
 /** Control characters inside a chunk mean what the named keys mean. */
 const namedCharacters: Readonly<Record<string, string>> = {'\r': 'return', '\n': 'return', '\t': 'tab', '\u007F': 'backspace', '\b': 'backspace'};
 
-function keypressOf(character: string): Keypress {
-	const name = namedCharacters[character];
-	return name ? {name, ctrl: false, text: ''} : {name: character, ctrl: false, text: character};
+function keypressOf(token: string): Keypress {
+	const name = namedCharacters[token];
+	return name ? {name, ctrl: false, text: ''} : {name: token, ctrl: false, text: token};
+}
+
+/**
+ * A chunk of input (a paste, keys typed faster than they are read) as the keys it holds: runs of
+ * text, each Enter, Tab or Backspace on its own. `\r\n` is one Enter.
+ */
+export function splitChunk(text: string): string[] {
+	return text.match(/\r\n|[\r\n\t\u007F\b]|[^\r\n\t\u007F\b]+/g) ?? [];
 }
 
 /** The one keypress bus: a single `useInput` that offers each key to the registered handlers in turn. */
@@ -54,41 +62,54 @@ export default function KeypressProvider({children, isActive = true}: KeypressPr
 		return false;
 	};
 
-	// Keys typed faster than they are read (a slow SSH link, key repeat) arrive as one chunk ("/np");
-	// they are offered one per turn of the event loop, so a key that opens a prompt has rendered it,
-	// and the prompt has registered, before the next key arrives.
-	const pending = useRef<string[]>([]);
+	// Keys typed faster than they are read (a slow SSH link, key repeat, a paste) arrive as one chunk
+	// ("/np", "kube-system\r"); they are offered one per turn of the event loop, so a key that opens
+	// a prompt has rendered it, and the prompt has registered, before the next key arrives. A run of
+	// text is offered whole first (a prompt takes it whole), else one character at a time.
+	const pending = useRef<Keypress[]>([]);
 	const drain = () => {
-		const character = pending.current.shift();
-		if (character === undefined) {
+		const keypress = pending.current.shift();
+		if (keypress === undefined) {
 			return;
 		}
 
-		dispatch(keypressOf(character));
+		if (!dispatch(keypress) && keypress.text.length > 1) {
+			const [first, ...rest] = [...keypress.text].map(character => keypressOf(character));
+			pending.current.unshift(...rest);
+			dispatch(first!);
+		}
+
 		if (pending.current.length > 0) {
 			setImmediate(drain);
 		}
 	};
 
+	const enqueue = (text: string) => {
+		const idle = pending.current.length === 0;
+		pending.current.push(...splitChunk(text).map(token => keypressOf(token === '\r\n' ? '\r' : token)));
+		if (idle) {
+			drain();
+		}
+	};
+
+	const isInputActive = isActive && isRawModeSupported;
 	useInput(
 		(input, key) => {
 			const keypress = toKeypress(input, key);
-			if (pending.current.length > 0) {
+			if (keypress.text.length > 1) {
+				enqueue(keypress.text);
+			} else if (pending.current.length > 0) {
 				// Still replaying an earlier chunk: keep the order.
-				pending.current.push(...(keypress.text.length > 0 ? [...keypress.text] : []));
-				return;
+				pending.current.push(keypress);
+			} else {
+				dispatch(keypress);
 			}
-
-			if (dispatch(keypress) || keypress.text.length <= 1) {
-				return;
-			}
-
-			// Not taken whole (a prompt takes a paste whole): one key at a time.
-			pending.current.push(...keypress.text);
-			drain();
 		},
-		{isActive: isActive && isRawModeSupported},
+		{isActive: isInputActive},
 	);
+
+	// Bracketed paste (ESC[200~ ... ESC[201~): the pasted text, as if typed.
+	usePaste(enqueue, {isActive: isInputActive});
 
 	const bus = useMemo(() => ({register}), [register]);
 	return <KeypressContext value={bus}>{children}</KeypressContext>;

@@ -111,22 +111,45 @@ const headers: Readonly<Record<ColumnId, string>> = {
 };
 
 /**
- * Columns that give up width when the terminal is too narrow, with the width each keeps. TYPE and
- * AGE never shrink, and CLUSTER-IP keeps a whole IPv4 address: a clipped address
- * reads as a different one.
+ * How a line too wide for the terminal is made to fit, in order, each step taken only while the
+ * line is still too wide (kubectl's normal vs wide output, k9s's columns): first what says least
+ * (SELECTOR, a column of `<none>`, spacing, padding of short values, AGE, the rest of EXTERNAL-IP),
+ * NAME, NAMESPACE and PORT(S) last. CLUSTER-IP keeps a whole address: a clipped one reads as another.
  */
-const shrinkable: ReadonlyArray<[ColumnId, number]> = [
+type FitStep =
+	| {readonly kind: 'shortExternalIP'}
+	| {readonly kind: 'gap'}
+	| {readonly kind: 'shrink'; readonly id: ColumnId; readonly to: number}
+	| {readonly kind: 'drop'; readonly id: ColumnId; readonly onlyWhenEmpty?: boolean};
+
+const fitSteps: readonly FitStep[] = [
+	{kind: 'shortExternalIP'},
+	// SELECTOR is shown only when at least this much of it fits.
+	{kind: 'shrink', id: 'selector', to: 12},
+	{kind: 'drop', id: 'selector'},
+	{kind: 'drop', id: 'externalIP', onlyWhenEmpty: true},
+	{kind: 'gap'},
+	// A whole IPv4 address, `<pending>` or the start of a hostname.
+	{kind: 'shrink', id: 'externalIP', to: 15},
+	// Its values are short (`3/3`); only the header is clipped.
+	{kind: 'shrink', id: 'endpoints', to: 5},
+	{kind: 'drop', id: 'age'},
+	{kind: 'shrink', id: 'externalIP', to: 11},
+	{kind: 'drop', id: 'externalIP'},
+	// One port with its nodePort, `30080:31254/TCP`.
+	{kind: 'shrink', id: 'ports', to: 15},
+	// `ClusterIP` and `NodePort` whole, `LoadBala…`, `ExternalN…`.
+	{kind: 'shrink', id: 'type', to: 9},
+	{kind: 'shrink', id: 'ports', to: 12},
+];
+
+/** After the steps, the widest of these shrinks one character at a time down to its minimum. */
+const lastResort: ReadonlyArray<[ColumnId, number]> = [
 	['name', 10],
 	['namespace', 7],
 	['ports', 7],
-	['externalIP', 7],
 	['clusterIP', 15],
-	// Its values are short (`3/3`); only the header gets clipped.
-	['endpoints', 5],
 ];
-
-/** SELECTOR is shown only when at least this much of it fits. */
-const selectorMinimum = 12;
 
 /** Selection caret, warning marker and a space ahead of every row. */
 export const rowPrefixWidth = 3;
@@ -172,12 +195,9 @@ export function cellText(row: ServiceRow, id: ColumnId, fullExternalIP: boolean)
 	}
 }
 
-function naturalWidths(
-	rows: readonly ServiceRow[],
-	ids: readonly ColumnId[],
-	fullExternalIP: boolean,
-): Map<ColumnId, number> {
-	const widths = new Map<ColumnId, number>(ids.map(id => [id, headers[id].length]));
+/** The longest value of each column, header excluded. */
+function valueWidths(rows: readonly ServiceRow[], ids: readonly ColumnId[], fullExternalIP: boolean): Map<ColumnId, number> {
+	const widths = new Map<ColumnId, number>(ids.map(id => [id, 0]));
 	for (const row of rows) {
 		for (const id of ids) {
 			const length = cellText(row, id, fullExternalIP).length;
@@ -190,8 +210,13 @@ function naturalWidths(
 	return widths;
 }
 
+/** Column widths as kubectl sizes them: the longest cell of each column, header included. */
+function naturalWidths(values: ReadonlyMap<ColumnId, number>): Map<ColumnId, number> {
+	return new Map([...values].map(([id, width]) => [id, Math.max(width, headers[id].length)]));
+}
+
 /** Width of a whole line with these column widths. */
-function lineWidth(widths: Map<ColumnId, number>, gap: number): number {
+function lineWidth(widths: ReadonlyMap<ColumnId, number>, gap: number): number {
 	let sum = rowPrefixWidth + gap * (widths.size - 1);
 	for (const width of widths.values()) {
 		sum += width;
@@ -200,52 +225,124 @@ function lineWidth(widths: Map<ColumnId, number>, gap: number): number {
 	return sum;
 }
 
+type Draft = {widths: Map<ColumnId, number>; gap: number; fullExternalIP: boolean};
+
+/** Takes one step on `draft`, only as far as needed to fit `width`. */
+function takeStep(draft: Draft, step: FitStep, rows: readonly ServiceRow[], width: number): void {
+	const excess = lineWidth(draft.widths, draft.gap) - width;
+	switch (step.kind) {
+		case 'shortExternalIP': {
+			if (draft.fullExternalIP && draft.widths.has('externalIP')) {
+				draft.fullExternalIP = false;
+				draft.widths.set('externalIP', naturalWidths(valueWidths(rows, ['externalIP'], false)).get('externalIP')!);
+			}
+
+			return;
+		}
+
+		case 'gap': {
+			draft.gap = 1;
+			return;
+		}
+
+		case 'shrink': {
+			const current = draft.widths.get(step.id);
+			if (current !== undefined && current > step.to) {
+				draft.widths.set(step.id, Math.max(step.to, current - excess));
+			}
+
+			return;
+		}
+
+		case 'drop': {
+			const empty = rows.every(row => cellText(row, step.id, false) === '<none>');
+			if (!step.onlyWhenEmpty || empty) {
+				draft.widths.delete(step.id);
+			}
+		}
+	}
+}
+
 /**
  * Column widths the way kubectl sizes them (the longest cell of each column, header included),
- * fitted to `width`: SELECTOR and full EXTERNAL-IP values only when they fit; otherwise the widest
- * text columns are shrunk one character at a time, never below a readable minimum.
+ * fitted to `width` by priority: see fitSteps.
  */
 export function layoutTable(
 	rows: readonly ServiceRow[],
 	options: {readonly width: number; readonly allNamespaces: boolean},
 ): TableLayout {
-	const base: ColumnId[] = ['name', 'type', 'clusterIP', 'externalIP', 'ports', 'endpoints', 'age'];
+	const ids: ColumnId[] = ['name', 'type', 'clusterIP', 'externalIP', 'ports', 'endpoints', 'age', 'selector'];
 	if (options.allNamespaces) {
-		base.unshift('namespace');
+		ids.unshift('namespace');
 	}
 
-	const wideIds: ColumnId[] = [...base, 'selector'];
-	for (const fullExternalIP of [true, false]) {
-		const widths = naturalWidths(rows, wideIds, fullExternalIP);
-		const selector = widths.get('selector')!;
-		const withoutSelector = lineWidth(widths, 2) - selector;
-		if (withoutSelector + Math.min(selector, selectorMinimum) <= options.width) {
-			widths.set('selector', Math.min(selector, options.width - withoutSelector));
-			return {columns: toColumns(wideIds, widths), gap: 2, fullExternalIP};
+	const values = valueWidths(rows, ids, true);
+	const draft: Draft = {widths: naturalWidths(values), gap: 2, fullExternalIP: true};
+	const taken: FitStep[] = [];
+	for (const step of fitSteps) {
+		if (lineWidth(draft.widths, draft.gap) <= options.width) {
+			break;
+		}
+
+		takeStep(draft, step, rows, options.width);
+		taken.push(step);
+	}
+
+	giveBack(draft, taken.toReversed(), naturalWidths(valueWidths(rows, ids, draft.fullExternalIP)), options.width);
+
+	// Never clip the values of ENDPOINTS, only its header.
+	const endpoints = draft.widths.get('endpoints');
+	if (endpoints !== undefined) {
+		draft.widths.set('endpoints', Math.max(endpoints, values.get('endpoints')!));
+	}
+
+	shrinkWidest(draft, options.width);
+	const shown = ids.filter(id => draft.widths.has(id));
+	return {columns: toColumns(shown, draft.widths), gap: draft.gap, fullExternalIP: draft.fullExternalIP};
+}
+
+/** Narrowest width a dropped column comes back with: `<pending>` for EXTERNAL-IP. */
+const comebackWidths: Partial<Record<ColumnId, number>> = {externalIP: 9, selector: 12};
+
+/**
+ * A step can free more than was needed (dropping a column frees all of it): the room left goes
+ * back to what the last steps took, the most recent first.
+ */
+function giveBack(draft: Draft, steps: readonly FitStep[], natural: ReadonlyMap<ColumnId, number>, width: number): void {
+	for (const step of steps) {
+		const room = width - lineWidth(draft.widths, draft.gap);
+		if (step.kind === 'drop' && !draft.widths.has(step.id)) {
+			const wanted = natural.get(step.id)!;
+			const fits = Math.min(wanted, room - draft.gap);
+			if (fits >= (comebackWidths[step.id] ?? wanted)) {
+				draft.widths.set(step.id, fits);
+			}
+		} else if (step.kind === 'shrink' && draft.widths.has(step.id)) {
+			const current = draft.widths.get(step.id)!;
+			draft.widths.set(step.id, current + Math.max(0, Math.min(room, natural.get(step.id)! - current)));
 		}
 	}
+}
 
-	const widths = naturalWidths(rows, base, false);
-	const gap = lineWidth(widths, 2) <= options.width ? 2 : 1;
-	let excess = lineWidth(widths, gap) - options.width;
+/** The last resort: the widest remaining text column loses a character until the line fits. */
+function shrinkWidest(draft: Draft, width: number): void {
+	let excess = lineWidth(draft.widths, draft.gap) - width;
 	while (excess > 0) {
 		let widest: ColumnId | undefined;
-		for (const [id, minimum] of shrinkable) {
-			const width = widths.get(id);
-			if (width !== undefined && width > minimum && (widest === undefined || width > widths.get(widest)!)) {
+		for (const [id, minimum] of lastResort) {
+			const current = draft.widths.get(id);
+			if (current !== undefined && current > minimum && (widest === undefined || current > draft.widths.get(widest)!)) {
 				widest = id;
 			}
 		}
 
 		if (widest === undefined) {
-			break;
+			return;
 		}
 
-		widths.set(widest, widths.get(widest)! - 1);
+		draft.widths.set(widest, draft.widths.get(widest)! - 1);
 		excess--;
 	}
-
-	return {columns: toColumns(base, widths), gap, fullExternalIP: false};
 }
 
 function toColumns(ids: readonly ColumnId[], widths: Map<ColumnId, number>): Column[] {

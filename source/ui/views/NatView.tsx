@@ -40,7 +40,7 @@ export function NatView({serviceKey, snapshot, clock, width, height, onOpen, loa
 	const now = useNow(clock, 1000);
 	const {table, origin, error, loading, loadedAt} = useNatTable(loadDump, snapshot, generation, clock);
 
-	const lines = useMemo(() => (table ? natLines(table, wholeTable ? undefined : serviceKey) : []), [table, wholeTable, serviceKey]);
+	const lines = useMemo(() => (table ? natLines(table, wholeTable ? undefined : serviceKey, width) : []), [table, wholeTable, serviceKey, width]);
 	const bodyHeight = Math.max(1, height - 2);
 	const {offset: shown, scroll, reset} = useScroll(lines.length, bodyHeight);
 

@@ -1,5 +1,5 @@
 import {useState} from 'react';
-import type {Via} from '../../core/probe/service-targets.js';
+import {nextVia, type Via} from '../../core/probe/service-targets.js';
 import type {AddressResolver} from '../../node/probe/engine.js';
 import {type Command, commandKeys} from '../keys/commands.js';
 import {commandFor} from '../keys/match.js';
@@ -17,20 +17,18 @@ export type ProbeViewProps = ServiceScreenProps & {
 	readonly initialIntervalMs?: number;
 };
 
-/** The targets `v` cycles through. */
-export const viaCycle: readonly Via[] = ['clusterip', 'nodeport', 'external', 'lb', 'dns', 'endpoints'];
-
 /** The intervals `+` and `-` step through, longest first. */
 export const intervalSteps: readonly number[] = [1000, 500, 200, 100, 50, 10];
 
-const probeCommands: readonly Command[] = ['probeRun', 'probePause', 'probeClear', 'probeVia', 'probeSlower', 'probeFaster'];
+const probeCommands: readonly Command[] = ['probeRun', 'probePause', 'probeClear', 'probeVia', 'probePort', 'probeSlower', 'probeFaster'];
 
-function hintFor(running: boolean, paused: boolean): string {
+function hintFor(running: boolean, paused: boolean, ports: number): string {
 	return [
 		`${commandKeys('probeRun')} ${running ? 'stop' : 'start'}`,
 		`${commandKeys('probePause')} ${paused ? 'unfreeze' : 'freeze'}`,
 		`${commandKeys('probeClear')} clear`,
 		`${commandKeys('probeVia')} target`,
+		...(ports > 1 ? [`${commandKeys('probePort')} port`] : []),
 		`${commandKeys('probeSlower')}/${commandKeys('probeFaster')} interval`,
 		`${commandKeys('back')} back`,
 		`${commandKeys('help')} help`,
@@ -66,11 +64,13 @@ export default function ProbeView({
 	initialIntervalMs = 1000,
 }: ProbeViewProps) {
 	const [via, setVia] = useState<Via>(initialVia);
+	const [port, setPort] = useState<string | undefined>(undefined);
 	const [intervalMs, setIntervalMs] = useState(initialIntervalMs);
 	const [running, setRunning] = useState(true);
 	const [paused, setPaused] = useState(false);
 	const [generation, setGeneration] = useState(0);
-	const run = useProbeRun({serviceKey, cluster: snapshot, clusterDomain, via, intervalMs, running, paused, generation, config});
+	const run = useProbeRun({serviceKey, cluster: snapshot, clusterDomain, via, port, intervalMs, running, paused, generation, config});
+	const {ports, vias} = run.choices;
 
 	useKeypress(
 		keypress => {
@@ -96,7 +96,17 @@ export default function ProbeView({
 				}
 
 				case 'probeVia': {
-					setVia(previous => viaCycle[(viaCycle.indexOf(previous) + 1) % viaCycle.length]!);
+					// Only the targets this Service port has: a ClusterIP Service offers no NodePort to fail on.
+					setVia(nextVia(run.via, vias));
+					return true;
+				}
+
+				case 'probePort': {
+					if (ports.length > 1) {
+						const current = port === undefined ? 0 : ports.indexOf(port);
+						setPort(ports[(current + 1) % ports.length]);
+					}
+
 					return true;
 				}
 
@@ -125,14 +135,14 @@ export default function ProbeView({
 			model={{
 				serviceKey,
 				description: run.description,
-				via,
+				via: run.via,
 				intervalMs,
 				state: run.state,
 				paused,
 				error: run.error,
 				snapshot: run.snapshot,
 				endpointNodes: run.endpointNodes,
-				hint: hintFor(run.state === 'running', paused),
+				hint: hintFor(run.state === 'running', paused, ports.length),
 			}}
 		/>
 	);

@@ -18,7 +18,8 @@ import {
 	sortRows,
 	windowStart,
 } from '../table/service-table.js';
-import {parseCommandLine, parseNamespace, type ServiceListState} from './list-state.js';
+import {completeWord, parseNamespace} from '../keys/command-line.js';
+import type {ServiceListState} from './list-state.js';
 
 export type ServiceListProps = {
 	readonly snapshot: ClusterSnapshot;
@@ -30,12 +31,12 @@ export type ServiceListProps = {
 	/** Selection, filter and sort; kept by the caller so they survive a visit to another screen. */
 	readonly state: ServiceListState;
 	readonly onStateChange: (update: (state: ServiceListState) => ServiceListState) => void;
-	/** `n` / `:ns`: show this namespace, undefined for all. */
+	/** Namespace names `n` completes with Tab. */
+	readonly namespaces: readonly string[];
+	/** `n`: show this namespace, undefined for all. */
 	readonly onNamespace: (namespace: string | undefined) => void;
-	/** Enter, `t`, `p` on a row. */
+	/** Enter, `t`, `p`, `y` on a row. */
 	readonly onOpen: (screen: ServiceScreenName, serviceKey: string) => void;
-	/** `:q`. */
-	readonly onQuit: () => void;
 	/** How often AGE is recomputed when nothing else changes. Default: 5000 ms. */
 	readonly ageRefreshMs?: number;
 };
@@ -43,9 +44,9 @@ export type ServiceListProps = {
 /** Lines the list uses besides the table rows: header, counts, warnings, keys or prompt. */
 const chromeLines = 4;
 
-type PromptKind = 'filter' | 'namespace' | 'command';
+type PromptKind = 'filter' | 'namespace';
 
-const promptLabels: Readonly<Record<PromptKind, string>> = {filter: '/', namespace: 'namespace (all for every namespace): ', command: ':'};
+const promptLabels: Readonly<Record<PromptKind, string>> = {filter: '/', namespace: 'namespace: '};
 
 const sortCommands: ReadonlyArray<[Command, SortKey]> = [
 	['sortName', 'name'],
@@ -63,12 +64,12 @@ const listCommands: readonly Command[] = [
 	'bottom',
 	'filter',
 	'namespace',
-	'commandLine',
 	'sortName',
 	'sortType',
 	'sortAge',
 	'sortEndpoints',
 	'open',
+	'yaml',
 	'nat',
 	'probe',
 	'back',
@@ -95,6 +96,7 @@ const hints: ReadonlyArray<[Command, string]> = [
 	['namespace', 'ns'],
 	['sortName', 'sort'],
 	['open', 'open'],
+	['yaml', 'yaml'],
 	['nat', 'nat'],
 	['probe', 'probe'],
 	['quit', 'quit'],
@@ -114,15 +116,14 @@ export default function ServiceList({
 	height,
 	state,
 	onStateChange,
+	namespaces,
 	onNamespace,
 	onOpen,
-	onQuit,
 	ageRefreshMs = 5000,
 }: ServiceListProps) {
 	const now = useNow(clock, ageRefreshMs);
 	const rows = useServiceRows(snapshot, now);
 	const [prompt, setPrompt] = useState<{kind: PromptKind; text: string} | undefined>(undefined);
-	const [message, setMessage] = useState<string | undefined>(undefined);
 	const filterTexts = useRef(new WeakMap<ServiceRow, string>());
 
 	const filter = prompt?.kind === 'filter' ? prompt.text : state.filter;
@@ -200,12 +201,8 @@ export default function ServiceList({
 				return true;
 			}
 
-			case 'commandLine': {
-				setPrompt({kind: 'command', text: ''});
-				return true;
-			}
-
 			case 'open':
+			case 'yaml':
 			case 'nat':
 			case 'probe': {
 				if (selected) {
@@ -247,36 +244,17 @@ export default function ServiceList({
 				return false;
 			}
 
-			setMessage(undefined);
 			return run(command);
 		},
 		{priority: KeyPriority.screen, isActive: prompt === undefined},
 	);
 
-	const switchNamespace = (namespace: string | undefined) => {
-		onNamespace(namespace);
-		setMessage(`switching to ${namespace === undefined ? 'all namespaces' : `namespace ${namespace}`}`);
-	};
-
 	const submitPrompt = (text: string) => {
 		setPrompt(undefined);
 		if (prompt?.kind === 'filter') {
 			onStateChange(previous => ({...previous, filter: text}));
-			return;
-		}
-
-		if (prompt?.kind === 'namespace') {
-			switchNamespace(parseNamespace(text));
-			return;
-		}
-
-		const parsed = parseCommandLine(text);
-		if (parsed.kind === 'quit') {
-			onQuit();
-		} else if (parsed.kind === 'namespace') {
-			switchNamespace(parsed.namespace);
 		} else {
-			setMessage(parsed.message);
+			onNamespace(parseNamespace(text));
 		}
 	};
 
@@ -293,7 +271,7 @@ export default function ServiceList({
 	}`;
 	const emptyMessage = rows.length === 0 ? 'No Services.' : `No Service matches "${filter}".`;
 	// A space, not '', so the line keeps its height when there is nothing to say.
-	const detailLine = message ?? (selected && selected.warnings.length > 0 ? `! ${selected.warnings.join('; ')}` : ' ');
+	const detailLine = selected && selected.warnings.length > 0 ? `! ${selected.warnings.join('; ')}` : ' ';
 
 	return (
 		<Box flexDirection="column" height={height} flexShrink={0}>
@@ -308,7 +286,7 @@ export default function ServiceList({
 			<Text wrap="truncate" dimColor>
 				{counts}
 			</Text>
-			<Text wrap="truncate" color={message ? undefined : 'yellow'}>
+			<Text wrap="truncate" color="yellow">
 				{detailLine}
 			</Text>
 			{prompt ? (
@@ -320,6 +298,8 @@ export default function ServiceList({
 					}}
 					onSubmit={submitPrompt}
 					onCancel={cancelPrompt}
+					complete={prompt.kind === 'namespace' ? text => completeWord(text, [...namespaces, 'all']) : undefined}
+					placeholder={prompt.kind === 'namespace' ? 'Tab completes, `all` for every namespace' : undefined}
 				/>
 			) : (
 				<Text wrap="truncate" dimColor>

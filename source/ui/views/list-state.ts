@@ -19,30 +19,3 @@ export const initialListState: ServiceListState = {
 	filter: '',
 	sort: defaultSortOrder,
 };
-
-/** What `:` accepts. */
-export type ParsedCommand = {kind: 'namespace'; namespace: string | undefined} | {kind: 'quit'} | {kind: 'error'; message: string};
-
-/** Parses a command-line entry: `ns NAME`, `ns all` (or `ns` alone), `q`/`quit`. */
-export function parseCommandLine(text: string): ParsedCommand {
-	const [verb = '', ...rest] = text.trim().split(/\s+/);
-	if (verb === 'q' || verb === 'quit') {
-		return {kind: 'quit'};
-	}
-
-	if (verb === 'ns' || verb === 'namespace') {
-		if (rest.length > 1) {
-			return {kind: 'error', message: `one namespace at a time: ${text.trim()}`};
-		}
-
-		return {kind: 'namespace', namespace: parseNamespace(rest[0] ?? '')};
-	}
-
-	return {kind: 'error', message: verb === '' ? 'empty command' : `unknown command: ${verb} (try :ns NAME)`};
-}
-
-/** `all`, `-A`, `*` or nothing mean every namespace. */
-export function parseNamespace(text: string): string | undefined {
-	const name = text.trim();
-	return name === '' || name === 'all' || name === '-A' || name === '*' ? undefined : name;
-}

@@ -116,13 +116,43 @@ describe('expected shares follow the live endpoint set', () => {
 		assert.equal(snapshot.fit!.statistic < 1e-9, true);
 	});
 
-	test('affinity without sessionAffinity judges each pair by the expectation of its moment', () => {
-		// Three pods in turn for 100 answers, then one pod alone answers 300: repeats are expected there.
+	test('without sessionAffinity nothing is promised: the repeats are a number, never a verdict', () => {
+		// Three pods in turn for 100 answers (the last from pod 0), then pod 0 alone answers 300: all repeats.
 		const phases = [{ready: [0, 1, 2], answers: [0, 1, 2], probes: 100}, {ready: [0], answers: [0], probes: 300}];
-		const snapshot = run(phases, true);
-		assert.equal(snapshot.affinity.verdict, 'holds');
-		const fixed = run(phases, false);
-		assert.equal(fixed.affinity.verdict, 'violated');
+		for (const live of [true, false]) {
+			const {affinity} = run(phases, live);
+			assert.deepEqual([affinity.verdict, affinity.pairs, affinity.same, affinity.expectedSameRate], [null, 399, 300, null]);
+		}
+	});
+
+	test('ClientIP: leaving the pinned pod when it stops being ready is no violation; leaving it while ready is', () => {
+		const sticky = nodePortService('Cluster', 'ClientIP');
+		const planned = planServiceProbe({services: [sticky], endpointSlices: [sliceWithReady([0, 1, 2])], nodes}, {kind: 'service', namespace: 'default', name: 'svc-nodeport'}, 'clusterip');
+		assert.ok(!('error' in planned));
+		const expect = (ready: number[]) => replan({services: [sticky], endpointSlices: [sliceWithReady(ready)], nodes}, planned).expectations.get(target);
+		const runWith = (phases: ReadonlyArray<{ready: number[]; pod: number; probes: number}>, lagging = false) => {
+			const stats = new ProbeRunStats(planned.series);
+			let seq = 0;
+			for (const [i, phase] of phases.entries()) {
+				for (let n = 0; n < phase.probes; n++) {
+					// Lagging: kube-proxy moved the client one answer before the cache saw the pod go.
+					const ready = lagging && i > 0 && n === 0 ? phases[i - 1]!.ready : phase.ready;
+					stats.add(answer(seq++, phase.pod), expect(ready));
+				}
+			}
+
+			return stats.snapshot();
+		};
+
+		const replaced = runWith([{ready: [0, 1, 2], pod: 1, probes: 10}, {ready: [0, 2], pod: 2, probes: 10}]);
+		assert.deepEqual([replaced.affinity.verdict, replaced.affinity.switches, replaced.affinity.pods], ['holds', 0, [echoPods[1]![0], echoPods[2]![0]]]);
+		const lagging = runWith([{ready: [0, 1, 2], pod: 1, probes: 10}, {ready: [0, 2], pod: 2, probes: 10}], true);
+		assert.deepEqual([lagging.affinity.verdict, lagging.affinity.switches], ['holds', 0]);
+		const moved = runWith([{ready: [0, 1, 2], pod: 1, probes: 10}, {ready: [0, 1, 2], pod: 2, probes: 10}]);
+		assert.deepEqual([moved.affinity.verdict, moved.affinity.switches], ['violated', 1]);
+		// The EXPECTED column under ClientIP is the pinned pod, not the NAT split.
+		assert.deepEqual(Object.values(moved.expected).map(share => share.toFixed(2)).sort(), ['0.00', '0.50', '0.50']);
+		assert.equal(moved.expectedFrom, 'affinity');
 	});
 
 	test('memory: expected counts hold one number per pod, however long the run', () => {

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import type {V1EndpointSlice, V1Service} from '@kubernetes/client-node';
 import {decodeNatDump} from '../../../source/core/nat/decode.js';
 import {generateIptablesSave} from '../../../source/core/nat/generate/iptables.js';
-import {natSharesForTarget, natSharesSource} from '../../../source/core/probe/nat-expectation.js';
-import {planServiceProbe} from '../../../source/core/probe/plan.js';
+import {natExpectationForAddress, natSharesForTarget, natSharesSource} from '../../../source/core/probe/nat-expectation.js';
+import {planAddressProbe, planServiceProbe} from '../../../source/core/probe/plan.js';
 import type {ProbeTarget} from '../../../source/core/probe/types.js';
 import {echoSlice, nodePortService, nodes} from './fixtures.js';
 
@@ -89,5 +89,40 @@ describe('the plan expects what the rules say, and falls back to 1/n when they l
 		assert.ok(!('error' in plan));
 		assert.equal(plan.series[0]!.expectation!.basis, 'nat');
 		assert.deepEqual(Object.keys(plan.series[0]!.expectation!.shares).sort(), ['deploy-echo-5c689d5454-cjpfp', 'deploy-echo-5c689d5454-m4hd9']);
+	});
+});
+
+describe('natExpectationForAddress: a plain ip:port looked up in the node\'s rules', () => {
+	const service = nodePortService('Local', 'ClientIP');
+	const table = dumpOn(service, echoSlice(), 'myk8s-worker2');
+	const here = new Set(['127.0.0.1', '172.18.0.2']);
+	test('the ClusterIP: the Service port named, the cluster-wide split keyed ip:port, the affinity from the recent rule', () => {
+		const match = natExpectationForAddress(table, '10.200.1.60', 9000, 'TCP', here);
+		assert.ok(match);
+		assert.deepEqual([match.service, match.entryKind, match.expectation.basis, match.expectation.reachable], ['default/svc-nodeport:svc-webport', 'clusterIP', 'nat', true]);
+		assert.deepEqual(Object.keys(match.expectation.shares).sort(), ['10.10.1.3:8080', '10.10.2.3:8080', '10.10.3.4:8080']);
+		assert.ok(Object.values(match.expectation.shares).every(share => Math.abs(share - third) < 1e-6));
+		assert.deepEqual(match.affinity, {sessionAffinity: 'ClientIP', timeoutSeconds: 60});
+	});
+
+	test('a NodePort dialled on this node: sent from the node itself, so the cluster-wide list even under Local', () => {
+		const match = natExpectationForAddress(table, '172.18.0.2', 31_254, 'TCP', here);
+		assert.equal(match?.entryKind, 'nodePort');
+		assert.equal(Object.keys(match!.expectation.shares).length, 3);
+	});
+
+	test('another node\'s NodePort, another protocol, an unknown address: the rules say nothing', () => {
+		assert.equal(natExpectationForAddress(table, '172.18.0.5', 31_254, 'TCP', here), undefined);
+		assert.equal(natExpectationForAddress(table, '10.200.1.60', 9000, 'UDP', here), undefined);
+		assert.equal(natExpectationForAddress(table, '10.200.1.61', 9000, 'TCP', here), undefined);
+	});
+
+	test('planAddressProbe with a match: the expectation and affinity of the rules, a description naming the Service', () => {
+		const match = natExpectationForAddress(table, '10.200.1.60', 9000, 'TCP', here)!;
+		const plan = planAddressProbe({kind: 'address', host: '10.200.1.60', port: 9000, label: '10.200.1.60:9000'}, match);
+		assert.equal(plan.description, '10.200.1.60:9000 (default/svc-nodeport:svc-webport clusterIP in this node\'s rules)');
+		assert.equal(plan.series[0]!.expectation, match.expectation);
+		// The socket's peer is the virtual address: only conntrack may name the endpoint.
+		assert.equal(plan.series[0]!.target.kind, 'clusterIP');
 	});
 });

@@ -1,7 +1,8 @@
 import {describe, test} from 'node:test';
 import assert from 'node:assert/strict';
-import {planServiceProbe} from '../../../source/core/probe/plan.js';
-import {parseVia} from '../../../source/core/probe/service-targets.js';
+import type {V1Service} from '@kubernetes/client-node';
+import {planServiceProbe, probeChoices} from '../../../source/core/probe/plan.js';
+import {applicableVia, nextVia, parseVia, probeModeFor} from '../../../source/core/probe/service-targets.js';
 import {echoSlice, nodePortService, nodes} from './fixtures.js';
 
 const spec = {kind: 'service', namespace: 'default', name: 'svc-nodeport'} as const;
@@ -56,5 +57,37 @@ describe('planServiceProbe', () => {
 		assert.match((planServiceProbe(objects, spec, 'external') as {error: string}).error, /no externalIPs/);
 		assert.match((planServiceProbe(objects, spec, 'lb') as {error: string}).error, /pending/);
 		assert.deepEqual(parseVia('sideways'), {error: 'invalid --via "sideways" (use clusterip, nodeport, external, lb, dns, endpoints)'});
+	});
+});
+
+describe('probe choices: the ports a Service has and the targets each port has', () => {
+	const objects = (service: V1Service) => ({services: [service], endpointSlices: [echoSlice()], nodes});
+	test('a NodePort Service: ClusterIP, NodePort, DNS name, endpoints (no externalIPs, no LB)', () => {
+		assert.deepEqual(probeChoices(objects(nodePortService('Cluster')), spec), {ports: ['svc-webport'], vias: ['clusterip', 'nodeport', 'dns', 'endpoints']});
+	});
+
+	test('a ClusterIP Service offers no NodePort; a headless one no ClusterIP', () => {
+		const base = nodePortService('Cluster');
+		const clusterIp: V1Service = {...base, spec: {...base.spec, type: 'ClusterIP', ports: [{name: 'svc-webport', port: 9000, protocol: 'TCP'}]}};
+		assert.deepEqual(probeChoices(objects(clusterIp), spec).vias, ['clusterip', 'dns', 'endpoints']);
+		const headless: V1Service = {...clusterIp, spec: {...clusterIp.spec, clusterIP: 'None', clusterIPs: ['None']}};
+		assert.deepEqual(probeChoices(objects(headless), spec).vias, ['dns', 'endpoints']);
+		assert.equal(applicableVia('clusterip', ['dns', 'endpoints']), 'dns');
+		assert.equal(nextVia('endpoints', ['clusterip', 'dns', 'endpoints']), 'clusterip');
+	});
+
+	test('an ExternalName without ports: probed through the name it points to, one lookup per probe', () => {
+		const alias: V1Service = {metadata: {namespace: 'default', name: 'svc-nodeport'}, spec: {type: 'ExternalName', externalName: 'my.database.example.com'}};
+		assert.deepEqual(probeChoices(objects(alias), spec), {ports: [], vias: ['clusterip']});
+		const planned = planServiceProbe(objects(alias), spec, 'clusterip');
+		assert.ok(!('error' in planned));
+		assert.deepEqual([planned.mode, planned.description, planned.series[0]!.target.host], ['resolve', 'default/svc-nodeport (ExternalName: lookups of my.database.example.com)', 'my.database.example.com']);
+		assert.match((planServiceProbe(objects(alias), spec, 'nodeport') as {error: string}).error, /only its name my\.database\.example\.com can be probed/);
+	});
+
+	test('how a port is probed: UDP is DNS, TCP 53 a connect, else what was asked', () => {
+		assert.equal(probeModeFor({port: 53, protocol: 'UDP'}, 'http'), 'dns');
+		assert.equal(probeModeFor({port: 53, protocol: 'TCP'}, 'http'), 'tcp');
+		assert.equal(probeModeFor({port: 9153, protocol: 'TCP'}, 'http'), 'http');
 	});
 });

@@ -32,34 +32,43 @@ describe('ProbeRunStats', () => {
 		assert.equal(snapshot.ok, 30);
 		assert.deepEqual(Object.values(snapshot.byPod), [10, 10, 10]);
 		assert.equal(snapshot.fit?.pValue, 1);
-		// Round robin never repeats: fewer repeats than random is fine ('holds'), expected rate 1/3.
-		assert.deepEqual([snapshot.affinity.pairs, snapshot.affinity.same, snapshot.affinity.verdict], [29, 0, 'holds']);
-		assert.ok(Math.abs(snapshot.affinity.expectedSameRate! - 1 / 3) < 1e-12);
+		// Round robin never repeats; without sessionAffinity that is a number, not a verdict.
+		assert.deepEqual([snapshot.affinity.pairs, snapshot.affinity.same, snapshot.affinity.verdict, snapshot.affinity.expectedSameRate], [29, 0, null, null]);
 		assert.deepEqual(snapshot.methods, ['response']);
 	});
 
-	test('a client pinned to one pod without sessionAffinity is flagged (keep-alive symptom)', () => {
+	test('a client pinned to one pod without sessionAffinity: the chi-square flags it, no affinity verdict is made', () => {
 		const stats = new ProbeRunStats(series('Cluster', 'clusterip'));
 		for (let i = 0; i < 30; i++) {
 			stats.add(sample(i, '10.200.1.60:9000', 1));
 		}
 
 		const snapshot = stats.snapshot();
-		assert.equal(snapshot.affinity.verdict, 'violated');
+		assert.deepEqual([snapshot.affinity.verdict, snapshot.affinity.same, snapshot.affinity.pairs], [null, 29, 29]);
 		assert.ok(snapshot.fit!.pValue < 1e-6);
 	});
 
-	test('ClientIP: sticking holds, switching violates, the chi-square is not applied', () => {
+	test('ClientIP: expected is all on the pinned pod (not the NAT split); sticking holds and names the pod, switching violates', () => {
 		const sticky = new ProbeRunStats(series('Cluster', 'clusterip', 'ClientIP'));
 		const switching = new ProbeRunStats(series('Cluster', 'clusterip', 'ClientIP'));
+		assert.deepEqual(sticky.snapshot().expected, {}, 'before an answer: one pod, not known yet');
 		for (let i = 0; i < 10; i++) {
 			sticky.add(sample(i, '10.200.1.60:9000', 2));
 			switching.add(sample(i, '10.200.1.60:9000', i % 2));
 		}
 
-		assert.equal(sticky.snapshot().affinity.verdict, 'holds');
-		assert.equal(sticky.snapshot().fit, undefined);
-		assert.equal(switching.snapshot().affinity.verdict, 'violated');
+		const held = sticky.snapshot();
+		assert.deepEqual([held.affinity.verdict, held.affinity.pods, held.affinity.switches], ['holds', [echoPods[2][0]], 0]);
+		assert.deepEqual(held.expected, {[echoPods[0][0]]: 0, [echoPods[1][0]]: 0, [echoPods[2][0]]: 1});
+		assert.equal(held.expectedFrom, 'affinity');
+		assert.equal(held.fit, undefined);
+		assert.deepEqual([switching.snapshot().affinity.verdict, switching.snapshot().affinity.switches], ['violated', 9]);
+		const few = new ProbeRunStats(series('Cluster', 'clusterip', 'ClientIP'));
+		for (let i = 0; i < 3; i++) {
+			few.add(sample(i, '10.200.1.60:9000', 0));
+		}
+
+		assert.equal(few.snapshot().affinity.verdict, null, 'fewer than 5 follow-ups: no verdict yet');
 	});
 
 	test('pairs further apart than the affinity timeout are not judged', () => {
@@ -82,10 +91,34 @@ describe('ProbeRunStats', () => {
 		const verdicts = stats.snapshot().series.map(entry => [entry.node, entry.reachability?.verdict]);
 		assert.deepEqual(verdicts, [['myk8s-control-plane', 'expected'], ['myk8s-worker', 'ok'], ['myk8s-worker2', 'broken'], ['myk8s-worker3', 'ok']]);
 		const pooled = stats.snapshot();
-		// Each worker series pins its one local pod: pooled affinity expects exactly that.
-		assert.equal(pooled.affinity.expectedSameRate, 1);
-		assert.equal(pooled.affinity.verdict, 'holds');
-		assert.deepEqual(pooled.series[0]!.errors, {timeout: 5});
+		assert.equal(pooled.affinity.verdict, null, 'sessionAffinity None: no affinity verdict');
+		// The control plane's timeouts are drops kube-proxy was told to make: counted apart, not as failures.
+		assert.deepEqual(pooled.series[0]!.errors, {});
+		assert.deepEqual([pooled.series[0]!.dropped, pooled.series[0]!.dropReasons, pooled.series[0]!.successRate], [5, {'Local, no endpoints on myk8s-control-plane': 5}, null]);
+		// worker2 refusing is the one unexpected failure: 10 ok of the 15 that should be answered.
+		assert.deepEqual([pooled.count, pooled.ok, pooled.dropped, pooled.failed, pooled.successRate], [20, 10, 5, 5, 10 / 15]);
+		assert.deepEqual(pooled.dropReasons, {'Local, no endpoints on myk8s-control-plane': 5});
+		assert.equal(pooled.recent.filter(entry => entry.dropExpected !== undefined).length, 5);
+	});
+
+	test('NodePort Local: a node that should drop but answers is flagged; one that refuses instead of dropping is a failure', () => {
+		const stats = new ProbeRunStats(series('Local', 'nodeport'));
+		for (let i = 0; i < 4; i++) {
+			stats.add(sample(i, '172.18.0.3:31254', 0));
+		}
+
+		stats.add(sample(4, '172.18.0.3:31254', null, {ok: false, error: 'refused'}));
+		const [control] = stats.snapshot().series;
+		assert.deepEqual([control!.answeredShouldDrop, control!.dropped, control!.failed, control!.errors], [4, 0, 1, {refused: 1}]);
+		assert.equal(control!.reachability!.verdict, 'unexpected');
+	});
+
+	test('a Local NodePort with no ready endpoint anywhere is rejected, not dropped: its failures count', () => {
+		const plan = planServiceProbe({services: [nodePortService('Local')], endpointSlices: [echoSlice(0)], nodes}, {kind: 'service', namespace: 'default', name: 'svc-nodeport'}, 'nodeport');
+		assert.ok(!('error' in plan));
+		const stats = new ProbeRunStats(plan.series);
+		stats.add(sample(0, '172.18.0.3:31254', null, {ok: false, error: 'timeout'}));
+		assert.deepEqual([stats.snapshot().dropped, stats.snapshot().failed], [0, 1]);
 	});
 
 	test('the ring buffer keeps the last `capacity` samples, oldest first', () => {

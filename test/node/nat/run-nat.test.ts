@@ -52,6 +52,15 @@ function fakeSource(): ClusterSource {
 const iptablesDump = generateIptablesSave(input, {clusterCIDR, form: 'save'});
 
 describe('runNat', () => {
+	test('a dump cut short is decoded with a warning first and exits 1', async () => {
+		const cut = `${iptablesDump.split('\n').slice(0, 40).join('\n')}\n`;
+		const run = capture(cut);
+		const code = await runNat({file: '-', json: false}, run.io);
+		assert.equal(code, 1);
+		assert.match(run.err(), /^svctop: stdin looks cut short: .*not closed with COMMIT; what follows is only the part that was read\n$/);
+		assert.match(run.out(), /^WARNING: incomplete dump \(.*not closed with COMMIT\); Services and endpoints may be missing\n/);
+	});
+
 	test('reads stdin with --file - and prints the tree for one Service', async () => {
 		const run = capture(iptablesDump);
 		const code = await runNat({file: '-', json: false, service: 'default/svc-nodeport'}, run.io);

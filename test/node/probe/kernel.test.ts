@@ -124,10 +124,10 @@ const slices: V1EndpointSlice[] = ['echo', 'sticky'].map(name => ({
 const nodes: V1Node[] = [['node-a', '172.30.1.10'], ['node-b', '172.30.2.11']].map(([name, ip]) => ({metadata: {name}, status: {addresses: [{type: 'InternalIP', address: ip!}]}}));
 const objects = {services: [service('echo', '10.96.0.10', 'None'), service('sticky', '10.96.0.11', 'ClientIP')], endpointSlices: slices, nodes};
 
-type Line = {seq?: number; ok?: boolean; pod?: string | null; via?: string; error?: string | null; target?: string; summary?: Record<string, any>};
+type Line = {seq?: number; ok?: boolean; pod?: string | null; via?: string; error?: string | null; target?: string; dropExpected?: string; summary?: Record<string, any>};
 
-function probeIn(name: string, options: Record<string, unknown>, probabilities?: Record<string, number>): Line[] {
-	const input = JSON.stringify({objects, options: {intervalMs: 2, timeoutMs: 500, mode: 'http', path: '/', json: true, concurrency: 1, ...options}, probabilities});
+function probeIn(name: string, options: Record<string, unknown>, probabilities?: Record<string, number>, natFromKernel = false): Line[] {
+	const input = JSON.stringify({objects, options: {intervalMs: 2, timeoutMs: 500, mode: 'http', path: '/', json: true, concurrency: 1, ...options}, probabilities, natFromKernel});
 	const result = spawnSync('ip', ['netns', 'exec', name, process.execPath, '--import', 'tsx', 'test/node/probe/fixtures/kernel-probe.ts', input], {cwd: repo, encoding: 'utf8', timeout: 90_000});
 	assert.equal(result.stderr, '', 'no errors on stderr');
 	return result.stdout.trim().split('\n').map(line => JSON.parse(line) as Line);
@@ -229,7 +229,7 @@ describe('real kernel: kube-proxy rules in network namespaces, attributed by con
 			return;
 		}
 
-		const lines = probeIn(ns.client, {target: 'default/echo', via: 'nodeport', count: 6, timeoutMs: 300});
+		const lines = probeIn(ns.client, {target: 'default/echo', via: 'nodeport', count: 12, timeoutMs: 300});
 		const samples = lines.filter(line => line.summary === undefined);
 		const byTarget = (target: string) => samples.filter(sample => sample.target === target);
 		assert.ok(byTarget('172.30.1.10:30080').every(sample => sample.ok), 'node A answers');
@@ -237,5 +237,35 @@ describe('real kernel: kube-proxy rules in network namespaces, attributed by con
 		assert.deepEqual(new Set(byTarget('172.30.2.11:30080').map(sample => sample.error)), new Set(['timeout']), 'dropped, not refused');
 		const verdicts = (lines.at(-1)!.summary!.series as Array<{node: string; reachability: {verdict: string}}>).map(series => [series.node, series.reachability.verdict]);
 		assert.deepEqual(verdicts, [['node-a', 'ok'], ['node-b', 'expected']]);
+		// Node B's drops are what its rules say: dropped as expected, out of the failures and the success rate.
+		assert.ok(byTarget('172.30.2.11:30080').every(sample => sample.dropExpected === 'Local, no endpoints on node-b'), JSON.stringify(byTarget('172.30.2.11:30080')[0]));
+		const {summary} = lines.at(-1)!;
+		assert.deepEqual([summary!.dropped, summary!.failed, summary!.successRate, summary!.dropReasons], [6, 0, 1, {'Local, no endpoints on node-b': 6}]);
+	});
+
+	test('a raw ClusterIP:port on the node is looked up in its rules (iptables-save): expected shares and chi-square as for ns/name', t => {
+		if (setupError) {
+			t.skip(`namespace setup failed here: ${setupError.trim()}`);
+			return;
+		}
+
+		const lines = probeIn(ns.a, {target: '10.96.0.10:80', count: 400}, undefined, true);
+		const samples = lines.filter(line => line.summary === undefined);
+		assert.equal(samples.length, 400);
+		assert.ok(samples.every(sample => sample.ok && sample.via === 'conntrack'), JSON.stringify(samples.find(sample => sample.via !== 'conntrack')));
+		const {summary} = lines.at(-1)!;
+		const endpoints = podIps.map(ip => `${ip}:8080`);
+		assert.deepEqual(Object.keys(summary!.expected).sort(), endpoints);
+		for (const [i, endpoint] of endpoints.entries()) {
+			assert.ok(Math.abs(summary!.expected[endpoint] - shares[i]!) < 1e-6, `${endpoint}: ${summary!.expected[endpoint]}`);
+		}
+
+		assert.equal(summary!.expectedFrom, 'nat');
+		assert.ok(summary!.pValue > 0.001, `p = ${summary!.pValue} for ${JSON.stringify(summary!.byPod)}`);
+		const uniform = chiSquareGoodnessOfFit(summary!.byPod, Object.fromEntries(endpoints.map(endpoint => [endpoint, 1 / 3])))!;
+		assert.ok(uniform.pValue < 0.001, `uniform p = ${uniform.pValue}`);
+		// The sticky ClusterIP's -m recent rules carry its affinity to the raw address too.
+		const sticky = probeIn(ns.a, {target: '10.96.0.11:80', count: 20}, undefined, true).at(-1)!.summary!;
+		assert.deepEqual([sticky.affinity.sessionAffinity, sticky.affinity.timeoutSeconds, sticky.affinity.verdict, sticky.expectedFrom], ['ClientIP', 10_800, 'holds', 'affinity']);
 	});
 });

@@ -6,8 +6,11 @@ import {probeHttp, startProbe, type RawProbeResult} from '../../../source/node/p
 const servers: net.Server[] = [];
 const open = new Set<net.Socket>();
 
-/** A server that answers every request with `pieces`, written apart (so they arrive as separate reads), and keeps the connection open unless told to close. */
-async function piecewise(pieces: readonly string[], close = false): Promise<number> {
+/**
+ * A server that answers every request with `pieces`, written apart (so they arrive as separate
+ * reads), and keeps the connection open unless told to close (`true`: a FIN) or reset (an RST).
+ */
+async function piecewise(pieces: readonly string[], close: boolean | 'reset' = false): Promise<number> {
 	const server = net.createServer(socket => {
 		open.add(socket);
 		socket.on('error', () => undefined);
@@ -17,6 +20,8 @@ async function piecewise(pieces: readonly string[], close = false): Promise<numb
 				if (next < pieces.length) {
 					socket.write(pieces[next++]!);
 					setTimeout(write, 15);
+				} else if (close === 'reset') {
+					socket.resetAndDestroy();
 				} else if (close) {
 					socket.end();
 				}
@@ -80,4 +85,32 @@ test('startProbe: the result is delivered once, ended early by the caller as tim
 		assert.equal(results[0]!.error, reason);
 		assert.equal(results[0]!.aborted, reason === 'aborted' ? true : undefined);
 	}
+});
+
+// A broken reply is a failure, whatever its status line promised; what arrived still names the pod.
+const broken: ReadonlyArray<[string, readonly string[], true | 'reset', string]> = [
+	['Content-Length 100, closed after 5 bytes', ['HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n', 'pod-d'], true, 'truncated body'],
+	['Content-Length 100, reset after 5 bytes', ['HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n', 'pod-d'], 'reset', 'reset after headers'],
+	['chunked, closed before the last chunk', ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n', '5\r\npod-d\r\n'], true, 'truncated body'],
+	['chunked, reset before the last chunk', ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n', '5\r\npod-d\r\n'], 'reset', 'reset after headers'],
+	['headers cut short', ['HTTP/1.1 200 OK\r\nContent-Le'], true, 'truncated headers'],
+];
+for (const [name, pieces, close, reason] of broken) {
+	test(`a broken reply is a failure: ${name} -> ${reason}`, async () => {
+		const port = await piecewise(pieces, close);
+		for (const run of [probeHttp({...base, port}), new Promise<RawProbeResult>(resolve => startProbe('http', {...base, port}, resolve))]) {
+			// eslint-disable-next-line no-await-in-loop -- one probe at a time against the same server.
+			const result = await run;
+			assert.deepEqual([result.ok, result.error], [false, reason]);
+			if (reason !== 'truncated headers') {
+				assert.match(result.responseText!, /pod-d/, 'the text read so far is kept for attribution');
+			}
+		}
+	});
+}
+
+test('a complete reply followed by a reset is still a success (the body was whole)', async () => {
+	const port = await piecewise(['HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n', 'pod-e'], 'reset');
+	const result = await probeHttp({...base, port});
+	assert.deepEqual([result.ok, result.error], [true, null]);
 });

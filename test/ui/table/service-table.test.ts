@@ -108,23 +108,58 @@ describe('layoutTable', () => {
 		);
 	});
 
-	test('80 columns with all namespaces: no SELECTOR, text columns shrink, the line fits', () => {
+	test('80 columns with all namespaces: NAMESPACE, NAME and PORT(S) keep their width, the rest gives way', () => {
 		const layout = layoutTable(rows, {width: 80, allNamespaces: true});
-		assert.equal(layout.columns.some(column => column.id === 'selector'), false);
 		for (const row of rows) {
 			assert.ok(3 + rowLine(row, layout).length <= 80, rowLine(row, layout));
 		}
 
-		const byId = new Map(layout.columns.map(column => [column.id, column.width]));
-		assert.equal(byId.get('type'), 'LoadBalancer'.length);
-		assert.equal(byId.get('clusterIP'), '172.16.107.200'.length);
-		assert.equal(byId.get('age'), '4d21h'.length);
+		assert.deepEqual(
+			layout.columns.map(column => `${column.header}:${column.width}`),
+			['NAMESPACE:11', 'NAME:17', 'TYPE:10', 'CLUSTER-IP:14', 'PORT(S):15', 'ENDPOINTS:5'],
+		);
+		assert.equal(layout.gap, 1);
+		const whms = rows.find(row => row.name === 'whms-loadbalancer')!;
+		assert.equal(rowLine(whms, layout), 'default     whms-loadbalancer LoadBalan… 10.111.205.225 80:30081/TCP    0/0');
 	});
 
-	test('rows are cut with an ellipsis, never wrapped', () => {
-		const layout = layoutTable(rows, {width: 80, allNamespaces: true});
-		const whms = rows.find(row => row.name === 'whms-loadbalancer')!;
-		assert.match(rowLine(whms, layout), /^default whms-load… LoadBalancer 10\.111\.205\.225 /);
+	test('80 columns, one namespace: full names and ports, AGE dropped, EXTERNAL-IP clipped', () => {
+		const layout = layoutTable(rows.filter(row => row.namespace === 'default'), {width: 80, allNamespaces: false});
+		assert.equal(headerLine(layout), 'NAME              TYPE         CLUSTER-IP     EXTERNAL-IP  PORT(S)      ENDP…');
+		assert.equal(
+			rowLine(rows.find(row => row.name === 'lb-svc')!, layout),
+			'lb-svc            LoadBalancer 172.16.107.200 ac0c6f11e2b… 80:30001/TCP 2/2',
+		);
+	});
+
+	test('an EXTERNAL-IP column of only <none> is the first to go', () => {
+		const plain = rows.filter(row => row.externalIP === '<none>');
+		const layout = layoutTable(plain, {width: 100, allNamespaces: true});
+		assert.deepEqual(
+			layout.columns.map(column => column.id),
+			['namespace', 'name', 'type', 'clusterIP', 'ports', 'endpoints', 'age'],
+		);
+		assert.equal(layout.gap, 2);
+		// With room to spare it stays, as kubectl prints it.
+		assert.ok(layoutTable(plain, {width: 160, allNamespaces: true}).columns.some(column => column.id === 'externalIP'));
+	});
+
+	test('room left after a column was dropped goes back to it', () => {
+		const layout = layoutTable(rows, {width: 100, allNamespaces: true});
+		assert.equal(3 + headerLine(layout).length, 100);
+		assert.deepEqual(
+			layout.columns.map(column => `${column.header}:${column.width}`),
+			['NAMESPACE:11', 'NAME:17', 'TYPE:12', 'CLUSTER-IP:14', 'EXTERNAL-IP:10', 'PORT(S):22', 'ENDPOINTS:5'],
+		);
+	});
+
+	test('60 columns: names shrink last, never below 10', () => {
+		const layout = layoutTable(rows, {width: 60, allNamespaces: true});
+		for (const row of rows) {
+			assert.ok(3 + rowLine(row, layout).length <= 60, rowLine(row, layout));
+		}
+
+		assert.equal(layout.columns.find(column => column.id === 'name')!.width, 10);
 	});
 });
 

@@ -223,7 +223,7 @@ describe('ServiceDetail', () => {
 		await view.press(keys.escape);
 		mock.timers.tick(25);
 		await settle();
-		assert.match(view.frame(), /^ {3}NAMESP… NAME/m);
+		assert.match(view.frame(), /^ {3}NAMESPACE   NAME/m);
 	});
 
 	test('t and p open the NAT and probe screens of this Service', async () => {

@@ -71,16 +71,17 @@ describe('frames', () => {
 			[
 				'svctop  context kind-myk8s  namespace default  updated 2s ago',
 				'services synced  endpointslices synced  nodes synced',
-				'   NAME       TYPE         CLUSTER-IP     EXTERNAL-IP PORT(S)    ENDPOINTS AGE',
-				'>  external-… ExternalName <none>         db.example… <none>     0/0       2d',
-				'   kubernetes ClusterIP    10.96.0.1      <none>      443/TCP    1/1       4d21h',
-				'   lb-svc     LoadBalancer 172.16.107.200 ac0c6f11e2… 80:30001/… 2/2       44s',
-				'   np-svc     NodePort     10.103.126.111 <none>      80:30000/… 2/2       6m41s',
-				' ! whms-load… LoadBalancer 10.111.205.225 <pending>   80:30081/… 0/0       4h58m',
+				// Full names and ports; AGE gives way first, then the rest of EXTERNAL-IP.
+				'   NAME              TYPE         CLUSTER-IP     EXTERNAL-IP  PORT(S)      ENDP…',
+				'>  external-db       ExternalName <none>         db.example.… <none>       0/0',
+				'   kubernetes        ClusterIP    10.96.0.1      <none>       443/TCP      1/1',
+				'   lb-svc            LoadBalancer 172.16.107.200 ac0c6f11e2b… 80:30001/TCP 2/2',
+				'   np-svc            NodePort     10.103.126.111 <none>       80:30000/TCP 2/2',
+				' ! whms-loadbalancer LoadBalancer 10.111.205.225 <pending>    80:30081/TCP 0/0',
 				...Array.from({length: 13}, () => ''),
 				'5/5 services  sort name ↑',
 				'',
-				'? help  / filter  n ns  1-4 sort  Enter open  t nat  p probe  q quit',
+				'? help  / filter  n ns  1-4 sort  Enter open  y yaml  t nat  p probe  q quit',
 			].join('\n'),
 		);
 	});
@@ -104,7 +105,7 @@ describe('frames', () => {
 				...Array.from({length: 11}, () => ''),
 				'7/7 services  sort name ↑',
 				'',
-				'? help  / filter  n ns  1-4 sort  Enter open  t nat  p probe  q quit',
+				'? help  / filter  n ns  1-4 sort  Enter open  y yaml  t nat  p probe  q quit',
 			].join('\n'),
 		);
 	});
@@ -114,7 +115,7 @@ describe('frames', () => {
 		await view.press('G');
 		const lines = view.frame().split('\n');
 		assert.equal(lines.at(-2), '! load balancer pending; no endpoints');
-		assert.deepEqual(tableNames(view.frame()).at(-1), '>whms-load…');
+		assert.deepEqual(tableNames(view.frame()).at(-1), '>whms-loadbalancer');
 	});
 
 	test('resizes live: 160 columns, then 80', async () => {
@@ -123,7 +124,7 @@ describe('frames', () => {
 		assert.match(view.frame(), /SELECTOR/);
 		await view.resize(80, 24);
 		assert.doesNotMatch(view.frame(), /SELECTOR/);
-		assert.equal(view.frame().split('\n')[2], '   NAMESP… NAME       TYPE         CLUSTER-IP     EXTERN… PORT(S) ENDPOIN… AGE');
+		assert.equal(view.frame().split('\n')[2], '   NAMESPACE   NAME              TYPE       CLUSTER-IP     PORT(S)         ENDP…');
 		await view.resize(80, 10);
 		assert.equal(view.frame().split('\n').length, 10);
 		assert.equal(tableNames(view.frame(), 1).length, 10 - 2 - 4);
@@ -153,7 +154,7 @@ describe('keys', () => {
 	test('j/k, arrows, g/G, PgDn/PgUp move the selection', async () => {
 		const {view} = start({rows: 9});
 		const selected = () => tableNames(view.frame(), 1).find(name => name.startsWith('>'));
-		assert.equal(selected(), '>external-…');
+		assert.equal(selected(), '>external-db');
 		await view.press('j', 'j');
 		assert.equal(selected(), '>lb-svc');
 		await view.press('k');
@@ -165,15 +166,15 @@ describe('keys', () => {
 		await view.press('G');
 		assert.equal(selected(), '>nginx-svc');
 		// Three table lines at 9 rows: the window followed the selection to the end.
-		assert.deepEqual(tableNames(view.frame(), 1), ['whms-load…', 'kube-dns', '>nginx-svc']);
+		assert.deepEqual(tableNames(view.frame(), 1), ['whms-loadbalancer', 'kube-dns', '>nginx-svc']);
 		await view.press('g');
-		assert.deepEqual(tableNames(view.frame(), 1), ['>external-…', 'kubernetes', 'lb-svc']);
+		assert.deepEqual(tableNames(view.frame(), 1), ['>external-db', 'kubernetes', 'lb-svc']);
 		await view.press(keys.pageDown);
 		assert.equal(selected(), '>np-svc');
 		await view.press(keys.pageUp);
-		assert.equal(selected(), '>external-…');
+		assert.equal(selected(), '>external-db');
 		await view.press('k');
-		assert.equal(selected(), '>external-…');
+		assert.equal(selected(), '>external-db');
 	});
 
 	test('several keys in one input chunk all count', async () => {
@@ -191,7 +192,7 @@ describe('keys', () => {
 		});
 		mock.timers.tick(200);
 		await settle();
-		assert.deepEqual(tableNames(view.frame()).slice(0, 4), ['aaa-first', 'external-…', 'kubernetes', '>lb-svc']);
+		assert.deepEqual(tableNames(view.frame()).slice(0, 4), ['aaa-first', 'external-db', 'kubernetes', '>lb-svc']);
 	});
 
 	test('/ filters over name, namespace, type and IPs as you type; Enter keeps it, Esc clears it', async () => {
@@ -229,7 +230,7 @@ describe('keys', () => {
 		await view.press(':', ...'ns default', keys.enter);
 		assert.deepEqual(source.namespaceCalls, ['kube-system', undefined, 'default']);
 		await view.press(':', ...'frobnicate', keys.enter);
-		assert.match(view.frame(), /unknown command: frobnicate \(try :ns NAME\)/);
+		assert.match(view.frame(), /unknown command: frobnicate \(try :ns NAME, :ctx, :svc\)/);
 		assert.equal(source.namespaceCalls.length, 3);
 	});
 
@@ -261,7 +262,7 @@ describe('keys', () => {
 		// Keys under the overlay do nothing.
 		await view.press('j');
 		await pressEscape(view);
-		assert.equal(tableNames(view.frame(), 1)[0], '>external-…');
+		assert.equal(tableNames(view.frame(), 1)[0], '>external-db');
 	});
 
 	test('the help scrolls when the terminal is short', async () => {
@@ -271,7 +272,7 @@ describe('keys', () => {
 		await view.press('G');
 		assert.match(view.frame(), /Ctrl-C +Quit/);
 		await view.press('?');
-		assert.match(view.frame(), /NAMESP… NAME/);
+		assert.match(view.frame(), /NAMESPACE   NAME/);
 	});
 
 	test('q on the list quits', async () => {
@@ -328,6 +329,6 @@ describe('router', () => {
 		assert.equal(view.frame().split('\n')[2], 'default/external-db swallowed q 2 times');
 		// Esc is not consumed by the screen, so the app goes back.
 		await pressEscape(view);
-		assert.match(view.frame(), /NAMESP… NAME/);
+		assert.match(view.frame(), /NAMESPACE   NAME/);
 	});
 });

@@ -1,5 +1,5 @@
 import {plot} from 'asciichart';
-import {expectedFromText, lanesOf, type Lane, type ProbeRunSnapshot, unknownPod} from '../../../core/probe/run-stats.js';
+import {droppedLane, expectedFromText, isExpectedDrop, lanesOf, type Lane, type ProbeRunSnapshot, unknownPod} from '../../../core/probe/run-stats.js';
 import type {Via} from '../../../core/probe/service-targets.js';
 import type {AttributionMethod, ProbeSample} from '../../../core/probe/types.js';
 
@@ -167,10 +167,22 @@ function statsLine(snapshot: ProbeRunSnapshot | undefined): ProbeLine {
 		return line('stats', seg('no samples yet', 'dim'));
 	}
 
+	// Drops kube-proxy is told to make are neither successes nor failures: the rate is of the probes that should be answered.
 	const segments: Segment[] = [
 		seg(`${snapshot.count} probes, `),
-		seg(`${snapshot.ok} ok (${percent(snapshot.ok / snapshot.count)})`, snapshot.ok === snapshot.count ? 'good' : 'warn'),
+		seg(`${snapshot.ok} ok (${percent(snapshot.successRate)})`, snapshot.failed === 0 ? 'good' : 'warn'),
 	];
+	if (snapshot.dropped > 0) {
+		segments.push(seg(`, ${snapshot.dropped} dropped as expected`, 'dim'));
+		if (snapshot.failed > 0) {
+			segments.push(seg(`, ${snapshot.failed} failed`, 'bad'));
+		}
+	}
+
+	if (snapshot.answeredShouldDrop > 0) {
+		segments.push(seg(`, ${snapshot.answeredShouldDrop} answered where it should drop`, 'bad'));
+	}
+
 	if (snapshot.latency) {
 		segments.push(seg(`  median ${formatMs(snapshot.latency.median)} p95 ${formatMs(snapshot.latency.p95)} ms`));
 	}
@@ -194,8 +206,9 @@ function allLanes(model: ProbeViewModel, samples: readonly ProbeSample[], column
 
 	const empty = Array.from({length: Math.min(samples.length, columns)}, () => false);
 	const missing = expectedPods.map(pod => ({key: pod, node: snapshot?.podNodes[pod] ?? model.endpointNodes?.[pod] ?? null, marks: empty}));
-	const pods = [...lanes.filter(lane => lane.key !== 'failed' && lane.key !== unknownPod), ...missing].sort((a, b) => a.key.localeCompare(b.key));
-	return [...pods, ...lanes.filter(lane => lane.key === unknownPod || lane.key === 'failed')];
+	const special = new Set([unknownPod, droppedLane, 'failed']);
+	const pods = [...lanes.filter(lane => !special.has(lane.key)), ...missing].sort((a, b) => a.key.localeCompare(b.key));
+	return [...pods, ...lanes.filter(lane => special.has(lane.key))];
 }
 
 /** The lane chart: a row per pod, `unknown`, and failures with their reason letters; newest on the right. */
@@ -224,7 +237,7 @@ export function laneLines(model: ProbeViewModel, width: number, maxLines: number
 		lanes = lanes.filter(lane => keep.has(lane.key));
 	}
 
-	const reasons = [...new Set(shownSamples.filter(sample => !sample.ok).map(sample => sample.error ?? 'error'))].sort();
+	const reasons = [...new Set(shownSamples.filter(sample => !sample.ok && !isExpectedDrop(sample)).map(sample => sample.error ?? 'error'))].sort();
 	const legend = reasons.length > 0 ? `  failures: ${reasons.map(reason => `${failureLetter(reason)} ${reason}`).join(', ')}` : '';
 	const title = `lanes: last ${shownSamples.length} request${shownSamples.length === 1 ? '' : 's'}, newest right${hidden > 0 ? ` (${hidden} lane${hidden === 1 ? '' : 's'} hidden)` : ''}`;
 	const out: ProbeLine[] = [line('lanes-title', seg(title, 'dim'), seg(legend, 'bad'))];
@@ -237,8 +250,11 @@ export function laneLines(model: ProbeViewModel, width: number, maxLines: number
 		const node = nodeOf(lane) ?? '';
 		const label = node === '' ? fitMiddle(lane.key, labelWidth) : `${pad(fitMiddle(lane.key, podWidth), podWidth)} ${fitEnd(node, nodeWidth)}`;
 		const isFailed = lane.key === 'failed';
-		const marks = lane.marks.map((mark, column) => (mark ? (isFailed ? failureLetter(shownSamples[column]?.error ?? null) : '█') : '·')).join('');
-		out.push(line(`lane:${lane.key}`, seg(pad(label, labelWidth), isFailed ? 'bad' : 'plain'), seg(' '), ...markSegments(marks, isFailed ? 'bad' : lane.key === unknownPod ? 'warn' : 'mark')));
+		const isDropped = lane.key === droppedLane;
+		const markOf = (column: number) => (isFailed ? failureLetter(shownSamples[column]?.error ?? null) : (isDropped ? '-' : '█'));
+		const marks = lane.marks.map((mark, column) => (mark ? markOf(column) : '·')).join('');
+		const tone: Tone = isFailed ? 'bad' : (isDropped ? 'plain' : (lane.key === unknownPod ? 'warn' : 'mark'));
+		out.push(line(`lane:${lane.key}`, seg(pad(label, labelWidth), isFailed ? 'bad' : 'plain'), seg(' '), ...markSegments(marks, tone)));
 	}
 
 	return out.slice(0, Math.max(0, maxLines));
@@ -293,12 +309,17 @@ export function verdictLine(snapshot: ProbeRunSnapshot | undefined): ProbeLine {
 
 	const {affinity, fit} = snapshot;
 	if (affinity.sessionAffinity === 'ClientIP') {
-		const head = `affinity ClientIP (${affinity.timeoutSeconds}s): ${affinity.same}/${affinity.pairs} follow-ups on the same pod`;
+		// The verdict first, then which pod: a narrow terminal cuts the pod name, not the verdict.
+		const head = `affinity ClientIP (${affinity.timeoutSeconds}s)`;
+		const pods = affinity.pods.join(', ');
 		if (affinity.verdict === null) {
-			return line('verdict', seg(`${head}; waiting for 5 pairs`, 'dim'));
+			return line('verdict', seg(`${head}: ${affinity.same}/${affinity.pairs} follow-ups on ${pods || 'one pod'}; waiting for 5`, 'dim'));
 		}
 
-		return line('verdict', seg(`${head} → `), seg(affinity.verdict === 'holds' ? 'sticks' : 'does not stick', affinity.verdict === 'holds' ? 'good' : 'bad'));
+		const detail = affinity.verdict === 'holds'
+			? `: ${affinity.same}/${affinity.pairs} follow-ups on ${pods}`
+			: `: ${affinity.switches} switch${affinity.switches === 1 ? '' : 'es'} away from a ready pod`;
+		return line('verdict', seg(`${head} → `), seg(affinity.verdict === 'holds' ? 'sticks' : 'does not stick', affinity.verdict === 'holds' ? 'good' : 'bad'), seg(detail));
 	}
 
 	if (!fit) {
@@ -364,7 +385,7 @@ export function shareLines(model: ProbeViewModel, width: number, maxLines: numbe
 
 const matrixVerdicts: Readonly<Record<string, {readonly text: string; readonly tone: Tone}>> = {
 	ok: {text: 'reachable', tone: 'good'},
-	expected: {text: 'expected', tone: 'dim'},
+	expected: {text: 'expected drop', tone: 'dim'},
 	broken: {text: 'failing', tone: 'bad'},
 	partial: {text: 'partly failing', tone: 'warn'},
 	unexpected: {text: 'answers, should not', tone: 'warn'},

@@ -1,11 +1,12 @@
 import {performance} from 'node:perf_hooks';
 import {useEffect, useMemo, useRef, useState} from 'react';
-import {planServiceProbe, replan, type ClusterObjects, type LivePlan, type ProbePlan} from '../../../core/probe/plan.js';
+import {planServiceProbe, probeChoices, replan, type ClusterObjects, type LivePlan, type ProbeChoices, type ProbePlan} from '../../../core/probe/plan.js';
 import {ProbeRunStats, type ProbeRunSnapshot} from '../../../core/probe/run-stats.js';
-import type {Via} from '../../../core/probe/service-targets.js';
+import {applicableVia, probeModeFor, type Via} from '../../../core/probe/service-targets.js';
 import type {ProbeMode} from '../../../core/probe/types.js';
 import type {ClusterSnapshot} from '../../../kube/types.js';
 import {startProbeEngine, type AddressResolver} from '../../../node/probe/engine.js';
+import type {NameResolver} from '../../../node/probe/probe-once.js';
 import type {Timers} from '../../../node/probe/scheduler.js';
 import {natSharesFrom, startNatRules, type NatRulesLoader} from '../../../node/probe/nat-rules.js';
 
@@ -13,6 +14,8 @@ import {natSharesFrom, startNatRules, type NatRulesLoader} from '../../../node/p
 export type ProbeRunConfig = {
 	/** Where the demo serves cluster addresses on loopback. Default: addresses are dialled as they are. */
 	readonly resolveAddress?: AddressResolver;
+	/** How an ExternalName's target is looked up (the demo's DNS). Default: this machine's resolver. */
+	readonly resolveName?: NameResolver;
 	/** Decoded NAT shares keyed `ip:port` (part 3), fixed; overrides `natRules`. Default: 1/n of the ready endpoints. */
 	readonly probabilities?: ReadonlyMap<string, number>;
 	/**
@@ -30,7 +33,7 @@ export type ProbeRunConfig = {
 	readonly timeoutMs?: number;
 	/** Rounds launched per tick. Default: 1. */
 	readonly concurrency?: number;
-	/** Rounds per run, then the run is `finished`. Default: until stopped. */
+	/** Probes per run (over every series), then the run is `finished`. Default: until stopped. */
 	readonly count?: number;
 	/** Samples kept for the charts. Default: 1024. */
 	readonly capacity?: number;
@@ -49,6 +52,8 @@ export type ProbeRunInput = {
 	readonly cluster: ClusterSnapshot;
 	readonly clusterDomain: string;
 	readonly via: Via;
+	/** The Service port by name or number; undefined: the first. */
+	readonly port?: string;
 	readonly intervalMs: number;
 	/** Whether probes should be sent. */
 	readonly running: boolean;
@@ -68,6 +73,10 @@ export type ProbeRun = {
 	readonly state: 'running' | 'stopped' | 'finished';
 	/** Node of every endpoint of the planned Service port. */
 	readonly endpointNodes: Readonly<Record<string, string | null>>;
+	/** The Service's ports and the targets the chosen port has, for the `o` and `v` keys. */
+	readonly choices: ProbeChoices;
+	/** The target probed: the one asked for, or the next this Service port has. */
+	readonly via: Via;
 };
 
 export const defaultProbeRefreshMs = 250;
@@ -84,7 +93,7 @@ function objectsOf(cluster: ClusterSnapshot): ClusterObjects {
  * or interval; probes in flight are cancelled, so a hanging target never blocks the screen.
  */
 export function useProbeRun(input: ProbeRunInput): ProbeRun {
-	const {serviceKey, cluster, clusterDomain, via, intervalMs, running, paused, generation, config} = input;
+	const {serviceKey, cluster, clusterDomain, via, port, intervalMs, running, paused, generation, config} = input;
 	const clusterRef = useRef(cluster);
 	clusterRef.current = cluster;
 	const slash = serviceKey.indexOf('/');
@@ -107,11 +116,15 @@ export function useProbeRun(input: ProbeRunInput): ProbeRun {
 	natVersionRef.current = natVersion;
 	const probabilities = useMemo(() => natSharesFrom(natRules, natNode, config.probabilities), [natRules, natNode, config.probabilities]);
 
+	const spec = useMemo(() => ({kind: 'service' as const, namespace, name, ...(port === undefined ? {} : {port})}), [namespace, name, port]);
+	const choices = useMemo(() => probeChoices(objectsOf(cluster), spec), [cluster, spec]);
+	// A target this port does not have (a ClusterIP of a headless Service, a NodePort of a ClusterIP one) is skipped.
+	const shownVia = applicableVia(via, choices.vias);
 	const plan = useMemo<ProbePlan | {error: string}>(
-		() => planServiceProbe(objectsOf(clusterRef.current), {kind: 'service', namespace, name}, via, probabilities, clusterDomain),
+		() => planServiceProbe(objectsOf(clusterRef.current), spec, shownVia, probabilities, clusterDomain),
 		// `generation` and `exists` are triggers: a clear or the Service appearing plans again.
 		// eslint-disable-next-line react-hooks/exhaustive-deps
-		[namespace, name, via, probabilities, clusterDomain, generation, exists],
+		[spec, shownVia, probabilities, clusterDomain, generation, exists],
 	);
 	const planned = 'error' in plan ? undefined : plan;
 	const capacity = config.capacity ?? 1024;
@@ -151,7 +164,7 @@ export function useProbeRun(input: ProbeRunInput): ProbeRun {
 		};
 	}, [run, paused, refreshMs]);
 
-	const {resolveAddress, mode = 'http', path = '/', timeoutMs = 1000, concurrency = 1, count, timers, conntrack = 'auto'} = config;
+	const {resolveAddress, resolveName, mode = 'http', path = '/', timeoutMs = 1000, concurrency = 1, count, timers, conntrack = 'auto'} = config;
 	useEffect(() => {
 		setFinished(false);
 		if (!running || !planned || !run) {
@@ -178,7 +191,8 @@ export function useProbeRun(input: ProbeRunInput): ProbeRun {
 
 		const engine = startProbeEngine({
 			series: planned.series,
-			mode: planned.protocol === 'UDP' ? 'dns' : mode,
+			mode: planned.mode ?? (planned.servicePort ? probeModeFor(planned.servicePort, mode) : mode),
+			resolveName,
 			path,
 			intervalMs,
 			count,
@@ -217,7 +231,7 @@ export function useProbeRun(input: ProbeRunInput): ProbeRun {
 			cancelled = true;
 			void engine.stop();
 		};
-	}, [running, planned, run, intervalMs, mode, path, timeoutMs, concurrency, count, resolveAddress, timers, conntrack, probabilities]);
+	}, [running, planned, run, intervalMs, mode, path, timeoutMs, concurrency, count, resolveAddress, resolveName, timers, conntrack, probabilities]);
 
 	const endpointNodes = useMemo(() => {
 		const nodes: Record<string, string | null> = {};
@@ -236,5 +250,7 @@ export function useProbeRun(input: ProbeRunInput): ProbeRun {
 		error: 'error' in plan ? plan.error : undefined,
 		state: !planned || !running ? 'stopped' : (finished ? 'finished' : 'running'),
 		endpointNodes,
+		choices,
+		via: shownVia,
 	};
 }
