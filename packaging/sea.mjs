@@ -11,7 +11,7 @@
  */
 import {execFileSync, spawnSync} from 'node:child_process';
 import {createHash} from 'node:crypto';
-import {chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
 import {fileURLToPath} from 'node:url';
@@ -142,7 +142,7 @@ if (!existsSync(script)) {
 mkdirSync(dist, {recursive: true});
 for (const arch of requestedArchitectures()) {
 	const output = buildExecutable(arch, version);
-	process.stderr.write(`package: ${path.relative(root, output)} (Node v${version})\n`);
+	process.stderr.write(`package: ${path.relative(root, output)} (Node v${version}, ${(statSync(output).size / 1e6).toFixed(1)} MB)\n`);
 }
 
 writeChecksums();
