@@ -2,7 +2,7 @@ import {randomBytes} from 'node:crypto';
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import type {Duplex} from 'node:stream';
 import {decodeAccessReviewProto} from './access-review-proto.js';
-import {answerExec, type ExecHook, type ExecPod, execProtocols, runExec} from './pod-exec.js';
+import {answerExec, type ExecAnswer, type ExecHook, type ExecPod, execProtocols, runExec} from './pod-exec.js';
 import {enforceLabel, isPodSecurityLevel, type PodSecurityLevel, podSecurityRejection} from './pod-security.js';
 import {findResource} from './resources.js';
 import {badRequest, forbidden, notFound, type StatusBody} from './status.js';
@@ -264,7 +264,8 @@ export function podAccess(store: ObjectStore, options: PodAccessOptions & {reado
 		}
 
 		const stored = store.upsert(pod);
-		if (typeof spec.nodeName === 'string' && spec.nodeName !== '') {
+		// Only a node that exists has a kubelet to run the pod; elsewhere it stays Pending, as in a cluster.
+		if (typeof spec.nodeName === 'string' && store.get(findResource('nodes')!, '', spec.nodeName) !== undefined) {
 			startPod(namespace, name, stored.uid);
 		}
 
@@ -389,7 +390,14 @@ export function podAccess(store: ObjectStore, options: PodAccessOptions & {reado
 
 		const connection = acceptWebSocket(request, socket, head, execProtocols);
 		if (typeof options.exec === 'function') {
-			answerExec(connection, argv, options.exec(target, argv));
+			let answer: ExecAnswer;
+			try {
+				answer = options.exec(target, argv);
+			} catch (error) {
+				answer = {stdout: '', stderr: `${(error as Error).message}\n`, exitCode: 1};
+			}
+
+			answerExec(connection, argv, answer);
 			return;
 		}
 

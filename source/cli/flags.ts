@@ -26,6 +26,12 @@ export const flagTable = {
 	dns: {type: 'boolean', default: false, help: 'a DNS query (UDP DNS Services)'},
 	via: {type: 'string', value: 'WAY', help: 'clusterip | nodeport | external | lb | dns | endpoints (ns/name targets)'},
 	match: {type: 'string', value: 'REGEX', help: 'the first group of REGEX in the response names the pod'},
+	debugPod: {type: 'boolean', default: false, help: 'allow svctop to create a short-lived host-network pod on the node (deleted at the end) and exec in it'},
+	debugImage: {type: 'string', default: 'nicolaka/netshoot:v0.13', value: 'IMAGE', help: 'image of the debug pod; needs iptables, nft, ipvsadm, conntrack, curl (default: nicolaka/netshoot:v0.13)'},
+	debugNamespace: {type: 'string', default: 'kube-system', value: 'NS', help: 'namespace of the debug pods (default: kube-system; Pod Security usually rejects host-network pods elsewhere)'},
+	allNodes: {type: 'boolean', default: false, help: 'every node\'s rules (with --debug-pod), and where the nodes disagree'},
+	from: {type: 'string', value: 'WHERE', help: 'probe from node/NAME (with --debug-pod) or from inside pod/NS/NAME (exec, nothing created)'},
+	clean: {type: 'boolean', default: false, help: 'delete the pods listed'},
 } as const;
 
 export type FlagName = keyof typeof flagTable;

@@ -16,6 +16,7 @@ type CommandHelp = {
 
 const clusterFlags: readonly FlagName[] = ['demo', 'kubeconfig', 'context', 'namespace', 'allNamespaces', 'clusterDomain'];
 const natSourceFlags: readonly FlagName[] = ['mode', 'node', 'nodeCmd'];
+const nodeAccessFlags: readonly FlagName[] = ['debugPod', 'debugImage', 'debugNamespace'];
 const probeFlags: readonly FlagName[] = ['count', 'interval', 'timeout', 'concurrency', 'http', 'tcp', 'dns', 'via', 'match'];
 
 /** The usage of every command, keyed by its name; `dashboard` is svctop without a command. */
@@ -58,17 +59,25 @@ export const commandHelp = {
 			'Reads this node\'s rules with iptables-save, nft or ipvsadm (root needed) unless --file or --node-cmd',
 			'says where the dump comes from. Names pods and cross-checks with the API when a cluster is reachable.',
 		],
-		options: {'Options': ['file', 'service', ...natSourceFlags, 'json'], 'Cluster options': clusterFlags},
-		flagHelp: {json: 'the flow tree as a JSON document'},
-		examples: ['sudo svctop nat --service default/svc-nodeport', 'iptables-save | svctop nat --file -', 'svctop nat --node-cmd \'ssh {node} sudo iptables-save\' --node myk8s-worker', 'svctop nat --demo --json'],
+		options: {'Options': ['file', 'service', ...natSourceFlags, 'json'], 'Node access (creates a pod)': ['allNodes', ...nodeAccessFlags], 'Cluster options': clusterFlags},
+		flagHelp: {json: 'the flow tree as a JSON document', node: 'the node whose rules to read (with --node-cmd or --debug-pod, or in --demo)'},
+		examples: ['sudo svctop nat --service default/svc-nodeport', 'iptables-save | svctop nat --file -', 'svctop nat --node-cmd \'ssh {node} sudo iptables-save\' --node myk8s-worker', 'svctop nat --node myk8s-worker --debug-pod', 'svctop nat --all-nodes --debug-pod', 'svctop nat --demo --json'],
 	},
 	probe: {
 		usage: 'probe TARGET [options]',
 		summary: 'a live loop of new-connection requests: which pod answered, and when',
 		description: ['TARGET is NAMESPACE/NAME[:PORT] (a Service), HOST:PORT or a URL.'],
-		options: {'Probe options': probeFlags, 'Options': ['json'], 'Cluster options': clusterFlags.filter(name => name !== 'allNamespaces')},
+		options: {'Probe options': probeFlags, 'Options': ['json'], 'Node access': ['from', ...nodeAccessFlags], 'Cluster options': clusterFlags.filter(name => name !== 'allNamespaces')},
 		flagHelp: {json: 'one JSON line per probe, then the summary'},
-		examples: ['svctop probe default/svc-nodeport --via nodeport --interval 200ms', 'svctop probe 127.0.0.1:8080 --count 100 --json', 'svctop probe --demo default/svc-clusterip --count 20'],
+		examples: ['svctop probe default/svc-nodeport --via nodeport --interval 200ms', 'svctop probe 127.0.0.1:8080 --count 100 --json', 'svctop probe --demo default/svc-clusterip --count 20', 'svctop probe default/web --from node/myk8s-worker --debug-pod --count 50', 'svctop probe default/web --from pod/default/client --count 20'],
+	},
+	'debug-pods': {
+		usage: 'debug-pods [--clean] [options]',
+		summary: 'the debug pods svctop created (label app.kubernetes.io/managed-by=svctop), e.g. left by a crash',
+		description: ['Lists them in every namespace it may read; --clean deletes them (the only write it makes).'],
+		options: {'Options': ['clean', 'debugNamespace', 'json'], 'Cluster options': clusterFlags.filter(name => name !== 'allNamespaces' && name !== 'namespace')},
+		flagHelp: {debugNamespace: 'where to look when pods cannot be listed in every namespace (default: kube-system)', json: 'the pods as a JSON document'},
+		examples: ['svctop debug-pods', 'svctop debug-pods --clean'],
 	},
 } as const satisfies Record<string, CommandHelp>;
 

@@ -134,7 +134,7 @@ function helpFor(words: Words): ParsedCommandLine {
 }
 
 function unknownCommand(word: string): string {
-	return `unknown command "${word}" (expected one of: list, describe, nat, probe, help; see svctop --help)`;
+	return `unknown command "${word}" (expected one of: list, describe, nat, probe, debug-pods, help; see svctop --help)`;
 }
 
 /** Unknown, repeated or value-less flags: what the flag parser cannot be trusted with. */
@@ -201,6 +201,7 @@ function configOf(words: Words): CliConfig {
 		service: flags.service,
 		node: flags.node,
 		nodeCmd: flags.nodeCmd,
+		access: {debugPod: flags.debugPod, image: flags.debugImage, namespace: flags.debugNamespace, allNodes: flags.allNodes, from: flags.from, clean: flags.clean},
 		probe: {
 			count: flags.count,
 			intervalMs,

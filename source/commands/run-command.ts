@@ -10,6 +10,7 @@ import {runList} from './list.js';
 import {runDescribe} from './describe.js';
 import {obtainDump, runNat} from './nat.js';
 import {runProbe} from './probe.js';
+import {type AccessConfig, runNodeAccess, usesNodeAccess} from './node-access.js';
 
 /** The dashboard's modules (Ink, React, the views), loaded only when the dashboard runs. */
 async function loadDashboard() {
@@ -22,7 +23,7 @@ async function loadDashboard() {
 }
 
 export type CliConfig = {
-	command: 'dashboard' | 'list' | 'describe' | 'nat' | 'probe';
+	command: 'dashboard' | 'list' | 'describe' | 'nat' | 'probe' | 'debug-pods';
 	args: string[];
 	demo: boolean;
 	kubeconfig?: string;
@@ -41,6 +42,8 @@ export type CliConfig = {
 	service?: string;
 	node?: string;
 	nodeCmd?: string;
+	/** Node access through Kubernetes (debug pods, exec); see node-access.ts. */
+	access: AccessConfig;
 	probe: {
 		count?: number;
 		intervalMs: number;
@@ -163,6 +166,10 @@ export async function runCommand(config: CliConfig): Promise<number> {
 	try {
 		if (config.demo) {
 			demo = await startDemo({withDataPlane: config.command === 'probe' || config.command === 'dashboard'});
+		}
+
+		if (usesNodeAccess(config)) {
+			return await runNodeAccess(config, demo, io);
 		}
 
 		const need = needsCluster(config);

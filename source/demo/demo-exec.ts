@@ -1,0 +1,24 @@
+import type {ExecAnswer, ExecHook} from '../apiserver/pod-access.js';
+
+/** The rule tools a debug pod runs, answered from the demo's generated dump for the pod's node. */
+const iptablesSaves = new Set(['iptables-save', 'iptables-nft-save', 'iptables-legacy-save']);
+
+/**
+ * Exec in the demo's pods: nothing runs on this machine. The iptables-save family prints the dump
+ * the demo's kube-proxy would hold on the pod's node (the legacy backend is empty, as on a modern
+ * node), kube-proxy's mode port says iptables, and anything else is not in the demo.
+ */
+export function demoExecHook(ruleDump: (node: string) => string): ExecHook {
+	return (pod, argv): ExecAnswer => {
+		const [program = '', ...args] = argv;
+		if (iptablesSaves.has(program) && pod.nodeName) {
+			return program === 'iptables-legacy-save' ? {stdout: '', exitCode: 0} : {stdout: ruleDump(pod.nodeName), exitCode: 0};
+		}
+
+		if (program === 'curl' && args.at(-1) === 'http://127.0.0.1:10249/proxyMode') {
+			return {stdout: 'iptables', exitCode: 0};
+		}
+
+		return {stdout: '', stderr: `${program}: not available in the demo's debug pods (only the iptables-save family and kube-proxy's proxyMode)\n`, exitCode: 127};
+	};
+}
