@@ -11,7 +11,7 @@ import type {WebSocketConnection} from './websocket.js';
 export const execProtocols = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
 
 /** What a stand-in exec answers (the demo serves its own rule dump this way). */
-export type ExecAnswer = {readonly stdout: string; readonly stderr?: string; readonly exitCode: number};
+export type ExecAnswer = {readonly stdout: string; readonly stderr?: string; readonly exitCode: number; /** The program is not in the image (runc's start failure). */ readonly notFound?: boolean};
 
 /** The pod an exec runs in, as the hook and the launcher see it. */
 export type ExecPod = {readonly namespace: string; readonly name: string; readonly nodeName: string | undefined; readonly hostNetwork: boolean};
@@ -62,6 +62,11 @@ function finishWith(connection: WebSocketConnection, status: object): void {
 
 /** Plays an in-process answer over the connection. */
 export function answerExec(connection: WebSocketConnection, argv: readonly string[], answer: ExecAnswer): void {
+	if (answer.notFound) {
+		finishWith(connection, execStartFailure(argv, 'ENOENT'));
+		return;
+	}
+
 	if (answer.stdout !== '') {
 		connection.send(framed(stdoutChannel, answer.stdout));
 	}

@@ -8,6 +8,7 @@ import {defaultDeadlineSeconds} from '../node/access/debug-pod-spec.js';
 import {DebugPodSession} from '../node/access/debug-pod-session.js';
 import {runDebugPods} from './debug-pods.js';
 import {runAllNodesNat, runNodeNat} from './node-nat.js';
+import {runProbeFrom} from './probe-from.js';
 import type {CliConfig} from './run-command.js';
 
 /** The node-access flags as parsed. */
@@ -30,7 +31,7 @@ export type AccessIo = {
 
 /** Does this command line reach nodes through Kubernetes (debug pods or exec)? */
 export function usesNodeAccess(config: CliConfig): boolean {
-	return config.command === 'debug-pods' || (config.command === 'nat' && (config.access.debugPod || config.access.allNodes));
+	return config.command === 'debug-pods' || (config.command === 'nat' && (config.access.debugPod || config.access.allNodes)) || (config.command === 'probe' && config.access.from !== undefined);
 }
 
 /** A mistake in the node-access flags, as one line; undefined when they fit together. */
@@ -127,6 +128,10 @@ export async function runNodeAccess(config: CliConfig, demo: Demo | undefined, i
 	const kc = kubeConfigOf(config, demo);
 	if (config.command === 'debug-pods') {
 		return runDebugPods(kc, {clean: config.access.clean, namespace: config.access.namespace, json: config.json}, io, Date.now());
+	}
+
+	if (config.command === 'probe') {
+		return runProbeFrom(config, kc, io, demo);
 	}
 
 	let source: ClusterSource | undefined;

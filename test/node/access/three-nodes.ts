@@ -21,7 +21,7 @@ function olderSlices(): V1EndpointSlice[] {
 			return slice;
 		}
 
-		const endpoints = slice.endpoints.filter(endpoint => endpoint.addresses[0] !== '10.10.3.4');
+		const endpoints = (slice.endpoints ?? []).filter(endpoint => endpoint.addresses[0] !== '10.10.3.4');
 		return {...slice, endpoints: [...endpoints, {addresses: ['10.10.9.9'], conditions: {ready: true, serving: true, terminating: false}, nodeName: 'node-b', targetRef: {kind: 'Pod', namespace: 'default', name: 'gone-1'}}]};
 	});
 }
