@@ -213,6 +213,11 @@ export async function runProbeFrom(config: CliConfig, kc: KubeConfig, io: Access
 		return 2;
 	}
 
+	if (demo) {
+		io.stderr.write('svctop: probe --from is not in the demo: its pods only print their node\'s rules (try svctop nat --demo --all-nodes --debug-pod)\n');
+		return 2;
+	}
+
 	if (config.probe.mode === 'dns') {
 		io.stderr.write('svctop: --from probes HTTP or TCP (curl, wget or nc in the pod); DNS probes run from this machine only\n');
 		return 2;

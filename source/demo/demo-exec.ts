@@ -19,6 +19,7 @@ export function demoExecHook(ruleDump: (node: string) => string): ExecHook {
 			return {stdout: 'iptables', exitCode: 0};
 		}
 
-		return {stdout: '', stderr: `${program}: not available in the demo's debug pods (only the iptables-save family and kube-proxy's proxyMode)\n`, exitCode: 127};
+		// Anything else is not in the demo's pods, as a program missing from an image.
+		return {stdout: '', exitCode: 127, notFound: true};
 	};
 }

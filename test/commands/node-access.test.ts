@@ -209,3 +209,50 @@ describe('the built CLI: zero writes without --debug-pod, nothing left after Ctr
 		assert.equal(server.count('pods'), 0);
 	});
 });
+
+describe('probe --from without the kernel', () => {
+	let server: ApiServer;
+	let directory: string;
+	let kubeconfig: string;
+	/** A pod image without curl, wget or nc: every program is missing. */
+	const bare: ExecHook = () => ({stdout: '', exitCode: 127, notFound: true});
+
+	before(async () => {
+		directory = await mkdtemp(path.join(tmpdir(), 'svtdbgp-'));
+		server = await startApiServer({exec: bare, podStartMs: 10, objects: [
+			...labObjects(),
+			{kind: 'Pod', apiVersion: 'v1', metadata: {namespace: 'default', name: 'distroless'}, spec: {nodeName: 'node-a', containers: [{name: 'app', image: 'gcr.io/distroless/static'}]}, status: {phase: 'Running'}},
+			{kind: 'Pod', apiVersion: 'v1', metadata: {namespace: 'default', name: 'waiting'}, spec: {containers: [{name: 'app', image: 'x'}]}, status: {phase: 'Pending'}},
+		]});
+		kubeconfig = await server.writeKubeconfig(directory);
+	});
+
+	after(async () => {
+		await server.close();
+		await rm(directory, {recursive: true, force: true});
+	});
+
+	test('a pod with none of curl, wget, nc: a clear error, nothing created', async () => {
+		const run = await svctopInProcess(kubeconfig, 'probe', 'default/svc-nodeport', '--from', 'pod/default/distroless', '--count', '1');
+		assert.equal(run.code, 1);
+		assert.match(run.stderr, /pod default\/distroless: the pod has none of curl, wget: svctop needs one of them there to probe HTTP/);
+		assert.deepEqual(writes(server).filter(entry => entry.url.includes('/pods')), []);
+	});
+
+	test('a debug pod image without the tools: named, and the pod deleted', async () => {
+		const run = await svctopInProcess(kubeconfig, 'probe', 'default/svc-nodeport', '--from', 'node/node-a', '--debug-pod', '--count', '1');
+		assert.equal(run.code, 1);
+		assert.match(run.stderr, /none of curl, wget.*\(image nicolaka\/netshoot/);
+		assert.equal(server.count('pods'), 2);
+	});
+
+	test('a pod that is not running, a node without --debug-pod, a vantage point that is neither', async () => {
+		assert.match((await svctopInProcess(kubeconfig, 'probe', 'default/svc-nodeport', '--from', 'pod/default/waiting')).stderr, /pod default\/waiting is Pending: probes need it Running/);
+		const node = await svctopInProcess(kubeconfig, 'probe', 'default/svc-nodeport', '--from', 'node/node-a');
+		assert.equal(node.code, 2);
+		assert.match(node.stderr, /add --debug-pod/);
+		const neither = await svctopInProcess(kubeconfig, 'probe', 'default/svc-nodeport', '--from', 'svc/x');
+		assert.equal(neither.code, 2);
+		assert.match(neither.stderr, /--from takes node\/NAME or pod\/NAMESPACE\/NAME/);
+	});
+});
