@@ -31,12 +31,44 @@ export type AccessIo = {
 
 /** Does this command line reach nodes through Kubernetes (debug pods or exec)? */
 export function usesNodeAccess(config: CliConfig): boolean {
-	return config.command === 'debug-pods' || (config.command === 'nat' && (config.access.debugPod || config.access.allNodes)) || (config.command === 'probe' && config.access.from !== undefined);
+	return config.command === 'debug-pods' || (config.command === 'nat' && (config.access.debugPod || config.access.allNodes)) || (config.command === 'probe' && config.access.from !== undefined)
+		|| misplacedAccessFlag(config) !== undefined;
+}
+
+/** A node-access flag given to a command that does not take it (so it is not silently ignored). */
+function misplacedAccessFlag(config: CliConfig): string | undefined {
+	const {access, command} = config;
+	if (access.debugPod && command !== 'nat' && command !== 'probe') {
+		return `--debug-pod is for svctop nat (--node NAME or --all-nodes) and svctop probe --from node/NAME`;
+	}
+
+	if (access.allNodes && command !== 'nat') {
+		return '--all-nodes is for svctop nat';
+	}
+
+	if (access.from !== undefined && command !== 'probe') {
+		return '--from is for svctop probe';
+	}
+
+	if (access.clean && command !== 'debug-pods') {
+		return '--clean is for svctop debug-pods';
+	}
+
+	if (command === 'probe' && access.debugPod && access.from === undefined) {
+		return 'probe --debug-pod needs --from node/NAME (the node to probe from)';
+	}
+
+	return undefined;
 }
 
 /** A mistake in the node-access flags, as one line; undefined when they fit together. */
 export function accessUsageError(config: CliConfig): string | undefined {
 	const {access} = config;
+	const misplaced = misplacedAccessFlag(config);
+	if (misplaced !== undefined) {
+		return misplaced;
+	}
+
 	if (access.allNodes && !access.debugPod) {
 		return '--all-nodes reads every node through a debug pod on each: add --debug-pod to allow svctop to create them';
 	}

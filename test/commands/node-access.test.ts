@@ -137,6 +137,11 @@ describe('debug pods against the API server', () => {
 		const run = await svctopInProcess(kubeconfig, 'nat', '--debug-pod');
 		assert.equal(run.code, 2);
 		assert.match(run.stderr, /needs --node NAME or --all-nodes/);
+		const misplaced = await svctopInProcess(kubeconfig, 'list', '--debug-pod');
+		assert.equal(misplaced.code, 2);
+		assert.match(misplaced.stderr, /--debug-pod is for svctop nat/);
+		assert.match((await svctopInProcess(kubeconfig, 'nat', '--file', '-', '--clean')).stderr, /--clean is for svctop debug-pods/);
+		assert.deepEqual(writes(server).filter(entry => entry.url.includes('/pods') && entry.method !== 'GET' && entry.url.includes('list')), []);
 	});
 });
 

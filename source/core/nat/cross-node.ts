@@ -184,8 +184,9 @@ export function renderCrossNodeText(report: CrossNodeReport): string {
 	const lines: string[] = [];
 	const unread = report.nodes.filter(node => node.error !== undefined);
 	lines.push(`NODES  ${report.nodes.length - unread.length} read, ${unread.length} unknown`);
+	const width = Math.max(0, ...report.nodes.map(node => node.node.length));
 	for (const node of report.nodes) {
-		lines.push(node.error === undefined ? `  ${node.node}  ${node.mode}  ${node.servicePorts} service ports` : `  ${node.node}  unknown: ${node.error}`);
+		lines.push(`  ${node.node.padEnd(width)}  ${node.error === undefined ? `${node.mode}  ${node.servicePorts} service ports` : `unknown: ${node.error}`}`);
 	}
 
 	const differing = report.ports.filter(port => !port.agree || port.stale.length > 0);
