@@ -8,6 +8,8 @@ import {after, before, describe, test} from 'node:test';
 import {type ApiServer, startApiServer} from '../../../source/apiserver/index.js';
 import {parseCommandLine} from '../../../source/cli/parse-command-line.js';
 import {runNodeAccess} from '../../../source/commands/node-access.js';
+import {generateNftTable} from '../../../source/core/nat/generate/nft.js';
+import {clusterCIDR, endpointSlices, services} from '../../fixtures/nat/cluster.js';
 import {labDump, labNodes, labObjects} from './three-nodes.js';
 
 /*
@@ -103,6 +105,76 @@ describe('debug pods in the kernel lab (three namespaced nodes)', () => {
 		assert.doesNotMatch(run.stdout, /DNAT 10\.10\.3\.4/);
 		assert.match(run.stdout, /endpoint 10\.10\.3\.4:8080 .* is in the EndpointSlices but not in the rules/);
 		assert.match(run.stderr, /iptables-nft-save in pod kube-system\/svctop-debug-node-c-\w+ on node node-c \(kube-proxy's mode port did not answer\)/);
+		assert.equal(server!.count('pods'), 0);
+	});
+});
+
+describe('the backend that holds kube-proxy\'s rules', () => {
+	const legacy = `${prefix}l`;
+	const nft = `${prefix}t`;
+	let server: ApiServer | undefined;
+	let directory: string | undefined;
+	let kubeconfig: string;
+	let reason = skipReason ?? (hasTool('iptables-legacy-restore') && hasTool('nft', '--version') ? undefined : 'needs iptables-legacy-restore and nft');
+
+	before(async () => {
+		if (reason) {
+			return;
+		}
+
+		try {
+			for (const name of [legacy, nft]) {
+				execFileSync('ip', ['netns', 'add', name]);
+			}
+
+			// node-l: rules in the legacy backend only (the nft backend is empty); node-t: kube-proxy's nftables table.
+			execFileSync('ip', ['netns', 'exec', legacy, 'iptables-legacy-restore'], {input: labDump('node-a')});
+			execFileSync('ip', ['netns', 'exec', nft, 'nft', '-f', '-'], {input: generateNftTable({services, endpointSlices, nodeName: 'node-t', nodeIPs: ['10.0.0.9']}, {clusterCIDR})});
+			directory = await mkdtemp(path.join(tmpdir(), 'svtdbgb-'));
+			const node = (name: string) => ({kind: 'Node', apiVersion: 'v1', metadata: {name}, status: {addresses: [{type: 'InternalIP', address: '10.0.0.9'}]}});
+			server = await startApiServer({exec: 'real', podStartMs: 10, objects: [node('node-l'), node('node-t')], nodeNetns: {'node-l': legacy, 'node-t': nft}});
+			kubeconfig = await server.writeKubeconfig(directory);
+		} catch (error) {
+			reason = `the namespaces could not be prepared: ${(error as Error).message}`;
+		}
+	});
+
+	after(async () => {
+		await server?.close();
+		for (const name of [legacy, nft]) {
+			spawnSync('ip', ['netns', 'del', name], {stdio: 'ignore'});
+		}
+
+		if (directory) {
+			await rm(directory, {recursive: true, force: true});
+		}
+	});
+
+	test('iptables-legacy-save when the legacy backend holds KUBE-SERVICES', async t => {
+		if (reason) {
+			t.skip(reason);
+			return;
+		}
+
+		const run = await svctop(kubeconfig, 'nat', '--node', 'node-l', '--debug-pod', '--json');
+		assert.equal(run.code, 0, run.stderr);
+		assert.match(run.stderr, /rules of node node-l: iptables-legacy-save in pod/);
+		assert.equal(JSON.parse(run.stdout).mode, 'iptables');
+		assert.equal(server!.count('pods'), 0);
+	});
+
+	test('nft list table ip kube-proxy when neither iptables backend has kube-proxy\'s chains', async t => {
+		if (reason) {
+			t.skip(reason);
+			return;
+		}
+
+		const run = await svctop(kubeconfig, 'nat', '--node', 'node-t', '--debug-pod', '--json');
+		assert.equal(run.code, 0, run.stderr);
+		assert.match(run.stderr, /rules of node node-t: nft list table ip kube-proxy in pod/);
+		const table = JSON.parse(run.stdout);
+		assert.equal(table.mode, 'nftables');
+		assert.ok(table.services.some((service: any) => service.service === 'default/svc-nodeport' && service.endpoints.length === 3));
 		assert.equal(server!.count('pods'), 0);
 	});
 });
