@@ -27,6 +27,7 @@ export const commandHelp = {
 		options: {
 			'Cluster options': clusterFlags,
 			'NAT view options': ['natFile', ...natSourceFlags],
+			'Node access (the NAT view\'s o key)': nodeAccessFlags,
 			'Output options (stdout not a terminal)': ['output', 'json'],
 		},
 		examples: ['svctop --demo', 'svctop -A', 'svctop --context kind-myk8s -n kube-system', 'svctop | grep -v \'<none>\''],

@@ -6,6 +6,7 @@ import {resolveKubeConfig} from '../kube/kubeconfig.js';
 import type {ClusterSource} from '../kube/types.js';
 import {defaultDeadlineSeconds} from '../node/access/debug-pod-spec.js';
 import {DebugPodSession} from '../node/access/debug-pod-session.js';
+import {debugPodVantages, type NatVantages, noNatVantages} from '../node/access/nat-vantages.js';
 import {runDebugPods} from './debug-pods.js';
 import {runAllNodesNat, runNodeNat} from './node-nat.js';
 import {runProbeFrom} from './probe-from.js';
@@ -38,8 +39,8 @@ export function usesNodeAccess(config: CliConfig): boolean {
 /** A node-access flag given to a command that does not take it (so it is not silently ignored). */
 function misplacedAccessFlag(config: CliConfig): string | undefined {
 	const {access, command} = config;
-	if (access.debugPod && command !== 'nat' && command !== 'probe') {
-		return `--debug-pod is for svctop nat (--node NAME or --all-nodes) and svctop probe --from node/NAME`;
+	if (access.debugPod && command !== 'nat' && command !== 'probe' && command !== 'dashboard') {
+		return `--debug-pod is for svctop nat (--node NAME or --all-nodes), svctop probe --from node/NAME and the dashboard`;
 	}
 
 	if (access.allNodes && command !== 'nat') {
@@ -183,4 +184,35 @@ export async function runNodeAccess(config: CliConfig, demo: Demo | undefined, i
 	} finally {
 		await source?.stop().catch(() => undefined);
 	}
+}
+
+/**
+ * The dashboard's NAT vantage points: with --debug-pod, any node through a debug pod made only
+ * after the user confirmed it in the view; close() deletes what was made (also on SIGTERM).
+ */
+export function startDashboardAccess(config: CliConfig, demo: Demo | undefined, io: AccessIo): {vantages: NatVantages; close(): Promise<void>} {
+	if (!config.access.debugPod) {
+		return {vantages: noNatVantages, close: async () => undefined};
+	}
+
+	const session = new DebugPodSession({kc: kubeConfigOf(config, demo), namespace: config.access.namespace, image: config.access.image, deadlineSeconds: defaultDeadlineSeconds});
+	const close = async () => {
+		const {failed} = await session.close();
+		for (const line of failed) {
+			io.stderr.write(`svctop: could not delete pod ${line}; remove it with svctop debug-pods --clean\n`);
+		}
+	};
+
+	const onTerm = () => {
+		void close().finally(() => process.exit(143));
+	};
+
+	process.once('SIGTERM', onTerm);
+	return {
+		vantages: debugPodVantages(session, config.access.image),
+		async close() {
+			process.off('SIGTERM', onTerm);
+			await close();
+		},
+	};
 }

@@ -10,7 +10,7 @@ import {runList} from './list.js';
 import {runDescribe} from './describe.js';
 import {obtainDump, runNat} from './nat.js';
 import {runProbe} from './probe.js';
-import {type AccessConfig, runNodeAccess, usesNodeAccess} from './node-access.js';
+import {type AccessConfig, runNodeAccess, startDashboardAccess, usesNodeAccess} from './node-access.js';
 
 /** The dashboard's modules (Ink, React, the views), loaded only when the dashboard runs. */
 async function loadDashboard() {
@@ -138,11 +138,16 @@ async function runInteractive(
 			{json: false, file: config.natFile, mode: config.mode, nodeCmd: config.nodeCmd, node: config.node, dump: demo && !config.natFile ? demo.ruleDump(config.node) : undefined},
 			io,
 		);
-	return ui.runDashboard(source, {
-		clusterDomain: config.clusterDomain,
-		resolveName: demo?.resolveName,
-		screens: {nat: ui.makeNatView(loadRules), probe: ui.makeProbeView({resolveAddress: demo?.resolveAddress, ...natRulesFor(config, demo)})},
-	});
+	const access = startDashboardAccess(config, demo, io);
+	try {
+		return await ui.runDashboard(source, {
+			clusterDomain: config.clusterDomain,
+			resolveName: demo?.resolveName,
+			screens: {nat: ui.makeNatView(loadRules, access.vantages), probe: ui.makeProbeView({resolveAddress: demo?.resolveAddress, ...natRulesFor(config, demo)})},
+		});
+	} finally {
+		await access.close();
+	}
 }
 
 /** Run one CLI command; every failure becomes one line on stderr and a non-zero exit code. */
