@@ -4,7 +4,7 @@ import type {Demo} from '../demo/demo.js';
 import {connectCluster} from '../kube/connect.js';
 import {resolveKubeConfig} from '../kube/kubeconfig.js';
 import type {ClusterSource} from '../kube/types.js';
-import {defaultDeadlineSeconds} from '../node/access/debug-pod-spec.js';
+import {defaultDeadlineSeconds, longDeadlineSeconds} from '../node/access/debug-pod-spec.js';
 import {DebugPodSession} from '../node/access/debug-pod-session.js';
 import {debugPodVantages, type NatVantages, noNatVantages} from '../node/access/nat-vantages.js';
 import {runDebugPods} from './debug-pods.js';
@@ -118,7 +118,7 @@ export async function withDebugPods(config: CliConfig, kc: KubeConfig, io: Acces
 		kc,
 		namespace: config.access.namespace,
 		image: config.access.image,
-		deadlineSeconds: defaultDeadlineSeconds,
+		deadlineSeconds: config.command === 'nat' ? defaultDeadlineSeconds : longDeadlineSeconds,
 		log: line => io.stderr.write(`svctop: ${line}\n`),
 		signal: abort.signal,
 	});
@@ -195,7 +195,7 @@ export function startDashboardAccess(config: CliConfig, demo: Demo | undefined, 
 		return {vantages: noNatVantages, close: async () => undefined};
 	}
 
-	const session = new DebugPodSession({kc: kubeConfigOf(config, demo), namespace: config.access.namespace, image: config.access.image, deadlineSeconds: defaultDeadlineSeconds});
+	const session = new DebugPodSession({kc: kubeConfigOf(config, demo), namespace: config.access.namespace, image: config.access.image, deadlineSeconds: longDeadlineSeconds});
 	const close = async () => {
 		const {failed} = await session.close();
 		for (const line of failed) {

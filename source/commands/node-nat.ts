@@ -1,5 +1,5 @@
 import {crossCheckNat} from '../core/nat/cross-check.js';
-import {compareNodes, type NodeRules, renderCrossNodeText} from '../core/nat/cross-node.js';
+import {compareNodes, type NodeRules, type NodeSync, renderCrossNodeText, syncText} from '../core/nat/cross-node.js';
 import {decodeNatDump} from '../core/nat/decode.js';
 import {filterNatServices} from '../core/nat/render.js';
 import type {NatMode} from '../core/nat/types.js';
@@ -18,7 +18,7 @@ export type NodeNatOptions = {
 	readonly concurrency?: number;
 };
 
-type NodeDump = {ok: true; text: string; mode: NatMode | undefined; source: string} | {ok: false; error: string};
+type NodeDump = {ok: true; text: string; mode: NatMode | undefined; source: string; sync?: NodeSync} | {ok: false; error: string};
 
 /** One node's rules, read in a debug pod there. */
 async function dumpOf(session: DebugPodSession, node: string, mode: NatMode | undefined): Promise<NodeDump> {
@@ -33,7 +33,7 @@ async function dumpOf(session: DebugPodSession, node: string, mode: NatMode | un
 	}
 
 	const proxy = dump.proxyMode === undefined ? 'kube-proxy\'s mode port did not answer' : `kube-proxy reports mode ${dump.proxyMode}`;
-	return {ok: true, text: String(dump.text), mode: dump.mode, source: `${dump.source} (${proxy})`};
+	return {ok: true, text: String(dump.text), mode: dump.mode, source: `${dump.source} (${proxy})`, sync: dump.sync};
 }
 
 /** `svctop nat --node NAME --debug-pod`: that node's rules, decoded as if svctop ran there. */
@@ -44,7 +44,7 @@ export async function runNodeNat(session: DebugPodSession, node: string, options
 		return 1;
 	}
 
-	io.stderr.write(`svctop: rules of node ${node}: ${dump.source}\n`);
+	io.stderr.write(`svctop: rules of node ${node}: ${dump.source}${dump.sync ? `; kube-proxy ${syncText(dump.sync, Date.now())}` : ''}\n`);
 	return runNat({json: options.json, mode: options.mode ?? dump.mode, service: options.service, source: options.source, dump: dump.text}, io);
 }
 
@@ -94,7 +94,7 @@ export async function runAllNodesNat(session: DebugPodSession, source: ClusterSo
 				table = filterNatServices(table, options.service);
 			}
 
-			results.set(node, {node, table});
+			results.set(node, {node, table, sync: dump.sync});
 			io.stderr.write(`svctop: [${done}/${nodes.length}] ${node}: ${table.mode}, ${table.services.length} service ports\n`);
 		} else {
 			results.set(node, {node, error: dump.error});
@@ -106,6 +106,6 @@ export async function runAllNodesNat(session: DebugPodSession, source: ClusterSo
 	}
 
 	const report = compareNodes(nodes.map(node => results.get(node)!), options.service ? {services: api.services.filter(service => options.service!.split(':')[0] === `${service.metadata?.namespace}/${service.metadata?.name}`), endpointSlices: api.endpointSlices} : api);
-	io.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderCrossNodeText(report));
+	io.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderCrossNodeText(report, Date.now()));
 	return report.nodes.some(node => node.error !== undefined) ? 1 : 0;
 }

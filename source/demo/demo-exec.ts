@@ -19,6 +19,12 @@ export function demoExecHook(ruleDump: (node: string) => string): ExecHook {
 			return {stdout: 'iptables', exitCode: 0};
 		}
 
+		if (program === 'curl' && args.at(-1) === 'http://127.0.0.1:10249/metrics') {
+			// The demo's rules are written from the objects as they are now: synced this moment.
+			const seconds = (Date.now() / 1000).toFixed(3);
+			return {stdout: `kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds ${seconds}\nkubeproxy_sync_proxy_rules_last_timestamp_seconds ${seconds}\n`, exitCode: 0};
+		}
+
 		// Anything else is not in the demo's pods, as a program missing from an image.
 		return {stdout: '', exitCode: 127, notFound: true};
 	};

@@ -11,8 +11,11 @@ import type {NatEndpoint, NatFlowTable, NatServiceFlow} from './types.js';
 
 /** One node's rules, or why they could not be read. */
 export type NodeRules =
-	| {readonly node: string; readonly table: NatFlowTable}
+	| {readonly node: string; readonly table: NatFlowTable; readonly sync?: NodeSync}
 	| {readonly node: string; readonly error: string};
+
+/** kube-proxy's own sync record on the node (its metrics), epoch seconds; absent when it did not answer. */
+export type NodeSync = {readonly lastSync?: number; readonly lastQueued?: number};
 
 export type CrossNodeApi = {
 	readonly services: readonly V1Service[];
@@ -54,7 +57,7 @@ export type CrossNodePort = {
 };
 
 export type CrossNodeReport = {
-	readonly nodes: ReadonlyArray<{readonly node: string; readonly mode?: string; readonly servicePorts?: number; readonly error?: string}>;
+	readonly nodes: ReadonlyArray<{readonly node: string; readonly mode?: string; readonly servicePorts?: number; readonly error?: string; readonly sync?: NodeSync}>;
 	readonly ports: readonly CrossNodePort[];
 	/** Nodes with any stale Service port, in name order. */
 	readonly staleNodes: readonly string[];
@@ -168,7 +171,7 @@ export function compareNodes(rules: readonly NodeRules[], api: CrossNodeApi | un
 	}
 
 	return {
-		nodes: rules.map(each => ('table' in each ? {node: each.node, mode: each.table.mode, servicePorts: each.table.services.length} : {node: each.node, error: each.error})),
+		nodes: rules.map(each => ('table' in each ? {node: each.node, mode: each.table.mode, servicePorts: each.table.services.length, ...(each.sync ? {sync: each.sync} : {})} : {node: each.node, error: each.error})),
 		ports,
 		staleNodes: [...new Set(ports.flatMap(port => port.stale.map(each => each.node)))].sort(),
 		disagreements: ports.filter(port => !port.agree).length,
@@ -179,14 +182,25 @@ function percent(probability: number): string {
 	return `${Math.round(probability * 1000) / 10}%`;
 }
 
+/** `synced 12s ago`, and whether a change is queued but not yet written, from kube-proxy's own gauges. */
+export function syncText(sync: NodeSync | undefined, nowMs: number): string {
+	if (sync?.lastSync === undefined) {
+		return 'last sync unknown (kube-proxy metrics did not answer)';
+	}
+
+	const ago = (seconds: number) => `${Math.max(0, Math.round(nowMs / 1000 - seconds))}s ago`;
+	const pending = sync.lastQueued !== undefined && sync.lastQueued > sync.lastSync ? `; a change queued ${ago(sync.lastQueued)} is not written yet` : '';
+	return `synced ${ago(sync.lastSync)}${pending}`;
+}
+
 /** The report as text: the nodes, then only the Service ports where something differs. */
-export function renderCrossNodeText(report: CrossNodeReport): string {
+export function renderCrossNodeText(report: CrossNodeReport, nowMs: number): string {
 	const lines: string[] = [];
 	const unread = report.nodes.filter(node => node.error !== undefined);
 	lines.push(`NODES  ${report.nodes.length - unread.length} read, ${unread.length} unknown`);
 	const width = Math.max(0, ...report.nodes.map(node => node.node.length));
 	for (const node of report.nodes) {
-		lines.push(`  ${node.node.padEnd(width)}  ${node.error === undefined ? `${node.mode}  ${node.servicePorts} service ports` : `unknown: ${node.error}`}`);
+		lines.push(`  ${node.node.padEnd(width)}  ${node.error === undefined ? `${node.mode}  ${node.servicePorts} service ports  ${syncText(node.sync, nowMs)}` : `unknown: ${node.error}`}`);
 	}
 
 	const differing = report.ports.filter(port => !port.agree || port.stale.length > 0);

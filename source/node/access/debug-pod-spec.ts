@@ -13,6 +13,8 @@ export const defaultDebugImage = 'nicolaka/netshoot:v0.13';
 export const defaultDebugNamespace = 'kube-system';
 /** The pod ends itself after this long even if svctop is killed before it can delete it. */
 export const defaultDeadlineSeconds = 600;
+/** For sessions that last as long as the user wants (a probe loop, the dashboard). */
+export const longDeadlineSeconds = 3600;
 export const debugContainer = 'debug';
 
 export type DebugPodRequest = {

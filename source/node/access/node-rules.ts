@@ -7,6 +7,22 @@ export function proxyModeOf(result: CommandResult): NatMode | undefined {
 	return answer === 'iptables' || answer === 'nftables' || answer === 'ipvs' ? answer : undefined;
 }
 
+/** When kube-proxy last wrote its rules, and last queued a change, in epoch seconds (its metrics). */
+export type ProxySync = {readonly lastSync?: number; readonly lastQueued?: number};
+
+function metric(text: string, name: string): number | undefined {
+	const found = new RegExp(`^${name}(?:\\{[^}]*\\})?\\s+(\\S+)`, 'm').exec(text)?.[1];
+	const value = found === undefined ? Number.NaN : Number(found);
+	return Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+/** kube-proxy's sync gauges from its metrics text (`/metrics` on 127.0.0.1:10249). */
+export function proxySyncOf(metricsText: string): ProxySync | undefined {
+	const lastSync = metric(metricsText, 'kubeproxy_sync_proxy_rules_last_timestamp_seconds');
+	const lastQueued = metric(metricsText, 'kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds');
+	return lastSync === undefined && lastQueued === undefined ? undefined : {lastSync, lastQueued};
+}
+
 type Attempt = {readonly argv: readonly string[]; readonly mode: NatMode; readonly holdsRules: (text: string) => boolean};
 
 const iptablesAttempts: readonly Attempt[] = [
@@ -42,7 +58,7 @@ function attemptsFor(mode: NatMode | undefined): readonly Attempt[] {
  * Reads a node's kube-proxy rules with `runner` (an exec into a debug pod there): the mode from
  * kube-proxy's metrics port when it answers (or `mode`), then the tool that holds its rules.
  */
-export async function readNodeRules(runner: CommandRunner, where: string, options: {mode?: NatMode; timeoutMs?: number} = {}): Promise<NatDump & {proxyMode?: NatMode}> {
+export async function readNodeRules(runner: CommandRunner, where: string, options: {mode?: NatMode; timeoutMs?: number} = {}): Promise<NatDump & {proxyMode?: NatMode; sync?: ProxySync}> {
 	const timeoutMs = options.timeoutMs ?? 20_000;
 	const proxyMode = proxyModeOf(await runner(['curl', '-s', '--max-time', '1', 'http://127.0.0.1:10249/proxyMode'], 5000));
 	const tried: string[] = [];
@@ -50,7 +66,10 @@ export async function readNodeRules(runner: CommandRunner, where: string, option
 		// eslint-disable-next-line no-await-in-loop
 		const result = await runner(attempt.argv, timeoutMs);
 		if (result.code === 0 && attempt.holdsRules(result.stdout)) {
-			return {ok: true, text: result.stdout, mode: attempt.mode, source: `${attempt.argv.join(' ')} in ${where}`, proxyMode};
+			// kube-proxy's own record of its last sync, read right after the rules (only where its port answered).
+			const metrics = proxyMode === undefined ? undefined : await runner(['curl', '-s', '--max-time', '1', 'http://127.0.0.1:10249/metrics'], 5000);
+			const sync = metrics?.code === 0 ? proxySyncOf(metrics.stdout) : undefined;
+			return {ok: true, text: result.stdout, mode: attempt.mode, source: `${attempt.argv.join(' ')} in ${where}`, proxyMode, ...(sync ? {sync} : {})};
 		}
 
 		const why = result.errorCode === 'ENOENT' ? 'not in the image' : result.code === 0 ? 'no kube-proxy rules' : (result as {failure?: string}).failure ?? (result.stderr.trim().split('\n')[0] || `exit code ${result.code}`);

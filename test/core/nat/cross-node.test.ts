@@ -31,7 +31,7 @@ test('an unreadable node is unknown: named with its reason, never agreeing or st
 	assert.deepEqual(report.staleNodes, []);
 	assert.deepEqual(report.nodes.at(-1), {node: 'node-c', error: 'pods/exec is forbidden'});
 	assert.equal(report.disagreements, 0);
-	const text = renderCrossNodeText(report);
+	const text = renderCrossNodeText(report, 0);
 	assert.match(text, /NODES {2}2 read, 1 unknown/);
 	assert.match(text, /node-c {2}unknown: pods\/exec is forbidden/);
 });
@@ -43,8 +43,16 @@ test('without the API nothing is called stale', () => {
 });
 
 test('the text names the stale node and its missing and extra endpoints', () => {
-	const text = renderCrossNodeText(compareNodes(tables, labApi));
+	const text = renderCrossNodeText(compareNodes(tables, labApi), 0);
 	assert.match(text, /default\/svc-nodeport:svc-webport\/TCP {2}DIFFERS between nodes/);
 	assert.match(text, /STALE on node-c: missing 10\.10\.3\.4:8080 \(in the API\); extra 10\.10\.9\.9:8080 \(not in the API\)/);
 	assert.match(text, /stale nodes: node-c/);
+});
+
+test('kube-proxy\'s sync record: how long ago, and a queued change not yet written', () => {
+	const synced = [{...tables[0]!, sync: {lastSync: 1000, lastQueued: 990}}, {...tables[1]!, sync: {lastSync: 1000, lastQueued: 1030}}, tables[2]!];
+	const text = renderCrossNodeText(compareNodes(synced, labApi), 1_042_000);
+	assert.match(text, /node-a {2}iptables {2}8 service ports {2}synced 42s ago\n/);
+	assert.match(text, /node-b {2}iptables {2}8 service ports {2}synced 42s ago; a change queued 12s ago is not written yet\n/);
+	assert.match(text, /node-c {2}iptables {2}8 service ports {2}last sync unknown \(kube-proxy metrics did not answer\)/);
 });
