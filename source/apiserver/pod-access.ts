@@ -390,14 +390,12 @@ export function podAccess(store: ObjectStore, options: PodAccessOptions & {reado
 
 		const connection = acceptWebSocket(request, socket, head, execProtocols);
 		if (typeof options.exec === 'function') {
-			let answer: ExecAnswer;
-			try {
-				answer = options.exec(target, argv);
-			} catch (error) {
-				answer = {stdout: '', stderr: `${(error as Error).message}\n`, exitCode: 1};
-			}
-
-			answerExec(connection, argv, answer);
+			const hook = options.exec;
+			const failed = (error: unknown): ExecAnswer => ({stdout: '', stderr: `${(error as Error).message}\n`, exitCode: 1});
+			void Promise.resolve()
+				.then(async () => hook(target, argv))
+				.catch(failed)
+				.then(answer => answerExec(connection, argv, answer));
 			return;
 		}
 

@@ -17,7 +17,7 @@ export type ExecAnswer = {readonly stdout: string; readonly stderr?: string; rea
 export type ExecPod = {readonly namespace: string; readonly name: string; readonly nodeName: string | undefined; readonly hostNetwork: boolean};
 
 /** Answers an exec in-process instead of running a program. */
-export type ExecHook = (pod: ExecPod, argv: readonly string[]) => ExecAnswer;
+export type ExecHook = (pod: ExecPod, argv: readonly string[]) => ExecAnswer | Promise<ExecAnswer>;
 
 /** A real program to run for the exec: argv only, never a shell string. */
 export type ExecLaunch = {readonly argv: readonly string[]};

@@ -59,7 +59,7 @@ async function probeLoop(config: CliConfig, loop: Loop, io: AccessIo, signal: Ab
 	const started = Date.now();
 	let seq = 0;
 	if (!config.json) {
-		io.stdout.write(`PROBE ${plan.description} from ${loop.where} with ${loop.tool}${loop.conntrack ? ', attributed by conntrack there' : ''}  every ${probe.intervalMs}ms, timeout ${probe.timeoutMs}ms${probe.count ? `, ${probe.count} rounds` : ''}\n`);
+		io.stdout.write(`PROBE ${plan.description} from ${loop.where} with ${loop.tool}${loop.conntrack ? ', attributed by conntrack there (else by the answer)' : ', attributed by the answer'}  every ${probe.intervalMs}ms, timeout ${probe.timeoutMs}ms${probe.count ? `, ${probe.count} rounds` : ''}\n`);
 	}
 
 	for (let round = 0; (probe.count === undefined || round < probe.count) && !signal.aborted; round++) {
@@ -210,11 +210,6 @@ export async function runProbeFrom(config: CliConfig, kc: KubeConfig, io: Access
 	const vantage = parseVantage(config.access.from ?? '');
 	if ('error' in vantage) {
 		io.stderr.write(`svctop: ${vantage.error}\n`);
-		return 2;
-	}
-
-	if (demo) {
-		io.stderr.write('svctop: probe --from is not in the demo: its pods only print their node\'s rules (try svctop nat --demo --all-nodes --debug-pod)\n');
 		return 2;
 	}
 

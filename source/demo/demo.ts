@@ -21,7 +21,7 @@ export type Demo = {
 
 export async function startDemo(options: {withDataPlane: boolean; stepMs?: number}): Promise<Demo> {
 	// Debug pods' exec prints the rule dump of their node (demo-exec.ts); `ruleDump` is bound below.
-	const cluster: DemoCluster = await startDemoCluster({stepMs: options.stepMs, exec: demoExecHook(node => demo.ruleDump(node))});
+	const cluster: DemoCluster = await startDemoCluster({stepMs: options.stepMs, exec: demoExecHook(node => demo.ruleDump(node), () => demo.resolveAddress)});
 	const dataPlane = options.withDataPlane ? await startDemoDataPlane(() => cluster.objects()) : undefined;
 	const demo: Demo = {
 		cluster,

@@ -9,6 +9,7 @@ import {type ApiServer, startApiServer} from '../../source/apiserver/index.js';
 import type {ExecHook} from '../../source/apiserver/pod-access.js';
 import {parseCommandLine} from '../../source/cli/parse-command-line.js';
 import {runNodeAccess} from '../../source/commands/node-access.js';
+import {type Demo, startDemo} from '../../source/demo/demo.js';
 import {demoExecHook} from '../../source/demo/demo-exec.js';
 import {defaultDebugImage} from '../../source/node/access/debug-pod-spec.js';
 import {ensureBuilt, svctopBin} from '../helpers/built-cli.js';
@@ -26,12 +27,12 @@ function collect(): {stream: PassThrough; text: () => string} {
 	return {stream, text: () => Buffer.concat(chunks).toString('utf8')};
 }
 
-async function svctopInProcess(kubeconfig: string, ...args: string[]): Promise<Run> {
-	const parsed = parseCommandLine([...args, '--kubeconfig', kubeconfig]);
+async function svctopInProcess(kubeconfig: string | Demo, ...args: string[]): Promise<Run> {
+	const parsed = parseCommandLine(typeof kubeconfig === 'string' ? [...args, '--kubeconfig', kubeconfig] : [...args, '--demo']);
 	assert.equal(parsed.kind, 'run', JSON.stringify(parsed));
 	const stdout = collect();
 	const stderr = collect();
-	const code = await runNodeAccess((parsed as Extract<typeof parsed, {kind: 'run'}>).config, undefined, {stdin: new PassThrough(), stdout: stdout.stream, stderr: stderr.stream});
+	const code = await runNodeAccess((parsed as Extract<typeof parsed, {kind: 'run'}>).config, typeof kubeconfig === 'string' ? undefined : kubeconfig, {stdin: new PassThrough(), stdout: stdout.stream, stderr: stderr.stream});
 	return {code, stdout: stdout.text(), stderr: stderr.text()};
 }
 
@@ -258,5 +259,35 @@ describe('probe --from without the kernel', () => {
 		const neither = await svctopInProcess(kubeconfig, 'probe', 'default/svc-nodeport', '--from', 'svc/x');
 		assert.equal(neither.code, 2);
 		assert.match(neither.stderr, /--from takes node\/NAME or pod\/NAMESPACE\/NAME/);
+	});
+});
+
+describe('the demo\'s nodes through debug pods', () => {
+	let demo: Demo;
+
+	before(async () => {
+		demo = await startDemo({withDataPlane: true, stepMs: 0});
+	});
+
+	after(async () => demo.stop());
+
+	test('nat --all-nodes: the four nodes read and compared, nothing left', async () => {
+		const run = await svctopInProcess(demo, 'nat', '--all-nodes', '--debug-pod', '--json');
+		assert.equal(run.code, 0, run.stderr);
+		const report = JSON.parse(run.stdout);
+		assert.deepEqual(report.nodes.map((node: any) => node.node), ['myk8s-control-plane', 'myk8s-worker', 'myk8s-worker2', 'myk8s-worker3']);
+		assert.deepEqual(report.staleNodes, []);
+		assert.ok(report.nodes.every((node: any) => node.sync?.lastSync > 0));
+		assert.equal(demo.cluster.server.count('pods') > 0, true, 'the demo has its own pods');
+		assert.equal((await svctopInProcess(demo, 'debug-pods')).stdout, '', 'no debug pod left');
+	});
+
+	test('probe --from node: answers through the demo\'s data plane, shares from that node\'s rules', async () => {
+		const run = await svctopInProcess(demo, 'probe', 'default/svc-nodeport', '--from', 'node/myk8s-worker', '--debug-pod', '--count', '6', '--interval', '1ms');
+		assert.equal(run.code, 0, run.stderr);
+		assert.match(run.stdout, /6 probes, 6 ok/);
+		assert.match(run.stdout, /expected from NAT rules/);
+		assert.match(run.stdout, /deploy-echo-\w+-\w+\s+myk8s-worker\d?\s+\d+\s+[\d.]+%\s+33\.3%/);
+		assert.equal((await svctopInProcess(demo, 'debug-pods')).stdout, '');
 	});
 });

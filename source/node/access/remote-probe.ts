@@ -21,6 +21,11 @@ export type RemoteProbeResult = {
 
 const marker = '__svctop__';
 
+/** The line probeArgv's `curl -w` adds after the body (the demo's stand-in curl writes it too). */
+export function curlReportLine(status: number, seconds: number, localPort: number): string {
+	return `\n${marker} ${status} ${seconds} ${localPort}`;
+}
+
 function execFailureOf(result: CommandResult & {failure?: string}): string | undefined {
 	// A command that ran has an exit code; without one the exec did not happen (or was cut).
 	return result.code === null && result.errorCode === undefined && !result.timedOut ? result.failure ?? 'exec failed' : undefined;
