@@ -32,7 +32,7 @@ export const flagTable = {
 	debugImage: {type: 'string', default: defaultDebugImage, value: 'IMAGE', help: `image of the debug pod; needs iptables, nft, ipvsadm, conntrack, curl (default: ${defaultDebugImage})`},
 	debugNamespace: {type: 'string', default: defaultDebugNamespace, value: 'NS', help: `namespace of the debug pods (default: ${defaultDebugNamespace}; Pod Security usually rejects host-network pods elsewhere)`},
 	allNodes: {type: 'boolean', default: false, help: 'every node\'s rules (with --debug-pod), and where the nodes disagree'},
-	from: {type: 'string', value: 'WHERE', help: 'probe from node/NAME (with --debug-pod) or from inside pod/NS/NAME (exec, nothing created)'},
+	from: {type: 'string', value: 'WHERE', help: 'probe from node/NAME or nodes (each in turn; with --debug-pod), or from inside pod/NS/NAME (exec, nothing created)'},
 	clean: {type: 'boolean', default: false, help: 'delete the pods listed'},
 } as const;
 

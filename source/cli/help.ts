@@ -70,7 +70,7 @@ export const commandHelp = {
 		description: ['TARGET is NAMESPACE/NAME[:PORT] (a Service), HOST:PORT or a URL.'],
 		options: {'Probe options': probeFlags, 'Options': ['json'], 'Node access': ['from', ...nodeAccessFlags], 'Cluster options': clusterFlags.filter(name => name !== 'allNamespaces')},
 		flagHelp: {json: 'one JSON line per probe, then the summary'},
-		examples: ['svctop probe default/svc-nodeport --via nodeport --interval 200ms', 'svctop probe 127.0.0.1:8080 --count 100 --json', 'svctop probe --demo default/svc-clusterip --count 20', 'svctop probe default/web --from node/myk8s-worker --debug-pod --count 50', 'svctop probe default/web --from pod/default/client --count 20'],
+		examples: ['svctop probe default/svc-nodeport --via nodeport --interval 200ms', 'svctop probe 127.0.0.1:8080 --count 100 --json', 'svctop probe --demo default/svc-clusterip --count 20', 'svctop probe default/web --from node/myk8s-worker --debug-pod --count 50', 'svctop probe default/web --via nodeport --from nodes --debug-pod --count 5', 'svctop probe default/web --from pod/default/client --count 20'],
 	},
 	'debug-pods': {
 		usage: 'debug-pods [--clean] [options]',

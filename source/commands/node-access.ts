@@ -82,8 +82,12 @@ export function accessUsageError(config: CliConfig): string | undefined {
 		return '--debug-pod reads the rules in the cluster: leave out --file and --node-cmd';
 	}
 
-	if (config.command === 'probe' && access.from?.startsWith('node/') && !access.debugPod) {
-		return `--from ${access.from} runs the probe in a pod on that node: add --debug-pod to allow svctop to create it`;
+	if (config.command === 'probe' && (access.from?.startsWith('node/') || access.from === 'nodes') && !access.debugPod) {
+		return `--from ${access.from} runs the probe in a pod on ${access.from === 'nodes' ? 'each node' : 'that node'}: add --debug-pod to allow svctop to create ${access.from === 'nodes' ? 'them' : 'it'}`;
+	}
+
+	if (config.command === 'probe' && access.from === 'nodes' && config.probe.count === undefined) {
+		return '--from nodes probes from each node in turn: give --count (rounds per node)';
 	}
 
 	return undefined;

@@ -290,4 +290,20 @@ describe('the demo\'s nodes through debug pods', () => {
 		assert.match(run.stdout, /deploy-echo-\w+-\w+\s+myk8s-worker\d?\s+\d+\s+[\d.]+%\s+33\.3%/);
 		assert.equal((await svctopInProcess(demo, 'debug-pods')).stdout, '');
 	});
+
+	test('probe --from nodes: each node in turn, one matrix; a node\'s own Local NodePort is not judged', async () => {
+		const run = await svctopInProcess(demo, 'probe', 'default/svc-nodeport', '--via', 'nodeport', '--from', 'nodes', '--debug-pod', '--count', '2', '--interval', '1ms');
+		assert.equal(run.code, 0, run.stderr);
+		const lines = run.stdout.trim().split('\n');
+		assert.match(lines[0]!, /^FROM \\ TO\s+myk8s-control-plane\s+myk8s-worker\s+myk8s-worker2\s+myk8s-worker3$/);
+		assert.equal(lines.length, 5);
+		// From the control plane to itself: node traffic, which the outside client's expectation does not cover.
+		assert.match(lines[1]!, /^myk8s-control-plane\s+\d\/2\s+\d\/2/);
+		assert.match(lines[2]!, /^myk8s-worker\s+0\/2 expected\s/);
+		assert.match(run.stderr, /from myk8s-worker3: \d+\/8 answered/);
+		assert.equal((await svctopInProcess(demo, 'debug-pods')).stdout, '');
+		const noCount = await svctopInProcess(demo, 'probe', 'default/svc-nodeport', '--from', 'nodes', '--debug-pod');
+		assert.equal(noCount.code, 2);
+		assert.match(noCount.stderr, /give --count/);
+	});
 });
