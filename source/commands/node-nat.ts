@@ -77,7 +77,13 @@ export async function runAllNodesNat(session: DebugPodSession, source: ClusterSo
 		return 1;
 	}
 
-	const api = {services: snapshot.services, endpointSlices: snapshot.endpointSlices};
+	// Without both lists every endpoint would look stale: compare the nodes with each other only.
+	const unread = (['services', 'endpointslices'] as const).filter(resource => snapshot.states[resource].phase !== 'synced');
+	const api = unread.length === 0 ? {services: snapshot.services, endpointSlices: snapshot.endpointSlices} : undefined;
+	if (api === undefined) {
+		io.stderr.write(`svctop: ${unread.map(resource => `${resource}: ${snapshot.states[resource].message ?? snapshot.states[resource].phase}`).join('; ')}: the nodes are compared with each other, not with the API\n`);
+	}
+
 	const results = new Map<string, NodeRules>();
 	let done = 0;
 	await eachLimited(nodes, options.concurrency ?? 4, async node => {
@@ -89,7 +95,8 @@ export async function runAllNodesNat(session: DebugPodSession, source: ClusterSo
 		const dump = await dumpOf(session, node, options.mode);
 		done++;
 		if (dump.ok) {
-			let table = crossCheckNat(decodeNatDump(dump.text, options.mode ?? dump.mode), api);
+			const decoded = decodeNatDump(dump.text, options.mode ?? dump.mode);
+			let table = api === undefined ? decoded : crossCheckNat(decoded, api);
 			if (options.service) {
 				table = filterNatServices(table, options.service);
 			}
@@ -105,7 +112,8 @@ export async function runAllNodesNat(session: DebugPodSession, source: ClusterSo
 		return 130;
 	}
 
-	const report = compareNodes(nodes.map(node => results.get(node)!), options.service ? {services: api.services.filter(service => options.service!.split(':')[0] === `${service.metadata?.namespace}/${service.metadata?.name}`), endpointSlices: api.endpointSlices} : api);
+	const scoped = api && options.service ? {services: api.services.filter(service => options.service!.split(':')[0] === `${service.metadata?.namespace}/${service.metadata?.name}`), endpointSlices: api.endpointSlices} : api;
+	const report = compareNodes(nodes.map(node => results.get(node)!), scoped);
 	io.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderCrossNodeText(report, Date.now()));
 	return report.nodes.some(node => node.error !== undefined) ? 1 : 0;
 }

@@ -73,6 +73,20 @@ describe('debug pods against the API server', () => {
 		assert.equal(made.filter(entry => entry.method === 'DELETE').length, 3);
 	});
 
+	test('EndpointSlices forbidden: the nodes are compared with each other, none is called stale', async () => {
+		server.setForbidden('endpointslices', true);
+		try {
+			const run = await svctopInProcess(kubeconfig, 'nat', '--all-nodes', '--debug-pod', '--json');
+			assert.equal(run.code, 0, run.stderr);
+			const report = JSON.parse(run.stdout);
+			assert.deepEqual(report.staleNodes, []);
+			assert.equal(report.disagreements, 1, 'node-c still differs from the others');
+			assert.match(run.stderr, /endpointslices: .*forbidden.*: the nodes are compared with each other, not with the API/);
+		} finally {
+			server.setForbidden('endpointslices', false);
+		}
+	});
+
 	test('nat --node --debug-pod: that node\'s rules, named and cross-checked', async () => {
 		const run = await svctopInProcess(kubeconfig, 'nat', '--node', 'node-c', '--debug-pod', '--service', 'default/svc-nodeport');
 		assert.equal(run.code, 0, run.stderr);
@@ -258,7 +272,7 @@ describe('probe --from without the kernel', () => {
 		assert.match(node.stderr, /add --debug-pod/);
 		const neither = await svctopInProcess(kubeconfig, 'probe', 'default/svc-nodeport', '--from', 'svc/x');
 		assert.equal(neither.code, 2);
-		assert.match(neither.stderr, /--from takes node\/NAME or pod\/NAMESPACE\/NAME/);
+		assert.match(neither.stderr, /--from takes node\/NAME, nodes \(each node in turn\) or pod\/NAMESPACE\/NAME/);
 	});
 });
 
