@@ -10,8 +10,9 @@ import {apiVersionOf, findResource, type ResourceInfo, type ResourceName, resour
 import {badRequest, continueExpired, expired, forbidden, listExpired, methodNotAllowed, notFound, type StatusBody, tooLargeResourceVersion, unknownPath} from './status.js';
 import {ObjectStore, type StoredObject, type StoreEvent} from './store.js';
 import {renderTable, wantsTable} from './table.js';
+import {podAccess, type PodAccessControls, type PodAccessOptions} from './pod-access.js';
 
-export type ApiServerOptions = {
+export type ApiServerOptions = PodAccessOptions & {
 	/** Objects to load before listening (any supported kind, with kind and apiVersion set). */
 	readonly objects?: readonly object[];
 	/** Watch events kept for resuming watches; older resourceVersions get 410 Expired. Default 10,000. */
@@ -48,7 +49,7 @@ export type RequestLogEntry = {
 	readonly status: number;
 };
 
-export type ApiServer = {
+export type ApiServer = PodAccessControls & {
 	/** `http://127.0.0.1:PORT` */
 	readonly url: string;
 	/** A kubeconfig whose current context points at this server (plain HTTP, token user). */
@@ -157,6 +158,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
 	const log: RequestLogEntry[] = [];
 	const snapshots = new Map<number, ListSnapshot>();
 	let nextSnapshot = 1;
+	// Pods create/delete, pods/exec and SelfSubjectAccessReview (debug pods) live in pod-access.ts.
+	const access = podAccess(store, {...options, user});
 
 	for (const name of ['default', 'kube-node-lease', 'kube-public', 'kube-system']) {
 		store.upsert({kind: 'Namespace', apiVersion: 'v1', metadata: {name, labels: {'kubernetes.io/metadata.name': name}}, spec: {finalizers: ['kubernetes']}, status: {phase: 'Active'}});
@@ -297,7 +300,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
 			return;
 		}
 
-		if (discovery(request, response, segments)) {
+		if (access.handle(request, response, url) || discovery(request, response, segments)) {
 			return;
 		}
 
@@ -680,6 +683,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
 		}
 	});
 	server.keepAliveTimeout = 60_000;
+	server.on('upgrade', access.upgrade);
 	await new Promise<void>((resolve, reject) => {
 		server.once('error', reject);
 		server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
@@ -732,6 +736,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
 	}
 
 	return {
+		...access.controls,
 		url,
 		kubeconfigYaml,
 		async writeKubeconfig(directory, kubeconfig) {
@@ -795,6 +800,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
 		requestLog: () => log.slice(),
 		async close() {
 			faults.release();
+			access.close();
 			for (const set of watchers.values()) {
 				for (const watcher of set) {
 					watcher.closed = true;

@@ -1,3 +1,5 @@
+import {defaultDebugImage, defaultDebugNamespace} from '../node/access/debug-pod-spec.js';
+
 /**
  * Every flag svctop knows, in one table: meow's parser options plus the help line and the name of the
  * value it takes. A new flag is one entry here, then its name in the commands' help (help.ts).
@@ -27,6 +29,12 @@ export const flagTable = {
 	dns: {type: 'boolean', default: false, help: 'a DNS query (UDP DNS Services)'},
 	via: {type: 'string', value: 'WAY', help: 'clusterip | nodeport | external | lb | dns | endpoints (ns/name targets)'},
 	match: {type: 'string', value: 'REGEX', help: 'the first group of REGEX in the response names the pod'},
+	debugPod: {type: 'boolean', default: false, help: 'allow svctop to create a short-lived host-network pod on the node (deleted at the end) and exec in it'},
+	debugImage: {type: 'string', default: defaultDebugImage, value: 'IMAGE', help: `image of the debug pod; needs iptables, nft, ipvsadm, conntrack, curl (default: ${defaultDebugImage})`},
+	debugNamespace: {type: 'string', default: defaultDebugNamespace, value: 'NS', help: `namespace of the debug pods (default: ${defaultDebugNamespace}; Pod Security usually rejects host-network pods elsewhere)`},
+	allNodes: {type: 'boolean', default: false, help: 'every node\'s rules (with --debug-pod), and where the nodes disagree'},
+	from: {type: 'string', value: 'WHERE', help: 'probe from node/NAME or nodes (each in turn; with --debug-pod), or from inside pod/NS/NAME (exec, nothing created)'},
+	clean: {type: 'boolean', default: false, help: 'delete the pods listed'},
 } as const;
 
 export type FlagName = keyof typeof flagTable;

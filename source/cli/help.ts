@@ -16,6 +16,7 @@ type CommandHelp = {
 
 const clusterFlags: readonly FlagName[] = ['demo', 'kubeconfig', 'context', 'namespace', 'allNamespaces', 'clusterDomain'];
 const natSourceFlags: readonly FlagName[] = ['mode', 'node', 'nodeCmd', 'maxBytes'];
+const nodeAccessFlags: readonly FlagName[] = ['debugPod', 'debugImage', 'debugNamespace'];
 const probeFlags: readonly FlagName[] = ['count', 'interval', 'timeout', 'concurrency', 'http', 'tcp', 'dns', 'via', 'match'];
 
 /** The usage of every command, keyed by its name; `dashboard` is svctop without a command. */
@@ -30,6 +31,7 @@ export const commandHelp = {
 		options: {
 			'Cluster options': clusterFlags,
 			'NAT view options': ['natFile', ...natSourceFlags],
+			'Node access (the NAT view\'s w key)': nodeAccessFlags,
 			'Output options (print the list instead of the dashboard)': ['output', 'json'],
 		},
 		examples: ['svctop --demo', 'svctop -A', 'svctop --context kind-myk8s -n kube-system', 'svctop | grep -v \'<none>\''],
@@ -66,17 +68,25 @@ export const commandHelp = {
 			'The rules are node-wide: without -n every namespace\'s Services are shown; -n NS shows only NS\'s.',
 			'--service NAME (without NAMESPACE/) means the Service in -n NS, else in the context\'s namespace.',
 		],
-		options: {'Options': ['file', 'service', ...natSourceFlags, 'json'], 'Cluster options': clusterFlags},
-		flagHelp: {json: 'the flow tree as a JSON document'},
-		examples: ['sudo svctop nat --service default/svc-nodeport', 'iptables-save | svctop nat --file -', 'svctop nat --node-cmd \'ssh {node} sudo iptables-save\' --node myk8s-worker', 'svctop nat --demo --json'],
+		options: {'Options': ['file', 'service', ...natSourceFlags, 'json'], 'Node access (creates a pod)': ['allNodes', ...nodeAccessFlags], 'Cluster options': clusterFlags},
+		flagHelp: {json: 'the flow tree as a JSON document', node: 'the node whose rules to read (with --node-cmd or --debug-pod, or in --demo)'},
+		examples: ['sudo svctop nat --service default/svc-nodeport', 'iptables-save | svctop nat --file -', 'svctop nat --node-cmd \'ssh {node} sudo iptables-save\' --node myk8s-worker', 'svctop nat --node myk8s-worker --debug-pod', 'svctop nat --all-nodes --debug-pod', 'svctop nat --demo --json'],
 	},
 	probe: {
 		usage: 'probe TARGET [options]',
 		summary: 'a live loop of new-connection requests: which pod answered, and when',
 		description: ['TARGET is NAMESPACE/NAME[:PORT] (a Service), HOST:PORT or a URL.'],
-		options: {'Probe options': probeFlags, 'Options': ['json'], 'Cluster options': clusterFlags.filter(name => name !== 'allNamespaces')},
+		options: {'Probe options': probeFlags, 'Options': ['json'], 'Node access': ['from', ...nodeAccessFlags], 'Cluster options': clusterFlags.filter(name => name !== 'allNamespaces')},
 		flagHelp: {json: 'one JSON line per probe, then the summary'},
-		examples: ['svctop probe default/svc-nodeport --via nodeport --interval 200ms', 'svctop probe 127.0.0.1:8080 --count 100 --json', 'svctop probe --demo default/svc-clusterip --count 20'],
+		examples: ['svctop probe default/svc-nodeport --via nodeport --interval 200ms', 'svctop probe 127.0.0.1:8080 --count 100 --json', 'svctop probe --demo default/svc-clusterip --count 20', 'svctop probe default/web --from node/myk8s-worker --debug-pod --count 50', 'svctop probe default/web --via nodeport --from nodes --debug-pod --count 5', 'svctop probe default/web --from pod/default/client --count 20'],
+	},
+	'debug-pods': {
+		usage: 'debug-pods [--clean] [options]',
+		summary: 'the debug pods svctop created (label app.kubernetes.io/managed-by=svctop), e.g. left by a crash',
+		description: ['Lists them in every namespace it may read; --clean deletes them (the only write it makes).'],
+		options: {'Options': ['clean', 'debugNamespace', 'json'], 'Cluster options': clusterFlags.filter(name => name !== 'allNamespaces' && name !== 'namespace')},
+		flagHelp: {debugNamespace: 'where to look when pods cannot be listed in every namespace (default: kube-system)', json: 'the pods as a JSON document'},
+		examples: ['svctop debug-pods', 'svctop debug-pods --clean'],
 	},
 } as const satisfies Record<string, CommandHelp>;
 

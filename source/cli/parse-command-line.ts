@@ -258,6 +258,7 @@ function configOf(words: Words): CliConfig {
 		node: flags.node,
 		nodeCmd: flags.nodeCmd,
 		maxBytes,
+		access: {debugPod: flags.debugPod, image: flags.debugImage, namespace: flags.debugNamespace, allNodes: flags.allNodes, from: flags.from, clean: flags.clean},
 		probe: {
 			count: flags.count,
 			intervalMs,

@@ -1,11 +1,10 @@
 import process from 'node:process';
-import {KubeConfig} from '@kubernetes/client-node';
 import type {ClusterSource} from '../kube/types.js';
 import {connectCluster} from '../kube/connect.js';
 import {kubeContexts} from '../kube/contexts.js';
 import {describeKubeError, KubeError} from '../kube/errors.js';
 import {unknownReason} from '../kube/connection-state.js';
-import {resolveKubeConfig} from '../kube/kubeconfig.js';
+import {kubeConfigFromYaml, resolveKubeConfig} from '../kube/kubeconfig.js';
 import {parseTarget} from '../core/services/service-target.js';
 import {startDemo, type Demo} from '../demo/demo.js';
 import {demoLocalNode} from '../demo/start-demo.js';
@@ -14,6 +13,7 @@ import {emptySnapshot, printList, runList} from './list.js';
 import {runDescribe} from './describe.js';
 import {obtainDump, runNat} from './nat.js';
 import {runProbe} from './probe.js';
+import {type AccessConfig, runNodeAccess, startDashboardAccess, usesNodeAccess} from './node-access.js';
 
 /** The dashboard's modules (Ink, React, the views), loaded only when the dashboard runs. */
 async function loadDashboard() {
@@ -26,7 +26,7 @@ async function loadDashboard() {
 }
 
 export type CliConfig = {
-	command: 'dashboard' | 'list' | 'describe' | 'nat' | 'probe';
+	command: 'dashboard' | 'list' | 'describe' | 'nat' | 'probe' | 'debug-pods';
 	args: string[];
 	demo: boolean;
 	kubeconfig?: string;
@@ -47,6 +47,8 @@ export type CliConfig = {
 	nodeCmd?: string;
 	/** Largest NAT dump read from a file or stdin, in bytes. */
 	maxBytes?: number;
+	/** Node access through Kubernetes (debug pods, exec); see node-access.ts. */
+	access: AccessConfig;
 	probe: {
 		count?: number;
 		intervalMs: number;
@@ -150,12 +152,6 @@ async function connectIfReadable(config: CliConfig, demo: Demo | undefined): Pro
 	return undefined;
 }
 
-function kubeConfigFromYaml(yaml: string): KubeConfig {
-	const kc = new KubeConfig();
-	kc.loadFromString(yaml);
-	return kc;
-}
-
 /** The namespace a bare name means: -n, else the context's (`default` when there is no kubeconfig to say). */
 function contextNamespace(config: CliConfig, demo: Demo | undefined): string {
 	if (config.namespace) {
@@ -221,12 +217,17 @@ async function runInteractive(
 			{json: false, file: config.natFile, mode: config.mode, nodeCmd: config.nodeCmd, node: config.node, maxBytes: config.maxBytes, dump: demo && !config.natFile ? demo.ruleDump(config.node) : undefined},
 			io,
 		);
-	return ui.runDashboard(source, {
-		clusterDomain: config.clusterDomain,
-		contexts: dashboardContexts(config, demo),
-		resolveName: demo?.resolveName,
-		screens: {nat: ui.makeNatView(loadRules), probe: ui.makeProbeView({resolveAddress: demo?.resolveAddress, resolveName: demo?.resolveName, ...natRulesFor(config, demo)})},
-	});
+	const access = startDashboardAccess(config, demo, io);
+	try {
+		return await ui.runDashboard(source, {
+			clusterDomain: config.clusterDomain,
+			contexts: dashboardContexts(config, demo),
+			resolveName: demo?.resolveName,
+			screens: {nat: ui.makeNatView(loadRules, access.vantages), probe: ui.makeProbeView({resolveAddress: demo?.resolveAddress, resolveName: demo?.resolveName, ...natRulesFor(config, demo)})},
+		});
+	} finally {
+		await access.close();
+	}
 }
 
 /** Run one CLI command; every failure becomes one line on stderr and a non-zero exit code. */
@@ -252,10 +253,8 @@ export async function runCommand(config: CliConfig): Promise<number> {
 			demo = await startDemo({withDataPlane: config.command === 'probe' || config.command === 'dashboard'});
 		}
 
-		// A malformed name is the user's to fix: say so before asking the API anything about it.
-		if (config.command === 'describe' && config.args[0] && parseTarget(config.args[0], 'default') === undefined) {
-			io.stderr.write(`svctop: describe: "${config.args[0]}" is not a Service name: expected NAMESPACE/NAME or NAME\n`);
-			return 2;
+		if (usesNodeAccess(config)) {
+			return await runNodeAccess(config, demo, io);
 		}
 
 		const need = needsCluster(config);

@@ -5,6 +5,7 @@ import {generateIptablesSave} from '../core/nat/generate/iptables.js';
 import type {NameResolution} from '../core/detail/describe-service.js';
 import {resolveName} from '../node/resolve-name.js';
 import {demoDnsClient} from './demo-dns.js';
+import {demoExecHook} from './demo-exec.js';
 
 /** Everything `--demo` runs: the API server, its timeline, the rule dump and (for probes) the data plane. */
 export type Demo = {
@@ -19,9 +20,10 @@ export type Demo = {
 };
 
 export async function startDemo(options: {withDataPlane: boolean; stepMs?: number}): Promise<Demo> {
-	const cluster = await startDemoCluster({stepMs: options.stepMs});
+	// Debug pods' exec prints the rule dump of their node (demo-exec.ts); `ruleDump` is bound below.
+	const cluster: DemoCluster = await startDemoCluster({stepMs: options.stepMs, exec: demoExecHook(node => demo.ruleDump(node), () => demo.resolveAddress)});
 	const dataPlane = options.withDataPlane ? await startDemoDataPlane(() => cluster.objects()) : undefined;
-	return {
+	const demo: Demo = {
 		cluster,
 		ruleDump(node = demoLocalNode) {
 			const {services, slices, nodes} = cluster.objects();
@@ -39,4 +41,5 @@ export async function startDemo(options: {withDataPlane: boolean; stepMs?: numbe
 			await cluster.stop();
 		},
 	};
+	return demo;
 }

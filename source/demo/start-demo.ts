@@ -1,5 +1,6 @@
 import type {KubernetesObject, V1EndpointSlice, V1Node, V1Service} from '@kubernetes/client-node';
 import {startApiServer, type ApiServer} from '../apiserver/server.js';
+import type {ExecHook} from '../apiserver/pod-access.js';
 import {
 	demoNodes,
 	endpointSlicesFor,
@@ -46,12 +47,12 @@ function objectKey(o: KubernetesObject): string {
  * reaches it through @kubernetes/client-node like any other cluster. The timeline advances every
  * `stepMs` (0 = only when `step()` is called).
  */
-export async function startDemoCluster(options: {now?: () => number; stepMs?: number} = {}): Promise<DemoCluster> {
+export async function startDemoCluster(options: {now?: () => number; stepMs?: number; exec?: ExecHook} = {}): Promise<DemoCluster> {
 	const now = options.now ?? Date.now;
 	const started = now();
 	let state = initialDemoState(started);
 	let current = new Map(objectsOf(state, started).map(o => [objectKey(o), o]));
-	const server = await startApiServer({objects: [...current.values()]});
+	const server = await startApiServer({objects: [...current.values()], exec: options.exec});
 	let stepNumber = 0;
 
 	const step = () => {

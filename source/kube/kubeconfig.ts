@@ -102,6 +102,18 @@ function loadInCluster(env: Readonly<Record<string, string | undefined>>, direct
 	return config;
 }
 
+/** A kubeconfig given as text (the demo's, a test's), loaded as one from a file would be. */
+export function kubeConfigFromYaml(yaml: string): KubeConfig {
+	const config = new KubeConfig();
+	config.loadFromString(yaml);
+	const cluster = config.getCurrentCluster();
+	if (cluster) {
+		allowPlainHttp(config, cluster);
+	}
+
+	return config;
+}
+
 /**
  * A plain `http://` server (what `kubectl proxy` serves) has no TLS to verify, and kubectl talks to
  * it as it is. client-node refuses it unless TLS verification is off, so say that for this cluster.

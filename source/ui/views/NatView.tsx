@@ -9,10 +9,14 @@ import {useNow} from '../hooks/use-now.js';
 import {scrollCommands, useScroll} from '../hooks/use-scroll.js';
 import type {ServiceScreen, ServiceScreenProps} from '../screens.js';
 import {type NatLineTone, natLines} from './nat/nat-lines.js';
+import {VantagePicker} from '../components/VantagePicker.js';
+import type {NatVantages} from '../../node/access/nat-vantages.js';
 
 export type NatViewProps = ServiceScreenProps & {
 	/** Reads the dump: local tools, `--nat-file`, `--node-cmd`, or the demo's own. */
 	readonly loadDump: NatDumpLoader;
+	/** Other nodes to read the rules from (debug pods, after a confirmation); see nat-vantages.ts. */
+	readonly vantages?: NatVantages;
 };
 
 const toneStyles: Readonly<Record<NatLineTone, {color?: string; bold?: boolean; dimColor?: boolean}>> = {
@@ -23,22 +27,28 @@ const toneStyles: Readonly<Record<NatLineTone, {color?: string; bold?: boolean; 
 	plain: {},
 };
 
-const natCommands: readonly Command[] = [...scrollCommands, 'refresh', 'natAll', 'probe'];
+const natCommands: readonly Command[] = [...scrollCommands, 'refresh', 'natAll', 'natVantage', 'probe'];
 
 const hint = [
 	`${commandKeys('down').split(' ')[0]}/${commandKeys('up').split(' ')[0]} scroll`,
 	`${commandKeys('natAll')} this Service / whole table`,
 	`${commandKeys('refresh')} read again`,
+	`${commandKeys('natVantage')} node`,
 	`${commandKeys('probe')} probe`,
 	`${commandKeys('back')} back`,
 ].join('  ');
 
 /** Issue 4's NAT view: the node's kube-proxy rules for one Service (or all), as a flow tree. */
-export function NatView({serviceKey, snapshot, clock, width, height, onOpen, loadDump}: NatViewProps) {
+export function NatView({serviceKey, snapshot, clock, width, height, onOpen, loadDump, vantages}: NatViewProps) {
 	const [generation, setGeneration] = useState(0);
 	const [wholeTable, setWholeTable] = useState(false);
+	// Vantage point: undefined = this machine, else a node read through a debug pod (picked and confirmed).
+	const [vantage, setVantage] = useState<string | undefined>(undefined);
+	const [picking, setPicking] = useState(false);
+	const [notice, setNotice] = useState<string | undefined>(undefined);
 	const now = useNow(clock, 1000);
-	const {table, origin, error, loading, loadedAt} = useNatTable(loadDump, snapshot, generation, clock);
+	const load = useMemo(() => (vantage !== undefined && vantages ? vantages.loaderFor(vantage) : loadDump), [vantage, vantages, loadDump]);
+	const {table, origin, error, loading, loadedAt} = useNatTable(load, snapshot, generation, clock);
 
 	const lines = useMemo(() => (table ? natLines(table, wholeTable ? undefined : serviceKey, width) : []), [table, wholeTable, serviceKey, width]);
 	const bodyHeight = Math.max(1, height - 2);
@@ -63,6 +73,16 @@ export function NatView({serviceKey, snapshot, clock, width, height, onOpen, loa
 					return true;
 				}
 
+				case 'natVantage': {
+					if (vantages === undefined || vantages.unavailable !== undefined) {
+						setNotice(vantages?.unavailable ?? 'reading other nodes is not available here');
+					} else {
+						setPicking(true);
+					}
+
+					return true;
+				}
+
 				case 'probe': {
 					onOpen({screen: 'probe', serviceKey});
 					return true;
@@ -73,8 +93,9 @@ export function NatView({serviceKey, snapshot, clock, width, height, onOpen, loa
 				}
 			}
 		},
-		{priority: KeyPriority.screen},
+		{priority: KeyPriority.screen, isActive: !picking},
 	);
+	const nodes = useMemo(() => snapshot.nodes.map(node => node.metadata?.name ?? '').filter(Boolean), [snapshot.nodes]);
 
 	const title = `${wholeTable ? 'NAT table' : `NAT rules of ${serviceKey}`}${origin ? `  from ${origin}` : ''}${
 		loading ? '  reading…' : loadedAt === undefined ? '' : `  read ${formatAgo(loadedAt, now)}`
@@ -85,7 +106,22 @@ export function NatView({serviceKey, snapshot, clock, width, height, onOpen, loa
 				{title}
 			</Text>
 			<Box flexDirection="column" height={bodyHeight} flexShrink={0}>
-				{error ? (
+				{picking && vantages ? (
+					<VantagePicker
+						nodes={nodes}
+						current={vantage}
+						describe={vantages.describe}
+						height={bodyHeight}
+						onPick={node => {
+							setPicking(false);
+							setNotice(undefined);
+							setVantage(node);
+						}}
+						onCancel={() => {
+							setPicking(false);
+						}}
+					/>
+				) : error ? (
 					<Text color="red" wrap="truncate">{`Cannot read the rules: ${error}`}</Text>
 				) : (
 					lines.slice(shown, shown + bodyHeight).map(line => (
@@ -96,15 +132,15 @@ export function NatView({serviceKey, snapshot, clock, width, height, onOpen, loa
 				)}
 			</Box>
 			<Text dimColor wrap="truncate">
-				{lines.length > bodyHeight ? `[${shown + 1}-${Math.min(lines.length, shown + bodyHeight)}/${lines.length}]  ${hint}` : hint}
+				{notice ?? (lines.length > bodyHeight ? `[${shown + 1}-${Math.min(lines.length, shown + bodyHeight)}/${lines.length}]  ${hint}` : hint)}
 			</Text>
 		</Box>
 	);
 }
 
 /** The NAT screen for the router, bound to one way of reading the rules. */
-export function makeNatView(loadDump: NatDumpLoader): ServiceScreen {
+export function makeNatView(loadDump: NatDumpLoader, vantages?: NatVantages): ServiceScreen {
 	return function BoundNatView(props: ServiceScreenProps) {
-		return <NatView {...props} loadDump={loadDump} />;
+		return <NatView {...props} loadDump={loadDump} vantages={vantages} />;
 	};
 }

@@ -1,0 +1,356 @@
+import process from 'node:process';
+import {CoreV1Api, type KubeConfig} from '@kubernetes/client-node';
+import {attribute} from '../core/probe/attribution.js';
+import {type ClusterObjects, planAddressProbe, planServiceProbe, type ProbePlan} from '../core/probe/plan.js';
+import {type ProbeRunSnapshot, ProbeRunStats} from '../core/probe/run-stats.js';
+import {parseVia} from '../core/probe/service-targets.js';
+import {parseTarget} from '../core/probe/target.js';
+import type {ProbeSample} from '../core/probe/types.js';
+import type {Demo} from '../demo/demo.js';
+import {connectCluster} from '../kube/connect.js';
+import {describeKubeError} from '../kube/errors.js';
+import type {ClusterSource} from '../kube/types.js';
+import {checkAccess, podExecPermissions} from '../node/access/access-check.js';
+import type {DebugPodSession} from '../node/access/debug-pod-session.js';
+import {podRunner} from '../node/access/exec-in-pod.js';
+import {readNodeRules} from '../node/access/node-rules.js';
+import {detectProbeTool, probeInPod, type ProbeTool} from '../node/access/remote-probe.js';
+import type {CommandRunner} from '../node/nat/read-dump.js';
+import {natSharesFrom, startNatRules} from '../node/probe/nat-rules.js';
+import {type AccessIo, withDebugPods} from './node-access.js';
+import {formatSampleLine, formatSummary} from './probe.js';
+import type {CliConfig} from './run-command.js';
+
+/** Where the probes start: a node (through a debug pod there), every node in turn, or an existing pod. */
+export type Vantage = {kind: 'node'; node: string} | {kind: 'nodes'} | {kind: 'pod'; namespace: string; pod: string};
+
+export function parseVantage(text: string): Vantage | {error: string} {
+	if (text === 'nodes') {
+		return {kind: 'nodes'};
+	}
+
+	const node = /^node\/([^/]+)$/.exec(text);
+	if (node) {
+		return {kind: 'node', node: node[1]!};
+	}
+
+	const pod = /^pod\/([^/]+)\/([^/]+)$/.exec(text);
+	if (pod) {
+		return {kind: 'pod', namespace: pod[1]!, pod: pod[2]!};
+	}
+
+	return {error: `--from takes node/NAME, nodes (each node in turn) or pod/NAMESPACE/NAME (got "${text}")`};
+}
+
+const sleep = async (ms: number, signal: AbortSignal) => new Promise<void>(resolve => {
+	const timer = setTimeout(done, ms);
+	function done() {
+		clearTimeout(timer);
+		signal.removeEventListener('abort', done);
+		resolve();
+	}
+
+	signal.addEventListener('abort', done, {once: true});
+});
+
+type Loop = {
+	readonly runner: CommandRunner;
+	readonly tool: ProbeTool;
+	readonly plan: ProbePlan;
+	readonly conntrack: boolean;
+	readonly where: string;
+	/** Print nothing (each node in turn prints one matrix at the end). */
+	readonly quiet?: boolean;
+};
+
+type LoopResult = {readonly code: number; readonly snapshot?: ProbeRunSnapshot};
+
+/** The probe loop inside the pod: one exec per probe, attributed, counted, printed; the summary at the end. */
+async function probeLoop(config: CliConfig, loop: Loop, io: AccessIo, signal: AbortSignal): Promise<LoopResult> {
+	const {plan, probe} = {plan: loop.plan, probe: config.probe};
+	const match = probe.match === undefined ? undefined : new RegExp(probe.match);
+	const stats = new ProbeRunStats(plan.series);
+	const multiSeries = plan.series.length > 1;
+	const started = Date.now();
+	let seq = 0;
+	if (!config.json && !loop.quiet) {
+		io.stdout.write(`PROBE ${plan.description} from ${loop.where} with ${loop.tool}${loop.conntrack ? ', attributed by conntrack there (else by the answer)' : ', attributed by the answer'}  every ${probe.intervalMs}ms, timeout ${probe.timeoutMs}ms${probe.count ? `, ${probe.count} rounds` : ''}\n`);
+	}
+
+	for (let round = 0; (probe.count === undefined || round < probe.count) && !signal.aborted; round++) {
+		for (const spec of plan.series) {
+			if (signal.aborted) {
+				break;
+			}
+
+			// eslint-disable-next-line no-await-in-loop
+			const result = await probeInPod(loop.runner, loop.tool, {mode: probe.mode, target: spec.target, path: probe.path, timeoutMs: probe.timeoutMs, conntrack: loop.conntrack});
+			if (result.execFailure !== undefined) {
+				if (!signal.aborted) {
+					io.stderr.write(`svctop: ${result.execFailure}\n`);
+				}
+
+				return {code: signal.aborted ? 130 : 1};
+			}
+
+			const who = attribute({target: spec.target, index: plan.index, service: plan.service, conntrackReply: result.conntrackReply, responseText: result.responseText, candidates: plan.candidates, match});
+			const sample: ProbeSample = {seq: seq++, t: Date.now() - started, target: spec.target.label, ok: result.ok, latencyMs: result.latencyMs, ...who, error: result.error};
+			stats.add(sample);
+			if (!loop.quiet) {
+				io.stdout.write(config.json ? `${JSON.stringify(sample)}\n` : `${formatSampleLine(sample, multiSeries)}\n`);
+			}
+		}
+
+		if (probe.count === undefined || round + 1 < probe.count) {
+			// eslint-disable-next-line no-await-in-loop
+			await sleep(probe.intervalMs, signal);
+		}
+	}
+
+	const snapshot = stats.snapshot();
+	const code = snapshot.ok > 0 || snapshot.count === 0 ? 0 : 1;
+	if (loop.quiet) {
+		return {code, snapshot};
+	}
+
+	io.stdout.write(config.json ? `${JSON.stringify({summary: {count: snapshot.count, ok: snapshot.ok, byPod: snapshot.byPod, expected: snapshot.expected, pValue: snapshot.fit?.pValue ?? null, from: loop.where, tool: loop.tool}})}\n` : formatSummary(snapshot, `${plan.description} from ${loop.where}`));
+	return {code, snapshot};
+}
+
+function objectsOf(source: ClusterSource): ClusterObjects {
+	const snapshot = source.snapshot();
+	return {services: snapshot.services, endpointSlices: snapshot.endpointSlices, nodes: snapshot.nodes};
+}
+
+/** The plan for the target as seen from inside the cluster; `shares` from the node's rules when read. */
+async function planFor(config: CliConfig, source: ClusterSource | undefined, shares?: Parameters<typeof planServiceProbe>[3]): Promise<ProbePlan | {error: string}> {
+	const spec = parseTarget(config.args[0] ?? '');
+	if ('error' in spec) {
+		return spec;
+	}
+
+	if (spec.kind === 'address') {
+		return planAddressProbe(spec);
+	}
+
+	const via = parseVia(config.probe.via);
+	if (typeof via === 'object') {
+		return via;
+	}
+
+	if (source === undefined) {
+		return {error: `${spec.namespace}/${spec.name} is a Service: it needs the API`};
+	}
+
+	await source.ready();
+	return planServiceProbe(objectsOf(source), spec, via, shares, config.clusterDomain);
+}
+
+/** From a node: a debug pod there reads the rules (for the expected shares) and runs the loop. */
+async function fromNode(config: CliConfig, kc: KubeConfig, node: string, source: ClusterSource | undefined, io: AccessIo): Promise<number> {
+	return withDebugPods(config, kc, io, async (session, signal) => {
+		const pod = await session.podOn(node);
+		if (!pod.ok) {
+			io.stderr.write(`svctop: ${pod.error}\n`);
+			return 1;
+		}
+
+		const tool = await detectProbeTool(pod.runner, config.probe.mode);
+		if ('error' in tool) {
+			io.stderr.write(`svctop: ${tool.error} (image ${config.access.image})\n`);
+			return 1;
+		}
+
+		const rules = startNatRules(async () => {
+			const dump = await readNodeRules(pod.runner, `node ${node}`, {mode: config.mode});
+			return dump.ok ? {text: dump.text, mode: dump.mode} : undefined;
+		});
+		try {
+			await rules.refresh();
+			const plan = await planFor(config, source, natSharesFrom(rules, node));
+			if ('error' in plan) {
+				io.stderr.write(`svctop: ${plan.error}\n`);
+				return 1;
+			}
+
+			return (await probeLoop(config, {runner: pod.runner, tool: tool.tool, plan: ownNodeUnjudged(plan, node, source), conntrack: true, where: `node ${node} (pod ${pod.target.namespace}/${pod.target.pod})`}, io, signal)).code;
+		} finally {
+			rules.close();
+		}
+	});
+}
+
+/**
+ * Traffic a node sends to its own NodePort (or external address) is node traffic: kube-proxy sends
+ * it to the cluster-wide endpoints even under externalTrafficPolicy Local, so what the plan expects
+ * of an outside client does not hold there. Those series are probed but not judged.
+ */
+export function ownNodeUnjudged(plan: ProbePlan, node: string, source: ClusterSource | undefined): ProbePlan {
+	const [namespace, name] = (plan.service ?? '').split('/');
+	const service = source?.snapshot().services.find(each => each.metadata?.namespace === namespace && each.metadata?.name === name);
+	if (service?.spec?.externalTrafficPolicy !== 'Local') {
+		return plan;
+	}
+
+	return {...plan, series: plan.series.map(spec => (spec.target.node === node ? {target: spec.target, affinity: spec.affinity} : spec))};
+}
+
+/** FROM (rows) by TARGET (columns): answered/probed, and the verdict where it is not plainly ok. */
+export function fromNodesMatrix(rows: ReadonlyArray<{readonly node: string; readonly snapshot?: ProbeRunSnapshot; readonly error?: string}>): string {
+	const columns = [...new Set(rows.flatMap(row => row.snapshot?.series.map(series => series.node ?? series.label) ?? []))];
+	const cell = (row: typeof rows[number], column: string) => {
+		const series = row.snapshot?.series.find(each => (each.node ?? each.label) === column);
+		if (series === undefined) {
+			return '-';
+		}
+
+		const verdict = series.reachability?.verdict;
+		return `${series.ok}/${series.count}${verdict === undefined || verdict === 'ok' ? '' : ` ${verdict}`}`;
+	};
+
+	const header = ['FROM \\ TO', ...columns];
+	const table = [header, ...rows.map(row => (row.snapshot === undefined ? [row.node, `unknown: ${row.error ?? 'not probed'}`] : [row.node, ...columns.map(column => cell(row, column))]))];
+	const widths = header.map((_cell, index) => Math.max(...table.map(line => (index < line.length - 1 || line.length === header.length ? (line[index] ?? '').length : 0))));
+	return `${table.map(line => line.map((text, index) => (index === line.length - 1 ? text : text.padEnd(widths[index]! + 2))).join('')).join('\n')}\n`;
+}
+
+/** From every node in turn (a debug pod on each): one matrix of who reached what. */
+async function fromNodes(config: CliConfig, kc: KubeConfig, source: ClusterSource | undefined, io: AccessIo): Promise<number> {
+	if (source === undefined) {
+		io.stderr.write('svctop: --from nodes needs the API to list the nodes: give a Service target (NAMESPACE/NAME)\n');
+		return 2;
+	}
+
+	await source.ready();
+	const nodes = source.snapshot().nodes.map(node => node.metadata?.name ?? '').filter(Boolean).sort();
+	return withDebugPods(config, kc, io, async (session, signal) => {
+		const rows: Array<{node: string; snapshot?: ProbeRunSnapshot; error?: string}> = [];
+		for (const node of nodes) {
+			if (signal.aborted) {
+				break;
+			}
+
+			// eslint-disable-next-line no-await-in-loop
+			rows.push(await fromOneOfNodes(config, session, node, source, io, signal));
+		}
+
+		if (signal.aborted) {
+			return 130;
+		}
+
+		io.stdout.write(config.json ? `${JSON.stringify({from: rows.map(row => ({node: row.node, error: row.error ?? null, series: row.snapshot?.series.map(series => ({target: series.label, node: series.node, count: series.count, ok: series.ok, reachability: series.reachability ?? null})) ?? null}))})}\n` : fromNodesMatrix(rows));
+		return rows.some(row => row.snapshot === undefined) ? 1 : 0;
+	});
+}
+
+async function fromOneOfNodes(config: CliConfig, session: DebugPodSession, node: string, source: ClusterSource, io: AccessIo, signal: AbortSignal): Promise<{node: string; snapshot?: ProbeRunSnapshot; error?: string}> {
+	const pod = await session.podOn(node);
+	if (!pod.ok) {
+		return {node, error: pod.error};
+	}
+
+	const tool = await detectProbeTool(pod.runner, config.probe.mode);
+	if ('error' in tool) {
+		return {node, error: tool.error};
+	}
+
+	const plan = await planFor(config, source);
+	if ('error' in plan) {
+		return {node, error: plan.error};
+	}
+
+	const result = await probeLoop(config, {runner: pod.runner, tool: tool.tool, plan: ownNodeUnjudged(plan, node, source), conntrack: true, where: `node ${node}`, quiet: true}, io, signal);
+	io.stderr.write(`svctop: from ${node}: ${result.snapshot ? `${result.snapshot.ok}/${result.snapshot.count} answered` : 'the exec failed'}\n`);
+	return result.snapshot ? {node, snapshot: result.snapshot} : {node, error: 'the exec failed'};
+}
+
+/** From an existing pod: exec only, nothing created; its first container runs the probes. */
+async function fromPod(config: CliConfig, kc: KubeConfig, namespace: string, name: string, source: ClusterSource | undefined, io: AccessIo): Promise<number> {
+	const access = await checkAccess(kc, namespace, podExecPermissions);
+	if (!access.ok) {
+		io.stderr.write(`svctop: ${access.message}\n`);
+		return 1;
+	}
+
+	let container: string;
+	try {
+		const pod = await kc.makeApiClient(CoreV1Api).readNamespacedPod({name, namespace});
+		if (pod.status?.phase !== 'Running') {
+			io.stderr.write(`svctop: pod ${namespace}/${name} is ${pod.status?.phase ?? 'not running'}: probes need it Running\n`);
+			return 1;
+		}
+
+		container = pod.spec?.containers[0]?.name ?? '';
+	} catch (error) {
+		io.stderr.write(`svctop: cannot read pod ${namespace}/${name}: ${describeKubeError(error)}\n`);
+		return 1;
+	}
+
+	const abort = new AbortController();
+	const onSignal = () => abort.abort();
+	process.on('SIGINT', onSignal);
+	process.on('SIGTERM', onSignal);
+	try {
+		const runner = podRunner(kc, {namespace, pod: name, container}, abort.signal);
+		const tool = await detectProbeTool(runner, config.probe.mode);
+		if ('error' in tool) {
+			io.stderr.write(`svctop: pod ${namespace}/${name}: ${tool.error}\n`);
+			return 1;
+		}
+
+		const plan = await planFor(config, source);
+		if ('error' in plan) {
+			io.stderr.write(`svctop: ${plan.error}\n`);
+			return 1;
+		}
+
+		return (await probeLoop(config, {runner, tool: tool.tool, plan, conntrack: false, where: `pod ${namespace}/${name} (container ${container})`}, io, abort.signal)).code;
+	} finally {
+		process.off('SIGINT', onSignal);
+		process.off('SIGTERM', onSignal);
+	}
+}
+
+/** `svctop probe TARGET --from node/NAME --debug-pod | --from pod/NS/NAME`. */
+export async function runProbeFrom(config: CliConfig, kc: KubeConfig, io: AccessIo, demo: Demo | undefined): Promise<number> {
+	const vantage = parseVantage(config.access.from ?? '');
+	if ('error' in vantage) {
+		io.stderr.write(`svctop: ${vantage.error}\n`);
+		return 2;
+	}
+
+	if (config.probe.mode === 'dns') {
+		io.stderr.write('svctop: --from probes HTTP or TCP (curl, wget or nc in the pod); DNS probes run from this machine only\n');
+		return 2;
+	}
+
+	const target = config.args[0];
+	if (!target) {
+		io.stderr.write('svctop: probe needs a target: ns/name[:port], host:port or a URL\n');
+		return 2;
+	}
+
+	const isService = target.includes('/') && !target.includes('://');
+	let source: ClusterSource | undefined;
+	try {
+		if (isService) {
+			source = await connectCluster({kubeconfig: config.kubeconfig, context: config.context, namespace: target.split('/')[0], kubeConfigObject: demo ? kc : undefined});
+		}
+
+		switch (vantage.kind) {
+			case 'node': {
+				return await fromNode(config, kc, vantage.node, source, io);
+			}
+
+			case 'nodes': {
+				return await fromNodes(config, kc, source, io);
+			}
+
+			default: {
+				return await fromPod(config, kc, vantage.namespace, vantage.pod, source, io);
+			}
+		}
+	} finally {
+		await source?.stop().catch(() => undefined);
+	}
+}

@@ -1,0 +1,234 @@
+import type {V1EndpointSlice, V1Service} from '@kubernetes/client-node';
+import {planServicePorts, type PlannedServicePort} from './generate/plan.js';
+import type {NatEndpoint, NatFlowTable, NatServiceFlow} from './types.js';
+
+/**
+ * Every node's rules side by side: per Service port, do all nodes send new connections to the same
+ * endpoints with the same shares; which nodes have local endpoints for Local Services; and which
+ * nodes' rules disagree with the API (endpoints missing or extra). Nodes whose rules could not be
+ * read are unknown: named with their reason, never counted as agreeing or stale. Pure.
+ */
+
+/** One node's rules, or why they could not be read. */
+export type NodeRules =
+	| {readonly node: string; readonly table: NatFlowTable; readonly sync?: NodeSync}
+	| {readonly node: string; readonly error: string};
+
+/** kube-proxy's own sync record on the node (its metrics), epoch seconds; absent when it did not answer. */
+export type NodeSync = {readonly lastSync?: number; readonly lastQueued?: number};
+
+export type CrossNodeApi = {
+	readonly services: readonly V1Service[];
+	readonly endpointSlices: readonly V1EndpointSlice[];
+};
+
+/** A share of new connections, as the rules give it. */
+export type EndpointShare = {readonly endpoint: string; readonly probability: number};
+
+/** Nodes whose rules dispatch one Service port identically. */
+export type DispatchVariant = {readonly nodes: readonly string[]; readonly shares: readonly EndpointShare[]};
+
+export type StaleRules = {
+	readonly node: string;
+	/** In the API's EndpointSlices (ready), absent from the node's rules. */
+	readonly missing: readonly string[];
+	/** In the node's rules, not in the API. */
+	readonly extra: readonly string[];
+};
+
+export type CrossNodePort = {
+	/** `namespace/name`, or the rules' own identity when the API did not name it. */
+	readonly service: string;
+	readonly port: string;
+	readonly protocol: string;
+	readonly family: 'IPv4' | 'IPv6';
+	/** Every node read dispatches identically (and has rules for it). */
+	readonly agree: boolean;
+	/** Groups of nodes with identical dispatch, largest first. */
+	readonly variants: readonly DispatchVariant[];
+	/** Nodes read that have no rules for this port at all. */
+	readonly absentOn: readonly string[];
+	/** For a Local Service: the nodes whose rules hold local endpoints and those whose do not; null otherwise. */
+	readonly local: {readonly withEndpoints: readonly string[]; readonly without: readonly string[]} | null;
+	/** Nodes whose endpoints disagree with the API; empty when the API does not know this port. */
+	readonly stale: readonly StaleRules[];
+	/** Whether the API knows this port (only then can rules be stale). */
+	readonly inApi: boolean;
+};
+
+export type CrossNodeReport = {
+	readonly nodes: ReadonlyArray<{readonly node: string; readonly mode?: string; readonly servicePorts?: number; readonly error?: string; readonly sync?: NodeSync}>;
+	readonly ports: readonly CrossNodePort[];
+	/** Nodes with any stale Service port, in name order. */
+	readonly staleNodes: readonly string[];
+	/** Service ports on which the nodes read disagree. */
+	readonly disagreements: number;
+};
+
+type Family = 'IPv4' | 'IPv6';
+const portKey = (service: string, port: string, protocol: string, family: Family) => `${service}|${port}|${protocol.toUpperCase()}|${family}`;
+
+/** IPv4 and IPv6 rules are separate tables (iptables-save, ip6tables-save): a flow is one family. */
+function familyOf(flow: NatServiceFlow): Family {
+	const address = flow.entries.find(entry => entry.ip !== null)?.ip ?? flow.endpoints[0]?.ip ?? '';
+	return address.includes(':') ? 'IPv6' : 'IPv4';
+}
+const endpointText = (endpoint: {ip: string; port: number}) => (endpoint.ip.includes(':') ? `[${endpoint.ip}]:${endpoint.port}` : `${endpoint.ip}:${endpoint.port}`);
+
+/** Shares rounded so a probability written as 0.33333333349 and one computed as 1/3 compare equal. */
+function sharesOf(endpoints: readonly NatEndpoint[]): EndpointShare[] {
+	const total = new Map<string, number>();
+	for (const endpoint of endpoints) {
+		const key = endpointText(endpoint);
+		total.set(key, (total.get(key) ?? 0) + endpoint.probability);
+	}
+
+	return [...total].map(([endpoint, probability]) => ({endpoint, probability: Math.round(probability * 10_000) / 10_000})).sort((a, b) => (a.endpoint < b.endpoint ? -1 : a.endpoint > b.endpoint ? 1 : 0));
+}
+
+function signature(shares: readonly EndpointShare[]): string {
+	return shares.map(share => `${share.endpoint}@${share.probability}`).join(',');
+}
+
+function variantsOf(flows: ReadonlyMap<string, NatServiceFlow>): DispatchVariant[] {
+	const groups = new Map<string, {nodes: string[]; shares: EndpointShare[]}>();
+	for (const [node, flow] of flows) {
+		const shares = sharesOf(flow.endpoints);
+		const key = signature(shares);
+		const group = groups.get(key) ?? {nodes: [], shares};
+		group.nodes.push(node);
+		groups.set(key, group);
+	}
+
+	return [...groups.values()].sort((a, b) => b.nodes.length - a.nodes.length || (a.nodes[0]! < b.nodes[0]! ? -1 : 1));
+}
+
+function difference(left: ReadonlySet<string>, right: ReadonlySet<string>): string[] {
+	return [...left].filter(item => !right.has(item)).sort();
+}
+
+/** What the API says a node's rules should send to, per port key (the plan the generators share). */
+function expectedByNode(api: CrossNodeApi, node: string, families: ReadonlySet<Family>): Map<string, PlannedServicePort> {
+	const planned = new Map<string, PlannedServicePort>();
+	for (const family of families) {
+		for (const port of planServicePorts({services: api.services, endpointSlices: api.endpointSlices, nodeName: node, nodeIPs: []}, {family})) {
+			planned.set(portKey(`${port.namespace}/${port.name}`, port.portName, port.protocol, family), port);
+		}
+	}
+
+	return planned;
+}
+
+function staleOn(node: string, flow: NatServiceFlow | undefined, expected: PlannedServicePort): StaleRules | undefined {
+	const want = new Set(expected.clusterEndpoints.map(endpointText));
+	const have = new Set((flow?.endpoints ?? []).map(endpointText));
+	const missing = difference(want, have);
+	const extra = difference(have, want);
+	return missing.length === 0 && extra.length === 0 ? undefined : {node, missing, extra};
+}
+
+export function compareNodes(rules: readonly NodeRules[], api: CrossNodeApi | undefined): CrossNodeReport {
+	const read = rules.filter((each): each is Extract<NodeRules, {table: NatFlowTable}> => 'table' in each);
+	const flowsByPort = new Map<string, Map<string, NatServiceFlow>>();
+	// Only the families some node's rules hold are compared with the API (an iptables-save dump has no IPv6).
+	const families = new Set<Family>();
+	for (const {node, table} of read) {
+		for (const flow of table.services) {
+			families.add(familyOf(flow));
+			const key = portKey(flow.service, flow.port, flow.protocol, familyOf(flow));
+			const byNode = flowsByPort.get(key) ?? new Map<string, NatServiceFlow>();
+			byNode.set(node, flow);
+			flowsByPort.set(key, byNode);
+		}
+	}
+
+	const expected = new Map(read.map(({node}) => [node, api === undefined ? new Map<string, PlannedServicePort>() : expectedByNode(api, node, families)]));
+	const keys = new Set([...flowsByPort.keys(), ...[...expected.values()].flatMap(plan => [...plan.keys()])]);
+	const ports: CrossNodePort[] = [];
+	for (const key of [...keys].sort()) {
+		const [service, port, protocol, family] = key.split('|') as [string, string, string, Family];
+		const flows = flowsByPort.get(key) ?? new Map<string, NatServiceFlow>();
+		const variants = variantsOf(flows);
+		const absentOn = read.map(({node}) => node).filter(node => !flows.has(node));
+		const isLocal = [...flows.values()].some(flow => flow.localEndpoints !== null);
+		const local = isLocal
+			? {withEndpoints: [...flows].filter(([, flow]) => (flow.localEndpoints?.length ?? 0) > 0).map(([node]) => node), without: [...flows].filter(([, flow]) => (flow.localEndpoints?.length ?? 0) === 0).map(([node]) => node)}
+			: null;
+		const stale: StaleRules[] = [];
+		let inApi = false;
+		for (const {node} of read) {
+			const planned = expected.get(node)!.get(key);
+			if (planned !== undefined) {
+				inApi = true;
+				const found = staleOn(node, flows.get(node), planned);
+				if (found) {
+					stale.push(found);
+				}
+			}
+		}
+
+		ports.push({service, port, protocol, family, agree: variants.length <= 1 && absentOn.length === 0, variants, absentOn, local, stale, inApi});
+	}
+
+	return {
+		nodes: rules.map(each => ('table' in each ? {node: each.node, mode: each.table.mode, servicePorts: each.table.services.length, ...(each.sync ? {sync: each.sync} : {})} : {node: each.node, error: each.error})),
+		ports,
+		staleNodes: [...new Set(ports.flatMap(port => port.stale.map(each => each.node)))].sort(),
+		disagreements: ports.filter(port => !port.agree).length,
+	};
+}
+
+function percent(probability: number): string {
+	return `${Math.round(probability * 1000) / 10}%`;
+}
+
+/** `synced 12s ago`, and whether a change is queued but not yet written, from kube-proxy's own gauges. */
+export function syncText(sync: NodeSync | undefined, nowMs: number): string {
+	if (sync?.lastSync === undefined) {
+		return 'last sync unknown (kube-proxy metrics did not answer)';
+	}
+
+	const ago = (seconds: number) => `${Math.max(0, Math.round(nowMs / 1000 - seconds))}s ago`;
+	const pending = sync.lastQueued !== undefined && sync.lastQueued > sync.lastSync ? `; a change queued ${ago(sync.lastQueued)} is not written yet` : '';
+	return `synced ${ago(sync.lastSync)}${pending}`;
+}
+
+/** The report as text: the nodes, then only the Service ports where something differs. */
+export function renderCrossNodeText(report: CrossNodeReport, nowMs: number): string {
+	const lines: string[] = [];
+	const unread = report.nodes.filter(node => node.error !== undefined);
+	lines.push(`NODES  ${report.nodes.length - unread.length} read, ${unread.length} unknown`);
+	const width = Math.max(0, ...report.nodes.map(node => node.node.length));
+	for (const node of report.nodes) {
+		lines.push(`  ${node.node.padEnd(width)}  ${node.error === undefined ? `${node.mode}  ${node.servicePorts} service ports  ${syncText(node.sync, nowMs)}` : `unknown: ${node.error}`}`);
+	}
+
+	const differing = report.ports.filter(port => !port.agree || port.stale.length > 0);
+	lines.push('', `SERVICE PORTS  ${report.ports.length}, ${report.ports.length - report.disagreements} dispatched the same on every node read, ${report.disagreements} differ; stale nodes: ${report.staleNodes.length === 0 ? 'none' : report.staleNodes.join(', ')}`);
+	for (const port of differing) {
+		lines.push('', `${port.service}${port.port ? `:${port.port}` : ''}/${port.protocol}  ${port.agree ? 'same on every node' : 'DIFFERS between nodes'}`);
+		for (const variant of port.variants) {
+			const shares = variant.shares.length === 0 ? 'no endpoints' : variant.shares.map(share => `${share.endpoint} ${percent(share.probability)}`).join(', ');
+			lines.push(`  ${variant.nodes.join(', ')}: ${shares}`);
+		}
+
+		if (port.absentOn.length > 0) {
+			lines.push(`  no rules on: ${port.absentOn.join(', ')}`);
+		}
+
+		for (const stale of port.stale) {
+			const parts = [...(stale.missing.length > 0 ? [`missing ${stale.missing.join(', ')} (in the API)`] : []), ...(stale.extra.length > 0 ? [`extra ${stale.extra.join(', ')} (not in the API)`] : [])];
+			lines.push(`  STALE on ${stale.node}: ${parts.join('; ')}`);
+		}
+	}
+
+	const local = report.ports.filter(port => port.local !== null);
+	if (local.length > 0) {
+		lines.push('', 'LOCAL SERVICES  (external traffic only reaches endpoints on the node it arrives at; a node without them drops it, as expected)');
+		for (const port of local) {
+			lines.push(`  ${port.service}${port.port ? `:${port.port}` : ''}/${port.protocol}  local endpoints on: ${port.local!.withEndpoints.join(', ') || 'none'}; none on: ${port.local!.without.join(', ') || 'none'}`);
+		}
+	}
+
+	return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,78 @@
+import {Box, Text} from 'ink';
+import {useState} from 'react';
+import {commandFor} from '../keys/match.js';
+import {KeyPriority, useKeypress} from '../keys/use-keypress.js';
+
+export type VantagePickerProps = {
+	/** Nodes that can be picked, in order. */
+	readonly nodes: readonly string[];
+	/** The node read now; undefined = this machine (as svctop was started). */
+	readonly current: string | undefined;
+	/** What picking a node will create, shown for confirmation before anything is. */
+	readonly describe: (node: string) => string;
+	/** A choice made (and confirmed, for a node). */
+	readonly onPick: (node: string | undefined) => void;
+	readonly onCancel: () => void;
+	readonly height: number;
+};
+
+/** Picks where the NAT view reads rules from: this machine or a node, with a y/n confirmation naming the pod. */
+export function VantagePicker({nodes, current, describe, onPick, onCancel, height}: VantagePickerProps) {
+	const choices: Array<string | undefined> = [undefined, ...nodes];
+	const [index, setIndex] = useState(Math.max(0, choices.indexOf(current)));
+	const [confirming, setConfirming] = useState<string | undefined>(undefined);
+
+	useKeypress(
+		keypress => {
+			if (confirming !== undefined) {
+				if (keypress.name === 'y') {
+					onPick(confirming);
+				} else if (keypress.name === 'n' || keypress.name === 'escape') {
+					setConfirming(undefined);
+				}
+
+				return true;
+			}
+
+			const command = commandFor(keypress, ['up', 'down', 'open', 'back', 'quit']);
+			if (command === 'up') {
+				setIndex(previous => Math.max(0, previous - 1));
+			} else if (command === 'down') {
+				setIndex(previous => Math.min(choices.length - 1, previous + 1));
+			} else if (command === 'open') {
+				const choice = choices[index];
+				if (choice === undefined || choice === current) {
+					onPick(choice);
+				} else {
+					setConfirming(choice);
+				}
+			} else if (command === 'back' || command === 'quit') {
+				onCancel();
+			}
+
+			return true;
+		},
+		{priority: KeyPriority.overlay},
+	);
+
+	if (confirming !== undefined) {
+		return (
+			<Box flexDirection="column">
+				<Text wrap="wrap">{describe(confirming)}</Text>
+				<Text bold>y: create it and read the rules   n: back</Text>
+			</Box>
+		);
+	}
+
+	const shown = choices.slice(Math.max(0, index - (height - 2)), Math.max(0, index - (height - 2)) + height - 1);
+	return (
+		<Box flexDirection="column">
+			<Text bold>Read the rules from (Enter picks, Esc cancels):</Text>
+			{shown.map(choice => (
+				<Text key={choice ?? ''} inverse={choice === choices[index]} wrap="truncate">
+					{`${choice === current ? '* ' : '  '}${choice === undefined ? 'this machine (as svctop was started)' : `node ${choice} (through a debug pod there)`}`}
+				</Text>
+			))}
+		</Box>
+	);
+}

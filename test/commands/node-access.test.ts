@@ -1,0 +1,323 @@
+import assert from 'node:assert/strict';
+import {spawn} from 'node:child_process';
+import {mkdtemp, rm, writeFile} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import {PassThrough} from 'node:stream';
+import {after, before, beforeEach, describe, test} from 'node:test';
+import {type ApiServer, startApiServer} from '../../source/apiserver/index.js';
+import type {ExecHook} from '../../source/apiserver/pod-access.js';
+import {parseCommandLine} from '../../source/cli/parse-command-line.js';
+import {runNodeAccess} from '../../source/commands/node-access.js';
+import {type Demo, startDemo} from '../../source/demo/demo.js';
+import {demoExecHook} from '../../source/demo/demo-exec.js';
+import {defaultDebugImage} from '../../source/node/access/debug-pod-spec.js';
+import {ensureBuilt, svctopBin} from '../helpers/built-cli.js';
+import {labDump, labObjects} from '../node/access/three-nodes.js';
+
+/** Exec in the lab's debug pods answers like the demo's: each node's own rules. */
+const labExec: ExecHook = demoExecHook(labDump);
+
+type Run = {code: number; stdout: string; stderr: string};
+
+function collect(): {stream: PassThrough; text: () => string} {
+	const stream = new PassThrough();
+	const chunks: Buffer[] = [];
+	stream.on('data', chunk => chunks.push(chunk as Buffer));
+	return {stream, text: () => Buffer.concat(chunks).toString('utf8')};
+}
+
+async function svctopInProcess(kubeconfig: string | Demo, ...args: string[]): Promise<Run> {
+	const parsed = parseCommandLine(typeof kubeconfig === 'string' ? [...args, '--kubeconfig', kubeconfig] : [...args, '--demo']);
+	assert.equal(parsed.kind, 'run', JSON.stringify(parsed));
+	const stdout = collect();
+	const stderr = collect();
+	const code = await runNodeAccess((parsed as Extract<typeof parsed, {kind: 'run'}>).config, typeof kubeconfig === 'string' ? undefined : kubeconfig, {stdin: new PassThrough(), stdout: stdout.stream, stderr: stderr.stream});
+	return {code, stdout: stdout.text(), stderr: stderr.text()};
+}
+
+const writes = (server: ApiServer) => server.requestLog().filter(entry => entry.method !== 'GET');
+
+describe('debug pods against the API server', () => {
+	let server: ApiServer;
+	let directory: string;
+	let kubeconfig: string;
+
+	before(async () => {
+		directory = await mkdtemp(path.join(tmpdir(), 'svtdbg-'));
+		server = await startApiServer({exec: labExec, podStartMs: 10, objects: labObjects()});
+		kubeconfig = await server.writeKubeconfig(directory);
+	});
+
+	beforeEach(() => {
+		server.allowAllAccess();
+		server.setPodSecurity('kube-system', undefined);
+	});
+
+	after(async () => {
+		await server.close();
+		await rm(directory, {recursive: true, force: true});
+	});
+
+	test('nat --all-nodes --debug-pod: one pod per node, the stale node found, every pod deleted', async () => {
+		const before = writes(server).length;
+		const run = await svctopInProcess(kubeconfig, 'nat', '--all-nodes', '--debug-pod', '--json');
+		assert.equal(run.code, 0, run.stderr);
+		const report = JSON.parse(run.stdout);
+		assert.deepEqual(report.staleNodes, ['node-c']);
+		assert.deepEqual(report.nodes.map((node: any) => node.node), ['node-a', 'node-b', 'node-c']);
+		assert.match(run.stderr, /\[3\/3\]/);
+		assert.equal(server.count('pods'), 0);
+		const made = writes(server).slice(before);
+		assert.equal(made.filter(entry => entry.method === 'POST' && entry.url.startsWith('/api/v1/namespaces/kube-system/pods')).length, 3);
+		assert.equal(made.filter(entry => entry.method === 'DELETE').length, 3);
+	});
+
+	test('EndpointSlices forbidden: the nodes are compared with each other, none is called stale', async () => {
+		server.setForbidden('endpointslices', true);
+		try {
+			const run = await svctopInProcess(kubeconfig, 'nat', '--all-nodes', '--debug-pod', '--json');
+			assert.equal(run.code, 0, run.stderr);
+			const report = JSON.parse(run.stdout);
+			assert.deepEqual(report.staleNodes, []);
+			assert.equal(report.disagreements, 1, 'node-c still differs from the others');
+			assert.match(run.stderr, /endpointslices: .*forbidden.*: the nodes are compared with each other, not with the API/);
+		} finally {
+			server.setForbidden('endpointslices', false);
+		}
+	});
+
+	test('nat --node --debug-pod: that node\'s rules, named and cross-checked', async () => {
+		const run = await svctopInProcess(kubeconfig, 'nat', '--node', 'node-c', '--debug-pod', '--service', 'default/svc-nodeport');
+		assert.equal(run.code, 0, run.stderr);
+		assert.match(run.stdout, /DNAT 10\.10\.9\.9:8080/);
+		assert.match(run.stderr, /rules of node node-c: iptables-nft-save in pod kube-system\/svctop-debug-node-c-\w+ on node node-c \(kube-proxy reports mode iptables\)/);
+		assert.equal(server.count('pods'), 0);
+	});
+
+	test('create forbidden: says exactly what is missing, creates nothing', async () => {
+		server.denyAccess({verb: 'create', resource: 'pods', namespace: 'kube-system'});
+		server.denyAccess({verb: 'get', resource: 'pods', subresource: 'exec'});
+		const before = writes(server).filter(entry => entry.url.includes('/pods')).length;
+		const run = await svctopInProcess(kubeconfig, 'nat', '--node', 'node-a', '--debug-pod');
+		assert.equal(run.code, 1);
+		assert.match(run.stderr, /not allowed in namespace kube-system: create pods, get pods\/exec/);
+		assert.equal(writes(server).filter(entry => entry.url.includes('/pods')).length, before);
+		assert.equal(server.count('pods'), 0);
+	});
+
+	test('exec forbidden although the review allowed it: the pod made is deleted', async () => {
+		server.denyAccess({verb: 'create', resource: 'pods', subresource: 'exec'}, {hiddenFromReview: true});
+		const run = await svctopInProcess(kubeconfig, 'nat', '--node', 'node-a', '--debug-pod');
+		assert.equal(run.code, 1);
+		assert.match(run.stderr, /forbidden \(403\)/);
+		assert.match(run.stderr, /deleted pod kube-system\/svctop-debug-node-a-/);
+		assert.equal(server.count('pods'), 0);
+	});
+
+	test('Pod Security rejects the pod: which policy, and what to do', async () => {
+		server.setPodSecurity('kube-system', 'baseline');
+		const run = await svctopInProcess(kubeconfig, 'nat', '--node', 'node-a', '--debug-pod');
+		assert.equal(run.code, 1);
+		assert.match(run.stderr, /Pod Security Admission rejected the debug pod in namespace kube-system: .*violates PodSecurity "baseline:latest": host namespaces \(hostNetwork=true\)/);
+		assert.match(run.stderr, /pod-security\.kubernetes\.io\/enforce=privileged/);
+		assert.equal(server.count('pods'), 0);
+	});
+
+	test('an image that does not pull: ImagePullBackOff named, the pod deleted', async () => {
+		server.failImagePull('example.invalid/none:1');
+		const run = await svctopInProcess(kubeconfig, 'nat', '--node', 'node-b', '--debug-pod', '--debug-image', 'example.invalid/none:1');
+		assert.equal(run.code, 1);
+		assert.match(run.stderr, /ImagePullBackOff: Back-off pulling image "example\.invalid\/none:1"/);
+		assert.equal(server.count('pods'), 0);
+	});
+
+	test('debug-pods lists leftovers by label; --clean deletes them', async () => {
+		server.upsert({kind: 'Pod', apiVersion: 'v1', metadata: {name: 'svctop-debug-node-a-old', namespace: 'kube-system', labels: {'app.kubernetes.io/managed-by': 'svctop'}}, spec: {nodeName: 'node-a', containers: [{name: 'debug', image: defaultDebugImage}]}, status: {phase: 'Running'}});
+		server.upsert({kind: 'Pod', apiVersion: 'v1', metadata: {name: 'someone-else', namespace: 'kube-system'}, spec: {nodeName: 'node-a', containers: [{name: 'c', image: 'x'}]}, status: {phase: 'Running'}});
+		const listed = await svctopInProcess(kubeconfig, 'debug-pods');
+		assert.equal(listed.code, 0);
+		assert.match(listed.stdout, /kube-system\s+svctop-debug-node-a-old\s+node-a\s+Running/);
+		assert.doesNotMatch(listed.stdout, /someone-else/);
+		assert.equal(server.count('pods'), 2);
+		const cleaned = await svctopInProcess(kubeconfig, 'debug-pods', '--clean');
+		assert.equal(cleaned.code, 0);
+		assert.match(cleaned.stderr, /deleted pod kube-system\/svctop-debug-node-a-old/);
+		assert.equal(server.count('pods'), 1);
+		server.remove('pods', 'kube-system', 'someone-else');
+	});
+
+	test('usage: --all-nodes needs --debug-pod, nat --debug-pod needs a node', async () => {
+		assert.match((await svctopInProcess(kubeconfig, 'nat', '--all-nodes')).stderr, /add --debug-pod/);
+		const run = await svctopInProcess(kubeconfig, 'nat', '--debug-pod');
+		assert.equal(run.code, 2);
+		assert.match(run.stderr, /needs --node NAME or --all-nodes/);
+		const misplaced = await svctopInProcess(kubeconfig, 'list', '--debug-pod');
+		assert.equal(misplaced.code, 2);
+		assert.match(misplaced.stderr, /--debug-pod is for svctop nat/);
+		assert.match((await svctopInProcess(kubeconfig, 'nat', '--file', '-', '--clean')).stderr, /--clean is for svctop debug-pods/);
+	});
+});
+
+describe('the built CLI: zero writes without --debug-pod, nothing left after Ctrl-C', () => {
+	let server: ApiServer;
+	let directory: string;
+	let kubeconfig: string;
+
+	const svctop = async (args: string[], options: {interruptWhen?: () => boolean} = {}) => new Promise<Run>(resolve => {
+		const child = spawn(process.execPath, [svctopBin, ...args, '--kubeconfig', kubeconfig], {stdio: ['ignore', 'pipe', 'pipe']});
+		let stdout = '';
+		let stderr = '';
+		child.stdout.on('data', chunk => {
+			stdout += String(chunk);
+		});
+		child.stderr.on('data', chunk => {
+			stderr += String(chunk);
+		});
+		const timer = options.interruptWhen && setInterval(() => {
+			if (options.interruptWhen!()) {
+				clearInterval(timer);
+				child.kill('SIGINT');
+			}
+		}, 20);
+		child.on('close', code => {
+			clearInterval(timer);
+			resolve({code: code ?? -1, stdout, stderr});
+		});
+	});
+
+	before(async () => {
+		ensureBuilt();
+		directory = await mkdtemp(path.join(tmpdir(), 'svtdbg-'));
+		server = await startApiServer({exec: labExec, podStartMs: 10, objects: labObjects()});
+		kubeconfig = await server.writeKubeconfig(directory);
+	});
+
+	after(async () => {
+		await server.close();
+		await rm(directory, {recursive: true, force: true});
+	});
+
+	test('list, describe, nat (file and cross-check), probe, debug-pods and the piped dashboard make only GET requests', async () => {
+		const dump = path.join(directory, 'node-a.dump');
+		await writeFile(dump, labDump('node-a'));
+		const runs = [
+			['list', '-A'],
+			['describe', 'default/svc-nodeport'],
+			['nat', '--file', dump],
+			['nat', '--file', dump, '--json'],
+			['debug-pods'],
+			['probe', '127.0.0.1:9', '--count', '1', '--timeout', '100ms'],
+			[],
+		];
+		for (const args of runs) {
+			// eslint-disable-next-line no-await-in-loop
+			const run = await svctop(args);
+			assert.notEqual(run.code, -1, `${args.join(' ')}: ${run.stderr}`);
+		}
+
+		assert.ok(server.requestLog().length > runs.length, 'the commands reached the server');
+		assert.deepEqual(writes(server), []);
+	});
+
+	test('Ctrl-C while the pods are starting: exit 130, no pod left', async () => {
+		server.failImagePull('example.invalid/slow:1');
+		const run = await svctop(['nat', '--all-nodes', '--debug-pod', '--debug-image', 'example.invalid/slow:1'], {interruptWhen: () => server.count('pods') === 3});
+		assert.equal(run.code, 130, run.stderr);
+		assert.match(run.stderr, /SIGINT: deleting the debug pods/);
+		assert.equal(server.count('pods'), 0);
+	});
+});
+
+describe('probe --from without the kernel', () => {
+	let server: ApiServer;
+	let directory: string;
+	let kubeconfig: string;
+	/** A pod image without curl, wget or nc: every program is missing. */
+	const bare: ExecHook = () => ({stdout: '', exitCode: 127, notFound: true});
+
+	before(async () => {
+		directory = await mkdtemp(path.join(tmpdir(), 'svtdbgp-'));
+		server = await startApiServer({exec: bare, podStartMs: 10, objects: [
+			...labObjects(),
+			{kind: 'Pod', apiVersion: 'v1', metadata: {namespace: 'default', name: 'distroless'}, spec: {nodeName: 'node-a', containers: [{name: 'app', image: 'gcr.io/distroless/static'}]}, status: {phase: 'Running'}},
+			{kind: 'Pod', apiVersion: 'v1', metadata: {namespace: 'default', name: 'waiting'}, spec: {containers: [{name: 'app', image: 'x'}]}, status: {phase: 'Pending'}},
+		]});
+		kubeconfig = await server.writeKubeconfig(directory);
+	});
+
+	after(async () => {
+		await server.close();
+		await rm(directory, {recursive: true, force: true});
+	});
+
+	test('a pod with none of curl, wget, nc: a clear error, nothing created', async () => {
+		const run = await svctopInProcess(kubeconfig, 'probe', 'default/svc-nodeport', '--from', 'pod/default/distroless', '--count', '1');
+		assert.equal(run.code, 1);
+		assert.match(run.stderr, /pod default\/distroless: the pod has none of curl, wget: svctop needs one of them there to probe HTTP/);
+		assert.deepEqual(writes(server).filter(entry => entry.url.includes('/pods')), []);
+	});
+
+	test('a debug pod image without the tools: named, and the pod deleted', async () => {
+		const run = await svctopInProcess(kubeconfig, 'probe', 'default/svc-nodeport', '--from', 'node/node-a', '--debug-pod', '--count', '1');
+		assert.equal(run.code, 1);
+		assert.match(run.stderr, /none of curl, wget.*\(image nicolaka\/netshoot/);
+		assert.equal(server.count('pods'), 2);
+	});
+
+	test('a pod that is not running, a node without --debug-pod, a vantage point that is neither', async () => {
+		assert.match((await svctopInProcess(kubeconfig, 'probe', 'default/svc-nodeport', '--from', 'pod/default/waiting')).stderr, /pod default\/waiting is Pending: probes need it Running/);
+		const node = await svctopInProcess(kubeconfig, 'probe', 'default/svc-nodeport', '--from', 'node/node-a');
+		assert.equal(node.code, 2);
+		assert.match(node.stderr, /add --debug-pod/);
+		const neither = await svctopInProcess(kubeconfig, 'probe', 'default/svc-nodeport', '--from', 'svc/x');
+		assert.equal(neither.code, 2);
+		assert.match(neither.stderr, /--from takes node\/NAME, nodes \(each node in turn\) or pod\/NAMESPACE\/NAME/);
+	});
+});
+
+describe('the demo\'s nodes through debug pods', () => {
+	let demo: Demo;
+
+	before(async () => {
+		demo = await startDemo({withDataPlane: true, stepMs: 0});
+	});
+
+	after(async () => demo.stop());
+
+	test('nat --all-nodes: the four nodes read and compared, nothing left', async () => {
+		const run = await svctopInProcess(demo, 'nat', '--all-nodes', '--debug-pod', '--json');
+		assert.equal(run.code, 0, run.stderr);
+		const report = JSON.parse(run.stdout);
+		assert.deepEqual(report.nodes.map((node: any) => node.node), ['myk8s-control-plane', 'myk8s-worker', 'myk8s-worker2', 'myk8s-worker3']);
+		assert.deepEqual(report.staleNodes, []);
+		assert.ok(report.nodes.every((node: any) => node.sync?.lastSync > 0));
+		assert.equal(demo.cluster.server.count('pods') > 0, true, 'the demo has its own pods');
+		assert.equal((await svctopInProcess(demo, 'debug-pods')).stdout, '', 'no debug pod left');
+	});
+
+	test('probe --from node: answers through the demo\'s data plane, shares from that node\'s rules', async () => {
+		const run = await svctopInProcess(demo, 'probe', 'default/svc-nodeport', '--from', 'node/myk8s-worker', '--debug-pod', '--count', '6', '--interval', '1ms');
+		assert.equal(run.code, 0, run.stderr);
+		assert.match(run.stdout, /6 probes, 6 ok/);
+		assert.match(run.stdout, /expected from NAT rules/);
+		assert.match(run.stdout, /deploy-echo-\w+-\w+\s+myk8s-worker\d?\s+\d+\s+[\d.]+%\s+33\.3%/);
+		assert.equal((await svctopInProcess(demo, 'debug-pods')).stdout, '');
+	});
+
+	test('probe --from nodes: each node in turn, one matrix; a node\'s own Local NodePort is not judged', async () => {
+		const run = await svctopInProcess(demo, 'probe', 'default/svc-nodeport', '--via', 'nodeport', '--from', 'nodes', '--debug-pod', '--count', '2', '--interval', '1ms');
+		assert.equal(run.code, 0, run.stderr);
+		const lines = run.stdout.trim().split('\n');
+		assert.match(lines[0]!, /^FROM \\ TO\s+myk8s-control-plane\s+myk8s-worker\s+myk8s-worker2\s+myk8s-worker3$/);
+		assert.equal(lines.length, 5);
+		// From the control plane to itself: node traffic, which the outside client's expectation does not cover.
+		assert.match(lines[1]!, /^myk8s-control-plane\s+\d\/2\s+\d\/2/);
+		assert.match(lines[2]!, /^myk8s-worker\s+0\/2 expected\s/);
+		assert.match(run.stderr, /from myk8s-worker3: \d+\/8 answered/);
+		assert.equal((await svctopInProcess(demo, 'debug-pods')).stdout, '');
+		const noCount = await svctopInProcess(demo, 'probe', 'default/svc-nodeport', '--from', 'nodes', '--debug-pod');
+		assert.equal(noCount.code, 2);
+		assert.match(noCount.stderr, /give --count/);
+	});
+});
