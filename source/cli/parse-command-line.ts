@@ -1,6 +1,7 @@
 import meow from 'meow';
 import type {CliConfig} from '../commands/run-command.js';
 import {parseByteSize} from '../core/nat/dump-limits.js';
+import {invalidNodeName} from '../core/nat/node-name.js';
 import {parseDuration} from '../core/probe/duration.js';
 import {badTarget, parseTarget} from '../core/services/service-target.js';
 import {flagNamed, flagSpec, flagTable, kebab, type FlagName} from './flags.js';
@@ -228,6 +229,12 @@ function configOf(words: Words): CliConfig {
 	const intervalMs = duration('interval', flags.interval);
 	const timeoutMs = duration('timeout', flags.timeout);
 	const maxBytes = byteSize(flags.maxBytes);
+	// A node name reaches command lines (--node-cmd) and the API: only a real node name, never an option.
+	const badNode = flags.node === undefined ? null : invalidNodeName(flags.node);
+	if (badNode) {
+		throw new UsageError(`--node ${JSON.stringify(flags.node)} ${badNode}`);
+	}
+
 	wholeNumber('count', flags.count);
 	wholeNumber('concurrency', flags.concurrency);
 	if (flags.namespace !== undefined && flags.allNamespaces) {

@@ -56,6 +56,20 @@ describe('a repeated flag is one line naming the flag and both uses', () => {
 	});
 });
 
+describe('--node takes only a Kubernetes node name, for every command', () => {
+	for (const [command, value] of [['nat', '-oProxyCommand=touch /tmp/x'], ['probe', '--help-me'], ['nat', 'Node_A'], ['dashboard', 'a..b']] as const) {
+		test(`${command} --node=${value}`, () => {
+			const args = command === 'probe' ? ['probe', '1.2.3.4:80'] : [command];
+			assert.match(errorOf(parseCommandLine([...args, `--node=${value}`])), /^--node ".*" is not a DNS-1123 subdomain/);
+		});
+	}
+
+	test('a real node name is taken', () => {
+		const parsed = parseCommandLine(['nat', '--node', 'myk8s-worker2.example.com']);
+		assert.equal(parsed.kind, 'run');
+	});
+});
+
 describe('durations: a clear range, never a silent default', () => {
 	for (const name of ['interval', 'timeout'] as const) {
 		for (const bad of ['-5ms', '0', '0s', '0.5ms', '2h', 'abc', '5 parsecs', '-1']) {
@@ -114,10 +128,8 @@ describe('values that start with a dash reach their flag', () => {
 		assert.equal(configOf(parseCommandLine(['probe', 'h:1', '--match', '-(\\w+)'])).probe.match, '-(\\w+)');
 	});
 
-	test('a --node value that looks like an ssh option is the node\'s value, not -o', () => {
-		const config = configOf(parseCommandLine(['nat', '--node', '-oProxyCommand=touch /tmp/x']));
-		assert.equal(config.node, '-oProxyCommand=touch /tmp/x');
-		assert.equal(config.kubectlFormat, undefined);
+	test('a --node value that looks like an ssh option is the node\'s value (refused as a node name), not -o', () => {
+		assert.match(errorOf(parseCommandLine(['nat', '--node', '-oProxyCommand=touch /tmp/x'])), /^--node "-oProxyCommand=touch \/tmp\/x" is not a DNS-1123 subdomain/);
 	});
 
 	test('-o formats: wide is the table, json|yaml|name are kubectl\'s, --json svctop\'s rows', () => {
