@@ -144,7 +144,7 @@ describe('svctop nat on unbounded or bad input', () => {
 	test('--node must be a node name, so it never reaches ssh as an option', async () => {
 		const marker = join(directory, 'ran');
 		const run = await svctop([`--node=-oProxyCommand=touch ${marker}`, '--node-cmd', 'ssh {node} sudo iptables-save'], {limitMs});
-		assert.equal(run.code, 1);
+		assert.equal(run.code, 2, "a usage error");
 		assertOneLine(run, /^svctop: --node "-oProxyCommand=touch \S+" is not a DNS-1123 subdomain/);
 		assert.equal(existsSync(marker), false);
 	});
