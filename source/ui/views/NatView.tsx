@@ -31,9 +31,9 @@ const natCommands: readonly Command[] = [...scrollCommands, 'refresh', 'natAll',
 
 const hint = [
 	`${commandKeys('down').split(' ')[0]}/${commandKeys('up').split(' ')[0]} scroll`,
-	`${commandKeys('natAll')} this Service / whole table`,
-	`${commandKeys('refresh')} read again`,
-	`${commandKeys('natVantage')} node`,
+	`${commandKeys('natAll')} Service/all`,
+	`${commandKeys('refresh')} reread`,
+	`${commandKeys('natVantage')} from node`,
 	`${commandKeys('probe')} probe`,
 	`${commandKeys('back')} back`,
 ].join('  ');
