@@ -5,6 +5,7 @@ import {kubectlServiceFields, type KubectlServiceFields} from './kubectl-fields.
 import {podNotReadyReason} from './pod-reason.js';
 import {type EventsInput, serviceEvents, type ServiceEvents} from './service-events.js';
 import {type EndpointHints, topologyOf, type TopologyDetail} from './topology.js';
+import {unservedPorts} from '../services/unserved-ports.js';
 
 /** The outcome of resolving an ExternalName target on this machine (see source/node/resolve-name.ts). */
 export type NameResolution = {
@@ -632,23 +633,11 @@ function findings(detail: Omit<ServiceDetail, 'findings'>, slices: readonly V1En
 	}
 
 	if (service.type !== 'ExternalName') {
-		const withEndpoints = slices.filter(slice => (slice.endpoints?.length ?? 0) > 0);
-		if (withEndpoints.length > 0) {
-			for (const port of detail.ports) {
-				const served = withEndpoints.some(slice => (slice.ports ?? []).some(candidate =>
-					(candidate.name ?? '') === port.name && (candidate.protocol ?? 'TCP') === port.protocol));
-				if (served) {
-					continue;
-				}
-
-				const otherProtocols = [...new Set(withEndpoints.flatMap(slice => (slice.ports ?? [])
-					.filter(candidate => (candidate.name ?? '') === port.name)
-					.map(candidate => candidate.protocol ?? 'TCP')))];
-				const label = `port ${port.name ? `${port.name} ` : ''}${port.port}/${port.protocol}`;
-				add('protocol-not-served', otherProtocols.length > 0
-					? `${label}: the endpoints serve this port over ${otherProtocols.join(', ')} only, not ${port.protocol}`
-					: `${label}: no EndpointSlice lists a ${port.protocol} port named "${port.name}", so traffic to it has no backend`);
-			}
+		for (const port of unservedPorts(detail.ports, slices)) {
+			const label = `port ${port.name ? `${port.name} ` : ''}${port.port}/${port.protocol}`;
+			add('protocol-not-served', port.servedOver.length > 0
+				? `${label}: the endpoints serve this port over ${port.servedOver.join(', ')} only, not ${port.protocol}`
+				: `${label}: no EndpointSlice lists a ${port.protocol} port named "${port.name}", so traffic to it has no backend`);
 		}
 	}
 

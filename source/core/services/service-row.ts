@@ -1,5 +1,6 @@
 import type {V1Endpoint, V1EndpointSlice, V1Service} from '@kubernetes/client-node';
 import {humanDuration} from './human-duration.js';
+import {unservedPorts} from './unserved-ports.js';
 
 export {humanDuration} from './human-duration.js';
 
@@ -86,6 +87,13 @@ export function serviceRow(
 			warnings.push(warningNoEndpoints);
 		} else if (endpoints.ready === 0) {
 			warnings.push(warningNoReadyEndpoints);
+		}
+
+		// Endpoints that serve a port over another protocol only are no backend for it (kube-proxy rejects
+		// its traffic). The list flags that unambiguous case; describe also names ports missing by name.
+		const ports = (spec.ports ?? []).map(port => ({name: port.name ?? '', port: port.port, protocol: port.protocol ?? 'TCP'}));
+		for (const port of unservedPorts(ports, slices).filter(unserved => unserved.servedOver.length > 0)) {
+			warnings.push(`port ${port.port}/${port.protocol} served over ${port.servedOver.join(',')} only`);
 		}
 	}
 

@@ -308,3 +308,20 @@ describe('serviceRows at scale', () => {
 		assert.deepEqual(rows.find(row => row.key === 'ns-7/svc-7')?.endpoints, {ready: 9, total: 10});
 	});
 });
+
+describe('serviceRow: a port the endpoints serve over another protocol only', () => {
+	// The upstream DNS walkthrough: a UDP Service port whose manual EndpointSlice lists the port as TCP.
+	const dns: V1Service = {metadata: {namespace: 'default', name: 'upstream-dns'}, spec: {type: 'ClusterIP', clusterIPs: ['10.96.0.53'], ports: [{name: 'dns', port: 53, protocol: 'UDP'}]}};
+	const tcpOnly: V1EndpointSlice = {addressType: 'IPv4', metadata: {name: 'upstream-dns-1'}, ports: [{name: 'dns', port: 53, protocol: 'TCP'}], endpoints: [{addresses: ['10.10.0.9'], conditions: {ready: true}}]};
+
+	test('is a warning, though every endpoint is ready', () => {
+		const row = serviceRow(dns, [tcpOnly], 0);
+		assert.deepEqual(row.endpoints, {ready: 1, total: 1});
+		assert.deepEqual(row.warnings, ['port 53/UDP served over TCP only']);
+	});
+
+	test('served over its own protocol, or endpoints unknown: no warning', () => {
+		assert.deepEqual(serviceRow(dns, [{...tcpOnly, ports: [{name: 'dns', port: 53, protocol: 'UDP'}]}], 0).warnings, []);
+		assert.deepEqual(serviceRow(dns, [tcpOnly], 0, {slicesKnown: false}).warnings, []);
+	});
+});

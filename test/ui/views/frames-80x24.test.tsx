@@ -54,7 +54,7 @@ describe('80x24 frames of the demo cluster', () => {
 				'   svc-nodeport      NodePort     10.200.1.60  <none>       9000:31254/TCP 3/3',
 				'   svc-sticky        ClusterIP    10.200.1.77  <none>       80/TCP         3/3',
 				'   svc-zonal         ClusterIP    10.200.1.160 <none>       80/TCP         2/2',
-				'   upstream-dns      ClusterIP    10.200.1.53  <none>       53/UDP         1/1',
+				' ! upstream-dns      ClusterIP    10.200.1.53  <none>       53/UDP         1/1',
 				' ! warming-app       ClusterIP    10.200.1.111 <none>       80/TCP         0/1',
 				' ! whms-loadbalancer LoadBalancer 10.200.1.205 <pending>    80:30081/TCP   2/2',
 				'   wrong-port        ClusterIP    10.200.1.112 <none>       80/TCP,514/UDP 3/3',
