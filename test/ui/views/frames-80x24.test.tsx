@@ -113,7 +113,7 @@ describe('80x24 frames of the demo cluster', () => {
 				'├─ Masquerade hairpin traffic (a pod reaching itself through the Service)',
 				'└─ No local endpoints: traffic from outside dropped, pods and node still served',
 				...Array.from({length: 6}, () => ''),
-				'j/k scroll  a this Service / whole table  r read again  p probe  Esc back',
+				'j/k scroll  a this Service / whole table  r read again  w node  p probe  Esc ba…',
 			].join('\n'),
 		);
 	});
