@@ -49,6 +49,12 @@ export function startRemoteProbeLoop(options: RemoteProbeLoopOptions): {readonly
 	});
 
 	const loop = async () => {
+		if (options.mode === 'dns' || options.mode === 'resolve') {
+			// The pod has curl, wget or nc: a DNS probe there would be an HTTP probe of a name, not a lookup.
+			options.onFailure('DNS probes run from this machine only (w: pick this machine, or v: another target)');
+			return;
+		}
+
 		let seq = 0;
 		while (!signal.aborted && (options.count === undefined || seq < options.count)) {
 			for (const spec of options.series) {
