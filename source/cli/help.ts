@@ -31,7 +31,7 @@ export const commandHelp = {
 		options: {
 			'Cluster options': clusterFlags,
 			'NAT view options': ['natFile', ...natSourceFlags],
-			'Node access (the NAT view\'s w key)': nodeAccessFlags,
+			'Node access (the NAT and probe views\' w key)': nodeAccessFlags,
 			'Output options (print the list instead of the dashboard)': ['output', 'json'],
 		},
 		examples: ['svctop --demo', 'svctop -A', 'svctop --context kind-myk8s -n kube-system', 'svctop | grep -v \'<none>\''],

@@ -7,6 +7,7 @@ import type {ClusterSource} from '../kube/types.js';
 import {defaultDeadlineSeconds, longDeadlineSeconds} from '../node/access/debug-pod-spec.js';
 import {DebugPodSession} from '../node/access/debug-pod-session.js';
 import {debugPodVantages, type NatVantages, noNatVantages} from '../node/access/nat-vantages.js';
+import {debugPodProbeVantages, noProbeVantages, type ProbeVantages} from '../node/access/probe-vantages.js';
 import {runDebugPods} from './debug-pods.js';
 import {runAllNodesNat, runNodeNat} from './node-nat.js';
 import {runProbeFrom} from './probe-from.js';
@@ -189,12 +190,13 @@ export async function runNodeAccess(config: CliConfig, demo: Demo | undefined, i
 }
 
 /**
- * The dashboard's NAT vantage points: with --debug-pod, any node through a debug pod made only
- * after the user confirmed it in the view; close() deletes what was made (also on SIGTERM).
+ * The dashboard's NAT and probe vantage points: with --debug-pod, any node through a debug pod
+ * made only after the user confirmed it in the view (one pod per node, shared by both views);
+ * close() deletes what was made (also on SIGTERM).
  */
-export function startDashboardAccess(config: CliConfig, demo: Demo | undefined, io: AccessIo): {vantages: NatVantages; close(): Promise<void>} {
+export function startDashboardAccess(config: CliConfig, demo: Demo | undefined, io: AccessIo): {vantages: NatVantages; probeVantages: ProbeVantages; close(): Promise<void>} {
 	if (!config.access.debugPod) {
-		return {vantages: noNatVantages, close: async () => undefined};
+		return {vantages: noNatVantages, probeVantages: noProbeVantages, close: async () => undefined};
 	}
 
 	const session = new DebugPodSession({kc: kubeConfigOf(config, demo), namespace: config.access.namespace, image: config.access.image, deadlineSeconds: longDeadlineSeconds});
@@ -212,6 +214,7 @@ export function startDashboardAccess(config: CliConfig, demo: Demo | undefined, 
 	process.once('SIGTERM', onTerm);
 	return {
 		vantages: debugPodVantages(session, config.access.image),
+		probeVantages: debugPodProbeVantages(session, config.access.image),
 		async close() {
 			process.off('SIGTERM', onTerm);
 			await close();

@@ -3,6 +3,7 @@ import {CoreV1Api, type KubeConfig} from '@kubernetes/client-node';
 import {attribute} from '../core/probe/attribution.js';
 import {type ClusterObjects, planAddressProbe, planServiceProbe, type ProbePlan} from '../core/probe/plan.js';
 import {type ProbeRunSnapshot, ProbeRunStats} from '../core/probe/run-stats.js';
+import {unjudgedFromOwnNode} from '../core/probe/own-node.js';
 import {parseVia} from '../core/probe/service-targets.js';
 import {parseTarget} from '../core/probe/target.js';
 import type {ProbeSample} from '../core/probe/types.js';
@@ -180,19 +181,9 @@ async function fromNode(config: CliConfig, kc: KubeConfig, node: string, source:
 	});
 }
 
-/**
- * Traffic a node sends to its own NodePort (or external address) is node traffic: kube-proxy sends
- * it to the cluster-wide endpoints even under externalTrafficPolicy Local, so what the plan expects
- * of an outside client does not hold there. Those series are probed but not judged.
- */
+/** The plan from `node`: its own NodePort under Local is probed but not judged (see own-node.ts). */
 export function ownNodeUnjudged(plan: ProbePlan, node: string, source: ClusterSource | undefined): ProbePlan {
-	const [namespace, name] = (plan.service ?? '').split('/');
-	const service = source?.snapshot().services.find(each => each.metadata?.namespace === namespace && each.metadata?.name === name);
-	if (service?.spec?.externalTrafficPolicy !== 'Local') {
-		return plan;
-	}
-
-	return {...plan, series: plan.series.map(spec => (spec.target.node === node ? {target: spec.target, affinity: spec.affinity} : spec))};
+	return unjudgedFromOwnNode(plan, node, source?.snapshot().services ?? []);
 }
 
 /** FROM (rows) by TARGET (columns): answered/probed, and the verdict where it is not plainly ok. */

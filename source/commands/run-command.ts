@@ -223,7 +223,7 @@ async function runInteractive(
 			clusterDomain: config.clusterDomain,
 			contexts: dashboardContexts(config, demo),
 			resolveName: demo?.resolveName,
-			screens: {nat: ui.makeNatView(loadRules, access.vantages), probe: ui.makeProbeView({resolveAddress: demo?.resolveAddress, resolveName: demo?.resolveName, ...natRulesFor(config, demo)})},
+			screens: {nat: ui.makeNatView(loadRules, access.vantages), probe: ui.makeProbeView({resolveAddress: demo?.resolveAddress, resolveName: demo?.resolveName, ...natRulesFor(config, demo), vantages: access.probeVantages})},
 		});
 	} finally {
 		await access.close();

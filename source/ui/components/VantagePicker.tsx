@@ -14,10 +14,14 @@ export type VantagePickerProps = {
 	readonly onPick: (node: string | undefined) => void;
 	readonly onCancel: () => void;
 	readonly height: number;
+	/** The list's heading. Default: for the NAT view. */
+	readonly title?: string;
+	/** What `y` does, after the confirmation. Default: for the NAT view. */
+	readonly confirmAction?: string;
 };
 
-/** Picks where the NAT view reads rules from: this machine or a node, with a y/n confirmation naming the pod. */
-export function VantagePicker({nodes, current, describe, onPick, onCancel, height}: VantagePickerProps) {
+/** Picks where a view reads from (NAT rules) or probes from: this machine or a node, with a y/n confirmation naming the pod. */
+export function VantagePicker({nodes, current, describe, onPick, onCancel, height, title = 'Read the rules from', confirmAction = 'create it and read the rules'}: VantagePickerProps) {
 	const choices: Array<string | undefined> = [undefined, ...nodes];
 	const [index, setIndex] = useState(Math.max(0, choices.indexOf(current)));
 	const [confirming, setConfirming] = useState<string | undefined>(undefined);
@@ -59,7 +63,7 @@ export function VantagePicker({nodes, current, describe, onPick, onCancel, heigh
 		return (
 			<Box flexDirection="column">
 				<Text wrap="wrap">{describe(confirming)}</Text>
-				<Text bold>y: create it and read the rules   n: back</Text>
+				<Text bold>{`y: ${confirmAction}   n: back`}</Text>
 			</Box>
 		);
 	}
@@ -67,7 +71,7 @@ export function VantagePicker({nodes, current, describe, onPick, onCancel, heigh
 	const shown = choices.slice(Math.max(0, index - (height - 2)), Math.max(0, index - (height - 2)) + height - 1);
 	return (
 		<Box flexDirection="column">
-			<Text bold>Read the rules from (Enter picks, Esc cancels):</Text>
+			<Text bold>{`${title} (Enter picks, Esc cancels):`}</Text>
 			{shown.map(choice => (
 				<Text key={choice ?? ''} inverse={choice === choices[index]} wrap="truncate">
 					{`${choice === current ? '* ' : '  '}${choice === undefined ? 'this machine (as svctop was started)' : `node ${choice} (through a debug pod there)`}`}

@@ -1,10 +1,13 @@
-import {useState} from 'react';
+import {Box} from 'ink';
+import {useMemo, useState} from 'react';
 import {nextVia, type Via} from '../../core/probe/service-targets.js';
 import type {AddressResolver} from '../../node/probe/engine.js';
 import {type Command, commandKeys} from '../keys/commands.js';
 import {commandFor} from '../keys/match.js';
 import {KeyPriority, useKeypress} from '../keys/use-keypress.js';
 import type {ServiceScreen, ServiceScreenProps} from '../screens.js';
+import type {ProbeVantages} from '../../node/access/probe-vantages.js';
+import {VantagePicker} from '../components/VantagePicker.js';
 import ProbeViewBody from './probe/ProbeViewBody.js';
 import {type ProbeRunConfig, useProbeRun} from './probe/use-probe-run.js';
 
@@ -15,12 +18,14 @@ export type ProbeViewProps = ServiceScreenProps & {
 	readonly initialVia?: Via;
 	/** The interval first used. Default: 1000 ms. */
 	readonly initialIntervalMs?: number;
+	/** Nodes to probe from besides this machine (debug pods, after a confirmation); see probe-vantages.ts. */
+	readonly vantages?: ProbeVantages;
 };
 
 /** The intervals `+` and `-` step through, longest first. */
 export const intervalSteps: readonly number[] = [1000, 500, 200, 100, 50, 10];
 
-const probeCommands: readonly Command[] = ['probeRun', 'probePause', 'probeClear', 'probeVia', 'probePort', 'probeSlower', 'probeFaster'];
+const probeCommands: readonly Command[] = ['probeRun', 'probePause', 'probeClear', 'probeVia', 'probePort', 'probeSlower', 'probeFaster', 'natVantage'];
 
 function hintFor(running: boolean, paused: boolean, ports: number): string {
 	return [
@@ -30,6 +35,7 @@ function hintFor(running: boolean, paused: boolean, ports: number): string {
 		`${commandKeys('probeVia')} target`,
 		...(ports > 1 ? [`${commandKeys('probePort')} port`] : []),
 		`${commandKeys('probeSlower')}/${commandKeys('probeFaster')} interval`,
+		`${commandKeys('natVantage')} from`,
 		`${commandKeys('back')} back`,
 		`${commandKeys('help')} help`,
 	].join('  ');
@@ -62,6 +68,7 @@ export default function ProbeView({
 	config = {},
 	initialVia = 'clusterip',
 	initialIntervalMs = 1000,
+	vantages,
 }: ProbeViewProps) {
 	const [via, setVia] = useState<Via>(initialVia);
 	const [port, setPort] = useState<string | undefined>(undefined);
@@ -69,7 +76,20 @@ export default function ProbeView({
 	const [running, setRunning] = useState(true);
 	const [paused, setPaused] = useState(false);
 	const [generation, setGeneration] = useState(0);
-	const run = useProbeRun({serviceKey, cluster: snapshot, clusterDomain, via, port, intervalMs, running, paused, generation, config});
+	// Vantage point: undefined = this machine, else a node probed from through a debug pod (picked and confirmed).
+	const [vantage, setVantage] = useState<string | undefined>(undefined);
+	const [picking, setPicking] = useState(false);
+	const [notice, setNotice] = useState<string | undefined>(undefined);
+	const runConfig = useMemo<ProbeRunConfig>(() => {
+		if (vantage === undefined || vantages === undefined) {
+			return config;
+		}
+
+		// From a node: its own rules give the expected shares; this machine's do not apply there.
+		return {...config, probabilities: undefined, remote: vantages.proberFor(vantage), remoteNode: vantage, natRules: vantages.rulesFor(vantage), natNode: vantage};
+	}, [config, vantage, vantages]);
+	const run = useProbeRun({serviceKey, cluster: snapshot, clusterDomain, via, port, intervalMs, running, paused, generation, config: runConfig});
+	const nodes = useMemo(() => snapshot.nodes.map(node => node.metadata?.name ?? '').filter(Boolean), [snapshot.nodes]);
 	const {ports, vias} = run.choices;
 
 	useKeypress(
@@ -120,21 +140,55 @@ export default function ProbeView({
 					return true;
 				}
 
+				case 'natVantage': {
+					if (vantages === undefined || vantages.unavailable !== undefined) {
+						setNotice(vantages?.unavailable ?? 'probing from a node is not available here');
+					} else {
+						setPicking(true);
+					}
+
+					return true;
+				}
+
 				default: {
 					return false;
 				}
 			}
 		},
-		{priority: KeyPriority.screen},
+		{priority: KeyPriority.screen, isActive: !picking},
 	);
 
+	if (picking && vantages) {
+		return (
+			<Box flexDirection="column" height={height} width={width} flexShrink={0}>
+				<VantagePicker
+					nodes={nodes}
+					current={vantage}
+					describe={vantages.describe}
+					height={height}
+					title={`Probe ${serviceKey} from`}
+					confirmAction="create it and probe from there"
+					onPick={node => {
+						setPicking(false);
+						setNotice(undefined);
+						setVantage(node);
+					}}
+					onCancel={() => {
+						setPicking(false);
+					}}
+				/>
+			</Box>
+		);
+	}
+
+	const from = vantage === undefined ? '' : ` from node/${vantage} via debug pod`;
 	return (
 		<ProbeViewBody
 			width={width}
 			height={height}
 			model={{
 				serviceKey,
-				description: run.description,
+				description: run.description === undefined ? undefined : `${run.description}${from}`,
 				via: run.via,
 				intervalMs,
 				state: run.state,
@@ -142,7 +196,7 @@ export default function ProbeView({
 				error: run.error,
 				snapshot: run.snapshot,
 				endpointNodes: run.endpointNodes,
-				hint: hintFor(run.state === 'running', paused, ports.length),
+				hint: notice ?? hintFor(run.state === 'running', paused, ports.length),
 			}}
 		/>
 	);
@@ -153,6 +207,8 @@ export type ProbeViewOptions = ProbeRunConfig & {
 	readonly initialVia?: Via;
 	/** Default: 1000 ms. */
 	readonly initialIntervalMs?: number;
+	/** Nodes to probe from (the dashboard's debug-pod access). Default: this machine only. */
+	readonly vantages?: ProbeVantages;
 };
 
 /**
@@ -161,9 +217,9 @@ export type ProbeViewOptions = ProbeRunConfig & {
  * listeners.
  */
 export function makeProbeView(options: ProbeViewOptions & {readonly resolveAddress?: AddressResolver} = {}): ServiceScreen {
-	const {initialVia, initialIntervalMs, ...config} = options;
+	const {initialVia, initialIntervalMs, vantages, ...config} = options;
 	function PluggedProbeView(props: ServiceScreenProps) {
-		return <ProbeView {...props} config={config} initialVia={initialVia} initialIntervalMs={initialIntervalMs} />;
+		return <ProbeView {...props} config={config} initialVia={initialVia} initialIntervalMs={initialIntervalMs} vantages={vantages} />;
 	}
 
 	return PluggedProbeView;

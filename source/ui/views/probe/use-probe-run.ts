@@ -2,13 +2,15 @@ import {performance} from 'node:perf_hooks';
 import {useEffect, useMemo, useRef, useState} from 'react';
 import {planServiceProbe, probeChoices, replan, type ClusterObjects, type LivePlan, type ProbeChoices, type ProbePlan} from '../../../core/probe/plan.js';
 import {ProbeRunStats, type ProbeRunSnapshot} from '../../../core/probe/run-stats.js';
-import {applicableVia, probeModeFor, type Via} from '../../../core/probe/service-targets.js';
-import type {ProbeMode} from '../../../core/probe/types.js';
+import {applicableVia, type Expectation, probeModeFor, type Via} from '../../../core/probe/service-targets.js';
+import type {ProbeMode, ProbeSample} from '../../../core/probe/types.js';
 import type {ClusterSnapshot} from '../../../kube/types.js';
 import {startProbeEngine, type AddressResolver} from '../../../node/probe/engine.js';
 import type {NameResolver} from '../../../node/probe/probe-once.js';
 import type {Timers} from '../../../node/probe/scheduler.js';
 import {natSharesFrom, startNatRules, type NatRulesLoader} from '../../../node/probe/nat-rules.js';
+import {type RemoteProber, startRemoteProbeLoop} from '../../../node/access/remote-probe-loop.js';
+import {unjudgedFromOwnNode} from '../../../core/probe/own-node.js';
 
 /** How the probe view probes; fixed for the view's life. */
 export type ProbeRunConfig = {
@@ -43,6 +45,10 @@ export type ProbeRunConfig = {
 	readonly timers?: Timers;
 	/** Default: `auto` (conntrack when root on Linux and the target is not loopback). */
 	readonly conntrack?: 'auto' | 'off';
+	/** Probe from elsewhere (a node through a debug pod), one exec per probe. Default: from this machine. */
+	readonly remote?: RemoteProber;
+	/** The node `remote` probes from: its own Local NodePort is probed but not judged. */
+	readonly remoteNode?: string;
 };
 
 export type ProbeRunInput = {
@@ -126,7 +132,13 @@ export function useProbeRun(input: ProbeRunInput): ProbeRun {
 		// eslint-disable-next-line react-hooks/exhaustive-deps
 		[spec, shownVia, probabilities, clusterDomain, generation, exists],
 	);
-	const planned = 'error' in plan ? undefined : plan;
+	const {remote, remoteNode} = config;
+	const planned = useMemo(
+		() => ('error' in plan ? undefined : (remoteNode === undefined ? plan : unjudgedFromOwnNode(plan, remoteNode, clusterRef.current.services))),
+		[plan, remoteNode],
+	);
+	// Why the remote loop stopped (the exec failed: forbidden, admission, no tool in the image).
+	const [remoteError, setRemoteError] = useState<string | undefined>(undefined);
 	const capacity = config.capacity ?? 1024;
 	const run = useMemo(
 		() => (planned ? {stats: new ProbeRunStats(planned.series, capacity), startedAt: performance.now(), added: 0, nextSeq: 0} : undefined),
@@ -167,6 +179,7 @@ export function useProbeRun(input: ProbeRunInput): ProbeRun {
 	const {resolveAddress, resolveName, mode = 'http', path = '/', timeoutMs = 1000, concurrency = 1, count, timers, conntrack = 'auto'} = config;
 	useEffect(() => {
 		setFinished(false);
+		setRemoteError(undefined);
 		if (!running || !planned || !run) {
 			return;
 		}
@@ -189,7 +202,37 @@ export function useProbeRun(input: ProbeRunInput): ProbeRun {
 			return context;
 		};
 
-		const engine = startProbeEngine({
+		const onSample = (sample: ProbeSample, expectation: Expectation | undefined) => {
+			if (cancelled) {
+				return;
+			}
+
+			const seq = seqBase + sample.seq;
+			run.nextSeq = Math.max(run.nextSeq, seq + 1);
+			run.added++;
+			run.stats.add({...sample, seq, t: Math.round((sample.t + offsetT) * 1000) / 1000}, expectation);
+		};
+
+		// A series the plan leaves unjudged (a node's own Local NodePort) stays so while the cluster changes.
+		const judged = new Set('error' in plan ? [] : plan.series.filter(spec => spec.expectation).map(spec => spec.target.label));
+		const unjudged = new Set(planned.series.filter(spec => !spec.expectation && judged.has(spec.target.label)).map(spec => spec.target.label));
+		const engine = remote ? startRemoteProbeLoop({
+			prober: remote,
+			series: planned.series,
+			mode: planned.mode ?? (planned.servicePort ? probeModeFor(planned.servicePort, mode) : mode),
+			path,
+			intervalMs,
+			timeoutMs,
+			count,
+			service: planned.service,
+			attributionContext: liveContext,
+			onSample: (sample, expectation) => onSample(sample, unjudged.has(sample.target) ? undefined : expectation),
+			onFailure(reason) {
+				if (!cancelled) {
+					setRemoteError(`from ${remote.where}: ${reason}`);
+				}
+			},
+		}) : startProbeEngine({
 			series: planned.series,
 			mode: planned.mode ?? (planned.servicePort ? probeModeFor(planned.servicePort, mode) : mode),
 			resolveName,
@@ -207,16 +250,7 @@ export function useProbeRun(input: ProbeRunInput): ProbeRun {
 			// The view keeps its own statistics; the engine's ring is not read.
 			capacity: 1,
 			timers,
-			onSample(sample, expectation) {
-				if (cancelled) {
-					return;
-				}
-
-				const seq = seqBase + sample.seq;
-				run.nextSeq = Math.max(run.nextSeq, seq + 1);
-				run.added++;
-				run.stats.add({...sample, seq, t: Math.round((sample.t + offsetT) * 1000) / 1000}, expectation);
-			},
+			onSample,
 		});
 		void engine.done.then(() => {
 			if (!cancelled) {
@@ -231,7 +265,7 @@ export function useProbeRun(input: ProbeRunInput): ProbeRun {
 			cancelled = true;
 			void engine.stop();
 		};
-	}, [running, planned, run, intervalMs, mode, path, timeoutMs, concurrency, count, resolveAddress, resolveName, timers, conntrack, probabilities]);
+	}, [running, planned, run, intervalMs, mode, path, timeoutMs, concurrency, count, resolveAddress, resolveName, timers, conntrack, probabilities, remote, plan]);
 
 	const endpointNodes = useMemo(() => {
 		const nodes: Record<string, string | null> = {};
@@ -247,7 +281,7 @@ export function useProbeRun(input: ProbeRunInput): ProbeRun {
 	return {
 		snapshot: run ? snapshot : undefined,
 		description: planned?.description,
-		error: 'error' in plan ? plan.error : undefined,
+		error: 'error' in plan ? plan.error : remoteError,
 		state: !planned || !running ? 'stopped' : (finished ? 'finished' : 'running'),
 		endpointNodes,
 		choices,

@@ -1,0 +1,199 @@
+import assert from 'node:assert/strict';
+import process from 'node:process';
+import {PassThrough} from 'node:stream';
+import {after, afterEach, before, describe, test} from 'node:test';
+import {setTimeout as delay} from 'node:timers/promises';
+import type {ProbeTarget} from '../../../source/core/probe/types.js';
+import {parseCommandLine} from '../../../source/cli/parse-command-line.js';
+import {startDashboardAccess} from '../../../source/commands/node-access.js';
+import {demoNodes, endpointSlicesFor, initialDemoState, nodeObject} from '../../../source/demo/cluster.js';
+import {type Demo, startDemo} from '../../../source/demo/demo.js';
+import {noProbeVantages, type ProbeVantages} from '../../../source/node/access/probe-vantages.js';
+import type {RemoteProber} from '../../../source/node/access/remote-probe-loop.js';
+import type {RemoteProbeResult} from '../../../source/node/access/remote-probe.js';
+import App from '../../../source/ui/App.js';
+import {makeProbeView} from '../../../source/ui/views/ProbeView.js';
+import {FakeClusterSource} from '../fake-source.js';
+import {type Rendered, renderAt, settle} from '../render-at.js';
+
+const now = Date.UTC(2026, 10, 23, 0, 0, 0);
+const rendered: Rendered[] = [];
+
+afterEach(() => {
+	for (const view of rendered.splice(0)) {
+		view.unmount();
+	}
+});
+
+const state = initialDemoState(now);
+const services = state.services;
+const endpointSlices = endpointSlicesFor(state);
+// svc-clusterip's endpoints as the demo serves them (webpod1, webpod2 on port 80).
+const endpoints = endpointSlices
+	.filter(slice => slice.metadata?.labels?.['kubernetes.io/service-name'] === 'svc-clusterip')
+	.flatMap(slice => (slice.endpoints ?? []).flatMap(endpoint => endpoint.addresses.map(ip => ({ip, pod: endpoint.targetRef?.name ?? '', port: slice.ports?.[0]?.port ?? 0}))));
+
+/** A node vantage that records when its "pod" is first used; conntrack there names the endpoints in turn. */
+function fakeVantages() {
+	const created: string[] = [];
+	const probed: ProbeTarget[] = [];
+	const probers = new Map<string, RemoteProber>();
+	const vantages: ProbeVantages = {
+		describe: node => `Create pod svctop-debug-${node}-* in namespace kube-system on node ${node} (image nicolaka/netshoot) and probe from there?`,
+		proberFor(node) {
+			let prober = probers.get(node);
+			if (!prober) {
+				prober = {
+					where: `node/${node} via debug pod`,
+					async probe(target): Promise<RemoteProbeResult> {
+						if (!created.includes(node)) {
+							created.push(node);
+						}
+
+						probed.push(target);
+						const endpoint = endpoints[probed.length % endpoints.length]!;
+						return {ok: true, latencyMs: 1.5, error: null, conntrackReply: {ip: endpoint.ip, port: endpoint.port}};
+					},
+				};
+				probers.set(node, prober);
+			}
+
+			return prober;
+		},
+		rulesFor: node => async () => {
+			if (!created.includes(node)) {
+				created.push(node);
+			}
+
+			return undefined;
+		},
+	};
+	return {vantages, created, probed};
+}
+
+function open(vantages: ProbeVantages) {
+	const source = new FakeClusterSource({services, endpointSlices, nodes: demoNodes.map(node => nodeObject(node, now)), lastUpdate: now});
+	// From this machine the probes go nowhere (conntrack off, a short timeout): only the node's samples count.
+	const probe = makeProbeView({vantages, initialIntervalMs: 10, timeoutMs: 50, refreshMs: 10, conntrack: 'off', resolveAddress: () => ({host: '127.0.0.1', port: 9})});
+	const view = renderAt(<App source={source} clock={() => now} initialRoute={{screen: 'probe', serviceKey: 'default/svc-clusterip'}} screens={{probe}} />, {columns: 150, rows: 30});
+	rendered.push(view);
+	return view;
+}
+
+async function until(view: Rendered, pattern: RegExp): Promise<string> {
+	for (let i = 0; i < 500 && !pattern.test(view.frame()); i++) {
+		// eslint-disable-next-line no-await-in-loop
+		await delay(10);
+	}
+
+	return view.frame();
+}
+
+test('probe view: w picks a node; the pod is named and confirmed before anything is created; samples come from the node', async () => {
+	assert.ok(endpoints.length >= 2, 'the demo has two endpoints behind svc-clusterip');
+	const {vantages, created, probed} = fakeVantages();
+	const view = open(vantages);
+	await settle();
+	assert.doesNotMatch(view.frame(), /via debug pod/);
+	await view.press('w');
+	assert.match(view.frame(), /Probe default\/svc-clusterip from \(Enter picks, Esc cancels\):/);
+	assert.match(view.frame(), /\* this machine \(as svctop was started\)/);
+	await view.press('j', 'j');
+	await view.press('return');
+	assert.match(view.frame(), /Create pod svctop-debug-myk8s-worker-\* in namespace kube-system on node myk8s-worker \(image nicolaka\/netshoot\) and probe from there\?/);
+	assert.match(view.frame(), /y: create it and probe from there {3}n: back/);
+	await view.press('n');
+	await delay(50);
+	assert.deepEqual(created, [], 'nothing is created on n');
+	assert.equal(probed.length, 0, 'nothing is probed on n');
+	await view.press('return');
+	await view.press('y');
+	const frame = await until(view, /via conntrack [4-9]/);
+	assert.deepEqual(created, ['myk8s-worker']);
+	assert.match(frame, /PROBE .*from node\/myk8s-worker via debug pod/);
+	assert.match(frame, /via conntrack \d+/, 'attributed by conntrack on the node');
+	if (process.env.SHOW) console.log(frame);
+	assert.ok(probed.every(target => target.host === '10.200.1.155' && target.port === 9000), 'the node dials the ClusterIP itself');
+	for (const {pod} of endpoints) {
+		assert.match(frame, new RegExp(pod), `${pod} answered from the node`);
+	}
+
+	// Back to this machine: no question, the header loses the node, the node is no longer probed.
+	await view.press('w', 'k', 'k', 'return');
+	await settle();
+	const count = probed.length;
+	await delay(60);
+	assert.doesNotMatch(view.frame(), /via debug pod/);
+	assert.ok(probed.length <= count + 1, 'the node loop stopped');
+});
+
+test('probe view: without --debug-pod, w says how to enable it and creates nothing', async () => {
+	const view = open(noProbeVantages);
+	await settle();
+	await view.press('w');
+	assert.match(view.frame(), /start svctop with --debug-pod to probe from a node/);
+	assert.doesNotMatch(view.frame(), /Probe default\/svc-clusterip from/);
+	assert.doesNotMatch(view.frame(), /via debug pod/);
+});
+
+test('probe view: a failed exec on the node shows why, not samples', async () => {
+	const vantages: ProbeVantages = {
+		describe: node => `Create pod on ${node}?`,
+		proberFor: node => ({where: `node/${node} via debug pod`, probe: async () => ({ok: false, latencyMs: 0, error: 'exec failed', execFailure: 'pods "svctop-debug-x" is forbidden: violates PodSecurity "baseline:latest"'})}),
+		rulesFor: () => async () => undefined,
+	};
+	const view = open(vantages);
+	await settle();
+	await view.press('w', 'j', 'return', 'y');
+	const frame = await until(view, /cannot probe/);
+	assert.match(frame, /cannot probe: from node\/myk8s-control-plane via debug pod: pods "svctop-debug-x" is forbidden: violates PodSecurity/);
+});
+
+describe('probe view against the demo: a real debug pod on the node', () => {
+	let demo: Demo;
+
+	before(async () => {
+		demo = await startDemo({withDataPlane: true, stepMs: 0});
+	});
+
+	after(async () => demo.stop());
+
+	test('nothing is written before y; then samples from the node, shares from its rules; the pod is deleted on close', async () => {
+		const parsed = parseCommandLine(['--demo', '--debug-pod']);
+		assert.equal(parsed.kind, 'run');
+		const stderr = new PassThrough();
+		const access = startDashboardAccess((parsed as Extract<typeof parsed, {kind: 'run'}>).config, demo, {stdin: new PassThrough(), stdout: new PassThrough(), stderr});
+		const writes = () => demo.cluster.server.requestLog().filter(entry => entry.method !== 'GET');
+		try {
+			const {services, slices, nodes} = demo.cluster.objects();
+			const source = new FakeClusterSource({services, endpointSlices: slices, nodes, lastUpdate: now});
+			const probe = makeProbeView({vantages: access.probeVantages, resolveAddress: demo.resolveAddress, initialIntervalMs: 10, refreshMs: 10, conntrack: 'off'});
+			const view = renderAt(<App source={source} clock={() => now} initialRoute={{screen: 'probe', serviceKey: 'default/svc-clusterip'}} screens={{probe}} />, {columns: 150, rows: 30});
+			rendered.push(view);
+			await settle();
+			await view.press('w', 'j', 'j', 'return');
+			assert.match(view.frame(), /Create pod svctop-debug-myk8s-worker-\* in namespace kube-system on node myk8s-worker \(image [^ ]+, host network, NET_ADMIN\+NET_RAW;\s+deleted when svctop exits\) and probe from there\?/);
+			await delay(50);
+			assert.deepEqual(writes(), [], 'no write request before the confirmation');
+			await view.press('y');
+			const frame = await until(view, /^\d{2,} probes/m);
+			assert.match(frame, /PROBE .*from node\/myk8s-worker via debug pod/);
+			assert.match(frame, /^\d{2,} probes, \d+ ok/m);
+			assert.match(frame, /webpod1\s+myk8s-worker\s+\d+/);
+			assert.match(frame, /vs NAT rules/, 'expected shares from the node\'s own rules');
+			if (process.env.SHOW) console.log(frame);
+			assert.ok(writes().some(entry => entry.method === 'POST'), 'the pod was created after y');
+		} finally {
+			for (const view of rendered.splice(0)) {
+				view.unmount();
+			}
+
+			await access.close();
+		}
+
+		const created = demo.cluster.server.requestLog().filter(entry => entry.method === 'POST' && /\/pods(\?|$)/.test(entry.url)).length;
+		const deleted = demo.cluster.server.requestLog().filter(entry => entry.method === 'DELETE' && entry.url.includes('svctop-debug-myk8s-worker-')).length;
+		assert.equal(created, 1, 'one pod, for the one node picked');
+		assert.equal(deleted, 1, 'the pod was deleted on close');
+	});
+});
