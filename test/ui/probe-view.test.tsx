@@ -382,6 +382,17 @@ describe('probe view, live against loopback servers', () => {
 		} finally {
 			rendered.unmount();
 		}
+
+		// At 80 columns the hint line still fits: the rarer hints give way, `o port` and `? help` stay.
+		const narrow = renderAt(<KeypressProvider><ProbeScreen {...screenProps} serviceKey="kube-system/kube-dns" source={dns} snapshot={dns.current} width={80} /></KeypressProvider>, {columns: 80, rows: 22});
+		try {
+			const hint = narrow.frame().split('\n').find(line => line.includes('? help'));
+			assert.ok(hint, narrow.frame());
+			assert.ok(hint.length <= 80, hint);
+			assert.match(hint, /o port .* w from .* \? help$/);
+		} finally {
+			narrow.unmount();
+		}
 	});
 
 	test('every probe hangs: the screen still answers keys, failures show as timeouts, unmount closes the sockets', async () => {

@@ -27,8 +27,8 @@ export const intervalSteps: readonly number[] = [1000, 500, 200, 100, 50, 10];
 
 const probeCommands: readonly Command[] = ['probeRun', 'probePause', 'probeClear', 'probeVia', 'probePort', 'probeSlower', 'probeFaster', 'natVantage'];
 
-function hintFor(running: boolean, paused: boolean, ports: number): string {
-	return [
+function hintFor(running: boolean, paused: boolean, ports: number, width: number): string {
+	const hints = [
 		`${commandKeys('probeRun')} ${running ? 'stop' : 'start'}`,
 		`${commandKeys('probePause')} ${paused ? 'unfreeze' : 'freeze'}`,
 		`${commandKeys('probeClear')} clear`,
@@ -38,7 +38,17 @@ function hintFor(running: boolean, paused: boolean, ports: number): string {
 		`${commandKeys('natVantage')} from`,
 		`${commandKeys('back')} back`,
 		`${commandKeys('help')} help`,
-	].join('  ');
+	];
+	// Too narrow for every hint: the rarer ones give way, `? help` (which lists them all) stays.
+	for (const rare of [`${commandKeys('back')} back`, `${commandKeys('probeClear')} clear`]) {
+		if (hints.join('  ').length <= width) {
+			break;
+		}
+
+		hints.splice(hints.indexOf(rare), 1);
+	}
+
+	return hints.join('  ');
 }
 
 /** The next interval step from `current` (a value off the steps snaps to the nearest one). */
@@ -196,7 +206,7 @@ export default function ProbeView({
 				error: run.error,
 				snapshot: run.snapshot,
 				endpointNodes: run.endpointNodes,
-				hint: notice ?? hintFor(run.state === 'running', paused, ports.length),
+				hint: notice ?? hintFor(run.state === 'running', paused, ports.length, width),
 			}}
 		/>
 	);
