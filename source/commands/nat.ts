@@ -2,7 +2,7 @@ import process from 'node:process';
 import type {ClusterSource} from '../kube/types.js';
 import type {NatFlowTable, NatMode} from '../core/nat/types.js';
 import {crossCheckNat} from '../core/nat/cross-check.js';
-import {dumpCutShort} from '../core/nat/cut-short.js';
+import {refuseCutShort} from '../core/nat/cut-short.js';
 import {decodeNatDump, detectNatMode} from '../core/nat/decode.js';
 import {defaultDumpLimits} from '../core/nat/dump-limits.js';
 import {invalidNodeName} from '../core/nat/node-name.js';
@@ -90,6 +90,13 @@ export async function runNat(options: NatCommandOptions, io: NatIo): Promise<num
 		return 1;
 	}
 
+	// A partial dump decodes into a table that looks whole and is wrong: refuse it before decoding.
+	const cutShort = refuseCutShort(dump.text, dump.source);
+	if (cutShort) {
+		io.stderr.write(`svctop: ${cutShort}\n`);
+		return 1;
+	}
+
 	let table: NatFlowTable = decodeNatDump(dump.text, options.mode ?? dump.mode);
 	const missing = missingKubeProxyRules(dump.text, table, dump.source);
 	const mismatch = missing && options.mode ? modeMismatch(dump.text, options.mode, dump.source) : undefined;
@@ -101,12 +108,6 @@ export async function runNat(options: NatCommandOptions, io: NatIo): Promise<num
 	if (missing) {
 		io.stderr.write(`svctop: ${missing}${dump.tried ? ` (tried ${dump.tried.join('; ')})` : ''}\n`);
 		return 1;
-	}
-
-	// A partial dump decodes into a partial table that looks whole: say so first, and fail the command.
-	const cutShort = dumpCutShort(dump.text);
-	if (cutShort) {
-		io.stderr.write(`svctop: ${dump.source} looks cut short: ${cutShort}; what follows is only the part that was read\n`);
 	}
 
 	const source = options.source ?? await options.connect?.();
@@ -129,9 +130,8 @@ export async function runNat(options: NatCommandOptions, io: NatIo): Promise<num
 		}
 	}
 
-	const header = cutShort && !options.json ? `WARNING: incomplete dump (${cutShort}); Services and endpoints may be missing\n` : '';
-	io.stdout.write(options.json ? `${JSON.stringify(toNatJson(table), null, 2)}\n` : header + renderNatText(table));
-	return cutShort ? 1 : 0;
+	io.stdout.write(options.json ? `${JSON.stringify(toNatJson(table), null, 2)}\n` : renderNatText(table));
+	return 0;
 }
 
 /** The flows of one namespace's Services; rules that name no Service cannot be placed, and a note says so. */

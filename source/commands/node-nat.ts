@@ -1,5 +1,6 @@
 import {crossCheckNat} from '../core/nat/cross-check.js';
 import {compareNodes, type NodeRules, type NodeSync, renderCrossNodeText, syncText} from '../core/nat/cross-node.js';
+import {refuseCutShort} from '../core/nat/cut-short.js';
 import {decodeNatDump} from '../core/nat/decode.js';
 import {filterNatServices} from '../core/nat/render.js';
 import type {NatMode} from '../core/nat/types.js';
@@ -94,7 +95,11 @@ export async function runAllNodesNat(session: DebugPodSession, source: ClusterSo
 
 		const dump = await dumpOf(session, node, options.mode);
 		done++;
-		if (dump.ok) {
+		const cutShort = dump.ok ? refuseCutShort(dump.text, `${node}'s rules`) : null;
+		if (dump.ok && cutShort) {
+			results.set(node, {node, error: cutShort});
+			io.stderr.write(`svctop: [${done}/${nodes.length}] ${node}: unknown: ${cutShort}\n`);
+		} else if (dump.ok) {
 			const decoded = decodeNatDump(dump.text, options.mode ?? dump.mode);
 			let table = api === undefined ? decoded : crossCheckNat(decoded, api);
 			if (options.service) {

@@ -36,6 +36,16 @@ export function dumpCutShort(dump: string | Uint8Array): string | null {
 	return null;
 }
 
+/**
+ * The one line refusing a dump cut short, or null when it is whole. A partial dump is not decoded:
+ * the Services past the cut lose their entries and endpoint chains, and what is left would read as
+ * drops and missing endpoints that the node does not have.
+ */
+export function refuseCutShort(dump: string | Uint8Array, source: string): string | null {
+	const cut = dumpCutShort(dump);
+	return cut === null ? null : `${source} looks cut short: ${cut}; not decoded, since a partial dump shows drops and missing endpoints the node does not have (take the whole dump again)`;
+}
+
 type Text = string | Buffer;
 
 /** The last line that is not empty and not a comment (iptables-save ends with `# Completed on …`). */

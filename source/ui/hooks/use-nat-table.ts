@@ -1,6 +1,7 @@
 import {useEffect, useMemo, useState} from 'react';
 import {crossCheckNat} from '../../core/nat/cross-check.js';
 import {decodeNatDump} from '../../core/nat/decode.js';
+import {refuseCutShort} from '../../core/nat/cut-short.js';
 import {missingKubeProxyRules} from '../../core/nat/no-rules.js';
 import type {NatFlowTable} from '../../core/nat/types.js';
 import type {ClusterSnapshot} from '../../kube/types.js';
@@ -23,6 +24,11 @@ export type NatTableState = {
 
 /** The decoded dump, or the one line saying it holds no kube-proxy rules (never an empty table). */
 function decodedState(dump: Extract<NatDump, {ok: true}>, loadedAt: number): {table?: NatFlowTable; origin?: string; error?: string; loadedAt: number} {
+	const cutShort = refuseCutShort(dump.text, dump.source);
+	if (cutShort) {
+		return {error: cutShort, origin: dump.source, loadedAt};
+	}
+
 	const table = decodeNatDump(dump.text, dump.mode);
 	const missing = missingKubeProxyRules(dump.text, table, dump.source);
 	if (missing) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {readFileSync} from 'node:fs';
 import {describe, test} from 'node:test';
-import {dumpCutShort} from '../../../source/core/nat/cut-short.js';
+import {dumpCutShort, refuseCutShort} from '../../../source/core/nat/cut-short.js';
 
 const fixtures = new URL('../../fixtures/nat/kernel/', import.meta.url);
 const whole = {
@@ -49,5 +49,15 @@ describe('a dump cut short says how', () => {
 		const chainEnd = lines.findIndex(line => line === '\t}');
 		assert.ok(chainEnd > 0);
 		assert.match(dumpCutShort(firstLines(whole.nft, chainEnd + 1)) ?? '', /nftables table is not closed/);
+	});
+});
+
+describe('refuseCutShort', () => {
+	test('the nft ruleset QA cut after 60 lines is refused, naming the source', () => {
+		assert.match(refuseCutShort(firstLines(whole.ruleset, 60), 't.txt') ?? '', /^t\.txt looks cut short: .*; not decoded/);
+	});
+
+	test('a whole dump is taken', () => {
+		assert.equal(refuseCutShort(whole.ruleset, 't.txt'), null);
 	});
 });

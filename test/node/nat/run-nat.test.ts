@@ -52,13 +52,13 @@ function fakeSource(): ClusterSource {
 const iptablesDump = generateIptablesSave(input, {clusterCIDR, form: 'save'});
 
 describe('runNat', () => {
-	test('a dump cut short is decoded with a warning first and exits 1', async () => {
+	test('a dump cut short is refused with one line, exit 1: its partial trees would show drops the node does not have', async () => {
 		const cut = `${iptablesDump.split('\n').slice(0, 40).join('\n')}\n`;
 		const run = capture(cut);
 		const code = await runNat({file: '-', json: false}, run.io);
 		assert.equal(code, 1);
-		assert.match(run.err(), /^svctop: stdin looks cut short: .*not closed with COMMIT; what follows is only the part that was read\n$/);
-		assert.match(run.out(), /^WARNING: incomplete dump \(.*not closed with COMMIT\); Services and endpoints may be missing\n/);
+		assert.match(run.err(), /^svctop: stdin looks cut short: 1 of its 2 iptables-save tables is not closed with COMMIT; not decoded, .*\n$/);
+		assert.equal(run.out(), '');
 	});
 
 	test('reads stdin with --file - and prints the tree for one Service', async () => {
