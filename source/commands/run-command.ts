@@ -13,7 +13,14 @@ import {emptySnapshot, printList, runList} from './list.js';
 import {runDescribe} from './describe.js';
 import {obtainDump, runNat} from './nat.js';
 import {runProbe} from './probe.js';
-import {type AccessConfig, runNodeAccess, startDashboardAccess, usesNodeAccess} from './node-access.js';
+import type {AccessConfig} from './node-access.js';
+import {noNatVantages} from '../node/access/nat-vantages.js';
+import {noProbeVantages} from '../node/access/probe-vantages.js';
+
+/** Whether any node-access flag (or command) is given: the only case node-access.ts is loaded. */
+function wantsNodeAccess(command: string, access: AccessConfig): boolean {
+	return command === 'debug-pods' || access.debugPod || access.allNodes || access.from !== undefined || access.clean;
+}
 
 /** The dashboard's modules (Ink, React, the views), loaded only when the dashboard runs. */
 async function loadDashboard() {
@@ -217,7 +224,7 @@ async function runInteractive(
 			{json: false, file: config.natFile, mode: config.mode, nodeCmd: config.nodeCmd, node: config.node, maxBytes: config.maxBytes, dump: demo && !config.natFile ? demo.ruleDump(config.node) : undefined},
 			io,
 		);
-	const access = startDashboardAccess(config, demo, io);
+	const access = config.access.debugPod ? (await import('./node-access.js')).startDashboardAccess(config, demo, io) : {vantages: noNatVantages, probeVantages: noProbeVantages, close: async () => undefined};
 	try {
 		return await ui.runDashboard(source, {
 			clusterDomain: config.clusterDomain,
@@ -253,8 +260,12 @@ export async function runCommand(config: CliConfig): Promise<number> {
 			demo = await startDemo({withDataPlane: config.command === 'probe' || config.command === 'dashboard'});
 		}
 
-		if (usesNodeAccess(config)) {
-			return await runNodeAccess(config, demo, io);
+		// Node access loads client-node's generated API clients (megabytes): only when a flag asks for it.
+		if (wantsNodeAccess(config.command, config.access)) {
+			const nodeAccess = await import('./node-access.js');
+			if (nodeAccess.usesNodeAccess(config)) {
+				return await nodeAccess.runNodeAccess(config, demo, io);
+			}
 		}
 
 		const need = needsCluster(config);
