@@ -115,6 +115,24 @@ function unknownReasonOf(detail: ServiceDetail, resource: string): string {
 	return detail.unknown.find(entry => entry.resource === resource)?.reason ?? 'not read';
 }
 
+/** A node's InternalIP, `no InternalIP` when its Node has none, or unknown when the nodes could not be read (the reason is under Not checked). */
+export function nodeIPText(detail: ServiceDetail, nodeIP: string | null): string {
+	if (nodeIP !== null) {
+		return nodeIP;
+	}
+
+	return detail.unknown.some(entry => entry.resource === 'nodes') ? 'InternalIP unknown (nodes could not be read)' : 'no InternalIP';
+}
+
+/** `zone zone-a`; without the Node objects the zone is the one the EndpointSlice gives the endpoints, said so. */
+export function nodeZoneText(detail: ServiceDetail, zone: string | null): string {
+	if (zone === null) {
+		return '';
+	}
+
+	return detail.unknown.some(entry => entry.resource === 'nodes') ? `zone ${zone} (from the EndpointSlice)` : `zone ${zone}`;
+}
+
 /** `svctop describe`: readable like `kubectl describe svc`, with endpoints grouped by node. */
 export function describeText(detail: ServiceDetail): string {
 	const {service} = detail;
@@ -158,7 +176,7 @@ export function describeText(detail: ServiceDetail): string {
 		for (const group of detail.nodes) {
 			const where = group.node === null
 				? 'no node (addresses without a nodeName)'
-				: `${group.node} (${group.nodeIP ?? 'no InternalIP'}${group.zone ? `, zone ${group.zone}` : ''})`;
+				: `${group.node} (${[nodeIPText(detail, group.nodeIP), nodeZoneText(detail, group.zone)].filter(Boolean).join(', ')})`;
 			lines.push(`  ${where}`);
 			lines.push(...table(group.endpoints.map(endpoint => [
 				endpoint.pod ?? '-',
@@ -170,7 +188,7 @@ export function describeText(detail: ServiceDetail): string {
 
 		if (detail.nodesWithoutEndpoints.length > 0) {
 			lines.push('', 'Nodes without endpoints:');
-			lines.push(...table(detail.nodesWithoutEndpoints.map(node => [node.node, node.nodeIP ?? 'no InternalIP', node.zone ? `zone ${node.zone}` : '']), '  ').map(line => line.trimEnd()));
+			lines.push(...table(detail.nodesWithoutEndpoints.map(node => [node.node, nodeIPText(detail, node.nodeIP), nodeZoneText(detail, node.zone)]), '  ').map(line => line.trimEnd()));
 		}
 
 		for (const note of detail.trafficNotes) {

@@ -74,7 +74,8 @@ export function serviceRow(
 	const spec = service.spec ?? {};
 	const type = spec.type ?? '';
 	const createdAt = timestampMs(service.metadata?.creationTimestamp);
-	const endpoints = options.slicesKnown === false ? null : countEndpoints(slices);
+	// An ExternalName has no endpoints by definition (the controller writes it no slices): that needs no slice data.
+	const endpoints = options.slicesKnown === false ? (type === 'ExternalName' ? countEndpoints([]) : null) : countEndpoints(slices);
 	const lbIngress = loadBalancerIngress(service);
 
 	const warnings: string[] = [];

@@ -1,5 +1,5 @@
 import type {EndpointDetail, ServiceDetail} from '../../core/detail/describe-service.js';
-import {alignRows, endpointHints, endpointState, topologyLines} from '../../core/detail/describe-text.js';
+import {alignRows, endpointHints, endpointState, nodeIPText, nodeZoneText, topologyLines} from '../../core/detail/describe-text.js';
 import {kubectlDescribeText} from '../../core/detail/kubectl-fields.js';
 import type {EventRow} from '../../core/detail/service-events.js';
 
@@ -122,7 +122,7 @@ function endpointLines(detail: ServiceDetail): DetailLine[] {
 			text:
 				group.node === null
 					? '  no node (addresses without a nodeName)'
-					: `  ${group.node}  ${group.nodeIP ?? 'no InternalIP'}${group.zone ? `  zone ${group.zone}` : ''}`,
+					: `  ${[group.node, nodeIPText(detail, group.nodeIP), nodeZoneText(detail, group.zone)].filter(Boolean).join('  ')}`,
 			tone: 'plain',
 		});
 		const texts = alignRows(
@@ -136,7 +136,7 @@ function endpointLines(detail: ServiceDetail): DetailLine[] {
 	if (detail.nodesWithoutEndpoints.length > 0) {
 		lines.push({key: 'idle-nodes', text: 'Nodes without endpoints', tone: 'heading'});
 		const texts = alignRows(
-			detail.nodesWithoutEndpoints.map(node => [node.node, node.nodeIP ?? 'no InternalIP', node.zone ? `zone ${node.zone}` : '']),
+			detail.nodesWithoutEndpoints.map(node => [node.node, nodeIPText(detail, node.nodeIP), nodeZoneText(detail, node.zone)]),
 		);
 		for (const [index, text] of texts.entries()) {
 			lines.push({key: `idle-node-${index}`, text: `  ${text}`.trimEnd(), tone: 'plain'});
@@ -239,12 +239,20 @@ export function detailLines(detail: ServiceDetail, width: number): DetailLine[] 
 			tone: 'heading',
 		},
 	];
+	// As describe's "Not checked": "none" must not read as "all is well" when part of the data was never seen.
+	const notChecked = detail.unknown.map(entry => `${entry.resource} (${entry.reason})`).join(', ');
 	if (detail.findings.length === 0) {
-		lines.push({key: 'findings', text: 'Findings: none', tone: 'good'});
+		lines.push(notChecked
+			? {key: 'findings', text: `Findings: none from what could be read; not checked: ${notChecked}`, tone: 'warn'}
+			: {key: 'findings', text: 'Findings: none', tone: 'good'});
 	} else {
 		lines.push({key: 'findings', text: 'Findings', tone: 'heading'});
 		for (const finding of detail.findings) {
 			lines.push({key: `finding-${finding.code}`, text: `  ! ${finding.message} [${finding.code}]`, tone: 'warn'});
+		}
+
+		if (notChecked) {
+			lines.push({key: 'findings-not-checked', text: `  ! not checked: ${notChecked}`, tone: 'warn'});
 		}
 	}
 

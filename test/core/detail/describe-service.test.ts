@@ -62,6 +62,31 @@ describe('svc-nodeport (walkthrough 003, externalTrafficPolicy Local)', () => {
 	});
 });
 
+describe('svc-nodeport with the nodes forbidden', () => {
+	const reason = 'nodes is forbidden: User "me" cannot list resource "nodes" in API group "" at the cluster scope';
+	const detail = describeService({service: svcNodeport, slices: svcNodeportSlices, nodes, pods: echoPods, clusterDomain: 'cluster.local', now, unknown: [{resource: 'nodes', reason}]});
+
+	test('the InternalIP is unknown, not absent; JSON keeps null; the zone is the one the slice gives', () => {
+		assert.deepEqual(detail.nodes.map(group => [group.node, group.nodeIP, group.zone]), [
+			['myk8s-worker', null, 'zone-a'],
+			['myk8s-worker2', null, 'zone-b'],
+			['myk8s-worker3', null, 'zone-c'],
+		]);
+		assert.equal(((describeJson(detail) as {nodes: Array<{nodeIP: unknown}>}).nodes)[0]!.nodeIP, null);
+		const text = describeText(detail);
+		assert.doesNotMatch(text, /no InternalIP/);
+		assert.match(text, /^ {2}myk8s-worker2 \(InternalIP unknown \(nodes could not be read\), zone zone-b \(from the EndpointSlice\)\)$/m);
+		assert.match(text, new RegExp(`^Not checked \\(could not be read\\):\n {2}nodes: ${reason.replaceAll(/[()]/g, '\\$&')}$`, 'm'));
+	});
+
+	test('without a zone in the slice no zone is printed', () => {
+		const bare = svcNodeportSlices.map(item => ({...item, endpoints: (item.endpoints ?? []).map(({zone: _zone, ...rest}) => rest)}));
+		const text = describeText(describeService({service: svcNodeport, slices: bare, nodes, pods: echoPods, now, unknown: [{resource: 'nodes', reason}]}));
+		assert.match(text, /^ {2}myk8s-worker2 \(InternalIP unknown \(nodes could not be read\)\)$/m);
+		assert.doesNotMatch(text, /zone zone-/);
+	});
+});
+
 describe('dual-stack web with a named targetPort, several slices, terminating and unready endpoints', () => {
 	const labels = {app: 'web'};
 	const ports = [{name: 'http', containerPort: 8080, protocol: 'TCP'}];

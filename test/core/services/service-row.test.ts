@@ -234,6 +234,18 @@ describe('serviceRows: the walkthroughs', () => {
 		assert.deepEqual(unknown.find(row => row.key === 'prod/light-api')?.warnings, []);
 		assert.deepEqual(unknown.find(row => row.key === 'default/whms-loadbalancer')?.warnings, ['load balancer pending']);
 	});
+
+	test('slicesKnown: false: an ExternalName shows what it shows with slices known, not ?/?, a ClusterIP shows ?/?', () => {
+		const external: V1Service = {metadata: {name: 'db', namespace: 'shop'}, spec: {type: 'ExternalName', externalName: 'db.example.com'}};
+		const cluster: V1Service = {metadata: {name: 'web', namespace: 'shop'}, spec: {type: 'ClusterIP', clusterIP: '10.96.0.10'}};
+		const known = serviceRow(external, [], 0);
+		const unknown = serviceRow(external, [], 0, {slicesKnown: false});
+		assert.deepEqual(unknown.endpoints, known.endpoints);
+		assert.equal(endpointsColumn(unknown.endpoints), endpointsColumn(known.endpoints));
+		assert.notEqual(endpointsColumn(unknown.endpoints), '?/?');
+		assert.deepEqual(unknown.warnings, []);
+		assert.equal(endpointsColumn(serviceRow(cluster, [], 0, {slicesKnown: false}).endpoints), '?/?');
+	});
 });
 
 function slice(name: string, addressType: string, endpoints: NonNullable<V1EndpointSlice['endpoints']>): V1EndpointSlice {

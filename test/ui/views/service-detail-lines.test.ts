@@ -3,6 +3,7 @@ import {test} from 'node:test';
 import {describeService} from '../../../source/core/detail/describe-service.js';
 import {demoNodes, endpointSlicesFor, initialDemoState, nodeObject} from '../../../source/demo/cluster.js';
 import {type DetailLine, detailLines, wrapLine} from '../../../source/ui/views/service-detail-lines.js';
+import {echoPods, nodes, now, svcNodeport, svcNodeportSlices} from '../../fixtures/services/kind-cluster.js';
 
 const finding: DetailLine = {
 	key: 'finding-lb-pending',
@@ -63,4 +64,29 @@ test('the demo\'s svc-zonal at 80 columns: trafficDistribution, each endpoint\'s
 	assert.ok(lines.slice(start, start + 10).every(line => line.length <= 80), 'the topology section fits 80 columns');
 	assert.ok(lines.includes('  Traffic Distribution:     PreferSameZone'));
 	assert.ok(lines.includes('  Events:                   <none>'));
+});
+
+test('endpointslices unreadable: the findings line names what was not checked and why, never a bare "none"', () => {
+	const reason = 'endpointslices.discovery.k8s.io is forbidden: User "me" cannot list resource "endpointslices"';
+	const known = describeService({service: svcNodeport, slices: svcNodeportSlices, nodes, pods: echoPods, now, events: {ok: true, items: []}});
+	const detail = describeService({service: svcNodeport, slices: svcNodeportSlices, nodes, pods: echoPods, now, events: {ok: true, items: []}, unknown: [{resource: 'endpointslices', reason}]});
+	assert.deepEqual(detail.findings, []);
+	const lines = detailLines(detail, 400);
+	const findings = lines.find(line => line.key === 'findings')!;
+	assert.equal(findings.text, `Findings: none from what could be read; not checked: endpointslices (${reason})`);
+	assert.equal(findings.tone, 'warn');
+	assert.ok(!lines.some(line => line.text === 'Findings: none'));
+	// With findings drawn from what was read, the note follows them.
+	const withFindings = detailLines({...known, unknown: [{resource: 'pods', reason: 'pods is forbidden'}]}, 400).map(line => line.text);
+	assert.deepEqual(withFindings.slice(1, 4), ['Findings', withFindings[2]!, '  ! not checked: pods (pods is forbidden)']);
+	assert.equal(detailLines(known, 400).find(line => line.key === 'findings-not-checked'), undefined);
+});
+
+test('nodes unreadable: each node\'s InternalIP is unknown, not "no InternalIP"', () => {
+	const detail = describeService({service: svcNodeport, slices: svcNodeportSlices, nodes, pods: echoPods, now, events: {ok: true, items: []}, unknown: [{resource: 'nodes', reason: 'nodes is forbidden'}]});
+	const texts = detailLines(detail, 400).map(line => line.text);
+	assert.ok(!texts.some(text => text.includes('no InternalIP')));
+	assert.ok(texts.includes('  myk8s-worker2  InternalIP unknown (nodes could not be read)  zone zone-b (from the EndpointSlice)'));
+	const known = detailLines(describeService({service: svcNodeport, slices: svcNodeportSlices, nodes, pods: echoPods, now, events: {ok: true, items: []}}), 400).map(line => line.text);
+	assert.ok(known.includes('  myk8s-worker2  172.18.0.2  zone zone-b'));
 });

@@ -186,6 +186,17 @@ describe('ServiceDetail', () => {
 		assert.doesNotMatch(view.frame(), /Events: +<none>/);
 	});
 
+	test('endpointslices forbidden: the findings line says what was not checked and why, never a bare none', async () => {
+		const {source} = cluster();
+		source.setState('endpointslices', {phase: 'forbidden', message: 'endpointslices is forbidden: User "dev" cannot list', since: seedNow});
+		const view = open(source, 'default/np-svc', {columns: 200, rows: 40});
+		await settle();
+		const frame = view.frame();
+		assert.match(frame, /^Findings: none from what could be read; not checked: endpointslices \(.*endpointslices is forbidden: User "dev" cannot list.*\)$/m);
+		assert.doesNotMatch(frame, /^Findings: none$/m);
+		assert.match(frame, /endpoints \?\/\? \(unknown\)/);
+	});
+
 	test('an ExternalName is resolved live on this machine', async () => {
 		const {source} = cluster();
 		const asked: string[] = [];
