@@ -14,7 +14,7 @@ export type ConnectOptions = ResolveOptions & {
 	readonly settleAfterFailures?: number;
 	/** ready() resolves at the latest after this long, with unlisted resources still `connecting`. Default 30 s. */
 	readonly readyTimeoutMs?: number;
-	/** How long one list page may take. Default 30 s. */
+	/** How long one list page, or the response headers of a watch, may take. Default 30 s. */
 	readonly requestTimeoutMs?: number;
 	/** How long an exec credential plugin may run. Default 30 s. */
 	readonly execTimeoutMs?: number;
