@@ -14,7 +14,7 @@ export type ConnectOptions = ResolveOptions & {
 	readonly settleAfterFailures?: number;
 	/** ready() resolves at the latest after this long, with unlisted resources still `connecting`. Default 30 s. */
 	readonly readyTimeoutMs?: number;
-	/** How long one list page may take. Default 30 s. */
+	/** How long one list page, or the response headers of a watch, may take. Default 30 s. */
 	readonly requestTimeoutMs?: number;
 	/** How long an exec credential plugin may run. Default 30 s. */
 	readonly execTimeoutMs?: number;
@@ -120,6 +120,7 @@ async function probe(http: KubeHttp, namespace: string | undefined, timeoutMs: n
  * message is one line: no kubeconfig, unknown context, unreachable API, unknown namespace, timeout.
  */
 export async function connectCluster(options: ConnectOptions = {}): Promise<ConnectedCluster> {
+	const startedAt = Date.now();
 	const resolved = resolveKubeConfig(options);
 	const http = new KubeHttp(resolved.kubeConfig, options.execTimeoutMs);
 	await probe(http, resolved.namespaceFromFlag ? resolved.namespace : undefined, options.probeTimeoutMs ?? 10_000);
@@ -133,8 +134,18 @@ export async function connectCluster(options: ConnectOptions = {}): Promise<Conn
 	const readyPromise = new Promise<void>(resolve => {
 		resolveReady = resolve;
 	});
-	// A resource whose requests hang must not hold a one-shot command forever: it stays unknown.
-	const readyTimer = setTimeout(() => resolveReady(), options.readyTimeoutMs ?? 30_000);
+	// A resource whose requests hang must not hold a one-shot command forever: it stays unknown,
+	// and says which server did not answer in how long (not a bare "connecting").
+	const readyTimer = setTimeout(() => {
+		const waited = `the API server at ${http.server} did not answer in time (waited ${Math.round((Date.now() - startedAt) / 1000)}s)`;
+		for (const resource of ['services', 'endpointslices', 'nodes'] as const) {
+			if (store.state(resource).phase === 'connecting' && store.state(resource).message === undefined) {
+				store.setState(resource, 'connecting', waited);
+			}
+		}
+
+		resolveReady();
+	}, options.readyTimeoutMs ?? 30_000);
 	readyTimer.unref();
 
 	function startInformer(resource: WatchedResource): void {

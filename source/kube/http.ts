@@ -8,6 +8,8 @@ export type RequestOptions = {
 	readonly signal?: AbortSignal;
 	/** Gives up (as a `timeout` KubeError) after this long. Default 30 s; 0 = never. */
 	readonly timeoutMs?: number;
+	/** Gives up (as a `timeout` KubeError) when no response headers came in this long; then only `timeoutMs` applies. 0 = no such bound. */
+	readonly headersTimeoutMs?: number;
 };
 
 /** A streaming response: the complete lines of each chunk read, so a caller handles a burst in one go. */
@@ -91,9 +93,12 @@ export class KubeHttp {
 		return {verb, resource, user: this.user, retryAfterSeconds: Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined};
 	}
 
-	/** GET a watch stream; resolves once the server answered 200, then yields batches of lines until it ends. */
+	/**
+	 * GET a watch stream; resolves once the server answered 200, then yields batches of lines until it ends.
+	 * The headers must come within `headersTimeoutMs` (default 30 s): a server that accepts and never answers is a failure.
+	 */
 	async streamLines(apiPath: string, query: Query, options: RequestOptions = {}): Promise<LineStream> {
-		const {response, cleanup, abort} = await this.send(apiPath, query, {...options, timeoutMs: options.timeoutMs ?? 0});
+		const {response, cleanup, abort} = await this.send(apiPath, query, {...options, timeoutMs: options.timeoutMs ?? 0, headersTimeoutMs: options.headersTimeoutMs ?? 30_000});
 		if (response.httpStatusCode !== 200) {
 			try {
 				throw statusError(response.httpStatusCode, await response.body.text().catch(() => ''), this.server, this.describe(apiPath, query, response.headers['retry-after']));
@@ -149,12 +154,16 @@ export class KubeHttp {
 		context.setHeaderParam('Accept', 'application/json');
 		context.setHeaderParam('User-Agent', 'svctop');
 		const controller = new AbortController();
+		const timedOut = (): void => controller.abort(new DOMException('request timed out', 'TimeoutError'));
 		const timeoutMs = options.timeoutMs ?? 30_000;
-		const timer = timeoutMs > 0 ? setTimeout(() => controller.abort(new DOMException('request timed out', 'TimeoutError')), timeoutMs) : undefined;
+		const timer = timeoutMs > 0 ? setTimeout(timedOut, timeoutMs) : undefined;
+		const headersTimeoutMs = options.headersTimeoutMs ?? 0;
+		const headersTimer = headersTimeoutMs > 0 ? setTimeout(timedOut, headersTimeoutMs) : undefined;
 		const onAbort = (): void => controller.abort(options.signal?.reason);
 		options.signal?.addEventListener('abort', onAbort, {once: true});
 		const cleanup = (): void => {
 			clearTimeout(timer);
+			clearTimeout(headersTimer);
 			options.signal?.removeEventListener('abort', onAbort);
 		};
 
@@ -162,6 +171,7 @@ export class KubeHttp {
 			await this.authenticate(context, controller.signal);
 			context.setSignal(controller.signal);
 			const response = await this.library.send(context).toPromise();
+			clearTimeout(headersTimer);
 			return {response, cleanup, abort: () => controller.abort()};
 		} catch (error) {
 			cleanup();

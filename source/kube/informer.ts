@@ -43,7 +43,7 @@ export type InformerOptions = {
 	readonly now?: () => number;
 	/** Transient failures before the first list after which `settled` is called anyway. Default 4. */
 	readonly settleAfterFailures?: number;
-	/** How long one list page may take. Default 30 s. */
+	/** How long one list page, or the response headers of a watch, may take. Default 30 s. */
 	readonly requestTimeoutMs?: number;
 };
 
@@ -262,7 +262,7 @@ export class Informer {
 		const timeoutSeconds = this.options.watchTimeoutSeconds ?? 300 + Math.floor(this.random() * 300);
 		const streamController = new AbortController();
 		const streamSignal = AbortSignal.any([this.controller.signal, streamController.signal, AbortSignal.timeout((timeoutSeconds + 30) * 1000)]);
-		const lines = await http.streamLines(path, {watch: 'true', resourceVersion: this.resourceVersion, allowWatchBookmarks: 'true', timeoutSeconds}, {signal: streamSignal});
+		const lines = await http.streamLines(path, {watch: 'true', resourceVersion: this.resourceVersion, allowWatchBookmarks: 'true', timeoutSeconds}, {signal: streamSignal, headersTimeoutMs: this.options.requestTimeoutMs});
 		const openedAt = this.now();
 		let events = 0;
 		let open = true;

@@ -4,8 +4,9 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {after, afterEach, before, describe, test} from 'node:test';
 import {type ApiServer, type Fault, startApiServer} from '../../source/apiserver/index.js';
+import {runDescribe} from '../../source/commands/describe.js';
 import {runList} from '../../source/commands/list.js';
-import {type ConnectedCluster, connectCluster} from '../../source/kube/connect.js';
+import {type ConnectedCluster, type ConnectOptions, connectCluster} from '../../source/kube/connect.js';
 import {capture} from '../fixtures/services/cluster-source-stub.js';
 import {endpointSlice, node, service} from '../apiserver/fixtures.js';
 
@@ -30,14 +31,19 @@ afterEach(async () => {
 	api = undefined;
 });
 
-async function listWith(fault: Fault, times?: number): Promise<{code: number; out: string; err: string}> {
+async function connectWith(fault: Fault, times?: number, options: Partial<ConnectOptions> = {}): Promise<ConnectedCluster> {
 	api = await startApiServer({objects: [node('worker1', '192.168.56.11'), service('default', 'echo'), endpointSlice('default', 'echo', 'a', ['10.244.1.2'])]});
 	api.setFault('services', fault, {times});
 	const kubeconfig = await api.writeKubeconfig(path.join(directory, String(Math.random()).slice(2)));
-	cluster = await connectCluster({kubeconfig, env: {}, backoff: {initialMs: 20, maxMs: 100}});
+	cluster = await connectCluster({kubeconfig, env: {}, backoff: {initialMs: 20, maxMs: 100}, ...options});
+	return cluster;
+}
+
+async function listWith(fault: Fault, times?: number, options: Partial<ConnectOptions> = {}): Promise<{code: number; out: string; err: string}> {
+	const source = await connectWith(fault, times, options);
 	const out = capture();
 	const err = capture();
-	const code = await runList(cluster, {wide: false, json: false, allNamespaces: false}, out, Date.now(), err);
+	const code = await runList(source, {wide: false, json: false, allNamespaces: false}, out, Date.now(), err);
 	return {code, out: out.text(), err: err.text()};
 }
 
@@ -61,5 +67,24 @@ describe('list retries transient errors before failing', () => {
 		assert.equal(run.out, '');
 		assert.match(run.err, /^svctop: the API server at http:\/\/127\.0\.0\.1:\d+ answered 500 to list services: Internal error occurred: injected fault\n$/);
 		assert.equal(api!.counters().list.services, 4);
+	});
+
+	// The lists hang past the ready bound: the message names the server and the wait, as the dashboard's does.
+	const hanging: Partial<ConnectOptions> = {readyTimeoutMs: 1000, requestTimeoutMs: 20_000};
+	const noAnswer = /^svctop: the API server at http:\/\/127\.0\.0\.1:\d+ did not answer in time \(waited \d+s\)\n$/;
+
+	test('a hanging API server: one line naming the server and the time waited, exit 1', async () => {
+		const run = await listWith({kind: 'hang'}, undefined, hanging);
+		assert.equal(run.code, 1);
+		assert.equal(run.out, '');
+		assert.match(run.err, noAnswer);
+	});
+
+	test('describe against a hanging API server says the same', async () => {
+		const source = await connectWith({kind: 'hang'}, undefined, hanging);
+		const err = capture();
+		const code = await runDescribe(source, {target: 'default/echo', json: false, clusterDomain: 'cluster.local'}, capture(), Date.now(), err);
+		assert.equal(code, 1);
+		assert.match(err.text(), noAnswer);
 	});
 });

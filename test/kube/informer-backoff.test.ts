@@ -182,3 +182,70 @@ describe('every retry waits its backoff', () => {
 		assertExponential(run.delays.slice(waitsBeforeCut));
 	});
 });
+
+/** Polls `condition` every 10 ms; rejects naming `what` after `ms` of real time. */
+async function until(what: string, condition: () => boolean, ms = 5000): Promise<void> {
+	const deadline = performance.now() + ms;
+	while (!condition()) {
+		if (performance.now() > deadline) {
+			throw new Error(`timed out waiting for ${what}`);
+		}
+
+		await new Promise(resolve => setTimeout(resolve, 10));
+	}
+}
+
+describe('a watch that gets no answer', () => {
+	test('is abandoned after the header bound, said, retried with backoff, and recovers once the server answers', async () => {
+		api = await startApiServer({objects});
+		const server = api;
+		const kubeconfig = await server.writeKubeconfig(path.join(directory, String(Math.random()).slice(2)));
+		const http = new KubeHttp(resolveKubeConfig({kubeconfig, env: {}}).kubeConfig);
+		const states: Array<{phase: ConnectionPhase; message: string | undefined}> = [];
+		const delays: number[] = [];
+		const boundMs = 300;
+		informer = new Informer({
+			http,
+			path: '/api/v1/namespaces/default/services',
+			random: () => 0.5,
+			requestTimeoutMs: boundMs,
+			async sleep(ms) {
+				delays.push(ms);
+				await new Promise(resolve => setImmediate(resolve));
+			},
+			sink: {
+				replace() {},
+				event() {},
+				state(phase, message) {
+					states.push({phase, message});
+				},
+				settled() {},
+			},
+		});
+		informer.start();
+		await until('the first sync', () => states.at(-1)?.phase === 'synced');
+
+		// The server now accepts watches and never answers them.
+		server.setFault('services', {kind: 'hang'});
+		const watchesBefore = server.counters().watch.services;
+		server.cutWatches();
+		await until('a hung watch', () => server.counters().watch.services > watchesBefore);
+		const hungAt = performance.now();
+		const timedOut = (state: {message: string | undefined}): boolean => /did not answer in time/.test(state.message ?? '');
+		await until('the hung watch to be abandoned', () => states.some(state => timedOut(state)));
+		const waited = performance.now() - hungAt;
+		assert.ok(waited >= boundMs * 0.8 && waited < boundMs + 1500, `abandoned after ${Math.round(waited)} ms`);
+		const failure = states.find(state => timedOut(state))!;
+		assert.equal(failure.phase, 'retrying');
+		assert.match(failure.message!, /^the API server at http:\/\/127\.0\.0\.1:\d+ did not answer in time$/);
+
+		// It keeps retrying, each time after a longer wait, and holds no hung request open for long.
+		await until('two more hung watches', () => states.filter(state => timedOut(state)).length >= 3);
+		assert.ok(delays.length >= 3 && delays.at(-1)! > delays.at(-2)!, `waits ${delays.join(', ')}`);
+
+		server.setFault('services', undefined);
+		const failuresSoFar = states.length;
+		await until('a sync after the server answers again', () => states.slice(failuresSoFar).some(state => state.phase === 'synced'));
+		assert.equal(server.counters().list.services, 1, 'the resourceVersion stayed good: no relist');
+	});
+});
