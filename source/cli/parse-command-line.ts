@@ -10,7 +10,7 @@ import {commandHelp, commandUsage, generalHelp, isCommand, type CommandName} fro
 /** What the command line asks for; nothing here reads the cluster, the node or the network. */
 export type ParsedCommandLine =
 	| {readonly kind: 'help'; readonly text: string}
-	| {readonly kind: 'version'; readonly version: string}
+	| {readonly kind: 'version'}
 	| {readonly kind: 'error'; readonly message: string}
 	| {readonly kind: 'run'; readonly config: CliConfig};
 
@@ -287,8 +287,8 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
 	}
 
 	if (words.version) {
-		const {pkg} = meow({importMeta: import.meta, argv: [], autoHelp: false, autoVersion: false});
-		return {kind: 'version', version: pkg.version ?? 'unknown'};
+		// cli.tsx prints version.ts's text (a single executable has no package.json for meow to read).
+		return {kind: 'version'};
 	}
 
 	try {
