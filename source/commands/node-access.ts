@@ -199,7 +199,8 @@ export function startDashboardAccess(config: CliConfig, demo: Demo | undefined, 
 		return {vantages: noNatVantages, probeVantages: noProbeVantages, close: async () => undefined};
 	}
 
-	const session = new DebugPodSession({kc: kubeConfigOf(config, demo), namespace: config.access.namespace, image: config.access.image, deadlineSeconds: longDeadlineSeconds});
+	const kc = kubeConfigOf(config, demo);
+	const session = new DebugPodSession({kc, namespace: config.access.namespace, image: config.access.image, deadlineSeconds: longDeadlineSeconds});
 	const close = async () => {
 		const {failed} = await session.close();
 		for (const line of failed) {
@@ -214,7 +215,7 @@ export function startDashboardAccess(config: CliConfig, demo: Demo | undefined, 
 	process.once('SIGTERM', onTerm);
 	return {
 		vantages: debugPodVantages(session, config.access.image),
-		probeVantages: debugPodProbeVantages(session, config.access.image),
+		probeVantages: debugPodProbeVantages(session, config.access.image, kc),
 		async close() {
 			process.off('SIGTERM', onTerm);
 			await close();

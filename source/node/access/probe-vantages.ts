@@ -1,78 +1,150 @@
+import {CoreV1Api, type KubeConfig} from '@kubernetes/client-node';
 import type {ProbeMode} from '../../core/probe/types.js';
+import {describeKubeError} from '../../kube/errors.js';
+import type {CommandRunner} from '../nat/read-dump.js';
 import type {NatRulesLoader} from '../probe/nat-rules.js';
+import {checkAccess, podExecPermissions} from './access-check.js';
 import type {DebugPodSession} from './debug-pod-session.js';
+import {podRunner} from './exec-in-pod.js';
 import {readNodeRules} from './node-rules.js';
 import {detectProbeTool, probeInPod, type ProbeTool} from './remote-probe.js';
 import type {RemoteProber} from './remote-probe-loop.js';
 
 /**
  * Where the dashboard's probe view may probe from besides this machine: any node, through a debug
- * pod there. Nothing is created until a node's prober or rules are used, which the view does only
- * after the user confirmed what `describe` names.
+ * pod there, or an existing pod (`pod/NS/NAME`, exec only). Nothing is created or exec'd until a
+ * prober or rules are used, which the view does only after the user confirmed what `describe` names.
  */
 export type ProbeVantages = {
-	/** Why nodes cannot be picked (svctop was started without --debug-pod); undefined when they can. */
+	/** Why nodes and pods cannot be picked (svctop was started without --debug-pod); undefined when they can. */
 	readonly unavailable?: string;
-	/** What probing from `node` creates, for the confirmation. */
-	describe(node: string): string;
-	/** Probes from `node` (the same object for the same node, so the view's hooks keep it). */
-	proberFor(node: string): RemoteProber;
+	/** What probing from a node or `pod/NS/NAME` does, for the confirmation. */
+	describe(vantage: string): string;
+	/** Probes from a node or `pod/NS/NAME` (the same object for the same vantage, so the view's hooks keep it). */
+	proberFor(vantage: string): RemoteProber;
 	/** Reads `node`'s rules for the expected shares (the same function for the same node). */
 	rulesFor(node: string): NatRulesLoader;
+	/** The running pods of `namespace` that can be probed from, as `pod/NS/NAME` (at most maxVantagePods). */
+	pods?(namespace: string): Promise<readonly string[]>;
 };
+
+export const maxVantagePods = 20;
+
+/** `pod/NS/NAME` split, or undefined for a node name (node names have no slash). */
+export function podVantage(vantage: string): {namespace: string; pod: string} | undefined {
+	const match = /^pod\/([^/]+)\/([^/]+)$/.exec(vantage);
+	return match ? {namespace: match[1]!, pod: match[2]!} : undefined;
+}
+
+type ToolReady = {runner: CommandRunner; tool: ProbeTool} | {error: string};
+
+/**
+ * A prober that finds its runner and tool once per mode (forgotten on failure so a later pick
+ * tries again); `where` names the tool once it is known.
+ */
+function toolProber(where: string, find: (mode: ProbeMode) => Promise<ToolReady>, conntrack: boolean): RemoteProber {
+	const tools = new Map<ProbeMode, Promise<ToolReady>>();
+	let used: ProbeTool | undefined;
+	return {
+		get where() {
+			return used === undefined ? where : `${where} with ${used}`;
+		},
+		async probe(target, options) {
+			let ready = tools.get(options.mode);
+			if (ready === undefined) {
+				ready = find(options.mode);
+				tools.set(options.mode, ready);
+			}
+
+			const found = await ready;
+			if ('error' in found) {
+				tools.delete(options.mode);
+				return {ok: false, latencyMs: 0, error: 'exec failed', execFailure: found.error};
+			}
+
+			used = found.tool;
+			return probeInPod(found.runner, found.tool, {...options, target, conntrack});
+		},
+	};
+}
+
+/** An existing pod's first container, after the RBAC check: exec only, nothing is created. */
+async function podTool(kc: KubeConfig, namespace: string, name: string, mode: ProbeMode): Promise<ToolReady> {
+	const access = await checkAccess(kc, namespace, podExecPermissions);
+	if (!access.ok) {
+		return {error: access.message};
+	}
+
+	let container: string;
+	try {
+		const pod = await kc.makeApiClient(CoreV1Api).readNamespacedPod({name, namespace});
+		if (pod.status?.phase !== 'Running') {
+			return {error: `pod ${namespace}/${name} is ${pod.status?.phase ?? 'not running'}: probes need it Running`};
+		}
+
+		container = pod.spec?.containers[0]?.name ?? '';
+	} catch (error) {
+		return {error: `cannot read pod ${namespace}/${name}: ${describeKubeError(error)}`};
+	}
+
+	const runner = podRunner(kc, {namespace, pod: name, container});
+	const tool = await detectProbeTool(runner, mode);
+	return 'error' in tool ? {error: `pod ${namespace}/${name}: ${tool.error}`} : {runner, tool: tool.tool};
+}
 
 const nothing = async () => ({ok: false, latencyMs: 0, error: 'exec failed', execFailure: 'no debug pods without --debug-pod'});
 
 export const noProbeVantages: ProbeVantages = {
-	unavailable: 'start svctop with --debug-pod to probe from a node (through a short-lived pod there)',
+	unavailable: 'start svctop with --debug-pod to probe from a node (through a short-lived pod there) or from a pod',
 	describe: () => '',
 	proberFor: node => ({where: `node/${node}`, probe: nothing}),
 	rulesFor: () => async () => undefined,
 };
 
-/** Node vantage points through `session`: one pod per node, shared with the NAT view's. */
-export function debugPodProbeVantages(session: DebugPodSession, image: string): ProbeVantages {
+/** Node vantage points through `session` (one pod per node, shared with the NAT view's) and existing pods through `kc` (exec only). */
+export function debugPodProbeVantages(session: DebugPodSession, image: string, kc: KubeConfig): ProbeVantages {
 	const probers = new Map<string, RemoteProber>();
 	const rules = new Map<string, NatRulesLoader>();
 	return {
-		describe: node => `Create pod svctop-debug-${node}-* in namespace ${session.namespace} on node ${node} (image ${image}, host network, NET_ADMIN+NET_RAW; deleted when svctop exits) and probe from there?`,
-		proberFor(node) {
-			let prober = probers.get(node);
+		describe(vantage) {
+			const pod = podVantage(vantage);
+			return pod === undefined
+				? `Create pod svctop-debug-${vantage}-* in namespace ${session.namespace} on node ${vantage} (image ${image}, host network, NET_ADMIN+NET_RAW; deleted when svctop exits) and probe from there?`
+				: `Exec into pod ${pod.namespace}/${pod.pod} (nothing is created; it probes with curl, wget or nc, whichever the pod has, named in the header) and probe from there?`;
+		},
+		proberFor(vantage) {
+			let prober = probers.get(vantage);
 			if (prober === undefined) {
-				// The pod and the tool in it, found once per mode; forgotten on failure so a later pick tries again.
-				const tools = new Map<ProbeMode, Promise<{runner: Parameters<typeof probeInPod>[0]; tool: ProbeTool} | {error: string}>>();
-				const toolFor = async (mode: ProbeMode) => {
-					const pod = await session.podOn(node);
-					if (!pod.ok) {
-						return {error: pod.error};
-					}
-
-					const tool = await detectProbeTool(pod.runner, mode);
-					return 'error' in tool ? {error: `${tool.error} (image ${image})`} : {runner: pod.runner, tool: tool.tool};
-				};
-
-				prober = {
-					where: `node/${node} via debug pod`,
-					async probe(target, options) {
-						let ready = tools.get(options.mode);
-						if (ready === undefined) {
-							ready = toolFor(options.mode);
-							tools.set(options.mode, ready);
+				const pod = podVantage(vantage);
+				prober = pod === undefined
+					? toolProber(`node/${vantage} via debug pod`, async mode => {
+						const ready = await session.podOn(vantage);
+						if (!ready.ok) {
+							return {error: ready.error};
 						}
 
-						const found = await ready;
-						if ('error' in found) {
-							tools.delete(options.mode);
-							return {ok: false, latencyMs: 0, error: 'exec failed', execFailure: found.error};
-						}
-
-						return probeInPod(found.runner, found.tool, {...options, target, conntrack: true});
-					},
-				};
-				probers.set(node, prober);
+						const tool = await detectProbeTool(ready.runner, mode);
+						return 'error' in tool ? {error: `${tool.error} (image ${image})`} : {runner: ready.runner, tool: tool.tool};
+					}, true)
+					// In a pod: attribution by the answer, not conntrack (the pod has no view of the node's table).
+					: toolProber(vantage, async mode => podTool(kc, pod.namespace, pod.pod, mode), false);
+				probers.set(vantage, prober);
 			}
 
 			return prober;
+		},
+		async pods(namespace) {
+			let list;
+			try {
+				list = await kc.makeApiClient(CoreV1Api).listNamespacedPod({namespace, fieldSelector: 'status.phase=Running'});
+			} catch (error) {
+				throw new Error(describeKubeError(error));
+			}
+
+			return list.items
+				.filter(pod => pod.status?.phase === 'Running' && pod.metadata?.name !== undefined)
+				.slice(0, maxVantagePods)
+				.map(pod => `pod/${namespace}/${pod.metadata!.name!}`);
 		},
 		rulesFor(node) {
 			let loader = rules.get(node);

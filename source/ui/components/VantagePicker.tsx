@@ -6,6 +6,8 @@ import {KeyPriority, useKeypress} from '../keys/use-keypress.js';
 export type VantagePickerProps = {
 	/** Nodes that can be picked, in order. */
 	readonly nodes: readonly string[];
+	/** Existing pods that can be picked after the nodes, as `pod/NS/NAME` (exec only, nothing created). */
+	readonly pods?: readonly string[];
 	/** The node read now; undefined = this machine (as svctop was started). */
 	readonly current: string | undefined;
 	/** What picking a node will create, shown for confirmation before anything is. */
@@ -18,11 +20,13 @@ export type VantagePickerProps = {
 	readonly title?: string;
 	/** What `y` does, after the confirmation. Default: for the NAT view. */
 	readonly confirmAction?: string;
+	/** What `y` does for a pod. */
+	readonly confirmPodAction?: string;
 };
 
-/** Picks where a view reads from (NAT rules) or probes from: this machine or a node, with a y/n confirmation naming the pod. */
-export function VantagePicker({nodes, current, describe, onPick, onCancel, height, title = 'Read the rules from', confirmAction = 'create it and read the rules'}: VantagePickerProps) {
-	const choices: Array<string | undefined> = [undefined, ...nodes];
+/** Picks where a view reads from (NAT rules) or probes from: this machine, a node or a pod, with a y/n confirmation naming the pod. */
+export function VantagePicker({nodes, pods = [], current, describe, onPick, onCancel, height, title = 'Read the rules from', confirmAction = 'create it and read the rules', confirmPodAction = 'exec into it and probe from there'}: VantagePickerProps) {
+	const choices: Array<string | undefined> = [undefined, ...nodes, ...pods];
 	const [index, setIndex] = useState(Math.max(0, choices.indexOf(current)));
 	const [confirming, setConfirming] = useState<string | undefined>(undefined);
 
@@ -63,7 +67,7 @@ export function VantagePicker({nodes, current, describe, onPick, onCancel, heigh
 		return (
 			<Box flexDirection="column">
 				<Text wrap="wrap">{describe(confirming)}</Text>
-				<Text bold>{`y: ${confirmAction}   n: back`}</Text>
+				<Text bold>{`y: ${pods.includes(confirming) ? confirmPodAction : confirmAction}   n: back`}</Text>
 			</Box>
 		);
 	}
@@ -74,9 +78,17 @@ export function VantagePicker({nodes, current, describe, onPick, onCancel, heigh
 			<Text bold>{`${title} (Enter picks, Esc cancels):`}</Text>
 			{shown.map(choice => (
 				<Text key={choice ?? ''} inverse={choice === choices[index]} wrap="truncate">
-					{`${choice === current ? '* ' : '  '}${choice === undefined ? 'this machine (as svctop was started)' : `node ${choice} (through a debug pod there)`}`}
+					{`${choice === current ? '* ' : '  '}${labelOf(choice, pods)}`}
 				</Text>
 			))}
 		</Box>
 	);
+}
+
+function labelOf(choice: string | undefined, pods: readonly string[]): string {
+	if (choice === undefined) {
+		return 'this machine (as svctop was started)';
+	}
+
+	return pods.includes(choice) ? `${choice} (exec into it, creates nothing)` : `node ${choice} (through a debug pod there)`;
 }

@@ -86,7 +86,7 @@ export const commands: Readonly<Record<Command, CommandSpec>> = {
 	probe: {description: 'Probe the selected Service', section: 'Screens', bindings: [{name: 'p'}]},
 	refresh: {description: 'Detail: fetch pods again; NAT view: read the rules again', section: 'Screens', bindings: [{name: 'r'}]},
 	natAll: {description: 'NAT view: this Service or the whole table', section: 'Screens', bindings: [{name: 'a'}]},
-	natVantage: {description: 'NAT view: read this machine\'s or a node\'s rules; probe view: probe from this machine or a node (a debug pod there, after a y/n naming it; needs --debug-pod)', section: 'Screens', bindings: [{name: 'w'}]},
+	natVantage: {description: 'NAT view: read this machine\'s or a node\'s rules; probe view: probe from this machine, a node (a debug pod there) or a running pod of the namespace (exec, nothing created), after a y/n naming it; needs --debug-pod', section: 'Screens', bindings: [{name: 'w'}]},
 	// The probe view's own keys (source/ui/views/ProbeView.tsx).
 	probeRun: {description: 'Probe view: start / stop probing', section: 'Screens', bindings: [{name: ' '}]},
 	probePause: {description: 'Probe view: freeze / resume the display (probing goes on)', section: 'Screens', bindings: [{name: 'z'}]},

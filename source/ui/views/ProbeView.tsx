@@ -1,12 +1,12 @@
 import {Box} from 'ink';
-import {useMemo, useState} from 'react';
+import {useEffect, useMemo, useState} from 'react';
 import {nextVia, type Via} from '../../core/probe/service-targets.js';
 import type {AddressResolver} from '../../node/probe/engine.js';
 import {type Command, commandKeys} from '../keys/commands.js';
 import {commandFor} from '../keys/match.js';
 import {KeyPriority, useKeypress} from '../keys/use-keypress.js';
 import type {ServiceScreen, ServiceScreenProps} from '../screens.js';
-import type {ProbeVantages} from '../../node/access/probe-vantages.js';
+import {podVantage, type ProbeVantages} from '../../node/access/probe-vantages.js';
 import {VantagePicker} from '../components/VantagePicker.js';
 import ProbeViewBody from './probe/ProbeViewBody.js';
 import {type ProbeRunConfig, useProbeRun} from './probe/use-probe-run.js';
@@ -89,10 +89,40 @@ export default function ProbeView({
 	// Vantage point: undefined = this machine, else a node probed from through a debug pod (picked and confirmed).
 	const [vantage, setVantage] = useState<string | undefined>(undefined);
 	const [picking, setPicking] = useState(false);
+	// The running pods of the Service's namespace, listed (through the vantages) each time the picker opens.
+	const [pods, setPods] = useState<readonly string[]>([]);
+	const namespace = serviceKey.split('/')[0] ?? '';
+	useEffect(() => {
+		if (!picking || vantages?.pods === undefined) {
+			return;
+		}
+
+		let live = true;
+		vantages.pods(namespace).then(
+			list => {
+				if (live) {
+					setPods(list);
+				}
+			},
+			(error: unknown) => {
+				if (live) {
+					setNotice(`cannot list the pods of ${namespace}: ${error instanceof Error ? error.message : String(error)}`);
+				}
+			},
+		);
+		return () => {
+			live = false;
+		};
+	}, [picking, vantages, namespace]);
 	const [notice, setNotice] = useState<string | undefined>(undefined);
 	const runConfig = useMemo<ProbeRunConfig>(() => {
 		if (vantage === undefined || vantages === undefined) {
 			return config;
+		}
+
+		if (podVantage(vantage) !== undefined) {
+			// From a pod: no rules are read (its node's are not this machine's either), attribution by the answer.
+			return {...config, probabilities: undefined, remote: vantages.proberFor(vantage), remoteNode: undefined, natRules: undefined, natNode: undefined};
 		}
 
 		// From a node: its own rules give the expected shares; this machine's do not apply there.
@@ -173,6 +203,7 @@ export default function ProbeView({
 			<Box flexDirection="column" height={height} width={width} flexShrink={0}>
 				<VantagePicker
 					nodes={nodes}
+					pods={pods}
 					current={vantage}
 					describe={vantages.describe}
 					height={height}
@@ -191,7 +222,7 @@ export default function ProbeView({
 		);
 	}
 
-	const from = vantage === undefined ? '' : ` from node/${vantage} via debug pod`;
+	const from = runConfig.remote === undefined ? '' : ` from ${runConfig.remote.where}`;
 	return (
 		<ProbeViewBody
 			width={width}

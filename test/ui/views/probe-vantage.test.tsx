@@ -149,6 +149,63 @@ test('probe view: a failed exec on the node shows why, not samples', async () =>
 	assert.match(frame, /cannot probe: from node\/myk8s-control-plane via debug pod: pods "svctop-debug-x" is forbidden: violates PodSecurity/);
 });
 
+/** Fake vantages with one pod too: its probes are answered by the endpoints in turn (by name, no conntrack in a pod). */
+function fakePodVantages() {
+	const {vantages: nodes, created, probed} = fakeVantages();
+	const execs: ProbeTarget[] = [];
+	const listed: string[] = [];
+	const podProber: RemoteProber = {
+		get where() {
+			return execs.length === 0 ? 'pod/default/netshoot' : 'pod/default/netshoot with curl';
+		},
+		async probe(target): Promise<RemoteProbeResult> {
+			execs.push(target);
+			const endpoint = endpoints[execs.length % endpoints.length]!;
+			return {ok: true, latencyMs: 2, error: null, responseText: `hostname: ${endpoint.pod}`};
+		},
+	};
+	const vantages: ProbeVantages = {
+		describe: vantage => (vantage.startsWith('pod/') ? `Exec into pod ${vantage.slice(4)} (nothing is created) and probe from there?` : nodes.describe(vantage)),
+		proberFor: vantage => (vantage.startsWith('pod/') ? podProber : nodes.proberFor(vantage)),
+		rulesFor: nodes.rulesFor,
+		async pods(namespace) {
+			listed.push(namespace);
+			return [`pod/${namespace}/netshoot`];
+		},
+	};
+	return {vantages, created, probed, execs, listed};
+}
+
+test('probe view: w lists the running pods of the namespace; a pod is confirmed by name, then probed from by exec, nothing created', async () => {
+	const {vantages, created, probed, execs, listed} = fakePodVantages();
+	const view = open(vantages);
+	await settle();
+	await view.press('w');
+	const list = await until(view, /pod\/default\/netshoot/);
+	assert.deepEqual(listed, ['default'], 'the Service\'s namespace is listed');
+	assert.match(list, /pod\/default\/netshoot \(exec into it, creates nothing\)/);
+	assert.match(list, /node myk8s-worker \(through a debug pod there\)/);
+	// This machine, the nodes, then the pod.
+	await view.press(...demoNodes.map(() => 'j'), 'j');
+	await view.press('return');
+	assert.match(view.frame(), /Exec into pod default\/netshoot \(nothing is created\) and probe from there\?/);
+	assert.match(view.frame(), /y: exec into it and probe from there {3}n: back/);
+	await view.press('n');
+	await delay(50);
+	assert.equal(execs.length, 0, 'no exec on n');
+	await view.press('return', 'y');
+	const frame = await until(view, /^[4-9]\d* probes/m);
+	assert.match(frame, /PROBE .*from pod\/default\/netshoot with curl/);
+	assert.ok(execs.every(target => target.host === '10.200.1.155' && target.port === 9000), 'the pod dials the ClusterIP itself');
+	for (const {pod} of endpoints) {
+		assert.match(frame, new RegExp(pod), `${pod} answered the pod`);
+	}
+
+	if (process.env.SHOW) console.log(frame);
+	assert.deepEqual(created, [], 'no debug pod for a pod vantage');
+	assert.equal(probed.length, 0, 'no node probed');
+});
+
 describe('probe view against the demo: a real debug pod on the node', () => {
 	let demo: Demo;
 
@@ -195,5 +252,43 @@ describe('probe view against the demo: a real debug pod on the node', () => {
 		const deleted = demo.cluster.server.requestLog().filter(entry => entry.method === 'DELETE' && entry.url.includes('svctop-debug-myk8s-worker-')).length;
 		assert.equal(created, 1, 'one pod, for the one node picked');
 		assert.equal(deleted, 1, 'the pod was deleted on close');
+	});
+	test('from an existing pod: listed, confirmed by name, probed by exec with the tool named; nothing is created', async () => {
+		const parsed = parseCommandLine(['--demo', '--debug-pod']);
+		assert.equal(parsed.kind, 'run');
+		const access = startDashboardAccess((parsed as Extract<typeof parsed, {kind: 'run'}>).config, demo, {stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough()});
+		const before = demo.cluster.server.requestLog().length;
+		const writes = () => demo.cluster.server.requestLog().slice(before).filter(entry => entry.method !== 'GET');
+		try {
+			const {services, slices, nodes} = demo.cluster.objects();
+			const source = new FakeClusterSource({services, endpointSlices: slices, nodes, lastUpdate: now});
+			const probe = makeProbeView({vantages: access.probeVantages, resolveAddress: demo.resolveAddress, initialIntervalMs: 10, refreshMs: 10, conntrack: 'off'});
+			const view = renderAt(<App source={source} clock={() => now} initialRoute={{screen: 'probe', serviceKey: 'default/svc-clusterip'}} screens={{probe}} />, {columns: 150, rows: 40});
+			rendered.push(view);
+			await settle();
+			await view.press('w');
+			const list = await until(view, /pod\/default\/\S+ \(exec into it, creates nothing\)/);
+			const first = /pod\/default\/(\S+) \(exec into it/.exec(list)![1]!;
+			await view.press(...nodes.map(() => 'j'), 'j', 'return');
+			assert.match(view.frame(), new RegExp(`Exec into pod default/${first} \\(nothing is created;`));
+			await delay(50);
+			assert.deepEqual(writes(), [], 'no write request before the confirmation');
+			await view.press('y');
+			const frame = await until(view, /with curl[^]*^\d{2,} probes/m);
+			if (process.env.SHOW) console.log(frame);
+			assert.match(frame, new RegExp(`PROBE .*from pod/default/${first} with curl`));
+			assert.match(frame, /^\d{2,} probes, [1-9]\d* ok/m);
+			assert.match(frame, /via response/, 'attributed by the answer in a pod');
+			// "with curl" is set only once curl was found by exec in that pod; the pod itself was read first.
+			assert.ok(demo.cluster.server.requestLog().slice(before).some(entry => entry.method === 'GET' && entry.url.includes(`/namespaces/default/pods/${first}`)), 'the pod was read before its exec');
+		} finally {
+			for (const view of rendered.splice(0)) {
+				view.unmount();
+			}
+
+			await access.close();
+		}
+
+		assert.deepEqual(writes().filter(entry => !entry.url.includes('/exec') && !entry.url.includes('selfsubjectaccessreviews')), [], 'nothing created or deleted');
 	});
 });
