@@ -221,11 +221,20 @@ describe('the built CLI: zero writes without --debug-pod, nothing left after Ctr
 	});
 
 	test('Ctrl-C while the pods are starting: exit 130, no pod left', async () => {
-		server.failImagePull('example.invalid/slow:1');
-		const run = await svctop(['nat', '--all-nodes', '--debug-pod', '--debug-image', 'example.invalid/slow:1'], {interruptWhen: () => server.count('pods') === 3});
-		assert.equal(run.code, 130, run.stderr);
-		assert.match(run.stderr, /SIGINT: deleting the debug pods/);
-		assert.equal(server.count('pods'), 0);
+		// Pods that stay Pending for minutes: the interrupt always lands while svctop waits for them
+		// (an image-pull failure could end the run first on a fast machine).
+		const slow = await startApiServer({exec: labExec, podStartMs: 600_000, objects: labObjects()});
+		const shared = kubeconfig;
+		kubeconfig = await slow.writeKubeconfig(path.join(directory, 'slow'));
+		try {
+			const run = await svctop(['nat', '--all-nodes', '--debug-pod', '--debug-image', 'example.invalid/slow:1'], {interruptWhen: () => slow.count('pods') === 3});
+			assert.equal(run.code, 130, run.stderr);
+			assert.match(run.stderr, /SIGINT: deleting the debug pods/);
+			assert.equal(slow.count('pods'), 0);
+		} finally {
+			kubeconfig = shared;
+			await slow.close();
+		}
 	});
 });
 
