@@ -21,6 +21,7 @@ import {natSharesFrom, startNatRules} from '../node/probe/nat-rules.js';
 import {type AccessIo, withDebugPods} from './node-access.js';
 import {formatSampleLine, formatSummary} from './probe.js';
 import type {CliConfig} from './run-command.js';
+import {abortableSleep} from '../util/abortable-sleep.js';
 
 /** Where the probes start: a node (through a debug pod there), every node in turn, or an existing pod. */
 export type Vantage = {kind: 'node'; node: string} | {kind: 'nodes'} | {kind: 'pod'; namespace: string; pod: string};
@@ -42,17 +43,6 @@ export function parseVantage(text: string): Vantage | {error: string} {
 
 	return {error: `--from takes node/NAME, nodes (each node in turn) or pod/NAMESPACE/NAME (got "${text}")`};
 }
-
-const sleep = async (ms: number, signal: AbortSignal) => new Promise<void>(resolve => {
-	const timer = setTimeout(done, ms);
-	function done() {
-		clearTimeout(timer);
-		signal.removeEventListener('abort', done);
-		resolve();
-	}
-
-	signal.addEventListener('abort', done, {once: true});
-});
 
 type Loop = {
 	readonly runner: CommandRunner;
@@ -104,7 +94,7 @@ async function probeLoop(config: CliConfig, loop: Loop, io: AccessIo, signal: Ab
 
 		if (probe.count === undefined || round + 1 < probe.count) {
 			// eslint-disable-next-line no-await-in-loop
-			await sleep(probe.intervalMs, signal);
+			await abortableSleep(probe.intervalMs, signal);
 		}
 	}
 

@@ -2,6 +2,7 @@ import {describeKubeError, isTransient, KubeError} from './errors.js';
 import type {KubeHttp} from './http.js';
 import type {ApiObject} from './store.js';
 import type {ConnectionPhase} from './types.js';
+import {abortableSleep} from '../util/abortable-sleep.js';
 
 export type Backoff = {
 	/** First retry delay. Default 1 s. */
@@ -61,24 +62,6 @@ type WatchEnd = {
 	readonly error?: string;
 };
 
-function realSleep(ms: number, signal: AbortSignal): Promise<void> {
-	return new Promise(resolve => {
-		if (signal.aborted) {
-			resolve();
-			return;
-		}
-
-		const timer = setTimeout(done, ms);
-		function done(): void {
-			clearTimeout(timer);
-			signal.removeEventListener('abort', done);
-			resolve();
-		}
-
-		signal.addEventListener('abort', done, {once: true});
-	});
-}
-
 /**
  * One resource's list-then-watch loop (a reflector, modelled on client-go's): list in pages, watch
  * from the list's resourceVersion with bookmarks, resume from the last seen resourceVersion when a
@@ -110,7 +93,7 @@ export class Informer {
 			resetAfterMs: options.backoff?.resetAfterMs ?? 30_000,
 		};
 		this.random = options.random ?? Math.random;
-		this.sleep = options.sleep ?? realSleep;
+		this.sleep = options.sleep ?? abortableSleep;
 		this.now = options.now ?? Date.now;
 	}
 
@@ -277,7 +260,7 @@ export class Informer {
 		} else {
 			// After failures, `synced` waits until the stream has held for a second (or delivered an event).
 			// A real timer: this wait is no retry, and the injected sleep stands for retries only.
-			void realSleep(1000, streamSignal).then(confirm);
+			void abortableSleep(1000, streamSignal).then(confirm);
 		}
 
 		const end = (outcome: WatchEnd['outcome'], error?: string): WatchEnd => {

@@ -4,6 +4,7 @@ import type {SeriesSpec} from '../../core/probe/run-stats.js';
 import type {Expectation} from '../../core/probe/service-targets.js';
 import type {ProbeMode, ProbeSample, ProbeTarget} from '../../core/probe/types.js';
 import type {RemoteProbeResult} from './remote-probe.js';
+import {abortableSleep} from '../../util/abortable-sleep.js';
 
 /** Sends one probe from somewhere else (a node through a debug pod there). */
 export type RemoteProber = {
@@ -37,17 +38,6 @@ export function startRemoteProbeLoop(options: RemoteProbeLoopOptions): {readonly
 	const abort = new AbortController();
 	const {signal} = abort;
 	const started = performance.now();
-	const pause = async (ms: number) => new Promise<void>(resolve => {
-		const timer = setTimeout(done, ms);
-		function done() {
-			clearTimeout(timer);
-			signal.removeEventListener('abort', done);
-			resolve();
-		}
-
-		signal.addEventListener('abort', done, {once: true});
-	});
-
 	const loop = async () => {
 		if (options.mode === 'dns' || options.mode === 'resolve') {
 			// The pod has curl, wget or nc: a DNS probe there would be an HTTP probe of a name, not a lookup.
@@ -89,7 +79,7 @@ export function startRemoteProbeLoop(options: RemoteProbeLoopOptions): {readonly
 			}
 
 			// eslint-disable-next-line no-await-in-loop
-			await pause(options.intervalMs);
+			await abortableSleep(options.intervalMs, signal);
 		}
 	};
 
