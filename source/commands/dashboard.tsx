@@ -114,6 +114,8 @@ export async function runDashboard(
 			stderr: io.stderr,
 			// Ctrl-C is a key in the registry so it leaves through the same path as `q`.
 			exitOnCtrlC: false,
+			// The dashboard only runs on a terminal; Ink would otherwise draw nothing until exit when CI is set.
+			interactive: true,
 			alternateScreen: options.alternateScreen ?? true,
 			maxFps: 10,
 			// Only changed lines are rewritten: the status bar ticks every second, the table rarely.
