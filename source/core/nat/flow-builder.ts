@@ -1,7 +1,7 @@
 import type {
 	NatAffinity, NatBypass, NatEndpoint, NatEntry, NatEntryKind, NatMasquerade, NatNoEndpoints, NatProblem, NatProtocol, NatServiceFlow,
 } from './types.js';
-import type {IptablesRule} from './iptables-parse.js';
+import type {IptablesRule} from './iptables-rule.js';
 import {sumSharesOf} from './shares.js';
 
 /** Mutable flow used while decoding; `finishFlow` freezes it into a NatServiceFlow. */

@@ -3,7 +3,6 @@ import {Buffer} from 'node:buffer';
 import {type FileHandle, open} from 'node:fs/promises';
 import {defaultDumpLimits, type DumpLimits, dumpChecker} from '../../core/nat/dump-limits.js';
 import {formatBytes} from '../../core/nat/no-rules.js';
-import {natDumpArrived, newNatDumpBuffer} from '../../core/nat/decode.js';
 import type {NatMode} from '../../core/nat/types.js';
 
 /** Result of running one command: never throws, errors are values. */
@@ -247,8 +246,8 @@ export async function readNatDumpFile(path: string, limits: DumpLimits = default
 			return {ok: false, error: `${path} is ${formatBytes(stats.size)}, over ${formatBytes(limits.maxBytes)}, the limit for a rule dump (raise it with --max-bytes)`};
 		}
 
-		// Read in parts, and let the decoder work on each part while the next one is read.
-		const bytes = newNatDumpBuffer(stats.size);
+		// Read in parts into one buffer (no string of the whole dump: the decoder reads the bytes).
+		const bytes = Buffer.allocUnsafe(stats.size);
 		const file = handle;
 		const readPart = async (from: number) => file.read(bytes, from, Math.min(readPartBytes, bytes.length - from), from);
 		let filled = 0;
@@ -263,9 +262,6 @@ export async function readNatDumpFile(path: string, limits: DumpLimits = default
 
 			filled += bytesRead;
 			reading = bytesRead > 0 && filled < bytes.length ? readPart(filled) : undefined;
-			if (reading) {
-				natDumpArrived(bytes, filled);
-			}
 		}
 
 		return {ok: true, text: bytes.subarray(0, filled), mode: undefined, source: path};
