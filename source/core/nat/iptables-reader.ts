@@ -86,14 +86,19 @@ export class IptablesReader {
 			return;
 		}
 
-		const head = Buffer.from(part.buffer, part.byteOffset, last + 1);
-		const whole = this.tailBytes.length > 0 ? Buffer.concat([...this.tailBytes, head]) : head;
-		this.tailBytes.length = 0;
+		let from = 0;
+		if (this.tailBytes.length > 0) {
+			// The line begun in earlier parts: only that line is copied.
+			from = part.indexOf(10) + 1;
+			this.write(Buffer.concat([...this.tailBytes, part.subarray(0, from)]).toString('utf8'));
+			this.tailBytes.length = 0;
+		}
+
 		if (last + 1 < part.length) {
 			this.tailBytes.push(part.subarray(last + 1));
 		}
 
-		this.write(whole.toString('utf8'));
+		this.write(Buffer.from(part.buffer, part.byteOffset + from, last + 1 - from).toString('utf8'));
 	}
 
 	/** More text of the dump. */
@@ -164,7 +169,8 @@ export class IptablesReader {
 			return;
 		}
 
-		const trimmed = raw.trim();
+		const first = raw.charCodeAt(0);
+		const trimmed = first > 32 && raw.charCodeAt(raw.length - 1) > 32 ? raw : raw.trim();
 		if (trimmed === '' || trimmed.startsWith('#')) {
 			return;
 		}
@@ -238,6 +244,13 @@ export class IptablesReader {
 
 	/** `:NAME POLICY [p:b]` inside a table. */
 	private declaration(raw: string, trimmed: string, line: number): void {
+		// As iptables-save writes a user chain: `:NAME - [0:0]`, read without a regex.
+		const nameEnd = raw.indexOf(' ');
+		if (this.inSaveSection && raw === trimmed && nameEnd > 1 && raw.length === nameEnd + 8 && raw.endsWith(' - [0:0]') && raw.indexOf('\t') === -1) {
+			this.declare(raw.slice(1, nameEnd), '-', '[0:0]', line);
+			return;
+		}
+
 		const match = /^:(\S+)\s+(\S+)(?:\s+(\[\d+:\d+\]))?\s*$/.exec(trimmed);
 		if (!match) {
 			this.problem(line, raw, 'bad chain declaration');
