@@ -66,7 +66,8 @@ export function parseNft(text: string): NftDump {
 	const lines = text.split('\n');
 	let context: Context = {kind: 'top'};
 	// Open `elements = { …` spanning lines.
-	let pendingElements: {set: NftSet; text: string; startLine: number} | null = null;
+	// Parts are joined and braces counted line by line: a 5,000-element set is thousands of lines.
+	let pendingElements: {set: NftSet; parts: string[]; balance: number; startLine: number} | null = null;
 
 	const problem = (line: number, raw: string, message: string) => {
 		problems.push({line, message: `line ${line}: ${message}: ${raw.length > 200 ? `${raw.slice(0, 200)}…` : raw}`});
@@ -88,9 +89,10 @@ export function parseNft(text: string): NftDump {
 		let trimmed = stripHandle(raw).trim();
 
 		if (pendingElements) {
-			pendingElements.text += `\n${trimmed}`;
-			if (braceBalance(pendingElements.text) <= 0) {
-				addElements(pendingElements.set, pendingElements.text, pendingElements.startLine, problems);
+			pendingElements.parts.push(trimmed);
+			pendingElements.balance += braceBalance(trimmed);
+			if (pendingElements.balance <= 0) {
+				addElements(pendingElements.set, pendingElements.parts.join('\n'), pendingElements.startLine, problems);
 				pendingElements = null;
 			}
 
@@ -174,7 +176,7 @@ export function parseNft(text: string): NftDump {
 					if (braceBalance(body) <= 0) {
 						addElements(context.set, body, line, problems);
 					} else {
-						pendingElements = {set: context.set, text: body, startLine: line};
+						pendingElements = {set: context.set, parts: [body], balance: braceBalance(body), startLine: line};
 					}
 
 					break;
@@ -201,14 +203,17 @@ export function parseNft(text: string): NftDump {
 
 				if (braceBalance(trimmed) !== 0) {
 					// A rule with an anonymous set or verdict map that nft wrapped over lines.
-					let joined = trimmed;
+					const parts = [trimmed];
+					let balance = braceBalance(trimmed);
 					let end = index;
-					while (braceBalance(joined) > 0 && end + 1 < lines.length) {
+					while (balance > 0 && end + 1 < lines.length) {
 						end++;
-						joined += ` ${stripHandle(lines[end]!).trim()}`;
+						parts.push(stripHandle(lines[end]!).trim());
+						balance += braceBalance(parts.at(-1)!);
 					}
 
-					if (braceBalance(joined) !== 0) {
+					const joined = parts.join(' ');
+					if (balance !== 0) {
 						problem(line, raw, 'unbalanced braces');
 						index = end;
 						break;
@@ -329,12 +334,12 @@ function braceBalance(text: string): number {
 	let balance = 0;
 	let quoted = false;
 	for (let index = 0; index < text.length; index++) {
-		const char = text[index];
-		if (char === '"' && text[index - 1] !== '\\') {
+		const code = text.charCodeAt(index);
+		if (code === 34 && text.charCodeAt(index - 1) !== 92) {
 			quoted = !quoted;
-		} else if (!quoted && char === '{') {
+		} else if (!quoted && code === 123) {
 			balance++;
-		} else if (!quoted && char === '}') {
+		} else if (!quoted && code === 125) {
 			balance--;
 		}
 	}
@@ -410,23 +415,22 @@ export function parseNftDuration(text: string): number | null {
 
 function splitOutsideQuotes(text: string, separator: string): string[] {
 	const parts: string[] = [];
+	const separatorCode = separator.charCodeAt(0);
 	let quoted = false;
-	let current = '';
+	let start = 0;
 	for (let index = 0; index < text.length; index++) {
-		const char = text[index]!;
-		if (char === '"' && text[index - 1] !== '\\') {
+		const code = text.charCodeAt(index);
+		if (code === 34 && text.charCodeAt(index - 1) !== 92) {
 			quoted = !quoted;
 		}
 
-		if (!quoted && char === separator) {
-			parts.push(current);
-			current = '';
-		} else {
-			current += char;
+		if (!quoted && code === separatorCode) {
+			parts.push(text.slice(start, index));
+			start = index + 1;
 		}
 	}
 
-	parts.push(current);
+	parts.push(text.slice(start));
 	return parts;
 }
 
