@@ -31,11 +31,14 @@ function utf8(bytes: Uint8Array, length = bytes.length): string {
 	return Buffer.from(bytes.buffer, bytes.byteOffset, length).toString('utf8');
 }
 
+/** Bytes of the dump read so far, of `total`; called after each part of an iptables dump given as bytes. */
+export type DecodeProgress = (done: number, total: number) => void;
+
 /**
  * Parse and decode a rule dump (text, or the bytes a tool wrote) into the flow model. `mode`
  * overrides detection. Never throws.
  */
-export function decodeNatDump(dump: string | Uint8Array, mode?: NatMode): NatFlowTable {
+export function decodeNatDump(dump: string | Uint8Array, mode?: NatMode, onProgress?: DecodeProgress): NatFlowTable {
 	mode ??= detectNatMode(typeof dump === 'string' ? dump : utf8(dump, Math.min(dump.length, 64 * 1024)));
 	switch (mode) {
 		case 'nftables': {
@@ -53,6 +56,7 @@ export function decodeNatDump(dump: string | Uint8Array, mode?: NatMode): NatFlo
 			} else {
 				for (let from = 0; from < dump.length; from += partBytes) {
 					reader.writeBytes(dump.subarray(from, from + partBytes));
+					onProgress?.(Math.min(dump.length, from + partBytes), dump.length);
 				}
 			}
 

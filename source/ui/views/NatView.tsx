@@ -38,7 +38,7 @@ export function NatView({serviceKey, snapshot, clock, width, height, onOpen, loa
 	const [generation, setGeneration] = useState(0);
 	const [wholeTable, setWholeTable] = useState(false);
 	const now = useNow(clock, 1000);
-	const {table, origin, error, loading, loadedAt} = useNatTable(loadDump, snapshot, generation, clock);
+	const {table, origin, error, loading, loadedAt, progress} = useNatTable(loadDump, snapshot, generation, clock);
 
 	const lines = useMemo(() => (table ? natLines(table, wholeTable ? undefined : serviceKey) : []), [table, wholeTable, serviceKey]);
 	const bodyHeight = Math.max(1, height - 2);
@@ -77,7 +77,7 @@ export function NatView({serviceKey, snapshot, clock, width, height, onOpen, loa
 	);
 
 	const title = `${wholeTable ? 'NAT table' : `NAT rules of ${serviceKey}`}${origin ? `  from ${origin}` : ''}${
-		loading ? '  reading…' : loadedAt === undefined ? '' : `  read ${formatAgo(loadedAt, now)}`
+		loading ? `  ${progress ?? 'reading…'}` : loadedAt === undefined ? '' : `  read ${formatAgo(loadedAt, now)}`
 	}`;
 	return (
 		<Box flexDirection="column" height={height} width={width} flexShrink={0}>
