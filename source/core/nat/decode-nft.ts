@@ -293,12 +293,18 @@ class NftTableDecoder {
 			}
 
 			const numgen = /numgen random mod (\d+) vmap \{(.*)\}/.exec(rule.text);
+			const direct = numgen ? null : /^(?:goto|jump) (endpoint-\S+)$/.exec(rule.text);
+			if ((numgen || direct) && endpoints.reduce((sum, each) => sum + each.probability, 0) >= 1 - 1e-9) {
+				// Every new connection already took a verdict above: nothing reaches this rule.
+				this.problems.push({line: rule.line, message: `line ${rule.line}: unreachable rule after every connection was sent to an endpoint in ${chain}: ${rule.raw.trim()}`});
+				continue;
+			}
+
 			if (numgen) {
 				this.numgenEndpoints(chain, rule.line, Number(numgen[1]), numgen[2]!, endpoints);
 				continue;
 			}
 
-			const direct = /^(?:goto|jump) (endpoint-\S+)$/.exec(rule.text);
 			const target = direct ? this.endpointOf(direct[1]!, rule.line) : null;
 			if (target) {
 				const taken = endpoints.reduce((sum, each) => sum + each.probability, 0);

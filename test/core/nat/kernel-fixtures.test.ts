@@ -230,3 +230,15 @@ describe('the fixtures are what the kernel prints', () => {
 		}
 	});
 });
+
+test('nftables: a dispatch rule after one that already sent every connection away is unreachable, not more traffic', () => {
+	const lines = fixture('nft-list-table.txt').split('\n');
+	const ladder = lines.findIndex(line => line.includes('numgen random mod 2 vmap') && line.includes('default/web-local/'));
+	assert.ok(ladder > 0);
+	lines.splice(ladder + 1, 0, lines[ladder]!);
+	const table = decodeNatDump(lines.join('\n'));
+	const flow = table.services.find(each => each.service === 'default/web-local')!;
+	assert.deepEqual(flow.endpoints.map(endpoint => endpoint.probability), [0.5, 0.5]);
+	assert.deepEqual(table.problems.map(problem => problem.line), [ladder + 2]);
+	assert.match(table.problems[0]!.message, /unreachable rule after every connection was sent to an endpoint in service-/);
+});
