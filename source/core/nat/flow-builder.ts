@@ -259,9 +259,6 @@ function compareText(a: string, b: string): number {
 	return a < b ? -1 : (a > b ? 1 : 0);
 }
 
-/** What the iptables decoders read from an entry or mark rule: a rule object or the plain scan's fields. */
-export type EntryRule = Pick<IptablesRule, 'line' | 'target' | 'source' | 'sourceNegated' | 'srcType' | 'srcTypeNegated' | 'destination' | 'destinationNegated' | 'destinationPort' | 'protocol' | 'comment' | 'other'>;
-
 /** Takes the flow's protocol, and its Service port from a kube-proxy comment, from the first rule that has them. */
 export function identifyFlow(draft: FlowDraft, rule: Pick<IptablesRule, 'protocol' | 'comment'>): void {
 	draft.protocol ??= protocolOf(rule.protocol);

@@ -70,25 +70,24 @@ const recentOf = (rule: IptablesRule): IptablesRecent => {
 	return rule.recent;
 };
 
+/** An option that sets fields of the rule: `value` and `negated` say which field gets the word and the `!`. */
+const sets = (value: keyof IptablesRule, negated?: keyof IptablesRule): Apply => (rule, word, isNegated) => {
+	Object.assign(rule, {[value]: word}, negated ? {[negated]: isNegated} : {});
+};
+
+const recentAction = (action: IptablesRecent['action']): OptionSpec => ({names: [`--${action!}`], takesValue: false, apply(rule) {
+	recentOf(rule).action = action;
+}});
+
 /** The options kube-proxy writes (and iptables-save prints back), in one table. */
 const optionTable: readonly OptionSpec[] = [
-	{names: ['-s', '--source', '--src'], apply(rule, value, negated) {
-		rule.source = value;
-		rule.sourceNegated = negated;
-	}},
-	{names: ['-d', '--destination', '--dst'], apply(rule, value, negated) {
-		rule.destination = value;
-		rule.destinationNegated = negated;
-	}},
+	{names: ['-s', '--source', '--src'], apply: sets('source', 'sourceNegated')},
+	{names: ['-d', '--destination', '--dst'], apply: sets('destination', 'destinationNegated')},
 	{names: ['-p', '--protocol'], apply(rule, value) {
 		rule.protocol = value.toLowerCase();
 	}},
-	{names: ['--dport', '--destination-port'], apply(rule, value) {
-		rule.destinationPort = value;
-	}},
-	{names: ['-j', '--jump'], apply(rule, value) {
-		rule.target = value;
-	}},
+	{names: ['--dport', '--destination-port'], apply: sets('destinationPort')},
+	{names: ['-j', '--jump'], apply: sets('target')},
 	{names: ['-g', '--goto'], apply(rule, value) {
 		rule.target = value;
 		rule.goto = true;
@@ -97,9 +96,7 @@ const optionTable: readonly OptionSpec[] = [
 		rule.modules.push(value);
 	}},
 	// kube-proxy quotes comments with spaces; dumps edited by hand leave them bare.
-	{names: ['--comment'], words: true, apply(rule, value) {
-		rule.comment = value;
-	}},
+	{names: ['--comment'], words: true, apply: sets('comment')},
 	{names: ['--probability'], apply(rule, value) {
 		const probability = Number(value);
 		if (!Number.isFinite(probability) || probability < 0 || probability > 1) {
@@ -109,25 +106,15 @@ const optionTable: readonly OptionSpec[] = [
 		rule.probability = probability;
 		rule.probabilityText = value;
 	}},
-	{names: ['--to-destination'], apply(rule, value) {
-		rule.toDestination = value;
-	}},
+	{names: ['--to-destination'], apply: sets('toDestination')},
 	{names: ['--name'], apply(rule, value) {
 		recentOf(rule).name = value;
 	}},
 	// `--set` belongs to -m recent; `-m set` uses --match-set instead.
-	{names: ['--set'], takesValue: false, apply(rule) {
-		recentOf(rule).action = 'set';
-	}},
-	{names: ['--rcheck'], takesValue: false, apply(rule) {
-		recentOf(rule).action = 'rcheck';
-	}},
-	{names: ['--update'], takesValue: false, apply(rule) {
-		recentOf(rule).action = 'update';
-	}},
-	{names: ['--remove'], takesValue: false, apply(rule) {
-		recentOf(rule).action = 'remove';
-	}},
+	recentAction('set'),
+	recentAction('rcheck'),
+	recentAction('update'),
+	recentAction('remove'),
 	{names: ['--seconds'], apply(rule, value) {
 		const seconds = Number(value);
 		if (!Number.isInteger(seconds) || seconds < 0) {
@@ -139,22 +126,10 @@ const optionTable: readonly OptionSpec[] = [
 	{names: ['--reap'], takesValue: false, apply(rule) {
 		recentOf(rule).reap = true;
 	}},
-	{names: ['--src-type'], apply(rule, value, negated) {
-		rule.srcType = value;
-		rule.srcTypeNegated = negated;
-	}},
-	{names: ['--dst-type'], apply(rule, value, negated) {
-		rule.dstType = value;
-		rule.dstTypeNegated = negated;
-	}},
-	{names: ['--mark'], apply(rule, value, negated) {
-		if (rule.target === 'MARK') {
-			rule.setMark = value;
-		} else {
-			rule.markMatch = value;
-			rule.markMatchNegated = negated;
-		}
-	}},
+	{names: ['--src-type'], apply: sets('srcType', 'srcTypeNegated')},
+	{names: ['--dst-type'], apply: sets('dstType', 'dstTypeNegated')},
+	// `--mark` is a match, except as the value of `-j MARK`.
+	{names: ['--mark'], apply: (rule, value, negated) => (rule.target === 'MARK' ? sets('setMark') : sets('markMatch', 'markMatchNegated'))(rule, value, negated)},
 	...['--or-mark', '--set-xmark', '--set-mark', '--xor-mark', '--and-mark'].map((name): OptionSpec => ({names: [name], apply(rule, value) {
 		rule.setMark = `${name.slice(2)} ${value}`;
 	}})),
