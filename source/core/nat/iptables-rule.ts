@@ -72,7 +72,11 @@ const recentOf = (rule: IptablesRule): IptablesRecent => {
 
 /** An option that sets fields of the rule: `value` and `negated` say which field gets the word and the `!`. */
 const sets = (value: keyof IptablesRule, negated?: keyof IptablesRule): Apply => (rule, word, isNegated) => {
-	Object.assign(rule, {[value]: word}, negated ? {[negated]: isNegated} : {});
+	const fields = rule as Record<keyof IptablesRule, unknown>;
+	fields[value] = word;
+	if (negated) {
+		fields[negated] = isNegated;
+	}
 };
 
 const recentAction = (action: IptablesRecent['action']): OptionSpec => ({names: [`--${action!}`], takesValue: false, apply(rule) {
