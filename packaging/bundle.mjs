@@ -34,7 +34,7 @@ const buildInfo = {
 
 const common = {
 	absWorkingDir: root,
-	entryPoints: {cli: 'build/source/cli.js'},
+	entryPoints: {cli: 'build/source/cli.js', 'decode-worker': 'build/source/node/nat/decode-worker.js'},
 	bundle: true,
 	platform: 'node',
 	format: 'esm',
@@ -94,8 +94,21 @@ await esbuild.build({
 });
 
 if (process.argv.includes('--sea')) {
+	// The NAT view's decode worker cannot be a file next to the executable: it goes in as a script that
+	// Worker runs with eval (CommonJS, so it reaches the built-in modules through require()).
+	const worker = await esbuild.build({
+		...common,
+		entryPoints: ['build/source/node/nat/decode-worker.js'],
+		format: 'cjs',
+		banner: {},
+		minifyWhitespace: true,
+		minifySyntax: true,
+		write: false,
+	});
 	await esbuild.build({
 		...common,
+		entryPoints: {cli: 'build/source/cli.js'},
+		define: {...common.define, SVCTOP_DECODE_WORKER_SOURCE: JSON.stringify(worker.outputFiles[0].text)},
 		outfile: 'build/sea/svctop.mjs',
 		minifyWhitespace: true,
 		minifySyntax: true,

@@ -69,26 +69,7 @@ export function crossCheckNat(table: NatFlowTable, api: NatApiObjects): NatFlowT
 			continue;
 		}
 
-		const inRules = new Map<string, NatEndpoint>();
-		for (const endpoint of [...flow.endpoints, ...(flow.localEndpoints ?? [])]) {
-			inRules.set(`${endpoint.ip}|${endpoint.port}`, endpoint);
-		}
-
-		const inApi = new Set(port.clusterEndpoints.map(endpoint => `${endpoint.ip}|${endpoint.port}`));
-		if (flow.chain !== null || flow.noEndpoints === 'reject') {
-			for (const endpoint of port.clusterEndpoints) {
-				if (!inRules.has(`${endpoint.ip}|${endpoint.port}`)) {
-					const owner = owners.get(endpoint.ip);
-					problems.push({line: null, message: `${label}: endpoint ${endpoint.ip}:${endpoint.port}${owner?.pod ? ` (${owner.pod}${owner.node ? ` on ${owner.node}` : ''})` : ''} is in the EndpointSlices but not in the rules`});
-				}
-			}
-		}
-
-		for (const [key, endpoint] of inRules) {
-			if (!inApi.has(key)) {
-				problems.push({line: endpoint.line, message: `${endpoint.line === null ? '' : `line ${endpoint.line}: `}${label}: rules send traffic to ${endpoint.ip}:${endpoint.port}, which the API does not list as a usable endpoint`});
-			}
-		}
+		compareEndpoints(flow, port, label, owners, problems);
 	}
 
 	const families = new Set(flows.flatMap(flow => flow.entries.map(entry => (entry.ip?.includes(':') ? 'IPv6' : 'IPv4'))));
@@ -137,6 +118,30 @@ export function crossCheckNat(table: NatFlowTable, api: NatApiObjects): NatFlowT
 		}
 
 		return flow;
+	}
+}
+
+/** Endpoints in the API but not in the rules, and endpoints in the rules the API does not list as usable. */
+function compareEndpoints(flow: NatServiceFlow, port: ApiPort, label: string, owners: Map<string, EndpointOwner>, problems: NatProblem[]): void {
+	const inRules = new Map<string, NatEndpoint>();
+	for (const endpoint of [...flow.endpoints, ...(flow.localEndpoints ?? [])]) {
+		inRules.set(`${endpoint.ip}|${endpoint.port}`, endpoint);
+	}
+
+	const inApi = new Set(port.clusterEndpoints.map(endpoint => `${endpoint.ip}|${endpoint.port}`));
+	if (flow.chain !== null || flow.noEndpoints === 'reject') {
+		for (const endpoint of port.clusterEndpoints) {
+			if (!inRules.has(`${endpoint.ip}|${endpoint.port}`)) {
+				const owner = owners.get(endpoint.ip);
+				problems.push({line: null, message: `${label}: endpoint ${endpoint.ip}:${endpoint.port}${owner?.pod ? ` (${owner.pod}${owner.node ? ` on ${owner.node}` : ''})` : ''} is in the EndpointSlices but not in the rules`});
+			}
+		}
+	}
+
+	for (const [key, endpoint] of inRules) {
+		if (!inApi.has(key)) {
+			problems.push({line: endpoint.line, message: `${endpoint.line === null ? '' : `line ${endpoint.line}: `}${label}: rules send traffic to ${endpoint.ip}:${endpoint.port}, which the API does not list as a usable endpoint`});
+		}
 	}
 }
 

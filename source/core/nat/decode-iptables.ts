@@ -1,15 +1,11 @@
-import {
-	type IndexedChain, type IptablesIndex, type IptablesRule, indexedRuleDetails, indexedRuleRaw,
-} from './iptables-parse.js';
+import {type IptablesChain, type IptablesDump, ruleDetails} from './iptables-reader.js';
+import type {IptablesRule} from './iptables-rule.js';
 import type {NatBypass, NatEndpoint, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
 import {iptablesChainHash, iptablesServiceHash} from './chain-names.js';
 import {
 	addBypass, addEntry, addMasquerade, compareFlows, finishFlow, type FlowDraft, draftIn, hostAddress, identifyFlow, markLocalDrop, protocolOf, servicePortFromComment, splitHostPort,
 } from './flow-builder.js';
 import {chainShares} from './shares.js';
-import {decodeIptablesFast, findMark, kindFromComment, masqueradeCondition} from './decode-iptables-fast.js';
-
-export {masqueradeCondition} from './decode-iptables-fast.js';
 
 type EndpointTarget = {ip: string; port: number; hairpin: boolean; line: number | null};
 
@@ -25,173 +21,170 @@ type PathResult = {
  * Handles both generations: KUBE-XLB-/KUBE-MARK-DROP (up to ~1.23) and KUBE-EXT-/KUBE-SVL- (1.24+),
  * with or without comments.
  */
-export function decodeIptables(dump: IptablesIndex): NatFlowTable {
-	// Ordinary kube-proxy dumps are decoded straight from the text, before any index is built.
-	if (!dump.eager) {
-		const fast = decodeIptablesFast(dump.text);
-		if (fast) {
-			return fast;
-		}
+export function decodeIptables(dump: IptablesDump): NatFlowTable {
+	return new IptablesDecoder(dump).decode();
+}
+
+type EntryStart = {draft: FlowDraft; index: number; chain: string};
+
+/** The decode as named steps over one dump; every step reads the chains it needs by name. */
+class IptablesDecoder {
+	private readonly problems: NatProblem[];
+	private readonly nat: Map<string, IptablesChain>;
+	private readonly filter: Map<string, IptablesChain>;
+	private readonly drafts = new Map<string, FlowDraft>();
+	/** Endpoint of each KUBE-SEP chain once read (also for chains the dump lacks). */
+	private readonly endpoints = new Map<string, EndpointTarget | null>();
+	private readonly entryStarts: EntryStart[] = [];
+	/** Old style: masquerade rules in KUBE-SERVICES / KUBE-NODEPORTS next to the jump. */
+	private readonly pendingMasquerade: IptablesRule[] = [];
+
+	constructor(dump: IptablesDump) {
+		this.problems = [...dump.problems];
+		this.nat = dump.tables.get('nat')?.chains ?? new Map();
+		this.filter = dump.tables.get('filter')?.chains ?? new Map();
 	}
 
-	const problems: NatProblem[] = [...dump.problems];
-	const nat = dump.tables.get('nat')?.chains ?? new Map<string, IndexedChain>();
-	const filter = dump.tables.get('filter')?.chains ?? new Map<string, IndexedChain>();
-	const {text, starts, ends, lines: ruleLines, next} = dump;
-	const drafts = new Map<string, FlowDraft>();
-	// Endpoint of each KUBE-SEP chain by chain id, once read; by name for chains the dump lacks.
-	const endpointByChain = new Array<EndpointTarget | null | undefined>(dump.chainIds);
-	const missingEndpoints = new Map<string, EndpointTarget | null>();
-
-	const draftFor = (hash: string): FlowDraft => draftIn(drafts, hash);
-
-	const detail = (id: number, chain: IndexedChain): IptablesRule | null => indexedRuleDetails(dump, id, chain.table, problems);
-	/** Parsed rules of a nat chain (the small chains: entry points, EXT, FW, XLB, marks). */
-	const rulesOf = (name: string): IptablesRule[] => {
-		const rules: IptablesRule[] = [];
-		const chain = nat.get(name);
-		if (!chain) {
-			return rules;
+	decode(): NatFlowTable {
+		const masqueradeMark = findMark(this.rulesOf('KUBE-MARK-MASQ'));
+		const oldStyle = this.nat.has('KUBE-MARK-DROP') || [...this.nat.keys()].some(name => name.startsWith('KUBE-XLB-'));
+		const nodePortAddresses = this.serviceEntries();
+		this.nodePortEntries(nodePortAddresses);
+		// Walk each entry to its endpoint chain.
+		for (const {draft, index, chain} of this.entryStarts) {
+			const entry = draft.entries[index]!;
+			draft.entries[index] = {...entry, ...this.walk(draft, chain, entry.line)};
 		}
 
-		for (let id = chain.first; id !== -1; id = next[id]!) {
-			const parsed = detail(id, chain);
-			if (parsed) {
-				rules.push(parsed);
+		for (const rule of this.pendingMasquerade) {
+			const draft = this.draftForRule(rule);
+			draft?.masquerade.push({chain: rule.chain, condition: masqueradeCondition(rule), line: rule.line});
+		}
+
+		for (const draft of this.drafts.values()) {
+			if (draft.chain) {
+				draft.endpoints = this.dispatch(draft, draft.chain);
+			}
+
+			if (draft.localChain) {
+				draft.localEndpoints = this.dispatch(draft, draft.localChain);
+			}
+		}
+
+		// Filter table: services without (local) endpoints are rejected or dropped there.
+		for (const chainName of ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-NODEPORTS']) {
+			const chain = this.filter.get(chainName);
+			for (let index = 0; chain && index < chain.raws.length; index++) {
+				const rule = ruleDetails(chain, index, this.problems);
+				if (rule?.target === 'REJECT' || rule?.target === 'DROP') {
+					this.noEndpointsRule(rule, chainName);
+				}
+			}
+		}
+
+		const services = [...this.drafts.values()].map(draft => finishFlow(draft, this.problems)).sort(compareFlows);
+		return {mode: 'iptables', variant: oldStyle ? 'iptables-old' : 'iptables-new', services, problems: this.problems, masqueradeMark};
+	}
+
+	/** Parsed rules of a nat chain (the small chains: entry points, EXT, FW, XLB, marks). */
+	private rulesOf(name: string): IptablesRule[] {
+		const chain = this.nat.get(name);
+		const rules: IptablesRule[] = [];
+		for (let index = 0; chain && index < chain.raws.length; index++) {
+			const rule = ruleDetails(chain, index, this.problems);
+			if (rule) {
+				rules.push(rule);
 			}
 		}
 
 		return rules;
-	};
-	const masqueradeMark = findMark(rulesOf('KUBE-MARK-MASQ'));
-	const oldStyle = nat.has('KUBE-MARK-DROP') || [...nat.keys()].some(name => name.startsWith('KUBE-XLB-'));
-
-	// Entry points: KUBE-SERVICES (cluster, external and load-balancer IPs) and KUBE-NODEPORTS.
-	const nodePortAddresses: Array<string | null> = [];
-	const pendingMasquerade: IptablesRule[] = [];
-	const entryStarts: Array<{draft: FlowDraft; index: number; chain: string}> = [];
-	for (const rule of rulesOf('KUBE-SERVICES')) {
-		const target = rule.target;
-		if (target === 'KUBE-NODEPORTS') {
-			nodePortAddresses.push(rule.destination && !rule.destinationNegated ? hostAddress(rule.destination) : null);
-			continue;
-		}
-
-		if (target === 'KUBE-MARK-MASQ') {
-			pendingMasquerade.push(rule);
-			continue;
-		}
-
-		const chain = target ? iptablesChainHash(target) : null;
-		if (!chain || !target) {
-			continue;
-		}
-
-		const draft = draftFor(chain.hash);
-		identifyFlow(draft, rule);
-		const kind = kindFromComment(rule.comment) ?? (chain.kind === 'FW' ? 'loadBalancer' : (chain.kind === 'SVC' || chain.kind === 'SVL' ? 'clusterIP' : 'externalIP'));
-		const port = Number(rule.destinationPort);
-		if (!rule.destination || !Number.isInteger(port)) {
-			problems.push({line: rule.line, message: `line ${rule.line}: service rule without destination address or port: ${rule.raw}`});
-			continue;
-		}
-
-		addEntryStart(draft, kind, hostAddress(rule.destination), port, rule, target);
 	}
 
-	for (const rule of rulesOf('KUBE-NODEPORTS')) {
-		const target = rule.target;
-		if (target === 'KUBE-MARK-MASQ') {
-			pendingMasquerade.push(rule);
-			continue;
-		}
-
-		const chain = target ? iptablesChainHash(target) : null;
-		if (!chain || !target) {
-			continue;
-		}
-
-		const draft = draftFor(chain.hash);
-		identifyFlow(draft, rule);
-		const port = Number(rule.destinationPort);
-		if (!Number.isInteger(port)) {
-			problems.push({line: rule.line, message: `line ${rule.line}: NodePort rule without --dport: ${rule.raw}`});
-			continue;
-		}
-
-		if (rule.destination) {
-			addEntryStart(draft, 'nodePort', hostAddress(rule.destination), port, rule, target);
-		} else if (nodePortAddresses.length > 0 && nodePortAddresses.every(address => address !== null)) {
-			for (const address of nodePortAddresses) {
-				addEntryStart(draft, 'nodePort', address, port, rule, target);
-			}
-		} else {
-			addEntryStart(draft, 'nodePort', null, port, rule, target);
-		}
+	private draftFor(hash: string): FlowDraft {
+		return draftIn(this.drafts, hash);
 	}
 
-	// Walk each entry to its endpoint chain.
-	for (const {draft, index, chain} of entryStarts) {
-		const result = walk(draft, chain, draft.entries[index]!.line);
-		const entry = draft.entries[index]!;
-		draft.entries[index] = {...entry, ...result};
-	}
-
-	// Old style: masquerade rules sit in KUBE-SERVICES / KUBE-NODEPORTS next to the jump.
-	for (const rule of pendingMasquerade) {
-		const draft = draftForRule(rule);
-		if (draft) {
-			draft.masquerade.push({chain: rule.chain, condition: masqueradeCondition(rule), line: rule.line});
-		}
-	}
-
-	// Endpoint dispatch chains.
-	for (const draft of drafts.values()) {
-		if (draft.chain) {
-			draft.endpoints = dispatch(draft, draft.chain);
-		}
-
-		if (draft.localChain) {
-			draft.localEndpoints = dispatch(draft, draft.localChain);
-		}
-	}
-
-	// Filter table: services without (local) endpoints are rejected or dropped there.
-	for (const chainName of ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-NODEPORTS']) {
-		const chain = filter.get(chainName);
-		for (let id = chain ? chain.first : -1; id !== -1; id = next[id]!) {
-			const rule = detail(id, chain!);
-			if (rule?.target !== 'REJECT' && rule?.target !== 'DROP') {
+	/** KUBE-SERVICES: cluster, external and load-balancer IPs; returns the addresses NodePorts are open on. */
+	private serviceEntries(): Array<string | null> {
+		const nodePortAddresses: Array<string | null> = [];
+		for (const rule of this.rulesOf('KUBE-SERVICES')) {
+			const {target} = rule;
+			if (target === 'KUBE-NODEPORTS') {
+				nodePortAddresses.push(rule.destination && !rule.destinationNegated ? hostAddress(rule.destination) : null);
 				continue;
 			}
 
-			noEndpointsRule(rule, chainName);
+			if (target === 'KUBE-MARK-MASQ') {
+				this.pendingMasquerade.push(rule);
+				continue;
+			}
+
+			const chain = target ? iptablesChainHash(target) : null;
+			if (!chain || !target) {
+				continue;
+			}
+
+			const draft = this.draftFor(chain.hash);
+			identifyFlow(draft, rule);
+			const kind = kindFromComment(rule.comment) ?? (chain.kind === 'FW' ? 'loadBalancer' : (chain.kind === 'SVC' || chain.kind === 'SVL' ? 'clusterIP' : 'externalIP'));
+			const port = Number(rule.destinationPort);
+			if (!rule.destination || !Number.isInteger(port)) {
+				this.problems.push({line: rule.line, message: `line ${rule.line}: service rule without destination address or port: ${rule.raw}`});
+				continue;
+			}
+
+			this.addEntryStart(draft, kind, hostAddress(rule.destination), port, rule, target);
+		}
+
+		return nodePortAddresses;
+	}
+
+	private nodePortEntries(nodePortAddresses: Array<string | null>): void {
+		for (const rule of this.rulesOf('KUBE-NODEPORTS')) {
+			const {target} = rule;
+			if (target === 'KUBE-MARK-MASQ') {
+				this.pendingMasquerade.push(rule);
+				continue;
+			}
+
+			const chain = target ? iptablesChainHash(target) : null;
+			if (!chain || !target) {
+				continue;
+			}
+
+			const draft = this.draftFor(chain.hash);
+			identifyFlow(draft, rule);
+			const port = Number(rule.destinationPort);
+			if (!Number.isInteger(port)) {
+				this.problems.push({line: rule.line, message: `line ${rule.line}: NodePort rule without --dport: ${rule.raw}`});
+				continue;
+			}
+
+			if (rule.destination) {
+				this.addEntryStart(draft, 'nodePort', hostAddress(rule.destination), port, rule, target);
+			} else if (nodePortAddresses.length > 0 && nodePortAddresses.every(address => address !== null)) {
+				for (const address of nodePortAddresses) {
+					this.addEntryStart(draft, 'nodePort', address, port, rule, target);
+				}
+			} else {
+				this.addEntryStart(draft, 'nodePort', null, port, rule, target);
+			}
 		}
 	}
 
-	const services = [...drafts.values()].map(draft => finishFlow(draft, problems)).sort(compareFlows);
-	return {
-		mode: 'iptables',
-		variant: oldStyle ? 'iptables-old' : 'iptables-new',
-		services,
-		problems,
-		masqueradeMark,
-	};
-
-	function addEntryStart(draft: FlowDraft, kind: NatEntryKind, ip: string | null, port: number, rule: IptablesRule, chain: string) {
+	private addEntryStart(draft: FlowDraft, kind: NatEntryKind, ip: string | null, port: number, rule: IptablesRule, chain: string) {
 		const before = draft.entries.length;
 		addEntry(draft, {kind, ip, port, sourceRanges: [], localOnly: false, path: [chain], target: 'none', line: rule.line});
 		if (draft.entries.length > before) {
-			entryStarts.push({draft, index: before, chain});
+			this.entryStarts.push({draft, index: before, chain});
 		}
 	}
 
-	function draftForRule(rule: IptablesRule): FlowDraft | undefined {
+	private draftForRule(rule: IptablesRule): FlowDraft | undefined {
 		const named = servicePortFromComment(rule.comment);
 		const protocol = rule.protocol;
 		if (named && protocol) {
-			const hash = iptablesServiceHash(named.port ? `${named.service}:${named.port}` : named.service, protocol);
-			const draft = drafts.get(hash);
+			const draft = this.drafts.get(iptablesServiceHash(named.port ? `${named.service}:${named.port}` : named.service, protocol));
 			if (draft) {
 				return draft;
 			}
@@ -199,7 +192,7 @@ export function decodeIptables(dump: IptablesIndex): NatFlowTable {
 
 		const port = Number(rule.destinationPort);
 		const address = rule.destination ? hostAddress(rule.destination) : null;
-		for (const draft of drafts.values()) {
+		for (const draft of this.drafts.values()) {
 			if (draft.entries.some(entry => entry.port === port && (entry.ip === address || (entry.kind === 'nodePort' && address === null)))) {
 				return draft;
 			}
@@ -209,292 +202,269 @@ export function decodeIptables(dump: IptablesIndex): NatFlowTable {
 	}
 
 	/** Follow FW -> EXT -> SVC/SVL (or XLB) from an entry's first chain. */
-	function walk(draft: FlowDraft, start: string, line: number | null): PathResult {
-		const path: string[] = [];
-		const sourceRanges: string[] = [];
-		let localOnly = false;
-		let current: string | null = start as string | null;
+	private walk(draft: FlowDraft, start: string, line: number | null): PathResult {
+		const result: PathResult = {path: [], target: 'none', sourceRanges: [], localOnly: false};
+		let current: string | null = start;
 		for (let depth = 0; current && depth < 8; depth++) {
-			path.push(current);
+			result.path.push(current);
 			const kind = iptablesChainHash(current)?.kind;
-			if (!nat.has(current)) {
-				problems.push({line, message: `${line === null ? '' : `line ${line}: `}${label(draft)}: jump to missing chain ${current}`});
-				return {path, target: 'none', sourceRanges, localOnly};
+			if (!this.nat.has(current)) {
+				this.problems.push({line, message: `${line === null ? '' : `line ${line}: `}${label(draft)}: jump to missing chain ${current}`});
+				return result;
 			}
 
+			this.collectMasquerade(draft, current);
 			switch (kind) {
 				case 'SVC': {
 					draft.chain ??= current;
-					collectMasquerade(draft, current);
-					return {path, target: 'cluster', sourceRanges, localOnly};
+					return {...result, target: 'cluster'};
 				}
 
 				case 'SVL': {
 					draft.localChain ??= current;
-					collectMasquerade(draft, current);
-					return {path, target: 'local', sourceRanges, localOnly};
+					return {...result, target: 'local'};
 				}
 
 				case 'XLB': {
-					draft.localChain ??= current;
-					collectMasquerade(draft, current);
-					for (const rule of rulesOf(current)) {
-						identifyFlow(draft, rule);
-						if (rule.target?.startsWith('KUBE-SVC-')) {
-							draft.chain ??= rule.target;
-							addBypass(draft, bypassOf(rule, current));
-						}
-					}
-
-					return {path, target: 'local', sourceRanges, localOnly: true};
+					this.oldLocalChain(draft, current);
+					return {...result, target: 'local', localOnly: true};
 				}
 
 				case 'FW': {
-					collectMasquerade(draft, current);
-					let next: string | null = null;
-					let unrestricted = false;
-					for (const rule of rulesOf(current) as IptablesRule[]) {
-						identifyFlow(draft, rule);
-						const targetKind = rule.target ? iptablesChainHash(rule.target)?.kind : undefined;
-						if (targetKind === 'EXT' || targetKind === 'SVC' || targetKind === 'XLB' || targetKind === 'SVL') {
-							next ??= rule.target;
-							if (rule.source && !rule.sourceNegated) {
-								sourceRanges.push(rule.source);
-							} else {
-								unrestricted = true;
-							}
-						}
-					}
-
-					if (unrestricted) {
-						sourceRanges.length = 0;
-					}
-
-					current = next;
+					current = this.firewallChain(draft, current, result);
 					break;
 				}
 
 				case 'EXT': {
-					collectMasquerade(draft, current);
-					let next: string | null = null;
-					for (const rule of rulesOf(current) as IptablesRule[]) {
-						identifyFlow(draft, rule);
-						const target: string | null = rule.target;
-						const targetKind = target ? iptablesChainHash(target)?.kind : undefined;
-						if (targetKind !== 'SVC' && targetKind !== 'SVL') {
-							continue;
-						}
-
-						if (rule.source || rule.srcType || rule.other) {
-							// Pod and node traffic short-circuit to the cluster chain: only kept for policy Local.
-							localOnly = true;
-							if (targetKind === 'SVC') {
-								draft.chain ??= target;
-								addBypass(draft, bypassOf(rule, current));
-							}
-						} else {
-							next ??= target;
-						}
-					}
-
-					if (next && iptablesChainHash(next)?.kind === 'SVL') {
-						localOnly = true;
-					}
-
-					if (!next && localOnly) {
-						// Policy Local without a local endpoint: kube-proxy writes no jump to KUBE-SVL-, so
-						// outside traffic falls off the chain and the filter table drops it.
-						markLocalDrop(draft);
-					}
-
-					current = next;
+					current = this.externalChain(draft, current, result);
 					break;
 				}
 
 				default: {
-					return {path, target: 'none', sourceRanges, localOnly};
+					return result;
 				}
 			}
-		}
-
-		return {path, target: 'none', sourceRanges, localOnly};
-	}
-
-	function collectMasquerade(draft: FlowDraft, chain: string) {
-		const indexed = nat.get(chain);
-		for (let id = indexed ? indexed.first : -1; id !== -1; id = next[id]!) {
-			// Only the mark rules need a full parse; dispatch chains hold mostly KUBE-SEP- jumps.
-			if (ends[id]! - starts[id]! < 18 || !text.startsWith(' -j KUBE-MARK-MASQ', ends[id]! - 18)) {
-				continue;
-			}
-
-			const rule = detail(id, indexed!);
-			if (rule?.target === 'KUBE-MARK-MASQ') {
-				addMasquerade(draft, {chain, condition: masqueradeCondition(rule), line: rule.line});
-			}
-		}
-	}
-
-	/** The endpoint list of a KUBE-SVC-/KUBE-SVL-/KUBE-XLB- chain, with effective shares. */
-	function dispatch(draft: FlowDraft, chain: string): NatEndpoint[] {
-		const jumps: Jump[] = [];
-		let sawUnconditional = false;
-		const indexed = nat.get(chain);
-		for (let id = indexed ? indexed.first : -1; id !== -1; id = next[id]!) {
-			// Fast path for kube-proxy's plain ladder rules; anything else gets a full parse.
-			let jump = quickJump(text.slice(starts[id], ends[id]), ruleLines[id]!, id);
-			if (!jump || !draft.identified) {
-				const rule = detail(id, indexed!);
-				if (!rule) {
-					continue;
-				}
-
-				identifyFlow(draft, rule);
-				if (rule.target === 'KUBE-MARK-DROP') {
-					setNoEndpoints(draft, 'drop', rule.line);
-					continue;
-				}
-
-				if (!rule.target?.startsWith('KUBE-SEP-')) {
-					continue;
-				}
-
-				if (rule.recent && rule.recent.action === 'rcheck') {
-					if (rule.recent.seconds !== null) {
-						draft.affinity = {timeoutSeconds: rule.recent.seconds};
-					}
-
-					continue;
-				}
-
-				jump = {line: rule.line, raw: rule.raw, target: rule.target, probability: rule.probability, id};
-			} else if (jump.target === 'KUBE-MARK-DROP') {
-				setNoEndpoints(draft, 'drop', jump.line);
-				continue;
-			} else if (!jump.target.startsWith('KUBE-SEP-')) {
-				continue;
-			}
-
-			if (sawUnconditional) {
-				problems.push({line: jump.line, message: `line ${jump.line}: unreachable rule after the last unconditional jump in ${chain}: ${jump.raw}`});
-				continue;
-			}
-
-			if (jump.probability === null) {
-				sawUnconditional = true;
-			}
-
-			jumps.push(jump);
-		}
-
-		if (jumps.length > 0 && !sawUnconditional) {
-			problems.push({line: jumps.at(-1)!.line, message: `line ${jumps.at(-1)!.line}: ${chain} ends with a random match: some new connections fall through without DNAT`});
-		}
-
-		const shares = chainShares(jumps.map(jump => jump.probability));
-		const endpoints: NatEndpoint[] = [];
-		for (const [index, jump] of jumps.entries()) {
-			const target = endpointOf(draft, jump, indexed!);
-			if (!target) {
-				continue;
-			}
-
-			endpoints.push({
-				ip: target.ip,
-				port: target.port,
-				probability: shares[index]!,
-				chain: jump.target,
-				written: jump.probability,
-				line: jump.line,
-				hairpinMasquerade: target.hairpin,
-			});
-		}
-
-		return endpoints;
-	}
-
-	function endpointOf(draft: FlowDraft, jump: Jump, from: IndexedChain): EndpointTarget | null {
-		const chain = jump.target;
-		const indexed = nat.get(chain);
-		const cached = indexed ? endpointByChain[indexed.id] : missingEndpoints.get(chain);
-		if (cached !== undefined) {
-			return cached;
-		}
-
-		let result: EndpointTarget | null = null;
-		if (indexed) {
-			let hairpin = false;
-			let destination: {text: string; line: number; raw: string} | null = null;
-			for (let id = indexed.first; id !== -1; id = next[id]!) {
-				const raw = text.slice(starts[id], ends[id]);
-				const quick = quickEndpointRule(raw);
-				if (quick && draft.identified) {
-					hairpin ||= quick.hairpin;
-					if (quick.toDestination) {
-						destination = {text: quick.toDestination, line: ruleLines[id]!, raw};
-					}
-
-					continue;
-				}
-
-				const rule = detail(id, indexed);
-				if (!rule) {
-					continue;
-				}
-
-				identifyFlow(draft, rule);
-				if (rule.target === 'KUBE-MARK-MASQ' && rule.source) {
-					hairpin = true;
-				}
-
-				if (rule.target === 'DNAT' && rule.toDestination) {
-					destination = {text: rule.toDestination, line: rule.line, raw: rule.raw};
-				}
-			}
-
-			if (destination) {
-				const split = splitHostPort(destination.text);
-				if (split) {
-					result = {ip: split.ip, port: split.port, hairpin, line: destination.line};
-				} else {
-					problems.push({line: destination.line, message: `line ${destination.line}: bad --to-destination ${destination.text}: ${destination.raw}`});
-				}
-			} else {
-				problems.push({line: jump.line, message: `line ${jump.line}: endpoint chain ${chain} has no DNAT rule`});
-			}
-		} else {
-			problems.push({line: jump.line, message: `line ${jump.line}: jump to missing endpoint chain ${chain}`});
-		}
-
-		// A partial dump (grep output) may lack the KUBE-SEP chain; the jump's comment still names the endpoint.
-		const named = result ?? endpointFromComment(detail(jump.id, from)?.comment ?? null);
-		if (!result && named) {
-			return named;
-		}
-
-		if (indexed) {
-			endpointByChain[indexed.id] = result;
-		} else {
-			missingEndpoints.set(chain, result);
 		}
 
 		return result;
 	}
 
-	function noEndpointsRule(rule: IptablesRule, chainName: string) {
+	/** KUBE-XLB- (up to 1.23): the local dispatch chain, with the pod bypass to KUBE-SVC- in front. */
+	private oldLocalChain(draft: FlowDraft, chain: string): void {
+		draft.localChain ??= chain;
+		for (const rule of this.rulesOf(chain)) {
+			identifyFlow(draft, rule);
+			if (rule.target?.startsWith('KUBE-SVC-')) {
+				draft.chain ??= rule.target;
+				addBypass(draft, bypassOf(rule, chain));
+			}
+		}
+	}
+
+	/** KUBE-FW-: the source ranges allowed through, and the next chain. */
+	private firewallChain(draft: FlowDraft, chain: string, result: PathResult): string | null {
+		let next: string | null = null;
+		let unrestricted = false;
+		for (const rule of this.rulesOf(chain)) {
+			identifyFlow(draft, rule);
+			const targetKind = rule.target ? iptablesChainHash(rule.target)?.kind : undefined;
+			if (targetKind === 'EXT' || targetKind === 'SVC' || targetKind === 'XLB' || targetKind === 'SVL') {
+				next ??= rule.target;
+				if (rule.source && !rule.sourceNegated) {
+					result.sourceRanges.push(rule.source);
+				} else {
+					unrestricted = true;
+				}
+			}
+		}
+
+		if (unrestricted) {
+			result.sourceRanges.length = 0;
+		}
+
+		return next;
+	}
+
+	/** KUBE-EXT-: pod and node traffic short-circuit to the cluster chain (policy Local), the rest goes on. */
+	private externalChain(draft: FlowDraft, chain: string, result: PathResult): string | null {
+		let next: string | null = null;
+		for (const rule of this.rulesOf(chain)) {
+			identifyFlow(draft, rule);
+			const {target} = rule;
+			const targetKind = target ? iptablesChainHash(target)?.kind : undefined;
+			if (targetKind !== 'SVC' && targetKind !== 'SVL') {
+				continue;
+			}
+
+			if (rule.source || rule.srcType || rule.other) {
+				result.localOnly = true;
+				if (targetKind === 'SVC') {
+					draft.chain ??= target;
+					addBypass(draft, bypassOf(rule, chain));
+				}
+			} else {
+				next ??= target;
+			}
+		}
+
+		if (next && iptablesChainHash(next)?.kind === 'SVL') {
+			result.localOnly = true;
+		}
+
+		if (!next && result.localOnly) {
+			// Policy Local without a local endpoint: kube-proxy writes no jump to KUBE-SVL-, so
+			// outside traffic falls off the chain and the filter table drops it.
+			markLocalDrop(draft);
+		}
+
+		return next;
+	}
+
+	private collectMasquerade(draft: FlowDraft, name: string): void {
+		const chain = this.nat.get(name);
+		for (let index = 0; chain && index < chain.raws.length; index++) {
+			// Only the mark rules need a full parse; dispatch chains hold mostly KUBE-SEP- jumps.
+			if (!chain.raws[index]!.endsWith(' -j KUBE-MARK-MASQ')) {
+				continue;
+			}
+
+			const rule = ruleDetails(chain, index, this.problems);
+			if (rule?.target === 'KUBE-MARK-MASQ') {
+				addMasquerade(draft, {chain: name, condition: masqueradeCondition(rule), line: rule.line});
+			}
+		}
+	}
+
+	/** The jumps of a KUBE-SVC-/KUBE-SVL-/KUBE-XLB- chain to its endpoints; affinity and drops go to the draft. */
+	private jumpsOf(draft: FlowDraft, name: string, chain: IptablesChain | undefined): Jump[] {
+		const jumps: Jump[] = [];
+		let sawUnconditional = false;
+		for (let index = 0; chain && index < chain.raws.length; index++) {
+			// kube-proxy's plain ladder rules are read from the raw text; anything else gets a full parse.
+			let jump = draft.identified ? quickJump(chain.raws[index]!, chain.lines[index]!, index) : null;
+			if (!jump) {
+				const rule = ruleDetails(chain, index, this.problems);
+				if (!rule) {
+					continue;
+				}
+
+				identifyFlow(draft, rule);
+				if (rule.recent?.action === 'rcheck' && rule.target?.startsWith('KUBE-SEP-')) {
+					draft.affinity = rule.recent.seconds === null ? draft.affinity : {timeoutSeconds: rule.recent.seconds};
+					continue;
+				}
+
+				jump = {line: rule.line, raw: rule.raw, target: rule.target ?? '', probability: rule.probability, index};
+			}
+
+			if (jump.target === 'KUBE-MARK-DROP') {
+				setNoEndpoints(draft, 'drop', jump.line);
+			} else if (!jump.target.startsWith('KUBE-SEP-')) {
+				continue;
+			} else if (sawUnconditional) {
+				this.problems.push({line: jump.line, message: `line ${jump.line}: unreachable rule after the last unconditional jump in ${name}: ${jump.raw}`});
+			} else {
+				sawUnconditional = jump.probability === null;
+				jumps.push(jump);
+			}
+		}
+
+		if (jumps.length > 0 && !sawUnconditional) {
+			this.problems.push({line: jumps.at(-1)!.line, message: `line ${jumps.at(-1)!.line}: ${name} ends with a random match: some new connections fall through without DNAT`});
+		}
+
+		return jumps;
+	}
+
+	/** The endpoint list of a KUBE-SVC-/KUBE-SVL-/KUBE-XLB- chain, with effective shares. */
+	private dispatch(draft: FlowDraft, name: string): NatEndpoint[] {
+		const chain = this.nat.get(name);
+		const jumps = this.jumpsOf(draft, name, chain);
+		const shares = chainShares(jumps.map(jump => jump.probability));
+		const endpoints: NatEndpoint[] = [];
+		for (const [index, jump] of jumps.entries()) {
+			const target = this.endpointOf(draft, jump, chain!);
+			if (target) {
+				endpoints.push({ip: target.ip, port: target.port, probability: shares[index]!, chain: jump.target, written: jump.probability, line: jump.line, hairpinMasquerade: target.hairpin});
+			}
+		}
+
+		return endpoints;
+	}
+
+	private endpointOf(draft: FlowDraft, jump: Jump, from: IptablesChain): EndpointTarget | null {
+		const name = jump.target;
+		const cached = this.endpoints.get(name);
+		if (cached !== undefined) {
+			return cached;
+		}
+
+		const chain = this.nat.get(name);
+		const result = chain ? this.readEndpointChain(draft, chain, jump) : null;
+		if (!chain) {
+			this.problems.push({line: jump.line, message: `line ${jump.line}: jump to missing endpoint chain ${name}`});
+		}
+
+		// A partial dump (grep output) may lack the KUBE-SEP chain; the jump's comment still names the endpoint.
+		const named = result ?? endpointFromComment(ruleDetails(from, jump.index, this.problems)?.comment ?? null);
+		if (!result && named) {
+			return named;
+		}
+
+		this.endpoints.set(name, result);
+		return result;
+	}
+
+	/** A KUBE-SEP- chain: its DNAT and whether it marks hairpin traffic. */
+	private readEndpointChain(draft: FlowDraft, chain: IptablesChain, jump: Jump): EndpointTarget | null {
+		let hairpin = false;
+		let destination: {text: string; line: number; raw: string} | null = null;
+		for (let index = 0; index < chain.raws.length; index++) {
+			const raw = chain.raws[index]!;
+			const quick = draft.identified ? quickEndpointRule(raw) : null;
+			if (quick) {
+				hairpin ||= quick.hairpin;
+				destination = quick.toDestination ? {text: quick.toDestination, line: chain.lines[index]!, raw} : destination;
+				continue;
+			}
+
+			const rule = ruleDetails(chain, index, this.problems);
+			if (!rule) {
+				continue;
+			}
+
+			identifyFlow(draft, rule);
+			hairpin ||= rule.target === 'KUBE-MARK-MASQ' && Boolean(rule.source);
+			destination = rule.target === 'DNAT' && rule.toDestination ? {text: rule.toDestination, line: rule.line, raw: rule.raw} : destination;
+		}
+
+		if (!destination) {
+			this.problems.push({line: jump.line, message: `line ${jump.line}: endpoint chain ${chain.name} has no DNAT rule`});
+			return null;
+		}
+
+		const split = splitHostPort(destination.text);
+		if (!split) {
+			this.problems.push({line: destination.line, message: `line ${destination.line}: bad --to-destination ${destination.text}: ${destination.raw}`});
+			return null;
+		}
+
+		return {ip: split.ip, port: split.port, hairpin, line: destination.line};
+	}
+
+	private noEndpointsRule(rule: IptablesRule, chainName: string): void {
 		const named = servicePortFromComment(rule.comment);
 		const protocol = rule.protocol ?? 'tcp';
 		const port = Number(rule.destinationPort);
 		const address = rule.destination ? hostAddress(rule.destination) : null;
 		let draft: FlowDraft | undefined;
 		if (named) {
-			const hash = iptablesServiceHash(named.port ? `${named.service}:${named.port}` : named.service, protocol);
-			draft = draftFor(hash);
+			draft = this.draftFor(iptablesServiceHash(named.port ? `${named.service}:${named.port}` : named.service, protocol));
 			identifyFlow(draft, rule);
 		} else {
-			draft = draftForRule(rule);
+			draft = this.draftForRule(rule);
 			if (!draft) {
-				draft = draftFor(`${address ?? '*'}:${rule.destinationPort ?? '?'}/${protocol}`);
+				draft = this.draftFor(`${address ?? '*'}:${rule.destinationPort ?? '?'}/${protocol}`);
 				draft.protocol ??= protocolOf(protocol);
 			}
 		}
@@ -512,7 +482,7 @@ export function decodeIptables(dump: IptablesIndex): NatFlowTable {
 	}
 }
 
-type Jump = {line: number; raw: string; target: string; probability: number | null; id: number};
+type Jump = {line: number; raw: string; target: string; probability: number | null; index: number};
 
 /*
  * The fast paths below only search for single characters or patterns under 7 characters, and
@@ -525,7 +495,7 @@ type Jump = {line: number; raw: string; target: string; probability: number | nu
  * without a full parse. Null when the rule has anything else (negation, recent, escapes, goto),
  * which then goes through the full parser.
  */
-function quickJump(raw: string, line: number, id: number): Jump | null {
+function quickJump(raw: string, line: number, index: number): Jump | null {
 	if (raw.indexOf('\\') !== -1 || raw.indexOf('!') !== -1) {
 		return null;
 	}
@@ -544,14 +514,14 @@ function quickJump(raw: string, line: number, id: number): Jump | null {
 	const wordStart = raw.lastIndexOf(' ', jumpAt - 1);
 	if (wordStart > 14 && raw.startsWith(' --probability', wordStart - 14)) {
 		const probability = Number(raw.slice(wordStart + 1, jumpAt));
-		return probability >= 0 && probability <= 1 ? {line, raw, target, probability, id} : null;
+		return probability >= 0 && probability <= 1 ? {line, raw, target, probability, index} : null;
 	}
 
 	if (raw.indexOf('statistic') !== -1 || raw.indexOf('recent') !== -1 || raw.indexOf(' -g ') !== -1) {
 		return null;
 	}
 
-	return {line, raw, target, probability: null, id};
+	return {line, raw, target, probability: null, index};
 }
 
 /** A KUBE-SEP- rule read without a full parse: the hairpin mark or the DNAT. */
@@ -609,4 +579,40 @@ function setNoEndpoints(draft: FlowDraft, verdict: 'reject' | 'drop', line: numb
 
 function label(draft: FlowDraft): string {
 	return draft.service ? `${draft.service}${draft.port ? `:${draft.port}` : ''}` : draft.key;
+}
+
+function kindFromComment(comment: string | null): NatEntryKind | null {
+	if (comment?.endsWith(' cluster IP')) {
+		return 'clusterIP';
+	}
+
+	if (comment?.endsWith(' external IP')) {
+		return 'externalIP';
+	}
+
+	return comment?.endsWith(' loadbalancer IP') ? 'loadBalancer' : null;
+}
+
+function findMark(rules: IptablesRule[]): string | null {
+	const rule = rules.find(each => each.target === 'MARK' && each.setMark);
+	// `or-mark 0x4000`, `set-xmark 0x4000/0x4000`: the bit is the value before any mask.
+	return rule ? rule.setMark!.split(' ').at(-1)!.split('/')[0]! : null;
+}
+
+/** Human wording of a KUBE-MARK-MASQ rule's conditions. */
+export function masqueradeCondition(rule: Pick<IptablesRule, 'source' | 'sourceNegated' | 'srcType' | 'srcTypeNegated' | 'other'>): string {
+	const parts: string[] = [];
+	if (rule.source) {
+		parts.push(`${rule.sourceNegated ? 'source not in' : 'source'} ${rule.source}`);
+	}
+
+	if (rule.srcType) {
+		parts.push(`source ${rule.srcTypeNegated ? 'is not' : 'is'} ${rule.srcType === 'LOCAL' ? 'a local address' : rule.srcType}`);
+	}
+
+	if (rule.other?.includes('--physdev-is-in')) {
+		parts.push('bridged');
+	}
+
+	return parts.length > 0 ? parts.join(', ') : 'always';
 }

@@ -33,7 +33,7 @@ export function decodeNft(dump: NftDump): NatFlowTable {
 	}
 
 	for (const table of tables) {
-		masqueradeMark ??= decodeTable(table);
+		masqueradeMark ??= new NftTableDecoder(table, drafts, problems).decode();
 	}
 
 	return {
@@ -43,101 +43,142 @@ export function decodeNft(dump: NftDump): NatFlowTable {
 		problems,
 		masqueradeMark,
 	};
+}
 
-	function decodeTable(table: NftTable): string | null {
-		const rulesOf = (chain: string) => table.chains.get(chain)?.rules ?? [];
-		const elementsOf = (set: string): NftElement[] => table.sets.get(set)?.elements ?? [];
-		const clusterIps = new Set(elementsOf('cluster-ips').map(element => element.key[0]));
-		const firewalls = new Map(elementsOf('firewall-ips').map(element => [element.key.join(' . '), element]));
-		const endpointCache = new Map<string, {ip: string; port: number; hairpin: boolean} | null>();
+type EndpointTarget = {ip: string; port: number; hairpin: boolean};
 
-		const draftFor = (chain: string, line: number): FlowDraft | null => {
-			const parsed = parseChainName(chain);
-			if (!parsed) {
-				problems.push({line, message: `line ${line}: not a kube-proxy service chain: ${chain}`});
-				return null;
+/** One table's decode as named steps: the verdict maps give the entries, the chains the paths and endpoints. */
+class NftTableDecoder {
+	private readonly clusterIps: Set<string | undefined>;
+	private readonly firewalls: Map<string, NftElement>;
+	private readonly endpointCache = new Map<string, EndpointTarget | null>();
+
+	constructor(private readonly table: NftTable, private readonly drafts: Map<string, FlowDraft>, private readonly problems: NatProblem[]) {
+		this.clusterIps = new Set(this.elementsOf('cluster-ips').map(element => element.key[0]));
+		this.firewalls = new Map(this.elementsOf('firewall-ips').map(element => [element.key.join(' . '), element]));
+	}
+
+	/** Returns the masquerade mark. */
+	decode(): string | null {
+		this.serviceIps();
+		this.serviceNodePorts();
+		this.noEndpointMaps();
+		for (const draft of this.drafts.values()) {
+			if (!draft.key.startsWith(`${this.table.family}/`)) {
+				continue;
 			}
 
-			return draftNamed(parsed.namespace, parsed.name, parsed.port, parsed.protocol);
-		};
-
-		const draftNamed = (namespace: string, name: string, port: string, protocol: string): FlowDraft => {
-			const key = `${table.family}/${namespace}/${name}/${protocol}/${port}`;
-			let draft = drafts.get(key);
-			if (!draft) {
-				draft = newDraft(key);
-				draft.service = `${namespace}/${name}`;
-				draft.port = port;
-				draft.protocol = protocolOf(protocol);
-				draft.identified = true;
-				drafts.set(key, draft);
+			if (draft.chain && this.table.chains.has(draft.chain)) {
+				draft.endpoints = this.dispatch(draft, draft.chain);
 			}
 
-			return draft;
-		};
-
-		const kindOf = (ip: string, protocol: string, port: string): NatEntryKind => {
-			if (clusterIps.has(ip)) {
-				return 'clusterIP';
+			if (draft.localChain && this.table.chains.has(draft.localChain)) {
+				draft.localEndpoints = this.dispatch(draft, draft.localChain);
 			}
+		}
 
-			return firewalls.has(`${ip} . ${protocol} . ${port}`) ? 'loadBalancer' : 'externalIP';
-		};
+		return markOf(this.rulesOf('mark-for-masquerade').map(rule => rule.text));
+	}
 
-		for (const element of elementsOf('service-ips')) {
+	private rulesOf(chain: string) {
+		return this.table.chains.get(chain)?.rules ?? [];
+	}
+
+	private elementsOf(set: string): NftElement[] {
+		return this.table.sets.get(set)?.elements ?? [];
+	}
+
+	private draftFor(chain: string, line: number): FlowDraft | null {
+		const parsed = parseChainName(chain);
+		if (!parsed) {
+			this.problems.push({line, message: `line ${line}: not a kube-proxy service chain: ${chain}`});
+			return null;
+		}
+
+		return this.draftNamed(parsed.namespace, parsed.name, parsed.port, parsed.protocol);
+	}
+
+	private draftNamed(namespace: string, name: string, port: string, protocol: string): FlowDraft {
+		const key = `${this.table.family}/${namespace}/${name}/${protocol}/${port}`;
+		let draft = this.drafts.get(key);
+		if (!draft) {
+			draft = newDraft(key);
+			draft.service = `${namespace}/${name}`;
+			draft.port = port;
+			draft.protocol = protocolOf(protocol);
+			draft.identified = true;
+			this.drafts.set(key, draft);
+		}
+
+		return draft;
+	}
+
+	private kindOf(ip: string, protocol: string, port: string): NatEntryKind {
+		if (this.clusterIps.has(ip)) {
+			return 'clusterIP';
+		}
+
+		return this.firewalls.has(`${ip} . ${protocol} . ${port}`) ? 'loadBalancer' : 'externalIP';
+	}
+
+	/** `service-ips`: ClusterIP, external and load-balancer IP entries. */
+	private serviceIps(): void {
+		for (const element of this.elementsOf('service-ips')) {
 			const [ip, protocol, port] = element.key;
 			const target = verdictChain(element.value);
 			if (!ip || !protocol || !port || !target) {
-				problems.push({line: element.line, message: `line ${element.line}: service-ips element is not \`ip . proto . port : goto chain\``});
+				this.problems.push({line: element.line, message: `line ${element.line}: service-ips element is not \`ip . proto . port : goto chain\``});
 				continue;
 			}
 
-			const draft = draftFor(target, element.line);
+			const draft = this.draftFor(target, element.line);
 			if (draft) {
-				const kind = kindOf(ip, protocol, port);
-				const firewall = firewalls.get(`${ip} . ${protocol} . ${port}`);
-				const sourceRanges = firewall ? firewallRanges(verdictChain(firewall.value)) : [];
-				const path = firewall && verdictChain(firewall.value) ? [verdictChain(firewall.value)!] : [];
-				addWalked(draft, kind, ip, Number(port), target, element.line, sourceRanges, path);
+				const firewall = this.firewalls.get(`${ip} . ${protocol} . ${port}`);
+				const firewallChain = firewall ? verdictChain(firewall.value) : null;
+				this.addWalked(draft, this.kindOf(ip, protocol, port), ip, Number(port), target, element.line, this.firewallRanges(firewallChain), firewallChain ? [firewallChain] : []);
 			}
 		}
+	}
 
-		for (const element of elementsOf('service-nodeports')) {
+	private serviceNodePorts(): void {
+		for (const element of this.elementsOf('service-nodeports')) {
 			const [protocol, port] = element.key;
 			const target = verdictChain(element.value);
 			if (!protocol || !port || !target) {
-				problems.push({line: element.line, message: `line ${element.line}: service-nodeports element is not \`proto . port : goto chain\``});
+				this.problems.push({line: element.line, message: `line ${element.line}: service-nodeports element is not \`proto . port : goto chain\``});
 				continue;
 			}
 
-			const draft = draftFor(target, element.line);
+			const draft = this.draftFor(target, element.line);
 			if (draft) {
-				addWalked(draft, 'nodePort', null, Number(port), target, element.line, [], []);
+				this.addWalked(draft, 'nodePort', null, Number(port), target, element.line, [], []);
 			}
 		}
+	}
 
+	/** `no-endpoint-services` / `no-endpoint-nodeports`: where kube-proxy drops or rejects. */
+	private noEndpointMaps(): void {
 		for (const [mapName, nodePort] of [['no-endpoint-services', false], ['no-endpoint-nodeports', true]] as const) {
-			for (const element of elementsOf(mapName)) {
+			for (const element of this.elementsOf(mapName)) {
 				const named = servicePortFromComment(element.comment);
 				const [first, second, third] = element.key;
 				const protocol = nodePort ? first : second;
 				const portText = nodePort ? second : third;
 				if (!named || !protocol || !portText) {
-					problems.push({line: element.line, message: `line ${element.line}: ${mapName} element without a service comment or port`});
+					this.problems.push({line: element.line, message: `line ${element.line}: ${mapName} element without a service comment or port`});
 					continue;
 				}
 
-				const draft = draftNamed(named.service.split('/')[0]!, named.service.split('/')[1]!, named.port, protocol);
+				const draft = this.draftNamed(named.service.split('/')[0]!, named.service.split('/')[1]!, named.port, protocol);
 				const port = Number(portText);
 				const ip = nodePort ? null : first!;
-				const kind = nodePort ? 'nodePort' : kindOf(ip!, protocol, portText);
+				const kind = nodePort ? 'nodePort' : this.kindOf(ip!, protocol, portText);
 				if (!draft.entries.some(entry => entry.kind === kind && entry.ip === ip && entry.port === port)) {
 					addEntry(draft, {kind, ip, port, sourceRanges: [], localOnly: false, path: [], target: 'none', line: element.line});
 				}
 
-				const verdict = element.value === 'drop' ? 'drop' : 'reject';
 				if (draft.noEndpoints !== 'reject') {
-					draft.noEndpoints = verdict;
+					draft.noEndpoints = element.value === 'drop' ? 'drop' : 'reject';
 				}
 
 				if (!draft.noEndpointsLines.includes(element.line)) {
@@ -145,212 +186,197 @@ export function decodeNft(dump: NftDump): NatFlowTable {
 				}
 			}
 		}
+	}
 
-		for (const draft of drafts.values()) {
-			if (!draft.key.startsWith(`${table.family}/`)) {
+	private firewallRanges(chain: string | null): string[] {
+		for (const rule of chain ? this.rulesOf(chain) : []) {
+			const match = /ip6? saddr != (?:\{ ?([^}]*?) ?\}|(\S+)) drop/.exec(rule.text);
+			if (match) {
+				return (match[1] ?? match[2]!).split(',').map(range => range.trim()).filter(Boolean);
+			}
+		}
+
+		return [];
+	}
+
+	/** Follow an entry through external- to service- or local-, and add it with its path. */
+	private addWalked(draft: FlowDraft, kind: NatEntryKind, ip: string | null, port: number, start: string, line: number, sourceRanges: string[], prefix: string[]) {
+		const walk = {path: [...prefix], localOnly: false, target: 'none' as 'cluster' | 'local' | 'none'};
+		let current: string | null = start;
+		for (let depth = 0; current && depth < 6; depth++) {
+			walk.path.push(current);
+			if (!this.table.chains.has(current)) {
+				this.problems.push({line, message: `line ${line}: map element points to missing chain ${current}`});
+				break;
+			}
+
+			const prefixName: string | undefined = parseChainName(current)?.prefix;
+			if (prefixName === 'service' || prefixName === 'local') {
+				if (prefixName === 'service') {
+					draft.chain ??= current;
+				} else {
+					draft.localChain ??= current;
+					walk.localOnly = true;
+				}
+
+				walk.target = prefixName === 'service' ? 'cluster' : 'local';
+				this.collectMasquerade(draft, current);
+				break;
+			}
+
+			if (prefixName !== 'external') {
+				break;
+			}
+
+			this.collectMasquerade(draft, current);
+			current = this.externalChain(draft, current, walk);
+		}
+
+		addEntry(draft, {kind, ip, port, sourceRanges, localOnly: walk.localOnly, path: walk.path, target: walk.target, line});
+	}
+
+	/** `external-…`: pod and node traffic go to the cluster-wide chain (policy Local), the rest on; returns the next chain. */
+	private externalChain(draft: FlowDraft, chain: string, walk: {localOnly: boolean}): string | null {
+		let next: string | null = null;
+		for (const rule of this.rulesOf(chain)) {
+			const jump = /(?:^|\s)(?:goto|jump) ((?:service|local)-\S+)$/.exec(rule.text);
+			if (!jump) {
 				continue;
 			}
 
-			if (draft.chain && table.chains.has(draft.chain)) {
-				draft.endpoints = dispatch(draft, draft.chain);
+			const match = rule.text.slice(0, jump.index).trim();
+			if (match === '') {
+				next ??= jump[1]!;
+				continue;
 			}
 
-			if (draft.localChain && table.chains.has(draft.localChain)) {
-				draft.localEndpoints = dispatch(draft, draft.localChain);
-			}
-		}
-
-		return markOf(rulesOf('mark-for-masquerade').map(rule => rule.text));
-
-		function firewallRanges(chain: string | null): string[] {
-			for (const rule of chain ? rulesOf(chain) : []) {
-				const match = /ip6? saddr != (?:\{ ?([^}]*?) ?\}|(\S+)) drop/.exec(rule.text);
-				if (match) {
-					return (match[1] ?? match[2]!).split(',').map(range => range.trim()).filter(Boolean);
-				}
-			}
-
-			return [];
-		}
-
-		function addWalked(draft: FlowDraft, kind: NatEntryKind, ip: string | null, port: number, start: string, line: number, sourceRanges: string[], prefix: string[]) {
-			const path = [...prefix];
-			let localOnly = false;
-			let target: 'cluster' | 'local' | 'none' = 'none';
-			let current: string | null = start;
-			for (let depth = 0; current && depth < 6; depth++) {
-				path.push(current);
-				if (!table.chains.has(current)) {
-					problems.push({line, message: `line ${line}: map element points to missing chain ${current}`});
-					break;
-				}
-
-				const prefixName: string | undefined = parseChainName(current)?.prefix;
-				if (prefixName === 'service') {
-					draft.chain ??= current;
-					target = 'cluster';
-					collectMasquerade(draft, current);
-					break;
-				}
-
-				if (prefixName === 'local') {
-					draft.localChain ??= current;
-					target = 'local';
-					localOnly = true;
-
-					collectMasquerade(draft, current);
-					break;
-				}
-
-				if (prefixName !== 'external') {
-					break;
-				}
-
-				collectMasquerade(draft, current);
-				let next: string | null = null;
-				for (const rule of rulesOf(current)) {
-					const jump = /(?:^|\s)(?:goto|jump) ((?:service|local)-\S+)$/.exec(rule.text);
-					if (!jump) {
-						continue;
-					}
-
-					const match = rule.text.slice(0, jump.index).trim();
-					if (match !== '') {
-						localOnly = true;
-						if (jump[1]!.startsWith('service-')) {
-							draft.chain ??= jump[1]!;
-							const node = /fib saddr type local/.test(match) && !/ip6? saddr/.test(match);
-							addBypass(draft, {from: node ? 'node' : 'pods', condition: nftCondition(match), chain: current, target: jump[1]!, line: rule.line});
-						}
-					} else {
-						next ??= jump[1]!;
-					}
-				}
-
-				if (next?.startsWith('local-')) {
-					localOnly = true;
-				}
-
-				if (!next && localOnly) {
-					// Policy Local without a local endpoint: no goto to the local- chain; the
-					// no-endpoint maps drop what falls off the end.
-					markLocalDrop(draft);
-				}
-
-				current = next;
-			}
-
-			addEntry(draft, {kind, ip, port, sourceRanges, localOnly, path, target, line});
-		}
-
-		function collectMasquerade(draft: FlowDraft, chain: string) {
-			for (const rule of rulesOf(chain)) {
-				if (/(?:^|\s)jump mark-for-masquerade$/.test(rule.text)) {
-					addMasquerade(draft, {chain, condition: nftCondition(rule.text.replace(/\s*jump mark-for-masquerade$/, '')), line: rule.line});
-				}
+			walk.localOnly = true;
+			if (jump[1]!.startsWith('service-')) {
+				draft.chain ??= jump[1]!;
+				const node = /fib saddr type local/.test(match) && !/ip6? saddr/.test(match);
+				addBypass(draft, {from: node ? 'node' : 'pods', condition: nftCondition(match), chain, target: jump[1]!, line: rule.line});
 			}
 		}
 
-		function dispatch(draft: FlowDraft, chain: string): NatEndpoint[] {
-			const endpoints: NatEndpoint[] = [];
-			for (const rule of rulesOf(chain)) {
-				const affinity = /ip6? saddr @(\S+) goto (endpoint-\S+)/.exec(rule.text);
-				if (affinity) {
-					const timeout = table.sets.get(affinity[1]!)?.timeoutSeconds;
-					if (timeout === null || timeout === undefined) {
-						problems.push({line: rule.line, message: `line ${rule.line}: affinity set ${affinity[1]!} is missing or has no timeout`});
-					} else {
-						draft.affinity = {timeoutSeconds: timeout};
-					}
-
-					continue;
-				}
-
-				const numgen = /numgen random mod (\d+) vmap \{(.*)\}/.exec(rule.text);
-				if (numgen) {
-					const modulus = Number(numgen[1]);
-					const seen = new Set<number>();
-					for (const item of numgen[2]!.split(',')) {
-						const match = /^\s*(\d+)\s*:\s*(?:goto|jump)\s+(\S+)\s*$/.exec(item);
-						if (!match) {
-							problems.push({line: rule.line, message: `line ${rule.line}: bad vmap element "${item.trim()}" in ${chain}`});
-							continue;
-						}
-
-						const index = Number(match[1]);
-						if (index >= modulus || seen.has(index)) {
-							problems.push({line: rule.line, message: `line ${rule.line}: vmap index ${index} is out of range or repeated for mod ${modulus} in ${chain}`});
-							continue;
-						}
-
-						seen.add(index);
-						const target = endpointOf(match[2]!, rule.line);
-						if (target) {
-							endpoints.push({
-								ip: target.ip,
-								port: target.port,
-								probability: 1 / modulus,
-								chain: match[2]!,
-								written: 1 / modulus,
-								line: rule.line,
-								hairpinMasquerade: target.hairpin,
-							});
-						}
-					}
-
-					continue;
-				}
-
-				const direct = /^(?:goto|jump) (endpoint-\S+)$/.exec(rule.text);
-				if (direct) {
-					const target = endpointOf(direct[1]!, rule.line);
-					if (target) {
-						const taken = endpoints.reduce((sum, each) => sum + each.probability, 0);
-						endpoints.push({ip: target.ip, port: target.port, probability: Math.max(0, 1 - taken), chain: direct[1]!, written: null, line: rule.line, hairpinMasquerade: target.hairpin});
-					}
-				}
-			}
-
-			return endpoints;
+		walk.localOnly ||= next?.startsWith('local-') ?? false;
+		if (!next && walk.localOnly) {
+			// Policy Local without a local endpoint: no goto to the local- chain; the
+			// no-endpoint maps drop what falls off the end.
+			markLocalDrop(draft);
 		}
 
-		function endpointOf(chain: string, line: number): {ip: string; port: number; hairpin: boolean} | null {
-			const cached = endpointCache.get(chain);
-			if (cached !== undefined) {
-				return cached;
+		return next;
+	}
+
+	private collectMasquerade(draft: FlowDraft, chain: string) {
+		for (const rule of this.rulesOf(chain)) {
+			if (/(?:^|\s)jump mark-for-masquerade$/.test(rule.text)) {
+				addMasquerade(draft, {chain, condition: nftCondition(rule.text.replace(/\s*jump mark-for-masquerade$/, '')), line: rule.line});
 			}
+		}
+	}
 
-			let result: {ip: string; port: number; hairpin: boolean} | null = null;
-			if (table.chains.has(chain)) {
-				let hairpin = false;
-				for (const rule of rulesOf(chain)) {
-					if (/ip6? saddr \S+ jump mark-for-masquerade/.test(rule.text)) {
-						hairpin = true;
-					}
-
-					const dnat = /dnat (?:ip6? )?to (\S+)/.exec(rule.text);
-					if (dnat) {
-						const split = splitHostPort(dnat[1]!);
-						if (split) {
-							result = {...split, hairpin};
-						} else {
-							problems.push({line: rule.line, message: `line ${rule.line}: bad dnat target ${dnat[1]!}`});
-						}
-					}
-				}
-
-				if (result) {
-					result.hairpin = hairpin;
+	/** A service- or local- chain: affinity, the `numgen random mod N vmap` ladder, a single endpoint. */
+	private dispatch(draft: FlowDraft, chain: string): NatEndpoint[] {
+		const endpoints: NatEndpoint[] = [];
+		for (const rule of this.rulesOf(chain)) {
+			const affinity = /ip6? saddr @(\S+) goto (endpoint-\S+)/.exec(rule.text);
+			if (affinity) {
+				const timeout = this.table.sets.get(affinity[1]!)?.timeoutSeconds;
+				if (timeout === null || timeout === undefined) {
+					this.problems.push({line: rule.line, message: `line ${rule.line}: affinity set ${affinity[1]!} is missing or has no timeout`});
 				} else {
-					problems.push({line, message: `line ${line}: endpoint chain ${chain} has no dnat rule`});
+					draft.affinity = {timeoutSeconds: timeout};
 				}
-			} else {
-				problems.push({line, message: `line ${line}: jump to missing endpoint chain ${chain}`});
+
+				continue;
 			}
 
-			endpointCache.set(chain, result);
-			return result;
+			const numgen = /numgen random mod (\d+) vmap \{(.*)\}/.exec(rule.text);
+			const direct = numgen ? null : /^(?:goto|jump) (endpoint-\S+)$/.exec(rule.text);
+			if ((numgen || direct) && endpoints.reduce((sum, each) => sum + each.probability, 0) >= 1 - 1e-9) {
+				// Every new connection already took a verdict above: nothing reaches this rule.
+				this.problems.push({line: rule.line, message: `line ${rule.line}: unreachable rule after every connection was sent to an endpoint in ${chain}: ${rule.raw.trim()}`});
+				continue;
+			}
+
+			if (numgen) {
+				this.numgenEndpoints(chain, rule.line, Number(numgen[1]), numgen[2]!, endpoints);
+				continue;
+			}
+
+			const target = direct ? this.endpointOf(direct[1]!, rule.line) : null;
+			if (target) {
+				const taken = endpoints.reduce((sum, each) => sum + each.probability, 0);
+				endpoints.push({ip: target.ip, port: target.port, probability: Math.max(0, 1 - taken), chain: direct![1]!, written: null, line: rule.line, hairpinMasquerade: target.hairpin});
+			}
 		}
+
+		return endpoints;
+	}
+
+	private numgenEndpoints(chain: string, line: number, modulus: number, items: string, endpoints: NatEndpoint[]): void {
+		const seen = new Set<number>();
+		for (const item of items.split(',')) {
+			const match = /^\s*(\d+)\s*:\s*(?:goto|jump)\s+(\S+)\s*$/.exec(item);
+			if (!match) {
+				this.problems.push({line, message: `line ${line}: bad vmap element "${item.trim()}" in ${chain}`});
+				continue;
+			}
+
+			const index = Number(match[1]);
+			if (index >= modulus || seen.has(index)) {
+				this.problems.push({line, message: `line ${line}: vmap index ${index} is out of range or repeated for mod ${modulus} in ${chain}`});
+				continue;
+			}
+
+			seen.add(index);
+			const target = this.endpointOf(match[2]!, line);
+			if (target) {
+				endpoints.push({ip: target.ip, port: target.port, probability: 1 / modulus, chain: match[2]!, written: 1 / modulus, line, hairpinMasquerade: target.hairpin});
+			}
+		}
+	}
+
+	private endpointOf(chain: string, line: number): EndpointTarget | null {
+		const cached = this.endpointCache.get(chain);
+		if (cached !== undefined) {
+			return cached;
+		}
+
+		const result = this.table.chains.has(chain) ? this.readEndpointChain(chain, line) : null;
+		if (!this.table.chains.has(chain)) {
+			this.problems.push({line, message: `line ${line}: jump to missing endpoint chain ${chain}`});
+		}
+
+		this.endpointCache.set(chain, result);
+		return result;
+	}
+
+	/** An endpoint- chain: its dnat and whether it marks hairpin traffic. */
+	private readEndpointChain(chain: string, line: number): EndpointTarget | null {
+		let hairpin = false;
+		let result: EndpointTarget | null = null;
+		for (const rule of this.rulesOf(chain)) {
+			hairpin ||= rule.text.includes('jump mark-for-masquerade') && /ip6? saddr \S+ jump mark-for-masquerade/.test(rule.text);
+			const dnat = rule.text.includes('dnat ') ? /dnat (?:ip6? )?to (\S+)/.exec(rule.text) : null;
+			if (dnat) {
+				const split = splitHostPort(dnat[1]!);
+				if (split) {
+					result = {...split, hairpin};
+				} else {
+					this.problems.push({line: rule.line, message: `line ${rule.line}: bad dnat target ${dnat[1]!}`});
+				}
+			}
+		}
+
+		if (result) {
+			result.hairpin = hairpin;
+		} else {
+			this.problems.push({line, message: `line ${line}: endpoint chain ${chain} has no dnat rule`});
+		}
+
+		return result;
 	}
 }
 

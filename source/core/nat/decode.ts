@@ -1,9 +1,8 @@
 import {Buffer} from 'node:buffer';
 import type {NatFlowTable, NatMode} from './types.js';
 import {decodeIptables} from './decode-iptables.js';
-import {decodeIptablesTemplates} from './decode-iptables-wasm.js';
 import {decodeNft} from './decode-nft.js';
-import {indexIptablesSave} from './iptables-parse.js';
+import {IptablesReader} from './iptables-reader.js';
 import {decodeIpvs, parseIpvs} from './ipvs.js';
 import {parseNft} from './nft-parse.js';
 
@@ -24,44 +23,44 @@ export function detectNatMode(text: string): NatMode {
 	return 'iptables';
 }
 
-// A buffer to read a dump into before decodeNatDump (an iptables-save dump read there is decoded
-// where it lies), and the call that lets the decoder work on the part that has arrived.
-export {templateInput as newNatDumpBuffer, templateArrived as natDumpArrived} from './decode-iptables-wasm.js';
+/** How much of a dump the iptables reader is given at a time: it never holds one string of the whole dump. */
+const partBytes = 1024 * 1024;
 
 /** Text of `length` bytes from the start of `bytes`. */
 function utf8(bytes: Uint8Array, length = bytes.length): string {
 	return Buffer.from(bytes.buffer, bytes.byteOffset, length).toString('utf8');
 }
 
+/** Bytes of the dump read so far, of `total`; called after each part of an iptables dump given as bytes. */
+export type DecodeProgress = (done: number, total: number) => void;
+
 /**
  * Parse and decode a rule dump (text, or the bytes a tool wrote) into the flow model. `mode`
  * overrides detection. Never throws.
  */
-export function decodeNatDump(dump: string | Uint8Array, mode?: NatMode): NatFlowTable {
+export function decodeNatDump(dump: string | Uint8Array, mode?: NatMode, onProgress?: DecodeProgress): NatFlowTable {
 	mode ??= detectNatMode(typeof dump === 'string' ? dump : utf8(dump, Math.min(dump.length, 64 * 1024)));
-	let bytes = typeof dump === 'string' ? undefined : dump;
-	if (mode === 'iptables') {
-		// kube-proxy's own shape first, read from the bytes without building a string of the dump.
-		const templated = decodeIptablesTemplates(bytes ?? Buffer.from(dump as string, 'utf8'));
-		if (templated.table) {
-			return templated.table;
-		}
-
-		bytes &&= templated.bytes;
-	}
-
-	const text = bytes ? utf8(bytes) : dump as string;
 	switch (mode) {
 		case 'nftables': {
-			return decodeNft(parseNft(text));
+			return decodeNft(parseNft(typeof dump === 'string' ? dump : utf8(dump)));
 		}
 
 		case 'ipvs': {
-			return decodeIpvs(parseIpvs(text));
+			return decodeIpvs(parseIpvs(typeof dump === 'string' ? dump : utf8(dump)));
 		}
 
 		default: {
-			return decodeIptables(indexIptablesSave(text));
+			const reader = new IptablesReader();
+			if (typeof dump === 'string') {
+				reader.write(dump);
+			} else {
+				for (let from = 0; from < dump.length; from += partBytes) {
+					reader.writeBytes(dump.subarray(from, from + partBytes));
+					onProgress?.(Math.min(dump.length, from + partBytes), dump.length);
+				}
+			}
+
+			return decodeIptables(reader.end());
 		}
 	}
 }

@@ -1,7 +1,7 @@
 import type {
 	NatAffinity, NatBypass, NatEndpoint, NatEntry, NatEntryKind, NatMasquerade, NatNoEndpoints, NatProblem, NatProtocol, NatServiceFlow,
 } from './types.js';
-import type {IptablesRule} from './iptables-parse.js';
+import type {IptablesRule} from './iptables-rule.js';
 import {sumSharesOf} from './shares.js';
 
 /** Mutable flow used while decoding; `finishFlow` freezes it into a NatServiceFlow. */
@@ -258,9 +258,6 @@ export function compareFlows(a: NatServiceFlow, b: NatServiceFlow): number {
 function compareText(a: string, b: string): number {
 	return a < b ? -1 : (a > b ? 1 : 0);
 }
-
-/** What the iptables decoders read from an entry or mark rule: a rule object or the plain scan's fields. */
-export type EntryRule = Pick<IptablesRule, 'line' | 'target' | 'source' | 'sourceNegated' | 'srcType' | 'srcTypeNegated' | 'destination' | 'destinationNegated' | 'destinationPort' | 'protocol' | 'comment' | 'other'>;
 
 /** Takes the flow's protocol, and its Service port from a kube-proxy comment, from the first rule that has them. */
 export function identifyFlow(draft: FlowDraft, rule: Pick<IptablesRule, 'protocol' | 'comment'>): void {

@@ -61,250 +61,266 @@ type Context =
  * transaction form that `nft -f` reads. Never throws; problems name their line.
  */
 export function parseNft(text: string): NftDump {
-	const tables: NftTable[] = [];
-	const problems: NatProblem[] = [];
-	const lines = text.split('\n');
-	let context: Context = {kind: 'top'};
-	// Open `elements = { …` spanning lines.
+	return new NftParser(text.split('\n')).parse();
+}
+
+/** The line state machine: top level, inside a table, a set or a chain; element lists may span lines. */
+class NftParser {
+	private readonly tables: NftTable[] = [];
+	private readonly problems: NatProblem[] = [];
+	private context: Context = {kind: 'top'};
 	// Parts are joined and braces counted line by line: a 5,000-element set is thousands of lines.
-	let pendingElements: {set: NftSet; parts: string[]; balance: number; startLine: number} | null = null;
+	private pendingElements: {set: NftSet; parts: string[]; balance: number; startLine: number} | null = null;
+	private index = 0;
 
-	const problem = (line: number, raw: string, message: string) => {
-		problems.push({line, message: `line ${line}: ${message}: ${raw.length > 200 ? `${raw.slice(0, 200)}…` : raw}`});
-	};
+	constructor(private readonly lines: string[]) {}
 
-	const tableFor = (family: string, name: string, line: number): NftTable => {
-		let table = tables.find(each => each.family === family && each.name === name);
+	parse(): NftDump {
+		for (; this.index < this.lines.length; this.index++) {
+			this.line();
+		}
+
+		const {lines, pendingElements, context} = this;
+		if (pendingElements) {
+			this.problems.push({line: pendingElements.startLine, message: `line ${pendingElements.startLine}: elements of ${pendingElements.set.name} are not closed`});
+		}
+
+		if (context.kind !== 'top') {
+			this.problems.push({line: lines.length, message: `line ${lines.length}: input ends inside a ${context.kind} (missing \`}\`)`});
+		}
+
+		return {tables: this.tables, problems: this.problems};
+	}
+
+	private problem(line: number, raw: string, message: string) {
+		this.problems.push({line, message: `line ${line}: ${message}: ${raw.length > 200 ? `${raw.slice(0, 200)}…` : raw}`});
+	}
+
+	private tableFor(family: string, name: string, line: number): NftTable {
+		let table = this.tables.find(each => each.family === family && each.name === name);
 		if (!table) {
 			table = {family, name, line, sets: new Map(), chains: new Map()};
-			tables.push(table);
+			this.tables.push(table);
 		}
 
 		return table;
-	};
+	}
 
-	for (let index = 0; index < lines.length; index++) {
-		const line = index + 1;
-		const whole = lines[index]!;
+	private line(): void {
+		const line = this.index + 1;
+		const whole = this.lines[this.index]!;
 		const raw = whole.charCodeAt(whole.length - 1) === 13 ? whole.slice(0, -1) : whole;
-		let trimmed = stripHandle(raw).trim();
-
-		if (pendingElements) {
-			pendingElements.parts.push(trimmed);
-			pendingElements.balance += braceBalance(trimmed);
-			if (pendingElements.balance <= 0) {
-				addElements(pendingElements.set, pendingElements.parts.join('\n'), pendingElements.startLine, problems);
-				pendingElements = null;
+		const trimmed = stripHandle(raw).trim();
+		const pending = this.pendingElements;
+		if (pending) {
+			pending.parts.push(trimmed);
+			pending.balance += braceBalance(trimmed);
+			if (pending.balance <= 0) {
+				addElements(pending.set, pending.parts.join('\n'), pending.startLine, this.problems);
+				this.pendingElements = null;
 			}
 
-			continue;
+			return;
 		}
 
 		if (trimmed === '' || trimmed.startsWith('#')) {
-			continue;
+			return;
 		}
 
+		const {context} = this;
 		switch (context.kind) {
 			case 'top': {
-				let match = /^table\s+(ip|ip6|inet|arp|bridge|netdev)\s+(\S+)\s*\{$/.exec(trimmed);
-				if (match) {
-					context = {kind: 'table', table: tableFor(match[1]!, match[2]!, line)};
-					break;
-				}
-
-				match = /^add\s+(\S+)\s+(ip|ip6|inet)\s+(\S+)\s*(.*)$/.exec(trimmed);
-				if (match) {
-					addCommand(match[1]!, match[2]!, match[3]!, match[4]!, line, raw);
-					break;
-				}
-
-				if (/^(flush|delete|destroy)\s/.test(trimmed)) {
-					break;
-				}
-
-				problem(line, raw, 'expected `table <family> <name> {`');
-				break;
+				this.topLine(line, raw, trimmed);
+				return;
 			}
 
 			case 'table': {
-				if (trimmed === '}') {
-					context = {kind: 'top'};
-					break;
-				}
-
-				const match = /^(set|map|chain)\s+(\S+)\s*\{\s*(.*)$/.exec(trimmed);
-				if (match) {
-					const [, kind, name, rest] = match;
-					if (kind === 'chain') {
-						const chain: NftChain = {name: name!, line, hook: null, rules: []};
-						context.table.chains.set(name!, chain);
-						context = {kind: 'chain', table: context.table, chain};
-						if (rest && rest !== '}') {
-							problem(line, raw, 'unexpected text after `{`');
-						} else if (rest === '}') {
-							context = {kind: 'table', table: context.table};
-						}
-					} else {
-						const set = newSet(name!, kind as 'set' | 'map', line);
-						context.table.sets.set(name!, set);
-						if (rest?.endsWith('}')) {
-							setProperties(set, rest.slice(0, -1), line, problems);
-						} else {
-							context = {kind: 'set', table: context.table, set};
-						}
-					}
-
-					break;
-				}
-
-				if (/^(comment|flags)\s/.test(trimmed)) {
-					break;
-				}
-
-				problem(line, raw, 'expected a set, map or chain');
-				break;
+				this.tableLine(context.table, line, raw, trimmed);
+				return;
 			}
 
 			case 'set': {
-				if (trimmed === '}') {
-					context = {kind: 'table', table: context.table};
-					break;
-				}
-
-				const elements = /^elements\s*=\s*(\{.*)$/.exec(trimmed);
-				if (elements) {
-					const body = elements[1]!;
-					if (braceBalance(body) <= 0) {
-						addElements(context.set, body, line, problems);
-					} else {
-						pendingElements = {set: context.set, parts: [body], balance: braceBalance(body), startLine: line};
-					}
-
-					break;
-				}
-
-				setProperties(context.set, trimmed, line, problems);
-				break;
+				this.setLine(context.table, context.set, line, trimmed);
+				return;
 			}
 
 			case 'chain': {
-				if (trimmed === '}') {
-					context = {kind: 'table', table: context.table};
-					break;
-				}
-
-				if (trimmed.startsWith('type') && /^type\s+\S+\s+hook\s/.test(trimmed)) {
-					context.chain.hook = trimmed;
-					break;
-				}
-
-				if (context.chain.rules.length === 0 && /^(policy|comment)\s/.test(trimmed) && /^comment\s+"[^"]*"\s*;?$|^policy\s+\w+;?$/.test(trimmed)) {
-					break;
-				}
-
-				if (braceBalance(trimmed) !== 0) {
-					// A rule with an anonymous set or verdict map that nft wrapped over lines.
-					const parts = [trimmed];
-					let balance = braceBalance(trimmed);
-					let end = index;
-					while (balance > 0 && end + 1 < lines.length) {
-						end++;
-						parts.push(stripHandle(lines[end]!).trim());
-						balance += braceBalance(parts.at(-1)!);
-					}
-
-					const joined = parts.join(' ');
-					if (balance !== 0) {
-						problem(line, raw, 'unbalanced braces');
-						index = end;
-						break;
-					}
-
-					trimmed = joined;
-					index = end;
-				}
-
-				context.chain.rules.push(makeRule(line, raw, trimmed));
-				break;
+				this.chainLine(context.table, context.chain, line, raw, trimmed);
 			}
 		}
 	}
 
-	if (pendingElements) {
-		problems.push({line: pendingElements.startLine, message: `line ${pendingElements.startLine}: elements of ${pendingElements.set.name} are not closed`});
+	private topLine(line: number, raw: string, trimmed: string): void {
+		let match = /^table\s+(ip|ip6|inet|arp|bridge|netdev)\s+(\S+)\s*\{$/.exec(trimmed);
+		if (match) {
+			this.context = {kind: 'table', table: this.tableFor(match[1]!, match[2]!, line)};
+			return;
+		}
+
+		match = /^add\s+(\S+)\s+(ip|ip6|inet)\s+(\S+)\s*(.*)$/.exec(trimmed);
+		if (match) {
+			this.addCommand(match[1]!, this.tableFor(match[2]!, match[3]!, line), match[4]!, line, raw);
+			return;
+		}
+
+		if (!/^(flush|delete|destroy)\s/.test(trimmed)) {
+			this.problem(line, raw, 'expected `table <family> <name> {`');
+		}
 	}
 
-	if (context.kind !== 'top') {
-		problems.push({line: lines.length, message: `line ${lines.length}: input ends inside a ${context.kind} (missing \`}\`)`});
+	private tableLine(table: NftTable, line: number, raw: string, trimmed: string): void {
+		if (trimmed === '}') {
+			this.context = {kind: 'top'};
+			return;
+		}
+
+		const match = /^(set|map|chain)\s+(\S+)\s*\{\s*(.*)$/.exec(trimmed);
+		if (!match) {
+			if (!/^(comment|flags)\s/.test(trimmed)) {
+				this.problem(line, raw, 'expected a set, map or chain');
+			}
+
+			return;
+		}
+
+		const [, kind, name, rest] = match;
+		if (kind === 'chain') {
+			const chain: NftChain = {name: name!, line, hook: null, rules: []};
+			table.chains.set(name!, chain);
+			this.context = rest === '}' ? {kind: 'table', table} : {kind: 'chain', table, chain};
+			if (rest && rest !== '}') {
+				this.problem(line, raw, 'unexpected text after `{`');
+			}
+
+			return;
+		}
+
+		const set = newSet(name!, kind as 'set' | 'map', line);
+		table.sets.set(name!, set);
+		if (rest?.endsWith('}')) {
+			setProperties(set, rest.slice(0, -1), line, this.problems);
+		} else {
+			this.context = {kind: 'set', table, set};
+		}
 	}
 
-	return {tables, problems};
+	private setLine(table: NftTable, set: NftSet, line: number, trimmed: string): void {
+		if (trimmed === '}') {
+			this.context = {kind: 'table', table};
+			return;
+		}
+
+		const elements = /^elements\s*=\s*(\{.*)$/.exec(trimmed);
+		if (!elements) {
+			setProperties(set, trimmed, line, this.problems);
+			return;
+		}
+
+		const body = elements[1]!;
+		const balance = braceBalance(body);
+		if (balance <= 0) {
+			addElements(set, body, line, this.problems);
+		} else {
+			this.pendingElements = {set, parts: [body], balance, startLine: line};
+		}
+	}
+
+	private chainLine(table: NftTable, chain: NftChain, line: number, raw: string, trimmed: string): void {
+		if (trimmed === '}') {
+			this.context = {kind: 'table', table};
+			return;
+		}
+
+		if (trimmed.startsWith('type') && /^type\s+\S+\s+hook\s/.test(trimmed)) {
+			chain.hook = trimmed;
+			return;
+		}
+
+		if (chain.rules.length === 0 && /^(policy|comment)\s/.test(trimmed) && /^comment\s+"[^"]*"\s*;?$|^policy\s+\w+;?$/.test(trimmed)) {
+			return;
+		}
+
+		let statement = trimmed;
+		let balance = braceBalance(trimmed);
+		if (balance !== 0) {
+			// A rule with an anonymous set or verdict map that nft wrapped over lines.
+			const parts = [trimmed];
+			while (balance > 0 && this.index + 1 < this.lines.length) {
+				this.index++;
+				parts.push(stripHandle(this.lines[this.index]!).trim());
+				balance += braceBalance(parts.at(-1)!);
+			}
+
+			if (balance !== 0) {
+				this.problem(line, raw, 'unbalanced braces');
+				return;
+			}
+
+			statement = parts.join(' ');
+		}
+
+		chain.rules.push(makeRule(line, raw, statement));
+	}
 
 	// The `add …` transaction form: one object per line.
-	function addCommand(object: string, family: string, tableName: string, rest: string, line: number, raw: string) {
-		const table = tableFor(family, tableName, line);
+	private addCommand(object: string, table: NftTable, rest: string, line: number, raw: string) {
 		if (object === 'table') {
 			return;
 		}
 
 		const nameMatch = /^(\S+)\s*(.*)$/.exec(rest);
 		if (!nameMatch) {
-			problem(line, raw, `add ${object} without a name`);
+			this.problem(line, raw, `add ${object} without a name`);
 			return;
 		}
 
-		const [, name, body] = nameMatch;
+		const [, name, body] = nameMatch as unknown as [string, string, string];
 		switch (object) {
 			case 'chain': {
-				const chain = table.chains.get(name!) ?? {name: name!, line, hook: null, rules: []};
-				table.chains.set(name!, chain);
-				const hook = /\{\s*(type\s[^}]*?)\s*;?\s*\}/.exec(body!);
-				if (hook) {
-					chain.hook = hook[1]!;
-				}
-
+				const chain = table.chains.get(name) ?? {name, line, hook: null, rules: []};
+				table.chains.set(name, chain);
+				const hook = /\{\s*(type\s[^}]*?)\s*;?\s*\}/.exec(body);
+				chain.hook = hook ? hook[1]! : chain.hook;
 				return;
 			}
 
 			case 'rule': {
-				const chain = table.chains.get(name!);
+				let chain = table.chains.get(name);
 				if (!chain) {
-					problem(line, raw, `rule for unknown chain ${name!}`);
-					const created: NftChain = {name: name!, line, hook: null, rules: []};
-					table.chains.set(name!, created);
-					created.rules.push(makeRule(line, raw, body!));
-					return;
+					this.problem(line, raw, `rule for unknown chain ${name}`);
+					chain = {name, line, hook: null, rules: []};
+					table.chains.set(name, chain);
 				}
 
-				chain.rules.push(makeRule(line, raw, body!));
+				chain.rules.push(makeRule(line, raw, body));
 				return;
 			}
 
 			case 'set':
 			case 'map': {
-				const set = table.sets.get(name!) ?? newSet(name!, object, line);
-				table.sets.set(name!, set);
-				const properties = /^\{(.*)\}$/.exec(body!.trim());
+				const set = table.sets.get(name) ?? newSet(name, object, line);
+				table.sets.set(name, set);
+				const properties = /^\{(.*)\}$/.exec(body.trim());
 				if (properties) {
-					setProperties(set, properties[1]!, line, problems);
+					setProperties(set, properties[1]!, line, this.problems);
 				}
 
 				return;
 			}
 
 			case 'element': {
-				const set = table.sets.get(name!);
-				if (!set) {
-					problem(line, raw, `element for unknown set ${name!}`);
-					return;
+				const set = table.sets.get(name);
+				if (set) {
+					addElements(set, body, line, this.problems);
+				} else {
+					this.problem(line, raw, `element for unknown set ${name}`);
 				}
 
-				addElements(set, body!, line, problems);
 				return;
 			}
 
 			default: {
-				problem(line, raw, `unknown object ${object}`);
+				this.problem(line, raw, `unknown object ${object}`);
 			}
 		}
 	}

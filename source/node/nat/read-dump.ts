@@ -3,7 +3,6 @@ import {Buffer} from 'node:buffer';
 import {type FileHandle, open} from 'node:fs/promises';
 import {defaultDumpLimits, type DumpLimits, dumpChecker} from '../../core/nat/dump-limits.js';
 import {formatBytes} from '../../core/nat/no-rules.js';
-import {natDumpArrived, newNatDumpBuffer} from '../../core/nat/decode.js';
 import type {NatMode} from '../../core/nat/types.js';
 
 /** Result of running one command: never throws, errors are values. */
@@ -153,75 +152,108 @@ async function run(argv: readonly string[], runner: CommandRunner, timeoutMs: nu
 	return {ok: true, text: result.stdout, mode: undefined, source: argv.join(' ')};
 }
 
+/** kube-proxy's mode as its metrics server reports it, or null when it does not answer. Injected in tests. */
+export type ProxyModeProbe = () => Promise<NatMode | null>;
+
+/** kube-proxy's metrics address: loopback only (never a remote host), and a short timeout. */
+export const kubeProxyModeUrl = 'http://127.0.0.1:10249/proxyMode';
+
+export const askKubeProxyMode: ProxyModeProbe = async () => {
+	try {
+		const response = await fetch(kubeProxyModeUrl, {signal: AbortSignal.timeout(500), redirect: 'error'});
+		const text = (await response.text()).trim();
+		return response.ok && (text === 'iptables' || text === 'nftables' || text === 'ipvs') ? text : null;
+	} catch {
+		return null;
+	}
+};
+
 /**
- * Read this machine's kube-proxy rules with its own tools. With a mode, run that mode's tool;
- * without, look for the nftables table first, then iptables KUBE-SVC- chains, then IPVS
- * virtual services.
+ * Read this machine's kube-proxy rules with its own tools. With a mode, run that mode's tool.
+ * Without, take the mode from kube-proxy's metrics address when it answers; otherwise look for
+ * the nftables table first, then iptables KUBE-SVC- chains, then IPVS virtual services. The
+ * dump's `source` says which tool was read and how the mode was found.
  */
-export async function readLocalNatDump(options: {mode?: NatMode; timeoutMs?: number; runner?: CommandRunner} = {}): Promise<NatDump> {
+export async function readLocalNatDump(options: {mode?: NatMode; timeoutMs?: number; runner?: CommandRunner; proxyMode?: ProxyModeProbe} = {}): Promise<NatDump> {
 	const runner = options.runner ?? runCommand;
 	const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
-	const nftables = async (): Promise<ToolDump> => {
-		const v4 = await run(['nft', 'list', 'table', 'ip', 'kube-proxy'], runner, timeoutMs);
-		const v6 = await run(['nft', 'list', 'table', 'ip6', 'kube-proxy'], runner, timeoutMs);
-		if (!v4.ok && !v6.ok) {
-			return v4;
-		}
-
-		return {ok: true, text: [v4, v6].map(each => (each.ok ? each.text : '')).join('\n'), mode: 'nftables', source: 'nft list table ip/ip6 kube-proxy'};
-	};
-
-	const iptables = async (): Promise<ToolDump> => {
-		const dump = await run(['iptables-save'], runner, timeoutMs);
-		return dump.ok ? {...dump, mode: 'iptables'} : dump;
-	};
-
-	const ipvs = async (): Promise<ToolDump> => {
-		const dump = await run(['ipvsadm', '-S', '-n'], runner, timeoutMs);
-		return dump.ok ? {...dump, mode: 'ipvs'} : dump;
-	};
-
-	switch (options.mode) {
-		case 'nftables': {
-			return nftables();
-		}
-
-		case 'iptables': {
-			return iptables();
-		}
-
-		case 'ipvs': {
-			return ipvs();
-		}
-
-		default: {
-			// Each tool asked, with its answer, for the message when none has kube-proxy's rules.
-			const tried: string[] = [];
-			const fromNft = await nftables();
-			tried.push(`nft list table ip/ip6 kube-proxy: ${fromNft.ok ? (fromNft.text.includes('table ') ? 'found' : 'no table') : fromNft.error}`);
-			if (fromNft.ok && fromNft.text.includes('table ')) {
-				return fromNft;
-			}
-
-			const fromIptables = await iptables();
-			tried.push(`iptables-save: ${fromIptables.ok ? 'no KUBE-SVC- chain' : fromIptables.error}`);
-			if (fromIptables.ok && fromIptables.text.includes('KUBE-SVC-')) {
-				return fromIptables;
-			}
-
-			const fromIpvs = await ipvs();
-			tried.push(`ipvsadm -S -n: ${fromIpvs.ok ? (fromIpvs.text.trim() === '' ? 'no virtual service' : 'found') : fromIpvs.error}`);
-			if (fromIpvs.ok && fromIpvs.text.trim() !== '') {
-				return fromIpvs;
-			}
-
-			if (fromIptables.ok) {
-				return {...fromIptables, tried};
-			}
-
-			return {ok: false, error: `no kube-proxy rules found on this node (tried ${tried.join('; ')})`};
-		}
+	const readers = localReaders(runner, timeoutMs);
+	if (options.mode) {
+		return readers[options.mode]();
 	}
+
+	const reported = await (options.proxyMode ?? askKubeProxyMode)();
+	if (reported) {
+		const dump = await readers[reported]();
+		return dump.ok ? {...dump, source: `${dump.source} (mode ${reported} from kube-proxy's ${kubeProxyModeUrl})`} : dump;
+	}
+
+	return detectLocalDump(readers);
+}
+
+type LocalReaders = Record<NatMode, () => Promise<ToolDump>>;
+
+function localReaders(runner: CommandRunner, timeoutMs: number): LocalReaders {
+	return {
+		async nftables() {
+			const v4 = await run(['nft', 'list', 'table', 'ip', 'kube-proxy'], runner, timeoutMs);
+			const v6 = await run(['nft', 'list', 'table', 'ip6', 'kube-proxy'], runner, timeoutMs);
+			if (!v4.ok && !v6.ok) {
+				return v4;
+			}
+
+			return {ok: true, text: [v4, v6].map(each => (each.ok ? each.text : '')).join('\n'), mode: 'nftables', source: 'nft list table ip/ip6 kube-proxy'};
+		},
+		async iptables() {
+			// Both iptables backends may exist: read the one holding kube-proxy's chains, as kube-proxy's own wrapper does.
+			const dump = await run(['iptables-save'], runner, timeoutMs);
+			if (dump.ok && dump.text.includes(':KUBE-SERVICES')) {
+				return {...dump, mode: 'iptables'};
+			}
+
+			for (const tool of ['iptables-nft-save', 'iptables-legacy-save']) {
+				// eslint-disable-next-line no-await-in-loop
+				const other = await run([tool], runner, timeoutMs);
+				if (other.ok && other.text.includes(':KUBE-SERVICES')) {
+					return {...other, mode: 'iptables', source: `${tool} (the iptables backend holding kube-proxy's chains)`};
+				}
+			}
+
+			return dump.ok ? {...dump, mode: 'iptables'} : dump;
+		},
+		async ipvs() {
+			const dump = await run(['ipvsadm', '-S', '-n'], runner, timeoutMs);
+			return dump.ok ? {...dump, mode: 'ipvs'} : dump;
+		},
+	};
+}
+
+/** No mode given and none reported: the first mode whose rules are present, each tool's answer kept for the error. */
+async function detectLocalDump(readers: LocalReaders): Promise<NatDump> {
+	const tried: string[] = [];
+	const fromNft = await readers.nftables();
+	tried.push(`nft list table ip/ip6 kube-proxy: ${fromNft.ok ? (fromNft.text.includes('table ') ? 'found' : 'no table') : fromNft.error}`);
+	if (fromNft.ok && fromNft.text.includes('table ')) {
+		return {...fromNft, source: `${fromNft.source} (found the kube-proxy table)`};
+	}
+
+	const fromIptables = await readers.iptables();
+	tried.push(`iptables-save: ${fromIptables.ok ? 'no KUBE-SVC- chain' : fromIptables.error}`);
+	if (fromIptables.ok && fromIptables.text.includes('KUBE-SVC-')) {
+		return {...fromIptables, source: `${fromIptables.source} (found KUBE-SVC- chains)`};
+	}
+
+	const fromIpvs = await readers.ipvs();
+	tried.push(`ipvsadm -S -n: ${fromIpvs.ok ? (fromIpvs.text.trim() === '' ? 'no virtual service' : 'found') : fromIpvs.error}`);
+	if (fromIpvs.ok && fromIpvs.text.trim() !== '') {
+		return {...fromIpvs, source: `${fromIpvs.source} (found IPVS virtual services)`};
+	}
+
+	if (fromIptables.ok) {
+		return {...fromIptables, tried};
+	}
+
+	return {ok: false, error: `no kube-proxy rules found on this node (tried ${tried.join('; ')})`};
 }
 
 /** How much of a dump file one read takes: small enough to keep the decoder busy while the next part is read. */
@@ -247,8 +279,8 @@ export async function readNatDumpFile(path: string, limits: DumpLimits = default
 			return {ok: false, error: `${path} is ${formatBytes(stats.size)}, over ${formatBytes(limits.maxBytes)}, the limit for a rule dump (raise it with --max-bytes)`};
 		}
 
-		// Read in parts, and let the decoder work on each part while the next one is read.
-		const bytes = newNatDumpBuffer(stats.size);
+		// Read in parts into one buffer (no string of the whole dump: the decoder reads the bytes).
+		const bytes = Buffer.allocUnsafe(stats.size);
 		const file = handle;
 		const readPart = async (from: number) => file.read(bytes, from, Math.min(readPartBytes, bytes.length - from), from);
 		let filled = 0;
@@ -263,9 +295,6 @@ export async function readNatDumpFile(path: string, limits: DumpLimits = default
 
 			filled += bytesRead;
 			reading = bytesRead > 0 && filled < bytes.length ? readPart(filled) : undefined;
-			if (reading) {
-				natDumpArrived(bytes, filled);
-			}
 		}
 
 		return {ok: true, text: bytes.subarray(0, filled), mode: undefined, source: path};

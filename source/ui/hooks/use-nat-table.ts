@@ -1,10 +1,9 @@
 import {useEffect, useMemo, useState} from 'react';
 import {crossCheckNat} from '../../core/nat/cross-check.js';
-import {decodeNatDump} from '../../core/nat/decode.js';
 import {refuseCutShort} from '../../core/nat/cut-short.js';
-import {missingKubeProxyRules} from '../../core/nat/no-rules.js';
 import type {NatFlowTable} from '../../core/nat/types.js';
 import type {ClusterSnapshot} from '../../kube/types.js';
+import {NatDecoder} from '../../node/nat/nat-decoder.js';
 import type {NatDump} from '../../node/nat/read-dump.js';
 
 /** Reads the rule dump the NAT view shows: the node's own tools, a file, another node's command, the demo. */
@@ -20,22 +19,29 @@ export type NatTableState = {
 	readonly loading: boolean;
 	/** Epoch ms of the last finished load. */
 	readonly loadedAt: number | undefined;
+	/** While a large dump decodes: how much of it is done, e.g. `decoding 40% of 24 MB`. */
+	readonly progress: string | undefined;
 };
 
-/** The decoded dump, or the one line saying it holds no kube-proxy rules (never an empty table). */
-function decodedState(dump: Extract<NatDump, {ok: true}>, loadedAt: number): {table?: NatFlowTable; origin?: string; error?: string; loadedAt: number} {
+type Decoded = {table?: NatFlowTable; origin?: string; error?: string; loadedAt?: number};
+
+/** The decoded dump (off this thread when large), or the one line saying it holds no kube-proxy rules (never an empty table). */
+async function decodedState(decoder: NatDecoder, dump: Extract<NatDump, {ok: true}>, clock: () => number, onProgress: (done: number, total: number) => void): Promise<Decoded | undefined> {
 	const cutShort = refuseCutShort(dump.text, dump.source);
 	if (cutShort) {
-		return {error: cutShort, origin: dump.source, loadedAt};
+		return {error: cutShort, origin: dump.source, loadedAt: clock()};
 	}
 
-	const table = decodeNatDump(dump.text, dump.mode);
-	const missing = missingKubeProxyRules(dump.text, table, dump.source);
-	if (missing) {
-		return {error: `${missing}${dump.tried ? ` (tried ${dump.tried.join('; ')})` : ''}`, origin: dump.source, loadedAt};
+	const result = await decoder.decode(dump, onProgress);
+	if (result === 'superseded') {
+		return undefined;
 	}
 
-	return {table, origin: dump.source, loadedAt};
+	if (result.missing) {
+		return {error: `${result.missing}${dump.tried ? ` (tried ${dump.tried.join('; ')})` : ''}`, origin: dump.source, loadedAt: clock()};
+	}
+
+	return {table: result.table, origin: dump.source, loadedAt: clock()};
 }
 
 /**
@@ -49,19 +55,31 @@ export function useNatTable(
 	generation: number,
 	clock: () => number,
 ): NatTableState {
-	const [decoded, setDecoded] = useState<{table?: NatFlowTable; origin?: string; error?: string; loadedAt?: number}>({});
+	const [decoded, setDecoded] = useState<Decoded>({});
 	const [loading, setLoading] = useState(true);
+	const [progress, setProgress] = useState<string | undefined>(undefined);
+	// One decoder per view: one decode at a time, a newer one superseding an older one.
+	const decoder = useMemo(() => new NatDecoder(), []);
+	useEffect(() => () => {
+		decoder.close();
+	}, [decoder]);
 
 	useEffect(() => {
 		let cancelled = false;
 		setLoading(true);
-		load()
-			.then(dump => {
-				if (cancelled) {
-					return;
-				}
+		setProgress(undefined);
+		const onProgress = (done: number, total: number) => {
+			if (!cancelled) {
+				setProgress(`decoding ${Math.floor((100 * done) / total)}% of ${(total / 1024 / 1024).toFixed(0)} MB`);
+			}
+		};
 
-				setDecoded(dump.ok ? decodedState(dump, clock()) : {error: dump.error, loadedAt: clock()});
+		load()
+			.then(async dump => {
+				const next = cancelled ? undefined : (dump.ok ? await decodedState(decoder, dump, clock, onProgress) : {error: dump.error, loadedAt: clock()});
+				if (next && !cancelled) {
+					setDecoded(next);
+				}
 			})
 			.catch((error: unknown) => {
 				if (!cancelled) {
@@ -76,7 +94,7 @@ export function useNatTable(
 		return () => {
 			cancelled = true;
 		};
-	}, [load, generation, clock]);
+	}, [load, generation, clock, decoder]);
 
 	const checked = useMemo(() => {
 		if (!decoded.table) {
@@ -91,5 +109,5 @@ export function useNatTable(
 		return crossCheckNat(decoded.table, {services: snapshot.services, endpointSlices: snapshot.endpointSlices, namespace: snapshot.namespace});
 	}, [decoded.table, snapshot]);
 
-	return {table: checked, origin: decoded.origin, error: decoded.error, loading, loadedAt: decoded.loadedAt};
+	return {table: checked, origin: decoded.origin, error: decoded.error, loading, loadedAt: decoded.loadedAt, progress: loading ? progress : undefined};
 }

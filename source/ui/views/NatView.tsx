@@ -48,7 +48,7 @@ export function NatView({serviceKey, snapshot, clock, width, height, onOpen, loa
 	const [notice, setNotice] = useState<string | undefined>(undefined);
 	const now = useNow(clock, 1000);
 	const load = useMemo(() => (vantage !== undefined && vantages ? vantages.loaderFor(vantage) : loadDump), [vantage, vantages, loadDump]);
-	const {table, origin, error, loading, loadedAt} = useNatTable(load, snapshot, generation, clock);
+	const {table, origin, error, loading, loadedAt, progress} = useNatTable(load, snapshot, generation, clock);
 
 	const lines = useMemo(() => (table ? natLines(table, wholeTable ? undefined : serviceKey, width) : []), [table, wholeTable, serviceKey, width]);
 	const bodyHeight = Math.max(1, height - 2);
@@ -98,7 +98,7 @@ export function NatView({serviceKey, snapshot, clock, width, height, onOpen, loa
 	const nodes = useMemo(() => snapshot.nodes.map(node => node.metadata?.name ?? '').filter(Boolean), [snapshot.nodes]);
 
 	const title = `${wholeTable ? 'NAT table' : `NAT rules of ${serviceKey}`}${origin ? `  from ${origin}` : ''}${
-		loading ? '  reading…' : loadedAt === undefined ? '' : `  read ${formatAgo(loadedAt, now)}`
+		loading ? `  ${progress ?? 'reading…'}` : loadedAt === undefined ? '' : `  read ${formatAgo(loadedAt, now)}`
 	}`;
 	return (
 		<Box flexDirection="column" height={height} width={width} flexShrink={0}>

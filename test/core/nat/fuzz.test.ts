@@ -1,7 +1,10 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
+import {readFileSync} from 'node:fs';
 import {crossCheckNat} from '../../../source/core/nat/cross-check.js';
 import {decodeNatDump} from '../../../source/core/nat/decode.js';
+import {decodeIptables} from '../../../source/core/nat/decode-iptables.js';
+import {IptablesReader} from '../../../source/core/nat/iptables-reader.js';
 import {generateIptablesSave} from '../../../source/core/nat/generate/iptables.js';
 import {generateIpvsSave} from '../../../source/core/nat/generate/ipvs.js';
 import {generateNftTable} from '../../../source/core/nat/generate/nft.js';
@@ -62,12 +65,31 @@ function mutate(text: string, next: () => number): string {
 	return lines.join('\n');
 }
 
+const kernelFixture = (name: string) => readFileSync(new URL(`../../fixtures/nat/kernel/${name}`, import.meta.url), 'utf8');
+
+// Generated dumps, and dumps of kube-proxy's shape read back from the kernel (each era and mode).
 const seeds: Array<[NatMode, string]> = [
 	['iptables', generateIptablesSave(input, {clusterCIDR})],
 	['iptables', generateIptablesSave(input, {clusterCIDR, style: 'old', form: 'save'})],
 	['nftables', generateNftTable(input, {clusterCIDR})],
 	['ipvs', generateIpvsSave(input, {clusterCIDR})],
+	['iptables', kernelFixture('iptables-1.28-save.txt')],
+	['iptables', kernelFixture('iptables-1.28-large-save-nat.txt')],
+	['iptables', kernelFixture('iptables-1.28-S-nat.txt')],
+	['iptables', kernelFixture('iptables-1.23-save.txt')],
+	['nftables', kernelFixture('nft-list-table.txt')],
+	['nftables', kernelFixture('nft-list-ruleset.txt')],
 ];
+
+/** The endpoint shares of one path never add up to more than every connection. */
+function sharesAreShares(table: ReturnType<typeof decodeNatDump>, round: number) {
+	for (const flow of table.services) {
+		for (const list of [flow.endpoints, flow.localEndpoints ?? []]) {
+			const sum = list.reduce((total, endpoint) => total + endpoint.probability, 0);
+			assert.ok(list.every(endpoint => endpoint.probability >= 0) && sum <= 1 + 1e-9, `round ${round}: ${flow.service} shares sum to ${sum}`);
+		}
+	}
+}
 
 test('3000 mutated dumps: no throw, every parse problem names a line', () => {
 	const next = random(20_240_601);
@@ -97,6 +119,19 @@ test('3000 mutated dumps: no throw, every parse problem names a line', () => {
 
 		for (const problem of table.problems.filter(each => each.message.startsWith('line '))) {
 			assert.ok(problem.message.startsWith(`line ${problem.line}: `), problem.message);
+		}
+
+		sharesAreShares(table, round);
+		if (mode === 'iptables' && round % 5 === 0) {
+			// However the bytes arrive, the decode is the same.
+			const reader = new IptablesReader();
+			const bytes = new TextEncoder().encode(text);
+			const size = 1 + Math.floor(next() * 300);
+			for (let from = 0; from < bytes.length; from += size) {
+				reader.writeBytes(bytes.subarray(from, from + size));
+			}
+
+			assert.deepEqual(decodeIptables(reader.end()), decodeNatDump(text, 'iptables'), `round ${round}: in ${size}-byte parts`);
 		}
 	}
 

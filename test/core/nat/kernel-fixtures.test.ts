@@ -4,8 +4,7 @@ import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {iptablesServiceHash} from '../../../source/core/nat/chain-names.js';
 import {decodeIptables} from '../../../source/core/nat/decode-iptables.js';
-import {decodeIptablesFast} from '../../../source/core/nat/decode-iptables-fast.js';
-import {indexIptablesSave} from '../../../source/core/nat/iptables-parse.js';
+import {IptablesReader} from '../../../source/core/nat/iptables-reader.js';
 import {crossCheckNat} from '../../../source/core/nat/cross-check.js';
 import {decodeNatDump, detectNatMode} from '../../../source/core/nat/decode.js';
 import {renderNatText, toNatJson} from '../../../source/core/nat/render.js';
@@ -151,13 +150,21 @@ describe('kube-proxy dumps read back from the kernel', () => {
 		assert.ok(shares.every(share => Math.abs(share - 0.001) < 1e-6), 'each of 1,000 endpoints gets 1/1000');
 	});
 
-	test('every iptables tier gives the general decoder\'s table (the fast ones decline Local policy)', () => {
+	test('the iptables decode does not depend on how the bytes arrive (text, bytes, parts of any size)', () => {
 		for (const {file, mode} of cases.filter(each => each.mode === 'iptables')) {
 			const dump = fixture(file);
-			const general = decodeIptables(indexIptablesSave(dump, {eager: true}));
-			assert.equal(decodeIptablesFast(dump), null, file);
-			assert.deepEqual(decodeNatDump(dump, mode), general, file);
-			assert.deepEqual(decodeNatDump(new TextEncoder().encode(dump), mode), general, `${file} as bytes (the WebAssembly tier first)`);
+			const whole = decodeNatDump(dump, mode);
+			assert.ok(whole.services.length > 0, file);
+			assert.deepEqual(decodeNatDump(new TextEncoder().encode(dump), mode), whole, `${file} as bytes`);
+			for (const size of [1, 7, 4096]) {
+				const bytes = new TextEncoder().encode(dump);
+				const reader = new IptablesReader({eager: true});
+				for (let from = 0; from < bytes.length; from += size) {
+					reader.writeBytes(bytes.subarray(from, from + size));
+				}
+
+				assert.deepEqual(decodeIptables(reader.end()), whole, `${file} in ${size}-byte parts`);
+			}
 		}
 	});
 
@@ -222,4 +229,16 @@ describe('the fixtures are what the kernel prints', () => {
 			assert.equal(stableLines(readBack[name]!), stableLines(fixture(name)), `${name}: regenerate with test/fixtures/nat/kernel/regenerate.ts`);
 		}
 	});
+});
+
+test('nftables: a dispatch rule after one that already sent every connection away is unreachable, not more traffic', () => {
+	const lines = fixture('nft-list-table.txt').split('\n');
+	const ladder = lines.findIndex(line => line.includes('numgen random mod 2 vmap') && line.includes('default/web-local/'));
+	assert.ok(ladder > 0);
+	lines.splice(ladder + 1, 0, lines[ladder]!);
+	const table = decodeNatDump(lines.join('\n'));
+	const flow = table.services.find(each => each.service === 'default/web-local')!;
+	assert.deepEqual(flow.endpoints.map(endpoint => endpoint.probability), [0.5, 0.5]);
+	assert.deepEqual(table.problems.map(problem => problem.line), [ladder + 2]);
+	assert.match(table.problems[0]!.message, /unreachable rule after every connection was sent to an endpoint in service-/);
 });

@@ -10,6 +10,8 @@ import {type CommandResult, type CommandRunner, readLocalNatDump, readNatDumpFil
 import {nodePortCluster} from '../../fixtures/nat/plain-services.js';
 
 const ok = (stdout: string): CommandResult => ({stdout, stderr: '', code: 0, timedOut: false});
+/** kube-proxy's metrics address not answering, as on a machine without kube-proxy. */
+const noMetrics = async () => null;
 
 function fakeRunner(answers: Record<string, CommandResult>): {runner: CommandRunner; calls: string[][]} {
 	const calls: string[][] = [];
@@ -59,21 +61,40 @@ describe('splitCommandTemplate', () => {
 describe('readLocalNatDump', () => {
 	test('auto-detection prefers the nftables table', async () => {
 		const {runner, calls} = fakeRunner({'nft list table ip kube-proxy': ok('table ip kube-proxy {\n}\n')});
-		const dump = await readLocalNatDump({runner});
+		const dump = await readLocalNatDump({runner, proxyMode: noMetrics});
 		assert.ok(dump.ok);
 		assert.equal(dump.mode, 'nftables');
+		assert.match(dump.source, /found the kube-proxy table/);
 		assert.deepEqual(calls, [['nft', 'list', 'table', 'ip', 'kube-proxy'], ['nft', 'list', 'table', 'ip6', 'kube-proxy']]);
+	});
+
+	test('kube-proxy\'s metrics address decides the mode when it answers, and the source says so', async () => {
+		const {runner, calls} = fakeRunner({'nft list table ip kube-proxy': ok('table ip kube-proxy {\n}\n'), 'iptables-save': ok('*nat\n:KUBE-SERVICES - [0:0]\nCOMMIT\n')});
+		const dump = await readLocalNatDump({runner, proxyMode: async () => 'iptables'});
+		assert.ok(dump.ok);
+		assert.equal(dump.mode, 'iptables');
+		assert.match(dump.source, /^iptables-save \(mode iptables from kube-proxy's http:\/\/127\.0\.0\.1:10249\/proxyMode\)$/);
+		assert.deepEqual(calls, [['iptables-save']]);
+	});
+
+	test('with both iptables backends, the one holding kube-proxy\'s chains is read', async () => {
+		const {runner, calls} = fakeRunner({'iptables-save': ok('*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n'), 'iptables-legacy-save': ok('*nat\n:KUBE-SERVICES - [0:0]\n:KUBE-SVC-X - [0:0]\nCOMMIT\n')});
+		const dump = await readLocalNatDump({runner, proxyMode: noMetrics});
+		assert.ok(dump.ok);
+		assert.equal(dump.mode, 'iptables');
+		assert.match(dump.source, /^iptables-legacy-save \(the iptables backend holding kube-proxy's chains\)/);
+		assert.deepEqual(calls.map(call => call[0]), ['nft', 'nft', 'iptables-save', 'iptables-nft-save', 'iptables-legacy-save']);
 	});
 
 	test('then iptables-save when it has KUBE-SVC- chains', async () => {
 		const {runner} = fakeRunner({'iptables-save': ok('*nat\n:KUBE-SVC-X - [0:0]\nCOMMIT\n')});
-		const dump = await readLocalNatDump({runner});
+		const dump = await readLocalNatDump({runner, proxyMode: noMetrics});
 		assert.ok(dump.ok && dump.mode === 'iptables');
 	});
 
 	test('then ipvsadm', async () => {
 		const {runner} = fakeRunner({'iptables-save': ok('*nat\nCOMMIT\n'), 'ipvsadm -S -n': ok('-A -t 10.0.0.1:80 -s rr\n')});
-		const dump = await readLocalNatDump({runner});
+		const dump = await readLocalNatDump({runner, proxyMode: noMetrics});
 		assert.ok(dump.ok && dump.mode === 'ipvs');
 	});
 

@@ -1,6 +1,7 @@
 import {test, describe} from 'node:test';
 import assert from 'node:assert/strict';
-import {parseIptablesSave, parseRuleLine, ruleDetails, tokenize} from '../../../source/core/nat/iptables-parse.js';
+import {parseIptablesSave, ruleDetails} from '../../../source/core/nat/iptables-reader.js';
+import {parseRuleLine, tokenize} from '../../../source/core/nat/iptables-rule.js';
 
 describe('tokenize', () => {
 	const cases: Array<[string, string[]]> = [
@@ -118,15 +119,15 @@ describe('parseIptablesSave', () => {
 		assert.deepEqual([...nat.chains.keys()], ['PREROUTING', 'KUBE-SERVICES']);
 		assert.equal(nat.chains.get('PREROUTING')!.counters, '[12:720]');
 		assert.equal(nat.chains.get('PREROUTING')!.policy, 'ACCEPT');
-		assert.equal(nat.chains.get('KUBE-SERVICES')!.rules[0]!.line, 7);
-		assert.equal(ruleDetails(dump.tables.get('filter')!.chains.get('KUBE-SERVICES')!.rules[0]!, [])?.target, 'REJECT');
+		assert.equal(nat.chains.get('KUBE-SERVICES')!.lines[0], 7);
+		assert.equal(ruleDetails(dump.tables.get('filter')!.chains.get('KUBE-SERVICES')!, 0, [])?.target, 'REJECT');
 		assert.equal(dump.ruleCount, 3);
 	});
 
 	test('iptables -S output (no table header) goes to the default table', () => {
 		const dump = parseIptablesSave('-P PREROUTING ACCEPT\n-N KUBE-SERVICES\n-A KUBE-SERVICES -j KUBE-NODEPORTS\n');
 		assert.deepEqual(dump.problems, []);
-		assert.equal(dump.tables.get('nat')!.chains.get('KUBE-SERVICES')!.rules.length, 1);
+		assert.equal(dump.tables.get('nat')!.chains.get('KUBE-SERVICES')!.raws.length, 1);
 	});
 
 	test('malformed input: every problem names its line and quotes it', () => {
@@ -146,20 +147,22 @@ describe('parseIptablesSave', () => {
 		const lazy = parseIptablesSave('*nat\n:X - [0:0]\n-A X -j\nCOMMIT\n');
 		assert.deepEqual(lazy.problems, []);
 		const problems: Array<{line: number | null; message: string}> = [];
-		const rule = lazy.tables.get('nat')!.chains.get('X')!.rules[0]!;
-		assert.equal(ruleDetails(rule, problems)?.target, null);
-		assert.equal(ruleDetails(rule, problems)?.target, null);
+		const chain = lazy.tables.get('nat')!.chains.get('X')!;
+		assert.equal(ruleDetails(chain, 0, problems)?.target, null);
+		assert.equal(ruleDetails(chain, 0, problems)?.target, null);
 		assert.deepEqual(problems, [{line: 3, message: 'line 3: option -j needs a value: -A X -j'}]);
 	});
 
 	test('-I puts the rule first', () => {
 		const dump = parseIptablesSave('*nat\n:X - [0:0]\n-A X -j B\n-I X 1 -j A\nCOMMIT\n');
-		assert.deepEqual(dump.tables.get('nat')!.chains.get('X')!.rules.map(rule => ruleDetails(rule, [])?.target), ['A', 'B']);
+		const chain = dump.tables.get('nat')!.chains.get('X')!;
+		assert.deepEqual(chain.raws.map((_, index) => ruleDetails(chain, index, [])?.target), ['A', 'B']);
+		assert.deepEqual(chain.lines, [4, 3]);
 	});
 
 	test('CRLF line ends are accepted', () => {
 		const dump = parseIptablesSave('*nat\r\n:X - [0:0]\r\n-A X -j Y\r\nCOMMIT\r\n');
 		assert.deepEqual(dump.problems, []);
-		assert.equal(ruleDetails(dump.tables.get('nat')!.chains.get('X')!.rules[0]!, [])?.target, 'Y');
+		assert.equal(ruleDetails(dump.tables.get('nat')!.chains.get('X')!, 0, [])?.target, 'Y');
 	});
 });
