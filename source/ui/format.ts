@@ -31,10 +31,15 @@ function clockTime(epochMs: number): string {
 	return new Date(epochMs).toTimeString().slice(0, 8);
 }
 
+function retryIn(retryAt: number, now: number): string {
+	const seconds = Math.ceil((retryAt - now) / 1000);
+	return seconds > 0 ? `retrying in ${seconds}s` : 'retrying now';
+}
+
 /**
  * One informer on the status line: `services synced`, `endpointslices retrying in 4s (the API server
  * ... answered 500)`, `services stale since 10:42:03, retrying in 8s (watch expired ...)`,
- * `nodes forbidden: nodes is forbidden: ...`. Never `synced` unless the informer said so.
+ * `nodes forbidden, retrying in 30s: nodes is forbidden: ...`. Never `synced` unless the informer said so.
  */
 export function formatConnection(resource: WatchedResource, state: ConnectionState, now: number): string {
 	const label = resourceLabels[resource];
@@ -45,12 +50,13 @@ export function formatConnection(resource: WatchedResource, state: ConnectionSta
 		}
 
 		case 'forbidden': {
-			return `${label} forbidden${state.message ? `: ${state.message}` : ''}`;
+			// Permissions can be granted while svctop runs, so a 403 is asked again, slowly.
+			const retry = state.retryAt === undefined ? '' : `, ${retryIn(state.retryAt, now)}`;
+			return `${label} forbidden${retry}${state.message ? `: ${state.message}` : ''}`;
 		}
 
 		case 'retrying': {
-			const seconds = state.retryAt === undefined ? 0 : Math.ceil((state.retryAt - now) / 1000);
-			const retry = seconds > 0 ? `retrying in ${seconds}s` : 'retrying now';
+			const retry = retryIn(state.retryAt ?? now, now);
 			const stale = state.staleSince === undefined ? '' : `stale since ${clockTime(state.staleSince)}, `;
 			return `${label} ${stale}${retry}${state.message ? ` (${state.message})` : ''}`;
 		}

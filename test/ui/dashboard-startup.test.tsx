@@ -110,5 +110,9 @@ describe('the status line', () => {
 		);
 		assert.equal(formatConnection('nodes', {phase: 'retrying', since: now, message: 'x', retryAt: now - 10}, now), 'nodes retrying now (x)');
 		assert.equal(formatConnection('nodes', {phase: 'forbidden', since: now, message: 'nodes is forbidden: User "dev" cannot list resource "nodes"'}, now), 'nodes forbidden: nodes is forbidden: User "dev" cannot list resource "nodes"');
+		assert.equal(
+			formatConnection('nodes', {phase: 'forbidden', since: now, message: 'nodes is forbidden', retryAt: now + 29_100}, now),
+			'nodes forbidden, retrying in 30s: nodes is forbidden',
+		);
 	});
 });
