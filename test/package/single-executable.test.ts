@@ -1,11 +1,13 @@
 import {after, before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import {spawn, spawnSync} from 'node:child_process';
-import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync} from 'node:fs';
+import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
+import {generateIptablesSave} from '../../source/core/nat/generate/iptables.js';
 import {initialDemoState} from '../../source/demo/cluster.js';
+import {nodePortCluster} from '../fixtures/nat/plain-services.js';
 import {builtEntry, ensureBuilt, newestMtime, repositoryRoot} from '../helpers/built-cli.js';
 
 /*
@@ -249,4 +251,49 @@ describe('the single executable, on a machine without Node.js', {timeout: 15 * 6
 		assert.ok(beforeExit.lastIndexOf('\u001B[?1049l') > beforeExit.lastIndexOf('\u001B[?1049h'), 'left the alternate screen');
 		assert.match(output.slice(exit), /(?:^|\s)icanon(?:\s|$)/m, 'canonical mode back on');
 	});
+
+	test('the NAT view decodes a large dump in its worker, which the executable carries as a script', async t => {
+		if (!supported) {
+			t.skip(`single executables are built for linux-x64 and linux-arm64, this is ${process.platform}-${process.arch}`);
+			return;
+		}
+
+		// Well over the size below which the view decodes in its own thread, so only a worker shows progress.
+		const dump = generateIptablesSave({...nodePortCluster(3000, 10), nodeName: 'node-0', nodeIPs: ['10.0.0.1']}, {form: 'save'});
+		writeFileSync(path.join(directory, 'large.txt'), dump);
+		const variables = Object.entries({...environment, TERM: 'xterm-256color'}).map(([name, value]) => `${name}='${value}'`).join(' ');
+		const command = `stty rows 24 cols 100; env -i ${variables} ./svctop --demo --nat-file large.txt; echo "exit $?"`;
+		const child = spawn('script', ['-qfec', command, '/dev/null'], {cwd: directory, env: {PATH: environment.PATH!, TERM: 'xterm-256color'}, stdio: ['pipe', 'pipe', 'pipe']});
+		let output = '';
+		child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+			output += chunk;
+		});
+		const closed = new Promise(resolve => {
+			child.on('close', resolve);
+		});
+		const waitFor = async (pattern: RegExp) => {
+			const deadline = Date.now() + 60_000;
+			while (!pattern.test(output)) {
+				assert.ok(Date.now() < deadline, `timed out waiting for ${pattern}; got ${JSON.stringify(output.slice(-500))}`);
+				await new Promise(resolve => setTimeout(resolve, 50));
+			}
+		};
+
+		try {
+			await waitFor(/svc-nodeport/);
+			child.stdin.write('t');
+			await waitFor(/decoding \d+% of \d+ MB/);
+			await waitFor(/from large\.txt +read /);
+			assert.doesNotMatch(output, /NAT decoder stopped/);
+			child.stdin.write('q');
+			child.stdin.write('q');
+			await waitFor(/exit \d+/);
+			await closed;
+		} finally {
+			child.kill();
+		}
+
+		assert.match(output, /exit 0/);
+	});
 });
+
