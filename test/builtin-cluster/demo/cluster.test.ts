@@ -1,8 +1,8 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import type {V1EndpointSlice} from '@kubernetes/client-node';
-import {endpointSlicesFor, initialDemoState} from '../../source/demo/cluster.js';
-import {advanceDemo, demoStepCount} from '../../source/demo/timeline.js';
+import {endpointSlicesFor, initialDemoState} from '../../../source/builtin-cluster/demo/cluster.js';
+import {advanceDemo, demoStepCount} from '../../../source/builtin-cluster/demo/timeline.js';
 
 const now = Date.parse('2026-11-23T00:00:00Z');
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import {after, before, describe, test} from 'node:test';
 import {KubeConfig} from '@kubernetes/client-node';
-import {type ApiServer, startApiServer} from '../../source/apiserver/index.js';
-import {connectCluster, type ConnectedCluster} from '../../source/kube/index.js';
+import {type ApiServer, startApiServer} from '../../../source/builtin-cluster/apiserver/index.js';
+import {connectCluster, type ConnectedCluster} from '../../../source/kube/index.js';
 import {service} from './fixtures.js';
 
 /* Core v1 events, listed the way kubectl describe finds an object's events: involvedObject field selectors. */

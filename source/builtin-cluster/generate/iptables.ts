@@ -1,8 +1,6 @@
-import {iptablesEndpointChain, iptablesServiceHash} from '../chain-names.js';
-import {
-	defaultClusterCIDR, joinHostPort, type NatGeneratorInput, type NatGeneratorOptions, planServicePorts, type PlannedEndpoint,
-	type PlannedServicePort, ruleProbability,
-} from './plan.js';
+import {iptablesEndpointChain, iptablesServiceHash} from '../../core/nat/chain-names.js';
+import {planServicePorts, type PlannedEndpoint, type PlannedServicePort} from '../../core/nat/service-ports.js';
+import {defaultClusterCIDR, joinHostPort, type NatGeneratorInput, type NatGeneratorOptions, ruleProbability} from './plan.js';
 
 export type IptablesGeneratorOptions = NatGeneratorOptions & {
 	/** `new`: KUBE-EXT/KUBE-SVL chains (kube-proxy 1.24+). `old`: KUBE-XLB/KUBE-MARK-DROP (up to ~1.23). Default new. */

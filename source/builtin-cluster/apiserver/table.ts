@@ -1,5 +1,5 @@
 import type {ResourceInfo} from './resources.js';
-import {humanDuration} from '../core/services/human-duration.js';
+import {humanDuration} from '../../core/services/human-duration.js';
 
 /**
  * Server-side printing (meta.k8s.io/v1 Table) so `kubectl get` without `-o` prints columns. The cells

@@ -1,27 +1,18 @@
-import type {V1EndpointSlice, V1Node, V1Service} from '@kubernetes/client-node';
-import {servicePortName} from '../chain-names.js';
+import type {V1EndpointSlice, V1Service} from '@kubernetes/client-node';
+import {servicePortName} from './chain-names.js';
 
-/** What the generators need: the API objects and who "this node" is. */
-export type NatGeneratorInput = {
+/**
+ * kube-proxy's view of Services on one node: each Service port with its usable endpoints (all, and this
+ * node's). The cross-checks compare decoded rules against it; the built-in cluster's rule generators
+ * write rules from it. Pure.
+ */
+export type ServicePortsInput = {
 	readonly services: readonly V1Service[];
 	/** The EndpointSlices (`slices` is accepted as another spelling). */
 	readonly endpointSlices?: readonly V1EndpointSlice[];
 	readonly slices?: readonly V1EndpointSlice[];
-	/** Not needed for the rules; accepted so a cluster snapshot can be passed as it is. */
-	readonly nodes?: readonly V1Node[];
-	/** Name of the node whose rules are written (decides local endpoints). */
+	/** Name of the node whose view this is (decides local endpoints). */
 	readonly nodeName: string;
-	/** Addresses of that node (IPVS NodePort virtual services, nftables nodeport-ips). */
-	readonly nodeIPs: readonly string[];
-};
-
-export type NatGeneratorOptions = {
-	/** Address family of the rules; default IPv4. */
-	readonly family?: 'IPv4' | 'IPv6';
-	/** Pod CIDR kube-proxy treats as "local traffic" (`--cluster-cidr`); null disables those rules. Default 10.244.0.0/16 (fd00:10:244::/56 for IPv6). */
-	readonly clusterCIDR?: string | null;
-	/** Masquerade mark value; default 0x4000. */
-	readonly masqueradeMark?: string;
 };
 
 export type PlannedEndpoint = {
@@ -57,8 +48,8 @@ export type PlannedServicePort = {
 
 const isV6 = (ip: string) => ip.includes(':');
 
-/** Turn Services and EndpointSlices into the per-port plan all generators share. Pure. */
-export function planServicePorts(input: NatGeneratorInput, options: NatGeneratorOptions = {}): PlannedServicePort[] {
+/** Turn Services and EndpointSlices into one entry per Service port and address family. */
+export function planServicePorts(input: ServicePortsInput, options: {readonly family?: 'IPv4' | 'IPv6'} = {}): PlannedServicePort[] {
 	const family = options.family ?? 'IPv4';
 	const wantV6 = family === 'IPv6';
 	const slicesByService = new Map<string, V1EndpointSlice[]>();
@@ -152,23 +143,4 @@ export function planServicePorts(input: NatGeneratorInput, options: NatGenerator
 	}
 
 	return planned;
-}
-
-/** kube-proxy's per-rule probability for rule i of n: 1/(n-i), written with 10 decimals. */
-export function ruleProbability(remaining: number): string {
-	return (1 / remaining).toFixed(10);
-}
-
-/** Default pod CIDR per family. */
-export function defaultClusterCIDR(options: NatGeneratorOptions): string | null {
-	if (options.clusterCIDR !== undefined) {
-		return options.clusterCIDR;
-	}
-
-	return options.family === 'IPv6' ? 'fd00:10:244::/56' : '10.244.0.0/16';
-}
-
-/** `ip:port`, IPv6 bracketed. */
-export function joinHostPort(ip: string, port: number): string {
-	return isV6(ip) ? `[${ip}]:${port}` : `${ip}:${port}`;
 }

@@ -1,4 +1,5 @@
-import {joinHostPort, type NatGeneratorInput, type NatGeneratorOptions, planServicePorts, type PlannedEndpoint} from './plan.js';
+import {planServicePorts, type PlannedEndpoint} from '../../core/nat/service-ports.js';
+import {joinHostPort, type NatGeneratorInput, type NatGeneratorOptions} from './plan.js';
 
 export type IpvsGeneratorOptions = NatGeneratorOptions & {
 	/** IPVS scheduler kube-proxy is configured with; default rr. */

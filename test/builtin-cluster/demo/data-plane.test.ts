@@ -3,16 +3,16 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import http from 'node:http';
 import type {V1EndpointSlice, V1Service} from '@kubernetes/client-node';
-import {planServiceProbe} from '../../source/core/probe/plan.js';
-import type {Via} from '../../source/core/probe/service-targets.js';
-import {parseTarget} from '../../source/core/probe/target.js';
-import type {ProbeSample} from '../../source/core/probe/types.js';
-import {demoNodes, endpointSlicesFor, initialDemoState, nodeObject} from '../../source/demo/cluster.js';
-import {startDemoDataPlane, type DemoDataPlane} from '../../source/demo/data-plane.js';
-import {buildDnsQuery, parseDnsResponse} from '../../source/node/probe/dns-message.js';
-import {startProbeEngine} from '../../source/node/probe/engine.js';
-import {probeDns} from '../../source/node/probe/probe-once.js';
-import {echoSlice, nodePortService, nodes} from '../core/probe/fixtures.js';
+import {planServiceProbe} from '../../../source/core/probe/plan.js';
+import type {Via} from '../../../source/core/probe/service-targets.js';
+import {parseTarget} from '../../../source/core/probe/target.js';
+import type {ProbeSample} from '../../../source/core/probe/types.js';
+import {demoNodes, endpointSlicesFor, initialDemoState, nodeObject} from '../../../source/builtin-cluster/demo/cluster.js';
+import {startDemoDataPlane, type DemoDataPlane} from '../../../source/builtin-cluster/demo/data-plane.js';
+import {buildDnsQuery, parseDnsResponse} from '../../../source/node/probe/dns-message.js';
+import {startProbeEngine} from '../../../source/node/probe/engine.js';
+import {probeDns} from '../../../source/node/probe/probe-once.js';
+import {echoSlice, nodePortService, nodes} from '../../core/probe/fixtures.js';
 
 function get(address: {host: string; port: number}, timeoutMs = 500): Promise<string> {
 	return new Promise((resolve, reject) => {

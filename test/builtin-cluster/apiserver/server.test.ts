@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import {afterEach, describe, test} from 'node:test';
-import {type ApiServer, type ApiServerOptions, startApiServer} from '../../source/apiserver/index.js';
+import {type ApiServer, type ApiServerOptions, startApiServer} from '../../../source/builtin-cluster/apiserver/index.js';
 import {endpointSlice, node, service} from './fixtures.js';
 import {openWatch} from './watch-stream.js';
 

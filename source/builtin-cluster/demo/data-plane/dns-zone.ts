@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type {V1EndpointSlice, V1Service} from '@kubernetes/client-node';
-import type {DnsRecord, DnsReply} from '../../node/probe/dns-message.js';
+import type {DnsRecord, DnsReply} from '../../../node/probe/dns-message.js';
 
 /** CoreDNS's kubernetes plugin answers with a 5 second TTL unless configured otherwise. */
 const ttl = 5;

@@ -1,15 +1,17 @@
 import {demoClusterCidr, demoNodes} from './cluster.js';
 import {demoLocalNode, startDemoCluster, type DemoCluster} from './start-demo.js';
 import {startDemoDataPlane} from './data-plane.js';
-import {generateIptablesSave} from '../core/nat/generate/iptables.js';
-import type {NameResolution} from '../core/detail/describe-service.js';
-import {resolveName} from '../node/resolve-name.js';
+import {generateIptablesSave} from '../generate/iptables.js';
+import type {NameResolution} from '../../core/detail/describe-service.js';
+import {resolveName} from '../../node/resolve-name.js';
 import {demoDnsClient} from './demo-dns.js';
 import {demoExecHook} from './demo-exec.js';
 
 /** Everything `--demo` runs: the API server, its timeline, the rule dump and (for probes) the data plane. */
 export type Demo = {
 	readonly cluster: DemoCluster;
+	/** The node whose rules `ruleDump()` gives when no node is named: where `svctop probe --demo` runs. */
+	readonly localNode: string;
 	/** The kube-proxy iptables-save dump the demo's node (or `node`) would hold right now. */
 	ruleDump(node?: string): string;
 	/** Where a cluster address (ClusterIP, NodePort, external IP) is served on loopback, when the data plane runs. */
@@ -25,6 +27,7 @@ export async function startDemo(options: {withDataPlane: boolean; stepMs?: numbe
 	const dataPlane = options.withDataPlane ? await startDemoDataPlane(() => cluster.objects()) : undefined;
 	const demo: Demo = {
 		cluster,
+		localNode: demoLocalNode,
 		ruleDump(node = demoLocalNode) {
 			const {services, slices, nodes} = cluster.objects();
 			const local = demoNodes.find(n => n.name === node);

@@ -1,12 +1,12 @@
 import {after, before, test} from 'node:test';
 import assert from 'node:assert/strict';
 import {KubeConfig} from '@kubernetes/client-node';
-import {describeService, type FindingCode, findingCodes} from '../../source/core/detail/describe-service.js';
-import {serviceNameLabel} from '../../source/core/services/service-row.js';
-import {startDemoCluster, type DemoCluster} from '../../source/demo/start-demo.js';
-import {demoStepCount} from '../../source/demo/timeline.js';
-import {connectCluster, type ConnectedCluster} from '../../source/kube/index.js';
-import {type DnsClient, resolveName} from '../../source/node/resolve-name.js';
+import {describeService, type FindingCode, findingCodes} from '../../../source/core/detail/describe-service.js';
+import {serviceNameLabel} from '../../../source/core/services/service-row.js';
+import {startDemoCluster, type DemoCluster} from '../../../source/builtin-cluster/demo/start-demo.js';
+import {demoStepCount} from '../../../source/builtin-cluster/demo/timeline.js';
+import {connectCluster, type ConnectedCluster} from '../../../source/kube/index.js';
+import {type DnsClient, resolveName} from '../../../source/node/resolve-name.js';
 
 /*
  * The demo cluster exists to show what svctop finds, so every finding code must turn up at least once

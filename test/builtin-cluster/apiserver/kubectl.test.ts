@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import {after, before, describe, test} from 'node:test';
-import {type ApiServer, startApiServer} from '../../source/apiserver/index.js';
+import {type ApiServer, startApiServer} from '../../../source/builtin-cluster/apiserver/index.js';
 import {endpointSlice, node, service} from './fixtures.js';
 
 function hasKubectl(): boolean {

@@ -1,8 +1,6 @@
-import {nftEndpointBase, nftServiceBase} from '../chain-names.js';
-import {
-	defaultClusterCIDR, joinHostPort, type NatGeneratorInput, type NatGeneratorOptions, planServicePorts, type PlannedEndpoint,
-	type PlannedServicePort,
-} from './plan.js';
+import {nftEndpointBase, nftServiceBase} from '../../core/nat/chain-names.js';
+import {planServicePorts, type PlannedEndpoint, type PlannedServicePort} from '../../core/nat/service-ports.js';
+import {defaultClusterCIDR, joinHostPort, type NatGeneratorInput, type NatGeneratorOptions} from './plan.js';
 
 export type NftGeneratorOptions = NatGeneratorOptions & {
 	/** Service CIDR for the "drop traffic to unallocated ClusterIPs" rule; default 10.96.0.0/12 (fd00:10:96::/112). */

@@ -1,4 +1,4 @@
-import type {DnsClient} from '../node/resolve-name.js';
+import type {DnsClient} from '../../node/resolve-name.js';
 import {answerFromObjects, type ZoneObjects} from './data-plane/dns-zone.js';
 
 const typeA = 1;

@@ -5,10 +5,10 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {after, before, describe, test} from 'node:test';
 import {AuthorizationV1Api, CoreV1Api, KubeConfig, type V1Pod} from '@kubernetes/client-node';
-import {type ApiServer, startApiServer} from '../../source/apiserver/index.js';
-import {podSecurityRejection} from '../../source/apiserver/pod-security.js';
-import {execInPod} from '../../source/node/access/exec-in-pod.js';
-import {kubeConfigFromYaml} from '../../source/kube/kubeconfig.js';
+import {type ApiServer, startApiServer} from '../../../source/builtin-cluster/apiserver/index.js';
+import {podSecurityRejection} from '../../../source/builtin-cluster/apiserver/pod-security.js';
+import {execInPod} from '../../../source/node/access/exec-in-pod.js';
+import {kubeConfigFromYaml} from '../../../source/kube/kubeconfig.js';
 import {node} from './fixtures.js';
 
 function kubeConfigOf(server: ApiServer): KubeConfig {

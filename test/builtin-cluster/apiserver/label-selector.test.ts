@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
-import {formatLabelSelector, matchesLabels, parseLabelSelector} from '../../source/apiserver/label-selector.js';
+import {formatLabelSelector, matchesLabels, parseLabelSelector} from '../../../source/builtin-cluster/apiserver/label-selector.js';
 
 const labels = {app: 'web', tier: 'front', replicas: '3'};
 

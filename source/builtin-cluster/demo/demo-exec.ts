@@ -1,5 +1,5 @@
 import type {ExecAnswer, ExecHook} from '../apiserver/pod-access.js';
-import {curlReportLine} from '../node/access/remote-probe.js';
+import {curlReportLine} from '../../node/access/remote-probe.js';
 
 /** Where a cluster address is served on loopback by the demo's data plane. */
 type AddressResolver = (ip: string, port: number) => {host: string; port: number} | undefined;

@@ -1,8 +1,8 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {endpointSlicesFor, initialDemoState} from '../../source/demo/cluster.js';
-import {demoDnsClient} from '../../source/demo/demo-dns.js';
-import {resolveName} from '../../source/node/resolve-name.js';
+import {endpointSlicesFor, initialDemoState} from '../../../source/builtin-cluster/demo/cluster.js';
+import {demoDnsClient} from '../../../source/builtin-cluster/demo/demo-dns.js';
+import {resolveName} from '../../../source/node/resolve-name.js';
 
 const state = initialDemoState(Date.parse('2026-11-23T00:00:00Z'));
 const dns = demoDnsClient(() => ({services: state.services, slices: endpointSlicesFor(state)}));

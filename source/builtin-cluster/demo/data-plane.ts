@@ -2,7 +2,7 @@ import dgram from 'node:dgram';
 import http from 'node:http';
 import net from 'node:net';
 import type {V1EndpointSlice, V1Node, V1Service} from '@kubernetes/client-node';
-import {buildDnsError, buildDnsResponse, parseDnsQuery} from '../node/probe/dns-message.js';
+import {buildDnsError, buildDnsResponse, parseDnsQuery} from '../../node/probe/dns-message.js';
 import {answerFromObjects} from './data-plane/dns-zone.js';
 
 export type DemoObjects = {

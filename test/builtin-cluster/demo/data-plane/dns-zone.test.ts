@@ -1,8 +1,8 @@
 import {describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import type {V1EndpointSlice, V1Service} from '@kubernetes/client-node';
-import {endpointSlicesFor, initialDemoState} from '../../../source/demo/cluster.js';
-import {answerFromObjects} from '../../../source/demo/data-plane/dns-zone.js';
+import {endpointSlicesFor, initialDemoState} from '../../../../source/builtin-cluster/demo/cluster.js';
+import {answerFromObjects} from '../../../../source/builtin-cluster/demo/data-plane/dns-zone.js';
 
 const state = initialDemoState(Date.parse('2026-11-23T00:00:00Z'));
 const headless: V1Service = {metadata: {namespace: 'default', name: 'web-headless'}, spec: {type: 'ClusterIP', clusterIP: 'None', clusterIPs: ['None'], selector: {app: 'webpod'}, ports: [{port: 80}]}};
