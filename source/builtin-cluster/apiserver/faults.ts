@@ -1,6 +1,7 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import type {ResourceName} from './resources.js';
-import {type StatusBody, serverError, tooManyRequests, watchExpired} from './status.js';
+import {send, sendStatus} from './respond.js';
+import {serverError, tooManyRequests, watchExpired} from './status.js';
 
 /**
  * What a broken or overloaded control plane does to a request. Status codes answer with a real
@@ -126,13 +127,4 @@ export class FaultSwitches {
 			}
 		}
 	}
-}
-
-function send(response: ServerResponse, status: number, body: string, headers: Record<string, string | number> = {}): void {
-	response.writeHead(status, {'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-cache, private', ...headers});
-	response.end(body);
-}
-
-function sendStatus(response: ServerResponse, body: StatusBody, headers: Record<string, string | number> = {}): void {
-	send(response, body.code, JSON.stringify(body), headers);
 }
