@@ -1,7 +1,7 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import net, {type AddressInfo} from 'node:net';
-import {resetSocket} from '../../../source/builtin-cluster/demo/data-plane.js';
+import {resetSocket} from '../../../source/builtin-cluster/demo/data-plane/sockets.js';
 
 /** A connected pair on loopback: the server's side of it, and the client. */
 async function connectedPair(): Promise<{server: net.Server; accepted: net.Socket; client: net.Socket}> {
