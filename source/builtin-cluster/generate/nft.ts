@@ -9,30 +9,65 @@ export type NftGeneratorOptions = NatGeneratorOptions & {
 
 type Element = {readonly key: string; readonly comment?: string; readonly value?: string};
 
-/**
- * `nft list table ip kube-proxy` text for `input.nodeName`, in the layout nft prints (which
- * `nft -f` also reads). Pure.
- */
-export function generateNftTable(input: NatGeneratorInput, options: NftGeneratorOptions = {}): string {
-	const ipv6 = options.family === 'IPv6';
-	const ip = ipv6 ? 'ip6' : 'ip';
-	const addressType = ipv6 ? 'ipv6_addr' : 'ipv4_addr';
-	const mark = options.masqueradeMark ?? '0x4000';
-	const podCidr = defaultClusterCIDR(options);
-	const serviceCidr = options.serviceCIDR ?? (ipv6 ? 'fd00:10:96::/112' : '10.96.0.0/12');
-	const ports = planServicePorts(input, options);
+/** The table being written: its sets and maps, chains (in the order nft lists them) and affinity sets. */
+class NftWriter {
+	readonly ip: 'ip' | 'ip6';
+	readonly addressType: string;
+	readonly podCidr: string | null;
+	readonly sets: Map<string, {header: string[]; elements: Element[]}>;
+	readonly chains: Map<string, string[]>;
+	readonly affinitySets: string[] = [];
 
-	const sets = new Map<string, {header: string[]; elements: Element[]}>([
+	constructor(input: NatGeneratorInput, options: NftGeneratorOptions) {
+		const ipv6 = options.family === 'IPv6';
+		this.ip = ipv6 ? 'ip6' : 'ip';
+		this.addressType = ipv6 ? 'ipv6_addr' : 'ipv4_addr';
+		this.podCidr = defaultClusterCIDR(options);
+		this.sets = fixedSets(this.addressType, input.nodeIPs.filter(each => each.includes(':') === ipv6));
+		this.chains = fixedChains(this.ip, options.masqueradeMark ?? '0x4000', options.serviceCIDR ?? (ipv6 ? 'fd00:10:96::/112' : '10.96.0.0/12'));
+	}
+
+	element(set: string, item: Element): void {
+		this.sets.get(set)!.elements.push(item);
+	}
+
+	print(): string {
+		const out = [`table ${this.ip} kube-proxy {`, '\tcomment "rules for kube-proxy"'];
+		for (const [name, set] of this.sets) {
+			out.push('', `\t${set.header[0]!.includes(': verdict') ? 'map' : 'set'} ${name} {`, ...set.header.map(line => `\t\t${line}`));
+			if (set.elements.length > 0) {
+				out.push(`\t\telements = { ${set.elements.map(each => `${each.key}${each.comment ? ` comment "${each.comment}"` : ''}${each.value ? ` : ${each.value}` : ''}`).join(',\n\t\t\t     ')} }`);
+			}
+
+			out.push('\t}');
+		}
+
+		out.push(...this.affinitySets);
+		for (const [name, lines] of this.chains) {
+			out.push('', `\tchain ${name} {`, ...lines.map(line => `\t\t${line}`), '\t}');
+		}
+
+		out.push('}', '');
+		return out.join('\n');
+	}
+}
+
+/** The sets and verdict maps kube-proxy declares, empty but for this node's addresses. */
+function fixedSets(addressType: string, nodeIPs: readonly string[]): Map<string, {header: string[]; elements: Element[]}> {
+	return new Map([
 		['cluster-ips', {header: [`type ${addressType}`, 'comment "Active ClusterIPs"'], elements: []}],
-		['nodeport-ips', {header: [`type ${addressType}`, 'comment "IPs that accept NodePort traffic"'], elements: input.nodeIPs.filter(each => each.includes(':') === ipv6).map(key => ({key}))}],
+		['nodeport-ips', {header: [`type ${addressType}`, 'comment "IPs that accept NodePort traffic"'], elements: nodeIPs.map(key => ({key}))}],
 		['firewall-ips', {header: [`type ${addressType} . inet_proto . inet_service : verdict`, 'comment "destinations that are subject to LoadBalancerSourceRanges"'], elements: []}],
 		['no-endpoint-nodeports', {header: ['type inet_proto . inet_service : verdict', 'comment "vmap to drop or reject packets to service nodeports with no endpoints"'], elements: []}],
 		['no-endpoint-services', {header: [`type ${addressType} . inet_proto . inet_service : verdict`, 'comment "vmap to drop or reject packets to services with no endpoints"'], elements: []}],
 		['service-ips', {header: [`type ${addressType} . inet_proto . inet_service : verdict`, 'comment "ClusterIP, ExternalIP and LoadBalancer IP traffic"'], elements: []}],
 		['service-nodeports', {header: ['type inet_proto . inet_service : verdict', 'comment "NodePort traffic"'], elements: []}],
 	]);
-	const element = (set: string, item: Element) => sets.get(set)!.elements.push(item);
-	const chains = new Map<string, string[]>([
+}
+
+/** The base chains: hooks, the checks that drop or reject, masquerading and the dispatch through the verdict maps. */
+function fixedChains(ip: string, mark: string, serviceCidr: string): Map<string, string[]> {
+	return new Map([
 		['cluster-ips-check', [`${ip} daddr @cluster-ips reject comment "Reject traffic to invalid ports of ClusterIPs"`, `${ip} daddr { ${serviceCidr} } drop comment "Drop traffic to unallocated ClusterIPs"`]],
 		['filter-prerouting-pre-dnat', ['type filter hook prerouting priority -110; policy accept;', 'ct state new jump firewall-check']],
 		['filter-output-pre-dnat', ['type filter hook output priority -110; policy accept;', 'ct state new jump firewall-check']],
@@ -50,147 +85,186 @@ export function generateNftTable(input: NatGeneratorInput, options: NftGenerator
 		['services', [`${ip} daddr . meta l4proto . th dport vmap @service-ips`, `${ip} daddr @nodeport-ips meta l4proto . th dport vmap @service-nodeports`]],
 		['service-endpoints-check', [`${ip} daddr . meta l4proto . th dport vmap @no-endpoint-services`]],
 	]);
-	const affinitySets: string[] = [];
+}
 
-	for (const port of ports) {
-		writeService(port);
+/** What kube-proxy decides for one Service port before it writes the port's elements and chains. */
+type NftPort = {
+	readonly port: PlannedServicePort;
+	readonly service: string;
+	readonly local: string;
+	readonly external: string;
+	readonly firewall: string;
+	readonly hasEndpoints: boolean;
+	readonly externallyAccessible: boolean;
+	readonly usesCluster: boolean;
+	readonly usesLocal: boolean;
+	readonly hasInternal: boolean;
+	readonly hasExternal: boolean;
+	readonly usesFirewall: boolean;
+};
+
+function classify(port: PlannedServicePort): NftPort {
+	const base = nftServiceBase(port.namespace, port.name, port.protocol, port.portName);
+	const hasEndpoints = port.clusterEndpoints.length > 0;
+	const externallyAccessible = port.nodePort !== 0 || port.externalIPs.length > 0 || port.loadBalancerIPs.length > 0;
+	return {
+		port,
+		service: `service-${base}`,
+		local: `local-${base}`,
+		external: `external-${base}`,
+		firewall: `firewall-${base}`,
+		hasEndpoints,
+		externallyAccessible,
+		usesCluster: hasEndpoints && (!port.internalLocal || (externallyAccessible && !port.externalLocal)),
+		usesLocal: port.localEndpoints.length > 0 && (port.internalLocal || (externallyAccessible && port.externalLocal)),
+		hasInternal: hasEndpoints && (!port.internalLocal || port.localEndpoints.length > 0),
+		hasExternal: hasEndpoints && (!port.externalLocal || port.localEndpoints.length > 0),
+		usesFirewall: hasEndpoints && port.loadBalancerIPs.length > 0 && port.sourceRanges.length > 0,
+	};
+}
+
+function endpointChain(port: PlannedServicePort, endpoint: PlannedEndpoint): string {
+	return `endpoint-${nftEndpointBase(port.namespace, port.name, port.protocol, port.portName, endpoint.ip, endpoint.port)}`;
+}
+
+function affinitySet(port: PlannedServicePort, endpoint: PlannedEndpoint): string {
+	return `affinity-${nftEndpointBase(port.namespace, port.name, port.protocol, port.portName, endpoint.ip, endpoint.port)}`;
+}
+
+/** The port's entries in the verdict maps: where its addresses go, or drop/reject when they have nowhere to go. */
+function mapElements(writer: NftWriter, p: NftPort): void {
+	const {port} = p;
+	const noEndpointVerdict = p.hasEndpoints ? 'drop' : 'goto reject-chain';
+	const key = (address: string, number: number) => `${address} . ${port.protocol} . ${number}`;
+	writer.element('cluster-ips', {key: port.clusterIP});
+	if (p.hasInternal) {
+		writer.element('service-ips', {key: key(port.clusterIP, port.port), value: `goto ${port.internalLocal ? p.local : p.service}`});
+	} else {
+		writer.element('no-endpoint-services', {key: key(port.clusterIP, port.port), comment: port.portString, value: noEndpointVerdict});
 	}
 
-	const out = [`table ${ip} kube-proxy {`, '\tcomment "rules for kube-proxy"'];
-	for (const [name, set] of sets) {
-		out.push('', `\t${set.header[0]!.includes(': verdict') ? 'map' : 'set'} ${name} {`, ...set.header.map(line => `\t\t${line}`));
-		if (set.elements.length > 0) {
-			out.push(`\t\telements = { ${set.elements.map(each => `${each.key}${each.comment ? ` comment "${each.comment}"` : ''}${each.value ? ` : ${each.value}` : ''}`).join(',\n\t\t\t     ')} }`);
+	for (const address of [...port.externalIPs, ...port.loadBalancerIPs]) {
+		if (p.hasEndpoints) {
+			writer.element('service-ips', {key: key(address, port.port), value: `goto ${p.external}`});
 		}
 
-		out.push('\t}');
+		if (!p.hasExternal) {
+			writer.element('no-endpoint-services', {key: key(address, port.port), comment: port.portString, value: noEndpointVerdict});
+		}
 	}
 
-	out.push(...affinitySets);
-	for (const [name, lines] of chains) {
-		out.push('', `\tchain ${name} {`, ...lines.map(line => `\t\t${line}`), '\t}');
+	if (port.nodePort !== 0) {
+		if (p.hasEndpoints) {
+			writer.element('service-nodeports', {key: `${port.protocol} . ${port.nodePort}`, value: `goto ${p.external}`});
+		}
+
+		if (!p.hasExternal) {
+			writer.element('no-endpoint-nodeports', {key: `${port.protocol} . ${port.nodePort}`, comment: port.portString, value: noEndpointVerdict});
+		}
 	}
 
-	out.push('}', '');
-	return out.join('\n');
-
-	function endpointChain(port: PlannedServicePort, endpoint: PlannedEndpoint): string {
-		return `endpoint-${nftEndpointBase(port.namespace, port.name, port.protocol, port.portName, endpoint.ip, endpoint.port)}`;
+	if (p.usesFirewall) {
+		for (const address of port.loadBalancerIPs) {
+			writer.element('firewall-ips', {key: key(address, port.port), value: `goto ${p.firewall}`});
+		}
 	}
+}
 
-	function affinitySet(port: PlannedServicePort, endpoint: PlannedEndpoint): string {
-		return `affinity-${nftEndpointBase(port.namespace, port.name, port.protocol, port.portName, endpoint.ip, endpoint.port)}`;
+/** firewall-...: load-balancer traffic from outside the source ranges is dropped. */
+function firewallChain(writer: NftWriter, p: NftPort): void {
+	if (p.usesFirewall) {
+		writer.chains.set(p.firewall, [`${writer.ip} saddr != { ${p.port.sourceRanges.join(', ')} } drop`]);
 	}
+}
 
-	function dispatch(port: PlannedServicePort, chain: string, endpoints: readonly PlannedEndpoint[], lines: string[]) {
-		if (port.affinitySeconds !== null) {
-			for (const endpoint of endpoints) {
-				lines.push(`${ip} saddr @${affinitySet(port, endpoint)} goto ${endpointChain(port, endpoint)}`);
-			}
-		}
-
-		const vmap = endpoints.map((endpoint, index) => `${index} : goto ${endpointChain(port, endpoint)}`).join(', ');
-		lines.push(`numgen random mod ${endpoints.length} vmap { ${vmap} }`);
-		chains.set(chain, lines);
-	}
-
-	function writeService(port: PlannedServicePort) {
-		const base = nftServiceBase(port.namespace, port.name, port.protocol, port.portName);
-		const service = `service-${base}`;
-		const local = `local-${base}`;
-		const external = `external-${base}`;
-		const firewall = `firewall-${base}`;
-		const hasEndpoints = port.clusterEndpoints.length > 0;
-		const externallyAccessible = port.nodePort !== 0 || port.externalIPs.length > 0 || port.loadBalancerIPs.length > 0;
-		const usesCluster = hasEndpoints && (!port.internalLocal || (externallyAccessible && !port.externalLocal));
-		const usesLocal = port.localEndpoints.length > 0 && (port.internalLocal || (externallyAccessible && port.externalLocal));
-		const internalChain = port.internalLocal ? local : service;
-		const hasInternal = hasEndpoints && (!port.internalLocal || port.localEndpoints.length > 0);
-		const hasExternal = hasEndpoints && (!port.externalLocal || port.localEndpoints.length > 0);
-		const usesFirewall = hasEndpoints && port.loadBalancerIPs.length > 0 && port.sourceRanges.length > 0;
-		const noEndpointVerdict = hasEndpoints ? 'drop' : 'goto reject-chain';
-		const key = (address: string, number: number) => `${address} . ${port.protocol} . ${number}`;
-
-		element('cluster-ips', {key: port.clusterIP});
-		if (hasInternal) {
-			element('service-ips', {key: key(port.clusterIP, port.port), value: `goto ${internalChain}`});
-		} else {
-			element('no-endpoint-services', {key: key(port.clusterIP, port.port), comment: port.portString, value: noEndpointVerdict});
-		}
-
-		for (const address of [...port.externalIPs, ...port.loadBalancerIPs]) {
-			if (hasEndpoints) {
-				element('service-ips', {key: key(address, port.port), value: `goto ${external}`});
-			}
-
-			if (!hasExternal) {
-				element('no-endpoint-services', {key: key(address, port.port), comment: port.portString, value: noEndpointVerdict});
-			}
-		}
-
-		if (port.nodePort !== 0) {
-			if (hasEndpoints) {
-				element('service-nodeports', {key: `${port.protocol} . ${port.nodePort}`, value: `goto ${external}`});
-			}
-
-			if (!hasExternal) {
-				element('no-endpoint-nodeports', {key: `${port.protocol} . ${port.nodePort}`, comment: port.portString, value: noEndpointVerdict});
-			}
-		}
-
-		if (usesFirewall) {
-			for (const address of port.loadBalancerIPs) {
-				element('firewall-ips', {key: key(address, port.port), value: `goto ${firewall}`});
-			}
-
-			chains.set(firewall, [`${ip} saddr != { ${port.sourceRanges.join(', ')} } drop`]);
-		}
-
-		if (usesCluster) {
-			const lines = podCidr === null ? [] : [`${ip} daddr ${port.clusterIP} ${ip} saddr != ${podCidr} jump mark-for-masquerade`];
-			dispatch(port, service, port.clusterEndpoints, lines);
-		}
-
-		if (usesLocal) {
-			const lines = port.internalLocal && podCidr !== null ? [`${ip} daddr ${port.clusterIP} ${ip} saddr != ${podCidr} jump mark-for-masquerade`] : [];
-			dispatch(port, local, port.localEndpoints, lines);
-		}
-
-		if (hasEndpoints && externallyAccessible) {
-			const lines: string[] = [];
-			if (port.externalLocal) {
-				if (podCidr !== null) {
-					lines.push(`${ip} saddr ${podCidr} goto ${service} comment "short-circuit pod traffic"`);
-				}
-
-				lines.push('fib saddr type local jump mark-for-masquerade comment "masquerade local traffic"', `fib saddr type local goto ${service} comment "short-circuit local traffic"`);
-			} else {
-				lines.push('jump mark-for-masquerade');
-			}
-
-			if (hasExternal) {
-				lines.push(`goto ${port.externalLocal ? local : service}`);
-			}
-
-			chains.set(external, lines);
-		}
-
-		const endpoints = [...(usesCluster ? port.clusterEndpoints : []), ...(usesLocal ? port.localEndpoints : [])];
+/** A dispatch chain: `lines`, then affinity lookups, then a random pick among the endpoint chains. */
+function dispatch(writer: NftWriter, port: PlannedServicePort, chain: string, endpoints: readonly PlannedEndpoint[], lines: string[]): void {
+	if (port.affinitySeconds !== null) {
 		for (const endpoint of endpoints) {
-			const chain = endpointChain(port, endpoint);
-			if (chains.has(chain)) {
-				continue;
-			}
-
-			const lines = [`${ip} saddr ${endpoint.ip} jump mark-for-masquerade`];
-			if (port.affinitySeconds !== null) {
-				const set = affinitySet(port, endpoint);
-				affinitySets.push('', `\tset ${set} {`, `\t\ttype ${addressType}`, '\t\tflags dynamic,timeout', `\t\ttimeout ${port.affinitySeconds}s`, '\t}');
-				lines.push(`update @${set} { ${ip} saddr }`);
-			}
-
-			lines.push(`meta l4proto ${port.protocol} dnat to ${joinHostPort(endpoint.ip, endpoint.port)}`);
-			chains.set(chain, lines);
+			lines.push(`${writer.ip} saddr @${affinitySet(port, endpoint)} goto ${endpointChain(port, endpoint)}`);
 		}
 	}
+
+	const vmap = endpoints.map((endpoint, index) => `${index} : goto ${endpointChain(port, endpoint)}`).join(', ');
+	lines.push(`numgen random mod ${endpoints.length} vmap { ${vmap} }`);
+	writer.chains.set(chain, lines);
+}
+
+/** service-... (all endpoints) and local-... (this node's), each masquerading cluster-IP traffic from outside the pod network first. */
+function dispatchChains(writer: NftWriter, p: NftPort): void {
+	const {ip, podCidr} = writer;
+	const {port} = p;
+	const masquerade = `${ip} daddr ${port.clusterIP} ${ip} saddr != ${podCidr} jump mark-for-masquerade`;
+	if (p.usesCluster) {
+		dispatch(writer, port, p.service, port.clusterEndpoints, podCidr === null ? [] : [masquerade]);
+	}
+
+	if (p.usesLocal) {
+		dispatch(writer, port, p.local, port.localEndpoints, port.internalLocal && podCidr !== null ? [masquerade] : []);
+	}
+}
+
+/** external-...: masquerade external traffic (for a Local policy, only from this node), then the policy's chain. */
+function externalChain(writer: NftWriter, p: NftPort): void {
+	if (!p.hasEndpoints || !p.externallyAccessible) {
+		return;
+	}
+
+	const {ip, podCidr} = writer;
+	const lines: string[] = [];
+	if (p.port.externalLocal) {
+		if (podCidr !== null) {
+			lines.push(`${ip} saddr ${podCidr} goto ${p.service} comment "short-circuit pod traffic"`);
+		}
+
+		lines.push('fib saddr type local jump mark-for-masquerade comment "masquerade local traffic"', `fib saddr type local goto ${p.service} comment "short-circuit local traffic"`);
+	} else {
+		lines.push('jump mark-for-masquerade');
+	}
+
+	if (p.hasExternal) {
+		lines.push(`goto ${p.port.externalLocal ? p.local : p.service}`);
+	}
+
+	writer.chains.set(p.external, lines);
+}
+
+/** endpoint-... (once each): masquerade hairpin traffic, record affinity, DNAT. */
+function endpointChains(writer: NftWriter, p: NftPort): void {
+	const {ip} = writer;
+	const {port} = p;
+	for (const endpoint of [...(p.usesCluster ? port.clusterEndpoints : []), ...(p.usesLocal ? port.localEndpoints : [])]) {
+		const chain = endpointChain(port, endpoint);
+		if (writer.chains.has(chain)) {
+			continue;
+		}
+
+		const lines = [`${ip} saddr ${endpoint.ip} jump mark-for-masquerade`];
+		if (port.affinitySeconds !== null) {
+			const set = affinitySet(port, endpoint);
+			writer.affinitySets.push('', `\tset ${set} {`, `\t\ttype ${writer.addressType}`, '\t\tflags dynamic,timeout', `\t\ttimeout ${port.affinitySeconds}s`, '\t}');
+			lines.push(`update @${set} { ${ip} saddr }`);
+		}
+
+		lines.push(`meta l4proto ${port.protocol} dnat to ${joinHostPort(endpoint.ip, endpoint.port)}`);
+		writer.chains.set(chain, lines);
+	}
+}
+
+/**
+ * `nft list table ip kube-proxy` text for `input.nodeName`, in the layout nft prints (which
+ * `nft -f` also reads). Pure.
+ */
+export function generateNftTable(input: NatGeneratorInput, options: NftGeneratorOptions = {}): string {
+	const writer = new NftWriter(input, options);
+	for (const port of planServicePorts(input, options)) {
+		const p = classify(port);
+		mapElements(writer, p);
+		firewallChain(writer, p);
+		dispatchChains(writer, p);
+		externalChain(writer, p);
+		endpointChains(writer, p);
+	}
+
+	return writer.print();
 }
