@@ -6,8 +6,8 @@
 import {execFileSync, spawnSync} from 'node:child_process';
 import process from 'node:process';
 import type {V1EndpointSlice, V1Service} from '@kubernetes/client-node';
-import {generateIptablesSave} from '../source/core/nat/generate/iptables.js';
-import {generateNftTable} from '../source/core/nat/generate/nft.js';
+import {generateIptablesSave} from '../source/builtin-cluster/generate/iptables.js';
+import {generateNftTable} from '../source/builtin-cluster/generate/nft.js';
 
 export const serviceCount = 5000;
 export const endpointsPerService = 10;

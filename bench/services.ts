@@ -7,7 +7,7 @@ import {fileURLToPath} from 'node:url';
 import {KubeConfig} from '@kubernetes/client-node';
 import {render} from 'ink-testing-library';
 import {createElement} from 'react';
-import {startApiServer} from '../source/apiserver/index.js';
+import {startApiServer} from '../source/builtin-cluster/apiserver/index.js';
 import {connectCluster} from '../source/kube/index.js';
 import App from '../source/ui/App.js';
 import {ensureBuilt} from '../test/helpers/built-cli.js';

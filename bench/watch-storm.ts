@@ -2,7 +2,7 @@ import {mkdtempSync, rmSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
-import {type Fault, startApiServer} from '../source/apiserver/index.js';
+import {type Fault, startApiServer} from '../source/builtin-cluster/apiserver/index.js';
 import {connectCluster} from '../source/kube/index.js';
 
 /*

@@ -1,6 +1,6 @@
 import process from 'node:process';
 import {KubeConfig} from '@kubernetes/client-node';
-import type {Demo} from '../demo/demo.js';
+import type {Demo} from '../builtin-cluster/demo/demo.js';
 import {connectCluster} from '../kube/connect.js';
 import {kubeConfigFromYaml, resolveKubeConfig} from '../kube/kubeconfig.js';
 import type {ClusterSource} from '../kube/types.js';

@@ -7,7 +7,7 @@ import {unjudgedFromOwnNode} from '../core/probe/own-node.js';
 import {parseVia} from '../core/probe/service-targets.js';
 import {parseTarget} from '../core/probe/target.js';
 import type {ProbeSample} from '../core/probe/types.js';
-import type {Demo} from '../demo/demo.js';
+import type {Demo} from '../builtin-cluster/demo/demo.js';
 import {connectCluster} from '../kube/connect.js';
 import {describeKubeError} from '../kube/errors.js';
 import type {ClusterSource} from '../kube/types.js';

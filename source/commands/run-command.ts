@@ -6,8 +6,8 @@ import {describeKubeError, KubeError} from '../kube/errors.js';
 import {unknownReason} from '../kube/connection-state.js';
 import {kubeConfigFromYaml, resolveKubeConfig} from '../kube/kubeconfig.js';
 import {parseTarget} from '../core/services/service-target.js';
-import {startDemo, type Demo} from '../demo/demo.js';
-import {demoLocalNode} from '../demo/start-demo.js';
+// Only the type: the built-in cluster is loaded by startBuiltinDemo, for --demo alone.
+import type {Demo} from '../builtin-cluster/demo/demo.js';
 import {readLocalNatDump} from '../node/nat/read-dump.js';
 import {emptySnapshot, printList, runList} from './list.js';
 import {runDescribe} from './describe.js';
@@ -16,6 +16,15 @@ import {runProbe} from './probe.js';
 import type {AccessConfig} from './node-access.js';
 import {noNatVantages} from '../node/access/nat-vantages.js';
 import {noProbeVantages} from '../node/access/probe-vantages.js';
+
+/**
+ * `--demo`: the built-in cluster (its API server, data plane and rule generators) is support code, so it
+ * is imported here and nowhere else in the product, never on the path of a real cluster.
+ */
+async function startBuiltinDemo(config: CliConfig): Promise<Demo> {
+	const {startDemo} = await import('../builtin-cluster/demo/demo.js');
+	return startDemo({withDataPlane: config.command === 'probe' || config.command === 'dashboard'});
+}
 
 /** Whether any node-access flag (or command) is given: the only case node-access.ts is loaded. */
 function wantsNodeAccess(command: string, access: AccessConfig): boolean {
@@ -76,7 +85,7 @@ const io = {stdin: process.stdin, stdout: process.stdout, stderr: process.stderr
  */
 function natRulesFor(config: CliConfig, demo: Demo | undefined) {
 	if (demo) {
-		return {natRules: async () => ({text: demo.ruleDump(config.node), mode: undefined}), natNode: config.node ?? demoLocalNode};
+		return {natRules: async () => ({text: demo.ruleDump(config.node), mode: undefined}), natNode: config.node ?? demo.localNode};
 	}
 
 	if (process.platform === 'linux' && process.getuid?.() === 0) {
@@ -257,7 +266,7 @@ export async function runCommand(config: CliConfig): Promise<number> {
 	const onSignal = () => abort.abort();
 	try {
 		if (config.demo) {
-			demo = await startDemo({withDataPlane: config.command === 'probe' || config.command === 'dashboard'});
+			demo = await startBuiltinDemo(config);
 		}
 
 		// Node access loads client-node's generated API clients (megabytes): only when a flag asks for it.

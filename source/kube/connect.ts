@@ -114,46 +114,121 @@ async function probe(http: KubeHttp, namespace: string | undefined, timeoutMs: n
 	}
 }
 
-/**
- * Resolves the kubeconfig as kubectl does, checks the API answers, then starts informers for
- * Services and EndpointSlices (in the namespace, or all) and Nodes. Rejects with a KubeError whose
- * message is one line: no kubeconfig, unknown context, unreachable API, unknown namespace, timeout.
- */
-export async function connectCluster(options: ConnectOptions = {}): Promise<ConnectedCluster> {
-	const startedAt = Date.now();
-	const resolved = resolveKubeConfig(options);
-	const http = new KubeHttp(resolved.kubeConfig, options.execTimeoutMs);
-	await probe(http, resolved.namespaceFromFlag ? resolved.namespace : undefined, options.probeTimeoutMs ?? 10_000);
+/** A Service's pods by its selector (none for no selector), retried on transient failures. */
+async function listPods(http: KubeHttp, options: ConnectOptions, namespace: string, selector: Readonly<Record<string, string>>): Promise<V1Pod[]> {
+	if (Object.keys(selector).length === 0) {
+		// A Service without a selector selects no pods; an empty selector would match them all.
+		return [];
+	}
 
-	const store = new ClusterStore(resolved.context, resolved.namespace, options.now);
-	let namespace = resolved.namespace;
-	let generation = 0;
-	const informers = new Map<WatchedResource, Informer>();
-	const settled = new Set<WatchedResource>();
-	let resolveReady!: () => void;
-	const readyPromise = new Promise<void>(resolve => {
-		resolveReady = resolve;
-	});
-	// A resource whose requests hang must not hold a one-shot command forever: it stays unknown,
-	// and says which server did not answer in how long (not a bare "connecting").
-	const readyTimer = setTimeout(() => {
-		const waited = `the API server at ${http.server} did not answer in time (waited ${Math.round((Date.now() - startedAt) / 1000)}s)`;
-		for (const resource of ['services', 'endpointslices', 'nodes'] as const) {
-			if (store.state(resource).phase === 'connecting' && store.state(resource).message === undefined) {
-				store.setState(resource, 'connecting', waited);
+	const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`;
+	const list = await retryTransient(async () => http.getJson<{items?: V1Pod[]}>(path, {labelSelector: labelSelectorOf(selector)}, {timeoutMs: options.requestTimeoutMs ?? 10_000}), {initialMs: options.backoff?.initialMs});
+	if (typeof list !== 'object' || list === null || !Array.isArray(list.items ?? [])) {
+		throw new KubeError('garbage', `the API server answered ${path} with JSON that is not a list`);
+	}
+
+	return list.items ?? [];
+}
+
+async function listNamespaces(http: KubeHttp): Promise<string[]> {
+	const list = await http.getJson<{items?: Array<{metadata?: {name?: string}}>}>('/api/v1/namespaces', {});
+	return (list.items ?? []).map(item => item.metadata?.name ?? '').filter(name => name !== '');
+}
+
+const watchedResources = ['services', 'endpointslices', 'nodes'] as const;
+
+/**
+ * ready(): once every resource has settled (listed, or failed for good), or after `timeoutMs`. A resource
+ * whose requests hang must not hold a one-shot command forever: it stays unknown, and says which server
+ * did not answer in how long (not a bare "connecting").
+ */
+class ReadyGate {
+	readonly promise: Promise<void>;
+	private readonly settled = new Set<WatchedResource>();
+	private readonly timer: NodeJS.Timeout;
+	private open!: () => void;
+
+	/** `startedAt`: when connecting began, for the message (the wait includes the first request). */
+	constructor(store: ClusterStore, server: string, timeoutMs: number, startedAt: number) {
+		this.promise = new Promise<void>(resolve => {
+			this.open = resolve;
+		});
+		this.timer = setTimeout(() => {
+			const waited = `the API server at ${server} did not answer in time (waited ${Math.round((Date.now() - startedAt) / 1000)}s)`;
+			for (const resource of watchedResources) {
+				if (store.state(resource).phase === 'connecting' && store.state(resource).message === undefined) {
+					store.setState(resource, 'connecting', waited);
+				}
 			}
+
+			this.open();
+		}, timeoutMs);
+		this.timer.unref();
+	}
+
+	settle(resource: WatchedResource): void {
+		this.settled.add(resource);
+		if (this.settled.size === watchedResources.length) {
+			this.open();
+		}
+	}
+
+	stop(): void {
+		clearTimeout(this.timer);
+	}
+}
+
+/**
+ * One informer per watched resource, feeding the store. Switching namespace restarts the namespaced
+ * ones; what a replaced informer still delivers is dropped (its generation is gone).
+ */
+class ClusterInformers {
+	namespace: string | undefined;
+	private readonly informers = new Map<WatchedResource, Informer>();
+	private generation = 0;
+
+	constructor(
+		private readonly http: KubeHttp,
+		private readonly store: ClusterStore,
+		private readonly gate: ReadyGate,
+		private readonly options: ConnectOptions,
+		namespace: string | undefined,
+	) {
+		this.namespace = namespace;
+		for (const resource of watchedResources) {
+			this.start(resource);
+		}
+	}
+
+	setNamespace(next: string | undefined, context: string): void {
+		if (next === this.namespace) {
+			return;
 		}
 
-		resolveReady();
-	}, options.readyTimeoutMs ?? 30_000);
-	readyTimer.unref();
+		this.namespace = next;
+		this.generation++;
+		for (const resource of ['services', 'endpointslices'] as const) {
+			void this.informers.get(resource)?.stop();
+			this.store.clear(resource);
+			this.store.setState(resource, 'connecting');
+			this.start(resource);
+		}
 
-	function startInformer(resource: WatchedResource): void {
-		const mine = generation;
-		const current = (): boolean => resource === 'nodes' || mine === generation;
+		this.store.setScope(context, next);
+	}
+
+	async stop(): Promise<void> {
+		this.generation++;
+		await Promise.all([...this.informers.values()].map(informer => informer.stop()));
+	}
+
+	private start(resource: WatchedResource): void {
+		const {store, gate, options} = this;
+		const mine = this.generation;
+		const current = (): boolean => resource === 'nodes' || mine === this.generation;
 		const informer = new Informer({
-			http,
-			path: collectionPath(resource, resource === 'nodes' ? undefined : namespace),
+			http: this.http,
+			path: collectionPath(resource, resource === 'nodes' ? undefined : this.namespace),
 			backoff: options.backoff,
 			settleAfterFailures: options.settleAfterFailures,
 			requestTimeoutMs: options.requestTimeoutMs,
@@ -176,68 +251,42 @@ export async function connectCluster(options: ConnectOptions = {}): Promise<Conn
 						store.setState(resource, phase, message, retryInMs);
 					}
 				},
-				settled() {
-					settled.add(resource);
-					if (settled.size === 3) {
-						resolveReady();
-					}
-				},
+				settled: () => gate.settle(resource),
 			},
 		});
-		informers.set(resource, informer);
+		this.informers.set(resource, informer);
 		informer.start();
 	}
+}
 
-	for (const resource of ['services', 'endpointslices', 'nodes'] as const) {
-		startInformer(resource);
-	}
+/**
+ * Resolves the kubeconfig as kubectl does, checks the API answers, then starts informers for
+ * Services and EndpointSlices (in the namespace, or all) and Nodes. Rejects with a KubeError whose
+ * message is one line: no kubeconfig, unknown context, unreachable API, unknown namespace, timeout.
+ */
+export async function connectCluster(options: ConnectOptions = {}): Promise<ConnectedCluster> {
+	const startedAt = Date.now();
+	const resolved = resolveKubeConfig(options);
+	const http = new KubeHttp(resolved.kubeConfig, options.execTimeoutMs);
+	await probe(http, resolved.namespaceFromFlag ? resolved.namespace : undefined, options.probeTimeoutMs ?? 10_000);
 
+	const store = new ClusterStore(resolved.context, resolved.namespace, options.now);
+	const gate = new ReadyGate(store, http.server, options.readyTimeoutMs ?? 30_000, startedAt);
+	const informers = new ClusterInformers(http, store, gate, options, resolved.namespace);
 	return {
 		context: resolved.context,
 		server: http.server,
-		namespace: () => namespace,
+		namespace: () => informers.namespace,
 		snapshot: () => store.snapshot(),
 		subscribe: listener => store.subscribe(listener),
-		ready: () => readyPromise,
-		async listPods(podNamespace, selector) {
-			if (Object.keys(selector).length === 0) {
-				// A Service without a selector selects no pods; an empty selector would match them all.
-				return [];
-			}
-
-			const path = `/api/v1/namespaces/${encodeURIComponent(podNamespace)}/pods`;
-			const list = await retryTransient(async () => http.getJson<{items?: V1Pod[]}>(path, {labelSelector: labelSelectorOf(selector)}, {timeoutMs: options.requestTimeoutMs ?? 10_000}), {initialMs: options.backoff?.initialMs});
-			if (typeof list !== 'object' || list === null || !Array.isArray(list.items ?? [])) {
-				throw new KubeError('garbage', `the API server answered ${path} with JSON that is not a list`);
-			}
-
-			return list.items ?? [];
-		},
+		ready: () => gate.promise,
+		listPods: async (podNamespace, selector) => listPods(http, options, podNamespace, selector),
 		listEvents: async (eventNamespace, involved) => listEvents(http, eventNamespace, involved, options.pageSize ?? 500),
-		async listNamespaces() {
-			const list = await http.getJson<{items?: Array<{metadata?: {name?: string}}>}>('/api/v1/namespaces', {});
-			return (list.items ?? []).map(item => item.metadata?.name ?? '').filter(name => name !== '');
-		},
-		setNamespace(next) {
-			if (next === namespace) {
-				return;
-			}
-
-			namespace = next;
-			generation++;
-			for (const resource of ['services', 'endpointslices'] as const) {
-				void informers.get(resource)?.stop();
-				store.clear(resource);
-				store.setState(resource, 'connecting');
-				startInformer(resource);
-			}
-
-			store.setScope(resolved.context, namespace);
-		},
+		listNamespaces: async () => listNamespaces(http),
+		setNamespace: next => informers.setNamespace(next, resolved.context),
 		async stop() {
-			generation++;
-			clearTimeout(readyTimer);
-			await Promise.all([...informers.values()].map(informer => informer.stop()));
+			gate.stop();
+			await informers.stop();
 		},
 	};
 }

@@ -9,7 +9,7 @@ import {readEvents} from '../../source/commands/describe.js';
 import {describeService} from '../../source/core/detail/describe-service.js';
 import {kubectlDescribeText} from '../../source/core/detail/kubectl-fields.js';
 import {serviceNameLabel} from '../../source/core/services/service-row.js';
-import {type DemoCluster, startDemoCluster} from '../../source/demo/start-demo.js';
+import {type DemoCluster, startDemoCluster} from '../../source/builtin-cluster/demo/start-demo.js';
 import {connectCluster, type ConnectedCluster} from '../../source/kube/index.js';
 
 /*

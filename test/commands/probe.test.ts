@@ -6,7 +6,7 @@ import http from 'node:http';
 import net, {type AddressInfo} from 'node:net';
 import type {ClusterSource} from '../../source/kube/types.js';
 import {runProbe, type ProbeCommandOptions} from '../../source/commands/probe.js';
-import {startDemoDataPlane, type DemoDataPlane} from '../../source/demo/data-plane.js';
+import {startDemoDataPlane, type DemoDataPlane} from '../../source/builtin-cluster/demo/data-plane.js';
 import {echoSlice, nodePortService, nodes} from '../core/probe/fixtures.js';
 import {ensureBuilt, svctopBin} from '../helpers/built-cli.js';
 

@@ -3,12 +3,12 @@ import {mkdtemp, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {after, afterEach, before, describe, test} from 'node:test';
-import {type ApiServer, type Fault, startApiServer} from '../../source/apiserver/index.js';
+import {type ApiServer, type Fault, startApiServer} from '../../source/builtin-cluster/apiserver/index.js';
 import {runDescribe} from '../../source/commands/describe.js';
 import {runList} from '../../source/commands/list.js';
 import {type ConnectedCluster, type ConnectOptions, connectCluster} from '../../source/kube/connect.js';
 import {capture} from '../fixtures/services/cluster-source-stub.js';
-import {endpointSlice, node, service} from '../apiserver/fixtures.js';
+import {endpointSlice, node, service} from '../builtin-cluster/apiserver/fixtures.js';
 
 /* `svctop list` rides out a few transient failures, then fails with one line naming the cause. */
 

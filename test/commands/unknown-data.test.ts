@@ -3,12 +3,12 @@ import {mkdtemp, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {after, afterEach, before, describe, test} from 'node:test';
-import {type ApiServer, type Fault, startApiServer} from '../../source/apiserver/index.js';
+import {type ApiServer, type Fault, startApiServer} from '../../source/builtin-cluster/apiserver/index.js';
 import {runDescribe} from '../../source/commands/describe.js';
 import {runList} from '../../source/commands/list.js';
 import {type ConnectedCluster, connectCluster} from '../../source/kube/connect.js';
 import {capture} from '../fixtures/services/cluster-source-stub.js';
-import {endpointSlice, node, pod} from '../apiserver/fixtures.js';
+import {endpointSlice, node, pod} from '../builtin-cluster/apiserver/fixtures.js';
 
 /*
  * Issue 11, "unknown is not zero": the real client over HTTP against the in-process API server with
@@ -163,8 +163,8 @@ describe('nat does not cross-check against a cluster it could not read', () => {
 		const {spawn} = await import('node:child_process');
 		const {writeFile} = await import('node:fs/promises');
 		const {fileURLToPath} = await import('node:url');
-		const {generateIptablesSave} = await import('../../source/core/nat/generate/iptables.js');
-		const {endpointSlicesFor, initialDemoState} = await import('../../source/demo/cluster.js');
+		const {generateIptablesSave} = await import('../../source/builtin-cluster/generate/iptables.js');
+		const {endpointSlicesFor, initialDemoState} = await import('../../source/builtin-cluster/demo/cluster.js');
 		const state = initialDemoState(Date.now());
 		const dumpFile = path.join(directory, 'nat-dump.txt');
 		await writeFile(dumpFile, generateIptablesSave({services: state.services, slices: endpointSlicesFor(state), nodeName: 'myk8s-worker', nodeIPs: ['172.18.0.5']}));

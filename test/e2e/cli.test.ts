@@ -7,12 +7,12 @@ import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {loadAllYaml} from '@kubernetes/client-node';
-import {type ApiServer, startApiServer} from '../../source/apiserver/index.js';
+import {type ApiServer, startApiServer} from '../../source/builtin-cluster/apiserver/index.js';
 import {nodes, pod} from '../fixtures/services/kind-cluster.js';
 import {ensureBuilt} from '../helpers/built-cli.js';
-import {generateIptablesSave} from '../../source/core/nat/generate/iptables.js';
-import {endpointSlicesFor, initialDemoState} from '../../source/demo/cluster.js';
-import {startDemoCluster} from '../../source/demo/start-demo.js';
+import {generateIptablesSave} from '../../source/builtin-cluster/generate/iptables.js';
+import {endpointSlicesFor, initialDemoState} from '../../source/builtin-cluster/demo/cluster.js';
+import {startDemoCluster} from '../../source/builtin-cluster/demo/start-demo.js';
 
 /*
  * The built CLI as a user runs it: `node bin/svctop.js ...` in a child process against the fake

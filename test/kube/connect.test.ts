@@ -4,11 +4,11 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import {after, afterEach, before, describe, test} from 'node:test';
-import {type ApiServer, type ApiServerOptions, startApiServer} from '../../source/apiserver/index.js';
+import {type ApiServer, type ApiServerOptions, startApiServer} from '../../source/builtin-cluster/apiserver/index.js';
 import {type ConnectedCluster, connectCluster, type ConnectOptions} from '../../source/kube/connect.js';
 import {describeKubeError, KubeError} from '../../source/kube/errors.js';
 import type {ClusterSnapshot} from '../../source/kube/types.js';
-import {endpointSlice, node, pod, service} from '../apiserver/fixtures.js';
+import {endpointSlice, node, pod, service} from '../builtin-cluster/apiserver/fixtures.js';
 
 let directory: string;
 let server: ApiServer | undefined;

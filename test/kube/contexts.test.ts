@@ -3,7 +3,7 @@ import {mkdtemp, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {after, before, test} from 'node:test';
-import {type ApiServer, startApiServer} from '../../source/apiserver/index.js';
+import {type ApiServer, startApiServer} from '../../source/builtin-cluster/apiserver/index.js';
 import {connectCluster} from '../../source/kube/connect.js';
 import {kubeContexts} from '../../source/kube/contexts.js';
 

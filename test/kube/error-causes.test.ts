@@ -6,12 +6,12 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {after, afterEach, before, describe, test} from 'node:test';
-import {type ApiServer, startApiServer} from '../../source/apiserver/index.js';
+import {type ApiServer, startApiServer} from '../../source/builtin-cluster/apiserver/index.js';
 import {type ConnectedCluster, connectCluster} from '../../source/kube/connect.js';
 import {describeKubeError, KubeError, statusError} from '../../source/kube/errors.js';
 import {KubeHttp} from '../../source/kube/http.js';
 import {resolveKubeConfig} from '../../source/kube/kubeconfig.js';
-import {service} from '../apiserver/fixtures.js';
+import {service} from '../builtin-cluster/apiserver/fixtures.js';
 
 /* Issue 12, "right cause in errors" and "auth plugins": each failure says what failed, not "cannot reach". */
 

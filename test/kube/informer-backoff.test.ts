@@ -3,12 +3,12 @@ import {mkdtemp, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {after, afterEach, before, describe, test} from 'node:test';
-import {type ApiServer, type Fault, startApiServer} from '../../source/apiserver/index.js';
+import {type ApiServer, type Fault, startApiServer} from '../../source/builtin-cluster/apiserver/index.js';
 import {KubeHttp} from '../../source/kube/http.js';
 import {Informer} from '../../source/kube/informer.js';
 import {resolveKubeConfig} from '../../source/kube/kubeconfig.js';
 import type {ConnectionPhase} from '../../source/kube/types.js';
-import {endpointSlice, node, service} from '../apiserver/fixtures.js';
+import {endpointSlice, node, service} from '../builtin-cluster/apiserver/fixtures.js';
 
 /*
  * The real informer and HTTP client against the in-process API server with a fault switched on.

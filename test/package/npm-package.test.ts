@@ -5,7 +5,7 @@ import {mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
-import {initialDemoState} from '../../source/demo/cluster.js';
+import {initialDemoState} from '../../source/builtin-cluster/demo/cluster.js';
 import {ensureBuilt, repositoryRoot} from '../helpers/built-cli.js';
 
 /*

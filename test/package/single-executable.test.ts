@@ -5,8 +5,8 @@ import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileS
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
-import {generateIptablesSave} from '../../source/core/nat/generate/iptables.js';
-import {initialDemoState} from '../../source/demo/cluster.js';
+import {generateIptablesSave} from '../../source/builtin-cluster/generate/iptables.js';
+import {initialDemoState} from '../../source/builtin-cluster/demo/cluster.js';
 import {nodePortCluster} from '../fixtures/nat/plain-services.js';
 import {builtEntry, ensureBuilt, newestMtime, repositoryRoot} from '../helpers/built-cli.js';
 

@@ -4,11 +4,11 @@ import {mkdtemp, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {describe, test} from 'node:test';
-import {startApiServer} from '../../source/apiserver/index.js';
+import {startApiServer} from '../../source/builtin-cluster/apiserver/index.js';
 import {runDashboard} from '../../source/commands/dashboard.js';
 import {connectCluster} from '../../source/kube/connect.js';
 import {formatConnection} from '../../source/ui/format.js';
-import {node, service} from '../apiserver/fixtures.js';
+import {node, service} from '../builtin-cluster/apiserver/fixtures.js';
 
 class Sink extends EventEmitter {
 	text = '';

@@ -2,7 +2,7 @@ import type {V1EndpointSlice, V1Service} from '@kubernetes/client-node';
 import type {NatEndpoint, NatEntry, NatEntryKind, NatFlowTable, NatProblem, NatServiceFlow} from './types.js';
 import {iptablesChainHash, iptablesServiceHash} from './chain-names.js';
 import {compareFlows, sortEntries} from './flow-builder.js';
-import {type PlannedServicePort, planServicePorts} from './generate/plan.js';
+import {type PlannedServicePort, planServicePorts} from './service-ports.js';
 
 export type NatApiObjects = {
 	readonly services: readonly V1Service[];
@@ -24,7 +24,7 @@ export function crossCheckNat(table: NatFlowTable, api: NatApiObjects): NatFlowT
 	const problems: NatProblem[] = [...table.problems];
 	const apiPorts: ApiPort[] = [];
 	for (const family of ['IPv4', 'IPv6'] as const) {
-		for (const port of planServicePorts({services: api.services, endpointSlices: api.endpointSlices, nodeName: '', nodeIPs: []}, {family})) {
+		for (const port of planServicePorts({services: api.services, endpointSlices: api.endpointSlices, nodeName: ''}, {family})) {
 			apiPorts.push({...port, family, hash: iptablesServiceHash(port.portString, port.protocol)});
 		}
 	}

@@ -1,5 +1,5 @@
 import type {V1EndpointSlice, V1Service} from '@kubernetes/client-node';
-import {planServicePorts, type PlannedServicePort} from './generate/plan.js';
+import {planServicePorts, type PlannedServicePort} from './service-ports.js';
 import type {NatEndpoint, NatFlowTable, NatServiceFlow} from './types.js';
 
 /**
@@ -111,7 +111,7 @@ function difference(left: ReadonlySet<string>, right: ReadonlySet<string>): stri
 function expectedByNode(api: CrossNodeApi, node: string, families: ReadonlySet<Family>): Map<string, PlannedServicePort> {
 	const planned = new Map<string, PlannedServicePort>();
 	for (const family of families) {
-		for (const port of planServicePorts({services: api.services, endpointSlices: api.endpointSlices, nodeName: node, nodeIPs: []}, {family})) {
+		for (const port of planServicePorts({services: api.services, endpointSlices: api.endpointSlices, nodeName: node}, {family})) {
 			planned.set(portKey(`${port.namespace}/${port.name}`, port.portName, port.protocol, family), port);
 		}
 	}

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import {execFileSync, spawnSync} from 'node:child_process';
 import {crossCheckNat} from '../../../source/core/nat/cross-check.js';
 import {decodeNatDump} from '../../../source/core/nat/decode.js';
-import {generateIptablesSave} from '../../../source/core/nat/generate/iptables.js';
-import {generateIpvsSave} from '../../../source/core/nat/generate/ipvs.js';
-import {generateNftTable} from '../../../source/core/nat/generate/nft.js';
+import {generateIptablesSave} from '../../../source/builtin-cluster/generate/iptables.js';
+import {generateIpvsSave} from '../../../source/builtin-cluster/generate/ipvs.js';
+import {generateNftTable} from '../../../source/builtin-cluster/generate/nft.js';
 import {clusterCIDR, endpointSlices, input, services} from '../../fixtures/nat/cluster.js';
 import {summarize} from '../../fixtures/nat/summary.js';
 

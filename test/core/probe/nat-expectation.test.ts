@@ -2,7 +2,7 @@ import {describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import type {V1EndpointSlice, V1Service} from '@kubernetes/client-node';
 import {decodeNatDump} from '../../../source/core/nat/decode.js';
-import {generateIptablesSave} from '../../../source/core/nat/generate/iptables.js';
+import {generateIptablesSave} from '../../../source/builtin-cluster/generate/iptables.js';
 import {natExpectationForAddress, natSharesForTarget, natSharesSource} from '../../../source/core/probe/nat-expectation.js';
 import {planAddressProbe, planServiceProbe} from '../../../source/core/probe/plan.js';
 import type {ProbeTarget} from '../../../source/core/probe/types.js';

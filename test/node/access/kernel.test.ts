@@ -5,10 +5,10 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {PassThrough} from 'node:stream';
 import {after, before, describe, test} from 'node:test';
-import {type ApiServer, startApiServer} from '../../../source/apiserver/index.js';
+import {type ApiServer, startApiServer} from '../../../source/builtin-cluster/apiserver/index.js';
 import {parseCommandLine} from '../../../source/cli/parse-command-line.js';
 import {runNodeAccess} from '../../../source/commands/node-access.js';
-import {generateNftTable} from '../../../source/core/nat/generate/nft.js';
+import {generateNftTable} from '../../../source/builtin-cluster/generate/nft.js';
 import {clusterCIDR, endpointSlices, services} from '../../fixtures/nat/cluster.js';
 import {labDump, labNodes, labObjects} from './three-nodes.js';
 

@@ -6,10 +6,10 @@ import path from 'node:path';
 import {PassThrough} from 'node:stream';
 import {after, before, describe, test} from 'node:test';
 import type {V1EndpointSlice, V1Service} from '@kubernetes/client-node';
-import {type ApiServer, startApiServer} from '../../../source/apiserver/index.js';
+import {type ApiServer, startApiServer} from '../../../source/builtin-cluster/apiserver/index.js';
 import {parseCommandLine} from '../../../source/cli/parse-command-line.js';
 import {runNodeAccess} from '../../../source/commands/node-access.js';
-import {generateIptablesSave} from '../../../source/core/nat/generate/iptables.js';
+import {generateIptablesSave} from '../../../source/builtin-cluster/generate/iptables.js';
 
 /*
  * A node (network namespace) with three echo pods behind a bridge, kube-proxy's rules for

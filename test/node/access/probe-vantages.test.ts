@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {after, before, test} from 'node:test';
-import {type ApiServer, startApiServer} from '../../../source/apiserver/index.js';
-import type {ExecHook} from '../../../source/apiserver/pod-access.js';
+import {type ApiServer, startApiServer} from '../../../source/builtin-cluster/apiserver/index.js';
+import type {ExecHook} from '../../../source/builtin-cluster/apiserver/pod-access.js';
 import {kubeConfigFromYaml} from '../../../source/kube/kubeconfig.js';
 import {DebugPodSession} from '../../../source/node/access/debug-pod-session.js';
 import {debugPodProbeVantages} from '../../../source/node/access/probe-vantages.js';

@@ -1,5 +1,5 @@
 import type {V1EndpointSlice} from '@kubernetes/client-node';
-import {generateIptablesSave} from '../../../source/core/nat/generate/iptables.js';
+import {generateIptablesSave} from '../../../source/builtin-cluster/generate/iptables.js';
 import {clusterCIDR, endpointSlices, services} from '../../fixtures/nat/cluster.js';
 
 /**

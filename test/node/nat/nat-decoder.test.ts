@@ -4,7 +4,7 @@ import {existsSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
 import {Worker} from 'node:worker_threads';
 import {decodeNatDump} from '../../../source/core/nat/decode.js';
-import {generateIptablesSave} from '../../../source/core/nat/generate/iptables.js';
+import {generateIptablesSave} from '../../../source/builtin-cluster/generate/iptables.js';
 import {NatDecoder} from '../../../source/node/nat/nat-decoder.js';
 import {nodePortCluster} from '../../fixtures/nat/plain-services.js';
 

@@ -5,7 +5,7 @@ import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {decodeNatDump} from '../../../source/core/nat/decode.js';
-import {generateIptablesSave} from '../../../source/core/nat/generate/iptables.js';
+import {generateIptablesSave} from '../../../source/builtin-cluster/generate/iptables.js';
 import {type CommandResult, type CommandRunner, readLocalNatDump, readNatDumpFile, readNodeNatDump, splitCommandTemplate} from '../../../source/node/nat/read-dump.js';
 import {nodePortCluster} from '../../fixtures/nat/plain-services.js';
 

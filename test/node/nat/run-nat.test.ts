@@ -6,8 +6,8 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import type {ClusterSnapshot, ClusterSource} from '../../../source/kube/types.js';
 import {runNat} from '../../../source/commands/nat.js';
-import {generateIptablesSave} from '../../../source/core/nat/generate/iptables.js';
-import {generateNftTable} from '../../../source/core/nat/generate/nft.js';
+import {generateIptablesSave} from '../../../source/builtin-cluster/generate/iptables.js';
+import {generateNftTable} from '../../../source/builtin-cluster/generate/nft.js';
 import {clusterCIDR, endpointSlices, input, services} from '../../fixtures/nat/cluster.js';
 
 function capture(stdinText = '') {

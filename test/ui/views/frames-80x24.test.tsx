@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {afterEach, describe, test} from 'node:test';
-import {generateIptablesSave} from '../../../source/core/nat/generate/iptables.js';
-import {demoClusterCidr, demoNodes, endpointSlicesFor, initialDemoState, nodeObject} from '../../../source/demo/cluster.js';
+import {generateIptablesSave} from '../../../source/builtin-cluster/generate/iptables.js';
+import {demoClusterCidr, demoNodes, endpointSlicesFor, initialDemoState, nodeObject} from '../../../source/builtin-cluster/demo/cluster.js';
 import App from '../../../source/ui/App.js';
 import {fitNatLine} from '../../../source/ui/views/nat/nat-lines.js';
 import {makeNatView} from '../../../source/ui/views/NatView.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {afterEach, test} from 'node:test';
-import {generateIptablesSave} from '../../../source/core/nat/generate/iptables.js';
-import {demoClusterCidr, demoNodes, endpointSlicesFor, initialDemoState, nodeObject} from '../../../source/demo/cluster.js';
+import {generateIptablesSave} from '../../../source/builtin-cluster/generate/iptables.js';
+import {demoClusterCidr, demoNodes, endpointSlicesFor, initialDemoState, nodeObject} from '../../../source/builtin-cluster/demo/cluster.js';
 import {type NatVantages, noNatVantages} from '../../../source/node/access/nat-vantages.js';
 import type {NatDump} from '../../../source/node/nat/read-dump.js';
 import App from '../../../source/ui/App.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {afterEach, describe, test} from 'node:test';
-import {endpointSlicesFor, initialDemoState, nodeObject, demoNodes, demoClusterCidr} from '../../../source/demo/cluster.js';
-import {generateIptablesSave} from '../../../source/core/nat/generate/iptables.js';
+import {endpointSlicesFor, initialDemoState, nodeObject, demoNodes, demoClusterCidr} from '../../../source/builtin-cluster/demo/cluster.js';
+import {generateIptablesSave} from '../../../source/builtin-cluster/generate/iptables.js';
 import type {NatDump} from '../../../source/node/nat/read-dump.js';
 import App from '../../../source/ui/App.js';
 import {makeNatView} from '../../../source/ui/views/NatView.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
 import {describeService} from '../../../source/core/detail/describe-service.js';
-import {demoNodes, endpointSlicesFor, initialDemoState, nodeObject} from '../../../source/demo/cluster.js';
+import {demoNodes, endpointSlicesFor, initialDemoState, nodeObject} from '../../../source/builtin-cluster/demo/cluster.js';
 import {type DetailLine, detailLines, wrapLine} from '../../../source/ui/views/service-detail-lines.js';
 import {echoPods, nodes, now, svcNodeport, svcNodeportSlices} from '../../fixtures/services/kind-cluster.js';
 

@@ -1,0 +1,146 @@
+import type {V1EndpointSlice, V1Service} from '@kubernetes/client-node';
+import {servicePortName} from './chain-names.js';
+
+/**
+ * kube-proxy's view of Services on one node: each Service port with its usable endpoints (all, and this
+ * node's). The cross-checks compare decoded rules against it; the built-in cluster's rule generators
+ * write rules from it. Pure.
+ */
+export type ServicePortsInput = {
+	readonly services: readonly V1Service[];
+	/** The EndpointSlices (`slices` is accepted as another spelling). */
+	readonly endpointSlices?: readonly V1EndpointSlice[];
+	readonly slices?: readonly V1EndpointSlice[];
+	/** Name of the node whose view this is (decides local endpoints). */
+	readonly nodeName: string;
+};
+
+export type PlannedEndpoint = {
+	readonly ip: string;
+	readonly port: number;
+	readonly nodeName: string | null;
+};
+
+/** One Service port as kube-proxy sees it on one node. */
+export type PlannedServicePort = {
+	readonly namespace: string;
+	readonly name: string;
+	readonly portName: string;
+	/** `ns/name:port` (kube-proxy's comment and hash input). */
+	readonly portString: string;
+	/** Lower case: tcp, udp, sctp. */
+	readonly protocol: string;
+	readonly clusterIP: string;
+	readonly port: number;
+	readonly nodePort: number;
+	readonly externalIPs: readonly string[];
+	readonly loadBalancerIPs: readonly string[];
+	readonly sourceRanges: readonly string[];
+	readonly externalLocal: boolean;
+	readonly internalLocal: boolean;
+	readonly affinitySeconds: number | null;
+	readonly healthCheckNodePort: number;
+	/** Usable endpoints anywhere (ready, or serving+terminating when none is ready). */
+	readonly clusterEndpoints: readonly PlannedEndpoint[];
+	/** The subset on this node. */
+	readonly localEndpoints: readonly PlannedEndpoint[];
+};
+
+const isV6 = (ip: string) => ip.includes(':');
+
+/** Turn Services and EndpointSlices into one entry per Service port and address family. */
+export function planServicePorts(input: ServicePortsInput, options: {readonly family?: 'IPv4' | 'IPv6'} = {}): PlannedServicePort[] {
+	const family = options.family ?? 'IPv4';
+	const wantV6 = family === 'IPv6';
+	const slicesByService = new Map<string, V1EndpointSlice[]>();
+	for (const slice of input.endpointSlices ?? input.slices ?? []) {
+		const owner = slice.metadata?.labels?.['kubernetes.io/service-name'];
+		if (!owner || (slice.addressType !== family && slice.addressType !== undefined)) {
+			continue;
+		}
+
+		const key = `${slice.metadata?.namespace ?? 'default'}/${owner}`;
+		const list = slicesByService.get(key) ?? [];
+		list.push(slice);
+		slicesByService.set(key, list);
+	}
+
+	const planned: PlannedServicePort[] = [];
+	for (const service of input.services) {
+		const spec = service.spec;
+		const namespace = service.metadata?.namespace ?? 'default';
+		const name = service.metadata?.name ?? '';
+		if (!spec || spec.type === 'ExternalName') {
+			continue;
+		}
+
+		const clusterIP = [spec.clusterIP, ...(spec.clusterIPs ?? [])].find(ip => ip && ip !== 'None' && isV6(ip) === wantV6);
+		if (!clusterIP) {
+			continue;
+		}
+
+		const externalIPs = (spec.externalIPs ?? []).filter(ip => isV6(ip) === wantV6);
+		const loadBalancerIPs = spec.type === 'LoadBalancer'
+			? (service.status?.loadBalancer?.ingress ?? []).map(ingress => ingress.ip).filter((ip): ip is string => Boolean(ip) && isV6(ip!) === wantV6)
+			: [];
+		const sourceRanges = (spec.loadBalancerSourceRanges ?? []).map(range => range.trim()).filter(range => range && isV6(range) === wantV6);
+		const affinitySeconds = spec.sessionAffinity === 'ClientIP' ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10_800) : null;
+		const slices = slicesByService.get(`${namespace}/${name}`) ?? [];
+
+		for (const port of spec.ports ?? []) {
+			const protocol = (port.protocol ?? 'TCP').toLowerCase();
+			const portName = port.name ?? '';
+			const ready: PlannedEndpoint[] = [];
+			const terminating: PlannedEndpoint[] = [];
+			const seen = new Set<string>();
+			for (const slice of slices) {
+				const slicePort = (slice.ports ?? []).find(each => (each.name ?? '') === portName && (each.protocol ?? 'TCP').toLowerCase() === protocol);
+				if (!slicePort?.port) {
+					continue;
+				}
+
+				for (const endpoint of slice.endpoints ?? []) {
+					const ip = endpoint.addresses?.[0];
+					if (!ip || seen.has(`${ip}:${slicePort.port}`)) {
+						continue;
+					}
+
+					seen.add(`${ip}:${slicePort.port}`);
+					const planned = {ip, port: slicePort.port, nodeName: endpoint.nodeName ?? null};
+					const conditions = endpoint.conditions ?? {};
+					if (conditions.ready !== false) {
+						ready.push(planned);
+					} else if (conditions.serving && conditions.terminating) {
+						terminating.push(planned);
+					}
+				}
+			}
+
+			const byAddress = (a: PlannedEndpoint, b: PlannedEndpoint) => (a.ip < b.ip ? -1 : (a.ip > b.ip ? 1 : a.port - b.port));
+			const clusterEndpoints = (ready.length > 0 ? ready : terminating).sort(byAddress);
+			const localReady = ready.filter(endpoint => endpoint.nodeName === input.nodeName);
+			const localEndpoints = localReady.length > 0 ? localReady : terminating.filter(endpoint => endpoint.nodeName === input.nodeName);
+			planned.push({
+				namespace,
+				name,
+				portName,
+				portString: servicePortName(namespace, name, portName),
+				protocol,
+				clusterIP,
+				port: port.port,
+				nodePort: spec.type === 'NodePort' || spec.type === 'LoadBalancer' ? (port.nodePort ?? 0) : 0,
+				externalIPs,
+				loadBalancerIPs,
+				sourceRanges,
+				externalLocal: spec.externalTrafficPolicy === 'Local' && (spec.type === 'NodePort' || spec.type === 'LoadBalancer' || externalIPs.length > 0),
+				internalLocal: spec.internalTrafficPolicy === 'Local',
+				affinitySeconds,
+				healthCheckNodePort: spec.healthCheckNodePort ?? 0,
+				clusterEndpoints,
+				localEndpoints,
+			});
+		}
+	}
+
+	return planned;
+}
