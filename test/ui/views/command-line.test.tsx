@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import {afterEach, describe, test} from 'node:test';
-import App from '../../../source/ui/App.js';
+import Dashboard from '../../../source/ui/Dashboard.js';
 import type {ContextSwitch} from '../../../source/ui/screens.js';
 import {FakeClusterSource} from '../fake-source.js';
 import {keys, type Rendered, renderAt, settle} from '../render-at.js';
@@ -17,7 +17,7 @@ afterEach(() => {
 function start(options: {contextSwitch?: ContextSwitch; columns?: number; rows?: number} = {}) {
 	const source = new FakeClusterSource({...seedCluster(), lastUpdate: seedNow});
 	source.namespaceList = ['default', 'kube-node-lease', 'kube-public', 'kube-system', 'test'];
-	const view = renderAt(<App source={source} clock={() => seedNow} contextSwitch={options.contextSwitch} />, {
+	const view = renderAt(<Dashboard source={source} clock={() => seedNow} contextSwitch={options.contextSwitch} />, {
 		columns: options.columns ?? 100,
 		rows: options.rows ?? 24,
 	});
@@ -51,7 +51,7 @@ describe('namespace completion', () => {
 	test('when listing namespaces is forbidden, the namespaces of the Services shown still complete', async () => {
 		const source = new FakeClusterSource({...seedCluster(), lastUpdate: seedNow});
 		source.namespaceList = new Error('namespaces is forbidden');
-		const view = renderAt(<App source={source} clock={() => seedNow} />, {columns: 100, rows: 24});
+		const view = renderAt(<Dashboard source={source} clock={() => seedNow} />, {columns: 100, rows: 24});
 		rendered.push(view);
 		await settle();
 		await view.press(':', 'n', 's', ' ', 't', '\t');

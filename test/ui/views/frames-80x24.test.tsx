@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import {afterEach, describe, test} from 'node:test';
 import {generateIptablesSave} from '../../../source/core/nat/generate/iptables.js';
 import {demoClusterCidr, demoNodes, endpointSlicesFor, initialDemoState, nodeObject} from '../../../source/demo/cluster.js';
-import App from '../../../source/ui/App.js';
+import Dashboard from '../../../source/ui/Dashboard.js';
 import {fitNatLine} from '../../../source/ui/views/nat/nat-lines.js';
 import {makeNatView} from '../../../source/ui/views/NatView.js';
 import {FakeClusterSource} from '../fake-source.js';
@@ -32,7 +32,7 @@ function demoSource(namespace: string | undefined) {
 describe('80x24 frames of the demo cluster', () => {
 	test('the list: every Service\'s full name and ports', async () => {
 		const {source} = demoSource('default');
-		const view = renderAt(<App source={source} clock={() => now} />, {columns: 80, rows: 24});
+		const view = renderAt(<Dashboard source={source} clock={() => now} />, {columns: 80, rows: 24});
 		rendered.push(view);
 		await settle();
 		assert.equal(
@@ -68,7 +68,7 @@ describe('80x24 frames of the demo cluster', () => {
 
 	test('the list with -A: NAMESPACE and NAME whole', async () => {
 		const {source} = demoSource(undefined);
-		const view = renderAt(<App source={source} clock={() => now} />, {columns: 80, rows: 24});
+		const view = renderAt(<Dashboard source={source} clock={() => now} />, {columns: 80, rows: 24});
 		rendered.push(view);
 		await settle();
 		const lines = view.frame().split('\n');
@@ -82,7 +82,7 @@ describe('80x24 frames of the demo cluster', () => {
 	test('the NAT tree: pod and node names kept, line numbers and endpoint chains given up first', async () => {
 		const {source, dump} = demoSource('default');
 		const view = renderAt(
-			<App
+			<Dashboard
 				source={source}
 				clock={() => now}
 				initialRoute={{screen: 'nat', serviceKey: 'default/svc-nodeport'}}

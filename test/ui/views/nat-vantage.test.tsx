@@ -4,7 +4,7 @@ import {generateIptablesSave} from '../../../source/core/nat/generate/iptables.j
 import {demoClusterCidr, demoNodes, endpointSlicesFor, initialDemoState, nodeObject} from '../../../source/demo/cluster.js';
 import {type NatVantages, noNatVantages} from '../../../source/node/access/nat-vantages.js';
 import type {NatDump} from '../../../source/node/nat/read-dump.js';
-import App from '../../../source/ui/App.js';
+import Dashboard from '../../../source/ui/Dashboard.js';
 import {makeNatView} from '../../../source/ui/views/NatView.js';
 import {FakeClusterSource} from '../fake-source.js';
 import {type Rendered, renderAt, settle} from '../render-at.js';
@@ -26,7 +26,7 @@ const dumpOf = (node: string) => generateIptablesSave({services, slices: endpoin
 function open(vantages: NatVantages) {
 	const source = new FakeClusterSource({services, endpointSlices, nodes: demoNodes.map(node => nodeObject(node, now)), lastUpdate: now});
 	const local = async (): Promise<NatDump> => ({ok: true, text: dumpOf('myk8s-control-plane'), mode: undefined, source: 'iptables-save'});
-	const view = renderAt(<App source={source} clock={() => now} initialRoute={{screen: 'nat', serviceKey: 'default/svc-nodeport'}} screens={{nat: makeNatView(local, vantages)}} />, {columns: 150, rows: 24});
+	const view = renderAt(<Dashboard source={source} clock={() => now} initialRoute={{screen: 'nat', serviceKey: 'default/svc-nodeport'}} screens={{nat: makeNatView(local, vantages)}} />, {columns: 150, rows: 24});
 	rendered.push(view);
 	return view;
 }

@@ -3,7 +3,7 @@ import {afterEach, describe, test} from 'node:test';
 import {endpointSlicesFor, initialDemoState, nodeObject, demoNodes, demoClusterCidr} from '../../../source/demo/cluster.js';
 import {generateIptablesSave} from '../../../source/core/nat/generate/iptables.js';
 import type {NatDump} from '../../../source/node/nat/read-dump.js';
-import App from '../../../source/ui/App.js';
+import Dashboard from '../../../source/ui/Dashboard.js';
 import {makeNatView} from '../../../source/ui/views/NatView.js';
 import {FakeClusterSource} from '../fake-source.js';
 import {type Rendered, renderAt, settle} from '../render-at.js';
@@ -31,7 +31,7 @@ function demoCluster() {
 
 function open(source: FakeClusterSource, serviceKey: string, load: () => Promise<NatDump>, size = {columns: 130, rows: 24}) {
 	const view = renderAt(
-		<App source={source} clock={() => now} initialRoute={{screen: 'nat', serviceKey}} screens={{nat: makeNatView(load)}} />,
+		<Dashboard source={source} clock={() => now} initialRoute={{screen: 'nat', serviceKey}} screens={{nat: makeNatView(load)}} />,
 		size,
 	);
 	rendered.push(view);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {after, before, describe, test} from 'node:test';
-import App from '../../../source/ui/App.js';
+import Dashboard from '../../../source/ui/Dashboard.js';
 import {makeProbeView} from '../../../source/ui/views/ProbeView.js';
 import {echoPods, echoSlice, nodePortService, nodes} from '../../core/probe/fixtures.js';
 import {FakeClusterSource} from '../fake-source.js';
@@ -51,7 +51,7 @@ describe('overlays never unmount the screen beneath them', () => {
 			conntrack: 'off',
 		});
 		const view = renderAt(
-			<App source={source} clock={() => 0} screens={{probe}} initialRoute={{screen: 'probe', serviceKey: 'default/svc-nodeport'}} />,
+			<Dashboard source={source} clock={() => 0} screens={{probe}} initialRoute={{screen: 'probe', serviceKey: 'default/svc-nodeport'}} />,
 			{columns: 100, rows: 30},
 		);
 		try {

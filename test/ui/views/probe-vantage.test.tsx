@@ -11,7 +11,7 @@ import {type Demo, startDemo} from '../../../source/demo/demo.js';
 import {noProbeVantages, type ProbeVantages} from '../../../source/node/access/probe-vantages.js';
 import type {RemoteProber} from '../../../source/node/access/remote-probe-loop.js';
 import type {RemoteProbeResult} from '../../../source/node/access/remote-probe.js';
-import App from '../../../source/ui/App.js';
+import Dashboard from '../../../source/ui/Dashboard.js';
 import {makeProbeView} from '../../../source/ui/views/ProbeView.js';
 import {FakeClusterSource} from '../fake-source.js';
 import {type Rendered, renderAt, settle} from '../render-at.js';
@@ -75,7 +75,7 @@ function open(vantages: ProbeVantages) {
 	const source = new FakeClusterSource({services, endpointSlices, nodes: demoNodes.map(node => nodeObject(node, now)), lastUpdate: now});
 	// From this machine the probes go nowhere (conntrack off, a short timeout): only the node's samples count.
 	const probe = makeProbeView({vantages, initialIntervalMs: 10, timeoutMs: 50, refreshMs: 10, conntrack: 'off', resolveAddress: () => ({host: '127.0.0.1', port: 9})});
-	const view = renderAt(<App source={source} clock={() => now} initialRoute={{screen: 'probe', serviceKey: 'default/svc-clusterip'}} screens={{probe}} />, {columns: 150, rows: 30});
+	const view = renderAt(<Dashboard source={source} clock={() => now} initialRoute={{screen: 'probe', serviceKey: 'default/svc-clusterip'}} screens={{probe}} />, {columns: 150, rows: 30});
 	rendered.push(view);
 	return view;
 }
@@ -232,7 +232,7 @@ describe('probe view against the demo: a real debug pod on the node', () => {
 			const {services, slices, nodes} = demo.cluster.objects();
 			const source = new FakeClusterSource({services, endpointSlices: slices, nodes, lastUpdate: now});
 			const probe = makeProbeView({vantages: access.probeVantages, resolveAddress: demo.resolveAddress, initialIntervalMs: 10, refreshMs: 10, conntrack: 'off'});
-			const view = renderAt(<App source={source} clock={() => now} initialRoute={{screen: 'probe', serviceKey: 'default/svc-clusterip'}} screens={{probe}} />, {columns: 150, rows: 30});
+			const view = renderAt(<Dashboard source={source} clock={() => now} initialRoute={{screen: 'probe', serviceKey: 'default/svc-clusterip'}} screens={{probe}} />, {columns: 150, rows: 30});
 			rendered.push(view);
 			await settle();
 			await view.press('w', 'j', 'j', 'return');
@@ -270,7 +270,7 @@ describe('probe view against the demo: a real debug pod on the node', () => {
 			const {services, slices, nodes} = demo.cluster.objects();
 			const source = new FakeClusterSource({services, endpointSlices: slices, nodes, lastUpdate: now});
 			const probe = makeProbeView({vantages: access.probeVantages, resolveAddress: demo.resolveAddress, initialIntervalMs: 10, refreshMs: 10, conntrack: 'off'});
-			const view = renderAt(<App source={source} clock={() => now} initialRoute={{screen: 'probe', serviceKey: 'default/svc-clusterip'}} screens={{probe}} />, {columns: 150, rows: 40});
+			const view = renderAt(<Dashboard source={source} clock={() => now} initialRoute={{screen: 'probe', serviceKey: 'default/svc-clusterip'}} screens={{probe}} />, {columns: 150, rows: 40});
 			rendered.push(view);
 			await settle();
 			await view.press('w');
