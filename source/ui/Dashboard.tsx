@@ -4,7 +4,7 @@ import type {ClusterSource} from '../kube/types.js';
 import HelpScreen, {helpLines} from './components/HelpScreen.js';
 import Prompt from './components/Prompt.js';
 import StatusBar from './components/StatusBar.js';
-import {defaultRefreshMs, useClusterSnapshot} from './hooks/use-cluster-snapshot.js';
+import {defaultRefreshMs, useStore} from './hooks/use-store.js';
 import {useCommands} from './hooks/use-commands.js';
 import {useNamespaceNames} from './hooks/use-namespace-names.js';
 import type {Clock} from './hooks/use-now.js';
@@ -76,7 +76,7 @@ function Router({
 	contextSwitch,
 }: DashboardProps) {
 	const {exit} = useApp();
-	const snapshot = useClusterSnapshot(source, refreshMs);
+	const snapshot = useStore(source, refreshMs);
 	const namespaces = useNamespaceNames(source, snapshot);
 	const {columns, rows} = useTerminalSize();
 	const screenStack = useScreenStack(initialRoute);

@@ -1,7 +1,7 @@
 import {refuseCutShort} from '../../core/nat/cut-short.js';
 import {decodeNatDump, detectNatMode} from '../../core/nat/decode.js';
 import type {NatFlowTable, NatMode} from '../../core/nat/types.js';
-import {SnapshotStore} from '../../util/snapshot-store.js';
+import {SnapshotStore, type Store} from '../../util/snapshot-store.js';
 import {NatDecoder} from './nat-decoder.js';
 import type {NatDump} from './read-dump.js';
 
@@ -29,6 +29,13 @@ export type NatSourceSnapshot = {
 	readonly progress: string | undefined;
 	/** The node read through `loaders`; undefined: the default loader (this machine, a file, the demo). */
 	readonly vantage: string | undefined;
+};
+
+/** What a view holds of a NAT source: its snapshots and its commands. */
+export type NatSourceStore = Store<NatSourceSnapshot> & {
+	reload(): Promise<NatSourceSnapshot>;
+	setVantage(node: string | undefined): Promise<NatSourceSnapshot>;
+	close(): void;
 };
 
 export type NatSourceOptions = {
@@ -66,7 +73,7 @@ function firstLine(error: unknown): string {
  * would read the same rules); a new vantage supersedes the running read, whose result is ignored.
  * Shared by `svctop nat` and the dashboard's NAT view.
  */
-export class NatSource extends SnapshotStore<NatSourceSnapshot> {
+export class NatSource extends SnapshotStore<NatSourceSnapshot> implements NatSourceStore {
 	private read: Read = {table: undefined, origin: undefined, error: undefined, loadedAt: undefined};
 	private running: Promise<NatSourceSnapshot> | undefined;
 	private generation = 0;

@@ -6,7 +6,7 @@ import type {TargetSpec} from '../../core/probe/target.js';
 import type {ProbeMode, ProbeSample} from '../../core/probe/types.js';
 import {unjudgedFromOwnNode} from '../../core/probe/own-node.js';
 import type {ClusterSnapshot, ClusterSource} from '../../kube/types.js';
-import {SnapshotStore} from '../../util/snapshot-store.js';
+import {SnapshotStore, type Store} from '../../util/snapshot-store.js';
 import {podVantage, type ProbeVantages} from '../access/probe-vantages.js';
 import {type RemoteProber, startRemoteProbeLoop} from '../access/remote-probe-loop.js';
 import {startProbeEngine, type AddressResolver} from './engine.js';
@@ -98,6 +98,9 @@ export type ProbeSessionSnapshot = {
 	/** Where probes start when not this machine, e.g. `node/worker via debug pod`. */
 	readonly from: string | undefined;
 };
+
+/** What a view holds of a probe session: its snapshots and its commands. */
+export type ProbeSessionStore = Store<ProbeSessionSnapshot> & Pick<ProbeSession, 'start' | 'stop' | 'retarget' | 'setInterval' | 'clear' | 'freeze' | 'setVantage' | 'close'>;
 
 export const defaultProbeRefreshMs = 250;
 

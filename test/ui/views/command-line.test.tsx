@@ -65,8 +65,8 @@ describe(':svc and y', () => {
 		await settle();
 		await view.press('j', keys.enter);
 		assert.match(view.frame(), /^default\/kubernetes {2}ClusterIP/m);
-		await view.press('t');
-		assert.match(view.frame(), /The NAT view is not available/);
+		await view.press('y');
+		assert.match(view.frame(), /^YAML of default\/kubernetes$/m);
 		await view.press(':', 's', 'v', 'c', keys.enter);
 		assert.match(view.frame(), /^> +default +kubernetes /m);
 		// The stack was left: q now quits instead of going back.

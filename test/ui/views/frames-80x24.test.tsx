@@ -4,7 +4,7 @@ import {generateIptablesSave} from '../../../source/core/nat/generate/iptables.j
 import {demoClusterCidr, demoNodes, endpointSlicesFor, initialDemoState, nodeObject} from '../../../source/demo/cluster.js';
 import Dashboard from '../../../source/ui/Dashboard.js';
 import {fitNatLine} from '../../../source/ui/views/nat/nat-lines.js';
-import {makeNatView} from '../../../source/ui/views/NatView.js';
+import {makeNatView} from '../../../source/commands/dashboard-screens.js';
 import {FakeClusterSource} from '../fake-source.js';
 import {type Rendered, renderAt, settle} from '../render-at.js';
 

@@ -5,7 +5,7 @@ import {demoClusterCidr, demoNodes, endpointSlicesFor, initialDemoState, nodeObj
 import {type NatVantages, noNatVantages} from '../../../source/node/access/nat-vantages.js';
 import type {NatDump} from '../../../source/node/nat/read-dump.js';
 import Dashboard from '../../../source/ui/Dashboard.js';
-import {makeNatView} from '../../../source/ui/views/NatView.js';
+import {makeNatView} from '../../../source/commands/dashboard-screens.js';
 import {FakeClusterSource} from '../fake-source.js';
 import {type Rendered, renderAt, settle} from '../render-at.js';
 

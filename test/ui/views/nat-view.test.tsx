@@ -4,7 +4,7 @@ import {endpointSlicesFor, initialDemoState, nodeObject, demoNodes, demoClusterC
 import {generateIptablesSave} from '../../../source/core/nat/generate/iptables.js';
 import type {NatDump} from '../../../source/node/nat/read-dump.js';
 import Dashboard from '../../../source/ui/Dashboard.js';
-import {makeNatView} from '../../../source/ui/views/NatView.js';
+import {makeNatView} from '../../../source/commands/dashboard-screens.js';
 import {FakeClusterSource} from '../fake-source.js';
 import {type Rendered, renderAt, settle} from '../render-at.js';
 

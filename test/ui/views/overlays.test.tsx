@@ -3,7 +3,7 @@ import http from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {after, before, describe, test} from 'node:test';
 import Dashboard from '../../../source/ui/Dashboard.js';
-import {makeProbeView} from '../../../source/ui/views/ProbeView.js';
+import {makeProbeView} from '../../../source/commands/dashboard-screens.js';
 import {echoPods, echoSlice, nodePortService, nodes} from '../../core/probe/fixtures.js';
 import {FakeClusterSource} from '../fake-source.js';
 import {type Rendered, renderAt} from '../render-at.js';

@@ -12,7 +12,7 @@ import {noProbeVantages, type ProbeVantages} from '../../../source/node/access/p
 import type {RemoteProber} from '../../../source/node/access/remote-probe-loop.js';
 import type {RemoteProbeResult} from '../../../source/node/access/remote-probe.js';
 import Dashboard from '../../../source/ui/Dashboard.js';
-import {makeProbeView} from '../../../source/ui/views/ProbeView.js';
+import {makeProbeView} from '../../../source/commands/dashboard-screens.js';
 import {FakeClusterSource} from '../fake-source.js';
 import {type Rendered, renderAt, settle} from '../render-at.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {afterEach, beforeEach, mock, test} from 'node:test';
 import {Text} from 'ink';
-import {useClusterSnapshot} from '../../../source/ui/hooks/use-cluster-snapshot.js';
+import {useStore} from '../../../source/ui/hooks/use-store.js';
 import Dashboard from '../../../source/ui/Dashboard.js';
 import type {ClusterSource} from '../../../source/kube/types.js';
 import {FakeClusterSource, service} from '../fake-source.js';
@@ -24,7 +24,7 @@ afterEach(() => {
 
 let probeRenders = 0;
 function Probe({source}: {readonly source: ClusterSource}) {
-	const snapshot = useClusterSnapshot(source, 200);
+	const snapshot = useStore(source, 200);
 	probeRenders++;
 	return <Text>{`version ${snapshot.version}: ${snapshot.services.length} services`}</Text>;
 }
