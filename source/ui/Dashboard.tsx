@@ -9,9 +9,9 @@ import {useCommands} from './hooks/use-commands.js';
 import {useNamespaceNames} from './hooks/use-namespace-names.js';
 import type {Clock} from './hooks/use-now.js';
 import {useScreenStack} from './hooks/use-screen-stack.js';
+import {scrollCommands, scrollTo} from './hooks/use-scroll.js';
 import {useTerminalSize} from './hooks/use-terminal-size.js';
 import {completeCommandLine} from './keys/command-line.js';
-import {type Command} from './keys/commands.js';
 import {commandFor, matches} from './keys/match.js';
 import KeypressProvider from './keys/KeypressProvider.js';
 import {KeyPriority, useKeypress} from './keys/use-keypress.js';
@@ -46,8 +46,6 @@ export type DashboardProps = {
 const statusLines = 2;
 
 const builtInScreens: ServiceScreens = {detail: ServiceDetail, yaml: ServiceYaml};
-
-const helpScrollCommands: readonly Command[] = ['up', 'down', 'pageUp', 'pageDown', 'top', 'bottom'];
 
 const listRoute: Route = {screen: 'list'};
 
@@ -124,14 +122,8 @@ function Router({
 				return true;
 			}
 
-			const command = commandFor(keypress, helpScrollCommands);
 			const last = Math.max(0, helpLines().length - height);
-			const step = {up: -1, down: 1, pageUp: -height, pageDown: height, top: -Infinity, bottom: Infinity}[
-				command as string
-			];
-			if (step !== undefined) {
-				setHelpOffset(previous => Math.max(0, Math.min(last, (previous ?? 0) + step)));
-			}
+			setHelpOffset(previous => scrollTo(commandFor(keypress, scrollCommands), previous ?? 0, height, last) ?? previous);
 
 			// The overlay swallows every other key so nothing changes underneath it.
 			return true;
