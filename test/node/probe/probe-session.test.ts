@@ -4,8 +4,8 @@ import type {AddressInfo, Socket} from 'node:net';
 import {after, before, describe, test} from 'node:test';
 import {setTimeout as delay} from 'node:timers/promises';
 import {ProbeSession} from '../../../source/node/probe/probe-session.js';
-import {echoPods, echoSlice, nodePortService, nodes} from '../../core/probe/fixtures.js';
-import {FakeClusterSource} from '../../ui/fake-source.js';
+import {echoPods, echoSlice, nodePortService} from '../../core/probe/fixtures.js';
+import {echoSource, type FakeClusterSource} from '../../ui/fake-source.js';
 
 async function until(check: () => boolean, what: () => string, timeoutMs = 5000): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
@@ -43,7 +43,7 @@ describe('ProbeSession (the probe view\'s and svctop probe\'s store)', () => {
 		await Promise.all([new Promise(resolve => echo.close(resolve)), new Promise(resolve => hang.close(resolve))]);
 	});
 
-	const cluster = () => new FakeClusterSource({services: [nodePortService('Cluster')], endpointSlices: [echoSlice()], nodes});
+	const cluster = () => echoSource();
 	const session = (source: FakeClusterSource, port: number, options: {count?: number; intervalMs?: number; timeoutMs?: number; running?: boolean} = {}) => new ProbeSession({
 		target: {kind: 'service', source, serviceKey: 'default/svc-nodeport', via: 'clusterip'},
 		intervalMs: options.intervalMs ?? 10,
@@ -121,7 +121,7 @@ describe('ProbeSession (the probe view\'s and svctop probe\'s store)', () => {
 	});
 
 	test('a Service that shows up after the session started is planned then', async () => {
-		const source = new FakeClusterSource({services: [], endpointSlices: [], nodes});
+		const source = echoSource({services: [], endpointSlices: []});
 		const probe = session(source, echoPort, {count: 2});
 		try {
 			assert.equal(probe.snapshot().error, 'service default/svc-nodeport not found');

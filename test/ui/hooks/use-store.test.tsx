@@ -4,9 +4,8 @@ import {Text} from 'ink';
 import {useStore} from '../../../source/ui/hooks/use-store.js';
 import Dashboard from '../../../source/ui/Dashboard.js';
 import type {ClusterSource} from '../../../source/kube/types.js';
-import {FakeClusterSource, service} from '../fake-source.js';
+import {FakeClusterSource, service, seedNow} from '../fake-source.js';
 import {type Rendered, renderAt, settle} from '../render-at.js';
-import {seedNow} from '../seed-cluster.js';
 
 const rendered: Rendered[] = [];
 

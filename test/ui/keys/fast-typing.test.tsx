@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import {afterEach, test} from 'node:test';
 import Dashboard from '../../../source/ui/Dashboard.js';
-import {FakeClusterSource} from '../fake-source.js';
+import {seedNow, seededSource} from '../fake-source.js';
 import {type Rendered, renderAt, settle} from '../render-at.js';
-import {seedCluster, seedNow} from '../seed-cluster.js';
 
 const rendered: Rendered[] = [];
 
@@ -22,7 +21,7 @@ async function until(view: Rendered, pattern: RegExp): Promise<void> {
 }
 
 test('keys that arrive in one chunk (a slow SSH link) still go to the prompt they open', async () => {
-	const source = new FakeClusterSource({...seedCluster(), lastUpdate: seedNow});
+	const source = seededSource();
 	const view = renderAt(<Dashboard source={source} clock={() => seedNow} />, {columns: 120, rows: 20});
 	rendered.push(view);
 	await settle();
@@ -35,7 +34,7 @@ test('keys that arrive in one chunk (a slow SSH link) still go to the prompt the
 });
 
 test('a chunk of navigation keys moves one row per key', async () => {
-	const source = new FakeClusterSource({...seedCluster(), lastUpdate: seedNow});
+	const source = seededSource();
 	const view = renderAt(<Dashboard source={source} clock={() => seedNow} />, {columns: 120, rows: 20});
 	rendered.push(view);
 	await settle();

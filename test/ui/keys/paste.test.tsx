@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import {afterEach, describe, test} from 'node:test';
 import Dashboard from '../../../source/ui/Dashboard.js';
 import {splitChunk} from '../../../source/ui/keys/KeypressProvider.js';
-import {FakeClusterSource} from '../fake-source.js';
+import {seedNow, seededSource} from '../fake-source.js';
 import {type Rendered, renderAt, settle} from '../render-at.js';
-import {seedCluster, seedNow} from '../seed-cluster.js';
 
 const rendered: Rendered[] = [];
 
@@ -15,7 +14,7 @@ afterEach(() => {
 });
 
 function start() {
-	const source = new FakeClusterSource({...seedCluster(), lastUpdate: seedNow});
+	const source = seededSource();
 	const view = renderAt(<Dashboard source={source} clock={() => seedNow} />, {columns: 120, rows: 20});
 	rendered.push(view);
 	return {source, view};

@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import {afterEach, describe, test} from 'node:test';
 import Dashboard from '../../../source/ui/Dashboard.js';
 import type {ContextSwitch} from '../../../source/ui/screens.js';
-import {FakeClusterSource} from '../fake-source.js';
+import {seedNow, seededSource} from '../fake-source.js';
 import {keys, type Rendered, renderAt, settle} from '../render-at.js';
-import {seedCluster, seedNow} from '../seed-cluster.js';
 
 const rendered: Rendered[] = [];
 
@@ -15,7 +14,7 @@ afterEach(() => {
 });
 
 function start(options: {contextSwitch?: ContextSwitch; columns?: number; rows?: number} = {}) {
-	const source = new FakeClusterSource({...seedCluster(), lastUpdate: seedNow});
+	const source = seededSource();
 	source.namespaceList = ['default', 'kube-node-lease', 'kube-public', 'kube-system', 'test'];
 	const view = renderAt(<Dashboard source={source} clock={() => seedNow} contextSwitch={options.contextSwitch} />, {
 		columns: options.columns ?? 100,
@@ -49,7 +48,7 @@ describe('namespace completion', () => {
 	});
 
 	test('when listing namespaces is forbidden, the namespaces of the Services shown still complete', async () => {
-		const source = new FakeClusterSource({...seedCluster(), lastUpdate: seedNow});
+		const source = seededSource();
 		source.namespaceList = new Error('namespaces is forbidden');
 		const view = renderAt(<Dashboard source={source} clock={() => seedNow} />, {columns: 100, rows: 24});
 		rendered.push(view);

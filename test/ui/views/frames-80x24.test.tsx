@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import {afterEach, describe, test} from 'node:test';
-import {generateIptablesSave} from '../../../source/core/nat/generate/iptables.js';
-import {demoClusterCidr, demoNodes, endpointSlicesFor, initialDemoState, nodeObject} from '../../../source/demo/cluster.js';
 import Dashboard from '../../../source/ui/Dashboard.js';
 import {fitNatLine} from '../../../source/ui/views/nat/nat-lines.js';
 import {makeNatView} from '../../../source/commands/dashboard-screens.js';
-import {FakeClusterSource} from '../fake-source.js';
+import {demoSource as demoCluster} from '../fake-source.js';
 import {type Rendered, renderAt, settle} from '../render-at.js';
 
 const now = Date.UTC(2026, 10, 23, 0, 0, 0);
@@ -19,14 +17,8 @@ afterEach(() => {
 
 /** The demo cluster as `svctop --demo` starts it, in one namespace or all. */
 function demoSource(namespace: string | undefined) {
-	const state = initialDemoState(now);
-	const services = state.services.filter(service => namespace === undefined || service.metadata!.namespace === namespace);
-	const endpointSlices = endpointSlicesFor(state);
-	const nodes = demoNodes.map(node => nodeObject(node, now));
-	return {
-		source: new FakeClusterSource({services, endpointSlices, nodes, namespace, lastUpdate: now}),
-		dump: generateIptablesSave({services: state.services, slices: endpointSlices, nodeName: 'myk8s-control-plane', nodeIPs: ['172.18.0.3']}, {clusterCIDR: demoClusterCidr}),
-	};
+	const {source, dump} = demoCluster(now, namespace);
+	return {source, dump: dump()};
 }
 
 describe('80x24 frames of the demo cluster', () => {

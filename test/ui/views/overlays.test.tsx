@@ -4,8 +4,8 @@ import type {AddressInfo} from 'node:net';
 import {after, before, describe, test} from 'node:test';
 import Dashboard from '../../../source/ui/Dashboard.js';
 import {makeProbeView} from '../../../source/commands/dashboard-screens.js';
-import {echoPods, echoSlice, nodePortService, nodes} from '../../core/probe/fixtures.js';
-import {FakeClusterSource} from '../fake-source.js';
+import {echoPods} from '../../core/probe/fixtures.js';
+import {echoSource} from '../fake-source.js';
 import {type Rendered, renderAt} from '../render-at.js';
 
 async function waitFor(view: Rendered, pattern: RegExp, timeoutMs = 5000): Promise<void> {
@@ -42,7 +42,7 @@ describe('overlays never unmount the screen beneath them', () => {
 		gate = new Promise(resolve => {
 			release = resolve;
 		});
-		const source = new FakeClusterSource({services: [nodePortService('Cluster')], endpointSlices: [echoSlice()], nodes});
+		const source = echoSource();
 		const probe = makeProbeView({
 			resolveAddress: (ip, port) => (ip === '10.200.1.60' && port === 9000 ? {host: '127.0.0.1', port: echoPort} : undefined),
 			count: 4,

@@ -7,9 +7,8 @@ import Dashboard from '../../../source/ui/Dashboard.js';
 import {Text} from 'ink';
 import type {ServiceScreenProps, ServiceScreens} from '../../../source/ui/screens.js';
 import ServiceDetail from '../../../source/ui/views/ServiceDetail.js';
-import {FakeClusterSource, node, pod, slice} from '../fake-source.js';
+import {FakeClusterSource, node, pod, seededSource, seedNow, slice} from '../fake-source.js';
 import {keys, type Rendered, renderAt, settle} from '../render-at.js';
-import {seedCluster, seedNow} from '../seed-cluster.js';
 
 const rendered: Rendered[] = [];
 
@@ -26,8 +25,7 @@ afterEach(() => {
 });
 
 function cluster() {
-	const source = new FakeClusterSource({
-		...seedCluster(),
+	const source = seededSource({
 		nodes: [
 			node('myk8s-control-plane', '172.18.0.2'),
 			node('myk8s-worker', '172.18.0.3'),

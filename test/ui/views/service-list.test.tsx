@@ -5,17 +5,14 @@ import {useState} from 'react';
 import {useKeypress} from '../../../source/ui/keys/use-keypress.js';
 import Dashboard from '../../../source/ui/Dashboard.js';
 import type {ServiceScreenProps} from '../../../source/ui/screens.js';
-import {FakeClusterSource} from '../fake-source.js';
+import {FakeClusterSource, seedCluster, seededSource, seedNow} from '../fake-source.js';
 import {keys, type Rendered, renderAt, settle} from '../render-at.js';
-import {seedCluster, seedNow} from '../seed-cluster.js';
 
 const rendered: Rendered[] = [];
 
 function start(options: {namespace?: string; columns?: number; rows?: number; screens?: Parameters<typeof Dashboard>[0]['screens']} = {}) {
-	const {services, endpointSlices} = seedCluster();
-	const source = new FakeClusterSource({
-		services: services.filter(item => options.namespace === undefined || item.metadata!.namespace === options.namespace),
-		endpointSlices,
+	const source = seededSource({
+		services: seedCluster().services.filter(item => options.namespace === undefined || item.metadata!.namespace === options.namespace),
 		namespace: options.namespace,
 		lastUpdate: seedNow - 2000,
 	});

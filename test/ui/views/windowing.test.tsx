@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import {performance} from 'node:perf_hooks';
 import {after, before, test} from 'node:test';
 import Dashboard from '../../../source/ui/Dashboard.js';
-import {FakeClusterSource, service, slice} from '../fake-source.js';
+import {FakeClusterSource, service, slice, seedNow} from '../fake-source.js';
 import {keys, type Rendered, renderAt, settle} from '../render-at.js';
-import {seedNow} from '../seed-cluster.js';
 
 const count = 5000;
 const namespaces = ['default', 'kube-system', 'payments', 'search', 'web'];
