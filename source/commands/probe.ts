@@ -3,14 +3,14 @@ import type {ClusterSource} from '../kube/types.js';
 import {planAddressProbe} from '../core/probe/plan.js';
 import type {LatencySummary} from '../core/probe/latency.js';
 import {expectedFromText, isExpectedDrop, type AffinitySummary, type ProbeRunSnapshot, type Reachability, type SeriesSnapshot} from '../core/probe/run-stats.js';
-import {parseVia, probeModeFor} from '../core/probe/service-targets.js';
+import {parseVia} from '../core/probe/service-targets.js';
 import {inSeqOrder} from '../core/probe/in-order.js';
 import {natExpectationForAddress, type AddressNatMatch} from '../core/probe/nat-expectation.js';
 import {parseTarget, type TargetSpec} from '../core/probe/target.js';
 import type {ProbeMode, ProbeSample} from '../core/probe/types.js';
 import type {AddressResolver} from '../node/probe/engine.js';
 import {startNatRules, type NatRules, type NatRulesLoader} from '../node/probe/nat-rules.js';
-import {ProbeSession} from '../node/probe/probe-session.js';
+import {probeModeOf, ProbeSession} from '../node/probe/probe-session.js';
 import type {NameResolver} from '../node/probe/probe-once.js';
 
 export type ProbeCommandOptions = {
@@ -393,6 +393,7 @@ export async function runProbe(options: ProbeCommandOptions, io: ProbeIo, signal
 			intervalMs: options.intervalMs,
 			config: {...config, natRules: options.natRules, natNode: options.natNode, probabilities: options.probabilities},
 			running: false,
+			keepPlan: true,
 			onSample,
 		});
 		// The first read of the rules is waited for (briefly): the plan's expectation should start from them.
@@ -418,7 +419,7 @@ export async function runProbe(options: ProbeCommandOptions, io: ProbeIo, signal
 	}
 
 	const plan = session.snapshot().plan!;
-	const mode: ProbeMode = plan.mode ?? (plan.servicePort ? probeModeFor(plan.servicePort, options.mode) : (plan.protocol === 'UDP' ? 'dns' : options.mode));
+	const mode = probeModeOf(plan, options.mode);
 	multiSeries = plan.series.length > 1;
 	if (!options.json) {
 		// A URL target carries its own scheme, path and query: that is what is asked for.
@@ -436,9 +437,14 @@ export async function runProbe(options: ProbeCommandOptions, io: ProbeIo, signal
 	await session.settled();
 	signal?.removeEventListener('abort', onAbort);
 	output.flush();
-	const snapshot = session.statistics()!;
 	session.close();
 	addressRules?.close();
+	const snapshot = session.statistics();
+	if (!snapshot) {
+		io.stderr.write('svctop: the probe run has no plan\n');
+		return 1;
+	}
+
 	io.stdout.write(options.json ? `${JSON.stringify(summaryJson(snapshot))}\n` : formatSummary(snapshot, plan.description));
 	return snapshot.ok > 0 || snapshot.count === 0 ? 0 : 1;
 }

@@ -66,6 +66,12 @@ export type ProbeSessionOptions = {
 	readonly config?: ProbeSessionConfig;
 	/** Nodes and pods to probe from (the dashboard's debug-pod access). Default: this machine only. */
 	readonly vantages?: ProbeVantages;
+	/**
+	 * Keep the plan made at start for the whole run even when the Service goes or its targets change
+	 * (`svctop probe`'s counted run); what each series should see still follows the cluster. Default:
+	 * false (the view plans again, and says so, when the Service goes or comes).
+	 */
+	readonly keepPlan?: boolean;
 	/** Whether probing starts at once. Default: true. */
 	readonly running?: boolean;
 	/** Each sample as recorded (seq and time counted over the session's statistics), e.g. for the CLI's lines. */
@@ -110,6 +116,11 @@ type Run = {readonly stats: ProbeRunStats; startedAt: number | undefined; added:
 type Engine = {readonly done: Promise<unknown>; stop(): Promise<unknown>};
 
 const noChoices: ProbeChoices = {ports: [], vias: []};
+
+/** How a plan is probed: what it insists on, else what its Service port calls for (UDP: DNS), else `fallback`. */
+export function probeModeOf(plan: ProbePlan, fallback: ProbeMode): ProbeMode {
+	return plan.mode ?? (plan.servicePort ? probeModeFor(plan.servicePort, fallback) : (plan.protocol === 'UDP' ? 'dns' : fallback));
+}
 
 function objectsOf(cluster: ClusterSnapshot): ClusterObjects {
 	return {services: cluster.services, endpointSlices: cluster.endpointSlices, nodes: cluster.nodes};
@@ -383,7 +394,7 @@ export class ProbeSession extends SnapshotStore<ProbeSessionSnapshot> {
 	private followCluster(): void {
 		const cluster = this.cluster();
 		const {spec} = this;
-		if (!cluster || !spec) {
+		if (!cluster || !spec || (this.options.keepPlan && this.planned)) {
 			return;
 		}
 
@@ -457,8 +468,7 @@ export class ProbeSession extends SnapshotStore<ProbeSessionSnapshot> {
 			this.options.onSample?.(recorded);
 		};
 
-		const fallback = config.mode ?? 'http';
-		const mode = planned.mode ?? (planned.servicePort ? probeModeFor(planned.servicePort, fallback) : (planned.protocol === 'UDP' ? 'dns' : fallback));
+		const mode = probeModeOf(planned, config.mode ?? 'http');
 		const path = config.path ?? '/';
 		const timeoutMs = config.timeoutMs ?? 1000;
 		const liveContext = this.liveContext(planned);

@@ -134,4 +134,37 @@ describe('ProbeSession (the probe view\'s and svctop probe\'s store)', () => {
 			probe.close();
 		}
 	});
+
+	test('keepPlan (svctop probe): the Service going away mid-run does not end the run; its expectation does', async () => {
+		const source = echoSource();
+		const probe = new ProbeSession({
+			target: {kind: 'service', source, serviceKey: 'default/svc-nodeport', via: 'clusterip'},
+			intervalMs: 10,
+			keepPlan: true,
+			config: {resolveAddress: () => ({host: '127.0.0.1', port: echoPort}), refreshMs: 10, conntrack: 'off'},
+		});
+		try {
+			await until(() => (probe.snapshot().stats?.count ?? 0) >= 2, () => String(probe.snapshot().stats?.count));
+			source.update({services: []});
+			await delay(50);
+			const after = probe.snapshot();
+			assert.equal(after.error, undefined);
+			assert.equal(after.state, 'running');
+			const count = after.stats?.count ?? 0;
+			await until(() => (probe.snapshot().stats?.count ?? 0) > count, () => 'no probes after the Service went');
+		} finally {
+			probe.close();
+		}
+
+		// Without keepPlan (the view) the Service going away is said at once.
+		const shown = echoSource();
+		const view = session(shown, echoPort);
+		try {
+			shown.update({services: []});
+			await until(() => view.snapshot().error === 'service default/svc-nodeport not found', () => String(view.snapshot().error));
+			assert.equal(view.snapshot().state, 'stopped');
+		} finally {
+			view.close();
+		}
+	});
 });
