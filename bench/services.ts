@@ -9,7 +9,7 @@ import {render} from 'ink-testing-library';
 import {createElement} from 'react';
 import {startApiServer} from '../source/builtin-cluster/apiserver/index.js';
 import {connectCluster} from '../source/kube/index.js';
-import App from '../source/ui/App.js';
+import Dashboard from '../source/ui/Dashboard.js';
 import {ensureBuilt} from '../test/helpers/built-cli.js';
 
 /*
@@ -19,7 +19,7 @@ import {ensureBuilt} from '../test/helpers/built-cli.js';
  *   (b) process start to `svctop list -A --json` finishing (best of 3);
  *   (c) process start to the dashboard's first complete frame, in a pseudo-terminal;
  *   (d) peak RSS (VmHWM) of those svctop processes;
- *   (e) redraws caused by a burst of 1,000 watch events, rendering the App in this process.
+ *   (e) redraws caused by a burst of 1,000 watch events, rendering the Dashboard in this process.
  */
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -465,7 +465,7 @@ async function until(check: () => boolean, what: string, timeoutMs = 60_000): Pr
 type Burst = {redraws: number; applyMs: number; framesBefore: number};
 
 /**
- * Renders the App against the same server through connectCluster, waits for the full list and a quiet
+ * Renders the Dashboard against the same server through connectCluster, waits for the full list and a quiet
  * screen, then upserts 1,000 Services in one loop and counts the frames ink writes until the cache
  * holds all of them and the screen is quiet again. The status bar and AGE timers are slowed down so
  * that only the burst draws.
@@ -474,10 +474,10 @@ async function burstRedraws(kubeconfigYaml: string, upsert: (object: object) => 
 	const kubeConfig = new KubeConfig();
 	kubeConfig.loadFromString(kubeconfigYaml);
 	const source = await connectCluster({kubeConfigObject: kubeConfig, allNamespaces: true});
-	const app = render(createElement(App, {source, statusTickMs: 3_600_000, ageRefreshMs: 3_600_000}));
+	const app = render(createElement(Dashboard, {source, statusTickMs: 3_600_000, ageRefreshMs: 3_600_000}));
 	try {
 		await source.ready();
-		await until(() => (app.lastFrame() ?? '').includes(`${serviceTotal}/${serviceTotal} services`), 'the App to show every Service');
+		await until(() => (app.lastFrame() ?? '').includes(`${serviceTotal}/${serviceTotal} services`), 'the Dashboard to show every Service');
 		const quiet = async () => {
 			let seen = app.frames.length;
 			let stableSince = performance.now();

@@ -2,7 +2,7 @@ import process from 'node:process';
 import {type Instance, render} from 'ink';
 import type {KubeContext} from '../kube/contexts.js';
 import type {ClusterSource} from '../kube/types.js';
-import App from '../ui/App.js';
+import Dashboard from '../ui/Dashboard.js';
 import ErrorBoundary from '../ui/components/ErrorBoundary.js';
 import type {Clock} from '../ui/hooks/use-now.js';
 import type {ContextSwitch, ServiceScreenProps, ServiceScreens} from '../ui/screens.js';
@@ -102,7 +102,7 @@ export async function runDashboard(
 	const screens = {detail: resolvingDetail(options.resolveName ?? (async name => resolveName(name))), ...options.screens};
 	const tree = () => (
 		<ErrorBoundary onError={fail}>
-			<App key={generation} source={current} clusterDomain={options.clusterDomain} clock={options.clock} screens={screens} contextSwitch={contextSwitch} />
+			<Dashboard key={generation} source={current} clusterDomain={options.clusterDomain} clock={options.clock} screens={screens} contextSwitch={contextSwitch} />
 		</ErrorBoundary>
 	);
 

@@ -2,12 +2,10 @@ import process from 'node:process';
 import type {ClusterSource} from '../kube/types.js';
 import type {NatFlowTable, NatMode} from '../core/nat/types.js';
 import {crossCheckNat} from '../core/nat/cross-check.js';
-import {refuseCutShort} from '../core/nat/cut-short.js';
-import {decodeNatDump, detectNatMode} from '../core/nat/decode.js';
 import {defaultDumpLimits} from '../core/nat/dump-limits.js';
 import {invalidNodeName} from '../core/nat/node-name.js';
-import {missingKubeProxyRules} from '../core/nat/no-rules.js';
 import {filterNatServices, renderNatText, toNatJson} from '../core/nat/render.js';
+import {NatSource} from '../node/nat/nat-source.js';
 import {type CommandRunner, type NatDump, readLocalNatDump, readNatDumpFile, readNatDumpStream, readNodeNatDump} from '../node/nat/read-dump.js';
 
 export type NatCommandOptions = {
@@ -84,32 +82,16 @@ export async function obtainDump(options: NatCommandOptions, io: NatIo): Promise
 
 /** `svctop nat`: decode kube-proxy's rules into one flow tree per Service port. Returns the exit code. */
 export async function runNat(options: NatCommandOptions, io: NatIo): Promise<number> {
-	const dump = await obtainDump(options, io);
-	if (!dump.ok) {
-		io.stderr.write(`svctop: ${dump.error}\n`);
+	// The dashboard's NAT view reads through the same store; here it decodes in this thread.
+	const nat = new NatSource({load: async () => obtainDump(options, io), mode: options.mode, inlineBytes: Number.POSITIVE_INFINITY});
+	const read = await nat.reload();
+	nat.close();
+	if (read.error !== undefined || !read.table) {
+		io.stderr.write(`svctop: ${read.error ?? 'no rules read'}\n`);
 		return 1;
 	}
 
-	// A partial dump decodes into a table that looks whole and is wrong: refuse it before decoding.
-	const cutShort = refuseCutShort(dump.text, dump.source);
-	if (cutShort) {
-		io.stderr.write(`svctop: ${cutShort}\n`);
-		return 1;
-	}
-
-	let table: NatFlowTable = decodeNatDump(dump.text, options.mode ?? dump.mode);
-	const missing = missingKubeProxyRules(dump.text, table, dump.source);
-	const mismatch = missing && options.mode ? modeMismatch(dump.text, options.mode, dump.source) : undefined;
-	if (mismatch) {
-		io.stderr.write(`svctop: ${mismatch}\n`);
-		return 1;
-	}
-
-	if (missing) {
-		io.stderr.write(`svctop: ${missing}${dump.tried ? ` (tried ${dump.tried.join('; ')})` : ''}\n`);
-		return 1;
-	}
-
+	let {table} = read;
 	const source = options.source ?? await options.connect?.();
 	if (source) {
 		await source.ready();
@@ -125,7 +107,7 @@ export async function runNat(options: NatCommandOptions, io: NatIo): Promise<num
 		const service = options.service.includes('/') ? options.service : `${options.defaultNamespace ?? 'default'}/${options.service}`;
 		table = filterNatServices(table, service);
 		if (table.services.length === 0) {
-			io.stderr.write(`svctop: no rules for ${service} in ${dump.source}\n`);
+			io.stderr.write(`svctop: no rules for ${service} in ${read.origin}\n`);
 			return 1;
 		}
 	}
@@ -140,16 +122,4 @@ function inNamespace(table: NatFlowTable, namespace: string): NatFlowTable {
 	const anonymous = table.services.filter(flow => !flow.identified).length;
 	const note = anonymous > 0 ? [`${anonymous} Service port${anonymous === 1 ? '' : 's'} whose rules name no Service ${anonymous === 1 ? 'is' : 'are'} not shown with -n (no namespace to match)`] : [];
 	return {...table, services, notes: [...(table.notes ?? []), ...note]};
-}
-
-const dumpKinds: Record<NatMode, string> = {iptables: 'iptables-save output', nftables: 'nft list ruleset output', ipvs: 'ipvsadm output'};
-
-/** When --mode names another format than the dump's, and the dump read as its own format has Service rules: say so. */
-function modeMismatch(text: string | Uint8Array, mode: NatMode, source: string): string | undefined {
-	const detected = detectNatMode(typeof text === 'string' ? text : new TextDecoder().decode(text.subarray(0, 64 * 1024)));
-	if (detected === mode || decodeNatDump(text, detected).services.length === 0) {
-		return undefined;
-	}
-
-	return `--mode ${mode}, but ${source} is ${dumpKinds[detected]}, not ${mode}: drop --mode (the format is detected from the dump)`;
 }

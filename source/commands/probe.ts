@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type {ClusterSource} from '../kube/types.js';
-import {planAddressProbe, planServiceProbe, replan, type ClusterObjects, type LivePlan, type ProbePlan} from '../core/probe/plan.js';
+import {planAddressProbe} from '../core/probe/plan.js';
 import type {LatencySummary} from '../core/probe/latency.js';
 import {expectedFromText, isExpectedDrop, type AffinitySummary, type ProbeRunSnapshot, type Reachability, type SeriesSnapshot} from '../core/probe/run-stats.js';
 import {parseVia} from '../core/probe/service-targets.js';
@@ -8,8 +8,9 @@ import {inSeqOrder} from '../core/probe/in-order.js';
 import {natExpectationForAddress, type AddressNatMatch} from '../core/probe/nat-expectation.js';
 import {parseTarget, type TargetSpec} from '../core/probe/target.js';
 import type {ProbeMode, ProbeSample} from '../core/probe/types.js';
-import {startProbeEngine, type AddressResolver} from '../node/probe/engine.js';
-import {natSharesFrom, startNatRules, type NatRules, type NatRulesLoader} from '../node/probe/nat-rules.js';
+import type {AddressResolver} from '../node/probe/engine.js';
+import {startNatRules, type NatRules, type NatRulesLoader} from '../node/probe/nat-rules.js';
+import {probeModeOf, ProbeSession} from '../node/probe/probe-session.js';
 import type {NameResolver} from '../node/probe/probe-once.js';
 
 export type ProbeCommandOptions = {
@@ -294,11 +295,6 @@ async function addressInRules(options: ProbeCommandOptions, spec: Extract<Target
 	return table ? natExpectationForAddress(table, spec.host, spec.port, options.mode === 'dns' ? 'UDP' : 'TCP', localAddresses()) : undefined;
 }
 
-function objectsOf(source: ClusterSource): ClusterObjects {
-	const snapshot = source.snapshot();
-	return {services: snapshot.services, endpointSlices: snapshot.endpointSlices, nodes: snapshot.nodes};
-}
-
 /** Waits until the source shows the Service (switching namespace if needed) or gives up. */
 async function findService(source: ClusterSource, namespace: string, name: string, waitMs: number): Promise<void> {
 	await source.ready();
@@ -359,10 +355,25 @@ export async function runProbe(options: ProbeCommandOptions, io: ProbeIo, signal
 		}
 	}
 
-	let plan: ProbePlan;
-	let liveContext: (() => LivePlan) | undefined;
-	let natRules: NatRules | undefined;
-	const cleanups: Array<() => void> = [() => natRules?.close()];
+	let session: ProbeSession;
+	let addressRules: NatRules | undefined;
+	const config = {
+		mode: options.mode,
+		path: options.path,
+		timeoutMs: options.timeoutMs,
+		concurrency: options.concurrency,
+		count: options.count,
+		match,
+		resolveAddress: options.resolveAddress,
+		resolveName: options.resolveName,
+	};
+	let multiSeries = false;
+	// Lines in probe order: a dropped probe's timeout is printed before the answers that came after it.
+	const output = inSeqOrder<ProbeSample>(sample => {
+		// Counted from 1 for people, in the JSON as in the text (kubectl-style): `seq` 1 is the first probe.
+		io.stdout.write(options.json ? `${JSON.stringify({...sample, seq: sample.seq + 1})}\n` : `${formatSampleLine(sample, multiSeries)}\n`);
+	});
+	const onSample = (sample: ProbeSample) => output.push(sample);
 	if (spec.kind === 'service') {
 		const via = parseVia(options.via);
 		if (typeof via === 'object') {
@@ -376,58 +387,40 @@ export async function runProbe(options: ProbeCommandOptions, io: ProbeIo, signal
 			return 2;
 		}
 
-		let dirty = false;
-		if (options.natRules && !options.probabilities) {
-			const loaded = startNatRules(options.natRules, {onChange() {
-				dirty = true;
-			}});
-			natRules = loaded;
-			// The first read is waited for (briefly): the plan's expectation should start from the rules.
-			await Promise.race([loaded.refresh(), new Promise(resolve => {
-				setTimeout(resolve, natFirstReadMs).unref();
-			})]);
-		}
-
-		const shares = natSharesFrom(natRules, options.natNode, options.probabilities);
+		// The dashboard's probe view runs the same session: the CLI and the view cannot disagree.
+		session = new ProbeSession({
+			target: {kind: 'service', source, serviceKey: `${spec.namespace}/${spec.name}`, via, port: spec.port, clusterDomain: options.clusterDomain},
+			intervalMs: options.intervalMs,
+			config: {...config, natRules: options.natRules, natNode: options.natNode, probabilities: options.probabilities},
+			running: false,
+			keepPlan: true,
+			onSample,
+		});
+		// The first read of the rules is waited for (briefly): the plan's expectation should start from them.
+		await session.rulesRead(natFirstReadMs);
 		await findService(source, spec.namespace, spec.name, options.serviceWaitMs ?? 5000);
-		const planned = planServiceProbe(objectsOf(source), spec, via, shares, options.clusterDomain);
-		if ('error' in planned) {
-			natRules?.close();
-			io.stderr.write(`svctop: ${planned.error}\n`);
+		session.clear();
+		const {error} = session.snapshot();
+		if (error !== undefined) {
+			session.close();
+			io.stderr.write(`svctop: ${error}\n`);
 			return 1;
 		}
-
-		plan = planned;
-		// Pods come and go while probing: when the cache changed, plan again for the attribution
-		// index and for what each series should see from now on (the expectation follows readiness;
-		// the rules are read again too, throttled, since kube-proxy rewrites them on the same change).
-		let context: LivePlan = replan(objectsOf(source), planned, shares);
-		const unsubscribe = source.subscribe(() => {
-			dirty = true;
-			void natRules?.refresh();
-		});
-		cleanups.push(unsubscribe);
-		liveContext = () => {
-			if (dirty) {
-				dirty = false;
-				context = replan(objectsOf(source), planned, shares);
-			}
-
-			return context;
-		};
 	} else {
 		if (spec.scheme === undefined && options.via !== undefined) {
 			io.stderr.write('svctop: --via applies to ns/name targets only\n');
 			return 2;
 		}
 
-		plan = planAddressProbe(spec, await addressInRules(options, spec, loaded => {
-			natRules = loaded;
+		const plan = planAddressProbe(spec, await addressInRules(options, spec, loaded => {
+			addressRules = loaded;
 		}));
+		session = new ProbeSession({target: {kind: 'plan', plan}, intervalMs: options.intervalMs, config, running: false, onSample});
 	}
 
-	const mode: ProbeMode = plan.mode ?? (plan.protocol === 'UDP' ? 'dns' : options.mode);
-	const multiSeries = plan.series.length > 1;
+	const plan = session.snapshot().plan!;
+	const mode = probeModeOf(plan, options.mode);
+	multiSeries = plan.series.length > 1;
 	if (!options.json) {
 		// A URL target carries its own scheme, path and query: that is what is asked for.
 		const first = plan.series[0]?.target;
@@ -435,38 +428,23 @@ export async function runProbe(options: ProbeCommandOptions, io: ProbeIo, signal
 		io.stdout.write(`PROBE ${plan.description}  ${what}  every ${options.intervalMs}ms, timeout ${options.timeoutMs}ms${options.count ? `, ${probes(options.count)}` : ''}\n`);
 	}
 
-	// Lines in probe order: a dropped probe's timeout is printed before the answers that came after it.
-	const output = inSeqOrder<ProbeSample>(sample => {
-		// Counted from 1 for people, in the JSON as in the text (kubectl-style): `seq` 1 is the first probe.
-		io.stdout.write(options.json ? `${JSON.stringify({...sample, seq: sample.seq + 1})}\n` : `${formatSampleLine(sample, multiSeries)}\n`);
-	});
-	const engine = startProbeEngine(
-		{
-			series: plan.series,
-			mode,
-			path: options.path,
-			intervalMs: options.intervalMs,
-			count: options.count,
-			timeoutMs: options.timeoutMs,
-			concurrency: options.concurrency,
-			index: plan.index,
-			service: plan.service,
-			candidates: plan.candidates,
-			attributionContext: liveContext,
-			match,
-			resolveAddress: options.resolveAddress,
-			resolveName: options.resolveName,
-			onSample: sample => output.push(sample),
-		},
-		signal,
-	);
-	await engine.done;
-	output.flush();
-	for (const cleanup of cleanups) {
-		cleanup();
+	const onAbort = () => session.stop();
+	signal?.addEventListener('abort', onAbort, {once: true});
+	if (!signal?.aborted) {
+		session.start();
 	}
 
-	const snapshot = engine.snapshot();
+	await session.settled();
+	signal?.removeEventListener('abort', onAbort);
+	output.flush();
+	session.close();
+	addressRules?.close();
+	const snapshot = session.statistics();
+	if (!snapshot) {
+		io.stderr.write('svctop: the probe run has no plan\n');
+		return 1;
+	}
+
 	io.stdout.write(options.json ? `${JSON.stringify(summaryJson(snapshot))}\n` : formatSummary(snapshot, plan.description));
 	return snapshot.ok > 0 || snapshot.count === 0 ? 0 : 1;
 }

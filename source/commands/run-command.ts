@@ -33,10 +33,9 @@ function wantsNodeAccess(command: string, access: AccessConfig): boolean {
 
 /** The dashboard's modules (Ink, React, the views), loaded only when the dashboard runs. */
 async function loadDashboard() {
-	const [{runDashboard}, {makeNatView}, {makeProbeView}] = await Promise.all([
+	const [{runDashboard}, {makeNatView, makeProbeView}] = await Promise.all([
 		import('./dashboard.js'),
-		import('../ui/views/NatView.js'),
-		import('../ui/views/ProbeView.js'),
+		import('./dashboard-screens.js'),
 	]);
 	return {runDashboard, makeNatView, makeProbeView};
 }

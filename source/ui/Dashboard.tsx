@@ -4,18 +4,18 @@ import type {ClusterSource} from '../kube/types.js';
 import HelpScreen, {helpLines} from './components/HelpScreen.js';
 import Prompt from './components/Prompt.js';
 import StatusBar from './components/StatusBar.js';
-import UnavailableScreen from './components/UnavailableScreen.js';
-import {useClusterSnapshot} from './hooks/use-cluster-snapshot.js';
+import {defaultRefreshMs, useStore} from './hooks/use-store.js';
 import {useCommands} from './hooks/use-commands.js';
 import {useNamespaceNames} from './hooks/use-namespace-names.js';
 import type {Clock} from './hooks/use-now.js';
 import {useScreenStack} from './hooks/use-screen-stack.js';
+import {scrollCommands, scrollTo} from './hooks/use-scroll.js';
 import {useTerminalSize} from './hooks/use-terminal-size.js';
 import {completeCommandLine} from './keys/command-line.js';
-import {type Command} from './keys/commands.js';
 import {commandFor, matches} from './keys/match.js';
+import KeypressProvider from './keys/KeypressProvider.js';
 import {KeyPriority, useKeypress} from './keys/use-keypress.js';
-import type {ContextSwitch, Route, ServiceScreenName, ServiceScreens} from './screens.js';
+import type {ContextSwitch, Route, ServiceScreens} from './screens.js';
 import ContextList from './views/ContextList.js';
 import {initialListState, type ServiceListState} from './views/list-state.js';
 import ServiceDetail from './views/ServiceDetail.js';
@@ -24,58 +24,68 @@ import ServiceYaml from './views/ServiceYaml.js';
 
 export type DashboardProps = {
 	readonly source: ClusterSource;
-	/** DNS suffix for Service names. */
-	readonly clusterDomain: string;
-	readonly clock: Clock;
-	/** Screens for one Service; detail and YAML default to the built-in ones, NAT and probe to a placeholder. */
-	readonly screens: ServiceScreens;
-	/** How often the snapshot is checked for a new version. */
-	readonly refreshMs: number;
-	/** The first screen. */
-	readonly initialRoute: Route;
-	/** How often the list recomputes AGE when nothing else changes. */
-	readonly ageRefreshMs: number;
-	/** How often the status bar's "updated … ago" ticks. */
-	readonly statusTickMs: number;
-	/** `:ctx`: the kubeconfig's contexts; undefined when there is no kubeconfig to switch in. */
-	readonly contextSwitch: ContextSwitch | undefined;
+	/** DNS suffix for Service names. Default: `cluster.local`. */
+	readonly clusterDomain?: string;
+	/** Epoch milliseconds. Default: `Date.now`. */
+	readonly clock?: Clock;
+	/** Screens for one Service; detail and YAML default to the built-in ones (detail without name resolution). */
+	readonly screens?: ServiceScreens;
+	/** How often the snapshot is checked for a new version. Default: 200 ms (at most 5 frames a second). */
+	readonly refreshMs?: number;
+	/** The first screen. Default: the Service list. */
+	readonly initialRoute?: Route;
+	/** How often the list recomputes AGE when nothing else changes. Default: 5000 ms. */
+	readonly ageRefreshMs?: number;
+	/** How often the status bar's "updated … ago" ticks. Default: 1000 ms. */
+	readonly statusTickMs?: number;
+	/** `:ctx`: the kubeconfig's contexts and how to switch. Default: none (the demo, in-cluster). */
+	readonly contextSwitch?: ContextSwitch;
 };
 
 /** Lines of the status bar above every screen. */
 const statusLines = 2;
 
-const screenNames: Readonly<Record<ServiceScreenName, string>> = {
-	detail: 'The detail view',
-	nat: 'The NAT view',
-	probe: 'The probe view',
-	yaml: 'The YAML view',
-};
-
 const builtInScreens: ServiceScreens = {detail: ServiceDetail, yaml: ServiceYaml};
 
-const helpScrollCommands: readonly Command[] = ['up', 'down', 'pageUp', 'pageDown', 'top', 'bottom'];
+const listRoute: Route = {screen: 'list'};
+
+/** The dashboard: the keypress bus around the router. */
+export default function Dashboard(props: DashboardProps) {
+	return (
+		<KeypressProvider>
+			<Router {...props} />
+		</KeypressProvider>
+	);
+}
 
 /**
  * The router: a stack of screens under one status bar; the help, the `:` command line and notices
  * drawn over or below the screen without unmounting it; the app-wide keys.
  */
-export default function Dashboard({
+function Router({
 	source,
-	clusterDomain,
-	clock,
-	screens,
-	refreshMs,
-	initialRoute,
-	ageRefreshMs,
-	statusTickMs,
+	clusterDomain = 'cluster.local',
+	clock = Date.now,
+	screens = {},
+	refreshMs = defaultRefreshMs,
+	initialRoute = listRoute,
+	ageRefreshMs = 5000,
+	statusTickMs = 1000,
 	contextSwitch,
 }: DashboardProps) {
 	const {exit} = useApp();
-	const snapshot = useClusterSnapshot(source, refreshMs);
+	const snapshot = useStore(source, refreshMs);
 	const namespaces = useNamespaceNames(source, snapshot);
 	const {columns, rows} = useTerminalSize();
 	const screenStack = useScreenStack(initialRoute);
-	const {stack, route, open, back} = screenStack;
+	const {stack, route, back} = screenStack;
+	// A Service screen nobody plugged in (a test's dashboard without NAT or probe) is not opened.
+	const open = (next: Route) => {
+		if (!('serviceKey' in next) || (screens[next.screen] ?? builtInScreens[next.screen]) !== undefined) {
+			screenStack.open(next);
+		}
+	};
+
 	const commands = useCommands({source, contextSwitch, context: snapshot.context, screens: screenStack, exit});
 	const [listState, setListState] = useState<ServiceListState>(initialListState);
 	const [helpOffset, setHelpOffset] = useState<number | undefined>(undefined);
@@ -112,14 +122,8 @@ export default function Dashboard({
 				return true;
 			}
 
-			const command = commandFor(keypress, helpScrollCommands);
 			const last = Math.max(0, helpLines().length - height);
-			const step = {up: -1, down: 1, pageUp: -height, pageDown: height, top: -Infinity, bottom: Infinity}[
-				command as string
-			];
-			if (step !== undefined) {
-				setHelpOffset(previous => Math.max(0, Math.min(last, (previous ?? 0) + step)));
-			}
+			setHelpOffset(previous => scrollTo(commandFor(keypress, scrollCommands), previous ?? 0, height, last) ?? previous);
 
 			// The overlay swallows every other key so nothing changes underneath it.
 			return true;
@@ -193,6 +197,7 @@ export default function Dashboard({
 			/>
 		);
 	} else {
+		// Every Service screen has a built-in or plugged-in view: NAT and probe are plugged in by the command.
 		const Screen = screens[route.screen] ?? builtInScreens[route.screen];
 		screen = Screen ? (
 			<Screen
@@ -207,9 +212,7 @@ export default function Dashboard({
 				onBack={back}
 				onOpen={open}
 			/>
-		) : (
-			<UnavailableScreen what={screenNames[route.screen]} serviceKey={route.serviceKey} height={height} />
-		);
+		) : undefined;
 	}
 
 	return (

@@ -47,7 +47,7 @@ export type ServiceScreenProps = {
 
 export type ServiceScreen = ComponentType<ServiceScreenProps>;
 
-/** The screens that can be plugged into the router. Missing ones show a placeholder. */
+/** The screens that can be plugged into the router. A missing one is not opened. */
 export type ServiceScreens = {
 	readonly detail?: ServiceScreen;
 	readonly nat?: ServiceScreen;

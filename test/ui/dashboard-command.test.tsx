@@ -5,8 +5,7 @@ import {fileURLToPath} from 'node:url';
 import {describe, test} from 'node:test';
 import {isInteractive, runDashboard} from '../../source/commands/dashboard.js';
 import type {ServiceScreenProps} from '../../source/ui/screens.js';
-import {FakeClusterSource} from './fake-source.js';
-import {seedCluster, seedNow} from './seed-cluster.js';
+import {FakeClusterSource, seedNow, seededSource} from './fake-source.js';
 
 class Sink extends EventEmitter {
 	text = '';
@@ -67,7 +66,7 @@ const tick = async () =>
 	});
 
 function source() {
-	return new FakeClusterSource({...seedCluster(), lastUpdate: seedNow});
+	return seededSource();
 }
 
 describe('runDashboard', () => {
@@ -136,7 +135,7 @@ describe('runDashboard', () => {
 					throw new Error('Get "https://gone:6443/version": dial tcp: lookup gone: no such host');
 				}
 
-				const next = new FakeClusterSource({...seedCluster(), context, namespace: allNamespaces ? undefined : 'shop', lastUpdate: seedNow});
+				const next = seededSource({context, namespace: allNamespaces ? undefined : 'shop'});
 				connected.push(next);
 				return next;
 			},

@@ -9,9 +9,10 @@ import type {ProbeSample} from '../../source/core/probe/types.js';
 import KeypressProvider from '../../source/ui/keys/KeypressProvider.js';
 import {latencyLines, probeViewLines, type ProbeViewModel} from '../../source/ui/views/probe/probe-lines.js';
 import ProbeViewBody from '../../source/ui/views/probe/ProbeViewBody.js';
-import {makeProbeView, stepInterval} from '../../source/ui/views/ProbeView.js';
+import {makeProbeView} from '../../source/commands/dashboard-screens.js';
+import {stepInterval} from '../../source/ui/views/ProbeView.js';
 import {echoPods, echoSlice, nodePortService, nodes} from '../core/probe/fixtures.js';
-import {FakeClusterSource} from './fake-source.js';
+import {echoSource} from './fake-source.js';
 import {renderAt, settle} from './render-at.js';
 
 const hint = 'Space stop  z freeze  c clear  v target  +/- interval  Esc back  ? help';
@@ -259,7 +260,7 @@ describe('probe view, live against loopback servers', () => {
 		await Promise.all([new Promise(resolve => echo.close(resolve)), new Promise(resolve => hang.close(resolve))]);
 	});
 
-	const source = new FakeClusterSource({services: [nodePortService('Cluster')], endpointSlices: [echoSlice()], nodes});
+	const source = echoSource();
 	const screenProps = {serviceKey: 'default/svc-nodeport', snapshot: source.current, source, clock: () => 0, clusterDomain: 'cluster.local', width: 100, height: 22, onBack() {}, onOpen() {}};
 
 	test('attribution by response: each pod gets its lane and its count', async () => {
@@ -339,7 +340,7 @@ describe('probe view, live against loopback servers', () => {
 
 	test('targets: `v` on a ClusterIP Service never reaches a NodePort, externalIPs or LB it does not have', async () => {
 		const clusterOnly = {...nodePortService('Cluster'), spec: {...nodePortService('Cluster').spec, type: 'ClusterIP', externalTrafficPolicy: undefined, ports: [{name: 'svc-webport', port: 9000, targetPort: 8080 as never, protocol: 'TCP'}]}};
-		const plain = new FakeClusterSource({services: [clusterOnly], endpointSlices: [echoSlice()], nodes});
+		const plain = echoSource({services: [clusterOnly]});
 		const ProbeScreen = makeProbeView({resolveAddress: () => ({host: '127.0.0.1', port: echoPort}), initialIntervalMs: 1000, refreshMs: 20, conntrack: 'off'});
 		const rendered = renderAt(<KeypressProvider><ProbeScreen {...screenProps} source={plain} snapshot={plain.current} /></KeypressProvider>, {columns: 100, rows: 22});
 		try {
@@ -366,7 +367,7 @@ describe('probe view, live against loopback servers', () => {
 				{name: 'metrics', port: 9153, protocol: 'TCP', targetPort: 9153 as never},
 			]},
 		};
-		const dns = new FakeClusterSource({services: [kubeDns], endpointSlices: [], nodes});
+		const dns = echoSource({services: [kubeDns], endpointSlices: []});
 		const ProbeScreen = makeProbeView({resolveAddress: () => ({host: '127.0.0.1', port: 9}), initialIntervalMs: 1000, timeoutMs: 100, refreshMs: 20, conntrack: 'off'});
 		const rendered = renderAt(<KeypressProvider><ProbeScreen {...screenProps} serviceKey="kube-system/kube-dns" source={dns} snapshot={dns.current} /></KeypressProvider>, {columns: 100, rows: 22});
 		try {

@@ -14,6 +14,24 @@ export type Scroll = {
 };
 
 /**
+ * Where a scroll command moves `position` (a first line shown, or a selected row) in a body whose
+ * last position is `last`, `page` rows at a time; undefined for any other command. The one
+ * scroll-key rule of every scrolling view, the help and the lists.
+ */
+export function scrollTo(command: Command | undefined, position: number, page: number, last: number): number | undefined {
+	const moves: Partial<Record<Command, number>> = {
+		up: position - 1,
+		down: position + 1,
+		pageUp: position - page,
+		pageDown: position + page,
+		top: 0,
+		bottom: last,
+	};
+	const target = command === undefined ? undefined : moves[command];
+	return target === undefined ? undefined : Math.max(0, Math.min(last, target));
+}
+
+/**
  * A body of `lineCount` lines seen through `bodyHeight` rows. The offset is clamped on every render,
  * so content that shrinks (a live view) never leaves the window past its end.
  */
@@ -21,51 +39,19 @@ export function useScroll(lineCount: number, bodyHeight: number): Scroll {
 	const [wanted, setWanted] = useState(0);
 	const last = Math.max(0, lineCount - bodyHeight);
 	const offset = Math.min(wanted, last);
-	const to = (target: number) => {
-		setWanted(Math.max(0, Math.min(last, target)));
-	};
-
 	return {
 		offset,
 		reset() {
 			setWanted(0);
 		},
 		scroll(command) {
-			switch (command) {
-				case 'up': {
-					to(offset - 1);
-					return true;
-				}
-
-				case 'down': {
-					to(offset + 1);
-					return true;
-				}
-
-				case 'pageUp': {
-					to(offset - bodyHeight);
-					return true;
-				}
-
-				case 'pageDown': {
-					to(offset + bodyHeight);
-					return true;
-				}
-
-				case 'top': {
-					to(0);
-					return true;
-				}
-
-				case 'bottom': {
-					to(last);
-					return true;
-				}
-
-				default: {
-					return false;
-				}
+			const target = scrollTo(command, offset, bodyHeight, last);
+			if (target === undefined) {
+				return false;
 			}
+
+			setWanted(target);
+			return true;
 		},
 	};
 }

@@ -1,10 +1,8 @@
-import {useEffect, useState} from 'react';
 import type {EventsInput} from '../../core/detail/service-events.js';
 import type {ClusterSource} from '../../kube/types.js';
+import {usePoll} from './use-poll.js';
 
-function oneLine(error: unknown): string {
-	return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
-}
+const unread: EventsInput = {ok: false, reason: 'this source does not read events'};
 
 /**
  * A Service's events, fetched on demand through the source as `kubectl describe` reads them: when the
@@ -19,46 +17,15 @@ export function useServiceEvents(
 	trigger: string,
 	intervalMs: number,
 ): EventsInput | undefined {
-	const [events, setEvents] = useState<EventsInput | undefined>(undefined);
+	const listEvents = source.listEvents?.bind(source);
+	const polled = usePoll(listEvents ? async () => listEvents(namespace, {kind: 'Service', name, uid}) : undefined, `${namespace}/${name}/${uid}`, trigger, intervalMs);
+	if (!listEvents) {
+		return unread;
+	}
 
-	useEffect(() => {
-		const listEvents = source.listEvents?.bind(source);
-		if (!listEvents) {
-			setEvents({ok: false, reason: 'this source does not read events'});
-			return;
-		}
+	if (polled?.error !== undefined) {
+		return {ok: false, reason: polled.error};
+	}
 
-		let cancelled = false;
-		let inFlight = false;
-		const fetchEvents = () => {
-			if (inFlight) {
-				return;
-			}
-
-			inFlight = true;
-			listEvents(namespace, {kind: 'Service', name, uid}).then(
-				items => {
-					inFlight = false;
-					if (!cancelled) {
-						setEvents({ok: true, items});
-					}
-				},
-				(error: unknown) => {
-					inFlight = false;
-					if (!cancelled) {
-						setEvents({ok: false, reason: oneLine(error)});
-					}
-				},
-			);
-		};
-
-		fetchEvents();
-		const timer = setInterval(fetchEvents, intervalMs);
-		return () => {
-			cancelled = true;
-			clearInterval(timer);
-		};
-	}, [source, namespace, name, uid, trigger, intervalMs]);
-
-	return events;
+	return polled?.value === undefined ? undefined : {ok: true, items: polled.value};
 }

@@ -3,6 +3,7 @@ import {useState} from 'react';
 import type {KubeContext} from '../../kube/contexts.js';
 import {type Command, commandKeys} from '../keys/commands.js';
 import {commandFor} from '../keys/match.js';
+import {scrollCommands, scrollTo} from '../hooks/use-scroll.js';
 import {KeyPriority, useKeypress} from '../keys/use-keypress.js';
 
 export type ContextListProps = {
@@ -15,7 +16,7 @@ export type ContextListProps = {
 	readonly onSelect: (name: string) => void;
 };
 
-const contextCommands: readonly Command[] = ['up', 'down', 'top', 'bottom', 'open'];
+const contextCommands: readonly Command[] = [...scrollCommands, 'open'];
 
 const headers = ['CURRENT', 'NAME', 'CLUSTER', 'AUTHINFO', 'NAMESPACE'] as const;
 
@@ -33,20 +34,15 @@ export function contextLines(contexts: readonly KubeContext[], current: string):
 export default function ContextList({contexts, current, width, height, onSelect}: ContextListProps) {
 	const [selected, setSelected] = useState(() => Math.max(0, contexts.findIndex(context => context.name === current)));
 	const lines = contextLines(contexts, current);
+	const bodyHeight = Math.max(1, height - 3);
 
 	useKeypress(
 		keypress => {
 			const command = commandFor(keypress, contextCommands);
-			const last = contexts.length - 1;
-			const moves: Partial<Record<Command, (index: number) => number>> = {
-				up: index => index - 1,
-				down: index => index + 1,
-				top: () => 0,
-				bottom: () => last,
-			};
-			const move = command === undefined ? undefined : moves[command];
-			if (move) {
-				setSelected(index => Math.max(0, Math.min(last, move(index))));
+			const last = Math.max(0, contexts.length - 1);
+			const target = scrollTo(command, selected, bodyHeight, last);
+			if (target !== undefined) {
+				setSelected(target);
 				return true;
 			}
 
@@ -60,7 +56,6 @@ export default function ContextList({contexts, current, width, height, onSelect}
 		{priority: KeyPriority.screen},
 	);
 
-	const bodyHeight = Math.max(1, height - 3);
 	const start = Math.max(0, Math.min(selected - bodyHeight + 1, contexts.length - bodyHeight));
 	return (
 		<Box flexDirection="column" height={height} width={width} flexShrink={0}>

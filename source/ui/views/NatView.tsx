@@ -4,19 +4,21 @@ import {type Command, commandKeys} from '../keys/commands.js';
 import {commandFor} from '../keys/match.js';
 import {KeyPriority, useKeypress} from '../keys/use-keypress.js';
 import {formatAgo} from '../format.js';
-import {type NatDumpLoader, useNatTable} from '../hooks/use-nat-table.js';
+import {useNatTable} from '../hooks/use-nat-table.js';
+import {useOwnedStore} from '../hooks/use-owned-store.js';
+import {type VantageChoice, useVantagePick} from '../hooks/use-vantage-pick.js';
 import {useNow} from '../hooks/use-now.js';
 import {scrollCommands, useScroll} from '../hooks/use-scroll.js';
-import type {ServiceScreen, ServiceScreenProps} from '../screens.js';
+import type {ServiceScreenProps} from '../screens.js';
 import {type NatLineTone, natLines} from './nat/nat-lines.js';
 import {VantagePicker} from '../components/VantagePicker.js';
-import type {NatVantages} from '../../node/access/nat-vantages.js';
+import type {NatSourceStore} from '../../node/nat/nat-source.js';
 
 export type NatViewProps = ServiceScreenProps & {
-	/** Reads the dump: local tools, `--nat-file`, `--node-cmd`, or the demo's own. */
-	readonly loadDump: NatDumpLoader;
+	/** Opens the NAT source (local tools, `--nat-file`, `--node-cmd`, the demo's), read once opened; closed with the view. */
+	readonly openNat: () => NatSourceStore;
 	/** Other nodes to read the rules from (debug pods, after a confirmation); see nat-vantages.ts. */
-	readonly vantages?: NatVantages;
+	readonly vantages?: VantageChoice;
 };
 
 const toneStyles: Readonly<Record<NatLineTone, {color?: string; bold?: boolean; dimColor?: boolean}>> = {
@@ -27,7 +29,7 @@ const toneStyles: Readonly<Record<NatLineTone, {color?: string; bold?: boolean; 
 	plain: {},
 };
 
-const natCommands: readonly Command[] = [...scrollCommands, 'refresh', 'natAll', 'natVantage', 'probe'];
+const natCommands: readonly Command[] = [...scrollCommands, 'refresh', 'natAll', 'probe'];
 
 const hint = [
 	`${commandKeys('down').split(' ')[0]}/${commandKeys('up').split(' ')[0]} scroll`,
@@ -39,16 +41,14 @@ const hint = [
 ].join('  ');
 
 /** Issue 4's NAT view: the node's kube-proxy rules for one Service (or all), as a flow tree. */
-export function NatView({serviceKey, snapshot, clock, width, height, onOpen, loadDump, vantages}: NatViewProps) {
-	const [generation, setGeneration] = useState(0);
+export function NatView({serviceKey, snapshot, clock, width, height, onOpen, openNat, vantages}: NatViewProps) {
 	const [wholeTable, setWholeTable] = useState(false);
-	// Vantage point: undefined = this machine, else a node read through a debug pod (picked and confirmed).
-	const [vantage, setVantage] = useState<string | undefined>(undefined);
-	const [picking, setPicking] = useState(false);
-	const [notice, setNotice] = useState<string | undefined>(undefined);
 	const now = useNow(clock, 1000);
-	const load = useMemo(() => (vantage !== undefined && vantages ? vantages.loaderFor(vantage) : loadDump), [vantage, vantages, loadDump]);
-	const {table, origin, error, loading, loadedAt, progress} = useNatTable(load, snapshot, generation, clock);
+	const nat = useOwnedStore(openNat);
+	const {table, origin, error, loading, loadedAt, progress, vantage} = useNatTable(nat, snapshot);
+	const pick = useVantagePick(vantages, 'reading other nodes is not available here', node => {
+		void nat.setVantage(node);
+	});
 
 	const lines = useMemo(() => (table ? natLines(table, wholeTable ? undefined : serviceKey, width) : []), [table, wholeTable, serviceKey, width]);
 	const bodyHeight = Math.max(1, height - 2);
@@ -63,23 +63,14 @@ export function NatView({serviceKey, snapshot, clock, width, height, onOpen, loa
 
 			switch (command) {
 				case 'refresh': {
-					setGeneration(previous => previous + 1);
+					// Dropped by the source while a read runs.
+					void nat.reload();
 					return true;
 				}
 
 				case 'natAll': {
 					setWholeTable(previous => !previous);
 					reset();
-					return true;
-				}
-
-				case 'natVantage': {
-					if (vantages === undefined || vantages.unavailable !== undefined) {
-						setNotice(vantages?.unavailable ?? 'reading other nodes is not available here');
-					} else {
-						setPicking(true);
-					}
-
 					return true;
 				}
 
@@ -93,7 +84,7 @@ export function NatView({serviceKey, snapshot, clock, width, height, onOpen, loa
 				}
 			}
 		},
-		{priority: KeyPriority.screen, isActive: !picking},
+		{priority: KeyPriority.screen, isActive: !pick.picking},
 	);
 	const nodes = useMemo(() => snapshot.nodes.map(node => node.metadata?.name ?? '').filter(Boolean), [snapshot.nodes]);
 
@@ -106,21 +97,8 @@ export function NatView({serviceKey, snapshot, clock, width, height, onOpen, loa
 				{title}
 			</Text>
 			<Box flexDirection="column" height={bodyHeight} flexShrink={0}>
-				{picking && vantages ? (
-					<VantagePicker
-						nodes={nodes}
-						current={vantage}
-						describe={vantages.describe}
-						height={bodyHeight}
-						onPick={node => {
-							setPicking(false);
-							setNotice(undefined);
-							setVantage(node);
-						}}
-						onCancel={() => {
-							setPicking(false);
-						}}
-					/>
+				{pick.picking ? (
+					<VantagePicker nodes={nodes} current={vantage} height={bodyHeight} {...pick.picker} />
 				) : error ? (
 					<Text color="red" wrap="truncate">{`Cannot read the rules: ${error}`}</Text>
 				) : (
@@ -132,15 +110,8 @@ export function NatView({serviceKey, snapshot, clock, width, height, onOpen, loa
 				)}
 			</Box>
 			<Text dimColor wrap="truncate">
-				{notice ?? (lines.length > bodyHeight ? `[${shown + 1}-${Math.min(lines.length, shown + bodyHeight)}/${lines.length}]  ${hint}` : hint)}
+				{pick.notice ?? (lines.length > bodyHeight ? `[${shown + 1}-${Math.min(lines.length, shown + bodyHeight)}/${lines.length}]  ${hint}` : hint)}
 			</Text>
 		</Box>
 	);
-}
-
-/** The NAT screen for the router, bound to one way of reading the rules. */
-export function makeNatView(loadDump: NatDumpLoader, vantages?: NatVantages): ServiceScreen {
-	return function BoundNatView(props: ServiceScreenProps) {
-		return <NatView {...props} loadDump={loadDump} vantages={vantages} />;
-	};
 }

@@ -1,31 +1,34 @@
 import {Box} from 'ink';
 import {useEffect, useMemo, useState} from 'react';
-import {nextVia, type Via} from '../../core/probe/service-targets.js';
-import type {AddressResolver} from '../../node/probe/engine.js';
+import {nextVia} from '../../core/probe/service-targets.js';
+import type {ProbeSessionStore} from '../../node/probe/probe-session.js';
+import {VantagePicker} from '../components/VantagePicker.js';
+import {useOwnedStore} from '../hooks/use-owned-store.js';
+import {useStore} from '../hooks/use-store.js';
+import {type VantageChoice, useVantagePick} from '../hooks/use-vantage-pick.js';
 import {type Command, commandKeys} from '../keys/commands.js';
 import {commandFor} from '../keys/match.js';
 import {KeyPriority, useKeypress} from '../keys/use-keypress.js';
-import type {ServiceScreen, ServiceScreenProps} from '../screens.js';
-import {podVantage, type ProbeVantages} from '../../node/access/probe-vantages.js';
-import {VantagePicker} from '../components/VantagePicker.js';
+import type {ServiceScreenProps} from '../screens.js';
 import ProbeViewBody from './probe/ProbeViewBody.js';
-import {type ProbeRunConfig, useProbeRun} from './probe/use-probe-run.js';
+
+/** Where the probe view may probe from besides this machine, as far as the view sees it. */
+export type ProbeViewVantages = VantageChoice & {
+	/** The running pods of `namespace` that can be probed from, as `pod/NS/NAME`. */
+	pods?(namespace: string): Promise<readonly string[]>;
+};
 
 export type ProbeViewProps = ServiceScreenProps & {
-	/** How probes are sent and read (address resolver, probabilities, timeout, ...). Default: `{}`. */
-	readonly config?: ProbeRunConfig;
-	/** The target first probed. Default: `clusterip`. */
-	readonly initialVia?: Via;
-	/** The interval first used. Default: 1000 ms. */
-	readonly initialIntervalMs?: number;
-	/** Nodes to probe from besides this machine (debug pods, after a confirmation); see probe-vantages.ts. */
-	readonly vantages?: ProbeVantages;
+	/** Opens the probe session for this Service (probing at once); closed with the view. */
+	readonly openSession: () => ProbeSessionStore;
+	/** Nodes and pods to probe from besides this machine (debug pods, after a confirmation); see probe-vantages.ts. */
+	readonly vantages?: ProbeViewVantages;
 };
 
 /** The intervals `+` and `-` step through, longest first. */
 export const intervalSteps: readonly number[] = [1000, 500, 200, 100, 50, 10];
 
-const probeCommands: readonly Command[] = ['probeRun', 'probePause', 'probeClear', 'probeVia', 'probePort', 'probeSlower', 'probeFaster', 'natVantage'];
+const probeCommands: readonly Command[] = ['probeRun', 'probePause', 'probeClear', 'probeVia', 'probePort', 'probeSlower', 'probeFaster'];
 
 function hintFor(running: boolean, paused: boolean, ports: number, width: number): string {
 	const hints = [
@@ -65,33 +68,9 @@ export function stepInterval(current: number, direction: 1 | -1): number {
 	return intervalSteps[next]!;
 }
 
-/**
- * Issue 5's probe view: probes the Service live and shows which pod answered each request (lanes),
- * latency, shares against expectation with a verdict, the NodePort matrix and the attribution in use.
- */
-export default function ProbeView({
-	serviceKey,
-	snapshot,
-	clusterDomain,
-	width,
-	height,
-	config = {},
-	initialVia = 'clusterip',
-	initialIntervalMs = 1000,
-	vantages,
-}: ProbeViewProps) {
-	const [via, setVia] = useState<Via>(initialVia);
-	const [port, setPort] = useState<string | undefined>(undefined);
-	const [intervalMs, setIntervalMs] = useState(initialIntervalMs);
-	const [running, setRunning] = useState(true);
-	const [paused, setPaused] = useState(false);
-	const [generation, setGeneration] = useState(0);
-	// Vantage point: undefined = this machine, else a node probed from through a debug pod (picked and confirmed).
-	const [vantage, setVantage] = useState<string | undefined>(undefined);
-	const [picking, setPicking] = useState(false);
-	// The running pods of the Service's namespace, listed (through the vantages) each time the picker opens.
+/** The running pods of the Service's namespace, listed (through the vantages) each time the picker opens. */
+function usePickablePods(vantages: ProbeViewVantages | undefined, namespace: string, picking: boolean, onError: (message: string) => void): readonly string[] {
 	const [pods, setPods] = useState<readonly string[]>([]);
-	const namespace = serviceKey.split('/')[0] ?? '';
 	useEffect(() => {
 		if (!picking || vantages?.pods === undefined) {
 			return;
@@ -106,29 +85,31 @@ export default function ProbeView({
 			},
 			(error: unknown) => {
 				if (live) {
-					setNotice(`cannot list the pods of ${namespace}: ${error instanceof Error ? error.message : String(error)}`);
+					onError(`cannot list the pods of ${namespace}: ${error instanceof Error ? error.message : String(error)}`);
 				}
 			},
 		);
 		return () => {
 			live = false;
 		};
+		// `onError` is a fresh closure each render; the listing follows the picker only.
+		// eslint-disable-next-line react-hooks/exhaustive-deps
 	}, [picking, vantages, namespace]);
-	const [notice, setNotice] = useState<string | undefined>(undefined);
-	const runConfig = useMemo<ProbeRunConfig>(() => {
-		if (vantage === undefined || vantages === undefined) {
-			return config;
-		}
+	return pods;
+}
 
-		if (podVantage(vantage) !== undefined) {
-			// From a pod: no rules are read (its node's are not this machine's either), attribution by the answer.
-			return {...config, probabilities: undefined, remote: vantages.proberFor(vantage), remoteNode: undefined, natRules: undefined, natNode: undefined};
-		}
-
-		// From a node: its own rules give the expected shares; this machine's do not apply there.
-		return {...config, probabilities: undefined, remote: vantages.proberFor(vantage), remoteNode: vantage, natRules: vantages.rulesFor(vantage), natNode: vantage};
-	}, [config, vantage, vantages]);
-	const run = useProbeRun({serviceKey, cluster: snapshot, clusterDomain, via, port, intervalMs, running, paused, generation, config: runConfig});
+/**
+ * Issue 5's probe view: shows the probe session of the Service live (which pod answered each
+ * request, latency, shares against expectation with a verdict, the NodePort matrix) and sends
+ * the keys to it as commands; the session, not the view, probes.
+ */
+export default function ProbeView({serviceKey, snapshot, width, height, openSession, vantages}: ProbeViewProps) {
+	const session = useOwnedStore(openSession);
+	const run = useStore(session);
+	const pick = useVantagePick(vantages, 'probing from a node is not available here', vantage => {
+		session.setVantage(vantage);
+	});
+	const pods = usePickablePods(vantages, serviceKey.split('/')[0] ?? '', pick.picking, pick.setNotice);
 	const nodes = useMemo(() => snapshot.nodes.map(node => node.metadata?.name ?? '').filter(Boolean), [snapshot.nodes]);
 	const {ports, vias} = run.choices;
 
@@ -137,56 +118,50 @@ export default function ProbeView({
 			switch (commandFor(keypress, probeCommands)) {
 				case 'probeRun': {
 					// After a counted run finished, the key starts the next one.
-					setRunning(previous => (run.state === 'finished' ? previous : !previous));
-					if (run.state === 'finished') {
-						setGeneration(previous => previous + 1);
+					if (run.state === 'running') {
+						session.stop();
+					} else {
+						session.start();
 					}
 
 					return true;
 				}
 
 				case 'probePause': {
-					setPaused(previous => !previous);
+					session.freeze(!run.frozen);
 					return true;
 				}
 
 				case 'probeClear': {
-					setGeneration(previous => previous + 1);
+					session.clear();
 					return true;
 				}
 
 				case 'probeVia': {
 					// Only the targets this Service port has: a ClusterIP Service offers no NodePort to fail on.
-					setVia(nextVia(run.via, vias));
+					if (run.via !== undefined) {
+						session.retarget({via: nextVia(run.via, vias)});
+					}
+
 					return true;
 				}
 
 				case 'probePort': {
 					if (ports.length > 1) {
-						const current = port === undefined ? 0 : ports.indexOf(port);
-						setPort(ports[(current + 1) % ports.length]);
+						const current = run.port === undefined ? 0 : ports.indexOf(run.port);
+						session.retarget({port: ports[(current + 1) % ports.length]});
 					}
 
 					return true;
 				}
 
 				case 'probeSlower': {
-					setIntervalMs(previous => stepInterval(previous, 1));
+					session.setInterval(stepInterval(run.intervalMs, 1));
 					return true;
 				}
 
 				case 'probeFaster': {
-					setIntervalMs(previous => stepInterval(previous, -1));
-					return true;
-				}
-
-				case 'natVantage': {
-					if (vantages === undefined || vantages.unavailable !== undefined) {
-						setNotice(vantages?.unavailable ?? 'probing from a node is not available here');
-					} else {
-						setPicking(true);
-					}
-
+					session.setInterval(stepInterval(run.intervalMs, -1));
 					return true;
 				}
 
@@ -195,34 +170,26 @@ export default function ProbeView({
 				}
 			}
 		},
-		{priority: KeyPriority.screen, isActive: !picking},
+		{priority: KeyPriority.screen, isActive: !pick.picking},
 	);
 
-	if (picking && vantages) {
+	if (pick.picking) {
 		return (
 			<Box flexDirection="column" height={height} width={width} flexShrink={0}>
 				<VantagePicker
 					nodes={nodes}
 					pods={pods}
-					current={vantage}
-					describe={vantages.describe}
+					current={run.vantage}
 					height={height}
 					title={`Probe ${serviceKey} from`}
 					confirmAction="create it and probe from there"
-					onPick={node => {
-						setPicking(false);
-						setNotice(undefined);
-						setVantage(node);
-					}}
-					onCancel={() => {
-						setPicking(false);
-					}}
+					{...pick.picker}
 				/>
 			</Box>
 		);
 	}
 
-	const from = runConfig.remote === undefined ? '' : ` from ${runConfig.remote.where}`;
+	const from = run.from === undefined ? '' : ` from ${run.from}`;
 	return (
 		<ProbeViewBody
 			width={width}
@@ -230,38 +197,15 @@ export default function ProbeView({
 			model={{
 				serviceKey,
 				description: run.description === undefined ? undefined : `${run.description}${from}`,
-				via: run.via,
-				intervalMs,
+				via: run.via ?? 'clusterip',
+				intervalMs: run.intervalMs,
 				state: run.state,
-				paused,
+				paused: run.frozen,
 				error: run.error,
-				snapshot: run.snapshot,
+				snapshot: run.stats,
 				endpointNodes: run.endpointNodes,
-				hint: notice ?? hintFor(run.state === 'running', paused, ports.length, width),
+				hint: pick.notice ?? hintFor(run.state === 'running', run.frozen, ports.length, width),
 			}}
 		/>
 	);
-}
-
-export type ProbeViewOptions = ProbeRunConfig & {
-	/** The target first probed. Default: `clusterip`. */
-	readonly initialVia?: Via;
-	/** Default: 1000 ms. */
-	readonly initialIntervalMs?: number;
-	/** Nodes to probe from (the dashboard's debug-pod access). Default: this machine only. */
-	readonly vantages?: ProbeVantages;
-};
-
-/**
- * The probe screen for the router, with what the dashboard knows at start: the demo plugs
- * `makeProbeView({resolveAddress: demo.resolveAddress})` so cluster addresses reach its loopback
- * listeners.
- */
-export function makeProbeView(options: ProbeViewOptions & {readonly resolveAddress?: AddressResolver} = {}): ServiceScreen {
-	const {initialVia, initialIntervalMs, vantages, ...config} = options;
-	function PluggedProbeView(props: ServiceScreenProps) {
-		return <ProbeView {...props} config={config} initialVia={initialVia} initialIntervalMs={initialIntervalMs} vantages={vantages} />;
-	}
-
-	return PluggedProbeView;
 }

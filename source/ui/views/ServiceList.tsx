@@ -7,6 +7,7 @@ import Prompt from '../components/Prompt.js';
 import ServiceTable from '../components/ServiceTable.js';
 import {type Command, commandKeys} from '../keys/commands.js';
 import {commandFor} from '../keys/match.js';
+import {scrollCommands, scrollTo} from '../hooks/use-scroll.js';
 import {KeyPriority, useKeypress} from '../keys/use-keypress.js';
 import {type Clock, useNow} from '../hooks/use-now.js';
 import {useServiceRows} from '../hooks/use-service-rows.js';
@@ -57,12 +58,7 @@ const sortCommands: ReadonlyArray<[Command, SortKey]> = [
 ];
 
 const listCommands: readonly Command[] = [
-	'up',
-	'down',
-	'pageUp',
-	'pageDown',
-	'top',
-	'bottom',
+	...scrollCommands,
 	'filter',
 	'namespace',
 	'sortName',
@@ -161,37 +157,12 @@ export default function ServiceList({
 	};
 
 	const run = (command: Command): boolean => {
+		if (scrollCommands.includes(command)) {
+			select(current => scrollTo(command, current, tableHeight, filtered.length - 1) ?? current);
+			return true;
+		}
+
 		switch (command) {
-			case 'up': {
-				select(current => current - 1);
-				return true;
-			}
-
-			case 'down': {
-				select(current => current + 1);
-				return true;
-			}
-
-			case 'pageUp': {
-				select(current => current - tableHeight);
-				return true;
-			}
-
-			case 'pageDown': {
-				select(current => current + tableHeight);
-				return true;
-			}
-
-			case 'top': {
-				select(() => 0);
-				return true;
-			}
-
-			case 'bottom': {
-				select(() => filtered.length - 1);
-				return true;
-			}
-
 			case 'filter': {
 				setPrompt({kind: 'filter', text: state.filter});
 				return true;

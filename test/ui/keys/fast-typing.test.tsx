@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import {afterEach, test} from 'node:test';
-import App from '../../../source/ui/App.js';
-import {FakeClusterSource} from '../fake-source.js';
+import Dashboard from '../../../source/ui/Dashboard.js';
+import {seedNow, seededSource} from '../fake-source.js';
 import {type Rendered, renderAt, settle} from '../render-at.js';
-import {seedCluster, seedNow} from '../seed-cluster.js';
 
 const rendered: Rendered[] = [];
 
@@ -22,8 +21,8 @@ async function until(view: Rendered, pattern: RegExp): Promise<void> {
 }
 
 test('keys that arrive in one chunk (a slow SSH link) still go to the prompt they open', async () => {
-	const source = new FakeClusterSource({...seedCluster(), lastUpdate: seedNow});
-	const view = renderAt(<App source={source} clock={() => seedNow} />, {columns: 120, rows: 20});
+	const source = seededSource();
+	const view = renderAt(<Dashboard source={source} clock={() => seedNow} />, {columns: 120, rows: 20});
 	rendered.push(view);
 	await settle();
 	// Without the replay, `p` of "np-svc" would open the probe view and `n` the namespace prompt.
@@ -35,8 +34,8 @@ test('keys that arrive in one chunk (a slow SSH link) still go to the prompt the
 });
 
 test('a chunk of navigation keys moves one row per key', async () => {
-	const source = new FakeClusterSource({...seedCluster(), lastUpdate: seedNow});
-	const view = renderAt(<App source={source} clock={() => seedNow} />, {columns: 120, rows: 20});
+	const source = seededSource();
+	const view = renderAt(<Dashboard source={source} clock={() => seedNow} />, {columns: 120, rows: 20});
 	rendered.push(view);
 	await settle();
 	assert.match(view.frame(), /^> +default +external-db /m);

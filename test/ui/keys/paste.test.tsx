@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import {afterEach, describe, test} from 'node:test';
-import App from '../../../source/ui/App.js';
+import Dashboard from '../../../source/ui/Dashboard.js';
 import {splitChunk} from '../../../source/ui/keys/KeypressProvider.js';
-import {FakeClusterSource} from '../fake-source.js';
+import {seedNow, seededSource} from '../fake-source.js';
 import {type Rendered, renderAt, settle} from '../render-at.js';
-import {seedCluster, seedNow} from '../seed-cluster.js';
 
 const rendered: Rendered[] = [];
 
@@ -15,8 +14,8 @@ afterEach(() => {
 });
 
 function start() {
-	const source = new FakeClusterSource({...seedCluster(), lastUpdate: seedNow});
-	const view = renderAt(<App source={source} clock={() => seedNow} />, {columns: 120, rows: 20});
+	const source = seededSource();
+	const view = renderAt(<Dashboard source={source} clock={() => seedNow} />, {columns: 120, rows: 20});
 	rendered.push(view);
 	return {source, view};
 }

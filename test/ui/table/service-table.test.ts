@@ -10,7 +10,7 @@ import {
 	sortRows,
 	windowStart,
 } from '../../../source/ui/table/service-table.js';
-import {seedCluster, seedNow} from '../seed-cluster.js';
+import {seedCluster, seedNow} from '../fake-source.js';
 
 const {services, endpointSlices} = seedCluster();
 const rows = serviceRows(services, endpointSlices, seedNow);

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import {afterEach, describe, test} from 'node:test';
-import App from '../../../source/ui/App.js';
+import Dashboard from '../../../source/ui/Dashboard.js';
 import type {ContextSwitch} from '../../../source/ui/screens.js';
-import {FakeClusterSource} from '../fake-source.js';
+import {seedNow, seededSource} from '../fake-source.js';
 import {keys, type Rendered, renderAt, settle} from '../render-at.js';
-import {seedCluster, seedNow} from '../seed-cluster.js';
 
 const rendered: Rendered[] = [];
 
@@ -15,9 +14,9 @@ afterEach(() => {
 });
 
 function start(options: {contextSwitch?: ContextSwitch; columns?: number; rows?: number} = {}) {
-	const source = new FakeClusterSource({...seedCluster(), lastUpdate: seedNow});
+	const source = seededSource();
 	source.namespaceList = ['default', 'kube-node-lease', 'kube-public', 'kube-system', 'test'];
-	const view = renderAt(<App source={source} clock={() => seedNow} contextSwitch={options.contextSwitch} />, {
+	const view = renderAt(<Dashboard source={source} clock={() => seedNow} contextSwitch={options.contextSwitch} />, {
 		columns: options.columns ?? 100,
 		rows: options.rows ?? 24,
 	});
@@ -49,9 +48,9 @@ describe('namespace completion', () => {
 	});
 
 	test('when listing namespaces is forbidden, the namespaces of the Services shown still complete', async () => {
-		const source = new FakeClusterSource({...seedCluster(), lastUpdate: seedNow});
+		const source = seededSource();
 		source.namespaceList = new Error('namespaces is forbidden');
-		const view = renderAt(<App source={source} clock={() => seedNow} />, {columns: 100, rows: 24});
+		const view = renderAt(<Dashboard source={source} clock={() => seedNow} />, {columns: 100, rows: 24});
 		rendered.push(view);
 		await settle();
 		await view.press(':', 'n', 's', ' ', 't', '\t');
@@ -65,8 +64,8 @@ describe(':svc and y', () => {
 		await settle();
 		await view.press('j', keys.enter);
 		assert.match(view.frame(), /^default\/kubernetes {2}ClusterIP/m);
-		await view.press('t');
-		assert.match(view.frame(), /The NAT view is not available/);
+		await view.press('y');
+		assert.match(view.frame(), /^YAML of default\/kubernetes$/m);
 		await view.press(':', 's', 'v', 'c', keys.enter);
 		assert.match(view.frame(), /^> +default +kubernetes /m);
 		// The stack was left: q now quits instead of going back.

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import {afterEach, describe, test} from 'node:test';
-import {generateIptablesSave} from '../../../source/builtin-cluster/generate/iptables.js';
-import {demoClusterCidr, demoNodes, endpointSlicesFor, initialDemoState, nodeObject} from '../../../source/builtin-cluster/demo/cluster.js';
-import App from '../../../source/ui/App.js';
+import Dashboard from '../../../source/ui/Dashboard.js';
 import {fitNatLine} from '../../../source/ui/views/nat/nat-lines.js';
-import {makeNatView} from '../../../source/ui/views/NatView.js';
-import {FakeClusterSource} from '../fake-source.js';
+import {makeNatView} from '../../../source/commands/dashboard-screens.js';
+import {demoSource as demoCluster} from '../fake-source.js';
 import {type Rendered, renderAt, settle} from '../render-at.js';
 
 const now = Date.UTC(2026, 10, 23, 0, 0, 0);
@@ -19,20 +17,14 @@ afterEach(() => {
 
 /** The demo cluster as `svctop --demo` starts it, in one namespace or all. */
 function demoSource(namespace: string | undefined) {
-	const state = initialDemoState(now);
-	const services = state.services.filter(service => namespace === undefined || service.metadata!.namespace === namespace);
-	const endpointSlices = endpointSlicesFor(state);
-	const nodes = demoNodes.map(node => nodeObject(node, now));
-	return {
-		source: new FakeClusterSource({services, endpointSlices, nodes, namespace, lastUpdate: now}),
-		dump: generateIptablesSave({services: state.services, slices: endpointSlices, nodeName: 'myk8s-control-plane', nodeIPs: ['172.18.0.3']}, {clusterCIDR: demoClusterCidr}),
-	};
+	const {source, dump} = demoCluster(now, namespace);
+	return {source, dump: dump()};
 }
 
 describe('80x24 frames of the demo cluster', () => {
 	test('the list: every Service\'s full name and ports', async () => {
 		const {source} = demoSource('default');
-		const view = renderAt(<App source={source} clock={() => now} />, {columns: 80, rows: 24});
+		const view = renderAt(<Dashboard source={source} clock={() => now} />, {columns: 80, rows: 24});
 		rendered.push(view);
 		await settle();
 		assert.equal(
@@ -68,7 +60,7 @@ describe('80x24 frames of the demo cluster', () => {
 
 	test('the list with -A: NAMESPACE and NAME whole', async () => {
 		const {source} = demoSource(undefined);
-		const view = renderAt(<App source={source} clock={() => now} />, {columns: 80, rows: 24});
+		const view = renderAt(<Dashboard source={source} clock={() => now} />, {columns: 80, rows: 24});
 		rendered.push(view);
 		await settle();
 		const lines = view.frame().split('\n');
@@ -82,7 +74,7 @@ describe('80x24 frames of the demo cluster', () => {
 	test('the NAT tree: pod and node names kept, line numbers and endpoint chains given up first', async () => {
 		const {source, dump} = demoSource('default');
 		const view = renderAt(
-			<App
+			<Dashboard
 				source={source}
 				clock={() => now}
 				initialRoute={{screen: 'nat', serviceKey: 'default/svc-nodeport'}}

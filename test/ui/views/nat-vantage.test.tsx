@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import {afterEach, test} from 'node:test';
-import {generateIptablesSave} from '../../../source/builtin-cluster/generate/iptables.js';
-import {demoClusterCidr, demoNodes, endpointSlicesFor, initialDemoState, nodeObject} from '../../../source/builtin-cluster/demo/cluster.js';
 import {type NatVantages, noNatVantages} from '../../../source/node/access/nat-vantages.js';
 import type {NatDump} from '../../../source/node/nat/read-dump.js';
-import App from '../../../source/ui/App.js';
-import {makeNatView} from '../../../source/ui/views/NatView.js';
-import {FakeClusterSource} from '../fake-source.js';
+import Dashboard from '../../../source/ui/Dashboard.js';
+import {makeNatView} from '../../../source/commands/dashboard-screens.js';
+import {demoSource} from '../fake-source.js';
 import {type Rendered, renderAt, settle} from '../render-at.js';
 
 const now = Date.UTC(2026, 10, 23, 0, 0, 0);
@@ -18,15 +16,12 @@ afterEach(() => {
 	}
 });
 
-const state = initialDemoState(now);
-const services = state.services;
-const endpointSlices = endpointSlicesFor(state);
-const dumpOf = (node: string) => generateIptablesSave({services, slices: endpointSlices, nodeName: node, nodeIPs: ['172.18.0.3']}, {clusterCIDR: demoClusterCidr});
+const {dump: dumpOf} = demoSource(now);
 
 function open(vantages: NatVantages) {
-	const source = new FakeClusterSource({services, endpointSlices, nodes: demoNodes.map(node => nodeObject(node, now)), lastUpdate: now});
+	const {source} = demoSource(now);
 	const local = async (): Promise<NatDump> => ({ok: true, text: dumpOf('myk8s-control-plane'), mode: undefined, source: 'iptables-save'});
-	const view = renderAt(<App source={source} clock={() => now} initialRoute={{screen: 'nat', serviceKey: 'default/svc-nodeport'}} screens={{nat: makeNatView(local, vantages)}} />, {columns: 150, rows: 24});
+	const view = renderAt(<Dashboard source={source} clock={() => now} initialRoute={{screen: 'nat', serviceKey: 'default/svc-nodeport'}} screens={{nat: makeNatView(local, vantages)}} />, {columns: 150, rows: 24});
 	rendered.push(view);
 	return view;
 }

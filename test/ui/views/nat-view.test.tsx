@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import {afterEach, describe, test} from 'node:test';
-import {endpointSlicesFor, initialDemoState, nodeObject, demoNodes, demoClusterCidr} from '../../../source/builtin-cluster/demo/cluster.js';
-import {generateIptablesSave} from '../../../source/builtin-cluster/generate/iptables.js';
 import type {NatDump} from '../../../source/node/nat/read-dump.js';
-import App from '../../../source/ui/App.js';
-import {makeNatView} from '../../../source/ui/views/NatView.js';
-import {FakeClusterSource} from '../fake-source.js';
+import Dashboard from '../../../source/ui/Dashboard.js';
+import {makeNatView} from '../../../source/commands/dashboard-screens.js';
+import {demoSource, type FakeClusterSource} from '../fake-source.js';
 import {type Rendered, renderAt, settle} from '../render-at.js';
 
 const now = Date.UTC(2026, 10, 23, 0, 0, 0);
@@ -18,20 +16,13 @@ afterEach(() => {
 });
 
 function demoCluster() {
-	const state = initialDemoState(now);
-	const services = state.services;
-	const endpointSlices = endpointSlicesFor(state);
-	const nodes = demoNodes.map(n => nodeObject(n, now));
-	const dump = generateIptablesSave(
-		{services, slices: endpointSlices, nodeName: 'myk8s-control-plane', nodeIPs: ['172.18.0.3']},
-		{clusterCIDR: demoClusterCidr},
-	);
-	return {source: new FakeClusterSource({services, endpointSlices, nodes, lastUpdate: now}), dump};
+	const {source, dump} = demoSource(now);
+	return {source, dump: dump()};
 }
 
 function open(source: FakeClusterSource, serviceKey: string, load: () => Promise<NatDump>, size = {columns: 130, rows: 24}) {
 	const view = renderAt(
-		<App source={source} clock={() => now} initialRoute={{screen: 'nat', serviceKey}} screens={{nat: makeNatView(load)}} />,
+		<Dashboard source={source} clock={() => now} initialRoute={{screen: 'nat', serviceKey}} screens={{nat: makeNatView(load)}} />,
 		size,
 	);
 	rendered.push(view);

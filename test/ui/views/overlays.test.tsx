@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {after, before, describe, test} from 'node:test';
-import App from '../../../source/ui/App.js';
-import {makeProbeView} from '../../../source/ui/views/ProbeView.js';
-import {echoPods, echoSlice, nodePortService, nodes} from '../../core/probe/fixtures.js';
-import {FakeClusterSource} from '../fake-source.js';
+import Dashboard from '../../../source/ui/Dashboard.js';
+import {makeProbeView} from '../../../source/commands/dashboard-screens.js';
+import {echoPods} from '../../core/probe/fixtures.js';
+import {echoSource} from '../fake-source.js';
 import {type Rendered, renderAt} from '../render-at.js';
 
 async function waitFor(view: Rendered, pattern: RegExp, timeoutMs = 5000): Promise<void> {
@@ -42,7 +42,7 @@ describe('overlays never unmount the screen beneath them', () => {
 		gate = new Promise(resolve => {
 			release = resolve;
 		});
-		const source = new FakeClusterSource({services: [nodePortService('Cluster')], endpointSlices: [echoSlice()], nodes});
+		const source = echoSource();
 		const probe = makeProbeView({
 			resolveAddress: (ip, port) => (ip === '10.200.1.60' && port === 9000 ? {host: '127.0.0.1', port: echoPort} : undefined),
 			count: 4,
@@ -51,7 +51,7 @@ describe('overlays never unmount the screen beneath them', () => {
 			conntrack: 'off',
 		});
 		const view = renderAt(
-			<App source={source} clock={() => 0} screens={{probe}} initialRoute={{screen: 'probe', serviceKey: 'default/svc-nodeport'}} />,
+			<Dashboard source={source} clock={() => 0} screens={{probe}} initialRoute={{screen: 'probe', serviceKey: 'default/svc-nodeport'}} />,
 			{columns: 100, rows: 30},
 		);
 		try {

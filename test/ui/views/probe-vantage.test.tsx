@@ -6,14 +6,13 @@ import {setTimeout as delay} from 'node:timers/promises';
 import type {ProbeTarget} from '../../../source/core/probe/types.js';
 import {parseCommandLine} from '../../../source/cli/parse-command-line.js';
 import {startDashboardAccess} from '../../../source/commands/node-access.js';
-import {demoNodes, endpointSlicesFor, initialDemoState, nodeObject} from '../../../source/builtin-cluster/demo/cluster.js';
 import {type Demo, startDemo} from '../../../source/builtin-cluster/demo/demo.js';
 import {noProbeVantages, type ProbeVantages} from '../../../source/node/access/probe-vantages.js';
 import type {RemoteProber} from '../../../source/node/access/remote-probe-loop.js';
 import type {RemoteProbeResult} from '../../../source/node/access/remote-probe.js';
-import App from '../../../source/ui/App.js';
-import {makeProbeView} from '../../../source/ui/views/ProbeView.js';
-import {FakeClusterSource} from '../fake-source.js';
+import Dashboard from '../../../source/ui/Dashboard.js';
+import {makeProbeView} from '../../../source/commands/dashboard-screens.js';
+import {demoSource, FakeClusterSource} from '../fake-source.js';
 import {type Rendered, renderAt, settle} from '../render-at.js';
 
 const now = Date.UTC(2026, 10, 23, 0, 0, 0);
@@ -25,9 +24,7 @@ afterEach(() => {
 	}
 });
 
-const state = initialDemoState(now);
-const services = state.services;
-const endpointSlices = endpointSlicesFor(state);
+const {endpointSlices, nodes: demoNodes} = demoSource(now).source.current;
 // svc-clusterip's endpoints as the demo serves them (webpod1, webpod2 on port 80).
 const endpoints = endpointSlices
 	.filter(slice => slice.metadata?.labels?.['kubernetes.io/service-name'] === 'svc-clusterip')
@@ -72,10 +69,10 @@ function fakeVantages() {
 }
 
 function open(vantages: ProbeVantages) {
-	const source = new FakeClusterSource({services, endpointSlices, nodes: demoNodes.map(node => nodeObject(node, now)), lastUpdate: now});
+	const {source} = demoSource(now);
 	// From this machine the probes go nowhere (conntrack off, a short timeout): only the node's samples count.
 	const probe = makeProbeView({vantages, initialIntervalMs: 10, timeoutMs: 50, refreshMs: 10, conntrack: 'off', resolveAddress: () => ({host: '127.0.0.1', port: 9})});
-	const view = renderAt(<App source={source} clock={() => now} initialRoute={{screen: 'probe', serviceKey: 'default/svc-clusterip'}} screens={{probe}} />, {columns: 150, rows: 30});
+	const view = renderAt(<Dashboard source={source} clock={() => now} initialRoute={{screen: 'probe', serviceKey: 'default/svc-clusterip'}} screens={{probe}} />, {columns: 150, rows: 30});
 	rendered.push(view);
 	return view;
 }
@@ -232,7 +229,7 @@ describe('probe view against the demo: a real debug pod on the node', () => {
 			const {services, slices, nodes} = demo.cluster.objects();
 			const source = new FakeClusterSource({services, endpointSlices: slices, nodes, lastUpdate: now});
 			const probe = makeProbeView({vantages: access.probeVantages, resolveAddress: demo.resolveAddress, initialIntervalMs: 10, refreshMs: 10, conntrack: 'off'});
-			const view = renderAt(<App source={source} clock={() => now} initialRoute={{screen: 'probe', serviceKey: 'default/svc-clusterip'}} screens={{probe}} />, {columns: 150, rows: 30});
+			const view = renderAt(<Dashboard source={source} clock={() => now} initialRoute={{screen: 'probe', serviceKey: 'default/svc-clusterip'}} screens={{probe}} />, {columns: 150, rows: 30});
 			rendered.push(view);
 			await settle();
 			await view.press('w', 'j', 'j', 'return');
@@ -270,7 +267,7 @@ describe('probe view against the demo: a real debug pod on the node', () => {
 			const {services, slices, nodes} = demo.cluster.objects();
 			const source = new FakeClusterSource({services, endpointSlices: slices, nodes, lastUpdate: now});
 			const probe = makeProbeView({vantages: access.probeVantages, resolveAddress: demo.resolveAddress, initialIntervalMs: 10, refreshMs: 10, conntrack: 'off'});
-			const view = renderAt(<App source={source} clock={() => now} initialRoute={{screen: 'probe', serviceKey: 'default/svc-clusterip'}} screens={{probe}} />, {columns: 150, rows: 40});
+			const view = renderAt(<Dashboard source={source} clock={() => now} initialRoute={{screen: 'probe', serviceKey: 'default/svc-clusterip'}} screens={{probe}} />, {columns: 150, rows: 40});
 			rendered.push(view);
 			await settle();
 			await view.press('w');

@@ -3,12 +3,12 @@ import type {CoreV1Event} from '@kubernetes/client-node';
 import type {ClusterSource} from '../../../source/kube/types.js';
 import {afterEach, beforeEach, describe, mock, test} from 'node:test';
 import type {NameResolution} from '../../../source/core/detail/describe-service.js';
-import App from '../../../source/ui/App.js';
-import type {ServiceScreenProps} from '../../../source/ui/screens.js';
+import Dashboard from '../../../source/ui/Dashboard.js';
+import {Text} from 'ink';
+import type {ServiceScreenProps, ServiceScreens} from '../../../source/ui/screens.js';
 import ServiceDetail from '../../../source/ui/views/ServiceDetail.js';
-import {FakeClusterSource, node, pod, slice} from '../fake-source.js';
+import {FakeClusterSource, node, pod, seededSource, seedNow, slice} from '../fake-source.js';
 import {keys, type Rendered, renderAt, settle} from '../render-at.js';
-import {seedCluster, seedNow} from '../seed-cluster.js';
 
 const rendered: Rendered[] = [];
 
@@ -25,8 +25,7 @@ afterEach(() => {
 });
 
 function cluster() {
-	const source = new FakeClusterSource({
-		...seedCluster(),
+	const source = seededSource({
 		nodes: [
 			node('myk8s-control-plane', '172.18.0.2'),
 			node('myk8s-worker', '172.18.0.3'),
@@ -78,13 +77,13 @@ function serviceEvent(type: string, reason: string, message: string, firstAgoMs:
 	};
 }
 
-function open(source: FakeClusterSource, serviceKey: string, size = {columns: 80, rows: 24}, resolveName?: (name: string) => Promise<NameResolution>) {
+function open(source: FakeClusterSource, serviceKey: string, size = {columns: 80, rows: 24}, resolveName?: (name: string) => Promise<NameResolution>, screens: ServiceScreens = {}) {
 	function Detail(props: ServiceScreenProps) {
 		return <ServiceDetail {...props} resolveName={resolveName} />;
 	}
 
 	const view = renderAt(
-		<App source={source} clock={() => seedNow} initialRoute={{screen: 'detail', serviceKey}} screens={{detail: Detail}} />,
+		<Dashboard source={source} clock={() => seedNow} initialRoute={{screen: 'detail', serviceKey}} screens={{...screens, detail: Detail}} />,
 		size,
 	);
 	rendered.push(view);
@@ -239,13 +238,18 @@ describe('ServiceDetail', () => {
 
 	test('t and p open the NAT and probe screens of this Service', async () => {
 		const {source} = cluster();
-		const view = open(source, 'default/np-svc');
+		const screens = {
+			nat: ({serviceKey}: ServiceScreenProps) => <Text>{`NAT of ${serviceKey}`}</Text>,
+			probe: ({serviceKey}: ServiceScreenProps) => <Text>{`probe of ${serviceKey}`}</Text>,
+		};
+		const view = open(source, 'default/np-svc', undefined, undefined, screens);
 		await settle();
 		await view.press('p');
-		assert.match(view.frame(), /^default\/np-svc\nThe probe view is not available in this build\.$/m);
+		assert.match(view.frame(), /^probe of default\/np-svc$/m);
 		await view.press('q');
+		assert.doesNotMatch(view.frame(), /^probe of/m);
 		await view.press('t');
-		assert.match(view.frame(), /^The NAT view is not available in this build\.$/m);
+		assert.match(view.frame(), /^NAT of default\/np-svc$/m);
 	});
 });
 

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import {performance} from 'node:perf_hooks';
 import {after, before, test} from 'node:test';
-import App from '../../../source/ui/App.js';
-import {FakeClusterSource, service, slice} from '../fake-source.js';
+import Dashboard from '../../../source/ui/Dashboard.js';
+import {FakeClusterSource, service, slice, seedNow} from '../fake-source.js';
 import {keys, type Rendered, renderAt, settle} from '../render-at.js';
-import {seedNow} from '../seed-cluster.js';
 
 const count = 5000;
 const namespaces = ['default', 'kube-system', 'payments', 'search', 'web'];
@@ -44,7 +43,7 @@ let firstFrameMs = 0;
 before(async () => {
 	const source = new FakeClusterSource({...bigCluster(), lastUpdate: seedNow});
 	const started = performance.now();
-	view = renderAt(<App source={source} clock={() => seedNow} />, {columns: 120, rows: 24});
+	view = renderAt(<Dashboard source={source} clock={() => seedNow} />, {columns: 120, rows: 24});
 	await settle();
 	firstFrameMs = performance.now() - started;
 });
@@ -83,7 +82,7 @@ async function medianKeyMs(target: Rendered): Promise<{median: number; max: numb
 }
 
 test('scrolling through 5,000 rows shows the same 18 rows a screen, first to last', async t => {
-	const small = renderAt(<App source={new FakeClusterSource({...bigCluster(50), lastUpdate: seedNow})} clock={() => seedNow} />, {
+	const small = renderAt(<Dashboard source={new FakeClusterSource({...bigCluster(50), lastUpdate: seedNow})} clock={() => seedNow} />, {
 		columns: 120,
 		rows: 24,
 	});

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import {afterEach, beforeEach, mock, test} from 'node:test';
 import {Text} from 'ink';
-import {useClusterSnapshot} from '../../../source/ui/hooks/use-cluster-snapshot.js';
-import App from '../../../source/ui/App.js';
+import {useStore} from '../../../source/ui/hooks/use-store.js';
+import Dashboard from '../../../source/ui/Dashboard.js';
 import type {ClusterSource} from '../../../source/kube/types.js';
-import {FakeClusterSource, service} from '../fake-source.js';
+import {FakeClusterSource, service, seedNow} from '../fake-source.js';
 import {type Rendered, renderAt, settle} from '../render-at.js';
-import {seedNow} from '../seed-cluster.js';
 
 const rendered: Rendered[] = [];
 
@@ -24,7 +23,7 @@ afterEach(() => {
 
 let probeRenders = 0;
 function Probe({source}: {readonly source: ClusterSource}) {
-	const snapshot = useClusterSnapshot(source, 200);
+	const snapshot = useStore(source, 200);
 	probeRenders++;
 	return <Text>{`version ${snapshot.version}: ${snapshot.services.length} services`}</Text>;
 }
@@ -90,7 +89,7 @@ test('a change notification without a new version renders nothing', async () => 
 
 test('the whole dashboard: 1,000 watch events cost no more than a handful of frames', async () => {
 	const source = new FakeClusterSource({lastUpdate: seedNow});
-	const view = renderAt(<App source={source} clock={() => seedNow} />, {columns: 120, rows: 30});
+	const view = renderAt(<Dashboard source={source} clock={() => seedNow} />, {columns: 120, rows: 30});
 	rendered.push(view);
 	await settle();
 	const before = view.renders();

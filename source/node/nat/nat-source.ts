@@ -1,0 +1,175 @@
+import {refuseCutShort} from '../../core/nat/cut-short.js';
+import {decodeNatDump, detectNatMode} from '../../core/nat/decode.js';
+import type {NatFlowTable, NatMode} from '../../core/nat/types.js';
+import {SnapshotStore, type Store} from '../../util/snapshot-store.js';
+import {NatDecoder} from './nat-decoder.js';
+import type {NatDump} from './read-dump.js';
+
+/** Reads a rule dump: the node's own tools, a file, another node's command, the demo's. */
+export type NatDumpLoader = () => Promise<NatDump>;
+
+/** Other places the rules can be read from (debug pods on nodes); see node/access/nat-vantages.ts. */
+export type NatLoaders = {
+	/** Reads `node`'s rules (the same function for the same node). */
+	loaderFor(node: string): NatDumpLoader;
+};
+
+export type NatSourceSnapshot = {
+	readonly version: number;
+	/** Decoded, not yet checked against the API; undefined until a read succeeds. */
+	readonly table: NatFlowTable | undefined;
+	/** Where the dump came from, e.g. `iptables-save` or a file name. */
+	readonly origin: string | undefined;
+	/** One line, when the last read failed or found no kube-proxy rules. */
+	readonly error: string | undefined;
+	readonly loading: boolean;
+	/** Epoch ms of the last finished read. */
+	readonly loadedAt: number | undefined;
+	/** While a large dump decodes: how much of it is done, e.g. `decoding 40% of 24 MB`. */
+	readonly progress: string | undefined;
+	/** The node read through `loaders`; undefined: the default loader (this machine, a file, the demo). */
+	readonly vantage: string | undefined;
+};
+
+/** What a view holds of a NAT source: its snapshots and its commands. */
+export type NatSourceStore = Store<NatSourceSnapshot> & {
+	reload(): Promise<NatSourceSnapshot>;
+	setVantage(node: string | undefined): Promise<NatSourceSnapshot>;
+	close(): void;
+};
+
+export type NatSourceOptions = {
+	readonly load: NatDumpLoader;
+	readonly loaders?: NatLoaders;
+	/** Overrides the dump's own format (`--mode`). Default: the dump's. */
+	readonly mode?: NatMode;
+	/** Dumps shorter than this decode in this thread; the CLI passes Infinity (no screen to keep live). */
+	readonly inlineBytes?: number;
+	/** Epoch ms. Default: `Date.now`. */
+	readonly clock?: () => number;
+};
+
+type Read = Pick<NatSourceSnapshot, 'table' | 'origin' | 'error' | 'loadedAt'>;
+
+const dumpKinds: Record<NatMode, string> = {iptables: 'iptables-save output', nftables: 'nft list ruleset output', ipvs: 'ipvsadm output'};
+
+/** When `mode` names another format than the dump's, and the dump read as its own format has Service rules: say so. */
+export function modeMismatch(text: string | Uint8Array, mode: NatMode, source: string): string | undefined {
+	const detected = detectNatMode(typeof text === 'string' ? text : new TextDecoder().decode(text.subarray(0, 64 * 1024)));
+	if (detected === mode || decodeNatDump(text, detected).services.length === 0) {
+		return undefined;
+	}
+
+	return `--mode ${mode}, but ${source} is ${dumpKinds[detected]}, not ${mode}: drop --mode (the format is detected from the dump)`;
+}
+
+function firstLine(error: unknown): string {
+	return error instanceof Error ? error.message.split('\n')[0]! : String(error);
+}
+
+/**
+ * The node's kube-proxy rules as a store: read and decoded on demand (`reload`), never on a timer,
+ * because iptables-save on a large node is expensive. A reload while one runs is dropped (it
+ * would read the same rules); a new vantage supersedes the running read, whose result is ignored.
+ * Shared by `svctop nat` and the dashboard's NAT view.
+ */
+export class NatSource extends SnapshotStore<NatSourceSnapshot> implements NatSourceStore {
+	private read: Read = {table: undefined, origin: undefined, error: undefined, loadedAt: undefined};
+	private running: Promise<NatSourceSnapshot> | undefined;
+	private generation = 0;
+	private progress: string | undefined;
+	private vantage: string | undefined;
+	private readonly decoder: NatDecoder;
+	private readonly clock: () => number;
+	private closed = false;
+
+	constructor(private readonly options: NatSourceOptions) {
+		super();
+		this.decoder = new NatDecoder(options.inlineBytes);
+		this.clock = options.clock ?? Date.now;
+	}
+
+	/** Reads the rules again; resolves with the snapshot after it. Dropped (the running read returned) while one runs. */
+	async reload(): Promise<NatSourceSnapshot> {
+		this.running ??= this.start();
+		return this.running;
+	}
+
+	/** Reads from `node` through the loaders from now on (undefined: the default); supersedes a running read. */
+	async setVantage(node: string | undefined): Promise<NatSourceSnapshot> {
+		this.vantage = node;
+		this.running = this.start();
+		return this.running;
+	}
+
+	/** Ends the decoder's worker; a read in flight is ignored. */
+	close(): void {
+		this.closed = true;
+		this.generation++;
+		this.decoder.close();
+	}
+
+	protected build(version: number): NatSourceSnapshot {
+		const loading = this.running !== undefined;
+		return {version, ...this.read, loading, progress: loading ? this.progress : undefined, vantage: this.vantage};
+	}
+
+	private async start(): Promise<NatSourceSnapshot> {
+		const generation = ++this.generation;
+		const current = () => generation === this.generation && !this.closed;
+		const load = this.vantage !== undefined && this.options.loaders ? this.options.loaders.loaderFor(this.vantage) : this.options.load;
+		this.progress = undefined;
+		this.changed();
+		let read: Read | undefined;
+		try {
+			const dump = await load();
+			read = current() ? await this.decode(dump, () => current()) : undefined;
+		} catch (error) {
+			read = {table: undefined, origin: undefined, error: firstLine(error), loadedAt: this.clock()};
+		}
+
+		if (!current()) {
+			return this.snapshot();
+		}
+
+		if (read) {
+			this.read = read;
+		}
+
+		this.running = undefined;
+		this.changed();
+		return this.snapshot();
+	}
+
+	/** The decoded dump (off this thread when large), or the one line saying why there is no table (never an empty one). */
+	private async decode(dump: NatDump, current: () => boolean): Promise<Read | undefined> {
+		const at = () => this.clock();
+		if (!dump.ok) {
+			return {table: undefined, origin: undefined, error: dump.error, loadedAt: at()};
+		}
+
+		// A partial dump decodes into a table that looks whole and is wrong: refuse it before decoding.
+		const cutShort = refuseCutShort(dump.text, dump.source);
+		if (cutShort) {
+			return {table: undefined, origin: dump.source, error: cutShort, loadedAt: at()};
+		}
+
+		const mode = this.options.mode ?? dump.mode;
+		const result = await this.decoder.decode({...dump, mode}, (done, total) => {
+			if (current()) {
+				this.progress = `decoding ${Math.floor((100 * done) / total)}% of ${(total / 1024 / 1024).toFixed(0)} MB`;
+				this.changed();
+			}
+		});
+		if (result === 'superseded') {
+			return undefined;
+		}
+
+		if (result.missing) {
+			const mismatch = this.options.mode ? modeMismatch(dump.text, this.options.mode, dump.source) : undefined;
+			return {table: undefined, origin: dump.source, error: mismatch ?? `${result.missing}${dump.tried ? ` (tried ${dump.tried.join('; ')})` : ''}`, loadedAt: at()};
+		}
+
+		return {table: result.table, origin: dump.source, error: undefined, loadedAt: at()};
+	}
+}
