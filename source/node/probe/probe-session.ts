@@ -372,7 +372,6 @@ export class ProbeSession extends SnapshotStore<ProbeSessionSnapshot> {
 		this.planned = 'error' in plan ? undefined : (remoteNode === undefined || !cluster ? plan : unjudgedFromOwnNode(plan, remoteNode, cluster.services));
 		this.run = this.planned ? {stats: new ProbeRunStats(this.planned.series, this.config.capacity ?? 1024), startedAt: undefined, added: 0, nextSeq: 0} : undefined;
 		// A clear or a new target shows at once, even on a frozen display.
-		this.shown = undefined;
 		this.stats = this.run?.stats.snapshot();
 		this.shown = {run: this.run, added: 0};
 	}
