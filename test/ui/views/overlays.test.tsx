@@ -68,7 +68,8 @@ describe('overlays never unmount the screen beneath them', () => {
 			});
 			assert.match(view.frame(), /^Keys/m);
 			await view.press('?');
-			assert.match(view.frame(), /■ finished/);
+			// On a loaded machine the last probes may still be landing; what matters is that they counted.
+			await waitFor(view, /■ finished/);
 			assert.match(view.frame(), /^4 probes, 4 ok/m);
 			assert.match(view.frame(), /every 50ms/);
 			assert.match(view.frame(), /clusterIP 10\.200\.1\.60:9000/);
