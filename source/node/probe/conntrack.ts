@@ -1,12 +1,18 @@
 import {spawn, execFile, type ChildProcess} from 'node:child_process';
-import {createInterface} from 'node:readline';
-import {parseConntrackLine, type ConntrackEntry} from '../../core/probe/conntrack-line.js';
+import net from 'node:net';
+import {parseConntrackLine} from '../../core/probe/conntrack-line.js';
 
 export type Endpoint = {readonly ip: string; readonly port: number};
 
 /** Finds a probe's own conntrack entry by its source port; the reply source is the endpoint after DNAT. */
 export type ConntrackLookup = {
-	/** `since` (performance.now() when the probe started) rules out an older flow that used the same port. */
+	/**
+	 * The entry when its NEW event is already in (the usual case: the event comes with the SYN,
+	 * long before the answer): no promise and no timer. `since` (performance.now() when the probe
+	 * started) rules out an older flow that used the same port.
+	 */
+	known(protocol: 'tcp' | 'udp', sourcePort: number, destination: Endpoint, since: number): Endpoint | undefined;
+	/** Waits briefly for the NEW event, then asks a filtered listing; undefined when neither has it. */
 	find(protocol: 'tcp' | 'udp', sourcePort: number, destination: Endpoint, since: number): Promise<Endpoint | undefined>;
 	/** False once conntrack proved useless here (missing tool, no entries); lookups then return at once. */
 	readonly active: boolean;
@@ -17,6 +23,8 @@ export type ConntrackOptions = {
 	readonly protocols: ReadonlyArray<'tcp' | 'udp'>;
 	/** Filter the event stream to this destination port when all targets share it. */
 	readonly destinationPort?: number;
+	/** Filter the event stream to this destination address (IPv4) when all targets share it: the kernel drops the rest. */
+	readonly destinationAddress?: string;
 	/** The conntrack executable (tests point it elsewhere). */
 	readonly command?: string;
 	/** How long to wait for the NEW event before asking with a filtered listing. */
@@ -28,29 +36,68 @@ export type ConntrackOptions = {
 /** Entries remembered from the event stream; the oldest are dropped beyond this. */
 const maxRemembered = 8192;
 
-function keyOf(protocol: string, sourcePort: number, destination: Endpoint): string {
-	return `${protocol} ${sourcePort} ${destination.ip} ${destination.port}`;
+type Seen = {readonly reply: Endpoint; readonly at: number};
+
+function keyOf(protocol: string, sourcePort: number, destinationIp: string, destinationPort: number): string {
+	return `${protocol} ${sourcePort} ${destinationIp} ${destinationPort}`;
+}
+
+/** The arguments of one event stream: NEW flows only, narrowed to the probes' destination where it is one. */
+function eventArgs(protocol: 'tcp' | 'udp', options: ConntrackOptions): string[] {
+	const args = ['-E', '-e', 'NEW', '-p', protocol];
+	if (options.destinationAddress !== undefined && net.isIPv4(options.destinationAddress)) {
+		args.push('--orig-dst', options.destinationAddress);
+	}
+
+	if (options.destinationPort !== undefined) {
+		args.push('--orig-port-dst', String(options.destinationPort));
+	}
+
+	return args;
+}
+
+/** Calls `onLine` for each complete line of a byte stream (latin1: conntrack prints ASCII). */
+function eachLine(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+	let rest = '';
+	stream.on('data', (chunk: Buffer) => {
+		const text = rest + chunk.toString('latin1');
+		let start = 0;
+		let newline = text.indexOf('\n');
+		while (newline !== -1) {
+			onLine(text.slice(start, newline));
+			start = newline + 1;
+			newline = text.indexOf('\n', start);
+		}
+
+		rest = start === 0 ? text : text.slice(start);
+	});
 }
 
 /**
- * Watches `conntrack -E -e NEW` (one process per protocol) and remembers each new flow by source
- * port and original destination. A probe's lookup takes its entry from there, waiting briefly for
- * the event; if none comes it asks `conntrack -L --orig-port-src N --orig-dst IP`: a filtered
- * listing, never a full table scan per probe. Runs in the current network namespace.
+ * Watches `conntrack -E -e NEW` (one long-lived process per protocol, filtered to the probes'
+ * destination) and remembers each new flow by source port and original destination. A probe
+ * takes its entry from there; if the event has not come yet it waits briefly, and if none comes it
+ * asks `conntrack -L --orig-port-src N --orig-dst IP`: a filtered listing, never a full table scan
+ * per probe. Runs in the current network namespace.
  */
 export function startConntrackLookup(options: ConntrackOptions): ConntrackLookup {
 	const command = options.command ?? 'conntrack';
 	const waitMs = options.waitMs ?? 50;
 	const maxMisses = options.maxMisses ?? 5;
-	const seen = new Map<string, {reply: Endpoint; at: number}>();
+	const seen = new Map<string, Seen>();
 	const waiters = new Map<string, (endpoint: Endpoint) => void>();
 	const children: ChildProcess[] = [];
 	let active = true;
 	let misses = 0;
 	let everFound = false;
 
-	const remember = (entry: ConntrackEntry) => {
-		const key = keyOf(entry.protocol, entry.original.sport, {ip: entry.original.dst, port: entry.original.dport});
+	const remember = (line: string) => {
+		const entry = parseConntrackLine(line);
+		if (!entry) {
+			return;
+		}
+
+		const key = keyOf(entry.protocol, entry.original.sport, entry.original.dst, entry.original.dport);
 		const reply = {ip: entry.reply.src, port: entry.reply.sport};
 		const waiter = waiters.get(key);
 		if (waiter) {
@@ -67,14 +114,9 @@ export function startConntrackLookup(options: ConntrackOptions): ConntrackLookup
 	};
 
 	for (const protocol of options.protocols) {
-		const args = ['-E', '-e', 'NEW', '-p', protocol];
-		if (options.destinationPort !== undefined) {
-			args.push('--orig-port-dst', String(options.destinationPort));
-		}
-
 		let child: ChildProcess;
 		try {
-			child = spawn(command, args, {stdio: ['ignore', 'pipe', 'ignore']});
+			child = spawn(command, eventArgs(protocol, options), {stdio: ['ignore', 'pipe', 'ignore']});
 		} catch {
 			active = false;
 			continue;
@@ -85,12 +127,7 @@ export function startConntrackLookup(options: ConntrackOptions): ConntrackLookup
 			active = false;
 		});
 		children.push(child);
-		createInterface({input: child.stdout!}).on('line', line => {
-			const entry = parseConntrackLine(line);
-			if (entry) {
-				remember(entry);
-			}
-		});
+		eachLine(child.stdout!, remember);
 	}
 
 	const list = (protocol: 'tcp' | 'udp', sourcePort: number, destination: Endpoint) => new Promise<Endpoint | undefined>(resolve => {
@@ -124,33 +161,49 @@ export function startConntrackLookup(options: ConntrackOptions): ConntrackLookup
 		return endpoint;
 	};
 
+	const waitForEvent = (key: string) => new Promise<Endpoint | undefined>(resolve => {
+		const timer = setTimeout(() => {
+			waiters.delete(key);
+			resolve(undefined);
+		}, waitMs);
+		waiters.set(key, endpoint => {
+			clearTimeout(timer);
+			resolve(endpoint);
+		});
+	});
+
 	return {
 		get active() {
 			return active;
+		},
+		known(protocol, sourcePort, destination, since) {
+			if (!active) {
+				return undefined;
+			}
+
+			const key = keyOf(protocol, sourcePort, destination.ip, destination.port);
+			const entry = seen.get(key);
+			if (entry === undefined) {
+				return undefined;
+			}
+
+			// Taken once; an entry older than the probe is another flow's and is dropped.
+			seen.delete(key);
+			return entry.at >= since ? found(entry.reply) : undefined;
 		},
 		async find(protocol, sourcePort, destination, since) {
 			if (!active) {
 				return undefined;
 			}
 
-			const key = keyOf(protocol, sourcePort, destination);
-			const known = seen.get(key);
+			const key = keyOf(protocol, sourcePort, destination.ip, destination.port);
+			const entry = seen.get(key);
 			seen.delete(key);
-			if (known && known.at >= since) {
-				return found(known.reply);
+			if (entry && entry.at >= since) {
+				return found(entry.reply);
 			}
 
-			const fromEvent = await new Promise<Endpoint | undefined>(resolve => {
-				const timer = setTimeout(() => {
-					waiters.delete(key);
-					resolve(undefined);
-				}, waitMs);
-				waiters.set(key, endpoint => {
-					clearTimeout(timer);
-					resolve(endpoint);
-				});
-			});
-			return found(fromEvent ?? await list(protocol, sourcePort, destination));
+			return found(await waitForEvent(key) ?? await list(protocol, sourcePort, destination));
 		},
 		close() {
 			active = false;

@@ -84,6 +84,8 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 	const index = options.index ?? buildEndpointIndex([]);
 	const targets = options.series.map(spec => spec.target);
 	const dialled = targets.map(target => options.resolveAddress?.(target.host, target.port) ?? {host: target.host, port: target.port});
+	// What conntrack names as each probe's original destination (built once, not per probe).
+	const destinations = dialled.map(address => ({ip: address.host, port: address.port}));
 	const protocol = options.mode === 'dns' ? 'udp' : 'tcp';
 	let conntrack: ConntrackLookup | undefined;
 	let ownConntrack = false;
@@ -91,7 +93,12 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 		conntrack = options.conntrack;
 	} else if ((options.conntrack ?? 'auto') === 'auto' && options.mode !== 'resolve' && shouldUseConntrack(dialled)) {
 		const ports = new Set(dialled.map(address => address.port));
-		conntrack = startConntrackLookup({protocols: [protocol], destinationPort: ports.size === 1 ? [...ports][0] : undefined});
+		const hosts = new Set(dialled.map(address => address.host));
+		conntrack = startConntrackLookup({
+			protocols: [protocol],
+			destinationPort: ports.size === 1 ? [...ports][0] : undefined,
+			destinationAddress: hosts.size === 1 ? [...hosts][0] : undefined,
+		});
 		ownConntrack = true;
 	}
 
@@ -164,15 +171,18 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 
 			// Only an answer tells who answered; a refused or dropped probe has no endpoint to name.
 			const answered = raw.responseText !== undefined || raw.ok;
-			const replyLookup = answered && conntrack?.active && raw.local
-				? conntrack.find(protocol, raw.local.port, {ip: address.host, port: address.port}, probeStart)
-				: undefined;
+			const sourcePort = answered && conntrack?.active ? raw.local?.port : undefined;
+			// Usually the flow's NEW event is in already (it came with the SYN): no promise then.
+			const known = sourcePort === undefined ? undefined : conntrack!.known(protocol, sourcePort, destinations[i]!, probeStart);
+			const replyLookup = sourcePort === undefined || known !== undefined
+				? undefined
+				: conntrack!.find(protocol, sourcePort, destinations[i]!, probeStart);
 			// The request is over: the schedule goes on (the next probe's connect goes out) before
 			// this answer is attributed and recorded. Records stay in the order answers came.
 			probeDone();
 			if (replyLookup === undefined && chained === 0) {
 				try {
-					record(target, address, raw, mySeq, probeStart, answered, undefined, sent);
+					record(target, address, raw, mySeq, probeStart, answered, known, sent);
 				} catch {
 					// A failing listener must not stop the run.
 				}
@@ -184,7 +194,7 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 			const previous = recorded;
 			recorded = (async () => {
 				try {
-					const reply = await replyLookup;
+					const reply = known ?? await replyLookup;
 					await previous;
 					record(target, address, raw, mySeq, probeStart, answered, reply, sent);
 				} finally {
