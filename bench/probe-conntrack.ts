@@ -183,9 +183,10 @@ const slice: V1EndpointSlice = {
 const index = buildEndpointIndex([slice]);
 
 /** One run of the engine as `svctop probe 10.96.0.10:80` runs it as root on a node. */
-async function runEngine(count: number): Promise<{rate: number; cpuUs: number; byConntrack: number; perPod: number[]}> {
+async function runEngine(count: number): Promise<{rate: number; cpuUs: number; byConntrack: number; failed: number; perPod: number[]}> {
 	const plan = planAddressProbe({kind: 'address', host: clusterIp, port: 80, label: `${clusterIp}:80`});
 	let byConntrack = 0;
+	let failed = 0;
 	const perPod = podNames.map(() => 0);
 	const cpu = cpuUs();
 	const started = performance.now();
@@ -198,13 +199,17 @@ async function runEngine(count: number): Promise<{rate: number; cpuUs: number; b
 				byConntrack++;
 				perPod[pod]!++;
 			}
+
+			if (!sample.ok) {
+				failed++;
+			}
 		},
 	});
 	await engine.done;
 	const rate = count / ((performance.now() - started) / 1000);
 	// The conntrack reader is a child process: wait until it is reaped so its CPU time is counted.
 	await new Promise(resolve => setTimeout(resolve, 50));
-	return {rate, cpuUs: (cpuUs() - cpu) / count, byConntrack, perPod};
+	return {rate, cpuUs: (cpuUs() - cpu) / count, byConntrack, failed, perPod};
 }
 
 /** In the node namespace: warm up, then alternate ab and the engine. */
@@ -241,6 +246,7 @@ async function inside(): Promise<number> {
 	const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 	const list = (values: number[]) => values.map(value => value.toFixed(0)).join(', ');
 	const attributed = ours.reduce((sum, run) => sum + run.byConntrack, 0);
+	const failed = ours.reduce((sum, run) => sum + run.failed, 0);
 	const total = ours.length * probeCount;
 	const perPod = podNames.map((_, i) => ours.reduce((sum, run) => sum + run.perPod[i]!, 0));
 	console.log(`probe-conntrack bench: HTTP GET to ClusterIP ${clusterIp}:80 in a network namespace node (kube-proxy iptables rules, 3 pods with the same answer), concurrency 1, new connection per request; ${rounds} alternating rounds of ${probeCount}`);
@@ -253,7 +259,7 @@ async function inside(): Promise<number> {
 	const abRates = ab.map(run => run.rate);
 	console.log(`  ab -n ${probeCount} -c 1          median ${median(abRates).toFixed(0).padStart(6)} req/s     (runs: ${list(abRates)}; CPU ${median(ab.map(run => run.cpuUs)).toFixed(0)} us/request median)`);
 	const share = attributed / total;
-	console.log(`  attributed by conntrack: ${attributed}/${total} (${(share * 100).toFixed(1)}%; per pod ${perPod.join(' / ')})  ${attributed === total ? 'PASS' : 'FAIL'}`);
+	console.log(`  attributed by conntrack: ${attributed}/${total} (${(share * 100).toFixed(1)}%; per pod ${perPod.join(' / ')}; failed probes ${failed})  ${attributed === total ? 'PASS' : 'FAIL'}`);
 	const ratio = median(ours.map(run => run.rate)) / median(abRates);
 	console.log(`  goal >= ${goal}x ab, median vs median: ${ratio.toFixed(2)}x  ${ratio >= goal && attributed === total ? 'PASS' : 'FAIL'}`);
 	return 0;

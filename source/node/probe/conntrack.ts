@@ -12,8 +12,12 @@ export type ConntrackLookup = {
 	 * started) rules out an older flow that used the same port.
 	 */
 	known(protocol: 'tcp' | 'udp', sourcePort: number, destination: Endpoint, since: number): Endpoint | undefined;
-	/** Waits briefly for the NEW event, then asks a filtered listing; undefined when neither has it. */
-	find(protocol: 'tcp' | 'udp', sourcePort: number, destination: Endpoint, since: number): Promise<Endpoint | undefined>;
+	/**
+	 * For a probe whose event is not in yet: calls `onReply` once, when the event comes, or after
+	 * `waitMs` with what a filtered listing says (undefined when neither has it). No promise and no
+	 * timer per probe: one sweep serves every waiting probe.
+	 */
+	wait(protocol: 'tcp' | 'udp', sourcePort: number, destination: Endpoint, since: number, onReply: (endpoint: Endpoint | undefined) => void): void;
 	/** False once conntrack proved useless here (missing tool, no entries); lookups then return at once. */
 	readonly active: boolean;
 	close(): void;
@@ -27,7 +31,10 @@ export type ConntrackOptions = {
 	readonly destinationAddress?: string;
 	/** The conntrack executable (tests point it elsewhere). */
 	readonly command?: string;
-	/** How long to wait for the NEW event before asking with a filtered listing. */
+	/**
+	 * How long to wait for the NEW event before asking with a filtered listing (a process each):
+	 * on a busy machine the reader may lag, and a wait only delays the record, not the next probe.
+	 */
 	readonly waitMs?: number;
 	/** Give up after this many probes in a row found no entry at all. */
 	readonly maxMisses?: number;
@@ -37,6 +44,14 @@ export type ConntrackOptions = {
 const maxRemembered = 8192;
 
 type Seen = {readonly reply: Endpoint; readonly at: number};
+
+type Waiter = {
+	readonly protocol: 'tcp' | 'udp';
+	readonly sourcePort: number;
+	readonly destination: Endpoint;
+	readonly deadline: number;
+	readonly onReply: (endpoint: Endpoint | undefined) => void;
+};
 
 function keyOf(protocol: string, sourcePort: number, destinationIp: string, destinationPort: number): string {
 	return `${protocol} ${sourcePort} ${destinationIp} ${destinationPort}`;
@@ -76,16 +91,17 @@ function eachLine(stream: NodeJS.ReadableStream, onLine: (line: string) => void)
 /**
  * Watches `conntrack -E -e NEW` (one long-lived process per protocol, filtered to the probes'
  * destination) and remembers each new flow by source port and original destination. A probe
- * takes its entry from there; if the event has not come yet it waits briefly, and if none comes it
- * asks `conntrack -L --orig-port-src N --orig-dst IP`: a filtered listing, never a full table scan
- * per probe. Runs in the current network namespace.
+ * takes its entry from there; if the event has not come yet it waits for it, and if none comes in
+ * `waitMs` it asks `conntrack -L --orig-port-src N --orig-dst IP`: a filtered listing, never a
+ * full table scan per probe. Runs in the current network namespace.
  */
 export function startConntrackLookup(options: ConntrackOptions): ConntrackLookup {
 	const command = options.command ?? 'conntrack';
-	const waitMs = options.waitMs ?? 50;
+	const waitMs = options.waitMs ?? 250;
 	const maxMisses = options.maxMisses ?? 5;
 	const seen = new Map<string, Seen>();
-	const waiters = new Map<string, (endpoint: Endpoint) => void>();
+	const waiters = new Map<string, Waiter>();
+	let sweep: NodeJS.Timeout | undefined;
 	const children: ChildProcess[] = [];
 	let active = true;
 	let misses = 0;
@@ -102,7 +118,7 @@ export function startConntrackLookup(options: ConntrackOptions): ConntrackLookup
 		const waiter = waiters.get(key);
 		if (waiter) {
 			waiters.delete(key);
-			waiter(reply);
+			waiter.onReply(found(reply));
 			return;
 		}
 
@@ -161,49 +177,56 @@ export function startConntrackLookup(options: ConntrackOptions): ConntrackLookup
 		return endpoint;
 	};
 
-	const waitForEvent = (key: string) => new Promise<Endpoint | undefined>(resolve => {
-		const timer = setTimeout(() => {
-			waiters.delete(key);
-			resolve(undefined);
-		}, waitMs);
-		waiters.set(key, endpoint => {
-			clearTimeout(timer);
-			resolve(endpoint);
-		});
-	});
+	// Waiters past their deadline ask a listing; the sweep runs only while someone waits.
+	const sweepWaiters = () => {
+		const now = performance.now();
+		for (const [key, waiter] of waiters) {
+			if (waiter.deadline <= now) {
+				waiters.delete(key);
+				void list(waiter.protocol, waiter.sourcePort, waiter.destination).then(endpoint => waiter.onReply(found(endpoint)));
+			}
+		}
+
+		if (waiters.size === 0) {
+			clearInterval(sweep);
+			sweep = undefined;
+		}
+	};
+
+	const take = (key: string, since: number): Endpoint | undefined => {
+		const entry = seen.get(key);
+		if (entry === undefined) {
+			return undefined;
+		}
+
+		// Taken once; an entry older than the probe is another flow's and is dropped.
+		seen.delete(key);
+		return entry.at >= since ? found(entry.reply) : undefined;
+	};
 
 	return {
 		get active() {
 			return active;
 		},
 		known(protocol, sourcePort, destination, since) {
-			if (!active) {
-				return undefined;
-			}
-
-			const key = keyOf(protocol, sourcePort, destination.ip, destination.port);
-			const entry = seen.get(key);
-			if (entry === undefined) {
-				return undefined;
-			}
-
-			// Taken once; an entry older than the probe is another flow's and is dropped.
-			seen.delete(key);
-			return entry.at >= since ? found(entry.reply) : undefined;
+			return active ? take(keyOf(protocol, sourcePort, destination.ip, destination.port), since) : undefined;
 		},
-		async find(protocol, sourcePort, destination, since) {
+		wait(protocol, sourcePort, destination, since, onReply) {
 			if (!active) {
-				return undefined;
+				onReply(undefined);
+				return;
 			}
 
 			const key = keyOf(protocol, sourcePort, destination.ip, destination.port);
-			const entry = seen.get(key);
-			seen.delete(key);
-			if (entry && entry.at >= since) {
-				return found(entry.reply);
+			const reply = take(key, since);
+			if (reply) {
+				onReply(reply);
+				return;
 			}
 
-			return found(await waitForEvent(key) ?? await list(protocol, sourcePort, destination));
+			waiters.get(key)?.onReply(undefined);
+			waiters.set(key, {protocol, sourcePort, destination, deadline: performance.now() + waitMs, onReply});
+			sweep ??= setInterval(sweepWaiters, Math.max(5, Math.min(50, waitMs / 5)));
 		},
 		close() {
 			active = false;
@@ -211,7 +234,14 @@ export function startConntrackLookup(options: ConntrackOptions): ConntrackLookup
 				child.kill();
 			}
 
+			clearInterval(sweep);
+			sweep = undefined;
 			seen.clear();
+			for (const waiter of waiters.values()) {
+				waiter.onReply(undefined);
+			}
+
+			waiters.clear();
 		},
 	};
 }

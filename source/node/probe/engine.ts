@@ -63,6 +63,19 @@ export type ProbeEngine = {
 
 const defaultDnsName = 'kubernetes.default.svc.cluster.local';
 
+/** An answer waiting for its conntrack entry before it is recorded. */
+type WaitingRecord = {
+	readonly target: ProbeTarget;
+	readonly address: {host: string; port: number};
+	readonly raw: RawProbeResult;
+	readonly seq: number;
+	readonly probeStart: number;
+	readonly answered: boolean;
+	reply: {ip: string; port: number} | undefined;
+	readonly sent: Expectation | undefined;
+	settled: boolean;
+};
+
 function isLoopback(host: string): boolean {
 	return host.startsWith('127.') || host === '::1' || host === 'localhost';
 }
@@ -149,9 +162,30 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 
 	controller.signal.addEventListener('abort', onAbort, {once: true});
 
-	let recorded: Promise<void> = Promise.resolve();
-	// Records waiting in the chain behind a conntrack lookup; later records queue behind them to keep the order.
-	let chained = 0;
+	// Answers whose record waits for a conntrack event, in the order they came; later answers queue
+	// behind them to keep that order. Plain objects and a callback: no promise per probe.
+	const waiting: WaitingRecord[] = [];
+	let drained: (() => void) | undefined;
+	const recordSafely = (entry: Omit<WaitingRecord, 'settled'>) => {
+		try {
+			record(entry.target, entry.address, entry.raw, entry.seq, entry.probeStart, entry.answered, entry.reply, entry.sent);
+		} catch {
+			// A failing listener must not stop the run.
+		}
+	};
+
+	const flush = () => {
+		while (waiting.length > 0 && waiting[0]!.settled) {
+			recordSafely(waiting.shift()!);
+		}
+
+		if (waiting.length === 0 && drained) {
+			const resolve = drained;
+			drained = undefined;
+			resolve();
+		}
+	};
+
 	const probe = (i: number, probeDone: () => void): void => {
 		const target = targets[i]!;
 		const address = dialled[i]!;
@@ -172,35 +206,28 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 			// Only an answer tells who answered; a refused or dropped probe has no endpoint to name.
 			const answered = raw.responseText !== undefined || raw.ok;
 			const sourcePort = answered && conntrack?.active ? raw.local?.port : undefined;
-			// Usually the flow's NEW event is in already (it came with the SYN): no promise then.
+			// Usually the flow's NEW event is in already (it came with the SYN): recorded at once then.
 			const known = sourcePort === undefined ? undefined : conntrack!.known(protocol, sourcePort, destinations[i]!, probeStart);
-			const replyLookup = sourcePort === undefined || known !== undefined
-				? undefined
-				: conntrack!.find(protocol, sourcePort, destinations[i]!, probeStart);
 			// The request is over: the schedule goes on (the next probe's connect goes out) before
 			// this answer is attributed and recorded. Records stay in the order answers came.
 			probeDone();
-			if (replyLookup === undefined && chained === 0) {
-				try {
-					record(target, address, raw, mySeq, probeStart, answered, known, sent);
-				} catch {
-					// A failing listener must not stop the run.
+			const entry: WaitingRecord = {target, address, raw, seq: mySeq, probeStart, answered, reply: known, sent, settled: sourcePort === undefined || known !== undefined};
+			if (entry.settled) {
+				if (waiting.length === 0) {
+					recordSafely(entry);
+				} else {
+					waiting.push(entry);
 				}
 
 				return;
 			}
 
-			chained++;
-			const previous = recorded;
-			recorded = (async () => {
-				try {
-					const reply = known ?? await replyLookup;
-					await previous;
-					record(target, address, raw, mySeq, probeStart, answered, reply, sent);
-				} finally {
-					chained--;
-				}
-			})().catch(() => undefined);
+			waiting.push(entry);
+			conntrack!.wait(protocol, sourcePort!, destinations[i]!, probeStart, reply => {
+				entry.reply = reply;
+				entry.settled = true;
+				flush();
+			});
 		});
 		if (!ended) {
 			inFlight.add(handle);
@@ -277,7 +304,12 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 			}
 		},
 	).then(async result => {
-		await recorded;
+		if (waiting.length > 0) {
+			await new Promise<void>(resolve => {
+				drained = resolve;
+			});
+		}
+
 		return result;
 	}).finally(() => {
 		clearInterval(sweep);

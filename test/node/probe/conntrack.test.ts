@@ -5,7 +5,7 @@ import http from 'node:http';
 import type {AddressInfo} from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import {startConntrackLookup, type ConntrackLookup} from '../../../source/node/probe/conntrack.js';
+import {startConntrackLookup, type ConntrackLookup, type Endpoint} from '../../../source/node/probe/conntrack.js';
 import {startProbeEngine} from '../../../source/node/probe/engine.js';
 import {planAddressProbe} from '../../../source/core/probe/plan.js';
 import type {ProbeSample} from '../../../source/core/probe/types.js';
@@ -25,6 +25,13 @@ const clusterIp = {ip: '10.96.0.10', port: 80};
 
 function eventLine(sourcePort: number, pod: string): string {
 	return `    [NEW] tcp      6 120 SYN_SENT src=10.244.1.1 dst=10.96.0.10 sport=${sourcePort} dport=80 [UNREPLIED] src=${pod} dst=10.244.1.1 sport=8080 dport=${sourcePort}\n`;
+}
+
+/** `wait` as a promise. */
+async function find(lookup: ConntrackLookup, sourcePort: number, since: number): Promise<Endpoint | undefined> {
+	return new Promise(resolve => {
+		lookup.wait('tcp', sourcePort, clusterIp, since, resolve);
+	});
 }
 
 /** Polls until `check` gives a value (the stand-in's output goes through a pipe and a tail). */
@@ -92,20 +99,20 @@ describe('conntrack reader (stand-in conntrack)', () => {
 
 	test('a lookup before the event waits for it', async () => {
 		const since = performance.now();
-		const pending = lookup.find('tcp', 41_005, clusterIp, since);
+		const pending = find(lookup, 41_005, since);
 		appendFileSync(events, eventLine(41_005, '10.244.1.2'));
 		assert.deepEqual(await pending, {ip: '10.244.1.2', port: 8080});
 	});
 
 	test('no event: a filtered listing by source port and destination answers', async () => {
 		writeFileSync(listing, `tcp      6 119 TIME_WAIT src=10.244.1.1 dst=10.96.0.10 sport=41006 dport=80 src=10.244.1.4 dst=10.244.1.1 sport=8080 dport=41006 [ASSURED] mark=0 use=1\n`);
-		assert.deepEqual(await lookup.find('tcp', 41_006, clusterIp, performance.now()), {ip: '10.244.1.4', port: 8080});
+		assert.deepEqual(await find(lookup, 41_006, performance.now()), {ip: '10.244.1.4', port: 8080});
 		assert.ok(readFileSync(argsFile, 'utf8').includes('-L -p tcp --orig-port-src 41006 --orig-dst 10.96.0.10'));
 	});
 
 	test('neither an event nor a listing: undefined, never a guess', async () => {
 		writeFileSync(listing, '');
-		assert.equal(await lookup.find('tcp', 41_007, clusterIp, performance.now()), undefined);
+		assert.equal(await find(lookup, 41_007, performance.now()), undefined);
 	});
 
 	test('a line split across reads is put together', async () => {
@@ -122,7 +129,7 @@ test('no conntrack executable: the reader turns inactive and lookups return at o
 	const lookup = startConntrackLookup({protocols: ['tcp'], command: path.join(os.tmpdir(), 'svctop-no-such-conntrack')});
 	await eventually(() => (lookup.active ? undefined : true), 'inactive');
 	assert.equal(lookup.known('tcp', 1, clusterIp, 0), undefined);
-	assert.equal(await lookup.find('tcp', 1, clusterIp, 0), undefined);
+	assert.equal(await find(lookup, 1, 0), undefined);
 	lookup.close();
 });
 
@@ -146,9 +153,10 @@ describe('engine with a conntrack reader: the same answer from every pod', () =>
 				seenPorts.push(sourcePort);
 				return seenPorts.length % 2 === 1 ? {ip: '10.244.1.2', port: 8080} : undefined;
 			},
-			async find(_protocol, sourcePort) {
+			wait(_protocol, sourcePort, _destination, _since, onReply) {
 				asked.push(sourcePort);
-				return undefined;
+				// Later than the answers after it: those wait behind it.
+				setTimeout(() => onReply(undefined), 20);
 			},
 			close() {},
 		};
