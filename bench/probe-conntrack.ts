@@ -191,7 +191,8 @@ async function runEngine(count: number): Promise<{rate: number; cpuUs: number; b
 	const cpu = cpuUs();
 	const started = performance.now();
 	const engine = startProbeEngine({
-		series: plan.series, mode: 'http', path: '/', intervalMs: 0, count, timeoutMs: 1000, concurrency: 1,
+		// ab waits 30 s for an answer; a probe that gives up early on a busy machine would end sooner than ab.
+		series: plan.series, mode: 'http', path: '/', intervalMs: 0, count, timeoutMs: 5000, concurrency: 1,
 		index, service: 'bench/echo', conntrack: 'auto',
 		onSample(sample) {
 			const pod = podNames.indexOf(sample.pod ?? '');
@@ -245,9 +246,10 @@ async function inside(): Promise<number> {
 
 	const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 	const list = (values: number[]) => values.map(value => value.toFixed(0)).join(', ');
-	const attributed = ours.reduce((sum, run) => sum + run.byConntrack, 0);
 	const failed = ours.reduce((sum, run) => sum + run.failed, 0);
-	const total = ours.length * probeCount;
+	const attributed = ours.reduce((sum, run) => sum + run.byConntrack, 0);
+	// A failed probe has no endpoint to name: the share is of the answered ones, failures are shown beside it.
+	const total = (ours.length * probeCount) - failed;
 	const perPod = podNames.map((_, i) => ours.reduce((sum, run) => sum + run.perPod[i]!, 0));
 	console.log(`probe-conntrack bench: HTTP GET to ClusterIP ${clusterIp}:80 in a network namespace node (kube-proxy iptables rules, 3 pods with the same answer), concurrency 1, new connection per request; ${rounds} alternating rounds of ${probeCount}`);
 	console.log(`  svctop engine (conntrack) median ${median(ours.map(run => run.rate)).toFixed(0).padStart(6)} probes/s  (runs: ${list(ours.map(run => run.rate))}; CPU ${median(ours.map(run => run.cpuUs)).toFixed(0)} us/probe median, with the conntrack reader)`);
@@ -259,9 +261,9 @@ async function inside(): Promise<number> {
 	const abRates = ab.map(run => run.rate);
 	console.log(`  ab -n ${probeCount} -c 1          median ${median(abRates).toFixed(0).padStart(6)} req/s     (runs: ${list(abRates)}; CPU ${median(ab.map(run => run.cpuUs)).toFixed(0)} us/request median)`);
 	const share = attributed / total;
-	console.log(`  attributed by conntrack: ${attributed}/${total} (${(share * 100).toFixed(1)}%; per pod ${perPod.join(' / ')}; failed probes ${failed})  ${attributed === total ? 'PASS' : 'FAIL'}`);
+	console.log(`  answered probes attributed by conntrack: ${attributed}/${total} (${(share * 100).toFixed(1)}%; per pod ${perPod.join(' / ')}; failed probes ${failed} of ${ours.length * probeCount})  ${attributed === total && total > 0 ? 'PASS' : 'FAIL'}`);
 	const ratio = median(ours.map(run => run.rate)) / median(abRates);
-	console.log(`  goal >= ${goal}x ab, median vs median: ${ratio.toFixed(2)}x  ${ratio >= goal && attributed === total ? 'PASS' : 'FAIL'}`);
+	console.log(`  goal >= ${goal}x ab, median vs median: ${ratio.toFixed(2)}x  ${ratio >= goal && attributed === total && total > 0 ? 'PASS' : 'FAIL'}`);
 	return 0;
 }
 
