@@ -43,6 +43,12 @@ export type ConntrackOptions = {
 /** Entries remembered from the event stream; the oldest are dropped beyond this. */
 const maxRemembered = 8192;
 
+/** Listings (a conntrack process each) running at once at most. */
+const maxListings = 4;
+
+/** Probes waiting for their entry at most; one beyond them stays unattributed (never guessed). */
+const maxWaiters = 4096;
+
 type Seen = {readonly reply: Endpoint; readonly at: number};
 
 type Waiter = {
@@ -103,6 +109,9 @@ export function startConntrackLookup(options: ConntrackOptions): ConntrackLookup
 	const waiters = new Map<string, Waiter>();
 	let sweep: NodeJS.Timeout | undefined;
 	const children: ChildProcess[] = [];
+	// Event streams still running: once none is, a waiting probe asks a listing at once.
+	let streams = 0;
+	let listings = 0;
 	let active = true;
 	let misses = 0;
 	let everFound = false;
@@ -143,6 +152,10 @@ export function startConntrackLookup(options: ConntrackOptions): ConntrackLookup
 			active = false;
 		});
 		children.push(child);
+		streams++;
+		child.once('exit', () => {
+			streams--;
+		});
 		eachLine(child.stdout!, remember);
 	}
 
@@ -181,10 +194,21 @@ export function startConntrackLookup(options: ConntrackOptions): ConntrackLookup
 	const sweepWaiters = () => {
 		const now = performance.now();
 		for (const [key, waiter] of waiters) {
-			if (waiter.deadline <= now) {
-				waiters.delete(key);
-				void list(waiter.protocol, waiter.sourcePort, waiter.destination).then(endpoint => waiter.onReply(found(endpoint)));
+			if (waiter.deadline > now && streams > 0) {
+				continue;
 			}
+
+			if (listings >= maxListings) {
+				// The rest wait for a later sweep (their events may still come): a few processes at a time.
+				break;
+			}
+
+			waiters.delete(key);
+			listings++;
+			void list(waiter.protocol, waiter.sourcePort, waiter.destination).then(endpoint => {
+				listings--;
+				waiter.onReply(found(endpoint));
+			});
 		}
 
 		if (waiters.size === 0) {
@@ -225,6 +249,11 @@ export function startConntrackLookup(options: ConntrackOptions): ConntrackLookup
 			}
 
 			waiters.get(key)?.onReply(undefined);
+			if (waiters.size >= maxWaiters) {
+				onReply(found(undefined));
+				return;
+			}
+
 			waiters.set(key, {protocol, sourcePort, destination, deadline: performance.now() + waitMs, onReply});
 			sweep ??= setInterval(sweepWaiters, Math.max(5, Math.min(50, waitMs / 5)));
 		},

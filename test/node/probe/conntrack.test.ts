@@ -1,6 +1,6 @@
 import {after, before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
-import {appendFileSync, chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {appendFileSync, chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import http from 'node:http';
 import type {AddressInfo} from 'node:net';
 import os from 'node:os';
@@ -66,7 +66,7 @@ describe('conntrack reader (stand-in conntrack)', () => {
 	});
 
 	test('one event stream, narrowed to the probes\' destination address and port', async () => {
-		const args = await eventually(() => readFileSync(argsFile, 'utf8').split('\n').find(line => line.startsWith('-E')), 'the event stream');
+		const args = await eventually(() => (existsSync(argsFile) ? readFileSync(argsFile, 'utf8').split('\n').find(line => line.startsWith('-E')) : undefined), 'the event stream');
 		assert.equal(args, '-E -e NEW -p tcp --orig-dst 10.96.0.10 --orig-port-dst 80');
 	});
 
@@ -123,6 +123,24 @@ describe('conntrack reader (stand-in conntrack)', () => {
 		appendFileSync(events, line.slice(40));
 		assert.deepEqual(await eventually(() => lookup.known('tcp', 41_008, clusterIp, since), 'the split event'), {ip: '10.244.1.3', port: 8080});
 	});
+});
+
+test('the event stream ended (no events here): a waiting probe asks the listing at once, not after waitMs', async () => {
+	const here = mkdtempSync(path.join(os.tmpdir(), 'svctop-conntrack-'));
+	const ended = path.join(here, 'conntrack');
+	writeFileSync(ended, `#!/bin/sh\ncase "$1" in\n-E) exit 1 ;;\n-L) echo 'tcp      6 119 TIME_WAIT src=10.244.1.1 dst=10.96.0.10 sport=41010 dport=80 src=10.244.1.3 dst=10.244.1.1 sport=8080 dport=41010 [ASSURED] mark=0 use=1' ;;\nesac\n`);
+	chmodSync(ended, 0o755);
+	const lookup = startConntrackLookup({protocols: ['tcp'], command: ended, waitMs: 60_000});
+	try {
+		// Let the stream exit first.
+		await new Promise(resolve => setTimeout(resolve, 200));
+		const started = performance.now();
+		assert.deepEqual(await find(lookup, 41_010, started), {ip: '10.244.1.3', port: 8080});
+		assert.ok(performance.now() - started < 5000, `${performance.now() - started} ms`);
+	} finally {
+		lookup.close();
+		rmSync(here, {recursive: true, force: true});
+	}
 });
 
 test('no conntrack executable: the reader turns inactive and lookups return at once', async () => {
