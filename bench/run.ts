@@ -6,7 +6,7 @@ import process from 'node:process';
  * `npm run bench`: each benchmark is its own process, so one's heap and peak RSS do not colour the next.
  * Every benchmark measures its own baseline in the same run and prints PASS/FAIL per goal.
  */
-const benches = ['services', 'nat', 'probe', 'startup'];
+const benches = ['services', 'nat', 'probe', 'probe-conntrack', 'startup'];
 const only = process.argv.slice(2);
 let failed = 0;
 for (const name of benches) {

@@ -63,6 +63,19 @@ export type ProbeEngine = {
 
 const defaultDnsName = 'kubernetes.default.svc.cluster.local';
 
+/** An answer waiting for its conntrack entry before it is recorded. */
+type WaitingRecord = {
+	readonly target: ProbeTarget;
+	readonly address: {host: string; port: number};
+	readonly raw: RawProbeResult;
+	readonly seq: number;
+	readonly probeStart: number;
+	readonly answered: boolean;
+	reply: {ip: string; port: number} | undefined;
+	readonly sent: Expectation | undefined;
+	settled: boolean;
+};
+
 function isLoopback(host: string): boolean {
 	return host.startsWith('127.') || host === '::1' || host === 'localhost';
 }
@@ -84,6 +97,8 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 	const index = options.index ?? buildEndpointIndex([]);
 	const targets = options.series.map(spec => spec.target);
 	const dialled = targets.map(target => options.resolveAddress?.(target.host, target.port) ?? {host: target.host, port: target.port});
+	// What conntrack names as each probe's original destination (built once, not per probe).
+	const destinations = dialled.map(address => ({ip: address.host, port: address.port}));
 	const protocol = options.mode === 'dns' ? 'udp' : 'tcp';
 	let conntrack: ConntrackLookup | undefined;
 	let ownConntrack = false;
@@ -91,7 +106,12 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 		conntrack = options.conntrack;
 	} else if ((options.conntrack ?? 'auto') === 'auto' && options.mode !== 'resolve' && shouldUseConntrack(dialled)) {
 		const ports = new Set(dialled.map(address => address.port));
-		conntrack = startConntrackLookup({protocols: [protocol], destinationPort: ports.size === 1 ? [...ports][0] : undefined});
+		const hosts = new Set(dialled.map(address => address.host));
+		conntrack = startConntrackLookup({
+			protocols: [protocol],
+			destinationPort: ports.size === 1 ? [...ports][0] : undefined,
+			destinationAddress: hosts.size === 1 ? [...hosts][0] : undefined,
+		});
 		ownConntrack = true;
 	}
 
@@ -142,9 +162,30 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 
 	controller.signal.addEventListener('abort', onAbort, {once: true});
 
-	let recorded: Promise<void> = Promise.resolve();
-	// Records waiting in the chain behind a conntrack lookup; later records queue behind them to keep the order.
-	let chained = 0;
+	// Answers whose record waits for a conntrack event, in the order they came; later answers queue
+	// behind them to keep that order. Plain objects and a callback: no promise per probe.
+	const waiting: WaitingRecord[] = [];
+	let drained: (() => void) | undefined;
+	const recordSafely = (entry: Omit<WaitingRecord, 'settled'>) => {
+		try {
+			record(entry.target, entry.address, entry.raw, entry.seq, entry.probeStart, entry.answered, entry.reply, entry.sent);
+		} catch {
+			// A failing listener must not stop the run.
+		}
+	};
+
+	const flush = () => {
+		while (waiting.length > 0 && waiting[0]!.settled) {
+			recordSafely(waiting.shift()!);
+		}
+
+		if (waiting.length === 0 && drained) {
+			const resolve = drained;
+			drained = undefined;
+			resolve();
+		}
+	};
+
 	const probe = (i: number, probeDone: () => void): void => {
 		const target = targets[i]!;
 		const address = dialled[i]!;
@@ -164,33 +205,29 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 
 			// Only an answer tells who answered; a refused or dropped probe has no endpoint to name.
 			const answered = raw.responseText !== undefined || raw.ok;
-			const replyLookup = answered && conntrack?.active && raw.local
-				? conntrack.find(protocol, raw.local.port, {ip: address.host, port: address.port}, probeStart)
-				: undefined;
+			const sourcePort = answered && conntrack?.active ? raw.local?.port : undefined;
+			// Usually the flow's NEW event is in already (it came with the SYN): recorded at once then.
+			const known = sourcePort === undefined ? undefined : conntrack!.known(protocol, sourcePort, destinations[i]!, probeStart);
 			// The request is over: the schedule goes on (the next probe's connect goes out) before
 			// this answer is attributed and recorded. Records stay in the order answers came.
 			probeDone();
-			if (replyLookup === undefined && chained === 0) {
-				try {
-					record(target, address, raw, mySeq, probeStart, answered, undefined, sent);
-				} catch {
-					// A failing listener must not stop the run.
+			const entry: WaitingRecord = {target, address, raw, seq: mySeq, probeStart, answered, reply: known, sent, settled: sourcePort === undefined || known !== undefined};
+			if (entry.settled) {
+				if (waiting.length === 0) {
+					recordSafely(entry);
+				} else {
+					waiting.push(entry);
 				}
 
 				return;
 			}
 
-			chained++;
-			const previous = recorded;
-			recorded = (async () => {
-				try {
-					const reply = await replyLookup;
-					await previous;
-					record(target, address, raw, mySeq, probeStart, answered, reply, sent);
-				} finally {
-					chained--;
-				}
-			})().catch(() => undefined);
+			waiting.push(entry);
+			conntrack!.wait(protocol, sourcePort!, destinations[i]!, probeStart, reply => {
+				entry.reply = reply;
+				entry.settled = true;
+				flush();
+			});
 		});
 		if (!ended) {
 			inFlight.add(handle);
@@ -267,7 +304,12 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 			}
 		},
 	).then(async result => {
-		await recorded;
+		if (waiting.length > 0) {
+			await new Promise<void>(resolve => {
+				drained = resolve;
+			});
+		}
+
 		return result;
 	}).finally(() => {
 		clearInterval(sweep);

@@ -133,10 +133,20 @@ function probeIn(name: string, options: Record<string, unknown>, probabilities?:
 	return result.stdout.trim().split('\n').map(line => JSON.parse(line) as Line);
 }
 
+/** Polls (the servers' counts come through pipes) until `done`, for at most two seconds. */
+async function waitFor(done: () => boolean): Promise<void> {
+	for (let i = 0; i < 200 && !done(); i++) {
+		// eslint-disable-next-line no-await-in-loop -- polling the servers' pipes.
+		await new Promise(resolve => setTimeout(resolve, 10));
+	}
+}
+
 const skipReason = missingTool();
 
 describe('real kernel: kube-proxy rules in network namespaces, attributed by conntrack', {skip: skipReason ? `skipped: ${skipReason}` : false}, () => {
 	const servers: ChildProcess[] = [];
+	/** Requests each pod's server answered, by its own count. */
+	const served = podNames.map(() => 0);
 	let setupError: string | undefined;
 
 	before(async () => {
@@ -169,11 +179,15 @@ describe('real kernel: kube-proxy rules in network namespaces, attributed by con
 			inNs(ns.a, 'sysctl', '-qw', 'net.ipv4.ip_forward=1');
 			execFileSync('ip', ['netns', 'exec', ns.a, 'iptables-restore'], {input: nodeARules()});
 			execFileSync('ip', ['netns', 'exec', ns.b, 'iptables-restore'], {input: nodeBRules()});
-			// The pods answer "ok" and nothing else: only conntrack can tell them apart.
-			await Promise.all(ns.pods.map(pod => new Promise<void>((resolve, reject) => {
-				const child = spawn('ip', ['netns', 'exec', pod, process.execPath, '-e', 'require("http").createServer((q,s)=>s.end("ok")).listen(8080,()=>console.log("ready"))'], {stdio: ['ignore', 'pipe', 'inherit']});
+			// The pods answer "ok" and nothing else: only conntrack can tell them apart. Each also
+			// prints a dot per request it served, so the test knows which pod served how many.
+			await Promise.all(ns.pods.map((pod, i) => new Promise<void>((resolve, reject) => {
+				const child = spawn('ip', ['netns', 'exec', pod, process.execPath, '-e', 'require("http").createServer((q,s)=>{s.end("ok");process.stdout.write(".")}).listen(8080,()=>console.log("ready"))'], {stdio: ['ignore', 'pipe', 'inherit']});
 				servers.push(child);
 				child.stdout!.once('data', () => resolve());
+				child.stdout!.on('data', (data: Buffer) => {
+					served[i]! += data.toString('latin1').split('.').length - 1;
+				});
 				child.once('exit', code => reject(new Error(`echo server in ${pod} exited ${code}`)));
 			})));
 		} catch (error) {
@@ -191,17 +205,21 @@ describe('real kernel: kube-proxy rules in network namespaces, attributed by con
 		}
 	});
 
-	test('ClusterIP from the node: every answer attributed by conntrack, shares match the rule probabilities', t => {
+	test('ClusterIP from the node: every answer attributed by conntrack to the pod that served it, shares match the rule probabilities', async t => {
 		if (setupError) {
 			t.skip(`namespace setup failed here: ${setupError.trim()}`);
 			return;
 		}
 
 		const probabilities = Object.fromEntries(podIps.map((ip, i) => [`${ip}:8080`, shares[i]!]));
+		const servedBefore = [...served];
 		const lines = probeIn(ns.a, {target: 'default/echo', count: 400}, probabilities);
 		const samples = lines.filter(line => line.summary === undefined);
 		assert.equal(samples.length, 400);
 		assert.ok(samples.every(sample => sample.ok && sample.via === 'conntrack' && podNames.includes(sample.pod!)), JSON.stringify(samples.find(sample => sample.via !== 'conntrack')));
+		// Each pod served exactly as many probes as were attributed to it: conntrack named the right one.
+		await waitFor(() => served.reduce((sum, count, i) => sum + count - servedBefore[i]!, 0) >= 400);
+		assert.deepEqual(podNames.map(pod => samples.filter(sample => sample.pod === pod).length), served.map((count, i) => count - servedBefore[i]!));
 		const {summary} = lines.at(-1)!;
 		assert.ok(summary!.pValue > 0.001, `p = ${summary!.pValue} for ${JSON.stringify(summary!.byPod)}`);
 		// The same counts must contradict an even split: the test can tell shares apart.

@@ -1,0 +1,283 @@
+/**
+ * Probe rate with attribution by conntrack, on the real kernel: `node --import tsx bench/probe-conntrack.ts`
+ * (root; `npm run bench` runs it as the case `probe-conntrack`).
+ *
+ * It builds a node in network namespaces, as the kernel tests do: a node namespace with a bridge,
+ * three pod namespaces answering the same body (so only conntrack can tell them apart), and
+ * kube-proxy-shaped nat rules sending ClusterIP 10.96.0.10:80 to the pods (statistic mode random).
+ * Inside the node namespace, in alternating rounds: `ab -n N -c 1` against the ClusterIP and
+ * svctop's probe engine (the one `svctop probe` runs: concurrency 1, interval 0, a new connection
+ * per probe, attribution by conntrack). Goal: the engine's median rate >= 0.8x ab's median, with
+ * every probe attributed by conntrack to one of the pods.
+ *
+ * The outer process takes /tmp/svctop-kernel.lock (flock), builds the namespaces (named with its
+ * pid), runs itself inside the node namespace for the measurements and removes everything at the
+ * end, also on failure or Ctrl-C. Not root, or a tool missing: SKIP with the reason.
+ */
+import {execFileSync, spawn, spawnSync, type ChildProcess} from 'node:child_process';
+import {readFileSync} from 'node:fs';
+import process from 'node:process';
+import {fileURLToPath} from 'node:url';
+import type {V1EndpointSlice} from '@kubernetes/client-node';
+import {buildEndpointIndex} from '../source/core/probe/endpoint-index.js';
+import {planAddressProbe} from '../source/core/probe/plan.js';
+import {startProbeEngine} from '../source/node/probe/engine.js';
+
+const probeCount = Number(process.env.BENCH_PROBES ?? 2000);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+const goal = 0.8;
+const lockFile = '/tmp/svctop-kernel.lock';
+const clusterIp = '10.96.0.10';
+const podIps = ['10.244.1.2', '10.244.1.3', '10.244.1.4'];
+const podNames = ['echo-6d5f8-aaaaa', 'echo-6d5f8-bbbbb', 'echo-6d5f8-ccccc'];
+const prefix = `svpc${process.pid % 100_000}`;
+const self = fileURLToPath(import.meta.url);
+
+function missingTool(): string | undefined {
+	if (process.platform !== 'linux' || process.getuid?.() !== 0) {
+		return 'needs root on Linux (network namespaces, iptables, conntrack)';
+	}
+
+	for (const tool of ['ip', 'iptables-restore', 'conntrack', 'ab', 'flock']) {
+		if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
+			return `${tool} is not installed`;
+		}
+	}
+
+	return undefined;
+}
+
+function sh(...args: string[]): void {
+	execFileSync(args[0]!, args.slice(1), {stdio: ['ignore', 'ignore', 'pipe']});
+}
+
+function inNs(name: string, ...args: string[]): void {
+	sh('ip', 'netns', 'exec', name, ...args);
+}
+
+/** The nat table kube-proxy (iptables mode) writes for one ClusterIP with three endpoints. */
+function natRules(): string {
+	const svc = 'KUBE-SVC-ECHO00000000000';
+	return [
+		'*nat',
+		':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]',
+		':KUBE-SERVICES - [0:0]', ':KUBE-MARK-MASQ - [0:0]', `:${svc} - [0:0]`,
+		...[1, 2, 3].map(i => `:KUBE-SEP-ECHO${i} - [0:0]`),
+		'-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+		'-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+		'-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000',
+		`-A KUBE-SERVICES -d ${clusterIp}/32 -p tcp -m comment --comment "bench/echo:http cluster IP" -m tcp --dport 80 -j ${svc}`,
+		`-A ${svc} -m comment --comment "bench/echo:http -> ${podIps[0]}:8080" -m statistic --mode random --probability 0.33333333349 -j KUBE-SEP-ECHO1`,
+		`-A ${svc} -m comment --comment "bench/echo:http -> ${podIps[1]}:8080" -m statistic --mode random --probability 0.50000000000 -j KUBE-SEP-ECHO2`,
+		`-A ${svc} -m comment --comment "bench/echo:http -> ${podIps[2]}:8080" -j KUBE-SEP-ECHO3`,
+		...[1, 2, 3].flatMap(i => [
+			`-A KUBE-SEP-ECHO${i} -s ${podIps[i - 1]}/32 -m comment --comment "bench/echo:http" -j KUBE-MARK-MASQ`,
+			`-A KUBE-SEP-ECHO${i} -p tcp -m comment --comment "bench/echo:http" -m tcp -j DNAT --to-destination ${podIps[i - 1]}:8080`,
+		]),
+		'COMMIT',
+		'',
+	].join('\n');
+}
+
+/** Builds the node; returns what to stop and delete, even when a step failed half way. */
+async function buildNode(node: string, pods: string[], servers: ChildProcess[], created: string[]): Promise<void> {
+	for (const name of [node, ...pods]) {
+		sh('ip', 'netns', 'add', name);
+		created.push(name);
+		inNs(name, 'ip', 'link', 'set', 'lo', 'up');
+	}
+
+	inNs(node, 'ip', 'link', 'add', 'br0', 'type', 'bridge');
+	inNs(node, 'ip', 'addr', 'add', '10.244.1.1/24', 'dev', 'br0');
+	inNs(node, 'ip', 'link', 'set', 'br0', 'up');
+	// A route for the Service range, as a node has (its default route): the DNAT in OUTPUT then reroutes to the pod.
+	inNs(node, 'ip', 'route', 'add', '10.96.0.0/12', 'dev', 'br0');
+	for (const [i, pod] of pods.entries()) {
+		sh('ip', 'link', 'add', `vp${i}`, 'netns', node, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', pod);
+		inNs(node, 'ip', 'link', 'set', `vp${i}`, 'master', 'br0', 'up');
+		inNs(pod, 'ip', 'addr', 'add', `${podIps[i]}/24`, 'dev', 'eth0');
+		inNs(pod, 'ip', 'link', 'set', 'eth0', 'up');
+		inNs(pod, 'ip', 'route', 'add', 'default', 'via', '10.244.1.1');
+	}
+
+	execFileSync('ip', ['netns', 'exec', node, 'iptables-restore'], {input: natRules()});
+	// The same answer from every pod: only conntrack can tell them apart.
+	await Promise.all(pods.map(pod => new Promise<void>((resolve, reject) => {
+		const child = spawn('ip', ['netns', 'exec', pod, process.execPath, '-e', 'require("http").createServer((q,s)=>s.end("ok")).listen(8080,()=>console.log("ready"))'], {stdio: ['ignore', 'pipe', 'inherit']});
+		servers.push(child);
+		child.stdout!.once('data', () => resolve());
+		child.once('exit', code => reject(new Error(`echo server in ${pod} exited ${code}`)));
+	})));
+}
+
+/** Takes the lock, builds the namespaces, measures inside them, removes them. */
+async function outer(): Promise<number> {
+	const node = `${prefix}n`;
+	const pods = [1, 2, 3].map(i => `${prefix}p${i}`);
+	const servers: ChildProcess[] = [];
+	const created: string[] = [];
+	let cleaned = false;
+	const cleanUp = () => {
+		if (cleaned) {
+			return;
+		}
+
+		cleaned = true;
+		for (const child of servers) {
+			child.kill();
+		}
+
+		for (const name of created) {
+			spawnSync('ip', ['netns', 'del', name]);
+		}
+	};
+
+	const onSignal = (signal: NodeJS.Signals) => {
+		cleanUp();
+		process.exit(signal === 'SIGINT' ? 130 : 143);
+	};
+
+	process.once('SIGINT', onSignal);
+	process.once('SIGTERM', onSignal);
+	try {
+		try {
+			await buildNode(node, pods, servers, created);
+		} catch (error) {
+			const message = (error as Error & {stderr?: Buffer}).stderr?.toString().trim() || (error as Error).message;
+			console.log(`probe-conntrack bench: SKIP (namespace setup failed here: ${message})`);
+			return 0;
+		}
+
+		const result = spawnSync('ip', ['netns', 'exec', node, process.execPath, '--import', 'tsx', '--expose-gc', self, '--inside'], {stdio: ['ignore', 'inherit', 'inherit']});
+		return result.status ?? 1;
+	} finally {
+		cleanUp();
+	}
+}
+
+/** CPU time of this process and its reaped children (user + system), in microseconds. */
+function cpuUs(): number {
+	const stat = readFileSync('/proc/self/stat', 'utf8');
+	// Fields 14-17 (utime, stime, cutime, cstime), counted from the state after the command name, in ticks of 10 ms.
+	const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+	return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * 10_000;
+}
+
+function runAb(count: number): {rate: number; cpuUs: number} | undefined {
+	const cpu = cpuUs();
+	const result = spawnSync('ab', ['-q', '-n', String(count), '-c', '1', `http://${clusterIp}:80/`], {encoding: 'utf8'});
+	const match = /Requests per second:\s+([\d.]+)/.exec(result.stdout ?? '');
+	if (!match) {
+		console.error(`ab failed: ${String(result.stderr).trim().split('\n').at(-1)}`);
+	}
+
+	return match ? {rate: Number(match[1]), cpuUs: (cpuUs() - cpu) / count} : undefined;
+}
+
+const slice: V1EndpointSlice = {
+	metadata: {namespace: 'bench', name: 'echo-x', labels: {'kubernetes.io/service-name': 'echo'}},
+	addressType: 'IPv4',
+	ports: [{name: 'http', port: 8080, protocol: 'TCP'}],
+	endpoints: podIps.map((ip, i) => ({addresses: [ip], nodeName: 'node-a', targetRef: {kind: 'Pod', namespace: 'bench', name: podNames[i]!}})),
+};
+const index = buildEndpointIndex([slice]);
+
+/** One run of the engine as `svctop probe 10.96.0.10:80` runs it as root on a node. */
+async function runEngine(count: number): Promise<{rate: number; cpuUs: number; byConntrack: number; failed: number; perPod: number[]}> {
+	const plan = planAddressProbe({kind: 'address', host: clusterIp, port: 80, label: `${clusterIp}:80`});
+	let byConntrack = 0;
+	let failed = 0;
+	const perPod = podNames.map(() => 0);
+	const cpu = cpuUs();
+	const started = performance.now();
+	const engine = startProbeEngine({
+		// ab waits 30 s for an answer; a probe that gives up early on a busy machine would end sooner than ab.
+		series: plan.series, mode: 'http', path: '/', intervalMs: 0, count, timeoutMs: 5000, concurrency: 1,
+		index, service: 'bench/echo', conntrack: 'auto',
+		onSample(sample) {
+			const pod = podNames.indexOf(sample.pod ?? '');
+			if (sample.ok && sample.via === 'conntrack' && pod !== -1) {
+				byConntrack++;
+				perPod[pod]!++;
+			}
+
+			if (!sample.ok) {
+				failed++;
+			}
+		},
+	});
+	await engine.done;
+	const rate = count / ((performance.now() - started) / 1000);
+	// The conntrack reader is a child process: wait until it is reaped so its CPU time is counted.
+	await new Promise(resolve => setTimeout(resolve, 50));
+	return {rate, cpuUs: (cpuUs() - cpu) / count, byConntrack, failed, perPod};
+}
+
+/** In the node namespace: warm up, then alternate ab and the engine. */
+async function inside(): Promise<number> {
+	// A flood of earlier flows would only slow both sides alike; start each run from an empty table.
+	const flush = () => spawnSync('conntrack', ['-F'], {stdio: 'ignore'});
+	await runEngine(500);
+	runAb(500);
+	const ours: Array<Awaited<ReturnType<typeof runEngine>>> = [];
+	const ab: Array<{rate: number; cpuUs: number}> = [];
+	for (let round = 0; round < rounds; round++) {
+		const runOurs = async () => {
+			flush();
+			ours.push(await runEngine(probeCount));
+		};
+
+		const runTheirs = () => {
+			flush();
+			const run = runAb(probeCount);
+			if (run !== undefined) {
+				ab.push(run);
+			}
+		};
+
+		if (round % 2 === 0) {
+			await runOurs();
+			runTheirs();
+		} else {
+			runTheirs();
+			await runOurs();
+		}
+	}
+
+	const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+	const list = (values: number[]) => values.map(value => value.toFixed(0)).join(', ');
+	const failed = ours.reduce((sum, run) => sum + run.failed, 0);
+	const attributed = ours.reduce((sum, run) => sum + run.byConntrack, 0);
+	// A failed probe has no endpoint to name: the share is of the answered ones, failures are shown beside it.
+	const total = (ours.length * probeCount) - failed;
+	const perPod = podNames.map((_, i) => ours.reduce((sum, run) => sum + run.perPod[i]!, 0));
+	console.log(`probe-conntrack bench: HTTP GET to ClusterIP ${clusterIp}:80 in a network namespace node (kube-proxy iptables rules, 3 pods with the same answer), concurrency 1, new connection per request; ${rounds} alternating rounds of ${probeCount}`);
+	console.log(`  svctop engine (conntrack) median ${median(ours.map(run => run.rate)).toFixed(0).padStart(6)} probes/s  (runs: ${list(ours.map(run => run.rate))}; CPU ${median(ours.map(run => run.cpuUs)).toFixed(0)} us/probe median, with the conntrack reader)`);
+	if (ab.length === 0) {
+		console.log('  ab: no rate (ab failed against the ClusterIP)  FAIL');
+		return 1;
+	}
+
+	const abRates = ab.map(run => run.rate);
+	console.log(`  ab -n ${probeCount} -c 1          median ${median(abRates).toFixed(0).padStart(6)} req/s     (runs: ${list(abRates)}; CPU ${median(ab.map(run => run.cpuUs)).toFixed(0)} us/request median)`);
+	const share = attributed / total;
+	console.log(`  answered probes attributed by conntrack: ${attributed}/${total} (${(share * 100).toFixed(1)}%; per pod ${perPod.join(' / ')}; failed probes ${failed} of ${ours.length * probeCount})  ${attributed === total && total > 0 ? 'PASS' : 'FAIL'}`);
+	const ratio = median(ours.map(run => run.rate)) / median(abRates);
+	console.log(`  goal >= ${goal}x ab, median vs median: ${ratio.toFixed(2)}x  ${ratio >= goal && attributed === total && total > 0 ? 'PASS' : 'FAIL'}`);
+	return 0;
+}
+
+if (process.argv[2] === '--inside') {
+	process.exitCode = await inside();
+} else {
+	const skip = missingTool();
+	if (skip) {
+		console.log(`probe-conntrack bench: SKIP (${skip})`);
+	} else if (process.env.SVCTOP_KERNEL_LOCKED === '1') {
+		process.exitCode = await outer();
+	} else {
+		// One kernel lab at a time on this machine: the tests and benchmarks share the lock.
+		const result = spawnSync('flock', [lockFile, process.execPath, ...process.execArgv, self], {stdio: 'inherit', env: {...process.env, SVCTOP_KERNEL_LOCKED: '1'}});
+		process.exitCode = result.status ?? 1;
+	}
+}

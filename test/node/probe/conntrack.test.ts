@@ -1,0 +1,207 @@
+import {after, before, describe, test} from 'node:test';
+import assert from 'node:assert/strict';
+import {appendFileSync, chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import http from 'node:http';
+import type {AddressInfo} from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import {startConntrackLookup, type ConntrackLookup, type Endpoint} from '../../../source/node/probe/conntrack.js';
+import {startProbeEngine} from '../../../source/node/probe/engine.js';
+import {planAddressProbe} from '../../../source/core/probe/plan.js';
+import type {ProbeSample} from '../../../source/core/probe/types.js';
+
+/*
+ * The reader against a stand-in `conntrack`: a script that records its arguments, streams the
+ * lines appended to an events file (-E) and prints a listing file (-L). Lines are as conntrack-tools
+ * 1.4.7 prints them in the kernel test's node namespace.
+ */
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'svctop-conntrack-'));
+const fake = path.join(dir, 'conntrack');
+const events = path.join(dir, 'events');
+const listing = path.join(dir, 'listing');
+const argsFile = path.join(dir, 'args');
+const clusterIp = {ip: '10.96.0.10', port: 80};
+
+function eventLine(sourcePort: number, pod: string): string {
+	return `    [NEW] tcp      6 120 SYN_SENT src=10.244.1.1 dst=10.96.0.10 sport=${sourcePort} dport=80 [UNREPLIED] src=${pod} dst=10.244.1.1 sport=8080 dport=${sourcePort}\n`;
+}
+
+/** `wait` as a promise. */
+async function find(lookup: ConntrackLookup, sourcePort: number, since: number): Promise<Endpoint | undefined> {
+	return new Promise(resolve => {
+		lookup.wait('tcp', sourcePort, clusterIp, since, resolve);
+	});
+}
+
+/** Polls until `check` gives a value (the stand-in's output goes through a pipe and a tail). */
+async function eventually<T>(check: () => T | undefined, what: string): Promise<T> {
+	for (let i = 0; i < 400; i++) {
+		const value = check();
+		if (value !== undefined) {
+			return value;
+		}
+
+		// eslint-disable-next-line no-await-in-loop -- polling the stand-in process.
+		await new Promise(resolve => setTimeout(resolve, 5));
+	}
+
+	throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('conntrack reader (stand-in conntrack)', () => {
+	let lookup: ConntrackLookup;
+
+	before(() => {
+		writeFileSync(events, '');
+		writeFileSync(listing, '');
+		writeFileSync(fake, `#!/bin/sh\necho "$@" >> '${argsFile}'\ncase "$1" in\n-E) exec tail -n +1 -f '${events}' ;;\n-L) cat '${listing}' ;;\nesac\n`);
+		chmodSync(fake, 0o755);
+		lookup = startConntrackLookup({protocols: ['tcp'], destinationPort: 80, destinationAddress: '10.96.0.10', command: fake, waitMs: 30});
+	});
+
+	after(() => {
+		lookup.close();
+		rmSync(dir, {recursive: true, force: true});
+	});
+
+	test('one event stream, narrowed to the probes\' destination address and port', async () => {
+		const args = await eventually(() => (existsSync(argsFile) ? readFileSync(argsFile, 'utf8').split('\n').find(line => line.startsWith('-E')) : undefined), 'the event stream');
+		assert.equal(args, '-E -e NEW -p tcp --orig-dst 10.96.0.10 --orig-port-dst 80');
+	});
+
+	test('an event already in is known at once, taken once, and names the endpoint after DNAT', async () => {
+		const since = performance.now();
+		appendFileSync(events, eventLine(41_001, '10.244.1.3'));
+		const reply = await eventually(() => lookup.known('tcp', 41_001, clusterIp, since), 'the event');
+		assert.deepEqual(reply, {ip: '10.244.1.3', port: 8080});
+		assert.equal(lookup.known('tcp', 41_001, clusterIp, since), undefined, 'taken once');
+	});
+
+	test('an event for another destination or port is not this probe\'s', async () => {
+		const since = performance.now();
+		appendFileSync(events, eventLine(41_002, '10.244.1.2'));
+		await eventually(() => lookup.known('tcp', 41_002, clusterIp, since) && true, 'the marker event');
+		appendFileSync(events, eventLine(41_003, '10.244.1.4'));
+		// The same source port towards another address: nothing for the ClusterIP.
+		await new Promise(resolve => setTimeout(resolve, 50));
+		assert.equal(lookup.known('tcp', 41_003, {ip: '10.96.0.11', port: 80}, since), undefined);
+		assert.equal(lookup.known('tcp', 41_003, {ip: '10.96.0.10', port: 81}, since), undefined);
+		assert.deepEqual(lookup.known('tcp', 41_003, clusterIp, since), {ip: '10.244.1.4', port: 8080});
+	});
+
+	test('an event older than the probe is another flow on the same port: not attributed', async () => {
+		appendFileSync(events, eventLine(41_004, '10.244.1.2'));
+		await new Promise(resolve => setTimeout(resolve, 50));
+		const since = performance.now();
+		assert.equal(lookup.known('tcp', 41_004, clusterIp, since), undefined);
+	});
+
+	test('a lookup before the event waits for it', async () => {
+		const since = performance.now();
+		const pending = find(lookup, 41_005, since);
+		appendFileSync(events, eventLine(41_005, '10.244.1.2'));
+		assert.deepEqual(await pending, {ip: '10.244.1.2', port: 8080});
+	});
+
+	test('no event: a filtered listing by source port and destination answers', async () => {
+		writeFileSync(listing, `tcp      6 119 TIME_WAIT src=10.244.1.1 dst=10.96.0.10 sport=41006 dport=80 src=10.244.1.4 dst=10.244.1.1 sport=8080 dport=41006 [ASSURED] mark=0 use=1\n`);
+		assert.deepEqual(await find(lookup, 41_006, performance.now()), {ip: '10.244.1.4', port: 8080});
+		assert.ok(readFileSync(argsFile, 'utf8').includes('-L -p tcp --orig-port-src 41006 --orig-dst 10.96.0.10'));
+	});
+
+	test('neither an event nor a listing: undefined, never a guess', async () => {
+		writeFileSync(listing, '');
+		assert.equal(await find(lookup, 41_007, performance.now()), undefined);
+	});
+
+	test('a line split across reads is put together', async () => {
+		const since = performance.now();
+		const line = eventLine(41_008, '10.244.1.3');
+		appendFileSync(events, line.slice(0, 40));
+		await new Promise(resolve => setTimeout(resolve, 30));
+		appendFileSync(events, line.slice(40));
+		assert.deepEqual(await eventually(() => lookup.known('tcp', 41_008, clusterIp, since), 'the split event'), {ip: '10.244.1.3', port: 8080});
+	});
+});
+
+test('the event stream ended (no events here): a waiting probe asks the listing at once, not after waitMs', async () => {
+	const here = mkdtempSync(path.join(os.tmpdir(), 'svctop-conntrack-'));
+	const ended = path.join(here, 'conntrack');
+	writeFileSync(ended, `#!/bin/sh\ncase "$1" in\n-E) exit 1 ;;\n-L) echo 'tcp      6 119 TIME_WAIT src=10.244.1.1 dst=10.96.0.10 sport=41010 dport=80 src=10.244.1.3 dst=10.244.1.1 sport=8080 dport=41010 [ASSURED] mark=0 use=1' ;;\nesac\n`);
+	chmodSync(ended, 0o755);
+	const lookup = startConntrackLookup({protocols: ['tcp'], command: ended, waitMs: 60_000});
+	try {
+		// Let the stream exit first.
+		await new Promise(resolve => setTimeout(resolve, 200));
+		const started = performance.now();
+		assert.deepEqual(await find(lookup, 41_010, started), {ip: '10.244.1.3', port: 8080});
+		assert.ok(performance.now() - started < 5000, `${performance.now() - started} ms`);
+	} finally {
+		lookup.close();
+		rmSync(here, {recursive: true, force: true});
+	}
+});
+
+test('no conntrack executable: the reader turns inactive and lookups return at once', async () => {
+	const lookup = startConntrackLookup({protocols: ['tcp'], command: path.join(os.tmpdir(), 'svctop-no-such-conntrack')});
+	await eventually(() => (lookup.active ? undefined : true), 'inactive');
+	assert.equal(lookup.known('tcp', 1, clusterIp, 0), undefined);
+	assert.equal(await find(lookup, 1, 0), undefined);
+	lookup.close();
+});
+
+describe('engine with a conntrack reader: the same answer from every pod', () => {
+	let server: http.Server;
+	let port: number;
+
+	before(async () => {
+		server = http.createServer((_request, response) => response.end('ok'));
+		await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+		port = (server.address() as AddressInfo).port;
+	});
+
+	after(() => server.close());
+
+	/** A reader that knows the endpoint for every other probe and has nothing (event or listing) for the rest. */
+	function halfKnown(seenPorts: number[], asked: number[]): ConntrackLookup {
+		return {
+			active: true,
+			known(_protocol, sourcePort) {
+				seenPorts.push(sourcePort);
+				return seenPorts.length % 2 === 1 ? {ip: '10.244.1.2', port: 8080} : undefined;
+			},
+			wait(_protocol, sourcePort, _destination, _since, onReply) {
+				asked.push(sourcePort);
+				// Later than the answers after it: those wait behind it.
+				setTimeout(() => onReply(undefined), 20);
+			},
+			close() {},
+		};
+	}
+
+	test('a known entry attributes by conntrack; a missing one is unknown, not guessed', async () => {
+		const plan = planAddressProbe({kind: 'address', host: '127.0.0.1', port, label: `127.0.0.1:${port}`});
+		const samples: ProbeSample[] = [];
+		const seenPorts: number[] = [];
+		const asked: number[] = [];
+		const engine = startProbeEngine({
+			series: plan.series, mode: 'http', path: '/', intervalMs: 0, count: 20, timeoutMs: 1000, concurrency: 1,
+			conntrack: halfKnown(seenPorts, asked), onSample: sample => samples.push(sample),
+		});
+		await engine.done;
+		assert.equal(samples.length, 20);
+		assert.equal(seenPorts.length, 20, 'every answered probe looked up by its own source port');
+		for (const [i, sample] of samples.entries()) {
+			assert.equal(sample.seq, i, 'recorded in order');
+			assert.ok(sample.ok);
+		}
+
+		// The ones not known yet were looked for (event or listing) by their own source port.
+		assert.deepEqual(asked, seenPorts.filter((_port, i) => i % 2 === 1));
+		const even = samples.filter((_sample, i) => i % 2 === 0);
+		const odd = samples.filter((_sample, i) => i % 2 === 1);
+		assert.ok(even.every(sample => sample.via === 'conntrack' && sample.endpoint === '10.244.1.2:8080'), JSON.stringify(even[0]));
+		assert.ok(odd.every(sample => sample.via !== 'conntrack' && sample.endpoint !== '10.244.1.2:8080' && sample.pod === null), JSON.stringify(odd[0]));
+	});
+});
