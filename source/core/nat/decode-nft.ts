@@ -1,4 +1,4 @@
-import type {NftDump, NftElement, NftTable} from './nft-parse.js';
+import {type NftChain, type NftElement, type NftRule, type NftTable, parseNft} from './nft-parse.js';
 import type {NatEndpoint, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
 import {addBypass, addEntry, addMasquerade, compareFlows, finishFlow, type FlowDraft, markLocalDrop, newDraft, protocolOf, servicePortFromComment, splitHostPort} from './flow-builder.js';
 
@@ -22,8 +22,26 @@ function parseChainName(chain: string): ChainName | null {
 	return {prefix: match[1]!, namespace: parts[0]!, name: parts[1]!, protocol: parts[2]!, port: parts.slice(3).join('/')};
 }
 
-/** Decode kube-proxy's nftables tables (`ip kube-proxy`, `ip6 kube-proxy`) into flows. */
-export function decodeNft(dump: NftDump): NatFlowTable {
+/**
+ * Decode kube-proxy's nftables tables (`ip kube-proxy`, `ip6 kube-proxy`) into flows. Endpoint chains
+ * (most of a large table) are folded into their target as their rules are read and not kept.
+ */
+export function decodeNft(text: string | Uint8Array): NatFlowTable {
+	const endpointChains = new Map<NftChain, EndpointFold>();
+	const dump = parseNft(text, (_table, chain, rule) => {
+		if (!chain.name.startsWith('endpoint-')) {
+			return false;
+		}
+
+		let fold = endpointChains.get(chain);
+		if (!fold) {
+			fold = {hairpin: false, target: null, problems: null};
+			endpointChains.set(chain, fold);
+		}
+
+		foldEndpointRule(fold, rule);
+		return true;
+	});
 	const problems: NatProblem[] = [...dump.problems];
 	const drafts = new Map<string, FlowDraft>();
 	let masqueradeMark: string | null = null;
@@ -33,7 +51,7 @@ export function decodeNft(dump: NftDump): NatFlowTable {
 	}
 
 	for (const table of tables) {
-		masqueradeMark ??= new NftTableDecoder(table, drafts, problems).decode();
+		masqueradeMark ??= new NftTableDecoder(table, endpointChains, drafts, problems).decode();
 	}
 
 	return {
@@ -47,13 +65,29 @@ export function decodeNft(dump: NftDump): NatFlowTable {
 
 type EndpointTarget = {ip: string; port: number; hairpin: boolean};
 
+/** An endpoint- chain read so far: whether it marks hairpin traffic, its last good dnat, and its bad ones. */
+type EndpointFold = {hairpin: boolean; target: {ip: string; port: number} | null; problems: NatProblem[] | null};
+
+function foldEndpointRule(fold: EndpointFold, {text, line}: NftRule): void {
+	fold.hairpin ||= text.includes('jump mark-for-masquerade') && /ip6? saddr \S+ jump mark-for-masquerade/.test(text);
+	const dnat = text.includes('dnat ') ? /dnat (?:ip6? )?to (\S+)/.exec(text) : null;
+	if (dnat) {
+		const split = splitHostPort(dnat[1]!);
+		if (split) {
+			fold.target = split;
+		} else {
+			(fold.problems ??= []).push({line, message: `line ${line}: bad dnat target ${dnat[1]!}`});
+		}
+	}
+}
+
 /** One table's decode as named steps: the verdict maps give the entries, the chains the paths and endpoints. */
 class NftTableDecoder {
 	private readonly clusterIps: Set<string | undefined>;
 	private readonly firewalls: Map<string, NftElement>;
 	private readonly endpointCache = new Map<string, EndpointTarget | null>();
 
-	constructor(private readonly table: NftTable, private readonly drafts: Map<string, FlowDraft>, private readonly problems: NatProblem[]) {
+	constructor(private readonly table: NftTable, private readonly endpointChains: Map<NftChain, EndpointFold>, private readonly drafts: Map<string, FlowDraft>, private readonly problems: NatProblem[]) {
 		this.clusterIps = new Set(this.elementsOf('cluster-ips').map(element => element.key[0]));
 		this.firewalls = new Map(this.elementsOf('firewall-ips').map(element => [element.key.join(' . '), element]));
 	}
@@ -338,44 +372,24 @@ class NftTableDecoder {
 		}
 	}
 
+	/** An endpoint- chain's dnat target, its problems told once, when a Service first sends traffic to it. */
 	private endpointOf(chain: string, line: number): EndpointTarget | null {
 		const cached = this.endpointCache.get(chain);
 		if (cached !== undefined) {
 			return cached;
 		}
 
-		const result = this.table.chains.has(chain) ? this.readEndpointChain(chain, line) : null;
-		if (!this.table.chains.has(chain)) {
+		const declared = this.table.chains.get(chain);
+		const fold = declared ? this.endpointChains.get(declared) : undefined;
+		this.problems.push(...(fold?.problems ?? []));
+		const result = fold?.target ? {...fold.target, hairpin: fold.hairpin} : null;
+		if (!declared) {
 			this.problems.push({line, message: `line ${line}: jump to missing endpoint chain ${chain}`});
-		}
-
-		this.endpointCache.set(chain, result);
-		return result;
-	}
-
-	/** An endpoint- chain: its dnat and whether it marks hairpin traffic. */
-	private readEndpointChain(chain: string, line: number): EndpointTarget | null {
-		let hairpin = false;
-		let result: EndpointTarget | null = null;
-		for (const rule of this.rulesOf(chain)) {
-			hairpin ||= rule.text.includes('jump mark-for-masquerade') && /ip6? saddr \S+ jump mark-for-masquerade/.test(rule.text);
-			const dnat = rule.text.includes('dnat ') ? /dnat (?:ip6? )?to (\S+)/.exec(rule.text) : null;
-			if (dnat) {
-				const split = splitHostPort(dnat[1]!);
-				if (split) {
-					result = {...split, hairpin};
-				} else {
-					this.problems.push({line: rule.line, message: `line ${rule.line}: bad dnat target ${dnat[1]!}`});
-				}
-			}
-		}
-
-		if (result) {
-			result.hairpin = hairpin;
-		} else {
+		} else if (!result) {
 			this.problems.push({line, message: `line ${line}: endpoint chain ${chain} has no dnat rule`});
 		}
 
+		this.endpointCache.set(chain, result);
 		return result;
 	}
 }
