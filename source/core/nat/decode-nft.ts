@@ -2,24 +2,26 @@ import {type NftChain, type NftElement, type NftRule, type NftTable, parseNft} f
 import type {NatEndpoint, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
 import {addBypass, addEntry, addMasquerade, compareFlows, finishFlow, type FlowDraft, markLocalDrop, newDraft, protocolOf, servicePortFromComment, splitHostPort} from './flow-builder.js';
 
-const chainPattern = /^(service|external|local|firewall|endpoint)-[A-Z2-7]{8}-(.+)$/;
+const chainPrefixes = new Set(['service', 'external', 'local', 'firewall', 'endpoint']);
 
 type ChainName = {prefix: string; namespace: string; name: string; protocol: string; port: string};
 
 /** `service-ULMVA6XW-ns1/svc1/tcp/p80` -> its parts; endpoint chains carry `__ip/port` after the port. */
 function parseChainName(chain: string): ChainName | null {
-	const match = chainPattern.exec(chain);
-	if (!match) {
+	const dash = chain.indexOf('-');
+	const prefix = chain.slice(0, Math.max(0, dash));
+	if (!chainPrefixes.has(prefix) || chain.length <= dash + 10 || chain.charCodeAt(dash + 9) !== 45 || !/^[A-Z2-7]{8}$/.test(chain.slice(dash + 1, dash + 9))) {
 		return null;
 	}
 
-	const base = match[2]!.split('__')[0]!;
-	const parts = base.split('/');
+	const rest = chain.slice(dash + 10);
+	const cut = rest.indexOf('__');
+	const parts = (cut === -1 ? rest : rest.slice(0, cut)).split('/');
 	if (parts.length < 4) {
 		return null;
 	}
 
-	return {prefix: match[1]!, namespace: parts[0]!, name: parts[1]!, protocol: parts[2]!, port: parts.slice(3).join('/')};
+	return {prefix, namespace: parts[0]!, name: parts[1]!, protocol: parts[2]!, port: parts.length === 4 ? parts[3]! : parts.slice(3).join('/')};
 }
 
 /**
@@ -28,19 +30,20 @@ function parseChainName(chain: string): ChainName | null {
  */
 export function decodeNft(text: string | Uint8Array): NatFlowTable {
 	const endpointChains = new Map<NftChain, EndpointFold>();
+	let last: {chain: NftChain | null; fold: EndpointFold | undefined} = {chain: null, fold: undefined};
 	const dump = parseNft(text, (_table, chain, rule) => {
-		if (!chain.name.startsWith('endpoint-')) {
-			return false;
+		if (chain !== last.chain) {
+			last = {chain, fold: chain.name.startsWith('endpoint-') ? endpointChains.get(chain) ?? {hairpin: false, target: null, problems: null} : undefined};
+			if (last.fold) {
+				endpointChains.set(chain, last.fold);
+			}
 		}
 
-		let fold = endpointChains.get(chain);
-		if (!fold) {
-			fold = {hairpin: false, target: null, problems: null};
-			endpointChains.set(chain, fold);
+		if (last.fold) {
+			foldEndpointRule(last.fold, rule);
 		}
 
-		foldEndpointRule(fold, rule);
-		return true;
+		return last.fold !== undefined;
 	});
 	const problems: NatProblem[] = [...dump.problems];
 	const drafts = new Map<string, FlowDraft>();
@@ -70,15 +73,34 @@ type EndpointFold = {hairpin: boolean; target: {ip: string; port: number} | null
 
 function foldEndpointRule(fold: EndpointFold, {text, line}: NftRule): void {
 	fold.hairpin ||= text.includes('jump mark-for-masquerade') && /ip6? saddr \S+ jump mark-for-masquerade/.test(text);
-	const dnat = text.includes('dnat ') ? /dnat (?:ip6? )?to (\S+)/.exec(text) : null;
-	if (dnat) {
-		const split = splitHostPort(dnat[1]!);
+	const to = dnatTarget(text);
+	if (to !== null) {
+		const split = splitHostPort(to);
 		if (split) {
 			fold.target = split;
 		} else {
-			(fold.problems ??= []).push({line, message: `line ${line}: bad dnat target ${dnat[1]!}`});
+			(fold.problems ??= []).push({line, message: `line ${line}: bad dnat target ${to}`});
 		}
 	}
+}
+
+/** The address of `dnat to A`, `dnat ip to A`, `dnat ip6 to A`, or null. */
+function dnatTarget(text: string): string | null {
+	for (let at = text.indexOf('dnat '); at !== -1; at = text.indexOf('dnat ', at + 1)) {
+		let from = at + 5;
+		from += text.startsWith('ip ', from) ? 3 : (text.startsWith('ip6 ', from) ? 4 : 0);
+		from += 3;
+		let end = from;
+		while (end < text.length && text.charCodeAt(end) !== 32 && text.charCodeAt(end) !== 9) {
+			end++;
+		}
+
+		if (text.startsWith('to ', from - 3) && end > from) {
+			return text.slice(from, end);
+		}
+	}
+
+	return null;
 }
 
 /** One table's decode as named steps: the verdict maps give the entries, the chains the paths and endpoints. */
@@ -352,22 +374,22 @@ class NftTableDecoder {
 	private numgenEndpoints(chain: string, line: number, modulus: number, items: string, endpoints: NatEndpoint[]): void {
 		const seen = new Set<number>();
 		for (const item of items.split(',')) {
-			const match = /^\s*(\d+)\s*:\s*(?:goto|jump)\s+(\S+)\s*$/.exec(item);
-			if (!match) {
+			const parsed = vmapItem(item);
+			if (!parsed) {
 				this.problems.push({line, message: `line ${line}: bad vmap element "${item.trim()}" in ${chain}`});
 				continue;
 			}
 
-			const index = Number(match[1]);
+			const [index, target] = parsed;
 			if (index >= modulus || seen.has(index)) {
 				this.problems.push({line, message: `line ${line}: vmap index ${index} is out of range or repeated for mod ${modulus} in ${chain}`});
 				continue;
 			}
 
 			seen.add(index);
-			const target = this.endpointOf(match[2]!, line);
-			if (target) {
-				endpoints.push({ip: target.ip, port: target.port, probability: 1 / modulus, chain: match[2]!, written: 1 / modulus, line, hairpinMasquerade: target.hairpin});
+			const endpoint = this.endpointOf(target, line);
+			if (endpoint) {
+				endpoints.push({ip: endpoint.ip, port: endpoint.port, probability: 1 / modulus, chain: target, written: 1 / modulus, line, hairpinMasquerade: endpoint.hairpin});
 			}
 		}
 	}
@@ -392,6 +414,12 @@ class NftTableDecoder {
 		this.endpointCache.set(chain, result);
 		return result;
 	}
+}
+
+/** ` 3 : goto endpoint-…` -> [3, endpoint-…], or null. */
+function vmapItem(item: string): [number, string] | null {
+	const match = /^\s*(\d+)\s*:\s*(?:goto|jump)\s+(\S+)\s*$/.exec(item);
+	return match ? [Number(match[1]), match[2]!] : null;
 }
 
 function verdictChain(value: string | null): string | null {
