@@ -1,4 +1,4 @@
-import {type NftChain, type NftElement, type NftRule, type NftTable, parseNft} from './nft-parse.js';
+import {type NftElement, type NftRule, type NftTable, parseNft} from './nft-parse.js';
 import type {NatEndpoint, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
 import {addBypass, addEntry, addMasquerade, compareFlows, finishFlow, type FlowDraft, markLocalDrop, newDraft, protocolOf, servicePortFromComment, splitHostPort} from './flow-builder.js';
 
@@ -29,21 +29,23 @@ function parseChainName(chain: string): ChainName | null {
  * (most of a large table) are folded into their target as their rules are read and not kept.
  */
 export function decodeNft(text: string | Uint8Array): NatFlowTable {
-	const endpointChains = new Map<NftChain, EndpointFold>();
-	let last: {chain: NftChain | null; fold: EndpointFold | undefined} = {chain: null, fold: undefined};
-	const dump = parseNft(text, (_table, chain, rule) => {
-		if (chain !== last.chain) {
-			last = {chain, fold: chain.name.startsWith('endpoint-') ? endpointChains.get(chain) ?? {hairpin: false, target: null, problems: null} : undefined};
-			if (last.fold) {
-				endpointChains.set(chain, last.fold);
-			}
+	const endpointChains = new Map<NftTable, Map<string, EndpointFold>>();
+	const dump = parseNft(text, (table, name) => {
+		if (!name.startsWith('endpoint-')) {
+			return undefined;
 		}
 
-		if (last.fold) {
-			foldEndpointRule(last.fold, rule);
+		const fold = newFold(false);
+		let folds = endpointChains.get(table);
+		if (!folds) {
+			folds = new Map();
+			endpointChains.set(table, folds);
 		}
 
-		return last.fold !== undefined;
+		folds.set(name, fold);
+		return rule => {
+			foldEndpointRule(fold, rule);
+		};
 	});
 	const problems: NatProblem[] = [...dump.problems];
 	const drafts = new Map<string, FlowDraft>();
@@ -54,7 +56,7 @@ export function decodeNft(text: string | Uint8Array): NatFlowTable {
 	}
 
 	for (const table of tables) {
-		masqueradeMark ??= new NftTableDecoder(table, endpointChains, drafts, problems).decode();
+		masqueradeMark ??= new NftTableDecoder(table, endpointChains.get(table) ?? new Map(), drafts, problems).decode();
 	}
 
 	return {
@@ -69,7 +71,19 @@ export function decodeNft(text: string | Uint8Array): NatFlowTable {
 type EndpointTarget = {ip: string; port: number; hairpin: boolean};
 
 /** An endpoint- chain read so far: whether it marks hairpin traffic, its last good dnat, and its bad ones. */
-type EndpointFold = {hairpin: boolean; target: {ip: string; port: number} | null; problems: NatProblem[] | null};
+type EndpointFold = {
+	/** A chain jumped to that the table does not have. */
+	readonly missing: boolean;
+	hairpin: boolean;
+	target: {ip: string; port: number} | null;
+	problems: NatProblem[] | null;
+	/** What the chain resolves to, once a Service has sent traffic to it. */
+	resolved: EndpointTarget | null | undefined;
+};
+
+function newFold(missing: boolean): EndpointFold {
+	return {missing, hairpin: false, target: null, problems: null, resolved: undefined};
+}
 
 function foldEndpointRule(fold: EndpointFold, {text, line}: NftRule): void {
 	fold.hairpin ||= text.includes('jump mark-for-masquerade') && /ip6? saddr \S+ jump mark-for-masquerade/.test(text);
@@ -107,9 +121,8 @@ function dnatTarget(text: string): string | null {
 class NftTableDecoder {
 	private readonly clusterIps: Set<string | undefined>;
 	private readonly firewalls: Map<string, NftElement>;
-	private readonly endpointCache = new Map<string, EndpointTarget | null>();
 
-	constructor(private readonly table: NftTable, private readonly endpointChains: Map<NftChain, EndpointFold>, private readonly drafts: Map<string, FlowDraft>, private readonly problems: NatProblem[]) {
+	constructor(private readonly table: NftTable, private readonly endpointChains: Map<string, EndpointFold>, private readonly drafts: Map<string, FlowDraft>, private readonly problems: NatProblem[]) {
 		this.clusterIps = new Set(this.elementsOf('cluster-ips').map(element => element.key[0]));
 		this.firewalls = new Map(this.elementsOf('firewall-ips').map(element => [element.key.join(' . '), element]));
 	}
@@ -261,7 +274,7 @@ class NftTableDecoder {
 		let current: string | null = start;
 		for (let depth = 0; current && depth < 6; depth++) {
 			walk.path.push(current);
-			if (!this.table.chains.has(current)) {
+			if (!this.table.chains.has(current) && (this.endpointChains.get(current)?.missing ?? true)) {
 				this.problems.push({line, message: `line ${line}: map element points to missing chain ${current}`});
 				break;
 			}
@@ -396,23 +409,30 @@ class NftTableDecoder {
 
 	/** An endpoint- chain's dnat target, its problems told once, when a Service first sends traffic to it. */
 	private endpointOf(chain: string, line: number): EndpointTarget | null {
-		const cached = this.endpointCache.get(chain);
-		if (cached !== undefined) {
-			return cached;
+		const fold = this.endpointChains.get(chain) ?? this.foldDeclared(chain);
+		if (fold.resolved === undefined) {
+			this.problems.push(...(fold.problems ?? []));
+			fold.resolved = fold.target ? {...fold.target, hairpin: fold.hairpin} : null;
+			if (fold.missing) {
+				this.problems.push({line, message: `line ${line}: jump to missing endpoint chain ${chain}`});
+			} else if (!fold.resolved) {
+				this.problems.push({line, message: `line ${line}: endpoint chain ${chain} has no dnat rule`});
+			}
 		}
 
+		return fold.resolved;
+	}
+
+	/** A chain jumped to as an endpoint whose rules the table kept (the `add rule` form, another name). */
+	private foldDeclared(chain: string): EndpointFold {
 		const declared = this.table.chains.get(chain);
-		const fold = declared ? this.endpointChains.get(declared) : undefined;
-		this.problems.push(...(fold?.problems ?? []));
-		const result = fold?.target ? {...fold.target, hairpin: fold.hairpin} : null;
-		if (!declared) {
-			this.problems.push({line, message: `line ${line}: jump to missing endpoint chain ${chain}`});
-		} else if (!result) {
-			this.problems.push({line, message: `line ${line}: endpoint chain ${chain} has no dnat rule`});
+		const fold = newFold(!declared);
+		for (const rule of declared?.rules ?? []) {
+			foldEndpointRule(fold, rule);
 		}
 
-		this.endpointCache.set(chain, result);
-		return result;
+		this.endpointChains.set(chain, fold);
+		return fold;
 	}
 }
 

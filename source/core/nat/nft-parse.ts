@@ -51,14 +51,19 @@ export type NftDump = {
 	readonly problems: NatProblem[];
 };
 
-/** Given each rule as it is read; returns true when it has taken the rule, which is then not kept in its chain. */
-export type NftRuleTaker = (table: NftTable, chain: NftChain, rule: NftRule) => boolean;
+/**
+ * Asked at each `chain NAME {` block: a function given that chain's rules as they are read keeps the
+ * chain and its rules out of the table (the decoder folds endpoint chains this way).
+ */
+export type NftChainTaker = (table: NftTable, name: string) => ((rule: NftRule) => void) | undefined;
+
+type RuleSink = ((rule: NftRule) => void) | undefined;
 
 type Context =
 	| {kind: 'top'}
 	| {kind: 'table'; table: NftTable}
 	| {kind: 'set'; table: NftTable; set: NftSet}
-	| {kind: 'chain'; table: NftTable; chain: NftChain};
+	| {kind: 'chain'; table: NftTable; chain: NftChain; sink: RuleSink};
 
 /** An element list being read: elements are cut at top-level commas as lines arrive, kept back until the list closes. */
 type PendingElements = {
@@ -74,17 +79,20 @@ type PendingElements = {
 };
 
 /** A rule with an anonymous set or verdict map that nft wrapped over lines. */
-type PendingRule = {chain: NftChain; table: NftTable; line: number; raw: string; parts: string[]; balance: number};
+type PendingRule = {chain: NftChain; sink: RuleSink; line: number; raw: string; parts: string[]; balance: number};
+
+/** What an element list's reader stops at: quotes, braces and commas. */
+const specialCharacters = /[",{}]/g;
 
 /** How much of a dump is made into text at a time: the dump is never one string. */
 const partBytes = 1 << 20;
 
 /**
  * Parse `nft list table …` / `nft list ruleset` text or bytes, and also the `add table/chain/rule/element …`
- * transaction form that `nft -f` reads. Never throws; problems name their line. `take` may keep rules
- * out of the result (the decoder folds endpoint chains as they are read).
+ * transaction form that `nft -f` reads. Never throws; problems name their line. `take` may keep chains
+ * out of the result.
  */
-export function parseNft(dump: string | Uint8Array, take?: NftRuleTaker): NftDump {
+export function parseNft(dump: string | Uint8Array, take?: NftChainTaker): NftDump {
 	const parser = new NftParser(take);
 	if (typeof dump === 'string') {
 		parser.text(dump);
@@ -112,7 +120,7 @@ class NftParser {
 	private lineNumber = 0;
 	private rest = '';
 
-	constructor(private readonly take?: NftRuleTaker) {}
+	constructor(private readonly take?: NftChainTaker) {}
 
 	/** Read the whole lines of `text`; what follows its last newline waits for the next part. */
 	text(text: string): void {
@@ -194,7 +202,7 @@ class NftParser {
 			}
 
 			case 'chain': {
-				this.chainLine(context.table, context.chain, line, raw, trimmed);
+				this.chainLine(context, line, raw, trimmed);
 			}
 		}
 	}
@@ -235,8 +243,12 @@ class NftParser {
 		const {kind, name, rest} = declared;
 		if (kind === 'chain') {
 			const chain: NftChain = {name, line, hook: null, rules: []};
-			table.chains.set(name, chain);
-			this.context = rest === '}' ? {kind: 'table', table} : {kind: 'chain', table, chain};
+			const sink = this.take?.(table, name);
+			if (!sink) {
+				table.chains.set(name, chain);
+			}
+
+			this.context = rest === '}' ? {kind: 'table', table} : {kind: 'chain', table, chain, sink};
 			if (rest && rest !== '}') {
 				this.problem(line, raw, 'unexpected text after `{`');
 			}
@@ -274,10 +286,12 @@ class NftParser {
 		// nft never wraps inside a quoted comment: a quote left open is closed by the line's end.
 		pending.quoted = false;
 		let start = 0;
-		for (let index = 0; index < text.length; index++) {
+		specialCharacters.lastIndex = 0;
+		for (let found = specialCharacters.exec(text); found; found = specialCharacters.exec(text)) {
+			const index = found.index;
 			const code = text.charCodeAt(index);
-			if (code === 34 && text.charCodeAt(index - 1) !== 92) {
-				pending.quoted = !pending.quoted;
+			if (code === 34) {
+				pending.quoted = text.charCodeAt(index - 1) === 92 ? pending.quoted : !pending.quoted;
 			} else if (pending.quoted) {
 				continue;
 			} else if (code === 123) {
@@ -285,8 +299,15 @@ class NftParser {
 				start = pending.depth === 1 ? index + 1 : start;
 			} else if (code === 125 && pending.depth > 0 && --pending.depth === 0) {
 				this.endElement(pending, text.slice(start, index), line);
-				pending.set.elements.push(...pending.elements);
-				this.problems.push(...pending.problems);
+				// One by one: spreading a list of 100,000 elements into push() overflows the stack.
+				for (const element of pending.elements) {
+					pending.set.elements.push(element);
+				}
+
+				for (const problem of pending.problems) {
+					this.problems.push(problem);
+				}
+
 				this.pendingElements = null;
 				return;
 			} else if (code === 44 && pending.depth > 0) {
@@ -310,7 +331,7 @@ class NftParser {
 		pending.part = '';
 	}
 
-	private chainLine(table: NftTable, chain: NftChain, line: number, raw: string, trimmed: string): void {
+	private chainLine({table, chain, sink}: Context & {kind: 'chain'}, line: number, raw: string, trimmed: string): void {
 		if (trimmed === '}') {
 			this.context = {kind: 'table', table};
 			return;
@@ -327,11 +348,11 @@ class NftParser {
 
 		const balance = braceBalance(trimmed);
 		if (balance > 0) {
-			this.pendingRule = {chain, table, line, raw, parts: [trimmed], balance};
+			this.pendingRule = {chain, sink, line, raw, parts: [trimmed], balance};
 		} else if (balance < 0) {
 			this.problem(line, raw, 'unbalanced braces');
 		} else {
-			this.addRule(table, chain, makeRule(line, raw, trimmed));
+			addRule(chain, sink, makeRule(line, raw, trimmed));
 		}
 	}
 
@@ -347,13 +368,7 @@ class NftParser {
 		if (pending.balance < 0) {
 			this.problem(pending.line, pending.raw, 'unbalanced braces');
 		} else {
-			this.addRule(pending.table, pending.chain, makeRule(pending.line, pending.raw, pending.parts.join(' ')));
-		}
-	}
-
-	private addRule(table: NftTable, chain: NftChain, rule: NftRule): void {
-		if (!this.take?.(table, chain, rule)) {
-			chain.rules.push(rule);
+			addRule(pending.chain, pending.sink, makeRule(pending.line, pending.raw, pending.parts.join(' ')));
 		}
 	}
 
@@ -387,7 +402,7 @@ class NftParser {
 					table.chains.set(name, chain);
 				}
 
-				this.addRule(table, chain, makeRule(line, raw, body));
+				chain.rules.push(makeRule(line, raw, body));
 				return;
 			}
 
@@ -453,6 +468,14 @@ function declaration(trimmed: string): {kind: 'chain' | 'set' | 'map'; name: str
 
 function isBlank(code: number): boolean {
 	return code === 32 || code === 9;
+}
+
+function addRule(chain: NftChain, sink: RuleSink, rule: NftRule): void {
+	if (sink) {
+		sink(rule);
+	} else {
+		chain.rules.push(rule);
+	}
 }
 
 function newSet(name: string, kind: 'set' | 'map', line: number): NftSet {
