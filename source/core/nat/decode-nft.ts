@@ -2,26 +2,15 @@ import {type NftElement, type NftRule, type NftTable, parseNft} from './nft-pars
 import type {NatEndpoint, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
 import {addBypass, addEntry, addMasquerade, compareFlows, finishFlow, type FlowDraft, markLocalDrop, newDraft, protocolOf, servicePortFromComment, splitHostPort} from './flow-builder.js';
 
-const chainPrefixes = new Set(['service', 'external', 'local', 'firewall', 'endpoint']);
+const chainPattern = /^(service|external|local|firewall|endpoint)-[A-Z2-7]{8}-(.+)$/;
 
 type ChainName = {prefix: string; namespace: string; name: string; protocol: string; port: string};
 
 /** `service-ULMVA6XW-ns1/svc1/tcp/p80` -> its parts; endpoint chains carry `__ip/port` after the port. */
 function parseChainName(chain: string): ChainName | null {
-	const dash = chain.indexOf('-');
-	const prefix = chain.slice(0, Math.max(0, dash));
-	if (!chainPrefixes.has(prefix) || chain.length <= dash + 10 || chain.charCodeAt(dash + 9) !== 45 || !/^[A-Z2-7]{8}$/.test(chain.slice(dash + 1, dash + 9))) {
-		return null;
-	}
-
-	const rest = chain.slice(dash + 10);
-	const cut = rest.indexOf('__');
-	const parts = (cut === -1 ? rest : rest.slice(0, cut)).split('/');
-	if (parts.length < 4) {
-		return null;
-	}
-
-	return {prefix, namespace: parts[0]!, name: parts[1]!, protocol: parts[2]!, port: parts.length === 4 ? parts[3]! : parts.slice(3).join('/')};
+	const match = chainPattern.exec(chain);
+	const parts = match ? match[2]!.split('__')[0]!.split('/') : [];
+	return match && parts.length >= 4 ? {prefix: match[1]!, namespace: parts[0]!, name: parts[1]!, protocol: parts[2]!, port: parts.slice(3).join('/')} : null;
 }
 
 /**
@@ -87,34 +76,13 @@ function newFold(missing: boolean): EndpointFold {
 
 function foldEndpointRule(fold: EndpointFold, {text, line}: NftRule): void {
 	fold.hairpin ||= text.includes('jump mark-for-masquerade') && /ip6? saddr \S+ jump mark-for-masquerade/.test(text);
-	const to = dnatTarget(text);
-	if (to !== null) {
-		const split = splitHostPort(to);
-		if (split) {
-			fold.target = split;
-		} else {
-			(fold.problems ??= []).push({line, message: `line ${line}: bad dnat target ${to}`});
-		}
+	const dnat = text.includes('dnat ') ? /dnat (?:ip6? )?to (\S+)/.exec(text) : null;
+	const target = dnat ? splitHostPort(dnat[1]!) : null;
+	if (target) {
+		fold.target = target;
+	} else if (dnat) {
+		(fold.problems ??= []).push({line, message: `line ${line}: bad dnat target ${dnat[1]!}`});
 	}
-}
-
-/** The address of `dnat to A`, `dnat ip to A`, `dnat ip6 to A`, or null. */
-function dnatTarget(text: string): string | null {
-	for (let at = text.indexOf('dnat '); at !== -1; at = text.indexOf('dnat ', at + 1)) {
-		let from = at + 5;
-		from += text.startsWith('ip ', from) ? 3 : (text.startsWith('ip6 ', from) ? 4 : 0);
-		from += 3;
-		let end = from;
-		while (end < text.length && text.charCodeAt(end) !== 32 && text.charCodeAt(end) !== 9) {
-			end++;
-		}
-
-		if (text.startsWith('to ', from - 3) && end > from) {
-			return text.slice(from, end);
-		}
-	}
-
-	return null;
 }
 
 /** One table's decode as named steps: the verdict maps give the entries, the chains the paths and endpoints. */

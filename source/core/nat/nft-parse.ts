@@ -65,18 +65,8 @@ type Context =
 	| {kind: 'set'; table: NftTable; set: NftSet}
 	| {kind: 'chain'; table: NftTable; chain: NftChain; sink: RuleSink};
 
-/** An element list being read: elements are cut at top-level commas as lines arrive, kept back until the list closes. */
-type PendingElements = {
-	set: NftSet;
-	startLine: number;
-	depth: number;
-	quoted: boolean;
-	/** Text of the element being read, which may span lines, and its first line. */
-	part: string;
-	partLine: number;
-	elements: NftElement[];
-	problems: NatProblem[];
-};
+/** An element list being read, cut at commas as lines arrive and kept back until it closes; `part` (from `partLine`) may span lines. */
+type PendingElements = {set: NftSet; startLine: number; depth: number; quoted: boolean; part: string; partLine: number; elements: NftElement[]; problems: NatProblem[]};
 
 /** A rule with an anonymous set or verdict map that nft wrapped over lines. */
 type PendingRule = {chain: NftChain; sink: RuleSink; line: number; raw: string; parts: string[]; balance: number};
@@ -122,16 +112,15 @@ class NftParser {
 
 	constructor(private readonly take?: NftChainTaker) {}
 
-	/** Read the whole lines of `text`; what follows its last newline waits for the next part. */
+	/** Read the lines of one part (every part but the last ends with a newline); the last line waits for end(). */
 	text(text: string): void {
 		let start = 0;
 		for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
-			const line = start === 0 && this.rest !== '' ? this.rest + text.slice(0, end) : text.slice(start, end);
-			this.line(line);
+			this.line(text.slice(start, end));
 			start = end + 1;
 		}
 
-		this.rest = start === 0 ? this.rest + text : text.slice(start);
+		this.rest = text.slice(start);
 	}
 
 	end(): NftDump {
@@ -231,7 +220,7 @@ class NftParser {
 			return;
 		}
 
-		const declared = declaration(trimmed);
+		const declared = /^(set|map|chain)\s+(\S+)\s*\{\s*(.*)$/.exec(trimmed) as [string, 'set' | 'map' | 'chain', string, string] | null;
 		if (!declared) {
 			if (!/^(comment|flags)\s/.test(trimmed)) {
 				this.problem(line, raw, 'expected a set, map or chain');
@@ -240,7 +229,7 @@ class NftParser {
 			return;
 		}
 
-		const {kind, name, rest} = declared;
+		const [, kind, name, rest] = declared;
 		if (kind === 'chain') {
 			const chain: NftChain = {name, line, hook: null, rules: []};
 			const sink = this.take?.(table, name);
@@ -446,28 +435,6 @@ class NftParser {
 		this.elementLine(body, line);
 		this.pendingElements = null;
 	}
-}
-
-/** `chain NAME {…`, `set NAME {…`, `map NAME {…` -> its parts, or null. */
-function declaration(trimmed: string): {kind: 'chain' | 'set' | 'map'; name: string; rest: string} | null {
-	const kind = trimmed.startsWith('chain') ? 'chain' : (trimmed.startsWith('set') ? 'set' : (trimmed.startsWith('map') ? 'map' : null));
-	const open = kind ? trimmed.indexOf('{', kind.length) : -1;
-	if (!kind || open === -1 || !isBlank(trimmed.charCodeAt(kind.length))) {
-		return null;
-	}
-
-	const name = trimmed.slice(kind.length, open).trim();
-	for (let index = 0; index < name.length; index++) {
-		if (isBlank(name.charCodeAt(index))) {
-			return null;
-		}
-	}
-
-	return name === '' ? null : {kind, name, rest: trimmed.slice(open + 1).trim()};
-}
-
-function isBlank(code: number): boolean {
-	return code === 32 || code === 9;
 }
 
 function addRule(chain: NftChain, sink: RuleSink, rule: NftRule): void {
