@@ -1,5 +1,5 @@
 import {type NftElement, type NftRule, type NftTable, parseNft} from './nft-parse.js';
-import type {NatEndpoint, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
+import type {NatBypass, NatEndpoint, NatEntryKind, NatFlowTable, NatMasquerade, NatProblem} from './types.js';
 import {addBypass, addEntry, addMasquerade, compareFlows, finishFlow, type FlowDraft, markLocalDrop, newDraft, protocolOf, servicePortFromComment, splitHostPort} from './flow-builder.js';
 
 const chainPattern = /^(service|external|local|firewall|endpoint)-[A-Z2-7]{8}-(.+)$/;
@@ -59,6 +59,9 @@ export function decodeNft(text: string | Uint8Array): NatFlowTable {
 
 type EndpointTarget = {ip: string; port: number; hairpin: boolean};
 
+/** An external- chain: where the rest goes, whether it is policy Local, and the pod and node bypasses. */
+type ExternalChain = {next: string | null; localOnly: boolean; bypasses: Array<NatBypass & {target: string}>};
+
 /** An endpoint- chain read so far: whether it marks hairpin traffic, its last good dnat, and its bad ones. */
 type EndpointFold = {
 	/** A chain jumped to that the table does not have. */
@@ -87,6 +90,8 @@ function foldEndpointRule(fold: EndpointFold, {text, line}: NftRule): void {
 
 /** One table's decode as named steps: the verdict maps give the entries, the chains the paths and endpoints. */
 class NftTableDecoder {
+	private readonly externalChains = new Map<string, ExternalChain>();
+	private readonly masquerades = new Map<string, NatMasquerade[]>();
 	private readonly clusterIps: Set<string | undefined>;
 	private readonly firewalls: Map<string, NftElement>;
 
@@ -274,42 +279,59 @@ class NftTableDecoder {
 
 	/** `external-…`: pod and node traffic go to the cluster-wide chain (policy Local), the rest on; returns the next chain. */
 	private externalChain(draft: FlowDraft, chain: string, walk: {localOnly: boolean}): string | null {
-		let next: string | null = null;
-		for (const rule of this.rulesOf(chain)) {
-			const jump = /(?:^|\s)(?:goto|jump) ((?:service|local)-\S+)$/.exec(rule.text);
-			if (!jump) {
-				continue;
-			}
-
-			const match = rule.text.slice(0, jump.index).trim();
-			if (match === '') {
-				next ??= jump[1]!;
-				continue;
-			}
-
-			walk.localOnly = true;
-			if (jump[1]!.startsWith('service-')) {
-				draft.chain ??= jump[1]!;
-				const node = /fib saddr type local/.test(match) && !/ip6? saddr/.test(match);
-				addBypass(draft, {from: node ? 'node' : 'pods', condition: nftCondition(match), chain, target: jump[1]!, line: rule.line});
-			}
+		let external = this.externalChains.get(chain);
+		if (!external) {
+			external = this.readExternalChain(chain);
+			this.externalChains.set(chain, external);
 		}
 
-		walk.localOnly ||= next?.startsWith('local-') ?? false;
-		if (!next && walk.localOnly) {
+		for (const bypass of external.bypasses) {
+			draft.chain ??= bypass.target;
+			addBypass(draft, bypass);
+		}
+
+		walk.localOnly ||= external.localOnly;
+		if (!external.next && walk.localOnly) {
 			// Policy Local without a local endpoint: no goto to the local- chain; the
 			// no-endpoint maps drop what falls off the end.
 			markLocalDrop(draft);
 		}
 
-		return next;
+		return external.next;
 	}
 
-	private collectMasquerade(draft: FlowDraft, chain: string) {
+	/** An external- chain once for all the entries that go through it. */
+	private readExternalChain(chain: string): ExternalChain {
+		const external: ExternalChain = {next: null, localOnly: false, bypasses: []};
 		for (const rule of this.rulesOf(chain)) {
-			if (/(?:^|\s)jump mark-for-masquerade$/.test(rule.text)) {
-				addMasquerade(draft, {chain, condition: nftCondition(rule.text.replace(/\s*jump mark-for-masquerade$/, '')), line: rule.line});
+			const jump = /(?:^|\s)(?:goto|jump) ((?:service|local)-\S+)$/.exec(rule.text);
+			const match = jump ? rule.text.slice(0, jump.index).trim() : '';
+			if (jump && match === '') {
+				external.next ??= jump[1]!;
+			} else if (jump) {
+				external.localOnly = true;
+				const node = /fib saddr type local/.test(match) && !/ip6? saddr/.test(match);
+				if (jump[1]!.startsWith('service-')) {
+					external.bypasses.push({from: node ? 'node' : 'pods', condition: nftCondition(match), chain, target: jump[1]!, line: rule.line});
+				}
 			}
+		}
+
+		external.localOnly ||= external.next?.startsWith('local-') ?? false;
+		return external;
+	}
+
+	/** A chain's masquerade rules, read once for all the entries that go through it. */
+	private collectMasquerade(draft: FlowDraft, chain: string) {
+		let marks = this.masquerades.get(chain);
+		if (!marks) {
+			marks = this.rulesOf(chain).filter(rule => /(?:^|\s)jump mark-for-masquerade$/.test(rule.text))
+				.map(rule => ({chain, condition: nftCondition(rule.text.replace(/\s*jump mark-for-masquerade$/, '')), line: rule.line}));
+			this.masquerades.set(chain, marks);
+		}
+
+		for (const mark of marks) {
+			addMasquerade(draft, mark);
 		}
 	}
 
