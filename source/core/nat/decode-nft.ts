@@ -62,19 +62,20 @@ type EndpointTarget = {ip: string; port: number; hairpin: boolean};
 /** An external- chain: where the rest goes, whether it is policy Local, and the pod and node bypasses. */
 type ExternalChain = {next: string | null; localOnly: boolean; bypasses: Array<NatBypass & {target: string}>};
 
-/** An endpoint- chain read so far: whether it marks hairpin traffic, its last good dnat, and its bad ones. */
+/** An endpoint- chain read so far: its last good dnat target, whether it marks hairpin traffic, its bad dnats. */
 type EndpointFold = {
 	/** A chain jumped to that the table does not have. */
 	readonly missing: boolean;
+	ip: string | null;
+	port: number;
 	hairpin: boolean;
-	target: {ip: string; port: number} | null;
 	problems: NatProblem[] | null;
-	/** What the chain resolves to, once a Service has sent traffic to it. */
-	resolved: EndpointTarget | null | undefined;
+	/** Whether its problems were told (when a Service first sends traffic to it). */
+	told: boolean;
 };
 
 function newFold(missing: boolean): EndpointFold {
-	return {missing, hairpin: false, target: null, problems: null, resolved: undefined};
+	return {missing, ip: null, port: 0, hairpin: false, problems: null, told: false};
 }
 
 function foldEndpointRule(fold: EndpointFold, {text, line}: NftRule): void {
@@ -82,7 +83,8 @@ function foldEndpointRule(fold: EndpointFold, {text, line}: NftRule): void {
 	const dnat = text.includes('dnat ') ? /dnat (?:ip6? )?to (\S+)/.exec(text) : null;
 	const target = dnat ? splitHostPort(dnat[1]!) : null;
 	if (target) {
-		fold.target = target;
+		fold.ip = target.ip;
+		fold.port = target.port;
 	} else if (dnat) {
 		(fold.problems ??= []).push({line, message: `line ${line}: bad dnat target ${dnat[1]!}`});
 	}
@@ -400,17 +402,18 @@ class NftTableDecoder {
 	/** An endpoint- chain's dnat target, its problems told once, when a Service first sends traffic to it. */
 	private endpointOf(chain: string, line: number): EndpointTarget | null {
 		const fold = this.endpointChains.get(chain) ?? this.foldDeclared(chain);
-		if (fold.resolved === undefined) {
+		if (!fold.told) {
+			fold.told = true;
 			this.problems.push(...(fold.problems ?? []));
-			fold.resolved = fold.target ? {...fold.target, hairpin: fold.hairpin} : null;
 			if (fold.missing) {
 				this.problems.push({line, message: `line ${line}: jump to missing endpoint chain ${chain}`});
-			} else if (!fold.resolved) {
+			} else if (fold.ip === null) {
 				this.problems.push({line, message: `line ${line}: endpoint chain ${chain} has no dnat rule`});
 			}
 		}
 
-		return fold.resolved;
+		// The fold is the target itself: no second object for each of a large table's endpoints.
+		return fold.ip === null ? null : fold as EndpointTarget;
 	}
 
 	/** A chain jumped to as an endpoint whose rules the table kept (the `add rule` form, another name). */
