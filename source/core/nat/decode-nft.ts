@@ -1,5 +1,5 @@
-import type {NftDump, NftElement, NftTable} from './nft-parse.js';
-import type {NatEndpoint, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
+import {type NftElement, type NftRule, type NftTable, parseNft} from './nft-parse.js';
+import type {NatBypass, NatEndpoint, NatEntryKind, NatFlowTable, NatMasquerade, NatProblem} from './types.js';
 import {addBypass, addEntry, addMasquerade, compareFlows, finishFlow, type FlowDraft, markLocalDrop, newDraft, protocolOf, servicePortFromComment, splitHostPort} from './flow-builder.js';
 
 const chainPattern = /^(service|external|local|firewall|endpoint)-[A-Z2-7]{8}-(.+)$/;
@@ -9,21 +9,33 @@ type ChainName = {prefix: string; namespace: string; name: string; protocol: str
 /** `service-ULMVA6XW-ns1/svc1/tcp/p80` -> its parts; endpoint chains carry `__ip/port` after the port. */
 function parseChainName(chain: string): ChainName | null {
 	const match = chainPattern.exec(chain);
-	if (!match) {
-		return null;
-	}
-
-	const base = match[2]!.split('__')[0]!;
-	const parts = base.split('/');
-	if (parts.length < 4) {
-		return null;
-	}
-
-	return {prefix: match[1]!, namespace: parts[0]!, name: parts[1]!, protocol: parts[2]!, port: parts.slice(3).join('/')};
+	const parts = match ? match[2]!.split('__')[0]!.split('/') : [];
+	return match && parts.length >= 4 ? {prefix: match[1]!, namespace: parts[0]!, name: parts[1]!, protocol: parts[2]!, port: parts.slice(3).join('/')} : null;
 }
 
-/** Decode kube-proxy's nftables tables (`ip kube-proxy`, `ip6 kube-proxy`) into flows. */
-export function decodeNft(dump: NftDump): NatFlowTable {
+/**
+ * Decode kube-proxy's nftables tables (`ip kube-proxy`, `ip6 kube-proxy`) into flows. Endpoint chains
+ * (most of a large table) are folded into their target as their rules are read and not kept.
+ */
+export function decodeNft(text: string | Uint8Array): NatFlowTable {
+	const endpointChains = new Map<NftTable, Map<string, EndpointFold>>();
+	const dump = parseNft(text, (table, name) => {
+		if (!name.startsWith('endpoint-')) {
+			return undefined;
+		}
+
+		const fold = newFold(false);
+		let folds = endpointChains.get(table);
+		if (!folds) {
+			folds = new Map();
+			endpointChains.set(table, folds);
+		}
+
+		folds.set(name, fold);
+		return rule => {
+			foldEndpointRule(fold, rule);
+		};
+	});
 	const problems: NatProblem[] = [...dump.problems];
 	const drafts = new Map<string, FlowDraft>();
 	let masqueradeMark: string | null = null;
@@ -33,7 +45,7 @@ export function decodeNft(dump: NftDump): NatFlowTable {
 	}
 
 	for (const table of tables) {
-		masqueradeMark ??= new NftTableDecoder(table, drafts, problems).decode();
+		masqueradeMark ??= new NftTableDecoder(table, endpointChains.get(table) ?? new Map(), drafts, problems).decode();
 	}
 
 	return {
@@ -47,13 +59,45 @@ export function decodeNft(dump: NftDump): NatFlowTable {
 
 type EndpointTarget = {ip: string; port: number; hairpin: boolean};
 
+/** An external- chain: where the rest goes, whether it is policy Local, and the pod and node bypasses. */
+type ExternalChain = {next: string | null; localOnly: boolean; bypasses: Array<NatBypass & {target: string}>};
+
+/** An endpoint- chain read so far: its last good dnat target, whether it marks hairpin traffic, its bad dnats. */
+type EndpointFold = {
+	/** A chain jumped to that the table does not have. */
+	readonly missing: boolean;
+	ip: string | null;
+	port: number;
+	hairpin: boolean;
+	problems: NatProblem[] | null;
+	/** Whether its problems were told (when a Service first sends traffic to it). */
+	told: boolean;
+};
+
+function newFold(missing: boolean): EndpointFold {
+	return {missing, ip: null, port: 0, hairpin: false, problems: null, told: false};
+}
+
+function foldEndpointRule(fold: EndpointFold, {text, line}: NftRule): void {
+	fold.hairpin ||= text.includes('jump mark-for-masquerade') && /ip6? saddr \S+ jump mark-for-masquerade/.test(text);
+	const dnat = text.includes('dnat ') ? /dnat (?:ip6? )?to (\S+)/.exec(text) : null;
+	const target = dnat ? splitHostPort(dnat[1]!) : null;
+	if (target) {
+		fold.ip = target.ip;
+		fold.port = target.port;
+	} else if (dnat) {
+		(fold.problems ??= []).push({line, message: `line ${line}: bad dnat target ${dnat[1]!}`});
+	}
+}
+
 /** One table's decode as named steps: the verdict maps give the entries, the chains the paths and endpoints. */
 class NftTableDecoder {
+	private readonly externalChains = new Map<string, ExternalChain>();
+	private readonly masquerades = new Map<string, NatMasquerade[]>();
 	private readonly clusterIps: Set<string | undefined>;
 	private readonly firewalls: Map<string, NftElement>;
-	private readonly endpointCache = new Map<string, EndpointTarget | null>();
 
-	constructor(private readonly table: NftTable, private readonly drafts: Map<string, FlowDraft>, private readonly problems: NatProblem[]) {
+	constructor(private readonly table: NftTable, private readonly endpointChains: Map<string, EndpointFold>, private readonly drafts: Map<string, FlowDraft>, private readonly problems: NatProblem[]) {
 		this.clusterIps = new Set(this.elementsOf('cluster-ips').map(element => element.key[0]));
 		this.firewalls = new Map(this.elementsOf('firewall-ips').map(element => [element.key.join(' . '), element]));
 	}
@@ -205,7 +249,7 @@ class NftTableDecoder {
 		let current: string | null = start;
 		for (let depth = 0; current && depth < 6; depth++) {
 			walk.path.push(current);
-			if (!this.table.chains.has(current)) {
+			if (!this.table.chains.has(current) && (this.endpointChains.get(current)?.missing ?? true)) {
 				this.problems.push({line, message: `line ${line}: map element points to missing chain ${current}`});
 				break;
 			}
@@ -237,42 +281,59 @@ class NftTableDecoder {
 
 	/** `external-…`: pod and node traffic go to the cluster-wide chain (policy Local), the rest on; returns the next chain. */
 	private externalChain(draft: FlowDraft, chain: string, walk: {localOnly: boolean}): string | null {
-		let next: string | null = null;
-		for (const rule of this.rulesOf(chain)) {
-			const jump = /(?:^|\s)(?:goto|jump) ((?:service|local)-\S+)$/.exec(rule.text);
-			if (!jump) {
-				continue;
-			}
-
-			const match = rule.text.slice(0, jump.index).trim();
-			if (match === '') {
-				next ??= jump[1]!;
-				continue;
-			}
-
-			walk.localOnly = true;
-			if (jump[1]!.startsWith('service-')) {
-				draft.chain ??= jump[1]!;
-				const node = /fib saddr type local/.test(match) && !/ip6? saddr/.test(match);
-				addBypass(draft, {from: node ? 'node' : 'pods', condition: nftCondition(match), chain, target: jump[1]!, line: rule.line});
-			}
+		let external = this.externalChains.get(chain);
+		if (!external) {
+			external = this.readExternalChain(chain);
+			this.externalChains.set(chain, external);
 		}
 
-		walk.localOnly ||= next?.startsWith('local-') ?? false;
-		if (!next && walk.localOnly) {
+		for (const bypass of external.bypasses) {
+			draft.chain ??= bypass.target;
+			addBypass(draft, bypass);
+		}
+
+		walk.localOnly ||= external.localOnly;
+		if (!external.next && walk.localOnly) {
 			// Policy Local without a local endpoint: no goto to the local- chain; the
 			// no-endpoint maps drop what falls off the end.
 			markLocalDrop(draft);
 		}
 
-		return next;
+		return external.next;
 	}
 
-	private collectMasquerade(draft: FlowDraft, chain: string) {
+	/** An external- chain once for all the entries that go through it. */
+	private readExternalChain(chain: string): ExternalChain {
+		const external: ExternalChain = {next: null, localOnly: false, bypasses: []};
 		for (const rule of this.rulesOf(chain)) {
-			if (/(?:^|\s)jump mark-for-masquerade$/.test(rule.text)) {
-				addMasquerade(draft, {chain, condition: nftCondition(rule.text.replace(/\s*jump mark-for-masquerade$/, '')), line: rule.line});
+			const jump = /(?:^|\s)(?:goto|jump) ((?:service|local)-\S+)$/.exec(rule.text);
+			const match = jump ? rule.text.slice(0, jump.index).trim() : '';
+			if (jump && match === '') {
+				external.next ??= jump[1]!;
+			} else if (jump) {
+				external.localOnly = true;
+				const node = /fib saddr type local/.test(match) && !/ip6? saddr/.test(match);
+				if (jump[1]!.startsWith('service-')) {
+					external.bypasses.push({from: node ? 'node' : 'pods', condition: nftCondition(match), chain, target: jump[1]!, line: rule.line});
+				}
 			}
+		}
+
+		external.localOnly ||= external.next?.startsWith('local-') ?? false;
+		return external;
+	}
+
+	/** A chain's masquerade rules, read once for all the entries that go through it. */
+	private collectMasquerade(draft: FlowDraft, chain: string) {
+		let marks = this.masquerades.get(chain);
+		if (!marks) {
+			marks = this.rulesOf(chain).filter(rule => /(?:^|\s)jump mark-for-masquerade$/.test(rule.text))
+				.map(rule => ({chain, condition: nftCondition(rule.text.replace(/\s*jump mark-for-masquerade$/, '')), line: rule.line}));
+			this.masquerades.set(chain, marks);
+		}
+
+		for (const mark of marks) {
+			addMasquerade(draft, mark);
 		}
 	}
 
@@ -318,66 +379,60 @@ class NftTableDecoder {
 	private numgenEndpoints(chain: string, line: number, modulus: number, items: string, endpoints: NatEndpoint[]): void {
 		const seen = new Set<number>();
 		for (const item of items.split(',')) {
-			const match = /^\s*(\d+)\s*:\s*(?:goto|jump)\s+(\S+)\s*$/.exec(item);
-			if (!match) {
+			const parsed = vmapItem(item);
+			if (!parsed) {
 				this.problems.push({line, message: `line ${line}: bad vmap element "${item.trim()}" in ${chain}`});
 				continue;
 			}
 
-			const index = Number(match[1]);
+			const [index, target] = parsed;
 			if (index >= modulus || seen.has(index)) {
 				this.problems.push({line, message: `line ${line}: vmap index ${index} is out of range or repeated for mod ${modulus} in ${chain}`});
 				continue;
 			}
 
 			seen.add(index);
-			const target = this.endpointOf(match[2]!, line);
-			if (target) {
-				endpoints.push({ip: target.ip, port: target.port, probability: 1 / modulus, chain: match[2]!, written: 1 / modulus, line, hairpinMasquerade: target.hairpin});
+			const endpoint = this.endpointOf(target, line);
+			if (endpoint) {
+				endpoints.push({ip: endpoint.ip, port: endpoint.port, probability: 1 / modulus, chain: target, written: 1 / modulus, line, hairpinMasquerade: endpoint.hairpin});
 			}
 		}
 	}
 
+	/** An endpoint- chain's dnat target, its problems told once, when a Service first sends traffic to it. */
 	private endpointOf(chain: string, line: number): EndpointTarget | null {
-		const cached = this.endpointCache.get(chain);
-		if (cached !== undefined) {
-			return cached;
-		}
-
-		const result = this.table.chains.has(chain) ? this.readEndpointChain(chain, line) : null;
-		if (!this.table.chains.has(chain)) {
-			this.problems.push({line, message: `line ${line}: jump to missing endpoint chain ${chain}`});
-		}
-
-		this.endpointCache.set(chain, result);
-		return result;
-	}
-
-	/** An endpoint- chain: its dnat and whether it marks hairpin traffic. */
-	private readEndpointChain(chain: string, line: number): EndpointTarget | null {
-		let hairpin = false;
-		let result: EndpointTarget | null = null;
-		for (const rule of this.rulesOf(chain)) {
-			hairpin ||= rule.text.includes('jump mark-for-masquerade') && /ip6? saddr \S+ jump mark-for-masquerade/.test(rule.text);
-			const dnat = rule.text.includes('dnat ') ? /dnat (?:ip6? )?to (\S+)/.exec(rule.text) : null;
-			if (dnat) {
-				const split = splitHostPort(dnat[1]!);
-				if (split) {
-					result = {...split, hairpin};
-				} else {
-					this.problems.push({line: rule.line, message: `line ${rule.line}: bad dnat target ${dnat[1]!}`});
-				}
+		const fold = this.endpointChains.get(chain) ?? this.foldDeclared(chain);
+		if (!fold.told) {
+			fold.told = true;
+			this.problems.push(...(fold.problems ?? []));
+			if (fold.missing) {
+				this.problems.push({line, message: `line ${line}: jump to missing endpoint chain ${chain}`});
+			} else if (fold.ip === null) {
+				this.problems.push({line, message: `line ${line}: endpoint chain ${chain} has no dnat rule`});
 			}
 		}
 
-		if (result) {
-			result.hairpin = hairpin;
-		} else {
-			this.problems.push({line, message: `line ${line}: endpoint chain ${chain} has no dnat rule`});
+		// The fold is the target itself: no second object for each of a large table's endpoints.
+		return fold.ip === null ? null : fold as EndpointTarget;
+	}
+
+	/** A chain jumped to as an endpoint whose rules the table kept (the `add rule` form, another name). */
+	private foldDeclared(chain: string): EndpointFold {
+		const declared = this.table.chains.get(chain);
+		const fold = newFold(!declared);
+		for (const rule of declared?.rules ?? []) {
+			foldEndpointRule(fold, rule);
 		}
 
-		return result;
+		this.endpointChains.set(chain, fold);
+		return fold;
 	}
+}
+
+/** ` 3 : goto endpoint-…` -> [3, endpoint-…], or null. */
+function vmapItem(item: string): [number, string] | null {
+	const match = /^\s*(\d+)\s*:\s*(?:goto|jump)\s+(\S+)\s*$/.exec(item);
+	return match ? [Number(match[1]), match[2]!] : null;
 }
 
 function verdictChain(value: string | null): string | null {

@@ -4,7 +4,6 @@ import {decodeIptables} from './decode-iptables.js';
 import {decodeNft} from './decode-nft.js';
 import {IptablesReader} from './iptables-reader.js';
 import {decodeIpvs, parseIpvs} from './ipvs.js';
-import {parseNft} from './nft-parse.js';
 
 /**
  * Which tool wrote this text: `nft list` / `nft -f` text, `ipvsadm -S`/`-L` text, or otherwise
@@ -42,7 +41,7 @@ export function decodeNatDump(dump: string | Uint8Array, mode?: NatMode, onProgr
 	mode ??= detectNatMode(typeof dump === 'string' ? dump : utf8(dump, Math.min(dump.length, 64 * 1024)));
 	switch (mode) {
 		case 'nftables': {
-			return decodeNft(parseNft(typeof dump === 'string' ? dump : utf8(dump)));
+			return decodeNft(dump);
 		}
 
 		case 'ipvs': {

@@ -1,3 +1,4 @@
+import {Buffer} from 'node:buffer';
 import type {NatProblem} from './types.js';
 
 export type NftElement = {
@@ -50,43 +51,91 @@ export type NftDump = {
 	readonly problems: NatProblem[];
 };
 
+/**
+ * Asked at each `chain NAME {` block: a function given that chain's rules as they are read keeps the
+ * chain and its rules out of the table (the decoder folds endpoint chains this way).
+ */
+export type NftChainTaker = (table: NftTable, name: string) => ((rule: NftRule) => void) | undefined;
+
+type RuleSink = ((rule: NftRule) => void) | undefined;
+
 type Context =
 	| {kind: 'top'}
 	| {kind: 'table'; table: NftTable}
 	| {kind: 'set'; table: NftTable; set: NftSet}
-	| {kind: 'chain'; table: NftTable; chain: NftChain};
+	| {kind: 'chain'; table: NftTable; chain: NftChain; sink: RuleSink};
+
+/** An element list being read, cut at commas as lines arrive and kept back until it closes; `part` (from `partLine`) may span lines. */
+type PendingElements = {set: NftSet; startLine: number; depth: number; quoted: boolean; part: string; partLine: number; elements: NftElement[]; problems: NatProblem[]};
+
+/** A rule with an anonymous set or verdict map that nft wrapped over lines. */
+type PendingRule = {chain: NftChain; sink: RuleSink; line: number; raw: string; parts: string[]; balance: number};
+
+/** What an element list's reader stops at: quotes, braces and commas. */
+const specialCharacters = /[",{}]/g;
+
+/** How much of a dump is made into text at a time: the dump is never one string. */
+const partBytes = 1 << 20;
 
 /**
- * Parse `nft list table …` / `nft list ruleset` text, and also the `add table/chain/rule/element …`
- * transaction form that `nft -f` reads. Never throws; problems name their line.
+ * Parse `nft list table …` / `nft list ruleset` text or bytes, and also the `add table/chain/rule/element …`
+ * transaction form that `nft -f` reads. Never throws; problems name their line. `take` may keep chains
+ * out of the result.
  */
-export function parseNft(text: string): NftDump {
-	return new NftParser(text.split('\n')).parse();
+export function parseNft(dump: string | Uint8Array, take?: NftChainTaker): NftDump {
+	const parser = new NftParser(take);
+	if (typeof dump === 'string') {
+		parser.text(dump);
+	} else {
+		for (let from = 0; from < dump.length;) {
+			// Cut after a newline: it is never inside a UTF-8 sequence.
+			const cut = dump.indexOf(10, Math.min(dump.length, from + partBytes) - 1);
+			const to = cut === -1 ? dump.length : cut + 1;
+			parser.text(Buffer.from(dump.buffer, dump.byteOffset + from, to - from).toString('utf8'));
+			from = to;
+		}
+	}
+
+	return parser.end();
 }
 
-/** The line state machine: top level, inside a table, a set or a chain; element lists may span lines. */
+/** The line state machine: top level, inside a table, a set or a chain; element lists and rules may span lines. */
 class NftParser {
 	private readonly tables: NftTable[] = [];
 	private readonly problems: NatProblem[] = [];
 	private context: Context = {kind: 'top'};
-	// Parts are joined and braces counted line by line: a 5,000-element set is thousands of lines.
-	private pendingElements: {set: NftSet; parts: string[]; balance: number; startLine: number} | null = null;
-	private index = 0;
+	private pendingElements: PendingElements | null = null;
+	private pendingRule: PendingRule | null = null;
+	/** Line number of the last line read; the text after the last newline is one more line. */
+	private lineNumber = 0;
+	private rest = '';
 
-	constructor(private readonly lines: string[]) {}
+	constructor(private readonly take?: NftChainTaker) {}
 
-	parse(): NftDump {
-		for (; this.index < this.lines.length; this.index++) {
-			this.line();
+	/** Read the lines of one part (every part but the last ends with a newline); the last line waits for end(). */
+	text(text: string): void {
+		let start = 0;
+		for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
+			this.line(text.slice(start, end));
+			start = end + 1;
 		}
 
-		const {lines, pendingElements, context} = this;
+		this.rest = text.slice(start);
+	}
+
+	end(): NftDump {
+		this.line(this.rest);
+		const {lineNumber, pendingElements, pendingRule, context} = this;
+		if (pendingRule) {
+			this.problem(pendingRule.line, pendingRule.raw, 'unbalanced braces');
+		}
+
 		if (pendingElements) {
 			this.problems.push({line: pendingElements.startLine, message: `line ${pendingElements.startLine}: elements of ${pendingElements.set.name} are not closed`});
 		}
 
 		if (context.kind !== 'top') {
-			this.problems.push({line: lines.length, message: `line ${lines.length}: input ends inside a ${context.kind} (missing \`}\`)`});
+			this.problems.push({line: lineNumber, message: `line ${lineNumber}: input ends inside a ${context.kind} (missing \`}\`)`});
 		}
 
 		return {tables: this.tables, problems: this.problems};
@@ -106,24 +155,21 @@ class NftParser {
 		return table;
 	}
 
-	private line(): void {
-		const line = this.index + 1;
-		const whole = this.lines[this.index]!;
+	private line(whole: string): void {
+		const line = ++this.lineNumber;
 		const raw = whole.charCodeAt(whole.length - 1) === 13 ? whole.slice(0, -1) : whole;
 		const trimmed = stripHandle(raw).trim();
-		const pending = this.pendingElements;
-		if (pending) {
-			pending.parts.push(trimmed);
-			pending.balance += braceBalance(trimmed);
-			if (pending.balance <= 0) {
-				addElements(pending.set, pending.parts.join('\n'), pending.startLine, this.problems);
-				this.pendingElements = null;
-			}
-
+		if (this.pendingElements) {
+			this.elementLine(trimmed, line);
 			return;
 		}
 
-		if (trimmed === '' || trimmed.startsWith('#')) {
+		if (this.pendingRule) {
+			this.ruleLine(trimmed);
+			return;
+		}
+
+		if (trimmed === '' || trimmed.charCodeAt(0) === 35) {
 			return;
 		}
 
@@ -145,7 +191,7 @@ class NftParser {
 			}
 
 			case 'chain': {
-				this.chainLine(context.table, context.chain, line, raw, trimmed);
+				this.chainLine(context, line, raw, trimmed);
 			}
 		}
 	}
@@ -174,8 +220,8 @@ class NftParser {
 			return;
 		}
 
-		const match = /^(set|map|chain)\s+(\S+)\s*\{\s*(.*)$/.exec(trimmed);
-		if (!match) {
+		const declared = /^(set|map|chain)\s+(\S+)\s*\{\s*(.*)$/.exec(trimmed) as [string, 'set' | 'map' | 'chain', string, string] | null;
+		if (!declared) {
 			if (!/^(comment|flags)\s/.test(trimmed)) {
 				this.problem(line, raw, 'expected a set, map or chain');
 			}
@@ -183,11 +229,15 @@ class NftParser {
 			return;
 		}
 
-		const [, kind, name, rest] = match;
+		const [, kind, name, rest] = declared;
 		if (kind === 'chain') {
-			const chain: NftChain = {name: name!, line, hook: null, rules: []};
-			table.chains.set(name!, chain);
-			this.context = rest === '}' ? {kind: 'table', table} : {kind: 'chain', table, chain};
+			const chain: NftChain = {name, line, hook: null, rules: []};
+			const sink = this.take?.(table, name);
+			if (!sink) {
+				table.chains.set(name, chain);
+			}
+
+			this.context = rest === '}' ? {kind: 'table', table} : {kind: 'chain', table, chain, sink};
 			if (rest && rest !== '}') {
 				this.problem(line, raw, 'unexpected text after `{`');
 			}
@@ -195,9 +245,9 @@ class NftParser {
 			return;
 		}
 
-		const set = newSet(name!, kind as 'set' | 'map', line);
-		table.sets.set(name!, set);
-		if (rest?.endsWith('}')) {
+		const set = newSet(name, kind, line);
+		table.sets.set(name, set);
+		if (rest.endsWith('}')) {
 			setProperties(set, rest.slice(0, -1), line, this.problems);
 		} else {
 			this.context = {kind: 'set', table, set};
@@ -211,21 +261,66 @@ class NftParser {
 		}
 
 		const elements = /^elements\s*=\s*(\{.*)$/.exec(trimmed);
-		if (!elements) {
-			setProperties(set, trimmed, line, this.problems);
-			return;
-		}
-
-		const body = elements[1]!;
-		const balance = braceBalance(body);
-		if (balance <= 0) {
-			addElements(set, body, line, this.problems);
+		if (elements) {
+			this.pendingElements = {set, startLine: line, depth: 0, quoted: false, part: '', partLine: line, elements: [], problems: []};
+			this.elementLine(elements[1]!, line);
 		} else {
-			this.pendingElements = {set, parts: [body], balance, startLine: line};
+			setProperties(set, trimmed, line, this.problems);
 		}
 	}
 
-	private chainLine(table: NftTable, chain: NftChain, line: number, raw: string, trimmed: string): void {
+	/** One line of an element list: each element is cut out at its comma; the list is kept when its `}` is read. */
+	private elementLine(text: string, line: number): void {
+		const pending = this.pendingElements!;
+		// nft never wraps inside a quoted comment: a quote left open is closed by the line's end.
+		pending.quoted = false;
+		let start = 0;
+		specialCharacters.lastIndex = 0;
+		for (let found = specialCharacters.exec(text); found; found = specialCharacters.exec(text)) {
+			const index = found.index;
+			const code = text.charCodeAt(index);
+			if (code === 34) {
+				pending.quoted = text.charCodeAt(index - 1) === 92 ? pending.quoted : !pending.quoted;
+			} else if (pending.quoted) {
+				continue;
+			} else if (code === 123) {
+				pending.depth++;
+				start = pending.depth === 1 ? index + 1 : start;
+			} else if (code === 125 && pending.depth > 0 && --pending.depth === 0) {
+				this.endElement(pending, text.slice(start, index), line);
+				// One by one: spreading a list of 100,000 elements into push() overflows the stack.
+				for (const element of pending.elements) {
+					pending.set.elements.push(element);
+				}
+
+				for (const problem of pending.problems) {
+					this.problems.push(problem);
+				}
+
+				this.pendingElements = null;
+				return;
+			} else if (code === 44 && pending.depth > 0) {
+				this.endElement(pending, text.slice(start, index), line);
+				start = index + 1;
+			}
+		}
+
+		if (pending.depth > 0) {
+			addPart(pending, text.slice(start), line);
+		}
+	}
+
+	private endElement(pending: PendingElements, text: string, line: number): void {
+		addPart(pending, text, line);
+		const element = parseElement(pending.set, pending.part, pending.partLine, pending.problems);
+		if (element) {
+			pending.elements.push(element);
+		}
+
+		pending.part = '';
+	}
+
+	private chainLine({table, chain, sink}: Context & {kind: 'chain'}, line: number, raw: string, trimmed: string): void {
 		if (trimmed === '}') {
 			this.context = {kind: 'table', table};
 			return;
@@ -236,30 +331,34 @@ class NftParser {
 			return;
 		}
 
-		if (chain.rules.length === 0 && /^(policy|comment)\s/.test(trimmed) && /^comment\s+"[^"]*"\s*;?$|^policy\s+\w+;?$/.test(trimmed)) {
+		if (chain.rules.length === 0 && /^(comment\s+"[^"]*"\s*;?|policy\s+\w+;?)$/.test(trimmed)) {
 			return;
 		}
 
-		let statement = trimmed;
-		let balance = braceBalance(trimmed);
-		if (balance !== 0) {
-			// A rule with an anonymous set or verdict map that nft wrapped over lines.
-			const parts = [trimmed];
-			while (balance > 0 && this.index + 1 < this.lines.length) {
-				this.index++;
-				parts.push(stripHandle(this.lines[this.index]!).trim());
-				balance += braceBalance(parts.at(-1)!);
-			}
+		const balance = braceBalance(trimmed);
+		if (balance > 0) {
+			this.pendingRule = {chain, sink, line, raw, parts: [trimmed], balance};
+		} else if (balance < 0) {
+			this.problem(line, raw, 'unbalanced braces');
+		} else {
+			addRule(chain, sink, makeRule(line, raw, trimmed));
+		}
+	}
 
-			if (balance !== 0) {
-				this.problem(line, raw, 'unbalanced braces');
-				return;
-			}
-
-			statement = parts.join(' ');
+	private ruleLine(trimmed: string): void {
+		const pending = this.pendingRule!;
+		pending.parts.push(trimmed);
+		pending.balance += braceBalance(trimmed);
+		if (pending.balance > 0) {
+			return;
 		}
 
-		chain.rules.push(makeRule(line, raw, statement));
+		this.pendingRule = null;
+		if (pending.balance < 0) {
+			this.problem(pending.line, pending.raw, 'unbalanced braces');
+		} else {
+			addRule(pending.chain, pending.sink, makeRule(pending.line, pending.raw, pending.parts.join(' ')));
+		}
 	}
 
 	// The `add …` transaction form: one object per line.
@@ -309,13 +408,7 @@ class NftParser {
 			}
 
 			case 'element': {
-				const set = table.sets.get(name);
-				if (set) {
-					addElements(set, body, line, this.problems);
-				} else {
-					this.problem(line, raw, `element for unknown set ${name}`);
-				}
-
+				this.addElements(table.sets.get(name), name, body, line, raw);
 				return;
 			}
 
@@ -323,6 +416,32 @@ class NftParser {
 				this.problem(line, raw, `unknown object ${object}`);
 			}
 		}
+	}
+
+	/** `add element … { a, b }`: the whole list on one line. */
+	private addElements(set: NftSet | undefined, name: string, body: string, line: number, raw: string) {
+		if (!set) {
+			this.problem(line, raw, `element for unknown set ${name}`);
+			return;
+		}
+
+		const open = body.indexOf('{');
+		if (open === -1 || body.lastIndexOf('}') < open) {
+			this.problems.push({line, message: `line ${line}: bad element list for ${set.name}: ${body.slice(0, 200)}`});
+			return;
+		}
+
+		this.pendingElements = {set, startLine: line, depth: 0, quoted: false, part: '', partLine: line, elements: [], problems: []};
+		this.elementLine(body, line);
+		this.pendingElements = null;
+	}
+}
+
+function addRule(chain: NftChain, sink: RuleSink, rule: NftRule): void {
+	if (sink) {
+		sink(rule);
+	} else {
+		chain.rules.push(rule);
 	}
 }
 
@@ -350,6 +469,10 @@ function makeRule(line: number, raw: string, statement: string): NftRule {
 }
 
 function braceBalance(text: string): number {
+	if (!text.includes('{') && !text.includes('}')) {
+		return 0;
+	}
+
 	let balance = 0;
 	let quoted = false;
 	for (let index = 0; index < text.length; index++) {
@@ -453,46 +576,47 @@ function splitOutsideQuotes(text: string, separator: string): string[] {
 	return parts;
 }
 
-/** `{ a . b : goto x, c . d comment "…" : drop }` possibly over several lines starting at `startLine`. */
-function addElements(set: NftSet, body: string, startLine: number, problems: NatProblem[]) {
-	const open = body.indexOf('{');
-	const close = body.lastIndexOf('}');
-	if (open === -1 || close < open) {
-		problems.push({line: startLine, message: `line ${startLine}: bad element list for ${set.name}: ${body.slice(0, 200)}`});
+/** Add a line's piece of the element being read; the element's line is the one its text starts on. */
+function addPart(pending: PendingElements, text: string, line: number): void {
+	const piece = text.trim();
+	if (piece === '') {
 		return;
 	}
 
-	const inner = body.slice(open + 1, close);
-	let lineOffset = body.slice(0, open + 1).split('\n').length - 1;
-	for (const part of splitOutsideQuotes(inner, ',')) {
-		const elementLine = startLine + lineOffset;
-		lineOffset += part.split('\n').length - 1;
-		const text = part.replaceAll('\n', ' ').trim();
-		if (text === '') {
-			continue;
-		}
-
-		let key = text;
-		let value: string | null = null;
-		// A map element is `key : value`; ` : ` never appears inside a key (IPv6 has no spaces).
-		const colon = text.lastIndexOf(' : ');
-		if (colon !== -1) {
-			key = text.slice(0, colon);
-			value = text.slice(colon + 3).trim();
-		} else if (set.kind === 'map') {
-			problems.push({line: elementLine, message: `line ${elementLine}: map element without a value in ${set.name}: ${text}`});
-			continue;
-		}
-
-		let comment: string | null = null;
-		const commentMatch = /\s+comment\s+"((?:[^"\\]|\\.)*)"/.exec(key);
-		if (commentMatch) {
-			comment = commentMatch[1]!;
-			key = key.slice(0, commentMatch.index) + key.slice(commentMatch.index + commentMatch[0].length);
-		}
-
-		// Element options such as `timeout 1h expires 30m` follow the key.
-		key = key.replace(/\s+(timeout|expires)\s+\S+/g, '').trim();
-		set.elements.push({line: elementLine, key: key.split(' . ').map(each => each.trim()), comment, value});
+	if (pending.part === '') {
+		pending.part = piece;
+		pending.partLine = line;
+	} else {
+		pending.part = `${pending.part} ${piece}`;
 	}
+}
+
+/** `a . b : goto x` or `a . b comment "…" : drop` (a map element), `a` (a set element). */
+function parseElement(set: NftSet, text: string, line: number, problems: NatProblem[]): NftElement | null {
+	if (text === '') {
+		return null;
+	}
+
+	let key = text;
+	let value: string | null = null;
+	// A map element is `key : value`; ` : ` never appears inside a key (IPv6 has no spaces).
+	const colon = text.lastIndexOf(' : ');
+	if (colon !== -1) {
+		key = text.slice(0, colon);
+		value = text.slice(colon + 3).trim();
+	} else if (set.kind === 'map') {
+		problems.push({line, message: `line ${line}: map element without a value in ${set.name}: ${text}`});
+		return null;
+	}
+
+	let comment: string | null = null;
+	const commentMatch = key.includes('comment') ? /\s+comment\s+"((?:[^"\\]|\\.)*)"/.exec(key) : null;
+	if (commentMatch) {
+		comment = commentMatch[1]!;
+		key = key.slice(0, commentMatch.index) + key.slice(commentMatch.index + commentMatch[0].length);
+	}
+
+	// Element options such as `timeout 1h expires 30m` follow the key.
+	key = key.includes('timeout') || key.includes('expires') ? key.replace(/\s+(timeout|expires)\s+\S+/g, '').trim() : key.trim();
+	return {line, key: key.includes(' . ') ? key.split(' . ').map(each => each.trim()) : [key], comment, value};
 }
