@@ -62,121 +62,145 @@ function tokenize(input: string): Token[] | string {
 const keyPattern = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const valuePattern = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
 
-/** Parses a selector string; the error text follows apimachinery's wording closely enough for one line. */
-export function parseLabelSelector(input: string): ParseResult<LabelSelector> {
-	const tokens = tokenize(input);
-	if (typeof tokens === 'string') {
-		return {ok: false, error: tokens};
+/**
+ * A recursive-descent reader over the tokens: requirements separated by commas. Each step returns its
+ * result or the problem as a string, worded as apimachinery words it.
+ */
+class SelectorParser {
+	private position = 0;
+
+	constructor(private readonly tokens: readonly Token[]) {}
+
+	parse(): ParseResult<LabelSelector> {
+		const requirements: LabelRequirement[] = [];
+		while (this.position < this.tokens.length) {
+			const requirement = this.requirement();
+			const problem = typeof requirement === 'string' ? requirement : this.separator();
+			if (problem !== undefined) {
+				return {ok: false, error: `unable to parse requirement: ${problem}`};
+			}
+
+			requirements.push(requirement as LabelRequirement);
+		}
+
+		return {ok: true, value: requirements};
 	}
 
-	const requirements: LabelRequirement[] = [];
-	let position = 0;
-	const peek = (): Token | undefined => tokens[position];
-	const fail = (message: string): ParseResult<LabelSelector> => ({ok: false, error: `unable to parse requirement: ${message}`});
+	private peek(): Token | undefined {
+		return this.tokens[this.position];
+	}
 
-	while (position < tokens.length) {
-		let negated = false;
-		if (peek()?.kind === 'not') {
-			negated = true;
-			position++;
+	/** `!key`, `key`, `key OP value` or `key in|notin (values)`. */
+	private requirement(): LabelRequirement | string {
+		const negated = this.peek()?.kind === 'not';
+		if (negated) {
+			this.position++;
 		}
 
-		const keyToken = peek();
+		const keyToken = this.peek();
 		if (keyToken?.kind !== 'word') {
-			return fail(`found '${keyToken?.text ?? ''}', expected: identifier`);
+			return `found '${keyToken?.text ?? ''}', expected: identifier`;
 		}
 
-		position++;
+		this.position++;
 		const key = keyToken.text;
 		if (!keyPattern.test(key)) {
-			return fail(`invalid label key "${key}"`);
+			return `invalid label key "${key}"`;
 		}
 
-		const next = peek();
+		const next = this.peek();
 		if (negated) {
-			if (next !== undefined && next.kind !== 'comma') {
-				return fail(`found '${next.text}', expected: ',' or 'end of string'`);
+			return next !== undefined && next.kind !== 'comma' ? `found '${next.text}', expected: ',' or 'end of string'` : {key, operator: 'notExists', values: []};
+		}
+
+		if (next === undefined || next.kind === 'comma') {
+			return {key, operator: 'exists', values: []};
+		}
+
+		if (next.kind === 'op') {
+			this.position++;
+			return this.comparison(key, next.text);
+		}
+
+		if (next.kind === 'word' && (next.text === 'in' || next.text === 'notin')) {
+			this.position++;
+			return this.valueSet(key, next.text === 'in' ? 'in' : 'notIn');
+		}
+
+		return `found '${next.text}', expected: in, notin, =, ==, !=, gt, lt`;
+	}
+
+	/** `=`, `==`, `!=`, `>` or `<` and one value (which may be empty). */
+	private comparison(key: string, operatorText: string): LabelRequirement | string {
+		const valueToken = this.peek();
+		let value = '';
+		if (valueToken?.kind === 'word') {
+			value = valueToken.text;
+			this.position++;
+		} else if (valueToken !== undefined && valueToken.kind !== 'comma') {
+			return `found '${valueToken.text}', expected: identifier`;
+		}
+
+		if (!valuePattern.test(value) || value.length > 63) {
+			return `invalid label value: "${value}"`;
+		}
+
+		const operator: LabelOperator = operatorText === '!=' ? 'notEquals' : operatorText === '>' ? 'greaterThan' : operatorText === '<' ? 'lessThan' : 'equals';
+		if ((operator === 'greaterThan' || operator === 'lessThan') && !/^-?\d+$/.test(value)) {
+			return `for 'Gt', 'Lt' operators, the value must be an integer`;
+		}
+
+		return {key, operator, values: [value]};
+	}
+
+	/** `(v1, v2, ...)` after in or notin: at least one value. */
+	private valueSet(key: string, operator: 'in' | 'notIn'): LabelRequirement | string {
+		if (this.peek()?.kind !== 'open') {
+			return `found '${this.peek()?.text ?? ''}', expected: '('`;
+		}
+
+		this.position++;
+		const values: string[] = [];
+		for (let token = this.peek(); token?.kind !== 'close'; token = this.peek()) {
+			if (token === undefined) {
+				return `found '', expected: ')'`;
 			}
 
-			requirements.push({key, operator: 'notExists', values: []});
-		} else if (next === undefined || next.kind === 'comma') {
-			requirements.push({key, operator: 'exists', values: []});
-		} else if (next.kind === 'op') {
-			position++;
-			const valueToken = peek();
-			let value = '';
-			if (valueToken?.kind === 'word') {
-				value = valueToken.text;
-				position++;
-			} else if (valueToken !== undefined && valueToken.kind !== 'comma') {
-				return fail(`found '${valueToken.text}', expected: identifier`);
-			}
-
-			if (!valuePattern.test(value) || value.length > 63) {
-				return fail(`invalid label value: "${value}"`);
-			}
-
-			const operator: LabelOperator = next.text === '!=' ? 'notEquals' : next.text === '>' ? 'greaterThan' : next.text === '<' ? 'lessThan' : 'equals';
-			if ((operator === 'greaterThan' || operator === 'lessThan') && !/^-?\d+$/.test(value)) {
-				return fail(`for 'Gt', 'Lt' operators, the value must be an integer`);
-			}
-
-			requirements.push({key, operator, values: [value]});
-		} else if (next.kind === 'word' && (next.text === 'in' || next.text === 'notin')) {
-			position++;
-			if (peek()?.kind !== 'open') {
-				return fail(`found '${peek()?.text ?? ''}', expected: '('`);
-			}
-
-			position++;
-			const values: string[] = [];
-			for (;;) {
-				const token = peek();
-				if (token === undefined) {
-					return fail(`found '', expected: ')'`);
-				}
-
-				if (token.kind === 'close') {
-					position++;
-					break;
-				}
-
-				if (token.kind === 'comma') {
-					position++;
-					continue;
-				}
-
+			if (token.kind !== 'comma') {
 				if (token.kind !== 'word' || !valuePattern.test(token.text)) {
-					return fail(`found '${token.text}', expected: ',', ')' or identifier`);
+					return `found '${token.text}', expected: ',', ')' or identifier`;
 				}
 
 				values.push(token.text);
-				position++;
 			}
 
-			if (values.length === 0) {
-				return fail(`for 'in', 'notin' operators, values set can't be empty`);
-			}
-
-			requirements.push({key, operator: next.text === 'in' ? 'in' : 'notIn', values});
-		} else {
-			return fail(`found '${next.text}', expected: in, notin, =, ==, !=, gt, lt`);
+			this.position++;
 		}
 
-		const separator = peek();
-		if (separator !== undefined) {
-			if (separator.kind !== 'comma') {
-				return fail(`found '${separator.text}', expected: ',' or 'end of string'`);
-			}
-
-			position++;
-			if (position === tokens.length) {
-				return fail(`found '', expected: identifier`);
-			}
-		}
+		this.position++;
+		return values.length === 0 ? `for 'in', 'notin' operators, values set can't be empty` : {key, operator, values};
 	}
 
-	return {ok: true, value: requirements};
+	/** After a requirement: the end, or a comma followed by another requirement. */
+	private separator(): string | undefined {
+		const separator = this.peek();
+		if (separator === undefined) {
+			return undefined;
+		}
+
+		if (separator.kind !== 'comma') {
+			return `found '${separator.text}', expected: ',' or 'end of string'`;
+		}
+
+		this.position++;
+		return this.position === this.tokens.length ? `found '', expected: identifier` : undefined;
+	}
+}
+
+/** Parses a selector string; the error text follows apimachinery's wording closely enough for one line. */
+export function parseLabelSelector(input: string): ParseResult<LabelSelector> {
+	const tokens = tokenize(input);
+	return typeof tokens === 'string' ? {ok: false, error: tokens} : new SelectorParser(tokens).parse();
 }
 
 /** Whether a label map satisfies every requirement (an empty selector matches everything). */

@@ -99,10 +99,9 @@ function service(
 
 const echoPorts = [{name: 'http', containerPort: 8080}];
 
-/** The demo cluster as it stands at `now`. */
-export function initialDemoState(now: number): DemoState {
-	const created13d = now - 13 * day;
-	const pods: DemoPod[] = [
+/** The pods: CoreDNS, the walkthroughs' workloads and one that never gets ready. */
+function demoPods(now: number, created13d: number): DemoPod[] {
+	return [
 		// kube-system: CoreDNS on the control plane.
 		{namespace: 'kube-system', name: 'coredns-76f75df574-8xq2p', labels: {'k8s-app': 'kube-dns'}, node: 'myk8s-control-plane', ip: '10.10.0.2', ports: [{name: 'dns', containerPort: 53, protocol: 'UDP'}, {name: 'dns-tcp', containerPort: 53}, {name: 'metrics', containerPort: 9153}], ready: true, terminating: false, created: created13d},
 		{namespace: 'kube-system', name: 'coredns-76f75df574-kq9vz', labels: {'k8s-app': 'kube-dns'}, node: 'myk8s-control-plane', ip: '10.10.0.3', ports: [{name: 'dns', containerPort: 53, protocol: 'UDP'}, {name: 'dns-tcp', containerPort: 53}, {name: 'metrics', containerPort: 9153}], ready: true, terminating: false, created: created13d},
@@ -125,8 +124,11 @@ export function initialDemoState(now: number): DemoState {
 		{namespace: 'test', name: 'nginx-6c8cf466cd-mpfz4', labels: {app: 'nginx'}, node: 'myk8s-worker', ip: '10.10.1.15', ports: [{name: 'http', containerPort: 80}], ready: true, terminating: false, created: now - 45 * hour},
 		{namespace: 'test', name: 'nginx-6c8cf466cd-xgbd7', labels: {app: 'nginx'}, node: 'myk8s-worker2', ip: '10.10.2.14', ports: [{name: 'http', containerPort: 80}], ready: true, terminating: false, created: now - 45 * hour},
 	];
+}
 
-	const services: V1Service[] = [
+/** The Services, one or more per walkthrough (numbered as the seeds are). */
+function demoServices(now: number, created13d: number): V1Service[] {
+	return [
 		service('default', 'kubernetes', created13d, {type: 'ClusterIP', clusterIP: '10.200.1.1', ports: [port({name: 'https', port: 443, targetPort: 6443 as never})]}, undefined, {labels: {component: 'apiserver', provider: 'kubernetes'}}),
 		service('kube-system', 'kube-dns', created13d, {
 			type: 'ClusterIP',
@@ -271,8 +273,11 @@ export function initialDemoState(now: number): DemoState {
 			ports: [port({name: 'http', port: 8081, targetPort: 80 as never, nodePort: 31511})],
 		}),
 	];
+}
 
-	const endpoints: V1Endpoints[] = [
+/** The hand-written Endpoints of the selectorless Services (and the API server's own). */
+function demoEndpoints(now: number, created13d: number): V1Endpoints[] {
+	return [
 		{
 			apiVersion: 'v1',
 			kind: 'Endpoints',
@@ -292,8 +297,11 @@ export function initialDemoState(now: number): DemoState {
 			subsets: [{addresses: [{ip: '172.18.0.3'}], ports: [{name: 'https', port: 6443, protocol: 'TCP'}]}],
 		},
 	];
+}
 
-	const events = [
+/** The service controller's events about the load balancers. */
+function demoEvents(services: readonly V1Service[], now: number) {
+	return [
 		// 001: something keeps trying to provision whms-loadbalancer and fails; it stays <pending>.
 		serviceEvent(services, 'default/whms-loadbalancer', 'Normal', 'EnsuringLoadBalancer', 'Ensuring load balancer', {first: now - (4 * hour + 58 * minute), last: now - 3 * minute, count: 61}),
 		serviceEvent(services, 'default/whms-loadbalancer', 'Warning', 'SyncLoadBalancerFailed', 'Error syncing load balancer: failed to ensure load balancer: timed out waiting for the load balancer to be provisioned', {first: now - (4 * hour + 53 * minute), last: now - 2 * minute, count: 60}),
@@ -304,8 +312,19 @@ export function initialDemoState(now: number): DemoState {
 		serviceEvent(services, 'default/echo-lb', 'Normal', 'EnsuredLoadBalancer', 'Ensured load balancer', {first: now - 42 * minute, last: now - 42 * minute, count: 1}),
 		serviceEvent(services, 'default/echo-lb', 'Normal', 'UpdatedLoadBalancer', 'Updated load balancer with new hosts', {first: now - 6 * minute, last: now - 6 * minute, count: 1}),
 	];
+}
 
-	return {namespaces: ['default', 'kube-node-lease', 'kube-public', 'kube-system', 'test'], services, pods, endpoints, events};
+/** The demo cluster as it stands at `now`. */
+export function initialDemoState(now: number): DemoState {
+	const created13d = now - 13 * day;
+	const services = demoServices(now, created13d);
+	return {
+		namespaces: ['default', 'kube-node-lease', 'kube-public', 'kube-system', 'test'],
+		services,
+		pods: demoPods(now, created13d),
+		endpoints: demoEndpoints(now, created13d),
+		events: demoEvents(services, now),
+	};
 }
 
 /**
