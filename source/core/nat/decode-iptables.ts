@@ -1,4 +1,4 @@
-import {type IptablesChain, type IptablesDump, ruleDetails} from './iptables-reader.js';
+import {chainRules, type IptablesChain, type IptablesDump, ruleDetails} from './iptables-reader.js';
 import type {IptablesRule} from './iptables-rule.js';
 import type {NatBypass, NatEndpoint, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
 import {iptablesChainHash, iptablesServiceHash} from './chain-names.js';
@@ -74,8 +74,9 @@ class IptablesDecoder {
 		// Filter table: services without (local) endpoints are rejected or dropped there.
 		for (const chainName of ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-NODEPORTS']) {
 			const chain = this.filter.get(chainName);
-			for (let index = 0; chain && index < chain.raws.length; index++) {
-				const rule = ruleDetails(chain, index, this.problems);
+			const rules = chain ? chainRules(chain) : undefined;
+			for (let index = 0; chain && index < chain.size; index++) {
+				const rule = ruleDetails(chain, index, this.problems, rules);
 				if (rule?.target === 'REJECT' || rule?.target === 'DROP') {
 					this.noEndpointsRule(rule, chainName);
 				}
@@ -90,8 +91,9 @@ class IptablesDecoder {
 	private rulesOf(name: string): IptablesRule[] {
 		const chain = this.nat.get(name);
 		const rules: IptablesRule[] = [];
-		for (let index = 0; chain && index < chain.raws.length; index++) {
-			const rule = ruleDetails(chain, index, this.problems);
+		const written = chain ? chainRules(chain) : undefined;
+		for (let index = 0; chain && index < chain.size; index++) {
+			const rule = ruleDetails(chain, index, this.problems, written);
 			if (rule) {
 				rules.push(rule);
 			}
@@ -322,13 +324,14 @@ class IptablesDecoder {
 
 	private collectMasquerade(draft: FlowDraft, name: string): void {
 		const chain = this.nat.get(name);
-		for (let index = 0; chain && index < chain.raws.length; index++) {
+		const rules = chain ? chainRules(chain) : undefined;
+		for (let index = 0; chain && index < chain.size; index++) {
 			// Only the mark rules need a full parse; dispatch chains hold mostly KUBE-SEP- jumps.
-			if (!chain.raws[index]!.endsWith(' -j KUBE-MARK-MASQ')) {
+			if (!rules!.raws[index]!.endsWith(' -j KUBE-MARK-MASQ')) {
 				continue;
 			}
 
-			const rule = ruleDetails(chain, index, this.problems);
+			const rule = ruleDetails(chain, index, this.problems, rules);
 			if (rule?.target === 'KUBE-MARK-MASQ') {
 				addMasquerade(draft, {chain: name, condition: masqueradeCondition(rule), line: rule.line});
 			}
@@ -339,11 +342,12 @@ class IptablesDecoder {
 	private jumpsOf(draft: FlowDraft, name: string, chain: IptablesChain | undefined): Jump[] {
 		const jumps: Jump[] = [];
 		let sawUnconditional = false;
-		for (let index = 0; chain && index < chain.raws.length; index++) {
+		const rules = chain ? chainRules(chain) : undefined;
+		for (let index = 0; chain && index < chain.size; index++) {
 			// kube-proxy's plain ladder rules are read from the raw text; anything else gets a full parse.
-			let jump = draft.identified ? quickJump(chain.raws[index]!, chain.lines[index]!, index) : null;
+			let jump = draft.identified ? quickJump(rules!.raws[index]!, rules!.lines[index]!, index) : null;
 			if (!jump) {
-				const rule = ruleDetails(chain, index, this.problems);
+				const rule = ruleDetails(chain, index, this.problems, rules);
 				if (!rule) {
 					continue;
 				}
@@ -419,16 +423,17 @@ class IptablesDecoder {
 	private readEndpointChain(draft: FlowDraft, chain: IptablesChain, jump: Jump): EndpointTarget | null {
 		let hairpin = false;
 		let destination: {text: string; line: number; raw: string} | null = null;
-		for (let index = 0; index < chain.raws.length; index++) {
-			const raw = chain.raws[index]!;
+		const rules = chainRules(chain);
+		for (let index = 0; index < chain.size; index++) {
+			const raw = rules.raws[index]!;
 			const quick = draft.identified ? quickEndpointRule(raw) : null;
 			if (quick) {
 				hairpin ||= quick.hairpin;
-				destination = quick.toDestination ? {text: quick.toDestination, line: chain.lines[index]!, raw} : destination;
+				destination = quick.toDestination ? {text: quick.toDestination, line: rules.lines[index]!, raw} : destination;
 				continue;
 			}
 
-			const rule = ruleDetails(chain, index, this.problems);
+			const rule = ruleDetails(chain, index, this.problems, rules);
 			if (!rule) {
 				continue;
 			}
