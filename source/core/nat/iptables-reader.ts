@@ -1,4 +1,4 @@
-import {Buffer} from 'node:buffer';
+import {Buffer, isAscii} from 'node:buffer';
 import type {NatProblem} from './types.js';
 import {clip, type IptablesRule, parseRuleLine, tokenize} from './iptables-rule.js';
 
@@ -135,7 +135,7 @@ export class IptablesReader {
 		if (this.tailBytes.length > 0) {
 			// The line begun in earlier parts: only that line is copied.
 			from = part.indexOf(10) + 1;
-			this.write(Buffer.concat([...this.tailBytes, part.subarray(0, from)]).toString('utf8'));
+			this.write(text(Buffer.concat([...this.tailBytes, part.subarray(0, from)])));
 			this.tailBytes.length = 0;
 		}
 
@@ -143,7 +143,7 @@ export class IptablesReader {
 			this.tailBytes.push(part.subarray(last + 1));
 		}
 
-		this.write(Buffer.from(part.buffer, part.byteOffset + from, last + 1 - from).toString('utf8'));
+		this.write(text(Buffer.from(part.buffer, part.byteOffset + from, last + 1 - from)));
 	}
 
 	/** More text of the dump. */
@@ -173,7 +173,7 @@ export class IptablesReader {
 	/** The dump read so far, with what is left after the last newline. */
 	end(): IptablesDump {
 		if (this.tailBytes.length > 0) {
-			this.write(Buffer.concat(this.tailBytes).toString('utf8'));
+			this.write(text(Buffer.concat(this.tailBytes)));
 			this.tailBytes.length = 0;
 		}
 
@@ -492,6 +492,11 @@ export class IptablesReader {
 			this.problem(line, raw, `-X of unknown chain ${name}`);
 		}
 	}
+}
+
+/** UTF-8 bytes as text; ASCII (every real dump) is copied as it is, without decoding. */
+function text(bytes: Buffer): string {
+	return bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
 }
 
 function quoteIfNeeded(token: string): string {
