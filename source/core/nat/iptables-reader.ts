@@ -1,4 +1,4 @@
-import {Buffer, isAscii} from 'node:buffer';
+import {Buffer} from 'node:buffer';
 import type {NatProblem} from './types.js';
 import {clip, type IptablesRule, parseRuleLine, tokenize} from './iptables-rule.js';
 
@@ -494,9 +494,9 @@ export class IptablesReader {
 	}
 }
 
-/** UTF-8 bytes as text; ASCII (every real dump) is copied as it is, without decoding. */
+/** UTF-8 bytes as text (Node's UTF-8 decoder is faster than its latin1 copy for parts this large). */
 function text(bytes: Buffer): string {
-	return bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
+	return bytes.toString('utf8');
 }
 
 function quoteIfNeeded(token: string): string {

@@ -171,20 +171,43 @@ function jsonEndpoint(endpoint: NatEndpoint): NatJsonEndpoint {
 export function toNatJson(table: NatFlowTable): NatJson {
 	return {
 		mode: table.mode,
-		services: table.services.map(flow => ({
-			service: flow.service,
-			port: flow.port,
-			protocol: flow.protocol,
-			entries: flow.entries.map(entry => ({kind: entry.kind, ip: entry.ip, port: entry.port, sourceRanges: [...entry.sourceRanges], localOnly: entry.localOnly})),
-			endpoints: flow.endpoints.map(endpoint => jsonEndpoint(endpoint)),
-			localEndpoints: flow.localEndpoints ? flow.localEndpoints.map(endpoint => jsonEndpoint(endpoint)) : null,
-			affinity: flow.affinity ? {timeoutSeconds: flow.affinity.timeoutSeconds} : null,
-			noEndpoints: flow.noEndpoints,
-			bypass: flow.bypass.map(bypass => ({from: bypass.from, condition: bypass.condition, chain: bypass.chain})),
-		})),
+		services: table.services.map(flow => jsonService(flow)),
 		problems: table.problems.map(problem => ({line: problem.line, message: problem.message})),
 		notes: [...(table.notes ?? [])],
 	};
+}
+
+function jsonService(flow: NatServiceFlow): NatJson['services'][number] {
+	return {
+		service: flow.service,
+		port: flow.port,
+		protocol: flow.protocol,
+		entries: flow.entries.map(entry => ({kind: entry.kind, ip: entry.ip, port: entry.port, sourceRanges: [...entry.sourceRanges], localOnly: entry.localOnly})),
+		endpoints: flow.endpoints.map(endpoint => jsonEndpoint(endpoint)),
+		localEndpoints: flow.localEndpoints ? flow.localEndpoints.map(endpoint => jsonEndpoint(endpoint)) : null,
+		affinity: flow.affinity ? {timeoutSeconds: flow.affinity.timeoutSeconds} : null,
+		noEndpoints: flow.noEndpoints,
+		bypass: flow.bypass.map(bypass => ({from: bypass.from, condition: bypass.condition, chain: bypass.chain})),
+	};
+}
+
+/**
+ * `JSON.stringify(toNatJson(table), null, 2)` and a newline, in parts of `perPart` Services: a
+ * table of 50,000 endpoints is written as it is made, never held as one string (nor one buffer).
+ */
+export function * natJsonParts(table: NatFlowTable, perPart = 256): Generator<string> {
+	const indented = (value: unknown, indent: string) => JSON.stringify(value, null, 2).replaceAll('\n', `\n${indent}`);
+	let part = `{\n  "mode": ${JSON.stringify(table.mode)},\n  "services": ${table.services.length === 0 ? '[]' : '['}`;
+	for (const [index, flow] of table.services.entries()) {
+		part += `${index === 0 ? '' : ','}\n    ${indented(jsonService(flow), '    ')}`;
+		if (index % perPart === perPart - 1) {
+			yield part;
+			part = '';
+		}
+	}
+
+	const {problems, notes} = toNatJson({...table, services: []});
+	yield `${part}${table.services.length === 0 ? '' : '\n  ]'},\n  "problems": ${indented(problems, '  ')},\n  "notes": ${indented(notes, '  ')}\n}\n`;
 }
 
 /** Keep only the flows of one Service (`ns/name`, or `ns/name:port`). */
