@@ -33,8 +33,10 @@ class IptablesDecoder {
 	private readonly nat: Map<string, IptablesChain>;
 	private readonly filter: Map<string, IptablesChain>;
 	private readonly drafts = new Map<string, FlowDraft>();
-	/** Endpoint of each KUBE-SEP chain once read (also for chains the dump lacks). */
-	private readonly endpoints = new Map<string, EndpointTarget | null>();
+	/** Endpoint chains the dump lacks, once reported without a comment naming the endpoint. */
+	private readonly missingEndpoints = new Set<string>();
+	/** The endpoint of each KUBE-SEP chain once read (keyed by the chain: one lookup by name per jump, not three). */
+	private readonly endpointOfChain = new WeakMap<IptablesChain, EndpointTarget | null>();
 	private readonly entryStarts: EntryStart[] = [];
 	/** Old style: masquerade rules in KUBE-SERVICES / KUBE-NODEPORTS next to the jump. */
 	private readonly pendingMasquerade: IptablesRule[] = [];
@@ -398,12 +400,12 @@ class IptablesDecoder {
 
 	private endpointOf(draft: FlowDraft, jump: Jump, from: IptablesChain): EndpointTarget | null {
 		const name = jump.target;
-		const cached = this.endpoints.get(name);
+		const chain = this.nat.get(name);
+		const cached = chain ? this.endpointOfChain.get(chain) : (this.missingEndpoints.has(name) ? null : undefined);
 		if (cached !== undefined) {
 			return cached;
 		}
 
-		const chain = this.nat.get(name);
 		const result = chain ? this.readEndpointChain(draft, chain, jump) : null;
 		if (!chain) {
 			this.problems.push({line: jump.line, message: `line ${jump.line}: jump to missing endpoint chain ${name}`});
@@ -415,7 +417,12 @@ class IptablesDecoder {
 			return named;
 		}
 
-		this.endpoints.set(name, result);
+		if (chain) {
+			this.endpointOfChain.set(chain, result);
+		} else {
+			this.missingEndpoints.add(name);
+		}
+
 		return result;
 	}
 
