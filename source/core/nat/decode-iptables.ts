@@ -1,6 +1,6 @@
 import {chainRules, type IptablesChain, type IptablesDump, ruleDetails} from './iptables-reader.js';
 import type {IptablesRule} from './iptables-rule.js';
-import type {NatBypass, NatEndpoint, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
+import type {NatBypass, NatEndpoint, NatEntryKind, NatFlowTable, NatMasquerade, NatProblem} from './types.js';
 import {iptablesChainHash, iptablesServiceHash} from './chain-names.js';
 import {
 	addBypass, addEntry, addMasquerade, compareFlows, finishFlow, type FlowDraft, draftIn, hostAddress, identifyFlow, markLocalDrop, protocolOf, servicePortFromComment, splitHostPort,
@@ -37,6 +37,8 @@ class IptablesDecoder {
 	private readonly missingEndpoints = new Set<string>();
 	/** The endpoint of each KUBE-SEP chain once read (keyed by the chain: one lookup by name per jump, not three). */
 	private readonly endpointOfChain = new WeakMap<IptablesChain, EndpointTarget | null>();
+	/** The masquerade marks of each chain once read (a chain is walked once per entry of its Service). */
+	private readonly marksOfChain = new WeakMap<IptablesChain, NatMasquerade[]>();
 	private readonly entryStarts: EntryStart[] = [];
 	/** Old style: masquerade rules in KUBE-SERVICES / KUBE-NODEPORTS next to the jump. */
 	private readonly pendingMasquerade: IptablesRule[] = [];
@@ -326,18 +328,37 @@ class IptablesDecoder {
 
 	private collectMasquerade(draft: FlowDraft, name: string): void {
 		const chain = this.nat.get(name);
-		const rules = chain ? chainRules(chain) : undefined;
-		for (let index = 0; chain && index < chain.size; index++) {
+		if (!chain) {
+			return;
+		}
+
+		let marks = this.marksOfChain.get(chain);
+		if (!marks) {
+			marks = this.masqueradeMarks(chain);
+			this.marksOfChain.set(chain, marks);
+		}
+
+		for (const mark of marks) {
+			addMasquerade(draft, mark);
+		}
+	}
+
+	private masqueradeMarks(chain: IptablesChain): NatMasquerade[] {
+		const marks: NatMasquerade[] = [];
+		const rules = chainRules(chain);
+		for (let index = 0; index < chain.size; index++) {
 			// Only the mark rules need a full parse; dispatch chains hold mostly KUBE-SEP- jumps.
-			if (!rules!.raws[index]!.endsWith(' -j KUBE-MARK-MASQ')) {
+			if (!rules.raws[index]!.endsWith(' -j KUBE-MARK-MASQ')) {
 				continue;
 			}
 
 			const rule = ruleDetails(chain, index, this.problems, rules);
 			if (rule?.target === 'KUBE-MARK-MASQ') {
-				addMasquerade(draft, {chain: name, condition: masqueradeCondition(rule), line: rule.line});
+				marks.push({chain: chain.name, condition: masqueradeCondition(rule), line: rule.line});
 			}
 		}
+
+		return marks;
 	}
 
 	/** The jumps of a KUBE-SVC-/KUBE-SVL-/KUBE-XLB- chain to its endpoints; affinity and drops go to the draft. */
