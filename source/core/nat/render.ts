@@ -196,18 +196,19 @@ function jsonService(flow: NatServiceFlow): NatJson['services'][number] {
  * table of 50,000 endpoints is written as it is made, never held as one string (nor one buffer).
  */
 export function * natJsonParts(table: NatFlowTable, perPart = 256): Generator<string> {
-	const indented = (value: unknown, indent: string) => JSON.stringify(value, null, 2).replaceAll('\n', `\n${indent}`);
-	let part = `{\n  "mode": ${JSON.stringify(table.mode)},\n  "services": ${table.services.length === 0 ? '[]' : '['}`;
-	for (const [index, flow] of table.services.entries()) {
-		part += `${index === 0 ? '' : ','}\n    ${indented(jsonService(flow), '    ')}`;
-		if (index % perPart === perPart - 1) {
-			yield part;
-			part = '';
-		}
+	// Stringified one level deeper than needed, in a wrapper array, a value comes out already indented
+	// for its place in the document; only the wrapper's brackets are cut off.
+	const nested = (value: unknown) => JSON.stringify([value], null, 2).slice(4, -2);
+	const {services} = table;
+	yield `{\n  "mode": ${JSON.stringify(table.mode)},\n  "services": ${services.length === 0 ? '[]' : '['}`;
+	for (let from = 0; from < services.length; from += perPart) {
+		const part = services.slice(from, from + perPart).map(flow => jsonService(flow));
+		// `[\n    {…},\n    {…}\n  ]`: the Services of this part, each at its place in the array.
+		yield `${from === 0 ? '' : ','}\n${nested(part).slice(2, -4)}`;
 	}
 
 	const {problems, notes} = toNatJson({...table, services: []});
-	yield `${part}${table.services.length === 0 ? '' : '\n  ]'},\n  "problems": ${indented(problems, '  ')},\n  "notes": ${indented(notes, '  ')}\n}\n`;
+	yield `${services.length === 0 ? '' : '\n  ]'},\n  "problems": ${nested(problems)},\n  "notes": ${nested(notes)}\n}\n`;
 }
 
 /** Keep only the flows of one Service (`ns/name`, or `ns/name:port`). */

@@ -19,7 +19,7 @@ describe('natJsonParts', () => {
 			for (const perPart of [1, 2, 256]) {
 				const parts = [...natJsonParts(table, perPart)];
 				assert.equal(parts.join(''), whole, `${name}, ${perPart} per part`);
-				assert.equal(parts.length, Math.floor(table.services.length / perPart) + 1, `${name}, ${perPart} per part`);
+				assert.equal(parts.length, Math.ceil(table.services.length / perPart) + 2, `${name}, ${perPart} per part`);
 			}
 		}
 	});
