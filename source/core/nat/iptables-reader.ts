@@ -62,7 +62,8 @@ export function chainRules(chain: IptablesChain): ChainRules {
 
 	const raws: string[] = [];
 	const lines: number[] = [];
-	for (const [index, block] of chain.blocks.entries()) {
+	for (let index = 0; index < chain.blocks.length; index++) {
+		const block = chain.blocks[index]!;
 		let line = chain.blockLines[index]!;
 		let start = 0;
 		for (let end = block.indexOf('\n'); ; end = block.indexOf('\n', start)) {
