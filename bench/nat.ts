@@ -14,7 +14,8 @@
  *       `nft list table ip kube-proxy` as root
  * Goals: (a), (b), (c) within 3x their baseline; peak RSS of (a) and (c) at most 150 MB.
  *
- *   npm run build && node --import tsx bench/nat.ts
+ *   npm run build && node --import tsx bench/nat.ts            # every case
+ *   npm run build && node --import tsx bench/nat.ts mixed nft  # only these cases (mixed, plain, nft)
  */
 import {spawnSync} from 'node:child_process';
 import {mkdtempSync, rmSync, statSync, writeFileSync} from 'node:fs';
@@ -100,13 +101,33 @@ try {
 		return file;
 	};
 
-	const mixed = mixedIptablesDump();
-	const plain = plainIptablesDump();
-	const nft = mixedNftDump();
-	let missed = checkDecode('(a) mixed iptables', mixed.text) + checkDecode('(b) plain iptables', plain) + checkDecode('(c) nftables', nft.text);
-	missed += measure({label: `(a) mixed iptables${mixed.readBack ? ' (kernel read-back)' : ''}`, file: write('mixed-iptables-save.txt', mixed.text), rssGoal: true});
-	missed += measure({label: '(b) plain iptables', file: write('plain-iptables-save.txt', plain), rssGoal: false});
-	missed += measure({label: `(c) nftables${nft.readBack ? ' (kernel read-back)' : ''}`, file: write('nft-list-table.txt', nft.text), rssGoal: true});
+	// Case names on the command line (mixed, plain, nft) run only those cases; none runs all three.
+	const wanted = process.argv.slice(2);
+	const unknown = wanted.filter(name => !['mixed', 'plain', 'nft'].includes(name));
+	if (unknown.length > 0) {
+		throw new Error(`unknown case ${unknown.join(', ')}: the cases are mixed, plain, nft`);
+	}
+
+	const runs = (name: string) => wanted.length === 0 || wanted.includes(name);
+	let missed = 0;
+	if (runs('mixed')) {
+		const mixed = mixedIptablesDump();
+		missed += checkDecode('(a) mixed iptables', mixed.text);
+		missed += measure({label: `(a) mixed iptables${mixed.readBack ? ' (kernel read-back)' : ''}`, file: write('mixed-iptables-save.txt', mixed.text), rssGoal: true});
+	}
+
+	if (runs('plain')) {
+		const plain = plainIptablesDump();
+		missed += checkDecode('(b) plain iptables', plain);
+		missed += measure({label: '(b) plain iptables', file: write('plain-iptables-save.txt', plain), rssGoal: false});
+	}
+
+	if (runs('nft')) {
+		const nft = mixedNftDump();
+		missed += checkDecode('(c) nftables', nft.text);
+		missed += measure({label: `(c) nftables${nft.readBack ? ' (kernel read-back)' : ''}`, file: write('nft-list-table.txt', nft.text), rssGoal: true});
+	}
+
 	process.exitCode = missed === 0 ? 0 : 1;
 } finally {
 	rmSync(directory, {recursive: true, force: true});

@@ -4,7 +4,7 @@ import type {NatFlowTable, NatMode} from '../core/nat/types.js';
 import {crossCheckNat} from '../core/nat/cross-check.js';
 import {defaultDumpLimits} from '../core/nat/dump-limits.js';
 import {invalidNodeName} from '../core/nat/node-name.js';
-import {filterNatServices, renderNatText, toNatJson} from '../core/nat/render.js';
+import {filterNatServices, natJsonParts, renderNatText} from '../core/nat/render.js';
 import {NatSource} from '../node/nat/nat-source.js';
 import {type CommandRunner, type NatDump, readLocalNatDump, readNatDumpFile, readNatDumpStream, readNodeNatDump} from '../node/nat/read-dump.js';
 
@@ -112,7 +112,11 @@ export async function runNat(options: NatCommandOptions, io: NatIo): Promise<num
 		}
 	}
 
-	io.stdout.write(options.json ? `${JSON.stringify(toNatJson(table), null, 2)}\n` : renderNatText(table));
+	// A large table's JSON is written in parts, never made into one string.
+	for (const part of options.json ? natJsonParts(table) : [renderNatText(table)]) {
+		io.stdout.write(part);
+	}
+
 	return 0;
 }
 

@@ -1,6 +1,6 @@
-import {type IptablesChain, type IptablesDump, ruleDetails} from './iptables-reader.js';
+import {chainRules, type IptablesChain, type IptablesDump, ruleDetails} from './iptables-reader.js';
 import type {IptablesRule} from './iptables-rule.js';
-import type {NatBypass, NatEndpoint, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
+import type {NatBypass, NatEndpoint, NatEntryKind, NatFlowTable, NatMasquerade, NatProblem} from './types.js';
 import {iptablesChainHash, iptablesServiceHash} from './chain-names.js';
 import {
 	addBypass, addEntry, addMasquerade, compareFlows, finishFlow, type FlowDraft, draftIn, hostAddress, identifyFlow, markLocalDrop, protocolOf, servicePortFromComment, splitHostPort,
@@ -33,8 +33,12 @@ class IptablesDecoder {
 	private readonly nat: Map<string, IptablesChain>;
 	private readonly filter: Map<string, IptablesChain>;
 	private readonly drafts = new Map<string, FlowDraft>();
-	/** Endpoint of each KUBE-SEP chain once read (also for chains the dump lacks). */
-	private readonly endpoints = new Map<string, EndpointTarget | null>();
+	/** Endpoint chains the dump lacks, once reported without a comment naming the endpoint. */
+	private readonly missingEndpoints = new Set<string>();
+	/** The endpoint of each KUBE-SEP chain once read (keyed by the chain: one lookup by name per jump, not three). */
+	private readonly endpointOfChain = new WeakMap<IptablesChain, EndpointTarget | null>();
+	/** The masquerade marks of each chain once read (a chain is walked once per entry of its Service). */
+	private readonly marksOfChain = new WeakMap<IptablesChain, NatMasquerade[]>();
 	private readonly entryStarts: EntryStart[] = [];
 	/** Old style: masquerade rules in KUBE-SERVICES / KUBE-NODEPORTS next to the jump. */
 	private readonly pendingMasquerade: IptablesRule[] = [];
@@ -74,8 +78,9 @@ class IptablesDecoder {
 		// Filter table: services without (local) endpoints are rejected or dropped there.
 		for (const chainName of ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-NODEPORTS']) {
 			const chain = this.filter.get(chainName);
-			for (let index = 0; chain && index < chain.raws.length; index++) {
-				const rule = ruleDetails(chain, index, this.problems);
+			const rules = chain ? chainRules(chain) : undefined;
+			for (let index = 0; chain && index < chain.size; index++) {
+				const rule = ruleDetails(chain, index, this.problems, rules);
 				if (rule?.target === 'REJECT' || rule?.target === 'DROP') {
 					this.noEndpointsRule(rule, chainName);
 				}
@@ -90,8 +95,9 @@ class IptablesDecoder {
 	private rulesOf(name: string): IptablesRule[] {
 		const chain = this.nat.get(name);
 		const rules: IptablesRule[] = [];
-		for (let index = 0; chain && index < chain.raws.length; index++) {
-			const rule = ruleDetails(chain, index, this.problems);
+		const written = chain ? chainRules(chain) : undefined;
+		for (let index = 0; chain && index < chain.size; index++) {
+			const rule = ruleDetails(chain, index, this.problems, written);
 			if (rule) {
 				rules.push(rule);
 			}
@@ -322,28 +328,49 @@ class IptablesDecoder {
 
 	private collectMasquerade(draft: FlowDraft, name: string): void {
 		const chain = this.nat.get(name);
-		for (let index = 0; chain && index < chain.raws.length; index++) {
+		if (!chain) {
+			return;
+		}
+
+		let marks = this.marksOfChain.get(chain);
+		if (!marks) {
+			marks = this.masqueradeMarks(chain);
+			this.marksOfChain.set(chain, marks);
+		}
+
+		for (const mark of marks) {
+			addMasquerade(draft, mark);
+		}
+	}
+
+	private masqueradeMarks(chain: IptablesChain): NatMasquerade[] {
+		const marks: NatMasquerade[] = [];
+		const rules = chainRules(chain);
+		for (let index = 0; index < chain.size; index++) {
 			// Only the mark rules need a full parse; dispatch chains hold mostly KUBE-SEP- jumps.
-			if (!chain.raws[index]!.endsWith(' -j KUBE-MARK-MASQ')) {
+			if (!rules.raws[index]!.endsWith(' -j KUBE-MARK-MASQ')) {
 				continue;
 			}
 
-			const rule = ruleDetails(chain, index, this.problems);
+			const rule = ruleDetails(chain, index, this.problems, rules);
 			if (rule?.target === 'KUBE-MARK-MASQ') {
-				addMasquerade(draft, {chain: name, condition: masqueradeCondition(rule), line: rule.line});
+				marks.push({chain: chain.name, condition: masqueradeCondition(rule), line: rule.line});
 			}
 		}
+
+		return marks;
 	}
 
 	/** The jumps of a KUBE-SVC-/KUBE-SVL-/KUBE-XLB- chain to its endpoints; affinity and drops go to the draft. */
 	private jumpsOf(draft: FlowDraft, name: string, chain: IptablesChain | undefined): Jump[] {
 		const jumps: Jump[] = [];
 		let sawUnconditional = false;
-		for (let index = 0; chain && index < chain.raws.length; index++) {
+		const rules = chain ? chainRules(chain) : undefined;
+		for (let index = 0; chain && index < chain.size; index++) {
 			// kube-proxy's plain ladder rules are read from the raw text; anything else gets a full parse.
-			let jump = draft.identified ? quickJump(chain.raws[index]!, chain.lines[index]!, index) : null;
+			let jump = draft.identified ? quickJump(rules!.raws[index]!, rules!.lines[index]!, index) : null;
 			if (!jump) {
-				const rule = ruleDetails(chain, index, this.problems);
+				const rule = ruleDetails(chain, index, this.problems, rules);
 				if (!rule) {
 					continue;
 				}
@@ -394,12 +421,12 @@ class IptablesDecoder {
 
 	private endpointOf(draft: FlowDraft, jump: Jump, from: IptablesChain): EndpointTarget | null {
 		const name = jump.target;
-		const cached = this.endpoints.get(name);
+		const chain = this.nat.get(name);
+		const cached = chain ? this.endpointOfChain.get(chain) : (this.missingEndpoints.has(name) ? null : undefined);
 		if (cached !== undefined) {
 			return cached;
 		}
 
-		const chain = this.nat.get(name);
 		const result = chain ? this.readEndpointChain(draft, chain, jump) : null;
 		if (!chain) {
 			this.problems.push({line: jump.line, message: `line ${jump.line}: jump to missing endpoint chain ${name}`});
@@ -411,7 +438,12 @@ class IptablesDecoder {
 			return named;
 		}
 
-		this.endpoints.set(name, result);
+		if (chain) {
+			this.endpointOfChain.set(chain, result);
+		} else {
+			this.missingEndpoints.add(name);
+		}
+
 		return result;
 	}
 
@@ -419,16 +451,17 @@ class IptablesDecoder {
 	private readEndpointChain(draft: FlowDraft, chain: IptablesChain, jump: Jump): EndpointTarget | null {
 		let hairpin = false;
 		let destination: {text: string; line: number; raw: string} | null = null;
-		for (let index = 0; index < chain.raws.length; index++) {
-			const raw = chain.raws[index]!;
+		const rules = chainRules(chain);
+		for (let index = 0; index < chain.size; index++) {
+			const raw = rules.raws[index]!;
 			const quick = draft.identified ? quickEndpointRule(raw) : null;
 			if (quick) {
 				hairpin ||= quick.hairpin;
-				destination = quick.toDestination ? {text: quick.toDestination, line: chain.lines[index]!, raw} : destination;
+				destination = quick.toDestination ? {text: quick.toDestination, line: rules.lines[index]!, raw} : destination;
 				continue;
 			}
 
-			const rule = ruleDetails(chain, index, this.problems);
+			const rule = ruleDetails(chain, index, this.problems, rules);
 			if (!rule) {
 				continue;
 			}

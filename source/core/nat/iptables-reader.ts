@@ -3,9 +3,11 @@ import type {NatProblem} from './types.js';
 import {clip, type IptablesRule, parseRuleLine, tokenize} from './iptables-rule.js';
 
 /**
- * A chain of the dump: its rules as written (`raws`) with their line numbers. Options are parsed
- * on use (`ruleDetails`): most of a large dump is read from the raw text by the decoder's quick
- * readers, so 200,000 rules cost two array slots each, not an object.
+ * A chain of the dump: its rules as written, with their line numbers (`chainRules`). iptables-save
+ * writes a chain's rules one after another, so they are kept as blocks of consecutive lines (one
+ * string per block, mostly one block per chain): 200,000 rules are not 200,000 strings kept alive
+ * for the garbage collector to copy. Options are parsed on use (`ruleDetails`): most of a large
+ * dump is read from the raw text by the decoder's quick readers.
  */
 export type IptablesChain = {
 	readonly name: string;
@@ -16,11 +18,19 @@ export type IptablesChain = {
 	counters: string | null;
 	/** Line of the declaration, null when the chain was only seen in a rule. */
 	line: number | null;
-	readonly raws: string[];
-	readonly lines: number[];
+	/** The rules as written: blocks of consecutive lines joined by newlines (a line may keep a trailing CR). */
+	blocks: string[];
+	/** Line number of each block's first rule. */
+	blockLines: number[];
+	/** How many rules the blocks hold. */
+	size: number;
 	/** Parsed rules by position, filled by ruleDetails (null: the line could not be parsed). */
 	parsed?: Array<IptablesRule | null | undefined>;
 };
+
+/** The blocks of every chain without rules (never written to: the first block replaces them). */
+const noBlocks = Object.freeze([]) as unknown as string[];
+const noLines = Object.freeze([]) as unknown as number[];
 
 export type IptablesTable = {
 	readonly name: string;
@@ -42,12 +52,42 @@ export type IptablesParseOptions = {
 	readonly eager?: boolean;
 };
 
-/** Rule `index` of `chain` parsed (once); problems go to `problems`. */
-export function ruleDetails(chain: IptablesChain, index: number, problems: NatProblem[]): IptablesRule | null {
+export type ChainRules = {readonly raws: readonly string[]; readonly lines: readonly number[]};
+
+/** The rules of a chain as written, and their line numbers (split from the blocks on each call: keep the result while needed). */
+export function chainRules(chain: IptablesChain): ChainRules {
+	if (chain.blocks.length === 1 && chain.size === 1) {
+		return {raws: chain.blocks, lines: chain.blockLines};
+	}
+
+	const raws: string[] = [];
+	const lines: number[] = [];
+	for (let index = 0; index < chain.blocks.length; index++) {
+		const block = chain.blocks[index]!;
+		let line = chain.blockLines[index]!;
+		let start = 0;
+		for (let end = block.indexOf('\n'); ; end = block.indexOf('\n', start)) {
+			const stop = end === -1 ? block.length : end;
+			raws.push(block.charCodeAt(stop - 1) === 13 && end !== -1 ? block.slice(start, stop - 1) : block.slice(start, stop));
+			lines.push(line++);
+			if (end === -1) {
+				break;
+			}
+
+			start = end + 1;
+		}
+	}
+
+	return {raws, lines};
+}
+
+/** Rule `index` of `chain` parsed (once); problems go to `problems`. Pass `rules` when the chain's rules are in hand. */
+export function ruleDetails(chain: IptablesChain, index: number, problems: NatProblem[], rules?: ChainRules): IptablesRule | null {
 	chain.parsed ??= [];
 	let rule = chain.parsed[index];
 	if (rule === undefined) {
-		rule = parseRuleLine(chain.raws[index]!, chain.lines[index]!, chain.table, problems);
+		const {raws, lines} = rules ?? chainRules(chain);
+		rule = parseRuleLine(raws[index]!, lines[index]!, chain.table, problems);
 		chain.parsed[index] = rule;
 	}
 
@@ -69,6 +109,12 @@ export class IptablesReader {
 	private inSaveSection = false;
 	private lineNumber = 0;
 	private lastChain: IptablesChain | undefined;
+	/** The rules of lastChain not yet added: text[blockStart, blockEnd), `blockSize` lines from `blockLine`. */
+	private blockText = '';
+	private blockStart = 0;
+	private blockEnd = 0;
+	private blockLine = 0;
+	private blockSize = 0;
 	/** Text after the last newline of what was written so far. */
 	private tail = '';
 	private readonly tailBytes: Uint8Array[] = [];
@@ -90,7 +136,7 @@ export class IptablesReader {
 		if (this.tailBytes.length > 0) {
 			// The line begun in earlier parts: only that line is copied.
 			from = part.indexOf(10) + 1;
-			this.write(Buffer.concat([...this.tailBytes, part.subarray(0, from)]).toString('utf8'));
+			this.write(text(Buffer.concat([...this.tailBytes, part.subarray(0, from)])));
 			this.tailBytes.length = 0;
 		}
 
@@ -98,7 +144,7 @@ export class IptablesReader {
 			this.tailBytes.push(part.subarray(last + 1));
 		}
 
-		this.write(Buffer.from(part.buffer, part.byteOffset + from, last + 1 - from).toString('utf8'));
+		this.write(text(Buffer.from(part.buffer, part.byteOffset + from, last + 1 - from)));
 	}
 
 	/** More text of the dump. */
@@ -121,13 +167,14 @@ export class IptablesReader {
 			start = end + 1;
 		}
 
+		this.flushBlock();
 		this.tail = text.slice(start);
 	}
 
 	/** The dump read so far, with what is left after the last newline. */
 	end(): IptablesDump {
 		if (this.tailBytes.length > 0) {
-			this.write(Buffer.concat(this.tailBytes).toString('utf8'));
+			this.write(text(Buffer.concat(this.tailBytes)));
 			this.tailBytes.length = 0;
 		}
 
@@ -135,6 +182,7 @@ export class IptablesReader {
 			const tail = this.tail;
 			this.tail = '';
 			this.line(tail, 0, tail.length);
+			this.flushBlock();
 		}
 
 		if (this.inSaveSection && this.current) {
@@ -151,21 +199,22 @@ export class IptablesReader {
 			end--;
 		}
 
-		// The hot path: `-A CHAIN …` continuing the previous rule's chain (iptables-save groups rules by chain).
+		// The hot path: `-A CHAIN …` continuing the previous rule's chain (iptables-save groups rules by
+		// chain): the line joins the chain's current block, and no string is made for it.
 		const chain = this.lastChain;
 		if (chain && text.charCodeAt(start) === 45 && text.charCodeAt(start + 1) === 65 && text.charCodeAt(start + 2) === 32
 			&& text.charCodeAt(start + 3 + chain.name.length) === 32 && text.startsWith(chain.name, start + 3)) {
-			this.addRule(chain, text.slice(start, end), lineNumber);
+			this.extendBlock(text, start, end, lineNumber);
 			return;
 		}
 
+		this.flushBlock();
 		const raw = text.slice(start, end);
-		// A plain `-A` line of another chain: the chain is looked up by name.
+		// A plain `-A` line of another chain: the chain is looked up by name, and a block begins.
 		const nameEnd = raw.indexOf(' ', 3);
 		if (raw.startsWith('-A ') && nameEnd > 3 && raw.charCodeAt(3) !== 45) {
-			const next = this.chainForRule(raw.slice(3, nameEnd), raw, lineNumber);
-			this.addRule(next, raw, lineNumber);
-			this.lastChain = next;
+			this.lastChain = this.chainForRule(raw.slice(3, nameEnd), raw, lineNumber);
+			this.extendBlock(text, start, end, lineNumber);
 			return;
 		}
 
@@ -276,26 +325,67 @@ export class IptablesReader {
 			return;
 		}
 
-		table.chains.set(name, {name, table: table.name, policy, counters, line, raws: [], lines: []});
+		table.chains.set(name, {name, table: table.name, policy, counters, line, blocks: noBlocks, blockLines: noLines, size: 0});
 		this.lastChain = undefined;
 	}
 
-	private addRule(chain: IptablesChain, raw: string, line: number, first = false, parsed?: IptablesRule | null): void {
-		if (first) {
-			chain.raws.unshift(raw);
-			chain.lines.unshift(line);
-			chain.parsed?.unshift(undefined);
+	/** Line `line` (text[start, end)) is the next rule of lastChain. */
+	private extendBlock(text: string, start: number, end: number, line: number): void {
+		if (this.blockSize > 0 && this.blockText === text && this.blockLine + this.blockSize === line) {
+			this.blockEnd = end;
+			this.blockSize++;
 		} else {
-			chain.raws.push(raw);
-			chain.lines.push(line);
+			this.flushBlock();
+			this.blockText = text;
+			this.blockStart = start;
+			this.blockEnd = end;
+			this.blockLine = line;
+			this.blockSize = 1;
 		}
 
-		this.ruleCount++;
+		if (this.eager) {
+			this.flushBlock();
+		}
+	}
+
+	/** lastChain's pending block becomes part of the chain. */
+	private flushBlock(): void {
+		if (this.blockSize === 0) {
+			return;
+		}
+
+		const chain = this.lastChain!;
+		const size = this.blockSize;
+		this.blockSize = 0;
+		this.addRules(chain, this.blockText.slice(this.blockStart, this.blockEnd), this.blockLine, size);
+		this.blockText = '';
+	}
+
+	/** `size` consecutive rules (one block), at the end of the chain or (`first`) in front. */
+	private addRules(chain: IptablesChain, block: string, line: number, size: number, first = false, parsed?: IptablesRule | null): void {
+		if (chain.size === 0) {
+			// Most chains get one block: an array of exactly one, not the 17 slots a first push reserves.
+			chain.blocks = [block];
+			chain.blockLines = [line];
+		} else if (first) {
+			chain.blocks.unshift(block);
+			chain.blockLines.unshift(line);
+			chain.parsed?.unshift(undefined);
+		} else {
+			chain.blocks.push(block);
+			chain.blockLines.push(line);
+		}
+
+		chain.size += size;
+		this.ruleCount += size;
+		const index = first ? 0 : chain.size - 1;
 		if (parsed !== undefined) {
 			chain.parsed ??= [];
-			chain.parsed[first ? 0 : chain.raws.length - 1] = parsed;
+			chain.parsed[index] = parsed;
 		} else if (this.eager) {
-			ruleDetails(chain, first ? 0 : chain.raws.length - 1, this.problems);
+			// Eager reading adds one line at a time, without a CR (see extendBlock).
+			chain.parsed ??= [];
+			chain.parsed[index] = parseRuleLine(block, line, chain.table, this.problems);
 		}
 	}
 
@@ -308,7 +398,7 @@ export class IptablesReader {
 				this.problem(line, raw, `rule for undeclared chain ${name}`);
 			}
 
-			chain = {name, table: table.name, policy: null, counters: null, line: null, raws: [], lines: []};
+			chain = {name, table: table.name, policy: null, counters: null, line: null, blocks: noBlocks, blockLines: noLines, size: 0};
 			table.chains.set(name, chain);
 		}
 
@@ -335,7 +425,7 @@ export class IptablesReader {
 				const options = tokens.slice(insert && tokens[2] !== undefined && /^\d+$/.test(tokens[2]) ? 3 : 2);
 				const parsed = parseRuleLine(`-A ${[name, ...options].map(quoteIfNeeded).join(' ')}`, line, chain.table, this.problems, raw);
 				if (parsed) {
-					this.addRule(chain, raw, line, insert, parsed);
+					this.addRules(chain, raw, line, 1, insert, parsed);
 				}
 
 				this.lastChain = undefined;
@@ -374,8 +464,9 @@ export class IptablesReader {
 			case '--flush': {
 				for (const chain of this.table().chains.values()) {
 					if (name === undefined || chain.name === name) {
-						chain.raws.length = 0;
-						chain.lines.length = 0;
+						chain.blocks = noBlocks;
+						chain.blockLines = noLines;
+						chain.size = 0;
 						chain.parsed = undefined;
 					}
 				}
@@ -402,6 +493,11 @@ export class IptablesReader {
 			this.problem(line, raw, `-X of unknown chain ${name}`);
 		}
 	}
+}
+
+/** UTF-8 bytes as text (Node's UTF-8 decoder is faster than its latin1 copy for parts this large). */
+function text(bytes: Buffer): string {
+	return bytes.toString('utf8');
 }
 
 function quoteIfNeeded(token: string): string {

@@ -193,7 +193,9 @@ export function tokenize(line: string): string[] {
 			continue;
 		}
 
+		// The token is built from slices between quotes and escapes, not character by character.
 		let token = '';
+		let from = index;
 		let quoted = false;
 		for (; index < length; index++) {
 			code = line.charCodeAt(index);
@@ -202,15 +204,17 @@ export function tokenize(line: string): string[] {
 			}
 
 			if (code === 34) {
+				token += line.slice(from, index);
+				from = index + 1;
 				quoted = !quoted;
 			} else if (code === 92 && index + 1 < length && (line.charCodeAt(index + 1) === 34 || line.charCodeAt(index + 1) === 92 || (!quoted && line.charCodeAt(index + 1) === 32))) {
-				token += line[++index];
-			} else {
-				token += line[index];
+				// The escaped character begins the next slice and is not read as a quote or a blank.
+				token += line.slice(from, index);
+				from = ++index;
 			}
 		}
 
-		tokens.push(token);
+		tokens.push(token + line.slice(from, index));
 	}
 
 	return tokens;

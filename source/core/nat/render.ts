@@ -171,20 +171,44 @@ function jsonEndpoint(endpoint: NatEndpoint): NatJsonEndpoint {
 export function toNatJson(table: NatFlowTable): NatJson {
 	return {
 		mode: table.mode,
-		services: table.services.map(flow => ({
-			service: flow.service,
-			port: flow.port,
-			protocol: flow.protocol,
-			entries: flow.entries.map(entry => ({kind: entry.kind, ip: entry.ip, port: entry.port, sourceRanges: [...entry.sourceRanges], localOnly: entry.localOnly})),
-			endpoints: flow.endpoints.map(endpoint => jsonEndpoint(endpoint)),
-			localEndpoints: flow.localEndpoints ? flow.localEndpoints.map(endpoint => jsonEndpoint(endpoint)) : null,
-			affinity: flow.affinity ? {timeoutSeconds: flow.affinity.timeoutSeconds} : null,
-			noEndpoints: flow.noEndpoints,
-			bypass: flow.bypass.map(bypass => ({from: bypass.from, condition: bypass.condition, chain: bypass.chain})),
-		})),
+		services: table.services.map(flow => jsonService(flow)),
 		problems: table.problems.map(problem => ({line: problem.line, message: problem.message})),
 		notes: [...(table.notes ?? [])],
 	};
+}
+
+function jsonService(flow: NatServiceFlow): NatJson['services'][number] {
+	return {
+		service: flow.service,
+		port: flow.port,
+		protocol: flow.protocol,
+		entries: flow.entries.map(entry => ({kind: entry.kind, ip: entry.ip, port: entry.port, sourceRanges: [...entry.sourceRanges], localOnly: entry.localOnly})),
+		endpoints: flow.endpoints.map(endpoint => jsonEndpoint(endpoint)),
+		localEndpoints: flow.localEndpoints ? flow.localEndpoints.map(endpoint => jsonEndpoint(endpoint)) : null,
+		affinity: flow.affinity ? {timeoutSeconds: flow.affinity.timeoutSeconds} : null,
+		noEndpoints: flow.noEndpoints,
+		bypass: flow.bypass.map(bypass => ({from: bypass.from, condition: bypass.condition, chain: bypass.chain})),
+	};
+}
+
+/**
+ * `JSON.stringify(toNatJson(table), null, 2)` and a newline, in parts of `perPart` Services: a
+ * table of 50,000 endpoints is written as it is made, never held as one string (nor one buffer).
+ */
+export function * natJsonParts(table: NatFlowTable, perPart = 256): Generator<string> {
+	// Stringified one level deeper than needed, in a wrapper array, a value comes out already indented
+	// for its place in the document; only the wrapper's brackets are cut off.
+	const nested = (value: unknown) => JSON.stringify([value], null, 2).slice(4, -2);
+	const {services} = table;
+	yield `{\n  "mode": ${JSON.stringify(table.mode)},\n  "services": ${services.length === 0 ? '[]' : '['}`;
+	for (let from = 0; from < services.length; from += perPart) {
+		const part = services.slice(from, from + perPart).map(flow => jsonService(flow));
+		// `[\n    {…},\n    {…}\n  ]`: the Services of this part, each at its place in the array.
+		yield `${from === 0 ? '' : ','}\n${nested(part).slice(2, -4)}`;
+	}
+
+	const {problems, notes} = toNatJson({...table, services: []});
+	yield `${services.length === 0 ? '' : '\n  ]'},\n  "problems": ${nested(problems)},\n  "notes": ${nested(notes)}\n}\n`;
 }
 
 /** Keep only the flows of one Service (`ns/name`, or `ns/name:port`). */

@@ -1,6 +1,6 @@
 import {test, describe} from 'node:test';
 import assert from 'node:assert/strict';
-import {parseIptablesSave, ruleDetails} from '../../../source/core/nat/iptables-reader.js';
+import {chainRules, IptablesReader, parseIptablesSave, ruleDetails} from '../../../source/core/nat/iptables-reader.js';
 import {parseRuleLine, tokenize} from '../../../source/core/nat/iptables-rule.js';
 
 describe('tokenize', () => {
@@ -119,7 +119,7 @@ describe('parseIptablesSave', () => {
 		assert.deepEqual([...nat.chains.keys()], ['PREROUTING', 'KUBE-SERVICES']);
 		assert.equal(nat.chains.get('PREROUTING')!.counters, '[12:720]');
 		assert.equal(nat.chains.get('PREROUTING')!.policy, 'ACCEPT');
-		assert.equal(nat.chains.get('KUBE-SERVICES')!.lines[0], 7);
+		assert.equal(chainRules(nat.chains.get('KUBE-SERVICES')!).lines[0], 7);
 		assert.equal(ruleDetails(dump.tables.get('filter')!.chains.get('KUBE-SERVICES')!, 0, [])?.target, 'REJECT');
 		assert.equal(dump.ruleCount, 3);
 	});
@@ -127,7 +127,7 @@ describe('parseIptablesSave', () => {
 	test('iptables -S output (no table header) goes to the default table', () => {
 		const dump = parseIptablesSave('-P PREROUTING ACCEPT\n-N KUBE-SERVICES\n-A KUBE-SERVICES -j KUBE-NODEPORTS\n');
 		assert.deepEqual(dump.problems, []);
-		assert.equal(dump.tables.get('nat')!.chains.get('KUBE-SERVICES')!.raws.length, 1);
+		assert.deepEqual(chainRules(dump.tables.get('nat')!.chains.get('KUBE-SERVICES')!).raws, ['-A KUBE-SERVICES -j KUBE-NODEPORTS']);
 	});
 
 	test('malformed input: every problem names its line and quotes it', () => {
@@ -156,13 +156,32 @@ describe('parseIptablesSave', () => {
 	test('-I puts the rule first', () => {
 		const dump = parseIptablesSave('*nat\n:X - [0:0]\n-A X -j B\n-I X 1 -j A\nCOMMIT\n');
 		const chain = dump.tables.get('nat')!.chains.get('X')!;
-		assert.deepEqual(chain.raws.map((_, index) => ruleDetails(chain, index, [])?.target), ['A', 'B']);
-		assert.deepEqual(chain.lines, [4, 3]);
+		assert.deepEqual(chainRules(chain).raws.map((_, index) => ruleDetails(chain, index, [])?.target), ['A', 'B']);
+		assert.deepEqual(chainRules(chain).lines, [4, 3]);
 	});
 
 	test('CRLF line ends are accepted', () => {
-		const dump = parseIptablesSave('*nat\r\n:X - [0:0]\r\n-A X -j Y\r\nCOMMIT\r\n');
+		const dump = parseIptablesSave('*nat\r\n:X - [0:0]\r\n-A X -j Y\r\n-A X -j Z\r\nCOMMIT\r\n');
 		assert.deepEqual(dump.problems, []);
-		assert.equal(ruleDetails(dump.tables.get('nat')!.chains.get('X')!, 0, [])?.target, 'Y');
+		const chain = dump.tables.get('nat')!.chains.get('X')!;
+		assert.equal(ruleDetails(chain, 0, [])?.target, 'Y');
+		assert.deepEqual(chainRules(chain).raws, ['-A X -j Y', '-A X -j Z']);
+	});
+
+	test('a chain\'s rules keep their text and lines whether written together, apart or across the parts of the input', () => {
+		const text = ['*nat', ':X - [0:0]', ':Y - [0:0]', '-A X -j A', '-A X -j B', '-A Y -j C', '', '-A X -j D', '-A X -j E', 'COMMIT', ''].join('\n');
+		for (const size of [1, 3, 7, text.length]) {
+			const reader = new IptablesReader();
+			for (let from = 0; from < text.length; from += size) {
+				reader.writeBytes(new TextEncoder().encode(text.slice(from, from + size)));
+			}
+
+			const dump = reader.end();
+			const x = chainRules(dump.tables.get('nat')!.chains.get('X')!);
+			assert.deepEqual(x.raws, ['-A X -j A', '-A X -j B', '-A X -j D', '-A X -j E'], `parts of ${size}`);
+			assert.deepEqual(x.lines, [4, 5, 8, 9], `parts of ${size}`);
+			assert.equal(dump.tables.get('nat')!.chains.get('X')!.size, 4);
+			assert.equal(dump.ruleCount, 5);
+		}
 	});
 });
