@@ -7,8 +7,8 @@ import path from 'node:path';
 import {parseCommandLine} from '../../source/cli/parse-command-line.js';
 import {kubeconfigPresent, natWithoutCluster} from '../../source/commands/nat-without-cluster.js';
 import type {CliConfig} from '../../source/commands/run-command.js';
-import {generateIptablesSave} from '../../source/core/nat/generate/iptables.js';
-import {endpointSlicesFor, initialDemoState} from '../../source/demo/cluster.js';
+import {generateIptablesSave} from '../../source/builtin-cluster/generate/iptables.js';
+import {endpointSlicesFor, initialDemoState} from '../../source/builtin-cluster/demo/cluster.js';
 import {ensureBuilt, svctopBin} from '../helpers/built-cli.js';
 
 function config(argv: string[]): CliConfig {
