@@ -99,6 +99,12 @@ export function ruleDetails(chain: IptablesChain, index: number, problems: NatPr
  * arrive (in any parts): tables, chain declarations, rules, COMMIT. Each rule keeps its line and
  * raw text; nothing else is built per rule.
  */
+/** The length of `[123:4567] ` at text[start], or 0 when the line does not start with packet and byte counters. */
+function counterPrefixLength(text: string, start: number, end: number): number {
+	const match = /^\[\d+:\d+\] +/.exec(text.slice(start, Math.min(end, start + 48)));
+	return match ? match[0].length : 0;
+}
+
 export class IptablesReader {
 	readonly tables = new Map<string, IptablesTable>();
 	readonly problems: NatProblem[] = [];
@@ -149,6 +155,11 @@ export class IptablesReader {
 
 	/** More text of the dump. */
 	write(text: string): void {
+		// `iptables-save -c`: the counters go before the rules are cut into lines and kept in blocks.
+		if (text.charCodeAt(0) === 91 || text.includes('\n[')) {
+			text = text.replaceAll(/^\[\d+:\d+\] +/gm, '');
+		}
+
 		let start = 0;
 		if (this.tail !== '') {
 			const end = text.indexOf('\n');
@@ -197,6 +208,16 @@ export class IptablesReader {
 		const lineNumber = ++this.lineNumber;
 		if (end > start && text.charCodeAt(end - 1) === 13) {
 			end--;
+		}
+
+		// A byte-order mark from an editor before the first line; `[packets:bytes] ` before each rule
+		// from `iptables-save -c`.
+		if (lineNumber === 1 && text.charCodeAt(start) === 0xFE_FF) {
+			start++;
+		}
+
+		if (text.charCodeAt(start) === 91) {
+			start += counterPrefixLength(text, start, end);
 		}
 
 		// The hot path: `-A CHAIN …` continuing the previous rule's chain (iptables-save groups rules by

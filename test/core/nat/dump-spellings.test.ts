@@ -1,0 +1,52 @@
+import {test} from 'node:test';
+import assert from 'node:assert/strict';
+import {execFileSync, spawnSync} from 'node:child_process';
+import {readFileSync} from 'node:fs';
+import {join} from 'node:path';
+import process from 'node:process';
+import {decodeNatDump} from '../../../source/core/nat/decode.js';
+import {kernelUnavailable} from '../../fixtures/nat/kernel/read-back.js';
+import {iptablesV128} from '../../fixtures/nat/kernel/sources.js';
+
+/*
+ * Spellings of the same rules that people paste: a file saved by an editor with a byte-order mark,
+ * and `iptables-save -c`, which puts `[packets:bytes]` before every rule. Both must decode to
+ * exactly what the plain dump gives (a lost table would hide Services; see the filter REJECT rules).
+ */
+
+const fixture = readFileSync(join(import.meta.dirname, '../../fixtures/nat/kernel/iptables-1.28-save.txt'), 'utf8');
+
+test('a byte-order mark before the first line changes nothing, even when the dump starts with its table line', () => {
+	const plain = decodeNatDump(fixture);
+	assert.deepEqual(decodeNatDump(`\uFEFF${fixture}`), plain);
+	const fromTable = fixture.slice(fixture.indexOf('*'));
+	assert.ok(fromTable.startsWith('*filter') || fromTable.startsWith('*nat'), fromTable.slice(0, 20));
+	const withMark = decodeNatDump(`\uFEFF${fromTable}`);
+	assert.deepEqual(withMark.problems, decodeNatDump(fromTable).problems);
+	assert.deepEqual(withMark, decodeNatDump(fromTable));
+});
+
+test('iptables-save -c read back from the kernel decodes exactly as iptables-save', t => {
+	const unavailable = kernelUnavailable();
+	if (unavailable) {
+		t.skip(unavailable);
+		return;
+	}
+
+	const namespace = `svtcount${process.pid}`;
+	const run = (args: string[], input?: string) =>
+		execFileSync('ip', ['netns', 'exec', namespace, ...args], {input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 16 * 1024 * 1024});
+	execFileSync('ip', ['netns', 'add', namespace]);
+	try {
+		run(['iptables-restore'], iptablesV128());
+		const counted = run(['iptables-save', '-c']);
+		const plain = run(['iptables-save']);
+		assert.match(counted, /^\[\d+:\d+\] -A KUBE-SERVICES /m, 'the kernel wrote counters before the rules');
+		const decoded = decodeNatDump(counted);
+		assert.deepEqual(decoded.problems, []);
+		assert.ok(decoded.services.length > 0);
+		assert.deepEqual(decoded, decodeNatDump(plain));
+	} finally {
+		spawnSync('ip', ['netns', 'del', namespace], {stdio: 'ignore'});
+	}
+});
