@@ -5,6 +5,7 @@
  * - iptables-save: every `*table` is closed by a `COMMIT` line, and the last line is one.
  * - nft list: the last line closes the top-level `table` block (`}` at column 0).
  * - any format: the text ends with a newline (kube-proxy's tools always write one).
+ * Lines may end in CRLF (`kubectl exec -t` output); the decoders strip the CR, so this does too.
  */
 export function dumpCutShort(dump: string | Uint8Array): string | null {
 	const text = typeof dump === 'string' ? dump : Buffer.from(dump.buffer, dump.byteOffset, dump.byteLength);
@@ -20,7 +21,7 @@ export function dumpCutShort(dump: string | Uint8Array): string | null {
 
 	const tables = countLinesStarting(text, '*');
 	if (tables > 0) {
-		const commits = countLinesStarting(text, 'COMMIT\n');
+		const commits = countLinesStarting(text, 'COMMIT\n') + countLinesStarting(text, 'COMMIT\r\n');
 		if (commits < tables || lastLine !== 'COMMIT') {
 			const open = Math.max(1, tables - commits);
 			return tables === 1 ? 'its iptables-save table is not closed with COMMIT' : `${open} of its ${tables} iptables-save tables ${open === 1 ? 'is' : 'are'} not closed with COMMIT`;
@@ -52,7 +53,7 @@ type Text = string | Buffer;
 function lastLineOf(text: Text): string {
 	let end = text.length;
 	for (;;) {
-		while (end > 0 && (text.at(end - 1) === '\n' || text.at(end - 1) === 10)) {
+		while (end > 0 && isLineEnd(text.at(end - 1))) {
 			end--;
 		}
 
@@ -64,6 +65,10 @@ function lastLineOf(text: Text): string {
 
 		end = start;
 	}
+}
+
+function isLineEnd(char: string | number | undefined): boolean {
+	return char === '\n' || char === '\r' || char === 10 || char === 13;
 }
 
 function startsWithLine(text: Text, prefix: string): boolean {

@@ -61,3 +61,21 @@ describe('refuseCutShort', () => {
 		assert.equal(refuseCutShort(whole.ruleset, 't.txt'), null);
 	});
 });
+
+describe('a dump with CRLF line endings (kubectl exec -t) is whole too', () => {
+	for (const [name, text] of Object.entries(whole)) {
+		test(name, () => {
+			const crlf = text.replaceAll('\n', '\r\n');
+			assert.equal(dumpCutShort(crlf), null);
+			assert.equal(dumpCutShort(Buffer.from(crlf)), null);
+			assert.equal(dumpCutShort(`${crlf}\r\n\r\n`), null);
+		});
+	}
+
+	test('and CRLF cut short still says so', () => {
+		const crlf = firstLines(whole.saveNat, 60).replaceAll('\n', '\r\n');
+		assert.equal(dumpCutShort(crlf), 'its iptables-save table is not closed with COMMIT');
+		const nft = whole.nft.replaceAll('\n', '\r\n');
+		assert.match(dumpCutShort(nft.slice(0, nft.lastIndexOf('}'))) ?? '', /nftables table is not closed|ends in the middle/);
+	});
+});
