@@ -80,6 +80,11 @@ export function crossCheckNat(table: NatFlowTable, api: NatApiObjects): NatFlowT
 	}
 
 	const notes = [...(table.notes ?? [])];
+	const ipv6Note = unreadIpv6Note(apiPorts, families);
+	if (ipv6Note) {
+		notes.push(ipv6Note);
+	}
+
 	if (unchecked > 0) {
 		notes.push(`rules of ${unchecked} Service port${unchecked === 1 ? '' : 's'} outside namespace ${api.namespace} were not checked against the API (it was asked for ${api.namespace} only; -A checks all)`);
 	}
@@ -119,6 +124,24 @@ export function crossCheckNat(table: NatFlowTable, api: NatApiObjects): NatFlowT
 
 		return flow;
 	}
+}
+
+/**
+ * Services with an IPv6 ClusterIP while the dump holds no IPv6 rule: ip6tables-save (or nft's ip6
+ * table) was not read, so this is a note on what the tree leaves out, never a "no rules" finding.
+ */
+function unreadIpv6Note(apiPorts: readonly ApiPort[], families: ReadonlySet<string>): string | null {
+	if (families.has('IPv6')) {
+		return null;
+	}
+
+	const services = [...new Set(apiPorts.filter(port => port.family === 'IPv6').map(port => `${port.namespace}/${port.name}`))];
+	if (services.length === 0) {
+		return null;
+	}
+
+	const named = services.length > 3 ? `${services.slice(0, 3).join(', ')} and ${services.length - 3} more` : services.join(', ');
+	return `the API gives ${services.length === 1 ? 'a Service' : `${services.length} Services`} an IPv6 ClusterIP (${named}), but this dump has no IPv6 rules (ip6tables-save / nft's ip6 table was not read): their IPv6 paths are not shown`;
 }
 
 /** Endpoints in the API but not in the rules, and endpoints in the rules the API does not list as usable. */

@@ -217,7 +217,8 @@ export function filterNatServices(table: NatFlowTable, service: string): NatFlow
 	const services = table.services.filter(flow => flow.service === name && (port === undefined || flow.port === port));
 	// Keep the problems about this Service and those about the text itself.
 	const problems = table.problems.filter(problem => problem.message.includes(`${name}`) || /^line \d+: (?!.*\w+\/\w+)/.test(problem.message));
-	// Notes are about the whole table (other namespaces), not about the one Service shown.
-	const {notes: _notes, ...rest} = table;
-	return {...rest, services, problems};
+	// Most notes are about the whole table (other namespaces); keep those that name this Service (IPv6 not read).
+	const {notes, ...rest} = table;
+	const own = (notes ?? []).filter(note => note.includes(`${name},`) || note.includes(`${name})`) || note.includes(`${name} and`));
+	return {...rest, services, problems, ...(own.length > 0 ? {notes: own} : {})};
 }

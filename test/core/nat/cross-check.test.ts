@@ -4,7 +4,7 @@ import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {crossCheckNat} from '../../../source/core/nat/cross-check.js';
 import {decodeNatDump} from '../../../source/core/nat/decode.js';
-import {renderNatText, toNatJson} from '../../../source/core/nat/render.js';
+import {filterNatServices, renderNatText, toNatJson} from '../../../source/core/nat/render.js';
 import {fixtureApi} from '../../fixtures/nat/kernel/api.js';
 
 const dump = readFileSync(join(import.meta.dirname, '../../fixtures/nat/kernel/iptables-1.28-save-nat.txt'), 'utf8');
@@ -50,5 +50,37 @@ describe('cross-check scoped to what the API was asked for', () => {
 		assert.equal(table.notes?.length, 1);
 		// The default namespace's flows are still named through the API.
 		assert.ok(table.services.some(flow => flow.service === 'default/web-local'));
+	});
+});
+
+describe('a dual-stack Service when the dump has no IPv6 rules', () => {
+	const dualStack = {
+		...fixtureApi,
+		services: fixtureApi.services.map(service => (service.metadata?.name === 'web-cluster'
+			? {...service, spec: {...service.spec, clusterIPs: [service.spec!.clusterIP!, 'fd00:10:96::12'], ipFamilies: ['IPv4', 'IPv6']}}
+			: service)),
+	};
+
+	test('one note names it; no finding says its rules are missing', () => {
+		const before = crossCheckNat(decodeNatDump(dump), fixtureApi);
+		const table = crossCheckNat(decodeNatDump(dump), dualStack);
+		assert.equal(table.notes?.length, 1);
+		assert.match(table.notes![0]!, /IPv6 ClusterIP \(default\/web-cluster\).*no IPv6 rules/);
+		assert.deepEqual(table.problems, before.problems);
+		assert.deepEqual(toNatJson(table).notes, table.notes);
+	});
+
+	test('kept when only that Service is shown, not for another one', () => {
+		const table = crossCheckNat(decodeNatDump(dump), dualStack);
+		assert.deepEqual(filterNatServices(table, 'default/web-cluster').notes, table.notes);
+		assert.equal(filterNatServices(table, 'default/web-local').notes, undefined);
+	});
+
+	test('no note when the dump has IPv6 rules', () => {
+		const decoded = decodeNatDump(dump);
+		const flow = decoded.services.find(each => each.service === 'default/web-cluster')!;
+		const v6 = {...flow, entries: flow.entries.map(entry => ({...entry, ip: 'fd00:10:96::12'})), endpoints: []};
+		const table = crossCheckNat({...decoded, services: [...decoded.services, v6]}, dualStack);
+		assert.equal(table.notes, undefined);
 	});
 });
