@@ -282,7 +282,7 @@ describe('the single executable, on a machine without Node.js', {timeout: 15 * 6
 		try {
 			await waitFor(/svc-nodeport/);
 			child.stdin.write('t');
-			await waitFor(/decoding \d+% of \d+ MB/);
+			await waitFor(/reading \d+% of [\d.]+ MB|decoding [\d.]+ MB…/);
 			await waitFor(/from large\.txt +read /);
 			assert.doesNotMatch(output, /NAT decoder stopped/);
 			child.stdin.write('q');

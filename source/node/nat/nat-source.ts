@@ -25,7 +25,7 @@ export type NatSourceSnapshot = {
 	readonly loading: boolean;
 	/** Epoch ms of the last finished read. */
 	readonly loadedAt: number | undefined;
-	/** While a large dump decodes: how much of it is done, e.g. `decoding 40% of 24 MB`. */
+	/** While a large dump decodes: how far, e.g. `reading 40% of 24 MB`, then `decoding 24 MB…`. */
 	readonly progress: string | undefined;
 	/** The node read through `loaders`; undefined: the default loader (this machine, a file, the demo). */
 	readonly vantage: string | undefined;
@@ -61,6 +61,15 @@ export function modeMismatch(text: string | Uint8Array, mode: NatMode, source: s
 	}
 
 	return `--mode ${mode}, but ${source} is ${dumpKinds[detected]}, not ${mode}: drop --mode (the format is detected from the dump)`;
+}
+
+/**
+ * The progress line: the decoder reports the bytes its reader has taken in, and only once all are
+ * in does the decode proper run (a good part of the time), so 100% is not "done".
+ */
+export function decodeProgress(done: number, total: number): string {
+	const size = `${(total / 1024 / 1024).toFixed(total < 10 * 1024 * 1024 ? 1 : 0)} MB`;
+	return done < total ? `reading ${Math.floor((100 * done) / total)}% of ${size}` : `decoding ${size}…`;
 }
 
 function firstLine(error: unknown): string {
@@ -157,7 +166,7 @@ export class NatSource extends SnapshotStore<NatSourceSnapshot> implements NatSo
 		const mode = this.options.mode ?? dump.mode;
 		const result = await this.decoder.decode({...dump, mode}, (done, total) => {
 			if (current()) {
-				this.progress = `decoding ${Math.floor((100 * done) / total)}% of ${(total / 1024 / 1024).toFixed(0)} MB`;
+				this.progress = decodeProgress(done, total);
 				this.changed();
 			}
 		});

@@ -114,4 +114,33 @@ describe('NatSource (the NAT view\'s and svctop nat\'s store)', () => {
 			nat.close();
 		}
 	});
+	test('progress says reading while bytes go in, and decoding (no percent) once all are in', async () => {
+		// Over 1 MiB as bytes: the reader takes it in parts and reports after each.
+		const bytes = new TextEncoder().encode(generateIptablesSave({...nodePortCluster(1500, 5), nodeName: 'node-0', nodeIPs: ['10.0.0.1']}, {form: 'save'}));
+		assert.ok(bytes.length > 2 * 1024 * 1024);
+		const nat = new NatSource({load: async () => ({ok: true, text: bytes, mode: undefined, source: 'big'}), inlineBytes: Number.POSITIVE_INFINITY});
+		const seen: string[] = [];
+		const unsubscribe = nat.subscribe(() => {
+			const {progress} = nat.snapshot();
+			if (progress !== undefined && seen.at(-1) !== progress) {
+				seen.push(progress);
+			}
+		});
+		try {
+			const read = await nat.reload();
+			assert.equal(read.progress, undefined);
+			assert.ok(read.table && read.table.services.length > 0);
+			const size = (bytes.length / 1024 / 1024).toFixed(1);
+			assert.ok(seen.length >= 3, seen.join(' | '));
+			for (const line of seen.slice(0, -1)) {
+				assert.match(line, new RegExp(`^reading \\d+% of ${size} MB$`));
+				assert.doesNotMatch(line, /100%/);
+			}
+
+			assert.equal(seen.at(-1), `decoding ${size} MB…`);
+		} finally {
+			unsubscribe();
+			nat.close();
+		}
+	});
 });
