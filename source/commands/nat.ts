@@ -1,6 +1,7 @@
 import process from 'node:process';
 import type {ClusterSource} from '../kube/types.js';
 import type {NatFlowTable, NatMode} from '../core/nat/types.js';
+import {natApiOf} from '../core/nat/api-of.js';
 import {crossCheckNat} from '../core/nat/cross-check.js';
 import {defaultDumpLimits} from '../core/nat/dump-limits.js';
 import {invalidNodeName} from '../core/nat/node-name.js';
@@ -92,11 +93,14 @@ export async function runNat(options: NatCommandOptions, io: NatIo): Promise<num
 	}
 
 	let {table} = read;
+	let unchecked: string | undefined;
 	const source = options.source ?? await options.connect?.();
 	if (source) {
 		await source.ready();
-		const snapshot = source.snapshot();
-		table = crossCheckNat(table, {services: snapshot.services, endpointSlices: snapshot.endpointSlices, namespace: snapshot.namespace});
+		// Unlisted Services or EndpointSlices would make every rule or endpoint look stale: leave them out, and say so.
+		const checked = natApiOf(source.snapshot());
+		unchecked = checked.unchecked;
+		table = checked.api ? crossCheckNat(table, checked.api) : table;
 	}
 
 	if (options.namespace !== undefined) {
@@ -110,6 +114,10 @@ export async function runNat(options: NatCommandOptions, io: NatIo): Promise<num
 			io.stderr.write(`svctop: no rules for ${service} in ${read.origin}\n`);
 			return 1;
 		}
+	}
+
+	if (unchecked) {
+		table = {...table, notes: [...(table.notes ?? []), unchecked]};
 	}
 
 	// A large table's JSON is written in parts, never made into one string.

@@ -9,6 +9,8 @@ export type NatApiObjects = {
 	readonly endpointSlices: readonly V1EndpointSlice[];
 	/** The one namespace the API was asked for; undefined when it listed all of them. */
 	readonly namespace?: string;
+	/** False when the EndpointSlices were not listed (forbidden, failing): no endpoint is then called missing or stale (the caller says why). Default true. */
+	readonly endpointSlicesListed?: boolean;
 };
 
 type ApiPort = PlannedServicePort & {readonly family: 'IPv4' | 'IPv6'; readonly hash: string};
@@ -69,7 +71,9 @@ export function crossCheckNat(table: NatFlowTable, api: NatApiObjects): NatFlowT
 			continue;
 		}
 
-		compareEndpoints(flow, port, label, owners, problems);
+		if (api.endpointSlicesListed !== false) {
+			compareEndpoints(flow, port, label, owners, problems);
+		}
 	}
 
 	const families = new Set(flows.flatMap(flow => flow.entries.map(entry => (entry.ip?.includes(':') ? 'IPv6' : 'IPv4'))));

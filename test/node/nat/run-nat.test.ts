@@ -24,7 +24,7 @@ function capture(stdinText = '') {
 	};
 }
 
-function fakeSource(): ClusterSource {
+function fakeSource(change: Partial<ClusterSnapshot> = {}): ClusterSource {
 	const snapshot: ClusterSnapshot = {
 		version: 1,
 		context: 'test',
@@ -38,6 +38,7 @@ function fakeSource(): ClusterSource {
 			nodes: {phase: 'synced', since: 0},
 		},
 		lastUpdate: 0,
+		...change,
 	};
 	return {
 		snapshot: () => snapshot,
@@ -87,6 +88,25 @@ describe('runNat', () => {
 		const code = await runNat({json: false, service: 'default/svc-nodeport', source: fakeSource(), dump: iptablesDump}, run.io);
 		assert.equal(code, 0);
 		assert.match(run.out(), /│ {2}├─ 33\.3% KUBE-SEP-XEXGJWEWSC2GPNPZ -> DNAT 10\.10\.1\.3:8080 \(deploy-echo-5c689d5454-m4hd9 on myk8s-worker\)\n/);
+	});
+
+	test('with the EndpointSlices forbidden: no endpoint findings, a note says why', async () => {
+		const run = capture();
+		const states = {services: {phase: 'synced', since: 0}, endpointslices: {phase: 'forbidden', since: 0, message: 'endpointslices is forbidden'}, nodes: {phase: 'synced', since: 0}} as const;
+		const code = await runNat({json: true, source: fakeSource({endpointSlices: [], states}), dump: iptablesDump}, run.io);
+		assert.equal(code, 0);
+		const json = JSON.parse(run.out()) as {problems: Array<{message: string}>; notes: string[]};
+		assert.deepEqual(json.problems.filter(problem => /endpoint/i.test(problem.message)), []);
+		assert.ok(json.notes.includes('endpoints not checked against the API: its EndpointSlices were not listed when the rules were read (endpointslices is forbidden)'), json.notes.join('\n'));
+	});
+
+	test('with the Services not listed: no cross-check at all, a note says why, also for one Service', async () => {
+		const run = capture();
+		const states = {services: {phase: 'retrying', since: 0, message: 'connection refused'}, endpointslices: {phase: 'synced', since: 0}, nodes: {phase: 'synced', since: 0}} as const;
+		const code = await runNat({json: false, service: 'default/svc-nodeport', source: fakeSource({services: [], states}), dump: iptablesDump}, run.io);
+		assert.equal(code, 0);
+		assert.match(run.out(), /^Note: not checked against the API: its Services were not listed when the rules were read \(connection refused\)$/m);
+		assert.doesNotMatch(run.out(), /Problems|which the API does not have/);
 	});
 
 	test('--json has exactly the issue\'s shape', async () => {

@@ -1,0 +1,30 @@
+import type {V1EndpointSlice, V1Service} from '@kubernetes/client-node';
+import type {NatApiObjects} from './cross-check.js';
+
+type ListState = {readonly phase: string; readonly message?: string};
+
+/** The part of a cluster snapshot the rules are checked against. */
+export type NatApiSnapshot = {
+	readonly services: readonly V1Service[];
+	readonly endpointSlices: readonly V1EndpointSlice[];
+	readonly namespace: string | undefined;
+	readonly states: {readonly services: ListState; readonly endpointslices: ListState};
+};
+
+/**
+ * What the rules can be checked against in `snapshot` (taken when they were read): nothing without
+ * a listed Service list (every rule would look stale), no endpoints without listed EndpointSlices
+ * (every endpoint would). `unchecked` says in one line what was left out and why.
+ */
+export function natApiOf(snapshot: NatApiSnapshot): {readonly api: NatApiObjects | undefined; readonly unchecked: string | undefined} {
+	const {services, endpointslices} = snapshot.states;
+	if (services.phase !== 'synced') {
+		return {api: undefined, unchecked: `not checked against the API: its Services were not listed when the rules were read (${services.message ?? services.phase})`};
+	}
+
+	const endpointSlicesListed = endpointslices.phase === 'synced';
+	return {
+		api: {services: snapshot.services, endpointSlices: snapshot.endpointSlices, namespace: snapshot.namespace, endpointSlicesListed},
+		unchecked: endpointSlicesListed ? undefined : `endpoints not checked against the API: its EndpointSlices were not listed when the rules were read (${endpointslices.message ?? endpointslices.phase})`,
+	};
+}
