@@ -1,4 +1,5 @@
 import type {Via} from '../core/probe/service-targets.js';
+import type {ClusterSnapshot} from '../kube/types.js';
 import type {NatVantages} from '../node/access/nat-vantages.js';
 import type {ProbeVantages} from '../node/access/probe-vantages.js';
 import {type NatDumpLoader, NatSource} from '../node/nat/nat-source.js';
@@ -12,8 +13,8 @@ import ProbeView from '../ui/views/ProbeView.js';
  * `loadDump` (or a node's loader from `vantages`), read once at once and closed with the view.
  */
 export function makeNatView(loadDump: NatDumpLoader, vantages?: NatVantages): ServiceScreen {
-	const openNat = () => {
-		const nat = new NatSource({load: loadDump, loaders: vantages});
+	const openNat = (cluster: () => ClusterSnapshot) => {
+		const nat = new NatSource({load: loadDump, loaders: vantages, cluster});
 		void nat.reload();
 		return nat;
 	};

@@ -1,6 +1,7 @@
 import {refuseCutShort} from '../../core/nat/cut-short.js';
 import {decodeNatDump, detectNatMode} from '../../core/nat/decode.js';
 import type {NatFlowTable, NatMode} from '../../core/nat/types.js';
+import type {ClusterSnapshot} from '../../kube/types.js';
 import {SnapshotStore, type Store} from '../../util/snapshot-store.js';
 import {NatDecoder} from './nat-decoder.js';
 import type {NatDump} from './read-dump.js';
@@ -25,6 +26,8 @@ export type NatSourceSnapshot = {
 	readonly loading: boolean;
 	/** Epoch ms of the last finished read. */
 	readonly loadedAt: number | undefined;
+	/** The API as it was when these rules were read (see `cluster` in the options): what they are checked against. */
+	readonly cluster: ClusterSnapshot | undefined;
 	/** While a large dump decodes: how far, e.g. `reading 40% of 24 MB`, then `decoding 24 MB…`. */
 	readonly progress: string | undefined;
 	/** The node read through `loaders`; undefined: the default loader (this machine, a file, the demo). */
@@ -47,9 +50,11 @@ export type NatSourceOptions = {
 	readonly inlineBytes?: number;
 	/** Epoch ms. Default: `Date.now`. */
 	readonly clock?: () => number;
+	/** The cluster's latest snapshot, kept with each read's table: the rules are compared with the API of their moment. */
+	readonly cluster?: () => ClusterSnapshot;
 };
 
-type Read = Pick<NatSourceSnapshot, 'table' | 'origin' | 'error' | 'loadedAt'>;
+type Read = Pick<NatSourceSnapshot, 'table' | 'origin' | 'error' | 'loadedAt' | 'cluster'>;
 
 const dumpKinds: Record<NatMode, string> = {iptables: 'iptables-save output', nftables: 'nft list ruleset output', ipvs: 'ipvsadm output'};
 
@@ -83,7 +88,7 @@ function firstLine(error: unknown): string {
  * Shared by `svctop nat` and the dashboard's NAT view.
  */
 export class NatSource extends SnapshotStore<NatSourceSnapshot> implements NatSourceStore {
-	private read: Read = {table: undefined, origin: undefined, error: undefined, loadedAt: undefined};
+	private read: Read = {table: undefined, origin: undefined, error: undefined, loadedAt: undefined, cluster: undefined};
 	private running: Promise<NatSourceSnapshot> | undefined;
 	private generation = 0;
 	private progress: string | undefined;
@@ -132,9 +137,12 @@ export class NatSource extends SnapshotStore<NatSourceSnapshot> implements NatSo
 		let read: Read | undefined;
 		try {
 			const dump = await load();
-			read = current() ? await this.decode(dump, () => current()) : undefined;
+			// The rules are as of now: the API of this moment is the one to compare them with.
+			const cluster = this.options.cluster?.();
+			const decoded = current() ? await this.decode(dump, () => current()) : undefined;
+			read = decoded && {...decoded, cluster: decoded.table ? cluster : undefined};
 		} catch (error) {
-			read = {table: undefined, origin: undefined, error: firstLine(error), loadedAt: this.clock()};
+			read = {table: undefined, origin: undefined, error: firstLine(error), loadedAt: this.clock(), cluster: undefined};
 		}
 
 		if (!current()) {
@@ -151,7 +159,7 @@ export class NatSource extends SnapshotStore<NatSourceSnapshot> implements NatSo
 	}
 
 	/** The decoded dump (off this thread when large), or the one line saying why there is no table (never an empty one). */
-	private async decode(dump: NatDump, current: () => boolean): Promise<Read | undefined> {
+	private async decode(dump: NatDump, current: () => boolean): Promise<Omit<Read, 'cluster'> | undefined> {
 		const at = () => this.clock();
 		if (!dump.ok) {
 			return {table: undefined, origin: undefined, error: dump.error, loadedAt: at()};

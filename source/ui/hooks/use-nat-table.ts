@@ -1,32 +1,38 @@
 import {useMemo} from 'react';
+import {natApiChanged} from '../../core/nat/api-changed.js';
+import {natApiOf} from '../../core/nat/api-of.js';
 import {crossCheckNat} from '../../core/nat/cross-check.js';
 import type {NatFlowTable} from '../../core/nat/types.js';
 import type {ClusterSnapshot} from '../../kube/types.js';
 import type {NatSourceSnapshot, NatSourceStore} from '../../node/nat/nat-source.js';
 import {useStore} from './use-store.js';
 
-export type NatTableState = Omit<NatSourceSnapshot, 'table'> & {
-	/** Decoded and checked against the cluster snapshot; undefined until the first read finishes. */
+export type NatTableState = Omit<NatSourceSnapshot, 'table' | 'cluster'> & {
+	/** Decoded and checked against the API as it was when the rules were read; undefined until the first read finishes. */
 	readonly table: NatFlowTable | undefined;
+	/** Why the rules were not (fully) checked against the API, e.g. the Services were not listed; undefined when they were. */
+	readonly unchecked: string | undefined;
+	/** The API (of `serviceKey`, or all of it) changed since the rules were read: the findings are of then. */
+	readonly apiChanged: boolean;
 };
 
 /**
- * The NAT source's table checked against the API. The source reads and decodes on demand (the
- * view's `r`); the cross-check follows the cluster snapshot, which changes at most a few times a second.
+ * The NAT source's table checked against the cluster snapshot kept with it (the API when the
+ * rules were read): checking an old dump against the live API would call every later change a
+ * problem. The source reads only on demand (the view's `r`); a later change of the API is one flag.
  */
-export function useNatTable(nat: NatSourceStore, snapshot: ClusterSnapshot): NatTableState {
-	const read = useStore(nat);
-	const table = useMemo(() => {
-		if (!read.table) {
-			return undefined;
+export function useNatTable(nat: NatSourceStore, snapshot: ClusterSnapshot, serviceKey?: string): NatTableState {
+	const {table: decoded, cluster, ...read} = useStore(nat);
+	// A source opened without a cluster keeps no snapshot: the live one is all there is.
+	const then = cluster ?? snapshot;
+	const {table, unchecked} = useMemo(() => {
+		if (!decoded) {
+			return {table: undefined, unchecked: undefined};
 		}
 
-		// Without a synced Service list the cross-check would call every rule stale.
-		if (snapshot.states.services.phase !== 'synced') {
-			return read.table;
-		}
-
-		return crossCheckNat(read.table, {services: snapshot.services, endpointSlices: snapshot.endpointSlices, namespace: snapshot.namespace});
-	}, [read.table, snapshot]);
-	return {...read, table};
+		const {api, unchecked} = natApiOf(then);
+		return {table: api ? crossCheckNat(decoded, api) : decoded, unchecked};
+	}, [decoded, then]);
+	const apiChanged = useMemo(() => decoded !== undefined && cluster !== undefined && natApiChanged(cluster, snapshot, serviceKey), [decoded, cluster, snapshot, serviceKey]);
+	return {...read, table, unchecked, apiChanged};
 }

@@ -13,10 +13,14 @@ import type {ServiceScreenProps} from '../screens.js';
 import {type NatLineTone, natLines} from './nat/nat-lines.js';
 import {VantagePicker} from '../components/VantagePicker.js';
 import type {NatSourceStore} from '../../node/nat/nat-source.js';
+import type {ClusterSnapshot} from '../../kube/types.js';
 
 export type NatViewProps = ServiceScreenProps & {
-	/** Opens the NAT source (local tools, `--nat-file`, `--node-cmd`, the demo's), read once opened; closed with the view. */
-	readonly openNat: () => NatSourceStore;
+	/**
+	 * Opens the NAT source (local tools, `--nat-file`, `--node-cmd`, the demo's), read once opened;
+	 * closed with the view. `cluster` gives the API's latest snapshot, kept with each read.
+	 */
+	readonly openNat: (cluster: () => ClusterSnapshot) => NatSourceStore;
 	/** Other nodes to read the rules from (debug pods, after a confirmation); see nat-vantages.ts. */
 	readonly vantages?: VantageChoice;
 };
@@ -41,17 +45,19 @@ const hint = [
 ].join('  ');
 
 /** Issue 4's NAT view: the node's kube-proxy rules for one Service (or all), as a flow tree. */
-export function NatView({serviceKey, snapshot, clock, width, height, onOpen, openNat, vantages}: NatViewProps) {
+export function NatView({serviceKey, snapshot, source, clock, width, height, onOpen, openNat, vantages}: NatViewProps) {
 	const [wholeTable, setWholeTable] = useState(false);
 	const now = useNow(clock, 1000);
-	const nat = useOwnedStore(openNat);
-	const {table, origin, error, loading, loadedAt, progress, vantage} = useNatTable(nat, snapshot);
+	const nat = useOwnedStore(() => openNat(() => source.snapshot()));
+	const {table, origin, error, loading, loadedAt, progress, vantage, unchecked, apiChanged} = useNatTable(nat, snapshot, wholeTable ? undefined : serviceKey);
 	const pick = useVantagePick(vantages, 'reading other nodes is not available here', node => {
 		void nat.setVantage(node);
 	});
 
 	const lines = useMemo(() => (table ? natLines(table, wholeTable ? undefined : serviceKey, width) : []), [table, wholeTable, serviceKey, width]);
-	const bodyHeight = Math.max(1, height - 2);
+	// One line above the tree when its findings are not of the API as it is now (or were not drawn).
+	const notice = error || !table ? undefined : (unchecked ?? (apiChanged && loadedAt !== undefined ? `the API changed since the rules were read ${formatAgo(loadedAt, now)}: ${commandKeys('refresh')} re-reads` : undefined));
+	const bodyHeight = Math.max(1, height - 2 - (notice ? 1 : 0));
 	const {offset: shown, scroll, reset} = useScroll(lines.length, bodyHeight);
 
 	useKeypress(
@@ -96,6 +102,7 @@ export function NatView({serviceKey, snapshot, clock, width, height, onOpen, ope
 			<Text bold wrap="truncate">
 				{title}
 			</Text>
+			{notice ? <Text color="yellow" wrap="truncate">{notice}</Text> : null}
 			<Box flexDirection="column" height={bodyHeight} flexShrink={0}>
 				{pick.picking ? (
 					<VantagePicker nodes={nodes} current={vantage} height={bodyHeight} {...pick.picker} />

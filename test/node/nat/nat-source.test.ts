@@ -3,6 +3,7 @@ import {describe, test} from 'node:test';
 import {generateIptablesSave} from '../../../source/builtin-cluster/generate/iptables.js';
 import {NatSource} from '../../../source/node/nat/nat-source.js';
 import type {NatDump} from '../../../source/node/nat/read-dump.js';
+import type {ClusterSnapshot} from '../../../source/kube/types.js';
 import {nodePortCluster} from '../../fixtures/nat/plain-services.js';
 
 const dumpOf = (services: number) => generateIptablesSave({...nodePortCluster(services, 2), nodeName: 'node-0', nodeIPs: ['10.0.0.1']}, {form: 'save'});
@@ -143,4 +144,26 @@ describe('NatSource (the NAT view\'s and svctop nat\'s store)', () => {
 			nat.close();
 		}
 	});
+	test('keeps the cluster snapshot of the moment the dump was read with its table', async () => {
+		const gate = gatedLoader({ok: true, text: dumpOf(3), mode: undefined, source: 'test'});
+		let version = 1;
+		const cluster = () => ({version} as unknown as ClusterSnapshot);
+		const nat = new NatSource({load: gate.load, cluster});
+		try {
+			const reading = nat.reload();
+			version = 2; // The API moves while the dump is being taken.
+			await Promise.resolve();
+			gate.release();
+			const read = await reading;
+			version = 3; // and after.
+			assert.equal(read.cluster?.version, 2);
+			assert.equal(nat.snapshot().cluster?.version, 2);
+			const failing = new NatSource({load: async () => ({ok: false, error: 'no'}), cluster});
+			assert.equal((await failing.reload()).cluster, undefined, 'no table, no snapshot to check it against');
+			failing.close();
+		} finally {
+			nat.close();
+		}
+	});
+
 });

@@ -99,3 +99,80 @@ describe('NatView', () => {
 		assert.match(view.frame(), /^\[3-10\/\d+\] {2}j\/k scroll/m);
 	});
 });
+
+/** The API after a pod of `service` (in default) was replaced: `from` leaves its EndpointSlice, `to` joins it. */
+function movedEndpoint(source: FakeClusterSource, service: string, from: string, to: string) {
+	const slices = source.snapshot().endpointSlices.map(slice => (slice.metadata?.labels?.['kubernetes.io/service-name'] === service && slice.metadata.namespace === 'default'
+		? {
+			...slice,
+			// The API server stamps a new resourceVersion on every change.
+			metadata: {...slice.metadata, resourceVersion: `${Number(slice.metadata.resourceVersion ?? 0) + 1}`},
+			endpoints: (slice.endpoints ?? []).map(endpoint => (endpoint.addresses.includes(from) ? {...endpoint, addresses: [to]} : endpoint)),
+		}
+		: slice));
+	assert.notDeepEqual(slices, source.snapshot().endpointSlices, `${from} is an endpoint of ${service}`);
+	source.update({endpointSlices: slices});
+}
+
+/** The dashboard passes a new snapshot on at most every 200 ms. */
+async function nextSnapshot() {
+	await new Promise(resolve => {
+		setTimeout(resolve, 250);
+	});
+	await settle();
+}
+
+describe('NatView checks the rules against the API as it was when they were read', () => {
+	test('a later API change is one line, not new findings; r re-reads and checks against the API of then', async () => {
+		const {source, dump} = demoCluster();
+		const view = open(source, 'default/svc-nodeport', async () => ({ok: true, text: dump, mode: undefined, source: 'demo'}), {columns: 200, rows: 50});
+		await settle();
+		assert.doesNotMatch(view.frame(), /Problems|the API changed/);
+
+		movedEndpoint(source, 'svc-nodeport', '10.10.3.4', '10.10.3.9');
+		await nextSnapshot();
+		const frame = view.frame();
+		assert.doesNotMatch(frame, /Problems|10\.10\.3\.9|which the API does not list/);
+		assert.match(frame.split('\n')[3]!, /^the API changed since the rules were read just now: r re-reads$/);
+
+		await view.press('r');
+		await settle();
+		// The same dump read again, now against the changed API: the findings are real now.
+		assert.doesNotMatch(view.frame(), /the API changed/);
+		assert.match(view.frame(), /endpoint 10\.10\.3\.9:8080 .*is in the EndpointSlices but not in the rules/);
+		assert.match(view.frame(), /rules send traffic to 10\.10\.3\.4:8080, which the API does not list/);
+	});
+
+	test('another Service\'s change is not this Service\'s news, but it is the whole table\'s', async () => {
+		const {source, dump} = demoCluster();
+		const view = open(source, 'default/svc-nodeport', async () => ({ok: true, text: dump, mode: undefined, source: 'demo'}), {columns: 200, rows: 50});
+		await settle();
+		const other = source.snapshot().endpointSlices.find(slice => slice.metadata?.labels?.['kubernetes.io/service-name'] === 'svc-dualstack')!;
+		movedEndpoint(source, 'svc-dualstack', other.endpoints?.[0]!.addresses[0]!, '10.10.9.9');
+		await nextSnapshot();
+		assert.doesNotMatch(view.frame(), /the API changed/);
+		await view.press('a');
+		assert.match(view.frame(), /^the API changed since the rules were read/m);
+		assert.doesNotMatch(view.frame(), /10\.10\.9\.9/);
+	});
+
+	test('EndpointSlices not listed when the rules were read: no endpoint findings, and a line says why', async () => {
+		const {source, dump} = demoCluster();
+		source.update({endpointSlices: []});
+		source.setState('endpointslices', {phase: 'forbidden', since: now, message: 'endpointslices is forbidden'});
+		const view = open(source, 'default/svc-nodeport', async () => ({ok: true, text: dump, mode: undefined, source: 'demo'}), {columns: 200, rows: 50});
+		await settle();
+		assert.doesNotMatch(view.frame(), /Problems|which the API does not list/);
+		assert.match(view.frame(), /^endpoints not checked against the API: its EndpointSlices were not listed when the rules were read \(endpointslices is forbidden\)$/m);
+		assert.match(view.frame(), /DNAT 10\.10\.3\.4:8080/);
+	});
+
+	test('Services not listed when the rules were read: no check at all, and a line says so', async () => {
+		const {source, dump} = demoCluster();
+		source.setState('services', {phase: 'retrying', since: now, message: 'connection refused'});
+		const view = open(source, 'default/svc-nodeport', async () => ({ok: true, text: dump, mode: undefined, source: 'demo'}), {columns: 200, rows: 50});
+		await settle();
+		assert.match(view.frame(), /^not checked against the API: its Services were not listed when the rules were read \(connection refused\)$/m);
+		assert.doesNotMatch(view.frame(), /Problems/);
+	});
+});
