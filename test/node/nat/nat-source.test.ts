@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import {readFileSync} from 'node:fs';
 import {describe, test} from 'node:test';
 import {generateIptablesSave} from '../../../source/builtin-cluster/generate/iptables.js';
 import {NatSource} from '../../../source/node/nat/nat-source.js';
@@ -163,6 +164,26 @@ describe('NatSource (the NAT view\'s and svctop nat\'s store)', () => {
 			failing.close();
 		} finally {
 			nat.close();
+		}
+	});
+
+	test('dumps with CRLF line endings (kubectl exec -t) decode exactly as the LF ones, iptables and nft', async () => {
+		for (const name of ['iptables-1.28-save.txt', 'iptables-1.28-save-nat.txt', 'nft-list-table.txt', 'nft-list-ruleset.txt']) {
+			const text = readFileSync(new URL(`../../fixtures/nat/kernel/${name}`, import.meta.url));
+			const crlf = Buffer.from(text.toString('utf8').replaceAll('\n', '\r\n'));
+			const read = async (bytes: Uint8Array) => {
+				const nat = new NatSource({load: async () => ({ok: true, text: bytes, mode: undefined, source: name}), inlineBytes: Number.POSITIVE_INFINITY});
+				try {
+					return await nat.reload();
+				} finally {
+					nat.close();
+				}
+			};
+
+			const [lf, cr] = [await read(text), await read(crlf)];
+			assert.equal(cr.error, undefined, name);
+			assert.ok(lf.table && lf.table.services.length > 0, name);
+			assert.deepEqual(cr.table, lf.table, name);
 		}
 	});
 
