@@ -216,7 +216,7 @@ class ConntrackWatcher implements ConntrackLookup {
 	}
 
 	/** A filtered listing for one flow (a process): the fallback when its event did not come. */
-	private async list(protocol: 'tcp' | 'udp', sourcePort: number, destination: Endpoint): Promise<Endpoint | undefined> {
+	private list(protocol: 'tcp' | 'udp', sourcePort: number, destination: Endpoint): Promise<Endpoint | undefined> {
 		return new Promise<Endpoint | undefined>(resolve => {
 			const args = ['-L', '-p', protocol, '--orig-port-src', String(sourcePort), '--orig-dst', destination.ip];
 			execFile(this.command, args, {timeout: 2000}, (error, stdout) => {

@@ -214,13 +214,11 @@ function inOrderRecords(record: (entry: Omit<WaitingRecord, 'settled'>) => void)
 			entry.settled = true;
 			flush();
 		},
-		/** Resolves once every waiting entry has been recorded. */
-		async drain(): Promise<void> {
-			if (waiting.length > 0) {
-				await new Promise<void>(resolve => {
-					drained = resolve;
-				});
-			}
+		/** Resolves once every waiting entry has been recorded; undefined when none waits. */
+		drain(): Promise<void> | undefined {
+			return waiting.length === 0 ? undefined : new Promise<void>(resolve => {
+				drained = resolve;
+			});
 		},
 	};
 }
@@ -345,7 +343,11 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 			}
 		},
 	).then(async result => {
-		await records.drain();
+		const drained = records.drain();
+		if (drained) {
+			await drained;
+		}
+
 		return result;
 	}).finally(() => {
 		tracker.close();
