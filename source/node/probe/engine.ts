@@ -266,6 +266,32 @@ function makeRecorder(options: ProbeEngineOptions, stats: ProbeRunStats, index: 
 	};
 }
 
+/** Rounds on the schedule: each probes every series once (the last may probe only the first few, to meet the count). */
+function scheduleRounds(options: ProbeEngineOptions, seriesCount: number, signal: AbortSignal, probe: (i: number, probeDone: () => void) => void): Promise<ScheduleResult> {
+	return runScheduleWithCallbacks(
+		{
+			intervalMs: options.intervalMs,
+			count: options.count === undefined ? undefined : Math.ceil(options.count / Math.max(1, seriesCount)),
+			concurrency: options.concurrency,
+			signal,
+			timers: options.timers,
+		},
+		(round, roundDone) => {
+			const size = options.count === undefined ? seriesCount : Math.min(seriesCount, options.count - (round * seriesCount));
+			let pending = size;
+			const probeDone = () => {
+				if (--pending === 0) {
+					roundDone();
+				}
+			};
+
+			for (let i = 0; i < size; i++) {
+				probe(i, probeDone);
+			}
+		},
+	);
+}
+
 /** Starts a probe run; samples flow into running statistics and `onSample`. */
 export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSignal): ProbeEngine {
 	const stats = new ProbeRunStats(options.series, options.capacity ?? 1024);
@@ -321,28 +347,7 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 		}
 	};
 
-	const done = runScheduleWithCallbacks(
-		{
-			intervalMs: options.intervalMs,
-			count: options.count === undefined ? undefined : Math.ceil(options.count / Math.max(1, targets.length)),
-			concurrency: options.concurrency,
-			signal: controller.signal,
-			timers: options.timers,
-		},
-		(round, roundDone) => {
-			const size = options.count === undefined ? targets.length : Math.min(targets.length, options.count - (round * targets.length));
-			let pending = size;
-			const probeDone = () => {
-				if (--pending === 0) {
-					roundDone();
-				}
-			};
-
-			for (let i = 0; i < size; i++) {
-				probe(i, probeDone);
-			}
-		},
-	).then(async result => {
+	const done = scheduleRounds(options, targets.length, controller.signal, probe).then(async result => {
 		const drained = records.drain();
 		if (drained) {
 			await drained;
