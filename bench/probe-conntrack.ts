@@ -22,6 +22,7 @@ import type {V1EndpointSlice} from '@kubernetes/client-node';
 import {buildEndpointIndex} from '../source/core/probe/endpoint-index.js';
 import {planAddressProbe} from '../source/core/probe/plan.js';
 import {startProbeEngine} from '../source/node/probe/engine.js';
+import {inNs, missingTool as missingToolFor, sh} from '../test/helpers/netns.js';
 
 const probeCount = Number(process.env.BENCH_PROBES ?? 2000);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -33,27 +34,7 @@ const podNames = ['echo-6d5f8-aaaaa', 'echo-6d5f8-bbbbb', 'echo-6d5f8-ccccc'];
 const prefix = `svpc${process.pid % 100_000}`;
 const self = fileURLToPath(import.meta.url);
 
-function missingTool(): string | undefined {
-	if (process.platform !== 'linux' || process.getuid?.() !== 0) {
-		return 'needs root on Linux (network namespaces, iptables, conntrack)';
-	}
-
-	for (const tool of ['ip', 'iptables-restore', 'conntrack', 'ab', 'flock']) {
-		if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
-			return `${tool} is not installed`;
-		}
-	}
-
-	return undefined;
-}
-
-function sh(...args: string[]): void {
-	execFileSync(args[0]!, args.slice(1), {stdio: ['ignore', 'ignore', 'pipe']});
-}
-
-function inNs(name: string, ...args: string[]): void {
-	sh('ip', 'netns', 'exec', name, ...args);
-}
+const missingTool = () => missingToolFor(['ip', 'iptables-restore', 'conntrack', 'ab', 'flock']);
 
 /** The nat table kube-proxy (iptables mode) writes for one ClusterIP with three endpoints. */
 function natRules(): string {

@@ -97,6 +97,33 @@ function medianMs(command: string, args: readonly string[], runs = 7): number {
 	return times.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
 }
 
+/** The executable in a pseudo-terminal of 24x100 (`script`), its arguments after `./svctop`, then `after` in the same shell. */
+function inPty(svctopArguments: string, after = '') {
+	const variables = Object.entries({...environment, TERM: 'xterm-256color'}).map(([name, value]) => `${name}='${value}'`).join(' ');
+	const command = `stty rows 24 cols 100; env -i ${variables} ./svctop ${svctopArguments}; echo "exit $?"${after}`;
+	const child = spawn('script', ['-qfec', command, '/dev/null'], {cwd: directory, env: {PATH: environment.PATH!, TERM: 'xterm-256color'}, stdio: ['pipe', 'pipe', 'pipe']});
+	let output = '';
+	child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+		output += chunk;
+	});
+	const closed = new Promise(resolve => {
+		child.on('close', resolve);
+	});
+	return {
+		output: () => output,
+		type: (keys: string) => child.stdin.write(keys),
+		async waitFor(pattern: RegExp, timeoutMs = 30_000) {
+			const deadline = Date.now() + timeoutMs;
+			while (!pattern.test(output)) {
+				assert.ok(Date.now() < deadline, `timed out waiting for ${pattern}; got ${JSON.stringify(output.slice(-500))}`);
+				await new Promise(resolve => setTimeout(resolve, 50));
+			}
+		},
+		closed,
+		kill: () => child.kill(),
+	};
+}
+
 describe('the single executable, on a machine without Node.js', {timeout: 15 * 60_000}, () => {
 	before(() => {
 		if (!supported) {
@@ -217,33 +244,17 @@ describe('the single executable, on a machine without Node.js', {timeout: 15 * 6
 			return;
 		}
 
-		const variables = Object.entries({...environment, TERM: 'xterm-256color'}).map(([name, value]) => `${name}='${value}'`).join(' ');
-		const command = `stty rows 24 cols 100; env -i ${variables} ./svctop --demo; echo "exit $?"; stty -a`;
-		const child = spawn('script', ['-qfec', command, '/dev/null'], {cwd: directory, env: {PATH: environment.PATH!, TERM: 'xterm-256color'}, stdio: ['pipe', 'pipe', 'pipe']});
-		let output = '';
-		child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-			output += chunk;
-		});
-		const closed = new Promise(resolve => {
-			child.on('close', resolve);
-		});
-		const waitFor = async (pattern: RegExp) => {
-			const deadline = Date.now() + 30_000;
-			while (!pattern.test(output)) {
-				assert.ok(Date.now() < deadline, `timed out waiting for ${pattern}; got ${JSON.stringify(output.slice(-500))}`);
-				await new Promise(resolve => setTimeout(resolve, 50));
-			}
-		};
-
+		const session = inPty('--demo', '; stty -a');
 		try {
-			await waitFor(/svc-nodeport/);
-			child.stdin.write('q');
-			await waitFor(/exit \d+[\s\S]*icanon/);
-			await closed;
+			await session.waitFor(/svc-nodeport/);
+			session.type('q');
+			await session.waitFor(/exit \d+[\s\S]*icanon/);
+			await session.closed;
 		} finally {
-			child.kill();
+			session.kill();
 		}
 
+		const output = session.output();
 		const exit = output.indexOf('exit 0');
 		assert.ok(exit > 0, `svctop exited 0: ${JSON.stringify(output.slice(-300))}`);
 		const beforeExit = output.slice(0, exit);
@@ -261,39 +272,21 @@ describe('the single executable, on a machine without Node.js', {timeout: 15 * 6
 		// Well over the size below which the view decodes in its own thread, so only a worker shows progress.
 		const dump = generateIptablesSave({...nodePortCluster(3000, 10), nodeName: 'node-0', nodeIPs: ['10.0.0.1']}, {form: 'save'});
 		writeFileSync(path.join(directory, 'large.txt'), dump);
-		const variables = Object.entries({...environment, TERM: 'xterm-256color'}).map(([name, value]) => `${name}='${value}'`).join(' ');
-		const command = `stty rows 24 cols 100; env -i ${variables} ./svctop --demo --nat-file large.txt; echo "exit $?"`;
-		const child = spawn('script', ['-qfec', command, '/dev/null'], {cwd: directory, env: {PATH: environment.PATH!, TERM: 'xterm-256color'}, stdio: ['pipe', 'pipe', 'pipe']});
-		let output = '';
-		child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-			output += chunk;
-		});
-		const closed = new Promise(resolve => {
-			child.on('close', resolve);
-		});
-		const waitFor = async (pattern: RegExp) => {
-			const deadline = Date.now() + 60_000;
-			while (!pattern.test(output)) {
-				assert.ok(Date.now() < deadline, `timed out waiting for ${pattern}; got ${JSON.stringify(output.slice(-500))}`);
-				await new Promise(resolve => setTimeout(resolve, 50));
-			}
-		};
-
+		const session = inPty('--demo --nat-file large.txt');
 		try {
-			await waitFor(/svc-nodeport/);
-			child.stdin.write('t');
-			await waitFor(/reading \d+% of [\d.]+ MB|decoding [\d.]+ MB…/);
-			await waitFor(/from large\.txt +read /);
-			assert.doesNotMatch(output, /NAT decoder stopped/);
-			child.stdin.write('q');
-			child.stdin.write('q');
-			await waitFor(/exit \d+/);
-			await closed;
+			await session.waitFor(/svc-nodeport/);
+			session.type('t');
+			await session.waitFor(/reading \d+% of [\d.]+ MB|decoding [\d.]+ MB…/, 60_000);
+			await session.waitFor(/from large\.txt +read /, 60_000);
+			assert.doesNotMatch(session.output(), /NAT decoder stopped/);
+			session.type('qq');
+			await session.waitFor(/exit \d+/);
+			await session.closed;
 		} finally {
-			child.kill();
+			session.kill();
 		}
 
-		assert.match(output, /exit 0/);
+		assert.match(session.output(), /exit 0/);
 	});
 });
 

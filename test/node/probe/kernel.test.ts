@@ -6,6 +6,7 @@ import process from 'node:process';
 import {fileURLToPath} from 'node:url';
 import type {V1EndpointSlice, V1Node, V1Service} from '@kubernetes/client-node';
 import {chiSquareGoodnessOfFit} from '../../../source/core/probe/chi-square.js';
+import {inNs, missingTool as missingToolFor, sh} from '../../helpers/netns.js';
 
 /*
  * The real kernel: namespaces for two nodes, three pods (all on node A) and an outside client.
@@ -26,27 +27,7 @@ const podIps = ['10.244.1.2', '10.244.1.3', '10.244.1.4'];
 const podNames = ['echo-6d5f8-aaaaa', 'echo-6d5f8-bbbbb', 'echo-6d5f8-ccccc'];
 const shares = [0.2, 0.3, 0.5];
 
-function missingTool(): string | undefined {
-	if (process.platform !== 'linux' || process.getuid?.() !== 0) {
-		return 'needs root on Linux (network namespaces, iptables, conntrack)';
-	}
-
-	for (const tool of ['ip', 'iptables-restore', 'conntrack']) {
-		if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
-			return `${tool} is not installed`;
-		}
-	}
-
-	return undefined;
-}
-
-function sh(...args: string[]): void {
-	execFileSync(args[0]!, args.slice(1), {stdio: ['ignore', 'ignore', 'pipe']});
-}
-
-function inNs(name: string, ...args: string[]): void {
-	sh('ip', 'netns', 'exec', name, ...args);
-}
+const missingTool = () => missingToolFor(['ip', 'iptables-restore', 'conntrack']);
 
 function nodeARules(): string {
 	const sep = (chain: string, ip: string, recent?: string) => [
