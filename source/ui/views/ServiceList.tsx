@@ -238,11 +238,10 @@ export default function ServiceList({
 		setPrompt(undefined);
 	};
 
-	const counts = `${filtered.length}/${rows.length} services  sort ${sortLabel(state.sort)}${
-		filter === '' ? '' : `  filter "${filter}"`
-	}`;
-	// Services not listed yet (or refused) are unknown, not absent: say why instead of "No Services.".
+	// Services not listed yet (or refused) are unknown, not absent: say why instead of "No Services." or 0/0.
 	const servicesUnknown = unknownReason(snapshot.states.services);
+	const countText = servicesUnknown !== undefined && rows.length === 0 ? '? services (unknown)' : `${filtered.length}/${rows.length} services`;
+	const counts = `${countText}  sort ${sortLabel(state.sort)}${filter === '' ? '' : `  filter "${filter}"`}`;
 	const emptyMessage = rows.length > 0 ? `No Service matches "${filter}".` : servicesUnknown === undefined ? 'No Services.' : `Services unknown: ${servicesUnknown}`;
 	// A space, not '', so the line keeps its height when there is nothing to say.
 	const detailLine = selected && selected.warnings.length > 0 ? `! ${selected.warnings.join('; ')}` : ' ';

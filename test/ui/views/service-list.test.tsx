@@ -145,6 +145,30 @@ describe('frames', () => {
 			'services synced  endpointslices retrying in 4s (watch closed)  nodes forbidden: nodes is forbidden:…',
 		);
 	});
+	test('Services never read: the footer says unknown, not 0/0, and the header claims no update', async () => {
+		const source = new FakeClusterSource({services: [], lastUpdate: seedNow - 33_000});
+		source.setState('services', {phase: 'retrying', message: 'the API server answered 500', since: seedNow, retryAt: seedNow + 8000});
+		const view = renderAt(<Dashboard source={source} clock={() => seedNow} />, {columns: 100, rows: 12});
+		rendered.push(view);
+		await settle();
+		const frame = view.frame();
+		assert.match(frame, /Services unknown: the API server answered 500/);
+		assert.match(frame, /^\? services \(unknown\)/m);
+		assert.doesNotMatch(frame, /0\/0 services|updated 33s ago/);
+		assert.match(frame.split('\n')[0]!, /services never listed/);
+	});
+
+	test('Services listed once, now refused: the rows and the update age stay', async () => {
+		const {services} = seedCluster();
+		const source = new FakeClusterSource({services, lastUpdate: seedNow - 33_000});
+		source.setState('services', {phase: 'forbidden', message: 'services is forbidden', since: seedNow, retryAt: seedNow + 8000, staleSince: seedNow - 1000});
+		const view = renderAt(<Dashboard source={source} clock={() => seedNow} />, {columns: 100, rows: 24});
+		rendered.push(view);
+		await settle();
+		const frame = view.frame();
+		assert.match(frame.split('\n')[0]!, /updated 33s ago/);
+		assert.match(frame, new RegExp(`^${services.length}/${services.length} services`, 'm'));
+	});
 });
 
 describe('keys', () => {
