@@ -171,6 +171,38 @@ describe('frames', () => {
 	});
 });
 
+describe('EndpointSlices unknown', () => {
+	test('rows are not shown clean: ? on rows with no other warning, ! kept, the reason spelled out below', async () => {
+		const {services} = seedCluster();
+		const source = new FakeClusterSource({services, namespace: 'default', lastUpdate: seedNow});
+		source.setState('endpointslices', {phase: 'forbidden', message: 'endpointslices is forbidden', since: seedNow});
+		const view = renderAt(<Dashboard source={source} clock={() => seedNow} />, {columns: 100, rows: 24});
+		rendered.push(view);
+		await settle();
+		const rowsOf = (frame: string) => frame.split('\n').filter(line => /^[> ][!? ] \S/.test(line) && / (ClusterIP|NodePort|LoadBalancer|ExternalName) /.test(line));
+		const rows = rowsOf(view.frame());
+		assert.ok(rows.length >= 3, view.frame());
+		for (const row of rows) {
+			const mark = row[1];
+			if (/ ExternalName /.test(row)) {
+				assert.equal(mark, ' ', row);
+			} else if (/ LoadBalancer .*<pending>/.test(row)) {
+				assert.equal(mark, '!', row);
+			} else {
+				assert.equal(mark, '?', row);
+			}
+		}
+
+		await view.press('G');
+		await settle();
+		assert.match(view.frame(), /^>\? nginx-svc /m);
+		assert.match(view.frame(), /^\? endpoints unknown: endpointslices is forbidden$/m);
+		await view.press('/', ...'whms', '\r');
+		await settle();
+		assert.match(view.frame(), /^! load balancer pending; endpoints unknown: endpointslices is forbidden$/m);
+	});
+});
+
 describe('keys', () => {
 	test('j/k, arrows, g/G, PgDn/PgUp move the selection', async () => {
 		const {view} = start({rows: 9});
