@@ -149,5 +149,10 @@ describe('the status line', () => {
 			formatConnection('nodes', {phase: 'forbidden', since: now, message: 'nodes is forbidden', retryAt: now + 29_100}, now),
 			'nodes forbidden, retrying in 30s: nodes is forbidden',
 		);
+		// Refused mid-session: the rows still shown date from the last sync, as when retrying.
+		assert.equal(
+			formatConnection('services', {phase: 'forbidden', since: now, message: 'services is forbidden', retryAt: now + 8000, staleSince: now - 7000}, now),
+			'services forbidden, stale since 10:42:03, retrying in 8s: services is forbidden',
+		);
 	});
 });
