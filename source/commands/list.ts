@@ -101,12 +101,11 @@ function printServices(snapshot: ClusterSnapshot, options: ListOptions, out: Nod
 	}
 
 	const slicesUnknown = unknownReason(snapshot.states.endpointslices);
-	const slicesKnown = slicesUnknown === undefined;
-	if (!slicesKnown) {
+	if (slicesUnknown !== undefined) {
 		err.write(`warning: endpoints unknown: ${slicesUnknown}\n`);
 	}
 
-	const sorted = serviceRows(snapshot.services, snapshot.endpointSlices, now, {slicesKnown});
+	const sorted = serviceRows(snapshot.services, snapshot.endpointSlices, now, {slicesUnknown});
 	const rows = named ? snapshot.services.map(service => sorted.find(row => row.name === service.metadata?.name)!) : sorted;
 	if (options.json) {
 		out.write(JSON.stringify(serviceListJson(snapshot.context, rows), null, 2) + '\n');

@@ -7,7 +7,7 @@ import type {ClusterSource} from '../kube/types.js';
 import {defaultDeadlineSeconds, longDeadlineSeconds} from '../node/access/debug-pod-spec.js';
 import {DebugPodSession} from '../node/access/debug-pod-session.js';
 import {debugPodVantages, type NatVantages, noNatVantages} from '../node/access/nat-vantages.js';
-import {debugPodProbeVantages, noProbeVantages, type ProbeVantages} from '../node/access/probe-vantages.js';
+import {debugPodProbeVantages, podExecProbeVantages, type ProbeVantages} from '../node/access/probe-vantages.js';
 import {runDebugPods} from './debug-pods.js';
 import {runAllNodesNat, runNodeNat} from './node-nat.js';
 import {runProbeFrom} from './probe-from.js';
@@ -196,7 +196,8 @@ export async function runNodeAccess(config: CliConfig, demo: Demo | undefined, i
  */
 export function startDashboardAccess(config: CliConfig, demo: Demo | undefined, io: AccessIo): {vantages: NatVantages; probeVantages: ProbeVantages; close(): Promise<void>} {
 	if (!config.access.debugPod) {
-		return {vantages: noNatVantages, probeVantages: noProbeVantages, close: async () => undefined};
+		// Exec into an existing pod creates nothing, so it needs no flag; nodes do (a debug pod each).
+		return {vantages: noNatVantages, probeVantages: podExecProbeVantages(kubeConfigOf(config, demo)), close: async () => undefined};
 	}
 
 	const kc = kubeConfigOf(config, demo);

@@ -36,3 +36,8 @@ export function unknownResources(states: ClusterSnapshot['states']): Array<{reso
 
 	return unknown;
 }
+
+/** Whether the resource was never listed: not synced and holding nothing stale from an earlier sync. */
+export function neverListed(state: ConnectionState): boolean {
+	return state.phase !== 'synced' && state.staleSince === undefined;
+}

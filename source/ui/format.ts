@@ -39,7 +39,7 @@ function retryIn(retryAt: number, now: number): string {
 /**
  * One informer on the status line: `services synced`, `endpointslices retrying in 4s (the API server
  * ... answered 500)`, `services stale since 10:42:03, retrying in 8s (watch expired ...)`,
- * `nodes forbidden, retrying in 30s: nodes is forbidden: ...`. Never `synced` unless the informer said so.
+ * `nodes forbidden, retrying in 30s: nodes is forbidden: ...`, `services forbidden, stale since 10:42:03, retrying in 8s: ...`. Never `synced` unless the informer said so.
  */
 export function formatConnection(resource: WatchedResource, state: ConnectionState, now: number): string {
 	const label = resourceLabels[resource];
@@ -51,8 +51,10 @@ export function formatConnection(resource: WatchedResource, state: ConnectionSta
 
 		case 'forbidden': {
 			// Permissions can be granted while svctop runs, so a 403 is asked again, slowly.
+			// Refused after a sync: the rows still shown are that old, as for retrying.
+			const stale = state.staleSince === undefined ? '' : `, stale since ${clockTime(state.staleSince)}`;
 			const retry = state.retryAt === undefined ? '' : `, ${retryIn(state.retryAt, now)}`;
-			return `${label} forbidden${retry}${state.message ? `: ${state.message}` : ''}`;
+			return `${label} forbidden${stale}${retry}${state.message ? `: ${state.message}` : ''}`;
 		}
 
 		case 'retrying': {

@@ -44,7 +44,7 @@ describe('runList', () => {
 		assert.equal(code, 0);
 		assert.deepEqual(JSON.parse(out.text()), {
 			context: 'kind-myk8s',
-			services: [{namespace: 'kube-system', name: 'kube-dns', type: 'ClusterIP', clusterIP: '10.96.0.10', externalIP: '<none>', ports: '53/UDP,53/TCP,9153/TCP', selector: 'k8s-app=kube-dns', age: '13d', endpoints: {ready: 2, total: 2}, warnings: []}],
+			services: [{namespace: 'kube-system', name: 'kube-dns', type: 'ClusterIP', clusterIP: '10.96.0.10', externalIP: '<none>', ports: '53/UDP,53/TCP,9153/TCP', selector: 'k8s-app=kube-dns', age: '13d', endpoints: {ready: 2, total: 2}, warnings: [], unknown: []}],
 		});
 	});
 
@@ -77,5 +77,30 @@ describe('runList', () => {
 		assert.equal(err.text(), 'warning: endpoints unknown: endpointslices.discovery.k8s.io is forbidden\n');
 		// The ExternalName Service needs no slices to have no endpoints; the other two are unknown, not 0/0.
 		assert.deepEqual(JSON.parse(out.text()).services.map((service: {type: string; endpoints: unknown}) => [service.type, service.endpoints]), [['NodePort', null], ['ClusterIP', null], ['ExternalName', {ready: 0, total: 0}]]);
+	});
+
+	test('endpointslices forbidden: WARNINGS says endpoints unknown, not <none>; --json says what and why', async () => {
+		const message = 'endpointslices.discovery.k8s.io is forbidden';
+		const source = stubSource({namespace: undefined, services, states: {endpointslices: {phase: 'forbidden', message, since: 0}}});
+		const out = capture();
+		assert.equal(await runList(source, {wide: false, json: false, allNamespaces: true}, out, now, capture()), 0);
+		const lines = out.text().trimEnd().split('\n').slice(1);
+		assert.equal(lines.length, services.length);
+		for (const line of lines) {
+			if (/ ExternalName /.test(line)) {
+				assert.match(line, / 0\/0 .* <none>$/, 'an ExternalName needs no slices');
+			} else {
+				assert.match(line, / \?\/\? .*endpoints unknown$/, line);
+			}
+		}
+
+		// A warning that needs no slices still shows, beside the unknown.
+		assert.match(lines.find(line => / whms-loadbalancer /.test(line))!, / load balancer pending; endpoints unknown$/);
+		const json = capture();
+		await runList(source, {wide: false, json: true, allNamespaces: true}, json, now, capture());
+		const cluster = (JSON.parse(json.text()) as {services: Array<{type: string; unknown: unknown[]}>}).services;
+		for (const service of cluster) {
+			assert.deepEqual(service.unknown, service.type === 'ExternalName' ? [] : [{what: 'endpoints', reason: message}]);
+		}
 	});
 });

@@ -262,7 +262,7 @@ describe('svctop list', () => {
 		assert.deepEqual(Object.keys(document).sort(), ['context', 'services']);
 		assert.equal(document.context, 'e2e');
 		assert.equal(document.services.length, serviceCount);
-		const keys = ['age', 'clusterIP', 'endpoints', 'externalIP', 'name', 'namespace', 'ports', 'selector', 'type', 'warnings'];
+		const keys = ['age', 'clusterIP', 'endpoints', 'externalIP', 'name', 'namespace', 'ports', 'selector', 'type', 'unknown', 'warnings'];
 		for (const entry of document.services) {
 			assert.deepEqual(Object.keys(entry).sort(), keys, `${entry.namespace}/${entry.name}`);
 			assert.deepEqual(Object.keys(entry.endpoints).sort(), ['ready', 'total']);

@@ -8,6 +8,7 @@ import {type ApiServer, type ApiServerOptions, startApiServer} from '../../sourc
 import {type ConnectedCluster, connectCluster, type ConnectOptions} from '../../source/kube/connect.js';
 import {describeKubeError, KubeError} from '../../source/kube/errors.js';
 import type {ClusterSnapshot} from '../../source/kube/types.js';
+import {formatConnection} from '../../source/ui/format.js';
 import {endpointSlice, node, pod, service} from '../builtin-cluster/apiserver/fixtures.js';
 
 let directory: string;
@@ -227,6 +228,17 @@ describe('failure modes', () => {
 		api.setForbidden('endpointslices', false);
 		const recovered = await until(source, s => s.states.endpointslices.phase === 'synced', 'slices after RBAC fix');
 		assert.deepEqual(names(recovered.endpointSlices), ['default/echo-x7k2p']);
+	});
+
+	test('services refused mid-session: forbidden, the rows kept and marked stale since the refusal', async () => {
+		const {api, source} = await connect(cluster0, {watchTimeoutSeconds: 1, backoff: {initialMs: 50, maxMs: 100}});
+		await api.waitForWatches('services');
+		const before = Date.now();
+		api.setForbidden('services', true);
+		const refused = await until(source, s => s.states.services.phase === 'forbidden', 'services forbidden after the watch renewed');
+		assert.ok(refused.states.services.staleSince !== undefined && refused.states.services.staleSince >= before, 'stale since the refusal');
+		assert.deepEqual(names(refused.services), ['default/echo', 'default/web'], 'the last known rows stay');
+		assert.match(formatConnection('services', refused.states.services, Date.now()), /^services forbidden, stale since \d{2}:\d{2}:\d{2}, retrying (in \d+s|now): services is forbidden/);
 	});
 
 	test('the API going away shows the data stale and retrying, with the cause', async () => {

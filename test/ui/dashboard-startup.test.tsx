@@ -98,6 +98,41 @@ describe('dashboard start-up against a failing API server', () => {
 	});
 });
 
+describe('dashboard with -A while only Services fail', () => {
+	for (const fault of [{kind: 'status', code: 500}, {kind: 'hang'}] as const) {
+		test(`services ${fault.kind}: the footer says ? services (unknown), not 0/0, and the header claims no update`, async () => {
+			const directory = await mkdtemp(path.join(tmpdir(), 'svtstartup-'));
+			const api = await startApiServer({objects: [node('worker1', '192.168.56.11'), service('default', 'echo')]});
+			api.setFault('services', fault);
+			const kubeconfig = await api.writeKubeconfig(directory);
+			const source = await connectCluster({kubeconfig, env: {}, allNamespaces: true, backoff: {initialMs: 200, maxMs: 400}, requestTimeoutMs: 300, readyTimeoutMs: 2000});
+			const stdin = new Keyboard();
+			const stdout = new Sink();
+			const stderr = new Sink();
+			stderr.isTTY = false;
+			const running = runDashboard(source, {clusterDomain: 'cluster.local', alternateScreen: false}, {
+				stdin: stdin as unknown as NodeJS.ReadStream,
+				stdout: stdout as unknown as NodeJS.WriteStream,
+				stderr: stderr as unknown as NodeJS.WritableStream,
+				signals: new EventEmitter(),
+			});
+			try {
+				await screenShows(stdout, /nodes synced/, 'the nodes listed');
+				await screenShows(stdout, /\? services \(unknown\)/, 'the Service count as unknown');
+				assert.match(stdout.text, /services never listed/);
+				assert.doesNotMatch(stdout.text, /0\/0 services/);
+				assert.doesNotMatch(stdout.text, /updated (just now|\d+s ago)/);
+			} finally {
+				stdin.type('q');
+				await running;
+				await source.stop();
+				await api.close();
+				await rm(directory, {recursive: true, force: true});
+			}
+		});
+	}
+});
+
 describe('the status line', () => {
 	const now = Date.UTC(2026, 11, 7, 10, 42, 10);
 	test('each state in words, never synced unless synced', () => {
@@ -113,6 +148,11 @@ describe('the status line', () => {
 		assert.equal(
 			formatConnection('nodes', {phase: 'forbidden', since: now, message: 'nodes is forbidden', retryAt: now + 29_100}, now),
 			'nodes forbidden, retrying in 30s: nodes is forbidden',
+		);
+		// Refused mid-session: the rows still shown date from the last sync, as when retrying.
+		assert.equal(
+			formatConnection('services', {phase: 'forbidden', since: now, message: 'services is forbidden', retryAt: now + 8000, staleSince: now - 7000}, now),
+			'services forbidden, stale since 10:42:03, retrying in 8s: services is forbidden',
 		);
 	});
 });

@@ -13,6 +13,8 @@ export type ServiceJson = {
 	age: string;
 	endpoints: {ready: number; total: number} | null;
 	warnings: string[];
+	/** What could not be checked and why; the warnings drawn from it are not claimed absent. */
+	unknown: Array<{what: string; reason: string}>;
 };
 
 export type ServiceListJson = {
@@ -35,6 +37,7 @@ export function serviceListJson(context: string, rows: readonly ServiceRow[]): S
 			age: row.age,
 			endpoints: row.endpoints === null ? null : {ready: row.endpoints.ready, total: row.endpoints.total},
 			warnings: [...row.warnings],
+			unknown: row.unknown.map(item => ({what: item.what, reason: item.reason})),
 		})),
 	};
 }

@@ -31,17 +31,22 @@ export type ServiceRow = {
 	readonly endpoints: {readonly ready: number; readonly total: number} | null;
 	/** Short human phrases, e.g. `no endpoints`, `no ready endpoints`, `load balancer pending`. */
 	readonly warnings: readonly string[];
+	/**
+	 * What could not be checked, with why: the warnings drawn from it are neither claimed nor denied,
+	 * so a row with any is not clean. Empty when everything the row rests on was read.
+	 */
+	readonly unknown: ReadonlyArray<{readonly what: 'endpoints'; readonly reason: string}>;
 	/** Creation time in epoch ms, for sorting by age; undefined without a timestamp. */
 	readonly createdAt: number | undefined;
 };
 
 export type ServiceRowOptions = {
 	/**
-	 * Whether the EndpointSlices are known (listed). When they are not (forbidden, failing, never
-	 * answered), `endpoints` is null and no endpoint warning is drawn from the missing data.
-	 * Default: true.
+	 * Why the EndpointSlices are not known (forbidden, failing, never answered), or undefined when
+	 * they are listed. When set, `endpoints` is null, no endpoint warning is drawn from the missing
+	 * data, and `unknown` says so with this reason.
 	 */
-	readonly slicesKnown?: boolean;
+	readonly slicesUnknown?: string;
 };
 
 /** The label the EndpointSlice controller (and the mirroring controller) sets to the Service's name. */
@@ -75,7 +80,9 @@ export function serviceRow(
 	const type = spec.type ?? '';
 	const createdAt = timestampMs(service.metadata?.creationTimestamp);
 	// An ExternalName has no endpoints by definition (the controller writes it no slices): that needs no slice data.
-	const endpoints = options.slicesKnown === false ? (type === 'ExternalName' ? countEndpoints([]) : null) : countEndpoints(slices);
+	const slicesKnown = options.slicesUnknown === undefined;
+	const endpoints = slicesKnown ? countEndpoints(slices) : type === 'ExternalName' ? countEndpoints([]) : null;
+	const unknown = endpoints === null ? [{what: 'endpoints' as const, reason: options.slicesUnknown!}] : [];
 	const lbIngress = loadBalancerIngress(service);
 
 	const warnings: string[] = [];
@@ -111,6 +118,7 @@ export function serviceRow(
 		age: createdAt === undefined ? '<unknown>' : humanDuration(now - createdAt),
 		endpoints,
 		warnings,
+		unknown,
 		createdAt,
 	};
 }

@@ -82,9 +82,13 @@ export function serviceTableCells(row: ServiceRow, options: ServiceTableOptions)
 	];
 }
 
-/** The reasons the dashboard marks with `!`, in one cell; `<none>` as kubectl prints an empty cell. */
+/**
+ * The reasons the dashboard marks with `!`, then what could not be checked (`endpoints unknown`), in one
+ * cell; `<none>` as kubectl prints an empty cell, only when everything was checked and nothing found.
+ */
 export function warningsCell(row: ServiceRow): string {
-	return row.warnings.length > 0 ? row.warnings.join('; ') : '<none>';
+	const phrases = [...row.warnings, ...row.unknown.map(item => `${item.what} unknown`)];
+	return phrases.length > 0 ? phrases.join('; ') : '<none>';
 }
 
 /** The table `svctop list` prints: kubectl's `get svc` columns plus ENDPOINTS and WARNINGS, in the rows' order. */

@@ -16,8 +16,10 @@ import type {RemoteProber} from './remote-probe-loop.js';
  * prober or rules are used, which the view does only after the user confirmed what `describe` names.
  */
 export type ProbeVantages = {
-	/** Why nodes and pods cannot be picked (svctop was started without --debug-pod); undefined when they can. */
+	/** Why nodes and pods cannot be picked; undefined when they can. */
 	readonly unavailable?: string;
+	/** Why nodes cannot be picked while pods can (no --debug-pod: exec creates nothing, a node needs a pod). */
+	readonly nodesUnavailable?: string;
 	/** What probing from a node or `pod/NS/NAME` does, for the confirmation. */
 	describe(vantage: string): string;
 	/** Probes from a node or `pod/NS/NAME` (the same object for the same vantage, so the view's hooks keep it). */
@@ -101,6 +103,62 @@ export const noProbeVantages: ProbeVantages = {
 	rulesFor: () => async () => undefined,
 };
 
+/** `confirm` for `pod/NS/NAME`: exec only. */
+function describePod(pod: {namespace: string; pod: string}): string {
+	return `Exec into pod ${pod.namespace}/${pod.pod} (nothing is created; it probes with curl, wget or nc, whichever the pod has, named in the header) and probe from there?`;
+}
+
+/** The running pods of `namespace`, as `pod/NS/NAME`, at most maxVantagePods. */
+async function runningPods(kc: KubeConfig, namespace: string): Promise<readonly string[]> {
+	let list;
+	try {
+		list = await kc.makeApiClient(CoreV1Api).listNamespacedPod({namespace, fieldSelector: 'status.phase=Running'});
+	} catch (error) {
+		throw new Error(describeKubeError(error));
+	}
+
+	return list.items
+		.filter(pod => pod.status?.phase === 'Running' && pod.metadata?.name !== undefined)
+		.slice(0, maxVantagePods)
+		.map(pod => `pod/${namespace}/${pod.metadata!.name!}`);
+}
+
+/** A prober that execs into `pod/NS/NAME` (the pod has no view of the node's conntrack: attribution by the answer). */
+function podProber(kc: KubeConfig, vantage: string, pod: {namespace: string; pod: string}): RemoteProber {
+	return toolProber(vantage, async mode => podTool(kc, pod.namespace, pod.pod, mode), false);
+}
+
+/**
+ * Without --debug-pod: existing pods through `kc`, exec only, since that creates nothing (as
+ * `svctop probe --from pod/NS/NAME` does without the flag); nodes need a debug pod, so none.
+ */
+export function podExecProbeVantages(kc: KubeConfig): ProbeVantages {
+	const probers = new Map<string, RemoteProber>();
+	return {
+		nodesUnavailable: 'nodes need --debug-pod (a short-lived pod on the node); pods are exec\'d into, which creates nothing',
+		describe(vantage) {
+			const pod = podVantage(vantage);
+			return pod === undefined ? '' : describePod(pod);
+		},
+		proberFor(vantage) {
+			const pod = podVantage(vantage);
+			if (pod === undefined) {
+				return {where: `node/${vantage}`, probe: nothing};
+			}
+
+			let prober = probers.get(vantage);
+			if (prober === undefined) {
+				prober = podProber(kc, vantage, pod);
+				probers.set(vantage, prober);
+			}
+
+			return prober;
+		},
+		pods: async namespace => runningPods(kc, namespace),
+		rulesFor: () => async () => undefined,
+	};
+}
+
 /** Node vantage points through `session` (one pod per node, shared with the NAT view's) and existing pods through `kc` (exec only). */
 export function debugPodProbeVantages(session: DebugPodSession, image: string, kc: KubeConfig): ProbeVantages {
 	const probers = new Map<string, RemoteProber>();
@@ -110,7 +168,7 @@ export function debugPodProbeVantages(session: DebugPodSession, image: string, k
 			const pod = podVantage(vantage);
 			return pod === undefined
 				? `Create pod svctop-debug-${vantage}-* in namespace ${session.namespace} on node ${vantage} (image ${image}, host network, NET_ADMIN+NET_RAW; deleted when svctop exits) and probe from there?`
-				: `Exec into pod ${pod.namespace}/${pod.pod} (nothing is created; it probes with curl, wget or nc, whichever the pod has, named in the header) and probe from there?`;
+				: describePod(pod);
 		},
 		proberFor(vantage) {
 			let prober = probers.get(vantage);
@@ -126,26 +184,13 @@ export function debugPodProbeVantages(session: DebugPodSession, image: string, k
 						const tool = await detectProbeTool(ready.runner, mode);
 						return 'error' in tool ? {error: `${tool.error} (image ${image})`} : {runner: ready.runner, tool: tool.tool};
 					}, true)
-					// In a pod: attribution by the answer, not conntrack (the pod has no view of the node's table).
-					: toolProber(vantage, async mode => podTool(kc, pod.namespace, pod.pod, mode), false);
+					: podProber(kc, vantage, pod);
 				probers.set(vantage, prober);
 			}
 
 			return prober;
 		},
-		async pods(namespace) {
-			let list;
-			try {
-				list = await kc.makeApiClient(CoreV1Api).listNamespacedPod({namespace, fieldSelector: 'status.phase=Running'});
-			} catch (error) {
-				throw new Error(describeKubeError(error));
-			}
-
-			return list.items
-				.filter(pod => pod.status?.phase === 'Running' && pod.metadata?.name !== undefined)
-				.slice(0, maxVantagePods)
-				.map(pod => `pod/${namespace}/${pod.metadata!.name!}`);
-		},
+		pods: async namespace => runningPods(kc, namespace),
 		rulesFor(node) {
 			let loader = rules.get(node);
 			if (loader === undefined) {

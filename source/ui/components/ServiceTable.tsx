@@ -1,6 +1,6 @@
 import {Box, Text} from 'ink';
 import type {ServiceRow} from '../../core/services/service-row.js';
-import {headerLine, rowLine, type TableLayout} from '../table/service-table.js';
+import {headerLine, rowLine, rowMark, type TableLayout} from '../table/service-table.js';
 import ServiceTableRow from './ServiceTableRow.js';
 
 export type ServiceTableProps = {
@@ -37,7 +37,7 @@ export default function ServiceTable({rows, layout, start, height, selectedKey, 
 						key={row.key}
 						line={rowLine(row, layout)}
 						selected={row.key === selectedKey}
-						warned={row.warnings.length > 0}
+						mark={rowMark(row)}
 					/>
 				))
 			)}

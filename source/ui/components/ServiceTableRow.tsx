@@ -6,17 +6,17 @@ export type ServiceTableRowProps = {
 	readonly line: string;
 	/** Highlighted, with a caret. Default: false. */
 	readonly selected?: boolean;
-	/** Shows the warning marker `!`. Default: false. */
-	readonly warned?: boolean;
+	/** `!`: the row has warnings; `?`: none found, but some could not be checked (not clean). Default: none. */
+	readonly mark?: '!' | '?';
 };
 
 /** One Service row; memoized so scrolling re-renders only the rows whose text or selection changed. */
-function ServiceTableRow({line, selected = false, warned = false}: ServiceTableRowProps) {
+function ServiceTableRow({line, selected = false, mark}: ServiceTableRowProps) {
 	return (
 		<Text wrap="truncate" inverse={selected}>
 			{selected ? '>' : ' '}
 			<Text color="yellow" bold>
-				{warned ? '!' : ' '}
+				{mark ?? ' '}
 			</Text>{' '}
 			{line}
 		</Text>

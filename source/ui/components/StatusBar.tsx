@@ -1,5 +1,6 @@
 import {Box, Text} from 'ink';
 import type {ClusterSnapshot, ConnectionState, WatchedResource} from '../../kube/types.js';
+import {neverListed} from '../../kube/connection-state.js';
 import {formatAgo, formatConnection} from '../format.js';
 import {type Clock, useNow} from '../hooks/use-now.js';
 
@@ -39,7 +40,10 @@ function colorOf(state: ConnectionState): string {
  */
 export default function StatusBar({snapshot, clock, tickMs = 1000}: StatusBarProps) {
 	const now = useNow(clock, tickMs);
-	const updated = snapshot.lastUpdate === undefined ? 'not listed yet' : `updated ${formatAgo(snapshot.lastUpdate, now)}`;
+	// Nodes or slices listing says nothing about Services: with none ever loaded, claim no update.
+	const updated = snapshot.lastUpdate === undefined
+		? 'not listed yet'
+		: neverListed(snapshot.states.services) ? 'services never listed' : `updated ${formatAgo(snapshot.lastUpdate, now)}`;
 	return (
 		<Box flexDirection="column" flexShrink={0}>
 			<Text wrap="truncate">

@@ -22,10 +22,12 @@ export type VantagePickerProps = {
 	readonly confirmAction?: string;
 	/** What `y` does for a pod. */
 	readonly confirmPodAction?: string;
+	/** One line under the heading, e.g. why no node is listed. */
+	readonly note?: string;
 };
 
 /** Picks where a view reads from (NAT rules) or probes from: this machine, a node or a pod, with a y/n confirmation naming the pod. */
-export function VantagePicker({nodes, pods = [], current, describe, onPick, onCancel, height, title = 'Read the rules from', confirmAction = 'create it and read the rules', confirmPodAction = 'exec into it and probe from there'}: VantagePickerProps) {
+export function VantagePicker({nodes, pods = [], current, describe, onPick, onCancel, height, title = 'Read the rules from', confirmAction = 'create it and read the rules', confirmPodAction = 'exec into it and probe from there', note}: VantagePickerProps) {
 	const choices: Array<string | undefined> = [undefined, ...nodes, ...pods];
 	const [index, setIndex] = useState(Math.max(0, choices.indexOf(current)));
 	const [confirming, setConfirming] = useState<string | undefined>(undefined);
@@ -72,10 +74,13 @@ export function VantagePicker({nodes, pods = [], current, describe, onPick, onCa
 		);
 	}
 
-	const shown = choices.slice(Math.max(0, index - (height - 2)), Math.max(0, index - (height - 2)) + height - 1);
+	const rows = height - 1 - (note === undefined ? 0 : 1);
+	const first = Math.max(0, index - (rows - 1));
+	const shown = choices.slice(first, first + rows);
 	return (
 		<Box flexDirection="column">
 			<Text bold>{`${title} (Enter picks, Esc cancels):`}</Text>
+			{note === undefined ? undefined : <Text dimColor wrap="truncate">{note}</Text>}
 			{shown.map(choice => (
 				<Text key={choice ?? ''} inverse={choice === choices[index]} wrap="truncate">
 					{`${choice === current ? '* ' : '  '}${labelOf(choice, pods)}`}

@@ -9,11 +9,11 @@ import {unknownReason} from '../../kube/connection-state.js';
  */
 export function useServiceRows(snapshot: ClusterSnapshot, now: number): readonly ServiceRow[] {
 	// Until the slices are listed (or when they may not be), counts are unknown: `?/?`, never 0/0.
-	const slicesKnown = unknownReason(snapshot.states.endpointslices) === undefined;
+	const slicesUnknown = unknownReason(snapshot.states.endpointslices);
 	const {version, services, endpointSlices} = snapshot;
 	return useMemo(
-		() => serviceRows(services, endpointSlices, now, {slicesKnown}),
+		() => serviceRows(services, endpointSlices, now, {slicesUnknown}),
 		// Equal versions mean equal content, so the version stands for the arrays.
-		[version, snapshot.namespace, now, slicesKnown],
+		[version, snapshot.namespace, now, slicesUnknown],
 	);
 }

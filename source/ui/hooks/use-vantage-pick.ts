@@ -6,6 +6,8 @@ import {KeyPriority, useKeypress} from '../keys/use-keypress.js';
 export type VantageChoice = {
 	/** Why nothing can be picked (svctop was started without --debug-pod); undefined when it can. */
 	readonly unavailable?: string;
+	/** Why nodes cannot be picked while other vantages (pods) can; the picker says it on one line. */
+	readonly nodesUnavailable?: string;
 	/** What picking `vantage` creates or execs into, for the confirmation. */
 	describe(vantage: string): string;
 };

@@ -398,3 +398,8 @@ export function windowStart(previousStart: number, selected: number, height: num
 
 	return Math.max(0, Math.min(start, count - height));
 }
+
+/** `!` for warnings; `?` when none were found but some could not be checked, so the row is not shown clean. */
+export function rowMark(row: ServiceRow): '!' | '?' | undefined {
+	return row.warnings.length > 0 ? '!' : row.unknown.length > 0 ? '?' : undefined;
+}

@@ -110,7 +110,11 @@ export default function ProbeView({serviceKey, snapshot, width, height, openSess
 		session.setVantage(vantage);
 	});
 	const pods = usePickablePods(vantages, serviceKey.split('/')[0] ?? '', pick.picking, pick.setNotice);
-	const nodes = useMemo(() => snapshot.nodes.map(node => node.metadata?.name ?? '').filter(Boolean), [snapshot.nodes]);
+	const nodesUnavailable = vantages?.nodesUnavailable;
+	const nodes = useMemo(
+		() => (nodesUnavailable === undefined ? snapshot.nodes.map(node => node.metadata?.name ?? '').filter(Boolean) : []),
+		[snapshot.nodes, nodesUnavailable],
+	);
 	const {ports, vias} = run.choices;
 
 	useKeypress(
@@ -183,6 +187,7 @@ export default function ProbeView({serviceKey, snapshot, width, height, openSess
 					height={height}
 					title={`Probe ${serviceKey} from`}
 					confirmAction="create it and probe from there"
+					note={nodesUnavailable}
 					{...pick.picker}
 				/>
 			</Box>

@@ -15,6 +15,7 @@ import type {ServiceScreenName} from '../screens.js';
 import {
 	filterRows,
 	layoutTable,
+	rowMark,
 	type SortKey,
 	type SortOrder,
 	sortRows,
@@ -103,6 +104,13 @@ function hintLine(): string {
 	return hints
 		.map(([command, label]) => `${command === 'sortName' ? '1-4' : commandKeys(command).split(' ')[0]} ${label}`)
 		.join('  ');
+}
+
+/** The selected row's warnings and what could not be checked, with why; a space when there is neither. */
+function detailOf(row: ServiceRow): string {
+	const mark = rowMark(row);
+	const phrases = [...row.warnings, ...row.unknown.map(item => `${item.what} unknown: ${item.reason}`)];
+	return mark === undefined ? ' ' : `${mark} ${phrases.join('; ')}`;
 }
 
 /** The Service list: a windowed table with filter, sort and namespace switching. */
@@ -238,14 +246,13 @@ export default function ServiceList({
 		setPrompt(undefined);
 	};
 
-	const counts = `${filtered.length}/${rows.length} services  sort ${sortLabel(state.sort)}${
-		filter === '' ? '' : `  filter "${filter}"`
-	}`;
-	// Services not listed yet (or refused) are unknown, not absent: say why instead of "No Services.".
+	// Services not listed yet (or refused) are unknown, not absent: say why instead of "No Services." or 0/0.
 	const servicesUnknown = unknownReason(snapshot.states.services);
+	const countText = servicesUnknown !== undefined && rows.length === 0 ? '? services (unknown)' : `${filtered.length}/${rows.length} services`;
+	const counts = `${countText}  sort ${sortLabel(state.sort)}${filter === '' ? '' : `  filter "${filter}"`}`;
 	const emptyMessage = rows.length > 0 ? `No Service matches "${filter}".` : servicesUnknown === undefined ? 'No Services.' : `Services unknown: ${servicesUnknown}`;
 	// A space, not '', so the line keeps its height when there is nothing to say.
-	const detailLine = selected && selected.warnings.length > 0 ? `! ${selected.warnings.join('; ')}` : ' ';
+	const detailLine = selected ? detailOf(selected) : ' ';
 
 	return (
 		<Box flexDirection="column" height={height} flexShrink={0}>

@@ -229,22 +229,22 @@ describe('serviceRows: the walkthroughs', () => {
 		assert.deepEqual(kubeadm?.endpoints, {ready: 2, total: 2});
 	});
 
-	test('slicesKnown: false leaves out endpoint warnings but keeps the load balancer one', () => {
-		const unknown = serviceRows(fixtureServices, [], fixtureNow, {slicesKnown: false});
+	test('slicesUnknown leaves out endpoint warnings but keeps the load balancer one', () => {
+		const unknown = serviceRows(fixtureServices, [], fixtureNow, {slicesUnknown: 'forbidden'});
 		assert.deepEqual(unknown.find(row => row.key === 'prod/light-api')?.warnings, []);
 		assert.deepEqual(unknown.find(row => row.key === 'default/whms-loadbalancer')?.warnings, ['load balancer pending']);
 	});
 
-	test('slicesKnown: false: an ExternalName shows what it shows with slices known, not ?/?, a ClusterIP shows ?/?', () => {
+	test('slicesUnknown: an ExternalName shows what it shows with slices known, not ?/?, a ClusterIP shows ?/?', () => {
 		const external: V1Service = {metadata: {name: 'db', namespace: 'shop'}, spec: {type: 'ExternalName', externalName: 'db.example.com'}};
 		const cluster: V1Service = {metadata: {name: 'web', namespace: 'shop'}, spec: {type: 'ClusterIP', clusterIP: '10.96.0.10'}};
 		const known = serviceRow(external, [], 0);
-		const unknown = serviceRow(external, [], 0, {slicesKnown: false});
+		const unknown = serviceRow(external, [], 0, {slicesUnknown: 'forbidden'});
 		assert.deepEqual(unknown.endpoints, known.endpoints);
 		assert.equal(endpointsColumn(unknown.endpoints), endpointsColumn(known.endpoints));
 		assert.notEqual(endpointsColumn(unknown.endpoints), '?/?');
 		assert.deepEqual(unknown.warnings, []);
-		assert.equal(endpointsColumn(serviceRow(cluster, [], 0, {slicesKnown: false}).endpoints), '?/?');
+		assert.equal(endpointsColumn(serviceRow(cluster, [], 0, {slicesUnknown: 'forbidden'}).endpoints), '?/?');
 	});
 });
 
@@ -334,6 +334,6 @@ describe('serviceRow: a port the endpoints serve over another protocol only', ()
 
 	test('served over its own protocol, or endpoints unknown: no warning', () => {
 		assert.deepEqual(serviceRow(dns, [{...tcpOnly, ports: [{name: 'dns', port: 53, protocol: 'UDP'}]}], 0).warnings, []);
-		assert.deepEqual(serviceRow(dns, [tcpOnly], 0, {slicesKnown: false}).warnings, []);
+		assert.deepEqual(serviceRow(dns, [tcpOnly], 0, {slicesUnknown: 'forbidden'}).warnings, []);
 	});
 });

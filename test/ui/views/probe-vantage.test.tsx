@@ -295,4 +295,42 @@ describe('probe view against the demo: a real debug pod on the node', () => {
 
 		assert.deepEqual(writes().filter(entry => !entry.url.includes('/exec') && !entry.url.includes('selfsubjectaccessreviews')), [], 'nothing created or deleted');
 	});
+
+	test('without --debug-pod: w lists this machine and the pods (exec, creates nothing), no node, and says on one line that nodes need the flag', async () => {
+		const parsed = parseCommandLine(['--demo']);
+		assert.equal(parsed.kind, 'run');
+		const access = startDashboardAccess((parsed as Extract<typeof parsed, {kind: 'run'}>).config, demo, {stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough()});
+		const before = demo.cluster.server.requestLog().length;
+		const writes = () => demo.cluster.server.requestLog().slice(before).filter(entry => entry.method !== 'GET');
+		try {
+			const {services, slices, nodes} = demo.cluster.objects();
+			assert.ok(nodes.length > 0);
+			const source = new FakeClusterSource({services, endpointSlices: slices, nodes, lastUpdate: now});
+			const probe = makeProbeView({vantages: access.probeVantages, resolveAddress: demo.resolveAddress, initialIntervalMs: 10, refreshMs: 10, conntrack: 'off'});
+			const view = renderAt(<Dashboard source={source} clock={() => now} initialRoute={{screen: 'probe', serviceKey: 'default/svc-clusterip'}} screens={{probe}} />, {columns: 150, rows: 40});
+			rendered.push(view);
+			await settle();
+			await view.press('w');
+			const list = await until(view, /pod\/default\/\S+ \(exec into it, creates nothing\)/);
+			assert.match(list, /Probe default\/svc-clusterip from \(Enter picks, Esc cancels\):\n.*nodes need --debug-pod.*\n\* this machine \(as svctop was started\)/);
+			assert.doesNotMatch(list, /start svctop with --debug-pod/);
+			assert.doesNotMatch(list, /node \S+ \(through a debug pod there\)/);
+			const first = /pod\/default\/(\S+) \(exec into it/.exec(list)![1]!;
+			await view.press('j', 'return');
+			assert.match(view.frame(), new RegExp(`Exec into pod default/${first} \\(nothing is created;`));
+			await view.press('y');
+			const frame = await until(view, /with curl[^]*^\d{2,} probes/m);
+			assert.match(frame, new RegExp(`PROBE .*from pod/default/${first} with curl`));
+			assert.match(frame, /^\d{2,} probes, [1-9]\d* ok/m);
+		} finally {
+			for (const view of rendered.splice(0)) {
+				view.unmount();
+			}
+
+			await access.close();
+		}
+
+		assert.deepEqual(writes().filter(entry => !entry.url.includes('/exec') && !entry.url.includes('selfsubjectaccessreviews')), [], 'nothing created or deleted');
+		assert.ok(!demo.cluster.server.requestLog().slice(before).some(entry => entry.method === 'POST' && /\/pods(\?|$)/.test(entry.url)), 'no debug pod');
+	});
 });

@@ -145,6 +145,62 @@ describe('frames', () => {
 			'services synced  endpointslices retrying in 4s (watch closed)  nodes forbidden: nodes is forbidden:…',
 		);
 	});
+	test('Services never read: the footer says unknown, not 0/0, and the header claims no update', async () => {
+		const source = new FakeClusterSource({services: [], lastUpdate: seedNow - 33_000});
+		source.setState('services', {phase: 'retrying', message: 'the API server answered 500', since: seedNow, retryAt: seedNow + 8000});
+		const view = renderAt(<Dashboard source={source} clock={() => seedNow} />, {columns: 100, rows: 12});
+		rendered.push(view);
+		await settle();
+		const frame = view.frame();
+		assert.match(frame, /Services unknown: the API server answered 500/);
+		assert.match(frame, /^\? services \(unknown\)/m);
+		assert.doesNotMatch(frame, /0\/0 services|updated 33s ago/);
+		assert.match(frame.split('\n')[0]!, /services never listed/);
+	});
+
+	test('Services listed once, now refused: the rows and the update age stay', async () => {
+		const {services} = seedCluster();
+		const source = new FakeClusterSource({services, lastUpdate: seedNow - 33_000});
+		source.setState('services', {phase: 'forbidden', message: 'services is forbidden', since: seedNow, retryAt: seedNow + 8000, staleSince: seedNow - 1000});
+		const view = renderAt(<Dashboard source={source} clock={() => seedNow} />, {columns: 100, rows: 24});
+		rendered.push(view);
+		await settle();
+		const frame = view.frame();
+		assert.match(frame.split('\n')[0]!, /updated 33s ago/);
+		assert.match(frame, new RegExp(`^${services.length}/${services.length} services`, 'm'));
+	});
+});
+
+describe('EndpointSlices unknown', () => {
+	test('rows are not shown clean: ? on rows with no other warning, ! kept, the reason spelled out below', async () => {
+		const {services} = seedCluster();
+		const source = new FakeClusterSource({services, namespace: 'default', lastUpdate: seedNow});
+		source.setState('endpointslices', {phase: 'forbidden', message: 'endpointslices is forbidden', since: seedNow});
+		const view = renderAt(<Dashboard source={source} clock={() => seedNow} />, {columns: 100, rows: 24});
+		rendered.push(view);
+		await settle();
+		const rowsOf = (frame: string) => frame.split('\n').filter(line => /^[> ][!? ] \S/.test(line) && / (ClusterIP|NodePort|LoadBalancer|ExternalName) /.test(line));
+		const rows = rowsOf(view.frame());
+		assert.ok(rows.length >= 3, view.frame());
+		for (const row of rows) {
+			const mark = row[1];
+			if (/ ExternalName /.test(row)) {
+				assert.equal(mark, ' ', row);
+			} else if (/ LoadBalancer .*<pending>/.test(row)) {
+				assert.equal(mark, '!', row);
+			} else {
+				assert.equal(mark, '?', row);
+			}
+		}
+
+		await view.press('G');
+		await settle();
+		assert.match(view.frame(), /^>\? nginx-svc /m);
+		assert.match(view.frame(), /^\? endpoints unknown: endpointslices is forbidden$/m);
+		await view.press('/', ...'whms', '\r');
+		await settle();
+		assert.match(view.frame(), /^! load balancer pending; endpoints unknown: endpointslices is forbidden$/m);
+	});
 });
 
 describe('keys', () => {
