@@ -14,8 +14,6 @@ import {runDescribe} from './describe.js';
 import {obtainDump, runNat} from './nat.js';
 import {runProbe} from './probe.js';
 import type {AccessConfig} from './node-access.js';
-import {noNatVantages} from '../node/access/nat-vantages.js';
-import {noProbeVantages} from '../node/access/probe-vantages.js';
 
 /**
  * `--demo`: the built-in cluster (its API server, data plane and rule generators) is support code, so it
@@ -232,7 +230,8 @@ async function runInteractive(
 			{json: false, file: config.natFile, mode: config.mode, nodeCmd: config.nodeCmd, node: config.node, maxBytes: config.maxBytes, dump: demo && !config.natFile ? demo.ruleDump(config.node) : undefined},
 			io,
 		);
-	const access = config.access.debugPod ? (await import('./node-access.js')).startDashboardAccess(config, demo, io) : {vantages: noNatVantages, probeVantages: noProbeVantages, close: async () => undefined};
+	// Pods are exec'd into without a flag (that creates nothing); node vantages need --debug-pod.
+	const access = (await import('./node-access.js')).startDashboardAccess(config, demo, io);
 	try {
 		return await ui.runDashboard(source, {
 			clusterDomain: config.clusterDomain,
