@@ -389,7 +389,7 @@ export async function runProbe(options: ProbeCommandOptions, io: ProbeIo, signal
 
 		// The dashboard's probe view runs the same session: the CLI and the view cannot disagree.
 		session = new ProbeSession({
-			target: {kind: 'service', source, serviceKey: `${spec.namespace}/${spec.name}`, via, port: spec.port, clusterDomain: options.clusterDomain},
+			target: {kind: 'service', source, serviceKey: `${spec.namespace}/${spec.name}`, via, port: spec.port, clusterDomain: options.clusterDomain, exactVia: options.via !== undefined},
 			intervalMs: options.intervalMs,
 			config: {...config, natRules: options.natRules, natNode: options.natNode, probabilities: options.probabilities},
 			running: false,

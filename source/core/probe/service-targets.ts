@@ -117,7 +117,7 @@ export function resolveServiceTargets(
 			return hosts.length > 0
 				? hosts.map(host => target('loadBalancer', host, port, protocol))
 				: {error: spec.type === 'LoadBalancer'
-					? `service ${name} has no LoadBalancer ingress yet (<pending>)`
+					? `service ${name} has no load-balancer address yet (status pending)`
 					: `service ${name} is type ${spec.type ?? 'ClusterIP'}, not LoadBalancer: it has no load balancer address`};
 		}
 
