@@ -76,6 +76,15 @@ describe('runProbe', () => {
 		assert.doesNotMatch(text, /holds|violated/);
 	});
 
+	test('6 probes over 3 pods (expected 2 each): too few samples for a chi-square verdict, and none is given', async () => {
+		const {io, out} = capture();
+		assert.equal(await runProbe({...defaults, target: 'default/svc-nodeport', count: 6, json: false, source, resolveAddress: plane.resolveAddress, timeoutMs: 400}, io), 0);
+		const text = out();
+		assert.match(text, /^6 probes, 6 ok/m);
+		assert.match(text, /^chi-square: too few samples for a verdict \(need about 15\)$/m);
+		assert.doesNotMatch(text, /consistent with expected|doubtful|NOT as expected|p = /);
+	});
+
 	test('--count N is N probes in all, however many nodes: 10 over 4 NodePorts is 3, 3, 2, 2', async () => {
 		const {io, out} = capture();
 		await runProbe({...defaults, target: 'default/svc-nodeport', via: 'nodeport', count: 10, source, resolveAddress: plane.resolveAddress, timeoutMs: 500}, io);
