@@ -49,7 +49,8 @@ export type Reachability = {
 };
 
 /** Where the expected shares came from over the run: NAT rules, 1/n of ready endpoints, both at times, or nowhere. */
-export type ExpectedFrom = ExpectationBasis | 'mixed' | 'affinity' | null;
+/** `direct`: svctop dials each endpoint itself (`--via endpoints`), so the split is svctop's, not kube-proxy's. */
+export type ExpectedFrom = ExpectationBasis | 'mixed' | 'affinity' | 'direct' | null;
 
 /** Where the expected shares came from, for the CLI summary (`long`) or the view's verdict line (`short`). */
 export function expectedFromText(from: ExpectedFrom, form: 'long' | 'short'): string {
@@ -58,6 +59,7 @@ export function expectedFromText(from: ExpectedFrom, form: 'long' | 'short'): st
 		ready: ['expected 1/n of ready endpoints', '  vs 1/n ready'],
 		mixed: ['expected from NAT rules, 1/n of ready endpoints while the rules lagged', '  vs NAT rules/1/n'],
 		affinity: ['expected: every answer from one pod (sessionAffinity ClientIP pins this client)', '  vs one pod (ClientIP)'],
+		direct: ['each endpoint probed directly: svctop spreads the requests itself, so the shares say nothing about kube-proxy (no balance or affinity verdict)', '  (svctop spreads them: no kube-proxy verdict)'],
 	} as const;
 	return from === null ? '' : texts[from][form === 'long' ? 0 : 1];
 }
@@ -552,6 +554,7 @@ export class ProbeRunStats {
 
 		const promise = this.series[0]?.spec.affinity ?? {sessionAffinity: 'None', timeoutSeconds: null};
 		const clientIp = promise.sessionAffinity === 'ClientIP';
+		const direct = this.series.length > 0 && this.series.every(state => isDirect(state));
 		// Nothing answered yet: the series' current expectations, equally weighted (under ClientIP: one pod, not known yet).
 		if (expectedCounts.size === 0 && !clientIp) {
 			for (const state of this.series) {
@@ -575,9 +578,10 @@ export class ProbeRunStats {
 			series,
 			byPod: Object.fromEntries(byPod),
 			expected: normalized(expectedCounts),
-			expectedFrom: clientIp ? 'affinity' : expectedFromOf(basis, this.series.find(state => state.current.entries.length > 0)?.current.source?.basis),
-			fit: fitOf(byPod, expectedWeights, promise),
-			affinity: affinitySummary(promise, this.series.map(state => affinityPartOf(state))),
+			expectedFrom: direct ? 'direct' : (clientIp ? 'affinity' : expectedFromOf(basis, this.series.find(state => state.current.entries.length > 0)?.current.source?.basis)),
+			// svctop picks the endpoint: neither the split nor the repeats are kube-proxy's doing.
+			fit: direct ? undefined : fitOf(byPod, expectedWeights, promise),
+			affinity: affinitySummary(promise, direct ? [] : this.series.map(state => affinityPartOf(state))),
 			latency: this.total.summary(),
 			recent: this.recent(),
 			podNodes: Object.fromEntries(this.podNodes),
@@ -601,14 +605,19 @@ export class ProbeRunStats {
 			latency: state.latency.summary(),
 			byPod: Object.fromEntries(state.byPod),
 			expected: normalized(weights),
-			expectedFrom: clientIp ? 'affinity' : expectedFromOf(state.basis, state.current.entries.length > 0 ? state.current.source?.basis : undefined),
-			fit: fitOf(state.byPod, Object.fromEntries(weights), state.spec.affinity),
-			affinity: affinitySummary(state.spec.affinity, [affinityPartOf(state)]),
+			expectedFrom: isDirect(state) ? 'direct' : (clientIp ? 'affinity' : expectedFromOf(state.basis, state.current.entries.length > 0 ? state.current.source?.basis : undefined)),
+			fit: isDirect(state) ? undefined : fitOf(state.byPod, Object.fromEntries(weights), state.spec.affinity),
+			affinity: affinitySummary(state.spec.affinity, isDirect(state) ? [] : [affinityPartOf(state)]),
 			errors: Object.fromEntries(state.errors),
 			via: {...state.via},
 			reachability: reachabilityOf(state),
 		};
 	}
+}
+
+/** A series svctop sends straight to one endpoint, past kube-proxy. */
+function isDirect(state: SeriesState): boolean {
+	return state.spec.target.kind === 'endpoint';
 }
 
 function affinityPartOf(state: SeriesState): AffinityPart {

@@ -313,10 +313,26 @@ export function latencyLines(model: ProbeViewModel, width: number, lines: number
 	return [title, ...chart.split('\n').slice(0, lines - 1).map((text, row) => line(`latency:${row}`, seg(text, 'chart')))];
 }
 
+/** Endpoints probed directly: which answered, and no kube-proxy verdict (svctop did the spreading). */
+function directLine(snapshot: ProbeRunSnapshot): ProbeLine {
+	const answered = snapshot.series.filter(series => series.ok > 0).length;
+	const silent = snapshot.series.filter(series => series.count > 0 && series.ok === 0).map(series => series.label);
+	return line(
+		'verdict',
+		seg(`endpoints: ${answered}/${snapshot.series.length} answered`, silent.length > 0 ? 'warn' : 'plain'),
+		seg(silent.length > 0 ? `, none from ${silent.join(', ')}` : '', 'warn'),
+		seg(expectedFromText('direct', 'short'), 'dim'),
+	);
+}
+
 /** The verdict under the shares: chi-square balance, or the affinity check under ClientIP. */
 export function verdictLine(snapshot: ProbeRunSnapshot | undefined): ProbeLine {
 	if (!snapshot || snapshot.count === 0) {
 		return line('verdict', seg('balance: waiting for answers', 'dim'));
+	}
+
+	if (snapshot.expectedFrom === 'direct') {
+		return directLine(snapshot);
 	}
 
 	const {affinity, fit} = snapshot;
