@@ -8,7 +8,7 @@ import type {V1Service} from '@kubernetes/client-node';
 import type {ClusterSource} from '../../source/kube/types.js';
 import {runProbe, type ProbeCommandOptions} from '../../source/commands/probe.js';
 import {startDemoDataPlane, type DemoDataPlane} from '../../source/builtin-cluster/demo/data-plane.js';
-import {echoSlice, nodePortService, nodes} from '../core/probe/fixtures.js';
+import {echoPods, echoSlice, nodePortService, nodes} from '../core/probe/fixtures.js';
 import {ensureBuilt, svctopBin} from '../helpers/built-cli.js';
 
 function capture() {
@@ -83,6 +83,17 @@ describe('runProbe', () => {
 		assert.match(text, /^6 probes, 6 ok/m);
 		assert.match(text, /^chi-square: too few samples for a verdict \(need about 15\)$/m);
 		assert.doesNotMatch(text, /consistent with expected|doubtful|NOT as expected|p = /);
+	});
+
+	test('the POD table names the node of a pod that got no answer (from its EndpointSlice)', async () => {
+		const {io, out} = capture();
+		assert.equal(await runProbe({...defaults, target: 'default/svc-nodeport', count: 1, json: false, source, resolveAddress: plane.resolveAddress, timeoutMs: 400}, io), 0);
+		const text = out();
+		for (const [pod, , node] of echoPods) {
+			assert.match(text, new RegExp(`^${pod}  ${node} +[01] `, 'm'), text);
+		}
+
+		assert.equal(text.match(/^deploy-echo-\S+ +myk8s-worker\d? +0 /gm)?.length, 2, 'two pods without an answer');
 	});
 
 	test('--count N is N probes in all, however many nodes: 10 over 4 NodePorts is 3, 3, 2, 2', async () => {

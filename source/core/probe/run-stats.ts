@@ -116,7 +116,7 @@ export type ProbeRunSnapshot = {
 	readonly latency: LatencySummary | undefined;
 	/** The most recent samples, oldest first (the ring buffer's content). */
 	readonly recent: readonly ProbeSample[];
-	/** Node of each pod seen, for lane labels. */
+	/** Node of each pod seen or expected (the EndpointSlice's until it answers), for lane labels and the NODE column. */
 	readonly podNodes: Readonly<Record<string, string | null>>;
 	/** The sampling methods in use, most frequent first. */
 	readonly methods: readonly AttributionMethod[];
@@ -451,18 +451,30 @@ export class ProbeRunStats {
 	private readonly ring: (ProbeSample | undefined)[];
 	private ringNext = 0;
 	private ringSize = 0;
+	/** Node of each pod: from the EndpointSlice for a pod expected to answer, from its first answer once it does. */
 	private readonly podNodes = new Map<string, string | null>();
+	private readonly answeredPods = new Set<string>();
 	private readonly total = new LatencyHistogram();
 
 	constructor(specs: readonly SeriesSpec[], readonly capacity = 1024) {
 		this.series = specs.map(spec => new SeriesState(spec));
 		for (const state of this.series) {
+			this.noteNodes(state.spec.expectation);
 			if (!this.byLabel.has(state.spec.target.label)) {
 				this.byLabel.set(state.spec.target.label, state);
 			}
 		}
 
 		this.ring = Array.from({length: capacity});
+	}
+
+	/** Pods an expectation names keep the node their EndpointSlice gives until they answer (then the answer's holds). */
+	private noteNodes(expectation: Expectation | undefined): void {
+		for (const [pod, node] of Object.entries(expectation?.nodes ?? {})) {
+			if (!this.answeredPods.has(pod) && (node !== null || !this.podNodes.has(pod))) {
+				this.podNodes.set(pod, node);
+			}
+		}
 	}
 
 	/**
@@ -475,6 +487,7 @@ export class ProbeRunStats {
 		const state = this.byLabel.get(sample.target) ?? this.series[0];
 		if (state && expectation !== undefined && expectation !== state.current.source) {
 			state.current = prepare(expectation);
+			this.noteNodes(expectation);
 			forgiveSwitch(state, sample.t);
 		}
 
@@ -506,8 +519,10 @@ export class ProbeRunStats {
 		}
 
 		increment(state.byPod, pod);
-		if (sample.pod !== null && !this.podNodes.has(sample.pod)) {
-			this.podNodes.set(sample.pod, sample.node);
+		// The node an answer names wins over the slice's (once per pod); a slice's null never hides it.
+		if (sample.pod !== null && !this.answeredPods.has(sample.pod)) {
+			this.answeredPods.add(sample.pod);
+			this.podNodes.set(sample.pod, sample.node ?? this.podNodes.get(sample.pod) ?? null);
 		}
 
 		trackAffinity(state, pod, sample.t);

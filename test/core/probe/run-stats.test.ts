@@ -55,6 +55,15 @@ describe('ProbeRunStats', () => {
 		}
 	});
 
+	test('podNodes: a pod expected but not answering yet is placed on its EndpointSlice node; an answer\'s node wins', () => {
+		const stats = new ProbeRunStats(series('Cluster', 'clusterip'));
+		assert.deepEqual(stats.snapshot().podNodes, Object.fromEntries(echoPods.map(([pod, , node]) => [pod, node])));
+		stats.add(sample(0, '10.200.1.60:9000', 0, {node: 'moved-node'}));
+		const {podNodes} = stats.snapshot();
+		assert.equal(podNodes[echoPods[0][0]], 'moved-node');
+		assert.equal(podNodes[echoPods[1][0]], echoPods[1][2]);
+	});
+
 	test('a client pinned to one pod without sessionAffinity: the chi-square flags it, no affinity verdict is made', () => {
 		const stats = new ProbeRunStats(series('Cluster', 'clusterip'));
 		for (let i = 0; i < 30; i++) {
