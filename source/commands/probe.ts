@@ -330,37 +330,129 @@ async function findService(source: ClusterSource, namespace: string, name: strin
 	});
 }
 
+/** Why the command stops before probing: the message for stderr and the exit code. */
+type Refusal = {readonly refused: string; readonly code: number};
+
+/** A session ready to start; `rules` (an address target's node rules, when read) close with it. */
+type OpenedSession = {readonly session: ProbeSession; readonly rules?: NatRules};
+
+/** What every session of this command shares (the target aside). */
+type SessionConfig = {
+	readonly mode: ProbeMode;
+	readonly path: string;
+	readonly timeoutMs: number;
+	readonly concurrency: number;
+	readonly count: number | undefined;
+	readonly match: RegExp | undefined;
+	readonly resolveAddress: AddressResolver | undefined;
+	readonly resolveName: NameResolver | undefined;
+};
+
+/** The flags checked, the target parsed and `--match` compiled; bad input is exit 2. */
+function readInputs(options: ProbeCommandOptions): Refusal | {spec: TargetSpec; match: RegExp | undefined} {
+	const problem = validate(options);
+	if (problem) {
+		return {refused: problem, code: 2};
+	}
+
+	const spec = parseTarget(options.target);
+	if ('error' in spec) {
+		return {refused: spec.error, code: 2};
+	}
+
+	if (options.match === undefined) {
+		return {spec, match: undefined};
+	}
+
+	try {
+		return {spec, match: new RegExp(options.match)};
+	} catch (error) {
+		return {refused: `invalid --match: ${(error as Error).message}`, code: 2};
+	}
+}
+
+/** A session on a Service, planned once its rules were read (briefly) and the cache shows it. */
+async function openServiceSession(options: ProbeCommandOptions, spec: Extract<TargetSpec, {kind: 'service'}>, config: SessionConfig, onSample: (sample: ProbeSample) => void): Promise<Refusal | OpenedSession> {
+	const via = parseVia(options.via);
+	if (typeof via === 'object') {
+		return {refused: via.error, code: 2};
+	}
+
+	const {source} = options;
+	if (!source) {
+		return {refused: `${spec.namespace}/${spec.name} is a Service: it needs a cluster (kubeconfig or --demo); host:port and URLs do not`, code: 2};
+	}
+
+	// The dashboard's probe view runs the same session: the CLI and the view cannot disagree.
+	const session = new ProbeSession({
+		target: {kind: 'service', source, serviceKey: `${spec.namespace}/${spec.name}`, via, port: spec.port, clusterDomain: options.clusterDomain, exactVia: options.via !== undefined},
+		intervalMs: options.intervalMs,
+		config: {...config, natRules: options.natRules, natNode: options.natNode, probabilities: options.probabilities},
+		running: false,
+		keepPlan: true,
+		onSample,
+	});
+	// The first read of the rules is waited for (briefly): the plan's expectation should start from them.
+	await session.rulesRead(natFirstReadMs);
+	await findService(source, spec.namespace, spec.name, options.serviceWaitMs ?? 5000);
+	session.clear();
+	const {error} = session.snapshot();
+	if (error !== undefined) {
+		session.close();
+		return {refused: error, code: 1};
+	}
+
+	return {session};
+}
+
+/** A session on an address or URL, planned on this node's rules when they can be read. */
+async function openAddressSession(options: ProbeCommandOptions, spec: Exclude<TargetSpec, {kind: 'service'}>, config: SessionConfig, onSample: (sample: ProbeSample) => void): Promise<Refusal | OpenedSession> {
+	if (spec.scheme === undefined && options.via !== undefined) {
+		return {refused: '--via applies to ns/name targets only', code: 2};
+	}
+
+	const kept: {rules?: NatRules} = {};
+	const plan = planAddressProbe(spec, await addressInRules(options, spec, loaded => {
+		kept.rules = loaded;
+	}));
+	return {session: new ProbeSession({target: {kind: 'plan', plan}, intervalMs: options.intervalMs, config, running: false, onSample}), rules: kept.rules};
+}
+
+/** The line that says what is probed, how and how often. */
+function headerLine(options: ProbeCommandOptions, plan: NonNullable<ReturnType<ProbeSession['snapshot']>['plan']>): string {
+	const mode = probeModeOf(plan, options.mode);
+	// A URL target carries its own scheme, path and query: that is what is asked for.
+	const first = plan.series[0]?.target;
+	const what = mode === 'http' ? `${first?.scheme ?? 'http'} GET ${first?.path ?? options.path}` : mode;
+	return `PROBE ${plan.description}  ${what}  every ${options.intervalMs}ms, timeout ${options.timeoutMs}ms${options.count ? `, ${probes(options.count)}` : ''}\n`;
+}
+
+/** Runs the session until its count is reached or `signal` aborts it. */
+async function runToEnd(session: ProbeSession, signal: AbortSignal | undefined): Promise<void> {
+	const onAbort = () => session.stop();
+	signal?.addEventListener('abort', onAbort, {once: true});
+	if (!signal?.aborted) {
+		session.start();
+	}
+
+	await session.settled();
+	signal?.removeEventListener('abort', onAbort);
+}
+
 /**
  * `svctop probe TARGET`: probes on a fixed schedule with a new connection each time, attributes
  * every answer to a pod, prints a line (or a JSON object) per probe and a summary at the end or on
  * abort. Exit codes: 0 when anything answered, 1 when every probe failed, 2 for bad input.
  */
 export async function runProbe(options: ProbeCommandOptions, io: ProbeIo, signal?: AbortSignal): Promise<number> {
-	const problem = validate(options);
-	if (problem) {
-		io.stderr.write(`svctop: ${problem}\n`);
-		return 2;
+	const inputs = readInputs(options);
+	if ('refused' in inputs) {
+		io.stderr.write(`svctop: ${inputs.refused}\n`);
+		return inputs.code;
 	}
 
-	const spec = parseTarget(options.target);
-	if ('error' in spec) {
-		io.stderr.write(`svctop: ${spec.error}\n`);
-		return 2;
-	}
-
-	let match: RegExp | undefined;
-	if (options.match !== undefined) {
-		try {
-			match = new RegExp(options.match);
-		} catch (error) {
-			io.stderr.write(`svctop: invalid --match: ${(error as Error).message}\n`);
-			return 2;
-		}
-	}
-
-	let session: ProbeSession;
-	let addressRules: NatRules | undefined;
-	const config = {
+	const {spec, match} = inputs;
+	const config: SessionConfig = {
 		mode: options.mode,
 		path: options.path,
 		timeoutMs: options.timeoutMs,
@@ -377,71 +469,26 @@ export async function runProbe(options: ProbeCommandOptions, io: ProbeIo, signal
 		io.stdout.write(options.json ? `${JSON.stringify({...sample, seq: sample.seq + 1})}\n` : `${formatSampleLine(sample, multiSeries)}\n`);
 	});
 	const onSample = (sample: ProbeSample) => output.push(sample);
-	if (spec.kind === 'service') {
-		const via = parseVia(options.via);
-		if (typeof via === 'object') {
-			io.stderr.write(`svctop: ${via.error}\n`);
-			return 2;
-		}
-
-		const {source} = options;
-		if (!source) {
-			io.stderr.write(`svctop: ${spec.namespace}/${spec.name} is a Service: it needs a cluster (kubeconfig or --demo); host:port and URLs do not\n`);
-			return 2;
-		}
-
-		// The dashboard's probe view runs the same session: the CLI and the view cannot disagree.
-		session = new ProbeSession({
-			target: {kind: 'service', source, serviceKey: `${spec.namespace}/${spec.name}`, via, port: spec.port, clusterDomain: options.clusterDomain, exactVia: options.via !== undefined},
-			intervalMs: options.intervalMs,
-			config: {...config, natRules: options.natRules, natNode: options.natNode, probabilities: options.probabilities},
-			running: false,
-			keepPlan: true,
-			onSample,
-		});
-		// The first read of the rules is waited for (briefly): the plan's expectation should start from them.
-		await session.rulesRead(natFirstReadMs);
-		await findService(source, spec.namespace, spec.name, options.serviceWaitMs ?? 5000);
-		session.clear();
-		const {error} = session.snapshot();
-		if (error !== undefined) {
-			session.close();
-			io.stderr.write(`svctop: ${error}\n`);
-			return 1;
-		}
-	} else {
-		if (spec.scheme === undefined && options.via !== undefined) {
-			io.stderr.write('svctop: --via applies to ns/name targets only\n');
-			return 2;
-		}
-
-		const plan = planAddressProbe(spec, await addressInRules(options, spec, loaded => {
-			addressRules = loaded;
-		}));
-		session = new ProbeSession({target: {kind: 'plan', plan}, intervalMs: options.intervalMs, config, running: false, onSample});
+	const opened = spec.kind === 'service'
+		? await openServiceSession(options, spec, config, onSample)
+		: await openAddressSession(options, spec, config, onSample);
+	if ('refused' in opened) {
+		io.stderr.write(`svctop: ${opened.refused}\n`);
+		return opened.code;
 	}
 
+	const {session} = opened;
 	const plan = session.snapshot().plan!;
-	const mode = probeModeOf(plan, options.mode);
 	multiSeries = plan.series.length > 1;
 	if (!options.json) {
-		// A URL target carries its own scheme, path and query: that is what is asked for.
-		const first = plan.series[0]?.target;
-		const what = mode === 'http' ? `${first?.scheme ?? 'http'} GET ${first?.path ?? options.path}` : mode;
-		io.stdout.write(`PROBE ${plan.description}  ${what}  every ${options.intervalMs}ms, timeout ${options.timeoutMs}ms${options.count ? `, ${probes(options.count)}` : ''}\n`);
+		io.stdout.write(headerLine(options, plan));
 	}
 
-	const onAbort = () => session.stop();
-	signal?.addEventListener('abort', onAbort, {once: true});
-	if (!signal?.aborted) {
-		session.start();
-	}
-
-	await session.settled();
-	signal?.removeEventListener('abort', onAbort);
+	await runToEnd(session, signal);
 	output.flush();
 	session.close();
-	addressRules?.close();
+	opened.rules?.close();
+
 	const snapshot = session.statistics();
 	if (!snapshot) {
 		io.stderr.write('svctop: the probe run has no plan\n');

@@ -245,18 +245,81 @@ async function runInteractive(
 	}
 }
 
+/**
+ * The last line of defence for the plain commands (the dashboard restores the terminal first):
+ * one line on stderr, never a stack trace.
+ */
+function exitOnUncaughtErrors(): void {
+	const fatal = (error: unknown) => {
+		io.stderr.write(`svctop: ${describeKubeError(error)}\n`);
+		process.exit(1);
+	};
+
+	process.on('uncaughtException', fatal);
+	process.on('unhandledRejection', fatal);
+}
+
+/** `svctop describe NAMESPACE/NAME`. */
+async function describeCommand(config: CliConfig, source: ClusterSource | undefined, demo: Demo | undefined): Promise<number> {
+	const target = config.args[0];
+	if (!target) {
+		io.stderr.write('svctop: describe needs a Service: svctop describe NAMESPACE/NAME\n');
+		return 2;
+	}
+
+	return runDescribe(source!, {target, json: config.json, clusterDomain: config.clusterDomain, resolve: demo?.resolveName}, io.stdout, Date.now(), io.stderr);
+}
+
+/** `svctop nat`: `connect` is given when a cluster is optional (asked for once the rules are read). */
+async function natCommand(config: CliConfig, source: ClusterSource | undefined, demo: Demo | undefined, connect: (() => Promise<ClusterSource | undefined>) | undefined): Promise<number> {
+	return runNat(
+		{
+			file: config.file,
+			mode: config.mode,
+			json: config.json,
+			service: config.service,
+			namespace: config.namespace,
+			defaultNamespace: contextNamespace(config, demo),
+			nodeCmd: config.nodeCmd,
+			node: config.node,
+			maxBytes: config.maxBytes,
+			source,
+			connect,
+			dump: demo && !config.file ? demo.ruleDump(config.node) : undefined,
+		},
+		io,
+	);
+}
+
+/** `svctop probe TARGET`: runs until its count, or until SIGINT/SIGTERM call `onSignal` (removed by the caller). */
+async function probeCommand(config: CliConfig, source: ClusterSource | undefined, demo: Demo | undefined, onSignal: () => void, signal: AbortSignal): Promise<number> {
+	const target = config.args[0];
+	if (!target) {
+		io.stderr.write('svctop: probe needs a target: ns/name[:port], host:port or a URL\n');
+		return 2;
+	}
+
+	process.once('SIGINT', onSignal);
+	process.once('SIGTERM', onSignal);
+	return runProbe(
+		{
+			target,
+			...config.probe,
+			json: config.json,
+			source,
+			resolveAddress: demo?.resolveAddress,
+			resolveName: demo?.resolveName,
+			...natRulesFor(config, demo),
+		},
+		io,
+		signal,
+	);
+}
+
 /** Run one CLI command; every failure becomes one line on stderr and a non-zero exit code. */
 export async function runCommand(config: CliConfig): Promise<number> {
 	if (config.command !== 'dashboard') {
-		// The last line of defence for the plain commands (the dashboard restores the terminal first):
-		// one line on stderr, never a stack trace.
-		const fatal = (error: unknown) => {
-			io.stderr.write(`svctop: ${describeKubeError(error)}\n`);
-			process.exit(1);
-		};
-
-		process.on('uncaughtException', fatal);
-		process.on('unhandledRejection', fatal);
+		exitOnUncaughtErrors();
 	}
 
 	let demo: Demo | undefined;
@@ -305,57 +368,15 @@ export async function runCommand(config: CliConfig): Promise<number> {
 
 		switch (config.command) {
 			case 'describe': {
-				const target = config.args[0];
-				if (!target) {
-					io.stderr.write('svctop: describe needs a Service: svctop describe NAMESPACE/NAME\n');
-					return 2;
-				}
-
-				return await runDescribe(source!, {target, json: config.json, clusterDomain: config.clusterDomain, resolve: demo?.resolveName}, io.stdout, Date.now(), io.stderr);
+				return await describeCommand(config, source, demo);
 			}
 
 			case 'nat': {
-				return await runNat(
-					{
-						file: config.file,
-						mode: config.mode,
-						json: config.json,
-						service: config.service,
-						namespace: config.namespace,
-						defaultNamespace: contextNamespace(config, demo),
-						nodeCmd: config.nodeCmd,
-						node: config.node,
-						maxBytes: config.maxBytes,
-						source,
-						connect: need === 'optional' ? connectOptional : undefined,
-						dump: demo && !config.file ? demo.ruleDump(config.node) : undefined,
-					},
-					io,
-				);
+				return await natCommand(config, source, demo, need === 'optional' ? connectOptional : undefined);
 			}
 
 			case 'probe': {
-				const target = config.args[0];
-				if (!target) {
-					io.stderr.write('svctop: probe needs a target: ns/name[:port], host:port or a URL\n');
-					return 2;
-				}
-
-				process.once('SIGINT', onSignal);
-				process.once('SIGTERM', onSignal);
-				return await runProbe(
-					{
-						target,
-						...config.probe,
-						json: config.json,
-						source,
-						resolveAddress: demo?.resolveAddress,
-						resolveName: demo?.resolveName,
-						...natRulesFor(config, demo),
-					},
-					io,
-					abort.signal,
-				);
+				return await probeCommand(config, source, demo, onSignal, abort.signal);
 			}
 
 			default: {

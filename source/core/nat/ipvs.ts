@@ -34,110 +34,126 @@ const forwardNames: Record<string, string> = {
 	masq: 'masq', route: 'route', tunnel: 'tunnel', local: 'local',
 };
 
+/** What the lines read so far declared: services in order, by key (rules), and the last one (listing). */
+type IpvsParseState = {
+	readonly services: IpvsVirtualService[];
+	readonly byKey: Map<string, IpvsVirtualService>;
+	last: IpvsVirtualService | undefined;
+};
+
+/** A line that says nothing: blank, a comment, or a listing's headings. */
+function isIpvsFiller(trimmed: string): boolean {
+	return trimmed === '' || trimmed.startsWith('#') || /^IP Virtual Server version/.test(trimmed) || /^Prot LocalAddress/.test(trimmed) || /^-> RemoteAddress/.test(trimmed);
+}
+
 /** Parse `ipvsadm -S -n` (rules) or `ipvsadm -Ln` (listing) text. Never throws. */
 export function parseIpvs(text: string): IpvsDump {
-	const services: IpvsVirtualService[] = [];
+	const state: IpvsParseState = {services: [], byKey: new Map(), last: undefined};
 	const problems: NatProblem[] = [];
-	const byKey = new Map<string, IpvsVirtualService>();
-	let last: IpvsVirtualService | undefined;
 	const lines = text.split('\n');
 	for (let index = 0; index < lines.length; index++) {
 		const line = index + 1;
 		const raw = lines[index]!.replace(/\r$/, '');
 		const trimmed = raw.trim();
-		const bad = (message: string) => {
-			problems.push({line, message: `line ${line}: ${message}: ${raw.length > 200 ? `${raw.slice(0, 200)}…` : raw}`});
-		};
-
-		if (trimmed === '' || trimmed.startsWith('#') || /^IP Virtual Server version/.test(trimmed) || /^Prot LocalAddress/.test(trimmed) || /^-> RemoteAddress/.test(trimmed)) {
+		if (isIpvsFiller(trimmed)) {
 			continue;
 		}
 
 		const words = trimmed.split(/\s+/);
-		if (words[0] === '-A' || words[0] === '--add-service' || words[0] === '-a' || words[0] === '--add-server') {
-			const options = readOptions(words.slice(1));
-			const kindOption = ['-t', '--tcp-service', '-u', '--udp-service', '--sctp-service', '-f', '--fwmark-service'].find(option => options.has(option));
-			const address = kindOption ? options.get(kindOption) : undefined;
-			if (!kindOption || !address) {
-				bad('no -t, -u, --sctp-service or -f service address');
-				continue;
-			}
-
-			const protocol = kindOption === '-t' || kindOption === '--tcp-service' ? 'tcp' : kindOption === '-u' || kindOption === '--udp-service' ? 'udp' : kindOption === '--sctp-service' ? 'sctp' : 'fwm';
-			const hostPort = protocol === 'fwm' ? {ip: address, port: 0} : splitHostPort(address);
-			if (!hostPort) {
-				bad(`bad service address ${address}`);
-				continue;
-			}
-
-			const key = `${protocol} ${hostPort.ip} ${hostPort.port}`;
-			if (words[0] === '-A' || words[0] === '--add-service') {
-				const persistent = options.get('-p') ?? options.get('--persistent');
-				const service: IpvsVirtualService = {
-					line,
-					protocol,
-					ip: hostPort.ip,
-					port: hostPort.port,
-					scheduler: options.get('-s') ?? options.get('--scheduler') ?? 'wlc',
-					persistentSeconds: persistent === undefined ? null : (persistent === '' ? 300 : Number(persistent)),
-					realServers: [],
-				};
-				services.push(service);
-				byKey.set(key, service);
-				continue;
-			}
-
-			const service = byKey.get(key);
-			const real = options.get('-r') ?? options.get('--real-server');
-			const realHostPort = real ? splitHostPort(real) : null;
-			if (!service) {
-				bad('real server for a virtual service not declared before it');
-				continue;
-			}
-
-			if (!realHostPort) {
-				bad(`bad real server ${real ?? '(none)'}`);
-				continue;
-			}
-
-			const weight = Number(options.get('-w') ?? options.get('--weight') ?? '1');
-			const forwardFlag = ['-m', '--masquerading', '-g', '--gatewaying', '-i', '--ipip'].find(option => options.has(option));
-			service.realServers.push({line, ...realHostPort, weight: Number.isFinite(weight) ? weight : 0, forward: forwardFlag ? forwardNames[forwardFlag]! : 'route'});
-			continue;
+		const problem = isRuleCommand(words[0]!) ? readRuleLine(state, words, line) : readListingLine(state, trimmed, line);
+		if (problem !== undefined) {
+			problems.push({line, message: `line ${line}: ${problem}: ${raw.length > 200 ? `${raw.slice(0, 200)}…` : raw}`});
 		}
-
-		// `ipvsadm -Ln` listing.
-		const listed = /^(TCP|UDP|SCTP)\s+(\S+)\s+(\S+)(.*)$/.exec(trimmed) ?? /^(FWM)\s+(\S+)\s+(\S+)(.*)$/.exec(trimmed);
-		if (listed) {
-			const protocol = listed[1]!.toLowerCase();
-			const hostPort = protocol === 'fwm' ? {ip: listed[2]!, port: 0} : splitHostPort(listed[2]!);
-			if (!hostPort) {
-				bad(`bad service address ${listed[2]!}`);
-				continue;
-			}
-
-			const persistent = /persistent\s+(\d+)/.exec(listed[4]!);
-			last = {line, protocol, ip: hostPort.ip, port: hostPort.port, scheduler: listed[3]!, persistentSeconds: persistent ? Number(persistent[1]) : null, realServers: []};
-			services.push(last);
-			continue;
-		}
-
-		const real = /^->\s+(\S+)\s+(\w+)\s+(\d+)(?:\s+\d+\s+\d+)?$/.exec(trimmed);
-		if (real) {
-			const hostPort = splitHostPort(real[1]!);
-			if (!last || !hostPort) {
-				bad(last ? `bad real server ${real[1]!}` : 'real server before any virtual service');
-				continue;
-			}
-
-			last.realServers.push({line, ...hostPort, forward: forwardNames[real[2]!.toLowerCase()] ?? real[2]!.toLowerCase(), weight: Number(real[3])});
-			continue;
-		}
-
-		bad('not an ipvsadm line');
 	}
 
-	return {services, problems};
+	return {services: state.services, problems};
+}
+
+function isRuleCommand(word: string): boolean {
+	return word === '-A' || word === '--add-service' || word === '-a' || word === '--add-server';
+}
+
+/** One `ipvsadm -S` line (`-A` service or `-a` real server); returns what is wrong with it, if anything. */
+function readRuleLine(state: IpvsParseState, words: string[], line: number): string | undefined {
+	const options = readOptions(words.slice(1));
+	const kindOption = ['-t', '--tcp-service', '-u', '--udp-service', '--sctp-service', '-f', '--fwmark-service'].find(option => options.has(option));
+	const address = kindOption ? options.get(kindOption) : undefined;
+	if (!kindOption || !address) {
+		return 'no -t, -u, --sctp-service or -f service address';
+	}
+
+	const protocol = kindOption === '-t' || kindOption === '--tcp-service' ? 'tcp' : kindOption === '-u' || kindOption === '--udp-service' ? 'udp' : kindOption === '--sctp-service' ? 'sctp' : 'fwm';
+	const hostPort = protocol === 'fwm' ? {ip: address, port: 0} : splitHostPort(address);
+	if (!hostPort) {
+		return `bad service address ${address}`;
+	}
+
+	const key = `${protocol} ${hostPort.ip} ${hostPort.port}`;
+	if (words[0] === '-A' || words[0] === '--add-service') {
+		const persistent = options.get('-p') ?? options.get('--persistent');
+		const service: IpvsVirtualService = {
+			line,
+			protocol,
+			ip: hostPort.ip,
+			port: hostPort.port,
+			scheduler: options.get('-s') ?? options.get('--scheduler') ?? 'wlc',
+			persistentSeconds: persistent === undefined ? null : (persistent === '' ? 300 : Number(persistent)),
+			realServers: [],
+		};
+		state.services.push(service);
+		state.byKey.set(key, service);
+		return undefined;
+	}
+
+	return addRuleRealServer(state.byKey.get(key), options, line);
+}
+
+/** An `-a` line's real server, added to the service it names (declared before it). */
+function addRuleRealServer(service: IpvsVirtualService | undefined, options: Map<string, string>, line: number): string | undefined {
+	const real = options.get('-r') ?? options.get('--real-server');
+	const realHostPort = real ? splitHostPort(real) : null;
+	if (!service) {
+		return 'real server for a virtual service not declared before it';
+	}
+
+	if (!realHostPort) {
+		return `bad real server ${real ?? '(none)'}`;
+	}
+
+	const weight = Number(options.get('-w') ?? options.get('--weight') ?? '1');
+	const forwardFlag = ['-m', '--masquerading', '-g', '--gatewaying', '-i', '--ipip'].find(option => options.has(option));
+	service.realServers.push({line, ...realHostPort, weight: Number.isFinite(weight) ? weight : 0, forward: forwardFlag ? forwardNames[forwardFlag]! : 'route'});
+	return undefined;
+}
+
+/** One `ipvsadm -Ln` line: a service, or a real server of the last service; returns what is wrong with it, if anything. */
+function readListingLine(state: IpvsParseState, trimmed: string, line: number): string | undefined {
+	const listed = /^(TCP|UDP|SCTP)\s+(\S+)\s+(\S+)(.*)$/.exec(trimmed) ?? /^(FWM)\s+(\S+)\s+(\S+)(.*)$/.exec(trimmed);
+	if (listed) {
+		const protocol = listed[1]!.toLowerCase();
+		const hostPort = protocol === 'fwm' ? {ip: listed[2]!, port: 0} : splitHostPort(listed[2]!);
+		if (!hostPort) {
+			return `bad service address ${listed[2]!}`;
+		}
+
+		const persistent = /persistent\s+(\d+)/.exec(listed[4]!);
+		state.last = {line, protocol, ip: hostPort.ip, port: hostPort.port, scheduler: listed[3]!, persistentSeconds: persistent ? Number(persistent[1]) : null, realServers: []};
+		state.services.push(state.last);
+		return undefined;
+	}
+
+	const real = /^->\s+(\S+)\s+(\w+)\s+(\d+)(?:\s+\d+\s+\d+)?$/.exec(trimmed);
+	if (!real) {
+		return 'not an ipvsadm line';
+	}
+
+	const hostPort = splitHostPort(real[1]!);
+	if (!state.last || !hostPort) {
+		return state.last ? `bad real server ${real[1]!}` : 'real server before any virtual service';
+	}
+
+	state.last.realServers.push({line, ...hostPort, forward: forwardNames[real[2]!.toLowerCase()] ?? real[2]!.toLowerCase(), weight: Number(real[3])});
+	return undefined;
 }
 
 function readOptions(words: string[]): Map<string, string> {

@@ -94,6 +94,201 @@ function eachLine(stream: NodeJS.ReadableStream, onLine: (line: string) => void)
 	});
 }
 
+/** The state behind `startConntrackLookup`: event streams, entries seen, probes waiting, and whether conntrack still pays. */
+class ConntrackWatcher implements ConntrackLookup {
+	private readonly command: string;
+	private readonly waitMs: number;
+	private readonly maxMisses: number;
+	private readonly seen = new Map<string, Seen>();
+	private readonly waiters = new Map<string, Waiter>();
+	private sweep: NodeJS.Timeout | undefined;
+	private readonly children: ChildProcess[] = [];
+	// Event streams still running: once none is, a waiting probe asks a listing at once.
+	private streams = 0;
+	private listings = 0;
+	private isActive = true;
+	private misses = 0;
+	private everFound = false;
+
+	constructor(private readonly options: ConntrackOptions) {
+		this.command = options.command ?? 'conntrack';
+		this.waitMs = options.waitMs ?? 250;
+		this.maxMisses = options.maxMisses ?? 5;
+		for (const protocol of options.protocols) {
+			this.startEventStream(protocol);
+		}
+	}
+
+	get active(): boolean {
+		return this.isActive;
+	}
+
+	known(protocol: 'tcp' | 'udp', sourcePort: number, destination: Endpoint, since: number): Endpoint | undefined {
+		return this.isActive ? this.take(keyOf(protocol, sourcePort, destination.ip, destination.port), since) : undefined;
+	}
+
+	wait(protocol: 'tcp' | 'udp', sourcePort: number, destination: Endpoint, since: number, onReply: (endpoint: Endpoint | undefined) => void): void {
+		if (!this.isActive) {
+			onReply(undefined);
+			return;
+		}
+
+		const key = keyOf(protocol, sourcePort, destination.ip, destination.port);
+		const reply = this.take(key, since);
+		if (reply) {
+			onReply(reply);
+			return;
+		}
+
+		this.waiters.get(key)?.onReply(undefined);
+		if (this.waiters.size >= maxWaiters) {
+			onReply(this.found(undefined));
+			return;
+		}
+
+		this.waiters.set(key, {protocol, sourcePort, destination, deadline: performance.now() + this.waitMs, onReply});
+		this.sweep ??= setInterval(() => {
+			this.sweepWaiters();
+		}, Math.max(5, Math.min(50, this.waitMs / 5)));
+	}
+
+	close(): void {
+		this.isActive = false;
+		for (const child of this.children) {
+			child.kill();
+		}
+
+		clearInterval(this.sweep);
+		this.sweep = undefined;
+		this.seen.clear();
+		for (const waiter of this.waiters.values()) {
+			waiter.onReply(undefined);
+		}
+
+		this.waiters.clear();
+	}
+
+	/** One long-lived `conntrack -E` per protocol; a failure to start marks conntrack unusable. */
+	private startEventStream(protocol: 'tcp' | 'udp'): void {
+		let child: ChildProcess;
+		try {
+			child = spawn(this.command, eventArgs(protocol, this.options), {stdio: ['ignore', 'pipe', 'ignore']});
+		} catch {
+			this.isActive = false;
+			return;
+		}
+
+		child.once('error', () => {
+			// ENOENT or EACCES: no conntrack here. Listings would fail the same way.
+			this.isActive = false;
+		});
+		this.children.push(child);
+		this.streams++;
+		child.once('exit', () => {
+			this.streams--;
+		});
+		eachLine(child.stdout!, line => {
+			this.remember(line);
+		});
+	}
+
+	/** A NEW event: hands it to the probe waiting for it, or keeps it for the probe still to ask. */
+	private remember(line: string): void {
+		const entry = parseConntrackLine(line);
+		if (!entry) {
+			return;
+		}
+
+		const key = keyOf(entry.protocol, entry.original.sport, entry.original.dst, entry.original.dport);
+		const reply = {ip: entry.reply.src, port: entry.reply.sport};
+		const waiter = this.waiters.get(key);
+		if (waiter) {
+			this.waiters.delete(key);
+			waiter.onReply(this.found(reply));
+			return;
+		}
+
+		this.seen.delete(key);
+		this.seen.set(key, {reply, at: performance.now()});
+		if (this.seen.size > maxRemembered) {
+			this.seen.delete(this.seen.keys().next().value!);
+		}
+	}
+
+	/** A filtered listing for one flow (a process): the fallback when its event did not come. */
+	private list(protocol: 'tcp' | 'udp', sourcePort: number, destination: Endpoint): Promise<Endpoint | undefined> {
+		return new Promise<Endpoint | undefined>(resolve => {
+			const args = ['-L', '-p', protocol, '--orig-port-src', String(sourcePort), '--orig-dst', destination.ip];
+			execFile(this.command, args, {timeout: 2000}, (error, stdout) => {
+				if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') {
+					this.isActive = false;
+				}
+
+				for (const line of String(stdout ?? '').split('\n')) {
+					const entry = parseConntrackLine(line);
+					if (entry && entry.original.sport === sourcePort && entry.original.dport === destination.port) {
+						resolve({ip: entry.reply.src, port: entry.reply.sport});
+						return;
+					}
+				}
+
+				resolve(undefined);
+			});
+		});
+	}
+
+	/** Counts hits and misses: passes `endpoint` through. */
+	private found(endpoint: Endpoint | undefined): Endpoint | undefined {
+		if (endpoint) {
+			this.misses = 0;
+			this.everFound = true;
+		} else if (++this.misses >= this.maxMisses && !this.everFound) {
+			// Nothing in a row from the start: this is not a node (or conntrack is off). Stop paying for lookups.
+			this.isActive = false;
+		}
+
+		return endpoint;
+	}
+
+	// Waiters past their deadline ask a listing; the sweep runs only while someone waits.
+	private sweepWaiters(): void {
+		const now = performance.now();
+		for (const [key, waiter] of this.waiters) {
+			if (waiter.deadline > now && this.streams > 0) {
+				continue;
+			}
+
+			if (this.listings >= maxListings) {
+				// The rest wait for a later sweep (their events may still come): a few processes at a time.
+				break;
+			}
+
+			this.waiters.delete(key);
+			this.listings++;
+			void this.list(waiter.protocol, waiter.sourcePort, waiter.destination).then(endpoint => {
+				this.listings--;
+				waiter.onReply(this.found(endpoint));
+			});
+		}
+
+		if (this.waiters.size === 0) {
+			clearInterval(this.sweep);
+			this.sweep = undefined;
+		}
+	}
+
+	private take(key: string, since: number): Endpoint | undefined {
+		const entry = this.seen.get(key);
+		if (entry === undefined) {
+			return undefined;
+		}
+
+		// Taken once; an entry older than the probe is another flow's and is dropped.
+		this.seen.delete(key);
+		return entry.at >= since ? this.found(entry.reply) : undefined;
+	}
+}
+
 /**
  * Watches `conntrack -E -e NEW` (one long-lived process per protocol, filtered to the probes'
  * destination) and remembers each new flow by source port and original destination. A probe
@@ -102,175 +297,5 @@ function eachLine(stream: NodeJS.ReadableStream, onLine: (line: string) => void)
  * full table scan per probe. Runs in the current network namespace.
  */
 export function startConntrackLookup(options: ConntrackOptions): ConntrackLookup {
-	const command = options.command ?? 'conntrack';
-	const waitMs = options.waitMs ?? 250;
-	const maxMisses = options.maxMisses ?? 5;
-	const seen = new Map<string, Seen>();
-	const waiters = new Map<string, Waiter>();
-	let sweep: NodeJS.Timeout | undefined;
-	const children: ChildProcess[] = [];
-	// Event streams still running: once none is, a waiting probe asks a listing at once.
-	let streams = 0;
-	let listings = 0;
-	let active = true;
-	let misses = 0;
-	let everFound = false;
-
-	const remember = (line: string) => {
-		const entry = parseConntrackLine(line);
-		if (!entry) {
-			return;
-		}
-
-		const key = keyOf(entry.protocol, entry.original.sport, entry.original.dst, entry.original.dport);
-		const reply = {ip: entry.reply.src, port: entry.reply.sport};
-		const waiter = waiters.get(key);
-		if (waiter) {
-			waiters.delete(key);
-			waiter.onReply(found(reply));
-			return;
-		}
-
-		seen.delete(key);
-		seen.set(key, {reply, at: performance.now()});
-		if (seen.size > maxRemembered) {
-			seen.delete(seen.keys().next().value!);
-		}
-	};
-
-	for (const protocol of options.protocols) {
-		let child: ChildProcess;
-		try {
-			child = spawn(command, eventArgs(protocol, options), {stdio: ['ignore', 'pipe', 'ignore']});
-		} catch {
-			active = false;
-			continue;
-		}
-
-		child.once('error', () => {
-			// ENOENT or EACCES: no conntrack here. Listings would fail the same way.
-			active = false;
-		});
-		children.push(child);
-		streams++;
-		child.once('exit', () => {
-			streams--;
-		});
-		eachLine(child.stdout!, remember);
-	}
-
-	const list = (protocol: 'tcp' | 'udp', sourcePort: number, destination: Endpoint) => new Promise<Endpoint | undefined>(resolve => {
-		const args = ['-L', '-p', protocol, '--orig-port-src', String(sourcePort), '--orig-dst', destination.ip];
-		execFile(command, args, {timeout: 2000}, (error, stdout) => {
-			if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') {
-				active = false;
-			}
-
-			for (const line of String(stdout ?? '').split('\n')) {
-				const entry = parseConntrackLine(line);
-				if (entry && entry.original.sport === sourcePort && entry.original.dport === destination.port) {
-					resolve({ip: entry.reply.src, port: entry.reply.sport});
-					return;
-				}
-			}
-
-			resolve(undefined);
-		});
-	});
-
-	const found = (endpoint: Endpoint | undefined) => {
-		if (endpoint) {
-			misses = 0;
-			everFound = true;
-		} else if (++misses >= maxMisses && !everFound) {
-			// Nothing in a row from the start: this is not a node (or conntrack is off). Stop paying for lookups.
-			active = false;
-		}
-
-		return endpoint;
-	};
-
-	// Waiters past their deadline ask a listing; the sweep runs only while someone waits.
-	const sweepWaiters = () => {
-		const now = performance.now();
-		for (const [key, waiter] of waiters) {
-			if (waiter.deadline > now && streams > 0) {
-				continue;
-			}
-
-			if (listings >= maxListings) {
-				// The rest wait for a later sweep (their events may still come): a few processes at a time.
-				break;
-			}
-
-			waiters.delete(key);
-			listings++;
-			void list(waiter.protocol, waiter.sourcePort, waiter.destination).then(endpoint => {
-				listings--;
-				waiter.onReply(found(endpoint));
-			});
-		}
-
-		if (waiters.size === 0) {
-			clearInterval(sweep);
-			sweep = undefined;
-		}
-	};
-
-	const take = (key: string, since: number): Endpoint | undefined => {
-		const entry = seen.get(key);
-		if (entry === undefined) {
-			return undefined;
-		}
-
-		// Taken once; an entry older than the probe is another flow's and is dropped.
-		seen.delete(key);
-		return entry.at >= since ? found(entry.reply) : undefined;
-	};
-
-	return {
-		get active() {
-			return active;
-		},
-		known(protocol, sourcePort, destination, since) {
-			return active ? take(keyOf(protocol, sourcePort, destination.ip, destination.port), since) : undefined;
-		},
-		wait(protocol, sourcePort, destination, since, onReply) {
-			if (!active) {
-				onReply(undefined);
-				return;
-			}
-
-			const key = keyOf(protocol, sourcePort, destination.ip, destination.port);
-			const reply = take(key, since);
-			if (reply) {
-				onReply(reply);
-				return;
-			}
-
-			waiters.get(key)?.onReply(undefined);
-			if (waiters.size >= maxWaiters) {
-				onReply(found(undefined));
-				return;
-			}
-
-			waiters.set(key, {protocol, sourcePort, destination, deadline: performance.now() + waitMs, onReply});
-			sweep ??= setInterval(sweepWaiters, Math.max(5, Math.min(50, waitMs / 5)));
-		},
-		close() {
-			active = false;
-			for (const child of children) {
-				child.kill();
-			}
-
-			clearInterval(sweep);
-			sweep = undefined;
-			seen.clear();
-			for (const waiter of waiters.values()) {
-				waiter.onReply(undefined);
-			}
-
-			waiters.clear();
-		},
-	};
+	return new ConntrackWatcher(options);
 }

@@ -84,9 +84,8 @@ function shouldUseConntrack(dialled: ReadonlyArray<{host: string}>): boolean {
 	return process.platform === 'linux' && process.getuid?.() === 0 && dialled.some(address => !isLoopback(address.host));
 }
 
-/** Starts a probe run; samples flow into running statistics and `onSample`. */
-export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSignal): ProbeEngine {
-	const stats = new ProbeRunStats(options.series, options.capacity ?? 1024);
+/** Our own controller, aborted with the caller's signal; `unlink` forgets the caller's. */
+function linkAbort(signal: AbortSignal | undefined): {controller: AbortController; unlink: () => void} {
 	const controller = new AbortController();
 	const onOuterAbort = () => controller.abort();
 	signal?.addEventListener('abort', onOuterAbort, {once: true});
@@ -94,34 +93,33 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 		controller.abort();
 	}
 
-	const index = options.index ?? buildEndpointIndex([]);
-	const targets = options.series.map(spec => spec.target);
-	const dialled = targets.map(target => options.resolveAddress?.(target.host, target.port) ?? {host: target.host, port: target.port});
-	// What conntrack names as each probe's original destination (built once, not per probe).
-	const destinations = dialled.map(address => ({ip: address.host, port: address.port}));
-	const protocol = options.mode === 'dns' ? 'udp' : 'tcp';
-	let conntrack: ConntrackLookup | undefined;
-	let ownConntrack = false;
+	return {controller, unlink: () => signal?.removeEventListener('abort', onOuterAbort)};
+}
+
+/** The lookup given, or one of our own (`own`: we close it) when `auto` finds conntrack worth it. */
+function chooseConntrack(options: ProbeEngineOptions, dialled: ReadonlyArray<{host: string; port: number}>, protocol: 'tcp' | 'udp'): {conntrack: ConntrackLookup | undefined; own: boolean} {
 	if (typeof options.conntrack === 'object') {
-		conntrack = options.conntrack;
-	} else if ((options.conntrack ?? 'auto') === 'auto' && options.mode !== 'resolve' && shouldUseConntrack(dialled)) {
+		return {conntrack: options.conntrack, own: false};
+	}
+
+	if ((options.conntrack ?? 'auto') === 'auto' && options.mode !== 'resolve' && shouldUseConntrack(dialled)) {
 		const ports = new Set(dialled.map(address => address.port));
 		const hosts = new Set(dialled.map(address => address.host));
-		conntrack = startConntrackLookup({
+		const conntrack = startConntrackLookup({
 			protocols: [protocol],
 			destinationPort: ports.size === 1 ? [...ports][0] : undefined,
 			destinationAddress: hosts.size === 1 ? [...hosts][0] : undefined,
 		});
-		ownConntrack = true;
+		return {conntrack, own: true};
 	}
 
-	// Our own address is read (a syscall per probe) only when conntrack will look it up.
-	const wantLocal = conntrack !== undefined;
-	const started = performance.now();
-	let seq = 0;
+	return {conntrack: undefined, own: false};
+}
+
+/** What each target's probes ask for, built once per run. */
+function buildRequests(options: ProbeEngineOptions, targets: readonly ProbeTarget[], dialled: ReadonlyArray<{host: string; port: number}>, wantLocal: boolean) {
 	const dnsName = options.path && !options.path.startsWith('/') ? options.path : defaultDnsName;
-	// What each target's probes ask for, built once per run.
-	const requests = targets.map((target, i) => {
+	return targets.map((target, i) => {
 		const address = dialled[i]!;
 		const hostHeader = target.kind === 'address' || target.kind === 'dns'
 			? (target.port === (target.scheme === 'https' ? 443 : 80) ? target.host : `${target.host}:${target.port}`)
@@ -135,15 +133,19 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 			request: {host: address.host, port: address.port, timeoutMs: options.timeoutMs, wantLocal, name: dnsName, path: target.path ?? options.path, scheme: target.scheme, hostHeader},
 		};
 	});
+}
 
-	// Probes in flight, in start order: one sweep ends those past their timeout (no timer per probe)
-	// and an abort ends them all (no listener per probe).
+/**
+ * Probes in flight, in start order: one sweep ends those past their timeout (no timer per probe)
+ * and an abort ends them all (no listener per probe).
+ */
+function trackInFlight(timeoutMs: number, signal: AbortSignal): {inFlight: Set<ProbeHandle>; close: () => void} {
 	const inFlight = new Set<ProbeHandle>();
-	const sweepMs = Math.min(50, Math.max(1, Math.floor(options.timeoutMs / 20)));
+	const sweepMs = Math.min(50, Math.max(1, Math.floor(timeoutMs / 20)));
 	const sweep = setInterval(() => {
 		const now = performance.now();
 		for (const handle of inFlight) {
-			if (now - handle.start < options.timeoutMs) {
+			if (now - handle.start < timeoutMs) {
 				break;
 			}
 
@@ -160,15 +162,26 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 		}
 	};
 
-	controller.signal.addEventListener('abort', onAbort, {once: true});
+	signal.addEventListener('abort', onAbort, {once: true});
+	return {
+		inFlight,
+		close() {
+			clearInterval(sweep);
+			signal.removeEventListener('abort', onAbort);
+		},
+	};
+}
 
-	// Answers whose record waits for a conntrack event, in the order they came; later answers queue
-	// behind them to keep that order. Plain objects and a callback: no promise per probe.
+/**
+ * Answers whose record waits for a conntrack event, in the order they came; later answers queue
+ * behind them to keep that order. Plain objects and a callback: no promise per probe.
+ */
+function inOrderRecords(record: (entry: Omit<WaitingRecord, 'settled'>) => void) {
 	const waiting: WaitingRecord[] = [];
 	let drained: (() => void) | undefined;
 	const recordSafely = (entry: Omit<WaitingRecord, 'settled'>) => {
 		try {
-			record(entry.target, entry.address, entry.raw, entry.seq, entry.probeStart, entry.answered, entry.reply, entry.sent);
+			record(entry);
 		} catch {
 			// A failing listener must not stop the run.
 		}
@@ -186,64 +199,34 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 		}
 	};
 
-	const probe = (i: number, probeDone: () => void): void => {
-		const target = targets[i]!;
-		const address = dialled[i]!;
-		const {kind: probeKind, request} = requests[i]!;
-		const mySeq = seq++;
-		// What this probe should meet, as the cluster is when it goes out: it is judged against that.
-		const sent = options.attributionContext?.().expectations?.get(target.label);
-		const probeStart = performance.now();
-		let ended = false;
-		const handle = startProbe(probeKind, request, raw => {
-			ended = true;
-			inFlight.delete(handle);
-			if (raw.aborted) {
-				probeDone();
-				return;
+	return {
+		/** A settled entry is recorded at once unless older ones still wait. */
+		add(entry: WaitingRecord) {
+			if (entry.settled && waiting.length === 0) {
+				recordSafely(entry);
+			} else {
+				waiting.push(entry);
 			}
-
-			// Only an answer tells who answered; a refused or dropped probe has no endpoint to name.
-			const answered = raw.responseText !== undefined || raw.ok;
-			const sourcePort = answered && conntrack?.active ? raw.local?.port : undefined;
-			// Usually the flow's NEW event is in already (it came with the SYN): recorded at once then.
-			const known = sourcePort === undefined ? undefined : conntrack!.known(protocol, sourcePort, destinations[i]!, probeStart);
-			// The request is over: the schedule goes on (the next probe's connect goes out) before
-			// this answer is attributed and recorded. Records stay in the order answers came.
-			probeDone();
-			const entry: WaitingRecord = {target, address, raw, seq: mySeq, probeStart, answered, reply: known, sent, settled: sourcePort === undefined || known !== undefined};
-			if (entry.settled) {
-				if (waiting.length === 0) {
-					recordSafely(entry);
-				} else {
-					waiting.push(entry);
-				}
-
-				return;
-			}
-
-			waiting.push(entry);
-			conntrack!.wait(protocol, sourcePort!, destinations[i]!, probeStart, reply => {
-				entry.reply = reply;
-				entry.settled = true;
-				flush();
+		},
+		/** Marks a waiting entry settled and records all that can go now. */
+		settle(entry: WaitingRecord, reply: {ip: string; port: number} | undefined) {
+			entry.reply = reply;
+			entry.settled = true;
+			flush();
+		},
+		/** Resolves once every waiting entry has been recorded; undefined when none waits. */
+		drain(): Promise<void> | undefined {
+			return waiting.length === 0 ? undefined : new Promise<void>(resolve => {
+				drained = resolve;
 			});
-		});
-		if (!ended) {
-			inFlight.add(handle);
-		}
+		},
 	};
+}
 
-	const record = (
-		target: ProbeTarget,
-		address: {host: string; port: number},
-		raw: RawProbeResult,
-		mySeq: number,
-		probeStart: number,
-		answered: boolean,
-		reply: {ip: string; port: number} | undefined,
-		sent: Expectation | undefined,
-	): void => {
+/** Turns one answer into a sample (attributed as the cluster is now) and hands it on. */
+function makeRecorder(options: ProbeEngineOptions, stats: ProbeRunStats, index: EndpointIndex, started: number) {
+	return (entry: Omit<WaitingRecord, 'settled'>): void => {
+		const {target, address, raw, answered, reply, sent} = entry;
 		// Behind the demo's loopback listeners the peer is a stand-in: the logical address is the one to name.
 		const peer = raw.peer === undefined || !answered
 			? undefined
@@ -266,8 +249,8 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 			})
 			: {pod: null, node: null, endpoint: null, via: 'unknown' as const});
 		const sample: ProbeSample = {
-			seq: mySeq,
-			t: Math.round((probeStart - started) * 1000) / 1000,
+			seq: entry.seq,
+			t: Math.round((entry.probeStart - started) * 1000) / 1000,
 			target: target.label,
 			ok: raw.ok,
 			latencyMs: Math.round(raw.latencyMs * 1000) / 1000,
@@ -281,17 +264,20 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 		// As recorded: marked where kube-proxy is told to drop it.
 		options.onSample?.(stats.add(sample, expectation), expectation);
 	};
+}
 
-	const done = runScheduleWithCallbacks(
+/** Rounds on the schedule: each probes every series once (the last may probe only the first few, to meet the count). */
+function scheduleRounds(options: ProbeEngineOptions, seriesCount: number, signal: AbortSignal, probe: (i: number, probeDone: () => void) => void): Promise<ScheduleResult> {
+	return runScheduleWithCallbacks(
 		{
 			intervalMs: options.intervalMs,
-			count: options.count === undefined ? undefined : Math.ceil(options.count / Math.max(1, targets.length)),
+			count: options.count === undefined ? undefined : Math.ceil(options.count / Math.max(1, seriesCount)),
 			concurrency: options.concurrency,
-			signal: controller.signal,
+			signal,
 			timers: options.timers,
 		},
 		(round, roundDone) => {
-			const size = options.count === undefined ? targets.length : Math.min(targets.length, options.count - (round * targets.length));
+			const size = options.count === undefined ? seriesCount : Math.min(seriesCount, options.count - (round * seriesCount));
 			let pending = size;
 			const probeDone = () => {
 				if (--pending === 0) {
@@ -303,18 +289,74 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 				probe(i, probeDone);
 			}
 		},
-	).then(async result => {
-		if (waiting.length > 0) {
-			await new Promise<void>(resolve => {
-				drained = resolve;
-			});
+	);
+}
+
+/** Starts a probe run; samples flow into running statistics and `onSample`. */
+export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSignal): ProbeEngine {
+	const stats = new ProbeRunStats(options.series, options.capacity ?? 1024);
+	const {controller, unlink} = linkAbort(signal);
+	const index = options.index ?? buildEndpointIndex([]);
+	const targets = options.series.map(spec => spec.target);
+	const dialled = targets.map(target => options.resolveAddress?.(target.host, target.port) ?? {host: target.host, port: target.port});
+	// What conntrack names as each probe's original destination (built once, not per probe).
+	const destinations = dialled.map(address => ({ip: address.host, port: address.port}));
+	const protocol = options.mode === 'dns' ? 'udp' : 'tcp';
+	const {conntrack, own: ownConntrack} = chooseConntrack(options, dialled, protocol);
+	const started = performance.now();
+	// Our own address is read (a syscall per probe) only when conntrack will look it up.
+	const requests = buildRequests(options, targets, dialled, conntrack !== undefined);
+	let seq = 0;
+	const tracker = trackInFlight(options.timeoutMs, controller.signal);
+	const records = inOrderRecords(makeRecorder(options, stats, index, started));
+
+	const probe = (i: number, probeDone: () => void): void => {
+		const target = targets[i]!;
+		const {kind: probeKind, request} = requests[i]!;
+		const mySeq = seq++;
+		// What this probe should meet, as the cluster is when it goes out: it is judged against that.
+		const sent = options.attributionContext?.().expectations?.get(target.label);
+		const probeStart = performance.now();
+		let ended = false;
+		const handle = startProbe(probeKind, request, raw => {
+			ended = true;
+			tracker.inFlight.delete(handle);
+			if (raw.aborted) {
+				probeDone();
+				return;
+			}
+
+			// Only an answer tells who answered; a refused or dropped probe has no endpoint to name.
+			const answered = raw.responseText !== undefined || raw.ok;
+			const sourcePort = answered && conntrack?.active ? raw.local?.port : undefined;
+			// Usually the flow's NEW event is in already (it came with the SYN): recorded at once then.
+			const known = sourcePort === undefined ? undefined : conntrack!.known(protocol, sourcePort, destinations[i]!, probeStart);
+			// The request is over: the schedule goes on (the next probe's connect goes out) before
+			// this answer is attributed and recorded. Records stay in the order answers came.
+			probeDone();
+			const entry: WaitingRecord = {target, address: dialled[i]!, raw, seq: mySeq, probeStart, answered, reply: known, sent, settled: sourcePort === undefined || known !== undefined};
+			records.add(entry);
+			if (!entry.settled) {
+				conntrack!.wait(protocol, sourcePort!, destinations[i]!, probeStart, reply => {
+					records.settle(entry, reply);
+				});
+			}
+		});
+		if (!ended) {
+			tracker.inFlight.add(handle);
+		}
+	};
+
+	const done = scheduleRounds(options, targets.length, controller.signal, probe).then(async result => {
+		const drained = records.drain();
+		if (drained) {
+			await drained;
 		}
 
 		return result;
 	}).finally(() => {
-		clearInterval(sweep);
-		controller.signal.removeEventListener('abort', onAbort);
-		signal?.removeEventListener('abort', onOuterAbort);
+		tracker.close();
+		unlink();
 		if (ownConntrack) {
 			conntrack?.close();
 		}

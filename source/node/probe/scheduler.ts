@@ -47,56 +47,65 @@ export async function runSchedule(options: ScheduleOptions, launch: (round: numb
  * promise per round, which is what a closed loop of thousands of probes a second wants.
  */
 export function runScheduleWithCallbacks(options: ScheduleOptions, launch: (round: number, roundDone: () => void) => void): Promise<ScheduleResult> {
-	const timers = options.timers ?? realTimers;
-	const {signal} = options;
 	const concurrency = Math.max(1, Math.floor(options.concurrency));
 	const limit = options.count ?? Number.POSITIVE_INFINITY;
-	let launched = 0;
-	let skipped = 0;
-	if (signal?.aborted || limit <= 0) {
-		return Promise.resolve({launched, skipped});
+	if (options.signal?.aborted || limit <= 0) {
+		return Promise.resolve({launched: 0, skipped: 0});
 	}
 
-	if (options.intervalMs <= 0) {
-		return new Promise(resolve => {
-			let workers = concurrency;
-			const worker = () => {
-				// A round that ends while it is being launched loops here instead of recursing.
-				let launching = false;
-				let endedWhileLaunching = false;
-				const next = () => {
-					if (launching) {
-						endedWhileLaunching = true;
+	return options.intervalMs <= 0
+		? runClosedLoop(limit, concurrency, options.signal, launch)
+		: runFixedRate(options, limit, concurrency, launch);
+}
+
+/** Interval 0: `concurrency` workers, each launching its next round as soon as the last one ends. */
+function runClosedLoop(limit: number, concurrency: number, signal: AbortSignal | undefined, launch: (round: number, roundDone: () => void) => void): Promise<ScheduleResult> {
+	return new Promise(resolve => {
+		let launched = 0;
+		let workers = concurrency;
+		const worker = () => {
+			// A round that ends while it is being launched loops here instead of recursing.
+			let launching = false;
+			let endedWhileLaunching = false;
+			const next = () => {
+				if (launching) {
+					endedWhileLaunching = true;
+					return;
+				}
+
+				do {
+					endedWhileLaunching = false;
+					if (launched >= limit || signal?.aborted) {
+						if (--workers === 0) {
+							resolve({launched, skipped: 0});
+						}
+
 						return;
 					}
 
-					do {
-						endedWhileLaunching = false;
-						if (launched >= limit || signal?.aborted) {
-							if (--workers === 0) {
-								resolve({launched, skipped});
-							}
-
-							return;
-						}
-
-						const round = launched++;
-						launching = true;
-						launch(round, next);
-						launching = false;
-					} while (endedWhileLaunching);
-				};
-
-				next();
+					const round = launched++;
+					launching = true;
+					launch(round, next);
+					launching = false;
+				} while (endedWhileLaunching);
 			};
 
-			for (let i = 0; i < concurrency; i++) {
-				worker();
-			}
-		});
-	}
+			next();
+		};
 
+		for (let i = 0; i < concurrency; i++) {
+			worker();
+		}
+	});
+}
+
+/** A tick every `intervalMs` (fixed rate, not fixed delay), at most `concurrency` rounds out, one tick owed at most. */
+function runFixedRate(options: ScheduleOptions, limit: number, concurrency: number, launch: (round: number, roundDone: () => void) => void): Promise<ScheduleResult> {
+	const timers = options.timers ?? realTimers;
+	const {signal, intervalMs} = options;
 	return new Promise(resolve => {
+		let launched = 0;
+		let skipped = 0;
 		let inFlight = 0;
 		let handle: unknown;
 		let stopped = false;
@@ -151,20 +160,22 @@ export function runScheduleWithCallbacks(options: ScheduleOptions, launch: (roun
 				owed = true;
 			}
 
-			if (stopped) {
-				return;
+			if (!stopped) {
+				handle = timers.setTimeout(fire, nextTickDelay());
 			}
+		};
 
+		// Far behind (a stalled event loop): skip the missed ticks instead of bursting them.
+		const nextTickDelay = () => {
 			tick++;
-			let due = start + tick * options.intervalMs;
+			let due = start + tick * intervalMs;
 			const now = timers.now();
-			if (now - due > options.intervalMs) {
-				// Far behind (a stalled event loop): skip the missed ticks instead of bursting them.
-				tick = Math.floor((now - start) / options.intervalMs) + 1;
-				due = start + tick * options.intervalMs;
+			if (now - due > intervalMs) {
+				tick = Math.floor((now - start) / intervalMs) + 1;
+				due = start + tick * intervalMs;
 			}
 
-			handle = timers.setTimeout(fire, Math.max(0, due - now));
+			return Math.max(0, due - now);
 		};
 
 		signal?.addEventListener('abort', stop, {once: true});
