@@ -4,6 +4,7 @@ import {planAddressProbe} from '../core/probe/plan.js';
 import type {LatencySummary} from '../core/probe/latency.js';
 import {expectedFromText, isExpectedDrop, type AffinitySummary, type ProbeRunSnapshot, type Reachability, type SeriesSnapshot} from '../core/probe/run-stats.js';
 import {parseVia} from '../core/probe/service-targets.js';
+import {fitVerdict, fitWords, tooFewText} from '../core/probe/chi-square.js';
 import {inSeqOrder} from '../core/probe/in-order.js';
 import {natExpectationForAddress, type AddressNatMatch} from '../core/probe/nat-expectation.js';
 import {parseTarget, type TargetSpec} from '../core/probe/target.js';
@@ -227,8 +228,10 @@ export function formatSummary(snapshot: ProbeRunSnapshot, description: string): 
 	}
 
 	if (snapshot.fit) {
-		const verdict = snapshot.fit.pValue < 0.001 ? 'NOT as expected' : (snapshot.fit.pValue < 0.05 ? 'doubtful' : 'consistent with expected shares');
-		lines.push(`chi-square ${snapshot.fit.statistic.toFixed(2)} (df ${snapshot.fit.degrees}), p = ${snapshot.fit.pValue.toPrecision(3)}: ${verdict}`);
+		const verdict = fitVerdict(snapshot.fit);
+		lines.push(verdict.kind === 'too-few'
+			? `chi-square: ${tooFewText(verdict.needed)}`
+			: `chi-square ${snapshot.fit.statistic.toFixed(2)} (df ${snapshot.fit.degrees}), p = ${snapshot.fit.pValue.toPrecision(3)}: ${fitWords[verdict.kind]}`);
 	}
 
 	const {affinity} = snapshot;
@@ -382,7 +385,7 @@ async function openServiceSession(options: ProbeCommandOptions, spec: Extract<Ta
 
 	// The dashboard's probe view runs the same session: the CLI and the view cannot disagree.
 	const session = new ProbeSession({
-		target: {kind: 'service', source, serviceKey: `${spec.namespace}/${spec.name}`, via, port: spec.port, clusterDomain: options.clusterDomain},
+		target: {kind: 'service', source, serviceKey: `${spec.namespace}/${spec.name}`, via, port: spec.port, clusterDomain: options.clusterDomain, exactVia: options.via !== undefined},
 		intervalMs: options.intervalMs,
 		config: {...config, natRules: options.natRules, natNode: options.natNode, probabilities: options.probabilities},
 		running: false,

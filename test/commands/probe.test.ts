@@ -4,10 +4,11 @@ import process from 'node:process';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net, {type AddressInfo} from 'node:net';
+import type {V1Service} from '@kubernetes/client-node';
 import type {ClusterSource} from '../../source/kube/types.js';
 import {runProbe, type ProbeCommandOptions} from '../../source/commands/probe.js';
 import {startDemoDataPlane, type DemoDataPlane} from '../../source/builtin-cluster/demo/data-plane.js';
-import {echoSlice, nodePortService, nodes} from '../core/probe/fixtures.js';
+import {echoPods, echoSlice, nodePortService, nodes} from '../core/probe/fixtures.js';
 import {ensureBuilt, svctopBin} from '../helpers/built-cli.js';
 
 function capture() {
@@ -73,6 +74,26 @@ describe('runProbe', () => {
 		// No sessionAffinity: the repeats are a number, no verdict.
 		assert.match(text, /^same pod as the previous answer: \d+\/\d+ \(.*\); sessionAffinity None, no stickiness promised$/m);
 		assert.doesNotMatch(text, /holds|violated/);
+	});
+
+	test('6 probes over 3 pods (expected 2 each): too few samples for a chi-square verdict, and none is given', async () => {
+		const {io, out} = capture();
+		assert.equal(await runProbe({...defaults, target: 'default/svc-nodeport', count: 6, json: false, source, resolveAddress: plane.resolveAddress, timeoutMs: 400}, io), 0);
+		const text = out();
+		assert.match(text, /^6 probes, 6 ok/m);
+		assert.match(text, /^chi-square: too few samples for a verdict \(need about 15\)$/m);
+		assert.doesNotMatch(text, /consistent with expected|doubtful|NOT as expected|p = /);
+	});
+
+	test('the POD table names the node of a pod that got no answer (from its EndpointSlice)', async () => {
+		const {io, out} = capture();
+		assert.equal(await runProbe({...defaults, target: 'default/svc-nodeport', count: 1, json: false, source, resolveAddress: plane.resolveAddress, timeoutMs: 400}, io), 0);
+		const text = out();
+		for (const [pod, , node] of echoPods) {
+			assert.match(text, new RegExp(`^${pod}  ${node} +[01] `, 'm'), text);
+		}
+
+		assert.equal(text.match(/^deploy-echo-\S+ +myk8s-worker\d? +0 /gm)?.length, 2, 'two pods without an answer');
 	});
 
 	test('--count N is N probes in all, however many nodes: 10 over 4 NodePorts is 3, 3, 2, 2', async () => {
@@ -295,6 +316,39 @@ describe('runProbe', () => {
 			assert.equal(out(), '');
 		});
 	}
+
+	// An explicit --via names what to probe: a Service without that path is an error, never another target probed instead.
+	const withService = (service: V1Service): ClusterSource => ({...source, snapshot: () => ({...source.snapshot(), services: [service]})});
+	const clusterIpService: V1Service = {...nodePortService('Cluster'), spec: {...nodePortService('Cluster').spec, type: 'ClusterIP', ports: [{name: 'svc-webport', port: 9000, protocol: 'TCP'}]}};
+	const pendingLb: V1Service = {...nodePortService('Cluster'), spec: {...nodePortService('Cluster').spec, type: 'LoadBalancer'}, status: {loadBalancer: {}}};
+	const missingPaths: Array<[V1Service, string, RegExp]> = [
+		[clusterIpService, 'nodeport', /is type ClusterIP, not NodePort: it has no NodePort/],
+		[clusterIpService, 'external', /has no externalIPs/],
+		[clusterIpService, 'lb', /is type ClusterIP, not LoadBalancer/],
+		[pendingLb, 'lb', /has no load-balancer address yet \(status pending\)/],
+	];
+	for (const [service, via, message] of missingPaths) {
+		test(`--via ${via} on a ${service.spec!.type} Service without it: one line, exit 1, nothing probed`, async () => {
+			const {io, out, err} = capture();
+			let dialled = 0;
+			const resolveAddress = () => {
+				dialled++;
+				return {host: '127.0.0.1', port};
+			};
+
+			assert.equal(await runProbe({...defaults, target: 'default/svc-nodeport', via, count: 2, source: withService(service), resolveAddress, serviceWaitMs: 100}, io), 1);
+			assert.match(err(), message);
+			assert.equal(err().split('\n').length, 2, 'one line');
+			assert.equal(out(), '');
+			assert.equal(dialled, 0);
+		});
+	}
+
+	test('without --via a ClusterIP Service is still probed by its ClusterIP', async () => {
+		const {io, out} = capture();
+		assert.equal(await runProbe({...defaults, target: 'default/svc-nodeport', count: 2, source: withService(clusterIpService), resolveAddress: () => ({host: '127.0.0.1', port})}, io), 0);
+		assert.match(out(), /"target":"10\.200\.1\.60:9000"/);
+	});
 
 	test('a Service that does not exist is one line, exit 1', async () => {
 		const {io, err} = capture();

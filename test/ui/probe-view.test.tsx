@@ -104,6 +104,24 @@ describe('probe view frames (pure: snapshot + size)', () => {
 		assert.equal(await frameOf(modelOf(plan, 'nodeport', snapshot), 80, 22), FRAME_NODEPORT);
 	});
 
+	test('endpoints mode (svctop spreads the requests itself): which endpoints answered, never a kube-proxy balance or affinity verdict', async () => {
+		for (const affinity of ['None', 'ClientIP'] as const) {
+			const plan = planOf('endpoints', nodePortService('Cluster', affinity));
+			const outcomes: Array<readonly [string, Outcome]> = [];
+			for (let round = 0; round < 8; round++) {
+				for (const [i, series] of plan.series.entries()) {
+					// The third endpoint never answers.
+					outcomes.push([series.target.label, i === 2 ? {error: 'timeout'} : {pod: echoPods[i]!}]);
+				}
+			}
+
+			// eslint-disable-next-line no-await-in-loop
+			const frame = await frameOf(modelOf(plan, 'endpoints', snapshotOf(plan, outcomes)), 100, 22);
+			assert.match(frame, /^endpoints: 2\/3 answered, none from 10\.10\.3\.4:8080 {2}\(svctop spreads them: no kube-proxy verdict\)$/m, frame);
+			assert.doesNotMatch(frame, /balanced|chi-square|vs 1\/n|stick/, frame);
+		}
+	});
+
 	test('the counts line never cuts the attribution method: latency figures go first, then the drop wording shortens', async () => {
 		const {plan, snapshot} = nodePortRun();
 		const big = {...snapshot, count: 1368, ok: 1198, dropped: 167, failed: 3, successRate: 1198 / 1201, series: snapshot.series.map(entry => ({...entry, via: {...entry.via, response: entry.via.response * 66}}))};
@@ -285,7 +303,9 @@ describe('probe view, live against loopback servers', () => {
 			}
 
 			assert.doesNotMatch(frame, /^failed/m);
-			assert.match(frame, /→ balanced/);
+			// 2 answers per pod (expected 2 each): a chi-square test says nothing yet, and the view says so.
+			assert.match(frame, /^balance: too few samples for a verdict \(need about 15\)/m);
+			assert.doesNotMatch(frame, /balanced|p = /);
 		} finally {
 			rendered.unmount();
 		}

@@ -108,7 +108,38 @@ export type GoodnessOfFit = {
 	readonly statistic: number;
 	readonly degrees: number;
 	readonly pValue: number;
+	/** The smallest expected count of a pod that may answer; below 5 the chi-square p-value means little. */
+	readonly minExpected: number;
+	/** About how many observations in all bring every expected count to 5. */
+	readonly needed: number;
 };
+
+/** The smallest expected count a chi-square verdict is drawn from (the textbook rule). */
+export const minExpectedForVerdict = 5;
+
+/**
+ * What a fit says, shared by the CLI and the view: nothing while an expected count is below 5 (the
+ * test is not valid there), except a pod answering that was expected never to, which needs no test.
+ */
+export type FitVerdict =
+	| {readonly kind: 'too-few'; readonly needed: number}
+	| {readonly kind: 'fits' | 'doubtful' | 'misfit'};
+
+export function fitVerdict(fit: GoodnessOfFit): FitVerdict {
+	if (fit.statistic !== Number.POSITIVE_INFINITY && fit.minExpected < minExpectedForVerdict - 1e-9) {
+		return {kind: 'too-few', needed: fit.needed};
+	}
+
+	return {kind: fit.pValue < 0.001 ? 'misfit' : (fit.pValue < 0.05 ? 'doubtful' : 'fits')};
+}
+
+/** The CLI's words for a verdict (the view says balanced / not balanced). */
+export const fitWords = {fits: 'consistent with expected shares', doubtful: 'doubtful', misfit: 'NOT as expected'} as const;
+
+/** The verdict as the CLI and the view say it when there is none yet. */
+export function tooFewText(needed: number): string {
+	return `too few samples for a verdict (need about ${needed})`;
+}
 
 /**
  * Pearson's chi-square goodness of fit of observed counts against expected shares (same keys).
@@ -131,9 +162,14 @@ export function chiSquareGoodnessOfFit(
 	}
 
 	let shareSum = 0;
+	let minShare = Number.POSITIVE_INFINITY;
 	for (const key of categories) {
 		shareSum += expectedShares[key]!;
+		minShare = Math.min(minShare, expectedShares[key]!);
 	}
+
+	const minExpected = (minShare / shareSum) * total;
+	const needed = Math.ceil((minExpectedForVerdict * shareSum / minShare) - 1e-9);
 
 	let statistic = 0;
 	for (const key of keys) {
@@ -141,7 +177,7 @@ export function chiSquareGoodnessOfFit(
 		const count = observed[key] ?? 0;
 		if (expected === 0) {
 			if (count > 0) {
-				return {statistic: Number.POSITIVE_INFINITY, degrees: categories.length - 1, pValue: 0};
+				return {statistic: Number.POSITIVE_INFINITY, degrees: categories.length - 1, pValue: 0, minExpected, needed};
 			}
 
 			continue;
@@ -151,5 +187,5 @@ export function chiSquareGoodnessOfFit(
 	}
 
 	const degrees = categories.length - 1;
-	return {statistic, degrees, pValue: chiSquareSurvival(statistic, degrees)};
+	return {statistic, degrees, pValue: chiSquareSurvival(statistic, degrees), minExpected, needed};
 }

@@ -49,7 +49,8 @@ export type Reachability = {
 };
 
 /** Where the expected shares came from over the run: NAT rules, 1/n of ready endpoints, both at times, or nowhere. */
-export type ExpectedFrom = ExpectationBasis | 'mixed' | 'affinity' | null;
+/** `direct`: svctop dials each endpoint itself (`--via endpoints`), so the split is svctop's, not kube-proxy's. */
+export type ExpectedFrom = ExpectationBasis | 'mixed' | 'affinity' | 'direct' | null;
 
 /** Where the expected shares came from, for the CLI summary (`long`) or the view's verdict line (`short`). */
 export function expectedFromText(from: ExpectedFrom, form: 'long' | 'short'): string {
@@ -58,6 +59,7 @@ export function expectedFromText(from: ExpectedFrom, form: 'long' | 'short'): st
 		ready: ['expected 1/n of ready endpoints', '  vs 1/n ready'],
 		mixed: ['expected from NAT rules, 1/n of ready endpoints while the rules lagged', '  vs NAT rules/1/n'],
 		affinity: ['expected: every answer from one pod (sessionAffinity ClientIP pins this client)', '  vs one pod (ClientIP)'],
+		direct: ['each endpoint probed directly: svctop spreads the requests itself, so the shares say nothing about kube-proxy (no balance or affinity verdict)', '  (svctop spreads them: no kube-proxy verdict)'],
 	} as const;
 	return from === null ? '' : texts[from][form === 'long' ? 0 : 1];
 }
@@ -114,7 +116,7 @@ export type ProbeRunSnapshot = {
 	readonly latency: LatencySummary | undefined;
 	/** The most recent samples, oldest first (the ring buffer's content). */
 	readonly recent: readonly ProbeSample[];
-	/** Node of each pod seen, for lane labels. */
+	/** Node of each pod seen or expected (the EndpointSlice's until it answers), for lane labels and the NODE column. */
 	readonly podNodes: Readonly<Record<string, string | null>>;
 	/** The sampling methods in use, most frequent first. */
 	readonly methods: readonly AttributionMethod[];
@@ -449,18 +451,30 @@ export class ProbeRunStats {
 	private readonly ring: (ProbeSample | undefined)[];
 	private ringNext = 0;
 	private ringSize = 0;
+	/** Node of each pod: from the EndpointSlice for a pod expected to answer, from its first answer once it does. */
 	private readonly podNodes = new Map<string, string | null>();
+	private readonly answeredPods = new Set<string>();
 	private readonly total = new LatencyHistogram();
 
 	constructor(specs: readonly SeriesSpec[], readonly capacity = 1024) {
 		this.series = specs.map(spec => new SeriesState(spec));
 		for (const state of this.series) {
+			this.noteNodes(state.spec.expectation);
 			if (!this.byLabel.has(state.spec.target.label)) {
 				this.byLabel.set(state.spec.target.label, state);
 			}
 		}
 
 		this.ring = Array.from({length: capacity});
+	}
+
+	/** Pods an expectation names keep the node their EndpointSlice gives until they answer (then the answer's holds). */
+	private noteNodes(expectation: Expectation | undefined): void {
+		for (const [pod, node] of Object.entries(expectation?.nodes ?? {})) {
+			if (!this.answeredPods.has(pod) && (node !== null || !this.podNodes.has(pod))) {
+				this.podNodes.set(pod, node);
+			}
+		}
 	}
 
 	/**
@@ -473,6 +487,7 @@ export class ProbeRunStats {
 		const state = this.byLabel.get(sample.target) ?? this.series[0];
 		if (state && expectation !== undefined && expectation !== state.current.source) {
 			state.current = prepare(expectation);
+			this.noteNodes(expectation);
 			forgiveSwitch(state, sample.t);
 		}
 
@@ -504,8 +519,10 @@ export class ProbeRunStats {
 		}
 
 		increment(state.byPod, pod);
-		if (sample.pod !== null && !this.podNodes.has(sample.pod)) {
-			this.podNodes.set(sample.pod, sample.node);
+		// The node an answer names wins over the slice's (once per pod); a slice's null never hides it.
+		if (sample.pod !== null && !this.answeredPods.has(sample.pod)) {
+			this.answeredPods.add(sample.pod);
+			this.podNodes.set(sample.pod, sample.node ?? this.podNodes.get(sample.pod) ?? null);
 		}
 
 		trackAffinity(state, pod, sample.t);
@@ -552,6 +569,7 @@ export class ProbeRunStats {
 
 		const promise = this.series[0]?.spec.affinity ?? {sessionAffinity: 'None', timeoutSeconds: null};
 		const clientIp = promise.sessionAffinity === 'ClientIP';
+		const direct = this.series.length > 0 && this.series.every(state => isDirect(state));
 		// Nothing answered yet: the series' current expectations, equally weighted (under ClientIP: one pod, not known yet).
 		if (expectedCounts.size === 0 && !clientIp) {
 			for (const state of this.series) {
@@ -575,9 +593,10 @@ export class ProbeRunStats {
 			series,
 			byPod: Object.fromEntries(byPod),
 			expected: normalized(expectedCounts),
-			expectedFrom: clientIp ? 'affinity' : expectedFromOf(basis, this.series.find(state => state.current.entries.length > 0)?.current.source?.basis),
-			fit: fitOf(byPod, expectedWeights, promise),
-			affinity: affinitySummary(promise, this.series.map(state => affinityPartOf(state))),
+			expectedFrom: direct ? 'direct' : (clientIp ? 'affinity' : expectedFromOf(basis, this.series.find(state => state.current.entries.length > 0)?.current.source?.basis)),
+			// svctop picks the endpoint: neither the split nor the repeats are kube-proxy's doing.
+			fit: direct ? undefined : fitOf(byPod, expectedWeights, promise),
+			affinity: affinitySummary(promise, direct ? [] : this.series.map(state => affinityPartOf(state))),
 			latency: this.total.summary(),
 			recent: this.recent(),
 			podNodes: Object.fromEntries(this.podNodes),
@@ -601,14 +620,19 @@ export class ProbeRunStats {
 			latency: state.latency.summary(),
 			byPod: Object.fromEntries(state.byPod),
 			expected: normalized(weights),
-			expectedFrom: clientIp ? 'affinity' : expectedFromOf(state.basis, state.current.entries.length > 0 ? state.current.source?.basis : undefined),
-			fit: fitOf(state.byPod, Object.fromEntries(weights), state.spec.affinity),
-			affinity: affinitySummary(state.spec.affinity, [affinityPartOf(state)]),
+			expectedFrom: isDirect(state) ? 'direct' : (clientIp ? 'affinity' : expectedFromOf(state.basis, state.current.entries.length > 0 ? state.current.source?.basis : undefined)),
+			fit: isDirect(state) ? undefined : fitOf(state.byPod, Object.fromEntries(weights), state.spec.affinity),
+			affinity: affinitySummary(state.spec.affinity, isDirect(state) ? [] : [affinityPartOf(state)]),
 			errors: Object.fromEntries(state.errors),
 			via: {...state.via},
 			reachability: reachabilityOf(state),
 		};
 	}
+}
+
+/** A series svctop sends straight to one endpoint, past kube-proxy. */
+function isDirect(state: SeriesState): boolean {
+	return state.spec.target.kind === 'endpoint';
 }
 
 function affinityPartOf(state: SeriesState): AffinityPart {

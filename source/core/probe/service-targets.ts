@@ -117,7 +117,7 @@ export function resolveServiceTargets(
 			return hosts.length > 0
 				? hosts.map(host => target('loadBalancer', host, port, protocol))
 				: {error: spec.type === 'LoadBalancer'
-					? `service ${name} has no LoadBalancer ingress yet (<pending>)`
+					? `service ${name} has no load-balancer address yet (status pending)`
 					: `service ${name} is type ${spec.type ?? 'ClusterIP'}, not LoadBalancer: it has no load balancer address`};
 		}
 
@@ -173,6 +173,8 @@ export type Expectation = {
 	 * that gets no answer there is dropped as expected, not a failure.
 	 */
 	readonly drop?: string;
+	/** The node of each pod in `shares` (from the EndpointSlice), so a pod is placed before it answers. */
+	readonly nodes?: Readonly<Record<string, string | null>>;
 };
 
 /** Decoded NAT shares keyed `ip:port`: one map for every target, or per Service port and target (the path differs). */
@@ -197,7 +199,7 @@ export function expectedForTarget(
 	if (probeTarget.kind === 'endpoint') {
 		const entry = endpoints.find(candidate => candidate.ip === probeTarget.host);
 		return entry
-			? {shares: {[endpointKey(entry, probeTarget.port)]: 1}, reachable: true, reason: 'direct to the endpoint', basis: 'ready'}
+			? {shares: {[endpointKey(entry, probeTarget.port)]: 1}, reachable: true, reason: 'direct to the endpoint', basis: 'ready', nodes: {[endpointKey(entry, probeTarget.port)]: entry.node}}
 			: {shares: {}, reachable: true, reason: 'direct', basis: 'ready'};
 	}
 
@@ -233,12 +235,14 @@ export function expectedForTarget(
 	}
 
 	const shares: Record<string, number> = {};
+	const nodes: Record<string, string | null> = {};
 	for (const [i, entry] of eligible.entries()) {
 		const key = endpointKey(entry, entry.ports[portName]);
 		shares[key] = (shares[key] ?? 0) + weights[i]! / total;
+		nodes[key] = entry.node;
 	}
 
-	return {shares, reachable: true, reason, basis};
+	return {shares, reachable: true, reason, basis, nodes};
 }
 
 /**

@@ -57,7 +57,14 @@ export type ProbeSessionConfig = {
 
 /** What is probed: a Service of the cluster (planned again as it changes), or a fixed plan (host:port, URL). */
 export type ProbeSessionTarget =
-	| {readonly kind: 'service'; readonly source: ClusterSource; readonly serviceKey: string; readonly via: Via; readonly port?: string; readonly clusterDomain?: string}
+	| {
+		readonly kind: 'service'; readonly source: ClusterSource; readonly serviceKey: string; readonly via: Via; readonly port?: string; readonly clusterDomain?: string;
+		/**
+		 * The target was asked for by name (`svctop probe --via`): a Service port without it is an
+		 * error, never another target probed in its place. Default: false (the view skips to the next).
+		 */
+		readonly exactVia?: boolean;
+	}
 	| {readonly kind: 'plan'; readonly plan: ProbePlan};
 
 export type ProbeSessionOptions = {
@@ -361,7 +368,7 @@ export class ProbeSession extends SnapshotStore<ProbeSessionSnapshot> {
 			this.exists = cluster.services.some(service => service.metadata?.namespace === spec.namespace && service.metadata?.name === spec.name);
 			this.choices = probeChoices(objectsOf(cluster), asked);
 			// A target this port does not have (a ClusterIP of a headless Service, a NodePort of a ClusterIP one) is skipped.
-			this.shownVia = applicableVia(this.via!, this.choices.vias);
+			this.shownVia = this.viaFor(this.choices);
 			const shares = natSharesFrom(this.natRules, this.config.natNode, this.config.probabilities);
 			const clusterDomain = this.options.target.kind === 'service' ? this.options.target.clusterDomain : undefined;
 			this.plan = planServiceProbe(objectsOf(cluster), asked, this.shownVia, shares, clusterDomain);
@@ -374,6 +381,12 @@ export class ProbeSession extends SnapshotStore<ProbeSessionSnapshot> {
 		// A clear or a new target shows at once, even on a frozen display.
 		this.stats = this.run?.stats.snapshot();
 		this.shown = {run: this.run, added: 0};
+	}
+
+	/** The target probed: the one asked for when it was named exactly, else the next this port has. */
+	private viaFor(choices: ProbeChoices): Via {
+		const {target} = this.options;
+		return target.kind === 'service' && target.exactVia ? this.via! : applicableVia(this.via!, choices.vias);
 	}
 
 	/** One publishing tick: follow the cluster, then the statistics when they moved and the display is live. */
@@ -399,7 +412,7 @@ export class ProbeSession extends SnapshotStore<ProbeSessionSnapshot> {
 
 		const exists = cluster.services.some(service => service.metadata?.namespace === spec.namespace && service.metadata?.name === spec.name);
 		const choices = probeChoices(objectsOf(cluster), {...spec, ...(this.port === undefined ? {} : {port: this.port})});
-		const shownVia = applicableVia(this.via!, choices.vias);
+		const shownVia = this.viaFor(choices);
 		if (exists !== this.exists || shownVia !== this.shownVia) {
 			this.replanAll();
 			this.restart();

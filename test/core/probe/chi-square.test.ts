@@ -1,6 +1,6 @@
 import {describe, test} from 'node:test';
 import assert from 'node:assert/strict';
-import {chiSquareGoodnessOfFit, chiSquareSurvival, logGamma, regularizedGammaP, regularizedGammaQ} from '../../../source/core/probe/chi-square.js';
+import {chiSquareGoodnessOfFit, chiSquareSurvival, fitVerdict, logGamma, regularizedGammaP, regularizedGammaQ} from '../../../source/core/probe/chi-square.js';
 
 function close(actual: number, expected: number, relative = 1e-9) {
 	assert.ok(Math.abs(actual - expected) <= relative * Math.abs(expected) + 1e-300, `${actual} != ${expected}`);
@@ -81,5 +81,28 @@ describe('chiSquareGoodnessOfFit', () => {
 	test('nothing to test: one category or no observations', () => {
 		assert.equal(chiSquareGoodnessOfFit({a: 5}, {a: 1}), undefined);
 		assert.equal(chiSquareGoodnessOfFit({}, {a: 0.5, b: 0.5}), undefined);
+	});
+});
+
+describe('fitVerdict (the CLI\'s and the view\'s balance verdict)', () => {
+	test('an expected count below 5: no verdict, and about how many samples would give one', () => {
+		// 2 probes, 3 pods: chi-square 4.00 (df 2), p = 0.135 would read as balanced.
+		const two = chiSquareGoodnessOfFit({a: 2}, {a: 1 / 3, b: 1 / 3, c: 1 / 3})!;
+		assert.ok(two.pValue > 0.05);
+		assert.deepEqual(fitVerdict(two), {kind: 'too-few', needed: 15});
+		assert.deepEqual(fitVerdict(chiSquareGoodnessOfFit({a: 3, b: 3}, {a: 0.5, b: 0.5})!), {kind: 'too-few', needed: 10});
+		// Uneven shares: the smallest one decides (5 / 0.1 = 50).
+		assert.deepEqual(fitVerdict(chiSquareGoodnessOfFit({a: 30, b: 2}, {a: 0.9, b: 0.1})!), {kind: 'too-few', needed: 50});
+	});
+
+	test('every expected count at 5 or more: the p-value decides', () => {
+		// 15 over thirds is 5 each, although 15 * (1/3) is a hair under 5 in floating point.
+		assert.deepEqual(fitVerdict(chiSquareGoodnessOfFit({a: 5, b: 5, c: 5}, {a: 1 / 3, b: 1 / 3, c: 1 / 3})!), {kind: 'fits'});
+		assert.deepEqual(fitVerdict(chiSquareGoodnessOfFit({a: 15, b: 5}, {a: 0.5, b: 0.5})!), {kind: 'doubtful'});
+		assert.deepEqual(fitVerdict(chiSquareGoodnessOfFit({a: 30, b: 0}, {a: 0.5, b: 0.5})!), {kind: 'misfit'});
+	});
+
+	test('a pod answering that was expected never to is a finding even with few samples', () => {
+		assert.deepEqual(fitVerdict(chiSquareGoodnessOfFit({a: 1, x: 1}, {a: 0.5, b: 0.5})!), {kind: 'misfit'});
 	});
 });

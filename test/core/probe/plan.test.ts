@@ -59,7 +59,7 @@ describe('planServiceProbe', () => {
 		assert.equal((planServiceProbe(objects, spec, 'lb') as {error: string}).error, 'service default/svc-nodeport is type NodePort, not LoadBalancer: it has no load balancer address');
 		const base = nodePortService('Cluster');
 		const pendingLb: V1Service = {...base, spec: {...base.spec, type: 'LoadBalancer'}};
-		assert.equal((planServiceProbe({...objects, services: [pendingLb]}, spec, 'lb') as {error: string}).error, 'service default/svc-nodeport has no LoadBalancer ingress yet (<pending>)');
+		assert.equal((planServiceProbe({...objects, services: [pendingLb]}, spec, 'lb') as {error: string}).error, 'service default/svc-nodeport has no load-balancer address yet (status pending)');
 		const clusterIp: V1Service = {...base, spec: {...base.spec, type: 'ClusterIP', ports: [{name: 'svc-webport', port: 9000, protocol: 'TCP'}]}};
 		assert.equal((planServiceProbe({...objects, services: [clusterIp]}, spec, 'nodeport') as {error: string}).error, 'service default/svc-nodeport is type ClusterIP, not NodePort: it has no NodePort to probe');
 		assert.deepEqual(parseVia('sideways'), {error: 'invalid --via "sideways" (use clusterip, nodeport, external, lb, dns, endpoints)'});

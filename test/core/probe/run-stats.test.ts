@@ -5,7 +5,7 @@ import {lanesOf, ProbeRunStats} from '../../../source/core/probe/run-stats.js';
 import type {ProbeSample} from '../../../source/core/probe/types.js';
 import {echoPods, echoSlice, nodePortService, nodes} from './fixtures.js';
 
-function series(policy: 'Local' | 'Cluster', via: 'clusterip' | 'nodeport', affinity: 'None' | 'ClientIP' = 'None') {
+function series(policy: 'Local' | 'Cluster', via: 'clusterip' | 'nodeport' | 'endpoints', affinity: 'None' | 'ClientIP' = 'None') {
 	const plan = planServiceProbe({services: [nodePortService(policy, affinity)], endpointSlices: [echoSlice()], nodes}, {kind: 'service', namespace: 'default', name: 'svc-nodeport'}, via);
 	assert.ok(!('error' in plan));
 	return plan.series;
@@ -35,6 +35,33 @@ describe('ProbeRunStats', () => {
 		// Round robin never repeats; without sessionAffinity that is a number, not a verdict.
 		assert.deepEqual([snapshot.affinity.pairs, snapshot.affinity.same, snapshot.affinity.verdict, snapshot.affinity.expectedSameRate], [29, 0, null, null]);
 		assert.deepEqual(snapshot.methods, ['response']);
+	});
+
+	test('endpoints probed directly: no chi-square fit and no affinity judged (svctop, not kube-proxy, spread them)', () => {
+		for (const affinity of ['None', 'ClientIP'] as const) {
+			const specs = series('Cluster', 'endpoints', affinity);
+			const stats = new ProbeRunStats(specs);
+			// Lopsided on purpose: kube-proxy would fail a chi-square on this, svctop's own spreading must not.
+			for (let i = 0; i < 60; i++) {
+				const pod = i % 6 === 0 ? 1 : 0;
+				stats.add(sample(i, specs[pod]!.target.label, pod));
+			}
+
+			const snapshot = stats.snapshot();
+			assert.equal(snapshot.expectedFrom, 'direct');
+			assert.equal(snapshot.fit, undefined);
+			assert.deepEqual([snapshot.affinity.pairs, snapshot.affinity.verdict], [0, null]);
+			assert.deepEqual(snapshot.series.map(entry => [entry.expectedFrom, entry.fit, entry.affinity.pairs]), specs.map(() => ['direct', undefined, 0]));
+		}
+	});
+
+	test('podNodes: a pod expected but not answering yet is placed on its EndpointSlice node; an answer\'s node wins', () => {
+		const stats = new ProbeRunStats(series('Cluster', 'clusterip'));
+		assert.deepEqual(stats.snapshot().podNodes, Object.fromEntries(echoPods.map(([pod, , node]) => [pod, node])));
+		stats.add(sample(0, '10.200.1.60:9000', 0, {node: 'moved-node'}));
+		const {podNodes} = stats.snapshot();
+		assert.equal(podNodes[echoPods[0][0]], 'moved-node');
+		assert.equal(podNodes[echoPods[1][0]], echoPods[1][2]);
 	});
 
 	test('a client pinned to one pod without sessionAffinity: the chi-square flags it, no affinity verdict is made', () => {

@@ -1,6 +1,7 @@
 import {plot} from 'asciichart';
 import {droppedLane, expectedFromText, isExpectedDrop, lanesOf, type Lane, type ProbeRunSnapshot, unknownPod} from '../../../core/probe/run-stats.js';
 import type {Via} from '../../../core/probe/service-targets.js';
+import {fitVerdict, tooFewText} from '../../../core/probe/chi-square.js';
 import type {AttributionMethod, ProbeSample} from '../../../core/probe/types.js';
 
 /** How a piece of text is drawn; ProbeViewBody maps tones to colours. */
@@ -312,10 +313,26 @@ export function latencyLines(model: ProbeViewModel, width: number, lines: number
 	return [title, ...chart.split('\n').slice(0, lines - 1).map((text, row) => line(`latency:${row}`, seg(text, 'chart')))];
 }
 
+/** Endpoints probed directly: which answered, and no kube-proxy verdict (svctop did the spreading). */
+function directLine(snapshot: ProbeRunSnapshot): ProbeLine {
+	const answered = snapshot.series.filter(series => series.ok > 0).length;
+	const silent = snapshot.series.filter(series => series.count > 0 && series.ok === 0).map(series => series.label);
+	return line(
+		'verdict',
+		seg(`endpoints: ${answered}/${snapshot.series.length} answered`, silent.length > 0 ? 'warn' : 'plain'),
+		seg(silent.length > 0 ? `, none from ${silent.join(', ')}` : '', 'warn'),
+		seg(expectedFromText('direct', 'short'), 'dim'),
+	);
+}
+
 /** The verdict under the shares: chi-square balance, or the affinity check under ClientIP. */
 export function verdictLine(snapshot: ProbeRunSnapshot | undefined): ProbeLine {
 	if (!snapshot || snapshot.count === 0) {
 		return line('verdict', seg('balance: waiting for answers', 'dim'));
+	}
+
+	if (snapshot.expectedFrom === 'direct') {
+		return directLine(snapshot);
 	}
 
 	const {affinity, fit} = snapshot;
@@ -337,14 +354,19 @@ export function verdictLine(snapshot: ProbeRunSnapshot | undefined): ProbeLine {
 		return line('verdict', seg(Object.keys(snapshot.expected).length === 0 ? 'balance: nothing expected for this target' : 'balance: waiting for attributed answers', 'dim'));
 	}
 
-	const attributed = Object.entries(snapshot.byPod).reduce((sum, [pod, count]) => sum + (pod === unknownPod ? 0 : count), 0);
-	const few = Object.values(snapshot.expected).some(share => share * attributed < 5);
-	const balanced = fit.pValue >= 0.05;
+	const from = expectedFromText(snapshot.expectedFrom, 'short');
+	const verdict = fitVerdict(fit);
+	if (verdict.kind === 'too-few') {
+		// No statistic either: a p-value next to no verdict still reads as one.
+		return line('verdict', seg(`balance: ${tooFewText(verdict.needed)}`), seg(from, 'dim'));
+	}
+
+	const balanced = verdict.kind === 'fits';
 	return line(
 		'verdict',
 		seg(`chi-square ${fit.statistic.toFixed(2)} (df ${fit.degrees}), p = ${fit.pValue.toPrecision(3)} → `),
 		seg(balanced ? 'balanced' : 'not balanced', balanced ? 'good' : 'bad'),
-		seg(`${expectedFromText(snapshot.expectedFrom, 'short')}${few ? '  (few samples yet)' : ''}`, 'dim'),
+		seg(from, 'dim'),
 	);
 }
 
