@@ -129,6 +129,7 @@ function summaryJson(snapshot: ProbeRunSnapshot): unknown {
 		expected: entry.expected,
 		expectedFrom: entry.expectedFrom,
 		pValue: entry.fit?.pValue ?? null,
+		verdict: entry.fit ? fitVerdict(entry.fit) : null,
 		latency: roundLatency(entry.latency),
 		errors: entry.errors,
 		via: entry.via,
@@ -142,6 +143,8 @@ function summaryJson(snapshot: ProbeRunSnapshot): unknown {
 			expectedFrom: snapshot.expectedFrom,
 			pValue: snapshot.fit?.pValue ?? null,
 			chiSquare: snapshot.fit ? {statistic: snapshot.fit.statistic, degrees: snapshot.fit.degrees} : null,
+			// What the p-value may be read as: `too-few` (with `needed`) while any expected count is below 5.
+			verdict: snapshot.fit ? fitVerdict(snapshot.fit) : null,
 			affinity: snapshot.affinity,
 			latency: roundLatency(snapshot.latency),
 			methods: snapshot.methods,

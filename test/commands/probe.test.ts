@@ -85,6 +85,14 @@ describe('runProbe', () => {
 		assert.doesNotMatch(text, /consistent with expected|doubtful|NOT as expected|p = /);
 	});
 
+	test('--json says the same: the summary\'s verdict is too-few with the samples needed, beside the bare p-value', async () => {
+		const {io, out} = capture();
+		assert.equal(await runProbe({...defaults, target: 'default/svc-nodeport', count: 6, json: true, source, resolveAddress: plane.resolveAddress, timeoutMs: 400}, io), 0);
+		const summary = (out().trim().split('\n').map(line => JSON.parse(line) as Record<string, any>).at(-1)!).summary as Record<string, any>;
+		assert.deepEqual(summary.verdict, {kind: 'too-few', needed: 15});
+		assert.equal(typeof summary.pValue, 'number');
+	});
+
 	test('the POD table names the node of a pod that got no answer (from its EndpointSlice)', async () => {
 		const {io, out} = capture();
 		assert.equal(await runProbe({...defaults, target: 'default/svc-nodeport', count: 1, json: false, source, resolveAddress: plane.resolveAddress, timeoutMs: 400}, io), 0);
