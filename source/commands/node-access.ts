@@ -6,9 +6,10 @@ import {kubeConfigFromYaml, resolveKubeConfig} from '../kube/kubeconfig.js';
 import type {ClusterSource} from '../kube/types.js';
 import {defaultDeadlineSeconds, longDeadlineSeconds} from '../node/access/debug-pod-spec.js';
 import {DebugPodSession} from '../node/access/debug-pod-session.js';
-import {debugPodVantages, type NatVantages, noNatVantages} from '../node/access/nat-vantages.js';
-import {debugPodProbeVantages, podExecProbeVantages, type ProbeVantages} from '../node/access/probe-vantages.js';
+import {debugPodVantages} from '../node/access/nat-vantages.js';
+import {debugPodProbeVantages} from '../node/access/probe-vantages.js';
 import {runDebugPods} from './debug-pods.js';
+import {type DashboardAccess, kubeConfigOf, podExecAccess} from './pod-exec-access.js';
 import {runAllNodesNat, runNodeNat} from './node-nat.js';
 import {runProbeFrom} from './probe-from.js';
 import type {CliConfig} from './run-command.js';
@@ -94,13 +95,6 @@ export function accessUsageError(config: CliConfig): string | undefined {
 	return undefined;
 }
 
-function kubeConfigOf(config: CliConfig, demo: Demo | undefined): KubeConfig {
-	if (demo) {
-		return kubeConfigFromYaml(demo.cluster.kubeconfigYaml);
-	}
-
-	return resolveKubeConfig({kubeconfig: config.kubeconfig, context: config.context}).kubeConfig;
-}
 
 /**
  * Runs `body` with a debug-pod session and deletes every pod it made when the body ends, fails,
@@ -194,10 +188,9 @@ export async function runNodeAccess(config: CliConfig, demo: Demo | undefined, i
  * made only after the user confirmed it in the view (one pod per node, shared by both views);
  * close() deletes what was made (also on SIGTERM).
  */
-export function startDashboardAccess(config: CliConfig, demo: Demo | undefined, io: AccessIo): {vantages: NatVantages; probeVantages: ProbeVantages; close(): Promise<void>} {
+export function startDashboardAccess(config: CliConfig, demo: Demo | undefined, io: AccessIo): DashboardAccess {
 	if (!config.access.debugPod) {
-		// Exec into an existing pod creates nothing, so it needs no flag; nodes do (a debug pod each).
-		return {vantages: noNatVantages, probeVantages: podExecProbeVantages(kubeConfigOf(config, demo)), close: async () => undefined};
+		return podExecAccess(config, demo);
 	}
 
 	const kc = kubeConfigOf(config, demo);

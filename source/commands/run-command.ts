@@ -230,8 +230,8 @@ async function runInteractive(
 			{json: false, file: config.natFile, mode: config.mode, nodeCmd: config.nodeCmd, node: config.node, maxBytes: config.maxBytes, dump: demo && !config.natFile ? demo.ruleDump(config.node) : undefined},
 			io,
 		);
-	// Pods are exec'd into without a flag (that creates nothing); node vantages need --debug-pod.
-	const access = (await import('./node-access.js')).startDashboardAccess(config, demo, io);
+	// Pods are exec'd into without a flag (that creates nothing); the debug-pod code loads only with --debug-pod.
+	const access = config.access.debugPod ? (await import('./node-access.js')).startDashboardAccess(config, demo, io) : (await import('./pod-exec-access.js')).podExecAccess(config, demo);
 	try {
 		return await ui.runDashboard(source, {
 			clusterDomain: config.clusterDomain,

@@ -1,4 +1,4 @@
-import {AuthorizationV1Api, type KubeConfig} from '@kubernetes/client-node';
+import type {KubeConfig} from '@kubernetes/client-node';
 import {describeKubeError} from '../../kube/errors.js';
 
 /** One permission a debug pod needs. */
@@ -30,7 +30,7 @@ export type AccessVerdict =
  * be made is a failure too: nothing is created on a guess.
  */
 export async function checkAccess(kc: KubeConfig, namespace: string, permissions: readonly Permission[]): Promise<AccessVerdict> {
-	const api = kc.makeApiClient(AuthorizationV1Api);
+	const api = (await import('./pod-api.js')).authorizationApi(kc);
 	let answers: boolean[];
 	try {
 		answers = await Promise.all(permissions.map(async permission => {

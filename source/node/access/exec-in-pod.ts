@@ -1,5 +1,5 @@
 import {Writable} from 'node:stream';
-import {Exec, type KubeConfig, type V1Status} from '@kubernetes/client-node';
+import type {KubeConfig, V1Status} from '@kubernetes/client-node';
 import type {CommandResult, CommandRunner} from '../nat/read-dump.js';
 
 /** Where an exec runs: a pod and its container. */
@@ -91,8 +91,8 @@ export async function execInPod(kc: KubeConfig, target: ExecTarget, argv: readon
 			finish({stdout: text(out), stderr: text(err) + (failure ?? ''), code, timedOut: false, errorCode: enoent ? 'ENOENT' : undefined, failure});
 		};
 
-		new Exec(kc)
-			.exec(target.namespace, target.pod, target.container, [...argv], collector(out, options.onStdout), collector(err), null, false, onStatus)
+		import('./pod-api.js')
+			.then(async ({execFor}) => execFor(kc).exec(target.namespace, target.pod, target.container, [...argv], collector(out, options.onStdout), collector(err), null, false, onStatus))
 			.then(connection => {
 				socket = connection;
 				if (settled) {

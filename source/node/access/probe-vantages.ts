@@ -1,4 +1,4 @@
-import {CoreV1Api, type KubeConfig} from '@kubernetes/client-node';
+import type {KubeConfig} from '@kubernetes/client-node';
 import type {ProbeMode} from '../../core/probe/types.js';
 import {describeKubeError} from '../../kube/errors.js';
 import type {CommandRunner} from '../nat/read-dump.js';
@@ -79,7 +79,7 @@ async function podTool(kc: KubeConfig, namespace: string, name: string, mode: Pr
 
 	let container: string;
 	try {
-		const pod = await kc.makeApiClient(CoreV1Api).readNamespacedPod({name, namespace});
+		const pod = await (await import('./pod-api.js')).coreApi(kc).readNamespacedPod({name, namespace});
 		if (pod.status?.phase !== 'Running') {
 			return {error: `pod ${namespace}/${name} is ${pod.status?.phase ?? 'not running'}: probes need it Running`};
 		}
@@ -112,7 +112,7 @@ function describePod(pod: {namespace: string; pod: string}): string {
 async function runningPods(kc: KubeConfig, namespace: string): Promise<readonly string[]> {
 	let list;
 	try {
-		list = await kc.makeApiClient(CoreV1Api).listNamespacedPod({namespace, fieldSelector: 'status.phase=Running'});
+		list = await (await import('./pod-api.js')).coreApi(kc).listNamespacedPod({namespace, fieldSelector: 'status.phase=Running'});
 	} catch (error) {
 		throw new Error(describeKubeError(error));
 	}
