@@ -83,16 +83,7 @@ export function crossCheckNat(table: NatFlowTable, api: NatApiObjects): NatFlowT
 		}
 	}
 
-	const notes = [...(table.notes ?? [])];
-	const ipv6Note = unreadIpv6Note(apiPorts, families);
-	if (ipv6Note) {
-		notes.push(ipv6Note);
-	}
-
-	if (unchecked > 0) {
-		notes.push(`rules of ${unchecked} Service port${unchecked === 1 ? '' : 's'} outside namespace ${api.namespace} were not checked against the API (it was asked for ${api.namespace} only; -A checks all)`);
-	}
-
+	const notes = [...(table.notes ?? []), ...crossCheckNotes(apiPorts, families, unchecked, api.namespace)];
 	return {...table, services: flows.sort(compareFlows), problems, ...(notes.length > 0 ? {notes} : {})};
 
 	function named(endpoint: NatEndpoint): NatEndpoint {
@@ -128,6 +119,21 @@ export function crossCheckNat(table: NatFlowTable, api: NatApiObjects): NatFlowT
 
 		return flow;
 	}
+}
+
+/** What the check could not see: IPv6 rules not in the dump, Services of namespaces the API was not asked for. */
+function crossCheckNotes(apiPorts: readonly ApiPort[], families: ReadonlySet<string>, unchecked: number, namespace: string | undefined): string[] {
+	const notes: string[] = [];
+	const ipv6Note = unreadIpv6Note(apiPorts, families);
+	if (ipv6Note) {
+		notes.push(ipv6Note);
+	}
+
+	if (unchecked > 0) {
+		notes.push(`rules of ${unchecked} Service port${unchecked === 1 ? '' : 's'} outside namespace ${namespace} were not checked against the API (it was asked for ${namespace} only; -A checks all)`);
+	}
+
+	return notes;
 }
 
 /**
