@@ -1,42 +1,24 @@
 import assert from 'node:assert/strict';
-import {mkdtemp, rm} from 'node:fs/promises';
-import {tmpdir} from 'node:os';
 import path from 'node:path';
-import {after, afterEach, before, describe, test} from 'node:test';
-import {type ApiServer, type Fault, startApiServer} from '../../source/builtin-cluster/apiserver/index.js';
+import {describe, test} from 'node:test';
+import {type Fault, startApiServer} from '../../source/builtin-cluster/apiserver/index.js';
 import {runDescribe} from '../../source/commands/describe.js';
 import {runList} from '../../source/commands/list.js';
 import {type ConnectedCluster, type ConnectOptions, connectCluster} from '../../source/kube/connect.js';
 import {capture} from '../fixtures/services/cluster-source-stub.js';
 import {endpointSlice, node, service} from '../builtin-cluster/apiserver/fixtures.js';
+import {apiLab} from '../helpers/api-lab.js';
 
 /* `svctop list` rides out a few transient failures, then fails with one line naming the cause. */
 
-let directory: string;
-let api: ApiServer | undefined;
-let cluster: ConnectedCluster | undefined;
-
-before(async () => {
-	directory = await mkdtemp(path.join(tmpdir(), 'svttransient-'));
-});
-
-after(async () => {
-	await rm(directory, {recursive: true, force: true});
-});
-
-afterEach(async () => {
-	await cluster?.stop();
-	cluster = undefined;
-	await api?.close();
-	api = undefined;
-});
+const lab = apiLab('svttransient-');
 
 async function connectWith(fault: Fault, times?: number, options: Partial<ConnectOptions> = {}): Promise<ConnectedCluster> {
-	api = await startApiServer({objects: [node('worker1', '192.168.56.11'), service('default', 'echo'), endpointSlice('default', 'echo', 'a', ['10.244.1.2'])]});
-	api.setFault('services', fault, {times});
-	const kubeconfig = await api.writeKubeconfig(path.join(directory, String(Math.random()).slice(2)));
-	cluster = await connectCluster({kubeconfig, env: {}, backoff: {initialMs: 20, maxMs: 100}, ...options});
-	return cluster;
+	lab.api = await startApiServer({objects: [node('worker1', '192.168.56.11'), service('default', 'echo'), endpointSlice('default', 'echo', 'a', ['10.244.1.2'])]});
+	lab.api.setFault('services', fault, {times});
+	const kubeconfig = await lab.api.writeKubeconfig(path.join(lab.directory, String(Math.random()).slice(2)));
+	lab.cluster = await connectCluster({kubeconfig, env: {}, backoff: {initialMs: 20, maxMs: 100}, ...options});
+	return lab.cluster;
 }
 
 async function listWith(fault: Fault, times?: number, options: Partial<ConnectOptions> = {}): Promise<{code: number; out: string; err: string}> {
@@ -57,7 +39,7 @@ describe('list retries transient errors before failing', () => {
 			const run = await listWith(fault, 2);
 			assert.equal(run.code, 0, run.err);
 			assert.match(run.out, /^echo +ClusterIP/m);
-			assert.equal(api!.counters().list.services, 3);
+			assert.equal(lab.api!.counters().list.services, 3);
 		});
 	}
 
@@ -66,7 +48,7 @@ describe('list retries transient errors before failing', () => {
 		assert.equal(run.code, 1);
 		assert.equal(run.out, '');
 		assert.match(run.err, /^svctop: the API server at http:\/\/127\.0\.0\.1:\d+ answered 500 to list services: Internal error occurred: injected fault\n$/);
-		assert.equal(api!.counters().list.services, 4);
+		assert.equal(lab.api!.counters().list.services, 4);
 	});
 
 	// The lists hang past the ready bound: the message names the server and the wait, as the dashboard's does.

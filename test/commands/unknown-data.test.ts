@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import {mkdtemp, rm} from 'node:fs/promises';
-import {tmpdir} from 'node:os';
 import path from 'node:path';
-import {after, afterEach, before, describe, test} from 'node:test';
-import {type ApiServer, type Fault, startApiServer} from '../../source/builtin-cluster/apiserver/index.js';
+import {describe, test} from 'node:test';
+import {type Fault, startApiServer} from '../../source/builtin-cluster/apiserver/index.js';
 import {runDescribe} from '../../source/commands/describe.js';
 import {runList} from '../../source/commands/list.js';
 import {type ConnectedCluster, connectCluster} from '../../source/kube/connect.js';
 import {capture} from '../fixtures/services/cluster-source-stub.js';
 import {endpointSlice, node, pod} from '../builtin-cluster/apiserver/fixtures.js';
+import {apiLab} from '../helpers/api-lab.js';
 
 /*
  * Issue 11, "unknown is not zero": the real client over HTTP against the in-process API server with
@@ -16,24 +15,7 @@ import {endpointSlice, node, pod} from '../builtin-cluster/apiserver/fixtures.js
  * finding may be drawn from it: no "0/0", no "no-endpoints", no "dropped on every node".
  */
 
-let directory: string;
-let api: ApiServer | undefined;
-let cluster: ConnectedCluster | undefined;
-
-before(async () => {
-	directory = await mkdtemp(path.join(tmpdir(), 'svtunknown-'));
-});
-
-after(async () => {
-	await rm(directory, {recursive: true, force: true});
-});
-
-afterEach(async () => {
-	await cluster?.stop();
-	cluster = undefined;
-	await api?.close();
-	api = undefined;
-});
+const lab = apiLab('svtunknown-');
 
 /** A NodePort Service with externalTrafficPolicy Local: its two endpoints run on worker1 only. */
 const web = {
@@ -66,16 +48,16 @@ const objects = [
 });
 
 async function connectWith(resource: string, fault: Fault | 'forbidden'): Promise<ConnectedCluster> {
-	api = await startApiServer({objects, user: 'dev'});
+	lab.api = await startApiServer({objects, user: 'dev'});
 	if (fault === 'forbidden') {
-		api.setForbidden(resource, true);
+		lab.api.setForbidden(resource, true);
 	} else {
-		api.setFault(resource, fault);
+		lab.api.setFault(resource, fault);
 	}
 
-	const kubeconfig = await api.writeKubeconfig(path.join(directory, String(Math.random()).slice(2)));
-	cluster = await connectCluster({kubeconfig, env: {}, backoff: {initialMs: 5, maxMs: 20}, settleAfterFailures: 2, requestTimeoutMs: 300, readyTimeoutMs: 3000});
-	return cluster;
+	const kubeconfig = await lab.api.writeKubeconfig(path.join(lab.directory, String(Math.random()).slice(2)));
+	lab.cluster = await connectCluster({kubeconfig, env: {}, backoff: {initialMs: 5, maxMs: 20}, settleAfterFailures: 2, requestTimeoutMs: 300, readyTimeoutMs: 3000});
+	return lab.cluster;
 }
 
 async function describeWeb(source: ConnectedCluster, json: boolean): Promise<{out: string; err: string; code: number}> {
@@ -129,7 +111,7 @@ describe('EndpointSlices that cannot be read are unknown, not zero', () => {
 
 	test('control: with every resource readable the same Service gets its findings', async () => {
 		const source = await connectWith('endpointslices', {kind: 'status', code: 500, retryAfterSeconds: 0});
-		api!.setFault('endpointslices', undefined);
+		lab.api!.setFault('endpointslices', undefined);
 		const text = await describeWeb(source, false);
 		assert.match(text.out, /^Endpoints: 2\/2 ready/m);
 		assert.match(text.out, /\[local-policy-nodes-without-endpoints\] .*worker2 is dropped/);
@@ -154,7 +136,7 @@ describe('nodes and pods that cannot be read', () => {
 		assert.match(json.unknown[0]!.reason, /answered 503 to list pods/);
 		assert.ok(json.findings.every(finding => !finding.restsOn.includes('pods')), JSON.stringify(json.findings));
 		assert.match(err, /^warning: pods unknown: /m);
-		assert.ok(api!.counters().list.pods >= 2, 'a transient failure is retried before giving up');
+		assert.ok(lab.api!.counters().list.pods >= 2, 'a transient failure is retried before giving up');
 	});
 });
 
@@ -166,11 +148,11 @@ describe('nat does not cross-check against a cluster it could not read', () => {
 		const {generateIptablesSave} = await import('../../source/builtin-cluster/generate/iptables.js');
 		const {endpointSlicesFor, initialDemoState} = await import('../../source/builtin-cluster/demo/cluster.js');
 		const state = initialDemoState(Date.now());
-		const dumpFile = path.join(directory, 'nat-dump.txt');
+		const dumpFile = path.join(lab.directory, 'nat-dump.txt');
 		await writeFile(dumpFile, generateIptablesSave({services: state.services, slices: endpointSlicesFor(state), nodeName: 'myk8s-worker', nodeIPs: ['172.18.0.5']}));
-		api = await startApiServer({objects: state.services});
-		api.setFault('services', {kind: 'status', code: 500});
-		const kubeconfig = await api.writeKubeconfig(path.join(directory, 'nat'));
+		lab.api = await startApiServer({objects: state.services});
+		lab.api.setFault('services', {kind: 'status', code: 500});
+		const kubeconfig = await lab.api.writeKubeconfig(path.join(lab.directory, 'nat'));
 		const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 		const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'source/cli.tsx'), 'nat', '--file', dumpFile, '--kubeconfig', kubeconfig], {cwd: root});
 		let output = '';
@@ -184,6 +166,6 @@ describe('nat does not cross-check against a cluster it could not read', () => {
 		assert.equal(code, 0, output);
 		assert.match(output, /svc-nodeport/);
 		assert.doesNotMatch(output, /which the API does not have/);
-		assert.ok(api.counters().list.services >= 1, 'the API was asked');
+		assert.ok(lab.api.counters().list.services >= 1, 'the API was asked');
 	});
 });

@@ -1,53 +1,36 @@
 import assert from 'node:assert/strict';
 import {execFileSync, spawn} from 'node:child_process';
-import {chmod, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises';
+import {chmod, readFile, writeFile} from 'node:fs/promises';
 import {createServer} from 'node:https';
-import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {after, afterEach, before, describe, test} from 'node:test';
-import {type ApiServer, startApiServer} from '../../source/builtin-cluster/apiserver/index.js';
-import {type ConnectedCluster, connectCluster} from '../../source/kube/connect.js';
+import {describe, test} from 'node:test';
+import {startApiServer} from '../../source/builtin-cluster/apiserver/index.js';
+import {connectCluster} from '../../source/kube/connect.js';
 import {describeKubeError, KubeError, statusError} from '../../source/kube/errors.js';
 import {KubeHttp} from '../../source/kube/http.js';
 import {resolveKubeConfig} from '../../source/kube/kubeconfig.js';
 import {service} from '../builtin-cluster/apiserver/fixtures.js';
+import {apiLab} from '../helpers/api-lab.js';
 
 /* Issue 12, "right cause in errors" and "auth plugins": each failure says what failed, not "cannot reach". */
 
-let directory: string;
-let api: ApiServer | undefined;
-let cluster: ConnectedCluster | undefined;
-
-before(async () => {
-	directory = await mkdtemp(path.join(tmpdir(), 'svtcause-'));
-});
-
-after(async () => {
-	await rm(directory, {recursive: true, force: true});
-});
-
-afterEach(async () => {
-	await cluster?.stop();
-	cluster = undefined;
-	await api?.close();
-	api = undefined;
-});
+const lab = apiLab('svtcause-');
 
 /** The server's kubeconfig with its token user replaced by an exec plugin running `script`. */
 async function execKubeconfig(name: string, script: string): Promise<string> {
-	api = await startApiServer({objects: [service('default', 'echo')]});
-	const plugin = path.join(directory, `${name}.sh`);
+	lab.api = await startApiServer({objects: [service('default', 'echo')]});
+	const plugin = path.join(lab.directory, `${name}.sh`);
 	await writeFile(plugin, `#!/bin/sh\n${script}\n`);
 	await chmod(plugin, 0o755);
-	const yaml = api.kubeconfigYaml().replace('    token: svctop-demo-token\n', [
+	const yaml = lab.api.kubeconfigYaml().replace('    token: svctop-demo-token\n', [
 		'    exec:',
 		'      apiVersion: client.authentication.k8s.io/v1',
 		`      command: ${JSON.stringify(plugin)}`,
 		'      interactiveMode: Never',
 		'',
 	].join('\n'));
-	const file = path.join(directory, `${name}.yaml`);
+	const file = path.join(lab.directory, `${name}.yaml`);
 	await writeFile(file, yaml);
 	return file;
 }
@@ -63,7 +46,7 @@ describe('exec credential plugins', () => {
 			return true;
 		});
 		assert.ok(Date.now() - started < 4000, `gave up after ${Date.now() - started} ms`);
-		assert.equal(api!.counters().list.services, 0, 'no request went out without credentials');
+		assert.equal(lab.api!.counters().list.services, 0, 'no request went out without credentials');
 	});
 
 	test('a failing plugin is a plugin failure with its stderr, not "cannot reach"', async () => {
@@ -78,9 +61,9 @@ describe('exec credential plugins', () => {
 
 	test('a working plugin still works', async () => {
 		const kubeconfig = await execKubeconfig('works', 'echo \'{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"t"}}\'');
-		cluster = await connectCluster({kubeconfig, env: {}});
-		await cluster.ready();
-		assert.equal(cluster.snapshot().states.services.phase, 'synced');
+		lab.cluster = await connectCluster({kubeconfig, env: {}});
+		await lab.cluster.ready();
+		assert.equal(lab.cluster.snapshot().states.services.phase, 'synced');
 	});
 });
 
@@ -95,8 +78,8 @@ function hasOpenssl(): boolean {
 
 describe('a wrong CA names the CA and the server', {skip: hasOpenssl() ? undefined : 'openssl is not installed on this machine'}, () => {
 	test('certificate-authority that did not sign the server certificate', async () => {
-		const tls = path.join(directory, 'tls');
-		const run = (...args: string[]) => execFileSync('openssl', args, {cwd: directory, stdio: 'ignore'});
+		const tls = path.join(lab.directory, 'tls');
+		const run = (...args: string[]) => execFileSync('openssl', args, {cwd: lab.directory, stdio: 'ignore'});
 		execFileSync('mkdir', ['-p', tls]);
 		for (const name of ['ca', 'other-ca']) {
 			run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `tls/${name}.key`, '-out', `tls/${name}.crt`, '-days', '1', '-subj', `/CN=${name}`);
@@ -135,9 +118,9 @@ describe('a wrong CA names the CA and the server', {skip: hasOpenssl() ? undefin
 
 describe('what the server answered is the cause', () => {
 	test('a garbled body says the server answered garbage, not "cannot reach"', async () => {
-		api = await startApiServer({objects: [service('default', 'echo')]});
-		api.setFault('services', {kind: 'garbled'});
-		const http = new KubeHttp(resolveKubeConfig({kubeconfig: await api.writeKubeconfig(path.join(directory, 'garbled')), env: {}}).kubeConfig);
+		lab.api = await startApiServer({objects: [service('default', 'echo')]});
+		lab.api.setFault('services', {kind: 'garbled'});
+		const http = new KubeHttp(resolveKubeConfig({kubeconfig: await lab.api.writeKubeconfig(path.join(lab.directory, 'garbled')), env: {}}).kubeConfig);
 		await assert.rejects(http.getJson('/api/v1/namespaces/default/services'), (error: unknown) => {
 			assert.ok(error instanceof KubeError);
 			assert.equal(error.kind, 'garbage');
@@ -152,8 +135,8 @@ describe('what the server answered is the cause', () => {
 	});
 
 	test('describe a/b/c says the name is malformed, in one line, without asking the API', {timeout: 30_000}, async () => {
-		api = await startApiServer({objects: [service('default', 'echo')]});
-		const kubeconfig = await api.writeKubeconfig(path.join(directory, 'malformed'));
+		lab.api = await startApiServer({objects: [service('default', 'echo')]});
+		const kubeconfig = await lab.api.writeKubeconfig(path.join(lab.directory, 'malformed'));
 		const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 		const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'source/cli.tsx'), 'describe', 'a/b/c', '--kubeconfig', kubeconfig], {cwd: root, env: {...process.env, NO_COLOR: '1'}});
 		let stderr = '';
@@ -163,6 +146,6 @@ describe('what the server answered is the cause', () => {
 		const code = await new Promise<number | null>(resolve => child.on('close', resolve));
 		assert.equal(stderr, 'svctop: expected NAMESPACE/NAME or NAME, got "a/b/c"\n');
 		assert.equal(code, 2);
-		assert.equal(api.requestLog().length, 0, 'no request for namespace "a"');
+		assert.equal(lab.api.requestLog().length, 0, 'no request for namespace "a"');
 	});
 });
