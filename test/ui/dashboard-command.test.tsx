@@ -6,45 +6,12 @@ import {describe, test} from 'node:test';
 import {isInteractive, runDashboard} from '../../source/commands/dashboard.js';
 import type {ServiceScreenProps} from '../../source/ui/screens.js';
 import {FakeClusterSource, seedNow, seededSource} from './fake-source.js';
-
-class Sink extends EventEmitter {
-	text = '';
-	isTTY = false;
-	columns = 100;
-	rows = 24;
-	write = (chunk: string, callback?: () => void) => {
-		this.text += chunk;
-		callback?.();
-		return true;
-	};
-}
-
-class Keyboard extends EventEmitter {
-	isTTY = true;
-	private data: string | null = null;
-	type(data: string) {
-		this.data = data;
-		this.emit('readable');
-	}
-
-	read = () => {
-		const {data} = this;
-		this.data = null;
-		return data;
-	};
-
-	setEncoding() {}
-	setRawMode() {}
-	resume() {}
-	pause() {}
-	ref() {}
-	unref() {}
-}
+import {Keyboard, Sink} from './terminal-streams.js';
 
 function io() {
 	const stdin = new Keyboard();
-	const stdout = new Sink();
-	const stderr = new Sink();
+	const stdout = new Sink(false);
+	const stderr = new Sink(false);
 	const signals = new EventEmitter();
 	return {
 		stdin,

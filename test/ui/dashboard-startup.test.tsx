@@ -9,41 +9,8 @@ import {runDashboard} from '../../source/commands/dashboard.js';
 import {connectCluster} from '../../source/kube/connect.js';
 import {formatConnection} from '../../source/ui/format.js';
 import {node, service} from '../builtin-cluster/apiserver/fixtures.js';
-
-class Sink extends EventEmitter {
-	text = '';
-	// A terminal, so that ink draws every frame rather than only the last one.
-	isTTY = true;
-	columns = 200;
-	rows = 24;
-	write = (chunk: string, callback?: () => void) => {
-		this.text += chunk;
-		callback?.();
-		return true;
-	};
-}
-
-class Keyboard extends EventEmitter {
-	isTTY = true;
-	private data: string | null = null;
-	type(data: string) {
-		this.data = data;
-		this.emit('readable');
-	}
-
-	read = () => {
-		const {data} = this;
-		this.data = null;
-		return data;
-	};
-
-	setEncoding() {}
-	setRawMode() {}
-	resume() {}
-	pause() {}
-	ref() {}
-	unref() {}
-}
+import {Keyboard, Sink} from './terminal-streams.js';
+import type {ClusterSource} from '../../source/kube/types.js';
 
 /** Polls the terminal output until it matches, so the test waits on what the user would see. */
 async function screenShows(sink: Sink, pattern: RegExp, what: string, timeoutMs = 8000): Promise<void> {
@@ -59,6 +26,20 @@ async function screenShows(sink: Sink, pattern: RegExp, what: string, timeoutMs 
 	}
 }
 
+/** The dashboard on a 200-column terminal of our own, until `q` is typed. */
+function startDashboard(source: ClusterSource) {
+	const stdin = new Keyboard();
+	const stdout = new Sink(true, 200);
+	const stderr = new Sink(false);
+	const running = runDashboard(source, {clusterDomain: 'cluster.local', alternateScreen: false}, {
+		stdin: stdin as unknown as NodeJS.ReadStream,
+		stdout: stdout as unknown as NodeJS.WriteStream,
+		stderr: stderr as unknown as NodeJS.WritableStream,
+		signals: new EventEmitter(),
+	});
+	return {stdin, stdout, stderr, running};
+}
+
 describe('dashboard start-up against a failing API server', () => {
 	test('500 on every request at start-up: the dashboard comes up, says retrying with the cause, then syncs', async () => {
 		const directory = await mkdtemp(path.join(tmpdir(), 'svtstartup-'));
@@ -66,16 +47,7 @@ describe('dashboard start-up against a failing API server', () => {
 		api.setFault('*', {kind: 'status', code: 500});
 		const kubeconfig = await api.writeKubeconfig(directory);
 		const source = await connectCluster({kubeconfig, env: {}, backoff: {initialMs: 200, maxMs: 400}});
-		const stdin = new Keyboard();
-		const stdout = new Sink();
-		const stderr = new Sink();
-		stderr.isTTY = false;
-		const running = runDashboard(source, {clusterDomain: 'cluster.local', alternateScreen: false}, {
-			stdin: stdin as unknown as NodeJS.ReadStream,
-			stdout: stdout as unknown as NodeJS.WriteStream,
-			stderr: stderr as unknown as NodeJS.WritableStream,
-			signals: new EventEmitter(),
-		});
+		const {stdin, stdout, stderr, running} = startDashboard(source);
 		try {
 			// Ink rewrites only the changed part of a line, so match the parts.
 			await screenShows(stdout, /answered 500 to list services: Internal error occurred: injected fault/, 'the 500 as the cause');
@@ -106,16 +78,7 @@ describe('dashboard with -A while only Services fail', () => {
 			api.setFault('services', fault);
 			const kubeconfig = await api.writeKubeconfig(directory);
 			const source = await connectCluster({kubeconfig, env: {}, allNamespaces: true, backoff: {initialMs: 200, maxMs: 400}, requestTimeoutMs: 300, readyTimeoutMs: 2000});
-			const stdin = new Keyboard();
-			const stdout = new Sink();
-			const stderr = new Sink();
-			stderr.isTTY = false;
-			const running = runDashboard(source, {clusterDomain: 'cluster.local', alternateScreen: false}, {
-				stdin: stdin as unknown as NodeJS.ReadStream,
-				stdout: stdout as unknown as NodeJS.WriteStream,
-				stderr: stderr as unknown as NodeJS.WritableStream,
-				signals: new EventEmitter(),
-			});
+			const {stdin, stdout, stderr, running} = startDashboard(source);
 			try {
 				await screenShows(stdout, /nodes synced/, 'the nodes listed');
 				await screenShows(stdout, /\? services \(unknown\)/, 'the Service count as unknown');
