@@ -114,24 +114,17 @@ class IptablesDecoder {
 	private serviceEntries(): Array<string | null> {
 		const nodePortAddresses: Array<string | null> = [];
 		for (const rule of this.rulesOf('KUBE-SERVICES')) {
-			const {target} = rule;
-			if (target === 'KUBE-NODEPORTS') {
+			if (rule.target === 'KUBE-NODEPORTS') {
 				nodePortAddresses.push(rule.destination && !rule.destinationNegated ? hostAddress(rule.destination) : null);
 				continue;
 			}
 
-			if (target === 'KUBE-MARK-MASQ') {
-				this.pendingMasquerade.push(rule);
+			const jump = this.serviceJump(rule);
+			if (!jump) {
 				continue;
 			}
 
-			const chain = target ? iptablesChainHash(target) : null;
-			if (!chain || !target) {
-				continue;
-			}
-
-			const draft = this.draftFor(chain.hash);
-			identifyFlow(draft, rule);
+			const {draft, chain, target} = jump;
 			const kind = kindFromComment(rule.comment) ?? (chain.kind === 'FW' ? 'loadBalancer' : (chain.kind === 'SVC' || chain.kind === 'SVL' ? 'clusterIP' : 'externalIP'));
 			const port = Number(rule.destinationPort);
 			if (!rule.destination || !Number.isInteger(port)) {
@@ -145,21 +138,35 @@ class IptablesDecoder {
 		return nodePortAddresses;
 	}
 
+	/**
+	 * A rule of KUBE-SERVICES or KUBE-NODEPORTS that jumps to a Service's chain: its flow draft,
+	 * identified by the rule's comment. A masquerade rule is kept for later; other rules give nothing.
+	 */
+	private serviceJump(rule: IptablesRule): {draft: FlowDraft; chain: NonNullable<ReturnType<typeof iptablesChainHash>>; target: string} | undefined {
+		const {target} = rule;
+		if (target === 'KUBE-MARK-MASQ') {
+			this.pendingMasquerade.push(rule);
+			return undefined;
+		}
+
+		const chain = target ? iptablesChainHash(target) : null;
+		if (!chain || !target) {
+			return undefined;
+		}
+
+		const draft = this.draftFor(chain.hash);
+		identifyFlow(draft, rule);
+		return {draft, chain, target};
+	}
+
 	private nodePortEntries(nodePortAddresses: Array<string | null>): void {
 		for (const rule of this.rulesOf('KUBE-NODEPORTS')) {
-			const {target} = rule;
-			if (target === 'KUBE-MARK-MASQ') {
-				this.pendingMasquerade.push(rule);
+			const jump = this.serviceJump(rule);
+			if (!jump) {
 				continue;
 			}
 
-			const chain = target ? iptablesChainHash(target) : null;
-			if (!chain || !target) {
-				continue;
-			}
-
-			const draft = this.draftFor(chain.hash);
-			identifyFlow(draft, rule);
+			const {draft, chain, target} = jump;
 			const port = Number(rule.destinationPort);
 			if (!Number.isInteger(port)) {
 				this.problems.push({line: rule.line, message: `line ${rule.line}: NodePort rule without --dport: ${rule.raw}`});
