@@ -3,14 +3,12 @@ import {execFileSync, spawnSync} from 'node:child_process';
 import {mkdtemp, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
-import {PassThrough} from 'node:stream';
 import {after, before, describe, test} from 'node:test';
 import {type ApiServer, startApiServer} from '../../../source/builtin-cluster/apiserver/index.js';
-import {parseCommandLine} from '../../../source/cli/parse-command-line.js';
-import {runNodeAccess} from '../../../source/commands/node-access.js';
 import {generateNftTable} from '../../../source/builtin-cluster/generate/nft.js';
 import {clusterCIDR, endpointSlices, services} from '../../fixtures/nat/cluster.js';
 import {labDump, labNodes, labObjects} from './three-nodes.js';
+import {svctop} from './run-svctop.js';
 
 /*
  * The kernel lab: each node is a network namespace holding the kube-proxy rules written for it
@@ -26,17 +24,6 @@ if (process.getuid?.() !== 0) {
 	skipReason = 'needs root to create network namespaces';
 } else if (!hasTool('ip', '-V') || !hasTool('iptables-restore') || !hasTool('iptables-nft-save')) {
 	skipReason = 'needs ip, iptables-restore and iptables-nft-save';
-}
-
-async function svctop(kubeconfig: string, ...args: string[]): Promise<{code: number; stdout: string; stderr: string}> {
-	const parsed = parseCommandLine([...args, '--kubeconfig', kubeconfig]);
-	assert.equal(parsed.kind, 'run');
-	const out: Buffer[] = [];
-	const err: Buffer[] = [];
-	const stdout = new PassThrough().on('data', chunk => out.push(chunk as Buffer));
-	const stderr = new PassThrough().on('data', chunk => err.push(chunk as Buffer));
-	const code = await runNodeAccess((parsed as Extract<typeof parsed, {kind: 'run'}>).config, undefined, {stdin: new PassThrough(), stdout, stderr});
-	return {code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8')};
 }
 
 describe('debug pods in the kernel lab (three namespaced nodes)', () => {

@@ -3,13 +3,12 @@ import {type ChildProcess, execFileSync, spawn, spawnSync} from 'node:child_proc
 import {mkdtemp, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
-import {PassThrough} from 'node:stream';
 import {after, before, describe, test} from 'node:test';
 import type {V1EndpointSlice, V1Service} from '@kubernetes/client-node';
 import {type ApiServer, startApiServer} from '../../../source/builtin-cluster/apiserver/index.js';
-import {parseCommandLine} from '../../../source/cli/parse-command-line.js';
-import {runNodeAccess} from '../../../source/commands/node-access.js';
 import {generateIptablesSave} from '../../../source/builtin-cluster/generate/iptables.js';
+import {svctop} from './run-svctop.js';
+import {inNs, sh} from '../../helpers/netns.js';
 
 /*
  * A node (network namespace) with three echo pods behind a bridge, kube-proxy's rules for
@@ -38,19 +37,6 @@ const slice: V1EndpointSlice = {
 	endpoints: podIps.map((ip, index) => ({addresses: [ip], conditions: {ready: true, serving: true, terminating: false}, nodeName: 'node-a', targetRef: {kind: 'Pod', namespace: 'default', name: podNames[index]}})),
 };
 
-const sh = (...args: string[]) => execFileSync(args[0]!, args.slice(1), {stdio: ['ignore', 'ignore', 'pipe']});
-const inNs = (name: string, ...args: string[]) => sh('ip', 'netns', 'exec', name, ...args);
-
-async function svctop(kubeconfig: string, ...args: string[]): Promise<{code: number; stdout: string; stderr: string}> {
-	const parsed = parseCommandLine([...args, '--kubeconfig', kubeconfig]);
-	assert.equal(parsed.kind, 'run');
-	const out: Buffer[] = [];
-	const err: Buffer[] = [];
-	const stdout = new PassThrough().on('data', chunk => out.push(chunk as Buffer));
-	const stderr = new PassThrough().on('data', chunk => err.push(chunk as Buffer));
-	const code = await runNodeAccess((parsed as Extract<typeof parsed, {kind: 'run'}>).config, undefined, {stdin: new PassThrough(), stdout, stderr});
-	return {code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8')};
-}
 
 describe('probe --from in the kernel lab', () => {
 	const servers: ChildProcess[] = [];
