@@ -75,7 +75,7 @@ function Router({
 }: DashboardProps) {
 	const {exit} = useApp();
 	const snapshot = useStore(source, refreshMs);
-	const namespaces = useNamespaceNames(source, snapshot);
+	const {names: namespaces, listed: listedNamespaces} = useNamespaceNames(source, snapshot);
 	const {columns, rows} = useTerminalSize();
 	const screenStack = useScreenStack(initialRoute);
 	const {stack, route, back} = screenStack;
@@ -178,6 +178,7 @@ function Router({
 				height={height}
 				state={listState}
 				namespaces={namespaces}
+				listedNamespaces={listedNamespaces}
 				onStateChange={setListState}
 				onNamespace={commands.switchNamespace}
 				onOpen={(screen, serviceKey) => {

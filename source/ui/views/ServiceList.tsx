@@ -36,6 +36,8 @@ export type ServiceListProps = {
 	readonly onStateChange: (update: (state: ServiceListState) => ServiceListState) => void;
 	/** Namespace names `n` completes with Tab. */
 	readonly namespaces: readonly string[];
+	/** The cluster's own namespace list, when it could be read: an empty list in a namespace not in it says so. */
+	readonly listedNamespaces?: readonly string[];
 	/** `n`: show this namespace, undefined for all. */
 	readonly onNamespace: (namespace: string | undefined) => void;
 	/** Enter, `t`, `p`, `y` on a row. */
@@ -43,6 +45,16 @@ export type ServiceListProps = {
 	/** How often AGE is recomputed when nothing else changes. Default: 5000 ms. */
 	readonly ageRefreshMs?: number;
 };
+
+/** An empty list, as kubectl says it, and a hint when the namespace is not one the cluster lists. */
+function noServicesMessage(namespace: string | undefined, listed: readonly string[] | undefined): string {
+	if (namespace === undefined) {
+		return 'No Services.';
+	}
+
+	const missing = listed !== undefined && !listed.includes(namespace);
+	return `No Services in namespace ${namespace}.${missing ? ` The cluster has no namespace "${namespace}" (:ns all for every namespace).` : ''}`;
+}
 
 /** Lines the list uses besides the table rows: header, counts, warnings, keys or prompt. */
 const chromeLines = 4;
@@ -122,6 +134,7 @@ export default function ServiceList({
 	state,
 	onStateChange,
 	namespaces,
+	listedNamespaces,
 	onNamespace,
 	onOpen,
 	ageRefreshMs = 5000,
@@ -250,7 +263,7 @@ export default function ServiceList({
 	const servicesUnknown = unknownReason(snapshot.states.services);
 	const countText = servicesUnknown !== undefined && rows.length === 0 ? '? services (unknown)' : `${filtered.length}/${rows.length} services`;
 	const counts = `${countText}  sort ${sortLabel(state.sort)}${filter === '' ? '' : `  filter "${filter}"`}`;
-	const emptyMessage = rows.length > 0 ? `No Service matches "${filter}".` : servicesUnknown === undefined ? 'No Services.' : `Services unknown: ${servicesUnknown}`;
+	const emptyMessage = rows.length > 0 ? `No Service matches "${filter}".` : servicesUnknown === undefined ? noServicesMessage(snapshot.namespace, listedNamespaces) : `Services unknown: ${servicesUnknown}`;
 	// A space, not '', so the line keeps its height when there is nothing to say.
 	const detailLine = selected ? detailOf(selected) : ' ';
 

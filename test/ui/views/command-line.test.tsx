@@ -58,6 +58,39 @@ describe('namespace completion', () => {
 	});
 });
 
+describe('an empty namespace', () => {
+	// As a namespace switch ends: the snapshot is of that namespace, and it has no Services. Redraws
+	// are batched per refresh interval, so the test waits one out.
+	const showNamespace = async (source: ReturnType<typeof start>['source'], namespace: string) => {
+		source.update({namespace, services: [], endpointSlices: []});
+		await new Promise(resolve => {
+			setTimeout(resolve, 300);
+		});
+		await settle();
+	};
+
+	test('a namespace the cluster does not list says so, with the way back', async () => {
+		const {source, view} = start();
+		await settle();
+		await showNamespace(source, 'tset');
+		assert.match(view.frame(), /No Services in namespace tset\. The cluster has no namespace "tset" \(:ns all for every namespace\)\./);
+	});
+
+	test('a namespace the cluster lists, or one nobody could list, is only empty', async () => {
+		const {source, view} = start();
+		await settle();
+		await showNamespace(source, 'test');
+		assert.match(view.frame(), /No Services in namespace test\.$/m);
+		const forbidden = seededSource();
+		forbidden.namespaceList = new Error('namespaces is forbidden');
+		const other = renderAt(<Dashboard source={forbidden} clock={() => seedNow} />, {columns: 100, rows: 24});
+		rendered.push(other);
+		await settle();
+		await showNamespace(forbidden, 'tset');
+		assert.match(other.frame(), /No Services in namespace tset\.$/m);
+	});
+});
+
 describe(':svc and y', () => {
 	test(':svc goes back to the list from any screen; : works on every screen', async () => {
 		const {view} = start();
