@@ -373,6 +373,11 @@ describe('probe view, live against loopback servers', () => {
 
 			assert.deepEqual(seen, ['dns', 'endpoint', 'clusterIP', 'dns', 'endpoint', 'clusterIP']);
 			assert.doesNotMatch(rendered.frame(), /nodePort|cannot probe/);
+			// `o` on a one-port Service says why nothing happens, and the next key takes the notice away.
+			await rendered.press('o');
+			assert.match(rendered.frame(), /o: this Service has one port, nothing to switch to/);
+			await rendered.press('+');
+			assert.doesNotMatch(rendered.frame(), /nothing to switch to/);
 		} finally {
 			rendered.unmount();
 		}

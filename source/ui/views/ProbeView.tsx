@@ -119,7 +119,13 @@ export default function ProbeView({serviceKey, snapshot, width, height, openSess
 
 	useKeypress(
 		keypress => {
-			switch (commandFor(keypress, probeCommands)) {
+			const command = commandFor(keypress, probeCommands);
+			// A notice answers one key: the next probe command replaces it.
+			if (command !== undefined) {
+				pick.setNotice(undefined);
+			}
+
+			switch (command) {
 				case 'probeRun': {
 					// After a counted run finished, the key starts the next one.
 					if (run.state === 'running') {
@@ -154,6 +160,8 @@ export default function ProbeView({serviceKey, snapshot, width, height, openSess
 					if (ports.length > 1) {
 						const current = run.port === undefined ? 0 : ports.indexOf(run.port);
 						session.retarget({port: ports[(current + 1) % ports.length]});
+					} else {
+						pick.setNotice(`${commandKeys('probePort')}: this Service has ${ports.length === 1 ? 'one port' : 'no port to probe'}, nothing to switch to`);
 					}
 
 					return true;
