@@ -2,7 +2,7 @@ import os from 'node:os';
 import type {ClusterSource} from '../kube/types.js';
 import {planAddressProbe} from '../core/probe/plan.js';
 import type {LatencySummary} from '../core/probe/latency.js';
-import {expectedFromText, isExpectedDrop, type AffinitySummary, type ProbeRunSnapshot, type Reachability, type SeriesSnapshot} from '../core/probe/run-stats.js';
+import {expectedFromText, failureCauses, isExpectedDrop, type AffinitySummary, type ProbeRunSnapshot, type Reachability, type SeriesSnapshot} from '../core/probe/run-stats.js';
 import {parseVia} from '../core/probe/service-targets.js';
 import {fitVerdict, fitWords, tooFewText} from '../core/probe/chi-square.js';
 import {inSeqOrder} from '../core/probe/in-order.js';
@@ -132,6 +132,8 @@ function summaryJson(snapshot: ProbeRunSnapshot): unknown {
 		verdict: entry.fit ? fitVerdict(entry.fit) : null,
 		latency: roundLatency(entry.latency),
 		errors: entry.errors,
+		// Why no pod can answer this target, per the API (no ready endpoints); null when some pod can.
+		unanswerable: entry.unanswerable,
 		via: entry.via,
 		...(entry.reachability ? {reachability: entry.reachability} : {}),
 	});
@@ -211,6 +213,10 @@ export function formatSummary(snapshot: ProbeRunSnapshot, description: string): 
 
 	if (errors.size > 0) {
 		lines.push(`failures: ${[...errors].map(([reason, count]) => `${reason} ${count}`).join(', ')}`);
+	}
+
+	for (const cause of failureCauses(snapshot)) {
+		lines.push(`cause: ${cause}`);
 	}
 
 	const pods = [...new Set([...Object.keys(snapshot.byPod), ...Object.keys(snapshot.expected)])].sort();

@@ -306,6 +306,22 @@ describe('runProbe', () => {
 		assert.match(out(), /"error":"refused"/);
 	});
 
+	test('failures where no pod can answer (no ready endpoints) name that cause; failures with ready endpoints do not', async () => {
+		const refusing = () => ({host: '127.0.0.1', port: 1});
+		const withReady = (ready: number): ClusterSource => ({...source, snapshot: () => ({...source.snapshot(), endpointSlices: [echoSlice(ready)]})});
+		const none = capture();
+		assert.equal(await runProbe({...defaults, target: 'default/svc-nodeport', via: 'clusterip', count: 2, json: false, source: withReady(0), resolveAddress: refusing}, none.io), 1);
+		assert.match(none.out(), /^failures: refused 2\ncause: no ready endpoints: no pod can answer this Service$/m);
+		const some = capture();
+		assert.equal(await runProbe({...defaults, target: 'default/svc-nodeport', via: 'clusterip', count: 2, json: false, source: withReady(2), resolveAddress: refusing}, some.io), 1);
+		assert.match(some.out(), /^failures: refused 2$/m);
+		assert.doesNotMatch(some.out(), /cause:/);
+		const json = capture();
+		await runProbe({...defaults, target: 'default/svc-nodeport', via: 'clusterip', count: 1, source: withReady(0), resolveAddress: refusing}, json.io);
+		const summary = JSON.parse(json.out().trim().split('\n').at(-1)!) as {summary: {series: Array<{unanswerable: string | null}>}};
+		assert.deepEqual(summary.summary.series.map(series => series.unanswerable), ['no ready endpoints']);
+	});
+
 	const errors: Array<[Partial<ProbeCommandOptions>, RegExp]> = [
 		[{target: 'nonsense'}, /invalid target "nonsense"/],
 		[{target: 'default/svc-nodeport'}, /needs a cluster/],

@@ -122,6 +122,18 @@ describe('probe view frames (pure: snapshot + size)', () => {
 		}
 	});
 
+	test('no ready endpoints: the refusals are put down to that, where the verdict would be', async () => {
+		const plan = planServiceProbe({services: [nodePortService('Cluster')], endpointSlices: [echoSlice(0)], nodes}, {kind: 'service', namespace: 'default', name: 'svc-nodeport'}, 'clusterip');
+		assert.ok(!('error' in plan));
+		const label = plan.series[0]!.target.label;
+		const frame = await frameOf(modelOf(plan, 'clusterip', snapshotOf(plan, Array.from({length: 5}, () => [label, {error: 'refused'}] as const))), 80, 22);
+		assert.match(frame, /^cause: no ready endpoints: no pod can answer this Service$/m, frame);
+		// With ready endpoints the same refusals have no known cause.
+		const ready = planOf('clusterip');
+		const readyFrame = await frameOf(modelOf(ready, 'clusterip', snapshotOf(ready, Array.from({length: 5}, () => [ready.series[0]!.target.label, {error: 'refused'}] as const))), 80, 22);
+		assert.doesNotMatch(readyFrame, /cause:/, readyFrame);
+	});
+
 	test('the counts line never cuts the attribution method: latency figures go first, then the drop wording shortens', async () => {
 		const {plan, snapshot} = nodePortRun();
 		const big = {...snapshot, count: 1368, ok: 1198, dropped: 167, failed: 3, successRate: 1198 / 1201, series: snapshot.series.map(entry => ({...entry, via: {...entry.via, response: entry.via.response * 66}}))};

@@ -95,6 +95,11 @@ export type SeriesSnapshot = {
 	readonly errors: Readonly<Record<string, number>>;
 	readonly via: Readonly<Record<AttributionMethod, number>>;
 	readonly reachability: Reachability | undefined;
+	/**
+	 * Why no endpoint can answer this target, when the API says so and kube-proxy rejects rather than
+	 * drops (no ready endpoints): the cause of this series' failures. Null otherwise.
+	 */
+	readonly unanswerable: string | null;
 };
 
 export type ProbeRunSnapshot = {
@@ -626,8 +631,29 @@ export class ProbeRunStats {
 			errors: Object.fromEntries(state.errors),
 			via: {...state.via},
 			reachability: reachabilityOf(state),
+			unanswerable: unanswerableOf(state.current.source),
 		};
 	}
+}
+
+function unanswerableOf(expectation: Expectation | undefined): string | null {
+	return expectation && !expectation.reachable && expectation.drop === undefined ? expectation.reason : null;
+}
+
+/**
+ * The known cause of failures, one line per cause: series that failed where the API says no pod can
+ * answer (no ready endpoints, which kube-proxy's rules refuse rather than drop), so those failures
+ * are the Service's state, not the network's.
+ */
+export function failureCauses(snapshot: ProbeRunSnapshot): string[] {
+	const causes = new Map<string, string[]>();
+	for (const series of snapshot.series) {
+		if (series.unanswerable !== null && series.failed > 0) {
+			causes.set(series.unanswerable, [...(causes.get(series.unanswerable) ?? []), series.label]);
+		}
+	}
+
+	return [...causes].map(([reason, labels]) => `${reason}: no pod can answer ${labels.length === snapshot.series.length ? 'this Service' : labels.join(', ')}`);
 }
 
 /** A series svctop sends straight to one endpoint, past kube-proxy. */

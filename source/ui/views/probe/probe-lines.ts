@@ -1,5 +1,5 @@
 import {plot} from 'asciichart';
-import {droppedLane, expectedFromText, isExpectedDrop, lanesOf, type Lane, type ProbeRunSnapshot, unknownPod} from '../../../core/probe/run-stats.js';
+import {droppedLane, expectedFromText, failureCauses, isExpectedDrop, lanesOf, type Lane, type ProbeRunSnapshot, unknownPod} from '../../../core/probe/run-stats.js';
 import type {Via} from '../../../core/probe/service-targets.js';
 import {fitVerdict, tooFewText} from '../../../core/probe/chi-square.js';
 import type {AttributionMethod, ProbeSample} from '../../../core/probe/types.js';
@@ -351,7 +351,11 @@ export function verdictLine(snapshot: ProbeRunSnapshot | undefined): ProbeLine {
 	}
 
 	if (!fit) {
-		return line('verdict', seg(Object.keys(snapshot.expected).length === 0 ? 'balance: nothing expected for this target' : 'balance: waiting for attributed answers', 'dim'));
+		// Failures with a known cause say it, so a reset is read as the Service's state (the finding), not the network's.
+		const [cause] = failureCauses(snapshot);
+		return cause === undefined
+			? line('verdict', seg(Object.keys(snapshot.expected).length === 0 ? 'balance: nothing expected for this target' : 'balance: waiting for attributed answers', 'dim'))
+			: line('verdict', seg('cause: ', 'dim'), seg(cause, 'warn'));
 	}
 
 	const from = expectedFromText(snapshot.expectedFrom, 'short');
