@@ -59,6 +59,11 @@ export async function obtainDump(options: NatCommandOptions, io: NatIo): Promise
 
 	const limits = {...defaultDumpLimits, ...(options.maxBytes === undefined ? {} : {maxBytes: options.maxBytes})};
 	if (options.file === '-') {
+		// Typed at a terminal, the dump would seem to hang without a word: say what is awaited.
+		if ((io.stdin as {isTTY?: boolean}).isTTY) {
+			io.stderr.write('svctop: reading the rules from standard input; paste the dump, then Ctrl-D\n');
+		}
+
 		return readNatDumpStream(io.stdin, 'stdin', limits);
 	}
 

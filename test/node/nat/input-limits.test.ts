@@ -167,6 +167,19 @@ describe('runNat connects to the API only after the rules are read', () => {
 	});
 });
 
+describe('--file - at a terminal', () => {
+	test('says once that the dump is awaited on standard input; from a pipe it says nothing', async () => {
+		const dump = '*nat\n:KUBE-SERVICES - [0:0]\nCOMMIT\n';
+		for (const isTTY of [true, false]) {
+			const said: string[] = [];
+			const stdin = Object.assign(Readable.from([Buffer.from(dump)]), isTTY ? {isTTY} : {});
+			// eslint-disable-next-line no-await-in-loop
+			await runNat({json: true, file: '-'}, {stdin, stdout: {write: () => true} as unknown as NodeJS.WritableStream, stderr: {write: (text: string) => said.push(text)} as unknown as NodeJS.WritableStream});
+			assert.deepEqual(said.filter(text => text.includes('standard input')), isTTY ? ['svctop: reading the rules from standard input; paste the dump, then Ctrl-D\n'] : []);
+		}
+	});
+});
+
 describe('runNat on a node without kube-proxy rules', () => {
 	test('says which tools were tried and exits 1', async () => {
 		const answers: Record<string, CommandResult> = {
