@@ -45,7 +45,8 @@ export async function runCommand(config: CliConfig): Promise<number> {
 	process.on('uncaughtException', fatal);
 	process.on('unhandledRejection', fatal);
 	try {
-		const {runNat} = await import('./nat.js');
+		const {keepYoungGenerationSmall, runNat} = await import('./nat.js');
+		keepYoungGenerationSmall();
 		return await runNat({
 			file: config.file,
 			mode: config.mode,

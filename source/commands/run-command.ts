@@ -11,7 +11,7 @@ import type {Demo} from '../builtin-cluster/demo/demo.js';
 import {readLocalNatDump} from '../node/nat/read-dump.js';
 import {emptySnapshot, printList, runList} from './list.js';
 import {runDescribe} from './describe.js';
-import {obtainDump, runNat} from './nat.js';
+import {keepYoungGenerationSmall, obtainDump, runNat} from './nat.js';
 import {runProbe} from './probe.js';
 import type {AccessConfig} from './node-access.js';
 
@@ -271,6 +271,7 @@ async function describeCommand(config: CliConfig, source: ClusterSource | undefi
 
 /** `svctop nat`: `connect` is given when a cluster is optional (asked for once the rules are read). */
 async function natCommand(config: CliConfig, source: ClusterSource | undefined, demo: Demo | undefined, connect: (() => Promise<ClusterSource | undefined>) | undefined): Promise<number> {
+	keepYoungGenerationSmall();
 	return runNat(
 		{
 			file: config.file,
