@@ -1,4 +1,4 @@
-import type {NatBypass, NatEndpoint, NatEntry, NatFlowTable, NatJson, NatJsonEndpoint, NatServiceFlow} from './types.js';
+import type {NatBypass, NatEndpoint, NatEntry, NatFlowTable, NatServiceFlow} from './types.js';
 import {formatShare} from './shares.js';
 
 const entryLabel: Record<NatEntry['kind'], string> = {
@@ -28,8 +28,8 @@ function endpointLine(endpoint: NatEndpoint, mode: NatFlowTable['mode']): string
 
 type Node = {text: string; children: Node[]};
 
-/** The flow of one Service port as a tree of lines (the text view and the dashboard share it). */
-export function flowTree(flow: NatServiceFlow, mode: NatFlowTable['mode']): Node {
+/** The flow of one Service port as a tree of lines. */
+function flowTree(flow: NatServiceFlow, mode: NatFlowTable['mode']): Node {
 	const root: Node = {text: `${flow.service}${flow.port ? `:${flow.port}` : ''}  ${flow.protocol}${flow.scheduler ? `  (ipvs ${flow.scheduler})` : ''}`, children: []};
 	const endpointNodes = (endpoints: readonly NatEndpoint[]) => endpoints.map(endpoint => ({text: endpointLine(endpoint, mode), children: []}));
 	let clusterShown = false;
@@ -163,12 +163,15 @@ export function renderNatText(table: NatFlowTable): string {
 	return `${out.join('\n').trimEnd()}\n`;
 }
 
-function jsonEndpoint(endpoint: NatEndpoint): NatJsonEndpoint {
+function jsonEndpoint(endpoint: NatEndpoint) {
 	return {ip: endpoint.ip, port: endpoint.port, probability: endpoint.probability, chain: endpoint.chain};
 }
 
-/** The `--json` document, in exactly the shape of the issue. */
-export function toNatJson(table: NatFlowTable): NatJson {
+/**
+ * The `--json` document, in exactly the shape of the issue, plus `bypass` (pod and node traffic
+ * that skips the Local policy) and `notes` (what was not checked).
+ */
+export function toNatJson(table: NatFlowTable) {
 	return {
 		mode: table.mode,
 		services: table.services.map(flow => jsonService(flow)),
@@ -177,7 +180,7 @@ export function toNatJson(table: NatFlowTable): NatJson {
 	};
 }
 
-function jsonService(flow: NatServiceFlow): NatJson['services'][number] {
+function jsonService(flow: NatServiceFlow) {
 	return {
 		service: flow.service,
 		port: flow.port,
