@@ -30,8 +30,6 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 	process.exit(1);
 });
 
-// Loaded after the flags are parsed, so --help, --version and flag errors answer at once. `nat` with no
-// cluster to ask takes a path that never loads the Kubernetes client.
-const withoutCluster = await import('./commands/nat-without-cluster.js');
-const {runCommand} = withoutCluster.natWithoutCluster(parsed.config) ? withoutCluster : await import('./commands/run-command.js');
+// Loaded after the flags are parsed, so --help, --version and flag errors answer at once.
+const {runCommand} = await import('./commands/run-command.js');
 process.exitCode = await runCommand(parsed.config);

@@ -1,19 +1,47 @@
+import {existsSync} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import process from 'node:process';
 import type {ClusterSource} from '../kube/types.js';
-import {connectCluster} from '../kube/connect.js';
-import {kubeContexts} from '../kube/contexts.js';
 import {describeKubeError, KubeError} from '../kube/errors.js';
 import {unknownReason} from '../kube/connection-state.js';
-import {kubeConfigFromYaml, resolveKubeConfig} from '../kube/kubeconfig.js';
 import {parseTarget} from '../core/services/service-target.js';
 // Only the type: the built-in cluster is loaded by startBuiltinDemo, for --demo alone.
 import type {Demo} from '../builtin-cluster/demo/demo.js';
 import {readLocalNatDump} from '../node/nat/read-dump.js';
-import {emptySnapshot, printList, runList} from './list.js';
-import {runDescribe} from './describe.js';
-import {obtainDump, runNat} from './nat.js';
-import {runProbe} from './probe.js';
+import {keepYoungGenerationSmall, obtainDump, runNat} from './nat.js';
 import type {AccessConfig} from './node-access.js';
+
+/**
+ * The Kubernetes client (megabytes of code, most of a small dump's run time) is loaded by the first
+ * step that talks to a cluster, so `svctop nat --file` without a kubeconfig never loads it.
+ */
+async function kube(demo: Demo | undefined) {
+	const [{connectCluster}, {kubeContexts}, {kubeConfigFromYaml, resolveKubeConfig}] = await Promise.all([
+		import('../kube/connect.js'),
+		import('../kube/contexts.js'),
+		import('../kube/kubeconfig.js'),
+	]);
+	return {connectCluster, kubeContexts, resolveKubeConfig, kubeConfigObject: demo ? kubeConfigFromYaml(demo.cluster.kubeconfigYaml) : undefined};
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Whether kubectl's lookup (and resolveKubeConfig's) can find a kubeconfig at all: --kubeconfig,
+ * KUBECONFIG, ~/.kube/config, or in-cluster credentials. Only checks that something is there.
+ */
+export function kubeconfigPresent(kubeconfig: string | undefined, env: Env = process.env): boolean {
+	if ((kubeconfig ?? '') !== '' || (env.KUBECONFIG ?? '') !== '') {
+		return true;
+	}
+
+	if (existsSync(path.join(env.HOME ?? os.homedir(), '.kube', 'config'))) {
+		return true;
+	}
+
+	return Boolean(env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT && existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token'));
+}
 
 /**
  * `--demo`: the built-in cluster (its API server, data plane and rule generators) is support code, so it
@@ -135,7 +163,7 @@ function scopeOf(config: CliConfig): {namespace?: string; allNamespaces: boolean
 }
 
 async function connect(config: CliConfig, demo: Demo | undefined, settleAfterFailures?: number): Promise<ClusterSource> {
-	const kubeConfigObject = demo ? kubeConfigFromYaml(demo.cluster.kubeconfigYaml) : undefined;
+	const {connectCluster, kubeConfigObject} = await kube(demo);
 	return connectCluster({
 		kubeconfig: config.kubeconfig,
 		context: config.context,
@@ -166,13 +194,17 @@ async function connectIfReadable(config: CliConfig, demo: Demo | undefined): Pro
 }
 
 /** The namespace a bare name means: -n, else the context's (`default` when there is no kubeconfig to say). */
-function contextNamespace(config: CliConfig, demo: Demo | undefined): string {
+async function contextNamespace(config: CliConfig, demo: Demo | undefined): Promise<string> {
 	if (config.namespace) {
 		return config.namespace;
 	}
 
+	if (!demo && !kubeconfigPresent(config.kubeconfig)) {
+		return 'default';
+	}
+
 	try {
-		const kubeConfigObject = demo ? kubeConfigFromYaml(demo.cluster.kubeconfigYaml) : undefined;
+		const {resolveKubeConfig, kubeConfigObject} = await kube(demo);
 		return resolveKubeConfig({kubeconfig: config.kubeconfig, context: config.context, kubeConfigObject}).namespace ?? 'default';
 	} catch {
 		return 'default';
@@ -190,11 +222,14 @@ async function listServices(config: CliConfig, demo: Demo | undefined): Promise<
 			throw error;
 		}
 
-		const {context} = resolveKubeConfig({kubeconfig: config.kubeconfig, context: config.context, kubeConfigObject: demo ? kubeConfigFromYaml(demo.cluster.kubeconfigYaml) : undefined});
+		const {resolveKubeConfig, kubeConfigObject} = await kube(demo);
+		const {context} = resolveKubeConfig({kubeconfig: config.kubeconfig, context: config.context, kubeConfigObject});
+		const {emptySnapshot, printList} = await import('./list.js');
 		return printList(emptySnapshot(context, config.namespace, Date.now()), options, io.stdout, Date.now(), io.stderr);
 	}
 
 	try {
+		const {runList} = await import('./list.js');
 		return await runList(source, options, io.stdout, Date.now(), io.stderr);
 	} finally {
 		await source.stop().catch(() => undefined);
@@ -202,8 +237,8 @@ async function listServices(config: CliConfig, demo: Demo | undefined): Promise<
 }
 
 /** `:ctx` in the dashboard: the kubeconfig's contexts, each connected as at start-up. */
-function dashboardContexts(config: CliConfig, demo: Demo | undefined) {
-	const kubeConfigObject = demo ? kubeConfigFromYaml(demo.cluster.kubeconfigYaml) : undefined;
+async function dashboardContexts(config: CliConfig, demo: Demo | undefined) {
+	const {kubeContexts, kubeConfigObject} = await kube(demo);
 	try {
 		return {
 			list: kubeContexts({kubeconfig: config.kubeconfig, kubeConfigObject}),
@@ -235,7 +270,7 @@ async function runInteractive(
 	try {
 		return await ui.runDashboard(source, {
 			clusterDomain: config.clusterDomain,
-			contexts: dashboardContexts(config, demo),
+			contexts: await dashboardContexts(config, demo),
 			resolveName: demo?.resolveName,
 			screens: {nat: ui.makeNatView(loadRules, access.vantages), probe: ui.makeProbeView({resolveAddress: demo?.resolveAddress, resolveName: demo?.resolveName, ...natRulesFor(config, demo), vantages: access.probeVantages})},
 		});
@@ -266,11 +301,13 @@ async function describeCommand(config: CliConfig, source: ClusterSource | undefi
 		return 2;
 	}
 
+	const {runDescribe} = await import('./describe.js');
 	return runDescribe(source!, {target, json: config.json, clusterDomain: config.clusterDomain, resolve: demo?.resolveName}, io.stdout, Date.now(), io.stderr);
 }
 
 /** `svctop nat`: `connect` is given when a cluster is optional (asked for once the rules are read). */
 async function natCommand(config: CliConfig, source: ClusterSource | undefined, demo: Demo | undefined, connect: (() => Promise<ClusterSource | undefined>) | undefined): Promise<number> {
+	keepYoungGenerationSmall();
 	return runNat(
 		{
 			file: config.file,
@@ -278,7 +315,7 @@ async function natCommand(config: CliConfig, source: ClusterSource | undefined, 
 			json: config.json,
 			service: config.service,
 			namespace: config.namespace,
-			defaultNamespace: contextNamespace(config, demo),
+			defaultNamespace: await contextNamespace(config, demo),
 			nodeCmd: config.nodeCmd,
 			node: config.node,
 			maxBytes: config.maxBytes,
@@ -300,6 +337,7 @@ async function probeCommand(config: CliConfig, source: ClusterSource | undefined
 
 	process.once('SIGINT', onSignal);
 	process.once('SIGTERM', onSignal);
+	const {runProbe} = await import('./probe.js');
 	return runProbe(
 		{
 			target,
@@ -359,11 +397,12 @@ export async function runCommand(config: CliConfig): Promise<number> {
 		}
 
 		// The NAT decoder names pods and cross-checks when a cluster is reachable; without one it still
-		// works. It connects once the rules are read, so bad input fails before any API wait.
-		const connectOptional = async () => {
+		// works. It connects once the rules are read, so bad input fails before any API wait, and only
+		// when there is a kubeconfig to connect with (else connecting could only fail).
+		const connectOptional = need === 'optional' && kubeconfigPresent(config.kubeconfig) ? async () => {
 			source = await connectIfReadable(config, demo);
 			return source;
-		};
+		} : undefined;
 
 		switch (config.command) {
 			case 'describe': {
@@ -371,7 +410,7 @@ export async function runCommand(config: CliConfig): Promise<number> {
 			}
 
 			case 'nat': {
-				return await natCommand(config, source, demo, need === 'optional' ? connectOptional : undefined);
+				return await natCommand(config, source, demo, connectOptional);
 			}
 
 			case 'probe': {

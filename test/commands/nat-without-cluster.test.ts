@@ -1,23 +1,16 @@
 import {describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import {spawnSync} from 'node:child_process';
-import {existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {parseCommandLine} from '../../source/cli/parse-command-line.js';
-import {kubeconfigPresent, natWithoutCluster} from '../../source/commands/nat-without-cluster.js';
-import type {CliConfig} from '../../source/commands/run-command.js';
+import {fileURLToPath} from 'node:url';
+import {kubeconfigPresent} from '../../source/commands/run-command.js';
 import {generateIptablesSave} from '../../source/builtin-cluster/generate/iptables.js';
 import {endpointSlicesFor, initialDemoState} from '../../source/builtin-cluster/demo/cluster.js';
 import {ensureBuilt, svctopBin} from '../helpers/built-cli.js';
 
-function config(argv: string[]): CliConfig {
-	const parsed = parseCommandLine(argv);
-	assert.equal(parsed.kind, 'run');
-	return (parsed as {config: CliConfig}).config;
-}
-
-describe('nat without a cluster (the path that never loads the Kubernetes client)', () => {
+describe('nat without a cluster (it never loads the Kubernetes client)', () => {
 	const home = mkdtempSync(path.join(os.tmpdir(), 'svctop-nohome-'));
 	const withConfig = mkdtempSync(path.join(os.tmpdir(), 'svctop-home-'));
 	mkdirSync(path.join(withConfig, '.kube'));
@@ -34,20 +27,34 @@ describe('nat without a cluster (the path that never loads the Kubernetes client
 		assert.equal(kubeconfigPresent(undefined, {HOME: home, KUBERNETES_SERVICE_HOST: '10.96.0.1'}), false);
 	});
 
-	test('only nat, without --demo or node access, and without a kubeconfig', () => {
-		assert.equal(natWithoutCluster(config(['nat', '--file', 'x']), {HOME: home}), true);
-		assert.equal(natWithoutCluster(config(['nat', '--file', 'x']), {HOME: withConfig}), false);
-		assert.equal(natWithoutCluster(config(['nat', '--demo']), {HOME: home}), false);
-		assert.equal(natWithoutCluster(config(['nat', '--debug-pod']), {HOME: home}), false);
-		assert.equal(natWithoutCluster(config(['list']), {HOME: home}), false);
-	});
-
-	test('prints what the full path prints (which connects, fails and goes on without a cluster)', () => {
+	const file = path.join(home, 'iptables-save.txt');
+	const run = (args: string[], env: Record<string, string>, node: string[] = []) =>
+		spawnSync(process.execPath, [...node, svctopBin, 'nat', '--file', file, ...args], {encoding: 'utf8', env: {PATH: process.env.PATH, HOME: home, ...env}, timeout: 30_000});
+	test.before(() => {
 		ensureBuilt();
 		const state = initialDemoState(Date.now());
-		const file = path.join(home, 'iptables-save.txt');
 		writeFileSync(file, generateIptablesSave({services: state.services, slices: endpointSlicesFor(state), nodeName: 'myk8s-worker', nodeIPs: ['172.18.0.5']}));
-		const run = (args: string[], env: Record<string, string>) => spawnSync(process.execPath, [svctopBin, 'nat', '--file', file, ...args], {encoding: 'utf8', env: {PATH: process.env.PATH, HOME: home, ...env}, timeout: 30_000});
+	});
+
+	test('the Kubernetes client is loaded only when there is a kubeconfig to connect with', () => {
+		// A module hook names every file of the bundle the process loads; the client's code is in whichever holds its modules.
+		const hook = path.join(home, 'loaded.mjs');
+		writeFileSync(hook, `import {registerHooks} from 'node:module';
+registerHooks({load(url, context, next) { if (url.includes('/build/bundle/')) process.stderr.write('loaded ' + url + '\\n'); return next(url, context); }});
+`);
+		const loadsClient = (env: Record<string, string>) => {
+			const result = run(['--json'], env, ['--import', hook]);
+			assert.equal(result.status, 0, result.stderr);
+			const loaded = [...result.stderr.matchAll(/^loaded (\S+)$/gm)].map(match => fileURLToPath(match[1]!));
+			assert.ok(loaded.length > 1, result.stderr);
+			return loaded.some(chunk => readFileSync(chunk, 'utf8').includes('node_modules/@kubernetes/client-node/'));
+		};
+
+		assert.equal(loadsClient({}), false);
+		assert.equal(loadsClient({KUBECONFIG: '/nonexistent'}), true);
+	});
+
+	test('prints what it prints after connecting to no cluster (a kubeconfig that is not there)', () => {
 		for (const args of [['--json'], [], ['--service', 'svc-nodeport'], ['-n', 'kube-system', '--json']]) {
 			const lean = run(args, {});
 			const full = run(args, {KUBECONFIG: '/nonexistent'});

@@ -1,9 +1,5 @@
 import type {V1EndpointSlice, V1Service} from '@kubernetes/client-node';
-
-export type NatApiLists = {
-	readonly services: readonly V1Service[];
-	readonly endpointSlices: readonly V1EndpointSlice[];
-};
+import type {NatApiLists} from './types.js';
 
 /**
  * Whether the Services or EndpointSlices differ between the API as it was when the rules were read

@@ -1,12 +1,10 @@
-import type {V1EndpointSlice, V1Service} from '@kubernetes/client-node';
 import type {NatApiObjects} from './cross-check.js';
+import type {NatApiLists} from './types.js';
 
 type ListState = {readonly phase: string; readonly message?: string};
 
 /** The part of a cluster snapshot the rules are checked against. */
-export type NatApiSnapshot = {
-	readonly services: readonly V1Service[];
-	readonly endpointSlices: readonly V1EndpointSlice[];
+type NatApiSnapshot = NatApiLists & {
 	readonly namespace: string | undefined;
 	readonly states: {readonly services: ListState; readonly endpointslices: ListState};
 };

@@ -1,12 +1,10 @@
-import type {V1EndpointSlice, V1Service} from '@kubernetes/client-node';
-import type {NatEndpoint, NatEntry, NatEntryKind, NatFlowTable, NatProblem, NatServiceFlow} from './types.js';
+import type {V1EndpointSlice} from '@kubernetes/client-node';
+import type {NatApiLists, NatEndpoint, NatEntry, NatEntryKind, NatFlowTable, NatProblem, NatServiceFlow} from './types.js';
 import {iptablesChainHash, iptablesServiceHash} from './chain-names.js';
 import {compareFlows, sortEntries} from './flow-builder.js';
 import {type PlannedServicePort, planServicePorts} from './service-ports.js';
 
-export type NatApiObjects = {
-	readonly services: readonly V1Service[];
-	readonly endpointSlices: readonly V1EndpointSlice[];
+export type NatApiObjects = NatApiLists & {
 	/** The one namespace the API was asked for; undefined when it listed all of them. */
 	readonly namespace?: string;
 	/** False when the EndpointSlices were not listed (forbidden, failing): no endpoint is then called missing or stale (the caller says why). Default true. */
@@ -101,39 +99,20 @@ export function crossCheckNat(table: NatFlowTable, api: NatApiObjects): NatFlowT
 			return flow;
 		}
 
-		const chains = [flow.chain, flow.localChain, ...flow.entries.flatMap(entry => entry.path)].filter((chain): chain is string => chain !== null);
-		for (const chain of chains) {
-			const hash = iptablesChainHash(chain)?.hash;
-			const port = hash ? byHash.get(hash) : undefined;
-			if (port) {
-				return {...flow, service: `${port.namespace}/${port.name}`, port: port.portName, identified: true};
-			}
-		}
-
-		for (const entry of flow.entries) {
-			const port = apiPorts.find(each => each.protocol === flow.protocol.toLowerCase() && entryMatches(each, entry));
-			if (port) {
-				return {...flow, service: `${port.namespace}/${port.name}`, port: port.portName, identified: true};
-			}
-		}
-
-		return flow;
+		// A chain name's hash names the Service port; failing that, an entry's address and port.
+		const byChain = [flow.chain, flow.localChain, ...flow.entries.flatMap(entry => entry.path)]
+			.map(chain => byHash.get(iptablesChainHash(chain ?? '')?.hash ?? '')).find(port => port !== undefined);
+		const port = byChain ?? flow.entries.map(entry => apiPorts.find(each => each.protocol === flow.protocol.toLowerCase() && entryMatches(each, entry))).find(each => each !== undefined);
+		return port ? {...flow, service: `${port.namespace}/${port.name}`, port: port.portName, identified: true} : flow;
 	}
 }
 
 /** What the check could not see: IPv6 rules not in the dump, Services of namespaces the API was not asked for. */
 function crossCheckNotes(apiPorts: readonly ApiPort[], families: ReadonlySet<string>, unchecked: number, namespace: string | undefined): string[] {
-	const notes: string[] = [];
-	const ipv6Note = unreadIpv6Note(apiPorts, families);
-	if (ipv6Note) {
-		notes.push(ipv6Note);
-	}
-
-	if (unchecked > 0) {
-		notes.push(`rules of ${unchecked} Service port${unchecked === 1 ? '' : 's'} outside namespace ${namespace} were not checked against the API (it was asked for ${namespace} only; -A checks all)`);
-	}
-
-	return notes;
+	return [
+		unreadIpv6Note(apiPorts, families),
+		unchecked > 0 ? `rules of ${unchecked} Service port${unchecked === 1 ? '' : 's'} outside namespace ${namespace} were not checked against the API (it was asked for ${namespace} only; -A checks all)` : null,
+	].filter(note => note !== null);
 }
 
 /**
@@ -189,7 +168,7 @@ function inScope(flow: NatServiceFlow, namespace: string | undefined): boolean {
 }
 
 function entryMatches(port: PlannedServicePort, entry: NatEntry): boolean {
-	if (entry.port === port.port && entry.ip !== null && (entry.ip === port.clusterIP || port.externalIPs.includes(entry.ip) || port.loadBalancerIPs.includes(entry.ip))) {
+	if (entry.port === port.port && entry.ip !== null && isServiceAddress(port, entry.ip)) {
 		return true;
 	}
 

@@ -1,6 +1,5 @@
-import type {V1EndpointSlice, V1Service} from '@kubernetes/client-node';
 import {planServicePorts, type PlannedServicePort} from './service-ports.js';
-import type {NatEndpoint, NatFlowTable, NatServiceFlow} from './types.js';
+import type {NatApiLists, NatEndpoint, NatFlowTable, NatServiceFlow} from './types.js';
 
 /**
  * Every node's rules side by side: per Service port, do all nodes send new connections to the same
@@ -16,11 +15,6 @@ export type NodeRules =
 
 /** kube-proxy's own sync record on the node (its metrics), epoch seconds; absent when it did not answer. */
 export type NodeSync = {readonly lastSync?: number; readonly lastQueued?: number};
-
-export type CrossNodeApi = {
-	readonly services: readonly V1Service[];
-	readonly endpointSlices: readonly V1EndpointSlice[];
-};
 
 /** A share of new connections, as the rules give it. */
 export type EndpointShare = {readonly endpoint: string; readonly probability: number};
@@ -108,7 +102,7 @@ function difference(left: ReadonlySet<string>, right: ReadonlySet<string>): stri
 }
 
 /** What the API says a node's rules should send to, per port key (the plan the generators share). */
-function expectedByNode(api: CrossNodeApi, node: string, families: ReadonlySet<Family>): Map<string, PlannedServicePort> {
+function expectedByNode(api: NatApiLists, node: string, families: ReadonlySet<Family>): Map<string, PlannedServicePort> {
 	const planned = new Map<string, PlannedServicePort>();
 	for (const family of families) {
 		for (const port of planServicePorts({services: api.services, endpointSlices: api.endpointSlices, nodeName: node}, {family})) {
@@ -127,7 +121,7 @@ function staleOn(node: string, flow: NatServiceFlow | undefined, expected: Plann
 	return missing.length === 0 && extra.length === 0 ? undefined : {node, missing, extra};
 }
 
-export function compareNodes(rules: readonly NodeRules[], api: CrossNodeApi | undefined): CrossNodeReport {
+export function compareNodes(rules: readonly NodeRules[], api: NatApiLists | undefined): CrossNodeReport {
 	const read = rules.filter((each): each is Extract<NodeRules, {table: NatFlowTable}> => 'table' in each);
 	const flowsByPort = new Map<string, Map<string, NatServiceFlow>>();
 	// Only the families some node's rules hold are compared with the API (an iptables-save dump has no IPv6).

@@ -30,7 +30,7 @@ export function dumpCutShort(dump: string | Uint8Array): string | null {
 		return null;
 	}
 
-	if (startsWithLine(text, 'table ') && lastLine !== '}') {
+	if (countLinesStarting(text, 'table ') > 0 && lastLine !== '}') {
 		return `its nftables table is not closed (the last line is "${clip(lastLine)}")`;
 	}
 
@@ -69,10 +69,6 @@ function lastLineOf(text: Text): string {
 
 function isLineEnd(char: string | number | undefined): boolean {
 	return char === '\n' || char === '\r' || char === 10 || char === 13;
-}
-
-function startsWithLine(text: Text, prefix: string): boolean {
-	return text.indexOf(prefix) === 0 || text.indexOf(`\n${prefix}`) !== -1;
 }
 
 function countLinesStarting(text: Text, prefix: string): number {

@@ -2,7 +2,7 @@ import type {NatEndpoint, NatFlowTable, NatProblem} from './types.js';
 import {compareFlows, finishFlow, newDraft, protocolOf, splitHostPort} from './flow-builder.js';
 import {equalShares, weightShares} from './shares.js';
 
-export type IpvsRealServer = {
+type IpvsRealServer = {
 	readonly line: number;
 	readonly ip: string;
 	readonly port: number;
@@ -11,7 +11,7 @@ export type IpvsRealServer = {
 	readonly forward: string;
 };
 
-export type IpvsVirtualService = {
+type IpvsVirtualService = {
 	readonly line: number;
 	/** tcp, udp, sctp, or fwm for firewall-mark services. */
 	readonly protocol: string;
@@ -24,10 +24,13 @@ export type IpvsVirtualService = {
 	readonly realServers: IpvsRealServer[];
 };
 
-export type IpvsDump = {
+type IpvsDump = {
 	readonly services: IpvsVirtualService[];
 	readonly problems: NatProblem[];
 };
+
+/** The protocol of each service-address option of `ipvsadm -A`/`-a`. */
+const serviceOptions: Record<string, string> = {'-t': 'tcp', '--tcp-service': 'tcp', '-u': 'udp', '--udp-service': 'udp', '--sctp-service': 'sctp', '-f': 'fwm', '--fwmark-service': 'fwm'};
 
 const forwardNames: Record<string, string> = {
 	'-m': 'masq', '--masquerading': 'masq', '-g': 'route', '--gatewaying': 'route', '-i': 'tunnel', '--ipip': 'tunnel',
@@ -76,13 +79,13 @@ function isRuleCommand(word: string): boolean {
 /** One `ipvsadm -S` line (`-A` service or `-a` real server); returns what is wrong with it, if anything. */
 function readRuleLine(state: IpvsParseState, words: string[], line: number): string | undefined {
 	const options = readOptions(words.slice(1));
-	const kindOption = ['-t', '--tcp-service', '-u', '--udp-service', '--sctp-service', '-f', '--fwmark-service'].find(option => options.has(option));
+	const kindOption = Object.keys(serviceOptions).find(option => options.has(option));
 	const address = kindOption ? options.get(kindOption) : undefined;
 	if (!kindOption || !address) {
 		return 'no -t, -u, --sctp-service or -f service address';
 	}
 
-	const protocol = kindOption === '-t' || kindOption === '--tcp-service' ? 'tcp' : kindOption === '-u' || kindOption === '--udp-service' ? 'udp' : kindOption === '--sctp-service' ? 'sctp' : 'fwm';
+	const protocol = serviceOptions[kindOption]!;
 	const hostPort = protocol === 'fwm' ? {ip: address, port: 0} : splitHostPort(address);
 	if (!hostPort) {
 		return `bad service address ${address}`;
@@ -128,7 +131,7 @@ function addRuleRealServer(service: IpvsVirtualService | undefined, options: Map
 
 /** One `ipvsadm -Ln` line: a service, or a real server of the last service; returns what is wrong with it, if anything. */
 function readListingLine(state: IpvsParseState, trimmed: string, line: number): string | undefined {
-	const listed = /^(TCP|UDP|SCTP)\s+(\S+)\s+(\S+)(.*)$/.exec(trimmed) ?? /^(FWM)\s+(\S+)\s+(\S+)(.*)$/.exec(trimmed);
+	const listed = /^(TCP|UDP|SCTP|FWM)\s+(\S+)\s+(\S+)(.*)$/.exec(trimmed);
 	if (listed) {
 		const protocol = listed[1]!.toLowerCase();
 		const hostPort = protocol === 'fwm' ? {ip: listed[2]!, port: 0} : splitHostPort(listed[2]!);

@@ -1,4 +1,4 @@
-import type {NatBypass, NatEndpoint, NatEntry, NatFlowTable, NatJson, NatJsonEndpoint, NatServiceFlow} from './types.js';
+import type {NatBypass, NatEndpoint, NatEntry, NatFlowTable, NatServiceFlow} from './types.js';
 import {formatShare} from './shares.js';
 
 const entryLabel: Record<NatEntry['kind'], string> = {
@@ -28,8 +28,8 @@ function endpointLine(endpoint: NatEndpoint, mode: NatFlowTable['mode']): string
 
 type Node = {text: string; children: Node[]};
 
-/** The flow of one Service port as a tree of lines (the text view and the dashboard share it). */
-export function flowTree(flow: NatServiceFlow, mode: NatFlowTable['mode']): Node {
+/** The flow of one Service port as a tree of lines. */
+function flowTree(flow: NatServiceFlow, mode: NatFlowTable['mode']): Node {
 	const root: Node = {text: `${flow.service}${flow.port ? `:${flow.port}` : ''}  ${flow.protocol}${flow.scheduler ? `  (ipvs ${flow.scheduler})` : ''}`, children: []};
 	const endpointNodes = (endpoints: readonly NatEndpoint[]) => endpoints.map(endpoint => ({text: endpointLine(endpoint, mode), children: []}));
 	let clusterShown = false;
@@ -163,31 +163,27 @@ export function renderNatText(table: NatFlowTable): string {
 	return `${out.join('\n').trimEnd()}\n`;
 }
 
-function jsonEndpoint(endpoint: NatEndpoint): NatJsonEndpoint {
-	return {ip: endpoint.ip, port: endpoint.port, probability: endpoint.probability, chain: endpoint.chain};
-}
-
-/** The `--json` document, in exactly the shape of the issue. */
-export function toNatJson(table: NatFlowTable): NatJson {
+/**
+ * The `--json` document, in exactly the shape of the issue, plus `bypass` (pod and node traffic
+ * that skips the Local policy) and `notes` (what was not checked).
+ */
+export function toNatJson(table: NatFlowTable) {
+	const endpoints = (list: readonly NatEndpoint[]) => list.map(({ip, port, probability, chain}) => ({ip, port, probability, chain}));
 	return {
 		mode: table.mode,
-		services: table.services.map(flow => jsonService(flow)),
-		problems: table.problems.map(problem => ({line: problem.line, message: problem.message})),
+		services: table.services.map(flow => ({
+			service: flow.service,
+			port: flow.port,
+			protocol: flow.protocol,
+			entries: flow.entries.map(({kind, ip, port, sourceRanges, localOnly}) => ({kind, ip, port, sourceRanges: [...sourceRanges], localOnly})),
+			endpoints: endpoints(flow.endpoints),
+			localEndpoints: flow.localEndpoints ? endpoints(flow.localEndpoints) : null,
+			affinity: flow.affinity ? {timeoutSeconds: flow.affinity.timeoutSeconds} : null,
+			noEndpoints: flow.noEndpoints,
+			bypass: flow.bypass.map(({from, condition, chain}) => ({from, condition, chain})),
+		})),
+		problems: table.problems.map(({line, message}) => ({line, message})),
 		notes: [...(table.notes ?? [])],
-	};
-}
-
-function jsonService(flow: NatServiceFlow): NatJson['services'][number] {
-	return {
-		service: flow.service,
-		port: flow.port,
-		protocol: flow.protocol,
-		entries: flow.entries.map(entry => ({kind: entry.kind, ip: entry.ip, port: entry.port, sourceRanges: [...entry.sourceRanges], localOnly: entry.localOnly})),
-		endpoints: flow.endpoints.map(endpoint => jsonEndpoint(endpoint)),
-		localEndpoints: flow.localEndpoints ? flow.localEndpoints.map(endpoint => jsonEndpoint(endpoint)) : null,
-		affinity: flow.affinity ? {timeoutSeconds: flow.affinity.timeoutSeconds} : null,
-		noEndpoints: flow.noEndpoints,
-		bypass: flow.bypass.map(bypass => ({from: bypass.from, condition: bypass.condition, chain: bypass.chain})),
 	};
 }
 
@@ -202,7 +198,7 @@ export function * natJsonParts(table: NatFlowTable, perPart = 256): Generator<st
 	const {services} = table;
 	yield `{\n  "mode": ${JSON.stringify(table.mode)},\n  "services": ${services.length === 0 ? '[]' : '['}`;
 	for (let from = 0; from < services.length; from += perPart) {
-		const part = services.slice(from, from + perPart).map(flow => jsonService(flow));
+		const part = toNatJson({...table, services: services.slice(from, from + perPart), problems: []}).services;
 		// `[\n    {…},\n    {…}\n  ]`: the Services of this part, each at its place in the array.
 		yield `${from === 0 ? '' : ','}\n${nested(part).slice(2, -4)}`;
 	}

@@ -1,3 +1,5 @@
+import type {V1EndpointSlice, V1Service} from '@kubernetes/client-node';
+
 /**
  * The flow model: what a node's kube-proxy rules do with a packet for each Service port.
  *
@@ -128,35 +130,8 @@ export type NatFlowTable = {
 	readonly masqueradeMark: string | null;
 };
 
-/** The `--json` shape of the issue, exactly. */
-export type NatJson = {
-	mode: NatMode;
-	services: Array<{
-		service: string;
-		port: string;
-		protocol: string;
-		entries: Array<{
-			kind: NatEntryKind;
-			ip: string | null;
-			port: number;
-			sourceRanges: string[];
-			localOnly: boolean;
-		}>;
-		endpoints: NatJsonEndpoint[];
-		localEndpoints: NatJsonEndpoint[] | null;
-		affinity: {timeoutSeconds: number} | null;
-		noEndpoints: NatNoEndpoints | null;
-		/** Added after the issue's shape: pod and node traffic that skips the Local policy. */
-		bypass: Array<{from: NatBypass['from']; condition: string; chain: string}>;
-	}>;
-	problems: Array<{line: number | null; message: string}>;
-	/** Added after the issue's shape: what was not checked. */
-	notes: string[];
-};
-
-export type NatJsonEndpoint = {
-	ip: string;
-	port: number;
-	probability: number;
-	chain: string;
+/** The API objects a table is checked against: a Service list and an EndpointSlice list. */
+export type NatApiLists = {
+	readonly services: readonly V1Service[];
+	readonly endpointSlices: readonly V1EndpointSlice[];
 };
