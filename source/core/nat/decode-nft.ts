@@ -32,8 +32,8 @@ export function decodeNft(text: string | Uint8Array): NatFlowTable {
 		}
 
 		folds.set(name, fold);
-		return rule => {
-			foldEndpointRule(fold, rule);
+		return (text, line) => {
+			foldEndpointRule(fold, text, line);
 		};
 	});
 	const problems: NatProblem[] = [...dump.problems];
@@ -78,7 +78,7 @@ function newFold(missing: boolean): EndpointFold {
 	return {missing, ip: null, port: 0, hairpin: false, problems: null, told: false};
 }
 
-function foldEndpointRule(fold: EndpointFold, {text, line}: NftRule): void {
+function foldEndpointRule(fold: EndpointFold, text: string, line: number): void {
 	fold.hairpin ||= text.includes('jump mark-for-masquerade') && /ip6? saddr \S+ jump mark-for-masquerade/.test(text);
 	const dnat = text.includes('dnat ') ? /dnat (?:ip6? )?to (\S+)/.exec(text) : null;
 	const target = dnat ? splitHostPort(dnat[1]!) : null;
@@ -124,8 +124,8 @@ class NftTableDecoder {
 		return markOf(this.rulesOf('mark-for-masquerade').map(rule => rule.text));
 	}
 
-	private rulesOf(chain: string) {
-		return this.table.chains.get(chain)?.rules ?? [];
+	private rulesOf(chain: string): NftRule[] {
+		return this.table.chains.get(chain) ?? [];
 	}
 
 	private elementsOf(set: string): NftElement[] {
@@ -420,8 +420,8 @@ class NftTableDecoder {
 	private foldDeclared(chain: string): EndpointFold {
 		const declared = this.table.chains.get(chain);
 		const fold = newFold(!declared);
-		for (const rule of declared?.rules ?? []) {
-			foldEndpointRule(fold, rule);
+		for (const rule of declared ?? []) {
+			foldEndpointRule(fold, rule.text, rule.line);
 		}
 
 		this.endpointChains.set(chain, fold);
