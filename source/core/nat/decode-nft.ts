@@ -1,18 +1,12 @@
 import {type NftElement, type NftRule, type NftTable, parseNft} from './nft-parse.js';
 import type {NatBypass, NatEndpoint, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
-import {addBypass, addEntry, addMasquerade, compareFlows, finishFlow, type FlowDraft, markLocalDrop, newDraft, protocolOf, servicePortFromComment, splitHostPort} from './flow-builder.js';
+import {addBypass, addEntry, addMasquerade, compareFlows, draftIn, finishFlow, type FlowDraft, markLocalDrop, protocolOf, servicePortFromComment, splitHostPort} from './flow-builder.js';
 
-/** An endpoint- chain read so far: its last good dnat target, whether it marks hairpin traffic, its bad dnats. */
-type EndpointFold = {
-	/** A chain jumped to that the table does not have. */
-	readonly missing: boolean;
-	ip: string | null;
-	port: number;
-	hairpin: boolean;
-	problems: NatProblem[] | null;
-	/** Whether its problems were told (when a Service first sends traffic to it). */
-	told: boolean;
-};
+/**
+ * An endpoint- chain read so far (or `missing`: jumped to, not in the table): its last good dnat target, whether
+ * it marks hairpin traffic, its bad dnats, and whether those were told (when a Service first sends traffic to it).
+ */
+type EndpointFold = {readonly missing: boolean; ip: string | null; port: number; hairpin: boolean; problems: NatProblem[] | null; told: boolean};
 
 /** An external- chain: where the rest goes, whether it is policy Local, and the pod and node bypasses. */
 type ExternalChain = {next: string | null; localOnly: boolean; bypasses: Array<NatBypass & {target: string}>};
@@ -37,7 +31,7 @@ export function decodeNft(text: string | Uint8Array): NatFlowTable {
 			foldEndpointRule(fold, text, line);
 		};
 	});
-	const problems: NatProblem[] = [...dump.problems];
+	const {problems} = dump;
 	const drafts = new Map<string, FlowDraft>();
 	let masqueradeMark: string | null = null;
 	const tables = dump.tables.filter(table => table.name === 'kube-proxy' && (table.family === 'ip' || table.family === 'ip6'));
@@ -118,15 +112,9 @@ class NftTableDecoder {
 	}
 
 	private draftNamed(namespace: string, name: string, port: string, protocol: string): FlowDraft {
-		const key = `${this.table.family}/${namespace}/${name}/${protocol}/${port}`;
-		let draft = this.drafts.get(key);
-		if (!draft) {
-			draft = newDraft(key);
-			draft.service = `${namespace}/${name}`;
-			draft.port = port;
-			draft.protocol = protocolOf(protocol);
-			draft.identified = true;
-			this.drafts.set(key, draft);
+		const draft = draftIn(this.drafts, `${this.table.family}/${namespace}/${name}/${protocol}/${port}`);
+		if (!draft.identified) {
+			Object.assign(draft, {service: `${namespace}/${name}`, port, protocol: protocolOf(protocol), identified: true});
 		}
 
 		return draft;
@@ -339,7 +327,10 @@ class NftTableDecoder {
 
 		if (!fold.told) {
 			fold.told = true;
-			this.problems.push(...(fold.problems ?? []));
+			for (const problem of fold.problems ?? []) {
+				this.problems.push(problem);
+			}
+
 			if (fold.missing) {
 				this.problem(line, `jump to missing endpoint chain ${chain}`);
 			} else if (fold.ip === null) {

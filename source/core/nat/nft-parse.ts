@@ -31,46 +31,39 @@ type PendingRule = {line: number; raw: string; parts: string[]; balance: number}
 /** What an element list's reader stops at: quotes, braces and commas. */
 const specialCharacters = /[",{}]/g;
 
-/** How much of a dump is made into text at a time: the dump is never one string. */
+/** How much of a dump is asked at a time whether it is ASCII. */
 const partBytes = 1 << 20;
 
 /**
- * Parse `nft list table …` / `nft list ruleset` text or bytes, and the `add table/chain/rule/element …`
- * form that `nft -f` reads. Never throws; problems name their line. `take` may keep chains out of the result.
+ * Parse what `nft list table …` / `nft list ruleset` print, as text or bytes. Never throws; problems name
+ * their line. `take` may keep chains out of the result.
  */
 export function parseNft(dump: string | Uint8Array, take?: NftChainTaker): NftDump {
 	const parser = new NftParser(take);
+	// Each line is its own small string: nothing kept holds on to the rest of the dump.
 	if (typeof dump === 'string') {
-		eachLine(dump.length, from => dump.indexOf('\n', from), (start, end) => dump.slice(start, end), parser);
+		for (let start = 0, end = 0; end !== -1; start = end + 1) {
+			end = dump.indexOf('\n', start);
+			parser.line(dump.slice(start, end === -1 ? dump.length : end));
+		}
 	} else {
 		const bytes = Buffer.from(dump.buffer, dump.byteOffset, dump.length);
-		// Latin-1 is a plain copy, many times faster than UTF-8 and the same for ASCII: asked a part at a time.
 		let asciiTo = 0;
 		let encoding: 'latin1' | 'utf8' = 'latin1';
-		eachLine(bytes.length, from => bytes.indexOf(10, from), (start, end) => {
-			if (end > asciiTo) {
-				asciiTo = Math.max(end, start + partBytes);
+		for (let start = 0, end = 0; end !== -1; start = end + 1) {
+			end = bytes.indexOf(10, start);
+			const stop = end === -1 ? bytes.length : end;
+			if (stop > asciiTo) {
+				// Latin-1 is a plain copy, many times faster than UTF-8 and the same for ASCII.
+				asciiTo = Math.max(stop, start + partBytes);
 				encoding = isAscii(bytes.subarray(start, asciiTo)) ? 'latin1' : 'utf8';
 			}
 
-			return bytes.toString(encoding, start, end);
-		}, parser);
+			parser.line(bytes.toString(encoding, start, stop));
+		}
 	}
 
 	return parser.end();
-}
-
-/** Each line of a text or bytes as its own small string: nothing kept holds on to the rest of the dump. */
-function eachLine(length: number, newline: (from: number) => number, text: (start: number, end: number) => string, parser: NftParser): void {
-	for (let start = 0; ;) {
-		const end = newline(start);
-		parser.line(text(start, end === -1 ? length : end));
-		if (end === -1) {
-			return;
-		}
-
-		start = end + 1;
-	}
 }
 
 /** The line state machine: top level, inside a table, a set or a chain; element lists and rules may span lines. */
@@ -88,6 +81,7 @@ class NftParser {
 	private lineNumber = 0;
 	/** The line being read, as written (without a trailing CR). */
 	private raw = '';
+	private addForm = false;
 
 	constructor(private readonly take?: NftChainTaker) {}
 
@@ -100,8 +94,16 @@ class NftParser {
 			this.elementLine(trimmed, line);
 		} else if (this.pendingRule) {
 			this.ruleLine(trimmed);
-		} else if (trimmed !== '' && trimmed.charCodeAt(0) !== 35) {
-			this.statement(line, trimmed);
+		} else if (trimmed === '' || trimmed.charCodeAt(0) === 35) {
+			// A blank line or a comment.
+		} else if (this.context === 'chain') {
+			this.chainLine(line, trimmed);
+		} else if (this.context === 'table') {
+			this.tableLine(line, trimmed);
+		} else if (this.context === 'set') {
+			this.setLine(line, trimmed);
+		} else {
+			this.topLine(line, trimmed);
 		}
 	}
 
@@ -112,7 +114,9 @@ class NftParser {
 		}
 
 		if (pendingElements) {
-			this.dropPendingElements(pendingElements);
+			// A list never closed is taken back with its problems.
+			pendingElements.set.elements.length = pendingElements.elementCount;
+			this.problems.length = pendingElements.problemCount;
 			this.problems.push({line: pendingElements.startLine, message: `line ${pendingElements.startLine}: elements of ${pendingElements.set.name} are not closed`});
 		}
 
@@ -137,40 +141,18 @@ class NftParser {
 		return table;
 	}
 
-	private statement(line: number, trimmed: string): void {
-		switch (this.context) {
-			case 'top': {
-				this.topLine(line, trimmed);
-				return;
-			}
-
-			case 'table': {
-				this.tableLine(line, trimmed);
-				return;
-			}
-
-			case 'set': {
-				this.setLine(line, trimmed);
-				return;
-			}
-
-			case 'chain': {
-				this.chainLine(line, trimmed);
-			}
-		}
-	}
-
 	private topLine(line: number, trimmed: string): void {
-		let match = /^table\s+(ip|ip6|inet|arp|bridge|netdev)\s+(\S+)\s*\{$/.exec(trimmed);
+		const match = /^table\s+(ip|ip6|inet|arp|bridge|netdev)\s+(\S+)\s*\{$/.exec(trimmed);
 		if (match) {
 			this.table = this.tableFor(match[1]!, match[2]!);
 			this.context = 'table';
-			return;
-		}
+		} else if (/^add\s/.test(trimmed)) {
+			// What `nft -f` reads (kube-proxy's transactions), not what nft prints: said once, not for every line.
+			if (!this.addForm) {
+				this.problems.push({line, message: `line ${line}: \`add …\` commands are not read: give what \`nft list table ip kube-proxy\` prints`});
+			}
 
-		match = /^add\s+(\S+)\s+(ip|ip6|inet)\s+(\S+)\s*(.*)$/.exec(trimmed);
-		if (match) {
-			this.addCommand(match[1]!, this.tableFor(match[2]!, match[3]!), match[4]!, line);
+			this.addForm = true;
 		} else if (!/^(flush|delete|destroy)\s/.test(trimmed)) {
 			this.problem(line, this.raw, 'expected `table <family> <name> {`');
 		}
@@ -233,10 +215,7 @@ class NftParser {
 		}
 	}
 
-	/**
-	 * One line of an element list: each element is cut out at its comma and added to the set at once;
-	 * a list that never closes is taken back with its problems.
-	 */
+	/** One line of an element list: each element is cut out at its comma and added to the set at once. */
 	private elementLine(text: string, line: number): void {
 		const pending = this.pendingElements!;
 		// nft never wraps inside a quoted comment: a quote left open is closed by the line's end.
@@ -277,23 +256,14 @@ class NftParser {
 		pending.part = '';
 	}
 
-	private dropPendingElements(pending: PendingElements): void {
-		pending.set.elements.length = pending.elementCount;
-		this.problems.length = pending.problemCount;
-		this.pendingElements = null;
-	}
-
 	private chainLine(line: number, trimmed: string): void {
 		if (trimmed === '}') {
 			this.context = 'table';
 			return;
 		}
 
-		if (trimmed.startsWith('type') && /^type\s+\S+\s+hook\s/.test(trimmed)) {
-			return;
-		}
-
-		if ((this.rules?.length ?? 0) === 0 && /^(comment\s+"[^"]*"\s*;?|policy\s+\w+;?)$/.test(trimmed)) {
+		// A base chain's `type … hook …`, and a comment or policy before the first rule, are not rules.
+		if ((trimmed.startsWith('type') && /^type\s+\S+\s+hook\s/.test(trimmed)) || ((this.rules?.length ?? 0) === 0 && /^(comment\s+"[^"]*"\s*;?|policy\s+\w+;?)$/.test(trimmed))) {
 			return;
 		}
 
@@ -332,63 +302,18 @@ class NftParser {
 		}
 	}
 
-	/** The `add …` transaction form: one object per line. */
-	private addCommand(object: string, table: NftTable, rest: string, line: number) {
-		const nameMatch = object === 'table' ? null : /^(\S+)\s*(.*)$/.exec(rest);
-		if (!nameMatch) {
-			if (object !== 'table') {
-				this.problem(line, this.raw, `add ${object} without a name`);
-			}
-
-			return;
-		}
-
-		const [, name, body] = nameMatch as unknown as [string, string, string];
-		if (object === 'chain' && !table.chains.has(name)) {
-			table.chains.set(name, []);
-		} else if (object === 'rule') {
-			let rules = table.chains.get(name);
-			if (!rules) {
-				this.problem(line, this.raw, `rule for unknown chain ${name}`);
-				rules = [];
-				table.chains.set(name, rules);
-			}
-
-			rules.push({line, raw: this.raw, text: statementText(body)});
-		} else if (object === 'set' || object === 'map') {
-			const set = table.sets.get(name) ?? {name, map: object === 'map', timeoutSeconds: null, elements: []};
-			table.sets.set(name, set);
-			const properties = /^\{(.*)\}$/.exec(body.trim());
-			if (properties) {
-				this.setProperties(set, properties[1]!, line);
-			}
-		} else if (object === 'element') {
-			this.addElements(table.sets.get(name), name, body, line);
-		} else if (object !== 'chain') {
-			this.problem(line, this.raw, `unknown object ${object}`);
-		}
-	}
-
-	/** `add element … { a, b }`: the whole list on one line. */
-	private addElements(set: NftSet | undefined, name: string, body: string, line: number) {
-		const open = body.indexOf('{');
-		if (!set) {
-			this.problem(line, this.raw, `element for unknown set ${name}`);
-		} else if (open === -1 || body.lastIndexOf('}') < open) {
-			this.problems.push({line, message: `line ${line}: bad element list for ${set.name}: ${body.slice(0, 200)}`});
-		} else {
-			this.pendingElements = {set, startLine: line, depth: 0, part: '', partLine: line, elementCount: set.elements.length, problemCount: this.problems.length};
-			this.elementLine(body, line);
-			if (this.pendingElements) {
-				this.dropPendingElements(this.pendingElements);
-			}
-		}
-	}
-
 	/** `type …; flags …; timeout 3h; comment "…"`, one per line or `;`-separated: the decoder needs only a timeout. */
 	private setProperties(set: NftSet, text: string, line: number) {
-		for (const part of splitOutsideQuotes(text)) {
-			const property = part.trim();
+		let quoted = false;
+		for (let index = 0, start = 0; index <= text.length; index++) {
+			const code = text.charCodeAt(index);
+			quoted = code === 34 && text.charCodeAt(index - 1) !== 92 ? !quoted : quoted;
+			if (index < text.length && (quoted || code !== 59)) {
+				continue;
+			}
+
+			const property = text.slice(start, index).trim();
+			start = index + 1;
 			const match = /^(\w+)\s+(.*)$/.exec(property);
 			if (property !== '' && !match) {
 				this.problems.push({line, message: `line ${line}: bad set property: ${property}`});
@@ -453,23 +378,6 @@ function parseNftDuration(text: string): number | null {
 	}
 
 	return seconds;
-}
-
-function splitOutsideQuotes(text: string): string[] {
-	const parts: string[] = [];
-	let quoted = false;
-	let start = 0;
-	for (let index = 0; index < text.length; index++) {
-		const code = text.charCodeAt(index);
-		quoted = code === 34 && text.charCodeAt(index - 1) !== 92 ? !quoted : quoted;
-		if (!quoted && code === 59) {
-			parts.push(text.slice(start, index));
-			start = index + 1;
-		}
-	}
-
-	parts.push(text.slice(start));
-	return parts;
 }
 
 /** Add a line's piece of the element being read; the element's line is the one its text starts on. */
