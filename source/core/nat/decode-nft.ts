@@ -82,11 +82,7 @@ class NftTableDecoder {
 		this.noEndpointMap('no-endpoint-services', false);
 		this.noEndpointMap('no-endpoint-nodeports', true);
 		const prefix = `${this.table.family}/`;
-		for (const draft of this.drafts.values()) {
-			if (!draft.key.startsWith(prefix)) {
-				continue;
-			}
-
+		for (const draft of [...this.drafts.values()].filter(draft => draft.key.startsWith(prefix))) {
 			if (draft.chain && this.table.chains.has(draft.chain)) {
 				draft.endpoints = this.dispatch(draft, draft.chain);
 			}
@@ -173,15 +169,10 @@ class NftTableDecoder {
 		}
 	}
 
+	/** A firewall- chain's loadBalancerSourceRanges: whatever is not from them is dropped. */
 	private firewallRanges(chain: string | null): string[] {
-		for (const rule of chain ? this.rulesOf(chain) : []) {
-			const match = /ip6? saddr != (?:\{ ?([^}]*?) ?\}|(\S+)) drop/.exec(rule.text);
-			if (match) {
-				return (match[1] ?? match[2]!).split(',').map(range => range.trim()).filter(Boolean);
-			}
-		}
-
-		return [];
+		const match = (chain ? this.rulesOf(chain) : []).map(rule => /ip6? saddr != (?:\{ ?([^}]*?) ?\}|(\S+)) drop/.exec(rule.text)).find(Boolean);
+		return match ? (match[1] ?? match[2]!).split(',').map(range => range.trim()).filter(Boolean) : [];
 	}
 
 	/** Follow an entry through external- to service- or local-, and add it with its path. */
@@ -376,33 +367,19 @@ function verdictChain(value: string | null): string | null {
 }
 
 function markOf(rules: NftRule[]): string | null {
-	for (const {text} of rules) {
-		const match = /mark set (?:meta )?mark (?:or|\|) (0x[0-9a-f]+)/i.exec(text);
-		if (match) {
-			return `0x${Number.parseInt(match[1]!, 16).toString(16)}`;
-		}
-	}
-
-	return null;
+	const match = rules.map(({text}) => /mark set (?:meta )?mark (?:or|\|) (0x[0-9a-f]+)/i.exec(text)).find(Boolean);
+	return match ? `0x${Number.parseInt(match[1]!, 16).toString(16)}` : null;
 }
 
 /** Human wording of the match part of an nft masquerade rule. */
 function nftCondition(match: string): string {
-	const parts: string[] = [];
 	const source = /ip6? saddr (!= )?(\S+)/.exec(match);
-	if (source) {
-		parts.push(`${source[1] ? 'source not in' : 'source'} ${source[2]!}`);
-	}
-
-	if (/fib saddr type local/.test(match)) {
-		parts.push('source is a local address');
-	}
-
 	// kube-proxy's bridge and interface-prefix detectors match on the input interface.
 	const inInterface = /iifname (!= )?"?([^"\s]+)"?/.exec(match);
-	if (inInterface) {
-		parts.push(`${inInterface[1] ? 'not ' : ''}in through ${inInterface[2]!}`);
-	}
-
+	const parts = [
+		source ? `${source[1] ? 'source not in' : 'source'} ${source[2]!}` : '',
+		/fib saddr type local/.test(match) ? 'source is a local address' : '',
+		inInterface ? `${inInterface[1] ? 'not ' : ''}in through ${inInterface[2]!}` : '',
+	].filter(Boolean);
 	return parts.length > 0 ? parts.join(', ') : 'always';
 }

@@ -12,8 +12,6 @@ export type NftRule = {readonly line: number; readonly raw: string; readonly tex
 
 export type NftTable = {readonly family: string; readonly name: string; readonly sets: Map<string, NftSet>; readonly chains: Map<string, NftRule[]>};
 
-export type NftDump = {readonly tables: NftTable[]; readonly problems: NatProblem[]};
-
 /**
  * Asked at each `chain NAME {` block: a function given each of that chain's statements (text and line) as
  * they are read keeps the chain out of the table (the decoder folds endpoint chains this way).
@@ -38,7 +36,7 @@ const partBytes = 1 << 20;
  * Parse what `nft list table …` / `nft list ruleset` print, as text or bytes. Never throws; problems name
  * their line. `take` may keep chains out of the result.
  */
-export function parseNft(dump: string | Uint8Array, take?: NftChainTaker): NftDump {
+export function parseNft(dump: string | Uint8Array, take?: NftChainTaker): {tables: NftTable[]; problems: NatProblem[]} {
 	const parser = new NftParser(take);
 	// Each line is its own small string: nothing kept holds on to the rest of the dump.
 	if (typeof dump === 'string') {
@@ -107,7 +105,7 @@ class NftParser {
 		}
 	}
 
-	end(): NftDump {
+	end(): {tables: NftTable[]; problems: NatProblem[]} {
 		const {lineNumber, pendingElements, pendingRule, context} = this;
 		if (pendingRule) {
 			this.problem(pendingRule.line, pendingRule.raw, 'unbalanced braces');
@@ -131,20 +129,16 @@ class NftParser {
 		this.problems.push({line, message: `line ${line}: ${message}: ${raw.length > 200 ? `${raw.slice(0, 200)}…` : raw}`});
 	}
 
-	private tableFor(family: string, name: string): NftTable {
-		let table = this.tables.find(each => each.family === family && each.name === name);
-		if (!table) {
-			table = {family, name, sets: new Map(), chains: new Map()};
-			this.tables.push(table);
-		}
-
-		return table;
-	}
-
 	private topLine(line: number, trimmed: string): void {
 		const match = /^table\s+(ip|ip6|inet|arp|bridge|netdev)\s+(\S+)\s*\{$/.exec(trimmed);
 		if (match) {
-			this.table = this.tableFor(match[1]!, match[2]!);
+			const [, family, name] = match as unknown as [string, string, string];
+			this.table = this.tables.find(each => each.family === family && each.name === name) ?? null;
+			if (!this.table) {
+				this.table = {family, name, sets: new Map(), chains: new Map()};
+				this.tables.push(this.table);
+			}
+
 			this.context = 'table';
 		} else if (/^add\s/.test(trimmed)) {
 			// What `nft -f` reads (kube-proxy's transactions), not what nft prints: said once, not for every line.
@@ -367,17 +361,13 @@ function braceBalance(text: string): number {
 /** nft durations: `3h`, `10800s`, `1d2h3m4s`, `250ms`. */
 function parseNftDuration(text: string): number | null {
 	const trimmed = text.trim();
-	if (!/^(\d+(d|h|m|s|ms))+$/.test(trimmed)) {
-		return null;
-	}
-
+	const unitSeconds: Record<string, number> = {d: 86_400, h: 3600, m: 60, s: 1};
 	let seconds = 0;
 	for (const [, amount, unit] of trimmed.matchAll(/(\d+)(ms|d|h|m|s)/g)) {
-		const value = Number(amount);
-		seconds += unit === 'd' ? value * 86_400 : unit === 'h' ? value * 3600 : unit === 'm' ? value * 60 : unit === 's' ? value : value / 1000;
+		seconds += unit === 'ms' ? Number(amount) / 1000 : Number(amount) * unitSeconds[unit!]!;
 	}
 
-	return seconds;
+	return /^(\d+(d|h|m|s|ms))+$/.test(trimmed) ? seconds : null;
 }
 
 /** Add a line's piece of the element being read; the element's line is the one its text starts on. */
