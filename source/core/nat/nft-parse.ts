@@ -29,7 +29,7 @@ type PendingRule = {line: number; raw: string; parts: string[]; balance: number}
 /** What an element list's reader stops at: quotes, braces and commas. */
 const specialCharacters = /[",{}]/g;
 
-/** How much of a dump is asked at a time whether it is ASCII. */
+/** How much of a dump is made into text at a time: the dump is never one string. */
 const partBytes = 1 << 20;
 
 /**
@@ -38,29 +38,32 @@ const partBytes = 1 << 20;
  */
 export function parseNft(dump: string | Uint8Array, take?: NftChainTaker): {tables: NftTable[]; problems: NatProblem[]} {
 	const parser = new NftParser(take);
-	// Each line is its own small string: nothing kept holds on to the rest of the dump.
-	if (typeof dump === 'string') {
-		for (let start = 0, end = 0; end !== -1; start = end + 1) {
-			end = dump.indexOf('\n', start);
-			parser.line(dump.slice(start, end === -1 ? dump.length : end));
+	let rest = '';
+	const read = (text: string) => {
+		let start = 0;
+		for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
+			parser.line(text.slice(start, end));
+			start = end + 1;
 		}
-	} else {
-		const bytes = Buffer.from(dump.buffer, dump.byteOffset, dump.length);
-		let asciiTo = 0;
-		let encoding: 'latin1' | 'utf8' = 'latin1';
-		for (let start = 0, end = 0; end !== -1; start = end + 1) {
-			end = bytes.indexOf(10, start);
-			const stop = end === -1 ? bytes.length : end;
-			if (stop > asciiTo) {
-				// Latin-1 is a plain copy, many times faster than UTF-8 and the same for ASCII.
-				asciiTo = Math.max(stop, start + partBytes);
-				encoding = isAscii(bytes.subarray(start, asciiTo)) ? 'latin1' : 'utf8';
-			}
 
-			parser.line(bytes.toString(encoding, start, stop));
+		rest = text.slice(start);
+	};
+
+	if (typeof dump === 'string') {
+		read(dump);
+	} else {
+		for (let from = 0; from < dump.length;) {
+			// Cut after a newline: it is never inside a UTF-8 sequence.
+			const cut = dump.indexOf(10, Math.min(dump.length, from + partBytes) - 1);
+			const to = cut === -1 ? dump.length : cut + 1;
+			const part = Buffer.from(dump.buffer, dump.byteOffset + from, to - from);
+			// Latin-1 is a plain copy, many times faster than UTF-8 and the same for ASCII.
+			read(part.toString(isAscii(part) ? 'latin1' : 'utf8'));
+			from = to;
 		}
 	}
 
+	parser.line(rest);
 	return parser.end();
 }
 
