@@ -1,4 +1,4 @@
-import {Buffer, isAscii} from 'node:buffer';
+import {Buffer} from 'node:buffer';
 import type {NatProblem} from './types.js';
 
 /** A set or map element: the parts of its key (`1.2.3.4 . tcp . 80`), its comment, a map element's value (`goto x`, `drop`). */
@@ -56,9 +56,7 @@ export function parseNft(dump: string | Uint8Array, take?: NftChainTaker): {tabl
 			// Cut after a newline: it is never inside a UTF-8 sequence.
 			const cut = dump.indexOf(10, Math.min(dump.length, from + partBytes) - 1);
 			const to = cut === -1 ? dump.length : cut + 1;
-			const part = Buffer.from(dump.buffer, dump.byteOffset + from, to - from);
-			// Latin-1 is a plain copy, many times faster than UTF-8 and the same for ASCII.
-			read(part.toString(isAscii(part) ? 'latin1' : 'utf8'));
+			read(Buffer.from(dump.buffer, dump.byteOffset + from, to - from).toString('utf8'));
 			from = to;
 		}
 	}
