@@ -1,17 +1,17 @@
 import {type NftElement, type NftRule, type NftTable, parseNft} from './nft-parse.js';
-import type {NatBypass, NatEndpoint, NatEntryKind, NatFlowTable, NatMasquerade, NatProblem} from './types.js';
-import {addBypass, addEntry, addMasquerade, compareFlows, finishFlow, type FlowDraft, markLocalDrop, newDraft, protocolOf, servicePortFromComment, splitHostPort} from './flow-builder.js';
+import type {NatBypass, NatEndpoint, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
+import {addBypass, addEntry, addMasquerade, compareFlows, draftIn, finishFlow, type FlowDraft, markLocalDrop, protocolOf, servicePortFromComment, splitHostPort} from './flow-builder.js';
 
-const chainPattern = /^(service|external|local|firewall|endpoint)-[A-Z2-7]{8}-(.+)$/;
+/**
+ * An endpoint- chain read so far (or `missing`: jumped to, not in the table): its last good dnat target, whether
+ * it marks hairpin traffic, its bad dnats, and whether those were told (when a Service first sends traffic to it).
+ */
+type EndpointFold = {readonly missing: boolean; ip: string | null; port: number; hairpin: boolean; problems: NatProblem[] | null; told: boolean};
 
-type ChainName = {prefix: string; namespace: string; name: string; protocol: string; port: string};
+/** An external- chain: where the rest goes, whether it is policy Local, and the pod and node bypasses. */
+type ExternalChain = {next: string | null; localOnly: boolean; bypasses: Array<NatBypass & {target: string}>};
 
-/** `service-ULMVA6XW-ns1/svc1/tcp/p80` -> its parts; endpoint chains carry `__ip/port` after the port. */
-function parseChainName(chain: string): ChainName | null {
-	const match = chainPattern.exec(chain);
-	const parts = match ? match[2]!.split('__')[0]!.split('/') : [];
-	return match && parts.length >= 4 ? {prefix: match[1]!, namespace: parts[0]!, name: parts[1]!, protocol: parts[2]!, port: parts.slice(3).join('/')} : null;
-}
+type Walk = {path: string[]; localOnly: boolean; target: 'cluster' | 'local' | 'none'};
 
 /**
  * Decode kube-proxy's nftables tables (`ip kube-proxy`, `ip6 kube-proxy`) into flows. Endpoint chains
@@ -25,18 +25,13 @@ export function decodeNft(text: string | Uint8Array): NatFlowTable {
 		}
 
 		const fold = newFold(false);
-		let folds = endpointChains.get(table);
-		if (!folds) {
-			folds = new Map();
-			endpointChains.set(table, folds);
-		}
-
+		const folds = endpointChains.get(table) ?? endpointChains.set(table, new Map()).get(table)!;
 		folds.set(name, fold);
-		return rule => {
-			foldEndpointRule(fold, rule);
+		return (text, line) => {
+			foldEndpointRule(fold, text, line);
 		};
 	});
-	const problems: NatProblem[] = [...dump.problems];
+	const {problems} = dump;
 	const drafts = new Map<string, FlowDraft>();
 	let masqueradeMark: string | null = null;
 	const tables = dump.tables.filter(table => table.name === 'kube-proxy' && (table.family === 'ip' || table.family === 'ip6'));
@@ -48,37 +43,15 @@ export function decodeNft(text: string | Uint8Array): NatFlowTable {
 		masqueradeMark ??= new NftTableDecoder(table, endpointChains.get(table) ?? new Map(), drafts, problems).decode();
 	}
 
-	return {
-		mode: 'nftables',
-		variant: 'nftables',
-		services: [...drafts.values()].map(draft => finishFlow(draft, problems)).sort(compareFlows),
-		problems,
-		masqueradeMark,
-	};
+	const services = [...drafts.values()].map(draft => finishFlow(draft, problems)).sort(compareFlows);
+	return {mode: 'nftables', variant: 'nftables', services, problems, masqueradeMark};
 }
-
-type EndpointTarget = {ip: string; port: number; hairpin: boolean};
-
-/** An external- chain: where the rest goes, whether it is policy Local, and the pod and node bypasses. */
-type ExternalChain = {next: string | null; localOnly: boolean; bypasses: Array<NatBypass & {target: string}>};
-
-/** An endpoint- chain read so far: its last good dnat target, whether it marks hairpin traffic, its bad dnats. */
-type EndpointFold = {
-	/** A chain jumped to that the table does not have. */
-	readonly missing: boolean;
-	ip: string | null;
-	port: number;
-	hairpin: boolean;
-	problems: NatProblem[] | null;
-	/** Whether its problems were told (when a Service first sends traffic to it). */
-	told: boolean;
-};
 
 function newFold(missing: boolean): EndpointFold {
 	return {missing, ip: null, port: 0, hairpin: false, problems: null, told: false};
 }
 
-function foldEndpointRule(fold: EndpointFold, {text, line}: NftRule): void {
+function foldEndpointRule(fold: EndpointFold, text: string, line: number): void {
 	fold.hairpin ||= text.includes('jump mark-for-masquerade') && /ip6? saddr \S+ jump mark-for-masquerade/.test(text);
 	const dnat = text.includes('dnat ') ? /dnat (?:ip6? )?to (\S+)/.exec(text) : null;
 	const target = dnat ? splitHostPort(dnat[1]!) : null;
@@ -93,7 +66,7 @@ function foldEndpointRule(fold: EndpointFold, {text, line}: NftRule): void {
 /** One table's decode as named steps: the verdict maps give the entries, the chains the paths and endpoints. */
 class NftTableDecoder {
 	private readonly externalChains = new Map<string, ExternalChain>();
-	private readonly masquerades = new Map<string, NatMasquerade[]>();
+	private readonly masquerades = new Map<string, Array<{chain: string; condition: string; line: number}>>();
 	private readonly clusterIps: Set<string | undefined>;
 	private readonly firewalls: Map<string, NftElement>;
 
@@ -104,14 +77,12 @@ class NftTableDecoder {
 
 	/** Returns the masquerade mark. */
 	decode(): string | null {
-		this.serviceIps();
-		this.serviceNodePorts();
-		this.noEndpointMaps();
-		for (const draft of this.drafts.values()) {
-			if (!draft.key.startsWith(`${this.table.family}/`)) {
-				continue;
-			}
-
+		this.verdictMap('service-ips', false);
+		this.verdictMap('service-nodeports', true);
+		this.noEndpointMap('no-endpoint-services', false);
+		this.noEndpointMap('no-endpoint-nodeports', true);
+		const prefix = `${this.table.family}/`;
+		for (const draft of [...this.drafts.values()].filter(draft => draft.key.startsWith(prefix))) {
 			if (draft.chain && this.table.chains.has(draft.chain)) {
 				draft.endpoints = this.dispatch(draft, draft.chain);
 			}
@@ -121,154 +92,115 @@ class NftTableDecoder {
 			}
 		}
 
-		return markOf(this.rulesOf('mark-for-masquerade').map(rule => rule.text));
+		return markOf(this.rulesOf('mark-for-masquerade'));
 	}
 
-	private rulesOf(chain: string) {
-		return this.table.chains.get(chain)?.rules ?? [];
+	private rulesOf(chain: string): NftRule[] {
+		return this.table.chains.get(chain) ?? [];
 	}
 
 	private elementsOf(set: string): NftElement[] {
 		return this.table.sets.get(set)?.elements ?? [];
 	}
 
-	private draftFor(chain: string, line: number): FlowDraft | null {
-		const parsed = parseChainName(chain);
-		if (!parsed) {
-			this.problems.push({line, message: `line ${line}: not a kube-proxy service chain: ${chain}`});
-			return null;
-		}
-
-		return this.draftNamed(parsed.namespace, parsed.name, parsed.port, parsed.protocol);
+	private problem(line: number, message: string): void {
+		this.problems.push({line, message: `line ${line}: ${message}`});
 	}
 
 	private draftNamed(namespace: string, name: string, port: string, protocol: string): FlowDraft {
-		const key = `${this.table.family}/${namespace}/${name}/${protocol}/${port}`;
-		let draft = this.drafts.get(key);
-		if (!draft) {
-			draft = newDraft(key);
-			draft.service = `${namespace}/${name}`;
-			draft.port = port;
-			draft.protocol = protocolOf(protocol);
-			draft.identified = true;
-			this.drafts.set(key, draft);
+		const draft = draftIn(this.drafts, `${this.table.family}/${namespace}/${name}/${protocol}/${port}`);
+		if (!draft.identified) {
+			Object.assign(draft, {service: `${namespace}/${name}`, port, protocol: protocolOf(protocol), identified: true});
 		}
 
 		return draft;
 	}
 
-	private kindOf(ip: string, protocol: string, port: string): NatEntryKind {
-		if (this.clusterIps.has(ip)) {
-			return 'clusterIP';
-		}
-
-		return this.firewalls.has(`${ip} . ${protocol} . ${port}`) ? 'loadBalancer' : 'externalIP';
+	private kindOf(ip: string, destination: string): NatEntryKind {
+		return this.clusterIps.has(ip) ? 'clusterIP' : (this.firewalls.has(destination) ? 'loadBalancer' : 'externalIP');
 	}
 
-	/** `service-ips`: ClusterIP, external and load-balancer IP entries. */
-	private serviceIps(): void {
-		for (const element of this.elementsOf('service-ips')) {
-			const [ip, protocol, port] = element.key;
-			const target = verdictChain(element.value);
-			if (!ip || !protocol || !port || !target) {
-				this.problems.push({line: element.line, message: `line ${element.line}: service-ips element is not \`ip . proto . port : goto chain\``});
+	/** `service-ips` (ClusterIP, external and load-balancer IPs) or `service-nodeports`: an entry for each element. */
+	private verdictMap(name: string, nodePort: boolean): void {
+		for (const {key, value, line} of this.elementsOf(name)) {
+			const ip = nodePort ? null : key[0];
+			const protocol = key[nodePort ? 0 : 1];
+			const port = key[nodePort ? 1 : 2];
+			const target = verdictChain(value);
+			if (ip === '' || ip === undefined || !protocol || !port || !target) {
+				this.problem(line, nodePort ? 'service-nodeports element is not `proto . port : goto chain`' : 'service-ips element is not `ip . proto . port : goto chain`');
 				continue;
 			}
 
-			const draft = this.draftFor(target, element.line);
-			if (draft) {
-				const firewall = this.firewalls.get(`${ip} . ${protocol} . ${port}`);
-				const firewallChain = firewall ? verdictChain(firewall.value) : null;
-				this.addWalked(draft, this.kindOf(ip, protocol, port), ip, Number(port), target, element.line, this.firewallRanges(firewallChain), firewallChain ? [firewallChain] : []);
-			}
-		}
-	}
-
-	private serviceNodePorts(): void {
-		for (const element of this.elementsOf('service-nodeports')) {
-			const [protocol, port] = element.key;
-			const target = verdictChain(element.value);
-			if (!protocol || !port || !target) {
-				this.problems.push({line: element.line, message: `line ${element.line}: service-nodeports element is not \`proto . port : goto chain\``});
+			const parsed = parseChainName(target);
+			if (!parsed) {
+				this.problem(line, `not a kube-proxy service chain: ${target}`);
 				continue;
 			}
 
-			const draft = this.draftFor(target, element.line);
-			if (draft) {
-				this.addWalked(draft, 'nodePort', null, Number(port), target, element.line, [], []);
-			}
+			const draft = this.draftNamed(parsed.namespace, parsed.name, parsed.port, parsed.protocol);
+			const destination = ip === null ? '' : `${ip} . ${protocol} . ${port}`;
+			const firewall = ip === null ? null : verdictChain(this.firewalls.get(destination)?.value ?? null);
+			const kind = ip === null ? 'nodePort' : this.kindOf(ip, destination);
+			this.addWalked(draft, kind, ip, Number(port), target, line, this.firewallRanges(firewall), firewall ? [firewall] : []);
 		}
 	}
 
 	/** `no-endpoint-services` / `no-endpoint-nodeports`: where kube-proxy drops or rejects. */
-	private noEndpointMaps(): void {
-		for (const [mapName, nodePort] of [['no-endpoint-services', false], ['no-endpoint-nodeports', true]] as const) {
-			for (const element of this.elementsOf(mapName)) {
-				const named = servicePortFromComment(element.comment);
-				const [first, second, third] = element.key;
-				const protocol = nodePort ? first : second;
-				const portText = nodePort ? second : third;
-				if (!named || !protocol || !portText) {
-					this.problems.push({line: element.line, message: `line ${element.line}: ${mapName} element without a service comment or port`});
-					continue;
-				}
+	private noEndpointMap(name: string, nodePort: boolean): void {
+		for (const {key, value, comment, line} of this.elementsOf(name)) {
+			const named = servicePortFromComment(comment);
+			const protocol = key[nodePort ? 0 : 1];
+			const portText = key[nodePort ? 1 : 2];
+			if (!named || !protocol || !portText) {
+				this.problem(line, `${name} element without a service comment or port`);
+				continue;
+			}
 
-				const draft = this.draftNamed(named.service.split('/')[0]!, named.service.split('/')[1]!, named.port, protocol);
-				const port = Number(portText);
-				const ip = nodePort ? null : first!;
-				const kind = nodePort ? 'nodePort' : this.kindOf(ip!, protocol, portText);
-				if (!draft.entries.some(entry => entry.kind === kind && entry.ip === ip && entry.port === port)) {
-					addEntry(draft, {kind, ip, port, sourceRanges: [], localOnly: false, path: [], target: 'none', line: element.line});
-				}
-
-				if (draft.noEndpoints !== 'reject') {
-					draft.noEndpoints = element.value === 'drop' ? 'drop' : 'reject';
-				}
-
-				if (!draft.noEndpointsLines.includes(element.line)) {
-					draft.noEndpointsLines.push(element.line);
-				}
+			const [namespace, service] = named.service.split('/') as [string, string];
+			const draft = this.draftNamed(namespace, service, named.port, protocol);
+			const ip = nodePort ? null : key[0]!;
+			const kind = ip === null ? 'nodePort' : this.kindOf(ip, `${ip} . ${protocol} . ${portText}`);
+			addEntry(draft, {kind, ip, port: Number(portText), sourceRanges: [], localOnly: false, path: [], target: 'none', line});
+			draft.noEndpoints = draft.noEndpoints === 'reject' || value !== 'drop' ? 'reject' : 'drop';
+			if (!draft.noEndpointsLines.includes(line)) {
+				draft.noEndpointsLines.push(line);
 			}
 		}
 	}
 
+	/** A firewall- chain's loadBalancerSourceRanges: whatever is not from them is dropped. */
 	private firewallRanges(chain: string | null): string[] {
-		for (const rule of chain ? this.rulesOf(chain) : []) {
-			const match = /ip6? saddr != (?:\{ ?([^}]*?) ?\}|(\S+)) drop/.exec(rule.text);
-			if (match) {
-				return (match[1] ?? match[2]!).split(',').map(range => range.trim()).filter(Boolean);
-			}
-		}
-
-		return [];
+		const match = (chain ? this.rulesOf(chain) : []).map(rule => /ip6? saddr != (?:\{ ?([^}]*?) ?\}|(\S+)) drop/.exec(rule.text)).find(Boolean);
+		return match ? (match[1] ?? match[2]!).split(',').map(range => range.trim()).filter(Boolean) : [];
 	}
 
 	/** Follow an entry through external- to service- or local-, and add it with its path. */
-	private addWalked(draft: FlowDraft, kind: NatEntryKind, ip: string | null, port: number, start: string, line: number, sourceRanges: string[], prefix: string[]) {
-		const walk = {path: [...prefix], localOnly: false, target: 'none' as 'cluster' | 'local' | 'none'};
+	private addWalked(draft: FlowDraft, kind: NatEntryKind, ip: string | null, port: number, start: string, line: number, sourceRanges: string[], path: string[]) {
+		const walk: Walk = {path, localOnly: false, target: 'none'};
 		let current: string | null = start;
 		for (let depth = 0; current && depth < 6; depth++) {
-			walk.path.push(current);
+			path.push(current);
 			if (!this.table.chains.has(current) && (this.endpointChains.get(current)?.missing ?? true)) {
-				this.problems.push({line, message: `line ${line}: map element points to missing chain ${current}`});
+				this.problem(line, `map element points to missing chain ${current}`);
 				break;
 			}
 
-			const prefixName: string | undefined = parseChainName(current)?.prefix;
-			if (prefixName === 'service' || prefixName === 'local') {
-				if (prefixName === 'service') {
+			const prefix = parseChainName(current)?.prefix;
+			if (prefix === 'service' || prefix === 'local') {
+				if (prefix === 'service') {
 					draft.chain ??= current;
 				} else {
 					draft.localChain ??= current;
-					walk.localOnly = true;
 				}
 
-				walk.target = prefixName === 'service' ? 'cluster' : 'local';
+				walk.localOnly ||= prefix === 'local';
+				walk.target = prefix === 'service' ? 'cluster' : 'local';
 				this.collectMasquerade(draft, current);
 				break;
 			}
 
-			if (prefixName !== 'external') {
+			if (prefix !== 'external') {
 				break;
 			}
 
@@ -276,14 +208,14 @@ class NftTableDecoder {
 			current = this.externalChain(draft, current, walk);
 		}
 
-		addEntry(draft, {kind, ip, port, sourceRanges, localOnly: walk.localOnly, path: walk.path, target: walk.target, line});
+		addEntry(draft, {kind, ip, port, sourceRanges, localOnly: walk.localOnly, path, target: walk.target, line});
 	}
 
 	/** `external-…`: pod and node traffic go to the cluster-wide chain (policy Local), the rest on; returns the next chain. */
-	private externalChain(draft: FlowDraft, chain: string, walk: {localOnly: boolean}): string | null {
+	private externalChain(draft: FlowDraft, chain: string, walk: Walk): string | null {
 		let external = this.externalChains.get(chain);
 		if (!external) {
-			external = this.readExternalChain(chain);
+			external = readExternalChain(chain, this.rulesOf(chain));
 			this.externalChains.set(chain, external);
 		}
 
@@ -300,27 +232,6 @@ class NftTableDecoder {
 		}
 
 		return external.next;
-	}
-
-	/** An external- chain once for all the entries that go through it. */
-	private readExternalChain(chain: string): ExternalChain {
-		const external: ExternalChain = {next: null, localOnly: false, bypasses: []};
-		for (const rule of this.rulesOf(chain)) {
-			const jump = /(?:^|\s)(?:goto|jump) ((?:service|local)-\S+)$/.exec(rule.text);
-			const match = jump ? rule.text.slice(0, jump.index).trim() : '';
-			if (jump && match === '') {
-				external.next ??= jump[1]!;
-			} else if (jump) {
-				external.localOnly = true;
-				const node = /fib saddr type local/.test(match) && !/ip6? saddr/.test(match);
-				if (jump[1]!.startsWith('service-')) {
-					external.bypasses.push({from: node ? 'node' : 'pods', condition: nftCondition(match), chain, target: jump[1]!, line: rule.line});
-				}
-			}
-		}
-
-		external.localOnly ||= external.next?.startsWith('local-') ?? false;
-		return external;
 	}
 
 	/** A chain's masquerade rules, read once for all the entries that go through it. */
@@ -340,12 +251,12 @@ class NftTableDecoder {
 	/** A service- or local- chain: affinity, the `numgen random mod N vmap` ladder, a single endpoint. */
 	private dispatch(draft: FlowDraft, chain: string): NatEndpoint[] {
 		const endpoints: NatEndpoint[] = [];
-		for (const rule of this.rulesOf(chain)) {
-			const affinity = /ip6? saddr @(\S+) goto (endpoint-\S+)/.exec(rule.text);
+		for (const {text, line, raw} of this.rulesOf(chain)) {
+			const affinity = text.includes('saddr @') ? /ip6? saddr @(\S+) goto (endpoint-\S+)/.exec(text) : null;
 			if (affinity) {
-				const timeout = this.table.sets.get(affinity[1]!)?.timeoutSeconds;
-				if (timeout === null || timeout === undefined) {
-					this.problems.push({line: rule.line, message: `line ${rule.line}: affinity set ${affinity[1]!} is missing or has no timeout`});
+				const timeout = this.table.sets.get(affinity[1]!)?.timeoutSeconds ?? null;
+				if (timeout === null) {
+					this.problem(line, `affinity set ${affinity[1]!} is missing or has no timeout`);
 				} else {
 					draft.affinity = {timeoutSeconds: timeout};
 				}
@@ -353,23 +264,19 @@ class NftTableDecoder {
 				continue;
 			}
 
-			const numgen = /numgen random mod (\d+) vmap \{(.*)\}/.exec(rule.text);
-			const direct = numgen ? null : /^(?:goto|jump) (endpoint-\S+)$/.exec(rule.text);
-			if ((numgen || direct) && endpoints.reduce((sum, each) => sum + each.probability, 0) >= 1 - 1e-9) {
+			const numgen = /numgen random mod (\d+) vmap \{(.*)\}/.exec(text);
+			const direct = numgen ? null : /^(?:goto|jump) (endpoint-\S+)$/.exec(text);
+			const taken = endpoints.reduce((sum, each) => sum + each.probability, 0);
+			if ((numgen || direct) && taken >= 1 - 1e-9) {
 				// Every new connection already took a verdict above: nothing reaches this rule.
-				this.problems.push({line: rule.line, message: `line ${rule.line}: unreachable rule after every connection was sent to an endpoint in ${chain}: ${rule.raw.trim()}`});
-				continue;
-			}
-
-			if (numgen) {
-				this.numgenEndpoints(chain, rule.line, Number(numgen[1]), numgen[2]!, endpoints);
-				continue;
-			}
-
-			const target = direct ? this.endpointOf(direct[1]!, rule.line) : null;
-			if (target) {
-				const taken = endpoints.reduce((sum, each) => sum + each.probability, 0);
-				endpoints.push({ip: target.ip, port: target.port, probability: Math.max(0, 1 - taken), chain: direct![1]!, written: null, line: rule.line, hairpinMasquerade: target.hairpin});
+				this.problem(line, `unreachable rule after every connection was sent to an endpoint in ${chain}: ${raw.trim()}`);
+			} else if (numgen) {
+				this.numgenEndpoints(chain, line, Number(numgen[1]), numgen[2]!, endpoints);
+			} else if (direct) {
+				const target = this.endpointOf(direct[1]!, line);
+				if (target) {
+					endpoints.push({ip: target.ip!, port: target.port, probability: Math.max(0, 1 - taken), chain: direct[1]!, written: null, line, hairpinMasquerade: target.hairpin});
+				}
 			}
 		}
 
@@ -379,60 +286,79 @@ class NftTableDecoder {
 	private numgenEndpoints(chain: string, line: number, modulus: number, items: string, endpoints: NatEndpoint[]): void {
 		const seen = new Set<number>();
 		for (const item of items.split(',')) {
-			const parsed = vmapItem(item);
+			const parsed = /^\s*(\d+)\s*:\s*(?:goto|jump)\s+(\S+)\s*$/.exec(item);
+			const index = parsed ? Number(parsed[1]) : 0;
 			if (!parsed) {
-				this.problems.push({line, message: `line ${line}: bad vmap element "${item.trim()}" in ${chain}`});
-				continue;
-			}
-
-			const [index, target] = parsed;
-			if (index >= modulus || seen.has(index)) {
-				this.problems.push({line, message: `line ${line}: vmap index ${index} is out of range or repeated for mod ${modulus} in ${chain}`});
-				continue;
-			}
-
-			seen.add(index);
-			const endpoint = this.endpointOf(target, line);
-			if (endpoint) {
-				endpoints.push({ip: endpoint.ip, port: endpoint.port, probability: 1 / modulus, chain: target, written: 1 / modulus, line, hairpinMasquerade: endpoint.hairpin});
+				this.problem(line, `bad vmap element "${item.trim()}" in ${chain}`);
+			} else if (index >= modulus || seen.has(index)) {
+				this.problem(line, `vmap index ${index} is out of range or repeated for mod ${modulus} in ${chain}`);
+			} else {
+				seen.add(index);
+				const endpoint = this.endpointOf(parsed[2]!, line);
+				if (endpoint) {
+					endpoints.push({ip: endpoint.ip!, port: endpoint.port, probability: 1 / modulus, chain: parsed[2]!, written: 1 / modulus, line, hairpinMasquerade: endpoint.hairpin});
+				}
 			}
 		}
 	}
 
-	/** An endpoint- chain's dnat target, its problems told once, when a Service first sends traffic to it. */
-	private endpointOf(chain: string, line: number): EndpointTarget | null {
-		const fold = this.endpointChains.get(chain) ?? this.foldDeclared(chain);
+	/** An endpoint- chain's fold, its problems told once, when a Service first sends traffic to it; null without a target. */
+	private endpointOf(chain: string, line: number): EndpointFold | null {
+		let fold = this.endpointChains.get(chain);
+		if (!fold) {
+			// A chain jumped to as an endpoint whose rules the table kept (another name), or none.
+			const declared = this.table.chains.get(chain);
+			fold = newFold(!declared);
+			for (const rule of declared ?? []) {
+				foldEndpointRule(fold, rule.text, rule.line);
+			}
+
+			this.endpointChains.set(chain, fold);
+		}
+
 		if (!fold.told) {
 			fold.told = true;
-			this.problems.push(...(fold.problems ?? []));
+			for (const problem of fold.problems ?? []) {
+				this.problems.push(problem);
+			}
+
 			if (fold.missing) {
-				this.problems.push({line, message: `line ${line}: jump to missing endpoint chain ${chain}`});
+				this.problem(line, `jump to missing endpoint chain ${chain}`);
 			} else if (fold.ip === null) {
-				this.problems.push({line, message: `line ${line}: endpoint chain ${chain} has no dnat rule`});
+				this.problem(line, `endpoint chain ${chain} has no dnat rule`);
 			}
 		}
 
-		// The fold is the target itself: no second object for each of a large table's endpoints.
-		return fold.ip === null ? null : fold as EndpointTarget;
-	}
-
-	/** A chain jumped to as an endpoint whose rules the table kept (the `add rule` form, another name). */
-	private foldDeclared(chain: string): EndpointFold {
-		const declared = this.table.chains.get(chain);
-		const fold = newFold(!declared);
-		for (const rule of declared?.rules ?? []) {
-			foldEndpointRule(fold, rule);
-		}
-
-		this.endpointChains.set(chain, fold);
-		return fold;
+		return fold.ip === null ? null : fold;
 	}
 }
 
-/** ` 3 : goto endpoint-…` -> [3, endpoint-…], or null. */
-function vmapItem(item: string): [number, string] | null {
-	const match = /^\s*(\d+)\s*:\s*(?:goto|jump)\s+(\S+)\s*$/.exec(item);
-	return match ? [Number(match[1]), match[2]!] : null;
+/** `service-ULMVA6XW-ns1/svc1/tcp/p80` -> its parts; endpoint chains carry `__ip/port` after the port. */
+function parseChainName(chain: string): {prefix: string; namespace: string; name: string; protocol: string; port: string} | null {
+	const match = /^(service|external|local|firewall|endpoint)-[A-Z2-7]{8}-(.+)$/.exec(chain);
+	const parts = match ? match[2]!.split('__')[0]!.split('/') : [];
+	return match && parts.length >= 4 ? {prefix: match[1]!, namespace: parts[0]!, name: parts[1]!, protocol: parts[2]!, port: parts.slice(3).join('/')} : null;
+}
+
+/** An external- chain once for all the entries that go through it. */
+function readExternalChain(chain: string, rules: NftRule[]): ExternalChain {
+	const external: ExternalChain = {next: null, localOnly: false, bypasses: []};
+	for (const rule of rules) {
+		const jump = /(?:^|\s)(?:goto|jump) ((?:service|local)-\S+)$/.exec(rule.text);
+		const match = jump ? rule.text.slice(0, jump.index).trim() : '';
+		if (jump && match === '') {
+			external.next ??= jump[1]!;
+		} else if (jump) {
+			external.localOnly = true;
+			const node = /fib saddr type local/.test(match) && !/ip6? saddr/.test(match);
+			if (jump[1]!.startsWith('service-')) {
+				external.bypasses.push({from: node ? 'node' : 'pods', condition: nftCondition(match), chain, target: jump[1]!, line: rule.line});
+			}
+		}
+	}
+
+	external.localOnly ||= external.next?.startsWith('local-') ?? false;
+	return external;
 }
 
 function verdictChain(value: string | null): string | null {
@@ -440,34 +366,20 @@ function verdictChain(value: string | null): string | null {
 	return match ? match[1]! : null;
 }
 
-function markOf(texts: string[]): string | null {
-	for (const text of texts) {
-		const match = /mark set (?:meta )?mark (?:or|\|) (0x[0-9a-f]+)/i.exec(text);
-		if (match) {
-			return `0x${Number.parseInt(match[1]!, 16).toString(16)}`;
-		}
-	}
-
-	return null;
+function markOf(rules: NftRule[]): string | null {
+	const match = rules.map(({text}) => /mark set (?:meta )?mark (?:or|\|) (0x[0-9a-f]+)/i.exec(text)).find(Boolean);
+	return match ? `0x${Number.parseInt(match[1]!, 16).toString(16)}` : null;
 }
 
 /** Human wording of the match part of an nft masquerade rule. */
 function nftCondition(match: string): string {
-	const parts: string[] = [];
 	const source = /ip6? saddr (!= )?(\S+)/.exec(match);
-	if (source) {
-		parts.push(`${source[1] ? 'source not in' : 'source'} ${source[2]!}`);
-	}
-
-	if (/fib saddr type local/.test(match)) {
-		parts.push('source is a local address');
-	}
-
 	// kube-proxy's bridge and interface-prefix detectors match on the input interface.
 	const inInterface = /iifname (!= )?"?([^"\s]+)"?/.exec(match);
-	if (inInterface) {
-		parts.push(`${inInterface[1] ? 'not ' : ''}in through ${inInterface[2]!}`);
-	}
-
+	const parts = [
+		source ? `${source[1] ? 'source not in' : 'source'} ${source[2]!}` : '',
+		/fib saddr type local/.test(match) ? 'source is a local address' : '',
+		inInterface ? `${inInterface[1] ? 'not ' : ''}in through ${inInterface[2]!}` : '',
+	].filter(Boolean);
 	return parts.length > 0 ? parts.join(', ') : 'always';
 }

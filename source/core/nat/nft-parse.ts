@@ -1,75 +1,30 @@
 import {Buffer} from 'node:buffer';
 import type {NatProblem} from './types.js';
 
-export type NftElement = {
-	readonly line: number;
-	/** Key parts of a concatenation (`1.2.3.4 . tcp . 80` -> [1.2.3.4, tcp, 80]). */
-	readonly key: string[];
-	readonly comment: string | null;
-	/** Map value, e.g. `goto service-…`, `drop`; null for a plain set element. */
-	readonly value: string | null;
-};
+/** A set or map element: the parts of its key (`1.2.3.4 . tcp . 80`), its comment, a map element's value (`goto x`, `drop`). */
+export type NftElement = {readonly line: number; readonly key: string[]; readonly comment: string | null; readonly value: string | null};
 
-export type NftSet = {
-	readonly name: string;
-	readonly kind: 'set' | 'map';
-	readonly line: number;
-	type: string;
-	flags: string[];
-	timeoutSeconds: number | null;
-	comment: string | null;
-	readonly elements: NftElement[];
-};
+/** A set or map: what the decoder reads of it (an affinity set's timeout and the elements). */
+export type NftSet = {readonly name: string; readonly map: boolean; timeoutSeconds: number | null; readonly elements: NftElement[]};
 
-export type NftRule = {
-	readonly line: number;
-	/** The line as written. */
-	readonly raw: string;
-	/** Statement text without a trailing `comment "…"` or `# handle N`. */
-	readonly text: string;
-	readonly comment: string | null;
-};
+/** A rule: its line, the line as written, and the statement without `;`, a trailing `comment "…"` or `# handle N`. */
+export type NftRule = {readonly line: number; readonly raw: string; readonly text: string};
 
-export type NftChain = {
-	readonly name: string;
-	readonly line: number;
-	/** `type nat hook prerouting priority dstnat; policy accept;` for base chains, else null. */
-	hook: string | null;
-	readonly rules: NftRule[];
-};
-
-export type NftTable = {
-	readonly family: string;
-	readonly name: string;
-	readonly line: number;
-	readonly sets: Map<string, NftSet>;
-	readonly chains: Map<string, NftChain>;
-};
-
-export type NftDump = {
-	readonly tables: NftTable[];
-	readonly problems: NatProblem[];
-};
+export type NftTable = {readonly family: string; readonly name: string; readonly sets: Map<string, NftSet>; readonly chains: Map<string, NftRule[]>};
 
 /**
- * Asked at each `chain NAME {` block: a function given that chain's rules as they are read keeps the
- * chain and its rules out of the table (the decoder folds endpoint chains this way).
+ * Asked at each `chain NAME {` block: a function given each of that chain's statements (text and line) as
+ * they are read keeps the chain out of the table (the decoder folds endpoint chains this way).
  */
-export type NftChainTaker = (table: NftTable, name: string) => ((rule: NftRule) => void) | undefined;
+export type NftChainTaker = (table: NftTable, name: string) => RuleSink | undefined;
 
-type RuleSink = ((rule: NftRule) => void) | undefined;
+type RuleSink = (text: string, line: number) => void;
 
-type Context =
-	| {kind: 'top'}
-	| {kind: 'table'; table: NftTable}
-	| {kind: 'set'; table: NftTable; set: NftSet}
-	| {kind: 'chain'; table: NftTable; chain: NftChain; sink: RuleSink};
-
-/** An element list being read, cut at commas as lines arrive and kept back until it closes; `part` (from `partLine`) may span lines. */
-type PendingElements = {set: NftSet; startLine: number; depth: number; quoted: boolean; part: string; partLine: number; elements: NftElement[]; problems: NatProblem[]};
+/** An element list being read; `part` (from `partLine`) is the element cut so far, which may span lines. */
+type PendingElements = {set: NftSet; startLine: number; depth: number; part: string; partLine: number; elementCount: number; problemCount: number};
 
 /** A rule with an anonymous set or verdict map that nft wrapped over lines. */
-type PendingRule = {chain: NftChain; sink: RuleSink; line: number; raw: string; parts: string[]; balance: number};
+type PendingRule = {line: number; raw: string; parts: string[]; balance: number};
 
 /** What an element list's reader stops at: quotes, braces and commas. */
 const specialCharacters = /[",{}]/g;
@@ -78,24 +33,35 @@ const specialCharacters = /[",{}]/g;
 const partBytes = 1 << 20;
 
 /**
- * Parse `nft list table …` / `nft list ruleset` text or bytes, and also the `add table/chain/rule/element …`
- * transaction form that `nft -f` reads. Never throws; problems name their line. `take` may keep chains
- * out of the result.
+ * Parse what `nft list table …` / `nft list ruleset` print, as text or bytes. Never throws; problems name
+ * their line. `take` may keep chains out of the result.
  */
-export function parseNft(dump: string | Uint8Array, take?: NftChainTaker): NftDump {
+export function parseNft(dump: string | Uint8Array, take?: NftChainTaker): {tables: NftTable[]; problems: NatProblem[]} {
 	const parser = new NftParser(take);
+	let rest = '';
+	const read = (text: string) => {
+		let start = 0;
+		for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
+			parser.line(text.slice(start, end));
+			start = end + 1;
+		}
+
+		rest = text.slice(start);
+	};
+
 	if (typeof dump === 'string') {
-		parser.text(dump);
+		read(dump);
 	} else {
 		for (let from = 0; from < dump.length;) {
 			// Cut after a newline: it is never inside a UTF-8 sequence.
 			const cut = dump.indexOf(10, Math.min(dump.length, from + partBytes) - 1);
 			const to = cut === -1 ? dump.length : cut + 1;
-			parser.text(Buffer.from(dump.buffer, dump.byteOffset + from, to - from).toString('utf8'));
+			read(Buffer.from(dump.buffer, dump.byteOffset + from, to - from).toString('utf8'));
 			from = to;
 		}
 	}
 
+	parser.line(rest);
 	return parser.end();
 }
 
@@ -103,39 +69,58 @@ export function parseNft(dump: string | Uint8Array, take?: NftChainTaker): NftDu
 class NftParser {
 	private readonly tables: NftTable[] = [];
 	private readonly problems: NatProblem[] = [];
-	private context: Context = {kind: 'top'};
+	private context: 'top' | 'table' | 'set' | 'chain' = 'top';
+	private table: NftTable | null = null;
+	private set: NftSet | null = null;
+	/** The chain being read: its kept rules, or the function it was taken with. */
+	private rules: NftRule[] | null = null;
+	private sink: RuleSink | undefined;
 	private pendingElements: PendingElements | null = null;
 	private pendingRule: PendingRule | null = null;
-	/** Line number of the last line read; the text after the last newline is one more line. */
 	private lineNumber = 0;
-	private rest = '';
+	/** The line being read, as written (without a trailing CR). */
+	private raw = '';
+	private addForm = false;
 
 	constructor(private readonly take?: NftChainTaker) {}
 
-	/** Read the lines of one part (every part but the last ends with a newline); the last line waits for end(). */
-	text(text: string): void {
-		let start = 0;
-		for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
-			this.line(text.slice(start, end));
-			start = end + 1;
+	/** One line, without a trailing CR, a `# handle N` comment and surrounding white space. */
+	line(whole: string): void {
+		const line = ++this.lineNumber;
+		this.raw = whole.charCodeAt(whole.length - 1) === 13 ? whole.slice(0, -1) : whole;
+		const trimmed = stripHandle(this.raw).trim();
+		if (this.pendingElements) {
+			this.elementLine(trimmed, line);
+		} else if (this.pendingRule) {
+			this.ruleLine(trimmed);
+		} else if (trimmed === '' || trimmed.charCodeAt(0) === 35) {
+			// A blank line or a comment.
+		} else if (this.context === 'chain') {
+			this.chainLine(line, trimmed);
+		} else if (this.context === 'table') {
+			this.tableLine(line, trimmed);
+		} else if (this.context === 'set') {
+			this.setLine(line, trimmed);
+		} else {
+			this.topLine(line, trimmed);
 		}
-
-		this.rest = text.slice(start);
 	}
 
-	end(): NftDump {
-		this.line(this.rest);
+	end(): {tables: NftTable[]; problems: NatProblem[]} {
 		const {lineNumber, pendingElements, pendingRule, context} = this;
 		if (pendingRule) {
 			this.problem(pendingRule.line, pendingRule.raw, 'unbalanced braces');
 		}
 
 		if (pendingElements) {
+			// A list never closed is taken back with its problems.
+			pendingElements.set.elements.length = pendingElements.elementCount;
+			this.problems.length = pendingElements.problemCount;
 			this.problems.push({line: pendingElements.startLine, message: `line ${pendingElements.startLine}: elements of ${pendingElements.set.name} are not closed`});
 		}
 
-		if (context.kind !== 'top') {
-			this.problems.push({line: lineNumber, message: `line ${lineNumber}: input ends inside a ${context.kind} (missing \`}\`)`});
+		if (context !== 'top') {
+			this.problems.push({line: lineNumber, message: `line ${lineNumber}: input ends inside a ${context} (missing \`}\`)`});
 		}
 
 		return {tables: this.tables, problems: this.problems};
@@ -145,158 +130,104 @@ class NftParser {
 		this.problems.push({line, message: `line ${line}: ${message}: ${raw.length > 200 ? `${raw.slice(0, 200)}…` : raw}`});
 	}
 
-	private tableFor(family: string, name: string, line: number): NftTable {
-		let table = this.tables.find(each => each.family === family && each.name === name);
-		if (!table) {
-			table = {family, name, line, sets: new Map(), chains: new Map()};
-			this.tables.push(table);
-		}
-
-		return table;
-	}
-
-	private line(whole: string): void {
-		const line = ++this.lineNumber;
-		const raw = whole.charCodeAt(whole.length - 1) === 13 ? whole.slice(0, -1) : whole;
-		const trimmed = stripHandle(raw).trim();
-		if (this.pendingElements) {
-			this.elementLine(trimmed, line);
-			return;
-		}
-
-		if (this.pendingRule) {
-			this.ruleLine(trimmed);
-			return;
-		}
-
-		if (trimmed === '' || trimmed.charCodeAt(0) === 35) {
-			return;
-		}
-
-		const {context} = this;
-		switch (context.kind) {
-			case 'top': {
-				this.topLine(line, raw, trimmed);
-				return;
-			}
-
-			case 'table': {
-				this.tableLine(context.table, line, raw, trimmed);
-				return;
-			}
-
-			case 'set': {
-				this.setLine(context.table, context.set, line, trimmed);
-				return;
-			}
-
-			case 'chain': {
-				this.chainLine(context, line, raw, trimmed);
-			}
-		}
-	}
-
-	private topLine(line: number, raw: string, trimmed: string): void {
-		let match = /^table\s+(ip|ip6|inet|arp|bridge|netdev)\s+(\S+)\s*\{$/.exec(trimmed);
+	private topLine(line: number, trimmed: string): void {
+		const match = /^table\s+(ip|ip6|inet|arp|bridge|netdev)\s+(\S+)\s*\{$/.exec(trimmed);
 		if (match) {
-			this.context = {kind: 'table', table: this.tableFor(match[1]!, match[2]!, line)};
-			return;
-		}
+			const [, family, name] = match as unknown as [string, string, string];
+			this.table = this.tables.find(each => each.family === family && each.name === name) ?? null;
+			if (!this.table) {
+				this.table = {family, name, sets: new Map(), chains: new Map()};
+				this.tables.push(this.table);
+			}
 
-		match = /^add\s+(\S+)\s+(ip|ip6|inet)\s+(\S+)\s*(.*)$/.exec(trimmed);
-		if (match) {
-			this.addCommand(match[1]!, this.tableFor(match[2]!, match[3]!, line), match[4]!, line, raw);
-			return;
-		}
+			this.context = 'table';
+		} else if (/^add\s/.test(trimmed)) {
+			// What `nft -f` reads (kube-proxy's transactions), not what nft prints: said once, not for every line.
+			if (!this.addForm) {
+				this.problems.push({line, message: `line ${line}: \`add …\` commands are not read: give what \`nft list table ip kube-proxy\` prints`});
+			}
 
-		if (!/^(flush|delete|destroy)\s/.test(trimmed)) {
-			this.problem(line, raw, 'expected `table <family> <name> {`');
+			this.addForm = true;
+		} else if (!/^(flush|delete|destroy)\s/.test(trimmed)) {
+			this.problem(line, this.raw, 'expected `table <family> <name> {`');
 		}
 	}
 
-	private tableLine(table: NftTable, line: number, raw: string, trimmed: string): void {
+	private tableLine(line: number, trimmed: string): void {
 		if (trimmed === '}') {
-			this.context = {kind: 'top'};
+			this.context = 'top';
 			return;
 		}
 
-		const declared = /^(set|map|chain)\s+(\S+)\s*\{\s*(.*)$/.exec(trimmed) as [string, 'set' | 'map' | 'chain', string, string] | null;
+		const declared = /^(set|map|chain)\s+(\S+)\s*\{\s*(.*)$/.exec(trimmed);
 		if (!declared) {
 			if (!/^(comment|flags)\s/.test(trimmed)) {
-				this.problem(line, raw, 'expected a set, map or chain');
+				this.problem(line, this.raw, 'expected a set, map or chain');
 			}
 
 			return;
 		}
 
-		const [, kind, name, rest] = declared;
+		const [, kind, name, rest] = declared as unknown as [string, string, string, string];
+		const table = this.table!;
 		if (kind === 'chain') {
-			const chain: NftChain = {name, line, hook: null, rules: []};
-			const sink = this.take?.(table, name);
-			if (!sink) {
-				table.chains.set(name, chain);
+			this.sink = this.take?.(table, name);
+			this.rules = this.sink ? null : [];
+			if (this.rules) {
+				table.chains.set(name, this.rules);
 			}
 
-			this.context = rest === '}' ? {kind: 'table', table} : {kind: 'chain', table, chain, sink};
+			this.context = rest === '}' ? 'table' : 'chain';
 			if (rest && rest !== '}') {
-				this.problem(line, raw, 'unexpected text after `{`');
+				this.problem(line, this.raw, 'unexpected text after `{`');
 			}
 
 			return;
 		}
 
-		const set = newSet(name, kind, line);
+		const set: NftSet = {name, map: kind === 'map', timeoutSeconds: null, elements: []};
 		table.sets.set(name, set);
 		if (rest.endsWith('}')) {
-			setProperties(set, rest.slice(0, -1), line, this.problems);
+			this.setProperties(set, rest.slice(0, -1), line);
 		} else {
-			this.context = {kind: 'set', table, set};
+			this.set = set;
+			this.context = 'set';
 		}
 	}
 
-	private setLine(table: NftTable, set: NftSet, line: number, trimmed: string): void {
+	private setLine(line: number, trimmed: string): void {
 		if (trimmed === '}') {
-			this.context = {kind: 'table', table};
+			this.context = 'table';
 			return;
 		}
 
 		const elements = /^elements\s*=\s*(\{.*)$/.exec(trimmed);
 		if (elements) {
-			this.pendingElements = {set, startLine: line, depth: 0, quoted: false, part: '', partLine: line, elements: [], problems: []};
+			this.pendingElements = {set: this.set!, startLine: line, depth: 0, part: '', partLine: line, elementCount: this.set!.elements.length, problemCount: this.problems.length};
 			this.elementLine(elements[1]!, line);
 		} else {
-			setProperties(set, trimmed, line, this.problems);
+			this.setProperties(this.set!, trimmed, line);
 		}
 	}
 
-	/** One line of an element list: each element is cut out at its comma; the list is kept when its `}` is read. */
+	/** One line of an element list: each element is cut out at its comma and added to the set at once. */
 	private elementLine(text: string, line: number): void {
 		const pending = this.pendingElements!;
 		// nft never wraps inside a quoted comment: a quote left open is closed by the line's end.
-		pending.quoted = false;
+		let quoted = false;
 		let start = 0;
 		specialCharacters.lastIndex = 0;
 		for (let found = specialCharacters.exec(text); found; found = specialCharacters.exec(text)) {
 			const index = found.index;
 			const code = text.charCodeAt(index);
 			if (code === 34) {
-				pending.quoted = text.charCodeAt(index - 1) === 92 ? pending.quoted : !pending.quoted;
-			} else if (pending.quoted) {
+				quoted = text.charCodeAt(index - 1) === 92 ? quoted : !quoted;
+			} else if (quoted) {
 				continue;
 			} else if (code === 123) {
-				pending.depth++;
-				start = pending.depth === 1 ? index + 1 : start;
+				start = ++pending.depth === 1 ? index + 1 : start;
 			} else if (code === 125 && pending.depth > 0 && --pending.depth === 0) {
 				this.endElement(pending, text.slice(start, index), line);
-				// One by one: spreading a list of 100,000 elements into push() overflows the stack.
-				for (const element of pending.elements) {
-					pending.set.elements.push(element);
-				}
-
-				for (const problem of pending.problems) {
-					this.problems.push(problem);
-				}
-
 				this.pendingElements = null;
 				return;
 			} else if (code === 44 && pending.depth > 0) {
@@ -312,36 +243,32 @@ class NftParser {
 
 	private endElement(pending: PendingElements, text: string, line: number): void {
 		addPart(pending, text, line);
-		const element = parseElement(pending.set, pending.part, pending.partLine, pending.problems);
+		const element = parseElement(pending.set, pending.part, pending.partLine, this.problems);
 		if (element) {
-			pending.elements.push(element);
+			pending.set.elements.push(element);
 		}
 
 		pending.part = '';
 	}
 
-	private chainLine({table, chain, sink}: Context & {kind: 'chain'}, line: number, raw: string, trimmed: string): void {
+	private chainLine(line: number, trimmed: string): void {
 		if (trimmed === '}') {
-			this.context = {kind: 'table', table};
+			this.context = 'table';
 			return;
 		}
 
-		if (trimmed.startsWith('type') && /^type\s+\S+\s+hook\s/.test(trimmed)) {
-			chain.hook = trimmed;
-			return;
-		}
-
-		if (chain.rules.length === 0 && /^(comment\s+"[^"]*"\s*;?|policy\s+\w+;?)$/.test(trimmed)) {
+		// A base chain's `type … hook …`, and a comment or policy before the first rule, are not rules.
+		if ((trimmed.startsWith('type') && /^type\s+\S+\s+hook\s/.test(trimmed)) || ((this.rules?.length ?? 0) === 0 && /^(comment\s+"[^"]*"\s*;?|policy\s+\w+;?)$/.test(trimmed))) {
 			return;
 		}
 
 		const balance = braceBalance(trimmed);
 		if (balance > 0) {
-			this.pendingRule = {chain, sink, line, raw, parts: [trimmed], balance};
+			this.pendingRule = {line, raw: this.raw, parts: [trimmed], balance};
 		} else if (balance < 0) {
-			this.problem(line, raw, 'unbalanced braces');
+			this.problem(line, this.raw, 'unbalanced braces');
 		} else {
-			addRule(chain, sink, makeRule(line, raw, trimmed));
+			this.addRule(line, trimmed, null);
 		}
 	}
 
@@ -357,96 +284,44 @@ class NftParser {
 		if (pending.balance < 0) {
 			this.problem(pending.line, pending.raw, 'unbalanced braces');
 		} else {
-			addRule(pending.chain, pending.sink, makeRule(pending.line, pending.raw, pending.parts.join(' ')));
+			this.addRule(pending.line, pending.parts.join(' '), pending.raw);
 		}
 	}
 
-	// The `add …` transaction form: one object per line.
-	private addCommand(object: string, table: NftTable, rest: string, line: number, raw: string) {
-		if (object === 'table') {
-			return;
+	private addRule(line: number, statement: string, raw: string | null): void {
+		const text = statementText(statement);
+		if (this.sink) {
+			this.sink(text, line);
+		} else {
+			this.rules!.push({line, raw: raw ?? this.raw, text});
 		}
+	}
 
-		const nameMatch = /^(\S+)\s*(.*)$/.exec(rest);
-		if (!nameMatch) {
-			this.problem(line, raw, `add ${object} without a name`);
-			return;
-		}
-
-		const [, name, body] = nameMatch as unknown as [string, string, string];
-		switch (object) {
-			case 'chain': {
-				const chain = table.chains.get(name) ?? {name, line, hook: null, rules: []};
-				table.chains.set(name, chain);
-				const hook = /\{\s*(type\s[^}]*?)\s*;?\s*\}/.exec(body);
-				chain.hook = hook ? hook[1]! : chain.hook;
-				return;
+	/** `type …; flags …; timeout 3h; comment "…"`, one per line or `;`-separated: the decoder needs only a timeout. */
+	private setProperties(set: NftSet, text: string, line: number) {
+		let quoted = false;
+		for (let index = 0, start = 0; index <= text.length; index++) {
+			const code = text.charCodeAt(index);
+			quoted = code === 34 && text.charCodeAt(index - 1) !== 92 ? !quoted : quoted;
+			if (index < text.length && (quoted || code !== 59)) {
+				continue;
 			}
 
-			case 'rule': {
-				let chain = table.chains.get(name);
-				if (!chain) {
-					this.problem(line, raw, `rule for unknown chain ${name}`);
-					chain = {name, line, hook: null, rules: []};
-					table.chains.set(name, chain);
+			const property = text.slice(start, index).trim();
+			start = index + 1;
+			const match = /^(\w+)\s+(.*)$/.exec(property);
+			if (property !== '' && !match) {
+				this.problems.push({line, message: `line ${line}: bad set property: ${property}`});
+			} else if (match?.[1] === 'timeout') {
+				const seconds = parseNftDuration(match[2]!);
+				if (seconds === null) {
+					this.problems.push({line, message: `line ${line}: bad timeout ${match[2]!}`});
+				} else {
+					set.timeoutSeconds = seconds;
 				}
-
-				chain.rules.push(makeRule(line, raw, body));
-				return;
-			}
-
-			case 'set':
-			case 'map': {
-				const set = table.sets.get(name) ?? newSet(name, object, line);
-				table.sets.set(name, set);
-				const properties = /^\{(.*)\}$/.exec(body.trim());
-				if (properties) {
-					setProperties(set, properties[1]!, line, this.problems);
-				}
-
-				return;
-			}
-
-			case 'element': {
-				this.addElements(table.sets.get(name), name, body, line, raw);
-				return;
-			}
-
-			default: {
-				this.problem(line, raw, `unknown object ${object}`);
 			}
 		}
 	}
-
-	/** `add element … { a, b }`: the whole list on one line. */
-	private addElements(set: NftSet | undefined, name: string, body: string, line: number, raw: string) {
-		if (!set) {
-			this.problem(line, raw, `element for unknown set ${name}`);
-			return;
-		}
-
-		const open = body.indexOf('{');
-		if (open === -1 || body.lastIndexOf('}') < open) {
-			this.problems.push({line, message: `line ${line}: bad element list for ${set.name}: ${body.slice(0, 200)}`});
-			return;
-		}
-
-		this.pendingElements = {set, startLine: line, depth: 0, quoted: false, part: '', partLine: line, elements: [], problems: []};
-		this.elementLine(body, line);
-		this.pendingElements = null;
-	}
-}
-
-function addRule(chain: NftChain, sink: RuleSink, rule: NftRule): void {
-	if (sink) {
-		sink(rule);
-	} else {
-		chain.rules.push(rule);
-	}
-}
-
-function newSet(name: string, kind: 'set' | 'map', line: number): NftSet {
-	return {name, kind, line, type: '', flags: [], timeoutSeconds: null, comment: null, elements: []};
 }
 
 function stripHandle(raw: string): string {
@@ -455,17 +330,12 @@ function stripHandle(raw: string): string {
 	return at === -1 ? raw : raw.slice(0, at);
 }
 
-function makeRule(line: number, raw: string, statement: string): NftRule {
+/** A rule's statement without a trailing `;` or `comment "…"`. */
+function statementText(statement: string): string {
 	let text = statement.trim();
 	text = text.endsWith(';') ? text.slice(0, -1).trim() : text;
-	let comment: string | null = null;
 	const match = text.endsWith('"') ? /\s*comment\s+"((?:[^"\\]|\\.)*)"\s*$/.exec(text) : null;
-	if (match) {
-		comment = match[1]!.replaceAll('\\"', '"');
-		text = text.slice(0, match.index).trim();
-	}
-
-	return {line, raw, text, comment};
+	return match ? text.slice(0, match.index).trim() : text;
 }
 
 function braceBalance(text: string): number {
@@ -489,104 +359,25 @@ function braceBalance(text: string): number {
 	return balance;
 }
 
-/** `type …; flags …; timeout 3h; comment "…"` either one per line or `;`-separated. */
-function setProperties(set: NftSet, text: string, line: number, problems: NatProblem[]) {
-	for (const part of splitOutsideQuotes(text, ';')) {
-		const property = part.trim();
-		if (property === '') {
-			continue;
-		}
-
-		const match = /^(\w+)\s+(.*)$/.exec(property);
-		if (!match) {
-			problems.push({line, message: `line ${line}: bad set property: ${property}`});
-			continue;
-		}
-
-		const [, key, value] = match;
-		switch (key) {
-			case 'type':
-			case 'typeof': {
-				set.type = value!;
-				break;
-			}
-
-			case 'flags': {
-				set.flags = value!.split(',').map(flag => flag.trim());
-				break;
-			}
-
-			case 'timeout': {
-				const seconds = parseNftDuration(value!);
-				if (seconds === null) {
-					problems.push({line, message: `line ${line}: bad timeout ${value!}`});
-				} else {
-					set.timeoutSeconds = seconds;
-				}
-
-				break;
-			}
-
-			case 'comment': {
-				set.comment = value!.replace(/^"|"$/g, '');
-				break;
-			}
-
-			default: {
-				// size, policy, auto-merge, counter, gc-interval: nothing the decoder needs.
-			}
-		}
-	}
-}
-
 /** nft durations: `3h`, `10800s`, `1d2h3m4s`, `250ms`. */
-export function parseNftDuration(text: string): number | null {
+function parseNftDuration(text: string): number | null {
 	const trimmed = text.trim();
-	if (!/^(\d+(d|h|m|s|ms))+$/.test(trimmed)) {
-		return null;
-	}
-
+	const unitSeconds: Record<string, number> = {d: 86_400, h: 3600, m: 60, s: 1};
 	let seconds = 0;
 	for (const [, amount, unit] of trimmed.matchAll(/(\d+)(ms|d|h|m|s)/g)) {
-		const value = Number(amount);
-		seconds += unit === 'd' ? value * 86_400 : unit === 'h' ? value * 3600 : unit === 'm' ? value * 60 : unit === 's' ? value : value / 1000;
+		seconds += unit === 'ms' ? Number(amount) / 1000 : Number(amount) * unitSeconds[unit!]!;
 	}
 
-	return seconds;
-}
-
-function splitOutsideQuotes(text: string, separator: string): string[] {
-	const parts: string[] = [];
-	const separatorCode = separator.charCodeAt(0);
-	let quoted = false;
-	let start = 0;
-	for (let index = 0; index < text.length; index++) {
-		const code = text.charCodeAt(index);
-		if (code === 34 && text.charCodeAt(index - 1) !== 92) {
-			quoted = !quoted;
-		}
-
-		if (!quoted && code === separatorCode) {
-			parts.push(text.slice(start, index));
-			start = index + 1;
-		}
-	}
-
-	parts.push(text.slice(start));
-	return parts;
+	return /^(\d+(d|h|m|s|ms))+$/.test(trimmed) ? seconds : null;
 }
 
 /** Add a line's piece of the element being read; the element's line is the one its text starts on. */
 function addPart(pending: PendingElements, text: string, line: number): void {
 	const piece = text.trim();
-	if (piece === '') {
-		return;
-	}
-
-	if (pending.part === '') {
+	if (piece !== '' && pending.part === '') {
 		pending.part = piece;
 		pending.partLine = line;
-	} else {
+	} else if (piece !== '') {
 		pending.part = `${pending.part} ${piece}`;
 	}
 }
@@ -604,7 +395,7 @@ function parseElement(set: NftSet, text: string, line: number, problems: NatProb
 	if (colon !== -1) {
 		key = text.slice(0, colon);
 		value = text.slice(colon + 3).trim();
-	} else if (set.kind === 'map') {
+	} else if (set.map) {
 		problems.push({line, message: `line ${line}: map element without a value in ${set.name}: ${text}`});
 		return null;
 	}
