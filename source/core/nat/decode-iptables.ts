@@ -1,13 +1,15 @@
-import {chainRules, type IptablesChain, type IptablesDump, ruleDetails} from './iptables-reader.js';
+import {forEachRule, type IptablesChain, type IptablesDump, ruleDetails} from './iptables-reader.js';
 import type {IptablesRule} from './iptables-rule.js';
 import type {NatBypass, NatEndpoint, NatEntryKind, NatFlowTable, NatMasquerade, NatProblem} from './types.js';
 import {iptablesChainHash, iptablesServiceHash} from './chain-names.js';
 import {
 	addBypass, addEntry, addMasquerade, compareFlows, finishFlow, type FlowDraft, draftIn, hostAddress, identifyFlow, markLocalDrop, protocolOf, servicePortFromComment, splitHostPort,
 } from './flow-builder.js';
-import {chainShares} from './shares.js';
 
-type EndpointTarget = {ip: string; port: number; hairpin: boolean; line: number | null};
+type EndpointTarget = {ip: string; port: number; hairpin: boolean};
+
+/** A rule of a KUBE-SVC-/KUBE-SVL-/KUBE-XLB- chain that jumps to an endpoint (or drops). */
+type Jump = {line: number; raw: string; target: string; probability: number | null; index: number};
 
 type PathResult = {
 	path: string[];
@@ -15,6 +17,8 @@ type PathResult = {
 	sourceRanges: string[];
 	localOnly: boolean;
 };
+
+type EntryStart = {draft: FlowDraft; index: number; chain: string};
 
 /**
  * Decode kube-proxy's iptables rules (nat and filter tables) into one flow per Service port.
@@ -25,20 +29,20 @@ export function decodeIptables(dump: IptablesDump): NatFlowTable {
 	return new IptablesDecoder(dump).decode();
 }
 
-type EntryStart = {draft: FlowDraft; index: number; chain: string};
-
-/** The decode as named steps over one dump; every step reads the chains it needs by name. */
+/**
+ * The decode as named steps over one dump; every step reads the chains it needs by name. Rules of
+ * kube-proxy's usual shapes in the endpoint chains are read from their text (quickJump,
+ * quickEndpoint); any other rule, and every rule of a chain not yet tied to a Service, is parsed.
+ */
 class IptablesDecoder {
 	private readonly problems: NatProblem[];
 	private readonly nat: Map<string, IptablesChain>;
 	private readonly filter: Map<string, IptablesChain>;
 	private readonly drafts = new Map<string, FlowDraft>();
-	/** Endpoint chains the dump lacks, once reported without a comment naming the endpoint. */
-	private readonly missingEndpoints = new Set<string>();
-	/** The endpoint of each KUBE-SEP chain once read (keyed by the chain: one lookup by name per jump, not three). */
-	private readonly endpointOfChain = new WeakMap<IptablesChain, EndpointTarget | null>();
+	/** The endpoint of each KUBE-SEP- chain once read; null when it has none or is missing. */
+	private readonly endpoints = new Map<string, EndpointTarget | null>();
 	/** The masquerade marks of each chain once read (a chain is walked once per entry of its Service). */
-	private readonly marksOfChain = new WeakMap<IptablesChain, NatMasquerade[]>();
+	private readonly marks = new Map<string, NatMasquerade[]>();
 	private readonly entryStarts: EntryStart[] = [];
 	/** Old style: masquerade rules in KUBE-SERVICES / KUBE-NODEPORTS next to the jump. */
 	private readonly pendingMasquerade: IptablesRule[] = [];
@@ -50,19 +54,16 @@ class IptablesDecoder {
 	}
 
 	decode(): NatFlowTable {
-		const masqueradeMark = findMark(this.rulesOf('KUBE-MARK-MASQ'));
+		const masqueradeMark = findMark(this.rulesOf(this.nat, 'KUBE-MARK-MASQ'));
 		const oldStyle = this.nat.has('KUBE-MARK-DROP') || [...this.nat.keys()].some(name => name.startsWith('KUBE-XLB-'));
-		const nodePortAddresses = this.serviceEntries();
-		this.nodePortEntries(nodePortAddresses);
-		// Walk each entry to its endpoint chain.
+		this.nodePortEntries(this.serviceEntries());
 		for (const {draft, index, chain} of this.entryStarts) {
 			const entry = draft.entries[index]!;
 			draft.entries[index] = {...entry, ...this.walk(draft, chain, entry.line)};
 		}
 
 		for (const rule of this.pendingMasquerade) {
-			const draft = this.draftForRule(rule);
-			draft?.masquerade.push({chain: rule.chain, condition: masqueradeCondition(rule), line: rule.line});
+			this.draftForRule(rule)?.masquerade.push({chain: rule.chain, condition: masqueradeCondition(rule), line: rule.line});
 		}
 
 		for (const draft of this.drafts.values()) {
@@ -76,13 +77,10 @@ class IptablesDecoder {
 		}
 
 		// Filter table: services without (local) endpoints are rejected or dropped there.
-		for (const chainName of ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-NODEPORTS']) {
-			const chain = this.filter.get(chainName);
-			const rules = chain ? chainRules(chain) : undefined;
-			for (let index = 0; chain && index < chain.size; index++) {
-				const rule = ruleDetails(chain, index, this.problems, rules);
-				if (rule?.target === 'REJECT' || rule?.target === 'DROP') {
-					this.noEndpointsRule(rule, chainName);
+		for (const name of ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-NODEPORTS']) {
+			for (const rule of this.rulesOf(this.filter, name)) {
+				if (rule.target === 'REJECT' || rule.target === 'DROP') {
+					this.noEndpointsRule(rule, name);
 				}
 			}
 		}
@@ -91,29 +89,26 @@ class IptablesDecoder {
 		return {mode: 'iptables', variant: oldStyle ? 'iptables-old' : 'iptables-new', services, problems: this.problems, masqueradeMark};
 	}
 
-	/** Parsed rules of a nat chain (the small chains: entry points, EXT, FW, XLB, marks). */
-	private rulesOf(name: string): IptablesRule[] {
-		const chain = this.nat.get(name);
+	/** Parsed rules of a chain (the small chains: entry points, EXT, FW, XLB, marks, filter). */
+	private rulesOf(table: Map<string, IptablesChain>, name: string): IptablesRule[] {
+		const chain = table.get(name);
 		const rules: IptablesRule[] = [];
-		const written = chain ? chainRules(chain) : undefined;
-		for (let index = 0; chain && index < chain.size; index++) {
-			const rule = ruleDetails(chain, index, this.problems, written);
-			if (rule) {
-				rules.push(rule);
-			}
+		if (chain) {
+			forEachRule(chain, (raw, line, index) => {
+				const rule = ruleDetails(chain, index, this.problems, raw, line);
+				if (rule) {
+					rules.push(rule);
+				}
+			});
 		}
 
 		return rules;
 	}
 
-	private draftFor(hash: string): FlowDraft {
-		return draftIn(this.drafts, hash);
-	}
-
 	/** KUBE-SERVICES: cluster, external and load-balancer IPs; returns the addresses NodePorts are open on. */
 	private serviceEntries(): Array<string | null> {
 		const nodePortAddresses: Array<string | null> = [];
-		for (const rule of this.rulesOf('KUBE-SERVICES')) {
+		for (const rule of this.rulesOf(this.nat, 'KUBE-SERVICES')) {
 			if (rule.target === 'KUBE-NODEPORTS') {
 				nodePortAddresses.push(rule.destination && !rule.destinationNegated ? hostAddress(rule.destination) : null);
 				continue;
@@ -124,15 +119,15 @@ class IptablesDecoder {
 				continue;
 			}
 
-			const {draft, chain, target} = jump;
-			const kind = kindFromComment(rule.comment) ?? (chain.kind === 'FW' ? 'loadBalancer' : (chain.kind === 'SVC' || chain.kind === 'SVL' ? 'clusterIP' : 'externalIP'));
 			const port = Number(rule.destinationPort);
 			if (!rule.destination || !Number.isInteger(port)) {
 				this.problems.push({line: rule.line, message: `line ${rule.line}: service rule without destination address or port: ${rule.raw}`});
 				continue;
 			}
 
-			this.addEntryStart(draft, kind, hostAddress(rule.destination), port, rule, target);
+			const {kind} = jump.chain;
+			const entryKind = kindFromComment(rule.comment) ?? (kind === 'FW' ? 'loadBalancer' : (kind === 'SVC' || kind === 'SVL' ? 'clusterIP' : 'externalIP'));
+			this.addEntryStart(jump.draft, entryKind, hostAddress(rule.destination), port, rule, jump.target);
 		}
 
 		return nodePortAddresses;
@@ -154,33 +149,29 @@ class IptablesDecoder {
 			return undefined;
 		}
 
-		const draft = this.draftFor(chain.hash);
+		const draft = draftIn(this.drafts, chain.hash);
 		identifyFlow(draft, rule);
 		return {draft, chain, target};
 	}
 
 	private nodePortEntries(nodePortAddresses: Array<string | null>): void {
-		for (const rule of this.rulesOf('KUBE-NODEPORTS')) {
+		for (const rule of this.rulesOf(this.nat, 'KUBE-NODEPORTS')) {
 			const jump = this.serviceJump(rule);
 			if (!jump) {
 				continue;
 			}
 
-			const {draft, chain, target} = jump;
 			const port = Number(rule.destinationPort);
 			if (!Number.isInteger(port)) {
 				this.problems.push({line: rule.line, message: `line ${rule.line}: NodePort rule without --dport: ${rule.raw}`});
-				continue;
-			}
-
-			if (rule.destination) {
-				this.addEntryStart(draft, 'nodePort', hostAddress(rule.destination), port, rule, target);
+			} else if (rule.destination) {
+				this.addEntryStart(jump.draft, 'nodePort', hostAddress(rule.destination), port, rule, jump.target);
 			} else if (nodePortAddresses.length > 0 && nodePortAddresses.every(address => address !== null)) {
 				for (const address of nodePortAddresses) {
-					this.addEntryStart(draft, 'nodePort', address, port, rule, target);
+					this.addEntryStart(jump.draft, 'nodePort', address, port, rule, jump.target);
 				}
 			} else {
-				this.addEntryStart(draft, 'nodePort', null, port, rule, target);
+				this.addEntryStart(jump.draft, 'nodePort', null, port, rule, jump.target);
 			}
 		}
 	}
@@ -195,19 +186,16 @@ class IptablesDecoder {
 
 	private draftForRule(rule: IptablesRule): FlowDraft | undefined {
 		const named = servicePortFromComment(rule.comment);
-		const protocol = rule.protocol;
-		if (named && protocol) {
-			const draft = this.drafts.get(iptablesServiceHash(named.port ? `${named.service}:${named.port}` : named.service, protocol));
-			if (draft) {
-				return draft;
-			}
+		const draft = named && rule.protocol ? this.drafts.get(serviceHash(named, rule.protocol)) : undefined;
+		if (draft) {
+			return draft;
 		}
 
 		const port = Number(rule.destinationPort);
 		const address = rule.destination ? hostAddress(rule.destination) : null;
-		for (const draft of this.drafts.values()) {
-			if (draft.entries.some(entry => entry.port === port && (entry.ip === address || (entry.kind === 'nodePort' && address === null)))) {
-				return draft;
+		for (const each of this.drafts.values()) {
+			if (each.entries.some(entry => entry.port === port && (entry.ip === address || (entry.kind === 'nodePort' && address === null)))) {
+				return each;
 			}
 		}
 
@@ -220,14 +208,14 @@ class IptablesDecoder {
 		let current: string | null = start;
 		for (let depth = 0; current && depth < 8; depth++) {
 			result.path.push(current);
-			const kind = iptablesChainHash(current)?.kind;
-			if (!this.nat.has(current)) {
+			const chain = this.nat.get(current);
+			if (!chain) {
 				this.problems.push({line, message: `${line === null ? '' : `line ${line}: `}${label(draft)}: jump to missing chain ${current}`});
 				return result;
 			}
 
-			this.collectMasquerade(draft, current);
-			switch (kind) {
+			this.collectMasquerade(draft, chain);
+			switch (iptablesChainHash(current)?.kind) {
 				case 'SVC': {
 					draft.chain ??= current;
 					return {...result, target: 'cluster'};
@@ -265,7 +253,7 @@ class IptablesDecoder {
 	/** KUBE-XLB- (up to 1.23): the local dispatch chain, with the pod bypass to KUBE-SVC- in front. */
 	private oldLocalChain(draft: FlowDraft, chain: string): void {
 		draft.localChain ??= chain;
-		for (const rule of this.rulesOf(chain)) {
+		for (const rule of this.rulesOf(this.nat, chain)) {
 			identifyFlow(draft, rule);
 			if (rule.target?.startsWith('KUBE-SVC-')) {
 				draft.chain ??= rule.target;
@@ -278,7 +266,7 @@ class IptablesDecoder {
 	private firewallChain(draft: FlowDraft, chain: string, result: PathResult): string | null {
 		let next: string | null = null;
 		let unrestricted = false;
-		for (const rule of this.rulesOf(chain)) {
+		for (const rule of this.rulesOf(this.nat, chain)) {
 			identifyFlow(draft, rule);
 			const targetKind = rule.target ? iptablesChainHash(rule.target)?.kind : undefined;
 			if (targetKind === 'EXT' || targetKind === 'SVC' || targetKind === 'XLB' || targetKind === 'SVL') {
@@ -301,7 +289,7 @@ class IptablesDecoder {
 	/** KUBE-EXT-: pod and node traffic short-circuit to the cluster chain (policy Local), the rest goes on. */
 	private externalChain(draft: FlowDraft, chain: string, result: PathResult): string | null {
 		let next: string | null = null;
-		for (const rule of this.rulesOf(chain)) {
+		for (const rule of this.rulesOf(this.nat, chain)) {
 			identifyFlow(draft, rule);
 			const {target} = rule;
 			const targetKind = target ? iptablesChainHash(target)?.kind : undefined;
@@ -333,16 +321,19 @@ class IptablesDecoder {
 		return next;
 	}
 
-	private collectMasquerade(draft: FlowDraft, name: string): void {
-		const chain = this.nat.get(name);
-		if (!chain) {
-			return;
-		}
-
-		let marks = this.marksOfChain.get(chain);
+	/** The chain's masquerade marks (only the mark rules are parsed: dispatch chains hold mostly KUBE-SEP- jumps). */
+	private collectMasquerade(draft: FlowDraft, chain: IptablesChain): void {
+		let marks = this.marks.get(chain.name);
 		if (!marks) {
-			marks = this.masqueradeMarks(chain);
-			this.marksOfChain.set(chain, marks);
+			const found: NatMasquerade[] = [];
+			forEachRule(chain, (raw, line, index) => {
+				const rule = raw.endsWith(' -j KUBE-MARK-MASQ') ? ruleDetails(chain, index, this.problems, raw, line) : null;
+				if (rule?.target === 'KUBE-MARK-MASQ') {
+					found.push({chain: chain.name, condition: masqueradeCondition(rule), line: rule.line});
+				}
+			});
+			marks = found;
+			this.marks.set(chain.name, marks);
 		}
 
 		for (const mark of marks) {
@@ -350,76 +341,64 @@ class IptablesDecoder {
 		}
 	}
 
-	private masqueradeMarks(chain: IptablesChain): NatMasquerade[] {
-		const marks: NatMasquerade[] = [];
-		const rules = chainRules(chain);
-		for (let index = 0; index < chain.size; index++) {
-			// Only the mark rules need a full parse; dispatch chains hold mostly KUBE-SEP- jumps.
-			if (!rules.raws[index]!.endsWith(' -j KUBE-MARK-MASQ')) {
-				continue;
-			}
-
-			const rule = ruleDetails(chain, index, this.problems, rules);
-			if (rule?.target === 'KUBE-MARK-MASQ') {
-				marks.push({chain: chain.name, condition: masqueradeCondition(rule), line: rule.line});
-			}
-		}
-
-		return marks;
-	}
-
 	/** The jumps of a KUBE-SVC-/KUBE-SVL-/KUBE-XLB- chain to its endpoints; affinity and drops go to the draft. */
-	private jumpsOf(draft: FlowDraft, name: string, chain: IptablesChain | undefined): Jump[] {
+	private jumpsOf(draft: FlowDraft, name: string, chain: IptablesChain): Jump[] {
 		const jumps: Jump[] = [];
 		let sawUnconditional = false;
-		const rules = chain ? chainRules(chain) : undefined;
-		for (let index = 0; chain && index < chain.size; index++) {
+		forEachRule(chain, (raw, line, index) => {
 			// kube-proxy's plain ladder rules are read from the raw text; anything else gets a full parse.
-			let jump = draft.identified ? quickJump(rules!.raws[index]!, rules!.lines[index]!, index) : null;
+			let jump = draft.identified ? quickJump(raw, line, index) : null;
 			if (!jump) {
-				const rule = ruleDetails(chain, index, this.problems, rules);
+				const rule = ruleDetails(chain, index, this.problems, raw, line);
 				if (!rule) {
-					continue;
+					return;
 				}
 
 				identifyFlow(draft, rule);
 				if (rule.recent?.action === 'rcheck' && rule.target?.startsWith('KUBE-SEP-')) {
 					draft.affinity = rule.recent.seconds === null ? draft.affinity : {timeoutSeconds: rule.recent.seconds};
-					continue;
+					return;
 				}
 
-				jump = {line: rule.line, raw: rule.raw, target: rule.target ?? '', probability: rule.probability, index};
+				jump = {line, raw: rule.raw, target: rule.target ?? '', probability: rule.probability, index};
 			}
 
 			if (jump.target === 'KUBE-MARK-DROP') {
 				setNoEndpoints(draft, 'drop', jump.line);
 			} else if (!jump.target.startsWith('KUBE-SEP-')) {
-				continue;
+				// Not an endpoint: masquerade marks and the like.
 			} else if (sawUnconditional) {
 				this.problems.push({line: jump.line, message: `line ${jump.line}: unreachable rule after the last unconditional jump in ${name}: ${jump.raw}`});
 			} else {
 				sawUnconditional = jump.probability === null;
 				jumps.push(jump);
 			}
-		}
-
-		if (jumps.length > 0 && !sawUnconditional) {
-			this.problems.push({line: jumps.at(-1)!.line, message: `line ${jumps.at(-1)!.line}: ${name} ends with a random match: some new connections fall through without DNAT`});
+		});
+		const last = jumps.at(-1);
+		if (last && !sawUnconditional) {
+			this.problems.push({line: last.line, message: `line ${last.line}: ${name} ends with a random match: some new connections fall through without DNAT`});
 		}
 
 		return jumps;
 	}
 
-	/** The endpoint list of a KUBE-SVC-/KUBE-SVL-/KUBE-XLB- chain, with effective shares. */
+	/**
+	 * The endpoint list of a KUBE-SVC-/KUBE-SVL-/KUBE-XLB- chain. Rule i takes p_i of what the rules
+	 * before it left (the last, unconditional one takes the rest): its share is p_i * Π_{j<i} (1 - p_j).
+	 */
 	private dispatch(draft: FlowDraft, name: string): NatEndpoint[] {
 		const chain = this.nat.get(name);
-		const jumps = this.jumpsOf(draft, name, chain);
-		const shares = chainShares(jumps.map(jump => jump.probability));
 		const endpoints: NatEndpoint[] = [];
-		for (const [index, jump] of jumps.entries()) {
+		let remaining = 1;
+		for (const jump of chain ? this.jumpsOf(draft, name, chain) : []) {
+			const probability = jump.probability ?? 1;
+			const share = jump.probability === null ? remaining : remaining * probability;
+			remaining = jump.probability === null ? 0 : remaining - share;
 			const target = this.endpointOf(draft, jump, chain!);
 			if (target) {
-				endpoints.push({ip: target.ip, port: target.port, probability: shares[index]!, chain: jump.target, written: jump.probability, line: jump.line, hairpinMasquerade: target.hairpin});
+				endpoints.push({
+					ip: target.ip, port: target.port, probability: share, chain: jump.target, written: jump.probability, line: jump.line, hairpinMasquerade: target.hairpin,
+				});
 			}
 		}
 
@@ -428,68 +407,65 @@ class IptablesDecoder {
 
 	private endpointOf(draft: FlowDraft, jump: Jump, from: IptablesChain): EndpointTarget | null {
 		const name = jump.target;
-		const chain = this.nat.get(name);
-		const cached = chain ? this.endpointOfChain.get(chain) : (this.missingEndpoints.has(name) ? null : undefined);
+		const cached = this.endpoints.get(name);
 		if (cached !== undefined) {
 			return cached;
 		}
 
+		const chain = this.nat.get(name);
 		const result = chain ? this.readEndpointChain(draft, chain, jump) : null;
 		if (!chain) {
 			this.problems.push({line: jump.line, message: `line ${jump.line}: jump to missing endpoint chain ${name}`});
 		}
 
 		// A partial dump (grep output) may lack the KUBE-SEP chain; the jump's comment still names the endpoint.
-		const named = result ?? endpointFromComment(ruleDetails(from, jump.index, this.problems)?.comment ?? null);
-		if (!result && named) {
+		const named = result ? null : endpointFromComment(ruleDetails(from, jump.index, this.problems, jump.raw, jump.line)?.comment ?? null);
+		if (named) {
 			return named;
 		}
 
-		if (chain) {
-			this.endpointOfChain.set(chain, result);
-		} else {
-			this.missingEndpoints.add(name);
-		}
-
+		this.endpoints.set(name, result);
 		return result;
 	}
 
 	/** A KUBE-SEP- chain: its DNAT and whether it marks hairpin traffic. */
 	private readEndpointChain(draft: FlowDraft, chain: IptablesChain, jump: Jump): EndpointTarget | null {
 		let hairpin = false;
-		let destination: {text: string; line: number; raw: string} | null = null;
-		const rules = chainRules(chain);
-		for (let index = 0; index < chain.size; index++) {
-			const raw = rules.raws[index]!;
-			const quick = draft.identified ? quickEndpointRule(raw) : null;
-			if (quick) {
-				hairpin ||= quick.hairpin;
-				destination = quick.toDestination ? {text: quick.toDestination, line: rules.lines[index]!, raw} : destination;
-				continue;
+		let destination: string | null = null;
+		let destinationLine = 0;
+		let destinationRaw = '';
+		forEachRule(chain, (raw, line, index) => {
+			const quick = draft.identified ? quickEndpoint(raw) : undefined;
+			if (quick !== undefined) {
+				hairpin ||= quick === true;
+				if (typeof quick === 'string') {
+					[destination, destinationLine, destinationRaw] = [quick, line, raw];
+				}
+
+				return;
 			}
 
-			const rule = ruleDetails(chain, index, this.problems, rules);
-			if (!rule) {
-				continue;
+			const rule = ruleDetails(chain, index, this.problems, raw, line);
+			if (rule) {
+				identifyFlow(draft, rule);
+				hairpin ||= rule.target === 'KUBE-MARK-MASQ' && Boolean(rule.source);
+				if (rule.target === 'DNAT' && rule.toDestination) {
+					[destination, destinationLine, destinationRaw] = [rule.toDestination, line, rule.raw];
+				}
 			}
-
-			identifyFlow(draft, rule);
-			hairpin ||= rule.target === 'KUBE-MARK-MASQ' && Boolean(rule.source);
-			destination = rule.target === 'DNAT' && rule.toDestination ? {text: rule.toDestination, line: rule.line, raw: rule.raw} : destination;
-		}
-
-		if (!destination) {
+		});
+		if (destination === null) {
 			this.problems.push({line: jump.line, message: `line ${jump.line}: endpoint chain ${chain.name} has no DNAT rule`});
 			return null;
 		}
 
-		const split = splitHostPort(destination.text);
+		const split = splitHostPort(destination);
 		if (!split) {
-			this.problems.push({line: destination.line, message: `line ${destination.line}: bad --to-destination ${destination.text}: ${destination.raw}`});
+			this.problems.push({line: destinationLine, message: `line ${destinationLine}: bad --to-destination ${destination}: ${destinationRaw}`});
 			return null;
 		}
 
-		return {ip: split.ip, port: split.port, hairpin, line: destination.line};
+		return {ip: split.ip, port: split.port, hairpin};
 	}
 
 	private noEndpointsRule(rule: IptablesRule, chainName: string): void {
@@ -497,35 +473,28 @@ class IptablesDecoder {
 		const protocol = rule.protocol ?? 'tcp';
 		const port = Number(rule.destinationPort);
 		const address = rule.destination ? hostAddress(rule.destination) : null;
-		let draft: FlowDraft | undefined;
+		let draft = named ? draftIn(this.drafts, serviceHash(named, protocol)) : this.draftForRule(rule);
 		if (named) {
-			draft = this.draftFor(iptablesServiceHash(named.port ? `${named.service}:${named.port}` : named.service, protocol));
-			identifyFlow(draft, rule);
-		} else {
-			draft = this.draftForRule(rule);
-			if (!draft) {
-				draft = this.draftFor(`${address ?? '*'}:${rule.destinationPort ?? '?'}/${protocol}`);
-				draft.protocol ??= protocolOf(protocol);
-			}
+			identifyFlow(draft!, rule);
+		} else if (!draft) {
+			draft = draftIn(this.drafts, `${address ?? '*'}:${rule.destinationPort ?? '?'}/${protocol}`);
+			draft.protocol ??= protocolOf(protocol);
 		}
 
 		if (Number.isInteger(port)) {
 			const local = rule.dstType === 'LOCAL' && !rule.dstTypeNegated;
 			const kind: NatEntryKind = local || (chainName === 'KUBE-NODEPORTS') ? 'nodePort' : (chainName === 'KUBE-SERVICES' ? 'clusterIP' : 'externalIP');
-			const known = draft.entries.some(entry => entry.port === port && (kind === 'nodePort' ? entry.kind === 'nodePort' : entry.ip === address));
-			if (!known) {
-				addEntry(draft, {kind, ip: kind === 'nodePort' ? null : address, port, sourceRanges: [], localOnly: false, path: [], target: 'none', line: rule.line});
+			if (!draft!.entries.some(entry => entry.port === port && (kind === 'nodePort' ? entry.kind === 'nodePort' : entry.ip === address))) {
+				addEntry(draft!, {kind, ip: kind === 'nodePort' ? null : address, port, sourceRanges: [], localOnly: false, path: [], target: 'none', line: rule.line});
 			}
 		}
 
-		setNoEndpoints(draft, rule.target === 'REJECT' ? 'reject' : 'drop', rule.line);
+		setNoEndpoints(draft!, rule.target === 'REJECT' ? 'reject' : 'drop', rule.line);
 	}
 }
 
-type Jump = {line: number; raw: string; target: string; probability: number | null; index: number};
-
 /*
- * The fast paths below only search for single characters or patterns under 7 characters, and
+ * The rule shapes below only search for single characters or patterns under 7 characters, and
  * otherwise compare at fixed places (startsWith/endsWith): V8 sets up a Boyer-Moore table for
  * every longer pattern, which costs more than the rest of the work on a 200,000-rule dump.
  */
@@ -541,12 +510,8 @@ function quickJump(raw: string, line: number, index: number): Jump | null {
 	}
 
 	const jumpAt = raw.lastIndexOf(' -j ');
-	if (jumpAt === -1) {
-		return null;
-	}
-
-	const target = raw.slice(jumpAt + 4);
-	if (target.indexOf(' ') !== -1 || target.indexOf('"') !== -1 || target === '') {
+	const target = jumpAt === -1 ? '' : raw.slice(jumpAt + 4);
+	if (target === '' || target.indexOf(' ') !== -1 || target.indexOf('"') !== -1) {
 		return null;
 	}
 
@@ -564,47 +529,48 @@ function quickJump(raw: string, line: number, index: number): Jump | null {
 	return {line, raw, target, probability: null, index};
 }
 
-/** A KUBE-SEP- rule read without a full parse: the hairpin mark or the DNAT. */
-function quickEndpointRule(raw: string): {hairpin: boolean; toDestination: string | null} | null {
+/**
+ * A KUBE-SEP- rule read without a full parse: true for the hairpin mark with a source, false for
+ * one without, the address of the DNAT, or undefined for any other rule (parsed instead).
+ */
+function quickEndpoint(raw: string): boolean | string | undefined {
 	if (raw.indexOf('\\') !== -1 || raw.indexOf('!') !== -1) {
-		return null;
+		return undefined;
 	}
 
 	const jumpAt = raw.lastIndexOf(' -j ');
-	if (jumpAt === -1) {
-		return null;
+	if (jumpAt !== -1 && raw.length === jumpAt + 18 && raw.endsWith(' -j KUBE-MARK-MASQ')) {
+		return raw.indexOf(' -s ') !== -1;
 	}
 
-	if (raw.length === jumpAt + 18 && raw.endsWith(' -j KUBE-MARK-MASQ')) {
-		return {hairpin: raw.indexOf(' -s ') !== -1, toDestination: null};
-	}
-
-	if (raw.startsWith(' -j DNAT --to-destination ', jumpAt)) {
+	if (jumpAt !== -1 && raw.startsWith(' -j DNAT --to-destination ', jumpAt)) {
 		const destination = raw.slice(jumpAt + 26);
-		return destination.indexOf(' ') !== -1 || destination === '' ? null : {hairpin: false, toDestination: destination};
+		return destination.indexOf(' ') !== -1 || destination === '' ? undefined : destination;
 	}
 
-	return null;
+	return undefined;
+}
+
+function serviceHash(named: {service: string; port: string}, protocol: string): string {
+	return iptablesServiceHash(named.port ? `${named.service}:${named.port}` : named.service, protocol);
 }
 
 function endpointFromComment(comment: string | null): EndpointTarget | null {
 	const match = comment ? / -> (\S+)$/.exec(comment) : null;
 	const split = match ? splitHostPort(match[1]!) : null;
-	return split ? {ip: split.ip, port: split.port, hairpin: false, line: null} : null;
+	return split ? {ip: split.ip, port: split.port, hairpin: false} : null;
 }
 
 /** The Local-policy bypass a conditional jump to KUBE-SVC- makes: node traffic by --src-type LOCAL, pod traffic otherwise. */
 function bypassOf(rule: IptablesRule, chain: string): NatBypass {
 	const node = rule.srcType === 'LOCAL' && !rule.srcTypeNegated && !rule.source;
-	return {from: node ? 'node' : 'pods', condition: bypassCondition(rule), chain, target: rule.target!, line: rule.line};
-}
-
-function bypassCondition(rule: IptablesRule): string {
 	const condition = masqueradeCondition(rule);
 	// kube-proxy's bridge and interface-prefix detectors match on the input interface.
 	const inInterface = rule.other ? rule.other.indexOf('-i') : -1;
 	const viaInterface = inInterface === -1 ? null : `${rule.other![inInterface - 1] === '!' ? 'not ' : ''}in through ${rule.other![inInterface + 1] ?? '?'}`;
-	return viaInterface ? (condition === 'always' ? viaInterface : `${condition}, ${viaInterface}`) : condition;
+	return {
+		from: node ? 'node' : 'pods', condition: viaInterface ? (condition === 'always' ? viaInterface : `${condition}, ${viaInterface}`) : condition, chain, target: rule.target!, line: rule.line,
+	};
 }
 
 function setNoEndpoints(draft: FlowDraft, verdict: 'reject' | 'drop', line: number) {

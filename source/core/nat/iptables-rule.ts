@@ -2,14 +2,13 @@ import type {NatProblem} from './types.js';
 
 /**
  * One `-A`/`-I` rule of an iptables-save (or `iptables -S`) dump. Only the parameters kube-proxy
- * uses get their own field; anything else lands in `other` so nothing is silently lost.
+ * uses get their own field; options the table does not know land in `other`, so nothing is lost.
  */
 export type IptablesRule = {
 	/** 1-based line number in the dump. */
 	readonly line: number;
 	/** The rule line as written. */
 	readonly raw: string;
-	readonly table: string;
 	readonly chain: string;
 	source: string | null;
 	sourceNegated: boolean;
@@ -20,11 +19,8 @@ export type IptablesRule = {
 	comment: string | null;
 	/** `-j` or `-g` target; null for a rule without one (kube-proxy's "will be dropped" FW rule). */
 	target: string | null;
-	/** True for `-g` (goto). */
-	goto: boolean;
-	/** `-m statistic --probability`, as a number and as written. */
+	/** `-m statistic --probability`. */
 	probability: number | null;
-	probabilityText: string | null;
 	toDestination: string | null;
 	/** `-m recent`: `--set`, `--rcheck`, `--update` and friends. */
 	recent: IptablesRecent | null;
@@ -32,12 +28,8 @@ export type IptablesRule = {
 	srcTypeNegated: boolean;
 	dstType: string | null;
 	dstTypeNegated: boolean;
-	/** `--mark` of `-m mark` (a match); `--or-mark`/`--set-xmark`/`--set-mark` of `-j MARK` (an action). */
-	markMatch: string | null;
-	markMatchNegated: boolean;
+	/** `--or-mark`/`--set-xmark`/`--set-mark` (or `--mark`) of `-j MARK`, e.g. `or-mark 0x4000`. */
 	setMark: string | null;
-	/** Names given to `-m`. */
-	modules: string[];
 	/** Options this parser has no field for, with their values, in order. */
 	other: string[] | null;
 };
@@ -49,116 +41,146 @@ export type IptablesRecent = {
 	reap: boolean;
 };
 
-/**
- * What an option does to the rule: `value` is its word (undefined for a flag), `negated` whether
- * a `!` came before it. Returns a problem message, or nothing.
- */
-type Apply = (rule: IptablesRule, value: string, negated: boolean) => string | void;
+/** What an option sets. */
+type Field = 'source' | 'destination' | 'protocol' | 'destinationPort' | 'target' | 'comment' | 'probability' | 'toDestination'
+	| 'recentName' | 'recentAction' | 'seconds' | 'reap' | 'srcType' | 'dstType' | 'mark' | 'setMark' | 'ignored';
 
-type OptionSpec = {
-	/** Every spelling, long and short. */
-	readonly names: readonly string[];
-	/** False for flags such as `--rcheck`. Default true. */
-	readonly takesValue?: boolean;
-	/** The value may run over several bare words (a comment written without quotes). */
-	readonly words?: boolean;
-	readonly apply: Apply;
-};
-
-const recentOf = (rule: IptablesRule): IptablesRecent => {
-	rule.recent ??= {name: null, action: null, seconds: null, reap: false};
-	return rule.recent;
-};
-
-/** An option that sets fields of the rule: `value` and `negated` say which field gets the word and the `!`. */
-const sets = (value: keyof IptablesRule, negated?: keyof IptablesRule): Apply => (rule, word, isNegated) => {
-	const fields = rule as Record<keyof IptablesRule, unknown>;
-	fields[value] = word;
-	if (negated) {
-		fields[negated] = isNegated;
-	}
-};
-
-const recentAction = (action: IptablesRecent['action']): OptionSpec => ({names: [`--${action!}`], takesValue: false, apply(rule) {
-	recentOf(rule).action = action;
-}});
-
-/** The options kube-proxy writes (and iptables-save prints back), in one table. */
-const optionTable: readonly OptionSpec[] = [
-	{names: ['-s', '--source', '--src'], apply: sets('source', 'sourceNegated')},
-	{names: ['-d', '--destination', '--dst'], apply: sets('destination', 'destinationNegated')},
-	{names: ['-p', '--protocol'], apply(rule, value) {
-		rule.protocol = value.toLowerCase();
-	}},
-	{names: ['--dport', '--destination-port'], apply: sets('destinationPort')},
-	{names: ['-j', '--jump'], apply: sets('target')},
-	{names: ['-g', '--goto'], apply(rule, value) {
-		rule.target = value;
-		rule.goto = true;
-	}},
-	{names: ['-m', '--match'], apply(rule, value) {
-		rule.modules.push(value);
-	}},
-	// kube-proxy quotes comments with spaces; dumps edited by hand leave them bare.
-	{names: ['--comment'], words: true, apply: sets('comment')},
-	{names: ['--probability'], apply(rule, value) {
-		const probability = Number(value);
-		if (!Number.isFinite(probability) || probability < 0 || probability > 1) {
-			return `bad probability ${value}`;
-		}
-
-		rule.probability = probability;
-		rule.probabilityText = value;
-	}},
-	{names: ['--to-destination'], apply: sets('toDestination')},
-	{names: ['--name'], apply(rule, value) {
-		recentOf(rule).name = value;
-	}},
-	// `--set` belongs to -m recent; `-m set` uses --match-set instead.
-	recentAction('set'),
-	recentAction('rcheck'),
-	recentAction('update'),
-	recentAction('remove'),
-	{names: ['--seconds'], apply(rule, value) {
-		const seconds = Number(value);
-		if (!Number.isInteger(seconds) || seconds < 0) {
-			return `bad --seconds ${value}`;
-		}
-
-		recentOf(rule).seconds = seconds;
-	}},
-	{names: ['--reap'], takesValue: false, apply(rule) {
-		recentOf(rule).reap = true;
-	}},
-	{names: ['--src-type'], apply: sets('srcType', 'srcTypeNegated')},
-	{names: ['--dst-type'], apply: sets('dstType', 'dstTypeNegated')},
+/** The options kube-proxy writes (and iptables-save prints back), every spelling, in one table. */
+const optionTable = new Map<string, Field>([
+	['-s', 'source'], ['--source', 'source'], ['--src', 'source'],
+	['-d', 'destination'], ['--destination', 'destination'], ['--dst', 'destination'],
+	['-p', 'protocol'], ['--protocol', 'protocol'],
+	['--dport', 'destinationPort'], ['--destination-port', 'destinationPort'],
+	['-j', 'target'], ['--jump', 'target'], ['-g', 'target'], ['--goto', 'target'],
+	['-m', 'ignored'], ['--match', 'ignored'],
+	['--comment', 'comment'],
+	['--probability', 'probability'],
+	['--to-destination', 'toDestination'],
+	['--name', 'recentName'], ['--set', 'recentAction'], ['--rcheck', 'recentAction'], ['--update', 'recentAction'], ['--remove', 'recentAction'],
+	['--seconds', 'seconds'], ['--reap', 'reap'],
+	['--src-type', 'srcType'], ['--dst-type', 'dstType'],
 	// `--mark` is a match, except as the value of `-j MARK`.
-	{names: ['--mark'], apply: (rule, value, negated) => (rule.target === 'MARK' ? sets('setMark') : sets('markMatch', 'markMatchNegated'))(rule, value, negated)},
-	...['--or-mark', '--set-xmark', '--set-mark', '--xor-mark', '--and-mark'].map((name): OptionSpec => ({names: [name], apply(rule, value) {
-		rule.setMark = `${name.slice(2)} ${value}`;
-	}})),
+	['--mark', 'mark'],
+	['--or-mark', 'setMark'], ['--set-xmark', 'setMark'], ['--set-mark', 'setMark'], ['--xor-mark', 'setMark'], ['--and-mark', 'setMark'],
 	// Read but not needed: statistic's `--mode random`, recent's mask and direction.
-	{names: ['--mode', '--mask'], apply() {}},
-	{names: ['--rsource', '--rdest'], takesValue: false, apply() {}},
-];
+	['--mode', 'ignored'], ['--mask', 'ignored'], ['--rsource', 'ignored'], ['--rdest', 'ignored'],
+]);
 
-const optionByName = new Map(optionTable.flatMap(spec => spec.names.map(name => [name, spec] as const)));
-
-/** Options this parser does not know that never take a value (kept in `other` as they are). */
-const unknownFlags = new Set([
+/** Options that never take a value, known (`--rcheck`) or not (kept in `other` as they are). */
+const flags = new Set([
+	'--set', '--rcheck', '--update', '--remove', '--reap', '--rsource', '--rdest',
 	'--random', '--random-fully', '--physdev-is-in', '--physdev-is-out', '--physdev-is-bridged', '-f', '--fragment', '--syn', '--persistent',
 ]);
 
-/** A rule with nothing matched yet. */
-function emptyRule(line: number, raw: string, table: string, chain: string): IptablesRule {
-	return {
-		line, raw, table, chain,
-		source: null, sourceNegated: false, destination: null, destinationNegated: false,
-		protocol: null, destinationPort: null, comment: null, target: null, goto: false,
-		probability: null, probabilityText: null, toDestination: null, recent: null,
-		srcType: null, srcTypeNegated: false, dstType: null, dstTypeNegated: false,
-		markMatch: null, markMatchNegated: false, setMark: null, modules: [], other: null,
-	};
+/** Sets the field of `option`; returns a problem message, or nothing. */
+function apply(rule: IptablesRule, field: Field, option: string, value: string, negated: boolean): string | undefined {
+	switch (field) {
+		case 'source': {
+			rule.source = value;
+			rule.sourceNegated = negated;
+			break;
+		}
+
+		case 'destination': {
+			rule.destination = value;
+			rule.destinationNegated = negated;
+			break;
+		}
+
+		case 'srcType': {
+			rule.srcType = value;
+			rule.srcTypeNegated = negated;
+			break;
+		}
+
+		case 'dstType': {
+			rule.dstType = value;
+			rule.dstTypeNegated = negated;
+			break;
+		}
+
+		case 'protocol': {
+			rule.protocol = value.toLowerCase();
+			break;
+		}
+
+		case 'destinationPort': {
+			rule.destinationPort = value;
+			break;
+		}
+
+		case 'target': {
+			rule.target = value;
+			break;
+		}
+
+		case 'comment': {
+			rule.comment = value;
+			break;
+		}
+
+		case 'toDestination': {
+			rule.toDestination = value;
+			break;
+		}
+
+		case 'probability': {
+			const probability = Number(value);
+			if (!Number.isFinite(probability) || probability < 0 || probability > 1) {
+				return `bad probability ${value}`;
+			}
+
+			rule.probability = probability;
+			break;
+		}
+
+		case 'seconds': {
+			const seconds = Number(value);
+			if (!Number.isInteger(seconds) || seconds < 0) {
+				return `bad --seconds ${value}`;
+			}
+
+			recentOf(rule).seconds = seconds;
+			break;
+		}
+
+		case 'recentName': {
+			recentOf(rule).name = value;
+			break;
+		}
+
+		case 'recentAction': {
+			recentOf(rule).action = option.slice(2) as IptablesRecent['action'];
+			break;
+		}
+
+		case 'reap': {
+			recentOf(rule).reap = true;
+			break;
+		}
+
+		case 'mark': {
+			if (rule.target === 'MARK') {
+				rule.setMark = value;
+			}
+
+			break;
+		}
+
+		case 'setMark': {
+			rule.setMark = `${option.slice(2)} ${value}`;
+			break;
+		}
+
+		default:
+	}
+
+	return undefined;
+}
+
+function recentOf(rule: IptablesRule): IptablesRecent {
+	rule.recent ??= {name: null, action: null, seconds: null, reap: false};
+	return rule.recent;
 }
 
 export function clip(raw: string): string {
@@ -238,19 +260,23 @@ export function looksLikeOption(token: string | undefined): boolean {
  * Parse one `-A CHAIN …` line with the option table. Returns null (and records a problem) when
  * the line cannot be a rule. `raw` overrides the text kept on the rule when the line was normalised first.
  */
-export function parseRuleLine(line: string, lineNumber: number, table: string, problems: NatProblem[], raw: string = line): IptablesRule | null {
+export function parseRuleLine(line: string, lineNumber: number, problems: NatProblem[], raw: string = line): IptablesRule | null {
 	const tokens = tokenize(line);
-	const chainName = tokens[1];
+	const chain = tokens[1];
 	const bad = (message: string) => {
 		problems.push({line: lineNumber, message: `line ${lineNumber}: ${message}: ${clip(raw)}`});
 	};
 
-	if (chainName === undefined || chainName === '' || looksLikeOption(chainName)) {
+	if (chain === undefined || chain === '' || looksLikeOption(chain)) {
 		bad('rule without a chain name');
 		return null;
 	}
 
-	const rule = emptyRule(lineNumber, raw, table, chainName);
+	const rule: IptablesRule = {
+		line: lineNumber, raw, chain, source: null, sourceNegated: false, destination: null, destinationNegated: false, protocol: null, destinationPort: null,
+		comment: null, target: null, probability: null, toDestination: null, recent: null, srcType: null, srcTypeNegated: false, dstType: null, dstTypeNegated: false,
+		setMark: null, other: null,
+	};
 	// `-I CHAIN 3 …` carries a position.
 	let index = tokens[0] === '-I' && tokens[2] !== undefined && /^\d+$/.test(tokens[2]) ? 3 : 2;
 	let negated = false;
@@ -267,9 +293,9 @@ export function parseRuleLine(line: string, lineNumber: number, table: string, p
 			continue;
 		}
 
-		const spec = optionByName.get(option);
+		const field = optionTable.get(option);
 		let value = '';
-		if (spec ? spec.takesValue !== false : !unknownFlags.has(option)) {
+		if (!flags.has(option)) {
 			if (index >= tokens.length) {
 				bad(`option ${option} needs a value`);
 				break;
@@ -278,17 +304,18 @@ export function parseRuleLine(line: string, lineNumber: number, table: string, p
 			value = tokens[index++]!;
 		}
 
-		if (spec) {
-			while (spec.words && index < tokens.length && !looksLikeOption(tokens[index])) {
+		if (field === undefined) {
+			index = keepUnknown(rule, tokens, index, option, flags.has(option) ? undefined : value, negated);
+		} else {
+			// kube-proxy quotes comments with spaces; dumps edited by hand leave them bare.
+			while (field === 'comment' && index < tokens.length && !looksLikeOption(tokens[index])) {
 				value += ` ${tokens[index++]!}`;
 			}
 
-			const problem = spec.apply(rule, value, negated);
+			const problem = apply(rule, field, option, value, negated);
 			if (problem) {
 				bad(problem);
 			}
-		} else {
-			index = keepUnknown(rule, tokens, index, option, unknownFlags.has(option) ? undefined : value, negated);
 		}
 
 		negated = false;
