@@ -6,7 +6,8 @@ import {
 	addBypass, addEntry, addMasquerade, compareFlows, finishFlow, type FlowDraft, draftIn, hostAddress, identifyFlow, markLocalDrop, protocolOf, servicePortFromComment, splitHostPort,
 } from './flow-builder.js';
 
-type EndpointTarget = {ip: string; port: number; hairpin: boolean};
+/** An endpoint chain's DNAT; `chain` is the dump's own string of its name (not one more copy per jump). */
+type EndpointTarget = {ip: string; port: number; hairpin: boolean; chain: string};
 
 /** A rule of a KUBE-SVC-/KUBE-SVL-/KUBE-XLB- chain that jumps to an endpoint (or drops). */
 type Jump = {line: number; raw: string; target: string; probability: number | null; index: number};
@@ -397,7 +398,7 @@ class IptablesDecoder {
 			const target = this.endpointOf(draft, jump, chain!);
 			if (target) {
 				endpoints.push({
-					ip: target.ip, port: target.port, probability: share, chain: jump.target, written: jump.probability, line: jump.line, hairpinMasquerade: target.hairpin,
+					ip: target.ip, port: target.port, probability: share, chain: target.chain, written: jump.probability, line: jump.line, hairpinMasquerade: target.hairpin,
 				});
 			}
 		}
@@ -419,7 +420,7 @@ class IptablesDecoder {
 		}
 
 		// A partial dump (grep output) may lack the KUBE-SEP chain; the jump's comment still names the endpoint.
-		const named = result ? null : endpointFromComment(ruleDetails(from, jump.index, this.problems, jump.raw, jump.line)?.comment ?? null);
+		const named = result ? null : endpointFromComment(ruleDetails(from, jump.index, this.problems, jump.raw, jump.line)?.comment ?? null, name);
 		if (named) {
 			return named;
 		}
@@ -465,7 +466,7 @@ class IptablesDecoder {
 			return null;
 		}
 
-		return {ip: split.ip, port: split.port, hairpin};
+		return {ip: split.ip, port: split.port, hairpin, chain: chain.name};
 	}
 
 	private noEndpointsRule(rule: IptablesRule, chainName: string): void {
@@ -555,10 +556,10 @@ function serviceHash(named: {service: string; port: string}, protocol: string): 
 	return iptablesServiceHash(named.port ? `${named.service}:${named.port}` : named.service, protocol);
 }
 
-function endpointFromComment(comment: string | null): EndpointTarget | null {
+function endpointFromComment(comment: string | null, chain: string): EndpointTarget | null {
 	const match = comment ? / -> (\S+)$/.exec(comment) : null;
 	const split = match ? splitHostPort(match[1]!) : null;
-	return split ? {ip: split.ip, port: split.port, hairpin: false} : null;
+	return split ? {ip: split.ip, port: split.port, hairpin: false, chain} : null;
 }
 
 /** The Local-policy bypass a conditional jump to KUBE-SVC- makes: node traffic by --src-type LOCAL, pod traffic otherwise. */

@@ -41,147 +41,82 @@ export type IptablesRecent = {
 	reap: boolean;
 };
 
-/** What an option sets. */
-type Field = 'source' | 'destination' | 'protocol' | 'destinationPort' | 'target' | 'comment' | 'probability' | 'toDestination'
-	| 'recentName' | 'recentAction' | 'seconds' | 'reap' | 'srcType' | 'dstType' | 'mark' | 'setMark' | 'ignored';
+/** What an option does with its value (`negated`: a `!` came before it); returns a problem message, or nothing. */
+type Apply = (rule: IptablesRule, value: string, negated: boolean, option: string) => string | void;
+
+type Field = 'source' | 'destination' | 'srcType' | 'dstType' | 'destinationPort' | 'target' | 'comment' | 'toDestination';
+
+/** The value goes to `name`, and the `!` (if the field has one) to `negatedName`. */
+const field = (name: Field, negatedName?: 'sourceNegated' | 'destinationNegated' | 'srcTypeNegated' | 'dstTypeNegated'): Apply => (rule, value, negated) => {
+	rule[name] = value;
+	if (negatedName) {
+		rule[negatedName] = negated;
+	}
+};
+
+/** An option of `-m recent`. */
+const recent = (set: (recent: IptablesRecent, value: string, option: string) => string | void): Apply => (rule, value, _negated, option) => {
+	rule.recent ??= {name: null, action: null, seconds: null, reap: false};
+	return set(rule.recent, value, option);
+};
 
 /** The options kube-proxy writes (and iptables-save prints back), every spelling, in one table. */
-const optionTable = new Map<string, Field>([
-	['-s', 'source'], ['--source', 'source'], ['--src', 'source'],
-	['-d', 'destination'], ['--destination', 'destination'], ['--dst', 'destination'],
-	['-p', 'protocol'], ['--protocol', 'protocol'],
-	['--dport', 'destinationPort'], ['--destination-port', 'destinationPort'],
-	['-j', 'target'], ['--jump', 'target'], ['-g', 'target'], ['--goto', 'target'],
-	['-m', 'ignored'], ['--match', 'ignored'],
-	['--comment', 'comment'],
-	['--probability', 'probability'],
-	['--to-destination', 'toDestination'],
-	['--name', 'recentName'], ['--set', 'recentAction'], ['--rcheck', 'recentAction'], ['--update', 'recentAction'], ['--remove', 'recentAction'],
-	['--seconds', 'seconds'], ['--reap', 'reap'],
-	['--src-type', 'srcType'], ['--dst-type', 'dstType'],
-	// `--mark` is a match, except as the value of `-j MARK`.
-	['--mark', 'mark'],
-	['--or-mark', 'setMark'], ['--set-xmark', 'setMark'], ['--set-mark', 'setMark'], ['--xor-mark', 'setMark'], ['--and-mark', 'setMark'],
-	// Read but not needed: statistic's `--mode random`, recent's mask and direction.
-	['--mode', 'ignored'], ['--mask', 'ignored'], ['--rsource', 'ignored'], ['--rdest', 'ignored'],
-]);
+const optionTable: ReadonlyArray<readonly [readonly string[], Apply]> = [
+	[['-s', '--source', '--src'], field('source', 'sourceNegated')],
+	[['-d', '--destination', '--dst'], field('destination', 'destinationNegated')],
+	[['-p', '--protocol'], (rule, value) => {
+		rule.protocol = value.toLowerCase();
+	}],
+	[['--dport', '--destination-port'], field('destinationPort')],
+	[['-j', '--jump', '-g', '--goto'], field('target')],
+	// kube-proxy quotes comments with spaces; dumps edited by hand leave them bare (parseRuleLine reads on).
+	[['--comment'], field('comment')],
+	[['--probability'], (rule, value) => {
+		const probability = Number(value);
+		if (!(probability >= 0 && probability <= 1)) {
+			return `bad probability ${value}`;
+		}
+
+		rule.probability = probability;
+	}],
+	[['--to-destination'], field('toDestination')],
+	[['--src-type'], field('srcType', 'srcTypeNegated')],
+	[['--dst-type'], field('dstType', 'dstTypeNegated')],
+	[['--name'], recent((recent, value) => {
+		recent.name = value;
+	})],
+	[['--set', '--rcheck', '--update', '--remove'], recent((recent, _value, option) => {
+		recent.action = option.slice(2) as IptablesRecent['action'];
+	})],
+	[['--seconds'], recent((recent, value) => {
+		const seconds = Number(value);
+		if (!Number.isInteger(seconds) || seconds < 0) {
+			return `bad --seconds ${value}`;
+		}
+
+		recent.seconds = seconds;
+	})],
+	[['--reap'], recent(recent => {
+		recent.reap = true;
+	})],
+	// `--mark` is a match (not needed), except as the value of `-j MARK`.
+	[['--mark'], (rule, value) => {
+		rule.setMark = rule.target === 'MARK' ? value : rule.setMark;
+	}],
+	[['--or-mark', '--set-xmark', '--set-mark', '--xor-mark', '--and-mark'], (rule, value, _negated, option) => {
+		rule.setMark = `${option.slice(2)} ${value}`;
+	}],
+	// Read but not needed: modules, statistic's `--mode random`, recent's mask and direction.
+	[['-m', '--match', '--mode', '--mask', '--rsource', '--rdest'], () => undefined],
+];
+
+const optionByName = new Map(optionTable.flatMap(([names, apply]) => names.map(name => [name, apply] as const)));
 
 /** Options that never take a value, known (`--rcheck`) or not (kept in `other` as they are). */
 const flags = new Set([
 	'--set', '--rcheck', '--update', '--remove', '--reap', '--rsource', '--rdest',
 	'--random', '--random-fully', '--physdev-is-in', '--physdev-is-out', '--physdev-is-bridged', '-f', '--fragment', '--syn', '--persistent',
 ]);
-
-/** Sets the field of `option`; returns a problem message, or nothing. */
-function apply(rule: IptablesRule, field: Field, option: string, value: string, negated: boolean): string | undefined {
-	switch (field) {
-		case 'source': {
-			rule.source = value;
-			rule.sourceNegated = negated;
-			break;
-		}
-
-		case 'destination': {
-			rule.destination = value;
-			rule.destinationNegated = negated;
-			break;
-		}
-
-		case 'srcType': {
-			rule.srcType = value;
-			rule.srcTypeNegated = negated;
-			break;
-		}
-
-		case 'dstType': {
-			rule.dstType = value;
-			rule.dstTypeNegated = negated;
-			break;
-		}
-
-		case 'protocol': {
-			rule.protocol = value.toLowerCase();
-			break;
-		}
-
-		case 'destinationPort': {
-			rule.destinationPort = value;
-			break;
-		}
-
-		case 'target': {
-			rule.target = value;
-			break;
-		}
-
-		case 'comment': {
-			rule.comment = value;
-			break;
-		}
-
-		case 'toDestination': {
-			rule.toDestination = value;
-			break;
-		}
-
-		case 'probability': {
-			const probability = Number(value);
-			if (!Number.isFinite(probability) || probability < 0 || probability > 1) {
-				return `bad probability ${value}`;
-			}
-
-			rule.probability = probability;
-			break;
-		}
-
-		case 'seconds': {
-			const seconds = Number(value);
-			if (!Number.isInteger(seconds) || seconds < 0) {
-				return `bad --seconds ${value}`;
-			}
-
-			recentOf(rule).seconds = seconds;
-			break;
-		}
-
-		case 'recentName': {
-			recentOf(rule).name = value;
-			break;
-		}
-
-		case 'recentAction': {
-			recentOf(rule).action = option.slice(2) as IptablesRecent['action'];
-			break;
-		}
-
-		case 'reap': {
-			recentOf(rule).reap = true;
-			break;
-		}
-
-		case 'mark': {
-			if (rule.target === 'MARK') {
-				rule.setMark = value;
-			}
-
-			break;
-		}
-
-		case 'setMark': {
-			rule.setMark = `${option.slice(2)} ${value}`;
-			break;
-		}
-
-		default:
-	}
-
-	return undefined;
-}
-
-function recentOf(rule: IptablesRule): IptablesRecent {
-	rule.recent ??= {name: null, action: null, seconds: null, reap: false};
-	return rule.recent;
-}
 
 export function clip(raw: string): string {
 	return raw.length > 200 ? `${raw.slice(0, 200)}…` : raw;
@@ -248,11 +183,11 @@ export function looksLikeOption(token: string | undefined): boolean {
 		return true;
 	}
 
+	const isLetter = (code: number) => (code >= 97 && code <= 122) || (code >= 65 && code <= 90);
 	if (token.length < 2 || token.charCodeAt(0) !== 45) {
 		return false;
 	}
 
-	const isLetter = (code: number) => (code >= 97 && code <= 122) || (code >= 65 && code <= 90);
 	return token.charCodeAt(1) === 45 ? token.length > 2 && isLetter(token.charCodeAt(2)) : token.length === 2 && isLetter(token.charCodeAt(1));
 }
 
@@ -289,33 +224,11 @@ export function parseRuleLine(line: string, lineNumber: number, problems: NatPro
 
 		if (option.charCodeAt(0) !== 45) {
 			bad(`unexpected word "${option}"`);
-			negated = false;
-			continue;
-		}
-
-		const field = optionTable.get(option);
-		let value = '';
-		if (!flags.has(option)) {
-			if (index >= tokens.length) {
-				bad(`option ${option} needs a value`);
-				break;
-			}
-
-			value = tokens[index++]!;
-		}
-
-		if (field === undefined) {
-			index = keepUnknown(rule, tokens, index, option, flags.has(option) ? undefined : value, negated);
+		} else if (!flags.has(option) && index >= tokens.length) {
+			bad(`option ${option} needs a value`);
+			break;
 		} else {
-			// kube-proxy quotes comments with spaces; dumps edited by hand leave them bare.
-			while (field === 'comment' && index < tokens.length && !looksLikeOption(tokens[index])) {
-				value += ` ${tokens[index++]!}`;
-			}
-
-			const problem = apply(rule, field, option, value, negated);
-			if (problem) {
-				bad(problem);
-			}
+			index = readOption(rule, tokens, index, option, negated, bad);
 		}
 
 		negated = false;
@@ -324,20 +237,29 @@ export function parseRuleLine(line: string, lineNumber: number, problems: NatPro
 	return rule;
 }
 
-/** An option without a field goes to `other` with every word up to the next option (`--set-counters a b`). */
-function keepUnknown(rule: IptablesRule, tokens: string[], index: number, option: string, value: string | undefined, negated: boolean): number {
-	rule.other ??= [];
-	if (negated) {
-		rule.other.push('!');
+/** The option at tokens[index - 1] with its value; returns the index after them. */
+function readOption(rule: IptablesRule, tokens: string[], index: number, option: string, negated: boolean, bad: (message: string) => void): number {
+	const flag = flags.has(option);
+	let value = flag ? '' : tokens[index++]!;
+	const apply = optionByName.get(option);
+	if (!apply) {
+		// An option without a field goes to `other` with every word up to the next option (`--set-counters a b`).
+		rule.other ??= [];
+		rule.other.push(...(negated ? ['!', option] : [option]), ...(flag ? [] : [value]));
+		while (index < tokens.length && !looksLikeOption(tokens[index])) {
+			rule.other.push(tokens[index++]!);
+		}
+
+		return index;
 	}
 
-	rule.other.push(option);
-	if (value !== undefined) {
-		rule.other.push(value);
+	while (option === '--comment' && index < tokens.length && !looksLikeOption(tokens[index])) {
+		value += ` ${tokens[index++]!}`;
 	}
 
-	while (index < tokens.length && !looksLikeOption(tokens[index])) {
-		rule.other.push(tokens[index++]!);
+	const problem = apply(rule, value, negated, option);
+	if (problem) {
+		bad(problem);
 	}
 
 	return index;
