@@ -1,6 +1,6 @@
 import {forEachRule, type IptablesChain, type IptablesDump, ruleDetails} from './iptables-reader.js';
 import type {IptablesRule} from './iptables-rule.js';
-import type {NatBypass, NatEndpoint, NatEntryKind, NatFlowTable, NatMasquerade, NatProblem} from './types.js';
+import type {NatBypass, NatEndpoint, NatEntry, NatEntryKind, NatFlowTable, NatMasquerade, NatProblem} from './types.js';
 import {iptablesChainHash, iptablesServiceHash} from './chain-names.js';
 import {
 	addBypass, addEntry, addMasquerade, compareFlows, finishFlow, type FlowDraft, draftIn, hostAddress, identifyFlow, markLocalDrop, protocolOf, servicePortFromComment, splitHostPort,
@@ -12,14 +12,7 @@ type EndpointTarget = {ip: string; port: number; hairpin: boolean; chain: string
 /** A rule of a KUBE-SVC-/KUBE-SVL-/KUBE-XLB- chain that jumps to an endpoint (or drops). */
 type Jump = {line: number; raw: string; target: string; probability: number | null; index: number};
 
-type PathResult = {
-	path: string[];
-	target: 'cluster' | 'local' | 'none';
-	sourceRanges: string[];
-	localOnly: boolean;
-};
-
-type EntryStart = {draft: FlowDraft; index: number; chain: string};
+type PathResult = {path: string[]; target: NatEntry['target']; sourceRanges: string[]; localOnly: boolean};
 
 /**
  * Decode kube-proxy's iptables rules (nat and filter tables) into one flow per Service port.
@@ -31,9 +24,9 @@ export function decodeIptables(dump: IptablesDump): NatFlowTable {
 }
 
 /**
- * The decode as named steps over one dump; every step reads the chains it needs by name. Rules of
- * kube-proxy's usual shapes in the endpoint chains are read from their text (quickJump,
- * quickEndpoint); any other rule, and every rule of a chain not yet tied to a Service, is parsed.
+ * The decode as named steps over one dump; every step reads the chains it needs by name. The rules
+ * of the endpoint chains that have kube-proxy's usual shapes are read from their text (quickJump,
+ * quickEndpoint); any other rule, and every rule of a Service not yet identified, is parsed.
  */
 class IptablesDecoder {
 	private readonly problems: NatProblem[];
@@ -44,7 +37,8 @@ class IptablesDecoder {
 	private readonly endpoints = new Map<string, EndpointTarget | null>();
 	/** The masquerade marks of each chain once read (a chain is walked once per entry of its Service). */
 	private readonly marks = new Map<string, NatMasquerade[]>();
-	private readonly entryStarts: EntryStart[] = [];
+	/** Each entry found in KUBE-SERVICES / KUBE-NODEPORTS, with the chain its path starts at. */
+	private readonly entryStarts: Array<{draft: FlowDraft; index: number; chain: string}> = [];
 	/** Old style: masquerade rules in KUBE-SERVICES / KUBE-NODEPORTS next to the jump. */
 	private readonly pendingMasquerade: IptablesRule[] = [];
 
@@ -55,7 +49,9 @@ class IptablesDecoder {
 	}
 
 	decode(): NatFlowTable {
-		const masqueradeMark = findMark(this.rulesOf(this.nat, 'KUBE-MARK-MASQ'));
+		const markRule = this.rulesOf(this.nat, 'KUBE-MARK-MASQ').find(rule => rule.target === 'MARK' && rule.setMark);
+		// `or-mark 0x4000`, `set-xmark 0x4000/0x4000`: the bit is the value before any mask.
+		const masqueradeMark = markRule ? markRule.setMark!.split(' ').at(-1)!.split('/')[0]! : null;
 		const oldStyle = this.nat.has('KUBE-MARK-DROP') || [...this.nat.keys()].some(name => name.startsWith('KUBE-XLB-'));
 		this.nodePortEntries(this.serviceEntries());
 		for (const {draft, index, chain} of this.entryStarts) {
@@ -68,13 +64,8 @@ class IptablesDecoder {
 		}
 
 		for (const draft of this.drafts.values()) {
-			if (draft.chain) {
-				draft.endpoints = this.dispatch(draft, draft.chain);
-			}
-
-			if (draft.localChain) {
-				draft.localEndpoints = this.dispatch(draft, draft.localChain);
-			}
+			draft.endpoints = draft.chain ? this.dispatch(draft, draft.chain) : draft.endpoints;
+			draft.localEndpoints = draft.localChain ? this.dispatch(draft, draft.localChain) : draft.localEndpoints;
 		}
 
 		// Filter table: services without (local) endpoints are rejected or dropped there.
@@ -115,70 +106,64 @@ class IptablesDecoder {
 				continue;
 			}
 
-			const jump = this.serviceJump(rule);
-			if (!jump) {
-				continue;
-			}
-
+			const draft = this.serviceDraft(rule);
 			const port = Number(rule.destinationPort);
-			if (!rule.destination || !Number.isInteger(port)) {
+			if (draft && (!rule.destination || !Number.isInteger(port))) {
 				this.problems.push({line: rule.line, message: `line ${rule.line}: service rule without destination address or port: ${rule.raw}`});
-				continue;
+			} else if (draft) {
+				const kind = iptablesChainHash(rule.target!)!.kind;
+				const entryKind = kindFromComment(rule.comment) ?? (kind === 'FW' ? 'loadBalancer' : (kind === 'SVC' || kind === 'SVL' ? 'clusterIP' : 'externalIP'));
+				this.addEntryStart(draft, entryKind, hostAddress(rule.destination!), port, rule);
 			}
-
-			const {kind} = jump.chain;
-			const entryKind = kindFromComment(rule.comment) ?? (kind === 'FW' ? 'loadBalancer' : (kind === 'SVC' || kind === 'SVL' ? 'clusterIP' : 'externalIP'));
-			this.addEntryStart(jump.draft, entryKind, hostAddress(rule.destination), port, rule, jump.target);
 		}
 
 		return nodePortAddresses;
 	}
 
+	private nodePortEntries(nodePortAddresses: Array<string | null>): void {
+		for (const rule of this.rulesOf(this.nat, 'KUBE-NODEPORTS')) {
+			const draft = this.serviceDraft(rule);
+			const port = Number(rule.destinationPort);
+			if (!draft) {
+				continue;
+			}
+
+			if (!Number.isInteger(port)) {
+				this.problems.push({line: rule.line, message: `line ${rule.line}: NodePort rule without --dport: ${rule.raw}`});
+			} else if (rule.destination) {
+				this.addEntryStart(draft, 'nodePort', hostAddress(rule.destination), port, rule);
+			} else if (nodePortAddresses.length > 0 && nodePortAddresses.every(address => address !== null)) {
+				for (const address of nodePortAddresses) {
+					this.addEntryStart(draft, 'nodePort', address, port, rule);
+				}
+			} else {
+				this.addEntryStart(draft, 'nodePort', null, port, rule);
+			}
+		}
+	}
+
 	/**
-	 * A rule of KUBE-SERVICES or KUBE-NODEPORTS that jumps to a Service's chain: its flow draft,
+	 * The flow draft of a KUBE-SERVICES or KUBE-NODEPORTS rule that jumps to a Service's chain,
 	 * identified by the rule's comment. A masquerade rule is kept for later; other rules give nothing.
 	 */
-	private serviceJump(rule: IptablesRule): {draft: FlowDraft; chain: NonNullable<ReturnType<typeof iptablesChainHash>>; target: string} | undefined {
-		const {target} = rule;
-		if (target === 'KUBE-MARK-MASQ') {
+	private serviceDraft(rule: IptablesRule): FlowDraft | undefined {
+		if (rule.target === 'KUBE-MARK-MASQ') {
 			this.pendingMasquerade.push(rule);
 			return undefined;
 		}
 
-		const chain = target ? iptablesChainHash(target) : null;
-		if (!chain || !target) {
-			return undefined;
+		const chain = rule.target ? iptablesChainHash(rule.target) : null;
+		const draft = chain ? draftIn(this.drafts, chain.hash) : undefined;
+		if (draft) {
+			identifyFlow(draft, rule);
 		}
 
-		const draft = draftIn(this.drafts, chain.hash);
-		identifyFlow(draft, rule);
-		return {draft, chain, target};
+		return draft;
 	}
 
-	private nodePortEntries(nodePortAddresses: Array<string | null>): void {
-		for (const rule of this.rulesOf(this.nat, 'KUBE-NODEPORTS')) {
-			const jump = this.serviceJump(rule);
-			if (!jump) {
-				continue;
-			}
-
-			const port = Number(rule.destinationPort);
-			if (!Number.isInteger(port)) {
-				this.problems.push({line: rule.line, message: `line ${rule.line}: NodePort rule without --dport: ${rule.raw}`});
-			} else if (rule.destination) {
-				this.addEntryStart(jump.draft, 'nodePort', hostAddress(rule.destination), port, rule, jump.target);
-			} else if (nodePortAddresses.length > 0 && nodePortAddresses.every(address => address !== null)) {
-				for (const address of nodePortAddresses) {
-					this.addEntryStart(jump.draft, 'nodePort', address, port, rule, jump.target);
-				}
-			} else {
-				this.addEntryStart(jump.draft, 'nodePort', null, port, rule, jump.target);
-			}
-		}
-	}
-
-	private addEntryStart(draft: FlowDraft, kind: NatEntryKind, ip: string | null, port: number, rule: IptablesRule, chain: string) {
+	private addEntryStart(draft: FlowDraft, kind: NatEntryKind, ip: string | null, port: number, rule: IptablesRule) {
 		const before = draft.entries.length;
+		const chain = rule.target!;
 		addEntry(draft, {kind, ip, port, sourceRanges: [], localOnly: false, path: [chain], target: 'none', line: rule.line});
 		if (draft.entries.length > before) {
 			this.entryStarts.push({draft, index: before, chain});
@@ -188,19 +173,9 @@ class IptablesDecoder {
 	private draftForRule(rule: IptablesRule): FlowDraft | undefined {
 		const named = servicePortFromComment(rule.comment);
 		const draft = named && rule.protocol ? this.drafts.get(serviceHash(named, rule.protocol)) : undefined;
-		if (draft) {
-			return draft;
-		}
-
 		const port = Number(rule.destinationPort);
 		const address = rule.destination ? hostAddress(rule.destination) : null;
-		for (const each of this.drafts.values()) {
-			if (each.entries.some(entry => entry.port === port && (entry.ip === address || (entry.kind === 'nodePort' && address === null)))) {
-				return each;
-			}
-		}
-
-		return undefined;
+		return draft ?? [...this.drafts.values()].find(each => each.entries.some(entry => entry.port === port && (entry.ip === address || (entry.kind === 'nodePort' && address === null))));
 	}
 
 	/** Follow FW -> EXT -> SVC/SVL (or XLB) from an entry's first chain. */
@@ -216,36 +191,18 @@ class IptablesDecoder {
 			}
 
 			this.collectMasquerade(draft, chain);
-			switch (iptablesChainHash(current)?.kind) {
-				case 'SVC': {
-					draft.chain ??= current;
-					return {...result, target: 'cluster'};
-				}
-
-				case 'SVL': {
-					draft.localChain ??= current;
-					return {...result, target: 'local'};
-				}
-
-				case 'XLB': {
-					this.oldLocalChain(draft, current);
-					return {...result, target: 'local', localOnly: true};
-				}
-
-				case 'FW': {
-					current = this.firewallChain(draft, current, result);
-					break;
-				}
-
-				case 'EXT': {
-					current = this.externalChain(draft, current, result);
-					break;
-				}
-
-				default: {
-					return result;
-				}
+			const kind: string | undefined = iptablesChainHash(current)?.kind;
+			if (kind === 'SVC' || kind === 'SVL') {
+				draft[kind === 'SVC' ? 'chain' : 'localChain'] ??= current;
+				return {...result, target: kind === 'SVC' ? 'cluster' : 'local'};
 			}
+
+			if (kind === 'XLB') {
+				this.oldLocalChain(draft, current);
+				return {...result, target: 'local', localOnly: true};
+			}
+
+			current = kind === 'FW' ? this.firewallChain(draft, current, result) : (kind === 'EXT' ? this.externalChain(draft, current, result) : null);
 		}
 
 		return result;
@@ -269,8 +226,8 @@ class IptablesDecoder {
 		let unrestricted = false;
 		for (const rule of this.rulesOf(this.nat, chain)) {
 			identifyFlow(draft, rule);
-			const targetKind = rule.target ? iptablesChainHash(rule.target)?.kind : undefined;
-			if (targetKind === 'EXT' || targetKind === 'SVC' || targetKind === 'XLB' || targetKind === 'SVL') {
+			const kind = rule.target ? iptablesChainHash(rule.target)?.kind : undefined;
+			if (kind === 'EXT' || kind === 'SVC' || kind === 'XLB' || kind === 'SVL') {
 				next ??= rule.target;
 				if (rule.source && !rule.sourceNegated) {
 					result.sourceRanges.push(rule.source);
@@ -280,10 +237,7 @@ class IptablesDecoder {
 			}
 		}
 
-		if (unrestricted) {
-			result.sourceRanges.length = 0;
-		}
-
+		result.sourceRanges.length = unrestricted ? 0 : result.sourceRanges.length;
 		return next;
 	}
 
@@ -292,27 +246,19 @@ class IptablesDecoder {
 		let next: string | null = null;
 		for (const rule of this.rulesOf(this.nat, chain)) {
 			identifyFlow(draft, rule);
-			const {target} = rule;
-			const targetKind = target ? iptablesChainHash(target)?.kind : undefined;
-			if (targetKind !== 'SVC' && targetKind !== 'SVL') {
-				continue;
-			}
-
-			if (rule.source || rule.srcType || rule.other) {
+			const kind = rule.target ? iptablesChainHash(rule.target)?.kind : undefined;
+			if ((kind === 'SVC' || kind === 'SVL') && (rule.source || rule.srcType || rule.other)) {
 				result.localOnly = true;
-				if (targetKind === 'SVC') {
-					draft.chain ??= target;
+				if (kind === 'SVC') {
+					draft.chain ??= rule.target;
 					addBypass(draft, bypassOf(rule, chain));
 				}
-			} else {
-				next ??= target;
+			} else if (kind === 'SVC' || kind === 'SVL') {
+				next ??= rule.target;
 			}
 		}
 
-		if (next && iptablesChainHash(next)?.kind === 'SVL') {
-			result.localOnly = true;
-		}
-
+		result.localOnly ||= Boolean(next && iptablesChainHash(next)?.kind === 'SVL');
 		if (!next && result.localOnly) {
 			// Policy Local without a local endpoint: kube-proxy writes no jump to KUBE-SVL-, so
 			// outside traffic falls off the chain and the filter table drops it.
@@ -347,7 +293,6 @@ class IptablesDecoder {
 		const jumps: Jump[] = [];
 		let sawUnconditional = false;
 		forEachRule(chain, (raw, line, index) => {
-			// kube-proxy's plain ladder rules are read from the raw text; anything else gets a full parse.
 			let jump = draft.identified ? quickJump(raw, line, index) : null;
 			if (!jump) {
 				const rule = ruleDetails(chain, index, this.problems, raw, line);
@@ -366,11 +311,9 @@ class IptablesDecoder {
 
 			if (jump.target === 'KUBE-MARK-DROP') {
 				setNoEndpoints(draft, 'drop', jump.line);
-			} else if (!jump.target.startsWith('KUBE-SEP-')) {
-				// Not an endpoint: masquerade marks and the like.
-			} else if (sawUnconditional) {
+			} else if (jump.target.startsWith('KUBE-SEP-') && sawUnconditional) {
 				this.problems.push({line: jump.line, message: `line ${jump.line}: unreachable rule after the last unconditional jump in ${name}: ${jump.raw}`});
-			} else {
+			} else if (jump.target.startsWith('KUBE-SEP-')) {
 				sawUnconditional = jump.probability === null;
 				jumps.push(jump);
 			}
@@ -392,14 +335,12 @@ class IptablesDecoder {
 		const endpoints: NatEndpoint[] = [];
 		let remaining = 1;
 		for (const jump of chain ? this.jumpsOf(draft, name, chain) : []) {
-			const probability = jump.probability ?? 1;
-			const share = jump.probability === null ? remaining : remaining * probability;
+			const share = jump.probability === null ? remaining : remaining * jump.probability;
 			remaining = jump.probability === null ? 0 : remaining - share;
 			const target = this.endpointOf(draft, jump, chain!);
 			if (target) {
-				endpoints.push({
-					ip: target.ip, port: target.port, probability: share, chain: target.chain, written: jump.probability, line: jump.line, hairpinMasquerade: target.hairpin,
-				});
+				const {ip, port, chain: endpointChain, hairpin} = target;
+				endpoints.push({ip, port, probability: share, chain: endpointChain, written: jump.probability, line: jump.line, hairpinMasquerade: hairpin});
 			}
 		}
 
@@ -419,10 +360,12 @@ class IptablesDecoder {
 			this.problems.push({line: jump.line, message: `line ${jump.line}: jump to missing endpoint chain ${name}`});
 		}
 
-		// A partial dump (grep output) may lack the KUBE-SEP chain; the jump's comment still names the endpoint.
-		const named = result ? null : endpointFromComment(ruleDetails(from, jump.index, this.problems, jump.raw, jump.line)?.comment ?? null, name);
-		if (named) {
-			return named;
+		// A partial dump (grep output) may lack the KUBE-SEP chain; the jump's comment still names the endpoint (not kept: asked again).
+		const comment = result ? null : ruleDetails(from, jump.index, this.problems, jump.raw, jump.line)?.comment;
+		const named = comment ? / -> (\S+)$/.exec(comment) : null;
+		const split = named ? splitHostPort(named[1]!) : null;
+		if (split) {
+			return {ip: split.ip, port: split.port, hairpin: false, chain: name};
 		}
 
 		this.endpoints.set(name, result);
@@ -432,41 +375,29 @@ class IptablesDecoder {
 	/** A KUBE-SEP- chain: its DNAT and whether it marks hairpin traffic. */
 	private readEndpointChain(draft: FlowDraft, chain: IptablesChain, jump: Jump): EndpointTarget | null {
 		let hairpin = false;
-		let destination: string | null = null;
-		let destinationLine = 0;
-		let destinationRaw = '';
+		// The last DNAT of the chain (text '' while none).
+		const destination = {text: '', line: 0, raw: ''};
 		forEachRule(chain, (raw, line, index) => {
 			const quick = draft.identified ? quickEndpoint(raw) : undefined;
-			if (quick !== undefined) {
-				hairpin ||= quick === true;
-				if (typeof quick === 'string') {
-					[destination, destinationLine, destinationRaw] = [quick, line, raw];
-				}
-
-				return;
-			}
-
-			const rule = ruleDetails(chain, index, this.problems, raw, line);
+			const rule = quick === undefined ? ruleDetails(chain, index, this.problems, raw, line) : null;
 			if (rule) {
 				identifyFlow(draft, rule);
-				hairpin ||= rule.target === 'KUBE-MARK-MASQ' && Boolean(rule.source);
-				if (rule.target === 'DNAT' && rule.toDestination) {
-					[destination, destinationLine, destinationRaw] = [rule.toDestination, line, rule.raw];
-				}
+			}
+
+			hairpin ||= quick === true || (rule?.target === 'KUBE-MARK-MASQ' && Boolean(rule.source));
+			const text = typeof quick === 'string' ? quick : (rule?.target === 'DNAT' && rule.toDestination) || '';
+			if (text) {
+				Object.assign(destination, {text, line, raw: rule?.raw ?? raw});
 			}
 		});
-		if (destination === null) {
+		const split = destination.text ? splitHostPort(destination.text) : null;
+		if (!destination.text) {
 			this.problems.push({line: jump.line, message: `line ${jump.line}: endpoint chain ${chain.name} has no DNAT rule`});
-			return null;
+		} else if (!split) {
+			this.problems.push({line: destination.line, message: `line ${destination.line}: bad --to-destination ${destination.text}: ${destination.raw}`});
 		}
 
-		const split = splitHostPort(destination);
-		if (!split) {
-			this.problems.push({line: destinationLine, message: `line ${destinationLine}: bad --to-destination ${destination}: ${destinationRaw}`});
-			return null;
-		}
-
-		return {ip: split.ip, port: split.port, hairpin, chain: chain.name};
+		return split ? {ip: split.ip, port: split.port, hairpin, chain: chain.name} : null;
 	}
 
 	private noEndpointsRule(rule: IptablesRule, chainName: string): void {
@@ -482,12 +413,10 @@ class IptablesDecoder {
 			draft.protocol ??= protocolOf(protocol);
 		}
 
-		if (Number.isInteger(port)) {
-			const local = rule.dstType === 'LOCAL' && !rule.dstTypeNegated;
-			const kind: NatEntryKind = local || (chainName === 'KUBE-NODEPORTS') ? 'nodePort' : (chainName === 'KUBE-SERVICES' ? 'clusterIP' : 'externalIP');
-			if (!draft!.entries.some(entry => entry.port === port && (kind === 'nodePort' ? entry.kind === 'nodePort' : entry.ip === address))) {
-				addEntry(draft!, {kind, ip: kind === 'nodePort' ? null : address, port, sourceRanges: [], localOnly: false, path: [], target: 'none', line: rule.line});
-			}
+		const local = rule.dstType === 'LOCAL' && !rule.dstTypeNegated;
+		const kind: NatEntryKind = local || (chainName === 'KUBE-NODEPORTS') ? 'nodePort' : (chainName === 'KUBE-SERVICES' ? 'clusterIP' : 'externalIP');
+		if (Number.isInteger(port) && !draft!.entries.some(entry => entry.port === port && (kind === 'nodePort' ? entry.kind === 'nodePort' : entry.ip === address))) {
+			addEntry(draft!, {kind, ip: kind === 'nodePort' ? null : address, port, sourceRanges: [], localOnly: false, path: [], target: 'none', line: rule.line});
 		}
 
 		setNoEndpoints(draft!, rule.target === 'REJECT' ? 'reject' : 'drop', rule.line);
@@ -506,11 +435,7 @@ class IptablesDecoder {
  * which then goes through the full parser.
  */
 function quickJump(raw: string, line: number, index: number): Jump | null {
-	if (raw.indexOf('\\') !== -1 || raw.indexOf('!') !== -1) {
-		return null;
-	}
-
-	const jumpAt = raw.lastIndexOf(' -j ');
+	const jumpAt = raw.indexOf('\\') === -1 && raw.indexOf('!') === -1 ? raw.lastIndexOf(' -j ') : -1;
 	const target = jumpAt === -1 ? '' : raw.slice(jumpAt + 4);
 	if (target === '' || target.indexOf(' ') !== -1 || target.indexOf('"') !== -1) {
 		return null;
@@ -523,11 +448,8 @@ function quickJump(raw: string, line: number, index: number): Jump | null {
 		return probability >= 0 && probability <= 1 ? {line, raw, target, probability, index} : null;
 	}
 
-	if (raw.indexOf('statistic') !== -1 || raw.indexOf('recent') !== -1 || raw.indexOf(' -g ') !== -1) {
-		return null;
-	}
-
-	return {line, raw, target, probability: null, index};
+	const plain = raw.indexOf('statistic') === -1 && raw.indexOf('recent') === -1 && raw.indexOf(' -g ') === -1;
+	return plain ? {line, raw, target, probability: null, index} : null;
 }
 
 /**
@@ -535,31 +457,17 @@ function quickJump(raw: string, line: number, index: number): Jump | null {
  * one without, the address of the DNAT, or undefined for any other rule (parsed instead).
  */
 function quickEndpoint(raw: string): boolean | string | undefined {
-	if (raw.indexOf('\\') !== -1 || raw.indexOf('!') !== -1) {
-		return undefined;
-	}
-
-	const jumpAt = raw.lastIndexOf(' -j ');
+	const jumpAt = raw.indexOf('\\') === -1 && raw.indexOf('!') === -1 ? raw.lastIndexOf(' -j ') : -1;
 	if (jumpAt !== -1 && raw.length === jumpAt + 18 && raw.endsWith(' -j KUBE-MARK-MASQ')) {
 		return raw.indexOf(' -s ') !== -1;
 	}
 
-	if (jumpAt !== -1 && raw.startsWith(' -j DNAT --to-destination ', jumpAt)) {
-		const destination = raw.slice(jumpAt + 26);
-		return destination.indexOf(' ') !== -1 || destination === '' ? undefined : destination;
-	}
-
-	return undefined;
+	const destination = jumpAt !== -1 && raw.startsWith(' -j DNAT --to-destination ', jumpAt) ? raw.slice(jumpAt + 26) : '';
+	return destination === '' || destination.indexOf(' ') !== -1 ? undefined : destination;
 }
 
 function serviceHash(named: {service: string; port: string}, protocol: string): string {
 	return iptablesServiceHash(named.port ? `${named.service}:${named.port}` : named.service, protocol);
-}
-
-function endpointFromComment(comment: string | null, chain: string): EndpointTarget | null {
-	const match = comment ? / -> (\S+)$/.exec(comment) : null;
-	const split = match ? splitHostPort(match[1]!) : null;
-	return split ? {ip: split.ip, port: split.port, hairpin: false, chain} : null;
 }
 
 /** The Local-policy bypass a conditional jump to KUBE-SVC- makes: node traffic by --src-type LOCAL, pod traffic otherwise. */
@@ -568,17 +476,13 @@ function bypassOf(rule: IptablesRule, chain: string): NatBypass {
 	const condition = masqueradeCondition(rule);
 	// kube-proxy's bridge and interface-prefix detectors match on the input interface.
 	const inInterface = rule.other ? rule.other.indexOf('-i') : -1;
-	const viaInterface = inInterface === -1 ? null : `${rule.other![inInterface - 1] === '!' ? 'not ' : ''}in through ${rule.other![inInterface + 1] ?? '?'}`;
-	return {
-		from: node ? 'node' : 'pods', condition: viaInterface ? (condition === 'always' ? viaInterface : `${condition}, ${viaInterface}`) : condition, chain, target: rule.target!, line: rule.line,
-	};
+	const via = inInterface === -1 ? null : `${rule.other![inInterface - 1] === '!' ? 'not ' : ''}in through ${rule.other![inInterface + 1] ?? '?'}`;
+	const full = via ? (condition === 'always' ? via : `${condition}, ${via}`) : condition;
+	return {from: node ? 'node' : 'pods', condition: full, chain, target: rule.target!, line: rule.line};
 }
 
 function setNoEndpoints(draft: FlowDraft, verdict: 'reject' | 'drop', line: number) {
-	if (draft.noEndpoints !== 'reject') {
-		draft.noEndpoints = verdict;
-	}
-
+	draft.noEndpoints = draft.noEndpoints === 'reject' ? 'reject' : verdict;
 	if (!draft.noEndpointsLines.includes(line)) {
 		draft.noEndpointsLines.push(line);
 	}
@@ -588,38 +492,18 @@ function label(draft: FlowDraft): string {
 	return draft.service ? `${draft.service}${draft.port ? `:${draft.port}` : ''}` : draft.key;
 }
 
+const commentKinds: Array<[string, NatEntryKind]> = [[' cluster IP', 'clusterIP'], [' external IP', 'externalIP'], [' loadbalancer IP', 'loadBalancer']];
+
 function kindFromComment(comment: string | null): NatEntryKind | null {
-	if (comment?.endsWith(' cluster IP')) {
-		return 'clusterIP';
-	}
-
-	if (comment?.endsWith(' external IP')) {
-		return 'externalIP';
-	}
-
-	return comment?.endsWith(' loadbalancer IP') ? 'loadBalancer' : null;
-}
-
-function findMark(rules: IptablesRule[]): string | null {
-	const rule = rules.find(each => each.target === 'MARK' && each.setMark);
-	// `or-mark 0x4000`, `set-xmark 0x4000/0x4000`: the bit is the value before any mask.
-	return rule ? rule.setMark!.split(' ').at(-1)!.split('/')[0]! : null;
+	return commentKinds.find(([ending]) => comment?.endsWith(ending))?.[1] ?? null;
 }
 
 /** Human wording of a KUBE-MARK-MASQ rule's conditions. */
 export function masqueradeCondition(rule: Pick<IptablesRule, 'source' | 'sourceNegated' | 'srcType' | 'srcTypeNegated' | 'other'>): string {
-	const parts: string[] = [];
-	if (rule.source) {
-		parts.push(`${rule.sourceNegated ? 'source not in' : 'source'} ${rule.source}`);
-	}
-
-	if (rule.srcType) {
-		parts.push(`source ${rule.srcTypeNegated ? 'is not' : 'is'} ${rule.srcType === 'LOCAL' ? 'a local address' : rule.srcType}`);
-	}
-
-	if (rule.other?.includes('--physdev-is-in')) {
-		parts.push('bridged');
-	}
-
+	const parts = [
+		rule.source ? `${rule.sourceNegated ? 'source not in' : 'source'} ${rule.source}` : '',
+		rule.srcType ? `source ${rule.srcTypeNegated ? 'is not' : 'is'} ${rule.srcType === 'LOCAL' ? 'a local address' : rule.srcType}` : '',
+		rule.other?.includes('--physdev-is-in') ? 'bridged' : '',
+	].filter(Boolean);
 	return parts.length > 0 ? parts.join(', ') : 'always';
 }

@@ -64,28 +64,19 @@ export function chainRules(chain: IptablesChain): {raws: string[]; lines: number
 	return {raws, lines};
 }
 
-/** Rule `index` of `chain` parsed (once); problems go to `problems`. */
+/** Rule `index` of `chain` (its text `raw` on line `line`, when in hand) parsed once; problems go to `problems` that time. */
 export function ruleDetails(chain: IptablesChain, index: number, problems: NatProblem[], raw?: string, line?: number): IptablesRule | null {
 	chain.parsed ??= [];
-	let rule = chain.parsed[index];
-	if (rule === undefined) {
+	if (chain.parsed[index] === undefined) {
 		if (raw === undefined || line === undefined) {
 			const rules = chainRules(chain);
-			raw = rules.raws[index]!;
-			line = rules.lines[index]!;
+			[raw, line] = [rules.raws[index]!, rules.lines[index]!];
 		}
 
-		rule = parseRuleLine(raw, line, problems);
-		chain.parsed[index] = rule;
+		chain.parsed[index] = parseRuleLine(raw, line, problems);
 	}
 
-	return rule;
-}
-
-/** The length of `[123:4567] ` at text[start], or 0 when the line does not start with packet and byte counters. */
-function counterPrefixLength(text: string, start: number, end: number): number {
-	const match = /^\[\d+:\d+\] +/.exec(text.slice(start, Math.min(end, start + 48)));
-	return match ? match[0].length : 0;
+	return chain.parsed[index];
 }
 
 /**
@@ -116,25 +107,21 @@ export class IptablesReader {
 
 	/** More bytes of the dump; decoded up to their last newline (UTF-8 never has a newline byte inside a character). */
 	writeBytes(part: Uint8Array): void {
-		const last = part.lastIndexOf(10);
-		if (last === -1) {
-			this.tailBytes.push(part);
-			return;
+		const bytes = Buffer.from(part.buffer, part.byteOffset, part.byteLength);
+		const last = bytes.lastIndexOf(10);
+		// The line begun in earlier parts is copied whole; only it.
+		const first = last !== -1 && this.tailBytes.length > 0 ? bytes.indexOf(10) + 1 : 0;
+		if (first > 0) {
+			this.write(Buffer.concat([...this.tailBytes.splice(0), bytes.subarray(0, first)]).toString('utf8'));
 		}
 
-		let from = 0;
-		if (this.tailBytes.length > 0) {
-			// The line begun in earlier parts: only that line is copied.
-			from = part.indexOf(10) + 1;
-			this.write(Buffer.concat([...this.tailBytes, part.subarray(0, from)]).toString('utf8'));
-			this.tailBytes.length = 0;
+		if (last !== -1) {
+			this.write(bytes.toString('utf8', first, last + 1));
 		}
 
-		if (last + 1 < part.length) {
-			this.tailBytes.push(part.subarray(last + 1));
+		if (last + 1 < bytes.length) {
+			this.tailBytes.push(bytes.subarray(last + 1));
 		}
-
-		this.write(Buffer.from(part.buffer, part.byteOffset + from, last + 1 - from).toString('utf8'));
 	}
 
 	/** More text of the dump. */
@@ -169,8 +156,7 @@ export class IptablesReader {
 	/** The dump read so far, with what is left after the last newline. */
 	end(): IptablesDump {
 		if (this.tailBytes.length > 0) {
-			this.write(Buffer.concat(this.tailBytes).toString('utf8'));
-			this.tailBytes.length = 0;
+			this.write(Buffer.concat(this.tailBytes.splice(0)).toString('utf8'));
 		}
 
 		if (this.tail !== '') {
@@ -194,14 +180,9 @@ export class IptablesReader {
 			end--;
 		}
 
-		// A byte-order mark from an editor before the first line; `[packets:bytes] ` before each rule
-		// from `iptables-save -c`.
+		// A byte-order mark from an editor before the first line.
 		if (lineNumber === 1 && text.charCodeAt(start) === 0xFE_FF) {
 			start++;
-		}
-
-		if (text.charCodeAt(start) === 91) {
-			start += counterPrefixLength(text, start, end);
 		}
 
 		// The hot path: `-A CHAIN …` continuing the previous rule's chain (iptables-save groups rules by
@@ -257,12 +238,8 @@ export class IptablesReader {
 	}
 
 	private tableNamed(name: string, line: number | null): IptablesTable {
-		let table = this.tables.get(name);
-		if (!table) {
-			table = {name, line, chains: new Map()};
-			this.tables.set(name, table);
-		}
-
+		const table = this.tables.get(name) ?? {name, line, chains: new Map()};
+		this.tables.set(name, table);
 		return table;
 	}
 
@@ -420,32 +397,25 @@ export class IptablesReader {
 				this.declare(name!, tokens[2]!, null, line);
 			}
 		} else if (command === '-X' || command === '--delete-chain') {
-			this.deleteChain(name, raw, line);
-		} else if (command === '-F' || command === '--flush') {
-			for (const chain of this.table().chains.values()) {
-				if (name === undefined || chain.name === name) {
-					chain.text = '';
-					chain.lines = null;
-					chain.parsed = null;
-					chain.size = 0;
-				}
-			}
-		} else {
-			this.problem(line, raw, `unknown command ${command ?? ''}`);
-		}
-	}
-
-	private deleteChain(name: string | undefined, raw: string, line: number): void {
-		const {chains} = this.table();
-		this.lastChain = undefined;
-		if (name === undefined) {
-			for (const [key, chain] of chains) {
+			const {chains} = this.table();
+			this.lastChain = undefined;
+			for (const [key, chain] of name === undefined ? chains : []) {
 				if (chain.policy === '-' || chain.policy === null) {
 					chains.delete(key);
 				}
 			}
-		} else if (!chains.delete(name)) {
-			this.problem(line, raw, `-X of unknown chain ${name}`);
+
+			if (name !== undefined && !chains.delete(name)) {
+				this.problem(line, raw, `-X of unknown chain ${name}`);
+			}
+		} else if (command === '-F' || command === '--flush') {
+			for (const chain of this.table().chains.values()) {
+				if (name === undefined || chain.name === name) {
+					Object.assign(chain, {text: '', lines: null, parsed: null, size: 0});
+				}
+			}
+		} else {
+			this.problem(line, raw, `unknown command ${command ?? ''}`);
 		}
 	}
 }
