@@ -17,7 +17,7 @@ type PathResult = {path: string[]; target: NatEntry['target']; sourceRanges: str
 /**
  * Decode kube-proxy's iptables rules (nat and filter tables) into one flow per Service port.
  * Handles both generations: KUBE-XLB-/KUBE-MARK-DROP (up to ~1.23) and KUBE-EXT-/KUBE-SVL- (1.24+),
- * with or without comments.
+ * with or without comments. A dump is decoded once: the decode keeps what it parses and reads on its chains.
  */
 export function decodeIptables(dump: IptablesDump): NatFlowTable {
 	return new IptablesDecoder(dump).decode();
@@ -33,8 +33,8 @@ class IptablesDecoder {
 	private readonly nat: Map<string, IptablesChain>;
 	private readonly filter: Map<string, IptablesChain>;
 	private readonly drafts = new Map<string, FlowDraft>();
-	/** The endpoint of each KUBE-SEP- chain once read; null when it has none or is missing. */
-	private readonly endpoints = new Map<string, EndpointTarget | null>();
+	/** KUBE-SEP- chains the dump lacks, once reported without a comment naming the endpoint. */
+	private readonly missingEndpoints = new Set<string>();
 	/** The masquerade marks of each chain once read (a chain is walked once per entry of its Service). */
 	private readonly marks = new Map<string, NatMasquerade[]>();
 	/** Each entry found in KUBE-SERVICES / KUBE-NODEPORTS, with the chain its path starts at. */
@@ -347,14 +347,14 @@ class IptablesDecoder {
 		return endpoints;
 	}
 
+	/** The endpoint of a jump's KUBE-SEP- chain, read once per chain (kept on the chain). */
 	private endpointOf(draft: FlowDraft, jump: Jump, from: IptablesChain): EndpointTarget | null {
 		const name = jump.target;
-		const cached = this.endpoints.get(name);
-		if (cached !== undefined) {
-			return cached;
+		const chain = this.nat.get(name);
+		if (chain ? chain.reading !== undefined : this.missingEndpoints.has(name)) {
+			return (chain?.reading ?? null) as EndpointTarget | null;
 		}
 
-		const chain = this.nat.get(name);
 		const result = chain ? this.readEndpointChain(draft, chain, jump) : null;
 		if (!chain) {
 			this.problems.push({line: jump.line, message: `line ${jump.line}: jump to missing endpoint chain ${name}`});
@@ -368,7 +368,12 @@ class IptablesDecoder {
 			return {ip: split.ip, port: split.port, hairpin: false, chain: name};
 		}
 
-		this.endpoints.set(name, result);
+		if (chain) {
+			chain.reading = result;
+		} else {
+			this.missingEndpoints.add(name);
+		}
+
 		return result;
 	}
 
@@ -387,7 +392,9 @@ class IptablesDecoder {
 			hairpin ||= quick === true || (rule?.target === 'KUBE-MARK-MASQ' && Boolean(rule.source));
 			const text = typeof quick === 'string' ? quick : (rule?.target === 'DNAT' && rule.toDestination) || '';
 			if (text) {
-				Object.assign(destination, {text, line, raw: rule?.raw ?? raw});
+				destination.text = text;
+				destination.line = line;
+				destination.raw = rule?.raw ?? raw;
 			}
 		});
 		const split = destination.text ? splitHostPort(destination.text) : null;

@@ -26,6 +26,8 @@ export type IptablesChain = {
 	size: number;
 	/** Parsed rules by position, filled by ruleDetails (null: the line could not be parsed). */
 	parsed: Array<IptablesRule | null | undefined> | null;
+	/** What the decoder read from the chain as a whole, once (its endpoint): kept here, not looked up again by name. */
+	reading: unknown;
 };
 
 export type IptablesTable = {
@@ -421,7 +423,7 @@ export class IptablesReader {
 }
 
 function newChain(name: string, policy: string | null, counters: string | null, line: number | null): IptablesChain {
-	return {name, policy, counters, line, text: '', firstLine: 0, lines: null, size: 0, parsed: null};
+	return {name, policy, counters, line, text: '', firstLine: 0, lines: null, size: 0, parsed: null, reading: undefined};
 }
 
 /** The line of each rule of the chain. */
