@@ -53,7 +53,7 @@ class IptablesDecoder {
 		// `or-mark 0x4000`, `set-xmark 0x4000/0x4000`: the bit is the value before any mask.
 		const masqueradeMark = markRule ? markRule.setMark!.split(' ').at(-1)!.split('/')[0]! : null;
 		const oldStyle = this.nat.has('KUBE-MARK-DROP') || [...this.nat.keys()].some(name => name.startsWith('KUBE-XLB-'));
-		this.nodePortEntries(this.serviceEntries());
+		this.entries();
 		for (const {draft, index, chain} of this.entryStarts) {
 			const entry = draft.entries[index]!;
 			draft.entries[index] = {...entry, ...this.walk(draft, chain, entry.line)};
@@ -97,18 +97,15 @@ class IptablesDecoder {
 		return rules;
 	}
 
-	/** KUBE-SERVICES: cluster, external and load-balancer IPs; returns the addresses NodePorts are open on. */
-	private serviceEntries(): Array<string | null> {
+	/** KUBE-SERVICES: cluster, external and load-balancer IPs; then KUBE-NODEPORTS, on the addresses KUBE-SERVICES sends there. */
+	private entries(): void {
 		const nodePortAddresses: Array<string | null> = [];
 		for (const rule of this.rulesOf(this.nat, 'KUBE-SERVICES')) {
+			const draft = rule.target === 'KUBE-NODEPORTS' ? undefined : this.serviceDraft(rule);
+			const port = Number(rule.destinationPort);
 			if (rule.target === 'KUBE-NODEPORTS') {
 				nodePortAddresses.push(rule.destination && !rule.destinationNegated ? hostAddress(rule.destination) : null);
-				continue;
-			}
-
-			const draft = this.serviceDraft(rule);
-			const port = Number(rule.destinationPort);
-			if (draft && (!rule.destination || !Number.isInteger(port))) {
+			} else if (draft && (!rule.destination || !Number.isInteger(port))) {
 				this.problems.push({line: rule.line, message: `line ${rule.line}: service rule without destination address or port: ${rule.raw}`});
 			} else if (draft) {
 				const kind = iptablesChainHash(rule.target!)!.kind;
@@ -117,27 +114,16 @@ class IptablesDecoder {
 			}
 		}
 
-		return nodePortAddresses;
-	}
-
-	private nodePortEntries(nodePortAddresses: Array<string | null>): void {
+		const everyAddress = nodePortAddresses.length > 0 && nodePortAddresses.every(address => address !== null) ? nodePortAddresses : [null];
 		for (const rule of this.rulesOf(this.nat, 'KUBE-NODEPORTS')) {
 			const draft = this.serviceDraft(rule);
 			const port = Number(rule.destinationPort);
-			if (!draft) {
-				continue;
-			}
-
-			if (!Number.isInteger(port)) {
+			if (draft && !Number.isInteger(port)) {
 				this.problems.push({line: rule.line, message: `line ${rule.line}: NodePort rule without --dport: ${rule.raw}`});
-			} else if (rule.destination) {
-				this.addEntryStart(draft, 'nodePort', hostAddress(rule.destination), port, rule);
-			} else if (nodePortAddresses.length > 0 && nodePortAddresses.every(address => address !== null)) {
-				for (const address of nodePortAddresses) {
+			} else if (draft) {
+				for (const address of rule.destination ? [hostAddress(rule.destination)] : everyAddress) {
 					this.addEntryStart(draft, 'nodePort', address, port, rule);
 				}
-			} else {
-				this.addEntryStart(draft, 'nodePort', null, port, rule);
 			}
 		}
 	}
@@ -186,7 +172,8 @@ class IptablesDecoder {
 			result.path.push(current);
 			const chain = this.nat.get(current);
 			if (!chain) {
-				this.problems.push({line, message: `${line === null ? '' : `line ${line}: `}${label(draft)}: jump to missing chain ${current}`});
+				const service = draft.service ? `${draft.service}${draft.port ? `:${draft.port}` : ''}` : draft.key;
+				this.problems.push({line, message: `${line === null ? '' : `line ${line}: `}${service}: jump to missing chain ${current}`});
 				return result;
 			}
 
@@ -493,10 +480,6 @@ function setNoEndpoints(draft: FlowDraft, verdict: 'reject' | 'drop', line: numb
 	if (!draft.noEndpointsLines.includes(line)) {
 		draft.noEndpointsLines.push(line);
 	}
-}
-
-function label(draft: FlowDraft): string {
-	return draft.service ? `${draft.service}${draft.port ? `:${draft.port}` : ''}` : draft.key;
 }
 
 const commentKinds: Array<[string, NatEntryKind]> = [[' cluster IP', 'clusterIP'], [' external IP', 'externalIP'], [' loadbalancer IP', 'loadBalancer']];

@@ -13,8 +13,6 @@ export type IptablesChain = {
 	readonly name: string;
 	/** Built-in policy (`ACCEPT`, `DROP`) or `-` for user chains; null when declared by `-N` or only seen in rules. */
 	policy: string | null;
-	/** `[packets:bytes]` as written, or null. */
-	counters: string | null;
 	/** Line of the declaration, null when the chain was only seen in a rule. */
 	line: number | null;
 	/** The rules as written, joined by newlines. */
@@ -30,11 +28,7 @@ export type IptablesChain = {
 	reading: unknown;
 };
 
-export type IptablesTable = {
-	readonly name: string;
-	readonly line: number | null;
-	readonly chains: Map<string, IptablesChain>;
-};
+export type IptablesTable = {readonly name: string; readonly chains: Map<string, IptablesChain>};
 
 export type IptablesDump = {
 	/** Tables in the order seen. A chain may appear in several tables (KUBE-SERVICES is in nat and filter). */
@@ -142,6 +136,7 @@ export class IptablesReader {
 			}
 
 			this.line(this.tail + text.slice(0, end), 0, end + this.tail.length);
+			this.flushBlock();
 			this.tail = '';
 			start = end + 1;
 		}
@@ -162,10 +157,8 @@ export class IptablesReader {
 		}
 
 		if (this.tail !== '') {
-			const tail = this.tail;
-			this.tail = '';
-			this.line(tail, 0, tail.length);
-			this.flushBlock();
+			// The last line, without a newline after it.
+			this.write('\n');
 		}
 
 		if (this.inSaveSection && this.current) {
@@ -234,15 +227,14 @@ export class IptablesReader {
 		this.problems.push({line, message: `line ${line}: ${message}: ${clip(raw)}`});
 	}
 
-	private table(): IptablesTable {
-		this.current ??= this.tableNamed(this.defaultTable, null);
-		return this.current;
-	}
+	/** The current table, or (for rules before any `*table` line) the default one. */
+	private table(name = this.defaultTable): IptablesTable {
+		if (!this.current) {
+			this.current = this.tables.get(name) ?? {name, chains: new Map()};
+			this.tables.set(name, this.current);
+		}
 
-	private tableNamed(name: string, line: number | null): IptablesTable {
-		const table = this.tables.get(name) ?? {name, line, chains: new Map()};
-		this.tables.set(name, table);
-		return table;
+		return this.current;
 	}
 
 	private tableLine(raw: string, trimmed: string, line: number): void {
@@ -255,7 +247,8 @@ export class IptablesReader {
 			this.problem(line, raw, 'bad table name');
 		}
 
-		this.current = this.tableNamed(name, line);
+		this.current = undefined;
+		this.table(name);
 		this.lastChain = undefined;
 		this.inSaveSection = true;
 	}
@@ -265,7 +258,7 @@ export class IptablesReader {
 		// As iptables-save writes a user chain: `:NAME - [0:0]`, read without a regex.
 		const nameEnd = raw.length - 8;
 		if (this.inSaveSection && nameEnd > 1 && raw.charCodeAt(0) === 58 && raw.startsWith(' - [0:0]', nameEnd) && raw.indexOf(' ') === nameEnd && raw.indexOf('\t') === -1) {
-			this.declare(raw.slice(1, nameEnd), '-', '[0:0]', line);
+			this.declare(raw.slice(1, nameEnd), '-', line);
 			return;
 		}
 
@@ -279,39 +272,32 @@ export class IptablesReader {
 			this.problem(line, raw, 'chain declaration outside a table');
 		}
 
-		// Nearly every chain of a dump reads `[0:0]`: one shared string instead of 60,000 copies.
-		this.declare(match[1]!, match[2]!, match[3] === '[0:0]' ? '[0:0]' : (match[3] ?? null), line);
+		this.declare(match[1]!, match[2]!, line);
 	}
 
 	/** Declared again, a chain is flushed (as iptables-restore does) unless it was only seen in rules so far. */
-	private declare(name: string, policy: string | null, counters: string | null, line: number): void {
+	private declare(name: string, policy: string | null, line: number): void {
 		const {chains} = this.table();
 		const existing = chains.get(name);
 		if (existing?.line === null) {
 			existing.policy = policy;
-			existing.counters = counters;
 			existing.line = line;
-			return;
+		} else {
+			chains.set(name, newChain(name, policy, line));
+			this.lastChain = undefined;
 		}
-
-		chains.set(name, newChain(name, policy, counters, line));
-		this.lastChain = undefined;
 	}
 
 	/** Line `line` (text[start, end)) is the next rule of lastChain. */
 	private extendBlock(text: string, start: number, end: number, line: number): void {
-		if (this.blockSize > 0 && this.blockText === text && this.blockLine + this.blockSize === line) {
-			this.blockEnd = end;
-			this.blockSize++;
-			return;
+		if (this.blockSize === 0) {
+			this.blockText = text;
+			this.blockStart = start;
+			this.blockLine = line;
 		}
 
-		this.flushBlock();
-		this.blockText = text;
-		this.blockStart = start;
 		this.blockEnd = end;
-		this.blockLine = line;
-		this.blockSize = 1;
+		this.blockSize++;
 	}
 
 	/** lastChain's pending block becomes part of the chain. */
@@ -319,7 +305,6 @@ export class IptablesReader {
 		if (this.blockSize > 0) {
 			this.addRules(this.lastChain!, this.blockText.slice(this.blockStart, this.blockEnd), this.blockLine, this.blockSize);
 			this.blockSize = 0;
-			this.blockText = '';
 		}
 	}
 
@@ -360,7 +345,7 @@ export class IptablesReader {
 				this.problem(line, raw, `rule for undeclared chain ${name}`);
 			}
 
-			chain = newChain(name, null, null, null);
+			chain = newChain(name, null, null);
 			chains.set(name, chain);
 		}
 
@@ -378,17 +363,15 @@ export class IptablesReader {
 				return;
 			}
 
+			// Not a plain `-A` line: parsed now from its words; `-I` puts it first, whatever position it names.
 			const chain = this.chainForRule(name, raw, line);
-			// Not a plain `-A` line: parsed now from its words, as `-A CHAIN options`; the raw text stays as written.
-			const insert = command === '-I' || command === '--insert';
-			const options = tokens.slice(insert && tokens[2] !== undefined && /^\d+$/.test(tokens[2]) ? 3 : 2);
-			const parsed = parseRuleLine(`-A ${[name, ...options].map(quoteIfNeeded).join(' ')}`, line, this.problems, raw);
+			const parsed = parseRuleLine(trimmed, line, this.problems, raw);
 			if (parsed) {
-				this.addRules(chain, raw, line, 1, insert, parsed);
+				this.addRules(chain, raw, line, 1, command === '-I' || command === '--insert', parsed);
 			}
 		} else if (command === '-N' || command === '--new-chain') {
 			if (tokens.length === 2) {
-				this.declare(name!, null, null, line);
+				this.declare(name!, null, line);
 			} else {
 				this.problem(line, raw, '-N needs exactly one chain name');
 			}
@@ -396,7 +379,7 @@ export class IptablesReader {
 			if (tokens.length < 3) {
 				this.problem(line, raw, '-P needs a chain and a policy');
 			} else {
-				this.declare(name!, tokens[2]!, null, line);
+				this.declare(name!, tokens[2]!, line);
 			}
 		} else if (command === '-X' || command === '--delete-chain') {
 			const {chains} = this.table();
@@ -422,17 +405,13 @@ export class IptablesReader {
 	}
 }
 
-function newChain(name: string, policy: string | null, counters: string | null, line: number | null): IptablesChain {
-	return {name, policy, counters, line, text: '', firstLine: 0, lines: null, size: 0, parsed: null, reading: undefined};
+function newChain(name: string, policy: string | null, line: number | null): IptablesChain {
+	return {name, policy, line, text: '', firstLine: 0, lines: null, size: 0, parsed: null, reading: undefined};
 }
 
 /** The line of each rule of the chain. */
 function ruleLines(chain: IptablesChain): number[] {
 	return chain.lines ?? Array.from({length: chain.size}, (_, index) => chain.firstLine + index);
-}
-
-function quoteIfNeeded(token: string): string {
-	return /[\s"\\]/.test(token) || token === '' ? `"${token.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"` : token;
 }
 
 /** Parse a whole iptables-save / ip6tables-save / `iptables -S` text. Never throws; problems name their line. */

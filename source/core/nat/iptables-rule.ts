@@ -213,7 +213,7 @@ export function parseRuleLine(line: string, lineNumber: number, problems: NatPro
 		setMark: null, other: null,
 	};
 	// `-I CHAIN 3 …` carries a position.
-	let index = tokens[0] === '-I' && tokens[2] !== undefined && /^\d+$/.test(tokens[2]) ? 3 : 2;
+	let index = (tokens[0] === '-I' || tokens[0] === '--insert') && tokens[2] !== undefined && /^\d+$/.test(tokens[2]) ? 3 : 2;
 	let negated = false;
 	while (index < tokens.length) {
 		const option = tokens[index++]!;
