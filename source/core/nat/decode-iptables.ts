@@ -288,8 +288,8 @@ class IptablesDecoder {
 				}
 
 				identifyFlow(draft, rule);
-				if (rule.recent?.action === 'rcheck' && rule.target?.startsWith('KUBE-SEP-')) {
-					draft.affinity = rule.recent.seconds === null ? draft.affinity : {timeoutSeconds: rule.recent.seconds};
+				if (rule.recentAction === 'rcheck' && rule.target?.startsWith('KUBE-SEP-')) {
+					draft.affinity = rule.recentSeconds === null ? draft.affinity : {timeoutSeconds: rule.recentSeconds};
 					return;
 				}
 

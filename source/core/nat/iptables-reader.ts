@@ -49,31 +49,18 @@ export function forEachRule(chain: IptablesChain, visit: (raw: string, line: num
 	}
 }
 
-/** The rules of a chain as written, and their lines. */
-export function chainRules(chain: IptablesChain): {raws: string[]; lines: number[]} {
-	const raws: string[] = [];
-	const lines: number[] = [];
-	forEachRule(chain, (raw, line) => {
-		raws.push(raw);
-		lines.push(line);
-	});
-	return {raws, lines};
-}
-
-/** Rule `index` of `chain` (its text `raw` on line `line`, when in hand) parsed once; problems go to `problems` that time. */
-export function ruleDetails(chain: IptablesChain, index: number, problems: NatProblem[], raw?: string, line?: number): IptablesRule | null {
+/** Rule `index` of `chain` (the text `raw` on line `line`) parsed once; its problems go to `problems` that time. */
+export function ruleDetails(chain: IptablesChain, index: number, problems: NatProblem[], raw: string, line: number): IptablesRule | null {
 	chain.parsed ??= [];
 	if (chain.parsed[index] === undefined) {
-		if (raw === undefined || line === undefined) {
-			const rules = chainRules(chain);
-			[raw, line] = [rules.raws[index]!, rules.lines[index]!];
-		}
-
 		chain.parsed[index] = parseRuleLine(raw, line, problems);
 	}
 
 	return chain.parsed[index];
 }
+
+/** Bytes are decoded in pieces under a megabyte: Node makes a longer text an external string, which V8 reads and slices far more slowly. */
+const pieceBytes = 512 * 1024;
 
 /**
  * The line state machine of an iptables-save / `iptables -S` dump, fed text or bytes as they
@@ -111,8 +98,11 @@ export class IptablesReader {
 			this.write(Buffer.concat([...this.tailBytes.splice(0), bytes.subarray(0, first)]).toString('utf8'));
 		}
 
-		if (last !== -1) {
-			this.write(bytes.toString('utf8', first, last + 1));
+		for (let from = first; from <= last;) {
+			const cut = from + pieceBytes > last ? last : bytes.lastIndexOf(10, from + pieceBytes);
+			const to = (cut >= from ? cut : bytes.indexOf(10, from + pieceBytes)) + 1;
+			this.write(bytes.toString('utf8', from, to));
+			from = to;
 		}
 
 		if (last + 1 < bytes.length) {

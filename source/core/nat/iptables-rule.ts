@@ -22,8 +22,9 @@ export type IptablesRule = {
 	/** `-m statistic --probability`. */
 	probability: number | null;
 	toDestination: string | null;
-	/** `-m recent`: `--set`, `--rcheck`, `--update` and friends. */
-	recent: IptablesRecent | null;
+	/** `-m recent`'s action (`--set`, `--rcheck`, …) and `--seconds`. */
+	recentAction: 'set' | 'rcheck' | 'update' | 'remove' | null;
+	recentSeconds: number | null;
 	srcType: string | null;
 	srcTypeNegated: boolean;
 	dstType: string | null;
@@ -32,13 +33,6 @@ export type IptablesRule = {
 	setMark: string | null;
 	/** Options this parser has no field for, with their values, in order. */
 	other: string[] | null;
-};
-
-export type IptablesRecent = {
-	name: string | null;
-	action: 'set' | 'rcheck' | 'update' | 'remove' | null;
-	seconds: number | null;
-	reap: boolean;
 };
 
 /** What an option does with its value (`negated`: a `!` came before it); returns a problem message, or nothing. */
@@ -52,12 +46,6 @@ const field = (name: Field, negatedName?: 'sourceNegated' | 'destinationNegated'
 	if (negatedName) {
 		rule[negatedName] = negated;
 	}
-};
-
-/** An option of `-m recent`. */
-const recent = (set: (recent: IptablesRecent, value: string, option: string) => string | void): Apply => (rule, value, _negated, option) => {
-	rule.recent ??= {name: null, action: null, seconds: null, reap: false};
-	return set(rule.recent, value, option);
 };
 
 /** The options kube-proxy writes (and iptables-save prints back), every spelling, in one table. */
@@ -82,23 +70,17 @@ const optionTable: ReadonlyArray<readonly [readonly string[], Apply]> = [
 	[['--to-destination'], field('toDestination')],
 	[['--src-type'], field('srcType', 'srcTypeNegated')],
 	[['--dst-type'], field('dstType', 'dstTypeNegated')],
-	[['--name'], recent((recent, value) => {
-		recent.name = value;
-	})],
-	[['--set', '--rcheck', '--update', '--remove'], recent((recent, _value, option) => {
-		recent.action = option.slice(2) as IptablesRecent['action'];
-	})],
-	[['--seconds'], recent((recent, value) => {
+	[['--set', '--rcheck', '--update', '--remove'], (rule, _value, _negated, option) => {
+		rule.recentAction = option.slice(2) as IptablesRule['recentAction'];
+	}],
+	[['--seconds'], (rule, value) => {
 		const seconds = Number(value);
 		if (!Number.isInteger(seconds) || seconds < 0) {
 			return `bad --seconds ${value}`;
 		}
 
-		recent.seconds = seconds;
-	})],
-	[['--reap'], recent(recent => {
-		recent.reap = true;
-	})],
+		rule.recentSeconds = seconds;
+	}],
 	// `--mark` is a match (not needed), except as the value of `-j MARK`.
 	[['--mark'], (rule, value) => {
 		rule.setMark = rule.target === 'MARK' ? value : rule.setMark;
@@ -106,8 +88,8 @@ const optionTable: ReadonlyArray<readonly [readonly string[], Apply]> = [
 	[['--or-mark', '--set-xmark', '--set-mark', '--xor-mark', '--and-mark'], (rule, value, _negated, option) => {
 		rule.setMark = `${option.slice(2)} ${value}`;
 	}],
-	// Read but not needed: modules, statistic's `--mode random`, recent's mask and direction.
-	[['-m', '--match', '--mode', '--mask', '--rsource', '--rdest'], () => undefined],
+	// Read but not needed: modules, statistic's `--mode random`, recent's name, mask, direction and reaping.
+	[['-m', '--match', '--mode', '--name', '--mask', '--rsource', '--rdest', '--reap'], () => undefined],
 ];
 
 const optionByName = new Map(optionTable.flatMap(([names, apply]) => names.map(name => [name, apply] as const)));
@@ -209,7 +191,7 @@ export function parseRuleLine(line: string, lineNumber: number, problems: NatPro
 
 	const rule: IptablesRule = {
 		line: lineNumber, raw, chain, source: null, sourceNegated: false, destination: null, destinationNegated: false, protocol: null, destinationPort: null,
-		comment: null, target: null, probability: null, toDestination: null, recent: null, srcType: null, srcTypeNegated: false, dstType: null, dstTypeNegated: false,
+		comment: null, target: null, probability: null, toDestination: null, recentAction: null, recentSeconds: null, srcType: null, srcTypeNegated: false, dstType: null, dstTypeNegated: false,
 		setMark: null, other: null,
 	};
 	// `-I CHAIN 3 …` carries a position.

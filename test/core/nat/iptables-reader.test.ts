@@ -1,7 +1,22 @@
 import {test, describe} from 'node:test';
 import assert from 'node:assert/strict';
-import {chainRules, IptablesReader, parseIptablesSave, ruleDetails} from '../../../source/core/nat/iptables-reader.js';
+import {forEachRule, type IptablesChain, IptablesReader, parseIptablesSave, ruleDetails as parsedRule} from '../../../source/core/nat/iptables-reader.js';
 import {parseRuleLine, tokenize} from '../../../source/core/nat/iptables-rule.js';
+import type {NatProblem} from '../../../source/core/nat/types.js';
+
+function chainRules(chain: IptablesChain): {raws: string[]; lines: number[]} {
+	const rules = {raws: [] as string[], lines: [] as number[]};
+	forEachRule(chain, (raw, line) => {
+		rules.raws.push(raw);
+		rules.lines.push(line);
+	});
+	return rules;
+}
+
+function ruleDetails(chain: IptablesChain, index: number, problems: NatProblem[]) {
+	const {raws, lines} = chainRules(chain);
+	return parsedRule(chain, index, problems, raws[index]!, lines[index]!);
+}
 
 describe('tokenize', () => {
 	const cases: Array<[string, string[]]> = [
@@ -26,7 +41,8 @@ describe('parseRuleLine', () => {
 		dstTypeNegated?: boolean;
 		srcTypeNegated?: boolean;
 		probability?: number | null;
-		recent?: unknown;
+		recentAction?: string | null;
+		recentSeconds?: number | null;
 		other?: string[] | null;
 	};
 	const cases: Array<[string, string, Expect]> = [
@@ -52,9 +68,9 @@ describe('parseRuleLine', () => {
 		['IPv6 rule', '-A KUBE-SERVICES -d fd00::1/128 -p udp -m udp --dport 53 -j DNAT --to-destination [fd00:10::1]:53',
 			{destination: 'fd00::1/128', toDestination: '[fd00:10::1]:53'}],
 		['recent rcheck as kube-proxy writes it', '-A KUBE-SVC-X -m recent --name KUBE-SEP-Y --rcheck --seconds 10800 --reap -j KUBE-SEP-Y',
-			{recent: {name: 'KUBE-SEP-Y', action: 'rcheck', seconds: 10_800, reap: true}}],
+			{recentAction: 'rcheck', recentSeconds: 10_800, other: null}],
 		['recent rcheck as iptables-save prints it', '-A KUBE-SVC-X -m recent --rcheck --seconds 600 --reap --name KUBE-SEP-Y --mask 255.255.255.255 --rsource -j KUBE-SEP-Y',
-			{recent: {name: 'KUBE-SEP-Y', action: 'rcheck', seconds: 600, reap: true}}],
+			{recentAction: 'rcheck', recentSeconds: 600, other: null}],
 		['mark match', '-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN', {setMark: null, other: null, target: 'RETURN'}],
 		['MARK --mark', '-A X -j MARK --mark 0x4000', {setMark: '0x4000'}],
 		['MARK or-mark', '-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000', {setMark: 'or-mark 0x4000'}],
