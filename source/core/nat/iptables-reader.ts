@@ -81,74 +81,43 @@ export class IptablesReader {
 	private blockEnd = 0;
 	private blockLine = 0;
 	private blockSize = 0;
-	/** Text after the last newline of what was written so far. */
-	private tail = '';
-	private readonly tailBytes: Uint8Array[] = [];
+	/** The bytes after the last newline so far. */
+	private readonly tail: Uint8Array[] = [];
 
 	/** `defaultTable`: the table of rules before any `*table` line (`iptables -t nat -S` output). */
 	constructor(private readonly defaultTable = 'nat') {}
+
+	/** More text of the dump. */
+	write(text: string): void {
+		this.writeBytes(Buffer.from(text, 'utf8'));
+	}
 
 	/** More bytes of the dump; decoded up to their last newline (UTF-8 never has a newline byte inside a character). */
 	writeBytes(part: Uint8Array): void {
 		const bytes = Buffer.from(part.buffer, part.byteOffset, part.byteLength);
 		const last = bytes.lastIndexOf(10);
 		// The line begun in earlier parts is copied whole; only it.
-		const first = last !== -1 && this.tailBytes.length > 0 ? bytes.indexOf(10) + 1 : 0;
+		const first = last !== -1 && this.tail.length > 0 ? bytes.indexOf(10) + 1 : 0;
 		if (first > 0) {
-			this.write(Buffer.concat([...this.tailBytes.splice(0), bytes.subarray(0, first)]).toString('utf8'));
+			this.lines(Buffer.concat([...this.tail.splice(0), bytes.subarray(0, first)]).toString('utf8'));
 		}
 
 		for (let from = first; from <= last;) {
 			const cut = from + pieceBytes > last ? last : bytes.lastIndexOf(10, from + pieceBytes);
 			const to = (cut >= from ? cut : bytes.indexOf(10, from + pieceBytes)) + 1;
-			this.write(bytes.toString('utf8', from, to));
+			this.lines(bytes.toString('utf8', from, to));
 			from = to;
 		}
 
 		if (last + 1 < bytes.length) {
-			this.tailBytes.push(bytes.subarray(last + 1));
+			this.tail.push(bytes.subarray(last + 1));
 		}
-	}
-
-	/** More text of the dump. */
-	write(text: string): void {
-		// `iptables-save -c`: the counters go before the rules are cut into lines and kept in blocks.
-		if (text.charCodeAt(0) === 91 || text.includes('\n[')) {
-			text = text.replaceAll(/^\[\d+:\d+\] +/gm, '');
-		}
-
-		let start = 0;
-		if (this.tail !== '') {
-			const end = text.indexOf('\n');
-			if (end === -1) {
-				this.tail += text;
-				return;
-			}
-
-			this.line(this.tail + text.slice(0, end), 0, end + this.tail.length);
-			this.flushBlock();
-			this.tail = '';
-			start = end + 1;
-		}
-
-		for (let end = text.indexOf('\n', start); end !== -1; end = text.indexOf('\n', start)) {
-			this.line(text, start, end);
-			start = end + 1;
-		}
-
-		this.flushBlock();
-		this.tail = text.slice(start);
 	}
 
 	/** The dump read so far, with what is left after the last newline. */
 	end(): IptablesDump {
-		if (this.tailBytes.length > 0) {
-			this.write(Buffer.concat(this.tailBytes.splice(0)).toString('utf8'));
-		}
-
-		if (this.tail !== '') {
-			// The last line, without a newline after it.
-			this.write('\n');
+		if (this.tail.length > 0) {
+			this.lines(`${Buffer.concat(this.tail.splice(0)).toString('utf8')}\n`);
 		}
 
 		if (this.inSaveSection && this.current) {
@@ -156,6 +125,20 @@ export class IptablesReader {
 		}
 
 		return {tables: this.tables, ruleCount: this.ruleCount, problems: this.problems};
+	}
+
+	/** The lines of `text`, which ends with a newline. */
+	private lines(text: string): void {
+		// `iptables-save -c`: the counters go before the rules are cut into lines and kept in blocks.
+		if (text.charCodeAt(0) === 91 || text.includes('\n[')) {
+			text = text.replaceAll(/^\[\d+:\d+\] +/gm, '');
+		}
+
+		for (let start = 0, end = text.indexOf('\n'); end !== -1; start = end + 1, end = text.indexOf('\n', start)) {
+			this.line(text, start, end);
+		}
+
+		this.flushBlock();
 	}
 
 	/** One line: text[start, end). */
