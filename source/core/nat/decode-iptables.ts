@@ -418,10 +418,20 @@ class IptablesDecoder {
 }
 
 /*
- * The rule shapes below only search for single characters or patterns under 7 characters, and
- * otherwise compare at fixed places (startsWith/endsWith): V8 sets up a Boyer-Moore table for
- * every longer pattern, which costs more than the rest of the work on a 200,000-rule dump.
+ * The rule shapes below only search forwards for single characters or patterns under 7 characters,
+ * and otherwise compare at fixed places (startsWith/endsWith): V8 sets up a Boyer-Moore table for
+ * every longer pattern, and String#lastIndexOf is a call into its runtime.
  */
+
+/** Where the last ` -j ` of a rule is, or -1. */
+function lastJump(raw: string): number {
+	let at = raw.indexOf(' -j ');
+	for (let next = at; next !== -1; next = raw.indexOf(' -j ', at + 1)) {
+		at = next;
+	}
+
+	return at;
+}
 
 /**
  * `-A KUBE-SVC-… [-m comment …] [-m statistic --mode random --probability P] -j KUBE-SEP-…` read
@@ -429,14 +439,18 @@ class IptablesDecoder {
  * which then goes through the full parser.
  */
 function quickJump(raw: string, line: number, index: number): Jump | null {
-	const jumpAt = raw.indexOf('\\') === -1 && raw.indexOf('!') === -1 ? raw.lastIndexOf(' -j ') : -1;
+	const jumpAt = raw.indexOf('\\') === -1 && raw.indexOf('!') === -1 ? lastJump(raw) : -1;
 	const target = jumpAt === -1 ? '' : raw.slice(jumpAt + 4);
 	if (target === '' || target.indexOf(' ') !== -1 || target.indexOf('"') !== -1) {
 		return null;
 	}
 
 	// kube-proxy and iptables-save both put `--probability P` right before the jump.
-	const wordStart = raw.lastIndexOf(' ', jumpAt - 1);
+	let wordStart = jumpAt - 1;
+	while (wordStart >= 0 && raw.charCodeAt(wordStart) !== 32) {
+		wordStart--;
+	}
+
 	if (wordStart > 14 && raw.startsWith(' --probability', wordStart - 14)) {
 		const probability = Number(raw.slice(wordStart + 1, jumpAt));
 		return probability >= 0 && probability <= 1 ? {line, raw, target, probability, index} : null;
@@ -451,7 +465,7 @@ function quickJump(raw: string, line: number, index: number): Jump | null {
  * one without, the address of the DNAT, or undefined for any other rule (parsed instead).
  */
 function quickEndpoint(raw: string): boolean | string | undefined {
-	const jumpAt = raw.indexOf('\\') === -1 && raw.indexOf('!') === -1 ? raw.lastIndexOf(' -j ') : -1;
+	const jumpAt = raw.indexOf('\\') === -1 && raw.indexOf('!') === -1 ? lastJump(raw) : -1;
 	if (jumpAt !== -1 && raw.length === jumpAt + 18 && raw.endsWith(' -j KUBE-MARK-MASQ')) {
 		return raw.indexOf(' -s ') !== -1;
 	}

@@ -92,8 +92,8 @@ export function hostAddress(address: string): string {
 /** `10.1.2.3:80` or `[fd00::1]:80` -> address and port; null when malformed. */
 export function splitHostPort(text: string): {ip: string; port: number} | null {
 	const bracketed = text.startsWith('[');
-	const colon = bracketed ? text.indexOf(']:') : text.lastIndexOf(':');
-	if (colon === -1 || (!bracketed && text.indexOf(':') !== colon)) {
+	const colon = bracketed ? text.indexOf(']:') : text.indexOf(':');
+	if (colon === -1 || (!bracketed && text.indexOf(':', colon + 1) !== -1)) {
 		return null;
 	}
 
