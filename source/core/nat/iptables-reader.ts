@@ -33,7 +33,6 @@ export type IptablesTable = {readonly name: string; readonly chains: Map<string,
 export type IptablesDump = {
 	/** Tables in the order seen. A chain may appear in several tables (KUBE-SERVICES is in nat and filter). */
 	readonly tables: Map<string, IptablesTable>;
-	readonly ruleCount: number;
 	readonly problems: NatProblem[];
 };
 
@@ -70,7 +69,6 @@ const pieceBytes = 512 * 1024;
 export class IptablesReader {
 	readonly tables = new Map<string, IptablesTable>();
 	readonly problems: NatProblem[] = [];
-	ruleCount = 0;
 	private current: IptablesTable | undefined;
 	private inSaveSection = false;
 	private lineNumber = 0;
@@ -124,7 +122,7 @@ export class IptablesReader {
 			this.problems.push({line: this.lineNumber, message: `line ${this.lineNumber}: table ${this.current.name} was not closed with COMMIT`});
 		}
 
-		return {tables: this.tables, ruleCount: this.ruleCount, problems: this.problems};
+		return {tables: this.tables, problems: this.problems};
 	}
 
 	/** The lines of `text`, which ends with a newline. */
@@ -283,7 +281,6 @@ export class IptablesReader {
 
 	/** `size` consecutive rules at the end of the chain, or (`first`) in front with the rule parsed already. */
 	private addRules(chain: IptablesChain, block: string, line: number, size: number, first = false, parsed?: IptablesRule): void {
-		this.ruleCount += size;
 		if (chain.size === 0) {
 			chain.text = block;
 			chain.firstLine = line;
@@ -385,11 +382,4 @@ function newChain(name: string, policy: string | null, line: number | null): Ipt
 /** The line of each rule of the chain. */
 function ruleLines(chain: IptablesChain): number[] {
 	return chain.lines ?? Array.from({length: chain.size}, (_, index) => chain.firstLine + index);
-}
-
-/** Parse a whole iptables-save / ip6tables-save / `iptables -S` text. Never throws; problems name their line. */
-export function parseIptablesSave(text: string, defaultTable?: string): IptablesDump {
-	const reader = new IptablesReader(defaultTable);
-	reader.write(text);
-	return reader.end();
 }
