@@ -4,9 +4,8 @@ import {clip, type IptablesRule, parseRuleLine, tokenize} from './iptables-rule.
 
 /**
  * A chain of the dump and its rules as written. iptables-save writes a chain's rules one after
- * another, so they are kept as one text (the lines joined by newlines, a line may keep a trailing
- * CR) and the line of the first rule: 200,000 rules are not 200,000 strings kept alive for the
- * garbage collector to copy. Options are parsed on use (ruleDetails): most of a large dump is read
+ * another, so they are kept as one text (the lines joined by newlines) and the line of the first
+ * rule: 200,000 rules are not 200,000 strings kept alive for the garbage collector to copy. Options are parsed on use (ruleDetails): most of a large dump is read
  * from the raw text by the decoder's rule shapes.
  */
 export type IptablesChain = {
