@@ -159,13 +159,14 @@ export function tokenize(line: string): string[] {
 	return tokens;
 }
 
+const isLetter = (code: number) => (code >= 97 && code <= 122) || (code >= 65 && code <= 90);
+
 /** `-x` (a letter) or `--word`, or `!`; `->` in a comment is not an option. */
 export function looksLikeOption(token: string | undefined): boolean {
 	if (token === undefined || token === '!') {
 		return true;
 	}
 
-	const isLetter = (code: number) => (code >= 97 && code <= 122) || (code >= 65 && code <= 90);
 	if (token.length < 2 || token.charCodeAt(0) !== 45) {
 		return false;
 	}
@@ -204,13 +205,14 @@ export function parseRuleLine(line: string, lineNumber: number, problems: NatPro
 			continue;
 		}
 
+		const flag = flags.has(option);
 		if (option.charCodeAt(0) !== 45) {
 			bad(`unexpected word "${option}"`);
-		} else if (!flags.has(option) && index >= tokens.length) {
+		} else if (!flag && index >= tokens.length) {
 			bad(`option ${option} needs a value`);
 			break;
 		} else {
-			index = readOption(rule, tokens, index, option, negated, bad);
+			index = readOption(rule, tokens, index, option, flag, negated, bad);
 		}
 
 		negated = false;
@@ -219,9 +221,8 @@ export function parseRuleLine(line: string, lineNumber: number, problems: NatPro
 	return rule;
 }
 
-/** The option at tokens[index - 1] with its value; returns the index after them. */
-function readOption(rule: IptablesRule, tokens: string[], index: number, option: string, negated: boolean, bad: (message: string) => void): number {
-	const flag = flags.has(option);
+/** The option at tokens[index - 1] with its value (none for a `flag`); returns the index after them. */
+function readOption(rule: IptablesRule, tokens: string[], index: number, option: string, flag: boolean, negated: boolean, bad: (message: string) => void): number {
 	let value = flag ? '' : tokens[index++]!;
 	const apply = optionByName.get(option);
 	if (!apply) {
