@@ -5,6 +5,7 @@ import {iptablesChainHash, iptablesServiceHash} from './chain-names.js';
 import {
 	addBypass, addEntry, addMasquerade, compareFlows, finishFlow, type FlowDraft, draftIn, hostAddress, identifyFlow, markLocalDrop, protocolOf, servicePortFromComment, splitHostPort,
 } from './flow-builder.js';
+import {chainShares} from './shares.js';
 
 /** An endpoint chain's DNAT; `chain` is the dump's own string of its name (not one more copy per jump). */
 type EndpointTarget = {ip: string; port: number; hairpin: boolean; chain: string};
@@ -313,21 +314,17 @@ class IptablesDecoder {
 		return jumps;
 	}
 
-	/**
-	 * The endpoint list of a KUBE-SVC-/KUBE-SVL-/KUBE-XLB- chain. Rule i takes p_i of what the rules
-	 * before it left (the last, unconditional one takes the rest): its share is p_i * Π_{j<i} (1 - p_j).
-	 */
+	/** The endpoint list of a KUBE-SVC-/KUBE-SVL-/KUBE-XLB- chain, with effective shares. */
 	private dispatch(draft: FlowDraft, name: string): NatEndpoint[] {
 		const chain = this.nat.get(name);
+		const jumps = chain ? this.jumpsOf(draft, name, chain) : [];
+		const shares = chainShares(jumps.map(jump => jump.probability));
 		const endpoints: NatEndpoint[] = [];
-		let remaining = 1;
-		for (const jump of chain ? this.jumpsOf(draft, name, chain) : []) {
-			const share = jump.probability === null ? remaining : remaining * jump.probability;
-			remaining = jump.probability === null ? 0 : remaining - share;
+		for (const [index, jump] of jumps.entries()) {
 			const target = this.endpointOf(draft, jump, chain!);
 			if (target) {
 				const {ip, port, chain: endpointChain, hairpin} = target;
-				endpoints.push({ip, port, probability: share, chain: endpointChain, written: jump.probability, line: jump.line, hairpinMasquerade: hairpin});
+				endpoints.push({ip, port, probability: shares[index]!, chain: endpointChain, written: jump.probability, line: jump.line, hairpinMasquerade: hairpin});
 			}
 		}
 
