@@ -1,45 +1,45 @@
-import {chainRules, type IptablesChain, type IptablesDump, ruleDetails} from './iptables-reader.js';
+import {forEachRule, type IptablesChain, type IptablesDump, ruleDetails} from './iptables-reader.js';
 import type {IptablesRule} from './iptables-rule.js';
-import type {NatBypass, NatEndpoint, NatEntryKind, NatFlowTable, NatMasquerade, NatProblem} from './types.js';
+import type {NatBypass, NatEndpoint, NatEntry, NatEntryKind, NatFlowTable, NatMasquerade, NatProblem} from './types.js';
 import {iptablesChainHash, iptablesServiceHash} from './chain-names.js';
 import {
 	addBypass, addEntry, addMasquerade, compareFlows, finishFlow, type FlowDraft, draftIn, hostAddress, identifyFlow, markLocalDrop, protocolOf, servicePortFromComment, splitHostPort,
 } from './flow-builder.js';
 import {chainShares} from './shares.js';
 
-type EndpointTarget = {ip: string; port: number; hairpin: boolean; line: number | null};
+/** An endpoint chain's DNAT; `chain` is the dump's own string of its name (not one more copy per jump). */
+type EndpointTarget = {ip: string; port: number; hairpin: boolean; chain: string};
 
-type PathResult = {
-	path: string[];
-	target: 'cluster' | 'local' | 'none';
-	sourceRanges: string[];
-	localOnly: boolean;
-};
+/** A rule of a KUBE-SVC-/KUBE-SVL-/KUBE-XLB- chain that jumps to an endpoint (or drops). */
+type Jump = {line: number; raw: string; target: string; probability: number | null; index: number};
+
+type PathResult = {path: string[]; target: NatEntry['target']; sourceRanges: string[]; localOnly: boolean};
 
 /**
  * Decode kube-proxy's iptables rules (nat and filter tables) into one flow per Service port.
  * Handles both generations: KUBE-XLB-/KUBE-MARK-DROP (up to ~1.23) and KUBE-EXT-/KUBE-SVL- (1.24+),
- * with or without comments.
+ * with or without comments. A dump is decoded once: the decode keeps what it parses and reads on its chains.
  */
 export function decodeIptables(dump: IptablesDump): NatFlowTable {
 	return new IptablesDecoder(dump).decode();
 }
 
-type EntryStart = {draft: FlowDraft; index: number; chain: string};
-
-/** The decode as named steps over one dump; every step reads the chains it needs by name. */
+/**
+ * The decode as named steps over one dump; every step reads the chains it needs by name. The rules
+ * of the endpoint chains that have kube-proxy's usual shapes are read from their text (quickJump,
+ * quickEndpoint); any other rule, and every rule of a Service not yet identified, is parsed.
+ */
 class IptablesDecoder {
 	private readonly problems: NatProblem[];
 	private readonly nat: Map<string, IptablesChain>;
 	private readonly filter: Map<string, IptablesChain>;
 	private readonly drafts = new Map<string, FlowDraft>();
-	/** Endpoint chains the dump lacks, once reported without a comment naming the endpoint. */
+	/** KUBE-SEP- chains the dump lacks, once reported without a comment naming the endpoint. */
 	private readonly missingEndpoints = new Set<string>();
-	/** The endpoint of each KUBE-SEP chain once read (keyed by the chain: one lookup by name per jump, not three). */
-	private readonly endpointOfChain = new WeakMap<IptablesChain, EndpointTarget | null>();
 	/** The masquerade marks of each chain once read (a chain is walked once per entry of its Service). */
-	private readonly marksOfChain = new WeakMap<IptablesChain, NatMasquerade[]>();
-	private readonly entryStarts: EntryStart[] = [];
+	private readonly marks = new Map<string, NatMasquerade[]>();
+	/** Each entry found in KUBE-SERVICES / KUBE-NODEPORTS, with the chain its path starts at. */
+	private readonly entryStarts: Array<{draft: FlowDraft; index: number; chain: string}> = [];
 	/** Old style: masquerade rules in KUBE-SERVICES / KUBE-NODEPORTS next to the jump. */
 	private readonly pendingMasquerade: IptablesRule[] = [];
 
@@ -50,39 +50,30 @@ class IptablesDecoder {
 	}
 
 	decode(): NatFlowTable {
-		const masqueradeMark = findMark(this.rulesOf('KUBE-MARK-MASQ'));
+		const markRule = this.rulesOf(this.nat, 'KUBE-MARK-MASQ').find(rule => rule.target === 'MARK' && rule.setMark);
+		// `or-mark 0x4000`, `set-xmark 0x4000/0x4000`: the bit is the value before any mask.
+		const masqueradeMark = markRule ? markRule.setMark!.split(' ').at(-1)!.split('/')[0]! : null;
 		const oldStyle = this.nat.has('KUBE-MARK-DROP') || [...this.nat.keys()].some(name => name.startsWith('KUBE-XLB-'));
-		const nodePortAddresses = this.serviceEntries();
-		this.nodePortEntries(nodePortAddresses);
-		// Walk each entry to its endpoint chain.
+		this.entries();
 		for (const {draft, index, chain} of this.entryStarts) {
 			const entry = draft.entries[index]!;
 			draft.entries[index] = {...entry, ...this.walk(draft, chain, entry.line)};
 		}
 
 		for (const rule of this.pendingMasquerade) {
-			const draft = this.draftForRule(rule);
-			draft?.masquerade.push({chain: rule.chain, condition: masqueradeCondition(rule), line: rule.line});
+			this.draftForRule(rule)?.masquerade.push({chain: rule.chain, condition: masqueradeCondition(rule), line: rule.line});
 		}
 
 		for (const draft of this.drafts.values()) {
-			if (draft.chain) {
-				draft.endpoints = this.dispatch(draft, draft.chain);
-			}
-
-			if (draft.localChain) {
-				draft.localEndpoints = this.dispatch(draft, draft.localChain);
-			}
+			draft.endpoints = draft.chain ? this.dispatch(draft, draft.chain) : draft.endpoints;
+			draft.localEndpoints = draft.localChain ? this.dispatch(draft, draft.localChain) : draft.localEndpoints;
 		}
 
 		// Filter table: services without (local) endpoints are rejected or dropped there.
-		for (const chainName of ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-NODEPORTS']) {
-			const chain = this.filter.get(chainName);
-			const rules = chain ? chainRules(chain) : undefined;
-			for (let index = 0; chain && index < chain.size; index++) {
-				const rule = ruleDetails(chain, index, this.problems, rules);
-				if (rule?.target === 'REJECT' || rule?.target === 'DROP') {
-					this.noEndpointsRule(rule, chainName);
+		for (const name of ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-NODEPORTS']) {
+			for (const rule of this.rulesOf(this.filter, name)) {
+				if (rule.target === 'REJECT' || rule.target === 'DROP') {
+					this.noEndpointsRule(rule, name);
 				}
 			}
 		}
@@ -91,102 +82,75 @@ class IptablesDecoder {
 		return {mode: 'iptables', variant: oldStyle ? 'iptables-old' : 'iptables-new', services, problems: this.problems, masqueradeMark};
 	}
 
-	/** Parsed rules of a nat chain (the small chains: entry points, EXT, FW, XLB, marks). */
-	private rulesOf(name: string): IptablesRule[] {
-		const chain = this.nat.get(name);
+	/** Parsed rules of a chain (the small chains: entry points, EXT, FW, XLB, marks, filter). */
+	private rulesOf(table: Map<string, IptablesChain>, name: string): IptablesRule[] {
+		const chain = table.get(name);
 		const rules: IptablesRule[] = [];
-		const written = chain ? chainRules(chain) : undefined;
-		for (let index = 0; chain && index < chain.size; index++) {
-			const rule = ruleDetails(chain, index, this.problems, written);
-			if (rule) {
-				rules.push(rule);
-			}
+		if (chain) {
+			forEachRule(chain, (raw, line, index) => {
+				const rule = ruleDetails(chain, index, this.problems, raw, line);
+				if (rule) {
+					rules.push(rule);
+				}
+			});
 		}
 
 		return rules;
 	}
 
-	private draftFor(hash: string): FlowDraft {
-		return draftIn(this.drafts, hash);
-	}
-
-	/** KUBE-SERVICES: cluster, external and load-balancer IPs; returns the addresses NodePorts are open on. */
-	private serviceEntries(): Array<string | null> {
+	/** KUBE-SERVICES: cluster, external and load-balancer IPs; then KUBE-NODEPORTS, on the addresses KUBE-SERVICES sends there. */
+	private entries(): void {
 		const nodePortAddresses: Array<string | null> = [];
-		for (const rule of this.rulesOf('KUBE-SERVICES')) {
+		for (const rule of this.rulesOf(this.nat, 'KUBE-SERVICES')) {
+			const draft = rule.target === 'KUBE-NODEPORTS' ? undefined : this.serviceDraft(rule);
+			const port = Number(rule.destinationPort);
 			if (rule.target === 'KUBE-NODEPORTS') {
 				nodePortAddresses.push(rule.destination && !rule.destinationNegated ? hostAddress(rule.destination) : null);
-				continue;
-			}
-
-			const jump = this.serviceJump(rule);
-			if (!jump) {
-				continue;
-			}
-
-			const {draft, chain, target} = jump;
-			const kind = kindFromComment(rule.comment) ?? (chain.kind === 'FW' ? 'loadBalancer' : (chain.kind === 'SVC' || chain.kind === 'SVL' ? 'clusterIP' : 'externalIP'));
-			const port = Number(rule.destinationPort);
-			if (!rule.destination || !Number.isInteger(port)) {
+			} else if (draft && (!rule.destination || !Number.isInteger(port))) {
 				this.problems.push({line: rule.line, message: `line ${rule.line}: service rule without destination address or port: ${rule.raw}`});
-				continue;
+			} else if (draft) {
+				const kind = iptablesChainHash(rule.target!)!.kind;
+				const entryKind = kindFromComment(rule.comment) ?? (kind === 'FW' ? 'loadBalancer' : (kind === 'SVC' || kind === 'SVL' ? 'clusterIP' : 'externalIP'));
+				this.addEntryStart(draft, entryKind, hostAddress(rule.destination!), port, rule);
 			}
-
-			this.addEntryStart(draft, kind, hostAddress(rule.destination), port, rule, target);
 		}
 
-		return nodePortAddresses;
+		const everyAddress = nodePortAddresses.length > 0 && nodePortAddresses.every(address => address !== null) ? nodePortAddresses : [null];
+		for (const rule of this.rulesOf(this.nat, 'KUBE-NODEPORTS')) {
+			const draft = this.serviceDraft(rule);
+			const port = Number(rule.destinationPort);
+			if (draft && !Number.isInteger(port)) {
+				this.problems.push({line: rule.line, message: `line ${rule.line}: NodePort rule without --dport: ${rule.raw}`});
+			} else if (draft) {
+				for (const address of rule.destination ? [hostAddress(rule.destination)] : everyAddress) {
+					this.addEntryStart(draft, 'nodePort', address, port, rule);
+				}
+			}
+		}
 	}
 
 	/**
-	 * A rule of KUBE-SERVICES or KUBE-NODEPORTS that jumps to a Service's chain: its flow draft,
+	 * The flow draft of a KUBE-SERVICES or KUBE-NODEPORTS rule that jumps to a Service's chain,
 	 * identified by the rule's comment. A masquerade rule is kept for later; other rules give nothing.
 	 */
-	private serviceJump(rule: IptablesRule): {draft: FlowDraft; chain: NonNullable<ReturnType<typeof iptablesChainHash>>; target: string} | undefined {
-		const {target} = rule;
-		if (target === 'KUBE-MARK-MASQ') {
+	private serviceDraft(rule: IptablesRule): FlowDraft | undefined {
+		if (rule.target === 'KUBE-MARK-MASQ') {
 			this.pendingMasquerade.push(rule);
 			return undefined;
 		}
 
-		const chain = target ? iptablesChainHash(target) : null;
-		if (!chain || !target) {
-			return undefined;
+		const chain = rule.target ? iptablesChainHash(rule.target) : null;
+		const draft = chain ? draftIn(this.drafts, chain.hash) : undefined;
+		if (draft) {
+			identifyFlow(draft, rule);
 		}
 
-		const draft = this.draftFor(chain.hash);
-		identifyFlow(draft, rule);
-		return {draft, chain, target};
+		return draft;
 	}
 
-	private nodePortEntries(nodePortAddresses: Array<string | null>): void {
-		for (const rule of this.rulesOf('KUBE-NODEPORTS')) {
-			const jump = this.serviceJump(rule);
-			if (!jump) {
-				continue;
-			}
-
-			const {draft, chain, target} = jump;
-			const port = Number(rule.destinationPort);
-			if (!Number.isInteger(port)) {
-				this.problems.push({line: rule.line, message: `line ${rule.line}: NodePort rule without --dport: ${rule.raw}`});
-				continue;
-			}
-
-			if (rule.destination) {
-				this.addEntryStart(draft, 'nodePort', hostAddress(rule.destination), port, rule, target);
-			} else if (nodePortAddresses.length > 0 && nodePortAddresses.every(address => address !== null)) {
-				for (const address of nodePortAddresses) {
-					this.addEntryStart(draft, 'nodePort', address, port, rule, target);
-				}
-			} else {
-				this.addEntryStart(draft, 'nodePort', null, port, rule, target);
-			}
-		}
-	}
-
-	private addEntryStart(draft: FlowDraft, kind: NatEntryKind, ip: string | null, port: number, rule: IptablesRule, chain: string) {
+	private addEntryStart(draft: FlowDraft, kind: NatEntryKind, ip: string | null, port: number, rule: IptablesRule) {
 		const before = draft.entries.length;
+		const chain = rule.target!;
 		addEntry(draft, {kind, ip, port, sourceRanges: [], localOnly: false, path: [chain], target: 'none', line: rule.line});
 		if (draft.entries.length > before) {
 			this.entryStarts.push({draft, index: before, chain});
@@ -195,23 +159,10 @@ class IptablesDecoder {
 
 	private draftForRule(rule: IptablesRule): FlowDraft | undefined {
 		const named = servicePortFromComment(rule.comment);
-		const protocol = rule.protocol;
-		if (named && protocol) {
-			const draft = this.drafts.get(iptablesServiceHash(named.port ? `${named.service}:${named.port}` : named.service, protocol));
-			if (draft) {
-				return draft;
-			}
-		}
-
+		const draft = named && rule.protocol ? this.drafts.get(serviceHash(named, rule.protocol)) : undefined;
 		const port = Number(rule.destinationPort);
 		const address = rule.destination ? hostAddress(rule.destination) : null;
-		for (const draft of this.drafts.values()) {
-			if (draft.entries.some(entry => entry.port === port && (entry.ip === address || (entry.kind === 'nodePort' && address === null)))) {
-				return draft;
-			}
-		}
-
-		return undefined;
+		return draft ?? [...this.drafts.values()].find(each => each.entries.some(entry => entry.port === port && (entry.ip === address || (entry.kind === 'nodePort' && address === null))));
 	}
 
 	/** Follow FW -> EXT -> SVC/SVL (or XLB) from an entry's first chain. */
@@ -220,43 +171,26 @@ class IptablesDecoder {
 		let current: string | null = start;
 		for (let depth = 0; current && depth < 8; depth++) {
 			result.path.push(current);
-			const kind = iptablesChainHash(current)?.kind;
-			if (!this.nat.has(current)) {
-				this.problems.push({line, message: `${line === null ? '' : `line ${line}: `}${label(draft)}: jump to missing chain ${current}`});
+			const chain = this.nat.get(current);
+			if (!chain) {
+				const service = draft.service ? `${draft.service}${draft.port ? `:${draft.port}` : ''}` : draft.key;
+				this.problems.push({line, message: `${line === null ? '' : `line ${line}: `}${service}: jump to missing chain ${current}`});
 				return result;
 			}
 
-			this.collectMasquerade(draft, current);
-			switch (kind) {
-				case 'SVC': {
-					draft.chain ??= current;
-					return {...result, target: 'cluster'};
-				}
-
-				case 'SVL': {
-					draft.localChain ??= current;
-					return {...result, target: 'local'};
-				}
-
-				case 'XLB': {
-					this.oldLocalChain(draft, current);
-					return {...result, target: 'local', localOnly: true};
-				}
-
-				case 'FW': {
-					current = this.firewallChain(draft, current, result);
-					break;
-				}
-
-				case 'EXT': {
-					current = this.externalChain(draft, current, result);
-					break;
-				}
-
-				default: {
-					return result;
-				}
+			this.collectMasquerade(draft, chain);
+			const kind: string | undefined = iptablesChainHash(current)?.kind;
+			if (kind === 'SVC' || kind === 'SVL') {
+				draft[kind === 'SVC' ? 'chain' : 'localChain'] ??= current;
+				return {...result, target: kind === 'SVC' ? 'cluster' : 'local'};
 			}
+
+			if (kind === 'XLB') {
+				this.oldLocalChain(draft, current);
+				return {...result, target: 'local', localOnly: true};
+			}
+
+			current = kind === 'FW' ? this.firewallChain(draft, current, result) : (kind === 'EXT' ? this.externalChain(draft, current, result) : null);
 		}
 
 		return result;
@@ -265,7 +199,7 @@ class IptablesDecoder {
 	/** KUBE-XLB- (up to 1.23): the local dispatch chain, with the pod bypass to KUBE-SVC- in front. */
 	private oldLocalChain(draft: FlowDraft, chain: string): void {
 		draft.localChain ??= chain;
-		for (const rule of this.rulesOf(chain)) {
+		for (const rule of this.rulesOf(this.nat, chain)) {
 			identifyFlow(draft, rule);
 			if (rule.target?.startsWith('KUBE-SVC-')) {
 				draft.chain ??= rule.target;
@@ -278,10 +212,10 @@ class IptablesDecoder {
 	private firewallChain(draft: FlowDraft, chain: string, result: PathResult): string | null {
 		let next: string | null = null;
 		let unrestricted = false;
-		for (const rule of this.rulesOf(chain)) {
+		for (const rule of this.rulesOf(this.nat, chain)) {
 			identifyFlow(draft, rule);
-			const targetKind = rule.target ? iptablesChainHash(rule.target)?.kind : undefined;
-			if (targetKind === 'EXT' || targetKind === 'SVC' || targetKind === 'XLB' || targetKind === 'SVL') {
+			const kind = rule.target ? iptablesChainHash(rule.target)?.kind : undefined;
+			if (kind === 'EXT' || kind === 'SVC' || kind === 'XLB' || kind === 'SVL') {
 				next ??= rule.target;
 				if (rule.source && !rule.sourceNegated) {
 					result.sourceRanges.push(rule.source);
@@ -291,39 +225,28 @@ class IptablesDecoder {
 			}
 		}
 
-		if (unrestricted) {
-			result.sourceRanges.length = 0;
-		}
-
+		result.sourceRanges.length = unrestricted ? 0 : result.sourceRanges.length;
 		return next;
 	}
 
 	/** KUBE-EXT-: pod and node traffic short-circuit to the cluster chain (policy Local), the rest goes on. */
 	private externalChain(draft: FlowDraft, chain: string, result: PathResult): string | null {
 		let next: string | null = null;
-		for (const rule of this.rulesOf(chain)) {
+		for (const rule of this.rulesOf(this.nat, chain)) {
 			identifyFlow(draft, rule);
-			const {target} = rule;
-			const targetKind = target ? iptablesChainHash(target)?.kind : undefined;
-			if (targetKind !== 'SVC' && targetKind !== 'SVL') {
-				continue;
-			}
-
-			if (rule.source || rule.srcType || rule.other) {
+			const kind = rule.target ? iptablesChainHash(rule.target)?.kind : undefined;
+			if ((kind === 'SVC' || kind === 'SVL') && (rule.source || rule.srcType || rule.other)) {
 				result.localOnly = true;
-				if (targetKind === 'SVC') {
-					draft.chain ??= target;
+				if (kind === 'SVC') {
+					draft.chain ??= rule.target;
 					addBypass(draft, bypassOf(rule, chain));
 				}
-			} else {
-				next ??= target;
+			} else if (kind === 'SVC' || kind === 'SVL') {
+				next ??= rule.target;
 			}
 		}
 
-		if (next && iptablesChainHash(next)?.kind === 'SVL') {
-			result.localOnly = true;
-		}
-
+		result.localOnly ||= Boolean(next && iptablesChainHash(next)?.kind === 'SVL');
 		if (!next && result.localOnly) {
 			// Policy Local without a local endpoint: kube-proxy writes no jump to KUBE-SVL-, so
 			// outside traffic falls off the chain and the filter table drops it.
@@ -333,16 +256,19 @@ class IptablesDecoder {
 		return next;
 	}
 
-	private collectMasquerade(draft: FlowDraft, name: string): void {
-		const chain = this.nat.get(name);
-		if (!chain) {
-			return;
-		}
-
-		let marks = this.marksOfChain.get(chain);
+	/** The chain's masquerade marks (only the mark rules are parsed: dispatch chains hold mostly KUBE-SEP- jumps). */
+	private collectMasquerade(draft: FlowDraft, chain: IptablesChain): void {
+		let marks = this.marks.get(chain.name);
 		if (!marks) {
-			marks = this.masqueradeMarks(chain);
-			this.marksOfChain.set(chain, marks);
+			const found: NatMasquerade[] = [];
+			forEachRule(chain, (raw, line, index) => {
+				const rule = raw.endsWith(' -j KUBE-MARK-MASQ') ? ruleDetails(chain, index, this.problems, raw, line) : null;
+				if (rule?.target === 'KUBE-MARK-MASQ') {
+					found.push({chain: chain.name, condition: masqueradeCondition(rule), line: rule.line});
+				}
+			});
+			marks = found;
+			this.marks.set(chain.name, marks);
 		}
 
 		for (const mark of marks) {
@@ -350,61 +276,39 @@ class IptablesDecoder {
 		}
 	}
 
-	private masqueradeMarks(chain: IptablesChain): NatMasquerade[] {
-		const marks: NatMasquerade[] = [];
-		const rules = chainRules(chain);
-		for (let index = 0; index < chain.size; index++) {
-			// Only the mark rules need a full parse; dispatch chains hold mostly KUBE-SEP- jumps.
-			if (!rules.raws[index]!.endsWith(' -j KUBE-MARK-MASQ')) {
-				continue;
-			}
-
-			const rule = ruleDetails(chain, index, this.problems, rules);
-			if (rule?.target === 'KUBE-MARK-MASQ') {
-				marks.push({chain: chain.name, condition: masqueradeCondition(rule), line: rule.line});
-			}
-		}
-
-		return marks;
-	}
-
 	/** The jumps of a KUBE-SVC-/KUBE-SVL-/KUBE-XLB- chain to its endpoints; affinity and drops go to the draft. */
-	private jumpsOf(draft: FlowDraft, name: string, chain: IptablesChain | undefined): Jump[] {
+	private jumpsOf(draft: FlowDraft, name: string, chain: IptablesChain): Jump[] {
 		const jumps: Jump[] = [];
 		let sawUnconditional = false;
-		const rules = chain ? chainRules(chain) : undefined;
-		for (let index = 0; chain && index < chain.size; index++) {
-			// kube-proxy's plain ladder rules are read from the raw text; anything else gets a full parse.
-			let jump = draft.identified ? quickJump(rules!.raws[index]!, rules!.lines[index]!, index) : null;
+		forEachRule(chain, (raw, line, index) => {
+			let jump = draft.identified ? quickJump(raw, line, index) : null;
 			if (!jump) {
-				const rule = ruleDetails(chain, index, this.problems, rules);
+				const rule = ruleDetails(chain, index, this.problems, raw, line);
 				if (!rule) {
-					continue;
+					return;
 				}
 
 				identifyFlow(draft, rule);
-				if (rule.recent?.action === 'rcheck' && rule.target?.startsWith('KUBE-SEP-')) {
-					draft.affinity = rule.recent.seconds === null ? draft.affinity : {timeoutSeconds: rule.recent.seconds};
-					continue;
+				if (rule.recentAction === 'rcheck' && rule.target?.startsWith('KUBE-SEP-')) {
+					draft.affinity = rule.recentSeconds === null ? draft.affinity : {timeoutSeconds: rule.recentSeconds};
+					return;
 				}
 
-				jump = {line: rule.line, raw: rule.raw, target: rule.target ?? '', probability: rule.probability, index};
+				jump = {line, raw: rule.raw, target: rule.target ?? '', probability: rule.probability, index};
 			}
 
 			if (jump.target === 'KUBE-MARK-DROP') {
 				setNoEndpoints(draft, 'drop', jump.line);
-			} else if (!jump.target.startsWith('KUBE-SEP-')) {
-				continue;
-			} else if (sawUnconditional) {
+			} else if (jump.target.startsWith('KUBE-SEP-') && sawUnconditional) {
 				this.problems.push({line: jump.line, message: `line ${jump.line}: unreachable rule after the last unconditional jump in ${name}: ${jump.raw}`});
-			} else {
+			} else if (jump.target.startsWith('KUBE-SEP-')) {
 				sawUnconditional = jump.probability === null;
 				jumps.push(jump);
 			}
-		}
-
-		if (jumps.length > 0 && !sawUnconditional) {
-			this.problems.push({line: jumps.at(-1)!.line, message: `line ${jumps.at(-1)!.line}: ${name} ends with a random match: some new connections fall through without DNAT`});
+		});
+		const last = jumps.at(-1);
+		if (last && !sawUnconditional) {
+			this.problems.push({line: last.line, message: `line ${last.line}: ${name} ends with a random match: some new connections fall through without DNAT`});
 		}
 
 		return jumps;
@@ -413,25 +317,26 @@ class IptablesDecoder {
 	/** The endpoint list of a KUBE-SVC-/KUBE-SVL-/KUBE-XLB- chain, with effective shares. */
 	private dispatch(draft: FlowDraft, name: string): NatEndpoint[] {
 		const chain = this.nat.get(name);
-		const jumps = this.jumpsOf(draft, name, chain);
+		const jumps = chain ? this.jumpsOf(draft, name, chain) : [];
 		const shares = chainShares(jumps.map(jump => jump.probability));
 		const endpoints: NatEndpoint[] = [];
 		for (const [index, jump] of jumps.entries()) {
 			const target = this.endpointOf(draft, jump, chain!);
 			if (target) {
-				endpoints.push({ip: target.ip, port: target.port, probability: shares[index]!, chain: jump.target, written: jump.probability, line: jump.line, hairpinMasquerade: target.hairpin});
+				const {ip, port, chain: endpointChain, hairpin} = target;
+				endpoints.push({ip, port, probability: shares[index]!, chain: endpointChain, written: jump.probability, line: jump.line, hairpinMasquerade: hairpin});
 			}
 		}
 
 		return endpoints;
 	}
 
+	/** The endpoint of a jump's KUBE-SEP- chain, read once per chain (kept on the chain). */
 	private endpointOf(draft: FlowDraft, jump: Jump, from: IptablesChain): EndpointTarget | null {
 		const name = jump.target;
 		const chain = this.nat.get(name);
-		const cached = chain ? this.endpointOfChain.get(chain) : (this.missingEndpoints.has(name) ? null : undefined);
-		if (cached !== undefined) {
-			return cached;
+		if (chain ? chain.reading !== undefined : this.missingEndpoints.has(name)) {
+			return (chain?.reading ?? null) as EndpointTarget | null;
 		}
 
 		const result = chain ? this.readEndpointChain(draft, chain, jump) : null;
@@ -439,14 +344,16 @@ class IptablesDecoder {
 			this.problems.push({line: jump.line, message: `line ${jump.line}: jump to missing endpoint chain ${name}`});
 		}
 
-		// A partial dump (grep output) may lack the KUBE-SEP chain; the jump's comment still names the endpoint.
-		const named = result ?? endpointFromComment(ruleDetails(from, jump.index, this.problems)?.comment ?? null);
-		if (!result && named) {
-			return named;
+		// A partial dump (grep output) may lack the KUBE-SEP chain; the jump's comment still names the endpoint (not kept: asked again).
+		const comment = result ? null : ruleDetails(from, jump.index, this.problems, jump.raw, jump.line)?.comment;
+		const named = comment ? / -> (\S+)$/.exec(comment) : null;
+		const split = named ? splitHostPort(named[1]!) : null;
+		if (split) {
+			return {ip: split.ip, port: split.port, hairpin: false, chain: name};
 		}
 
 		if (chain) {
-			this.endpointOfChain.set(chain, result);
+			chain.reading = result;
 		} else {
 			this.missingEndpoints.add(name);
 		}
@@ -457,39 +364,31 @@ class IptablesDecoder {
 	/** A KUBE-SEP- chain: its DNAT and whether it marks hairpin traffic. */
 	private readEndpointChain(draft: FlowDraft, chain: IptablesChain, jump: Jump): EndpointTarget | null {
 		let hairpin = false;
-		let destination: {text: string; line: number; raw: string} | null = null;
-		const rules = chainRules(chain);
-		for (let index = 0; index < chain.size; index++) {
-			const raw = rules.raws[index]!;
-			const quick = draft.identified ? quickEndpointRule(raw) : null;
-			if (quick) {
-				hairpin ||= quick.hairpin;
-				destination = quick.toDestination ? {text: quick.toDestination, line: rules.lines[index]!, raw} : destination;
-				continue;
+		// The last DNAT of the chain (text '' while none).
+		const destination = {text: '', line: 0, raw: ''};
+		forEachRule(chain, (raw, line, index) => {
+			const quick = draft.identified ? quickEndpoint(raw) : undefined;
+			const rule = quick === undefined ? ruleDetails(chain, index, this.problems, raw, line) : null;
+			if (rule) {
+				identifyFlow(draft, rule);
 			}
 
-			const rule = ruleDetails(chain, index, this.problems, rules);
-			if (!rule) {
-				continue;
+			hairpin ||= quick === true || (rule?.target === 'KUBE-MARK-MASQ' && Boolean(rule.source));
+			const text = typeof quick === 'string' ? quick : (rule?.target === 'DNAT' && rule.toDestination) || '';
+			if (text) {
+				destination.text = text;
+				destination.line = line;
+				destination.raw = rule?.raw ?? raw;
 			}
-
-			identifyFlow(draft, rule);
-			hairpin ||= rule.target === 'KUBE-MARK-MASQ' && Boolean(rule.source);
-			destination = rule.target === 'DNAT' && rule.toDestination ? {text: rule.toDestination, line: rule.line, raw: rule.raw} : destination;
-		}
-
-		if (!destination) {
+		});
+		const split = destination.text ? splitHostPort(destination.text) : null;
+		if (!destination.text) {
 			this.problems.push({line: jump.line, message: `line ${jump.line}: endpoint chain ${chain.name} has no DNAT rule`});
-			return null;
-		}
-
-		const split = splitHostPort(destination.text);
-		if (!split) {
+		} else if (!split) {
 			this.problems.push({line: destination.line, message: `line ${destination.line}: bad --to-destination ${destination.text}: ${destination.raw}`});
-			return null;
 		}
 
-		return {ip: split.ip, port: split.port, hairpin, line: destination.line};
+		return split ? {ip: split.ip, port: split.port, hairpin, chain: chain.name} : null;
 	}
 
 	private noEndpointsRule(rule: IptablesRule, chainName: string): void {
@@ -497,38 +396,39 @@ class IptablesDecoder {
 		const protocol = rule.protocol ?? 'tcp';
 		const port = Number(rule.destinationPort);
 		const address = rule.destination ? hostAddress(rule.destination) : null;
-		let draft: FlowDraft | undefined;
+		let draft = named ? draftIn(this.drafts, serviceHash(named, protocol)) : this.draftForRule(rule);
 		if (named) {
-			draft = this.draftFor(iptablesServiceHash(named.port ? `${named.service}:${named.port}` : named.service, protocol));
-			identifyFlow(draft, rule);
-		} else {
-			draft = this.draftForRule(rule);
-			if (!draft) {
-				draft = this.draftFor(`${address ?? '*'}:${rule.destinationPort ?? '?'}/${protocol}`);
-				draft.protocol ??= protocolOf(protocol);
-			}
+			identifyFlow(draft!, rule);
+		} else if (!draft) {
+			draft = draftIn(this.drafts, `${address ?? '*'}:${rule.destinationPort ?? '?'}/${protocol}`);
+			draft.protocol ??= protocolOf(protocol);
 		}
 
-		if (Number.isInteger(port)) {
-			const local = rule.dstType === 'LOCAL' && !rule.dstTypeNegated;
-			const kind: NatEntryKind = local || (chainName === 'KUBE-NODEPORTS') ? 'nodePort' : (chainName === 'KUBE-SERVICES' ? 'clusterIP' : 'externalIP');
-			const known = draft.entries.some(entry => entry.port === port && (kind === 'nodePort' ? entry.kind === 'nodePort' : entry.ip === address));
-			if (!known) {
-				addEntry(draft, {kind, ip: kind === 'nodePort' ? null : address, port, sourceRanges: [], localOnly: false, path: [], target: 'none', line: rule.line});
-			}
+		const local = rule.dstType === 'LOCAL' && !rule.dstTypeNegated;
+		const kind: NatEntryKind = local || (chainName === 'KUBE-NODEPORTS') ? 'nodePort' : (chainName === 'KUBE-SERVICES' ? 'clusterIP' : 'externalIP');
+		if (Number.isInteger(port) && !draft!.entries.some(entry => entry.port === port && (kind === 'nodePort' ? entry.kind === 'nodePort' : entry.ip === address))) {
+			addEntry(draft!, {kind, ip: kind === 'nodePort' ? null : address, port, sourceRanges: [], localOnly: false, path: [], target: 'none', line: rule.line});
 		}
 
-		setNoEndpoints(draft, rule.target === 'REJECT' ? 'reject' : 'drop', rule.line);
+		setNoEndpoints(draft!, rule.target === 'REJECT' ? 'reject' : 'drop', rule.line);
 	}
 }
 
-type Jump = {line: number; raw: string; target: string; probability: number | null; index: number};
-
 /*
- * The fast paths below only search for single characters or patterns under 7 characters, and
- * otherwise compare at fixed places (startsWith/endsWith): V8 sets up a Boyer-Moore table for
- * every longer pattern, which costs more than the rest of the work on a 200,000-rule dump.
+ * The rule shapes below only search forwards for single characters or patterns under 7 characters,
+ * and otherwise compare at fixed places (startsWith/endsWith): V8 sets up a Boyer-Moore table for
+ * every longer pattern, and String#lastIndexOf is a call into its runtime.
  */
+
+/** Where the last ` -j ` of a rule is, or -1. */
+function lastJump(raw: string): number {
+	let at = raw.indexOf(' -j ');
+	for (let next = at; next !== -1; next = raw.indexOf(' -j ', at + 1)) {
+		at = next;
+	}
+
+	return at;
+}
 
 /**
  * `-A KUBE-SVC-… [-m comment …] [-m statistic --mode random --probability P] -j KUBE-SEP-…` read
@@ -536,123 +436,75 @@ type Jump = {line: number; raw: string; target: string; probability: number | nu
  * which then goes through the full parser.
  */
 function quickJump(raw: string, line: number, index: number): Jump | null {
-	if (raw.indexOf('\\') !== -1 || raw.indexOf('!') !== -1) {
-		return null;
-	}
-
-	const jumpAt = raw.lastIndexOf(' -j ');
-	if (jumpAt === -1) {
-		return null;
-	}
-
-	const target = raw.slice(jumpAt + 4);
-	if (target.indexOf(' ') !== -1 || target.indexOf('"') !== -1 || target === '') {
+	const jumpAt = raw.indexOf('\\') === -1 && raw.indexOf('!') === -1 ? lastJump(raw) : -1;
+	const target = jumpAt === -1 ? '' : raw.slice(jumpAt + 4);
+	if (target === '' || target.indexOf(' ') !== -1 || target.indexOf('"') !== -1) {
 		return null;
 	}
 
 	// kube-proxy and iptables-save both put `--probability P` right before the jump.
-	const wordStart = raw.lastIndexOf(' ', jumpAt - 1);
+	let wordStart = jumpAt - 1;
+	while (wordStart >= 0 && raw.charCodeAt(wordStart) !== 32) {
+		wordStart--;
+	}
+
 	if (wordStart > 14 && raw.startsWith(' --probability', wordStart - 14)) {
 		const probability = Number(raw.slice(wordStart + 1, jumpAt));
 		return probability >= 0 && probability <= 1 ? {line, raw, target, probability, index} : null;
 	}
 
-	if (raw.indexOf('statistic') !== -1 || raw.indexOf('recent') !== -1 || raw.indexOf(' -g ') !== -1) {
-		return null;
-	}
-
-	return {line, raw, target, probability: null, index};
+	const plain = raw.indexOf('statistic') === -1 && raw.indexOf('recent') === -1 && raw.indexOf(' -g ') === -1;
+	return plain ? {line, raw, target, probability: null, index} : null;
 }
 
-/** A KUBE-SEP- rule read without a full parse: the hairpin mark or the DNAT. */
-function quickEndpointRule(raw: string): {hairpin: boolean; toDestination: string | null} | null {
-	if (raw.indexOf('\\') !== -1 || raw.indexOf('!') !== -1) {
-		return null;
+/**
+ * A KUBE-SEP- rule read without a full parse: true for the hairpin mark with a source, false for
+ * one without, the address of the DNAT, or undefined for any other rule (parsed instead).
+ */
+function quickEndpoint(raw: string): boolean | string | undefined {
+	const jumpAt = raw.indexOf('\\') === -1 && raw.indexOf('!') === -1 ? lastJump(raw) : -1;
+	if (jumpAt !== -1 && raw.length === jumpAt + 18 && raw.endsWith(' -j KUBE-MARK-MASQ')) {
+		return raw.indexOf(' -s ') !== -1;
 	}
 
-	const jumpAt = raw.lastIndexOf(' -j ');
-	if (jumpAt === -1) {
-		return null;
-	}
-
-	if (raw.length === jumpAt + 18 && raw.endsWith(' -j KUBE-MARK-MASQ')) {
-		return {hairpin: raw.indexOf(' -s ') !== -1, toDestination: null};
-	}
-
-	if (raw.startsWith(' -j DNAT --to-destination ', jumpAt)) {
-		const destination = raw.slice(jumpAt + 26);
-		return destination.indexOf(' ') !== -1 || destination === '' ? null : {hairpin: false, toDestination: destination};
-	}
-
-	return null;
+	const destination = jumpAt !== -1 && raw.startsWith(' -j DNAT --to-destination ', jumpAt) ? raw.slice(jumpAt + 26) : '';
+	return destination === '' || destination.indexOf(' ') !== -1 ? undefined : destination;
 }
 
-function endpointFromComment(comment: string | null): EndpointTarget | null {
-	const match = comment ? / -> (\S+)$/.exec(comment) : null;
-	const split = match ? splitHostPort(match[1]!) : null;
-	return split ? {ip: split.ip, port: split.port, hairpin: false, line: null} : null;
+function serviceHash(named: {service: string; port: string}, protocol: string): string {
+	return iptablesServiceHash(named.port ? `${named.service}:${named.port}` : named.service, protocol);
 }
 
 /** The Local-policy bypass a conditional jump to KUBE-SVC- makes: node traffic by --src-type LOCAL, pod traffic otherwise. */
 function bypassOf(rule: IptablesRule, chain: string): NatBypass {
 	const node = rule.srcType === 'LOCAL' && !rule.srcTypeNegated && !rule.source;
-	return {from: node ? 'node' : 'pods', condition: bypassCondition(rule), chain, target: rule.target!, line: rule.line};
-}
-
-function bypassCondition(rule: IptablesRule): string {
 	const condition = masqueradeCondition(rule);
 	// kube-proxy's bridge and interface-prefix detectors match on the input interface.
 	const inInterface = rule.other ? rule.other.indexOf('-i') : -1;
-	const viaInterface = inInterface === -1 ? null : `${rule.other![inInterface - 1] === '!' ? 'not ' : ''}in through ${rule.other![inInterface + 1] ?? '?'}`;
-	return viaInterface ? (condition === 'always' ? viaInterface : `${condition}, ${viaInterface}`) : condition;
+	const via = inInterface === -1 ? null : `${rule.other![inInterface - 1] === '!' ? 'not ' : ''}in through ${rule.other![inInterface + 1] ?? '?'}`;
+	const full = via ? (condition === 'always' ? via : `${condition}, ${via}`) : condition;
+	return {from: node ? 'node' : 'pods', condition: full, chain, target: rule.target!, line: rule.line};
 }
 
 function setNoEndpoints(draft: FlowDraft, verdict: 'reject' | 'drop', line: number) {
-	if (draft.noEndpoints !== 'reject') {
-		draft.noEndpoints = verdict;
-	}
-
+	draft.noEndpoints = draft.noEndpoints === 'reject' ? 'reject' : verdict;
 	if (!draft.noEndpointsLines.includes(line)) {
 		draft.noEndpointsLines.push(line);
 	}
 }
 
-function label(draft: FlowDraft): string {
-	return draft.service ? `${draft.service}${draft.port ? `:${draft.port}` : ''}` : draft.key;
-}
+const commentKinds: Array<[string, NatEntryKind]> = [[' cluster IP', 'clusterIP'], [' external IP', 'externalIP'], [' loadbalancer IP', 'loadBalancer']];
 
 function kindFromComment(comment: string | null): NatEntryKind | null {
-	if (comment?.endsWith(' cluster IP')) {
-		return 'clusterIP';
-	}
-
-	if (comment?.endsWith(' external IP')) {
-		return 'externalIP';
-	}
-
-	return comment?.endsWith(' loadbalancer IP') ? 'loadBalancer' : null;
-}
-
-function findMark(rules: IptablesRule[]): string | null {
-	const rule = rules.find(each => each.target === 'MARK' && each.setMark);
-	// `or-mark 0x4000`, `set-xmark 0x4000/0x4000`: the bit is the value before any mask.
-	return rule ? rule.setMark!.split(' ').at(-1)!.split('/')[0]! : null;
+	return commentKinds.find(([ending]) => comment?.endsWith(ending))?.[1] ?? null;
 }
 
 /** Human wording of a KUBE-MARK-MASQ rule's conditions. */
 export function masqueradeCondition(rule: Pick<IptablesRule, 'source' | 'sourceNegated' | 'srcType' | 'srcTypeNegated' | 'other'>): string {
-	const parts: string[] = [];
-	if (rule.source) {
-		parts.push(`${rule.sourceNegated ? 'source not in' : 'source'} ${rule.source}`);
-	}
-
-	if (rule.srcType) {
-		parts.push(`source ${rule.srcTypeNegated ? 'is not' : 'is'} ${rule.srcType === 'LOCAL' ? 'a local address' : rule.srcType}`);
-	}
-
-	if (rule.other?.includes('--physdev-is-in')) {
-		parts.push('bridged');
-	}
-
+	const parts = [
+		rule.source ? `${rule.sourceNegated ? 'source not in' : 'source'} ${rule.source}` : '',
+		rule.srcType ? `source ${rule.srcTypeNegated ? 'is not' : 'is'} ${rule.srcType === 'LOCAL' ? 'a local address' : rule.srcType}` : '',
+		rule.other?.includes('--physdev-is-in') ? 'bridged' : '',
+	].filter(Boolean);
 	return parts.length > 0 ? parts.join(', ') : 'always';
 }

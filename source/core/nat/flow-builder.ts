@@ -26,22 +26,8 @@ export type FlowDraft = {
 
 export function newDraft(key: string): FlowDraft {
 	return {
-		key,
-		service: null,
-		port: '',
-		protocol: null,
-		identified: false,
-		entries: [],
-		chain: null,
-		endpoints: [],
-		localChain: null,
-		localEndpoints: null,
-		affinity: null,
-		noEndpoints: null,
-		noEndpointsLines: [],
-		bypass: [],
-		masquerade: [],
-		scheduler: null,
+		key, service: null, port: '', protocol: null, identified: false, entries: [], chain: null, endpoints: [], localChain: null, localEndpoints: null,
+		affinity: null, noEndpoints: null, noEndpointsLines: [], bypass: [], masquerade: [], scheduler: null,
 	};
 }
 
@@ -84,24 +70,10 @@ export function servicePortFromComment(comment: string | null): {service: string
 	return null;
 }
 
+const protocols = new Map<string, NatProtocol>([['tcp', 'TCP'], ['udp', 'UDP'], ['sctp', 'SCTP']]);
+
 export function protocolOf(text: string | null | undefined): NatProtocol | null {
-	switch (text?.toLowerCase()) {
-		case 'tcp': {
-			return 'TCP';
-		}
-
-		case 'udp': {
-			return 'UDP';
-		}
-
-		case 'sctp': {
-			return 'SCTP';
-		}
-
-		default: {
-			return null;
-		}
-	}
+	return protocols.get(text?.toLowerCase() ?? '') ?? null;
 }
 
 /** `10.0.0.1/32` -> `10.0.0.1`, `fd00::1/128` -> `fd00::1`; other CIDRs stay. */
@@ -119,71 +91,37 @@ export function hostAddress(address: string): string {
 
 /** `10.1.2.3:80` or `[fd00::1]:80` -> address and port; null when malformed. */
 export function splitHostPort(text: string): {ip: string; port: number} | null {
-	let ip: string;
-	let portText: string;
-	if (text.startsWith('[')) {
-		const close = text.indexOf(']:');
-		if (close === -1) {
-			return null;
-		}
-
-		ip = text.slice(1, close);
-		portText = text.slice(close + 2);
-	} else {
-		const colon = text.lastIndexOf(':');
-		if (colon === -1 || text.indexOf(':') !== colon) {
-			return null;
-		}
-
-		ip = text.slice(0, colon);
-		portText = text.slice(colon + 1);
-	}
-
-	const port = Number(portText);
-	if (!ip || !/^\d+$/.test(portText) || port > 65_535) {
+	const bracketed = text.startsWith('[');
+	const colon = bracketed ? text.indexOf(']:') : text.indexOf(':');
+	if (colon === -1 || (!bracketed && text.indexOf(':', colon + 1) !== -1)) {
 		return null;
 	}
 
-	return {ip, port};
+	const ip = text.slice(bracketed ? 1 : 0, colon);
+	const portText = text.slice(colon + (bracketed ? 2 : 1));
+	const port = Number(portText);
+	return ip && /^\d+$/.test(portText) && port <= 65_535 ? {ip, port} : null;
 }
 
+/** An entry, unless the flow has one of this kind, address and port already. */
 export function addEntry(draft: FlowDraft, entry: NatEntry): void {
-	if (!hasEntry(draft, entry.kind, entry.ip, entry.port)) {
+	if (!draft.entries.some(each => each.kind === entry.kind && each.ip === entry.ip && each.port === entry.port)) {
 		draft.entries.push(entry);
 	}
 }
 
-/** Whether the flow has an entry of this kind, address and port already (addEntry adds no second one). */
-export function hasEntry(draft: FlowDraft, kind: NatEntryKind, ip: string | null, port: number): boolean {
-	for (const entry of draft.entries) {
-		if (entry.kind === kind && entry.ip === ip && entry.port === port) {
-			return true;
-		}
-	}
-
-	return false;
-}
-
 /** A masquerade mark, unless the flow has the one from that rule line already (chains are walked once per entry). */
 export function addMasquerade(draft: FlowDraft, mark: NatMasquerade): void {
-	for (const each of draft.masquerade) {
-		if (each.line === mark.line) {
-			return;
-		}
+	if (!draft.masquerade.some(each => each.line === mark.line)) {
+		draft.masquerade.push(mark);
 	}
-
-	draft.masquerade.push(mark);
 }
 
 /** A Local-policy bypass, unless the flow has the one from that rule line already (chains are walked once per entry). */
 export function addBypass(draft: FlowDraft, bypass: NatBypass): void {
-	for (const each of draft.bypass) {
-		if (each.line === bypass.line && each.chain === bypass.chain && each.condition === bypass.condition) {
-			return;
-		}
+	if (!draft.bypass.some(each => each.line === bypass.line && each.chain === bypass.chain && each.condition === bypass.condition)) {
+		draft.bypass.push(bypass);
 	}
-
-	draft.bypass.push(bypass);
 }
 
 /**
@@ -209,21 +147,10 @@ export function finishFlow(draft: FlowDraft, problems: NatProblem[]): NatService
 	entries.sort(compareEntries);
 	const masquerade = draft.masquerade.length < 2 ? draft.masquerade : [...draft.masquerade].sort((a, b) => compareText(a.chain, b.chain) || compareText(a.condition, b.condition));
 	return {
-		service,
-		port: draft.port,
-		protocol: draft.protocol ?? 'TCP',
-		identified: draft.identified,
-		entries,
-		chain: draft.chain,
-		endpoints: draft.endpoints,
-		localChain: draft.localChain,
-		localEndpoints: draft.localEndpoints,
-		affinity: draft.affinity,
-		noEndpoints: draft.noEndpoints,
-		noEndpointsLines: draft.noEndpointsLines,
+		service, port: draft.port, protocol: draft.protocol ?? 'TCP', identified: draft.identified, entries, chain: draft.chain, endpoints: draft.endpoints,
+		localChain: draft.localChain, localEndpoints: draft.localEndpoints, affinity: draft.affinity, noEndpoints: draft.noEndpoints, noEndpointsLines: draft.noEndpointsLines,
 		bypass: draft.bypass.length < 2 ? draft.bypass : [...draft.bypass].sort((a, b) => compareText(b.from, a.from) || compareText(a.chain, b.chain) || compareText(a.condition, b.condition)),
-		masquerade,
-		scheduler: draft.scheduler,
+		masquerade, scheduler: draft.scheduler,
 	};
 }
 
@@ -236,10 +163,8 @@ function checkShares(draft: FlowDraft, service: string, path: string | null, end
 	const sum = sumSharesOf(endpoints, endpoint => endpoint.probability);
 	if (Math.abs(sum - 1) > 1e-9) {
 		const label = `${service}${draft.port ? `:${draft.port}` : ''}`;
-		problems.push({
-			line: endpoints.at(-1)!.line,
-			message: `${label}: shares of ${path ?? 'the endpoint path'} sum to ${sum.toPrecision(12)}, not 1 (the rest is not load-balanced)`,
-		});
+		const message = `${label}: shares of ${path ?? 'the endpoint path'} sum to ${sum.toPrecision(12)}, not 1 (the rest is not load-balanced)`;
+		problems.push({line: endpoints.at(-1)!.line, message});
 	}
 }
 

@@ -3,114 +3,71 @@ import type {NatProblem} from './types.js';
 import {clip, type IptablesRule, parseRuleLine, tokenize} from './iptables-rule.js';
 
 /**
- * A chain of the dump: its rules as written, with their line numbers (`chainRules`). iptables-save
- * writes a chain's rules one after another, so they are kept as blocks of consecutive lines (one
- * string per block, mostly one block per chain): 200,000 rules are not 200,000 strings kept alive
- * for the garbage collector to copy. Options are parsed on use (`ruleDetails`): most of a large
- * dump is read from the raw text by the decoder's quick readers.
+ * A chain of the dump and its rules as written. iptables-save writes a chain's rules one after
+ * another, so they are kept as one text (the lines joined by newlines) and the line of the first
+ * rule: 200,000 rules are not 200,000 strings kept alive for the garbage collector to copy. Options are parsed on use (ruleDetails): most of a large dump is read
+ * from the raw text by the decoder's rule shapes.
  */
 export type IptablesChain = {
 	readonly name: string;
-	readonly table: string;
 	/** Built-in policy (`ACCEPT`, `DROP`) or `-` for user chains; null when declared by `-N` or only seen in rules. */
 	policy: string | null;
-	/** `[packets:bytes]` as written, or null. */
-	counters: string | null;
 	/** Line of the declaration, null when the chain was only seen in a rule. */
 	line: number | null;
-	/** The rules as written: blocks of consecutive lines joined by newlines (a line may keep a trailing CR). */
-	blocks: string[];
-	/** Line number of each block's first rule. */
-	blockLines: number[];
-	/** How many rules the blocks hold. */
+	/** The rules as written, joined by newlines. */
+	text: string;
+	/** Line of the first rule; the others follow it unless `lines` is set. */
+	firstLine: number;
+	/** Line of every rule, once the rules are not consecutive lines. */
+	lines: number[] | null;
 	size: number;
 	/** Parsed rules by position, filled by ruleDetails (null: the line could not be parsed). */
-	parsed?: Array<IptablesRule | null | undefined>;
+	parsed: Array<IptablesRule | null | undefined> | null;
+	/** What the decoder read from the chain as a whole, once (its endpoint): kept here, not looked up again by name. */
+	reading: unknown;
 };
 
-/** The blocks of every chain without rules (never written to: the first block replaces them). */
-const noBlocks = Object.freeze([]) as unknown as string[];
-const noLines = Object.freeze([]) as unknown as number[];
-
-export type IptablesTable = {
-	readonly name: string;
-	readonly line: number | null;
-	readonly chains: Map<string, IptablesChain>;
-};
+export type IptablesTable = {readonly name: string; readonly chains: Map<string, IptablesChain>};
 
 export type IptablesDump = {
 	/** Tables in the order seen. A chain may appear in several tables (KUBE-SERVICES is in nat and filter). */
 	readonly tables: Map<string, IptablesTable>;
-	readonly ruleCount: number;
 	readonly problems: NatProblem[];
 };
 
-export type IptablesParseOptions = {
-	/** Table for rules that come before any `*table` line (`iptables -t nat -S` output). Default `nat`. */
-	readonly defaultTable?: string;
-	/** Parse every rule's options now, so `problems` covers every line. Default false (parsed on use). */
-	readonly eager?: boolean;
-};
-
-export type ChainRules = {readonly raws: readonly string[]; readonly lines: readonly number[]};
-
-/** The rules of a chain as written, and their line numbers (split from the blocks on each call: keep the result while needed). */
-export function chainRules(chain: IptablesChain): ChainRules {
-	if (chain.blocks.length === 1 && chain.size === 1) {
-		return {raws: chain.blocks, lines: chain.blockLines};
+/** Calls `visit` with each rule of the chain as written, its line and position; no arrays are built. */
+export function forEachRule(chain: IptablesChain, visit: (raw: string, line: number, index: number) => void): void {
+	const {text, lines} = chain;
+	let start = 0;
+	for (let index = 0; index < chain.size; index++) {
+		let end = text.indexOf('\n', start);
+		end = end === -1 ? text.length : end;
+		visit(text.slice(start, text.charCodeAt(end - 1) === 13 ? end - 1 : end), lines ? lines[index]! : chain.firstLine + index, index);
+		start = end + 1;
 	}
-
-	const raws: string[] = [];
-	const lines: number[] = [];
-	for (let index = 0; index < chain.blocks.length; index++) {
-		const block = chain.blocks[index]!;
-		let line = chain.blockLines[index]!;
-		let start = 0;
-		for (let end = block.indexOf('\n'); ; end = block.indexOf('\n', start)) {
-			const stop = end === -1 ? block.length : end;
-			raws.push(block.charCodeAt(stop - 1) === 13 && end !== -1 ? block.slice(start, stop - 1) : block.slice(start, stop));
-			lines.push(line++);
-			if (end === -1) {
-				break;
-			}
-
-			start = end + 1;
-		}
-	}
-
-	return {raws, lines};
 }
 
-/** Rule `index` of `chain` parsed (once); problems go to `problems`. Pass `rules` when the chain's rules are in hand. */
-export function ruleDetails(chain: IptablesChain, index: number, problems: NatProblem[], rules?: ChainRules): IptablesRule | null {
+/** Rule `index` of `chain` (the text `raw` on line `line`) parsed once; its problems go to `problems` that time. */
+export function ruleDetails(chain: IptablesChain, index: number, problems: NatProblem[], raw: string, line: number): IptablesRule | null {
 	chain.parsed ??= [];
-	let rule = chain.parsed[index];
-	if (rule === undefined) {
-		const {raws, lines} = rules ?? chainRules(chain);
-		rule = parseRuleLine(raws[index]!, lines[index]!, chain.table, problems);
-		chain.parsed[index] = rule;
+	if (chain.parsed[index] === undefined) {
+		chain.parsed[index] = parseRuleLine(raw, line, problems);
 	}
 
-	return rule;
+	return chain.parsed[index];
 }
+
+/** Bytes are decoded in pieces under a megabyte: Node makes a longer text an external string, which V8 reads and slices far more slowly. */
+const pieceBytes = 512 * 1024;
 
 /**
  * The line state machine of an iptables-save / `iptables -S` dump, fed text or bytes as they
  * arrive (in any parts): tables, chain declarations, rules, COMMIT. Each rule keeps its line and
  * raw text; nothing else is built per rule.
  */
-/** The length of `[123:4567] ` at text[start], or 0 when the line does not start with packet and byte counters. */
-function counterPrefixLength(text: string, start: number, end: number): number {
-	const match = /^\[\d+:\d+\] +/.exec(text.slice(start, Math.min(end, start + 48)));
-	return match ? match[0].length : 0;
-}
-
 export class IptablesReader {
 	readonly tables = new Map<string, IptablesTable>();
 	readonly problems: NatProblem[] = [];
-	ruleCount = 0;
-	private readonly defaultTable: string;
-	private readonly eager: boolean;
 	private current: IptablesTable | undefined;
 	private inSaveSection = false;
 	private lineNumber = 0;
@@ -121,86 +78,64 @@ export class IptablesReader {
 	private blockEnd = 0;
 	private blockLine = 0;
 	private blockSize = 0;
-	/** Text after the last newline of what was written so far. */
-	private tail = '';
-	private readonly tailBytes: Uint8Array[] = [];
+	/** The bytes after the last newline so far. */
+	private readonly tail: Uint8Array[] = [];
 
-	constructor(options: IptablesParseOptions = {}) {
-		this.defaultTable = options.defaultTable ?? 'nat';
-		this.eager = options.eager ?? false;
+	/** `defaultTable`: the table of rules before any `*table` line (`iptables -t nat -S` output). */
+	constructor(private readonly defaultTable = 'nat') {}
+
+	/** More text of the dump. */
+	write(text: string): void {
+		this.writeBytes(Buffer.from(text, 'utf8'));
 	}
 
 	/** More bytes of the dump; decoded up to their last newline (UTF-8 never has a newline byte inside a character). */
 	writeBytes(part: Uint8Array): void {
-		const last = part.lastIndexOf(10);
-		if (last === -1) {
-			this.tailBytes.push(part);
-			return;
+		const bytes = Buffer.from(part.buffer, part.byteOffset, part.byteLength);
+		const last = bytes.lastIndexOf(10);
+		// The line begun in earlier parts is copied whole; only it.
+		const first = last !== -1 && this.tail.length > 0 ? bytes.indexOf(10) + 1 : 0;
+		if (first > 0) {
+			this.lines(Buffer.concat([...this.tail.splice(0), bytes.subarray(0, first)]).toString('utf8'));
 		}
 
-		let from = 0;
-		if (this.tailBytes.length > 0) {
-			// The line begun in earlier parts: only that line is copied.
-			from = part.indexOf(10) + 1;
-			this.write(text(Buffer.concat([...this.tailBytes, part.subarray(0, from)])));
-			this.tailBytes.length = 0;
+		for (let from = first; from <= last;) {
+			const cut = from + pieceBytes > last ? last : bytes.lastIndexOf(10, from + pieceBytes);
+			const to = (cut >= from ? cut : bytes.indexOf(10, from + pieceBytes)) + 1;
+			this.lines(bytes.toString('utf8', from, to));
+			from = to;
 		}
 
-		if (last + 1 < part.length) {
-			this.tailBytes.push(part.subarray(last + 1));
+		if (last + 1 < bytes.length) {
+			this.tail.push(bytes.subarray(last + 1));
 		}
-
-		this.write(text(Buffer.from(part.buffer, part.byteOffset + from, last + 1 - from)));
-	}
-
-	/** More text of the dump. */
-	write(text: string): void {
-		// `iptables-save -c`: the counters go before the rules are cut into lines and kept in blocks.
-		if (text.charCodeAt(0) === 91 || text.includes('\n[')) {
-			text = text.replaceAll(/^\[\d+:\d+\] +/gm, '');
-		}
-
-		let start = 0;
-		if (this.tail !== '') {
-			const end = text.indexOf('\n');
-			if (end === -1) {
-				this.tail += text;
-				return;
-			}
-
-			this.line(this.tail + text.slice(0, end), 0, end + this.tail.length);
-			this.tail = '';
-			start = end + 1;
-		}
-
-		for (let end = text.indexOf('\n', start); end !== -1; end = text.indexOf('\n', start)) {
-			this.line(text, start, end);
-			start = end + 1;
-		}
-
-		this.flushBlock();
-		this.tail = text.slice(start);
 	}
 
 	/** The dump read so far, with what is left after the last newline. */
 	end(): IptablesDump {
-		if (this.tailBytes.length > 0) {
-			this.write(text(Buffer.concat(this.tailBytes)));
-			this.tailBytes.length = 0;
-		}
-
-		if (this.tail !== '') {
-			const tail = this.tail;
-			this.tail = '';
-			this.line(tail, 0, tail.length);
-			this.flushBlock();
+		if (this.tail.length > 0) {
+			this.lines(`${Buffer.concat(this.tail.splice(0)).toString('utf8')}\n`);
 		}
 
 		if (this.inSaveSection && this.current) {
 			this.problems.push({line: this.lineNumber, message: `line ${this.lineNumber}: table ${this.current.name} was not closed with COMMIT`});
 		}
 
-		return {tables: this.tables, ruleCount: this.ruleCount, problems: this.problems};
+		return {tables: this.tables, problems: this.problems};
+	}
+
+	/** The lines of `text`, which ends with a newline. */
+	private lines(text: string): void {
+		// `iptables-save -c`: the counters go before the rules are cut into lines and kept in blocks.
+		if (text.charCodeAt(0) === 91 || text.includes('\n[')) {
+			text = text.replaceAll(/^\[\d+:\d+\] +/gm, '');
+		}
+
+		for (let start = 0, end = text.indexOf('\n'); end !== -1; start = end + 1, end = text.indexOf('\n', start)) {
+			this.line(text, start, end);
+		}
+
+		this.flushBlock();
 	}
 
 	/** One line: text[start, end). */
@@ -210,14 +145,9 @@ export class IptablesReader {
 			end--;
 		}
 
-		// A byte-order mark from an editor before the first line; `[packets:bytes] ` before each rule
-		// from `iptables-save -c`.
+		// A byte-order mark from an editor before the first line.
 		if (lineNumber === 1 && text.charCodeAt(start) === 0xFE_FF) {
 			start++;
-		}
-
-		if (text.charCodeAt(start) === 91) {
-			start += counterPrefixLength(text, start, end);
 		}
 
 		// The hot path: `-A CHAIN …` continuing the previous rule's chain (iptables-save groups rules by
@@ -239,42 +169,27 @@ export class IptablesReader {
 			return;
 		}
 
-		const first = raw.charCodeAt(0);
-		const trimmed = first > 32 && raw.charCodeAt(raw.length - 1) > 32 ? raw : raw.trim();
+		const trimmed = raw.charCodeAt(0) > 32 && raw.charCodeAt(raw.length - 1) > 32 ? raw : raw.trim();
 		if (trimmed === '' || trimmed.startsWith('#')) {
 			return;
 		}
 
-		switch (trimmed[0]) {
-			case '-': {
-				this.command(raw, trimmed, lineNumber);
-				return;
+		if (trimmed[0] === '-') {
+			this.command(raw, trimmed, lineNumber);
+		} else if (trimmed[0] === ':') {
+			this.declaration(raw, trimmed, lineNumber);
+		} else if (trimmed[0] === '*') {
+			this.tableLine(raw, trimmed, lineNumber);
+		} else if (trimmed === 'COMMIT') {
+			if (!this.inSaveSection) {
+				this.problem(lineNumber, raw, 'COMMIT without a table');
 			}
 
-			case ':': {
-				this.declaration(raw, trimmed, lineNumber);
-				return;
-			}
-
-			case '*': {
-				this.tableLine(raw, trimmed, lineNumber);
-				return;
-			}
-
-			default: {
-				if (trimmed === 'COMMIT') {
-					if (!this.inSaveSection) {
-						this.problem(lineNumber, raw, 'COMMIT without a table');
-					}
-
-					this.inSaveSection = false;
-					this.current = undefined;
-					this.lastChain = undefined;
-					return;
-				}
-
-				this.problem(lineNumber, raw, 'not an iptables-save line');
-			}
+			this.inSaveSection = false;
+			this.current = undefined;
+			this.lastChain = undefined;
+		} else {
+			this.problem(lineNumber, raw, 'not an iptables-save line');
 		}
 	}
 
@@ -282,19 +197,14 @@ export class IptablesReader {
 		this.problems.push({line, message: `line ${line}: ${message}: ${clip(raw)}`});
 	}
 
-	private table(): IptablesTable {
-		this.current ??= this.tableNamed(this.defaultTable, null);
-		return this.current;
-	}
-
-	private tableNamed(name: string, line: number | null): IptablesTable {
-		let table = this.tables.get(name);
-		if (!table) {
-			table = {name, line, chains: new Map()};
-			this.tables.set(name, table);
+	/** The current table, or (for rules before any `*table` line) the default one. */
+	private table(name = this.defaultTable): IptablesTable {
+		if (!this.current) {
+			this.current = this.tables.get(name) ?? {name, chains: new Map()};
+			this.tables.set(name, this.current);
 		}
 
-		return table;
+		return this.current;
 	}
 
 	private tableLine(raw: string, trimmed: string, line: number): void {
@@ -307,7 +217,8 @@ export class IptablesReader {
 			this.problem(line, raw, 'bad table name');
 		}
 
-		this.current = this.tableNamed(name, line);
+		this.current = undefined;
+		this.table(name);
 		this.lastChain = undefined;
 		this.inSaveSection = true;
 	}
@@ -315,9 +226,9 @@ export class IptablesReader {
 	/** `:NAME POLICY [p:b]` inside a table. */
 	private declaration(raw: string, trimmed: string, line: number): void {
 		// As iptables-save writes a user chain: `:NAME - [0:0]`, read without a regex.
-		const nameEnd = raw.indexOf(' ');
-		if (this.inSaveSection && raw === trimmed && nameEnd > 1 && raw.length === nameEnd + 8 && raw.endsWith(' - [0:0]') && raw.indexOf('\t') === -1) {
-			this.declare(raw.slice(1, nameEnd), '-', '[0:0]', line);
+		const nameEnd = raw.length - 8;
+		if (this.inSaveSection && nameEnd > 1 && raw.charCodeAt(0) === 58 && raw.startsWith(' - [0:0]', nameEnd) && raw.indexOf(' ') === nameEnd && raw.indexOf('\t') === -1) {
+			this.declare(raw.slice(1, nameEnd), '-', line);
 			return;
 		}
 
@@ -331,96 +242,80 @@ export class IptablesReader {
 			this.problem(line, raw, 'chain declaration outside a table');
 		}
 
-		// Nearly every chain of a dump reads `[0:0]`: one shared string instead of 60,000 copies.
-		this.declare(match[1]!, match[2]!, match[3] === '[0:0]' ? '[0:0]' : (match[3] ?? null), line);
+		this.declare(match[1]!, match[2]!, line);
 	}
 
 	/** Declared again, a chain is flushed (as iptables-restore does) unless it was only seen in rules so far. */
-	private declare(name: string, policy: string | null, counters: string | null, line: number): void {
-		const table = this.table();
-		const existing = table.chains.get(name);
+	private declare(name: string, policy: string | null, line: number): void {
+		const {chains} = this.table();
+		const existing = chains.get(name);
 		if (existing?.line === null) {
 			existing.policy = policy;
-			existing.counters = counters;
 			existing.line = line;
-			return;
+		} else {
+			chains.set(name, newChain(name, policy, line));
+			this.lastChain = undefined;
 		}
-
-		table.chains.set(name, {name, table: table.name, policy, counters, line, blocks: noBlocks, blockLines: noLines, size: 0});
-		this.lastChain = undefined;
 	}
 
 	/** Line `line` (text[start, end)) is the next rule of lastChain. */
 	private extendBlock(text: string, start: number, end: number, line: number): void {
-		if (this.blockSize > 0 && this.blockText === text && this.blockLine + this.blockSize === line) {
-			this.blockEnd = end;
-			this.blockSize++;
-		} else {
-			this.flushBlock();
+		if (this.blockSize === 0) {
 			this.blockText = text;
 			this.blockStart = start;
-			this.blockEnd = end;
 			this.blockLine = line;
-			this.blockSize = 1;
 		}
 
-		if (this.eager) {
-			this.flushBlock();
-		}
+		this.blockEnd = end;
+		this.blockSize++;
 	}
 
 	/** lastChain's pending block becomes part of the chain. */
 	private flushBlock(): void {
-		if (this.blockSize === 0) {
-			return;
+		if (this.blockSize > 0) {
+			this.addRules(this.lastChain!, this.blockText.slice(this.blockStart, this.blockEnd), this.blockLine, this.blockSize);
+			this.blockSize = 0;
 		}
-
-		const chain = this.lastChain!;
-		const size = this.blockSize;
-		this.blockSize = 0;
-		this.addRules(chain, this.blockText.slice(this.blockStart, this.blockEnd), this.blockLine, size);
-		this.blockText = '';
 	}
 
-	/** `size` consecutive rules (one block), at the end of the chain or (`first`) in front. */
-	private addRules(chain: IptablesChain, block: string, line: number, size: number, first = false, parsed?: IptablesRule | null): void {
+	/** `size` consecutive rules at the end of the chain, or (`first`) in front with the rule parsed already. */
+	private addRules(chain: IptablesChain, block: string, line: number, size: number, first = false, parsed?: IptablesRule): void {
 		if (chain.size === 0) {
-			// Most chains get one block: an array of exactly one, not the 17 slots a first push reserves.
-			chain.blocks = [block];
-			chain.blockLines = [line];
+			chain.text = block;
+			chain.firstLine = line;
 		} else if (first) {
-			chain.blocks.unshift(block);
-			chain.blockLines.unshift(line);
+			chain.text = `${block}\n${chain.text}`;
+			chain.lines = [line, ...ruleLines(chain)];
 			chain.parsed?.unshift(undefined);
 		} else {
-			chain.blocks.push(block);
-			chain.blockLines.push(line);
+			if (chain.lines || chain.firstLine + chain.size !== line) {
+				chain.lines = ruleLines(chain);
+				for (let index = 0; index < size; index++) {
+					chain.lines.push(line + index);
+				}
+			}
+
+			chain.text = `${chain.text}\n${block}`;
 		}
 
 		chain.size += size;
-		this.ruleCount += size;
-		const index = first ? 0 : chain.size - 1;
-		if (parsed !== undefined) {
+		if (parsed) {
 			chain.parsed ??= [];
-			chain.parsed[index] = parsed;
-		} else if (this.eager) {
-			// Eager reading adds one line at a time, without a CR (see extendBlock).
-			chain.parsed ??= [];
-			chain.parsed[index] = parseRuleLine(block, line, chain.table, this.problems);
+			chain.parsed[first ? 0 : chain.size - 1] = parsed;
 		}
 	}
 
 	/** The chain a rule names, created (with a problem inside a save section) when it was not declared. */
 	private chainForRule(name: string, raw: string, line: number): IptablesChain {
-		const table = this.table();
-		let chain = table.chains.get(name);
+		const {chains} = this.table();
+		let chain = chains.get(name);
 		if (!chain) {
 			if (this.inSaveSection) {
 				this.problem(line, raw, `rule for undeclared chain ${name}`);
 			}
 
-			chain = {name, table: table.name, policy: null, counters: null, line: null, blocks: noBlocks, blockLines: noLines, size: 0};
-			table.chains.set(name, chain);
+			chain = newChain(name, null, null);
+			chains.set(name, chain);
 		}
 
 		return chain;
@@ -430,104 +325,60 @@ export class IptablesReader {
 	private command(raw: string, trimmed: string, line: number): void {
 		const tokens = tokenize(trimmed);
 		const [command, name] = tokens;
-		switch (command) {
-			case '-A':
-			case '--append':
-			case '-I':
-			case '--insert': {
-				if (name === undefined || name === '' || name.startsWith('-')) {
-					this.problem(line, raw, 'rule without a chain name');
-					return;
-				}
-
-				const chain = this.chainForRule(name, raw, line);
-				// Not a plain `-A` line: parsed now from its words, as `-A CHAIN options`; the raw text stays as written.
-				const insert = command === '-I' || command === '--insert';
-				const options = tokens.slice(insert && tokens[2] !== undefined && /^\d+$/.test(tokens[2]) ? 3 : 2);
-				const parsed = parseRuleLine(`-A ${[name, ...options].map(quoteIfNeeded).join(' ')}`, line, chain.table, this.problems, raw);
-				if (parsed) {
-					this.addRules(chain, raw, line, 1, insert, parsed);
-				}
-
-				this.lastChain = undefined;
+		if (command === '-A' || command === '--append' || command === '-I' || command === '--insert') {
+			this.lastChain = undefined;
+			if (name === undefined || name === '' || name.startsWith('-')) {
+				this.problem(line, raw, 'rule without a chain name');
 				return;
 			}
 
-			case '-N':
-			case '--new-chain': {
-				if (tokens.length === 2) {
-					this.declare(name!, null, null, line);
-				} else {
-					this.problem(line, raw, '-N needs exactly one chain name');
-				}
-
-				return;
+			// Not a plain `-A` line: parsed now from its words; `-I` puts it first, whatever position it names.
+			const chain = this.chainForRule(name, raw, line);
+			const parsed = parseRuleLine(trimmed, line, this.problems, raw);
+			if (parsed) {
+				this.addRules(chain, raw, line, 1, command === '-I' || command === '--insert', parsed);
 			}
-
-			case '-P':
-			case '--policy': {
-				if (tokens.length < 3) {
-					this.problem(line, raw, '-P needs a chain and a policy');
-					return;
-				}
-
-				this.declare(name!, tokens[2]!, null, line);
-				return;
+		} else if (command === '-N' || command === '--new-chain') {
+			if (tokens.length === 2) {
+				this.declare(name!, null, line);
+			} else {
+				this.problem(line, raw, '-N needs exactly one chain name');
 			}
-
-			case '-X':
-			case '--delete-chain': {
-				this.deleteChain(name, raw, line);
-				return;
+		} else if (command === '-P' || command === '--policy') {
+			if (tokens.length < 3) {
+				this.problem(line, raw, '-P needs a chain and a policy');
+			} else {
+				this.declare(name!, tokens[2]!, line);
 			}
-
-			case '-F':
-			case '--flush': {
-				for (const chain of this.table().chains.values()) {
-					if (name === undefined || chain.name === name) {
-						chain.blocks = noBlocks;
-						chain.blockLines = noLines;
-						chain.size = 0;
-						chain.parsed = undefined;
-					}
-				}
-
-				return;
-			}
-
-			default: {
-				this.problem(line, raw, `unknown command ${command ?? ''}`);
-			}
-		}
-	}
-
-	private deleteChain(name: string | undefined, raw: string, line: number): void {
-		const {chains} = this.table();
-		this.lastChain = undefined;
-		if (name === undefined) {
-			for (const [key, chain] of chains) {
+		} else if (command === '-X' || command === '--delete-chain') {
+			const {chains} = this.table();
+			this.lastChain = undefined;
+			for (const [key, chain] of name === undefined ? chains : []) {
 				if (chain.policy === '-' || chain.policy === null) {
 					chains.delete(key);
 				}
 			}
-		} else if (!chains.delete(name)) {
-			this.problem(line, raw, `-X of unknown chain ${name}`);
+
+			if (name !== undefined && !chains.delete(name)) {
+				this.problem(line, raw, `-X of unknown chain ${name}`);
+			}
+		} else if (command === '-F' || command === '--flush') {
+			for (const chain of this.table().chains.values()) {
+				if (name === undefined || chain.name === name) {
+					Object.assign(chain, {text: '', lines: null, parsed: null, size: 0});
+				}
+			}
+		} else {
+			this.problem(line, raw, `unknown command ${command ?? ''}`);
 		}
 	}
 }
 
-/** UTF-8 bytes as text (Node's UTF-8 decoder is faster than its latin1 copy for parts this large). */
-function text(bytes: Buffer): string {
-	return bytes.toString('utf8');
+function newChain(name: string, policy: string | null, line: number | null): IptablesChain {
+	return {name, policy, line, text: '', firstLine: 0, lines: null, size: 0, parsed: null, reading: undefined};
 }
 
-function quoteIfNeeded(token: string): string {
-	return /[\s"\\]/.test(token) || token === '' ? `"${token.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"` : token;
-}
-
-/** Parse a whole iptables-save / ip6tables-save / `iptables -S` text. Never throws; problems name their line. */
-export function parseIptablesSave(text: string, options: IptablesParseOptions = {}): IptablesDump {
-	const reader = new IptablesReader(options);
-	reader.write(text);
-	return reader.end();
+/** The line of each rule of the chain. */
+function ruleLines(chain: IptablesChain): number[] {
+	return chain.lines ?? Array.from({length: chain.size}, (_, index) => chain.firstLine + index);
 }

@@ -158,7 +158,7 @@ describe('kube-proxy dumps read back from the kernel', () => {
 			assert.deepEqual(decodeNatDump(new TextEncoder().encode(dump), mode), whole, `${file} as bytes`);
 			for (const size of [1, 7, 4096]) {
 				const bytes = new TextEncoder().encode(dump);
-				const reader = new IptablesReader({eager: true});
+				const reader = new IptablesReader();
 				for (let from = 0; from < bytes.length; from += size) {
 					reader.writeBytes(bytes.subarray(from, from + size));
 				}
