@@ -1,6 +1,9 @@
 import {spawn, execFile, type ChildProcess} from 'node:child_process';
+import {closeSync, ftruncateSync, mkdtempSync, openSync, readSync, rmSync} from 'node:fs';
 import net from 'node:net';
-import {parseConntrackLine} from '../../core/probe/conntrack-line.js';
+import os from 'node:os';
+import path from 'node:path';
+import {ConntrackSpans, parseConntrackLine, scanConntrackLine} from '../../core/probe/conntrack-line.js';
 
 export type Endpoint = {readonly ip: string; readonly port: number};
 
@@ -18,6 +21,11 @@ export type ConntrackLookup = {
 	 * timer per probe: one sweep serves every waiting probe.
 	 */
 	wait(protocol: 'tcp' | 'udp', sourcePort: number, destination: Endpoint, since: number, onReply: (endpoint: Endpoint | undefined) => void): void;
+	/**
+	 * Reads what conntrack reported until now. The engine calls it as a probe starts, so an entry
+	 * read after that (stamped later than the probe) is not an older flow's that sat unread.
+	 */
+	readNow(): void;
 	/** False once conntrack proved useless here (missing tool, no entries); lookups then return at once. */
 	readonly active: boolean;
 	close(): void;
@@ -40,11 +48,17 @@ export type ConntrackOptions = {
 	readonly maxMisses?: number;
 };
 
+/** The event stream's netlink socket buffer (conntrack's default is the system's, about 200 KiB). */
+const eventBufferBytes = 4 * 1024 * 1024;
+
 /** Entries remembered from the event stream; the oldest are dropped beyond this. */
 const maxRemembered = 8192;
 
 /** Listings (a conntrack process each) running at once at most. */
 const maxListings = 4;
+
+/** How often the events are read while a probe waits for its entry (a read costs one system call). */
+const sweepMs = 5;
 
 /** Probes waiting for their entry at most; one beyond them stays unattributed (never guessed). */
 const maxWaiters = 4096;
@@ -65,7 +79,8 @@ function keyOf(protocol: string, sourcePort: number, destinationIp: string, dest
 
 /** The arguments of one event stream: NEW flows only, narrowed to the probes' destination where it is one. */
 function eventArgs(protocol: 'tcp' | 'udp', options: ConntrackOptions): string[] {
-	const args = ['-E', '-e', 'NEW', '-p', protocol];
+	// A larger netlink buffer: a reader held up on a busy machine falls behind rather than losing events.
+	const args = ['-E', '-e', 'NEW', '-p', protocol, '--buffer-size', String(eventBufferBytes)];
 	if (options.destinationAddress !== undefined && net.isIPv4(options.destinationAddress)) {
 		args.push('--orig-dst', options.destinationAddress);
 	}
@@ -77,21 +92,63 @@ function eventArgs(protocol: 'tcp' | 'udp', options: ConntrackOptions): string[]
 	return args;
 }
 
-/** Calls `onLine` for each complete line of a byte stream (latin1: conntrack prints ASCII). */
-function eachLine(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
-	let rest = '';
-	stream.on('data', (chunk: Buffer) => {
-		const text = rest + chunk.toString('latin1');
-		let start = 0;
-		let newline = text.indexOf('\n');
-		while (newline !== -1) {
-			onLine(text.slice(start, newline));
-			start = newline + 1;
-			newline = text.indexOf('\n', start);
-		}
+/** Where every event file is read into: each read is scanned before the next one. */
+const readBuffer = Buffer.allocUnsafe(64 * 1024);
 
-		rest = start === 0 ? text : text.slice(start);
-	});
+/** An event file is emptied once it has grown past this and everything in it was read. */
+const truncateAt = 1024 * 1024;
+
+/**
+ * The file `conntrack -E` writes its lines into (appending), read when a probe needs its entry:
+ * no pipe, so no wake-up, stream chunk or string per event. It is unlinked at once (nothing is
+ * left behind) and emptied once read past `truncateAt`; a line appended between the last read
+ * and that truncation is lost, and its probe asks a listing as for any event that did not come.
+ */
+class EventFile {
+	private offset = 0;
+
+	private constructor(private readonly fd: number) {}
+
+	/** The file, and a descriptor of it for the child to append to (the caller closes it once the child has it). */
+	static open(): {file: EventFile; childFd: number} {
+		const dir = mkdtempSync(path.join(os.tmpdir(), 'svctop-conntrack-'));
+		const file = path.join(dir, 'events');
+		try {
+			const childFd = openSync(file, 'a', 0o600);
+			return {file: new EventFile(openSync(file, 'r+')), childFd};
+		} finally {
+			rmSync(dir, {recursive: true, force: true});
+		}
+	}
+
+	/** Calls `onLine` for each complete line appended since the last read; a partial last line waits for the next. */
+	read(onLine: (bytes: Buffer, start: number, end: number) => void): void {
+		for (;;) {
+			const length = readSync(this.fd, readBuffer, 0, readBuffer.length, this.offset);
+			let start = 0;
+			let newline = readBuffer.indexOf(10, 0);
+			while (newline !== -1 && newline < length) {
+				onLine(readBuffer, start, newline);
+				start = newline + 1;
+				newline = start < length ? readBuffer.indexOf(10, start) : -1;
+			}
+
+			// A buffer full without a line end is no conntrack line: skipped rather than read forever.
+			this.offset += start === 0 && length === readBuffer.length ? length : start;
+			if (length < readBuffer.length) {
+				if (start === length && this.offset >= truncateAt) {
+					ftruncateSync(this.fd, 0);
+					this.offset = 0;
+				}
+
+				return;
+			}
+		}
+	}
+
+	close(): void {
+		closeSync(this.fd);
+	}
 }
 
 /** The state behind `startConntrackLookup`: event streams, entries seen, probes waiting, and whether conntrack still pays. */
@@ -103,6 +160,9 @@ class ConntrackWatcher implements ConntrackLookup {
 	private readonly waiters = new Map<string, Waiter>();
 	private sweep: NodeJS.Timeout | undefined;
 	private readonly children: ChildProcess[] = [];
+	private readonly files: EventFile[] = [];
+	private readonly spans = new ConntrackSpans();
+	private reading = false;
 	// Event streams still running: once none is, a waiting probe asks a listing at once.
 	private streams = 0;
 	private listings = 0;
@@ -124,7 +184,36 @@ class ConntrackWatcher implements ConntrackLookup {
 	}
 
 	known(protocol: 'tcp' | 'udp', sourcePort: number, destination: Endpoint, since: number): Endpoint | undefined {
-		return this.isActive ? this.take(keyOf(protocol, sourcePort, destination.ip, destination.port), since) : undefined;
+		if (!this.isActive) {
+			return undefined;
+		}
+
+		const key = keyOf(protocol, sourcePort, destination.ip, destination.port);
+		const entry = this.take(key, since);
+		if (entry !== undefined) {
+			return entry;
+		}
+
+		this.readNow();
+		return this.take(key, since);
+	}
+
+	readNow(): void {
+		// A waiting probe's callback that asks again reads nothing new: the read in progress has the shared buffer.
+		if (this.reading) {
+			return;
+		}
+
+		this.reading = true;
+		try {
+			for (const file of this.files) {
+				file.read((bytes, start, end) => {
+					this.remember(bytes, start, end);
+				});
+			}
+		} finally {
+			this.reading = false;
+		}
 	}
 
 	wait(protocol: 'tcp' | 'udp', sourcePort: number, destination: Endpoint, since: number, onReply: (endpoint: Endpoint | undefined) => void): void {
@@ -149,7 +238,7 @@ class ConntrackWatcher implements ConntrackLookup {
 		this.waiters.set(key, {protocol, sourcePort, destination, deadline: performance.now() + this.waitMs, onReply});
 		this.sweep ??= setInterval(() => {
 			this.sweepWaiters();
-		}, Math.max(5, Math.min(50, this.waitMs / 5)));
+		}, sweepMs);
 	}
 
 	close(): void {
@@ -158,6 +247,11 @@ class ConntrackWatcher implements ConntrackLookup {
 			child.kill();
 		}
 
+		for (const file of this.files) {
+			file.close();
+		}
+
+		this.files.length = 0;
 		clearInterval(this.sweep);
 		this.sweep = undefined;
 		this.seen.clear();
@@ -168,16 +262,29 @@ class ConntrackWatcher implements ConntrackLookup {
 		this.waiters.clear();
 	}
 
-	/** One long-lived `conntrack -E` per protocol; a failure to start marks conntrack unusable. */
+	/** One long-lived `conntrack -E` per protocol, writing into an event file; a failure to start marks conntrack unusable. */
 	private startEventStream(protocol: 'tcp' | 'udp'): void {
 		let child: ChildProcess;
+		let opened: ReturnType<typeof EventFile.open>;
 		try {
-			child = spawn(this.command, eventArgs(protocol, this.options), {stdio: ['ignore', 'pipe', 'ignore']});
+			opened = EventFile.open();
 		} catch {
+			// No temporary directory to write to: no attribution by conntrack here.
 			this.isActive = false;
 			return;
 		}
 
+		try {
+			child = spawn(this.command, eventArgs(protocol, this.options), {stdio: ['ignore', opened.childFd, 'ignore']});
+		} catch {
+			opened.file.close();
+			this.isActive = false;
+			return;
+		} finally {
+			closeSync(opened.childFd);
+		}
+
+		this.files.push(opened.file);
 		child.once('error', () => {
 			// ENOENT or EACCES: no conntrack here. Listings would fail the same way.
 			this.isActive = false;
@@ -187,20 +294,18 @@ class ConntrackWatcher implements ConntrackLookup {
 		child.once('exit', () => {
 			this.streams--;
 		});
-		eachLine(child.stdout!, line => {
-			this.remember(line);
-		});
 	}
 
-	/** A NEW event: hands it to the probe waiting for it, or keeps it for the probe still to ask. */
-	private remember(line: string): void {
-		const entry = parseConntrackLine(line);
-		if (!entry) {
+	/** A NEW event line: hands it to the probe waiting for it, or keeps it for the probe still to ask. */
+	private remember(bytes: Buffer, start: number, end: number): void {
+		const {spans} = this;
+		if (!scanConntrackLine(bytes, start, end, spans)) {
 			return;
 		}
 
-		const key = keyOf(entry.protocol, entry.original.sport, entry.original.dst, entry.original.dport);
-		const reply = {ip: entry.reply.src, port: entry.reply.sport};
+		const {tuples} = spans;
+		const key = keyOf(bytes.toString('latin1', spans.protocolStart, spans.protocolEnd), tuples[4]!, bytes.toString('latin1', tuples[2], tuples[3]), tuples[5]!);
+		const reply = {ip: bytes.toString('latin1', tuples[6], tuples[7]), port: tuples[10]!};
 		const waiter = this.waiters.get(key);
 		if (waiter) {
 			this.waiters.delete(key);
@@ -252,6 +357,7 @@ class ConntrackWatcher implements ConntrackLookup {
 
 	// Waiters past their deadline ask a listing; the sweep runs only while someone waits.
 	private sweepWaiters(): void {
+		this.readNow();
 		const now = performance.now();
 		for (const [key, waiter] of this.waiters) {
 			if (waiter.deadline > now && this.streams > 0) {

@@ -316,6 +316,10 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 		const mySeq = seq++;
 		// What this probe should meet, as the cluster is when it goes out: it is judged against that.
 		const sent = options.attributionContext?.().expectations?.get(target.label);
+		if (conntrack?.active) {
+			conntrack.readNow();
+		}
+
 		const probeStart = performance.now();
 		let ended = false;
 		const handle = startProbe(probeKind, request, raw => {

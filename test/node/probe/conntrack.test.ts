@@ -67,7 +67,7 @@ describe('conntrack reader (stand-in conntrack)', () => {
 
 	test('one event stream, narrowed to the probes\' destination address and port', async () => {
 		const args = await eventually(() => (existsSync(argsFile) ? readFileSync(argsFile, 'utf8').split('\n').find(line => line.startsWith('-E')) : undefined), 'the event stream');
-		assert.equal(args, '-E -e NEW -p tcp --orig-dst 10.96.0.10 --orig-port-dst 80');
+		assert.equal(args, '-E -e NEW -p tcp --buffer-size 4194304 --orig-dst 10.96.0.10 --orig-port-dst 80');
 	});
 
 	test('an event already in is known at once, taken once, and names the endpoint after DNAT', async () => {
@@ -90,9 +90,11 @@ describe('conntrack reader (stand-in conntrack)', () => {
 		assert.deepEqual(lookup.known('tcp', 41_003, clusterIp, since), {ip: '10.244.1.4', port: 8080});
 	});
 
-	test('an event older than the probe is another flow on the same port: not attributed', async () => {
+	test('an event read as the probe starts is another flow on the same port: not attributed', async () => {
 		appendFileSync(events, eventLine(41_004, '10.244.1.2'));
 		await new Promise(resolve => setTimeout(resolve, 50));
+		// As the engine does when a probe starts.
+		lookup.readNow();
 		const since = performance.now();
 		assert.equal(lookup.known('tcp', 41_004, clusterIp, since), undefined);
 	});
@@ -122,6 +124,16 @@ describe('conntrack reader (stand-in conntrack)', () => {
 		await new Promise(resolve => setTimeout(resolve, 30));
 		appendFileSync(events, line.slice(40));
 		assert.deepEqual(await eventually(() => lookup.known('tcp', 41_008, clusterIp, since), 'the split event'), {ip: '10.244.1.3', port: 8080});
+	});
+
+	test('past a megabyte of events read, the event file starts over and the next event is still read', async () => {
+		const since = performance.now();
+		// 7,000 lines of about 170 bytes: the reader empties its file once it has read them all.
+		appendFileSync(events, Array.from({length: 7000}, (_, i) => eventLine(20_000 + i, '10.244.1.2')).join(''));
+		assert.deepEqual(await eventually(() => lookup.known('tcp', 26_999, clusterIp, since), 'the last of many events'), {ip: '10.244.1.2', port: 8080});
+		appendFileSync(events, eventLine(41_009, '10.244.1.4'));
+		assert.deepEqual(await eventually(() => lookup.known('tcp', 41_009, clusterIp, since), 'the event after the file started over'), {ip: '10.244.1.4', port: 8080});
+		assert.deepEqual(lookup.known('tcp', 20_000, clusterIp, since), {ip: '10.244.1.2', port: 8080}, 'the first of them is remembered too');
 	});
 });
 
@@ -176,6 +188,7 @@ describe('engine with a conntrack reader: the same answer from every pod', () =>
 				// Later than the answers after it: those wait behind it.
 				setTimeout(() => onReply(undefined), 20);
 			},
+			readNow() {},
 			close() {},
 		};
 	}
