@@ -109,13 +109,35 @@ class EventFile {
 
 	private constructor(private readonly fd: number) {}
 
-	/** The file, and a descriptor of it for the child to append to (the caller closes it once the child has it). */
+	/**
+	 * The file, and a descriptor of it for the child to append to (the caller closes it once the child
+	 * has it). In memory (/dev/shm) where there is one: on a disk file system every line would also
+	 * update the journal, which costs conntrack as much again per event.
+	 */
 	static open(): {file: EventFile; childFd: number} {
-		const dir = mkdtempSync(path.join(os.tmpdir(), 'svctop-conntrack-'));
+		let lastError: unknown;
+		for (const parent of ['/dev/shm', os.tmpdir()]) {
+			try {
+				return EventFile.openIn(parent);
+			} catch (error) {
+				lastError = error;
+			}
+		}
+
+		throw lastError;
+	}
+
+	private static openIn(parent: string): {file: EventFile; childFd: number} {
+		const dir = mkdtempSync(path.join(parent, 'svctop-conntrack-'));
 		const file = path.join(dir, 'events');
 		try {
 			const childFd = openSync(file, 'a', 0o600);
-			return {file: new EventFile(openSync(file, 'r+')), childFd};
+			try {
+				return {file: new EventFile(openSync(file, 'r+')), childFd};
+			} catch (error) {
+				closeSync(childFd);
+				throw error;
+			}
 		} finally {
 			rmSync(dir, {recursive: true, force: true});
 		}
