@@ -1,5 +1,5 @@
 import {spawn, execFile, type ChildProcess} from 'node:child_process';
-import {closeSync, ftruncateSync, mkdtempSync, openSync, readSync, rmSync} from 'node:fs';
+import {closeSync, ftruncateSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync} from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +26,11 @@ export type ConntrackLookup = {
 	 * read after that (stamped later than the probe) is not an older flow's that sat unread.
 	 */
 	readNow(): void;
+	/**
+	 * Resolves once the event streams listen (a flow before that has no event and costs a listing),
+	 * or once they ended or `readyMs` passed. Absent: ready from the start.
+	 */
+	readonly ready?: Promise<void>;
 	/** False once conntrack proved useless here (missing tool, no entries); lookups then return at once. */
 	readonly active: boolean;
 	close(): void;
@@ -44,6 +49,8 @@ export type ConntrackOptions = {
 	 * on a busy machine the reader may lag, and a wait only delays the record, not the next probe.
 	 */
 	readonly waitMs?: number;
+	/** How long `ready` waits for the event streams to listen at most. */
+	readonly readyMs?: number;
 	/** Give up after this many probes in a row found no entry at all. */
 	readonly maxMisses?: number;
 };
@@ -173,6 +180,54 @@ class EventFile {
 	}
 }
 
+/** The socket inodes a process holds (`socket:[N]` links in /proc/PID/fd); empty when it is gone. */
+function socketInodes(pid: number): Set<string> {
+	const inodes = new Set<string>();
+	let fds: string[];
+	try {
+		fds = readdirSync(`/proc/${pid}/fd`);
+	} catch {
+		return inodes;
+	}
+
+	for (const fd of fds) {
+		try {
+			const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+			if (link.startsWith('socket:[')) {
+				inodes.add(link.slice(8, -1));
+			}
+		} catch {
+			// Closed while we looked.
+		}
+	}
+
+	return inodes;
+}
+
+/**
+ * Whether process `pid` holds a netfilter netlink socket (protocol 12) that joined an event group:
+ * `conntrack -E` is listening. Read from /proc/self/net/netlink (this network namespace's sockets).
+ */
+export function listensForEvents(pid: number): boolean {
+	const inodes = socketInodes(pid);
+	if (inodes.size === 0) {
+		return false;
+	}
+
+	let table: string;
+	try {
+		table = readFileSync('/proc/self/net/netlink', 'latin1');
+	} catch {
+		return false;
+	}
+
+	// sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode
+	return table.split('\n').some(line => {
+		const fields = line.trim().split(/\s+/);
+		return fields[1] === '12' && /^[\da-f]+$/.test(fields[3] ?? '') && Number.parseInt(fields[3]!, 16) !== 0 && inodes.has(fields[9] ?? '');
+	});
+}
+
 /** The state behind `startConntrackLookup`: event streams, entries seen, probes waiting, and whether conntrack still pays. */
 class ConntrackWatcher implements ConntrackLookup {
 	private readonly command: string;
@@ -192,6 +247,8 @@ class ConntrackWatcher implements ConntrackLookup {
 	private misses = 0;
 	private everFound = false;
 
+	readonly ready: Promise<void>;
+
 	constructor(private readonly options: ConntrackOptions) {
 		this.command = options.command ?? 'conntrack';
 		this.waitMs = options.waitMs ?? 250;
@@ -199,6 +256,8 @@ class ConntrackWatcher implements ConntrackLookup {
 		for (const protocol of options.protocols) {
 			this.startEventStream(protocol);
 		}
+
+		this.ready = this.whenListening(options.readyMs ?? 500);
 	}
 
 	get active(): boolean {
@@ -282,6 +341,28 @@ class ConntrackWatcher implements ConntrackLookup {
 		}
 
 		this.waiters.clear();
+	}
+
+	/** Polls until every event stream listens, has ended, or `maxMs` passed; never rejects. */
+	private async whenListening(maxMs: number): Promise<void> {
+		const deadline = performance.now() + maxMs;
+		const pending = new Set(this.children);
+		for (const child of this.children) {
+			child.once('exit', () => pending.delete(child));
+		}
+
+		while (this.isActive && pending.size > 0 && performance.now() < deadline) {
+			for (const child of pending) {
+				if (child.pid === undefined || listensForEvents(child.pid)) {
+					pending.delete(child);
+				}
+			}
+
+			if (pending.size > 0) {
+				// eslint-disable-next-line no-await-in-loop -- polling a child that is starting.
+				await new Promise(resolve => setTimeout(resolve, 2));
+			}
+		}
 	}
 
 	/** One long-lived `conntrack -E` per protocol, writing into an event file; a failure to start marks conntrack unusable. */

@@ -351,7 +351,11 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 		}
 	};
 
-	const done = scheduleRounds(options, targets.length, controller.signal, probe).then(async result => {
+	// Probes sent before conntrack listens would have no event (each would cost a listing): wait for it.
+	const rounds = conntrack?.ready
+		? conntrack.ready.then(async () => scheduleRounds(options, targets.length, controller.signal, probe))
+		: scheduleRounds(options, targets.length, controller.signal, probe);
+	const done = rounds.then(async result => {
 		const drained = records.drain();
 		if (drained) {
 			await drained;

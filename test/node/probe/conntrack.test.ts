@@ -155,6 +155,32 @@ test('the event stream ended (no events here): a waiting probe asks the listing 
 	}
 });
 
+test('ready: at once when the event stream ends, after readyMs when it never listens', async () => {
+	const here = mkdtempSync(path.join(os.tmpdir(), 'svctop-conntrack-'));
+	const ends = path.join(here, 'ends');
+	const silent = path.join(here, 'silent');
+	writeFileSync(ends, '#!/bin/sh\nexit 1\n');
+	// A stand-in holds no netlink socket: it never listens in /proc's eyes.
+	writeFileSync(silent, '#!/bin/sh\nexec sleep 30\n');
+	chmodSync(ends, 0o755);
+	chmodSync(silent, 0o755);
+	const ended = startConntrackLookup({protocols: ['tcp'], command: ends, readyMs: 10_000});
+	const never = startConntrackLookup({protocols: ['tcp'], command: silent, readyMs: 300});
+	try {
+		const started = performance.now();
+		await ended.ready;
+		const endedMs = performance.now() - started;
+		await never.ready;
+		const neverMs = performance.now() - started;
+		assert.ok(endedMs < 5000, `${endedMs} ms`);
+		assert.ok(neverMs >= 250 && neverMs < 5000, `${neverMs} ms`);
+	} finally {
+		ended.close();
+		never.close();
+		rmSync(here, {recursive: true, force: true});
+	}
+});
+
 test('no conntrack executable: the reader turns inactive and lookups return at once', async () => {
 	const lookup = startConntrackLookup({protocols: ['tcp'], command: path.join(os.tmpdir(), 'svctop-no-such-conntrack')});
 	await eventually(() => (lookup.active ? undefined : true), 'inactive');
