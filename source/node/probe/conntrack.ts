@@ -99,6 +99,14 @@ function eventArgs(protocol: 'tcp' | 'udp', options: ConntrackOptions): string[]
 	return args;
 }
 
+/**
+ * Runs `"$@"` (conntrack -E) in place of the shell (same pid), with a watcher that kills it once its
+ * stdin, a pipe only we hold, ends: when we close, exit or die. Writing into a file, conntrack would
+ * never learn that its reader is gone and would run on, filling memory. A background job's stdin is
+ * /dev/null in a shell without job control, so the pipe goes to it as fd 3.
+ */
+const outlivesNoParent = 'exec 3<&0; (read _ <&3; kill "$$" 2>/dev/null) & exec "$@" 3<&-';
+
 /** Where every event file is read into: each read is scanned before the next one. */
 const readBuffer = Buffer.allocUnsafe(64 * 1024);
 
@@ -325,6 +333,7 @@ class ConntrackWatcher implements ConntrackLookup {
 	close(): void {
 		this.isActive = false;
 		for (const child of this.children) {
+			child.stdin?.destroy();
 			child.kill();
 		}
 
@@ -378,7 +387,7 @@ class ConntrackWatcher implements ConntrackLookup {
 		}
 
 		try {
-			child = spawn(this.command, eventArgs(protocol, this.options), {stdio: ['ignore', opened.childFd, 'ignore']});
+			child = spawn('sh', ['-c', outlivesNoParent, 'sh', this.command, ...eventArgs(protocol, this.options)], {stdio: ['pipe', opened.childFd, 'ignore']});
 		} catch {
 			opened.file.close();
 			this.isActive = false;
@@ -394,8 +403,12 @@ class ConntrackWatcher implements ConntrackLookup {
 		});
 		this.children.push(child);
 		this.streams++;
-		child.once('exit', () => {
+		child.once('exit', code => {
 			this.streams--;
+			if (code === 126 || code === 127) {
+				// The shell could not run conntrack (not installed, not executable): listings would fail the same way.
+				this.isActive = false;
+			}
 		});
 	}
 

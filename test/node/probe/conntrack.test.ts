@@ -1,10 +1,12 @@
 import {after, before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import {appendFileSync, chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {spawn} from 'node:child_process';
 import http from 'node:http';
 import type {AddressInfo} from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import process from 'node:process';
 import {startConntrackLookup, type ConntrackLookup, type Endpoint} from '../../../source/node/probe/conntrack.js';
 import {startProbeEngine} from '../../../source/node/probe/engine.js';
 import {planAddressProbe} from '../../../source/core/probe/plan.js';
@@ -179,6 +181,56 @@ test('ready: at once when the event stream ends, after readyMs when it never lis
 		never.close();
 		rmSync(here, {recursive: true, force: true});
 	}
+});
+
+describe('the event stream does not outlive its reader', () => {
+	const here = mkdtempSync(path.join(os.tmpdir(), 'svctop-conntrack-'));
+	const standIn = path.join(here, 'conntrack');
+	const pidFile = path.join(here, 'pid');
+	after(() => rmSync(here, {recursive: true, force: true}));
+
+	/** The stand-in's pid once it runs, then whether it still does. */
+	const alive = (pid: number) => {
+		try {
+			process.kill(pid, 0);
+			return true;
+		} catch {
+			return false;
+		}
+	};
+
+	before(() => {
+		// Its pid, then a long sleep in its place (as conntrack -E runs until stopped).
+		writeFileSync(standIn, `#!/bin/sh\necho $$ > '${pidFile}'\nexec sleep 600\n`);
+		chmodSync(standIn, 0o755);
+	});
+
+	test('closed: the stream is stopped', async () => {
+		rmSync(pidFile, {force: true});
+		const lookup = startConntrackLookup({protocols: ['tcp'], command: standIn});
+		const pid = await eventually(() => (existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '' ? Number(readFileSync(pidFile, 'utf8')) : undefined), 'the stand-in');
+		assert.ok(alive(pid));
+		lookup.close();
+		await eventually(() => (alive(pid) ? undefined : true), 'the stand-in to end');
+	});
+
+	test('the reading process killed without warning (SIGKILL): the stream ends too, it does not write on forever', async () => {
+		rmSync(pidFile, {force: true});
+		const parent = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'fixtures/conntrack-parent.ts'), standIn], {stdio: ['ignore', 'pipe', 'inherit']});
+		try {
+			const pid = await eventually(() => (existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '' ? Number(readFileSync(pidFile, 'utf8')) : undefined), 'the stand-in');
+			assert.ok(alive(pid));
+			parent.kill('SIGKILL');
+			await eventually(() => (alive(pid) ? undefined : true), 'the stand-in to end after its reader died');
+		} finally {
+			parent.kill('SIGKILL');
+			// A stand-in left running by a failure is ended by its own pid.
+			const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : 0;
+			if (pid > 0 && alive(pid)) {
+				process.kill(pid);
+			}
+		}
+	});
 });
 
 test('no conntrack executable: the reader turns inactive and lookups return at once', async () => {
