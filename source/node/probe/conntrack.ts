@@ -67,6 +67,9 @@ const maxListings = 4;
 /** How often the events are read while a probe waits for its entry (a read costs one system call). */
 const sweepMs = 5;
 
+/** How often the events are read without any probe asking, so the event file stays small. */
+const drainMs = 1000;
+
 /** Probes waiting for their entry at most; one beyond them stays unattributed (never guessed). */
 const maxWaiters = 4096;
 
@@ -244,6 +247,7 @@ class ConntrackWatcher implements ConntrackLookup {
 	private readonly seen = new Map<string, Seen>();
 	private readonly waiters = new Map<string, Waiter>();
 	private sweep: NodeJS.Timeout | undefined;
+	private readonly drain: NodeJS.Timeout;
 	private readonly children: ChildProcess[] = [];
 	private readonly files: EventFile[] = [];
 	private readonly spans = new ConntrackSpans();
@@ -266,6 +270,11 @@ class ConntrackWatcher implements ConntrackLookup {
 		}
 
 		this.ready = this.whenListening(options.readyMs ?? 500);
+		// Between sparse probes (a long interval), other flows to the same address still add lines: read them now and then.
+		this.drain = setInterval(() => {
+			this.readNow();
+		}, drainMs);
+		this.drain.unref();
 	}
 
 	get active(): boolean {
@@ -342,6 +351,7 @@ class ConntrackWatcher implements ConntrackLookup {
 		}
 
 		this.files.length = 0;
+		clearInterval(this.drain);
 		clearInterval(this.sweep);
 		this.sweep = undefined;
 		this.seen.clear();

@@ -101,6 +101,13 @@ describe('conntrack reader (stand-in conntrack)', () => {
 		assert.equal(lookup.known('tcp', 41_004, clusterIp, since), undefined);
 	});
 
+	test('with no probe asking, the events are still read every second (the file stays small; what was read is older than a later probe)', async () => {
+		appendFileSync(events, eventLine(41_011, '10.244.1.2'));
+		await new Promise(resolve => setTimeout(resolve, 1300));
+		const since = performance.now();
+		assert.equal(lookup.known('tcp', 41_011, clusterIp, since), undefined);
+	});
+
 	test('a lookup before the event waits for it', async () => {
 		const since = performance.now();
 		const pending = find(lookup, 41_005, since);
