@@ -345,6 +345,9 @@ const awaitingServerClose = new Map<net.Socket, number>();
 /** A server that keeps the connection open anyway is closed on after this. */
 const serverCloseWaitMs = 1000;
 
+/** Sockets left to the server at most (each holds a descriptor): beyond them the oldest is closed at once. */
+const maxAwaitingServerClose = 64;
+
 let serverCloseSweep: NodeJS.Timeout | undefined;
 
 function closeNow(socket: net.Socket): void {
@@ -354,6 +357,10 @@ function closeNow(socket: net.Socket): void {
 
 /** Leaves `socket` for the server to close first; one sweep closes those it keeps open too long. */
 function closeAfterServer(socket: net.Socket): void {
+	if (awaitingServerClose.size >= maxAwaitingServerClose) {
+		closeNow(awaitingServerClose.keys().next().value!);
+	}
+
 	awaitingServerClose.set(socket, performance.now());
 	serverCloseSweep ??= setInterval(() => {
 		const now = performance.now();
