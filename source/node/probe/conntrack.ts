@@ -1,6 +1,9 @@
 import {spawn, execFile, type ChildProcess} from 'node:child_process';
+import {closeSync, ftruncateSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync} from 'node:fs';
 import net from 'node:net';
-import {parseConntrackLine} from '../../core/probe/conntrack-line.js';
+import os from 'node:os';
+import path from 'node:path';
+import {ConntrackSpans, parseConntrackLine, scanConntrackLine} from '../../core/probe/conntrack-line.js';
 
 export type Endpoint = {readonly ip: string; readonly port: number};
 
@@ -18,6 +21,16 @@ export type ConntrackLookup = {
 	 * timer per probe: one sweep serves every waiting probe.
 	 */
 	wait(protocol: 'tcp' | 'udp', sourcePort: number, destination: Endpoint, since: number, onReply: (endpoint: Endpoint | undefined) => void): void;
+	/**
+	 * Reads what conntrack reported until now. The engine calls it as a probe starts, so an entry
+	 * read after that (stamped later than the probe) is not an older flow's that sat unread.
+	 */
+	readNow(): void;
+	/**
+	 * Resolves once the event streams listen (a flow before that has no event and costs a listing),
+	 * or once they ended or `readyMs` passed. Absent: ready from the start.
+	 */
+	readonly ready?: Promise<void>;
 	/** False once conntrack proved useless here (missing tool, no entries); lookups then return at once. */
 	readonly active: boolean;
 	close(): void;
@@ -36,15 +49,26 @@ export type ConntrackOptions = {
 	 * on a busy machine the reader may lag, and a wait only delays the record, not the next probe.
 	 */
 	readonly waitMs?: number;
+	/** How long `ready` waits for the event streams to listen at most. */
+	readonly readyMs?: number;
 	/** Give up after this many probes in a row found no entry at all. */
 	readonly maxMisses?: number;
 };
+
+/** The event stream's netlink socket buffer (conntrack's default is the system's, about 200 KiB). */
+const eventBufferBytes = 4 * 1024 * 1024;
 
 /** Entries remembered from the event stream; the oldest are dropped beyond this. */
 const maxRemembered = 8192;
 
 /** Listings (a conntrack process each) running at once at most. */
 const maxListings = 4;
+
+/** How often the events are read while a probe waits for its entry (a read costs one system call). */
+const sweepMs = 5;
+
+/** How often the events are read without any probe asking, so the event file stays small. */
+const drainMs = 1000;
 
 /** Probes waiting for their entry at most; one beyond them stays unattributed (never guessed). */
 const maxWaiters = 4096;
@@ -65,7 +89,8 @@ function keyOf(protocol: string, sourcePort: number, destinationIp: string, dest
 
 /** The arguments of one event stream: NEW flows only, narrowed to the probes' destination where it is one. */
 function eventArgs(protocol: 'tcp' | 'udp', options: ConntrackOptions): string[] {
-	const args = ['-E', '-e', 'NEW', '-p', protocol];
+	// A larger netlink buffer: a reader held up on a busy machine falls behind rather than losing events.
+	const args = ['-E', '-e', 'NEW', '-p', protocol, '--buffer-size', String(eventBufferBytes)];
 	if (options.destinationAddress !== undefined && net.isIPv4(options.destinationAddress)) {
 		args.push('--orig-dst', options.destinationAddress);
 	}
@@ -77,20 +102,140 @@ function eventArgs(protocol: 'tcp' | 'udp', options: ConntrackOptions): string[]
 	return args;
 }
 
-/** Calls `onLine` for each complete line of a byte stream (latin1: conntrack prints ASCII). */
-function eachLine(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
-	let rest = '';
-	stream.on('data', (chunk: Buffer) => {
-		const text = rest + chunk.toString('latin1');
-		let start = 0;
-		let newline = text.indexOf('\n');
-		while (newline !== -1) {
-			onLine(text.slice(start, newline));
-			start = newline + 1;
-			newline = text.indexOf('\n', start);
+/**
+ * Runs `"$@"` (conntrack -E) in place of the shell (same pid), with a watcher that kills it once its
+ * stdin, a pipe only we hold, ends: when we close, exit or die. Writing into a file, conntrack would
+ * never learn that its reader is gone and would run on, filling memory. A background job's stdin is
+ * /dev/null in a shell without job control, so the pipe goes to it as fd 3.
+ */
+const outlivesNoParent = 'exec 3<&0; (read _ <&3; kill "$$" 2>/dev/null) & exec "$@" 3<&-';
+
+/** Where every event file is read into: each read is scanned before the next one. */
+const readBuffer = Buffer.allocUnsafe(64 * 1024);
+
+/** An event file is emptied once it has grown past this and everything in it was read. */
+const truncateAt = 1024 * 1024;
+
+/**
+ * The file `conntrack -E` writes its lines into (appending), read when a probe needs its entry:
+ * no pipe, so no wake-up, stream chunk or string per event. It is unlinked at once (nothing is
+ * left behind) and emptied once read past `truncateAt`; a line appended between the last read
+ * and that truncation is lost, and its probe asks a listing as for any event that did not come.
+ */
+class EventFile {
+	private offset = 0;
+
+	private constructor(private readonly fd: number) {}
+
+	/**
+	 * The file, and a descriptor of it for the child to append to (the caller closes it once the child
+	 * has it). In memory (/dev/shm) where there is one: on a disk file system every line would also
+	 * update the journal, which costs conntrack as much again per event.
+	 */
+	static open(): {file: EventFile; childFd: number} {
+		let lastError: unknown;
+		for (const parent of ['/dev/shm', os.tmpdir()]) {
+			try {
+				return EventFile.openIn(parent);
+			} catch (error) {
+				lastError = error;
+			}
 		}
 
-		rest = start === 0 ? text : text.slice(start);
+		throw lastError;
+	}
+
+	private static openIn(parent: string): {file: EventFile; childFd: number} {
+		const dir = mkdtempSync(path.join(parent, 'svctop-conntrack-'));
+		const file = path.join(dir, 'events');
+		try {
+			const childFd = openSync(file, 'a', 0o600);
+			try {
+				return {file: new EventFile(openSync(file, 'r+')), childFd};
+			} catch (error) {
+				closeSync(childFd);
+				throw error;
+			}
+		} finally {
+			rmSync(dir, {recursive: true, force: true});
+		}
+	}
+
+	/** Calls `onLine` for each complete line appended since the last read; a partial last line waits for the next. */
+	read(onLine: (bytes: Buffer, start: number, end: number) => void): void {
+		for (;;) {
+			const length = readSync(this.fd, readBuffer, 0, readBuffer.length, this.offset);
+			let start = 0;
+			let newline = readBuffer.indexOf(10, 0);
+			while (newline !== -1 && newline < length) {
+				onLine(readBuffer, start, newline);
+				start = newline + 1;
+				newline = start < length ? readBuffer.indexOf(10, start) : -1;
+			}
+
+			// A buffer full without a line end is no conntrack line: skipped rather than read forever.
+			this.offset += start === 0 && length === readBuffer.length ? length : start;
+			if (length < readBuffer.length) {
+				if (start === length && this.offset >= truncateAt) {
+					ftruncateSync(this.fd, 0);
+					this.offset = 0;
+				}
+
+				return;
+			}
+		}
+	}
+
+	close(): void {
+		closeSync(this.fd);
+	}
+}
+
+/** The socket inodes a process holds (`socket:[N]` links in /proc/PID/fd); empty when it is gone. */
+function socketInodes(pid: number): Set<string> {
+	const inodes = new Set<string>();
+	let fds: string[];
+	try {
+		fds = readdirSync(`/proc/${pid}/fd`);
+	} catch {
+		return inodes;
+	}
+
+	for (const fd of fds) {
+		try {
+			const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+			if (link.startsWith('socket:[')) {
+				inodes.add(link.slice(8, -1));
+			}
+		} catch {
+			// Closed while we looked.
+		}
+	}
+
+	return inodes;
+}
+
+/**
+ * Whether process `pid` holds a netfilter netlink socket (protocol 12) that joined an event group:
+ * `conntrack -E` is listening. Read from /proc/self/net/netlink (this network namespace's sockets).
+ */
+export function listensForEvents(pid: number): boolean {
+	const inodes = socketInodes(pid);
+	if (inodes.size === 0) {
+		return false;
+	}
+
+	let table: string;
+	try {
+		table = readFileSync('/proc/self/net/netlink', 'latin1');
+	} catch {
+		return false;
+	}
+
+	// sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode
+	return table.split('\n').some(line => {
+		const fields = line.trim().split(/\s+/);
+		return fields[1] === '12' && /^[\da-f]+$/.test(fields[3] ?? '') && Number.parseInt(fields[3]!, 16) !== 0 && inodes.has(fields[9] ?? '');
 	});
 }
 
@@ -102,13 +247,19 @@ class ConntrackWatcher implements ConntrackLookup {
 	private readonly seen = new Map<string, Seen>();
 	private readonly waiters = new Map<string, Waiter>();
 	private sweep: NodeJS.Timeout | undefined;
+	private readonly drain: NodeJS.Timeout;
 	private readonly children: ChildProcess[] = [];
+	private readonly files: EventFile[] = [];
+	private readonly spans = new ConntrackSpans();
+	private reading = false;
 	// Event streams still running: once none is, a waiting probe asks a listing at once.
 	private streams = 0;
 	private listings = 0;
 	private isActive = true;
 	private misses = 0;
 	private everFound = false;
+
+	readonly ready: Promise<void>;
 
 	constructor(private readonly options: ConntrackOptions) {
 		this.command = options.command ?? 'conntrack';
@@ -117,6 +268,13 @@ class ConntrackWatcher implements ConntrackLookup {
 		for (const protocol of options.protocols) {
 			this.startEventStream(protocol);
 		}
+
+		this.ready = this.whenListening(options.readyMs ?? 500);
+		// Between sparse probes (a long interval), other flows to the same address still add lines: read them now and then.
+		this.drain = setInterval(() => {
+			this.readNow();
+		}, drainMs);
+		this.drain.unref();
 	}
 
 	get active(): boolean {
@@ -124,7 +282,36 @@ class ConntrackWatcher implements ConntrackLookup {
 	}
 
 	known(protocol: 'tcp' | 'udp', sourcePort: number, destination: Endpoint, since: number): Endpoint | undefined {
-		return this.isActive ? this.take(keyOf(protocol, sourcePort, destination.ip, destination.port), since) : undefined;
+		if (!this.isActive) {
+			return undefined;
+		}
+
+		const key = keyOf(protocol, sourcePort, destination.ip, destination.port);
+		const entry = this.take(key, since);
+		if (entry !== undefined) {
+			return entry;
+		}
+
+		this.readNow();
+		return this.take(key, since);
+	}
+
+	readNow(): void {
+		// A waiting probe's callback that asks again reads nothing new: the read in progress has the shared buffer.
+		if (this.reading) {
+			return;
+		}
+
+		this.reading = true;
+		try {
+			for (const file of this.files) {
+				file.read((bytes, start, end) => {
+					this.remember(bytes, start, end);
+				});
+			}
+		} finally {
+			this.reading = false;
+		}
 	}
 
 	wait(protocol: 'tcp' | 'udp', sourcePort: number, destination: Endpoint, since: number, onReply: (endpoint: Endpoint | undefined) => void): void {
@@ -149,15 +336,22 @@ class ConntrackWatcher implements ConntrackLookup {
 		this.waiters.set(key, {protocol, sourcePort, destination, deadline: performance.now() + this.waitMs, onReply});
 		this.sweep ??= setInterval(() => {
 			this.sweepWaiters();
-		}, Math.max(5, Math.min(50, this.waitMs / 5)));
+		}, sweepMs);
 	}
 
 	close(): void {
 		this.isActive = false;
 		for (const child of this.children) {
+			child.stdin?.destroy();
 			child.kill();
 		}
 
+		for (const file of this.files) {
+			file.close();
+		}
+
+		this.files.length = 0;
+		clearInterval(this.drain);
 		clearInterval(this.sweep);
 		this.sweep = undefined;
 		this.seen.clear();
@@ -168,39 +362,76 @@ class ConntrackWatcher implements ConntrackLookup {
 		this.waiters.clear();
 	}
 
-	/** One long-lived `conntrack -E` per protocol; a failure to start marks conntrack unusable. */
+	/** Polls until every event stream listens, has ended, or `maxMs` passed; never rejects. */
+	private async whenListening(maxMs: number): Promise<void> {
+		const deadline = performance.now() + maxMs;
+		const pending = new Set(this.children);
+		for (const child of this.children) {
+			child.once('exit', () => pending.delete(child));
+		}
+
+		while (this.isActive && pending.size > 0 && performance.now() < deadline) {
+			for (const child of pending) {
+				if (child.pid === undefined || listensForEvents(child.pid)) {
+					pending.delete(child);
+				}
+			}
+
+			if (pending.size > 0) {
+				// eslint-disable-next-line no-await-in-loop -- polling a child that is starting.
+				await new Promise(resolve => setTimeout(resolve, 2));
+			}
+		}
+	}
+
+	/** One long-lived `conntrack -E` per protocol, writing into an event file; a failure to start marks conntrack unusable. */
 	private startEventStream(protocol: 'tcp' | 'udp'): void {
 		let child: ChildProcess;
+		let opened: ReturnType<typeof EventFile.open>;
 		try {
-			child = spawn(this.command, eventArgs(protocol, this.options), {stdio: ['ignore', 'pipe', 'ignore']});
+			opened = EventFile.open();
 		} catch {
+			// No temporary directory to write to: no attribution by conntrack here.
 			this.isActive = false;
 			return;
 		}
 
+		try {
+			child = spawn('sh', ['-c', outlivesNoParent, 'sh', this.command, ...eventArgs(protocol, this.options)], {stdio: ['pipe', opened.childFd, 'ignore']});
+		} catch {
+			opened.file.close();
+			this.isActive = false;
+			return;
+		} finally {
+			closeSync(opened.childFd);
+		}
+
+		this.files.push(opened.file);
 		child.once('error', () => {
 			// ENOENT or EACCES: no conntrack here. Listings would fail the same way.
 			this.isActive = false;
 		});
 		this.children.push(child);
 		this.streams++;
-		child.once('exit', () => {
+		child.once('exit', code => {
 			this.streams--;
-		});
-		eachLine(child.stdout!, line => {
-			this.remember(line);
+			if (code === 126 || code === 127) {
+				// The shell could not run conntrack (not installed, not executable): listings would fail the same way.
+				this.isActive = false;
+			}
 		});
 	}
 
-	/** A NEW event: hands it to the probe waiting for it, or keeps it for the probe still to ask. */
-	private remember(line: string): void {
-		const entry = parseConntrackLine(line);
-		if (!entry) {
+	/** A NEW event line: hands it to the probe waiting for it, or keeps it for the probe still to ask. */
+	private remember(bytes: Buffer, start: number, end: number): void {
+		const {spans} = this;
+		if (!scanConntrackLine(bytes, start, end, spans)) {
 			return;
 		}
 
-		const key = keyOf(entry.protocol, entry.original.sport, entry.original.dst, entry.original.dport);
-		const reply = {ip: entry.reply.src, port: entry.reply.sport};
+		const {tuples} = spans;
+		const key = keyOf(bytes.toString('latin1', spans.protocolStart, spans.protocolEnd), tuples[4]!, bytes.toString('latin1', tuples[2], tuples[3]), tuples[5]!);
+		const reply = {ip: bytes.toString('latin1', tuples[6], tuples[7]), port: tuples[10]!};
 		const waiter = this.waiters.get(key);
 		if (waiter) {
 			this.waiters.delete(key);
@@ -252,6 +483,7 @@ class ConntrackWatcher implements ConntrackLookup {
 
 	// Waiters past their deadline ask a listing; the sweep runs only while someone waits.
 	private sweepWaiters(): void {
+		this.readNow();
 		const now = performance.now();
 		for (const [key, waiter] of this.waiters) {
 			if (waiter.deadline > now && this.streams > 0) {

@@ -316,6 +316,10 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 		const mySeq = seq++;
 		// What this probe should meet, as the cluster is when it goes out: it is judged against that.
 		const sent = options.attributionContext?.().expectations?.get(target.label);
+		if (conntrack?.active) {
+			conntrack.readNow();
+		}
+
 		const probeStart = performance.now();
 		let ended = false;
 		const handle = startProbe(probeKind, request, raw => {
@@ -329,11 +333,11 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 			// Only an answer tells who answered; a refused or dropped probe has no endpoint to name.
 			const answered = raw.responseText !== undefined || raw.ok;
 			const sourcePort = answered && conntrack?.active ? raw.local?.port : undefined;
+			// The request is over: the schedule goes on (the next probe's connect goes out) before
+			// this answer is looked up, attributed and recorded. Records stay in the order answers came.
+			probeDone();
 			// Usually the flow's NEW event is in already (it came with the SYN): recorded at once then.
 			const known = sourcePort === undefined ? undefined : conntrack!.known(protocol, sourcePort, destinations[i]!, probeStart);
-			// The request is over: the schedule goes on (the next probe's connect goes out) before
-			// this answer is attributed and recorded. Records stay in the order answers came.
-			probeDone();
 			const entry: WaitingRecord = {target, address: dialled[i]!, raw, seq: mySeq, probeStart, answered, reply: known, sent, settled: sourcePort === undefined || known !== undefined};
 			records.add(entry);
 			if (!entry.settled) {
@@ -347,7 +351,11 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 		}
 	};
 
-	const done = scheduleRounds(options, targets.length, controller.signal, probe).then(async result => {
+	// Probes sent before conntrack listens would have no event (each would cost a listing): wait for it.
+	const rounds = conntrack?.ready
+		? conntrack.ready.then(async () => scheduleRounds(options, targets.length, controller.signal, probe))
+		: scheduleRounds(options, targets.length, controller.signal, probe);
+	const done = rounds.then(async result => {
 		const drained = records.drain();
 		if (drained) {
 			await drained;

@@ -301,7 +301,14 @@ function httpPlainRunner(request: HttpProbeRequest, start: number): Runner {
 		});
 		// Without a length or chunked framing the body ends at the server's FIN, so that end is complete.
 		const framed = () => contentLength >= 0 || chunked;
+		let serverClosed = false;
 		socket.once('end', () => {
+			serverClosed = true;
+			if (closeOnEnd) {
+				closeNow(socket);
+				return;
+			}
+
 			if (headerEnd === -1) {
 				done(received === 0 ? undefined : 'truncated headers');
 				return;
@@ -317,8 +324,60 @@ function httpPlainRunner(request: HttpProbeRequest, start: number): Runner {
 
 			finish({ok: false, latencyMs: performance.now() - start, error: failureReason(error), local: local ?? (wantLocal ? addressOf(socket, 'local') : undefined), peer});
 		});
-		return () => socket.destroy();
+		let closeOnEnd = false;
+		return () => {
+			// A complete answer: the server closes (Connection: close), and closing after it leaves no
+			// TIME_WAIT here. Closing first would, for a minute per probe: a fast loop fills the ephemeral
+			// ports with them and every connect then searches for a free one (ab waits for the server too).
+			if (complete && !serverClosed && !socket.destroyed) {
+				closeOnEnd = true;
+				closeAfterServer(socket);
+			} else {
+				closeNow(socket);
+			}
+		};
 	};
+}
+
+/** Sockets of complete answers waiting for the server to close, by when they were left to it. */
+const awaitingServerClose = new Map<net.Socket, number>();
+
+/** A server that keeps the connection open anyway is closed on after this. */
+const serverCloseWaitMs = 1000;
+
+/** Sockets left to the server at most (each holds a descriptor): beyond them the oldest is closed at once. */
+const maxAwaitingServerClose = 64;
+
+let serverCloseSweep: NodeJS.Timeout | undefined;
+
+function closeNow(socket: net.Socket): void {
+	awaitingServerClose.delete(socket);
+	socket.destroy();
+}
+
+/** Leaves `socket` for the server to close first; one sweep closes those it keeps open too long. */
+function closeAfterServer(socket: net.Socket): void {
+	if (awaitingServerClose.size >= maxAwaitingServerClose) {
+		closeNow(awaitingServerClose.keys().next().value!);
+	}
+
+	awaitingServerClose.set(socket, performance.now());
+	serverCloseSweep ??= setInterval(() => {
+		const now = performance.now();
+		for (const [waiting, since] of awaitingServerClose) {
+			if (now - since < serverCloseWaitMs) {
+				break;
+			}
+
+			closeNow(waiting);
+		}
+
+		if (awaitingServerClose.size === 0) {
+			clearInterval(serverCloseSweep);
+			serverCloseSweep = undefined;
+		}
+	}, serverCloseWaitMs / 2);
+	serverCloseSweep.unref();
 }
 
 /** The status code of `HTTP/x.y NNN`, without a regular expression over the response. */

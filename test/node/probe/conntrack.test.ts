@@ -1,10 +1,12 @@
 import {after, before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import {appendFileSync, chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {spawn} from 'node:child_process';
 import http from 'node:http';
 import type {AddressInfo} from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import process from 'node:process';
 import {startConntrackLookup, type ConntrackLookup, type Endpoint} from '../../../source/node/probe/conntrack.js';
 import {startProbeEngine} from '../../../source/node/probe/engine.js';
 import {planAddressProbe} from '../../../source/core/probe/plan.js';
@@ -67,7 +69,7 @@ describe('conntrack reader (stand-in conntrack)', () => {
 
 	test('one event stream, narrowed to the probes\' destination address and port', async () => {
 		const args = await eventually(() => (existsSync(argsFile) ? readFileSync(argsFile, 'utf8').split('\n').find(line => line.startsWith('-E')) : undefined), 'the event stream');
-		assert.equal(args, '-E -e NEW -p tcp --orig-dst 10.96.0.10 --orig-port-dst 80');
+		assert.equal(args, '-E -e NEW -p tcp --buffer-size 4194304 --orig-dst 10.96.0.10 --orig-port-dst 80');
 	});
 
 	test('an event already in is known at once, taken once, and names the endpoint after DNAT', async () => {
@@ -90,11 +92,20 @@ describe('conntrack reader (stand-in conntrack)', () => {
 		assert.deepEqual(lookup.known('tcp', 41_003, clusterIp, since), {ip: '10.244.1.4', port: 8080});
 	});
 
-	test('an event older than the probe is another flow on the same port: not attributed', async () => {
+	test('an event read as the probe starts is another flow on the same port: not attributed', async () => {
 		appendFileSync(events, eventLine(41_004, '10.244.1.2'));
 		await new Promise(resolve => setTimeout(resolve, 50));
+		// As the engine does when a probe starts.
+		lookup.readNow();
 		const since = performance.now();
 		assert.equal(lookup.known('tcp', 41_004, clusterIp, since), undefined);
+	});
+
+	test('with no probe asking, the events are still read every second (the file stays small; what was read is older than a later probe)', async () => {
+		appendFileSync(events, eventLine(41_011, '10.244.1.2'));
+		await new Promise(resolve => setTimeout(resolve, 1300));
+		const since = performance.now();
+		assert.equal(lookup.known('tcp', 41_011, clusterIp, since), undefined);
 	});
 
 	test('a lookup before the event waits for it', async () => {
@@ -123,6 +134,16 @@ describe('conntrack reader (stand-in conntrack)', () => {
 		appendFileSync(events, line.slice(40));
 		assert.deepEqual(await eventually(() => lookup.known('tcp', 41_008, clusterIp, since), 'the split event'), {ip: '10.244.1.3', port: 8080});
 	});
+
+	test('past a megabyte of events read, the event file starts over and the next event is still read', async () => {
+		const since = performance.now();
+		// 7,000 lines of about 170 bytes: the reader empties its file once it has read them all.
+		appendFileSync(events, Array.from({length: 7000}, (_, i) => eventLine(20_000 + i, '10.244.1.2')).join(''));
+		assert.deepEqual(await eventually(() => lookup.known('tcp', 26_999, clusterIp, since), 'the last of many events'), {ip: '10.244.1.2', port: 8080});
+		appendFileSync(events, eventLine(41_009, '10.244.1.4'));
+		assert.deepEqual(await eventually(() => lookup.known('tcp', 41_009, clusterIp, since), 'the event after the file started over'), {ip: '10.244.1.4', port: 8080});
+		assert.deepEqual(lookup.known('tcp', 20_000, clusterIp, since), {ip: '10.244.1.2', port: 8080}, 'the first of them is remembered too');
+	});
 });
 
 test('the event stream ended (no events here): a waiting probe asks the listing at once, not after waitMs', async () => {
@@ -141,6 +162,82 @@ test('the event stream ended (no events here): a waiting probe asks the listing 
 		lookup.close();
 		rmSync(here, {recursive: true, force: true});
 	}
+});
+
+test('ready: at once when the event stream ends, after readyMs when it never listens', async () => {
+	const here = mkdtempSync(path.join(os.tmpdir(), 'svctop-conntrack-'));
+	const ends = path.join(here, 'ends');
+	const silent = path.join(here, 'silent');
+	writeFileSync(ends, '#!/bin/sh\nexit 1\n');
+	// A stand-in holds no netlink socket: it never listens in /proc's eyes.
+	writeFileSync(silent, '#!/bin/sh\nexec sleep 30\n');
+	chmodSync(ends, 0o755);
+	chmodSync(silent, 0o755);
+	const ended = startConntrackLookup({protocols: ['tcp'], command: ends, readyMs: 10_000});
+	const never = startConntrackLookup({protocols: ['tcp'], command: silent, readyMs: 300});
+	try {
+		const started = performance.now();
+		await ended.ready;
+		const endedMs = performance.now() - started;
+		await never.ready;
+		const neverMs = performance.now() - started;
+		assert.ok(endedMs < 5000, `${endedMs} ms`);
+		assert.ok(neverMs >= 250 && neverMs < 5000, `${neverMs} ms`);
+	} finally {
+		ended.close();
+		never.close();
+		rmSync(here, {recursive: true, force: true});
+	}
+});
+
+describe('the event stream does not outlive its reader', () => {
+	const here = mkdtempSync(path.join(os.tmpdir(), 'svctop-conntrack-'));
+	const standIn = path.join(here, 'conntrack');
+	const pidFile = path.join(here, 'pid');
+	after(() => rmSync(here, {recursive: true, force: true}));
+
+	/** The stand-in's pid once it runs, then whether it still does. */
+	const alive = (pid: number) => {
+		try {
+			process.kill(pid, 0);
+			return true;
+		} catch {
+			return false;
+		}
+	};
+
+	before(() => {
+		// Its pid, then a long sleep in its place (as conntrack -E runs until stopped).
+		writeFileSync(standIn, `#!/bin/sh\necho $$ > '${pidFile}'\nexec sleep 600\n`);
+		chmodSync(standIn, 0o755);
+	});
+
+	test('closed: the stream is stopped', async () => {
+		rmSync(pidFile, {force: true});
+		const lookup = startConntrackLookup({protocols: ['tcp'], command: standIn});
+		const pid = await eventually(() => (existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '' ? Number(readFileSync(pidFile, 'utf8')) : undefined), 'the stand-in');
+		assert.ok(alive(pid));
+		lookup.close();
+		await eventually(() => (alive(pid) ? undefined : true), 'the stand-in to end');
+	});
+
+	test('the reading process killed without warning (SIGKILL): the stream ends too, it does not write on forever', async () => {
+		rmSync(pidFile, {force: true});
+		const parent = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'fixtures/conntrack-parent.ts'), standIn], {stdio: ['ignore', 'pipe', 'inherit']});
+		try {
+			const pid = await eventually(() => (existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '' ? Number(readFileSync(pidFile, 'utf8')) : undefined), 'the stand-in');
+			assert.ok(alive(pid));
+			parent.kill('SIGKILL');
+			await eventually(() => (alive(pid) ? undefined : true), 'the stand-in to end after its reader died');
+		} finally {
+			parent.kill('SIGKILL');
+			// A stand-in left running by a failure is ended by its own pid.
+			const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : 0;
+			if (pid > 0 && alive(pid)) {
+				process.kill(pid);
+			}
+		}
+	});
 });
 
 test('no conntrack executable: the reader turns inactive and lookups return at once', async () => {
@@ -176,6 +273,7 @@ describe('engine with a conntrack reader: the same answer from every pod', () =>
 				// Later than the answers after it: those wait behind it.
 				setTimeout(() => onReply(undefined), 20);
 			},
+			readNow() {},
 			close() {},
 		};
 	}

@@ -186,6 +186,20 @@ describe('real kernel: kube-proxy rules in network namespaces, attributed by con
 		}
 	});
 
+	test('conntrack -E listening is seen in /proc (the engine waits for it before its first probe); a process without a netlink socket is not', t => {
+		if (setupError) {
+			t.skip(`namespace setup failed here: ${setupError.trim()}`);
+			return;
+		}
+
+		const result = spawnSync('ip', ['netns', 'exec', ns.a, process.execPath, '--import', 'tsx', 'test/node/probe/fixtures/conntrack-listens.ts'], {cwd: repo, encoding: 'utf8', timeout: 30_000});
+		assert.equal(result.stderr, '', 'no errors on stderr');
+		const seen = JSON.parse(result.stdout) as {listening: boolean; ms: number; sleeper: boolean; self: boolean};
+		assert.equal(seen.listening, true, `conntrack -E not seen listening after ${seen.ms} ms`);
+		assert.equal(seen.sleeper, false);
+		assert.equal(seen.self, false);
+	});
+
 	test('ClusterIP from the node: every answer attributed by conntrack to the pod that served it, shares match the rule probabilities', async t => {
 		if (setupError) {
 			t.skip(`namespace setup failed here: ${setupError.trim()}`);

@@ -114,3 +114,73 @@ test('a complete reply followed by a reset is still a success (the body was whol
 	const result = await probeHttp({...base, port});
 	assert.deepEqual([result.ok, result.error], [true, null]);
 });
+
+/**
+ * A server that answers at once and closes `closeAfterMs` later, noting when it closed and when the
+ * client's FIN came. Who closes first keeps the TIME_WAIT: the client must not (a fast probe loop
+ * would fill this machine's ephemeral ports with them).
+ */
+async function closesLater(closeAfterMs: number | undefined): Promise<{port: number; times: {serverClosed?: number; clientClosed?: number; clientCloses: number}}> {
+	const times: {serverClosed?: number; clientClosed?: number; clientCloses: number} = {clientCloses: 0};
+	const server = net.createServer({allowHalfOpen: true}, socket => {
+		open.add(socket);
+		socket.on('error', () => undefined);
+		socket.once('end', () => {
+			times.clientClosed = performance.now();
+			times.clientCloses++;
+		});
+		socket.once('data', () => {
+			socket.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\npod-a');
+			if (closeAfterMs !== undefined) {
+				setTimeout(() => {
+					times.serverClosed = performance.now();
+					socket.end();
+				}, closeAfterMs);
+			}
+		});
+	});
+	servers.push(server);
+	const port = await new Promise<number>(resolve => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
+	return {port, times};
+}
+
+test('after a complete answer the probe ends at once but leaves the close to the server (no TIME_WAIT on this side)', async () => {
+	const {port, times} = await closesLater(150);
+	const result = await probeHttp({...base, port});
+	const ended = performance.now();
+	assert.deepEqual([result.ok, result.error], [true, null]);
+	assert.equal(times.serverClosed, undefined, 'the probe did not wait for the close');
+	await new Promise(resolve => setTimeout(resolve, 300));
+	assert.ok(times.serverClosed !== undefined && times.clientClosed !== undefined, JSON.stringify(times));
+	assert.ok(times.clientClosed >= times.serverClosed, `the client closed ${(times.serverClosed - times.clientClosed).toFixed(1)} ms before the server`);
+	assert.ok(ended < times.serverClosed);
+});
+
+test('a server that keeps the connection open after a complete answer is closed on within about a second', async () => {
+	const {port, times} = await closesLater(undefined);
+	const result = await probeHttp({...base, port});
+	assert.equal(result.ok, true);
+	for (let i = 0; i < 60 && times.clientClosed === undefined; i++) {
+		// eslint-disable-next-line no-await-in-loop -- waiting for the client's close.
+		await new Promise(resolve => setTimeout(resolve, 50));
+	}
+
+	assert.ok(times.clientClosed !== undefined, 'still open after 3 s');
+});
+
+test('at most 64 sockets wait for servers that keep them open: beyond that the oldest is closed at once', async () => {
+	const {port, times} = await closesLater(undefined);
+	for (let i = 0; i < 70; i++) {
+		// eslint-disable-next-line no-await-in-loop -- one probe after another, as the engine's loop.
+		const result = await probeHttp({...base, port});
+		assert.equal(result.ok, true);
+	}
+
+	for (let i = 0; i < 40 && times.clientCloses < 6; i++) {
+		// eslint-disable-next-line no-await-in-loop -- waiting for the closes to arrive.
+		await new Promise(resolve => setTimeout(resolve, 5));
+	}
+
+	// Well before the one-second wait: only the cap can have closed them.
+	assert.ok(times.clientCloses >= 6 && times.clientCloses < 70, `${times.clientCloses} closed`);
+});
