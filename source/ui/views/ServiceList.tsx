@@ -52,8 +52,9 @@ function noServicesMessage(namespace: string | undefined, listed: readonly strin
 		return 'No Services.';
 	}
 
-	const missing = listed !== undefined && !listed.includes(namespace);
-	return `No Services in namespace ${namespace}.${missing ? ` The cluster has no namespace "${namespace}" (:ns all for every namespace).` : ''}`;
+	return listed !== undefined && !listed.includes(namespace)
+		? `No namespace "${namespace}" in the cluster (:ns all for every namespace).`
+		: `No Services in namespace ${namespace}.`;
 }
 
 /** Lines the list uses besides the table rows: header, counts, warnings, keys or prompt. */

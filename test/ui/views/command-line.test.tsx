@@ -73,7 +73,7 @@ describe('an empty namespace', () => {
 		const {source, view} = start();
 		await settle();
 		await showNamespace(source, 'tset');
-		assert.match(view.frame(), /No Services in namespace tset\. The cluster has no namespace "tset" \(:ns all for every namespace\)\./);
+		assert.match(view.frame(), /No namespace "tset" in the cluster \(:ns all for every namespace\)\./);
 	});
 
 	test('a namespace the cluster lists, or one nobody could list, is only empty', async () => {
