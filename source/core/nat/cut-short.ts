@@ -8,33 +8,89 @@
  * Lines may end in CRLF (`kubectl exec -t` output); the decoders strip the CR, so this does too.
  */
 export function dumpCutShort(dump: string | Uint8Array): string | null {
-	const text = typeof dump === 'string' ? dump : Buffer.from(dump.buffer, dump.byteOffset, dump.byteLength);
-	const length = text.length;
-	if (length === 0) {
-		return null;
+	const frame = new DumpFrame();
+	frame.write(typeof dump === 'string' ? Buffer.from(dump, 'utf8') : dump);
+	return frame.cutShort();
+}
+
+/** Line starts the frame counts: `*table` and `COMMIT` of iptables-save, `table ` of nft list. */
+const needles = {tables: Buffer.from('\n*'), commits: Buffer.from('\nCOMMIT\n'), commitsCrlf: Buffer.from('\nCOMMIT\r\n'), nftTables: Buffer.from('\ntable ')};
+
+type Counts = Record<keyof typeof needles, number>;
+
+/** Longest needle less one: what of the bytes so far a needle that spans two parts can start in. */
+const carryBytes = Math.max(...Object.values(needles).map(needle => needle.length)) - 1;
+
+/**
+ * Watches a dump's frame as its bytes pass in parts (cut anywhere), for dumpCutShort: how many
+ * lines start a table or a COMMIT, the last byte, and the last two parts, where its last line is.
+ */
+export class DumpFrame {
+	private readonly counts: Counts = {tables: 0, commits: 0, commitsCrlf: 0, nftTables: 0};
+	/** The last bytes so far; a newline before the first, so a line at the very start counts too. */
+	private carry: Buffer = Buffer.from('\n');
+	private last: Buffer[] = [];
+	private size = 0;
+
+	write(part: Uint8Array): void {
+		const bytes = Buffer.from(part.buffer, part.byteOffset, part.byteLength);
+		if (bytes.length === 0) {
+			return;
+		}
+
+		for (const key of Object.keys(needles) as Array<keyof Counts>) {
+			this.counts[key] += countAcross(this.carry, bytes, needles[key]);
+		}
+
+		this.carry = Buffer.concat([this.carry, bytes.subarray(-carryBytes)]).subarray(-carryBytes);
+		this.last = [...this.last.slice(-1), bytes];
+		this.size += bytes.length;
 	}
 
-	const lastLine = lastLineOf(text);
-	if (!text.includes('\n', length - 1)) {
-		return `it ends in the middle of a line ("${clip(lastLine)}")`;
-	}
+	/** Why the dump looks cut short, or null (see dumpCutShort). */
+	cutShort(): string | null {
+		if (this.size === 0) {
+			return null;
+		}
 
-	const tables = countLinesStarting(text, '*');
-	if (tables > 0) {
-		const commits = countLinesStarting(text, 'COMMIT\n') + countLinesStarting(text, 'COMMIT\r\n');
-		if (commits < tables || lastLine !== 'COMMIT') {
-			const open = Math.max(1, tables - commits);
-			return tables === 1 ? 'its iptables-save table is not closed with COMMIT' : `${open} of its ${tables} iptables-save tables ${open === 1 ? 'is' : 'are'} not closed with COMMIT`;
+		const tail = Buffer.concat(this.last);
+		const lastLine = lastLineOf(tail);
+		if (tail.at(-1) !== 10) {
+			return `it ends in the middle of a line ("${clip(lastLine)}")`;
+		}
+
+		const {tables, commits, commitsCrlf, nftTables} = this.counts;
+		if (tables > 0) {
+			if (commits + commitsCrlf < tables || lastLine !== 'COMMIT') {
+				const open = Math.max(1, tables - commits - commitsCrlf);
+				return tables === 1 ? 'its iptables-save table is not closed with COMMIT' : `${open} of its ${tables} iptables-save tables ${open === 1 ? 'is' : 'are'} not closed with COMMIT`;
+			}
+
+			return null;
+		}
+
+		if (nftTables > 0 && lastLine !== '}') {
+			return `its nftables table is not closed (the last line is "${clip(lastLine)}")`;
 		}
 
 		return null;
 	}
+}
 
-	if (countLinesStarting(text, 'table ') > 0 && lastLine !== '}') {
-		return `its nftables table is not closed (the last line is "${clip(lastLine)}")`;
+/** Occurrences of `needle` in `bytes`, and those that begin in `carry` (the bytes before) and end in `bytes`. */
+function countAcross(carry: Buffer, bytes: Buffer, needle: Buffer): number {
+	let count = 0;
+	const seam = Buffer.concat([carry.subarray(-(needle.length - 1)), bytes.subarray(0, needle.length - 1)]);
+	const before = Math.min(carry.length, needle.length - 1);
+	for (let index = seam.indexOf(needle); index !== -1 && index < before; index = seam.indexOf(needle, index + 1)) {
+		count++;
 	}
 
-	return null;
+	for (let index = bytes.indexOf(needle); index !== -1; index = bytes.indexOf(needle, index + needle.length)) {
+		count++;
+	}
+
+	return count;
 }
 
 /**
@@ -42,8 +98,8 @@ export function dumpCutShort(dump: string | Uint8Array): string | null {
  * the Services past the cut lose their entries and endpoint chains, and what is left would read as
  * drops and missing endpoints that the node does not have.
  */
-export function refuseCutShort(dump: string | Uint8Array, source: string): string | null {
-	const cut = dumpCutShort(dump);
+export function refuseCutShort(dump: string | Uint8Array | DumpFrame, source: string): string | null {
+	const cut = dump instanceof DumpFrame ? dump.cutShort() : dumpCutShort(dump);
 	return cut === null ? null : `${source} looks cut short: ${cut}; not decoded, since a partial dump shows drops and missing endpoints the node does not have (take the whole dump again)`;
 }
 
@@ -69,16 +125,6 @@ function lastLineOf(text: Text): string {
 
 function isLineEnd(char: string | number | undefined): boolean {
 	return char === '\n' || char === '\r' || char === 10 || char === 13;
-}
-
-function countLinesStarting(text: Text, prefix: string): number {
-	let count = text.indexOf(prefix) === 0 ? 1 : 0;
-	const needle = `\n${prefix}`;
-	for (let index = text.indexOf(needle); index !== -1; index = text.indexOf(needle, index + needle.length)) {
-		count++;
-	}
-
-	return count;
 }
 
 function clip(line: string): string {

@@ -1,4 +1,4 @@
-import {type NftElement, type NftRule, type NftTable, parseNft} from './nft-parse.js';
+import {type NftElement, NftReader, type NftRule, type NftTable} from './nft-parse.js';
 import type {NatBypass, NatEndpoint, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
 import {addBypass, addEntry, addMasquerade, compareFlows, draftIn, finishFlow, type FlowDraft, markLocalDrop, protocolOf, servicePortFromComment, splitHostPort} from './flow-builder.js';
 
@@ -17,34 +17,43 @@ type Walk = {path: string[]; localOnly: boolean; target: 'cluster' | 'local' | '
  * Decode kube-proxy's nftables tables (`ip kube-proxy`, `ip6 kube-proxy`) into flows. Endpoint chains
  * (most of a large table) are folded into their target as their rules are read and not kept.
  */
-export function decodeNft(text: string | Uint8Array): NatFlowTable {
-	const endpointChains = new Map<NftTable, Map<string, EndpointFold>>();
-	const dump = parseNft(text, (table, name) => {
+export class NftDecoder {
+	private readonly endpointChains = new Map<NftTable, Map<string, EndpointFold>>();
+	private readonly reader = new NftReader((table, name) => {
 		if (!name.startsWith('endpoint-')) {
 			return undefined;
 		}
 
 		const fold = newFold(false);
-		const folds = endpointChains.get(table) ?? endpointChains.set(table, new Map()).get(table)!;
+		const folds = this.endpointChains.get(table) ?? this.endpointChains.set(table, new Map()).get(table)!;
 		folds.set(name, fold);
 		return (text, line) => {
 			foldEndpointRule(fold, text, line);
 		};
 	});
-	const {problems} = dump;
-	const drafts = new Map<string, FlowDraft>();
-	let masqueradeMark: string | null = null;
-	const tables = dump.tables.filter(table => table.name === 'kube-proxy' && (table.family === 'ip' || table.family === 'ip6'));
-	if (tables.length === 0) {
-		problems.push({line: null, message: 'no `ip kube-proxy` or `ip6 kube-proxy` table in the input'});
+
+	/** More bytes of the dump, cut anywhere; the caller does not reuse `part`. */
+	writeBytes(part: Uint8Array): void {
+		this.reader.writeBytes(part);
 	}
 
-	for (const table of tables) {
-		masqueradeMark ??= new NftTableDecoder(table, endpointChains.get(table) ?? new Map(), drafts, problems).decode();
-	}
+	end(): NatFlowTable {
+		const dump = this.reader.end();
+		const {problems} = dump;
+		const drafts = new Map<string, FlowDraft>();
+		let masqueradeMark: string | null = null;
+		const tables = dump.tables.filter(table => table.name === 'kube-proxy' && (table.family === 'ip' || table.family === 'ip6'));
+		if (tables.length === 0) {
+			problems.push({line: null, message: 'no `ip kube-proxy` or `ip6 kube-proxy` table in the input'});
+		}
 
-	const services = [...drafts.values()].map(draft => finishFlow(draft, problems)).sort(compareFlows);
-	return {mode: 'nftables', variant: 'nftables', services, problems, masqueradeMark};
+		for (const table of tables) {
+			masqueradeMark ??= new NftTableDecoder(table, this.endpointChains.get(table) ?? new Map(), drafts, problems).decode();
+		}
+
+		const services = [...drafts.values()].map(draft => finishFlow(draft, problems)).sort(compareFlows);
+		return {mode: 'nftables', variant: 'nftables', services, problems, masqueradeMark};
+	}
 }
 
 function newFold(missing: boolean): EndpointFold {

@@ -1,7 +1,7 @@
 import {Buffer} from 'node:buffer';
 import type {NatFlowTable, NatMode} from './types.js';
 import {decodeIptables} from './decode-iptables.js';
-import {decodeNft} from './decode-nft.js';
+import {NftDecoder} from './decode-nft.js';
 import {IptablesReader} from './iptables-reader.js';
 import {decodeIpvs, parseIpvs} from './ipvs.js';
 
@@ -22,44 +22,99 @@ export function detectNatMode(text: string): NatMode {
 	return 'iptables';
 }
 
-/** How much of a dump the iptables reader is given at a time: it never holds one string of the whole dump. */
+/** How much of the start of a dump its format is told from. */
+const headBytes = 64 * 1024;
+
+/** How much of a dump given whole is passed on at a time, so progress can be told. */
 const partBytes = 1024 * 1024;
 
-/** Text of `length` bytes from the start of `bytes`. */
-function utf8(bytes: Uint8Array, length = bytes.length): string {
-	return Buffer.from(bytes.buffer, bytes.byteOffset, length).toString('utf8');
-}
-
-/** Bytes of the dump read so far, of `total`; called after each part of an iptables dump given as bytes. */
+/** Bytes of the dump read so far, of `total`; called after each part of a dump given as bytes. */
 export type DecodeProgress = (done: number, total: number) => void;
 
+type FormatDecoder = {writeBytes(part: Uint8Array): void; end(): NatFlowTable};
+
+/** ipvsadm output is small (one line per virtual and real server): kept whole and parsed at the end. */
+class IpvsDecoder implements FormatDecoder {
+	private readonly parts: Uint8Array[] = [];
+	writeBytes(part: Uint8Array): void {
+		this.parts.push(part);
+	}
+
+	end(): NatFlowTable {
+		return decodeIpvs(parseIpvs(Buffer.concat(this.parts).toString('utf8')));
+	}
+}
+
+class IptablesDecoder implements FormatDecoder {
+	private readonly reader = new IptablesReader();
+	writeBytes(part: Uint8Array): void {
+		this.reader.writeBytes(part);
+	}
+
+	end(): NatFlowTable {
+		return decodeIptables(this.reader.end());
+	}
+}
+
 /**
- * Parse and decode a rule dump (text, or the bytes a tool wrote) into the flow model. `mode`
- * overrides detection. Never throws.
+ * Decodes a rule dump given as bytes in parts as they are read (a file is never held whole): the
+ * format is told from its first 64 KB (or `mode`), then each part goes to that format's reader.
+ * The caller does not reuse a part once given. Never throws.
  */
-export function decodeNatDump(dump: string | Uint8Array, mode?: NatMode, onProgress?: DecodeProgress): NatFlowTable {
-	mode ??= detectNatMode(typeof dump === 'string' ? dump : utf8(dump, Math.min(dump.length, 64 * 1024)));
-	switch (mode) {
-		case 'nftables': {
-			return decodeNft(dump);
+export class NatDumpDecoder {
+	private decoder: FormatDecoder | undefined;
+	private head: Uint8Array[] = [];
+	private headLength = 0;
+
+	constructor(private readonly mode?: NatMode) {}
+
+	write(part: Uint8Array): void {
+		if (this.decoder) {
+			this.decoder.writeBytes(part);
+			return;
 		}
 
-		case 'ipvs': {
-			return decodeIpvs(parseIpvs(typeof dump === 'string' ? dump : utf8(dump)));
-		}
-
-		default: {
-			const reader = new IptablesReader();
-			if (typeof dump === 'string') {
-				reader.write(dump);
-			} else {
-				for (let from = 0; from < dump.length; from += partBytes) {
-					reader.writeBytes(dump.subarray(from, from + partBytes));
-					onProgress?.(Math.min(dump.length, from + partBytes), dump.length);
-				}
-			}
-
-			return decodeIptables(reader.end());
+		this.head.push(part);
+		this.headLength += part.length;
+		if (this.headLength >= headBytes || this.mode !== undefined) {
+			this.start();
 		}
 	}
+
+	end(): NatFlowTable {
+		if (!this.decoder) {
+			this.start();
+		}
+
+		return this.decoder!.end();
+	}
+
+	private start(): void {
+		const head = this.head.length === 1 ? this.head[0]! : Buffer.concat(this.head);
+		const mode = this.mode ?? detectNatMode(utf8(head.subarray(0, headBytes)));
+		this.decoder = mode === 'nftables' ? new NftDecoder() : (mode === 'ipvs' ? new IpvsDecoder() : new IptablesDecoder());
+		for (const part of this.head.splice(0)) {
+			this.decoder.writeBytes(part);
+		}
+	}
+}
+
+/** Text of `bytes`. */
+function utf8(bytes: Uint8Array): string {
+	return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8');
+}
+
+/**
+ * Parse and decode a rule dump held whole (text, or the bytes a tool wrote) into the flow model:
+ * the streaming decoder, given it in parts. `mode` overrides detection. Never throws.
+ */
+export function decodeNatDump(dump: string | Uint8Array, mode?: NatMode, onProgress?: DecodeProgress): NatFlowTable {
+	const bytes = typeof dump === 'string' ? Buffer.from(dump, 'utf8') : dump;
+	const decoder = new NatDumpDecoder(mode);
+	for (let from = 0; from < bytes.length; from += partBytes) {
+		decoder.write(bytes.subarray(from, from + partBytes));
+		onProgress?.(Math.min(bytes.length, from + partBytes), bytes.length);
+	}
+
+	return decoder.end();
 }

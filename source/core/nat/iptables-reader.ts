@@ -1,5 +1,6 @@
 import {Buffer} from 'node:buffer';
 import type {NatProblem} from './types.js';
+import {ByteLines} from './byte-lines.js';
 import {clip, type IptablesRule, parseRuleLine, tokenize} from './iptables-rule.js';
 
 /**
@@ -57,9 +58,6 @@ export function ruleDetails(chain: IptablesChain, index: number, problems: NatPr
 	return chain.parsed[index];
 }
 
-/** Bytes are decoded in pieces under a megabyte: Node makes a longer text an external string, which V8 reads and slices far more slowly. */
-const pieceBytes = 512 * 1024;
-
 /**
  * The line state machine of an iptables-save / `iptables -S` dump, fed text or bytes as they
  * arrive (in any parts): tables, chain declarations, rules, COMMIT. Each rule keeps its line and
@@ -78,8 +76,9 @@ export class IptablesReader {
 	private blockEnd = 0;
 	private blockLine = 0;
 	private blockSize = 0;
-	/** The bytes after the last newline so far. */
-	private readonly tail: Uint8Array[] = [];
+	private readonly bytes = new ByteLines(text => {
+		this.lines(text);
+	});
 
 	/** `defaultTable`: the table of rules before any `*table` line (`iptables -t nat -S` output). */
 	constructor(private readonly defaultTable = 'nat') {}
@@ -89,32 +88,16 @@ export class IptablesReader {
 		this.writeBytes(Buffer.from(text, 'utf8'));
 	}
 
-	/** More bytes of the dump; decoded up to their last newline (UTF-8 never has a newline byte inside a character). */
+	/** More bytes of the dump, cut anywhere; the caller does not reuse `part` (its end may be kept). */
 	writeBytes(part: Uint8Array): void {
-		const bytes = Buffer.from(part.buffer, part.byteOffset, part.byteLength);
-		const last = bytes.lastIndexOf(10);
-		// The line begun in earlier parts is copied whole; only it.
-		const first = last !== -1 && this.tail.length > 0 ? bytes.indexOf(10) + 1 : 0;
-		if (first > 0) {
-			this.lines(Buffer.concat([...this.tail.splice(0), bytes.subarray(0, first)]).toString('utf8'));
-		}
-
-		for (let from = first; from <= last;) {
-			const cut = from + pieceBytes > last ? last : bytes.lastIndexOf(10, from + pieceBytes);
-			const to = (cut >= from ? cut : bytes.indexOf(10, from + pieceBytes)) + 1;
-			this.lines(bytes.toString('utf8', from, to));
-			from = to;
-		}
-
-		if (last + 1 < bytes.length) {
-			this.tail.push(bytes.subarray(last + 1));
-		}
+		this.bytes.write(part);
 	}
 
 	/** The dump read so far, with what is left after the last newline. */
 	end(): IptablesDump {
-		if (this.tail.length > 0) {
-			this.lines(`${Buffer.concat(this.tail.splice(0)).toString('utf8')}\n`);
+		const rest = this.bytes.end();
+		if (rest !== '') {
+			this.lines(`${rest}\n`);
 		}
 
 		if (this.inSaveSection && this.current) {

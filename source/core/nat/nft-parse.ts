@@ -1,4 +1,5 @@
 import {Buffer} from 'node:buffer';
+import {ByteLines} from './byte-lines.js';
 import type {NatProblem} from './types.js';
 
 /** A set or map element: the parts of its key (`1.2.3.4 . tcp . 80`), its comment, a map element's value (`goto x`, `drop`). */
@@ -29,40 +30,40 @@ type PendingRule = {line: number; raw: string; parts: string[]; balance: number}
 /** What an element list's reader stops at: quotes, braces and commas. */
 const specialCharacters = /[",{}]/g;
 
-/** How much of a dump is made into text at a time: the dump is never one string. */
-const partBytes = 1 << 20;
-
 /**
- * Parse what `nft list table …` / `nft list ruleset` print, as text or bytes. Never throws; problems name
- * their line. `take` may keep chains out of the result.
+ * Reads what `nft list table …` / `nft list ruleset` print, as bytes in parts as they arrive (never one
+ * string of the dump). Never throws; problems name their line. `take` may keep chains out of the result.
  */
-export function parseNft(dump: string | Uint8Array, take?: NftChainTaker): {tables: NftTable[]; problems: NatProblem[]} {
-	const parser = new NftParser(take);
-	let rest = '';
-	const read = (text: string) => {
+export class NftReader {
+	private readonly parser: NftParser;
+	private readonly bytes = new ByteLines(text => {
 		let start = 0;
 		for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
-			parser.line(text.slice(start, end));
+			this.parser.line(text.slice(start, end));
 			start = end + 1;
 		}
+	});
 
-		rest = text.slice(start);
-	};
-
-	if (typeof dump === 'string') {
-		read(dump);
-	} else {
-		for (let from = 0; from < dump.length;) {
-			// Cut after a newline: it is never inside a UTF-8 sequence.
-			const cut = dump.indexOf(10, Math.min(dump.length, from + partBytes) - 1);
-			const to = cut === -1 ? dump.length : cut + 1;
-			read(Buffer.from(dump.buffer, dump.byteOffset + from, to - from).toString('utf8'));
-			from = to;
-		}
+	constructor(take?: NftChainTaker) {
+		this.parser = new NftParser(take);
 	}
 
-	parser.line(rest);
-	return parser.end();
+	/** More bytes, cut anywhere; the caller does not reuse `part`. */
+	writeBytes(part: Uint8Array): void {
+		this.bytes.write(part);
+	}
+
+	end(): {tables: NftTable[]; problems: NatProblem[]} {
+		this.parser.line(this.bytes.end());
+		return this.parser.end();
+	}
+}
+
+/** parse a whole dump at once (tests): the same reader, given it in one part. */
+export function parseNft(dump: string | Uint8Array, take?: NftChainTaker): {tables: NftTable[]; problems: NatProblem[]} {
+	const reader = new NftReader(take);
+	reader.writeBytes(typeof dump === 'string' ? Buffer.from(dump, 'utf8') : dump);
+	return reader.end();
 }
 
 /** The line state machine: top level, inside a table, a set or a chain; element lists and rules may span lines. */

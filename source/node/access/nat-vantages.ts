@@ -1,4 +1,4 @@
-import type {NatDump} from '../nat/read-dump.js';
+import type {NatTextDump} from '../nat/read-dump.js';
 import type {DebugPodSession} from './debug-pod-session.js';
 import {readNodeRules} from './node-rules.js';
 
@@ -13,7 +13,7 @@ export type NatVantages = {
 	/** What reading `node` creates, for the confirmation. */
 	describe(node: string): string;
 	/** Reads `node`'s rules (the same function for the same node, so the view's hook keeps it). */
-	loaderFor(node: string): () => Promise<NatDump>;
+	loaderFor(node: string): () => Promise<NatTextDump>;
 };
 
 export const noNatVantages: NatVantages = {
@@ -23,7 +23,7 @@ export const noNatVantages: NatVantages = {
 };
 
 export function debugPodVantages(session: DebugPodSession, image: string): NatVantages {
-	const loaders = new Map<string, () => Promise<NatDump>>();
+	const loaders = new Map<string, () => Promise<NatTextDump>>();
 	return {
 		describe: node => `Create pod svctop-debug-${node}-* in namespace ${session.namespace} on node ${node} (image ${image}, host network, NET_ADMIN+NET_RAW; deleted when svctop exits)?`,
 		loaderFor(node) {

@@ -1,5 +1,5 @@
 import type {NatMode} from '../../core/nat/types.js';
-import type {CommandResult, CommandRunner, NatDump} from '../nat/read-dump.js';
+import type {CommandResult, CommandRunner, NatTextDump} from '../nat/read-dump.js';
 
 /** What `curl 127.0.0.1:10249/proxyMode` says kube-proxy runs, when it answers. */
 export function proxyModeOf(result: CommandResult): NatMode | undefined {
@@ -58,7 +58,7 @@ function attemptsFor(mode: NatMode | undefined): readonly Attempt[] {
  * Reads a node's kube-proxy rules with `runner` (an exec into a debug pod there): the mode from
  * kube-proxy's metrics port when it answers (or `mode`), then the tool that holds its rules.
  */
-export async function readNodeRules(runner: CommandRunner, where: string, options: {mode?: NatMode; timeoutMs?: number} = {}): Promise<NatDump & {proxyMode?: NatMode; sync?: ProxySync}> {
+export async function readNodeRules(runner: CommandRunner, where: string, options: {mode?: NatMode; timeoutMs?: number} = {}): Promise<NatTextDump & {proxyMode?: NatMode; sync?: ProxySync}> {
 	const timeoutMs = options.timeoutMs ?? 20_000;
 	const proxyMode = proxyModeOf(await runner(['curl', '-s', '--max-time', '1', 'http://127.0.0.1:10249/proxyMode'], 5000));
 	const tried: string[] = [];

@@ -3,16 +3,30 @@ import {fileURLToPath} from 'node:url';
 import {Worker} from 'node:worker_threads';
 import {decodeNatDump} from '../../core/nat/decode.js';
 import {missingKubeProxyRules} from '../../core/nat/no-rules.js';
-import type {NatFlowTable, NatMode} from '../../core/nat/types.js';
+import type {NatMode} from '../../core/nat/types.js';
+import {type DecodedDump, decodeNatFile, type NatFileRequest} from './dump-file.js';
 
-export type DecodeRequest = {readonly id: number; readonly text: string | Uint8Array; readonly mode: NatMode | undefined; readonly source: string};
+/** A dump in hand, or a file to decode as it is read. */
+export type DecodeInput = {readonly text: string | Uint8Array; readonly mode: NatMode | undefined; readonly source: string} | NatFileRequest;
+
+export type DecodeRequest = DecodeInput & {readonly id: number};
 
 export type DecodeReply =
 	| {readonly kind: 'progress'; readonly id: number; readonly done: number; readonly total: number}
-	| {readonly kind: 'done'; readonly id: number; readonly table: NatFlowTable; readonly missing: string | null};
+	| ({readonly kind: 'done'; readonly id: number} & DecodedDump);
 
-/** A decoded dump, or `superseded` when a newer request replaced it before it finished. */
-export type DecodeResult = {readonly table: NatFlowTable; readonly missing: string | null} | 'superseded';
+/** A decoded dump, why it was not decoded, or `superseded` when a newer request replaced it before it finished. */
+export type DecodeResult = DecodedDump | 'superseded';
+
+/** Decodes in this thread: a dump in hand whole, a file as it is read. */
+export function decodeInput(input: DecodeInput, onProgress?: (done: number, total: number) => void): DecodedDump {
+	if ('file' in input) {
+		return decodeNatFile(input, onProgress);
+	}
+
+	const table = decodeNatDump(input.text, input.mode, onProgress);
+	return {table, missing: missingKubeProxyRules(input.text, table, input.source)};
+}
 
 /** The worker's script, bundled in by the single-executable build, which has no files beside it. */
 declare const SVCTOP_DECODE_WORKER_SOURCE: string | undefined;
@@ -60,7 +74,7 @@ export class NatDecoder {
 
 	private pending: {id: number; settle: (result: DecodeResult) => void; fail: (error: Error) => void; onProgress?: (done: number, total: number) => void} | undefined;
 
-	async decode(dump: {text: string | Uint8Array; mode: NatMode | undefined; source: string}, onProgress?: (done: number, total: number) => void): Promise<DecodeResult> {
+	async decode(dump: DecodeInput, onProgress?: (done: number, total: number) => void): Promise<DecodeResult> {
 		if (this.pending) {
 			this.pending.settle('superseded');
 			this.pending = undefined;
@@ -68,17 +82,16 @@ export class NatDecoder {
 			this.worker = undefined;
 		}
 
-		const script = dump.text.length < this.inlineBytes ? undefined : workerScript();
+		const script = ('file' in dump ? dump.size : dump.text.length) < this.inlineBytes ? undefined : workerScript();
 		if (!script) {
-			const table = decodeNatDump(dump.text, dump.mode, onProgress);
-			return {table, missing: missingKubeProxyRules(dump.text, table, dump.source)};
+			return decodeInput(dump, onProgress);
 		}
 
 		const id = ++this.nextId;
 		const worker = this.startWorker(script);
 		return new Promise<DecodeResult>((resolve, reject) => {
 			this.pending = {id, settle: resolve, fail: reject, onProgress};
-			worker.postMessage({id, text: dump.text, mode: dump.mode, source: dump.source} satisfies DecodeRequest);
+			worker.postMessage({...dump, id} satisfies DecodeRequest);
 		});
 	}
 
@@ -110,7 +123,8 @@ export class NatDecoder {
 			}
 
 			this.pending = undefined;
-			pending.settle({table: reply.table, missing: reply.missing});
+			const {kind, id, ...result} = reply;
+			pending.settle(result);
 		});
 		const fail = (error: Error) => {
 			if (this.worker !== worker) {

@@ -1,3 +1,4 @@
+import {readFileSync} from 'node:fs';
 import {refuseCutShort} from '../../core/nat/cut-short.js';
 import {decodeNatDump, detectNatMode} from '../../core/nat/decode.js';
 import type {NatFlowTable, NatMode} from '../../core/nat/types.js';
@@ -165,8 +166,9 @@ export class NatSource extends SnapshotStore<NatSourceSnapshot> implements NatSo
 			return {table: undefined, origin: undefined, error: dump.error, loadedAt: at()};
 		}
 
-		// A partial dump decodes into a table that looks whole and is wrong: refuse it before decoding.
-		const cutShort = refuseCutShort(dump.text, dump.source);
+		// A partial dump decodes into a table that looks whole and is wrong: refuse it before decoding
+		// (a file is decoded as it is read, and refused once read).
+		const cutShort = 'text' in dump ? refuseCutShort(dump.text, dump.source) : null;
 		if (cutShort) {
 			return {table: undefined, origin: dump.source, error: cutShort, loadedAt: at()};
 		}
@@ -182,8 +184,12 @@ export class NatSource extends SnapshotStore<NatSourceSnapshot> implements NatSo
 			return undefined;
 		}
 
+		if ('error' in result) {
+			return {table: undefined, origin: dump.source, error: result.error, loadedAt: at()};
+		}
+
 		if (result.missing) {
-			const mismatch = this.options.mode ? modeMismatch(dump.text, this.options.mode, dump.source) : undefined;
+			const mismatch = this.options.mode ? modeMismatch('text' in dump ? dump.text : readFileSync(dump.file), this.options.mode, dump.source) : undefined;
 			return {table: undefined, origin: dump.source, error: mismatch ?? `${result.missing}${dump.tried ? ` (tried ${dump.tried.join('; ')})` : ''}`, loadedAt: at()};
 		}
 

@@ -19,20 +19,34 @@ export type CommandResult = {
 /** Runs argv without a shell. Injected in tests. */
 export type CommandRunner = (argv: readonly string[], timeoutMs: number) => Promise<CommandResult>;
 
-/** A dump as text, or as the bytes of a file (decodeNatDump takes both). */
-export type NatDump =
-	| {
-		readonly ok: true;
-		readonly text: string | Uint8Array;
-		readonly mode: NatMode | undefined;
-		readonly source: string;
-		/** On a node, each tool asked and what it answered, when none of them had kube-proxy's rules. */
-		readonly tried?: readonly string[];
-	}
-	| {readonly ok: false; readonly error: string};
+/** A dump as text or bytes in hand (decodeNatDump takes both). */
+export type NatDumpText = {
+	readonly ok: true;
+	readonly text: string | Uint8Array;
+	readonly mode: NatMode | undefined;
+	readonly source: string;
+	/** On a node, each tool asked and what it answered, when none of them had kube-proxy's rules. */
+	readonly tried?: readonly string[];
+};
+
+/** A regular file within the size limit, decoded as it is read (never held whole; see node/nat/dump-file.ts). */
+export type NatDumpFile = {
+	readonly ok: true;
+	readonly file: string;
+	readonly size: number;
+	readonly limits: DumpLimits;
+	readonly mode: undefined;
+	readonly source: string;
+	readonly tried?: undefined;
+};
+
+/** A dump in hand, or why none could be read: what tools, streams and other nodes give. */
+export type NatTextDump = NatDumpText | {readonly ok: false; readonly error: string};
+
+export type NatDump = NatTextDump | NatDumpFile;
 
 /** What the node's own tools print. */
-type ToolDump = Exclude<NatDump, {ok: true}> | {readonly ok: true; readonly text: string; readonly mode: NatMode | undefined; readonly source: string};
+type ToolDump = Exclude<NatTextDump, {ok: true}> | {readonly ok: true; readonly text: string; readonly mode: NatMode | undefined; readonly source: string};
 
 export const defaultTimeoutMs = 20_000;
 
@@ -174,7 +188,7 @@ export const askKubeProxyMode: ProxyModeProbe = async () => {
  * the nftables table first, then iptables KUBE-SVC- chains, then IPVS virtual services. The
  * dump's `source` says which tool was read and how the mode was found.
  */
-export async function readLocalNatDump(options: {mode?: NatMode; timeoutMs?: number; runner?: CommandRunner; proxyMode?: ProxyModeProbe} = {}): Promise<NatDump> {
+export async function readLocalNatDump(options: {mode?: NatMode; timeoutMs?: number; runner?: CommandRunner; proxyMode?: ProxyModeProbe} = {}): Promise<NatTextDump> {
 	const runner = options.runner ?? runCommand;
 	const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
 	const readers = localReaders(runner, timeoutMs);
@@ -229,7 +243,7 @@ function localReaders(runner: CommandRunner, timeoutMs: number): LocalReaders {
 }
 
 /** No mode given and none reported: the first mode whose rules are present, each tool's answer kept for the error. */
-async function detectLocalDump(readers: LocalReaders): Promise<NatDump> {
+async function detectLocalDump(readers: LocalReaders): Promise<NatTextDump> {
 	const tried: string[] = [];
 	const fromNft = await readers.nftables();
 	tried.push(`nft list table ip/ip6 kube-proxy: ${fromNft.ok ? (fromNft.text.includes('table ') ? 'found' : 'no table') : fromNft.error}`);
@@ -256,59 +270,41 @@ async function detectLocalDump(readers: LocalReaders): Promise<NatDump> {
 	return {ok: false, error: `no kube-proxy rules found on this node (tried ${tried.join('; ')})`};
 }
 
-/** How much of a dump file one read takes: small enough to keep the decoder busy while the next part is read. */
-const readPartBytes = 1 << 20;
-
 /**
- * Read a dump file, within `limits` (a file over the size limit is refused before it is read;
- * a device or pipe such as /dev/zero fails at its first bad part). A regular file goes straight
- * into the decoder's own buffer (a 24 MB iptables-save dump is neither copied nor made into one
- * string); anything else is read in parts.
+ * A dump file, within `limits`: a regular file over the size limit is refused before it is read,
+ * any other is handed on to be decoded as it is read. A device or pipe such as /dev/zero is read
+ * here in parts and fails at its first bad part.
  */
 export async function readNatDumpFile(path: string, limits: DumpLimits = defaultDumpLimits): Promise<NatDump> {
 	let handle: Awaited<ReturnType<typeof open>> | undefined;
 	try {
 		handle = await open(path, 'r');
 		const stats = await handle.stat();
-		const check = dumpChecker(path, limits);
 		if (!stats.isFile()) {
-			return await readUnsized(handle, path, check);
+			return await readUnsized(handle, path, dumpChecker(path, limits));
 		}
 
 		if (stats.size > limits.maxBytes) {
 			return {ok: false, error: `${path} is ${formatBytes(stats.size)}, over ${formatBytes(limits.maxBytes)}, the limit for a rule dump (raise it with --max-bytes)`};
 		}
 
-		// Read in parts into one buffer (no string of the whole dump: the decoder reads the bytes).
-		const bytes = Buffer.allocUnsafe(stats.size);
-		const file = handle;
-		const readPart = async (from: number) => file.read(bytes, from, Math.min(readPartBytes, bytes.length - from), from);
-		let filled = 0;
-		let reading = bytes.length > 0 ? readPart(0) : undefined;
-		while (reading) {
-			// eslint-disable-next-line no-await-in-loop
-			const {bytesRead} = await reading;
-			const error = check(bytes.subarray(filled, filled + bytesRead));
-			if (error) {
-				return {ok: false, error};
-			}
-
-			filled += bytesRead;
-			reading = bytesRead > 0 && filled < bytes.length ? readPart(filled) : undefined;
-		}
-
-		return {ok: true, text: bytes.subarray(0, filled), mode: undefined, source: path};
+		return {ok: true, file: path, size: stats.size, limits, mode: undefined, source: path};
 	} catch (error) {
-		const code = (error as NodeJS.ErrnoException).code;
-		const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String((error as Error).message);
-		return {ok: false, error: `cannot read ${path}: ${reason}`};
+		return {ok: false, error: cannotRead(path, error)};
 	} finally {
 		await handle?.close();
 	}
 }
 
+/** `cannot read F: no such file`, and the like. */
+export function cannotRead(path: string, error: unknown): string {
+	const code = (error as NodeJS.ErrnoException).code;
+	const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String((error as Error).message);
+	return `cannot read ${path}: ${reason}`;
+}
+
 /** A device, pipe or socket, read part by part until it ends or a part breaks a limit. */
-async function readUnsized(handle: FileHandle, source: string, check: (part: Uint8Array) => string | null): Promise<NatDump> {
+async function readUnsized(handle: FileHandle, source: string, check: (part: Uint8Array) => string | null): Promise<NatTextDump> {
 	const parts: Uint8Array[] = [];
 	for (;;) {
 		const part = new Uint8Array(64 * 1024);
@@ -328,7 +324,7 @@ async function readUnsized(handle: FileHandle, source: string, check: (part: Uin
 }
 
 /** Read a dump from a stream (stdin) within `limits`; the stream is closed at the first bad part. */
-export async function readNatDumpStream(stream: NodeJS.ReadableStream, source: string, limits: DumpLimits = defaultDumpLimits): Promise<NatDump> {
+export async function readNatDumpStream(stream: NodeJS.ReadableStream, source: string, limits: DumpLimits = defaultDumpLimits): Promise<NatTextDump> {
 	const check = dumpChecker(source, limits);
 	const parts: Uint8Array[] = [];
 	try {
@@ -350,7 +346,7 @@ export async function readNatDumpStream(stream: NodeJS.ReadableStream, source: s
 }
 
 /** Run `--node-cmd` for one node (`{node}` substituted as one argument, no shell). */
-export async function readNodeNatDump(template: string, node: string, options: {timeoutMs?: number; runner?: CommandRunner} = {}): Promise<NatDump> {
+export async function readNodeNatDump(template: string, node: string, options: {timeoutMs?: number; runner?: CommandRunner} = {}): Promise<NatTextDump> {
 	const argv = splitCommandTemplate(template, node);
 	if (!Array.isArray(argv)) {
 		return {ok: false, error: argv.error};

@@ -2,7 +2,9 @@ import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
-import {decodeNft} from '../../../source/core/nat/decode-nft.js';
+import {decodeNatDump} from '../../../source/core/nat/decode.js';
+
+const decodeNft = (dump: string | Uint8Array) => decodeNatDump(dump, 'nftables');
 
 const listed = readFileSync(join(import.meta.dirname, '../../fixtures/nat/kernel/nft-list-table.txt'), 'utf8');
 const bytes = (text: string) => new TextEncoder().encode(text);

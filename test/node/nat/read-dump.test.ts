@@ -7,6 +7,8 @@ import {join} from 'node:path';
 import {decodeNatDump} from '../../../source/core/nat/decode.js';
 import {generateIptablesSave} from '../../../source/builtin-cluster/generate/iptables.js';
 import {type CommandResult, type CommandRunner, readLocalNatDump, readNatDumpFile, readNodeNatDump, splitCommandTemplate} from '../../../source/node/nat/read-dump.js';
+import {decodeNatFile} from '../../../source/node/nat/dump-file.js';
+import {NatDecoder} from '../../../source/node/nat/nat-decoder.js';
 import {nodePortCluster} from '../../fixtures/nat/plain-services.js';
 
 const ok = (stdout: string): CommandResult => ({stdout, stderr: '', code: 0, timedOut: false});
@@ -124,19 +126,35 @@ describe('readLocalNatDump', () => {
 describe('readNatDumpFile', () => {
 	const dump = generateIptablesSave({...nodePortCluster(40, 3), nodeName: 'node-0', nodeIPs: ['10.0.0.1']}, {form: 'save'});
 
-	test('reads a file in parts into the decoder\'s buffer, and it decodes as the text does', async () => {
+	test('a regular file is handed on unread, then decodes as it is read (in parts, inline and in the worker) to what its text does', async () => {
 		const directory = mkdtempSync(join(tmpdir(), 'svtnat-read-'));
 		try {
 			const file = join(directory, 'iptables-save.txt');
-			// Several read parts (1 MiB each), so the decoder works while the rest is read.
+			// Several read parts (1 MiB each), so lines and the COMMIT frame cross part boundaries.
 			const big = dump.replace('*nat\n', `*nat\n${'# padding\n'.repeat(300_000)}`);
 			writeFileSync(file, big);
 			const read = await readNatDumpFile(file);
-			assert.ok(read.ok);
-			assert.ok(read.text instanceof Uint8Array);
-			assert.equal(read.text.length, Buffer.byteLength(big));
-			assert.deepEqual(decodeNatDump(read.text), decodeNatDump(big));
-			assert.equal(decodeNatDump(read.text).services.length, 40);
+			assert.ok(read.ok && 'file' in read);
+			assert.deepEqual([read.file, read.size], [file, Buffer.byteLength(big)]);
+			const progress: number[] = [];
+			const inline = decodeNatFile({...read, mode: undefined}, done => progress.push(done));
+			assert.ok('table' in inline);
+			assert.deepEqual(inline.table, decodeNatDump(big));
+			assert.equal(inline.table.services.length, 40);
+			assert.deepEqual(progress, [1, 2, 3].map(parts => Math.min(parts * 1024 * 1024, read.size)));
+			const decoder = new NatDecoder(0);
+			try {
+				const inWorker = await decoder.decode({...read, mode: undefined});
+				assert.deepEqual(inWorker, inline);
+			} finally {
+				decoder.close();
+			}
+
+			// Cut short, it is refused once read; with binary data, at its first part.
+			writeFileSync(file, big.slice(0, big.lastIndexOf('COMMIT')));
+			assert.match((decodeNatFile({...read, size: 0, mode: undefined}) as {error: string}).error, /looks cut short: .*not closed with COMMIT/);
+			writeFileSync(file, Buffer.alloc(3 * 1024 * 1024));
+			assert.match((decodeNatFile({...read, mode: undefined}) as {error: string}).error, /is binary data/);
 		} finally {
 			rmSync(directory, {recursive: true, force: true});
 		}
@@ -144,7 +162,7 @@ describe('readNatDumpFile', () => {
 
 	test('reads what is not a regular file whole', async () => {
 		const read = await readNatDumpFile('/dev/null');
-		assert.ok(read.ok);
+		assert.ok(read.ok && 'text' in read);
 		assert.equal(read.text.length, 0);
 	});
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {afterEach, test} from 'node:test';
 import {type NatVantages, noNatVantages} from '../../../source/node/access/nat-vantages.js';
-import type {NatDump} from '../../../source/node/nat/read-dump.js';
+import type {NatTextDump} from '../../../source/node/nat/read-dump.js';
 import Dashboard from '../../../source/ui/Dashboard.js';
 import {makeNatView} from '../../../source/commands/dashboard-screens.js';
 import {demoSource} from '../fake-source.js';
@@ -20,7 +20,7 @@ const {dump: dumpOf} = demoSource(now);
 
 function open(vantages: NatVantages) {
 	const {source} = demoSource(now);
-	const local = async (): Promise<NatDump> => ({ok: true, text: dumpOf('myk8s-control-plane'), mode: undefined, source: 'iptables-save'});
+	const local = async (): Promise<NatTextDump> => ({ok: true, text: dumpOf('myk8s-control-plane'), mode: undefined, source: 'iptables-save'});
 	const view = renderAt(<Dashboard source={source} clock={() => now} initialRoute={{screen: 'nat', serviceKey: 'default/svc-nodeport'}} screens={{nat: makeNatView(local, vantages)}} />, {columns: 150, rows: 24});
 	rendered.push(view);
 	return view;
@@ -28,7 +28,7 @@ function open(vantages: NatVantages) {
 
 test('w picks a node; the pod is named and confirmed before anything is created', async () => {
 	const created: string[] = [];
-	const loaders = new Map<string, () => Promise<NatDump>>();
+	const loaders = new Map<string, () => Promise<NatTextDump>>();
 	const vantages: NatVantages = {
 		describe: node => `Create pod svctop-debug-${node}-* in namespace kube-system on node ${node}?`,
 		loaderFor(node) {
