@@ -18,18 +18,23 @@ const needles = {tables: Buffer.from('\n*'), commits: Buffer.from('\nCOMMIT\n'),
 
 type Counts = Record<keyof typeof needles, number>;
 
+/** How much of a dump's end is kept to find its last line (iptables-save ends with a `# Completed` comment). */
+const tailBytes = 64 * 1024;
+
 /** Longest needle less one: what of the bytes so far a needle that spans two parts can start in. */
 const carryBytes = Math.max(...Object.values(needles).map(needle => needle.length)) - 1;
 
 /**
  * Watches a dump's frame as its bytes pass in parts (cut anywhere), for dumpCutShort: how many
- * lines start a table or a COMMIT, the last byte, and the last two parts, where its last line is.
+ * lines start a table or a COMMIT, the last byte, and its last 64 KB or more, where its last line is.
  */
 export class DumpFrame {
 	private readonly counts: Counts = {tables: 0, commits: 0, commitsCrlf: 0, nftTables: 0};
 	/** The last bytes so far; a newline before the first, so a line at the very start counts too. */
 	private carry: Buffer = Buffer.from('\n');
-	private last: Buffer[] = [];
+	/** The last parts, at least `tailBytes` of them when there are: where the last line is. */
+	private readonly last: Buffer[] = [];
+	private lastLength = 0;
 	private size = 0;
 
 	write(part: Uint8Array): void {
@@ -43,7 +48,12 @@ export class DumpFrame {
 		}
 
 		this.carry = Buffer.concat([this.carry, bytes.subarray(-carryBytes)]).subarray(-carryBytes);
-		this.last = [...this.last.slice(-1), bytes];
+		this.last.push(bytes);
+		this.lastLength += bytes.length;
+		while (this.lastLength - this.last[0]!.length >= tailBytes) {
+			this.lastLength -= this.last.shift()!.length;
+		}
+
 		this.size += bytes.length;
 	}
 
