@@ -217,7 +217,9 @@ function Router({
 	}
 
 	return (
-		<Box flexDirection="column" width={columns} height={rows}>
+		// Sized by Ink's root, not by `columns`: on a resize Ink lays out the previous tree at the new
+		// width before the views re-render, and a frame wider than the terminal would wrap and scroll it.
+		<Box flexDirection="column" width="100%" height={rows} overflow="hidden">
 			<StatusBar snapshot={snapshot} clock={clock} tickMs={statusTickMs} />
 			{/* The help is drawn instead of the screen, which stays mounted underneath: a running probe
 			    keeps its samples and its timer, a half-typed filter its text. */}
