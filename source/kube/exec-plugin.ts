@@ -31,13 +31,21 @@ export function boundExecPlugins(config: KubeConfig, timeoutMs: number): void {
 	}
 }
 
-/** A plugin's failure as one line: its stderr, or that it did not finish in time. */
-export function credentialError(plugin: ExecPlugin, error: unknown, aborted: boolean): KubeError {
+/**
+ * A plugin's failure as one line: its stderr, that it did not finish in time, or that it failed
+ * without a word. `elapsedMs`: how long the attempt took; a plugin that printed nothing is said to
+ * have been killed only when it ran that long.
+ */
+export function credentialError(plugin: ExecPlugin, error: unknown, aborted: boolean, elapsedMs: number): KubeError {
 	const seconds = Math.round(plugin.timeoutMs / 1000);
 	const text = error instanceof Error ? error.message : String(error);
 	const stderr = text.replaceAll(/\s*\n\s*/g, ' ').trim();
 	if (aborted) {
 		return new KubeError('auth-plugin', `the exec credential plugin "${plugin.command}" did not finish before the request timed out`);
+	}
+
+	if (stderr === '' && elapsedMs < plugin.timeoutMs * 0.9) {
+		return new KubeError('auth-plugin', `the exec credential plugin "${plugin.command}" failed without printing why (it must print an ExecCredential and exit 0)`);
 	}
 
 	if (stderr === '') {

@@ -185,6 +185,7 @@ export class KubeHttp {
 	 */
 	private async authenticate(context: RequestContext, signal: AbortSignal): Promise<void> {
 		const plugin = execPluginOf(this.config);
+		const started = performance.now();
 		try {
 			await raceAbort(this.config.applySecurityAuthentication(context), signal);
 		} catch (error) {
@@ -192,7 +193,7 @@ export class KubeHttp {
 				throw error;
 			}
 
-			throw credentialError(plugin, error, signal.aborted);
+			throw credentialError(plugin, error, signal.aborted, performance.now() - started);
 		}
 	}
 

@@ -59,6 +59,16 @@ describe('exec credential plugins', () => {
 		});
 	});
 
+	test('a plugin that exits at once with an error and no words failed; it was not killed', async () => {
+		const kubeconfig = await execKubeconfig('silent', 'exit 1');
+		await assert.rejects(connectCluster({kubeconfig, env: {}}), (error: unknown) => {
+			assert.ok(error instanceof KubeError);
+			assert.equal(error.kind, 'auth-plugin');
+			assert.match(error.message, /^the exec credential plugin ".*silent\.sh" failed without printing why/);
+			return true;
+		});
+	});
+
 	test('a working plugin still works', async () => {
 		const kubeconfig = await execKubeconfig('works', 'echo \'{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"t"}}\'');
 		lab.cluster = await connectCluster({kubeconfig, env: {}});
