@@ -52,7 +52,11 @@ export function parseCommandLine(text: string): ParsedCommand {
 
 	switch (verb) {
 		case 'ns': {
-			return {kind: 'namespace', namespace: parseNamespace(rest[0] ?? '')};
+			const namespace = parseNamespace(rest[0] ?? '');
+			// A namespace name is a DNS label; anything else would only be asked of the API to find nothing.
+			return namespace === undefined || /^[a-z\d]([-a-z\d]{0,61}[a-z\d])?$/.test(namespace)
+				? {kind: 'namespace', namespace}
+				: {kind: 'error', message: `not a namespace name: ${namespace} (lowercase letters, digits and -)`};
 		}
 
 		case 'ctx': {
