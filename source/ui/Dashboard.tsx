@@ -86,7 +86,7 @@ function Router({
 		}
 	};
 
-	const commands = useCommands({source, contextSwitch, context: snapshot.context, screens: screenStack, exit});
+	const commands = useCommands({source, contextSwitch, context: snapshot.context, shownNamespace: snapshot.namespace, servicesListed: snapshot.states.services.phase === 'synced', screens: screenStack, exit});
 	const [listState, setListState] = useState<ServiceListState>(initialListState);
 	const [helpOffset, setHelpOffset] = useState<number | undefined>(undefined);
 	const [commandText, setCommandText] = useState<string | undefined>(undefined);

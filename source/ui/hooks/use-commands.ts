@@ -1,4 +1,4 @@
-import {useState} from 'react';
+import {useEffect, useState} from 'react';
 import type {ClusterSource} from '../../kube/types.js';
 import {parseCommandLine} from '../keys/command-line.js';
 import type {ContextSwitch} from '../screens.js';
@@ -19,6 +19,9 @@ export type CommandsOptions = {
 	readonly contextSwitch: ContextSwitch | undefined;
 	/** The context shown now. */
 	readonly context: string;
+	/** The namespace shown now (undefined: all), with its Services listed: a switch to it is over. */
+	readonly shownNamespace: string | undefined;
+	readonly servicesListed: boolean;
 	readonly screens: ScreenStack;
 	readonly exit: () => void;
 };
@@ -28,13 +31,22 @@ function firstLine(error: unknown): string {
 }
 
 /** What `:ns`, `:ctx`, `:svc`, `:q` and `n` do: requests to the source or the command layer, never I/O here. */
-export function useCommands({source, contextSwitch, context, screens, exit}: CommandsOptions): Commands {
+export function useCommands({source, contextSwitch, context, shownNamespace, servicesListed, screens, exit}: CommandsOptions): Commands {
 	const [notice, setNotice] = useState<string | undefined>(undefined);
+	// The namespace a switch is under way to: its "switching to" notice goes once that namespace is listed.
+	const [switching, setSwitching] = useState<{namespace: string | undefined} | undefined>(undefined);
+	useEffect(() => {
+		if (switching && switching.namespace === shownNamespace && servicesListed) {
+			setSwitching(undefined);
+			setNotice(current => (current?.startsWith('switching to ') ? undefined : current));
+		}
+	}, [switching, shownNamespace, servicesListed]);
 
 	const switchNamespace = (namespace: string | undefined) => {
 		source.setNamespace(namespace);
 		screens.toList();
 		setNotice(`switching to ${namespace === undefined ? 'all namespaces' : `namespace ${namespace}`}`);
+		setSwitching({namespace});
 	};
 
 	const switchContext = (name: string) => {

@@ -287,6 +287,21 @@ describe('keys', () => {
 		assert.equal(source.namespaceCalls.length, 3);
 	});
 
+	test('"switching to namespace" goes once that namespace is listed, not before', async () => {
+		const {source, view} = start();
+		await view.press(':', ...'ns kube-system', keys.enter);
+		assert.match(view.frame(), /switching to namespace kube-system/);
+		source.setState('services', {phase: 'connecting', since: seedNow});
+		source.update({namespace: 'kube-system'});
+		mock.timers.tick(200);
+		await settle();
+		assert.match(view.frame(), /switching to namespace kube-system/, 'still listing');
+		source.setState('services', {phase: 'synced', since: seedNow});
+		mock.timers.tick(200);
+		await settle();
+		assert.doesNotMatch(view.frame(), /switching to/);
+	});
+
 	test('1-4 sort by name, type, age, endpoints; again reverses', async () => {
 		const {view} = start({columns: 160});
 		const names = () => tableNames(view.frame(), 1).map(name => name.replace(/^>/, ''));
