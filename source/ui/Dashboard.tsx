@@ -122,7 +122,7 @@ function Router({
 				return true;
 			}
 
-			const last = Math.max(0, helpLines().length - height);
+			const last = Math.max(0, helpLines(columns).length - height);
 			setHelpOffset(previous => scrollTo(commandFor(keypress, scrollCommands), previous ?? 0, height, last) ?? previous);
 
 			// The overlay swallows every other key so nothing changes underneath it.
@@ -226,7 +226,7 @@ function Router({
 			<Box display={helpOffset === undefined ? 'flex' : 'none'} flexDirection="column" flexShrink={0}>
 				{screen}
 			</Box>
-			{helpOffset === undefined ? undefined : <HelpScreen height={height} offset={helpOffset} />}
+			{helpOffset === undefined ? undefined : <HelpScreen height={height} width={columns} offset={helpOffset} />}
 			{commandText === undefined ? undefined : (
 				<Prompt
 					label=":"

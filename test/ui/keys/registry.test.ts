@@ -94,4 +94,16 @@ describe('key registry', () => {
 			assert.match(text, new RegExp(`^  ${escape(keys)} +${escape(commands[command].description)}$`, 'm'));
 		}
 	});
+
+	test('at 80 columns a long description goes on under itself, every word kept, no line wider', () => {
+		const lines = helpLines(80).map(line => line.text);
+		assert.ok(lines.every(line => line.length <= 80), lines.find(line => line.length > 80));
+		const text = lines.join('\n').replaceAll(/\n {2,}(?=\S)/g, match => (match.length > 12 ? ' ' : match));
+		for (const command of allCommands) {
+			assert.ok(text.includes(commands[command].description), commands[command].description);
+		}
+
+		const probeVia = lines.findIndex(line => line.includes('Probe view: next target'));
+		assert.match(lines[probeVia + 1]!, /^ {10,}\S/, 'the rest of v\'s description, indented under it');
+	});
 });
