@@ -263,5 +263,18 @@ export function detailLines(detail: ServiceDetail, width: number): DetailLine[] 
 
 	lines.push(...podLines(detail), ...externalNameLines(detail));
 	// Findings and traffic notes are the point of the view: they wrap instead of being cut (event rows keep their columns).
-	return lines.flatMap(line => (line.tone === 'warn' && !line.key.startsWith('describe-') && !line.key.startsWith('event-') ? wrapLine(line, width) : [line]));
+	return uniqueKeys(lines.flatMap(line => (line.tone === 'warn' && !line.key.startsWith('describe-') && !line.key.startsWith('event-') ? wrapLine(line, width) : [line])));
+}
+
+/**
+ * Each key once: two findings of one code (or any other repeat) would otherwise share a key, and
+ * React then draws two rows at one place when the view scrolls.
+ */
+function uniqueKeys(lines: readonly DetailLine[]): DetailLine[] {
+	const seen = new Map<string, number>();
+	return lines.map(line => {
+		const count = seen.get(line.key) ?? 0;
+		seen.set(line.key, count + 1);
+		return count === 0 ? line : {...line, key: `${line.key}#${count}`};
+	});
 }

@@ -222,6 +222,35 @@ describe('ServiceDetail', () => {
 		assert.equal(view.frame().split('\n')[2], 'default/np-svc  NodePort  age 6m41s  endpoints 2/2 ready');
 	});
 
+	test('repeated lines (two findings of one code) scroll as one window of the content, each line once and in order', async () => {
+		const {source} = cluster();
+		// Two ports whose targetPorts no pod declares, and no slice port named like them: two findings of each code.
+		source.update({
+			services: source.current.services.map(item => item.metadata?.name === 'np-svc'
+				? {...item, spec: {...item.spec, ports: [{name: 'http', port: 80, targetPort: 8081 as never, protocol: 'TCP'}, {name: 'syslog', port: 514, targetPort: 514 as never, protocol: 'UDP'}]}}
+				: item),
+		});
+		const tall = open(source, 'default/np-svc', {columns: 80, rows: 100});
+		await settle();
+		const content = tall.frame().split('\n').slice(2, -1).filter(Boolean);
+		assert.equal(content.filter(line => line.endsWith('[target-port-not-exposed]')).length, 2);
+		assert.equal(content.filter(line => line.endsWith('[protocol-not-served]')).length, 2);
+		assert.equal(content.filter(line => line.startsWith('  ! ')).length, 4);
+		const rows = 12;
+		const body = rows - 3;
+		const view = open(source, 'default/np-svc', {columns: 80, rows});
+		await settle();
+		const window = () => view.frame().split('\n').slice(2, 2 + body);
+		const offsets = [0, 1, 2, 3, 4, 5, 6, 7, 8, 7, 6, 5, 4, 3, 2, 1, 0];
+		for (const [step, offset] of offsets.entries()) {
+			if (step > 0) {
+				await view.press(offset > offsets[step - 1]! ? 'j' : 'k');
+			}
+
+			assert.deepEqual(window(), content.slice(offset, offset + body), `scrolled to line ${offset}`);
+		}
+	});
+
 	test('a deleted Service says so; Esc goes back to the list', async () => {
 		const {source} = cluster();
 		const view = open(source, 'default/np-svc');
