@@ -1,5 +1,5 @@
 import type {EndpointDetail, ServiceDetail} from '../../core/detail/describe-service.js';
-import {alignRows, endpointHints, endpointState, nodeIPText, nodeZoneText, topologyLines} from '../../core/detail/describe-text.js';
+import {alignRows, detailTopologyLines, endpointState, nodeIPText, nodeZoneText, unknownText} from '../../core/detail/describe-text.js';
 import {kubectlDescribeText} from '../../core/detail/kubectl-fields.js';
 import type {EventRow} from '../../core/detail/service-events.js';
 
@@ -93,7 +93,7 @@ function extraLines(detail: ServiceDetail): DetailLine[] {
 }
 
 function topologySectionLines(detail: ServiceDetail): DetailLine[] {
-	return topologyLines(detail.topology, endpointHints(detail)).map((text, index) => ({
+	return detailTopologyLines(detail).map((text, index) => ({
 		key: `topology-${index}`,
 		text,
 		tone: index === 0 ? 'heading' : 'plain',
@@ -133,7 +133,9 @@ function endpointLines(detail: ServiceDetail): DetailLine[] {
 		}
 	}
 
-	if (detail.nodesWithoutEndpoints.length > 0) {
+	if (detail.nodesWithoutEndpoints === null && detail.endpoints !== null) {
+		lines.push({key: 'idle-nodes', text: `Nodes without endpoints: ${unknownText(detail, 'nodes')}`, tone: 'warn'});
+	} else if (detail.nodesWithoutEndpoints && detail.nodesWithoutEndpoints.length > 0) {
 		lines.push({key: 'idle-nodes', text: 'Nodes without endpoints', tone: 'heading'});
 		const texts = alignRows(
 			detail.nodesWithoutEndpoints.map(node => [node.node, nodeIPText(detail, node.nodeIP), nodeZoneText(detail, node.zone)]),
@@ -159,11 +161,12 @@ function podLines(detail: ServiceDetail): DetailLine[] {
 		return [{key: 'pods', text: 'Pods matching the selector: fetching…', tone: 'dim'}];
 	}
 
+	const unready = detail.unreadyPods;
 	const heading = `Pods matching the selector: ${detail.matchingPods ?? 0}; not ready endpoints: ${
-		detail.unreadyPods.length === 0 ? 'none' : detail.unreadyPods.length
+		unready === null ? unknownText(detail, 'endpointslices') : (unready.length === 0 ? 'none' : unready.length)
 	}`;
-	const lines: DetailLine[] = [{key: 'pods', text: heading, tone: 'heading'}];
-	const texts = alignRows(detail.unreadyPods.map(pod => [pod.pod, pod.node ?? '<no node>', pod.reason]));
+	const lines: DetailLine[] = [{key: 'pods', text: heading, tone: unready === null ? 'warn' : 'heading'}];
+	const texts = alignRows((unready ?? []).map(pod => [pod.pod, pod.node ?? '<no node>', pod.reason]));
 	for (const [index, text] of texts.entries()) {
 		lines.push({key: `pod-${index}`, text: `  ${text}`, tone: 'bad'});
 	}

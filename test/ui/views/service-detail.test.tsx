@@ -194,6 +194,10 @@ describe('ServiceDetail', () => {
 		assert.match(frame, /^Findings: none from what could be read; not checked: endpointslices \(.*endpointslices is forbidden: User "dev" cannot list.*\)$/m);
 		assert.doesNotMatch(frame, /^Findings: none$/m);
 		assert.match(frame, /endpoints \?\/\? \(unknown\)/);
+		// The pods were read (one of them is not ready), but which are endpoints is unknown without the slices.
+		assert.match(frame, /^Pods matching the selector: 3; not ready endpoints: unknown \(endpointslices: endpointslices is forbidden: User "dev" cannot list\)$/m);
+		assert.match(frame, /^Topology: unknown \(endpointslices: endpointslices is forbidden: User "dev" cannot list\)$/m);
+		assert.doesNotMatch(frame, /not ready endpoints: none|Topology: <none>/);
 	});
 
 	test('an ExternalName is resolved live on this machine', async () => {
