@@ -6,6 +6,9 @@ import type {EventRow} from '../../core/detail/service-events.js';
 /** The reason the view gives describeService while the first read of the events is under way. */
 export const readingEvents = 'reading…';
 
+/** The reason the view gives for the pods while their first read is under way. */
+export const readingPods = 'reading…';
+
 /** How a line is drawn: a section heading, a good or bad state, a warning, or secondary text. */
 export type LineTone = 'heading' | 'good' | 'warn' | 'bad' | 'dim' | 'plain';
 
@@ -158,7 +161,10 @@ function podLines(detail: ServiceDetail): DetailLine[] {
 	}
 
 	if (!detail.podsFetched) {
-		return [{key: 'pods', text: 'Pods matching the selector: fetching…', tone: 'dim'}];
+		const reason = detail.unknown.find(entry => entry.resource === 'pods')?.reason;
+		return reason === undefined || reason === readingPods
+			? [{key: 'pods', text: 'Pods matching the selector: fetching…', tone: 'dim'}]
+			: [{key: 'pods', text: `Pods matching the selector: ${unknownText(detail, 'pods')}`, tone: 'warn'}];
 	}
 
 	const unready = detail.unreadyPods;

@@ -200,6 +200,21 @@ describe('ServiceDetail', () => {
 		assert.doesNotMatch(frame, /not ready endpoints: none|Topology: <none>/);
 	});
 
+	test('pods forbidden: the pods line and the findings say pods unknown with the reason, never fetching… nor Findings: none', async () => {
+		const {source} = cluster();
+		const reason = 'pods is forbidden: User "dev" cannot list resource "pods" in API group "" in the namespace "default"';
+		source.listPods = async () => {
+			throw new Error(`${reason}\nmore`);
+		};
+		// A Service with a selector and nothing else to find: only the pods could have given a finding.
+		const view = open(source, 'default/np-svc', {columns: 250, rows: 60});
+		await settle();
+		const frame = view.frame();
+		assert.match(frame, new RegExp(`^Pods matching the selector: unknown \\(pods: ${reason.replaceAll('"', '.')}\\)$`, 'm'));
+		assert.match(frame, new RegExp(`^Findings: none from what could be read; not checked: pods \\(${reason.replaceAll('"', '.')}\\)$`, 'm'));
+		assert.doesNotMatch(frame, /fetching…|^Findings: none$/m);
+	});
+
 	test('an ExternalName is resolved live on this machine', async () => {
 		const {source} = cluster();
 		const asked: string[] = [];
