@@ -88,12 +88,18 @@ describe('EndpointSlices that cannot be read are unknown, not zero', () => {
 			assert.match(text.out, /^Not checked \(could not be read\):\n {2}endpointslices: /m);
 			assert.match(text.err, /^warning: endpoints unknown: /);
 			assert.match(text.err.replace('warning: endpoints unknown: ', ''), reason);
+			// The pods were read, but which of them are endpoints is not known without the slices.
+			assert.match(text.out, /^Pods matching the selector that are not ready endpoints: unknown \(endpointslices: .+\)$/m);
+			assert.doesNotMatch(text.out, /not ready endpoints: <none>|Topology: <none>/);
 
-			const json = JSON.parse((await describeWeb(source, true)).out) as {endpoints: unknown; unknown: Array<{resource: string; reason: string}>; findings: Array<{code: string; restsOn: string[]}>; nodesWithoutEndpoints: unknown[]};
+			const json = JSON.parse((await describeWeb(source, true)).out) as {endpoints: unknown; unknown: Array<{resource: string; reason: string}>; findings: Array<{code: string; restsOn: string[]}>; nodesWithoutEndpoints: unknown; unreadyPods: unknown; topology: unknown; podsFetched: boolean};
 			assert.equal(json.endpoints, null);
 			assert.deepEqual(json.unknown.map(entry => entry.resource), ['endpointslices']);
 			assert.match(json.unknown[0]!.reason, reason);
-			assert.deepEqual(json.nodesWithoutEndpoints, []);
+			assert.equal(json.podsFetched, true);
+			assert.equal(json.nodesWithoutEndpoints, null);
+			assert.equal(json.unreadyPods, null);
+			assert.equal(json.topology, null);
 			assert.ok(json.findings.every(finding => !finding.restsOn.includes('endpointslices')), JSON.stringify(json.findings));
 		});
 	}
@@ -124,8 +130,12 @@ describe('nodes and pods that cannot be read', () => {
 		const source = await connectWith('nodes', 'forbidden');
 		const text = await describeWeb(source, false);
 		assert.match(text.out, /^Endpoints: 2\/2 ready/m);
-		assert.doesNotMatch(text.out, /dropped|Nodes without endpoints/);
+		assert.doesNotMatch(text.out, /dropped|^Nodes without endpoints:$/m);
+		assert.match(text.out, /^Nodes without endpoints: unknown \(nodes: nodes is forbidden: User "dev" cannot list resource "nodes".*\)$/m);
 		assert.match(text.err, /^warning: nodes unknown: nodes is forbidden: User "dev" cannot list resource "nodes"/m);
+		const json = JSON.parse((await describeWeb(source, true)).out) as {nodesWithoutEndpoints: unknown; topology: {nodes: unknown}};
+		assert.equal(json.nodesWithoutEndpoints, null);
+		assert.equal(json.topology.nodes, null);
 	});
 
 	test('pods failing: no selector or targetPort finding, pods named unknown', async () => {

@@ -55,7 +55,7 @@ export function describeJson(detail: ServiceDetail): object {
 		})),
 		nodesWithoutEndpoints: detail.nodesWithoutEndpoints,
 		podsFetched: detail.podsFetched,
-		unreadyPods: detail.unreadyPods.map(pod => ({pod: pod.pod, reason: pod.reason, node: pod.node, ip: pod.ip})),
+		unreadyPods: detail.unreadyPods?.map(pod => ({pod: pod.pod, reason: pod.reason, node: pod.node, ip: pod.ip})) ?? null,
 		...(detail.externalName
 			? {externalName: {
 				target: detail.externalName.target,

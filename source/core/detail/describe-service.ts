@@ -177,23 +177,23 @@ export type ServiceDetail = {
 	readonly endpoints: {readonly ready: number; readonly total: number} | null;
 	/** Nodes holding endpoints (sorted by name), then the group without a node. */
 	readonly nodes: readonly NodeGroup[];
-	/** Cluster nodes that hold no endpoint of this Service. */
-	readonly nodesWithoutEndpoints: readonly NodeRef[];
+	/** Cluster nodes that hold no endpoint of this Service; null when the EndpointSlices or the nodes are unknown. */
+	readonly nodesWithoutEndpoints: readonly NodeRef[] | null;
 	/** Plain statements of where traffic is dropped because of a Local traffic policy. */
 	readonly trafficNotes: readonly string[];
 	/** Whether the pods matching the selector were fetched. */
 	readonly podsFetched: boolean;
 	/** How many pods match the selector, null when not fetched or without a selector. */
 	readonly matchingPods: number | null;
-	/** Matching pods that are not ready endpoints, with the reason. */
-	readonly unreadyPods: readonly UnreadyPod[];
+	/** Matching pods that are not ready endpoints, with the reason; null when the pods or the EndpointSlices are unknown. */
+	readonly unreadyPods: readonly UnreadyPod[] | null;
 	readonly externalName: {readonly target: string; readonly resolution: NameResolution | null} | null;
 	/** The fields `kubectl describe svc` prints, in its own strings. */
 	readonly kubectl: KubectlServiceFields;
 	/** The Service's events, or why they are unknown. */
 	readonly events: ServiceEvents;
-	/** What topology hints and trafficDistribution mean for each node. */
-	readonly topology: TopologyDetail;
+	/** What topology hints and trafficDistribution mean for each node; null when the EndpointSlices are unknown. */
+	readonly topology: TopologyDetail | null;
 	readonly findings: readonly Finding[];
 	/** Data that could not be read: everything drawn from it is left out, not zero. */
 	readonly unknown: readonly UnknownData[];
@@ -220,14 +220,14 @@ export function describeService(input: DescribeInput): ServiceDetail {
 	const backends = mergeBackends(slices, summary.ipFamilies[0]);
 	const groups = groupByNode(backends, nodesByName);
 	const occupied = new Set(groups.map(group => group.node));
-	const nodesWithoutEndpoints = !slicesKnown ? [] : [...nodesByName.values()]
+	const nodesWithoutEndpoints = !slicesKnown || !nodesKnown ? null : [...nodesByName.values()]
 		.filter(node => !occupied.has(node.metadata?.name ?? ''))
 		.map(node => nodeRef(node))
 		.sort((a, b) => compareText(a.node, b.node));
 	const ports = (service.spec?.ports ?? []).map(port => portDetail(port, pods ?? []));
 	const ready = backends.filter(backend => backend.ready).length;
 	// Which pods are endpoints, and which nodes hold none, is unknown without the slices.
-	const unreadyPods = pods && slicesKnown ? podsNotServing(pods, backends, service.spec?.ports ?? [], now) : [];
+	const unreadyPods = pods && slicesKnown ? podsNotServing(pods, backends, service.spec?.ports ?? [], now) : null;
 	const trafficNotes = slicesKnown ? localPolicyNotes(summary, ports, groups, [...nodesByName.values()]) : [];
 	const externalName = summary.type === 'ExternalName'
 		? {target: summary.externalName ?? '', resolution: input.resolution ?? null}
@@ -255,11 +255,13 @@ export function describeService(input: DescribeInput): ServiceDetail {
 		externalName,
 		kubectl: kubectlServiceFields(service, slicesKnown ? slices : null),
 		events: serviceEvents(input.events, now),
-		topology: topologyOf(
-			{...summary, trafficDistribution: service.spec?.trafficDistribution ?? null, hasExternalAddresses: summary.externalIPs.length > 0},
-			groups.flatMap(group => group.endpoints.map(endpoint => ({...endpoint, label: endpoint.pod ?? endpoint.ip}))),
-			[...nodesByName.values()].map(node => nodeRef(node)).sort((a, b) => compareText(a.node, b.node)),
-		),
+		topology: slicesKnown
+			? topologyOf(
+				{...summary, trafficDistribution: service.spec?.trafficDistribution ?? null, hasExternalAddresses: summary.externalIPs.length > 0},
+				groups.flatMap(group => group.endpoints.map(endpoint => ({...endpoint, label: endpoint.pod ?? endpoint.ip}))),
+				nodesKnown ? [...nodesByName.values()].map(node => nodeRef(node)).sort((a, b) => compareText(a.node, b.node)) : null,
+			)
+			: null,
 		unknown,
 	};
 	return {...detail, findings: findings(detail, slices, pods, now)};

@@ -1,4 +1,4 @@
-import type {EndpointDetail, PortDetail, ServiceDetail} from './describe-service.js';
+import type {EndpointDetail, PortDetail, ServiceDetail, UnknownData} from './describe-service.js';
 import {kubectlDescribeText} from './kubectl-fields.js';
 import {hasTopology, type NodeTopology, type TopologyDetail, trafficDistributionMeaning, trafficDistributionName} from './topology.js';
 
@@ -80,6 +80,11 @@ export function topologyLines(topology: TopologyDetail, endpoints: ReadonlyArray
 		return lines;
 	}
 
+	if (topology.nodes === null) {
+		lines.push(`  per node, for ${topology.appliesTo.join(' and ')}: unknown (nodes could not be read)`);
+		return lines;
+	}
+
 	lines.push(`  per node, for ${topology.appliesTo.join(' and ')}:`);
 	lines.push(...table(topology.nodes.map(node => [node.node, node.zone ?? '<no zone>', nodeUse(node, topology.readyEndpoints)]), '    '));
 	return lines;
@@ -113,6 +118,17 @@ export function endpointHints(detail: ServiceDetail): Array<{label: string; hint
 /** Why a resource is unknown, as the API said it. */
 function unknownReasonOf(detail: ServiceDetail, resource: string): string {
 	return detail.unknown.find(entry => entry.resource === resource)?.reason ?? 'not read';
+}
+
+/** `unknown (<the API's reason>)` for the first of `resources` that could not be read. */
+export function unknownText(detail: ServiceDetail, ...resources: ReadonlyArray<UnknownData['resource']>): string {
+	const resource = resources.find(name => detail.unknown.some(entry => entry.resource === name)) ?? resources[0]!;
+	return `unknown (${resource}: ${unknownReasonOf(detail, resource)})`;
+}
+
+/** The Topology section of a Service, or one line saying it is unknown without the EndpointSlices. */
+export function detailTopologyLines(detail: ServiceDetail): string[] {
+	return detail.topology ? topologyLines(detail.topology, endpointHints(detail)) : [`Topology: ${unknownText(detail, 'endpointslices')}`];
 }
 
 /** A node's InternalIP, `no InternalIP` when its Node has none, or unknown when the nodes could not be read (the reason is under Not checked). */
@@ -186,7 +202,9 @@ export function describeText(detail: ServiceDetail): string {
 			]), '    '));
 		}
 
-		if (detail.nodesWithoutEndpoints.length > 0) {
+		if (detail.nodesWithoutEndpoints === null) {
+			lines.push('', `Nodes without endpoints: ${unknownText(detail, 'nodes')}`);
+		} else if (detail.nodesWithoutEndpoints.length > 0) {
 			lines.push('', 'Nodes without endpoints:');
 			lines.push(...table(detail.nodesWithoutEndpoints.map(node => [node.node, nodeIPText(detail, node.nodeIP), nodeZoneText(detail, node.zone)]), '  ').map(line => line.trimEnd()));
 		}
@@ -195,10 +213,12 @@ export function describeText(detail: ServiceDetail): string {
 			lines.push(`  ${note}`);
 		}
 
-		lines.push('', ...topologyLines(detail.topology, endpointHints(detail)));
+		lines.push('', ...detailTopologyLines(detail));
 	}
 
-	if (detail.podsFetched && service.selector) {
+	if (detail.podsFetched && service.selector && detail.unreadyPods === null) {
+		lines.push('', `Pods matching the selector that are not ready endpoints: ${unknownText(detail, 'endpointslices')}`);
+	} else if (detail.podsFetched && service.selector && detail.unreadyPods) {
 		lines.push('', `Pods matching the selector that are not ready endpoints: ${detail.unreadyPods.length === 0 ? '<none>' : ''}`.trimEnd());
 		lines.push(...table(detail.unreadyPods.map(pod => [pod.pod, pod.node ?? '<no node>', pod.reason]), '  '));
 	}

@@ -40,8 +40,8 @@ export type TopologyDetail = {
 	readonly nodeHinted: number;
 	/** The traffic kube-proxy filters by hints: only what a Cluster policy governs. */
 	readonly appliesTo: readonly string[];
-	/** Every cluster node, sorted by name. */
-	readonly nodes: readonly NodeTopology[];
+	/** Every cluster node, sorted by name; null when the nodes could not be read. */
+	readonly nodes: readonly NodeTopology[] | null;
 };
 
 export type TopologyService = {
@@ -123,7 +123,7 @@ function modeFor(ready: readonly TopologyEndpoint[], node: string, zone: string 
 export function topologyOf(
 	service: TopologyService,
 	endpoints: readonly TopologyEndpoint[],
-	nodes: ReadonlyArray<{readonly node: string; readonly zone: string | null}>,
+	nodes: ReadonlyArray<{readonly node: string; readonly zone: string | null}> | null,
 ): TopologyDetail {
 	const ready = endpoints.filter(endpoint => endpoint.ready);
 	// Without a ready endpoint kube-proxy takes the serving, terminating ones, hints aside.
@@ -134,7 +134,7 @@ export function topologyOf(
 		zoneHinted: ready.filter(endpoint => endpoint.hints.forZones.length > 0).length,
 		nodeHinted: ready.filter(endpoint => endpoint.hints.forNodes.length > 0).length,
 		appliesTo: appliesTo(service),
-		nodes: nodes.map(({node, zone}) => {
+		nodes: nodes?.map(({node, zone}) => {
 			const {mode, reason} = modeFor(ready, node, zone);
 			const used = mode === 'PreferSameNode'
 				? ready.filter(endpoint => endpoint.hints.forNodes.includes(node))
@@ -142,7 +142,7 @@ export function topologyOf(
 					? ready.filter(endpoint => endpoint.hints.forZones.includes(zone ?? ''))
 					: fallback;
 			return {node, zone, mode, endpoints: used.map(endpoint => endpoint.label), reason};
-		}),
+		}) ?? null,
 	};
 }
 

@@ -84,7 +84,8 @@ export function serviceTableCells(row: ServiceRow, options: ServiceTableOptions)
 
 /**
  * The reasons the dashboard marks with `!`, then what could not be checked (`endpoints unknown`), in one
- * cell; `<none>` as kubectl prints an empty cell, only when everything was checked and nothing found.
+ * cell; `<none>` as kubectl prints an empty cell, only when everything the row rests on (the Service and
+ * its EndpointSlices, never the pods) was checked and nothing found.
  */
 export function warningsCell(row: ServiceRow): string {
 	const phrases = [...row.warnings, ...row.unknown.map(item => `${item.what} unknown`)];

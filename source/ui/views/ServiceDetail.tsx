@@ -12,7 +12,7 @@ import {scrollCommands, useScroll} from '../hooks/use-scroll.js';
 import {useServiceEvents} from '../hooks/use-service-events.js';
 import {useServicePods} from '../hooks/use-service-pods.js';
 import type {ServiceScreenProps} from '../screens.js';
-import {detailLines, type LineTone, readingEvents} from './service-detail-lines.js';
+import {detailLines, type LineTone, readingEvents, readingPods} from './service-detail-lines.js';
 
 export type ServiceDetailProps = ServiceScreenProps & {
 	/** Resolves an ExternalName target on this machine. Default: not resolved. */
@@ -97,11 +97,13 @@ export default function ServiceDetail({
 			return [];
 		}
 
+		// Pods not read yet (or not readable) are unknown like a watched resource: no "Findings: none" without them.
+		const unknown = [...unknownResources(snapshot.states), ...(selector && pods === undefined ? [{resource: 'pods' as const, reason: podsError ?? readingPods}] : [])];
 		return detailLines(
-			describeService({service, slices, nodes: snapshot.nodes, pods, clusterDomain, now, resolution, events: events ?? {ok: false, reason: readingEvents}, unknown: unknownResources(snapshot.states)}),
+			describeService({service, slices, nodes: snapshot.nodes, pods, clusterDomain, now, resolution, events: events ?? {ok: false, reason: readingEvents}, unknown}),
 			width,
 		);
-	}, [service, slices, snapshot.nodes, snapshot.states, pods, clusterDomain, now, resolution, events, width]);
+	}, [service, slices, snapshot.nodes, snapshot.states, selector, pods, podsError, clusterDomain, now, resolution, events, width]);
 
 	const bodyHeight = Math.max(1, height - 1);
 	const {offset: shown, scroll} = useScroll(lines.length, bodyHeight);

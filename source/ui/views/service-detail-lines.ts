@@ -1,10 +1,13 @@
 import type {EndpointDetail, ServiceDetail} from '../../core/detail/describe-service.js';
-import {alignRows, endpointHints, endpointState, nodeIPText, nodeZoneText, topologyLines} from '../../core/detail/describe-text.js';
+import {alignRows, detailTopologyLines, endpointState, nodeIPText, nodeZoneText, unknownText} from '../../core/detail/describe-text.js';
 import {kubectlDescribeText} from '../../core/detail/kubectl-fields.js';
 import type {EventRow} from '../../core/detail/service-events.js';
 
 /** The reason the view gives describeService while the first read of the events is under way. */
 export const readingEvents = 'reading…';
+
+/** The reason the view gives for the pods while their first read is under way. */
+export const readingPods = 'reading…';
 
 /** How a line is drawn: a section heading, a good or bad state, a warning, or secondary text. */
 export type LineTone = 'heading' | 'good' | 'warn' | 'bad' | 'dim' | 'plain';
@@ -93,7 +96,7 @@ function extraLines(detail: ServiceDetail): DetailLine[] {
 }
 
 function topologySectionLines(detail: ServiceDetail): DetailLine[] {
-	return topologyLines(detail.topology, endpointHints(detail)).map((text, index) => ({
+	return detailTopologyLines(detail).map((text, index) => ({
 		key: `topology-${index}`,
 		text,
 		tone: index === 0 ? 'heading' : 'plain',
@@ -133,7 +136,9 @@ function endpointLines(detail: ServiceDetail): DetailLine[] {
 		}
 	}
 
-	if (detail.nodesWithoutEndpoints.length > 0) {
+	if (detail.nodesWithoutEndpoints === null && detail.endpoints !== null) {
+		lines.push({key: 'idle-nodes', text: `Nodes without endpoints: ${unknownText(detail, 'nodes')}`, tone: 'warn'});
+	} else if (detail.nodesWithoutEndpoints && detail.nodesWithoutEndpoints.length > 0) {
 		lines.push({key: 'idle-nodes', text: 'Nodes without endpoints', tone: 'heading'});
 		const texts = alignRows(
 			detail.nodesWithoutEndpoints.map(node => [node.node, nodeIPText(detail, node.nodeIP), nodeZoneText(detail, node.zone)]),
@@ -156,14 +161,18 @@ function podLines(detail: ServiceDetail): DetailLine[] {
 	}
 
 	if (!detail.podsFetched) {
-		return [{key: 'pods', text: 'Pods matching the selector: fetching…', tone: 'dim'}];
+		const reason = detail.unknown.find(entry => entry.resource === 'pods')?.reason;
+		return reason === undefined || reason === readingPods
+			? [{key: 'pods', text: 'Pods matching the selector: fetching…', tone: 'dim'}]
+			: [{key: 'pods', text: `Pods matching the selector: ${unknownText(detail, 'pods')}`, tone: 'warn'}];
 	}
 
+	const unready = detail.unreadyPods;
 	const heading = `Pods matching the selector: ${detail.matchingPods ?? 0}; not ready endpoints: ${
-		detail.unreadyPods.length === 0 ? 'none' : detail.unreadyPods.length
+		unready === null ? unknownText(detail, 'endpointslices') : (unready.length === 0 ? 'none' : unready.length)
 	}`;
-	const lines: DetailLine[] = [{key: 'pods', text: heading, tone: 'heading'}];
-	const texts = alignRows(detail.unreadyPods.map(pod => [pod.pod, pod.node ?? '<no node>', pod.reason]));
+	const lines: DetailLine[] = [{key: 'pods', text: heading, tone: unready === null ? 'warn' : 'heading'}];
+	const texts = alignRows((unready ?? []).map(pod => [pod.pod, pod.node ?? '<no node>', pod.reason]));
 	for (const [index, text] of texts.entries()) {
 		lines.push({key: `pod-${index}`, text: `  ${text}`, tone: 'bad'});
 	}
@@ -263,5 +272,18 @@ export function detailLines(detail: ServiceDetail, width: number): DetailLine[] 
 
 	lines.push(...podLines(detail), ...externalNameLines(detail));
 	// Findings and traffic notes are the point of the view: they wrap instead of being cut (event rows keep their columns).
-	return lines.flatMap(line => (line.tone === 'warn' && !line.key.startsWith('describe-') && !line.key.startsWith('event-') ? wrapLine(line, width) : [line]));
+	return uniqueKeys(lines.flatMap(line => (line.tone === 'warn' && !line.key.startsWith('describe-') && !line.key.startsWith('event-') ? wrapLine(line, width) : [line])));
+}
+
+/**
+ * Each key once: two findings of one code (or any other repeat) would otherwise share a key, and
+ * React then draws two rows at one place when the view scrolls.
+ */
+function uniqueKeys(lines: readonly DetailLine[]): DetailLine[] {
+	const seen = new Map<string, number>();
+	return lines.map(line => {
+		const count = seen.get(line.key) ?? 0;
+		seen.set(line.key, count + 1);
+		return count === 0 ? line : {...line, key: `${line.key}#${count}`};
+	});
 }

@@ -87,6 +87,31 @@ describe('svc-nodeport with the nodes forbidden', () => {
 	});
 });
 
+describe('svc-nodeport with the endpointslices or the nodes unknown: what rests on them is null, never empty or zero', () => {
+	const reason = 'endpointslices.discovery.k8s.io is forbidden: User "me" cannot list resource "endpointslices"';
+
+	test('endpointslices unknown: not-ready pods, nodes without endpoints and topology are unknown', () => {
+		const detail = describeService({service: svcNodeport, slices: svcNodeportSlices, nodes, pods: echoPods, now, unknown: [{resource: 'endpointslices', reason}]});
+		assert.equal(detail.podsFetched, true);
+		assert.equal(detail.unreadyPods, null);
+		assert.equal(detail.nodesWithoutEndpoints, null);
+		assert.equal(detail.topology, null);
+		const json = describeJson(detail) as {unreadyPods: unknown; nodesWithoutEndpoints: unknown; topology: unknown};
+		assert.deepEqual([json.unreadyPods, json.nodesWithoutEndpoints, json.topology], [null, null, null]);
+		const text = describeText(detail);
+		assert.match(text, new RegExp(`^Pods matching the selector that are not ready endpoints: unknown \\(endpointslices: ${reason.replaceAll('.', '\\.')}\\)$`, 'm'));
+		assert.doesNotMatch(text, /<none>\n\nFindings|not ready endpoints: <none>/);
+	});
+
+	test('nodes unknown: nodes without endpoints and each node\'s topology are unknown', () => {
+		const detail = describeService({service: svcNodeport, slices: svcNodeportSlices, nodes, pods: echoPods, now, unknown: [{resource: 'nodes', reason: 'nodes is forbidden'}]});
+		assert.equal(detail.nodesWithoutEndpoints, null);
+		assert.equal(detail.topology?.nodes, null);
+		assert.deepEqual(detail.unreadyPods, []);
+		assert.match(describeText(detail), /^Nodes without endpoints: unknown \(nodes: nodes is forbidden\)$/m);
+	});
+});
+
 describe('dual-stack web with a named targetPort, several slices, terminating and unready endpoints', () => {
 	const labels = {app: 'web'};
 	const ports = [{name: 'http', containerPort: 8080, protocol: 'TCP'}];
@@ -143,7 +168,7 @@ describe('dual-stack web with a named targetPort, several slices, terminating an
 	});
 
 	test('pods that are not ready endpoints, each with its reason', () => {
-		assert.deepEqual(detail.unreadyPods.map(entry => [entry.pod, entry.node, entry.reason]), [
+		assert.deepEqual(detail.unreadyPods!.map(entry => [entry.pod, entry.node, entry.reason]), [
 			['web-b', 'myk8s-worker2', 'terminating (deletion requested 20s ago)'],
 			['web-c', 'myk8s-worker2', 'readiness probe failing (app)'],
 			['web-d', null, 'not scheduled: Unschedulable: 0/4 nodes are available: 4 Insufficient cpu.'],
@@ -171,7 +196,7 @@ describe('selectorless Services', () => {
 		const detail = describeService({service: mySvc, slices: [mirrored], nodes, pods: undefined, now});
 		assert.deepEqual(detail.nodes, [{node: null, nodeIP: null, zone: null, endpoints: [{pod: null, ip: '192.0.2.42', addresses: ['192.0.2.42'], ports: {'': 9376}, ready: true, serving: true, terminating: false, zone: null, hostname: null, slices: ['my-service-l7bz2'], hints: {forZones: [], forNodes: []}}]}]);
 		assert.deepEqual(detail.slices, [{name: 'my-service-l7bz2', addressType: 'IPv4', managedBy: 'endpointslicemirroring-controller.k8s.io', endpoints: 1}]);
-		assert.equal(detail.nodesWithoutEndpoints.length, 4);
+		assert.equal(detail.nodesWithoutEndpoints!.length, 4);
 		assert.deepEqual(codes(detail), []);
 		assert.equal(formatPort(detail.ports[0]!), '<unset> 80 -> 9376 /TCP');
 		const text = describeText(detail);
@@ -232,7 +257,7 @@ describe('findings from the spec and the pods', () => {
 		const detail = describeService({service: svc, slices: [slice('default', 'api', 'api-x', [], [])], nodes, pods, now});
 		assert.deepEqual(codes(detail), ['no-endpoints', 'target-port-not-exposed']);
 		assert.match(detail.findings[1]!.message, /targetPort "metrics" is not a TCP container port of any matching pod \(declared: 8080\/TCP\)/);
-		assert.deepEqual(detail.unreadyPods.map(entry => entry.reason), ['declares no container port named "metrics"']);
+		assert.deepEqual(detail.unreadyPods!.map(entry => entry.reason), ['declares no container port named "metrics"']);
 	});
 
 	test('kube-dns: a manual slice serving dns over TCP only leaves the UDP port unserved', () => {
@@ -279,7 +304,7 @@ describe('findings from the spec and the pods', () => {
 		const svc = service('prod', 'my-service', {type: 'ExternalName', externalName: 'my.database.example.com', ipFamilies: undefined, ipFamilyPolicy: undefined});
 		const resolved = describeService({service: svc, slices: [], nodes, pods: undefined, now, resolution: {name: 'my.database.example.com', chain: ['db-1.example.net'], addresses: ['192.0.2.10']}});
 		assert.deepEqual(codes(resolved), []);
-		assert.deepEqual(resolved.nodesWithoutEndpoints.length, 4);
+		assert.deepEqual(resolved.nodesWithoutEndpoints!.length, 4);
 		assert.match(describeText(resolved), /^ {2}my\.database\.example\.com -> db-1\.example\.net -> 192\.0\.2\.10$/m);
 		const failed = describeService({service: svc, slices: [], nodes, pods: undefined, now, resolution: {name: 'my.database.example.com', chain: [], addresses: [], error: 'queryA ENOTFOUND my.database.example.com'}});
 		assert.deepEqual(failed.findings, [{code: 'external-name-unresolved', message: 'ExternalName target my.database.example.com does not resolve on this machine: queryA ENOTFOUND my.database.example.com', restsOn: ['service', 'dns']}]);

@@ -19,20 +19,20 @@ function endpoint(label: string, forZones: string[], forNodes: string[] = [], re
 	return {label, ready, serving: ready, terminating: false, hints: {forZones, forNodes}};
 }
 
-const use = (detail: ReturnType<typeof topologyOf>) => Object.fromEntries(detail.nodes.map(node => [node.node, [node.mode, node.endpoints.join(',')]]));
+const use = (detail: ReturnType<typeof topologyOf>) => Object.fromEntries(detail.nodes!.map(node => [node.node, [node.mode, node.endpoints.join(',')]]));
 
 describe('topologyOf', () => {
 	test('zone hints on every ready endpoint: same zone where one exists, else all; no zone label: all', () => {
 		const detail = topologyOf(clusterIp, [endpoint('a', ['zone-a']), endpoint('b', ['zone-b']), endpoint('b2', ['zone-b'])], nodes);
 		assert.deepEqual(use(detail), {cp: ['PreferSameZone', 'a'], w1: ['PreferSameZone', 'a'], w2: ['PreferSameZone', 'b,b2'], w3: [null, 'a,b,b2']});
-		assert.match(detail.nodes[3]!.reason, /no topology\.kubernetes\.io\/zone label/);
+		assert.match(detail.nodes![3]!.reason, /no topology\.kubernetes\.io\/zone label/);
 		assert.equal(detail.zoneHinted, 3);
 	});
 
 	test('one ready endpoint without a hint: every node uses every ready endpoint', () => {
 		const detail = topologyOf(clusterIp, [endpoint('a', ['zone-a']), endpoint('b', [])], nodes);
 		assert.deepEqual(use(detail), {cp: [null, 'a,b'], w1: [null, 'a,b'], w2: [null, 'a,b'], w3: [null, 'a,b']});
-		assert.equal(detail.nodes[0]!.reason, '1 of 2 ready endpoints lack a zone hint');
+		assert.equal(detail.nodes![0]!.reason, '1 of 2 ready endpoints lack a zone hint');
 	});
 
 	test('a not-ready endpoint without hints does not spoil them, and is never used', () => {

@@ -90,3 +90,11 @@ test('nodes unreadable: each node\'s InternalIP is unknown, not "no InternalIP"'
 	const known = detailLines(describeService({service: svcNodeport, slices: svcNodeportSlices, nodes, pods: echoPods, now, events: {ok: true, items: []}}), 400).map(line => line.text);
 	assert.ok(known.includes('  myk8s-worker2  172.18.0.2  zone zone-b'));
 });
+
+test('every line of the view has its own key, also when two findings share a code and wrap alike', () => {
+	const service = {...svcNodeport, spec: {...svcNodeport.spec, ports: [{name: 'a', port: 80, targetPort: 8081 as never, protocol: 'TCP'}, {name: 'b', port: 81, targetPort: 8082 as never, protocol: 'TCP'}]}};
+	const detail = describeService({service, slices: svcNodeportSlices, nodes, pods: echoPods, now, events: {ok: true, items: []}});
+	assert.equal(detail.findings.filter(item => item.code === 'target-port-not-exposed').length, 2);
+	const lines = detailLines(detail, 60);
+	assert.equal(new Set(lines.map(line => line.key)).size, lines.length);
+});

@@ -194,6 +194,25 @@ describe('ServiceDetail', () => {
 		assert.match(frame, /^Findings: none from what could be read; not checked: endpointslices \(.*endpointslices is forbidden: User "dev" cannot list.*\)$/m);
 		assert.doesNotMatch(frame, /^Findings: none$/m);
 		assert.match(frame, /endpoints \?\/\? \(unknown\)/);
+		// The pods were read (one of them is not ready), but which are endpoints is unknown without the slices.
+		assert.match(frame, /^Pods matching the selector: 3; not ready endpoints: unknown \(endpointslices: endpointslices is forbidden: User "dev" cannot list\)$/m);
+		assert.match(frame, /^Topology: unknown \(endpointslices: endpointslices is forbidden: User "dev" cannot list\)$/m);
+		assert.doesNotMatch(frame, /not ready endpoints: none|Topology: <none>/);
+	});
+
+	test('pods forbidden: the pods line and the findings say pods unknown with the reason, never fetching… nor Findings: none', async () => {
+		const {source} = cluster();
+		const reason = 'pods is forbidden: User "dev" cannot list resource "pods" in API group "" in the namespace "default"';
+		source.listPods = async () => {
+			throw new Error(`${reason}\nmore`);
+		};
+		// A Service with a selector and nothing else to find: only the pods could have given a finding.
+		const view = open(source, 'default/np-svc', {columns: 250, rows: 60});
+		await settle();
+		const frame = view.frame();
+		assert.match(frame, new RegExp(`^Pods matching the selector: unknown \\(pods: ${reason.replaceAll('"', '.')}\\)$`, 'm'));
+		assert.match(frame, new RegExp(`^Findings: none from what could be read; not checked: pods \\(${reason.replaceAll('"', '.')}\\)$`, 'm'));
+		assert.doesNotMatch(frame, /fetching…|^Findings: none$/m);
 	});
 
 	test('an ExternalName is resolved live on this machine', async () => {
@@ -220,6 +239,35 @@ describe('ServiceDetail', () => {
 		assert.equal(view.frame().split('\n').at(-2), '  np-deployment-6b96849c57-zz7qp  myk8s-worker3  no IP yet (app: ImagePullBackO…');
 		await view.press('g');
 		assert.equal(view.frame().split('\n')[2], 'default/np-svc  NodePort  age 6m41s  endpoints 2/2 ready');
+	});
+
+	test('repeated lines (two findings of one code) scroll as one window of the content, each line once and in order', async () => {
+		const {source} = cluster();
+		// Two ports whose targetPorts no pod declares, and no slice port named like them: two findings of each code.
+		source.update({
+			services: source.current.services.map(item => item.metadata?.name === 'np-svc'
+				? {...item, spec: {...item.spec, ports: [{name: 'http', port: 80, targetPort: 8081 as never, protocol: 'TCP'}, {name: 'syslog', port: 514, targetPort: 514 as never, protocol: 'UDP'}]}}
+				: item),
+		});
+		const tall = open(source, 'default/np-svc', {columns: 80, rows: 100});
+		await settle();
+		const content = tall.frame().split('\n').slice(2, -1).filter(Boolean);
+		assert.equal(content.filter(line => line.endsWith('[target-port-not-exposed]')).length, 2);
+		assert.equal(content.filter(line => line.endsWith('[protocol-not-served]')).length, 2);
+		assert.equal(content.filter(line => line.startsWith('  ! ')).length, 4);
+		const rows = 12;
+		const body = rows - 3;
+		const view = open(source, 'default/np-svc', {columns: 80, rows});
+		await settle();
+		const window = () => view.frame().split('\n').slice(2, 2 + body);
+		const offsets = [0, 1, 2, 3, 4, 5, 6, 7, 8, 7, 6, 5, 4, 3, 2, 1, 0];
+		for (const [step, offset] of offsets.entries()) {
+			if (step > 0) {
+				await view.press(offset > offsets[step - 1]! ? 'j' : 'k');
+			}
+
+			assert.deepEqual(window(), content.slice(offset, offset + body), `scrolled to line ${offset}`);
+		}
 	});
 
 	test('a deleted Service says so; Esc goes back to the list', async () => {
