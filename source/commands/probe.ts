@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type {ClusterSource} from '../kube/types.js';
-import {planAddressProbe} from '../core/probe/plan.js';
+import {planAddressProbe, unknownText, type UnknownObjects} from '../core/probe/plan.js';
+import {unknownReason} from '../kube/connection-state.js';
 import type {LatencySummary} from '../core/probe/latency.js';
 import {expectedFromText, failureCauses, isExpectedDrop, type AffinitySummary, type ProbeRunSnapshot, type Reachability, type SeriesSnapshot} from '../core/probe/run-stats.js';
 import {parseVia} from '../core/probe/service-targets.js';
@@ -110,7 +111,7 @@ function roundLatency(latency: LatencySummary | undefined): LatencySummary | nul
 	return {min: round(latency.min), median: round(latency.median), p95: round(latency.p95), max: round(latency.max), mean: round(latency.mean)};
 }
 
-function summaryJson(snapshot: ProbeRunSnapshot): unknown {
+function summaryJson(snapshot: ProbeRunSnapshot, unknown: readonly UnknownObjects[]): unknown {
 	const outcomes = (entry: SeriesSnapshot | ProbeRunSnapshot) => ({
 		count: entry.count,
 		ok: entry.ok,
@@ -150,6 +151,8 @@ function summaryJson(snapshot: ProbeRunSnapshot): unknown {
 			affinity: snapshot.affinity,
 			latency: roundLatency(snapshot.latency),
 			methods: snapshot.methods,
+			// What could not be read from the API: nothing expected rests on it.
+			unknown,
 			series: snapshot.series.map(entry => series(entry)),
 		},
 	};
@@ -194,8 +197,12 @@ function affinityLine(affinity: AffinitySummary): string | undefined {
 }
 
 /** The summary as text: totals, latency, per-pod shares against expectation, fit, affinity, NodePort matrix. */
-export function formatSummary(snapshot: ProbeRunSnapshot, description: string): string {
+export function formatSummary(snapshot: ProbeRunSnapshot, description: string, unknown: readonly UnknownObjects[] = []): string {
 	const lines: string[] = [`--- ${description} ---`, headline(snapshot)];
+	for (const entry of unknown) {
+		lines.push(`${unknownText(entry)}: nothing expected, no cause drawn`);
+	}
+
 	for (const [reason, count] of Object.entries(snapshot.dropReasons)) {
 		lines.push(`dropped as expected (${reason}): ${count}`);
 	}
@@ -311,7 +318,8 @@ async function addressInRules(options: ProbeCommandOptions, spec: Extract<Target
 async function findService(source: ClusterSource, namespace: string, name: string, waitMs: number): Promise<void> {
 	await source.ready();
 	const has = () => source.snapshot().services.some(service => service.metadata?.namespace === namespace && service.metadata?.name === name);
-	if (has()) {
+	// Services that could not be read will not show it by waiting: the plan says they are unknown.
+	if (has() || unknownReason(source.snapshot().states.services) !== undefined) {
 		return;
 	}
 
@@ -493,6 +501,10 @@ export async function runProbe(options: ProbeCommandOptions, io: ProbeIo, signal
 		io.stdout.write(headerLine(options, plan));
 	}
 
+	for (const entry of plan.unknown ?? []) {
+		io.stderr.write(`warning: ${unknownText(entry)}: no expectation drawn\n`);
+	}
+
 	await runToEnd(session, signal);
 	output.flush();
 	session.close();
@@ -504,6 +516,7 @@ export async function runProbe(options: ProbeCommandOptions, io: ProbeIo, signal
 		return 1;
 	}
 
-	io.stdout.write(options.json ? `${JSON.stringify(summaryJson(snapshot))}\n` : formatSummary(snapshot, plan.description));
+	const unknown = plan.unknown ?? [];
+	io.stdout.write(options.json ? `${JSON.stringify(summaryJson(snapshot, unknown))}\n` : formatSummary(snapshot, plan.description, unknown));
 	return snapshot.ok > 0 || snapshot.count === 0 ? 0 : 1;
 }

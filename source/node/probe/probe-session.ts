@@ -5,6 +5,7 @@ import {applicableVia, type Expectation, probeModeFor, type Via} from '../../cor
 import type {TargetSpec} from '../../core/probe/target.js';
 import type {ProbeMode, ProbeSample} from '../../core/probe/types.js';
 import {unjudgedFromOwnNode} from '../../core/probe/own-node.js';
+import {unknownReason} from '../../kube/connection-state.js';
 import type {ClusterSnapshot, ClusterSource} from '../../kube/types.js';
 import {SnapshotStore, type Store} from '../../util/snapshot-store.js';
 import {podVantage, type ProbeVantages} from '../access/probe-vantages.js';
@@ -129,8 +130,13 @@ export function probeModeOf(plan: ProbePlan, fallback: ProbeMode): ProbeMode {
 	return plan.mode ?? (plan.servicePort ? probeModeFor(plan.servicePort, fallback) : (plan.protocol === 'UDP' ? 'dns' : fallback));
 }
 
+/** The cluster's objects, with what could not be read (unknown, never taken as none). */
 function objectsOf(cluster: ClusterSnapshot): ClusterObjects {
-	return {services: cluster.services, endpointSlices: cluster.endpointSlices, nodes: cluster.nodes};
+	const unknown = (['services', 'endpointslices', 'nodes'] as const).flatMap(resource => {
+		const reason = unknownReason(cluster.states[resource]);
+		return reason === undefined ? [] : [{resource, reason}];
+	});
+	return {services: cluster.services, endpointSlices: cluster.endpointSlices, nodes: cluster.nodes, ...(unknown.length > 0 ? {unknown} : {})};
 }
 
 /**
