@@ -134,6 +134,16 @@ describe('probe view frames (pure: snapshot + size)', () => {
 		assert.doesNotMatch(readyFrame, /cause:/, readyFrame);
 	});
 
+	test('EndpointSlices not read: the verdict line says endpoints unknown with the reason, no cause', async () => {
+		const unknown = [{resource: 'endpointslices', reason: 'endpointslices is forbidden'}] as const;
+		const plan = planServiceProbe({services: [nodePortService('Cluster')], endpointSlices: [], nodes, unknown}, {kind: 'service', namespace: 'default', name: 'svc-nodeport'}, 'clusterip');
+		assert.ok(!('error' in plan));
+		const label = plan.series[0]!.target.label;
+		const frame = await frameOf({...modelOf(plan, 'clusterip', snapshotOf(plan, Array.from({length: 5}, () => [label, {error: 'refused'}] as const))), unknown: plan.unknown}, 80, 22);
+		assert.match(frame, /^endpoints unknown \(endpointslices is forbidden\): nothing expected$/m, frame);
+		assert.doesNotMatch(frame, /cause:|no ready endpoints/, frame);
+	});
+
 	test('the counts line never cuts the attribution method: latency figures go first, then the drop wording shortens', async () => {
 		const {plan, snapshot} = nodePortRun();
 		const big = {...snapshot, count: 1368, ok: 1198, dropped: 167, failed: 3, successRate: 1198 / 1201, series: snapshot.series.map(entry => ({...entry, via: {...entry.via, response: entry.via.response * 66}}))};

@@ -139,6 +139,11 @@ function objectsOf(cluster: ClusterSnapshot): ClusterObjects {
 	return {services: cluster.services, endpointSlices: cluster.endpointSlices, nodes: cluster.nodes, ...(unknown.length > 0 ? {unknown} : {})};
 }
 
+/** Whether a plan (or a snapshot) lacks the EndpointSlices: the only unknown a plan is made without. */
+function slicesUnknown(holder: {readonly unknown?: ClusterObjects['unknown']}): boolean {
+	return holder.unknown?.some(entry => entry.resource === 'endpointslices') ?? false;
+}
+
 /**
  * A probe run as a store, shaped like the cluster store: the engine (or a remote loop) is owned
  * here, samples go into statistics kept here, and one timer publishes them (skipped while nothing
@@ -419,7 +424,9 @@ export class ProbeSession extends SnapshotStore<ProbeSessionSnapshot> {
 		const exists = cluster.services.some(service => service.metadata?.namespace === spec.namespace && service.metadata?.name === spec.name);
 		const choices = probeChoices(objectsOf(cluster), {...spec, ...(this.port === undefined ? {} : {port: this.port})});
 		const shownVia = this.viaFor(choices);
-		if (exists !== this.exists || shownVia !== this.shownVia) {
+		// Slices that become readable (or stop being) change what the plan may expect: plan again.
+		const slicesChanged = this.planned !== undefined && slicesUnknown(objectsOf(cluster)) !== slicesUnknown(this.planned);
+		if (exists !== this.exists || shownVia !== this.shownVia || slicesChanged) {
 			this.replanAll();
 			this.restart();
 			this.changed();

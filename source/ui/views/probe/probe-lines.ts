@@ -1,5 +1,6 @@
 import {plot} from 'asciichart';
 import {droppedLane, expectedFromText, failureCauses, isExpectedDrop, lanesOf, type Lane, type ProbeRunSnapshot, unknownPod} from '../../../core/probe/run-stats.js';
+import {unknownText, type UnknownObjects} from '../../../core/probe/plan.js';
 import type {Via} from '../../../core/probe/service-targets.js';
 import {fitVerdict, tooFewText} from '../../../core/probe/chi-square.js';
 import type {AttributionMethod, ProbeSample} from '../../../core/probe/types.js';
@@ -27,6 +28,8 @@ export type ProbeViewModel = {
 	/** Why nothing can be probed (no such Service, no NodePort, ...). */
 	readonly error?: string;
 	readonly snapshot?: ProbeRunSnapshot;
+	/** What the plan could not read from the API (nothing is expected from it), with why. */
+	readonly unknown?: readonly UnknownObjects[];
 	/** Node of every endpoint known to the plan, so pods that never answered get a labelled lane. */
 	readonly endpointNodes?: Readonly<Record<string, string | null>>;
 	/** The key hint at the bottom. */
@@ -326,7 +329,12 @@ function directLine(snapshot: ProbeRunSnapshot): ProbeLine {
 }
 
 /** The verdict under the shares: chi-square balance, or the affinity check under ClientIP. */
-export function verdictLine(snapshot: ProbeRunSnapshot | undefined): ProbeLine {
+export function verdictLine(snapshot: ProbeRunSnapshot | undefined, unknown: readonly UnknownObjects[] = []): ProbeLine {
+	if (unknown.length > 0 && !snapshot?.fit) {
+		// Nothing is expected from what could not be read: say that, not "waiting" or "nothing expected for this target".
+		return line('verdict', seg(unknown.map(entry => unknownText(entry)).join('; '), 'warn'), seg(': nothing expected', 'dim'));
+	}
+
 	if (!snapshot || snapshot.count === 0) {
 		return line('verdict', seg('balance: waiting for answers', 'dim'));
 	}
@@ -377,7 +385,7 @@ export function verdictLine(snapshot: ProbeRunSnapshot | undefined): ProbeLine {
 /** Per-pod counts, observed against expected share, then the verdict line. */
 export function shareLines(model: ProbeViewModel, width: number, maxLines: number): ProbeLine[] {
 	const snapshot = model.snapshot;
-	const verdict = verdictLine(snapshot);
+	const verdict = verdictLine(snapshot, model.unknown);
 	if (maxLines <= 1 || !snapshot) {
 		return maxLines >= 1 ? [verdict] : [];
 	}
