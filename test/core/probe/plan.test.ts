@@ -99,6 +99,18 @@ describe('objects that could not be read: nothing expected from them', () => {
 	});
 });
 
+describe('replan of an ExternalName lookup (qa4 F1)', () => {
+	test('the lookup series expects nothing, as planned: not "address gone", which would read as a cause', () => {
+		const externalName: V1Service = {metadata: {namespace: 'default', name: 'db'}, spec: {type: 'ExternalName', externalName: 'db.example.com'}};
+		const planned = planServiceProbe({services: [externalName], endpointSlices: [], nodes}, {kind: 'service', namespace: 'default', name: 'db'}, 'clusterip');
+		assert.ok(!('error' in planned), JSON.stringify(planned));
+		assert.equal(planned.series[0]!.expectation, undefined);
+		assert.equal(replan({services: [externalName], endpointSlices: [], nodes}, planned).expectations.size, 0);
+		// Control: the Service removed, the series is gone and expects nothing to answer.
+		assert.equal(replan({services: [], endpointSlices: [], nodes}, planned).expectations.get('db.example.com')?.reason, 'service default/db not found');
+	});
+});
+
 describe('probe choices: the ports a Service has and the targets each port has', () => {
 	const objects = (service: V1Service) => ({services: [service], endpointSlices: [echoSlice()], nodes});
 	test('a NodePort Service: ClusterIP, NodePort, DNS name, endpoints (no externalIPs, no LB)', () => {
