@@ -319,7 +319,8 @@ async function findService(source: ClusterSource, namespace: string, name: strin
 	await source.ready();
 	const has = () => source.snapshot().services.some(service => service.metadata?.namespace === namespace && service.metadata?.name === name);
 	// Services that could not be read will not show it by waiting: the plan says they are unknown.
-	if (has() || unknownReason(source.snapshot().states.services) !== undefined) {
+	const servicesState = source.snapshot().states?.services;
+	if (has() || (servicesState && unknownReason(servicesState) !== undefined)) {
 		return;
 	}
 

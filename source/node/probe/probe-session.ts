@@ -133,7 +133,9 @@ export function probeModeOf(plan: ProbePlan, fallback: ProbeMode): ProbeMode {
 /** The cluster's objects, with what could not be read (unknown, never taken as none). */
 function objectsOf(cluster: ClusterSnapshot): ClusterObjects {
 	const unknown = (['services', 'endpointslices', 'nodes'] as const).flatMap(resource => {
-		const reason = unknownReason(cluster.states[resource]);
+		// A source that keeps no states (a fixed stub) has read what it holds.
+		const state = cluster.states?.[resource];
+		const reason = state ? unknownReason(state) : undefined;
 		return reason === undefined ? [] : [{resource, reason}];
 	});
 	return {services: cluster.services, endpointSlices: cluster.endpointSlices, nodes: cluster.nodes, ...(unknown.length > 0 ? {unknown} : {})};
