@@ -3,7 +3,7 @@ import type {ClusterSource} from '../kube/types.js';
 import {planAddressProbe, unknownText, type UnknownObjects} from '../core/probe/plan.js';
 import {unknownReason} from '../kube/connection-state.js';
 import type {LatencySummary} from '../core/probe/latency.js';
-import {expectedFromText, failureCauses, isExpectedDrop, type AffinitySummary, type ProbeRunSnapshot, type Reachability, type SeriesSnapshot} from '../core/probe/run-stats.js';
+import {expectedFromText, failureCauses, isExpectedDrop, unattributedNote, unknownPod, type AffinitySummary, type ProbeRunSnapshot, type Reachability, type SeriesSnapshot} from '../core/probe/run-stats.js';
 import {parseVia} from '../core/probe/service-targets.js';
 import {fitVerdict, fitWords, tooFewText} from '../core/probe/chi-square.js';
 import {inSeqOrder} from '../core/probe/in-order.js';
@@ -227,16 +227,24 @@ export function formatSummary(snapshot: ProbeRunSnapshot, description: string, u
 	}
 
 	const pods = [...new Set([...Object.keys(snapshot.byPod), ...Object.keys(snapshot.expected)])].sort();
+	const unattributed = unattributedNote(snapshot);
 	if (pods.length > 0) {
 		const attributed = Object.values(snapshot.byPod).reduce((sum, count) => sum + count, 0);
 		const width = Math.max(3, ...pods.map(pod => pod.length));
 		const nodeWidth = Math.max(4, ...pods.map(pod => (snapshot.podNodes[pod] ?? '').length));
+		// No answer named a pod: a pod's count is not observed, not 0.
+		const notObserved = unattributed !== undefined;
 		lines.push(`${pad('POD', width)}  ${pad('NODE', nodeWidth)}  ${'COUNT'.padStart(6)}  ${'SHARE'.padStart(6)}  ${'EXPECTED'.padStart(8)}`);
 		for (const pod of pods) {
 			const count = snapshot.byPod[pod] ?? 0;
 			const expected = snapshot.expected[pod];
-			lines.push(`${pad(pod, width)}  ${pad(snapshot.podNodes[pod] ?? '', nodeWidth)}  ${String(count).padStart(6)}  ${percent(attributed === 0 ? null : count / attributed).padStart(6)}  ${(expected === undefined ? '-' : percent(expected)).padStart(8)}`);
+			const observed = !notObserved || pod === unknownPod;
+			lines.push(`${pad(pod, width)}  ${pad(snapshot.podNodes[pod] ?? '', nodeWidth)}  ${(observed ? String(count) : '-').padStart(6)}  ${percent(attributed === 0 || !observed ? null : count / attributed).padStart(6)}  ${(expected === undefined ? '-' : percent(expected)).padStart(8)}`);
 		}
+	}
+
+	if (unattributed !== undefined) {
+		lines.push(unattributed);
 	}
 
 	if (snapshot.expectedFrom !== null && pods.length > 0) {

@@ -674,6 +674,19 @@ export function failureCauses(snapshot: ProbeRunSnapshot): string[] {
 	return [...causes].map(([reason, labels]) => `${reason}: no pod can answer ${labels.length === snapshot.series.length ? 'this Service' : labels.join(', ')}`);
 }
 
+/**
+ * Set when answers came but none could be named to a pod (no conntrack entry, no pod name in the
+ * response, as with --tcp or a --match that never matches): the per-pod counts are not observed,
+ * not zero. Says so in a line.
+ */
+export function unattributedNote(snapshot: ProbeRunSnapshot): string | undefined {
+	const unattributed = snapshot.byPod[unknownPod] ?? 0;
+	const attributed = Object.entries(snapshot.byPod).some(([pod, count]) => pod !== unknownPod && count > 0);
+	return unattributed > 0 && !attributed
+		? `${unattributed} answer${unattributed === 1 ? '' : 's'} not attributed to any pod (no conntrack entry, no pod name in the response): per-pod shares not observed`
+		: undefined;
+}
+
 /** A series svctop sends straight to one endpoint, past kube-proxy. */
 function isDirect(state: SeriesState): boolean {
 	return state.spec.target.kind === 'endpoint';

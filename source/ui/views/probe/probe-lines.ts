@@ -1,5 +1,5 @@
 import {plot} from 'asciichart';
-import {droppedLane, expectedFromText, failureCauses, isExpectedDrop, lanesOf, type Lane, type ProbeRunSnapshot, unknownPod} from '../../../core/probe/run-stats.js';
+import {droppedLane, expectedFromText, failureCauses, isExpectedDrop, lanesOf, type Lane, type ProbeRunSnapshot, unattributedNote, unknownPod} from '../../../core/probe/run-stats.js';
 import {unknownText, type UnknownObjects} from '../../../core/probe/plan.js';
 import type {Via} from '../../../core/probe/service-targets.js';
 import {fitVerdict, tooFewText} from '../../../core/probe/chi-square.js';
@@ -343,6 +343,12 @@ export function verdictLine(snapshot: ProbeRunSnapshot | undefined, unknown: rea
 		return directLine(snapshot);
 	}
 
+	// Answers no pod was named for say nothing of balance or affinity: say that instead of a verdict.
+	const unattributed = unattributedNote(snapshot);
+	if (unattributed !== undefined) {
+		return line('verdict', seg(unattributed, 'warn'));
+	}
+
 	const {affinity, fit} = snapshot;
 	if (affinity.sessionAffinity === 'ClientIP') {
 		// The verdict first, then which pod: a narrow terminal cuts the pod name, not the verdict.
@@ -410,15 +416,18 @@ export function shareLines(model: ProbeViewModel, width: number, maxLines: numbe
 	const nodeWidth = Math.max(0, Math.min(widestNode, nameSpace - podWidth - 2));
 	const header = `${pad(hidden > 0 ? `POD (${hidden} more)` : 'POD', podWidth)}  ${pad('NODE', nodeWidth)}  ${'COUNT'.padStart(6)}  ${'SHARE'.padStart(7)}  ${'EXPECTED'.padStart(8)}`;
 	const out: ProbeLine[] = [line('shares-header', seg(header, 'bold'))];
+	// No answer named a pod: a pod's count is not observed, not 0.
+	const notObserved = unattributedNote(snapshot) !== undefined;
 	for (const pod of pods) {
 		const count = snapshot.byPod[pod] ?? 0;
 		const expected = snapshot.expected[pod];
-		const share = attributed === 0 ? null : count / attributed;
+		const observed = !notObserved || pod === unknownPod;
+		const share = attributed === 0 || !observed ? null : count / attributed;
 		// More than 10 points off its expected share is worth a colour.
 		const tone: Tone = expected === undefined || share === null ? 'plain' : (Math.abs(share - expected) > 0.1 ? 'warn' : 'plain');
 		out.push(line(
 			`share:${pod}`,
-			seg(`${pad(fitMiddle(pod, podWidth), podWidth)}  ${pad(fitEnd(nodeOf(pod), nodeWidth), nodeWidth)}  ${String(count).padStart(6)}  `),
+			seg(`${pad(fitMiddle(pod, podWidth), podWidth)}  ${pad(fitEnd(nodeOf(pod), nodeWidth), nodeWidth)}  ${(observed ? String(count) : '-').padStart(6)}  `),
 			seg(percent(share).padStart(7), tone),
 			seg(`  ${(expected === undefined ? '-' : percent(expected)).padStart(8)}`),
 		));
