@@ -131,7 +131,7 @@ export function probeModeOf(plan: ProbePlan, fallback: ProbeMode): ProbeMode {
 }
 
 /** The cluster's objects, with what could not be read (unknown, never taken as none). */
-function objectsOf(cluster: ClusterSnapshot): ClusterObjects {
+export function objectsOf(cluster: ClusterSnapshot): ClusterObjects {
 	const unknown = (['services', 'endpointslices', 'nodes'] as const).flatMap(resource => {
 		// A source that keeps no states (a fixed stub) has read what it holds.
 		const state = cluster.states?.[resource];
