@@ -1,7 +1,7 @@
 import process from 'node:process';
 import {CoreV1Api, type KubeConfig} from '@kubernetes/client-node';
 import {attribute} from '../core/probe/attribution.js';
-import {type ClusterObjects, planAddressProbe, planServiceProbe, type ProbePlan} from '../core/probe/plan.js';
+import {planAddressProbe, planServiceProbe, type ProbePlan} from '../core/probe/plan.js';
 import {type ProbeRunSnapshot, ProbeRunStats} from '../core/probe/run-stats.js';
 import {unjudgedFromOwnNode} from '../core/probe/own-node.js';
 import {parseVia} from '../core/probe/service-targets.js';
@@ -18,6 +18,7 @@ import {readNodeRules} from '../node/access/node-rules.js';
 import {detectProbeTool, probeInPod, type ProbeTool} from '../node/access/remote-probe.js';
 import type {CommandRunner} from '../node/nat/read-dump.js';
 import {natSharesFrom, startNatRules} from '../node/probe/nat-rules.js';
+import {objectsOf} from '../node/probe/probe-session.js';
 import {type AccessIo, withDebugPods} from './node-access.js';
 import {formatSampleLine, formatSummary} from './probe.js';
 import type {CliConfig} from './run-command.js';
@@ -104,13 +105,8 @@ async function probeLoop(config: CliConfig, loop: Loop, io: AccessIo, signal: Ab
 		return {code, snapshot};
 	}
 
-	io.stdout.write(config.json ? `${JSON.stringify({summary: {count: snapshot.count, ok: snapshot.ok, byPod: snapshot.byPod, expected: snapshot.expected, pValue: snapshot.fit?.pValue ?? null, from: loop.where, tool: loop.tool}})}\n` : formatSummary(snapshot, `${plan.description} from ${loop.where}`));
+	io.stdout.write(config.json ? `${JSON.stringify({summary: {count: snapshot.count, ok: snapshot.ok, byPod: snapshot.byPod, expected: snapshot.expected, pValue: snapshot.fit?.pValue ?? null, from: loop.where, tool: loop.tool}})}\n` : formatSummary(snapshot, `${plan.description} from ${loop.where}`, plan.unknown));
 	return {code, snapshot};
-}
-
-function objectsOf(source: ClusterSource): ClusterObjects {
-	const snapshot = source.snapshot();
-	return {services: snapshot.services, endpointSlices: snapshot.endpointSlices, nodes: snapshot.nodes};
 }
 
 /** The plan for the target as seen from inside the cluster; `shares` from the node's rules when read. */
@@ -134,7 +130,7 @@ async function planFor(config: CliConfig, source: ClusterSource | undefined, sha
 	}
 
 	await source.ready();
-	return planServiceProbe(objectsOf(source), spec, via, shares, config.clusterDomain);
+	return planServiceProbe(objectsOf(source.snapshot()), spec, via, shares, config.clusterDomain);
 }
 
 /** From a node: a debug pod there reads the rules (for the expected shares) and runs the loop. */

@@ -1,8 +1,9 @@
 import os from 'node:os';
 import type {ClusterSource} from '../kube/types.js';
-import {planAddressProbe} from '../core/probe/plan.js';
+import {planAddressProbe, unknownText, type UnknownObjects} from '../core/probe/plan.js';
+import {unknownReason} from '../kube/connection-state.js';
 import type {LatencySummary} from '../core/probe/latency.js';
-import {expectedFromText, failureCauses, isExpectedDrop, type AffinitySummary, type ProbeRunSnapshot, type Reachability, type SeriesSnapshot} from '../core/probe/run-stats.js';
+import {expectedFromText, failureCauses, isExpectedDrop, unattributedNote, unknownPod, type AffinitySummary, type ProbeRunSnapshot, type Reachability, type SeriesSnapshot} from '../core/probe/run-stats.js';
 import {parseVia} from '../core/probe/service-targets.js';
 import {fitVerdict, fitWords, tooFewText} from '../core/probe/chi-square.js';
 import {inSeqOrder} from '../core/probe/in-order.js';
@@ -110,7 +111,7 @@ function roundLatency(latency: LatencySummary | undefined): LatencySummary | nul
 	return {min: round(latency.min), median: round(latency.median), p95: round(latency.p95), max: round(latency.max), mean: round(latency.mean)};
 }
 
-function summaryJson(snapshot: ProbeRunSnapshot): unknown {
+function summaryJson(snapshot: ProbeRunSnapshot, unknown: readonly UnknownObjects[]): unknown {
 	const outcomes = (entry: SeriesSnapshot | ProbeRunSnapshot) => ({
 		count: entry.count,
 		ok: entry.ok,
@@ -150,6 +151,8 @@ function summaryJson(snapshot: ProbeRunSnapshot): unknown {
 			affinity: snapshot.affinity,
 			latency: roundLatency(snapshot.latency),
 			methods: snapshot.methods,
+			// What could not be read from the API: nothing expected rests on it.
+			unknown,
 			series: snapshot.series.map(entry => series(entry)),
 		},
 	};
@@ -194,8 +197,12 @@ function affinityLine(affinity: AffinitySummary): string | undefined {
 }
 
 /** The summary as text: totals, latency, per-pod shares against expectation, fit, affinity, NodePort matrix. */
-export function formatSummary(snapshot: ProbeRunSnapshot, description: string): string {
+export function formatSummary(snapshot: ProbeRunSnapshot, description: string, unknown: readonly UnknownObjects[] = []): string {
 	const lines: string[] = [`--- ${description} ---`, headline(snapshot)];
+	for (const entry of unknown) {
+		lines.push(`${unknownText(entry)}: nothing expected, no cause drawn`);
+	}
+
 	for (const [reason, count] of Object.entries(snapshot.dropReasons)) {
 		lines.push(`dropped as expected (${reason}): ${count}`);
 	}
@@ -220,16 +227,24 @@ export function formatSummary(snapshot: ProbeRunSnapshot, description: string): 
 	}
 
 	const pods = [...new Set([...Object.keys(snapshot.byPod), ...Object.keys(snapshot.expected)])].sort();
+	const unattributed = unattributedNote(snapshot);
 	if (pods.length > 0) {
 		const attributed = Object.values(snapshot.byPod).reduce((sum, count) => sum + count, 0);
 		const width = Math.max(3, ...pods.map(pod => pod.length));
 		const nodeWidth = Math.max(4, ...pods.map(pod => (snapshot.podNodes[pod] ?? '').length));
+		// No answer named a pod: a pod's count is not observed, not 0.
+		const notObserved = unattributed !== undefined;
 		lines.push(`${pad('POD', width)}  ${pad('NODE', nodeWidth)}  ${'COUNT'.padStart(6)}  ${'SHARE'.padStart(6)}  ${'EXPECTED'.padStart(8)}`);
 		for (const pod of pods) {
 			const count = snapshot.byPod[pod] ?? 0;
 			const expected = snapshot.expected[pod];
-			lines.push(`${pad(pod, width)}  ${pad(snapshot.podNodes[pod] ?? '', nodeWidth)}  ${String(count).padStart(6)}  ${percent(attributed === 0 ? null : count / attributed).padStart(6)}  ${(expected === undefined ? '-' : percent(expected)).padStart(8)}`);
+			const observed = !notObserved || pod === unknownPod;
+			lines.push(`${pad(pod, width)}  ${pad(snapshot.podNodes[pod] ?? '', nodeWidth)}  ${(observed ? String(count) : '-').padStart(6)}  ${percent(attributed === 0 || !observed ? null : count / attributed).padStart(6)}  ${(expected === undefined ? '-' : percent(expected)).padStart(8)}`);
 		}
+	}
+
+	if (unattributed !== undefined) {
+		lines.push(unattributed);
 	}
 
 	if (snapshot.expectedFrom !== null && pods.length > 0) {
@@ -311,7 +326,9 @@ async function addressInRules(options: ProbeCommandOptions, spec: Extract<Target
 async function findService(source: ClusterSource, namespace: string, name: string, waitMs: number): Promise<void> {
 	await source.ready();
 	const has = () => source.snapshot().services.some(service => service.metadata?.namespace === namespace && service.metadata?.name === name);
-	if (has()) {
+	// Services that could not be read will not show it by waiting: the plan says they are unknown.
+	const servicesState = source.snapshot().states?.services;
+	if (has() || (servicesState && unknownReason(servicesState) !== undefined)) {
 		return;
 	}
 
@@ -493,6 +510,10 @@ export async function runProbe(options: ProbeCommandOptions, io: ProbeIo, signal
 		io.stdout.write(headerLine(options, plan));
 	}
 
+	for (const entry of plan.unknown ?? []) {
+		io.stderr.write(`warning: ${unknownText(entry)}: no expectation drawn\n`);
+	}
+
 	await runToEnd(session, signal);
 	output.flush();
 	session.close();
@@ -504,6 +525,7 @@ export async function runProbe(options: ProbeCommandOptions, io: ProbeIo, signal
 		return 1;
 	}
 
-	io.stdout.write(options.json ? `${JSON.stringify(summaryJson(snapshot))}\n` : formatSummary(snapshot, plan.description));
+	const unknown = plan.unknown ?? [];
+	io.stdout.write(options.json ? `${JSON.stringify(summaryJson(snapshot, unknown))}\n` : formatSummary(snapshot, plan.description, unknown));
 	return snapshot.ok > 0 || snapshot.count === 0 ? 0 : 1;
 }

@@ -55,6 +55,20 @@ describe('runProbe', () => {
 		assert.ok('pValue' in summary && 'expected' in summary && 'affinity' in summary);
 	});
 
+	test('--tcp (no response names a pod, no conntrack on loopback): pods not observed rather than 0, and said why (qa4 F10)', async () => {
+		const {io, out} = capture();
+		assert.equal(await runProbe({...defaults, target: 'default/svc-nodeport', mode: 'tcp', count: 4, json: false, source, resolveAddress: plane.resolveAddress}, io), 0);
+		const text = out();
+		assert.match(text, /^deploy-echo-5c689d5454-cjpfp +myk8s-worker2 +- +- +33\.3%$/m, text);
+		assert.match(text, /^unknown +4 +100\.0% +-$/m, text);
+		assert.match(text, /^4 answers not attributed to any pod \(no conntrack entry, no pod name in the response\): per-pod shares not observed$/m, text);
+		assert.doesNotMatch(text, / 0 +0\.0% /, text);
+		// Control: the same Service over HTTP names its pods, and no such line.
+		const http = capture();
+		await runProbe({...defaults, target: 'default/svc-nodeport', count: 3, json: false, source, resolveAddress: plane.resolveAddress}, http.io);
+		assert.doesNotMatch(http.out(), /not attributed|^unknown /m, http.out());
+	});
+
 	test('ns/name --via nodeport through the demo data plane: pods named by response, Local verdicts', async () => {
 		const {io, out} = capture();
 		assert.equal(await runProbe({...defaults, target: 'default/svc-nodeport', via: 'nodeport', count: 20, json: false, source, resolveAddress: plane.resolveAddress, timeoutMs: 400}, io), 0);

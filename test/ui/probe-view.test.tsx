@@ -134,6 +134,29 @@ describe('probe view frames (pure: snapshot + size)', () => {
 		assert.doesNotMatch(readyFrame, /cause:/, readyFrame);
 	});
 
+	test('EndpointSlices not read: the verdict line says endpoints unknown with the reason, no cause', async () => {
+		const unknown = [{resource: 'endpointslices', reason: 'endpointslices is forbidden'}] as const;
+		const plan = planServiceProbe({services: [nodePortService('Cluster')], endpointSlices: [], nodes, unknown}, {kind: 'service', namespace: 'default', name: 'svc-nodeport'}, 'clusterip');
+		assert.ok(!('error' in plan));
+		const label = plan.series[0]!.target.label;
+		const frame = await frameOf({...modelOf(plan, 'clusterip', snapshotOf(plan, Array.from({length: 5}, () => [label, {error: 'refused'}] as const))), unknown: plan.unknown}, 80, 22);
+		assert.match(frame, /^endpoints unknown \(endpointslices is forbidden\): nothing expected$/m, frame);
+		assert.doesNotMatch(frame, /cause:|no ready endpoints/, frame);
+	});
+
+	test('answers no pod was named for: the pods show - (not observed, not 0%) and the verdict line says why (qa4 F10)', async () => {
+		const plan = planOf('clusterip', nodePortService('Cluster'));
+		const stats = new ProbeRunStats(plan.series, 1024);
+		for (let seq = 0; seq < 6; seq++) {
+			stats.add({seq, t: seq * 10, target: plan.series[0]!.target.label, ok: true, latencyMs: 1, pod: null, node: null, endpoint: null, via: 'unknown', error: null});
+		}
+
+		const frame = await frameOf(modelOf(plan, 'clusterip', stats.snapshot()), 120, 22);
+		assert.match(frame, /^deploy-echo-5c689d5454-cjpfp +myk8s-worker2 +- +- +33\.3%$/m, frame);
+		assert.match(frame, /^6 answers not attributed to any pod \(no conntrack entry, no pod name in the response\): per-pod shares not observed$/m, frame);
+		assert.doesNotMatch(frame, / 0\.0%|chi-square|balance:/, frame);
+	});
+
 	test('the counts line never cuts the attribution method: latency figures go first, then the drop wording shortens', async () => {
 		const {plan, snapshot} = nodePortRun();
 		const big = {...snapshot, count: 1368, ok: 1198, dropped: 167, failed: 3, successRate: 1198 / 1201, series: snapshot.series.map(entry => ({...entry, via: {...entry.via, response: entry.via.response * 66}}))};

@@ -20,15 +20,34 @@ export type ProbePlan = {
 	readonly mode?: 'resolve';
 	readonly index: EndpointIndex;
 	readonly candidates?: ResponseCandidates;
+	/**
+	 * What the plan could not read (EndpointSlices forbidden, failed, not answered), with why: no
+	 * expectation is drawn from it. Absent when everything was read.
+	 */
+	readonly unknown?: readonly UnknownObjects[];
 	/** For a Service: what was asked, so the plan can be made again from a newer snapshot. */
 	readonly request?: {readonly spec: Extract<TargetSpec, {kind: 'service'}>; readonly via: Via; readonly clusterDomain?: string};
 };
+
+/** A kind of object the cache could not read, and the API's reason. */
+export type UnknownObjects = {readonly resource: 'services' | 'endpointslices' | 'nodes'; readonly reason: string};
 
 export type ClusterObjects = {
 	readonly services: readonly V1Service[];
 	readonly endpointSlices: readonly V1EndpointSlice[];
 	readonly nodes: readonly V1Node[];
+	/** What could not be read: its (empty) list is unknown, not none. Default: everything was read. */
+	readonly unknown?: readonly UnknownObjects[];
 };
+
+function unknownReasonOf(objects: ClusterObjects, resource: UnknownObjects['resource']): string | undefined {
+	return objects.unknown?.find(entry => entry.resource === resource)?.reason;
+}
+
+/** `endpoints unknown (why)` and the like, for a line of its own. */
+export function unknownText(entry: UnknownObjects): string {
+	return `${entry.resource === 'endpointslices' ? 'endpoints' : entry.resource} unknown (${entry.reason})`;
+}
 
 /**
  * A plain `host:port` or URL: one series, attribution by conntrack or peer. Nothing is expected
@@ -73,7 +92,10 @@ export function planServiceProbe(
 ): ProbePlan | {error: string} {
 	const service = objects.services.find(candidate => candidate.metadata?.namespace === spec.namespace && candidate.metadata?.name === spec.name);
 	if (!service) {
-		return {error: `service ${spec.namespace}/${spec.name} not found`};
+		const servicesUnknown = unknownReasonOf(objects, 'services');
+		return {error: servicesUnknown === undefined
+			? `service ${spec.namespace}/${spec.name} not found`
+			: `services unknown (${servicesUnknown}): cannot tell whether ${spec.namespace}/${spec.name} exists`};
 	}
 
 	if (service.spec?.type === 'ExternalName' && (service.spec.ports ?? []).length === 0) {
@@ -88,14 +110,19 @@ export function planServiceProbe(
 	const key = serviceKey(service);
 	const {index, candidates} = attributionContext(objects, key, servicePort.name ?? '');
 	const targets = resolveServiceTargets(service, servicePort, via, objects.nodes, candidates.entries, clusterDomain);
+	const nodesUnknown = unknownReasonOf(objects, 'nodes');
 	if ('error' in targets) {
-		return targets;
+		return via === 'nodeport' && nodesUnknown !== undefined && objects.nodes.length === 0
+			? {error: `nodes unknown (${nodesUnknown}): no node address to probe the NodePort on`}
+			: targets;
 	}
 
 	const affinity = affinityPromise(service);
+	// Without the EndpointSlices nothing is known of who may answer: no expectation, no cause, no drop.
+	const unknown = (objects.unknown ?? []).filter(entry => entry.resource === 'endpointslices');
 	const series = targets.map(target => ({
 		target,
-		expectation: expectedForTarget(service, servicePort, target, candidates.entries, probabilities),
+		...(unknown.length > 0 ? {} : {expectation: expectedForTarget(service, servicePort, target, candidates.entries, probabilities)}),
 		affinity,
 	}));
 	const portLabel = servicePort.name ? servicePort.name : String(servicePort.port);
@@ -109,6 +136,7 @@ export function planServiceProbe(
 		servicePort,
 		index,
 		candidates,
+		...(unknown.length > 0 ? {unknown} : {}),
 		request: {spec, via, ...(clusterDomain === undefined ? {} : {clusterDomain})},
 	};
 }
@@ -159,8 +187,13 @@ export function replan(objects: ClusterObjects, plan: ProbePlan, probabilities?:
 	const expectations = new Map<string, Expectation>();
 	const gone: Expectation = {shares: {}, reachable: false, reason: fresh && 'error' in fresh ? fresh.error : 'address gone', basis: 'ready'};
 	const current = fresh && !('error' in fresh) ? new Map(fresh.series.map(spec => [spec.target.label, spec.expectation])) : undefined;
+	// What cannot be read promises nothing: no expectation, rather than one of a Service gone.
+	const unread = objects.unknown?.some(entry => entry.resource === 'services' || entry.resource === 'endpointslices') ?? false;
 	for (const spec of plan.series) {
-		const expectation = plan.request ? current?.get(spec.target.label) ?? gone : spec.expectation;
+		// A series the fresh plan has but expects nothing of (an ExternalName lookup) is not gone.
+		const expectation = plan.request
+			? (current?.has(spec.target.label) ? current.get(spec.target.label) : (unread ? undefined : gone))
+			: spec.expectation;
 		if (expectation) {
 			expectations.set(spec.target.label, expectation);
 		}

@@ -137,6 +137,15 @@ export function isExpectedDrop(sample: ProbeSample): boolean {
 	return !sample.ok && sample.dropExpected !== undefined && sample.error === 'timeout';
 }
 
+/**
+ * Whether something answered the probe, even with an error status (`http 404`, `dns SERVFAIL`):
+ * a reply is never a drop. A refusal, reset or timeout is no reply.
+ */
+export function isReply(sample: ProbeSample): boolean {
+	const error = sample.error ?? '';
+	return sample.ok || /^http \d{3}$/.test(error) || /^dns [A-Z]/.test(error);
+}
+
 /** An expectation prepared once for the per-sample work: its entries and its same-pod rate. */
 type PreparedExpectation = {
 	readonly source: Expectation | undefined;
@@ -175,13 +184,16 @@ class SeriesState {
 	suspect: {readonly from: string; readonly t: number} | undefined;
 	/** The expectation in force now. */
 	current: PreparedExpectation;
-	/** NodePort reachability: probes by what was expected when they were sent, and how many answered. */
-	readonly reach = {reachable: {count: 0, ok: 0}, unreachable: {count: 0, ok: 0}, aroundChange: 0};
+	/**
+	 * NodePort reachability: probes by what was expected when they were sent. `ok`: answered (where
+	 * unreachable: replied at all); `failed`: where unreachable, neither dropped as told nor a reply.
+	 */
+	readonly reach = {reachable: {count: 0, ok: 0, failed: 0}, unreachable: {count: 0, ok: 0, failed: 0}, aroundChange: 0};
 	/** When (sample time) the expected reachability last changed, and what it was. */
 	lastReachable: boolean | undefined;
 	lastChangeT: number | undefined;
 	/** Probes that missed their expectation in the last moment: forgiven if it changes right after. */
-	recentMisses: Array<{readonly t: number; readonly reachable: boolean; readonly ok: boolean}> = [];
+	recentMisses: Array<{readonly t: number; readonly reachable: boolean; readonly ok: boolean; readonly failed: boolean}> = [];
 	/** Sum over attributed answers of the share each pod was expected to get at that moment. */
 	readonly expectedCounts = new Map<string, number>();
 	/** Attributed answers that had an expectation, by where it came from. */
@@ -309,7 +321,7 @@ function reachabilityOf(state: SeriesState): Reachability | undefined {
 	// Answers where a drop was expected first: that is the finding; then probes that should have been answered.
 	const verdict: Reachability['verdict'] = unreachable.ok > 0
 		? 'unexpected'
-		: (reachable.ok < reachable.count
+		: (reachable.ok < reachable.count || unreachable.failed > 0
 			? (reachable.ok === 0 ? 'broken' : 'partial')
 			: (mixed ? 'mixed' : (reachable.count > 0 ? 'ok' : 'expected')));
 	const reason = mixed
@@ -326,7 +338,7 @@ const reachabilityLagMs = readinessLagMs;
  * a moment of that expectation changing (before or after) is not judged: kube-proxy and svctop's
  * cache learn of a readiness change at slightly different times.
  */
-function judgeReachability(state: SeriesState, sample: ProbeSample, reachable: boolean): void {
+function judgeReachability(state: SeriesState, sample: ProbeSample, reachable: boolean, drop: string | undefined): void {
 	const {reach} = state;
 	if (state.lastReachable !== undefined && state.lastReachable !== reachable) {
 		state.lastChangeT = sample.t;
@@ -336,6 +348,7 @@ function judgeReachability(state: SeriesState, sample: ProbeSample, reachable: b
 				const part = miss.reachable ? reach.reachable : reach.unreachable;
 				part.count--;
 				part.ok -= miss.ok ? 1 : 0;
+				part.failed -= miss.failed ? 1 : 0;
 				reach.aroundChange++;
 			}
 		}
@@ -344,7 +357,10 @@ function judgeReachability(state: SeriesState, sample: ProbeSample, reachable: b
 	}
 
 	state.lastReachable = reachable;
-	const missed = reachable ? !sample.ok : sample.ok;
+	// Where no answer is expected, a reply of any kind is an answer; where a drop is, only a timeout is one.
+	const ok = reachable ? sample.ok : isReply(sample);
+	const failed = !reachable && !ok && drop !== undefined && sample.error !== 'timeout';
+	const missed = reachable ? !ok : ok || failed;
 	if (missed && state.lastChangeT !== undefined && sample.t - state.lastChangeT <= reachabilityLagMs) {
 		reach.aroundChange++;
 		return;
@@ -352,10 +368,11 @@ function judgeReachability(state: SeriesState, sample: ProbeSample, reachable: b
 
 	const part = reachable ? reach.reachable : reach.unreachable;
 	part.count++;
-	part.ok += sample.ok ? 1 : 0;
+	part.ok += ok ? 1 : 0;
+	part.failed += failed ? 1 : 0;
 	state.recentMisses = state.recentMisses.filter(miss => sample.t - miss.t <= reachabilityLagMs);
 	if (missed) {
-		state.recentMisses.push({t: sample.t, reachable, ok: sample.ok});
+		state.recentMisses.push({t: sample.t, reachable, ok, failed});
 	}
 }
 
@@ -363,12 +380,13 @@ function judgeReachability(state: SeriesState, sample: ProbeSample, reachable: b
 function countOutcome(state: SeriesState, sample: ProbeSample): void {
 	state.count++;
 	state.via[sample.via]++;
+	if (sample.dropExpected !== undefined && isReply(sample)) {
+		state.answeredShouldDrop++;
+	}
+
 	if (sample.ok) {
 		state.ok++;
 		state.latency.add(sample.latencyMs);
-		if (sample.dropExpected !== undefined) {
-			state.answeredShouldDrop++;
-		}
 	} else if (isExpectedDrop(sample)) {
 		state.dropped++;
 		increment(state.dropReasons, sample.dropExpected!);
@@ -507,7 +525,7 @@ export class ProbeRunStats {
 
 		countOutcome(state, recorded);
 		if (state.spec.target.kind === 'nodePort' && state.current.source) {
-			judgeReachability(state, sample, state.current.source.reachable);
+			judgeReachability(state, sample, state.current.source.reachable, state.current.source.drop);
 		}
 
 		if (sample.ok) {
@@ -654,6 +672,19 @@ export function failureCauses(snapshot: ProbeRunSnapshot): string[] {
 	}
 
 	return [...causes].map(([reason, labels]) => `${reason}: no pod can answer ${labels.length === snapshot.series.length ? 'this Service' : labels.join(', ')}`);
+}
+
+/**
+ * Set when answers came but none could be named to a pod (no conntrack entry, no pod name in the
+ * response, as with --tcp or a --match that never matches): the per-pod counts are not observed,
+ * not zero. Says so in a line.
+ */
+export function unattributedNote(snapshot: ProbeRunSnapshot): string | undefined {
+	const unattributed = snapshot.byPod[unknownPod] ?? 0;
+	const attributed = Object.entries(snapshot.byPod).some(([pod, count]) => pod !== unknownPod && count > 0);
+	return unattributed > 0 && !attributed
+		? `${unattributed} answer${unattributed === 1 ? '' : 's'} not attributed to any pod (no conntrack entry, no pod name in the response): per-pod shares not observed`
+		: undefined;
 }
 
 /** A series svctop sends straight to one endpoint, past kube-proxy. */

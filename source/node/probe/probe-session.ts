@@ -5,6 +5,7 @@ import {applicableVia, type Expectation, probeModeFor, type Via} from '../../cor
 import type {TargetSpec} from '../../core/probe/target.js';
 import type {ProbeMode, ProbeSample} from '../../core/probe/types.js';
 import {unjudgedFromOwnNode} from '../../core/probe/own-node.js';
+import {unknownReason} from '../../kube/connection-state.js';
 import type {ClusterSnapshot, ClusterSource} from '../../kube/types.js';
 import {SnapshotStore, type Store} from '../../util/snapshot-store.js';
 import {podVantage, type ProbeVantages} from '../access/probe-vantages.js';
@@ -129,8 +130,20 @@ export function probeModeOf(plan: ProbePlan, fallback: ProbeMode): ProbeMode {
 	return plan.mode ?? (plan.servicePort ? probeModeFor(plan.servicePort, fallback) : (plan.protocol === 'UDP' ? 'dns' : fallback));
 }
 
-function objectsOf(cluster: ClusterSnapshot): ClusterObjects {
-	return {services: cluster.services, endpointSlices: cluster.endpointSlices, nodes: cluster.nodes};
+/** The cluster's objects, with what could not be read (unknown, never taken as none). */
+export function objectsOf(cluster: ClusterSnapshot): ClusterObjects {
+	const unknown = (['services', 'endpointslices', 'nodes'] as const).flatMap(resource => {
+		// A source that keeps no states (a fixed stub) has read what it holds.
+		const state = cluster.states?.[resource];
+		const reason = state ? unknownReason(state) : undefined;
+		return reason === undefined ? [] : [{resource, reason}];
+	});
+	return {services: cluster.services, endpointSlices: cluster.endpointSlices, nodes: cluster.nodes, ...(unknown.length > 0 ? {unknown} : {})};
+}
+
+/** Whether a plan (or a snapshot) lacks the EndpointSlices: the only unknown a plan is made without. */
+function slicesUnknown(holder: {readonly unknown?: ClusterObjects['unknown']}): boolean {
+	return holder.unknown?.some(entry => entry.resource === 'endpointslices') ?? false;
 }
 
 /**
@@ -413,7 +426,9 @@ export class ProbeSession extends SnapshotStore<ProbeSessionSnapshot> {
 		const exists = cluster.services.some(service => service.metadata?.namespace === spec.namespace && service.metadata?.name === spec.name);
 		const choices = probeChoices(objectsOf(cluster), {...spec, ...(this.port === undefined ? {} : {port: this.port})});
 		const shownVia = this.viaFor(choices);
-		if (exists !== this.exists || shownVia !== this.shownVia) {
+		// Slices that become readable (or stop being) change what the plan may expect: plan again.
+		const slicesChanged = this.planned !== undefined && slicesUnknown(objectsOf(cluster)) !== slicesUnknown(this.planned);
+		if (exists !== this.exists || shownVia !== this.shownVia || slicesChanged) {
 			this.replanAll();
 			this.restart();
 			this.changed();

@@ -216,6 +216,7 @@ export default function ProbeView({serviceKey, snapshot, width, height, openSess
 				paused: run.frozen,
 				error: run.error,
 				snapshot: run.stats,
+				unknown: run.plan?.unknown,
 				endpointNodes: run.endpointNodes,
 				hint: pick.notice ?? hintFor(run.state === 'running', run.frozen, ports.length, width),
 			}}

@@ -1,7 +1,7 @@
 import {describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import type {V1Service} from '@kubernetes/client-node';
-import {planServiceProbe, probeChoices} from '../../../source/core/probe/plan.js';
+import {planServiceProbe, probeChoices, replan} from '../../../source/core/probe/plan.js';
 import {applicableVia, nextVia, parseVia, probeModeFor} from '../../../source/core/probe/service-targets.js';
 import {echoSlice, nodePortService, nodes} from './fixtures.js';
 
@@ -63,6 +63,51 @@ describe('planServiceProbe', () => {
 		const clusterIp: V1Service = {...base, spec: {...base.spec, type: 'ClusterIP', ports: [{name: 'svc-webport', port: 9000, protocol: 'TCP'}]}};
 		assert.equal((planServiceProbe({...objects, services: [clusterIp]}, spec, 'nodeport') as {error: string}).error, 'service default/svc-nodeport is type ClusterIP, not NodePort: it has no NodePort to probe');
 		assert.deepEqual(parseVia('sideways'), {error: 'invalid --via "sideways" (use clusterip, nodeport, external, lb, dns, endpoints)'});
+	});
+});
+
+describe('objects that could not be read: nothing expected from them', () => {
+	const unknownSlices = [{resource: 'endpointslices', reason: 'endpointslices is forbidden'}] as const;
+
+	test('slices unknown: no expectation on any series (no unanswerable, no Local drop), and the plan says why', () => {
+		const result = planServiceProbe({services: [nodePortService('Local')], endpointSlices: [], nodes, unknown: unknownSlices}, spec, 'nodeport');
+		assert.ok(!('error' in result), JSON.stringify(result));
+		assert.equal(result.series.length, 4);
+		assert.ok(result.series.every(series => series.expectation === undefined), JSON.stringify(result.series));
+		assert.deepEqual(result.unknown, unknownSlices);
+		// Control: the same empty list read from the API is a Service without endpoints.
+		const read = planServiceProbe({services: [nodePortService('Local')], endpointSlices: [], nodes}, spec, 'nodeport');
+		assert.ok(!('error' in read) && read.series.every(series => series.expectation?.reason === 'no ready endpoints on any node') && read.unknown === undefined);
+	});
+
+	test('slices unknown during a run: replan expects nothing rather than "gone" or "no ready endpoints"', () => {
+		const planned = plan('Cluster', 'clusterip');
+		const live = replan({services: [nodePortService('Cluster')], endpointSlices: [], nodes, unknown: unknownSlices}, planned);
+		assert.equal(live.expectations.size, 0);
+		const servicesUnknown = replan({services: [], endpointSlices: [], nodes, unknown: [{resource: 'services', reason: 'services: 503'}]}, planned);
+		assert.equal(servicesUnknown.expectations.size, 0);
+		// Control: a Service really gone expects nothing to answer.
+		assert.equal(replan({services: [], endpointSlices: [], nodes}, planned).expectations.get('10.200.1.60:9000')?.reachable, false);
+	});
+
+	test('services or nodes unknown: the error says unknown, not missing', () => {
+		const objects = {services: [], endpointSlices: [], nodes, unknown: [{resource: 'services', reason: 'services is forbidden'}]} as const;
+		assert.deepEqual(planServiceProbe(objects, spec, 'clusterip'), {error: 'services unknown (services is forbidden): cannot tell whether default/svc-nodeport exists'});
+		const noNodes = {services: [nodePortService('Local')], endpointSlices: [echoSlice(3)], nodes: [], unknown: [{resource: 'nodes', reason: 'nodes is forbidden'}]} as const;
+		assert.deepEqual(planServiceProbe(noNodes, spec, 'nodeport'), {error: 'nodes unknown (nodes is forbidden): no node address to probe the NodePort on'});
+		assert.deepEqual(planServiceProbe({...noNodes, unknown: []}, spec, 'nodeport'), {error: 'no node has an InternalIP to probe the NodePort on'});
+	});
+});
+
+describe('replan of an ExternalName lookup (qa4 F1)', () => {
+	test('the lookup series expects nothing, as planned: not "address gone", which would read as a cause', () => {
+		const externalName: V1Service = {metadata: {namespace: 'default', name: 'db'}, spec: {type: 'ExternalName', externalName: 'db.example.com'}};
+		const planned = planServiceProbe({services: [externalName], endpointSlices: [], nodes}, {kind: 'service', namespace: 'default', name: 'db'}, 'clusterip');
+		assert.ok(!('error' in planned), JSON.stringify(planned));
+		assert.equal(planned.series[0]!.expectation, undefined);
+		assert.equal(replan({services: [externalName], endpointSlices: [], nodes}, planned).expectations.size, 0);
+		// Control: the Service removed, the series is gone and expects nothing to answer.
+		assert.equal(replan({services: [], endpointSlices: [], nodes}, planned).expectations.get('db.example.com')?.reason, 'service default/db not found');
 	});
 });
 

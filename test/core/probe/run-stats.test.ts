@@ -140,6 +140,28 @@ describe('ProbeRunStats', () => {
 		assert.equal(control!.reachability!.verdict, 'unexpected');
 	});
 
+	test('NodePort Local: a node that should drop but replies with an HTTP error answered (qa4 F20); one that refuses is failing, never dropped as expected', () => {
+		const stats = new ProbeRunStats(series('Local', 'nodeport'));
+		for (let i = 0; i < 2; i++) {
+			stats.add(sample(i, '172.18.0.3:31254', null, {ok: false, error: 'http 404'}));
+		}
+
+		const [control] = stats.snapshot().series;
+		assert.deepEqual([control!.answeredShouldDrop, control!.dropped, control!.failed, control!.errors], [2, 0, 2, {'http 404': 2}]);
+		assert.deepEqual([control!.reachability!.observed, control!.reachability!.verdict], ['reachable', 'unexpected']);
+
+		const refusing = new ProbeRunStats(series('Local', 'nodeport'));
+		refusing.add(sample(0, '172.18.0.3:31254', null, {ok: false, error: 'refused'}));
+		const [refused] = refusing.snapshot().series;
+		assert.deepEqual([refused!.answeredShouldDrop, refused!.dropped, refused!.failed], [0, 0, 1]);
+		assert.deepEqual([refused!.reachability!.observed, refused!.reachability!.verdict], ['unreachable', 'broken']);
+
+		// Control: silence there is the drop kube-proxy was told to make.
+		const silent = new ProbeRunStats(series('Local', 'nodeport'));
+		silent.add(sample(0, '172.18.0.3:31254', null, {ok: false, error: 'timeout'}));
+		assert.equal(silent.snapshot().series[0]!.reachability!.verdict, 'expected');
+	});
+
 	test('NodePort Local while its pod flips readiness: each probe is judged against what was expected when it was sent', () => {
 		const plan = planServiceProbe({services: [nodePortService('Local')], endpointSlices: [echoSlice()], nodes}, {kind: 'service', namespace: 'default', name: 'svc-nodeport'}, 'nodeport');
 		assert.ok(!('error' in plan));

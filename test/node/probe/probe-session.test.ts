@@ -135,6 +135,24 @@ describe('ProbeSession (the probe view\'s and svctop probe\'s store)', () => {
 		}
 	});
 
+	test('EndpointSlices not read: the plan expects nothing and says why; once they are read it is made again with them', async () => {
+		const forbidden = {phase: 'forbidden', since: 0, message: 'endpointslices is forbidden'} as const;
+		const source = echoSource({endpointSlices: []});
+		source.update({states: {...source.current.states, endpointslices: forbidden}});
+		const probe = session(source, echoPort, {running: false});
+		try {
+			const unread = probe.snapshot().plan;
+			assert.deepEqual(unread?.unknown, [{resource: 'endpointslices', reason: 'endpointslices is forbidden'}]);
+			assert.equal(unread?.series[0]?.expectation, undefined);
+			source.update({endpointSlices: [echoSlice()], states: {...source.current.states, endpointslices: {phase: 'synced', since: 1}}});
+			await until(() => probe.snapshot().plan !== unread, () => 'not planned again');
+			assert.equal(probe.snapshot().plan?.unknown, undefined);
+			assert.equal(Object.keys(probe.snapshot().plan?.series[0]?.expectation?.shares ?? {}).length, 3);
+		} finally {
+			probe.close();
+		}
+	});
+
 	test('keepPlan (svctop probe): the Service going away mid-run does not end the run; its expectation does', async () => {
 		const source = echoSource();
 		const probe = new ProbeSession({

@@ -1,5 +1,6 @@
 import {plot} from 'asciichart';
-import {droppedLane, expectedFromText, failureCauses, isExpectedDrop, lanesOf, type Lane, type ProbeRunSnapshot, unknownPod} from '../../../core/probe/run-stats.js';
+import {droppedLane, expectedFromText, failureCauses, isExpectedDrop, lanesOf, type Lane, type ProbeRunSnapshot, unattributedNote, unknownPod} from '../../../core/probe/run-stats.js';
+import {unknownText, type UnknownObjects} from '../../../core/probe/plan.js';
 import type {Via} from '../../../core/probe/service-targets.js';
 import {fitVerdict, tooFewText} from '../../../core/probe/chi-square.js';
 import type {AttributionMethod, ProbeSample} from '../../../core/probe/types.js';
@@ -27,6 +28,8 @@ export type ProbeViewModel = {
 	/** Why nothing can be probed (no such Service, no NodePort, ...). */
 	readonly error?: string;
 	readonly snapshot?: ProbeRunSnapshot;
+	/** What the plan could not read from the API (nothing is expected from it), with why. */
+	readonly unknown?: readonly UnknownObjects[];
 	/** Node of every endpoint known to the plan, so pods that never answered get a labelled lane. */
 	readonly endpointNodes?: Readonly<Record<string, string | null>>;
 	/** The key hint at the bottom. */
@@ -326,13 +329,24 @@ function directLine(snapshot: ProbeRunSnapshot): ProbeLine {
 }
 
 /** The verdict under the shares: chi-square balance, or the affinity check under ClientIP. */
-export function verdictLine(snapshot: ProbeRunSnapshot | undefined): ProbeLine {
+export function verdictLine(snapshot: ProbeRunSnapshot | undefined, unknown: readonly UnknownObjects[] = []): ProbeLine {
+	if (unknown.length > 0 && !snapshot?.fit) {
+		// Nothing is expected from what could not be read: say that, not "waiting" or "nothing expected for this target".
+		return line('verdict', seg(unknown.map(entry => unknownText(entry)).join('; '), 'warn'), seg(': nothing expected', 'dim'));
+	}
+
 	if (!snapshot || snapshot.count === 0) {
 		return line('verdict', seg('balance: waiting for answers', 'dim'));
 	}
 
 	if (snapshot.expectedFrom === 'direct') {
 		return directLine(snapshot);
+	}
+
+	// Answers no pod was named for say nothing of balance or affinity: say that instead of a verdict.
+	const unattributed = unattributedNote(snapshot);
+	if (unattributed !== undefined) {
+		return line('verdict', seg(unattributed, 'warn'));
 	}
 
 	const {affinity, fit} = snapshot;
@@ -377,7 +391,7 @@ export function verdictLine(snapshot: ProbeRunSnapshot | undefined): ProbeLine {
 /** Per-pod counts, observed against expected share, then the verdict line. */
 export function shareLines(model: ProbeViewModel, width: number, maxLines: number): ProbeLine[] {
 	const snapshot = model.snapshot;
-	const verdict = verdictLine(snapshot);
+	const verdict = verdictLine(snapshot, model.unknown);
 	if (maxLines <= 1 || !snapshot) {
 		return maxLines >= 1 ? [verdict] : [];
 	}
@@ -402,15 +416,18 @@ export function shareLines(model: ProbeViewModel, width: number, maxLines: numbe
 	const nodeWidth = Math.max(0, Math.min(widestNode, nameSpace - podWidth - 2));
 	const header = `${pad(hidden > 0 ? `POD (${hidden} more)` : 'POD', podWidth)}  ${pad('NODE', nodeWidth)}  ${'COUNT'.padStart(6)}  ${'SHARE'.padStart(7)}  ${'EXPECTED'.padStart(8)}`;
 	const out: ProbeLine[] = [line('shares-header', seg(header, 'bold'))];
+	// No answer named a pod: a pod's count is not observed, not 0.
+	const notObserved = unattributedNote(snapshot) !== undefined;
 	for (const pod of pods) {
 		const count = snapshot.byPod[pod] ?? 0;
 		const expected = snapshot.expected[pod];
-		const share = attributed === 0 ? null : count / attributed;
+		const observed = !notObserved || pod === unknownPod;
+		const share = attributed === 0 || !observed ? null : count / attributed;
 		// More than 10 points off its expected share is worth a colour.
 		const tone: Tone = expected === undefined || share === null ? 'plain' : (Math.abs(share - expected) > 0.1 ? 'warn' : 'plain');
 		out.push(line(
 			`share:${pod}`,
-			seg(`${pad(fitMiddle(pod, podWidth), podWidth)}  ${pad(fitEnd(nodeOf(pod), nodeWidth), nodeWidth)}  ${String(count).padStart(6)}  `),
+			seg(`${pad(fitMiddle(pod, podWidth), podWidth)}  ${pad(fitEnd(nodeOf(pod), nodeWidth), nodeWidth)}  ${(observed ? String(count) : '-').padStart(6)}  `),
 			seg(percent(share).padStart(7), tone),
 			seg(`  ${(expected === undefined ? '-' : percent(expected)).padStart(8)}`),
 		));
