@@ -320,7 +320,7 @@ describe('keys', () => {
 	});
 
 	test('? shows the help generated from the registry; Esc closes it', async () => {
-		const {view} = start({rows: 40});
+		const {view} = start({rows: 50});
 		await view.press('?');
 		const help = view.frame();
 		assert.match(help, /^ {2}j ↓ +Down one row \(detail: scroll\)$/m);
