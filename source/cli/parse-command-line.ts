@@ -240,6 +240,10 @@ function configOf(words: Words): CliConfig {
 		throw new UsageError(`--node ${flags.node} needs --node-cmd TEMPLATE or --debug-pod to reach that node (without them svctop reads this machine's rules)`);
 	}
 
+	if (flags.natFile === '-') {
+		throw new UsageError('--nat-file - cannot read the rules from standard input: the dashboard reads its keys there; give a file (--nat-file FILE)');
+	}
+
 	wholeNumber('count', flags.count);
 	wholeNumber('concurrency', flags.concurrency);
 	if (flags.namespace !== undefined && flags.allNamespaces) {

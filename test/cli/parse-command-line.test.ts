@@ -257,3 +257,17 @@ describe('the dashboard command and durations', () => {
 		assert.equal(configOf(parseCommandLine(['probe', '1.2.3.4:80', '--interval', '5ms'])).probe.intervalMs, 5);
 	});
 });
+
+describe('--nat-file - (qa4 F11): standard input is the dashboard\'s keyboard', () => {
+	test('refused in one line, before anything starts', () => {
+		for (const args of [['--demo', '--nat-file', '-'], ['--nat-file=-']]) {
+			const message = errorOf(parseCommandLine(args));
+			assert.match(message, /^--nat-file - cannot read the rules from standard input: the dashboard reads its keys there/);
+			assert.doesNotMatch(message, /\n/);
+		}
+	});
+
+	test('a file is taken', () => {
+		assert.equal(configOf(parseCommandLine(['--demo', '--nat-file', 'rules.txt'])).natFile, 'rules.txt');
+	});
+});
