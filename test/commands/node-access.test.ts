@@ -95,6 +95,15 @@ describe('debug pods against the API server', () => {
 		assert.equal(server.count('pods'), 0);
 	});
 
+	test('nat --node --debug-pod without the API (its namespace not found): the rules, with a note that they were not checked and why', async () => {
+		const run = await svctopInProcess(kubeconfig, 'nat', '--node', 'node-c', '--debug-pod', '-n', 'nosuchns', '--json');
+		assert.equal(run.code, 0, run.stderr);
+		const json = JSON.parse(run.stdout) as {services: unknown[]; notes: string[]};
+		assert.ok(json.services.length > 0);
+		assert.deepEqual(json.notes, ['not checked against the API: namespaces "nosuchns" not found']);
+		assert.equal(server.count('pods'), 0);
+	});
+
 	test('create forbidden: says exactly what is missing, creates nothing', async () => {
 		server.denyAccess({verb: 'create', resource: 'pods', namespace: 'kube-system'});
 		server.denyAccess({verb: 'get', resource: 'pods', subresource: 'exec'});
