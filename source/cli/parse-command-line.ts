@@ -235,6 +235,15 @@ function configOf(words: Words): CliConfig {
 		throw new UsageError(`--node ${JSON.stringify(flags.node)} ${badNode}`);
 	}
 
+	// Without a way to reach it, the rules read would be this machine's, shown as if they were the node's.
+	if (flags.node !== undefined && flags.nodeCmd === undefined && !flags.debugPod && !flags.demo) {
+		throw new UsageError(`--node ${flags.node} needs --node-cmd TEMPLATE or --debug-pod to reach that node (without them svctop reads this machine's rules)`);
+	}
+
+	if (flags.natFile === '-') {
+		throw new UsageError('--nat-file - cannot read the rules from standard input: the dashboard reads its keys there; give a file (--nat-file FILE)');
+	}
+
 	wholeNumber('count', flags.count);
 	wholeNumber('concurrency', flags.concurrency);
 	if (flags.namespace !== undefined && flags.allNamespaces) {

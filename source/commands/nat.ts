@@ -27,8 +27,8 @@ export type NatCommandOptions = {
 	readonly node?: string;
 	/** When connected: names for chains and endpoints, and the cross-check. */
 	readonly source?: ClusterSource;
-	/** Connects when there is no `source`, after the rules are read (undefined when no cluster answers). */
-	readonly connect?: () => Promise<ClusterSource | undefined>;
+	/** Connects when there is no `source`, after the rules are read: the cluster, or why there is none to check against. */
+	readonly connect?: () => Promise<ClusterSource | {readonly unreadable: string}>;
 	/** A dump already in hand (the demo serves its own). */
 	readonly dump?: string;
 	readonly timeoutMs?: number;
@@ -112,7 +112,9 @@ export async function runNat(options: NatCommandOptions, io: NatIo): Promise<num
 	let {table} = read;
 	let unchecked: string | undefined;
 	const source = options.source ?? await options.connect?.();
-	if (source) {
+	if (source && 'unreadable' in source) {
+		unchecked = `not checked against the API: ${source.unreadable}`;
+	} else if (source) {
 		await source.ready();
 		// Unlisted Services or EndpointSlices would make every rule or endpoint look stale: leave them out, and say so.
 		const checked = natApiOf(source.snapshot());

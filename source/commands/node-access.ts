@@ -2,6 +2,7 @@ import process from 'node:process';
 import {KubeConfig} from '@kubernetes/client-node';
 import type {Demo} from '../builtin-cluster/demo/demo.js';
 import {connectCluster} from '../kube/connect.js';
+import {describeKubeError} from '../kube/errors.js';
 import {kubeConfigFromYaml, resolveKubeConfig} from '../kube/kubeconfig.js';
 import type {ClusterSource} from '../kube/types.js';
 import {defaultDeadlineSeconds, longDeadlineSeconds} from '../node/access/debug-pod-spec.js';
@@ -166,8 +167,12 @@ export async function runNodeAccess(config: CliConfig, demo: Demo | undefined, i
 
 	let source: ClusterSource | undefined;
 	try {
-		source = await connectForNat(config, kc, demo).catch(() => undefined);
-		const natOptions = {json: config.json, mode: config.mode, service: config.service, source};
+		let apiUnreadable: string | undefined;
+		source = await connectForNat(config, kc, demo).catch((error: unknown) => {
+			apiUnreadable = describeKubeError(error);
+			return undefined;
+		});
+		const natOptions = {json: config.json, mode: config.mode, service: config.service, source, apiUnreadable};
 		if (config.access.allNodes) {
 			if (source === undefined) {
 				io.stderr.write('svctop: --all-nodes needs the API to list the nodes, and it cannot be reached\n');

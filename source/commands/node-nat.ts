@@ -15,6 +15,8 @@ export type NodeNatOptions = {
 	readonly mode?: NatMode;
 	readonly service?: string;
 	readonly source?: ClusterSource;
+	/** Why there is no `source` (connecting failed): the rules then say they were not checked. */
+	readonly apiUnreadable?: string;
 	/** Debug pods made at once for --all-nodes. Default 4. */
 	readonly concurrency?: number;
 };
@@ -46,7 +48,8 @@ export async function runNodeNat(session: DebugPodSession, node: string, options
 	}
 
 	io.stderr.write(`svctop: rules of node ${node}: ${dump.source}${dump.sync ? `; kube-proxy ${syncText(dump.sync, Date.now())}` : ''}\n`);
-	return runNat({json: options.json, mode: options.mode ?? dump.mode, service: options.service, source: options.source, dump: dump.text}, io);
+	const unreadable = {unreadable: options.apiUnreadable ?? 'the API could not be reached'};
+	return runNat({json: options.json, mode: options.mode ?? dump.mode, service: options.service, source: options.source, connect: async () => unreadable, dump: dump.text}, io);
 }
 
 /** Runs `work` over `items`, at most `limit` at a time, in order of start. */

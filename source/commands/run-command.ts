@@ -4,12 +4,11 @@ import path from 'node:path';
 import process from 'node:process';
 import type {ClusterSource} from '../kube/types.js';
 import {describeKubeError, KubeError} from '../kube/errors.js';
-import {unknownReason} from '../kube/connection-state.js';
 import {parseTarget} from '../core/services/service-target.js';
 // Only the type: the built-in cluster is loaded by startBuiltinDemo, for --demo alone.
 import type {Demo} from '../builtin-cluster/demo/demo.js';
 import {readLocalNatDump} from '../node/nat/read-dump.js';
-import {keepYoungGenerationSmall, obtainDump, runNat} from './nat.js';
+import {keepYoungGenerationSmall, type NatCommandOptions, obtainDump, runNat} from './nat.js';
 import type {AccessConfig} from './node-access.js';
 
 /**
@@ -174,23 +173,20 @@ async function connect(config: CliConfig, demo: Demo | undefined, settleAfterFai
 }
 
 /**
- * A cluster for a command that works without one: only when its Services and EndpointSlices could
- * be read, since a cross-check against data that is missing would report every rule as unknown.
+ * The cluster the NAT rules are checked against, or why there is none: without a kubeconfig or when
+ * connecting fails, the rules still show, with a note that says they were not checked. Lists that
+ * could not be read are left to natApiOf, which leaves them out of the check and says why.
  */
-async function connectIfReadable(config: CliConfig, demo: Demo | undefined): Promise<ClusterSource | undefined> {
-	const source = await connect(config, demo, 1).catch(() => undefined);
-	if (source === undefined) {
-		return undefined;
+async function connectForCrossCheck(config: CliConfig, demo: Demo | undefined): Promise<ClusterSource | {readonly unreadable: string}> {
+	if (!demo && !kubeconfigPresent(config.kubeconfig)) {
+		return {unreadable: 'no kubeconfig (--kubeconfig, KUBECONFIG, ~/.kube/config) and not in a cluster'};
 	}
 
-	await source.ready();
-	const {states} = source.snapshot();
-	if (unknownReason(states.services) === undefined && unknownReason(states.endpointslices) === undefined) {
-		return source;
+	try {
+		return await connect(config, demo, 1);
+	} catch (error) {
+		return {unreadable: describeKubeError(error)};
 	}
-
-	await source.stop();
-	return undefined;
 }
 
 /** The namespace a bare name means: -n, else the context's (`default` when there is no kubeconfig to say). */
@@ -306,7 +302,7 @@ async function describeCommand(config: CliConfig, source: ClusterSource | undefi
 }
 
 /** `svctop nat`: `connect` is given when a cluster is optional (asked for once the rules are read). */
-async function natCommand(config: CliConfig, source: ClusterSource | undefined, demo: Demo | undefined, connect: (() => Promise<ClusterSource | undefined>) | undefined): Promise<number> {
+async function natCommand(config: CliConfig, source: ClusterSource | undefined, demo: Demo | undefined, connect: NatCommandOptions['connect']): Promise<number> {
 	keepYoungGenerationSmall();
 	return runNat(
 		{
@@ -397,11 +393,12 @@ export async function runCommand(config: CliConfig): Promise<number> {
 		}
 
 		// The NAT decoder names pods and cross-checks when a cluster is reachable; without one it still
-		// works. It connects once the rules are read, so bad input fails before any API wait, and only
-		// when there is a kubeconfig to connect with (else connecting could only fail).
-		const connectOptional = need === 'optional' && kubeconfigPresent(config.kubeconfig) ? async () => {
-			source = await connectIfReadable(config, demo);
-			return source;
+		// works. It connects once the rules are read, so bad input fails before any API wait (and
+		// without a kubeconfig the Kubernetes client is never loaded).
+		const connectOptional = need === 'optional' ? async () => {
+			const connected = await connectForCrossCheck(config, demo);
+			source = 'unreadable' in connected ? undefined : connected;
+			return connected;
 		} : undefined;
 
 		switch (config.command) {

@@ -40,9 +40,11 @@ describe('a repeated flag is one line naming the flag and both uses', () => {
 	for (const name of Object.keys(flagTable) as FlagName[]) {
 		test(`--${kebab(name)} twice`, () => {
 			const command = name === 'output' ? 'list' : 'probe';
-			const once = parseCommandLine([command, ...(command === 'probe' ? ['1.2.3.4:80'] : []), ...given(name)]);
+			// --node alone is refused (it names a node svctop has no way to reach).
+			const reach = name === 'node' ? ['--demo'] : [];
+			const once = parseCommandLine([command, ...(command === 'probe' ? ['1.2.3.4:80'] : []), ...reach, ...given(name)]);
 			assert.equal(once.kind, 'run', `once is fine: ${JSON.stringify(once).slice(0, 200)}`);
-			const message = errorOf(parseCommandLine([command, ...(command === 'probe' ? ['1.2.3.4:80'] : []), ...given(name), ...given(name)]));
+			const message = errorOf(parseCommandLine([command, ...(command === 'probe' ? ['1.2.3.4:80'] : []), ...reach, ...given(name), ...given(name)]));
 			assert.match(message, new RegExp(`^--${kebab(name)} is given 2 times \\(.*\\); give it once$`));
 			assert.doesNotMatch(message, /\n/);
 		});
@@ -65,9 +67,29 @@ describe('--node takes only a Kubernetes node name, for every command', () => {
 	}
 
 	test('a real node name is taken', () => {
-		const parsed = parseCommandLine(['nat', '--node', 'myk8s-worker2.example.com']);
+		const parsed = parseCommandLine(['nat', '--node', 'myk8s-worker2.example.com', '--debug-pod']);
 		assert.equal(parsed.kind, 'run');
 	});
+});
+
+describe('--node needs a way to reach the node (qa4 F23: never this machine\'s rules shown as the node\'s)', () => {
+	for (const command of ['nat', 'dashboard', 'list'] as const) {
+		test(`${command} --node NAME alone is one line naming --node-cmd and --debug-pod`, () => {
+			const message = errorOf(parseCommandLine([command, '--node', 'node-zzz']));
+			assert.match(message, /^--node node-zzz needs --node-cmd TEMPLATE or --debug-pod/);
+			assert.doesNotMatch(message, /\n/);
+		});
+	}
+
+	test('nat --file FILE --node NAME is refused too (the file is not that node\'s)', () => {
+		assert.match(errorOf(parseCommandLine(['nat', '--file', 'dump.txt', '--node', 'node-zzz'])), /^--node node-zzz needs/);
+	});
+
+	for (const reach of [['--node-cmd', 'ssh {node} sudo iptables-save'], ['--debug-pod'], ['--demo']]) {
+		test(`nat --node NAME ${reach[0]} is taken`, () => {
+			assert.equal(configOf(parseCommandLine(['nat', '--node', 'node-zzz', ...reach])).node, 'node-zzz');
+		});
+	}
 });
 
 describe('durations: a clear range, never a silent default', () => {
@@ -233,5 +255,19 @@ describe('the dashboard command and durations', () => {
 		}
 
 		assert.equal(configOf(parseCommandLine(['probe', '1.2.3.4:80', '--interval', '5ms'])).probe.intervalMs, 5);
+	});
+});
+
+describe('--nat-file - (qa4 F11): standard input is the dashboard\'s keyboard', () => {
+	test('refused in one line, before anything starts', () => {
+		for (const args of [['--demo', '--nat-file', '-'], ['--nat-file=-']]) {
+			const message = errorOf(parseCommandLine(args));
+			assert.match(message, /^--nat-file - cannot read the rules from standard input: the dashboard reads its keys there/);
+			assert.doesNotMatch(message, /\n/);
+		}
+	});
+
+	test('a file is taken', () => {
+		assert.equal(configOf(parseCommandLine(['--demo', '--nat-file', 'rules.txt'])).natFile, 'rules.txt');
 	});
 });

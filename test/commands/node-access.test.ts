@@ -79,7 +79,7 @@ describe('debug pods against the API server', () => {
 			const run = await svctopInProcess(kubeconfig, 'nat', '--all-nodes', '--debug-pod', '--json');
 			assert.equal(run.code, 0, run.stderr);
 			const report = JSON.parse(run.stdout);
-			assert.deepEqual(report.staleNodes, []);
+			assert.equal(report.staleNodes, null, "not checked against the API: never \"none\"");
 			assert.equal(report.disagreements, 1, 'node-c still differs from the others');
 			assert.match(run.stderr, /endpointslices: .*forbidden.*: the nodes are compared with each other, not with the API/);
 		} finally {
@@ -92,6 +92,15 @@ describe('debug pods against the API server', () => {
 		assert.equal(run.code, 0, run.stderr);
 		assert.match(run.stdout, /DNAT 10\.10\.9\.9:8080/);
 		assert.match(run.stderr, /rules of node node-c: iptables-nft-save in pod kube-system\/svctop-debug-node-c-\w+ on node node-c \(kube-proxy reports mode iptables\)/);
+		assert.equal(server.count('pods'), 0);
+	});
+
+	test('nat --node --debug-pod without the API (its namespace not found): the rules, with a note that they were not checked and why', async () => {
+		const run = await svctopInProcess(kubeconfig, 'nat', '--node', 'node-c', '--debug-pod', '-n', 'nosuchns', '--json');
+		assert.equal(run.code, 0, run.stderr);
+		const json = JSON.parse(run.stdout) as {services: unknown[]; notes: string[]};
+		assert.ok(json.services.length > 0);
+		assert.deepEqual(json.notes, ['not checked against the API: namespaces "nosuchns" not found']);
 		assert.equal(server.count('pods'), 0);
 	});
 

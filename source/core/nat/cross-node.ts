@@ -53,8 +53,8 @@ export type CrossNodePort = {
 export type CrossNodeReport = {
 	readonly nodes: ReadonlyArray<{readonly node: string; readonly mode?: string; readonly servicePorts?: number; readonly error?: string; readonly sync?: NodeSync}>;
 	readonly ports: readonly CrossNodePort[];
-	/** Nodes with any stale Service port, in name order. */
-	readonly staleNodes: readonly string[];
+	/** Nodes with any stale Service port, in name order; null when nothing could be checked (no node read, or no API). */
+	readonly staleNodes: readonly string[] | null;
 	/** Service ports on which the nodes read disagree. */
 	readonly disagreements: number;
 };
@@ -167,7 +167,7 @@ export function compareNodes(rules: readonly NodeRules[], api: NatApiLists | und
 	return {
 		nodes: rules.map(each => ('table' in each ? {node: each.node, mode: each.table.mode, servicePorts: each.table.services.length, ...(each.sync ? {sync: each.sync} : {})} : {node: each.node, error: each.error})),
 		ports,
-		staleNodes: [...new Set(ports.flatMap(port => port.stale.map(each => each.node)))].sort(),
+		staleNodes: read.length === 0 || api === undefined ? null : [...new Set(ports.flatMap(port => port.stale.map(each => each.node)))].sort(),
 		disagreements: ports.filter(port => !port.agree).length,
 	};
 }
@@ -197,8 +197,15 @@ export function renderCrossNodeText(report: CrossNodeReport, nowMs: number): str
 		lines.push(`  ${node.node.padEnd(width)}  ${node.error === undefined ? `${node.mode}  ${node.servicePorts} service ports  ${syncText(node.sync, nowMs)}` : `unknown: ${node.error}`}`);
 	}
 
+	if (unread.length === report.nodes.length) {
+		// Nothing to compare: no count, no "none" may stand for rules nobody could read.
+		lines.push('', 'SERVICE PORTS  unknown: no node\'s rules could be read');
+		return `${lines.join('\n')}\n`;
+	}
+
 	const differing = report.ports.filter(port => !port.agree || port.stale.length > 0);
-	lines.push('', `SERVICE PORTS  ${report.ports.length}, ${report.ports.length - report.disagreements} dispatched the same on every node read, ${report.disagreements} differ; stale nodes: ${report.staleNodes.length === 0 ? 'none' : report.staleNodes.join(', ')}`);
+	const stale = report.staleNodes === null ? 'not checked (the API was not read)' : report.staleNodes.length === 0 ? 'none' : report.staleNodes.join(', ');
+	lines.push('', `SERVICE PORTS  ${report.ports.length}, ${report.ports.length - report.disagreements} dispatched the same on every node read, ${report.disagreements} differ; stale nodes: ${stale}`);
 	for (const port of differing) {
 		lines.push('', `${port.service}${port.port ? `:${port.port}` : ''}/${port.protocol}  ${port.agree ? 'same on every node' : 'DIFFERS between nodes'}`);
 		for (const variant of port.variants) {

@@ -32,11 +32,23 @@ function describeInput(dump: string | Uint8Array): string {
 	const text = typeof dump === 'string' ? dump : new TextDecoder().decode(dump);
 	const lines = countLines(text);
 	const read = `read ${formatBytes(size)} in ${lines} line${lines === 1 ? '' : 's'}`;
+	if (iptablesNftAsNft(text)) {
+		return `${read}: these are iptables-nft's tables as nft prints them, which kube-proxy's iptables mode writes; give iptables-save (iptables-nft-save) output instead`;
+	}
+
 	if (/KUBE-(SERVICES|NODEPORTS|POSTROUTING|MARK-MASQ)|table ip6? kube-proxy|^add table ip6? kube-proxy/m.test(text)) {
 		return `${read}: kube-proxy's own chains are there, but no Service rules`;
 	}
 
 	return `${read}, none from kube-proxy (no KUBE- chain, no kube-proxy nftables table, no IPVS virtual service)`;
+}
+
+/**
+ * `nft list ruleset` of a node whose kube-proxy runs in iptables mode over iptables-nft: its KUBE-
+ * chains in `table ip nat`, which nft prints but the decoders do not read in that form. nftables-mode kube-proxy names its chains in lower case in `table ip kube-proxy`.
+ */
+function iptablesNftAsNft(text: string): boolean {
+	return /^\s*chain KUBE-(SERVICES|NODEPORTS) \{$/m.test(text) && /^table ip6? nat \{$/m.test(text) && !/^table ip6? kube-proxy \{$/m.test(text);
 }
 
 function countLines(text: string): number {

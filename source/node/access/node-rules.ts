@@ -62,6 +62,7 @@ export async function readNodeRules(runner: CommandRunner, where: string, option
 	const timeoutMs = options.timeoutMs ?? 20_000;
 	const proxyMode = proxyModeOf(await runner(['curl', '-s', '--max-time', '1', 'http://127.0.0.1:10249/proxyMode'], 5000));
 	const tried: string[] = [];
+	let unread = false;
 	for (const attempt of attemptsFor(options.mode ?? proxyMode)) {
 		// eslint-disable-next-line no-await-in-loop
 		const result = await runner(attempt.argv, timeoutMs);
@@ -72,9 +73,12 @@ export async function readNodeRules(runner: CommandRunner, where: string, option
 			return {ok: true, text: result.stdout, mode: attempt.mode, source: `${attempt.argv.join(' ')} in ${where}`, proxyMode, ...(sync ? {sync} : {})};
 		}
 
-		const why = result.errorCode === 'ENOENT' ? 'not in the image' : result.code === 0 ? 'no kube-proxy rules' : (result as {failure?: string}).failure ?? (result.stderr.trim().split('\n')[0] || `exit code ${result.code}`);
+		const failure = (result as {failure?: string}).failure;
+		// A tool that did not run to its end (exec refused, timed out, cut off) said nothing about the rules.
+		unread ||= result.errorCode !== 'ENOENT' && (failure !== undefined || result.timedOut || result.code === null);
+		const why = result.errorCode === 'ENOENT' ? 'not in the image' : result.code === 0 ? 'no kube-proxy rules' : failure ?? (result.stderr.trim().split('\n')[0] || `exit code ${result.code}`);
 		tried.push(`${attempt.argv[0]}: ${why}`);
 	}
 
-	return {ok: false, error: `no kube-proxy rules found in ${where} (${tried.join('; ')})`};
+	return {ok: false, error: `${unread ? 'could not read the rules' : 'no kube-proxy rules found'} in ${where} (${tried.join('; ')})`};
 }

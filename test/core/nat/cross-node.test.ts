@@ -36,10 +36,20 @@ test('an unreadable node is unknown: named with its reason, never agreeing or st
 	assert.match(text, /node-c {2}unknown: pods\/exec is forbidden/);
 });
 
-test('without the API nothing is called stale', () => {
+test('without the API nothing is called stale, nor "none" stale: not checked', () => {
 	const report = compareNodes(tables, undefined);
-	assert.deepEqual(report.staleNodes, []);
+	assert.equal(report.staleNodes, null);
 	assert.equal(report.disagreements, 1);
+	assert.match(renderCrossNodeText(report, 0), /; stale nodes: not checked \(the API was not read\)$/m);
+});
+
+test('no node read (qa4 F13): the Service ports are unknown, no count and no "stale nodes: none"', () => {
+	const report = compareNodes([{node: 'node-a', error: 'could not read the rules in pod p'}, {node: 'node-b', error: 'could not read the rules in pod q'}], labApi);
+	assert.equal(report.staleNodes, null);
+	const text = renderCrossNodeText(report, 0);
+	assert.match(text, /^NODES {2}0 read, 2 unknown$/m);
+	assert.match(text, /^SERVICE PORTS {2}unknown: no node's rules could be read$/m);
+	assert.doesNotMatch(text, /none/);
 });
 
 test('the text names the stale node and its missing and extra endpoints', () => {

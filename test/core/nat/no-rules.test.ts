@@ -1,10 +1,12 @@
 import {test, describe} from 'node:test';
 import assert from 'node:assert/strict';
+import {execFileSync, spawnSync} from 'node:child_process';
 import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {decodeNatDump} from '../../../source/core/nat/decode.js';
 import {missingKubeProxyRules} from '../../../source/core/nat/no-rules.js';
 import {invalidNodeName} from '../../../source/core/nat/node-name.js';
+import {kernelUnavailable} from '../../fixtures/nat/kernel/read-back.js';
 
 const check = (dump: string | Uint8Array) => missingKubeProxyRules(dump, decodeNatDump(dump), 'dump.txt');
 
@@ -39,9 +41,42 @@ describe('a dump with no kube-proxy rules', () => {
 	}
 
 	test('a kube-proxy dump is not refused', () => {
-		for (const file of ['iptables-1.28-save-nat.txt', 'nft-list-table.txt', 'iptables-1.23-save.txt']) {
+		for (const file of ['iptables-1.28-save-nat.txt', 'nft-list-table.txt', 'nft-list-ruleset.txt', 'iptables-1.23-save.txt']) {
 			assert.equal(check(readFileSync(join(import.meta.dirname, '../../fixtures/nat/kernel', file), 'utf8')), null, file);
 		}
+	});
+});
+
+describe('nft list ruleset of a node whose kube-proxy writes iptables-nft tables (qa4 F16)', () => {
+	const says = /: these are iptables-nft's tables as nft prints them, which kube-proxy's iptables mode writes; give iptables-save \(iptables-nft-save\) output instead$/;
+
+	test('the kernel\'s own print of the iptables-1.28 fixture: says to give iptables-save output', t => {
+		const unavailable = kernelUnavailable();
+		if (unavailable) {
+			t.skip(unavailable);
+			return;
+		}
+
+		// Run under /tmp/svctop-kernel.lock: iptables-restore the fixture in a namespace of our own, print it with nft.
+		const namespace = `svtnonft${process.pid}`;
+		const run = (command: string, args: string[], input?: string) => execFileSync('ip', ['netns', 'exec', namespace, command, ...args], {input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe']});
+		execFileSync('ip', ['netns', 'add', namespace]);
+		try {
+			run('iptables-nft-restore', [], readFileSync(join(import.meta.dirname, '../../fixtures/nat/kernel/iptables-1.28-save.txt'), 'utf8'));
+			const ruleset = run('nft', ['list', 'ruleset']);
+			assert.match(ruleset, /^table ip nat \{$/m, 'nft prints iptables-nft\'s nat table');
+			assert.match(check(ruleset) ?? '', says);
+			// The same tables through iptables-nft-save decode as the fixture does.
+			assert.equal(check(run('iptables-nft-save', [])), null);
+		} finally {
+			spawnSync('ip', ['netns', 'del', namespace], {stdio: 'ignore'});
+		}
+	});
+
+	test('an nftables kube-proxy table beside it keeps the kube-proxy message', () => {
+		const both = 'table ip nat {\n\tchain KUBE-SERVICES {\n\t}\n}\ntable ip kube-proxy {\n\tchain services {\n\t}\n}\n';
+		assert.doesNotMatch(check(both) ?? '', says);
+		assert.match(check(both) ?? '', /kube-proxy's own chains are there, but no Service rules$/);
 	});
 });
 

@@ -52,3 +52,18 @@ test('metrics without the gauges say nothing', () => {
 	assert.equal(proxySyncOf('process_cpu_seconds_total 3\n'), undefined);
 	assert.deepEqual(proxySyncOf('kubeproxy_sync_proxy_rules_last_timestamp_seconds 12\n'), {lastSync: 12, lastQueued: undefined});
 });
+
+test('pods/exec failing for every tool (qa4 F13): the rules could not be read, never "no rules found"', async () => {
+	const refused: CommandResult = {stdout: '', stderr: 'pods/exec in kube-system/p failed with HTTP 500', code: null, timedOut: false, failure: 'pods/exec in kube-system/p failed with HTTP 500'} as CommandResult;
+	const {runner} = podWith(Object.fromEntries(['http://127.0.0.1:10249/proxyMode', 'iptables-nft-save', 'iptables-legacy-save', 'iptables-save', 'nft', 'ipvsadm'].map(tool => [tool, refused])));
+	const dump = await readNodeRules(runner, 'pod kube-system/p on node node-a');
+	assert.equal(dump.ok, false);
+	assert.match(!dump.ok ? dump.error : '', /^could not read the rules in pod kube-system\/p on node node-a \(iptables-nft-save: pods\/exec in kube-system\/p failed with HTTP 500; /);
+});
+
+test('one tool timed out, the others hold no rules: still not "no rules found" (the rules may be where it could not look)', async () => {
+	const timedOut: CommandResult = {stdout: '', stderr: '', code: null, timedOut: true};
+	const {runner} = podWith({'iptables-nft-save': printed(otherNat), 'iptables-legacy-save': printed(otherNat), 'iptables-save': printed(otherNat), nft: timedOut, ipvsadm: printed('')});
+	const dump = await readNodeRules(runner, 'node t');
+	assert.match(!dump.ok ? dump.error : '', /^could not read the rules in node t \(/);
+});

@@ -160,7 +160,7 @@ describe('runNat connects to the API only after the rules are read', () => {
 		};
 		const code = await runNat({json: false, file: '-', connect: async () => {
 			connects++;
-			return undefined;
+			return {unreadable: 'not asked'};
 		}}, io);
 		assert.equal(code, 1);
 		assert.equal(connects, 0);
