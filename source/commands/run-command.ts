@@ -375,7 +375,9 @@ export async function runCommand(config: CliConfig): Promise<number> {
 		const need = needsCluster(config);
 		// -o and --json ask for the list's output: printed, as kubectl would, instead of the dashboard.
 		const printed = config.json || config.wide || config.kubectlFormat !== undefined;
-		const dashboard = config.command === 'dashboard' && io.stdout.isTTY === true && !printed;
+		// The dashboard needs a terminal both ways: it draws on stdout and reads its keys on stdin. With
+		// stdin from a file or /dev/null no key would ever arrive, so the list is printed instead.
+		const dashboard = config.command === 'dashboard' && io.stdout.isTTY === true && io.stdin.isTTY === true && !printed;
 		if (need === 'required' && dashboard) {
 			// Load the UI while the first lists are in flight, so start-up pays for the slower of the two only.
 			const [connected, ui] = await Promise.all([connect(config, demo), loadDashboard()]);

@@ -619,6 +619,20 @@ describe('help, version, pipes, demo', () => {
 		assert.equal(tty.stdout.replaceAll('\r\n', '\n'), list.stdout);
 	});
 
+	test('svctop in a terminal with stdin not a terminal (< /dev/null) prints the list: no key could ever reach a dashboard', async t => {
+		if (spawnSync('script', ['--version']).status !== 0) {
+			t.skip('no script(1) to give svctop a terminal');
+			return;
+		}
+
+		const [tty, list] = await Promise.all([
+			run('script', ['-qec', `${process.execPath} ${bin} --kubeconfig ${kubeconfig} < /dev/null`, '/dev/null'], {}, 20_000),
+			svctop(['list', '--kubeconfig', kubeconfig]),
+		]);
+		assert.equal(tty.code, 0, `exited by itself: ${tty.stdout.slice(0, 300)}`);
+		assert.equal(tty.stdout.replaceAll('\r\n', '\n'), list.stdout);
+	});
+
 	test('list --demo --json needs no cluster', async () => {
 		const result = await svctop(['list', '--demo', '--json'], {KUBECONFIG: '/nonexistent'});
 		assert.equal(result.code, 0, result.stderr);
