@@ -6,6 +6,7 @@ import {runProbe, type ProbeCommandOptions} from '../../source/commands/probe.js
 import {connectCluster} from '../../source/kube/connect.js';
 import {endpointSlice, node} from '../builtin-cluster/apiserver/fixtures.js';
 import {apiLab} from '../helpers/api-lab.js';
+import {localNodePortWeb} from '../fixtures/services/local-web.js';
 
 /*
  * qa4 F7, F9, F21: `svctop probe` through the real client against the in-process API server with a
@@ -15,23 +16,8 @@ import {apiLab} from '../helpers/api-lab.js';
 
 const lab = apiLab('svtprobeunknown-');
 
-/** A NodePort Service with externalTrafficPolicy Local: its one endpoint runs on worker1 only. */
-const web = {
-	kind: 'Service',
-	apiVersion: 'v1',
-	metadata: {name: 'web', namespace: 'default', creationTimestamp: '2026-12-01T00:00:00Z'},
-	spec: {
-		type: 'NodePort',
-		clusterIP: '10.96.0.20',
-		clusterIPs: ['10.96.0.20'],
-		ports: [{name: 'http', port: 80, protocol: 'TCP', targetPort: 8080, nodePort: 30080}],
-		selector: {app: 'web'},
-		externalTrafficPolicy: 'Local',
-		sessionAffinity: 'None',
-		ipFamilies: ['IPv4'],
-	},
-	status: {loadBalancer: {}},
-};
+/** The Service (localNodePortWeb) with externalTrafficPolicy Local: its one endpoint runs on worker1 only. */
+const web = localNodePortWeb;
 
 function sliceOnWorker1(ready: boolean): object {
 	const slice = endpointSlice('default', 'web', 'a1b2c', ['10.244.1.2']) as {endpoints: Array<{nodeName: string; conditions: {ready: boolean}}>};

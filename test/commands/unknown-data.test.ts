@@ -8,6 +8,7 @@ import {type ConnectedCluster, connectCluster} from '../../source/kube/connect.j
 import {capture} from '../fixtures/services/cluster-source-stub.js';
 import {endpointSlice, node, pod} from '../builtin-cluster/apiserver/fixtures.js';
 import {apiLab} from '../helpers/api-lab.js';
+import {localNodePortWeb} from '../fixtures/services/local-web.js';
 
 /*
  * Issue 11, "unknown is not zero": the real client over HTTP against the in-process API server with
@@ -17,23 +18,8 @@ import {apiLab} from '../helpers/api-lab.js';
 
 const lab = apiLab('svtunknown-');
 
-/** A NodePort Service with externalTrafficPolicy Local: its two endpoints run on worker1 only. */
-const web = {
-	kind: 'Service',
-	apiVersion: 'v1',
-	metadata: {name: 'web', namespace: 'default', creationTimestamp: '2026-12-01T00:00:00Z'},
-	spec: {
-		type: 'NodePort',
-		clusterIP: '10.96.0.20',
-		clusterIPs: ['10.96.0.20'],
-		ports: [{name: 'http', port: 80, protocol: 'TCP', targetPort: 8080, nodePort: 30080}],
-		selector: {app: 'web'},
-		externalTrafficPolicy: 'Local',
-		sessionAffinity: 'None',
-		ipFamilies: ['IPv4'],
-	},
-	status: {loadBalancer: {}},
-};
+/** The Service (localNodePortWeb) with externalTrafficPolicy Local: its two endpoints run on worker1 only. */
+const web = localNodePortWeb;
 const objects = [
 	web,
 	node('worker1', '192.168.56.11'),
