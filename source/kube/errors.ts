@@ -189,8 +189,12 @@ export function statusError(statusCode: number, body: unknown, server: string, r
 	const what = request === undefined ? '' : ` to ${request.verb} ${request.resource}`;
 	const wait = retryAfterSeconds === undefined ? '' : ` (retry after ${retryAfterSeconds}s)`;
 	const detail = message === undefined ? `answered ${statusCode}${what}${text ? `: ${text}` : ''}` : `answered ${statusCode}${what}: ${message}`;
-	return new KubeError('api', `the API server at ${server} ${detail}${wait}`, statusCode, reason, retryAfterSeconds);
+	// Without an address (an error from client-node's own clients), `server` is just "the API server".
+	const who = server === unnamedServer ? server : `the API server at ${server}`;
+	return new KubeError('api', `${who} ${detail}${wait}`, statusCode, reason, retryAfterSeconds);
 }
+
+const unnamedServer = 'the API server';
 
 /** Any error from this layer, client-node, undici or YAML as one line, never a stack trace. */
 export function describeKubeError(error: unknown): string {
@@ -202,7 +206,7 @@ export function describeKubeError(error: unknown): string {
 		// client-node's ApiException: `code` and a `body` holding the Status.
 		const candidate = error as {code?: unknown; body?: unknown; message?: unknown};
 		if (typeof candidate.code === 'number' && candidate.code >= 400 && 'body' in candidate) {
-			return statusError(candidate.code, candidate.body, 'the API server').message;
+			return statusError(candidate.code, candidate.body, unnamedServer).message;
 		}
 
 		const code = networkCode(error);

@@ -21,6 +21,7 @@ const cases: Array<[name: string, error: unknown, expected: string]> = [
 	['a 401', statusError(401, '', server), `You must be logged in to the server (Unauthorized): ${server} rejected the credentials`],
 	['a 500 with a text body', statusError(500, 'etcd\nunavailable', server), `the API server at ${server} answered 500: etcd unavailable`],
 	['client-node ApiException shape', Object.assign(new Error('HTTP-Code: 404\nMessage: Unknown API Status Code!\nBody: ...'), {code: 404, body: JSON.stringify({kind: 'Status', message: 'namespaces "x" not found', code: 404})}), 'namespaces "x" not found'],
+	['client-node ApiException 500 without a Status (no server address known)', Object.assign(new Error('HTTP-Code: 500'), {code: 500, body: 'internal error'}), 'the API server answered 500: internal error'],
 	['a multi-line error keeps its first line', new Error('first line\n    at stack'), 'first line'],
 	['a thrown string', 'boom\nagain', 'boom again'],
 ];
