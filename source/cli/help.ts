@@ -89,7 +89,7 @@ export const commandHelp = {
 		usage: 'debug-pods [--clean] [options]',
 		summary: 'the debug pods svctop created (label app.kubernetes.io/managed-by=svctop), e.g. left by a crash',
 		description: ['Lists them in every namespace it may read; --clean deletes them (the only write it makes).'],
-		options: {'Options': ['clean', 'debugNamespace', 'json'], 'Cluster options': clusterFlags.filter(name => name !== 'allNamespaces' && name !== 'namespace')},
+		options: {'Options': ['clean', 'debugNamespace', 'json'], 'Cluster options': clusterFlags.filter(name => name !== 'allNamespaces' && name !== 'namespace' && name !== 'clusterDomain')},
 		flagHelp: {debugNamespace: 'where to look when pods cannot be listed in every namespace (default: kube-system)', json: 'the pods as a JSON document'},
 		examples: ['svctop debug-pods', 'svctop debug-pods --clean'],
 	},

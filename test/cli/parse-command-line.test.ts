@@ -200,6 +200,9 @@ describe('help', () => {
 		assert.equal(new Set(texts).size, commands.length);
 		assert.match(texts[commands.indexOf('list')]!, /-o json, -o yaml +exactly what kubectl get svc -o json\|yaml prints/);
 		assert.match(texts[commands.indexOf('list')]!, /--json +svctop's own rows/);
+		// Only flags the command reads: debug pods have no Service names to qualify.
+		assert.doesNotMatch(texts[commands.indexOf('debug-pods')]!, /--cluster-domain/);
+		assert.match(texts[commands.indexOf('describe')]!, /--cluster-domain/);
 	});
 
 	test('help for an unknown command is a usage error', () => {
