@@ -122,6 +122,14 @@ describe('probe view frames (pure: snapshot + size)', () => {
 		}
 	});
 
+	test('at 80 columns the header keeps where the probes go from, cutting the address instead', async () => {
+		const {plan, snapshot} = clusterIpRun();
+		const description = `${plan.description} from pod/default/net-pod with curl`;
+		const header = (await frameOf({...modelOf(plan, 'clusterip', snapshot), description}, 80, 22)).split('\n')[0]!;
+		assert.ok(header.length <= 80, header);
+		assert.match(header, /^PROBE default\/svc-nod.*… from pod\/default\/net-pod with curl +every 1s/);
+	});
+
 	test('no ready endpoints: the refusals are put down to that, where the verdict would be', async () => {
 		const plan = planServiceProbe({services: [nodePortService('Cluster')], endpointSlices: [echoSlice(0)], nodes}, {kind: 'service', namespace: 'default', name: 'svc-nodeport'}, 'clusterip');
 		assert.ok(!('error' in plan));

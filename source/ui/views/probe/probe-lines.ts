@@ -146,7 +146,10 @@ function headerLine(model: ProbeViewModel, width: number): ProbeLine {
 	const rightWidth = right.reduce((sum, segment) => sum + segment.text.length, 0);
 	const left = `PROBE ${model.description ?? `${model.serviceKey} via ${viaLabels[model.via]}`}`;
 	const leftWidth = Math.max(0, width - rightWidth - 2);
-	const leftText = pad(fitEnd(left, leftWidth), leftWidth);
+	// Where the probes go from (` from pod/…`, ` from node/…`) outlasts the address when the line is cut.
+	const from = left.lastIndexOf(' from ');
+	const tail = from === -1 ? '' : left.slice(from);
+	const leftText = pad(tail !== '' && tail.length + 16 <= leftWidth ? fitEnd(left.slice(0, from), leftWidth - tail.length) + tail : fitEnd(left, leftWidth), leftWidth);
 	return line('header', seg(leftText, 'bold'), seg('  '), ...right);
 }
 
