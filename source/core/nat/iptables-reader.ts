@@ -1,4 +1,3 @@
-import {Buffer} from 'node:buffer';
 import type {NatProblem} from './types.js';
 import {ByteLines} from './byte-lines.js';
 import {clip, type IptablesRule, parseRuleLine, tokenize} from './iptables-rule.js';
@@ -82,11 +81,6 @@ export class IptablesReader {
 
 	/** `defaultTable`: the table of rules before any `*table` line (`iptables -t nat -S` output). */
 	constructor(private readonly defaultTable = 'nat') {}
-
-	/** More text of the dump. */
-	write(text: string): void {
-		this.writeBytes(Buffer.from(text, 'utf8'));
-	}
 
 	/** More bytes of the dump, cut anywhere; the caller does not reuse `part` (its end may be kept). */
 	writeBytes(part: Uint8Array): void {

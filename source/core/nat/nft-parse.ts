@@ -1,4 +1,3 @@
-import {Buffer} from 'node:buffer';
 import {ByteLines} from './byte-lines.js';
 import type {NatProblem} from './types.js';
 
@@ -57,13 +56,6 @@ export class NftReader {
 		this.parser.line(this.bytes.end());
 		return this.parser.end();
 	}
-}
-
-/** parse a whole dump at once (tests): the same reader, given it in one part. */
-export function parseNft(dump: string | Uint8Array, take?: NftChainTaker): {tables: NftTable[]; problems: NatProblem[]} {
-	const reader = new NftReader(take);
-	reader.writeBytes(typeof dump === 'string' ? Buffer.from(dump, 'utf8') : dump);
-	return reader.end();
 }
 
 /** The line state machine: top level, inside a table, a set or a chain; element lists and rules may span lines. */

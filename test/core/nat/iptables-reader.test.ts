@@ -1,5 +1,6 @@
 import {test, describe} from 'node:test';
 import assert from 'node:assert/strict';
+import {Buffer} from 'node:buffer';
 import {forEachRule, type IptablesChain, IptablesReader, ruleDetails as parsedRule} from '../../../source/core/nat/iptables-reader.js';
 import {parseRuleLine, tokenize} from '../../../source/core/nat/iptables-rule.js';
 import type {NatProblem} from '../../../source/core/nat/types.js';
@@ -16,7 +17,7 @@ function chainRules(chain: IptablesChain): {raws: string[]; lines: number[]} {
 /** A whole iptables-save / `iptables -S` text, read at once. */
 function parseIptablesSave(text: string) {
 	const reader = new IptablesReader();
-	reader.write(text);
+	reader.writeBytes(Buffer.from(text, 'utf8'));
 	return reader.end();
 }
 
