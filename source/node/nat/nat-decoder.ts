@@ -1,6 +1,7 @@
 import {existsSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
 import {Worker} from 'node:worker_threads';
+import {refuseCutShort} from '../../core/nat/cut-short.js';
 import {decodeNatDump} from '../../core/nat/decode.js';
 import {missingKubeProxyRules} from '../../core/nat/no-rules.js';
 import type {NatMode} from '../../core/nat/types.js';
@@ -18,10 +19,18 @@ export type DecodeReply =
 /** A decoded dump, why it was not decoded, or `superseded` when a newer request replaced it before it finished. */
 export type DecodeResult = DecodedDump | 'superseded';
 
-/** Decodes in this thread: a dump in hand whole, a file as it is read. */
+/**
+ * Decodes in this thread: a dump in hand whole, a file as it is read. A dump cut short is refused
+ * (a partial dump decodes into a table that looks whole and is wrong).
+ */
 export function decodeInput(input: DecodeInput, onProgress?: (done: number, total: number) => void): DecodedDump {
 	if ('file' in input) {
 		return decodeNatFile(input, onProgress);
+	}
+
+	const cutShort = refuseCutShort(input.text, input.source);
+	if (cutShort) {
+		return {error: cutShort};
 	}
 
 	const table = decodeNatDump(input.text, input.mode, onProgress);

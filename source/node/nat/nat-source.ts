@@ -1,5 +1,4 @@
 import {readFileSync} from 'node:fs';
-import {refuseCutShort} from '../../core/nat/cut-short.js';
 import {decodeNatDump, detectNatMode} from '../../core/nat/decode.js';
 import type {NatFlowTable, NatMode} from '../../core/nat/types.js';
 import type {ClusterSnapshot} from '../../kube/types.js';
@@ -164,13 +163,6 @@ export class NatSource extends SnapshotStore<NatSourceSnapshot> implements NatSo
 		const at = () => this.clock();
 		if (!dump.ok) {
 			return {table: undefined, origin: undefined, error: dump.error, loadedAt: at()};
-		}
-
-		// A partial dump decodes into a table that looks whole and is wrong: refuse it before decoding
-		// (a file is decoded as it is read, and refused once read).
-		const cutShort = 'text' in dump ? refuseCutShort(dump.text, dump.source) : null;
-		if (cutShort) {
-			return {table: undefined, origin: dump.source, error: cutShort, loadedAt: at()};
 		}
 
 		const mode = this.options.mode ?? dump.mode;
