@@ -1,9 +1,7 @@
-import {existsSync} from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import process from 'node:process';
 import type {ClusterSource} from '../kube/types.js';
 import {describeKubeError, KubeError} from '../kube/errors.js';
+import {kubeconfigPresent} from '../kube/kubeconfig-location.js';
 import {parseTarget} from '../core/services/service-target.js';
 // Only the type: the built-in cluster is loaded by startBuiltinDemo, for --demo alone.
 import type {Demo} from '../builtin-cluster/demo/demo.js';
@@ -22,24 +20,6 @@ async function kube(demo: Demo | undefined) {
 		import('../kube/kubeconfig.js'),
 	]);
 	return {connectCluster, kubeContexts, resolveKubeConfig, kubeConfigObject: demo ? kubeConfigFromYaml(demo.cluster.kubeconfigYaml) : undefined};
-}
-
-type Env = Readonly<Record<string, string | undefined>>;
-
-/**
- * Whether kubectl's lookup (and resolveKubeConfig's) can find a kubeconfig at all: --kubeconfig,
- * KUBECONFIG, ~/.kube/config, or in-cluster credentials. Only checks that something is there.
- */
-export function kubeconfigPresent(kubeconfig: string | undefined, env: Env = process.env): boolean {
-	if ((kubeconfig ?? '') !== '' || (env.KUBECONFIG ?? '') !== '') {
-		return true;
-	}
-
-	if (existsSync(path.join(env.HOME ?? os.homedir(), '.kube', 'config'))) {
-		return true;
-	}
-
-	return Boolean(env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT && existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token'));
 }
 
 /**

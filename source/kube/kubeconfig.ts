@@ -1,8 +1,8 @@
 import {existsSync, readFileSync} from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import {type Cluster, type Context, KubeConfig, type User} from '@kubernetes/client-node';
 import {KubeError} from './errors.js';
+import {defaultServiceAccountDirectory, type Env, type KubeconfigLocation, kubeconfigLocation} from './kubeconfig-location.js';
 
 export type ResolveOptions = {
 	/** `--kubeconfig FILE`: the only file read when given. */
@@ -34,8 +34,6 @@ export type ResolvedConfig = {
 	/** Where the config came from: file paths, `in-cluster` or `provided`. */
 	readonly origin: string;
 };
-
-const defaultServiceAccountDirectory = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 function loadFile(file: string): KubeConfig {
 	if (!existsSync(file)) {
@@ -87,13 +85,42 @@ export function mergeKubeconfigFiles(files: readonly string[]): KubeConfig | und
 	return merged;
 }
 
-function loadInCluster(env: Readonly<Record<string, string | undefined>>, directory: string): KubeConfig | undefined {
-	if (!env.KUBERNETES_SERVICE_HOST || !env.KUBERNETES_SERVICE_PORT || !existsSync(path.join(directory, 'token'))) {
-		return undefined;
-	}
+type Loaded = {readonly config: KubeConfig; readonly origin: string; readonly inClusterNamespace: string | undefined};
 
+/** The kubeconfig from where kubectl's lookup found it (files read, merged, or in-cluster credentials). */
+function loadFrom(location: KubeconfigLocation, env: Env): Loaded {
+	switch (location.kind) {
+		case 'flag':
+		case 'home': {
+			return {config: loadFile(location.file), origin: location.file, inClusterNamespace: undefined};
+		}
+
+		case 'env': {
+			const origin = location.files.join(path.delimiter);
+			const config = mergeKubeconfigFiles(location.files);
+			if (config === undefined) {
+				throw new KubeError('no-kubeconfig', `no kubeconfig found: none of the files in KUBECONFIG exist (${origin})`);
+			}
+
+			return {config, origin, inClusterNamespace: undefined};
+		}
+
+		case 'in-cluster': {
+			const namespaceFile = path.join(location.directory, 'namespace');
+			const inClusterNamespace = existsSync(namespaceFile) ? readFileSync(namespaceFile, 'utf8').trim() || undefined : undefined;
+			return {config: loadInCluster(env, location.directory), origin: 'in-cluster', inClusterNamespace};
+		}
+
+		case 'none': {
+			throw new KubeError('no-kubeconfig', `no kubeconfig found: pass --kubeconfig, set KUBECONFIG, or create ${location.homeFile}`);
+		}
+	}
+}
+
+/** In-cluster credentials, once kubeconfigLocation has found them there. */
+function loadInCluster(env: Env, directory: string): KubeConfig {
 	const config = new KubeConfig();
-	const host = env.KUBERNETES_SERVICE_HOST.includes(':') ? `[${env.KUBERNETES_SERVICE_HOST}]` : env.KUBERNETES_SERVICE_HOST;
+	const host = env.KUBERNETES_SERVICE_HOST!.includes(':') ? `[${env.KUBERNETES_SERVICE_HOST}]` : env.KUBERNETES_SERVICE_HOST;
 	const caFile = path.join(directory, 'ca.crt');
 	config.loadFromClusterAndUser(
 		{name: 'inCluster', server: `https://${host}:${env.KUBERNETES_SERVICE_PORT}`, caFile: existsSync(caFile) ? caFile : undefined, skipTLSVerify: false},
@@ -134,40 +161,9 @@ function allowPlainHttp(config: KubeConfig, cluster: Cluster): void {
 export function resolveKubeConfig(options: ResolveOptions = {}): ResolvedConfig {
 	const env = options.env ?? process.env;
 	const serviceAccountDirectory = options.serviceAccountDirectory ?? defaultServiceAccountDirectory;
-	let config: KubeConfig | undefined;
-	let origin: string;
-	let inClusterNamespace: string | undefined;
-	if (options.kubeConfigObject !== undefined) {
-		config = options.kubeConfigObject;
-		origin = 'provided';
-	} else if (options.kubeconfig !== undefined && options.kubeconfig !== '') {
-		config = loadFile(options.kubeconfig);
-		origin = options.kubeconfig;
-	} else if (env.KUBECONFIG !== undefined && env.KUBECONFIG !== '') {
-		const files = env.KUBECONFIG.split(path.delimiter).filter(file => file !== '');
-		config = mergeKubeconfigFiles(files);
-		origin = files.join(path.delimiter);
-		if (config === undefined) {
-			throw new KubeError('no-kubeconfig', `no kubeconfig found: none of the files in KUBECONFIG exist (${origin})`);
-		}
-	} else {
-		const home = env.HOME ?? os.homedir();
-		const file = path.join(home, '.kube', 'config');
-		if (existsSync(file)) {
-			config = loadFile(file);
-			origin = file;
-		} else {
-			config = loadInCluster(env, serviceAccountDirectory);
-			origin = 'in-cluster';
-			if (config === undefined) {
-				throw new KubeError('no-kubeconfig', `no kubeconfig found: pass --kubeconfig, set KUBECONFIG, or create ${file}`);
-			}
-
-			const namespaceFile = path.join(serviceAccountDirectory, 'namespace');
-			inClusterNamespace = existsSync(namespaceFile) ? readFileSync(namespaceFile, 'utf8').trim() || undefined : undefined;
-		}
-	}
-
+	const {config, origin, inClusterNamespace} = options.kubeConfigObject === undefined
+		? loadFrom(kubeconfigLocation(options.kubeconfig, env, serviceAccountDirectory), env)
+		: {config: options.kubeConfigObject, origin: 'provided', inClusterNamespace: undefined};
 	const contextName = options.context !== undefined && options.context !== '' ? options.context : config.getCurrentContext();
 	if (!contextName) {
 		throw new KubeError('unknown-context', `no current context in ${origin}: pass --context (contexts: ${config.getContexts().map(context => context.name).join(', ') || 'none'})`);

@@ -5,7 +5,7 @@ import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync}
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {kubeconfigPresent} from '../../source/commands/run-command.js';
+import {kubeconfigPresent} from '../../source/kube/kubeconfig-location.js';
 import {generateIptablesSave} from '../../source/builtin-cluster/generate/iptables.js';
 import {endpointSlicesFor, initialDemoState} from '../../source/builtin-cluster/demo/cluster.js';
 import {ensureBuilt, svctopBin} from '../helpers/built-cli.js';
