@@ -1,4 +1,4 @@
-import {forEachRule, type IptablesChain, type IptablesDump, ruleDetails} from './iptables-reader.js';
+import {ChainRules, type IptablesChain, type IptablesDump, ruleDetails} from './iptables-reader.js';
 import type {IptablesRule} from './iptables-rule.js';
 import type {NatBypass, NatEndpoint, NatEntry, NatEntryKind, NatFlowTable, NatMasquerade, NatProblem} from './types.js';
 import {iptablesChainHash, iptablesServiceHash} from './chain-names.js';
@@ -86,13 +86,11 @@ class IptablesDecoder {
 	private rulesOf(table: Map<string, IptablesChain>, name: string): IptablesRule[] {
 		const chain = table.get(name);
 		const rules: IptablesRule[] = [];
-		if (chain) {
-			forEachRule(chain, (raw, line, index) => {
-				const rule = ruleDetails(chain, index, this.problems, raw, line);
-				if (rule) {
-					rules.push(rule);
-				}
-			});
+		for (const each = chain ? new ChainRules(chain) : undefined; each?.next();) {
+			const rule = ruleDetails(chain!, each.index, this.problems, each.raw, each.line);
+			if (rule) {
+				rules.push(rule);
+			}
 		}
 
 		return rules;
@@ -260,19 +258,19 @@ class IptablesDecoder {
 	private collectMasquerade(draft: FlowDraft, chain: IptablesChain): void {
 		let marks = this.marks.get(chain.name);
 		if (!marks) {
-			const found: NatMasquerade[] = [];
-			forEachRule(chain, (raw, line, index) => {
-				const rule = raw.endsWith(' -j KUBE-MARK-MASQ') ? ruleDetails(chain, index, this.problems, raw, line) : null;
+			marks = [];
+			for (const each = new ChainRules(chain); each.next();) {
+				const rule = each.raw.endsWith(' -j KUBE-MARK-MASQ') ? ruleDetails(chain, each.index, this.problems, each.raw, each.line) : null;
 				if (rule?.target === 'KUBE-MARK-MASQ') {
-					found.push({chain: chain.name, condition: masqueradeCondition(rule), line: rule.line});
+					marks.push({chain: chain.name, condition: masqueradeCondition(rule), line: rule.line});
 				}
-			});
-			marks = found;
+			}
+
 			this.marks.set(chain.name, marks);
 		}
 
-		for (const mark of marks) {
-			addMasquerade(draft, mark);
+		for (let index = 0; index < marks.length; index++) {
+			addMasquerade(draft, marks[index]!);
 		}
 	}
 
@@ -280,18 +278,19 @@ class IptablesDecoder {
 	private jumpsOf(draft: FlowDraft, name: string, chain: IptablesChain): Jump[] {
 		const jumps: Jump[] = [];
 		let sawUnconditional = false;
-		forEachRule(chain, (raw, line, index) => {
+		for (const each = new ChainRules(chain); each.next();) {
+			const {raw, line, index} = each;
 			let jump = draft.identified ? quickJump(raw, line, index) : null;
 			if (!jump) {
 				const rule = ruleDetails(chain, index, this.problems, raw, line);
 				if (!rule) {
-					return;
+					continue;
 				}
 
 				identifyFlow(draft, rule);
 				if (rule.recentAction === 'rcheck' && rule.target?.startsWith('KUBE-SEP-')) {
 					draft.affinity = rule.recentSeconds === null ? draft.affinity : {timeoutSeconds: rule.recentSeconds};
-					return;
+					continue;
 				}
 
 				jump = {line, raw: rule.raw, target: rule.target ?? '', probability: rule.probability, index};
@@ -305,7 +304,8 @@ class IptablesDecoder {
 				sawUnconditional = jump.probability === null;
 				jumps.push(jump);
 			}
-		});
+		}
+
 		const last = jumps.at(-1);
 		if (last && !sawUnconditional) {
 			this.problems.push({line: last.line, message: `line ${last.line}: ${name} ends with a random match: some new connections fall through without DNAT`});
@@ -320,7 +320,8 @@ class IptablesDecoder {
 		const jumps = chain ? this.jumpsOf(draft, name, chain) : [];
 		const shares = chainShares(jumps.map(jump => jump.probability));
 		const endpoints: NatEndpoint[] = [];
-		for (const [index, jump] of jumps.entries()) {
+		for (let index = 0; index < jumps.length; index++) {
+			const jump = jumps[index]!;
 			const target = this.endpointOf(draft, jump, chain!);
 			if (target) {
 				const {ip, port, chain: endpointChain, hairpin} = target;
@@ -364,11 +365,13 @@ class IptablesDecoder {
 	/** A KUBE-SEP- chain: its DNAT and whether it marks hairpin traffic. */
 	private readEndpointChain(draft: FlowDraft, chain: IptablesChain, jump: Jump): EndpointTarget | null {
 		let hairpin = false;
-		// The last DNAT of the chain (text '' while none).
-		const destination = {text: '', line: 0, raw: ''};
-		forEachRule(chain, (raw, line, index) => {
-			const quick = draft.identified ? quickEndpoint(raw) : undefined;
-			const rule = quick === undefined ? ruleDetails(chain, index, this.problems, raw, line) : null;
+		// The last DNAT of the chain ('' while none), and the rule that has it.
+		let destination = '';
+		let destinationLine = 0;
+		let destinationRaw = '';
+		for (const each = new ChainRules(chain); each.next();) {
+			const quick = draft.identified ? quickEndpoint(each.raw) : undefined;
+			const rule = quick === undefined ? ruleDetails(chain, each.index, this.problems, each.raw, each.line) : null;
 			if (rule) {
 				identifyFlow(draft, rule);
 			}
@@ -376,16 +379,17 @@ class IptablesDecoder {
 			hairpin ||= quick === true || (rule?.target === 'KUBE-MARK-MASQ' && Boolean(rule.source));
 			const text = typeof quick === 'string' ? quick : (rule?.target === 'DNAT' && rule.toDestination) || '';
 			if (text) {
-				destination.text = text;
-				destination.line = line;
-				destination.raw = rule?.raw ?? raw;
+				destination = text;
+				destinationLine = each.line;
+				destinationRaw = rule?.raw ?? each.raw;
 			}
-		});
-		const split = destination.text ? splitHostPort(destination.text) : null;
-		if (!destination.text) {
+		}
+
+		const split = destination ? splitHostPort(destination) : null;
+		if (!destination) {
 			this.problems.push({line: jump.line, message: `line ${jump.line}: endpoint chain ${chain.name} has no DNAT rule`});
 		} else if (!split) {
-			this.problems.push({line: destination.line, message: `line ${destination.line}: bad --to-destination ${destination.text}: ${destination.raw}`});
+			this.problems.push({line: destinationLine, message: `line ${destinationLine}: bad --to-destination ${destination}: ${destinationRaw}`});
 		}
 
 		return split ? {ip: split.ip, port: split.port, hairpin, chain: chain.name} : null;

@@ -97,10 +97,19 @@ export function splitHostPort(text: string): {ip: string; port: number} | null {
 		return null;
 	}
 
-	const ip = text.slice(bracketed ? 1 : 0, colon);
-	const portText = text.slice(colon + (bracketed ? 2 : 1));
-	const port = Number(portText);
-	return ip && /^\d+$/.test(portText) && port <= 65_535 ? {ip, port} : null;
+	// The port is read digit by digit: no slice and no pattern for each of a dump's endpoints.
+	const from = colon + (bracketed ? 2 : 1);
+	let port = 0;
+	for (let index = from; index < text.length; index++) {
+		const digit = text.charCodeAt(index) - 48;
+		if (digit < 0 || digit > 9) {
+			return null;
+		}
+
+		port = (port * 10) + digit;
+	}
+
+	return colon > (bracketed ? 1 : 0) && from < text.length && port <= 65_535 ? {ip: text.slice(bracketed ? 1 : 0, colon), port} : null;
 }
 
 /** An entry, unless the flow has one of this kind, address and port already. */

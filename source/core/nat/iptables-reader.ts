@@ -35,15 +35,30 @@ export type IptablesDump = {
 	readonly problems: NatProblem[];
 };
 
-/** Calls `visit` with each rule of the chain as written, its line and position; no arrays are built. */
-export function forEachRule(chain: IptablesChain, visit: (raw: string, line: number, index: number) => void): void {
-	const {text, lines} = chain;
-	let start = 0;
-	for (let index = 0; index < chain.size; index++) {
-		let end = text.indexOf('\n', start);
+/**
+ * The rules of a chain as written, one at a time, with no callback and no array: `next()` moves to
+ * the following rule (false after the last); `raw`, `line` and `index` then describe it.
+ */
+export class ChainRules {
+	raw = '';
+	line = 0;
+	index = -1;
+	private start = 0;
+
+	constructor(private readonly chain: IptablesChain) {}
+
+	next(): boolean {
+		const {text, lines} = this.chain;
+		if (++this.index >= this.chain.size) {
+			return false;
+		}
+
+		let end = text.indexOf('\n', this.start);
 		end = end === -1 ? text.length : end;
-		visit(text.slice(start, text.charCodeAt(end - 1) === 13 ? end - 1 : end), lines ? lines[index]! : chain.firstLine + index, index);
-		start = end + 1;
+		this.raw = text.slice(this.start, text.charCodeAt(end - 1) === 13 ? end - 1 : end);
+		this.line = lines ? lines[this.index]! : this.chain.firstLine + this.index;
+		this.start = end + 1;
+		return true;
 	}
 }
 

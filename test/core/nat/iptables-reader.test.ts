@@ -1,16 +1,17 @@
 import {test, describe} from 'node:test';
 import assert from 'node:assert/strict';
 import {Buffer} from 'node:buffer';
-import {forEachRule, type IptablesChain, IptablesReader, ruleDetails as parsedRule} from '../../../source/core/nat/iptables-reader.js';
+import {ChainRules, type IptablesChain, IptablesReader, ruleDetails as parsedRule} from '../../../source/core/nat/iptables-reader.js';
 import {parseRuleLine, tokenize} from '../../../source/core/nat/iptables-rule.js';
 import type {NatProblem} from '../../../source/core/nat/types.js';
 
 function chainRules(chain: IptablesChain): {raws: string[]; lines: number[]} {
 	const rules = {raws: [] as string[], lines: [] as number[]};
-	forEachRule(chain, (raw, line) => {
-		rules.raws.push(raw);
-		rules.lines.push(line);
-	});
+	for (const each = new ChainRules(chain); each.next();) {
+		rules.raws.push(each.raw);
+		rules.lines.push(each.line);
+	}
+
 	return rules;
 }
 
