@@ -1,14 +1,11 @@
 import {ChainRules, type IptablesChain, type IptablesDump, ruleDetails} from './iptables-reader.js';
-import type {IptablesRule} from './iptables-rule.js';
+import {type IptablesRule, parseRuleLine} from './iptables-rule.js';
 import type {NatBypass, NatEndpoint, NatEntry, NatEntryKind, NatFlowTable, NatMasquerade, NatProblem} from './types.js';
 import {iptablesChainHash, iptablesServiceHash} from './chain-names.js';
 import {
 	addBypass, addEntry, addMasquerade, compareFlows, finishFlow, type FlowDraft, draftIn, hostAddress, identifyFlow, markLocalDrop, protocolOf, servicePortFromComment, splitHostPort,
 } from './flow-builder.js';
 import {chainShares} from './shares.js';
-
-/** An endpoint chain's DNAT; `chain` is the dump's own string of its name (not one more copy per jump). */
-type EndpointTarget = {ip: string; port: number; hairpin: boolean; chain: string};
 
 /** A rule of a KUBE-SVC-/KUBE-SVL-/KUBE-XLB- chain that jumps to an endpoint (or drops). */
 type Jump = {line: number; raw: string; target: string; probability: number | null; index: number};
@@ -71,11 +68,11 @@ class IptablesDecoder {
 
 		// Filter table: services without (local) endpoints are rejected or dropped there.
 		for (const name of ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-NODEPORTS']) {
-			for (const rule of this.rulesOf(this.filter, name)) {
+			this.eachRuleOnce(this.filter, name, rule => {
 				if (rule.target === 'REJECT' || rule.target === 'DROP') {
 					this.noEndpointsRule(rule, name);
 				}
-			}
+			});
 		}
 
 		const services = [...this.drafts.values()].map(draft => finishFlow(draft, this.problems)).sort(compareFlows);
@@ -96,35 +93,56 @@ class IptablesDecoder {
 		return rules;
 	}
 
+	/**
+	 * Each rule of a chain the decode reads once (KUBE-SERVICES, KUBE-NODEPORTS, the filter chains),
+	 * parsed and dropped one at a time rather than kept on the chain, so thousands of entry rules do
+	 * not all live until the decode ends. What `visit` finds wrong goes to `late`, reported after the
+	 * chain's own parse problems.
+	 */
+	private eachRuleOnce(table: Map<string, IptablesChain>, name: string, visit: (rule: IptablesRule, late: NatProblem[]) => void): void {
+		const chain = table.get(name);
+		const late: NatProblem[] = [];
+		for (const each = chain ? new ChainRules(chain) : undefined; each?.next();) {
+			const rule = parseRuleLine(each.raw, each.line, this.problems);
+			if (rule) {
+				visit(rule, late);
+			}
+		}
+
+		for (const problem of late) {
+			this.problems.push(problem);
+		}
+	}
+
 	/** KUBE-SERVICES: cluster, external and load-balancer IPs; then KUBE-NODEPORTS, on the addresses KUBE-SERVICES sends there. */
 	private entries(): void {
 		const nodePortAddresses: Array<string | null> = [];
-		for (const rule of this.rulesOf(this.nat, 'KUBE-SERVICES')) {
+		this.eachRuleOnce(this.nat, 'KUBE-SERVICES', (rule, late) => {
 			const draft = rule.target === 'KUBE-NODEPORTS' ? undefined : this.serviceDraft(rule);
 			const port = Number(rule.destinationPort);
 			if (rule.target === 'KUBE-NODEPORTS') {
 				nodePortAddresses.push(rule.destination && !rule.destinationNegated ? hostAddress(rule.destination) : null);
 			} else if (draft && (!rule.destination || !Number.isInteger(port))) {
-				this.problems.push({line: rule.line, message: `line ${rule.line}: service rule without destination address or port: ${rule.raw}`});
+				late.push({line: rule.line, message: `line ${rule.line}: service rule without destination address or port: ${rule.raw}`});
 			} else if (draft) {
 				const kind = iptablesChainHash(rule.target!)!.kind;
 				const entryKind = kindFromComment(rule.comment) ?? (kind === 'FW' ? 'loadBalancer' : (kind === 'SVC' || kind === 'SVL' ? 'clusterIP' : 'externalIP'));
 				this.addEntryStart(draft, entryKind, hostAddress(rule.destination!), port, rule);
 			}
-		}
+		});
 
 		const everyAddress = nodePortAddresses.length > 0 && nodePortAddresses.every(address => address !== null) ? nodePortAddresses : [null];
-		for (const rule of this.rulesOf(this.nat, 'KUBE-NODEPORTS')) {
+		this.eachRuleOnce(this.nat, 'KUBE-NODEPORTS', (rule, late) => {
 			const draft = this.serviceDraft(rule);
 			const port = Number(rule.destinationPort);
 			if (draft && !Number.isInteger(port)) {
-				this.problems.push({line: rule.line, message: `line ${rule.line}: NodePort rule without --dport: ${rule.raw}`});
+				late.push({line: rule.line, message: `line ${rule.line}: NodePort rule without --dport: ${rule.raw}`});
 			} else if (draft) {
 				for (const address of rule.destination ? [hostAddress(rule.destination)] : everyAddress) {
 					this.addEntryStart(draft, 'nodePort', address, port, rule);
 				}
 			}
-		}
+		});
 	}
 
 	/**
@@ -321,26 +339,28 @@ class IptablesDecoder {
 		const shares = chainShares(jumps.map(jump => jump.probability));
 		const endpoints: NatEndpoint[] = [];
 		for (let index = 0; index < jumps.length; index++) {
-			const jump = jumps[index]!;
-			const target = this.endpointOf(draft, jump, chain!);
-			if (target) {
-				const {ip, port, chain: endpointChain, hairpin} = target;
-				endpoints.push({ip, port, probability: shares[index]!, chain: endpointChain, written: jump.probability, line: jump.line, hairpinMasquerade: hairpin});
+			const endpoint = this.endpointOf(draft, jumps[index]!, chain!, shares[index]!);
+			if (endpoint) {
+				endpoints.push(endpoint);
 			}
 		}
 
 		return endpoints;
 	}
 
-	/** The endpoint of a jump's KUBE-SEP- chain, read once per chain (kept on the chain). */
-	private endpointOf(draft: FlowDraft, jump: Jump, from: IptablesChain): EndpointTarget | null {
+	/**
+	 * The endpoint a jump reaches, with its share. Its KUBE-SEP- chain is read once: the first
+	 * endpoint made from it is kept on the chain, and a later jump there copies its address.
+	 */
+	private endpointOf(draft: FlowDraft, jump: Jump, from: IptablesChain, share: number): NatEndpoint | null {
 		const name = jump.target;
 		const chain = this.nat.get(name);
 		if (chain ? chain.reading !== undefined : this.missingEndpoints.has(name)) {
-			return (chain?.reading ?? null) as EndpointTarget | null;
+			const known = (chain?.reading ?? null) as NatEndpoint | null;
+			return known && newEndpoint(known, known.chain, known.hairpinMasquerade, jump, share);
 		}
 
-		const result = chain ? this.readEndpointChain(draft, chain, jump) : null;
+		const result = chain ? this.readEndpointChain(draft, chain, jump, share) : null;
 		if (!chain) {
 			this.problems.push({line: jump.line, message: `line ${jump.line}: jump to missing endpoint chain ${name}`});
 		}
@@ -350,7 +370,7 @@ class IptablesDecoder {
 		const named = comment ? / -> (\S+)$/.exec(comment) : null;
 		const split = named ? splitHostPort(named[1]!) : null;
 		if (split) {
-			return {ip: split.ip, port: split.port, hairpin: false, chain: name};
+			return newEndpoint(split, name, false, jump, share);
 		}
 
 		if (chain) {
@@ -362,8 +382,8 @@ class IptablesDecoder {
 		return result;
 	}
 
-	/** A KUBE-SEP- chain: its DNAT and whether it marks hairpin traffic. */
-	private readEndpointChain(draft: FlowDraft, chain: IptablesChain, jump: Jump): EndpointTarget | null {
+	/** The endpoint of a KUBE-SEP- chain as `jump` reaches it: its DNAT, and whether it marks hairpin traffic. */
+	private readEndpointChain(draft: FlowDraft, chain: IptablesChain, jump: Jump, share: number): NatEndpoint | null {
 		let hairpin = false;
 		// The last DNAT of the chain ('' while none), and the rule that has it.
 		let destination = '';
@@ -392,7 +412,7 @@ class IptablesDecoder {
 			this.problems.push({line: destinationLine, message: `line ${destinationLine}: bad --to-destination ${destination}: ${destinationRaw}`});
 		}
 
-		return split ? {ip: split.ip, port: split.port, hairpin, chain: chain.name} : null;
+		return split ? newEndpoint(split, chain.name, hairpin, jump, share) : null;
 	}
 
 	private noEndpointsRule(rule: IptablesRule, chainName: string): void {
@@ -473,6 +493,11 @@ function quickEndpoint(raw: string): boolean | string | undefined {
 
 	const destination = jumpAt !== -1 && raw.startsWith(' -j DNAT --to-destination ', jumpAt) ? raw.slice(jumpAt + 26) : '';
 	return destination === '' || destination.indexOf(' ') !== -1 ? undefined : destination;
+}
+
+/** The endpoint at `address` (of endpoint chain `chain`) that `jump` sends its `share` to. */
+function newEndpoint(address: {ip: string; port: number}, chain: string, hairpin: boolean, jump: Jump, share: number): NatEndpoint {
+	return {ip: address.ip, port: address.port, probability: share, chain, written: jump.probability, line: jump.line, hairpinMasquerade: hairpin};
 }
 
 function serviceHash(named: {service: string; port: string}, protocol: string): string {
