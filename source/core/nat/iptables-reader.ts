@@ -25,6 +25,8 @@ export type IptablesChain = {
 	parsed: Array<IptablesRule | null | undefined> | null;
 	/** What the decoder read from the chain as a whole, once (its endpoint): kept here, not looked up again by name. */
 	reading: unknown;
+	/** The chain declared after this one in its table, whose rules usually come next. */
+	nextDeclared: IptablesChain | null;
 };
 
 export type IptablesTable = {readonly name: string; readonly chains: Map<string, IptablesChain>};
@@ -84,6 +86,10 @@ export class IptablesReader {
 	private inSaveSection = false;
 	private lineNumber = 0;
 	private lastChain: IptablesChain | undefined;
+	/** The chain declared last in the current table. */
+	private lastDeclared: IptablesChain | undefined;
+	/** Until a chain is declared again or deleted, the chains' nextDeclared links are theirs. */
+	private declaredInOrder = true;
 	/** The rules of lastChain not yet added: text[blockStart, blockEnd), `blockSize` lines from `blockLine`. */
 	private blockText = '';
 	private blockStart = 0;
@@ -152,6 +158,15 @@ export class IptablesReader {
 		}
 
 		this.flushBlock();
+		// iptables-save writes the chains' rules in the order it declared them: the chain declared after
+		// the last one is tried first, its name compared in place (no slice, no lookup by name).
+		const next = this.declaredInOrder ? chain?.nextDeclared : undefined;
+		if (next && text.startsWith('-A ', start) && next.name.charCodeAt(0) !== 45 && text.charCodeAt(start + 3 + next.name.length) === 32 && text.startsWith(next.name, start + 3)) {
+			this.lastChain = next;
+			this.extendBlock(text, start, end, lineNumber);
+			return;
+		}
+
 		const raw = text.slice(start, end);
 		// A plain `-A` line of another chain: the chain is looked up by name, and a block begins.
 		const nameEnd = raw.indexOf(' ', 3);
@@ -180,6 +195,7 @@ export class IptablesReader {
 			this.inSaveSection = false;
 			this.current = undefined;
 			this.lastChain = undefined;
+			this.lastDeclared = undefined;
 		} else {
 			this.problem(lineNumber, raw, 'not an iptables-save line');
 		}
@@ -212,6 +228,7 @@ export class IptablesReader {
 		this.current = undefined;
 		this.table(name);
 		this.lastChain = undefined;
+		this.lastDeclared = undefined;
 		this.inSaveSection = true;
 	}
 
@@ -240,14 +257,22 @@ export class IptablesReader {
 	/** Declared again, a chain is flushed (as iptables-restore does) unless it was only seen in rules so far. */
 	private declare(name: string, policy: string | null, line: number): void {
 		const {chains} = this.table();
-		const existing = chains.get(name);
-		if (existing?.line === null) {
-			existing.policy = policy;
-			existing.line = line;
+		let chain = chains.get(name);
+		if (chain?.line === null) {
+			chain.policy = policy;
+			chain.line = line;
 		} else {
-			chains.set(name, newChain(name, policy, line));
+			this.declaredInOrder &&= chain === undefined;
+			chain = newChain(name, policy, line);
+			chains.set(name, chain);
 			this.lastChain = undefined;
 		}
+
+		if (this.lastDeclared) {
+			this.lastDeclared.nextDeclared = chain;
+		}
+
+		this.lastDeclared = chain;
 	}
 
 	/** Line `line` (text[start, end)) is the next rule of lastChain. */
@@ -345,6 +370,7 @@ export class IptablesReader {
 		} else if (command === '-X' || command === '--delete-chain') {
 			const {chains} = this.table();
 			this.lastChain = undefined;
+			this.declaredInOrder = false;
 			for (const [key, chain] of name === undefined ? chains : []) {
 				if (chain.policy === '-' || chain.policy === null) {
 					chains.delete(key);
@@ -367,7 +393,7 @@ export class IptablesReader {
 }
 
 function newChain(name: string, policy: string | null, line: number | null): IptablesChain {
-	return {name, policy, line, text: '', firstLine: 0, lines: null, size: 0, parsed: null, reading: undefined};
+	return {name, policy, line, text: '', firstLine: 0, lines: null, size: 0, parsed: null, reading: undefined, nextDeclared: null};
 }
 
 /** The line of each rule of the chain. */
