@@ -122,6 +122,40 @@ export function tokenize(line: string): string[] {
 		return words;
 	}
 
+	return line.includes('\\') || line.includes('\t') ? splitWords(line) : (splitQuoted(line) ?? splitWords(line));
+}
+
+/**
+ * tokenize for a line whose only quotes wrap whole words (kube-proxy's comments): words found with
+ * indexOf, not character by character. Null for any other quote, which splitWords reads.
+ */
+function splitQuoted(line: string): string[] | null {
+	const tokens: string[] = [];
+	let quote = line.indexOf('"');
+	for (let index = 0; index < line.length;) {
+		if (line.charCodeAt(index) === 32) {
+			index++;
+			continue;
+		}
+
+		quote = quote !== -1 && quote < index ? line.indexOf('"', index) : quote;
+		const quoted = quote === index;
+		let end = quoted ? line.indexOf('"', index + 1) + 1 : line.indexOf(' ', index);
+		end = end === -1 ? line.length : end;
+		// An unclosed quote, a quote inside a word, or a word right after a closing quote.
+		if (end === 0 || (end < line.length && line.charCodeAt(end) !== 32) || (!quoted && quote !== -1 && quote < end)) {
+			return null;
+		}
+
+		tokens.push(quoted ? line.slice(index + 1, end - 1) : line.slice(index, end));
+		index = end;
+	}
+
+	return tokens;
+}
+
+/** tokenize, character by character. */
+function splitWords(line: string): string[] {
 	const tokens: string[] = [];
 	const length = line.length;
 	let index = 0;

@@ -35,6 +35,12 @@ describe('tokenize', () => {
 		['--comment "say \\"hi\\" \\\\ x"', ['--comment', 'say "hi" \\ x']],
 		['--comment ""', ['--comment', '']],
 		['\t-A\tX', ['-A', 'X']],
+		// Quotes that do not wrap whole words: a word goes on after a closing quote, starts before an
+		// opening one, or runs to the end of the line when the quote is never closed.
+		['--comment "a b"c -j Y', ['--comment', 'a bc', '-j', 'Y']],
+		['--comment x"y z" -j Y', ['--comment', 'xy z', '-j', 'Y']],
+		['--comment "a b -j Y', ['--comment', 'a b -j Y']],
+		['--comment "a"  "b" -j Y', ['--comment', 'a', 'b', '-j', 'Y']],
 	];
 	for (const [line, expected] of cases) {
 		test(JSON.stringify(line), () => {
