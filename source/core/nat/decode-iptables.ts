@@ -1,6 +1,6 @@
 import {ChainRules, type IptablesChain, type IptablesDump, ruleDetails} from './iptables-reader.js';
 import {type IptablesRule, parseRuleLine} from './iptables-rule.js';
-import type {NatBypass, NatEndpoint, NatEntry, NatEntryKind, NatFlowTable, NatMasquerade, NatProblem} from './types.js';
+import type {NatBypass, NatEndpoint, NatEntry, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
 import {iptablesChainHash, iptablesServiceHash} from './chain-names.js';
 import {
 	addBypass, addEntry, addMasquerade, compareFlows, finishFlow, type FlowDraft, draftIn, hostAddress, identifyFlow, markLocalDrop, protocolOf, servicePortFromComment, splitHostPort,
@@ -33,8 +33,6 @@ class IptablesDecoder {
 	private readonly drafts = new Map<string, FlowDraft>();
 	/** KUBE-SEP- chains the dump lacks, once reported without a comment naming the endpoint. */
 	private readonly missingEndpoints = new Set<string>();
-	/** The masquerade marks of each chain once read (a chain is walked once per entry of its Service). */
-	private readonly marks = new Map<string, NatMasquerade[]>();
 	/** Each entry found in KUBE-SERVICES / KUBE-NODEPORTS, with the chain its path starts at. */
 	private readonly entryStarts: Array<{draft: FlowDraft; index: number; chain: string}> = [];
 	/** Old style: masquerade rules in KUBE-SERVICES / KUBE-NODEPORTS next to the jump. */
@@ -274,7 +272,7 @@ class IptablesDecoder {
 
 	/** The chain's masquerade marks (only the mark rules are parsed: dispatch chains hold mostly KUBE-SEP- jumps). */
 	private collectMasquerade(draft: FlowDraft, chain: IptablesChain): void {
-		let marks = this.marks.get(chain.name);
+		let {marks} = chain;
 		if (!marks) {
 			marks = [];
 			for (const each = new ChainRules(chain); each.next();) {
@@ -284,7 +282,7 @@ class IptablesDecoder {
 				}
 			}
 
-			this.marks.set(chain.name, marks);
+			chain.marks = marks;
 		}
 
 		for (let index = 0; index < marks.length; index++) {

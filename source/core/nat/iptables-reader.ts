@@ -1,4 +1,4 @@
-import type {NatProblem} from './types.js';
+import type {NatMasquerade, NatProblem} from './types.js';
 import {ByteLines} from './byte-lines.js';
 import {clip, type IptablesRule, parseRuleLine, tokenize} from './iptables-rule.js';
 
@@ -25,6 +25,8 @@ export type IptablesChain = {
 	parsed: Array<IptablesRule | null | undefined> | null;
 	/** What the decoder read from the chain as a whole, once (its endpoint): kept here, not looked up again by name. */
 	reading: unknown;
+	/** The chain's masquerade marks, once the decoder has read them (a chain is walked once per entry of its Service). */
+	marks: NatMasquerade[] | null;
 	/** The chain declared after this one in its table, whose rules usually come next. */
 	nextDeclared: IptablesChain | null;
 };
@@ -393,7 +395,7 @@ export class IptablesReader {
 }
 
 function newChain(name: string, policy: string | null, line: number | null): IptablesChain {
-	return {name, policy, line, text: '', firstLine: 0, lines: null, size: 0, parsed: null, reading: undefined, nextDeclared: null};
+	return {name, policy, line, text: '', firstLine: 0, lines: null, size: 0, parsed: null, reading: undefined, marks: null, nextDeclared: null};
 }
 
 /** The line of each rule of the chain. */
