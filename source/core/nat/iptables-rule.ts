@@ -109,25 +109,12 @@ export function clip(raw: string): string {
  * as iptables-save writes them.
  */
 export function tokenize(line: string): string[] {
-	if (!line.includes('"') && !line.includes('\\') && !line.includes('\t') && !line.includes('  ')) {
-		const words = line.split(' ');
-		if (words.at(-1) === '') {
-			words.pop();
-		}
-
-		if (words[0] === '') {
-			words.shift();
-		}
-
-		return words;
-	}
-
 	return line.includes('\\') || line.includes('\t') ? splitWords(line) : (splitQuoted(line) ?? splitWords(line));
 }
 
 /**
- * tokenize for a line whose only quotes wrap whole words (kube-proxy's comments): words found with
- * indexOf, not character by character. Null for any other quote, which splitWords reads.
+ * tokenize for a line whose only quotes, if any, wrap whole words (kube-proxy's comments): words
+ * found with indexOf, not character by character. Null for any other quote, which splitWords reads.
  */
 function splitQuoted(line: string): string[] | null {
 	const tokens: string[] = [];
