@@ -87,6 +87,8 @@ export class IptablesReader {
 	private current: IptablesTable | undefined;
 	private inSaveSection = false;
 	private lineNumber = 0;
+	/** Whether the text being read has a tab (then no line of it is read in place). */
+	private tabs = false;
 	private lastChain: IptablesChain | undefined;
 	/** The chain declared last in the current table. */
 	private lastDeclared: IptablesChain | undefined;
@@ -131,6 +133,7 @@ export class IptablesReader {
 			text = text.replaceAll(/^\[\d+:\d+\] +/gm, '');
 		}
 
+		this.tabs = text.includes('\t');
 		for (let start = 0, end = text.indexOf('\n'); end !== -1; start = end + 1, end = text.indexOf('\n', start)) {
 			this.line(text, start, end);
 		}
@@ -169,11 +172,18 @@ export class IptablesReader {
 			return;
 		}
 
+		// As iptables-save writes a user chain: `:NAME - [0:0]`, read in place (the name is the one string made).
+		const nameEnd = end - 8;
+		if (this.inSaveSection && !this.tabs && nameEnd > start + 1 && text.charCodeAt(start) === 58 && text.startsWith(' - [0:0]', nameEnd) && text.indexOf(' ', start) === nameEnd) {
+			this.declare(text.slice(start + 1, nameEnd), '-', lineNumber);
+			return;
+		}
+
 		const raw = text.slice(start, end);
 		// A plain `-A` line of another chain: the chain is looked up by name, and a block begins.
-		const nameEnd = raw.indexOf(' ', 3);
-		if (raw.startsWith('-A ') && nameEnd > 3 && raw.charCodeAt(3) !== 45) {
-			this.lastChain = this.chainForRule(raw.slice(3, nameEnd), raw, lineNumber);
+		const ruleNameEnd = raw.indexOf(' ', 3);
+		if (raw.startsWith('-A ') && ruleNameEnd > 3 && raw.charCodeAt(3) !== 45) {
+			this.lastChain = this.chainForRule(raw.slice(3, ruleNameEnd), raw, lineNumber);
 			this.extendBlock(text, start, end, lineNumber);
 			return;
 		}
@@ -234,15 +244,8 @@ export class IptablesReader {
 		this.inSaveSection = true;
 	}
 
-	/** `:NAME POLICY [p:b]` inside a table. */
+	/** `:NAME POLICY [p:b]` inside a table (the usual `:NAME - [0:0]` is read in `line`). */
 	private declaration(raw: string, trimmed: string, line: number): void {
-		// As iptables-save writes a user chain: `:NAME - [0:0]`, read without a regex.
-		const nameEnd = raw.length - 8;
-		if (this.inSaveSection && nameEnd > 1 && raw.charCodeAt(0) === 58 && raw.startsWith(' - [0:0]', nameEnd) && raw.indexOf(' ') === nameEnd && raw.indexOf('\t') === -1) {
-			this.declare(raw.slice(1, nameEnd), '-', line);
-			return;
-		}
-
 		const match = /^:(\S+)\s+(\S+)(?:\s+(\[\d+:\d+\]))?\s*$/.exec(trimmed);
 		if (!match) {
 			this.problem(line, raw, 'bad chain declaration');
