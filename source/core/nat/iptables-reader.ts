@@ -153,29 +153,7 @@ export class IptablesReader {
 			start++;
 		}
 
-		// The hot path: `-A CHAIN …` continuing the previous rule's chain (iptables-save groups rules by
-		// chain): the line joins the chain's current block, and no string is made for it.
-		const chain = this.lastChain;
-		if (chain && text.charCodeAt(start) === 45 && text.charCodeAt(start + 1) === 65 && text.charCodeAt(start + 2) === 32
-			&& text.charCodeAt(start + 3 + chain.name.length) === 32 && text.startsWith(chain.name, start + 3)) {
-			this.extendBlock(text, start, end, lineNumber);
-			return;
-		}
-
-		this.flushBlock();
-		// iptables-save writes the chains' rules in the order it declared them: the chain declared after
-		// the last one is tried first, its name compared in place (no slice, no lookup by name).
-		const next = this.declaredInOrder ? chain?.nextDeclared : undefined;
-		if (next && text.startsWith('-A ', start) && next.name.charCodeAt(0) !== 45 && text.charCodeAt(start + 3 + next.name.length) === 32 && text.startsWith(next.name, start + 3)) {
-			this.lastChain = next;
-			this.extendBlock(text, start, end, lineNumber);
-			return;
-		}
-
-		// As iptables-save writes a user chain: `:NAME - [0:0]`, read in place (the name is the one string made).
-		const nameEnd = end - 8;
-		if (this.inSaveSection && !this.tabs && nameEnd > start + 1 && text.charCodeAt(start) === 58 && text.startsWith(' - [0:0]', nameEnd) && text.indexOf(' ', start) === nameEnd) {
-			this.declare(text.slice(start + 1, nameEnd), '-', lineNumber);
+		if (this.readInPlace(text, start, end, lineNumber)) {
 			return;
 		}
 
@@ -211,6 +189,39 @@ export class IptablesReader {
 		} else {
 			this.problem(lineNumber, raw, 'not an iptables-save line');
 		}
+	}
+
+	/**
+	 * The lines iptables-save writes most, read where they are in the text, with no string made for
+	 * the line; false for any other line (after the pending block is added to its chain).
+	 */
+	private readInPlace(text: string, start: number, end: number, lineNumber: number): boolean {
+		// The hot path: `-A CHAIN …` continuing the previous rule's chain (iptables-save groups rules by
+		// chain): the line joins the chain's current block.
+		const chain = this.lastChain;
+		if (chain && isRuleOf(chain, text, start)) {
+			this.extendBlock(text, start, end, lineNumber);
+			return true;
+		}
+
+		this.flushBlock();
+		// iptables-save writes the chains' rules in the order it declared them: the chain declared after
+		// the last one is tried first (no slice of its name, no lookup by name).
+		const next = this.declaredInOrder ? chain?.nextDeclared : undefined;
+		if (next && isRuleOf(next, text, start)) {
+			this.lastChain = next;
+			this.extendBlock(text, start, end, lineNumber);
+			return true;
+		}
+
+		// A user chain as iptables-save declares it, `:NAME - [0:0]`: the name is the one string made.
+		const nameEnd = end - 8;
+		if (this.inSaveSection && !this.tabs && nameEnd > start + 1 && text.charCodeAt(start) === 58 && text.startsWith(' - [0:0]', nameEnd) && text.indexOf(' ', start) === nameEnd) {
+			this.declare(text.slice(start + 1, nameEnd), '-', lineNumber);
+			return true;
+		}
+
+		return false;
 	}
 
 	private problem(line: number, raw: string, message: string): void {
@@ -395,6 +406,13 @@ export class IptablesReader {
 			this.problem(line, raw, `unknown command ${command ?? ''}`);
 		}
 	}
+}
+
+/** Whether text[start…] begins `-A NAME ` with the chain's name (a name that looks like an option is never a rule's chain). */
+function isRuleOf(chain: IptablesChain, text: string, start: number): boolean {
+	const {name} = chain;
+	return text.charCodeAt(start) === 45 && text.charCodeAt(start + 1) === 65 && text.charCodeAt(start + 2) === 32 && name.charCodeAt(0) !== 45
+		&& text.charCodeAt(start + 3 + name.length) === 32 && text.startsWith(name, start + 3);
 }
 
 function newChain(name: string, policy: string | null, line: number | null): IptablesChain {
