@@ -202,12 +202,8 @@ export function looksLikeOption(token: string | undefined): boolean {
 export function parseRuleLine(line: string, lineNumber: number, problems: NatProblem[], raw: string = line): IptablesRule | null {
 	const tokens = tokenize(line);
 	const chain = tokens[1];
-	const bad = (message: string) => {
-		problems.push({line: lineNumber, message: `line ${lineNumber}: ${message}: ${clip(raw)}`});
-	};
-
 	if (chain === undefined || chain === '' || looksLikeOption(chain)) {
-		bad('rule without a chain name');
+		ruleProblem(problems, lineNumber, raw, 'rule without a chain name');
 		return null;
 	}
 
@@ -228,12 +224,12 @@ export function parseRuleLine(line: string, lineNumber: number, problems: NatPro
 
 		const flag = flags.has(option);
 		if (option.charCodeAt(0) !== 45) {
-			bad(`unexpected word "${option}"`);
+			ruleProblem(problems, lineNumber, raw, `unexpected word "${option}"`);
 		} else if (!flag && index >= tokens.length) {
-			bad(`option ${option} needs a value`);
+			ruleProblem(problems, lineNumber, raw, `option ${option} needs a value`);
 			break;
 		} else {
-			index = readOption(rule, tokens, index, option, flag, negated, bad);
+			index = readOption(rule, tokens, index, option, flag, negated, problems);
 		}
 
 		negated = false;
@@ -242,14 +238,27 @@ export function parseRuleLine(line: string, lineNumber: number, problems: NatPro
 	return rule;
 }
 
+/** A problem with the rule on line `lineNumber` (written `raw`). */
+function ruleProblem(problems: NatProblem[], lineNumber: number, raw: string, message: string): void {
+	problems.push({line: lineNumber, message: `line ${lineNumber}: ${message}: ${clip(raw)}`});
+}
+
 /** The option at tokens[index - 1] with its value (none for a `flag`); returns the index after them. */
-function readOption(rule: IptablesRule, tokens: string[], index: number, option: string, flag: boolean, negated: boolean, bad: (message: string) => void): number {
+function readOption(rule: IptablesRule, tokens: string[], index: number, option: string, flag: boolean, negated: boolean, problems: NatProblem[]): number {
 	let value = flag ? '' : tokens[index++]!;
 	const apply = optionByName.get(option);
 	if (!apply) {
 		// An option without a field goes to `other` with every word up to the next option (`--set-counters a b`).
 		rule.other ??= [];
-		rule.other.push(...(negated ? ['!', option] : [option]), ...(flag ? [] : [value]));
+		if (negated) {
+			rule.other.push('!');
+		}
+
+		rule.other.push(option);
+		if (!flag) {
+			rule.other.push(value);
+		}
+
 		while (index < tokens.length && !looksLikeOption(tokens[index])) {
 			rule.other.push(tokens[index++]!);
 		}
@@ -263,7 +272,7 @@ function readOption(rule: IptablesRule, tokens: string[], index: number, option:
 
 	const problem = apply(rule, value, negated, option);
 	if (problem) {
-		bad(problem);
+		ruleProblem(problems, rule.line, rule.raw, problem);
 	}
 
 	return index;
