@@ -196,12 +196,15 @@ class IptablesDecoder {
 			const kind: string | undefined = iptablesChainHash(current)?.kind;
 			if (kind === 'SVC' || kind === 'SVL') {
 				draft[kind === 'SVC' ? 'chain' : 'localChain'] ??= current;
-				return {...result, target: kind === 'SVC' ? 'cluster' : 'local'};
+				result.target = kind === 'SVC' ? 'cluster' : 'local';
+				return result;
 			}
 
 			if (kind === 'XLB') {
 				this.oldLocalChain(draft, current);
-				return {...result, target: 'local', localOnly: true};
+				result.target = 'local';
+				result.localOnly = true;
+				return result;
 			}
 
 			current = kind === 'FW' ? this.firewallChain(draft, current, result) : (kind === 'EXT' ? this.externalChain(draft, current, result) : null);
