@@ -48,6 +48,11 @@ export type PlannedServicePort = {
 
 const isV6 = (ip: string) => ip.includes(':');
 
+/** `ip:port`, IPv6 bracketed (as kube-proxy writes an endpoint). */
+export function joinHostPort(ip: string, port: number): string {
+	return isV6(ip) ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
 /** Turn Services and EndpointSlices into one entry per Service port and address family. */
 export function planServicePorts(input: ServicePortsInput, options: {readonly family?: 'IPv4' | 'IPv6'} = {}): PlannedServicePort[] {
 	const family = options.family ?? 'IPv4';
