@@ -28,9 +28,6 @@ export function detectNatMode(text: string): NatMode {
 /** How much of a dump given whole is passed on at a time, so progress can be told. */
 const partBytes = 1024 * 1024;
 
-/** Bytes of the dump read so far, of `total`; called after each part of a dump given as bytes. */
-export type DecodeProgress = (done: number, total: number) => void;
-
 /** One format's decoder, given the dump's bytes part by part. */
 type FormatDecoder = {writeBytes(part: Uint8Array): void; end(): NatFlowTable};
 
@@ -93,9 +90,10 @@ export class NatDumpDecoder {
 
 /**
  * Parse and decode a rule dump held whole (text, or the bytes a tool wrote) into the flow model:
- * the streaming decoder, given it in parts. `mode` overrides detection. Never throws.
+ * the streaming decoder, given it in parts. `mode` overrides detection; `onProgress` is told the bytes
+ * decoded so far after each part. Never throws.
  */
-export function decodeNatDump(dump: string | Uint8Array, mode?: NatMode, onProgress?: DecodeProgress): NatFlowTable {
+export function decodeNatDump(dump: string | Uint8Array, mode?: NatMode, onProgress?: (done: number, total: number) => void): NatFlowTable {
 	const bytes = typeof dump === 'string' ? Buffer.from(dump, 'utf8') : dump;
 	const decoder = new NatDumpDecoder(mode);
 	for (let from = 0; from < bytes.length; from += partBytes) {
