@@ -2,7 +2,7 @@ import type {V1EndpointSlice} from '@kubernetes/client-node';
 import type {NatApiLists, NatEndpoint, NatEntry, NatEntryKind, NatFlowTable, NatProblem, NatServiceFlow} from './types.js';
 import {iptablesChainHash, iptablesServiceHash} from './chain-names.js';
 import {compareFlows, sortEntries} from './flow-builder.js';
-import {type PlannedServicePort, planServicePorts} from './service-ports.js';
+import {type AddressFamily, type PlannedServicePort, planServicePorts} from './service-ports.js';
 
 export type NatApiObjects = NatApiLists & {
 	/** The one namespace the API was asked for; undefined when it listed all of them. */
@@ -11,25 +11,23 @@ export type NatApiObjects = NatApiLists & {
 	readonly endpointSlicesListed?: boolean;
 };
 
-type Family = 'IPv4' | 'IPv6';
-
 /** A Service port the API has, with its address family and kube-proxy's chain hash. */
-type ApiPort = PlannedServicePort & {readonly family: Family; readonly hash: string};
+type ApiPort = PlannedServicePort & {readonly family: AddressFamily; readonly hash: string};
 
 type EndpointOwner = {pod?: string; node?: string};
 
 /** `service|port|PROTOCOL|family`: one Service port of one address family, in the rules or the API. */
-export function portKey(service: string, port: string, protocol: string, family: Family): string {
+export function portKey(service: string, port: string, protocol: string, family: AddressFamily): string {
 	return `${service}|${port}|${protocol.toUpperCase()}|${family}`;
 }
 
 /** IPv4 and IPv6 rules are separate tables (iptables-save, ip6tables-save): a flow is one family. */
-export function flowFamily(flow: NatServiceFlow): Family {
+function flowFamily(flow: NatServiceFlow): AddressFamily {
 	return flow.entries.some(entry => entry.ip?.includes(':')) || flow.endpoints.some(endpoint => endpoint.ip.includes(':')) ? 'IPv6' : 'IPv4';
 }
 
 /** The API's Service ports of each family as kube-proxy on `nodeName` sees them. */
-export function apiPortsOf(api: NatApiLists, nodeName: string, families: Iterable<Family> = ['IPv4', 'IPv6']): Array<PlannedServicePort & {readonly family: Family}> {
+export function apiPortsOf(api: NatApiLists, nodeName: string, families: Iterable<AddressFamily> = ['IPv4', 'IPv6']): Array<PlannedServicePort & {readonly family: AddressFamily}> {
 	return [...families].flatMap(family => planServicePorts({services: api.services, endpointSlices: api.endpointSlices, nodeName}, {family}).map(port => ({...port, family})));
 }
 

@@ -1,5 +1,5 @@
 import {apiPortsOf, portKey} from './cross-check.js';
-import {joinHostPort, type PlannedServicePort} from './service-ports.js';
+import {type AddressFamily, joinHostPort, type PlannedServicePort} from './service-ports.js';
 import type {NatApiLists, NatEndpoint, NatFlowTable, NatServiceFlow} from './types.js';
 
 /**
@@ -36,7 +36,7 @@ export type CrossNodePort = {
 	readonly service: string;
 	readonly port: string;
 	readonly protocol: string;
-	readonly family: 'IPv4' | 'IPv6';
+	readonly family: AddressFamily;
 	/** Every node read dispatches identically (and has rules for it). */
 	readonly agree: boolean;
 	/** Groups of nodes with identical dispatch, largest first. */
@@ -60,10 +60,8 @@ export type CrossNodeReport = {
 	readonly disagreements: number;
 };
 
-type Family = 'IPv4' | 'IPv6';
-
 /** A flow's family is its entries' (the first address the rules match), else its endpoints'. */
-function familyOf(flow: NatServiceFlow): Family {
+function familyOf(flow: NatServiceFlow): AddressFamily {
 	const address = flow.entries.find(entry => entry.ip !== null)?.ip ?? flow.endpoints[0]?.ip ?? '';
 	return address.includes(':') ? 'IPv6' : 'IPv4';
 }
@@ -81,15 +79,11 @@ function sharesOf(endpoints: readonly NatEndpoint[]): EndpointShare[] {
 	return [...total].map(([endpoint, probability]) => ({endpoint, probability: Math.round(probability * 10_000) / 10_000})).sort((a, b) => (a.endpoint < b.endpoint ? -1 : a.endpoint > b.endpoint ? 1 : 0));
 }
 
-function signature(shares: readonly EndpointShare[]): string {
-	return shares.map(share => `${share.endpoint}@${share.probability}`).join(',');
-}
-
 function variantsOf(flows: ReadonlyMap<string, NatServiceFlow>): DispatchVariant[] {
 	const groups = new Map<string, {nodes: string[]; shares: EndpointShare[]}>();
 	for (const [node, flow] of flows) {
 		const shares = sharesOf(flow.endpoints);
-		const key = signature(shares);
+		const key = shares.map(share => `${share.endpoint}@${share.probability}`).join(',');
 		const group = groups.get(key) ?? {nodes: [], shares};
 		group.nodes.push(node);
 		groups.set(key, group);
@@ -114,7 +108,7 @@ export function compareNodes(rules: readonly NodeRules[], api: NatApiLists | und
 	const read = rules.filter((each): each is Extract<NodeRules, {table: NatFlowTable}> => 'table' in each);
 	const flowsByPort = new Map<string, Map<string, NatServiceFlow>>();
 	// Only the families some node's rules hold are compared with the API (an iptables-save dump has no IPv6).
-	const families = new Set<Family>();
+	const families = new Set<AddressFamily>();
 	for (const {node, table} of read) {
 		for (const flow of table.services) {
 			const family = familyOf(flow);
@@ -129,7 +123,7 @@ export function compareNodes(rules: readonly NodeRules[], api: NatApiLists | und
 		.map(port => [portKey(`${port.namespace}/${port.name}`, port.portName, port.protocol, port.family), port]))]));
 	const keys = new Set([...flowsByPort.keys(), ...[...expected.values()].flatMap(plan => [...plan.keys()])]);
 	const ports = [...keys].sort().map((key): CrossNodePort => {
-		const [service, port, protocol, family] = key.split('|') as [string, string, string, Family];
+		const [service, port, protocol, family] = key.split('|') as [string, string, string, AddressFamily];
 		const flows = flowsByPort.get(key) ?? new Map<string, NatServiceFlow>();
 		const variants = variantsOf(flows);
 		const absentOn = read.map(({node}) => node).filter(node => !flows.has(node));

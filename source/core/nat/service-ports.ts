@@ -46,6 +46,9 @@ export type PlannedServicePort = {
 	readonly localEndpoints: readonly PlannedEndpoint[];
 };
 
+/** An EndpointSlice's addressType, and the family of a Service port's rules. */
+export type AddressFamily = 'IPv4' | 'IPv6';
+
 const isV6 = (ip: string) => ip.includes(':');
 
 /** `ip:port`, IPv6 bracketed (as kube-proxy writes an endpoint). */
@@ -54,7 +57,7 @@ export function joinHostPort(ip: string, port: number): string {
 }
 
 /** Turn Services and EndpointSlices into one entry per Service port and address family. */
-export function planServicePorts(input: ServicePortsInput, options: {readonly family?: 'IPv4' | 'IPv6'} = {}): PlannedServicePort[] {
+export function planServicePorts(input: ServicePortsInput, options: {readonly family?: AddressFamily} = {}): PlannedServicePort[] {
 	const family = options.family ?? 'IPv4';
 	const wantV6 = family === 'IPv6';
 	const slicesByService = slicesOfServices(input.endpointSlices ?? input.slices ?? [], family);
@@ -103,7 +106,7 @@ export function planServicePorts(input: ServicePortsInput, options: {readonly fa
 }
 
 /** The slices of one address family (or none given) by their Service's `namespace/name`. */
-function slicesOfServices(slices: readonly V1EndpointSlice[], family: 'IPv4' | 'IPv6'): Map<string, V1EndpointSlice[]> {
+function slicesOfServices(slices: readonly V1EndpointSlice[], family: AddressFamily): Map<string, V1EndpointSlice[]> {
 	const byService = new Map<string, V1EndpointSlice[]>();
 	for (const slice of slices) {
 		const owner = slice.metadata?.labels?.['kubernetes.io/service-name'];
