@@ -67,6 +67,8 @@ const defaultDnsName = 'kubernetes.default.svc.cluster.local';
 type WaitingRecord = {
 	readonly target: ProbeTarget;
 	readonly address: {host: string; port: number};
+	/** The original destination conntrack names (the dialled address). */
+	readonly destination: {ip: string; port: number};
 	readonly raw: RawProbeResult;
 	readonly seq: number;
 	readonly probeStart: number;
@@ -310,40 +312,72 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 	const tracker = trackInFlight(options.timeoutMs, controller.signal);
 	const records = inOrderRecords(makeRecorder(options, stats, index, started));
 
+	// Answers not looked up and recorded yet. That work waits until the next probe's request is out
+	// (or no probe is about to send one): then it runs while the server answers, not between a connect
+	// and its request.
+	const answers: WaitingRecord[] = [];
+	// Probes started whose request is not out yet (and that have not ended).
+	let sending = 0;
+	const lookUpAnswers = (): void => {
+		// One at a time from the front: a listener that stops the run ends probes, which call this again.
+		while (answers.length > 0) {
+			const entry = answers.shift()!;
+			const sourcePort = entry.answered && conntrack?.active ? entry.raw.local?.port : undefined;
+			// Usually the flow's NEW event is in already (it came with the SYN): recorded at once then.
+			entry.reply = sourcePort === undefined ? undefined : conntrack!.known(protocol, sourcePort, entry.destination, entry.probeStart);
+			entry.settled = sourcePort === undefined || entry.reply !== undefined;
+			records.add(entry);
+			if (!entry.settled) {
+				conntrack!.wait(protocol, sourcePort!, entry.destination, entry.probeStart, reply => {
+					records.settle(entry, reply);
+				});
+			}
+		}
+	};
+
 	const probe = (i: number, probeDone: () => void): void => {
 		const target = targets[i]!;
 		const {kind: probeKind, request} = requests[i]!;
 		const mySeq = seq++;
 		// What this probe should meet, as the cluster is when it goes out: it is judged against that.
-		const sent = options.attributionContext?.().expectations?.get(target.label);
+		const expected = options.attributionContext?.().expectations?.get(target.label);
 		if (conntrack?.active) {
-			conntrack.readNow();
+			// What conntrack reported before this probe starts is another flow's (see `since`).
+			conntrack.beforeProbe();
 		}
 
 		const probeStart = performance.now();
 		let ended = false;
+		let requestOut = false;
+		sending++;
 		const handle = startProbe(probeKind, request, raw => {
 			ended = true;
 			tracker.inFlight.delete(handle);
+			if (!requestOut) {
+				requestOut = true;
+				sending--;
+			}
+
+			// The request is over: the schedule goes on (the next probe's connect goes out) before
+			// this answer is looked up, attributed and recorded. Records stay in the order answers came.
+			probeDone();
+			// Earlier answers go now, whatever the next probe does (not every kind of probe says when its request is out).
+			lookUpAnswers();
 			if (raw.aborted) {
-				probeDone();
 				return;
 			}
 
 			// Only an answer tells who answered; a refused or dropped probe has no endpoint to name.
 			const answered = raw.responseText !== undefined || raw.ok;
-			const sourcePort = answered && conntrack?.active ? raw.local?.port : undefined;
-			// The request is over: the schedule goes on (the next probe's connect goes out) before
-			// this answer is looked up, attributed and recorded. Records stay in the order answers came.
-			probeDone();
-			// Usually the flow's NEW event is in already (it came with the SYN): recorded at once then.
-			const known = sourcePort === undefined ? undefined : conntrack!.known(protocol, sourcePort, destinations[i]!, probeStart);
-			const entry: WaitingRecord = {target, address: dialled[i]!, raw, seq: mySeq, probeStart, answered, reply: known, sent, settled: sourcePort === undefined || known !== undefined};
-			records.add(entry);
-			if (!entry.settled) {
-				conntrack!.wait(protocol, sourcePort!, destinations[i]!, probeStart, reply => {
-					records.settle(entry, reply);
-				});
+			answers.push({target, address: dialled[i]!, destination: destinations[i]!, raw, seq: mySeq, probeStart, answered, reply: undefined, sent: expected, settled: false});
+			if (sending === 0) {
+				lookUpAnswers();
+			}
+		}, () => {
+			if (!requestOut && !ended) {
+				requestOut = true;
+				sending--;
+				lookUpAnswers();
 			}
 		});
 		if (!ended) {
@@ -356,6 +390,7 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 		? conntrack.ready.then(async () => scheduleRounds(options, targets.length, controller.signal, probe))
 		: scheduleRounds(options, targets.length, controller.signal, probe);
 	const done = rounds.then(async result => {
+		lookUpAnswers();
 		const drained = records.drain();
 		if (drained) {
 			await drained;

@@ -96,7 +96,8 @@ export type ProbeHandle = {
 function settleOnce(
 	start: number,
 	onResult: (result: RawProbeResult) => void,
-	run: (finish: (result: RawProbeResult) => void) => () => void,
+	run: Runner,
+	onSent?: () => void,
 ): ProbeHandle {
 	let done = false;
 	let release: (() => void) | undefined;
@@ -110,7 +111,7 @@ function settleOnce(
 		release?.();
 	};
 
-	const cleanup = run(finish);
+	const cleanup = run(finish, onSent);
 	if (done) {
 		// Settled while starting (a synchronous error): release once the caller has its handle.
 		queueMicrotask(cleanup);
@@ -132,7 +133,7 @@ function settleOnce(
 function once(
 	request: ProbeRequest,
 	start: number,
-	run: (finish: (result: RawProbeResult) => void) => () => void,
+	run: Runner,
 ): Promise<RawProbeResult> {
 	return new Promise(resolve => {
 		if (request.signal?.aborted) {
@@ -162,7 +163,11 @@ function addressOf(socket: net.Socket | undefined, side: 'local' | 'remote'): {a
 	return address && port ? {address, port} : undefined;
 }
 
-type Runner = (finish: (result: RawProbeResult) => void) => () => void;
+/**
+ * Starts one probe; returns how to release its socket. `onSent`, when the kind has a request
+ * (plain HTTP), is called once it is out and the probe only waits for the answer.
+ */
+type Runner = (finish: (result: RawProbeResult) => void, onSent?: () => void) => () => void;
 
 /** A TCP connect, closed at once: success is the handshake. */
 function tcpRunner(request: ProbeRequest, start: number): Runner {
@@ -202,11 +207,14 @@ export function probeHttp(request: HttpProbeRequest): Promise<RawProbeResult> {
 /**
  * The engine's form of the probes: no promise, no timer and no abort listener per probe. The
  * caller ends it (`end('timeout')`, `end('aborted')`); `onResult` is called exactly once.
+ * `onSent` is called when a plain HTTP probe's request is out (other kinds never call it): the
+ * caller's own work can then run while the server answers.
  */
 export function startProbe(
 	kind: 'tcp' | 'http' | 'dns' | 'resolve',
 	request: ProbeRequest & Partial<HttpProbeRequest> & Partial<DnsProbeRequest> & {readonly resolver?: NameResolver},
 	onResult: (result: RawProbeResult) => void,
+	onSent?: () => void,
 ): ProbeHandle {
 	const start = performance.now();
 	if (kind === 'resolve') {
@@ -220,7 +228,7 @@ export function startProbe(
 			: (request.scheme === 'https'
 				? httpClientRunner({...request, path: request.path ?? '/'}, start)
 				: httpPlainRunner({...request, path: request.path ?? '/'}, start)));
-	return settleOnce(start, onResult, run);
+	return settleOnce(start, onResult, run, onSent);
 }
 
 /**
@@ -239,7 +247,7 @@ function httpPlainRunner(request: HttpProbeRequest, start: number): Runner {
 	const wantLocal = request.wantLocal ?? true;
 	// A literal address is the peer we reach; only a name needs asking the socket which address it took.
 	const literalPeer = net.isIP(request.host) === 0 ? undefined : {address: request.host, port: request.port};
-	return finish => {
+	return (finish, onSent) => {
 		let local: {address: string; port: number} | undefined;
 		let peer: {address: string; port: number} | undefined;
 		let text = '';
@@ -298,6 +306,9 @@ function httpPlainRunner(request: HttpProbeRequest, start: number): Runner {
 			peer = literalPeer ?? addressOf(socket, 'remote');
 			// One write of the request prepared once per target (no Nagle wait: nothing is unacknowledged yet).
 			socket.write(payload);
+			// While the server works on it: close what the servers closed, then the caller's work.
+			closeClosedNow();
+			onSent?.();
 		});
 		// Without a length or chunked framing the body ends at the server's FIN, so that end is complete.
 		const framed = () => contentLength >= 0 || chunked;
@@ -305,7 +316,7 @@ function httpPlainRunner(request: HttpProbeRequest, start: number): Runner {
 		socket.once('end', () => {
 			serverClosed = true;
 			if (closeOnEnd) {
-				closeNow(socket);
+				closeSoon(socket);
 				return;
 			}
 
@@ -353,6 +364,27 @@ let serverCloseSweep: NodeJS.Timeout | undefined;
 function closeNow(socket: net.Socket): void {
 	awaitingServerClose.delete(socket);
 	socket.destroy();
+}
+
+/**
+ * Sockets the server closed after a complete answer, to close (a system call that also carries our
+ * FIN through the node) once the next probe's request is out rather than before it; at the latest
+ * at the end of this turn of the event loop.
+ */
+const closedByServer: net.Socket[] = [];
+
+function closeSoon(socket: net.Socket): void {
+	awaitingServerClose.delete(socket);
+	closedByServer.push(socket);
+	if (closedByServer.length === 1) {
+		setImmediate(closeClosedNow);
+	}
+}
+
+function closeClosedNow(): void {
+	while (closedByServer.length > 0) {
+		closedByServer.pop()!.destroy();
+	}
 }
 
 /** Leaves `socket` for the server to close first; one sweep closes those it keeps open too long. */

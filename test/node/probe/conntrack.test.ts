@@ -95,10 +95,18 @@ describe('conntrack reader (stand-in conntrack)', () => {
 	test('an event read as the probe starts is another flow on the same port: not attributed', async () => {
 		appendFileSync(events, eventLine(41_004, '10.244.1.2'));
 		await new Promise(resolve => setTimeout(resolve, 50));
-		// As the engine does when a probe starts.
+		// A read before the probe started (what beforeProbe does).
 		lookup.readNow();
 		const since = performance.now();
 		assert.equal(lookup.known('tcp', 41_004, clusterIp, since), undefined);
+	});
+
+	test('as a probe starts, what came before it is read first (older than the probe) when the last read was not a moment ago', async () => {
+		appendFileSync(events, eventLine(41_012, '10.244.1.2'));
+		await new Promise(resolve => setTimeout(resolve, 50));
+		lookup.beforeProbe();
+		const since = performance.now();
+		assert.equal(lookup.known('tcp', 41_012, clusterIp, since), undefined);
 	});
 
 	test('with no probe asking, the events are still read every second (the file stays small; what was read is older than a later probe)', async () => {
@@ -274,6 +282,7 @@ describe('engine with a conntrack reader: the same answer from every pod', () =>
 				setTimeout(() => onReply(undefined), 20);
 			},
 			readNow() {},
+			beforeProbe() {},
 			close() {},
 		};
 	}
