@@ -1,6 +1,6 @@
 import process from 'node:process';
 import {performance} from 'node:perf_hooks';
-import {attribute, type ResponseCandidates} from '../../core/probe/attribution.js';
+import {attribute, unknownAttribution, type Attribution, type ResponseCandidates} from '../../core/probe/attribution.js';
 import {buildEndpointIndex, type EndpointIndex} from '../../core/probe/endpoint-index.js';
 import {ProbeRunStats, type ProbeRunSnapshot, type SeriesSpec} from '../../core/probe/run-stats.js';
 import type {LivePlan} from '../../core/probe/plan.js';
@@ -225,31 +225,53 @@ function inOrderRecords(record: (entry: Omit<WaitingRecord, 'settled'>) => void)
 	};
 }
 
+/** Who answered, from conntrack's reply, the response or the peer; as the cluster is now. */
+function attributeAnswer(options: ProbeEngineOptions, entry: Omit<WaitingRecord, 'settled'>, context: Pick<LivePlan, 'index' | 'candidates'>): Attribution {
+	const {target, address, raw, answered, reply} = entry;
+	if (!answered) {
+		return unknownAttribution;
+	}
+
+	// A lookup's answer is its address set: that is what answered, no pod behind it.
+	if (options.mode === 'resolve' && raw.ok && raw.peer) {
+		return {pod: null, node: null, endpoint: raw.peer.address, via: 'response'};
+	}
+
+	// Behind the demo's loopback listeners the peer is a stand-in: the logical address is the one to name.
+	const peer = raw.peer === undefined
+		? undefined
+		: (address.host === target.host && address.port === target.port ? {ip: raw.peer.address, port: raw.peer.port} : {ip: target.host, port: target.port});
+	return attribute({
+		target,
+		index: context.index,
+		service: options.service,
+		conntrackReply: reply,
+		responseText: raw.responseText,
+		candidates: context.candidates,
+		match: options.match,
+		peer,
+	});
+}
+
 /** Turns one answer into a sample (attributed as the cluster is now) and hands it on. */
 function makeRecorder(options: ProbeEngineOptions, stats: ProbeRunStats, index: EndpointIndex, started: number) {
+	// By conntrack an answer names the same pod for the same reply endpoint (one object per pod port),
+	// target and index: worked out once, not per probe.
+	const byReply = new WeakMap<object, {readonly index: EndpointIndex; readonly target: ProbeTarget; readonly attribution: Attribution}>();
 	return (entry: Omit<WaitingRecord, 'settled'>): void => {
-		const {target, address, raw, answered, reply, sent} = entry;
-		// Behind the demo's loopback listeners the peer is a stand-in: the logical address is the one to name.
-		const peer = raw.peer === undefined || !answered
-			? undefined
-			: (address.host === target.host && address.port === target.port ? {ip: raw.peer.address, port: raw.peer.port} : {ip: target.host, port: target.port});
+		const {target, raw, reply, sent} = entry;
 		const context = options.attributionContext?.() ?? {index, candidates: options.candidates, expectations: undefined};
-		// A lookup's answer is its address set: that is what answered, no pod behind it.
-		const resolved = options.mode === 'resolve' && raw.ok && raw.peer
-			? {pod: null, node: null, endpoint: raw.peer.address, via: 'response' as const}
-			: undefined;
-		const attribution = resolved ?? (answered
-			? attribute({
-				target,
-				index: context.index,
-				service: options.service,
-				conntrackReply: reply,
-				responseText: raw.responseText,
-				candidates: context.candidates,
-				match: options.match,
-				peer,
-			})
-			: {pod: null, node: null, endpoint: null, via: 'unknown' as const});
+		const cached = reply === undefined || !entry.answered ? undefined : byReply.get(reply);
+		let attribution: Attribution;
+		if (cached !== undefined && cached.index === context.index && cached.target === target) {
+			attribution = cached.attribution;
+		} else {
+			attribution = attributeAnswer(options, entry, context);
+			if (reply !== undefined && attribution.via === 'conntrack') {
+				byReply.set(reply, {index: context.index, target, attribution});
+			}
+		}
+
 		const sample: ProbeSample = {
 			seq: entry.seq,
 			t: Math.round((entry.probeStart - started) * 1000) / 1000,

@@ -226,9 +226,14 @@ export function startProbe(
 		: (kind === 'dns'
 			? dnsRunner({...request, name: request.name ?? ''}, start)
 			: (request.scheme === 'https'
-				? httpClientRunner({...request, path: request.path ?? '/'}, start)
-				: httpPlainRunner({...request, path: request.path ?? '/'}, start)));
+				? httpClientRunner(withPath(request), start)
+				: httpPlainRunner(withPath(request), start)));
 	return settleOnce(start, onResult, run, onSent);
+}
+
+/** The request as an HTTP one: the same object when it has a path (the engine's, built once per target). */
+function withPath(request: ProbeRequest & Partial<HttpProbeRequest>): HttpProbeRequest {
+	return request.path === undefined ? {...request, path: '/'} : request as HttpProbeRequest;
 }
 
 /**
@@ -243,10 +248,8 @@ const readBuffer = Buffer.allocUnsafe(64 * 1024);
  * for this one request on a fresh connection, at a fraction of the cost per probe.
  */
 function httpPlainRunner(request: HttpProbeRequest, start: number): Runner {
-	const payload = requestBytes(request);
+	const {payload, literalPeer} = prepare(request);
 	const wantLocal = request.wantLocal ?? true;
-	// A literal address is the peer we reach; only a name needs asking the socket which address it took.
-	const literalPeer = net.isIP(request.host) === 0 ? undefined : {address: request.host, port: request.port};
 	return (finish, onSent) => {
 		let local: {address: string; port: number} | undefined;
 		let peer: {address: string; port: number} | undefined;
@@ -489,24 +492,27 @@ function isChunked(text: string, headerEnd: number): boolean {
 	return at !== -1 && text.slice(at, text.indexOf('\r\n', at)).toLowerCase().includes('chunked');
 }
 
-/** Request bytes by host, port, path and Host header: built once, reused by every probe of a target. */
-const requestCache = new Map<string, Buffer>();
+type PreparedRequest = {
+	readonly payload: Buffer;
+	/** A literal address is the peer we reach; only a name needs asking the socket which address it took. */
+	readonly literalPeer: {readonly address: string; readonly port: number} | undefined;
+};
 
-function requestBytes(request: HttpProbeRequest): Buffer {
-	const host = request.hostHeader ?? (request.port === 80 ? request.host : `${request.host}:${request.port}`);
-	const key = `${host} ${request.path}`;
-	let bytes = requestCache.get(key);
-	if (!bytes) {
-		bytes = Buffer.from(`GET ${request.path} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: svctop-probe\r\nAccept: */*\r\nConnection: close\r\n\r\n`, 'utf8');
-		// Bounded: a dashboard cycles through a handful of targets, not thousands.
-		if (requestCache.size >= 256) {
-			requestCache.clear();
-		}
+/** What a request sends, per request object: the engine reuses one per target for every probe, so it is built once. */
+const preparedRequests = new WeakMap<HttpProbeRequest, PreparedRequest>();
 
-		requestCache.set(key, bytes);
+function prepare(request: HttpProbeRequest): PreparedRequest {
+	let prepared = preparedRequests.get(request);
+	if (prepared === undefined) {
+		const host = request.hostHeader ?? (request.port === 80 ? request.host : `${request.host}:${request.port}`);
+		prepared = {
+			payload: Buffer.from(`GET ${request.path} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: svctop-probe\r\nAccept: */*\r\nConnection: close\r\n\r\n`, 'utf8'),
+			literalPeer: net.isIP(request.host) === 0 ? undefined : {address: request.host, port: request.port},
+		};
+		preparedRequests.set(request, prepared);
 	}
 
-	return bytes;
+	return prepared;
 }
 
 /** HTTPS through node:https with `agent: false` (a fresh TLS connection per probe). */
