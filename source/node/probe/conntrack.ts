@@ -3,7 +3,7 @@ import {closeSync, ftruncateSync, mkdtempSync, openSync, readdirSync, readFileSy
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import {ConntrackSpans, parseConntrackLine, scanConntrackLine, textOf} from '../../core/probe/conntrack-line.js';
+import {ConntrackSpans, parseConntrackLine, scanConntrackLine} from '../../core/probe/conntrack-line.js';
 import {FlowKeys, ipv4NumberAt, type FlowKey} from '../../core/probe/flow-key.js';
 
 export type Endpoint = {readonly ip: string; readonly port: number};
@@ -475,7 +475,7 @@ class ConntrackWatcher implements ConntrackLookup {
 	private replyOf(bytes: Buffer, start: number, end: number, port: number): Endpoint {
 		const address = ipv4NumberAt(bytes, start, end);
 		if (address === -1) {
-			return {ip: textOf(bytes, start, end), port};
+			return {ip: bytes.toString('latin1', start, end), port};
 		}
 
 		const key = (address * 65_536) + port;
