@@ -242,6 +242,26 @@ function withPath(request: ProbeRequest & Partial<HttpProbeRequest>): HttpProbeR
  */
 const readBuffer = Buffer.allocUnsafe(64 * 1024);
 
+/** A plain-HTTP socket built before a probe needs it; the probe that takes it sets where its reads go. */
+class PlainSocket {
+	onRead: (length: number, buffer: Buffer) => boolean = () => true;
+	// allowHalfOpen: the server's FIN is read as the end of the answer; no shutdown of our side
+	// follows it (the socket is closed outright).
+	readonly socket = new net.Socket({allowHalfOpen: true, onread: {buffer: readBuffer, callback: (length: number, buffer: Buffer) => this.onRead(length, buffer)}});
+}
+
+/**
+ * The next probe's socket, built while the server works on the last request: building a Socket
+ * takes microseconds that would otherwise sit between an answer and the next connect.
+ */
+let spareSocket: PlainSocket | undefined;
+
+function takePlainSocket(): PlainSocket {
+	const plain = spareSocket ?? new PlainSocket();
+	spareSocket = undefined;
+	return plain;
+}
+
 /**
  * Plain HTTP over a raw socket: the request is one write, the response is read until it is
  * complete (Content-Length, last chunk) or the server closes. It does exactly what node:http would
@@ -301,16 +321,18 @@ function httpPlainRunner(request: HttpProbeRequest, start: number): Runner {
 			return true;
 		};
 
-		// allowHalfOpen: the server's FIN is read as the end of the answer; no shutdown of our side
-		// follows it (the socket is closed outright).
-		const socket = net.connect({host: request.host, port: request.port, allowHalfOpen: true, onread: {buffer: readBuffer, callback: onRead}});
+		const plain = takePlainSocket();
+		plain.onRead = onRead;
+		const {socket} = plain;
+		socket.connect({host: request.host, port: request.port});
 		socket.once('connect', () => {
 			local = wantLocal ? addressOf(socket, 'local') : undefined;
 			peer = literalPeer ?? addressOf(socket, 'remote');
 			// One write of the request prepared once per target (no Nagle wait: nothing is unacknowledged yet).
 			socket.write(payload);
-			// While the server works on it: close what the servers closed, then the caller's work.
+			// While the server works on it: close what the servers closed, build the next socket, then the caller's work.
 			closeClosedNow();
+			spareSocket ??= new PlainSocket();
 			onSent?.();
 		});
 		// Without a length or chunked framing the body ends at the server's FIN, so that end is complete.
