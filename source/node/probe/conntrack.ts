@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {ConntrackSpans, parseConntrackLine, scanConntrackLine} from '../../core/probe/conntrack-line.js';
+import {FlowKeys, ipv4NumberAt, type FlowKey} from '../../core/probe/flow-key.js';
 
 export type Endpoint = {readonly ip: string; readonly port: number};
 
@@ -21,11 +22,16 @@ export type ConntrackLookup = {
 	 * timer per probe: one sweep serves every waiting probe.
 	 */
 	wait(protocol: 'tcp' | 'udp', sourcePort: number, destination: Endpoint, since: number, onReply: (endpoint: Endpoint | undefined) => void): void;
-	/**
-	 * Reads what conntrack reported until now. The engine calls it as a probe starts, so an entry
-	 * read after that (stamped later than the probe) is not an older flow's that sat unread.
-	 */
+	/** Reads what conntrack reported until now; an entry is stamped with the time it was read. */
 	readNow(): void;
+	/**
+	 * Called as a probe is about to start, before it takes its start time (`since`): what conntrack
+	 * reported until then is read now, so it is stamped older than the probe and not taken for its
+	 * entry. Skipped when the last read was a moment ago (a fast loop reads once per lookup, not once
+	 * more per probe): a flow would have to start, end and free its source port within that moment
+	 * to be taken for this one.
+	 */
+	beforeProbe(): void;
 	/**
 	 * Resolves once the event streams listen (a flow before that has no event and costs a listing),
 	 * or once they ended or `readyMs` passed. Absent: ready from the start.
@@ -73,6 +79,12 @@ const drainMs = 1000;
 /** Probes waiting for their entry at most; one beyond them stays unattributed (never guessed). */
 const maxWaiters = 4096;
 
+/** How recent a read makes `beforeProbe` skip its own. */
+const freshReadMs = 2;
+
+/** Reply endpoints remembered so that each event does not make a new one (pods are few). */
+const maxReplies = 1024;
+
 type Seen = {readonly reply: Endpoint; readonly at: number};
 
 type Waiter = {
@@ -82,10 +94,6 @@ type Waiter = {
 	readonly deadline: number;
 	readonly onReply: (endpoint: Endpoint | undefined) => void;
 };
-
-function keyOf(protocol: string, sourcePort: number, destinationIp: string, destinationPort: number): string {
-	return `${protocol} ${sourcePort} ${destinationIp} ${destinationPort}`;
-}
 
 /** The arguments of one event stream: NEW flows only, narrowed to the probes' destination where it is one. */
 function eventArgs(protocol: 'tcp' | 'udp', options: ConntrackOptions): string[] {
@@ -244,8 +252,12 @@ class ConntrackWatcher implements ConntrackLookup {
 	private readonly command: string;
 	private readonly waitMs: number;
 	private readonly maxMisses: number;
-	private readonly seen = new Map<string, Seen>();
-	private readonly waiters = new Map<string, Waiter>();
+	private readonly keys = new FlowKeys();
+	private readonly seen = new Map<FlowKey, Seen>();
+	private readonly waiters = new Map<FlowKey, Waiter>();
+	/** Reply endpoints by IPv4 address and port: one object per pod port, not one per event. */
+	private readonly replies = new Map<number, Endpoint>();
+	private lastRead = Number.NEGATIVE_INFINITY;
 	private sweep: NodeJS.Timeout | undefined;
 	private readonly drain: NodeJS.Timeout;
 	private readonly children: ChildProcess[] = [];
@@ -286,7 +298,7 @@ class ConntrackWatcher implements ConntrackLookup {
 			return undefined;
 		}
 
-		const key = keyOf(protocol, sourcePort, destination.ip, destination.port);
+		const key = this.keys.ofProbe(protocol, sourcePort, destination.ip, destination.port);
 		const entry = this.take(key, since);
 		if (entry !== undefined) {
 			return entry;
@@ -303,14 +315,23 @@ class ConntrackWatcher implements ConntrackLookup {
 		}
 
 		this.reading = true;
+		// Every entry of this read gets the same stamp: one clock read per read, not per line.
+		const at = performance.now();
+		this.lastRead = at;
 		try {
 			for (const file of this.files) {
 				file.read((bytes, start, end) => {
-					this.remember(bytes, start, end);
+					this.remember(bytes, start, end, at);
 				});
 			}
 		} finally {
 			this.reading = false;
+		}
+	}
+
+	beforeProbe(): void {
+		if (performance.now() - this.lastRead > freshReadMs) {
+			this.readNow();
 		}
 	}
 
@@ -320,7 +341,7 @@ class ConntrackWatcher implements ConntrackLookup {
 			return;
 		}
 
-		const key = keyOf(protocol, sourcePort, destination.ip, destination.port);
+		const key = this.keys.ofProbe(protocol, sourcePort, destination.ip, destination.port);
 		const reply = this.take(key, since);
 		if (reply) {
 			onReply(reply);
@@ -422,16 +443,20 @@ class ConntrackWatcher implements ConntrackLookup {
 		});
 	}
 
-	/** A NEW event line: hands it to the probe waiting for it, or keeps it for the probe still to ask. */
-	private remember(bytes: Buffer, start: number, end: number): void {
+	/** A NEW event line read at `at`: hands it to the probe waiting for it, or keeps it for the probe still to ask. */
+	private remember(bytes: Buffer, start: number, end: number, at: number): void {
 		const {spans} = this;
 		if (!scanConntrackLine(bytes, start, end, spans)) {
 			return;
 		}
 
+		const key = this.keys.ofLine(bytes, spans);
+		if (key === undefined) {
+			return;
+		}
+
 		const {tuples} = spans;
-		const key = keyOf(bytes.toString('latin1', spans.protocolStart, spans.protocolEnd), tuples[4]!, bytes.toString('latin1', tuples[2], tuples[3]), tuples[5]!);
-		const reply = {ip: bytes.toString('latin1', tuples[6], tuples[7]), port: tuples[10]!};
+		const reply = this.replyOf(bytes, tuples[6]!, tuples[7]!, tuples[10]!);
 		const waiter = this.waiters.get(key);
 		if (waiter) {
 			this.waiters.delete(key);
@@ -440,10 +465,31 @@ class ConntrackWatcher implements ConntrackLookup {
 		}
 
 		this.seen.delete(key);
-		this.seen.set(key, {reply, at: performance.now()});
+		this.seen.set(key, {reply, at});
 		if (this.seen.size > maxRemembered) {
 			this.seen.delete(this.seen.keys().next().value!);
 		}
+	}
+
+	/** The reply source (the endpoint after DNAT) at `bytes[start, end)`, the same object for the same IPv4 endpoint. */
+	private replyOf(bytes: Buffer, start: number, end: number, port: number): Endpoint {
+		const address = ipv4NumberAt(bytes, start, end);
+		if (address === -1) {
+			return {ip: bytes.toString('latin1', start, end), port};
+		}
+
+		const key = (address * 65_536) + port;
+		let reply = this.replies.get(key);
+		if (reply === undefined) {
+			if (this.replies.size >= maxReplies) {
+				this.replies.clear();
+			}
+
+			reply = Object.freeze({ip: bytes.toString('latin1', start, end), port});
+			this.replies.set(key, reply);
+		}
+
+		return reply;
 	}
 
 	/** A filtered listing for one flow (a process): the fallback when its event did not come. */
@@ -509,7 +555,7 @@ class ConntrackWatcher implements ConntrackLookup {
 		}
 	}
 
-	private take(key: string, since: number): Endpoint | undefined {
+	private take(key: FlowKey, since: number): Endpoint | undefined {
 		const entry = this.seen.get(key);
 		if (entry === undefined) {
 			return undefined;

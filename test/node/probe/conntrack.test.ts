@@ -9,6 +9,7 @@ import path from 'node:path';
 import process from 'node:process';
 import {startConntrackLookup, type ConntrackLookup, type Endpoint} from '../../../source/node/probe/conntrack.js';
 import {startProbeEngine} from '../../../source/node/probe/engine.js';
+import {buildEndpointIndex} from '../../../source/core/probe/endpoint-index.js';
 import {planAddressProbe} from '../../../source/core/probe/plan.js';
 import type {ProbeSample} from '../../../source/core/probe/types.js';
 
@@ -95,10 +96,18 @@ describe('conntrack reader (stand-in conntrack)', () => {
 	test('an event read as the probe starts is another flow on the same port: not attributed', async () => {
 		appendFileSync(events, eventLine(41_004, '10.244.1.2'));
 		await new Promise(resolve => setTimeout(resolve, 50));
-		// As the engine does when a probe starts.
+		// A read before the probe started (what beforeProbe does).
 		lookup.readNow();
 		const since = performance.now();
 		assert.equal(lookup.known('tcp', 41_004, clusterIp, since), undefined);
+	});
+
+	test('as a probe starts, what came before it is read first (older than the probe) when the last read was not a moment ago', async () => {
+		appendFileSync(events, eventLine(41_012, '10.244.1.2'));
+		await new Promise(resolve => setTimeout(resolve, 50));
+		lookup.beforeProbe();
+		const since = performance.now();
+		assert.equal(lookup.known('tcp', 41_012, clusterIp, since), undefined);
 	});
 
 	test('with no probe asking, the events are still read every second (the file stays small; what was read is older than a later probe)', async () => {
@@ -274,6 +283,7 @@ describe('engine with a conntrack reader: the same answer from every pod', () =>
 				setTimeout(() => onReply(undefined), 20);
 			},
 			readNow() {},
+			beforeProbe() {},
 			close() {},
 		};
 	}
@@ -301,5 +311,29 @@ describe('engine with a conntrack reader: the same answer from every pod', () =>
 		const odd = samples.filter((_sample, i) => i % 2 === 1);
 		assert.ok(even.every(sample => sample.via === 'conntrack' && sample.endpoint === '10.244.1.2:8080'), JSON.stringify(even[0]));
 		assert.ok(odd.every(sample => sample.via !== 'conntrack' && sample.endpoint !== '10.244.1.2:8080' && sample.pod === null), JSON.stringify(odd[0]));
+	});
+
+	test('the same reply endpoint names the pod the index names when the answer is recorded, also after the index changed', async () => {
+		const plan = planAddressProbe({kind: 'address', host: '127.0.0.1', port, label: `127.0.0.1:${port}`});
+		// One object for every answer, as the reader hands out one per pod port.
+		const reply = {ip: '10.244.1.2', port: 8080};
+		const slice = (pod: string) => ({
+			metadata: {namespace: 'default', name: 'echo-x', labels: {'kubernetes.io/service-name': 'echo'}},
+			addressType: 'IPv4',
+			ports: [{name: 'http', port: 8080, protocol: 'TCP'}],
+			endpoints: [{addresses: ['10.244.1.2'], nodeName: 'node-a', targetRef: {kind: 'Pod', namespace: 'default', name: pod}}],
+		});
+		const before = buildEndpointIndex([slice('echo-old')]);
+		const after = buildEndpointIndex([slice('echo-new')]);
+		const samples: ProbeSample[] = [];
+		const engine = startProbeEngine({
+			series: plan.series, mode: 'http', path: '/', intervalMs: 0, count: 10, timeoutMs: 1000, concurrency: 1, service: 'default/echo',
+			conntrack: {active: true, known: () => reply, wait: (_p, _s, _d, _since, onReply) => onReply(reply), readNow() {}, beforeProbe() {}, close() {}},
+			attributionContext: () => ({index: samples.length < 5 ? before : after, candidates: undefined}),
+			onSample: sample => samples.push(sample),
+		});
+		await engine.done;
+		assert.deepEqual(samples.map(sample => sample.pod), [...Array.from({length: 5}, () => 'echo-old'), ...Array.from({length: 5}, () => 'echo-new')]);
+		assert.ok(samples.every(sample => sample.via === 'conntrack' && sample.endpoint === '10.244.1.2:8080'));
 	});
 });
