@@ -3,16 +3,17 @@ import {bytesOf, textOf, type ConntrackSpans} from './conntrack-line.js';
 export type FlowProtocol = 'tcp' | 'udp';
 
 /**
- * A flow's key by protocol, source port and original destination: a number when the destination
- * is IPv4 (no string per probe or per event), the tuple as text otherwise. The same flow gets the
- * same key from a probe and from its conntrack line.
+ * A flow's key by protocol, source address and port, and original destination: a number when both
+ * addresses are IPv4 (no string per probe or per event), the tuple as text otherwise. The same flow
+ * gets the same key from a probe and from its conntrack line; a pod's flow to the same Service from
+ * the same port number (its own address) does not.
  */
 export type FlowKey = number | string;
 
-/** Distinct (protocol, destination port) pairs that get a number; others are keyed by text. */
-const maxPairs = 32;
+/** Distinct (protocol, destination port, source address) flows that get a number; others are keyed by text. */
+const maxFlows = 32;
 
-/** Destination addresses remembered as numbers (a run dials a handful). */
+/** Addresses remembered as numbers (a run dials a handful, from one or two of its own). */
 const maxAddresses = 256;
 
 /** The IPv4 address in `bytes[start, end)` (dotted decimal) as a number, or -1 (IPv6, not an address). */
@@ -39,33 +40,28 @@ export function ipv4NumberAt(bytes: Uint8Array, start: number, end: number): num
 	return dots === 3 && part !== -1 ? (value * 256) + part : -1;
 }
 
-function textKey(protocol: string, sourcePort: number, destinationIp: string, destinationPort: number): string {
-	return `${protocol} ${sourcePort} ${destinationIp} ${destinationPort}`;
+/** Our side of a flow: the address and port a probe's socket was given. */
+export type FlowSource = {readonly address: string; readonly port: number};
+
+function textKey(protocol: string, sourceIp: string, sourcePort: number, destinationIp: string, destinationPort: number): string {
+	return `${protocol} ${sourceIp}:${sourcePort} ${destinationIp} ${destinationPort}`;
 }
 
 /**
- * Makes flow keys. A number packs the IPv4 destination (32 bits), a small id for the protocol and
- * destination port pair (5 bits) and the source port (16 bits): 53 bits, exact in a double. Ids
- * are handed out as pairs are first seen and never change, so probes and lines agree.
+ * Makes flow keys. A number packs the IPv4 destination (32 bits), a small id for the protocol,
+ * destination port and source address (5 bits) and the source port (16 bits): 53 bits, exact in a
+ * double. Ids are handed out as flows are first seen and never change, so probes and lines agree.
  */
 export class FlowKeys {
-	private readonly pairs = new Map<number, number>();
+	private readonly flows = new Map<number, number>();
 	private readonly addresses = new Map<string, number>();
 
 	/** The key of a probe's flow. */
-	ofProbe(protocol: FlowProtocol, sourcePort: number, destinationIp: string, destinationPort: number): FlowKey {
-		let address = this.addresses.get(destinationIp);
-		if (address === undefined) {
-			address = ipv4NumberAt(bytesOf(destinationIp), 0, destinationIp.length);
-			if (this.addresses.size >= maxAddresses) {
-				this.addresses.clear();
-			}
-
-			this.addresses.set(destinationIp, address);
-		}
-
-		const pair = address === -1 ? -1 : this.pairOf(protocol === 'udp' ? 1 : 0, destinationPort);
-		return pair === -1 ? textKey(protocol, sourcePort, destinationIp, destinationPort) : (((address * maxPairs) + pair) * 65_536) + sourcePort;
+	ofProbe(protocol: FlowProtocol, source: FlowSource, destinationIp: string, destinationPort: number): FlowKey {
+		const destination = this.addressNumber(destinationIp);
+		const sourceAddress = this.addressNumber(source.address);
+		const flow = destination === -1 || sourceAddress === -1 ? -1 : this.flowOf(protocol === 'udp' ? 1 : 0, destinationPort, sourceAddress);
+		return flow === -1 ? textKey(protocol, source.address, source.port, destinationIp, destinationPort) : (((destination * maxFlows) + flow) * 65_536) + source.port;
 	}
 
 	/** The key of the original direction of a scanned line; undefined for a protocol no probe uses. */
@@ -76,23 +72,40 @@ export class FlowKeys {
 		}
 
 		const {tuples} = spans;
-		const address = ipv4NumberAt(bytes, tuples[2]!, tuples[3]!);
-		const pair = address === -1 ? -1 : this.pairOf(protocol === 'udp' ? 1 : 0, tuples[5]!);
-		return pair === -1
-			? textKey(protocol, tuples[4]!, textOf(bytes, tuples[2]!, tuples[3]!), tuples[5]!)
-			: (((address * maxPairs) + pair) * 65_536) + tuples[4]!;
+		const destination = ipv4NumberAt(bytes, tuples[2]!, tuples[3]!);
+		const sourceAddress = ipv4NumberAt(bytes, tuples[0]!, tuples[1]!);
+		const flow = destination === -1 || sourceAddress === -1 ? -1 : this.flowOf(protocol === 'udp' ? 1 : 0, tuples[5]!, sourceAddress);
+		return flow === -1
+			? textKey(protocol, textOf(bytes, tuples[0]!, tuples[1]!), tuples[4]!, textOf(bytes, tuples[2]!, tuples[3]!), tuples[5]!)
+			: (((destination * maxFlows) + flow) * 65_536) + tuples[4]!;
 	}
 
-	private pairOf(protocolBit: number, destinationPort: number): number {
-		const code = (destinationPort * 2) + protocolBit;
-		let id = this.pairs.get(code);
+	/** An address as a number (IPv4), or -1; remembered, since a run uses the same few. */
+	private addressNumber(ip: string): number {
+		let address = this.addresses.get(ip);
+		if (address === undefined) {
+			address = ipv4NumberAt(bytesOf(ip), 0, ip.length);
+			if (this.addresses.size >= maxAddresses) {
+				this.addresses.clear();
+			}
+
+			this.addresses.set(ip, address);
+		}
+
+		return address;
+	}
+
+	private flowOf(protocolBit: number, destinationPort: number, sourceAddress: number): number {
+		// 32 bits of address, 16 of port and one of protocol: 49 bits, exact in a double.
+		const code = (((sourceAddress * 65_536) + destinationPort) * 2) + protocolBit;
+		let id = this.flows.get(code);
 		if (id === undefined) {
-			if (this.pairs.size >= maxPairs) {
+			if (this.flows.size >= maxFlows) {
 				return -1;
 			}
 
-			id = this.pairs.size;
-			this.pairs.set(code, id);
+			id = this.flows.size;
+			this.flows.set(code, id);
 		}
 
 		return id;

@@ -4,24 +4,24 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {ConntrackSpans, parseConntrackLine, scanConntrackLine} from '../../core/probe/conntrack-line.js';
-import {FlowKeys, ipv4NumberAt, type FlowKey} from '../../core/probe/flow-key.js';
+import {FlowKeys, ipv4NumberAt, type FlowKey, type FlowSource} from '../../core/probe/flow-key.js';
 
 export type Endpoint = {readonly ip: string; readonly port: number};
 
-/** Finds a probe's own conntrack entry by its source port; the reply source is the endpoint after DNAT. */
+/** Finds a probe's own conntrack entry by its source address and port; the reply source is the endpoint after DNAT. */
 export type ConntrackLookup = {
 	/**
 	 * The entry when its NEW event is already in (the usual case: the event comes with the SYN,
 	 * long before the answer): no promise and no timer. `since` (performance.now() when the probe
 	 * started) rules out an older flow that used the same port.
 	 */
-	known(protocol: 'tcp' | 'udp', sourcePort: number, destination: Endpoint, since: number): Endpoint | undefined;
+	known(protocol: 'tcp' | 'udp', source: FlowSource, destination: Endpoint, since: number): Endpoint | undefined;
 	/**
 	 * For a probe whose event is not in yet: calls `onReply` once, when the event comes, or after
 	 * `waitMs` with what a filtered listing says (undefined when neither has it). No promise and no
 	 * timer per probe: one sweep serves every waiting probe.
 	 */
-	wait(protocol: 'tcp' | 'udp', sourcePort: number, destination: Endpoint, since: number, onReply: (endpoint: Endpoint | undefined) => void): void;
+	wait(protocol: 'tcp' | 'udp', source: FlowSource, destination: Endpoint, since: number, onReply: (endpoint: Endpoint | undefined) => void): void;
 	/** Reads what conntrack reported until now; an entry is stamped with the time it was read. */
 	readNow(): void;
 	/**
@@ -89,7 +89,7 @@ type Seen = {readonly reply: Endpoint; readonly at: number};
 
 type Waiter = {
 	readonly protocol: 'tcp' | 'udp';
-	readonly sourcePort: number;
+	readonly source: FlowSource;
 	readonly destination: Endpoint;
 	readonly deadline: number;
 	readonly onReply: (endpoint: Endpoint | undefined) => void;
@@ -293,12 +293,12 @@ class ConntrackWatcher implements ConntrackLookup {
 		return this.isActive;
 	}
 
-	known(protocol: 'tcp' | 'udp', sourcePort: number, destination: Endpoint, since: number): Endpoint | undefined {
+	known(protocol: 'tcp' | 'udp', source: FlowSource, destination: Endpoint, since: number): Endpoint | undefined {
 		if (!this.isActive) {
 			return undefined;
 		}
 
-		const key = this.keys.ofProbe(protocol, sourcePort, destination.ip, destination.port);
+		const key = this.keys.ofProbe(protocol, source, destination.ip, destination.port);
 		const entry = this.take(key, since);
 		if (entry !== undefined) {
 			return entry;
@@ -335,13 +335,13 @@ class ConntrackWatcher implements ConntrackLookup {
 		}
 	}
 
-	wait(protocol: 'tcp' | 'udp', sourcePort: number, destination: Endpoint, since: number, onReply: (endpoint: Endpoint | undefined) => void): void {
+	wait(protocol: 'tcp' | 'udp', source: FlowSource, destination: Endpoint, since: number, onReply: (endpoint: Endpoint | undefined) => void): void {
 		if (!this.isActive) {
 			onReply(undefined);
 			return;
 		}
 
-		const key = this.keys.ofProbe(protocol, sourcePort, destination.ip, destination.port);
+		const key = this.keys.ofProbe(protocol, source, destination.ip, destination.port);
 		const reply = this.take(key, since);
 		if (reply) {
 			onReply(reply);
@@ -354,7 +354,7 @@ class ConntrackWatcher implements ConntrackLookup {
 			return;
 		}
 
-		this.waiters.set(key, {protocol, sourcePort, destination, deadline: performance.now() + this.waitMs, onReply});
+		this.waiters.set(key, {protocol, source, destination, deadline: performance.now() + this.waitMs, onReply});
 		this.sweep ??= setInterval(() => {
 			this.sweepWaiters();
 		}, sweepMs);
@@ -493,9 +493,9 @@ class ConntrackWatcher implements ConntrackLookup {
 	}
 
 	/** A filtered listing for one flow (a process): the fallback when its event did not come. */
-	private list(protocol: 'tcp' | 'udp', sourcePort: number, destination: Endpoint): Promise<Endpoint | undefined> {
+	private list(protocol: 'tcp' | 'udp', source: FlowSource, destination: Endpoint): Promise<Endpoint | undefined> {
 		return new Promise<Endpoint | undefined>(resolve => {
-			const args = ['-L', '-p', protocol, '--orig-port-src', String(sourcePort), '--orig-dst', destination.ip];
+			const args = ['-L', '-p', protocol, '--orig-src', source.address, '--orig-port-src', String(source.port), '--orig-dst', destination.ip];
 			execFile(this.command, args, {timeout: 2000}, (error, stdout) => {
 				if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') {
 					this.isActive = false;
@@ -503,7 +503,7 @@ class ConntrackWatcher implements ConntrackLookup {
 
 				for (const line of String(stdout ?? '').split('\n')) {
 					const entry = parseConntrackLine(line);
-					if (entry && entry.original.sport === sourcePort && entry.original.dport === destination.port) {
+					if (entry && entry.original.src === source.address && entry.original.sport === source.port && entry.original.dport === destination.port) {
 						resolve({ip: entry.reply.src, port: entry.reply.sport});
 						return;
 					}
@@ -543,7 +543,7 @@ class ConntrackWatcher implements ConntrackLookup {
 
 			this.waiters.delete(key);
 			this.listings++;
-			void this.list(waiter.protocol, waiter.sourcePort, waiter.destination).then(endpoint => {
+			void this.list(waiter.protocol, waiter.source, waiter.destination).then(endpoint => {
 				this.listings--;
 				waiter.onReply(this.found(endpoint));
 			});

@@ -344,13 +344,13 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 		// One at a time from the front: a listener that stops the run ends probes, which call this again.
 		while (answers.length > 0) {
 			const entry = answers.shift()!;
-			const sourcePort = entry.answered && conntrack?.active ? entry.raw.local?.port : undefined;
+			const source = entry.answered && conntrack?.active ? entry.raw.local : undefined;
 			// Usually the flow's NEW event is in already (it came with the SYN): recorded at once then.
-			entry.reply = sourcePort === undefined ? undefined : conntrack!.known(protocol, sourcePort, entry.destination, entry.probeStart);
-			entry.settled = sourcePort === undefined || entry.reply !== undefined;
+			entry.reply = source === undefined ? undefined : conntrack!.known(protocol, source, entry.destination, entry.probeStart);
+			entry.settled = source === undefined || entry.reply !== undefined;
 			records.add(entry);
 			if (!entry.settled) {
-				conntrack!.wait(protocol, sourcePort!, entry.destination, entry.probeStart, reply => {
+				conntrack!.wait(protocol, source!, entry.destination, entry.probeStart, reply => {
 					records.settle(entry, reply);
 				});
 			}
