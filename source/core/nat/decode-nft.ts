@@ -19,17 +19,18 @@ type Walk = {path: string[]; localOnly: boolean; target: 'cluster' | 'local' | '
  */
 export class NftDecoder {
 	private readonly endpointChains = new Map<NftTable, Map<string, EndpointFold>>();
-	private readonly reader = new NftReader((table, name) => {
-		if (!name.startsWith('endpoint-')) {
-			return undefined;
-		}
+	private readonly reader = new NftReader<EndpointFold>({
+		chain: (table, name) => {
+			if (!name.startsWith('endpoint-')) {
+				return undefined;
+			}
 
-		const fold = newFold(false);
-		const folds = this.endpointChains.get(table) ?? this.endpointChains.set(table, new Map()).get(table)!;
-		folds.set(name, fold);
-		return (text, line) => {
-			foldEndpointRule(fold, text, line);
-		};
+			const fold = newFold(false);
+			const folds = this.endpointChains.get(table) ?? this.endpointChains.set(table, new Map()).get(table)!;
+			folds.set(name, fold);
+			return fold;
+		},
+		rule: foldEndpointRule,
 	});
 
 	/** More bytes of the dump, cut anywhere; the caller does not reuse `part`. */
@@ -260,7 +261,7 @@ class NftTableDecoder {
 	/** A service- or local- chain: affinity, the `numgen random mod N vmap` ladder, a single endpoint. */
 	private dispatch(draft: FlowDraft, chain: string): NatEndpoint[] {
 		const endpoints: NatEndpoint[] = [];
-		for (const {text, line, raw} of this.rulesOf(chain)) {
+		for (const {text, line, written} of this.rulesOf(chain)) {
 			const affinity = text.includes('saddr @') ? /ip6? saddr @(\S+) goto (endpoint-\S+)/.exec(text) : null;
 			if (affinity) {
 				const timeout = this.table.sets.get(affinity[1]!)?.timeoutSeconds ?? null;
@@ -278,7 +279,7 @@ class NftTableDecoder {
 			const taken = endpoints.reduce((sum, each) => sum + each.probability, 0);
 			if ((numgen || direct) && taken >= 1 - 1e-9) {
 				// Every new connection already took a verdict above: nothing reaches this rule.
-				this.problem(line, `unreachable rule after every connection was sent to an endpoint in ${chain}: ${raw.trim()}`);
+				this.problem(line, `unreachable rule after every connection was sent to an endpoint in ${chain}: ${written}`);
 			} else if (numgen) {
 				this.numgenEndpoints(chain, line, Number(numgen[1]), numgen[2]!, endpoints);
 			} else if (direct) {
