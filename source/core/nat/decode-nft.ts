@@ -63,14 +63,51 @@ function newFold(missing: boolean): EndpointFold {
 
 function foldEndpointRule(fold: EndpointFold, text: string, line: number): void {
 	fold.hairpin ||= text.includes('jump mark-for-masquerade') && /ip6? saddr \S+ jump mark-for-masquerade/.test(text);
-	const dnat = text.includes('dnat ') ? /dnat (?:ip6? )?to (\S+)/.exec(text) : null;
-	const target = dnat ? splitHostPort(dnat[1]!) : null;
+	const written = text.includes('dnat ') ? dnatTarget(text) : null;
+	const target = written === null ? null : splitHostPort(written);
 	if (target) {
 		fold.ip = target.ip;
 		fold.port = target.port;
-	} else if (dnat) {
-		(fold.problems ??= []).push({line, message: `line ${line}: bad dnat target ${dnat[1]!}`});
+	} else if (written !== null) {
+		(fold.problems ??= []).push({line, message: `line ${line}: bad dnat target ${written}`});
 	}
+}
+
+/** Where `dnat to`, `dnat ip to` or `dnat ip6 to` is followed by a target. */
+const dnatPattern = /dnat (?:ip6? )?to (?=\S)/g;
+
+/** The target of `/dnat (?:ip6? )?to (\S+)/`, found without a match array (a large table has 50,000 dnat rules). */
+function dnatTarget(text: string): string | null {
+	dnatPattern.lastIndex = 0;
+	if (!dnatPattern.test(text)) {
+		return null;
+	}
+
+	const start = dnatPattern.lastIndex;
+	return text.slice(start, spaceAfter(text, start, text.length));
+}
+
+/** What `\s` matches: tabs, spaces, line ends and Unicode spaces. */
+function isSpace(code: number): boolean {
+	return code === 32 || (code >= 9 && code <= 13) || (code > 127 && /\s/.test(String.fromCharCode(code)));
+}
+
+/** The first white space in `text` from `at` (before `to`), or `to`. */
+function spaceAfter(text: string, at: number, to: number): number {
+	while (at < to && !isSpace(text.charCodeAt(at))) {
+		at++;
+	}
+
+	return at;
+}
+
+/** The first character in `text` from `at` (before `to`) that is not white space, or `to`. */
+function skipSpace(text: string, at: number, to: number): number {
+	while (at < to && isSpace(text.charCodeAt(at))) {
+		at++;
+	}
+
+	return at;
 }
 
 /** One table's decode as named steps: the verdict maps give the entries, the chains the paths and endpoints. */
@@ -120,7 +157,10 @@ class NftTableDecoder {
 	private draftNamed(namespace: string, name: string, port: string, protocol: string): FlowDraft {
 		const draft = draftIn(this.drafts, `${this.table.family}/${namespace}/${name}/${protocol}/${port}`);
 		if (!draft.identified) {
-			Object.assign(draft, {service: `${namespace}/${name}`, port, protocol: protocolOf(protocol), identified: true});
+			draft.service = `${namespace}/${name}`;
+			draft.port = port;
+			draft.protocol = protocolOf(protocol);
+			draft.identified = true;
 		}
 
 		return draft;
@@ -196,7 +236,7 @@ class NftTableDecoder {
 				break;
 			}
 
-			const prefix = parseChainName(current)?.prefix;
+			const prefix = chainPrefix(current);
 			if (prefix === 'service' || prefix === 'local') {
 				if (prefix === 'service') {
 					draft.chain ??= current;
@@ -293,22 +333,26 @@ class NftTableDecoder {
 		return endpoints;
 	}
 
+	/** The `N : goto endpoint-…` items of a `numgen random mod N vmap { … }`, each an endpoint with a 1/N share. */
 	private numgenEndpoints(chain: string, line: number, modulus: number, items: string, endpoints: NatEndpoint[]): void {
-		const seen = new Set<number>();
-		for (const item of items.split(',')) {
-			const parsed = /^\s*(\d+)\s*:\s*(?:goto|jump)\s+(\S+)\s*$/.exec(item);
-			const index = parsed ? Number(parsed[1]) : 0;
+		const seen: boolean[] = [];
+		for (let from = 0; from <= items.length;) {
+			const comma = items.indexOf(',', from);
+			const to = comma === -1 ? items.length : comma;
+			const parsed = vmapItem(items, from, to);
 			if (!parsed) {
-				this.problem(line, `bad vmap element "${item.trim()}" in ${chain}`);
-			} else if (index >= modulus || seen.has(index)) {
-				this.problem(line, `vmap index ${index} is out of range or repeated for mod ${modulus} in ${chain}`);
+				this.problem(line, `bad vmap element "${items.slice(from, to).trim()}" in ${chain}`);
+			} else if (parsed.index >= modulus || seen[parsed.index]) {
+				this.problem(line, `vmap index ${parsed.index} is out of range or repeated for mod ${modulus} in ${chain}`);
 			} else {
-				seen.add(index);
-				const endpoint = this.endpointOf(parsed[2]!, line);
+				seen[parsed.index] = true;
+				const endpoint = this.endpointOf(parsed.chain, line);
 				if (endpoint) {
-					endpoints.push({ip: endpoint.ip!, port: endpoint.port, probability: 1 / modulus, chain: parsed[2]!, written: 1 / modulus, line, hairpinMasquerade: endpoint.hairpin});
+					endpoints.push({ip: endpoint.ip!, port: endpoint.port, probability: 1 / modulus, chain: parsed.chain, written: 1 / modulus, line, hairpinMasquerade: endpoint.hairpin});
 				}
 			}
+
+			from = to + 1;
 		}
 	}
 
@@ -343,11 +387,57 @@ class NftTableDecoder {
 	}
 }
 
+/**
+ * A vmap item of `text` from `from` to `to`, `N : goto CHAIN`, as `/^\s*(\d+)\s*:\s*(?:goto|jump)\s+(\S+)\s*$/`
+ * reads it; read by position, as a Service's 10 or 1,000 items are not cut out of their line one by one.
+ */
+function vmapItem(text: string, from: number, to: number): {index: number; chain: string} | null {
+	const digits = skipSpace(text, from, to);
+	let at = digits;
+	while (at < to && text.charCodeAt(at) >= 48 && text.charCodeAt(at) <= 57) {
+		at++;
+	}
+
+	const index = at === digits ? Number.NaN : Number(text.slice(digits, at));
+	at = skipSpace(text, at, to);
+	const verb = skipSpace(text, at + 1, to);
+	const start = skipSpace(text, verb + 4, to);
+	const end = spaceAfter(text, start, to);
+	const valid = !Number.isNaN(index) && at < to && text.charCodeAt(at) === 58 && verb + 4 < to
+		&& (text.startsWith('goto', verb) || text.startsWith('jump', verb)) && start > verb + 4 && end > start && skipSpace(text, end, to) === to;
+	return valid ? {index, chain: text.slice(start, end)} : null;
+}
+
 /** `service-ULMVA6XW-ns1/svc1/tcp/p80` -> its parts; endpoint chains carry `__ip/port` after the port. */
 function parseChainName(chain: string): {prefix: string; namespace: string; name: string; protocol: string; port: string} | null {
 	const match = /^(service|external|local|firewall|endpoint)-[A-Z2-7]{8}-(.+)$/.exec(chain);
 	const parts = match ? match[2]!.split('__')[0]!.split('/') : [];
 	return match && parts.length >= 4 ? {prefix: match[1]!, namespace: parts[0]!, name: parts[1]!, protocol: parts[2]!, port: parts.slice(3).join('/')} : null;
+}
+
+const chainPrefixes = ['service', 'external', 'local', 'firewall', 'endpoint'];
+
+/** `parseChainName(chain)?.prefix` without cutting the name up (asked at each step of each entry's walk). */
+function chainPrefix(chain: string): string | undefined {
+	if (!/^(?:service|external|local|firewall|endpoint)-[A-Z2-7]{8}-.+$/.test(chain)) {
+		return undefined;
+	}
+
+	// Namespace, name, protocol and port: three slashes before any `__`.
+	const dash = chain.indexOf('-');
+	const cut = chain.indexOf('__', dash + 10);
+	let slashes = 0;
+	for (let at = chain.indexOf('/', dash + 10); at !== -1 && (cut === -1 || at < cut); at = chain.indexOf('/', at + 1)) {
+		slashes++;
+	}
+
+	for (const prefix of slashes >= 3 ? chainPrefixes : []) {
+		if (prefix.length === dash && chain.startsWith(prefix)) {
+			return prefix;
+		}
+	}
+
+	return undefined;
 }
 
 /** An external- chain once for all the entries that go through it. */
