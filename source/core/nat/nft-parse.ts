@@ -313,7 +313,7 @@ class NftParser<T> {
 	private addRule(line: number, statement: string, written: string): void {
 		const text = statementText(statement);
 		if (this.rules) {
-			this.rules.push({line, written, text});
+			this.rules.push({line, written, text: detached(text)});
 		} else {
 			this.take!.rule(this.taken!, text, line);
 		}
@@ -358,6 +358,15 @@ function declaration(text: string): {kind: string; name: string; rest: string} |
 
 	const match = /^(set|map|chain)\s+(\S+)\s*\{\s*(.*)$/.exec(text);
 	return match ? {kind: match[1]!, name: match[2]!, rest: match[3]!} : null;
+}
+
+/**
+ * A copy of `text`, which may be a slice of a 512 KB piece of the dump: V8 keeps the whole piece alive
+ * as long as any slice of it lives, and what the table keeps (a rule's text, an element) ends up in the
+ * flows (endpoint chain names, addresses). V8 copies a joined string into one before it slices it.
+ */
+function detached(text: string): string {
+	return ` ${text}`.slice(1);
 }
 
 function stripHandle(raw: string): string {
@@ -419,11 +428,12 @@ function addPart(pending: PendingElements, text: string, line: number): void {
 }
 
 /** `a . b : goto x` or `a . b comment "…" : drop` (a map element), `a` (a set element). */
-function parseElement(set: NftSet, text: string, line: number, problems: NatProblem[]): NftElement | null {
-	if (text === '') {
+function parseElement(set: NftSet, written: string, line: number, problems: NatProblem[]): NftElement | null {
+	if (written === '') {
 		return null;
 	}
 
+	const text = detached(written);
 	let key = text;
 	let value: string | null = null;
 	// A map element is `key : value`; ` : ` never appears inside a key (IPv6 has no spaces).
