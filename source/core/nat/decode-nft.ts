@@ -415,8 +415,6 @@ function parseChainName(chain: string): {prefix: string; namespace: string; name
 	return match && parts.length >= 4 ? {prefix: match[1]!, namespace: parts[0]!, name: parts[1]!, protocol: parts[2]!, port: parts.slice(3).join('/')} : null;
 }
 
-const chainPrefixes = ['service', 'external', 'local', 'firewall', 'endpoint'];
-
 /** `parseChainName(chain)?.prefix` without cutting the name up (asked at each step of each entry's walk). */
 function chainPrefix(chain: string): string | undefined {
 	if (!/^(?:service|external|local|firewall|endpoint)-[A-Z2-7]{8}-.+$/.test(chain)) {
@@ -431,13 +429,8 @@ function chainPrefix(chain: string): string | undefined {
 		slashes++;
 	}
 
-	for (const prefix of slashes >= 3 ? chainPrefixes : []) {
-		if (prefix.length === dash && chain.startsWith(prefix)) {
-			return prefix;
-		}
-	}
-
-	return undefined;
+	// No prefix has a dash: the first one ends it.
+	return slashes >= 3 ? chain.slice(0, dash) : undefined;
 }
 
 /** An external- chain once for all the entries that go through it. */

@@ -30,9 +30,6 @@ type PendingElements = {set: NftSet; startLine: number; depth: number; part: str
 /** A rule with an anonymous set or verdict map that nft wrapped over lines. */
 type PendingRule = {line: number; raw: string; parts: string[]; balance: number};
 
-/** What an element list's reader stops at: quotes, braces and commas. */
-const specialCharacters = /[",{}]/g;
-
 /**
  * Reads what `nft list table …` / `nft list ruleset` print, as bytes in parts as they arrive (never one
  * string of the dump). Never throws; problems name their line. `take` may keep chains out of the result.
@@ -180,8 +177,10 @@ class NftParser<T> {
 			return;
 		}
 
-		const declared = declaration(trimmed);
-		if (!declared) {
+		// `chain NAME {`, the shape nft prints, is read without a match (a large table declares 50,000 chains).
+		const simple = /^(?:set|map|chain) \S+ \{$/.test(trimmed);
+		const declared = simple ? null : /^(set|map|chain)\s+(\S+)\s*\{\s*(.*)$/.exec(trimmed);
+		if (!simple && !declared) {
 			if (!/^(comment|flags)\s/.test(trimmed)) {
 				this.problem(line, this.raw, 'expected a set, map or chain');
 			}
@@ -189,9 +188,11 @@ class NftParser<T> {
 			return;
 		}
 
-		const {kind, name, rest} = declared;
+		const name = declared ? declared[2]! : trimmed.slice(trimmed.indexOf(' ') + 1, -2);
+		const rest = declared ? declared[3]! : '';
 		const table = this.table!;
-		if (kind === 'chain') {
+		// `set`, `map` and `chain` start with different letters.
+		if (trimmed.startsWith('c')) {
 			this.taken = this.take?.chain(table, name);
 			this.rules = this.taken === undefined ? [] : null;
 			if (this.rules) {
@@ -206,7 +207,7 @@ class NftParser<T> {
 			return;
 		}
 
-		const set: NftSet = {name, map: kind === 'map', timeoutSeconds: null, elements: []};
+		const set: NftSet = {name, map: trimmed.startsWith('m'), timeoutSeconds: null, elements: []};
 		table.sets.set(name, set);
 		if (rest.endsWith('}')) {
 			this.setProperties(set, rest.slice(0, -1), line);
@@ -237,13 +238,12 @@ class NftParser<T> {
 		// nft never wraps inside a quoted comment: a quote left open is closed by the line's end.
 		let quoted = false;
 		let start = 0;
-		specialCharacters.lastIndex = 0;
-		for (let found = specialCharacters.exec(text); found; found = specialCharacters.exec(text)) {
-			const index = found.index;
+		for (let index = 0; index < text.length; index++) {
 			const code = text.charCodeAt(index);
 			if (code === 34) {
 				quoted = text.charCodeAt(index - 1) === 92 ? quoted : !quoted;
-			} else if (quoted) {
+			} else if (quoted || (code !== 44 && code !== 123 && code !== 125)) {
+				// Only commas and braces outside quotes cut the list.
 				continue;
 			} else if (code === 123) {
 				start = ++pending.depth === 1 ? index + 1 : start;
@@ -331,33 +331,20 @@ class NftParser<T> {
 
 			const property = text.slice(start, index).trim();
 			start = index + 1;
-			const match = /^(\w+)\s+(.*)$/.exec(property);
-			if (property !== '' && !match) {
+			// Each of thousands of affinity sets has four properties: only a timeout is cut up.
+			const timeout = property.startsWith('timeout') ? /^timeout\s+(.*)$/.exec(property) : null;
+			if (property !== '' && !/^\w+\s+.*$/.test(property)) {
 				this.problems.push({line, message: `line ${line}: bad set property: ${property}`});
-			} else if (match?.[1] === 'timeout') {
-				const seconds = parseNftDuration(match[2]!);
+			} else if (timeout) {
+				const seconds = parseNftDuration(timeout[1]!);
 				if (seconds === null) {
-					this.problems.push({line, message: `line ${line}: bad timeout ${match[2]!}`});
+					this.problems.push({line, message: `line ${line}: bad timeout ${timeout[1]!}`});
 				} else {
 					set.timeoutSeconds = seconds;
 				}
 			}
 		}
 	}
-}
-
-/**
- * `set|map|chain NAME { REST`, as `/^(set|map|chain)\s+(\S+)\s*\{\s*(.*)$/` reads it; the shape nft prints,
- * `chain NAME {`, without the regular expression's match (a large table declares 50,000 chains).
- */
-function declaration(text: string): {kind: string; name: string; rest: string} | null {
-	if (/^(?:set|map|chain) \S+ \{$/.test(text)) {
-		const space = text.indexOf(' ');
-		return {kind: space === 5 ? 'chain' : (text.startsWith('set') ? 'set' : 'map'), name: text.slice(space + 1, -2), rest: ''};
-	}
-
-	const match = /^(set|map|chain)\s+(\S+)\s*\{\s*(.*)$/.exec(text);
-	return match ? {kind: match[1]!, name: match[2]!, rest: match[3]!} : null;
 }
 
 /**
