@@ -313,7 +313,9 @@ class NftParser<T> {
 	private addRule(line: number, statement: string, written: string): void {
 		const text = statementText(statement);
 		if (this.rules) {
-			this.rules.push({line, written, text: detached(text)});
+			// Most rules are written as their statement: one copy for both.
+			const copy = detached(text);
+			this.rules.push({line, written: written === text ? copy : detached(written), text: copy});
 		} else {
 			this.take!.rule(this.taken!, text, line);
 		}
@@ -349,8 +351,9 @@ class NftParser<T> {
 
 /**
  * A copy of `text`, which may be a slice of a 512 KB piece of the dump: V8 keeps the whole piece alive
- * as long as any slice of it lives, and what the table keeps (a rule's text, an element) ends up in the
- * flows (endpoint chain names, addresses). V8 copies a joined string into one before it slices it.
+ * as long as any slice of it lives, and what the table keeps (rules, elements) lives to the end of the
+ * decode and ends up in the flows (endpoint chain names, addresses). V8 copies a joined string into one
+ * before it slices it.
  */
 function detached(text: string): string {
 	return ` ${text}`.slice(1);
