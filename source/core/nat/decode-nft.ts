@@ -87,27 +87,29 @@ function dnatTarget(text: string): string | null {
 	return text.slice(start, spaceAfter(text, start, text.length));
 }
 
-/** What `\s` matches: tabs, spaces, line ends and Unicode spaces. */
-function isSpace(code: number): boolean {
-	return code === 32 || (code >= 9 && code <= 13) || (code > 127 && /\s/.test(String.fromCharCode(code)));
-}
+/** Runs of what is not white space, and of white space, matched from their `lastIndex`. */
+const nonSpaces = /\S*/y;
+const spaces = /\s*/y;
 
 /** The first white space in `text` from `at` (before `to`), or `to`. */
 function spaceAfter(text: string, at: number, to: number): number {
-	while (at < to && !isSpace(text.charCodeAt(at))) {
-		at++;
-	}
-
-	return at;
+	return runEnd(nonSpaces, text, at, to);
 }
 
 /** The first character in `text` from `at` (before `to`) that is not white space, or `to`. */
 function skipSpace(text: string, at: number, to: number): number {
-	while (at < to && isSpace(text.charCodeAt(at))) {
-		at++;
+	return runEnd(spaces, text, at, to);
+}
+
+/** Where the run `pattern` matches at `at` ends, but not past `to`. */
+function runEnd(pattern: RegExp, text: string, at: number, to: number): number {
+	if (at >= to) {
+		return at;
 	}
 
-	return at;
+	pattern.lastIndex = at;
+	pattern.test(text);
+	return Math.min(pattern.lastIndex, to);
 }
 
 /** One table's decode as named steps: the verdict maps give the entries, the chains the paths and endpoints. */
