@@ -73,8 +73,9 @@ function foldEndpointRule(fold: EndpointFold, text: string, line: number): void 
 	}
 }
 
-/** Where `dnat to`, `dnat ip to` or `dnat ip6 to` is followed by a target. */
+/** Where `dnat to`, `dnat ip to` or `dnat ip6 to` is followed by a target, and where the target ends. */
 const dnatPattern = /dnat (?:ip6? )?to (?=\S)/g;
+const targetPattern = /\S+/y;
 
 /** The target of `/dnat (?:ip6? )?to (\S+)/`, found without a match array (a large table has 50,000 dnat rules). */
 function dnatTarget(text: string): string | null {
@@ -83,33 +84,9 @@ function dnatTarget(text: string): string | null {
 		return null;
 	}
 
-	const start = dnatPattern.lastIndex;
-	return text.slice(start, spaceAfter(text, start, text.length));
-}
-
-/** Runs of what is not white space, and of white space, matched from their `lastIndex`. */
-const nonSpaces = /\S*/y;
-const spaces = /\s*/y;
-
-/** The first white space in `text` from `at` (before `to`), or `to`. */
-function spaceAfter(text: string, at: number, to: number): number {
-	return runEnd(nonSpaces, text, at, to);
-}
-
-/** The first character in `text` from `at` (before `to`) that is not white space, or `to`. */
-function skipSpace(text: string, at: number, to: number): number {
-	return runEnd(spaces, text, at, to);
-}
-
-/** Where the run `pattern` matches at `at` ends, but not past `to`. */
-function runEnd(pattern: RegExp, text: string, at: number, to: number): number {
-	if (at >= to) {
-		return at;
-	}
-
-	pattern.lastIndex = at;
-	pattern.test(text);
-	return Math.min(pattern.lastIndex, to);
+	targetPattern.lastIndex = dnatPattern.lastIndex;
+	targetPattern.test(text);
+	return text.slice(dnatPattern.lastIndex, targetPattern.lastIndex);
 }
 
 /** One table's decode as named steps: the verdict maps give the entries, the chains the paths and endpoints. */
@@ -335,26 +312,22 @@ class NftTableDecoder {
 		return endpoints;
 	}
 
-	/** The `N : goto endpoint-…` items of a `numgen random mod N vmap { … }`, each an endpoint with a 1/N share. */
 	private numgenEndpoints(chain: string, line: number, modulus: number, items: string, endpoints: NatEndpoint[]): void {
-		const seen: boolean[] = [];
-		for (let from = 0; from <= items.length;) {
-			const comma = items.indexOf(',', from);
-			const to = comma === -1 ? items.length : comma;
-			const parsed = vmapItem(items, from, to);
+		const seen = new Set<number>();
+		for (const item of items.split(',')) {
+			const parsed = /^\s*(\d+)\s*:\s*(?:goto|jump)\s+(\S+)\s*$/.exec(item);
+			const index = parsed ? Number(parsed[1]) : 0;
 			if (!parsed) {
-				this.problem(line, `bad vmap element "${items.slice(from, to).trim()}" in ${chain}`);
-			} else if (parsed.index >= modulus || seen[parsed.index]) {
-				this.problem(line, `vmap index ${parsed.index} is out of range or repeated for mod ${modulus} in ${chain}`);
+				this.problem(line, `bad vmap element "${item.trim()}" in ${chain}`);
+			} else if (index >= modulus || seen.has(index)) {
+				this.problem(line, `vmap index ${index} is out of range or repeated for mod ${modulus} in ${chain}`);
 			} else {
-				seen[parsed.index] = true;
-				const endpoint = this.endpointOf(parsed.chain, line);
+				seen.add(index);
+				const endpoint = this.endpointOf(parsed[2]!, line);
 				if (endpoint) {
-					endpoints.push({ip: endpoint.ip!, port: endpoint.port, probability: 1 / modulus, chain: parsed.chain, written: 1 / modulus, line, hairpinMasquerade: endpoint.hairpin});
+					endpoints.push({ip: endpoint.ip!, port: endpoint.port, probability: 1 / modulus, chain: parsed[2]!, written: 1 / modulus, line, hairpinMasquerade: endpoint.hairpin});
 				}
 			}
-
-			from = to + 1;
 		}
 	}
 
@@ -389,35 +362,18 @@ class NftTableDecoder {
 	}
 }
 
-/**
- * A vmap item of `text` from `from` to `to`, `N : goto CHAIN`, as `/^\s*(\d+)\s*:\s*(?:goto|jump)\s+(\S+)\s*$/`
- * reads it; read by position, as a Service's 10 or 1,000 items are not cut out of their line one by one.
- */
-function vmapItem(text: string, from: number, to: number): {index: number; chain: string} | null {
-	const digits = skipSpace(text, from, to);
-	let at = digits;
-	while (at < to && text.charCodeAt(at) >= 48 && text.charCodeAt(at) <= 57) {
-		at++;
-	}
-
-	const index = at === digits ? Number.NaN : Number(text.slice(digits, at));
-	at = skipSpace(text, at, to);
-	const verb = skipSpace(text, at + 1, to);
-	const start = skipSpace(text, verb + 4, to);
-	const end = spaceAfter(text, start, to);
-	const valid = !Number.isNaN(index) && at < to && text.charCodeAt(at) === 58 && verb + 4 < to
-		&& (text.startsWith('goto', verb) || text.startsWith('jump', verb)) && start > verb + 4 && end > start && skipSpace(text, end, to) === to;
-	return valid ? {index, chain: text.slice(start, end)} : null;
-}
-
 /** `service-ULMVA6XW-ns1/svc1/tcp/p80` -> its parts; endpoint chains carry `__ip/port` after the port. */
 function parseChainName(chain: string): {prefix: string; namespace: string; name: string; protocol: string; port: string} | null {
-	const match = /^(service|external|local|firewall|endpoint)-[A-Z2-7]{8}-(.+)$/.exec(chain);
-	const parts = match ? match[2]!.split('__')[0]!.split('/') : [];
-	return match && parts.length >= 4 ? {prefix: match[1]!, namespace: parts[0]!, name: parts[1]!, protocol: parts[2]!, port: parts.slice(3).join('/')} : null;
+	const prefix = chainPrefix(chain);
+	// The parts follow the prefix, a dash, the 8-character hash and a dash.
+	const parts = prefix ? chain.slice(prefix.length + 10).split('__')[0]!.split('/') : [];
+	return prefix ? {prefix, namespace: parts[0]!, name: parts[1]!, protocol: parts[2]!, port: parts.slice(3).join('/')} : null;
 }
 
-/** `parseChainName(chain)?.prefix` without cutting the name up (asked at each step of each entry's walk). */
+/**
+ * A kube-proxy chain's kind (`service`, `external`, `local`, `firewall`, `endpoint`), when its name also has a
+ * namespace, name, protocol and port; found without cutting the name up (asked at each step of each entry's walk).
+ */
 function chainPrefix(chain: string): string | undefined {
 	if (!/^(?:service|external|local|firewall|endpoint)-[A-Z2-7]{8}-.+$/.test(chain)) {
 		return undefined;
