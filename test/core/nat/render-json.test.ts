@@ -4,7 +4,7 @@ import {readdirSync, readFileSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
 import {decodeNatDump} from '../../../source/core/nat/decode.js';
 import {natJsonParts, toNatJson} from '../../../source/core/nat/render.js';
-import type {NatFlowTable} from '../../../source/core/nat/types.js';
+import type {NatFlowTable, NatServiceFlow} from '../../../source/core/nat/types.js';
 
 const kernel = fileURLToPath(new URL('../../fixtures/nat/kernel/', import.meta.url));
 
@@ -21,6 +21,33 @@ describe('natJsonParts', () => {
 				assert.equal(parts.join(''), whole, `${name}, ${perPart} per part`);
 				assert.equal(parts.length, Math.ceil(table.services.length / perPart) + 2, `${name}, ${perPart} per part`);
 			}
+		}
+	});
+
+	test('every field of a Service, and strings and numbers that need escaping or have no JSON form, are written as JSON.stringify writes them', () => {
+		const awkward = ['say "hi"', 'back\\slash', 'tab\there', 'nul\u0000', 'lone \uD800 surrogate', 'pair \uD83D\uDE00', 'line\u2028sep', 'é', ''];
+		const endpoint = (index: number, probability: number) => ({ip: awkward[index % awkward.length]!, port: 8080 + index, probability, chain: `KUBE-SEP-${awkward[(index + 1) % awkward.length]}`, written: null, line: index, hairpinMasquerade: false});
+		const flows: NatServiceFlow[] = awkward.map((name, index) => ({
+			service: `ns/${name}`, port: name, protocol: 'TCP', identified: index % 2 === 0,
+			entries: [
+				{kind: 'clusterIP', ip: '10.96.0.1', port: 80, sourceRanges: [], localOnly: false, path: [], target: 'cluster', line: 1},
+				{kind: 'loadBalancer', ip: name, port: 443, sourceRanges: ['10.0.0.0/8', name], localOnly: true, path: ['KUBE-FW-X'], target: 'local', line: 2},
+				{kind: 'nodePort', ip: null, port: 30_000 + index, sourceRanges: [name], localOnly: false, path: [], target: 'none', line: null},
+			],
+			chain: 'KUBE-SVC-X',
+			endpoints: [endpoint(index, 1 / 3), endpoint(index + 1, Number.NaN), endpoint(index + 2, Number.POSITIVE_INFINITY), endpoint(index + 3, -0), endpoint(index + 4, 1e-7)],
+			localChain: index % 3 === 0 ? null : 'KUBE-SVL-X',
+			localEndpoints: index % 3 === 0 ? null : (index % 3 === 1 ? [] : [endpoint(index, 0.5)]),
+			affinity: index % 2 === 0 ? {timeoutSeconds: 10_800} : null,
+			noEndpoints: ([null, 'drop', 'reject'] as const)[index % 3]!,
+			noEndpointsLines: [],
+			bypass: index % 2 === 0 ? [] : [{from: 'pods', condition: `source ${name}`, chain: 'KUBE-EXT-X', target: 'KUBE-SVC-X', line: 3}, {from: 'node', condition: name, chain: name, target: 'KUBE-SVC-X', line: null}],
+			masquerade: [],
+			scheduler: null,
+		}));
+		const table: NatFlowTable = {mode: 'iptables', variant: 'iptables-new', services: flows, problems: [], masqueradeMark: null};
+		for (const perPart of [1, 4, 256]) {
+			assert.equal([...natJsonParts(table, perPart)].join(''), `${JSON.stringify(toNatJson(table), null, 2)}\n`, `${perPart} per part`);
 		}
 	});
 
