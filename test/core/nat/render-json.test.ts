@@ -12,16 +12,29 @@ describe('natJsonParts', () => {
 	const tables: Array<[string, NatFlowTable]> = readdirSync(kernel).filter(name => name.endsWith('.txt'))
 		.map(name => [name, decodeNatDump(readFileSync(`${kernel}${name}`, 'utf8'))]);
 
-	test('joined, the parts are JSON.stringify(toNatJson(table), null, 2) and a newline, whatever the part size', () => {
+	test('joined, the parts are JSON.stringify(toNatJson(table), null, 2) and a newline, whatever the part length', () => {
 		assert.ok(tables.length >= 6 && tables.every(([, table]) => table.services.length >= 5), 'every fixture has Services to write');
 		for (const [name, table] of tables) {
 			const whole = `${JSON.stringify(toNatJson(table), null, 2)}\n`;
-			for (const perPart of [1, 2, 256]) {
-				const parts = [...natJsonParts(table, perPart)];
-				assert.equal(parts.join(''), whole, `${name}, ${perPart} per part`);
-				assert.equal(parts.length, Math.ceil(table.services.length / perPart) + 2, `${name}, ${perPart} per part`);
+			for (const partLength of [1, 2000, undefined]) {
+				const parts = [...natJsonParts(table, partLength)];
+				assert.equal(parts.join(''), whole, `${name}, parts of ${partLength ?? 'default'}`);
+				// Between the head and the tail, parts of whole Services: each but the last reaches the length.
+				const services = parts.slice(1, -1);
+				assert.ok(services.slice(0, -1).every(part => part.length >= (partLength ?? 32 * 1024)), `${name}, parts of ${partLength ?? 'default'}`);
 			}
+
+			assert.equal([...natJsonParts(table, 1)].length, table.services.length + 2, `${name}: one Service per part`);
 		}
+	});
+
+	test('a large table is written in parts of about 32 KiB, longer only by the Service that ends them', () => {
+		const [name, table] = tables[0]!;
+		const big = {...table, services: Array.from({length: 2000}, (_, index) => table.services[index % table.services.length]!)};
+		const parts = [...natJsonParts(big)].slice(1, -1);
+		assert.ok(parts.length > 3, `2,000 Services of ${name} are written in several parts`);
+		// Each part's last Service starts before the length is reached (a part ends at the first Service that reaches it).
+		assert.ok(parts.every(part => part.lastIndexOf('\n    {') < 32 * 1024), `a Service starts at ${Math.max(...parts.map(part => part.lastIndexOf('\n    {')))}`);
 	});
 
 	test('every field of a Service, and strings and numbers that need escaping or have no JSON form, are written as JSON.stringify writes them', () => {
@@ -46,8 +59,8 @@ describe('natJsonParts', () => {
 			scheduler: null,
 		}));
 		const table: NatFlowTable = {mode: 'iptables', variant: 'iptables-new', services: flows, problems: [], masqueradeMark: null};
-		for (const perPart of [1, 4, 256]) {
-			assert.equal([...natJsonParts(table, perPart)].join(''), `${JSON.stringify(toNatJson(table), null, 2)}\n`, `${perPart} per part`);
+		for (const partLength of [1, 500, undefined]) {
+			assert.equal([...natJsonParts(table, partLength)].join(''), `${JSON.stringify(toNatJson(table), null, 2)}\n`, `parts of ${partLength ?? 'default'}`);
 		}
 	});
 
