@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import {spawn} from 'node:child_process';
 import {existsSync} from 'node:fs';
 import module from 'node:module';
 import process from 'node:process';
@@ -29,6 +28,8 @@ async function handOver() {
 		process.exit(1);
 	}
 
+	// Loaded here, not at the top: every other run would pay for child_process (and net) at start-up.
+	const {spawn} = await import('node:child_process');
 	const child = spawn(projectNode, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
 		stdio: 'inherit',
 		env: {...process.env, SVCTOP_HANDED_OVER: '1'},

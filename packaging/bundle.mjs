@@ -32,6 +32,35 @@ const buildInfo = {
 	commit: gitCommit(),
 };
 
+/**
+ * meow's bundled dependencies do work at import time that svctop, which answers --help and --version
+ * itself and passes meow its package.json, never uses: they set up normalize-package-data
+ * (spdx-correct sorting its tables, ~25 ms of every command's start-up), and a leftover
+ * `promisify(execFile)` loads child_process (and net). The first becomes lazy, the second goes. If a
+ * meow upgrade changes either line, the build stops rather than silently paying for them again.
+ */
+const meowAtFirstUse = {
+	name: 'meow-at-first-use',
+	setup(build) {
+		const edits = [
+			['var normalizeExports = requireNormalize();\nconst normalizePackageData = getDefaultExportFromCjs(normalizeExports);', 'const normalizePackageData = (...args) => getDefaultExportFromCjs(requireNormalize())(...args);'],
+			['\npromisify(execFile);\n', '\n'],
+		];
+		build.onLoad({filter: /[\\/]meow[\\/]build[\\/]dependencies\.js$/}, args => {
+			let source = readFileSync(args.path, 'utf8');
+			for (const [eager, lazy] of edits) {
+				if (source.split(eager).length !== 2) {
+					throw new Error(`${args.path}: ${JSON.stringify(eager)} is not there (once) any more; update meowAtFirstUse in packaging/bundle.mjs`);
+				}
+
+				source = source.replace(eager, lazy);
+			}
+
+			return {contents: source, loader: 'js'};
+		});
+	},
+};
+
 const common = {
 	absWorkingDir: root,
 	entryPoints: {cli: 'build/source/cli.js', 'decode-worker': 'build/source/node/nat/decode-worker.js'},
@@ -43,6 +72,7 @@ const common = {
 	// CommonJS dependencies call require(); an ES module has none, so give it one.
 	banner: {js: 'import {createRequire as __svctopRequire} from \'node:module\'; const require = __svctopRequire(import.meta.url);'},
 	logLevel: 'warning',
+	plugins: [meowAtFirstUse],
 };
 
 /**
@@ -112,6 +142,6 @@ if (process.argv.includes('--sea')) {
 		outfile: 'build/sea/svctop.mjs',
 		minifyWhitespace: true,
 		minifySyntax: true,
-		plugins: [absentOptionalModules, builtinsOnFirstUse],
+		plugins: [meowAtFirstUse, absentOptionalModules, builtinsOnFirstUse],
 	});
 }

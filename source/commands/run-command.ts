@@ -81,7 +81,14 @@ export type CliConfig = {
 	};
 };
 
-const io = {stdin: process.stdin, stdout: process.stdout, stderr: process.stderr};
+const io = {
+	// Made on first use: process.stdin sets up a stream (at a terminal, tty and net too) that most commands never read.
+	get stdin() {
+		return process.stdin;
+	},
+	stdout: process.stdout,
+	stderr: process.stderr,
+};
 
 /**
  * Where the probe's expected shares come from when they can: the demo's own rules, or this node's

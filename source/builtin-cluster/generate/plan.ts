@@ -18,8 +18,6 @@ export type NatGeneratorOptions = {
 	readonly masqueradeMark?: string;
 };
 
-const isV6 = (ip: string) => ip.includes(':');
-
 /** kube-proxy's per-rule probability for rule i of n: 1/(n-i), written with 10 decimals. */
 export function ruleProbability(remaining: number): string {
 	return (1 / remaining).toFixed(10);
@@ -34,7 +32,4 @@ export function defaultClusterCIDR(options: NatGeneratorOptions): string | null 
 	return options.family === 'IPv6' ? 'fd00:10:244::/56' : '10.244.0.0/16';
 }
 
-/** `ip:port`, IPv6 bracketed. */
-export function joinHostPort(ip: string, port: number): string {
-	return isV6(ip) ? `[${ip}]:${port}` : `${ip}:${port}`;
-}
+export {joinHostPort} from '../../core/nat/service-ports.js';

@@ -28,10 +28,6 @@ function differ<T extends ApiObject>(then: readonly T[], now: readonly T[], want
 
 /** The same object, or one with the same uid and resourceVersion (a relist gives new copies of unchanged objects). */
 function same(a: ApiObject, b: ApiObject): boolean {
-	if (a === b) {
-		return true;
-	}
-
 	const version = a.metadata?.resourceVersion;
-	return version !== undefined && version === b.metadata?.resourceVersion && a.metadata?.uid === b.metadata?.uid && a.metadata?.name === b.metadata?.name && a.metadata?.namespace === b.metadata?.namespace;
+	return a === b || (version !== undefined && version === b.metadata?.resourceVersion && a.metadata?.uid === b.metadata?.uid && a.metadata?.name === b.metadata?.name && a.metadata?.namespace === b.metadata?.namespace);
 }

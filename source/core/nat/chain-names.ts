@@ -64,19 +64,7 @@ function hashAndTruncate(name: string): string {
 
 /** Suffix of a kube-proxy iptables service chain (`KUBE-SVC-ABC…` -> `ABC…`), or null. */
 export function iptablesChainHash(chain: string): {kind: 'SVC' | 'SVL' | 'EXT' | 'FW' | 'XLB'; hash: string} | null {
-	if (!chain.startsWith('KUBE-')) {
-		return null;
-	}
-
-	const dash = chain.indexOf('-', 5);
-	if (dash === -1) {
-		return null;
-	}
-
-	const kind = chain.slice(5, dash);
-	if (kind === 'SVC' || kind === 'SVL' || kind === 'EXT' || kind === 'FW' || kind === 'XLB') {
-		return {kind, hash: chain.slice(dash + 1)};
-	}
-
-	return null;
+	const dash = chain.startsWith('KUBE-') ? chain.indexOf('-', 5) : -1;
+	const kind = dash === -1 ? '' : chain.slice(5, dash);
+	return kind === 'SVC' || kind === 'SVL' || kind === 'EXT' || kind === 'FW' || kind === 'XLB' ? {kind, hash: chain.slice(dash + 1)} : null;
 }

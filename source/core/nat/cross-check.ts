@@ -2,7 +2,7 @@ import type {V1EndpointSlice} from '@kubernetes/client-node';
 import type {NatApiLists, NatEndpoint, NatEntry, NatEntryKind, NatFlowTable, NatProblem, NatServiceFlow} from './types.js';
 import {iptablesChainHash, iptablesServiceHash} from './chain-names.js';
 import {compareFlows, sortEntries} from './flow-builder.js';
-import {type PlannedServicePort, planServicePorts} from './service-ports.js';
+import {type AddressFamily, type PlannedServicePort, planServicePorts} from './service-ports.js';
 
 export type NatApiObjects = NatApiLists & {
 	/** The one namespace the API was asked for; undefined when it listed all of them. */
@@ -11,9 +11,25 @@ export type NatApiObjects = NatApiLists & {
 	readonly endpointSlicesListed?: boolean;
 };
 
-type ApiPort = PlannedServicePort & {readonly family: 'IPv4' | 'IPv6'; readonly hash: string};
+/** A Service port the API has, with its address family and kube-proxy's chain hash. */
+type ApiPort = PlannedServicePort & {readonly family: AddressFamily; readonly hash: string};
 
 type EndpointOwner = {pod?: string; node?: string};
+
+/** `service|port|PROTOCOL|family`: one Service port of one address family, in the rules or the API. */
+export function portKey(service: string, port: string, protocol: string, family: AddressFamily): string {
+	return `${service}|${port}|${protocol.toUpperCase()}|${family}`;
+}
+
+/** IPv4 and IPv6 rules are separate tables (iptables-save, ip6tables-save): a flow is one family. */
+function flowFamily(flow: NatServiceFlow): AddressFamily {
+	return flow.entries.some(entry => entry.ip?.includes(':')) || flow.endpoints.some(endpoint => endpoint.ip.includes(':')) ? 'IPv6' : 'IPv4';
+}
+
+/** The API's Service ports of each family as kube-proxy on `nodeName` sees them. */
+export function apiPortsOf(api: NatApiLists, nodeName: string, families: Iterable<AddressFamily> = ['IPv4', 'IPv6']): Array<PlannedServicePort & {readonly family: AddressFamily}> {
+	return [...families].flatMap(family => planServicePorts({services: api.services, endpointSlices: api.endpointSlices, nodeName}, {family}).map(port => ({...port, family})));
+}
 
 /**
  * Tie the decoded rules to the API: name flows the rules left anonymous (no comments, IPVS),
@@ -22,57 +38,36 @@ type EndpointOwner = {pod?: string; node?: string};
  */
 export function crossCheckNat(table: NatFlowTable, api: NatApiObjects): NatFlowTable {
 	const problems: NatProblem[] = [...table.problems];
-	const apiPorts: ApiPort[] = [];
-	for (const family of ['IPv4', 'IPv6'] as const) {
-		for (const port of planServicePorts({services: api.services, endpointSlices: api.endpointSlices, nodeName: ''}, {family})) {
-			apiPorts.push({...port, family, hash: iptablesServiceHash(port.portString, port.protocol)});
-		}
-	}
-
+	const apiPorts: ApiPort[] = apiPortsOf(api, '').map(port => ({...port, hash: iptablesServiceHash(port.portString, port.protocol)}));
 	const byHash = new Map(apiPorts.map(port => [port.hash, port]));
-	const byName = new Map(apiPorts.map(port => [`${port.namespace}/${port.name}|${port.portName}|${port.protocol}|${port.family}`, port]));
+	const byName = new Map(apiPorts.map(port => [portKey(`${port.namespace}/${port.name}`, port.portName, port.protocol, port.family), port]));
 	const owners = endpointOwners(api.endpointSlices);
-
-	let flows = table.services.map(flow => resolveIdentity(flow));
-	if (table.mode === 'ipvs') {
-		flows = mergeIpvsFlows(flows);
-	}
-
+	const identified = table.services.map(flow => resolveIdentity(flow));
 	const matched = new Set<ApiPort>();
-	flows = flows.map(flow => {
-		const port = apiPortOf(flow);
+	let unchecked = 0;
+	const flows = (table.mode === 'ipvs' ? mergeIpvsFlows(identified) : identified).map(flow => {
+		const port = byName.get(portKey(flow.service, flow.port, flow.protocol, flowFamily(flow)));
+		const label = `${flow.service}${flow.port ? `:${flow.port}` : ''} (${flow.protocol})`;
 		if (port) {
 			matched.add(port);
+			if (api.endpointSlicesListed !== false) {
+				compareEndpoints(flow, port, label, owners, problems);
+			}
+		} else if (inScope(flow, api.namespace)) {
+			const line = flow.entries.find(entry => entry.line !== null)?.line ?? null;
+			problems.push({line, message: `${line === null ? '' : `line ${line}: `}rules for ${label}, which the API does not have`});
+		} else {
+			// The API was not asked about this namespace: its absence from the lists says nothing.
+			unchecked++;
 		}
 
 		return {
 			...flow,
-			entries: sortEntries(flow.entries.map(entry => (port ? {...entry, kind: apiKind(port, entry)} : entry))),
+			entries: sortEntries(port ? flow.entries.map(entry => ({...entry, kind: apiKind(port, entry)})) : flow.entries),
 			endpoints: flow.endpoints.map(endpoint => named(endpoint)),
-			localEndpoints: flow.localEndpoints ? flow.localEndpoints.map(endpoint => named(endpoint)) : null,
+			localEndpoints: flow.localEndpoints?.map(endpoint => named(endpoint)) ?? null,
 		};
 	});
-
-	let unchecked = 0;
-	for (const flow of flows) {
-		const port = apiPortOf(flow);
-		const label = `${flow.service}${flow.port ? `:${flow.port}` : ''} (${flow.protocol})`;
-		if (!port && !inScope(flow, api.namespace)) {
-			// The API was not asked about this namespace: its absence from the lists says nothing.
-			unchecked++;
-			continue;
-		}
-
-		if (!port) {
-			const line = flow.entries.find(entry => entry.line !== null)?.line ?? null;
-			problems.push({line, message: `${line === null ? '' : `line ${line}: `}rules for ${label}, which the API does not have`});
-			continue;
-		}
-
-		if (api.endpointSlicesListed !== false) {
-			compareEndpoints(flow, port, label, owners, problems);
-		}
-	}
 
 	const families = new Set(flows.flatMap(flow => flow.entries.map(entry => (entry.ip?.includes(':') ? 'IPv6' : 'IPv4'))));
 	for (const port of apiPorts) {
@@ -87,11 +82,6 @@ export function crossCheckNat(table: NatFlowTable, api: NatApiObjects): NatFlowT
 	function named(endpoint: NatEndpoint): NatEndpoint {
 		const owner = owners.get(endpoint.ip);
 		return owner ? {...endpoint, ...(owner.pod ? {pod: owner.pod} : {}), ...(owner.node ? {node: owner.node} : {})} : endpoint;
-	}
-
-	function apiPortOf(flow: NatServiceFlow): ApiPort | undefined {
-		const family = flow.entries.some(entry => entry.ip?.includes(':')) || flow.endpoints.some(endpoint => endpoint.ip.includes(':')) ? 'IPv6' : 'IPv4';
-		return byName.get(`${flow.service}|${flow.port}|${flow.protocol.toLowerCase()}|${family}`);
 	}
 
 	function resolveIdentity(flow: NatServiceFlow): NatServiceFlow {
@@ -109,36 +99,25 @@ export function crossCheckNat(table: NatFlowTable, api: NatApiObjects): NatFlowT
 
 /** What the check could not see: IPv6 rules not in the dump, Services of namespaces the API was not asked for. */
 function crossCheckNotes(apiPorts: readonly ApiPort[], families: ReadonlySet<string>, unchecked: number, namespace: string | undefined): string[] {
-	return [
-		unreadIpv6Note(apiPorts, families),
-		unchecked > 0 ? `rules of ${unchecked} Service port${unchecked === 1 ? '' : 's'} outside namespace ${namespace} were not checked against the API (it was asked for ${namespace} only; -A checks all)` : null,
-	].filter(note => note !== null);
-}
-
-/**
- * Services with an IPv6 ClusterIP while the dump holds no IPv6 rule: ip6tables-save (or nft's ip6
- * table) was not read, so this is a note on what the tree leaves out, never a "no rules" finding.
- */
-function unreadIpv6Note(apiPorts: readonly ApiPort[], families: ReadonlySet<string>): string | null {
-	if (families.has('IPv6')) {
-		return null;
+	const notes: string[] = [];
+	// An IPv6 ClusterIP while the dump holds no IPv6 rule: ip6tables-save (or nft's ip6 table) was not
+	// read, so this is a note on what the tree leaves out, never a "no rules" finding.
+	const ipv6 = families.has('IPv6') ? [] : [...new Set(apiPorts.filter(port => port.family === 'IPv6').map(port => `${port.namespace}/${port.name}`))];
+	if (ipv6.length > 0) {
+		const named = ipv6.length > 3 ? `${ipv6.slice(0, 3).join(', ')} and ${ipv6.length - 3} more` : ipv6.join(', ');
+		notes.push(`the API gives ${ipv6.length === 1 ? 'a Service' : `${ipv6.length} Services`} an IPv6 ClusterIP (${named}), but this dump has no IPv6 rules (ip6tables-save / nft's ip6 table was not read): their IPv6 paths are not shown`);
 	}
 
-	const services = [...new Set(apiPorts.filter(port => port.family === 'IPv6').map(port => `${port.namespace}/${port.name}`))];
-	if (services.length === 0) {
-		return null;
+	if (unchecked > 0) {
+		notes.push(`rules of ${unchecked} Service port${unchecked === 1 ? '' : 's'} outside namespace ${namespace} were not checked against the API (it was asked for ${namespace} only; -A checks all)`);
 	}
 
-	const named = services.length > 3 ? `${services.slice(0, 3).join(', ')} and ${services.length - 3} more` : services.join(', ');
-	return `the API gives ${services.length === 1 ? 'a Service' : `${services.length} Services`} an IPv6 ClusterIP (${named}), but this dump has no IPv6 rules (ip6tables-save / nft's ip6 table was not read): their IPv6 paths are not shown`;
+	return notes;
 }
 
 /** Endpoints in the API but not in the rules, and endpoints in the rules the API does not list as usable. */
 function compareEndpoints(flow: NatServiceFlow, port: ApiPort, label: string, owners: Map<string, EndpointOwner>, problems: NatProblem[]): void {
-	const inRules = new Map<string, NatEndpoint>();
-	for (const endpoint of [...flow.endpoints, ...(flow.localEndpoints ?? [])]) {
-		inRules.set(`${endpoint.ip}|${endpoint.port}`, endpoint);
-	}
+	const inRules = new Map([...flow.endpoints, ...(flow.localEndpoints ?? [])].map(endpoint => [`${endpoint.ip}|${endpoint.port}`, endpoint]));
 
 	const inApi = new Set(port.clusterEndpoints.map(endpoint => `${endpoint.ip}|${endpoint.port}`));
 	if (flow.chain !== null || flow.noEndpoints === 'reject') {
@@ -159,46 +138,24 @@ function compareEndpoints(flow: NatServiceFlow, port: ApiPort, label: string, ow
 
 /** Whether the API lists could have held this flow's Service: every namespace, or the flow's own. */
 function inScope(flow: NatServiceFlow, namespace: string | undefined): boolean {
-	if (namespace === undefined) {
-		return true;
-	}
-
 	// A flow the rules leave anonymous (no comments) may belong to any namespace.
-	return flow.identified && flow.service.split('/')[0] === namespace;
+	return namespace === undefined || (flow.identified && flow.service.split('/')[0] === namespace);
 }
 
+/** Whether the entry is one of the Service's addresses and port, or its NodePort (on no such address). */
 function entryMatches(port: PlannedServicePort, entry: NatEntry): boolean {
-	if (entry.port === port.port && entry.ip !== null && isServiceAddress(port, entry.ip)) {
-		return true;
-	}
-
-	return port.nodePort !== 0 && entry.port === port.nodePort && (entry.kind === 'nodePort' || entry.ip === null || !isServiceAddress(port, entry.ip));
+	return (entry.port === port.port && entry.ip !== null && addressKind(port, entry.ip) !== null)
+		|| (port.nodePort !== 0 && entry.port === port.nodePort && (entry.kind === 'nodePort' || entry.ip === null || addressKind(port, entry.ip) === null));
 }
 
-function isServiceAddress(port: PlannedServicePort, ip: string): boolean {
-	return ip === port.clusterIP || port.externalIPs.includes(ip) || port.loadBalancerIPs.includes(ip);
+/** Which of the Service's addresses `ip` is, or null when it is none of them. */
+function addressKind(port: PlannedServicePort, ip: string): NatEntryKind | null {
+	return ip === port.clusterIP ? 'clusterIP' : (port.loadBalancerIPs.includes(ip) ? 'loadBalancer' : (port.externalIPs.includes(ip) ? 'externalIP' : null));
 }
 
 function apiKind(port: PlannedServicePort, entry: NatEntry): NatEntryKind {
-	if (entry.ip !== null && entry.port === port.port) {
-		if (entry.ip === port.clusterIP) {
-			return 'clusterIP';
-		}
-
-		if (port.loadBalancerIPs.includes(entry.ip)) {
-			return 'loadBalancer';
-		}
-
-		if (port.externalIPs.includes(entry.ip)) {
-			return 'externalIP';
-		}
-	}
-
-	if (port.nodePort !== 0 && entry.port === port.nodePort) {
-		return 'nodePort';
-	}
-
-	return entry.kind;
+	const byAddress = entry.ip !== null && entry.port === port.port ? addressKind(port, entry.ip) : null;
+	return byAddress ?? (port.nodePort !== 0 && entry.port === port.nodePort ? 'nodePort' : entry.kind);
 }
 
 /**
@@ -208,48 +165,30 @@ function apiKind(port: PlannedServicePort, entry: NatEntry): NatEntryKind {
  */
 function mergeIpvsFlows(flows: NatServiceFlow[]): NatServiceFlow[] {
 	const groups = new Map<string, NatServiceFlow[]>();
-	const out: NatServiceFlow[] = [];
-	for (const flow of flows) {
-		if (!flow.identified) {
-			out.push(flow);
-			continue;
-		}
-
+	for (const flow of flows.filter(flow => flow.identified)) {
 		const key = `${flow.service}|${flow.port}|${flow.protocol}`;
-		const group = groups.get(key) ?? [];
-		group.push(flow);
-		groups.set(key, group);
-	}
-
-	for (const group of groups.values()) {
-		const main = group.find(flow => flow.entries.some(entry => entry.kind === 'clusterIP')) ?? group[0]!;
-		const clusterSet = endpointSet(main.endpoints);
-		let localEndpoints: readonly NatEndpoint[] | null = null;
-		let localChain: string | null = null;
-		const entries: NatEntry[] = [];
-		for (const flow of group) {
-			const local = flow !== main && endpointSet(flow.endpoints) !== clusterSet;
-			if (local) {
-				localEndpoints ??= flow.endpoints;
-				localChain ??= flow.chain;
-			}
-
-			entries.push(...flow.entries.map(entry => (local ? {...entry, localOnly: true, target: (flow.endpoints.length > 0 ? 'local' : 'none') as NatEntry['target']} : entry)));
+		const group = groups.get(key);
+		if (group) {
+			group.push(flow);
+		} else {
+			groups.set(key, [flow]);
 		}
-
-		const refused = group.some(flow => flow !== main && flow.noEndpoints !== null);
-		out.push({
-			...main,
-			entries,
-			localEndpoints,
-			localChain,
-			affinity: main.affinity ?? group.find(flow => flow.affinity)?.affinity ?? null,
-			noEndpoints: main.noEndpoints ?? (refused ? 'reject' : null),
-			noEndpointsLines: group.flatMap(flow => flow.noEndpointsLines),
-		});
 	}
 
-	return out;
+	return [...flows.filter(flow => !flow.identified), ...[...groups.values()].map(group => {
+		const main = group.find(flow => flow.entries.some(entry => entry.kind === 'clusterIP')) ?? group[0]!;
+		const local = group.filter(flow => flow !== main && endpointSet(flow.endpoints) !== endpointSet(main.endpoints));
+		const target = (flow: NatServiceFlow) => (flow.endpoints.length > 0 ? 'local' : 'none') as NatEntry['target'];
+		return {
+			...main,
+			entries: group.flatMap(flow => (local.includes(flow) ? flow.entries.map(entry => ({...entry, localOnly: true, target: target(flow)})) : flow.entries)),
+			localEndpoints: local[0]?.endpoints ?? null,
+			localChain: local[0]?.chain ?? null,
+			affinity: main.affinity ?? group.find(flow => flow.affinity)?.affinity ?? null,
+			noEndpoints: main.noEndpoints ?? (group.some(flow => flow !== main && flow.noEndpoints !== null) ? 'reject' : null),
+			noEndpointsLines: group.flatMap(flow => flow.noEndpointsLines),
+		};
+	})];
 }
 
 function endpointSet(endpoints: readonly NatEndpoint[]): string {

@@ -1,4 +1,5 @@
-import {planServicePorts, type PlannedServicePort} from './service-ports.js';
+import {apiPortsOf, portKey} from './cross-check.js';
+import {type AddressFamily, joinHostPort, type PlannedServicePort} from './service-ports.js';
 import type {NatApiLists, NatEndpoint, NatFlowTable, NatServiceFlow} from './types.js';
 
 /**
@@ -35,7 +36,7 @@ export type CrossNodePort = {
 	readonly service: string;
 	readonly port: string;
 	readonly protocol: string;
-	readonly family: 'IPv4' | 'IPv6';
+	readonly family: AddressFamily;
 	/** Every node read dispatches identically (and has rules for it). */
 	readonly agree: boolean;
 	/** Groups of nodes with identical dispatch, largest first. */
@@ -59,15 +60,13 @@ export type CrossNodeReport = {
 	readonly disagreements: number;
 };
 
-type Family = 'IPv4' | 'IPv6';
-const portKey = (service: string, port: string, protocol: string, family: Family) => `${service}|${port}|${protocol.toUpperCase()}|${family}`;
-
-/** IPv4 and IPv6 rules are separate tables (iptables-save, ip6tables-save): a flow is one family. */
-function familyOf(flow: NatServiceFlow): Family {
+/** A flow's family is its entries' (the first address the rules match), else its endpoints'. */
+function familyOf(flow: NatServiceFlow): AddressFamily {
 	const address = flow.entries.find(entry => entry.ip !== null)?.ip ?? flow.endpoints[0]?.ip ?? '';
 	return address.includes(':') ? 'IPv6' : 'IPv4';
 }
-const endpointText = (endpoint: {ip: string; port: number}) => (endpoint.ip.includes(':') ? `[${endpoint.ip}]:${endpoint.port}` : `${endpoint.ip}:${endpoint.port}`);
+
+const endpointText = (endpoint: {ip: string; port: number}) => joinHostPort(endpoint.ip, endpoint.port);
 
 /** Shares rounded so a probability written as 0.33333333349 and one computed as 1/3 compare equal. */
 function sharesOf(endpoints: readonly NatEndpoint[]): EndpointShare[] {
@@ -80,15 +79,11 @@ function sharesOf(endpoints: readonly NatEndpoint[]): EndpointShare[] {
 	return [...total].map(([endpoint, probability]) => ({endpoint, probability: Math.round(probability * 10_000) / 10_000})).sort((a, b) => (a.endpoint < b.endpoint ? -1 : a.endpoint > b.endpoint ? 1 : 0));
 }
 
-function signature(shares: readonly EndpointShare[]): string {
-	return shares.map(share => `${share.endpoint}@${share.probability}`).join(',');
-}
-
 function variantsOf(flows: ReadonlyMap<string, NatServiceFlow>): DispatchVariant[] {
 	const groups = new Map<string, {nodes: string[]; shares: EndpointShare[]}>();
 	for (const [node, flow] of flows) {
 		const shares = sharesOf(flow.endpoints);
-		const key = signature(shares);
+		const key = shares.map(share => `${share.endpoint}@${share.probability}`).join(',');
 		const group = groups.get(key) ?? {nodes: [], shares};
 		group.nodes.push(node);
 		groups.set(key, group);
@@ -99,18 +94,6 @@ function variantsOf(flows: ReadonlyMap<string, NatServiceFlow>): DispatchVariant
 
 function difference(left: ReadonlySet<string>, right: ReadonlySet<string>): string[] {
 	return [...left].filter(item => !right.has(item)).sort();
-}
-
-/** What the API says a node's rules should send to, per port key (the plan the generators share). */
-function expectedByNode(api: NatApiLists, node: string, families: ReadonlySet<Family>): Map<string, PlannedServicePort> {
-	const planned = new Map<string, PlannedServicePort>();
-	for (const family of families) {
-		for (const port of planServicePorts({services: api.services, endpointSlices: api.endpointSlices, nodeName: node}, {family})) {
-			planned.set(portKey(`${port.namespace}/${port.name}`, port.portName, port.protocol, family), port);
-		}
-	}
-
-	return planned;
 }
 
 function staleOn(node: string, flow: NatServiceFlow | undefined, expected: PlannedServicePort): StaleRules | undefined {
@@ -125,44 +108,31 @@ export function compareNodes(rules: readonly NodeRules[], api: NatApiLists | und
 	const read = rules.filter((each): each is Extract<NodeRules, {table: NatFlowTable}> => 'table' in each);
 	const flowsByPort = new Map<string, Map<string, NatServiceFlow>>();
 	// Only the families some node's rules hold are compared with the API (an iptables-save dump has no IPv6).
-	const families = new Set<Family>();
+	const families = new Set<AddressFamily>();
 	for (const {node, table} of read) {
 		for (const flow of table.services) {
-			families.add(familyOf(flow));
-			const key = portKey(flow.service, flow.port, flow.protocol, familyOf(flow));
-			const byNode = flowsByPort.get(key) ?? new Map<string, NatServiceFlow>();
-			byNode.set(node, flow);
-			flowsByPort.set(key, byNode);
+			const family = familyOf(flow);
+			families.add(family);
+			const key = portKey(flow.service, flow.port, flow.protocol, family);
+			flowsByPort.set(key, (flowsByPort.get(key) ?? new Map<string, NatServiceFlow>()).set(node, flow));
 		}
 	}
 
-	const expected = new Map(read.map(({node}) => [node, api === undefined ? new Map<string, PlannedServicePort>() : expectedByNode(api, node, families)]));
+	// What the API says each node's rules should send to, per port key (the plan the generators share).
+	const expected = new Map(read.map(({node}) => [node, new Map<string, PlannedServicePort>(api === undefined ? [] : apiPortsOf(api, node, families)
+		.map(port => [portKey(`${port.namespace}/${port.name}`, port.portName, port.protocol, port.family), port]))]));
 	const keys = new Set([...flowsByPort.keys(), ...[...expected.values()].flatMap(plan => [...plan.keys()])]);
-	const ports: CrossNodePort[] = [];
-	for (const key of [...keys].sort()) {
-		const [service, port, protocol, family] = key.split('|') as [string, string, string, Family];
+	const ports = [...keys].sort().map((key): CrossNodePort => {
+		const [service, port, protocol, family] = key.split('|') as [string, string, string, AddressFamily];
 		const flows = flowsByPort.get(key) ?? new Map<string, NatServiceFlow>();
 		const variants = variantsOf(flows);
 		const absentOn = read.map(({node}) => node).filter(node => !flows.has(node));
-		const isLocal = [...flows.values()].some(flow => flow.localEndpoints !== null);
-		const local = isLocal
-			? {withEndpoints: [...flows].filter(([, flow]) => (flow.localEndpoints?.length ?? 0) > 0).map(([node]) => node), without: [...flows].filter(([, flow]) => (flow.localEndpoints?.length ?? 0) === 0).map(([node]) => node)}
-			: null;
-		const stale: StaleRules[] = [];
-		let inApi = false;
-		for (const {node} of read) {
-			const planned = expected.get(node)!.get(key);
-			if (planned !== undefined) {
-				inApi = true;
-				const found = staleOn(node, flows.get(node), planned);
-				if (found) {
-					stale.push(found);
-				}
-			}
-		}
-
-		ports.push({service, port, protocol, family, agree: variants.length <= 1 && absentOn.length === 0, variants, absentOn, local, stale, inApi});
-	}
+		const withLocal = [...flows].filter(([, flow]) => (flow.localEndpoints?.length ?? 0) > 0).map(([node]) => node);
+		const local = [...flows.values()].some(flow => flow.localEndpoints !== null) ? {withEndpoints: withLocal, without: [...flows.keys()].filter(node => !withLocal.includes(node))} : null;
+		const planned = read.map(({node}) => ({node, plan: expected.get(node)!.get(key)}));
+		const stale = planned.flatMap(({node, plan}) => (plan ? staleOn(node, flows.get(node), plan) ?? [] : []));
+		return {service, port, protocol, family, agree: variants.length <= 1 && absentOn.length === 0, variants, absentOn, local, stale, inApi: planned.some(({plan}) => plan !== undefined)};
+	});
 
 	return {
 		nodes: rules.map(each => ('table' in each ? {node: each.node, mode: each.table.mode, servicePorts: each.table.services.length, ...(each.sync ? {sync: each.sync} : {})} : {node: each.node, error: each.error})),

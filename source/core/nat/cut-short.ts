@@ -13,73 +13,58 @@ export function dumpCutShort(dump: string | Uint8Array): string | null {
 	return frame.cutShort();
 }
 
-/** Line starts the frame counts: `*table` and `COMMIT` of iptables-save, `table ` of nft list. */
-const needles = {tables: Buffer.from('\n*'), commits: Buffer.from('\nCOMMIT\n'), commitsCrlf: Buffer.from('\nCOMMIT\r\n'), nftTables: Buffer.from('\ntable ')};
+type Count = 'tables' | 'commits' | 'nftTables';
 
-type Counts = Record<keyof typeof needles, number>;
+/** Line starts the frame counts: `*table` and `COMMIT` (LF or CRLF) of iptables-save, `table ` of nft list. */
+const needles = ([['tables', '\n*'], ['commits', '\nCOMMIT\n'], ['commits', '\nCOMMIT\r\n'], ['nftTables', '\ntable ']] as const)
+	.map(([count, text]) => ({count, bytes: Buffer.from(text)}));
 
 /** How much of a dump's end is kept to find its last line (iptables-save ends with a `# Completed` comment). */
 const tailBytes = 64 * 1024;
 
 /** Longest needle less one: what of the bytes so far a needle that spans two parts can start in. */
-const carryBytes = Math.max(...Object.values(needles).map(needle => needle.length)) - 1;
+const carryBytes = Math.max(...needles.map(needle => needle.bytes.length)) - 1;
 
 /**
  * Watches a dump's frame as its bytes pass in parts (cut anywhere), for dumpCutShort: how many
- * lines start a table or a COMMIT, the last byte, and its last 64 KB or more, where its last line is.
+ * lines start a table or a COMMIT, and its last 64 KB or more, where its last line is.
  */
 export class DumpFrame {
-	private readonly counts: Counts = {tables: 0, commits: 0, commitsCrlf: 0, nftTables: 0};
-	/** The last bytes so far; a newline before the first, so a line at the very start counts too. */
-	private carry: Buffer = Buffer.from('\n');
-	/** The last parts, at least `tailBytes` of them when there are: where the last line is. */
-	private readonly last: Buffer[] = [];
-	private lastLength = 0;
-	private size = 0;
+	private readonly counts: Record<Count, number> = {tables: 0, commits: 0, nftTables: 0};
+	/** The last part, or the last 64 KB or more when it is shorter. */
+	private tail: Buffer = Buffer.alloc(0);
 
 	write(part: Uint8Array): void {
 		const bytes = Buffer.from(part.buffer, part.byteOffset, part.byteLength);
-		if (bytes.length === 0) {
-			return;
+		// A newline before the first byte, so a line at the very start counts too.
+		const before = this.tail.length === 0 ? Buffer.from('\n') : this.tail.subarray(-carryBytes);
+		const seam = Buffer.concat([before, bytes.subarray(0, carryBytes)]);
+		for (const {count, bytes: needle} of needles) {
+			// Those that begin in the bytes before this part and end in it, then those inside it.
+			this.counts[count] += countOf(seam, needle, Math.max(0, before.length - needle.length + 1), before.length) + countOf(bytes, needle, 0, bytes.length);
 		}
 
-		for (const key of Object.keys(needles) as Array<keyof Counts>) {
-			this.counts[key] += countAcross(this.carry, bytes, needles[key]);
-		}
-
-		this.carry = Buffer.concat([this.carry, bytes.subarray(-carryBytes)]).subarray(-carryBytes);
-		this.last.push(bytes);
-		this.lastLength += bytes.length;
-		while (this.lastLength - this.last[0]!.length >= tailBytes) {
-			this.lastLength -= this.last.shift()!.length;
-		}
-
-		this.size += bytes.length;
+		this.tail = bytes.length >= tailBytes ? bytes : Buffer.concat([this.tail.subarray(-tailBytes), bytes]);
 	}
 
 	/** Why the dump looks cut short, or null (see dumpCutShort). */
 	cutShort(): string | null {
-		if (this.size === 0) {
+		if (this.tail.length === 0) {
 			return null;
 		}
 
-		const tail = Buffer.concat(this.last);
-		const lastLine = lastLineOf(tail);
-		if (tail.at(-1) !== 10) {
+		const lastLine = lastLineOf(this.tail);
+		if (this.tail.at(-1) !== 10) {
 			return `it ends in the middle of a line ("${clip(lastLine)}")`;
 		}
 
-		const {tables, commits, commitsCrlf, nftTables} = this.counts;
-		if (tables > 0) {
-			if (commits + commitsCrlf < tables || lastLine !== 'COMMIT') {
-				const open = Math.max(1, tables - commits - commitsCrlf);
-				return tables === 1 ? 'its iptables-save table is not closed with COMMIT' : `${open} of its ${tables} iptables-save tables ${open === 1 ? 'is' : 'are'} not closed with COMMIT`;
-			}
-
-			return null;
+		const {tables, commits, nftTables} = this.counts;
+		if (tables > 0 && (commits < tables || lastLine !== 'COMMIT')) {
+			const open = Math.max(1, tables - commits);
+			return tables === 1 ? 'its iptables-save table is not closed with COMMIT' : `${open} of its ${tables} iptables-save tables ${open === 1 ? 'is' : 'are'} not closed with COMMIT`;
 		}
 
-		if (nftTables > 0 && lastLine !== '}') {
+		if (tables === 0 && nftTables > 0 && lastLine !== '}') {
 			return `its nftables table is not closed (the last line is "${clip(lastLine)}")`;
 		}
 
@@ -87,17 +72,17 @@ export class DumpFrame {
 	}
 }
 
-/** Occurrences of `needle` in `bytes`, and those that begin in `carry` (the bytes before) and end in `bytes`. */
-function countAcross(carry: Buffer, bytes: Buffer, needle: Buffer): number {
+/** Occurrences of `needle` in `bytes` that start at `from` or after and before `end`. */
+function countOf(bytes: Buffer, needle: Buffer, from: number, end: number): number {
+	// Node's indexOf (Node 26) is 5-10 times slower on a dump for a needle of 8 bytes or more than for 7 (12-20 ms
+	// against 2 ms over 18 MB; it switches search algorithm at 8): the first 7 bytes are looked for, the rest compared.
+	const head = needle.subarray(0, 7);
 	let count = 0;
-	const seam = Buffer.concat([carry.subarray(-(needle.length - 1)), bytes.subarray(0, needle.length - 1)]);
-	const before = Math.min(carry.length, needle.length - 1);
-	for (let index = seam.indexOf(needle); index !== -1 && index < before; index = seam.indexOf(needle, index + 1)) {
-		count++;
-	}
-
-	for (let index = bytes.indexOf(needle); index !== -1; index = bytes.indexOf(needle, index + needle.length)) {
-		count++;
+	for (let index = bytes.indexOf(head, from); index !== -1 && index < end; index = bytes.indexOf(head, index + 1)) {
+		if (needle.compare(bytes, index, Math.min(bytes.length, index + needle.length)) === 0) {
+			count++;
+			index += needle.length - 1;
+		}
 	}
 
 	return count;
@@ -113,28 +98,22 @@ export function refuseCutShort(dump: string | Uint8Array | DumpFrame, source: st
 	return cut === null ? null : `${source} looks cut short: ${cut}; not decoded, since a partial dump shows drops and missing endpoints the node does not have (take the whole dump again)`;
 }
 
-type Text = string | Buffer;
-
 /** The last line that is not empty and not a comment (iptables-save ends with `# Completed on …`). */
-function lastLineOf(text: Text): string {
-	let end = text.length;
+function lastLineOf(tail: Buffer): string {
+	let end = tail.length;
 	for (;;) {
-		while (end > 0 && isLineEnd(text.at(end - 1))) {
+		while (end > 0 && (tail[end - 1] === 10 || tail[end - 1] === 13)) {
 			end--;
 		}
 
-		const start = text.lastIndexOf('\n', end - 1) + 1;
-		const line = text.slice(start, end).toString().replace(/\r$/, '');
+		const start = tail.lastIndexOf(10, end - 1) + 1;
+		const line = tail.toString('utf8', start, end);
 		if (start === 0 || !line.startsWith('#')) {
 			return line;
 		}
 
 		end = start;
 	}
-}
-
-function isLineEnd(char: string | number | undefined): boolean {
-	return char === '\n' || char === '\r' || char === 10 || char === 13;
 }
 
 function clip(line: string): string {

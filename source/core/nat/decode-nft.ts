@@ -19,17 +19,18 @@ type Walk = {path: string[]; localOnly: boolean; target: 'cluster' | 'local' | '
  */
 export class NftDecoder {
 	private readonly endpointChains = new Map<NftTable, Map<string, EndpointFold>>();
-	private readonly reader = new NftReader((table, name) => {
-		if (!name.startsWith('endpoint-')) {
-			return undefined;
-		}
+	private readonly reader = new NftReader<EndpointFold>({
+		chain: (table, name) => {
+			if (!name.startsWith('endpoint-')) {
+				return undefined;
+			}
 
-		const fold = newFold(false);
-		const folds = this.endpointChains.get(table) ?? this.endpointChains.set(table, new Map()).get(table)!;
-		folds.set(name, fold);
-		return (text, line) => {
-			foldEndpointRule(fold, text, line);
-		};
+			const fold = newFold(false);
+			const folds = this.endpointChains.get(table) ?? this.endpointChains.set(table, new Map()).get(table)!;
+			folds.set(name, fold);
+			return fold;
+		},
+		rule: foldEndpointRule,
 	});
 
 	/** More bytes of the dump, cut anywhere; the caller does not reuse `part`. */
@@ -62,14 +63,30 @@ function newFold(missing: boolean): EndpointFold {
 
 function foldEndpointRule(fold: EndpointFold, text: string, line: number): void {
 	fold.hairpin ||= text.includes('jump mark-for-masquerade') && /ip6? saddr \S+ jump mark-for-masquerade/.test(text);
-	const dnat = text.includes('dnat ') ? /dnat (?:ip6? )?to (\S+)/.exec(text) : null;
-	const target = dnat ? splitHostPort(dnat[1]!) : null;
+	const written = text.includes('dnat ') ? dnatTarget(text) : null;
+	const target = written === null ? null : splitHostPort(written);
 	if (target) {
 		fold.ip = target.ip;
 		fold.port = target.port;
-	} else if (dnat) {
-		(fold.problems ??= []).push({line, message: `line ${line}: bad dnat target ${dnat[1]!}`});
+	} else if (written !== null) {
+		(fold.problems ??= []).push({line, message: `line ${line}: bad dnat target ${written}`});
 	}
+}
+
+/** Where `dnat to`, `dnat ip to` or `dnat ip6 to` is followed by a target, and where the target ends. */
+const dnatPattern = /dnat (?:ip6? )?to (?=\S)/g;
+const targetPattern = /\S+/y;
+
+/** The target of `/dnat (?:ip6? )?to (\S+)/`, found without a match array (a large table has 50,000 dnat rules). */
+function dnatTarget(text: string): string | null {
+	dnatPattern.lastIndex = 0;
+	if (!dnatPattern.test(text)) {
+		return null;
+	}
+
+	targetPattern.lastIndex = dnatPattern.lastIndex;
+	targetPattern.test(text);
+	return text.slice(dnatPattern.lastIndex, targetPattern.lastIndex);
 }
 
 /** One table's decode as named steps: the verdict maps give the entries, the chains the paths and endpoints. */
@@ -119,7 +136,10 @@ class NftTableDecoder {
 	private draftNamed(namespace: string, name: string, port: string, protocol: string): FlowDraft {
 		const draft = draftIn(this.drafts, `${this.table.family}/${namespace}/${name}/${protocol}/${port}`);
 		if (!draft.identified) {
-			Object.assign(draft, {service: `${namespace}/${name}`, port, protocol: protocolOf(protocol), identified: true});
+			draft.service = `${namespace}/${name}`;
+			draft.port = port;
+			draft.protocol = protocolOf(protocol);
+			draft.identified = true;
 		}
 
 		return draft;
@@ -195,7 +215,7 @@ class NftTableDecoder {
 				break;
 			}
 
-			const prefix = parseChainName(current)?.prefix;
+			const prefix = chainPrefix(current);
 			if (prefix === 'service' || prefix === 'local') {
 				if (prefix === 'service') {
 					draft.chain ??= current;
@@ -260,7 +280,7 @@ class NftTableDecoder {
 	/** A service- or local- chain: affinity, the `numgen random mod N vmap` ladder, a single endpoint. */
 	private dispatch(draft: FlowDraft, chain: string): NatEndpoint[] {
 		const endpoints: NatEndpoint[] = [];
-		for (const {text, line, raw} of this.rulesOf(chain)) {
+		for (const {text, line, written} of this.rulesOf(chain)) {
 			const affinity = text.includes('saddr @') ? /ip6? saddr @(\S+) goto (endpoint-\S+)/.exec(text) : null;
 			if (affinity) {
 				const timeout = this.table.sets.get(affinity[1]!)?.timeoutSeconds ?? null;
@@ -278,7 +298,7 @@ class NftTableDecoder {
 			const taken = endpoints.reduce((sum, each) => sum + each.probability, 0);
 			if ((numgen || direct) && taken >= 1 - 1e-9) {
 				// Every new connection already took a verdict above: nothing reaches this rule.
-				this.problem(line, `unreachable rule after every connection was sent to an endpoint in ${chain}: ${raw.trim()}`);
+				this.problem(line, `unreachable rule after every connection was sent to an endpoint in ${chain}: ${written}`);
 			} else if (numgen) {
 				this.numgenEndpoints(chain, line, Number(numgen[1]), numgen[2]!, endpoints);
 			} else if (direct) {
@@ -344,9 +364,31 @@ class NftTableDecoder {
 
 /** `service-ULMVA6XW-ns1/svc1/tcp/p80` -> its parts; endpoint chains carry `__ip/port` after the port. */
 function parseChainName(chain: string): {prefix: string; namespace: string; name: string; protocol: string; port: string} | null {
-	const match = /^(service|external|local|firewall|endpoint)-[A-Z2-7]{8}-(.+)$/.exec(chain);
-	const parts = match ? match[2]!.split('__')[0]!.split('/') : [];
-	return match && parts.length >= 4 ? {prefix: match[1]!, namespace: parts[0]!, name: parts[1]!, protocol: parts[2]!, port: parts.slice(3).join('/')} : null;
+	const prefix = chainPrefix(chain);
+	// The parts follow the prefix, a dash, the 8-character hash and a dash.
+	const parts = prefix ? chain.slice(prefix.length + 10).split('__')[0]!.split('/') : [];
+	return prefix ? {prefix, namespace: parts[0]!, name: parts[1]!, protocol: parts[2]!, port: parts.slice(3).join('/')} : null;
+}
+
+/**
+ * A kube-proxy chain's kind (`service`, `external`, `local`, `firewall`, `endpoint`), when its name also has a
+ * namespace, name, protocol and port; found without cutting the name up (asked at each step of each entry's walk).
+ */
+function chainPrefix(chain: string): string | undefined {
+	if (!/^(?:service|external|local|firewall|endpoint)-[A-Z2-7]{8}-.+$/.test(chain)) {
+		return undefined;
+	}
+
+	// Namespace, name, protocol and port: three slashes before any `__`.
+	const dash = chain.indexOf('-');
+	const cut = chain.indexOf('__', dash + 10);
+	let slashes = 0;
+	for (let at = chain.indexOf('/', dash + 10); at !== -1 && (cut === -1 || at < cut); at = chain.indexOf('/', at + 1)) {
+		slashes++;
+	}
+
+	// No prefix has a dash: the first one ends it.
+	return slashes >= 3 ? chain.slice(0, dash) : undefined;
 }
 
 /** An external- chain once for all the entries that go through it. */

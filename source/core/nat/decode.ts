@@ -5,12 +5,15 @@ import {NftDecoder} from './decode-nft.js';
 import {IptablesReader} from './iptables-reader.js';
 import {decodeIpvs, parseIpvs} from './ipvs.js';
 
+/** How much of the start of a dump its format is told from. */
+const headBytes = 64 * 1024;
+
 /**
  * Which tool wrote this text: `nft list` / `nft -f` text, `ipvsadm -S`/`-L` text, or otherwise
  * iptables-save / `iptables -S`. Only the first non-comment lines are looked at.
  */
 export function detectNatMode(text: string): NatMode {
-	const head = text.slice(0, 64 * 1024);
+	const head = text.slice(0, headBytes);
 	if (/^\s*(table\s+(ip|ip6|inet)\s+\S+\s*\{|add\s+(table|chain|rule|map|set|element)\s+(ip|ip6|inet)\s)/m.test(head)) {
 		return 'nftables';
 	}
@@ -22,38 +25,25 @@ export function detectNatMode(text: string): NatMode {
 	return 'iptables';
 }
 
-/** How much of the start of a dump its format is told from. */
-const headBytes = 64 * 1024;
-
 /** How much of a dump given whole is passed on at a time, so progress can be told. */
 const partBytes = 1024 * 1024;
 
-/** Bytes of the dump read so far, of `total`; called after each part of a dump given as bytes. */
-export type DecodeProgress = (done: number, total: number) => void;
-
+/** One format's decoder, given the dump's bytes part by part. */
 type FormatDecoder = {writeBytes(part: Uint8Array): void; end(): NatFlowTable};
 
-/** ipvsadm output is small (one line per virtual and real server): kept whole and parsed at the end. */
-class IpvsDecoder implements FormatDecoder {
-	private readonly parts: Uint8Array[] = [];
-	writeBytes(part: Uint8Array): void {
-		this.parts.push(part);
+function formatDecoder(mode: NatMode): FormatDecoder {
+	if (mode === 'nftables') {
+		return new NftDecoder();
 	}
 
-	end(): NatFlowTable {
-		return decodeIpvs(parseIpvs(Buffer.concat(this.parts).toString('utf8')));
-	}
-}
-
-class IptablesDecoder implements FormatDecoder {
-	private readonly reader = new IptablesReader();
-	writeBytes(part: Uint8Array): void {
-		this.reader.writeBytes(part);
+	if (mode === 'ipvs') {
+		// ipvsadm output is small (one line per virtual and real server): kept whole and parsed at the end.
+		const parts: Uint8Array[] = [];
+		return {writeBytes: part => parts.push(part), end: () => decodeIpvs(parseIpvs(Buffer.concat(parts).toString('utf8')))};
 	}
 
-	end(): NatFlowTable {
-		return decodeIptables(this.reader.end());
-	}
+	const reader = new IptablesReader();
+	return {writeBytes: part => reader.writeBytes(part), end: () => decodeIptables(reader.end())};
 }
 
 /**
@@ -91,24 +81,19 @@ export class NatDumpDecoder {
 
 	private start(): void {
 		const head = this.head.length === 1 ? this.head[0]! : Buffer.concat(this.head);
-		const mode = this.mode ?? detectNatMode(utf8(head.subarray(0, headBytes)));
-		this.decoder = mode === 'nftables' ? new NftDecoder() : (mode === 'ipvs' ? new IpvsDecoder() : new IptablesDecoder());
+		this.decoder = formatDecoder(this.mode ?? detectNatMode(Buffer.from(head.buffer, head.byteOffset, Math.min(head.length, headBytes)).toString('utf8')));
 		for (const part of this.head.splice(0)) {
 			this.decoder.writeBytes(part);
 		}
 	}
 }
 
-/** Text of `bytes`. */
-function utf8(bytes: Uint8Array): string {
-	return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8');
-}
-
 /**
  * Parse and decode a rule dump held whole (text, or the bytes a tool wrote) into the flow model:
- * the streaming decoder, given it in parts. `mode` overrides detection. Never throws.
+ * the streaming decoder, given it in parts. `mode` overrides detection; `onProgress` is told the bytes
+ * decoded so far after each part. Never throws.
  */
-export function decodeNatDump(dump: string | Uint8Array, mode?: NatMode, onProgress?: DecodeProgress): NatFlowTable {
+export function decodeNatDump(dump: string | Uint8Array, mode?: NatMode, onProgress?: (done: number, total: number) => void): NatFlowTable {
 	const bytes = typeof dump === 'string' ? Buffer.from(dump, 'utf8') : dump;
 	const decoder = new NatDumpDecoder(mode);
 	for (let from = 0; from < bytes.length; from += partBytes) {

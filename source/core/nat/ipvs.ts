@@ -1,5 +1,6 @@
 import type {NatEndpoint, NatFlowTable, NatProblem} from './types.js';
 import {compareFlows, finishFlow, newDraft, protocolOf, splitHostPort} from './flow-builder.js';
+import {joinHostPort} from './service-ports.js';
 import {equalShares, weightShares} from './shares.js';
 
 type IpvsRealServer = {
@@ -46,7 +47,7 @@ type IpvsParseState = {
 
 /** A line that says nothing: blank, a comment, or a listing's headings. */
 function isIpvsFiller(trimmed: string): boolean {
-	return trimmed === '' || trimmed.startsWith('#') || /^IP Virtual Server version/.test(trimmed) || /^Prot LocalAddress/.test(trimmed) || /^-> RemoteAddress/.test(trimmed);
+	return trimmed === '' || trimmed.startsWith('#') || /^(IP Virtual Server version|Prot LocalAddress|-> RemoteAddress)/.test(trimmed);
 }
 
 /** Parse `ipvsadm -S -n` (rules) or `ipvsadm -Ln` (listing) text. Never throws. */
@@ -63,7 +64,7 @@ export function parseIpvs(text: string): IpvsDump {
 		}
 
 		const words = trimmed.split(/\s+/);
-		const problem = isRuleCommand(words[0]!) ? readRuleLine(state, words, line) : readListingLine(state, trimmed, line);
+		const problem = ruleCommands.has(words[0]!) ? readRuleLine(state, words, line) : readListingLine(state, trimmed, line);
 		if (problem !== undefined) {
 			problems.push({line, message: `line ${line}: ${problem}: ${raw.length > 200 ? `${raw.slice(0, 200)}…` : raw}`});
 		}
@@ -72,9 +73,8 @@ export function parseIpvs(text: string): IpvsDump {
 	return {services: state.services, problems};
 }
 
-function isRuleCommand(word: string): boolean {
-	return word === '-A' || word === '--add-service' || word === '-a' || word === '--add-server';
-}
+/** The `ipvsadm -S` commands: add a virtual service, add a real server. */
+const ruleCommands = new Set(['-A', '--add-service', '-a', '--add-server']);
 
 /** One `ipvsadm -S` line (`-A` service or `-a` real server); returns what is wrong with it, if anything. */
 function readRuleLine(state: IpvsParseState, words: string[], line: number): string | undefined {
@@ -162,14 +162,10 @@ function readListingLine(state: IpvsParseState, trimmed: string, line: number): 
 function readOptions(words: string[]): Map<string, string> {
 	const options = new Map<string, string>();
 	for (let index = 0; index < words.length; index++) {
-		const word = words[index]!;
 		const next = words[index + 1];
-		if (next !== undefined && !next.startsWith('-')) {
-			options.set(word, next);
-			index++;
-		} else {
-			options.set(word, '');
-		}
+		const hasValue = next !== undefined && !next.startsWith('-');
+		options.set(words[index]!, hasValue ? next : '');
+		index += hasValue ? 1 : 0;
 	}
 
 	return options;
@@ -187,7 +183,7 @@ const unweighted = new Set(['rr', 'lc', 'sh', 'dh', 'sed', 'nq', 'mh', 'fo']);
 export function decodeIpvs(dump: IpvsDump): NatFlowTable {
 	const problems: NatProblem[] = [...dump.problems];
 	const flows = dump.services.map(service => {
-		const address = service.ip.includes(':') ? `[${service.ip}]:${service.port}` : `${service.ip}:${service.port}`;
+		const address = joinHostPort(service.ip, service.port);
 		const draft = newDraft(service.protocol === 'fwm' ? `fwmark ${service.ip}` : address);
 		draft.protocol = protocolOf(service.protocol) ?? 'TCP';
 		draft.scheduler = service.scheduler;
@@ -202,7 +198,7 @@ export function decodeIpvs(dump: IpvsDump): NatFlowTable {
 			ip: real.ip,
 			port: real.port,
 			probability: shares[index]!,
-			chain: real.ip.includes(':') ? `[${real.ip}]:${real.port}` : `${real.ip}:${real.port}`,
+			chain: joinHostPort(real.ip, real.port),
 			written: real.weight,
 			line: real.line,
 			hairpinMasquerade: false,

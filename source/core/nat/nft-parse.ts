@@ -7,18 +7,22 @@ export type NftElement = {readonly line: number; readonly key: string[]; readonl
 /** A set or map: what the decoder reads of it (an affinity set's timeout and the elements). */
 export type NftSet = {readonly name: string; readonly map: boolean; timeoutSeconds: number | null; readonly elements: NftElement[]};
 
-/** A rule: its line, the line as written, and the statement without `;`, a trailing `comment "…"` or `# handle N`. */
-export type NftRule = {readonly line: number; readonly raw: string; readonly text: string};
+/**
+ * A rule: its line, its first line as written (trimmed), and the statement without `;`, a trailing
+ * `comment "…"` or `# handle N` (often the same string).
+ */
+export type NftRule = {readonly line: number; readonly written: string; readonly text: string};
 
 export type NftTable = {readonly family: string; readonly name: string; readonly sets: Map<string, NftSet>; readonly chains: Map<string, NftRule[]>};
 
 /**
- * Asked at each `chain NAME {` block: a function given each of that chain's statements (text and line) as
- * they are read keeps the chain out of the table (the decoder folds endpoint chains this way).
+ * Keeps chains out of the table (the decoder folds endpoint chains this way): a value `chain` gives for
+ * a `chain NAME {` block is given back to `rule` with each of that chain's statements as they are read.
  */
-export type NftChainTaker = (table: NftTable, name: string) => RuleSink | undefined;
-
-type RuleSink = (text: string, line: number) => void;
+export type NftChainTaker<T> = {
+	chain(table: NftTable, name: string): T | undefined;
+	rule(taken: T, text: string, line: number): void;
+};
 
 /** An element list being read; `part` (from `partLine`) is the element cut so far, which may span lines. */
 type PendingElements = {set: NftSet; startLine: number; depth: number; part: string; partLine: number; elementCount: number; problemCount: number};
@@ -26,24 +30,21 @@ type PendingElements = {set: NftSet; startLine: number; depth: number; part: str
 /** A rule with an anonymous set or verdict map that nft wrapped over lines. */
 type PendingRule = {line: number; raw: string; parts: string[]; balance: number};
 
-/** What an element list's reader stops at: quotes, braces and commas. */
-const specialCharacters = /[",{}]/g;
-
 /**
  * Reads what `nft list table …` / `nft list ruleset` print, as bytes in parts as they arrive (never one
  * string of the dump). Never throws; problems name their line. `take` may keep chains out of the result.
  */
-export class NftReader {
-	private readonly parser: NftParser;
+export class NftReader<T> {
+	private readonly parser: NftParser<T>;
 	private readonly bytes = new ByteLines(text => {
 		let start = 0;
 		for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
-			this.parser.line(text.slice(start, end));
+			this.parser.line(text, start, end);
 			start = end + 1;
 		}
 	});
 
-	constructor(take?: NftChainTaker) {
+	constructor(take?: NftChainTaker<T>) {
 		this.parser = new NftParser(take);
 	}
 
@@ -53,35 +54,54 @@ export class NftReader {
 	}
 
 	end(): {tables: NftTable[]; problems: NatProblem[]} {
-		this.parser.line(this.bytes.end());
+		const tail = this.bytes.end();
+		this.parser.line(tail, 0, tail.length);
 		return this.parser.end();
 	}
 }
 
 /** The line state machine: top level, inside a table, a set or a chain; element lists and rules may span lines. */
-class NftParser {
+class NftParser<T> {
 	private readonly tables: NftTable[] = [];
 	private readonly problems: NatProblem[] = [];
 	private context: 'top' | 'table' | 'set' | 'chain' = 'top';
 	private table: NftTable | null = null;
 	private set: NftSet | null = null;
-	/** The chain being read: its kept rules, or the function it was taken with. */
+	/** The chain being read: its kept rules, or what it was taken as. */
 	private rules: NftRule[] | null = null;
-	private sink: RuleSink | undefined;
+	private taken: T | undefined;
 	private pendingElements: PendingElements | null = null;
 	private pendingRule: PendingRule | null = null;
 	private lineNumber = 0;
-	/** The line being read, as written (without a trailing CR). */
-	private raw = '';
+	/** The line being read is `text` from `start` to `rawEnd` (without a trailing CR): made into a string only when asked. */
+	private text = '';
+	private start = 0;
+	private rawEnd = 0;
+	/** Whether the line being read had a `#` (its statement may differ from it trimmed by a `# handle N`). */
+	private hash = false;
 	private addForm = false;
 
-	constructor(private readonly take?: NftChainTaker) {}
+	constructor(private readonly take?: NftChainTaker<T>) {}
 
-	/** One line, without a trailing CR, a `# handle N` comment and surrounding white space. */
-	line(whole: string): void {
+	/**
+	 * The line of `text` from `start` to `end` (a newline or the end): read without a trailing CR, a `# handle N`
+	 * comment and surrounding white space, made into one string (most lines are only read).
+	 */
+	line(text: string, start: number, end: number): void {
 		const line = ++this.lineNumber;
-		this.raw = whole.charCodeAt(whole.length - 1) === 13 ? whole.slice(0, -1) : whole;
-		const trimmed = stripHandle(this.raw).trim();
+		const rawEnd = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+		this.text = text;
+		this.start = start;
+		this.rawEnd = rawEnd;
+		// Leading tabs and spaces are cut before the slice; trim() below returns a string already trimmed as it is.
+		let from = start;
+		while (from < rawEnd && (text.charCodeAt(from) === 9 || text.charCodeAt(from) === 32)) {
+			from++;
+		}
+
+		const statement = text.slice(from, rawEnd);
+		this.hash = statement.includes('#');
+		const trimmed = (this.hash ? stripHandle(statement) : statement).trim();
 		if (this.pendingElements) {
 			this.elementLine(trimmed, line);
 		} else if (this.pendingRule) {
@@ -97,6 +117,11 @@ class NftParser {
 		} else {
 			this.topLine(line, trimmed);
 		}
+	}
+
+	/** The line being read, as written (without a trailing CR). */
+	private get raw(): string {
+		return this.text.slice(this.start, this.rawEnd);
 	}
 
 	end(): {tables: NftTable[]; problems: NatProblem[]} {
@@ -152,8 +177,10 @@ class NftParser {
 			return;
 		}
 
-		const declared = /^(set|map|chain)\s+(\S+)\s*\{\s*(.*)$/.exec(trimmed);
-		if (!declared) {
+		// `chain NAME {`, the shape nft prints, is read without a match (a large table declares 50,000 chains).
+		const simple = /^(?:set|map|chain) \S+ \{$/.test(trimmed);
+		const declared = simple ? null : /^(set|map|chain)\s+(\S+)\s*\{\s*(.*)$/.exec(trimmed);
+		if (!simple && !declared) {
 			if (!/^(comment|flags)\s/.test(trimmed)) {
 				this.problem(line, this.raw, 'expected a set, map or chain');
 			}
@@ -161,11 +188,13 @@ class NftParser {
 			return;
 		}
 
-		const [, kind, name, rest] = declared as unknown as [string, string, string, string];
+		const name = declared ? declared[2]! : trimmed.slice(trimmed.indexOf(' ') + 1, -2);
+		const rest = declared ? declared[3]! : '';
 		const table = this.table!;
-		if (kind === 'chain') {
-			this.sink = this.take?.(table, name);
-			this.rules = this.sink ? null : [];
+		// `set`, `map` and `chain` start with different letters.
+		if (trimmed.startsWith('c')) {
+			this.taken = this.take?.chain(table, name);
+			this.rules = this.taken === undefined ? [] : null;
 			if (this.rules) {
 				table.chains.set(name, this.rules);
 			}
@@ -178,7 +207,7 @@ class NftParser {
 			return;
 		}
 
-		const set: NftSet = {name, map: kind === 'map', timeoutSeconds: null, elements: []};
+		const set: NftSet = {name, map: trimmed.startsWith('m'), timeoutSeconds: null, elements: []};
 		table.sets.set(name, set);
 		if (rest.endsWith('}')) {
 			this.setProperties(set, rest.slice(0, -1), line);
@@ -209,13 +238,12 @@ class NftParser {
 		// nft never wraps inside a quoted comment: a quote left open is closed by the line's end.
 		let quoted = false;
 		let start = 0;
-		specialCharacters.lastIndex = 0;
-		for (let found = specialCharacters.exec(text); found; found = specialCharacters.exec(text)) {
-			const index = found.index;
+		for (let index = 0; index < text.length; index++) {
 			const code = text.charCodeAt(index);
 			if (code === 34) {
 				quoted = text.charCodeAt(index - 1) === 92 ? quoted : !quoted;
-			} else if (quoted) {
+			} else if (quoted || (code !== 44 && code !== 123 && code !== 125)) {
+				// Only commas and braces outside quotes cut the list.
 				continue;
 			} else if (code === 123) {
 				start = ++pending.depth === 1 ? index + 1 : start;
@@ -261,7 +289,8 @@ class NftParser {
 		} else if (balance < 0) {
 			this.problem(line, this.raw, 'unbalanced braces');
 		} else {
-			this.addRule(line, trimmed, null);
+			// Without a `#`, the line trimmed is the statement.
+			this.addRule(line, trimmed, this.hash ? this.raw.trim() : trimmed);
 		}
 	}
 
@@ -277,16 +306,18 @@ class NftParser {
 		if (pending.balance < 0) {
 			this.problem(pending.line, pending.raw, 'unbalanced braces');
 		} else {
-			this.addRule(pending.line, pending.parts.join(' '), pending.raw);
+			this.addRule(pending.line, pending.parts.join(' '), pending.raw.trim());
 		}
 	}
 
-	private addRule(line: number, statement: string, raw: string | null): void {
+	private addRule(line: number, statement: string, written: string): void {
 		const text = statementText(statement);
-		if (this.sink) {
-			this.sink(text, line);
+		if (this.rules) {
+			// Most rules are written as their statement: one copy for both.
+			const copy = detached(text);
+			this.rules.push({line, written: written === text ? copy : detached(written), text: copy});
 		} else {
-			this.rules!.push({line, raw: raw ?? this.raw, text});
+			this.take!.rule(this.taken!, text, line);
 		}
 	}
 
@@ -302,19 +333,30 @@ class NftParser {
 
 			const property = text.slice(start, index).trim();
 			start = index + 1;
-			const match = /^(\w+)\s+(.*)$/.exec(property);
-			if (property !== '' && !match) {
+			// Each of thousands of affinity sets has four properties: only a timeout is cut up.
+			const timeout = property.startsWith('timeout') ? /^timeout\s+(.*)$/.exec(property) : null;
+			if (property !== '' && !/^\w+\s+.*$/.test(property)) {
 				this.problems.push({line, message: `line ${line}: bad set property: ${property}`});
-			} else if (match?.[1] === 'timeout') {
-				const seconds = parseNftDuration(match[2]!);
+			} else if (timeout) {
+				const seconds = parseNftDuration(timeout[1]!);
 				if (seconds === null) {
-					this.problems.push({line, message: `line ${line}: bad timeout ${match[2]!}`});
+					this.problems.push({line, message: `line ${line}: bad timeout ${timeout[1]!}`});
 				} else {
 					set.timeoutSeconds = seconds;
 				}
 			}
 		}
 	}
+}
+
+/**
+ * A copy of `text`, which may be a slice of a 512 KB piece of the dump: V8 keeps the whole piece alive
+ * as long as any slice of it lives, and what the table keeps (rules, elements) lives to the end of the
+ * decode and ends up in the flows (endpoint chain names, addresses). V8 copies a joined string into one
+ * before it slices it.
+ */
+function detached(text: string): string {
+	return ` ${text}`.slice(1);
 }
 
 function stripHandle(raw: string): string {
@@ -376,11 +418,12 @@ function addPart(pending: PendingElements, text: string, line: number): void {
 }
 
 /** `a . b : goto x` or `a . b comment "…" : drop` (a map element), `a` (a set element). */
-function parseElement(set: NftSet, text: string, line: number, problems: NatProblem[]): NftElement | null {
-	if (text === '') {
+function parseElement(set: NftSet, written: string, line: number, problems: NatProblem[]): NftElement | null {
+	if (written === '') {
 		return null;
 	}
 
+	const text = detached(written);
 	let key = text;
 	let value: string | null = null;
 	// A map element is `key : value`; ` : ` never appears inside a key (IPv6 has no spaces).

@@ -18,25 +18,24 @@ export function missingKubeProxyRules(dump: string | Uint8Array, table: NatFlowT
 }
 
 function describeInput(dump: string | Uint8Array): string {
-	const bytes = typeof dump === 'string' ? new TextEncoder().encode(dump.slice(0, sniffBytes)) : dump;
-	const size = typeof dump === 'string' ? new TextEncoder().encode(dump).length : dump.length;
-	if (size === 0) {
+	const bytes = typeof dump === 'string' ? Buffer.from(dump, 'utf8') : dump;
+	if (bytes.length === 0) {
 		return 'it is empty (0 bytes)';
 	}
 
 	const nul = bytes.subarray(0, sniffBytes).indexOf(0);
 	if (nul !== -1) {
-		return `read ${formatBytes(size)} of binary data (a NUL byte at offset ${nul}), not a rule dump`;
+		return `read ${formatBytes(bytes.length)} of binary data (a NUL byte at offset ${nul}), not a rule dump`;
 	}
 
 	const text = typeof dump === 'string' ? dump : new TextDecoder().decode(dump);
 	const lines = countLines(text);
-	const read = `read ${formatBytes(size)} in ${lines} line${lines === 1 ? '' : 's'}`;
+	const read = `read ${formatBytes(bytes.length)} in ${lines} line${lines === 1 ? '' : 's'}`;
 	if (iptablesNftAsNft(text)) {
 		return `${read}: these are iptables-nft's tables as nft prints them, which kube-proxy's iptables mode writes; give iptables-save (iptables-nft-save) output instead`;
 	}
 
-	if (/KUBE-(SERVICES|NODEPORTS|POSTROUTING|MARK-MASQ)|table ip6? kube-proxy|^add table ip6? kube-proxy/m.test(text)) {
+	if (/KUBE-(SERVICES|NODEPORTS|POSTROUTING|MARK-MASQ)|table ip6? kube-proxy/.test(text)) {
 		return `${read}: kube-proxy's own chains are there, but no Service rules`;
 	}
 
@@ -66,12 +65,11 @@ export function formatBytes(size: number): string {
 	}
 
 	const units = ['KiB', 'MiB', 'GiB'];
-	let value = size / 1024;
 	let unit = 0;
-	while (value >= 1024 && unit < units.length - 1) {
-		value /= 1024;
+	while (size >= 1024 ** (unit + 2) && unit < units.length - 1) {
 		unit++;
 	}
 
+	const value = size / 1024 ** (unit + 1);
 	return `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]!}`;
 }

@@ -46,37 +46,28 @@ export type PlannedServicePort = {
 	readonly localEndpoints: readonly PlannedEndpoint[];
 };
 
+/** An EndpointSlice's addressType, and the family of a Service port's rules. */
+export type AddressFamily = 'IPv4' | 'IPv6';
+
 const isV6 = (ip: string) => ip.includes(':');
 
+/** `ip:port`, IPv6 bracketed (as kube-proxy writes an endpoint). */
+export function joinHostPort(ip: string, port: number): string {
+	return isV6(ip) ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
 /** Turn Services and EndpointSlices into one entry per Service port and address family. */
-export function planServicePorts(input: ServicePortsInput, options: {readonly family?: 'IPv4' | 'IPv6'} = {}): PlannedServicePort[] {
+export function planServicePorts(input: ServicePortsInput, options: {readonly family?: AddressFamily} = {}): PlannedServicePort[] {
 	const family = options.family ?? 'IPv4';
 	const wantV6 = family === 'IPv6';
-	const slicesByService = new Map<string, V1EndpointSlice[]>();
-	for (const slice of input.endpointSlices ?? input.slices ?? []) {
-		const owner = slice.metadata?.labels?.['kubernetes.io/service-name'];
-		if (!owner || (slice.addressType !== family && slice.addressType !== undefined)) {
-			continue;
-		}
-
-		const key = `${slice.metadata?.namespace ?? 'default'}/${owner}`;
-		const list = slicesByService.get(key) ?? [];
-		list.push(slice);
-		slicesByService.set(key, list);
-	}
-
-	const planned: PlannedServicePort[] = [];
-	for (const service of input.services) {
+	const slicesByService = slicesOfServices(input.endpointSlices ?? input.slices ?? [], family);
+	return input.services.flatMap(service => {
 		const spec = service.spec;
 		const namespace = service.metadata?.namespace ?? 'default';
 		const name = service.metadata?.name ?? '';
-		if (!spec || spec.type === 'ExternalName') {
-			continue;
-		}
-
-		const clusterIP = [spec.clusterIP, ...(spec.clusterIPs ?? [])].find(ip => ip && ip !== 'None' && isV6(ip) === wantV6);
-		if (!clusterIP) {
-			continue;
+		const clusterIP = [spec?.clusterIP, ...(spec?.clusterIPs ?? [])].find(ip => ip && ip !== 'None' && isV6(ip) === wantV6);
+		if (!spec || spec.type === 'ExternalName' || !clusterIP) {
+			return [];
 		}
 
 		const externalIPs = (spec.externalIPs ?? []).filter(ip => isV6(ip) === wantV6);
@@ -86,41 +77,12 @@ export function planServicePorts(input: ServicePortsInput, options: {readonly fa
 		const sourceRanges = (spec.loadBalancerSourceRanges ?? []).map(range => range.trim()).filter(range => range && isV6(range) === wantV6);
 		const affinitySeconds = spec.sessionAffinity === 'ClientIP' ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10_800) : null;
 		const slices = slicesByService.get(`${namespace}/${name}`) ?? [];
-
-		for (const port of spec.ports ?? []) {
+		return (spec.ports ?? []).map((port): PlannedServicePort => {
 			const protocol = (port.protocol ?? 'TCP').toLowerCase();
 			const portName = port.name ?? '';
-			const ready: PlannedEndpoint[] = [];
-			const terminating: PlannedEndpoint[] = [];
-			const seen = new Set<string>();
-			for (const slice of slices) {
-				const slicePort = (slice.ports ?? []).find(each => (each.name ?? '') === portName && (each.protocol ?? 'TCP').toLowerCase() === protocol);
-				if (!slicePort?.port) {
-					continue;
-				}
-
-				for (const endpoint of slice.endpoints ?? []) {
-					const ip = endpoint.addresses?.[0];
-					if (!ip || seen.has(`${ip}:${slicePort.port}`)) {
-						continue;
-					}
-
-					seen.add(`${ip}:${slicePort.port}`);
-					const planned = {ip, port: slicePort.port, nodeName: endpoint.nodeName ?? null};
-					const conditions = endpoint.conditions ?? {};
-					if (conditions.ready !== false) {
-						ready.push(planned);
-					} else if (conditions.serving && conditions.terminating) {
-						terminating.push(planned);
-					}
-				}
-			}
-
-			const byAddress = (a: PlannedEndpoint, b: PlannedEndpoint) => (a.ip < b.ip ? -1 : (a.ip > b.ip ? 1 : a.port - b.port));
-			const clusterEndpoints = (ready.length > 0 ? ready : terminating).sort(byAddress);
+			const {ready, terminating} = usableEndpoints(slices, portName, protocol);
 			const localReady = ready.filter(endpoint => endpoint.nodeName === input.nodeName);
-			const localEndpoints = localReady.length > 0 ? localReady : terminating.filter(endpoint => endpoint.nodeName === input.nodeName);
-			planned.push({
+			return {
 				namespace,
 				name,
 				portName,
@@ -136,11 +98,56 @@ export function planServicePorts(input: ServicePortsInput, options: {readonly fa
 				internalLocal: spec.internalTrafficPolicy === 'Local',
 				affinitySeconds,
 				healthCheckNodePort: spec.healthCheckNodePort ?? 0,
-				clusterEndpoints,
-				localEndpoints,
-			});
+				clusterEndpoints: (ready.length > 0 ? ready : terminating).sort(byAddress),
+				localEndpoints: localReady.length > 0 ? localReady : terminating.filter(endpoint => endpoint.nodeName === input.nodeName),
+			};
+		});
+	});
+}
+
+/** The slices of one address family (or none given) by their Service's `namespace/name`. */
+function slicesOfServices(slices: readonly V1EndpointSlice[], family: AddressFamily): Map<string, V1EndpointSlice[]> {
+	const byService = new Map<string, V1EndpointSlice[]>();
+	for (const slice of slices) {
+		const owner = slice.metadata?.labels?.['kubernetes.io/service-name'];
+		if (owner && (slice.addressType === family || slice.addressType === undefined)) {
+			const key = `${slice.metadata?.namespace ?? 'default'}/${owner}`;
+			byService.set(key, [...(byService.get(key) ?? []), slice]);
 		}
 	}
 
-	return planned;
+	return byService;
+}
+
+/** One port's endpoints, each address once: ready ones, and the serving ones that are terminating (used when none is ready). */
+function usableEndpoints(slices: readonly V1EndpointSlice[], portName: string, protocol: string): {ready: PlannedEndpoint[]; terminating: PlannedEndpoint[]} {
+	const ready: PlannedEndpoint[] = [];
+	const terminating: PlannedEndpoint[] = [];
+	const seen = new Set<string>();
+	for (const slice of slices) {
+		const port = (slice.ports ?? []).find(each => (each.name ?? '') === portName && (each.protocol ?? 'TCP').toLowerCase() === protocol)?.port;
+		if (!port) {
+			continue;
+		}
+
+		for (const endpoint of slice.endpoints ?? []) {
+			const ip = endpoint.addresses?.[0];
+			if (!ip || seen.has(`${ip}:${port}`)) {
+				continue;
+			}
+
+			seen.add(`${ip}:${port}`);
+			if (endpoint.conditions?.ready !== false) {
+				ready.push({ip, port, nodeName: endpoint.nodeName ?? null});
+			} else if (endpoint.conditions.serving && endpoint.conditions.terminating) {
+				terminating.push({ip, port, nodeName: endpoint.nodeName ?? null});
+			}
+		}
+	}
+
+	return {ready, terminating};
+}
+
+function byAddress(a: PlannedEndpoint, b: PlannedEndpoint): number {
+	return a.ip < b.ip ? -1 : (a.ip > b.ip ? 1 : a.port - b.port);
 }

@@ -37,12 +37,7 @@ export function equalShares(weights: readonly number[]): number[] {
 	return weights.map(weight => (weight > 0 && active > 0 ? 1 / active : 0));
 }
 
-/** Sum of shares, compensated (Kahan) so long chains of small shares do not drift. */
-export function sumShares(shares: readonly number[]): number {
-	return sumSharesOf(shares, share => share);
-}
-
-/** sumShares of a field of each item, without building the array of numbers first. */
+/** Sum of a share of each item, compensated (Kahan) so long chains of small shares do not drift. */
 export function sumSharesOf<T>(items: readonly T[], share: (item: T) => number): number {
 	let sum = 0;
 	let carry = 0;

@@ -186,7 +186,7 @@ export function scanConntrackLine(bytes: Uint8Array, start: number, end: number,
 }
 
 /** The text of `bytes[start, end)`: conntrack prints ASCII. */
-function textOf(bytes: Uint8Array, start: number, end: number): string {
+export function textOf(bytes: Uint8Array, start: number, end: number): string {
 	let text = '';
 	for (let i = start; i < end; i++) {
 		text += String.fromCharCode(bytes[i]!);
@@ -206,7 +206,7 @@ function tupleOf(bytes: Uint8Array, tuples: Int32Array, group: number): Conntrac
 }
 
 /** The bytes of a line of ASCII text (other characters become bytes that match no field). */
-function bytesOf(line: string): Uint8Array {
+export function bytesOf(line: string): Uint8Array {
 	const bytes = new Uint8Array(line.length);
 	for (let i = 0; i < line.length; i++) {
 		bytes[i] = Math.min(line.charCodeAt(i), 255);

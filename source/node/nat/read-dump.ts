@@ -1,4 +1,3 @@
-import {execFile} from 'node:child_process';
 import {Buffer} from 'node:buffer';
 import {type FileHandle, open} from 'node:fs/promises';
 import {defaultDumpLimits, type DumpLimits, dumpChecker} from '../../core/nat/dump-limits.js';
@@ -51,29 +50,32 @@ type ToolDump = Exclude<NatTextDump, {ok: true}> | {readonly ok: true; readonly 
 export const defaultTimeoutMs = 20_000;
 
 /** The real runner: execFile (no shell), output up to 512 MB. */
-export const runCommand: CommandRunner = async (argv, timeoutMs) => new Promise(resolve => {
+export const runCommand: CommandRunner = async (argv, timeoutMs) => {
 	const [file, ...args] = argv;
 	if (!file) {
-		resolve({stdout: '', stderr: 'empty command', code: null, timedOut: false});
-		return;
+		return {stdout: '', stderr: 'empty command', code: null, timedOut: false};
 	}
 
-	execFile(file, args, {timeout: timeoutMs, maxBuffer: 512 * 1024 * 1024, encoding: 'utf8', killSignal: 'SIGKILL'}, (error, stdout, stderr) => {
-		if (!error) {
-			resolve({stdout, stderr, code: 0, timedOut: false});
-			return;
-		}
+	// Loaded when a command runs, so `svctop nat --file` never loads child_process (and net).
+	const {execFile} = await import('node:child_process');
+	return new Promise(resolve => {
+		execFile(file, args, {timeout: timeoutMs, maxBuffer: 512 * 1024 * 1024, encoding: 'utf8', killSignal: 'SIGKILL'}, (error, stdout, stderr) => {
+			if (!error) {
+				resolve({stdout, stderr, code: 0, timedOut: false});
+				return;
+			}
 
-		const failure = error as NodeJS.ErrnoException & {killed?: boolean; signal?: string | null; code?: number | string};
-		resolve({
-			stdout: stdout ?? '',
-			stderr: stderr ?? '',
-			code: typeof failure.code === 'number' ? failure.code : null,
-			errorCode: typeof failure.code === 'string' ? failure.code : undefined,
-			timedOut: Boolean(failure.killed) && failure.signal === 'SIGKILL',
+			const failure = error as NodeJS.ErrnoException & {killed?: boolean; signal?: string | null; code?: number | string};
+			resolve({
+				stdout: stdout ?? '',
+				stderr: stderr ?? '',
+				code: typeof failure.code === 'number' ? failure.code : null,
+				errorCode: typeof failure.code === 'string' ? failure.code : undefined,
+				timedOut: Boolean(failure.killed) && failure.signal === 'SIGKILL',
+			});
 		});
 	});
-});
+};
 
 /**
  * Split a `--node-cmd` template into argv without a shell: words are separated by blanks,

@@ -4,28 +4,34 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {ConntrackSpans, parseConntrackLine, scanConntrackLine} from '../../core/probe/conntrack-line.js';
+import {FlowKeys, ipv4NumberAt, type FlowKey, type FlowSource} from '../../core/probe/flow-key.js';
 
 export type Endpoint = {readonly ip: string; readonly port: number};
 
-/** Finds a probe's own conntrack entry by its source port; the reply source is the endpoint after DNAT. */
+/** Finds a probe's own conntrack entry by its source address and port; the reply source is the endpoint after DNAT. */
 export type ConntrackLookup = {
 	/**
 	 * The entry when its NEW event is already in (the usual case: the event comes with the SYN,
 	 * long before the answer): no promise and no timer. `since` (performance.now() when the probe
 	 * started) rules out an older flow that used the same port.
 	 */
-	known(protocol: 'tcp' | 'udp', sourcePort: number, destination: Endpoint, since: number): Endpoint | undefined;
+	known(protocol: 'tcp' | 'udp', source: FlowSource, destination: Endpoint, since: number): Endpoint | undefined;
 	/**
 	 * For a probe whose event is not in yet: calls `onReply` once, when the event comes, or after
 	 * `waitMs` with what a filtered listing says (undefined when neither has it). No promise and no
 	 * timer per probe: one sweep serves every waiting probe.
 	 */
-	wait(protocol: 'tcp' | 'udp', sourcePort: number, destination: Endpoint, since: number, onReply: (endpoint: Endpoint | undefined) => void): void;
-	/**
-	 * Reads what conntrack reported until now. The engine calls it as a probe starts, so an entry
-	 * read after that (stamped later than the probe) is not an older flow's that sat unread.
-	 */
+	wait(protocol: 'tcp' | 'udp', source: FlowSource, destination: Endpoint, since: number, onReply: (endpoint: Endpoint | undefined) => void): void;
+	/** Reads what conntrack reported until now; an entry is stamped with the time it was read. */
 	readNow(): void;
+	/**
+	 * Called as a probe is about to start, before it takes its start time (`since`): what conntrack
+	 * reported until then is read now, so it is stamped older than the probe and not taken for its
+	 * entry. Skipped when the last read was a moment ago (a fast loop reads once per lookup, not once
+	 * more per probe): a flow would have to start, end and free its source port within that moment
+	 * to be taken for this one.
+	 */
+	beforeProbe(): void;
 	/**
 	 * Resolves once the event streams listen (a flow before that has no event and costs a listing),
 	 * or once they ended or `readyMs` passed. Absent: ready from the start.
@@ -73,19 +79,21 @@ const drainMs = 1000;
 /** Probes waiting for their entry at most; one beyond them stays unattributed (never guessed). */
 const maxWaiters = 4096;
 
+/** How recent a read makes `beforeProbe` skip its own. */
+const freshReadMs = 2;
+
+/** Reply endpoints remembered so that each event does not make a new one (pods are few). */
+const maxReplies = 1024;
+
 type Seen = {readonly reply: Endpoint; readonly at: number};
 
 type Waiter = {
 	readonly protocol: 'tcp' | 'udp';
-	readonly sourcePort: number;
+	readonly source: FlowSource;
 	readonly destination: Endpoint;
 	readonly deadline: number;
 	readonly onReply: (endpoint: Endpoint | undefined) => void;
 };
-
-function keyOf(protocol: string, sourcePort: number, destinationIp: string, destinationPort: number): string {
-	return `${protocol} ${sourcePort} ${destinationIp} ${destinationPort}`;
-}
 
 /** The arguments of one event stream: NEW flows only, narrowed to the probes' destination where it is one. */
 function eventArgs(protocol: 'tcp' | 'udp', options: ConntrackOptions): string[] {
@@ -244,8 +252,12 @@ class ConntrackWatcher implements ConntrackLookup {
 	private readonly command: string;
 	private readonly waitMs: number;
 	private readonly maxMisses: number;
-	private readonly seen = new Map<string, Seen>();
-	private readonly waiters = new Map<string, Waiter>();
+	private readonly keys = new FlowKeys();
+	private readonly seen = new Map<FlowKey, Seen>();
+	private readonly waiters = new Map<FlowKey, Waiter>();
+	/** Reply endpoints by IPv4 address and port: one object per pod port, not one per event. */
+	private readonly replies = new Map<number, Endpoint>();
+	private lastRead = Number.NEGATIVE_INFINITY;
 	private sweep: NodeJS.Timeout | undefined;
 	private readonly drain: NodeJS.Timeout;
 	private readonly children: ChildProcess[] = [];
@@ -281,12 +293,12 @@ class ConntrackWatcher implements ConntrackLookup {
 		return this.isActive;
 	}
 
-	known(protocol: 'tcp' | 'udp', sourcePort: number, destination: Endpoint, since: number): Endpoint | undefined {
+	known(protocol: 'tcp' | 'udp', source: FlowSource, destination: Endpoint, since: number): Endpoint | undefined {
 		if (!this.isActive) {
 			return undefined;
 		}
 
-		const key = keyOf(protocol, sourcePort, destination.ip, destination.port);
+		const key = this.keys.ofProbe(protocol, source, destination.ip, destination.port);
 		const entry = this.take(key, since);
 		if (entry !== undefined) {
 			return entry;
@@ -303,10 +315,13 @@ class ConntrackWatcher implements ConntrackLookup {
 		}
 
 		this.reading = true;
+		// Every entry of this read gets the same stamp: one clock read per read, not per line.
+		const at = performance.now();
+		this.lastRead = at;
 		try {
 			for (const file of this.files) {
 				file.read((bytes, start, end) => {
-					this.remember(bytes, start, end);
+					this.remember(bytes, start, end, at);
 				});
 			}
 		} finally {
@@ -314,13 +329,19 @@ class ConntrackWatcher implements ConntrackLookup {
 		}
 	}
 
-	wait(protocol: 'tcp' | 'udp', sourcePort: number, destination: Endpoint, since: number, onReply: (endpoint: Endpoint | undefined) => void): void {
+	beforeProbe(): void {
+		if (performance.now() - this.lastRead > freshReadMs) {
+			this.readNow();
+		}
+	}
+
+	wait(protocol: 'tcp' | 'udp', source: FlowSource, destination: Endpoint, since: number, onReply: (endpoint: Endpoint | undefined) => void): void {
 		if (!this.isActive) {
 			onReply(undefined);
 			return;
 		}
 
-		const key = keyOf(protocol, sourcePort, destination.ip, destination.port);
+		const key = this.keys.ofProbe(protocol, source, destination.ip, destination.port);
 		const reply = this.take(key, since);
 		if (reply) {
 			onReply(reply);
@@ -333,7 +354,7 @@ class ConntrackWatcher implements ConntrackLookup {
 			return;
 		}
 
-		this.waiters.set(key, {protocol, sourcePort, destination, deadline: performance.now() + this.waitMs, onReply});
+		this.waiters.set(key, {protocol, source, destination, deadline: performance.now() + this.waitMs, onReply});
 		this.sweep ??= setInterval(() => {
 			this.sweepWaiters();
 		}, sweepMs);
@@ -422,16 +443,20 @@ class ConntrackWatcher implements ConntrackLookup {
 		});
 	}
 
-	/** A NEW event line: hands it to the probe waiting for it, or keeps it for the probe still to ask. */
-	private remember(bytes: Buffer, start: number, end: number): void {
+	/** A NEW event line read at `at`: hands it to the probe waiting for it, or keeps it for the probe still to ask. */
+	private remember(bytes: Buffer, start: number, end: number, at: number): void {
 		const {spans} = this;
 		if (!scanConntrackLine(bytes, start, end, spans)) {
 			return;
 		}
 
+		const key = this.keys.ofLine(bytes, spans);
+		if (key === undefined) {
+			return;
+		}
+
 		const {tuples} = spans;
-		const key = keyOf(bytes.toString('latin1', spans.protocolStart, spans.protocolEnd), tuples[4]!, bytes.toString('latin1', tuples[2], tuples[3]), tuples[5]!);
-		const reply = {ip: bytes.toString('latin1', tuples[6], tuples[7]), port: tuples[10]!};
+		const reply = this.replyOf(bytes, tuples[6]!, tuples[7]!, tuples[10]!);
 		const waiter = this.waiters.get(key);
 		if (waiter) {
 			this.waiters.delete(key);
@@ -440,16 +465,37 @@ class ConntrackWatcher implements ConntrackLookup {
 		}
 
 		this.seen.delete(key);
-		this.seen.set(key, {reply, at: performance.now()});
+		this.seen.set(key, {reply, at});
 		if (this.seen.size > maxRemembered) {
 			this.seen.delete(this.seen.keys().next().value!);
 		}
 	}
 
+	/** The reply source (the endpoint after DNAT) at `bytes[start, end)`, the same object for the same IPv4 endpoint. */
+	private replyOf(bytes: Buffer, start: number, end: number, port: number): Endpoint {
+		const address = ipv4NumberAt(bytes, start, end);
+		if (address === -1) {
+			return {ip: bytes.toString('latin1', start, end), port};
+		}
+
+		const key = (address * 65_536) + port;
+		let reply = this.replies.get(key);
+		if (reply === undefined) {
+			if (this.replies.size >= maxReplies) {
+				this.replies.clear();
+			}
+
+			reply = Object.freeze({ip: bytes.toString('latin1', start, end), port});
+			this.replies.set(key, reply);
+		}
+
+		return reply;
+	}
+
 	/** A filtered listing for one flow (a process): the fallback when its event did not come. */
-	private list(protocol: 'tcp' | 'udp', sourcePort: number, destination: Endpoint): Promise<Endpoint | undefined> {
+	private list(protocol: 'tcp' | 'udp', source: FlowSource, destination: Endpoint): Promise<Endpoint | undefined> {
 		return new Promise<Endpoint | undefined>(resolve => {
-			const args = ['-L', '-p', protocol, '--orig-port-src', String(sourcePort), '--orig-dst', destination.ip];
+			const args = ['-L', '-p', protocol, '--orig-src', source.address, '--orig-port-src', String(source.port), '--orig-dst', destination.ip];
 			execFile(this.command, args, {timeout: 2000}, (error, stdout) => {
 				if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') {
 					this.isActive = false;
@@ -457,7 +503,7 @@ class ConntrackWatcher implements ConntrackLookup {
 
 				for (const line of String(stdout ?? '').split('\n')) {
 					const entry = parseConntrackLine(line);
-					if (entry && entry.original.sport === sourcePort && entry.original.dport === destination.port) {
+					if (entry && entry.original.src === source.address && entry.original.sport === source.port && entry.original.dport === destination.port) {
 						resolve({ip: entry.reply.src, port: entry.reply.sport});
 						return;
 					}
@@ -497,7 +543,7 @@ class ConntrackWatcher implements ConntrackLookup {
 
 			this.waiters.delete(key);
 			this.listings++;
-			void this.list(waiter.protocol, waiter.sourcePort, waiter.destination).then(endpoint => {
+			void this.list(waiter.protocol, waiter.source, waiter.destination).then(endpoint => {
 				this.listings--;
 				waiter.onReply(this.found(endpoint));
 			});
@@ -509,7 +555,7 @@ class ConntrackWatcher implements ConntrackLookup {
 		}
 	}
 
-	private take(key: string, since: number): Endpoint | undefined {
+	private take(key: FlowKey, since: number): Endpoint | undefined {
 		const entry = this.seen.get(key);
 		if (entry === undefined) {
 			return undefined;

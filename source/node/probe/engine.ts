@@ -1,6 +1,6 @@
 import process from 'node:process';
 import {performance} from 'node:perf_hooks';
-import {attribute, type ResponseCandidates} from '../../core/probe/attribution.js';
+import {attribute, unknownAttribution, type Attribution, type ResponseCandidates} from '../../core/probe/attribution.js';
 import {buildEndpointIndex, type EndpointIndex} from '../../core/probe/endpoint-index.js';
 import {ProbeRunStats, type ProbeRunSnapshot, type SeriesSpec} from '../../core/probe/run-stats.js';
 import type {LivePlan} from '../../core/probe/plan.js';
@@ -67,6 +67,8 @@ const defaultDnsName = 'kubernetes.default.svc.cluster.local';
 type WaitingRecord = {
 	readonly target: ProbeTarget;
 	readonly address: {host: string; port: number};
+	/** The original destination conntrack names (the dialled address). */
+	readonly destination: {ip: string; port: number};
 	readonly raw: RawProbeResult;
 	readonly seq: number;
 	readonly probeStart: number;
@@ -223,31 +225,53 @@ function inOrderRecords(record: (entry: Omit<WaitingRecord, 'settled'>) => void)
 	};
 }
 
+/** Who answered, from conntrack's reply, the response or the peer; as the cluster is now. */
+function attributeAnswer(options: ProbeEngineOptions, entry: Omit<WaitingRecord, 'settled'>, context: Pick<LivePlan, 'index' | 'candidates'>): Attribution {
+	const {target, address, raw, answered, reply} = entry;
+	if (!answered) {
+		return unknownAttribution;
+	}
+
+	// A lookup's answer is its address set: that is what answered, no pod behind it.
+	if (options.mode === 'resolve' && raw.ok && raw.peer) {
+		return {pod: null, node: null, endpoint: raw.peer.address, via: 'response'};
+	}
+
+	// Behind the demo's loopback listeners the peer is a stand-in: the logical address is the one to name.
+	const peer = raw.peer === undefined
+		? undefined
+		: (address.host === target.host && address.port === target.port ? {ip: raw.peer.address, port: raw.peer.port} : {ip: target.host, port: target.port});
+	return attribute({
+		target,
+		index: context.index,
+		service: options.service,
+		conntrackReply: reply,
+		responseText: raw.responseText,
+		candidates: context.candidates,
+		match: options.match,
+		peer,
+	});
+}
+
 /** Turns one answer into a sample (attributed as the cluster is now) and hands it on. */
 function makeRecorder(options: ProbeEngineOptions, stats: ProbeRunStats, index: EndpointIndex, started: number) {
+	// By conntrack an answer names the same pod for the same reply endpoint (one object per pod port),
+	// target and index: worked out once, not per probe.
+	const byReply = new WeakMap<object, {readonly index: EndpointIndex; readonly target: ProbeTarget; readonly attribution: Attribution}>();
 	return (entry: Omit<WaitingRecord, 'settled'>): void => {
-		const {target, address, raw, answered, reply, sent} = entry;
-		// Behind the demo's loopback listeners the peer is a stand-in: the logical address is the one to name.
-		const peer = raw.peer === undefined || !answered
-			? undefined
-			: (address.host === target.host && address.port === target.port ? {ip: raw.peer.address, port: raw.peer.port} : {ip: target.host, port: target.port});
+		const {target, raw, reply, sent} = entry;
 		const context = options.attributionContext?.() ?? {index, candidates: options.candidates, expectations: undefined};
-		// A lookup's answer is its address set: that is what answered, no pod behind it.
-		const resolved = options.mode === 'resolve' && raw.ok && raw.peer
-			? {pod: null, node: null, endpoint: raw.peer.address, via: 'response' as const}
-			: undefined;
-		const attribution = resolved ?? (answered
-			? attribute({
-				target,
-				index: context.index,
-				service: options.service,
-				conntrackReply: reply,
-				responseText: raw.responseText,
-				candidates: context.candidates,
-				match: options.match,
-				peer,
-			})
-			: {pod: null, node: null, endpoint: null, via: 'unknown' as const});
+		const cached = reply === undefined || !entry.answered ? undefined : byReply.get(reply);
+		let attribution: Attribution;
+		if (cached !== undefined && cached.index === context.index && cached.target === target) {
+			attribution = cached.attribution;
+		} else {
+			attribution = attributeAnswer(options, entry, context);
+			if (reply !== undefined && attribution.via === 'conntrack') {
+				byReply.set(reply, {index: context.index, target, attribution});
+			}
+		}
+
 		const sample: ProbeSample = {
 			seq: entry.seq,
 			t: Math.round((entry.probeStart - started) * 1000) / 1000,
@@ -310,40 +334,72 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 	const tracker = trackInFlight(options.timeoutMs, controller.signal);
 	const records = inOrderRecords(makeRecorder(options, stats, index, started));
 
+	// Answers not looked up and recorded yet. That work waits until the next probe's request is out
+	// (or no probe is about to send one): then it runs while the server answers, not between a connect
+	// and its request.
+	const answers: WaitingRecord[] = [];
+	// Probes started whose request is not out yet (and that have not ended).
+	let sending = 0;
+	const lookUpAnswers = (): void => {
+		// One at a time from the front: a listener that stops the run ends probes, which call this again.
+		while (answers.length > 0) {
+			const entry = answers.shift()!;
+			const source = entry.answered && conntrack?.active ? entry.raw.local : undefined;
+			// Usually the flow's NEW event is in already (it came with the SYN): recorded at once then.
+			entry.reply = source === undefined ? undefined : conntrack!.known(protocol, source, entry.destination, entry.probeStart);
+			entry.settled = source === undefined || entry.reply !== undefined;
+			records.add(entry);
+			if (!entry.settled) {
+				conntrack!.wait(protocol, source!, entry.destination, entry.probeStart, reply => {
+					records.settle(entry, reply);
+				});
+			}
+		}
+	};
+
 	const probe = (i: number, probeDone: () => void): void => {
 		const target = targets[i]!;
 		const {kind: probeKind, request} = requests[i]!;
 		const mySeq = seq++;
 		// What this probe should meet, as the cluster is when it goes out: it is judged against that.
-		const sent = options.attributionContext?.().expectations?.get(target.label);
+		const expected = options.attributionContext?.().expectations?.get(target.label);
 		if (conntrack?.active) {
-			conntrack.readNow();
+			// What conntrack reported before this probe starts is another flow's (see `since`).
+			conntrack.beforeProbe();
 		}
 
 		const probeStart = performance.now();
 		let ended = false;
+		let requestOut = false;
+		sending++;
 		const handle = startProbe(probeKind, request, raw => {
 			ended = true;
 			tracker.inFlight.delete(handle);
+			if (!requestOut) {
+				requestOut = true;
+				sending--;
+			}
+
+			// The request is over: the schedule goes on (the next probe's connect goes out) before
+			// this answer is looked up, attributed and recorded. Records stay in the order answers came.
+			probeDone();
+			// Earlier answers go now, whatever the next probe does (not every kind of probe says when its request is out).
+			lookUpAnswers();
 			if (raw.aborted) {
-				probeDone();
 				return;
 			}
 
 			// Only an answer tells who answered; a refused or dropped probe has no endpoint to name.
 			const answered = raw.responseText !== undefined || raw.ok;
-			const sourcePort = answered && conntrack?.active ? raw.local?.port : undefined;
-			// The request is over: the schedule goes on (the next probe's connect goes out) before
-			// this answer is looked up, attributed and recorded. Records stay in the order answers came.
-			probeDone();
-			// Usually the flow's NEW event is in already (it came with the SYN): recorded at once then.
-			const known = sourcePort === undefined ? undefined : conntrack!.known(protocol, sourcePort, destinations[i]!, probeStart);
-			const entry: WaitingRecord = {target, address: dialled[i]!, raw, seq: mySeq, probeStart, answered, reply: known, sent, settled: sourcePort === undefined || known !== undefined};
-			records.add(entry);
-			if (!entry.settled) {
-				conntrack!.wait(protocol, sourcePort!, destinations[i]!, probeStart, reply => {
-					records.settle(entry, reply);
-				});
+			answers.push({target, address: dialled[i]!, destination: destinations[i]!, raw, seq: mySeq, probeStart, answered, reply: undefined, sent: expected, settled: false});
+			if (sending === 0) {
+				lookUpAnswers();
+			}
+		}, () => {
+			if (!requestOut && !ended) {
+				requestOut = true;
+				sending--;
+				lookUpAnswers();
 			}
 		});
 		if (!ended) {
@@ -356,6 +412,7 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 		? conntrack.ready.then(async () => scheduleRounds(options, targets.length, controller.signal, probe))
 		: scheduleRounds(options, targets.length, controller.signal, probe);
 	const done = rounds.then(async result => {
+		lookUpAnswers();
 		const drained = records.drain();
 		if (drained) {
 			await drained;

@@ -96,7 +96,8 @@ export type ProbeHandle = {
 function settleOnce(
 	start: number,
 	onResult: (result: RawProbeResult) => void,
-	run: (finish: (result: RawProbeResult) => void) => () => void,
+	run: Runner,
+	onSent?: () => void,
 ): ProbeHandle {
 	let done = false;
 	let release: (() => void) | undefined;
@@ -110,7 +111,7 @@ function settleOnce(
 		release?.();
 	};
 
-	const cleanup = run(finish);
+	const cleanup = run(finish, onSent);
 	if (done) {
 		// Settled while starting (a synchronous error): release once the caller has its handle.
 		queueMicrotask(cleanup);
@@ -132,7 +133,7 @@ function settleOnce(
 function once(
 	request: ProbeRequest,
 	start: number,
-	run: (finish: (result: RawProbeResult) => void) => () => void,
+	run: Runner,
 ): Promise<RawProbeResult> {
 	return new Promise(resolve => {
 		if (request.signal?.aborted) {
@@ -162,7 +163,11 @@ function addressOf(socket: net.Socket | undefined, side: 'local' | 'remote'): {a
 	return address && port ? {address, port} : undefined;
 }
 
-type Runner = (finish: (result: RawProbeResult) => void) => () => void;
+/**
+ * Starts one probe; returns how to release its socket. `onSent`, when the kind has a request
+ * (plain HTTP), is called once it is out and the probe only waits for the answer.
+ */
+type Runner = (finish: (result: RawProbeResult) => void, onSent?: () => void) => () => void;
 
 /** A TCP connect, closed at once: success is the handshake. */
 function tcpRunner(request: ProbeRequest, start: number): Runner {
@@ -202,11 +207,14 @@ export function probeHttp(request: HttpProbeRequest): Promise<RawProbeResult> {
 /**
  * The engine's form of the probes: no promise, no timer and no abort listener per probe. The
  * caller ends it (`end('timeout')`, `end('aborted')`); `onResult` is called exactly once.
+ * `onSent` is called when a plain HTTP probe's request is out (other kinds never call it): the
+ * caller's own work can then run while the server answers.
  */
 export function startProbe(
 	kind: 'tcp' | 'http' | 'dns' | 'resolve',
 	request: ProbeRequest & Partial<HttpProbeRequest> & Partial<DnsProbeRequest> & {readonly resolver?: NameResolver},
 	onResult: (result: RawProbeResult) => void,
+	onSent?: () => void,
 ): ProbeHandle {
 	const start = performance.now();
 	if (kind === 'resolve') {
@@ -218,9 +226,14 @@ export function startProbe(
 		: (kind === 'dns'
 			? dnsRunner({...request, name: request.name ?? ''}, start)
 			: (request.scheme === 'https'
-				? httpClientRunner({...request, path: request.path ?? '/'}, start)
-				: httpPlainRunner({...request, path: request.path ?? '/'}, start)));
-	return settleOnce(start, onResult, run);
+				? httpClientRunner(withPath(request), start)
+				: httpPlainRunner(withPath(request), start)));
+	return settleOnce(start, onResult, run, onSent);
+}
+
+/** The request as an HTTP one: the same object when it has a path (the engine's, built once per target). */
+function withPath(request: ProbeRequest & Partial<HttpProbeRequest>): HttpProbeRequest {
+	return request.path === undefined ? {...request, path: '/'} : request as HttpProbeRequest;
 }
 
 /**
@@ -229,17 +242,35 @@ export function startProbe(
  */
 const readBuffer = Buffer.allocUnsafe(64 * 1024);
 
+/** A plain-HTTP socket built before a probe needs it; the probe that takes it sets where its reads go. */
+class PlainSocket {
+	onRead: (length: number, buffer: Buffer) => boolean = () => true;
+	// allowHalfOpen: the server's FIN is read as the end of the answer; no shutdown of our side
+	// follows it (the socket is closed outright).
+	readonly socket = new net.Socket({allowHalfOpen: true, onread: {buffer: readBuffer, callback: (length: number, buffer: Buffer) => this.onRead(length, buffer)}});
+}
+
+/**
+ * The next probe's socket, built while the server works on the last request: building a Socket
+ * takes microseconds that would otherwise sit between an answer and the next connect.
+ */
+let spareSocket: PlainSocket | undefined;
+
+function takePlainSocket(): PlainSocket {
+	const plain = spareSocket ?? new PlainSocket();
+	spareSocket = undefined;
+	return plain;
+}
+
 /**
  * Plain HTTP over a raw socket: the request is one write, the response is read until it is
  * complete (Content-Length, last chunk) or the server closes. It does exactly what node:http would
  * for this one request on a fresh connection, at a fraction of the cost per probe.
  */
 function httpPlainRunner(request: HttpProbeRequest, start: number): Runner {
-	const payload = requestBytes(request);
+	const {payload, literalPeer} = prepare(request);
 	const wantLocal = request.wantLocal ?? true;
-	// A literal address is the peer we reach; only a name needs asking the socket which address it took.
-	const literalPeer = net.isIP(request.host) === 0 ? undefined : {address: request.host, port: request.port};
-	return finish => {
+	return (finish, onSent) => {
 		let local: {address: string; port: number} | undefined;
 		let peer: {address: string; port: number} | undefined;
 		let text = '';
@@ -290,14 +321,19 @@ function httpPlainRunner(request: HttpProbeRequest, start: number): Runner {
 			return true;
 		};
 
-		// allowHalfOpen: the server's FIN is read as the end of the answer; no shutdown of our side
-		// follows it (the socket is closed outright).
-		const socket = net.connect({host: request.host, port: request.port, allowHalfOpen: true, onread: {buffer: readBuffer, callback: onRead}});
+		const plain = takePlainSocket();
+		plain.onRead = onRead;
+		const {socket} = plain;
+		socket.connect({host: request.host, port: request.port});
 		socket.once('connect', () => {
 			local = wantLocal ? addressOf(socket, 'local') : undefined;
 			peer = literalPeer ?? addressOf(socket, 'remote');
 			// One write of the request prepared once per target (no Nagle wait: nothing is unacknowledged yet).
 			socket.write(payload);
+			// While the server works on it: close what the servers closed, build the next socket, then the caller's work.
+			closeClosedNow();
+			spareSocket ??= new PlainSocket();
+			onSent?.();
 		});
 		// Without a length or chunked framing the body ends at the server's FIN, so that end is complete.
 		const framed = () => contentLength >= 0 || chunked;
@@ -305,7 +341,7 @@ function httpPlainRunner(request: HttpProbeRequest, start: number): Runner {
 		socket.once('end', () => {
 			serverClosed = true;
 			if (closeOnEnd) {
-				closeNow(socket);
+				closeSoon(socket);
 				return;
 			}
 
@@ -353,6 +389,27 @@ let serverCloseSweep: NodeJS.Timeout | undefined;
 function closeNow(socket: net.Socket): void {
 	awaitingServerClose.delete(socket);
 	socket.destroy();
+}
+
+/**
+ * Sockets the server closed after a complete answer, to close (a system call that also carries our
+ * FIN through the node) once the next probe's request is out rather than before it; at the latest
+ * at the end of this turn of the event loop.
+ */
+const closedByServer: net.Socket[] = [];
+
+function closeSoon(socket: net.Socket): void {
+	awaitingServerClose.delete(socket);
+	closedByServer.push(socket);
+	if (closedByServer.length === 1) {
+		setImmediate(closeClosedNow);
+	}
+}
+
+function closeClosedNow(): void {
+	while (closedByServer.length > 0) {
+		closedByServer.pop()!.destroy();
+	}
 }
 
 /** Leaves `socket` for the server to close first; one sweep closes those it keeps open too long. */
@@ -457,24 +514,27 @@ function isChunked(text: string, headerEnd: number): boolean {
 	return at !== -1 && text.slice(at, text.indexOf('\r\n', at)).toLowerCase().includes('chunked');
 }
 
-/** Request bytes by host, port, path and Host header: built once, reused by every probe of a target. */
-const requestCache = new Map<string, Buffer>();
+type PreparedRequest = {
+	readonly payload: Buffer;
+	/** A literal address is the peer we reach; only a name needs asking the socket which address it took. */
+	readonly literalPeer: {readonly address: string; readonly port: number} | undefined;
+};
 
-function requestBytes(request: HttpProbeRequest): Buffer {
-	const host = request.hostHeader ?? (request.port === 80 ? request.host : `${request.host}:${request.port}`);
-	const key = `${host} ${request.path}`;
-	let bytes = requestCache.get(key);
-	if (!bytes) {
-		bytes = Buffer.from(`GET ${request.path} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: svctop-probe\r\nAccept: */*\r\nConnection: close\r\n\r\n`, 'utf8');
-		// Bounded: a dashboard cycles through a handful of targets, not thousands.
-		if (requestCache.size >= 256) {
-			requestCache.clear();
-		}
+/** What a request sends, per request object: the engine reuses one per target for every probe, so it is built once. */
+const preparedRequests = new WeakMap<HttpProbeRequest, PreparedRequest>();
 
-		requestCache.set(key, bytes);
+function prepare(request: HttpProbeRequest): PreparedRequest {
+	let prepared = preparedRequests.get(request);
+	if (prepared === undefined) {
+		const host = request.hostHeader ?? (request.port === 80 ? request.host : `${request.host}:${request.port}`);
+		prepared = {
+			payload: Buffer.from(`GET ${request.path} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: svctop-probe\r\nAccept: */*\r\nConnection: close\r\n\r\n`, 'utf8'),
+			literalPeer: net.isIP(request.host) === 0 ? undefined : {address: request.host, port: request.port},
+		};
+		preparedRequests.set(request, prepared);
 	}
 
-	return bytes;
+	return prepared;
 }
 
 /** HTTPS through node:https with `agent: false` (a fresh TLS connection per probe). */

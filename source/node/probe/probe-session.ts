@@ -562,13 +562,17 @@ export class ProbeSession extends SnapshotStore<ProbeSessionSnapshot> {
 		}
 
 		const shares = natSharesFrom(this.natRules, this.config.natNode, this.config.probabilities);
-		let contextVersion = '';
+		// Asked twice per probe: compared field by field, no key string per call.
+		let seenVersion = -1;
+		let seenNamespace: string | undefined;
+		let seenNatVersion = -1;
 		let context: LivePlan | undefined;
 		return () => {
 			const current = target.source.snapshot();
-			const version = `${current.version}/${current.namespace}/${this.natVersion}`;
-			if (version !== contextVersion || !context) {
-				contextVersion = version;
+			if (!context || current.version !== seenVersion || current.namespace !== seenNamespace || this.natVersion !== seenNatVersion) {
+				seenVersion = current.version;
+				seenNamespace = current.namespace;
+				seenNatVersion = this.natVersion;
 				context = replan(objectsOf(current), planned, shares);
 			}
 

@@ -1,6 +1,8 @@
 import {test, describe} from 'node:test';
 import assert from 'node:assert/strict';
-import {chainShares, equalShares, formatShare, sumShares, weightShares} from '../../../source/core/nat/shares.js';
+import {chainShares, equalShares, formatShare, sumSharesOf, weightShares} from '../../../source/core/nat/shares.js';
+
+const sumShares = (shares: readonly number[]) => sumSharesOf(shares, share => share);
 
 /** The probability kube-proxy writes for rule i of n, and what iptables-save prints back. */
 const written = (remaining: number) => Number((1 / remaining).toFixed(10));

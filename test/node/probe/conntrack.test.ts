@@ -9,6 +9,7 @@ import path from 'node:path';
 import process from 'node:process';
 import {startConntrackLookup, type ConntrackLookup, type Endpoint} from '../../../source/node/probe/conntrack.js';
 import {startProbeEngine} from '../../../source/node/probe/engine.js';
+import {buildEndpointIndex} from '../../../source/core/probe/endpoint-index.js';
 import {planAddressProbe} from '../../../source/core/probe/plan.js';
 import type {ProbeSample} from '../../../source/core/probe/types.js';
 
@@ -29,10 +30,15 @@ function eventLine(sourcePort: number, pod: string): string {
 	return `    [NEW] tcp      6 120 SYN_SENT src=10.244.1.1 dst=10.96.0.10 sport=${sourcePort} dport=80 [UNREPLIED] src=${pod} dst=10.244.1.1 sport=8080 dport=${sourcePort}\n`;
 }
 
+/** A probe's own side: the node's address (as in eventLine) and a source port. */
+function from(port: number, address = '10.244.1.1') {
+	return {address, port};
+}
+
 /** `wait` as a promise. */
 async function find(lookup: ConntrackLookup, sourcePort: number, since: number): Promise<Endpoint | undefined> {
 	return new Promise(resolve => {
-		lookup.wait('tcp', sourcePort, clusterIp, since, resolve);
+		lookup.wait('tcp', from(sourcePort), clusterIp, since, resolve);
 	});
 }
 
@@ -75,37 +81,54 @@ describe('conntrack reader (stand-in conntrack)', () => {
 	test('an event already in is known at once, taken once, and names the endpoint after DNAT', async () => {
 		const since = performance.now();
 		appendFileSync(events, eventLine(41_001, '10.244.1.3'));
-		const reply = await eventually(() => lookup.known('tcp', 41_001, clusterIp, since), 'the event');
+		const reply = await eventually(() => lookup.known('tcp', from(41_001), clusterIp, since), 'the event');
 		assert.deepEqual(reply, {ip: '10.244.1.3', port: 8080});
-		assert.equal(lookup.known('tcp', 41_001, clusterIp, since), undefined, 'taken once');
+		assert.equal(lookup.known('tcp', from(41_001), clusterIp, since), undefined, 'taken once');
 	});
 
 	test('an event for another destination or port is not this probe\'s', async () => {
 		const since = performance.now();
 		appendFileSync(events, eventLine(41_002, '10.244.1.2'));
-		await eventually(() => lookup.known('tcp', 41_002, clusterIp, since) && true, 'the marker event');
+		await eventually(() => lookup.known('tcp', from(41_002), clusterIp, since) && true, 'the marker event');
 		appendFileSync(events, eventLine(41_003, '10.244.1.4'));
 		// The same source port towards another address: nothing for the ClusterIP.
 		await new Promise(resolve => setTimeout(resolve, 50));
-		assert.equal(lookup.known('tcp', 41_003, {ip: '10.96.0.11', port: 80}, since), undefined);
-		assert.equal(lookup.known('tcp', 41_003, {ip: '10.96.0.10', port: 81}, since), undefined);
-		assert.deepEqual(lookup.known('tcp', 41_003, clusterIp, since), {ip: '10.244.1.4', port: 8080});
+		assert.equal(lookup.known('tcp', from(41_003), {ip: '10.96.0.11', port: 80}, since), undefined);
+		assert.equal(lookup.known('tcp', from(41_003), {ip: '10.96.0.10', port: 81}, since), undefined);
+		assert.deepEqual(lookup.known('tcp', from(41_003), clusterIp, since), {ip: '10.244.1.4', port: 8080});
+	});
+
+	test('a pod\'s flow to the same address from the same port number is not this probe\'s (its source address differs)', async () => {
+		const since = performance.now();
+		appendFileSync(events, eventLine(41_013, '10.244.1.2').replaceAll('10.244.1.1', '10.244.2.7'));
+		appendFileSync(events, eventLine(41_014, '10.244.1.3'));
+		await eventually(() => lookup.known('tcp', from(41_014), clusterIp, since), 'the marker event');
+		assert.equal(lookup.known('tcp', from(41_013), clusterIp, since), undefined);
+		assert.deepEqual(lookup.known('tcp', from(41_013, '10.244.2.7'), clusterIp, since), {ip: '10.244.1.2', port: 8080});
 	});
 
 	test('an event read as the probe starts is another flow on the same port: not attributed', async () => {
 		appendFileSync(events, eventLine(41_004, '10.244.1.2'));
 		await new Promise(resolve => setTimeout(resolve, 50));
-		// As the engine does when a probe starts.
+		// A read before the probe started (what beforeProbe does).
 		lookup.readNow();
 		const since = performance.now();
-		assert.equal(lookup.known('tcp', 41_004, clusterIp, since), undefined);
+		assert.equal(lookup.known('tcp', from(41_004), clusterIp, since), undefined);
+	});
+
+	test('as a probe starts, what came before it is read first (older than the probe) when the last read was not a moment ago', async () => {
+		appendFileSync(events, eventLine(41_012, '10.244.1.2'));
+		await new Promise(resolve => setTimeout(resolve, 50));
+		lookup.beforeProbe();
+		const since = performance.now();
+		assert.equal(lookup.known('tcp', from(41_012), clusterIp, since), undefined);
 	});
 
 	test('with no probe asking, the events are still read every second (the file stays small; what was read is older than a later probe)', async () => {
 		appendFileSync(events, eventLine(41_011, '10.244.1.2'));
 		await new Promise(resolve => setTimeout(resolve, 1300));
 		const since = performance.now();
-		assert.equal(lookup.known('tcp', 41_011, clusterIp, since), undefined);
+		assert.equal(lookup.known('tcp', from(41_011), clusterIp, since), undefined);
 	});
 
 	test('a lookup before the event waits for it', async () => {
@@ -118,7 +141,7 @@ describe('conntrack reader (stand-in conntrack)', () => {
 	test('no event: a filtered listing by source port and destination answers', async () => {
 		writeFileSync(listing, `tcp      6 119 TIME_WAIT src=10.244.1.1 dst=10.96.0.10 sport=41006 dport=80 src=10.244.1.4 dst=10.244.1.1 sport=8080 dport=41006 [ASSURED] mark=0 use=1\n`);
 		assert.deepEqual(await find(lookup, 41_006, performance.now()), {ip: '10.244.1.4', port: 8080});
-		assert.ok(readFileSync(argsFile, 'utf8').includes('-L -p tcp --orig-port-src 41006 --orig-dst 10.96.0.10'));
+		assert.ok(readFileSync(argsFile, 'utf8').includes('-L -p tcp --orig-src 10.244.1.1 --orig-port-src 41006 --orig-dst 10.96.0.10'));
 	});
 
 	test('neither an event nor a listing: undefined, never a guess', async () => {
@@ -132,17 +155,17 @@ describe('conntrack reader (stand-in conntrack)', () => {
 		appendFileSync(events, line.slice(0, 40));
 		await new Promise(resolve => setTimeout(resolve, 30));
 		appendFileSync(events, line.slice(40));
-		assert.deepEqual(await eventually(() => lookup.known('tcp', 41_008, clusterIp, since), 'the split event'), {ip: '10.244.1.3', port: 8080});
+		assert.deepEqual(await eventually(() => lookup.known('tcp', from(41_008), clusterIp, since), 'the split event'), {ip: '10.244.1.3', port: 8080});
 	});
 
 	test('past a megabyte of events read, the event file starts over and the next event is still read', async () => {
 		const since = performance.now();
 		// 7,000 lines of about 170 bytes: the reader empties its file once it has read them all.
 		appendFileSync(events, Array.from({length: 7000}, (_, i) => eventLine(20_000 + i, '10.244.1.2')).join(''));
-		assert.deepEqual(await eventually(() => lookup.known('tcp', 26_999, clusterIp, since), 'the last of many events'), {ip: '10.244.1.2', port: 8080});
+		assert.deepEqual(await eventually(() => lookup.known('tcp', from(26_999), clusterIp, since), 'the last of many events'), {ip: '10.244.1.2', port: 8080});
 		appendFileSync(events, eventLine(41_009, '10.244.1.4'));
-		assert.deepEqual(await eventually(() => lookup.known('tcp', 41_009, clusterIp, since), 'the event after the file started over'), {ip: '10.244.1.4', port: 8080});
-		assert.deepEqual(lookup.known('tcp', 20_000, clusterIp, since), {ip: '10.244.1.2', port: 8080}, 'the first of them is remembered too');
+		assert.deepEqual(await eventually(() => lookup.known('tcp', from(41_009), clusterIp, since), 'the event after the file started over'), {ip: '10.244.1.4', port: 8080});
+		assert.deepEqual(lookup.known('tcp', from(20_000), clusterIp, since), {ip: '10.244.1.2', port: 8080}, 'the first of them is remembered too');
 	});
 });
 
@@ -243,7 +266,7 @@ describe('the event stream does not outlive its reader', () => {
 test('no conntrack executable: the reader turns inactive and lookups return at once', async () => {
 	const lookup = startConntrackLookup({protocols: ['tcp'], command: path.join(os.tmpdir(), 'svctop-no-such-conntrack')});
 	await eventually(() => (lookup.active ? undefined : true), 'inactive');
-	assert.equal(lookup.known('tcp', 1, clusterIp, 0), undefined);
+	assert.equal(lookup.known('tcp', from(1), clusterIp, 0), undefined);
 	assert.equal(await find(lookup, 1, 0), undefined);
 	lookup.close();
 });
@@ -264,16 +287,17 @@ describe('engine with a conntrack reader: the same answer from every pod', () =>
 	function halfKnown(seenPorts: number[], asked: number[]): ConntrackLookup {
 		return {
 			active: true,
-			known(_protocol, sourcePort) {
-				seenPorts.push(sourcePort);
+			known(_protocol, source) {
+				seenPorts.push(source.port);
 				return seenPorts.length % 2 === 1 ? {ip: '10.244.1.2', port: 8080} : undefined;
 			},
-			wait(_protocol, sourcePort, _destination, _since, onReply) {
-				asked.push(sourcePort);
+			wait(_protocol, source, _destination, _since, onReply) {
+				asked.push(source.port);
 				// Later than the answers after it: those wait behind it.
 				setTimeout(() => onReply(undefined), 20);
 			},
 			readNow() {},
+			beforeProbe() {},
 			close() {},
 		};
 	}
@@ -301,5 +325,29 @@ describe('engine with a conntrack reader: the same answer from every pod', () =>
 		const odd = samples.filter((_sample, i) => i % 2 === 1);
 		assert.ok(even.every(sample => sample.via === 'conntrack' && sample.endpoint === '10.244.1.2:8080'), JSON.stringify(even[0]));
 		assert.ok(odd.every(sample => sample.via !== 'conntrack' && sample.endpoint !== '10.244.1.2:8080' && sample.pod === null), JSON.stringify(odd[0]));
+	});
+
+	test('the same reply endpoint names the pod the index names when the answer is recorded, also after the index changed', async () => {
+		const plan = planAddressProbe({kind: 'address', host: '127.0.0.1', port, label: `127.0.0.1:${port}`});
+		// One object for every answer, as the reader hands out one per pod port.
+		const reply = {ip: '10.244.1.2', port: 8080};
+		const slice = (pod: string) => ({
+			metadata: {namespace: 'default', name: 'echo-x', labels: {'kubernetes.io/service-name': 'echo'}},
+			addressType: 'IPv4',
+			ports: [{name: 'http', port: 8080, protocol: 'TCP'}],
+			endpoints: [{addresses: ['10.244.1.2'], nodeName: 'node-a', targetRef: {kind: 'Pod', namespace: 'default', name: pod}}],
+		});
+		const before = buildEndpointIndex([slice('echo-old')]);
+		const after = buildEndpointIndex([slice('echo-new')]);
+		const samples: ProbeSample[] = [];
+		const engine = startProbeEngine({
+			series: plan.series, mode: 'http', path: '/', intervalMs: 0, count: 10, timeoutMs: 1000, concurrency: 1, service: 'default/echo',
+			conntrack: {active: true, known: () => reply, wait: (_p, _s, _d, _since, onReply) => onReply(reply), readNow() {}, beforeProbe() {}, close() {}},
+			attributionContext: () => ({index: samples.length < 5 ? before : after, candidates: undefined}),
+			onSample: sample => samples.push(sample),
+		});
+		await engine.done;
+		assert.deepEqual(samples.map(sample => sample.pod), [...Array.from({length: 5}, () => 'echo-old'), ...Array.from({length: 5}, () => 'echo-new')]);
+		assert.ok(samples.every(sample => sample.via === 'conntrack' && sample.endpoint === '10.244.1.2:8080'));
 	});
 });

@@ -87,6 +87,29 @@ test('startProbe: the result is delivered once, ended early by the caller as tim
 	}
 });
 
+test('startProbe: onSent comes once the request is out, before the answer; a refused probe sends nothing', async () => {
+	const port = await piecewise(['HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'], true);
+	const order: string[] = [];
+	await new Promise<void>(resolve => {
+		startProbe('http', {...base, port}, result => {
+			order.push(`result ${result.ok}`);
+			resolve();
+		}, () => order.push('sent'));
+	});
+	assert.deepEqual(order, ['sent', 'result true']);
+	const closed = net.createServer();
+	const closedPort = await new Promise<number>(resolve => closed.listen(0, '127.0.0.1', () => resolve((closed.address() as net.AddressInfo).port)));
+	await new Promise(resolve => closed.close(resolve));
+	const refused: string[] = [];
+	await new Promise<void>(resolve => {
+		startProbe('http', {...base, port: closedPort}, result => {
+			refused.push(`result ${result.error}`);
+			resolve();
+		}, () => refused.push('sent'));
+	});
+	assert.deepEqual(refused, ['result refused']);
+});
+
 // A broken reply is a failure, whatever its status line promised; what arrived still names the pod.
 const broken: ReadonlyArray<[string, readonly string[], true | 'reset', string]> = [
 	['Content-Length 100, closed after 5 bytes', ['HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n', 'pod-d'], true, 'truncated body'],
