@@ -1,14 +1,11 @@
-import {forEachRule, type IptablesChain, type IptablesDump, ruleDetails} from './iptables-reader.js';
-import type {IptablesRule} from './iptables-rule.js';
-import type {NatBypass, NatEndpoint, NatEntry, NatEntryKind, NatFlowTable, NatMasquerade, NatProblem} from './types.js';
+import {ChainRules, type IptablesChain, type IptablesDump, ruleDetails} from './iptables-reader.js';
+import {type IptablesRule, parseRuleLine} from './iptables-rule.js';
+import type {NatBypass, NatEndpoint, NatEntry, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
 import {iptablesChainHash, iptablesServiceHash} from './chain-names.js';
 import {
 	addBypass, addEntry, addMasquerade, compareFlows, finishFlow, type FlowDraft, draftIn, hostAddress, identifyFlow, markLocalDrop, protocolOf, servicePortFromComment, splitHostPort,
 } from './flow-builder.js';
 import {chainShares} from './shares.js';
-
-/** An endpoint chain's DNAT; `chain` is the dump's own string of its name (not one more copy per jump). */
-type EndpointTarget = {ip: string; port: number; hairpin: boolean; chain: string};
 
 /** A rule of a KUBE-SVC-/KUBE-SVL-/KUBE-XLB- chain that jumps to an endpoint (or drops). */
 type Jump = {line: number; raw: string; target: string; probability: number | null; index: number};
@@ -36,8 +33,6 @@ class IptablesDecoder {
 	private readonly drafts = new Map<string, FlowDraft>();
 	/** KUBE-SEP- chains the dump lacks, once reported without a comment naming the endpoint. */
 	private readonly missingEndpoints = new Set<string>();
-	/** The masquerade marks of each chain once read (a chain is walked once per entry of its Service). */
-	private readonly marks = new Map<string, NatMasquerade[]>();
 	/** Each entry found in KUBE-SERVICES / KUBE-NODEPORTS, with the chain its path starts at. */
 	private readonly entryStarts: Array<{draft: FlowDraft; index: number; chain: string}> = [];
 	/** Old style: masquerade rules in KUBE-SERVICES / KUBE-NODEPORTS next to the jump. */
@@ -71,11 +66,11 @@ class IptablesDecoder {
 
 		// Filter table: services without (local) endpoints are rejected or dropped there.
 		for (const name of ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-NODEPORTS']) {
-			for (const rule of this.rulesOf(this.filter, name)) {
+			this.eachRuleOnce(this.filter, name, rule => {
 				if (rule.target === 'REJECT' || rule.target === 'DROP') {
 					this.noEndpointsRule(rule, name);
 				}
-			}
+			});
 		}
 
 		const services = [...this.drafts.values()].map(draft => finishFlow(draft, this.problems)).sort(compareFlows);
@@ -86,47 +81,66 @@ class IptablesDecoder {
 	private rulesOf(table: Map<string, IptablesChain>, name: string): IptablesRule[] {
 		const chain = table.get(name);
 		const rules: IptablesRule[] = [];
-		if (chain) {
-			forEachRule(chain, (raw, line, index) => {
-				const rule = ruleDetails(chain, index, this.problems, raw, line);
-				if (rule) {
-					rules.push(rule);
-				}
-			});
+		for (const each = chain ? new ChainRules(chain) : undefined; each?.next();) {
+			const rule = ruleDetails(chain!, each.index, this.problems, each.raw, each.line);
+			if (rule) {
+				rules.push(rule);
+			}
 		}
 
 		return rules;
 	}
 
+	/**
+	 * Each rule of a chain the decode reads once (KUBE-SERVICES, KUBE-NODEPORTS, the filter chains),
+	 * parsed and dropped one at a time rather than kept on the chain, so thousands of entry rules do
+	 * not all live until the decode ends. What `visit` finds wrong goes to `late`, reported after the
+	 * chain's own parse problems.
+	 */
+	private eachRuleOnce(table: Map<string, IptablesChain>, name: string, visit: (rule: IptablesRule, late: NatProblem[]) => void): void {
+		const chain = table.get(name);
+		const late: NatProblem[] = [];
+		for (const each = chain ? new ChainRules(chain) : undefined; each?.next();) {
+			const rule = parseRuleLine(each.raw, each.line, this.problems);
+			if (rule) {
+				visit(rule, late);
+			}
+		}
+
+		for (const problem of late) {
+			this.problems.push(problem);
+		}
+	}
+
 	/** KUBE-SERVICES: cluster, external and load-balancer IPs; then KUBE-NODEPORTS, on the addresses KUBE-SERVICES sends there. */
 	private entries(): void {
 		const nodePortAddresses: Array<string | null> = [];
-		for (const rule of this.rulesOf(this.nat, 'KUBE-SERVICES')) {
+		this.eachRuleOnce(this.nat, 'KUBE-SERVICES', (rule, late) => {
 			const draft = rule.target === 'KUBE-NODEPORTS' ? undefined : this.serviceDraft(rule);
 			const port = Number(rule.destinationPort);
 			if (rule.target === 'KUBE-NODEPORTS') {
 				nodePortAddresses.push(rule.destination && !rule.destinationNegated ? hostAddress(rule.destination) : null);
 			} else if (draft && (!rule.destination || !Number.isInteger(port))) {
-				this.problems.push({line: rule.line, message: `line ${rule.line}: service rule without destination address or port: ${rule.raw}`});
+				late.push({line: rule.line, message: `line ${rule.line}: service rule without destination address or port: ${rule.raw}`});
 			} else if (draft) {
 				const kind = iptablesChainHash(rule.target!)!.kind;
 				const entryKind = kindFromComment(rule.comment) ?? (kind === 'FW' ? 'loadBalancer' : (kind === 'SVC' || kind === 'SVL' ? 'clusterIP' : 'externalIP'));
 				this.addEntryStart(draft, entryKind, hostAddress(rule.destination!), port, rule);
 			}
-		}
+		});
 
 		const everyAddress = nodePortAddresses.length > 0 && nodePortAddresses.every(address => address !== null) ? nodePortAddresses : [null];
-		for (const rule of this.rulesOf(this.nat, 'KUBE-NODEPORTS')) {
+		this.eachRuleOnce(this.nat, 'KUBE-NODEPORTS', (rule, late) => {
 			const draft = this.serviceDraft(rule);
 			const port = Number(rule.destinationPort);
 			if (draft && !Number.isInteger(port)) {
-				this.problems.push({line: rule.line, message: `line ${rule.line}: NodePort rule without --dport: ${rule.raw}`});
+				late.push({line: rule.line, message: `line ${rule.line}: NodePort rule without --dport: ${rule.raw}`});
 			} else if (draft) {
 				for (const address of rule.destination ? [hostAddress(rule.destination)] : everyAddress) {
 					this.addEntryStart(draft, 'nodePort', address, port, rule);
 				}
 			}
-		}
+		});
 	}
 
 	/**
@@ -182,12 +196,15 @@ class IptablesDecoder {
 			const kind: string | undefined = iptablesChainHash(current)?.kind;
 			if (kind === 'SVC' || kind === 'SVL') {
 				draft[kind === 'SVC' ? 'chain' : 'localChain'] ??= current;
-				return {...result, target: kind === 'SVC' ? 'cluster' : 'local'};
+				result.target = kind === 'SVC' ? 'cluster' : 'local';
+				return result;
 			}
 
 			if (kind === 'XLB') {
 				this.oldLocalChain(draft, current);
-				return {...result, target: 'local', localOnly: true};
+				result.target = 'local';
+				result.localOnly = true;
+				return result;
 			}
 
 			current = kind === 'FW' ? this.firewallChain(draft, current, result) : (kind === 'EXT' ? this.externalChain(draft, current, result) : null);
@@ -258,21 +275,21 @@ class IptablesDecoder {
 
 	/** The chain's masquerade marks (only the mark rules are parsed: dispatch chains hold mostly KUBE-SEP- jumps). */
 	private collectMasquerade(draft: FlowDraft, chain: IptablesChain): void {
-		let marks = this.marks.get(chain.name);
+		let {marks} = chain;
 		if (!marks) {
-			const found: NatMasquerade[] = [];
-			forEachRule(chain, (raw, line, index) => {
-				const rule = raw.endsWith(' -j KUBE-MARK-MASQ') ? ruleDetails(chain, index, this.problems, raw, line) : null;
+			marks = [];
+			for (const each = new ChainRules(chain); each.next();) {
+				const rule = each.raw.endsWith(' -j KUBE-MARK-MASQ') ? ruleDetails(chain, each.index, this.problems, each.raw, each.line) : null;
 				if (rule?.target === 'KUBE-MARK-MASQ') {
-					found.push({chain: chain.name, condition: masqueradeCondition(rule), line: rule.line});
+					marks.push({chain: chain.name, condition: masqueradeCondition(rule), line: rule.line});
 				}
-			});
-			marks = found;
-			this.marks.set(chain.name, marks);
+			}
+
+			chain.marks = marks;
 		}
 
-		for (const mark of marks) {
-			addMasquerade(draft, mark);
+		for (let index = 0; index < marks.length; index++) {
+			addMasquerade(draft, marks[index]!);
 		}
 	}
 
@@ -280,18 +297,19 @@ class IptablesDecoder {
 	private jumpsOf(draft: FlowDraft, name: string, chain: IptablesChain): Jump[] {
 		const jumps: Jump[] = [];
 		let sawUnconditional = false;
-		forEachRule(chain, (raw, line, index) => {
+		for (const each = new ChainRules(chain); each.next();) {
+			const {raw, line, index} = each;
 			let jump = draft.identified ? quickJump(raw, line, index) : null;
 			if (!jump) {
 				const rule = ruleDetails(chain, index, this.problems, raw, line);
 				if (!rule) {
-					return;
+					continue;
 				}
 
 				identifyFlow(draft, rule);
 				if (rule.recentAction === 'rcheck' && rule.target?.startsWith('KUBE-SEP-')) {
 					draft.affinity = rule.recentSeconds === null ? draft.affinity : {timeoutSeconds: rule.recentSeconds};
-					return;
+					continue;
 				}
 
 				jump = {line, raw: rule.raw, target: rule.target ?? '', probability: rule.probability, index};
@@ -305,7 +323,8 @@ class IptablesDecoder {
 				sawUnconditional = jump.probability === null;
 				jumps.push(jump);
 			}
-		});
+		}
+
 		const last = jumps.at(-1);
 		if (last && !sawUnconditional) {
 			this.problems.push({line: last.line, message: `line ${last.line}: ${name} ends with a random match: some new connections fall through without DNAT`});
@@ -320,26 +339,29 @@ class IptablesDecoder {
 		const jumps = chain ? this.jumpsOf(draft, name, chain) : [];
 		const shares = chainShares(jumps.map(jump => jump.probability));
 		const endpoints: NatEndpoint[] = [];
-		for (const [index, jump] of jumps.entries()) {
-			const target = this.endpointOf(draft, jump, chain!);
-			if (target) {
-				const {ip, port, chain: endpointChain, hairpin} = target;
-				endpoints.push({ip, port, probability: shares[index]!, chain: endpointChain, written: jump.probability, line: jump.line, hairpinMasquerade: hairpin});
+		for (let index = 0; index < jumps.length; index++) {
+			const endpoint = this.endpointOf(draft, jumps[index]!, chain!, shares[index]!);
+			if (endpoint) {
+				endpoints.push(endpoint);
 			}
 		}
 
 		return endpoints;
 	}
 
-	/** The endpoint of a jump's KUBE-SEP- chain, read once per chain (kept on the chain). */
-	private endpointOf(draft: FlowDraft, jump: Jump, from: IptablesChain): EndpointTarget | null {
+	/**
+	 * The endpoint a jump reaches, with its share. Its KUBE-SEP- chain is read once: the first
+	 * endpoint made from it is kept on the chain, and a later jump there copies its address.
+	 */
+	private endpointOf(draft: FlowDraft, jump: Jump, from: IptablesChain, share: number): NatEndpoint | null {
 		const name = jump.target;
 		const chain = this.nat.get(name);
 		if (chain ? chain.reading !== undefined : this.missingEndpoints.has(name)) {
-			return (chain?.reading ?? null) as EndpointTarget | null;
+			const known = (chain?.reading ?? null) as NatEndpoint | null;
+			return known && newEndpoint(known, known.chain, known.hairpinMasquerade, jump, share);
 		}
 
-		const result = chain ? this.readEndpointChain(draft, chain, jump) : null;
+		const result = chain ? this.readEndpointChain(draft, chain, jump, share) : null;
 		if (!chain) {
 			this.problems.push({line: jump.line, message: `line ${jump.line}: jump to missing endpoint chain ${name}`});
 		}
@@ -349,7 +371,7 @@ class IptablesDecoder {
 		const named = comment ? / -> (\S+)$/.exec(comment) : null;
 		const split = named ? splitHostPort(named[1]!) : null;
 		if (split) {
-			return {ip: split.ip, port: split.port, hairpin: false, chain: name};
+			return newEndpoint(split, name, false, jump, share);
 		}
 
 		if (chain) {
@@ -361,14 +383,16 @@ class IptablesDecoder {
 		return result;
 	}
 
-	/** A KUBE-SEP- chain: its DNAT and whether it marks hairpin traffic. */
-	private readEndpointChain(draft: FlowDraft, chain: IptablesChain, jump: Jump): EndpointTarget | null {
+	/** The endpoint of a KUBE-SEP- chain as `jump` reaches it: its DNAT, and whether it marks hairpin traffic. */
+	private readEndpointChain(draft: FlowDraft, chain: IptablesChain, jump: Jump, share: number): NatEndpoint | null {
 		let hairpin = false;
-		// The last DNAT of the chain (text '' while none).
-		const destination = {text: '', line: 0, raw: ''};
-		forEachRule(chain, (raw, line, index) => {
-			const quick = draft.identified ? quickEndpoint(raw) : undefined;
-			const rule = quick === undefined ? ruleDetails(chain, index, this.problems, raw, line) : null;
+		// The last DNAT of the chain ('' while none), and the rule that has it.
+		let destination = '';
+		let destinationLine = 0;
+		let destinationRaw = '';
+		for (const each = new ChainRules(chain); each.next();) {
+			const quick = draft.identified ? quickEndpoint(each.raw) : undefined;
+			const rule = quick === undefined ? ruleDetails(chain, each.index, this.problems, each.raw, each.line) : null;
 			if (rule) {
 				identifyFlow(draft, rule);
 			}
@@ -376,19 +400,20 @@ class IptablesDecoder {
 			hairpin ||= quick === true || (rule?.target === 'KUBE-MARK-MASQ' && Boolean(rule.source));
 			const text = typeof quick === 'string' ? quick : (rule?.target === 'DNAT' && rule.toDestination) || '';
 			if (text) {
-				destination.text = text;
-				destination.line = line;
-				destination.raw = rule?.raw ?? raw;
+				destination = text;
+				destinationLine = each.line;
+				destinationRaw = rule?.raw ?? each.raw;
 			}
-		});
-		const split = destination.text ? splitHostPort(destination.text) : null;
-		if (!destination.text) {
-			this.problems.push({line: jump.line, message: `line ${jump.line}: endpoint chain ${chain.name} has no DNAT rule`});
-		} else if (!split) {
-			this.problems.push({line: destination.line, message: `line ${destination.line}: bad --to-destination ${destination.text}: ${destination.raw}`});
 		}
 
-		return split ? {ip: split.ip, port: split.port, hairpin, chain: chain.name} : null;
+		const split = destination ? splitHostPort(destination) : null;
+		if (!destination) {
+			this.problems.push({line: jump.line, message: `line ${jump.line}: endpoint chain ${chain.name} has no DNAT rule`});
+		} else if (!split) {
+			this.problems.push({line: destinationLine, message: `line ${destinationLine}: bad --to-destination ${destination}: ${destinationRaw}`});
+		}
+
+		return split ? newEndpoint(split, chain.name, hairpin, jump, share) : null;
 	}
 
 	private noEndpointsRule(rule: IptablesRule, chainName: string): void {
@@ -469,6 +494,11 @@ function quickEndpoint(raw: string): boolean | string | undefined {
 
 	const destination = jumpAt !== -1 && raw.startsWith(' -j DNAT --to-destination ', jumpAt) ? raw.slice(jumpAt + 26) : '';
 	return destination === '' || destination.indexOf(' ') !== -1 ? undefined : destination;
+}
+
+/** The endpoint at `address` (of endpoint chain `chain`) that `jump` sends its `share` to. */
+function newEndpoint(address: {ip: string; port: number}, chain: string, hairpin: boolean, jump: Jump, share: number): NatEndpoint {
+	return {ip: address.ip, port: address.port, probability: share, chain, written: jump.probability, line: jump.line, hairpinMasquerade: hairpin};
 }
 
 function serviceHash(named: {service: string; port: string}, protocol: string): string {

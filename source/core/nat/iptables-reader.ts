@@ -1,4 +1,4 @@
-import type {NatProblem} from './types.js';
+import type {NatMasquerade, NatProblem} from './types.js';
 import {ByteLines} from './byte-lines.js';
 import {clip, type IptablesRule, parseRuleLine, tokenize} from './iptables-rule.js';
 
@@ -25,6 +25,10 @@ export type IptablesChain = {
 	parsed: Array<IptablesRule | null | undefined> | null;
 	/** What the decoder read from the chain as a whole, once (its endpoint): kept here, not looked up again by name. */
 	reading: unknown;
+	/** The chain's masquerade marks, once the decoder has read them (a chain is walked once per entry of its Service). */
+	marks: NatMasquerade[] | null;
+	/** The chain declared after this one in its table, whose rules usually come next. */
+	nextDeclared: IptablesChain | null;
 };
 
 export type IptablesTable = {readonly name: string; readonly chains: Map<string, IptablesChain>};
@@ -35,15 +39,30 @@ export type IptablesDump = {
 	readonly problems: NatProblem[];
 };
 
-/** Calls `visit` with each rule of the chain as written, its line and position; no arrays are built. */
-export function forEachRule(chain: IptablesChain, visit: (raw: string, line: number, index: number) => void): void {
-	const {text, lines} = chain;
-	let start = 0;
-	for (let index = 0; index < chain.size; index++) {
-		let end = text.indexOf('\n', start);
+/**
+ * The rules of a chain as written, one at a time, with no callback and no array: `next()` moves to
+ * the following rule (false after the last); `raw`, `line` and `index` then describe it.
+ */
+export class ChainRules {
+	raw = '';
+	line = 0;
+	index = -1;
+	private start = 0;
+
+	constructor(private readonly chain: IptablesChain) {}
+
+	next(): boolean {
+		const {text, lines} = this.chain;
+		if (++this.index >= this.chain.size) {
+			return false;
+		}
+
+		let end = text.indexOf('\n', this.start);
 		end = end === -1 ? text.length : end;
-		visit(text.slice(start, text.charCodeAt(end - 1) === 13 ? end - 1 : end), lines ? lines[index]! : chain.firstLine + index, index);
-		start = end + 1;
+		this.raw = text.slice(this.start, text.charCodeAt(end - 1) === 13 ? end - 1 : end);
+		this.line = lines ? lines[this.index]! : this.chain.firstLine + this.index;
+		this.start = end + 1;
+		return true;
 	}
 }
 
@@ -68,7 +87,13 @@ export class IptablesReader {
 	private current: IptablesTable | undefined;
 	private inSaveSection = false;
 	private lineNumber = 0;
+	/** Whether the text being read has a tab (then no line of it is read in place). */
+	private tabs = false;
 	private lastChain: IptablesChain | undefined;
+	/** The chain declared last in the current table. */
+	private lastDeclared: IptablesChain | undefined;
+	/** Until a chain is declared again or deleted, the chains' nextDeclared links are theirs. */
+	private declaredInOrder = true;
 	/** The rules of lastChain not yet added: text[blockStart, blockEnd), `blockSize` lines from `blockLine`. */
 	private blockText = '';
 	private blockStart = 0;
@@ -108,6 +133,7 @@ export class IptablesReader {
 			text = text.replaceAll(/^\[\d+:\d+\] +/gm, '');
 		}
 
+		this.tabs = text.includes('\t');
 		for (let start = 0, end = text.indexOf('\n'); end !== -1; start = end + 1, end = text.indexOf('\n', start)) {
 			this.line(text, start, end);
 		}
@@ -127,21 +153,15 @@ export class IptablesReader {
 			start++;
 		}
 
-		// The hot path: `-A CHAIN …` continuing the previous rule's chain (iptables-save groups rules by
-		// chain): the line joins the chain's current block, and no string is made for it.
-		const chain = this.lastChain;
-		if (chain && text.charCodeAt(start) === 45 && text.charCodeAt(start + 1) === 65 && text.charCodeAt(start + 2) === 32
-			&& text.charCodeAt(start + 3 + chain.name.length) === 32 && text.startsWith(chain.name, start + 3)) {
-			this.extendBlock(text, start, end, lineNumber);
+		if (this.readInPlace(text, start, end, lineNumber)) {
 			return;
 		}
 
-		this.flushBlock();
 		const raw = text.slice(start, end);
 		// A plain `-A` line of another chain: the chain is looked up by name, and a block begins.
-		const nameEnd = raw.indexOf(' ', 3);
-		if (raw.startsWith('-A ') && nameEnd > 3 && raw.charCodeAt(3) !== 45) {
-			this.lastChain = this.chainForRule(raw.slice(3, nameEnd), raw, lineNumber);
+		const ruleNameEnd = raw.indexOf(' ', 3);
+		if (raw.startsWith('-A ') && ruleNameEnd > 3 && raw.charCodeAt(3) !== 45) {
+			this.lastChain = this.chainForRule(raw.slice(3, ruleNameEnd), raw, lineNumber);
 			this.extendBlock(text, start, end, lineNumber);
 			return;
 		}
@@ -165,9 +185,43 @@ export class IptablesReader {
 			this.inSaveSection = false;
 			this.current = undefined;
 			this.lastChain = undefined;
+			this.lastDeclared = undefined;
 		} else {
 			this.problem(lineNumber, raw, 'not an iptables-save line');
 		}
+	}
+
+	/**
+	 * The lines iptables-save writes most, read where they are in the text, with no string made for
+	 * the line; false for any other line (after the pending block is added to its chain).
+	 */
+	private readInPlace(text: string, start: number, end: number, lineNumber: number): boolean {
+		// The hot path: `-A CHAIN …` continuing the previous rule's chain (iptables-save groups rules by
+		// chain): the line joins the chain's current block.
+		const chain = this.lastChain;
+		if (chain && isRuleOf(chain, text, start)) {
+			this.extendBlock(text, start, end, lineNumber);
+			return true;
+		}
+
+		this.flushBlock();
+		// iptables-save writes the chains' rules in the order it declared them: the chain declared after
+		// the last one is tried first (no slice of its name, no lookup by name).
+		const next = this.declaredInOrder ? chain?.nextDeclared : undefined;
+		if (next && isRuleOf(next, text, start)) {
+			this.lastChain = next;
+			this.extendBlock(text, start, end, lineNumber);
+			return true;
+		}
+
+		// A user chain as iptables-save declares it, `:NAME - [0:0]`: the name is the one string made.
+		const nameEnd = end - 8;
+		if (this.inSaveSection && !this.tabs && nameEnd > start + 1 && text.charCodeAt(start) === 58 && text.startsWith(' - [0:0]', nameEnd) && text.indexOf(' ', start) === nameEnd) {
+			this.declare(text.slice(start + 1, nameEnd), '-', lineNumber);
+			return true;
+		}
+
+		return false;
 	}
 
 	private problem(line: number, raw: string, message: string): void {
@@ -197,18 +251,12 @@ export class IptablesReader {
 		this.current = undefined;
 		this.table(name);
 		this.lastChain = undefined;
+		this.lastDeclared = undefined;
 		this.inSaveSection = true;
 	}
 
-	/** `:NAME POLICY [p:b]` inside a table. */
+	/** `:NAME POLICY [p:b]` inside a table (the usual `:NAME - [0:0]` is read in `line`). */
 	private declaration(raw: string, trimmed: string, line: number): void {
-		// As iptables-save writes a user chain: `:NAME - [0:0]`, read without a regex.
-		const nameEnd = raw.length - 8;
-		if (this.inSaveSection && nameEnd > 1 && raw.charCodeAt(0) === 58 && raw.startsWith(' - [0:0]', nameEnd) && raw.indexOf(' ') === nameEnd && raw.indexOf('\t') === -1) {
-			this.declare(raw.slice(1, nameEnd), '-', line);
-			return;
-		}
-
 		const match = /^:(\S+)\s+(\S+)(?:\s+(\[\d+:\d+\]))?\s*$/.exec(trimmed);
 		if (!match) {
 			this.problem(line, raw, 'bad chain declaration');
@@ -225,14 +273,22 @@ export class IptablesReader {
 	/** Declared again, a chain is flushed (as iptables-restore does) unless it was only seen in rules so far. */
 	private declare(name: string, policy: string | null, line: number): void {
 		const {chains} = this.table();
-		const existing = chains.get(name);
-		if (existing?.line === null) {
-			existing.policy = policy;
-			existing.line = line;
+		let chain = chains.get(name);
+		if (chain?.line === null) {
+			chain.policy = policy;
+			chain.line = line;
 		} else {
-			chains.set(name, newChain(name, policy, line));
+			this.declaredInOrder &&= chain === undefined;
+			chain = newChain(name, policy, line);
+			chains.set(name, chain);
 			this.lastChain = undefined;
 		}
+
+		if (this.lastDeclared) {
+			this.lastDeclared.nextDeclared = chain;
+		}
+
+		this.lastDeclared = chain;
 	}
 
 	/** Line `line` (text[start, end)) is the next rule of lastChain. */
@@ -330,6 +386,7 @@ export class IptablesReader {
 		} else if (command === '-X' || command === '--delete-chain') {
 			const {chains} = this.table();
 			this.lastChain = undefined;
+			this.declaredInOrder = false;
 			for (const [key, chain] of name === undefined ? chains : []) {
 				if (chain.policy === '-' || chain.policy === null) {
 					chains.delete(key);
@@ -351,8 +408,15 @@ export class IptablesReader {
 	}
 }
 
+/** Whether text[start…] begins `-A NAME ` with the chain's name (a name that looks like an option is never a rule's chain). */
+function isRuleOf(chain: IptablesChain, text: string, start: number): boolean {
+	const {name} = chain;
+	return text.charCodeAt(start) === 45 && text.charCodeAt(start + 1) === 65 && text.charCodeAt(start + 2) === 32 && name.charCodeAt(0) !== 45
+		&& text.charCodeAt(start + 3 + name.length) === 32 && text.startsWith(name, start + 3);
+}
+
 function newChain(name: string, policy: string | null, line: number | null): IptablesChain {
-	return {name, policy, line, text: '', firstLine: 0, lines: null, size: 0, parsed: null, reading: undefined};
+	return {name, policy, line, text: '', firstLine: 0, lines: null, size: 0, parsed: null, reading: undefined, marks: null, nextDeclared: null};
 }
 
 /** The line of each rule of the chain. */

@@ -109,19 +109,40 @@ export function clip(raw: string): string {
  * as iptables-save writes them.
  */
 export function tokenize(line: string): string[] {
-	if (!line.includes('"') && !line.includes('\\') && !line.includes('\t') && !line.includes('  ')) {
-		const words = line.split(' ');
-		if (words.at(-1) === '') {
-			words.pop();
+	return line.includes('\\') || line.includes('\t') ? splitWords(line) : (splitQuoted(line) ?? splitWords(line));
+}
+
+/**
+ * tokenize for a line whose only quotes, if any, wrap whole words (kube-proxy's comments): words
+ * found with indexOf, not character by character. Null for any other quote, which splitWords reads.
+ */
+function splitQuoted(line: string): string[] | null {
+	const tokens: string[] = [];
+	let quote = line.indexOf('"');
+	for (let index = 0; index < line.length;) {
+		if (line.charCodeAt(index) === 32) {
+			index++;
+			continue;
 		}
 
-		if (words[0] === '') {
-			words.shift();
+		quote = quote !== -1 && quote < index ? line.indexOf('"', index) : quote;
+		const quoted = quote === index;
+		let end = quoted ? line.indexOf('"', index + 1) + 1 : line.indexOf(' ', index);
+		end = end === -1 ? line.length : end;
+		// An unclosed quote, a quote inside a word, or a word right after a closing quote.
+		if (end === 0 || (end < line.length && line.charCodeAt(end) !== 32) || (!quoted && quote !== -1 && quote < end)) {
+			return null;
 		}
 
-		return words;
+		tokens.push(quoted ? line.slice(index + 1, end - 1) : line.slice(index, end));
+		index = end;
 	}
 
+	return tokens;
+}
+
+/** tokenize, character by character. */
+function splitWords(line: string): string[] {
 	const tokens: string[] = [];
 	const length = line.length;
 	let index = 0;
@@ -181,12 +202,8 @@ export function looksLikeOption(token: string | undefined): boolean {
 export function parseRuleLine(line: string, lineNumber: number, problems: NatProblem[], raw: string = line): IptablesRule | null {
 	const tokens = tokenize(line);
 	const chain = tokens[1];
-	const bad = (message: string) => {
-		problems.push({line: lineNumber, message: `line ${lineNumber}: ${message}: ${clip(raw)}`});
-	};
-
 	if (chain === undefined || chain === '' || looksLikeOption(chain)) {
-		bad('rule without a chain name');
+		ruleProblem(problems, lineNumber, raw, 'rule without a chain name');
 		return null;
 	}
 
@@ -207,12 +224,12 @@ export function parseRuleLine(line: string, lineNumber: number, problems: NatPro
 
 		const flag = flags.has(option);
 		if (option.charCodeAt(0) !== 45) {
-			bad(`unexpected word "${option}"`);
+			ruleProblem(problems, lineNumber, raw, `unexpected word "${option}"`);
 		} else if (!flag && index >= tokens.length) {
-			bad(`option ${option} needs a value`);
+			ruleProblem(problems, lineNumber, raw, `option ${option} needs a value`);
 			break;
 		} else {
-			index = readOption(rule, tokens, index, option, flag, negated, bad);
+			index = readOption(rule, tokens, index, option, flag, negated, problems);
 		}
 
 		negated = false;
@@ -221,14 +238,27 @@ export function parseRuleLine(line: string, lineNumber: number, problems: NatPro
 	return rule;
 }
 
+/** A problem with the rule on line `lineNumber` (written `raw`). */
+function ruleProblem(problems: NatProblem[], lineNumber: number, raw: string, message: string): void {
+	problems.push({line: lineNumber, message: `line ${lineNumber}: ${message}: ${clip(raw)}`});
+}
+
 /** The option at tokens[index - 1] with its value (none for a `flag`); returns the index after them. */
-function readOption(rule: IptablesRule, tokens: string[], index: number, option: string, flag: boolean, negated: boolean, bad: (message: string) => void): number {
+function readOption(rule: IptablesRule, tokens: string[], index: number, option: string, flag: boolean, negated: boolean, problems: NatProblem[]): number {
 	let value = flag ? '' : tokens[index++]!;
 	const apply = optionByName.get(option);
 	if (!apply) {
 		// An option without a field goes to `other` with every word up to the next option (`--set-counters a b`).
 		rule.other ??= [];
-		rule.other.push(...(negated ? ['!', option] : [option]), ...(flag ? [] : [value]));
+		if (negated) {
+			rule.other.push('!');
+		}
+
+		rule.other.push(option);
+		if (!flag) {
+			rule.other.push(value);
+		}
+
 		while (index < tokens.length && !looksLikeOption(tokens[index])) {
 			rule.other.push(tokens[index++]!);
 		}
@@ -242,7 +272,7 @@ function readOption(rule: IptablesRule, tokens: string[], index: number, option:
 
 	const problem = apply(rule, value, negated, option);
 	if (problem) {
-		bad(problem);
+		ruleProblem(problems, rule.line, rule.raw, problem);
 	}
 
 	return index;

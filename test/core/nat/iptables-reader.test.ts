@@ -1,16 +1,17 @@
 import {test, describe} from 'node:test';
 import assert from 'node:assert/strict';
 import {Buffer} from 'node:buffer';
-import {forEachRule, type IptablesChain, IptablesReader, ruleDetails as parsedRule} from '../../../source/core/nat/iptables-reader.js';
+import {ChainRules, type IptablesChain, IptablesReader, ruleDetails as parsedRule} from '../../../source/core/nat/iptables-reader.js';
 import {parseRuleLine, tokenize} from '../../../source/core/nat/iptables-rule.js';
 import type {NatProblem} from '../../../source/core/nat/types.js';
 
 function chainRules(chain: IptablesChain): {raws: string[]; lines: number[]} {
 	const rules = {raws: [] as string[], lines: [] as number[]};
-	forEachRule(chain, (raw, line) => {
-		rules.raws.push(raw);
-		rules.lines.push(line);
-	});
+	for (const each = new ChainRules(chain); each.next();) {
+		rules.raws.push(each.raw);
+		rules.lines.push(each.line);
+	}
+
 	return rules;
 }
 
@@ -34,6 +35,12 @@ describe('tokenize', () => {
 		['--comment "say \\"hi\\" \\\\ x"', ['--comment', 'say "hi" \\ x']],
 		['--comment ""', ['--comment', '']],
 		['\t-A\tX', ['-A', 'X']],
+		// Quotes that do not wrap whole words: a word goes on after a closing quote, starts before an
+		// opening one, or runs to the end of the line when the quote is never closed.
+		['--comment "a b"c -j Y', ['--comment', 'a bc', '-j', 'Y']],
+		['--comment x"y z" -j Y', ['--comment', 'xy z', '-j', 'Y']],
+		['--comment "a b -j Y', ['--comment', 'a b -j Y']],
+		['--comment "a"  "b" -j Y', ['--comment', 'a', 'b', '-j', 'Y']],
 	];
 	for (const [line, expected] of cases) {
 		test(JSON.stringify(line), () => {
@@ -204,5 +211,22 @@ describe('parseIptablesSave', () => {
 			assert.equal(dump.tables.get('nat')!.chains.get('X')!.size, 4);
 			assert.equal([...dump.tables.get('nat')!.chains.values()].reduce((sum, chain) => sum + chain.size, 0), 5);
 		}
+	});
+
+	test('rules go to the chain they name whatever the order of the declarations, also once a chain is declared again or deleted', () => {
+		const rulesOf = (text: string) => {
+			const dump = parseIptablesSave(text);
+			return [...dump.tables.get('nat')!.chains.values()].map(chain => `${chain.name}: ${chainRules(chain).raws.map(raw => raw.split(' ').at(-1)).join(' ')}`);
+		};
+
+		// In declaration order (as iptables-save writes), skipping a chain without rules, and out of it.
+		assert.deepEqual(rulesOf('*nat\n:A - [0:0]\n:B - [0:0]\n:C - [0:0]\n-A A -j 1\n-A C -j 2\n-A B -j 3\n-A A -j 4\nCOMMIT\n'), ['A: 1 4', 'B: 3', 'C: 2']);
+		// B declared again is a new, empty chain: its rules go there, not to the B declared after A first.
+		assert.deepEqual(rulesOf('*nat\n:A - [0:0]\n:B - [0:0]\n-A B -j 1\n:B - [0:0]\n-A A -j 2\n-A B -j 3\nCOMMIT\n'), ['A: 2', 'B: 3']);
+		// B deleted: its rules after A make a chain seen only in rules (with a problem), not the deleted one.
+		const deleted = parseIptablesSave('-N A\n-N B\n-X B\n-A A -j 1\n-A B -j 2\n');
+		assert.deepEqual([...deleted.tables.get('nat')!.chains.values()].map(chain => [chain.name, chain.line, chain.size]), [['A', 1, 1], ['B', null, 1]]);
+		// A chain name that looks like an option is not a rule's chain, declared or not.
+		assert.match(parseIptablesSave('*nat\n:A - [0:0]\n:-B - [0:0]\n-A A -j 1\n-A -B -j 2\nCOMMIT\n').problems[0]!.message, /^line 5: rule without a chain name/);
 	});
 });
