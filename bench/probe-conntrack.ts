@@ -8,7 +8,9 @@
  * Inside the node namespace, in alternating rounds: `ab -n N -c 1` against the ClusterIP and
  * svctop's probe engine (the one `svctop probe` runs: concurrency 1, interval 0, a new connection
  * per probe, attribution by conntrack). Goal: the engine's median rate >= 0.8x ab's median, with
- * every probe attributed by conntrack to one of the pods.
+ * every probe attributed by conntrack to one of the pods. Each round also runs ab once more with the
+ * engine's `conntrack -E` listening beside it (shown, not judged): whether the gap is the listener's
+ * cost to the node or the engine's own.
  *
  * The engine measured is the build's (build/source, what `svctop probe` runs; rebuilt first when a
  * source file is newer): run from the TypeScript sources through tsx, every closure the engine
@@ -20,7 +22,7 @@
  * end, also on failure or Ctrl-C. Not root, or a tool missing: SKIP with the reason.
  */
 import {execFileSync, spawn, spawnSync, type ChildProcess} from 'node:child_process';
-import {readFileSync} from 'node:fs';
+import {closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
@@ -165,6 +167,31 @@ function runAb(count: number): {rate: number; cpuUs: number} | undefined {
 	return match ? {rate: Number(match[1]), cpuUs: (cpuUs() - cpu) / count} : undefined;
 }
 
+/**
+ * ab with the engine's own `conntrack -E` listening beside it (same arguments, into a file in /dev/shm,
+ * as the engine's reader writes): what generating and writing one event per connection costs the node,
+ * whoever makes the connections. Shown beside the goal, not judged.
+ */
+async function runAbWithListener(count: number): Promise<{rate: number; cpuUs: number} | undefined> {
+	const {listensForEvents} = await importBuilt<typeof import('../source/node/probe/conntrack.js')>('node/probe/conntrack.js');
+	const dir = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'svpc-ab-'));
+	const out = openSync(path.join(dir, 'events'), 'a');
+	const listener = spawn('conntrack', ['-E', '-e', 'NEW', '-p', 'tcp', '--buffer-size', '4194304', '--orig-dst', clusterIp, '--orig-port-dst', '80'], {stdio: ['ignore', out, 'ignore']});
+	closeSync(out);
+	try {
+		for (let i = 0; i < 250 && listener.pid !== undefined && !listensForEvents(listener.pid); i++) {
+			// eslint-disable-next-line no-await-in-loop -- polling a child that is starting.
+			await new Promise(resolve => setTimeout(resolve, 2));
+		}
+
+		return runAb(count);
+	} finally {
+		listener.kill();
+		await new Promise(resolve => listener.once('exit', resolve));
+		rmSync(dir, {recursive: true, force: true});
+	}
+}
+
 const slice: V1EndpointSlice = {
 	metadata: {namespace: 'bench', name: 'echo-x', labels: {'kubernetes.io/service-name': 'echo'}},
 	addressType: 'IPv4',
@@ -222,6 +249,7 @@ async function inside(): Promise<number> {
 	runAb(500);
 	const ours: Array<Awaited<ReturnType<typeof runEngine>>> = [];
 	const ab: Array<{rate: number; cpuUs: number}> = [];
+	const abBesideListener: Array<{rate: number; cpuUs: number}> = [];
 	for (let round = 0; round < rounds; round++) {
 		const runOurs = async () => {
 			flush();
@@ -242,6 +270,13 @@ async function inside(): Promise<number> {
 		} else {
 			runTheirs();
 			await runOurs();
+		}
+
+		flush();
+		// eslint-disable-next-line no-await-in-loop -- rounds run one after another.
+		const besideListener = await runAbWithListener(probeCount);
+		if (besideListener !== undefined) {
+			abBesideListener.push(besideListener);
 		}
 	}
 
@@ -264,6 +299,11 @@ async function inside(): Promise<number> {
 
 	const abRates = ab.map(run => run.rate);
 	console.log(`  ab -n ${probeCount} -c 1          median ${median(abRates).toFixed(0).padStart(6)} req/s     (runs: ${list(abRates)}; CPU ${median(ab.map(run => run.cpuUs)).toFixed(0)} us/request median)`);
+	if (abBesideListener.length > 0) {
+		const rates = abBesideListener.map(run => run.rate);
+		console.log(`  ab with the engine's conntrack -E listening beside it (not judged): median ${median(rates).toFixed(0)} req/s = ${(median(rates) / median(abRates)).toFixed(2)}x plain ab (runs: ${list(rates)}; CPU ${median(abBesideListener.map(run => run.cpuUs)).toFixed(0)} us/request median); the engine is ${(median(ours.map(run => run.rate)) / median(rates)).toFixed(2)}x of it`);
+	}
+
 	const share = attributed / total;
 	console.log(`  answered probes attributed by conntrack: ${attributed}/${total} (${(share * 100).toFixed(1)}%; per pod ${perPod.join(' / ')}; failed probes ${failed} of ${ours.length * probeCount})  ${attributed === total && total > 0 ? 'PASS' : 'FAIL'}`);
 	const ratio = median(ours.map(run => run.rate)) / median(abRates);
