@@ -63,11 +63,16 @@ export default function KeypressProvider({children, isActive = true}: KeypressPr
 	};
 
 	// Keys typed faster than they are read (a slow SSH link, key repeat, a paste) arrive as one chunk
-	// ("/np", "kube-system\r"); they are offered one per turn of the event loop, so a key that opens
-	// a prompt has rendered it, and the prompt has registered, before the next key arrives. A run of
-	// text is offered whole first (a prompt takes it whole), else one character at a time.
+	// ("/np", "kube-system\r"), or as several keys in one turn of the event loop (Ink splits "Down Down
+	// Enter" into three calls at once). Either way they are offered one per turn, so each handler sees
+	// what the key before it did: a moved cursor has rendered before Enter opens the selected row, and a
+	// key that opens a prompt has rendered it before the next key arrives. A run of text is offered whole
+	// first (a prompt takes it whole), else one character at a time.
 	const pending = useRef<Keypress[]>([]);
+	// A key was offered in this turn: the next one waits for the next turn.
+	const offeredThisTurn = useRef(false);
 	const drain = () => {
+		offeredThisTurn.current = false;
 		const keypress = pending.current.shift();
 		if (keypress === undefined) {
 			return;
@@ -79,17 +84,19 @@ export default function KeypressProvider({children, isActive = true}: KeypressPr
 			dispatch(first!);
 		}
 
-		if (pending.current.length > 0) {
-			setImmediate(drain);
+		offeredThisTurn.current = true;
+		setImmediate(drain);
+	};
+
+	const enqueue = (keypresses: Keypress[]) => {
+		pending.current.push(...keypresses);
+		if (!offeredThisTurn.current) {
+			drain();
 		}
 	};
 
-	const enqueue = (text: string) => {
-		const idle = pending.current.length === 0;
-		pending.current.push(...splitChunk(text).map(token => keypressOf(token === '\r\n' ? '\r' : token)));
-		if (idle) {
-			drain();
-		}
+	const enqueueText = (text: string) => {
+		enqueue(splitChunk(text).map(token => keypressOf(token === '\r\n' ? '\r' : token)));
 	};
 
 	const isInputActive = isActive && isRawModeSupported;
@@ -97,19 +104,16 @@ export default function KeypressProvider({children, isActive = true}: KeypressPr
 		(input, key) => {
 			const keypress = toKeypress(input, key);
 			if (keypress.text.length > 1) {
-				enqueue(keypress.text);
-			} else if (pending.current.length > 0) {
-				// Still replaying an earlier chunk: keep the order.
-				pending.current.push(keypress);
+				enqueueText(keypress.text);
 			} else {
-				dispatch(keypress);
+				enqueue([keypress]);
 			}
 		},
 		{isActive: isInputActive},
 	);
 
 	// Bracketed paste (ESC[200~ ... ESC[201~): the pasted text, as if typed.
-	usePaste(enqueue, {isActive: isInputActive});
+	usePaste(enqueueText, {isActive: isInputActive});
 
 	const bus = useMemo(() => ({register}), [register]);
 	return <KeypressContext value={bus}>{children}</KeypressContext>;

@@ -43,3 +43,15 @@ test('a chunk of navigation keys moves one row per key', async () => {
 	// Three rows down from the first: external-db, kubernetes, lb-svc, np-svc.
 	await until(view, /^> +default +np-svc /m);
 });
+
+test('arrow keys and Enter that arrive together open the row the cursor ends on, not the one it started from', async () => {
+	const source = seededSource();
+	const view = renderAt(<Dashboard source={source} clock={() => seedNow} />, {columns: 120, rows: 20});
+	rendered.push(view);
+	await settle();
+	assert.match(view.frame(), /^> +default +external-db /m);
+	// Ink hands these to the input handler as three keys in one turn of the event loop.
+	await view.press('\u001B[B\u001B[B\r');
+	// Two rows down from the first: external-db, kubernetes, lb-svc.
+	await until(view, /^default\/lb-svc {2}/m);
+});
