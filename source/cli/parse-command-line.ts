@@ -75,6 +75,13 @@ function readFlag(word: string, next: string | undefined, words: Words): number 
 		return 0;
 	}
 
+	const given = equals === -1 ? undefined : word.slice(equals + 1);
+	if (flagSpec(name).type === 'boolean' && given !== undefined && given !== 'true' && given !== 'false') {
+		// The parser would read any other value as false: `-A=1` would quietly mean one namespace.
+		words.problem ??= `${spelled} takes no value, or =true or =false (got "${given}")`;
+		return 0;
+	}
+
 	if (flagSpec(name).type === 'boolean' || equals !== -1) {
 		words.flags.push({name, text: word, missing: flagSpec(name).type !== 'boolean' && equals === word.length - 1});
 		words.argv.push(word);

@@ -116,6 +116,11 @@ describe('durations: a clear range, never a silent default', () => {
 	});
 });
 
+test('a switch given =true or =false is that value', () => {
+	assert.equal(configOf(parseCommandLine(['list', '-A=true'])).allNamespaces, true);
+	assert.equal(configOf(parseCommandLine(['list', '--all-namespaces=false'])).allNamespaces, false);
+});
+
 describe('other flag errors are one line', () => {
 	const cases: Array<[string[], RegExp]> = [
 		[['list', '--bogus'], /^unknown flag --bogus \(see svctop list --help\)$/],
@@ -132,6 +137,9 @@ describe('other flag errors are one line', () => {
 		[['probe', 'x:1', '--concurrency', '1.5'], /^--concurrency must be a whole number of at least 1$/],
 		[['nat', '--mode', 'bpf'], /^--mode must be one of iptables, nftables, ipvs/],
 		[['list', '-n', 'a', '-A'], /^--namespace and --all-namespaces cannot be used together$/],
+		// The parser reads any other value of a switch as false: -A=1 would quietly mean one namespace.
+		[['list', '-A=1'], /^-A takes no value, or =true or =false \(got "1"\) \(see svctop list --help\)$/],
+		[['describe', 'a/b', '--json=yes'], /^--json takes no value, or =true or =false \(got "yes"\)/],
 	];
 	for (const [argv, pattern] of cases) {
 		test(argv.join(' '), () => {
