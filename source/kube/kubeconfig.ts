@@ -163,7 +163,7 @@ export function resolveKubeConfig(options: ResolveOptions = {}): ResolvedConfig 
 	const serviceAccountDirectory = options.serviceAccountDirectory ?? defaultServiceAccountDirectory;
 	const {config, origin, inClusterNamespace} = options.kubeConfigObject === undefined
 		? loadFrom(kubeconfigLocation(options.kubeconfig, env, serviceAccountDirectory), env)
-		: {config: options.kubeConfigObject, origin: 'provided', inClusterNamespace: undefined};
+		: {config: options.kubeConfigObject, origin: 'the demo cluster\'s kubeconfig', inClusterNamespace: undefined};
 	const contextName = options.context !== undefined && options.context !== '' ? options.context : config.getCurrentContext();
 	if (!contextName) {
 		throw new KubeError('unknown-context', `no current context in ${origin}: pass --context (contexts: ${config.getContexts().map(context => context.name).join(', ') || 'none'})`);

@@ -157,3 +157,11 @@ describe('context and namespace', () => {
 		assert.equal(resolved.kubeConfig.getCurrentCluster()?.server, 'https://dev.example:6443');
 	});
 });
+
+test('an unknown context of the demo cluster\'s kubeconfig names that kubeconfig', async () => {
+	const {KubeConfig} = await import('@kubernetes/client-node');
+	const config = new KubeConfig();
+	config.loadFromOptions({clusters: [{name: 'c', server: 'https://127.0.0.1:1'}], users: [{name: 'u'}], contexts: [{name: 'kind-demo', cluster: 'c', user: 'u'}], currentContext: 'kind-demo'});
+	assert.throws(() => resolveKubeConfig({kubeConfigObject: config, context: 'foo'}), {message: 'context "foo" does not exist in the demo cluster\'s kubeconfig'});
+	assert.equal(resolveKubeConfig({kubeConfigObject: config}).context, 'kind-demo');
+});
