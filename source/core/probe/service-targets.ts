@@ -183,6 +183,21 @@ export type SharesSource =
 	| ((service: V1Service, servicePort: V1ServicePort, target: ProbeTarget) => ReadonlyMap<string, number> | undefined);
 
 /**
+ * Why no endpoint can answer a Service port: none ready, or (the ready ones having the port only over
+ * another protocol, a UDP port whose pods listen on TCP) none serving its protocol.
+ */
+function noEndpointReason(endpoints: readonly EndpointEntry[], portName: string, protocol: string, local: boolean): string {
+	const otherProtocols = [...new Set(endpoints
+		.filter(entry => entry.ready && entry.ports[portName] !== undefined)
+		.map(entry => entry.protocols[portName] ?? 'TCP'))];
+	if (otherProtocols.length > 0) {
+		return `no ready endpoint serves it over ${protocol} (only over ${otherProtocols.join(', ')})`;
+	}
+
+	return local ? 'no ready endpoints on any node' : 'no ready endpoints';
+}
+
+/**
  * What kube-proxy promises for one series: ready endpoints serving the port, restricted to the
  * node's own endpoints for a NodePort under externalTrafficPolicy Local; shares from the decoded
  * NAT probabilities (keyed `ip:port`) when they cover every eligible endpoint, else 1/n (rules
@@ -220,7 +235,7 @@ export function expectedForTarget(
 		// Without any ready endpoint kube-proxy rejects everywhere: that is a broken Service, not a Local drop.
 		return local && anywhere > 0
 			? {shares: {}, reachable: false, reason, basis: 'ready', drop: `Local, no endpoints on ${probeTarget.node ?? 'this node'}`}
-			: {shares: {}, reachable: false, reason: local ? 'no ready endpoints on any node' : 'no ready endpoints', basis: 'ready'};
+			: {shares: {}, reachable: false, reason: noEndpointReason(endpoints, portName, protocol, local), basis: 'ready'};
 	}
 
 	const probabilities = typeof sharesSource === 'function' ? sharesSource(service, servicePort, probeTarget) : sharesSource;

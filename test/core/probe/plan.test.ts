@@ -48,6 +48,9 @@ describe('planServiceProbe', () => {
 		assert.ok(!('error' in result), JSON.stringify(result));
 		assert.deepEqual(result.series[0]!.expectation!.shares, {}, 'the slice serves the port over TCP only');
 		assert.equal(result.series[0]!.expectation!.reachable, false);
+		// The cause says why: the pods are ready, but not for this protocol.
+		assert.equal(result.series[0]!.expectation!.reason, 'no ready endpoint serves it over UDP (only over TCP)');
+		assert.equal(plan('Cluster', 'clusterip', 0).series[0]!.expectation!.reason, 'no ready endpoints');
 	});
 
 	test('errors name the problem', () => {
