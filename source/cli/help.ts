@@ -101,6 +101,19 @@ export function isCommand(word: string): word is CommandName {
 	return Object.hasOwn(commandHelp, word);
 }
 
+/** Whether `command` takes `flag`: its help lists every flag it reads. */
+export function takesFlag(command: CommandName, flag: FlagName): boolean {
+	const help: CommandHelp = commandHelp[command];
+	return Object.values(help.options).some(names => names.includes(flag));
+}
+
+/** The commands that take `flag`, as a phrase: `svctop nat, svctop probe and the dashboard`. */
+export function commandsTaking(flag: FlagName): string {
+	const names = (Object.keys(commandHelp) as CommandName[]).filter(command => takesFlag(command, flag));
+	const phrases = [...names.filter(name => name !== 'dashboard').map(name => `svctop ${name}`), ...(names.includes('dashboard') ? ['the dashboard'] : [])];
+	return phrases.length > 1 ? `${phrases.slice(0, -1).join(', ')} and ${phrases.at(-1)!}` : phrases[0] ?? 'no command';
+}
+
 const column = 26;
 
 function optionLine(name: FlagName, command: CommandHelp): string {

@@ -5,7 +5,7 @@ import {invalidNodeName} from '../core/nat/node-name.js';
 import {parseDuration} from '../core/probe/duration.js';
 import {badTarget, parseTarget} from '../core/services/service-target.js';
 import {flagNamed, flagSpec, flagTable, kebab, type FlagName} from './flags.js';
-import {commandHelp, commandUsage, generalHelp, isCommand, type CommandName} from './help.js';
+import {commandHelp, commandsTaking, commandUsage, generalHelp, isCommand, takesFlag, type CommandName} from './help.js';
 
 /** What the command line asks for; nothing here reads the cluster, the node or the network. */
 export type ParsedCommandLine =
@@ -257,6 +257,12 @@ function configOf(words: Words): CliConfig {
 	wholeNumber('concurrency', flags.concurrency);
 	if (flags.namespace !== undefined && flags.allNamespaces) {
 		throw new UsageError('--namespace and --all-namespaces cannot be used together');
+	}
+
+	// A flag of another command would be read by nothing here: say so rather than ignore it, as kubectl does.
+	const foreign = words.flags.find(flag => !takesFlag(command, flag.name));
+	if (foreign) {
+		throw new UsageError(`${foreign.text.split(/[ =]/)[0]} is for ${commandsTaking(foreign.name)} (see svctop ${command === 'dashboard' ? '' : `${command} `}--help)`);
 	}
 
 	checkArguments(command, args, flags.allNamespaces);

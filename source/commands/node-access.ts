@@ -39,25 +39,12 @@ export function usesNodeAccess(config: CliConfig): boolean {
 		|| misplacedAccessFlag(config) !== undefined;
 }
 
-/** A node-access flag given to a command that does not take it (so it is not silently ignored). */
+/**
+ * A node-access flag that its command takes but cannot use as given. (A flag of another command is
+ * refused when the command line is read: every command takes only the flags its help lists.)
+ */
 function misplacedAccessFlag(config: CliConfig): string | undefined {
 	const {access, command} = config;
-	if (access.debugPod && command !== 'nat' && command !== 'probe' && command !== 'dashboard') {
-		return `--debug-pod is for svctop nat (--node NAME or --all-nodes), svctop probe --from node/NAME and the dashboard`;
-	}
-
-	if (access.allNodes && command !== 'nat') {
-		return '--all-nodes is for svctop nat';
-	}
-
-	if (access.from !== undefined && command !== 'probe') {
-		return '--from is for svctop probe';
-	}
-
-	if (access.clean && command !== 'debug-pods') {
-		return '--clean is for svctop debug-pods';
-	}
-
 	if (command === 'probe' && access.debugPod && access.from === undefined) {
 		return 'probe --debug-pod needs --from node/NAME (the node to probe from)';
 	}

@@ -2,7 +2,7 @@ import {describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import {parseCommandLine, type ParsedCommandLine} from '../../source/cli/parse-command-line.js';
 import {flagTable, kebab, type FlagName} from '../../source/cli/flags.js';
-import {commandHelp} from '../../source/cli/help.js';
+import {commandHelp, takesFlag} from '../../source/cli/help.js';
 
 function errorOf(parsed: ParsedCommandLine): string {
 	assert.equal(parsed.kind, 'error', `expected a usage error, got ${JSON.stringify(parsed).slice(0, 300)}`);
@@ -39,7 +39,8 @@ function given(name: FlagName, value?: string): string[] {
 describe('a repeated flag is one line naming the flag and both uses', () => {
 	for (const name of Object.keys(flagTable) as FlagName[]) {
 		test(`--${kebab(name)} twice`, () => {
-			const command = name === 'output' ? 'list' : 'probe';
+			// A command that takes the flag (each takes only those its help lists).
+			const command = (['probe', 'list', 'nat', 'debug-pods', 'dashboard'] as const).find(candidate => takesFlag(candidate, name))!;
 			// --node alone is refused (it names a node svctop has no way to reach).
 			const reach = name === 'node' ? ['--demo'] : [];
 			const once = parseCommandLine([command, ...(command === 'probe' ? ['1.2.3.4:80'] : []), ...reach, ...given(name)]);
@@ -137,6 +138,11 @@ describe('other flag errors are one line', () => {
 		[['probe', 'x:1', '--concurrency', '1.5'], /^--concurrency must be a whole number of at least 1$/],
 		[['nat', '--mode', 'bpf'], /^--mode must be one of iptables, nftables, ipvs/],
 		[['list', '-n', 'a', '-A'], /^--namespace and --all-namespaces cannot be used together$/],
+		// A flag of another command is refused, not ignored (as kubectl does).
+		[['list', '--count', '3'], /^--count is for svctop probe \(see svctop list --help\)$/],
+		[['describe', 'a/b', '-A'], /^-A is for svctop list, svctop nat and the dashboard \(see svctop describe --help\)$/],
+		[['nat', '--tcp'], /^--tcp is for svctop probe \(see svctop nat --help\)$/],
+		[['--count=2'], /^--count is for svctop probe \(see svctop --help\)$/],
 		// The parser reads any other value of a switch as false: -A=1 would quietly mean one namespace.
 		[['list', '-A=1'], /^-A takes no value, or =true or =false \(got "1"\) \(see svctop list --help\)$/],
 		[['describe', 'a/b', '--json=yes'], /^--json takes no value, or =true or =false \(got "yes"\)/],

@@ -161,10 +161,16 @@ describe('debug pods against the API server', () => {
 		const run = await svctopInProcess(kubeconfig, 'nat', '--debug-pod');
 		assert.equal(run.code, 2);
 		assert.match(run.stderr, /needs --node NAME or --all-nodes/);
-		const misplaced = await svctopInProcess(kubeconfig, 'list', '--debug-pod');
-		assert.equal(misplaced.code, 2);
-		assert.match(misplaced.stderr, /--debug-pod is for svctop nat/);
-		assert.match((await svctopInProcess(kubeconfig, 'nat', '--file', '-', '--clean')).stderr, /--clean is for svctop debug-pods/);
+		// A flag of another command is refused as the command line is read, before anything connects.
+		const refused = (...args: string[]) => {
+			const parsed = parseCommandLine([...args, '--kubeconfig', kubeconfig]);
+			return parsed.kind === 'error' ? parsed.message : '';
+		};
+
+		assert.match(refused('list', '--debug-pod'), /^--debug-pod is for svctop nat, svctop probe and the dashboard/);
+		assert.match(refused('nat', '--file', '-', '--clean'), /^--clean is for svctop debug-pods/);
+		assert.match(refused('list', '--from', 'node/a'), /^--from is for svctop probe/);
+		assert.match(refused('probe', 'x:1', '--all-nodes'), /^--all-nodes is for svctop nat/);
 	});
 });
 
