@@ -128,6 +128,11 @@ describe('probe view frames (pure: snapshot + size)', () => {
 		const header = (await frameOf({...modelOf(plan, 'clusterip', snapshot), description}, 80, 22)).split('\n')[0]!;
 		assert.ok(header.length <= 80, header);
 		assert.match(header, /^PROBE default\/svc-nod.*… from pod\/default\/net-pod with curl +every 1s/);
+		// A DNS target and a long pod name: the Service and port stay, the tail is cut in its middle.
+		const long = `default/echo-lb:http (dns echo-lb.default.svc.cluster.local from pod/default/deploy-echo-5c689d5454-b7gng with curl)`;
+		const longHeader = (await frameOf({...modelOf(plan, 'clusterip', snapshot), description: long}, 80, 22)).split('\n')[0]!;
+		assert.ok(longHeader.length <= 80, longHeader);
+		assert.match(longHeader, /^PROBE default\/echo-lb:http \(d… from pod\/\S*…\S*gng with curl\) +every 1s/);
 	});
 
 	test('no ready endpoints: the refusals are put down to that, where the verdict would be', async () => {

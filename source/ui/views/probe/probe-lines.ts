@@ -146,10 +146,13 @@ function headerLine(model: ProbeViewModel, width: number): ProbeLine {
 	const rightWidth = right.reduce((sum, segment) => sum + segment.text.length, 0);
 	const left = `PROBE ${model.description ?? `${model.serviceKey} via ${viaLabels[model.via]}`}`;
 	const leftWidth = Math.max(0, width - rightWidth - 2);
-	// Where the probes go from (` from pod/…`, ` from node/…`) outlasts the address when the line is cut.
+	// Where the probes go from (` from pod/…`, ` from node/…`) outlasts the address when the line is cut;
+	// a long pod name is cut in its middle, keeping `from pod/` and the name's distinct end.
 	const from = left.lastIndexOf(' from ');
-	const tail = from === -1 ? '' : left.slice(from);
-	const leftText = pad(tail !== '' && tail.length + 16 <= leftWidth ? fitEnd(left.slice(0, from), leftWidth - tail.length) + tail : fitEnd(left, leftWidth), leftWidth);
+	const whole = from === -1 ? '' : left.slice(from);
+	// The start keeps 16 characters beside a whole tail, 30 (the Service and port) beside a cut one.
+	const tail = whole.length + 16 <= leftWidth ? whole : (leftWidth - 30 >= 24 ? fitMiddle(whole, leftWidth - 30) : '');
+	const leftText = pad(tail === '' ? fitEnd(left, leftWidth) : fitEnd(left.slice(0, from), leftWidth - tail.length) + tail, leftWidth);
 	return line('header', seg(leftText, 'bold'), seg('  '), ...right);
 }
 
