@@ -173,10 +173,10 @@ function runAb(count: number): {rate: number; cpuUs: number} | undefined {
  * whoever makes the connections. Shown beside the goal, not judged.
  */
 async function runAbWithListener(count: number): Promise<{rate: number; cpuUs: number} | undefined> {
-	const {listensForEvents} = await importBuilt<typeof import('../source/node/probe/conntrack.js')>('node/probe/conntrack.js');
+	const {eventArgs, listensForEvents} = await importBuilt<typeof import('../source/node/probe/conntrack.js')>('node/probe/conntrack.js');
 	const dir = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'svpc-ab-'));
 	const out = openSync(path.join(dir, 'events'), 'a');
-	const listener = spawn('conntrack', ['-E', '-e', 'NEW', '-p', 'tcp', '--buffer-size', '4194304', '--orig-dst', clusterIp, '--orig-port-dst', '80'], {stdio: ['ignore', out, 'ignore']});
+	const listener = spawn('conntrack', eventArgs('tcp', {protocols: ['tcp'], destinationAddress: clusterIp, destinationPort: 80}), {stdio: ['ignore', out, 'ignore']});
 	closeSync(out);
 	try {
 		for (let i = 0; i < 250 && listener.pid !== undefined && !listensForEvents(listener.pid); i++) {

@@ -96,7 +96,7 @@ type Waiter = {
 };
 
 /** The arguments of one event stream: NEW flows only, narrowed to the probes' destination where it is one. */
-function eventArgs(protocol: 'tcp' | 'udp', options: ConntrackOptions): string[] {
+export function eventArgs(protocol: 'tcp' | 'udp', options: ConntrackOptions): string[] {
 	// A larger netlink buffer: a reader held up on a busy machine falls behind rather than losing events.
 	const args = ['-E', '-e', 'NEW', '-p', protocol, '--buffer-size', String(eventBufferBytes)];
 	if (options.destinationAddress !== undefined && net.isIPv4(options.destinationAddress)) {
