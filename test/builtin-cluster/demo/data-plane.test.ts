@@ -215,11 +215,12 @@ describe('demo data plane: DNS over UDP', () => {
 		assert.deepEqual(Object.keys(snapshot.byPod).sort(), coredns);
 		for (const pod of coredns) {
 			const share = snapshot.byPod[pod]! / 200;
-			assert.ok(Math.abs(share - 0.5) < 0.1, `${pod}: ${share}`);
+			// 0.15 is over four standard deviations of a 200-probe share: it fails by chance about once in 40,000 runs.
+			assert.ok(Math.abs(share - 0.5) < 0.15, `${pod}: ${share}`);
 			assert.equal(snapshot.expected[pod], 0.5);
 		}
 
-		assert.ok(snapshot.fit && snapshot.fit.pValue > 0.001, `p = ${snapshot.fit?.pValue}`);
+		assert.ok(snapshot.fit && snapshot.fit.pValue > 1e-6, `p = ${snapshot.fit?.pValue}`);
 		assert.ok(samples.every(sample => sample.endpoint === `${sample.pod === coredns[0] ? '10.10.0.2' : '10.10.0.3'}:53`));
 	});
 

@@ -133,7 +133,8 @@ describe('probe --from in the kernel lab', () => {
 			assert.ok(Math.abs(summary.expected[pod] - 1 / 3) < 0.001, `expected share of ${pod}: ${summary.expected[pod]}`);
 		}
 
-		assert.ok(summary.pValue > 0.001, `p = ${summary.pValue}`);
+		// A random split fails a fit test as often as its floor: 1e-6 is never in practice.
+		assert.ok(summary.pValue > 1e-6, `p = ${summary.pValue}`);
 		assert.equal(server!.count('pods'), 1, 'only the client pod is left');
 	});
 
