@@ -7,7 +7,8 @@
  * kube-proxy-shaped nat rules sending ClusterIP 10.96.0.10:80 to the pods (statistic mode random).
  * Inside the node namespace, in alternating rounds: `ab -n N -c 1` against the ClusterIP and
  * svctop's probe engine (the one `svctop probe` runs: concurrency 1, interval 0, a new connection
- * per probe, attribution by conntrack). Goal: the engine's median rate >= 0.8x ab's median, with
+ * per probe, attribution by conntrack). Goal: the engine's median rate >= 0.8x ab's median (each
+ * counted from its first request, as ab counts; the engine's rate from its own start is shown too), with
  * every probe attributed by conntrack to one of the pods. Each round also runs ab once more with the
  * engine's `conntrack -E` listening beside it (shown, not judged): whether the gap is the listener's
  * cost to the node or the engine's own.
@@ -289,9 +290,10 @@ async function inside(): Promise<number> {
 	const perPod = podNames.map((_, i) => ours.reduce((sum, run) => sum + run.perPod[i]!, 0));
 	console.log(`probe-conntrack bench: HTTP GET to ClusterIP ${clusterIp}:80 in a network namespace node (kube-proxy iptables rules, 3 pods with the same answer), concurrency 1, new connection per request; ${rounds} alternating rounds of ${probeCount}`);
 	console.log(`  load average (1, 5 min) ${loadAtStart.slice(0, 2).map(load => load.toFixed(2)).join(', ')} at the start, ${os.loadavg().slice(0, 2).map(load => load.toFixed(2)).join(', ')} at the end (${os.availableParallelism()} cores)`);
-	console.log(`  svctop engine (conntrack) median ${median(ours.map(run => run.rate)).toFixed(0).padStart(6)} probes/s  (runs: ${list(ours.map(run => run.rate))}; CPU ${median(ours.map(run => run.cpuUs)).toFixed(0)} us/probe median, with the conntrack reader)`);
-	// ab counts from its first request; the engine's rate above also counts starting the conntrack reader.
-	console.log(`    from the first probe on: median ${median(ours.map(run => run.rateFromFirst)).toFixed(0)} probes/s (runs: ${list(ours.map(run => run.rateFromFirst))})`);
+	// ab's rate counts from its first request, not from its start: the engine's is taken alike, from its
+	// first probe (before it, the conntrack reader starts and begins to listen; shown beside it).
+	console.log(`  svctop engine (conntrack) median ${median(ours.map(run => run.rateFromFirst)).toFixed(0).padStart(6)} probes/s  (from the first probe on; runs: ${list(ours.map(run => run.rateFromFirst))}; CPU ${median(ours.map(run => run.cpuUs)).toFixed(0)} us/probe median, with the conntrack reader)`);
+	console.log(`    from the engine's start, with the conntrack reader's start: median ${median(ours.map(run => run.rate)).toFixed(0)} probes/s (runs: ${list(ours.map(run => run.rate))})`);
 	if (ab.length === 0) {
 		console.log('  ab: no rate (ab failed against the ClusterIP)  FAIL');
 		return 1;
@@ -301,12 +303,12 @@ async function inside(): Promise<number> {
 	console.log(`  ab -n ${probeCount} -c 1          median ${median(abRates).toFixed(0).padStart(6)} req/s     (runs: ${list(abRates)}; CPU ${median(ab.map(run => run.cpuUs)).toFixed(0)} us/request median)`);
 	if (abBesideListener.length > 0) {
 		const rates = abBesideListener.map(run => run.rate);
-		console.log(`  ab with the engine's conntrack -E listening beside it (not judged): median ${median(rates).toFixed(0)} req/s = ${(median(rates) / median(abRates)).toFixed(2)}x plain ab (runs: ${list(rates)}; CPU ${median(abBesideListener.map(run => run.cpuUs)).toFixed(0)} us/request median); the engine is ${(median(ours.map(run => run.rate)) / median(rates)).toFixed(2)}x of it`);
+		console.log(`  ab with the engine's conntrack -E listening beside it (not judged): median ${median(rates).toFixed(0)} req/s = ${(median(rates) / median(abRates)).toFixed(2)}x plain ab (runs: ${list(rates)}; CPU ${median(abBesideListener.map(run => run.cpuUs)).toFixed(0)} us/request median); the engine is ${(median(ours.map(run => run.rateFromFirst)) / median(rates)).toFixed(2)}x of it`);
 	}
 
 	const share = attributed / total;
 	console.log(`  answered probes attributed by conntrack: ${attributed}/${total} (${(share * 100).toFixed(1)}%; per pod ${perPod.join(' / ')}; failed probes ${failed} of ${ours.length * probeCount})  ${attributed === total && total > 0 ? 'PASS' : 'FAIL'}`);
-	const ratio = median(ours.map(run => run.rate)) / median(abRates);
+	const ratio = median(ours.map(run => run.rateFromFirst)) / median(abRates);
 	console.log(`  goal >= ${goal}x ab, median vs median: ${ratio.toFixed(2)}x  ${ratio >= goal && attributed === total && total > 0 ? 'PASS' : 'FAIL'}`);
 	return 0;
 }

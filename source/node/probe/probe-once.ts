@@ -326,10 +326,11 @@ function httpPlainRunner(request: HttpProbeRequest, start: number): Runner {
 		const {socket} = plain;
 		socket.connect({host: request.host, port: request.port});
 		socket.once('connect', () => {
+			// One write of the request prepared once per target (no Nagle wait: nothing is unacknowledged yet);
+			// the addresses are asked for after it, while the server works.
+			socket.write(payload);
 			local = wantLocal ? addressOf(socket, 'local') : undefined;
 			peer = literalPeer ?? addressOf(socket, 'remote');
-			// One write of the request prepared once per target (no Nagle wait: nothing is unacknowledged yet).
-			socket.write(payload);
 			// While the server works on it: close what the servers closed, build the next socket, then the caller's work.
 			closeClosedNow();
 			spareSocket ??= new PlainSocket();
