@@ -1,5 +1,5 @@
 import {type NftElement, NftReader, type NftRule, type NftTable} from './nft-parse.js';
-import type {NatBypass, NatEndpoint, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
+import type {NatBypass, NatEndpoint, NatEntry, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
 import {addBypass, addEntry, addMasquerade, compareFlows, draftIn, finishFlow, type FlowDraft, markLocalDrop, protocolOf, servicePortFromComment, splitHostPort} from './flow-builder.js';
 
 /**
@@ -10,8 +10,6 @@ type EndpointFold = {readonly missing: boolean; ip: string | null; port: number;
 
 /** An external- chain: where the rest goes, whether it is policy Local, and the pod and node bypasses. */
 type ExternalChain = {next: string | null; localOnly: boolean; bypasses: Array<NatBypass & {target: string}>};
-
-type Walk = {path: string[]; localOnly: boolean; target: 'cluster' | 'local' | 'none'};
 
 /**
  * Decode kube-proxy's nftables tables (`ip kube-proxy`, `ip6 kube-proxy`) into flows. Endpoint chains
@@ -91,8 +89,6 @@ function dnatTarget(text: string): string | null {
 
 /** One table's decode as named steps: the verdict maps give the entries, the chains the paths and endpoints. */
 class NftTableDecoder {
-	private readonly externalChains = new Map<string, ExternalChain>();
-	private readonly masquerades = new Map<string, Array<{chain: string; condition: string; line: number}>>();
 	private readonly clusterIps: Set<string | undefined>;
 	private readonly firewalls: Map<string, NftElement>;
 
@@ -206,7 +202,8 @@ class NftTableDecoder {
 
 	/** Follow an entry through external- to service- or local-, and add it with its path. */
 	private addWalked(draft: FlowDraft, kind: NatEntryKind, ip: string | null, port: number, start: string, line: number, sourceRanges: string[], path: string[]) {
-		const walk: Walk = {path, localOnly: false, target: 'none'};
+		let localOnly = false;
+		let target: NatEntry['target'] = 'none';
 		let current: string | null = start;
 		for (let depth = 0; current && depth < 6; depth++) {
 			path.push(current);
@@ -223,8 +220,8 @@ class NftTableDecoder {
 					draft.localChain ??= current;
 				}
 
-				walk.localOnly ||= prefix === 'local';
-				walk.target = prefix === 'service' ? 'cluster' : 'local';
+				localOnly ||= prefix === 'local';
+				target = prefix === 'service' ? 'cluster' : 'local';
 				this.collectMasquerade(draft, current);
 				break;
 			}
@@ -234,46 +231,36 @@ class NftTableDecoder {
 			}
 
 			this.collectMasquerade(draft, current);
-			current = this.externalChain(draft, current, walk);
+			const external = this.externalChain(draft, current);
+			localOnly ||= external.localOnly;
+			if (!external.next && localOnly) {
+				// Policy Local without a local endpoint: no goto to the local- chain; the
+				// no-endpoint maps drop what falls off the end.
+				markLocalDrop(draft);
+			}
+
+			current = external.next;
 		}
 
-		addEntry(draft, {kind, ip, port, sourceRanges, localOnly: walk.localOnly, path, target: walk.target, line});
+		addEntry(draft, {kind, ip, port, sourceRanges, localOnly, path, target, line});
 	}
 
-	/** `external-…`: pod and node traffic go to the cluster-wide chain (policy Local), the rest on; returns the next chain. */
-	private externalChain(draft: FlowDraft, chain: string, walk: Walk): string | null {
-		let external = this.externalChains.get(chain);
-		if (!external) {
-			external = readExternalChain(chain, this.rulesOf(chain));
-			this.externalChains.set(chain, external);
-		}
-
+	/** `external-…`: pod and node traffic go to the cluster-wide chain (policy Local), the rest on to the next chain. */
+	private externalChain(draft: FlowDraft, chain: string): ExternalChain {
+		const external = readExternalChain(chain, this.rulesOf(chain));
 		for (const bypass of external.bypasses) {
 			draft.chain ??= bypass.target;
 			addBypass(draft, bypass);
 		}
 
-		walk.localOnly ||= external.localOnly;
-		if (!external.next && walk.localOnly) {
-			// Policy Local without a local endpoint: no goto to the local- chain; the
-			// no-endpoint maps drop what falls off the end.
-			markLocalDrop(draft);
-		}
-
-		return external.next;
+		return external;
 	}
 
-	/** A chain's masquerade rules, read once for all the entries that go through it. */
 	private collectMasquerade(draft: FlowDraft, chain: string) {
-		let marks = this.masquerades.get(chain);
-		if (!marks) {
-			marks = this.rulesOf(chain).filter(rule => /(?:^|\s)jump mark-for-masquerade$/.test(rule.text))
-				.map(rule => ({chain, condition: nftCondition(rule.text.replace(/\s*jump mark-for-masquerade$/, '')), line: rule.line}));
-			this.masquerades.set(chain, marks);
-		}
-
-		for (const mark of marks) {
-			addMasquerade(draft, mark);
+		for (const {text, line} of this.rulesOf(chain)) {
+			if (/(?:^|\s)jump mark-for-masquerade$/.test(text)) {
+				addMasquerade(draft, {chain, condition: nftCondition(text.replace(/\s*jump mark-for-masquerade$/, '')), line});
+			}
 		}
 	}
 

@@ -32,36 +32,18 @@ type PendingRule = {line: number; raw: string; parts: string[]; balance: number}
 
 /**
  * Reads what `nft list table …` / `nft list ruleset` print, as bytes in parts as they arrive (never one
- * string of the dump). Never throws; problems name their line. `take` may keep chains out of the result.
+ * string of the dump), with a line state machine: top level, inside a table, a set or a chain; element
+ * lists and rules may span lines. Never throws; problems name their line. `take` may keep chains out.
  */
 export class NftReader<T> {
-	private readonly parser: NftParser<T>;
 	private readonly bytes = new ByteLines(text => {
 		let start = 0;
 		for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
-			this.parser.line(text, start, end);
+			this.line(text, start, end);
 			start = end + 1;
 		}
 	});
 
-	constructor(take?: NftChainTaker<T>) {
-		this.parser = new NftParser(take);
-	}
-
-	/** More bytes, cut anywhere; the caller does not reuse `part`. */
-	writeBytes(part: Uint8Array): void {
-		this.bytes.write(part);
-	}
-
-	end(): {tables: NftTable[]; problems: NatProblem[]} {
-		const tail = this.bytes.end();
-		this.parser.line(tail, 0, tail.length);
-		return this.parser.end();
-	}
-}
-
-/** The line state machine: top level, inside a table, a set or a chain; element lists and rules may span lines. */
-class NftParser<T> {
 	private readonly tables: NftTable[] = [];
 	private readonly problems: NatProblem[] = [];
 	private context: 'top' | 'table' | 'set' | 'chain' = 'top';
@@ -83,11 +65,16 @@ class NftParser<T> {
 
 	constructor(private readonly take?: NftChainTaker<T>) {}
 
+	/** More bytes, cut anywhere; the caller does not reuse `part`. */
+	writeBytes(part: Uint8Array): void {
+		this.bytes.write(part);
+	}
+
 	/**
 	 * The line of `text` from `start` to `end` (a newline or the end): read without a trailing CR, a `# handle N`
 	 * comment and surrounding white space, made into one string (most lines are only read).
 	 */
-	line(text: string, start: number, end: number): void {
+	private line(text: string, start: number, end: number): void {
 		const line = ++this.lineNumber;
 		const rawEnd = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
 		this.text = text;
@@ -100,8 +87,10 @@ class NftParser<T> {
 		}
 
 		const statement = text.slice(from, rawEnd);
+		// A single-character search first: a longer pattern costs V8 a search table per call.
 		this.hash = statement.includes('#');
-		const trimmed = (this.hash ? stripHandle(statement) : statement).trim();
+		const handle = this.hash ? statement.lastIndexOf('# handle ') : -1;
+		const trimmed = (handle === -1 ? statement : statement.slice(0, handle)).trim();
 		if (this.pendingElements) {
 			this.elementLine(trimmed, line);
 		} else if (this.pendingRule) {
@@ -125,6 +114,8 @@ class NftParser<T> {
 	}
 
 	end(): {tables: NftTable[]; problems: NatProblem[]} {
+		const tail = this.bytes.end();
+		this.line(tail, 0, tail.length);
 		const {lineNumber, pendingElements, pendingRule, context} = this;
 		if (pendingRule) {
 			this.problem(pendingRule.line, pendingRule.raw, 'unbalanced braces');
@@ -357,12 +348,6 @@ class NftParser<T> {
  */
 function detached(text: string): string {
 	return ` ${text}`.slice(1);
-}
-
-function stripHandle(raw: string): string {
-	// A single-character search first: a longer pattern costs V8 a search table per call.
-	const at = raw.indexOf('#') === -1 ? -1 : raw.lastIndexOf('# handle ');
-	return at === -1 ? raw : raw.slice(0, at);
 }
 
 /** A rule's statement without a trailing `;` or `comment "…"`. */
