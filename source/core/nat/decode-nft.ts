@@ -289,10 +289,7 @@ class NftTableDecoder {
 			} else if (numgen) {
 				this.numgenEndpoints(chain, line, Number(numgen[1]), numgen[2]!, endpoints);
 			} else if (direct) {
-				const target = this.endpointOf(direct[1]!, line);
-				if (target) {
-					endpoints.push({ip: target.ip!, port: target.port, probability: Math.max(0, 1 - taken), chain: direct[1]!, written: null, line, hairpinMasquerade: target.hairpin});
-				}
+				this.addEndpoint(endpoints, direct[1]!, line, Math.max(0, 1 - taken), null);
 			}
 		}
 
@@ -310,16 +307,13 @@ class NftTableDecoder {
 				this.problem(line, `vmap index ${index} is out of range or repeated for mod ${modulus} in ${chain}`);
 			} else {
 				seen.add(index);
-				const endpoint = this.endpointOf(parsed[2]!, line);
-				if (endpoint) {
-					endpoints.push({ip: endpoint.ip!, port: endpoint.port, probability: 1 / modulus, chain: parsed[2]!, written: 1 / modulus, line, hairpinMasquerade: endpoint.hairpin});
-				}
+				this.addEndpoint(endpoints, parsed[2]!, line, 1 / modulus, 1 / modulus);
 			}
 		}
 	}
 
-	/** An endpoint- chain's fold, its problems told once, when a Service first sends traffic to it; null without a target. */
-	private endpointOf(chain: string, line: number): EndpointFold | null {
+	/** An endpoint- chain's target, unless it has none; the chain's problems are told when a Service first sends traffic to it. */
+	private addEndpoint(endpoints: NatEndpoint[], chain: string, line: number, probability: number, written: number | null): void {
 		let fold = this.endpointChains.get(chain);
 		if (!fold) {
 			// A chain jumped to as an endpoint whose rules the table kept (another name), or none.
@@ -345,7 +339,9 @@ class NftTableDecoder {
 			}
 		}
 
-		return fold.ip === null ? null : fold;
+		if (fold.ip !== null) {
+			endpoints.push({ip: fold.ip, port: fold.port, probability, chain, written, line, hairpinMasquerade: fold.hairpin});
+		}
 	}
 }
 
