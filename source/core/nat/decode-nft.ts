@@ -345,36 +345,25 @@ class NftTableDecoder {
 	}
 }
 
-/** `service-ULMVA6XW-ns1/svc1/tcp/p80` -> its parts; endpoint chains carry `__ip/port` after the port. */
-function parseChainName(chain: string): {prefix: string; namespace: string; name: string; protocol: string; port: string} | null {
-	const prefix = chainPrefix(chain);
-	// The parts follow the prefix, a dash, the 8-character hash and a dash.
-	const parts = prefix ? chain.slice(prefix.length + 10).split('__')[0]!.split('/') : [];
-	return prefix ? {prefix, namespace: parts[0]!, name: parts[1]!, protocol: parts[2]!, port: parts.slice(3).join('/')} : null;
-}
-
 /**
- * A kube-proxy chain's kind (`service`, `external`, `local`, `firewall`, `endpoint`), when its name also has a
- * namespace, name, protocol and port; found without cutting the name up (asked at each step of each entry's walk).
+ * A kube-proxy chain name: its kind, a dash, the 8-character hash, a dash, then namespace, name, protocol and
+ * port (three slashes before any `__`; endpoint chains carry `__ip/port` after the port).
  */
+const chainNamePattern = /^(service|external|local|firewall|endpoint)-[A-Z2-7]{8}-(?:(?:(?!__)[^/])*\/){3}/;
+
+/** A kube-proxy chain's kind (`service`, `external`, `local`, `firewall`, `endpoint`). */
 function chainPrefix(chain: string): string | undefined {
-	if (!/^(?:service|external|local|firewall|endpoint)-[A-Z2-7]{8}-.+$/.test(chain)) {
-		return undefined;
-	}
-
-	// Namespace, name, protocol and port: three slashes before any `__`.
-	const dash = chain.indexOf('-');
-	const cut = chain.indexOf('__', dash + 10);
-	let slashes = 0;
-	for (let at = chain.indexOf('/', dash + 10); at !== -1 && (cut === -1 || at < cut); at = chain.indexOf('/', at + 1)) {
-		slashes++;
-	}
-
-	// No prefix has a dash: the first one ends it.
-	return slashes >= 3 ? chain.slice(0, dash) : undefined;
+	return chainNamePattern.exec(chain)?.[1];
 }
 
-/** An external- chain once for all the entries that go through it. */
+/** `service-ULMVA6XW-ns1/svc1/tcp/p80` -> its parts. */
+function parseChainName(chain: string): {namespace: string; name: string; protocol: string; port: string} | null {
+	const prefix = chainPrefix(chain);
+	const [namespace, name, protocol, ...port] = prefix ? chain.slice(prefix.length + 10).split('__')[0]!.split('/') : [];
+	return prefix ? {namespace: namespace!, name: name!, protocol: protocol!, port: port.join('/')} : null;
+}
+
+/** What an external- chain does with what reaches it. */
 function readExternalChain(chain: string, rules: NftRule[]): ExternalChain {
 	const external: ExternalChain = {next: null, localOnly: false, bypasses: []};
 	for (const rule of rules) {
