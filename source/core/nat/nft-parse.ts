@@ -7,18 +7,12 @@ export type NftElement = {readonly line: number; readonly key: string[]; readonl
 /** A set or map: what the decoder reads of it (an affinity set's timeout and the elements). */
 export type NftSet = {readonly name: string; readonly map: boolean; timeoutSeconds: number | null; readonly elements: NftElement[]};
 
-/**
- * A rule: its line, its first line as written (trimmed), and the statement without `;`, a trailing
- * `comment "…"` or `# handle N` (often the same string).
- */
+/** A rule: its line, its first line as written (trimmed), its statement without `;`, a trailing `comment "…"` or `# handle N`. */
 export type NftRule = {readonly line: number; readonly written: string; readonly text: string};
 
 export type NftTable = {readonly family: string; readonly name: string; readonly sets: Map<string, NftSet>; readonly chains: Map<string, NftRule[]>};
 
-/**
- * Keeps chains out of the table (the decoder folds endpoint chains this way): a value `chain` gives for
- * a `chain NAME {` block is given back to `rule` with each of that chain's statements as they are read.
- */
+/** Keeps chains out of the table (how the decoder folds endpoint chains): `rule` gets each statement of a chain `chain` took. */
 export type NftChainTaker<T> = {
 	chain(table: NftTable, name: string): T | undefined;
 	rule(taken: T, text: string, line: number): void;
@@ -33,7 +27,7 @@ type PendingRule = {line: number; raw: string; parts: string[]; balance: number}
 /**
  * Reads what `nft list table …` / `nft list ruleset` print, as bytes in parts as they arrive (never one
  * string of the dump), with a line state machine: top level, inside a table, a set or a chain; element
- * lists and rules may span lines. Never throws; problems name their line. `take` may keep chains out.
+ * lists and rules may span lines. Never throws; problems name their line. `take` keeps chains out.
  */
 export class NftReader<T> {
 	private readonly bytes = new ByteLines(text => {
@@ -63,17 +57,14 @@ export class NftReader<T> {
 	private hash = false;
 	private addForm = false;
 
-	constructor(private readonly take?: NftChainTaker<T>) {}
+	constructor(private readonly take: NftChainTaker<T>) {}
 
 	/** More bytes, cut anywhere; the caller does not reuse `part`. */
 	writeBytes(part: Uint8Array): void {
 		this.bytes.write(part);
 	}
 
-	/**
-	 * The line of `text` from `start` to `end` (a newline or the end): read without a trailing CR, a `# handle N`
-	 * comment and surrounding white space, made into one string (most lines are only read).
-	 */
+	/** The line of `text` from `start` to `end`, read without a trailing CR, a `# handle N` comment and surrounding white space. */
 	private line(text: string, start: number, end: number): void {
 		const line = ++this.lineNumber;
 		const rawEnd = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
@@ -184,7 +175,7 @@ export class NftReader<T> {
 		const table = this.table!;
 		// `set`, `map` and `chain` start with different letters.
 		if (trimmed.startsWith('c')) {
-			this.taken = this.take?.chain(table, name);
+			this.taken = this.take.chain(table, name);
 			this.rules = this.taken === undefined ? [] : null;
 			if (this.rules) {
 				table.chains.set(name, this.rules);
@@ -308,7 +299,7 @@ export class NftReader<T> {
 			const copy = detached(text);
 			this.rules.push({line, written: written === text ? copy : detached(written), text: copy});
 		} else {
-			this.take!.rule(this.taken!, text, line);
+			this.take.rule(this.taken!, text, line);
 		}
 	}
 
