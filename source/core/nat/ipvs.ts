@@ -165,15 +165,8 @@ export function decodeIpvs(dump: IpvsDump): NatFlowTable {
 		draft.entries.push({kind, ip: service.ip, port: service.port, sourceRanges: [], localOnly: false, path: [draft.key], target: 'cluster', line: service.line});
 		const weights = service.realServers.map(real => real.weight);
 		const shares = unweighted.has(service.scheduler) ? equalShares(weights) : weightShares(weights);
-		draft.endpoints = service.realServers.map((real, index): NatEndpoint => ({
-			ip: real.ip,
-			port: real.port,
-			probability: shares[index]!,
-			chain: joinHostPort(real.ip, real.port),
-			written: real.weight,
-			line: real.line,
-			hairpinMasquerade: false,
-			forward: real.forward,
+		draft.endpoints = service.realServers.map(({ip, port, weight, line, forward}, index): NatEndpoint => ({
+			ip, port, probability: shares[index]!, chain: joinHostPort(ip, port), written: weight, line, hairpinMasquerade: false, forward,
 		}));
 		// kube-proxy keeps a virtual service with no real servers: connections are refused, as with weights all 0.
 		if (shares.every(share => share === 0)) {
