@@ -16,18 +16,8 @@ type ExternalChain = {next: string | null; localOnly: boolean; bypasses: Array<N
  * (most of a large table) are folded into their target as their rules are read and not kept.
  */
 export class NftDecoder {
-	private readonly endpointChains = new Map<NftTable, Map<string, EndpointFold>>();
 	private readonly reader = new NftReader<EndpointFold>({
-		chain: (table, name) => {
-			if (!name.startsWith('endpoint-')) {
-				return undefined;
-			}
-
-			const fold = newFold(false);
-			const folds = this.endpointChains.get(table) ?? this.endpointChains.set(table, new Map()).get(table)!;
-			folds.set(name, fold);
-			return fold;
-		},
+		chain: name => (name.startsWith('endpoint-') ? newFold(false) : undefined),
 		rule: foldEndpointRule,
 	});
 
@@ -47,7 +37,7 @@ export class NftDecoder {
 		}
 
 		for (const table of tables) {
-			masqueradeMark ??= new NftTableDecoder(table, this.endpointChains.get(table) ?? new Map(), drafts, problems).decode();
+			masqueradeMark ??= new NftTableDecoder(table, drafts, problems).decode();
 		}
 
 		const services = [...drafts.values()].map(draft => finishFlow(draft, problems)).sort(compareFlows);
@@ -92,7 +82,7 @@ class NftTableDecoder {
 	private readonly clusterIps: Set<string | undefined>;
 	private readonly firewalls: Map<string, NftElement>;
 
-	constructor(private readonly table: NftTable, private readonly endpointChains: Map<string, EndpointFold>, private readonly drafts: Map<string, FlowDraft>, private readonly problems: NatProblem[]) {
+	constructor(private readonly table: NftTable<EndpointFold>, private readonly drafts: Map<string, FlowDraft>, private readonly problems: NatProblem[]) {
 		this.clusterIps = new Set(this.elementsOf('cluster-ips').map(element => element.key[0]));
 		this.firewalls = new Map(this.elementsOf('firewall-ips').map(element => [element.key.join(' . '), element]));
 	}
@@ -207,7 +197,7 @@ class NftTableDecoder {
 		let current: string | null = start;
 		for (let depth = 0; current && depth < 6; depth++) {
 			path.push(current);
-			if (!this.table.chains.has(current) && (this.endpointChains.get(current)?.missing ?? true)) {
+			if (!this.table.chains.has(current) && (this.table.taken.get(current)?.missing ?? true)) {
 				this.problem(line, `map element points to missing chain ${current}`);
 				break;
 			}
@@ -314,16 +304,16 @@ class NftTableDecoder {
 
 	/** An endpoint- chain's target, unless it has none; the chain's problems are told when a Service first sends traffic to it. */
 	private addEndpoint(endpoints: NatEndpoint[], chain: string, line: number, probability: number, written: number | null): void {
-		let fold = this.endpointChains.get(chain);
+		let fold = this.table.taken.get(chain);
 		if (!fold) {
-			// A chain jumped to as an endpoint whose rules the table kept (another name), or none.
+			// A chain jumped to as an endpoint whose rules the table kept (another name), or none: folded now.
 			const declared = this.table.chains.get(chain);
 			fold = newFold(!declared);
 			for (const rule of declared ?? []) {
 				foldEndpointRule(fold, rule.text, rule.line);
 			}
 
-			this.endpointChains.set(chain, fold);
+			this.table.taken.set(chain, fold);
 		}
 
 		if (!fold.told) {

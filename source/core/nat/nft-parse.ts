@@ -10,11 +10,12 @@ export type NftSet = {readonly name: string; readonly map: boolean; timeoutSecon
 /** A rule: its line, its first line as written (trimmed), its statement without `;`, a trailing `comment "…"` or `# handle N`. */
 export type NftRule = {readonly line: number; readonly written: string; readonly text: string};
 
-export type NftTable = {readonly family: string; readonly name: string; readonly sets: Map<string, NftSet>; readonly chains: Map<string, NftRule[]>};
+/** A table: its sets, its kept chains, and what `take` made of the chains it kept out. */
+export type NftTable<T> = {readonly family: string; readonly name: string; readonly sets: Map<string, NftSet>; readonly chains: Map<string, NftRule[]>; readonly taken: Map<string, T>};
 
 /** Keeps chains out of the table (how the decoder folds endpoint chains): `rule` gets each statement of a chain `chain` took. */
 export type NftChainTaker<T> = {
-	chain(table: NftTable, name: string): T | undefined;
+	chain(name: string): T | undefined;
 	rule(taken: T, text: string, line: number): void;
 };
 
@@ -38,10 +39,10 @@ export class NftReader<T> {
 		}
 	});
 
-	private readonly tables: NftTable[] = [];
+	private readonly tables: Array<NftTable<T>> = [];
 	private readonly problems: NatProblem[] = [];
 	private context: 'top' | 'table' | 'set' | 'chain' = 'top';
-	private table: NftTable | null = null;
+	private table: NftTable<T> | null = null;
 	private set: NftSet | null = null;
 	/** The chain being read: its kept rules, or what it was taken as. */
 	private rules: NftRule[] | null = null;
@@ -104,7 +105,7 @@ export class NftReader<T> {
 		return this.text.slice(this.start, this.rawEnd);
 	}
 
-	end(): {tables: NftTable[]; problems: NatProblem[]} {
+	end(): {tables: Array<NftTable<T>>; problems: NatProblem[]} {
 		const tail = this.bytes.end();
 		this.line(tail, 0, tail.length);
 		const {lineNumber, pendingElements, pendingRule, context} = this;
@@ -136,7 +137,7 @@ export class NftReader<T> {
 			const [, family, name] = match as unknown as [string, string, string];
 			this.table = this.tables.find(each => each.family === family && each.name === name) ?? null;
 			if (!this.table) {
-				this.table = {family, name, sets: new Map(), chains: new Map()};
+				this.table = {family, name, sets: new Map(), chains: new Map(), taken: new Map()};
 				this.tables.push(this.table);
 			}
 
@@ -175,10 +176,12 @@ export class NftReader<T> {
 		const table = this.table!;
 		// `set`, `map` and `chain` start with different letters.
 		if (trimmed.startsWith('c')) {
-			this.taken = this.take.chain(table, name);
+			this.taken = this.take.chain(name);
 			this.rules = this.taken === undefined ? [] : null;
 			if (this.rules) {
 				table.chains.set(name, this.rules);
+			} else {
+				table.taken.set(name, this.taken!);
 			}
 
 			this.context = rest === '}' ? 'table' : 'chain';
