@@ -221,14 +221,8 @@ class NftTableDecoder {
 			}
 
 			this.collectMasquerade(draft, current);
-			const external = this.externalChain(draft, current);
+			const external = this.externalChain(draft, current, localOnly);
 			localOnly ||= external.localOnly;
-			if (!external.next && localOnly) {
-				// Policy Local without a local endpoint: no goto to the local- chain; the
-				// no-endpoint maps drop what falls off the end.
-				markLocalDrop(draft);
-			}
-
 			current = external.next;
 		}
 
@@ -236,11 +230,17 @@ class NftTableDecoder {
 	}
 
 	/** `external-…`: pod and node traffic go to the cluster-wide chain (policy Local), the rest on to the next chain. */
-	private externalChain(draft: FlowDraft, chain: string): ExternalChain {
+	private externalChain(draft: FlowDraft, chain: string, localOnly: boolean): ExternalChain {
 		const external = readExternalChain(chain, this.rulesOf(chain));
 		for (const bypass of external.bypasses) {
 			draft.chain ??= bypass.target;
 			addBypass(draft, bypass);
+		}
+
+		if (!external.next && (localOnly || external.localOnly)) {
+			// Policy Local without a local endpoint: no goto to the local- chain; the
+			// no-endpoint maps drop what falls off the end.
+			markLocalDrop(draft);
 		}
 
 		return external;
