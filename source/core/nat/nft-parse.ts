@@ -89,6 +89,8 @@ export class NftReader<T> {
 			this.ruleLine(trimmed);
 		} else if (trimmed === '' || trimmed.charCodeAt(0) === 35) {
 			// A blank line or a comment.
+		} else if (trimmed === '}' && this.context !== 'top') {
+			this.context = this.context === 'table' ? 'top' : 'table';
 		} else if (this.context === 'chain') {
 			this.chainLine(line, trimmed);
 		} else if (this.context === 'table') {
@@ -155,11 +157,6 @@ export class NftReader<T> {
 	}
 
 	private tableLine(line: number, trimmed: string): void {
-		if (trimmed === '}') {
-			this.context = 'top';
-			return;
-		}
-
 		// `chain NAME {`, the shape nft prints, is read without a match (a large table declares 50,000 chains).
 		const simple = /^(?:set|map|chain) \S+ \{$/.test(trimmed);
 		const declared = simple ? null : /^(set|map|chain)\s+(\S+)\s*\{\s*(.*)$/.exec(trimmed);
@@ -203,11 +200,6 @@ export class NftReader<T> {
 	}
 
 	private setLine(line: number, trimmed: string): void {
-		if (trimmed === '}') {
-			this.context = 'table';
-			return;
-		}
-
 		const elements = /^elements\s*=\s*(\{.*)$/.exec(trimmed);
 		if (elements) {
 			this.pendingElements = {set: this.set!, startLine: line, depth: 0, part: '', partLine: line, elementCount: this.set!.elements.length, problemCount: this.problems.length};
@@ -258,11 +250,6 @@ export class NftReader<T> {
 	}
 
 	private chainLine(line: number, trimmed: string): void {
-		if (trimmed === '}') {
-			this.context = 'table';
-			return;
-		}
-
 		// A base chain's `type … hook …`, and a comment or policy before the first rule, are not rules.
 		if ((trimmed.startsWith('type') && /^type\s+\S+\s+hook\s/.test(trimmed)) || ((this.rules?.length ?? 0) === 0 && /^(comment\s+"[^"]*"\s*;?|policy\s+\w+;?)$/.test(trimmed))) {
 			return;
@@ -335,10 +322,9 @@ export class NftReader<T> {
 }
 
 /**
- * A copy of `text`, which may be a slice of a 512 KB piece of the dump: V8 keeps the whole piece alive
- * as long as any slice of it lives, and what the table keeps (rules, elements) lives to the end of the
- * decode and ends up in the flows (endpoint chain names, addresses). V8 copies a joined string into one
- * before it slices it.
+ * A copy of `text`, which may be a slice of a 512 KB piece of the dump: V8 keeps the whole piece alive as long as
+ * any slice of it lives, and what the table keeps (rules, elements) lives to the end of the decode and ends up in
+ * the flows (endpoint chain names, addresses). V8 copies a joined string into one before it slices it.
  */
 function detached(text: string): string {
 	return ` ${text}`.slice(1);
