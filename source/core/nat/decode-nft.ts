@@ -1,5 +1,5 @@
 import {type NftElement, NftReader, type NftRule, type NftTable} from './nft-parse.js';
-import type {NatBypass, NatEndpoint, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
+import type {NatBypass, NatEndpoint, NatEntry, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
 import {addBypass, addEntry, addMasquerade, compareFlows, draftIn, finishFlow, type FlowDraft, markLocalDrop, protocolOf, servicePortFromComment, splitHostPort} from './flow-builder.js';
 
 /**
@@ -11,25 +11,13 @@ type EndpointFold = {readonly missing: boolean; ip: string | null; port: number;
 /** An external- chain: where the rest goes, whether it is policy Local, and the pod and node bypasses. */
 type ExternalChain = {next: string | null; localOnly: boolean; bypasses: Array<NatBypass & {target: string}>};
 
-type Walk = {path: string[]; localOnly: boolean; target: 'cluster' | 'local' | 'none'};
-
 /**
  * Decode kube-proxy's nftables tables (`ip kube-proxy`, `ip6 kube-proxy`) into flows. Endpoint chains
  * (most of a large table) are folded into their target as their rules are read and not kept.
  */
 export class NftDecoder {
-	private readonly endpointChains = new Map<NftTable, Map<string, EndpointFold>>();
 	private readonly reader = new NftReader<EndpointFold>({
-		chain: (table, name) => {
-			if (!name.startsWith('endpoint-')) {
-				return undefined;
-			}
-
-			const fold = newFold(false);
-			const folds = this.endpointChains.get(table) ?? this.endpointChains.set(table, new Map()).get(table)!;
-			folds.set(name, fold);
-			return fold;
-		},
+		chain: name => (name.startsWith('endpoint-') ? newFold(false) : undefined),
 		rule: foldEndpointRule,
 	});
 
@@ -49,7 +37,7 @@ export class NftDecoder {
 		}
 
 		for (const table of tables) {
-			masqueradeMark ??= new NftTableDecoder(table, this.endpointChains.get(table) ?? new Map(), drafts, problems).decode();
+			masqueradeMark ??= new NftTableDecoder(table, drafts, problems).decode();
 		}
 
 		const services = [...drafts.values()].map(draft => finishFlow(draft, problems)).sort(compareFlows);
@@ -91,12 +79,10 @@ function dnatTarget(text: string): string | null {
 
 /** One table's decode as named steps: the verdict maps give the entries, the chains the paths and endpoints. */
 class NftTableDecoder {
-	private readonly externalChains = new Map<string, ExternalChain>();
-	private readonly masquerades = new Map<string, Array<{chain: string; condition: string; line: number}>>();
 	private readonly clusterIps: Set<string | undefined>;
 	private readonly firewalls: Map<string, NftElement>;
 
-	constructor(private readonly table: NftTable, private readonly endpointChains: Map<string, EndpointFold>, private readonly drafts: Map<string, FlowDraft>, private readonly problems: NatProblem[]) {
+	constructor(private readonly table: NftTable<EndpointFold>, private readonly drafts: Map<string, FlowDraft>, private readonly problems: NatProblem[]) {
 		this.clusterIps = new Set(this.elementsOf('cluster-ips').map(element => element.key[0]));
 		this.firewalls = new Map(this.elementsOf('firewall-ips').map(element => [element.key.join(' . '), element]));
 	}
@@ -206,11 +192,12 @@ class NftTableDecoder {
 
 	/** Follow an entry through external- to service- or local-, and add it with its path. */
 	private addWalked(draft: FlowDraft, kind: NatEntryKind, ip: string | null, port: number, start: string, line: number, sourceRanges: string[], path: string[]) {
-		const walk: Walk = {path, localOnly: false, target: 'none'};
+		let localOnly = false;
+		let target: NatEntry['target'] = 'none';
 		let current: string | null = start;
 		for (let depth = 0; current && depth < 6; depth++) {
 			path.push(current);
-			if (!this.table.chains.has(current) && (this.endpointChains.get(current)?.missing ?? true)) {
+			if (!this.table.chains.has(current) && (this.table.taken.get(current)?.missing ?? true)) {
 				this.problem(line, `map element points to missing chain ${current}`);
 				break;
 			}
@@ -223,8 +210,8 @@ class NftTableDecoder {
 					draft.localChain ??= current;
 				}
 
-				walk.localOnly ||= prefix === 'local';
-				walk.target = prefix === 'service' ? 'cluster' : 'local';
+				localOnly ||= prefix === 'local';
+				target = prefix === 'service' ? 'cluster' : 'local';
 				this.collectMasquerade(draft, current);
 				break;
 			}
@@ -234,46 +221,36 @@ class NftTableDecoder {
 			}
 
 			this.collectMasquerade(draft, current);
-			current = this.externalChain(draft, current, walk);
+			const external = this.externalChain(draft, current, localOnly);
+			localOnly ||= external.localOnly;
+			current = external.next;
 		}
 
-		addEntry(draft, {kind, ip, port, sourceRanges, localOnly: walk.localOnly, path, target: walk.target, line});
+		addEntry(draft, {kind, ip, port, sourceRanges, localOnly, path, target, line});
 	}
 
-	/** `external-…`: pod and node traffic go to the cluster-wide chain (policy Local), the rest on; returns the next chain. */
-	private externalChain(draft: FlowDraft, chain: string, walk: Walk): string | null {
-		let external = this.externalChains.get(chain);
-		if (!external) {
-			external = readExternalChain(chain, this.rulesOf(chain));
-			this.externalChains.set(chain, external);
-		}
-
+	/** `external-…`: pod and node traffic go to the cluster-wide chain (policy Local), the rest on to the next chain. */
+	private externalChain(draft: FlowDraft, chain: string, localOnly: boolean): ExternalChain {
+		const external = readExternalChain(chain, this.rulesOf(chain));
 		for (const bypass of external.bypasses) {
 			draft.chain ??= bypass.target;
 			addBypass(draft, bypass);
 		}
 
-		walk.localOnly ||= external.localOnly;
-		if (!external.next && walk.localOnly) {
+		if (!external.next && (localOnly || external.localOnly)) {
 			// Policy Local without a local endpoint: no goto to the local- chain; the
 			// no-endpoint maps drop what falls off the end.
 			markLocalDrop(draft);
 		}
 
-		return external.next;
+		return external;
 	}
 
-	/** A chain's masquerade rules, read once for all the entries that go through it. */
 	private collectMasquerade(draft: FlowDraft, chain: string) {
-		let marks = this.masquerades.get(chain);
-		if (!marks) {
-			marks = this.rulesOf(chain).filter(rule => /(?:^|\s)jump mark-for-masquerade$/.test(rule.text))
-				.map(rule => ({chain, condition: nftCondition(rule.text.replace(/\s*jump mark-for-masquerade$/, '')), line: rule.line}));
-			this.masquerades.set(chain, marks);
-		}
-
-		for (const mark of marks) {
-			addMasquerade(draft, mark);
+		for (const {text, line} of this.rulesOf(chain)) {
+			if (/(?:^|\s)jump mark-for-masquerade$/.test(text)) {
+				addMasquerade(draft, {chain, condition: nftCondition(text.replace(/\s*jump mark-for-masquerade$/, '')), line});
+			}
 		}
 	}
 
@@ -302,10 +279,7 @@ class NftTableDecoder {
 			} else if (numgen) {
 				this.numgenEndpoints(chain, line, Number(numgen[1]), numgen[2]!, endpoints);
 			} else if (direct) {
-				const target = this.endpointOf(direct[1]!, line);
-				if (target) {
-					endpoints.push({ip: target.ip!, port: target.port, probability: Math.max(0, 1 - taken), chain: direct[1]!, written: null, line, hairpinMasquerade: target.hairpin});
-				}
+				this.addEndpoint(endpoints, direct[1]!, line, Math.max(0, 1 - taken), null);
 			}
 		}
 
@@ -323,26 +297,23 @@ class NftTableDecoder {
 				this.problem(line, `vmap index ${index} is out of range or repeated for mod ${modulus} in ${chain}`);
 			} else {
 				seen.add(index);
-				const endpoint = this.endpointOf(parsed[2]!, line);
-				if (endpoint) {
-					endpoints.push({ip: endpoint.ip!, port: endpoint.port, probability: 1 / modulus, chain: parsed[2]!, written: 1 / modulus, line, hairpinMasquerade: endpoint.hairpin});
-				}
+				this.addEndpoint(endpoints, parsed[2]!, line, 1 / modulus, 1 / modulus);
 			}
 		}
 	}
 
-	/** An endpoint- chain's fold, its problems told once, when a Service first sends traffic to it; null without a target. */
-	private endpointOf(chain: string, line: number): EndpointFold | null {
-		let fold = this.endpointChains.get(chain);
+	/** An endpoint- chain's target, unless it has none; the chain's problems are told when a Service first sends traffic to it. */
+	private addEndpoint(endpoints: NatEndpoint[], chain: string, line: number, probability: number, written: number | null): void {
+		let fold = this.table.taken.get(chain);
 		if (!fold) {
-			// A chain jumped to as an endpoint whose rules the table kept (another name), or none.
+			// A chain jumped to as an endpoint whose rules the table kept (another name), or none: folded now.
 			const declared = this.table.chains.get(chain);
 			fold = newFold(!declared);
 			for (const rule of declared ?? []) {
 				foldEndpointRule(fold, rule.text, rule.line);
 			}
 
-			this.endpointChains.set(chain, fold);
+			this.table.taken.set(chain, fold);
 		}
 
 		if (!fold.told) {
@@ -358,40 +329,31 @@ class NftTableDecoder {
 			}
 		}
 
-		return fold.ip === null ? null : fold;
+		if (fold.ip !== null) {
+			endpoints.push({ip: fold.ip, port: fold.port, probability, chain, written, line, hairpinMasquerade: fold.hairpin});
+		}
 	}
-}
-
-/** `service-ULMVA6XW-ns1/svc1/tcp/p80` -> its parts; endpoint chains carry `__ip/port` after the port. */
-function parseChainName(chain: string): {prefix: string; namespace: string; name: string; protocol: string; port: string} | null {
-	const prefix = chainPrefix(chain);
-	// The parts follow the prefix, a dash, the 8-character hash and a dash.
-	const parts = prefix ? chain.slice(prefix.length + 10).split('__')[0]!.split('/') : [];
-	return prefix ? {prefix, namespace: parts[0]!, name: parts[1]!, protocol: parts[2]!, port: parts.slice(3).join('/')} : null;
 }
 
 /**
- * A kube-proxy chain's kind (`service`, `external`, `local`, `firewall`, `endpoint`), when its name also has a
- * namespace, name, protocol and port; found without cutting the name up (asked at each step of each entry's walk).
+ * A kube-proxy chain name: its kind, a dash, the 8-character hash, a dash, then namespace, name, protocol and
+ * port (three slashes before any `__`; endpoint chains carry `__ip/port` after the port).
  */
+const chainNamePattern = /^(service|external|local|firewall|endpoint)-[A-Z2-7]{8}-(?:(?:(?!__)[^/])*\/){3}/;
+
+/** A kube-proxy chain's kind (`service`, `external`, `local`, `firewall`, `endpoint`). */
 function chainPrefix(chain: string): string | undefined {
-	if (!/^(?:service|external|local|firewall|endpoint)-[A-Z2-7]{8}-.+$/.test(chain)) {
-		return undefined;
-	}
-
-	// Namespace, name, protocol and port: three slashes before any `__`.
-	const dash = chain.indexOf('-');
-	const cut = chain.indexOf('__', dash + 10);
-	let slashes = 0;
-	for (let at = chain.indexOf('/', dash + 10); at !== -1 && (cut === -1 || at < cut); at = chain.indexOf('/', at + 1)) {
-		slashes++;
-	}
-
-	// No prefix has a dash: the first one ends it.
-	return slashes >= 3 ? chain.slice(0, dash) : undefined;
+	return chainNamePattern.exec(chain)?.[1];
 }
 
-/** An external- chain once for all the entries that go through it. */
+/** `service-ULMVA6XW-ns1/svc1/tcp/p80` -> its parts. */
+function parseChainName(chain: string): {namespace: string; name: string; protocol: string; port: string} | null {
+	const prefix = chainPrefix(chain);
+	const [namespace, name, protocol, ...port] = prefix ? chain.slice(prefix.length + 10).split('__')[0]!.split('/') : [];
+	return prefix ? {namespace: namespace!, name: name!, protocol: protocol!, port: port.join('/')} : null;
+}
+
+/** What an external- chain does with what reaches it. */
 function readExternalChain(chain: string, rules: NftRule[]): ExternalChain {
 	const external: ExternalChain = {next: null, localOnly: false, bypasses: []};
 	for (const rule of rules) {

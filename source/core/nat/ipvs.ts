@@ -3,32 +3,19 @@ import {compareFlows, finishFlow, newDraft, protocolOf, splitHostPort} from './f
 import {joinHostPort} from './service-ports.js';
 import {equalShares, weightShares} from './shares.js';
 
-type IpvsRealServer = {
-	readonly line: number;
-	readonly ip: string;
-	readonly port: number;
-	readonly weight: number;
-	/** masq, route, tunnel, local. */
-	readonly forward: string;
-};
+/** A real server; `forward` is masq, route, tunnel or local. */
+type IpvsRealServer = {readonly line: number; readonly ip: string; readonly port: number; readonly weight: number; readonly forward: string};
 
+/**
+ * A virtual service: `protocol` is tcp, udp, sctp or fwm (firewall mark, the mark in `ip`);
+ * `persistentSeconds` is null when it is not persistent.
+ */
 type IpvsVirtualService = {
-	readonly line: number;
-	/** tcp, udp, sctp, or fwm for firewall-mark services. */
-	readonly protocol: string;
-	/** Address for tcp/udp/sctp; the mark for fwm. */
-	readonly ip: string;
-	readonly port: number;
-	readonly scheduler: string;
-	/** Persistence timeout in seconds, null when not persistent. */
-	readonly persistentSeconds: number | null;
-	readonly realServers: IpvsRealServer[];
+	readonly line: number; readonly protocol: string; readonly ip: string; readonly port: number; readonly scheduler: string;
+	readonly persistentSeconds: number | null; readonly realServers: IpvsRealServer[];
 };
 
-type IpvsDump = {
-	readonly services: IpvsVirtualService[];
-	readonly problems: NatProblem[];
-};
+type IpvsDump = {readonly services: IpvsVirtualService[]; readonly problems: NatProblem[]};
 
 /** The protocol of each service-address option of `ipvsadm -A`/`-a`. */
 const serviceOptions: Record<string, string> = {'-t': 'tcp', '--tcp-service': 'tcp', '-u': 'udp', '--udp-service': 'udp', '--sctp-service': 'sctp', '-f': 'fwm', '--fwmark-service': 'fwm'};
@@ -39,27 +26,18 @@ const forwardNames: Record<string, string> = {
 };
 
 /** What the lines read so far declared: services in order, by key (rules), and the last one (listing). */
-type IpvsParseState = {
-	readonly services: IpvsVirtualService[];
-	readonly byKey: Map<string, IpvsVirtualService>;
-	last: IpvsVirtualService | undefined;
-};
-
-/** A line that says nothing: blank, a comment, or a listing's headings. */
-function isIpvsFiller(trimmed: string): boolean {
-	return trimmed === '' || trimmed.startsWith('#') || /^(IP Virtual Server version|Prot LocalAddress|-> RemoteAddress)/.test(trimmed);
-}
+type IpvsParseState = {readonly services: IpvsVirtualService[]; readonly byKey: Map<string, IpvsVirtualService>; last: IpvsVirtualService | undefined};
 
 /** Parse `ipvsadm -S -n` (rules) or `ipvsadm -Ln` (listing) text. Never throws. */
 export function parseIpvs(text: string): IpvsDump {
 	const state: IpvsParseState = {services: [], byKey: new Map(), last: undefined};
 	const problems: NatProblem[] = [];
-	const lines = text.split('\n');
-	for (let index = 0; index < lines.length; index++) {
+	for (const [index, written] of text.split('\n').entries()) {
 		const line = index + 1;
-		const raw = lines[index]!.replace(/\r$/, '');
+		const raw = written.replace(/\r$/, '');
 		const trimmed = raw.trim();
-		if (isIpvsFiller(trimmed)) {
+		// Blank lines, comments and a listing's headings say nothing.
+		if (trimmed === '' || trimmed.startsWith('#') || /^(IP Virtual Server version|Prot LocalAddress|-> RemoteAddress)/.test(trimmed)) {
 			continue;
 		}
 
@@ -94,15 +72,8 @@ function readRuleLine(state: IpvsParseState, words: string[], line: number): str
 	const key = `${protocol} ${hostPort.ip} ${hostPort.port}`;
 	if (words[0] === '-A' || words[0] === '--add-service') {
 		const persistent = options.get('-p') ?? options.get('--persistent');
-		const service: IpvsVirtualService = {
-			line,
-			protocol,
-			ip: hostPort.ip,
-			port: hostPort.port,
-			scheduler: options.get('-s') ?? options.get('--scheduler') ?? 'wlc',
-			persistentSeconds: persistent === undefined ? null : (persistent === '' ? 300 : Number(persistent)),
-			realServers: [],
-		};
+		const persistentSeconds = persistent === undefined ? null : (persistent === '' ? 300 : Number(persistent));
+		const service: IpvsVirtualService = {line, protocol, ...hostPort, scheduler: options.get('-s') ?? options.get('--scheduler') ?? 'wlc', persistentSeconds, realServers: []};
 		state.services.push(service);
 		state.byKey.set(key, service);
 		return undefined;
@@ -124,7 +95,7 @@ function addRuleRealServer(service: IpvsVirtualService | undefined, options: Map
 	}
 
 	const weight = Number(options.get('-w') ?? options.get('--weight') ?? '1');
-	const forwardFlag = ['-m', '--masquerading', '-g', '--gatewaying', '-i', '--ipip'].find(option => options.has(option));
+	const forwardFlag = Object.keys(forwardNames).find(option => option.startsWith('-') && options.has(option));
 	service.realServers.push({line, ...realHostPort, weight: Number.isFinite(weight) ? weight : 0, forward: forwardFlag ? forwardNames[forwardFlag]! : 'route'});
 	return undefined;
 }
@@ -140,7 +111,7 @@ function readListingLine(state: IpvsParseState, trimmed: string, line: number): 
 		}
 
 		const persistent = /persistent\s+(\d+)/.exec(listed[4]!);
-		state.last = {line, protocol, ip: hostPort.ip, port: hostPort.port, scheduler: listed[3]!, persistentSeconds: persistent ? Number(persistent[1]) : null, realServers: []};
+		state.last = {line, protocol, ...hostPort, scheduler: listed[3]!, persistentSeconds: persistent ? Number(persistent[1]) : null, realServers: []};
 		state.services.push(state.last);
 		return undefined;
 	}
@@ -194,22 +165,15 @@ export function decodeIpvs(dump: IpvsDump): NatFlowTable {
 		draft.entries.push({kind, ip: service.ip, port: service.port, sourceRanges: [], localOnly: false, path: [draft.key], target: 'cluster', line: service.line});
 		const weights = service.realServers.map(real => real.weight);
 		const shares = unweighted.has(service.scheduler) ? equalShares(weights) : weightShares(weights);
-		draft.endpoints = service.realServers.map((real, index): NatEndpoint => ({
-			ip: real.ip,
-			port: real.port,
-			probability: shares[index]!,
-			chain: joinHostPort(real.ip, real.port),
-			written: real.weight,
-			line: real.line,
-			hairpinMasquerade: false,
-			forward: real.forward,
+		draft.endpoints = service.realServers.map(({ip, port, weight, line, forward}, index): NatEndpoint => ({
+			ip, port, probability: shares[index]!, chain: joinHostPort(ip, port), written: weight, line, hairpinMasquerade: false, forward,
 		}));
-		if (service.realServers.length === 0) {
-			// kube-proxy keeps the virtual service with no real servers: connections are refused.
-			draft.noEndpoints = 'reject';
-			draft.noEndpointsLines.push(service.line);
-		} else if (shares.every(share => share === 0)) {
-			problems.push({line: service.line, message: `line ${service.line}: ${address}: every real server has weight 0, new connections are refused`});
+		// kube-proxy keeps a virtual service with no real servers: connections are refused, as with weights all 0.
+		if (shares.every(share => share === 0)) {
+			if (service.realServers.length > 0) {
+				problems.push({line: service.line, message: `line ${service.line}: ${address}: every real server has weight 0, new connections are refused`});
+			}
+
 			draft.endpoints = [];
 			draft.noEndpoints = 'reject';
 			draft.noEndpointsLines.push(service.line);

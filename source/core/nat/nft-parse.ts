@@ -7,20 +7,15 @@ export type NftElement = {readonly line: number; readonly key: string[]; readonl
 /** A set or map: what the decoder reads of it (an affinity set's timeout and the elements). */
 export type NftSet = {readonly name: string; readonly map: boolean; timeoutSeconds: number | null; readonly elements: NftElement[]};
 
-/**
- * A rule: its line, its first line as written (trimmed), and the statement without `;`, a trailing
- * `comment "…"` or `# handle N` (often the same string).
- */
+/** A rule: its line, its first line as written (trimmed), its statement without `;`, a trailing `comment "…"` or `# handle N`. */
 export type NftRule = {readonly line: number; readonly written: string; readonly text: string};
 
-export type NftTable = {readonly family: string; readonly name: string; readonly sets: Map<string, NftSet>; readonly chains: Map<string, NftRule[]>};
+/** A table: its sets, its kept chains, and what `take` made of the chains it kept out. */
+export type NftTable<T> = {readonly family: string; readonly name: string; readonly sets: Map<string, NftSet>; readonly chains: Map<string, NftRule[]>; readonly taken: Map<string, T>};
 
-/**
- * Keeps chains out of the table (the decoder folds endpoint chains this way): a value `chain` gives for
- * a `chain NAME {` block is given back to `rule` with each of that chain's statements as they are read.
- */
+/** Keeps chains out of the table (how the decoder folds endpoint chains): `rule` gets each statement of a chain `chain` took. */
 export type NftChainTaker<T> = {
-	chain(table: NftTable, name: string): T | undefined;
+	chain(name: string): T | undefined;
 	rule(taken: T, text: string, line: number): void;
 };
 
@@ -32,40 +27,22 @@ type PendingRule = {line: number; raw: string; parts: string[]; balance: number}
 
 /**
  * Reads what `nft list table …` / `nft list ruleset` print, as bytes in parts as they arrive (never one
- * string of the dump). Never throws; problems name their line. `take` may keep chains out of the result.
+ * string of the dump), with a line state machine: top level, inside a table, a set or a chain; element
+ * lists and rules may span lines. Never throws; problems name their line. `take` keeps chains out.
  */
 export class NftReader<T> {
-	private readonly parser: NftParser<T>;
 	private readonly bytes = new ByteLines(text => {
 		let start = 0;
 		for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
-			this.parser.line(text, start, end);
+			this.line(text, start, end);
 			start = end + 1;
 		}
 	});
 
-	constructor(take?: NftChainTaker<T>) {
-		this.parser = new NftParser(take);
-	}
-
-	/** More bytes, cut anywhere; the caller does not reuse `part`. */
-	writeBytes(part: Uint8Array): void {
-		this.bytes.write(part);
-	}
-
-	end(): {tables: NftTable[]; problems: NatProblem[]} {
-		const tail = this.bytes.end();
-		this.parser.line(tail, 0, tail.length);
-		return this.parser.end();
-	}
-}
-
-/** The line state machine: top level, inside a table, a set or a chain; element lists and rules may span lines. */
-class NftParser<T> {
-	private readonly tables: NftTable[] = [];
+	private readonly tables: Array<NftTable<T>> = [];
 	private readonly problems: NatProblem[] = [];
 	private context: 'top' | 'table' | 'set' | 'chain' = 'top';
-	private table: NftTable | null = null;
+	private table: NftTable<T> | null = null;
 	private set: NftSet | null = null;
 	/** The chain being read: its kept rules, or what it was taken as. */
 	private rules: NftRule[] | null = null;
@@ -81,13 +58,15 @@ class NftParser<T> {
 	private hash = false;
 	private addForm = false;
 
-	constructor(private readonly take?: NftChainTaker<T>) {}
+	constructor(private readonly take: NftChainTaker<T>) {}
 
-	/**
-	 * The line of `text` from `start` to `end` (a newline or the end): read without a trailing CR, a `# handle N`
-	 * comment and surrounding white space, made into one string (most lines are only read).
-	 */
-	line(text: string, start: number, end: number): void {
+	/** More bytes, cut anywhere; the caller does not reuse `part`. */
+	writeBytes(part: Uint8Array): void {
+		this.bytes.write(part);
+	}
+
+	/** The line of `text` from `start` to `end`, read without a trailing CR, a `# handle N` comment and surrounding white space. */
+	private line(text: string, start: number, end: number): void {
 		const line = ++this.lineNumber;
 		const rawEnd = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
 		this.text = text;
@@ -100,14 +79,18 @@ class NftParser<T> {
 		}
 
 		const statement = text.slice(from, rawEnd);
+		// A single-character search first: a longer pattern costs V8 a search table per call.
 		this.hash = statement.includes('#');
-		const trimmed = (this.hash ? stripHandle(statement) : statement).trim();
+		const handle = this.hash ? statement.lastIndexOf('# handle ') : -1;
+		const trimmed = (handle === -1 ? statement : statement.slice(0, handle)).trim();
 		if (this.pendingElements) {
 			this.elementLine(trimmed, line);
 		} else if (this.pendingRule) {
 			this.ruleLine(trimmed);
 		} else if (trimmed === '' || trimmed.charCodeAt(0) === 35) {
 			// A blank line or a comment.
+		} else if (trimmed === '}' && this.context !== 'top') {
+			this.context = this.context === 'table' ? 'top' : 'table';
 		} else if (this.context === 'chain') {
 			this.chainLine(line, trimmed);
 		} else if (this.context === 'table') {
@@ -124,7 +107,9 @@ class NftParser<T> {
 		return this.text.slice(this.start, this.rawEnd);
 	}
 
-	end(): {tables: NftTable[]; problems: NatProblem[]} {
+	end(): {tables: Array<NftTable<T>>; problems: NatProblem[]} {
+		const tail = this.bytes.end();
+		this.line(tail, 0, tail.length);
 		const {lineNumber, pendingElements, pendingRule, context} = this;
 		if (pendingRule) {
 			this.problem(pendingRule.line, pendingRule.raw, 'unbalanced braces');
@@ -154,7 +139,7 @@ class NftParser<T> {
 			const [, family, name] = match as unknown as [string, string, string];
 			this.table = this.tables.find(each => each.family === family && each.name === name) ?? null;
 			if (!this.table) {
-				this.table = {family, name, sets: new Map(), chains: new Map()};
+				this.table = {family, name, sets: new Map(), chains: new Map(), taken: new Map()};
 				this.tables.push(this.table);
 			}
 
@@ -172,11 +157,6 @@ class NftParser<T> {
 	}
 
 	private tableLine(line: number, trimmed: string): void {
-		if (trimmed === '}') {
-			this.context = 'top';
-			return;
-		}
-
 		// `chain NAME {`, the shape nft prints, is read without a match (a large table declares 50,000 chains).
 		const simple = /^(?:set|map|chain) \S+ \{$/.test(trimmed);
 		const declared = simple ? null : /^(set|map|chain)\s+(\S+)\s*\{\s*(.*)$/.exec(trimmed);
@@ -193,10 +173,12 @@ class NftParser<T> {
 		const table = this.table!;
 		// `set`, `map` and `chain` start with different letters.
 		if (trimmed.startsWith('c')) {
-			this.taken = this.take?.chain(table, name);
+			this.taken = this.take.chain(name);
 			this.rules = this.taken === undefined ? [] : null;
 			if (this.rules) {
 				table.chains.set(name, this.rules);
+			} else {
+				table.taken.set(name, this.taken!);
 			}
 
 			this.context = rest === '}' ? 'table' : 'chain';
@@ -218,11 +200,6 @@ class NftParser<T> {
 	}
 
 	private setLine(line: number, trimmed: string): void {
-		if (trimmed === '}') {
-			this.context = 'table';
-			return;
-		}
-
 		const elements = /^elements\s*=\s*(\{.*)$/.exec(trimmed);
 		if (elements) {
 			this.pendingElements = {set: this.set!, startLine: line, depth: 0, part: '', partLine: line, elementCount: this.set!.elements.length, problemCount: this.problems.length};
@@ -273,11 +250,6 @@ class NftParser<T> {
 	}
 
 	private chainLine(line: number, trimmed: string): void {
-		if (trimmed === '}') {
-			this.context = 'table';
-			return;
-		}
-
 		// A base chain's `type … hook …`, and a comment or policy before the first rule, are not rules.
 		if ((trimmed.startsWith('type') && /^type\s+\S+\s+hook\s/.test(trimmed)) || ((this.rules?.length ?? 0) === 0 && /^(comment\s+"[^"]*"\s*;?|policy\s+\w+;?)$/.test(trimmed))) {
 			return;
@@ -317,7 +289,7 @@ class NftParser<T> {
 			const copy = detached(text);
 			this.rules.push({line, written: written === text ? copy : detached(written), text: copy});
 		} else {
-			this.take!.rule(this.taken!, text, line);
+			this.take.rule(this.taken!, text, line);
 		}
 	}
 
@@ -350,19 +322,12 @@ class NftParser<T> {
 }
 
 /**
- * A copy of `text`, which may be a slice of a 512 KB piece of the dump: V8 keeps the whole piece alive
- * as long as any slice of it lives, and what the table keeps (rules, elements) lives to the end of the
- * decode and ends up in the flows (endpoint chain names, addresses). V8 copies a joined string into one
- * before it slices it.
+ * A copy of `text`, which may be a slice of a 512 KB piece of the dump: V8 keeps the whole piece alive as long as
+ * any slice of it lives, and what the table keeps (rules, elements) lives to the end of the decode and ends up in
+ * the flows (endpoint chain names, addresses). V8 copies a joined string into one before it slices it.
  */
 function detached(text: string): string {
 	return ` ${text}`.slice(1);
-}
-
-function stripHandle(raw: string): string {
-	// A single-character search first: a longer pattern costs V8 a search table per call.
-	const at = raw.indexOf('#') === -1 ? -1 : raw.lastIndexOf('# handle ');
-	return at === -1 ? raw : raw.slice(0, at);
 }
 
 /** A rule's statement without a trailing `;` or `comment "…"`. */
