@@ -22,9 +22,8 @@ export function decodeIptables(dump: IptablesDump): NatFlowTable {
 }
 
 /**
- * The decode as named steps over one dump; every step reads the chains it needs by name. The rules
- * of the endpoint chains that have kube-proxy's usual shapes are read from their text (quickJump,
- * quickEndpoint); any other rule, and every rule of a Service not yet identified, is parsed.
+ * The decode as named steps over one dump. Endpoint chains' rules of kube-proxy's usual shapes are read
+ * from their text (quickJump, quickEndpoint); any other rule, and every rule of a Service not yet identified, is parsed.
  */
 class IptablesDecoder {
 	private readonly problems: NatProblem[];
@@ -92,10 +91,8 @@ class IptablesDecoder {
 	}
 
 	/**
-	 * Each rule of a chain the decode reads once (KUBE-SERVICES, KUBE-NODEPORTS, the filter chains),
-	 * parsed and dropped one at a time rather than kept on the chain, so thousands of entry rules do
-	 * not all live until the decode ends. What `visit` finds wrong goes to `late`, reported after the
-	 * chain's own parse problems.
+	 * Each rule of a chain read once (KUBE-SERVICES, KUBE-NODEPORTS, filter), parsed and dropped, not kept
+	 * on the chain till the decode ends. What `visit` finds wrong (`late`) follows the chain's parse problems.
 	 */
 	private eachRuleOnce(table: Map<string, IptablesChain>, name: string, visit: (rule: IptablesRule, late: NatProblem[]) => void): void {
 		const chain = table.get(name);
@@ -349,10 +346,7 @@ class IptablesDecoder {
 		return endpoints;
 	}
 
-	/**
-	 * The endpoint a jump reaches, with its share. Its KUBE-SEP- chain is read once: the first
-	 * endpoint made from it is kept on the chain, and a later jump there copies its address.
-	 */
+	/** The endpoint a jump reaches, with its share; its KUBE-SEP- chain is read once, its endpoint kept on the chain. */
 	private endpointOf(draft: FlowDraft, jump: Jump, from: IptablesChain, share: number): NatEndpoint | null {
 		const name = jump.target;
 		const chain = this.nat.get(name);
@@ -440,9 +434,8 @@ class IptablesDecoder {
 }
 
 /*
- * The rule shapes below only search forwards for single characters or patterns under 7 characters,
- * and otherwise compare at fixed places (startsWith/endsWith): V8 sets up a Boyer-Moore table for
- * every longer pattern, and String#lastIndexOf is a call into its runtime.
+ * The rule shapes below search forwards only for patterns under 7 characters, and otherwise compare at
+ * fixed places: V8 sets up a Boyer-Moore table for every longer pattern, and lastIndexOf calls its runtime.
  */
 
 /** Where the last ` -j ` of a rule is, or -1. */
@@ -456,9 +449,8 @@ function lastJump(raw: string): number {
 }
 
 /**
- * `-A KUBE-SVC-… [-m comment …] [-m statistic --mode random --probability P] -j KUBE-SEP-…` read
- * without a full parse. Null when the rule has anything else (negation, recent, escapes, goto),
- * which then goes through the full parser.
+ * `-A KUBE-SVC-… [-m comment …] [-m statistic --mode random --probability P] -j KUBE-SEP-…` read without
+ * a full parse; null when the rule has anything else (negation, recent, escapes, goto).
  */
 function quickJump(raw: string, line: number, index: number): Jump | null {
 	const jumpAt = raw.indexOf('\\') === -1 && raw.indexOf('!') === -1 ? lastJump(raw) : -1;
@@ -482,10 +474,7 @@ function quickJump(raw: string, line: number, index: number): Jump | null {
 	return plain ? {line, raw, target, probability: null, index} : null;
 }
 
-/**
- * A KUBE-SEP- rule read without a full parse: true for the hairpin mark with a source, false for
- * one without, the address of the DNAT, or undefined for any other rule (parsed instead).
- */
+/** A KUBE-SEP- rule read without a full parse: whether a hairpin mark has a source, a DNAT's address, or undefined. */
 function quickEndpoint(raw: string): boolean | string | undefined {
 	const jumpAt = raw.indexOf('\\') === -1 && raw.indexOf('!') === -1 ? lastJump(raw) : -1;
 	if (jumpAt !== -1 && raw.length === jumpAt + 18 && raw.endsWith(' -j KUBE-MARK-MASQ')) {
@@ -530,7 +519,7 @@ function kindFromComment(comment: string | null): NatEntryKind | null {
 }
 
 /** Human wording of a KUBE-MARK-MASQ rule's conditions. */
-export function masqueradeCondition(rule: Pick<IptablesRule, 'source' | 'sourceNegated' | 'srcType' | 'srcTypeNegated' | 'other'>): string {
+function masqueradeCondition(rule: IptablesRule): string {
 	const parts = [
 		rule.source ? `${rule.sourceNegated ? 'source not in' : 'source'} ${rule.source}` : '',
 		rule.srcType ? `source ${rule.srcTypeNegated ? 'is not' : 'is'} ${rule.srcType === 'LOCAL' ? 'a local address' : rule.srcType}` : '',

@@ -100,10 +100,6 @@ const flags = new Set([
 	'--random', '--random-fully', '--physdev-is-in', '--physdev-is-out', '--physdev-is-bridged', '-f', '--fragment', '--syn', '--persistent',
 ]);
 
-export function clip(raw: string): string {
-	return raw.length > 200 ? `${raw.slice(0, 200)}…` : raw;
-}
-
 /**
  * Split a rule line into words. Double quotes group words; inside them `\"` and `\\` are escapes,
  * as iptables-save writes them.
@@ -238,9 +234,9 @@ export function parseRuleLine(line: string, lineNumber: number, problems: NatPro
 	return rule;
 }
 
-/** A problem with the rule on line `lineNumber` (written `raw`). */
-function ruleProblem(problems: NatProblem[], lineNumber: number, raw: string, message: string): void {
-	problems.push({line: lineNumber, message: `line ${lineNumber}: ${message}: ${clip(raw)}`});
+/** A problem with the line `lineNumber` (written `raw`), quoting its first 200 characters. */
+export function ruleProblem(problems: NatProblem[], lineNumber: number, raw: string, message: string): void {
+	problems.push({line: lineNumber, message: `line ${lineNumber}: ${message}: ${raw.length > 200 ? `${raw.slice(0, 200)}…` : raw}`});
 }
 
 /** The option at tokens[index - 1] with its value (none for a `flag`); returns the index after them. */
