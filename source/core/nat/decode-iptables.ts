@@ -13,9 +13,9 @@ type Jump = {line: number; raw: string; target: string; probability: number | nu
 type PathResult = {path: string[]; target: NatEntry['target']; sourceRanges: string[]; localOnly: boolean};
 
 /**
- * Decode kube-proxy's iptables rules (nat and filter tables) into one flow per Service port.
- * Handles both generations: KUBE-XLB-/KUBE-MARK-DROP (up to ~1.23) and KUBE-EXT-/KUBE-SVL- (1.24+),
- * with or without comments. A dump is decoded once: the decode keeps what it parses and reads on its chains.
+ * Decode kube-proxy's iptables rules (nat and filter tables) into one flow per Service port, of both
+ * generations: KUBE-XLB-/KUBE-MARK-DROP (up to ~1.23) and KUBE-EXT-/KUBE-SVL- (1.24+), with or without comments.
+ * A dump is decoded once: the decode keeps what it parses and reads on its chains.
  */
 export function decodeIptables(dump: IptablesDump): NatFlowTable {
 	return new IptablesDecoder(dump).decode();
@@ -32,8 +32,8 @@ class IptablesDecoder {
 	private readonly drafts = new Map<string, FlowDraft>();
 	/** KUBE-SEP- chains the dump lacks, once reported without a comment naming the endpoint. */
 	private readonly missingEndpoints = new Set<string>();
-	/** Each entry found in KUBE-SERVICES / KUBE-NODEPORTS, with the chain its path starts at. */
-	private readonly entryStarts: Array<{draft: FlowDraft; index: number; chain: string}> = [];
+	/** Each entry found in KUBE-SERVICES / KUBE-NODEPORTS: its path starts at the chain they jump to. */
+	private readonly entryStarts: Array<{draft: FlowDraft; index: number}> = [];
 	/** Old style: masquerade rules in KUBE-SERVICES / KUBE-NODEPORTS next to the jump. */
 	private readonly pendingMasquerade: IptablesRule[] = [];
 
@@ -49,9 +49,9 @@ class IptablesDecoder {
 		const masqueradeMark = markRule ? markRule.setMark!.split(' ').at(-1)!.split('/')[0]! : null;
 		const oldStyle = this.nat.has('KUBE-MARK-DROP') || [...this.nat.keys()].some(name => name.startsWith('KUBE-XLB-'));
 		this.entries();
-		for (const {draft, index, chain} of this.entryStarts) {
+		for (const {draft, index} of this.entryStarts) {
 			const entry = draft.entries[index]!;
-			draft.entries[index] = {...entry, ...this.walk(draft, chain, entry.line)};
+			draft.entries[index] = {...entry, ...this.walk(draft, entry.path[0]!, entry.line)};
 		}
 
 		for (const rule of this.pendingMasquerade) {
@@ -140,10 +140,7 @@ class IptablesDecoder {
 		});
 	}
 
-	/**
-	 * The flow draft of a KUBE-SERVICES or KUBE-NODEPORTS rule that jumps to a Service's chain,
-	 * identified by the rule's comment. A masquerade rule is kept for later; other rules give nothing.
-	 */
+	/** The draft a KUBE-SERVICES/KUBE-NODEPORTS rule jumps to (a masquerade rule is kept for later). */
 	private serviceDraft(rule: IptablesRule): FlowDraft | undefined {
 		if (rule.target === 'KUBE-MARK-MASQ') {
 			this.pendingMasquerade.push(rule);
@@ -161,10 +158,9 @@ class IptablesDecoder {
 
 	private addEntryStart(draft: FlowDraft, kind: NatEntryKind, ip: string | null, port: number, rule: IptablesRule) {
 		const before = draft.entries.length;
-		const chain = rule.target!;
-		addEntry(draft, {kind, ip, port, sourceRanges: [], localOnly: false, path: [chain], target: 'none', line: rule.line});
+		addEntry(draft, {kind, ip, port, sourceRanges: [], localOnly: false, path: [rule.target!], target: 'none', line: rule.line});
 		if (draft.entries.length > before) {
-			this.entryStarts.push({draft, index: before, chain});
+			this.entryStarts.push({draft, index: before});
 		}
 	}
 
