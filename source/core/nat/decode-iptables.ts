@@ -347,7 +347,7 @@ class IptablesDecoder {
 		const name = jump.target;
 		const chain = this.nat.get(name);
 		if (chain ? chain.reading !== undefined : this.missingEndpoints.has(name)) {
-			const known = (chain?.reading ?? null) as NatEndpoint | null;
+			const known = chain?.reading ?? null;
 			return known && newEndpoint(known, known.chain, known.hairpinMasquerade, jump, share);
 		}
 

@@ -1,4 +1,4 @@
-import type {NatMasquerade, NatProblem} from './types.js';
+import type {NatEndpoint, NatMasquerade, NatProblem} from './types.js';
 import {ByteLines} from './byte-lines.js';
 import {type IptablesRule, parseRuleLine, ruleProblem, tokenize} from './iptables-rule.js';
 
@@ -22,8 +22,8 @@ export type IptablesChain = {
 	size: number;
 	/** Parsed rules by position, filled by ruleDetails (null: the line could not be parsed). */
 	parsed: Array<IptablesRule | null | undefined> | null;
-	/** What the decoder read from the chain as a whole, once (its endpoint): kept here, not looked up again by name. */
-	reading: unknown;
+	/** The endpoint the decoder read from the chain once (null: none): kept here, not looked up again by name. */
+	reading: NatEndpoint | null | undefined;
 	/** The chain's masquerade marks, once the decoder has read them (a chain is walked once per entry of its Service). */
 	marks: NatMasquerade[] | null;
 	/** The chain declared after this one in its table, whose rules usually come next. */
