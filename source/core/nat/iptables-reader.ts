@@ -183,7 +183,7 @@ export class IptablesReader {
 		}
 	}
 
-	/** The lines iptables-save writes most, read in place with no string made for the line; false for any other. */
+	/** The lines iptables-save writes most, read in place (no string made for the line); false for any other, once the block is added. */
 	private readInPlace(text: string, start: number, end: number, lineNumber: number): boolean {
 		// The hot path: `-A CHAIN …` continuing the previous rule's chain (iptables-save groups rules by chain).
 		const chain = this.lastChain;
@@ -193,7 +193,7 @@ export class IptablesReader {
 		}
 
 		this.flushBlock();
-		// iptables-save writes the chains' rules in the order it declared them: no slice of a name, no lookup.
+		// iptables-save writes chains' rules in declaration order: the next declared is tried first (no slice, no lookup).
 		const next = this.declaredInOrder ? chain?.nextDeclared : undefined;
 		if (next && isRuleOf(next, text, start)) {
 			this.lastChain = next;
