@@ -434,9 +434,9 @@ class IptablesDecoder {
  * fixed places: V8 sets up a Boyer-Moore table for every longer pattern, and lastIndexOf calls its runtime.
  */
 
-/** Where the last ` -j ` of a rule is, or -1. */
-function lastJump(raw: string): number {
-	let at = raw.indexOf(' -j ');
+/** Where the last ` -j ` of a rule is, or -1; also -1 for a rule with an escape or a `!` (left to the parser). */
+function quickJumpAt(raw: string): number {
+	let at = raw.indexOf('\\') === -1 && raw.indexOf('!') === -1 ? raw.indexOf(' -j ') : -1;
 	for (let next = at; next !== -1; next = raw.indexOf(' -j ', at + 1)) {
 		at = next;
 	}
@@ -449,7 +449,7 @@ function lastJump(raw: string): number {
  * a full parse; null when the rule has anything else (negation, recent, escapes, goto).
  */
 function quickJump(raw: string, line: number, index: number): Jump | null {
-	const jumpAt = raw.indexOf('\\') === -1 && raw.indexOf('!') === -1 ? lastJump(raw) : -1;
+	const jumpAt = quickJumpAt(raw);
 	const target = jumpAt === -1 ? '' : raw.slice(jumpAt + 4);
 	if (target === '' || target.indexOf(' ') !== -1 || target.indexOf('"') !== -1) {
 		return null;
@@ -472,7 +472,7 @@ function quickJump(raw: string, line: number, index: number): Jump | null {
 
 /** A KUBE-SEP- rule read without a full parse: whether a hairpin mark has a source, a DNAT's address, or undefined. */
 function quickEndpoint(raw: string): boolean | string | undefined {
-	const jumpAt = raw.indexOf('\\') === -1 && raw.indexOf('!') === -1 ? lastJump(raw) : -1;
+	const jumpAt = quickJumpAt(raw);
 	if (jumpAt !== -1 && raw.length === jumpAt + 18 && raw.endsWith(' -j KUBE-MARK-MASQ')) {
 		return raw.indexOf(' -s ') !== -1;
 	}
