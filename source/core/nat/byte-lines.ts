@@ -1,9 +1,6 @@
 import {Buffer} from 'node:buffer';
 
-/**
- * Longest text made at once: Node makes longer text an external string, which V8 slices, hashes and
- * reads slowly.
- */
+/** Longest text made at once: Node makes longer text an external string, which V8 slices, hashes and reads slowly. */
 const pieceBytes = 512 * 1024;
 
 /**

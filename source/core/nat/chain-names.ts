@@ -9,27 +9,16 @@ import {createHash} from 'node:crypto';
 
 const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
-function base32(bytes: Uint8Array, characters: number): string {
+/** The first `characters` characters of the hash in base32 (5 bits each): its bits read in base 32, digit by digit. */
+function hash(text: string, characters: number): string {
+	const bytes = createHash('sha256').update(text).digest().subarray(0, (characters * 5) / 8);
+	const digits = BigInt(`0x${bytes.toString('hex')}`).toString(32).padStart(characters, '0');
 	let out = '';
-	let buffer = 0;
-	let bits = 0;
-	for (const byte of bytes) {
-		buffer = ((buffer << 8) | byte) & 0xFFFF;
-		bits += 8;
-		while (bits >= 5) {
-			out += alphabet[(buffer >>> (bits - 5)) & 31];
-			bits -= 5;
-			if (out.length === characters) {
-				return out;
-			}
-		}
+	for (const digit of digits) {
+		out += alphabet[Number.parseInt(digit, 32)];
 	}
 
 	return out;
-}
-
-function hash(text: string, characters: number): string {
-	return base32(createHash('sha256').update(text).digest(), characters);
 }
 
 /** `ns/name:port` as kube-proxy writes it (no colon when the port is unnamed). */

@@ -25,10 +25,7 @@ const tailBytes = 64 * 1024;
 /** Longest needle less one: what of the bytes so far a needle that spans two parts can start in. */
 const carryBytes = Math.max(...needles.map(needle => needle.bytes.length)) - 1;
 
-/**
- * Watches a dump's frame as its bytes pass in parts (cut anywhere), for dumpCutShort: how many
- * lines start a table or a COMMIT, and its last 64 KB or more, where its last line is.
- */
+/** A dump's frame as its bytes pass in parts (cut anywhere): how many lines start a table or a COMMIT, and its end. */
 export class DumpFrame {
 	private readonly counts: Record<Count, number> = {tables: 0, commits: 0, nftTables: 0};
 	/** The last part, or the last 64 KB or more when it is shorter. */
@@ -89,9 +86,8 @@ function countOf(bytes: Buffer, needle: Buffer, from: number, end: number): numb
 }
 
 /**
- * The one line refusing a dump cut short, or null when it is whole. A partial dump is not decoded:
- * the Services past the cut lose their entries and endpoint chains, and what is left would read as
- * drops and missing endpoints that the node does not have.
+ * The one line refusing a dump cut short, or null when it is whole: the Services past the cut lose their
+ * entries and endpoint chains, and would read as drops and missing endpoints that the node does not have.
  */
 export function refuseCutShort(dump: string | Uint8Array | DumpFrame, source: string): string | null {
 	const cut = dump instanceof DumpFrame ? dump.cutShort() : dumpCutShort(dump);

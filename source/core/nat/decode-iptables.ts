@@ -13,18 +13,17 @@ type Jump = {line: number; raw: string; target: string; probability: number | nu
 type PathResult = {path: string[]; target: NatEntry['target']; sourceRanges: string[]; localOnly: boolean};
 
 /**
- * Decode kube-proxy's iptables rules (nat and filter tables) into one flow per Service port.
- * Handles both generations: KUBE-XLB-/KUBE-MARK-DROP (up to ~1.23) and KUBE-EXT-/KUBE-SVL- (1.24+),
- * with or without comments. A dump is decoded once: the decode keeps what it parses and reads on its chains.
+ * Decode kube-proxy's iptables rules (nat and filter tables) into one flow per Service port, of both
+ * generations: KUBE-XLB-/KUBE-MARK-DROP (up to ~1.23) and KUBE-EXT-/KUBE-SVL- (1.24+), with or without comments.
+ * A dump is decoded once: the decode keeps what it parses and reads on its chains.
  */
 export function decodeIptables(dump: IptablesDump): NatFlowTable {
 	return new IptablesDecoder(dump).decode();
 }
 
 /**
- * The decode as named steps over one dump; every step reads the chains it needs by name. The rules
- * of the endpoint chains that have kube-proxy's usual shapes are read from their text (quickJump,
- * quickEndpoint); any other rule, and every rule of a Service not yet identified, is parsed.
+ * The decode as named steps over one dump. Endpoint chains' rules of kube-proxy's usual shapes are read
+ * from their text (quickJump, quickEndpoint); any other rule, and every rule of a Service not yet identified, is parsed.
  */
 class IptablesDecoder {
 	private readonly problems: NatProblem[];
@@ -33,8 +32,8 @@ class IptablesDecoder {
 	private readonly drafts = new Map<string, FlowDraft>();
 	/** KUBE-SEP- chains the dump lacks, once reported without a comment naming the endpoint. */
 	private readonly missingEndpoints = new Set<string>();
-	/** Each entry found in KUBE-SERVICES / KUBE-NODEPORTS, with the chain its path starts at. */
-	private readonly entryStarts: Array<{draft: FlowDraft; index: number; chain: string}> = [];
+	/** Each entry found in KUBE-SERVICES / KUBE-NODEPORTS: its path starts at the chain they jump to. */
+	private readonly entryStarts: Array<{draft: FlowDraft; index: number}> = [];
 	/** Old style: masquerade rules in KUBE-SERVICES / KUBE-NODEPORTS next to the jump. */
 	private readonly pendingMasquerade: IptablesRule[] = [];
 
@@ -50,9 +49,9 @@ class IptablesDecoder {
 		const masqueradeMark = markRule ? markRule.setMark!.split(' ').at(-1)!.split('/')[0]! : null;
 		const oldStyle = this.nat.has('KUBE-MARK-DROP') || [...this.nat.keys()].some(name => name.startsWith('KUBE-XLB-'));
 		this.entries();
-		for (const {draft, index, chain} of this.entryStarts) {
+		for (const {draft, index} of this.entryStarts) {
 			const entry = draft.entries[index]!;
-			draft.entries[index] = {...entry, ...this.walk(draft, chain, entry.line)};
+			draft.entries[index] = {...entry, ...this.walk(draft, entry.path[0]!, entry.line)};
 		}
 
 		for (const rule of this.pendingMasquerade) {
@@ -92,10 +91,8 @@ class IptablesDecoder {
 	}
 
 	/**
-	 * Each rule of a chain the decode reads once (KUBE-SERVICES, KUBE-NODEPORTS, the filter chains),
-	 * parsed and dropped one at a time rather than kept on the chain, so thousands of entry rules do
-	 * not all live until the decode ends. What `visit` finds wrong goes to `late`, reported after the
-	 * chain's own parse problems.
+	 * Each rule of a chain read once (KUBE-SERVICES, KUBE-NODEPORTS, filter), parsed and dropped, not kept
+	 * on the chain till the decode ends. What `visit` finds wrong (`late`) follows the chain's parse problems.
 	 */
 	private eachRuleOnce(table: Map<string, IptablesChain>, name: string, visit: (rule: IptablesRule, late: NatProblem[]) => void): void {
 		const chain = table.get(name);
@@ -143,10 +140,7 @@ class IptablesDecoder {
 		});
 	}
 
-	/**
-	 * The flow draft of a KUBE-SERVICES or KUBE-NODEPORTS rule that jumps to a Service's chain,
-	 * identified by the rule's comment. A masquerade rule is kept for later; other rules give nothing.
-	 */
+	/** The draft a KUBE-SERVICES/KUBE-NODEPORTS rule jumps to (a masquerade rule is kept for later). */
 	private serviceDraft(rule: IptablesRule): FlowDraft | undefined {
 		if (rule.target === 'KUBE-MARK-MASQ') {
 			this.pendingMasquerade.push(rule);
@@ -164,10 +158,9 @@ class IptablesDecoder {
 
 	private addEntryStart(draft: FlowDraft, kind: NatEntryKind, ip: string | null, port: number, rule: IptablesRule) {
 		const before = draft.entries.length;
-		const chain = rule.target!;
-		addEntry(draft, {kind, ip, port, sourceRanges: [], localOnly: false, path: [chain], target: 'none', line: rule.line});
+		addEntry(draft, {kind, ip, port, sourceRanges: [], localOnly: false, path: [rule.target!], target: 'none', line: rule.line});
 		if (draft.entries.length > before) {
-			this.entryStarts.push({draft, index: before, chain});
+			this.entryStarts.push({draft, index: before});
 		}
 	}
 
@@ -349,15 +342,12 @@ class IptablesDecoder {
 		return endpoints;
 	}
 
-	/**
-	 * The endpoint a jump reaches, with its share. Its KUBE-SEP- chain is read once: the first
-	 * endpoint made from it is kept on the chain, and a later jump there copies its address.
-	 */
+	/** The endpoint a jump reaches, with its share; its KUBE-SEP- chain is read once, its endpoint kept on the chain. */
 	private endpointOf(draft: FlowDraft, jump: Jump, from: IptablesChain, share: number): NatEndpoint | null {
 		const name = jump.target;
 		const chain = this.nat.get(name);
 		if (chain ? chain.reading !== undefined : this.missingEndpoints.has(name)) {
-			const known = (chain?.reading ?? null) as NatEndpoint | null;
+			const known = chain?.reading ?? null;
 			return known && newEndpoint(known, known.chain, known.hairpinMasquerade, jump, share);
 		}
 
@@ -440,14 +430,13 @@ class IptablesDecoder {
 }
 
 /*
- * The rule shapes below only search forwards for single characters or patterns under 7 characters,
- * and otherwise compare at fixed places (startsWith/endsWith): V8 sets up a Boyer-Moore table for
- * every longer pattern, and String#lastIndexOf is a call into its runtime.
+ * The rule shapes below search forwards only for patterns under 7 characters, and otherwise compare at
+ * fixed places: V8 sets up a Boyer-Moore table for every longer pattern, and lastIndexOf calls its runtime.
  */
 
-/** Where the last ` -j ` of a rule is, or -1. */
-function lastJump(raw: string): number {
-	let at = raw.indexOf(' -j ');
+/** Where the last ` -j ` of a rule is, or -1; also -1 for a rule with an escape or a `!` (left to the parser). */
+function quickJumpAt(raw: string): number {
+	let at = raw.indexOf('\\') === -1 && raw.indexOf('!') === -1 ? raw.indexOf(' -j ') : -1;
 	for (let next = at; next !== -1; next = raw.indexOf(' -j ', at + 1)) {
 		at = next;
 	}
@@ -456,12 +445,11 @@ function lastJump(raw: string): number {
 }
 
 /**
- * `-A KUBE-SVC-… [-m comment …] [-m statistic --mode random --probability P] -j KUBE-SEP-…` read
- * without a full parse. Null when the rule has anything else (negation, recent, escapes, goto),
- * which then goes through the full parser.
+ * `-A KUBE-SVC-… [-m comment …] [-m statistic --mode random --probability P] -j KUBE-SEP-…` read without
+ * a full parse; null when the rule has anything else (negation, recent, escapes, goto).
  */
 function quickJump(raw: string, line: number, index: number): Jump | null {
-	const jumpAt = raw.indexOf('\\') === -1 && raw.indexOf('!') === -1 ? lastJump(raw) : -1;
+	const jumpAt = quickJumpAt(raw);
 	const target = jumpAt === -1 ? '' : raw.slice(jumpAt + 4);
 	if (target === '' || target.indexOf(' ') !== -1 || target.indexOf('"') !== -1) {
 		return null;
@@ -482,12 +470,9 @@ function quickJump(raw: string, line: number, index: number): Jump | null {
 	return plain ? {line, raw, target, probability: null, index} : null;
 }
 
-/**
- * A KUBE-SEP- rule read without a full parse: true for the hairpin mark with a source, false for
- * one without, the address of the DNAT, or undefined for any other rule (parsed instead).
- */
+/** A KUBE-SEP- rule read without a full parse: whether a hairpin mark has a source, a DNAT's address, or undefined. */
 function quickEndpoint(raw: string): boolean | string | undefined {
-	const jumpAt = raw.indexOf('\\') === -1 && raw.indexOf('!') === -1 ? lastJump(raw) : -1;
+	const jumpAt = quickJumpAt(raw);
 	if (jumpAt !== -1 && raw.length === jumpAt + 18 && raw.endsWith(' -j KUBE-MARK-MASQ')) {
 		return raw.indexOf(' -s ') !== -1;
 	}
@@ -530,7 +515,7 @@ function kindFromComment(comment: string | null): NatEntryKind | null {
 }
 
 /** Human wording of a KUBE-MARK-MASQ rule's conditions. */
-export function masqueradeCondition(rule: Pick<IptablesRule, 'source' | 'sourceNegated' | 'srcType' | 'srcTypeNegated' | 'other'>): string {
+function masqueradeCondition(rule: IptablesRule): string {
 	const parts = [
 		rule.source ? `${rule.sourceNegated ? 'source not in' : 'source'} ${rule.source}` : '',
 		rule.srcType ? `source ${rule.srcTypeNegated ? 'is not' : 'is'} ${rule.srcType === 'LOCAL' ? 'a local address' : rule.srcType}` : '',

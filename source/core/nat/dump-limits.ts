@@ -24,10 +24,9 @@ export function parseByteSize(text: string): number | {error: string} {
 }
 
 /**
- * A check fed the dump part by part as it arrives (any part sizes): the error for the first part
- * that takes it over a limit or holds a NUL byte (no rule dump has one), else null. A part is
- * searched with the native indexOf only (NUL, first and last newline), so a 24 MB dump costs a
- * few ms; every newline is visited only in a part longer than the line limit.
+ * A check fed the dump part by part (any sizes): the error for the first part that takes it over a limit
+ * or holds a NUL byte (no rule dump has one), else null. Native indexOf only (NUL, first and last newline),
+ * so a 24 MB dump costs a few ms; every newline is visited only in a part longer than the line limit.
  */
 export function dumpChecker(source: string, limits: DumpLimits = defaultDumpLimits): (part: Uint8Array) => string | null {
 	const max = limits.maxLineBytes;

@@ -1,12 +1,11 @@
-import type {NatMasquerade, NatProblem} from './types.js';
+import type {NatEndpoint, NatMasquerade, NatProblem} from './types.js';
 import {ByteLines} from './byte-lines.js';
-import {clip, type IptablesRule, parseRuleLine, tokenize} from './iptables-rule.js';
+import {type IptablesRule, parseRuleLine, ruleProblem, tokenize} from './iptables-rule.js';
 
 /**
- * A chain of the dump and its rules as written. iptables-save writes a chain's rules one after
- * another, so they are kept as one text (the lines joined by newlines) and the line of the first
- * rule: 200,000 rules are not 200,000 strings kept alive for the garbage collector to copy. Options are parsed on use (ruleDetails): most of a large dump is read
- * from the raw text by the decoder's rule shapes.
+ * A chain and its rules as written, kept as one text (iptables-save writes a chain's rules together):
+ * 200,000 rules are not 200,000 strings for the garbage collector to copy. Options are parsed on use
+ * (ruleDetails): most of a large dump is read from the raw text by the decoder's rule shapes.
  */
 export type IptablesChain = {
 	readonly name: string;
@@ -23,8 +22,8 @@ export type IptablesChain = {
 	size: number;
 	/** Parsed rules by position, filled by ruleDetails (null: the line could not be parsed). */
 	parsed: Array<IptablesRule | null | undefined> | null;
-	/** What the decoder read from the chain as a whole, once (its endpoint): kept here, not looked up again by name. */
-	reading: unknown;
+	/** The endpoint the decoder read from the chain once (null: none): kept here, not looked up again by name. */
+	reading: NatEndpoint | null | undefined;
 	/** The chain's masquerade marks, once the decoder has read them (a chain is walked once per entry of its Service). */
 	marks: NatMasquerade[] | null;
 	/** The chain declared after this one in its table, whose rules usually come next. */
@@ -39,10 +38,7 @@ export type IptablesDump = {
 	readonly problems: NatProblem[];
 };
 
-/**
- * The rules of a chain as written, one at a time, with no callback and no array: `next()` moves to
- * the following rule (false after the last); `raw`, `line` and `index` then describe it.
- */
+/** A chain's rules one at a time, with no callback and no array: `next()` moves on (false after the last). */
 export class ChainRules {
 	raw = '';
 	line = 0;
@@ -77,9 +73,8 @@ export function ruleDetails(chain: IptablesChain, index: number, problems: NatPr
 }
 
 /**
- * The line state machine of an iptables-save / `iptables -S` dump, fed text or bytes as they
- * arrive (in any parts): tables, chain declarations, rules, COMMIT. Each rule keeps its line and
- * raw text; nothing else is built per rule.
+ * The line state machine of an iptables-save / `iptables -S` dump, fed bytes as they arrive (in any
+ * parts): tables, chain declarations, rules, COMMIT. Nothing but its line and raw text is kept per rule.
  */
 export class IptablesReader {
 	readonly tables = new Map<string, IptablesTable>();
@@ -103,9 +98,6 @@ export class IptablesReader {
 	private readonly bytes = new ByteLines(text => {
 		this.lines(text);
 	});
-
-	/** `defaultTable`: the table of rules before any `*table` line (`iptables -t nat -S` output). */
-	constructor(private readonly defaultTable = 'nat') {}
 
 	/** More bytes of the dump, cut anywhere; the caller does not reuse `part` (its end may be kept). */
 	writeBytes(part: Uint8Array): void {
@@ -191,13 +183,9 @@ export class IptablesReader {
 		}
 	}
 
-	/**
-	 * The lines iptables-save writes most, read where they are in the text, with no string made for
-	 * the line; false for any other line (after the pending block is added to its chain).
-	 */
+	/** The lines iptables-save writes most, read in place (no string made for the line); false for any other, once the block is added. */
 	private readInPlace(text: string, start: number, end: number, lineNumber: number): boolean {
-		// The hot path: `-A CHAIN …` continuing the previous rule's chain (iptables-save groups rules by
-		// chain): the line joins the chain's current block.
+		// The hot path: `-A CHAIN …` continuing the previous rule's chain (iptables-save groups rules by chain).
 		const chain = this.lastChain;
 		if (chain && isRuleOf(chain, text, start)) {
 			this.extendBlock(text, start, end, lineNumber);
@@ -205,8 +193,7 @@ export class IptablesReader {
 		}
 
 		this.flushBlock();
-		// iptables-save writes the chains' rules in the order it declared them: the chain declared after
-		// the last one is tried first (no slice of its name, no lookup by name).
+		// iptables-save writes chains' rules in declaration order: the next declared is tried first (no slice, no lookup).
 		const next = this.declaredInOrder ? chain?.nextDeclared : undefined;
 		if (next && isRuleOf(next, text, start)) {
 			this.lastChain = next;
@@ -225,11 +212,11 @@ export class IptablesReader {
 	}
 
 	private problem(line: number, raw: string, message: string): void {
-		this.problems.push({line, message: `line ${line}: ${message}: ${clip(raw)}`});
+		ruleProblem(this.problems, line, raw, message);
 	}
 
-	/** The current table, or (for rules before any `*table` line) the default one. */
-	private table(name = this.defaultTable): IptablesTable {
+	/** The current table, or for rules before any `*table` line (`iptables -t nat -S`) the nat table. */
+	private table(name = 'nat'): IptablesTable {
 		if (!this.current) {
 			this.current = this.tables.get(name) ?? {name, chains: new Map()};
 			this.tables.set(name, this.current);

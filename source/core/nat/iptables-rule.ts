@@ -100,22 +100,12 @@ const flags = new Set([
 	'--random', '--random-fully', '--physdev-is-in', '--physdev-is-out', '--physdev-is-bridged', '-f', '--fragment', '--syn', '--persistent',
 ]);
 
-export function clip(raw: string): string {
-	return raw.length > 200 ? `${raw.slice(0, 200)}…` : raw;
-}
-
-/**
- * Split a rule line into words. Double quotes group words; inside them `\"` and `\\` are escapes,
- * as iptables-save writes them.
- */
+/** Split a rule line into words. Double quotes group words; `\"` and `\\` are escapes, as iptables-save writes them. */
 export function tokenize(line: string): string[] {
 	return line.includes('\\') || line.includes('\t') ? splitWords(line) : (splitQuoted(line) ?? splitWords(line));
 }
 
-/**
- * tokenize for a line whose only quotes, if any, wrap whole words (kube-proxy's comments): words
- * found with indexOf, not character by character. Null for any other quote, which splitWords reads.
- */
+/** tokenize with indexOf, for a line whose only quotes wrap whole words (kube-proxy's comments); null otherwise. */
 function splitQuoted(line: string): string[] | null {
 	const tokens: string[] = [];
 	let quote = line.indexOf('"');
@@ -196,8 +186,8 @@ export function looksLikeOption(token: string | undefined): boolean {
 }
 
 /**
- * Parse one `-A CHAIN …` line with the option table. Returns null (and records a problem) when
- * the line cannot be a rule. `raw` overrides the text kept on the rule when the line was normalised first.
+ * One `-A CHAIN …` line parsed with the option table; null (and a problem) when it cannot be a rule.
+ * `raw` is the text kept on the rule when the line was normalised first.
  */
 export function parseRuleLine(line: string, lineNumber: number, problems: NatProblem[], raw: string = line): IptablesRule | null {
 	const tokens = tokenize(line);
@@ -238,9 +228,9 @@ export function parseRuleLine(line: string, lineNumber: number, problems: NatPro
 	return rule;
 }
 
-/** A problem with the rule on line `lineNumber` (written `raw`). */
-function ruleProblem(problems: NatProblem[], lineNumber: number, raw: string, message: string): void {
-	problems.push({line: lineNumber, message: `line ${lineNumber}: ${message}: ${clip(raw)}`});
+/** A problem with the line `lineNumber` (written `raw`), quoting its first 200 characters. */
+export function ruleProblem(problems: NatProblem[], lineNumber: number, raw: string, message: string): void {
+	problems.push({line: lineNumber, message: `line ${lineNumber}: ${message}: ${raw.length > 200 ? `${raw.slice(0, 200)}…` : raw}`});
 }
 
 /** The option at tokens[index - 1] with its value (none for a `flag`); returns the index after them. */
