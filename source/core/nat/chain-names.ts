@@ -41,9 +41,9 @@ export function nftServiceBase(namespace: string, name: string, protocol: string
 	return hashAndTruncate(`${namespace}/${name}/${protocol.toLowerCase()}/${port}`);
 }
 
-/** nftables endpoint base `HASH-ns/name/proto/port__ip/port`. */
+/** nftables endpoint base `HASH-ns/name/proto/port__ip/port`; an IPv6 address with dots for colons, which chain names cannot hold. */
 export function nftEndpointBase(namespace: string, name: string, protocol: string, port: string, ip: string, endpointPort: number): string {
-	return hashAndTruncate(`${namespace}/${name}/${protocol.toLowerCase()}/${port}__${ip}/${endpointPort}`);
+	return hashAndTruncate(`${namespace}/${name}/${protocol.toLowerCase()}/${port}__${ip.replaceAll(':', '.')}/${endpointPort}`);
 }
 
 function hashAndTruncate(name: string): string {

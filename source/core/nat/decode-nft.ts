@@ -36,8 +36,10 @@ export class NftDecoder {
 			problems.push({line: null, message: 'no `ip kube-proxy` or `ip6 kube-proxy` table in the input'});
 		}
 
+		// Every table is decoded (a dual-stack node has both); the mark is the first one's that has one.
 		for (const table of tables) {
-			masqueradeMark ??= new NftTableDecoder(table, drafts, problems).decode();
+			const mark = new NftTableDecoder(table, drafts, problems).decode();
+			masqueradeMark ??= mark;
 		}
 
 		const services = [...drafts.values()].map(draft => finishFlow(draft, problems)).sort(compareFlows);

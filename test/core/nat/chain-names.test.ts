@@ -15,3 +15,11 @@ test('a long nftables name is cut as kube-proxy cuts it (112 characters, ending 
 	assert.equal(base.length, 112);
 	assert.match(base, /^[A-Z2-7]{8}-n+\/s+\.\.\.$/);
 });
+
+test('an IPv6 endpoint\'s nftables name has dots for the colons (a chain name cannot hold a colon), hashed as written', () => {
+	const base = nftEndpointBase('ns1', 'svc1', 'tcp', 'p80', 'fd00:10:180::1', 80);
+	assert.match(base, /^[A-Z2-7]{8}-ns1\/svc1\/tcp\/p80__fd00\.10\.180\.\.1\/80$/);
+	assert.ok(!base.includes(':'));
+	// The hash is of the name with dots: the same base as for an address spelled that way.
+	assert.equal(base, nftEndpointBase('ns1', 'svc1', 'tcp', 'p80', 'fd00.10.180..1', 80));
+});

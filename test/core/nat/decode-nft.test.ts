@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {decodeNatDump} from '../../../source/core/nat/decode.js';
+import {generateNftTable} from '../../../source/builtin-cluster/generate/nft.js';
 
 const decodeNft = (dump: string | Uint8Array) => decodeNatDump(dump, 'nftables');
 
@@ -44,4 +45,27 @@ test('`nft -f` input (`add …` commands) is one problem, not one per line, and 
 	assert.deepEqual(table.problems.map(problem => problem.line), [1, null]);
 	assert.match(table.problems[0]!.message, /`add …` commands are not read/);
 	assert.match(table.problems[1]!.message, /no `ip kube-proxy` or `ip6 kube-proxy` table/);
+});
+
+test('dual stack: the Services of both the ip and the ip6 kube-proxy table, whichever holds the masquerade mark', () => {
+	const v6 = {
+		services: [{metadata: {namespace: 'six', name: 'web'}, spec: {type: 'ClusterIP', clusterIPs: ['fd00:10:96::7'], ports: [{name: 'http', port: 80, protocol: 'TCP'}]}}],
+		endpointSlices: [{
+			addressType: 'IPv6',
+			metadata: {namespace: 'six', name: 'web-x', labels: {'kubernetes.io/service-name': 'web'}},
+			ports: [{name: 'http', port: 8080, protocol: 'TCP'}],
+			endpoints: [{addresses: ['fd00:10:244::5'], nodeName: 'node-a', conditions: {ready: true}}],
+		}],
+		nodeName: 'node-a',
+		nodeIPs: ['fd00::1'],
+	};
+	const ip6Table = generateNftTable(v6, {family: 'IPv6'});
+	const names = (table: ReturnType<typeof decodeNft>) => table.services.map(flow => `${flow.service}:${flow.port}/${flow.protocol}`).sort();
+	const v4Only = decodeNft(listed);
+	assert.ok(v4Only.masqueradeMark !== null && v4Only.services.length > 0);
+	for (const ruleset of [`${listed}\n${ip6Table}`, `${ip6Table}\n${listed}`]) {
+		const both = decodeNft(ruleset);
+		assert.deepEqual(both.problems, []);
+		assert.deepEqual(names(both), [...names(v4Only), 'six/web:http/TCP'].sort());
+	}
 });

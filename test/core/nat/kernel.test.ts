@@ -113,6 +113,42 @@ describe('kernel round trip', () => {
 		}
 	});
 
+	test('dual stack: nft list ruleset with both ip and ip6 kube-proxy tables decodes the Services of both', t => {
+		if (skipReason || !hasTool('nft')) {
+			t.skip(skipReason ?? 'nft is not installed');
+			return;
+		}
+
+		const v6 = {
+			services: [{metadata: {namespace: 'six', name: 'web'}, spec: {type: 'ClusterIP', clusterIPs: ['fd00:10:96::7'], ports: [{name: 'http', port: 80, protocol: 'TCP'}]}}],
+			endpointSlices: [{
+				addressType: 'IPv6',
+				metadata: {namespace: 'six', name: 'web-x', labels: {'kubernetes.io/service-name': 'web'}},
+				ports: [{name: 'http', port: 8080, protocol: 'TCP'}],
+				endpoints: [{addresses: ['fd00:10:244::5'], nodeName: 'node-a', conditions: {ready: true}}],
+			}],
+			nodeName: 'node-a',
+			nodeIPs: ['fd00::1'],
+		};
+		inNamespace('nft', ['-f', '-'], generateNftTable(input, {clusterCIDR}));
+		inNamespace('nft', ['-f', '-'], generateNftTable(v6, {family: 'IPv6'}));
+		try {
+			const readBack = inNamespace('nft', ['list', 'ruleset']);
+			assert.match(readBack, /^table ip kube-proxy \{/m);
+			assert.match(readBack, /^table ip6 kube-proxy \{/m);
+			const both = decodeNatDump(readBack);
+			const ipOnly = decodeNatDump(inNamespace('nft', ['list', 'table', 'ip', 'kube-proxy']));
+			const ip6Only = decodeNatDump(inNamespace('nft', ['list', 'table', 'ip6', 'kube-proxy']));
+			assert.deepEqual(both.problems, []);
+			assert.ok(ip6Only.services.some(flow => flow.service === 'six/web'));
+			assert.deepEqual(both.services.map(flow => `${flow.service}:${flow.port}/${flow.protocol}`).sort(), [...ipOnly.services, ...ip6Only.services].map(flow => `${flow.service}:${flow.port}/${flow.protocol}`).sort());
+			assert.equal(both.masqueradeMark, '0x4000');
+		} finally {
+			inNamespace('nft', ['delete', 'table', 'ip', 'kube-proxy']);
+			inNamespace('nft', ['delete', 'table', 'ip6', 'kube-proxy']);
+		}
+	});
+
 	test('ipvsadm round trip', t => {
 		const probe = spawnSync('ipvsadm', ['-L', '-n'], {encoding: 'utf8'});
 		if (probe.status !== 0) {
