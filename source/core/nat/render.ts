@@ -155,30 +155,6 @@ export function renderNatText(table: NatFlowTable): string {
 	return `${out.join('\n').trimEnd()}\n`;
 }
 
-/**
- * The `--json` document, in exactly the shape of the issue, plus `bypass` (pod and node traffic
- * that skips the Local policy) and `notes` (what was not checked).
- */
-export function toNatJson(table: NatFlowTable) {
-	const endpoints = (list: readonly NatEndpoint[]) => list.map(({ip, port, probability, chain}) => ({ip, port, probability, chain}));
-	return {
-		mode: table.mode,
-		services: table.services.map(flow => ({
-			service: flow.service,
-			port: flow.port,
-			protocol: flow.protocol,
-			entries: flow.entries.map(({kind, ip, port, sourceRanges, localOnly}) => ({kind, ip, port, sourceRanges: [...sourceRanges], localOnly})),
-			endpoints: endpoints(flow.endpoints),
-			localEndpoints: flow.localEndpoints ? endpoints(flow.localEndpoints) : null,
-			affinity: flow.affinity ? {timeoutSeconds: flow.affinity.timeoutSeconds} : null,
-			noEndpoints: flow.noEndpoints,
-			bypass: flow.bypass.map(({from, condition, chain}) => ({from, condition, chain})),
-		})),
-		problems: table.problems.map(({line, message}) => ({line, message})),
-		notes: [...(table.notes ?? [])],
-	};
-}
-
 /** Most strings here (addresses, chain names) need no escaping; the others are left to JSON.stringify. */
 const needsEscaping = /[\u0000-\u001F"\\\uD800-\uDFFF]/;
 
@@ -218,7 +194,7 @@ function bypassJson(bypass: NatBypass): string {
 	return `{\n          "from": ${jsonString(bypass.from)},\n          "condition": ${jsonString(bypass.condition)},\n          "chain": ${jsonString(bypass.chain)}\n        }`;
 }
 
-/** A Service port as toNatJson shapes it, at 4 spaces (services[]). */
+/** A Service port, at 4 spaces (services[]). */
 function flowJson(flow: NatServiceFlow): string {
 	const endpoints = (list: readonly NatEndpoint[]) => jsonArray(list, '      ', '        ', endpointJson);
 	const affinity = flow.affinity ? `{\n        "timeoutSeconds": ${jsonNumber(flow.affinity.timeoutSeconds)}\n      }` : 'null';
@@ -229,12 +205,14 @@ function flowJson(flow: NatServiceFlow): string {
 }
 
 /**
- * `JSON.stringify(toNatJson(table), null, 2)` and a newline, in parts of whole Services of about
- * `partLength` characters, never held as one string. Parts stay well under V8's large-object size
- * (128 KiB), so each is made, written and dropped in the young generation: in parts of 256 Services
- * (~0.5 MB), writing took twice the CPU and peak RSS was 9-13 MB higher on the benchmark dumps. The
- * Services are written straight from the table in toNatJson's shape (its tests hold the two byte for
- * byte): stringifying toNatJson's copies takes about a quarter more CPU on the mixed dump, and makes garbage.
+ * The `--json` document (the issue's shape, plus `bypass`: pod and node traffic that skips the Local
+ * policy, and `notes`: what was not checked) as `JSON.stringify(…, null, 2)` writes it and a newline,
+ * in parts of whole Services of about `partLength` characters, never held as one string. Parts stay
+ * well under V8's large-object size (128 KiB), so each is made, written and dropped in the young
+ * generation: in parts of 256 Services (~0.5 MB), writing took twice the CPU and peak RSS was 9-13 MB
+ * higher on the benchmark dumps. The Services are written straight from the table (its tests hold it
+ * byte for byte to JSON.stringify of the document built as objects): stringifying such copies takes
+ * about a quarter more CPU on the mixed dump, and makes garbage.
  */
 export function * natJsonParts(table: NatFlowTable, partLength = 32 * 1024): Generator<string> {
 	// Stringified one level deeper than needed, in a wrapper array, a value comes out already indented
@@ -251,8 +229,8 @@ export function * natJsonParts(table: NatFlowTable, partLength = 32 * 1024): Gen
 		}
 	}
 
-	const {problems, notes} = toNatJson({...table, services: []});
-	yield `${services.length === 0 ? '' : '\n  ]'},\n  "problems": ${nested(problems)},\n  "notes": ${nested(notes)}\n}\n`;
+	const problems = table.problems.map(({line, message}) => ({line, message}));
+	yield `${services.length === 0 ? '' : '\n  ]'},\n  "problems": ${nested(problems)},\n  "notes": ${nested(table.notes ?? [])}\n}\n`;
 }
 
 /** Keep only the flows of one Service (`ns/name`, or `ns/name:port`). */
