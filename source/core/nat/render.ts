@@ -2,13 +2,6 @@ import type {NatBypass, NatEndpoint, NatEntry, NatFlowTable, NatServiceFlow} fro
 import {joinHostPort} from './service-ports.js';
 import {formatShare} from './shares.js';
 
-const entryLabel: Record<NatEntry['kind'], string> = {
-	clusterIP: 'ClusterIP',
-	nodePort: 'NodePort',
-	externalIP: 'ExternalIP',
-	loadBalancer: 'LoadBalancer',
-};
-
 /** A CIDR entry (`127.0.0.0/8`, `::1/128`) is written unbracketed; a NodePort on every address as `*`. */
 function address(ip: string | null, port: number): string {
 	return ip === null || ip.includes('/') ? `${ip ?? '*'}:${port}` : joinHostPort(ip, port);
@@ -36,7 +29,8 @@ function flowTree(flow: NatServiceFlow, mode: NatFlowTable['mode']): Node {
 	for (const entry of flow.entries) {
 		const hops = entry.path.length > 0 ? ` -> ${entry.path.join(' -> ')}` : '';
 		const notes = entryNotes(flow, entry);
-		const text = `${entryLabel[entry.kind]} ${address(entry.ip, entry.port)}${hops}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`;
+		// The kind capitalized is Kubernetes' own name for it (ClusterIP, NodePort, ExternalIP, LoadBalancer).
+		const text = `${entry.kind[0]!.toUpperCase()}${entry.kind.slice(1)} ${address(entry.ip, entry.port)}${hops}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`;
 		if (entry.target === 'cluster') {
 			add(clusterShown ? `${text} (same endpoints as above)` : text, clusterShown ? [] : flow.endpoints);
 			clusterShown = true;
