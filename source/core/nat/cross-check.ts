@@ -167,12 +167,7 @@ function mergeIpvsFlows(flows: NatServiceFlow[]): NatServiceFlow[] {
 	const groups = new Map<string, NatServiceFlow[]>();
 	for (const flow of flows.filter(flow => flow.identified)) {
 		const key = `${flow.service}|${flow.port}|${flow.protocol}`;
-		const group = groups.get(key);
-		if (group) {
-			group.push(flow);
-		} else {
-			groups.set(key, [flow]);
-		}
+		groups.set(key, [...(groups.get(key) ?? []), flow]);
 	}
 
 	return [...flows.filter(flow => !flow.identified), ...[...groups.values()].map(group => {

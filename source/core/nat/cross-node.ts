@@ -142,10 +142,6 @@ export function compareNodes(rules: readonly NodeRules[], api: NatApiLists | und
 	};
 }
 
-function percent(probability: number): string {
-	return `${Math.round(probability * 1000) / 10}%`;
-}
-
 /** `synced 12s ago`, and whether a change is queued but not yet written, from kube-proxy's own gauges. */
 export function syncText(sync: NodeSync | undefined, nowMs: number): string {
 	if (sync?.lastSync === undefined) {
@@ -179,7 +175,7 @@ export function renderCrossNodeText(report: CrossNodeReport, nowMs: number): str
 	for (const port of differing) {
 		lines.push('', `${port.service}${port.port ? `:${port.port}` : ''}/${port.protocol}  ${port.agree ? 'same on every node' : 'DIFFERS between nodes'}`);
 		for (const variant of port.variants) {
-			const shares = variant.shares.length === 0 ? 'no endpoints' : variant.shares.map(share => `${share.endpoint} ${percent(share.probability)}`).join(', ');
+			const shares = variant.shares.length === 0 ? 'no endpoints' : variant.shares.map(share => `${share.endpoint} ${Math.round(share.probability * 1000) / 10}%`).join(', ');
 			lines.push(`  ${variant.nodes.join(', ')}: ${shares}`);
 		}
 

@@ -80,8 +80,7 @@ export class NatDumpDecoder {
 	}
 
 	private start(): void {
-		const head = this.head.length === 1 ? this.head[0]! : Buffer.concat(this.head);
-		this.decoder = formatDecoder(this.mode ?? detectNatMode(Buffer.from(head.buffer, head.byteOffset, Math.min(head.length, headBytes)).toString('utf8')));
+		this.decoder = formatDecoder(this.mode ?? detectNatMode(Buffer.concat(this.head, Math.min(this.headLength, headBytes)).toString('utf8')));
 		for (const part of this.head.splice(0)) {
 			this.decoder.writeBytes(part);
 		}

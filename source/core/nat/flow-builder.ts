@@ -1,27 +1,15 @@
-import type {
-	NatAffinity, NatBypass, NatEndpoint, NatEntry, NatEntryKind, NatMasquerade, NatNoEndpoints, NatProblem, NatProtocol, NatServiceFlow,
-} from './types.js';
+import type {NatBypass, NatEndpoint, NatEntry, NatEntryKind, NatMasquerade, NatProblem, NatProtocol, NatServiceFlow} from './types.js';
 import type {IptablesRule} from './iptables-rule.js';
 import {sumSharesOf} from './shares.js';
 
+/** A NatServiceFlow's field as the decoder fills it: a read-only list is a list it appends to. */
+type Mutable<Value> = Value extends ReadonlyArray<infer Item> ? Item[] : Value;
+
 /** Mutable flow used while decoding; `finishFlow` freezes it into a NatServiceFlow. */
-export type FlowDraft = {
+export type FlowDraft = {-readonly [Field in Exclude<keyof NatServiceFlow, 'service' | 'protocol'>]: Mutable<NatServiceFlow[Field]>} & {
 	key: string;
 	service: string | null;
-	port: string;
 	protocol: NatProtocol | null;
-	identified: boolean;
-	entries: NatEntry[];
-	chain: string | null;
-	endpoints: NatEndpoint[];
-	localChain: string | null;
-	localEndpoints: NatEndpoint[] | null;
-	affinity: NatAffinity | null;
-	noEndpoints: NatNoEndpoints | null;
-	noEndpointsLines: number[];
-	bypass: NatBypass[];
-	masquerade: NatMasquerade[];
-	scheduler: string | null;
 };
 
 export function newDraft(key: string): FlowDraft {

@@ -1,19 +1,10 @@
 import type {NatBypass, NatEndpoint, NatEntry, NatFlowTable, NatServiceFlow} from './types.js';
+import {joinHostPort} from './service-ports.js';
 import {formatShare} from './shares.js';
 
-const entryLabel: Record<NatEntry['kind'], string> = {
-	clusterIP: 'ClusterIP',
-	nodePort: 'NodePort',
-	externalIP: 'ExternalIP',
-	loadBalancer: 'LoadBalancer',
-};
-
+/** A CIDR entry (`127.0.0.0/8`, `::1/128`) is written unbracketed; a NodePort on every address as `*`. */
 function address(ip: string | null, port: number): string {
-	if (ip === null) {
-		return `*:${port}`;
-	}
-
-	return ip.includes(':') && !ip.includes('/') ? `[${ip}]:${port}` : `${ip}:${port}`;
+	return ip === null || ip.includes('/') ? `${ip ?? '*'}:${port}` : joinHostPort(ip, port);
 }
 
 function endpointLine(endpoint: NatEndpoint, mode: NatFlowTable['mode']): string {
@@ -28,60 +19,55 @@ function endpointLine(endpoint: NatEndpoint, mode: NatFlowTable['mode']): string
 
 type Node = {text: string; children: Node[]};
 
-/** The flow of one Service port as a tree of lines. */
+/** The flow of one Service port as a tree of lines; each endpoint list is drawn once, under its first entry. */
 function flowTree(flow: NatServiceFlow, mode: NatFlowTable['mode']): Node {
 	const root: Node = {text: `${flow.service}${flow.port ? `:${flow.port}` : ''}  ${flow.protocol}${flow.scheduler ? `  (ipvs ${flow.scheduler})` : ''}`, children: []};
-	const endpointNodes = (endpoints: readonly NatEndpoint[]) => endpoints.map(endpoint => ({text: endpointLine(endpoint, mode), children: []}));
+	const add = (text: string, endpoints: readonly NatEndpoint[] = []) => root.children.push({text, children: endpoints.map(endpoint => ({text: endpointLine(endpoint, mode), children: []}))});
+	const localEndpoints = flow.localEndpoints ?? [];
 	let clusterShown = false;
 	let localShown = false;
 	for (const entry of flow.entries) {
 		const hops = entry.path.length > 0 ? ` -> ${entry.path.join(' -> ')}` : '';
 		const notes = entryNotes(flow, entry);
-
-		const node: Node = {text: `${entryLabel[entry.kind]} ${address(entry.ip, entry.port)}${hops}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`, children: []};
-		if (entry.target === 'cluster' && !clusterShown) {
-			node.children = endpointNodes(flow.endpoints);
+		// The kind capitalized is Kubernetes' own name for it (ClusterIP, NodePort, ExternalIP, LoadBalancer).
+		const text = `${entry.kind[0]!.toUpperCase()}${entry.kind.slice(1)} ${address(entry.ip, entry.port)}${hops}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`;
+		if (entry.target === 'cluster') {
+			add(clusterShown ? `${text} (same endpoints as above)` : text, clusterShown ? [] : flow.endpoints);
 			clusterShown = true;
-		} else if (entry.target === 'local' && !localShown && flow.localEndpoints && flow.localEndpoints.length > 0) {
-			node.children = endpointNodes(flow.localEndpoints);
+		} else if (entry.target === 'local' && localEndpoints.length > 0) {
+			add(localShown ? `${text} (same local endpoints as above)` : text, localShown ? [] : localEndpoints);
 			localShown = true;
-		} else if (entry.target === 'cluster') {
-			node.text += ' (same endpoints as above)';
-		} else if (entry.target === 'local' && (flow.localEndpoints?.length ?? 0) > 0) {
-			node.text += ' (same local endpoints as above)';
+		} else {
+			add(text);
 		}
-
-		root.children.push(node);
 	}
 
 	for (const bypass of flow.bypass) {
-		root.children.push({text: bypassLine(bypass), children: []});
+		add(bypassLine(bypass));
 	}
 
 	if (!clusterShown && flow.endpoints.length > 0) {
-		root.children.push({text: `Endpoints ${flow.chain ?? ''}`.trim(), children: endpointNodes(flow.endpoints)});
+		add(`Endpoints ${flow.chain ?? ''}`.trim(), flow.endpoints);
 	}
 
-	if (!localShown && flow.localEndpoints && flow.localEndpoints.length > 0) {
-		root.children.push({text: `Local endpoints ${flow.localChain ?? ''}`.trim(), children: endpointNodes(flow.localEndpoints)});
+	if (!localShown && localEndpoints.length > 0) {
+		add(`Local endpoints ${flow.localChain ?? ''}`.trim(), localEndpoints);
 	}
 
 	if (flow.affinity) {
-		root.children.push({text: `Session affinity: ClientIP, ${flow.affinity.timeoutSeconds}s`, children: []});
+		add(`Session affinity: ClientIP, ${flow.affinity.timeoutSeconds}s`);
 	}
 
 	for (const masquerade of flow.masquerade) {
-		root.children.push({text: `Masquerade in ${masquerade.chain} ${masquerade.condition === 'always' ? 'always' : `when ${masquerade.condition}`}${masquerade.line === null ? '' : ` (line ${masquerade.line})`}`, children: []});
+		add(`Masquerade in ${masquerade.chain} ${masquerade.condition === 'always' ? 'always' : `when ${masquerade.condition}`}${masquerade.line === null ? '' : ` (line ${masquerade.line})`}`);
 	}
 
-	const hairpins = [...flow.endpoints, ...(flow.localEndpoints ?? [])].filter(endpoint => endpoint.hairpinMasquerade).length;
-	if (hairpins > 0) {
-		root.children.push({text: 'Masquerade hairpin traffic (a pod reaching itself through the Service)', children: []});
+	if ([...flow.endpoints, ...localEndpoints].some(endpoint => endpoint.hairpinMasquerade)) {
+		add('Masquerade hairpin traffic (a pod reaching itself through the Service)');
 	}
 
 	if (flow.noEndpoints) {
-		const lines = flow.noEndpointsLines.length > 0 ? ` (line ${flow.noEndpointsLines.join(', ')})` : '';
-		root.children.push({text: noEndpointsLine(flow, lines), children: []});
+		add(noEndpointsLine(flow, flow.noEndpointsLines.length > 0 ? ` (line ${flow.noEndpointsLines.join(', ')})` : ''));
 	}
 
 	return root;
@@ -163,30 +149,6 @@ export function renderNatText(table: NatFlowTable): string {
 	return `${out.join('\n').trimEnd()}\n`;
 }
 
-/**
- * The `--json` document, in exactly the shape of the issue, plus `bypass` (pod and node traffic
- * that skips the Local policy) and `notes` (what was not checked).
- */
-export function toNatJson(table: NatFlowTable) {
-	const endpoints = (list: readonly NatEndpoint[]) => list.map(({ip, port, probability, chain}) => ({ip, port, probability, chain}));
-	return {
-		mode: table.mode,
-		services: table.services.map(flow => ({
-			service: flow.service,
-			port: flow.port,
-			protocol: flow.protocol,
-			entries: flow.entries.map(({kind, ip, port, sourceRanges, localOnly}) => ({kind, ip, port, sourceRanges: [...sourceRanges], localOnly})),
-			endpoints: endpoints(flow.endpoints),
-			localEndpoints: flow.localEndpoints ? endpoints(flow.localEndpoints) : null,
-			affinity: flow.affinity ? {timeoutSeconds: flow.affinity.timeoutSeconds} : null,
-			noEndpoints: flow.noEndpoints,
-			bypass: flow.bypass.map(({from, condition, chain}) => ({from, condition, chain})),
-		})),
-		problems: table.problems.map(({line, message}) => ({line, message})),
-		notes: [...(table.notes ?? [])],
-	};
-}
-
 /** Most strings here (addresses, chain names) need no escaping; the others are left to JSON.stringify. */
 const needsEscaping = /[\u0000-\u001F"\\\uD800-\uDFFF]/;
 
@@ -226,7 +188,7 @@ function bypassJson(bypass: NatBypass): string {
 	return `{\n          "from": ${jsonString(bypass.from)},\n          "condition": ${jsonString(bypass.condition)},\n          "chain": ${jsonString(bypass.chain)}\n        }`;
 }
 
-/** A Service port as toNatJson shapes it, at 4 spaces (services[]). */
+/** A Service port, at 4 spaces (services[]). */
 function flowJson(flow: NatServiceFlow): string {
 	const endpoints = (list: readonly NatEndpoint[]) => jsonArray(list, '      ', '        ', endpointJson);
 	const affinity = flow.affinity ? `{\n        "timeoutSeconds": ${jsonNumber(flow.affinity.timeoutSeconds)}\n      }` : 'null';
@@ -237,13 +199,14 @@ function flowJson(flow: NatServiceFlow): string {
 }
 
 /**
- * `JSON.stringify(toNatJson(table), null, 2)` and a newline, in parts of whole Services of about
- * `partLength` characters: a table of 50,000 endpoints is written as it is made, never held as one
- * string (nor one buffer). Parts stay well under V8's large-object size (128 KiB), so each is made,
- * written and dropped in the young generation: in parts of 256 Services (~0.5 MB), writing took
- * twice the CPU, and peak RSS was 9-13 MB higher, for the benchmark dumps. The Services, nearly all of the document, are
- * written straight from the table in toNatJson's shape (its tests hold the two byte for byte), with
- * less CPU than copying them with toNatJson and stringifying the copies, and none of their garbage.
+ * The `--json` document (the issue's shape, plus `bypass`: pod and node traffic that skips the Local
+ * policy, and `notes`: what was not checked) as `JSON.stringify(…, null, 2)` writes it and a newline,
+ * in parts of whole Services of about `partLength` characters, never held as one string. Parts stay
+ * well under V8's large-object size (128 KiB), so each is made, written and dropped in the young
+ * generation: in parts of 256 Services (~0.5 MB), writing took twice the CPU and peak RSS was 9-13 MB
+ * higher on the benchmark dumps. The Services are written straight from the table (its tests hold it
+ * byte for byte to JSON.stringify of the document built as objects): stringifying such copies takes
+ * about a quarter more CPU on the mixed dump, and makes garbage.
  */
 export function * natJsonParts(table: NatFlowTable, partLength = 32 * 1024): Generator<string> {
 	// Stringified one level deeper than needed, in a wrapper array, a value comes out already indented
@@ -260,8 +223,8 @@ export function * natJsonParts(table: NatFlowTable, partLength = 32 * 1024): Gen
 		}
 	}
 
-	const {problems, notes} = toNatJson({...table, services: []});
-	yield `${services.length === 0 ? '' : '\n  ]'},\n  "problems": ${nested(problems)},\n  "notes": ${nested(notes)}\n}\n`;
+	const problems = table.problems.map(({line, message}) => ({line, message}));
+	yield `${services.length === 0 ? '' : '\n  ]'},\n  "problems": ${nested(problems)},\n  "notes": ${nested(table.notes ?? [])}\n}\n`;
 }
 
 /** Keep only the flows of one Service (`ns/name`, or `ns/name:port`). */

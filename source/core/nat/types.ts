@@ -1,12 +1,9 @@
 import type {V1EndpointSlice, V1Service} from '@kubernetes/client-node';
 
 /**
- * The flow model: what a node's kube-proxy rules do with a packet for each Service port.
- *
- * One model for all three kube-proxy modes (iptables, nftables, IPVS). It is a plain data tree
- * (no classes, no cycles) so the CLI renders it as text or JSON and the dashboard can render it
- * as it likes. Every node that came from a rule carries the 1-based line of that rule in the
- * dump, so a reader can go from the tree back to the text.
+ * What a node's kube-proxy rules (iptables, nftables or IPVS) do with a packet for each Service port: plain
+ * data (no classes, no cycles) for text, JSON and the dashboard alike; what came from a rule carries its
+ * 1-based line in the dump, so a reader can go from the tree back to the text.
  */
 
 export type NatMode = 'iptables' | 'nftables' | 'ipvs';
@@ -67,12 +64,6 @@ export type NatEndpoint = {
 	readonly forward?: string;
 };
 
-export type NatAffinity = {
-	readonly timeoutSeconds: number;
-};
-
-export type NatNoEndpoints = 'reject' | 'drop';
-
 /**
  * A rule by which traffic to a Local Service's external destinations skips the Local policy and
  * goes to the cluster-wide endpoints: kube-proxy does this for traffic from pods (its local
@@ -107,8 +98,8 @@ export type NatServiceFlow = {
 	readonly localChain: string | null;
 	/** Path taken by external traffic when its policy is Local; null otherwise. */
 	readonly localEndpoints: readonly NatEndpoint[] | null;
-	readonly affinity: NatAffinity | null;
-	readonly noEndpoints: NatNoEndpoints | null;
+	readonly affinity: {readonly timeoutSeconds: number} | null;
+	readonly noEndpoints: 'reject' | 'drop' | null;
 	/** Lines of the filter rules (or map elements) that reject or drop. */
 	readonly noEndpointsLines: readonly number[];
 	/** Policy Local: the pod and node traffic that still goes to the cluster-wide endpoints; empty otherwise. */

@@ -4,7 +4,8 @@ import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {crossCheckNat} from '../../../source/core/nat/cross-check.js';
 import {decodeNatDump} from '../../../source/core/nat/decode.js';
-import {filterNatServices, renderNatText, toNatJson} from '../../../source/core/nat/render.js';
+import {filterNatServices, renderNatText} from '../../../source/core/nat/render.js';
+import {writtenNatJson} from '../../fixtures/nat/json-document.js';
 import {fixtureApi} from '../../fixtures/nat/kernel/api.js';
 
 const dump = readFileSync(join(import.meta.dirname, '../../fixtures/nat/kernel/iptables-1.28-save-nat.txt'), 'utf8');
@@ -28,7 +29,7 @@ describe('cross-check scoped to what the API was asked for', () => {
 		// shop/lb-fw and kube-system/kube-dns: two Service ports in other namespaces.
 		assert.deepEqual(table.notes, ['rules of 2 Service ports outside namespace default were not checked against the API (it was asked for default only; -A checks all)']);
 		assert.match(renderNatText(table), /^kube-proxy mode: iptables-new.*\nNote: rules of 2 Service ports outside namespace default were not checked/);
-		assert.deepEqual(toNatJson(table).notes, table.notes);
+		assert.deepEqual(writtenNatJson(table).notes, table.notes);
 	});
 
 	test('a Service missing from a listed namespace is still reported', () => {
@@ -67,7 +68,7 @@ describe('a dual-stack Service when the dump has no IPv6 rules', () => {
 		assert.equal(table.notes?.length, 1);
 		assert.match(table.notes![0]!, /IPv6 ClusterIP \(default\/web-cluster\).*no IPv6 rules/);
 		assert.deepEqual(table.problems, before.problems);
-		assert.deepEqual(toNatJson(table).notes, table.notes);
+		assert.deepEqual(writtenNatJson(table).notes, table.notes);
 	});
 
 	test('kept when only that Service is shown, not for another one', () => {

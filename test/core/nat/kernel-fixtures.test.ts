@@ -7,7 +7,8 @@ import {decodeIptables} from '../../../source/core/nat/decode-iptables.js';
 import {IptablesReader} from '../../../source/core/nat/iptables-reader.js';
 import {crossCheckNat} from '../../../source/core/nat/cross-check.js';
 import {decodeNatDump, detectNatMode} from '../../../source/core/nat/decode.js';
-import {renderNatText, toNatJson} from '../../../source/core/nat/render.js';
+import {renderNatText} from '../../../source/core/nat/render.js';
+import {writtenNatJson} from '../../fixtures/nat/json-document.js';
 import {fixtureApi, largeFixtureApi} from '../../fixtures/nat/kernel/api.js';
 import {fixtureNames, kernelUnavailable, readBackAll, stableLines} from '../../fixtures/nat/kernel/read-back.js';
 import {summarize} from '../../fixtures/nat/summary.js';
@@ -185,7 +186,7 @@ describe('kube-proxy dumps read back from the kernel', () => {
 	});
 
 	test('--json: localEndpoints [] and noEndpoints "drop" for a Local Service without a local endpoint, from the nat table alone', () => {
-		const json = toNatJson(decodeNatDump(fixture('iptables-1.28-save-nat.txt')));
+		const json = writtenNatJson(decodeNatDump(fixture('iptables-1.28-save-nat.txt')));
 		const local = json.services.find(flow => flow.service === 'default/web-local')!;
 		assert.deepEqual(local.localEndpoints, []);
 		assert.equal(local.noEndpoints, 'drop');

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import {readdirSync, readFileSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
 import {decodeNatDump} from '../../../source/core/nat/decode.js';
-import {natJsonParts, toNatJson} from '../../../source/core/nat/render.js';
+import {natJsonParts} from '../../../source/core/nat/render.js';
 import type {NatFlowTable, NatServiceFlow} from '../../../source/core/nat/types.js';
+import {natJsonDocument} from '../../fixtures/nat/json-document.js';
 
 const kernel = fileURLToPath(new URL('../../fixtures/nat/kernel/', import.meta.url));
 
@@ -12,10 +13,10 @@ describe('natJsonParts', () => {
 	const tables: Array<[string, NatFlowTable]> = readdirSync(kernel).filter(name => name.endsWith('.txt'))
 		.map(name => [name, decodeNatDump(readFileSync(`${kernel}${name}`, 'utf8'))]);
 
-	test('joined, the parts are JSON.stringify(toNatJson(table), null, 2) and a newline, whatever the part length', () => {
+	test('joined, the parts are JSON.stringify of the document built as objects, and a newline, whatever the part length', () => {
 		assert.ok(tables.length >= 6 && tables.every(([, table]) => table.services.length >= 5), 'every fixture has Services to write');
 		for (const [name, table] of tables) {
-			const whole = `${JSON.stringify(toNatJson(table), null, 2)}\n`;
+			const whole = `${JSON.stringify(natJsonDocument(table), null, 2)}\n`;
 			for (const partLength of [1, 2000, undefined]) {
 				const parts = [...natJsonParts(table, partLength)];
 				assert.equal(parts.join(''), whole, `${name}, parts of ${partLength ?? 'default'}`);
@@ -60,7 +61,7 @@ describe('natJsonParts', () => {
 		}));
 		const table: NatFlowTable = {mode: 'iptables', variant: 'iptables-new', services: flows, problems: [], masqueradeMark: null};
 		for (const partLength of [1, 500, undefined]) {
-			assert.equal([...natJsonParts(table, partLength)].join(''), `${JSON.stringify(toNatJson(table), null, 2)}\n`, `parts of ${partLength ?? 'default'}`);
+			assert.equal([...natJsonParts(table, partLength)].join(''), `${JSON.stringify(natJsonDocument(table), null, 2)}\n`, `parts of ${partLength ?? 'default'}`);
 		}
 	});
 
@@ -69,7 +70,7 @@ describe('natJsonParts', () => {
 			mode: 'iptables', variant: 'iptables-new', services: [], masqueradeMark: null,
 			problems: [{line: 3, message: 'line 3: bad "rule"\t\\'}, {line: null, message: 'é'}], notes: ['a note'],
 		};
-		assert.equal([...natJsonParts(table)].join(''), `${JSON.stringify(toNatJson(table), null, 2)}\n`);
-		assert.equal([...natJsonParts({...table, problems: [], notes: undefined})].join(''), `${JSON.stringify(toNatJson({...table, problems: [], notes: undefined}), null, 2)}\n`);
+		assert.equal([...natJsonParts(table)].join(''), `${JSON.stringify(natJsonDocument(table), null, 2)}\n`);
+		assert.equal([...natJsonParts({...table, problems: [], notes: undefined})].join(''), `${JSON.stringify(natJsonDocument({...table, problems: [], notes: undefined}), null, 2)}\n`);
 	});
 });
