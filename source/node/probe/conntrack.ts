@@ -79,6 +79,12 @@ const drainMs = 1000;
 /** Probes waiting for their entry at most; one beyond them stays unattributed (never guessed). */
 const maxWaiters = 4096;
 
+/**
+ * How long a probe waits for its event while the reader has events it has not taken (it is behind,
+ * not losing them) before asking a listing anyway.
+ */
+const maxReaderLagMs = 5000;
+
 /** How recent a read makes `beforeProbe` skip its own. */
 const freshReadMs = 2;
 
@@ -92,6 +98,8 @@ type Waiter = {
 	readonly source: FlowSource;
 	readonly destination: Endpoint;
 	readonly deadline: number;
+	/** Past this, a listing is asked even while the reader is behind. */
+	readonly latest: number;
 	readonly onReply: (endpoint: Endpoint | undefined) => void;
 };
 
@@ -224,27 +232,52 @@ function socketInodes(pid: number): Set<string> {
 }
 
 /**
- * Whether process `pid` holds a netfilter netlink socket (protocol 12) that joined an event group:
- * `conntrack -E` is listening. Read from /proc/self/net/netlink (this network namespace's sockets).
+ * The netfilter netlink sockets (protocol 12) among `inodes` that joined an event group, from
+ * /proc/self/net/netlink (this network namespace's sockets): how many, and the bytes of events
+ * queued on them that their reader has not taken yet.
  */
-export function listensForEvents(pid: number): boolean {
-	const inodes = socketInodes(pid);
-	if (inodes.size === 0) {
-		return false;
-	}
-
+function eventSockets(inodes: ReadonlySet<string>): {count: number; queuedBytes: number} {
+	const found = {count: 0, queuedBytes: 0};
 	let table: string;
 	try {
-		table = readFileSync('/proc/self/net/netlink', 'latin1');
+		table = inodes.size === 0 ? '' : readFileSync('/proc/self/net/netlink', 'latin1');
 	} catch {
-		return false;
+		return found;
 	}
 
 	// sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode
-	return table.split('\n').some(line => {
+	for (const line of table.split('\n')) {
 		const fields = line.trim().split(/\s+/);
-		return fields[1] === '12' && /^[\da-f]+$/.test(fields[3] ?? '') && Number.parseInt(fields[3]!, 16) !== 0 && inodes.has(fields[9] ?? '');
-	});
+		if (fields[1] === '12' && /^[\da-f]+$/.test(fields[3] ?? '') && Number.parseInt(fields[3]!, 16) !== 0 && inodes.has(fields[9] ?? '')) {
+			found.count++;
+			found.queuedBytes += Number(fields[4]) || 0;
+		}
+	}
+
+	return found;
+}
+
+/** Whether process `pid` holds a netlink socket in conntrack's event groups: `conntrack -E` is listening. */
+export function listensForEvents(pid: number): boolean {
+	return eventSockets(socketInodes(pid)).count > 0;
+}
+
+/**
+ * The event reader's niceness. It only has to keep up, not be first: at a lower priority a woken
+ * reader no longer preempts the probe loop or the server answering it (or the node's own
+ * workloads) and runs in their gaps, several events per wake-up. On a busy machine it may fall
+ * behind; its events then wait in its socket, and probes wait for them (see readerBehind).
+ */
+const eventReaderNice = 10;
+
+function lowerPriority(pid: number | undefined): void {
+	try {
+		if (pid !== undefined) {
+			os.setPriority(pid, eventReaderNice);
+		}
+	} catch {
+		// Gone already, or not allowed here: it runs at our priority.
+	}
 }
 
 /** The state behind `startConntrackLookup`: event streams, entries seen, probes waiting, and whether conntrack still pays. */
@@ -261,6 +294,8 @@ class ConntrackWatcher implements ConntrackLookup {
 	private sweep: NodeJS.Timeout | undefined;
 	private readonly drain: NodeJS.Timeout;
 	private readonly children: ChildProcess[] = [];
+	/** The event streams' netlink sockets, once found. */
+	private readonly streamInodes = new Set<string>();
 	private readonly files: EventFile[] = [];
 	private readonly spans = new ConntrackSpans();
 	private reading = false;
@@ -348,13 +383,20 @@ class ConntrackWatcher implements ConntrackLookup {
 			return;
 		}
 
-		this.waiters.get(key)?.onReply(undefined);
+		// A probe still waiting on this flow's key is given up on; the new one goes last, in deadline order.
+		const previous = this.waiters.get(key);
+		if (previous) {
+			this.waiters.delete(key);
+			previous.onReply(undefined);
+		}
+
 		if (this.waiters.size >= maxWaiters) {
 			onReply(this.found(undefined));
 			return;
 		}
 
-		this.waiters.set(key, {protocol, source, destination, deadline: performance.now() + this.waitMs, onReply});
+		const now = performance.now();
+		this.waiters.set(key, {protocol, source, destination, deadline: now + this.waitMs, latest: now + maxReaderLagMs, onReply});
 		this.sweep ??= setInterval(() => {
 			this.sweepWaiters();
 		}, sweepMs);
@@ -428,6 +470,7 @@ class ConntrackWatcher implements ConntrackLookup {
 		}
 
 		this.files.push(opened.file);
+		lowerPriority(child.pid);
 		child.once('error', () => {
 			// ENOENT or EACCES: no conntrack here. Listings would fail the same way.
 			this.isActive = false;
@@ -531,9 +574,17 @@ class ConntrackWatcher implements ConntrackLookup {
 	private sweepWaiters(): void {
 		this.readNow();
 		const now = performance.now();
+		let behind: boolean | undefined;
+		// Waiters are in the order they began, so by deadline: the first one not due ends the sweep.
 		for (const [key, waiter] of this.waiters) {
-			if (waiter.deadline > now && this.streams > 0) {
-				continue;
+			if (this.streams > 0 && waiter.deadline > now) {
+				break;
+			}
+
+			// conntrack has events it has not read: this probe's is most likely among them, and a listing
+			// for every probe of a lagging reader would be a process each on a machine already busy.
+			if (this.streams > 0 && now < waiter.latest && (behind ??= this.readerBehind())) {
+				break;
 			}
 
 			if (this.listings >= maxListings) {
@@ -553,6 +604,19 @@ class ConntrackWatcher implements ConntrackLookup {
 			clearInterval(this.sweep);
 			this.sweep = undefined;
 		}
+	}
+
+	/** Whether the event streams' sockets hold events conntrack has not read yet. */
+	private readerBehind(): boolean {
+		if (this.streamInodes.size === 0) {
+			for (const child of this.children) {
+				for (const inode of child.pid === undefined ? [] : socketInodes(child.pid)) {
+					this.streamInodes.add(inode);
+				}
+			}
+		}
+
+		return eventSockets(this.streamInodes).queuedBytes > 0;
 	}
 
 	private take(key: FlowKey, since: number): Endpoint | undefined {

@@ -244,6 +244,18 @@ describe('the event stream does not outlive its reader', () => {
 		await eventually(() => (alive(pid) ? undefined : true), 'the stand-in to end');
 	});
 
+	test('the stream runs at niceness 10: a woken reader does not preempt the probes, the server or the node\'s workloads', async () => {
+		rmSync(pidFile, {force: true});
+		const lookup = startConntrackLookup({protocols: ['tcp'], command: standIn});
+		try {
+			const pid = await eventually(() => (existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '' ? Number(readFileSync(pidFile, 'utf8')) : undefined), 'the stand-in');
+			assert.equal(os.getPriority(), 0, 'the test itself runs at niceness 0');
+			assert.equal(os.getPriority(pid), 10);
+		} finally {
+			lookup.close();
+		}
+	});
+
 	test('the reading process killed without warning (SIGKILL): the stream ends too, it does not write on forever', async () => {
 		rmSync(pidFile, {force: true});
 		const parent = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'fixtures/conntrack-parent.ts'), standIn], {stdio: ['ignore', 'pipe', 'inherit']});
