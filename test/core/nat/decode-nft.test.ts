@@ -4,6 +4,7 @@ import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {decodeNatDump} from '../../../source/core/nat/decode.js';
 import {generateNftTable} from '../../../source/builtin-cluster/generate/nft.js';
+import {ipv6Input} from '../../fixtures/nat/cluster.js';
 
 const decodeNft = (dump: string | Uint8Array) => decodeNatDump(dump, 'nftables');
 
@@ -48,18 +49,7 @@ test('`nft -f` input (`add …` commands) is one problem, not one per line, and 
 });
 
 test('dual stack: the Services of both the ip and the ip6 kube-proxy table, whichever holds the masquerade mark', () => {
-	const v6 = {
-		services: [{metadata: {namespace: 'six', name: 'web'}, spec: {type: 'ClusterIP', clusterIPs: ['fd00:10:96::7'], ports: [{name: 'http', port: 80, protocol: 'TCP'}]}}],
-		endpointSlices: [{
-			addressType: 'IPv6',
-			metadata: {namespace: 'six', name: 'web-x', labels: {'kubernetes.io/service-name': 'web'}},
-			ports: [{name: 'http', port: 8080, protocol: 'TCP'}],
-			endpoints: [{addresses: ['fd00:10:244::5'], nodeName: 'node-a', conditions: {ready: true}}],
-		}],
-		nodeName: 'node-a',
-		nodeIPs: ['fd00::1'],
-	};
-	const ip6Table = generateNftTable(v6, {family: 'IPv6'});
+	const ip6Table = generateNftTable(ipv6Input, {family: 'IPv6'});
 	const names = (table: ReturnType<typeof decodeNft>) => table.services.map(flow => `${flow.service}:${flow.port}/${flow.protocol}`).sort();
 	const v4Only = decodeNft(listed);
 	assert.ok(v4Only.masqueradeMark !== null && v4Only.services.length > 0);

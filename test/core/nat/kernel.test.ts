@@ -6,7 +6,7 @@ import {decodeNatDump} from '../../../source/core/nat/decode.js';
 import {generateIptablesSave} from '../../../source/builtin-cluster/generate/iptables.js';
 import {generateIpvsSave} from '../../../source/builtin-cluster/generate/ipvs.js';
 import {generateNftTable} from '../../../source/builtin-cluster/generate/nft.js';
-import {clusterCIDR, endpointSlices, input, services} from '../../fixtures/nat/cluster.js';
+import {clusterCIDR, endpointSlices, input, ipv6Input, services} from '../../fixtures/nat/cluster.js';
 import {summarize} from '../../fixtures/nat/summary.js';
 
 /*
@@ -119,19 +119,8 @@ describe('kernel round trip', () => {
 			return;
 		}
 
-		const v6 = {
-			services: [{metadata: {namespace: 'six', name: 'web'}, spec: {type: 'ClusterIP', clusterIPs: ['fd00:10:96::7'], ports: [{name: 'http', port: 80, protocol: 'TCP'}]}}],
-			endpointSlices: [{
-				addressType: 'IPv6',
-				metadata: {namespace: 'six', name: 'web-x', labels: {'kubernetes.io/service-name': 'web'}},
-				ports: [{name: 'http', port: 8080, protocol: 'TCP'}],
-				endpoints: [{addresses: ['fd00:10:244::5'], nodeName: 'node-a', conditions: {ready: true}}],
-			}],
-			nodeName: 'node-a',
-			nodeIPs: ['fd00::1'],
-		};
 		inNamespace('nft', ['-f', '-'], generateNftTable(input, {clusterCIDR}));
-		inNamespace('nft', ['-f', '-'], generateNftTable(v6, {family: 'IPv6'}));
+		inNamespace('nft', ['-f', '-'], generateNftTable(ipv6Input, {family: 'IPv6'}));
 		try {
 			const readBack = inNamespace('nft', ['list', 'ruleset']);
 			assert.match(readBack, /^table ip kube-proxy \{/m);
