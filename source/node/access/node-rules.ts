@@ -1,3 +1,4 @@
+import type {NodeSync} from '../../core/nat/cross-node.js';
 import type {NatMode} from '../../core/nat/types.js';
 import type {CommandResult, CommandRunner, NatTextDump} from '../nat/read-dump.js';
 
@@ -7,9 +8,6 @@ export function proxyModeOf(result: CommandResult): NatMode | undefined {
 	return answer === 'iptables' || answer === 'nftables' || answer === 'ipvs' ? answer : undefined;
 }
 
-/** When kube-proxy last wrote its rules, and last queued a change, in epoch seconds (its metrics). */
-export type ProxySync = {readonly lastSync?: number; readonly lastQueued?: number};
-
 function metric(text: string, name: string): number | undefined {
 	const found = new RegExp(`^${name}(?:\\{[^}]*\\})?\\s+(\\S+)`, 'm').exec(text)?.[1];
 	const value = found === undefined ? Number.NaN : Number(found);
@@ -17,7 +15,7 @@ function metric(text: string, name: string): number | undefined {
 }
 
 /** kube-proxy's sync gauges from its metrics text (`/metrics` on 127.0.0.1:10249). */
-export function proxySyncOf(metricsText: string): ProxySync | undefined {
+export function proxySyncOf(metricsText: string): NodeSync | undefined {
 	const lastSync = metric(metricsText, 'kubeproxy_sync_proxy_rules_last_timestamp_seconds');
 	const lastQueued = metric(metricsText, 'kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds');
 	return lastSync === undefined && lastQueued === undefined ? undefined : {lastSync, lastQueued};
@@ -58,7 +56,7 @@ function attemptsFor(mode: NatMode | undefined): readonly Attempt[] {
  * Reads a node's kube-proxy rules with `runner` (an exec into a debug pod there): the mode from
  * kube-proxy's metrics port when it answers (or `mode`), then the tool that holds its rules.
  */
-export async function readNodeRules(runner: CommandRunner, where: string, options: {mode?: NatMode; timeoutMs?: number} = {}): Promise<NatTextDump & {proxyMode?: NatMode; sync?: ProxySync}> {
+export async function readNodeRules(runner: CommandRunner, where: string, options: {mode?: NatMode; timeoutMs?: number} = {}): Promise<NatTextDump & {proxyMode?: NatMode; sync?: NodeSync}> {
 	const timeoutMs = options.timeoutMs ?? 20_000;
 	const proxyMode = proxyModeOf(await runner(['curl', '-s', '--max-time', '1', 'http://127.0.0.1:10249/proxyMode'], 5000));
 	const tried: string[] = [];
