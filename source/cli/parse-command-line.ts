@@ -221,9 +221,9 @@ function configOf(words: Words): CliConfig {
 	}
 
 	checkWords(words, command);
-	// svctop answers --help and --version itself, so meow needs no package.json: given one (empty), it
-	// does not search the disk for it at every start.
-	const {flags} = meow({importMeta: import.meta, pkg: {}, argv: words.argv, autoHelp: false, autoVersion: false, allowUnknownFlags: true, flags: flagTable});
+	// svctop answers --help and --version itself, so meow needs no package.json: given one, it does not
+	// search the disk for it at every start. meow names the process after it (ps, top, pgrep svctop).
+	const {flags} = meow({importMeta: import.meta, pkg: {name: 'svctop'}, argv: words.argv, autoHelp: false, autoVersion: false, allowUnknownFlags: true, flags: flagTable});
 	const output = oneOf('output', flags.output, outputFormats);
 	const mode = oneOf('mode', flags.mode, ['iptables', 'nftables', 'ipvs'] as const);
 	oneOf('via', flags.via, ['clusterip', 'nodeport', 'external', 'lb', 'dns', 'endpoints']);

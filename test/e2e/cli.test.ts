@@ -565,6 +565,24 @@ describe('help, version, pipes, demo', () => {
 		assert.equal(stderr, '');
 	});
 
+	test('the process is named svctop (ps, top and pgrep find it)', {skip: process.platform === 'linux' ? false : 'reads /proc (Linux only)'}, async () => {
+		// nat --file - waits for its dump on stdin: the process is there to look at.
+		const child = spawn(process.execPath, [bin, 'nat', '--file', '-'], {cwd: directory, env: {PATH: process.env.PATH, HOME: home, KUBECONFIG: '/nonexistent'}, stdio: ['pipe', 'ignore', 'ignore']});
+		try {
+			let name = '';
+			for (let i = 0; i < 200 && name !== 'svctop'; i++) {
+				// eslint-disable-next-line no-await-in-loop -- polling a process that is starting.
+				await new Promise(resolve => setTimeout(resolve, 20));
+				name = /^Name:\s*(.*)$/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? '';
+			}
+
+			assert.equal(name, 'svctop');
+			assert.match(readFileSync(`/proc/${child.pid}/cmdline`, 'utf8'), /^svctop/);
+		} finally {
+			child.kill();
+		}
+	});
+
 	test('nat --file - reads the dump from stdin (a lone - is not taken for an argument)', () => {
 		const state = initialDemoState(Date.now());
 		const dump = generateIptablesSave({services: state.services, slices: endpointSlicesFor(state), nodeName: 'myk8s-worker', nodeIPs: ['172.18.0.5']});
