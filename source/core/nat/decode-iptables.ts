@@ -18,6 +18,13 @@ type PathResult = {path: string[]; target: NatEntry['target']; sourceRanges: str
  * A dump is decoded once: the decode keeps what it parses and reads on its chains.
  */
 export function decodeIptables(dump: IptablesDump): NatFlowTable {
+	// kube-proxy's Service rules are in nat: without it (`iptables-save -t filter`, a dump cut between
+	// tables) the filter table's rejects would read as the node's whole story, every other Service as ruleless.
+	if (dump.tables.size > 0 && !dump.tables.has('nat')) {
+		const problem = {line: null, message: 'the input has no nat table, where kube-proxy writes its Service rules: give iptables-save (all tables) or iptables-save -t nat'};
+		return {mode: 'iptables', variant: 'iptables-new', services: [], problems: [...dump.problems, problem], masqueradeMark: null};
+	}
+
 	return new IptablesDecoder(dump).decode();
 }
 

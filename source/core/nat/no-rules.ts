@@ -35,6 +35,10 @@ function describeInput(dump: string | Uint8Array): string {
 		return `${read}: these are iptables-nft's tables as nft prints them, which kube-proxy's iptables mode writes; give iptables-save (iptables-nft-save) output instead`;
 	}
 
+	if (/^\*filter\r?$/m.test(text) && !/^\*nat\r?$/m.test(text) && text.includes('KUBE-')) {
+		return `${read}: a filter table but no nat table, where kube-proxy writes its Service rules; give iptables-save (all tables) or iptables-save -t nat`;
+	}
+
 	if (/KUBE-(SERVICES|NODEPORTS|POSTROUTING|MARK-MASQ)|table ip6? kube-proxy/.test(text)) {
 		return `${read}: kube-proxy's own chains are there, but no Service rules`;
 	}
