@@ -1,4 +1,4 @@
-import {ChainRules, type IptablesChain, type IptablesDump, ruleDetails} from './iptables-reader.js';
+import {ChainRules, type IptablesChain, type IptablesDump, type IptablesTables, ruleDetails} from './iptables-reader.js';
 import {type IptablesRule, parseRuleLine} from './iptables-rule.js';
 import type {NatBypass, NatEndpoint, NatEntry, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
 import {iptablesChainHash, iptablesServiceHash} from './chain-names.js';
@@ -18,14 +18,26 @@ type PathResult = {path: string[]; target: NatEntry['target']; sourceRanges: str
  * A dump is decoded once: the decode keeps what it parses and reads on its chains.
  */
 export function decodeIptables(dump: IptablesDump): NatFlowTable {
-	// kube-proxy's Service rules are in nat: without it (`iptables-save -t filter`, a dump cut between
-	// tables) the filter table's rejects would read as the node's whole story, every other Service as ruleless.
-	if (dump.tables.size > 0 && !dump.tables.has('nat')) {
-		const problem = {line: null, message: 'the input has no nat table, where kube-proxy writes its Service rules: give iptables-save (all tables) or iptables-save -t nat'};
-		return {mode: 'iptables', variant: 'iptables-new', services: [], problems: [...dump.problems, problem], masqueradeMark: null};
+	const problems = [...dump.problems];
+	const tables: NatFlowTable[] = [];
+	for (const section of dump.sections) {
+		// kube-proxy's Service rules are in nat: without it (`iptables-save -t filter`, a dump cut between
+		// tables) the filter table's rejects would read as the node's whole story, every other Service as ruleless.
+		if (section.size > 0 && !section.has('nat')) {
+			problems.push({line: null, message: 'the input has no nat table, where kube-proxy writes its Service rules: give iptables-save (all tables) or iptables-save -t nat'});
+		} else {
+			tables.push(new IptablesDecoder(section, problems).decode());
+		}
 	}
 
-	return new IptablesDecoder(dump).decode();
+	// Two dumps joined (IPv4 and IPv6): one flow per Service port and family, as cross-check expects.
+	return {
+		mode: 'iptables',
+		variant: tables.some(table => table.variant === 'iptables-old') ? 'iptables-old' : 'iptables-new',
+		services: tables.length === 1 ? tables[0]!.services : tables.flatMap(table => table.services).sort(compareFlows),
+		problems,
+		masqueradeMark: tables.find(table => table.masqueradeMark !== null)?.masqueradeMark ?? null,
+	};
 }
 
 /**
@@ -44,10 +56,10 @@ class IptablesDecoder {
 	/** Old style: masquerade rules in KUBE-SERVICES / KUBE-NODEPORTS next to the jump. */
 	private readonly pendingMasquerade: IptablesRule[] = [];
 
-	constructor(dump: IptablesDump) {
-		this.problems = [...dump.problems];
-		this.nat = dump.tables.get('nat')?.chains ?? new Map();
-		this.filter = dump.tables.get('filter')?.chains ?? new Map();
+	constructor(tables: IptablesTables, problems: NatProblem[]) {
+		this.problems = problems;
+		this.nat = tables.get('nat')?.chains ?? new Map();
+		this.filter = tables.get('filter')?.chains ?? new Map();
 	}
 
 	decode(): NatFlowTable {

@@ -32,9 +32,12 @@ export type IptablesChain = {
 
 export type IptablesTable = {readonly name: string; readonly chains: Map<string, IptablesChain>};
 
+/** Tables by name, in the order seen. A chain may appear in several tables (KUBE-SERVICES is in nat and filter). */
+export type IptablesTables = Map<string, IptablesTable>;
+
 export type IptablesDump = {
-	/** Tables in the order seen. A chain may appear in several tables (KUBE-SERVICES is in nat and filter). */
-	readonly tables: Map<string, IptablesTable>;
+	/** One per dump in the input: `iptables-save; ip6tables-save` joined are two, each read on its own. */
+	readonly sections: readonly IptablesTables[];
 	readonly problems: NatProblem[];
 };
 
@@ -77,8 +80,10 @@ export function ruleDetails(chain: IptablesChain, index: number, problems: NatPr
  * parts): tables, chain declarations, rules, COMMIT. Nothing but its line and raw text is kept per rule.
  */
 export class IptablesReader {
-	readonly tables = new Map<string, IptablesTable>();
 	readonly problems: NatProblem[] = [];
+	/** The tables of the dump being read. */
+	private tables: IptablesTables = new Map();
+	private readonly sections = [this.tables];
 	private current: IptablesTable | undefined;
 	private inSaveSection = false;
 	private lineNumber = 0;
@@ -115,7 +120,7 @@ export class IptablesReader {
 			this.problems.push({line: this.lineNumber, message: `line ${this.lineNumber}: table ${this.current.name} was not closed with COMMIT`});
 		}
 
-		return {tables: this.tables, problems: this.problems};
+		return {sections: this.sections, problems: this.problems};
 	}
 
 	/** The lines of `text`, which ends with a newline. */
@@ -233,6 +238,13 @@ export class IptablesReader {
 		const name = trimmed.slice(1).trim();
 		if (!/^[a-z_]+$/.test(name)) {
 			this.problem(line, raw, 'bad table name');
+		}
+
+		// A table read to its COMMIT already, in a dump that has its nat table: another dump follows
+		// (`iptables-save; ip6tables-save`), read on its own.
+		if (!this.inSaveSection && this.tables.has(name) && this.tables.has('nat')) {
+			this.tables = new Map();
+			this.sections.push(this.tables);
 		}
 
 		this.current = undefined;

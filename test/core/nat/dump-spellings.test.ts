@@ -7,6 +7,8 @@ import process from 'node:process';
 import {decodeNatDump} from '../../../source/core/nat/decode.js';
 import {kernelUnavailable} from '../../fixtures/nat/kernel/read-back.js';
 import {iptablesV128} from '../../fixtures/nat/kernel/sources.js';
+import {ipv6Input} from '../../fixtures/nat/cluster.js';
+import {generateIptablesSave} from '../../../source/builtin-cluster/generate/iptables.js';
 
 /*
  * Spellings of the same rules that people paste: a file saved by an editor with a byte-order mark,
@@ -49,4 +51,22 @@ test('iptables-save -c read back from the kernel decodes exactly as iptables-sav
 	} finally {
 		spawnSync('ip', ['netns', 'del', namespace], {stdio: 'ignore'});
 	}
+});
+
+test('iptables-save and ip6tables-save joined: each dump is read on its own, the Services of both kept, in either order', () => {
+	const ipv6Save = generateIptablesSave(ipv6Input, {family: 'IPv6', form: 'save'});
+	const names = (table: ReturnType<typeof decodeNatDump>) => table.services.map(flow => `${flow.service}:${flow.port}/${flow.protocol} ${flow.entries[0]?.ip ?? ''}`).sort();
+	const v4 = decodeNatDump(fixture);
+	const v6 = decodeNatDump(ipv6Save);
+	assert.deepEqual(names(v6), ['six/web:http/TCP fd00:10:96::7']);
+	for (const joined of [`${fixture}${ipv6Save}`, `${ipv6Save}${fixture}`]) {
+		const both = decodeNatDump(joined);
+		assert.deepEqual(both.problems, []);
+		assert.deepEqual(names(both), [...names(v4), ...names(v6)].sort());
+		assert.equal(both.masqueradeMark, v4.masqueradeMark);
+	}
+
+	// One dump's chains declared again within it still start over (iptables-restore's flush), as before.
+	const redeclared = decodeNatDump(fixture.replace(/^COMMIT\n(?![\s\S]*^COMMIT$)/m, ':KUBE-SERVICES - [0:0]\nCOMMIT\n'));
+	assert.ok(redeclared.services.length < v4.services.length);
 });

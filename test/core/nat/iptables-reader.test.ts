@@ -15,11 +15,12 @@ function chainRules(chain: IptablesChain): {raws: string[]; lines: number[]} {
 	return rules;
 }
 
-/** A whole iptables-save / `iptables -S` text, read at once. */
+/** A whole iptables-save / `iptables -S` text, read at once; `tables` are its first dump's. */
 function parseIptablesSave(text: string) {
 	const reader = new IptablesReader();
 	reader.writeBytes(Buffer.from(text, 'utf8'));
-	return reader.end();
+	const dump = reader.end();
+	return {...dump, tables: dump.sections[0]!};
 }
 
 function ruleDetails(chain: IptablesChain, index: number, problems: NatProblem[]) {
@@ -204,7 +205,7 @@ describe('parseIptablesSave', () => {
 				reader.writeBytes(new TextEncoder().encode(text.slice(from, from + size)));
 			}
 
-			const dump = reader.end();
+			const dump = {tables: reader.end().sections[0]!};
 			const x = chainRules(dump.tables.get('nat')!.chains.get('X')!);
 			assert.deepEqual(x.raws, ['-A X -j A', '-A X -j B', '-A X -j D', '-A X -j E'], `parts of ${size}`);
 			assert.deepEqual(x.lines, [4, 5, 8, 9], `parts of ${size}`);
