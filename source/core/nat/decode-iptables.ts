@@ -3,7 +3,7 @@ import {type IptablesRule, parseRuleLine} from './iptables-rule.js';
 import type {NatBypass, NatEndpoint, NatEntry, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
 import {iptablesChainHash, iptablesServiceHash} from './chain-names.js';
 import {
-	addBypass, addEntry, addMasquerade, compareFlows, finishFlow, type FlowDraft, draftIn, hostAddress, identifyFlow, markLocalDrop, protocolOf, servicePortFromComment, splitHostPort,
+	addBypass, addEntry, addMasquerade, compareFlows, finishFlow, type FlowDraft, draftIn, hostAddress, identifyFlow, markLocalDrop, noEndMarkerNote, protocolOf, servicePortFromComment, splitHostPort,
 } from './flow-builder.js';
 import {chainShares} from './shares.js';
 
@@ -31,12 +31,14 @@ export function decodeIptables(dump: IptablesDump): NatFlowTable {
 	}
 
 	// Two dumps joined (IPv4 and IPv6): one flow per Service port and family, as cross-check expects.
+	const services = tables.length === 1 ? tables[0]!.services : tables.flatMap(table => table.services).sort(compareFlows);
 	return {
 		mode: 'iptables',
 		variant: tables.some(table => table.variant === 'iptables-old') ? 'iptables-old' : 'iptables-new',
-		services: tables.length === 1 ? tables[0]!.services : tables.flatMap(table => table.services).sort(compareFlows),
+		services,
 		problems,
 		masqueradeMark: tables.find(table => table.masqueradeMark !== null)?.masqueradeMark ?? null,
+		...(dump.framed || services.length === 0 ? {} : {notes: [noEndMarkerNote('`iptables -S`', dump.lines)]}),
 	};
 }
 

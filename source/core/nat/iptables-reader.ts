@@ -39,6 +39,10 @@ export type IptablesDump = {
 	/** One per dump in the input: `iptables-save; ip6tables-save` joined are two, each read on its own. */
 	readonly sections: readonly IptablesTables[];
 	readonly problems: NatProblem[];
+	/** Whether any `*table` line framed the rules (iptables-save); `iptables -S` has none, nor any end marker. */
+	readonly framed: boolean;
+	/** Lines read. */
+	readonly lines: number;
 };
 
 /** A chain's rules one at a time, with no callback and no array: `next()` moves on (false after the last). */
@@ -87,6 +91,7 @@ export class IptablesReader {
 	private current: IptablesTable | undefined;
 	private inSaveSection = false;
 	private lineNumber = 0;
+	private framed = false;
 	/** Whether the text being read has a tab (then no line of it is read in place). */
 	private tabs = false;
 	private lastChain: IptablesChain | undefined;
@@ -120,7 +125,7 @@ export class IptablesReader {
 			this.problems.push({line: this.lineNumber, message: `line ${this.lineNumber}: table ${this.current.name} was not closed with COMMIT`});
 		}
 
-		return {sections: this.sections, problems: this.problems};
+		return {sections: this.sections, problems: this.problems, framed: this.framed, lines: this.lineNumber};
 	}
 
 	/** The lines of `text`, which ends with a newline. */
@@ -252,6 +257,7 @@ export class IptablesReader {
 		this.lastChain = undefined;
 		this.lastDeclared = undefined;
 		this.inSaveSection = true;
+		this.framed = true;
 	}
 
 	/** `:NAME POLICY [p:b]` inside a table (the usual `:NAME - [0:0]` is read in `line`). */

@@ -1,5 +1,5 @@
 import type {NatEndpoint, NatFlowTable, NatProblem} from './types.js';
-import {compareFlows, finishFlow, newDraft, protocolOf, splitHostPort} from './flow-builder.js';
+import {compareFlows, finishFlow, newDraft, noEndMarkerNote, protocolOf, splitHostPort} from './flow-builder.js';
 import {joinHostPort} from './service-ports.js';
 import {equalShares, weightShares} from './shares.js';
 
@@ -15,7 +15,8 @@ type IpvsVirtualService = {
 	readonly persistentSeconds: number | null; readonly realServers: IpvsRealServer[];
 };
 
-type IpvsDump = {readonly services: IpvsVirtualService[]; readonly problems: NatProblem[]};
+/** `lines`: the last line with anything on it. */
+type IpvsDump = {readonly services: IpvsVirtualService[]; readonly problems: NatProblem[]; readonly lines: number};
 
 /** The protocol of each service-address option of `ipvsadm -A`/`-a`. */
 const serviceOptions: Record<string, string> = {'-t': 'tcp', '--tcp-service': 'tcp', '-u': 'udp', '--udp-service': 'udp', '--sctp-service': 'sctp', '-f': 'fwm', '--fwmark-service': 'fwm'};
@@ -32,10 +33,12 @@ type IpvsParseState = {readonly services: IpvsVirtualService[]; readonly byKey: 
 export function parseIpvs(text: string): IpvsDump {
 	const state: IpvsParseState = {services: [], byKey: new Map(), last: undefined};
 	const problems: NatProblem[] = [];
+	let lines = 0;
 	for (const [index, written] of text.split('\n').entries()) {
 		const line = index + 1;
 		const raw = written.replace(/\r$/, '');
 		const trimmed = raw.trim();
+		lines = trimmed === '' ? lines : line;
 		// Blank lines, comments and a listing's headings say nothing.
 		if (trimmed === '' || trimmed.startsWith('#') || /^(IP Virtual Server version|Prot LocalAddress|-> RemoteAddress)/.test(trimmed)) {
 			continue;
@@ -48,7 +51,7 @@ export function parseIpvs(text: string): IpvsDump {
 		}
 	}
 
-	return {services: state.services, problems};
+	return {services: state.services, problems, lines};
 }
 
 /** The `ipvsadm -S` commands: add a virtual service, add a real server. */
@@ -182,5 +185,6 @@ export function decodeIpvs(dump: IpvsDump): NatFlowTable {
 		return finishFlow(draft, problems);
 	});
 
-	return {mode: 'ipvs', variant: 'ipvs', services: flows.sort(compareFlows), problems, masqueradeMark: null};
+	const notes = flows.length === 0 ? {} : {notes: [noEndMarkerNote('ipvsadm', dump.lines)]};
+	return {mode: 'ipvs', variant: 'ipvs', services: flows.sort(compareFlows), problems, masqueradeMark: null, ...notes};
 }

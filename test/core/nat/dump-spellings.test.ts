@@ -70,3 +70,18 @@ test('iptables-save and ip6tables-save joined: each dump is read on its own, the
 	const redeclared = decodeNatDump(fixture.replace(/^COMMIT\n(?![\s\S]*^COMMIT$)/m, ':KUBE-SERVICES - [0:0]\nCOMMIT\n'));
 	assert.ok(redeclared.services.length < v4.services.length);
 });
+
+test('`iptables -S` and ipvsadm have no end marker: a note says a cut at a line\'s end would read as whole, naming the last line; iptables-save has none', () => {
+	const fixtures = join(import.meta.dirname, '../../fixtures/nat');
+	const listing = readFileSync(join(fixtures, 'kernel/iptables-1.28-S-nat.txt'), 'utf8');
+	const cut = listing.split('\n').slice(0, 86).join('\n');
+	for (const [text, format, last] of [[listing, '`iptables -S`', listing.trimEnd().split('\n').length], [cut, '`iptables -S`', 86]] as const) {
+		const notes = decodeNatDump(text).notes ?? [];
+		assert.equal(notes.length, 1);
+		assert.ok(notes[0]!.startsWith(`${format} output has no end marker: cut at the end of a line (here the last is line ${last}), it would read as whole`), notes[0]);
+	}
+
+	const ipvs = readFileSync(join(fixtures, 'ipvsadm-Ln.txt'), 'utf8');
+	assert.match(decodeNatDump(ipvs).notes?.[0] ?? '', new RegExp(`^ipvsadm output has no end marker: cut at the end of a line \\(here the last is line ${ipvs.trimEnd().split('\n').length}\\)`));
+	assert.equal(decodeNatDump(fixture).notes, undefined, 'iptables-save ends each table with COMMIT');
+});
