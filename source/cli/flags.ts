@@ -26,7 +26,7 @@ export const flagTable = {
 	concurrency: {type: 'number', default: 1, value: 'N', help: 'probes in flight at most, per node or address (default: 1)'},
 	http: {type: 'string', value: 'PATH', help: 'HTTP GET of PATH (default for HTTP ports: /)'},
 	tcp: {type: 'boolean', default: false, help: 'TCP connect only'},
-	dns: {type: 'boolean', default: false, help: 'a DNS query (UDP DNS Services)'},
+	dns: {type: 'boolean', default: false, help: 'a DNS query (UDP DNS ports; other UDP ports are not probed)'},
 	via: {type: 'string', value: 'WAY', help: 'clusterip | nodeport | external | lb | dns | endpoints (ns/name targets)'},
 	match: {type: 'string', value: 'REGEX', help: 'the first group of REGEX in the response names the pod'},
 	debugPod: {type: 'boolean', default: false, help: 'allow svctop to create a short-lived host-network pod on the node (deleted at the end) and exec in it'},

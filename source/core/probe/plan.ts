@@ -108,6 +108,12 @@ export function planServiceProbe(
 	}
 
 	const key = serviceKey(service);
+	// Over UDP svctop speaks DNS only: another UDP server need not answer a query, and its silence
+	// would read as failures of a port that may well work.
+	if (servicePort.protocol === 'UDP' && servicePort.port !== 53 && !/dns/i.test(servicePort.name ?? '')) {
+		return {error: `${key}:${servicePort.name || servicePort.port} is UDP port ${servicePort.port}, not DNS (port 53 or a port named dns): svctop probes UDP only with DNS queries, which another UDP server need not answer, so no verdict can be drawn`};
+	}
+
 	const {index, candidates} = attributionContext(objects, key, servicePort.name ?? '');
 	const targets = resolveServiceTargets(service, servicePort, via, objects.nodes, candidates.entries, clusterDomain);
 	const nodesUnknown = unknownReasonOf(objects, 'nodes');

@@ -43,7 +43,7 @@ describe('planServiceProbe', () => {
 
 	test('endpoint ports serve a Service port only with the same protocol, as kube-proxy pairs them', () => {
 		const udpService = nodePortService('Cluster');
-		udpService.spec!.ports = udpService.spec!.ports!.map(port => ({...port, protocol: 'UDP'}));
+		udpService.spec!.ports = udpService.spec!.ports!.map(port => ({...port, protocol: 'UDP', port: 53}));
 		const result = planServiceProbe({services: [udpService], endpointSlices: [echoSlice(3)], nodes}, spec, 'clusterip');
 		assert.ok(!('error' in result), JSON.stringify(result));
 		assert.deepEqual(result.series[0]!.expectation!.shares, {}, 'the slice serves the port over TCP only');
@@ -66,6 +66,11 @@ describe('planServiceProbe', () => {
 		const clusterIp: V1Service = {...base, spec: {...base.spec, type: 'ClusterIP', ports: [{name: 'svc-webport', port: 9000, protocol: 'TCP'}]}};
 		assert.equal((planServiceProbe({...objects, services: [clusterIp]}, spec, 'nodeport') as {error: string}).error, 'service default/svc-nodeport is type ClusterIP, not NodePort: it has no NodePort to probe');
 		assert.deepEqual(parseVia('sideways'), {error: 'invalid --via "sideways" (use clusterip, nodeport, external, lb, dns, endpoints)'});
+		// Over UDP only DNS is spoken: another UDP port is not probed (its silence would read as failures).
+		const syslog: V1Service = {...base, spec: {...base.spec, ports: [{name: 'syslog', port: 514, protocol: 'UDP'}]}};
+		assert.equal((planServiceProbe({...objects, services: [syslog]}, {...spec, port: 'syslog'}, 'clusterip') as {error: string}).error, 'default/svc-nodeport:syslog is UDP port 514, not DNS (port 53 or a port named dns): svctop probes UDP only with DNS queries, which another UDP server need not answer, so no verdict can be drawn');
+		const dnsByName: V1Service = {...base, spec: {...base.spec, ports: [{name: 'dns-alt', port: 5353, protocol: 'UDP'}]}};
+		assert.ok(!('error' in planServiceProbe({...objects, services: [dnsByName]}, {...spec, port: 'dns-alt'}, 'clusterip')));
 	});
 });
 
