@@ -13,6 +13,14 @@ export function dumpCutShort(dump: string | Uint8Array): string | null {
 	return frame.cutShort();
 }
 
+/**
+ * The note for a format with no end marker (`iptables -S`, ipvsadm): a dump cut at the end of a
+ * line cannot be told from a whole one, so what it lacks must not be taken as missing on the node.
+ */
+export function noEndMarkerNote(format: string, lines: number): string {
+	return `${format} output has no end marker: cut at the end of a line (here the last is line ${lines}), it would read as whole; a Service or endpoint missing here may be missing from the dump only`;
+}
+
 type Count = 'tables' | 'commits' | 'nftTables';
 
 /** Line starts the frame counts: `*table` and `COMMIT` (LF or CRLF) of iptables-save, `table ` of nft list. */

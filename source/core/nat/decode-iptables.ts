@@ -3,9 +3,10 @@ import {type IptablesRule, parseRuleLine} from './iptables-rule.js';
 import type {NatBypass, NatEndpoint, NatEntry, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
 import {iptablesChainHash, iptablesServiceHash} from './chain-names.js';
 import {
-	addBypass, addEntry, addMasquerade, compareFlows, finishFlow, type FlowDraft, draftIn, hostAddress, identifyFlow, markLocalDrop, noEndMarkerNote, protocolOf, servicePortFromComment, splitHostPort,
+	addBypass, addEntry, addMasquerade, compareFlows, finishFlow, type FlowDraft, draftIn, hostAddress, identifyFlow, markLocalDrop, protocolOf, servicePortFromComment, splitHostPort,
 } from './flow-builder.js';
 import {chainShares} from './shares.js';
+import {noEndMarkerNote} from './cut-short.js';
 
 /** A rule of a KUBE-SVC-/KUBE-SVL-/KUBE-XLB- chain that jumps to an endpoint (or drops). */
 type Jump = {line: number; raw: string; target: string; probability: number | null; index: number};

@@ -1,5 +1,6 @@
 import type {NatEndpoint, NatFlowTable, NatProblem} from './types.js';
-import {compareFlows, finishFlow, newDraft, noEndMarkerNote, protocolOf, splitHostPort} from './flow-builder.js';
+import {noEndMarkerNote} from './cut-short.js';
+import {compareFlows, finishFlow, newDraft, protocolOf, splitHostPort} from './flow-builder.js';
 import {joinHostPort} from './service-ports.js';
 import {equalShares, weightShares} from './shares.js';
 
