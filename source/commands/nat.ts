@@ -3,10 +3,11 @@ import v8 from 'node:v8';
 import type {ClusterSource} from '../kube/types.js';
 import type {NatFlowTable, NatMode} from '../core/nat/types.js';
 import {natApiOf} from '../core/nat/api-of.js';
-import {crossCheckNat} from '../core/nat/cross-check.js';
+import {crossCheckNat, type NatApiObjects} from '../core/nat/cross-check.js';
 import {defaultDumpLimits} from '../core/nat/dump-limits.js';
 import {invalidNodeName} from '../core/nat/node-name.js';
 import {filterNatServices, natJsonParts, renderNatText} from '../core/nat/render.js';
+import {whyNoRules} from '../core/nat/why-no-rules.js';
 import {NatSource} from '../node/nat/nat-source.js';
 import {type CommandRunner, type NatDump, readLocalNatDump, readNatDumpFile, readNatDumpStream, readNodeNatDump} from '../node/nat/read-dump.js';
 
@@ -111,15 +112,15 @@ export async function runNat(options: NatCommandOptions, io: NatIo): Promise<num
 
 	let {table} = read;
 	let unchecked: string | undefined;
+	let api: NatApiObjects | undefined;
 	const source = options.source ?? await options.connect?.();
 	if (source && 'unreadable' in source) {
 		unchecked = `not checked against the API: ${source.unreadable}`;
 	} else if (source) {
 		await source.ready();
 		// Unlisted Services or EndpointSlices would make every rule or endpoint look stale: leave them out, and say so.
-		const checked = natApiOf(source.snapshot());
-		unchecked = checked.unchecked;
-		table = checked.api ? crossCheckNat(table, checked.api) : table;
+		({api, unchecked} = natApiOf(source.snapshot()));
+		table = api ? crossCheckNat(table, api) : table;
 	}
 
 	if (options.namespace !== undefined) {
@@ -128,10 +129,18 @@ export async function runNat(options: NatCommandOptions, io: NatIo): Promise<num
 
 	if (options.service) {
 		const service = options.service.includes('/') ? options.service : `${options.defaultNamespace ?? 'default'}/${options.service}`;
-		table = filterNatServices(table, service);
-		if (table.services.length === 0) {
-			io.stderr.write(`svctop: no rules for ${service} in ${read.origin}\n`);
-			return 1;
+		const shown = filterNatServices(table, service);
+		if (shown.services.length === 0) {
+			const why = whyNoRules(service, table, api, unchecked);
+			if (!why.expected) {
+				io.stderr.write(`svctop: no kube-proxy rules for ${service} in ${read.origin}: ${why.text}\n`);
+				return 1;
+			}
+
+			// Nothing to write is kube-proxy's answer for this Service: said in the result, not as an error.
+			table = {...shown, notes: [...(shown.notes ?? []), why.text]};
+		} else {
+			table = shown;
 		}
 	}
 

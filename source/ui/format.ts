@@ -64,3 +64,29 @@ export function formatConnection(resource: WatchedResource, state: ConnectionSta
 		}
 	}
 }
+
+/**
+ * `text` broken at spaces into lines of at most `width` columns, each continuation line starting
+ * with `indent`; the text's own leading run (indentation, a tree's guides) stays on the first. A
+ * word longer than the width is left whole, for the screen to cut.
+ */
+export function wrapWords(text: string, width: number, indent: string): string[] {
+	if (text.length <= width) {
+		return [text];
+	}
+
+	const lead = /^[\s│├└─!]*/.exec(text)![0];
+	const lines: string[] = [];
+	let current = lead;
+	for (const word of text.slice(lead.length).split(' ')) {
+		if (current.length > lead.length && current !== indent && current.length + 1 + word.length > width) {
+			lines.push(current);
+			current = indent + word;
+		} else {
+			current += current === lead || current === indent ? word : ` ${word}`;
+		}
+	}
+
+	lines.push(current);
+	return lines;
+}

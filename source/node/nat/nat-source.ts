@@ -182,7 +182,7 @@ export class NatSource extends SnapshotStore<NatSourceSnapshot> implements NatSo
 
 		if (result.missing) {
 			const mismatch = this.options.mode ? modeMismatch('text' in dump ? dump.text : readFileSync(dump.file), this.options.mode, dump.source) : undefined;
-			return {table: undefined, origin: dump.source, error: mismatch ?? `${result.missing}${dump.tried ? ` (tried ${dump.tried.join('; ')})` : ''}`, loadedAt: at()};
+			return {table: undefined, origin: dump.source, error: mismatch ?? `${result.missing}${dump.tried ? ` (also tried ${dump.tried.join('; ')})` : ''}`, loadedAt: at()};
 		}
 
 		return {table: result.table, origin: dump.source, error: undefined, loadedAt: at()};

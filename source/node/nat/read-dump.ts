@@ -246,30 +246,30 @@ function localReaders(runner: CommandRunner, timeoutMs: number): LocalReaders {
 
 /** No mode given and none reported: the first mode whose rules are present, each tool's answer kept for the error. */
 async function detectLocalDump(readers: LocalReaders): Promise<NatTextDump> {
-	const tried: string[] = [];
 	const fromNft = await readers.nftables();
-	tried.push(`nft list table ip/ip6 kube-proxy: ${fromNft.ok ? (fromNft.text.includes('table ') ? 'found' : 'no table') : fromNft.error}`);
+	// nft says "No such file or directory" for a table that is not there: the usual answer off nftables mode.
+	const nft = `nft: ${fromNft.ok || /No such file or directory/.test(fromNft.error) ? 'no kube-proxy table' : fromNft.error}`;
 	if (fromNft.ok && fromNft.text.includes('table ')) {
 		return {...fromNft, source: `${fromNft.source} (found the kube-proxy table)`};
 	}
 
 	const fromIptables = await readers.iptables();
-	tried.push(`iptables-save: ${fromIptables.ok ? 'no KUBE-SVC- chain' : fromIptables.error}`);
 	if (fromIptables.ok && fromIptables.text.includes('KUBE-SVC-')) {
 		return {...fromIptables, source: `${fromIptables.source} (found KUBE-SVC- chains)`};
 	}
 
 	const fromIpvs = await readers.ipvs();
-	tried.push(`ipvsadm -S -n: ${fromIpvs.ok ? (fromIpvs.text.trim() === '' ? 'no virtual service' : 'found') : fromIpvs.error}`);
 	if (fromIpvs.ok && fromIpvs.text.trim() !== '') {
 		return {...fromIpvs, source: `${fromIpvs.source} (found IPVS virtual services)`};
 	}
 
+	const ipvs = `ipvsadm: ${fromIpvs.ok ? 'no virtual service' : (/Protocol not available/.test(fromIpvs.error) ? 'IPVS is not in this kernel' : fromIpvs.error)}`;
+	// iptables-save's own dump is then described by what reads it (empty, no KUBE- chain): the others are named beside it.
 	if (fromIptables.ok) {
-		return {...fromIptables, tried};
+		return {...fromIptables, tried: [nft, ipvs]};
 	}
 
-	return {ok: false, error: `no kube-proxy rules found on this node (tried ${tried.join('; ')})`};
+	return {ok: false, error: `no kube-proxy rules found on this node (tried ${[nft, `iptables-save: ${fromIptables.error}`, ipvs].join('; ')})`};
 }
 
 /**

@@ -2,6 +2,8 @@ import {useMemo} from 'react';
 import {natApiChanged} from '../../core/nat/api-changed.js';
 import {natApiOf} from '../../core/nat/api-of.js';
 import {crossCheckNat} from '../../core/nat/cross-check.js';
+import {filterNatServices} from '../../core/nat/render.js';
+import {type NoRulesVerdict, whyNoRules} from '../../core/nat/why-no-rules.js';
 import type {NatFlowTable} from '../../core/nat/types.js';
 import type {ClusterSnapshot} from '../../kube/types.js';
 import type {NatSourceSnapshot, NatSourceStore} from '../../node/nat/nat-source.js';
@@ -12,6 +14,8 @@ export type NatTableState = Omit<NatSourceSnapshot, 'table' | 'cluster'> & {
 	readonly table: NatFlowTable | undefined;
 	/** Why the rules were not (fully) checked against the API, e.g. the Services were not listed; undefined when they were. */
 	readonly unchecked: string | undefined;
+	/** Why `serviceKey` has no flow in the table (as expected for ExternalName and headless); undefined when it has one. */
+	readonly noRules: NoRulesVerdict | undefined;
 	/** The API (of `serviceKey`, or all of it) changed since the rules were read: the findings are of then. */
 	readonly apiChanged: boolean;
 };
@@ -25,14 +29,16 @@ export function useNatTable(nat: NatSourceStore, snapshot: ClusterSnapshot, serv
 	const {table: decoded, cluster, ...read} = useStore(nat);
 	// A source opened without a cluster keeps no snapshot: the live one is all there is.
 	const then = cluster ?? snapshot;
-	const {table, unchecked} = useMemo(() => {
+	const {table, unchecked, noRules} = useMemo(() => {
 		if (!decoded) {
-			return {table: undefined, unchecked: undefined};
+			return {table: undefined, unchecked: undefined, noRules: undefined};
 		}
 
 		const {api, unchecked} = natApiOf(then);
-		return {table: api ? crossCheckNat(decoded, api) : decoded, unchecked};
-	}, [decoded, then]);
+		const table = api ? crossCheckNat(decoded, api) : decoded;
+		const ruleless = serviceKey !== undefined && filterNatServices(table, serviceKey).services.length === 0;
+		return {table, unchecked, noRules: ruleless ? whyNoRules(serviceKey, table, api, unchecked) : undefined};
+	}, [decoded, then, serviceKey]);
 	const apiChanged = useMemo(() => decoded !== undefined && cluster !== undefined && natApiChanged(cluster, snapshot, serviceKey), [decoded, cluster, snapshot, serviceKey]);
-	return {...read, table, unchecked, apiChanged};
+	return {...read, table, unchecked, noRules, apiChanged};
 }

@@ -49,12 +49,12 @@ export function NatView({serviceKey, snapshot, source, clock, width, height, onO
 	const [wholeTable, setWholeTable] = useState(false);
 	const now = useNow(clock, 1000);
 	const nat = useOwnedStore(() => openNat(() => source.snapshot()));
-	const {table, origin, error, loading, loadedAt, progress, vantage, unchecked, apiChanged} = useNatTable(nat, snapshot, wholeTable ? undefined : serviceKey);
+	const {table, origin, error, loading, loadedAt, progress, vantage, unchecked, noRules, apiChanged} = useNatTable(nat, snapshot, wholeTable ? undefined : serviceKey);
 	const pick = useVantagePick(vantages, 'reading other nodes is not available here', node => {
 		void nat.setVantage(node);
 	});
 
-	const lines = useMemo(() => (table ? natLines(table, wholeTable ? undefined : serviceKey, width) : []), [table, wholeTable, serviceKey, width]);
+	const lines = useMemo(() => (table ? natLines(table, wholeTable ? undefined : serviceKey, width, noRules) : []), [table, wholeTable, serviceKey, width, noRules]);
 	// One line above the tree when its findings are not of the API as it is now (or were not drawn).
 	const notice = error || !table ? undefined : (unchecked ?? (apiChanged && loadedAt !== undefined ? `the API changed since the rules were read ${formatAgo(loadedAt, now)}: ${commandKeys('refresh')} re-reads` : undefined));
 	const bodyHeight = Math.max(1, height - 2 - (notice ? 1 : 0));

@@ -2,6 +2,7 @@ import type {EndpointDetail, ServiceDetail} from '../../core/detail/describe-ser
 import {alignRows, detailTopologyLines, endpointState, nodeIPText, nodeZoneText, unknownText} from '../../core/detail/describe-text.js';
 import {kubectlDescribeText} from '../../core/detail/kubectl-fields.js';
 import type {EventRow} from '../../core/detail/service-events.js';
+import {wrapWords} from '../format.js';
 
 /** The reason the view gives describeService while the first read of the events is under way. */
 export const readingEvents = 'reading…';
@@ -209,26 +210,8 @@ function externalNameLines(detail: ServiceDetail): DetailLine[] {
  * the text after the line's marker. A word longer than the width is left to be cut by the screen.
  */
 export function wrapLine(line: DetailLine, width: number): DetailLine[] {
-	if (line.text.length <= width) {
-		return [line];
-	}
-
 	const indent = ' '.repeat(/^\s*(?:! )?/.exec(line.text)![0].length);
-	const words = line.text.trimStart().split(' ');
-	const lines: DetailLine[] = [];
-	let current = line.text.slice(0, line.text.length - line.text.trimStart().length);
-	for (const word of words) {
-		const candidate = current.trim() === '' || current.endsWith('! ') ? current + word : `${current} ${word}`;
-		if (candidate.length > width && current.trim() !== '' && !current.endsWith('! ')) {
-			lines.push({...line, key: `${line.key}~${lines.length}`, text: current});
-			current = indent + word;
-		} else {
-			current = candidate;
-		}
-	}
-
-	lines.push({...line, key: `${line.key}~${lines.length}`, text: current});
-	return lines;
+	return wrapWords(line.text, width, indent).map((text, index, all) => (all.length === 1 ? line : {...line, key: `${line.key}~${index}`, text}));
 }
 
 /**

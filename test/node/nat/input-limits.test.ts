@@ -197,7 +197,21 @@ describe('runNat on a node without kube-proxy rules', () => {
 		assert.equal(code, 1);
 		assert.equal(stdout, '');
 		assert.equal(stderr, 'svctop: no kube-proxy rules found in iptables-save: read 35 bytes in 3 lines, none from kube-proxy (no KUBE- chain, no kube-proxy nftables table, no IPVS virtual service)'
-			+ ' (tried nft list table ip/ip6 kube-proxy: nft list table ip kube-proxy failed with exit code 1: Error: No such file or directory; iptables-save: no KUBE-SVC- chain;'
-			+ ' ipvsadm -S -n: ipvsadm is not installed or not on PATH (pass the dump with --file instead))\n');
+			+ ' (also tried nft: no kube-proxy table; ipvsadm: ipvsadm is not installed or not on PATH (pass the dump with --file instead))\n');
+	});
+
+	test('a kernel without IPVS and no nft table: each said in a few words, iptables-save once', async () => {
+		const answers: Record<string, CommandResult> = {
+			'iptables-save': {stdout: '', stderr: '', code: 0, timedOut: false},
+			'ipvsadm -S -n': {stdout: '', stderr: 'Can\'t initialize ipvs: Protocol not available\n', code: 2, timedOut: false},
+		};
+		let stderr = '';
+		const io = {
+			stdin: Readable.from([]),
+			stdout: {write: () => true} as unknown as NodeJS.WritableStream,
+			stderr: {write: (text: string) => { stderr += text; return true; }} as unknown as NodeJS.WritableStream,
+		};
+		assert.equal(await runNat({json: false, platform: 'linux', runner: async argv => answers[argv.join(' ')] ?? {stdout: '', stderr: 'Error: No such file or directory', code: 1, timedOut: false}}, io), 1);
+		assert.equal(stderr, 'svctop: no kube-proxy rules found in iptables-save: it is empty (0 bytes) (also tried nft: no kube-proxy table; ipvsadm: IPVS is not in this kernel)\n');
 	});
 });

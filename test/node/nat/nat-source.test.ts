@@ -106,7 +106,7 @@ describe('NatSource (the NAT view\'s and svctop nat\'s store)', () => {
 			const read = await nat.reload();
 			assert.equal(read.table, undefined);
 			assert.match(read.error ?? '', /no kube-proxy|KUBE-SERVICES|rules/i);
-			assert.match(read.error ?? '', /\(tried iptables-save\)$/);
+			assert.match(read.error ?? '', /\(also tried iptables-save\)$/);
 			const thrown = new NatSource({load: async () => {
 				throw new Error('first line\nsecond line');
 			}});

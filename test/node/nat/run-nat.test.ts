@@ -143,7 +143,10 @@ describe('runNat', () => {
 		['missing file', {file: '/nonexistent/dump.txt', json: false}, /^svctop: cannot read \/nonexistent\/dump\.txt: no such file\n$/],
 		['--node-cmd without --node', {nodeCmd: 'ssh {node} iptables-save', json: false}, /^svctop: --node-cmd needs --node NAME/],
 		['local tools off Linux', {json: false, platform: 'darwin'}, /^svctop: reading the local rules needs Linux/],
-		['unknown Service', {json: false, dump: iptablesDump, service: 'nope/nothing'}, /^svctop: no rules for nope\/nothing in demo\n$/],
+		['unknown Service, no cluster', {json: false, dump: iptablesDump, service: 'nope/nothing'}, /^svctop: no kube-proxy rules for nope\/nothing in demo: not checked against the API \(no cluster to ask\)\n$/],
+		['unknown Service', {json: false, dump: iptablesDump, service: 'nope/nothing', source: fakeSource()}, /^svctop: no kube-proxy rules for nope\/nothing in demo: the API has no Service nope\/nothing either\n$/],
+		['a Service with a ClusterIP the dump has no rules for', {json: false, dump: iptablesDump, service: 'default/late', source: fakeSource({services: [...services, {metadata: {namespace: 'default', name: 'late'}, spec: {type: 'ClusterIP', clusterIP: '10.200.9.9', ports: [{port: 80, protocol: 'TCP'}]}}]})}, /^svctop: no kube-proxy rules for default\/late in demo: the API gives default\/late ClusterIP 10\.200\.9\.9: kube-proxy here has not written its rules/],
+		['Services not listed', {json: false, dump: iptablesDump, service: 'default/alias', source: fakeSource({services: [], states: {services: {phase: 'forbidden', since: 0, message: 'services is forbidden'}, endpointslices: {phase: 'synced', since: 0}, nodes: {phase: 'synced', since: 0}}})}, /^svctop: no kube-proxy rules for default\/alias in demo: not checked against the API: its Services were not listed when the rules were read \(services is forbidden\)\n$/],
 	];
 	for (const [name, options, expected] of failures) {
 		test(`${name}: one line on stderr, exit 1`, async () => {
@@ -153,6 +156,19 @@ describe('runNat', () => {
 			assert.equal(run.out(), '');
 		});
 	}
+
+	test('an ExternalName Service: no rules is kube-proxy\'s answer, said as the result with exit 0 (text and JSON)', async () => {
+		const alias = {metadata: {namespace: 'default', name: 'alias'}, spec: {type: 'ExternalName', externalName: 'db.example.com'}};
+		const text = capture();
+		assert.equal(await runNat({json: false, dump: iptablesDump, service: 'default/alias', source: fakeSource({services: [...services, alias]})}, text.io), 0);
+		assert.equal(text.err(), '');
+		assert.match(text.out(), /^kube-proxy mode: iptables-new, masquerade mark 0x4000, 0 service ports\nNote: default\/alias is an ExternalName Service: DNS answers its name with a CNAME to db\.example\.com, so kube-proxy writes no rules for it\n/);
+		const json = capture();
+		assert.equal(await runNat({json: true, dump: iptablesDump, service: 'default/alias', source: fakeSource({services: [...services, alias]})}, json.io), 0);
+		const document = JSON.parse(json.out()) as {services: unknown[]; notes: string[]};
+		assert.deepEqual(document.services, []);
+		assert.match(document.notes.at(-1)!, /ExternalName Service/);
+	});
 
 	test('--node-cmd runs the template with the node as one argument', async () => {
 		const run = capture();

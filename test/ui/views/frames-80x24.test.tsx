@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import {afterEach, describe, test} from 'node:test';
 import Dashboard from '../../../source/ui/Dashboard.js';
-import {fitNatLine} from '../../../source/ui/views/nat/nat-lines.js';
+import {fitNatLine, natLines} from '../../../source/ui/views/nat/nat-lines.js';
+import {decodeNatDump} from '../../../source/core/nat/decode.js';
+import {crossCheckNat} from '../../../source/core/nat/cross-check.js';
 import {makeNatView} from '../../../source/commands/dashboard-screens.js';
 import {demoSource as demoCluster} from '../fake-source.js';
 import {type Rendered, renderAt, settle} from '../render-at.js';
@@ -71,7 +73,7 @@ describe('80x24 frames of the demo cluster', () => {
 		}
 	});
 
-	test('the NAT tree: pod and node names kept, line numbers and endpoint chains given up first', async () => {
+	test('the NAT tree: pod and node names kept, line numbers and endpoint chains given up first, and what still does not fit goes on under its line', async () => {
 		const {source, dump} = demoSource('default');
 		const view = renderAt(
 			<Dashboard
@@ -99,12 +101,13 @@ describe('80x24 frames of the demo cluster', () => {
 				'│  └─ 33.3% DNAT 10.10.3.4:8080 (deploy-echo-5c689d5454-b7gng on myk8s-worker3)',
 				'├─ NodePort *:31254 -> KUBE-EXT-VTR7… (Local: outside traffic dropped here)',
 				'├─ Pod traffic (source 10.10.0.0/16) -> KUBE-SVC-VTR7…: cluster-wide endpoints',
-				'├─ Node traffic (source is a local address) -> KUBE-SVC-VTR7…: cluster-wide end…',
+				'├─ Node traffic (source is a local address) -> KUBE-SVC-VTR7…: cluster-wide',
+				'│    endpoints',
 				'├─ Masquerade in KUBE-EXT-VTR7MTHHNMFZ3OFS when source is a local address',
 				'├─ Masquerade in KUBE-SVC-VTR7MTHHNMFZ3OFS when source not in 10.10.0.0/16',
 				'├─ Masquerade hairpin traffic (a pod reaching itself through the Service)',
 				'└─ No local endpoints: traffic from outside dropped, pods and node still served',
-				...Array.from({length: 6}, () => ''),
+				...Array.from({length: 5}, () => ''),
 				'j/k scroll  a Service/all  r reread  w from node  p probe  Esc back',
 			].join('\n'),
 		);
@@ -126,4 +129,21 @@ describe('fitNatLine', () => {
 			assert.equal(fitNatLine(line, width), expected);
 		});
 	}
+});
+
+describe('natLines at a narrow width', () => {
+	test('an endpoint line that still does not fit goes on under its text, the tree guides drawn on; nothing is cut', () => {
+		const {source, dump} = demoSource('default');
+		const snapshot = source.snapshot();
+		const lines = natLines(crossCheckNat(decodeNatDump(dump), {services: snapshot.services, endpointSlices: snapshot.endpointSlices}), 'default/svc-nodeport', 40);
+		const endpoint = lines.findIndex(line => line.text.startsWith('│  ├─ 33.3% DNAT 10.10.1.3:8080'));
+		assert.notEqual(endpoint, -1);
+		assert.equal(lines[endpoint]!.text, '│  ├─ 33.3% DNAT 10.10.1.3:8080');
+		assert.equal(lines[endpoint + 1]!.text, '│  │    (deploy-echo-5c689d5454-m4hd9 on');
+		assert.equal(lines[endpoint + 2]!.text, '│  │    myk8s-worker)');
+		assert.ok(lines.every(line => line.text.length <= 40 || !line.text.trimStart().includes(' ')), 'only a single word longer than the width may overflow');
+		// The last endpoint's guide is not continued: `└─ ` goes on as blank.
+		const last = lines.findIndex(line => line.text.startsWith('│  └─ 33.3%'));
+		assert.match(lines[last + 1]!.text, /^│ {7}\S/);
+	});
 });

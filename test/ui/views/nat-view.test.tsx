@@ -70,10 +70,20 @@ describe('NatView', () => {
 
 	test('a Service without rules, and a dump that cannot be read, say so in one line', async () => {
 		const {source, dump} = demoCluster();
-		const external = open(source, 'default/my-database', async () => ({ok: true, text: dump, mode: undefined, source: 'demo'}));
+		const external = open(source, 'default/my-database', async () => ({ok: true, text: dump, mode: undefined, source: 'demo'}), {columns: 80, rows: 24});
 		await settle();
 		assert.match(external.frame(), /^No kube-proxy rules for default\/my-database in this dump\.$/m);
+		// An ExternalName Service: why, from the API, wrapped at 80 columns rather than cut.
+		assert.match(external.frame(), /^default\/my-database is an ExternalName Service: DNS answers its name with a\n {2}CNAME to my\.database\.example\.com, so kube-proxy writes no rules for it$/m);
 		external.unmount();
+
+		// A Service the API gives a ClusterIP, without rules in the dump: a finding, with the address.
+		const {dump: withoutNginx} = demoCluster();
+		const stale = open(source, 'test/nginx-svc', async () => ({ok: true, text: withoutNginx.split('\n').filter(line => !line.includes('test/nginx-svc:')).join('\n'), mode: undefined, source: 'demo'}), {columns: 200, rows: 12});
+		await settle();
+		assert.match(stale.frame(), /^No kube-proxy rules for test\/nginx-svc in this dump\.$/m);
+		assert.match(stale.frame(), /^the API gives test\/nginx-svc ClusterIP 10\.200\.1\.127: kube-proxy here has not written its rules/m);
+		stale.unmount();
 
 		const failing = open(source, 'default/svc-nodeport', async () => ({ok: false, error: 'iptables-save not found (is this a node? run as root)'}));
 		await settle();

@@ -1,5 +1,8 @@
 import {filterNatServices, renderNatText} from '../../../core/nat/render.js';
 import type {NatFlowTable} from '../../../core/nat/types.js';
+import type {NoRulesVerdict} from '../../../core/nat/why-no-rules.js';
+import {commandKeys} from '../../keys/commands.js';
+import {wrapWords} from '../../format.js';
 
 export type NatLineTone = 'heading' | 'endpoint' | 'drop' | 'problem' | 'plain';
 
@@ -59,13 +62,14 @@ export function fitNatLine(text: string, width: number): string {
  * The lines of the NAT screen: the same text as `svctop nat` prints (one renderer for both), for
  * one Service or the whole table, each fitted to `width` (default: as printed).
  */
-export function natLines(table: NatFlowTable, serviceKey: string | undefined, width = Infinity): NatLine[] {
+export function natLines(table: NatFlowTable, serviceKey: string | undefined, width = Infinity, noRules?: NoRulesVerdict): NatLine[] {
 	const shown = serviceKey === undefined ? table : filterNatServices(table, serviceKey);
 	if (serviceKey !== undefined && shown.services.length === 0) {
+		// As expected (ExternalName, headless) it is no finding: not drawn as a drop.
 		return [
-			{key: 'none', text: `No kube-proxy rules for ${serviceKey} in this dump.`, tone: 'drop'},
-			{key: 'why', text: 'ExternalName Services have none; otherwise kube-proxy has not synced it, or the dump is from another node.', tone: 'plain'},
-			{key: 'hint', text: 'a: browse the whole table   r: read the rules again', tone: 'plain'},
+			{key: 'none', text: `No kube-proxy rules for ${serviceKey} in this dump.`, tone: noRules?.expected ? 'plain' : 'drop'},
+			...wrapText(noRules?.text ?? 'Not checked against the API.', width).map((text, index) => ({key: `why${index}`, text, tone: 'plain' as const})),
+			{key: 'hint', text: `${commandKeys('natAll')}: browse the whole table   ${commandKeys('refresh')}: read the rules again`, tone: 'plain'},
 		];
 	}
 
@@ -73,8 +77,24 @@ export function natLines(table: NatFlowTable, serviceKey: string | undefined, wi
 	return renderNatText(shown)
 		.trimEnd()
 		.split('\n')
-		.map((text, index) => {
+		.flatMap((text, index) => {
 			inProblems ||= text.startsWith('Problems (');
-			return {key: String(index), text: fitNatLine(text, width), tone: toneOf(text, inProblems && !text.startsWith('Problems ('))};
+			const tone = toneOf(text, inProblems && !text.startsWith('Problems ('));
+			// What still does not fit goes on under the line, never cut off (a note's or a problem's end is often what matters).
+			return wrapWords(fitNatLine(text, width), width, continuationOf(text)).map((part, row) => ({key: row === 0 ? String(index) : `${index}~${row}`, text: part, tone}));
 		});
+}
+
+/** Where a wrapped line goes on: under its own text, with the tree's guides drawn on (`├─ ` becomes `│  `). */
+function continuationOf(text: string): string {
+	const lead = /^[\s│├└─]*/.exec(text)![0];
+	if (text.startsWith('Note: ')) {
+		return '      ';
+	}
+
+	return `${lead.replaceAll('├─', '│ ').replaceAll('└─', '  ').replaceAll('─', ' ')}  `;
+}
+
+function wrapText(text: string, width: number): string[] {
+	return wrapWords(text, width, '  ');
 }

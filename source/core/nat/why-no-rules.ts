@@ -1,0 +1,49 @@
+import type {NatApiObjects} from './cross-check.js';
+import type {NatFlowTable} from './types.js';
+
+/** Why a Service has no flow in the rules: `expected` when kube-proxy writes none for it by design. */
+export type NoRulesVerdict = {readonly expected: boolean; readonly text: string};
+
+/**
+ * Why `table` (checked against `api`, the API when the rules were read) has no flow for `serviceKey`
+ * (`NS/NAME` or `NS/NAME:PORT`). ExternalName and headless Services get no rules by design; a
+ * Service the API gives a ClusterIP of a family the rules hold is a finding; without the API, or
+ * for a family the dump lacks, nothing is concluded and the text says why.
+ */
+export function whyNoRules(serviceKey: string, table: NatFlowTable, api: NatApiObjects | undefined, unchecked: string | undefined): NoRulesVerdict {
+	const [key = '', portName] = serviceKey.split(':');
+	const [namespace = '', name = ''] = key.split('/');
+	if (api === undefined) {
+		return {expected: false, text: unchecked ?? 'not checked against the API (no cluster to ask)'};
+	}
+
+	if (api.namespace !== undefined && api.namespace !== namespace) {
+		return {expected: false, text: `not checked against the API: it was listed for namespace ${api.namespace} only`};
+	}
+
+	const spec = api.services.find(service => service.metadata?.namespace === namespace && service.metadata?.name === name)?.spec;
+	if (spec === undefined) {
+		return {expected: false, text: `the API has no Service ${key} either`};
+	}
+
+	if (spec.type === 'ExternalName') {
+		return {expected: true, text: `${key} is an ExternalName Service: DNS answers its name with a CNAME to ${spec.externalName ?? '?'}, so kube-proxy writes no rules for it`};
+	}
+
+	if (spec.clusterIP === 'None') {
+		return {expected: true, text: `${key} is headless (clusterIP None): DNS answers its name with the pods' own addresses, so kube-proxy writes no rules for it`};
+	}
+
+	if (portName !== undefined && !(spec.ports ?? []).some(port => (port.name ?? '') === portName)) {
+		return {expected: false, text: `the Service ${key} has no port named ${portName}`};
+	}
+
+	// IPv4 and IPv6 rules are separate dumps: a ClusterIP only of a family this one lacks says nothing.
+	const readV6 = table.services.some(flow => flow.entries.some(entry => entry.ip?.includes(':')));
+	const comparable = [spec.clusterIP, ...(spec.clusterIPs ?? [])].filter(ip => ip && ip.includes(':') === readV6);
+	if (comparable.length === 0) {
+		return {expected: false, text: `the API gives ${key} only ${readV6 ? 'IPv4' : 'IPv6'} ClusterIPs, and these rules are ${readV6 ? 'IPv6' : 'IPv4'} only`};
+	}
+
+	return {expected: false, text: `the API gives ${key} ClusterIP ${comparable[0]!}: kube-proxy here has not written its rules (not synced, or not running), or the rules are another node's or partial`};
+}

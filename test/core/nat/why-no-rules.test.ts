@@ -1,0 +1,64 @@
+import {test, describe} from 'node:test';
+import assert from 'node:assert/strict';
+import {readFileSync} from 'node:fs';
+import {join} from 'node:path';
+import type {V1Service} from '@kubernetes/client-node';
+import {crossCheckNat} from '../../../source/core/nat/cross-check.js';
+import {decodeNatDump} from '../../../source/core/nat/decode.js';
+import {filterNatServices} from '../../../source/core/nat/render.js';
+import {whyNoRules} from '../../../source/core/nat/why-no-rules.js';
+import {fixtureApi} from '../../fixtures/nat/kernel/api.js';
+
+// A dump kube-proxy 1.28 wrote, read back from the kernel; the API of its cluster plus Services it writes nothing for.
+const dump = readFileSync(join(import.meta.dirname, '../../fixtures/nat/kernel/iptables-1.28-save-nat.txt'), 'utf8');
+const extra: V1Service[] = [
+	{metadata: {namespace: 'default', name: 'db-alias'}, spec: {type: 'ExternalName', externalName: 'db.example.com'}},
+	{metadata: {namespace: 'default', name: 'pods-dns'}, spec: {type: 'ClusterIP', clusterIP: 'None', clusterIPs: ['None'], ports: [{name: 'http', port: 80, protocol: 'TCP'}]}},
+	{metadata: {namespace: 'default', name: 'unsynced'}, spec: {type: 'ClusterIP', clusterIP: '10.96.77.77', clusterIPs: ['10.96.77.77'], ports: [{name: 'http', port: 80, protocol: 'TCP'}]}},
+	{metadata: {namespace: 'default', name: 'six-only'}, spec: {type: 'ClusterIP', clusterIP: 'fd00::77', clusterIPs: ['fd00::77'], ports: [{name: 'http', port: 80, protocol: 'TCP'}]}},
+];
+const api = {services: [...fixtureApi.services, ...extra], endpointSlices: fixtureApi.endpointSlices};
+const table = crossCheckNat(decodeNatDump(dump), api);
+
+describe('why a Service has no rules', () => {
+	test('the Services of this check have no flow in the dump (what the verdicts below are about)', () => {
+		for (const key of ['default/db-alias', 'default/pods-dns', 'default/unsynced', 'default/six-only', 'default/nothing']) {
+			assert.deepEqual(filterNatServices(table, key).services, [], key);
+		}
+	});
+
+	test('ExternalName and headless Services: kube-proxy writes nothing for them, as expected, and the text says what answers instead', () => {
+		const alias = whyNoRules('default/db-alias', table, api, undefined);
+		assert.equal(alias.expected, true);
+		assert.match(alias.text, /^default\/db-alias is an ExternalName Service: DNS answers its name with a CNAME to db\.example\.com/);
+		const headless = whyNoRules('default/pods-dns', table, api, undefined);
+		assert.equal(headless.expected, true);
+		assert.match(headless.text, /headless \(clusterIP None\).*pods' own addresses/);
+	});
+
+	test('a Service with an IPv4 ClusterIP and no rules in an IPv4 dump is a finding naming its address', () => {
+		const verdict = whyNoRules('default/unsynced', table, api, undefined);
+		assert.equal(verdict.expected, false);
+		assert.match(verdict.text, /ClusterIP 10\.96\.77\.77: kube-proxy here has not written its rules/);
+		// The cross-check says the same in the table's problems.
+		assert.ok(table.problems.some(problem => problem.message.startsWith('default/unsynced:http') && problem.message.endsWith('Service has no rules on this node')));
+	});
+
+	test('an IPv6-only Service against an IPv4 dump: nothing concluded, the families are named', () => {
+		const verdict = whyNoRules('default/six-only', table, api, undefined);
+		assert.equal(verdict.expected, false);
+		assert.equal(verdict.text, 'the API gives default/six-only only IPv6 ClusterIPs, and these rules are IPv4 only');
+	});
+
+	test('a name the API does not have, a port the Service does not have', () => {
+		assert.deepEqual(whyNoRules('default/nothing', table, api, undefined), {expected: false, text: 'the API has no Service default/nothing either'});
+		assert.deepEqual(whyNoRules('default/unsynced:grpc', table, api, undefined), {expected: false, text: 'the Service default/unsynced has no port named grpc'});
+	});
+
+	test('without the API, or with another namespace listed, nothing is concluded: not even an ExternalName is called expected', () => {
+		const reason = 'not checked against the API: its Services were not listed when the rules were read (services is forbidden)';
+		assert.deepEqual(whyNoRules('default/db-alias', table, undefined, reason), {expected: false, text: reason});
+		assert.deepEqual(whyNoRules('default/db-alias', table, undefined, undefined), {expected: false, text: 'not checked against the API (no cluster to ask)'});
+		assert.deepEqual(whyNoRules('default/db-alias', table, {...api, namespace: 'shop'}, undefined), {expected: false, text: 'not checked against the API: it was listed for namespace shop only'});
+	});
+});
