@@ -123,6 +123,8 @@ export async function runNat(options: NatCommandOptions, io: NatIo): Promise<num
 		table = api ? crossCheckNat(table, api) : table;
 	}
 
+	// What the rules hold, whatever -n shows of them: why a Service has none is asked of all of it.
+	const whole = table;
 	if (options.namespace !== undefined) {
 		table = inNamespace(table, options.namespace);
 	}
@@ -131,7 +133,7 @@ export async function runNat(options: NatCommandOptions, io: NatIo): Promise<num
 		const service = options.service.includes('/') ? options.service : `${options.defaultNamespace ?? 'default'}/${options.service}`;
 		const shown = filterNatServices(table, service);
 		if (shown.services.length === 0) {
-			const why = whyNoRules(service, table, api, unchecked);
+			const why = whyNoRules(service, whole, api, unchecked);
 			if (!why.expected) {
 				io.stderr.write(`svctop: no kube-proxy rules for ${service} in ${read.origin}: ${why.text}\n`);
 				return 1;

@@ -2,7 +2,7 @@ import type {V1EndpointSlice} from '@kubernetes/client-node';
 import type {NatApiLists, NatEndpoint, NatEntry, NatEntryKind, NatFlowTable, NatProblem, NatServiceFlow} from './types.js';
 import {iptablesChainHash, iptablesServiceHash} from './chain-names.js';
 import {compareFlows, sortEntries} from './flow-builder.js';
-import {type AddressFamily, type PlannedServicePort, planServicePorts} from './service-ports.js';
+import {type AddressFamily, flowFamily, type PlannedServicePort, planServicePorts} from './service-ports.js';
 
 export type NatApiObjects = NatApiLists & {
 	/** The one namespace the API was asked for; undefined when it listed all of them. */
@@ -21,10 +21,6 @@ export function portKey(service: string, port: string, protocol: string, family:
 	return `${service}|${port}|${protocol.toUpperCase()}|${family}`;
 }
 
-/** IPv4 and IPv6 rules are separate tables (iptables-save, ip6tables-save): a flow is one family. */
-function flowFamily(flow: NatServiceFlow): AddressFamily {
-	return flow.entries.some(entry => entry.ip?.includes(':')) || flow.endpoints.some(endpoint => endpoint.ip.includes(':')) ? 'IPv6' : 'IPv4';
-}
 
 /** The API's Service ports of each family as kube-proxy on `nodeName` sees them. */
 export function apiPortsOf(api: NatApiLists, nodeName: string, families: Iterable<AddressFamily> = ['IPv4', 'IPv6']): Array<PlannedServicePort & {readonly family: AddressFamily}> {

@@ -1,5 +1,5 @@
 import type {NatBypass, NatEndpoint, NatEntry, NatFlowTable, NatServiceFlow} from './types.js';
-import {joinHostPort} from './service-ports.js';
+import {flowFamily, joinHostPort} from './service-ports.js';
 import {formatShare} from './shares.js';
 
 /** A CIDR entry (`127.0.0.0/8`, `::1/128`) is written unbracketed; a NodePort on every address as `*`. */
@@ -21,7 +21,9 @@ type Node = {text: string; children: Node[]};
 
 /** The flow of one Service port as a tree of lines; each endpoint list is drawn once, under its first entry. */
 function flowTree(flow: NatServiceFlow, mode: NatFlowTable['mode']): Node {
-	const root: Node = {text: `${flow.service}${flow.port ? `:${flow.port}` : ''}  ${flow.protocol}${flow.scheduler ? `  (ipvs ${flow.scheduler})` : ''}`, children: []};
+	// A dual-stack Service has a flow per family under one name: the IPv6 one says so.
+	const family = flowFamily(flow) === 'IPv6' ? '  IPv6' : '';
+	const root: Node = {text: `${flow.service}${flow.port ? `:${flow.port}` : ''}  ${flow.protocol}${family}${flow.scheduler ? `  (ipvs ${flow.scheduler})` : ''}`, children: []};
 	const add = (text: string, endpoints: readonly NatEndpoint[] = []) => root.children.push({text, children: endpoints.map(endpoint => ({text: endpointLine(endpoint, mode), children: []}))});
 	const localEndpoints = flow.localEndpoints ?? [];
 	let clusterShown = false;

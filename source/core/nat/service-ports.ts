@@ -1,5 +1,6 @@
 import type {V1EndpointSlice, V1Service} from '@kubernetes/client-node';
 import {servicePortName} from './chain-names.js';
+import type {NatServiceFlow} from './types.js';
 
 /**
  * kube-proxy's view of Services on one node: each Service port with its usable endpoints (all, and this
@@ -50,6 +51,11 @@ export type PlannedServicePort = {
 export type AddressFamily = 'IPv4' | 'IPv6';
 
 const isV6 = (ip: string) => ip.includes(':');
+
+/** IPv4 and IPv6 rules are separate tables (iptables-save, ip6tables-save): a flow is one family. */
+export function flowFamily(flow: NatServiceFlow): AddressFamily {
+	return flow.entries.some(entry => entry.ip !== null && isV6(entry.ip)) || flow.endpoints.some(endpoint => isV6(endpoint.ip)) ? 'IPv6' : 'IPv4';
+}
 
 /** `ip:port`, IPv6 bracketed (as kube-proxy writes an endpoint). */
 export function joinHostPort(ip: string, port: number): string {

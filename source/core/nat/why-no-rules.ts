@@ -1,5 +1,6 @@
 import type {NatApiObjects} from './cross-check.js';
 import type {NatFlowTable} from './types.js';
+import {flowFamily} from './service-ports.js';
 
 /** Why a Service has no flow in the rules: `expected` when kube-proxy writes none for it by design. */
 export type NoRulesVerdict = {readonly expected: boolean; readonly text: string};
@@ -39,11 +40,13 @@ export function whyNoRules(serviceKey: string, table: NatFlowTable, api: NatApiO
 	}
 
 	// IPv4 and IPv6 rules are separate dumps: a ClusterIP only of a family this one lacks says nothing.
-	const readV6 = table.services.some(flow => flow.entries.some(entry => entry.ip?.includes(':')));
-	const comparable = [spec.clusterIP, ...(spec.clusterIPs ?? [])].filter(ip => ip && ip.includes(':') === readV6);
-	if (comparable.length === 0) {
-		return {expected: false, text: `the API gives ${key} only ${readV6 ? 'IPv4' : 'IPv6'} ClusterIPs, and these rules are ${readV6 ? 'IPv6' : 'IPv4'} only`};
+	const read = new Set(table.services.map(flow => flowFamily(flow)));
+	const familyOf = (ip: string) => (ip.includes(':') ? 'IPv6' : 'IPv4');
+	const clusterIPs = [spec.clusterIP, ...(spec.clusterIPs ?? [])].filter((ip): ip is string => Boolean(ip));
+	const comparable = clusterIPs.filter(ip => read.has(familyOf(ip)));
+	if (comparable.length === 0 && clusterIPs.length > 0 && read.size > 0) {
+		return {expected: false, text: `the API gives ${key} only ${familyOf(clusterIPs[0]!)} ClusterIPs, and these rules are ${[...read].join(' and ')} only`};
 	}
 
-	return {expected: false, text: `the API gives ${key} ClusterIP ${comparable[0]!}: kube-proxy here has not written its rules (not synced, or not running), or the rules are another node's or partial`};
+	return {expected: false, text: `the API gives ${key} ClusterIP ${comparable[0] ?? clusterIPs[0] ?? '?'}: kube-proxy here has not written its rules (not synced, or not running), or the rules are another node's or partial`};
 }

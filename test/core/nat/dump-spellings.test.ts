@@ -4,6 +4,7 @@ import {execFileSync, spawnSync} from 'node:child_process';
 import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import process from 'node:process';
+import {renderNatText} from '../../../source/core/nat/render.js';
 import {decodeNatDump} from '../../../source/core/nat/decode.js';
 import {kernelUnavailable} from '../../fixtures/nat/kernel/read-back.js';
 import {iptablesV128} from '../../fixtures/nat/kernel/sources.js';
@@ -64,6 +65,10 @@ test('iptables-save and ip6tables-save joined: each dump is read on its own, the
 		assert.deepEqual(both.problems, []);
 		assert.deepEqual(names(both), [...names(v4), ...names(v6)].sort());
 		assert.equal(both.masqueradeMark, v4.masqueradeMark);
+		// Two flows of one name would read alike: the IPv6 one says its family, the IPv4 ones stay as they were.
+		const text = renderNatText(both);
+		assert.match(text, /^six\/web:http {2}TCP {2}IPv6$/m);
+		assert.equal(text.match(/ {2}IPv6$/gm)?.length, 1);
 	}
 
 	// One dump's chains declared again within it still start over (iptables-restore's flush), as before.

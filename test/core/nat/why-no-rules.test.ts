@@ -8,6 +8,8 @@ import {decodeNatDump} from '../../../source/core/nat/decode.js';
 import {filterNatServices} from '../../../source/core/nat/render.js';
 import {whyNoRules} from '../../../source/core/nat/why-no-rules.js';
 import {fixtureApi} from '../../fixtures/nat/kernel/api.js';
+import {ipv6Input} from '../../fixtures/nat/cluster.js';
+import {generateIptablesSave} from '../../../source/builtin-cluster/generate/iptables.js';
 
 // A dump kube-proxy 1.28 wrote, read back from the kernel; the API of its cluster plus Services it writes nothing for.
 const dump = readFileSync(join(import.meta.dirname, '../../fixtures/nat/kernel/iptables-1.28-save-nat.txt'), 'utf8');
@@ -48,6 +50,13 @@ describe('why a Service has no rules', () => {
 		const verdict = whyNoRules('default/six-only', table, api, undefined);
 		assert.equal(verdict.expected, false);
 		assert.equal(verdict.text, 'the API gives default/six-only only IPv6 ClusterIPs, and these rules are IPv4 only');
+	});
+
+	test('against a dual-stack node\'s rules (iptables-save and ip6tables-save joined) an IPv4 Service without rules is still a finding', () => {
+		const both = crossCheckNat(decodeNatDump(`${dump}${generateIptablesSave(ipv6Input, {family: 'IPv6', form: 'save'})}`), {services: [...api.services, ...ipv6Input.services], endpointSlices: [...api.endpointSlices, ...ipv6Input.endpointSlices]});
+		assert.ok(both.services.some(flow => flow.service === 'six/web'), 'the IPv6 dump was read');
+		assert.match(whyNoRules('default/unsynced', both, api, undefined).text, /ClusterIP 10\.96\.77\.77: kube-proxy here has not written its rules/);
+		assert.match(whyNoRules('default/six-only', both, api, undefined).text, /ClusterIP fd00::77: kube-proxy here has not written its rules/);
 	});
 
 	test('a name the API does not have, a port the Service does not have', () => {
