@@ -21,7 +21,6 @@ export function portKey(service: string, port: string, protocol: string, family:
 	return `${service}|${port}|${protocol.toUpperCase()}|${family}`;
 }
 
-
 /** The API's Service ports of each family as kube-proxy on `nodeName` sees them. */
 export function apiPortsOf(api: NatApiLists, nodeName: string, families: Iterable<AddressFamily> = ['IPv4', 'IPv6']): Array<PlannedServicePort & {readonly family: AddressFamily}> {
 	return [...families].flatMap(family => planServicePorts({services: api.services, endpointSlices: api.endpointSlices, nodeName}, {family}).map(port => ({...port, family})));
