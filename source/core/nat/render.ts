@@ -231,12 +231,14 @@ export function * natJsonParts(table: NatFlowTable, partLength = 32 * 1024): Gen
 
 /** Keep only the flows of one Service (`ns/name`, or `ns/name:port`). */
 export function filterNatServices(table: NatFlowTable, service: string): NatFlowTable {
-	const [name, port] = service.split(':');
+	const [name = '', port] = service.split(':');
 	const services = table.services.filter(flow => flow.service === name && (port === undefined || flow.port === port));
+	// This Service named whole: `shop/lb` is not in `shop/lb-local` (names are DNS labels: letters, digits, '-', '.').
+	const named = new RegExp(`(?<![\\w./-])${name.replaceAll(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w.-]|/\\w)`);
 	// Keep the problems about this Service and those about the text itself.
-	const problems = table.problems.filter(problem => problem.message.includes(`${name}`) || /^line \d+: (?!.*\w+\/\w+)/.test(problem.message));
+	const problems = table.problems.filter(problem => named.test(problem.message) || /^line \d+: (?!.*\w+\/\w+)/.test(problem.message));
 	// Most notes are about the whole table (other namespaces); keep those that name this Service (IPv6 not read).
 	const {notes, ...rest} = table;
-	const own = (notes ?? []).filter(note => note.includes(`${name},`) || note.includes(`${name})`) || note.includes(`${name} and`));
+	const own = (notes ?? []).filter(note => named.test(note));
 	return {...rest, services, problems, ...(own.length > 0 ? {notes: own} : {})};
 }

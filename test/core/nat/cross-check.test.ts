@@ -71,6 +71,19 @@ describe('a dual-stack Service when the dump has no IPv6 rules', () => {
 		assert.deepEqual(writtenNatJson(table).notes, table.notes);
 	});
 
+	test('one Service shown: its own findings, not those of a Service whose name it begins (default/web is not default/web-cluster)', () => {
+		const web = {metadata: {namespace: 'default', name: 'web'}, spec: {type: 'ClusterIP', clusterIP: '10.96.100.99', clusterIPs: ['10.96.100.99'], ports: [{name: 'http', port: 80, protocol: 'TCP'}]}};
+		const slices = fixtureApi.endpointSlices.map(slice => (slice.metadata?.labels?.['kubernetes.io/service-name'] === 'web-cluster'
+			? {...slice, endpoints: [...slice.endpoints, {addresses: ['10.244.9.9'], nodeName: 'node-b', conditions: {ready: true, serving: true, terminating: false}}]}
+			: slice));
+		const table = crossCheckNat(decodeNatDump(dump), {services: [...fixtureApi.services, web], endpointSlices: slices});
+		const ofWeb = filterNatServices(table, 'default/web').problems.map(problem => problem.message);
+		const ofCluster = filterNatServices(table, 'default/web-cluster').problems.map(problem => problem.message);
+		assert.deepEqual(ofWeb, ['default/web:http (TCP, 10.96.100.99:80): Service has no rules on this node']);
+		assert.equal(ofCluster.length, 1);
+		assert.match(ofCluster[0]!, /^default\/web-cluster:http.*endpoint 10\.244\.9\.9:\d+ .*is in the EndpointSlices but not in the rules$/);
+	});
+
 	test('kept when only that Service is shown, not for another one', () => {
 		const table = crossCheckNat(decodeNatDump(dump), dualStack);
 		assert.deepEqual(filterNatServices(table, 'default/web-cluster').notes, table.notes);
