@@ -74,7 +74,7 @@ describe('a dual-stack Service when the dump has no IPv6 rules', () => {
 	test('one Service shown: its own findings, not those of a Service whose name it begins (default/web is not default/web-cluster)', () => {
 		const web = {metadata: {namespace: 'default', name: 'web'}, spec: {type: 'ClusterIP', clusterIP: '10.96.100.99', clusterIPs: ['10.96.100.99'], ports: [{name: 'http', port: 80, protocol: 'TCP'}]}};
 		const slices = fixtureApi.endpointSlices.map(slice => (slice.metadata?.labels?.['kubernetes.io/service-name'] === 'web-cluster'
-			? {...slice, endpoints: [...slice.endpoints, {addresses: ['10.244.9.9'], nodeName: 'node-b', conditions: {ready: true, serving: true, terminating: false}}]}
+			? {...slice, endpoints: [...(slice.endpoints ?? []), {addresses: ['10.244.9.9'], nodeName: 'node-b', conditions: {ready: true, serving: true, terminating: false}}]}
 			: slice));
 		const table = crossCheckNat(decodeNatDump(dump), {services: [...fixtureApi.services, web], endpointSlices: slices});
 		const ofWeb = filterNatServices(table, 'default/web').problems.map(problem => problem.message);
