@@ -266,8 +266,10 @@ function configOf(words: Words): CliConfig {
 	}
 
 	checkArguments(command, args, flags.allNamespaces);
-	if (flags.service !== undefined && !parseTarget(flags.service.split(':')[0]!, 'default')) {
-		throw new UsageError(`--service: ${badTarget(flags.service)}`);
+	// [NS/]NAME[:PORT]: a second colon or an empty port would be read as something else.
+	const [serviceName, servicePort, ...more] = flags.service?.split(':') ?? [];
+	if (flags.service !== undefined && (!parseTarget(serviceName!, 'default') || servicePort === '' || more.length > 0)) {
+		throw new UsageError(`--service: ${badTarget(flags.service)}${servicePort === undefined ? '' : ' (and an optional :PORT, a port name)'}`);
 	}
 
 	return {

@@ -123,27 +123,17 @@ export async function runNat(options: NatCommandOptions, io: NatIo): Promise<num
 		table = api ? crossCheckNat(table, api) : table;
 	}
 
-	// What the rules hold, whatever -n shows of them: why a Service has none is asked of all of it.
-	const whole = table;
-	if (options.namespace !== undefined) {
-		table = inNamespace(table, options.namespace);
-	}
-
 	if (options.service) {
 		const service = options.service.includes('/') ? options.service : `${options.defaultNamespace ?? 'default'}/${options.service}`;
-		const shown = filterNatServices(table, service);
-		if (shown.services.length === 0) {
-			const why = whyNoRules(service, whole, api, unchecked);
-			if (!why.expected) {
-				io.stderr.write(`svctop: no kube-proxy rules for ${service} in ${read.origin}: ${why.text}\n`);
-				return 1;
-			}
-
-			// Nothing to write is kube-proxy's answer for this Service: said in the result, not as an error.
-			table = {...shown, notes: [...(shown.notes ?? []), why.text]};
-		} else {
-			table = shown;
+		const view = serviceView(table, service, api, unchecked);
+		if ('error' in view) {
+			io.stderr.write(`svctop: no kube-proxy rules for ${service} in ${read.origin}: ${view.error}\n`);
+			return 1;
 		}
+
+		table = view.table;
+	} else if (options.namespace !== undefined) {
+		table = inNamespace(table, options.namespace);
 	}
 
 	if (unchecked) {
@@ -156,6 +146,21 @@ export async function runNat(options: NatCommandOptions, io: NatIo): Promise<num
 	}
 
 	return 0;
+}
+
+/**
+ * The flows of one Service (`NS/NAME` names its namespace: -n then only scopes what the API was asked
+ * for), or why it has none: a note when that is kube-proxy's answer (ExternalName, headless), an error when not.
+ */
+function serviceView(table: NatFlowTable, service: string, api: NatApiObjects | undefined, unchecked: string | undefined): {table: NatFlowTable} | {error: string} {
+	const shown = filterNatServices(table, service);
+	if (shown.services.length === 0) {
+		const why = whyNoRules(service, table, api, unchecked);
+		return why.expected ? {table: {...shown, notes: [...(shown.notes ?? []), why.text]}} : {error: why.text};
+	}
+
+	const outside = api?.namespace !== undefined && !service.startsWith(`${api.namespace}/`);
+	return {table: outside ? {...shown, notes: [...(shown.notes ?? []), `not checked against the API: it was asked for namespace ${api.namespace} only (-n)`]} : shown};
 }
 
 /** The flows of one namespace's Services; rules that name no Service cannot be placed, and a note says so. */

@@ -135,6 +135,11 @@ async function connectForNat(config: CliConfig, kc: KubeConfig, demo: Demo | und
 	return connectCluster({kubeconfig: config.kubeconfig, context: config.context, namespace: config.namespace, allNamespaces: config.namespace === undefined, kubeConfigObject: demo ? kc : undefined});
 }
 
+/** A bare --service NAME is in -n's namespace, else the context's, as `svctop nat` reads it. */
+function qualifiedService({service, namespace}: CliConfig, kc: KubeConfig): string | undefined {
+	return service === undefined || service.includes('/') ? service : `${namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default'}/${service}`;
+}
+
 /** `debug-pods`, `nat --debug-pod`, `nat --all-nodes` and `probe --from`. Returns the exit code. */
 export async function runNodeAccess(config: CliConfig, demo: Demo | undefined, io: AccessIo): Promise<number> {
 	const usage = accessUsageError(config);
@@ -159,7 +164,7 @@ export async function runNodeAccess(config: CliConfig, demo: Demo | undefined, i
 			apiUnreadable = describeKubeError(error);
 			return undefined;
 		});
-		const natOptions = {json: config.json, mode: config.mode, service: config.service, source, apiUnreadable};
+		const natOptions = {json: config.json, mode: config.mode, service: qualifiedService(config, kc), source, apiUnreadable};
 		if (config.access.allNodes) {
 			if (source === undefined) {
 				io.stderr.write('svctop: --all-nodes needs the API to list the nodes, and it cannot be reached\n');

@@ -3,7 +3,8 @@ import {compareNodes, type NodeRules, type NodeSync, renderCrossNodeText, syncTe
 import {refuseCutShort} from '../core/nat/cut-short.js';
 import {decodeNatDump} from '../core/nat/decode.js';
 import {filterNatServices} from '../core/nat/render.js';
-import type {NatMode} from '../core/nat/types.js';
+import type {NatFlowTable, NatMode} from '../core/nat/types.js';
+import {whyNoRules} from '../core/nat/why-no-rules.js';
 import type {ClusterSource} from '../kube/types.js';
 import type {DebugPodSession} from '../node/access/debug-pod-session.js';
 import {readNodeRules} from '../node/access/node-rules.js';
@@ -89,6 +90,8 @@ export async function runAllNodesNat(session: DebugPodSession, source: ClusterSo
 	}
 
 	const results = new Map<string, NodeRules>();
+	// One node's rules before the --service filter: why a Service has none on any node is asked of them.
+	let whole: NatFlowTable | undefined;
 	let done = 0;
 	await eachLimited(nodes, options.concurrency ?? 4, async node => {
 		if (signal.aborted) {
@@ -104,10 +107,9 @@ export async function runAllNodesNat(session: DebugPodSession, source: ClusterSo
 			io.stderr.write(`svctop: [${done}/${nodes.length}] ${node}: unknown: ${cutShort}\n`);
 		} else if (dump.ok) {
 			const decoded = decodeNatDump(dump.text, options.mode ?? dump.mode);
-			let table = api === undefined ? decoded : crossCheckNat(decoded, api);
-			if (options.service) {
-				table = filterNatServices(table, options.service);
-			}
+			const checked = api === undefined ? decoded : crossCheckNat(decoded, api);
+			whole ??= checked;
+			const table = options.service ? filterNatServices(checked, options.service) : checked;
 
 			results.set(node, {node, table, sync: dump.sync});
 			io.stderr.write(`svctop: [${done}/${nodes.length}] ${node}: ${table.mode}, ${table.services.length} service ports\n`);
@@ -118,6 +120,15 @@ export async function runAllNodesNat(session: DebugPodSession, source: ClusterSo
 	});
 	if (signal.aborted) {
 		return 130;
+	}
+
+	const tables = [...results.values()].flatMap(result => ('table' in result ? [result.table] : []));
+	if (options.service && whole && tables.every(table => table.services.length === 0)) {
+		const why = whyNoRules(options.service, whole, api && {...api, namespace: snapshot.namespace}, api ? undefined : 'not checked against the API: its Services or EndpointSlices were not listed');
+		io.stderr.write(`svctop: no kube-proxy rules for ${options.service} on any node read: ${why.text}\n`);
+		if (!why.expected) {
+			return 1;
+		}
 	}
 
 	const scoped = api && options.service ? {services: api.services.filter(service => options.service!.split(':')[0] === `${service.metadata?.namespace}/${service.metadata?.name}`), endpointSlices: api.endpointSlices} : api;

@@ -244,6 +244,10 @@ describe('arguments: what each command takes, checked before any cluster is aske
 		assert.match(errorOf(parseCommandLine(['dashboard', 'extra'])), /^the dashboard takes no arguments/);
 		assert.match(errorOf(parseCommandLine(['probe', 'a/b', 'c/d'])), /^probe takes one target, got 2/);
 		assert.equal(errorOf(parseCommandLine(['nat', '--service', 'a/b/c'])), '--service: expected NAMESPACE/NAME or NAME, got "a/b/c"');
+		// One port name at most, and not an empty one.
+		assert.equal(errorOf(parseCommandLine(['nat', '--service', 'default/web:http:x'])), '--service: expected NAMESPACE/NAME or NAME, got "default/web:http:x" (and an optional :PORT, a port name)');
+		assert.equal(errorOf(parseCommandLine(['nat', '--service', 'default/web:'])), '--service: expected NAMESPACE/NAME or NAME, got "default/web:" (and an optional :PORT, a port name)');
+		assert.equal(configOf(parseCommandLine(['nat', '--service', 'default/web:http'])).service, 'default/web:http');
 		assert.equal(configOf(parseCommandLine(['nat', '--service', 'svc-sticky:http'])).service, 'svc-sticky:http');
 	});
 });

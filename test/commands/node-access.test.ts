@@ -320,6 +320,20 @@ describe('the demo\'s nodes through debug pods', () => {
 		assert.equal((await svctopInProcess(demo, 'debug-pods')).stdout, '', 'no debug pod left');
 	});
 
+	test('nat --all-nodes --service: a bare name is in the context\'s namespace; a Service no node has rules for is explained, not "the same on every node"', async () => {
+		const bare = await svctopInProcess(demo, 'nat', '--all-nodes', '--debug-pod', '--service', 'svc-nodeport', '--json');
+		assert.equal(bare.code, 0, bare.stderr);
+		assert.ok(JSON.parse(bare.stdout).ports.length > 0, 'default/svc-nodeport found on the nodes');
+		const missing = await svctopInProcess(demo, 'nat', '--all-nodes', '--debug-pod', '--service', 'default/nosuch');
+		assert.equal(missing.code, 1);
+		assert.equal(missing.stdout, '');
+		assert.match(missing.stderr, /^svctop: no kube-proxy rules for default\/nosuch on any node read: the API has no Service default\/nosuch either$/m);
+		const alias = await svctopInProcess(demo, 'nat', '--all-nodes', '--debug-pod', '--service', 'default/api-alias');
+		assert.equal(alias.code, 0, alias.stderr);
+		assert.match(alias.stderr, /^svctop: no kube-proxy rules for default\/api-alias on any node read: default\/api-alias is an ExternalName Service/m);
+		assert.equal((await svctopInProcess(demo, 'debug-pods')).stdout, '', 'no debug pod left');
+	});
+
 	test('probe --from node: answers through the demo\'s data plane, shares from that node\'s rules', async () => {
 		const run = await svctopInProcess(demo, 'probe', 'default/svc-nodeport', '--from', 'node/myk8s-worker', '--debug-pod', '--count', '6', '--interval', '1ms');
 		assert.equal(run.code, 0, run.stderr);

@@ -599,7 +599,10 @@ function findings(detail: Omit<ServiceDetail, 'findings'>, slices: readonly V1En
 	if (service.type !== 'ExternalName' && detail.endpoints !== null) {
 		const {ready, total} = detail.endpoints;
 		if (total === 0) {
-			add('no-endpoints', `no endpoints: connections to ${address} have no backend (kube-proxy rejects them)`);
+			// A headless Service has no rules to reject with: its DNS name has no addresses.
+			add('no-endpoints', service.clusterIPs[0] === 'None'
+				? `no endpoints: ${service.name} is headless, so its DNS name resolves to no address`
+				: `no endpoints: connections to ${address} have no backend (kube-proxy rejects them)`);
 		} else if (ready === 0) {
 			add('no-ready-endpoints', `none of the ${total} endpoint${total === 1 ? '' : 's'} is ready: ${notReadyList(detail)}`);
 		} else if (ready < total) {

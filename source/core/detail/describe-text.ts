@@ -223,13 +223,14 @@ export function describeText(detail: ServiceDetail): string {
 		lines.push(...table(detail.unreadyPods.map(pod => [pod.pod, pod.node ?? '<no node>', pod.reason]), '  '));
 	}
 
-	lines.push('', `Findings: ${detail.findings.length === 0 ? '<none>' : ''}`.trimEnd());
+	// "<none>" must not read as "all is well" when part of the data was never seen (listed under Not checked).
+	const none = detail.unknown.length > 0 ? '<none> from what could be read (see Not checked)' : '<none>';
+	lines.push('', `Findings: ${detail.findings.length === 0 ? none : ''}`.trimEnd());
 	for (const finding of detail.findings) {
 		lines.push(`  [${finding.code}] ${finding.message}`);
 	}
 
 	if (detail.unknown.length > 0) {
-		// "Findings: <none>" must not read as "all is well" when part of the data was never seen.
 		lines.push('', 'Not checked (could not be read):');
 		lines.push(...detail.unknown.map(entry => `  ${entry.resource}: ${entry.reason}`));
 	}

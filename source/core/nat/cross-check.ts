@@ -65,13 +65,21 @@ export function crossCheckNat(table: NatFlowTable, api: NatApiObjects): NatFlowT
 	});
 
 	const families = new Set(flows.flatMap(flow => flow.entries.map(entry => (entry.ip?.includes(':') ? 'IPv6' : 'IPv4'))));
+	// Without endpoints a Service has no nat rules, only a REJECT in the filter table: a nat-only dump cannot show it.
+	const rejectedUnseen: string[] = [];
 	for (const port of apiPorts) {
-		if (!matched.has(port) && families.has(port.family)) {
+		if (matched.has(port) || !families.has(port.family)) {
+			continue;
+		}
+
+		if (table.filterTable === false && port.clusterEndpoints.length === 0) {
+			rejectedUnseen.push(port.portString);
+		} else {
 			problems.push({line: null, message: `${port.portString} (${port.protocol.toUpperCase()}, ${port.clusterIP}:${port.port}): Service has no rules on this node`});
 		}
 	}
 
-	const notes = [...(table.notes ?? []), ...crossCheckNotes(apiPorts, families, unchecked, api.namespace)];
+	const notes = [...(table.notes ?? []), ...crossCheckNotes(apiPorts, families, unchecked, api.namespace), ...(rejectedUnseen.length > 0 ? [noFilterTableNote(rejectedUnseen)] : [])];
 	return {...table, services: flows.sort(compareFlows), problems, ...(notes.length > 0 ? {notes} : {})};
 
 	function named(endpoint: NatEndpoint): NatEndpoint {
@@ -90,6 +98,12 @@ export function crossCheckNat(table: NatFlowTable, api: NatApiObjects): NatFlowT
 		const port = byChain ?? flow.entries.map(entry => apiPorts.find(each => each.protocol === flow.protocol.toLowerCase() && entryMatches(each, entry))).find(each => each !== undefined);
 		return port ? {...flow, service: `${port.namespace}/${port.name}`, port: port.portName, identified: true} : flow;
 	}
+}
+
+/** The Service ports without endpoints whose REJECT a dump without the filter table cannot show. */
+export function noFilterTableNote(ports: readonly string[]): string {
+	const named = ports.length > 3 ? `${ports.slice(0, 3).join(', ')} and ${ports.length - 3} more` : ports.join(', ');
+	return `${ports.length === 1 ? 'a Service port' : `${ports.length} Service ports`} without endpoints (${named}) ${ports.length === 1 ? 'has' : 'have'} no nat rules, only a REJECT in the filter table, which this dump lacks (iptables-save -t nat): not checked`;
 }
 
 /** What the check could not see: IPv6 rules not in the dump, Services of namespaces the API was not asked for. */

@@ -39,6 +39,7 @@ export function decodeIptables(dump: IptablesDump): NatFlowTable {
 		services,
 		problems,
 		masqueradeMark: tables.find(table => table.masqueradeMark !== null)?.masqueradeMark ?? null,
+		...(dump.sections.some(section => section.has('filter')) ? {} : {filterTable: false}),
 		...(dump.framed || services.length === 0 ? {} : {notes: [noEndMarkerNote('`iptables -S`', dump.lines)]}),
 	};
 }

@@ -119,6 +119,11 @@ export type NatFlowTable = {
 	readonly notes?: readonly string[];
 	/** Mark value set by KUBE-MARK-MASQ / mark-for-masquerade, e.g. `0x4000`; null when not found. */
 	readonly masqueradeMark: string | null;
+	/**
+	 * iptables: false when the dump had no filter table (`iptables-save -t nat`), where kube-proxy
+	 * rejects the Services without endpoints (they have no nat rules); the other modes leave it out.
+	 */
+	readonly filterTable?: boolean;
 };
 
 /** The API objects a table is checked against: a Service list and an EndpointSlice list. */

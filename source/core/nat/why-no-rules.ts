@@ -1,6 +1,6 @@
 import type {NatApiObjects} from './cross-check.js';
 import type {NatFlowTable} from './types.js';
-import {flowFamily} from './service-ports.js';
+import {flowFamily, planServicePorts} from './service-ports.js';
 
 /** Why a Service has no flow in the rules: `expected` when kube-proxy writes none for it by design. */
 export type NoRulesVerdict = {readonly expected: boolean; readonly text: string};
@@ -22,9 +22,14 @@ export function whyNoRules(serviceKey: string, table: NatFlowTable, api: NatApiO
 		return {expected: false, text: `not checked against the API: it was listed for namespace ${api.namespace} only`};
 	}
 
-	const spec = api.services.find(service => service.metadata?.namespace === namespace && service.metadata?.name === name)?.spec;
+	const service = api.services.find(each => each.metadata?.namespace === namespace && each.metadata?.name === name);
+	const spec = service?.spec;
 	if (spec === undefined) {
 		return {expected: false, text: `the API has no Service ${key} either`};
+	}
+
+	if (portName !== undefined && !(spec.ports ?? []).some(port => (port.name ?? '') === portName)) {
+		return {expected: false, text: `the Service ${key} has no port named ${portName}`};
 	}
 
 	if (spec.type === 'ExternalName') {
@@ -35,10 +40,6 @@ export function whyNoRules(serviceKey: string, table: NatFlowTable, api: NatApiO
 		return {expected: true, text: `${key} is headless (clusterIP None): DNS answers its name with the pods' own addresses, so kube-proxy writes no rules for it`};
 	}
 
-	if (portName !== undefined && !(spec.ports ?? []).some(port => (port.name ?? '') === portName)) {
-		return {expected: false, text: `the Service ${key} has no port named ${portName}`};
-	}
-
 	// IPv4 and IPv6 rules are separate dumps: a ClusterIP only of a family this one lacks says nothing.
 	const read = new Set(table.services.map(flow => flowFamily(flow)));
 	const familyOf = (ip: string) => (ip.includes(':') ? 'IPv6' : 'IPv4');
@@ -46,6 +47,12 @@ export function whyNoRules(serviceKey: string, table: NatFlowTable, api: NatApiO
 	const comparable = clusterIPs.filter(ip => read.has(familyOf(ip)));
 	if (comparable.length === 0 && clusterIPs.length > 0 && read.size > 0) {
 		return {expected: false, text: `the API gives ${key} only ${familyOf(clusterIPs[0]!)} ClusterIPs, and these rules are ${[...read].join(' and ')} only`};
+	}
+
+	// Without endpoints kube-proxy writes no nat rules, only a REJECT in the filter table, which a nat-only dump lacks.
+	const ports = [...read].flatMap(family => planServicePorts({services: [service!], endpointSlices: api.endpointSlices, nodeName: ''}, {family}));
+	if (table.filterTable === false && ports.length > 0 && ports.every(port => (portName === undefined || port.portName === portName) ? port.clusterEndpoints.length === 0 : true)) {
+		return {expected: true, text: `${key} has no endpoints, so kube-proxy writes it no nat rules, only a REJECT in the filter table, which this dump lacks (iptables-save -t nat)`};
 	}
 
 	return {expected: false, text: `the API gives ${key} ClusterIP ${comparable[0] ?? clusterIPs[0] ?? '?'}: kube-proxy here has not written its rules (not synced, or not running), or the rules are another node's or partial`};

@@ -3,7 +3,7 @@ import {useMemo, useState} from 'react';
 import {type Command, commandKeys} from '../keys/commands.js';
 import {commandFor} from '../keys/match.js';
 import {KeyPriority, useKeypress} from '../keys/use-keypress.js';
-import {formatAgo} from '../format.js';
+import {formatAgo, wrapWords} from '../format.js';
 import {useNatTable} from '../hooks/use-nat-table.js';
 import {useOwnedStore} from '../hooks/use-owned-store.js';
 import {type VantageChoice, useVantagePick} from '../hooks/use-vantage-pick.js';
@@ -57,7 +57,9 @@ export function NatView({serviceKey, snapshot, source, clock, width, height, onO
 	const lines = useMemo(() => (table ? natLines(table, wholeTable ? undefined : serviceKey, width, noRules) : []), [table, wholeTable, serviceKey, width, noRules]);
 	// One line above the tree when its findings are not of the API as it is now (or were not drawn).
 	const notice = error || !table ? undefined : (unchecked ?? (apiChanged && loadedAt !== undefined ? `the API changed since the rules were read ${formatAgo(loadedAt, now)}: ${commandKeys('refresh')} re-reads` : undefined));
-	const bodyHeight = Math.max(1, height - 2 - (notice ? 1 : 0));
+	// Said whole, never cut: the reason is the part that matters (up to three lines above the tree).
+	const noticeLines = notice ? wrapWords(notice, width, '  ').slice(0, 3) : [];
+	const bodyHeight = Math.max(1, height - 2 - noticeLines.length);
 	const {offset: shown, scroll, reset} = useScroll(lines.length, bodyHeight);
 
 	useKeypress(
@@ -102,12 +104,12 @@ export function NatView({serviceKey, snapshot, source, clock, width, height, onO
 			<Text bold wrap="truncate">
 				{title}
 			</Text>
-			{notice ? <Text color="yellow" wrap="truncate">{notice}</Text> : null}
+			{noticeLines.map((text, index) => <Text key={`notice${index}`} color="yellow" wrap="truncate">{text}</Text>)}
 			<Box flexDirection="column" height={bodyHeight} flexShrink={0}>
 				{pick.picking ? (
 					<VantagePicker nodes={nodes} current={vantage} height={bodyHeight} {...pick.picker} />
 				) : error ? (
-					<Text color="red" wrap="truncate">{`Cannot read the rules: ${error}`}</Text>
+					wrapWords(`Cannot read the rules: ${error}`, width, '  ').slice(0, bodyHeight).map((text, index) => <Text key={`error${index}`} color="red" wrap="truncate">{text}</Text>)
 				) : (
 					lines.slice(shown, shown + bodyHeight).map(line => (
 						<Text key={line.key} wrap="truncate" {...toneStyles[line.tone]}>

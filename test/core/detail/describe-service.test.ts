@@ -77,6 +77,10 @@ describe('svc-nodeport with the nodes forbidden', () => {
 		assert.doesNotMatch(text, /no InternalIP/);
 		assert.match(text, /^ {2}myk8s-worker2 \(InternalIP unknown \(nodes could not be read\), zone zone-b \(from the EndpointSlice\)\)$/m);
 		assert.match(text, new RegExp(`^Not checked \\(could not be read\\):\n {2}nodes: ${reason.replaceAll(/[()]/g, '\\$&')}$`, 'm'));
+		// No finding from what was read: said so, not a bare <none> above the data never seen.
+		assert.deepEqual(detail.findings, []);
+		assert.match(text, /^Findings: <none> from what could be read \(see Not checked\)$/m);
+		assert.doesNotMatch(text, /^Findings: <none>$/m);
 	});
 
 	test('without a zone in the slice no zone is printed', () => {
@@ -325,6 +329,14 @@ describe('findings from the spec and the pods', () => {
 		const detail = describeService({service: svc, slices, nodes, pods: undefined, now});
 		assert.deepEqual(detail.dnsNames, ['pg.db.svc.cluster.local', '_pg._tcp.pg.db.svc.cluster.local', 'pg-0.pg.db.svc.cluster.local', 'pg-1.pg.db.svc.cluster.local']);
 		assert.deepEqual(codes(detail), []);
+	});
+
+	test('headless without endpoints: its DNS name has no address; kube-proxy has no rules for it to reject with', () => {
+		const svc = service('db', 'pg', {type: 'ClusterIP', clusterIP: 'None', clusterIPs: ['None'], selector: {app: 'pg'}, ports: [{name: 'pg', port: 5432, protocol: 'TCP'}]});
+		const detail = describeService({service: svc, slices: [], nodes, pods: [], now});
+		const finding = detail.findings.find(each => each.code === 'no-endpoints');
+		assert.equal(finding?.message, 'no endpoints: pg is headless, so its DNS name resolves to no address');
+		assert.doesNotMatch(describeText(detail), /kube-proxy rejects/);
 	});
 });
 

@@ -76,7 +76,9 @@ describe('a dual-stack Service when the dump has no IPv6 rules', () => {
 		const slices = fixtureApi.endpointSlices.map(slice => (slice.metadata?.labels?.['kubernetes.io/service-name'] === 'web-cluster'
 			? {...slice, endpoints: [...(slice.endpoints ?? []), {addresses: ['10.244.9.9'], nodeName: 'node-b', conditions: {ready: true, serving: true, terminating: false}}]}
 			: slice));
-		const table = crossCheckNat(decodeNatDump(dump), {services: [...fixtureApi.services, web], endpointSlices: slices});
+		// With a ready endpoint, so kube-proxy would write it nat rules (without one, a nat-only dump could not tell).
+		const webSlice = {addressType: 'IPv4', metadata: {namespace: 'default', name: 'web-x1', labels: {'kubernetes.io/service-name': 'web'}}, ports: [{name: 'http', port: 8080, protocol: 'TCP'}], endpoints: [{addresses: ['10.244.8.8'], conditions: {ready: true}}]};
+		const table = crossCheckNat(decodeNatDump(dump), {services: [...fixtureApi.services, web], endpointSlices: [...slices, webSlice]});
 		const ofWeb = filterNatServices(table, 'default/web').problems.map(problem => problem.message);
 		const ofCluster = filterNatServices(table, 'default/web-cluster').problems.map(problem => problem.message);
 		assert.deepEqual(ofWeb, ['default/web:http (TCP, 10.96.100.99:80): Service has no rules on this node']);

@@ -17,14 +17,23 @@ const extra: V1Service[] = [
 	{metadata: {namespace: 'default', name: 'db-alias'}, spec: {type: 'ExternalName', externalName: 'db.example.com'}},
 	{metadata: {namespace: 'default', name: 'pods-dns'}, spec: {type: 'ClusterIP', clusterIP: 'None', clusterIPs: ['None'], ports: [{name: 'http', port: 80, protocol: 'TCP'}]}},
 	{metadata: {namespace: 'default', name: 'unsynced'}, spec: {type: 'ClusterIP', clusterIP: '10.96.77.77', clusterIPs: ['10.96.77.77'], ports: [{name: 'http', port: 80, protocol: 'TCP'}]}},
+	{metadata: {namespace: 'default', name: 'no-pods'}, spec: {type: 'ClusterIP', clusterIP: '10.96.77.78', clusterIPs: ['10.96.77.78'], ports: [{name: 'http', port: 80, protocol: 'TCP'}]}},
 	{metadata: {namespace: 'default', name: 'six-only'}, spec: {type: 'ClusterIP', clusterIP: 'fd00::77', clusterIPs: ['fd00::77'], ports: [{name: 'http', port: 80, protocol: 'TCP'}]}},
 ];
-const api = {services: [...fixtureApi.services, ...extra], endpointSlices: fixtureApi.endpointSlices};
+// default/unsynced has a ready endpoint, so kube-proxy would write it nat rules; default/no-pods has none.
+const unsyncedSlice = {
+	addressType: 'IPv4',
+	metadata: {namespace: 'default', name: 'unsynced-x1', labels: {'kubernetes.io/service-name': 'unsynced'}},
+	ports: [{name: 'http', port: 8080, protocol: 'TCP'}],
+	endpoints: [{addresses: ['10.244.7.7'], nodeName: 'node-b', conditions: {ready: true, serving: true, terminating: false}}],
+};
+const api = {services: [...fixtureApi.services, ...extra], endpointSlices: [...fixtureApi.endpointSlices, unsyncedSlice]};
 const table = crossCheckNat(decodeNatDump(dump), api);
+const wholeDump = readFileSync(join(import.meta.dirname, '../../fixtures/nat/kernel/iptables-1.28-save.txt'), 'utf8');
 
 describe('why a Service has no rules', () => {
 	test('the Services of this check have no flow in the dump (what the verdicts below are about)', () => {
-		for (const key of ['default/db-alias', 'default/pods-dns', 'default/unsynced', 'default/six-only', 'default/nothing']) {
+		for (const key of ['default/db-alias', 'default/pods-dns', 'default/unsynced', 'default/no-pods', 'default/six-only', 'default/nothing']) {
 			assert.deepEqual(filterNatServices(table, key).services, [], key);
 		}
 	});
@@ -46,6 +55,21 @@ describe('why a Service has no rules', () => {
 		assert.ok(table.problems.some(problem => problem.message.startsWith('default/unsynced:http') && problem.message.endsWith('Service has no rules on this node')));
 	});
 
+	test('a Service without endpoints has no nat rules, only a filter-table REJECT: as expected in a nat-only dump, a finding in a whole one without its REJECT', () => {
+		const natOnly = whyNoRules('default/no-pods', table, api, undefined);
+		assert.equal(natOnly.expected, true);
+		assert.equal(natOnly.text, 'default/no-pods has no endpoints, so kube-proxy writes it no nat rules, only a REJECT in the filter table, which this dump lacks (iptables-save -t nat)');
+		// The cross-check does not call it missing either: a note names it.
+		assert.ok(!table.problems.some(problem => problem.message.startsWith('default/no-pods')));
+		assert.ok(table.notes?.some(note => note.includes('without endpoints (default/no-pods:http)') && note.endsWith('which this dump lacks (iptables-save -t nat): not checked')));
+		const whole = crossCheckNat(decodeNatDump(wholeDump), api);
+		assert.equal(whole.filterTable, undefined);
+		const verdict = whyNoRules('default/no-pods', whole, api, undefined);
+		assert.equal(verdict.expected, false);
+		assert.match(verdict.text, /ClusterIP 10\.96\.77\.78: kube-proxy here has not written its rules/);
+		assert.ok(whole.problems.some(problem => problem.message.startsWith('default/no-pods:http') && problem.message.endsWith('Service has no rules on this node')));
+	});
+
 	test('an IPv6-only Service against an IPv4 dump: nothing concluded, the families are named', () => {
 		const verdict = whyNoRules('default/six-only', table, api, undefined);
 		assert.equal(verdict.expected, false);
@@ -62,6 +86,8 @@ describe('why a Service has no rules', () => {
 	test('a name the API does not have, a port the Service does not have', () => {
 		assert.deepEqual(whyNoRules('default/nothing', table, api, undefined), {expected: false, text: 'the API has no Service default/nothing either'});
 		assert.deepEqual(whyNoRules('default/unsynced:grpc', table, api, undefined), {expected: false, text: 'the Service default/unsynced has no port named grpc'});
+		// Asked first: a headless Service's port that does not exist is no "as expected".
+		assert.deepEqual(whyNoRules('default/pods-dns:grpc', table, api, undefined), {expected: false, text: 'the Service default/pods-dns has no port named grpc'});
 	});
 
 	test('without the API, or with another namespace listed, nothing is concluded: not even an ExternalName is called expected', () => {

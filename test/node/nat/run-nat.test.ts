@@ -170,6 +170,14 @@ describe('runNat', () => {
 		assert.match(document.notes.at(-1)!, /ExternalName Service/);
 	});
 
+	test('-n with --service NS/NAME of another namespace: the Service named is shown, and said not to be checked', async () => {
+		const run = capture();
+		assert.equal(await runNat({json: false, dump: iptablesDump, namespace: 'shop', service: 'default/svc-nodeport', source: fakeSource({namespace: 'shop'})}, run.io), 0);
+		assert.equal(run.err(), '');
+		assert.match(run.out(), /^default\/svc-nodeport:svc-webport {2}TCP$/m);
+		assert.match(run.out(), /^Note: not checked against the API: it was asked for namespace shop only \(-n\)$/m);
+	});
+
 	test('--node-cmd runs the template with the node as one argument', async () => {
 		const run = capture();
 		const calls: string[][] = [];

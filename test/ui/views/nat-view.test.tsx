@@ -95,6 +95,13 @@ describe('NatView', () => {
 		await settle();
 		assert.match(empty.frame(), /^Cannot read the rules: no kube-proxy rules found in empty\.txt: it is empty \(0 bytes\)$/m);
 		assert.doesNotMatch(empty.frame(), /service ports|kube-proxy mode/);
+		empty.unmount();
+
+		// At 80 columns the reason goes on under the line, not cut off.
+		const narrow = open(source, 'default/svc-nodeport', async () => ({ok: true, text: '', mode: undefined, source: 'empty.txt'}), {columns: 80, rows: 12});
+		await settle();
+		assert.match(narrow.frame(), /^Cannot read the rules: no kube-proxy rules found in empty\.txt: it is empty \(0\n {2}bytes\)$/m);
+		narrow.unmount();
 	});
 
 	test('the body scrolls inside the screen and never overflows a small terminal', async () => {
