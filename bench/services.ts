@@ -17,7 +17,7 @@ import {ensureBuilt} from '../test/helpers/built-cli.js';
  * EndpointSlices) on 50 nodes, served by the fake kube-apiserver in this process. Measured in one run:
  *   (a) kubectl get svc -A -o json against the same server, the baseline (best of 3);
  *   (b) process start to `svctop list -A --json` finishing (best of 3);
- *   (c) process start to the dashboard's first complete frame, in a pseudo-terminal;
+ *   (c) process start to the dashboard's first complete frame, in a pseudo-terminal (best of 3);
  *   (d) peak RSS (VmHWM) of those svctop processes;
  *   (e) redraws caused by a burst of 1,000 watch events, rendering the Dashboard in this process.
  */
@@ -372,7 +372,7 @@ type FirstFrame = {ms: number | undefined; peakMb: number | undefined; exitCode:
  * draws on a Screen. The first complete frame is the first moment the screen shows the status line
  * `services synced  endpointslices synced  nodes synced` and the counts line `5000/5000 services`.
  */
-async function firstCompleteFrame(kubeconfig: string, env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<FirstFrame> {
+async function firstCompleteFrame(kubeconfig: string, env: NodeJS.ProcessEnv, runAfterMs = dashboardRunMs, timeoutMs = 60_000): Promise<FirstFrame> {
 	const command = `stty rows ${terminal.rows} cols ${terminal.columns}; exec ${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} -A --kubeconfig ${JSON.stringify(kubeconfig)}`;
 	const started = performance.now();
 	const child = spawn('script', ['-qfec', command, '/dev/null'], {env: {...env, TERM: 'xterm-256color'}, stdio: ['pipe', 'pipe', 'pipe']});
@@ -419,7 +419,7 @@ async function firstCompleteFrame(kubeconfig: string, env: NodeJS.ProcessEnv, ti
 	const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
 	await done;
 	// Keep it running past the first frame: the peak must cover the steady state (AGE and status ticks), not just start-up.
-	await delay(dashboardRunMs);
+	await delay(runAfterMs);
 	const exited = new Promise<{code: number | null; signal: string | null}>(resolve => {
 		if (child.exitCode !== null || child.signalCode !== null) {
 			resolve({code: child.exitCode, signal: child.signalCode});
@@ -556,12 +556,22 @@ async function main(): Promise<void> {
 		const listOk = list.code === 0 && list.bytes > 0;
 		out(`(b) svctop list -A --json to exit          best of ${runs}: ${list.ms.toFixed(0)} ms  (runs ${listRuns.map(run => run.ms.toFixed(0)).join(', ')} ms; ${(kubectl.ms > 0 ? list.ms / kubectl.ms : 0).toFixed(2)}x kubectl)${listOk ? '' : `  exit ${list.code}: ${list.stderr.split('\n')[0]}`}`);
 
-		const frame = await firstCompleteFrame(kubeconfig, env);
-		const ratio = frame.ms === undefined ? Number.POSITIVE_INFINITY : frame.ms / kubectl.ms;
-		if (frame.ms === undefined) {
-			out(`(c) dashboard first complete frame: never seen (last status "${frame.lastStatus}", last counts "${frame.lastCounts}"${frame.stderr ? `, stderr: ${frame.stderr.split('\n')[0]}` : ''})  FAIL`);
+		// Best of as many runs as kubectl's, as (a) and (b): one slow run on a shared machine says nothing.
+		// The first keeps running past its first frame for the peak RSS (d); the others stop at it.
+		const frames: FirstFrame[] = [];
+		for (let run = 0; run < runs; run++) {
+			frames.push(await firstCompleteFrame(kubeconfig, env, run === 0 ? dashboardRunMs : 0));
+		}
+
+		const frame = frames[0]!;
+		const seen = frames.map(each => each.ms).filter((ms): ms is number => ms !== undefined);
+		const firstMs = seen.length === frames.length ? Math.min(...seen) : undefined;
+		const ratio = firstMs === undefined ? Number.POSITIVE_INFINITY : firstMs / kubectl.ms;
+		if (firstMs === undefined) {
+			const missing = frames.find(each => each.ms === undefined)!;
+			out(`(c) dashboard first complete frame: never seen (last status "${missing.lastStatus}", last counts "${missing.lastCounts}"${missing.stderr ? `, stderr: ${missing.stderr.split('\n')[0]}` : ''})  FAIL`);
 		} else {
-			out(`(c) dashboard first complete frame (${terminal.columns}x${terminal.rows} pty): ${frame.ms.toFixed(0)} ms = ${ratio.toFixed(2)}x kubectl (goal <= ${goals.firstFrameVsKubectl}x)  ${verdict(ratio <= goals.firstFrameVsKubectl)}`);
+			out(`(c) dashboard first complete frame (${terminal.columns}x${terminal.rows} pty) best of ${runs}: ${firstMs.toFixed(0)} ms  (runs ${seen.map(ms => ms.toFixed(0)).join(', ')} ms) = ${ratio.toFixed(2)}x kubectl (goal <= ${goals.firstFrameVsKubectl}x)  ${verdict(ratio <= goals.firstFrameVsKubectl)}`);
 		}
 
 		out(`    dashboard after SIGINT: ${frame.signal === null ? `exit code ${frame.exitCode}` : `killed by ${frame.signal}`} (script reports the child's status)`);
