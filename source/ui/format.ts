@@ -90,3 +90,21 @@ export function wrapWords(text: string, width: number, indent: string): string[]
 	lines.push(current);
 	return lines;
 }
+
+/**
+ * A footer of key hints that fits `width`: after `position` (`[1-20/190]`, when the body scrolls), the
+ * hints in `giveWay` are dropped, in that order, until the line fits. A hint is never cut in half.
+ */
+export function fitHints(hints: readonly string[], width: number, giveWay: readonly string[], position = ''): string {
+	const kept = [...hints];
+	const line = () => [position, ...kept].filter(Boolean).join('  ');
+	for (const hint of giveWay) {
+		if (line().length <= width) {
+			break;
+		}
+
+		kept.splice(kept.indexOf(hint), 1);
+	}
+
+	return line();
+}

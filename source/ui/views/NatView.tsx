@@ -3,7 +3,7 @@ import {useMemo, useState} from 'react';
 import {type Command, commandKeys} from '../keys/commands.js';
 import {commandFor} from '../keys/match.js';
 import {KeyPriority, useKeypress} from '../keys/use-keypress.js';
-import {formatAgo, wrapWords} from '../format.js';
+import {fitHints, formatAgo, wrapWords} from '../format.js';
 import {useNatTable} from '../hooks/use-nat-table.js';
 import {useOwnedStore} from '../hooks/use-owned-store.js';
 import {type VantageChoice, useVantagePick} from '../hooks/use-vantage-pick.js';
@@ -35,14 +35,9 @@ const toneStyles: Readonly<Record<NatLineTone, {color?: string; bold?: boolean; 
 
 const natCommands: readonly Command[] = [...scrollCommands, 'refresh', 'natAll', 'probe'];
 
-const hint = [
-	`${commandKeys('down').split(' ')[0]}/${commandKeys('up').split(' ')[0]} scroll`,
-	`${commandKeys('natAll')} Service/all`,
-	`${commandKeys('refresh')} reread`,
-	`${commandKeys('natVantage')} from node`,
-	`${commandKeys('probe')} probe`,
-	`${commandKeys('back')} back`,
-].join('  ');
+const scrollHint = `${commandKeys('down').split(' ')[0]}/${commandKeys('up').split(' ')[0]} scroll`;
+const fromNodeHint = `${commandKeys('natVantage')} from node`;
+const hints = [scrollHint, `${commandKeys('natAll')} Service/all`, `${commandKeys('refresh')} reread`, fromNodeHint, `${commandKeys('probe')} probe`, `${commandKeys('back')} back`];
 
 /** Issue 4's NAT view: the node's kube-proxy rules for one Service (or all), as a flow tree. */
 export function NatView({serviceKey, snapshot, source, clock, width, height, onOpen, openNat, vantages}: NatViewProps) {
@@ -119,7 +114,7 @@ export function NatView({serviceKey, snapshot, source, clock, width, height, onO
 				)}
 			</Box>
 			<Text dimColor wrap="truncate">
-				{pick.notice ?? (lines.length > bodyHeight ? `[${shown + 1}-${Math.min(lines.length, shown + bodyHeight)}/${lines.length}]  ${hint}` : hint)}
+				{pick.notice ?? fitHints(hints, width, [scrollHint, fromNodeHint], lines.length > bodyHeight ? `[${shown + 1}-${Math.min(lines.length, shown + bodyHeight)}/${lines.length}]` : '')}
 			</Text>
 		</Box>
 	);

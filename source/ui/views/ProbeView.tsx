@@ -11,6 +11,7 @@ import {commandFor} from '../keys/match.js';
 import {KeyPriority, useKeypress} from '../keys/use-keypress.js';
 import type {ServiceScreenProps} from '../screens.js';
 import ProbeViewBody from './probe/ProbeViewBody.js';
+import {fitHints} from '../format.js';
 
 /** Where the probe view may probe from besides this machine, as far as the view sees it. */
 export type ProbeViewVantages = VantageChoice & {
@@ -43,15 +44,7 @@ function hintFor(running: boolean, paused: boolean, ports: number, width: number
 		`${commandKeys('help')} help`,
 	];
 	// Too narrow for every hint: the rarer ones give way, `? help` (which lists them all) stays.
-	for (const rare of [`${commandKeys('back')} back`, `${commandKeys('probeClear')} clear`]) {
-		if (hints.join('  ').length <= width) {
-			break;
-		}
-
-		hints.splice(hints.indexOf(rare), 1);
-	}
-
-	return hints.join('  ');
+	return fitHints(hints, width, [`${commandKeys('back')} back`, `${commandKeys('probeClear')} clear`]);
 }
 
 /** The next interval step from `current` (a value off the steps snaps to the nearest one). */

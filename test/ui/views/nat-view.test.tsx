@@ -114,6 +114,11 @@ describe('NatView', () => {
 		assert.match(before, /^\[1-8\/\d+\] {2}j\/k scroll/m);
 		await view.press('j', 'j');
 		assert.match(view.frame(), /^\[3-10\/\d+\] {2}j\/k scroll/m);
+		// Far down, the position is longer: a hint gives way whole, `Esc back` is never cut.
+		await view.press('G');
+		const footer = view.frame().split('\n').at(-1)!;
+		assert.match(footer, /^\[\d{3}-\d{3}\/\d{3}\] {2}a Service\/all {2}r reread {2}w from node {2}p probe {2}Esc back$/);
+		assert.ok(footer.length <= 80);
 	});
 });
 
