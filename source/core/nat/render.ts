@@ -235,8 +235,9 @@ export function filterNatServices(table: NatFlowTable, service: string): NatFlow
 	const services = table.services.filter(flow => flow.service === name && (port === undefined || flow.port === port));
 	// This Service named whole: `shop/lb` is not in `shop/lb-local` (names are DNS labels: letters, digits, '-', '.').
 	const named = new RegExp(`(?<![\\w./-])${name.replaceAll(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w.-]|/\\w)`);
-	// Keep the problems about this Service and those about the text itself.
-	const problems = table.problems.filter(problem => named.test(problem.message) || /^line \d+: (?!.*\w+\/\w+)/.test(problem.message));
+	// Keep the problems about this Service and those about the text itself; rules the API has no Service
+	// for (cross-check: unnamed IPVS virtual services) are no other Service's, this one's included.
+	const problems = table.problems.filter(problem => named.test(problem.message) || /^line \d+: (?!.*\w+\/\w+)(?!rules for .*, which the API does not have$)/.test(problem.message));
 	// Most notes are about the whole table (other namespaces); keep those that name this Service (IPv6 not read).
 	const {notes, ...rest} = table;
 	const own = (notes ?? []).filter(note => named.test(note));

@@ -86,6 +86,13 @@ describe('a dual-stack Service when the dump has no IPv6 rules', () => {
 		assert.match(ofCluster[0]!, /^default\/web-cluster:http.*endpoint 10\.244\.9\.9:\d+ .*is in the EndpointSlices but not in the rules$/);
 	});
 
+	test('one Service shown: rules no API Service has (unnamed IPVS virtual services) are not listed as its problems', () => {
+		const ipvs = crossCheckNat(decodeNatDump(readFileSync(join(import.meta.dirname, '../../fixtures/nat/ipvsadm-Ln.txt'), 'utf8')), fixtureApi);
+		const stale = ipvs.problems.filter(problem => problem.message.endsWith('which the API does not have'));
+		assert.ok(stale.length > 0, 'the whole table lists them');
+		assert.deepEqual(filterNatServices(ipvs, 'default/web-local').problems.filter(problem => stale.includes(problem)), []);
+	});
+
 	test('kept when only that Service is shown, not for another one', () => {
 		const table = crossCheckNat(decodeNatDump(dump), dualStack);
 		assert.deepEqual(filterNatServices(table, 'default/web-cluster').notes, table.notes);
