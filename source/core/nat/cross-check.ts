@@ -72,14 +72,15 @@ export function crossCheckNat(table: NatFlowTable, api: NatApiObjects): NatFlowT
 			continue;
 		}
 
-		if (table.filterTable === false && port.clusterEndpoints.length === 0) {
+		// Unlisted EndpointSlices make every port look endpoint-less: then it is not known either way.
+		if (table.filterTable === false && (port.clusterEndpoints.length === 0 || api.endpointSlicesListed === false)) {
 			rejectedUnseen.push(port.portString);
 		} else {
 			problems.push({line: null, message: `${port.portString} (${port.protocol.toUpperCase()}, ${port.clusterIP}:${port.port}): Service has no rules on this node`});
 		}
 	}
 
-	const notes = [...(table.notes ?? []), ...crossCheckNotes(apiPorts, families, unchecked, api.namespace), ...(rejectedUnseen.length > 0 ? [noFilterTableNote(rejectedUnseen)] : [])];
+	const notes = [...(table.notes ?? []), ...crossCheckNotes(apiPorts, families, unchecked, api.namespace), ...(rejectedUnseen.length > 0 ? [noFilterTableNote(rejectedUnseen, api.endpointSlicesListed !== false)] : [])];
 	return {...table, services: flows.sort(compareFlows), problems, ...(notes.length > 0 ? {notes} : {})};
 
 	function named(endpoint: NatEndpoint): NatEndpoint {
@@ -100,10 +101,16 @@ export function crossCheckNat(table: NatFlowTable, api: NatApiObjects): NatFlowT
 	}
 }
 
-/** The Service ports without endpoints whose REJECT a dump without the filter table cannot show. */
-export function noFilterTableNote(ports: readonly string[]): string {
+/**
+ * The Service ports without endpoints (or, the EndpointSlices unlisted, perhaps without) whose REJECT a
+ * dump without the filter table cannot show.
+ */
+function noFilterTableNote(ports: readonly string[], endpointsKnown: boolean): string {
 	const named = ports.length > 3 ? `${ports.slice(0, 3).join(', ')} and ${ports.length - 3} more` : ports.join(', ');
-	return `${ports.length === 1 ? 'a Service port' : `${ports.length} Service ports`} without endpoints (${named}) ${ports.length === 1 ? 'has' : 'have'} no nat rules, only a REJECT in the filter table, which this dump lacks (iptables-save -t nat): not checked`;
+	const which = `${ports.length === 1 ? 'a Service port' : `${ports.length} Service ports`} ${endpointsKnown ? 'without endpoints' : 'with no nat rules here'} (${named})`;
+	return endpointsKnown
+		? `${which} ${ports.length === 1 ? 'has' : 'have'} no nat rules, only a REJECT in the filter table, which this dump lacks (iptables-save -t nat): not checked`
+		: `${which}: without the EndpointSlices it is unknown whether ${ports.length === 1 ? 'it has' : 'they have'} endpoints; without any, kube-proxy writes only a REJECT in the filter table, which this dump lacks (iptables-save -t nat): not checked`;
 }
 
 /** What the check could not see: IPv6 rules not in the dump, Services of namespaces the API was not asked for. */

@@ -50,6 +50,10 @@ export function whyNoRules(serviceKey: string, table: NatFlowTable, api: NatApiO
 	}
 
 	// Without endpoints kube-proxy writes no nat rules, only a REJECT in the filter table, which a nat-only dump lacks.
+	if (table.filterTable === false && api.endpointSlicesListed === false) {
+		return {expected: false, text: `its EndpointSlices were not listed, so it is unknown whether ${key} has endpoints; without any, kube-proxy writes it no nat rules, only a REJECT in the filter table, which this dump lacks (iptables-save -t nat)`};
+	}
+
 	const ports = [...read].flatMap(family => planServicePorts({services: [service!], endpointSlices: api.endpointSlices, nodeName: ''}, {family}));
 	if (table.filterTable === false && ports.length > 0 && ports.every(port => (portName === undefined || port.portName === portName) ? port.clusterEndpoints.length === 0 : true)) {
 		return {expected: true, text: `${key} has no endpoints, so kube-proxy writes it no nat rules, only a REJECT in the filter table, which this dump lacks (iptables-save -t nat)`};

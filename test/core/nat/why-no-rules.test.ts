@@ -62,6 +62,14 @@ describe('why a Service has no rules', () => {
 		// The cross-check does not call it missing either: a note names it.
 		assert.ok(!table.problems.some(problem => problem.message.startsWith('default/no-pods')));
 		assert.ok(table.notes?.some(note => note.includes('without endpoints (default/no-pods:http)') && note.endsWith('which this dump lacks (iptables-save -t nat): not checked')));
+		// EndpointSlices not listed: every Service looks endpoint-less, so neither verdict is drawn.
+		const unlisted = {...api, endpointSlices: [], endpointSlicesListed: false};
+		const unknown = whyNoRules('default/no-pods', crossCheckNat(decodeNatDump(dump), unlisted), unlisted, undefined);
+		assert.equal(unknown.expected, false);
+		assert.match(unknown.text, /^its EndpointSlices were not listed, so it is unknown whether default\/no-pods has endpoints/);
+		const unlistedTable = crossCheckNat(decodeNatDump(dump), unlisted);
+		assert.ok(!unlistedTable.problems.some(problem => problem.message.startsWith('default/unsynced')));
+		assert.ok(unlistedTable.notes?.some(note => note.includes('without the EndpointSlices it is unknown whether') && note.includes('default/unsynced:http')));
 		const whole = crossCheckNat(decodeNatDump(wholeDump), api);
 		assert.equal(whole.filterTable, undefined);
 		const verdict = whyNoRules('default/no-pods', whole, api, undefined);
