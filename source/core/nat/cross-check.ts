@@ -72,15 +72,17 @@ export function crossCheckNat(table: NatFlowTable, api: NatApiObjects): NatFlowT
 			continue;
 		}
 
-		// Unlisted EndpointSlices make every port look endpoint-less: then it is not known either way.
-		if (table.filterTable === false && (port.clusterEndpoints.length === 0 || api.endpointSlicesListed === false)) {
+		// kube-proxy writes no nat rules for a port without endpoints, nor with internalTrafficPolicy Local for one
+		// without an endpoint on this node: only a REJECT or DROP in the filter table. Unlisted EndpointSlices make
+		// every port look endpoint-less.
+		if (table.filterTable === false && (port.clusterEndpoints.length === 0 || port.internalLocal || api.endpointSlicesListed === false)) {
 			rejectedUnseen.push(port.portString);
 		} else {
 			problems.push({line: null, message: `${port.portString} (${port.protocol.toUpperCase()}, ${port.clusterIP}:${port.port}): Service has no rules on this node`});
 		}
 	}
 
-	const notes = [...(table.notes ?? []), ...crossCheckNotes(apiPorts, families, unchecked, api.namespace), ...(rejectedUnseen.length > 0 ? [noFilterTableNote(rejectedUnseen, api.endpointSlicesListed !== false)] : [])];
+	const notes = [...(table.notes ?? []), ...crossCheckNotes(apiPorts, families, unchecked, api.namespace), ...(rejectedUnseen.length > 0 ? [noFilterTableNote(rejectedUnseen)] : [])];
 	return {...table, services: flows.sort(compareFlows), problems, ...(notes.length > 0 ? {notes} : {})};
 
 	function named(endpoint: NatEndpoint): NatEndpoint {
@@ -101,17 +103,14 @@ export function crossCheckNat(table: NatFlowTable, api: NatApiObjects): NatFlowT
 	}
 }
 
-/**
- * The Service ports without endpoints (or, the EndpointSlices unlisted, perhaps without) whose REJECT a
- * dump without the filter table cannot show.
- */
-function noFilterTableNote(ports: readonly string[], endpointsKnown: boolean): string {
+/** The Service ports with no nat rules whose REJECT or DROP a dump without the filter table cannot show. */
+function noFilterTableNote(ports: readonly string[]): string {
 	const named = ports.length > 3 ? `${ports.slice(0, 3).join(', ')} and ${ports.length - 3} more` : ports.join(', ');
-	const which = `${ports.length === 1 ? 'a Service port' : `${ports.length} Service ports`} ${endpointsKnown ? 'without endpoints' : 'with no nat rules here'} (${named})`;
-	return endpointsKnown
-		? `${which} ${ports.length === 1 ? 'has' : 'have'} no nat rules, only a REJECT in the filter table, which this dump lacks (iptables-save -t nat): not checked`
-		: `${which}: without the EndpointSlices it is unknown whether ${ports.length === 1 ? 'it has' : 'they have'} endpoints; without any, kube-proxy writes only a REJECT in the filter table, which this dump lacks (iptables-save -t nat): not checked`;
+	return `${ports.length === 1 ? 'a Service port' : `${ports.length} Service ports`} (${named}) without nat rules here: ${noFilterTable}: not checked`;
 }
+
+/** Why a Service port may rightly have no nat rules, and why a nat-only dump cannot tell. */
+export const noFilterTable = 'kube-proxy writes none for a Service without endpoints (with internalTrafficPolicy Local, without one on this node), only a REJECT or DROP in the filter table, which this dump lacks (iptables-save -t nat)';
 
 /** What the check could not see: IPv6 rules not in the dump, Services of namespaces the API was not asked for. */
 function crossCheckNotes(apiPorts: readonly ApiPort[], families: ReadonlySet<string>, unchecked: number, namespace: string | undefined): string[] {

@@ -1,4 +1,4 @@
-import type {NatApiObjects} from './cross-check.js';
+import {type NatApiObjects, noFilterTable} from './cross-check.js';
 import type {NatFlowTable} from './types.js';
 import {flowFamily, planServicePorts} from './service-ports.js';
 
@@ -49,14 +49,15 @@ export function whyNoRules(serviceKey: string, table: NatFlowTable, api: NatApiO
 		return {expected: false, text: `the API gives ${key} only ${familyOf(clusterIPs[0]!)} ClusterIPs, and these rules are ${[...read].join(' and ')} only`};
 	}
 
-	// Without endpoints kube-proxy writes no nat rules, only a REJECT in the filter table, which a nat-only dump lacks.
-	if (table.filterTable === false && api.endpointSlicesListed === false) {
-		return {expected: false, text: `its EndpointSlices were not listed, so it is unknown whether ${key} has endpoints; without any, kube-proxy writes it no nat rules, only a REJECT in the filter table, which this dump lacks (iptables-save -t nat)`};
+	// A nat-only dump lacks the filter table, where a Service without (local) endpoints has its only rule.
+	const ports = [...read].flatMap(family => planServicePorts({services: [service!], endpointSlices: api.endpointSlices, nodeName: ''}, {family}))
+		.filter(port => portName === undefined || port.portName === portName);
+	if (table.filterTable === false && ports.length > 0 && api.endpointSlicesListed !== false && ports.every(port => port.clusterEndpoints.length === 0)) {
+		return {expected: true, text: `${key} has no endpoints, so kube-proxy writes it no nat rules, only a REJECT in the filter table, which this dump lacks (iptables-save -t nat)`};
 	}
 
-	const ports = [...read].flatMap(family => planServicePorts({services: [service!], endpointSlices: api.endpointSlices, nodeName: ''}, {family}));
-	if (table.filterTable === false && ports.length > 0 && ports.every(port => (portName === undefined || port.portName === portName) ? port.clusterEndpoints.length === 0 : true)) {
-		return {expected: true, text: `${key} has no endpoints, so kube-proxy writes it no nat rules, only a REJECT in the filter table, which this dump lacks (iptables-save -t nat)`};
+	if (table.filterTable === false && (api.endpointSlicesListed === false || ports.some(port => port.internalLocal))) {
+		return {expected: false, text: `not checked: ${noFilterTable}`};
 	}
 
 	return {expected: false, text: `the API gives ${key} ClusterIP ${comparable[0] ?? clusterIPs[0] ?? '?'}: kube-proxy here has not written its rules (not synced, or not running), or the rules are another node's or partial`};

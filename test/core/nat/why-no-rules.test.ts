@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import type {V1Service} from '@kubernetes/client-node';
-import {crossCheckNat} from '../../../source/core/nat/cross-check.js';
+import {crossCheckNat, noFilterTable} from '../../../source/core/nat/cross-check.js';
 import {decodeNatDump} from '../../../source/core/nat/decode.js';
 import {filterNatServices} from '../../../source/core/nat/render.js';
 import {whyNoRules} from '../../../source/core/nat/why-no-rules.js';
@@ -61,15 +61,20 @@ describe('why a Service has no rules', () => {
 		assert.equal(natOnly.text, 'default/no-pods has no endpoints, so kube-proxy writes it no nat rules, only a REJECT in the filter table, which this dump lacks (iptables-save -t nat)');
 		// The cross-check does not call it missing either: a note names it.
 		assert.ok(!table.problems.some(problem => problem.message.startsWith('default/no-pods')));
-		assert.ok(table.notes?.some(note => note.includes('without endpoints (default/no-pods:http)') && note.endsWith('which this dump lacks (iptables-save -t nat): not checked')));
+		assert.ok(table.notes?.some(note => note.includes('default/no-pods:http') && note.endsWith('which this dump lacks (iptables-save -t nat): not checked')));
+		// internalTrafficPolicy Local: endpoints elsewhere only would leave this node without its nat rules too.
+		const local = {...api, services: api.services.map(each => (each.metadata?.name === 'unsynced' ? {...each, spec: {...each.spec, internalTrafficPolicy: 'Local'}} : each))};
+		const localTable = crossCheckNat(decodeNatDump(dump), local);
+		assert.ok(!localTable.problems.some(problem => problem.message.startsWith('default/unsynced')));
+		assert.deepEqual(whyNoRules('default/unsynced', localTable, local, undefined), {expected: false, text: `not checked: ${noFilterTable}`});
 		// EndpointSlices not listed: every Service looks endpoint-less, so neither verdict is drawn.
 		const unlisted = {...api, endpointSlices: [], endpointSlicesListed: false};
 		const unknown = whyNoRules('default/no-pods', crossCheckNat(decodeNatDump(dump), unlisted), unlisted, undefined);
 		assert.equal(unknown.expected, false);
-		assert.match(unknown.text, /^its EndpointSlices were not listed, so it is unknown whether default\/no-pods has endpoints/);
+		assert.match(unknown.text, /^not checked: kube-proxy writes none for a Service without endpoints/);
 		const unlistedTable = crossCheckNat(decodeNatDump(dump), unlisted);
 		assert.ok(!unlistedTable.problems.some(problem => problem.message.startsWith('default/unsynced')));
-		assert.ok(unlistedTable.notes?.some(note => note.includes('without the EndpointSlices it is unknown whether') && note.includes('default/unsynced:http')));
+		assert.ok(unlistedTable.notes?.some(note => note.includes('default/unsynced:http') && note.endsWith('which this dump lacks (iptables-save -t nat): not checked')));
 		const whole = crossCheckNat(decodeNatDump(wholeDump), api);
 		assert.equal(whole.filterTable, undefined);
 		const verdict = whyNoRules('default/no-pods', whole, api, undefined);
