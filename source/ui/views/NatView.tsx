@@ -91,9 +91,10 @@ export function NatView({serviceKey, snapshot, source, clock, width, height, onO
 	);
 	const nodes = useMemo(() => snapshot.nodes.map(node => node.metadata?.name ?? '').filter(Boolean), [snapshot.nodes]);
 
-	const title = `${wholeTable ? 'NAT table' : `NAT rules of ${serviceKey}`}${origin ? `  from ${origin}` : ''}${
+	// When the rules were read goes before where from: a long origin (a command, a path) is what a narrow screen cuts.
+	const title = `${wholeTable ? 'NAT table' : `NAT rules of ${serviceKey}`}${
 		loading ? `  ${progress ?? 'reading…'}` : loadedAt === undefined ? '' : `  read ${formatAgo(loadedAt, now)}`
-	}`;
+	}${origin ? `  from ${origin}` : ''}`;
 	return (
 		<Box flexDirection="column" height={height} width={width} flexShrink={0}>
 			<Text bold wrap="truncate">

@@ -91,7 +91,7 @@ describe('80x24 frames of the demo cluster', () => {
 			[
 				'svctop  context kind-myk8s  namespace default  updated just now',
 				'services synced  endpointslices synced  nodes synced',
-				'NAT rules of default/svc-nodeport  from demo  read just now',
+				'NAT rules of default/svc-nodeport  read just now  from demo',
 				'kube-proxy mode: iptables-new, masquerade mark 0x4000, 1 service port',
 				'',
 				'default/svc-nodeport:svc-webport  TCP',

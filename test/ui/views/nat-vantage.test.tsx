@@ -62,7 +62,7 @@ test('w picks a node; the pod is named and confirmed before anything is created'
 	await view.press('y');
 	await settle();
 	assert.deepEqual(created, ['myk8s-worker']);
-	assert.match(view.frame(), /NAT rules of default\/svc-nodeport {2}from iptables-nft-save in node myk8s-worker/);
+	assert.match(view.frame(), /NAT rules of default\/svc-nodeport {2}read just now {2}from iptables-nft-save in node myk8s-worker$/m);
 	// Local policy: myk8s-worker has a local endpoint of svc-nodeport, the control plane has none.
 	assert.match(view.frame(), /NodePort \*:31254 -> KUBE-EXT-\w+ -> KUBE-SVL-\w+ \(Local: only this node's endpoints\)/);
 	await view.press('w');

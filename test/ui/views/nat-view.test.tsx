@@ -39,7 +39,7 @@ describe('NatView', () => {
 		});
 		await settle();
 		const lines = view.frame().split('\n');
-		assert.equal(lines[2], 'NAT rules of default/svc-nodeport  from iptables-save  read just now');
+		assert.equal(lines[2], 'NAT rules of default/svc-nodeport  read just now  from iptables-save');
 		assert.equal(lines[3], 'kube-proxy mode: iptables-new, masquerade mark 0x4000, 1 service port');
 		assert.equal(lines[5], 'default/svc-nodeport:svc-webport  TCP');
 		assert.equal(lines[6], '├─ ClusterIP 10.200.1.60:9000 -> KUBE-SVC-VTR7MTHHNMFZ3OFS');
@@ -61,7 +61,7 @@ describe('NatView', () => {
 		await settle();
 		await view.press('a');
 		const frame = view.frame();
-		assert.match(frame, /^NAT table {2}from demo/m);
+		assert.match(frame, /^NAT table {2}read just now {2}from demo$/m);
 		assert.match(frame, /^kube-proxy mode: iptables-new, masquerade mark 0x4000, \d+ service ports$/m);
 		assert.match(frame, /^default\/echo-lb:http {2}TCP$/m, 'the table starts with the first Service by name');
 		await view.press('a');
