@@ -181,7 +181,8 @@ function apiKind(port: PlannedServicePort, entry: NatEntry): NatEntryKind {
 function mergeIpvsFlows(flows: NatServiceFlow[]): NatServiceFlow[] {
 	const groups = new Map<string, NatServiceFlow[]>();
 	for (const flow of flows.filter(flow => flow.identified)) {
-		const key = `${flow.service}|${flow.port}|${flow.protocol}`;
+		// ipvsadm lists both families at once: a dual-stack Service's IPv4 and IPv6 virtual services are two flows.
+		const key = `${flow.service}|${flow.port}|${flow.protocol}|${flowFamily(flow)}`;
 		groups.set(key, [...(groups.get(key) ?? []), flow]);
 	}
 

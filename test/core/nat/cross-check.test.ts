@@ -93,6 +93,28 @@ describe('a dual-stack Service when the dump has no IPv6 rules', () => {
 		assert.deepEqual(filterNatServices(ipvs, 'default/web-local').problems.filter(problem => stale.includes(problem)), []);
 	});
 
+	test('ipvsadm lists both families at once: a dual-stack Service is two flows, each checked against its own family', () => {
+		const text = [
+			'IP Virtual Server version 1.2.1 (size=4096)',
+			'Prot LocalAddress:Port Scheduler Flags',
+			'  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn',
+			'TCP  10.96.100.60:80 rr',
+			'  -> 10.244.0.60:8080             Masq    1      0          0',
+			'TCP  [fd00:96::60]:80 rr',
+			'  -> [fd00:244::60]:8080          Masq    1      0          0',
+			'',
+		].join('\n');
+		const dual = {metadata: {namespace: 'default', name: 'dual'}, spec: {type: 'ClusterIP', clusterIP: '10.96.100.60', clusterIPs: ['10.96.100.60', 'fd00:96::60'], ipFamilies: ['IPv4', 'IPv6'], ports: [{name: 'http', port: 80, protocol: 'TCP'}]}};
+		const sliceOf = (family: 'IPv4' | 'IPv6', ip: string) => ({addressType: family, metadata: {namespace: 'default', name: `dual-${family}`, labels: {'kubernetes.io/service-name': 'dual'}}, ports: [{name: 'http', port: 8080, protocol: 'TCP'}], endpoints: [{addresses: [ip], conditions: {ready: true}}]});
+		const table = crossCheckNat(decodeNatDump(text), {services: [dual], endpointSlices: [sliceOf('IPv4', '10.244.0.60'), sliceOf('IPv6', 'fd00:244::60')]});
+		assert.deepEqual(table.problems, []);
+		assert.deepEqual(table.services.map(flow => [flow.service, flow.entries.map(entry => entry.ip), flow.endpoints.map(endpoint => endpoint.ip)]), [
+			['default/dual', ['10.96.100.60'], ['10.244.0.60']],
+			['default/dual', ['fd00:96::60'], ['fd00:244::60']],
+		]);
+		assert.match(renderNatText(table), /^default\/dual:http {2}TCP {2}IPv6 {2}\(ipvs rr\)$/m);
+	});
+
 	test('kept when only that Service is shown, not for another one', () => {
 		const table = crossCheckNat(decodeNatDump(dump), dualStack);
 		assert.deepEqual(filterNatServices(table, 'default/web-cluster').notes, table.notes);
