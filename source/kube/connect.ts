@@ -73,7 +73,7 @@ export function eventFieldSelector(namespace: string, involved: InvolvedObject):
 }
 
 /** Every page of an object's events, as kubectl describe reads them (500 a page, following continue). */
-async function listEvents(http: KubeHttp, namespace: string, involved: InvolvedObject, pageSize: number): Promise<CoreV1Event[]> {
+async function listEvents(http: KubeHttp, namespace: string, involved: InvolvedObject, pageSize: number, signal: AbortSignal): Promise<CoreV1Event[]> {
 	const items: CoreV1Event[] = [];
 	let token: string | undefined;
 	do {
@@ -81,6 +81,7 @@ async function listEvents(http: KubeHttp, namespace: string, involved: InvolvedO
 		const page = await http.getJson<{items?: CoreV1Event[]; metadata?: {continue?: string}}>(
 			`/api/v1/namespaces/${encodeURIComponent(namespace)}/events`,
 			{fieldSelector: eventFieldSelector(namespace, involved), limit: String(pageSize), ...(token ? {continue: token} : {})},
+			{signal},
 		);
 		items.push(...(page.items ?? []));
 		token = page.metadata?.continue || undefined;
@@ -115,14 +116,14 @@ async function probe(http: KubeHttp, namespace: string | undefined, timeoutMs: n
 }
 
 /** A Service's pods by its selector (none for no selector), retried on transient failures. */
-async function listPods(http: KubeHttp, options: ConnectOptions, namespace: string, selector: Readonly<Record<string, string>>): Promise<V1Pod[]> {
+async function listPods(http: KubeHttp, options: ConnectOptions, namespace: string, selector: Readonly<Record<string, string>>, signal: AbortSignal): Promise<V1Pod[]> {
 	if (Object.keys(selector).length === 0) {
 		// A Service without a selector selects no pods; an empty selector would match them all.
 		return [];
 	}
 
 	const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`;
-	const list = await retryTransient(async () => http.getJson<{items?: V1Pod[]}>(path, {labelSelector: labelSelectorOf(selector)}, {timeoutMs: options.requestTimeoutMs ?? 10_000}), {initialMs: options.backoff?.initialMs});
+	const list = await retryTransient(async () => http.getJson<{items?: V1Pod[]}>(path, {labelSelector: labelSelectorOf(selector)}, {timeoutMs: options.requestTimeoutMs ?? 10_000, signal}), {initialMs: options.backoff?.initialMs, signal});
 	if (typeof list !== 'object' || list === null || !Array.isArray(list.items ?? [])) {
 		throw new KubeError('garbage', `the API server answered ${path} with JSON that is not a list`);
 	}
@@ -130,8 +131,8 @@ async function listPods(http: KubeHttp, options: ConnectOptions, namespace: stri
 	return list.items ?? [];
 }
 
-async function listNamespaces(http: KubeHttp): Promise<string[]> {
-	const list = await http.getJson<{items?: Array<{metadata?: {name?: string}}>}>('/api/v1/namespaces', {});
+async function listNamespaces(http: KubeHttp, signal: AbortSignal): Promise<string[]> {
+	const list = await http.getJson<{items?: Array<{metadata?: {name?: string}}>}>('/api/v1/namespaces', {}, {signal});
 	return (list.items ?? []).map(item => item.metadata?.name ?? '').filter(name => name !== '');
 }
 
@@ -273,6 +274,9 @@ export async function connectCluster(options: ConnectOptions = {}): Promise<Conn
 	const store = new ClusterStore(resolved.context, resolved.namespace, options.now);
 	const gate = new ReadyGate(store, http.server, options.readyTimeoutMs ?? 30_000, startedAt);
 	const informers = new ClusterInformers(http, store, gate, options, resolved.namespace);
+	// The one-shot requests (pods, events, namespaces) end with the source: a server that never answers
+	// must not hold the process open after the dashboard quits.
+	const oneShots = new AbortController();
 	return {
 		context: resolved.context,
 		server: http.server,
@@ -280,11 +284,12 @@ export async function connectCluster(options: ConnectOptions = {}): Promise<Conn
 		snapshot: () => store.snapshot(),
 		subscribe: listener => store.subscribe(listener),
 		ready: () => gate.promise,
-		listPods: async (podNamespace, selector) => listPods(http, options, podNamespace, selector),
-		listEvents: async (eventNamespace, involved) => listEvents(http, eventNamespace, involved, options.pageSize ?? 500),
-		listNamespaces: async () => listNamespaces(http),
+		listPods: async (podNamespace, selector) => listPods(http, options, podNamespace, selector, oneShots.signal),
+		listEvents: async (eventNamespace, involved) => listEvents(http, eventNamespace, involved, options.pageSize ?? 500, oneShots.signal),
+		listNamespaces: async () => listNamespaces(http, oneShots.signal),
 		setNamespace: next => informers.setNamespace(next, resolved.context),
 		async stop() {
+			oneShots.abort();
 			gate.stop();
 			await informers.stop();
 		},

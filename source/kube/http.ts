@@ -143,6 +143,8 @@ export class KubeHttp {
 	}
 
 	private async send(apiPath: string, query: Query, options: RequestOptions) {
+		// A caller already gone (the source stopped) sends nothing: its abort listener would never fire.
+		options.signal?.throwIfAborted();
 		const url = new URL(this.server + apiPath);
 		for (const [key, value] of Object.entries(query)) {
 			if (value !== undefined) {

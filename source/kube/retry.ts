@@ -9,6 +9,8 @@ export type RetryOptions = {
 	readonly budgetMs?: number;
 	/** Waits `ms`. Default a real timer; tests may pass a fake. */
 	readonly sleep?: (ms: number) => Promise<void>;
+	/** Aborted (the source stopped): no further attempt; the request's own failure is thrown. */
+	readonly signal?: AbortSignal;
 };
 
 const realSleep = async (ms: number): Promise<void> => new Promise(resolve => {
@@ -31,7 +33,7 @@ export async function retryTransient<T>(request: () => Promise<T>, options: Retr
 		} catch (error) {
 			const retryAfterMs = error instanceof KubeError && error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : 0;
 			const wait = Math.max(Math.round(step * (0.8 + 0.4 * Math.random())), retryAfterMs);
-			if (attempt >= attempts || !isTransient(error) || waited + wait > (options.budgetMs ?? 10_000)) {
+			if (attempt >= attempts || options.signal?.aborted || !isTransient(error) || waited + wait > (options.budgetMs ?? 10_000)) {
 				throw error;
 			}
 

@@ -340,3 +340,29 @@ describe('connect errors are one line', () => {
 		}
 	});
 });
+
+describe('stop ends the one-shot requests too', () => {
+	test('pods, events and namespaces asked of a server that never answers end with stop, and none is sent after it', async () => {
+		const {api, source} = await connect([service('default', 'web', {app: 'web'})]);
+		for (const resource of ['pods', 'events', 'namespaces'] as const) {
+			api.setFault(resource, {kind: 'hang'});
+		}
+
+		const resources = ['pods', 'events', 'namespaces'] as const;
+		const listed = () => resources.map(resource => api.counters().list[resource] ?? 0);
+		const before = listed();
+		const pending = [source.listPods!('default', {app: 'web'}), source.listEvents!('default', {kind: 'Service', name: 'web'}), source.listNamespaces!()];
+		// The three requests reach the server, which holds them.
+		await Promise.all(resources.map(async (resource, index) => api.waitForRequests('list', resource, before[index]! + 1)));
+		const started = performance.now();
+		await cluster!.stop();
+		cluster = undefined;
+		const outcomes = await Promise.allSettled(pending);
+		assert.ok(performance.now() - started < 2000, `stop took ${Math.round(performance.now() - started)} ms`);
+		assert.deepEqual(outcomes.map(outcome => outcome.status), ['rejected', 'rejected', 'rejected']);
+		await assert.rejects(source.listNamespaces!(), 'a request after stop is not sent');
+		// Give a retry, were there one, time to go out: none does.
+		await new Promise(resolve => setTimeout(resolve, 300));
+		assert.deepEqual(listed().map((count, index) => count - before[index]!), [1, 1, 1], 'each asked once: nothing retried or sent after stop');
+	});
+});
