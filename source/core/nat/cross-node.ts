@@ -137,7 +137,8 @@ export function compareNodes(rules: readonly NodeRules[], api: NatApiLists | und
 	return {
 		nodes: rules.map(each => ('table' in each ? {node: each.node, mode: each.table.mode, servicePorts: each.table.services.length, ...(each.sync ? {sync: each.sync} : {})} : {node: each.node, error: each.error})),
 		ports,
-		staleNodes: read.length === 0 || api === undefined ? null : [...new Set(ports.flatMap(port => port.stale.map(each => each.node)))].sort(),
+		// Only ports the API was asked about can be stale: with none of those there is no verdict.
+		staleNodes: read.length === 0 || api === undefined || !ports.some(port => port.inApi) ? null : [...new Set(ports.flatMap(port => port.stale.map(each => each.node)))].sort(),
 		disagreements: ports.filter(port => !port.agree).length,
 	};
 }
@@ -170,7 +171,9 @@ export function renderCrossNodeText(report: CrossNodeReport, nowMs: number): str
 	}
 
 	const differing = report.ports.filter(port => !port.agree || port.stale.length > 0);
-	const stale = report.staleNodes === null ? 'not checked (the API was not read)' : report.staleNodes.length === 0 ? 'none' : report.staleNodes.join(', ');
+	const checked = report.ports.filter(port => port.inApi).length;
+	const of = checked < report.ports.length ? ` (of the ${checked} ${checked === 1 ? 'port' : 'ports'} the API was asked about)` : '';
+	const stale = report.staleNodes === null ? 'not checked (the API was not read, or has none of these Services)' : `${report.staleNodes.length === 0 ? 'none' : report.staleNodes.join(', ')}${of}`;
 	lines.push('', `SERVICE PORTS  ${report.ports.length}, ${report.ports.length - report.disagreements} dispatched the same on every node read, ${report.disagreements} differ; stale nodes: ${stale}`);
 	for (const port of differing) {
 		lines.push('', `${port.service}${port.port ? `:${port.port}` : ''}/${port.protocol}  ${port.agree ? 'same on every node' : 'DIFFERS between nodes'}`);

@@ -40,7 +40,18 @@ test('without the API nothing is called stale, nor "none" stale: not checked', (
 	const report = compareNodes(tables, undefined);
 	assert.equal(report.staleNodes, null);
 	assert.equal(report.disagreements, 1);
-	assert.match(renderCrossNodeText(report, 0), /; stale nodes: not checked \(the API was not read\)$/m);
+	assert.match(renderCrossNodeText(report, 0), /; stale nodes: not checked \(the API was not read, or has none of these Services\)$/m);
+});
+
+test('the API asked about another namespace only (-n): no "none" for ports it was not asked about', () => {
+	const otherNamespace = {services: [], endpointSlices: []};
+	const outside = compareNodes(tables, otherNamespace);
+	assert.equal(outside.staleNodes, null);
+	assert.match(renderCrossNodeText(outside, 0), /; stale nodes: not checked \(the API was not read, or has none of these Services\)$/m);
+	// Some asked about: the verdict says of how many.
+	const some = {services: labApi.services.filter(service => service.metadata?.name === 'kubernetes'), endpointSlices: labApi.endpointSlices};
+	const text = renderCrossNodeText(compareNodes(tables, some), 0);
+	assert.match(text, /; stale nodes: none \(of the 1 port the API was asked about\)$/m);
 });
 
 test('no node read (qa4 F13): the Service ports are unknown, no count and no "stale nodes: none"', () => {
