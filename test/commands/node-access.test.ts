@@ -334,6 +334,16 @@ describe('the demo\'s nodes through debug pods', () => {
 		assert.equal((await svctopInProcess(demo, 'debug-pods')).stdout, '', 'no debug pod left');
 	});
 
+	test('nat --all-nodes: what the nodes\' rules leave unchecked is said once (a dual-stack Service\'s IPv6 rules were not read)', async () => {
+		const run = await svctopInProcess(demo, 'nat', '--all-nodes', '--debug-pod', '--service', 'default/svc-dualstack');
+		assert.equal(run.code, 0, run.stderr);
+		const notes = run.stdout.split('\n').filter(line => line.startsWith('Note: '));
+		assert.equal(notes.length, 1);
+		assert.match(notes[0]!, /IPv6 ClusterIP \(default\/svc-dualstack\).*no IPv6 rules/);
+		const json = JSON.parse((await svctopInProcess(demo, 'nat', '--all-nodes', '--debug-pod', '--service', 'default/svc-dualstack', '--json')).stdout) as {notes: string[]};
+		assert.deepEqual(json.notes, [notes[0]!.slice('Note: '.length)]);
+	});
+
 	test('probe --from node: answers through the demo\'s data plane, shares from that node\'s rules', async () => {
 		const run = await svctopInProcess(demo, 'probe', 'default/svc-nodeport', '--from', 'node/myk8s-worker', '--debug-pod', '--count', '6', '--interval', '1ms');
 		assert.equal(run.code, 0, run.stderr);

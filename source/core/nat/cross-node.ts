@@ -58,6 +58,8 @@ export type CrossNodeReport = {
 	readonly staleNodes: readonly string[] | null;
 	/** Service ports on which the nodes read disagree. */
 	readonly disagreements: number;
+	/** What the nodes' rules leave unchecked (e.g. IPv6 rules not read), each said once. */
+	readonly notes: readonly string[];
 };
 
 /** A flow's family is its entries' (the first address the rules match), else its endpoints'. */
@@ -140,6 +142,7 @@ export function compareNodes(rules: readonly NodeRules[], api: NatApiLists | und
 		// Only ports the API was asked about can be stale: with none of those there is no verdict.
 		staleNodes: read.length === 0 || api === undefined || !ports.some(port => port.inApi) ? null : [...new Set(ports.flatMap(port => port.stale.map(each => each.node)))].sort(),
 		disagreements: ports.filter(port => !port.agree).length,
+		notes: [...new Set(read.flatMap(each => each.table.notes ?? []))],
 	};
 }
 
@@ -161,9 +164,10 @@ export function renderCrossNodeText(report: CrossNodeReport, nowMs: number): str
 	lines.push(`NODES  ${report.nodes.length - unread.length} read, ${unread.length} unknown`);
 	const width = Math.max(0, ...report.nodes.map(node => node.node.length));
 	for (const node of report.nodes) {
-		lines.push(`  ${node.node.padEnd(width)}  ${node.error === undefined ? `${node.mode}  ${node.servicePorts} service ports  ${syncText(node.sync, nowMs)}` : `unknown: ${node.error}`}`);
+		lines.push(`  ${node.node.padEnd(width)}  ${node.error === undefined ? `${node.mode}  ${node.servicePorts} service port${node.servicePorts === 1 ? '' : 's'}  ${syncText(node.sync, nowMs)}` : `unknown: ${node.error}`}`);
 	}
 
+	lines.push(...report.notes.map(note => `Note: ${note}`));
 	if (unread.length === report.nodes.length) {
 		// Nothing to compare: no count, no "none" may stand for rules nobody could read.
 		lines.push('', 'SERVICE PORTS  unknown: no node\'s rules could be read');
