@@ -108,3 +108,8 @@ export function fitHints(hints: readonly string[], width: number, giveWay: reado
 
 	return line();
 }
+
+/** At most `count` lines; when some are left out, the last one kept ends in `…` (never cut silently). */
+export function capLines(lines: readonly string[], count: number): string[] {
+	return lines.length <= count ? [...lines] : [...lines.slice(0, count - 1), `${lines[count - 1]!.slice(0, -1)}…`];
+}

@@ -2,7 +2,7 @@ import type {V1EndpointSlice} from '@kubernetes/client-node';
 import type {NatApiLists, NatEndpoint, NatEntry, NatEntryKind, NatFlowTable, NatProblem, NatServiceFlow} from './types.js';
 import {iptablesChainHash, iptablesServiceHash} from './chain-names.js';
 import {compareFlows, sortEntries} from './flow-builder.js';
-import {type AddressFamily, flowFamily, type PlannedServicePort, planServicePorts} from './service-ports.js';
+import {type AddressFamily, flowFamily, joinHostPort, type PlannedServicePort, planServicePorts} from './service-ports.js';
 
 export type NatApiObjects = NatApiLists & {
 	/** The one namespace the API was asked for; undefined when it listed all of them. */
@@ -78,7 +78,7 @@ export function crossCheckNat(table: NatFlowTable, api: NatApiObjects): NatFlowT
 		if (table.filterTable === false && (port.clusterEndpoints.length === 0 || port.internalLocal || api.endpointSlicesListed === false)) {
 			rejectedUnseen.push(port.portString);
 		} else {
-			problems.push({line: null, message: `${port.portString} (${port.protocol.toUpperCase()}, ${port.clusterIP}:${port.port}): Service has no rules on this node`});
+			problems.push({line: null, message: `${port.portString} (${port.protocol.toUpperCase()}, ${joinHostPort(port.clusterIP, port.port)}): Service has no rules on this node`});
 		}
 	}
 

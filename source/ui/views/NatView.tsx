@@ -3,7 +3,7 @@ import {useMemo, useState} from 'react';
 import {type Command, commandKeys} from '../keys/commands.js';
 import {commandFor} from '../keys/match.js';
 import {KeyPriority, useKeypress} from '../keys/use-keypress.js';
-import {fitHints, formatAgo, wrapWords} from '../format.js';
+import {capLines, fitHints, formatAgo, wrapWords} from '../format.js';
 import {useNatTable} from '../hooks/use-nat-table.js';
 import {useOwnedStore} from '../hooks/use-owned-store.js';
 import {type VantageChoice, useVantagePick} from '../hooks/use-vantage-pick.js';
@@ -53,7 +53,7 @@ export function NatView({serviceKey, snapshot, source, clock, width, height, onO
 	// One line above the tree when its findings are not of the API as it is now (or were not drawn).
 	const notice = error || !table ? undefined : (unchecked ?? (apiChanged && loadedAt !== undefined ? `the API changed since the rules were read ${formatAgo(loadedAt, now)}: ${commandKeys('refresh')} re-reads` : undefined));
 	// Said whole, never cut: the reason is the part that matters (up to three lines above the tree).
-	const noticeLines = notice ? wrapWords(notice, width, '  ').slice(0, 3) : [];
+	const noticeLines = notice ? capLines(wrapWords(notice, width, '  '), 3) : [];
 	const bodyHeight = Math.max(1, height - 2 - noticeLines.length);
 	const {offset: shown, scroll, reset} = useScroll(lines.length, bodyHeight);
 
