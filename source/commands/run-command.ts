@@ -367,7 +367,11 @@ export async function runCommand(config: CliConfig): Promise<number> {
 		const dashboard = config.command === 'dashboard' && io.stdout.isTTY === true && io.stdin.isTTY === true && !printed;
 		if (need === 'required' && dashboard) {
 			// Load the UI while the first lists are in flight, so start-up pays for the slower of the two only.
-			const [connected, ui] = await Promise.all([connect(config, demo), loadDashboard()]);
+			// A server slow to answer its first request holds the screen blank: after a second, say what is awaited.
+			const waiting = setTimeout(() => io.stderr.write('svctop: waiting for the API server to answer (up to 10 s; Ctrl-C quits)…\n'), 1000);
+			const [connected, ui] = await Promise.all([connect(config, demo), loadDashboard()]).finally(() => {
+				clearTimeout(waiting);
+			});
 			source = connected;
 			return await runInteractive(config, source, demo, ui);
 		}
