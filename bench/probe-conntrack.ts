@@ -49,7 +49,7 @@ const serverWarmUpRequests = Number(process.env.BENCH_SERVER_WARM_UP ?? 20_000);
 /**
  * Alternating rounds of the engine and ab before the judged ones: V8 deoptimises and recompiles the
  * engine's and Node's socket paths through about the first 6,000 probes (`--trace-deopt` counted
- * 29, 28, 5, 1, then 0 deoptimisations per 2,000 probes), with CPU per probe falling from about
+ * 29, 28, 5 and 1 deoptimisations in the first four rounds of 2,000 probes, then 0 to 2 per round), with CPU per probe falling from about
  * 450 us to about 250 us. A probe loop left running on the dashboard is past that, so the steady
  * rate is the one judged; the warm-up rates are printed beside it.
  */
