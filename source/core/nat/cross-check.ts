@@ -64,7 +64,8 @@ export function crossCheckNat(table: NatFlowTable, api: NatApiObjects): NatFlowT
 		};
 	});
 
-	const families = new Set(flows.flatMap(flow => flow.entries.map(entry => (entry.ip?.includes(':') ? 'IPv6' : 'IPv4'))));
+	// The families the rules hold, a flow each (a NodePort entry has no address of its own to tell by).
+	const families = new Set(flows.map(flow => flowFamily(flow)));
 	// Without endpoints a Service has no nat rules, only a REJECT in the filter table: a nat-only dump cannot show it.
 	const rejectedUnseen: string[] = [];
 	for (const port of apiPorts) {

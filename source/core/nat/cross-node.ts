@@ -1,5 +1,5 @@
 import {apiPortsOf, portKey} from './cross-check.js';
-import {type AddressFamily, joinHostPort, type PlannedServicePort} from './service-ports.js';
+import {type AddressFamily, addressFamily, joinHostPort, type PlannedServicePort} from './service-ports.js';
 import type {NatApiLists, NatEndpoint, NatFlowTable, NatServiceFlow} from './types.js';
 
 /**
@@ -65,7 +65,7 @@ export type CrossNodeReport = {
 /** A flow's family is its entries' (the first address the rules match), else its endpoints'. */
 function familyOf(flow: NatServiceFlow): AddressFamily {
 	const address = flow.entries.find(entry => entry.ip !== null)?.ip ?? flow.endpoints[0]?.ip ?? '';
-	return address.includes(':') ? 'IPv6' : 'IPv4';
+	return addressFamily(address);
 }
 
 const endpointText = (endpoint: {ip: string; port: number}) => joinHostPort(endpoint.ip, endpoint.port);

@@ -52,6 +52,11 @@ export type AddressFamily = 'IPv4' | 'IPv6';
 
 const isV6 = (ip: string) => ip.includes(':');
 
+/** The family of an address (or CIDR) as kube-proxy's tables split them. */
+export function addressFamily(ip: string): AddressFamily {
+	return isV6(ip) ? 'IPv6' : 'IPv4';
+}
+
 /** IPv4 and IPv6 rules are separate tables (iptables-save, ip6tables-save): a flow is one family. */
 export function flowFamily(flow: NatServiceFlow): AddressFamily {
 	return flow.entries.some(entry => entry.ip !== null && isV6(entry.ip)) || flow.endpoints.some(endpoint => isV6(endpoint.ip)) ? 'IPv6' : 'IPv4';

@@ -1,6 +1,6 @@
 import {type NatApiObjects, noFilterTable} from './cross-check.js';
 import type {NatFlowTable} from './types.js';
-import {flowFamily, planServicePorts} from './service-ports.js';
+import {addressFamily, flowFamily, planServicePorts} from './service-ports.js';
 
 /** Why a Service has no flow in the rules: `expected` when kube-proxy writes none for it by design. */
 export type NoRulesVerdict = {readonly expected: boolean; readonly text: string};
@@ -42,11 +42,10 @@ export function whyNoRules(serviceKey: string, table: NatFlowTable, api: NatApiO
 
 	// IPv4 and IPv6 rules are separate dumps: a ClusterIP only of a family this one lacks says nothing.
 	const read = new Set(table.services.map(flow => flowFamily(flow)));
-	const familyOf = (ip: string) => (ip.includes(':') ? 'IPv6' : 'IPv4');
 	const clusterIPs = [spec.clusterIP, ...(spec.clusterIPs ?? [])].filter((ip): ip is string => Boolean(ip));
-	const comparable = clusterIPs.filter(ip => read.has(familyOf(ip)));
+	const comparable = clusterIPs.filter(ip => read.has(addressFamily(ip)));
 	if (comparable.length === 0 && clusterIPs.length > 0 && read.size > 0) {
-		return {expected: false, text: `the API gives ${key} only ${familyOf(clusterIPs[0]!)} ClusterIPs, and these rules are ${[...read].join(' and ')} only`};
+		return {expected: false, text: `the API gives ${key} only ${addressFamily(clusterIPs[0]!)} ClusterIPs, and these rules are ${[...read].join(' and ')} only`};
 	}
 
 	// A nat-only dump lacks the filter table, where a Service without (local) endpoints has its only rule.

@@ -7,6 +7,8 @@ import {decodeNatDump} from '../../../source/core/nat/decode.js';
 import {filterNatServices, renderNatText} from '../../../source/core/nat/render.js';
 import {writtenNatJson} from '../../fixtures/nat/json-document.js';
 import {fixtureApi} from '../../fixtures/nat/kernel/api.js';
+import {ipv6Input} from '../../fixtures/nat/cluster.js';
+import {generateIptablesSave} from '../../../source/builtin-cluster/generate/iptables.js';
 
 const dump = readFileSync(join(import.meta.dirname, '../../fixtures/nat/kernel/iptables-1.28-save-nat.txt'), 'utf8');
 const stripped = dump.replaceAll(/ -m comment --comment ("(\\.|[^"\\])*"|\S+)/g, '');
@@ -91,6 +93,15 @@ describe('a dual-stack Service when the dump has no IPv6 rules', () => {
 		const stale = ipvs.problems.filter(problem => problem.message.endsWith('which the API does not have'));
 		assert.ok(stale.length > 0, 'the whole table lists them');
 		assert.deepEqual(filterNatServices(ipvs, 'default/web-local').problems.filter(problem => stale.includes(problem)), []);
+	});
+
+	test('an ip6tables-save dump alone: its NodePort entries (no address of their own) do not make it read as IPv4, so no IPv4 Service is called ruleless', () => {
+		const nodePort = {...ipv6Input.services[0]!, spec: {...ipv6Input.services[0]!.spec, type: 'NodePort', ports: [{name: 'http', port: 80, nodePort: 30_099, protocol: 'TCP'}]}};
+		const sixOnly = decodeNatDump(generateIptablesSave({...ipv6Input, services: [nodePort]}, {family: 'IPv6', form: 'save'}));
+		assert.ok(sixOnly.services.some(flow => flow.entries.some(entry => entry.kind === 'nodePort' && entry.ip === null)), 'the dump has an address-less NodePort entry');
+		const table = crossCheckNat(sixOnly, {services: [...fixtureApi.services, nodePort], endpointSlices: [...fixtureApi.endpointSlices, ...ipv6Input.endpointSlices]});
+		assert.deepEqual(table.problems, []);
+		assert.deepEqual(table.notes, undefined);
 	});
 
 	test('ipvsadm lists both families at once: a dual-stack Service is two flows, each checked against its own family', () => {
