@@ -104,10 +104,14 @@ export function crossCheckNat(table: NatFlowTable, api: NatApiObjects): NatFlowT
 	}
 }
 
+/** The first three names, then how many more: a note names a few, not thousands. */
+function someOf(names: readonly string[]): string {
+	return names.length > 3 ? `${names.slice(0, 3).join(', ')} and ${names.length - 3} more` : names.join(', ');
+}
+
 /** The Service ports with no nat rules whose REJECT or DROP a dump without the filter table cannot show. */
 function noFilterTableNote(ports: readonly string[]): string {
-	const named = ports.length > 3 ? `${ports.slice(0, 3).join(', ')} and ${ports.length - 3} more` : ports.join(', ');
-	return `${ports.length === 1 ? 'a Service port' : `${ports.length} Service ports`} (${named}) without nat rules here: ${noFilterTable}: not checked`;
+	return `${ports.length === 1 ? 'a Service port' : `${ports.length} Service ports`} (${someOf(ports)}) without nat rules here: ${noFilterTable}: not checked`;
 }
 
 /** Why a Service port may rightly have no nat rules, and why a nat-only dump cannot tell. */
@@ -120,8 +124,7 @@ function crossCheckNotes(apiPorts: readonly ApiPort[], families: ReadonlySet<str
 	// read, so this is a note on what the tree leaves out, never a "no rules" finding.
 	const ipv6 = families.has('IPv6') ? [] : [...new Set(apiPorts.filter(port => port.family === 'IPv6').map(port => `${port.namespace}/${port.name}`))];
 	if (ipv6.length > 0) {
-		const named = ipv6.length > 3 ? `${ipv6.slice(0, 3).join(', ')} and ${ipv6.length - 3} more` : ipv6.join(', ');
-		notes.push(`the API gives ${ipv6.length === 1 ? 'a Service' : `${ipv6.length} Services`} an IPv6 ClusterIP (${named}), but this dump has no IPv6 rules (ip6tables-save / nft's ip6 table was not read): their IPv6 paths are not shown`);
+		notes.push(`the API gives ${ipv6.length === 1 ? 'a Service' : `${ipv6.length} Services`} an IPv6 ClusterIP (${someOf(ipv6)}), but this dump has no IPv6 rules (ip6tables-save / nft's ip6 table was not read): their IPv6 paths are not shown`);
 	}
 
 	if (unchecked > 0) {

@@ -68,7 +68,7 @@ export function natLines(table: NatFlowTable, serviceKey: string | undefined, wi
 		// As expected (ExternalName, headless) it is no finding: not drawn as a drop.
 		return [
 			{key: 'none', text: `No kube-proxy rules for ${serviceKey} in this dump.`, tone: noRules?.expected ? 'plain' : 'drop'},
-			...wrapText(noRules?.text ?? 'Not checked against the API.', width).map((text, index) => ({key: `why${index}`, text, tone: 'plain' as const})),
+			...wrapWords(noRules?.text ?? 'Not checked against the API.', width, '  ').map((text, index) => ({key: `why${index}`, text, tone: 'plain' as const})),
 			{key: 'hint', text: `${commandKeys('natAll')}: browse the whole table   ${commandKeys('refresh')}: read the rules again`, tone: 'plain'},
 		];
 	}
@@ -93,8 +93,4 @@ function continuationOf(text: string): string {
 	}
 
 	return `${lead.replaceAll('├─', '│ ').replaceAll('└─', '  ').replaceAll('─', ' ')}  `;
-}
-
-function wrapText(text: string, width: number): string[] {
-	return wrapWords(text, width, '  ');
 }
