@@ -7,6 +7,7 @@ import {crossCheckNat, noFilterTable} from '../../../source/core/nat/cross-check
 import {decodeNatDump} from '../../../source/core/nat/decode.js';
 import {filterNatServices} from '../../../source/core/nat/render.js';
 import {whyNoRules} from '../../../source/core/nat/why-no-rules.js';
+import type {NatFlowTable} from '../../../source/core/nat/types.js';
 import {fixtureApi} from '../../fixtures/nat/kernel/api.js';
 import {ipv6Input} from '../../fixtures/nat/cluster.js';
 import {generateIptablesSave} from '../../../source/builtin-cluster/generate/iptables.js';
@@ -31,6 +32,16 @@ const api = {services: [...fixtureApi.services, ...extra], endpointSlices: [...f
 const table = crossCheckNat(decodeNatDump(dump), api);
 const wholeDump = readFileSync(join(import.meta.dirname, '../../fixtures/nat/kernel/iptables-1.28-save.txt'), 'utf8');
 
+/** Whether the cross-check calls Service port `port` (`ns/name:port`) ruleless on this node. */
+function calledRuleless(checked: NatFlowTable, port: string): boolean {
+	return checked.problems.some(problem => problem.message.startsWith(port) && problem.message.endsWith('Service has no rules on this node'));
+}
+
+/** Whether the cross-check's note names `port` as not checked, its REJECT or DROP being in the filter table the dump lacks. */
+function notedUnchecked(checked: NatFlowTable, port: string): boolean {
+	return checked.notes?.some(note => note.includes(port) && note.endsWith('which this dump lacks (iptables-save -t nat): not checked')) ?? false;
+}
+
 describe('why a Service has no rules', () => {
 	test('the Services of this check have no flow in the dump (what the verdicts below are about)', () => {
 		for (const key of ['default/db-alias', 'default/pods-dns', 'default/unsynced', 'default/no-pods', 'default/six-only', 'default/nothing']) {
@@ -52,35 +63,42 @@ describe('why a Service has no rules', () => {
 		assert.equal(verdict.expected, false);
 		assert.match(verdict.text, /ClusterIP 10\.96\.77\.77: kube-proxy here has not written its rules/);
 		// The cross-check says the same in the table's problems.
-		assert.ok(table.problems.some(problem => problem.message.startsWith('default/unsynced:http') && problem.message.endsWith('Service has no rules on this node')));
+		assert.ok(calledRuleless(table, 'default/unsynced:http'));
 	});
 
-	test('a Service without endpoints has no nat rules, only a filter-table REJECT: as expected in a nat-only dump, a finding in a whole one without its REJECT', () => {
+	test('a Service without endpoints has no nat rules, only a filter-table REJECT: as expected in a nat-only dump', () => {
 		const natOnly = whyNoRules('default/no-pods', table, api, undefined);
 		assert.equal(natOnly.expected, true);
 		assert.equal(natOnly.text, 'default/no-pods has no endpoints, so kube-proxy writes it no nat rules, only a REJECT in the filter table, which this dump lacks (iptables-save -t nat)');
 		// The cross-check does not call it missing either: a note names it.
 		assert.ok(!table.problems.some(problem => problem.message.startsWith('default/no-pods')));
-		assert.ok(table.notes?.some(note => note.includes('default/no-pods:http') && note.endsWith('which this dump lacks (iptables-save -t nat): not checked')));
-		// internalTrafficPolicy Local: endpoints elsewhere only would leave this node without its nat rules too.
+		assert.ok(notedUnchecked(table, 'default/no-pods:http'));
+	});
+
+	test('internalTrafficPolicy Local in a nat-only dump: endpoints elsewhere only leave this node without nat rules too, so nothing is concluded', () => {
 		const local = {...api, services: api.services.map(each => (each.metadata?.name === 'unsynced' ? {...each, spec: {...each.spec, internalTrafficPolicy: 'Local'}} : each))};
 		const localTable = crossCheckNat(decodeNatDump(dump), local);
 		assert.ok(!localTable.problems.some(problem => problem.message.startsWith('default/unsynced')));
 		assert.deepEqual(whyNoRules('default/unsynced', localTable, local, undefined), {expected: false, text: `not checked: ${noFilterTable}`});
-		// EndpointSlices not listed: every Service looks endpoint-less, so neither verdict is drawn.
+	});
+
+	test('EndpointSlices not listed, in a nat-only dump: every Service looks endpoint-less, so neither verdict is drawn', () => {
 		const unlisted = {...api, endpointSlices: [], endpointSlicesListed: false};
-		const unknown = whyNoRules('default/no-pods', crossCheckNat(decodeNatDump(dump), unlisted), unlisted, undefined);
+		const unlistedTable = crossCheckNat(decodeNatDump(dump), unlisted);
+		const unknown = whyNoRules('default/no-pods', unlistedTable, unlisted, undefined);
 		assert.equal(unknown.expected, false);
 		assert.match(unknown.text, /^not checked: kube-proxy writes none for a Service without endpoints/);
-		const unlistedTable = crossCheckNat(decodeNatDump(dump), unlisted);
 		assert.ok(!unlistedTable.problems.some(problem => problem.message.startsWith('default/unsynced')));
-		assert.ok(unlistedTable.notes?.some(note => note.includes('default/unsynced:http') && note.endsWith('which this dump lacks (iptables-save -t nat): not checked')));
+		assert.ok(notedUnchecked(unlistedTable, 'default/unsynced:http'));
+	});
+
+	test('a Service without endpoints in a whole dump (the filter table read) and no REJECT for it: a finding', () => {
 		const whole = crossCheckNat(decodeNatDump(wholeDump), api);
 		assert.equal(whole.filterTable, undefined);
 		const verdict = whyNoRules('default/no-pods', whole, api, undefined);
 		assert.equal(verdict.expected, false);
 		assert.match(verdict.text, /ClusterIP 10\.96\.77\.78: kube-proxy here has not written its rules/);
-		assert.ok(whole.problems.some(problem => problem.message.startsWith('default/no-pods:http') && problem.message.endsWith('Service has no rules on this node')));
+		assert.ok(calledRuleless(whole, 'default/no-pods:http'));
 	});
 
 	test('an IPv6-only Service against an IPv4 dump: nothing concluded, the families are named', () => {
