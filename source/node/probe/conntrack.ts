@@ -97,9 +97,8 @@ type Waiter = {
 	readonly protocol: 'tcp' | 'udp';
 	readonly source: FlowSource;
 	readonly destination: Endpoint;
-	readonly deadline: number;
-	/** Past this, a listing is asked even while the reader is behind. */
-	readonly latest: number;
+	/** When the wait began: `waitMs` later the event is late, `maxReaderLagMs` later a listing is asked even while the reader is behind. */
+	readonly since: number;
 	readonly onReply: (endpoint: Endpoint | undefined) => void;
 };
 
@@ -383,7 +382,7 @@ class ConntrackWatcher implements ConntrackLookup {
 			return;
 		}
 
-		// A probe still waiting on this flow's key is given up on; the new one goes last, in deadline order.
+		// A probe still waiting on this flow's key is given up on; the new one goes last, in the order waits began.
 		const previous = this.waiters.get(key);
 		if (previous) {
 			this.waiters.delete(key);
@@ -395,8 +394,7 @@ class ConntrackWatcher implements ConntrackLookup {
 			return;
 		}
 
-		const now = performance.now();
-		this.waiters.set(key, {protocol, source, destination, deadline: now + this.waitMs, latest: now + maxReaderLagMs, onReply});
+		this.waiters.set(key, {protocol, source, destination, since: performance.now(), onReply});
 		this.sweep ??= setInterval(() => {
 			this.sweepWaiters();
 		}, sweepMs);
@@ -575,15 +573,15 @@ class ConntrackWatcher implements ConntrackLookup {
 		this.readNow();
 		const now = performance.now();
 		let behind: boolean | undefined;
-		// Waiters are in the order they began, so by deadline: the first one not due ends the sweep.
+		// Waiters are in the order they began: the first one not due ends the sweep.
 		for (const [key, waiter] of this.waiters) {
-			if (this.streams > 0 && waiter.deadline > now) {
+			if (this.streams > 0 && waiter.since + this.waitMs > now) {
 				break;
 			}
 
 			// conntrack has events it has not read: this probe's is most likely among them, and a listing
 			// for every probe of a lagging reader would be a process each on a machine already busy.
-			if (this.streams > 0 && now < waiter.latest && (behind ??= this.readerBehind())) {
+			if (this.streams > 0 && now < waiter.since + maxReaderLagMs && (behind ??= this.readerBehind())) {
 				break;
 			}
 
