@@ -61,7 +61,11 @@ export type ConntrackOptions = {
 	readonly maxMisses?: number;
 };
 
-/** The event stream's netlink socket buffer (conntrack's default is the system's, about 200 KiB). */
+/**
+ * The netlink socket buffer asked of `conntrack -E`. conntrack 1.4.7 sets it on a socket other than
+ * the one events arrive on (`ss -A netlink -m` shows that one at the system's default, 212,992 bytes,
+ * about 160 events): a reader more than that far behind loses events, and those probes ask a listing.
+ */
 const eventBufferBytes = 4 * 1024 * 1024;
 
 /** Entries remembered from the event stream; the oldest are dropped beyond this. */
@@ -104,7 +108,7 @@ type Waiter = {
 
 /** The arguments of one event stream: NEW flows only, narrowed to the probes' destination where it is one. */
 export function eventArgs(protocol: 'tcp' | 'udp', options: ConntrackOptions): string[] {
-	// A larger netlink buffer: a reader held up on a busy machine falls behind rather than losing events.
+	// Where conntrack applies the buffer size to the event socket, a reader held up on a busy machine falls behind rather than losing events.
 	const args = ['-E', '-e', 'NEW', '-p', protocol, '--buffer-size', String(eventBufferBytes)];
 	if (options.destinationAddress !== undefined && net.isIPv4(options.destinationAddress)) {
 		args.push('--orig-dst', options.destinationAddress);
