@@ -54,7 +54,7 @@ function snapshotOf(plan: ProbePlan, outcomes: ReadonlyArray<readonly [string, O
 function modelOf(plan: ProbePlan, via: Via, snapshot: ProbeRunSnapshot): ProbeViewModel {
 	// As the hook does: the node of every endpoint, for lanes of pods that have not answered.
 	const endpointNodes = Object.fromEntries((plan.candidates?.entries ?? []).map(entry => [entry.pod!, entry.node]));
-	return {serviceKey: 'default/svc-nodeport', description: plan.description, via, intervalMs: 1000, state: 'running', paused: false, snapshot, endpointNodes, hint};
+	return {serviceKey: 'default/svc-nodeport', description: plan.description, briefDescription: plan.briefDescription, via, intervalMs: 1000, state: 'running', paused: false, snapshot, endpointNodes, hint};
 }
 
 async function frameOf(model: ProbeViewModel, columns: number, rows: number): Promise<string> {
@@ -122,15 +122,23 @@ describe('probe view frames (pure: snapshot + size)', () => {
 		}
 	});
 
+	test('a narrow header drops the port\'s name before any of the address; a wide one shows both', async () => {
+		const {plan, snapshot} = clusterIpRun();
+		const header = async (columns: number) => (await frameOf(modelOf(plan, 'clusterip', snapshot), columns, 22)).split('\n')[0]!;
+		assert.match(await header(80), /^PROBE default\/svc-nodeport \(clusterIP 10\.200\.1\.60:9000\) +every 1s/);
+		assert.match(await header(100), /^PROBE default\/svc-nodeport:svc-webport \(clusterIP 10\.200\.1\.60:9000\) +every 1s/);
+	});
+
 	test('at 80 columns the header keeps where the probes go from, cutting the address instead', async () => {
 		const {plan, snapshot} = clusterIpRun();
 		const description = `${plan.description} from pod/default/net-pod with curl`;
-		const header = (await frameOf({...modelOf(plan, 'clusterip', snapshot), description}, 80, 22)).split('\n')[0]!;
+		const briefDescription = `${plan.briefDescription!} from pod/default/net-pod with curl`;
+		const header = (await frameOf({...modelOf(plan, 'clusterip', snapshot), description, briefDescription}, 80, 22)).split('\n')[0]!;
 		assert.ok(header.length <= 80, header);
 		assert.match(header, /^PROBE default\/svc-nod.*… from pod\/default\/net-pod with curl +every 1s/);
 		// A DNS target and a long pod name: the Service and port stay, the tail is cut in its middle.
 		const long = `default/echo-lb:http (dns echo-lb.default.svc.cluster.local from pod/default/deploy-echo-5c689d5454-b7gng with curl)`;
-		const longHeader = (await frameOf({...modelOf(plan, 'clusterip', snapshot), description: long}, 80, 22)).split('\n')[0]!;
+		const longHeader = (await frameOf({...modelOf(plan, 'clusterip', snapshot), description: long, briefDescription: undefined}, 80, 22)).split('\n')[0]!;
 		assert.ok(longHeader.length <= 80, longHeader);
 		assert.match(longHeader, /^PROBE default\/echo-lb:http \(d… from pod\/\S*…\S*gng with curl\) +every 1s/);
 	});
@@ -495,7 +503,7 @@ describe('probe view, live against loopback servers', () => {
 	});
 });
 
-const FRAME_CLUSTERIP = `PROBE default/svc-nodeport:svc-webport (clusterIP 10.200.1…  every 1s  ● running
+const FRAME_CLUSTERIP = `PROBE default/svc-nodeport (clusterIP 10.200.1.60:9000)      every 1s  ● running
 24 probes, 20 ok (83.3%)  median 1.50 p95 2.50 ms  via response 20
 lanes: last 24 requests, newest right  failures: r refused, t timeout
 deploy-ech…d5454-b7gng myk8s-worker3 ··█··█··█··█··█··█·····█
@@ -517,7 +525,7 @@ deploy-echo-5c689d5454-cjpfp  myk8s-worker2       6    30.0%     33.3%
 deploy-echo-5c689d5454-m4hd9  myk8s-worker        7    35.0%     33.3%
 chi-square 0.10 (df 2), p = 0.951 → balanced  vs 1/n ready
 Space stop  z freeze  c clear  v target  +/- interval  Esc back  ? help`;
-const FRAME_NODEPORT = `PROBE default/svc-nodeport:svc-webport (nodePort 4 address…  every 1s  ● running
+const FRAME_NODEPORT = `PROBE default/svc-nodeport (nodePort 4 addresses)            every 1s  ● running
 24 probes, 18 ok (100.0%), 6 dropped as expected  via response 18
 lanes: last 24 requests, newest right
 deploy-ech…d5454-b7gng myk8s-worker3 ···█···█···█···█···█···█

@@ -13,6 +13,8 @@ export type ProbePlan = {
 	readonly service?: string;
 	/** `ns/name:port (kind address)`, for the header line. */
 	readonly description: string;
+	/** The description without the port's name, for a narrow header: the address still names the port. */
+	readonly briefDescription?: string;
 	readonly protocol: 'TCP' | 'UDP';
 	/** For a Service: the port probed (its number and protocol choose how, see probeModeFor). */
 	readonly servicePort?: V1ServicePort;
@@ -138,6 +140,7 @@ export function planServiceProbe(
 		series,
 		service: key,
 		description: `${key}:${portLabel} (${kinds} ${addresses})`,
+		...(servicePort.name ? {briefDescription: `${key} (${kinds} ${addresses})`} : {}),
 		protocol: servicePort.protocol === 'UDP' ? 'UDP' : 'TCP',
 		servicePort,
 		index,

@@ -203,6 +203,7 @@ export default function ProbeView({serviceKey, snapshot, width, height, openSess
 			model={{
 				serviceKey,
 				description: run.description === undefined ? undefined : `${run.description}${from}`,
+				briefDescription: run.plan?.briefDescription === undefined ? undefined : `${run.plan.briefDescription}${from}`,
 				via: run.via ?? 'clusterip',
 				intervalMs: run.intervalMs,
 				state: run.state,

@@ -19,6 +19,8 @@ export type ProbeViewModel = {
 	readonly serviceKey: string;
 	/** The plan's description, `ns/name:port (kind addresses)`; undefined before a plan exists. */
 	readonly description?: string;
+	/** The description without the port's name, shown when the whole one does not fit. */
+	readonly briefDescription?: string;
 	readonly via: Via;
 	readonly intervalMs: number;
 	/** running: probes are sent; stopped: by the user; finished: the count was reached. */
@@ -144,14 +146,15 @@ function headerLine(model: ProbeViewModel, width: number): ProbeLine {
 	}
 
 	const rightWidth = right.reduce((sum, segment) => sum + segment.text.length, 0);
-	const left = `PROBE ${model.description ?? `${model.serviceKey} via ${viaLabels[model.via]}`}`;
 	const leftWidth = Math.max(0, width - rightWidth - 2);
+	const whole = `PROBE ${model.description ?? `${model.serviceKey} via ${viaLabels[model.via]}`}`;
+	const left = whole.length > leftWidth && model.briefDescription ? `PROBE ${model.briefDescription}` : whole;
 	// Where the probes go from (` from pod/…`, ` from node/…`) outlasts the address when the line is cut;
 	// a long pod name is cut in its middle, keeping `from pod/` and the name's distinct end.
 	const from = left.lastIndexOf(' from ');
-	const whole = from === -1 ? '' : left.slice(from);
+	const wholeTail = from === -1 ? '' : left.slice(from);
 	// The start keeps 16 characters beside a whole tail, 30 (the Service and port) beside a cut one.
-	const tail = whole.length + 16 <= leftWidth ? whole : (leftWidth - 30 >= 24 ? fitMiddle(whole, leftWidth - 30) : '');
+	const tail = wholeTail.length + 16 <= leftWidth ? wholeTail : (leftWidth - 30 >= 24 ? fitMiddle(wholeTail, leftWidth - 30) : '');
 	const leftText = pad(tail === '' ? fitEnd(left, leftWidth) : fitEnd(left.slice(0, from), leftWidth - tail.length) + tail, leftWidth);
 	return line('header', seg(leftText, 'bold'), seg('  '), ...right);
 }
