@@ -2,6 +2,7 @@ import type {NatEndpoint, NatFlowTable, NatProblem} from './types.js';
 import {noEndMarkerNote} from './cut-short.js';
 import {compareFlows, finishFlow, newDraft, protocolOf, splitHostPort} from './flow-builder.js';
 import {joinHostPort} from './service-ports.js';
+import {ruleProblem} from './iptables-rule.js';
 import {equalShares, weightShares} from './shares.js';
 
 /** A real server; `forward` is masq, route, tunnel or local. */
@@ -48,7 +49,7 @@ export function parseIpvs(text: string): IpvsDump {
 		const words = trimmed.split(/\s+/);
 		const problem = ruleCommands.has(words[0]!) ? readRuleLine(state, words, line) : readListingLine(state, trimmed, line);
 		if (problem !== undefined) {
-			problems.push({line, message: `line ${line}: ${problem}: ${raw.length > 200 ? `${raw.slice(0, 200)}…` : raw}`});
+			ruleProblem(problems, line, raw, problem);
 		}
 	}
 
