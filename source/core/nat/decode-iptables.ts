@@ -49,7 +49,6 @@ export function decodeIptables(dump: IptablesDump): NatFlowTable {
  * from their text (quickJump, quickEndpoint); any other rule, and every rule of a Service not yet identified, is parsed.
  */
 class IptablesDecoder {
-	private readonly problems: NatProblem[];
 	private readonly nat: Map<string, IptablesChain>;
 	private readonly filter: Map<string, IptablesChain>;
 	private readonly drafts = new Map<string, FlowDraft>();
@@ -60,8 +59,7 @@ class IptablesDecoder {
 	/** Old style: masquerade rules in KUBE-SERVICES / KUBE-NODEPORTS next to the jump. */
 	private readonly pendingMasquerade: IptablesRule[] = [];
 
-	constructor(tables: IptablesTables, problems: NatProblem[]) {
-		this.problems = problems;
+	constructor(tables: IptablesTables, private readonly problems: NatProblem[]) {
 		this.nat = tables.get('nat')?.chains ?? new Map();
 		this.filter = tables.get('filter')?.chains ?? new Map();
 	}
