@@ -537,10 +537,9 @@ function kindFromComment(comment: string | null): NatEntryKind | null {
 
 /** Human wording of a KUBE-MARK-MASQ rule's conditions. */
 function masqueradeCondition(rule: IptablesRule): string {
-	const parts = [
+	return [
 		rule.source ? `${rule.sourceNegated ? 'source not in' : 'source'} ${rule.source}` : '',
 		rule.srcType ? `source ${rule.srcTypeNegated ? 'is not' : 'is'} ${rule.srcType === 'LOCAL' ? 'a local address' : rule.srcType}` : '',
 		rule.other?.includes('--physdev-is-in') ? 'bridged' : '',
-	].filter(Boolean);
-	return parts.length > 0 ? parts.join(', ') : 'always';
+	].filter(Boolean).join(', ') || 'always';
 }

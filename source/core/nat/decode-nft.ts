@@ -378,10 +378,9 @@ function nftCondition(match: string): string {
 	const source = /ip6? saddr (!= )?(\S+)/.exec(match);
 	// kube-proxy's bridge and interface-prefix detectors match on the input interface.
 	const inInterface = /iifname (!= )?"?([^"\s]+)"?/.exec(match);
-	const parts = [
+	return [
 		source ? `${source[1] ? 'source not in' : 'source'} ${source[2]!}` : '',
 		/fib saddr type local/.test(match) ? 'source is a local address' : '',
 		inInterface ? `${inInterface[1] ? 'not ' : ''}in through ${inInterface[2]!}` : '',
-	].filter(Boolean);
-	return parts.length > 0 ? parts.join(', ') : 'always';
+	].filter(Boolean).join(', ') || 'always';
 }
