@@ -1,4 +1,4 @@
-import {nftEndpointBase, nftServiceBase} from '../../core/nat/chain-names.js';
+import {nftEndpointBase, nftServiceBase} from './chain-names.js';
 import {planServicePorts, type PlannedEndpoint, type PlannedServicePort} from '../../core/nat/service-ports.js';
 import {defaultClusterCIDR, joinHostPort, type NatGeneratorInput, type NatGeneratorOptions} from './plan.js';
 

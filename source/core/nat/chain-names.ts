@@ -4,13 +4,14 @@ import {createHash} from 'node:crypto';
  * kube-proxy names its per-service chains after a hash of the service port, so a dump without
  * comments can still be tied to a Service: hash every Service port the API knows and look the
  * chain up. The scheme (documented in kube-proxy's proxier.go): SHA-256, RFC 4648 base32, cut to
- * 16 characters for iptables and 8 for nftables.
+ * 16 characters for iptables and 8 for nftables. The names only the rule generators need are in
+ * builtin-cluster/generate/chain-names.ts.
  */
 
 const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
 /** The first `characters` characters of the hash in base32 (5 bits each): its bits read in base 32, digit by digit. */
-function hash(text: string, characters: number): string {
+export function chainHash(text: string, characters: number): string {
 	const bytes = createHash('sha256').update(text).digest().subarray(0, (characters * 5) / 8);
 	const digits = BigInt(`0x${bytes.toString('hex')}`).toString(32).padStart(characters, '0');
 	let out = '';
@@ -28,27 +29,7 @@ export function servicePortName(namespace: string, name: string, port: string): 
 
 /** The 16-character hash shared by KUBE-SVC-, KUBE-SVL-, KUBE-EXT-, KUBE-FW- and KUBE-XLB- chains. */
 export function iptablesServiceHash(portName: string, protocol: string): string {
-	return hash(portName + protocol.toLowerCase(), 16);
-}
-
-/** KUBE-SEP- chain of one endpoint (`ip:port`, IPv6 as `[ip]:port`). */
-export function iptablesEndpointChain(portName: string, protocol: string, endpoint: string): string {
-	return `KUBE-SEP-${hash(portName + protocol.toLowerCase() + endpoint, 16)}`;
-}
-
-/** nftables base name `HASH-ns/name/proto/port`, truncated as kube-proxy does past 112 characters. */
-export function nftServiceBase(namespace: string, name: string, protocol: string, port: string): string {
-	return hashAndTruncate(`${namespace}/${name}/${protocol.toLowerCase()}/${port}`);
-}
-
-/** nftables endpoint base `HASH-ns/name/proto/port__ip/port`; an IPv6 address with dots for colons, which chain names cannot hold. */
-export function nftEndpointBase(namespace: string, name: string, protocol: string, port: string, ip: string, endpointPort: number): string {
-	return hashAndTruncate(`${namespace}/${name}/${protocol.toLowerCase()}/${port}__${ip.replaceAll(':', '.')}/${endpointPort}`);
-}
-
-function hashAndTruncate(name: string): string {
-	const full = `${hash(name, 8)}-${name}`;
-	return full.length > 112 ? `${full.slice(0, 109)}...` : full;
+	return chainHash(portName + protocol.toLowerCase(), 16);
 }
 
 /** Suffix of a kube-proxy iptables service chain (`KUBE-SVC-ABC…` -> `ABC…`), or null. */

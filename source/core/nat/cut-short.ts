@@ -21,8 +21,6 @@ export function noEndMarkerNote(format: string, lines: number): string {
 	return `${format} output has no end marker: cut at the end of a line (here the last is line ${lines}), it would read as whole; a Service or endpoint missing here may be missing from the dump only`;
 }
 
-type Count = 'tables' | 'commits' | 'nftTables';
-
 /** Line starts the frame counts: `*table` and `COMMIT` (LF or CRLF) of iptables-save, `table ` of nft list. */
 const needles = ([['tables', '\n*'], ['commits', '\nCOMMIT\n'], ['commits', '\nCOMMIT\r\n'], ['nftTables', '\ntable ']] as const)
 	.map(([count, text]) => ({count, bytes: Buffer.from(text)}));
@@ -35,7 +33,7 @@ const carryBytes = Math.max(...needles.map(needle => needle.bytes.length)) - 1;
 
 /** A dump's frame as its bytes pass in parts (cut anywhere): how many lines start a table or a COMMIT, and its end. */
 export class DumpFrame {
-	private readonly counts: Record<Count, number> = {tables: 0, commits: 0, nftTables: 0};
+	private readonly counts = {tables: 0, commits: 0, nftTables: 0};
 	/** The last part, or the last 64 KB or more when it is shorter. */
 	private tail: Buffer = Buffer.alloc(0);
 

@@ -1,4 +1,4 @@
-import {ChainRules, type IptablesChain, type IptablesDump, type IptablesTables, ruleDetails} from './iptables-reader.js';
+import {ChainRules, type IptablesChain, type IptablesDump, ruleDetails} from './iptables-reader.js';
 import {type IptablesRule, parseRuleLine} from './iptables-rule.js';
 import type {NatBypass, NatEndpoint, NatEntry, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
 import {iptablesChainHash, iptablesServiceHash} from './chain-names.js';
@@ -27,7 +27,7 @@ export function decodeIptables(dump: IptablesDump): NatFlowTable {
 		if (section.size > 0 && !section.has('nat')) {
 			problems.push({line: null, message: 'the input has no nat table, where kube-proxy writes its Service rules: give iptables-save (all tables) or iptables-save -t nat'});
 		} else {
-			tables.push(new IptablesDecoder(section, problems).decode());
+			tables.push(new IptablesDecoder(section.get('nat')?.chains ?? new Map(), section.get('filter')?.chains ?? new Map(), problems).decode());
 		}
 	}
 
@@ -49,9 +49,6 @@ export function decodeIptables(dump: IptablesDump): NatFlowTable {
  * from their text (quickJump, quickEndpoint); any other rule, and every rule of a Service not yet identified, is parsed.
  */
 class IptablesDecoder {
-	private readonly problems: NatProblem[];
-	private readonly nat: Map<string, IptablesChain>;
-	private readonly filter: Map<string, IptablesChain>;
 	private readonly drafts = new Map<string, FlowDraft>();
 	/** KUBE-SEP- chains the dump lacks, once reported without a comment naming the endpoint. */
 	private readonly missingEndpoints = new Set<string>();
@@ -60,11 +57,7 @@ class IptablesDecoder {
 	/** Old style: masquerade rules in KUBE-SERVICES / KUBE-NODEPORTS next to the jump. */
 	private readonly pendingMasquerade: IptablesRule[] = [];
 
-	constructor(tables: IptablesTables, problems: NatProblem[]) {
-		this.problems = problems;
-		this.nat = tables.get('nat')?.chains ?? new Map();
-		this.filter = tables.get('filter')?.chains ?? new Map();
-	}
+	constructor(private readonly nat: Map<string, IptablesChain>, private readonly filter: Map<string, IptablesChain>, private readonly problems: NatProblem[]) {}
 
 	decode(): NatFlowTable {
 		const markRule = this.rulesOf(this.nat, 'KUBE-MARK-MASQ').find(rule => rule.target === 'MARK' && rule.setMark);
@@ -539,10 +532,9 @@ function kindFromComment(comment: string | null): NatEntryKind | null {
 
 /** Human wording of a KUBE-MARK-MASQ rule's conditions. */
 function masqueradeCondition(rule: IptablesRule): string {
-	const parts = [
+	return [
 		rule.source ? `${rule.sourceNegated ? 'source not in' : 'source'} ${rule.source}` : '',
 		rule.srcType ? `source ${rule.srcTypeNegated ? 'is not' : 'is'} ${rule.srcType === 'LOCAL' ? 'a local address' : rule.srcType}` : '',
 		rule.other?.includes('--physdev-is-in') ? 'bridged' : '',
-	].filter(Boolean);
-	return parts.length > 0 ? parts.join(', ') : 'always';
+	].filter(Boolean).join(', ') || 'always';
 }

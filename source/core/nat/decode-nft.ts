@@ -1,5 +1,5 @@
 import {type NftElement, NftReader, type NftRule, type NftTable} from './nft-parse.js';
-import type {NatBypass, NatEndpoint, NatEntry, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
+import type {NatEndpoint, NatEntry, NatEntryKind, NatFlowTable, NatProblem} from './types.js';
 import {addBypass, addEntry, addMasquerade, compareFlows, draftIn, finishFlow, type FlowDraft, markLocalDrop, protocolOf, servicePortFromComment, splitHostPort} from './flow-builder.js';
 
 /**
@@ -7,9 +7,6 @@ import {addBypass, addEntry, addMasquerade, compareFlows, draftIn, finishFlow, t
  * it marks hairpin traffic, its bad dnats, and whether those were told (when a Service first sends traffic to it).
  */
 type EndpointFold = {readonly missing: boolean; ip: string | null; port: number; hairpin: boolean; problems: NatProblem[] | null; told: boolean};
-
-/** An external- chain: where the rest goes, whether it is policy Local, and the pod and node bypasses. */
-type ExternalChain = {next: string | null; localOnly: boolean; bypasses: Array<NatBypass & {target: string}>};
 
 /**
  * Decode kube-proxy's nftables tables (`ip kube-proxy`, `ip6 kube-proxy`) into flows. Endpoint chains
@@ -232,13 +229,24 @@ class NftTableDecoder {
 	}
 
 	/** `external-…`: pod and node traffic go to the cluster-wide chain (policy Local), the rest on to the next chain. */
-	private externalChain(draft: FlowDraft, chain: string, localOnly: boolean): ExternalChain {
-		const external = readExternalChain(chain, this.rulesOf(chain));
-		for (const bypass of external.bypasses) {
-			draft.chain ??= bypass.target;
-			addBypass(draft, bypass);
+	private externalChain(draft: FlowDraft, chain: string, localOnly: boolean): {next: string | null; localOnly: boolean} {
+		const external = {next: null as string | null, localOnly: false};
+		for (const rule of this.rulesOf(chain)) {
+			const jump = /(?:^|\s)(?:goto|jump) ((?:service|local)-\S+)$/.exec(rule.text);
+			const match = jump ? rule.text.slice(0, jump.index).trim() : '';
+			if (jump && match === '') {
+				external.next ??= jump[1]!;
+			} else if (jump) {
+				external.localOnly = true;
+				const node = /fib saddr type local/.test(match) && !/ip6? saddr/.test(match);
+				if (jump[1]!.startsWith('service-')) {
+					draft.chain ??= jump[1]!;
+					addBypass(draft, {from: node ? 'node' : 'pods', condition: nftCondition(match), chain, target: jump[1]!, line: rule.line});
+				}
+			}
 		}
 
+		external.localOnly ||= external.next?.startsWith('local-') ?? false;
 		if (!external.next && (localOnly || external.localOnly)) {
 			// Policy Local without a local endpoint: no goto to the local- chain; the
 			// no-endpoint maps drop what falls off the end.
@@ -355,27 +363,6 @@ function parseChainName(chain: string): {namespace: string; name: string; protoc
 	return prefix ? {namespace: namespace!, name: name!, protocol: protocol!, port: port.join('/')} : null;
 }
 
-/** What an external- chain does with what reaches it. */
-function readExternalChain(chain: string, rules: NftRule[]): ExternalChain {
-	const external: ExternalChain = {next: null, localOnly: false, bypasses: []};
-	for (const rule of rules) {
-		const jump = /(?:^|\s)(?:goto|jump) ((?:service|local)-\S+)$/.exec(rule.text);
-		const match = jump ? rule.text.slice(0, jump.index).trim() : '';
-		if (jump && match === '') {
-			external.next ??= jump[1]!;
-		} else if (jump) {
-			external.localOnly = true;
-			const node = /fib saddr type local/.test(match) && !/ip6? saddr/.test(match);
-			if (jump[1]!.startsWith('service-')) {
-				external.bypasses.push({from: node ? 'node' : 'pods', condition: nftCondition(match), chain, target: jump[1]!, line: rule.line});
-			}
-		}
-	}
-
-	external.localOnly ||= external.next?.startsWith('local-') ?? false;
-	return external;
-}
-
 function verdictChain(value: string | null): string | null {
 	const match = value ? /^(?:goto|jump)\s+(\S+)$/.exec(value) : null;
 	return match ? match[1]! : null;
@@ -391,10 +378,9 @@ function nftCondition(match: string): string {
 	const source = /ip6? saddr (!= )?(\S+)/.exec(match);
 	// kube-proxy's bridge and interface-prefix detectors match on the input interface.
 	const inInterface = /iifname (!= )?"?([^"\s]+)"?/.exec(match);
-	const parts = [
+	return [
 		source ? `${source[1] ? 'source not in' : 'source'} ${source[2]!}` : '',
 		/fib saddr type local/.test(match) ? 'source is a local address' : '',
 		inInterface ? `${inInterface[1] ? 'not ' : ''}in through ${inInterface[2]!}` : '',
-	].filter(Boolean);
-	return parts.length > 0 ? parts.join(', ') : 'always';
+	].filter(Boolean).join(', ') || 'always';
 }

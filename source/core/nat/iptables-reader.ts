@@ -181,7 +181,7 @@ export class IptablesReader {
 			this.tableLine(raw, trimmed, lineNumber);
 		} else if (trimmed === 'COMMIT') {
 			if (!this.inSaveSection) {
-				this.problem(lineNumber, raw, 'COMMIT without a table');
+				ruleProblem(this.problems, lineNumber, raw, 'COMMIT without a table');
 			}
 
 			this.inSaveSection = false;
@@ -189,7 +189,7 @@ export class IptablesReader {
 			this.lastChain = undefined;
 			this.lastDeclared = undefined;
 		} else {
-			this.problem(lineNumber, raw, 'not an iptables-save line');
+			ruleProblem(this.problems, lineNumber, raw, 'not an iptables-save line');
 		}
 	}
 
@@ -221,10 +221,6 @@ export class IptablesReader {
 		return false;
 	}
 
-	private problem(line: number, raw: string, message: string): void {
-		ruleProblem(this.problems, line, raw, message);
-	}
-
 	/** The current table, or for rules before any `*table` line (`iptables -t nat -S`) the nat table. */
 	private table(name = 'nat'): IptablesTable {
 		if (!this.current) {
@@ -237,12 +233,12 @@ export class IptablesReader {
 
 	private tableLine(raw: string, trimmed: string, line: number): void {
 		if (this.inSaveSection && this.current) {
-			this.problem(line, raw, `table ${this.current.name} was not closed with COMMIT`);
+			ruleProblem(this.problems, line, raw, `table ${this.current.name} was not closed with COMMIT`);
 		}
 
 		const name = trimmed.slice(1).trim();
 		if (!/^[a-z_]+$/.test(name)) {
-			this.problem(line, raw, 'bad table name');
+			ruleProblem(this.problems, line, raw, 'bad table name');
 		}
 
 		// A table read to its COMMIT already, in a dump that has its nat table: another dump follows
@@ -264,12 +260,12 @@ export class IptablesReader {
 	private declaration(raw: string, trimmed: string, line: number): void {
 		const match = /^:(\S+)\s+(\S+)(?:\s+(\[\d+:\d+\]))?\s*$/.exec(trimmed);
 		if (!match) {
-			this.problem(line, raw, 'bad chain declaration');
+			ruleProblem(this.problems, line, raw, 'bad chain declaration');
 			return;
 		}
 
 		if (!this.inSaveSection) {
-			this.problem(line, raw, 'chain declaration outside a table');
+			ruleProblem(this.problems, line, raw, 'chain declaration outside a table');
 		}
 
 		this.declare(match[1]!, match[2]!, line);
@@ -349,7 +345,7 @@ export class IptablesReader {
 		let chain = chains.get(name);
 		if (!chain) {
 			if (this.inSaveSection) {
-				this.problem(line, raw, `rule for undeclared chain ${name}`);
+				ruleProblem(this.problems, line, raw, `rule for undeclared chain ${name}`);
 			}
 
 			chain = newChain(name, null, null);
@@ -366,7 +362,7 @@ export class IptablesReader {
 		if (command === '-A' || command === '--append' || command === '-I' || command === '--insert') {
 			this.lastChain = undefined;
 			if (name === undefined || name === '' || name.startsWith('-')) {
-				this.problem(line, raw, 'rule without a chain name');
+				ruleProblem(this.problems, line, raw, 'rule without a chain name');
 				return;
 			}
 
@@ -380,11 +376,11 @@ export class IptablesReader {
 			if (tokens.length === 2) {
 				this.declare(name!, null, line);
 			} else {
-				this.problem(line, raw, '-N needs exactly one chain name');
+				ruleProblem(this.problems, line, raw, '-N needs exactly one chain name');
 			}
 		} else if (command === '-P' || command === '--policy') {
 			if (tokens.length < 3) {
-				this.problem(line, raw, '-P needs a chain and a policy');
+				ruleProblem(this.problems, line, raw, '-P needs a chain and a policy');
 			} else {
 				this.declare(name!, tokens[2]!, line);
 			}
@@ -399,7 +395,7 @@ export class IptablesReader {
 			}
 
 			if (name !== undefined && !chains.delete(name)) {
-				this.problem(line, raw, `-X of unknown chain ${name}`);
+				ruleProblem(this.problems, line, raw, `-X of unknown chain ${name}`);
 			}
 		} else if (command === '-F' || command === '--flush') {
 			for (const chain of this.table().chains.values()) {
@@ -408,7 +404,7 @@ export class IptablesReader {
 				}
 			}
 		} else {
-			this.problem(line, raw, `unknown command ${command ?? ''}`);
+			ruleProblem(this.problems, line, raw, `unknown command ${command ?? ''}`);
 		}
 	}
 }

@@ -1,23 +1,12 @@
-import type {NatEndpoint, NatFlowTable, NatProblem} from './types.js';
+import type {NatFlowTable, NatProblem} from './types.js';
 import {noEndMarkerNote} from './cut-short.js';
-import {compareFlows, finishFlow, newDraft, protocolOf, splitHostPort} from './flow-builder.js';
+import {compareFlows, finishFlow, type FlowDraft, newDraft, protocolOf, splitHostPort} from './flow-builder.js';
 import {joinHostPort} from './service-ports.js';
+import {ruleProblem} from './iptables-rule.js';
 import {equalShares, weightShares} from './shares.js';
 
-/** A real server; `forward` is masq, route, tunnel or local. */
-type IpvsRealServer = {readonly line: number; readonly ip: string; readonly port: number; readonly weight: number; readonly forward: string};
-
-/**
- * A virtual service: `protocol` is tcp, udp, sctp or fwm (firewall mark, the mark in `ip`);
- * `persistentSeconds` is null when it is not persistent.
- */
-type IpvsVirtualService = {
-	readonly line: number; readonly protocol: string; readonly ip: string; readonly port: number; readonly scheduler: string;
-	readonly persistentSeconds: number | null; readonly realServers: IpvsRealServer[];
-};
-
-/** `lines`: the last line with anything on it. */
-type IpvsDump = {readonly services: IpvsVirtualService[]; readonly problems: NatProblem[]; readonly lines: number};
+/** A flow per virtual service, its real servers' shares not yet set; `lines`: the last line with anything on it. */
+type IpvsDump = {readonly services: FlowDraft[]; readonly problems: NatProblem[]; readonly lines: number};
 
 /** The protocol of each service-address option of `ipvsadm -A`/`-a`. */
 const serviceOptions: Record<string, string> = {'-t': 'tcp', '--tcp-service': 'tcp', '-u': 'udp', '--udp-service': 'udp', '--sctp-service': 'sctp', '-f': 'fwm', '--fwmark-service': 'fwm'};
@@ -28,7 +17,7 @@ const forwardNames: Record<string, string> = {
 };
 
 /** What the lines read so far declared: services in order, by key (rules), and the last one (listing). */
-type IpvsParseState = {readonly services: IpvsVirtualService[]; readonly byKey: Map<string, IpvsVirtualService>; last: IpvsVirtualService | undefined};
+type IpvsParseState = {readonly services: FlowDraft[]; readonly byKey: Map<string, FlowDraft>; last: FlowDraft | undefined};
 
 /** Parse `ipvsadm -S -n` (rules) or `ipvsadm -Ln` (listing) text. Never throws. */
 export function parseIpvs(text: string): IpvsDump {
@@ -48,7 +37,7 @@ export function parseIpvs(text: string): IpvsDump {
 		const words = trimmed.split(/\s+/);
 		const problem = ruleCommands.has(words[0]!) ? readRuleLine(state, words, line) : readListingLine(state, trimmed, line);
 		if (problem !== undefined) {
-			problems.push({line, message: `line ${line}: ${problem}: ${raw.length > 200 ? `${raw.slice(0, 200)}…` : raw}`});
+			ruleProblem(problems, line, raw, problem);
 		}
 	}
 
@@ -77,7 +66,7 @@ function readRuleLine(state: IpvsParseState, words: string[], line: number): str
 	if (words[0] === '-A' || words[0] === '--add-service') {
 		const persistent = options.get('-p') ?? options.get('--persistent');
 		const persistentSeconds = persistent === undefined ? null : (persistent === '' ? 300 : Number(persistent));
-		const service: IpvsVirtualService = {line, protocol, ...hostPort, scheduler: options.get('-s') ?? options.get('--scheduler') ?? 'wlc', persistentSeconds, realServers: []};
+		const service = newService(line, protocol, hostPort, options.get('-s') ?? options.get('--scheduler') ?? 'wlc', persistentSeconds);
 		state.services.push(service);
 		state.byKey.set(key, service);
 		return undefined;
@@ -87,7 +76,7 @@ function readRuleLine(state: IpvsParseState, words: string[], line: number): str
 }
 
 /** An `-a` line's real server, added to the service it names (declared before it). */
-function addRuleRealServer(service: IpvsVirtualService | undefined, options: Map<string, string>, line: number): string | undefined {
+function addRuleRealServer(service: FlowDraft | undefined, options: Map<string, string>, line: number): string | undefined {
 	const real = options.get('-r') ?? options.get('--real-server');
 	const realHostPort = real ? splitHostPort(real) : null;
 	if (!service) {
@@ -100,7 +89,7 @@ function addRuleRealServer(service: IpvsVirtualService | undefined, options: Map
 
 	const weight = Number(options.get('-w') ?? options.get('--weight') ?? '1');
 	const forwardFlag = Object.keys(forwardNames).find(option => option.startsWith('-') && options.has(option));
-	service.realServers.push({line, ...realHostPort, weight: Number.isFinite(weight) ? weight : 0, forward: forwardFlag ? forwardNames[forwardFlag]! : 'route'});
+	addRealServer(service, line, realHostPort, Number.isFinite(weight) ? weight : 0, forwardFlag ? forwardNames[forwardFlag]! : 'route');
 	return undefined;
 }
 
@@ -115,7 +104,7 @@ function readListingLine(state: IpvsParseState, trimmed: string, line: number): 
 		}
 
 		const persistent = /persistent\s+(\d+)/.exec(listed[4]!);
-		state.last = {line, protocol, ...hostPort, scheduler: listed[3]!, persistentSeconds: persistent ? Number(persistent[1]) : null, realServers: []};
+		state.last = newService(line, protocol, hostPort, listed[3]!, persistent ? Number(persistent[1]) : null);
 		state.services.push(state.last);
 		return undefined;
 	}
@@ -130,7 +119,7 @@ function readListingLine(state: IpvsParseState, trimmed: string, line: number): 
 		return state.last ? `bad real server ${real[1]!}` : 'real server before any virtual service';
 	}
 
-	state.last.realServers.push({line, ...hostPort, forward: forwardNames[real[2]!.toLowerCase()] ?? real[2]!.toLowerCase(), weight: Number(real[3])});
+	addRealServer(state.last, line, hostPort, Number(real[3]), forwardNames[real[2]!.toLowerCase()] ?? real[2]!.toLowerCase());
 	return undefined;
 }
 
@@ -146,41 +135,51 @@ function readOptions(words: string[]): Map<string, string> {
 	return options;
 }
 
+/**
+ * A virtual service's flow: `protocol` is tcp, udp, sctp or fwm (firewall mark, the mark in `ip`). IPVS
+ * carries no Service names, so the identity is `ip:port` until the API is attached.
+ */
+function newService(line: number, protocol: string, {ip, port}: {ip: string; port: number}, scheduler: string, persistentSeconds: number | null): FlowDraft {
+	const draft = newDraft(protocol === 'fwm' ? `fwmark ${ip}` : joinHostPort(ip, port));
+	draft.protocol = protocolOf(protocol) ?? 'TCP';
+	draft.scheduler = scheduler;
+	draft.chain = draft.key;
+	draft.affinity = persistentSeconds === null ? null : {timeoutSeconds: persistentSeconds};
+	// kube-proxy's NodePorts live in 30000-32767 on node addresses; without the API that is the only hint.
+	const kind = port >= 30_000 && port <= 32_767 ? 'nodePort' : 'clusterIP';
+	draft.entries.push({kind, ip, port, sourceRanges: [], localOnly: false, path: [draft.key], target: 'cluster', line});
+	return draft;
+}
+
+/** A real server (`forward` is masq, route, tunnel or local) with its weight as written; its share is set by decodeIpvs. */
+function addRealServer(service: FlowDraft, line: number, {ip, port}: {ip: string; port: number}, weight: number, forward: string): void {
+	service.endpoints.push({ip, port, probability: 0, chain: joinHostPort(ip, port), written: weight, line, hairpinMasquerade: false, forward});
+}
+
 /** Schedulers that ignore weights (apart from weight 0, which takes a server out). */
 const unweighted = new Set(['rr', 'lc', 'sh', 'dh', 'sed', 'nq', 'mh', 'fo']);
 
 /**
- * One flow per virtual service. IPVS carries no Service names, so the identity is `ip:port` until
- * the API is attached. Shares come from the weights: equal among weight > 0 for unweighted
+ * One flow per virtual service. Shares come from the weights: equal among weight > 0 for unweighted
  * schedulers (rr, lc, …), proportional for weighted ones (wrr, wlc, …); connection-based
  * schedulers then deviate from these nominal shares as load changes.
  */
 export function decodeIpvs(dump: IpvsDump): NatFlowTable {
 	const problems: NatProblem[] = [...dump.problems];
-	const flows = dump.services.map(service => {
-		const address = joinHostPort(service.ip, service.port);
-		const draft = newDraft(service.protocol === 'fwm' ? `fwmark ${service.ip}` : address);
-		draft.protocol = protocolOf(service.protocol) ?? 'TCP';
-		draft.scheduler = service.scheduler;
-		draft.chain = draft.key;
-		draft.affinity = service.persistentSeconds === null ? null : {timeoutSeconds: service.persistentSeconds};
-		// kube-proxy's NodePorts live in 30000-32767 on node addresses; without the API that is the only hint.
-		const kind = service.port >= 30_000 && service.port <= 32_767 ? 'nodePort' : 'clusterIP';
-		draft.entries.push({kind, ip: service.ip, port: service.port, sourceRanges: [], localOnly: false, path: [draft.key], target: 'cluster', line: service.line});
-		const weights = service.realServers.map(real => real.weight);
-		const shares = unweighted.has(service.scheduler) ? equalShares(weights) : weightShares(weights);
-		draft.endpoints = service.realServers.map(({ip, port, weight, line, forward}, index): NatEndpoint => ({
-			ip, port, probability: shares[index]!, chain: joinHostPort(ip, port), written: weight, line, hairpinMasquerade: false, forward,
-		}));
+	const flows = dump.services.map(draft => {
+		const weights = draft.endpoints.map(real => real.written!);
+		const shares = unweighted.has(draft.scheduler!) ? equalShares(weights) : weightShares(weights);
+		draft.endpoints = draft.endpoints.map((real, index) => ({...real, probability: shares[index]!}));
 		// kube-proxy keeps a virtual service with no real servers: connections are refused, as with weights all 0.
 		if (shares.every(share => share === 0)) {
-			if (service.realServers.length > 0) {
-				problems.push({line: service.line, message: `line ${service.line}: ${address}: every real server has weight 0, new connections are refused`});
+			const {ip, port, line} = draft.entries[0]!;
+			if (draft.endpoints.length > 0) {
+				problems.push({line, message: `line ${line!}: ${joinHostPort(ip!, port)}: every real server has weight 0, new connections are refused`});
 			}
 
 			draft.endpoints = [];
 			draft.noEndpoints = 'reject';
-			draft.noEndpointsLines.push(service.line);
+			draft.noEndpointsLines.push(line!);
 		}
 
 		return finishFlow(draft, problems);

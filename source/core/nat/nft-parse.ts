@@ -1,5 +1,6 @@
 import {ByteLines} from './byte-lines.js';
 import type {NatProblem} from './types.js';
+import {ruleProblem} from './iptables-rule.js';
 
 /** A set or map element: the parts of its key (`1.2.3.4 . tcp . 80`), its comment, a map element's value (`goto x`, `drop`). */
 export type NftElement = {readonly line: number; readonly key: string[]; readonly comment: string | null; readonly value: string | null};
@@ -112,7 +113,7 @@ export class NftReader<T> {
 		this.line(tail, 0, tail.length);
 		const {lineNumber, pendingElements, pendingRule, context} = this;
 		if (pendingRule) {
-			this.problem(pendingRule.line, pendingRule.raw, 'unbalanced braces');
+			ruleProblem(this.problems, pendingRule.line, pendingRule.raw, 'unbalanced braces');
 		}
 
 		if (pendingElements) {
@@ -127,10 +128,6 @@ export class NftReader<T> {
 		}
 
 		return {tables: this.tables, problems: this.problems};
-	}
-
-	private problem(line: number, raw: string, message: string) {
-		this.problems.push({line, message: `line ${line}: ${message}: ${raw.length > 200 ? `${raw.slice(0, 200)}…` : raw}`});
 	}
 
 	private topLine(line: number, trimmed: string): void {
@@ -152,7 +149,7 @@ export class NftReader<T> {
 
 			this.addForm = true;
 		} else if (!/^(flush|delete|destroy)\s/.test(trimmed)) {
-			this.problem(line, this.raw, 'expected `table <family> <name> {`');
+			ruleProblem(this.problems, line, this.raw, 'expected `table <family> <name> {`');
 		}
 	}
 
@@ -162,7 +159,7 @@ export class NftReader<T> {
 		const declared = simple ? null : /^(set|map|chain)\s+(\S+)\s*\{\s*(.*)$/.exec(trimmed);
 		if (!simple && !declared) {
 			if (!/^(comment|flags)\s/.test(trimmed)) {
-				this.problem(line, this.raw, 'expected a set, map or chain');
+				ruleProblem(this.problems, line, this.raw, 'expected a set, map or chain');
 			}
 
 			return;
@@ -183,7 +180,7 @@ export class NftReader<T> {
 
 			this.context = rest === '}' ? 'table' : 'chain';
 			if (rest && rest !== '}') {
-				this.problem(line, this.raw, 'unexpected text after `{`');
+				ruleProblem(this.problems, line, this.raw, 'unexpected text after `{`');
 			}
 
 			return;
@@ -259,7 +256,7 @@ export class NftReader<T> {
 		if (balance > 0) {
 			this.pendingRule = {line, raw: this.raw, parts: [trimmed], balance};
 		} else if (balance < 0) {
-			this.problem(line, this.raw, 'unbalanced braces');
+			ruleProblem(this.problems, line, this.raw, 'unbalanced braces');
 		} else {
 			// Without a `#`, the line trimmed is the statement.
 			this.addRule(line, trimmed, this.hash ? this.raw.trim() : trimmed);
@@ -276,7 +273,7 @@ export class NftReader<T> {
 
 		this.pendingRule = null;
 		if (pending.balance < 0) {
-			this.problem(pending.line, pending.raw, 'unbalanced braces');
+			ruleProblem(this.problems, pending.line, pending.raw, 'unbalanced braces');
 		} else {
 			this.addRule(pending.line, pending.parts.join(' '), pending.raw.trim());
 		}

@@ -1,6 +1,7 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {iptablesEndpointChain, iptablesServiceHash, nftEndpointBase, nftServiceBase} from '../../../source/core/nat/chain-names.js';
+import {iptablesServiceHash} from '../../../source/core/nat/chain-names.js';
+import {iptablesEndpointChain, nftEndpointBase, nftServiceBase} from '../../../source/builtin-cluster/generate/chain-names.js';
 
 // Expected names are those of kube-proxy's own proxier tests (pkg/proxy/iptables and pkg/proxy/nftables) for ns1/svc1:p80.
 test('chain names are the ones kube-proxy derives (iptables 16 characters, nftables 8)', () => {

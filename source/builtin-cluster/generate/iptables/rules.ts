@@ -1,4 +1,4 @@
-import {iptablesEndpointChain} from '../../../core/nat/chain-names.js';
+import {iptablesEndpointChain} from '../chain-names.js';
 import type {PlannedEndpoint, PlannedServicePort} from '../../../core/nat/service-ports.js';
 import {defaultClusterCIDR, joinHostPort, type NatGeneratorOptions, ruleProbability} from '../plan.js';
 import {hostMask} from './print.js';
