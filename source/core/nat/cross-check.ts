@@ -21,9 +21,9 @@ export function portKey(service: string, port: string, protocol: string, family:
 	return `${service}|${port}|${protocol.toUpperCase()}|${family}`;
 }
 
-/** The API's Service ports of each family as kube-proxy on `nodeName` sees them. */
-export function apiPortsOf(api: NatApiLists, nodeName: string, families: Iterable<AddressFamily> = ['IPv4', 'IPv6']): Array<PlannedServicePort & {readonly family: AddressFamily}> {
-	return [...families].flatMap(family => planServicePorts({services: api.services, endpointSlices: api.endpointSlices, nodeName}, {family}).map(port => ({...port, family})));
+/** The API's Service ports of each family as kube-proxy sees them (on no node in particular: no local endpoints). */
+export function apiPortsOf(api: NatApiLists, families: Iterable<AddressFamily> = ['IPv4', 'IPv6']): Array<PlannedServicePort & {readonly family: AddressFamily}> {
+	return [...families].flatMap(family => planServicePorts({services: api.services, endpointSlices: api.endpointSlices, nodeName: ''}, {family}).map(port => ({...port, family})));
 }
 
 /**
@@ -33,7 +33,7 @@ export function apiPortsOf(api: NatApiLists, nodeName: string, families: Iterabl
  */
 export function crossCheckNat(table: NatFlowTable, api: NatApiObjects): NatFlowTable {
 	const problems: NatProblem[] = [...table.problems];
-	const apiPorts: ApiPort[] = apiPortsOf(api, '').map(port => ({...port, hash: iptablesServiceHash(port.portString, port.protocol)}));
+	const apiPorts: ApiPort[] = apiPortsOf(api).map(port => ({...port, hash: iptablesServiceHash(port.portString, port.protocol)}));
 	const byHash = new Map(apiPorts.map(port => [port.hash, port]));
 	const byName = new Map(apiPorts.map(port => [portKey(`${port.namespace}/${port.name}`, port.portName, port.protocol, port.family), port]));
 	const owners = endpointOwners(api.endpointSlices);
@@ -186,7 +186,7 @@ function mergeIpvsFlows(flows: NatServiceFlow[]): NatServiceFlow[] {
 	const groups = new Map<string, NatServiceFlow[]>();
 	for (const flow of flows.filter(flow => flow.identified)) {
 		// ipvsadm lists both families at once: a dual-stack Service's IPv4 and IPv6 virtual services are two flows.
-		const key = `${flow.service}|${flow.port}|${flow.protocol}|${flowFamily(flow)}`;
+		const key = portKey(flow.service, flow.port, flow.protocol, flowFamily(flow));
 		groups.set(key, [...(groups.get(key) ?? []), flow]);
 	}
 

@@ -120,20 +120,19 @@ export function compareNodes(rules: readonly NodeRules[], api: NatApiLists | und
 		}
 	}
 
-	// What the API says each node's rules should send to, per port key (the plan the generators share).
-	const expected = new Map(read.map(({node}) => [node, new Map<string, PlannedServicePort>(api === undefined ? [] : apiPortsOf(api, node, families)
-		.map(port => [portKey(`${port.namespace}/${port.name}`, port.portName, port.protocol, port.family), port]))]));
-	const keys = new Set([...flowsByPort.keys(), ...[...expected.values()].flatMap(plan => [...plan.keys()])]);
-	const ports = [...keys].sort().map((key): CrossNodePort => {
+	// What the API says every node's rules should send to, per port key (a node's name decides only its local endpoints).
+	const expected = new Map<string, PlannedServicePort>(api === undefined ? [] : apiPortsOf(api, families)
+		.map(port => [portKey(`${port.namespace}/${port.name}`, port.portName, port.protocol, port.family), port]));
+	const ports = [...new Set([...flowsByPort.keys(), ...expected.keys()])].sort().map((key): CrossNodePort => {
 		const [service, port, protocol, family] = key.split('|') as [string, string, string, AddressFamily];
 		const flows = flowsByPort.get(key) ?? new Map<string, NatServiceFlow>();
 		const variants = variantsOf(flows);
 		const absentOn = read.map(({node}) => node).filter(node => !flows.has(node));
 		const withLocal = [...flows].filter(([, flow]) => (flow.localEndpoints?.length ?? 0) > 0).map(([node]) => node);
 		const local = [...flows.values()].some(flow => flow.localEndpoints !== null) ? {withEndpoints: withLocal, without: [...flows.keys()].filter(node => !withLocal.includes(node))} : null;
-		const planned = read.map(({node}) => ({node, plan: expected.get(node)!.get(key)}));
-		const stale = planned.flatMap(({node, plan}) => (plan ? staleOn(node, flows.get(node), plan) ?? [] : []));
-		return {service, port, protocol, family, agree: variants.length <= 1 && absentOn.length === 0, variants, absentOn, local, stale, inApi: planned.some(({plan}) => plan !== undefined)};
+		const plan = expected.get(key);
+		const stale = plan ? read.flatMap(({node}) => staleOn(node, flows.get(node), plan) ?? []) : [];
+		return {service, port, protocol, family, agree: variants.length <= 1 && absentOn.length === 0, variants, absentOn, local, stale, inApi: plan !== undefined};
 	});
 
 	return {

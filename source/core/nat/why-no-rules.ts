@@ -1,6 +1,6 @@
-import {type NatApiObjects, noFilterTable} from './cross-check.js';
+import {apiPortsOf, type NatApiObjects, noFilterTable} from './cross-check.js';
 import type {NatFlowTable} from './types.js';
-import {addressFamily, flowFamily, planServicePorts} from './service-ports.js';
+import {addressFamily, flowFamily} from './service-ports.js';
 
 /** Why a Service has no flow in the rules: `expected` when kube-proxy writes none for it by design. */
 export type NoRulesVerdict = {readonly expected: boolean; readonly text: string};
@@ -49,8 +49,7 @@ export function whyNoRules(serviceKey: string, table: NatFlowTable, api: NatApiO
 	}
 
 	// A nat-only dump lacks the filter table, where a Service without (local) endpoints has its only rule.
-	const ports = [...read].flatMap(family => planServicePorts({services: [service!], endpointSlices: api.endpointSlices, nodeName: ''}, {family}))
-		.filter(port => portName === undefined || port.portName === portName);
+	const ports = apiPortsOf({services: [service!], endpointSlices: api.endpointSlices}, read).filter(port => portName === undefined || port.portName === portName);
 	if (table.filterTable === false && ports.length > 0 && api.endpointSlicesListed !== false && ports.every(port => port.clusterEndpoints.length === 0)) {
 		return {expected: true, text: `${key} has no endpoints, so kube-proxy writes it no nat rules, only a REJECT in the filter table, which this dump lacks (iptables-save -t nat)`};
 	}
