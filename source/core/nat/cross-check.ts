@@ -83,7 +83,7 @@ export function crossCheckNat(table: NatFlowTable, api: NatApiObjects): NatFlowT
 		}
 	}
 
-	const notes = [...(table.notes ?? []), ...crossCheckNotes(apiPorts, families, unchecked, api.namespace), ...(rejectedUnseen.length > 0 ? [noFilterTableNote(rejectedUnseen)] : [])];
+	const notes = [...(table.notes ?? []), ...crossCheckNotes(apiPorts, families, unchecked, api.namespace, rejectedUnseen)];
 	return {...table, services: flows.sort(compareFlows), problems, ...(notes.length > 0 ? {notes} : {})};
 
 	function named(endpoint: NatEndpoint): NatEndpoint {
@@ -109,16 +109,11 @@ function someOf(names: readonly string[]): string {
 	return names.length > 3 ? `${names.slice(0, 3).join(', ')} and ${names.length - 3} more` : names.join(', ');
 }
 
-/** The Service ports with no nat rules whose REJECT or DROP a dump without the filter table cannot show. */
-function noFilterTableNote(ports: readonly string[]): string {
-	return `${ports.length === 1 ? 'a Service port' : `${ports.length} Service ports`} (${someOf(ports)}) without nat rules here: ${noFilterTable}: not checked`;
-}
-
 /** Why a Service port may rightly have no nat rules, and why a nat-only dump cannot tell. */
 export const noFilterTable = 'kube-proxy writes none for a Service without endpoints (with internalTrafficPolicy Local, without one on this node), only a REJECT or DROP in the filter table, which this dump lacks (iptables-save -t nat)';
 
-/** What the check could not see: IPv6 rules not in the dump, Services of namespaces the API was not asked for. */
-function crossCheckNotes(apiPorts: readonly ApiPort[], families: ReadonlySet<string>, unchecked: number, namespace: string | undefined): string[] {
+/** What the check could not see: IPv6 rules, other namespaces' Services, the filter-table rules a nat-only dump lacks. */
+function crossCheckNotes(apiPorts: readonly ApiPort[], families: ReadonlySet<string>, unchecked: number, namespace: string | undefined, rejectedUnseen: readonly string[]): string[] {
 	const notes: string[] = [];
 	// An IPv6 ClusterIP while the dump holds no IPv6 rule: ip6tables-save (or nft's ip6 table) was not
 	// read, so this is a note on what the tree leaves out, never a "no rules" finding.
@@ -129,6 +124,10 @@ function crossCheckNotes(apiPorts: readonly ApiPort[], families: ReadonlySet<str
 
 	if (unchecked > 0) {
 		notes.push(`rules of ${unchecked} Service port${unchecked === 1 ? '' : 's'} outside namespace ${namespace} were not checked against the API (it was asked for ${namespace} only; -A checks all)`);
+	}
+
+	if (rejectedUnseen.length > 0) {
+		notes.push(`${rejectedUnseen.length === 1 ? 'a Service port' : `${rejectedUnseen.length} Service ports`} (${someOf(rejectedUnseen)}) without nat rules here: ${noFilterTable}: not checked`);
 	}
 
 	return notes;
