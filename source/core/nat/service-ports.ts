@@ -9,9 +9,7 @@ import type {NatServiceFlow} from './types.js';
  */
 export type ServicePortsInput = {
 	readonly services: readonly V1Service[];
-	/** The EndpointSlices (`slices` is accepted as another spelling). */
-	readonly endpointSlices?: readonly V1EndpointSlice[];
-	readonly slices?: readonly V1EndpointSlice[];
+	readonly endpointSlices: readonly V1EndpointSlice[];
 	/** Name of the node whose view this is (decides local endpoints). */
 	readonly nodeName: string;
 };
@@ -71,7 +69,7 @@ export function joinHostPort(ip: string, port: number): string {
 export function planServicePorts(input: ServicePortsInput, options: {readonly family?: AddressFamily} = {}): PlannedServicePort[] {
 	const family = options.family ?? 'IPv4';
 	const wantV6 = family === 'IPv6';
-	const slicesByService = slicesOfServices(input.endpointSlices ?? input.slices ?? [], family);
+	const slicesByService = slicesOfServices(input.endpointSlices, family);
 	return input.services.flatMap(service => {
 		const spec = service.spec;
 		const namespace = service.metadata?.namespace ?? 'default';
