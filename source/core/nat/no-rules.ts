@@ -1,4 +1,8 @@
 import type {NatFlowTable} from './types.js';
+import {formatBytes} from '../../util/format-bytes.js';
+
+// Until dump-limits.ts takes it from util too.
+export {formatBytes} from '../../util/format-bytes.js';
 
 /** How much of the dump is looked at to call it binary. */
 const sniffBytes = 64 * 1024;
@@ -61,19 +65,4 @@ function countLines(text: string): number {
 	}
 
 	return text.endsWith('\n') ? lines : lines + 1;
-}
-
-export function formatBytes(size: number): string {
-	if (size < 1024) {
-		return `${size} byte${size === 1 ? '' : 's'}`;
-	}
-
-	const units = ['KiB', 'MiB', 'GiB'];
-	let unit = 0;
-	while (size >= 1024 ** (unit + 2) && unit < units.length - 1) {
-		unit++;
-	}
-
-	const value = size / 1024 ** (unit + 1);
-	return `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]!}`;
 }
