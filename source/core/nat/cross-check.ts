@@ -27,9 +27,8 @@ export function apiPortsOf(api: NatApiLists, families: Iterable<AddressFamily> =
 }
 
 /**
- * Tie the decoded rules to the API: name flows the rules left anonymous (no comments, IPVS),
- * correct entry kinds the rules cannot tell apart, attach pod and node names to endpoints, and
- * report where rules and API disagree. Pure: the same table and objects give the same result.
+ * Tie the decoded rules to the API: name flows the rules left anonymous (no comments, IPVS), correct entry kinds the
+ * rules cannot tell apart, attach pod and node names to endpoints, and report where rules and API disagree. Pure.
  */
 export function crossCheckNat(table: NatFlowTable, api: NatApiObjects): NatFlowTable {
 	const problems: NatProblem[] = [...table.problems];
@@ -177,9 +176,8 @@ function apiKind(port: PlannedServicePort, entry: NatEntry): NatEntryKind {
 }
 
 /**
- * IPVS has one virtual service per address; once named, the virtual services of one Service port
- * become one flow. The ClusterIP's real servers are the cluster-wide list; a virtual service with
- * a different (smaller) list is the Local-policy path.
+ * IPVS has a virtual service per address: once named, one Service port's become one flow. The ClusterIP's real servers
+ * are the cluster-wide list; a virtual service with another (smaller) list is the Local-policy path.
  */
 function mergeIpvsFlows(flows: NatServiceFlow[]): NatServiceFlow[] {
 	const groups = new Map<string, NatServiceFlow[]>();

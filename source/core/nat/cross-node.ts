@@ -2,12 +2,8 @@ import {apiPortsOf, portKey} from './cross-check.js';
 import {type AddressFamily, addressFamily, joinHostPort, type PlannedServicePort} from './service-ports.js';
 import type {NatApiLists, NatEndpoint, NatFlowTable, NatServiceFlow} from './types.js';
 
-/**
- * Every node's rules side by side: per Service port, do all nodes send new connections to the same
- * endpoints with the same shares; which nodes have local endpoints for Local Services; and which
- * nodes' rules disagree with the API (endpoints missing or extra). Nodes whose rules could not be
- * read are unknown: named with their reason, never counted as agreeing or stale. Pure.
- */
+// Every node's rules side by side, per Service port: the same endpoints and shares everywhere, local endpoints
+// of Local Services, endpoints missing or extra against the API. Unread nodes are unknown, never agreeing or stale.
 
 /** One node's rules, or why they could not be read. */
 export type NodeRules =

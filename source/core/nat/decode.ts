@@ -44,9 +44,8 @@ function formatDecoder(mode: NatMode): FormatDecoder {
 }
 
 /**
- * Decodes a rule dump given as bytes in parts as they are read (a file is never held whole): the
- * format is told from its first 64 KB (or `mode`), then each part goes to that format's reader.
- * The caller does not reuse a part once given. Never throws.
+ * Decodes a rule dump given in parts as they are read (a file is never held whole); the format is told from its first
+ * 64 KB (or `mode`). The caller does not reuse a part once given. Never throws.
  */
 export class NatDumpDecoder {
 	private decoder: FormatDecoder | undefined;
@@ -84,11 +83,7 @@ export class NatDumpDecoder {
 	}
 }
 
-/**
- * Parse and decode a rule dump held whole (text, or the bytes a tool wrote) into the flow model:
- * the streaming decoder, given it in parts. `mode` overrides detection; `onProgress` is told the bytes
- * decoded so far after each part. Never throws.
- */
+/** A rule dump held whole (text or bytes), decoded in parts; `onProgress` is told the bytes done after each. Never throws. */
 export function decodeNatDump(dump: string | Uint8Array, mode?: NatMode, onProgress?: (done: number, total: number) => void): NatFlowTable {
 	const bytes = typeof dump === 'string' ? Buffer.from(dump, 'utf8') : dump;
 	const decoder = new NatDumpDecoder(mode);

@@ -8,10 +8,8 @@ export {formatBytes} from '../../util/format-bytes.js';
 const sniffBytes = 64 * 1024;
 
 /**
- * Why a decoded dump is not a kube-proxy table (one line naming `source` and what was read), or
- * null when it holds Service rules. An empty file, a machine that is not a node and binary data
- * all decode to zero Service ports; that is no verdict about kube-proxy, so it must not be shown
- * as "0 service ports".
+ * Why a decoded dump is not a kube-proxy table (one line naming `source` and what was read), or null when it holds
+ * Service rules: an empty file, a machine that is no node and binary data decode to 0 Service ports, which is no verdict.
  */
 export function missingKubeProxyRules(dump: string | Uint8Array, table: NatFlowTable, source: string): string | null {
 	if (table.services.length > 0) {
@@ -51,8 +49,8 @@ function describeInput(dump: string | Uint8Array): string {
 }
 
 /**
- * `nft list ruleset` of a node whose kube-proxy runs in iptables mode over iptables-nft: its KUBE-
- * chains in `table ip nat`, which nft prints but the decoders do not read in that form. nftables-mode kube-proxy names its chains in lower case in `table ip kube-proxy`.
+ * `nft list ruleset` of a node whose kube-proxy runs in iptables mode over iptables-nft: KUBE- chains in `table ip nat`,
+ * not read in that form (nftables-mode kube-proxy names its chains in lower case in `table ip kube-proxy`).
  */
 function iptablesNftAsNft(text: string): boolean {
 	return /^\s*chain KUBE-(SERVICES|NODEPORTS) \{$/m.test(text) && /^table ip6? nat \{$/m.test(text) && !/^table ip6? kube-proxy \{$/m.test(text);

@@ -2,11 +2,7 @@ import type {V1EndpointSlice, V1Service} from '@kubernetes/client-node';
 import {servicePortName} from './chain-names.js';
 import type {NatServiceFlow} from './types.js';
 
-/**
- * kube-proxy's view of Services on one node: each Service port with its usable endpoints (all, and this
- * node's). The cross-checks compare decoded rules against it; the built-in cluster's rule generators
- * write rules from it. Pure.
- */
+/** kube-proxy's view of Services on one node (the cross-checks compare rules with it; the generators write rules from it). */
 export type ServicePortsInput = {
 	readonly services: readonly V1Service[];
 	readonly endpointSlices: readonly V1EndpointSlice[];

@@ -1,11 +1,7 @@
 /**
- * Effective shares of a chain of random-match rules.
- *
- * Rule i matches with probability p_i of the packets the earlier rules left, so its share is
- * p_i * Π_{j<i} (1 - p_j); a rule without a probability (null) takes everything that is left, and
- * any rule after it is unreachable (share 0). The probabilities are used as written (kube-proxy's
- * `0.3333333333`, or the kernel's read-back `0.33333333349`): no rounding happens before the
- * end, so the shares of a chain that ends in an unconditional rule sum to 1 up to float error.
+ * Effective shares of a chain of random-match rules: rule i takes p_i of what the earlier ones left, p_i * Π_{j<i} (1 - p_j);
+ * a rule without a probability (null) takes the rest, and any after it 0. Probabilities are used as written (kube-proxy's
+ * `0.3333333333`, the kernel's read-back `0.33333333349`), unrounded, so a chain ending unconditionally sums to 1 up to float error.
  */
 export function chainShares(probabilities: ReadonlyArray<number | null>): number[] {
 	const shares: number[] = [];

@@ -6,10 +6,8 @@ import {addressFamily, flowFamily} from './service-ports.js';
 export type NoRulesVerdict = {readonly expected: boolean; readonly text: string};
 
 /**
- * Why `table` (checked against `api`, the API when the rules were read) has no flow for `serviceKey`
- * (`NS/NAME` or `NS/NAME:PORT`). ExternalName and headless Services get no rules by design; a
- * Service the API gives a ClusterIP of a family the rules hold is a finding; without the API, or
- * for a family the dump lacks, nothing is concluded and the text says why.
+ * Why `table` (checked against `api` as it was when the rules were read) has no flow for `serviceKey` (`NS/NAME[:PORT]`):
+ * by design for ExternalName and headless Services; a finding for a ClusterIP of a family the rules hold; else unknown, said why.
  */
 export function whyNoRules(serviceKey: string, table: NatFlowTable, api: NatApiObjects | undefined, unchecked: string | undefined): NoRulesVerdict {
 	const [key = '', portName] = serviceKey.split(':');
