@@ -65,16 +65,14 @@ export function crossCheckNat(table: NatFlowTable, api: NatApiObjects): NatFlowT
 
 	// The families the rules hold, a flow each (a NodePort entry has no address of its own to tell by).
 	const families = new Set(flows.map(flow => flowFamily(flow)));
-	// Without endpoints a Service has no nat rules, only a REJECT in the filter table: a nat-only dump cannot show it.
 	const rejectedUnseen: string[] = [];
 	for (const port of apiPorts) {
 		if (matched.has(port) || !families.has(port.family)) {
 			continue;
 		}
 
-		// kube-proxy writes no nat rules for a port without endpoints, nor with internalTrafficPolicy Local for one
-		// without an endpoint on this node: only a REJECT or DROP in the filter table. Unlisted EndpointSlices make
-		// every port look endpoint-less.
+		// A port that may rightly have only filter-table rules (noFilterTable says which) is not missing from a nat-only
+		// dump; unlisted EndpointSlices make every port look endpoint-less.
 		if (table.filterTable === false && (port.clusterEndpoints.length === 0 || port.internalLocal || api.endpointSlicesListed === false)) {
 			rejectedUnseen.push(port.portString);
 		} else {
