@@ -12,11 +12,7 @@ const sniffBytes = 64 * 1024;
  * Service rules: an empty file, a machine that is no node and binary data decode to 0 Service ports, which is no verdict.
  */
 export function missingKubeProxyRules(dump: string | Uint8Array, table: NatFlowTable, source: string): string | null {
-	if (table.services.length > 0) {
-		return null;
-	}
-
-	return `no kube-proxy rules found in ${source}: ${describeInput(dump)}`;
+	return table.services.length > 0 ? null : `no kube-proxy rules found in ${source}: ${describeInput(dump)}`;
 }
 
 function describeInput(dump: string | Uint8Array): string {

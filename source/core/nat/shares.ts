@@ -4,21 +4,12 @@
  * `0.3333333333`, the kernel's read-back `0.33333333349`), unrounded, so a chain ending unconditionally sums to 1 up to float error.
  */
 export function chainShares(probabilities: ReadonlyArray<number | null>): number[] {
-	const shares: number[] = [];
 	let remaining = 1;
-	for (const probability of probabilities) {
-		if (probability === null) {
-			shares.push(remaining);
-			remaining = 0;
-			continue;
-		}
-
-		const share = remaining * probability;
-		shares.push(share);
+	return probabilities.map(probability => {
+		const share = probability === null ? remaining : remaining * probability;
 		remaining -= share;
-	}
-
-	return shares;
+		return share;
+	});
 }
 
 /** Shares proportional to weights (IPVS weighted schedulers); zero weights get nothing. */
@@ -49,9 +40,5 @@ export function sumSharesOf<T>(items: readonly T[], share: (item: T) => number):
 
 /** Percent text with one decimal, e.g. `33.3%`; `<0.1%` for tiny but non-zero shares. */
 export function formatShare(share: number): string {
-	if (share > 0 && share < 0.0005) {
-		return '<0.1%';
-	}
-
-	return `${(share * 100).toFixed(1)}%`;
+	return share > 0 && share < 0.0005 ? '<0.1%' : `${(share * 100).toFixed(1)}%`;
 }
