@@ -164,11 +164,7 @@ function jsonNumber(value: number): string {
 
 /** An array as `JSON.stringify(…, null, 2)` writes it, items at `inner`, `]` at `indent` (each value's place is fixed). */
 function jsonArray<T>(items: readonly T[], indent: string, inner: string, item: (value: T) => string): string {
-	if (items.length === 0) {
-		return '[]';
-	}
-
-	return `[\n${inner}${items.map(item).join(`,\n${inner}`)}\n${indent}]`;
+	return items.length === 0 ? '[]' : `[\n${inner}${items.map(item).join(`,\n${inner}`)}\n${indent}]`;
 }
 
 /** An entry, at 8 spaces (services[].entries[]). */
