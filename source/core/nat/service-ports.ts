@@ -1,11 +1,9 @@
-import type {V1EndpointSlice, V1Service} from '@kubernetes/client-node';
+import type {V1EndpointSlice} from '@kubernetes/client-node';
 import {servicePortName} from './chain-names.js';
-import type {NatServiceFlow} from './types.js';
+import type {NatApiLists, NatServiceFlow} from './types.js';
 
 /** kube-proxy's view of Services on one node (the cross-checks compare rules with it; the generators write rules from it). */
-export type ServicePortsInput = {
-	readonly services: readonly V1Service[];
-	readonly endpointSlices: readonly V1EndpointSlice[];
+export type ServicePortsInput = NatApiLists & {
 	/** Name of the node whose view this is (decides local endpoints). */
 	readonly nodeName: string;
 };
