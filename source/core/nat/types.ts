@@ -114,7 +114,7 @@ export type NatFlowTable = {
 	readonly notes?: readonly string[];
 	/** Mark value set by KUBE-MARK-MASQ / mark-for-masquerade, e.g. `0x4000`; null when not found. */
 	readonly masqueradeMark: string | null;
-	/** iptables: false without the filter table (`iptables-save -t nat`), where Services without endpoints are rejected; else absent. */
+	/** iptables: false without the filter table (`iptables-save -t nat`), which holds a Service without endpoints' only rule; else absent. */
 	readonly filterTable?: boolean;
 };
 
