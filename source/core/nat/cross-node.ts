@@ -19,13 +19,8 @@ export type EndpointShare = {readonly endpoint: string; readonly probability: nu
 /** Nodes whose rules dispatch one Service port identically. */
 export type DispatchVariant = {readonly nodes: readonly string[]; readonly shares: readonly EndpointShare[]};
 
-export type StaleRules = {
-	readonly node: string;
-	/** In the API's EndpointSlices (ready), absent from the node's rules. */
-	readonly missing: readonly string[];
-	/** In the node's rules, not in the API. */
-	readonly extra: readonly string[];
-};
+/** A node whose endpoints disagree with the API: `missing` are in its EndpointSlices (ready), not in the rules; `extra` the reverse. */
+export type StaleRules = {readonly node: string; readonly missing: readonly string[]; readonly extra: readonly string[]};
 
 export type CrossNodePort = {
 	/** `namespace/name`, or the rules' own identity when the API did not name it. */
