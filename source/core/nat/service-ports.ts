@@ -8,11 +8,7 @@ export type ServicePortsInput = NatApiLists & {
 	readonly nodeName: string;
 };
 
-export type PlannedEndpoint = {
-	readonly ip: string;
-	readonly port: number;
-	readonly nodeName: string | null;
-};
+export type PlannedEndpoint = {readonly ip: string; readonly port: number; readonly nodeName: string | null};
 
 /** One Service port as kube-proxy sees it on one node. */
 export type PlannedServicePort = {

@@ -10,10 +10,7 @@ export type NatEntryKind = 'clusterIP' | 'nodePort' | 'externalIP' | 'loadBalanc
 export type NatProtocol = 'TCP' | 'UDP' | 'SCTP';
 
 /** A problem found while parsing, decoding or cross-checking; `line` is null when no rule is involved. */
-export type NatProblem = {
-	readonly line: number | null;
-	readonly message: string;
-};
+export type NatProblem = {readonly line: number | null; readonly message: string};
 
 /** One place where the packet gets the masquerade mark (it will be SNATed on the way out). */
 export type NatMasquerade = {
