@@ -116,7 +116,4 @@ export type NatFlowTable = {
 };
 
 /** The API objects a table is checked against: a Service list and an EndpointSlice list. */
-export type NatApiLists = {
-	readonly services: readonly V1Service[];
-	readonly endpointSlices: readonly V1EndpointSlice[];
-};
+export type NatApiLists = {readonly services: readonly V1Service[]; readonly endpointSlices: readonly V1EndpointSlice[]};
