@@ -6,11 +6,8 @@ import {sumSharesOf} from './shares.js';
 type Mutable<Value> = Value extends ReadonlyArray<infer Item> ? Item[] : Value;
 
 /** Mutable flow used while decoding; `finishFlow` freezes it into a NatServiceFlow. */
-export type FlowDraft = {-readonly [Field in Exclude<keyof NatServiceFlow, 'service' | 'protocol'>]: Mutable<NatServiceFlow[Field]>} & {
-	key: string;
-	service: string | null;
-	protocol: NatProtocol | null;
-};
+export type FlowDraft = {-readonly [Field in Exclude<keyof NatServiceFlow, 'service' | 'protocol'>]: Mutable<NatServiceFlow[Field]>}
+	& {key: string; service: string | null; protocol: NatProtocol | null};
 
 export function newDraft(key: string): FlowDraft {
 	return {
