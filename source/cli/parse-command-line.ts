@@ -1,7 +1,7 @@
 import meow from 'meow';
 import type {CliConfig} from '../commands/run-command.js';
 import {parseByteSize} from '../core/nat/dump-limits.js';
-import {invalidNodeName} from '../core/nat/node-name.js';
+import {invalidNodeName} from '../node/access/node-name.js';
 import {parseDuration} from '../core/probe/duration.js';
 import {badTarget, parseTarget} from '../core/services/service-target.js';
 import {flagNamed, flagSpec, flagTable, kebab, type FlagName} from './flags.js';

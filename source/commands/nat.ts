@@ -5,7 +5,7 @@ import type {NatFlowTable, NatMode} from '../core/nat/types.js';
 import {natApiOf} from '../core/nat/api-of.js';
 import {crossCheckNat, type NatApiObjects} from '../core/nat/cross-check.js';
 import {defaultDumpLimits} from '../core/nat/dump-limits.js';
-import {invalidNodeName} from '../core/nat/node-name.js';
+import {invalidNodeName} from '../node/access/node-name.js';
 import {filterNatServices, natJsonParts, renderNatText} from '../core/nat/render.js';
 import {whyNoRules} from '../core/nat/why-no-rules.js';
 import {NatSource} from '../node/nat/nat-source.js';

@@ -33,7 +33,7 @@ describe('nat without a cluster (it never loads the Kubernetes client)', () => {
 	test.before(() => {
 		ensureBuilt();
 		const state = initialDemoState(Date.now());
-		writeFileSync(file, generateIptablesSave({services: state.services, slices: endpointSlicesFor(state), nodeName: 'myk8s-worker', nodeIPs: ['172.18.0.5']}));
+		writeFileSync(file, generateIptablesSave({services: state.services, endpointSlices: endpointSlicesFor(state), nodeName: 'myk8s-worker', nodeIPs: ['172.18.0.5']}));
 	});
 
 	test('the Kubernetes client is loaded only when there is a kubeconfig to connect with', () => {

@@ -145,7 +145,7 @@ describe('nat does not cross-check against a cluster it could not read', () => {
 		const {endpointSlicesFor, initialDemoState} = await import('../../source/builtin-cluster/demo/cluster.js');
 		const state = initialDemoState(Date.now());
 		const dumpFile = path.join(lab.directory, 'nat-dump.txt');
-		await writeFile(dumpFile, generateIptablesSave({services: state.services, slices: endpointSlicesFor(state), nodeName: 'myk8s-worker', nodeIPs: ['172.18.0.5']}));
+		await writeFile(dumpFile, generateIptablesSave({services: state.services, endpointSlices: endpointSlicesFor(state), nodeName: 'myk8s-worker', nodeIPs: ['172.18.0.5']}));
 		lab.api = await startApiServer({objects: state.services});
 		lab.api.setFault('services', {kind: 'status', code: 500});
 		const kubeconfig = await lab.api.writeKubeconfig(path.join(lab.directory, 'nat'));

@@ -585,7 +585,7 @@ describe('help, version, pipes, demo', () => {
 
 	test('nat --file - reads the dump from stdin (a lone - is not taken for an argument)', () => {
 		const state = initialDemoState(Date.now());
-		const dump = generateIptablesSave({services: state.services, slices: endpointSlicesFor(state), nodeName: 'myk8s-worker', nodeIPs: ['172.18.0.5']});
+		const dump = generateIptablesSave({services: state.services, endpointSlices: endpointSlicesFor(state), nodeName: 'myk8s-worker', nodeIPs: ['172.18.0.5']});
 		// spawnSync is fine here: this command needs no API server (none is reachable with this kubeconfig).
 		const result = spawnSync(process.execPath, [bin, 'nat', '--file', '-', '--service', 'default/svc-nodeport', '--json'], {
 			input: dump,
@@ -616,7 +616,7 @@ describe('help, version, pipes, demo', () => {
 
 	test('nat --mode naming another format than the dump\'s says which it is', () => {
 		const state = initialDemoState(Date.now());
-		const dump = generateIptablesSave({services: state.services, slices: endpointSlicesFor(state), nodeName: 'myk8s-worker', nodeIPs: ['172.18.0.5']});
+		const dump = generateIptablesSave({services: state.services, endpointSlices: endpointSlicesFor(state), nodeName: 'myk8s-worker', nodeIPs: ['172.18.0.5']});
 		const file = path.join(directory, 'iptables-save.txt');
 		writeFileSync(file, dump);
 		const result = spawnSync(process.execPath, [bin, 'nat', '--file', file, '--mode', 'nftables'], {encoding: 'utf8', env: {PATH: process.env.PATH, HOME: home, KUBECONFIG: '/nonexistent'}, timeout: 30_000});

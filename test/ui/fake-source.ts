@@ -312,7 +312,7 @@ export function demoSource(now: number, namespace?: string): {source: FakeCluste
 	const nodes = demoNodes.map(item => nodeObject(item, now));
 	return {
 		source: new FakeClusterSource({services, endpointSlices, nodes, namespace, lastUpdate: now}),
-		dump: (node = 'myk8s-control-plane') => generateIptablesSave({services: state.services, slices: endpointSlices, nodeName: node, nodeIPs: ['172.18.0.3']}, {clusterCIDR: demoClusterCidr}),
+		dump: (node = 'myk8s-control-plane') => generateIptablesSave({services: state.services, endpointSlices, nodeName: node, nodeIPs: ['172.18.0.3']}, {clusterCIDR: demoClusterCidr}),
 	};
 }
 

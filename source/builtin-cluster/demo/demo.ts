@@ -35,7 +35,7 @@ export async function startDemo(options: {withDataPlane: boolean; stepMs?: numbe
 				throw new Error(`node "${node}" is not in the demo cluster (nodes: ${demoNodes.map(n => n.name).join(', ')})`);
 			}
 
-			return generateIptablesSave({services, slices, nodes, nodeName: local.name, nodeIPs: [local.ip]}, {clusterCIDR: demoClusterCidr});
+			return generateIptablesSave({services, endpointSlices: slices, nodes, nodeName: local.name, nodeIPs: [local.ip]}, {clusterCIDR: demoClusterCidr});
 		},
 		resolveAddress: dataPlane ? (ip, port) => dataPlane.resolveAddress(ip, port) : undefined,
 		resolveName: async name => ({...(await resolveName(name, {dns: demoDnsClient(() => cluster.objects())})), resolver: 'the demo cluster\'s DNS'}),

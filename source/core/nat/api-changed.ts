@@ -2,9 +2,8 @@ import type {V1EndpointSlice, V1Service} from '@kubernetes/client-node';
 import type {NatApiLists} from './types.js';
 
 /**
- * Whether the Services or EndpointSlices differ between the API as it was when the rules were read
- * (`then`) and now: the rules' findings were drawn from `then`, so after a change they may be out of
- * date (a re-read tells). `serviceKey` (`namespace/name`) limits it to one Service and its slices.
+ * Whether the Services or EndpointSlices (of `serviceKey`, `namespace/name`, if given) differ between the API when the
+ * rules were read (`then`, the findings' ground) and now: after a change the findings may be out of date.
  */
 export function natApiChanged(then: NatApiLists, now: NatApiLists, serviceKey?: string): boolean {
 	const serviceOf = (object: V1Service) => `${object.metadata?.namespace}/${object.metadata?.name}`;

@@ -10,9 +10,8 @@ type NatApiSnapshot = NatApiLists & {
 };
 
 /**
- * What the rules can be checked against in `snapshot` (taken when they were read): nothing without
- * a listed Service list (every rule would look stale), no endpoints without listed EndpointSlices
- * (every endpoint would). `unchecked` says in one line what was left out and why.
+ * What the rules can be checked against in `snapshot` (taken when they were read): nothing without listed Services (every
+ * rule would look stale), no endpoints without listed EndpointSlices (every endpoint would); `unchecked` says why.
  */
 export function natApiOf(snapshot: NatApiSnapshot): {readonly api: NatApiObjects | undefined; readonly unchecked: string | undefined} {
 	const {services, endpointslices} = snapshot.states;

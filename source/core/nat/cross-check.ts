@@ -21,19 +21,18 @@ export function portKey(service: string, port: string, protocol: string, family:
 	return `${service}|${port}|${protocol.toUpperCase()}|${family}`;
 }
 
-/** The API's Service ports of each family as kube-proxy on `nodeName` sees them. */
-export function apiPortsOf(api: NatApiLists, nodeName: string, families: Iterable<AddressFamily> = ['IPv4', 'IPv6']): Array<PlannedServicePort & {readonly family: AddressFamily}> {
-	return [...families].flatMap(family => planServicePorts({services: api.services, endpointSlices: api.endpointSlices, nodeName}, {family}).map(port => ({...port, family})));
+/** The API's Service ports of each family as kube-proxy sees them (on no node in particular: no local endpoints). */
+export function apiPortsOf(api: NatApiLists, families: Iterable<AddressFamily> = ['IPv4', 'IPv6']): Array<PlannedServicePort & {readonly family: AddressFamily}> {
+	return [...families].flatMap(family => planServicePorts({services: api.services, endpointSlices: api.endpointSlices, nodeName: ''}, {family}).map(port => ({...port, family})));
 }
 
 /**
- * Tie the decoded rules to the API: name flows the rules left anonymous (no comments, IPVS),
- * correct entry kinds the rules cannot tell apart, attach pod and node names to endpoints, and
- * report where rules and API disagree. Pure: the same table and objects give the same result.
+ * Tie the decoded rules to the API: name flows the rules left anonymous (no comments, IPVS), correct entry kinds the
+ * rules cannot tell apart, attach pod and node names to endpoints, and report where rules and API disagree. Pure.
  */
 export function crossCheckNat(table: NatFlowTable, api: NatApiObjects): NatFlowTable {
 	const problems: NatProblem[] = [...table.problems];
-	const apiPorts: ApiPort[] = apiPortsOf(api, '').map(port => ({...port, hash: iptablesServiceHash(port.portString, port.protocol)}));
+	const apiPorts: ApiPort[] = apiPortsOf(api).map(port => ({...port, hash: iptablesServiceHash(port.portString, port.protocol)}));
 	const byHash = new Map(apiPorts.map(port => [port.hash, port]));
 	const byName = new Map(apiPorts.map(port => [portKey(`${port.namespace}/${port.name}`, port.portName, port.protocol, port.family), port]));
 	const owners = endpointOwners(api.endpointSlices);
@@ -66,16 +65,14 @@ export function crossCheckNat(table: NatFlowTable, api: NatApiObjects): NatFlowT
 
 	// The families the rules hold, a flow each (a NodePort entry has no address of its own to tell by).
 	const families = new Set(flows.map(flow => flowFamily(flow)));
-	// Without endpoints a Service has no nat rules, only a REJECT in the filter table: a nat-only dump cannot show it.
 	const rejectedUnseen: string[] = [];
 	for (const port of apiPorts) {
 		if (matched.has(port) || !families.has(port.family)) {
 			continue;
 		}
 
-		// kube-proxy writes no nat rules for a port without endpoints, nor with internalTrafficPolicy Local for one
-		// without an endpoint on this node: only a REJECT or DROP in the filter table. Unlisted EndpointSlices make
-		// every port look endpoint-less.
+		// A port that may rightly have only filter-table rules (noFilterTable says which) is not missing from a nat-only
+		// dump; unlisted EndpointSlices make every port look endpoint-less.
 		if (table.filterTable === false && (port.clusterEndpoints.length === 0 || port.internalLocal || api.endpointSlicesListed === false)) {
 			rejectedUnseen.push(port.portString);
 		} else {
@@ -83,7 +80,7 @@ export function crossCheckNat(table: NatFlowTable, api: NatApiObjects): NatFlowT
 		}
 	}
 
-	const notes = [...(table.notes ?? []), ...crossCheckNotes(apiPorts, families, unchecked, api.namespace), ...(rejectedUnseen.length > 0 ? [noFilterTableNote(rejectedUnseen)] : [])];
+	const notes = [...(table.notes ?? []), ...crossCheckNotes(apiPorts, families, unchecked, api.namespace, rejectedUnseen)];
 	return {...table, services: flows.sort(compareFlows), problems, ...(notes.length > 0 ? {notes} : {})};
 
 	function named(endpoint: NatEndpoint): NatEndpoint {
@@ -109,16 +106,11 @@ function someOf(names: readonly string[]): string {
 	return names.length > 3 ? `${names.slice(0, 3).join(', ')} and ${names.length - 3} more` : names.join(', ');
 }
 
-/** The Service ports with no nat rules whose REJECT or DROP a dump without the filter table cannot show. */
-function noFilterTableNote(ports: readonly string[]): string {
-	return `${ports.length === 1 ? 'a Service port' : `${ports.length} Service ports`} (${someOf(ports)}) without nat rules here: ${noFilterTable}: not checked`;
-}
-
 /** Why a Service port may rightly have no nat rules, and why a nat-only dump cannot tell. */
 export const noFilterTable = 'kube-proxy writes none for a Service without endpoints (with internalTrafficPolicy Local, without one on this node), only a REJECT or DROP in the filter table, which this dump lacks (iptables-save -t nat)';
 
-/** What the check could not see: IPv6 rules not in the dump, Services of namespaces the API was not asked for. */
-function crossCheckNotes(apiPorts: readonly ApiPort[], families: ReadonlySet<string>, unchecked: number, namespace: string | undefined): string[] {
+/** What the check could not see: IPv6 rules, other namespaces' Services, the filter-table rules a nat-only dump lacks. */
+function crossCheckNotes(apiPorts: readonly ApiPort[], families: ReadonlySet<string>, unchecked: number, namespace: string | undefined, rejectedUnseen: readonly string[]): string[] {
 	const notes: string[] = [];
 	// An IPv6 ClusterIP while the dump holds no IPv6 rule: ip6tables-save (or nft's ip6 table) was not
 	// read, so this is a note on what the tree leaves out, never a "no rules" finding.
@@ -129,6 +121,10 @@ function crossCheckNotes(apiPorts: readonly ApiPort[], families: ReadonlySet<str
 
 	if (unchecked > 0) {
 		notes.push(`rules of ${unchecked} Service port${unchecked === 1 ? '' : 's'} outside namespace ${namespace} were not checked against the API (it was asked for ${namespace} only; -A checks all)`);
+	}
+
+	if (rejectedUnseen.length > 0) {
+		notes.push(`${rejectedUnseen.length === 1 ? 'a Service port' : `${rejectedUnseen.length} Service ports`} (${someOf(rejectedUnseen)}) without nat rules here: ${noFilterTable}: not checked`);
 	}
 
 	return notes;
@@ -178,15 +174,14 @@ function apiKind(port: PlannedServicePort, entry: NatEntry): NatEntryKind {
 }
 
 /**
- * IPVS has one virtual service per address; once named, the virtual services of one Service port
- * become one flow. The ClusterIP's real servers are the cluster-wide list; a virtual service with
- * a different (smaller) list is the Local-policy path.
+ * IPVS has a virtual service per address: once named, one Service port's become one flow. The ClusterIP's real servers
+ * are the cluster-wide list; a virtual service with another (smaller) list is the Local-policy path.
  */
 function mergeIpvsFlows(flows: NatServiceFlow[]): NatServiceFlow[] {
 	const groups = new Map<string, NatServiceFlow[]>();
 	for (const flow of flows.filter(flow => flow.identified)) {
 		// ipvsadm lists both families at once: a dual-stack Service's IPv4 and IPv6 virtual services are two flows.
-		const key = `${flow.service}|${flow.port}|${flow.protocol}|${flowFamily(flow)}`;
+		const key = portKey(flow.service, flow.port, flow.protocol, flowFamily(flow));
 		groups.set(key, [...(groups.get(key) ?? []), flow]);
 	}
 

@@ -2,12 +2,8 @@ import {apiPortsOf, portKey} from './cross-check.js';
 import {type AddressFamily, addressFamily, joinHostPort, type PlannedServicePort} from './service-ports.js';
 import type {NatApiLists, NatEndpoint, NatFlowTable, NatServiceFlow} from './types.js';
 
-/**
- * Every node's rules side by side: per Service port, do all nodes send new connections to the same
- * endpoints with the same shares; which nodes have local endpoints for Local Services; and which
- * nodes' rules disagree with the API (endpoints missing or extra). Nodes whose rules could not be
- * read are unknown: named with their reason, never counted as agreeing or stale. Pure.
- */
+// Every node's rules side by side, per Service port: the same endpoints and shares everywhere, local endpoints
+// of Local Services, endpoints missing or extra against the API. Unread nodes are unknown, never agreeing or stale.
 
 /** One node's rules, or why they could not be read. */
 export type NodeRules =
@@ -23,13 +19,8 @@ export type EndpointShare = {readonly endpoint: string; readonly probability: nu
 /** Nodes whose rules dispatch one Service port identically. */
 export type DispatchVariant = {readonly nodes: readonly string[]; readonly shares: readonly EndpointShare[]};
 
-export type StaleRules = {
-	readonly node: string;
-	/** In the API's EndpointSlices (ready), absent from the node's rules. */
-	readonly missing: readonly string[];
-	/** In the node's rules, not in the API. */
-	readonly extra: readonly string[];
-};
+/** A node whose endpoints disagree with the API: `missing` are in its EndpointSlices (ready), not in the rules; `extra` the reverse. */
+export type StaleRules = {readonly node: string; readonly missing: readonly string[]; readonly extra: readonly string[]};
 
 export type CrossNodePort = {
 	/** `namespace/name`, or the rules' own identity when the API did not name it. */
@@ -120,20 +111,19 @@ export function compareNodes(rules: readonly NodeRules[], api: NatApiLists | und
 		}
 	}
 
-	// What the API says each node's rules should send to, per port key (the plan the generators share).
-	const expected = new Map(read.map(({node}) => [node, new Map<string, PlannedServicePort>(api === undefined ? [] : apiPortsOf(api, node, families)
-		.map(port => [portKey(`${port.namespace}/${port.name}`, port.portName, port.protocol, port.family), port]))]));
-	const keys = new Set([...flowsByPort.keys(), ...[...expected.values()].flatMap(plan => [...plan.keys()])]);
-	const ports = [...keys].sort().map((key): CrossNodePort => {
+	// What the API says every node's rules should send to, per port key (a node's name decides only its local endpoints).
+	const expected = new Map<string, PlannedServicePort>(api === undefined ? [] : apiPortsOf(api, families)
+		.map(port => [portKey(`${port.namespace}/${port.name}`, port.portName, port.protocol, port.family), port]));
+	const ports = [...new Set([...flowsByPort.keys(), ...expected.keys()])].sort().map((key): CrossNodePort => {
 		const [service, port, protocol, family] = key.split('|') as [string, string, string, AddressFamily];
 		const flows = flowsByPort.get(key) ?? new Map<string, NatServiceFlow>();
 		const variants = variantsOf(flows);
 		const absentOn = read.map(({node}) => node).filter(node => !flows.has(node));
 		const withLocal = [...flows].filter(([, flow]) => (flow.localEndpoints?.length ?? 0) > 0).map(([node]) => node);
 		const local = [...flows.values()].some(flow => flow.localEndpoints !== null) ? {withEndpoints: withLocal, without: [...flows.keys()].filter(node => !withLocal.includes(node))} : null;
-		const planned = read.map(({node}) => ({node, plan: expected.get(node)!.get(key)}));
-		const stale = planned.flatMap(({node, plan}) => (plan ? staleOn(node, flows.get(node), plan) ?? [] : []));
-		return {service, port, protocol, family, agree: variants.length <= 1 && absentOn.length === 0, variants, absentOn, local, stale, inApi: planned.some(({plan}) => plan !== undefined)};
+		const plan = expected.get(key);
+		const stale = plan ? read.flatMap(({node}) => staleOn(node, flows.get(node), plan) ?? []) : [];
+		return {service, port, protocol, family, agree: variants.length <= 1 && absentOn.length === 0, variants, absentOn, local, stale, inApi: plan !== undefined};
 	});
 
 	return {

@@ -8,10 +8,7 @@ import {decodeIpvs, parseIpvs} from './ipvs.js';
 /** How much of the start of a dump its format is told from. */
 const headBytes = 64 * 1024;
 
-/**
- * Which tool wrote this text: `nft list` / `nft -f` text, `ipvsadm -S`/`-L` text, or otherwise
- * iptables-save / `iptables -S`. Only the first non-comment lines are looked at.
- */
+/** Which tool wrote this text (nft list or -f, ipvsadm -S or -L, else iptables-save or -S), from its first lines. */
 export function detectNatMode(text: string): NatMode {
 	const head = text.slice(0, headBytes);
 	if (/^\s*(table\s+(ip|ip6|inet)\s+\S+\s*\{|add\s+(table|chain|rule|map|set|element)\s+(ip|ip6|inet)\s)/m.test(head)) {
@@ -47,16 +44,17 @@ function formatDecoder(mode: NatMode): FormatDecoder {
 }
 
 /**
- * Decodes a rule dump given as bytes in parts as they are read (a file is never held whole): the
- * format is told from its first 64 KB (or `mode`), then each part goes to that format's reader.
- * The caller does not reuse a part once given. Never throws.
+ * Decodes a rule dump given in parts as they are read (a file is never held whole); the format is told from its first
+ * 64 KB (or `mode`). The caller does not reuse a part once given. Never throws.
  */
 export class NatDumpDecoder {
 	private decoder: FormatDecoder | undefined;
-	private head: Uint8Array[] = [];
+	private readonly head: Uint8Array[] = [];
 	private headLength = 0;
 
-	constructor(private readonly mode?: NatMode) {}
+	constructor(mode?: NatMode) {
+		this.decoder = mode === undefined ? undefined : formatDecoder(mode);
+	}
 
 	write(part: Uint8Array): void {
 		if (this.decoder) {
@@ -66,32 +64,26 @@ export class NatDumpDecoder {
 
 		this.head.push(part);
 		this.headLength += part.length;
-		if (this.headLength >= headBytes || this.mode !== undefined) {
+		if (this.headLength >= headBytes) {
 			this.start();
 		}
 	}
 
 	end(): NatFlowTable {
-		if (!this.decoder) {
-			this.start();
-		}
-
-		return this.decoder!.end();
+		return (this.decoder ?? this.start()).end();
 	}
 
-	private start(): void {
-		this.decoder = formatDecoder(this.mode ?? detectNatMode(Buffer.concat(this.head, Math.min(this.headLength, headBytes)).toString('utf8')));
+	private start(): FormatDecoder {
+		this.decoder = formatDecoder(detectNatMode(Buffer.concat(this.head, Math.min(this.headLength, headBytes)).toString('utf8')));
 		for (const part of this.head.splice(0)) {
 			this.decoder.writeBytes(part);
 		}
+
+		return this.decoder;
 	}
 }
 
-/**
- * Parse and decode a rule dump held whole (text, or the bytes a tool wrote) into the flow model:
- * the streaming decoder, given it in parts. `mode` overrides detection; `onProgress` is told the bytes
- * decoded so far after each part. Never throws.
- */
+/** A rule dump held whole (text or bytes), decoded in parts; `onProgress` is told the bytes done after each. Never throws. */
 export function decodeNatDump(dump: string | Uint8Array, mode?: NatMode, onProgress?: (done: number, total: number) => void): NatFlowTable {
 	const bytes = typeof dump === 'string' ? Buffer.from(dump, 'utf8') : dump;
 	const decoder = new NatDumpDecoder(mode);

@@ -6,11 +6,8 @@ import {sumSharesOf} from './shares.js';
 type Mutable<Value> = Value extends ReadonlyArray<infer Item> ? Item[] : Value;
 
 /** Mutable flow used while decoding; `finishFlow` freezes it into a NatServiceFlow. */
-export type FlowDraft = {-readonly [Field in Exclude<keyof NatServiceFlow, 'service' | 'protocol'>]: Mutable<NatServiceFlow[Field]>} & {
-	key: string;
-	service: string | null;
-	protocol: NatProtocol | null;
-};
+export type FlowDraft = {-readonly [Field in Exclude<keyof NatServiceFlow, 'service' | 'protocol'>]: Mutable<NatServiceFlow[Field]>}
+	& {key: string; service: string | null; protocol: NatProtocol | null};
 
 export function newDraft(key: string): FlowDraft {
 	return {
@@ -121,10 +118,7 @@ export function addBypass(draft: FlowDraft, bypass: NatBypass): void {
 	}
 }
 
-/**
- * Policy Local with no local endpoint on this node: external traffic that no bypass takes falls off
- * the end of the chain (nat table) and is dropped (filter table / no-endpoint maps say the same).
- */
+/** Policy Local without a local endpoint: external traffic no bypass takes falls off the chain's end and is dropped. */
 export function markLocalDrop(draft: FlowDraft): void {
 	draft.localEndpoints ??= [];
 	if (draft.noEndpoints !== 'reject') {
@@ -168,10 +162,7 @@ export function sortEntries(entries: readonly NatEntry[]): NatEntry[] {
 	return sortSmall([...entries], compareEntries);
 }
 
-/**
- * `items` sorted in place, stably, as Array#sort sorts them; a short array (a flow's entries, marks
- * and bypasses) by insertion, as Array#sort allocates close to a kilobyte for each call.
- */
+/** `items` sorted in place, stably; a short one by insertion, as Array#sort allocates close to a kilobyte per call. */
 function sortSmall<T>(items: T[], compare: (a: T, b: T) => number): T[] {
 	if (items.length > 8) {
 		return items.sort(compare);

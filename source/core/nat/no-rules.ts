@@ -1,20 +1,18 @@
 import type {NatFlowTable} from './types.js';
+import {formatBytes} from '../../util/format-bytes.js';
+
+// Until dump-limits.ts takes it from util too.
+export {formatBytes} from '../../util/format-bytes.js';
 
 /** How much of the dump is looked at to call it binary. */
 const sniffBytes = 64 * 1024;
 
 /**
- * Why a decoded dump is not a kube-proxy table (one line naming `source` and what was read), or
- * null when it holds Service rules. An empty file, a machine that is not a node and binary data
- * all decode to zero Service ports; that is no verdict about kube-proxy, so it must not be shown
- * as "0 service ports".
+ * Why a decoded dump is not a kube-proxy table (one line naming `source` and what was read), or null when it holds
+ * Service rules: an empty file, a machine that is no node and binary data decode to 0 Service ports, which is no verdict.
  */
 export function missingKubeProxyRules(dump: string | Uint8Array, table: NatFlowTable, source: string): string | null {
-	if (table.services.length > 0) {
-		return null;
-	}
-
-	return `no kube-proxy rules found in ${source}: ${describeInput(dump)}`;
+	return table.services.length > 0 ? null : `no kube-proxy rules found in ${source}: ${describeInput(dump)}`;
 }
 
 function describeInput(dump: string | Uint8Array): string {
@@ -47,8 +45,8 @@ function describeInput(dump: string | Uint8Array): string {
 }
 
 /**
- * `nft list ruleset` of a node whose kube-proxy runs in iptables mode over iptables-nft: its KUBE-
- * chains in `table ip nat`, which nft prints but the decoders do not read in that form. nftables-mode kube-proxy names its chains in lower case in `table ip kube-proxy`.
+ * `nft list ruleset` of a node whose kube-proxy runs in iptables mode over iptables-nft: KUBE- chains in `table ip nat`,
+ * not read in that form (nftables-mode kube-proxy names its chains in lower case in `table ip kube-proxy`).
  */
 function iptablesNftAsNft(text: string): boolean {
 	return /^\s*chain KUBE-(SERVICES|NODEPORTS) \{$/m.test(text) && /^table ip6? nat \{$/m.test(text) && !/^table ip6? kube-proxy \{$/m.test(text);
@@ -61,19 +59,4 @@ function countLines(text: string): number {
 	}
 
 	return text.endsWith('\n') ? lines : lines + 1;
-}
-
-export function formatBytes(size: number): string {
-	if (size < 1024) {
-		return `${size} byte${size === 1 ? '' : 's'}`;
-	}
-
-	const units = ['KiB', 'MiB', 'GiB'];
-	let unit = 0;
-	while (size >= 1024 ** (unit + 2) && unit < units.length - 1) {
-		unit++;
-	}
-
-	const value = size / 1024 ** (unit + 1);
-	return `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]!}`;
 }

@@ -162,16 +162,9 @@ function jsonNumber(value: number): string {
 	return Number.isFinite(value) ? String(value) : 'null';
 }
 
-/**
- * An array as `JSON.stringify(…, null, 2)` writes it when its items sit at `inner` (closed at `indent`).
- * Each kind of value has one fixed place in the document, so its indentation is a constant.
- */
+/** An array as `JSON.stringify(…, null, 2)` writes it, items at `inner`, `]` at `indent` (each value's place is fixed). */
 function jsonArray<T>(items: readonly T[], indent: string, inner: string, item: (value: T) => string): string {
-	if (items.length === 0) {
-		return '[]';
-	}
-
-	return `[\n${inner}${items.map(item).join(`,\n${inner}`)}\n${indent}]`;
+	return items.length === 0 ? '[]' : `[\n${inner}${items.map(item).join(`,\n${inner}`)}\n${indent}]`;
 }
 
 /** An entry, at 8 spaces (services[].entries[]). */
@@ -201,14 +194,10 @@ function flowJson(flow: NatServiceFlow): string {
 }
 
 /**
- * The `--json` document (the issue's shape, plus `bypass`: pod and node traffic that skips the Local
- * policy, and `notes`: what was not checked) as `JSON.stringify(…, null, 2)` writes it and a newline,
- * in parts of whole Services of about `partLength` characters, never held as one string. Parts stay
- * well under V8's large-object size (128 KiB), so each is made, written and dropped in the young
- * generation: in parts of 256 Services (~0.5 MB), writing took twice the CPU and peak RSS was 9-13 MB
- * higher on the benchmark dumps. The Services are written straight from the table (its tests hold it
- * byte for byte to JSON.stringify of the document built as objects): stringifying such copies takes
- * about a quarter more CPU on the mixed dump, and makes garbage.
+ * The `--json` document (the issue's shape plus `bypass` and `notes`) as `JSON.stringify(…, null, 2)` writes it and a newline,
+ * in parts of whole Services of about `partLength` characters. Parts stay under V8's large-object size (128 KiB), so each dies
+ * young: parts of 256 Services (~0.5 MB) took twice the CPU and 9-13 MB more peak RSS on the benchmark dumps. Written straight
+ * from the table (tests hold it byte for byte to JSON.stringify): stringifying copies took a quarter more CPU on the mixed dump.
  */
 export function * natJsonParts(table: NatFlowTable, partLength = 32 * 1024): Generator<string> {
 	// Stringified one level deeper than needed, in a wrapper array, a value comes out already indented

@@ -1,26 +1,14 @@
-import type {V1EndpointSlice, V1Service} from '@kubernetes/client-node';
+import type {V1EndpointSlice} from '@kubernetes/client-node';
 import {servicePortName} from './chain-names.js';
-import type {NatServiceFlow} from './types.js';
+import type {NatApiLists, NatServiceFlow} from './types.js';
 
-/**
- * kube-proxy's view of Services on one node: each Service port with its usable endpoints (all, and this
- * node's). The cross-checks compare decoded rules against it; the built-in cluster's rule generators
- * write rules from it. Pure.
- */
-export type ServicePortsInput = {
-	readonly services: readonly V1Service[];
-	/** The EndpointSlices (`slices` is accepted as another spelling). */
-	readonly endpointSlices?: readonly V1EndpointSlice[];
-	readonly slices?: readonly V1EndpointSlice[];
+/** kube-proxy's view of Services on one node (the cross-checks compare rules with it; the generators write rules from it). */
+export type ServicePortsInput = NatApiLists & {
 	/** Name of the node whose view this is (decides local endpoints). */
 	readonly nodeName: string;
 };
 
-export type PlannedEndpoint = {
-	readonly ip: string;
-	readonly port: number;
-	readonly nodeName: string | null;
-};
+export type PlannedEndpoint = {readonly ip: string; readonly port: number; readonly nodeName: string | null};
 
 /** One Service port as kube-proxy sees it on one node. */
 export type PlannedServicePort = {
@@ -71,7 +59,7 @@ export function joinHostPort(ip: string, port: number): string {
 export function planServicePorts(input: ServicePortsInput, options: {readonly family?: AddressFamily} = {}): PlannedServicePort[] {
 	const family = options.family ?? 'IPv4';
 	const wantV6 = family === 'IPv6';
-	const slicesByService = slicesOfServices(input.endpointSlices ?? input.slices ?? [], family);
+	const slicesByService = slicesOfServices(input.endpointSlices, family);
 	return input.services.flatMap(service => {
 		const spec = service.spec;
 		const namespace = service.metadata?.namespace ?? 'default';

@@ -1,28 +1,15 @@
 /**
- * Effective shares of a chain of random-match rules.
- *
- * Rule i matches with probability p_i of the packets the earlier rules left, so its share is
- * p_i * Π_{j<i} (1 - p_j); a rule without a probability (null) takes everything that is left, and
- * any rule after it is unreachable (share 0). The probabilities are used as written (kube-proxy's
- * `0.3333333333`, or the kernel's read-back `0.33333333349`): no rounding happens before the
- * end, so the shares of a chain that ends in an unconditional rule sum to 1 up to float error.
+ * Effective shares of a chain of random-match rules: rule i takes p_i of what the earlier ones left, p_i * Π_{j<i} (1 - p_j);
+ * a rule without a probability (null) takes the rest, and any after it 0. Probabilities are used as written (kube-proxy's
+ * `0.3333333333`, the kernel's read-back `0.33333333349`), unrounded, so a chain ending unconditionally sums to 1 up to float error.
  */
 export function chainShares(probabilities: ReadonlyArray<number | null>): number[] {
-	const shares: number[] = [];
 	let remaining = 1;
-	for (const probability of probabilities) {
-		if (probability === null) {
-			shares.push(remaining);
-			remaining = 0;
-			continue;
-		}
-
-		const share = remaining * probability;
-		shares.push(share);
+	return probabilities.map(probability => {
+		const share = probability === null ? remaining : remaining * probability;
 		remaining -= share;
-	}
-
-	return shares;
+		return share;
+	});
 }
 
 /** Shares proportional to weights (IPVS weighted schedulers); zero weights get nothing. */
@@ -53,9 +40,5 @@ export function sumSharesOf<T>(items: readonly T[], share: (item: T) => number):
 
 /** Percent text with one decimal, e.g. `33.3%`; `<0.1%` for tiny but non-zero shares. */
 export function formatShare(share: number): string {
-	if (share > 0 && share < 0.0005) {
-		return '<0.1%';
-	}
-
-	return `${(share * 100).toFixed(1)}%`;
+	return share > 0 && share < 0.0005 ? '<0.1%' : `${(share * 100).toFixed(1)}%`;
 }

@@ -1,10 +1,6 @@
 import type {V1EndpointSlice, V1Service} from '@kubernetes/client-node';
 
-/**
- * What a node's kube-proxy rules (iptables, nftables or IPVS) do with a packet for each Service port: plain
- * data (no classes, no cycles) for text, JSON and the dashboard alike; what came from a rule carries its
- * 1-based line in the dump, so a reader can go from the tree back to the text.
- */
+/** What a node's kube-proxy rules do with each Service port's packets, as plain data; `line` is a rule's 1-based line in the dump. */
 
 export type NatMode = 'iptables' | 'nftables' | 'ipvs';
 
@@ -14,10 +10,7 @@ export type NatEntryKind = 'clusterIP' | 'nodePort' | 'externalIP' | 'loadBalanc
 export type NatProtocol = 'TCP' | 'UDP' | 'SCTP';
 
 /** A problem found while parsing, decoding or cross-checking; `line` is null when no rule is involved. */
-export type NatProblem = {
-	readonly line: number | null;
-	readonly message: string;
-};
+export type NatProblem = {readonly line: number | null; readonly message: string};
 
 /** One place where the packet gets the masquerade mark (it will be SNATed on the way out). */
 export type NatMasquerade = {
@@ -65,9 +58,8 @@ export type NatEndpoint = {
 };
 
 /**
- * A rule by which traffic to a Local Service's external destinations skips the Local policy and
- * goes to the cluster-wide endpoints: kube-proxy does this for traffic from pods (its local
- * detector: the cluster CIDR, the node's pod CIDR or a bridge interface) and from the node itself.
+ * A rule by which traffic to a Local Service's external destinations goes to the cluster-wide endpoints: kube-proxy
+ * does this for traffic from pods (its local detector: the cluster CIDR, the node's pod CIDR or a bridge interface) and from the node.
  */
 export type NatBypass = {
 	/** `pods`: source matched by kube-proxy's local detector; `node`: source is a local address. */
@@ -119,15 +111,9 @@ export type NatFlowTable = {
 	readonly notes?: readonly string[];
 	/** Mark value set by KUBE-MARK-MASQ / mark-for-masquerade, e.g. `0x4000`; null when not found. */
 	readonly masqueradeMark: string | null;
-	/**
-	 * iptables: false when the dump had no filter table (`iptables-save -t nat`), where kube-proxy
-	 * rejects the Services without endpoints (they have no nat rules); the other modes leave it out.
-	 */
+	/** iptables: false without the filter table (`iptables-save -t nat`), which holds a Service without endpoints' only rule; else absent. */
 	readonly filterTable?: boolean;
 };
 
 /** The API objects a table is checked against: a Service list and an EndpointSlice list. */
-export type NatApiLists = {
-	readonly services: readonly V1Service[];
-	readonly endpointSlices: readonly V1EndpointSlice[];
-};
+export type NatApiLists = {readonly services: readonly V1Service[]; readonly endpointSlices: readonly V1EndpointSlice[]};

@@ -1,15 +1,13 @@
-import {type NatApiObjects, noFilterTable} from './cross-check.js';
+import {apiPortsOf, type NatApiObjects, noFilterTable} from './cross-check.js';
 import type {NatFlowTable} from './types.js';
-import {addressFamily, flowFamily, planServicePorts} from './service-ports.js';
+import {addressFamily, flowFamily} from './service-ports.js';
 
 /** Why a Service has no flow in the rules: `expected` when kube-proxy writes none for it by design. */
 export type NoRulesVerdict = {readonly expected: boolean; readonly text: string};
 
 /**
- * Why `table` (checked against `api`, the API when the rules were read) has no flow for `serviceKey`
- * (`NS/NAME` or `NS/NAME:PORT`). ExternalName and headless Services get no rules by design; a
- * Service the API gives a ClusterIP of a family the rules hold is a finding; without the API, or
- * for a family the dump lacks, nothing is concluded and the text says why.
+ * Why `table` (checked against `api` as it was when the rules were read) has no flow for `serviceKey` (`NS/NAME[:PORT]`):
+ * by design for ExternalName and headless Services; a finding for a ClusterIP of a family the rules hold; else unknown, said why.
  */
 export function whyNoRules(serviceKey: string, table: NatFlowTable, api: NatApiObjects | undefined, unchecked: string | undefined): NoRulesVerdict {
 	const [key = '', portName] = serviceKey.split(':');
@@ -49,8 +47,7 @@ export function whyNoRules(serviceKey: string, table: NatFlowTable, api: NatApiO
 	}
 
 	// A nat-only dump lacks the filter table, where a Service without (local) endpoints has its only rule.
-	const ports = [...read].flatMap(family => planServicePorts({services: [service!], endpointSlices: api.endpointSlices, nodeName: ''}, {family}))
-		.filter(port => portName === undefined || port.portName === portName);
+	const ports = apiPortsOf({services: [service!], endpointSlices: api.endpointSlices}, read).filter(port => portName === undefined || port.portName === portName);
 	if (table.filterTable === false && ports.length > 0 && api.endpointSlicesListed !== false && ports.every(port => port.clusterEndpoints.length === 0)) {
 		return {expected: true, text: `${key} has no endpoints, so kube-proxy writes it no nat rules, only a REJECT in the filter table, which this dump lacks (iptables-save -t nat)`};
 	}

@@ -1,7 +1,7 @@
 import {Buffer} from 'node:buffer';
 import {type FileHandle, open} from 'node:fs/promises';
 import {defaultDumpLimits, type DumpLimits, dumpChecker} from '../../core/nat/dump-limits.js';
-import {formatBytes} from '../../core/nat/no-rules.js';
+import {formatBytes} from '../../util/format-bytes.js';
 import type {NatMode} from '../../core/nat/types.js';
 
 /** Result of running one command: never throws, errors are values. */

@@ -11,7 +11,7 @@ import {echoSlice, nodePortService, nodes} from './fixtures.js';
 /** The rules kube-proxy (iptables, KUBE-SVL era) writes on `node` for these objects. */
 function dumpOn(service: V1Service, slice: V1EndpointSlice, node: string) {
 	const ip = nodes.find(entry => entry.metadata?.name === node)!.status!.addresses![0]!.address;
-	return decodeNatDump(generateIptablesSave({services: [service], slices: [slice], nodes, nodeName: node, nodeIPs: [ip]}, {clusterCIDR: '10.10.0.0/16'}));
+	return decodeNatDump(generateIptablesSave({services: [service], endpointSlices: [slice], nodes, nodeName: node, nodeIPs: [ip]}, {clusterCIDR: '10.10.0.0/16'}));
 }
 
 const clusterIp: ProbeTarget = {label: '10.200.1.60:9000', kind: 'clusterIP', host: '10.200.1.60', port: 9000, protocol: 'TCP'};
