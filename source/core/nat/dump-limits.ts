@@ -1,4 +1,4 @@
-import {formatBytes} from './no-rules.js';
+import {formatBytes} from '../../util/format-bytes.js';
 
 /** Bounds on a dump read from a file or stdin, so `/dev/zero` or a 1 GB line fails fast. */
 export type DumpLimits = {

@@ -1,9 +1,6 @@
 import type {NatFlowTable} from './types.js';
 import {formatBytes} from '../../util/format-bytes.js';
 
-// Until dump-limits.ts takes it from util too.
-export {formatBytes} from '../../util/format-bytes.js';
-
 /** How much of the dump is looked at to call it binary. */
 const sniffBytes = 64 * 1024;
 
