@@ -10,7 +10,10 @@ import type {NatSourceSnapshot, NatSourceStore} from '../../node/nat/nat-source.
 import {useStore} from './use-store.js';
 
 export type NatTableState = Omit<NatSourceSnapshot, 'table' | 'cluster'> & {
-	/** Decoded and checked against the API as it was when the rules were read; undefined until the first read finishes. */
+	/**
+	 * Decoded and checked against the API as it was when the rules were read, cut to `serviceKey` when
+	 * one is given; undefined until the first read finishes.
+	 */
 	readonly table: NatFlowTable | undefined;
 	/** Why the rules were not (fully) checked against the API, e.g. the Services were not listed; undefined when they were. */
 	readonly unchecked: string | undefined;
@@ -35,9 +38,11 @@ export function useNatTable(nat: NatSourceStore, snapshot: ClusterSnapshot, serv
 		}
 
 		const {api, unchecked} = natApiOf(then);
-		const table = api ? crossCheckNat(decoded, api) : decoded;
-		const ruleless = serviceKey !== undefined && filterNatServices(table, serviceKey).services.length === 0;
-		return {table, unchecked, noRules: ruleless ? whyNoRules(serviceKey, table, api, unchecked) : undefined};
+		const checked = api ? crossCheckNat(decoded, api) : decoded;
+		const table = serviceKey === undefined ? checked : filterNatServices(checked, serviceKey);
+		// The verdict reads the whole table: which address families the dump holds.
+		const ruleless = serviceKey !== undefined && table.services.length === 0;
+		return {table, unchecked, noRules: ruleless ? whyNoRules(serviceKey, checked, api, unchecked) : undefined};
 	}, [decoded, then, serviceKey]);
 	const apiChanged = useMemo(() => decoded !== undefined && cluster !== undefined && natApiChanged(cluster, snapshot, serviceKey), [decoded, cluster, snapshot, serviceKey]);
 	return {...read, table, unchecked, noRules, apiChanged};

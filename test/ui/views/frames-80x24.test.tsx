@@ -4,6 +4,7 @@ import Dashboard from '../../../source/ui/Dashboard.js';
 import {fitNatLine, natLines} from '../../../source/ui/views/nat/nat-lines.js';
 import {decodeNatDump} from '../../../source/core/nat/decode.js';
 import {crossCheckNat} from '../../../source/core/nat/cross-check.js';
+import {filterNatServices} from '../../../source/core/nat/render.js';
 import {makeNatView} from '../../../source/commands/dashboard-screens.js';
 import {demoSource as demoCluster} from '../fake-source.js';
 import {type Rendered, renderAt, settle} from '../render-at.js';
@@ -135,7 +136,7 @@ describe('natLines at a narrow width', () => {
 	test('an endpoint line that still does not fit goes on under its text, the tree guides drawn on; nothing is cut', () => {
 		const {source, dump} = demoSource('default');
 		const snapshot = source.snapshot();
-		const lines = natLines(crossCheckNat(decodeNatDump(dump), {services: snapshot.services, endpointSlices: snapshot.endpointSlices}), 'default/svc-nodeport', 40);
+		const lines = natLines(filterNatServices(crossCheckNat(decodeNatDump(dump), {services: snapshot.services, endpointSlices: snapshot.endpointSlices}), 'default/svc-nodeport'), 'default/svc-nodeport', 40);
 		const endpoint = lines.findIndex(line => line.text.startsWith('│  ├─ 33.3% DNAT 10.10.1.3:8080'));
 		assert.notEqual(endpoint, -1);
 		assert.equal(lines[endpoint]!.text, '│  ├─ 33.3% DNAT 10.10.1.3:8080');

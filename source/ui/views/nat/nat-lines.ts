@@ -1,4 +1,4 @@
-import {filterNatServices, renderNatText} from '../../../core/nat/render.js';
+import {renderNatText} from '../../../core/nat/render.js';
 import type {NatFlowTable} from '../../../core/nat/types.js';
 import type {NoRulesVerdict} from '../../../core/nat/why-no-rules.js';
 import {commandKeys} from '../../keys/commands.js';
@@ -60,10 +60,10 @@ export function fitNatLine(text: string, width: number): string {
 
 /**
  * The lines of the NAT screen: the same text as `svctop nat` prints (one renderer for both), for
- * one Service or the whole table, each fitted to `width` (default: as printed).
+ * `shown` (one Service's part of the table, named by `serviceKey`, or the whole table), each fitted
+ * to `width` (default: as printed).
  */
-export function natLines(table: NatFlowTable, serviceKey: string | undefined, width = Infinity, noRules?: NoRulesVerdict): NatLine[] {
-	const shown = serviceKey === undefined ? table : filterNatServices(table, serviceKey);
+export function natLines(shown: NatFlowTable, serviceKey: string | undefined, width = Infinity, noRules?: NoRulesVerdict): NatLine[] {
 	if (serviceKey !== undefined && shown.services.length === 0) {
 		// As expected (ExternalName, headless) it is no finding: not drawn as a drop.
 		return [
