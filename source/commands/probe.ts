@@ -208,7 +208,9 @@ export function formatSummary(snapshot: ProbeRunSnapshot, description: string, u
 	}
 
 	for (const series of snapshot.series.filter(entry => entry.answeredShouldDrop > 0)) {
-		lines.push(`ANSWERED where kube-proxy should drop: ${series.label}${series.node ? ` (${series.node})` : ''} ${series.answeredShouldDrop}/${series.count}`);
+		// Where the API says no pod can answer, kube-proxy refuses: the answer came from something else.
+		const should = series.unanswerable === null ? 'should drop' : `should refuse (${series.unanswerable}; not a pod of this Service answered)`;
+		lines.push(`ANSWERED where kube-proxy ${should}: ${series.label}${series.node ? ` (${series.node})` : ''} ${series.answeredShouldDrop}/${series.count}`);
 	}
 
 	const errors = new Map<string, number>();

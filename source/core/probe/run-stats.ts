@@ -376,11 +376,14 @@ function judgeReachability(state: SeriesState, sample: ProbeSample, reachable: b
 	}
 }
 
-/** `sample` as recorded: with `dropExpected` where kube-proxy is told to drop it. */
+/**
+ * `sample` as recorded: with `dropExpected` where kube-proxy is told to drop it. A reply where the
+ * API says no pod can answer (kube-proxy rejects: no ready endpoints) came from something else.
+ */
 function countOutcome(state: SeriesState, sample: ProbeSample): void {
 	state.count++;
 	state.via[sample.via]++;
-	if (sample.dropExpected !== undefined && isReply(sample)) {
+	if ((sample.dropExpected !== undefined || state.current.source?.reachable === false) && isReply(sample)) {
 		state.answeredShouldDrop++;
 	}
 
@@ -659,6 +662,13 @@ function unanswerableOf(expectation: Expectation | undefined): string | null {
 }
 
 /**
+ * The failures of a connection with no backend: kube-proxy's REJECT refuses (or reports the port
+ * unreachable), other data planes reset, a SYN that went nowhere times out. A DNS failure or an HTTP
+ * error status is no such failure.
+ */
+const rejectedErrors = ['refused', 'unreachable', 'reset', 'timeout'];
+
+/**
  * The known cause of failures, one line per cause: series that failed where the API says no pod can
  * answer (no ready endpoints, which kube-proxy's rules refuse rather than drop), so those failures
  * are the Service's state, not the network's.
@@ -666,7 +676,7 @@ function unanswerableOf(expectation: Expectation | undefined): string | null {
 export function failureCauses(snapshot: ProbeRunSnapshot): string[] {
 	const causes = new Map<string, string[]>();
 	for (const series of snapshot.series) {
-		if (series.unanswerable !== null && series.failed > 0) {
+		if (series.unanswerable !== null && rejectedErrors.some(error => (series.errors[error] ?? 0) > 0)) {
 			causes.set(series.unanswerable, [...(causes.get(series.unanswerable) ?? []), series.label]);
 		}
 	}

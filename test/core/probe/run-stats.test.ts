@@ -1,7 +1,7 @@
 import {describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import {planServiceProbe, replan} from '../../../source/core/probe/plan.js';
-import {lanesOf, ProbeRunStats} from '../../../source/core/probe/run-stats.js';
+import {failureCauses, lanesOf, ProbeRunStats} from '../../../source/core/probe/run-stats.js';
 import type {ProbeSample} from '../../../source/core/probe/types.js';
 import {echoPods, echoSlice, nodePortService, nodes} from './fixtures.js';
 
@@ -104,6 +104,33 @@ describe('ProbeRunStats', () => {
 		stats.add(sample(1, '10.200.1.60:9000', 1, {t: 61_000}));
 		stats.add(sample(2, '10.200.1.60:9000', 1, {t: 62_000}));
 		assert.deepEqual([stats.snapshot().affinity.pairs, stats.snapshot().affinity.same], [1, 1]);
+	});
+
+	test('ClusterIP without ready endpoints: an answer came from something else (flagged); only refusals and timeouts are put down to the missing endpoints', () => {
+		const plan = planServiceProbe({services: [nodePortService('Cluster')], endpointSlices: [echoSlice(0)], nodes}, {kind: 'service', namespace: 'default', name: 'svc-nodeport'}, 'clusterip');
+		assert.ok(!('error' in plan));
+		const label = plan.series[0]!.target.label;
+		const answered = new ProbeRunStats(plan.series);
+		answered.add(sample(0, label, null, {via: 'unknown'}));
+		answered.add(sample(1, label, null, {ok: false, error: 'http 404'}));
+		const snapshot = answered.snapshot();
+		assert.deepEqual([snapshot.ok, snapshot.answeredShouldDrop], [1, 2]);
+		// Something answered: no pod of this Service did, and the missing endpoints explain none of it.
+		assert.deepEqual(failureCauses(snapshot), []);
+
+		const looked = new ProbeRunStats(plan.series);
+		looked.add(sample(0, label, null, {ok: false, error: 'dns failure'}));
+		assert.deepEqual(failureCauses(looked.snapshot()), [], 'a name that did not resolve is not the endpoints\' doing');
+
+		const refused = new ProbeRunStats(plan.series);
+		refused.add(sample(0, label, null, {ok: false, error: 'refused'}));
+		assert.equal(refused.snapshot().answeredShouldDrop, 0);
+		assert.match(failureCauses(refused.snapshot())[0] ?? '', /no pod can answer this Service$/);
+
+		// Control: with ready endpoints an answer is what should happen.
+		const ready = new ProbeRunStats(series('Cluster', 'clusterip'));
+		ready.add(sample(0, label, 0));
+		assert.equal(ready.snapshot().answeredShouldDrop, 0);
 	});
 
 	test('NodePort Local: the node without endpoints failing is "expected", a worker failing is "broken"', () => {
