@@ -3,7 +3,10 @@ import type {ClusterSource} from '../../kube/types.js';
 import {usePoll} from './use-poll.js';
 
 export type ServicePods = {
-	/** The pods matching the selector; undefined until the first answer (or without a selector). */
+	/**
+	 * The pods matching the selector; undefined until the first answer, without a selector, and while
+	 * the last fetch failed: pods read before it may have changed since, so nothing is drawn from them.
+	 */
 	readonly pods: readonly V1Pod[] | undefined;
 	/** The last fetch's error as one line. */
 	readonly error: string | undefined;
@@ -28,5 +31,5 @@ export function useServicePods(
 		trigger,
 		intervalMs,
 	);
-	return {pods: polled?.value, error: polled?.error};
+	return {pods: polled?.error === undefined ? polled?.value : undefined, error: polled?.error};
 }

@@ -215,6 +215,22 @@ describe('ServiceDetail', () => {
 		assert.doesNotMatch(frame, /fetching…|^Findings: none$/m);
 	});
 
+	test('pods read, then forbidden on a later read: they are unknown from then on, no finding drawn from the old ones (qa9 F1)', async () => {
+		const {source} = cluster();
+		const view = open(source, 'default/np-svc', {columns: 250, rows: 60});
+		await settle();
+		assert.match(view.frame(), /^Pods matching the selector: \d+/m);
+		const reason = 'pods is forbidden: User "dev" cannot list resource "pods"';
+		source.listPods = async () => {
+			throw new Error(reason);
+		};
+		await view.press('r');
+		await settle();
+		const frame = view.frame();
+		assert.match(frame, /^Pods matching the selector: unknown \(pods: pods is forbidden/m, frame);
+		assert.match(frame, /not checked: pods \(pods is forbidden/, frame);
+	});
+
 	test('an ExternalName is resolved live on this machine', async () => {
 		const {source} = cluster();
 		const asked: string[] = [];
