@@ -62,8 +62,8 @@ export function stepInterval(current: number, direction: 1 | -1): number {
 }
 
 /** The running pods of the Service's namespace, listed (through the vantages) each time the picker opens. */
-function usePickablePods(vantages: ProbeViewVantages | undefined, namespace: string, picking: boolean, onError: (message: string) => void): readonly string[] {
-	const [pods, setPods] = useState<readonly string[]>([]);
+function usePickablePods(vantages: ProbeViewVantages | undefined, namespace: string, picking: boolean): {readonly pods: readonly string[]; readonly error: string | undefined} {
+	const [listed, setListed] = useState<{readonly pods: readonly string[]; readonly error: string | undefined}>({pods: [], error: undefined});
 	useEffect(() => {
 		if (!picking || vantages?.pods === undefined) {
 			return;
@@ -71,24 +71,23 @@ function usePickablePods(vantages: ProbeViewVantages | undefined, namespace: str
 
 		let live = true;
 		vantages.pods(namespace).then(
-			list => {
+			pods => {
 				if (live) {
-					setPods(list);
+					setListed({pods, error: undefined});
 				}
 			},
 			(error: unknown) => {
+				// Shown in the picker itself: no pod to pick is then unknown, not none.
 				if (live) {
-					onError(`cannot list the pods of ${namespace}: ${error instanceof Error ? error.message : String(error)}`);
+					setListed({pods: [], error: `pods of ${namespace} unknown: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`});
 				}
 			},
 		);
 		return () => {
 			live = false;
 		};
-		// `onError` is a fresh closure each render; the listing follows the picker only.
-		// eslint-disable-next-line react-hooks/exhaustive-deps
 	}, [picking, vantages, namespace]);
-	return pods;
+	return listed;
 }
 
 /**
@@ -102,7 +101,7 @@ export default function ProbeView({serviceKey, snapshot, width, height, openSess
 	const pick = useVantagePick(vantages, 'probing from a node is not available here', vantage => {
 		session.setVantage(vantage);
 	});
-	const pods = usePickablePods(vantages, serviceKey.split('/')[0] ?? '', pick.picking, pick.setNotice);
+	const {pods, error: podsUnknown} = usePickablePods(vantages, serviceKey.split('/')[0] ?? '', pick.picking);
 	const nodesUnavailable = vantages?.nodesUnavailable;
 	const nodes = useMemo(
 		() => (nodesUnavailable === undefined ? snapshot.nodes.map(node => node.metadata?.name ?? '').filter(Boolean) : []),
@@ -188,7 +187,7 @@ export default function ProbeView({serviceKey, snapshot, width, height, openSess
 					height={height}
 					title={`Probe ${serviceKey} from`}
 					confirmAction="create it and probe from there"
-					note={nodesUnavailable}
+					note={[nodesUnavailable, podsUnknown].filter(Boolean).join('; ') || undefined}
 					{...pick.picker}
 				/>
 			</Box>

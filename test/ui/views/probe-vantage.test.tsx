@@ -210,6 +210,23 @@ test('probe view: w lists the running pods of the namespace; a pod is confirmed 
 	assert.equal(probed.length, 0, 'no node probed');
 });
 
+test('probe view: w when the pods cannot be listed says so in the picker (unknown, not none) and still offers the nodes (qa9 F4)', async () => {
+	const {vantages: withPods} = fakePodVantages();
+	const vantages: ProbeVantages = {
+		...withPods,
+		async pods() {
+			throw new Error('pods is forbidden: User "dev" cannot list resource "pods"\nmore');
+		},
+	};
+	const view = open(vantages);
+	await settle();
+	await view.press('w');
+	const frame = await until(view, /pods of default unknown/);
+	assert.match(frame, /pods of default unknown: pods is forbidden: User "dev" cannot list resource "pods"/);
+	assert.match(frame, /node myk8s-worker \(through a debug pod there\)/);
+	assert.doesNotMatch(frame, /more/);
+});
+
 describe('probe view against the demo: a real debug pod on the node', () => {
 	let demo: Demo;
 
