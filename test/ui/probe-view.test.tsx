@@ -127,6 +127,11 @@ describe('probe view frames (pure: snapshot + size)', () => {
 		const header = async (columns: number) => (await frameOf(modelOf(plan, 'clusterip', snapshot), columns, 22)).split('\n')[0]!;
 		assert.match(await header(80), /^PROBE default\/svc-nodeport \(clusterIP 10\.200\.1\.60:9000\) +every 1s/);
 		assert.match(await header(100), /^PROBE default\/svc-nodeport:svc-webport \(clusterIP 10\.200\.1\.60:9000\) +every 1s/);
+		// A name too long for both: the name is cut in its middle, never the address (a cut port reads as another port).
+		const long = {description: 'shop/a-very-long-service-name-for-testing-headers:metrics (externalIP 127.0.0.1:41003)', briefDescription: 'shop/a-very-long-service-name-for-testing-headers (externalIP 127.0.0.1:41003)'};
+		const longHeader = (await frameOf({...modelOf(plan, 'clusterip', snapshot), ...long}, 80, 22)).split('\n')[0]!;
+		assert.match(longHeader, /^PROBE shop\/a-v\S*…\S*headers \(externalIP 127\.0\.0\.1:41003\) +every 1s/, longHeader);
+		assert.ok(longHeader.length <= 80, longHeader);
 	});
 
 	test('at 80 columns the header keeps where the probes go from, cutting the address instead', async () => {

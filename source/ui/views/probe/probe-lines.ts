@@ -155,8 +155,22 @@ function headerLine(model: ProbeViewModel, width: number): ProbeLine {
 	const wholeTail = from === -1 ? '' : left.slice(from);
 	// The start keeps 16 characters beside a whole tail, 30 (the Service and port) beside a cut one.
 	const tail = wholeTail.length + 16 <= leftWidth ? wholeTail : (leftWidth - 30 >= 24 ? fitMiddle(wholeTail, leftWidth - 30) : '');
-	const leftText = pad(tail === '' ? fitEnd(left, leftWidth) : fitEnd(left.slice(0, from), leftWidth - tail.length) + tail, leftWidth);
+	const leftText = pad(tail === '' ? fitHead(left, leftWidth) : fitHead(left.slice(0, from), leftWidth - tail.length) + tail, leftWidth);
 	return line('header', seg(leftText, 'bold'), seg('  '), ...right);
+}
+
+/**
+ * `PROBE ns/name (kind address)` in `width`: the target in parentheses outlasts the Service's name,
+ * which is cut in its middle (a cut address would name another port); else the end is cut.
+ */
+function fitHead(head: string, width: number): string {
+	const open = head.indexOf(' (');
+	const target = open === -1 ? '' : head.slice(open);
+	if (head.length <= width || target === '' || target.length + 'PROBE '.length + 12 > width) {
+		return fitEnd(head, width);
+	}
+
+	return fitMiddle(head.slice(0, open), width - target.length) + target;
 }
 
 /**
