@@ -11,7 +11,7 @@ import {buildDnsQuery, parseDnsResponse, rcodeNames} from './dns-message.js';
 export type RawProbeResult = {
 	readonly ok: boolean;
 	readonly latencyMs: number;
-	/** `refused`, `reset`, `timeout`, `dns failure`, `unreachable`, `http 500`, ... */
+	/** `refused`, `reset`, `empty reply` (closed without a byte), `timeout`, `dns failure`, `unreachable`, `http 500`, ... */
 	readonly error: string | null;
 	/** Our side of the connection: the source port finds the conntrack entry. */
 	readonly local?: {readonly address: string; readonly port: number};
@@ -285,7 +285,7 @@ function httpPlainRunner(request: HttpProbeRequest, start: number): Runner {
 		const done = (cut?: 'truncated headers' | 'truncated body' | 'reset after headers') => {
 			const status = statusOf(text);
 			if (status === undefined) {
-				finish({ok: false, latencyMs: performance.now() - start, error: received === 0 ? 'reset' : 'bad response', local, peer});
+				finish({ok: false, latencyMs: performance.now() - start, error: received === 0 ? 'empty reply' : 'bad response', local, peer});
 				return;
 			}
 

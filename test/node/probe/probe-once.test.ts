@@ -22,7 +22,7 @@ async function closedPort(): Promise<number> {
 	return port;
 }
 
-let ports: Record<'echo' | 'error' | 'slow' | 'reset' | 'hang' | 'closed' | 'dns', number>;
+let ports: Record<'echo' | 'error' | 'slow' | 'reset' | 'empty' | 'hang' | 'closed' | 'dns', number>;
 
 before(async () => {
 	const echo = await listen(http.createServer((request, response) => response.end(`deploy-echo-1 ${request.headers.connection}`)));
@@ -32,6 +32,8 @@ before(async () => {
 	}));
 	const slow = await listen(http.createServer((_request, response) => setTimeout(() => response.end('late'), 150)));
 	const reset = await listen(net.createServer(socket => socket.resetAndDestroy()));
+	// Reads the request, then closes cleanly (a FIN) without a byte of answer.
+	const empty = await listen(net.createServer(socket => socket.once('data', () => socket.end())));
 	const hang = await listen(net.createServer(socket => {
 		hanging.add(socket);
 		socket.on('error', () => undefined);
@@ -59,7 +61,7 @@ before(async () => {
 		udp.send(reply, remote.port, remote.address);
 	});
 	const dns = await new Promise<number>(resolve => udp.bind(0, '127.0.0.1', () => resolve(udp.address().port)));
-	ports = {echo, error, slow, reset, hang, closed: await closedPort(), dns};
+	ports = {echo, error, slow, reset, empty, hang, closed: await closedPort(), dns};
 });
 
 after(async () => {
@@ -97,6 +99,7 @@ describe('probeHttp', () => {
 	test('refused, reset, timeout (hang), slow but in time', async () => {
 		assert.equal((await probeHttp({...base, port: ports.closed, path: '/'})).error, 'refused');
 		assert.equal((await probeHttp({...base, port: ports.reset, path: '/'})).error, 'reset');
+		assert.equal((await probeHttp({...base, port: ports.empty, path: '/'})).error, 'empty reply', 'a FIN without an answer is no reset');
 		const hung = await probeHttp({...base, port: ports.hang, path: '/', timeoutMs: 100});
 		assert.equal(hung.error, 'timeout');
 		assert.ok(hung.latencyMs >= 95 && hung.latencyMs < 400, `latency ${hung.latencyMs}`);

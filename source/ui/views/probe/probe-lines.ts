@@ -125,7 +125,7 @@ export function failureLetter(error: string | null): string {
 		return http[1]!;
 	}
 
-	const letters: Readonly<Record<string, string>> = {timeout: 't', refused: 'r', reset: 'x', 'dns failure': 'd', unreachable: 'u'};
+	const letters: Readonly<Record<string, string>> = {timeout: 't', refused: 'r', reset: 'x', 'empty reply': 'e', 'dns failure': 'd', unreachable: 'u'};
 	return letters[error] ?? '!';
 }
 
