@@ -134,6 +134,15 @@ describe('probe view frames (pure: snapshot + size)', () => {
 		assert.ok(longHeader.length <= 80, longHeader);
 	});
 
+	test('a long reason the probes cannot run wraps at 80 columns, its end shown (qa9 F8)', async () => {
+		const {plan, snapshot} = clusterIpRun();
+		const error = 'from pod/default/web-1: pod default/web-1: pods/exec in default/web-1 failed with HTTP 500';
+		const frame = await frameOf({...modelOf(plan, 'clusterip', snapshot), error}, 80, 22);
+		assert.match(frame, /^cannot probe: from pod\/default\/web-1: /m);
+		assert.match(frame, /failed with HTTP 500$/m, frame);
+		assert.ok(frame.split('\n').every(row => row.length <= 80), frame);
+	});
+
 	test('at 80 columns the header keeps where the probes go from, cutting the address instead', async () => {
 		const {plan, snapshot} = clusterIpRun();
 		const description = `${plan.description} from pod/default/net-pod with curl`;

@@ -1,4 +1,5 @@
 import {plot} from 'asciichart';
+import {wrapWords} from '../../format.js';
 import {droppedLane, expectedFromText, failureCauses, isExpectedDrop, lanesOf, type Lane, type ProbeRunSnapshot, unattributedNote, unknownPod} from '../../../core/probe/run-stats.js';
 import {unknownText, type UnknownObjects} from '../../../core/probe/plan.js';
 import type {Via} from '../../../core/probe/service-targets.js';
@@ -515,7 +516,8 @@ export function probeViewLines(model: ProbeViewModel, width: number, height: num
 	let body: ProbeLine[];
 	const available = Math.max(0, height - 3);
 	if (model.error) {
-		body = [line('error', seg(`cannot probe: ${model.error}`, 'bad'))];
+		// Wrapped, not cut: the reason is at the end of the line.
+		body = wrapWords(`cannot probe: ${model.error}`, width, '  ').slice(0, Math.max(1, available)).map((text, index) => line(`error${index}`, seg(text, 'bad')));
 	} else {
 		type Section = {readonly build: (lines: number) => ProbeLine[]; readonly min: number; size: number};
 		const sections: Section[] = [
