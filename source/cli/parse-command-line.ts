@@ -253,6 +253,12 @@ function configOf(words: Words): CliConfig {
 		throw new UsageError('--nat-file - cannot read the rules from standard input: the dashboard reads its keys there; give a file (--nat-file FILE)');
 	}
 
+	// --tcp sends nothing: a path or a query beside it would be dropped without a word.
+	const besideTcp = flags.tcp ? [flags.http === undefined ? '' : '--http', flags.dns ? '--dns' : ''].filter(Boolean) : [];
+	if (besideTcp.length > 0) {
+		throw new UsageError(`--tcp and ${besideTcp.join(' and ')} cannot be used together: --tcp only connects`);
+	}
+
 	wholeNumber('count', flags.count);
 	wholeNumber('concurrency', flags.concurrency);
 	if (flags.namespace !== undefined && flags.allNamespaces) {

@@ -3,6 +3,7 @@ import type {ClusterSource} from '../kube/types.js';
 import {planAddressProbe, unknownText, type UnknownObjects} from '../core/probe/plan.js';
 import {unknownReason} from '../kube/connection-state.js';
 import type {LatencySummary} from '../core/probe/latency.js';
+import {formatDuration} from '../core/probe/duration.js';
 import {expectedFromText, failureCauses, isExpectedDrop, unattributedNote, unknownPod, type AffinitySummary, type ProbeRunSnapshot, type Reachability, type SeriesSnapshot} from '../core/probe/run-stats.js';
 import {parseVia} from '../core/probe/service-targets.js';
 import {fitVerdict, fitWords, tooFewText} from '../core/probe/chi-square.js';
@@ -179,14 +180,14 @@ function headline(snapshot: ProbeRunSnapshot): string {
 	return `${probes(snapshot.count)}, ${snapshot.ok} ok (${percent(snapshot.successRate)} of the ${shouldAnswer} that should be answered), ${snapshot.dropped} dropped as expected, ${snapshot.failed} failed${latency}`;
 }
 
-function affinityLine(affinity: AffinitySummary): string | undefined {
+function affinityLine(affinity: AffinitySummary, ofService: boolean): string | undefined {
 	if (affinity.pairs === 0) {
 		return undefined;
 	}
 
 	if (affinity.sessionAffinity === 'None') {
-		// Nothing is promised, so nothing is judged: the repeats are a number only.
-		return `same pod as the previous answer: ${affinity.same}/${affinity.pairs} (${percent(affinity.sameRate)}); sessionAffinity None, no stickiness promised`;
+		// Nothing is promised, so nothing is judged: the repeats are a number only. An address has no sessionAffinity.
+		return `same pod as the previous answer: ${affinity.same}/${affinity.pairs} (${percent(affinity.sameRate)})${ofService ? '; sessionAffinity None, no stickiness promised' : ''}`;
 	}
 
 	const pods = affinity.pods.join(', ');
@@ -265,7 +266,7 @@ export function formatSummary(snapshot: ProbeRunSnapshot, description: string, u
 		lines.push('chi-square: not applicable, ClientIP affinity pins one client to one pod');
 	}
 
-	const affinityText = affinityLine(affinity);
+	const affinityText = affinityLine(affinity, snapshot.series.some(series => series.kind !== 'address'));
 	if (affinityText) {
 		lines.push(affinityText);
 	}
@@ -452,7 +453,7 @@ function headerLine(options: ProbeCommandOptions, plan: NonNullable<ReturnType<P
 	// A URL target carries its own scheme, path and query: that is what is asked for.
 	const first = plan.series[0]?.target;
 	const what = mode === 'http' ? `${first?.scheme ?? 'http'} GET ${first?.path ?? options.path}` : mode;
-	return `PROBE ${plan.description}  ${what}  every ${options.intervalMs}ms, timeout ${options.timeoutMs}ms${options.count ? `, ${probes(options.count)}` : ''}\n`;
+	return `PROBE ${plan.description}  ${what}  every ${formatDuration(options.intervalMs)}, timeout ${formatDuration(options.timeoutMs)}${options.count ? `, ${probes(options.count)}` : ''}\n`;
 }
 
 /** Runs the session until its count is reached or `signal` aborts it. */

@@ -138,6 +138,8 @@ describe('other flag errors are one line', () => {
 		[['probe', 'x:1', '--concurrency', '1.5'], /^--concurrency must be a whole number of at least 1$/],
 		[['nat', '--mode', 'bpf'], /^--mode must be one of iptables, nftables, ipvs/],
 		[['list', '-n', 'a', '-A'], /^--namespace and --all-namespaces cannot be used together$/],
+		[['probe', 'x:1', '--tcp', '--http', '/x'], /^--tcp and --http cannot be used together: --tcp only connects$/],
+		[['probe', 'x:1', '--tcp', '--dns'], /^--tcp and --dns cannot be used together/],
 		// A flag of another command is refused, not ignored (as kubectl does).
 		[['list', '--count', '3'], /^--count is for svctop probe \(see svctop list --help\)$/],
 		[['describe', 'a/b', '-A'], /^-A is for svctop list, svctop nat and the dashboard \(see svctop describe --help\)$/],

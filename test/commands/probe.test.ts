@@ -55,6 +55,18 @@ describe('runProbe', () => {
 		assert.ok('pValue' in summary && 'expected' in summary && 'affinity' in summary);
 	});
 
+	test('host:port as text: an address has no sessionAffinity, so none is mentioned; the interval reads as typed (qa9 F9)', async () => {
+		const {io, out} = capture();
+		assert.equal(await runProbe({...defaults, target: `127.0.0.1:${port}`, count: 3, json: false}, io), 0);
+		const text = out();
+		assert.match(text, /^same pod as the previous answer: 2\/2 \(100\.0%\)$/m, text);
+		assert.doesNotMatch(text, /sessionAffinity/);
+		// One probe goes at once: the minute is never waited for.
+		const minute = capture();
+		assert.equal(await runProbe({...defaults, target: `127.0.0.1:${port}`, count: 1, json: false, intervalMs: 60_000}, minute.io), 0);
+		assert.match(minute.out(), /every 1m, timeout \S+, 1 probe$/m, minute.out());
+	});
+
 	test('--tcp (no response names a pod, no conntrack on loopback): pods not observed rather than 0, and said why (qa4 F10)', async () => {
 		const {io, out} = capture();
 		assert.equal(await runProbe({...defaults, target: 'default/svc-nodeport', mode: 'tcp', count: 4, json: false, source, resolveAddress: plane.resolveAddress}, io), 0);

@@ -32,3 +32,14 @@ export function parseDuration(text: string): {ms: number} | {error: string} {
 
 	return {ms: total};
 }
+
+/** A duration in its largest whole unit, as it is typed: `1h`, `2m`, `1s`, `500ms`. */
+export function formatDuration(ms: number): string {
+	for (const unit of ['h', 'm', 's'] as const) {
+		if (ms >= unitMs[unit]! && ms % unitMs[unit]! === 0) {
+			return `${ms / unitMs[unit]!}${unit}`;
+		}
+	}
+
+	return `${ms}ms`;
+}

@@ -1,6 +1,6 @@
 import {describe, test} from 'node:test';
 import assert from 'node:assert/strict';
-import {parseDuration} from '../../../source/core/probe/duration.js';
+import {formatDuration, parseDuration} from '../../../source/core/probe/duration.js';
 import {parseTarget} from '../../../source/core/probe/target.js';
 
 describe('parseDuration', () => {
@@ -11,6 +11,17 @@ describe('parseDuration', () => {
 
 	for (const bad of ['', 'fast', '5 ms', '1x', 's', '-1s', '1s2']) {
 		test(`rejects "${bad}"`, () => assert.ok('error' in parseDuration(bad)));
+	}
+});
+
+describe('formatDuration', () => {
+	const cases: Array<[number, string]> = [[3_600_000, '1h'], [120_000, '2m'], [90_000, '90s'], [1000, '1s'], [1500, '1500ms'], [50, '50ms'], [0.5, '0.5ms']];
+	for (const [ms, text] of cases) {
+		test(text, () => {
+			assert.equal(formatDuration(ms), text);
+			// What it prints reads back as the same duration.
+			assert.deepEqual(parseDuration(text), {ms});
+		});
 	}
 });
 

@@ -1,5 +1,6 @@
 import {plot} from 'asciichart';
 import {wrapWords} from '../../format.js';
+import {formatDuration} from '../../../core/probe/duration.js';
 import {droppedLane, expectedFromText, failureCauses, isExpectedDrop, lanesOf, type Lane, type ProbeRunSnapshot, unattributedNote, unknownPod} from '../../../core/probe/run-stats.js';
 import {unknownText, type UnknownObjects} from '../../../core/probe/plan.js';
 import type {Via} from '../../../core/probe/service-targets.js';
@@ -97,11 +98,6 @@ function seg(text: string, tone: Tone = 'plain'): Segment {
 	return {text, tone};
 }
 
-/** `1s`, `500ms`, `10ms`. */
-export function formatInterval(ms: number): string {
-	return ms >= 1000 && ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
-}
-
 /** Milliseconds with precision that suits their size: `0.42`, `12.3`, `250`. */
 export function formatMs(value: number | undefined): string {
 	if (value === undefined) {
@@ -141,7 +137,7 @@ const viaLabels: Readonly<Record<Via, string>> = {
 
 function headerLine(model: ProbeViewModel, width: number): ProbeLine {
 	const states = {running: seg('● running', 'good'), stopped: seg('■ stopped', 'warn'), finished: seg('■ finished', 'dim')};
-	const right: Segment[] = [seg(`every ${formatInterval(model.intervalMs)}  `), states[model.state]];
+	const right: Segment[] = [seg(`every ${formatDuration(model.intervalMs)}  `), states[model.state]];
 	if (model.paused) {
 		right.push(seg('  frozen', 'warn'));
 	}
