@@ -52,7 +52,11 @@ export function whyNoRules(serviceKey: string, table: NatFlowTable, api: NatApiO
 		return {expected: true, text: `${key} has no endpoints, so kube-proxy writes it no nat rules, only a REJECT in the filter table, which this dump lacks (iptables-save -t nat)`};
 	}
 
-	if (table.filterTable === false && (api.endpointSlicesListed === false || ports.some(port => port.internalLocal))) {
+	if (table.filterTable === false && api.endpointSlicesListed === false) {
+		return {expected: false, text: `${unchecked ?? 'endpoints not checked against the API: its EndpointSlices were not listed'}, and ${noFilterTable}`};
+	}
+
+	if (table.filterTable === false && ports.some(port => port.internalLocal)) {
 		return {expected: false, text: `not checked: ${noFilterTable}`};
 	}
 
