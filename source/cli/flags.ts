@@ -17,7 +17,7 @@ export const flagTable = {
 	natFile: {type: 'string', value: 'FILE', help: 'the rule dump the NAT view uses instead of the node\'s tools'},
 	mode: {type: 'string', value: 'MODE', help: 'iptables | nftables | ipvs (default: detected from the dump)'},
 	service: {type: 'string', value: '[NS/]NAME', help: 'only this Service (NAME alone: in -n NS, else the context\'s namespace)'},
-	node: {type: 'string', value: 'NAME', help: 'the node whose rules to read (with --node-cmd, or in --demo)'},
+	node: {type: 'string', value: 'NAME', help: 'the node whose rules to read (with --node-cmd or --debug-pod, or in --demo)'},
 	nodeCmd: {type: 'string', value: 'TEMPLATE', help: 'command printing another node\'s rules, e.g. \'ssh {node} sudo iptables-save\''},
 	maxBytes: {type: 'string', value: 'SIZE', help: 'largest dump --file or stdin may be, e.g. 1G (default: 512M)'},
 	count: {type: 'number', value: 'N', help: 'stop after N probes in all, over every node or address (default: until Ctrl-C)'},

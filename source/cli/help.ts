@@ -23,7 +23,7 @@ const probeFlags: readonly FlagName[] = ['count', 'interval', 'timeout', 'concur
 export const commandHelp = {
 	dashboard: {
 		usage: '[dashboard] [options]',
-		summary: 'the live dashboard of the Services (prints the list instead when stdout is not a terminal, or with -o/--json)',
+		summary: 'the live dashboard of the Services (prints the list instead when stdout or stdin is not a terminal, or with -o/--json)',
 		description: [
 			'`svctop` and `svctop dashboard` are the same. With -o FORMAT or --json, or when stdout is not a',
 			'terminal, it prints what `svctop list` prints with the same flags, once, and exits.',
