@@ -148,15 +148,24 @@ function scopeOf(config: CliConfig): {namespace?: string; allNamespaces: boolean
 	return {namespace: config.namespace, allNamespaces: config.allNamespaces};
 }
 
+/** After this long without the API's first answer, one line on stderr says what svctop waits for. */
+const waitingNoticeMs = 1000;
+
 async function connect(config: CliConfig, demo: Demo | undefined, settleAfterFailures?: number): Promise<ClusterSource> {
 	const {connectCluster, kubeConfigObject} = await kube(demo);
-	return connectCluster({
-		kubeconfig: config.kubeconfig,
-		context: config.context,
-		...scopeOf(config),
-		kubeConfigObject,
-		settleAfterFailures,
-	});
+	// A server slow to answer would hold a blank screen or a silent command for up to 40 s.
+	const waiting = setTimeout(() => io.stderr.write('svctop: waiting for the API server to answer (Ctrl-C quits)…\n'), waitingNoticeMs);
+	try {
+		return await connectCluster({
+			kubeconfig: config.kubeconfig,
+			context: config.context,
+			...scopeOf(config),
+			kubeConfigObject,
+			settleAfterFailures,
+		});
+	} finally {
+		clearTimeout(waiting);
+	}
 }
 
 /**
@@ -367,11 +376,7 @@ export async function runCommand(config: CliConfig): Promise<number> {
 		const dashboard = config.command === 'dashboard' && io.stdout.isTTY === true && io.stdin.isTTY === true && !printed;
 		if (need === 'required' && dashboard) {
 			// Load the UI while the first lists are in flight, so start-up pays for the slower of the two only.
-			// A server slow to answer its first request holds the screen blank: after a second, say what is awaited.
-			const waiting = setTimeout(() => io.stderr.write('svctop: waiting for the API server to answer (up to 10 s; Ctrl-C quits)…\n'), 1000);
-			const [connected, ui] = await Promise.all([connect(config, demo), loadDashboard()]).finally(() => {
-				clearTimeout(waiting);
-			});
+			const [connected, ui] = await Promise.all([connect(config, demo), loadDashboard()]);
 			source = connected;
 			return await runInteractive(config, source, demo, ui);
 		}

@@ -565,6 +565,29 @@ describe('help, version, pipes, demo', () => {
 		assert.equal(stderr, '');
 	});
 
+	test('list against a server that never answers says within a few seconds what it waits for, not only after 40 s (qa9 F11)', async () => {
+		const hanging = createServer(socket => socket.on('error', () => undefined));
+		const port = await new Promise<number>(resolve => hanging.listen(0, '127.0.0.1', () => resolve((hanging.address() as {port: number}).port)));
+		const config = path.join(directory, 'hanging-kubeconfig');
+		writeFileSync(config, `apiVersion: v1\nkind: Config\nclusters:\n- name: h\n  cluster: {server: "http://127.0.0.1:${port}"}\ncontexts:\n- name: h\n  context: {cluster: h, user: u}\ncurrent-context: h\nusers:\n- name: u\n  user: {token: x}\n`);
+		const child = spawn(process.execPath, [bin, 'list'], {cwd: directory, env: {PATH: process.env.PATH, HOME: home, KUBECONFIG: config}, stdio: ['ignore', 'ignore', 'pipe']});
+		let stderr = '';
+		child.stderr.setEncoding('utf8').on('data', chunk => {
+			stderr += chunk;
+		});
+		try {
+			for (let waited = 0; !stderr.includes('waiting') && waited < 5000; waited += 50) {
+				// eslint-disable-next-line no-await-in-loop -- polling the child's output.
+				await new Promise(resolve => setTimeout(resolve, 50));
+			}
+
+			assert.equal(stderr, 'svctop: waiting for the API server to answer (Ctrl-C quits)…\n');
+		} finally {
+			child.kill();
+			hanging.close();
+		}
+	});
+
 	test('the process is named svctop (ps, top and pgrep find it)', {skip: process.platform === 'linux' ? false : 'reads /proc (Linux only)'}, async () => {
 		// nat --file - waits for its dump on stdin: the process is there to look at.
 		const child = spawn(process.execPath, [bin, 'nat', '--file', '-'], {cwd: directory, env: {PATH: process.env.PATH, HOME: home, KUBECONFIG: '/nonexistent'}, stdio: ['pipe', 'ignore', 'ignore']});
