@@ -682,8 +682,10 @@ function dnsRunner(request: DnsProbeRequest, start: number): Runner {
 			let local: {address: string; port: number} | undefined;
 			udp.once('error', error => finish({ok: false, latencyMs: performance.now() - start, error: failureReason(error), local}));
 			udp.on('message', (message, remote) => {
+				// Connected: only the server's datagrams arrive, so one that is no answer to this query is a broken reply.
 				const answer = parseDnsResponse(message);
 				if (!answer || answer.id !== id) {
+					finish({ok: false, latencyMs: performance.now() - start, error: 'bad response', local, peer: {address: remote.address, port: remote.port}});
 					return;
 				}
 
@@ -699,10 +701,12 @@ function dnsRunner(request: DnsProbeRequest, start: number): Runner {
 					responseText: [rcode, request.name, ...answer.addresses, ...(answer.nsid === undefined ? [] : [`nsid=${answer.nsid}`])].join(' '),
 				});
 			});
-			udp.bind(0, () => {
+			// Connected, so that an ICMP port unreachable comes back as a refusal rather than a timeout,
+			// and our address is the one routed to the server, not 0.0.0.0.
+			udp.connect(request.port, address, () => {
 				const bound = udp.address();
 				local = {address: bound.address, port: bound.port};
-				udp.send(buildDnsQuery(id, request.name, {nsid: true}), request.port, address);
+				udp.send(buildDnsQuery(id, request.name, {nsid: true}));
 			});
 		};
 

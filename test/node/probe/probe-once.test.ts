@@ -15,6 +15,18 @@ function listen(server: net.Server): Promise<number> {
 }
 
 /** A port nobody listens on: bind, note, close. */
+/** A UDP port nothing listens on (bound, then closed). */
+async function closedUdpPort(): Promise<number> {
+	const socket = dgram.createSocket('udp4');
+	const port = await new Promise<number>(resolve => socket.bind(0, '127.0.0.1', () => resolve(socket.address().port)));
+	await new Promise(resolve => socket.close(() => resolve(undefined)));
+	return port;
+}
+
+function pick(result: {ok: boolean; error: string | null}): [boolean, string | null] {
+	return [result.ok, result.error];
+}
+
 async function closedPort(): Promise<number> {
 	const server = net.createServer();
 	const port = await new Promise<number>(resolve => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
@@ -137,8 +149,23 @@ describe('probeDns', () => {
 		assert.ok(result.local!.port > 0);
 	});
 
-	test('no answer: timeout', async () => {
-		assert.equal((await probeDns({...base, port: ports.closed, name: 'x.test', timeoutMs: 100})).ok, false);
+	test('nothing listening: refused (the ICMP port unreachable is read); a server that never answers: timeout (qa9 F6)', async () => {
+		const closed = await closedUdpPort();
+		assert.deepEqual(pick(await probeDns({...base, port: closed, name: 'x.test', timeoutMs: 300})), [false, 'refused']);
+		const silent = dgram.createSocket('udp4');
+		servers.push(silent);
+		const port = await new Promise<number>(resolve => silent.bind(0, '127.0.0.1', () => resolve(silent.address().port)));
+		assert.deepEqual(pick(await probeDns({...base, port, name: 'x.test', timeoutMs: 100})), [false, 'timeout']);
+	});
+
+	test('a reply that is no DNS answer is a broken reply, not a timeout (qa9 F6)', async () => {
+		const garbage = dgram.createSocket('udp4');
+		servers.push(garbage);
+		garbage.on('message', (_message, remote) => garbage.send(Buffer.from([1, 2]), remote.port, remote.address));
+		const port = await new Promise<number>(resolve => garbage.bind(0, '127.0.0.1', () => resolve(garbage.address().port)));
+		const result = await probeDns({...base, port, name: 'x.test', timeoutMs: 2000});
+		assert.deepEqual(pick(result), [false, 'bad response']);
+		assert.ok(result.latencyMs < 1000, `${result.latencyMs} ms: answered at once, not at the timeout`);
 	});
 
 	test('query bytes and response parsing round trip', () => {
