@@ -93,6 +93,7 @@ const networkCodes: Record<string, string> = {
 	UND_ERR_HEADERS_TIMEOUT: 'no response headers in time',
 	UND_ERR_BODY_TIMEOUT: 'response body stalled',
 	EPROTO: 'TLS handshake failed (is the server plain HTTP?)',
+	ERR_SSL_WRONG_VERSION_NUMBER: 'TLS handshake failed (is the server plain HTTP?)',
 };
 
 /** Certificate verification failures: the CA is the cause, not the network. */

@@ -15,6 +15,8 @@ const cases: Array<[name: string, error: unknown, expected: string]> = [
 	['connection refused with the URL', unreachableError(server, fetchFailure('ECONNREFUSED')), `cannot reach the API server at ${server}: connection refused (ECONNREFUSED)`],
 	['unknown host', unreachableError(server, fetchFailure('ENOTFOUND')), `cannot reach the API server at ${server}: host not found (ENOTFOUND)`],
 	['self-signed certificate', unreachableError(server, fetchFailure('DEPTH_ZERO_SELF_SIGNED_CERT')), `TLS: the certificate of ${server} is self-signed and not trusted by the system CAs (DEPTH_ZERO_SELF_SIGNED_CERT)`],
+	// What fetch gives for an https URL on a plain-HTTP port (qa9 F11): not OpenSSL's raw text.
+	['https to a plain-HTTP port', unreachableError(server, fetchFailure('ERR_SSL_WRONG_VERSION_NUMBER')), `cannot reach the API server at ${server}: TLS handshake failed (is the server plain HTTP?) (ERR_SSL_WRONG_VERSION_NUMBER)`],
 	['a timeout', unreachableError(server, new DOMException('request timed out', 'TimeoutError')), `the API server at ${server} did not answer in time`],
 	['a raw undici failure without a URL', fetchFailure('ECONNRESET'), 'cannot reach the API server: connection reset (ECONNRESET)'],
 	['a 403 Status', statusError(403, JSON.stringify({kind: 'Status', message: 'services is forbidden: User "u" cannot list resource "services"', reason: 'Forbidden', code: 403}), server), 'services is forbidden: User "u" cannot list resource "services"'],
