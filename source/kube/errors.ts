@@ -139,7 +139,9 @@ export function unreachableError(server: string, error: unknown, trust = 'the sy
 	}
 
 	const detail = code === undefined ? oneLine(error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error)) : `${networkCodes[code]} (${code})`;
-	return new KubeError('unreachable', `cannot reach the API server at ${server}: ${detail}`);
+	// A server that does not speak TLS will not start to on a retry.
+	const kind = code === 'EPROTO' || code === 'ERR_SSL_WRONG_VERSION_NUMBER' ? 'tls' : 'unreachable';
+	return new KubeError(kind, `cannot reach the API server at ${server}: ${detail}`);
 }
 
 function isTimeout(error: unknown): boolean {

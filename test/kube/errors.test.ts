@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
-import {describeKubeError, KubeError, statusError, unreachableError} from '../../source/kube/errors.js';
+import {describeKubeError, isTransient, KubeError, statusError, unreachableError} from '../../source/kube/errors.js';
 
 const server = 'https://10.0.0.1:6443';
 
@@ -39,4 +39,10 @@ for (const [name, error, expected] of cases) {
 test('statusError keeps the status code and reason for callers to branch on', () => {
 	const error = statusError(410, JSON.stringify({kind: 'Status', message: 'too old resource version: 1 (5)', reason: 'Expired', code: 410}), server);
 	assert.deepEqual([error.kind, error.statusCode, error.reason, error.message], ['expired', 410, 'Expired', 'too old resource version: 1 (5)']);
+});
+
+test('a TLS handshake with a plain-HTTP server is not retried; a refused connection is', () => {
+	assert.equal(isTransient(unreachableError(server, fetchFailure('ERR_SSL_WRONG_VERSION_NUMBER'))), false);
+	assert.equal(isTransient(unreachableError(server, fetchFailure('EPROTO'))), false);
+	assert.equal(isTransient(unreachableError(server, fetchFailure('ECONNREFUSED'))), true);
 });
