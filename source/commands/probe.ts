@@ -457,15 +457,17 @@ function headerLine(options: ProbeCommandOptions, plan: NonNullable<ReturnType<P
 }
 
 /** Runs the session until its count is reached or `signal` aborts it. */
-async function runToEnd(session: ProbeSession, signal: AbortSignal | undefined): Promise<void> {
+/** Probes until the count or an abort; returns the probes the abort cut short. */
+async function runToEnd(session: ProbeSession, signal: AbortSignal | undefined): Promise<number> {
 	const onAbort = () => session.stop();
 	signal?.addEventListener('abort', onAbort, {once: true});
 	if (!signal?.aborted) {
 		session.start();
 	}
 
-	await session.settled();
+	const {cancelled} = await session.settled();
 	signal?.removeEventListener('abort', onAbort);
+	return cancelled;
 }
 
 /**
@@ -517,7 +519,7 @@ export async function runProbe(options: ProbeCommandOptions, io: ProbeIo, signal
 		io.stderr.write(`warning: ${unknownText(entry)}: no expectation drawn\n`);
 	}
 
-	await runToEnd(session, signal);
+	const cancelled = await runToEnd(session, signal);
 	output.flush();
 	session.close();
 	opened.rules?.close();
@@ -530,5 +532,10 @@ export async function runProbe(options: ProbeCommandOptions, io: ProbeIo, signal
 
 	const unknown = plan.unknown ?? [];
 	io.stdout.write(options.json ? `${JSON.stringify(summaryJson(snapshot, unknown))}\n` : formatSummary(snapshot, plan.description, unknown));
+	if (cancelled > 0 && !options.json) {
+		// Sent but cut short by the stop: neither answered nor failed, so not counted; said rather than left out.
+		io.stdout.write(`${probes(cancelled)} in flight when stopped: cut short, not counted\n`);
+	}
+
 	return snapshot.ok > 0 || snapshot.count === 0 ? 0 : 1;
 }

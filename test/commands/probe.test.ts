@@ -67,6 +67,35 @@ describe('runProbe', () => {
 		assert.match(minute.out(), /every 1m, timeout \S+, 1 probe$/m, minute.out());
 	});
 
+	test('stopped while probes hang: the summary says how many were cut short, not counted (qa9 F7)', async () => {
+		const held: net.Socket[] = [];
+		const hanging = net.createServer(socket => {
+			held.push(socket);
+			socket.on('error', () => undefined);
+		});
+		const hangPort = await new Promise<number>(resolve => hanging.listen(0, '127.0.0.1', () => resolve((hanging.address() as AddressInfo).port)));
+		try {
+			const {io, out} = capture();
+			const controller = new AbortController();
+			const run = runProbe({...defaults, target: `127.0.0.1:${hangPort}`, json: false, concurrency: 2, timeoutMs: 30_000, count: 10}, io, controller.signal);
+			for (let waited = 0; held.length < 2 && waited < 3000; waited += 10) {
+				// eslint-disable-next-line no-await-in-loop -- waiting for both probes to connect.
+				await new Promise(resolve => setTimeout(resolve, 10));
+			}
+
+			controller.abort();
+			await run;
+			assert.match(out(), /^0 probes, /m);
+			assert.match(out(), /^2 probes in flight when stopped: cut short, not counted$/m, out());
+		} finally {
+			for (const socket of held) {
+				socket.destroy();
+			}
+
+			hanging.close();
+		}
+	});
+
 	test('--tcp (no response names a pod, no conntrack on loopback): pods not observed rather than 0, and said why (qa4 F10)', async () => {
 		const {io, out} = capture();
 		assert.equal(await runProbe({...defaults, target: 'default/svc-nodeport', mode: 'tcp', count: 4, json: false, source, resolveAddress: plane.resolveAddress}, io), 0);

@@ -56,9 +56,10 @@ export type ProbeEngine = {
 	/** A copy of the live state: series statistics, recent samples for lanes and latency charts. */
 	snapshot(): ProbeRunSnapshot;
 	/** Resolves when the count is reached or the run was stopped. */
-	readonly done: Promise<ScheduleResult>;
+	/** `cancelled`: probes a stop cut short (in flight then; not recorded). */
+	readonly done: Promise<ScheduleResult & {readonly cancelled: number}>;
 	/** Stops scheduling, cancels probes in flight (they are not recorded) and waits for the end. */
-	stop(): Promise<ScheduleResult>;
+	stop(): Promise<ScheduleResult & {readonly cancelled: number}>;
 };
 
 const defaultDnsName = 'kubernetes.default.svc.cluster.local';
@@ -331,6 +332,7 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 	// Our own address is read (a syscall per probe) only when conntrack will look it up.
 	const requests = buildRequests(options, targets, dialled, conntrack !== undefined);
 	let seq = 0;
+	let cancelled = 0;
 	const tracker = trackInFlight(options.timeoutMs, controller.signal);
 	const records = inOrderRecords(makeRecorder(options, stats, index, started));
 
@@ -386,6 +388,7 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 			// Earlier answers go now, whatever the next probe does (not every kind of probe says when its request is out).
 			lookUpAnswers();
 			if (raw.aborted) {
+				cancelled++;
 				return;
 			}
 
@@ -418,7 +421,7 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 			await drained;
 		}
 
-		return result;
+		return {...result, cancelled};
 	}).finally(() => {
 		tracker.close();
 		unlink();

@@ -308,9 +308,10 @@ export class ProbeSession extends SnapshotStore<ProbeSessionSnapshot> {
 		})]);
 	}
 
-	/** Resolves when the engine running now ends (its count reached, or stopped). */
-	async settled(): Promise<void> {
-		await this.engine?.done;
+	/** Resolves when the engine running now ends (its count reached, or stopped), with the probes a stop cut short. */
+	async settled(): Promise<{readonly cancelled: number}> {
+		const result = await this.engine?.done as {readonly cancelled?: number} | undefined;
+		return {cancelled: result?.cancelled ?? 0};
 	}
 
 	/** The statistics now, whatever was published (the CLI's summary). */

@@ -142,7 +142,8 @@ function runFixedRate(options: ScheduleOptions, limit: number, concurrency: numb
 
 				ended = true;
 				inFlight--;
-				if (owed && !stopped) {
+				// A round ended by the abort itself (before this schedule hears of it) launches no other.
+				if (owed && !stopped && !signal?.aborted) {
 					owed = false;
 					launchOne();
 				}

@@ -119,3 +119,33 @@ test('interval 0 runs back to back with `concurrency` workers', async () => {
 	});
 	assert.deepEqual([result.launched, peak], [20, 3]);
 });
+
+test('a round ended by the abort itself launches no owed round, though the schedule hears of the abort after it', async () => {
+	const clock = fakeTimers();
+	const controller = new AbortController();
+	const ends: Array<() => void> = [];
+	// Registered before the schedule's own listener, as the engine's sweep of probes in flight is.
+	controller.signal.addEventListener('abort', () => {
+		for (const end of ends.splice(0)) {
+			end();
+		}
+	});
+	let launched = 0;
+	const running = runScheduleWithCallbacks({intervalMs: 10, concurrency: 1, signal: controller.signal, timers: clock.timers}, (_round, roundDone) => {
+		launched++;
+		ends.push(roundDone);
+	});
+	// The round at 0 hangs; the tick at 10 is owed.
+	await clock.advance(15);
+	assert.equal(launched, 1);
+	controller.abort();
+	await clock.advance(100);
+	const extra = launched - 1;
+	// A round launched after the abort would hang here: end it, so that a failure fails rather than hangs.
+	for (const end of ends.splice(0)) {
+		end();
+	}
+
+	assert.equal(extra, 0, 'no round launched after the abort');
+	assert.deepEqual(await running, {launched: 1, skipped: 0});
+});
