@@ -1,3 +1,4 @@
+import {errorLine} from './error-line.js';
 import {SnapshotStore} from './snapshot-store.js';
 
 export type PollSnapshot<T> = {
@@ -7,10 +8,6 @@ export type PollSnapshot<T> = {
 	/** The last fetch's error as one line; cleared by the next answer. */
 	readonly error: string | undefined;
 };
-
-function oneLine(error: unknown): string {
-	return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
-}
 
 /**
  * A value fetched on demand through the cluster source (a Service's pods or events, never cached
@@ -47,7 +44,7 @@ export class PollStore<T> extends SnapshotStore<PollSnapshot<T>> {
 			},
 			(error: unknown) => {
 				this.settle(generation, () => {
-					this.error = oneLine(error);
+					this.error = errorLine(error);
 				});
 			},
 		);

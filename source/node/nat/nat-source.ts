@@ -2,6 +2,7 @@ import {readFileSync} from 'node:fs';
 import {decodeNatDump, detectNatMode} from '../../core/nat/decode.js';
 import type {NatFlowTable, NatMode} from '../../core/nat/types.js';
 import type {ClusterSnapshot} from '../../kube/types.js';
+import {errorLine} from '../../util/error-line.js';
 import {SnapshotStore, type Store} from '../../util/snapshot-store.js';
 import {NatDecoder} from './nat-decoder.js';
 import type {NatDump} from './read-dump.js';
@@ -77,10 +78,6 @@ export function decodeProgress(done: number, total: number): string {
 	return done < total ? `reading ${Math.floor((100 * done) / total)}% of ${size}` : `decoding ${size}…`;
 }
 
-function firstLine(error: unknown): string {
-	return error instanceof Error ? error.message.split('\n')[0]! : String(error);
-}
-
 /**
  * The node's kube-proxy rules as a store: read and decoded on demand (`reload`), never on a timer,
  * because iptables-save on a large node is expensive. A reload while one runs is dropped (it
@@ -142,7 +139,7 @@ export class NatSource extends SnapshotStore<NatSourceSnapshot> implements NatSo
 			const decoded = current() ? await this.decode(dump, () => current()) : undefined;
 			read = decoded && {...decoded, cluster: decoded.table ? cluster : undefined};
 		} catch (error) {
-			read = {table: undefined, origin: undefined, error: firstLine(error), loadedAt: this.clock(), cluster: undefined};
+			read = {table: undefined, origin: undefined, error: errorLine(error), loadedAt: this.clock(), cluster: undefined};
 		}
 
 		if (!current()) {

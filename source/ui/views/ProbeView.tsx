@@ -12,6 +12,7 @@ import {KeyPriority, useKeypress} from '../keys/use-keypress.js';
 import type {ServiceScreenProps} from '../screens.js';
 import ProbeViewBody from './probe/ProbeViewBody.js';
 import {fitHints} from '../format.js';
+import {errorLine} from '../../util/error-line.js';
 
 /** Where the probe view may probe from besides this machine, as far as the view sees it. */
 export type ProbeViewVantages = VantageChoice & {
@@ -79,7 +80,7 @@ function usePickablePods(vantages: ProbeViewVantages | undefined, namespace: str
 			(error: unknown) => {
 				// Shown in the picker itself: no pod to pick is then unknown, not none.
 				if (live) {
-					setListed({pods: [], error: `pods of ${namespace} unknown: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`});
+					setListed({pods: [], error: `pods of ${namespace} unknown: ${errorLine(error)}`});
 				}
 			},
 		);
