@@ -25,8 +25,8 @@ export const commandHelp = {
 		usage: '[dashboard] [options]',
 		summary: 'the live dashboard of the Services (prints the list instead when stdout or stdin is not a terminal, or with -o/--json)',
 		description: [
-			'`svctop` and `svctop dashboard` are the same. With -o FORMAT or --json, or when stdout is not a',
-			'terminal, it prints what `svctop list` prints with the same flags, once, and exits.',
+			'`svctop` and `svctop dashboard` are the same. With -o FORMAT or --json, or when stdout or stdin is',
+			'not a terminal, it prints what `svctop list` prints with the same flags, once, and exits.',
 		],
 		options: {
 			'Cluster options': clusterFlags,

@@ -79,6 +79,9 @@ function oneLine(text: string): string {
 	return text.replaceAll(/\s*\n\s*/g, ' ').trim();
 }
 
+/** A TLS handshake the server did not take part in: it speaks plain HTTP, and will on a retry too. */
+const tlsHandshakeCodes: ReadonlySet<string> = new Set(['EPROTO', 'ERR_SSL_WRONG_VERSION_NUMBER']);
+
 const networkCodes: Record<string, string> = {
 	ECONNREFUSED: 'connection refused',
 	ECONNRESET: 'connection reset',
@@ -92,8 +95,7 @@ const networkCodes: Record<string, string> = {
 	UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
 	UND_ERR_HEADERS_TIMEOUT: 'no response headers in time',
 	UND_ERR_BODY_TIMEOUT: 'response body stalled',
-	EPROTO: 'TLS handshake failed (is the server plain HTTP?)',
-	ERR_SSL_WRONG_VERSION_NUMBER: 'TLS handshake failed (is the server plain HTTP?)',
+	...Object.fromEntries([...tlsHandshakeCodes].map(code => [code, 'TLS handshake failed (is the server plain HTTP?)'])),
 };
 
 /** Certificate verification failures: the CA is the cause, not the network. */
@@ -139,9 +141,7 @@ export function unreachableError(server: string, error: unknown, trust = 'the sy
 	}
 
 	const detail = code === undefined ? oneLine(error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error)) : `${networkCodes[code]} (${code})`;
-	// A server that does not speak TLS will not start to on a retry.
-	const kind = code === 'EPROTO' || code === 'ERR_SSL_WRONG_VERSION_NUMBER' ? 'tls' : 'unreachable';
-	return new KubeError(kind, `cannot reach the API server at ${server}: ${detail}`);
+	return new KubeError(code !== undefined && tlsHandshakeCodes.has(code) ? 'tls' : 'unreachable', `cannot reach the API server at ${server}: ${detail}`);
 }
 
 function isTimeout(error: unknown): boolean {
