@@ -38,7 +38,7 @@ async function importBuilt<T>(module: string): Promise<T> {
 }
 
 const probeCount = Number(process.env.BENCH_PROBES ?? 2000);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 9);
 /**
  * Requests ab sends before anything is measured. The pods' echo servers are Node processes: their
  * first thousands of requests run while V8 still compiles the HTTP server's paths, which slows
@@ -47,13 +47,21 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
  */
 const serverWarmUpRequests = Number(process.env.BENCH_SERVER_WARM_UP ?? 20_000);
 /**
- * Alternating rounds of the engine and ab before the judged ones: V8 deoptimises and recompiles the
- * engine's and Node's socket paths through about the first 6,000 probes (`--trace-deopt` counted
- * 29, 28, 5 and 1 deoptimisations in the first four rounds of 2,000 probes, then 0 to 2 per round), with CPU per probe falling from about
- * 450 us to about 250 us. A probe loop left running on the dashboard is past that, so the steady
- * rate is the one judged; the warm-up rates are printed beside it.
+ * Alternating rounds of the engine and ab before the judged ones, until both sides and the pods'
+ * servers are steady. Measured on the development machine (2 cores), per warm-up round:
+ * - V8 deoptimises and recompiles the engine's and Node's socket paths through about the first
+ *   6,000 probes (`--trace-deopt` counted 29, 28, 5 and 1 deoptimisations in the first four rounds
+ *   of 2,000 probes, then 0 to 2 per round); the engine's CPU per probe falls from about 400 us to
+ *   about 160 us over the first 20,000 or so;
+ * - the pods' servers have a slow phase about 40,000 to 60,000 requests after they start: their CPU
+ *   per request rose from about 100 us to 150-280 us, and both ab and the engine fell to about half
+ *   their rate in those rounds, then not again over 100,000 more requests.
+ * With 4 warm-up rounds that phase fell among the judged ones and gave 0.55x to 0.83x from one run
+ * to the next; with 12 it is over before them. A probe loop left running on the dashboard, and a
+ * real pod's server, are past all of this, so the steady rate is the one judged; the warm-up rates
+ * and the servers' CPU per request are printed beside it, so a slow phase shows where it fell.
  */
-const warmUpRounds = Number(process.env.BENCH_WARM_UP_ROUNDS ?? 4);
+const warmUpRounds = Number(process.env.BENCH_WARM_UP_ROUNDS ?? 12);
 const goal = 0.8;
 const lockFile = '/tmp/svctop-kernel.lock';
 const clusterIp = '10.96.0.10';
@@ -157,30 +165,49 @@ async function outer(): Promise<number> {
 			return 0;
 		}
 
-		const result = spawnSync('ip', ['netns', 'exec', node, process.execPath, '--import', 'tsx', '--expose-gc', self, '--inside'], {stdio: ['ignore', 'inherit', 'inherit']});
+		// `ip netns exec` execs the server in place: these are the servers' own pids, for their CPU time.
+		const serverPids = servers.map(child => child.pid).join(',');
+		const result = spawnSync('ip', ['netns', 'exec', node, process.execPath, '--import', 'tsx', '--expose-gc', self, '--inside'], {stdio: ['ignore', 'inherit', 'inherit'], env: {...process.env, BENCH_SERVER_PIDS: serverPids}});
 		return result.status ?? 1;
 	} finally {
 		cleanUp();
 	}
 }
 
-/** CPU time of this process and its reaped children (user + system), in microseconds. */
-function cpuUs(): number {
-	const stat = readFileSync('/proc/self/stat', 'utf8');
+/** CPU time (user + system) of process `pid`, with its reaped children when `children`, in microseconds; 0 once it is gone. */
+function processCpuUs(pid: number | 'self', children: boolean): number {
+	let stat: string;
+	try {
+		stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+	} catch {
+		return 0;
+	}
+
 	// Fields 14-17 (utime, stime, cutime, cstime), counted from the state after the command name, in ticks of 10 ms.
 	const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-	return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * 10_000;
+	return (Number(fields[11]) + Number(fields[12]) + (children ? Number(fields[13]) + Number(fields[14]) : 0)) * 10_000;
 }
 
-function runAb(count: number): {rate: number; cpuUs: number} | undefined {
+/** CPU time of this process and its reaped children, in microseconds. */
+const cpuUs = () => processCpuUs('self', true);
+
+const serverPids = (process.env.BENCH_SERVER_PIDS ?? '').split(',').filter(Boolean).map(Number);
+
+/** CPU time of the pods' servers together, in microseconds. */
+const serverCpuUs = () => serverPids.reduce((sum, pid) => sum + processCpuUs(pid, false), 0);
+
+type AbRun = {rate: number; cpuUs: number; serverUs: number};
+
+function runAb(count: number): AbRun | undefined {
 	const cpu = cpuUs();
+	const server = serverCpuUs();
 	const result = spawnSync('ab', ['-q', '-n', String(count), '-c', '1', `http://${clusterIp}:80/`], {encoding: 'utf8'});
 	const match = /Requests per second:\s+([\d.]+)/.exec(result.stdout ?? '');
 	if (!match) {
 		console.error(`ab failed: ${String(result.stderr).trim().split('\n').at(-1)}`);
 	}
 
-	return match ? {rate: Number(match[1]), cpuUs: (cpuUs() - cpu) / count} : undefined;
+	return match ? {rate: Number(match[1]), cpuUs: (cpuUs() - cpu) / count, serverUs: (serverCpuUs() - server) / count} : undefined;
 }
 
 /**
@@ -188,7 +215,7 @@ function runAb(count: number): {rate: number; cpuUs: number} | undefined {
  * as the engine's reader writes): what generating and writing one event per connection costs the node,
  * whoever makes the connections. Shown beside the goal, not judged.
  */
-async function runAbWithListener(count: number): Promise<{rate: number; cpuUs: number} | undefined> {
+async function runAbWithListener(count: number): Promise<AbRun | undefined> {
 	const {eventArgs, listensForEvents} = await importBuilt<typeof import('../source/node/probe/conntrack.js')>('node/probe/conntrack.js');
 	const dir = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'svpc-ab-'));
 	const out = openSync(path.join(dir, 'events'), 'a');
@@ -216,7 +243,7 @@ const slice: V1EndpointSlice = {
 };
 
 /** One run of the engine as `svctop probe 10.96.0.10:80` runs it as root on a node. */
-async function runEngine(count: number): Promise<{rate: number; rateFromFirst: number; cpuUs: number; byConntrack: number; failed: number; perPod: number[]}> {
+async function runEngine(count: number): Promise<{rate: number; rateFromFirst: number; cpuUs: number; serverUs: number; byConntrack: number; failed: number; perPod: number[]}> {
 	const {buildEndpointIndex} = await importBuilt<typeof import('../source/core/probe/endpoint-index.js')>('core/probe/endpoint-index.js');
 	const {planAddressProbe} = await importBuilt<typeof import('../source/core/probe/plan.js')>('core/probe/plan.js');
 	const {startProbeEngine} = await importBuilt<typeof import('../source/node/probe/engine.js')>('node/probe/engine.js');
@@ -226,6 +253,7 @@ async function runEngine(count: number): Promise<{rate: number; rateFromFirst: n
 	let failed = 0;
 	const perPod = podNames.map(() => 0);
 	const cpu = cpuUs();
+	const server = serverCpuUs();
 	const started = performance.now();
 	// When the first probe went out (ms after the start): before it, the conntrack reader starts and begins to listen.
 	let firstAt: number | undefined;
@@ -252,7 +280,7 @@ async function runEngine(count: number): Promise<{rate: number; rateFromFirst: n
 	const rateFromFirst = count / ((elapsed - (firstAt ?? 0)) / 1000);
 	// The conntrack reader is a child process: wait until it is reaped so its CPU time is counted.
 	await new Promise(resolve => setTimeout(resolve, 50));
-	return {rate, rateFromFirst, cpuUs: (cpuUs() - cpu) / count, byConntrack, failed, perPod};
+	return {rate, rateFromFirst, cpuUs: (cpuUs() - cpu) / count, serverUs: (serverCpuUs() - server) / count, byConntrack, failed, perPod};
 }
 
 /** In the node namespace: warm up, then alternate ab and the engine. */
@@ -264,17 +292,20 @@ async function inside(): Promise<number> {
 	// Warm-up, not judged (see serverWarmUpRequests and warmUpRounds); the rates are printed below.
 	flush();
 	const serverWarmUp = runAb(serverWarmUpRequests);
-	const warmUp = {engine: [] as Array<Awaited<ReturnType<typeof runEngine>>>, ab: [] as number[]};
+	const warmUp = {engine: [] as Array<Awaited<ReturnType<typeof runEngine>>>, ab: [] as number[], serverUs: [] as number[]};
 	for (let i = 0; i < warmUpRounds; i++) {
 		flush();
-		warmUp.engine.push(await runEngine(probeCount));
+		const engineRun = await runEngine(probeCount);
+		warmUp.engine.push(engineRun);
 		flush();
-		warmUp.ab.push(runAb(probeCount)?.rate ?? 0);
+		const abRun = runAb(probeCount);
+		warmUp.ab.push(abRun?.rate ?? 0);
+		warmUp.serverUs.push((engineRun.serverUs + (abRun?.serverUs ?? engineRun.serverUs)) / 2);
 	}
 
 	const ours: Array<Awaited<ReturnType<typeof runEngine>>> = [];
-	const ab: Array<{rate: number; cpuUs: number}> = [];
-	const abBesideListener: Array<{rate: number; cpuUs: number}> = [];
+	const ab: AbRun[] = [];
+	const abBesideListener: AbRun[] = [];
 	for (let round = 0; round < rounds; round++) {
 		const runOurs = async () => {
 			flush();
@@ -313,11 +344,11 @@ async function inside(): Promise<number> {
 	const total = (ours.length * probeCount) - failed;
 	const perPod = podNames.map((_, i) => ours.reduce((sum, run) => sum + run.perPod[i]!, 0));
 	console.log(`probe-conntrack bench: HTTP GET to ClusterIP ${clusterIp}:80 in a network namespace node (kube-proxy iptables rules, 3 pods with the same answer), concurrency 1, new connection per request; ${rounds} alternating rounds of ${probeCount}`);
-	console.log(`  warm-up (not judged): ab ${serverWarmUpRequests} requests to warm the pods' servers at ${serverWarmUp?.rate.toFixed(0) ?? '?'} req/s; then ${warmUpRounds} alternating rounds: engine ${list(warmUp.engine.map(run => run.rateFromFirst))} probes/s (CPU ${list(warmUp.engine.map(run => run.cpuUs))} us/probe), ab ${list(warmUp.ab)} req/s`);
+	console.log(`  warm-up (not judged): ab ${serverWarmUpRequests} requests to warm the pods' servers at ${serverWarmUp?.rate.toFixed(0) ?? '?'} req/s; then ${warmUpRounds} alternating rounds: engine ${list(warmUp.engine.map(run => run.rateFromFirst))} probes/s (CPU ${list(warmUp.engine.map(run => run.cpuUs))} us/probe), ab ${list(warmUp.ab)} req/s; the pods' servers' CPU ${list(warmUp.serverUs)} us/request`);
 	console.log(`  load average (1, 5 min) ${loadAtStart.slice(0, 2).map(load => load.toFixed(2)).join(', ')} at the start, ${os.loadavg().slice(0, 2).map(load => load.toFixed(2)).join(', ')} at the end (${os.availableParallelism()} cores)`);
 	// ab's rate counts from its first request, not from its start: the engine's is taken alike, from its
 	// first probe (before it, the conntrack reader starts and begins to listen; shown beside it).
-	console.log(`  svctop engine (conntrack) median ${median(ours.map(run => run.rateFromFirst)).toFixed(0).padStart(6)} probes/s  (from the first probe on; runs: ${list(ours.map(run => run.rateFromFirst))}; CPU ${median(ours.map(run => run.cpuUs)).toFixed(0)} us/probe median, with the conntrack reader)`);
+	console.log(`  svctop engine (conntrack) median ${median(ours.map(run => run.rateFromFirst)).toFixed(0).padStart(6)} probes/s  (from the first probe on; runs: ${list(ours.map(run => run.rateFromFirst))}; CPU ${median(ours.map(run => run.cpuUs)).toFixed(0)} us/probe median, with the conntrack reader; the servers' ${median(ours.map(run => run.serverUs)).toFixed(0)} us/request)`);
 	console.log(`    from the engine's start, with the conntrack reader's start: median ${median(ours.map(run => run.rate)).toFixed(0)} probes/s (runs: ${list(ours.map(run => run.rate))})`);
 	if (ab.length === 0) {
 		console.log('  ab: no rate (ab failed against the ClusterIP)  FAIL');
@@ -325,7 +356,7 @@ async function inside(): Promise<number> {
 	}
 
 	const abRates = ab.map(run => run.rate);
-	console.log(`  ab -n ${probeCount} -c 1          median ${median(abRates).toFixed(0).padStart(6)} req/s     (runs: ${list(abRates)}; CPU ${median(ab.map(run => run.cpuUs)).toFixed(0)} us/request median)`);
+	console.log(`  ab -n ${probeCount} -c 1          median ${median(abRates).toFixed(0).padStart(6)} req/s     (runs: ${list(abRates)}; CPU ${median(ab.map(run => run.cpuUs)).toFixed(0)} us/request median; the servers' ${median(ab.map(run => run.serverUs)).toFixed(0)} us/request)`);
 	if (abBesideListener.length > 0) {
 		const rates = abBesideListener.map(run => run.rate);
 		console.log(`  ab with the engine's conntrack -E listening beside it (not judged): median ${median(rates).toFixed(0)} req/s = ${(median(rates) / median(abRates)).toFixed(2)}x plain ab (runs: ${list(rates)}; CPU ${median(abBesideListener.map(run => run.cpuUs)).toFixed(0)} us/request median); the engine is ${(median(ours.map(run => run.rateFromFirst)) / median(rates)).toFixed(2)}x of it`);
