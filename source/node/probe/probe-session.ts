@@ -86,7 +86,8 @@ export type ProbeSessionOptions = {
 	readonly onSample?: (sample: ProbeSample) => void;
 };
 
-export type ProbeSessionState = 'running' | 'stopped' | 'finished';
+/** finished: the count was reached; failed: the loop stopped on an error (`error` says why), not on its count. */
+export type ProbeSessionState = 'running' | 'stopped' | 'finished' | 'failed';
 
 export type ProbeSessionSnapshot = {
 	readonly version: number;
@@ -344,7 +345,7 @@ export class ProbeSession extends SnapshotStore<ProbeSessionSnapshot> {
 			plan: planned,
 			description: planned?.description,
 			error: 'error' in this.plan ? this.plan.error : this.remoteError,
-			state: !planned || !this.running ? 'stopped' : (this.finished ? 'finished' : 'running'),
+			state: !planned || !this.running ? 'stopped' : (this.finished ? (this.remoteError === undefined ? 'finished' : 'failed') : 'running'),
 			frozen: this.frozen,
 			intervalMs: this.intervalMs,
 			via: this.shownVia,

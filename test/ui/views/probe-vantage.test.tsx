@@ -133,7 +133,7 @@ test('probe view: without --debug-pod, w says how to enable it and creates nothi
 	assert.doesNotMatch(view.frame(), /via debug pod/);
 });
 
-test('probe view: a failed exec on the node shows why, not samples', async () => {
+test('probe view: a failed exec on the node shows why, not samples, and the run reads failed, not finished', async () => {
 	const vantages: ProbeVantages = {
 		describe: node => `Create pod on ${node}?`,
 		proberFor: node => ({where: `node/${node} via debug pod`, probe: async () => ({ok: false, latencyMs: 0, error: 'exec failed', execFailure: 'pods "svctop-debug-x" is forbidden: violates PodSecurity "baseline:latest"'})}),
@@ -144,6 +144,9 @@ test('probe view: a failed exec on the node shows why, not samples', async () =>
 	await view.press('w', 'j', 'return', 'y');
 	const frame = await until(view, /cannot probe/);
 	assert.match(frame, /cannot probe: from node\/myk8s-control-plane via debug pod: pods "svctop-debug-x" is forbidden: violates PodSecurity/);
+	// The loop stopped on the error, not on a count: the header says so.
+	assert.match(frame, /■ failed/);
+	assert.doesNotMatch(frame, /finished/);
 });
 
 /** Fake vantages with one pod too: its probes are answered by the endpoints in turn (by name, no conntrack in a pod). */

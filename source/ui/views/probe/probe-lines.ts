@@ -6,6 +6,7 @@ import {unknownText, type UnknownObjects} from '../../../core/probe/plan.js';
 import type {Via} from '../../../core/probe/service-targets.js';
 import {fitVerdict, tooFewText} from '../../../core/probe/chi-square.js';
 import type {AttributionMethod, ProbeSample} from '../../../core/probe/types.js';
+import type {ProbeSessionState} from '../../../node/probe/probe-session.js';
 
 /** How a piece of text is drawn; ProbeViewBody maps tones to colours. */
 export type Tone = 'plain' | 'bold' | 'dim' | 'good' | 'warn' | 'bad' | 'mark' | 'chart';
@@ -25,8 +26,7 @@ export type ProbeViewModel = {
 	readonly briefDescription?: string;
 	readonly via: Via;
 	readonly intervalMs: number;
-	/** running: probes are sent; stopped: by the user; finished: the count was reached. */
-	readonly state: 'running' | 'stopped' | 'finished';
+	readonly state: ProbeSessionState;
 	/** The display is frozen (probing goes on underneath). */
 	readonly paused: boolean;
 	/** Why nothing can be probed (no such Service, no NodePort, ...). */
@@ -136,7 +136,7 @@ const viaLabels: Readonly<Record<Via, string>> = {
 };
 
 function headerLine(model: ProbeViewModel, width: number): ProbeLine {
-	const states = {running: seg('● running', 'good'), stopped: seg('■ stopped', 'warn'), finished: seg('■ finished', 'dim')};
+	const states = {running: seg('● running', 'good'), stopped: seg('■ stopped', 'warn'), finished: seg('■ finished', 'dim'), failed: seg('■ failed', 'bad')};
 	const right: Segment[] = [seg(`every ${formatDuration(model.intervalMs)}  `), states[model.state]];
 	if (model.paused) {
 		right.push(seg('  frozen', 'warn'));
