@@ -137,7 +137,8 @@ export function slice(
 	namespace: string,
 	serviceName: string,
 	endpoints: readonly EndpointSpec[],
-	port = 8080,
+	/** One unnamed TCP port, or the ports as the EndpointSlice controller copies them from the Service (names included). */
+	port: number | NonNullable<V1EndpointSlice['ports']> = 8080,
 	suffix = 'abcde',
 ): V1EndpointSlice {
 	return {
@@ -149,7 +150,7 @@ export function slice(
 			name: `${serviceName}-${suffix}`,
 			labels: {'kubernetes.io/service-name': serviceName},
 		},
-		ports: [{port, protocol: 'TCP', name: ''}],
+		ports: typeof port === 'number' ? [{port, protocol: 'TCP', name: ''}] : port,
 		endpoints: endpoints.map(endpoint => ({
 			addresses: [endpoint.ip],
 			conditions: {ready: endpoint.ready ?? true, serving: endpoint.ready ?? true, terminating: false},
@@ -275,11 +276,11 @@ export function seedCluster(): {services: V1Service[]; endpointSlices: V1Endpoin
 		service({name: 'external-db', type: 'ExternalName', externalName: 'db.example.com', created: seedNow - 2 * day}),
 	];
 	const endpointSlices = [
-		slice('default', 'kubernetes', [{ip: '172.18.0.2'}], 6443),
+		slice('default', 'kubernetes', [{ip: '172.18.0.2'}], [{port: 6443, protocol: 'TCP', name: 'https'}]),
 		slice('kube-system', 'kube-dns', [
 			{ip: '10.244.0.2', node: 'myk8s-control-plane', pod: 'coredns-7db6d8ff4d-5x2kp'},
 			{ip: '10.244.0.3', node: 'myk8s-control-plane', pod: 'coredns-7db6d8ff4d-qz9wd'},
-		], 53),
+		], [{port: 53, protocol: 'UDP', name: 'dns'}, {port: 53, protocol: 'TCP', name: 'dns-tcp'}, {port: 9153, protocol: 'TCP', name: 'metrics'}]),
 		slice('default', 'np-svc', [
 			{ip: '10.244.1.2', node: 'myk8s-worker', pod: 'np-deployment-6b96849c57-4xk2m'},
 			{ip: '10.244.2.2', node: 'myk8s-worker2', pod: 'np-deployment-6b96849c57-9ptwl'},

@@ -97,11 +97,13 @@ export function serviceRow(
 			warnings.push(warningNoReadyEndpoints);
 		}
 
-		// Endpoints that serve a port over another protocol only are no backend for it (kube-proxy rejects
-		// its traffic). The list flags that unambiguous case; describe also names ports missing by name.
+		// kube-proxy matches a Service port to the slices' ports by name and protocol: a port none lists
+		// has no backend (its traffic is rejected), however many endpoints are ready.
 		const ports = (spec.ports ?? []).map(port => ({name: port.name ?? '', port: port.port, protocol: port.protocol ?? 'TCP'}));
-		for (const port of unservedPorts(ports, slices).filter(unserved => unserved.servedOver.length > 0)) {
-			warnings.push(`port ${port.port}/${port.protocol} served over ${port.servedOver.join(',')} only`);
+		for (const port of unservedPorts(ports, slices)) {
+			warnings.push(port.servedOver.length > 0
+				? `port ${port.port}/${port.protocol} served over ${port.servedOver.join(',')} only`
+				: `port ${port.port}/${port.protocol}: no endpoint port ${port.name ? `named ${port.name}` : 'without a name'}`);
 		}
 	}
 

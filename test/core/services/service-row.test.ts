@@ -337,3 +337,28 @@ describe('serviceRow: a port the endpoints serve over another protocol only', ()
 		assert.deepEqual(serviceRow(dns, [tcpOnly], 0, {slicesUnknown: 'forbidden'}).warnings, []);
 	});
 });
+
+describe('serviceRow: a port no EndpointSlice lists by its name', () => {
+	// A selectorless Service with a hand-written EndpointSlice whose port name differs from the Service's:
+	// kube-proxy matches ports by name, so the Service port has no backend although the endpoint is ready.
+	const web: V1Service = {metadata: {namespace: 'default', name: 'external-web'}, spec: {type: 'ClusterIP', clusterIPs: ['10.96.0.80'], ports: [{name: 'http', port: 80, protocol: 'TCP'}, {name: 'metrics', port: 9100, protocol: 'TCP'}]}};
+	const handWritten: V1EndpointSlice = {addressType: 'IPv4', metadata: {name: 'external-web-1'}, ports: [{name: 'web', port: 8080, protocol: 'TCP'}, {name: 'metrics', port: 9100, protocol: 'TCP'}], endpoints: [{addresses: ['192.168.10.5'], conditions: {ready: true}}]};
+
+	test('is a warning naming the port, though every endpoint is ready', () => {
+		const row = serviceRow(web, [handWritten], 0);
+		assert.deepEqual(row.endpoints, {ready: 1, total: 1});
+		assert.deepEqual(row.warnings, ['port 80/TCP: no endpoint port named http']);
+	});
+
+	test('an unnamed Service port needs an unnamed endpoint port', () => {
+		const single: V1Service = {...web, spec: {...web.spec, ports: [{port: 80, protocol: 'TCP'}]}};
+		assert.deepEqual(serviceRow(single, [handWritten], 0).warnings, ['port 80/TCP: no endpoint port without a name']);
+		assert.deepEqual(serviceRow(single, [{...handWritten, ports: [{port: 8080, protocol: 'TCP'}]}], 0).warnings, []);
+	});
+
+	test('names that match, no endpoints at all, or endpoints unknown: no port warning', () => {
+		assert.deepEqual(serviceRow(web, [{...handWritten, ports: [{name: 'http', port: 8080, protocol: 'TCP'}, {name: 'metrics', port: 9100, protocol: 'TCP'}]}], 0).warnings, []);
+		assert.deepEqual(serviceRow(web, [{...handWritten, endpoints: []}], 0).warnings, ['no endpoints']);
+		assert.deepEqual(serviceRow(web, [handWritten], 0, {slicesUnknown: 'forbidden'}).warnings, []);
+	});
+});
