@@ -317,6 +317,37 @@ function scheduleRounds(options: ProbeEngineOptions, seriesCount: number, signal
 	);
 }
 
+/**
+ * Answers not looked up and recorded yet. That work waits until the next probe's request is out
+ * (or no probe is about to send one): then it runs while the server answers, not between a connect
+ * and its request.
+ */
+function answerQueue(conntrack: ConntrackLookup | undefined, protocol: 'tcp' | 'udp', records: ReturnType<typeof inOrderRecords>) {
+	const answers: WaitingRecord[] = [];
+	return {
+		add(entry: WaitingRecord): void {
+			answers.push(entry);
+		},
+		/** Looks up, attributes and records every answer waiting. */
+		lookUp(): void {
+			// One at a time from the front: a listener that stops the run ends probes, which call this again.
+			while (answers.length > 0) {
+				const entry = answers.shift()!;
+				const source = entry.answered && conntrack?.active ? entry.raw.local : undefined;
+				// Usually the flow's NEW event is in already (it came with the SYN): recorded at once then.
+				entry.reply = source === undefined ? undefined : conntrack!.known(protocol, source, entry.destination, entry.probeStart);
+				entry.settled = source === undefined || entry.reply !== undefined;
+				records.add(entry);
+				if (!entry.settled) {
+					conntrack!.wait(protocol, source!, entry.destination, entry.probeStart, reply => {
+						records.settle(entry, reply);
+					});
+				}
+			}
+		},
+	};
+}
+
 /** Starts a probe run; samples flow into running statistics and `onSample`. */
 export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSignal): ProbeEngine {
 	const stats = new ProbeRunStats(options.series, options.capacity ?? 1024);
@@ -336,29 +367,10 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 	const tracker = trackInFlight(options.timeoutMs, controller.signal);
 	const records = inOrderRecords(makeRecorder(options, stats, index, started));
 
-	// Answers not looked up and recorded yet. That work waits until the next probe's request is out
-	// (or no probe is about to send one): then it runs while the server answers, not between a connect
-	// and its request.
-	const answers: WaitingRecord[] = [];
+	const answers = answerQueue(conntrack, protocol, records);
+	const lookUpAnswers = answers.lookUp;
 	// Probes started whose request is not out yet (and that have not ended).
 	let sending = 0;
-	const lookUpAnswers = (): void => {
-		// One at a time from the front: a listener that stops the run ends probes, which call this again.
-		while (answers.length > 0) {
-			const entry = answers.shift()!;
-			const source = entry.answered && conntrack?.active ? entry.raw.local : undefined;
-			// Usually the flow's NEW event is in already (it came with the SYN): recorded at once then.
-			entry.reply = source === undefined ? undefined : conntrack!.known(protocol, source, entry.destination, entry.probeStart);
-			entry.settled = source === undefined || entry.reply !== undefined;
-			records.add(entry);
-			if (!entry.settled) {
-				conntrack!.wait(protocol, source!, entry.destination, entry.probeStart, reply => {
-					records.settle(entry, reply);
-				});
-			}
-		}
-	};
-
 	const probe = (i: number, probeDone: () => void): void => {
 		const target = targets[i]!;
 		const {kind: probeKind, request} = requests[i]!;
@@ -394,7 +406,7 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 
 			// Only an answer tells who answered; a refused or dropped probe has no endpoint to name.
 			const answered = raw.responseText !== undefined || raw.ok;
-			answers.push({target, address: dialled[i]!, destination: destinations[i]!, raw, seq: mySeq, probeStart, answered, reply: undefined, sent: expected, settled: false});
+			answers.add({target, address: dialled[i]!, destination: destinations[i]!, raw, seq: mySeq, probeStart, answered, reply: undefined, sent: expected, settled: false});
 			if (sending === 0) {
 				lookUpAnswers();
 			}
