@@ -13,7 +13,7 @@ import {parseTarget, type TargetSpec} from '../core/probe/target.js';
 import type {ProbeMode, ProbeSample} from '../core/probe/types.js';
 import type {AddressResolver} from '../node/probe/engine.js';
 import {startNatRules, type NatRules, type NatRulesLoader} from '../node/probe/nat-rules.js';
-import {probeModeOf, ProbeSession} from '../node/probe/probe-session.js';
+import {probeModeOf, ProbeSession, type ProbeSessionStore} from '../node/probe/probe-session.js';
 import type {NameResolver} from '../node/probe/probe-once.js';
 
 export type ProbeCommandOptions = {
@@ -470,6 +470,18 @@ async function runToEnd(session: ProbeSession, signal: AbortSignal | undefined):
 	return cancelled;
 }
 
+/** Says on stderr when the conntrack table holds the loop and when it goes on (not each time its figures move). */
+export function reportHolds(session: ProbeSessionStore, stderr: ProbeIo['stderr']): () => void {
+	let held = false;
+	return session.subscribe(() => {
+		const reason = session.snapshot().held;
+		if ((reason !== undefined) !== held) {
+			held = reason !== undefined;
+			stderr.write(held ? `svctop: probing held: ${reason}\n` : 'svctop: probing resumed: the conntrack table has room again\n');
+		}
+	});
+}
+
 /**
  * `svctop probe TARGET`: probes on a fixed schedule with a new connection each time, attributes
  * every answer to a pod, prints a line (or a JSON object) per probe and a summary at the end or on
@@ -519,7 +531,9 @@ export async function runProbe(options: ProbeCommandOptions, io: ProbeIo, signal
 		io.stderr.write(`warning: ${unknownText(entry)}: no expectation drawn\n`);
 	}
 
+	const stopReporting = reportHolds(session, io.stderr);
 	const cancelled = await runToEnd(session, signal);
+	stopReporting();
 	output.flush();
 	session.close();
 	opened.rules?.close();

@@ -6,7 +6,7 @@ import http from 'node:http';
 import net, {type AddressInfo} from 'node:net';
 import type {V1Service} from '@kubernetes/client-node';
 import type {ClusterSource} from '../../source/kube/types.js';
-import {runProbe, type ProbeCommandOptions} from '../../source/commands/probe.js';
+import {reportHolds, runProbe, type ProbeCommandOptions} from '../../source/commands/probe.js';
 import {startDemoDataPlane, type DemoDataPlane} from '../../source/builtin-cluster/demo/data-plane.js';
 import {echoPods, echoSlice, nodePortService, nodes} from '../core/probe/fixtures.js';
 import {ensureBuilt, svctopBin} from '../helpers/built-cli.js';
@@ -458,4 +458,36 @@ test('probe --demo --tcp exits after its summary', () => {
 	assert.match(result.stdout, /^2 probes, 2 ok/m);
 	assert.equal(result.signal, null, `still running 40 s later (killed by ${result.signal})`);
 	assert.equal(result.status, 0);
+});
+
+test('probe: stderr says once when the conntrack table holds the loop and once when it goes on, not at every figure that moves', () => {
+	let held: string | undefined;
+	const listeners = new Set<() => void>();
+	const store = {
+		snapshot: () => ({held}),
+		subscribe(listener: () => void) {
+			listeners.add(listener);
+			return () => listeners.delete(listener);
+		},
+	};
+	const set = (reason: string | undefined) => {
+		held = reason;
+		for (const listener of listeners) {
+			listener();
+		}
+	};
+
+	const written: string[] = [];
+	const stop = reportHolds(store as unknown as Parameters<typeof reportHolds>[0], {write: text => written.push(text)});
+	set(undefined);
+	set('this node\'s conntrack table is 78% full (204,519 of 262,144 entries)');
+	set('this node\'s conntrack table is 79% full (207,000 of 262,144 entries)');
+	set(undefined);
+	set(undefined);
+	stop();
+	set('held again after the run');
+	assert.deepEqual(written, [
+		'svctop: probing held: this node\'s conntrack table is 78% full (204,519 of 262,144 entries)\n',
+		'svctop: probing resumed: the conntrack table has room again\n',
+	]);
 });

@@ -280,6 +280,28 @@ describe('probe view frames (pure: snapshot + size)', () => {
 		assert.ok(small.includes('lanes-title') && small.includes('verdict') && small.includes('lane:failed'), small.join(','));
 	});
 
+	test('held by the conntrack table: the header says held, why comes first and wrapped, what was recorded stays; the hint always shows', () => {
+		const {plan, snapshot} = clusterIpRun();
+		const reason = 'this node\'s conntrack table is 78% full (204,519 of 262,144 entries), 180,000 of them left by these probes within 120 s; probing resumes below 60%';
+		const held = {...modelOf(plan, 'clusterip', snapshot), held: reason};
+		const textOf = (lines: ReturnType<typeof probeViewLines>) => lines.map(entry => entry.segments.map(segment => segment.text).join(''));
+		const lines = textOf(probeViewLines(held, 80, 22));
+		assert.match(lines[0]!, /■ held$/);
+		assert.doesNotMatch(lines[0]!, /running/);
+		assert.equal(lines[2], 'held: this node\'s conntrack table is 78% full (204,519 of 262,144 entries),');
+		assert.equal(lines[3], '  180,000 of them left by these probes within 120 s; probing resumes below 60%');
+		assert.ok(lines.some(text => text.startsWith('lanes')), 'the lanes stay below it');
+		assert.ok(lines.every(text => text.length <= 80));
+		for (const rows of [3, 4, 6]) {
+			const small = probeViewLines(held, 80, rows);
+			assert.ok(small.length <= rows, `${rows} rows: ${small.length} lines`);
+			assert.equal(small.at(-1)!.key, 'hint', `${rows} rows: the hint shows`);
+		}
+
+		// Not held: the run reads as before.
+		assert.match(textOf(probeViewLines(modelOf(plan, 'clusterip', snapshot), 80, 22))[0]!, /● running$/);
+	});
+
 	test('many pods: lanes and shares are cut to fit, the failure lane stays', () => {
 		const plan = planOf('clusterip');
 		const label = plan.series[0]!.target.label;

@@ -7,6 +7,7 @@ import type {LivePlan} from '../../core/probe/plan.js';
 import type {Expectation} from '../../core/probe/service-targets.js';
 import type {ProbeMode, ProbeSample, ProbeTarget} from '../../core/probe/types.js';
 import {startConntrackLookup, type ConntrackLookup} from './conntrack.js';
+import {startConntrackTableGuard, type ConntrackTableGuard} from './conntrack-table.js';
 import {startProbe, type NameResolver, type ProbeHandle, type RawProbeResult} from './probe-once.js';
 import {runScheduleWithCallbacks, type ScheduleResult, type Timers} from './scheduler.js';
 
@@ -45,6 +46,13 @@ export type ProbeEngineOptions = {
 	readonly resolveName?: NameResolver;
 	/** `auto`: use conntrack when root on Linux and a target is not loopback. */
 	readonly conntrack?: 'auto' | 'off' | ConntrackLookup;
+	/**
+	 * `auto`: hold the loop while this node's conntrack table is nearly full of the probes' entries
+	 * (when the table can be read here); a guard given is used as it is (tests).
+	 */
+	readonly tableGuard?: 'auto' | 'off' | ConntrackTableGuard;
+	/** Called when the loop is held by the conntrack table (with why) and when it goes on (undefined). */
+	readonly onHold?: (reason: string | undefined) => void;
 	/** Samples kept for charts (ring buffer). */
 	readonly capacity?: number;
 	/** Each sample, with the expectation its series had when it was sent (when the context gives one). */
@@ -291,8 +299,23 @@ function makeRecorder(options: ProbeEngineOptions, stats: ProbeRunStats, index: 
 	};
 }
 
-/** Rounds on the schedule: each probes every series once (the last may probe only the first few, to meet the count). */
-function scheduleRounds(options: ProbeEngineOptions, seriesCount: number, signal: AbortSignal, probe: (i: number, probeDone: () => void) => void): Promise<ScheduleResult> {
+/** The table guard given, or one of our own (`own`: we close it) when `auto` finds the table readable. */
+function chooseTableGuard(options: ProbeEngineOptions, protocol: 'tcp' | 'udp'): {guard: ConntrackTableGuard | undefined; own: boolean} {
+	if (typeof options.tableGuard === 'object') {
+		return {guard: options.tableGuard, own: false};
+	}
+
+	// A lookup by name opens no connection to the targets.
+	return (options.tableGuard ?? 'auto') === 'auto' && options.mode !== 'resolve'
+		? {guard: startConntrackTableGuard({protocol}), own: true}
+		: {guard: undefined, own: false};
+}
+
+/**
+ * Rounds on the schedule: each probes every series once (the last may probe only the first few, to meet the count).
+ * A round due while the conntrack table holds the loop waits for it (in flight meanwhile: the schedule skips ticks).
+ */
+function scheduleRounds(options: ProbeEngineOptions, seriesCount: number, signal: AbortSignal, guard: ConntrackTableGuard | undefined, probe: (i: number, probeDone: () => void) => void): Promise<ScheduleResult> {
 	return runScheduleWithCallbacks(
 		{
 			intervalMs: options.intervalMs,
@@ -310,8 +333,17 @@ function scheduleRounds(options: ProbeEngineOptions, seriesCount: number, signal
 				}
 			};
 
-			for (let i = 0; i < size; i++) {
-				probe(i, probeDone);
+			const launch = () => {
+				for (let i = 0; i < size; i++) {
+					probe(i, probeDone);
+				}
+			};
+
+			if (guard === undefined) {
+				launch();
+			} else {
+				// Given up when the run stops, so the stop is not held up by a round that waits.
+				guard.whenClear(launch, roundDone, signal);
 			}
 		},
 	);
@@ -359,6 +391,8 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 	const destinations = dialled.map(address => ({ip: address.host, port: address.port}));
 	const protocol = options.mode === 'dns' ? 'udp' : 'tcp';
 	const {conntrack, own: ownConntrack} = chooseConntrack(options, dialled, protocol);
+	const {guard, own: ownGuard} = chooseTableGuard(options, protocol);
+	const unsubscribeGuard = guard?.subscribe(reason => options.onHold?.(reason));
 	const started = performance.now();
 	// Our own address is read (a syscall per probe) only when conntrack will look it up.
 	const requests = buildRequests(options, targets, dialled, conntrack !== undefined);
@@ -382,6 +416,7 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 			conntrack.beforeProbe();
 		}
 
+		guard?.noteProbe();
 		const probeStart = performance.now();
 		let ended = false;
 		let requestOut = false;
@@ -424,8 +459,8 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 
 	// Probes sent before conntrack listens would have no event (each would cost a listing): wait for it.
 	const rounds = conntrack?.ready
-		? conntrack.ready.then(async () => scheduleRounds(options, targets.length, controller.signal, probe))
-		: scheduleRounds(options, targets.length, controller.signal, probe);
+		? conntrack.ready.then(async () => scheduleRounds(options, targets.length, controller.signal, guard, probe))
+		: scheduleRounds(options, targets.length, controller.signal, guard, probe);
 	const done = rounds.then(async result => {
 		lookUpAnswers();
 		const drained = records.drain();
@@ -439,6 +474,11 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 		unlink();
 		if (ownConntrack) {
 			conntrack?.close();
+		}
+
+		unsubscribeGuard?.();
+		if (ownGuard) {
+			guard?.close();
 		}
 	});
 

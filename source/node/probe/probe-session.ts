@@ -10,6 +10,7 @@ import type {ClusterSnapshot, ClusterSource} from '../../kube/types.js';
 import {SnapshotStore, type Store} from '../../util/snapshot-store.js';
 import {podVantage, type ProbeVantages} from '../access/probe-vantages.js';
 import {type RemoteProber, startRemoteProbeLoop} from '../access/remote-probe-loop.js';
+import type {ConntrackTableGuard} from './conntrack-table.js';
 import {startProbeEngine, type AddressResolver} from './engine.js';
 import {natSharesFrom, startNatRules, type NatRules, type NatRulesLoader} from './nat-rules.js';
 import type {NameResolver} from './probe-once.js';
@@ -50,6 +51,8 @@ export type ProbeSessionConfig = {
 	readonly timers?: Timers;
 	/** Default: `auto` (conntrack when root on Linux and the target is not loopback). */
 	readonly conntrack?: 'auto' | 'off';
+	/** Default: `auto` (see the engine's `tableGuard`); a guard given is shared by the session's runs (tests). */
+	readonly tableGuard?: 'auto' | 'off' | ConntrackTableGuard;
 	/** Probe from elsewhere (a node through a debug pod), one exec per probe. Default: from this machine. */
 	readonly remote?: RemoteProber;
 	/** The node `remote` probes from: its own Local NodePort is probed but not judged. */
@@ -112,6 +115,8 @@ export type ProbeSessionSnapshot = {
 	readonly vantage: string | undefined;
 	/** Where probes start when not this machine, e.g. `node/worker via debug pod`. */
 	readonly from: string | undefined;
+	/** Why the loop is held (this node's conntrack table nearly full of its entries); undefined when it is not. */
+	readonly held?: string;
 };
 
 /** What a view holds of a probe session: its snapshots and its commands. */
@@ -174,6 +179,7 @@ export class ProbeSession extends SnapshotStore<ProbeSessionSnapshot> {
 	private run: Run | undefined;
 	private engine: Engine | undefined;
 	private remoteError: string | undefined;
+	private held: string | undefined;
 	private shown: {run: Run | undefined; added: number} | undefined;
 	private stats: ProbeRunSnapshot | undefined;
 	private clusterDirty = false;
@@ -354,6 +360,7 @@ export class ProbeSession extends SnapshotStore<ProbeSessionSnapshot> {
 			endpointNodes,
 			vantage: this.vantage,
 			from: this.config.remote?.where,
+			...(this.held === undefined ? {} : {held: this.held}),
 		};
 	}
 
@@ -459,6 +466,7 @@ export class ProbeSession extends SnapshotStore<ProbeSessionSnapshot> {
 		this.engine = undefined;
 		this.finished = false;
 		this.remoteError = undefined;
+		this.held = undefined;
 		const {planned, run} = this;
 		if (!this.running || this.closed || !planned || !run) {
 			return;
@@ -542,6 +550,13 @@ export class ProbeSession extends SnapshotStore<ProbeSessionSnapshot> {
 				match: config.match,
 				resolveAddress: config.resolveAddress,
 				conntrack: config.conntrack ?? 'auto',
+				tableGuard: config.tableGuard,
+				onHold: reason => {
+					if (isCurrent()) {
+						this.held = reason;
+						this.changed();
+					}
+				},
 				// The session keeps its own statistics; the engine's ring is not read.
 				capacity: 1,
 				timers: config.timers,

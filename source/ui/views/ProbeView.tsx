@@ -209,6 +209,7 @@ export default function ProbeView({serviceKey, snapshot, width, height, openSess
 				state: run.state,
 				paused: run.frozen,
 				error: run.error,
+				held: run.held,
 				snapshot: run.stats,
 				unknown: run.plan?.unknown,
 				endpointNodes: run.endpointNodes,

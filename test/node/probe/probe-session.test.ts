@@ -3,6 +3,7 @@ import http from 'node:http';
 import type {AddressInfo, Socket} from 'node:net';
 import {after, before, describe, test} from 'node:test';
 import {setTimeout as delay} from 'node:timers/promises';
+import {startConntrackTableGuard} from '../../../source/node/probe/conntrack-table.js';
 import {ProbeSession} from '../../../source/node/probe/probe-session.js';
 import {echoPods, echoSlice, nodePortService} from '../../core/probe/fixtures.js';
 import {echoSource, type FakeClusterSource} from '../../ui/fake-source.js';
@@ -185,4 +186,38 @@ describe('ProbeSession (the probe view\'s and svctop probe\'s store)', () => {
 			view.close();
 		}
 	});
+});
+
+test('ProbeSession: a loop held by the conntrack table says why in its snapshot, and stops saying it when it goes on', async () => {
+	const echo = http.createServer((_request, response) => response.end(`${echoPods[0]![0]}\n`));
+	const port = await new Promise<number>(resolve => echo.listen(0, '127.0.0.1', () => resolve((echo.address() as AddressInfo).port)));
+	let count = 900;
+	const guard = startConntrackTableGuard({protocol: 'tcp', read: () => ({count, max: 1000}), lifetimeS: 60, everyMs: 60_000})!;
+	const probe = new ProbeSession({
+		target: {kind: 'service', source: echoSource(), serviceKey: 'default/svc-nodeport', via: 'clusterip'},
+		intervalMs: 10,
+		config: {resolveAddress: () => ({host: '127.0.0.1', port}), timeoutMs: 1000, refreshMs: 10, conntrack: 'off', tableGuard: guard},
+	});
+	try {
+		for (let i = 0; i < 1500; i++) {
+			guard.noteProbe();
+		}
+
+		guard.check();
+		assert.match(probe.snapshot().held ?? '', /^this node's conntrack table is 90% full \(900 of 1,000 entries\)/);
+		// What was in flight at the hold ends and is published (every 10 ms); nothing starts after it.
+		await delay(100);
+		const counted = probe.snapshot().stats?.count ?? 0;
+		await delay(150);
+		assert.equal(probe.snapshot().stats?.count ?? 0, counted, 'nothing probed while held');
+		count = 100;
+		guard.check();
+		assert.equal(probe.snapshot().held, undefined);
+		await until(() => (probe.snapshot().stats?.count ?? 0) > counted, () => 'probing went on');
+	} finally {
+		probe.close();
+		guard.close();
+		echo.closeAllConnections();
+		await new Promise(resolve => echo.close(resolve));
+	}
 });

@@ -31,6 +31,8 @@ export type ProbeViewModel = {
 	readonly paused: boolean;
 	/** Why nothing can be probed (no such Service, no NodePort, ...). */
 	readonly error?: string;
+	/** Why the loop is held (this node's conntrack table nearly full of its entries). */
+	readonly held?: string;
 	readonly snapshot?: ProbeRunSnapshot;
 	/** What the plan could not read from the API (nothing is expected from it), with why. */
 	readonly unknown?: readonly UnknownObjects[];
@@ -137,7 +139,7 @@ const viaLabels: Readonly<Record<Via, string>> = {
 
 function headerLine(model: ProbeViewModel, width: number): ProbeLine {
 	const states = {running: seg('● running', 'good'), stopped: seg('■ stopped', 'warn'), finished: seg('■ finished', 'dim'), failed: seg('■ failed', 'bad')};
-	const right: Segment[] = [seg(`every ${formatDuration(model.intervalMs)}  `), states[model.state]];
+	const right: Segment[] = [seg(`every ${formatDuration(model.intervalMs)}  `), model.held !== undefined && model.state === 'running' ? seg('■ held', 'warn') : states[model.state]];
 	if (model.paused) {
 		right.push(seg('  frozen', 'warn'));
 	}
@@ -510,7 +512,9 @@ export function probeViewLines(model: ProbeViewModel, width: number, height: num
 	const top = [headerLine(model, width), statsLine(model.snapshot, width)];
 	const hint = line('hint', seg(model.hint, 'dim'));
 	let body: ProbeLine[];
-	const available = Math.max(0, height - 3);
+	// Why the loop is held goes first, wrapped (its reason ends the line); what was recorded stays below it.
+	const held = model.held === undefined || model.error ? [] : wrapWords(`held: ${model.held}`, width, '  ').slice(0, Math.max(0, height - 3)).map((text, index) => line(`held${index}`, seg(text, 'warn')));
+	const available = Math.max(0, height - 3 - held.length);
 	if (model.error) {
 		// Wrapped, not cut: the reason is at the end of the line.
 		body = wrapWords(`cannot probe: ${model.error}`, width, '  ').slice(0, Math.max(1, available)).map((text, index) => line(`error${index}`, seg(text, 'bad')));
@@ -548,6 +552,6 @@ export function probeViewLines(model: ProbeViewModel, width: number, height: num
 		body = [...lanes!, ...latency, ...shares!, ...matrix!];
 	}
 
-	const lines = [...top, ...body.slice(0, available), hint].slice(0, Math.max(0, height));
+	const lines = [...top, ...held, ...body.slice(0, available), hint].slice(0, Math.max(0, height));
 	return lines.map(entry => ({key: entry.key, segments: clipSegments(entry.segments, width)}));
 }
