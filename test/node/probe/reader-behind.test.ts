@@ -4,7 +4,7 @@ import {spawnSync} from 'node:child_process';
 import path from 'node:path';
 import process from 'node:process';
 import {fileURLToPath} from 'node:url';
-import {inNs, missingTool, sh} from '../../helpers/netns.js';
+import {trackingNamespace} from '../../helpers/netns.js';
 
 /*
  * The real kernel: a conntrack reader that falls behind (its `conntrack -E` stopped) keeps its
@@ -13,38 +13,15 @@ import {inNs, missingTool, sh} from '../../helpers/netns.js';
  */
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const namespace = `svrb${process.pid % 100_000}`;
-const skipReason = missingTool(['ip', 'iptables', 'conntrack']);
-let setupError: string | undefined;
+const lab = trackingNamespace('svrb', {before, after}, ['ip', 'iptables', 'conntrack']);
 
-before(() => {
-	if (skipReason) {
+test('a reader behind (events queued in its socket): the probe waits for its event, no listing is asked', {skip: lab.skip ? `skipped: ${lab.skip}` : false}, t => {
+	if (lab.setupError()) {
+		t.skip(`namespace setup failed here: ${lab.setupError()}`);
 		return;
 	}
 
-	try {
-		sh('ip', 'netns', 'add', namespace);
-		inNs(namespace, 'ip', 'link', 'set', 'lo', 'up');
-		// A rule that asks for the connection state makes the namespace track connections (conntrack is enabled per namespace on first use).
-		inNs(namespace, 'iptables', '-A', 'OUTPUT', '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'ACCEPT');
-	} catch (error) {
-		setupError = (error as Error & {stderr?: Buffer}).stderr?.toString().trim() || (error as Error).message;
-	}
-});
-
-after(() => {
-	if (!skipReason) {
-		spawnSync('ip', ['netns', 'del', namespace]);
-	}
-});
-
-test('a reader behind (events queued in its socket): the probe waits for its event, no listing is asked', {skip: skipReason ? `skipped: ${skipReason}` : false}, t => {
-	if (setupError) {
-		t.skip(`namespace setup failed here: ${setupError}`);
-		return;
-	}
-
-	const run = spawnSync('ip', ['netns', 'exec', namespace, process.execPath, '--import', 'tsx', 'test/node/probe/fixtures/reader-behind.ts'], {cwd: repo, encoding: 'utf8', timeout: 30_000});
+	const run = spawnSync('ip', ['netns', 'exec', lab.name, process.execPath, '--import', 'tsx', 'test/node/probe/fixtures/reader-behind.ts'], {cwd: repo, encoding: 'utf8', timeout: 30_000});
 	assert.equal(run.stderr, '', 'no errors on stderr');
 	const result = JSON.parse(run.stdout) as {port: number; queued: boolean; repliedWhileStopped: boolean; listingsWhileStopped: number; reply: unknown; afterResumeMs: number | null; listings: number};
 	assert.equal(result.queued, true, 'the flow\'s event is queued in the stopped reader\'s socket');

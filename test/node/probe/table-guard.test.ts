@@ -4,7 +4,7 @@ import {spawnSync} from 'node:child_process';
 import path from 'node:path';
 import process from 'node:process';
 import {fileURLToPath} from 'node:url';
-import {inNs, missingTool, sh} from '../../helpers/netns.js';
+import {trackingNamespace} from '../../helpers/netns.js';
 
 /*
  * The real kernel: a closed probe loop's entries fill this namespace's conntrack table (each stays in
@@ -13,38 +13,15 @@ import {inNs, missingTool, sh} from '../../helpers/netns.js';
  */
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const namespace = `svtg${process.pid % 100_000}`;
-const skipReason = process.getuid?.() === 0 ? missingTool(['ip', 'iptables']) : 'needs root (network namespaces)';
-let setupError: string | undefined;
+const lab = trackingNamespace('svtg', {before, after});
 
-before(() => {
-	if (skipReason) {
+test('a closed loop is held once the kernel counts its entries near the table\'s size; nothing goes out while held', {skip: lab.skip ? `skipped: ${lab.skip}` : false}, t => {
+	if (lab.setupError()) {
+		t.skip(`namespace setup failed here: ${lab.setupError()}`);
 		return;
 	}
 
-	try {
-		sh('ip', 'netns', 'add', namespace);
-		inNs(namespace, 'ip', 'link', 'set', 'lo', 'up');
-		// A rule that asks for the connection state makes the namespace track connections (conntrack is enabled per namespace on first use).
-		inNs(namespace, 'iptables', '-A', 'OUTPUT', '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'ACCEPT');
-	} catch (error) {
-		setupError = (error as Error & {stderr?: Buffer}).stderr?.toString().trim() || (error as Error).message;
-	}
-});
-
-after(() => {
-	if (!skipReason) {
-		spawnSync('ip', ['netns', 'del', namespace]);
-	}
-});
-
-test('a closed loop is held once the kernel counts its entries near the table\'s size; nothing goes out while held', {skip: skipReason ? `skipped: ${skipReason}` : false}, t => {
-	if (setupError) {
-		t.skip(`namespace setup failed here: ${setupError}`);
-		return;
-	}
-
-	const run = spawnSync('ip', ['netns', 'exec', namespace, process.execPath, '--import', 'tsx', 'test/node/probe/fixtures/table-guard.ts'], {cwd: repo, encoding: 'utf8', timeout: 60_000});
+	const run = spawnSync('ip', ['netns', 'exec', lab.name, process.execPath, '--import', 'tsx', 'test/node/probe/fixtures/table-guard.ts'], {cwd: repo, encoding: 'utf8', timeout: 60_000});
 	assert.equal(run.stderr, '', 'no errors on stderr');
 	const result = JSON.parse(run.stdout) as {error?: string; before: {count: number}; held: boolean; holds: Array<{reason?: string; samples: number; started: number; count?: number}>; atHold: number; afterWait: number; startedAfterWait: number; countAfterWait?: number; reason?: string; stopMs: number};
 	assert.equal(result.error, undefined, run.stdout);
