@@ -151,10 +151,14 @@ function scopeOf(config: CliConfig): {namespace?: string; allNamespaces: boolean
 /** After this long without the API's first answer, one line on stderr says what svctop waits for. */
 const waitingNoticeMs = 1000;
 
-async function connect(config: CliConfig, demo: Demo | undefined, settleAfterFailures?: number): Promise<ClusterSource> {
+/**
+ * Connects as the command asks. `quiet`: no waiting notice on stderr, for the dashboard's `:ctx` (it draws
+ * on the terminal then and says it is switching itself; a line written under it would tear the screen).
+ */
+async function connect(config: CliConfig, demo: Demo | undefined, {settleAfterFailures, quiet = false}: {settleAfterFailures?: number; quiet?: boolean} = {}): Promise<ClusterSource> {
 	const {connectCluster, kubeConfigObject} = await kube(demo);
 	// A server slow to answer would hold a blank screen or a silent command for up to 40 s.
-	const waiting = setTimeout(() => io.stderr.write('svctop: waiting for the API server to answer (Ctrl-C quits)…\n'), waitingNoticeMs);
+	const waiting = quiet ? undefined : setTimeout(() => io.stderr.write('svctop: waiting for the API server to answer (Ctrl-C quits)…\n'), waitingNoticeMs);
 	try {
 		return await connectCluster({
 			kubeconfig: config.kubeconfig,
@@ -179,7 +183,7 @@ async function connectForCrossCheck(config: CliConfig, demo: Demo | undefined): 
 	}
 
 	try {
-		return await connect(config, demo, 1);
+		return await connect(config, demo, {settleAfterFailures: 1});
 	} catch (error) {
 		return {unreadable: describeKubeError(error)};
 	}
@@ -235,7 +239,7 @@ async function dashboardContexts(config: CliConfig, demo: Demo | undefined) {
 		return {
 			list: kubeContexts({kubeconfig: config.kubeconfig, kubeConfigObject}),
 			async connect(context: string, allNamespaces: boolean) {
-				return connect({...config, context, namespace: undefined, allNamespaces}, demo).catch((error: unknown) => {
+				return connect({...config, context, namespace: undefined, allNamespaces}, demo, {quiet: true}).catch((error: unknown) => {
 					throw new Error(describeKubeError(error));
 				});
 			},
