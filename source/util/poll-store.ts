@@ -9,11 +9,31 @@ export type PollSnapshot<T> = {
 	readonly error: string | undefined;
 };
 
+/** The longest wait between fetches after failures, as client-go's informers back off (unless the interval is longer). */
+export const maxPollBackoffMs = 30_000;
+
+/**
+ * The wait before the next fetch after `failures` failures in a row (the last one `error`): the
+ * interval, doubled per failure up to `maxPollBackoffMs`, jittered by ±20% so that many dashboards do
+ * not retry in step, and never shorter than the server's Retry-After (an error carrying
+ * `retryAfterSeconds`, as the API's do).
+ */
+export function pollDelayMs(intervalMs: number, failures: number, error: unknown, random = Math.random): number {
+	if (failures === 0) {
+		return intervalMs;
+	}
+
+	const backoff = Math.min(Math.max(maxPollBackoffMs, intervalMs), intervalMs * (2 ** failures)) * (0.8 + (0.4 * random()));
+	const retryAfter = (error as {retryAfterSeconds?: unknown} | undefined)?.retryAfterSeconds;
+	return Math.round(Math.max(backoff, typeof retryAfter === 'number' ? retryAfter * 1000 : 0));
+}
+
 /**
  * A value fetched on demand through the cluster source (a Service's pods or events, never cached
  * cluster-wide) as a store: on `refresh()`, which supersedes a fetch in flight (its answer is
- * ignored), and on a timer whose tick is dropped while a fetch is in flight. A failed fetch keeps
- * the last value beside its error.
+ * ignored), and on a timer: the next fetch is due an interval after the last answer, later after
+ * failures (see pollDelayMs), so a failing API server is not asked at the same pace. A failed fetch
+ * keeps the last value beside its error.
  */
 export class PollStore<T> extends SnapshotStore<PollSnapshot<T>> {
 	private value: T | undefined;
@@ -21,6 +41,8 @@ export class PollStore<T> extends SnapshotStore<PollSnapshot<T>> {
 	private generation = 0;
 	private inFlight = false;
 	private timer: NodeJS.Timeout | undefined;
+	private timed = false;
+	private failures = 0;
 	private closed = false;
 
 	constructor(private readonly fetch: () => Promise<T>, private readonly intervalMs: number) {
@@ -45,37 +67,50 @@ export class PollStore<T> extends SnapshotStore<PollSnapshot<T>> {
 			(error: unknown) => {
 				this.settle(generation, () => {
 					this.error = errorLine(error);
-				});
+				}, error);
 			},
 		);
 	}
 
-	/** Fetches every `intervalMs` from now, a tick dropped while a fetch is in flight. */
+	/** Fetches `intervalMs` from now and after each answer (later after failures); a tick that finds a fetch in flight waits for its answer. */
 	startTimer(): void {
-		clearInterval(this.timer);
-		this.timer = setInterval(() => {
-			if (!this.inFlight) {
-				this.refresh();
-			}
-		}, this.intervalMs);
+		this.timed = true;
+		this.schedule(this.intervalMs);
 	}
 
 	close(): void {
 		this.closed = true;
-		clearInterval(this.timer);
+		clearTimeout(this.timer);
 	}
 
 	protected build(version: number): PollSnapshot<T> {
 		return {version, value: this.value, error: this.error};
 	}
 
-	private settle(generation: number, apply: () => void): void {
+	private settle(generation: number, apply: () => void, error?: unknown): void {
 		if (generation !== this.generation || this.closed) {
 			return;
 		}
 
 		this.inFlight = false;
 		apply();
+		this.failures = this.error === undefined ? 0 : this.failures + 1;
+		this.schedule(pollDelayMs(this.intervalMs, this.failures, error));
 		this.changed();
+	}
+
+	private schedule(ms: number): void {
+		clearTimeout(this.timer);
+		if (!this.timed || this.closed) {
+			return;
+		}
+
+		this.timer = setTimeout(() => {
+			this.timer = undefined;
+			// A fetch the user asked for is out: its answer schedules the next.
+			if (!this.inFlight) {
+				this.refresh();
+			}
+		}, ms);
 	}
 }

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import {afterEach, beforeEach, mock, test} from 'node:test';
-import {PollStore} from '../../source/util/poll-store.js';
+import {maxPollBackoffMs, pollDelayMs, PollStore} from '../../source/util/poll-store.js';
 
 beforeEach(() => {
-	mock.timers.enable({apis: ['setInterval']});
+	mock.timers.enable({apis: ['setTimeout']});
 });
 
 afterEach(() => {
@@ -72,4 +72,55 @@ test('snapshots: one frozen object per version; a failure keeps the value beside
 	assert.deepEqual({value: store.snapshot().value, error: store.snapshot().error}, {value: 'pods', error: 'forbidden'});
 	assert.equal(answered.error, undefined, 'an older snapshot never changes');
 	store.close();
+});
+
+test('failures back off: the interval doubles per failure in a row, up to 30 s, and one answer brings it back', async () => {
+	const {fetch, calls} = controlledFetch();
+	const store = new PollStore(fetch, 5000);
+	store.refresh();
+	store.startTimer();
+	const fetchesWithin = (ms: number) => {
+		const before = calls.length;
+		mock.timers.tick(ms);
+		return calls.length - before;
+	};
+
+	// Each failure: the next fetch waits 10, 20, 30, 30 s (±20%), not 5 s.
+	for (const wait of [10_000, 20_000, 30_000, 30_000]) {
+		calls.at(-1)!.reject(new Error('the server answered 500'));
+		// eslint-disable-next-line no-await-in-loop
+		await flush();
+		assert.equal(fetchesWithin((wait * 0.8) - 1), 0, `nothing before ${wait * 0.8} ms`);
+		assert.equal(fetchesWithin((wait * 0.4) + 2), 1, `one fetch by ${wait * 1.2} ms`);
+	}
+
+	calls.at(-1)!.resolve('pods');
+	await flush();
+	assert.equal(fetchesWithin(4999), 0);
+	assert.equal(fetchesWithin(1), 1, 'an answer: back to the interval');
+	store.close();
+});
+
+test('a Retry-After the server asks for is waited out, longer than the backoff', async () => {
+	const {fetch, calls} = controlledFetch();
+	const store = new PollStore(fetch, 5000);
+	store.refresh();
+	store.startTimer();
+	calls[0]!.reject(Object.assign(new Error('the server answered 429 Too Many Requests (retry after 30s)'), {retryAfterSeconds: 30}));
+	await flush();
+	mock.timers.tick(29_999);
+	assert.equal(calls.length, 1, 'no fetch before the 30 s the server asked for');
+	mock.timers.tick(1);
+	assert.equal(calls.length, 2);
+	store.close();
+});
+
+test('pollDelayMs: the interval while answers come; doubled per failure, capped, jittered, at least Retry-After', () => {
+	const middle = () => 0.5;
+	assert.equal(pollDelayMs(5000, 0, undefined, middle), 5000);
+	assert.deepEqual([1, 2, 3, 9].map(failures => pollDelayMs(5000, failures, new Error('x'), middle)), [10_000, 20_000, maxPollBackoffMs, maxPollBackoffMs]);
+	assert.equal(pollDelayMs(5000, 1, new Error('x'), () => 0), 8000);
+	assert.equal(pollDelayMs(5000, 1, new Error('x'), () => 1), 12_000);
+	assert.equal(pollDelayMs(60_000, 1, new Error('x'), middle), 60_000, 'a longer interval than the cap is kept');
+	assert.equal(pollDelayMs(5000, 1, {retryAfterSeconds: 45}, middle), 45_000);
 });

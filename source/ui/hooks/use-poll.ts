@@ -7,8 +7,8 @@ const nothing: Store<undefined> = {snapshot: () => undefined, subscribe: () => (
 
 /**
  * A value polled through the source (a Service's pods or events): one store per `key` (what is
- * fetched), fetched at once, again when `trigger` changes, and every `intervalMs`. Undefined
- * without `fetch`.
+ * fetched), fetched at once, again when `trigger` changes, and `intervalMs` after each answer
+ * (backing off after failures). Undefined without `fetch`.
  */
 export function usePoll<T>(fetch: (() => Promise<T>) | undefined, key: string, trigger: string, intervalMs: number): PollSnapshot<T> | undefined {
 	// `fetch` is a fresh closure each render (the latest is used); `key` says what it fetches.

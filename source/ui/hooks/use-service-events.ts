@@ -6,8 +6,8 @@ const unread: EventsInput = {ok: false, reason: 'this source does not read event
 
 /**
  * A Service's events, fetched on demand through the source as `kubectl describe` reads them: when the
- * view opens, when `trigger` changes, and every `intervalMs`; a fetch in flight makes the next tick
- * skip. Undefined until the first answer; a failed read is kept as its reason (events unknown).
+ * view opens, when `trigger` changes, and `intervalMs` after an answer (later after failures: see
+ * PollStore). Undefined until the first answer; a failed read is kept as its reason (events unknown).
  */
 export function useServiceEvents(
 	source: ClusterSource,

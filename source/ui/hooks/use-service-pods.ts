@@ -15,7 +15,7 @@ export type ServicePods = {
 /**
  * Pods of a Service, fetched on demand through the source (never cached cluster-wide): when the
  * view opens, when `trigger` changes (the Service's endpoints moved, or the user asked), and every
- * `intervalMs`; a fetch still in flight makes the next tick skip.
+ * `intervalMs` after an answer (later after failures: see PollStore).
  */
 export function useServicePods(
 	source: ClusterSource,
