@@ -302,6 +302,32 @@ describe('probe view frames (pure: snapshot + size)', () => {
 		assert.match(textOf(probeViewLines(modelOf(plan, 'clusterip', snapshot), 80, 22))[0]!, /● running$/);
 	});
 
+	test('the balance verdict: balanced, doubtful (0.001 <= p < 0.05: not yet a verdict), not balanced (p < 0.001) (qa10 F2)', () => {
+		const plan = planOf('clusterip');
+		const label = plan.series[0]!.target.label;
+		const verdictOf = (counts: readonly number[]) => {
+			const outcomes = counts.flatMap((count, pod) => Array.from({length: count}, (): readonly [string, Outcome] => [label, {pod: echoPods[pod]!}]));
+			const lines = probeViewLines(modelOf(plan, 'clusterip', snapshotOf(plan, outcomes)), 100, 30);
+			const verdict = lines.find(entry => entry.key === 'verdict')!;
+			return {text: verdict.segments.map(segment => segment.text).join(''), tone: verdict.segments[1]?.tone};
+		};
+
+		assert.deepEqual(verdictOf([15, 15, 15]), {text: 'chi-square 0.00 (df 2), p = 1.00 → balanced  vs 1/n ready', tone: 'good'});
+		// 24 / 11 / 10 of 45 against 15 each: p = 0.017, which a balanced Service passes through by chance.
+		assert.deepEqual(verdictOf([24, 11, 10]), {text: 'chi-square 8.13 (df 2), p = 0.0171 → doubtful, not yet a verdict  vs 1/n ready', tone: 'warn'});
+		assert.deepEqual(verdictOf([35, 5, 5]), {text: 'chi-square 40.00 (df 2), p = 2.06e-9 → not balanced  vs 1/n ready', tone: 'bad'});
+	});
+
+	test('one endpoint expected: nothing to balance, said once the answers are its, not "waiting" forever (qa10 F6)', () => {
+		const plan = planServiceProbe({services: [nodePortService('Cluster')], endpointSlices: [echoSlice(1)], nodes}, {kind: 'service', namespace: 'default', name: 'svc-nodeport'}, 'clusterip');
+		assert.ok(!('error' in plan));
+		const label = plan.series[0]!.target.label;
+		const verdictText = (outcomes: ReadonlyArray<readonly [string, Outcome]>) => probeViewLines(modelOf(plan, 'clusterip', snapshotOf(plan, outcomes)), 100, 30)
+			.find(entry => entry.key === 'verdict')!.segments.map(segment => segment.text).join('');
+		assert.equal(verdictText(Array.from({length: 40}, () => [label, {pod: echoPods[0]}] as const)), 'balance: one endpoint, nothing to balance: all 40 answers from it');
+		assert.equal(verdictText([[label, {pod: echoPods[0]}], [label, {pod: echoPods[1]}], [label, {pod: echoPods[0]}]]), 'balance: one endpoint expected, 1 of 3 answers from others');
+	});
+
 	test('many pods: lanes and shares are cut to fit, the failure lane stays', () => {
 		const plan = planOf('clusterip');
 		const label = plan.series[0]!.target.label;

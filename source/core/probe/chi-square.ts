@@ -133,8 +133,15 @@ export function fitVerdict(fit: GoodnessOfFit): FitVerdict {
 	return {kind: fit.pValue < 0.001 ? 'misfit' : (fit.pValue < 0.05 ? 'doubtful' : 'fits')};
 }
 
-/** The CLI's words for a verdict (the view says balanced / not balanced). */
+/** The CLI's words for a verdict. */
 export const fitWords = {fits: 'consistent with expected shares', doubtful: 'doubtful', misfit: 'NOT as expected'} as const;
+
+/**
+ * The view's words. Doubtful (0.001 <= p < 0.05) is its own word: the test is redone after every
+ * answer, so a balanced Service passes through such p-values by chance on the way (seen at 24
+ * answers, p = 0.04, then p = 0.61 at 60); only p < 0.001 says not balanced.
+ */
+export const fitViewWords = {fits: 'balanced', doubtful: 'doubtful, not yet a verdict', misfit: 'not balanced'} as const;
 
 /** The verdict as the CLI and the view say it when there is none yet. */
 export function tooFewText(needed: number): string {

@@ -4,7 +4,7 @@ import {formatDuration} from '../../../core/probe/duration.js';
 import {droppedLane, expectedFromText, failureCauses, isExpectedDrop, lanesOf, type Lane, type ProbeRunSnapshot, unattributedNote, unknownPod} from '../../../core/probe/run-stats.js';
 import {unknownText, type UnknownObjects} from '../../../core/probe/plan.js';
 import type {Via} from '../../../core/probe/service-targets.js';
-import {fitVerdict, tooFewText} from '../../../core/probe/chi-square.js';
+import {fitVerdict, fitViewWords, tooFewText} from '../../../core/probe/chi-square.js';
 import type {AttributionMethod, ProbeSample} from '../../../core/probe/types.js';
 import type {ProbeSessionState} from '../../../node/probe/probe-session.js';
 
@@ -389,9 +389,7 @@ export function verdictLine(snapshot: ProbeRunSnapshot | undefined, unknown: rea
 	if (!fit) {
 		// Failures with a known cause say it, so a reset is read as the Service's state (the finding), not the network's.
 		const [cause] = failureCauses(snapshot);
-		return cause === undefined
-			? line('verdict', seg(Object.keys(snapshot.expected).length === 0 ? 'balance: nothing expected for this target' : 'balance: waiting for attributed answers', 'dim'))
-			: line('verdict', seg('cause: ', 'dim'), seg(cause, 'warn'));
+		return cause === undefined ? noFitLine(snapshot) : line('verdict', seg('cause: ', 'dim'), seg(cause, 'warn'));
 	}
 
 	const from = expectedFromText(snapshot.expectedFrom, 'short');
@@ -401,13 +399,33 @@ export function verdictLine(snapshot: ProbeRunSnapshot | undefined, unknown: rea
 		return line('verdict', seg(`balance: ${tooFewText(verdict.needed)}`), seg(from, 'dim'));
 	}
 
-	const balanced = verdict.kind === 'fits';
 	return line(
 		'verdict',
 		seg(`chi-square ${fit.statistic.toFixed(2)} (df ${fit.degrees}), p = ${fit.pValue.toPrecision(3)} → `),
-		seg(balanced ? 'balanced' : 'not balanced', balanced ? 'good' : 'bad'),
+		seg(fitViewWords[verdict.kind], ({fits: 'good', doubtful: 'warn', misfit: 'bad'} as const)[verdict.kind]),
 		seg(from, 'dim'),
 	);
+}
+
+/**
+ * The balance line without a fit: nothing expected; one endpoint expected (nothing to balance: the
+ * answers should all be its); or answers still to be attributed.
+ */
+function noFitLine(snapshot: ProbeRunSnapshot): ProbeLine {
+	const expected = Object.keys(snapshot.expected).filter(pod => snapshot.expected[pod]! > 0);
+	if (expected.length === 0) {
+		return line('verdict', seg('balance: nothing expected for this target', 'dim'));
+	}
+
+	const answers = Object.entries(snapshot.byPod).filter(([pod]) => pod !== unknownPod).reduce((sum, [, count]) => sum + count, 0);
+	if (expected.length > 1 || answers === 0) {
+		return line('verdict', seg('balance: waiting for attributed answers', 'dim'));
+	}
+
+	const others = answers - (snapshot.byPod[expected[0]!] ?? 0);
+	return others === 0
+		? line('verdict', seg('balance: one endpoint, nothing to balance: '), seg(`all ${answers} answers from it`, 'good'))
+		: line('verdict', seg('balance: one endpoint expected, '), seg(`${others} of ${answers} answers from others`, 'warn'));
 }
 
 /** Per-pod counts, observed against expected share, then the verdict line. */
