@@ -19,7 +19,7 @@ export const flagTable = {
 	service: {type: 'string', value: '[NS/]NAME', help: 'only this Service (NAME alone: in -n NS, else the context\'s namespace)'},
 	node: {type: 'string', value: 'NAME', help: 'the node whose rules to read (with --node-cmd or --debug-pod, or in --demo)'},
 	nodeCmd: {type: 'string', value: 'TEMPLATE', help: 'command printing another node\'s rules, e.g. \'ssh {node} sudo iptables-save\''},
-	maxBytes: {type: 'string', value: 'SIZE', help: 'largest dump --file or stdin may be, e.g. 1G (default: 512M)'},
+	maxBytes: {type: 'string', value: 'SIZE', help: 'largest rule dump read from a file or stdin (--file, --nat-file, -), e.g. 1G (default: 512M)'},
 	count: {type: 'number', value: 'N', help: 'stop after N probes in all, over every node or address (default: until Ctrl-C)'},
 	interval: {type: 'string', default: '1s', value: 'DURATION', help: 'time between probes, 1ms to 1h, e.g. 200ms, 2s (default: 1s)'},
 	timeout: {type: 'string', default: '1s', value: 'DURATION', help: 'give up on one probe after this long, 1ms to 1h (default: 1s)'},

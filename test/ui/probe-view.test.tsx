@@ -501,6 +501,28 @@ describe('probe view, live against loopback servers', () => {
 		}
 	});
 
+	test('targets: `v` where the Service has one target says so and keeps the counts (an ExternalName: its name only) (qa10)', async () => {
+		const alias = {metadata: {namespace: 'default', name: 'svc-nodeport', uid: 'alias'}, spec: {type: 'ExternalName', externalName: 'localhost'}};
+		const source = echoSource({services: [alias as never], endpointSlices: []});
+		const ProbeScreen = makeProbeView({resolveAddress: () => ({host: '127.0.0.1', port: echoPort}), initialIntervalMs: 20, refreshMs: 20, conntrack: 'off'});
+		const rendered = renderAt(<KeypressProvider><ProbeScreen {...screenProps} source={source} snapshot={source.current} /></KeypressProvider>, {columns: 100, rows: 22});
+		try {
+			const probes = () => Number(/^(\d+) probes?,/m.exec(rendered.frame())?.[1] ?? 0);
+			for (let waited = 0; probes() < 3 && waited < 3000; waited += 50) {
+				// eslint-disable-next-line no-await-in-loop
+				await new Promise(resolve => setTimeout(resolve, 50));
+			}
+
+			const before = probes();
+			assert.ok(before >= 3, rendered.frame());
+			await rendered.press('v');
+			assert.match(rendered.frame(), /v: this Service port has one target to probe, nothing to switch to/);
+			assert.ok(probes() >= before, `the counts were kept: ${probes()} after ${before}\n${rendered.frame()}`);
+		} finally {
+			rendered.unmount();
+		}
+	});
+
 	test('ports: `o` cycles a multi-port Service\'s ports (kube-dns: dns/UDP, then dns-tcp, then metrics)', async () => {
 		const kubeDns = {
 			metadata: {namespace: 'kube-system', name: 'kube-dns'},

@@ -142,8 +142,12 @@ export default function ProbeView({serviceKey, snapshot, width, height, openSess
 
 				case 'probeVia': {
 					// Only the targets this Service port has: a ClusterIP Service offers no NodePort to fail on.
-					if (run.via !== undefined) {
-						session.retarget({via: nextVia(run.via, vias)});
+					const next = run.via === undefined ? undefined : nextVia(run.via, vias);
+					if (next !== undefined && next !== run.via) {
+						session.retarget({via: next});
+					} else {
+						// Retargeting to the same target would only restart the counts.
+						pick.setNotice(`${commandKeys('probeVia')}: this Service port has one target to probe, nothing to switch to`);
 					}
 
 					return true;
