@@ -57,7 +57,7 @@ export function expectedFromText(from: ExpectedFrom, form: 'long' | 'short'): st
 	const texts = {
 		nat: ['expected from NAT rules', '  vs NAT rules'],
 		ready: ['expected 1/n of ready endpoints', '  vs 1/n ready'],
-		mixed: ['expected from NAT rules, 1/n of ready endpoints while the rules lagged', '  vs NAT rules/1/n'],
+		mixed: ['expected from NAT rules, 1/n of ready endpoints while the rules lagged', '  vs NAT rules, 1/n while they lagged'],
 		affinity: ['expected: every answer from one pod (sessionAffinity ClientIP pins this client)', '  vs one pod (ClientIP)'],
 		direct: ['each endpoint probed directly: svctop spreads the requests itself, so the shares say nothing about kube-proxy (no balance or affinity verdict)', '  (svctop spreads them: no kube-proxy verdict)'],
 	} as const;
