@@ -715,6 +715,36 @@ export function failureCauses(snapshot: ProbeRunSnapshot): string[] {
 	return [...causes].map(([reason, labels]) => `${reason}: no pod can answer ${labels.length === snapshot.series.length ? 'this Service' : labels.join(', ')}`);
 }
 
+/** Where the timed-out probes went: the pods conntrack named (most first) and how many it named nobody for. */
+export type TimeoutDestinations = {
+	readonly timeouts: number;
+	readonly sentTo: ReadonlyArray<{readonly pod: string; readonly node: string | null; readonly count: number}>;
+	readonly unknown: number;
+};
+
+/** Undefined when no timeout was traced to a pod (then the count alone is all there is to say). */
+export function timeoutDestinations(snapshot: ProbeRunSnapshot): TimeoutDestinations | undefined {
+	const sentTo = Object.entries(snapshot.failedTo)
+		.map(([pod, count]) => ({pod, node: snapshot.podNodes[pod] ?? null, count}))
+		.sort((a, b) => b.count - a.count || a.pod.localeCompare(b.pod));
+	if (sentTo.length === 0) {
+		return undefined;
+	}
+
+	const timeouts = snapshot.series.reduce((total, series) => total + (series.errors['timeout'] ?? 0), 0);
+	const traced = sentTo.reduce((total, entry) => total + entry.count, 0);
+	return {timeouts, sentTo, unknown: Math.max(0, timeouts - traced)};
+}
+
+/**
+ * `kube-proxy sent 9 to web-2 on node-b, 3 unknown`: where the requests went, which says nothing of
+ * whether that pod is at fault (a NetworkPolicy, a dead node, a hung app look the same from here).
+ */
+export function timeoutDestinationsText(destinations: TimeoutDestinations, withNodes = true): string {
+	const sent = destinations.sentTo.map(entry => `${entry.count} to ${entry.pod}${withNodes && entry.node ? ` on ${entry.node}` : ''}`);
+	return `kube-proxy sent ${[...sent, ...(destinations.unknown > 0 ? [`${destinations.unknown} unknown`] : [])].join(', ')}`;
+}
+
 /**
  * Set when answers came but none could be named to a pod (no conntrack entry, no pod name in the
  * response, as with --tcp or a --match that never matches): the per-pod counts are not observed,
