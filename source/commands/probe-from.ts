@@ -1,6 +1,6 @@
 import process from 'node:process';
 import {CoreV1Api, type KubeConfig} from '@kubernetes/client-node';
-import {attribute} from '../core/probe/attribution.js';
+import {attribute, attributeSentTo} from '../core/probe/attribution.js';
 import {planAddressProbe, planServiceProbe, type ProbePlan} from '../core/probe/plan.js';
 import {type ProbeRunSnapshot, ProbeRunStats} from '../core/probe/run-stats.js';
 import {unjudgedFromOwnNode} from '../core/probe/own-node.js';
@@ -85,7 +85,10 @@ async function probeLoop(config: CliConfig, loop: Loop, io: AccessIo, signal: Ab
 				return {code: signal.aborted ? 130 : 1};
 			}
 
-			const who = attribute({target: spec.target, index: plan.index, service: plan.service, conntrackReply: result.conntrackReply, responseText: result.responseText, candidates: plan.candidates, match});
+			// A timeout got no answer: conntrack there names where kube-proxy sent it, and only an endpoint of the Service counts.
+			const who = !result.ok && result.error === 'timeout' && result.responseText === undefined
+				? attributeSentTo({target: spec.target, index: plan.index, service: plan.service, conntrackReply: result.conntrackReply})
+				: attribute({target: spec.target, index: plan.index, service: plan.service, conntrackReply: result.conntrackReply, responseText: result.responseText, candidates: plan.candidates, match});
 			const sample: ProbeSample = {seq: seq++, t: Date.now() - started, target: spec.target.label, ok: result.ok, latencyMs: result.latencyMs, ...who, error: result.error};
 			stats.add(sample);
 			if (!loop.quiet) {

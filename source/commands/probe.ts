@@ -4,7 +4,7 @@ import {planAddressProbe, unknownText, type UnknownObjects} from '../core/probe/
 import {unknownReason} from '../kube/connection-state.js';
 import type {LatencySummary} from '../core/probe/latency.js';
 import {formatDuration} from '../core/probe/duration.js';
-import {expectedFromText, failureCauses, isExpectedDrop, unattributedNote, unknownPod, type AffinitySummary, type ProbeRunSnapshot, type Reachability, type SeriesSnapshot} from '../core/probe/run-stats.js';
+import {expectedFromText, failedToOf, failureCauses, isExpectedDrop, timeoutDestinations, timeoutDestinationsText, unattributedNote, unknownPod, type AffinitySummary, type ProbeRunSnapshot, type Reachability, type SeriesSnapshot} from '../core/probe/run-stats.js';
 import {parseVia} from '../core/probe/service-targets.js';
 import {fitVerdict, fitWords, tooFewText} from '../core/probe/chi-square.js';
 import {inSeqOrder} from '../core/probe/in-order.js';
@@ -86,7 +86,9 @@ export function formatSampleLine(sample: ProbeSample, multiSeries: boolean): str
 	const head = `${String(sample.seq + 1).padStart(5)}  +${(sample.t / 1000).toFixed(3)}s  ${multiSeries ? pad(sample.target, 22) + ' ' : ''}`;
 	const dropped = isExpectedDrop(sample);
 	const status = sample.ok ? 'ok  ' : (dropped ? 'drop' : 'FAIL');
-	const who = sample.pod ?? sample.endpoint ?? (sample.ok ? 'unknown' : undefined);
+	// A timeout conntrack named was sent there: said so, never as if that pod answered.
+	const sentTo = failedToOf(sample);
+	const who = sentTo === undefined ? sample.pod ?? sample.endpoint ?? (sample.ok ? 'unknown' : undefined) : undefined;
 	const parts = [`${status} ${ms(sample.latencyMs).padStart(7)} ms`];
 	if (who !== undefined) {
 		parts.push(who, ...(sample.node ? [sample.node] : []), `(${sample.via})`);
@@ -94,6 +96,8 @@ export function formatSampleLine(sample: ProbeSample, multiSeries: boolean): str
 
 	if (dropped) {
 		parts.push(`dropped as expected (${sample.dropExpected})`);
+	} else if (sentTo !== undefined) {
+		parts.push(`${sample.error} (kube-proxy sent it to ${sentTo}${sample.node ? ` on ${sample.node}` : ''})`);
 	} else if (sample.error) {
 		parts.push(sample.error + (sample.dropExpected === undefined ? '' : ` (kube-proxy should drop here silently: ${sample.dropExpected})`));
 	} else if (sample.dropExpected !== undefined) {
@@ -112,7 +116,7 @@ function roundLatency(latency: LatencySummary | undefined): LatencySummary | nul
 	return {min: round(latency.min), median: round(latency.median), p95: round(latency.p95), max: round(latency.max), mean: round(latency.mean)};
 }
 
-function summaryJson(snapshot: ProbeRunSnapshot, unknown: readonly UnknownObjects[]): unknown {
+export function summaryJson(snapshot: ProbeRunSnapshot, unknown: readonly UnknownObjects[]): unknown {
 	const outcomes = (entry: SeriesSnapshot | ProbeRunSnapshot) => ({
 		count: entry.count,
 		ok: entry.ok,
@@ -128,6 +132,8 @@ function summaryJson(snapshot: ProbeRunSnapshot, unknown: readonly UnknownObject
 		node: entry.node,
 		...outcomes(entry),
 		byPod: entry.byPod,
+		// Timeouts by the pod conntrack says kube-proxy sent them to (not answers).
+		failedTo: entry.failedTo,
 		expected: entry.expected,
 		expectedFrom: entry.expectedFrom,
 		pValue: entry.fit?.pValue ?? null,
@@ -143,6 +149,7 @@ function summaryJson(snapshot: ProbeRunSnapshot, unknown: readonly UnknownObject
 		summary: {
 			...outcomes(snapshot),
 			byPod: snapshot.byPod,
+			failedTo: snapshot.failedTo,
 			expected: snapshot.expected,
 			expectedFrom: snapshot.expectedFrom,
 			pValue: snapshot.fit?.pValue ?? null,
@@ -222,7 +229,9 @@ export function formatSummary(snapshot: ProbeRunSnapshot, description: string, u
 	}
 
 	if (errors.size > 0) {
-		lines.push(`failures: ${[...errors].map(([reason, count]) => `${reason} ${count}`).join(', ')}`);
+		const timeouts = timeoutDestinations(snapshot);
+		const detail = (reason: string) => (reason === 'timeout' && timeouts ? ` (${timeoutDestinationsText(timeouts)})` : '');
+		lines.push(`failures: ${[...errors].map(([reason, count]) => `${reason} ${count}${detail(reason)}`).join(', ')}`);
 	}
 
 	for (const cause of failureCauses(snapshot)) {

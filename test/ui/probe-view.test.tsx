@@ -192,6 +192,34 @@ describe('probe view frames (pure: snapshot + size)', () => {
 		assert.doesNotMatch(frame, / 0\.0%|chi-square|balance:/, frame);
 	});
 
+	test('a blackholed pod at 80 columns: where kube-proxy sent the timeouts, on their own line; the pod answered none', async () => {
+		const plan = planOf('clusterip', nodePortService('Cluster'));
+		const stats = new ProbeRunStats(plan.series, 1024);
+		const [, blackholed] = echoPods;
+		for (let seq = 0; seq < 30; seq++) {
+			const pod = echoPods[seq % 3]!;
+			const sentThere = pod === blackholed;
+			// The last two timeouts conntrack named nobody for.
+			const traced = seq < 24;
+			stats.add({
+				seq, t: seq * 10, target: plan.series[0]!.target.label, ok: !sentThere, latencyMs: sentThere ? 1000 : 1,
+				pod: sentThere && !traced ? null : pod[0], node: sentThere && !traced ? null : pod[2], endpoint: sentThere && !traced ? null : `${pod[1]}:8080`,
+				via: sentThere && !traced ? 'unknown' : 'conntrack', error: sentThere ? 'timeout' : null,
+			});
+		}
+
+		const frame = await frameOf(modelOf(plan, 'clusterip', stats.snapshot()), 80, 22);
+		const lines = frame.split('\n');
+		assert.ok(lines.every(text => text.length <= 80), frame);
+		// The node does not fit beside this pod name at 80 (the POD table beside it names it): left out, nothing cut.
+		assert.ok(lines.includes('timeout 10: kube-proxy sent 8 to deploy-echo-5c689d5454-cjpfp, 2 unknown'), frame);
+		assert.match(frame, /^deploy-echo-5c689d5454-cjpfp +myk8s-worker2 +0 +0\.0% +33\.3%$/m, frame);
+		// Timeouts are no answers named by conntrack.
+		assert.match(frame, /^30 probes, 20 ok \(66\.7%\) .* via conntrack 20$/m, frame);
+		const wide = (await frameOf(modelOf(plan, 'clusterip', stats.snapshot()), 100, 22)).split('\n');
+		assert.ok(wide.includes('timeout 10: kube-proxy sent 8 to deploy-echo-5c689d5454-cjpfp on myk8s-worker2, 2 unknown'), wide.join('\n'));
+	});
+
 	test('the counts line never cuts the attribution method: latency figures go first, then the drop wording shortens', async () => {
 		const {plan, snapshot} = nodePortRun();
 		const big = {...snapshot, count: 1368, ok: 1198, dropped: 167, failed: 3, successRate: 1198 / 1201, series: snapshot.series.map(entry => ({...entry, via: {...entry.via, response: entry.via.response * 66}}))};

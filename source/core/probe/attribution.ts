@@ -140,3 +140,21 @@ export function attribute(input: AttributionInput): Attribution {
 
 	return unknownAttribution;
 }
+
+/**
+ * Where kube-proxy sent a probe that got no answer (a timeout): the endpoint conntrack's reply
+ * tuple names after DNAT, from conntrack only (there is no response to read). A reply that is no
+ * endpoint of the Service (not DNATed: a Local drop, no rule; or something else) names nobody.
+ */
+export function attributeSentTo(input: Pick<AttributionInput, 'target' | 'index' | 'service' | 'conntrackReply'>): Attribution {
+	const {target, index, service} = input;
+	const reply = input.conntrackReply;
+	if (!reply || (reply.ip === target.host && reply.port === target.port)) {
+		return unknownAttribution;
+	}
+
+	const entry = index.byIp.get(reply.ip)?.find(candidate => (service === undefined || candidate.service === service) && Object.values(candidate.ports).includes(reply.port));
+	return entry === undefined
+		? unknownAttribution
+		: {pod: entry.pod, node: entry.node ?? index.nodeByIp.get(reply.ip) ?? null, endpoint: `${formatHost(reply.ip)}:${reply.port}`, via: 'conntrack'};
+}

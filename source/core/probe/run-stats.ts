@@ -83,6 +83,8 @@ export type SeriesSnapshot = {
 	readonly latency: LatencySummary | undefined;
 	/** Requests each pod answered (including HTTP errors it returned); `unknown` when unattributed. */
 	readonly byPod: Readonly<Record<string, number>>;
+	/** Probes that got no answer (timeouts), by the pod conntrack says kube-proxy sent them to; never answers. */
+	readonly failedTo: Readonly<Record<string, number>>;
 	/**
 	 * Expected share per pod, integrated over the run: the mean of the expectation in force at each
 	 * attributed answer (the current expectation before any).
@@ -114,6 +116,7 @@ export type ProbeRunSnapshot = {
 	readonly series: readonly SeriesSnapshot[];
 	/** All series pooled: counts, pooled expectation, fit and affinity. */
 	readonly byPod: Readonly<Record<string, number>>;
+	readonly failedTo: Readonly<Record<string, number>>;
 	readonly expected: Readonly<Record<string, number>>;
 	readonly expectedFrom: ExpectedFrom;
 	readonly fit: GoodnessOfFit | undefined;
@@ -146,6 +149,15 @@ export function isReply(sample: ProbeSample): boolean {
 	return sample.ok || /^http \d{3}$/.test(error) || /^dns [A-Z]/.test(error);
 }
 
+/**
+ * The pod (or endpoint) a probe that got no answer was sent to, when conntrack named it: where
+ * kube-proxy sent the request, never who answered. Undefined for answers (a broken reply came from
+ * its pod), for expected drops and for failures nobody was named for.
+ */
+export function failedToOf(sample: ProbeSample): string | undefined {
+	return sample.ok || sample.error !== 'timeout' || isExpectedDrop(sample) ? undefined : podKeyOf(sample);
+}
+
 /** An expectation prepared once for the per-sample work: its entries and its same-pod rate. */
 type PreparedExpectation = {
 	readonly source: Expectation | undefined;
@@ -167,6 +179,7 @@ class SeriesState {
 	ok = 0;
 	readonly latency = new LatencyHistogram();
 	readonly byPod = new Map<string, number>();
+	readonly failedTo = new Map<string, number>();
 	readonly errors = new Map<string, number>();
 	readonly via: Record<AttributionMethod, number> = {conntrack: 0, response: 0, peer: 0, unknown: 0};
 	dropped = 0;
@@ -380,9 +393,10 @@ function judgeReachability(state: SeriesState, sample: ProbeSample, reachable: b
  * `sample` as recorded: with `dropExpected` where kube-proxy is told to drop it. A reply where the
  * API says no pod can answer (kube-proxy rejects: no ready endpoints) came from something else.
  */
-function countOutcome(state: SeriesState, sample: ProbeSample): void {
+function countOutcome(state: SeriesState, sample: ProbeSample, noAnswer: boolean): void {
 	state.count++;
-	state.via[sample.via]++;
+	// How an answer was named: a probe that got none counts as unknown, wherever it was sent.
+	state.via[noAnswer ? 'unknown' : sample.via]++;
 	if ((sample.dropExpected !== undefined || state.current.source?.reachable === false) && isReply(sample)) {
 		state.answeredShouldDrop++;
 	}
@@ -526,7 +540,10 @@ export class ProbeRunStats {
 			return recorded;
 		}
 
-		countOutcome(state, recorded);
+		// A timeout conntrack named (or an expected drop with a pod): no answer, so no pod's count, share or affinity.
+		const noAnswer = sample.error === 'timeout' && !sample.ok;
+		const sentTo = failedToOf(recorded);
+		countOutcome(state, recorded, noAnswer);
 		if (state.spec.target.kind === 'nodePort' && state.current.source) {
 			judgeReachability(state, sample, state.current.source.reachable, state.current.source.drop);
 		}
@@ -535,8 +552,15 @@ export class ProbeRunStats {
 			this.total.add(sample.latencyMs);
 		}
 
+		if (sentTo !== undefined) {
+			increment(state.failedTo, sentTo);
+			if (sample.pod !== null && !this.podNodes.has(sample.pod)) {
+				this.podNodes.set(sample.pod, sample.node);
+			}
+		}
+
 		const pod = podKeyOf(sample);
-		if (pod === undefined) {
+		if (pod === undefined || noAnswer) {
 			if (sample.ok) {
 				increment(state.byPod, unknownPod);
 			}
@@ -573,12 +597,17 @@ export class ProbeRunStats {
 	snapshot(): ProbeRunSnapshot {
 		const series = this.series.map(state => this.seriesSnapshot(state));
 		const byPod = new Map<string, number>();
+		const failedTo = new Map<string, number>();
 		const expectedCounts = new Map<string, number>();
 		const basis: Record<ExpectationBasis, number> = {nat: 0, ready: 0};
 		const vias: Record<AttributionMethod, number> = {conntrack: 0, response: 0, peer: 0, unknown: 0};
 		for (const state of this.series) {
 			for (const [pod, count] of state.byPod) {
 				byPod.set(pod, (byPod.get(pod) ?? 0) + count);
+			}
+
+			for (const [pod, count] of state.failedTo) {
+				failedTo.set(pod, (failedTo.get(pod) ?? 0) + count);
 			}
 
 			for (const [pod, weight] of state.expectedCounts) {
@@ -618,6 +647,7 @@ export class ProbeRunStats {
 			dropReasons: Object.fromEntries(dropReasons),
 			series,
 			byPod: Object.fromEntries(byPod),
+			failedTo: Object.fromEntries(failedTo),
 			expected: normalized(expectedCounts),
 			expectedFrom: direct ? 'direct' : (clientIp ? 'affinity' : expectedFromOf(basis, this.series.find(state => state.current.entries.length > 0)?.current.source?.basis)),
 			// svctop picks the endpoint: neither the split nor the repeats are kube-proxy's doing.
@@ -645,6 +675,7 @@ export class ProbeRunStats {
 			dropReasons: Object.fromEntries(state.dropReasons),
 			latency: state.latency.summary(),
 			byPod: Object.fromEntries(state.byPod),
+			failedTo: Object.fromEntries(state.failedTo),
 			expected: normalized(weights),
 			expectedFrom: isDirect(state) ? 'direct' : (clientIp ? 'affinity' : expectedFromOf(state.basis, state.current.entries.length > 0 ? state.current.source?.basis : undefined)),
 			fit: isDirect(state) ? undefined : fitOf(state.byPod, Object.fromEntries(weights), state.spec.affinity),
@@ -682,6 +713,36 @@ export function failureCauses(snapshot: ProbeRunSnapshot): string[] {
 	}
 
 	return [...causes].map(([reason, labels]) => `${reason}: no pod can answer ${labels.length === snapshot.series.length ? 'this Service' : labels.join(', ')}`);
+}
+
+/** Where the timed-out probes went: the pods conntrack named (most first) and how many it named nobody for. */
+export type TimeoutDestinations = {
+	readonly timeouts: number;
+	readonly sentTo: ReadonlyArray<{readonly pod: string; readonly node: string | null; readonly count: number}>;
+	readonly unknown: number;
+};
+
+/** Undefined when no timeout was traced to a pod (then the count alone is all there is to say). */
+export function timeoutDestinations(snapshot: ProbeRunSnapshot): TimeoutDestinations | undefined {
+	const sentTo = Object.entries(snapshot.failedTo)
+		.map(([pod, count]) => ({pod, node: snapshot.podNodes[pod] ?? null, count}))
+		.sort((a, b) => b.count - a.count || a.pod.localeCompare(b.pod));
+	if (sentTo.length === 0) {
+		return undefined;
+	}
+
+	const timeouts = snapshot.series.reduce((total, series) => total + (series.errors['timeout'] ?? 0), 0);
+	const traced = sentTo.reduce((total, entry) => total + entry.count, 0);
+	return {timeouts, sentTo, unknown: Math.max(0, timeouts - traced)};
+}
+
+/**
+ * `kube-proxy sent 9 to web-2 on node-b, 3 unknown`: where the requests went, which says nothing of
+ * whether that pod is at fault (a NetworkPolicy, a dead node, a hung app look the same from here).
+ */
+export function timeoutDestinationsText(destinations: TimeoutDestinations, withNodes = true): string {
+	const sent = destinations.sentTo.map(entry => `${entry.count} to ${entry.pod}${withNodes && entry.node ? ` on ${entry.node}` : ''}`);
+	return `kube-proxy sent ${[...sent, ...(destinations.unknown > 0 ? [`${destinations.unknown} unknown`] : [])].join(', ')}`;
 }
 
 /**

@@ -32,9 +32,13 @@ export type ProbeSample = {
 	readonly target: string;
 	readonly ok: boolean;
 	readonly latencyMs: number;
+	/**
+	 * The pod that answered; for a timeout, the pod conntrack says kube-proxy sent it to (it did not
+	 * answer: `failedToOf` tells the two apart).
+	 */
 	readonly pod: string | null;
 	readonly node: string | null;
-	/** `ip:port` of the endpoint that answered, when known. */
+	/** `ip:port` of the endpoint that answered (or, for a timeout, that it was sent to), when known. */
 	readonly endpoint: string | null;
 	readonly via: AttributionMethod;
 	/** `refused`, `reset`, `timeout`, `dns failure`, `unreachable`, `http 503`, ... or null. */

@@ -1,6 +1,6 @@
 import process from 'node:process';
 import {performance} from 'node:perf_hooks';
-import {attribute, unknownAttribution, type Attribution, type ResponseCandidates} from '../../core/probe/attribution.js';
+import {attribute, attributeSentTo, unknownAttribution, type Attribution, type ResponseCandidates} from '../../core/probe/attribution.js';
 import {buildEndpointIndex, type EndpointIndex} from '../../core/probe/endpoint-index.js';
 import {ProbeRunStats, type ProbeRunSnapshot, type SeriesSpec} from '../../core/probe/run-stats.js';
 import type {LivePlan} from '../../core/probe/plan.js';
@@ -72,7 +72,7 @@ export type ProbeEngine = {
 
 const defaultDnsName = 'kubernetes.default.svc.cluster.local';
 
-/** An answer waiting for its conntrack entry before it is recorded. */
+/** An answer (or a timeout) waiting for its conntrack entry before it is recorded. */
 type WaitingRecord = {
 	readonly target: ProbeTarget;
 	readonly address: {host: string; port: number};
@@ -82,6 +82,8 @@ type WaitingRecord = {
 	readonly seq: number;
 	readonly probeStart: number;
 	readonly answered: boolean;
+	/** No answer came in time: conntrack may still say where the request was sent. */
+	readonly timedOut: boolean;
 	reply: {ip: string; port: number} | undefined;
 	readonly sent: Expectation | undefined;
 	settled: boolean;
@@ -234,11 +236,14 @@ function inOrderRecords(record: (entry: Omit<WaitingRecord, 'settled'>) => void)
 	};
 }
 
-/** Who answered, from conntrack's reply, the response or the peer; as the cluster is now. */
+/**
+ * Who answered, from conntrack's reply, the response or the peer; as the cluster is now. A timeout
+ * names where kube-proxy sent it, from conntrack's reply only.
+ */
 function attributeAnswer(options: ProbeEngineOptions, entry: Omit<WaitingRecord, 'settled'>, context: Pick<LivePlan, 'index' | 'candidates'>): Attribution {
 	const {target, address, raw, answered, reply} = entry;
 	if (!answered) {
-		return unknownAttribution;
+		return entry.timedOut ? attributeSentTo({target, index: context.index, service: options.service, conntrackReply: reply}) : unknownAttribution;
 	}
 
 	// A lookup's answer is its address set: that is what answered, no pod behind it.
@@ -276,7 +281,7 @@ function makeRecorder(options: ProbeEngineOptions, stats: ProbeRunStats, index: 
 			attribution = cached.attribution;
 		} else {
 			attribution = attributeAnswer(options, entry, context);
-			if (reply !== undefined && attribution.via === 'conntrack') {
+			if (reply !== undefined && entry.answered && attribution.via === 'conntrack') {
 				byReply.set(reply, {index: context.index, target, attribution});
 			}
 		}
@@ -350,7 +355,7 @@ function scheduleRounds(options: ProbeEngineOptions, seriesCount: number, signal
 }
 
 /**
- * Answers not looked up and recorded yet. That work waits until the next probe's request is out
+ * Answers (and timeouts) not looked up and recorded yet. That work waits until the next probe's request is out
  * (or no probe is about to send one): then it runs while the server answers, not between a connect
  * and its request.
  */
@@ -365,7 +370,7 @@ function answerQueue(conntrack: ConntrackLookup | undefined, protocol: 'tcp' | '
 			// One at a time from the front: a listener that stops the run ends probes, which call this again.
 			while (answers.length > 0) {
 				const entry = answers.shift()!;
-				const source = entry.answered && conntrack?.active ? entry.raw.local : undefined;
+				const source = (entry.answered || entry.timedOut) && conntrack?.active ? entry.raw.local : undefined;
 				// Usually the flow's NEW event is in already (it came with the SYN): recorded at once then.
 				entry.reply = source === undefined ? undefined : conntrack!.known(protocol, source, entry.destination, entry.probeStart);
 				entry.settled = source === undefined || entry.reply !== undefined;
@@ -439,9 +444,10 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 				return;
 			}
 
-			// Only an answer tells who answered; a refused or dropped probe has no endpoint to name.
+			// Only an answer tells who answered; a timeout's flow still tells where it was sent (a refused probe: nowhere known).
 			const answered = raw.responseText !== undefined || raw.ok;
-			answers.add({target, address: dialled[i]!, destination: destinations[i]!, raw, seq: mySeq, probeStart, answered, reply: undefined, sent: expected, settled: false});
+			const timedOut = !answered && raw.error === 'timeout';
+			answers.add({target, address: dialled[i]!, destination: destinations[i]!, raw, seq: mySeq, probeStart, answered, timedOut, reply: undefined, sent: expected, settled: false});
 			if (sending === 0) {
 				lookUpAnswers();
 			}

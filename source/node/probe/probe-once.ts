@@ -111,19 +111,24 @@ function settleOnce(
 		release?.();
 	};
 
-	const cleanup = run(finish, onSent);
+	const started = run(finish, onSent);
 	if (done) {
 		// Settled while starting (a synchronous error): release once the caller has its handle.
-		queueMicrotask(cleanup);
+		queueMicrotask(started.release);
 	} else {
-		release = cleanup;
+		release = started.release;
 	}
 
 	return {
 		start,
 		end(reason) {
+			if (done) {
+				return;
+			}
+
+			// A timed-out probe's own address finds its flow in conntrack: where the request was sent.
 			finish(reason === 'timeout'
-				? {ok: false, latencyMs: performance.now() - start, error: 'timeout'}
+				? {ok: false, latencyMs: performance.now() - start, error: 'timeout', local: started.local?.()}
 				: {ok: false, latencyMs: performance.now() - start, error: 'aborted', aborted: true});
 		},
 	};
@@ -163,11 +168,18 @@ function addressOf(socket: net.Socket | undefined, side: 'local' | 'remote'): {a
 	return address && port ? {address, port} : undefined;
 }
 
+/** A probe as started: how to release its socket and, where it has one, how to read its own address then. */
+type Started = {
+	readonly release: () => void;
+	/** Read only when the probe times out (one getsockname), never on an answer's path. */
+	readonly local?: () => {address: string; port: number} | undefined;
+};
+
 /**
- * Starts one probe; returns how to release its socket. `onSent`, when the kind has a request
- * (plain HTTP), is called once it is out and the probe only waits for the answer.
+ * Starts one probe. `onSent`, when the kind has a request (plain HTTP), is called once it is out
+ * and the probe only waits for the answer.
  */
-type Runner = (finish: (result: RawProbeResult) => void, onSent?: () => void) => () => void;
+type Runner = (finish: (result: RawProbeResult) => void, onSent?: () => void) => Started;
 
 /** A TCP connect, closed at once: success is the handshake. */
 function tcpRunner(request: ProbeRequest, start: number): Runner {
@@ -179,7 +191,7 @@ function tcpRunner(request: ProbeRequest, start: number): Runner {
 		socket.once('error', error => {
 			finish({ok: false, latencyMs: performance.now() - start, error: failureReason(error), local: addressOf(socket, 'local')});
 		});
-		return () => socket.destroy();
+		return {release: () => socket.destroy(), local: () => addressOf(socket, 'local')};
 	};
 }
 
@@ -362,7 +374,7 @@ function httpPlainRunner(request: HttpProbeRequest, start: number): Runner {
 			finish({ok: false, latencyMs: performance.now() - start, error: failureReason(error), local: local ?? (wantLocal ? addressOf(socket, 'local') : undefined), peer});
 		});
 		let closeOnEnd = false;
-		return () => {
+		const release = () => {
 			// A complete answer: the server closes (Connection: close), and closing after it leaves no
 			// TIME_WAIT here. Closing first would, for a minute per probe: a fast loop fills the ephemeral
 			// ports with them and every connect then searches for a free one (ab waits for the server too).
@@ -373,6 +385,7 @@ function httpPlainRunner(request: HttpProbeRequest, start: number): Runner {
 				closeNow(socket);
 			}
 		};
+		return {release, local: () => local ?? addressOf(socket, 'local')};
 	};
 }
 
@@ -613,9 +626,11 @@ function httpClientRunner(request: HttpProbeRequest, start: number): Runner {
 				: {ok: false, latencyMs: performance.now() - start, error: failureReason(error), local: local ?? addressOf(socket, 'local'), peer});
 		});
 		req.end();
-		return () => {
-			req.destroy();
-			socket?.destroy();
+		return {
+			release() {
+				req.destroy();
+				socket?.destroy();
+			},
 		};
 	};
 }
@@ -646,7 +661,7 @@ function resolveRunner(name: string, resolver: NameResolver, start: number): Run
 			(error: unknown) => finish({ok: false, latencyMs: performance.now() - start, error: failureReason(error)}),
 		);
 		// A lookup in flight cannot be cancelled; its late answer is ignored.
-		return () => undefined;
+		return {release: () => undefined};
 	};
 }
 
@@ -719,13 +734,15 @@ function dnsRunner(request: DnsProbeRequest, start: number): Runner {
 			send(request.host);
 		}
 
-		return () => {
-			closed = true;
-			try {
-				socket?.close();
-			} catch {
-				// Already closed by an error.
-			}
+		return {
+			release() {
+				closed = true;
+				try {
+					socket?.close();
+				} catch {
+					// Already closed by an error.
+				}
+			},
 		};
 	};
 }

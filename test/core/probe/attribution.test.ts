@@ -1,6 +1,6 @@
 import {describe, test} from 'node:test';
 import assert from 'node:assert/strict';
-import {attribute, attributeFromResponse, containsToken} from '../../../source/core/probe/attribution.js';
+import {attribute, attributeFromResponse, attributeSentTo, containsToken} from '../../../source/core/probe/attribution.js';
 import {buildEndpointIndex, lookupAddress} from '../../../source/core/probe/endpoint-index.js';
 import type {ProbeTarget} from '../../../source/core/probe/types.js';
 import {echoSlice, nodes} from './fixtures.js';
@@ -84,4 +84,23 @@ describe('attribute (order: conntrack, response, peer)', () => {
 	test('a ClusterIP answer naming nobody is unknown (the peer is the ClusterIP, not a pod)', () => {
 		assert.equal(attribute({target: clusterIp, index, peer: {ip: '10.200.1.60', port: 9000}, responseText: 'hello', candidates}).via, 'unknown');
 	});
+});
+
+describe('attributeSentTo (a timeout: where kube-proxy sent it, from conntrack only)', () => {
+	const service = 'default/svc-nodeport';
+	const cases: Array<[string, {ip: string; port: number} | undefined, string | undefined, [string | null, string | null, string | null, string]]> = [
+		['an endpoint of the Service', {ip: '10.10.2.3', port: 8080}, service, ['deploy-echo-5c689d5454-cjpfp', 'myk8s-worker2', '10.10.2.3:8080', 'conntrack']],
+		['no entry', undefined, service, [null, null, null, 'unknown']],
+		['not DNATed: the reply is the address dialled', {ip: '10.200.1.60', port: 9000}, service, [null, null, null, 'unknown']],
+		['an address no slice lists', {ip: '10.10.9.9', port: 8080}, service, [null, null, null, 'unknown']],
+		['a pod of the Service on a port it does not serve', {ip: '10.10.2.3', port: 9999}, service, [null, null, null, 'unknown']],
+		['an endpoint of another Service', {ip: '10.10.2.3', port: 8080}, 'default/other', [null, null, null, 'unknown']],
+		['a node address (hostNetwork, no slice here)', {ip: '172.18.0.2', port: 8080}, service, [null, null, null, 'unknown']],
+	];
+	for (const [name, reply, probed, expected] of cases) {
+		test(name, () => {
+			const who = attributeSentTo({target: clusterIp, index, service: probed, conntrackReply: reply});
+			assert.deepEqual([who.pod, who.node, who.endpoint, who.via], expected);
+		});
+	}
 });

@@ -243,6 +243,43 @@ describe('ProbeRunStats', () => {
 		assert.deepEqual([stats.snapshot().dropped, stats.snapshot().failed], [0, 1]);
 	});
 
+	test('timeouts conntrack named: counted where they were sent, never as that pod\'s answers (shares, fit, affinity, lanes)', () => {
+		const stats = new ProbeRunStats(series('Cluster', 'clusterip'));
+		const sent = {ok: false, error: 'timeout', via: 'conntrack', latencyMs: 1000} as const;
+		// Pods 0 and 2 answer in turn; every third probe goes to pod 1, which never answers.
+		for (let i = 0; i < 30; i++) {
+			stats.add(i % 3 === 1 ? sample(i, '10.200.1.60:9000', 1, sent) : sample(i, '10.200.1.60:9000', i % 3));
+		}
+
+		// One more timeout nobody was named for, and a broken reply that still came from pod 2.
+		stats.add(sample(30, '10.200.1.60:9000', null, {ok: false, error: 'timeout', latencyMs: 1000}));
+		stats.add(sample(31, '10.200.1.60:9000', 2, {ok: false, error: 'truncated body'}));
+		const snapshot = stats.snapshot();
+		const [pod0, pod1, pod2] = echoPods.map(([pod]) => pod);
+		assert.deepEqual(snapshot.byPod, {[pod0]: 10, [pod2]: 11});
+		assert.deepEqual(snapshot.failedTo, {[pod1]: 10});
+		assert.deepEqual(snapshot.series[0]!.failedTo, {[pod1]: 10});
+		assert.deepEqual([snapshot.count, snapshot.ok, snapshot.failed, snapshot.series[0]!.errors], [32, 20, 12, {timeout: 11, 'truncated body': 1}]);
+		// The chi-square sees 0 answers from pod 1 against its third: not balanced, from answers only.
+		// 21 answers against thirds (7 each): (3² + 7² + 4²) / 7.
+		assert.ok(Math.abs(snapshot.fit!.statistic - (74 / 7)) < 1e-9, `statistic ${snapshot.fit!.statistic}`);
+		assert.ok(snapshot.fit!.pValue < 0.01, `p ${snapshot.fit!.pValue}`);
+		// Affinity pairs are answers only: 21 answers, 20 pairs.
+		assert.equal(snapshot.affinity.pairs, 20);
+		assert.deepEqual(snapshot.series[0]!.via, {conntrack: 0, response: 21, peer: 0, unknown: 11});
+		assert.ok(!lanesOf(snapshot.recent, 40).some(lane => lane.key === pod1), 'no lane marks pod 1 as answering');
+		assert.equal(snapshot.podNodes[pod1], echoPods[1][2]);
+	});
+
+	test('an expected drop is as expected, never a pod\'s failure, even with a pod on it', () => {
+		const specs = series('Local', 'nodeport');
+		const stats = new ProbeRunStats(specs);
+		const control = specs.find(spec => spec.target.node === 'myk8s-control-plane')!;
+		stats.add(sample(0, control.target.label, 1, {ok: false, error: 'timeout', via: 'conntrack'}));
+		const snapshot = stats.snapshot();
+		assert.deepEqual([snapshot.dropped, snapshot.failed, snapshot.failedTo, snapshot.byPod], [1, 0, {}, {}]);
+	});
+
 	test('the ring buffer keeps the last `capacity` samples, oldest first', () => {
 		const stats = new ProbeRunStats(series('Cluster', 'clusterip'), 4);
 		for (let i = 0; i < 10; i++) {

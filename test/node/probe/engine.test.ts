@@ -4,6 +4,7 @@ import http from 'node:http';
 import net from 'node:net';
 import {planAddressProbe} from '../../../source/core/probe/plan.js';
 import type {ProbeSample} from '../../../source/core/probe/types.js';
+import type {ConntrackLookup} from '../../../source/node/probe/conntrack.js';
 import {startProbeEngine} from '../../../source/node/probe/engine.js';
 
 test('with --concurrency 10 the rate holds while every probe hangs until its timeout; failures are samples', async () => {
@@ -103,5 +104,99 @@ test('a probe is judged against what was expected when it was sent, not when its
 		assert.equal(engine.snapshot().series[0]!.reachability!.verdict, 'ok');
 	} finally {
 		await new Promise(resolve => server.close(resolve));
+	}
+});
+
+/**
+ * A Service whose even connections hang (a blackholed pod) and odd ones answer, behind a fake
+ * conntrack that names, for each of our source ports, the endpoint the server's counter chose.
+ */
+async function halfBlackholed(hungReply: {ip: string; port: number}, conntrack: 'fake' | 'off') {
+	const {buildEndpointIndex} = await import('../../../source/core/probe/endpoint-index.js');
+	const {echoSlice, nodes} = await import('../../core/probe/fixtures.js');
+	const answering = {ip: '10.10.1.3', port: 8080};
+	const hungPorts = new Set<number>();
+	const answeredPorts = new Set<number>();
+	const sockets = new Set<net.Socket>();
+	let accepted = 0;
+	const server = net.createServer(socket => {
+		sockets.add(socket);
+		socket.on('error', () => undefined);
+		if (accepted++ % 2 === 0) {
+			hungPorts.add(socket.remotePort!);
+			return;
+		}
+
+		answeredPorts.add(socket.remotePort!);
+		// No pod name in the answer: only conntrack can name who answered.
+		socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello'));
+	});
+	const port = await new Promise<number>(resolve => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
+	const asked: string[] = [];
+	const replyOf = (source: {port: number}) => (hungPorts.has(source.port) ? hungReply : (answeredPorts.has(source.port) ? answering : undefined));
+	const fake: ConntrackLookup = {
+		active: true,
+		known(_protocol, source) {
+			asked.push(`known ${hungPorts.has(source.port) ? 'hung' : 'answered'}`);
+			return replyOf(source);
+		},
+		wait(_protocol, source, _destination, _since, onReply) {
+			asked.push('wait');
+			onReply(replyOf(source));
+		},
+		readNow: () => undefined,
+		beforeProbe: () => undefined,
+		close: () => undefined,
+	};
+	try {
+		const plan = planAddressProbe({kind: 'address', host: '10.200.1.60', port: 9000, label: '10.200.1.60:9000'});
+		const samples: ProbeSample[] = [];
+		const engine = startProbeEngine({
+			series: plan.series, mode: 'http', path: '/', intervalMs: 0, count: 6, timeoutMs: 150, concurrency: 1,
+			conntrack: conntrack === 'fake' ? fake : 'off',
+			index: buildEndpointIndex([echoSlice(3)], nodes),
+			service: 'default/svc-nodeport',
+			resolveAddress: () => ({host: '127.0.0.1', port}),
+			onSample: sample => samples.push(sample),
+		});
+		await engine.done;
+		return {samples, snapshot: engine.snapshot(), asked};
+	} finally {
+		for (const socket of sockets) {
+			socket.destroy();
+		}
+
+		await new Promise(resolve => server.close(resolve));
+	}
+}
+
+const who = (sample: ProbeSample) => [sample.ok, sample.error, sample.pod, sample.node, sample.endpoint, sample.via];
+
+test('a timeout is named by conntrack\'s reply (where kube-proxy sent it), an answer as before; neither counts the other', async () => {
+	const {samples, snapshot, asked} = await halfBlackholed({ip: '10.10.2.3', port: 8080}, 'fake');
+	assert.deepEqual(samples.map(sample => who(sample)), Array.from({length: 6}, (_, i) => (i % 2 === 0
+		? [false, 'timeout', 'deploy-echo-5c689d5454-cjpfp', 'myk8s-worker2', '10.10.2.3:8080', 'conntrack']
+		: [true, null, 'deploy-echo-5c689d5454-m4hd9', 'myk8s-worker', '10.10.1.3:8080', 'conntrack'])));
+	// Looked up like an answer: `known` first.
+	assert.deepEqual(asked, ['known hung', 'known answered', 'known hung', 'known answered', 'known hung', 'known answered']);
+	assert.deepEqual(snapshot.byPod, {'deploy-echo-5c689d5454-m4hd9': 3});
+	assert.deepEqual(snapshot.failedTo, {'deploy-echo-5c689d5454-cjpfp': 3});
+	assert.deepEqual(snapshot.series[0]!.via, {conntrack: 3, response: 0, peer: 0, unknown: 3}, 'a timeout is no answer named by conntrack');
+});
+
+test('a timeout stays unattributed without conntrack, and when the reply is no endpoint of the Service (not DNATed, or unknown)', async () => {
+	const cases = [
+		['conntrack off', {ip: '10.10.2.3', port: 8080}, 'off'],
+		['not DNATed: the reply is the address dialled', {ip: '10.200.1.60', port: 9000}, 'fake'],
+		['an address no EndpointSlice lists', {ip: '10.10.9.9', port: 8080}, 'fake'],
+		['a pod of the Service on another port', {ip: '10.10.2.3', port: 9999}, 'fake'],
+	] as const;
+	for (const [name, reply, conntrack] of cases) {
+		// eslint-disable-next-line no-await-in-loop -- one server at a time.
+		const {samples, snapshot} = await halfBlackholed(reply, conntrack);
+		const timeouts = samples.filter(sample => sample.error === 'timeout');
+		assert.equal(timeouts.length, 3, name);
+		assert.deepEqual(timeouts.map(sample => [sample.pod, sample.node, sample.endpoint, sample.via]), Array.from({length: 3}, () => [null, null, null, 'unknown']), name);
+		assert.deepEqual(snapshot.failedTo, {}, name);
 	}
 });

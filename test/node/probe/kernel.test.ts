@@ -129,6 +129,20 @@ async function waitFor(done: () => boolean): Promise<void> {
 	}
 }
 
+/** Waits until `counts` have not changed for 200 ms (at most two seconds). */
+async function waitForQuiet(counts: readonly number[]): Promise<void> {
+	let last = counts.join();
+	let quietSince = performance.now();
+	for (let i = 0; i < 200 && performance.now() - quietSince < 200; i++) {
+		// eslint-disable-next-line no-await-in-loop -- polling the servers' pipes.
+		await new Promise(resolve => setTimeout(resolve, 10));
+		if (counts.join() !== last) {
+			last = counts.join();
+			quietSince = performance.now();
+		}
+	}
+}
+
 const skipReason = missingTool();
 
 describe('real kernel: kube-proxy rules in network namespaces, attributed by conntrack', {skip: skipReason ? `skipped: ${skipReason}` : false}, () => {
@@ -287,5 +301,51 @@ describe('real kernel: kube-proxy rules in network namespaces, attributed by con
 		// The sticky ClusterIP's -m recent rules carry its affinity to the raw address too.
 		const sticky = probeIn(ns.a, {target: '10.96.0.11:80', count: 20}, undefined, true).at(-1)!.summary!;
 		assert.deepEqual([sticky.affinity.sessionAffinity, sticky.affinity.timeoutSeconds, sticky.affinity.verdict, sticky.expectedFrom], ['ClientIP', 10_800, 'holds', 'affinity']);
+	});
+
+	test('one pod blackholed (its INPUT drops port 8080): every timeout is named by conntrack as sent to it, every answer to the others', async t => {
+		if (setupError) {
+			t.skip(`namespace setup failed here: ${setupError.trim()}`);
+			return;
+		}
+
+		const blackholed = podNames[1]!;
+		const drop = ['iptables', '-I', 'INPUT', '-p', 'tcp', '--dport', '8080', '-j', 'DROP'];
+		inNs(ns.pods[1]!, ...drop);
+		try {
+			for (const mode of ['http', 'tcp'] as const) {
+				// The servers' counts of earlier tests may still be on their way through the pipes: let them come in first.
+				await waitForQuiet(served);
+				const servedBefore = [...served];
+				// 60 probes at a 0.3 share: no timeout at all would take a chance of 0.7^60 (about 5e-10).
+				const lines = probeIn(ns.a, {target: 'default/echo', count: 60, timeoutMs: 300, concurrency: 4, mode});
+				const samples = lines.filter(line => line.summary === undefined);
+				const timeouts = samples.filter(sample => !sample.ok);
+				assert.equal(samples.length, 60, mode);
+				assert.ok(timeouts.length > 0 && timeouts.length < 60, `${mode}: ${timeouts.length} timeouts`);
+				assert.ok(timeouts.every(sample => sample.error === 'timeout' && sample.pod === blackholed && sample.via === 'conntrack'), `${mode}: ${JSON.stringify(timeouts.find(sample => sample.pod !== blackholed))}`);
+				assert.ok(samples.filter(sample => sample.ok).every(sample => sample.pod !== blackholed && podNames.includes(sample.pod!) && sample.via === 'conntrack'), mode);
+				const {summary} = lines.at(-1)!;
+				assert.deepEqual(summary!.failedTo, {[blackholed]: timeouts.length}, mode);
+				assert.equal(summary!.byPod[blackholed], undefined, `${mode}: no answer counted for the blackholed pod`);
+				if (mode === 'http') {
+					// The blackholed pod's server saw none of them.
+					await waitFor(() => served.reduce((sum, count, i) => sum + count - servedBefore[i]!, 0) >= 60 - timeouts.length);
+					assert.equal(served[1]! - servedBefore[1]!, 0);
+				}
+			}
+
+			// The text summary and sample lines, as printed.
+			const text = spawnSync('ip', ['netns', 'exec', ns.a, process.execPath, '--import', 'tsx', 'test/node/probe/fixtures/kernel-probe.ts', JSON.stringify({objects, options: {target: 'default/echo', count: 30, intervalMs: 2, timeoutMs: 300, mode: 'http', path: '/', json: false, concurrency: 4}})], {cwd: repo, encoding: 'utf8', timeout: 90_000});
+			const failures = /^failures: timeout (\d+) \(kube-proxy sent (\d+) to (\S+) on (\S+)\)$/m.exec(text.stdout);
+			assert.ok(failures, text.stdout);
+			assert.deepEqual([failures[2], failures[3], failures[4]], [failures[1], blackholed, 'node-a'], text.stdout);
+			assert.match(text.stdout, new RegExp(`FAIL +\\d+ ms {2}timeout \\(kube-proxy sent it to ${blackholed} on node-a\\)$`, 'm'));
+			if (process.env['SVCTOP_SHOW_KERNEL_OUTPUT']) {
+				process.stderr.write(text.stdout);
+			}
+		} finally {
+			inNs(ns.pods[1]!, ...drop.map(arg => (arg === '-I' ? '-D' : arg)));
+		}
 	});
 });

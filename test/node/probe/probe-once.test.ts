@@ -4,7 +4,7 @@ import dgram from 'node:dgram';
 import http from 'node:http';
 import net from 'node:net';
 import {buildDnsQuery, parseDnsResponse} from '../../../source/node/probe/dns-message.js';
-import {probeDns, probeHttp, probeTcp} from '../../../source/node/probe/probe-once.js';
+import {probeDns, probeHttp, probeTcp, startProbe, type RawProbeResult} from '../../../source/node/probe/probe-once.js';
 
 const servers: Array<net.Server | dgram.Socket> = [];
 const hanging = new Set<net.Socket>();
@@ -118,6 +118,33 @@ describe('probeHttp', () => {
 		const slow = await probeHttp({...base, port: ports.slow, path: '/'});
 		assert.equal(slow.ok, true);
 		assert.ok(slow.latencyMs >= 140, `latency ${slow.latencyMs}`);
+	});
+
+	test('a timeout carries our own address (the flow conntrack knows), also when the answers do not ask for it', async () => {
+		for (const wantLocal of [true, false]) {
+			const before = new Set(hanging);
+			const hung = await probeHttp({...base, port: ports.hang, path: '/', timeoutMs: 100, wantLocal});
+			assert.equal(hung.error, 'timeout');
+			// The server's side of that connection sees our port as its remote port.
+			const accepted = [...hanging].filter(socket => !before.has(socket));
+			assert.equal(accepted.length, 1);
+			assert.deepEqual(hung.local, {address: '127.0.0.1', port: accepted[0]!.remotePort}, `wantLocal ${wantLocal}`);
+		}
+	});
+
+	test('the engine\'s form: end(timeout) reads the address then; an answer without wantLocal has none', async () => {
+		const request = {...base, port: ports.hang, path: '/', wantLocal: false};
+		const result = await new Promise<RawProbeResult>(resolve => {
+			const handle = startProbe('http', request, resolve, () => setTimeout(() => handle.end('timeout'), 20));
+		});
+		assert.equal(result.error, 'timeout');
+		assert.ok(result.local!.port > 0 && result.local!.port !== ports.hang);
+		const answered = await new Promise<RawProbeResult>(resolve => startProbe('http', {...request, port: ports.echo}, resolve));
+		assert.deepEqual([answered.ok, answered.local], [true, undefined]);
+		const aborted = await new Promise<RawProbeResult>(resolve => {
+			const handle = startProbe('http', request, resolve, () => setTimeout(() => handle.end('aborted'), 20));
+		});
+		assert.deepEqual([aborted.aborted, aborted.local], [true, undefined]);
 	});
 
 	test('a name that does not resolve is "dns failure"', async () => {

@@ -1,7 +1,7 @@
 import {plot} from 'asciichart';
 import {wrapWords} from '../../format.js';
 import {formatDuration} from '../../../core/probe/duration.js';
-import {droppedLane, expectedFromText, failureCauses, isExpectedDrop, lanesOf, type Lane, type ProbeRunSnapshot, unattributedNote, unknownPod} from '../../../core/probe/run-stats.js';
+import {droppedLane, expectedFromText, failureCauses, isExpectedDrop, lanesOf, type Lane, type ProbeRunSnapshot, timeoutDestinations, timeoutDestinationsText, unattributedNote, unknownPod} from '../../../core/probe/run-stats.js';
 import {unknownText, type UnknownObjects} from '../../../core/probe/plan.js';
 import type {Via} from '../../../core/probe/service-targets.js';
 import {fitVerdict, fitViewWords, tooFewText} from '../../../core/probe/chi-square.js';
@@ -428,7 +428,22 @@ function noFitLine(snapshot: ProbeRunSnapshot): ProbeLine {
 		: line('verdict', seg('balance: one endpoint expected, '), seg(`${others} of ${answers} answers from others`, 'warn'));
 }
 
-/** Per-pod counts, observed against expected share, then the verdict line. */
+/**
+ * Where kube-proxy sent the timeouts conntrack traced (`timeout 12: kube-proxy sent 9 to web-2 on
+ * node-b, 3 unknown`), nodes left out when that does not fit; undefined when none was traced.
+ */
+export function timeoutsSentLine(snapshot: ProbeRunSnapshot, width: number): ProbeLine | undefined {
+	const destinations = timeoutDestinations(snapshot);
+	if (destinations === undefined) {
+		return undefined;
+	}
+
+	const head = `timeout ${destinations.timeouts}: `;
+	const withNodes = timeoutDestinationsText(destinations);
+	return line('timeouts-sent', seg(head, 'bad'), seg(head.length + withNodes.length <= width ? withNodes : timeoutDestinationsText(destinations, false)));
+}
+
+/** Per-pod counts, observed against expected share, where the timeouts were sent, then the verdict line. */
 export function shareLines(model: ProbeViewModel, width: number, maxLines: number): ProbeLine[] {
 	const snapshot = model.snapshot;
 	const verdict = verdictLine(snapshot, model.unknown);
@@ -436,8 +451,13 @@ export function shareLines(model: ProbeViewModel, width: number, maxLines: numbe
 		return maxLines >= 1 ? [verdict] : [];
 	}
 
+	const sent = timeoutsSentLine(snapshot, width);
+	if (sent !== undefined && maxLines === 2) {
+		return [sent, verdict];
+	}
+
 	let pods = [...new Set([...Object.keys(snapshot.byPod), ...Object.keys(snapshot.expected)])].sort((a, b) => (a === unknownPod ? 1 : 0) - (b === unknownPod ? 1 : 0) || a.localeCompare(b));
-	const rows = maxLines - 2;
+	const rows = maxLines - 2 - (sent === undefined ? 0 : 1);
 	let hidden = 0;
 	if (pods.length > rows) {
 		hidden = pods.length - rows;
@@ -471,6 +491,10 @@ export function shareLines(model: ProbeViewModel, width: number, maxLines: numbe
 			seg(percent(share).padStart(7), tone),
 			seg(`  ${(expected === undefined ? '-' : percent(expected)).padStart(8)}`),
 		));
+	}
+
+	if (sent !== undefined) {
+		out.push(sent);
 	}
 
 	out.push(verdict);
