@@ -344,6 +344,16 @@ describe('the demo\'s nodes through debug pods', () => {
 		assert.deepEqual(json.notes, [notes[0]!.slice('Note: '.length)]);
 	});
 
+	test('nat --all-nodes (qa10 F4): an internalTrafficPolicy Local Service is internal traffic only, never external', async () => {
+		const text = await svctopInProcess(demo, 'nat', '--all-nodes', '--debug-pod', '--service', 'test/nginx-svc-np');
+		assert.equal(text.code, 0, text.stderr);
+		assert.doesNotMatch(text.stdout, /LOCAL EXTERNAL TRAFFIC/);
+		assert.match(text.stdout, /^LOCAL INTERNAL TRAFFIC {2}\(internalTrafficPolicy Local: traffic to the ClusterIP .*\)\n {2}test\/nginx-svc-np:http\/TCP {2}local endpoints on: myk8s-worker, myk8s-worker2; none on: myk8s-control-plane, myk8s-worker3$/m);
+		const json = await svctopInProcess(demo, 'nat', '--all-nodes', '--debug-pod', '--service', 'test/nginx-svc-np', '--json');
+		assert.deepEqual(JSON.parse(json.stdout).ports.map((port: any) => [port.local.traffic, port.local.kinds]), [['internal', ['clusterIP']]]);
+		assert.equal((await svctopInProcess(demo, 'debug-pods')).stdout, '', 'no debug pod left');
+	});
+
 	test('probe --from node: answers through the demo\'s data plane, shares from that node\'s rules', async () => {
 		const run = await svctopInProcess(demo, 'probe', 'default/svc-nodeport', '--from', 'node/myk8s-worker', '--debug-pod', '--count', '6', '--interval', '1ms');
 		assert.equal(run.code, 0, run.stderr);

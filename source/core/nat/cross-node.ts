@@ -1,6 +1,6 @@
 import {apiPortsOf, portKey} from './cross-check.js';
 import {type AddressFamily, addressFamily, joinHostPort, type PlannedServicePort} from './service-ports.js';
-import type {NatApiLists, NatEndpoint, NatFlowTable, NatServiceFlow} from './types.js';
+import type {NatApiLists, NatEndpoint, NatEntryKind, NatFlowTable, NatServiceFlow} from './types.js';
 
 // Every node's rules side by side, per Service port: the same endpoints and shares everywhere, local endpoints
 // of Local Services, endpoints missing or extra against the API. Unread nodes are unknown, never agreeing or stale.
@@ -15,6 +15,21 @@ export type NodeSync = {readonly lastSync?: number; readonly lastQueued?: number
 
 /** A share of new connections, as the rules give it. */
 export type EndpointShare = {readonly endpoint: string; readonly probability: number};
+
+/**
+ * Which traffic a Local policy holds to the endpoints on the node it reaches: `internal` is the ClusterIP's
+ * (internalTrafficPolicy), `external` the NodePort's, load balancers' and external IPs' (externalTrafficPolicy).
+ */
+export type LocalTraffic = 'internal' | 'external' | 'both';
+
+/** A Local Service port: which traffic is local-only, and the nodes whose rules hold local endpoints and those whose do not. */
+export type LocalPolicy = {
+	readonly traffic: LocalTraffic;
+	/** The entry kinds held to local endpoints on some node read, in the order clusterIP, externalIP, loadBalancer, nodePort. */
+	readonly kinds: readonly NatEntryKind[];
+	readonly withEndpoints: readonly string[];
+	readonly without: readonly string[];
+};
 
 /** Nodes whose rules dispatch one Service port identically. */
 export type DispatchVariant = {readonly nodes: readonly string[]; readonly shares: readonly EndpointShare[]};
@@ -34,8 +49,8 @@ export type CrossNodePort = {
 	readonly variants: readonly DispatchVariant[];
 	/** Nodes read that have no rules for this port at all. */
 	readonly absentOn: readonly string[];
-	/** For a Local Service: the nodes whose rules hold local endpoints and those whose do not; null otherwise. */
-	readonly local: {readonly withEndpoints: readonly string[]; readonly without: readonly string[]} | null;
+	/** For a Local Service: which traffic is local-only, and where local endpoints are; null otherwise. */
+	readonly local: LocalPolicy | null;
 	/** Nodes whose endpoints disagree with the API; empty when the API does not know this port. */
 	readonly stale: readonly StaleRules[];
 	/** Whether the API knows this port (only then can rules be stale). */
@@ -85,6 +100,37 @@ function variantsOf(flows: ReadonlyMap<string, NatServiceFlow>): DispatchVariant
 	return [...groups.values()].sort((a, b) => b.nodes.length - a.nodes.length || (a.nodes[0]! < b.nodes[0]! ? -1 : 1));
 }
 
+const kindOrder: readonly NatEntryKind[] = ['clusterIP', 'externalIP', 'loadBalancer', 'nodePort'];
+
+/**
+ * The entry kinds whose traffic this node's rules hold to its own endpoints. A ClusterIP is held (internalTrafficPolicy
+ * Local) when it goes to the local chain, or when it ends nowhere and the flow drops: kube-proxy drops, rather
+ * than rejects, a ClusterIP's traffic only for that policy with endpoints on other nodes only.
+ */
+function localKinds(flow: NatServiceFlow): NatEntryKind[] {
+	return flow.entries.filter(entry => (entry.kind === 'clusterIP'
+		? entry.target === 'local' || (entry.target === 'none' && flow.noEndpoints === 'drop')
+		: entry.localOnly || entry.target === 'local')).map(entry => entry.kind);
+}
+
+function localPolicyOf(flows: ReadonlyMap<string, NatServiceFlow>): LocalPolicy | null {
+	const held = new Set([...flows.values()].flatMap(flow => localKinds(flow)));
+	if (held.size === 0) {
+		return null;
+	}
+
+	const kinds = kindOrder.filter(kind => held.has(kind));
+	const internal = held.has('clusterIP');
+	const external = kinds.length > (internal ? 1 : 0);
+	const withEndpoints = [...flows].filter(([, flow]) => (flow.localEndpoints?.length ?? 0) > 0).map(([node]) => node);
+	return {
+		traffic: internal && external ? 'both' : (internal ? 'internal' : 'external'),
+		kinds,
+		withEndpoints,
+		without: [...flows.keys()].filter(node => !withEndpoints.includes(node)),
+	};
+}
+
 function difference(left: ReadonlySet<string>, right: ReadonlySet<string>): string[] {
 	return [...left].filter(item => !right.has(item)).sort();
 }
@@ -119,8 +165,7 @@ export function compareNodes(rules: readonly NodeRules[], api: NatApiLists | und
 		const flows = flowsByPort.get(key) ?? new Map<string, NatServiceFlow>();
 		const variants = variantsOf(flows);
 		const absentOn = read.map(({node}) => node).filter(node => !flows.has(node));
-		const withLocal = [...flows].filter(([, flow]) => (flow.localEndpoints?.length ?? 0) > 0).map(([node]) => node);
-		const local = [...flows.values()].some(flow => flow.localEndpoints !== null) ? {withEndpoints: withLocal, without: [...flows.keys()].filter(node => !withLocal.includes(node))} : null;
+		const local = localPolicyOf(flows);
 		const plan = expected.get(key);
 		const stale = plan ? read.flatMap(({node}) => staleOn(node, flows.get(node), plan) ?? []) : [];
 		return {service, port, protocol, family, agree: variants.length <= 1 && absentOn.length === 0, variants, absentOn, local, stale, inApi: plan !== undefined};
@@ -186,13 +231,22 @@ export function renderCrossNodeText(report: CrossNodeReport, nowMs: number): str
 		}
 	}
 
-	const local = report.ports.filter(port => port.local !== null);
-	if (local.length > 0) {
-		lines.push('', 'LOCAL SERVICES  (external traffic only reaches endpoints on the node it arrives at; a node without them drops it, as expected)');
-		for (const port of local) {
-			lines.push(`  ${port.service}${port.port ? `:${port.port}` : ''}/${port.protocol}  local endpoints on: ${port.local!.withEndpoints.join(', ') || 'none'}; none on: ${port.local!.without.join(', ') || 'none'}`);
-		}
+	lines.push(...localSection(report, 'external'), ...localSection(report, 'internal'));
+	return `${lines.join('\n')}\n`;
+}
+
+// What kube-proxy does on a node without local endpoints (proxier.go: the "has no local endpoints" DROP, per policy).
+const localHeadings = {
+	external: 'LOCAL EXTERNAL TRAFFIC  (externalTrafficPolicy Local: traffic from outside the cluster to a NodePort, load balancer or external IP only reaches endpoints on the node it arrives at; a node without them drops it, as expected)',
+	internal: 'LOCAL INTERNAL TRAFFIC  (internalTrafficPolicy Local: traffic to the ClusterIP from a node\'s pods or the node itself only reaches endpoints on that node; a node without them drops it, as expected)',
+} as const;
+
+/** The Local Service ports whose `traffic` (external or internal) is local-only, under that traffic's own heading. */
+function localSection(report: CrossNodeReport, traffic: 'external' | 'internal'): string[] {
+	const ports = report.ports.filter(port => port.local !== null && (port.local.traffic === traffic || port.local.traffic === 'both'));
+	if (ports.length === 0) {
+		return [];
 	}
 
-	return `${lines.join('\n')}\n`;
+	return ['', localHeadings[traffic], ...ports.map(port => `  ${port.service}${port.port ? `:${port.port}` : ''}/${port.protocol}  local endpoints on: ${port.local!.withEndpoints.join(', ') || 'none'}; none on: ${port.local!.without.join(', ') || 'none'}`)];
 }
