@@ -373,7 +373,9 @@ function answerQueue(conntrack: ConntrackLookup | undefined, protocol: 'tcp' | '
 				const source = (entry.answered || entry.timedOut) && conntrack?.active ? entry.raw.local : undefined;
 				// Usually the flow's NEW event is in already (it came with the SYN): recorded at once then.
 				entry.reply = source === undefined ? undefined : conntrack!.known(protocol, source, entry.destination, entry.probeStart);
-				entry.settled = source === undefined || entry.reply !== undefined;
+				// A timeout's event, if any, came long before it: one not in is none (a SYN dropped before
+				// conntrack confirmed it), not worth a listing process, nor a miss that would turn conntrack off.
+				entry.settled = source === undefined || entry.reply !== undefined || entry.timedOut;
 				records.add(entry);
 				if (!entry.settled) {
 					conntrack!.wait(protocol, source!, entry.destination, entry.probeStart, reply => {

@@ -111,7 +111,7 @@ test('a probe is judged against what was expected when it was sent, not when its
  * A Service whose even connections hang (a blackholed pod) and odd ones answer, behind a fake
  * conntrack that names, for each of our source ports, the endpoint the server's counter chose.
  */
-async function halfBlackholed(hungReply: {ip: string; port: number}, conntrack: 'fake' | 'off') {
+async function halfBlackholed(hungReply: {ip: string; port: number} | undefined, conntrack: 'fake' | 'off') {
 	const {buildEndpointIndex} = await import('../../../source/core/probe/endpoint-index.js');
 	const {echoSlice, nodes} = await import('../../core/probe/fixtures.js');
 	const answering = {ip: '10.10.1.3', port: 8080};
@@ -199,4 +199,11 @@ test('a timeout stays unattributed without conntrack, and when the reply is no e
 		assert.deepEqual(timeouts.map(sample => [sample.pod, sample.node, sample.endpoint, sample.via]), Array.from({length: 3}, () => [null, null, null, 'unknown']), name);
 		assert.deepEqual(snapshot.failedTo, {}, name);
 	}
+});
+
+test('a timeout whose flow conntrack has no event for is left unattributed at once: no wait, no listing process, no miss', async () => {
+	const {samples, asked} = await halfBlackholed(undefined, 'fake');
+	assert.equal(samples.filter(sample => sample.error === 'timeout' && sample.via === 'unknown').length, 3);
+	assert.ok(!asked.includes('wait'), asked.join(', '));
+	assert.equal(samples.filter(sample => sample.ok && sample.via === 'conntrack').length, 3, 'answers still named by conntrack');
 });
