@@ -5,7 +5,7 @@ export type PollSnapshot<T> = {
 	readonly version: number;
 	/** The last value fetched; undefined until the first answer. */
 	readonly value: T | undefined;
-	/** The last fetch's error as one line; cleared by the next answer. */
+	/** The last fetch's error as one line, with ` (asking again…)` while the next fetch is out; cleared by the next answer. */
 	readonly error: string | undefined;
 };
 
@@ -56,7 +56,13 @@ export class PollStore<T> extends SnapshotStore<PollSnapshot<T>> {
 		}
 
 		const generation = ++this.generation;
+		const wasInFlight = this.inFlight;
 		this.inFlight = true;
+		// The last failure stays shown until the answer, but not as if nobody were asking any more.
+		if (this.error !== undefined && !wasInFlight) {
+			this.changed();
+		}
+
 		this.fetch().then(
 			value => {
 				this.settle(generation, () => {
@@ -84,7 +90,7 @@ export class PollStore<T> extends SnapshotStore<PollSnapshot<T>> {
 	}
 
 	protected build(version: number): PollSnapshot<T> {
-		return {version, value: this.value, error: this.error};
+		return {version, value: this.value, error: this.error === undefined || !this.inFlight ? this.error : `${this.error} (asking again…)`};
 	}
 
 	private settle(generation: number, apply: () => void, error?: unknown): void {

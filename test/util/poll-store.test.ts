@@ -124,3 +124,22 @@ test('pollDelayMs: the interval while answers come; doubled per failure, capped,
 	assert.equal(pollDelayMs(60_000, 1, new Error('x'), middle), 60_000, 'a longer interval than the cap is kept');
 	assert.equal(pollDelayMs(5000, 1, {retryAfterSeconds: 45}, middle), 45_000);
 });
+
+test('while the next fetch after a failure is out, the failure says it is being asked again (qa10 F7)', async () => {
+	const {fetch, calls} = controlledFetch();
+	const store = new PollStore(fetch, 1000);
+	store.refresh();
+	calls[0]!.reject(new Error('the server answered 429 Too Many Requests'));
+	await flush();
+	assert.equal(store.snapshot().error, 'the server answered 429 Too Many Requests');
+	store.refresh();
+	assert.equal(store.snapshot().error, 'the server answered 429 Too Many Requests (asking again…)');
+	calls[1]!.reject(new Error('did not answer in time'));
+	await flush();
+	assert.equal(store.snapshot().error, 'did not answer in time');
+	store.refresh();
+	calls[2]!.resolve('pods');
+	await flush();
+	assert.deepEqual([store.snapshot().value, store.snapshot().error], ['pods', undefined]);
+	store.close();
+});
