@@ -573,12 +573,17 @@ export class ProbeRunStats {
 	snapshot(): ProbeRunSnapshot {
 		const series = this.series.map(state => this.seriesSnapshot(state));
 		const byPod = new Map<string, number>();
+		// Answers of a series nothing is expected of (a node's own Local NodePort) are counted, not fitted.
+		const judgedByPod = new Map<string, number>();
 		const expectedCounts = new Map<string, number>();
 		const basis: Record<ExpectationBasis, number> = {nat: 0, ready: 0};
 		const vias: Record<AttributionMethod, number> = {conntrack: 0, response: 0, peer: 0, unknown: 0};
 		for (const state of this.series) {
 			for (const [pod, count] of state.byPod) {
 				byPod.set(pod, (byPod.get(pod) ?? 0) + count);
+				if (state.current.source !== undefined) {
+					judgedByPod.set(pod, (judgedByPod.get(pod) ?? 0) + count);
+				}
 			}
 
 			for (const [pod, weight] of state.expectedCounts) {
@@ -621,7 +626,7 @@ export class ProbeRunStats {
 			expected: normalized(expectedCounts),
 			expectedFrom: direct ? 'direct' : (clientIp ? 'affinity' : expectedFromOf(basis, this.series.find(state => state.current.entries.length > 0)?.current.source?.basis)),
 			// svctop picks the endpoint: neither the split nor the repeats are kube-proxy's doing.
-			fit: direct ? undefined : fitOf(byPod, expectedWeights, promise),
+			fit: direct ? undefined : fitOf(judgedByPod, expectedWeights, promise),
 			affinity: affinitySummary(promise, direct ? [] : this.series.map(state => affinityPartOf(state))),
 			latency: this.total.summary(),
 			recent: this.recent(),

@@ -1,6 +1,7 @@
 import {describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import {planServiceProbe, replan} from '../../../source/core/probe/plan.js';
+import {unjudgedFromOwnNode} from '../../../source/core/probe/own-node.js';
 import {failureCauses, lanesOf, ProbeRunStats} from '../../../source/core/probe/run-stats.js';
 import type {ProbeSample} from '../../../source/core/probe/types.js';
 import {echoPods, echoSlice, nodePortService, nodes} from './fixtures.js';
@@ -241,6 +242,24 @@ describe('ProbeRunStats', () => {
 		const stats = new ProbeRunStats(plan.series);
 		stats.add(sample(0, '172.18.0.3:31254', null, {ok: false, error: 'timeout'}));
 		assert.deepEqual([stats.snapshot().dropped, stats.snapshot().failed], [0, 1]);
+	});
+
+	test('a node\'s own Local NodePort, left unjudged, is counted but kept out of the pooled fit (its answers come from any pod, cluster-wide)', () => {
+		const plan = planServiceProbe({services: [nodePortService('Local')], endpointSlices: [echoSlice()], nodes}, {kind: 'service', namespace: 'default', name: 'svc-nodeport'}, 'nodeport');
+		assert.ok(!('error' in plan));
+		const specs = unjudgedFromOwnNode(plan, 'myk8s-worker', [nodePortService('Local')]).series;
+		const stats = new ProbeRunStats(specs);
+		// From myk8s-worker: its own NodePort answered by all three pods, worker2's and worker3's by their one local pod each.
+		for (let round = 0; round < 9; round++) {
+			stats.add(sample(round * 3, '172.18.0.5:31254', round % 3));
+			stats.add(sample(round * 3 + 1, '172.18.0.2:31254', 1));
+			stats.add(sample(round * 3 + 2, '172.18.0.4:31254', 2));
+		}
+
+		const snapshot = stats.snapshot();
+		assert.equal(snapshot.series.find(entry => entry.node === 'myk8s-worker')?.reachability, undefined);
+		assert.equal(snapshot.byPod['deploy-echo-5c689d5454-m4hd9'], 3, 'counted');
+		assert.ok(snapshot.fit !== undefined && snapshot.fit.pValue > 0.05, `fit ${JSON.stringify(snapshot.fit)}`);
 	});
 
 	test('the ring buffer keeps the last `capacity` samples, oldest first', () => {
