@@ -113,8 +113,13 @@ async function probeLoop(config: CliConfig, loop: Loop, io: AccessIo, signal: Ab
 		return {code, snapshot};
 	}
 
-	io.stdout.write(config.json ? `${JSON.stringify({summary: {count: snapshot.count, ok: snapshot.ok, byPod: snapshot.byPod, expected: snapshot.expected, pValue: snapshot.fit?.pValue ?? null, from: loop.where, tool: loop.tool}})}\n` : formatSummary(snapshot, `${plan.description} from ${loop.where}`, plan.unknown));
+	io.stdout.write(config.json ? `${JSON.stringify({summary: {count: snapshot.count, ok: snapshot.ok, byPod: snapshot.byPod, expected: snapshot.expected, pValue: snapshot.fit?.pValue ?? null, from: loop.where, tool: loop.tool}})}\n` : formatSummary(snapshot, `${plan.description} from ${loop.where}`, plan.unknown) + unjudgedLines(snapshot, loop.unjudged));
 	return {code, snapshot};
+}
+
+/** The series probed but not judged (a node's own Local NodePort), each said so with why: never a bare count. */
+export function unjudgedLines(snapshot: ProbeRunSnapshot, unjudged: ReadonlySet<string>): string {
+	return snapshot.series.filter(series => unjudged.has(series.label)).map(series => `${series.node ?? ''} (this node) ${series.label}: ${series.ok}/${series.count} answered, ${ownNodeNote}\n`).join('');
 }
 
 /** The plan for the target as seen from inside the cluster; `shares` from the node's rules when read. */

@@ -353,6 +353,14 @@ describe('the demo\'s nodes through debug pods', () => {
 		assert.equal((await svctopInProcess(demo, 'debug-pods')).stdout, '');
 	});
 
+	test('probe --from node --via nodeport: the node\'s own Local NodePort is counted, said to be not judged, and kept out of the chi-square', async () => {
+		const run = await svctopInProcess(demo, 'probe', 'default/svc-nodeport', '--via', 'nodeport', '--from', 'node/myk8s-worker', '--debug-pod', '--count', '4', '--interval', '1ms');
+		assert.equal(run.code, 0, run.stderr);
+		assert.match(run.stdout, /^myk8s-worker \(this node\) 172\.18\.0\.5:\d+: \d\/4 answered, not judged \(own node\): .*cluster-wide endpoints/m);
+		assert.doesNotMatch(run.stdout, /NOT as expected/);
+		assert.doesNotMatch(run.stdout, /^myk8s-worker\s+172\.18\.0\.5/m, 'not in the judged NODE table');
+	});
+
 	test('probe --from nodes: each node in turn, one matrix; a node\'s own Local NodePort is not judged', async () => {
 		const run = await svctopInProcess(demo, 'probe', 'default/svc-nodeport', '--via', 'nodeport', '--from', 'nodes', '--debug-pod', '--count', '2', '--interval', '1ms');
 		assert.equal(run.code, 0, run.stderr);
