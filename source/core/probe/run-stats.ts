@@ -340,23 +340,7 @@ const reachabilityLagMs = readinessLagMs;
  */
 function judgeReachability(state: SeriesState, sample: ProbeSample, reachable: boolean, drop: string | undefined): void {
 	const {reach} = state;
-	if (state.lastReachable !== undefined && state.lastReachable !== reachable) {
-		state.lastChangeT = sample.t;
-		// Misses just before the change: forgiven.
-		for (const miss of state.recentMisses) {
-			if (sample.t - miss.t <= reachabilityLagMs) {
-				const part = miss.reachable ? reach.reachable : reach.unreachable;
-				part.count--;
-				part.ok -= miss.ok ? 1 : 0;
-				part.failed -= miss.failed ? 1 : 0;
-				reach.aroundChange++;
-			}
-		}
-
-		state.recentMisses = [];
-	}
-
-	state.lastReachable = reachable;
+	noteReachable(state, reachable, sample.t);
 	// Where no answer is expected, a reply of any kind is an answer; where a drop is, only a timeout is one.
 	const ok = reachable ? sample.ok : isReply(sample);
 	const failed = !reachable && !ok && drop !== undefined && sample.error !== 'timeout';
@@ -374,6 +358,28 @@ function judgeReachability(state: SeriesState, sample: ProbeSample, reachable: b
 	if (missed) {
 		state.recentMisses.push({t: sample.t, reachable, ok, failed});
 	}
+}
+
+/** What is expected at `t`: on a change, the misses just before it are not judged. */
+function noteReachable(state: SeriesState, reachable: boolean, t: number): void {
+	const {reach} = state;
+	if (state.lastReachable !== undefined && state.lastReachable !== reachable) {
+		state.lastChangeT = t;
+		// Misses just before the change: forgiven.
+		for (const miss of state.recentMisses) {
+			if (t - miss.t <= reachabilityLagMs) {
+				const part = miss.reachable ? reach.reachable : reach.unreachable;
+				part.count--;
+				part.ok -= miss.ok ? 1 : 0;
+				part.failed -= miss.failed ? 1 : 0;
+				reach.aroundChange++;
+			}
+		}
+
+		state.recentMisses = [];
+	}
+
+	state.lastReachable = reachable;
 }
 
 /**
@@ -556,6 +562,18 @@ export class ProbeRunStats {
 		state.lastPod = pod;
 		state.lastT = sample.t;
 		return recorded;
+	}
+
+	/**
+	 * At the end of a run, what the series labelled `label` is expected to do now (`t`), with no probe
+	 * sent: the cache may only now have seen the readiness change kube-proxy acted on during the last
+	 * probes, whose misses are then not judged, as they would be had another probe followed.
+	 */
+	settle(label: string, expectation: Expectation | undefined, t: number): void {
+		const state = this.byLabel.get(label);
+		if (state?.spec.target.kind === 'nodePort' && expectation !== undefined) {
+			noteReachable(state, expectation.reachable, t);
+		}
 	}
 
 	/** The ring buffer's samples, oldest first. */

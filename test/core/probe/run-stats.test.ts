@@ -262,6 +262,24 @@ describe('ProbeRunStats', () => {
 		assert.ok(snapshot.fit !== undefined && snapshot.fit.pValue > 0.05, `fit ${JSON.stringify(snapshot.fit)}`);
 	});
 
+	test('settle: a miss in the last probes before a readiness change the cache saw only after them is not judged; without a change it stays a miss', () => {
+		for (const changed of [true, false]) {
+			const specs = series('Local', 'nodeport');
+			const label = specs.find(spec => spec.target.node === 'myk8s-worker2')!.target.label;
+			const stats = new ProbeRunStats(specs);
+			for (let i = 0; i < 3; i++) {
+				stats.add({...sample(i, label, 1), t: i * 1000});
+			}
+
+			// kube-proxy dropped the last probe: the pod had just stopped being ready, which the cache did not know yet.
+			stats.add({...sample(3, label, null, {ok: false, error: 'timeout'}), t: 3000});
+			const gone = {shares: {}, reachable: false, reason: 'externalTrafficPolicy Local: no endpoint on this node, traffic is dropped', basis: 'ready' as const, drop: 'Local, no endpoints on myk8s-worker2'};
+			stats.settle(label, changed ? gone : specs.find(spec => spec.target.label === label)!.expectation, 3500);
+			const reach = stats.snapshot().series.find(entry => entry.label === label)!.reachability!;
+			assert.deepEqual([reach.verdict, reach.aroundChange], changed ? ['ok', 1] : ['partial', 0], String(changed));
+		}
+	});
+
 	test('the ring buffer keeps the last `capacity` samples, oldest first', () => {
 		const stats = new ProbeRunStats(series('Cluster', 'clusterip'), 4);
 		for (let i = 0; i < 10; i++) {
