@@ -1,10 +1,10 @@
 import process from 'node:process';
 import {CoreV1Api, type KubeConfig} from '@kubernetes/client-node';
 import {attribute, attributeSentTo} from '../core/probe/attribution.js';
-import {planAddressProbe, planServiceProbe, type ProbePlan} from '../core/probe/plan.js';
-import {type ProbeRunSnapshot, ProbeRunStats} from '../core/probe/run-stats.js';
-import {unjudgedFromOwnNode} from '../core/probe/own-node.js';
-import {parseVia} from '../core/probe/service-targets.js';
+import {type LivePlan, planAddressProbe, planServiceProbe, type ProbePlan, replan} from '../core/probe/plan.js';
+import {type ProbeRunSnapshot, ProbeRunStats, type SeriesSnapshot} from '../core/probe/run-stats.js';
+import {ownNodeNote, unjudgedFromOwnNode, unjudgedLabels} from '../core/probe/own-node.js';
+import {parseVia, type SharesSource} from '../core/probe/service-targets.js';
 import {parseTarget} from '../core/probe/target.js';
 import type {ProbeSample} from '../core/probe/types.js';
 import type {Demo} from '../builtin-cluster/demo/demo.js';
@@ -49,6 +49,10 @@ type Loop = {
 	readonly runner: CommandRunner;
 	readonly tool: ProbeTool;
 	readonly plan: ProbePlan;
+	/** The cluster as it is now: attribution, and what each series should see when a probe is sent. */
+	readonly live: () => LivePlan;
+	/** Series probed but not judged (a node's own Local NodePort): they stay so while the cluster changes. */
+	readonly unjudged: ReadonlySet<string>;
 	readonly conntrack: boolean;
 	readonly where: string;
 	/** Print nothing (each node in turn prints one matrix at the end). */
@@ -75,6 +79,9 @@ async function probeLoop(config: CliConfig, loop: Loop, io: AccessIo, signal: Ab
 				break;
 			}
 
+			// Judged against what was expected when it was sent, as the dashboard does.
+			const sentAt = Date.now();
+			const expectation = loop.unjudged.has(spec.target.label) ? undefined : loop.live().expectations.get(spec.target.label);
 			// eslint-disable-next-line no-await-in-loop
 			const result = await probeInPod(loop.runner, loop.tool, {mode: probe.mode, target: spec.target, path: probe.path, timeoutMs: probe.timeoutMs, conntrack: loop.conntrack});
 			if (result.execFailure !== undefined) {
@@ -85,12 +92,13 @@ async function probeLoop(config: CliConfig, loop: Loop, io: AccessIo, signal: Ab
 				return {code: signal.aborted ? 130 : 1};
 			}
 
+			const context = loop.live();
 			// A timeout got no answer: conntrack there names where kube-proxy sent it, and only an endpoint of the Service counts.
 			const who = !result.ok && result.error === 'timeout' && result.responseText === undefined
-				? attributeSentTo({target: spec.target, index: plan.index, service: plan.service, conntrackReply: result.conntrackReply})
-				: attribute({target: spec.target, index: plan.index, service: plan.service, conntrackReply: result.conntrackReply, responseText: result.responseText, candidates: plan.candidates, match});
-			const sample: ProbeSample = {seq: seq++, t: Date.now() - started, target: spec.target.label, ok: result.ok, latencyMs: result.latencyMs, ...who, error: result.error};
-			stats.add(sample);
+				? attributeSentTo({target: spec.target, index: context.index, service: plan.service, conntrackReply: result.conntrackReply})
+				: attribute({target: spec.target, index: context.index, service: plan.service, conntrackReply: result.conntrackReply, responseText: result.responseText, candidates: context.candidates, match});
+			const sample: ProbeSample = {seq: seq++, t: sentAt - started, target: spec.target.label, ok: result.ok, latencyMs: result.latencyMs, ...who, error: result.error};
+			stats.add(sample, expectation);
 			if (!loop.quiet) {
 				io.stdout.write(config.json ? `${JSON.stringify(sample)}\n` : `${formatSampleLine(sample, multiSeries)}\n`);
 			}
@@ -102,14 +110,26 @@ async function probeLoop(config: CliConfig, loop: Loop, io: AccessIo, signal: Ab
 		}
 	}
 
+	// The last probes' misses may be the cache catching up with kube-proxy: one more look settles them.
+	for (const spec of plan.series) {
+		if (!loop.unjudged.has(spec.target.label)) {
+			stats.settle(spec.target.label, loop.live().expectations.get(spec.target.label), Date.now() - started);
+		}
+	}
+
 	const snapshot = stats.snapshot();
 	const code = snapshot.ok > 0 || snapshot.count === 0 ? 0 : 1;
 	if (loop.quiet) {
 		return {code, snapshot};
 	}
 
-	io.stdout.write(config.json ? `${JSON.stringify({summary: {count: snapshot.count, ok: snapshot.ok, byPod: snapshot.byPod, expected: snapshot.expected, pValue: snapshot.fit?.pValue ?? null, from: loop.where, tool: loop.tool}})}\n` : formatSummary(snapshot, `${plan.description} from ${loop.where}`, plan.unknown));
+	io.stdout.write(config.json ? `${JSON.stringify({summary: {count: snapshot.count, ok: snapshot.ok, byPod: snapshot.byPod, expected: snapshot.expected, pValue: snapshot.fit?.pValue ?? null, from: loop.where, tool: loop.tool}})}\n` : formatSummary(snapshot, `${plan.description} from ${loop.where}`, plan.unknown) + unjudgedLines(snapshot, loop.unjudged));
 	return {code, snapshot};
+}
+
+/** The series probed but not judged (a node's own Local NodePort), each said so with why: never a bare count. */
+export function unjudgedLines(snapshot: ProbeRunSnapshot, unjudged: ReadonlySet<string>): string {
+	return snapshot.series.filter(series => unjudged.has(series.label)).map(series => `${series.node ?? ''} (this node) ${series.label}: ${series.ok}/${series.count} answered, ${ownNodeNote}\n`).join('');
 }
 
 /** The plan for the target as seen from inside the cluster; `shares` from the node's rules when read. */
@@ -157,22 +177,66 @@ async function fromNode(config: CliConfig, kc: KubeConfig, node: string, source:
 		});
 		try {
 			await rules.refresh();
-			const plan = await planFor(config, source, natSharesFrom(rules, node));
+			const shares = natSharesFrom(rules, node);
+			const plan = await planFor(config, source, shares);
 			if ('error' in plan) {
 				io.stderr.write(`svctop: ${plan.error}\n`);
 				return 1;
 			}
 
-			return (await probeLoop(config, {runner: pod.runner, tool: tool.tool, plan: ownNodeUnjudged(plan, node, source), conntrack: true, where: `node ${node} (pod ${pod.target.namespace}/${pod.target.pod})`}, io, signal)).code;
+			return (await probeLoop(config, {runner: pod.runner, tool: tool.tool, ...loopPlan(plan, node, source, shares), conntrack: true, where: `node ${node} (pod ${pod.target.namespace}/${pod.target.pod})`}, io, signal)).code;
 		} finally {
 			rules.close();
 		}
 	});
 }
 
-/** The plan from `node`: its own NodePort under Local is probed but not judged (see own-node.ts). */
-export function ownNodeUnjudged(plan: ProbePlan, node: string, source: ClusterSource | undefined): ProbePlan {
-	return unjudgedFromOwnNode(plan, node, source?.snapshot().services ?? []);
+/**
+ * What the loop probes and judges by: the plan (from `node`, its own NodePort under Local is probed
+ * but not judged: see own-node.ts), and the cluster as it is at each probe, planned again when it
+ * moved (a pod's readiness changes what a Local NodePort should do).
+ */
+export function loopPlan(plan: ProbePlan, node: string | undefined, source: ClusterSource | undefined, shares?: SharesSource): Pick<Loop, 'plan' | 'live' | 'unjudged'> {
+	const planned = node === undefined || source === undefined ? plan : unjudgedFromOwnNode(plan, node, source.snapshot().services);
+	const unjudged = unjudgedLabels(plan, planned);
+	if (source === undefined) {
+		const fixed: LivePlan = {index: plan.index, ...(plan.candidates ? {candidates: plan.candidates} : {}), expectations: new Map(plan.series.flatMap(spec => (spec.expectation ? [[spec.target.label, spec.expectation] as const] : [])))};
+		return {plan: planned, live: () => fixed, unjudged};
+	}
+
+	let seenVersion: number | undefined;
+	let context: LivePlan | undefined;
+	const live = () => {
+		const current = source.snapshot();
+		if (!context || current.version !== seenVersion) {
+			seenVersion = current.version;
+			context = replan(objectsOf(current), plan, shares);
+		}
+
+		return context;
+	};
+
+	return {plan: planned, live, unjudged};
+}
+
+/** A node's own NodePort that the plan left unjudged (see own-node.ts): said so, never a bare count. */
+function isOwnNodeUnjudged(node: string, series: SeriesSnapshot): boolean {
+	return series.kind === 'nodePort' && series.node === node && series.reachability === undefined;
+}
+
+/** The matrix cell's verdict: what the dashboard says, shortened; nothing where plainly ok. */
+function cellVerdict(node: string, series: SeriesSnapshot): string {
+	if (isOwnNodeUnjudged(node, series)) {
+		return ' not judged (own node)';
+	}
+
+	const reachability = series.reachability;
+	if (reachability === undefined || reachability.verdict === 'ok') {
+		return '';
+	}
+
+	const around = reachability.aroundChange > 0 ? ` (${reachability.aroundChange} around a change not judged)` : '';
+	return ` ${reachability.verdict === 'mixed' ? 'mixed: readiness changed' : reachability.verdict}${around}`;
 }
 
 /** FROM (rows) by TARGET (columns): answered/probed, and the verdict where it is not plainly ok. */
@@ -180,18 +244,15 @@ export function fromNodesMatrix(rows: ReadonlyArray<{readonly node: string; read
 	const columns = [...new Set(rows.flatMap(row => row.snapshot?.series.map(series => series.node ?? series.label) ?? []))];
 	const cell = (row: typeof rows[number], column: string) => {
 		const series = row.snapshot?.series.find(each => (each.node ?? each.label) === column);
-		if (series === undefined) {
-			return '-';
-		}
-
-		const verdict = series.reachability?.verdict;
-		return `${series.ok}/${series.count}${verdict === undefined || verdict === 'ok' ? '' : ` ${verdict}`}`;
+		return series === undefined ? '-' : `${series.ok}/${series.count}${cellVerdict(row.node, series)}`;
 	};
 
 	const header = ['FROM \\ TO', ...columns];
 	const table = [header, ...rows.map(row => (row.snapshot === undefined ? [row.node, `unknown: ${row.error ?? 'not probed'}`] : [row.node, ...columns.map(column => cell(row, column))]))];
 	const widths = header.map((_cell, index) => Math.max(...table.map(line => (index < line.length - 1 || line.length === header.length ? (line[index] ?? '').length : 0))));
-	return `${table.map(line => line.map((text, index) => (index === line.length - 1 ? text : text.padEnd(widths[index]! + 2))).join('')).join('\n')}\n`;
+	const ownNode = rows.some(row => row.snapshot?.series.some(series => isOwnNodeUnjudged(row.node, series)));
+	const note = ownNode ? `${ownNodeNote}\n` : '';
+	return `${table.map(line => line.map((text, index) => (index === line.length - 1 ? text : text.padEnd(widths[index]! + 2))).join('')).join('\n')}\n${note}`;
 }
 
 /** From every node in turn (a debug pod on each): one matrix of who reached what. */
@@ -218,7 +279,7 @@ async function fromNodes(config: CliConfig, kc: KubeConfig, source: ClusterSourc
 			return 130;
 		}
 
-		io.stdout.write(config.json ? `${JSON.stringify({from: rows.map(row => ({node: row.node, error: row.error ?? null, series: row.snapshot?.series.map(series => ({target: series.label, node: series.node, count: series.count, ok: series.ok, reachability: series.reachability ?? null})) ?? null}))})}\n` : fromNodesMatrix(rows));
+		io.stdout.write(config.json ? `${JSON.stringify({from: rows.map(row => ({node: row.node, error: row.error ?? null, series: row.snapshot?.series.map(series => ({target: series.label, node: series.node, count: series.count, ok: series.ok, reachability: series.reachability ?? null, notJudged: isOwnNodeUnjudged(row.node, series) ? ownNodeNote : null})) ?? null}))})}\n` : fromNodesMatrix(rows));
 		return rows.some(row => row.snapshot === undefined) ? 1 : 0;
 	});
 }
@@ -239,7 +300,7 @@ async function fromOneOfNodes(config: CliConfig, session: DebugPodSession, node:
 		return {node, error: plan.error};
 	}
 
-	const result = await probeLoop(config, {runner: pod.runner, tool: tool.tool, plan: ownNodeUnjudged(plan, node, source), conntrack: true, where: `node ${node}`, quiet: true}, io, signal);
+	const result = await probeLoop(config, {runner: pod.runner, tool: tool.tool, ...loopPlan(plan, node, source), conntrack: true, where: `node ${node}`, quiet: true}, io, signal);
 	io.stderr.write(`svctop: from ${node}: ${result.snapshot ? `${result.snapshot.ok}/${result.snapshot.count} answered` : 'the exec failed'}\n`);
 	return result.snapshot ? {node, snapshot: result.snapshot} : {node, error: 'the exec failed'};
 }
@@ -284,7 +345,7 @@ async function fromPod(config: CliConfig, kc: KubeConfig, namespace: string, nam
 			return 1;
 		}
 
-		return (await probeLoop(config, {runner, tool: tool.tool, plan, conntrack: false, where: `pod ${namespace}/${name} (container ${container})`}, io, abort.signal)).code;
+		return (await probeLoop(config, {runner, tool: tool.tool, ...loopPlan(plan, undefined, source), conntrack: false, where: `pod ${namespace}/${name} (container ${container})`}, io, abort.signal)).code;
 	} finally {
 		process.off('SIGINT', onSignal);
 		process.off('SIGTERM', onSignal);

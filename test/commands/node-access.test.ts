@@ -363,15 +363,26 @@ describe('the demo\'s nodes through debug pods', () => {
 		assert.equal((await svctopInProcess(demo, 'debug-pods')).stdout, '');
 	});
 
+	test('probe --from node --via nodeport: the node\'s own Local NodePort is counted, said to be not judged, and kept out of the chi-square', async () => {
+		const run = await svctopInProcess(demo, 'probe', 'default/svc-nodeport', '--via', 'nodeport', '--from', 'node/myk8s-worker', '--debug-pod', '--count', '4', '--interval', '1ms');
+		assert.equal(run.code, 0, run.stderr);
+		assert.match(run.stdout, /^myk8s-worker \(this node\) 172\.18\.0\.5:\d+: \d\/4 answered, not judged \(own node\): .*cluster-wide endpoints/m);
+		assert.doesNotMatch(run.stdout, /NOT as expected/);
+		assert.doesNotMatch(run.stdout, /^myk8s-worker\s+172\.18\.0\.5/m, 'not in the judged NODE table');
+	});
+
 	test('probe --from nodes: each node in turn, one matrix; a node\'s own Local NodePort is not judged', async () => {
 		const run = await svctopInProcess(demo, 'probe', 'default/svc-nodeport', '--via', 'nodeport', '--from', 'nodes', '--debug-pod', '--count', '2', '--interval', '1ms');
 		assert.equal(run.code, 0, run.stderr);
 		const lines = run.stdout.trim().split('\n');
 		assert.match(lines[0]!, /^FROM \\ TO\s+myk8s-control-plane\s+myk8s-worker\s+myk8s-worker2\s+myk8s-worker3$/);
-		assert.equal(lines.length, 5);
-		// From the control plane to itself: node traffic, which the outside client's expectation does not cover.
-		assert.match(lines[1]!, /^myk8s-control-plane\s+\d\/2\s+\d\/2/);
-		assert.match(lines[2]!, /^myk8s-worker\s+0\/2 expected\s/);
+		assert.equal(lines.length, 6);
+		// From the control plane to itself: node traffic, which the outside client's expectation does not cover: said so, not a bare count.
+		assert.match(lines[1]!, /^myk8s-control-plane\s+\d\/2 not judged \(own node\)\s+\d\/2/);
+		assert.match(lines[2]!, /^myk8s-worker\s+0\/2 expected\s+\d\/2 not judged \(own node\)\s/);
+		assert.match(lines[5]!, /^not judged \(own node\): .*cluster-wide endpoints/);
+		// The flapping pod on myk8s-worker2 never makes a cell "unexpected": each probe is judged by the readiness of its moment.
+		assert.doesNotMatch(run.stdout, /unexpected/);
 		assert.match(run.stderr, /from myk8s-worker3: \d+\/8 answered/);
 		assert.equal((await svctopInProcess(demo, 'debug-pods')).stdout, '');
 		const noCount = await svctopInProcess(demo, 'probe', 'default/svc-nodeport', '--from', 'nodes', '--debug-pod');

@@ -353,23 +353,7 @@ const reachabilityLagMs = readinessLagMs;
  */
 function judgeReachability(state: SeriesState, sample: ProbeSample, reachable: boolean, drop: string | undefined): void {
 	const {reach} = state;
-	if (state.lastReachable !== undefined && state.lastReachable !== reachable) {
-		state.lastChangeT = sample.t;
-		// Misses just before the change: forgiven.
-		for (const miss of state.recentMisses) {
-			if (sample.t - miss.t <= reachabilityLagMs) {
-				const part = miss.reachable ? reach.reachable : reach.unreachable;
-				part.count--;
-				part.ok -= miss.ok ? 1 : 0;
-				part.failed -= miss.failed ? 1 : 0;
-				reach.aroundChange++;
-			}
-		}
-
-		state.recentMisses = [];
-	}
-
-	state.lastReachable = reachable;
+	noteReachable(state, reachable, sample.t);
 	// Where no answer is expected, a reply of any kind is an answer; where a drop is, only a timeout is one.
 	const ok = reachable ? sample.ok : isReply(sample);
 	const failed = !reachable && !ok && drop !== undefined && sample.error !== 'timeout';
@@ -387,6 +371,28 @@ function judgeReachability(state: SeriesState, sample: ProbeSample, reachable: b
 	if (missed) {
 		state.recentMisses.push({t: sample.t, reachable, ok, failed});
 	}
+}
+
+/** What is expected at `t`: on a change, the misses just before it are not judged. */
+function noteReachable(state: SeriesState, reachable: boolean, t: number): void {
+	const {reach} = state;
+	if (state.lastReachable !== undefined && state.lastReachable !== reachable) {
+		state.lastChangeT = t;
+		// Misses just before the change: forgiven.
+		for (const miss of state.recentMisses) {
+			if (t - miss.t <= reachabilityLagMs) {
+				const part = miss.reachable ? reach.reachable : reach.unreachable;
+				part.count--;
+				part.ok -= miss.ok ? 1 : 0;
+				part.failed -= miss.failed ? 1 : 0;
+				reach.aroundChange++;
+			}
+		}
+
+		state.recentMisses = [];
+	}
+
+	state.lastReachable = reachable;
 }
 
 /**
@@ -582,6 +588,18 @@ export class ProbeRunStats {
 		return recorded;
 	}
 
+	/**
+	 * At the end of a run, what the series labelled `label` is expected to do now (`t`), with no probe
+	 * sent: the cache may only now have seen the readiness change kube-proxy acted on during the last
+	 * probes, whose misses are then not judged, as they would be had another probe followed.
+	 */
+	settle(label: string, expectation: Expectation | undefined, t: number): void {
+		const state = this.byLabel.get(label);
+		if (state?.spec.target.kind === 'nodePort' && expectation !== undefined) {
+			noteReachable(state, expectation.reachable, t);
+		}
+	}
+
 	/** The ring buffer's samples, oldest first. */
 	recent(): ProbeSample[] {
 		const out: ProbeSample[] = [];
@@ -598,12 +616,17 @@ export class ProbeRunStats {
 		const series = this.series.map(state => this.seriesSnapshot(state));
 		const byPod = new Map<string, number>();
 		const failedTo = new Map<string, number>();
+		// Answers of a series nothing is expected of (a node's own Local NodePort) are counted, not fitted.
+		const judgedByPod = new Map<string, number>();
 		const expectedCounts = new Map<string, number>();
 		const basis: Record<ExpectationBasis, number> = {nat: 0, ready: 0};
 		const vias: Record<AttributionMethod, number> = {conntrack: 0, response: 0, peer: 0, unknown: 0};
 		for (const state of this.series) {
 			for (const [pod, count] of state.byPod) {
 				byPod.set(pod, (byPod.get(pod) ?? 0) + count);
+				if (state.current.source !== undefined) {
+					judgedByPod.set(pod, (judgedByPod.get(pod) ?? 0) + count);
+				}
 			}
 
 			for (const [pod, count] of state.failedTo) {
@@ -651,7 +674,7 @@ export class ProbeRunStats {
 			expected: normalized(expectedCounts),
 			expectedFrom: direct ? 'direct' : (clientIp ? 'affinity' : expectedFromOf(basis, this.series.find(state => state.current.entries.length > 0)?.current.source?.basis)),
 			// svctop picks the endpoint: neither the split nor the repeats are kube-proxy's doing.
-			fit: direct ? undefined : fitOf(byPod, expectedWeights, promise),
+			fit: direct ? undefined : fitOf(judgedByPod, expectedWeights, promise),
 			affinity: affinitySummary(promise, direct ? [] : this.series.map(state => affinityPartOf(state))),
 			latency: this.total.summary(),
 			recent: this.recent(),

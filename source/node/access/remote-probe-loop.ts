@@ -53,6 +53,8 @@ export function startRemoteProbeLoop(options: RemoteProbeLoopOptions): {readonly
 				}
 
 				const sentAt = performance.now();
+				// Judged against what was expected when it was sent; attributed by the cluster as it is when it came back.
+				const expectation = options.attributionContext().expectations.get(spec.target.label);
 				// eslint-disable-next-line no-await-in-loop
 				const result = await options.prober.probe(spec.target, {mode: options.mode, path: options.path, timeoutMs: options.timeoutMs});
 				if (signal.aborted) {
@@ -75,7 +77,7 @@ export function startRemoteProbeLoop(options: RemoteProbeLoopOptions): {readonly
 					...who,
 					error: result.error,
 				};
-				options.onSample(sample, context.expectations.get(spec.target.label));
+				options.onSample(sample, expectation);
 			}
 
 			// eslint-disable-next-line no-await-in-loop

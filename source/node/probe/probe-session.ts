@@ -4,7 +4,7 @@ import {ProbeRunStats, type ProbeRunSnapshot} from '../../core/probe/run-stats.j
 import {applicableVia, type Expectation, probeModeFor, type Via} from '../../core/probe/service-targets.js';
 import type {TargetSpec} from '../../core/probe/target.js';
 import type {ProbeMode, ProbeSample} from '../../core/probe/types.js';
-import {unjudgedFromOwnNode} from '../../core/probe/own-node.js';
+import {unjudgedFromOwnNode, unjudgedLabels} from '../../core/probe/own-node.js';
 import {unknownReason} from '../../kube/connection-state.js';
 import type {ClusterSnapshot, ClusterSource} from '../../kube/types.js';
 import {SnapshotStore, type Store} from '../../util/snapshot-store.js';
@@ -513,8 +513,7 @@ export class ProbeSession extends SnapshotStore<ProbeSessionSnapshot> {
 		if (config.remote) {
 			const {remote} = config;
 			// A series the plan leaves unjudged (a node's own Local NodePort) stays so while the cluster changes.
-			const judged = new Set('error' in this.plan ? [] : this.plan.series.filter(spec => spec.expectation).map(spec => spec.target.label));
-			const unjudged = new Set(planned.series.filter(spec => !spec.expectation && judged.has(spec.target.label)).map(spec => spec.target.label));
+			const unjudged = 'error' in this.plan ? new Set<string>() : unjudgedLabels(this.plan, planned);
 			engine = startRemoteProbeLoop({
 				prober: remote,
 				series: planned.series,

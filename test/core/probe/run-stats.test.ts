@@ -1,6 +1,7 @@
 import {describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import {planServiceProbe, replan} from '../../../source/core/probe/plan.js';
+import {unjudgedFromOwnNode} from '../../../source/core/probe/own-node.js';
 import {failureCauses, lanesOf, ProbeRunStats} from '../../../source/core/probe/run-stats.js';
 import type {ProbeSample} from '../../../source/core/probe/types.js';
 import {echoPods, echoSlice, nodePortService, nodes} from './fixtures.js';
@@ -278,6 +279,42 @@ describe('ProbeRunStats', () => {
 		stats.add(sample(0, control.target.label, 1, {ok: false, error: 'timeout', via: 'conntrack'}));
 		const snapshot = stats.snapshot();
 		assert.deepEqual([snapshot.dropped, snapshot.failed, snapshot.failedTo, snapshot.byPod], [1, 0, {}, {}]);
+	});
+
+	test('a node\'s own Local NodePort, left unjudged, is counted but kept out of the pooled fit (its answers come from any pod, cluster-wide)', () => {
+		const plan = planServiceProbe({services: [nodePortService('Local')], endpointSlices: [echoSlice()], nodes}, {kind: 'service', namespace: 'default', name: 'svc-nodeport'}, 'nodeport');
+		assert.ok(!('error' in plan));
+		const specs = unjudgedFromOwnNode(plan, 'myk8s-worker', [nodePortService('Local')]).series;
+		const stats = new ProbeRunStats(specs);
+		// From myk8s-worker: its own NodePort answered by all three pods, worker2's and worker3's by their one local pod each.
+		for (let round = 0; round < 9; round++) {
+			stats.add(sample(round * 3, '172.18.0.5:31254', round % 3));
+			stats.add(sample(round * 3 + 1, '172.18.0.2:31254', 1));
+			stats.add(sample(round * 3 + 2, '172.18.0.4:31254', 2));
+		}
+
+		const snapshot = stats.snapshot();
+		assert.equal(snapshot.series.find(entry => entry.node === 'myk8s-worker')?.reachability, undefined);
+		assert.equal(snapshot.byPod['deploy-echo-5c689d5454-m4hd9'], 3, 'counted');
+		assert.ok(snapshot.fit !== undefined && snapshot.fit.pValue > 0.05, `fit ${JSON.stringify(snapshot.fit)}`);
+	});
+
+	test('settle: a miss in the last probes before a readiness change the cache saw only after them is not judged; without a change it stays a miss', () => {
+		for (const changed of [true, false]) {
+			const specs = series('Local', 'nodeport');
+			const label = specs.find(spec => spec.target.node === 'myk8s-worker2')!.target.label;
+			const stats = new ProbeRunStats(specs);
+			for (let i = 0; i < 3; i++) {
+				stats.add({...sample(i, label, 1), t: i * 1000});
+			}
+
+			// kube-proxy dropped the last probe: the pod had just stopped being ready, which the cache did not know yet.
+			stats.add({...sample(3, label, null, {ok: false, error: 'timeout'}), t: 3000});
+			const gone = {shares: {}, reachable: false, reason: 'externalTrafficPolicy Local: no endpoint on this node, traffic is dropped', basis: 'ready' as const, drop: 'Local, no endpoints on myk8s-worker2'};
+			stats.settle(label, changed ? gone : specs.find(spec => spec.target.label === label)!.expectation, 3500);
+			const reach = stats.snapshot().series.find(entry => entry.label === label)!.reachability!;
+			assert.deepEqual([reach.verdict, reach.aroundChange], changed ? ['ok', 1] : ['partial', 0], String(changed));
+		}
 	});
 
 	test('the ring buffer keeps the last `capacity` samples, oldest first', () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
 import {buildEndpointIndex} from '../../../source/core/probe/endpoint-index.js';
+import type {Expectation} from '../../../source/core/probe/service-targets.js';
 import type {ProbeMode, ProbeSample, ProbeTarget} from '../../../source/core/probe/types.js';
 import {type RemoteProbeLoopOptions, startRemoteProbeLoop} from '../../../source/node/access/remote-probe-loop.js';
 import type {RemoteProbeResult} from '../../../source/node/access/remote-probe.js';
@@ -65,4 +66,33 @@ test('remote loop: stop ends an endless run', async () => {
 	await new Promise(resolve => setTimeout(resolve, 30));
 	assert.ok(count > 0);
 	assert.equal(samples.length, count);
+});
+
+test('remote loop: each probe carries the expectation in force when it was sent, not the one after its answer came', async () => {
+	const before: Expectation = {shares: {}, reachable: false, reason: 'no endpoint on this node', basis: 'ready', drop: 'Local'};
+	const after: Expectation = {shares: {'web-1': 1}, reachable: true, reason: '1 endpoint on this node', basis: 'ready'};
+	let current = before;
+	const expectations: unknown[] = [];
+	const run = startRemoteProbeLoop({
+		prober: {
+			where: 'node/a via debug pod',
+			async probe() {
+				// Readiness changes while the probe is out.
+				const sent = current;
+				current = sent === before ? after : before;
+				return {ok: true, latencyMs: 1, error: null};
+			},
+		},
+		series: [{target, affinity: {sessionAffinity: 'None', timeoutSeconds: null}}],
+		mode: 'http',
+		path: '/',
+		intervalMs: 1,
+		timeoutMs: 100,
+		count: 2,
+		attributionContext: () => ({index: buildEndpointIndex([]), expectations: new Map([[target.label, current]])}),
+		onSample: (_sample, expectation) => expectations.push(expectation),
+		onFailure() {},
+	});
+	await run.done;
+	assert.deepEqual(expectations, [before, after]);
 });
