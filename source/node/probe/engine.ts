@@ -316,6 +316,27 @@ function chooseTableGuard(options: ProbeEngineOptions, protocol: 'tcp' | 'udp'):
 		: {guard: undefined, own: false};
 }
 
+/** What the run reads of this node's conntrack (the event lookup, the table guard), and how to let go of it at the end. */
+function conntrackSides(options: ProbeEngineOptions, dialled: ReadonlyArray<{host: string; port: number}>, protocol: 'tcp' | 'udp') {
+	const {conntrack, own: ownConntrack} = chooseConntrack(options, dialled, protocol);
+	const {guard, own: ownGuard} = chooseTableGuard(options, protocol);
+	const unsubscribe = guard?.subscribe(reason => options.onHold?.(reason));
+	return {
+		conntrack,
+		guard,
+		close() {
+			if (ownConntrack) {
+				conntrack?.close();
+			}
+
+			unsubscribe?.();
+			if (ownGuard) {
+				guard?.close();
+			}
+		},
+	};
+}
+
 /**
  * Rounds on the schedule: each probes every series once (the last may probe only the first few, to meet the count).
  * A round due while the conntrack table holds the loop waits for it (in flight meanwhile: the schedule skips ticks).
@@ -397,9 +418,7 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 	// What conntrack names as each probe's original destination (built once, not per probe).
 	const destinations = dialled.map(address => ({ip: address.host, port: address.port}));
 	const protocol = options.mode === 'dns' ? 'udp' : 'tcp';
-	const {conntrack, own: ownConntrack} = chooseConntrack(options, dialled, protocol);
-	const {guard, own: ownGuard} = chooseTableGuard(options, protocol);
-	const unsubscribeGuard = guard?.subscribe(reason => options.onHold?.(reason));
+	const {conntrack, guard, close: closeConntrack} = conntrackSides(options, dialled, protocol);
 	const started = performance.now();
 	// Our own address is read (a syscall per probe) only when conntrack will look it up.
 	const requests = buildRequests(options, targets, dialled, conntrack !== undefined);
@@ -480,14 +499,7 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 	}).finally(() => {
 		tracker.close();
 		unlink();
-		if (ownConntrack) {
-			conntrack?.close();
-		}
-
-		unsubscribeGuard?.();
-		if (ownGuard) {
-			guard?.close();
-		}
+		closeConntrack();
 	});
 
 	return {
