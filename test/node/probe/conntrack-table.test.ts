@@ -118,7 +118,7 @@ test('engine: no probe goes out while the table holds the loop; they go once it 
 		await new Promise(resolve => setTimeout(resolve, 50));
 		const stopped = performance.now();
 		const result = await held.stop();
-		assert.ok(performance.now() - stopped < 500, 'the stop waits for no held round');
+		assert.ok(performance.now() - stopped < 3000, 'the stop waits for no held round (held, it would wait for ever)');
 		assert.equal(result.cancelled, 0);
 		assert.equal(samples.length, 3, 'nothing probed by the held run');
 	} finally {

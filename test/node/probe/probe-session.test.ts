@@ -205,11 +205,17 @@ test('ProbeSession: a loop held by the conntrack table says why in its snapshot,
 
 		guard.check();
 		assert.match(probe.snapshot().held ?? '', /^this node's conntrack table is 90% full \(900 of 1,000 entries\)/);
-		// What was in flight at the hold ends and is published (every 10 ms); nothing starts after it.
-		await delay(100);
-		const counted = probe.snapshot().stats?.count ?? 0;
-		await delay(150);
-		assert.equal(probe.snapshot().stats?.count ?? 0, counted, 'nothing probed while held');
+		// What was in flight at the hold ends and is published (every 10 ms): the count stops moving, and stays.
+		const probed = () => probe.snapshot().stats?.count ?? 0;
+		let counted = -1;
+		for (let tries = 0; tries < 50 && probed() !== counted; tries++) {
+			counted = probed();
+			// eslint-disable-next-line no-await-in-loop -- until the count holds still over 100 ms.
+			await delay(100);
+		}
+
+		await delay(300);
+		assert.equal(probed(), counted, 'nothing probed while held');
 		count = 100;
 		guard.check();
 		assert.equal(probe.snapshot().held, undefined);

@@ -38,5 +38,5 @@ test('a closed loop is held once the kernel counts its entries near the table\'s
 	assert.equal(result.startedAfterWait, hold.started, `${result.startedAfterWait - hold.started} probes went out while held`);
 	assert.ok(result.afterWait - result.atHold <= 2, `${result.afterWait - result.atHold} probes recorded while held`);
 	assert.ok(result.countAfterWait! >= hold.count!, 'the entries are still there (TIME_WAIT)');
-	assert.ok(result.stopMs < 1000, `the stop took ${result.stopMs} ms while held`);
+	assert.ok(result.stopMs < 3000, `the stop took ${result.stopMs} ms while held`);
 });
