@@ -115,7 +115,8 @@ function classify(port: PlannedServicePort): NftPort {
 		firewall: `firewall-${base}`,
 		hasEndpoints,
 		externallyAccessible,
-		usesCluster: hasEndpoints && (!port.internalLocal || (externallyAccessible && !port.externalLocal)),
+		// proxier.go UsesClusterEndpoints: external traffic from pods and the node short-circuits to them even under Local.
+		usesCluster: hasEndpoints && (!port.internalLocal || externallyAccessible),
 		usesLocal: port.localEndpoints.length > 0 && (port.internalLocal || (externallyAccessible && port.externalLocal)),
 		hasInternal: hasEndpoints && (!port.internalLocal || port.localEndpoints.length > 0),
 		hasExternal: hasEndpoints && (!port.externalLocal || port.localEndpoints.length > 0),

@@ -39,7 +39,7 @@ export function crossCheckNat(table: NatFlowTable, api: NatApiObjects): NatFlowT
 	const identified = table.services.map(flow => resolveIdentity(flow));
 	const matched = new Set<ApiPort>();
 	let unchecked = 0;
-	const flows = (table.mode === 'ipvs' ? mergeIpvsFlows(identified) : identified).map(flow => {
+	const flows = (table.mode === 'ipvs' ? mergeIpvsFlows(identified, byName) : identified).map(flow => {
 		const port = byName.get(portKey(flow.service, flow.port, flow.protocol, flowFamily(flow)));
 		const label = `${flow.service}${flow.port ? `:${flow.port}` : ''} (${flow.protocol})`;
 		if (port) {
@@ -135,7 +135,7 @@ function compareEndpoints(flow: NatServiceFlow, port: ApiPort, label: string, ow
 	const inRules = new Map([...flow.endpoints, ...(flow.localEndpoints ?? [])].map(endpoint => [`${endpoint.ip}|${endpoint.port}`, endpoint]));
 
 	const inApi = new Set(port.clusterEndpoints.map(endpoint => `${endpoint.ip}|${endpoint.port}`));
-	if (flow.chain !== null || flow.noEndpoints === 'reject') {
+	if (holdsClusterList(flow)) {
 		for (const endpoint of port.clusterEndpoints) {
 			if (!inRules.has(`${endpoint.ip}|${endpoint.port}`)) {
 				const owner = owners.get(endpoint.ip);
@@ -149,6 +149,14 @@ function compareEndpoints(flow: NatServiceFlow, port: ApiPort, label: string, ow
 			problems.push({line: endpoint.line, message: `${endpoint.line === null ? '' : `line ${endpoint.line}: `}${label}: rules send traffic to ${endpoint.ip}:${endpoint.port}, which the API does not list as a usable endpoint`});
 		}
 	}
+}
+
+/**
+ * Whether the rules hold the port's cluster-wide endpoint list (a REJECT for no endpoints is an empty one): not when
+ * every path is Local (internalTrafficPolicy Local alone; with IPVS, both policies Local), so none can be missing from it.
+ */
+export function holdsClusterList(flow: NatServiceFlow): boolean {
+	return flow.chain !== null || (flow.noEndpoints === 'reject' && flow.localChain === null);
 }
 
 /** Whether the API lists could have held this flow's Service: every namespace, or the flow's own. */
@@ -174,10 +182,11 @@ function apiKind(port: PlannedServicePort, entry: NatEntry): NatEntryKind {
 }
 
 /**
- * IPVS has a virtual service per address: once named, one Service port's become one flow. The ClusterIP's real servers
- * are the cluster-wide list; a virtual service with another (smaller) list is the Local-policy path.
+ * IPVS has a virtual service per address: once named, one Service port's become one flow. Its real servers do not say
+ * which path is Local, the API's policies do (proxier.go syncEndpoint: internalTrafficPolicy for the ClusterIP's,
+ * externalTrafficPolicy for the others); the other virtual services hold the cluster-wide list.
  */
-function mergeIpvsFlows(flows: NatServiceFlow[]): NatServiceFlow[] {
+function mergeIpvsFlows(flows: NatServiceFlow[], apiPorts: ReadonlyMap<string, ApiPort>): NatServiceFlow[] {
 	const groups = new Map<string, NatServiceFlow[]>();
 	for (const flow of flows.filter(flow => flow.identified)) {
 		// ipvsadm lists both families at once: a dual-stack Service's IPv4 and IPv6 virtual services are two flows.
@@ -185,24 +194,27 @@ function mergeIpvsFlows(flows: NatServiceFlow[]): NatServiceFlow[] {
 		groups.set(key, [...(groups.get(key) ?? []), flow]);
 	}
 
-	return [...flows.filter(flow => !flow.identified), ...[...groups.values()].map(group => {
-		const main = group.find(flow => flow.entries.some(entry => entry.kind === 'clusterIP')) ?? group[0]!;
-		const local = group.filter(flow => flow !== main && endpointSet(flow.endpoints) !== endpointSet(main.endpoints));
+	return [...flows.filter(flow => !flow.identified), ...[...groups].map(([key, group]): NatServiceFlow => {
+		const port = apiPorts.get(key);
+		const isLocal = (flow: NatServiceFlow) => port !== undefined && flow.entries.some(entry => (apiKind(port, entry) === 'clusterIP' ? port.internalLocal : port.externalLocal));
+		const local = group.filter(flow => isLocal(flow));
+		const cluster = group.filter(flow => !isLocal(flow));
+		const main = cluster.find(flow => flow.entries.some(entry => entry.ip === port?.clusterIP)) ?? cluster[0];
 		const target = (flow: NatServiceFlow) => (flow.endpoints.length > 0 ? 'local' : 'none') as NatEntry['target'];
 		return {
+			...group[0]!,
 			...main,
 			entries: group.flatMap(flow => (local.includes(flow) ? flow.entries.map(entry => ({...entry, localOnly: true, target: target(flow)})) : flow.entries)),
+			// Every path Local: the rules hold no cluster-wide list.
+			chain: main?.chain ?? null,
+			endpoints: main?.endpoints ?? [],
 			localEndpoints: local[0]?.endpoints ?? null,
 			localChain: local[0]?.chain ?? null,
-			affinity: main.affinity ?? group.find(flow => flow.affinity)?.affinity ?? null,
-			noEndpoints: main.noEndpoints ?? (group.some(flow => flow !== main && flow.noEndpoints !== null) ? 'reject' : null),
+			affinity: group.find(flow => flow.affinity)?.affinity ?? null,
+			noEndpoints: group.some(flow => flow.noEndpoints !== null) ? 'reject' : null,
 			noEndpointsLines: group.flatMap(flow => flow.noEndpointsLines),
 		};
 	})];
-}
-
-function endpointSet(endpoints: readonly NatEndpoint[]): string {
-	return endpoints.map(endpoint => `${endpoint.ip}:${endpoint.port}`).sort().join(',');
 }
 
 function endpointOwners(slices: readonly V1EndpointSlice[]): Map<string, EndpointOwner> {

@@ -1,4 +1,4 @@
-import {apiPortsOf, portKey} from './cross-check.js';
+import {apiPortsOf, holdsClusterList, portKey} from './cross-check.js';
 import {type AddressFamily, addressFamily, joinHostPort, type PlannedServicePort} from './service-ports.js';
 import type {NatApiLists, NatEndpoint, NatEntryKind, NatFlowTable, NatServiceFlow} from './types.js';
 
@@ -51,10 +51,10 @@ export type CrossNodePort = {
 	readonly absentOn: readonly string[];
 	/** For a Local Service: which traffic is local-only, and where local endpoints are; null otherwise. */
 	readonly local: LocalPolicy | null;
-	/** Nodes whose endpoints disagree with the API; empty when the API does not know this port. */
+	/** Nodes whose endpoints disagree with the API; empty when not checked. */
 	readonly stale: readonly StaleRules[];
-	/** Whether the API knows this port (only then can rules be stale). */
-	readonly inApi: boolean;
+	/** Whether the rules were checked against the API: it knows this port, and they hold its cluster-wide list (not when every path is Local). */
+	readonly checked: boolean;
 };
 
 export type CrossNodeReport = {
@@ -103,14 +103,21 @@ function variantsOf(flows: ReadonlyMap<string, NatServiceFlow>): DispatchVariant
 const kindOrder: readonly NatEntryKind[] = ['clusterIP', 'externalIP', 'loadBalancer', 'nodePort'];
 
 /**
- * The entry kinds whose traffic this node's rules hold to its own endpoints. A ClusterIP is held (internalTrafficPolicy
- * Local) when it goes to the local chain, or when it ends nowhere and the flow drops: kube-proxy drops, rather
- * than rejects, a ClusterIP's traffic only for that policy with endpoints on other nodes only.
+ * The entry kinds whose traffic this node's rules hold to its own endpoints. A ClusterIP is also held (internalTrafficPolicy
+ * Local) when it ends nowhere and the flow drops: kube-proxy drops, rather than rejects, a ClusterIP's traffic only for
+ * that policy with endpoints on other nodes only.
  */
 function localKinds(flow: NatServiceFlow): NatEntryKind[] {
-	return flow.entries.filter(entry => (entry.kind === 'clusterIP'
-		? entry.target === 'local' || (entry.target === 'none' && flow.noEndpoints === 'drop')
-		: entry.localOnly || entry.target === 'local')).map(entry => entry.kind);
+	return flow.entries.filter(entry => entry.localOnly || entry.target === 'local' || (entry.kind === 'clusterIP' && entry.target === 'none' && flow.noEndpoints === 'drop')).map(entry => entry.kind);
+}
+
+/**
+ * Whether the node's local list holds its own endpoints: IPVS's Local virtual services hold every endpoint on a node
+ * without local ones (kubernetes#97081), so a list naming (by the API) another node's endpoint is not local.
+ */
+function holdsLocalEndpoints(node: string, flow: NatServiceFlow): boolean {
+	const local = flow.localEndpoints ?? [];
+	return local.length > 0 && local.every(endpoint => endpoint.node === undefined || endpoint.node === node);
 }
 
 function localPolicyOf(flows: ReadonlyMap<string, NatServiceFlow>): LocalPolicy | null {
@@ -122,7 +129,7 @@ function localPolicyOf(flows: ReadonlyMap<string, NatServiceFlow>): LocalPolicy 
 	const kinds = kindOrder.filter(kind => held.has(kind));
 	const internal = held.has('clusterIP');
 	const external = kinds.length > (internal ? 1 : 0);
-	const withEndpoints = [...flows].filter(([, flow]) => (flow.localEndpoints?.length ?? 0) > 0).map(([node]) => node);
+	const withEndpoints = [...flows].filter(([node, flow]) => holdsLocalEndpoints(node, flow)).map(([node]) => node);
 	return {
 		traffic: internal && external ? 'both' : (internal ? 'internal' : 'external'),
 		kinds,
@@ -160,24 +167,31 @@ export function compareNodes(rules: readonly NodeRules[], api: NatApiLists | und
 	// What the API says every node's rules should send to, per port key (a node's name decides only its local endpoints).
 	const expected = new Map<string, PlannedServicePort>(api === undefined ? [] : apiPortsOf(api, families)
 		.map(port => [portKey(`${port.namespace}/${port.name}`, port.portName, port.protocol, port.family), port]));
+	const unjudged: string[] = [];
 	const ports = [...new Set([...flowsByPort.keys(), ...expected.keys()])].sort().map((key): CrossNodePort => {
 		const [service, port, protocol, family] = key.split('|') as [string, string, string, AddressFamily];
 		const flows = flowsByPort.get(key) ?? new Map<string, NatServiceFlow>();
 		const variants = variantsOf(flows);
 		const absentOn = read.map(({node}) => node).filter(node => !flows.has(node));
 		const local = localPolicyOf(flows);
-		const plan = expected.get(key);
+		// Rules with every path Local hold no cluster-wide list to compare with the API: not judged, and said so.
+		const plan = [...flows.values()].every(flow => holdsClusterList(flow)) ? expected.get(key) : undefined;
+		if (plan === undefined && expected.has(key)) {
+			unjudged.push(`${service}${port ? `:${port}` : ''}/${protocol}`);
+		}
+
 		const stale = plan ? read.flatMap(({node}) => staleOn(node, flows.get(node), plan) ?? []) : [];
-		return {service, port, protocol, family, agree: variants.length <= 1 && absentOn.length === 0, variants, absentOn, local, stale, inApi: plan !== undefined};
+		return {service, port, protocol, family, agree: variants.length <= 1 && absentOn.length === 0, variants, absentOn, local, stale, checked: plan !== undefined};
 	});
 
+	const unjudgedNote = `stale not judged for ${unjudged.join(', ')}: every path is Local (internalTrafficPolicy Local alone; with IPVS, both policies Local), so the rules hold no cluster-wide endpoint list to compare with the API`;
 	return {
 		nodes: rules.map(each => ('table' in each ? {node: each.node, mode: each.table.mode, servicePorts: each.table.services.length, ...(each.sync ? {sync: each.sync} : {})} : {node: each.node, error: each.error})),
 		ports,
-		// Only ports the API was asked about can be stale: with none of those there is no verdict.
-		staleNodes: read.length === 0 || api === undefined || !ports.some(port => port.inApi) ? null : [...new Set(ports.flatMap(port => port.stale.map(each => each.node)))].sort(),
+		// Only ports checked against the API can be stale: with none of those there is no verdict.
+		staleNodes: read.length === 0 || api === undefined || !ports.some(port => port.checked) ? null : [...new Set(ports.flatMap(port => port.stale.map(each => each.node)))].sort(),
 		disagreements: ports.filter(port => !port.agree).length,
-		notes: [...new Set(read.flatMap(each => each.table.notes ?? []))],
+		notes: [...new Set(read.flatMap(each => each.table.notes ?? [])), ...(unjudged.length > 0 ? [unjudgedNote] : [])],
 	};
 }
 
@@ -210,9 +224,9 @@ export function renderCrossNodeText(report: CrossNodeReport, nowMs: number): str
 	}
 
 	const differing = report.ports.filter(port => !port.agree || port.stale.length > 0);
-	const checked = report.ports.filter(port => port.inApi).length;
-	const of = checked < report.ports.length ? ` (of the ${checked} ${checked === 1 ? 'port' : 'ports'} the API was asked about)` : '';
-	const stale = report.staleNodes === null ? 'not checked (the API was not read, or has none of these Services)' : `${report.staleNodes.length === 0 ? 'none' : report.staleNodes.join(', ')}${of}`;
+	const checked = report.ports.filter(port => port.checked).length;
+	const of = checked < report.ports.length ? ` (of the ${checked} ${checked === 1 ? 'port' : 'ports'} checked against the API)` : '';
+	const stale = report.staleNodes === null ? 'not checked (the API was not read, has none of these Services, or every path of theirs is Local)' : `${report.staleNodes.length === 0 ? 'none' : report.staleNodes.join(', ')}${of}`;
 	lines.push('', `SERVICE PORTS  ${report.ports.length}, ${report.ports.length - report.disagreements} dispatched the same on every node read, ${report.disagreements} differ; stale nodes: ${stale}`);
 	for (const port of differing) {
 		lines.push('', `${port.service}${port.port ? `:${port.port}` : ''}/${port.protocol}  ${port.agree ? 'same on every node' : 'DIFFERS between nodes'}`);

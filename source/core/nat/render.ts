@@ -30,7 +30,7 @@ function flowTree(flow: NatServiceFlow, mode: NatFlowTable['mode']): Node {
 	let localShown = false;
 	for (const entry of flow.entries) {
 		const hops = entry.path.length > 0 ? ` -> ${entry.path.join(' -> ')}` : '';
-		const notes = entryNotes(flow, entry);
+		const notes = entryNotes(flow, entry, mode);
 		// The kind capitalized is Kubernetes' own name for it (ClusterIP, NodePort, ExternalIP, LoadBalancer).
 		const text = `${entry.kind[0]!.toUpperCase()}${entry.kind.slice(1)} ${address(entry.ip, entry.port)}${hops}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`;
 		if (entry.target === 'cluster') {
@@ -80,12 +80,13 @@ function dropsExternal(flow: NatServiceFlow, entry: NatEntry): boolean {
 	return entry.localOnly && flow.noEndpoints === 'drop' && (flow.localEndpoints?.length ?? 0) === 0 && entry.target !== 'cluster';
 }
 
-function entryNotes(flow: NatServiceFlow, entry: NatEntry): string[] {
+function entryNotes(flow: NatServiceFlow, entry: NatEntry, mode: NatFlowTable['mode']): string[] {
 	const notes: string[] = [];
 	if (dropsExternal(flow, entry)) {
 		notes.push('Local: outside traffic dropped here');
 	} else if (entry.localOnly) {
-		notes.push('Local: only this node\'s endpoints');
+		// kube-proxy's IPVS proxier gives a Local virtual service every endpoint on a node without local ones (kubernetes#97081).
+		notes.push(mode === 'ipvs' ? 'Local: this node\'s endpoints, or the cluster-wide ones on a node without them' : 'Local: only this node\'s endpoints');
 	}
 
 	if (entry.sourceRanges.length > 0) {

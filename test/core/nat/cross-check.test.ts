@@ -8,6 +8,8 @@ import {filterNatServices, renderNatText} from '../../../source/core/nat/render.
 import {writtenNatJson} from '../../fixtures/nat/json-document.js';
 import {fixtureApi} from '../../fixtures/nat/kernel/api.js';
 import {ipv6Input} from '../../fixtures/nat/cluster.js';
+import {policyApi, policyCases, policyDump} from '../../fixtures/nat/local-policies.js';
+import {labNodes} from '../../node/access/three-nodes.js';
 import {generateIptablesSave} from '../../../source/builtin-cluster/generate/iptables.js';
 
 const dump = readFileSync(join(import.meta.dirname, '../../fixtures/nat/kernel/iptables-1.28-save-nat.txt'), 'utf8');
@@ -139,4 +141,28 @@ describe('a dual-stack Service when the dump has no IPv6 rules', () => {
 		const table = crossCheckNat({...decoded, services: [...decoded.services, v6]}, dualStack);
 		assert.equal(table.notes, undefined);
 	});
+});
+
+// ipvsadm names no Local path: the API's policies say which virtual services are Local, and on a node without local
+// endpoints kube-proxy gives those every endpoint (kubernetes#97081), so one node's tree cannot claim "only this node's".
+describe('IPVS Local policies on one node (svctop nat)', () => {
+	for (const node of labNodes) {
+		test(`${node.name}: Local entries by policy, the cluster-wide list from the others, no false problem`, () => {
+			const table = crossCheckNat(decodeNatDump(policyDump('ipvs', policyApi, node.name, node.ip), 'ipvs'), policyApi);
+			assert.deepEqual(table.problems, []);
+			for (const each of policyCases) {
+				const flow = table.services.find(service => service.service === `pol/${each.name}`)!;
+				assert.deepEqual(flow.entries.filter(entry => entry.localOnly).map(entry => entry.kind).sort(), [...each.kinds].sort(), each.name);
+				// Both policies Local: no virtual service holds the cluster-wide list.
+				assert.deepEqual(flow.endpoints.map(endpoint => endpoint.node).sort(), each.traffic === 'both' ? [] : [...each.on], each.name);
+				const ownEndpoints = (each.on as readonly string[]).includes(node.name);
+				assert.deepEqual(flow.localEndpoints!.map(endpoint => endpoint.node), ownEndpoints ? [node.name] : [...each.on], each.name);
+			}
+
+			const text = renderNatText(table);
+			assert.doesNotMatch(text, /only this node's endpoints|No endpoints|not in the rules/);
+			const localEntries = policyCases.reduce((sum, each) => sum + each.kinds.length, 0);
+			assert.equal(text.split('(Local: this node\'s endpoints, or the cluster-wide ones on a node without them)').length - 1, localEntries, text);
+		});
+	}
 });

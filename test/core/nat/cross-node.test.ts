@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
-import type {V1Service} from '@kubernetes/client-node';
-import {generateIptablesSave} from '../../../source/builtin-cluster/generate/iptables.js';
-import {generateIpvsSave} from '../../../source/builtin-cluster/generate/ipvs.js';
-import {generateNftTable} from '../../../source/builtin-cluster/generate/nft.js';
 import {crossCheckNat} from '../../../source/core/nat/cross-check.js';
 import {compareNodes, renderCrossNodeText} from '../../../source/core/nat/cross-node.js';
 import {decodeNatDump} from '../../../source/core/nat/decode.js';
-import type {NatMode} from '../../../source/core/nat/types.js';
-import {clusterCIDR, slice} from '../../fixtures/nat/cluster.js';
+import {internalOnlyApi, policyApi, policyCases, policyDump} from '../../fixtures/nat/local-policies.js';
 import {labApi, labDump, labNodes, staleNode} from '../../node/access/three-nodes.js';
 
 const tables = labNodes.map(node => ({node: node.name, table: crossCheckNat(decodeNatDump(labDump(node.name)), labApi)}));
@@ -33,38 +28,15 @@ test('Local Services: which nodes hold local endpoints', () => {
 });
 
 // qa10 F4: which traffic a Local policy holds to local endpoints, per policy, as each mode's rules say it.
-const policyCases = [
-	{name: 'ext-local', policy: {externalTrafficPolicy: 'Local'}, on: ['node-a'], traffic: 'external', kinds: ['externalIP', 'nodePort']},
-	{name: 'int-local', policy: {internalTrafficPolicy: 'Local'}, on: ['node-b'], traffic: 'internal', kinds: ['clusterIP']},
-	{name: 'both-local', policy: {externalTrafficPolicy: 'Local', internalTrafficPolicy: 'Local'}, on: ['node-a', 'node-b'], traffic: 'both', kinds: ['clusterIP', 'externalIP', 'nodePort']},
-] as const;
-
-const policyApi = {
-	services: policyCases.map((each, index): V1Service => ({
-		metadata: {namespace: 'pol', name: each.name},
-		spec: {type: 'NodePort', clusterIP: `10.200.2.${index + 1}`, externalIPs: [`192.0.2.${index + 101}`], externalTrafficPolicy: 'Cluster', ...each.policy, ports: [{name: 'http', port: 80, nodePort: 30_081 + index, protocol: 'TCP'}]},
-	})),
-	endpointSlices: policyCases.map((each, index) => slice('pol', each.name, [{name: 'http', port: 8080}], each.on.map((node, pod) => ({ip: `10.10.${index + 1}.${pod + 1}`, node, pod: `${each.name}-${pod}`})))),
-};
-
-const generators: Record<NatMode, (node: string, ip: string) => string> = {
-	iptables: (nodeName, ip) => generateIptablesSave({...policyApi, nodeName, nodeIPs: [ip]}, {clusterCIDR}),
-	nftables: (nodeName, ip) => generateNftTable({...policyApi, nodeName, nodeIPs: [ip]}, {clusterCIDR}),
-	ipvs: (nodeName, ip) => generateIpvsSave({...policyApi, nodeName, nodeIPs: [ip]}, {clusterCIDR}),
-};
-
 /** The service names listed under the text's heading that starts with `heading`. */
 function listedUnder(text: string, heading: string): string[] {
 	const section = text.split('\n\n').find(each => each.startsWith(heading));
 	return section === undefined ? [] : section.split('\n').slice(1).map(line => line.trim().split(':')[0]!);
 }
 
-// ipvsadm has no local chain: the merge tells the Local path by a real-server list unlike the ClusterIP's.
-const ipvsGap = 'IPVS: cross-check.ts mergeIpvsFlows takes the ClusterIP\'s real servers for the cluster-wide list (wrong under internalTrafficPolicy Local) and misses a Local path whose list equals it (a node holding every endpoint)';
-
 for (const mode of ['iptables', 'nftables', 'ipvs'] as const) {
-	test(`Local policies (${mode}): the traffic each holds to local endpoints, and where they are`, {todo: mode === 'ipvs' ? ipvsGap : undefined}, async t => {
-		const rules = labNodes.map(node => ({node: node.name, table: crossCheckNat(decodeNatDump(generators[mode](node.name, node.ip), mode), policyApi)}));
+	test(`Local policies (${mode}): the traffic each holds to local endpoints, and where they are`, async t => {
+		const rules = labNodes.map(node => ({node: node.name, table: crossCheckNat(decodeNatDump(policyDump(mode, policyApi, node.name, node.ip), mode), policyApi)}));
 		const report = compareNodes(rules, policyApi);
 		const text = renderCrossNodeText(report, 0);
 		for (const each of policyCases) {
@@ -83,6 +55,25 @@ for (const mode of ['iptables', 'nftables', 'ipvs'] as const) {
 		assert.match(text, /^LOCAL EXTERNAL TRAFFIC {2}\(externalTrafficPolicy Local: traffic from outside the cluster to a NodePort, load balancer or external IP only reaches endpoints on the node it arrives at; a node without them drops it, as expected\)$/m);
 		assert.match(text, /^LOCAL INTERNAL TRAFFIC {2}\(internalTrafficPolicy Local: traffic to the ClusterIP from a node's pods or the node itself only reaches endpoints on that node; a node without them drops it, as expected\)$/m);
 		assert.match(text, /^ {2}pol\/int-local:http\/TCP {2}local endpoints on: node-b; none on: node-a, node-c$/m);
+		// No node is stale: the API wrote every node's rules. Only IPVS with both policies Local holds no cluster-wide list to judge.
+		assert.deepEqual(report.staleNodes, [], text);
+		const unchecked = mode === 'ipvs' ? ['pol/both-local'] : [];
+		assert.deepEqual(report.ports.filter(port => !port.checked).map(port => port.service), unchecked);
+		assert.equal(text.includes('Note: stale not judged for pol/both-local:http/TCP: every path is Local'), mode === 'ipvs', text);
+	});
+
+	test(`internalTrafficPolicy Local without outside access (${mode}): no cluster-wide list, so not judged stale, never STALE`, () => {
+		const rules = labNodes.map(node => ({node: node.name, table: crossCheckNat(decodeNatDump(policyDump(mode, internalOnlyApi, node.name, node.ip), mode), internalOnlyApi)}));
+		// One node alone does not call the local list's absent endpoints missing either.
+		assert.deepEqual(rules.flatMap(rule => rule.table.problems), []);
+		const report = compareNodes(rules, internalOnlyApi);
+		const port = report.ports.find(each => each.service === 'pol/int-only')!;
+		assert.deepEqual(port.local, {traffic: 'internal', kinds: ['clusterIP'], withEndpoints: ['node-a', 'node-b'], without: ['node-c']});
+		assert.deepEqual([port.checked, port.stale, report.staleNodes], [false, [], null]);
+		const text = renderCrossNodeText(report, 0);
+		assert.doesNotMatch(text, /STALE/);
+		assert.match(text, /; stale nodes: not checked \(the API was not read, has none of these Services, or every path of theirs is Local\)$/m);
+		assert.match(text, /^Note: stale not judged for pol\/int-only:http\/TCP: every path is Local/m);
 	});
 }
 
@@ -100,18 +91,18 @@ test('without the API nothing is called stale, nor "none" stale: not checked', (
 	const report = compareNodes(tables, undefined);
 	assert.equal(report.staleNodes, null);
 	assert.equal(report.disagreements, 1);
-	assert.match(renderCrossNodeText(report, 0), /; stale nodes: not checked \(the API was not read, or has none of these Services\)$/m);
+	assert.match(renderCrossNodeText(report, 0), /; stale nodes: not checked \(the API was not read, has none of these Services, or every path of theirs is Local\)$/m);
 });
 
 test('the API asked about another namespace only (-n): no "none" for ports it was not asked about', () => {
 	const otherNamespace = {services: [], endpointSlices: []};
 	const outside = compareNodes(tables, otherNamespace);
 	assert.equal(outside.staleNodes, null);
-	assert.match(renderCrossNodeText(outside, 0), /; stale nodes: not checked \(the API was not read, or has none of these Services\)$/m);
+	assert.match(renderCrossNodeText(outside, 0), /; stale nodes: not checked \(the API was not read, has none of these Services, or every path of theirs is Local\)$/m);
 	// Some asked about: the verdict says of how many.
 	const some = {services: labApi.services.filter(service => service.metadata?.name === 'kubernetes'), endpointSlices: labApi.endpointSlices};
 	const text = renderCrossNodeText(compareNodes(tables, some), 0);
-	assert.match(text, /; stale nodes: none \(of the 1 port the API was asked about\)$/m);
+	assert.match(text, /; stale nodes: none \(of the 1 port checked against the API\)$/m);
 });
 
 test('no node read (qa4 F13): the Service ports are unknown, no count and no "stale nodes: none"', () => {

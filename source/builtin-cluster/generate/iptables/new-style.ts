@@ -45,7 +45,8 @@ function classify(writer: RuleWriter, port: PlannedServicePort): NewStylePort {
 		hasEndpoints,
 		hasInternal: hasEndpoints && (!port.internalLocal || port.localEndpoints.length > 0),
 		hasExternal: hasEndpoints && (!port.externalLocal || port.localEndpoints.length > 0),
-		usesCluster: hasEndpoints && (!port.internalLocal || (externallyAccessible && !port.externalLocal)),
+		// proxier.go UsesClusterEndpoints: external traffic from pods and the node short-circuits to them even under Local.
+		usesCluster: hasEndpoints && (!port.internalLocal || externallyAccessible),
 		usesLocal: port.localEndpoints.length > 0 && (port.internalLocal || (externallyAccessible && port.externalLocal)),
 		internalChain: port.internalLocal ? svl : svc,
 		externalPolicyChain: port.externalLocal ? svl : svc,
