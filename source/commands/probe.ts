@@ -540,6 +540,10 @@ export async function runProbe(options: ProbeCommandOptions, io: ProbeIo, signal
 		io.stderr.write(`warning: ${unknownText(entry)}: no expectation drawn\n`);
 	}
 
+	if (plan.unjudged !== undefined) {
+		io.stderr.write(`note: ${plan.unjudged}\n`);
+	}
+
 	const stopReporting = reportHolds(session, io.stderr);
 	const cancelled = await runToEnd(session, signal);
 	stopReporting();

@@ -346,6 +346,16 @@ describe('probe view frames (pure: snapshot + size)', () => {
 		assert.deepEqual(verdictOf([35, 5, 5]), {text: 'chi-square 40.00 (df 2), p = 2.06e-9 → not balanced  vs 1/n ready', tone: 'bad'});
 	});
 
+	test('series the plan leaves unjudged say why on the balance line, not "nothing expected" (internalTrafficPolicy Local)', () => {
+		const internalLocal = {...nodePortService('Cluster'), spec: {...nodePortService('Cluster').spec, internalTrafficPolicy: 'Local'}};
+		const plan = planServiceProbe({services: [internalLocal], endpointSlices: [echoSlice()], nodes}, {kind: 'service', namespace: 'default', name: 'svc-nodeport'}, 'clusterip');
+		assert.ok(!('error' in plan) && plan.unjudged !== undefined);
+		const label = plan.series[0]!.target.label;
+		const snapshot = snapshotOf(plan, Array.from({length: 12}, (_, i) => [label, {pod: echoPods[i % 2]!}] as const));
+		const verdict = probeViewLines({...modelOf(plan, 'clusterip', snapshot), unjudged: plan.unjudged}, 200, 30).find(entry => entry.key === 'verdict')!;
+		assert.equal(verdict.segments.map(segment => segment.text).join(''), `balance ${plan.unjudged}`);
+	});
+
 	test('one endpoint expected: nothing to balance, said once the answers are its, not "waiting" forever (qa10 F6)', () => {
 		const plan = planServiceProbe({services: [nodePortService('Cluster')], endpointSlices: [echoSlice(1)], nodes}, {kind: 'service', namespace: 'default', name: 'svc-nodeport'}, 'clusterip');
 		assert.ok(!('error' in plan));

@@ -5,6 +5,7 @@ import {buildEndpointIndex, serviceKey, type EndpointIndex} from './endpoint-ind
 import type {SeriesSpec} from './run-stats.js';
 import {affinityPromise, expectedForTarget, pickServicePort, resolveServiceTargets, viaValues, type Expectation, type SharesSource, type Via} from './service-targets.js';
 import type {TargetSpec} from './target.js';
+import type {ProbeTarget} from './types.js';
 
 /** Everything a probe run needs to know before the first packet. */
 export type ProbePlan = {
@@ -27,9 +28,17 @@ export type ProbePlan = {
 	 * expectation is drawn from it. Absent when everything was read.
 	 */
 	readonly unknown?: readonly UnknownObjects[];
+	/** Why some series are probed but not judged (nothing is expected of them), said once; absent when all are judged. */
+	readonly unjudged?: string;
 	/** For a Service: what was asked, so the plan can be made again from a newer snapshot. */
 	readonly request?: {readonly spec: Extract<TargetSpec, {kind: 'service'}>; readonly via: Via; readonly clusterDomain?: string};
 };
+
+/**
+ * Why a ClusterIP (or its DNS name) under internalTrafficPolicy Local is probed but not judged: which
+ * endpoints may answer depends on the node the probe leaves from, which the plan does not know.
+ */
+export const internalLocalNote = 'not judged: internalTrafficPolicy Local sends ClusterIP traffic only to endpoints on the node it comes from, a node svctop does not know here';
 
 /** A kind of object the cache could not read, and the API's reason. */
 export type UnknownObjects = {readonly resource: 'services' | 'endpointslices' | 'nodes'; readonly reason: string};
@@ -128,9 +137,10 @@ export function planServiceProbe(
 	const affinity = affinityPromise(service);
 	// Without the EndpointSlices nothing is known of who may answer: no expectation, no cause, no drop.
 	const unknown = (objects.unknown ?? []).filter(entry => entry.resource === 'endpointslices');
+	const nodeBound = (target: ProbeTarget) => service.spec?.internalTrafficPolicy === 'Local' && (target.kind === 'clusterIP' || target.kind === 'dns');
 	const series = targets.map(target => ({
 		target,
-		...(unknown.length > 0 ? {} : {expectation: expectedForTarget(service, servicePort, target, candidates.entries, probabilities)}),
+		...(unknown.length > 0 || nodeBound(target) ? {} : {expectation: expectedForTarget(service, servicePort, target, candidates.entries, probabilities)}),
 		affinity,
 	}));
 	const portLabel = servicePort.name ? servicePort.name : String(servicePort.port);
@@ -146,6 +156,7 @@ export function planServiceProbe(
 		index,
 		candidates,
 		...(unknown.length > 0 ? {unknown} : {}),
+		...(targets.some(target => nodeBound(target)) ? {unjudged: internalLocalNote} : {}),
 		request: {spec, via, ...(clusterDomain === undefined ? {} : {clusterDomain})},
 	};
 }

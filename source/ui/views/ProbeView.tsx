@@ -214,6 +214,7 @@ export default function ProbeView({serviceKey, snapshot, width, height, openSess
 				paused: run.frozen,
 				error: run.error,
 				held: run.held,
+				unjudged: run.plan?.unjudged,
 				snapshot: run.stats,
 				unknown: run.plan?.unknown,
 				endpointNodes: run.endpointNodes,

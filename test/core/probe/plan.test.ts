@@ -20,6 +20,28 @@ describe('planServiceProbe', () => {
 		assert.deepEqual(result.series[0]!.expectation!.shares, {'deploy-echo-5c689d5454-m4hd9': 0.5, 'deploy-echo-5c689d5454-cjpfp': 0.5});
 	});
 
+	test('internalTrafficPolicy Local: the ClusterIP and its DNS name are probed but not judged, and the plan says why; NodePorts are judged as before', () => {
+		const internalLocal = {...nodePortService('Cluster'), spec: {...nodePortService('Cluster').spec, internalTrafficPolicy: 'Local'}};
+		const planned = (via: string) => {
+			const result = planServiceProbe({services: [internalLocal], endpointSlices: [echoSlice()], nodes}, spec, parseVia(via) as never);
+			assert.ok(!('error' in result), JSON.stringify(result));
+			return result;
+		};
+
+		for (const via of ['clusterip', 'dns']) {
+			const result = planned(via);
+			assert.ok(result.series.length > 0 && result.series.every(series => series.expectation === undefined), via);
+			assert.match(result.unjudged ?? '', /^not judged: internalTrafficPolicy Local sends ClusterIP traffic only to endpoints on the node it comes from/);
+			// Made again from a newer snapshot, it still expects nothing there.
+			assert.equal(replan({services: [internalLocal], endpointSlices: [echoSlice()], nodes}, result).expectations.size, 0, via);
+		}
+
+		const nodePort = planned('nodeport');
+		assert.ok(nodePort.series.every(series => series.expectation !== undefined));
+		assert.equal(nodePort.unjudged, undefined);
+		assert.equal(plan('Cluster', 'clusterip').unjudged, undefined);
+	});
+
 	test('NodePort with externalTrafficPolicy Local: one series per node, the control plane expected to drop', () => {
 		const result = plan('Local', 'nodeport');
 		assert.deepEqual(result.series.map(series => [series.target.node, series.target.label, series.expectation!.reachable]), [

@@ -33,6 +33,8 @@ export type ProbeViewModel = {
 	readonly error?: string;
 	/** Why the loop is held (this node's conntrack table nearly full of its entries). */
 	readonly held?: string;
+	/** Why the series are probed but not judged (the plan's `unjudged`). */
+	readonly unjudged?: string;
 	readonly snapshot?: ProbeRunSnapshot;
 	/** What the plan could not read from the API (nothing is expected from it), with why. */
 	readonly unknown?: readonly UnknownObjects[];
@@ -351,7 +353,7 @@ function directLine(snapshot: ProbeRunSnapshot): ProbeLine {
 }
 
 /** The verdict under the shares: chi-square balance, or the affinity check under ClientIP. */
-export function verdictLine(snapshot: ProbeRunSnapshot | undefined, unknown: readonly UnknownObjects[] = []): ProbeLine {
+export function verdictLine(snapshot: ProbeRunSnapshot | undefined, unknown: readonly UnknownObjects[] = [], unjudged?: string): ProbeLine {
 	if (unknown.length > 0 && !snapshot?.fit) {
 		// Nothing is expected from what could not be read: say that, not "waiting" or "nothing expected for this target".
 		return line('verdict', seg(unknown.map(entry => unknownText(entry)).join('; '), 'warn'), seg(': nothing expected', 'dim'));
@@ -389,7 +391,7 @@ export function verdictLine(snapshot: ProbeRunSnapshot | undefined, unknown: rea
 	if (!fit) {
 		// Failures with a known cause say it, so a reset is read as the Service's state (the finding), not the network's.
 		const [cause] = failureCauses(snapshot);
-		return cause === undefined ? noFitLine(snapshot) : line('verdict', seg('cause: ', 'dim'), seg(cause, 'warn'));
+		return cause === undefined ? noFitLine(snapshot, unjudged) : line('verdict', seg('cause: ', 'dim'), seg(cause, 'warn'));
 	}
 
 	const from = expectedFromText(snapshot.expectedFrom, 'short');
@@ -411,10 +413,10 @@ export function verdictLine(snapshot: ProbeRunSnapshot | undefined, unknown: rea
  * The balance line without a fit: nothing expected; one endpoint expected (nothing to balance: the
  * answers should all be its); or answers still to be attributed.
  */
-function noFitLine(snapshot: ProbeRunSnapshot): ProbeLine {
+function noFitLine(snapshot: ProbeRunSnapshot, unjudged: string | undefined): ProbeLine {
 	const expected = Object.keys(snapshot.expected).filter(pod => snapshot.expected[pod]! > 0);
 	if (expected.length === 0) {
-		return line('verdict', seg('balance: nothing expected for this target', 'dim'));
+		return line('verdict', seg(unjudged === undefined ? 'balance: nothing expected for this target' : `balance ${unjudged}`, 'dim'));
 	}
 
 	const answers = Object.entries(snapshot.byPod).filter(([pod]) => pod !== unknownPod).reduce((sum, [, count]) => sum + count, 0);
@@ -446,7 +448,7 @@ export function timeoutsSentLine(snapshot: ProbeRunSnapshot, width: number): Pro
 /** Per-pod counts, observed against expected share, where the timeouts were sent, then the verdict line. */
 export function shareLines(model: ProbeViewModel, width: number, maxLines: number): ProbeLine[] {
 	const snapshot = model.snapshot;
-	const verdict = verdictLine(snapshot, model.unknown);
+	const verdict = verdictLine(snapshot, model.unknown, model.unjudged);
 	if (maxLines <= 1 || !snapshot) {
 		return maxLines >= 1 ? [verdict] : [];
 	}
