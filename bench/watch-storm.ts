@@ -38,6 +38,8 @@ for (const resource of ['services', 'endpointslices', 'nodes']) {
 }
 
 const directory = mkdtempSync(path.join(os.tmpdir(), 'svctop-storm-'));
+// Removed however the run ends (three were found left behind by runs that stopped half way).
+process.once('exit', () => rmSync(directory, {recursive: true, force: true}));
 const kubeconfig = await api.writeKubeconfig(directory);
 let peakRss = process.memoryUsage().rss;
 let sampleError: string | undefined;
