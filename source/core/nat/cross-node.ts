@@ -138,6 +138,11 @@ function localPolicyOf(flows: ReadonlyMap<string, NatServiceFlow>): LocalPolicy 
 	};
 }
 
+/** `namespace/name:port/PROTOCOL` (no `:port` for an unnamed port), as the report names a Service port. */
+function portLabel({service, port, protocol}: Pick<CrossNodePort, 'service' | 'port' | 'protocol'>): string {
+	return `${service}${port ? `:${port}` : ''}/${protocol}`;
+}
+
 function difference(left: ReadonlySet<string>, right: ReadonlySet<string>): string[] {
 	return [...left].filter(item => !right.has(item)).sort();
 }
@@ -177,7 +182,7 @@ export function compareNodes(rules: readonly NodeRules[], api: NatApiLists | und
 		// Rules with every path Local hold no cluster-wide list to compare with the API: not judged, and said so.
 		const plan = [...flows.values()].every(flow => holdsClusterList(flow)) ? expected.get(key) : undefined;
 		if (plan === undefined && expected.has(key)) {
-			unjudged.push(`${service}${port ? `:${port}` : ''}/${protocol}`);
+			unjudged.push(portLabel({service, port, protocol}));
 		}
 
 		const stale = plan ? read.flatMap(({node}) => staleOn(node, flows.get(node), plan) ?? []) : [];
@@ -229,7 +234,7 @@ export function renderCrossNodeText(report: CrossNodeReport, nowMs: number): str
 	const stale = report.staleNodes === null ? 'not checked (the API was not read, has none of these Services, or every path of theirs is Local)' : `${report.staleNodes.length === 0 ? 'none' : report.staleNodes.join(', ')}${of}`;
 	lines.push('', `SERVICE PORTS  ${report.ports.length}, ${report.ports.length - report.disagreements} dispatched the same on every node read, ${report.disagreements} differ; stale nodes: ${stale}`);
 	for (const port of differing) {
-		lines.push('', `${port.service}${port.port ? `:${port.port}` : ''}/${port.protocol}  ${port.agree ? 'same on every node' : 'DIFFERS between nodes'}`);
+		lines.push('', `${portLabel(port)}  ${port.agree ? 'same on every node' : 'DIFFERS between nodes'}`);
 		for (const variant of port.variants) {
 			const shares = variant.shares.length === 0 ? 'no endpoints' : variant.shares.map(share => `${share.endpoint} ${Math.round(share.probability * 1000) / 10}%`).join(', ');
 			lines.push(`  ${variant.nodes.join(', ')}: ${shares}`);
@@ -262,5 +267,5 @@ function localSection(report: CrossNodeReport, traffic: 'external' | 'internal')
 		return [];
 	}
 
-	return ['', localHeadings[traffic], ...ports.map(port => `  ${port.service}${port.port ? `:${port.port}` : ''}/${port.protocol}  local endpoints on: ${port.local!.withEndpoints.join(', ') || 'none'}; none on: ${port.local!.without.join(', ') || 'none'}`)];
+	return ['', localHeadings[traffic], ...ports.map(port => `  ${portLabel(port)}  local endpoints on: ${port.local!.withEndpoints.join(', ') || 'none'}; none on: ${port.local!.without.join(', ') || 'none'}`)];
 }
