@@ -1,6 +1,6 @@
 import process from 'node:process';
 import {CoreV1Api, type KubeConfig} from '@kubernetes/client-node';
-import {attribute, attributeSentTo} from '../core/probe/attribution.js';
+import {attribute, attributeSentTo, isUnansweredTimeout} from '../core/probe/attribution.js';
 import {type LivePlan, planAddressProbe, planServiceProbe, type ProbePlan, replan} from '../core/probe/plan.js';
 import {type ProbeRunSnapshot, ProbeRunStats, type SeriesSnapshot} from '../core/probe/run-stats.js';
 import {ownNodeNote, unjudgedFromOwnNode, unjudgedLabels} from '../core/probe/own-node.js';
@@ -94,7 +94,7 @@ async function probeLoop(config: CliConfig, loop: Loop, io: AccessIo, signal: Ab
 
 			const context = loop.live();
 			// A timeout got no answer: conntrack there names where kube-proxy sent it, and only an endpoint of the Service counts.
-			const who = !result.ok && result.error === 'timeout' && result.responseText === undefined
+			const who = isUnansweredTimeout(result)
 				? attributeSentTo({target: spec.target, index: context.index, service: plan.service, conntrackReply: result.conntrackReply})
 				: attribute({target: spec.target, index: context.index, service: plan.service, conntrackReply: result.conntrackReply, responseText: result.responseText, candidates: context.candidates, match});
 			const sample: ProbeSample = {seq: seq++, t: sentAt - started, target: spec.target.label, ok: result.ok, latencyMs: result.latencyMs, ...who, error: result.error};

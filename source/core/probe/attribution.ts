@@ -141,6 +141,11 @@ export function attribute(input: AttributionInput): Attribution {
 	return unknownAttribution;
 }
 
+/** A probe that timed out with no byte of answer: only where it was sent can be named (`attributeSentTo`). */
+export function isUnansweredTimeout(result: {readonly ok: boolean; readonly error: string | null; readonly responseText?: string}): boolean {
+	return !result.ok && result.error === 'timeout' && result.responseText === undefined;
+}
+
 /**
  * Where kube-proxy sent a probe that got no answer (a timeout): the endpoint conntrack's reply
  * tuple names after DNAT, from conntrack only (there is no response to read). A reply that is no

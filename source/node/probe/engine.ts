@@ -1,6 +1,6 @@
 import process from 'node:process';
 import {performance} from 'node:perf_hooks';
-import {attribute, attributeSentTo, unknownAttribution, type Attribution, type ResponseCandidates} from '../../core/probe/attribution.js';
+import {attribute, attributeSentTo, isUnansweredTimeout, unknownAttribution, type Attribution, type ResponseCandidates} from '../../core/probe/attribution.js';
 import {buildEndpointIndex, type EndpointIndex} from '../../core/probe/endpoint-index.js';
 import {ProbeRunStats, type ProbeRunSnapshot, type SeriesSpec} from '../../core/probe/run-stats.js';
 import type {LivePlan} from '../../core/probe/plan.js';
@@ -467,7 +467,7 @@ export function startProbeEngine(options: ProbeEngineOptions, signal?: AbortSign
 
 			// Only an answer tells who answered; a timeout's flow still tells where it was sent (a refused probe: nowhere known).
 			const answered = raw.responseText !== undefined || raw.ok;
-			const timedOut = !answered && raw.error === 'timeout';
+			const timedOut = isUnansweredTimeout(raw);
 			answers.add({target, address: dialled[i]!, destination: destinations[i]!, raw, seq: mySeq, probeStart, answered, timedOut, reply: undefined, sent: expected, settled: false});
 			if (sending === 0) {
 				lookUpAnswers();
